@@ -1,0 +1,84 @@
+"""The unit the classifier labels: a block of text in reading order, and the page it came from.
+
+A `Block` carries what the features need to know about its text and, for HTML input, about the
+element it came from in the source DOM (tag path, class/id hints, links). A `Page` is the ordered
+list of blocks plus the page metadata. Both flow from `filter.extract` (HTML) or
+`segment_text` (plain text) into `filter.features` and the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """Canonical form used to match labels to blocks: NFKC, lower case, single spaces.
+
+    Labels attach to blocks by this form (not by position), so they survive changes of
+    segmentation and of whitespace or case in the source.
+    """
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
+
+
+def text_hash(text: str) -> str:
+    """Short stable id of a block's normalised text (what committed labels refer to)."""
+    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A hyperlink inside a block: its anchor text and absolute target."""
+
+    text: str
+    url: str
+
+
+@dataclass
+class Block:
+    """One block of text with the context the classifier reads.
+
+    `kind` is the block's role in the extracted tree (``p``, ``head``, ``item``, ``row``,
+    ``quote``, ``code``, ``line`` for plain text). `tag_path` and `hints` describe the source
+    element and its ancestors (empty for plain text): `hints` is the space-joined class and id
+    values, where words such as "related" or "promo" give teasers away.
+    """
+
+    text: str
+    kind: str = "p"
+    links: tuple[Link, ...] = ()
+    link_chars: int = 0
+    tag_path: str = ""
+    hints: str = ""
+    dom_position: float = -1.0
+
+    @property
+    def key(self) -> str:
+        return text_hash(self.text)
+
+
+@dataclass
+class Page:
+    """The blocks of one document in reading order, and its metadata."""
+
+    blocks: list[Block]
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    language: str | None = None
+    url: str | None = None
+    source: str = "html"  # "html" or "text"
+    notes: list[str] = field(default_factory=list)
+
+
+def segment_text(text: str) -> list[Block]:
+    """Split already-extracted text into blocks: one per non-empty line.
+
+    Extractors (trafilatura's text output, the seed) put one paragraph, heading or teaser part
+    per line, so a line is the natural block.
+    """
+    return [Block(text=line.strip(), kind="line") for line in text.splitlines() if line.strip()]

@@ -1,0 +1,143 @@
+"""`Cleaner`: the pipeline from input to `CleanResult`, with a model loaded once.
+
+The stages are named functions elsewhere (`extract.html_to_page`, `blocks.segment_text`,
+`model.BlockClassifier.predict_page`); this module joins them, applies the limits, and turns
+labels into the result (clean text, related links).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .blocks import Page, segment_text
+from .errors import ExtractionTimeout, InputError, InputTooLarge
+from .extract import html_to_page
+from .modelfile import LoadedModel, active_model_path, load_model
+from .result import CleanResult, LabelledBlock, RelatedLink
+
+RELATED = "related"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
+    limit where cleaning runs in worker processes (`clean_many`, the service), which end a
+    document that overruns; in a plain `clean()` call it is checked between stages, since a
+    thread cannot be stopped inside lxml."""
+
+    max_bytes: int = 10_000_000
+    timeout: float = 30.0
+
+
+class Cleaner:
+    """Cleans documents with one model. Safe to share between threads: the model is read-only
+    after loading."""
+
+    def __init__(self, model: str | Path | LoadedModel | None = None, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        if isinstance(model, LoadedModel):
+            self.loaded = model
+        else:
+            self.loaded = load_model(Path(model) if model is not None else active_model_path())
+        self.model = self.loaded.model
+
+    @property
+    def model_version(self) -> str:
+        return self.loaded.version
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(c) for c in self.model.classes_]
+
+    def clean(self, html: bytes | str, url: str | None = None) -> CleanResult:
+        """Clean one HTML document (bytes in any charset, or str)."""
+        started = time.monotonic()
+        page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes)
+        self._check_time(started)
+        return self._classify(page)
+
+    def clean_text(self, text: str) -> CleanResult:
+        """Clean text that an extractor already produced: one block per non-empty line."""
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise InputError("text must be str or UTF-8 bytes") from err
+        if not isinstance(text, str):
+            raise InputError(f"expected text as str, got {type(text).__name__}")
+        if len(text) > self.limits.max_bytes:
+            raise InputTooLarge(f"text is {len(text):,} characters, over the limit of "
+                                f"{self.limits.max_bytes:,}")
+        if "\x00" in text:
+            raise InputError("text holds NUL bytes: binary data, not text")
+        page = Page(blocks=segment_text(text), source="text")
+        if not page.blocks:
+            page.notes.append("the text is empty")
+        return self._classify(page)
+
+    def clean_many(self, docs, workers: int = 1, **options):
+        """Clean many documents in worker processes; see `filter.batch.clean_many`."""
+        from .batch import clean_many
+
+        return clean_many(self, docs, workers=workers, **options)
+
+    def _check_time(self, started: float) -> None:
+        elapsed = time.monotonic() - started
+        if elapsed > self.limits.timeout:
+            raise ExtractionTimeout(f"cleaning took {elapsed:.1f} s, over the limit of "
+                                    f"{self.limits.timeout:g} s")
+
+    def _classify(self, page: Page) -> CleanResult:
+        labels, probs = self.model.predict_page(page)
+        classes = self.labels
+        keep = classes[0]
+        blocks = []
+        for block, label, row in zip(page.blocks, labels, probs):
+            scores = {c: float(p) for c, p in zip(classes, row)}
+            blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
+                                        kind=block.kind, scores=scores))
+        related = []
+        seen = set()
+        for block, label in zip(page.blocks, labels):
+            if label != RELATED:
+                continue
+            for link in block.links:
+                if link.url not in seen and link.text:
+                    seen.add(link.url)
+                    related.append(RelatedLink(title=link.text, url=link.url))
+        text = "\n".join(b.text for b in blocks if b.label == keep)
+        reason = None
+        if not text:
+            reason = page.notes[0] if page.notes else "no block was classified as content"
+        return CleanResult(
+            text=text, blocks=blocks, title=page.title, author=page.author, date=page.date,
+            language=page.language, url=page.url, related_links=related,
+            model_version=self.model_version, empty_reason=reason,
+        )
+
+
+_default: Cleaner | None = None
+_default_lock = threading.Lock()
+
+
+def default_cleaner() -> Cleaner:
+    """The process-wide cleaner on the active model, created on first use (thread-safe)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Cleaner()
+    return _default
+
+
+def clean(html: bytes | str, url: str | None = None) -> CleanResult:
+    """Clean one HTML document with the shipped (active) model."""
+    return default_cleaner().clean(html, url=url)
+
+
+def clean_text(text: str) -> CleanResult:
+    """Clean already-extracted text with the shipped (active) model."""
+    return default_cleaner().clean_text(text)

@@ -1,0 +1,308 @@
+"""Per-block features: what the classifier reads about each block and its page.
+
+`page_features(page)` turns one `Page` into a float matrix, one row per block. Columns come in
+groups, each computed by a small named function:
+
+- text shape: length, words, punctuation, case, digits;
+- repetition: how much a block repeats itself (the "bit of a bit of a bit" loop), and whether the
+  same text occurs elsewhere on the page;
+- script: the block's mix of writing systems against the page's (an untranslated teaser);
+- links: link density and what the targets look like;
+- DOM hints: class/id words of the source element and its ancestors ("related", "promo"…);
+- cue phrases: words that give page furniture away ("advertisement", "sign up", "©");
+- position: from the start and from the end of the page, in blocks and in characters;
+- topic: word overlap with the page's article text and title (tells `related` from `teaser`);
+- neighbours: the shape, link and hint columns of the blocks before and after, so a block inside
+  a teaser list reads as part of it.
+
+The article text that topic features compare with is taken, at prediction time, from the
+classifier's own first-pass `content` probabilities (see `filter.model`); `topic_features` takes
+that weighting as an argument.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+import zlib
+from collections import Counter
+
+import numpy as np
+
+from .blocks import Block, Page, normalize_text
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENT_END = re.compile(r"[.!?…。！？\"'”’)]\s*$")
+_TOPIC_WORD_MIN = 4
+
+#: class/id words grouped by what they usually mark; one column per group
+HINT_GROUPS: dict[str, tuple[str, ...]] = {
+    "related": ("related", "relate", "similar", "more", "recommend", "recommended", "readmore",
+                "also", "next", "prev", "previous", "suggest", "suggested", "outbrain", "taboola",
+                "yarpp", "jp", "crp", "mlt", "read"),
+    "teaser": ("teaser", "promo", "card", "cards", "tile", "thumbnail", "thumb", "feed", "latest",
+               "popular", "trending", "most", "news", "stories", "story", "headline", "listing",
+               "carousel", "slider", "grid", "recirc", "recirculation", "river", "rail"),
+    "nav": ("nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "header",
+            "footer", "sidebar", "aside", "widget", "toolbar", "masthead", "skip", "pagination",
+            "dropdown", "mega", "submenu"),
+    "social": ("share", "sharing", "social", "facebook", "twitter", "whatsapp", "pinterest",
+               "linkedin", "email", "print", "follow", "subscribe", "newsletter", "signup",
+               "cta", "button", "btn", "modal", "popup", "banner", "cookie", "consent", "gdpr"),
+    "ad": ("advert", "advertisement", "ads", "adslot", "sponsor", "sponsored", "dfp", "gpt",
+           "ad", "adunit", "commercial", "partner", "affiliate"),
+    "meta": ("author", "byline", "bio", "date", "time", "meta", "tags", "tag", "category",
+             "categories", "label", "info", "avatar", "profile", "comment", "comments", "reply",
+             "rating", "review", "disclaimer", "copyright", "legal"),
+    "content": ("article", "content", "body", "post", "entry", "story", "text", "prose", "main",
+                "blog", "rich", "paragraph", "hentry", "single", "markdown", "description"),
+    "caption": ("caption", "figcaption", "figure", "credit", "image", "photo", "media", "wp"),
+}
+_HINT_LOOKUP = {w: g for g, words in HINT_GROUPS.items() for w in words}
+
+#: phrases in a block's own text that mark page furniture, one column per group
+CUE_PATTERNS: dict[str, re.Pattern] = {
+    "ad": re.compile(r"\b(advertisement|advertising|sponsored|anzeige|publicité|publicidad|"
+                     r"quảng cáo|реклама|広告|skip advertisement)\b", re.I),
+    "subscribe": re.compile(r"\b(subscribe|sign up|newsletter|log ?in|sign in|register|"
+                            r"download the app|get the app|join|inbox|đăng ký)\b", re.I),
+    "share": re.compile(r"\b(share|tweet|pin it|follow us|facebook|twitter|whatsapp|"
+                        r"linkedin|email this|print|copy link)\b", re.I),
+    "related": re.compile(r"\b(related|read more|more on|see also|read also|also read|more from|"
+                          r"you may also|you might also|recommended|more stories|tin liên quan|"
+                          r"lire aussi|leer más|weitere|ähnliche|читайте также)\b", re.I),
+    "teaser": re.compile(r"\b(latest|most read|most popular|trending|top stories|popular|"
+                         r"editor'?s picks?|don'?t miss|what'?s new|tin mới|news)\b", re.I),
+    "legal": re.compile(r"(©|\bcopyright\b|all rights reserved|\bprivacy\b|\bterms\b|"
+                        r"\bcookies?\b|\bdisclaimer\b|\baffiliate\b)", re.I),
+    "comment": re.compile(r"\b(comments?|reply|replies|leave a comment|show new comments|"
+                          r"log in to comment|bình luận)\b", re.I),
+    "meta": re.compile(r"\b(min read|minutes? read|posted|published|updated|by\s+[A-Z]|"
+                       r"photo:|image:|credit:|source:)", re.I),
+}
+
+_KINDS = ("p", "head", "item", "row", "quote", "code", "cell", "line")
+
+SHAPE_COLUMNS = [
+    "log_chars", "log_words", "mean_word_len", "punct_ratio", "digit_ratio", "upper_ratio",
+    "title_case_ratio", "ends_sentence", "is_separator", "has_pipe", "comma_ratio",
+]
+REPEAT_COLUMNS = ["unique_word_ratio", "compress_ratio", "max_ngram_repeat", "dup_on_page"]
+SCRIPT_COLUMNS = ["ascii_letter_share", "latin_ext_share", "cjk_share", "other_script_share",
+                  "script_distance"]
+LINK_COLUMNS = ["link_density", "n_links", "link_is_article", "link_same_text", "log_link_path"]
+DOM_COLUMNS = [f"kind_{k}" for k in _KINDS] + [f"hint_{g}" for g in HINT_GROUPS] + [
+    "dom_position", "has_dom", "tag_depth", "in_list", "in_header", "in_aside", "in_footer",
+    "in_nav", "in_article", "in_table", "in_figure", "in_a",
+]
+CUE_COLUMNS = [f"cue_{g}" for g in CUE_PATTERNS]
+POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_from_end",
+                    "rel_chars_before", "rel_chars_after", "n_blocks_log", "page_chars_log",
+                    "share_of_page"]
+TOPIC_COLUMNS = ["topic_overlap", "title_overlap", "topic_overlap_max_nb"]
+#: columns copied from the neighbours at offsets -2, -1, +1, +2
+NEIGHBOUR_SOURCE = (SHAPE_COLUMNS[:3] + ["ends_sentence", "is_separator"] + LINK_COLUMNS[:2]
+                    + [f"hint_{g}" for g in HINT_GROUPS] + ["kind_item", "kind_head", "kind_p"])
+NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
+
+BASE_COLUMNS = (SHAPE_COLUMNS + REPEAT_COLUMNS + SCRIPT_COLUMNS + LINK_COLUMNS + DOM_COLUMNS
+                + CUE_COLUMNS + POSITION_COLUMNS)
+FEATURE_NAMES = BASE_COLUMNS + [f"nb{o:+d}_{c}" for o in NEIGHBOUR_OFFSETS for c in NEIGHBOUR_SOURCE]
+_NB_INDEX = [BASE_COLUMNS.index(c) for c in NEIGHBOUR_SOURCE]
+
+
+def shape_features(text: str, words: list[str]) -> list[float]:
+    n = max(len(text), 1)
+    letters = sum(ch.isalpha() for ch in text)
+    stripped = text.strip()
+    return [
+        math.log1p(len(text)),
+        math.log1p(len(words)),
+        sum(map(len, words)) / len(words) if words else 0.0,
+        sum(unicodedata.category(ch).startswith("P") for ch in text) / n,
+        sum(ch.isdigit() for ch in text) / n,
+        sum(ch.isupper() for ch in text) / max(letters, 1),
+        sum(w[:1].isupper() for w in text.split()) / max(len(text.split()), 1),
+        1.0 if _SENT_END.search(text) else 0.0,
+        1.0 if len(stripped) <= 3 and not any(ch.isalnum() for ch in stripped) else 0.0,
+        1.0 if "|" in text else 0.0,
+        text.count(",") / max(len(words), 1),
+    ]
+
+
+def repeat_features(text: str, words: list[str], page_counts: Counter) -> list[float]:
+    """Self-repetition, which degenerate machine translation shows as loops of one phrase."""
+    lw = [w.lower() for w in words]
+    unique = len(set(lw)) / len(lw) if lw else 1.0
+    raw = text.encode("utf-8")
+    compress = len(zlib.compress(raw, 6)) / len(raw) if len(raw) >= 20 else 1.0
+    max_rep = 0.0
+    if len(lw) >= 6:
+        for n in (2, 3):
+            grams = Counter(tuple(lw[i:i + n]) for i in range(len(lw) - n + 1))
+            top = grams.most_common(1)[0][1]
+            max_rep = max(max_rep, top * n / len(lw))
+    return [unique, compress, max_rep, float(page_counts[normalize_text(text)] > 1)]
+
+
+def _script_profile(text: str) -> np.ndarray:
+    ascii_l = latin = cjk = other = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        code = ord(ch)
+        if code < 128:
+            ascii_l += 1
+        elif code < 0x250 or 0x1E00 <= code < 0x1F00:
+            latin += 1
+        elif 0x3000 <= code < 0xA000 or 0xAC00 <= code < 0xD7B0:
+            cjk += 1
+        else:
+            other += 1
+    total = ascii_l + latin + cjk + other
+    if not total:
+        return np.zeros(4)
+    return np.array([ascii_l, latin, cjk, other], dtype=float) / total
+
+
+def _link_is_article(url: str) -> float:
+    """Article URLs have long slugs or ids in the path; section and home links do not."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?")[0].split("#")[0])
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return 1.0 if last.count("-") >= 3 or re.search(r"\d{4,}", path) or len(last) > 30 else 0.0
+
+
+def link_features(block: Block) -> list[float]:
+    n = max(len(block.text), 1)
+    links = block.links
+    first = links[0] if links else None
+    return [
+        min(block.link_chars / n, 1.0),
+        float(len(links)),
+        _link_is_article(first.url) if first else 0.0,
+        1.0 if first and normalize_text(first.text) == normalize_text(block.text) else 0.0,
+        math.log1p(len(first.url)) if first else 0.0,
+    ]
+
+
+def dom_features(block: Block) -> list[float]:
+    kinds = [1.0 if block.kind == k else 0.0 for k in _KINDS]
+    groups = dict.fromkeys(HINT_GROUPS, 0.0)
+    for word in block.hints.split():
+        group = _HINT_LOOKUP.get(word)
+        if group:
+            groups[group] = 1.0
+    tags = block.tag_path.split(">") if block.tag_path else []
+    tagset = set(tags)
+    return kinds + list(groups.values()) + [
+        block.dom_position,
+        1.0 if block.tag_path else 0.0,
+        float(len(tags)),
+        1.0 if tagset & {"ul", "ol", "li", "dl"} else 0.0,
+        1.0 if "header" in tagset else 0.0,
+        1.0 if "aside" in tagset else 0.0,
+        1.0 if "footer" in tagset else 0.0,
+        1.0 if "nav" in tagset else 0.0,
+        1.0 if tagset & {"article", "main"} else 0.0,
+        1.0 if tagset & {"table", "tr", "td"} else 0.0,
+        1.0 if tagset & {"figure", "figcaption"} else 0.0,
+        1.0 if "a" in tagset else 0.0,
+    ]
+
+
+def cue_features(text: str) -> list[float]:
+    short = text[:300]
+    return [1.0 if pattern.search(short) else 0.0 for pattern in CUE_PATTERNS.values()]
+
+
+def position_features(i: int, n: int, chars_before: int, total_chars: int, length: int) -> list[float]:
+    total = max(total_chars, 1)
+    return [
+        i / max(n - 1, 1),
+        (n - 1 - i) / max(n - 1, 1),
+        math.log1p(i),
+        math.log1p(n - 1 - i),
+        chars_before / total,
+        (total - chars_before - length) / total,
+        math.log1p(n),
+        math.log1p(total_chars),
+        length / total,
+    ]
+
+
+def topic_words(words: list[str]) -> set[str]:
+    return {w.lower() for w in words if len(w) >= _TOPIC_WORD_MIN and not w.isdigit()}
+
+
+def topic_features(word_sets: list[set[str]], weights: np.ndarray, title: str | None) -> np.ndarray:
+    """Overlap of each block's words with the article's (the other blocks, weighted by how
+    likely they are content) and with the title.
+
+    Returns three columns: overlap with the article, with the title, and the best overlap of
+    the two neighbours (teasers come as title + summary, and one of them often names the topic).
+    """
+    n = len(word_sets)
+    article: Counter = Counter()
+    for ws, w in zip(word_sets, weights):
+        if w > 0.5:
+            article.update(ws)
+    title_words = topic_words(_WORD.findall(title or ""))
+    out = np.zeros((n, 3))
+    for i, ws in enumerate(word_sets):
+        if not ws:
+            continue
+        own = 1 if weights[i] > 0.5 else 0
+        shared = sum(1 for w in ws if article[w] - own > 0)
+        out[i, 0] = shared / len(ws)
+        out[i, 1] = len(ws & title_words) / len(ws) if title_words else 0.0
+    for i in range(n):
+        nb = [out[j, 0] for j in (i - 1, i + 1) if 0 <= j < n]
+        out[i, 2] = max(nb) if nb else 0.0
+    return out
+
+
+class PageFeatures:
+    """The feature rows of one page, with the word sets kept for the topic pass."""
+
+    def __init__(self, page: Page):
+        blocks = page.blocks
+        n = len(blocks)
+        words = [_WORD.findall(b.text) for b in blocks]
+        self.word_sets = [topic_words(w) for w in words]
+        counts = Counter(normalize_text(b.text) for b in blocks)
+        lengths = [len(b.text) for b in blocks]
+        total = sum(lengths)
+        profiles = [_script_profile(b.text) for b in blocks]
+        page_profile = sum((p * ln for p, ln in zip(profiles, lengths)), np.zeros(4)) / max(total, 1)
+        rows = []
+        before = 0
+        for i, (block, w, prof) in enumerate(zip(blocks, words, profiles)):
+            rows.append(
+                shape_features(block.text, w)
+                + repeat_features(block.text, w, counts)
+                + list(prof) + [float(np.abs(prof - page_profile).sum())]
+                + link_features(block)
+                + dom_features(block)
+                + cue_features(block.text)
+                + position_features(i, n, before, total, lengths[i])
+            )
+            before += lengths[i]
+        base = np.array(rows, dtype=np.float32).reshape(n, len(BASE_COLUMNS))
+        nb = np.zeros((n, len(NEIGHBOUR_OFFSETS) * len(_NB_INDEX)), dtype=np.float32)
+        src = base[:, _NB_INDEX]
+        for k, off in enumerate(NEIGHBOUR_OFFSETS):
+            cols = slice(k * len(_NB_INDEX), (k + 1) * len(_NB_INDEX))
+            if abs(off) >= n:
+                continue
+            if off < 0:
+                nb[-off:, cols] = src[:off]
+            else:
+                nb[:-off or None, cols] = src[off:]
+        self.matrix = np.hstack([base, nb])
+        self.title = page.title
+
+    def with_topic(self, content_weights: np.ndarray) -> np.ndarray:
+        """The rows plus the topic columns computed against the given content weighting."""
+        topic = topic_features(self.word_sets, content_weights, self.title)
+        return np.hstack([self.matrix, topic.astype(np.float32)])

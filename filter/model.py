@@ -1,0 +1,165 @@
+"""The block classifier: three gradient-boosted stages over `filter.features`.
+
+1. **first pass**: content or not, from the block's own features and its neighbours';
+2. **context pass**: content or not again, now also reading the first pass's probabilities for
+   the blocks around it, how much likely content follows, and the block's topical overlap with
+   the likely article (sequence smoothing: a short line between two teasers is a teaser part);
+3. **kind pass**: for what is not content, which kind of noise (`related`, `teaser`, `junk`, or
+   any other label set), reading topic overlap with the article the context pass found.
+
+Stages 2 and 3 are trained on out-of-fold first-pass probabilities, so they learn from the same
+kind of noisy input they get at prediction time. Pages are the unit (`fit(pages, labels)`, as in
+dragnet's `Extractor`): features depend on the whole page.
+
+A label list may use `noncontent` for a block known not to be content whose kind nobody has
+labelled (blocks from gold-text alignment): it trains stages 1-2 but not stage 3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import GroupKFold
+
+from .blocks import Page
+from .features import PageFeatures
+
+KEEP_LABEL = "content"
+UNKNOWN_KIND = "noncontent"
+_CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
+
+
+def _booster(seed: int, balanced: bool = False, max_iter: int = 250) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(
+        max_iter=max_iter, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=20,
+        l2_regularization=1.0, early_stopping=False, random_state=seed,
+        class_weight="balanced" if balanced else None,
+    )
+
+
+def context_columns(p1: np.ndarray) -> np.ndarray:
+    """Sequence features from first-pass content probabilities of one page."""
+    n = len(p1)
+    cols = [p1]
+    for off in _CONTEXT_OFFSETS:
+        shifted = np.full(n, -1.0)
+        if abs(off) >= n:
+            pass
+        elif off < 0:
+            shifted[-off:] = p1[:off]
+        else:
+            shifted[:n - off] = p1[off:]
+        cols.append(shifted)
+    csum = np.concatenate([[0.0], np.cumsum(p1)])
+    idx = np.arange(n)
+    after = (csum[n] - csum[idx + 1]) / np.maximum(n - idx - 1, 1)
+    before = csum[idx] / np.maximum(idx, 1)
+    # the last likely-content block: everything after it is the page's tail
+    likely = np.flatnonzero(p1 > 0.5)
+    last = likely[-1] if len(likely) else -1
+    first = likely[0] if len(likely) else n
+    cols += [after, before, (idx > last).astype(float), (idx < first).astype(float),
+             np.full(n, p1.mean() if n else 0.0)]
+    return np.column_stack(cols)
+
+
+class BlockClassifier(BaseEstimator, ClassifierMixin):
+    """Labels every block of a `Page`; `fit(pages, labels)`, `predict_page(page)`."""
+
+    def __init__(self, keep_label: str = KEEP_LABEL, folds: int = 5, random_state: int = 0):
+        self.keep_label = keep_label
+        self.folds = folds
+        self.random_state = random_state
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(self, pages: list[Page], labels: list[list[str]], groups: list[str] | None = None):
+        """Fit on pages and their per-block labels; `groups` (e.g. domains) keep the out-of-fold
+        first-pass predictions honest when a site repeats its furniture across pages."""
+        if len(pages) != len(labels):
+            raise ValueError("one label list per page is needed")
+        feats, ys = [], []
+        for page, labs in zip(pages, labels):
+            if len(page.blocks) != len(labs):
+                raise ValueError("one label per block is needed")
+            if page.blocks:
+                feats.append(PageFeatures(page))
+                ys.append(np.asarray(labs, dtype=object))
+        kinds = sorted({lab for labs in ys for lab in labs} - {self.keep_label, UNKNOWN_KIND})
+        if not any((labs == self.keep_label).any() for labs in ys):
+            raise ValueError(f"the training labels hold no '{self.keep_label}' block")
+        self.classes_ = np.array([self.keep_label, *kinds], dtype=object)
+        page_groups = np.asarray(groups if groups is not None else range(len(pages)))[
+            [i for i, p in enumerate(pages) if p.blocks]]
+
+        x1 = np.vstack([f.matrix for f in feats])
+        y_keep = np.concatenate([labs == self.keep_label for labs in ys]).astype(int)
+        row_page = np.concatenate([np.full(len(labs), k) for k, labs in enumerate(ys)])
+
+        self.first_ = _booster(self.random_state).fit(x1, y_keep)
+        oof = self._out_of_fold(x1, y_keep, page_groups[row_page])
+        x2 = self._stage2_matrix(feats, oof, row_page)
+        self.context_ = _booster(self.random_state + 1).fit(x2, y_keep)
+
+        y_all = np.concatenate(ys)
+        known = np.isin(y_all, kinds)
+        self.kind_ = None
+        if len(kinds) >= 2 and known.sum():
+            # trained on the out-of-fold rows of the context pass; at prediction time it reads
+            # topic and context against the context pass's own (sharper) probabilities
+            self.kind_ = _booster(self.random_state + 2, balanced=True).fit(x2[known], y_all[known])
+        self.n_features_in_ = x1.shape[1]
+        return self
+
+    def _out_of_fold(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        n_groups = len(np.unique(groups))
+        oof = np.zeros(len(y))
+        if n_groups < 2:
+            return self.first_.predict_proba(x)[:, 1]
+        for train, test in GroupKFold(n_splits=min(self.folds, n_groups)).split(x, y, groups):
+            model = _booster(self.random_state).fit(x[train], y[train])
+            oof[test] = model.predict_proba(x[test])[:, 1]
+        return oof
+
+    @staticmethod
+    def _stage2_matrix(feats: list[PageFeatures], p1: np.ndarray, row_page: np.ndarray) -> np.ndarray:
+        parts = []
+        for k, f in enumerate(feats):
+            probs = p1[row_page == k]
+            parts.append(np.hstack([f.with_topic(probs), context_columns(probs)]))
+        return np.vstack(parts)
+
+    # -- prediction -------------------------------------------------------------------------
+    def predict_proba_page(self, page: Page) -> np.ndarray:
+        """Probabilities (n_blocks × n_classes, columns in `classes_` order) for one page."""
+        n = len(page.blocks)
+        if not n:
+            return np.zeros((0, len(self.classes_)))
+        f = PageFeatures(page)
+        p1 = self.first_.predict_proba(f.matrix)[:, 1]
+        x2 = np.hstack([f.with_topic(p1), context_columns(p1)])
+        p_keep = self.context_.predict_proba(x2)[:, 1]
+        out = np.zeros((n, len(self.classes_)))
+        out[:, 0] = p_keep
+        if len(self.classes_) == 1:
+            return out
+        if self.kind_ is None:
+            out[:, 1] = 1.0 - p_keep
+            return out
+        x3 = np.hstack([f.with_topic(p_keep), context_columns(p_keep)])
+        kind_probs = self.kind_.predict_proba(x3)
+        cols = [list(self.classes_).index(c) for c in self.kind_.classes_]
+        out[:, cols] = (1.0 - p_keep)[:, None] * kind_probs
+        return out
+
+    def predict_page(self, page: Page) -> tuple[list[str], np.ndarray]:
+        """Labels and probabilities for one page: `content` wins when its probability is over
+        one half, else the most likely other label."""
+        probs = self.predict_proba_page(page)
+        labels = []
+        for row in probs:
+            if row[0] > 0.5 or len(row) == 1:
+                labels.append(self.classes_[0])
+            else:
+                labels.append(self.classes_[1 + int(np.argmax(row[1:]))])
+        return labels, probs

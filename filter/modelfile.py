@@ -1,0 +1,145 @@
+"""Model files: a joblib pickle plus a JSON manifest beside it, checked before loading.
+
+A joblib file is a pickle, and loading a pickle runs code: a model is only loaded from the models
+folder or from a path the caller names explicitly, and only when its sha256 matches the manifest.
+The manifest also records the scikit-learn and noisefilter versions it was made with (a pickle is
+tied to the scikit-learn version), the label set, the training data and the metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import sklearn
+
+from . import __version__
+from .errors import ModelError
+
+MANIFEST_SUFFIX = ".manifest.json"
+SHIPPED_MODEL = "noisefilter-wcxb.joblib"
+
+
+def models_dir() -> Path:
+    """The models folder: `$NOISEFILTER_MODELS_DIR`, else the `models` package shipped with
+    noisefilter (found the same way in an editable and in a regular install)."""
+    env = os.environ.get("NOISEFILTER_MODELS_DIR")
+    if env:
+        return Path(env)
+    import models  # the top-level package that holds the shipped model files
+
+    return Path(models.__file__).parent
+
+
+def active_model_path() -> Path:
+    """The model `clean()` uses: the one named in the folder's ``ACTIVE`` file, else the shipped one."""
+    folder = models_dir()
+    pointer = folder / "ACTIVE"
+    if pointer.exists():
+        name = pointer.read_text(encoding="utf-8").strip()
+        if name:
+            return folder / name
+    shipped = folder / SHIPPED_MODEL
+    if not shipped.exists():
+        import models
+
+        shipped = Path(models.__file__).parent / SHIPPED_MODEL
+    return shipped
+
+
+def manifest_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.name.removesuffix(".joblib") + MANIFEST_SUFFIX)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: object
+    manifest: dict
+    path: Path
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest.get("version") or self.path.stem)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: object, path: str | Path, manifest: dict) -> dict:
+    """Write the model and its manifest, each atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        joblib.dump(model, tmp, compress=3)
+        full = {
+            "version": manifest.get("version") or path.stem,
+            "file": path.name,
+            "sha256": sha256_file(Path(tmp)),
+            "sklearn_version": sklearn.__version__,
+            "noisefilter_version": __version__,
+            "labels": [str(c) for c in getattr(model, "classes_", [])],
+            **{k: v for k, v in manifest.items() if k != "version"},
+        }
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _atomic_write(manifest_path(path), json.dumps(full, indent=2, sort_keys=True).encode("utf-8"))
+    return full
+
+
+def read_manifest(path: str | Path) -> dict:
+    mpath = manifest_path(Path(path))
+    try:
+        return json.loads(mpath.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ModelError(f"model {path} has no manifest ({mpath.name}); refusing to load it") from err
+    except json.JSONDecodeError as err:
+        raise ModelError(f"manifest {mpath} is not valid JSON: {err}") from err
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Load a model after checking that its bytes match the manifest's sha256 and that it was
+    made with this scikit-learn's major.minor version."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file not found: {path}")
+    manifest = read_manifest(path)
+    actual = sha256_file(path)
+    if manifest.get("sha256") != actual:
+        raise ModelError(f"model {path} does not match its manifest (sha256 {actual[:12]}… "
+                         f"vs {str(manifest.get('sha256'))[:12]}…); refusing to load it")
+    made_with = str(manifest.get("sklearn_version", ""))
+    if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise ModelError(f"model {path} was made with scikit-learn {made_with}, this is "
+                         f"{sklearn.__version__}; retrain it or install scikit-learn {made_with}")
+    try:
+        model = joblib.load(path)
+    except Exception as err:
+        raise ModelError(f"model {path} could not be loaded: {err}") from err
+    return LoadedModel(model=model, manifest=manifest, path=path)

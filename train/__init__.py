@@ -1,0 +1,1 @@
+"""Retraining noisefilter from labelled examples: formats, store, alignment, fitting, evaluation."""

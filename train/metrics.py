@@ -1,0 +1,48 @@
+"""The measures that decide: word-level F1 against gold text, snippet recall and leakage, and
+block-level precision/recall/F1 per label."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from .align import tokens
+
+
+def word_prf(predicted: str, gold: str) -> tuple[float, float, float]:
+    """Precision, recall and F1 of lower-cased `\\w+` tokens counted with multiplicity (WCXB)."""
+    p, g = Counter(tokens(predicted)), Counter(tokens(gold))
+    if not p and not g:
+        return 1.0, 1.0, 1.0
+    overlap = sum((p & g).values())
+    precision = overlap / sum(p.values()) if p else 0.0
+    recall = overlap / sum(g.values()) if g else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _squash(text: str) -> str:
+    return " ".join(tokens(text))
+
+
+def snippet_rates(predicted: str, with_snippets, without_snippets) -> tuple[float | None, float | None]:
+    """Share of `with` snippets found and of `without` snippets leaked (None when there are none)."""
+    text = f" {_squash(predicted)} "
+    kept = [f" {_squash(s)} " in text for s in with_snippets if _squash(s)]
+    leaked = [f" {_squash(s)} " in text for s in without_snippets if _squash(s)]
+    return (float(np.mean(kept)) if kept else None, float(np.mean(leaked)) if leaked else None)
+
+
+def block_report(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
+    """Per-label precision/recall/F1/support, macro F1 and the confusion matrix."""
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per_label = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                       "support": int(s[i])} for i, lab in enumerate(labels)}
+    return {
+        "per_label": per_label,
+        "macro_f1": float(np.mean(f)),
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "labels": labels,
+    }
