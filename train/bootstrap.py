@@ -1,0 +1,93 @@
+"""Examples from a gold-text data set (WCXB layout), so labelling starts from proposals.
+
+A gold-text data set says what the article is, not what each block is. Alignment with the gold
+text (`train.align`) decides content or not for every block; for the blocks that are not content,
+the current model proposes the kind (`related`, `teaser`, `junk`, or whatever its labels are).
+Both are machine decisions, so every label is written ``reviewed: false`` and names who made it
+(``align:<data set>``, ``model:<version>``): a person confirms or corrects them on the labelling
+page, and the store never lets such a proposal overwrite a reviewed label.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from filter.errors import NoiseFilterError
+from filter.extract import decode, html_to_page
+from filter.modelfile import LoadedModel
+
+from .align import align
+from .examples import UNKNOWN_KIND, BlockLabel, Example
+from .wcxb import GoldPage, load_dataset
+
+
+@dataclass
+class BootstrapReport:
+    pages: int = 0
+    skipped: list[str] = field(default_factory=list)
+    labels: Counter = field(default_factory=Counter)
+    #: blocks the model would keep but alignment says are not in the gold text, and the reverse
+    disagreements: int = 0
+
+    def __str__(self) -> str:
+        labels = ", ".join(f"{k} {v}" for k, v in sorted(self.labels.items()))
+        return (f"{self.pages} pages, {sum(self.labels.values())} blocks ({labels}); "
+                f"{len(self.skipped)} pages skipped; model and alignment disagree on "
+                f"{self.disagreements} blocks (worth reviewing first)")
+
+
+def gold_pages(root: str | Path, page_types: set[str] | None = None, limit: int | None = None) -> list[GoldPage]:
+    pages = [g for g in load_dataset(root) if page_types is None or g.page_type in page_types]
+    return pages[:limit] if limit is not None else pages
+
+
+def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: BootstrapReport,
+                   now: str) -> Example | None:
+    """One gold page to one unreviewed example (None, noted in the report, if it cannot be
+    segmented or trafilatura keeps nothing of it)."""
+    try:
+        html = decode(gold.html(), 10_000_000)
+        page = html_to_page(html, url=gold.url)
+    except (NoiseFilterError, OSError) as err:
+        report.skipped.append(f"{gold.id}: {err}")
+        return None
+    if not page.blocks:
+        report.skipped.append(f"{gold.id}: {page.notes[0] if page.notes else 'no blocks'}")
+        return None
+    in_gold = align([b.text for b in page.blocks], gold.main_content)
+    predicted, probs = model.model.predict_page(page)
+    classes = [str(c) for c in model.model.classes_]
+    keep = classes[0]
+    blocks = []
+    for block, aligned, pred, row in zip(page.blocks, in_gold, predicted, probs):
+        if aligned:
+            label, by = keep, f"align:{dataset}"
+        elif len(classes) > 1:
+            label, by = classes[1 + int(np.argmax(row[1:]))], f"model:{model.version}"
+        else:
+            label, by = UNKNOWN_KIND, f"align:{dataset}"
+        report.disagreements += (pred == keep) != aligned
+        report.labels[label] += 1
+        blocks.append(BlockLabel(text=block.text, label=label, source=None, labelled_by=by,
+                                 labelled_at=now, reviewed=False))
+    report.pages += 1
+    return Example(id=f"{dataset}-{gold.id}", blocks=blocks, html=html, url=gold.url or None,
+                   source=f"bootstrap:{dataset}", gold=gold.main_content)
+
+
+def bootstrap(golds: list[GoldPage], model: LoadedModel, dataset: str, report: BootstrapReport,
+              progress=None) -> Iterator[Example]:
+    """`bootstrap_page` over a data set; `progress` (a callable taking a count) sees each page."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for gold in golds:
+        example = bootstrap_page(gold, model, dataset, report, now)
+        if progress is not None:
+            progress(1)
+        if example is not None:
+            yield example

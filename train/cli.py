@@ -1,0 +1,346 @@
+"""The retraining commands: ``noisefilter train|evaluate|bootstrap|promote|rollback``.
+
+`filter.cli` dispatches to the ``<command>_add_arguments`` / ``<command>_run`` pairs here. Each
+run function reads its inputs, reports every problem on standard error (never silently skipping
+a line or a label), and returns the exit code: 0 done, 1 refused (promote found a regression),
+2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from filter.errors import NoiseFilterError
+from filter.modelfile import active_model_path, load_model
+
+_SHOWN_PROBLEMS = 20
+
+
+def _say(message: str) -> None:
+    print(f"noisefilter: {message}", file=sys.stderr)
+
+
+def _show_problems(problems, strict: bool = False) -> bool:
+    """Print problems (the first few, then a count); True when `strict` says stop."""
+    for problem in problems[:_SHOWN_PROBLEMS]:
+        print(f"  warning: {problem}", file=sys.stderr)
+    if len(problems) > _SHOWN_PROBLEMS:
+        print(f"  … and {len(problems) - _SHOWN_PROBLEMS} more problems", file=sys.stderr)
+    if problems and strict:
+        _say(f"{len(problems)} problems in the examples and --strict is set; stopping")
+        return True
+    return False
+
+
+def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) -> None:
+    parser.add_argument("--examples", nargs="*", default=[], metavar="FILE",
+                        help=f"JSON Lines example files {required_help}")
+    parser.add_argument("--store", metavar="DB", help="SQLite example store to read as well")
+    parser.add_argument("--reviewed-only", action="store_true",
+                        help="from the store, use only labels a person has reviewed")
+    parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
+    _add_threads(parser)
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="threads scikit-learn may use (default: all cores; 1 is faster on a "
+                             "busy machine, where threads wait for each other)")
+
+
+def _threads(args: argparse.Namespace):
+    """Limit OpenMP threads for the fitting and predicting inside the command."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=args.threads) if args.threads else contextlib.nullcontext()
+
+
+def _read(args, allowed: set[str] | None = None):
+    from .store import examples_from
+
+    if not args.examples and not args.store:
+        _say("give --examples FILE… and/or --store DB")
+        return None
+    missing = [p for p in args.examples if not Path(p).is_file()]
+    if missing:
+        _say(f"example file(s) not found: {', '.join(missing)}")
+        return None
+    if args.store and not Path(args.store).is_file():
+        _say(f"no example store at {args.store}")
+        return None
+    return examples_from(args.examples, args.store, reviewed_only=args.reviewed_only,
+                         allowed_labels=allowed)
+
+
+# -- train ----------------------------------------------------------------------------------
+
+def train_add_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_example_sources(parser, "(and/or --store)")
+    parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.joblib)")
+    parser.add_argument("--labels", help="comma-separated label set; other labels are reported "
+                                         "and left out (default: every label in the examples)")
+    parser.add_argument("--keep-label", default="content", help="the label kept in the clean text")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same data + seed = same model)")
+    parser.add_argument("--folds", type=int, default=5, help="folds of the inner out-of-fold pass")
+    parser.add_argument("--version", help="model version for the manifest (default: file name)")
+    parser.add_argument("--strict", action="store_true", help="stop on any problem in the examples")
+
+
+def train_run(args: argparse.Namespace) -> int:
+    with _threads(args):
+        return _train(args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import prepare, train_and_save
+
+    allowed = {x.strip() for x in args.labels.split(",") if x.strip()} if args.labels else None
+    if allowed is not None and args.keep_label not in allowed:
+        _say(f"--labels must include the keep label {args.keep_label!r}")
+        return 2
+    if not str(args.out).endswith(".joblib"):
+        _say("--out must end in .joblib (its manifest is written beside it)")
+        return 2
+    found = _read(args, allowed)
+    if found is None:
+        return 2
+    print(f"read {len(found.examples)} examples", file=sys.stderr)
+    if _show_problems(found.problems, args.strict):
+        return 2
+    prepared = prepare(found.examples, jobs=args.jobs)
+    if _show_problems(prepared.problems, args.strict):
+        return 2
+    counts = prepared.label_counts
+    print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
+    try:
+        manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
+                                  folds=args.folds, example_files=args.examples, store=args.store,
+                                  version=args.version)
+    except ValueError as err:
+        _say(f"cannot train: {err}")
+        return 2
+    print(f"wrote {args.out} (version {manifest['version']}, sha256 {manifest['sha256'][:12]}…, "
+          f"labels {', '.join(manifest['labels'])}) in {manifest['train_seconds']} s")
+    return 0
+
+
+# -- evaluate -------------------------------------------------------------------------------
+
+def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model file to evaluate (default: the active model)")
+    _add_example_sources(parser, "with gold labels (and/or --store)")
+    parser.add_argument("--report", required=True, metavar="DIR",
+                        help="folder for report.md, report.json and report.png")
+    parser.add_argument("--cv", type=int, default=5, metavar="K",
+                        help="folds of cross-validation grouped by site (0: none)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
+    parser.add_argument("--worst", type=int, default=10, help="how many worst pages to show")
+    parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
+
+
+def evaluate_run(args: argparse.Namespace) -> int:
+    with _threads(args):
+        return _evaluate(args)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import cross_validate, evaluate, report_dict, write_report
+    from .training import prepare
+
+    try:
+        loaded = load_model(args.model or active_model_path())
+    except NoiseFilterError as err:
+        _say(str(err))
+        return 2
+    found = _read(args)
+    if found is None:
+        return 2
+    _show_problems(found.problems)
+    prepared = prepare(found.examples, jobs=args.jobs)
+    _show_problems(prepared.problems)
+    if not prepared.pages:
+        _say("no labelled page to evaluate on")
+        return 2
+    ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline)
+    keep = str(loaded.model.classes_[0])
+    cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed)
+    info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
+            "labels": [str(c) for c in loaded.model.classes_]}
+    rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst)
+    try:
+        paths = write_report(rep, args.report)
+    except ImportError as err:
+        _say(f"{err} (report.md and report.json are written)")
+        return 2
+    s, w = rep["summary"], rep["word_f1"]
+    print(f"keep-or-not F1 {s['content_f1']:.3f}, macro F1 {s['macro_f1']:.3f}"
+          + (f", word F1 {w['noisefilter']:.3f} (trafilatura {w['trafilatura']:.3f})"
+             if w["pages_with_gold"] and w["trafilatura"] is not None else "")
+          + (f"; cross-validated by site: keep-or-not F1 {cv['summary']['content_f1']:.3f}, "
+             f"macro F1 {cv['summary']['macro_f1']:.3f}" if "summary" in cv else ""))
+    print("report: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+# -- bootstrap ------------------------------------------------------------------------------
+
+def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="data set in WCXB layout (html/ and ground-truth/)")
+    parser.add_argument("--out", metavar="FILE", help="JSON Lines file to write the examples to")
+    parser.add_argument("--store", metavar="DB", help="example store to add the examples to")
+    parser.add_argument("--model", help="model that proposes the kinds (default: the active model)")
+    parser.add_argument("--name", help="data set name for ids and provenance (default: folder name)")
+    parser.add_argument("--page-types", help="comma-separated page types to take (e.g. article)")
+    parser.add_argument("--limit", type=int, help="take only the first N pages")
+    _add_threads(parser)
+
+
+def bootstrap_run(args: argparse.Namespace) -> int:
+    with _threads(args):
+        return _bootstrap(args)
+
+
+def _bootstrap(args: argparse.Namespace) -> int:
+    from .bootstrap import BootstrapReport, bootstrap, gold_pages
+    from .examples import write_examples
+    from .progress import Progress
+    from .store import ExampleStore
+
+    if not args.out and not args.store:
+        _say("give --out FILE and/or --store DB")
+        return 2
+    if not (Path(args.data) / "ground-truth").is_dir():
+        _say(f"{args.data} is not in WCXB layout (no ground-truth/ folder)")
+        return 2
+    try:
+        loaded = load_model(args.model or active_model_path())
+    except NoiseFilterError as err:
+        _say(str(err))
+        return 2
+    types = {t.strip() for t in args.page_types.split(",")} if args.page_types else None
+    golds = gold_pages(args.data, types, args.limit)
+    name = args.name or Path(args.data).resolve().name
+    report = BootstrapReport()
+    with Progress(len(golds), "bootstrapping") as bar:
+        examples = list(bootstrap(golds, loaded, name, report, bar.update))
+    _show_problems(report.skipped)
+    if args.out:
+        write_examples(examples, args.out)
+        print(f"wrote {len(examples)} examples to {args.out}")
+    if args.store:
+        added = ExampleStore(args.store).add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
+        print(f"store {args.store}: {added}")
+    print(report)
+    return 0
+
+
+# -- promote / rollback ---------------------------------------------------------------------
+
+def _num(value: float | None) -> str:
+    return "   –  " if value is None else f"{value:.4f}"
+
+
+def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="the candidate model file (a path you trust)")
+    parser.add_argument("--holdout", nargs="*", default=[], metavar="FILE",
+                        help="JSON Lines examples both models are scored on")
+    parser.add_argument("--holdout-store", metavar="DB", help="example store to score on as well")
+    parser.add_argument("--reviewed-only", action="store_true",
+                        help="from the store, use only reviewed labels")
+    parser.add_argument("--max-drop", type=float, default=0.0,
+                        help="allowed drop of every measure (absolute, default 0: no regression)")
+    for measure in ("content-f1", "macro-f1", "word-f1"):
+        parser.add_argument(f"--max-drop-{measure}", type=float, metavar="X",
+                            help=f"allowed drop of {measure.replace('-', ' ')} (overrides --max-drop)")
+    parser.add_argument("--allow-overlap", action="store_true",
+                        help="score even on holdout pages the candidate was trained on")
+    parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
+    parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
+    _add_threads(parser)
+
+
+def promote_run(args: argparse.Namespace) -> int:
+    with _threads(args):
+        return _promote(args)
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate
+    from .promote import PromotionError, Thresholds, compare, overlap, switch_to
+    from .training import prepare
+
+    try:
+        candidate = load_model(args.model)
+    except NoiseFilterError as err:
+        _say(f"candidate refused: {err}")
+        return 2
+    args.examples, args.store = args.holdout, args.holdout_store
+    found = _read(args)
+    if found is None:
+        return 2
+    _show_problems(found.problems)
+    seen = overlap(candidate, {e.id for e in found.examples})
+    if seen and not args.allow_overlap:
+        _say(f"{len(seen)} holdout pages were in the candidate's training data (e.g. "
+             f"{sorted(seen)[0]!r}); a holdout must be unseen (or pass --allow-overlap)")
+        return 2
+    prepared = prepare(found.examples, jobs=args.jobs, desc="segmenting holdout")
+    _show_problems(prepared.problems)
+    if not prepared.pages:
+        _say("the holdout has no labelled page")
+        return 2
+    drops = {m: getattr(args, f"max_drop_{m}") for m in ("content_f1", "macro_f1", "word_f1")}
+    thresholds = Thresholds(**{m: args.max_drop if v is None else v for m, v in drops.items()})
+    cand_ev = evaluate(candidate.model, prepared.pages, desc="scoring candidate", baseline=False)
+    try:
+        active = load_model(active_model_path())
+    except NoiseFilterError as err:
+        # a broken active model cannot be the bar to clear: any model that loads is better
+        _say(f"the active model cannot be loaded ({err}); comparing against nothing")
+        active = None
+    if active is not None and active.manifest.get("sha256") == candidate.manifest.get("sha256"):
+        _say(f"{args.model} is already the active model")
+        return 2
+    checks = []
+    if active is not None:
+        act_ev = evaluate(active.model, prepared.pages, desc="scoring active model", baseline=False)
+        checks = compare(cand_ev, act_ev, thresholds)
+    name = active.version if active is not None else "(none loadable)"
+    print(f"candidate {candidate.version} against active {name} on {len(prepared.pages)} holdout pages:")
+    for c in checks:
+        verdict = "ok" if c.passed else "REGRESSION"
+        print(f"  {c.measure:<11} {_num(c.candidate)} vs {_num(c.active)} (may drop {c.allowed_drop:g}) "
+              f"{verdict}{'  ' + c.note if c.note else ''}")
+    if not all(c.passed for c in checks):
+        print("not promoted: the candidate regresses on the holdout")
+        return 1
+    if args.dry_run:
+        print("would promote (dry run: nothing changed)")
+        return 0
+    try:
+        target = switch_to(candidate, checks, holdout=", ".join(args.holdout + [args.holdout_store or ""]).strip(", "))
+    except (PromotionError, NoiseFilterError) as err:
+        _say(f"not promoted: {err}")
+        return 2
+    print(f"promoted: {target} is now the active model (rollback: noisefilter rollback)")
+    return 0
+
+
+def rollback_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Make the previously active model active again (run twice to undo)."
+
+
+def rollback_run(args: argparse.Namespace) -> int:
+    from .promote import PromotionError, rollback
+
+    try:
+        was, now = rollback()
+    except PromotionError as err:
+        _say(str(err))
+        return 2
+    print(f"active model: {now or '(shipped default)'} (was {was or '(shipped default)'})")
+    return 0

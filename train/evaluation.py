@@ -1,0 +1,348 @@
+"""Scoring a model on labelled pages, cross-validating by site, and writing the report.
+
+What is scored, and why this way:
+
+- **blocks**: precision/recall/F1 per label and the confusion matrix, over the blocks that carry a
+  label. A gold label the model does not know stays in the table (its recall is 0: the model
+  cannot produce it) and is listed as unknown. A block labelled ``noncontent`` (not content, kind
+  unknown: from gold-text alignment) counts only in the keep-or-not score.
+- **keep-or-not**: precision/recall/F1 of the keep label against everything else: what decides
+  what the clean text holds, and comparable between models with different label sets.
+- **pages**: word-level F1 of the clean text against the page's gold text (its ``gold`` field,
+  else its kept blocks when every block is labelled), beside trafilatura's own output on the same
+  page (for a text example, the text as given: what an extractor handed on).
+- **worst pages**, with the blocks the model got wrong, because that is where to label next.
+- **cross-validation grouped by site** (the URL's host): a site repeats its furniture, and a
+  model scored on a site it was trained on looks better than it will be on a new site.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from filter.model import BlockClassifier
+
+from .examples import UNKNOWN_KIND, LabelledPage, shorten
+from .metrics import block_report, word_prf
+from .progress import Progress
+from .training import fit
+
+
+@dataclass
+class PageResult:
+    id: str
+    url: str | None
+    blocks: int
+    wrong: list[dict]
+    word_f1: float | None = None
+    trafilatura_word_f1: float | None = None
+
+
+@dataclass
+class Evaluation:
+    """Per-block gold and predicted labels of every scored block, and per-page results."""
+
+    keep_label: str
+    model_labels: list[str]
+    y_true: list[str] = field(default_factory=list)
+    y_pred: list[str] = field(default_factory=list)
+    pages: list[PageResult] = field(default_factory=list)
+
+    def labels(self, restrict: set[str] | None = None) -> list[str]:
+        """Labels of the per-label table: the model's and the gold's, keep label first."""
+        found = set(self.model_labels) | (set(self.y_true) - {UNKNOWN_KIND})
+        if restrict is not None:
+            found &= restrict
+        rest = sorted(found - {self.keep_label})
+        return [self.keep_label, *rest] if self.keep_label in found else rest
+
+    def block_report(self, restrict: set[str] | None = None) -> dict:
+        labels = self.labels(restrict)
+        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
+        if not pairs:
+            return {"per_label": {}, "macro_f1": None, "confusion": [], "labels": labels}
+        y_true, y_pred = zip(*pairs)
+        return block_report(list(y_true), list(y_pred), labels)
+
+    def keep_scores(self) -> dict:
+        keep = self.keep_label
+        tp = sum(t == keep and p == keep for t, p in zip(self.y_true, self.y_pred))
+        pred = sum(p == keep for p in self.y_pred)
+        gold = sum(t == keep for t in self.y_true)
+        precision = tp / pred if pred else 0.0
+        recall = tp / gold if gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1, "support": gold}
+
+    def word_f1(self) -> tuple[float | None, float | None, int]:
+        """Mean word F1 of the model and of trafilatura over pages with gold text."""
+        scored = [p for p in self.pages if p.word_f1 is not None]
+        if not scored:
+            return None, None, 0
+        beside = [p.trafilatura_word_f1 for p in scored if p.trafilatura_word_f1 is not None]
+        return (float(np.mean([p.word_f1 for p in scored])),
+                float(np.mean(beside)) if beside else None, len(scored))
+
+    def summary(self) -> dict:
+        """The numbers `promote` compares: keep-or-not F1, macro F1, mean word F1."""
+        word, _, _ = self.word_f1()
+        return {"content_f1": self.keep_scores()["f1"], "macro_f1": self.block_report()["macro_f1"],
+                "word_f1": word}
+
+    def merge(self, other: Evaluation) -> None:
+        self.y_true += other.y_true
+        self.y_pred += other.y_pred
+        self.pages += other.pages
+
+
+def _baseline_text(lp: LabelledPage) -> str:
+    if lp.example.html is None:
+        return lp.example.text or ""
+    import trafilatura
+
+    return trafilatura.extract(lp.example.html, url=lp.example.url) or ""
+
+
+def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO | None = None,
+             desc: str = "scoring pages", baseline: bool = True) -> Evaluation:
+    """Predict every page as the cleaner would (all its blocks, labelled or not) and score the
+    labelled blocks; `baseline` also runs trafilatura for the side-by-side word F1."""
+    keep = str(model.classes_[0])
+    result = Evaluation(keep_label=keep, model_labels=[str(c) for c in model.classes_])
+    with Progress(len(pages), desc, stream=stream) as bar:
+        for lp in pages:
+            predicted, probs = model.predict_page(lp.full_page)
+            predicted = [str(p) for p in predicted]
+            classes = list(result.model_labels)
+            wrong = []
+            for gold_label, i in zip(lp.labels, lp.kept):
+                pred = predicted[i]
+                result.y_true.append(gold_label)
+                result.y_pred.append(pred)
+                mistaken = (pred != gold_label if gold_label != UNKNOWN_KIND else pred == keep)
+                if mistaken:
+                    wrong.append({"text": shorten(lp.full_page.blocks[i].text, 100), "gold": gold_label,
+                                  "predicted": pred, "score": round(float(probs[i][classes.index(pred)]), 3)})
+            page = PageResult(id=lp.example.id, url=lp.example.url, blocks=len(lp.labels), wrong=wrong)
+            gold = lp.gold(keep)
+            if gold is not None:
+                text = "\n".join(b.text for b, p in zip(lp.full_page.blocks, predicted) if p == keep)
+                page.word_f1 = word_prf(text, gold)[2]
+                if baseline:
+                    page.trafilatura_word_f1 = word_prf(_baseline_text(lp), gold)[2]
+            result.pages.append(page)
+            bar.update(1)
+    return result
+
+
+def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, seed: int = 0,
+                   stream: TextIO | None = None) -> dict:
+    """Train and score `folds` times, each time holding out whole sites; returns the pooled
+    scores and each fold's, or why cross-validation could not run."""
+    groups = np.array([lp.example.domain for lp in pages])
+    n_groups = len(set(groups))
+    if folds < 2:
+        return {"skipped": "cross-validation was turned off (--cv 0)"}
+    if n_groups < 2:
+        return {"skipped": f"the pages come from {n_groups} site(s); cross-validation by site needs 2"}
+    k = min(folds, n_groups)
+    pooled: Evaluation | None = None
+    per_fold = []
+    splits = GroupKFold(n_splits=k).split(np.zeros(len(pages)), groups=groups)
+    for n, (train_idx, test_idx) in enumerate(splits, 1):
+        train = [pages[i] for i in train_idx]
+        test = [pages[i] for i in test_idx]
+        try:
+            model = fit(train, keep_label=keep_label, seed=seed, folds=min(5, max(2, len(train) // 2)))
+        except ValueError as err:
+            per_fold.append({"fold": n, "skipped": str(err)})
+            continue
+        ev = evaluate(model, test, stream=stream, desc=f"cross-validation fold {n}/{k}", baseline=False)
+        per_fold.append({"fold": n, "sites": sorted(set(groups[test_idx])), "pages": len(test),
+                         **ev.summary()})
+        if pooled is None:
+            pooled = ev
+        else:
+            pooled.model_labels = sorted(set(pooled.model_labels) | set(ev.model_labels),
+                                         key=lambda lab: (lab != keep_label, lab))
+            pooled.merge(ev)
+    if pooled is None:
+        return {"skipped": "no fold could be trained", "folds": per_fold}
+    return {"folds": per_fold, "k": k, "sites": n_groups, "summary": pooled.summary(),
+            "blocks": pooled.block_report(), "keep": pooled.keep_scores()}
+
+
+# -- the report -------------------------------------------------------------------------------
+
+def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict, worst: int = 10) -> dict:
+    """Everything in the report, JSON-ready."""
+    word, traf, n_scored = ev.word_f1()
+    known = set(ev.model_labels) | {UNKNOWN_KIND}
+    unknown = Counter(t for t in ev.y_true if t not in known)
+    ranked = sorted(ev.pages, key=lambda p: (p.word_f1 if p.word_f1 is not None else math.inf,
+                                             -len(p.wrong)))
+    worst_pages = [p.__dict__ for p in ranked if p.wrong or (p.word_f1 or 1.0) < 1.0][:worst]
+    return {
+        "model": model_info,
+        "pages": len(ev.pages),
+        "blocks": len(ev.y_true),
+        "blocks_by_gold_label": dict(sorted(Counter(ev.y_true).items())),
+        "unknown_gold_labels": dict(unknown),
+        "keep": ev.keep_scores(),
+        "per_label": ev.block_report(),
+        "word_f1": {"noisefilter": word, "trafilatura": traf, "pages_with_gold": n_scored},
+        "summary": ev.summary(),
+        "worst_pages": worst_pages,
+        "cross_validation": cv,
+        "problems": problems,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _label_table(block: dict) -> list[str]:
+    lines = ["| label | precision | recall | F1 | blocks |", "| --- | ---: | ---: | ---: | ---: |"]
+    for label, row in block["per_label"].items():
+        lines.append(f"| `{label}` | {_fmt(row['precision'])} | {_fmt(row['recall'])} | "
+                     f"{_fmt(row['f1'])} | {row['support']} |")
+    lines.append(f"| **macro** | | | **{_fmt(block['macro_f1'])}** | |")
+    return lines
+
+
+def report_markdown(rep: dict) -> str:
+    m = rep["model"]
+    out = [f"# Evaluation of `{m.get('version')}`", "",
+           f"Model file `{m.get('path')}` (sha256 `{str(m.get('sha256'))[:12]}…`), labels "
+           f"{', '.join(f'`{x}`' for x in m.get('labels', []))}. {rep['pages']} pages, "
+           f"{rep['blocks']} labelled blocks.", "", "![confusion matrix and scores](report.png)", "",
+           "## Blocks", ""]
+    out += _label_table(rep["per_label"])
+    k = rep["keep"]
+    out += ["", f"Keep-or-not (`{rep['per_label']['labels'][0] if rep['per_label']['labels'] else ''}` "
+                f"against the rest, `noncontent` included): precision {_fmt(k['precision'])}, "
+                f"recall {_fmt(k['recall'])}, F1 **{_fmt(k['f1'])}**."]
+    if rep["unknown_gold_labels"]:
+        out += ["", "Gold labels this model does not know (it cannot predict them): " +
+                ", ".join(f"`{k}` ({v})" for k, v in rep["unknown_gold_labels"].items()) + "."]
+    labels = rep["per_label"]["labels"]
+    if labels:
+        out += ["", "### Confusion matrix (rows: gold, columns: predicted)", "",
+                "| gold \\ predicted | " + " | ".join(f"`{x}`" for x in labels) + " |",
+                "| --- |" + " ---: |" * len(labels)]
+        for label, row in zip(labels, rep["per_label"]["confusion"]):
+            out.append(f"| `{label}` | " + " | ".join(str(v) for v in row) + " |")
+    w = rep["word_f1"]
+    out += ["", "## Pages: word F1 against the gold text", ""]
+    if w["pages_with_gold"]:
+        out += ["| | mean word F1 |", "| --- | ---: |",
+                f"| noisefilter | **{_fmt(w['noisefilter'])}** |", f"| trafilatura | {_fmt(w['trafilatura'])} |",
+                "", f"Over {w['pages_with_gold']} pages with gold text."]
+    else:
+        out.append("No page has gold text (a `gold` field, or every block labelled).")
+    out += ["", "## Worst pages", ""]
+    if not rep["worst_pages"]:
+        out.append("Every page is right.")
+    for page in rep["worst_pages"]:
+        out.append(f"### `{page['id']}` {page['url'] or ''}".rstrip())
+        out.append("")
+        out.append(f"word F1 {_fmt(page['word_f1'])} (trafilatura {_fmt(page['trafilatura_word_f1'])}), "
+                   f"{len(page['wrong'])} of {page['blocks']} blocks wrong")
+        out.append("")
+        if page["wrong"]:
+            out += ["| block | gold | predicted | score |", "| --- | --- | --- | ---: |"]
+            for w_ in page["wrong"]:
+                text = w_["text"].replace("|", "\\|")
+                out.append(f"| {text} | `{w_['gold']}` | `{w_['predicted']}` | {w_['score']:.2f} |")
+            out.append("")
+    cv = rep["cross_validation"]
+    out += ["", "## Cross-validation grouped by site", ""]
+    if "skipped" in cv:
+        out.append(f"Not run: {cv['skipped']}.")
+    else:
+        s = cv["summary"]
+        out += [f"{cv['k']} folds over {cv['sites']} sites; each fold's sites are unseen in training.",
+                "", f"Pooled: keep-or-not F1 **{_fmt(s['content_f1'])}**, macro F1 {_fmt(s['macro_f1'])}, "
+                    f"word F1 {_fmt(s['word_f1'])}.", "", "| fold | pages | keep F1 | macro F1 | word F1 |",
+                "| ---: | ---: | ---: | ---: | ---: |"]
+        for f in cv["folds"]:
+            if "skipped" in f:
+                out.append(f"| {f['fold']} | skipped: {f['skipped']} | | | |")
+            else:
+                out.append(f"| {f['fold']} | {f['pages']} | {_fmt(f['content_f1'])} | "
+                           f"{_fmt(f['macro_f1'])} | {_fmt(f['word_f1'])} |")
+        out += [""] + _label_table(cv["blocks"])
+    if rep["problems"]:
+        out += ["", "## Problems in the examples", ""]
+        out += [f"- {p}" for p in rep["problems"][:200]]
+        if len(rep["problems"]) > 200:
+            out.append(f"- … and {len(rep['problems']) - 200} more (all in report.json)")
+    return "\n".join(out) + "\n"
+
+
+def report_png(rep: dict, path: Path) -> None:
+    """Confusion matrix (row-normalised, counts written in), F1 per label, word F1 beside
+    trafilatura: the three things to look at first, in one picture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = rep["per_label"]["labels"]
+    conf = np.array(rep["per_label"]["confusion"], dtype=float).reshape(len(labels), len(labels))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), gridspec_kw={"width_ratios": [1.3, 1, 0.6]})
+    ax = axes[0]
+    rows = conf.sum(axis=1, keepdims=True)
+    ax.imshow(np.divide(conf, rows, out=np.zeros_like(conf), where=rows > 0), cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    ax.set_title("confusion (row share, counts)")
+    for (i, j), v in np.ndenumerate(conf):
+        share = v / rows[i, 0] if rows[i, 0] else 0
+        ax.text(j, i, f"{int(v)}", ha="center", va="center", color="white" if share > 0.5 else "black")
+    ax = axes[1]
+    f1 = [rep["per_label"]["per_label"][x]["f1"] for x in labels]
+    ax.barh(labels, f1, color="#4477aa")
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_title(f"F1 per label (macro {_fmt(rep['per_label']['macro_f1'])})")
+    ax = axes[2]
+    w = rep["word_f1"]
+    if w["pages_with_gold"]:
+        ax.bar(["noisefilter", "trafilatura"], [w["noisefilter"], w["trafilatura"]], color=["#228833", "#bbbbbb"])
+        ax.set_ylim(0, 1)
+        ax.set_title(f"mean word F1 ({w['pages_with_gold']} pages)")
+    else:
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no gold text", ha="center")
+    fig.suptitle(f"{rep['model'].get('version')}: {rep['pages']} pages, {rep['blocks']} blocks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write_report(rep: dict, folder: str | Path) -> list[Path]:
+    """Write report.json, report.md and report.png into `folder`; returns their paths.
+    Raises ImportError (with how to fix it) when matplotlib is missing, after the JSON and
+    Markdown are written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "report.json", folder / "report.md"]
+    paths[0].write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths[1].write_text(report_markdown(rep), encoding="utf-8")
+    try:
+        report_png(rep, folder / "report.png")
+    except ImportError as err:
+        raise ImportError("report.png needs matplotlib: pip install 'noisefilter[train]'") from err
+    return [*paths, folder / "report.png"]

@@ -1,0 +1,419 @@
+"""Labelled examples: the JSON Lines format, its validation, and how labels find their blocks.
+
+One page per line (``../shared/DESIGN.md``)::
+
+    {"id": "site-42", "url": "https://…", "html": "<html>…" | "text": "line\\nline",
+     "blocks": [{"text": "…", "label": "content"}, …], "source": "hand"}
+
+Optional extras that this module reads and writes: per block ``source``, ``labelled_by``,
+``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the store keeps), and per page ``gold`` (the page's
+gold main text, which bootstrapped examples carry so evaluation can score word F1 against it).
+
+Labels attach to the blocks of the page *as segmented now* by normalised text
+(`filter.blocks.normalize_text`), not by position, so they survive a change of extractor or of
+segmentation: an exact match first (the k-th occurrence of a text takes the k-th label given for
+it), then a block that is a piece of a labelled text (a paragraph now split in two), then a block
+that is several labelled texts joined (two lines now merged) when their labels agree. Nothing is
+dropped silently: malformed lines, unknown labels, labels that match no block and blocks that
+get no label are all reported with the file and line they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from filter.blocks import Page, normalize_text, segment_text
+from filter.errors import NoiseFilterError
+from filter.extract import html_to_page
+
+#: a label is a short identifier; anything else is almost certainly a mistake in the file
+LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+#: the label-less "not content, kind unknown" label that `filter.model` understands
+UNKNOWN_KIND = "noncontent"
+_PAGE_KEYS = {"id", "url", "html", "text", "blocks", "source", "gold"}
+_BLOCK_KEYS = {"text", "label", "source", "labelled_by", "labelled_at", "reviewed"}
+#: a page block this short must equal a labelled text; as a fragment it would match anywhere
+_MIN_FRAGMENT_CHARS = 12
+
+
+class ExampleError(ValueError):
+    """An example that does not follow the format; the message says which field and why."""
+
+
+@dataclass
+class BlockLabel:
+    """One labelled block text and who labelled it (None: not stated, the store fills it in)."""
+
+    text: str
+    label: str
+    source: str | None = None
+    labelled_by: str | None = None
+    labelled_at: str | None = None
+    reviewed: bool | None = None
+
+    def to_dict(self) -> dict:
+        out = {"text": self.text, "label": self.label}
+        for key in ("source", "labelled_by", "labelled_at", "reviewed"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Example:
+    """One labelled page. `origin` and `line` say where it was read from, for messages."""
+
+    id: str
+    blocks: list[BlockLabel]
+    html: str | None = None
+    text: str | None = None
+    url: str | None = None
+    source: str | None = None
+    gold: str | None = None
+    origin: str | None = None
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        if self.origin and self.line:
+            return f"{self.origin}:{self.line}"
+        return self.origin or f"example {self.id!r}"
+
+    @property
+    def domain(self) -> str:
+        """The site the page belongs to: cross-validation keeps a site's pages in one fold,
+        because a site repeats its furniture and a model would otherwise be scored on pages
+        it has all but seen. Pages without a URL are each their own group."""
+        host = urlsplit(self.url).hostname if self.url else None
+        return host.removeprefix("www.") if host else f"id:{self.id}"
+
+    def to_dict(self) -> dict:
+        out: dict = {"id": self.id}
+        if self.url:
+            out["url"] = self.url
+        if self.html is not None:
+            out["html"] = self.html
+        if self.text is not None:
+            out["text"] = self.text
+        out["blocks"] = [b.to_dict() for b in self.blocks]
+        if self.source:
+            out["source"] = self.source
+        if self.gold is not None:
+            out["gold"] = self.gold
+        return out
+
+    def to_page(self, max_bytes: int = 10_000_000) -> Page:
+        """Segment the page the way the cleaner does, so labels meet the blocks the model sees.
+        Raises `filter.errors.NoiseFilterError` for HTML that cannot be cleaned."""
+        if self.html is not None:
+            return html_to_page(self.html, url=self.url, max_bytes=max_bytes)
+        return Page(blocks=segment_text(self.text or ""), url=self.url, source="text")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the input that was not used as given, and where it is."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _optional_str(obj: dict, key: str, errors: list[str]) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.append(f"'{key}' must be a string, not {type(value).__name__}")
+        return None
+    return value
+
+
+def parse_example(obj: object, allowed_labels: set[str] | None = None,
+                  origin: str | None = None, line: int | None = None) -> tuple[Example, list[Problem]]:
+    """Validate one decoded JSON value as an example.
+
+    Raises `ExampleError` when the page as a whole is unusable (no id, no document, no block
+    list). Problems that concern single blocks (a bad block, an unknown label) do not reject the
+    page: the block is left out and a `Problem` says which one and why.
+    """
+    if not isinstance(obj, dict):
+        raise ExampleError(f"an example must be a JSON object, not {type(obj).__name__}")
+    errors: list[str] = []
+    ident = obj.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        ident = str(ident)
+    if not isinstance(ident, str) or not ident.strip():
+        errors.append("'id' is missing or empty")
+    html = _optional_str(obj, "html", errors)
+    text = _optional_str(obj, "text", errors)
+    if obj.get("html") is None and obj.get("text") is None:
+        errors.append("one of 'html' or 'text' is needed")
+    if html is not None and text is not None:
+        errors.append("give 'html' or 'text', not both (which one would the labels refer to?)")
+    url = _optional_str(obj, "url", errors)
+    source = _optional_str(obj, "source", errors)
+    gold = _optional_str(obj, "gold", errors)
+    raw_blocks = obj.get("blocks")
+    if not isinstance(raw_blocks, list):
+        errors.append("'blocks' must be a list of {\"text\", \"label\"} objects")
+    if errors:
+        raise ExampleError("; ".join(errors))
+    where = f"{origin}:{line}" if origin and line else (origin or f"example {ident!r}")
+    problems = [Problem(where, f"unknown field '{k}' ignored") for k in sorted(set(obj) - _PAGE_KEYS)]
+    blocks = []
+    for n, raw in enumerate(raw_blocks):
+        block, message = _parse_block(raw, allowed_labels)
+        if message:
+            problems.append(Problem(where, f"block {n}: {message}"))
+        if block is not None:
+            blocks.append(block)
+    example = Example(id=ident.strip(), blocks=blocks, html=html, text=text, url=url,
+                      source=source, gold=gold, origin=origin, line=line)
+    return example, problems
+
+
+def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | None, str | None]:
+    if not isinstance(raw, dict):
+        return None, f"must be an object, not {type(raw).__name__}; left out"
+    text, label = raw.get("text"), raw.get("label")
+    if not isinstance(text, str) or not normalize_text(text):
+        return None, "has no text; left out"
+    if not isinstance(label, str) or not LABEL_PATTERN.match(label):
+        return None, (f"label {label!r} is not a label (lower-case letters, digits, '-' or '_'); "
+                      "left out")
+    if allowed is not None and label not in allowed and label != UNKNOWN_KIND:
+        return None, f"unknown label {label!r} (known: {', '.join(sorted(allowed))}); left out"
+    reviewed = raw.get("reviewed")
+    if reviewed is not None and not isinstance(reviewed, bool):
+        return None, "'reviewed' must be true or false; left out"
+    src, by, at = raw.get("source"), raw.get("labelled_by"), raw.get("labelled_at")
+    if any(v is not None and not isinstance(v, str) for v in (src, by, at)):
+        return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
+    extra = set(raw) - _BLOCK_KEYS
+    note = f"unknown field(s) {', '.join(sorted(extra))} ignored" if extra else None
+    return BlockLabel(text=text, label=label, source=src, labelled_by=by, labelled_at=at,
+                      reviewed=reviewed), note
+
+
+@dataclass
+class ExampleSet:
+    """Examples read from one or more files, and every problem met on the way."""
+
+    examples: list[Example] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def label_counts(self) -> Counter:
+        return Counter(b.label for e in self.examples for b in e.blocks)
+
+
+def parse_lines(lines: Iterable[str], origin: str, allowed_labels: set[str] | None = None,
+                into: ExampleSet | None = None) -> ExampleSet:
+    """Parse JSON Lines text. A malformed line is reported with its number and skipped; a
+    repeated id is reported and the later line skipped, so each page is counted once."""
+    out = into if into is not None else ExampleSet()
+    seen = {e.id: e.where for e in out.examples}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            out.problems.append(Problem(where, f"not valid JSON ({err.msg} at column {err.colno}); "
+                                               "line skipped"))
+            continue
+        try:
+            example, problems = parse_example(obj, allowed_labels, origin, number)
+        except ExampleError as err:
+            out.problems.append(Problem(where, f"{err}; line skipped"))
+            continue
+        out.problems.extend(problems)
+        if example.id in seen:
+            out.problems.append(Problem(where, f"id {example.id!r} already given at "
+                                               f"{seen[example.id]}; line skipped"))
+            continue
+        seen[example.id] = where
+        out.examples.append(example)
+    return out
+
+
+def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,
+                  into: ExampleSet | None = None) -> ExampleSet:
+    """Read JSON Lines files into one `ExampleSet` (ids are unique across all of them)."""
+    out = into if into is not None else ExampleSet()
+    for path in paths:
+        path = Path(path)
+        with open(path, encoding="utf-8") as fh:
+            parse_lines(fh, str(path), allowed_labels, into=out)
+    return out
+
+
+def write_examples(examples: Iterable[Example], path: str | Path) -> int:
+    """Write examples as JSON Lines (UTF-8, one page per line); returns how many."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for example in examples:
+            fh.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+# -- attaching labels to blocks ---------------------------------------------------------------
+
+@dataclass
+class Attachment:
+    """The outcome of matching an example's labels to a page's blocks.
+
+    `labels[i]` is the label of page block i (None: no labelled text covers it); `unmatched`
+    holds the indices of labelled texts that found no block; `conflicts` the indices of page
+    blocks made of labelled texts that disagree (left without a label)."""
+
+    labels: list[str | None]
+    unmatched: list[int]
+    conflicts: list[int]
+
+    @property
+    def unlabelled(self) -> list[int]:
+        return [i for i, lab in enumerate(self.labels) if lab is None]
+
+
+def _at_word_boundary(haystack: str, needle: str) -> bool:
+    start = haystack.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if (start == 0 or not haystack[start - 1].isalnum()) and \
+                (end == len(haystack) or not haystack[end].isalnum()):
+            return True
+        start = haystack.find(needle, start + 1)
+    return False
+
+
+def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
+    """Give each block of `page` the label of the labelled text it corresponds to."""
+    texts = [normalize_text(b.text) for b in page.blocks]
+    wanted = [normalize_text(b.text) for b in labelled]
+    by_text: dict[str, list[int]] = defaultdict(list)
+    for j, t in enumerate(wanted):
+        by_text[t].append(j)
+    labels: list[str | None] = [None] * len(texts)
+    used: set[int] = set()
+    conflicts: list[int] = []
+    seen: Counter = Counter()
+
+    # 1. exact text; a text repeated on the page more often than it was labelled (furniture
+    #    shown twice) takes the label it was given, if it was given only one
+    for i, t in enumerate(texts):
+        js = by_text.get(t)
+        k = seen[t]
+        seen[t] += 1
+        if not js:
+            continue
+        if k < len(js):
+            labels[i] = labelled[js[k]].label
+            used.add(js[k])
+        elif len({labelled[j].label for j in js}) == 1:
+            labels[i] = labelled[js[0]].label
+
+    # 2. a block that is a piece of labelled text (one labelled paragraph, now split)
+    # 3. a block made of several labelled texts (labelled lines, now merged)
+    for i, t in enumerate(texts):
+        if labels[i] is not None:
+            continue
+        if len(t) >= _MIN_FRAGMENT_CHARS:
+            holders = [j for j, w in enumerate(wanted) if len(w) > len(t) and _at_word_boundary(w, t)]
+            found = {labelled[j].label for j in holders}
+            if len(found) == 1:
+                labels[i] = found.pop()
+                used.update(holders)
+                continue
+            if len(found) > 1:
+                conflicts.append(i)
+                continue
+        parts = [j for j, w in enumerate(wanted) if len(w) < len(t) and _at_word_boundary(t, w)]
+        covered = sum(len(wanted[j]) for j in {wanted[j]: j for j in parts}.values())
+        if not parts or covered < 0.6 * len(t):
+            continue
+        found = {labelled[j].label for j in parts}
+        if len(found) == 1:
+            labels[i] = found.pop()
+            used.update(parts)
+        else:
+            conflicts.append(i)
+    unmatched = [j for j in range(len(labelled)) if j not in used]
+    return Attachment(labels=labels, unmatched=unmatched, conflicts=conflicts)
+
+
+@dataclass
+class LabelledPage:
+    """An example segmented into the model's blocks, with one label per kept block.
+
+    Blocks that no label reaches are left out of `page` (a model must not learn them as any
+    class) and counted in `left_out`. `full_page` keeps every block, for evaluation, which
+    predicts on the page as the cleaner sees it and scores the blocks at `kept`."""
+
+    example: Example
+    page: Page
+    labels: list[str]
+    left_out: int
+    full_page: Page
+    kept: list[int]
+
+    def gold(self, keep_label: str = "content") -> str | None:
+        """The example's own gold text, else its kept blocks when every block of the page is
+        labelled (with blocks missing, the gold text would be incomplete)."""
+        if self.example.gold is not None:
+            return self.example.gold
+        if self.left_out:
+            return None
+        return "\n".join(b.text for b, lab in zip(self.page.blocks, self.labels) if lab == keep_label)
+
+
+def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledPage | None, list[Problem]]:
+    """Segment one example and attach its labels; returns the problems instead of hiding them."""
+    problems: list[Problem] = []
+    try:
+        page = example.to_page(max_bytes)
+    except NoiseFilterError as err:
+        return None, [Problem(example.where, f"page could not be segmented: {err}; page skipped")]
+    att = attach_labels(page, example.blocks)
+    for j in att.unmatched:
+        text = example.blocks[j].text
+        problems.append(Problem(example.where, f"label {example.blocks[j].label!r} matches no block: "
+                                               f"{shorten(text)!r}"))
+    for i in att.conflicts:
+        problems.append(Problem(example.where, f"block {shorten(page.blocks[i].text)!r} joins texts "
+                                               "with different labels; left out"))
+    keep = [i for i, lab in enumerate(att.labels) if lab is not None]
+    left_out = len(page.blocks) - len(keep)
+    if left_out:
+        problems.append(Problem(example.where, f"{left_out} of {len(page.blocks)} blocks have no label; "
+                                               "left out of training and scoring"))
+    kept = Page(blocks=[page.blocks[i] for i in keep], title=page.title, author=page.author,
+                date=page.date, language=page.language, url=page.url, source=page.source,
+                notes=list(page.notes))
+    labels = [att.labels[i] for i in keep]
+    return LabelledPage(example, kept, labels, left_out, page, keep), problems
+
+
+def label_pages(examples: Iterable[Example], progress=None) -> Iterator[tuple[LabelledPage | None, list[Problem]]]:
+    """`label_page` over many examples; `progress` (a callable taking a count) sees each one."""
+    for example in examples:
+        yield label_page(example)
+        if progress is not None:
+            progress(1)
+
+
+def shorten(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"

@@ -1,0 +1,230 @@
+"""Making a model the active one after it has shown it is no worse, and going back.
+
+The models folder (`filter.modelfile.models_dir`: ``$NOISEFILTER_MODELS_DIR`` or the shipped
+``models`` package) holds model files with their manifests and two pointer files: ``ACTIVE``
+names the model `clean()` loads, ``PREVIOUS`` the one it replaced (empty: the shipped default).
+Pointers hold a bare file name, never a path, so the active model is always inside the folder.
+
+Promotion, in order:
+1. load the candidate from the path the user named (an explicitly trusted path), which checks its
+   sha256 against its manifest;
+2. score it and the active model on the same holdout, and refuse unless no measure drops by more
+   than its allowed margin (keep-or-not F1, macro F1 over the labels both models know, word F1
+   when the holdout has gold text); a holdout page the candidate was trained on is refused too,
+   since it would flatter the candidate;
+3. copy the candidate into the folder (temporary name, fsync, rename; sha256 checked again);
+4. write ``PREVIOUS``, then ``ACTIVE``, each by rename, so a reader sees the old pointer or the
+   new one, never half of one; a crash between the two leaves ``PREVIOUS`` naming the model that
+   is still active, which is harmless.
+A lock file serialises promotions and rollbacks; `promotions.jsonl` logs each with its scores.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filter.errors import ModelError
+from filter.modelfile import (
+    LoadedModel, active_model_path, load_model, manifest_path, models_dir, sha256_file,
+)
+
+from .evaluation import Evaluation
+
+ACTIVE = "ACTIVE"
+PREVIOUS = "PREVIOUS"
+LOG = "promotions.jsonl"
+_LOCK = ".promote.lock"
+
+
+class PromotionError(RuntimeError):
+    """Promotion or rollback was refused; the message says why and nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How much each measure may drop (absolute, 0–1) before promotion is refused."""
+
+    content_f1: float = 0.0
+    macro_f1: float = 0.0
+    word_f1: float = 0.0
+
+
+@dataclass(frozen=True)
+class Check:
+    measure: str
+    candidate: float | None
+    active: float | None
+    allowed_drop: float
+    passed: bool
+    note: str = ""
+
+
+def _read_pointer(folder: Path, name: str) -> str | None:
+    try:
+        return (folder / name).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def _safe_name(name: str) -> str:
+    if not name or Path(name).name != name or name.startswith("."):
+        raise PromotionError(f"{name!r} is not a model file name inside the models folder")
+    return name
+
+
+def protected_paths() -> set[Path]:
+    """The model files that `clean()` uses now or would go back to: training must not write
+    over them."""
+    folder = models_dir()
+    out = {active_model_path().resolve()}
+    previous = _read_pointer(folder, PREVIOUS)
+    if previous:
+        out.add((folder / previous).resolve())
+    return out
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_pointer(folder: Path, name: str, value: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(value + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / name)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+
+
+@contextmanager
+def _locked(folder: Path):
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / _LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _log(folder: Path, event: dict) -> None:
+    event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **event}
+    with open(folder / LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+
+
+def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -> list[Check]:
+    """The measures promotion decides on, each candidate against active on the same holdout."""
+    shared = set(candidate.model_labels) & set(active.model_labels)
+    word_c, word_a = candidate.word_f1()[0], active.word_f1()[0]
+    rows = [
+        ("content_f1", candidate.keep_scores()["f1"], active.keep_scores()["f1"], ""),
+        ("macro_f1", candidate.block_report(shared)["macro_f1"], active.block_report(shared)["macro_f1"],
+         f"over the labels both know: {', '.join(sorted(shared))}"),
+        ("word_f1", word_c, word_a, "" if word_c is not None else "no page of the holdout has gold text"),
+    ]
+    checks = []
+    for measure, cand, act, note in rows:
+        allowed = getattr(thresholds, measure)
+        passed = cand is None or act is None or cand >= act - allowed - 1e-12
+        checks.append(Check(measure, cand, act, allowed, passed, note))
+    return checks
+
+
+def overlap(candidate: LoadedModel, holdout_ids: set[str]) -> set[str]:
+    """Holdout pages the candidate was trained on (per its manifest)."""
+    trained = set((candidate.manifest.get("training_data") or {}).get("example_ids") or ())
+    return trained & holdout_ids
+
+
+def install(candidate: LoadedModel) -> Path:
+    """Put the candidate's file and manifest into the models folder (if not there already) and
+    check the copy's sha256; returns the path in the folder."""
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / _safe_name(candidate.path.name)
+    sha = candidate.manifest["sha256"]
+    if target.exists():
+        if sha256_file(target) != sha:
+            raise PromotionError(f"a different model named {target.name} is already in {folder}; "
+                                 "rename the candidate")
+        return target  # the same bytes are there already (with the manifest load_model checks)
+    for src, dst in ((candidate.path, target), (manifest_path(candidate.path), manifest_path(target))):
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            if dst == target and sha256_file(Path(tmp)) != sha:
+                raise PromotionError(f"copying {src} into {folder} changed its bytes; nothing promoted")
+            os.replace(tmp, dst)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    _fsync_dir(folder)
+    return target
+
+
+def active_name() -> str:
+    """The ``ACTIVE`` pointer's value, or '' when the folder falls back to the shipped model."""
+    return _read_pointer(models_dir(), ACTIVE) or ""
+
+
+def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str) -> Path:
+    """Install the candidate and make it active; the active model becomes ``PREVIOUS``."""
+    folder = models_dir()
+    with _locked(folder):
+        target = install(candidate)
+        load_model(target)  # the copy must load exactly as the original did
+        current = active_name()
+        if current == target.name:
+            raise PromotionError(f"{target.name} is already the active model")
+        _write_pointer(folder, PREVIOUS, current)
+        _write_pointer(folder, ACTIVE, target.name)
+        _log(folder, {"action": "promote", "model": target.name, "previous": current or None,
+                      "sha256": candidate.manifest["sha256"], "holdout": holdout,
+                      "checks": [asdict(c) for c in checks]})
+    return target
+
+
+def rollback() -> tuple[str, str]:
+    """Make ``PREVIOUS`` active again (after checking it loads); the model rolled back from
+    becomes ``PREVIOUS``, so a second rollback undoes the first. Returns (from, to) names,
+    '' standing for the shipped default."""
+    folder = models_dir()
+    with _locked(folder):
+        previous = _read_pointer(folder, PREVIOUS)
+        if previous is None:
+            raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
+        current = active_name()
+        if previous:
+            try:
+                load_model(folder / _safe_name(previous))
+            except ModelError as err:
+                raise PromotionError(f"the previous model cannot be loaded, not rolling back: {err}") from err
+        _write_pointer(folder, PREVIOUS, current)
+        if previous:
+            _write_pointer(folder, ACTIVE, previous)
+        else:
+            (folder / ACTIVE).unlink(missing_ok=True)
+            _fsync_dir(folder)
+        _log(folder, {"action": "rollback", "model": previous or None, "previous": current or None})
+    return current, previous

@@ -1,0 +1,421 @@
+"""The labelled-example store: one SQLite file, safe for several writers at once.
+
+Why SQLite: labels come from several places at the same time (the labelling page of the HTTP
+service, `noisefilter bootstrap`, imports), and must never be lost; one embedded file needs no
+server, and in WAL mode readers never block the writer. Every write is one ``BEGIN IMMEDIATE``
+transaction, which takes the write lock up front, so two processes adding at once queue for the
+lock (up to `timeout` seconds) instead of failing half-way or overwriting each other.
+
+Deduplication: a page is known by its example id, and a page whose document (HTML or text) is
+byte-for-byte one already stored under another id is merged into that one. A block is known by
+the hash of its normalised text and its occurrence on the page, so labelling the same block twice
+updates one row. Provenance is kept per label: `source` (the data set or tool), `labelled_by`
+(a person, ``model:<version>``, ``align:…``), `labelled_at` and `reviewed`. A reviewed label is
+never replaced by an unreviewed one (a model's proposal cannot overwrite a person's decision), and
+a label that is replaced goes to `label_history`, so nothing is lost.
+
+The Python API (used by `noisefilter` commands and by the HTTP service)::
+
+    store = ExampleStore("labels.db")
+    report = store.add(examples, labelled_by="alice")      # AddReport
+    store.list(limit=50, offset=0)                         # [Example]
+    store.count()                                          # {"pages": …, "labels": …, …}
+    store.export_jsonl("out.jsonl")
+
+and ``python -m train.store import|export|count DB …`` for the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filter.blocks import text_hash
+
+from .examples import BlockLabel, Example, ExampleSet, Problem, read_examples
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (
+    id TEXT PRIMARY KEY,
+    url TEXT,
+    html TEXT,
+    text TEXT,
+    source TEXT,
+    gold TEXT,
+    doc_sha256 TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_doc ON pages (doc_sha256);
+CREATE TABLE IF NOT EXISTS labels (
+    page_id TEXT NOT NULL REFERENCES pages (id) ON DELETE CASCADE,
+    block TEXT NOT NULL,
+    occurrence INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    source TEXT,
+    labelled_by TEXT NOT NULL,
+    labelled_at TEXT NOT NULL,
+    reviewed INTEGER NOT NULL,
+    PRIMARY KEY (page_id, block, occurrence)
+);
+CREATE INDEX IF NOT EXISTS labels_reviewed ON labels (reviewed);
+CREATE TABLE IF NOT EXISTS label_history (
+    page_id TEXT NOT NULL,
+    block TEXT NOT NULL,
+    occurrence INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    label TEXT NOT NULL,
+    source TEXT,
+    labelled_by TEXT NOT NULL,
+    labelled_at TEXT NOT NULL,
+    reviewed INTEGER NOT NULL,
+    replaced_at TEXT NOT NULL,
+    replaced_by TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_page ON label_history (page_id);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _doc_hash(example: Example) -> str:
+    kind, doc = ("html", example.html) if example.html is not None else ("text", example.text or "")
+    return hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class AddReport:
+    """What one `add` did. `kept` counts incoming labels that lost to a reviewed label already
+    stored; `merged` maps incoming ids to the stored id holding the same document."""
+
+    pages_added: int = 0
+    pages_updated: int = 0
+    labels_added: int = 0
+    labels_changed: int = 0
+    labels_unchanged: int = 0
+    labels_kept: int = 0
+    merged: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    def __str__(self) -> str:
+        text = (f"{self.pages_added} pages added, {self.pages_updated} updated; "
+                f"{self.labels_added} labels added, {self.labels_changed} changed, "
+                f"{self.labels_unchanged} unchanged, {self.labels_kept} kept "
+                "(a reviewed label already stored)")
+        if self.merged:
+            text += f"; {len(self.merged)} pages merged into a stored page with the same document"
+        return text
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (not a store, newer schema, locked for too long)."""
+
+
+class ExampleStore:
+    """Labelled examples in one SQLite file. Every method opens its own connection, so one
+    instance may be shared by threads and a forked process may use a copy."""
+
+    def __init__(self, path: str | Path, timeout: float = 60.0):
+        self.path = Path(path)
+        self.timeout = timeout
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._init_schema()
+
+    # -- connections ----------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoint
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that holds the write lock from its first statement."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _init_schema(self) -> None:
+        # Switching to WAL needs a moment alone with the file: when two processes create the
+        # store at once the loser may get SQLITE_BUSY without the busy handler, so retry.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                with self._connect() as conn:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    # statement by statement in autocommit: IF NOT EXISTS and OR IGNORE make a
+                    # concurrent creation by another process harmless
+                    conn.executescript(_SCHEMA)
+                    conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                    found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+                if found > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} has schema {found}; this noisefilter knows up "
+                                     f"to {SCHEMA_VERSION}: upgrade noisefilter")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) and "busy" not in str(err):
+                    raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{self.path} stayed locked for {self.timeout:g} s") from err
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as err:
+                raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+
+    # -- writing --------------------------------------------------------------------------
+    def add(self, examples: Iterable[Example], *, labelled_by: str, source: str | None = None,
+            reviewed: bool = True) -> AddReport:
+        """Add or update examples in one transaction (all or nothing).
+
+        `labelled_by`, `source` and `reviewed` are the provenance given to every label that
+        does not state its own; `labelled_at` defaults to now.
+        """
+        report = AddReport()
+        now = _now()
+        with self._write() as conn:
+            for example in examples:
+                self._add_one(conn, example, labelled_by, source, reviewed, now, report)
+        return report
+
+    def _add_one(self, conn: sqlite3.Connection, ex: Example, labelled_by: str, source: str | None,
+                 reviewed: bool, now: str, report: AddReport) -> None:
+        doc = _doc_hash(ex)
+        page_source = ex.source or source
+        row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
+        if row is None:
+            same = conn.execute("SELECT id FROM pages WHERE doc_sha256 = ? ORDER BY added_at LIMIT 1",
+                                (doc,)).fetchone()
+            if same is not None:
+                report.merged[ex.id] = same["id"]
+                row = same
+        page_id = row["id"] if row is not None else ex.id
+        if row is None:
+            conn.execute("INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (page_id, ex.url, ex.html, ex.text, page_source, ex.gold, doc, now, now))
+            report.pages_added += 1
+        elif row["doc_sha256"] != doc:
+            # the page was fetched again: keep the newest document, labels attach by text anyway
+            conn.execute("UPDATE pages SET url = COALESCE(?, url), html = ?, text = ?, "
+                         "gold = COALESCE(?, gold), doc_sha256 = ?, updated_at = ? WHERE id = ?",
+                         (ex.url, ex.html, ex.text, ex.gold, doc, now, page_id))
+            report.pages_updated += 1
+        elif ex.gold is not None:
+            conn.execute("UPDATE pages SET gold = ? WHERE id = ?", (ex.gold, page_id))
+        next_pos = conn.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE page_id = ?",
+                                (page_id,)).fetchone()[0]
+        occurrences: dict[str, int] = {}
+        for offset, block in enumerate(ex.blocks):
+            key = text_hash(block.text)
+            occ = occurrences.get(key, 0)
+            occurrences[key] = occ + 1
+            new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
+                   block.labelled_at or now, int(reviewed if block.reviewed is None else block.reviewed))
+            old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
+                               (page_id, key, occ)).fetchone()
+            if old is None:
+                conn.execute("INSERT INTO labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (page_id, key, occ, next_pos + offset, block.text, *new))
+                report.labels_added += 1
+                continue
+            if old["reviewed"] and not new[4]:
+                report.labels_kept += (old["label"] != new[0])
+                report.labels_unchanged += (old["label"] == new[0])
+                continue
+            if old["label"] == new[0] and old["reviewed"] == new[4]:
+                report.labels_unchanged += 1
+                continue
+            conn.execute("INSERT INTO label_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (page_id, key, occ, old["text"], old["label"], old["source"],
+                          old["labelled_by"], old["labelled_at"], old["reviewed"], now, new[2]))
+            conn.execute("UPDATE labels SET label = ?, source = ?, labelled_by = ?, labelled_at = ?, "
+                         "reviewed = ? WHERE page_id = ? AND block = ? AND occurrence = ?",
+                         (*new, page_id, key, occ))
+            report.labels_changed += 1
+        conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
+
+    def import_jsonl(self, paths: Iterable[str | Path], *, labelled_by: str | None = None,
+                     source: str | None = None, reviewed: bool = True,
+                     allowed_labels: set[str] | None = None) -> tuple[AddReport, list[Problem]]:
+        """Read JSON Lines files and add what is valid; returns the problems met (with line
+        numbers) beside the report. `labelled_by` defaults to ``import:<file name>``."""
+        report = AddReport()
+        problems: list[Problem] = []
+        for path in paths:
+            found = read_examples([path], allowed_labels)
+            problems.extend(found.problems)
+            part = self.add(found.examples, labelled_by=labelled_by or f"import:{Path(path).name}",
+                            source=source, reviewed=reviewed)
+            for key, value in part.to_dict().items():
+                if key == "merged":
+                    report.merged.update(value)
+                else:
+                    setattr(report, key, getattr(report, key) + value)
+        return report, problems
+
+    # -- reading --------------------------------------------------------------------------
+    def count(self) -> dict:
+        """Pages, labels, labels per label value, and labels not yet reviewed."""
+        with self._connect() as conn:
+            pages = conn.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+            by_label = {r[0]: r[1] for r in conn.execute(
+                "SELECT label, COUNT(*) FROM labels GROUP BY label ORDER BY label")}
+            unreviewed = conn.execute("SELECT COUNT(*) FROM labels WHERE reviewed = 0").fetchone()[0]
+        return {"pages": pages, "labels": sum(by_label.values()), "by_label": by_label,
+                "unreviewed": unreviewed}
+
+    def list(self, limit: int = 100, offset: int = 0, *, reviewed: bool | None = None,
+             source: str | None = None) -> list[Example]:
+        """A page of examples in the order they were added. `reviewed=False` lists pages with
+        at least one unreviewed label (what is left to check), `True` pages with none."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        where, args = self._filters(reviewed, source)
+        with self._connect() as conn:
+            rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, id LIMIT ? OFFSET ?",
+                                (*args, limit, offset)).fetchall()
+            return [self._example(conn, row) for row in rows]
+
+    def get(self, example_id: str) -> Example | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT * FROM pages WHERE id = ?", (example_id,)).fetchone()
+            return self._example(conn, row) if row is not None else None
+
+    def iter_examples(self, *, reviewed_only: bool = False) -> Iterator[Example]:
+        """Every example, read in one snapshot (a concurrent writer does not tear it).
+        `reviewed_only` keeps only reviewed labels (a page left with none is skipped)."""
+        with self._connect() as conn:
+            conn.execute("BEGIN")
+            try:
+                for row in conn.execute("SELECT * FROM pages ORDER BY added_at, id").fetchall():
+                    example = self._example(conn, row, reviewed_only)
+                    if example.blocks:
+                        yield example
+            finally:
+                conn.execute("COMMIT")
+
+    def export_jsonl(self, path: str | Path, *, reviewed_only: bool = False) -> int:
+        """Write every example as JSON Lines, provenance included; returns how many pages."""
+        count = 0
+        with open(path, "w", encoding="utf-8") as fh:
+            for example in self.iter_examples(reviewed_only=reviewed_only):
+                fh.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
+                count += 1
+        return count
+
+    def history(self, example_id: str) -> list[dict]:
+        """The labels of a page that were replaced, oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM label_history WHERE page_id = ? ORDER BY rowid",
+                                (example_id,)).fetchall()
+        return [dict(r) | {"reviewed": bool(r["reviewed"])} for r in rows]
+
+    @staticmethod
+    def _filters(reviewed: bool | None, source: str | None) -> tuple[str, tuple]:
+        clauses, args = [], []
+        if reviewed is not None:
+            op = "NOT EXISTS" if reviewed else "EXISTS"
+            clauses.append(f"{op} (SELECT 1 FROM labels l WHERE l.page_id = pages.id AND l.reviewed = 0)")
+        if source is not None:
+            clauses.append("source = ?")
+            args.append(source)
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", tuple(args)
+
+    @staticmethod
+    def _example(conn: sqlite3.Connection, row: sqlite3.Row, reviewed_only: bool = False) -> Example:
+        query = "SELECT * FROM labels WHERE page_id = ?" + (" AND reviewed = 1" if reviewed_only else "")
+        blocks = [
+            BlockLabel(text=r["text"], label=r["label"],
+                       source=r["source"] if r["source"] != row["source"] else None,
+                       labelled_by=r["labelled_by"], labelled_at=r["labelled_at"],
+                       reviewed=bool(r["reviewed"]))
+            for r in conn.execute(query + " ORDER BY position", (row["id"],))
+        ]
+        return Example(id=row["id"], blocks=blocks, html=row["html"], text=row["text"],
+                       url=row["url"], source=row["source"], gold=row["gold"], origin=f"store:{row['id']}")
+
+
+def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, reviewed_only: bool = False,
+                  allowed_labels: set[str] | None = None) -> ExampleSet:
+    """Examples from JSON Lines files and/or a store, as `noisefilter train|evaluate` read them.
+    An id in both is taken from the files (what the user named on the command line wins) and
+    the overlap is reported."""
+    found = read_examples(paths, allowed_labels)
+    if store is not None:
+        from_files = {e.id for e in found.examples}
+        for example in ExampleStore(store).iter_examples(reviewed_only=reviewed_only):
+            if example.id in from_files:
+                found.problems.append(Problem(example.where, f"id {example.id!r} is also in the "
+                                                             "example files; the files' version is used"))
+                continue
+            if allowed_labels is not None:
+                bad = [b for b in example.blocks if b.label not in allowed_labels | {"noncontent"}]
+                for b in bad:
+                    found.problems.append(Problem(example.where, f"unknown label {b.label!r}; left out"))
+                example.blocks = [b for b in example.blocks if b not in bad]
+            found.examples.append(example)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m train.store import DB FILE… | export DB -o FILE | count DB``."""
+    parser = argparse.ArgumentParser(prog="python -m train.store", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import", help="add JSON Lines examples to the store")
+    imp.add_argument("db")
+    imp.add_argument("files", nargs="+")
+    imp.add_argument("--labelled-by", help="who labelled them (default: import:<file name>)")
+    imp.add_argument("--source", help="source given to pages that name none")
+    imp.add_argument("--unreviewed", action="store_true",
+                     help="mark labels that do not say otherwise as not reviewed")
+    exp = sub.add_parser("export", help="write the store as JSON Lines")
+    exp.add_argument("db")
+    exp.add_argument("-o", "--out", required=True)
+    exp.add_argument("--reviewed-only", action="store_true")
+    cnt = sub.add_parser("count", help="print what the store holds (JSON)")
+    cnt.add_argument("db")
+    args = parser.parse_args(argv)
+    if args.command != "import" and not Path(args.db).exists():
+        print(f"no store at {args.db}", file=sys.stderr)
+        return 2
+    store = ExampleStore(args.db)
+    if args.command == "import":
+        report, problems = store.import_jsonl(args.files, labelled_by=args.labelled_by,
+                                              source=args.source, reviewed=not args.unreviewed)
+        for problem in problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        print(report)
+    elif args.command == "export":
+        print(f"{store.export_jsonl(args.out, reviewed_only=args.reviewed_only)} pages written to {args.out}")
+    else:
+        print(json.dumps(store.count(), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Fitting a model on labelled examples and writing it with its manifest.
+
+Training never touches the active model: the model is fitted in memory and written with
+`filter.modelfile.save_model`, which writes to a temporary file and renames it into place, and a
+path that the models folder's ``ACTIVE`` or ``PREVIOUS`` pointer names is refused as output. A
+train that dies half-way (an exception, Ctrl-C, a kill) therefore leaves at most a stray
+temporary file beside the output, and the model that `clean()` uses is the one it was before.
+Making a new model the active one is `train.promote`'s job, after it has been compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TextIO
+
+from filter.model import BlockClassifier
+from filter.modelfile import save_model
+
+from .examples import Example, LabelledPage, Problem, label_page
+from .progress import Progress, phase
+
+
+@dataclass
+class Prepared:
+    """Examples turned into labelled pages, with everything that did not fit reported."""
+
+    pages: list[LabelledPage] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def label_counts(self) -> Counter:
+        return Counter(lab for lp in self.pages for lab in lp.labels)
+
+    @property
+    def left_out(self) -> int:
+        return sum(lp.left_out for lp in self.pages)
+
+
+def prepare(examples: list[Example], jobs: int = 1, stream: TextIO | None = None,
+            desc: str = "segmenting pages") -> Prepared:
+    """Segment every example as the cleaner would and attach its labels, with a progress bar.
+    `jobs` > 1 segments in worker processes (trafilatura is the slow part)."""
+    out = Prepared()
+    with Progress(len(examples), desc, stream=stream) as bar:
+        if jobs > 1 and len(examples) > 1:
+            with get_context("spawn").Pool(jobs) as pool:
+                results = pool.imap(label_page, examples, chunksize=8)
+                for lp, problems in results:
+                    _collect(out, lp, problems)
+                    bar.update(1)
+        else:
+            for example in examples:
+                _collect(out, *label_page(example))
+                bar.update(1)
+    return out
+
+
+def _collect(out: Prepared, lp: LabelledPage | None, problems: list[Problem]) -> None:
+    out.problems.extend(problems)
+    if lp is None:
+        return
+    if not lp.labels:
+        out.problems.append(Problem(lp.example.where, "no block of the page got a label; page skipped"))
+        return
+    out.pages.append(lp)
+
+
+def fit(pages: list[LabelledPage], keep_label: str = "content", seed: int = 0,
+        folds: int = 5) -> BlockClassifier:
+    """Fit a `BlockClassifier` with a fixed seed; pages of one site share a group so the
+    classifier's inner out-of-fold predictions are not flattered by a site's own furniture."""
+    if not pages:
+        raise ValueError("there are no labelled pages to train on")
+    model = BlockClassifier(keep_label=keep_label, folds=folds, random_state=seed)
+    return model.fit([lp.page for lp in pages], [lp.labels for lp in pages],
+                     groups=[lp.example.domain for lp in pages])
+
+
+def _file_record(path: Path) -> dict:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"path": str(path), "sha256": digest}
+
+
+def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "content", seed: int = 0,
+                   folds: int = 5, example_files: list[str] | None = None, store: str | None = None,
+                   version: str | None = None, stream: TextIO | None = None) -> dict:
+    """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
+
+    The manifest records what the model was trained on (files with their sha256, the store, the
+    ids of the pages, so `promote` can refuse a holdout the model has seen), the label counts,
+    the seed and the time it took.
+    """
+    from .promote import protected_paths
+
+    out = Path(out)
+    if out.resolve() in protected_paths():
+        raise ValueError(f"{out} is the active (or previous) model; train to a new file and "
+                         "`noisefilter promote` it")
+    started = time.monotonic()
+    with phase(f"fitting on {len(prepared.pages)} pages, "
+               f"{sum(len(lp.labels) for lp in prepared.pages)} blocks", stream=stream):
+        model = fit(prepared.pages, keep_label=keep_label, seed=seed, folds=folds)
+    manifest = {
+        "version": version or out.name.removesuffix(".joblib"),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "train_seconds": round(time.monotonic() - started, 1),
+        "training_data": {
+            "files": [_file_record(Path(p)) for p in example_files or []],
+            "store": os.path.abspath(store) if store else None,
+            "pages": len(prepared.pages),
+            "blocks": sum(len(lp.labels) for lp in prepared.pages),
+            "label_counts": dict(sorted(prepared.label_counts.items())),
+            "blocks_left_out": prepared.left_out,
+            "problems": len(prepared.problems),
+            "example_ids": sorted(lp.example.id for lp in prepared.pages),
+        },
+        "params": {"keep_label": keep_label, "seed": seed, "folds": folds},
+    }
+    return save_model(model, out, manifest)
