@@ -26,8 +26,12 @@ def normalize_text(text: str) -> str:
 
 
 def text_hash(text: str) -> str:
-    """Short stable id of a block's normalised text (what committed labels refer to)."""
-    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()[:16]
+    """Short stable id of a block's normalised text (what committed labels refer to).
+
+    White space is left out altogether: extractors differ in where they put spaces (between
+    table cells, around inline tags), and a label must survive that.
+    """
+    return hashlib.sha1("".join(normalize_text(text).split()).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ _CONTAINERS = {"list", "table", "div", "quote", "body", "doc"}
 _HINT_DEPTH = 8
 #: inner tags whose start separates words (cells of a row, line breaks, nested items)
 _SPACED = {"cell", "lb", "item", "p", "head", "list"}
+#: below this many characters kept by the fast pass, the full trafilatura pass is tried too
+FALLBACK_BELOW_CHARS = 1500
 _HINT_SPLIT = re.compile(r"[^a-z0-9]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
@@ -172,6 +174,29 @@ def _links(el: etree._Element, base: str | None) -> tuple[tuple[Link, ...], int]
     return tuple(links), chars
 
 
+def _bare(tree: HtmlElement, url: str | None, fast: bool) -> etree._Element | None:
+    try:
+        doc = bare_extraction(
+            tree, url=url, fast=fast, favor_recall=True, include_comments=False,
+            include_links=True, include_tables=True, with_metadata=False, deduplicate=False,
+        )
+    except ValueError:  # trafilatura's way of saying "nothing worth extracting"
+        return None
+    return doc.body if doc is not None else None
+
+
+def _extract_body(tree: HtmlElement, url: str | None) -> etree._Element | None:
+    """trafilatura's output tree: the fast pass, and the full pass with its fallback extractors
+    only when the fast pass kept too little (it then missed the article on most such pages)."""
+    body = _bare(tree, url, fast=True)
+    kept = len(" ".join(body.itertext())) if body is not None else 0
+    if kept < FALLBACK_BELOW_CHARS:
+        fuller = _bare(tree, url, fast=False)
+        if fuller is not None and len(" ".join(fuller.itertext())) > kept:
+            return fuller
+    return body
+
+
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000) -> Page:
     """Run the extraction stages on one HTML document and return its blocks in reading order.
 
@@ -183,17 +208,11 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)
     page = Page(blocks=[], url=url, **meta)
-    try:
-        doc = bare_extraction(
-            tree, url=url, fast=True, favor_recall=True, include_comments=False,
-            include_links=True, include_tables=True, with_metadata=False, deduplicate=False,
-        )
-    except ValueError:
-        doc = None
-    if doc is None or doc.body is None:
+    body = _extract_body(tree, url)
+    if body is None:
         page.notes.append("trafilatura found no main text on this page")
         return page
-    for kind, el in _iter_block_elements(doc.body):
+    for kind, el in _iter_block_elements(body):
         text = _element_text(el)
         if not text:
             continue

@@ -30,7 +30,7 @@ UNKNOWN_KIND = "noncontent"
 _CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
 
 
-def _booster(seed: int, balanced: bool = False, max_iter: int = 250) -> HistGradientBoostingClassifier:
+def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_iter=max_iter, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=20,
         l2_regularization=1.0, early_stopping=False, random_state=seed,
@@ -67,7 +67,7 @@ def context_columns(p1: np.ndarray) -> np.ndarray:
 class BlockClassifier(BaseEstimator, ClassifierMixin):
     """Labels every block of a `Page`; `fit(pages, labels)`, `predict_page(page)`."""
 
-    def __init__(self, keep_label: str = KEEP_LABEL, folds: int = 5, random_state: int = 0):
+    def __init__(self, keep_label: str = KEEP_LABEL, folds: int = 3, random_state: int = 0):
         self.keep_label = keep_label
         self.folds = folds
         self.random_state = random_state

@@ -1,0 +1,86 @@
+"""Speed of the whole pipeline against `trafilatura.extract(html)`, same pages, same process.
+
+    python benchmarks/speed.py [--pages 300] [--rounds 3]
+
+Prints per-page times for trafilatura.extract (defaults) and for `Cleaner.clean`, their ratio,
+the classifier's share of the pipeline (features + model), the model file's size and the
+model's load time. Rounds alternate the two so that machine noise hits both alike; the median
+round is reported. Nothing is asserted: the figures go into the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import trafilatura
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=DATA)
+    args = parser.parse_args()
+
+    from filter import Cleaner
+    from filter.extract import html_to_page
+    from filter.modelfile import active_model_path, load_model
+
+    files = sorted(args.data.glob("*.html.gz"))
+    random.Random(0).shuffle(files)
+    pages = [gzip.open(f).read() for f in files[: args.pages]]
+
+    t = time.perf_counter()
+    loaded = load_model(active_model_path())
+    load_s = time.perf_counter() - t
+    cleaner = Cleaner(model=loaded)
+    for html in pages[:5]:  # warm-up: imports, regex compilation, dateparser locales
+        trafilatura.extract(html)
+        cleaner.clean(html)
+
+    def run_trafilatura():
+        for html in pages:
+            trafilatura.extract(html)
+
+    def run_pipeline():
+        for html in pages:
+            cleaner.clean(html)
+
+    extracted = [html_to_page(h) for h in pages]
+
+    def run_classifier():
+        for page in extracted:
+            cleaner.model.predict_page(page)
+
+    rounds = {"trafilatura": [], "pipeline": [], "classifier": []}
+    for _ in range(args.rounds):
+        for name, fn in (("trafilatura", run_trafilatura), ("pipeline", run_pipeline),
+                         ("classifier", run_classifier)):
+            t = time.perf_counter()
+            fn()
+            rounds[name].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in rounds.items()}
+    n = len(pages)
+    size_mb = active_model_path().stat().st_size / 1e6
+    print(f"pages: {n} (WCXB dev, random sample, seed 0), rounds: {args.rounds} (median shown)")
+    print(f"trafilatura.extract(html):  {1000 * med['trafilatura'] / n:7.1f} ms/page")
+    print(f"noisefilter clean(html):    {1000 * med['pipeline'] / n:7.1f} ms/page")
+    print(f"ratio pipeline/trafilatura: {med['pipeline'] / med['trafilatura']:7.3f}")
+    print(f"classifier share:           {med['classifier'] / med['pipeline']:7.1%} "
+          f"({1000 * med['classifier'] / n:.1f} ms/page for features + model)")
+    print(f"model file:                 {size_mb:7.2f} MB")
+    print(f"model load:                 {load_s:7.3f} s")
+    print(f"python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Bad input gets a documented exception with a clear message or an empty result that says why;
+never a crash, never a hang."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from filter import (CleanResult, Cleaner, InputError, InputTooLarge, Limits, NoiseFilterError,
+                    clean, clean_text)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    ("   \n\t  ", "empty"),
+    (bytes(range(256)) * 40, "binary"),
+    ("plain words and nothing else", "use clean_text"),
+    (12345, "expected HTML"),
+])
+def test_unusable_input_raises_input_error_with_reason(data, message):
+    with pytest.raises(InputError, match=message):
+        clean(data)
+
+
+def test_size_limit_is_enforced_before_parsing_and_configurable(article_html):
+    huge = b"<html><body>" + b"<p>word word word</p>" * 2_500_000 + b"</body></html>"  # ~52 MB
+    started = time.monotonic()
+    with pytest.raises(InputTooLarge, match="over the limit of 10,000,000 bytes"):
+        clean(huge)
+    assert time.monotonic() - started < 2
+    small = Cleaner(limits=Limits(max_bytes=1000))
+    with pytest.raises(InputTooLarge):
+        small.clean(article_html)
+    with pytest.raises(InputTooLarge):
+        small.clean_text("x" * 1001)
+
+
+def test_undecodable_bytes_in_a_declared_charset_are_decoded():
+    html = ("<html><head><meta charset='windows-1252'></head><body><article><p>"
+            + "Caf\xe9 cr\xe8me: the caf\xe9 on the corner serves cr\xe8me br\xfbl\xe9e every day. " * 5
+            + "</p></article></body></html>").encode("cp1252")
+    result = clean(html)
+    assert "café" in " ".join(b.text for b in result.blocks)
+
+
+def test_deep_nesting_neither_crashes_nor_hangs():
+    html = "<html><body>" + "<div>" * 10_000 + "<p>" + "deep text " * 50 + "</p>" + "</div>" * 10_000 + "</body></html>"
+    started = time.monotonic()
+    result = clean(html)
+    assert isinstance(result, CleanResult)
+    assert time.monotonic() - started < 20
+    if not result.text:
+        assert result.empty_reason
+
+
+def test_page_without_text_gives_empty_result_that_says_why():
+    result = clean("<html><head><title>x</title></head><body><div></div></body></html>")
+    assert result.text == "" and result.blocks == []
+    assert "no main text" in result.empty_reason
+
+
+def test_empty_text_gives_empty_result_that_says_why():
+    result = clean_text("\n\n  \n")
+    assert result.text == "" and result.empty_reason == "the text is empty"
+
+
+def test_nul_bytes_in_text_are_refused():
+    with pytest.raises(InputError, match="NUL"):
+        clean_text("abc\x00def")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000),
+                 st.text(alphabet="<>/ =\"'abcdefghipv&;#\n", max_size=2000).map(lambda s: "<html>" + s)))
+def test_clean_takes_anything(data):
+    try:
+        result = clean(data)
+    except NoiseFilterError as err:
+        assert str(err)
+    else:
+        assert isinstance(result, CleanResult)
+        assert result.text or result.empty_reason
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=3000))
+def test_clean_text_takes_any_text(text):
+    try:
+        result = clean_text(text)
+    except NoiseFilterError as err:
+        assert "NUL" in str(err)
+    else:
+        kept = [b.text for b in result.blocks if b.label == "content"]
+        assert result.text == "\n".join(kept)

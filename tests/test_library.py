@@ -1,0 +1,100 @@
+"""The library contract: `clean`, `clean_text`, `Cleaner`, `CleanResult` (DESIGN.md)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from filter import Cleaner, clean, clean_text
+from filter.extract import html_to_page
+
+
+def test_result_shape_and_metadata(article_html):
+    result = clean(article_html, url="https://coastal.example/news/2026/bridge-reopens")
+    assert result.title.startswith("Harbour bridge reopens")
+    assert result.author == "Jane Fielding"
+    assert result.date == "2026-03-14"
+    assert result.language == "en"
+    assert result.model_version
+    assert {b.label for b in result.blocks} <= {"content", "related", "teaser", "junk"}
+    assert all(0.0 <= b.score <= 1.0 for b in result.blocks)
+    assert result.text == "\n".join(b.text for b in result.blocks if b.label == "content")
+    assert [b.text for b in result.removed] == [b.text for b in result.blocks if b.label != "content"]
+    assert "forty million euros" in result.text
+    as_dict = result.to_dict()
+    assert as_dict["text"] == result.text and len(as_dict["blocks"]) == len(result.blocks)
+
+
+def test_blocks_are_mapped_to_their_source_elements(article_html):
+    page = html_to_page(article_html, url="https://coastal.example/news/2026/bridge-reopens")
+    by_text = {b.text: b for b in page.blocks}
+    body = next(b for t, b in by_text.items() if t.startswith("The harbour bridge reopened"))
+    assert "article" in body.tag_path and "body" in body.hints
+    positions = [b.dom_position for b in page.blocks if b.dom_position >= 0]
+    assert positions == sorted(positions), "blocks must come in reading order"
+    linked = [b for b in page.blocks if b.links]
+    for block in linked:
+        for link in block.links:
+            assert link.url.startswith("https://coastal.example/"), "links are made absolute"
+
+
+def test_related_links_carry_title_and_absolute_url(article_html):
+    result = clean(article_html, url="https://coastal.example/news/2026/bridge-reopens")
+    for link in result.related_links:
+        assert link.title and link.url.startswith("https://coastal.example/")
+    related_blocks = {b.text for b in result.blocks if b.label == "related"}
+    assert {link.title for link in result.related_links} <= related_blocks | {
+        t for t in related_blocks}
+
+
+def test_clean_text_has_the_same_result_shape():
+    result = clean_text("A headline about the bridge\n\nThe bridge reopened on Saturday after repairs.")
+    assert [b.text for b in result.blocks] == [
+        "A headline about the bridge", "The bridge reopened on Saturday after repairs."]
+    assert result.related_links == [] and result.title is None
+
+
+def test_cleaner_with_an_explicit_model_path():
+    from filter.modelfile import active_model_path
+
+    cleaner = Cleaner(model=active_model_path())
+    assert cleaner.labels[0] == "content"
+    assert cleaner.clean_text("one line of text").blocks[0].text == "one line of text"
+
+
+def test_thread_safety_many_threads_same_results(article_html):
+    """One shared cleaner, many threads: every call gives the same result as a lone call."""
+    from filter import default_cleaner
+
+    cleaner = default_cleaner()
+    seed_text = "Title of a story\nFirst paragraph of the story, long enough to matter.\nRead more\n"
+    expected_html = cleaner.clean(article_html).to_dict()
+    expected_text = cleaner.clean_text(seed_text).to_dict()
+
+    def work(i):
+        if i % 2:
+            return "html", cleaner.clean(article_html).to_dict()
+        return "text", cleaner.clean_text(seed_text).to_dict()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(64)))
+    for kind, got in results:
+        assert got == (expected_html if kind == "html" else expected_text)
+
+
+def test_default_cleaner_is_loaded_once():
+    from filter import default_cleaner
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        cleaners = list(pool.map(lambda _: default_cleaner(), range(32)))
+    assert len({id(c) for c in cleaners}) == 1
+
+
+@pytest.mark.parametrize("text", ["It's a bit of a bit of a bit of a bit of a bit of a bit."])
+def test_repetition_feature_flags_translation_loops(text):
+    from filter.features import repeat_features, _WORD
+    from collections import Counter
+
+    unique, _compress, max_rep, _dup = repeat_features(text, _WORD.findall(text), Counter())
+    assert unique < 0.5 and max_rep > 0.5

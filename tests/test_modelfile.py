@@ -1,0 +1,54 @@
+"""Model files are only loaded when their bytes match the manifest."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from filter import Cleaner, ModelError
+from filter.modelfile import active_model_path, load_model, manifest_path, read_manifest
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    src = active_model_path()
+    dst = tmp_path / src.name
+    shutil.copy(src, dst)
+    shutil.copy(manifest_path(src), manifest_path(dst))
+    return dst
+
+
+def test_shipped_model_has_a_complete_manifest():
+    manifest = read_manifest(active_model_path())
+    for key in ("sha256", "sklearn_version", "noisefilter_version", "labels", "training_data"):
+        assert key in manifest, key
+    assert manifest["labels"] == ["content", "junk", "related", "teaser"]
+
+
+def test_tampered_model_is_refused(model_copy):
+    with open(model_copy, "ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(ModelError, match="does not match its manifest"):
+        load_model(model_copy)
+
+
+def test_model_without_manifest_is_refused(model_copy):
+    manifest_path(model_copy).unlink()
+    with pytest.raises(ModelError, match="no manifest"):
+        Cleaner(model=model_copy)
+
+
+def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
+    mpath = manifest_path(model_copy)
+    manifest = json.loads(mpath.read_text())
+    manifest["sklearn_version"] = "0.24.2"
+    mpath.write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="scikit-learn 0.24.2"):
+        load_model(model_copy)
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        Cleaner(model=tmp_path / "nope.joblib")
