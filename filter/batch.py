@@ -1,0 +1,415 @@
+"""Cleaning many documents: `clean_many` (worker processes) and the `noisefilter batch` command.
+
+`clean_many` runs a small pool of its own instead of `concurrent.futures` or
+`multiprocessing.Pool`, because neither can stop one hung document: a document that overruns
+its time limit has its worker killed and replaced, and only that document fails. Each worker
+holds one task at a time, so the parent always knows which document a worker is on and since
+when. The rest follows from crawl-scale inputs:
+
+- results come back in input order, through a reorder buffer;
+- the input is read lazily and at most `max_in_flight` documents are read but not yet handed
+  back, so an input of any size is streamed in bounded memory;
+- every document yields an `Outcome`: its result, or a `Failure` (the library's error, a time
+  out, a crashed worker). Only a model that cannot be loaded at all raises.
+
+Workers run with one BLAS/OpenMP thread each: the classifier's gradient boosting uses OpenMP,
+and letting every worker start as many threads as there are cores oversubscribes the machine
+(on 2 cores, two workers with two OpenMP threads each ran several times slower than with one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from .cleaner import Cleaner, Limits
+from .errors import ModelError, NoiseFilterError
+from .inputs import Document, Failure, input_kind, read_inputs
+from .result import CleanResult
+
+#: fields of every output line, in this order; `to_record` fills them for results and failures
+#: alike, so a reader (or a Parquet schema) sees one shape
+RECORD_FIELDS = ("id", "url", "source", "text", "title", "author", "date", "language",
+                 "label_counts", "related_links", "model_version", "empty_reason", "error")
+
+
+@dataclass
+class Outcome:
+    """What became of one document: `result` or `error`, never both."""
+
+    id: str
+    url: str | None = None
+    result: CleanResult | None = None
+    error: Failure | None = None
+    seconds: float = 0.0
+    source: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_record(self, blocks: bool = False) -> dict:
+        """The output line of `noisefilter batch` (and a row of the Spark job)."""
+        record = dict.fromkeys(RECORD_FIELDS)
+        record.update(label_counts={}, related_links=[], text="")
+        if self.result is not None:
+            data = self.result.to_dict(blocks=blocks)
+            record.update((k, data[k]) for k in RECORD_FIELDS if k in data)
+            if blocks:
+                record["blocks"] = data["blocks"]
+        record.update(id=self.id, url=self.url or record["url"], source=self.source,
+                      error=self.error.to_dict() if self.error else None)
+        record.update(self.meta)
+        return record
+
+
+def as_document(item, index: int) -> Document:
+    """Accept what callers naturally have: a `Document`, a dict with ``html`` or ``text`` (and
+    ``url``, ``id``), or the HTML itself as str or bytes (its id is then its position)."""
+    if isinstance(item, Document):
+        return item
+    if isinstance(item, (str, bytes, bytearray)):
+        return Document(id=str(index), html=item)
+    if isinstance(item, dict):
+        doc_id = str(item["id"]) if item.get("id") is not None else str(index)
+        if item.get("html") is None and item.get("text") is None:
+            return Document(id=doc_id, url=item.get("url"),
+                            failure=Failure("InputError", 'the item has no "html" or "text"'))
+        return Document(id=doc_id, html=item.get("html"), text=item.get("text"),
+                        url=item.get("url"))
+    return Document(id=str(index), failure=Failure(
+        "InputError", f"cannot clean an item of type {type(item).__name__}"))
+
+
+# -- the worker side -------------------------------------------------------------------------
+
+def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limits) -> None:
+    """A worker: load the model once (or use the one inherited through fork), then clean one
+    task at a time until told to stop. Sends ("ready",) first, so that model loading does not
+    count against the first document's time limit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threadpool_limits(1)
+    try:
+        cleaner = inherited if inherited is not None else Cleaner(model=model_path,
+                                                                  limits=limits)
+    except Exception as err:
+        conn.send(("failed", f"{type(err).__name__}: {err}"))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:  # the parent is gone
+            return
+        if task is None:
+            return
+        seq, html, text, url = task
+        started = time.monotonic()
+        try:
+            result = cleaner.clean_text(text) if html is None else cleaner.clean(html, url=url)
+            reply = (seq, result, None)
+        except NoiseFilterError as err:
+            reply = (seq, None, Failure(type(err).__name__, str(err)))
+        except Exception as err:  # a bug in the library must not end the batch
+            reply = (seq, None, Failure(type(err).__name__, f"unexpected error: {err}"))
+        conn.send((*reply, time.monotonic() - started))
+
+
+# -- the parent side -------------------------------------------------------------------------
+
+class _Worker:
+    """One worker process, its end of the pipe, and the task it holds (if any)."""
+
+    def __init__(self, ctx, cleaner: Cleaner, inherit: bool):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(
+            target=_worker_main, daemon=True,
+            args=(child, cleaner if inherit else None, str(cleaner.loaded.path), cleaner.limits))
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.task: int | None = None  # sequence number of the document it is cleaning
+        self.deadline = 0.0
+
+    def send(self, seq: int, doc: Document, timeout: float) -> None:
+        self.conn.send((seq, doc.html, doc.text, doc.url))
+        self.task = seq
+        self.deadline = time.monotonic() + timeout
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(timeout=None if kill else 5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _default_start_method() -> str:
+    """``forkserver`` where there is one: workers start from a clean process that never ran
+    OpenMP code (a fork of a process whose OpenMP thread pool has started can hang in the
+    child) and that holds no threads of the caller's. ``spawn`` elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
+               timeout: float | None = None, max_in_flight: int | None = None,
+               start_method: str | None = None) -> Iterator[Outcome]:
+    """Clean `docs` in `workers` processes and yield one `Outcome` per document, in input order.
+
+    `docs` holds `Document`s, dicts (``html`` or ``text``, ``url``, ``id``) or HTML strings or
+    bytes, and is read lazily. `timeout` (default: the cleaner's `Limits.timeout`) is the most
+    seconds one document may take; a worker that overruns is killed and replaced. At most
+    `max_in_flight` documents (default ``4 × workers``) are taken from `docs` and not yet
+    yielded.
+
+    `start_method` is the multiprocessing one. With ``fork`` the workers inherit `cleaner` as
+    it is (no loading at all, and a subclass keeps its behaviour); that is only safe when the
+    calling process has no other threads and has not classified anything yet (see
+    `_default_start_method`). Otherwise each worker loads the model once from
+    ``cleaner.loaded.path``, checking it against its manifest.
+
+    Raises `ModelError` only if a worker cannot load the model.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    timeout = cleaner.limits.timeout if timeout is None else timeout
+    window = max_in_flight or 4 * workers
+    method = start_method or _default_start_method()
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["filter.batch"])  # import the library once, in the server
+    pool: list[_Worker] = []
+    try:
+        pool = [_Worker(ctx, cleaner, method == "fork") for _ in range(workers)]
+        yield from _run(ctx, cleaner, method == "fork", pool, iter(docs), timeout, window)
+    finally:
+        for worker in pool:
+            worker.stop(kill=worker.task is not None or not worker.ready)
+
+
+def _run(ctx, cleaner: Cleaner, inherit: bool, pool: list[_Worker], docs: Iterator,
+         timeout: float, window: int) -> Iterator[Outcome]:
+    done: dict[int, Outcome] = {}  # finished but not yet yielded (waiting for earlier ones)
+    taken: dict[int, Document] = {}  # handed to a worker and not yet finished
+    next_seq = next_out = 0
+    exhausted = False
+    while True:
+        # hand out work while there is an idle worker and room in the window
+        idle = [w for w in pool if w.ready and w.task is None]
+        while idle and not exhausted and next_seq - next_out < window:
+            try:
+                item = next(docs)
+            except StopIteration:
+                exhausted = True
+                break
+            doc = as_document(item, next_seq)
+            if doc.failure is not None:  # the reader could not make a page of it: report
+                done[next_seq] = Outcome(id=doc.id, url=doc.url, error=doc.failure,
+                                         source=doc.source, meta=doc.meta)
+            else:
+                taken[next_seq] = doc
+                idle.pop().send(next_seq, doc, timeout)
+            next_seq += 1
+        while next_out in done:
+            yield done.pop(next_out)
+            next_out += 1
+        if exhausted and next_out == next_seq:
+            return
+        # wait for a reply, a worker's death or the nearest deadline
+        busy = [w for w in pool if w.task is not None]
+        now = time.monotonic()
+        wait_for = min((w.deadline for w in busy), default=now + 1.0) - now
+        ready = wait([w.conn for w in pool], timeout=max(wait_for, 0))
+        for i, worker in enumerate(pool):
+            failure = None
+            if worker.conn in ready:
+                try:
+                    reply = worker.conn.recv()
+                except (EOFError, OSError):
+                    reply = None
+                if reply is None:
+                    failure = Failure("WorkerCrashed", "the worker process died while cleaning "
+                                      f"this document (exit code {worker.process.exitcode})")
+                elif reply[0] == "ready":
+                    worker.ready = True
+                    continue
+                elif reply[0] == "failed":
+                    raise ModelError(f"a worker could not load the model: {reply[1]}")
+                else:
+                    seq, result, error, seconds = reply
+                    doc = taken.pop(seq)
+                    done[seq] = Outcome(id=doc.id, url=doc.url, result=result, error=error,
+                                        seconds=seconds, source=doc.source, meta=doc.meta)
+                    worker.task = None
+                    continue
+            elif worker.task is not None and time.monotonic() > worker.deadline:
+                failure = Failure("ExtractionTimeout", f"cleaning took longer than {timeout:g} s;"
+                                  " the worker was stopped")
+            else:
+                continue
+            # the worker is dead or hung: record the failure and put a new worker in its place
+            if not worker.ready:
+                worker.process.join(timeout=5)
+                raise ModelError(
+                    f"a worker process died while starting (exit code {worker.process.exitcode})."
+                    " Its error is printed above. With the default start method the workers "
+                    "import the main module: call clean_many under `if __name__ == "
+                    "\"__main__\":` in a script")
+            if worker.task is not None:
+                doc = taken.pop(worker.task)
+                done[worker.task] = Outcome(id=doc.id, url=doc.url, error=failure,
+                                            seconds=timeout, source=doc.source, meta=doc.meta)
+            worker.stop(kill=True)
+            pool[i] = _Worker(ctx, cleaner, inherit)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="folders of .html/.html.gz files, .jsonl[.gz] files with url and "
+                             "html, .warc[.gz] files")
+    parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="worker processes (default: one per core)")
+    parser.add_argument("--model", help="model file (default: the active model)")
+    parser.add_argument("--timeout", type=float, default=Limits.timeout,
+                        help="seconds one document may take (default %(default)g)")
+    parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes,
+                        help="largest page in bytes (default %(default)d)")
+    parser.add_argument("--blocks", action="store_true",
+                        help="also write every block with its label and score")
+    parser.add_argument("--restart", action="store_true",
+                        help="overwrite OUT instead of resuming (by default, ids already in OUT "
+                             "are skipped and new lines are appended)")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="show a progress line on stderr (default: when stderr is a "
+                             "terminal)")
+
+
+def done_ids(path: Path) -> set[str]:
+    """Ids already in an output file, for resuming. A last line cut short by a crash is
+    removed from the file, so that appending starts on a fresh line."""
+    ids: set[str] = set()
+    good_end = 0
+    with open(path, "rb+") as fh:
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break
+            try:
+                ids.add(str(json.loads(line)["id"]))
+            except (ValueError, KeyError, TypeError):
+                break
+            good_end += len(line)
+        fh.truncate(good_end)
+    return ids
+
+
+class Progress:
+    """A one-line progress display on stderr: pages done, pages/s, failures. Redrawn at most
+    twice a second, so that it costs nothing next to the cleaning."""
+
+    def __init__(self, stream, enabled: bool):
+        self.stream = stream
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+        self.pages = 0
+        self.failures: dict[str, int] = {}
+
+    def update(self, outcome: Outcome) -> bool:
+        """Count one outcome; True when the line was redrawn (a good moment to flush output)."""
+        self.pages += 1
+        if outcome.error:
+            self.failures[outcome.error.type] = self.failures.get(outcome.error.type, 0) + 1
+        now = time.monotonic()
+        if now - self.last_draw < 0.5:
+            return False
+        self.last_draw = now
+        if self.enabled:
+            self.stream.write("\r" + self.line() + "\x1b[K")
+            self.stream.flush()
+        return True
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        failed = sum(self.failures.values())
+        return (f"{self.pages:,} pages  {self.pages / elapsed:.1f} pages/s  "
+                f"{failed:,} failed  {elapsed:.0f} s")
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(self.line() + "\n")
+        for kind, count in sorted(self.failures.items()):
+            self.stream.write(f"  {kind}: {count:,}\n")
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    for path in args.inputs:
+        try:
+            input_kind(path)
+        except ValueError as err:
+            print(f"noisefilter batch: {err}", file=sys.stderr)
+            return 2
+        if not Path(path).exists():
+            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
+            return 2
+    if args.workers < 1:
+        print("noisefilter batch: --workers must be at least 1", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    skip = set() if args.restart or not out.exists() else done_ids(out)
+    if skip:
+        print(f"resuming: {len(skip):,} ids already in {out} are skipped", file=sys.stderr)
+    try:
+        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
+                                                          timeout=args.timeout))
+    except NoiseFilterError as err:
+        print(f"noisefilter batch: {err}", file=sys.stderr)
+        return 2
+    docs = (d for d in read_inputs(args.inputs, max_bytes=args.max_bytes) if d.id not in skip)
+    progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
+                        else args.progress)
+    # this process is single-threaded and never classifies, so forking it is safe and spares
+    # every worker (and every replacement of a stopped one) the model loading
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w" if args.restart else "a", encoding="utf-8") as fh:
+        try:
+            for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
+                fh.write(json.dumps(outcome.to_record(blocks=args.blocks), ensure_ascii=False))
+                fh.write("\n")
+                if progress.update(outcome):
+                    fh.flush()
+        except KeyboardInterrupt:
+            progress.close()
+            print(f"interrupted; run the same command again to resume into {out}",
+                  file=sys.stderr)
+            return 130
+        except ModelError as err:
+            print(f"noisefilter batch: {err}", file=sys.stderr)
+            return 2
+    progress.close()
+    return 0

@@ -1,0 +1,163 @@
+"""What a batch reads: `Document`s streamed from folders of HTML files, JSON Lines and WARC files.
+
+Every reader is a generator that holds one document at a time, so an input of any size costs
+the memory of its largest page, not of the whole input. A reader never raises for one bad
+document: what it cannot turn into a page (an unreadable file, a broken JSON line, a damaged
+WARC record) comes out as a `Document` with a `Failure`, so the batch reports it in the output
+in its place and goes on with the next one.
+
+Ids are stable across runs, because a resumed batch skips the ids already in its output:
+folder files are named by their path from the folder's parent (``html/0001.html.gz``), JSON
+Lines records by their ``id`` (else ``FILE:LINE``), WARC records by their ``WARC-Record-ID``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+WARC_SUFFIXES = (".warc", ".arc")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a document produced no result: an exception's class name (or a reader's own kind,
+    such as ``TruncatedRecord``) and a message that says what was wrong."""
+
+    type: str
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"type": self.type, "message": self.message}
+
+
+@dataclass
+class Document:
+    """One page to clean: `html` (bytes in any charset, or str) or already-extracted `text`.
+
+    `failure` is set instead when the reader could not get a page out of the input; such a
+    document is reported, not cleaned. `meta` carries facts from the container that belong in
+    the output line (for WARC: the record date, and whether the crawler truncated the payload).
+    """
+
+    id: str
+    html: bytes | str | None = None
+    text: str | None = None
+    url: str | None = None
+    source: str | None = None
+    failure: Failure | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def _strip_gz(name: str) -> str:
+    return name[:-3] if name.lower().endswith(".gz") else name
+
+
+def input_kind(path: str | Path) -> str:
+    """``folder``, ``html``, ``jsonl`` or ``warc``, from the path (a ``.gz`` suffix is looked
+    through). Raises `ValueError` for anything else, before any work starts."""
+    path = Path(path)
+    if path.is_dir():
+        return "folder"
+    name = _strip_gz(path.name.lower())
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    raise ValueError(f"{path}: not a folder, .html[.gz], .jsonl[.gz] or .warc[.gz] file")
+
+
+def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Iterator[Document]:
+    """All documents of all inputs, in the order given. `max_bytes` is the size above which a
+    page is reported as too large without being read into memory."""
+    for path in paths:
+        kind = input_kind(path)
+        if kind == "folder":
+            yield from read_folder(path, max_bytes)
+        elif kind == "html":
+            yield read_html_file(Path(path), Path(path).name, max_bytes)
+        elif kind == "jsonl":
+            yield from read_jsonl(path)
+        else:
+            from .warc import read_warc  # warcio is an optional dependency (the `warc` extra)
+
+            yield from read_warc(path, max_bytes=max_bytes)
+
+
+def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
+    """Every ``.html``/``.htm`` file (optionally ``.gz``) under `folder`, recursively, in sorted
+    order so that the output order is the same on every run."""
+    folder = Path(folder)
+    base = folder.resolve().parent
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if _strip_gz(name.lower()).endswith(HTML_SUFFIXES):
+                path = Path(root) / name
+                yield read_html_file(path, path.resolve().relative_to(base).as_posix(), max_bytes)
+
+
+def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
+    """One HTML file as a document; gzip is undone here, with the size limit applied to the
+    uncompressed page (a small .gz can hold a huge page)."""
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                data = fh.read(max_bytes + 1)
+            too_large = len(data) > max_bytes
+        else:
+            too_large = path.stat().st_size > max_bytes
+            data = b"" if too_large else path.read_bytes()
+    except (OSError, EOFError, zlib.error) as err:
+        return Document(id=doc_id, source=str(path),
+                        failure=Failure("UnreadableFile", f"{path}: {err}"))
+    if too_large:
+        return Document(id=doc_id, source=str(path), failure=Failure(
+            "InputTooLarge", f"{path} holds more than the limit of {max_bytes:,} bytes"))
+    return Document(id=doc_id, html=data, source=str(path))
+
+
+def read_jsonl(path: str | Path) -> Iterator[Document]:
+    """Records of a JSON Lines file: objects with ``html`` (or ``text``), ``url`` and optionally
+    ``id``. A line that is not such an object is reported under the id ``FILE:LINE``."""
+    path = Path(path)
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lineno = 0
+    try:
+        with opener(path, "rb") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    yield _jsonl_document(line, f"{path.name}:{lineno}", str(path))
+    except (OSError, EOFError, zlib.error) as err:
+        yield Document(id=f"{path.name}:{lineno + 1}", source=str(path),
+                       failure=Failure("UnreadableFile", f"{path} after line {lineno}: {err}"))
+
+
+def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        return Document(id=fallback_id, source=source,
+                        failure=Failure("BadInputLine", f"not valid JSON: {err}"))
+    if not isinstance(record, dict):
+        return Document(id=fallback_id, source=source, failure=Failure(
+            "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
+    doc_id = str(record["id"]) if record.get("id") is not None else fallback_id
+    url = record.get("url")
+    url = url if isinstance(url, str) and url else None
+    html, text = record.get("html"), record.get("text")
+    if isinstance(html, str):
+        return Document(id=doc_id, html=html, url=url, source=source)
+    if isinstance(text, str):
+        return Document(id=doc_id, text=text, url=url, source=source)
+    return Document(id=doc_id, url=url, source=source, failure=Failure(
+        "BadInputLine", 'the object has no "html" (or "text") string'))

@@ -1,0 +1,406 @@
+"""WARC (and WARC.gz) files as a stream of `Document`s that survives damaged files.
+
+Crawl archives are often damaged: a crawler stopped mid-write, a download cut short, a
+corrupt gzip member in the middle of a file. Neither warcio nor FastWARC recovers from that
+(both stop at a corrupt gzip member, losing every later page, and a record cut at the end of a
+file is silently dropped by one and returned empty by the other). So this module frames the
+records itself:
+
+- **framing** (here): find each record by its ``Content-Length``, check that the block ends
+  where the header says (``\\r\\n\\r\\n`` follows) and, in a ``.warc.gz``, that the gzip
+  member holding it ends with a valid checksum. A record that fails is reported as a
+  ``DamagedRecord`` and reading resumes at the next gzip member (``.warc.gz``) or the next
+  ``WARC/1.`` line (``.warc``), so one damaged record loses that record and nothing else.
+- **parsing** (warcio): each complete record goes through warcio's record loader, which parses
+  the WARC and HTTP headers, and its chunked-transfer reader. Content encodings (gzip, deflate,
+  brotli) are undone here, strictly, because warcio's decoder returns a silently cut page when
+  the compressed body is corrupt.
+
+Only ``response`` and ``resource`` records can hold pages; other record types (request,
+metadata, warcinfo, revisit) are skipped without a report. A response that is not a page is
+reported: ``NotHTML`` (an image, a PDF), ``HTTPStatus`` (a redirect, a 404),
+``UndecodablePayload`` (a broken content encoding), ``InputTooLarge``. A record the crawler cut
+short on purpose (``WARC-Truncated``) is still cleaned; its output line says so.
+
+Memory: one record at a time, and a record over the size limit is skipped without being read
+into memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.bufferedreaders import ChunkedDataReader
+from warcio.recordloader import ArcWarcRecordLoader
+
+from .inputs import Document, Failure
+
+_CHUNK = 1 << 20
+#: most uncompressed bytes one step of decompression may produce (guards against gzip bombs)
+_OUT_CHUNK = 4 << 20
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_RECORD_MAGIC = b"WARC/1."
+_MAX_HEADER_LINE = 64 * 1024
+#: room for the HTTP headers above the page size limit when judging a record's size
+_HTTP_HEADER_ROOM = 64 * 1024
+_PAGE_TYPES = ("response", "resource")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+
+
+class _Damaged(Exception):
+    """A record could not be read whole. `started` tells whether a valid record header was
+    read (then the damage is worth a report; else the reader was only looking for a start)."""
+
+    def __init__(self, message: str, started: bool = False, record_id: str | None = None,
+                 url: str | None = None):
+        super().__init__(message)
+        self.started = started
+        self.record_id = record_id
+        self.url = url
+
+
+class _Stream:
+    """The uncompressed bytes of a WARC file, with the file offsets needed to report a record
+    and to skip past damage. For ``.warc.gz`` it decompresses gzip members itself, so that it
+    knows where each member starts and whether it ended with a valid checksum."""
+
+    def __init__(self, fh: BinaryIO, gz: bool):
+        self.fh = fh
+        self.gz = gz
+        self.buf = bytearray()
+        self.raw_pos = fh.tell()  # file offset of the next byte not yet taken from the file
+        self.pending = b""  # gz: compressed bytes taken from the file but not yet decompressed
+        self.member_open = False
+        self.member_start = 0
+        self.dec = None
+
+    def offset(self) -> int:
+        """File offset of the next unread byte (of its gzip member, for ``.warc.gz``)."""
+        if self.gz:
+            return self.member_start
+        return self.raw_pos - len(self.buf)
+
+    def _fill(self) -> bool:
+        """Append more uncompressed bytes to the buffer; False at the end of the file."""
+        if not self.gz:
+            chunk = self.fh.read(_CHUNK)
+            self.raw_pos += len(chunk)
+            self.buf += chunk
+            return bool(chunk)
+        while True:
+            if not self.pending:
+                self.pending = self.fh.read(_CHUNK)
+                self.raw_pos += len(self.pending)
+                if not self.pending:
+                    if self.member_open:
+                        raise _Damaged("the file ends inside a gzip member")
+                    return False
+            if not self.member_open:
+                self.member_start = self.raw_pos - len(self.pending)
+                self.dec = zlib.decompressobj(31)
+                self.member_open = True
+            data, self.pending = self.pending, b""
+            try:
+                out = self.dec.decompress(data, _OUT_CHUNK)
+            except zlib.error as err:
+                raise _Damaged(f"corrupt gzip data: {err}") from err
+            if self.dec.eof:
+                self.pending = self.dec.unused_data
+                self.member_open = False
+            else:
+                self.pending = self.dec.unconsumed_tail
+            if out:
+                self.buf += out
+                return True
+
+    def readline(self) -> bytes:
+        while True:
+            end = self.buf.find(b"\n")
+            if end >= 0:
+                line = bytes(self.buf[:end + 1])
+                del self.buf[:end + 1]
+                return line
+            if len(self.buf) > _MAX_HEADER_LINE:
+                raise _Damaged("a header line is longer than 64 KiB")
+            if not self._fill():
+                line = bytes(self.buf)
+                self.buf.clear()
+                return line
+
+    def read(self, n: int) -> bytes:
+        """Up to `n` bytes (fewer only at the end of the file)."""
+        while len(self.buf) < n and self._fill():
+            pass
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def skip(self, n: int) -> int:
+        """Discard up to `n` bytes without holding them; returns how many there were."""
+        done = 0
+        while done < n:
+            if not self.buf and not self._fill():
+                break
+            step = min(n - done, len(self.buf))
+            del self.buf[:step]
+            done += step
+        return done
+
+    def settle(self) -> None:
+        """In a ``.warc.gz``, read on to the end of the gzip member that held the record just
+        read (if nothing else is buffered), so that its checksum is verified before the record
+        is handed on."""
+        while self.gz and not self.buf and self.member_open:
+            self._fill()
+
+    def resync(self, after: int) -> bool:
+        """Continue at the first possible record start after file offset `after`: the next
+        gzip member, or the next ``WARC/1.`` in a plain file. False if there is none."""
+        magic = _GZIP_MAGIC if self.gz else _RECORD_MAGIC
+        self.buf.clear()
+        self.pending = b""
+        self.member_open = False
+        pos = after + 1
+        self.fh.seek(pos)
+        carry = b""
+        while True:
+            chunk = self.fh.read(_CHUNK)
+            if not chunk:
+                self.raw_pos = self.fh.tell()
+                return False
+            window = carry + chunk
+            hit = window.find(magic)
+            if hit >= 0:
+                start = pos - len(carry) + hit
+                self.fh.seek(start)
+                self.raw_pos = start
+                self.member_start = start
+                return True
+            carry = window[-(len(magic) - 1):]
+            pos += len(chunk)
+
+
+def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str], int]:
+    """Read one record's header block; returns (raw header bytes, lower-cased headers, offset).
+    Raises `_Damaged` if what follows is not a WARC record start; returns empty bytes at a
+    clean end of file."""
+    line = stream.readline()
+    while line in (b"\r\n", b"\n"):  # the blank lines that end the previous record
+        line = stream.readline()
+    offset = stream.offset() if stream.gz else stream.raw_pos - len(stream.buf) - len(line)
+    if not line:
+        return b"", {}, offset
+    if line.strip() not in (b"WARC/1.0", b"WARC/1.1"):
+        raise _Damaged(f"expected a WARC record at byte {offset:,}")
+    raw = [line]
+    headers: dict[str, str] = {}
+    while True:
+        line = stream.readline()
+        if not line:
+            raise _Damaged("the file ends inside a record header", started=True)
+        raw.append(line)
+        if line in (b"\r\n", b"\n"):
+            break
+        name, sep, value = line.decode("utf-8", "replace").partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    return b"".join(raw), headers, offset
+
+
+def _record_id(headers: dict[str, str], source: str, offset: int) -> str:
+    return headers.get("warc-record-id", "").strip("<>") or f"{source}@{offset}"
+
+
+def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
+                limit: int) -> bytes | None:
+    """The record's block, or None if it is over `limit` (then it is skipped unread). Checks
+    that the record ends where its Content-Length says."""
+    try:
+        length = int(headers["content-length"])
+    except (KeyError, ValueError):
+        raise _Damaged("the record has no valid Content-Length", True, rec_id, url) from None
+    if length > limit:
+        got = stream.skip(length)
+        block = None
+    else:
+        block = stream.read(length)
+        got = len(block)
+    if got < length:
+        raise _Damaged(f"the file ends {got:,} bytes into a block of {length:,} bytes "
+                       "(truncated record)", True, rec_id, url)
+    end = stream.read(2)
+    if end == b"\r\n":
+        end += stream.read(2)
+    if end not in (b"\r\n\r\n", b"\n\n", b"\r\n", b""):
+        raise _Damaged(f"the block does not end where its Content-Length ({length:,}) says: "
+                       "the record is truncated or corrupt", True, rec_id, url)
+    try:
+        stream.settle()
+    except _Damaged as err:
+        raise _Damaged(f"{err} (in the member that holds this record)", True, rec_id,
+                       url) from None
+    return block
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    if not content_type:
+        return "", None
+    parts = [p.strip() for p in content_type.split(";")]
+    charset = None
+    for p in parts[1:]:
+        key, _, value = p.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return parts[0].lower(), charset
+
+
+def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
+                           partial_ok: bool) -> bytes:
+    """Undo an HTTP Content-Encoding, strictly: a corrupt or cut body is an error, not a page
+    (warcio's own decoding prints the error and returns what it had, a silently cut page).
+    Output stops just past `limit` bytes. A body labelled gzip that is not gzip at all is taken
+    as it is, as browsers do for servers that mislabel plain pages."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",")]
+    for coding in reversed([c for c in codings if c and c != "identity"]):
+        if coding in ("gzip", "x-gzip", "deflate"):
+            if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
+                continue
+            wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
+            dec = zlib.decompressobj(wbits)
+            try:
+                out = dec.decompress(body, limit + 1)
+            except zlib.error as err:
+                raise ValueError(f"corrupt {coding} data: {err}") from err
+            if not dec.eof and not dec.unconsumed_tail and not partial_ok:
+                raise ValueError(f"the {coding} data ends early")
+            body = out
+        elif coding == "br":
+            try:
+                import brotli
+            except ImportError:
+                raise ValueError("brotli content encoding needs the brotli package") from None
+            try:
+                body = brotli.decompress(body)
+            except brotli.error as err:
+                raise ValueError(f"corrupt brotli data: {err}") from err
+        else:
+            raise ValueError(f"unknown content encoding {coding!r}")
+    return body
+
+
+def _decode(payload: bytes, charset: str | None) -> bytes | str:
+    """The page as str when the HTTP header names a charset that decodes it cleanly (the header
+    is the most reliable source); else the bytes, for the library to detect the charset."""
+    if charset:
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return payload
+
+
+def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str | None,
+          source: str, max_bytes: int) -> Document:
+    """Turn a complete response/resource record into a page document or a report."""
+    meta = {"warc_date": headers.get("warc-date")}
+    if headers.get("warc-truncated"):
+        meta["warc_truncated"] = headers["warc-truncated"]
+    doc = Document(id=rec_id, url=url, source=source, meta=meta)
+    try:
+        record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
+    except Exception as err:  # warcio raises assorted types for malformed HTTP headers
+        doc.failure = Failure("UndecodablePayload", f"HTTP headers could not be parsed: {err}")
+        return doc
+    if record.http_headers is not None:
+        status = record.http_headers.get_statuscode()
+        if not str(status).startswith("2"):
+            doc.failure = Failure("HTTPStatus", f"HTTP status {status}: not a page")
+            return doc
+        content_type = record.http_headers.get_header("content-type")
+    elif headers.get("warc-type") == "response" and (url or "").startswith(("http:", "https:")):
+        doc.failure = Failure("UndecodablePayload", "the response has no HTTP headers")
+        return doc
+    else:
+        content_type = headers.get("content-type")
+    mime, charset = _media_type(content_type)
+    body = record.raw_stream
+    http = record.http_headers
+    if http is not None and (http.get_header("transfer-encoding") or "").lower() == "chunked":
+        body = ChunkedDataReader(body)  # lenient: a body stored already de-chunked passes
+    try:
+        payload = _undo_content_encoding(body.read(), http and http.get_header("content-encoding"),
+                                         max_bytes, partial_ok="warc_truncated" in meta)
+    except ValueError as err:
+        doc.failure = Failure("UndecodablePayload", f"the payload could not be decoded: {err}")
+        return doc
+    if len(payload) > max_bytes:
+        doc.failure = Failure("InputTooLarge",
+                              f"the page is over the limit of {max_bytes:,} bytes")
+    elif mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
+                                 and _SNIFF.match(payload[:2048])):
+        doc.html = _decode(payload, charset)
+    else:
+        doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
+    return doc
+
+
+def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterator[Document]:
+    """Documents of one WARC stream (gzip is detected from the first bytes). `fh` must be
+    seekable (a local file, or a remote one opened through pyarrow or fsspec): skipping past
+    damage searches forward for the next record and returns there."""
+    if not fh.seekable():
+        raise ValueError(f"{source}: a WARC stream must be seekable to skip past damage")
+    head = fh.read(2)
+    fh.seek(-len(head), io.SEEK_CUR)
+    stream = _Stream(fh, gz=head == _GZIP_MAGIC[:2])
+    searching = False  # after damage, until a valid record start is found again
+    while True:
+        start = stream.offset()
+        try:
+            header_raw, headers, start = _parse_headers(stream)
+            if not header_raw:
+                return
+            rec_id = _record_id(headers, source, start)
+            url = headers.get("warc-target-uri", "").strip("<>") or None
+            is_page = headers.get("warc-type") in _PAGE_TYPES
+            # a record that holds no page is skipped unread, but its framing is still checked
+            limit = max_bytes + _HTTP_HEADER_ROOM if is_page else 0
+            block = _read_block(stream, headers, rec_id, url, limit)
+            searching = False
+        except _Damaged as err:
+            # in a .warc.gz the damage is in the gzip member being read; resume after it
+            where = stream.member_start if stream.gz else start
+            if err.started or not searching:
+                yield Document(
+                    id=err.record_id or f"{source}@{where}", url=err.url, source=source,
+                    failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
+            searching = True
+            if not stream.resync(where):
+                return
+            continue
+        if not is_page:
+            continue
+        if block is None:
+            yield Document(id=rec_id, url=url, source=source, failure=Failure(
+                "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
+            continue
+        yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
+
+
+def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
+    """Documents of the WARC file at `path`."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")
+    except OSError as err:
+        yield Document(id=f"{path.name}@0", source=str(path),
+                       failure=Failure("UnreadableFile", str(err)))
+        return
+    with fh:
+        yield from iter_warc(fh, source=str(path), max_bytes=max_bytes)

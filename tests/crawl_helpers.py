@@ -1,0 +1,69 @@
+"""Helpers shared by the batch, WARC, Scrapy and Spark tests: the fixture site (small pages
+written for these tests) and WARC files built from it with warcio's writer."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+SITE = Path(__file__).parent / "fixtures" / "crawl_site"
+ARTICLES = ("harbour-ferry.html", "orchard-frost.html", "library-hours.html")
+
+
+def page(name: str) -> bytes:
+    return (SITE / name).read_bytes()
+
+
+@dataclass
+class Rec:
+    """One record to write: a response (HTTP headers and body) or, with `warc_type`, another
+    kind of record whose body is written as is."""
+
+    url: str
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: str = "200 OK"
+    http_headers: list = field(default_factory=list)
+    warc_headers: dict = field(default_factory=dict)
+    warc_type: str = "response"
+
+
+def build_warc(path: Path, records: list[Rec], gz: bool = True) -> list[tuple[int, int]]:
+    """Write `records` to `path`; returns each record's (start, end) byte offsets, so a test
+    can damage one record exactly."""
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=gz)
+    spans = []
+    for rec in records:
+        start = buf.tell()
+        if rec.warc_type == "response":
+            http = StatusAndHeaders(rec.status, [("Content-Type", rec.content_type),
+                                                 *rec.http_headers], protocol="HTTP/1.1")
+            record = writer.create_warc_record(rec.url, "response", payload=io.BytesIO(rec.body),
+                                               http_headers=http,
+                                               warc_headers_dict=rec.warc_headers)
+        else:
+            record = writer.create_warc_record(rec.url, rec.warc_type,
+                                               payload=io.BytesIO(rec.body),
+                                               warc_content_type=rec.content_type,
+                                               warc_headers_dict=rec.warc_headers)
+        writer.write_record(record)
+        spans.append((start, buf.tell()))
+    path.write_bytes(buf.getvalue())
+    return spans
+
+
+def cut(path: Path, span: tuple[int, int], keep: float = 0.5) -> None:
+    """Truncate the record at `span` in place, keeping the first `keep` share of its bytes and
+    everything after it (a record damaged in the middle of a file)."""
+    data = path.read_bytes()
+    start, end = span
+    path.write_bytes(data[:start] + data[start:start + int((end - start) * keep)] + data[end:])
+
+
+def site_records(base: str = "http://courier.test/") -> list[Rec]:
+    return [Rec(base + name, page(name)) for name in ARTICLES]

@@ -1,0 +1,148 @@
+"""`clean_many`: worker processes, input order, time limits, error records, bounded reading."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+
+import pytest
+
+from crawl_helpers import ARTICLES, page
+from filter import Cleaner, Limits, ModelError
+from filter.batch import RECORD_FIELDS, Outcome, clean_many
+from filter.inputs import Document, Failure
+
+URL = "http://courier.test/"
+
+
+@pytest.fixture(scope="module")
+def cleaner():
+    return Cleaner()
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return [(page(name), URL + name) for name in ARTICLES]
+
+
+class Tripwire(Cleaner):
+    """Stands in for the pages no test can make the real pipeline choke on: one that never
+    returns (lxml looping inside C code) and one that kills its process (a segfault). Only
+    usable with the ``fork`` start method, where workers inherit this very object."""
+
+    def clean(self, html, url=None):
+        if url == "http://slow.test/":
+            time.sleep(1.0)
+        elif url == "http://hang.test/":
+            time.sleep(600)
+        elif url == "http://crash.test/":
+            os._exit(7)
+        return super().clean(html, url=url)
+
+
+@pytest.fixture(scope="module")
+def tripwire(cleaner):
+    return Tripwire(model=cleaner.loaded, limits=Limits(timeout=1.5))
+
+
+def test_results_equal_the_library_in_input_order_with_errors_in_place(cleaner, pages):
+    """Default start method (forkserver): every worker loads the model itself."""
+    docs = [{"id": "a", "html": pages[0][0], "url": pages[0][1]},
+            b"",  # not cleanable: an error record, not an exception
+            {"id": "t", "text": "First line of a story.\nSecond line of it."},
+            *[Document(id=url, html=html, url=url) for html, url in pages[1:]],
+            42]
+    outcomes = list(clean_many(cleaner, docs, workers=2))
+    assert [o.id for o in outcomes] == ["a", "1", "t", URL + ARTICLES[1], URL + ARTICLES[2], "5"]
+    expected = [cleaner.clean(pages[0][0], url=pages[0][1]), None,
+                cleaner.clean_text("First line of a story.\nSecond line of it."),
+                *[cleaner.clean(html, url=url) for html, url in pages[1:]], None]
+    for outcome, want in zip(outcomes, expected):
+        if want is None:
+            assert outcome.result is None and outcome.error.type == "InputError"
+        else:
+            assert outcome.ok and outcome.result.to_dict() == want.to_dict()
+
+
+def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
+    docs = [Document(id="slow", html=pages[0][0], url="http://slow.test/")]
+    docs += [Document(id=url, html=html, url=url) for html, url in pages]
+    started = time.monotonic()
+    outcomes = list(clean_many(tripwire, docs, workers=2, start_method="fork"))
+    assert [o.id for o in outcomes] == ["slow", *[url for _, url in pages]]
+    assert all(o.ok for o in outcomes)
+    assert outcomes[0].seconds >= 1.0 > max(o.seconds for o in outcomes[1:])
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("marker, failure", [("http://hang.test/", "ExtractionTimeout"),
+                                             ("http://crash.test/", "WorkerCrashed")])
+def test_a_hung_or_crashing_document_costs_only_itself(tripwire, cleaner, pages, marker,
+                                                       failure):
+    html, url = pages[0]
+    docs = [Document(id="before", html=html, url=url),
+            Document(id="bad", html=html, url=marker),
+            *[Document(id=str(i), html=h, url=u) for i, (h, u) in enumerate(pages)]]
+    started = time.monotonic()
+    outcomes = list(clean_many(tripwire, docs, workers=1, start_method="fork"))
+    assert time.monotonic() - started < 20  # the hung page was stopped at its 1.5 s limit
+    assert [o.error.type if o.error else "ok" for o in outcomes] == ["ok", failure] + ["ok"] * 3
+    # the replacement worker goes on with the same model
+    for outcome, (h, u) in zip(outcomes[2:], pages):
+        assert outcome.result.text == cleaner.clean(h, url=u).text
+    assert multiprocessing.active_children() == []
+
+
+def test_input_is_read_lazily_and_workers_end_when_the_caller_stops(tripwire, pages):
+    pulled = 0
+
+    def endless():
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield Document(id=str(pulled), html=pages[pulled % 3][0], url=pages[pulled % 3][1])
+
+    results = clean_many(tripwire, endless(), workers=2, max_in_flight=3, start_method="fork")
+    first = [next(results) for _ in range(4)]
+    assert [o.id for o in first] == ["1", "2", "3", "4"]
+    assert pulled <= 4 + 3  # what was yielded plus the in-flight window
+    results.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_reader_failures_pass_through_in_place(tripwire, pages):
+    docs = [Document(id="bad", failure=Failure("DamagedRecord", "cut"), meta={"k": 1}),
+            Document(id="good", html=pages[0][0], url=pages[0][1])]
+    bad, good = clean_many(tripwire, docs, start_method="fork")
+    assert (bad.id, bad.error.type, bad.meta) == ("bad", "DamagedRecord", {"k": 1})
+    assert good.ok
+
+
+def test_cleaner_clean_many_delegates(tripwire, pages):
+    (outcome,) = tripwire.clean_many([pages[1][0]], workers=1, start_method="fork")
+    assert outcome.ok and outcome.result.text
+
+
+def test_a_model_a_worker_cannot_load_raises(tmp_path, cleaner):
+    for src in (cleaner.loaded.path,
+                cleaner.loaded.path.with_name(cleaner.loaded.path.stem + ".manifest.json")):
+        shutil.copy(src, tmp_path / src.name)
+    copy = Cleaner(model=tmp_path / cleaner.loaded.path.name)
+    (tmp_path / cleaner.loaded.path.name).write_bytes(b"not the model any more")
+    with pytest.raises(ModelError, match="sha256|manifest"):
+        list(clean_many(copy, [b"<p>x</p>"], workers=1))
+
+
+def test_records_have_one_shape_for_results_and_failures(cleaner, pages):
+    ok = Outcome(id="a", url=pages[0][1], result=cleaner.clean(pages[0][0], url=pages[0][1]),
+                 meta={"warc_date": "2026-01-01"})
+    bad = Outcome(id="b", error=Failure("InputError", "input is empty"))
+    for record in (ok.to_record(), bad.to_record()):
+        assert list(record)[:len(RECORD_FIELDS)] == list(RECORD_FIELDS)
+    assert ok.to_record()["error"] is None and ok.to_record()["text"]
+    assert ok.to_record()["warc_date"] == "2026-01-01"
+    assert bad.to_record()["error"] == {"type": "InputError", "message": "input is empty"}
+    assert bad.to_record()["text"] == "" and bad.to_record()["label_counts"] == {}
+    assert "blocks" in ok.to_record(blocks=True)

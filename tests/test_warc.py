@@ -1,0 +1,135 @@
+"""The WARC reader: every good page comes out whole, everything else is reported in place."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+
+import pytest
+
+from crawl_helpers import ARTICLES, Rec, build_warc, cut, page, site_records
+from filter.warc import iter_warc, read_warc
+
+
+def summary(docs):
+    return [(d.url, d.failure.type if d.failure else "page") for d in docs]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    records = site_records()
+    records.insert(1, Rec("http://courier.test/robots.txt", b"GET /robots.txt HTTP/1.1\r\n"
+                          b"Host: courier.test\r\n\r\n", warc_type="request",
+                          content_type="application/http; msgtype=request"))
+    build_warc(path, records, gz=gz)
+    docs = list(read_warc(path))
+    assert [d.url for d in docs] == [f"http://courier.test/{n}" for n in ARTICLES]
+    assert all(d.failure is None for d in docs)
+    assert [d.html for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
+    assert all(d.id.startswith("urn:uuid:") for d in docs)
+    assert len({d.id for d in docs}) == 3
+    assert all(d.meta["warc_date"] for d in docs)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("where", ["middle", "end"])
+def test_a_truncated_record_is_reported_and_no_other_page_is_lost(tmp_path, gz, where):
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    spans = build_warc(path, site_records(), gz=gz)
+    victim = 1 if where == "middle" else 2
+    cut(path, spans[victim], keep=0.6)
+    docs = list(read_warc(path))
+    kept = [d.url for d in docs if d.failure is None]
+    assert kept == [f"http://courier.test/{n}" for i, n in enumerate(ARTICLES) if i != victim]
+    damaged = [d for d in docs if d.failure is not None]
+    assert len(damaged) == 1 and damaged[0].failure.type == "DamagedRecord"
+    # the report stands where the record stood, so the output keeps the archive's order
+    assert docs.index(damaged[0]) == victim
+
+
+def corrupt_gzip_body() -> bytes:
+    """A gzip body that breaks after its first 20 kB (past warcio's first read, which would
+    otherwise take undecompressable data to be uncompressed)."""
+    filler = "".join(f"<p>{os.urandom(40).hex()}</p>" for _ in range(800))
+    body = gzip.compress(page("library-hours.html").replace(b"</main>", filler.encode() + b"</main>"))
+    return body[:20_000] + b"\x00garbage" * 2000
+
+
+def test_pages_that_are_not_pages_are_reported_by_kind(tmp_path):
+    corrupt_gzip = corrupt_gzip_body()
+    path = tmp_path / "mixed.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+            content_type="image/png"),
+        Rec("http://courier.test/old", b"", status="301 Moved Permanently",
+            http_headers=[("Location", "/new")]),
+        Rec("http://courier.test/broken", corrupt_gzip,
+            http_headers=[("Content-Encoding", "gzip")]),
+        Rec("http://courier.test/orchard-frost.html", page("orchard-frost.html")),
+    ])
+    assert summary(read_warc(path)) == [
+        ("http://courier.test/logo.png", "NotHTML"),
+        ("http://courier.test/old", "HTTPStatus"),
+        ("http://courier.test/broken", "UndecodablePayload"),
+        ("http://courier.test/orchard-frost.html", "page"),
+    ]
+
+
+def test_encodings_of_the_http_layer_are_undone(tmp_path):
+    html = page("orchard-frost.html").replace(b'<meta charset="utf-8">', b"")
+    latin = html.decode("utf-8").replace("valley's", "vallée's").encode("cp1252")
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part)
+                       for part in (html[:500], html[500:])) + b"0\r\n\r\n"
+    path = tmp_path / "enc.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/gz", gzip.compress(html),
+            http_headers=[("Content-Encoding", "gzip")]),
+        Rec("http://courier.test/chunked", chunked,
+            http_headers=[("Transfer-Encoding", "chunked")]),
+        Rec("http://courier.test/latin", latin, content_type="text/html; charset=windows-1252"),
+        Rec("http://courier.test/untyped", html, content_type="application/octet-stream"),
+    ])
+    docs = list(read_warc(path))
+    assert [d.failure for d in docs] == [None] * 4
+    assert docs[0].html == docs[1].html == html.decode("utf-8")
+    assert docs[3].html == html  # no charset named: the library detects it
+    assert "vallée's" in docs[2].html  # decoded with the charset the HTTP header names
+
+
+def test_crawler_truncation_is_kept_and_flagged(tmp_path):
+    path = tmp_path / "t.warc.gz"
+    build_warc(path, [Rec("http://courier.test/long", page("harbour-ferry.html")[:1500],
+                          warc_headers={"WARC-Truncated": "length"})])
+    (doc,) = read_warc(path)
+    assert doc.failure is None and doc.meta["warc_truncated"] == "length"
+
+
+def test_a_record_over_the_size_limit_is_skipped_unread(tmp_path):
+    path = tmp_path / "big.warc"
+    build_warc(path, [Rec("http://courier.test/big", b"<html>" + b"x" * 200_000),
+                      *site_records()[:1]], gz=False)
+    docs = list(read_warc(path, max_bytes=100_000))
+    assert summary(docs)[0] == ("http://courier.test/big", "InputTooLarge")
+    assert docs[1].failure is None
+
+
+def test_garbage_between_records_is_skipped_with_one_report(tmp_path):
+    path = tmp_path / "g.warc.gz"
+    spans = build_warc(path, site_records())
+    data = path.read_bytes()
+    path.write_bytes(data[:spans[1][0]] + b"\x00not a gzip member" * 20 + data[spans[1][0]:])
+    docs = list(read_warc(path))
+    assert [d.url for d in docs if not d.failure] == [
+        f"http://courier.test/{n}" for n in ARTICLES]
+    assert [d.failure.type for d in docs if d.failure] == ["DamagedRecord"]
+
+
+def test_a_stream_that_cannot_seek_is_refused():
+    class Pipe(io.RawIOBase):
+        def readable(self):
+            return True
+
+    with pytest.raises(ValueError, match="seekable"):
+        next(iter_warc(Pipe(), source="pipe"))
