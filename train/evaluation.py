@@ -319,8 +319,10 @@ def report_png(rep: dict, path: Path) -> None:
     ax.set_title(f"F1 per label (macro {_fmt(rep['per_label']['macro_f1'])})")
     ax = axes[2]
     w = rep["word_f1"]
-    if w["pages_with_gold"]:
-        ax.bar(["noisefilter", "trafilatura"], [w["noisefilter"], w["trafilatura"]], color=["#228833", "#bbbbbb"])
+    bars = [(name, w[name], colour) for name, colour in (("noisefilter", "#228833"), ("trafilatura", "#bbbbbb"))
+            if w[name] is not None]
+    if bars:
+        ax.bar(*zip(*[(n, v) for n, v, _ in bars]), color=[c for _, _, c in bars])
         ax.set_ylim(0, 1)
         ax.set_title(f"mean word F1 ({w['pages_with_gold']} pages)")
     else:

@@ -209,7 +209,7 @@ class ExampleStore:
         page_source = ex.source or source
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
         if row is None:
-            same = conn.execute("SELECT id FROM pages WHERE doc_sha256 = ? ORDER BY added_at LIMIT 1",
+            same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? ORDER BY added_at LIMIT 1",
                                 (doc,)).fetchone()
             if same is not None:
                 report.merged[ex.id] = same["id"]

@@ -1,0 +1,129 @@
+"""The example format: validation with line numbers, and labels finding their blocks."""
+
+import json
+
+from filter.blocks import Block, Page
+from retrain_site import example, make_page
+from train.examples import (
+    BlockLabel, Example, attach_labels, label_page, parse_lines, read_examples, write_examples,
+)
+
+
+def _line(**obj) -> str:
+    return json.dumps(obj)
+
+
+GOOD = {"id": "p1", "text": "Title\nBody", "blocks": [{"text": "Title", "label": "content"}]}
+
+
+def test_valid_example_round_trips_through_a_file(tmp_path):
+    ex = example(0, 1)
+    ex["blocks"][0].update(labelled_by="alice", reviewed=True)
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(ex) + "\n", encoding="utf-8")
+    found = read_examples([path])
+    assert found.problems == []
+    [got] = found.examples
+    assert (got.id, got.url, got.where) == ("s0-p1", ex["url"], f"{path}:1")
+    assert got.blocks[0].labelled_by == "alice" and got.blocks[0].reviewed is True
+    write_examples(found.examples, tmp_path / "b.jsonl")
+    assert json.loads((tmp_path / "b.jsonl").read_text()) == ex
+
+
+def test_malformed_lines_are_reported_with_their_line_numbers():
+    lines = [
+        _line(**GOOD),
+        "",
+        "{not json",
+        "[1, 2]",
+        _line(text="x", blocks=[]),
+        _line(id="both", html="<p>x</p>", text="x", blocks=[]),
+        _line(id="none", blocks=[]),
+        _line(id="nolist", text="x", blocks="content"),
+        _line(**{**GOOD, "text": "again"}),
+    ]
+    found = parse_lines(lines, "f.jsonl")
+    assert [e.id for e in found.examples] == ["p1"]
+    where = {p.where: p.message for p in found.problems}
+    assert set(where) == {f"f.jsonl:{n}" for n in (3, 4, 5, 6, 7, 8, 9)}
+    assert "not valid JSON" in where["f.jsonl:3"]
+    assert "JSON object" in where["f.jsonl:4"]
+    assert "'id'" in where["f.jsonl:5"]
+    assert "not both" in where["f.jsonl:6"]
+    assert "one of 'html' or 'text'" in where["f.jsonl:7"]
+    assert "'blocks'" in where["f.jsonl:8"]
+    assert "already given at f.jsonl:1" in where["f.jsonl:9"]
+
+
+def test_bad_blocks_and_unknown_labels_are_reported_not_dropped_silently():
+    line = _line(id="p", text="a\nb\nc\nd", blocks=[
+        {"text": "a", "label": "content"},
+        {"text": "b", "label": "Junk!"},
+        {"text": "c", "label": "commment"},
+        {"label": "junk"},
+        {"text": "d", "label": "junk", "reviewed": "yes"},
+    ])
+    found = parse_lines([line], "f.jsonl", allowed_labels={"content", "junk"})
+    [ex] = found.examples
+    assert [b.text for b in ex.blocks] == ["a"]
+    messages = [str(p) for p in found.problems]
+    assert len(messages) == 4 and all(m.startswith("f.jsonl:1: block ") for m in messages)
+    assert "unknown label 'commment'" in messages[1]
+    # without a declared label set any well-formed label is accepted
+    assert {b.label for b in parse_lines([line], "f").examples[0].blocks} == {"content", "commment"}
+
+
+def _page(*texts: str) -> Page:
+    return Page(blocks=[Block(text=t) for t in texts])
+
+
+def test_labels_attach_by_normalised_text_and_occurrence():
+    page = _page("Share", "The  ARTICLE body.", "Share", "Share")
+    labels = [BlockLabel("share", "junk"), BlockLabel("the article body.", "content"),
+              BlockLabel("SHARE", "junk")]
+    att = attach_labels(page, labels)
+    # the third "Share" was labelled only twice, with one label: it takes that label
+    assert att.labels == ["junk", "content", "junk", "junk"]
+    assert att.unmatched == [] and att.unlabelled == []
+
+
+def test_labels_survive_a_change_of_segmentation():
+    para = "The river festival came back on Saturday. Organisers counted eleven teams."
+    split = _page("The river festival came back on Saturday.", "Organisers counted eleven teams.")
+    assert attach_labels(split, [BlockLabel(para, "content")]).labels == ["content", "content"]
+    merged = _page("Share this | Sign up now")
+    att = attach_labels(merged, [BlockLabel("Share this", "junk"), BlockLabel("Sign up now", "junk")])
+    assert att.labels == ["junk"] and att.unmatched == []
+    clash = attach_labels(merged, [BlockLabel("Share this", "junk"), BlockLabel("Sign up now", "teaser")])
+    assert clash.labels == [None] and clash.conflicts == [0]
+
+
+def test_unmatched_labels_and_unlabelled_blocks_are_reported():
+    ex = Example(id="x", text="kept line\nunlabelled line", origin="f.jsonl", line=7,
+                 blocks=[BlockLabel("kept line", "content"), BlockLabel("gone line", "junk")])
+    lp, problems = label_page(ex)
+    assert lp.labels == ["content"] and lp.left_out == 1 and lp.kept == [0]
+    assert len(lp.full_page.blocks) == 2
+    text = " / ".join(str(p) for p in problems)
+    assert "f.jsonl:7: label 'junk' matches no block: 'gone line'" in text
+    assert "1 of 2 blocks have no label" in text
+    assert lp.gold() is None  # a partly labelled page has no complete gold text
+
+
+def test_html_example_labels_meet_the_cleaners_blocks():
+    url, html, blocks = make_page(1, 3, comments=True)
+    ex = Example(id="h", html=html, url=url, blocks=[BlockLabel(t, lab) for t, lab in blocks])
+    lp, problems = label_page(ex)
+    assert problems == [] and lp.left_out == 0
+    assert lp.labels == [lab for _, lab in blocks]
+    assert lp.gold() == "\n".join(t for t, lab in blocks if lab == "content")
+    assert lp.example.domain == "news1.example"
+
+
+def test_text_trafilatura_drops_is_reported_as_unmatched():
+    url, html, blocks = make_page(2, 0)
+    html = html.replace("</div></div>", "<h3>More on this story</h3></div></div>")
+    ex = Example(id="d", html=html, url=url,
+                 blocks=[BlockLabel(t, lab) for t, lab in blocks] + [BlockLabel("More on this story", "related")])
+    lp, problems = label_page(ex)
+    assert [str(p) for p in problems] == ["example 'd': label 'related' matches no block: 'More on this story'"]

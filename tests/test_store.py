@@ -1,0 +1,166 @@
+"""The SQLite example store: provenance, deduplication, import/export, concurrent writers."""
+
+import json
+import multiprocessing
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from retrain_site import example
+from train.examples import BlockLabel, Example, parse_example
+from train.store import ExampleStore, StoreError, examples_from
+
+
+def _ex(ident: str, text: str, labels: list[tuple[str, str]], **kw) -> Example:
+    return Example(id=ident, text=text, blocks=[BlockLabel(t, lab, **kw) for t, lab in labels])
+
+
+def test_store_file_is_in_wal_mode(tmp_path):
+    ExampleStore(tmp_path / "s.db")
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_add_count_list_get_with_provenance(tmp_path):
+    store = ExampleStore(tmp_path / "s.db")
+    report = store.add([_ex(f"p{i}", f"title {i}\nshare", [(f"title {i}", "content"), ("share", "junk")])
+                        for i in range(5)], labelled_by="alice", source="hand")
+    assert (report.pages_added, report.labels_added) == (5, 10)
+    assert store.count() == {"pages": 5, "labels": 10, "by_label": {"content": 5, "junk": 5}, "unreviewed": 0}
+    page = store.list(limit=2, offset=1)
+    assert [e.id for e in page] == ["p1", "p2"]
+    got = store.get("p3")
+    assert got.source == "hand" and got.text == "title 3\nshare"
+    block = got.blocks[0]
+    assert (block.label, block.labelled_by, block.reviewed) == ("content", "alice", True)
+    assert block.labelled_at.endswith("+00:00")
+    assert store.get("nope") is None
+    with pytest.raises(ValueError):
+        store.list(limit=-1)
+
+
+def test_a_proposal_never_overwrites_a_reviewed_label_and_changes_keep_history(tmp_path):
+    store = ExampleStore(tmp_path / "s.db")
+    labels = [("headline", "content"), ("more news", "teaser")]
+    store.add([_ex("p", "headline\nmore news", labels)], labelled_by="alice")
+    proposal = _ex("p", "headline\nmore news", [("headline", "junk"), ("more news", "teaser")])
+    report = store.add([proposal], labelled_by="model:v1", reviewed=False)
+    assert (report.labels_kept, report.labels_unchanged, report.labels_changed) == (1, 1, 0)
+    assert [b.label for b in store.get("p").blocks] == ["content", "teaser"]
+    correction = _ex("p", "headline\nmore news", [("more news", "related")])
+    report = store.add([correction], labelled_by="bob")
+    assert report.labels_changed == 1
+    assert [(b.label, b.labelled_by) for b in store.get("p").blocks] == [("content", "alice"), ("related", "bob")]
+    [old] = store.history("p")
+    assert (old["label"], old["labelled_by"], old["replaced_by"], old["reviewed"]) == ("teaser", "alice", "bob", True)
+
+
+def test_unreviewed_labels_are_replaced_by_a_review(tmp_path):
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "a line here", [("a line here", "junk")])], labelled_by="model:v1", reviewed=False)
+    assert store.count()["unreviewed"] == 1 and [e.id for e in store.list(reviewed=False)] == ["p"]
+    store.add([_ex("p", "a line here", [("a line here", "content")])], labelled_by="alice")
+    assert store.count()["unreviewed"] == 0 and store.list(reviewed=False) == []
+    assert store.get("p").blocks[0].label == "content"
+
+
+def test_pages_dedup_by_id_and_by_document(tmp_path):
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("a", "one\ntwo", [("one", "content")])], labelled_by="x")
+    # same document under another id: merged into the stored page
+    report = store.add([_ex("b", "one\ntwo", [("two", "junk")])], labelled_by="x")
+    assert report.merged == {"b": "a"} and report.pages_added == 0
+    # same id, document fetched again: updated in place, labels kept
+    report = store.add([_ex("a", "one\ntwo\nthree", [("three", "junk")])], labelled_by="x")
+    assert report.pages_updated == 1
+    assert store.count()["pages"] == 1
+    got = store.get("a")
+    assert got.text == "one\ntwo\nthree" and [b.text for b in got.blocks] == ["one", "two", "three"]
+    # the same block text twice on a page is two blocks (by occurrence), not one
+    store.add([_ex("c", "x\nx", [("Share", "junk"), ("share", "junk")])], labelled_by="x")
+    assert len(store.get("c").blocks) == 2
+
+
+def test_import_export_round_trip_reports_problems(tmp_path):
+    src = tmp_path / "in.jsonl"
+    good = example(0, 0, as_text=True)
+    src.write_text(json.dumps(good) + "\n{broken\n", encoding="utf-8")
+    store = ExampleStore(tmp_path / "s.db")
+    report, problems = store.import_jsonl([src])
+    assert report.pages_added == 1 and [p.where for p in problems] == [f"{src}:2"]
+    assert store.get("s0-p0").blocks[0].labelled_by == "import:in.jsonl"
+    out = tmp_path / "out.jsonl"
+    assert store.export_jsonl(out) == 1
+    back = json.loads(out.read_text())
+    assert [(b["text"], b["label"]) for b in back["blocks"]] == [(b["text"], b["label"]) for b in good["blocks"]]
+    assert back["url"] == good["url"] and back["source"] == "test"
+    ex, problems = parse_example(back)  # what is exported reads back as a valid example
+    assert problems == [] and ex.blocks[0].reviewed is True
+
+
+def test_reviewed_only_reading_and_files_win_over_store(tmp_path):
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "a b c d\ne f g h", [("a b c d", "content")])], labelled_by="alice")
+    store.add([_ex("p", "a b c d\ne f g h", [("e f g h", "junk")])], labelled_by="model", reviewed=False)
+    store.add([_ex("q", "only unreviewed", [("only unreviewed", "junk")])], labelled_by="model", reviewed=False)
+    assert [len(e.blocks) for e in store.iter_examples()] == [2, 1]
+    assert [(e.id, len(e.blocks)) for e in store.iter_examples(reviewed_only=True)] == [("p", 1)]
+    f = tmp_path / "f.jsonl"
+    f.write_text(json.dumps({"id": "q", "text": "x y", "blocks": [{"text": "x y", "label": "content"}]}) + "\n")
+    found = examples_from([f], tmp_path / "s.db", allowed_labels={"content"})
+    assert sorted(e.id for e in found.examples) == ["p", "q"]
+    messages = " | ".join(str(p) for p in found.problems)
+    assert "'q' is also in the example files" in messages and "unknown label 'junk'" in messages
+
+
+def test_not_a_store_is_refused(tmp_path):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError):
+        ExampleStore(bad)
+
+
+def _writer(path: str, worker: int, pages: int, start) -> None:
+    store = ExampleStore(path)
+    start.wait()
+    for i in range(pages):
+        # each writer adds its own pages, and both label the shared page's blocks
+        own = _ex(f"w{worker}-{i}", f"page {worker} {i}\nfooter", [(f"page {worker} {i}", "content"),
+                                                                   ("footer", "junk")])
+        shared = _ex("shared", "\n".join(f"line {k}" for k in range(2 * pages)),
+                     [(f"line {2 * i + worker}", "content")])
+        store.add([own, shared], labelled_by=f"writer{worker}")
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "s.db")
+    pages = 60
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(path, w, pages, start)) for w in (0, 1)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    store = ExampleStore(path)
+    counts = store.count()
+    assert counts["pages"] == 2 * pages + 1
+    assert counts["labels"] == 2 * pages * 2 + 2 * pages
+    assert len(store.get("shared").blocks) == 2 * pages
+
+
+def test_command_line_import_count_export(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(example(1, 2, as_text=True)) + "\n", encoding="utf-8")
+    db, out = tmp_path / "s.db", tmp_path / "out.jsonl"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                    capture_output=True, text=True, check=True).stdout
+    assert "1 pages added" in run("import", str(db), str(src), "--unreviewed")
+    counts = json.loads(run("count", str(db)))
+    assert counts["pages"] == 1 and counts["unreviewed"] == counts["labels"] > 0
+    assert "1 pages written" in run("export", str(db), "-o", str(out))
+    assert json.loads(out.read_text())["id"] == "s1-p2"
