@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from filter import clean_text
 
-from .conftest import SEED
+SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
 
 STEM = "000_aeeb56263c09fa58"
 
