@@ -95,11 +95,22 @@ def as_document(item, index: int) -> Document:
 
 # -- the worker side -------------------------------------------------------------------------
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when its parent dies, even in the middle of a
+    hung document (elsewhere the worker notices at its next wait for a task)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limits) -> None:
     """A worker: load the model once (or use the one inherited through fork), then clean one
     task at a time until told to stop. Sends ("ready",) first, so that model loading does not
     count against the first document's time limit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     threadpool_limits(1)
     try:
         cleaner = inherited if inherited is not None else Cleaner(model=model_path,
@@ -108,7 +119,11 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
         conn.send(("failed", f"{type(err).__name__}: {err}"))
         return
     conn.send(("ready",))
+    parent = multiprocessing.parent_process()
+    watch = [conn, parent.sentinel] if parent is not None else [conn]
     while True:
+        if conn not in wait(watch):  # the parent died without saying so
+            return
         try:
             task = conn.recv()
         except EOFError:  # the parent is gone
@@ -368,13 +383,13 @@ class Progress:
 
 def run(args: argparse.Namespace) -> int:
     for path in args.inputs:
+        if not Path(path).exists():
+            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
+            return 2
         try:
             input_kind(path)
         except ValueError as err:
             print(f"noisefilter batch: {err}", file=sys.stderr)
-            return 2
-        if not Path(path).exists():
-            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
             return 2
     if args.workers < 1:
         print("noisefilter batch: --workers must be at least 1", file=sys.stderr)

@@ -1,0 +1,172 @@
+"""`noisefilter batch`, run as a user runs it (a subprocess): inputs of every kind, a damaged
+WARC, resuming, and output lines equal to the library's own results."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawl_helpers import ARTICLES, Rec, build_warc, cut, page
+from filter import Cleaner
+from filter.batch import RECORD_FIELDS
+
+URL = "http://courier.test/"
+
+
+@pytest.fixture(scope="module")
+def cleaner():
+    return Cleaner()
+
+
+def batch(*args, check=True, cwd=None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def damaged_warc(tmp_path_factory) -> Path:
+    """A WARC.gz with a truncated record in the middle, a non-HTML record and two undecodable
+    pages (a corrupt gzip body, and binary bytes served as HTML) among good pages."""
+    path = tmp_path_factory.mktemp("warc") / "crawl.warc.gz"
+    noise = bytes(range(256)) * 40
+    spans = build_warc(path, [
+        Rec(URL + ARTICLES[0], page(ARTICLES[0])),
+        Rec(URL + "doomed.html", page(ARTICLES[1])),  # truncated below
+        Rec(URL + "logo.png", b"\x89PNG\r\n\x1a\n" + noise, content_type="image/png"),
+        Rec(URL + "garbled.html", gzip.compress(noise)[:300] + noise,
+            http_headers=[("Content-Encoding", "gzip")]),
+        Rec(URL + "binary.html", noise),
+        Rec(URL + ARTICLES[1], page(ARTICLES[1])),
+        Rec(URL + ARTICLES[2], page(ARTICLES[2])),
+    ])
+    cut(path, spans[1], keep=0.5)
+    return path
+
+
+def test_damaged_warc_finishes_reports_each_and_loses_no_good_page(tmp_path, damaged_warc,
+                                                                   cleaner):
+    out = tmp_path / "out.jsonl"
+    proc = batch(damaged_warc, "-o", out, "--workers", "2")
+    records = lines(out)
+    by_url = {r["url"]: r for r in records}
+    errors = {r["url"]: r["error"]["type"] for r in records if r["error"]}
+    assert errors == {None: "DamagedRecord",  # its header was in the lost half of the record
+                      URL + "logo.png": "NotHTML",
+                      URL + "garbled.html": "UndecodablePayload",
+                      URL + "binary.html": "InputError"}
+    for name in ARTICLES:
+        want = cleaner.clean(page(name).decode("utf-8"), url=URL + name)
+        got = by_url[URL + name]
+        assert got["error"] is None
+        assert got["text"] == want.text and got["text"]
+        assert got["title"] == want.title and got["language"] == want.language
+        assert got["label_counts"] == want.label_counts
+        assert got["related_links"] == want.to_dict()["related_links"]
+    assert len(records) == 7  # one line per record that held (or should have held) a page
+    assert "DamagedRecord: 1" in proc.stderr and "NotHTML: 1" in proc.stderr
+
+
+def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
+    folder = tmp_path / "site"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ARTICLES[0]).write_bytes(page(ARTICLES[0]))
+    (folder / "sub" / (ARTICLES[1] + ".gz")).write_bytes(gzip.compress(page(ARTICLES[1])))
+    (folder / "notes.txt").write_text("not a page")
+    (folder / "broken.html.gz").write_bytes(b"\x1f\x8b not really gzip")
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text("\n".join([
+        json.dumps({"id": "j1", "url": URL + ARTICLES[2], "html": page(ARTICLES[2]).decode()}),
+        "{not json",
+        json.dumps({"id": "j3", "url": URL + "x"}),
+    ]) + "\n")
+    out = tmp_path / "out.jsonl"
+    batch(folder, jsonl, "-o", out, "--workers", "1", "--blocks")
+    records = lines(out)
+    assert [r["id"] for r in records] == [
+        "site/broken.html.gz", f"site/{ARTICLES[0]}", f"site/sub/{ARTICLES[1]}.gz",
+        "j1", "pages.jsonl:2", "j3"]
+    assert [r["error"]["type"] if r["error"] else None for r in records] == [
+        "UnreadableFile", None, None, None, "BadInputLine", "BadInputLine"]
+    assert records[1]["text"] == cleaner.clean(page(ARTICLES[0])).text
+    assert records[3]["text"] == cleaner.clean(page(ARTICLES[2]).decode(), URL + ARTICLES[2]).text
+    assert all(list(r)[:len(RECORD_FIELDS)] == list(RECORD_FIELDS) for r in records)
+    assert records[1]["blocks"] and records[1]["blocks"][0]["label"]
+
+
+def test_a_second_run_resumes_where_the_first_stopped(tmp_path, damaged_warc):
+    out = tmp_path / "out.jsonl"
+    batch(damaged_warc, "-o", out)
+    full = lines(out)
+    # as if the first run had been killed: two lines done, the third cut mid-line
+    text = out.read_text(encoding="utf-8").splitlines(keepends=True)
+    out.write_text("".join(text[:2]) + text[2][:25], encoding="utf-8")
+    proc = batch(damaged_warc, "-o", out)
+    assert "2 ids already in" in proc.stderr
+    resumed = lines(out)
+    assert [r["id"] for r in resumed] == [r["id"] for r in full]
+    assert resumed == full
+    # a third run has nothing left to do
+    proc = batch(damaged_warc, "-o", out)
+    assert lines(out) == full and "0 pages" in proc.stderr
+
+
+def test_progress_line_and_restart(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": "f/a.html", "text": "from an older run"}) + "\n")
+    folder = tmp_path / "f"
+    folder.mkdir()
+    (folder / "a.html").write_bytes(page(ARTICLES[0]))
+    proc = batch(folder, "-o", out, "--progress", "--restart")
+    assert "pages/s" in proc.stderr and "\x1b[K" in proc.stderr  # redrawn in place
+    (record,) = lines(out)  # --restart overwrote the older line instead of skipping its id
+    assert record["id"] == "f/a.html" and record["text"] != "from an older run"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing-folder/", "-o", "o.jsonl"], "no such file"),
+    (["notes.txt", "-o", "o.jsonl"], "not a folder"),
+    (["pages.jsonl", "-o", "o.jsonl", "--model", "nowhere.joblib"], "model file not found"),
+])
+def test_bad_arguments_fail_before_any_work(tmp_path, args, message):
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "pages.jsonl").write_text("")
+    proc = batch(*args, check=False, cwd=tmp_path)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_workers_die_with_a_killed_batch(tmp_path):
+    """A batch killed outright (OOM killer, kill -9) must not leave workers behind."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(200):
+        (folder / f"{i:03}.html").write_bytes(page(ARTICLES[i % 3]))
+    proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "batch", str(folder), "-o",
+                             str(tmp_path / "out.jsonl"), "--workers", "2"],
+                            stderr=subprocess.DEVNULL)
+    children: list[int] = []
+    deadline = time.monotonic() + 60
+    while len(children) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        children = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                    .read_text().split()]
+    assert len(children) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{c}").exists() for c in children)
