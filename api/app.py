@@ -1,0 +1,80 @@
+"""`create_app(settings)`: the FastAPI application of the cleaning service.
+
+The app owns a pool of cleaning processes for its whole life (FastAPI lifespan): it starts them
+before the first request and stops them at shutdown, so `uvicorn`, the tests' ASGI client and
+schemathesis all get a working service from the same factory.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from filter import __version__
+from filter.modelfile import active_model_path, models_dir
+
+from . import clean, errors, examples, model, ops
+from .bodylimit import BodyLimitMiddleware
+from .deps import StoreHolder
+from .metrics import Metrics, MetricsMiddleware
+from .pool import CleaningPool
+from .settings import Settings
+
+LOGGER = logging.getLogger("noisefilter.api")
+
+DESCRIPTION = """Removes related-news lists, teasers, prompts and junk from news pages.
+
+POST a page to `/v1/clean` (raw `text/html`, or JSON) and get its article text back, with every
+block labelled `content`, `related`, `teaser` or `junk` on request. The service never fetches a
+URL: a `url` only resolves the page's relative links. Errors are JSON:
+`{"error": code, "detail": message}`.
+"""
+
+
+def startup_model(name: str | None) -> Path:
+    """The model the service starts with: the active one, a file name in the models folder, or
+    a path the operator gave (trusted: it comes from the command line, not from a client)."""
+    if name is None:
+        return active_model_path()
+    in_folder = models_dir() / name
+    return in_folder if Path(name).name == name and in_folder.is_file() else Path(name)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        pool = CleaningPool(settings.workers, settings.max_bytes, settings.timeout,
+                            settings.queue_timeout,
+                            on_restart=lambda reason: metrics.restarts.labels(reason).inc())
+        try:
+            info = await pool.start(startup_model(settings.model))
+        except BaseException:
+            await pool.close()
+            raise
+        LOGGER.info("serving model %s (%s) in %d cleaning processes", info.version, info.path,
+                    pool.live)
+        app.state.pool = pool
+        metrics.watch(pool)
+        metrics.model_loaded(info)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="noisefilter", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.store = StoreHolder(settings.examples_db)
+    errors.install(app)
+    for module in (clean, examples, model, ops):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every response
+    return app

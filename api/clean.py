@@ -1,0 +1,141 @@
+"""`POST /v1/clean` and `POST /v1/clean/batch`: documents in, clean text out.
+
+The work happens in the pool's processes; these handlers only parse, wait and map outcomes to
+responses. A crawler can post a page exactly as it fetched it (``text/html`` body, any charset)
+without wrapping it in JSON; JSON carries the same options for clients that prefer it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter
+
+from filter.model import KEEP_LABEL
+
+from .deps import MetricsDep, PoolDep, SettingsDep, is_json, media_type, require_json
+from .errors import ApiError, documented, error_response, outcome_status
+from .metrics import Metrics
+from .pool import CleaningPool, Outcome
+from .schemas import (
+    BatchRequest, BatchResponse, CleanRequest, CleanResponse, HtmlDocument, TextDocument,
+)
+from .worker import Job
+
+router = APIRouter(tags=["clean"])
+
+_document = TypeAdapter(CleanRequest)
+
+_INVALID = ("The input is not a cleanable document, or cleaning it took longer than the time "
+            "limit (`document_timeout`).")
+_CRASHED = "The cleaning process failed on this document; it has been replaced."
+_BUSY = "No cleaning process became free in time; retry later."
+
+_CLEAN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/HtmlDocument"},
+                                                  {"$ref": "#/components/schemas/TextDocument"}]}},
+        "text/html": {"schema": {"type": "string"}, "example": "<html><body><p>…</p></body></html>"},
+        "text/plain": {"schema": {"type": "string"}},
+    },
+}
+
+
+def _job(doc: HtmlDocument | TextDocument) -> Job:
+    if isinstance(doc, HtmlDocument):
+        return Job("html", doc.html, doc.url, doc.blocks)
+    return Job("text", doc.text, None, doc.blocks)
+
+
+async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:
+    outcome = await pool.clean(job)
+    metrics.cleaned(job.kind, "ok" if outcome.error is None else outcome_status(outcome.error)[1],
+                    outcome.seconds, outcome.result, keep=KEEP_LABEL)
+    return outcome
+
+
+def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool) -> Job:
+    charset = None
+    for param in request.headers.get("content-type", "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip('"') or None
+    if media == "text/html":
+        if charset is None:  # the library finds the charset in the page itself
+            return Job("html", body, url, blocks)
+        return Job("html", _decode(body, charset), url, blocks)
+    if url is not None:
+        raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
+    return Job("text", _decode(body, charset or "utf-8"), None, blocks)
+
+
+def _decode(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except LookupError:
+        raise ApiError(422, "invalid_input", f"unknown charset {charset!r}") from None
+    except UnicodeDecodeError as err:
+        raise ApiError(422, "invalid_input", f"the body is not valid {charset}: {err.reason} at "
+                                             f"byte {err.start}") from None
+
+
+@router.post(
+    "/v1/clean", response_model=None, openapi_extra={"requestBody": _CLEAN_BODY},
+    responses={200: {"model": CleanResponse, "description": "The cleaned document."},
+               **documented(413, 415, 422, 500, 503, s422=_INVALID, s500=_CRASHED, s503=_BUSY)},
+    summary="Clean one document",
+)
+async def clean(
+    request: Request, pool: PoolDep, metrics: MetricsDep,
+    url: Annotated[str | None, Query(max_length=4096, description="For a text/html body: the "
+                                     "page's address, used to resolve links (never fetched).")] = None,
+    blocks: Annotated[bool | None, Query(description="For a raw body: return every block with "
+                                         "its label and score.")] = None,
+) -> JSONResponse:
+    """Send a page as JSON (`{"html": ..., "url": ..., "blocks": true}` or `{"text": ...}`) or as
+    the raw body: `text/html` in any charset (the header's `charset`, else the page's own
+    declaration) or `text/plain` (UTF-8 unless the header says otherwise)."""
+    media = media_type(request)
+    if media not in ("text/html", "text/plain") and not is_json(media):
+        raise ApiError(415, "unsupported_media_type", f"send application/json, text/html or "
+                                                      f"text/plain, not {media or 'no content type'}")
+    body = await request.body()
+    if is_json(media):
+        if url is not None or blocks is not None:
+            raise ApiError(422, "invalid_input", "with a JSON body, give 'url' and 'blocks' in the "
+                                                 "body, not in the query")
+        job = _job(_document.validate_json(body))
+    else:
+        job = _raw_job(request, media, body, url, bool(blocks))
+    outcome = await _run(pool, metrics, job)
+    if outcome.result is not None:
+        return JSONResponse(outcome.result)
+    return error_response(*outcome_status(outcome.error), outcome.detail)
+
+
+@router.post(
+    "/v1/clean/batch", response_model=None, dependencies=[Depends(require_json)],
+    responses={200: {"model": BatchResponse, "description": "One result or error per document."},
+               **documented(413, 415, 422)},
+    summary="Clean several documents",
+)
+async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
+                      settings: SettingsDep) -> JSONResponse:
+    """Documents are cleaned in parallel on the pool; one that fails does not fail the others:
+    each item has the status it would have had alone."""
+    if len(batch.documents) > settings.max_batch:
+        raise ApiError(422, "invalid_input", f"{len(batch.documents)} documents in one batch, over "
+                                             f"the limit of {settings.max_batch}")
+    outcomes = await asyncio.gather(*(_run(pool, metrics, _job(d)) for d in batch.documents))
+    results = []
+    for outcome in outcomes:
+        if outcome.result is not None:
+            results.append({"status": 200, "result": outcome.result})
+        else:
+            status, code = outcome_status(outcome.error)
+            results.append({"status": status, "error": code, "detail": outcome.detail})
+    return JSONResponse({"results": results})

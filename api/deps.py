@@ -1,0 +1,97 @@
+"""FastAPI dependencies: the app's settings, pool, metrics and example store, the API key check,
+and the content-type check of JSON endpoints.
+
+Endpoints reach shared objects only through these, so a test can build an app with other
+settings (`create_app(settings)`) and nothing is a module-level global.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
+
+from train.store import ExampleStore, StoreError
+
+from .errors import ApiError
+from .metrics import Metrics
+from .pool import CleaningPool
+from .settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> CleaningPool:
+    return request.app.state.pool
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False,
+    description="Needed by write endpoints when the service has NOISEFILTER_API_KEY set.")
+
+
+def require_api_key(request: Request, given: Annotated[str | None, Depends(_api_key_header)]) -> None:
+    """Refuse the request unless it carries the configured key (compared in constant time).
+    Without a configured key the service is open, as on a developer's machine."""
+    expected = get_settings(request).api_key
+    if expected is None:
+        return
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "unauthorized", "this endpoint needs the service's API key in the "
+                                            "X-API-Key header")
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_json(media: str) -> bool:
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def require_json(request: Request) -> None:
+    """JSON endpoints answer 415 to any other declared content type (FastAPI alone would try to
+    read it and answer 422, which hides the real mistake). A request without a body and
+    without a content type is let through: the body model then decides whether that is valid."""
+    media = media_type(request)
+    if media and not is_json(media):
+        raise ApiError(415, "unsupported_media_type", f"this endpoint takes application/json, "
+                                                      f"not {media}")
+
+
+class StoreHolder:
+    """Opens the example store on first use: a service used only for cleaning never creates
+    the file, and a store that cannot be opened fails only the example endpoints."""
+
+    def __init__(self, path):
+        self.path = path
+        self._store: ExampleStore | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> ExampleStore:
+        with self._lock:
+            if self._store is None:
+                self._store = ExampleStore(self.path)
+            return self._store
+
+
+def get_store(request: Request) -> ExampleStore:
+    try:
+        return request.app.state.store.get()
+    except (StoreError, OSError) as err:
+        raise ApiError(503, "store_unavailable", f"the example store cannot be opened: {err}") from err
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+PoolDep = Annotated[CleaningPool, Depends(get_pool)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+StoreDep = Annotated[ExampleStore, Depends(get_store)]

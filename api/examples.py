@@ -1,0 +1,83 @@
+"""`POST /v1/examples` and `GET /v1/examples`: labelled corrections into and out of the store.
+
+The store and the example format belong to retraining (`train.store`, `train.examples`); this
+router only translates. Validation of an example's meaning (html or text, label syntax, what is
+left out and why) is `train.examples.parse_example`'s, so the service accepts exactly what
+`noisefilter train` reads, and every problem it reports goes back to the client. The handlers
+are plain functions: FastAPI runs them in threads, so a store waiting for SQLite's write lock
+never holds up the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from train.examples import ExampleError, parse_example
+from train.store import StoreError
+
+from .deps import StoreDep, require_api_key, require_json
+from .errors import ApiError, documented
+from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage
+
+router = APIRouter(tags=["examples"], dependencies=[Depends(require_api_key)],
+                   responses=documented(401, 422, 503, s503="The example store cannot be used."))
+
+
+def _default_id(example: ExampleIn) -> str:
+    """An id for a page sent without one: its document's hash, so sending the same page twice
+    updates one example instead of adding two."""
+    kind, doc = ("html", example.html) if example.html is not None else ("text", example.text or "")
+    return "doc-" + hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _store_failed(err: Exception) -> ApiError:
+    return ApiError(503, "store_unavailable", f"the example store cannot be used: {err}")
+
+
+@router.post("/v1/examples", response_model=ExamplesAdded, dependencies=[Depends(require_json)],
+             responses=documented(413, 415),
+             summary="Add labelled examples")
+def add_examples(body: ExamplesIn, store: StoreDep) -> dict:
+    """Store labelled pages (all or none). A label given again replaces the stored one, except
+    that a reviewed label is never replaced by an unreviewed one; replaced labels are kept in
+    the store's history. Blocks that cannot be used are left out and listed in `problems`."""
+    examples, problems = [], []
+    for n, item in enumerate(body.examples):
+        raw = item.model_dump(exclude_none=True)
+        raw.setdefault("id", _default_id(item))
+        try:
+            example, found = parse_example(raw, origin=f"examples[{n}]")
+        except ExampleError as err:
+            raise ApiError(422, "invalid_input", f"examples[{n}]: {err}") from None
+        examples.append(example)
+        problems.extend({"where": p.where, "message": p.message} for p in found)
+    try:
+        report = store.add(examples, labelled_by=body.labelled_by, source="api")
+    except (StoreError, sqlite3.Error) as err:
+        raise _store_failed(err) from err
+    return {"ids": [report.merged.get(e.id, e.id) for e in examples], "report": report.to_dict(),
+            "problems": problems}
+
+
+@router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")
+def list_examples(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    reviewed: Annotated[bool | None, Query(description="false: pages with labels left to "
+                                           "review; true: pages with none")] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict:
+    """Examples in the order they were added, in the JSON Lines example format with each
+    label's provenance; page through with `offset` = `next_offset`."""
+    try:
+        page = store.list(limit + 1, offset, reviewed=reviewed, source=source)
+        count = store.count()
+    except (StoreError, sqlite3.Error) as err:
+        raise _store_failed(err) from err
+    return {"examples": [e.to_dict() for e in page[:limit]],
+            "next_offset": offset + limit if len(page) > limit else None, "store": count}

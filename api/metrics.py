@@ -1,0 +1,107 @@
+"""Prometheus metrics of one app: requests, latency, what the filter removed, the pool's health.
+
+Each app has its own registry (not prometheus-client's global one), so several apps in one
+process (tests) do not collide and `/metrics` shows exactly this service. Route labels are the
+route templates (``/v1/clean``), never raw paths, so a scanner probing random URLs cannot blow up
+the number of series.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import (
+    CollectorRegistry, Counter, Gauge, Histogram, Info, PlatformCollector, ProcessCollector,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .pool import CleaningPool, ModelInfo
+
+#: latency buckets (s): cleaning a page takes tens of milliseconds to a few seconds
+_LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: methods counted by name; anything else a client invents is counted as "other"
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)  # the HTTP process's own memory and CPU
+        PlatformCollector(registry=self.registry)
+        r = self.registry
+        self.requests = Counter("noisefilter_http_requests", "HTTP requests answered.",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("noisefilter_http_request_duration_seconds",
+                                 "Time from request to the end of the response.",
+                                 ["method", "route"], buckets=_LATENCY, registry=r)
+        self.documents = Counter("noisefilter_documents", "Documents cleaned, by outcome "
+                                 "(ok or the error code).", ["input", "outcome"], registry=r)
+        self.clean_seconds = Histogram("noisefilter_clean_duration_seconds",
+                                       "Time a cleaning process spent on one document.",
+                                       ["input"], buckets=_LATENCY, registry=r)
+        self.blocks = Counter("noisefilter_blocks", "Blocks labelled, by label.", ["label"], registry=r)
+        self.removed = Counter("noisefilter_blocks_removed", "Blocks removed from the clean text, "
+                               "by label.", ["label"], registry=r)
+        self.restarts = Counter("noisefilter_worker_restarts", "Cleaning processes lost and "
+                                "replaced, by reason (timeout, crash, start_failed).", ["reason"],
+                                registry=r)
+        self.reloads = Counter("noisefilter_model_reloads", "Model reload requests, by result.",
+                               ["result"], registry=r)
+        self.model = Info("noisefilter_model", "The model being served.", registry=r)
+        self.workers = Gauge("noisefilter_workers", "Cleaning processes serving the current model.",
+                             registry=r)
+        self.idle = Gauge("noisefilter_workers_idle", "Cleaning processes waiting for a job.",
+                          registry=r)
+        self.worker_rss = Gauge("noisefilter_worker_peak_rss_bytes", "Largest peak resident "
+                                "memory among the cleaning processes.", registry=r)
+
+    def watch(self, pool: CleaningPool) -> None:
+        """Read the pool's gauges at scrape time."""
+        self.workers.set_function(lambda: pool.live)
+        self.idle.set_function(lambda: pool.idle)
+        self.worker_rss.set_function(lambda: pool.peak_rss)
+
+    def model_loaded(self, info: ModelInfo) -> None:
+        self.model.info({"version": info.version, "sha256": str(info.manifest.get("sha256", ""))})
+
+    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None,
+                keep: str = "content") -> None:
+        self.documents.labels(kind, outcome).inc()
+        self.clean_seconds.labels(kind).observe(seconds)
+        if result is None:
+            return
+        for label, count in result["label_counts"].items():
+            self.blocks.labels(label).inc(count)
+            if label != keep:
+                self.removed.labels(label).inc(count)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request under its route template (pure ASGI: no body
+    buffering, and it sees the status of error responses made by the exception handlers)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

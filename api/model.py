@@ -1,0 +1,95 @@
+"""`GET /v1/model` and `POST /v1/model/reload`.
+
+A model file is a pickle, and loading a pickle runs code, so a reload only ever loads a file
+that is in the models folder (`filter.modelfile.models_dir()`), named by its bare file name, and
+only after the workers have checked its sha256 against its manifest. No path a client sends is
+ever opened: names with a separator or a parent reference are refused before touching the disk.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fastapi import APIRouter, Depends
+
+from filter import ModelError
+from filter.modelfile import MANIFEST_SUFFIX, active_model_path, manifest_path, models_dir
+
+from .deps import MetricsDep, PoolDep, require_api_key, require_json
+from .errors import ApiError, documented
+from .pool import CleaningPool
+from .schemas import ModelOut, ReloadRequest, ReloadResponse
+
+router = APIRouter(tags=["model"])
+
+#: a bare model file name: no separators, no leading dot, ends in .joblib
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.joblib")
+
+
+def available_models() -> list[str]:
+    """Model files in the models folder that have a manifest beside them."""
+    folder = models_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.glob("*.joblib")
+                  if _MODEL_NAME.fullmatch(p.name) and manifest_path(p).is_file())
+
+
+def resolve_model(name: str | None) -> Path:
+    """The file a reload may load: the active model (None), or `name` in the models folder.
+    Raises a 404 `ApiError` for anything else, without saying what exists outside the folder."""
+    if name is None:
+        return active_model_path()
+    if not _MODEL_NAME.fullmatch(name) or name.endswith(MANIFEST_SUFFIX):
+        raise ApiError(404, "model_not_found", f"{name!r} is not a model file name; reload takes "
+                                               f"the bare name of a .joblib file in the models folder")
+    folder = models_dir().resolve()
+    path = (folder / name).resolve()
+    if path.parent != folder or not path.is_file():
+        raise ApiError(404, "model_not_found", f"there is no model {name!r} in the models folder "
+                                               f"(available: {', '.join(available_models()) or 'none'})")
+    return path
+
+
+def describe(pool: CleaningPool) -> dict:
+    info = pool.info
+    return {
+        "version": info.version,
+        "file": Path(info.path).name,
+        "labels": info.labels,
+        "loaded_at": datetime.fromtimestamp(info.loaded_at, timezone.utc).isoformat(timespec="seconds"),
+        "workers": pool.live,
+        "manifest": info.manifest,
+        "available": available_models(),
+    }
+
+
+@router.get("/v1/model", response_model=ModelOut, summary="The model being served")
+async def get_model(pool: PoolDep) -> dict:
+    return describe(pool)
+
+
+@router.post(
+    "/v1/model/reload", response_model=ReloadResponse, summary="Switch to another model",
+    dependencies=[Depends(require_api_key), Depends(require_json)],
+    responses=documented(401, 404, 413, 415, 422, s404="No such model in the models folder.",
+                         s422="The request is invalid, or the model file cannot be loaded "
+                              "(`model_unusable`; the previous model is still served)."),
+)
+async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest | None = None) -> dict:
+    """Load a model from the models folder (`{"model": "name.joblib"}`; without a name, the
+    folder's active model) in a new set of cleaning processes and switch to it once all have
+    loaded it. Requests already being cleaned finish on the previous model; a model that fails
+    to load changes nothing. Reloading the model already served is a no-op (`changed: false`)."""
+    path = resolve_model(body.model if body else None)
+    previous = pool.info.version
+    try:
+        info, changed = await pool.reload(path)
+    except ModelError as err:
+        metrics.reloads.labels("failed").inc()
+        raise ApiError(422, "model_unusable", f"{err}; still serving {previous}") from err
+    metrics.reloads.labels("changed" if changed else "unchanged").inc()
+    metrics.model_loaded(info)
+    return {"changed": changed, "previous": previous, "model": describe(pool)}

@@ -1,0 +1,375 @@
+"""The pool of cleaning processes behind the service, and its atomic model reload.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: a document that overruns the time limit must be
+stopped, and the only way to stop lxml or trafilatura mid-document is to kill the process doing
+it. An executor cannot kill one of its processes (the whole pool breaks), so this pool keeps its
+own processes, each with one pipe, and lends them out one job at a time:
+
+- the event loop only waits: sending a job and waiting for its reply happen in a thread, so a
+  slow document never blocks other requests;
+- a job that overruns its time limit gets its process killed; the request gets a clear error and
+  a fresh process (same model) takes the free place in the background;
+- a reload starts a complete new set of processes on the new model and swaps them in only when
+  all have loaded it; jobs already running finish on the old processes, which are then retired.
+  A model that fails to load leaves the running set untouched.
+
+Processes start from a fork server that has already imported the library (`api.worker`), so a
+replacement costs a fork and a model load, not a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from filter import ModelError
+from filter.modelfile import read_manifest, sha256_file
+
+from .worker import Job, serve
+
+LOGGER = logging.getLogger("noisefilter.pool")
+
+#: how long a new process may take to import and load a model before it counts as failed
+START_TIMEOUT = 120.0
+#: how long a retiring process gets to exit after being asked before it is killed
+STOP_GRACE = 2.0
+#: waits between attempts to replace a process that was killed, when the replacement fails
+RESTART_BACKOFF = (0.5, 2.0, 5.0)
+
+#: error codes of outcomes that did not come from the library itself
+TIMEOUT = "ExtractionTimeout"
+CRASHED = "WorkerCrashed"
+BUSY = "Busy"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model a set of processes has loaded, as they reported it."""
+
+    version: str
+    path: str
+    labels: list[str]
+    manifest: dict
+    loaded_at: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one job: `result` (the `CleanResult` dict) or an `error` code and its
+    `detail`. Failures are values, not exceptions, so a batch can report each document."""
+
+    result: dict | None = None
+    error: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+
+
+class _Crashed(Exception):
+    """The process died while it had a job (segfault, out of memory, killed from outside)."""
+
+
+class _TimedOut(Exception):
+    """The process did not answer within the time limit and was killed."""
+
+
+@dataclass(eq=False)
+class _Process:
+    """One worker process, the parent's end of its pipe, and the model generation it serves."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    generation: int
+    peak_rss: int = 0
+    alive: bool = True
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, ctx, model_path: str, max_bytes: int, timeout: float, generation: int) -> _Process:
+        """Start a process and block until it has loaded the model; raises `ModelError`."""
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=serve, args=(child, model_path, max_bytes, timeout),
+                           name=f"noisefilter-worker-g{generation}", daemon=True)
+        proc.start()
+        child.close()
+        worker = cls(process=proc, conn=parent, generation=generation)
+        try:
+            if not parent.poll(START_TIMEOUT):
+                raise ModelError(f"a cleaning process did not load {model_path} within "
+                                 f"{START_TIMEOUT:g} s")
+            message = parent.recv()
+        except (EOFError, OSError) as err:
+            worker.kill()
+            raise ModelError(f"a cleaning process exited while loading {model_path} "
+                             f"(exit code {proc.exitcode})") from err
+        except ModelError:
+            worker.kill()
+            raise
+        if message[0] != "ready":
+            worker.kill()
+            raise ModelError(message[1])
+        worker.info = message[1]
+        worker.peak_rss = worker.info.pop("peak_rss", 0)
+        return worker
+
+    def call(self, job: Job, timeout: float) -> tuple:
+        """Send one job and wait for its reply (blocking: runs in a thread)."""
+        try:
+            self.conn.send(job)
+            if not self.conn.poll(timeout):
+                self.kill()
+                raise _TimedOut()
+            reply = self.conn.recv()
+        except (EOFError, OSError) as err:
+            self.kill()
+            raise _Crashed(f"the cleaning process died on this document (exit code "
+                           f"{self.process.exitcode}); it has been replaced") from err
+        self.peak_rss = max(self.peak_rss, reply[-1]["peak_rss"])
+        return reply
+
+    def kill(self) -> None:
+        self.alive = False
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def stop(self) -> None:
+        """Ask the process to exit, killing it if it does not within `STOP_GRACE`."""
+        self.alive = False
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass  # already gone
+        self.process.join(STOP_GRACE)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _context():
+    """Fork server with the library preloaded where there is one (Linux, macOS), else spawn.
+    Plain fork is not safe: the service process runs threads. Preloaded besides the worker:
+    the main module (as multiprocessing does by default, else every worker imports it again)
+    and `filter.model`, whose scikit-learn imports are most of the time a model load takes."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["__main__", "api.worker", "filter.model"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def same_model(path: Path, info: ModelInfo) -> bool:
+    """True when `path` holds exactly the model `info` describes (same file, same bytes, same
+    manifest), so reloading it would change nothing."""
+    if path.resolve() != Path(info.path).resolve():
+        return False
+    try:
+        return read_manifest(path) == info.manifest and sha256_file(path) == info.manifest.get("sha256")
+    except (ModelError, OSError):
+        return False
+
+
+class CleaningPool:
+    """`size` cleaning processes on one model; `clean()` is safe to call from many requests at
+    once. Start with `await start(path)`, end with `await close()`."""
+
+    def __init__(self, size: int, max_bytes: int, timeout: float, queue_timeout: float,
+                 on_restart: Callable[[str], None] | None = None):
+        """`on_restart(reason)` hears of every process lost to a `"timeout"` or a `"crash"` and of
+        every replacement that failed to start (`"start_failed"`), for the metrics."""
+        if size < 1:
+            raise ValueError("a pool needs at least one process")
+        self.size = size
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.queue_timeout = queue_timeout
+        self._on_restart = on_restart or (lambda reason: None)
+        self._ctx = _context()
+        # one thread per job in flight (old and new generation during a reload) plus starts/stops
+        self._threads = ThreadPoolExecutor(max_workers=2 * size + 4, thread_name_prefix="nf-pool")
+        self._idle: asyncio.Queue[_Process] = asyncio.Queue()
+        self._workers: set[_Process] = set()
+        self._background: set[asyncio.Future] = set()
+        self._reload_lock = asyncio.Lock()
+        self._generation = 0
+        self._model_path: str | None = None
+        self._info: ModelInfo | None = None
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo:
+        if self._info is None:
+            raise RuntimeError("the pool has not been started")
+        return self._info
+
+    @property
+    def live(self) -> int:
+        """Processes serving the current model (idle or busy)."""
+        return sum(1 for w in self._workers if w.alive and w.generation == self._generation)
+
+    @property
+    def idle(self) -> int:
+        return self._idle.qsize()
+
+    @property
+    def peak_rss(self) -> int:
+        """The largest peak resident memory among the live processes, in bytes."""
+        return max((w.peak_rss for w in self._workers if w.alive), default=0)
+
+    @property
+    def ready(self) -> bool:
+        return not self._closed and self._info is not None and self.live > 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def start(self, model_path: str | Path) -> ModelInfo:
+        """Start `size` processes on the model; raises `ModelError` if it cannot be loaded."""
+        self._loop = asyncio.get_running_loop()
+        workers = await self._start_generation(str(model_path), self._generation)
+        self._install(workers, str(model_path))
+        return self.info
+
+    async def close(self) -> None:
+        """Stop every process. Requests still waiting for one get a `Busy` outcome."""
+        self._closed = True
+        stops = [self._retire(w) for w in list(self._workers)]
+        await asyncio.gather(*stops, *list(self._background), return_exceptions=True)
+        self._threads.shutdown(wait=True)
+
+    async def _start_generation(self, model_path: str, generation: int) -> list[_Process]:
+        loop = asyncio.get_running_loop()
+        starts = [loop.run_in_executor(self._threads, _Process.start, self._ctx, model_path,
+                                       self.max_bytes, self.timeout, generation)
+                  for _ in range(self.size)]
+        results = await asyncio.gather(*starts, return_exceptions=True)
+        started = [r for r in results if isinstance(r, _Process)]
+        failed = [r for r in results if not isinstance(r, _Process)]
+        if failed:
+            await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in started))
+            error = failed[0]
+            raise error if isinstance(error, ModelError) else ModelError(str(error))
+        return started
+
+    def _install(self, workers: list[_Process], model_path: str) -> None:
+        """Make `workers` the serving set: retire idle processes of older generations (busy ones
+        are retired when their job ends) and hand out the new ones."""
+        info = workers[0].info
+        self._info = ModelInfo(version=info["version"], path=info["path"], labels=info["labels"],
+                               manifest=info["manifest"], loaded_at=time.time())
+        self._generation = workers[0].generation
+        self._model_path = model_path
+        while not self._idle.empty():
+            self._retire(self._idle.get_nowait())
+        for w in workers:
+            self._workers.add(w)
+            self._idle.put_nowait(w)
+
+    def _retire(self, worker: _Process) -> asyncio.Future:
+        self._workers.discard(worker)
+        fut = asyncio.get_running_loop().run_in_executor(self._threads, worker.stop)
+        self._track(fut)
+        return fut
+
+    def _track(self, fut: asyncio.Future) -> None:
+        self._background.add(fut)
+        fut.add_done_callback(self._background.discard)
+
+    # -- cleaning -----------------------------------------------------------------------------
+    async def clean(self, job: Job) -> Outcome:
+        """Clean one document in a free process, waiting up to `queue_timeout` for one."""
+        try:
+            worker = await self._acquire()
+        except TimeoutError:
+            return Outcome(error=BUSY, detail=f"no cleaning process became free within "
+                                              f"{self.queue_timeout:g} s; retry later")
+        loop = asyncio.get_running_loop()
+        future = self._threads.submit(worker.call, job, self.timeout)
+        # the process goes back to the pool when its job ends, even if this request was
+        # cancelled meanwhile (a client that hung up must not lose us a process)
+        future.add_done_callback(lambda _: self._call_soon(self._release, worker))
+        try:
+            reply = await asyncio.wrap_future(future, loop=loop)
+        except _TimedOut:
+            self._on_restart("timeout")
+            return Outcome(error=TIMEOUT, detail=f"cleaning this document took longer than the "
+                                                 f"limit of {self.timeout:g} s; it was abandoned",
+                           seconds=self.timeout)
+        except _Crashed as err:
+            self._on_restart("crash")
+            return Outcome(error=CRASHED, detail=str(err))
+        stats = reply[-1]
+        if reply[0] == "ok":
+            return Outcome(result=reply[1], seconds=stats["seconds"])
+        return Outcome(error=reply[1], detail=reply[2], seconds=stats["seconds"])
+
+    async def _acquire(self) -> _Process:
+        if self._closed:
+            raise TimeoutError
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.queue_timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError
+            worker = await asyncio.wait_for(self._idle.get(), remaining)
+            if worker.alive and worker.generation == self._generation and not self._closed:
+                return worker
+            self._retire(worker)
+
+    def _call_soon(self, fn, *args) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is gone: the service is shutting down
+            pass
+
+    def _release(self, worker: _Process) -> None:
+        if not worker.alive:
+            self._workers.discard(worker)
+            if not self._closed and worker.generation == self._generation:
+                self._track(asyncio.ensure_future(self._replace(worker.generation)))
+        elif self._closed or worker.generation != self._generation:
+            self._retire(worker)
+        else:
+            self._idle.put_nowait(worker)
+
+    async def _replace(self, generation: int) -> None:
+        """Start a process in place of one that was killed, retrying a few times."""
+        loop = asyncio.get_running_loop()
+        for delay in (0.0, *RESTART_BACKOFF):
+            await asyncio.sleep(delay)
+            if self._closed or generation != self._generation:
+                return  # a reload has already installed a complete new set
+            try:
+                worker = await loop.run_in_executor(self._threads, _Process.start, self._ctx,
+                                                    self._model_path, self.max_bytes,
+                                                    self.timeout, generation)
+            except ModelError as err:
+                self._on_restart("start_failed")
+                LOGGER.error("could not replace a cleaning process: %s", err)
+                continue
+            self._workers.add(worker)
+            self._release(worker)  # installs it, or retires it if a reload came in between
+            return
+        LOGGER.error("gave up replacing a cleaning process; %d of %d remain", self.live, self.size)
+
+    # -- reload -------------------------------------------------------------------------------
+    async def reload(self, model_path: str | Path) -> tuple[ModelInfo, bool]:
+        """Switch every process to the model at `model_path`, atomically: returns the model now
+        served and whether it changed. Raises `ModelError` (and keeps the old model) when the
+        new one cannot be loaded."""
+        path = Path(model_path)
+        async with self._reload_lock:
+            loop = asyncio.get_running_loop()
+            if await loop.run_in_executor(self._threads, same_model, path, self.info):
+                return self.info, False
+            workers = await self._start_generation(str(path), self._generation + 1)
+            self._install(workers, str(path))
+            return self.info, True

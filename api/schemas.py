@@ -1,0 +1,223 @@
+"""Request and response bodies of the service (pydantic), which are also its OpenAPI schema.
+
+Requests forbid unknown fields: a misspelt option (``"block": true``) must fail loudly rather
+than be ignored. A document is either HTML or text, never both, which the schema itself says
+(a union of two closed objects), so clients and schemathesis see the same rule the server applies.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from train.examples import LABEL_PATTERN
+
+Url = Annotated[str, Field(max_length=4096, description="The page's address; used only to resolve "
+                                                           "relative links, never fetched.")]
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorResponse(BaseModel):
+    """Every error the service returns."""
+
+    error: str = Field(description="What went wrong, as a stable code (e.g. `payload_too_large`).")
+    detail: str = Field(description="A message for people: what was wrong and which limit was hit.")
+
+
+# -- cleaning -----------------------------------------------------------------------------------
+
+class HtmlDocument(_Closed):
+    """A raw HTML page (any charset it declares; sent as a JSON string)."""
+
+    html: str
+    url: Url | None = None
+    blocks: bool = Field(False, description="Return every block with its label and score.")
+
+
+class TextDocument(_Closed):
+    """Text an extractor already produced: one block per non-empty line."""
+
+    text: str
+    blocks: bool = Field(False, description="Return every block with its label and score.")
+
+
+def _document_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "html" if "html" in value else "text" if "text" in value else None
+    return "html" if isinstance(value, HtmlDocument) else "text" if isinstance(value, TextDocument) else None
+
+
+#: one document; which of the two it is follows from its key, so errors name the right fields
+CleanRequest = Annotated[
+    Annotated[HtmlDocument, Tag("html")] | Annotated[TextDocument, Tag("text")],
+    Discriminator(_document_kind, custom_error_type="missing_document",
+                  custom_error_message="a document needs 'html' or 'text'"),
+]
+
+
+class RelatedLinkOut(BaseModel):
+    title: str
+    url: str
+
+
+class BlockOut(BaseModel):
+    text: str
+    label: str
+    score: float
+    kind: str
+
+
+class CleanResponse(BaseModel):
+    """A cleaned document: `text` holds only the `content` blocks."""
+
+    text: str
+    title: str | None
+    author: str | None
+    date: str | None
+    language: str | None
+    url: str | None
+    related_links: list[RelatedLinkOut]
+    label_counts: dict[str, int]
+    model_version: str
+    empty_reason: str | None = Field(description="Why `text` is empty, when it is.")
+    blocks: list[BlockOut] | None = Field(None, description="Present when the request asked for blocks.")
+
+
+class BatchRequest(_Closed):
+    documents: list[CleanRequest] = Field(min_length=1, description="At most the configured "
+                                                                    "batch size (default 64).")
+
+
+class BatchItem(BaseModel):
+    """One document's outcome: `result`, or `error` and `detail` with the status that document
+    alone would have got."""
+
+    status: int
+    result: CleanResponse | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem] = Field(description="In the order of the request's documents.")
+
+
+# -- labelled examples --------------------------------------------------------------------------
+
+Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content", "related"])]
+Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ExampleBlockIn(_Closed):
+    text: str = Field(min_length=1)
+    label: Label
+    reviewed: bool | None = Field(None, description="Default true: a person gave this label.")
+    labelled_by: Short | None = None
+    source: Short | None = None
+
+
+class ExampleIn(_Closed):
+    """A labelled page in the JSON Lines example format (`../shared/DESIGN.md`)."""
+
+    id: Short | None = Field(None, description="Default: derived from the document's hash.")
+    url: Url | None = None
+    html: str | None = None
+    text: str | None = None
+    source: Short | None = None
+    gold: str | None = None
+    blocks: list[ExampleBlockIn] = Field(min_length=1)
+
+
+class ExamplesIn(_Closed):
+    examples: list[ExampleIn] = Field(min_length=1, max_length=1000)
+    labelled_by: Short = Field("api", description="Who labelled them, for labels that do not say.")
+
+
+class ExampleBlockOut(BaseModel):
+    text: str
+    label: str
+    source: str | None = None
+    labelled_by: str | None = None
+    labelled_at: str | None = None
+    reviewed: bool | None = None
+
+
+class ExampleOut(BaseModel):
+    id: str
+    url: str | None = None
+    html: str | None = None
+    text: str | None = None
+    source: str | None = None
+    gold: str | None = None
+    blocks: list[ExampleBlockOut]
+
+
+class AddReportOut(BaseModel):
+    pages_added: int
+    pages_updated: int
+    labels_added: int
+    labels_changed: int
+    labels_unchanged: int
+    labels_kept: int = Field(description="Labels not applied: a reviewed label was already stored.")
+    merged: dict[str, str] = Field(description="Given id -> stored id holding the same document.")
+
+
+class ProblemOut(BaseModel):
+    where: str
+    message: str
+
+
+class ExamplesAdded(BaseModel):
+    ids: list[str] = Field(description="The stored id of each example, in request order.")
+    report: AddReportOut
+    problems: list[ProblemOut] = Field(description="What was not stored as given, and why.")
+
+
+class StoreCount(BaseModel):
+    pages: int
+    labels: int
+    by_label: dict[str, int]
+    unreviewed: int
+
+
+class ExamplesPage(BaseModel):
+    examples: list[ExampleOut]
+    next_offset: int | None = Field(description="Offset of the next page; null on the last one.")
+    store: StoreCount = Field(description="What the whole store holds.")
+
+
+# -- model and health ---------------------------------------------------------------------------
+
+class ModelOut(BaseModel):
+    version: str
+    file: str
+    labels: list[str]
+    loaded_at: str
+    workers: int = Field(description="Cleaning processes serving this model.")
+    manifest: dict[str, Any]
+    available: list[str] = Field(description="Model files in the models folder that reload accepts.")
+
+
+class ReloadRequest(_Closed):
+    model: str | None = Field(None, max_length=255, description="A model file name in the models "
+                                                                "folder; default: the active model.")
+
+
+class ReloadResponse(BaseModel):
+    changed: bool
+    previous: str = Field(description="Version served before the reload.")
+    model: ModelOut
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready"] = "ready"
+    model_version: str
+    workers: int

@@ -1,0 +1,99 @@
+"""`noisefilter serve` and `noisefilter label`: run the service with uvicorn.
+
+One uvicorn process is enough: its event loop only parses requests and waits for the cleaning
+processes, and `--workers` sets how many of those there are (default: one per core). Running
+several uvicorn processes would multiply the pools and split the metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+import time
+import webbrowser
+
+from .settings import Settings
+
+
+def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags override NOISEFILTER_<NAME> environment variables, which override the defaults."""
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, help="port (default 8000)")
+    parser.add_argument("--workers", type=int, help="cleaning processes (default: one per core)")
+    parser.add_argument("--model", help="model file name in the models folder, or a path "
+                                        "(default: the active model)")
+    parser.add_argument("--max-bytes", type=int, help="largest document in bytes (default 10 MB)")
+    parser.add_argument("--timeout", type=float, help="seconds one document may take (default 30)")
+    parser.add_argument("--max-body-bytes", type=int,
+                        help="largest request body (default 2 x max-bytes + 64 KiB)")
+    parser.add_argument("--max-batch", type=int, help="most documents per batch (default 64)")
+    parser.add_argument("--queue-timeout", type=float,
+                        help="seconds a request may wait for a free cleaning process (default 30)")
+    parser.add_argument("--examples-db", help="example store file (default "
+                                              "~/.local/share/noisefilter/examples.db)")
+    parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    parser.epilog = ("The API key for write endpoints is read from NOISEFILTER_API_KEY only "
+                     "(a flag would show it in the process list).")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = ("host", "port", "workers", "model", "max_bytes", "timeout", "max_body_bytes",
+             "max_batch", "queue_timeout", "examples_db", "log_level")
+    return Settings.from_env(**{n: getattr(args, n, None) for n in names})
+
+
+def _run(settings: Settings, on_started=None) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
+    logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
+                            log_level=settings.log_level, timeout_graceful_shutdown=30)
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        def wait_then_call():
+            while not server.started and not server.should_exit:
+                time.sleep(0.1)
+            if server.started:
+                on_started()
+        threading.Thread(target=wait_then_call, daemon=True).start()
+    server.run()
+    # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
+    # in use); 3 is the status its own command line exits with then
+    return 0 if server.started else 3
+
+
+def serve_run(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ValueError as err:
+        print(f"noisefilter serve: {err}", file=sys.stderr)
+        return 2
+    return _run(settings)
+
+
+def label_add_arguments(parser: argparse.ArgumentParser) -> None:
+    serve_add_arguments(parser)
+    parser.add_argument("--no-browser", action="store_true", help="only print the page's address")
+
+
+def label_run(args: argparse.Namespace) -> int:
+    """Start the service on this machine and open its labelling page once it is ready."""
+    try:
+        settings = _settings(args)
+    except ValueError as err:
+        print(f"noisefilter label: {err}", file=sys.stderr)
+        return 2
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    address = f"http://{host}:{settings.port}/label"
+
+    def announce() -> None:
+        print(f"noisefilter: labelling page at {address}", flush=True)
+        if not args.no_browser:
+            webbrowser.open(address)
+
+    return _run(settings, on_started=announce)

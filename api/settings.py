@@ -1,0 +1,101 @@
+"""Service settings: command-line flags over ``NOISEFILTER_*`` environment variables over defaults.
+
+One frozen object built at start-up and handed to `create_app`, so a test can run an app with
+other limits without touching the environment, and a running app's limits cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from filter import Limits
+
+ENV_PREFIX = "NOISEFILTER_"
+
+
+def default_examples_db() -> Path:
+    """The example store's default file: per user, outside the project and the working folder,
+    so that labels saved from the labelling page survive a fresh checkout."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "noisefilter" / "examples.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be told. `workers` is the number of cleaning processes; the
+    HTTP side is one process with an event loop that only waits, so it needs no more."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    #: a model file: a name in the models folder or a path the operator trusts (default: active)
+    model: str | None = None
+    #: largest document, in bytes, as the library counts it (`filter.Limits.max_bytes`)
+    max_bytes: int = Limits.max_bytes
+    #: seconds one document may take before its process is killed (`filter.Limits.timeout`)
+    timeout: float = Limits.timeout
+    #: largest request body; default 2 x max_bytes + 64 KiB, room for JSON escaping of a document
+    max_body_bytes: int | None = None
+    #: most documents in one `POST /v1/clean/batch`
+    max_batch: int = 64
+    #: seconds a request may wait for a free cleaning process before it gets 503
+    queue_timeout: float = 30.0
+    #: when set, write endpoints need it in the ``X-API-Key`` header (environment only: a flag
+    #: would show the key to every user of the machine in the process list)
+    api_key: str | None = None
+    examples_db: Path = field(default_factory=default_examples_db)
+    log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        for name in ("port", "workers", "max_bytes", "max_batch"):
+            if getattr(self, name) < (0 if name == "port" else 1):
+                raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
+        for name in ("timeout", "queue_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0 seconds, not {getattr(self, name)}")
+        if self.max_body_bytes is not None and self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be positive, not {self.max_body_bytes}")
+        if self.api_key == "":
+            object.__setattr__(self, "api_key", None)
+
+    @property
+    def body_limit(self) -> int:
+        return self.max_body_bytes or 2 * self.max_bytes + 65536
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_bytes, timeout=self.timeout)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Settings from ``NOISEFILTER_<NAME>`` variables, then `overrides` (flags; None means
+        "not given"). Raises `ValueError` naming the variable for a value of the wrong type."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw, ENV_PREFIX + f.name.upper())
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+_INTS = {"port", "workers", "max_bytes", "max_body_bytes", "max_batch"}
+_FLOATS = {"timeout", "queue_timeout"}
+
+
+def _convert(name: str, raw: str, source: str):
+    try:
+        if name in _INTS:
+            return int(raw)
+        if name in _FLOATS:
+            return float(raw)
+    except ValueError:
+        kind = "a whole number" if name in _INTS else "a number"
+        raise ValueError(f"{source} must be {kind}, not {raw!r}") from None
+    if name == "examples_db":
+        return Path(raw)
+    return raw

@@ -1,0 +1,507 @@
+"""The HTTP service through its ASGI interface (Starlette's TestClient runs the app's lifespan,
+so every test talks to real cleaning processes).
+
+The shipped model will be retrained, so these tests assert behaviour, never particular labels:
+the service returns exactly what the library returns for the same input, errors have the right
+status and shape, limits hold, the pool survives a document that overruns its time limit, and a
+reload is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import select
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from threadpoolctl import threadpool_limits
+
+from api.app import create_app
+from api.settings import Settings
+from filter import Cleaner
+from filter.modelfile import SHIPPED_MODEL, active_model_path, manifest_path
+
+API_KEY = "test-key-1234"
+SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed" / "000_aeeb56263c09fa58.txt"
+
+
+def article_html(paragraphs: int = 8, title: str = "Schools budget to rise next year",
+                 extra_head: str = "", url_base: str = "https://news.example.org") -> str:
+    """A small news page: an article, a related list, unrelated teasers and page furniture."""
+    body = "".join(
+        f"<p>The education minister said on Tuesday that the budget for public schools will rise "
+        f"by {i + 2} percent next year, after weeks of talks with teachers' unions and city "
+        f"councils about class sizes and salaries.</p>" for i in range(paragraphs))
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title>{extra_head}</head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/politics'>Politics</a></nav>"
+        f"<article><h1>{title}</h1><p class='byline'>By Jane Doe</p>{body}</article>"
+        f"<div class='related-news'><h3>Related news</h3><ul>"
+        f"<li><a href='{url_base}/schools-strike'>Teachers threaten strike over school funding</a></li>"
+        f"<li><a href='/class-sizes'>Class sizes grow in city schools</a></li></ul></div>"
+        f"<div class='most-read'><h3>Most read</h3><ul>"
+        f"<li><a href='/football'>Local team wins the cup after penalties</a></li></ul></div>"
+        f"<footer><p>Sign up for our newsletter</p><p>© 2025 Example News</p></footer>"
+        f"</body></html>")
+
+
+def slow_html(paragraphs: int) -> str:
+    """A page big enough that cleaning it takes seconds (each paragraph is a block)."""
+    return "<html><body><article>" + "".join(
+        f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
+        f"timetables and its finances.</p>" for i in range(paragraphs)) + "</article></body></html>"
+
+
+def assert_error(response, status: int, error: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "detail"}
+    assert isinstance(body["detail"], str) and body["detail"]
+    if error is not None:
+        assert body["error"] == error, body
+    return body
+
+
+def jsonable(obj):
+    return json.loads(json.dumps(obj))
+
+
+@pytest.fixture(scope="module")
+def library() -> Cleaner:
+    """The library on the same model, in this process (single-threaded like the workers)."""
+    return Cleaner()
+
+
+def library_clean(library: Cleaner, html, url=None, blocks=True) -> dict:
+    with threadpool_limits(1):
+        return jsonable(library.clean(html, url=url).to_dict(blocks=blocks))
+
+
+def library_clean_text(library: Cleaner, text: str, blocks=True) -> dict:
+    with threadpool_limits(1):
+        return jsonable(library.clean_text(text).to_dict(blocks=blocks))
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    settings = Settings(workers=2, max_bytes=200_000, max_body_bytes=500_000, max_batch=4,
+                        api_key=API_KEY, examples_db=tmp_path_factory.mktemp("store") / "ex.db")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+# -- cleaning --------------------------------------------------------------------------------
+
+def test_json_html_gives_what_the_library_gives(client, library):
+    html = article_html()
+    url = "https://news.example.org/politics/schools-budget"
+    r = client.post("/v1/clean", json={"html": html, "url": url, "blocks": True})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got == library_clean(library, html, url)
+    # the result is consistent in itself, whatever labels the model gives
+    labels = set(client.get("/v1/model").json()["labels"])
+    assert {b["label"] for b in got["blocks"]} <= labels
+    assert got["text"] == "\n".join(b["text"] for b in got["blocks"] if b["label"] == "content")
+    counts = {}
+    for b in got["blocks"]:
+        counts[b["label"]] = counts.get(b["label"], 0) + 1
+    assert got["label_counts"] == counts
+    assert got["model_version"] == client.get("/v1/model").json()["version"]
+    assert all(link["url"].startswith("https://news.example.org/") for link in got["related_links"])
+    # blocks only on request
+    assert "blocks" not in client.post("/v1/clean", json={"html": html}).json()
+
+
+def test_raw_html_body_same_as_json(client, library):
+    html = article_html()
+    url = "https://news.example.org/a"
+    r = client.post("/v1/clean", params={"url": url}, content=html.encode("utf-8"),
+                    headers={"content-type": "text/html"})
+    assert r.status_code == 200, r.text
+    assert r.json() == library_clean(library, html, url, blocks=False)
+    with_blocks = client.post("/v1/clean", params={"blocks": "true"}, content=html.encode(),
+                              headers={"content-type": "text/html"}).json()
+    assert with_blocks["blocks"] == library_clean(library, html)["blocks"]
+
+
+def test_raw_html_in_another_charset(client):
+    title = "Бюджет школ вырастет в следующем году"
+    page = article_html(title=title).replace("<meta charset='utf-8'>", "")
+    expected = client.post("/v1/clean", json={"html": page}).json()
+    encoded = page.encode("windows-1251")
+    # charset from the header
+    r = client.post("/v1/clean", content=encoded,
+                    headers={"content-type": "text/html; charset=windows-1251"})
+    assert r.status_code == 200, r.text
+    assert r.json() == expected
+    assert title in r.json()["text"] or r.json()["title"] == title
+    # charset from the page's own declaration
+    declared = page.replace("<head>", "<head><meta charset='windows-1251'>").encode("windows-1251")
+    r = client.post("/v1/clean", content=declared, headers={"content-type": "text/html"})
+    assert r.status_code == 200
+    assert r.json()["title"] == expected["title"]
+
+
+def test_plain_text_as_body_and_as_json(client, library):
+    text = SEED.read_text(encoding="utf-8") if SEED.exists() else "\n".join(
+        ["Schools budget to rise next year", "By Jane Doe"] +
+        [f"The minister said the budget will rise by {i} percent." for i in range(6)] +
+        ["RELATED NEWS", "Teachers threaten strike", "Sign up for our newsletter"])
+    expected = library_clean_text(library, text, blocks=False)
+    r = client.post("/v1/clean", content=text.encode("utf-8"),
+                    headers={"content-type": "text/plain; charset=utf-8"})
+    assert r.status_code == 200, r.text
+    assert r.json() == expected
+    assert client.post("/v1/clean", json={"text": text}).json() == expected
+
+
+def test_batch_keeps_order_and_reports_each_document(client, library):
+    html = article_html()
+    docs = [{"html": html}, {"text": "one line\x00with a NUL"}, {"text": "Just one line of text."},
+            {"html": "   "}]
+    r = client.post("/v1/clean/batch", json={"documents": docs})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [item["status"] for item in results] == [200, 422, 200, 422]
+    assert results[0]["result"] == library_clean(library, html, blocks=False)
+    assert results[2]["result"] == library_clean_text(library, "Just one line of text.", blocks=False)
+    assert results[1]["error"] == "invalid_input" and "NUL" in results[1]["detail"]
+    assert results[3]["error"] == "invalid_input"
+
+
+def test_batch_limits(client):
+    body = assert_error(client.post("/v1/clean/batch", json={"documents": [{"text": "a"}] * 5}),
+                        422, "invalid_input")
+    assert "limit of 4" in body["detail"]
+    assert_error(client.post("/v1/clean/batch", json={"documents": []}), 422, "invalid_input")
+
+
+@pytest.mark.parametrize("content_type", ["application/xml", "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded", None])
+def test_wrong_content_type_is_415(client, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    assert_error(client.post("/v1/clean", content=b"<p>x</p>", headers=headers), 415,
+                 "unsupported_media_type")
+
+
+@pytest.mark.parametrize("path", ["/v1/clean/batch", "/v1/examples", "/v1/model/reload"])
+def test_json_endpoints_refuse_other_content_types(client, path):
+    r = client.post(path, content=b"<p>x</p>", headers={"content-type": "text/html",
+                                                        "X-API-Key": API_KEY})
+    assert_error(r, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"json": {"html": "<p>a</p>", "text": "b"}}, "text"),
+    ({"json": {}}, "'html' or 'text'"),
+    ({"json": ["<p>a</p>"]}, "'html' or 'text'"),
+    ({"json": {"html": 42}}, "string"),
+    ({"json": {"html": "<p>a</p>", "block": True}}, "block"),
+    ({"json": {"html": "<p>a</p>", "url": "u" * 5000}}, "url"),
+    ({"content": b'{"html": ', "headers": {"content-type": "application/json"}}, "JSON"),
+    ({"json": {"html": "<p>a</p>"}, "params": {"blocks": "true"}}, "query"),
+    ({"json": {"text": "a\x00b"}}, "NUL"),
+    ({"json": {"html": ""}}, "empty"),
+    ({"json": {"html": "just words, no markup"}}, "HTML"),
+    ({"content": bytes(range(256)) * 20, "headers": {"content-type": "text/html"}}, "binary"),
+    ({"content": b"caf\xe9", "headers": {"content-type": "text/plain"}}, "utf-8"),
+    ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=no-such"}}, "charset"),
+    ({"content": b"text", "headers": {"content-type": "text/plain"}, "params": {"url": "https://x.org"}},
+     "url"),
+])
+def test_invalid_input_is_422_with_a_message(client, kwargs, needle):
+    body = assert_error(client.post("/v1/clean", **kwargs), 422, "invalid_input")
+    assert needle.lower() in body["detail"].lower(), body
+
+
+def test_bodies_over_the_limit_are_413(client):
+    big = b"<p>" + b"a" * 600_000 + b"</p>"
+    body = assert_error(client.post("/v1/clean", content=big, headers={"content-type": "text/html"}),
+                        413, "payload_too_large")
+    assert "500,000" in body["detail"]
+
+    def chunks():  # no Content-Length: the limit must hold while receiving
+        for _ in range(100):
+            yield b"<p>" + b"b" * 10_000 + b"</p>"
+
+    assert_error(client.post("/v1/clean", content=chunks(), headers={"content-type": "text/html"}),
+                 413, "payload_too_large")
+    # under the body limit, over the document limit: the library's own check answers
+    doc = article_html() + "<!--" + "c" * 250_000 + "-->"
+    body = assert_error(client.post("/v1/clean", json={"html": doc}), 413, "payload_too_large")
+    assert "200,000" in body["detail"]
+    # and the service goes on
+    assert client.post("/v1/clean", json={"text": "still here"}).status_code == 200
+
+
+def test_errors_of_the_framework_are_json_too(client):
+    assert_error(client.get("/no/such/route"), 404, "not_found")
+    assert_error(client.get("/v1/clean"), 405, "method_not_allowed")
+    assert_error(client.get("/v1/examples", params={"limit": 0}, headers={"X-API-Key": API_KEY}),
+                 422, "invalid_input")
+
+
+def test_never_fetches_a_url(client):
+    """The page names a URL on a port we listen on; cleaning must not connect to it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        port = listener.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        html = article_html(url_base=base, extra_head=f"<link rel='stylesheet' href='{base}/s.css'>"
+                                                      f"<script src='{base}/a.js'></script>")
+        html = html.replace("</article>", f"<img src='{base}/i.png'></article>")
+        r = client.post("/v1/clean", json={"html": html, "url": f"{base}/page"})
+        assert r.status_code == 200
+        # a URL alone is not a document: the service will not fetch it to get one
+        assert_error(client.post("/v1/clean", json={"url": f"{base}/page"}), 422)
+        readable, _, _ = select.select([listener], [], [], 0.5)
+        assert readable == [], "the service connected to a URL named in the page"
+    finally:
+        listener.close()
+
+
+# -- examples --------------------------------------------------------------------------------
+
+def test_example_endpoints_need_the_api_key(client):
+    example = {"examples": [{"text": "a line", "blocks": [{"text": "a line", "label": "content"}]}]}
+    for headers in ({}, {"X-API-Key": "wrong"}):
+        assert_error(client.post("/v1/examples", json=example, headers=headers), 401, "unauthorized")
+        assert_error(client.get("/v1/examples", headers=headers), 401, "unauthorized")
+        assert_error(client.post("/v1/model/reload", json={}, headers=headers), 401, "unauthorized")
+    # cleaning stays open
+    assert client.post("/v1/clean", json={"text": "a line"}).status_code == 200
+
+
+def test_examples_round_trip(client):
+    key = {"X-API-Key": API_KEY}
+    html = article_html(title="Examples round trip")
+    sent = {"labelled_by": "alice", "examples": [
+        {"id": "page-1", "url": "https://news.example.org/1", "html": html, "source": "test",
+         "blocks": [{"text": "Examples round trip", "label": "content"},
+                    {"text": "Local team wins the cup after penalties", "label": "teaser"},
+                    {"text": "   ", "label": "junk"}]},
+        {"text": "line one\nline two", "blocks": [{"text": "line two", "label": "junk",
+                                                   "reviewed": False}]},
+    ]}
+    r = client.post("/v1/examples", json=sent, headers=key)
+    assert r.status_code == 200, r.text
+    added = r.json()
+    assert added["ids"][0] == "page-1" and added["ids"][1].startswith("doc-")
+    assert added["report"]["pages_added"] == 2 and added["report"]["labels_added"] == 3
+    assert [p["where"] for p in added["problems"]] == ["examples[0]"]
+    assert "no text" in added["problems"][0]["message"]
+
+    first = client.get("/v1/examples", params={"limit": 1}, headers=key).json()
+    assert first["next_offset"] == 1 and first["store"]["pages"] == 2
+    rest = client.get("/v1/examples", params={"offset": 1}, headers=key).json()
+    assert rest["next_offset"] is None
+    stored = {e["id"]: e for e in first["examples"] + rest["examples"]}
+    assert set(stored) == set(added["ids"])
+    page = stored["page-1"]
+    assert page["html"] == html and page["source"] == "test"
+    assert [(b["label"], b["labelled_by"], b["reviewed"]) for b in page["blocks"]] == \
+        [("content", "alice", True), ("teaser", "alice", True)]
+    assert stored[added["ids"][1]]["text"] == "line one\nline two"
+    unreviewed = client.get("/v1/examples", params={"reviewed": "false"}, headers=key).json()
+    assert [e["id"] for e in unreviewed["examples"]] == [added["ids"][1]]
+
+    # a correction replaces the label (the store keeps the old one in its history)
+    fix = {"examples": [{"id": "page-1", "html": html, "blocks": [
+        {"text": "Local team wins the cup after penalties", "label": "junk"}]}]}
+    report = client.post("/v1/examples", json=fix, headers=key).json()["report"]
+    assert report["labels_changed"] == 1 and report["pages_added"] == 0
+
+
+@pytest.mark.parametrize("example, needle", [
+    ({"text": "a", "html": "<p>a</p>", "blocks": [{"text": "a", "label": "content"}]}, "not both"),
+    ({"blocks": [{"text": "a", "label": "content"}]}, "'html' or 'text'"),
+    ({"text": "a", "blocks": [{"text": "a", "label": "Not A Label"}]}, "label"),
+    ({"text": "a", "blocks": []}, "blocks"),
+])
+def test_invalid_examples_are_422(client, example, needle):
+    r = client.post("/v1/examples", json={"examples": [example]}, headers={"X-API-Key": API_KEY})
+    assert needle.lower() in assert_error(r, 422, "invalid_input")["detail"].lower()
+
+
+# -- model, health, metrics ------------------------------------------------------------------
+
+def test_model_info(client):
+    info = client.get("/v1/model").json()
+    assert info["workers"] == 2
+    assert info["file"] in info["available"]
+    assert info["manifest"]["sha256"] and info["labels"]
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["workers"] == 2
+
+
+def test_docs_and_schema(client):
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/clean", "/v1/clean/batch", "/v1/examples", "/v1/model", "/v1/model/reload",
+            "/healthz", "/readyz", "/metrics"} <= set(paths)
+    assert set(paths["/v1/clean"]["post"]["requestBody"]["content"]) == \
+        {"application/json", "text/html", "text/plain"}
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = re.escape(name) + (r"\{" + re.escape(want) + r"\}" if labels else "") + r" (\S+)"
+    found = re.search(r"^" + pattern + "$", text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_metrics_count_requests_latency_and_removed_blocks(client):
+    before = client.get("/metrics").text
+    result = client.post("/v1/clean", json={"html": article_html()}).json()
+    after = client.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    text = after.text
+    key = dict(method="POST", route="/v1/clean", status="200")
+    assert _metric(text, "noisefilter_http_requests_total", **key) == \
+        _metric(before, "noisefilter_http_requests_total", **key) + 1
+    assert _metric(text, "noisefilter_http_request_duration_seconds_count", method="POST",
+                   route="/v1/clean") >= 1
+    assert 'noisefilter_http_request_duration_seconds_bucket{le="0.1",method="POST",route="/v1/clean"}' in text
+    for label, count in result["label_counts"].items():
+        name = "noisefilter_blocks_removed_total" if label != "content" else "noisefilter_blocks_total"
+        assert _metric(text, name, label=label) - _metric(before, name, label=label) == count
+    assert _metric(text, "noisefilter_workers") == 2
+    assert 0 < _metric(text, "noisefilter_worker_peak_rss_bytes") < 300 * 2**20
+
+
+# -- time limit ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory):
+    """One cleaning process and a short time limit."""
+    settings = Settings(workers=1, timeout=0.5, examples_db=tmp_path_factory.mktemp("s") / "ex.db")
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
+    html = slow_html(30_000)
+    outcome = {}
+
+    def post():
+        started = time.monotonic()
+        outcome["response"] = strict.post("/v1/clean", json={"html": html})
+        outcome["seconds"] = time.monotonic() - started
+
+    worker = threading.Thread(target=post)
+    worker.start()
+    # the event loop is not blocked meanwhile: health answers at once, many times
+    latencies = []
+    while worker.is_alive() and len(latencies) < 20:
+        started = time.monotonic()
+        assert strict.get("/healthz").status_code == 200
+        latencies.append(time.monotonic() - started)
+    worker.join(30)
+    body = assert_error(outcome["response"], 422, "document_timeout")
+    assert "0.5 s" in body["detail"]
+    assert outcome["seconds"] < 10
+    assert latencies and max(latencies) < 0.25
+    # the killed process is replaced; the next document is cleaned
+    r = strict.post("/v1/clean", json={"html": article_html()})
+    assert r.status_code == 200, r.text
+    assert _metric(strict.get("/metrics").text, "noisefilter_worker_restarts_total", reason="timeout") == 1
+    assert strict.get("/readyz").json()["workers"] == 1
+
+
+# -- reload ----------------------------------------------------------------------------------
+
+def _copy_model(folder: Path, name: str, version: str) -> None:
+    source = active_model_path()
+    shutil.copy(source, folder / f"{name}.joblib")
+    manifest = json.loads(manifest_path(source).read_text())
+    manifest.update(version=version, file=f"{name}.joblib")
+    (folder / f"{name}.manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture(scope="module")
+def reloadable(tmp_path_factory):
+    """A service on a models folder of its own: models a and b (the shipped model under two
+    versions), a broken one, and a model outside the folder reachable by a symlink."""
+    folder = tmp_path_factory.mktemp("models")
+    _copy_model(folder, "a", "test-a")
+    _copy_model(folder, "b", "test-b")
+    (folder / "broken.joblib").write_bytes(b"not a model")
+    shutil.copy(manifest_path(folder / "a.joblib"), manifest_path(folder / "broken.joblib"))
+    outside = tmp_path_factory.mktemp("outside")
+    _copy_model(outside, "evil", "test-evil")
+    (folder / "link.joblib").symlink_to(outside / "evil.joblib")
+    (folder / "link.manifest.json").symlink_to(outside / "evil.manifest.json")
+    (folder / "ACTIVE").write_text("a.joblib")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+        settings = Settings(workers=1, api_key=API_KEY,
+                            examples_db=tmp_path_factory.mktemp("r") / "ex.db")
+        with TestClient(create_app(settings), headers={"X-API-Key": API_KEY}) as c:
+            yield c
+
+
+def test_reload_switches_models_from_the_folder_only(reloadable):
+    c = reloadable
+    info = c.get("/v1/model").json()
+    assert info["version"] == "test-a"
+    assert {"a.joblib", "b.joblib"} <= set(info["available"])
+    r = c.post("/v1/model/reload", json={"model": "b.joblib"})
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] and r.json()["previous"] == "test-a"
+    assert r.json()["model"]["version"] == "test-b"
+    assert c.post("/v1/clean", json={"text": "a line"}).json()["model_version"] == "test-b"
+    # the same model again changes nothing; no name means the folder's active model
+    assert c.post("/v1/model/reload", json={"model": "b.joblib"}).json()["changed"] is False
+    assert c.post("/v1/model/reload").json()["model"]["version"] == "test-a"
+
+
+@pytest.mark.parametrize("name", ["../a.joblib", "/etc/passwd", "sub/a.joblib", "a.joblib/../b.joblib",
+                                  "nothere.joblib", "a.manifest.json", ".a.joblib", "link.joblib",
+                                  SHIPPED_MODEL])
+def test_reload_refuses_anything_but_a_model_in_the_folder(reloadable, name):
+    assert_error(reloadable.post("/v1/model/reload", json={"model": name}), 404, "model_not_found")
+    assert reloadable.get("/v1/model").json()["version"] == "test-a"
+
+
+def test_reload_of_a_broken_model_keeps_the_old_one(reloadable):
+    body = assert_error(reloadable.post("/v1/model/reload", json={"model": "broken.joblib"}),
+                        422, "model_unusable")
+    assert "test-a" in body["detail"]
+    assert reloadable.get("/v1/model").json()["version"] == "test-a"
+    assert reloadable.post("/v1/clean", json={"text": "a line"}).json()["model_version"] == "test-a"
+
+
+def test_requests_in_flight_finish_on_the_old_model(reloadable):
+    c = reloadable
+    assert c.get("/v1/model").json()["version"] == "test-a"
+    slow = {}
+    worker = threading.Thread(target=lambda: slow.setdefault(
+        "r", c.post("/v1/clean", json={"html": slow_html(3_000)})))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while _metric(c.get("/metrics").text, "noisefilter_workers_idle") != 0:
+        assert time.monotonic() < deadline, "the slow document never started"
+        time.sleep(0.01)
+    r = c.post("/v1/model/reload", json={"model": "b.joblib"})
+    assert r.status_code == 200 and r.json()["changed"]
+    assert worker.is_alive(), "the slow document finished before the reload; make it slower"
+    assert c.post("/v1/clean", json={"text": "a line"}).json()["model_version"] == "test-b"
+    worker.join(30)
+    assert slow["r"].status_code == 200
+    assert slow["r"].json()["model_version"] == "test-a"
+    c.post("/v1/model/reload", json={"model": "a.joblib"})

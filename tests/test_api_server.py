@@ -1,0 +1,129 @@
+"""`noisefilter serve` as users run it: a real uvicorn process on 127.0.0.1, over real HTTP.
+
+The server runs in its own process group, so the test can check that stopping it (SIGTERM, as a
+process manager does) leaves no cleaning process behind. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from filter.cli import main
+
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 20.0
+PAGE = ("<html><head><title>Council approves new bridge</title></head><body><article>"
+        "<h1>Council approves new bridge</h1>" + "".join(
+            f"<p>The city council voted on Monday to build a new bridge over the river, a project "
+            f"that will take {i + 2} years and cost more than planned.</p>" for i in range(6)) +
+        "</article><footer><p>Sign up for our newsletter</p></footer></body></html>")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None,
+            headers: dict | None = None) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "NOISEFILTER_MAX_BYTES": "100000", "NOISEFILTER_API_KEY": "k"}
+    log = tmp_path / "server.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log = log
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                if request(port, "GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.2)
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(STOP_TIMEOUT)
+        if group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_real_server_cleans_limits_and_stops_cleanly(server):
+    proc, port = server
+    status, headers, body = request(port, "POST", "/v1/clean?url=https://city.example.org/bridge",
+                                    PAGE.encode(), {"Content-Type": "text/html"})
+    assert status == 200, body
+    result = json.loads(body)
+    assert result["model_version"] and result["label_counts"]
+    assert result["title"] == "Council approves new bridge"
+
+    # the limits come from the environment: 100,000-byte documents, a 264 KiB body limit
+    status, _, body = request(port, "POST", "/v1/clean", b"<p>" + b"x" * 300_000 + b"</p>",
+                              {"Content-Type": "text/html"})
+    assert status == 413 and json.loads(body)["error"] == "payload_too_large"
+    status, _, body = request(port, "POST", "/v1/clean", b"<p>" + b"x" * 150_000 + b"</p>",
+                              {"Content-Type": "text/html"})
+    assert status == 413 and "100,000" in json.loads(body)["detail"]
+    # and the API key
+    status, _, _ = request(port, "GET", "/v1/examples")
+    assert status == 401
+    status, _, _ = request(port, "GET", "/v1/examples", headers={"X-API-Key": "k"})
+    assert status == 200
+
+    status, _, body = request(port, "GET", "/metrics")
+    assert status == 200 and b'noisefilter_http_requests_total{method="POST",route="/v1/clean",status="200"} 1.0' in body
+
+    proc.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then ends itself with the signal it caught
+    assert proc.wait(STOP_TIMEOUT) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in proc.log.read_text(errors="replace")
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while group_alive(proc.pid):  # the fork server and the cleaning processes go too
+        assert time.monotonic() < deadline, "processes of the server outlived it"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("args, env, needle", [
+    (["--workers", "0"], {}, "workers must be a positive number"),
+    ([], {"NOISEFILTER_TIMEOUT": "soon"}, "NOISEFILTER_TIMEOUT must be a number"),
+])
+def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, capsys):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", *args]) == 2
+    assert needle in capsys.readouterr().err
