@@ -7,11 +7,22 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+from threadpoolctl import threadpool_limits
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 SITE = Path(__file__).parent / "fixtures" / "crawl_site"
 ARTICLES = ("harbour-ferry.html", "orchard-frost.html", "library-hours.html")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_blas_thread():
+    """Tests compute reference results in this process: with the classifier's default of one
+    OpenMP thread per core, a small page can take seconds on a busy machine (the threads wait
+    on each other at every tree), with one it takes milliseconds. Results do not change."""
+    with threadpool_limits(1):
+        yield
 
 
 def page(name: str) -> bytes:

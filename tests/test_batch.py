@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from crawl_helpers import ARTICLES, page
+from crawl_helpers import ARTICLES, one_blas_thread, page  # noqa: F401 (autouse fixture)
 from filter import Cleaner, Limits, ModelError
 from filter.batch import RECORD_FIELDS, Outcome, clean_many
 from filter.inputs import Document, Failure

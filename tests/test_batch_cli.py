@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from crawl_helpers import ARTICLES, Rec, build_warc, cut, page
+from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture)
+    ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner
 from filter.batch import RECORD_FIELDS
 

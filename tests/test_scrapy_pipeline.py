@@ -1,0 +1,109 @@
+"""The Scrapy pipeline in a real crawl: a local HTTP server serves the fixture site, a spider
+crawls it in its own process, and the items it exports carry the library's own results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+pytest.importorskip("scrapy")
+
+from crawl_helpers import ARTICLES, SITE, one_blas_thread, page  # noqa: F401 (autouse fixture), E402
+from filter import Cleaner  # noqa: E402
+from filter.integrations.scrapy import NoiseFilterPipeline  # noqa: E402
+
+SPIDER = '''
+import json, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+base, out = sys.argv[1], sys.argv[2]
+
+class CourierSpider(scrapy.Spider):
+    name = "courier"
+    start_urls = [base + "index.html", base + "binary.html"]
+
+    def parse(self, response):
+        # articles hand the Response itself to the pipeline, the front page its text
+        html = response if "index" not in response.url else response.text
+        yield {"url": response.url, "html": html}
+        for href in response.css("a::attr(href)").getall():
+            yield response.follow(href, self.parse)
+
+process = CrawlerProcess(settings={
+    "ITEM_PIPELINES": {"filter.integrations.scrapy.NoiseFilterPipeline": 300},
+    "NOISEFILTER_OUTPUT_FIELD": "clean",
+    "NOISEFILTER_DROP_EMPTY": True,
+    "FEEDS": {out: {"format": "jsonlines"}},
+    "ROBOTSTXT_OBEY": False,
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+})
+crawler = process.create_crawler(CourierSpider)
+process.crawl(crawler)
+process.start()
+print(json.dumps(crawler.stats.get_stats(), default=str))
+'''
+
+
+@pytest.fixture
+def site(tmp_path):
+    """The fixture site on 127.0.0.1, plus a page of binary bytes that cannot be cleaned."""
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    (root / "binary.html").write_bytes(bytes(range(256)) * 20)
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site):
+    script = tmp_path / "crawl.py"
+    script.write_text(SPIDER)
+    out = tmp_path / "items.jsonl"
+    proc = subprocess.run([sys.executable, str(script), site, str(out)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    items = {i["url"]: i for i in map(json.loads, out.read_text().splitlines())}
+
+    cleaner = Cleaner()
+    # the server answers "/" (the Home link) with index.html: one more URL for the front page
+    pages = {site: "index.html", **{site + name: name for name in ("index.html", *ARTICLES)}}
+    for url, name in pages.items():
+        item = items.pop(url)
+        assert "html" not in item  # the raw page is not carried into the feed
+        want = cleaner.clean(page(name).decode("utf-8"), url=url)
+        assert item["clean"]["error"] is None
+        assert item["clean"]["text"] == want.text and want.text
+        assert item["clean"]["title"] == want.title
+        assert item["clean"]["label_counts"] == want.label_counts
+    assert items == {}  # the binary page was dropped, the 404 never became an item
+    assert stats["noisefilter/error/InputError"] == 1
+    assert stats["noisefilter/cleaned"] == 5
+    assert stats["item_dropped_count"] == 1
+    assert stats["downloader/response_status_count/404"] == 1
+
+
+def test_a_page_that_cannot_be_cleaned_gives_an_error_record():
+    pipeline = NoiseFilterPipeline(Cleaner())
+    outcome = pipeline._clean(b"", "http://courier.test/empty")
+    record = outcome.to_record()
+    assert record["error"]["type"] == "InputError" and record["text"] == ""
+    assert record["url"] == "http://courier.test/empty"
