@@ -14,8 +14,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
-from filter.model import KEEP_LABEL
-
 from .deps import MetricsDep, PoolDep, SettingsDep, is_json, media_type, require_json
 from .errors import ApiError, documented, error_response, outcome_status
 from .metrics import Metrics
@@ -54,7 +52,7 @@ def _job(doc: HtmlDocument | TextDocument) -> Job:
 async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:
     outcome = await pool.clean(job)
     metrics.cleaned(job.kind, "ok" if outcome.error is None else outcome_status(outcome.error)[1],
-                    outcome.seconds, outcome.result, keep=KEEP_LABEL)
+                    outcome.seconds, outcome.result)
     return outcome
 
 
@@ -130,7 +128,15 @@ async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
     if len(batch.documents) > settings.max_batch:
         raise ApiError(422, "invalid_input", f"{len(batch.documents)} documents in one batch, over "
                                              f"the limit of {settings.max_batch}")
-    outcomes = await asyncio.gather(*(_run(pool, metrics, _job(d)) for d in batch.documents))
+    # no more of a batch's documents queue for a process than there are processes: the queue
+    # timeout is for waiting on other clients, not on the batch's own earlier documents
+    slots = asyncio.Semaphore(pool.size)
+
+    async def one(doc) -> Outcome:
+        async with slots:
+            return await _run(pool, metrics, _job(doc))
+
+    outcomes = await asyncio.gather(*(one(d) for d in batch.documents))
     results = []
     for outcome in outcomes:
         if outcome.result is not None:

@@ -15,6 +15,8 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from filter.model import KEEP_LABEL
+
 from .pool import CleaningPool, ModelInfo
 
 #: latency buckets (s): cleaning a page takes tens of milliseconds to a few seconds
@@ -64,15 +66,14 @@ class Metrics:
     def model_loaded(self, info: ModelInfo) -> None:
         self.model.info({"version": info.version, "sha256": str(info.manifest.get("sha256", ""))})
 
-    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None,
-                keep: str = "content") -> None:
+    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None) -> None:
         self.documents.labels(kind, outcome).inc()
         self.clean_seconds.labels(kind).observe(seconds)
         if result is None:
             return
         for label, count in result["label_counts"].items():
             self.blocks.labels(label).inc(count)
-            if label != keep:
+            if label != KEEP_LABEL:
                 self.removed.labels(label).inc(count)
 
 

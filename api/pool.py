@@ -133,6 +133,7 @@ class _Process:
         return reply
 
     def kill(self) -> None:
+        """Kill the process; only from the thread that uses the pipe (it closes it)."""
         self.alive = False
         if self.process.is_alive():
             self.process.kill()
@@ -238,9 +239,16 @@ class CleaningPool:
         return self.info
 
     async def close(self) -> None:
-        """Stop every process. Requests still waiting for one get a `Busy` outcome."""
+        """Stop every process: idle ones are asked to exit; one still busy (the server stopped
+        waiting for its request) is killed, and its job thread then sees the pipe end.
+        Requests still waiting for a process get a `Busy` outcome."""
         self._closed = True
-        stops = [self._retire(w) for w in list(self._workers)]
+        idle = []
+        while not self._idle.empty():
+            idle.append(self._idle.get_nowait())
+        for worker in self._workers.difference(idle):
+            worker.process.kill()
+        stops = [self._retire(w) for w in idle]
         await asyncio.gather(*stops, *list(self._background), return_exceptions=True)
         self._threads.shutdown(wait=True)
 
@@ -320,6 +328,11 @@ class CleaningPool:
             if remaining <= 0:
                 raise TimeoutError
             worker = await asyncio.wait_for(self._idle.get(), remaining)
+            if not worker.process.is_alive():  # died while idle (killed from outside, OOM)
+                self._on_restart("crash")
+                worker.alive = False
+                self._release(worker)  # replaces it
+                continue
             if worker.alive and worker.generation == self._generation and not self._closed:
                 return worker
             self._retire(worker)

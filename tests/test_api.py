@@ -505,3 +505,44 @@ def test_requests_in_flight_finish_on_the_old_model(reloadable):
     assert slow["r"].status_code == 200
     assert slow["r"].json()["model_version"] == "test-a"
     c.post("/v1/model/reload", json={"model": "a.joblib"})
+
+
+# -- the pool itself -------------------------------------------------------------------------
+
+def test_pool_survives_a_process_that_dies(tmp_path):
+    """A cleaning process killed from outside (the OOM killer, an operator): a job it had gets
+    `WorkerCrashed`, an idle one is noticed before it is given a job, and both are replaced."""
+    import asyncio
+    import os
+    import signal
+
+    from api.pool import CRASHED, CleaningPool
+    from api.worker import Job
+
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 60.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            job = asyncio.ensure_future(pool.clean(Job("html", slow_html(3_000), None, False)))
+            while pool.idle:
+                await asyncio.sleep(0.01)
+            (worker,) = pool._workers
+            os.kill(worker.process.pid, signal.SIGKILL)
+            crashed = await job
+            assert crashed.error == CRASHED and "replaced" in crashed.detail
+            assert (await pool.clean(Job("text", "a line", None, False))).result is not None
+
+            (worker,) = pool._workers
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join(10)
+            after_idle_death = await pool.clean(Job("text", "a line", None, False))
+            assert after_idle_death.result is not None
+            assert pool.live == 1
+        finally:
+            await pool.close()
+        assert pool.live == 0
+
+    asyncio.run(scenario())
+    assert events == ["crash", "crash"]
