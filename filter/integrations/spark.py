@@ -1,0 +1,138 @@
+"""Cleaning on Spark: `mapPartitions` helpers that load the model once per executor process.
+
+    from functools import partial
+    from filter.integrations.spark import OUTPUT_SCHEMA, clean_rows, ship_model
+
+    model = ship_model(spark.sparkContext, "models/my-model.joblib")  # or None: shipped model
+    rows = df.select("id", "url", "html").rdd.mapPartitions(partial(clean_rows, model=model))
+    spark.createDataFrame(rows, OUTPUT_SCHEMA).write.parquet("cleaned/")
+
+`clean_warc_files` does the same for an RDD of WARC paths (see ``examples/spark_clean_warc.py``).
+
+The model is loaded on first use in each Python worker and kept in a module-level cache, which
+lives as long as the worker: PySpark reuses its Python workers between tasks
+(``spark.python.worker.reuse``, on by default), so each executor core loads the model once,
+not once per partition. Each worker classifies with one OpenMP thread, since Spark already runs
+one worker per core.
+
+How the model reaches the executors: with ``model=None`` each executor uses the model shipped
+inside its installed noisefilter package. Another model file is sent with `ship_model`, which
+adds it and its manifest to the job (``SparkContext.addFile``); executors find them by name
+through ``SparkFiles`` and check the sha256 against the manifest before loading.
+
+Every row yields a row: a page that cannot be cleaned gives a row with ``error`` set. Pages are
+cleaned inside the Python worker, so the time limit (``timeout``) is checked between the
+pipeline's stages; use `filter.batch.clean_many` where a hung page must be killed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from threadpoolctl import threadpool_limits
+
+from ..batch import RECORD_FIELDS, Outcome, as_document
+from ..cleaner import Cleaner, Limits
+from ..errors import NoiseFilterError
+from ..inputs import Document, Failure
+from ..modelfile import manifest_path
+
+#: the rows `clean_rows` and `clean_warc_files` yield, as a Spark DDL schema
+OUTPUT_SCHEMA = (
+    "id string, url string, source string, text string, title string, author string, "
+    "date string, language string, label_counts map<string,int>, "
+    "related_links array<struct<title:string,url:string>>, model_version string, "
+    "empty_reason string, error struct<type:string,message:string>, "
+    "warc_date string, warc_truncated string"
+)
+_EXTRA_FIELDS = ("warc_date", "warc_truncated")
+
+_cleaners: dict[tuple, Cleaner] = {}
+_lock = threading.Lock()
+
+
+def ship_model(spark_context, path: str | Path) -> str:
+    """Send a model file and its manifest to every executor; returns the name to pass as
+    ``model=`` to the helpers."""
+    path = Path(path)
+    spark_context.addFile(str(path))
+    spark_context.addFile(str(manifest_path(path)))
+    return path.name
+
+
+def _resolve_model(model: str | None) -> Path | None:
+    """A path that exists here as given, else a file shipped with `ship_model`."""
+    if model is None or Path(model).is_file():
+        return None if model is None else Path(model)
+    from pyspark import SparkFiles
+
+    return Path(SparkFiles.get(model))
+
+
+def executor_cleaner(model: str | None = None, max_bytes: int = Limits.max_bytes,
+                     timeout: float = Limits.timeout) -> Cleaner:
+    """The cleaner of this Python worker for these settings, loaded on first use."""
+    key = (model, max_bytes, timeout)
+    with _lock:
+        if key not in _cleaners:
+            threadpool_limits(1)
+            _cleaners[key] = Cleaner(model=_resolve_model(model),
+                                     limits=Limits(max_bytes=max_bytes, timeout=timeout))
+        return _cleaners[key]
+
+
+def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
+    """Clean one document in this process; a failure becomes the outcome's error."""
+    outcome = Outcome(id=doc.id, url=doc.url, source=doc.source, meta=doc.meta,
+                      error=doc.failure)
+    if doc.failure is None:
+        try:
+            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None
+                              else cleaner.clean(doc.html, url=doc.url))
+        except NoiseFilterError as err:
+            outcome.error = Failure(type(err).__name__, str(err))
+    return outcome
+
+
+def to_row(outcome: Outcome) -> dict:
+    """The outcome as a dict with exactly the fields of `OUTPUT_SCHEMA`."""
+    record = outcome.to_record()
+    return {name: record.get(name) for name in (*RECORD_FIELDS, *_EXTRA_FIELDS)}
+
+
+def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html",
+               url_field: str = "url", id_field: str = "id", max_bytes: int = Limits.max_bytes,
+               timeout: float = Limits.timeout) -> Iterator[dict]:
+    """For ``rdd.mapPartitions``: rows (Spark ``Row``s or dicts) with HTML, URL and id fields
+    in, one `OUTPUT_SCHEMA` row per input row out. A row without an id gets its position in
+    the partition."""
+    cleaner = executor_cleaner(model, max_bytes, timeout)
+    for i, row in enumerate(rows):
+        data = row.asDict() if hasattr(row, "asDict") else dict(row)
+        doc = as_document({"id": data.get(id_field), "url": data.get(url_field),
+                           "html": data.get(html_field)}, i)
+        yield to_row(clean_document(cleaner, doc))
+
+
+def clean_warc_files(paths: Iterable[str], model: str | None = None,
+                     max_bytes: int = Limits.max_bytes,
+                     timeout: float = Limits.timeout) -> Iterator[dict]:
+    """For ``rdd.mapPartitions`` over WARC paths: every page record of every file, cleaned,
+    and every damaged or non-page record reported, as `OUTPUT_SCHEMA` rows. Paths are local
+    (or on a file system mounted on every executor), or URLs that fsspec can open
+    (``s3://``, ``hdfs://``, ``gs://``: install fsspec and its backend on the executors)."""
+    from ..warc import iter_warc, read_warc
+
+    cleaner = executor_cleaner(model, max_bytes, timeout)
+    for path in paths:
+        if "://" in path and not path.startswith("file://"):
+            import fsspec
+
+            with fsspec.open(path, "rb") as fh:
+                docs = iter_warc(fh, source=path, max_bytes=max_bytes)
+                yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
+        else:
+            docs = read_warc(path.removeprefix("file://"), max_bytes=max_bytes)
+            yield from (to_row(clean_document(cleaner, doc)) for doc in docs)

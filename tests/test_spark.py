@@ -1,0 +1,99 @@
+"""PySpark in local[2] mode: the example job over a WARC built here, and `clean_rows` over a
+DataFrame, each checked record by record against the library's own output."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pyspark")
+
+from pyspark.sql import SparkSession  # noqa: E402
+
+from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse fixture)
+    ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
+from filter import Cleaner  # noqa: E402
+from filter.integrations.spark import OUTPUT_SCHEMA, clean_rows  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spark_clean_warc.py"
+URL = "http://courier.test/"
+
+
+@pytest.fixture(scope="module")
+def spark():
+    # executors must run this interpreter, which has noisefilter installed
+    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (SparkSession.builder.master("local[2]").appName("noisefilter-test")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .getOrCreate())
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def cleaner():
+    return Cleaner()
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("spark_clean_warc", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_job_cleans_warcs_exactly_as_the_library(spark, cleaner, tmp_path):
+    first, second = tmp_path / "a.warc.gz", tmp_path / "b.warc"
+    build_warc(first, [Rec(URL + ARTICLES[0], page(ARTICLES[0])),
+                       Rec(URL + "logo.png", b"\x89PNG\r\n\x1a\n", content_type="image/png"),
+                       Rec(URL + ARTICLES[1], page(ARTICLES[1]))])
+    spans = build_warc(second, [Rec(URL + "cut.html", page(ARTICLES[0])),
+                                Rec(URL + ARTICLES[2], page(ARTICLES[2])),
+                                Rec(URL + "binary.html", bytes(range(256)) * 20)], gz=False)
+    cut(second, spans[0], keep=0.7)
+    # the model travels to the executors as a shipped file, not through the installed package
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    for src in (cleaner.loaded.path, cleaner.loaded.path.with_name(
+            cleaner.loaded.path.stem + ".manifest.json")):
+        shutil.copy(src, shipped / src.name)
+    out = tmp_path / "cleaned"
+    load_example().main(["--output", str(out), "--model", str(shipped / cleaner.loaded.path.name),
+                         str(first), str(second)])
+
+    rows = [r.asDict(recursive=True) for r in spark.read.parquet(str(out)).collect()]
+    by_url = {r["url"]: r for r in rows}
+    assert len(rows) == 6
+    for name in ARTICLES:
+        row = by_url[URL + name]
+        want = cleaner.clean(page(name).decode("utf-8"), url=URL + name)
+        assert row["error"] is None
+        assert row["text"] == want.text and row["title"] == want.title
+        assert row["language"] == want.language and row["label_counts"] == want.label_counts
+        assert row["related_links"] == want.to_dict()["related_links"]
+        assert row["model_version"] == cleaner.model_version
+        assert row["id"].startswith("urn:uuid:") and row["warc_date"]
+    assert by_url[URL + "logo.png"]["error"]["type"] == "NotHTML"
+    assert by_url[URL + "binary.html"]["error"]["type"] == "InputError"
+    assert by_url[URL + "cut.html"]["error"]["type"] == "DamagedRecord"
+
+
+def test_clean_rows_over_a_dataframe(spark, cleaner):
+    data = [(name, URL + name, page(name).decode("utf-8")) for name in ARTICLES]
+    data.append(("empty", URL + "empty", ""))
+    frame = spark.createDataFrame(data, "id string, url string, html string").repartition(2)
+    rows = frame.rdd.mapPartitions(partial(clean_rows, model=None))
+    got = {r["id"]: r.asDict(recursive=True)
+           for r in spark.createDataFrame(rows, OUTPUT_SCHEMA).collect()}
+    assert set(got) == {*ARTICLES, "empty"}
+    for name in ARTICLES:
+        want = cleaner.clean(page(name).decode("utf-8"), url=URL + name)
+        assert got[name]["text"] == want.text and got[name]["error"] is None
+    assert got["empty"]["error"]["type"] == "InputError" and got["empty"]["text"] == ""
