@@ -110,3 +110,15 @@ def write_set(path: Path, sites: range, pages: range, **options) -> Path:
             for n in pages:
                 fh.write(json.dumps(example(site, n, **options)) + "\n")
     return path
+
+
+def write_demo(folder: str) -> None:
+    """The files of the walkthrough in docs/teach-your-site.md: four sites to train on, two to
+    hold out, the same with comments labelled `comment`, and one page to clean."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    write_set(out / "pages.jsonl", range(0, 4), range(0, 8), comments=True)
+    write_set(out / "holdout.jsonl", range(4, 6), range(0, 4), comments=True)
+    write_set(out / "pages-comments.jsonl", range(0, 4), range(0, 8), comments=True, with_comment_label=True)
+    write_set(out / "holdout-comments.jsonl", range(4, 6), range(0, 4), comments=True, with_comment_label=True)
+    (out / "page.html").write_text(make_page(5, 30, comments=True)[1], encoding="utf-8")

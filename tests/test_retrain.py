@@ -22,7 +22,6 @@ from train.promote import switch_to
 from train.store import ExampleStore
 
 NOISEFILTER = [sys.executable, "-m", "filter.cli"]
-FAST = ["--threads", "1"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def data(tmp_path_factory):
 
 def _train(data: Path, examples: str, out: Path, *extra: str) -> Path:
     assert main(["train", "--examples", str(data / examples), "--out", str(out), "--folds", "2",
-                 *FAST, *extra]) == 0
+                 *extra]) == 0
     return out
 
 
@@ -65,7 +64,7 @@ def models(tmp_path, monkeypatch):
 
 
 def _promote(model: Path, holdout: Path, *extra: str) -> int:
-    return main(["promote", str(model), "--holdout", str(holdout), *FAST, *extra])
+    return main(["promote", str(model), "--holdout", str(holdout), *extra])
 
 
 def test_train_writes_model_and_manifest_with_a_progress_bar(data, tmp_path, capsys):
@@ -78,7 +77,7 @@ def test_train_writes_model_and_manifest_with_a_progress_bar(data, tmp_path, cap
     training = manifest["training_data"]
     assert training["pages"] == 20 and training["problems"] == 0
     assert training["files"][0]["sha256"] and len(training["example_ids"]) == 20
-    assert manifest["params"] == {"keep_label": "content", "seed": 0, "folds": 2}
+    assert manifest["params"] == {"keep_label": "content", "seed": 0, "folds": 2, "threads": 1}
 
 
 def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
@@ -92,7 +91,7 @@ def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
 def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models, tmp_path, capsys):
     report = tmp_path / "report"
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
-                 str(data / "train.jsonl"), "--report", str(report), "--cv", "2", *FAST]) == 0
+                 str(data / "train.jsonl"), "--report", str(report), "--cv", "2"]) == 0
     rep = json.loads((report / "report.json").read_text())
     assert set(rep["per_label"]["per_label"]) == {"content", "junk", "related", "teaser"}
     assert rep["per_label"]["per_label"]["content"]["f1"] > 0.95
@@ -190,7 +189,7 @@ def test_train_raising_mid_way_leaves_the_active_model(data, active_good, monkey
 
     monkeypatch.setattr("filter.model.BlockClassifier.fit", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "new.joblib"), *FAST])
+        main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "new.joblib")])
     assert not (folder / "new.joblib").exists()
     _untouched(folder, sha)
 
@@ -206,7 +205,7 @@ def test_train_failing_while_writing_leaves_no_file(data, active_good, monkeypat
     monkeypatch.setattr(joblib, "dump", disk_full)
     with pytest.raises(OSError):
         main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "new.joblib"),
-              "--folds", "2", *FAST])
+              "--folds", "2"])
     assert not (folder / "new.joblib").exists() and not (folder / "new.manifest.json").exists()
     _untouched(folder, sha)
 
@@ -214,7 +213,7 @@ def test_train_failing_while_writing_leaves_no_file(data, active_good, monkeypat
 def test_train_killed_mid_way_leaves_the_active_model(data, active_good):
     folder, sha = active_good
     proc = subprocess.Popen([*NOISEFILTER, "train", "--examples", str(data / "train.jsonl"),
-                             "--out", str(folder / "new.joblib"), *FAST],
+                             "--out", str(folder / "new.joblib")],
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     for line in proc.stderr:
         if line.startswith("fitting on"):
@@ -227,8 +226,8 @@ def test_train_killed_mid_way_leaves_the_active_model(data, active_good):
 
 def test_train_refuses_to_overwrite_the_active_model(data, active_good, capsys):
     folder, sha = active_good
-    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "good.joblib"),
-                 *FAST]) == 2
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out",
+                 str(folder / "good.joblib")]) == 2
     assert "is the active (or previous) model" in capsys.readouterr().err
     _untouched(folder, sha)
 
@@ -237,13 +236,13 @@ def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
     model = _train(data, "train-comment.jsonl", tmp_path / "with-comments.joblib")
     report = tmp_path / "report"
     assert main(["evaluate", "--model", str(model), "--examples", str(data / "holdout-comment.jsonl"),
-                 "--report", str(report), "--cv", "0", *FAST]) == 0
+                 "--report", str(report), "--cv", "0"]) == 0
     rep = json.loads((report / "report.json").read_text())
     assert rep["per_label"]["labels"] == ["content", "comment", "junk", "related", "teaser"]
     assert rep["per_label"]["per_label"]["comment"]["f1"] > 0.9
     # the four-label model scored on the same pages: `comment` is a gold label it cannot know
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout-comment.jsonl"),
-                 "--report", str(tmp_path / "old"), "--cv", "0", *FAST]) == 0
+                 "--report", str(tmp_path / "old"), "--cv", "0"]) == 0
     old = json.loads((tmp_path / "old" / "report.json").read_text())
     assert old["unknown_gold_labels"]["comment"] > 0 and old["per_label"]["per_label"]["comment"]["recall"] == 0
 
@@ -277,7 +276,7 @@ def test_bootstrap_proposes_unreviewed_labels(data, good, tmp_path, capsys):
     gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21), (4, 22)])
     out, db = tmp_path / "boot.jsonl", tmp_path / "boot.db"
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out),
-                 "--store", str(db), *FAST]) == 0
+                 "--store", str(db)]) == 0
     assert "3 pages" in capsys.readouterr().out
     rows = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["mysite-0001", "mysite-0002", "mysite-0003"]
@@ -296,9 +295,9 @@ def test_bootstrap_proposes_unreviewed_labels(data, good, tmp_path, capsys):
     assert right / total > 0.9
     counts = ExampleStore(db).count()
     assert counts["pages"] == 3 and counts["unreviewed"] == counts["labels"] == total
-    # bootstrapped examples train a model directly (labels + gold text)
+    # bootstrapped examples are scored directly: labels per block, gold text per page
     assert main(["evaluate", "--model", str(good), "--store", str(db), "--report", str(tmp_path / "r"),
-                 "--cv", "0", "--no-baseline", *FAST]) == 0
+                 "--cv", "0", "--no-baseline"]) == 0
     assert json.loads((tmp_path / "r" / "report.json").read_text())["word_f1"]["pages_with_gold"] == 3
 
 
@@ -306,11 +305,11 @@ def test_train_reports_example_problems_and_strict_stops(data, tmp_path, capsys)
     bad = tmp_path / "mixed.jsonl"
     bad.write_text((data / "holdout.jsonl").read_text() + "{oops\n" +
                    json.dumps(example(4, 9) | {"blocks": [{"text": "Nowhere on the page", "label": "junk"}]}) + "\n")
-    assert main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--strict", *FAST]) == 2
+    assert main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--strict"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:7: not valid JSON" in err and "--strict" in err
     assert not (tmp_path / "m.joblib").exists()
-    assert main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--folds", "2", *FAST]) == 0
+    assert main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--folds", "2"]) == 0
     err = capsys.readouterr().err
     assert f"{bad}:8: label 'junk' matches no block" in err and f"{bad}:8: no block of the page got a label" in err
     assert load_model(tmp_path / "m.joblib").manifest["training_data"]["pages"] == 6

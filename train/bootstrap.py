@@ -11,12 +11,12 @@ page, and the store never lets such a proposal overwrite a reviewed label.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from filter.errors import NoiseFilterError
 from filter.extract import decode, html_to_page
@@ -82,12 +82,16 @@ def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: Boo
 
 
 def bootstrap(golds: list[GoldPage], model: LoadedModel, dataset: str, report: BootstrapReport,
-              progress=None) -> Iterator[Example]:
+              progress=None) -> list[Example]:
     """`bootstrap_page` over a data set; `progress` (a callable taking a count) sees each page."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for gold in golds:
-        example = bootstrap_page(gold, model, dataset, report, now)
-        if progress is not None:
-            progress(1)
-        if example is not None:
-            yield example
+    out = []
+    # one page at a time is too little work for OpenMP threads (see `train.evaluation.evaluate`)
+    with threadpool_limits(limits=1):
+        for gold in golds:
+            example = bootstrap_page(gold, model, dataset, report, now)
+            if progress is not None:
+                progress(1)
+            if example is not None:
+                out.append(example)
+    return out

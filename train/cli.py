@@ -46,16 +46,18 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, metavar="N",
-                        help="threads scikit-learn may use (default: all cores; 1 is faster on a "
-                             "busy machine, where threads wait for each other)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="threads scikit-learn may use while fitting (default 1: the same data "
+                             "and seed then give the same model on any machine, as the order of "
+                             "floating-point sums depends on the thread count; 0: all cores, "
+                             "faster on large sets)")
 
 
 def _threads(args: argparse.Namespace):
-    """Limit OpenMP threads for the fitting and predicting inside the command."""
+    """Limit OpenMP threads for the fitting inside the command (0: leave scikit-learn's default)."""
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=args.threads) if args.threads else contextlib.nullcontext()
+    return threadpool_limits(limits=args.threads) if args.threads > 0 else contextlib.nullcontext()
 
 
 def _read(args, allowed: set[str] | None = None):
@@ -118,7 +120,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
                                   folds=args.folds, example_files=args.examples, store=args.store,
-                                  version=args.version)
+                                  version=args.version, threads=args.threads)
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2
@@ -226,7 +228,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     name = args.name or Path(args.data).resolve().name
     report = BootstrapReport()
     with Progress(len(golds), "bootstrapping") as bar:
-        examples = list(bootstrap(golds, loaded, name, report, bar.update))
+        examples = bootstrap(golds, loaded, name, report, bar.update)
     _show_problems(report.skipped)
     if args.out:
         write_examples(examples, args.out)

@@ -27,6 +27,7 @@ from typing import TextIO
 
 import numpy as np
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 from filter.model import BlockClassifier
 
@@ -117,7 +118,9 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
     labelled blocks; `baseline` also runs trafilatura for the side-by-side word F1."""
     keep = str(model.classes_[0])
     result = Evaluation(keep_label=keep, model_labels=[str(c) for c in model.classes_])
-    with Progress(len(pages), desc, stream=stream) as bar:
+    # one page is a few dozen rows: OpenMP threads only add start-up and, on a busy machine,
+    # wait for each other (seen: 40x slower), so predictions run on one thread
+    with Progress(len(pages), desc, stream=stream) as bar, threadpool_limits(limits=1):
         for lp in pages:
             predicted, probs = model.predict_page(lp.full_page)
             predicted = [str(p) for p in predicted]

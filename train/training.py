@@ -90,12 +90,13 @@ def _file_record(path: Path) -> dict:
 
 def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "content", seed: int = 0,
                    folds: int = 5, example_files: list[str] | None = None, store: str | None = None,
-                   version: str | None = None, stream: TextIO | None = None) -> dict:
+                   version: str | None = None, threads: int | None = None,
+                   stream: TextIO | None = None) -> dict:
     """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
 
     The manifest records what the model was trained on (files with their sha256, the store, the
     ids of the pages, so `promote` can refuse a holdout the model has seen), the label counts,
-    the seed and the time it took.
+    the seed, the thread count (the model's bytes depend on it) and the time it took.
     """
     from .promote import protected_paths
 
@@ -121,6 +122,6 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
             "problems": len(prepared.problems),
             "example_ids": sorted(lp.example.id for lp in prepared.pages),
         },
-        "params": {"keep_label": keep_label, "seed": seed, "folds": folds},
+        "params": {"keep_label": keep_label, "seed": seed, "folds": folds, "threads": threads},
     }
     return save_model(model, out, manifest)
