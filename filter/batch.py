@@ -64,11 +64,11 @@ class Outcome:
         """The output line of `noisefilter batch` (and a row of the Spark job)."""
         record = dict.fromkeys(RECORD_FIELDS)
         record.update(label_counts={}, related_links=[], text="")
+        if blocks:
+            record["blocks"] = []
         if self.result is not None:
             data = self.result.to_dict(blocks=blocks)
-            record.update((k, data[k]) for k in RECORD_FIELDS if k in data)
-            if blocks:
-                record["blocks"] = data["blocks"]
+            record.update({k: data[k] for k in record if k in data})
         record.update(id=self.id, url=self.url or record["url"], source=self.source,
                       error=self.error.to_dict() if self.error else None)
         record.update(self.meta)

@@ -97,13 +97,14 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     """Every ``.html``/``.htm`` file (optionally ``.gz``) under `folder`, recursively, in sorted
     order so that the output order is the same on every run."""
     folder = Path(folder)
-    base = folder.resolve().parent
+    prefix = folder.resolve().name  # the folder's own name, however the path was written
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
             if _strip_gz(name.lower()).endswith(HTML_SUFFIXES):
                 path = Path(root) / name
-                yield read_html_file(path, path.resolve().relative_to(base).as_posix(), max_bytes)
+                yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
+                                     max_bytes)
 
 
 def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture)
-    ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
+    ARTICLES, SITE, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner
 from filter.batch import RECORD_FIELDS
 
@@ -86,6 +86,7 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
     (folder / ARTICLES[0]).write_bytes(page(ARTICLES[0]))
     (folder / "sub" / (ARTICLES[1] + ".gz")).write_bytes(gzip.compress(page(ARTICLES[1])))
     (folder / "notes.txt").write_text("not a page")
+    (folder / "linked.html").symlink_to(SITE / ARTICLES[2])  # named by the link, not its target
     (folder / "broken.html.gz").write_bytes(b"\x1f\x8b not really gzip")
     jsonl = tmp_path / "pages.jsonl"
     jsonl.write_text("\n".join([
@@ -97,14 +98,17 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
     batch(folder, jsonl, "-o", out, "--workers", "1", "--blocks")
     records = lines(out)
     assert [r["id"] for r in records] == [
-        "site/broken.html.gz", f"site/{ARTICLES[0]}", f"site/sub/{ARTICLES[1]}.gz",
-        "j1", "pages.jsonl:2", "j3"]
+        "site/broken.html.gz", f"site/{ARTICLES[0]}", "site/linked.html",
+        f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3"]
     assert [r["error"]["type"] if r["error"] else None for r in records] == [
-        "UnreadableFile", None, None, None, "BadInputLine", "BadInputLine"]
+        "UnreadableFile", None, None, None, None, "BadInputLine", "BadInputLine"]
     assert records[1]["text"] == cleaner.clean(page(ARTICLES[0])).text
-    assert records[3]["text"] == cleaner.clean(page(ARTICLES[2]).decode(), URL + ARTICLES[2]).text
+    assert records[2]["text"] == cleaner.clean(page(ARTICLES[2])).text
+    assert records[3]["text"] == cleaner.clean(page(ARTICLES[1])).text
+    assert records[4]["text"] == cleaner.clean(page(ARTICLES[2]).decode(), URL + ARTICLES[2]).text
     assert all(list(r)[:len(RECORD_FIELDS)] == list(RECORD_FIELDS) for r in records)
     assert records[1]["blocks"] and records[1]["blocks"][0]["label"]
+    assert records[0]["blocks"] == []  # a failure has the same fields
 
 
 def test_a_second_run_resumes_where_the_first_stopped(tmp_path, damaged_warc):

@@ -1,0 +1,140 @@
+"""Speed of `noisefilter batch`: pages/s with 1 and 2 workers, and its overhead over calling the
+library directly, beside trafilatura.extract on the same pages in the same run.
+
+    .venv/bin/python benchmarks/batch_speed.py [--pages 150]
+
+Pages are the first N of ../shared/data/wcxb-dev/html (read from there, never copied into the
+repository). Four measures, each over the same pages:
+
+1. ``trafilatura.extract(html)`` in a loop, in this process: the yardstick of the speed
+   measure in DESIGN.md. (Also: reading the same pages out of a WARC.gz, to show what the
+   container costs next to the cleaning.)
+2. direct library calls: ``Cleaner.clean(html)`` in a loop in this process, one OpenMP thread
+   (as the batch workers run), plus the JSON line each result would be written as.
+3. and 4. the ``noisefilter batch`` command on a folder of those pages with ``--workers 1`` and
+   ``--workers 2``; its rate is the one its own progress line reports (from the first page
+   handed out to the last line written, so without the fixed start-up of importing the library
+   and loading the model, which is reported apart).
+
+The batch overhead is how much slower one batch worker is than the direct loop; the speed-up is
+2 workers over 1. The load average is printed because a busy machine lowers the speed-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+from threadpoolctl import threadpool_limits
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from filter import Cleaner
+from filter.batch import Outcome
+from filter.warc import read_warc
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "wcxb-dev" / "html"
+
+
+def write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
+    """The pages as HTTP responses in a per-record gzipped WARC, as crawlers write them."""
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for name, html in pages:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                    protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(
+                f"https://wcxb.test/{name}", "response", payload=io.BytesIO(html),
+                http_headers=http))
+
+
+def run_batch(folder: Path, out: Path, workers: int) -> tuple[int, float, float, dict]:
+    """Run the command; returns (pages, its own pages/s, wall seconds, {id: text})."""
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(folder), "-o",
+                           str(out), "--workers", str(workers), "--restart", "--no-progress"],
+                          capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    match = re.search(r"([\d,]+) pages\s+([\d.]+) pages/s", proc.stderr)
+    texts = {}
+    with open(out, encoding="utf-8") as fh:
+        for line in fh:
+            record = json.loads(line)
+            texts[Path(record["id"]).name] = record["text"]
+    return int(match.group(1).replace(",", "")), float(match.group(2)), wall, texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=150)
+    args = parser.parse_args()
+    files = sorted(DATA.glob("*.html.gz"))[:args.pages]
+    pages = [(f.name, gzip.decompress(f.read_bytes())) for f in files]
+    n = len(pages)
+    print(f"{n} pages: the first {n} of {DATA}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+    started = time.perf_counter()
+    for _, html in pages:
+        trafilatura.extract(html)
+    traf = n / (time.perf_counter() - started)
+
+    started = time.perf_counter()
+    cleaner = Cleaner()
+    load = time.perf_counter() - started
+    direct_texts = {}
+    with threadpool_limits(1):
+        cleaner.clean(pages[0][1])  # first call: lazy imports inside the pipeline
+        started = time.perf_counter()
+        for name, html in pages:
+            try:
+                result, error = cleaner.clean(html), None
+            except Exception as err:  # noqa: BLE001 - counted like the batch counts it
+                result, error = None, err
+            record = Outcome(id=name, result=result).to_record()
+            json.dumps(record, ensure_ascii=False)
+            direct_texts[name] = record["text"] if error is None else ""
+        direct = n / (time.perf_counter() - started)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        warc = Path(tmp) / "pages.warc.gz"
+        write_warc(warc, pages)
+        started = time.perf_counter()
+        read = sum(1 for doc in read_warc(warc) if doc.html is not None)
+        reading = read / (time.perf_counter() - started)
+        folder = Path(tmp) / "pages"
+        folder.mkdir()
+        for f in files:
+            (folder / f.name).symlink_to(f)
+        runs = {w: run_batch(folder, Path(tmp) / f"out{w}.jsonl", w) for w in (1, 2)}
+
+    same = all(runs[w][3] == direct_texts for w in runs)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print()
+    print(f"{'trafilatura.extract, 1 process':<40} {traf:7.2f} pages/s")
+    print(f"{'direct Cleaner.clean loop, 1 process':<40} {direct:7.2f} pages/s   "
+          f"(pipeline time = {traf / direct:.2f} x trafilatura.extract)")
+    for w, (count, rate, wall, _) in runs.items():
+        note = (f"overhead over direct calls: {direct / rate - 1:+.1%}" if w == 1 else
+                f"speed-up over 1 worker: {rate / runs[1][1]:.2f}")
+        print(f"{f'noisefilter batch --workers {w}':<40} {rate:7.2f} pages/s   {note}")
+        print(f"{'':<40} ({count} pages, {wall:.1f} s wall clock with start-up)")
+    print(f"{'reading them from a WARC.gz (filter.warc)':<40} {reading:7.0f} pages/s   "
+          f"({direct / reading:.1%} of the cleaning time)")
+    print()
+    print(f"model loading in this process: {load:.1f} s; outputs of batch and direct calls "
+          f"identical: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
