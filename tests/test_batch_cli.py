@@ -16,6 +16,7 @@ from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture
     ARTICLES, SITE, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner
 from filter.batch import RECORD_FIELDS
+from filter.cli import main
 
 URL = "http://courier.test/"
 
@@ -25,11 +26,10 @@ def cleaner():
     return Cleaner()
 
 
-def batch(*args, check=True, cwd=None) -> subprocess.CompletedProcess:
+def batch(*args) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
-    if check:
-        assert proc.returncode == 0, proc.stderr
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
     return proc
 
 
@@ -95,8 +95,11 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
         json.dumps({"id": "j3", "url": URL + "x"}),
     ]) + "\n")
     out = tmp_path / "out.jsonl"
-    batch(folder, jsonl, "-o", out, "--workers", "1", "--blocks")
-    records = lines(out)
+    out.write_text(json.dumps({"id": "j1", "text": "from an older run"}) + "\n")
+    proc = batch(folder, jsonl, "-o", out, "--workers", "1", "--blocks", "--progress",
+                 "--restart")
+    assert "pages/s" in proc.stderr and "\x1b[K" in proc.stderr  # redrawn in place
+    records = lines(out)  # --restart overwrote the older line instead of skipping its id
     assert [r["id"] for r in records] == [
         "site/broken.html.gz", f"site/{ARTICLES[0]}", "site/linked.html",
         f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3"]
@@ -123,21 +126,6 @@ def test_a_second_run_resumes_where_the_first_stopped(tmp_path, damaged_warc):
     resumed = lines(out)
     assert [r["id"] for r in resumed] == [r["id"] for r in full]
     assert resumed == full
-    # a third run has nothing left to do
-    proc = batch(damaged_warc, "-o", out)
-    assert lines(out) == full and "0 pages" in proc.stderr
-
-
-def test_progress_line_and_restart(tmp_path):
-    out = tmp_path / "out.jsonl"
-    out.write_text(json.dumps({"id": "f/a.html", "text": "from an older run"}) + "\n")
-    folder = tmp_path / "f"
-    folder.mkdir()
-    (folder / "a.html").write_bytes(page(ARTICLES[0]))
-    proc = batch(folder, "-o", out, "--progress", "--restart")
-    assert "pages/s" in proc.stderr and "\x1b[K" in proc.stderr  # redrawn in place
-    (record,) = lines(out)  # --restart overwrote the older line instead of skipping its id
-    assert record["id"] == "f/a.html" and record["text"] != "from an older run"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -145,11 +133,13 @@ def test_progress_line_and_restart(tmp_path):
     (["notes.txt", "-o", "o.jsonl"], "not a folder"),
     (["pages.jsonl", "-o", "o.jsonl", "--model", "nowhere.joblib"], "model file not found"),
 ])
-def test_bad_arguments_fail_before_any_work(tmp_path, args, message):
+def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args, message):
+    """In this process: these paths return before any worker is started."""
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "pages.jsonl").write_text("")
-    proc = batch(*args, check=False, cwd=tmp_path)
-    assert proc.returncode == 2 and message in proc.stderr
+    monkeypatch.chdir(tmp_path)
+    assert main(["batch", *args]) == 2
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
 
 
