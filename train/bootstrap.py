@@ -42,7 +42,8 @@ class BootstrapReport:
                 f"{self.disagreements} blocks (worth reviewing first)")
 
 
-def gold_pages(root: str | Path, page_types: set[str] | None = None, limit: int | None = None) -> list[GoldPage]:
+def gold_pages(root: str | Path, page_types: set[str] | None = None,
+               limit: int | None = None) -> list[GoldPage]:
     pages = [g for g in load_dataset(root) if page_types is None or g.page_type in page_types]
     return pages[:limit] if limit is not None else pages
 

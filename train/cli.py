@@ -139,6 +139,8 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cv", type=int, default=5, metavar="K",
                         help="folds of cross-validation grouped by site (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
+    parser.add_argument("--folds", type=int, default=5,
+                        help="folds of the cross-validation models' inner out-of-fold pass")
     parser.add_argument("--worst", type=int, default=10, help="how many worst pages to show")
     parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
 
@@ -168,7 +170,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 2
     ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline)
     keep = str(loaded.model.classes_[0])
-    cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed)
+    cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds)
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
     rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst)
@@ -324,7 +326,8 @@ def _promote(args: argparse.Namespace) -> int:
         print("would promote (dry run: nothing changed)")
         return 0
     try:
-        target = switch_to(candidate, checks, holdout=", ".join(args.holdout + [args.holdout_store or ""]).strip(", "))
+        holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
+        target = switch_to(candidate, checks, holdout=holdout)
     except (PromotionError, NoiseFilterError) as err:
         _say(f"not promoted: {err}")
         return 2

@@ -66,12 +66,18 @@ class Evaluation:
         return [self.keep_label, *rest] if self.keep_label in found else rest
 
     def block_report(self, restrict: set[str] | None = None) -> dict:
+        """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
+        in the gold labels (a label the model knows but the pages lack would add a 0 that says
+        nothing about the model)."""
         labels = self.labels(restrict)
         pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
         if not pairs:
             return {"per_label": {}, "macro_f1": None, "confusion": [], "labels": labels}
         y_true, y_pred = zip(*pairs)
-        return block_report(list(y_true), list(y_pred), labels)
+        report = block_report(list(y_true), list(y_pred), labels)
+        present = [row["f1"] for row in report["per_label"].values() if row["support"]]
+        report["macro_f1"] = float(np.mean(present))
+        return report
 
     def keep_scores(self) -> dict:
         keep = self.keep_label
@@ -147,7 +153,7 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
 
 
 def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, seed: int = 0,
-                   stream: TextIO | None = None) -> dict:
+                   inner_folds: int = 5, stream: TextIO | None = None) -> dict:
     """Train and score `folds` times, each time holding out whole sites; returns the pooled
     scores and each fold's, or why cross-validation could not run."""
     groups = np.array([lp.example.domain for lp in pages])
@@ -164,7 +170,7 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
         train = [pages[i] for i in train_idx]
         test = [pages[i] for i in test_idx]
         try:
-            model = fit(train, keep_label=keep_label, seed=seed, folds=min(5, max(2, len(train) // 2)))
+            model = fit(train, keep_label=keep_label, seed=seed, folds=inner_folds)
         except ValueError as err:
             per_fold.append({"fold": n, "skipped": str(err)})
             continue
@@ -218,7 +224,7 @@ def _label_table(block: dict) -> list[str]:
     for label, row in block["per_label"].items():
         lines.append(f"| `{label}` | {_fmt(row['precision'])} | {_fmt(row['recall'])} | "
                      f"{_fmt(row['f1'])} | {row['support']} |")
-    lines.append(f"| **macro** | | | **{_fmt(block['macro_f1'])}** | |")
+    lines.append(f"| **macro** (labels with blocks) | | | **{_fmt(block['macro_f1'])}** | |")
     return lines
 
 
@@ -248,7 +254,8 @@ def report_markdown(rep: dict) -> str:
     out += ["", "## Pages: word F1 against the gold text", ""]
     if w["pages_with_gold"]:
         out += ["| | mean word F1 |", "| --- | ---: |",
-                f"| noisefilter | **{_fmt(w['noisefilter'])}** |", f"| trafilatura | {_fmt(w['trafilatura'])} |",
+                f"| noisefilter | **{_fmt(w['noisefilter'])}** |",
+                f"| trafilatura | {_fmt(w['trafilatura'])} |",
                 "", f"Over {w['pages_with_gold']} pages with gold text."]
     else:
         out.append("No page has gold text (a `gold` field, or every block labelled).")
@@ -322,8 +329,8 @@ def report_png(rep: dict, path: Path) -> None:
     ax.set_title(f"F1 per label (macro {_fmt(rep['per_label']['macro_f1'])})")
     ax = axes[2]
     w = rep["word_f1"]
-    bars = [(name, w[name], colour) for name, colour in (("noisefilter", "#228833"), ("trafilatura", "#bbbbbb"))
-            if w[name] is not None]
+    colours = {"noisefilter": "#228833", "trafilatura": "#bbbbbb"}
+    bars = [(name, w[name], colour) for name, colour in colours.items() if w[name] is not None]
     if bars:
         ax.bar(*zip(*[(n, v) for n, v, _ in bars]), color=[c for _, _, c in bars])
         ax.set_ylim(0, 1)

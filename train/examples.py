@@ -6,8 +6,9 @@ One page per line (``../shared/DESIGN.md``)::
      "blocks": [{"text": "…", "label": "content"}, …], "source": "hand"}
 
 Optional extras that this module reads and writes: per block ``source``, ``labelled_by``,
-``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the store keeps), and per page ``gold`` (the page's
-gold main text, which bootstrapped examples carry so evaluation can score word F1 against it).
+``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the store keeps), and per page
+``gold`` (the page's gold main text, which bootstrapped examples carry so evaluation can score
+word F1 against it).
 
 Labels attach to the blocks of the page *as segmented now* by normalised text
 (`filter.blocks.normalize_text`), not by position, so they survive a change of extractor or of
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -212,10 +213,6 @@ class ExampleSet:
     examples: list[Example] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def label_counts(self) -> Counter:
-        return Counter(b.label for e in self.examples for b in e.blocks)
-
 
 def parse_lines(lines: Iterable[str], origin: str, allowed_labels: set[str] | None = None,
                 into: ExampleSet | None = None) -> ExampleSet:
@@ -395,7 +392,7 @@ def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledP
         problems.append(Problem(example.where, f"block {shorten(page.blocks[i].text)!r} joins texts "
                                                "with different labels; left out"))
     keep = [i for i, lab in enumerate(att.labels) if lab is not None]
-    left_out = len(page.blocks) - len(keep)
+    left_out = len(att.unlabelled)
     if left_out:
         problems.append(Problem(example.where, f"{left_out} of {len(page.blocks)} blocks have no label; "
                                                "left out of training and scoring"))
@@ -404,14 +401,6 @@ def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledP
                 notes=list(page.notes))
     labels = [att.labels[i] for i in keep]
     return LabelledPage(example, kept, labels, left_out, page, keep), problems
-
-
-def label_pages(examples: Iterable[Example], progress=None) -> Iterator[tuple[LabelledPage | None, list[Problem]]]:
-    """`label_page` over many examples; `progress` (a callable taking a count) sees each one."""
-    for example in examples:
-        yield label_page(example)
-        if progress is not None:
-            progress(1)
 
 
 def shorten(text: str, width: int = 60) -> str:

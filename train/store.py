@@ -209,8 +209,8 @@ class ExampleStore:
         page_source = ex.source or source
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
         if row is None:
-            same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? ORDER BY added_at LIMIT 1",
-                                (doc,)).fetchone()
+            same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? "
+                                "ORDER BY added_at LIMIT 1", (doc,)).fetchone()
             if same is not None:
                 report.merged[ex.id] = same["id"]
                 row = same
