@@ -73,12 +73,16 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
 
 def _decode(body: bytes, charset: str) -> str:
     try:
-        return body.decode(charset)
+        text = body.decode(charset)
+        text.encode("utf-8")  # escape codecs can yield lone surrogates, which no JSON reply can carry
+        return text
     except LookupError:
         raise ApiError(422, "invalid_input", f"unknown charset {charset!r}") from None
     except UnicodeDecodeError as err:
         raise ApiError(422, "invalid_input", f"the body is not valid {charset}: {err.reason} at "
                                              f"byte {err.start}") from None
+    except ValueError as err:  # codecs such as 'undefined' or 'idna' fail in their own ways
+        raise ApiError(422, "invalid_input", f"the body cannot be decoded as {charset}: {err}") from None
 
 
 @router.post(

@@ -87,6 +87,8 @@ class _Process:
     generation: int
     peak_rss: int = 0
     alive: bool = True
+    #: why the process was lost while serving ("timeout", "crash"), for the metrics
+    lost: str | None = None
     info: dict = field(default_factory=dict)
 
     @classmethod
@@ -99,20 +101,14 @@ class _Process:
         child.close()
         worker = cls(process=proc, conn=parent, generation=generation)
         try:
-            if not parent.poll(START_TIMEOUT):
-                raise ModelError(f"a cleaning process did not load {model_path} within "
-                                 f"{START_TIMEOUT:g} s")
-            message = parent.recv()
-        except (EOFError, OSError) as err:
+            message = parent.recv() if parent.poll(START_TIMEOUT) else (
+                "failed", f"a cleaning process did not load {model_path} within {START_TIMEOUT:g} s")
+        except (EOFError, OSError):
+            message = None
+        if message is None or message[0] != "ready":
             worker.kill()
-            raise ModelError(f"a cleaning process exited while loading {model_path} "
-                             f"(exit code {proc.exitcode})") from err
-        except ModelError:
-            worker.kill()
-            raise
-        if message[0] != "ready":
-            worker.kill()
-            raise ModelError(message[1])
+            raise ModelError(message[1] if message else f"a cleaning process exited while loading "
+                                                        f"{model_path} (exit code {proc.exitcode})")
         worker.info = message[1]
         worker.peak_rss = worker.info.pop("peak_rss", 0)
         return worker
@@ -122,10 +118,12 @@ class _Process:
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
+                self.lost = "timeout"
                 self.kill()
                 raise _TimedOut()
             reply = self.conn.recv()
         except (EOFError, OSError) as err:
+            self.lost = "crash"
             self.kill()
             raise _Crashed(f"the cleaning process died on this document (exit code "
                            f"{self.process.exitcode}); it has been replaced") from err
@@ -306,12 +304,10 @@ class CleaningPool:
         try:
             reply = await asyncio.wrap_future(future, loop=loop)
         except _TimedOut:
-            self._on_restart("timeout")
             return Outcome(error=TIMEOUT, detail=f"cleaning this document took longer than the "
                                                  f"limit of {self.timeout:g} s; it was abandoned",
                            seconds=self.timeout)
         except _Crashed as err:
-            self._on_restart("crash")
             return Outcome(error=CRASHED, detail=str(err))
         stats = reply[-1]
         if reply[0] == "ok":
@@ -329,8 +325,7 @@ class CleaningPool:
                 raise TimeoutError
             worker = await asyncio.wait_for(self._idle.get(), remaining)
             if not worker.process.is_alive():  # died while idle (killed from outside, OOM)
-                self._on_restart("crash")
-                worker.alive = False
+                worker.alive, worker.lost = False, "crash"
                 self._release(worker)  # replaces it
                 continue
             if worker.alive and worker.generation == self._generation and not self._closed:
@@ -346,6 +341,8 @@ class CleaningPool:
     def _release(self, worker: _Process) -> None:
         if not worker.alive:
             self._workers.discard(worker)
+            if not self._closed and worker.lost:
+                self._on_restart(worker.lost)
             if not self._closed and worker.generation == self._generation:
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
         elif self._closed or worker.generation != self._generation:
@@ -384,5 +381,8 @@ class CleaningPool:
             if await loop.run_in_executor(self._threads, same_model, path, self.info):
                 return self.info, False
             workers = await self._start_generation(str(path), self._generation + 1)
+            if self._closed:  # shut down while the new model was loading
+                await asyncio.gather(*(self._retire(w) for w in workers))
+                raise ModelError("the service is shutting down")
             self._install(workers, str(path))
             return self.info, True

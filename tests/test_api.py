@@ -214,6 +214,9 @@ def test_json_endpoints_refuse_other_content_types(client, path):
     ({"content": bytes(range(256)) * 20, "headers": {"content-type": "text/html"}}, "binary"),
     ({"content": b"caf\xe9", "headers": {"content-type": "text/plain"}}, "utf-8"),
     ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=no-such"}}, "charset"),
+    ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=undefined"}}, "undefined"),
+    ({"content": b"<p>a \\ud800 b</p>", "headers": {"content-type": "text/plain; charset=unicode_escape"}},
+     "surrogate"),
     ({"content": b"text", "headers": {"content-type": "text/plain"}, "params": {"url": "https://x.org"}},
      "url"),
 ])
