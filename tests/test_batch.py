@@ -29,8 +29,9 @@ def pages():
 
 class Tripwire(Cleaner):
     """Stands in for the pages no test can make the real pipeline choke on: one that never
-    returns (lxml looping inside C code) and one that kills its process (a segfault). Only
-    usable with the ``fork`` start method, where workers inherit this very object."""
+    returns (lxml looping inside C code), one that kills its process (a segfault) and one that
+    hits a bug (an exception that is no `NoiseFilterError`). Only usable with the ``fork``
+    start method, where workers inherit this very object."""
 
     def clean(self, html, url=None):
         if url == "http://slow.test/":
@@ -39,6 +40,8 @@ class Tripwire(Cleaner):
             time.sleep(600)
         elif url == "http://crash.test/":
             os._exit(7)
+        elif url == "http://bug.test/":
+            raise RuntimeError("a bug, not a bad page")
         return super().clean(html, url=url)
 
 
@@ -78,7 +81,8 @@ def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
 
 
 @pytest.mark.parametrize("marker, failure", [("http://hang.test/", "ExtractionTimeout"),
-                                             ("http://crash.test/", "WorkerCrashed")])
+                                             ("http://crash.test/", "WorkerCrashed"),
+                                             ("http://bug.test/", "RuntimeError")])
 def test_a_hung_or_crashing_document_costs_only_itself(tripwire, cleaner, pages, marker,
                                                        failure):
     html, url = pages[0]

@@ -15,7 +15,8 @@ import pytest
 
 pytest.importorskip("scrapy")
 
-from crawl_helpers import ARTICLES, SITE, one_blas_thread, page  # noqa: F401 (autouse fixture), E402
+from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse fixture)
+    ARTICLES, SITE, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
 from filter.integrations.scrapy import NoiseFilterPipeline  # noqa: E402
 
@@ -53,6 +54,11 @@ print(json.dumps(crawler.stats.get_stats(), default=str))
 '''
 
 
+@pytest.fixture(scope="module")
+def cleaner():
+    return Cleaner()
+
+
 @pytest.fixture
 def site(tmp_path):
     """The fixture site on 127.0.0.1, plus a page of binary bytes that cannot be cleaned."""
@@ -73,7 +79,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site):
+def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site, cleaner):
     script = tmp_path / "crawl.py"
     script.write_text(SPIDER)
     out = tmp_path / "items.jsonl"
@@ -83,7 +89,6 @@ def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, si
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     items = {i["url"]: i for i in map(json.loads, out.read_text().splitlines())}
 
-    cleaner = Cleaner()
     # the server answers "/" (the Home link) with index.html: one more URL for the front page
     pages = {site: "index.html", **{site + name: name for name in ("index.html", *ARTICLES)}}
     for url, name in pages.items():
@@ -101,9 +106,19 @@ def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, si
     assert stats["downloader/response_status_count/404"] == 1
 
 
-def test_a_page_that_cannot_be_cleaned_gives_an_error_record():
-    pipeline = NoiseFilterPipeline(Cleaner())
+def test_a_page_that_cannot_be_cleaned_gives_an_error_record(cleaner):
+    pipeline = NoiseFilterPipeline(cleaner)
     outcome = pipeline._clean(b"", "http://courier.test/empty")
     record = outcome.to_record()
     assert record["error"]["type"] == "InputError" and record["text"] == ""
     assert record["url"] == "http://courier.test/empty"
+
+
+def test_a_bug_on_one_page_costs_no_item(cleaner):
+    class Buggy(Cleaner):
+        def clean(self, html, url=None):
+            raise RuntimeError("a bug, not a bad page")
+
+    outcome = NoiseFilterPipeline(Buggy(model=cleaner.loaded))._clean("<p>x</p>",
+                                                                   "http://courier.test/x")
+    assert outcome.error.type == "RuntimeError"

@@ -19,7 +19,8 @@ from pyspark.sql import SparkSession  # noqa: E402
 from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse fixture)
     ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
-from filter.integrations.spark import OUTPUT_SCHEMA, clean_rows  # noqa: E402
+from filter.inputs import Document  # noqa: E402
+from filter.integrations.spark import OUTPUT_SCHEMA, clean_document, clean_rows  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spark_clean_warc.py"
 URL = "http://courier.test/"
@@ -27,14 +28,22 @@ URL = "http://courier.test/"
 
 @pytest.fixture(scope="module")
 def spark():
+    if shutil.which("java") is None:
+        pytest.skip("PySpark needs a Java runtime")
+    saved = {k: os.environ.get(k) for k in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
     # executors must run this interpreter, which has noisefilter installed
-    os.environ["PYSPARK_PYTHON"] = os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    os.environ.update(dict.fromkeys(saved, sys.executable))
     session = (SparkSession.builder.master("local[2]").appName("noisefilter-test")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")
                .getOrCreate())
     yield session
     session.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +106,12 @@ def test_clean_rows_over_a_dataframe(spark, cleaner):
         want = cleaner.clean(page(name).decode("utf-8"), url=URL + name)
         assert got[name]["text"] == want.text and got[name]["error"] is None
     assert got["empty"]["error"]["type"] == "InputError" and got["empty"]["text"] == ""
+
+
+def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):
+    class Buggy(Cleaner):
+        def clean(self, html, url=None):
+            raise RuntimeError("a bug, not a bad page")
+
+    outcome = clean_document(Buggy(model=cleaner.loaded), Document(id="x", html="<p>x</p>"))
+    assert outcome.error.type == "RuntimeError" and outcome.result is None

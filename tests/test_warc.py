@@ -53,7 +53,8 @@ def corrupt_gzip_body() -> bytes:
     """A gzip body that breaks after its first 20 kB (past warcio's first read, which would
     otherwise take undecompressable data to be uncompressed)."""
     filler = "".join(f"<p>{os.urandom(40).hex()}</p>" for _ in range(800))
-    body = gzip.compress(page("library-hours.html").replace(b"</main>", filler.encode() + b"</main>"))
+    html = page("library-hours.html").replace(b"</main>", filler.encode() + b"</main>")
+    body = gzip.compress(html)
     return body[:20_000] + b"\x00garbage" * 2000
 
 

@@ -109,6 +109,10 @@ class NoiseFilterPipeline:
                 logger.warning("noisefilter could not clean %s: %s", url, err)
                 return Outcome(id=url or "", url=url,
                                error=Failure(type(err).__name__, str(err)))
+            except Exception as err:  # a bug in the library must not cost the crawl an item
+                logger.exception("noisefilter failed on %s", url)
+                return Outcome(id=url or "", url=url, error=Failure(
+                    type(err).__name__, f"unexpected error: {err}"))
 
     def _count(self, outcome: Outcome) -> None:
         if self.stats is None:

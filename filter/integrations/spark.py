@@ -93,6 +93,8 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
                               else cleaner.clean(doc.html, url=doc.url))
         except NoiseFilterError as err:
             outcome.error = Failure(type(err).__name__, str(err))
+        except Exception as err:  # a bug on one page must not fail the task (and the job)
+            outcome.error = Failure(type(err).__name__, f"unexpected error: {err}")
     return outcome
 
 
