@@ -407,9 +407,10 @@ def run(args: argparse.Namespace) -> int:
     docs = (d for d in read_inputs(args.inputs, max_bytes=args.max_bytes) if d.id not in skip)
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
-    # this process is single-threaded and never classifies, so forking it is safe and spares
-    # every worker (and every replacement of a stopped one) the model loading
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    # this process is single-threaded and never classifies, so forking it is safe (on Linux;
+    # macOS system libraries are not fork-safe) and spares every worker, and every replacement
+    # of a stopped one, the model loading
+    method = "fork" if sys.platform.startswith("linux") else None
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w" if args.restart else "a", encoding="utf-8") as fh:
         try:
