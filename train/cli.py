@@ -60,6 +60,10 @@ def _threads(args: argparse.Namespace):
     return threadpool_limits(limits=args.threads) if args.threads > 0 else contextlib.nullcontext()
 
 
+def _num(value: float | None, digits: int = 4) -> str:
+    return "–".center(digits + 2) if value is None else f"{value:.{digits}f}"
+
+
 def _read(args, allowed: set[str] | None = None):
     from .store import examples_from
 
@@ -180,11 +184,15 @@ def _evaluate(args: argparse.Namespace) -> int:
         _say(f"{err} (report.md and report.json are written)")
         return 2
     s, w = rep["summary"], rep["word_f1"]
-    print(f"keep-or-not F1 {s['content_f1']:.3f}, macro F1 {s['macro_f1']:.3f}"
-          + (f", word F1 {w['noisefilter']:.3f} (trafilatura {w['trafilatura']:.3f})"
-             if w["pages_with_gold"] and w["trafilatura"] is not None else "")
-          + (f"; cross-validated by site: keep-or-not F1 {cv['summary']['content_f1']:.3f}, "
-             f"macro F1 {cv['summary']['macro_f1']:.3f}" if "summary" in cv else ""))
+    line = f"keep-or-not F1 {_num(s['content_f1'], 3)}, macro F1 {_num(s['macro_f1'], 3)}"
+    if w["pages_with_gold"]:
+        line += f", word F1 {_num(w['noisefilter'], 3)}"
+        if w["trafilatura"] is not None:
+            line += f" (trafilatura {_num(w['trafilatura'], 3)})"
+    if "summary" in cv:
+        line += (f"; cross-validated by site: keep-or-not F1 {_num(cv['summary']['content_f1'], 3)}, "
+                 f"macro F1 {_num(cv['summary']['macro_f1'], 3)}")
+    print(line)
     print("report: " + ", ".join(str(p) for p in paths))
     return 0
 
@@ -243,10 +251,6 @@ def _bootstrap(args: argparse.Namespace) -> int:
 
 
 # -- promote / rollback ---------------------------------------------------------------------
-
-def _num(value: float | None) -> str:
-    return "   –  " if value is None else f"{value:.4f}"
-
 
 def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="the candidate model file (a path you trust)")

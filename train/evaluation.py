@@ -71,8 +71,10 @@ class Evaluation:
         nothing about the model)."""
         labels = self.labels(restrict)
         pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
-        if not pairs:
-            return {"per_label": {}, "macro_f1": None, "confusion": [], "labels": labels}
+        if not pairs:  # e.g. only `noncontent` gold labels: nothing to score per label
+            empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+            return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,
+                    "confusion": [[0] * len(labels) for _ in labels], "labels": labels}
         y_true, y_pred = zip(*pairs)
         report = block_report(list(y_true), list(y_pred), labels)
         present = [row["f1"] for row in report["per_label"].values() if row["support"]]
