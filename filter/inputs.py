@@ -23,7 +23,7 @@ from pathlib import Path
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-WARC_SUFFIXES = (".warc", ".arc")
+WARC_SUFFIXES = (".warc",)
 
 
 @dataclass(frozen=True)
