@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -156,12 +156,13 @@ class _Worker:
         child.close()
         self.ready = False
         self.task: int | None = None  # sequence number of the document it is cleaning
-        self.deadline = 0.0
+        self.started = self.deadline = 0.0
 
     def send(self, seq: int, doc: Document, timeout: float) -> None:
         self.conn.send((seq, doc.html, doc.text, doc.url))
         self.task = seq
-        self.deadline = time.monotonic() + timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -216,14 +217,16 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     pool: list[_Worker] = []
     try:
         pool = [_Worker(ctx, cleaner, method == "fork") for _ in range(workers)]
-        yield from _run(ctx, cleaner, method == "fork", pool, iter(docs), timeout, window)
+        yield from _run(pool, lambda: _Worker(ctx, cleaner, method == "fork"), iter(docs),
+                        timeout, window)
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)
 
 
-def _run(ctx, cleaner: Cleaner, inherit: bool, pool: list[_Worker], docs: Iterator,
+def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
          timeout: float, window: int) -> Iterator[Outcome]:
+    """The scheduling loop of `clean_many`; replaces workers in `pool` as they fail."""
     done: dict[int, Outcome] = {}  # finished but not yet yielded (waiting for earlier ones)
     taken: dict[int, Document] = {}  # handed to a worker and not yet finished
     next_seq = next_out = 0
@@ -263,6 +266,7 @@ def _run(ctx, cleaner: Cleaner, inherit: bool, pool: list[_Worker], docs: Iterat
                 except (EOFError, OSError):
                     reply = None
                 if reply is None:
+                    worker.process.join(timeout=1)
                     failure = Failure("WorkerCrashed", "the worker process died while cleaning "
                                       f"this document (exit code {worker.process.exitcode})")
                 elif reply[0] == "ready":
@@ -293,9 +297,10 @@ def _run(ctx, cleaner: Cleaner, inherit: bool, pool: list[_Worker], docs: Iterat
             if worker.task is not None:
                 doc = taken.pop(worker.task)
                 done[worker.task] = Outcome(id=doc.id, url=doc.url, error=failure,
-                                            seconds=timeout, source=doc.source, meta=doc.meta)
+                                            seconds=time.monotonic() - worker.started,
+                                            source=doc.source, meta=doc.meta)
             worker.stop(kill=True)
-            pool[i] = _Worker(ctx, cleaner, inherit)
+            pool[i] = new_worker()
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -80,11 +80,13 @@ def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize("marker, failure", [("http://hang.test/", "ExtractionTimeout"),
-                                             ("http://crash.test/", "WorkerCrashed"),
-                                             ("http://bug.test/", "RuntimeError")])
+@pytest.mark.parametrize("marker, failure, detail", [
+    ("http://hang.test/", "ExtractionTimeout", "longer than 1.5 s"),
+    ("http://crash.test/", "WorkerCrashed", "exit code 7"),
+    ("http://bug.test/", "RuntimeError", "a bug, not a bad page"),
+])
 def test_a_hung_or_crashing_document_costs_only_itself(tripwire, cleaner, pages, marker,
-                                                       failure):
+                                                       failure, detail):
     html, url = pages[0]
     docs = [Document(id="before", html=html, url=url),
             Document(id="bad", html=html, url=marker),
@@ -93,6 +95,7 @@ def test_a_hung_or_crashing_document_costs_only_itself(tripwire, cleaner, pages,
     outcomes = list(clean_many(tripwire, docs, workers=1, start_method="fork"))
     assert time.monotonic() - started < 20  # the hung page was stopped at its 1.5 s limit
     assert [o.error.type if o.error else "ok" for o in outcomes] == ["ok", failure] + ["ok"] * 3
+    assert detail in outcomes[1].error.message
     # the replacement worker goes on with the same model
     for outcome, (h, u) in zip(outcomes[2:], pages):
         assert outcome.result.text == cleaner.clean(h, url=u).text
