@@ -43,6 +43,9 @@ def active_model_path() -> Path:
     if pointer.exists():
         name = pointer.read_text(encoding="utf-8").strip()
         if name:
+            # a bare file name only: the pointer must not lead out of the models folder
+            if Path(name).name != name or name.startswith("."):
+                raise ModelError(f"{pointer} names {name!r}, which is not a file in the models folder")
             return folder / name
     shipped = folder / SHIPPED_MODEL
     if not shipped.exists():
