@@ -20,7 +20,8 @@ from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse f
     ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
 from filter.inputs import Document  # noqa: E402
-from filter.integrations.spark import OUTPUT_SCHEMA, clean_document, clean_rows  # noqa: E402
+from filter.integrations.spark import (  # noqa: E402
+    OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spark_clean_warc.py"
 URL = "http://courier.test/"
@@ -115,3 +116,10 @@ def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):
 
     outcome = clean_document(Buggy(model=cleaner.loaded), Document(id="x", html="<p>x</p>"))
     assert outcome.error.type == "RuntimeError" and outcome.result is None
+
+
+def test_a_python_worker_loads_each_model_once(cleaner):
+    first = executor_cleaner(str(cleaner.loaded.path), timeout=5)
+    assert executor_cleaner(str(cleaner.loaded.path), timeout=5) is first
+    assert executor_cleaner(str(cleaner.loaded.path), timeout=9) is not first  # other limits
+    assert first.limits.timeout == 5
