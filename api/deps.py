@@ -2,7 +2,9 @@
 and the content-type check of JSON endpoints.
 
 Endpoints reach shared objects only through these, so a test can build an app with other
-settings (`create_app(settings)`) and nothing is a module-level global.
+settings (`create_app(settings)`) and nothing is a module-level global. The ones that cannot
+block are coroutines, so FastAPI does not send them to a thread; opening the store may wait on
+SQLite, so that one stays a plain function (FastAPI runs it in a thread).
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ from .pool import CleaningPool
 from .settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> CleaningPool:
+async def get_pool(request: Request) -> CleaningPool:
     return request.app.state.pool
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
@@ -39,10 +41,10 @@ _api_key_header = APIKeyHeader(
     description="Needed by write endpoints when the service has NOISEFILTER_API_KEY set.")
 
 
-def require_api_key(request: Request, given: Annotated[str | None, Depends(_api_key_header)]) -> None:
+async def require_api_key(request: Request, given: Annotated[str | None, Depends(_api_key_header)]) -> None:
     """Refuse the request unless it carries the configured key (compared in constant time).
     Without a configured key the service is open, as on a developer's machine."""
-    expected = get_settings(request).api_key
+    expected = request.app.state.settings.api_key
     if expected is None:
         return
     if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -58,7 +60,7 @@ def is_json(media: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """JSON endpoints answer 415 to any other declared content type (FastAPI alone would try to
     read it and answer 422, which hides the real mistake). A request without a body and
     without a content type is let through: the body model then decides whether that is valid."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 
 from filter import ModelError
-from filter.modelfile import MANIFEST_SUFFIX, active_model_path, manifest_path, models_dir
+from filter.modelfile import active_model_path, manifest_path, models_dir
 
 from .deps import MetricsDep, PoolDep, require_api_key, require_json
 from .errors import ApiError, documented
@@ -42,7 +42,7 @@ def resolve_model(name: str | None) -> Path:
     Raises a 404 `ApiError` for anything else, without saying what exists outside the folder."""
     if name is None:
         return active_model_path()
-    if not _MODEL_NAME.fullmatch(name) or name.endswith(MANIFEST_SUFFIX):
+    if not _MODEL_NAME.fullmatch(name):
         raise ApiError(404, "model_not_found", f"{name!r} is not a model file name; reload takes "
                                                f"the bare name of a .joblib file in the models folder")
     folder = models_dir().resolve()

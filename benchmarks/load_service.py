@@ -183,8 +183,11 @@ def main(argv: list[str] | None = None) -> int:
         proc = start_server(port, args.workers, log)
         try:
             warmup = args.concurrency
+            before = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            client_cpu = time.process_time()
             latencies, statuses, wall = asyncio.run(
                 load(port, pages, args.requests, args.concurrency, warmup))
+            client_cpu = time.process_time() - client_cpu
             scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         finally:
             stop_server(proc)
@@ -203,6 +206,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"errors: {errors} (statuses: {json.dumps(statuses, sort_keys=True)})")
     print(f"memory: cleaning process peak RSS {worker_rss / 2**20:.0f} MB (largest of the pool), "
           f"HTTP process RSS {http_rss / 2**20:.0f} MB")
+    cleaned = {name: (metric(scraped, f'noisefilter_clean_duration_seconds_{name}{{input="html"}}') or 0)
+               - (metric(before, f'noisefilter_clean_duration_seconds_{name}{{input="html"}}') or 0)
+               for name in ("sum", "count")}
+    print(f"cleaning time per page: {cleaned['sum'] * 1000 / max(cleaned['count'], 1):.0f} ms in the "
+          f"service's processes, {1000 / rate:.0f} ms in the library run")
+    http_cpu = (metric(scraped, "process_cpu_seconds_total") or 0) - (
+        metric(before, "process_cpu_seconds_total") or 0)
+    print(f"CPU per request outside the cleaning processes: HTTP process {http_cpu * 1000 / done:.1f} ms, "
+          f"load generator {client_cpu * 1000 / done:.1f} ms")
     print(f"machine: load average {os.getloadavg()[0]:.2f} at end")
     if refused:
         print(f"note: the library refused {refused} of the pages; the service answers 4xx for "

@@ -8,6 +8,9 @@ and fails the same way every time.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -22,15 +25,11 @@ from api.app import create_app  # noqa: E402
 from api.settings import Settings  # noqa: E402
 
 
-def _app():
-    import tempfile
-    from pathlib import Path
-
-    store = Path(tempfile.mkdtemp(prefix="nf-schema-")) / "examples.db"
-    return create_app(Settings(workers=2, max_bytes=100_000, timeout=10.0, examples_db=store))
-
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+#: the examples that the run posts go to a store of its own, removed when the run ends
+_STORE = tempfile.TemporaryDirectory(prefix="nf-schema-")
+_APP = create_app(Settings(workers=2, max_bytes=100_000, timeout=10.0,
+                           examples_db=Path(_STORE.name) / "examples.db"))
+schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
