@@ -310,8 +310,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folders of .html/.html.gz files, .jsonl[.gz] files with url and "
                              "html, .warc[.gz] files")
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="worker processes (default: one per core)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parser.add_argument("--workers", type=int, default=cores or 1,
+                        help="worker processes (default: one per core this process may use)")
     parser.add_argument("--model", help="model file (default: the active model)")
     parser.add_argument("--timeout", type=float, default=Limits.timeout,
                         help="seconds one document may take (default %(default)g)")
