@@ -9,11 +9,15 @@ reload is atomic.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 import select
 import shutil
+import signal
 import socket
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -23,7 +27,9 @@ from fastapi.testclient import TestClient
 from threadpoolctl import threadpool_limits
 
 from api.app import create_app
+from api.pool import CRASHED, CleaningPool
 from api.settings import Settings
+from api.worker import Job
 from filter import Cleaner
 from filter.modelfile import SHIPPED_MODEL, active_model_path, manifest_path
 
@@ -418,7 +424,8 @@ def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
     body = assert_error(outcome["response"], 422, "document_timeout")
     assert "0.5 s" in body["detail"]
     assert outcome["seconds"] < 10
-    assert latencies and max(latencies) < 0.25
+    # a blocked loop would hold a health check for the whole 0.5 s of the slow document
+    assert latencies and statistics.median(latencies) < 0.15 and max(latencies) < 0.45
     # the killed process is replaced; the next document is cleaned
     r = strict.post("/v1/clean", json={"html": article_html()})
     assert r.status_code == 200, r.text
@@ -515,13 +522,6 @@ def test_requests_in_flight_finish_on_the_old_model(reloadable):
 def test_pool_survives_a_process_that_dies(tmp_path):
     """A cleaning process killed from outside (the OOM killer, an operator): a job it had gets
     `WorkerCrashed`, an idle one is noticed before it is given a job, and both are replaced."""
-    import asyncio
-    import os
-    import signal
-
-    from api.pool import CRASHED, CleaningPool
-    from api.worker import Job
-
     events = []
 
     async def scenario():
