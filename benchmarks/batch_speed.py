@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,20 +62,28 @@ def write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
                 http_headers=http))
 
 
-def run_batch(folder: Path, out: Path, workers: int) -> tuple[int, float, float, dict]:
-    """Run the command; returns (pages, its own pages/s, wall seconds, {id: text})."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(folder: Path, out: Path, workers: int) -> tuple[int, float, float, float, dict]:
+    """Run the command; returns (pages, its own pages/s, wall seconds, CPU seconds of the
+    command and its workers, {id: text})."""
+    cpu = children_cpu()
     started = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(folder), "-o",
                            str(out), "--workers", str(workers), "--restart", "--no-progress"],
                           capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
+    cpu = children_cpu() - cpu
     match = re.search(r"([\d,]+) pages\s+([\d.]+) pages/s", proc.stderr)
     texts = {}
     with open(out, encoding="utf-8") as fh:
         for line in fh:
             record = json.loads(line)
             texts[Path(record["id"]).name] = record["text"]
-    return int(match.group(1).replace(",", "")), float(match.group(2)), wall, texts
+    return int(match.group(1).replace(",", "")), float(match.group(2)), wall, cpu, texts
 
 
 def trafilatura_rate(pages: list[tuple[str, bytes]]) -> float:
@@ -84,10 +93,12 @@ def trafilatura_rate(pages: list[tuple[str, bytes]]) -> float:
     return len(pages) / (time.perf_counter() - started)
 
 
-def direct_rate(cleaner: Cleaner, pages: list[tuple[str, bytes]]) -> tuple[float, dict]:
-    """The library called in a loop, each result turned into the line the batch would write."""
+def direct_rate(cleaner: Cleaner, pages: list[tuple[str, bytes]]) -> tuple[float, float, dict]:
+    """The library called in a loop, each result turned into the line the batch would write;
+    returns (pages/s, CPU seconds, {id: text})."""
     texts = {}
     with threadpool_limits(1):
+        cpu = time.process_time()
         started = time.perf_counter()
         for name, html in pages:
             try:
@@ -95,7 +106,8 @@ def direct_rate(cleaner: Cleaner, pages: list[tuple[str, bytes]]) -> tuple[float
             except NoiseFilterError as err:
                 outcome = Outcome(id=name, error=Failure(type(err).__name__, str(err)))
             texts[name] = json.loads(json.dumps(outcome.to_record(), ensure_ascii=False))["text"]
-        return len(pages) / (time.perf_counter() - started), texts
+        rate = len(pages) / (time.perf_counter() - started)
+        return rate, time.process_time() - cpu, texts
 
 
 def main() -> None:
@@ -116,6 +128,7 @@ def main() -> None:
         cleaner.clean(pages[0][1])  # first call: lazy imports inside the pipeline
     best = {"traf": 0.0, "direct": 0.0, 1: 0.0, 2: 0.0}
     walls = {}
+    cpus = {"direct": [], 1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
         warc = Path(tmp) / "pages.warc.gz"
         write_warc(warc, pages)
@@ -126,12 +139,18 @@ def main() -> None:
         folder.mkdir()
         for f in files:
             (folder / f.name).symlink_to(f)
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        fixed_cpu = run_batch(empty, Path(tmp) / "empty.jsonl", 1)[3]  # start-up alone
         same = True
         for round_no in range(1, args.rounds + 1):
             rates = {"traf": trafilatura_rate(pages)}
-            rates["direct"], direct_texts = direct_rate(cleaner, pages)
+            rates["direct"], cpu, direct_texts = direct_rate(cleaner, pages)
+            cpus["direct"].append(cpu)
             for w in (1, 2):
-                count, rates[w], walls[w], texts = run_batch(folder, Path(tmp) / "out.jsonl", w)
+                count, rates[w], walls[w], cpu, texts = run_batch(folder, Path(tmp) / "out.jsonl",
+                                                                  w)
+                cpus[w].append(cpu - fixed_cpu)
                 same = same and count == n and texts == direct_texts
             print(f"round {round_no}: trafilatura {rates['traf']:.2f}, direct {rates['direct']:.2f}"
                   f", batch 1 worker {rates[1]:.2f}, 2 workers {rates[2]:.2f} pages/s "
@@ -149,6 +168,12 @@ def main() -> None:
         print(f"{'':<40} (last run {walls[w]:.1f} s wall clock with start-up)")
     print(f"{'reading them from a WARC.gz (filter.warc)':<40} {reading:7.0f} pages/s   "
           f"({best['direct'] / reading:.1%} of the cleaning time)")
+    # CPU time does not depend on what else runs on the machine, unlike the rates above
+    per_page = {k: 1000 * min(v) / n for k, v in cpus.items()}
+    print(f"CPU time per page (least of the rounds; the batch's less its {fixed_cpu:.1f} s of "
+          f"start-up): direct {per_page['direct']:.0f} ms, batch 1 worker {per_page[1]:.0f} ms "
+          f"({per_page[1] / per_page['direct'] - 1:+.1%}), 2 workers {per_page[2]:.0f} ms "
+          f"({per_page[2] / per_page['direct'] - 1:+.1%})")
     print()
     print(f"model loading in this process: {load:.1f} s; outputs of batch and direct calls "
           f"identical: {'yes' if same else 'NO'}")
