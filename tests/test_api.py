@@ -416,7 +416,7 @@ def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
     worker.start()
     # the event loop is not blocked meanwhile: health answers at once, many times
     latencies = []
-    while worker.is_alive() and len(latencies) < 20:
+    while worker.is_alive() and len(latencies) < 500:
         started = time.monotonic()
         assert strict.get("/healthz").status_code == 200
         latencies.append(time.monotonic() - started)
@@ -424,8 +424,9 @@ def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
     body = assert_error(outcome["response"], 422, "document_timeout")
     assert "0.5 s" in body["detail"]
     assert outcome["seconds"] < 10
-    # a blocked loop would hold a health check for the whole 0.5 s of the slow document
-    assert latencies and statistics.median(latencies) < 0.15 and max(latencies) < 0.45
+    # a blocked loop would hold health checks for the whole 0.5 s of the slow document and
+    # answer one or two; a busy machine may delay one now and then, hence the median
+    assert len(latencies) >= 5 and statistics.median(latencies) < 0.1
     # the killed process is replaced; the next document is cleaned
     r = strict.post("/v1/clean", json={"html": article_html()})
     assert r.status_code == 200, r.text
