@@ -365,6 +365,14 @@ class CleaningPool:
                 self._on_restart("start_failed")
                 LOGGER.error("could not replace a cleaning process: %s", err)
                 continue
+            if worker.info["manifest"] != self.info.manifest:
+                # the file was replaced on disk since it was loaded: serving it beside the others
+                # would mix two models in one pool; a reload switches them all at once
+                await loop.run_in_executor(self._threads, worker.stop)
+                self._on_restart("start_failed")
+                LOGGER.error("not replacing a cleaning process: %s changed on disk since it was "
+                             "loaded; reload the model to serve it", self._model_path)
+                return
             self._workers.add(worker)
             self._release(worker)  # installs it, or retires it if a reload came in between
             return

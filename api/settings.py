@@ -49,8 +49,10 @@ class Settings:
     log_level: str = "info"
 
     def __post_init__(self) -> None:
-        for name in ("port", "workers", "max_bytes", "max_batch"):
-            if getattr(self, name) < (0 if name == "port" else 1):
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, not {self.port}")
+        for name in ("workers", "max_bytes", "max_batch"):
+            if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
         for name in ("timeout", "queue_timeout"):
             if not getattr(self, name) > 0:
@@ -63,10 +65,6 @@ class Settings:
     @property
     def body_limit(self) -> int:
         return self.max_body_bytes or 2 * self.max_bytes + 65536
-
-    @property
-    def limits(self) -> Limits:
-        return Limits(max_bytes=self.max_bytes, timeout=self.timeout)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

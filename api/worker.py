@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from threadpoolctl import threadpool_limits
 
-from filter import Cleaner, InputTooLarge, Limits, NoiseFilterError
+from filter import Cleaner, Limits, NoiseFilterError
 
 
 class Job(NamedTuple):
@@ -65,8 +65,6 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
         else:
             result = cleaner.clean_text(job.document)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))
-    except InputTooLarge as err:
-        reply = ("error", "InputTooLarge", str(err))
     except NoiseFilterError as err:
         reply = ("error", type(err).__name__, str(err))
     except Exception as err:  # a library bug: report it, keep the process serving

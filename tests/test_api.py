@@ -550,3 +550,31 @@ def test_pool_survives_a_process_that_dies(tmp_path):
 
     asyncio.run(scenario())
     assert events == ["crash", "crash"]
+
+
+def test_pool_never_mixes_models_when_the_file_changes_on_disk(tmp_path):
+    """If the model file is replaced while it is served, a process that has to be replaced is
+    not started on the new file beside the others; a reload then switches all of them."""
+    _copy_model(tmp_path, "m", "test-m1")
+    model = tmp_path / "m.joblib"
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 1.0, on_restart=events.append)
+        await pool.start(model)
+        try:
+            _copy_model(tmp_path, "m", "test-m2")  # same bytes, another manifest: another model
+            (worker,) = pool._workers
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.join(10)
+            busy = await pool.clean(Job("text", "a line", None, False))
+            assert busy.error == "Busy" and pool.live == 0
+            info, changed = await pool.reload(model)
+            assert changed and info.version == "test-m2"
+            done = await pool.clean(Job("text", "a line", None, False))
+            assert done.result["model_version"] == "test-m2"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+    assert events == ["crash", "start_failed"]
