@@ -52,7 +52,7 @@ def _job(doc: HtmlDocument | TextDocument) -> Job:
 async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:
     outcome = await pool.clean(job)
     metrics.cleaned(job.kind, "ok" if outcome.error is None else outcome_status(outcome.error)[1],
-                    outcome.seconds, outcome.result)
+                    outcome.seconds, outcome.result, keep=pool.info.labels[0])
     return outcome
 
 

@@ -66,7 +66,8 @@ def add_examples(body: ExamplesIn, store: StoreDep) -> dict:
 @router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")
 def list_examples(
     store: StoreDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=100, description="Pages carry their whole document, "
+                                "so a page of results is kept small.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     reviewed: Annotated[bool | None, Query(description="false: pages with labels left to "
                                            "review; true: pages with none")] = None,

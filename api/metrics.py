@@ -15,8 +15,6 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from filter.model import KEEP_LABEL
-
 from .pool import CleaningPool, ModelInfo
 
 #: latency buckets (s): cleaning a page takes tens of milliseconds to a few seconds
@@ -66,14 +64,16 @@ class Metrics:
     def model_loaded(self, info: ModelInfo) -> None:
         self.model.info({"version": info.version, "sha256": str(info.manifest.get("sha256", ""))})
 
-    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None) -> None:
+    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None,
+                keep: str) -> None:
+        """Count one document; `keep` is the label the model keeps (the first of its labels)."""
         self.documents.labels(kind, outcome).inc()
         self.clean_seconds.labels(kind).observe(seconds)
         if result is None:
             return
         for label, count in result["label_counts"].items():
             self.blocks.labels(label).inc(count)
-            if label != KEEP_LABEL:
+            if label != keep:
                 self.removed.labels(label).inc(count)
 
 
