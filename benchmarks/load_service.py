@@ -82,16 +82,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int | None, log) -> subprocess.Popen:
+def start_server(port: int, workers: int | None, work: Path) -> subprocess.Popen:
+    """`noisefilter serve` in its own process group, its log and example store in `work`."""
     cmd = [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--examples-db", str(Path(tempfile.mkdtemp()) / "ex.db")]
+           "--log-level", "warning", "--examples-db", str(work / "ex.db")]
     if workers:
         cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log = work / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}; see {log.name}")
+            sys.exit(f"the server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return proc
@@ -179,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{refused} refused)")
 
     port = free_port()
-    with tempfile.NamedTemporaryFile("wb", prefix="nf-serve-", suffix=".log", delete=False) as log:
-        proc = start_server(port, args.workers, log)
+    with tempfile.TemporaryDirectory(prefix="nf-load-") as work:
+        proc = start_server(port, args.workers, Path(work))
         try:
             warmup = args.concurrency
             before = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
