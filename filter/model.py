@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import ThreadpoolController
 
 from .blocks import Page
 from .features import PageFeatures
@@ -28,6 +29,8 @@ from .features import PageFeatures
 KEEP_LABEL = "content"
 UNKNOWN_KIND = "noncontent"
 _CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
+#: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
+_THREADPOOLS = ThreadpoolController()
 
 
 def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:
@@ -73,18 +76,22 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         self.random_state = random_state
 
     # -- training ---------------------------------------------------------------------------
-    def fit(self, pages: list[Page], labels: list[list[str]], groups: list[str] | None = None):
+    def fit(self, pages: list[Page], labels: list[list[str]], groups: list[str] | None = None,
+            page_weights: list[float] | None = None):
         """Fit on pages and their per-block labels; `groups` (e.g. domains) keep the out-of-fold
-        first-pass predictions honest when a site repeats its furniture across pages."""
+        first-pass predictions honest when a site repeats its furniture across pages;
+        `page_weights` lets a few carefully labelled pages count for more than many aligned ones."""
         if len(pages) != len(labels):
             raise ValueError("one label list per page is needed")
-        feats, ys = [], []
-        for page, labs in zip(pages, labels):
+        feats, ys, ws = [], [], []
+        weights = page_weights if page_weights is not None else [1.0] * len(pages)
+        for page, labs, w in zip(pages, labels, weights):
             if len(page.blocks) != len(labs):
                 raise ValueError("one label per block is needed")
             if page.blocks:
                 feats.append(PageFeatures(page))
                 ys.append(np.asarray(labs, dtype=object))
+                ws.append(np.full(len(labs), float(w)))
         kinds = sorted({lab for labs in ys for lab in labs} - {self.keep_label, UNKNOWN_KIND})
         if not any((labs == self.keep_label).any() for labs in ys):
             raise ValueError(f"the training labels hold no '{self.keep_label}' block")
@@ -96,10 +103,11 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         y_keep = np.concatenate([labs == self.keep_label for labs in ys]).astype(int)
         row_page = np.concatenate([np.full(len(labs), k) for k, labs in enumerate(ys)])
 
-        self.first_ = _booster(self.random_state).fit(x1, y_keep)
-        oof = self._out_of_fold(x1, y_keep, page_groups[row_page])
+        w = np.concatenate(ws)
+        self.first_ = _booster(self.random_state).fit(x1, y_keep, sample_weight=w)
+        oof = self._out_of_fold(x1, y_keep, page_groups[row_page], w)
         x2 = self._stage2_matrix(feats, oof, row_page)
-        self.context_ = _booster(self.random_state + 1).fit(x2, y_keep)
+        self.context_ = _booster(self.random_state + 1).fit(x2, y_keep, sample_weight=w)
 
         y_all = np.concatenate(ys)
         known = np.isin(y_all, kinds)
@@ -107,17 +115,17 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         if len(kinds) >= 2 and known.sum():
             # trained on the out-of-fold rows of the context pass; at prediction time it reads
             # topic and context against the context pass's own (sharper) probabilities
-            self.kind_ = _booster(self.random_state + 2, balanced=True).fit(x2[known], y_all[known])
+            self.kind_ = _booster(self.random_state + 2, balanced=True).fit(x2[known], y_all[known], sample_weight=w[known])
         self.n_features_in_ = x1.shape[1]
         return self
 
-    def _out_of_fold(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    def _out_of_fold(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, w: np.ndarray) -> np.ndarray:
         n_groups = len(np.unique(groups))
         oof = np.zeros(len(y))
         if n_groups < 2:
             return self.first_.predict_proba(x)[:, 1]
         for train, test in GroupKFold(n_splits=min(self.folds, n_groups)).split(x, y, groups):
-            model = _booster(self.random_state).fit(x[train], y[train])
+            model = _booster(self.random_state).fit(x[train], y[train], sample_weight=w[train])
             oof[test] = model.predict_proba(x[test])[:, 1]
         return oof
 
@@ -131,7 +139,16 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
 
     # -- prediction -------------------------------------------------------------------------
     def predict_proba_page(self, page: Page) -> np.ndarray:
-        """Probabilities (n_blocks × n_classes, columns in `classes_` order) for one page."""
+        """Probabilities (n_blocks × n_classes, columns in `classes_` order) for one page.
+
+        One page is a few dozen rows: OpenMP threads cost more than they save there, and on a
+        busy machine (other workers, other threads of the caller) they make a page take seconds.
+        Prediction therefore runs single-threaded; parallelism comes from workers.
+        """
+        with _THREADPOOLS.limit(limits=1, user_api="openmp"):
+            return self._predict_proba_page(page)
+
+    def _predict_proba_page(self, page: Page) -> np.ndarray:
         n = len(page.blocks)
         if not n:
             return np.zeros((0, len(self.classes_)))
