@@ -80,6 +80,7 @@ class LoadedModel:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.chmod(tmp, 0o644)  # mkstemp makes files private; a model is read by other users and services
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -97,6 +98,7 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
+    os.chmod(tmp, 0o644)
     try:
         joblib.dump(model, tmp, compress=3)
         full = {
