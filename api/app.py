@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from filter import __version__
 from filter.modelfile import active_model_path, models_dir
 
-from . import clean, errors, examples, model, ops
+from . import clean, errors, examples, label, model, ops
 from .bodylimit import BodyLimitMiddleware
 from .deps import StoreHolder
 from .metrics import Metrics, MetricsMiddleware
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.store = StoreHolder(settings.examples_db)
     errors.install(app)
-    for module in (clean, examples, model, ops):
+    for module in (clean, examples, model, ops, label):
         app.include_router(module.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every response

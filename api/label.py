@@ -1,0 +1,74 @@
+"""`GET /label`: the labelling page, where a person sees how the model labelled a page's blocks
+and corrects them, and its two static files (`api/static/`).
+
+The page is plain HTML, CSS and JavaScript served by the app itself: no build step and nothing
+fetched from elsewhere, so it works on a machine without internet access and a reviewer can read
+all of it. It talks only to this service's own JSON endpoints (`/v1/clean`, `/v1/examples`,
+`/v1/model`).
+
+The pages it shows are untrusted (a scraped page can hold any text, ``<script>`` included). The
+JavaScript only ever puts page text into the DOM as text (``textContent``); the
+Content-Security-Policy below is the second line of defence: scripts only from this origin (no
+inline script, no ``eval``), nothing loaded from anywhere else, and Trusted Types required, so
+that even a future ``innerHTML = …`` with a string would throw in browsers that enforce it
+instead of parsing markup.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from .errors import ApiError
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+#: the policy of the page and its files; `connect-src 'self'` lets the script call the API
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "connect-src 'self'",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
+])
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # revalidate on every load (the ETag makes that cheap), so an upgraded service never runs
+    # a new page against an old cached script
+    "Cache-Control": "no-cache",
+}
+
+#: the only files served besides the page; a fixed table, so no request path reaches the disk
+ASSETS = {
+    "label.js": "text/javascript; charset=utf-8",
+    "label.css": "text/css; charset=utf-8",
+}
+
+router = APIRouter(tags=["labelling page"], include_in_schema=False)
+
+
+@router.get("/label", response_class=FileResponse)
+def label_page() -> FileResponse:
+    """The page itself (not part of the API schema: it is for people, not clients)."""
+    return FileResponse(STATIC / "label.html", media_type="text/html; charset=utf-8",
+                        headers=SECURITY_HEADERS)
+
+
+@router.get("/label/{asset}", response_class=FileResponse)
+def label_asset(asset: str) -> FileResponse:
+    """The page's script and style sheet, with the same headers (``nosniff`` matters here: a
+    browser must not run anything but a JavaScript response as script)."""
+    media = ASSETS.get(asset)
+    if media is None:
+        raise ApiError(404, "not_found", f"the labelling page has no file {asset!r}")
+    return FileResponse(STATIC / asset, media_type=media, headers=SECURITY_HEADERS)

@@ -1,0 +1,515 @@
+// The labelling page: asks the service to label a page's blocks, lets a person correct the
+// labels with the mouse or the keyboard, and saves the page with its labels as an example.
+//
+// Page text is untrusted. Every string that comes from a page (or from the example store) is put
+// into the DOM with textContent or as an attribute value of an element this script created,
+// never parsed as markup; the server's Content-Security-Policy (scripts from this origin only,
+// Trusted Types required) stands behind that rule.
+"use strict";
+
+(function () {
+  // The four labels of LABELS.md, in the order of the keys 1-4. A model trained with labels of
+  // its own (say "comment") gets them appended, on keys 5-9.
+  const STANDARD_LABELS = ["content", "related", "teaser", "junk"];
+  const MAX_KEYED_LABELS = 9;
+  const EXAMPLE_SOURCE = "label-page";
+  const SNIFF_BYTES = 2048;    // how far to look for an HTML page's <meta charset>
+
+  const $ = (id) => document.getElementById(id);
+  const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const ui = {
+    form: $("input-form"), doc: $("doc"), file: $("file"), format: $("format"), url: $("url"),
+    labelledBy: $("labelled-by"), apiKey: $("api-key"), service: document.querySelector("details.service"),
+    analyse: $("analyse"), status: $("status"), result: $("result"), summary: $("summary"),
+    labelButtons: $("label-buttons"), save: $("save"), blocks: $("blocks"), cleanText: $("clean-text"),
+    modelVersion: $("model-version"), saved: $("saved"), savedCount: $("saved-count"),
+    refresh: $("refresh"), exportButton: $("export"), more: $("more"),
+  };
+
+  const state = {
+    labels: STANDARD_LABELS.slice(),
+    keep: "content",    // the label whose blocks make the clean text: the model's first
+    // the document the blocks came from, exactly as sent to /v1/clean (what Save stores)
+    doc: null,          // {kind: "html"|"text", value, url}
+    blocks: [],         // {text, kind, score, model: label the model gave, label: label now}
+    rows: [],           // the <li> of each block
+    active: -1,         // block with the keyboard focus
+    anchor: -1,         // where a Shift-selection starts
+    selStart: -1, selEnd: -1,  // the selected run, inclusive
+    dirty: false,       // labels changed since the blocks were shown or saved
+    savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
+  };
+
+  // -- talking to the service ---------------------------------------------------------------
+
+  class ServiceError extends Error {
+    constructor(status, code, detail) {
+      super(detail ? `${code}: ${detail}` : code);
+      this.status = status;
+    }
+  }
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (ui.apiKey.value) headers["X-API-Key"] = ui.apiKey.value;
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin", cache: "no-store",
+      });
+    } catch (err) {
+      throw new ServiceError(0, "unreachable", `the service did not answer (${err.message})`);
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (err) {
+      if (response.ok) throw new ServiceError(response.status, "bad_response", "the answer was not JSON");
+    }
+    if (!response.ok) {
+      const code = (data && data.error) || `HTTP ${response.status}`;
+      throw new ServiceError(response.status, code, data && data.detail);
+    }
+    return data;
+  }
+
+  function say(message, kind) {
+    ui.status.textContent = message;
+    ui.status.className = "status" + (kind ? " " + kind : "");
+  }
+
+  function fail(what, err) {
+    let message = `${what} failed: ${err.message}`;
+    if (err.status === 401) {
+      message += " Enter the service's API key under Service settings.";
+      ui.service.open = true;
+    }
+    say(message, "error");
+  }
+
+  // -- labels -------------------------------------------------------------------------------
+
+  function addLabel(label) {
+    if (!state.labels.includes(label)) state.labels.push(label);
+  }
+
+  function labelClass(label) {
+    return STANDARD_LABELS.includes(label) ? `label-${label}` : "label-other";
+  }
+
+  function keyOf(label) {
+    const i = state.labels.indexOf(label);
+    return i >= 0 && i < MAX_KEYED_LABELS ? String(i + 1) : "";
+  }
+
+  function renderLabelButtons() {
+    ui.labelButtons.replaceChildren(...state.labels.map((label) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `label-button ${labelClass(label)}`;
+      const key = keyOf(label);
+      if (key) {
+        const kbd = document.createElement("kbd");
+        kbd.textContent = key;
+        button.append(kbd, " ");
+        button.setAttribute("aria-keyshortcuts", key);
+      }
+      button.append(label);
+      button.addEventListener("click", () => applyLabel(label));
+      return button;
+    }));
+  }
+
+  async function loadModel() {
+    try {
+      const model = await api("GET", "v1/model");
+      ui.modelVersion.textContent = model.version;
+      state.keep = model.labels[0] || state.keep;
+      model.labels.filter((l) => !STANDARD_LABELS.includes(l)).forEach(addLabel);
+    } catch (err) {
+      ui.modelVersion.textContent = "unknown";
+      fail("Asking for the model", err);
+    }
+    renderLabelButtons();
+  }
+
+  // -- reading the input --------------------------------------------------------------------
+
+  function detectKind(value) {
+    const chosen = ui.format.value;
+    if (chosen === "html" || chosen === "text") return chosen;
+    return /^\s*</.test(value) ? "html" : "text";
+  }
+
+  // A file's bytes as text: a BOM decides, then (for HTML) the page's own <meta charset>, then
+  // UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers assume for old pages).
+  function decodeFile(buffer, isHtml) {
+    const bytes = new Uint8Array(buffer);
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+    if (isHtml) {
+      const head = new TextDecoder("windows-1252").decode(bytes.subarray(0, SNIFF_BYTES));
+      const match = /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head);
+      if (match) {
+        try {
+          return new TextDecoder(match[1]).decode(bytes);
+        } catch (err) {
+          // an unknown charset name: fall through to the guesses below
+        }
+      }
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch (err) {
+      return new TextDecoder("windows-1252").decode(bytes);
+    }
+  }
+
+  async function loadFile() {
+    const file = ui.file.files[0];
+    if (!file) return;
+    const isText = /\.txt$/i.test(file.name) || file.type === "text/plain";
+    ui.doc.value = decodeFile(await file.arrayBuffer(), !isText);
+    ui.format.value = isText ? "text" : "html";
+    await analyse();
+  }
+
+  // -- labelling the page -------------------------------------------------------------------
+
+  async function analyse() {
+    const value = ui.doc.value;
+    if (!value.trim()) {
+      say("Paste a page or open a file first.", "error");
+      ui.doc.focus();
+      return;
+    }
+    if (state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
+    const kind = detectKind(value);
+    const url = ui.url.value.trim() || null;
+    // plain text has no links, so the service takes a URL only with HTML; the example keeps it
+    const request = kind === "html" ? { html: value, url, blocks: true } : { text: value, blocks: true };
+    ui.analyse.disabled = true;
+    say("Labelling…");
+    try {
+      const result = await api("POST", "v1/clean", request);
+      await modelLoaded;  // the model's own labels get their chips on the blocks
+      showResult({ kind, value, url }, result);
+    } catch (err) {
+      fail("Labelling", err);
+    } finally {
+      ui.analyse.disabled = false;
+    }
+  }
+
+  function showResult(doc, result) {
+    state.doc = doc;
+    state.blocks = result.blocks.map((b) => ({
+      text: b.text, kind: b.kind, score: b.score, model: b.label, label: b.label,
+    }));
+    state.blocks.forEach((b) => addLabel(b.label));
+    renderLabelButtons();
+    state.rows = state.blocks.map(makeRow);
+    ui.blocks.replaceChildren(...state.rows);
+    ui.modelVersion.textContent = result.model_version;
+    state.dirty = false;
+    ui.result.hidden = false;
+    if (state.blocks.length) {
+      select(0, 0, 0);
+      ui.blocks.focus();
+    } else {
+      state.active = state.anchor = state.selStart = state.selEnd = -1;
+      ui.blocks.removeAttribute("aria-activedescendant");
+    }
+    refresh();
+    say(state.blocks.length
+      ? `${count(state.blocks.length, "block")} labelled by model ${result.model_version}.`
+      : `No blocks: ${result.empty_reason || "the page has no text"}.`, state.blocks.length ? "" : "error");
+  }
+
+  function makeRow(block, i) {
+    const li = document.createElement("li");
+    li.id = `block-${i}`;
+    li.setAttribute("role", "option");
+    li.setAttribute("aria-selected", "false");
+
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    const name = document.createElement("span");
+    name.className = "label-name";
+    const score = document.createElement("span");
+    score.className = "score";
+    const kind = document.createElement("span");
+    kind.className = "kind";
+    kind.textContent = block.kind;
+    meta.append(name, " ", score, " ", kind);
+
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = block.text;
+
+    // one click relabels a block; keyboard and screen-reader users have the keys and the
+    // toolbar instead, so these mouse targets are hidden from assistive technology
+    const quick = document.createElement("span");
+    quick.className = "quick";
+    quick.setAttribute("aria-hidden", "true");
+    for (const label of state.labels) {
+      const chip = document.createElement("span");
+      chip.className = `chip ${labelClass(label)}`;
+      chip.dataset.label = label;
+      chip.title = `Label this block ${label}`;
+      chip.textContent = label.charAt(0).toUpperCase();
+      quick.append(chip);
+    }
+    li.append(meta, text, quick);
+    paintRow(i, li);
+    return li;
+  }
+
+  // the parts of a row that change with its label
+  function paintRow(i, li = state.rows[i]) {
+    const block = state.blocks[i];
+    const changed = block.label !== block.model;
+    li.className = `block ${labelClass(block.label)}${changed ? " changed" : ""}`;
+    li.querySelector(".label-name").textContent = block.label;
+    li.querySelector(".score").textContent = changed
+      ? `was ${block.model} ${block.score.toFixed(2)}` : block.score.toFixed(2);
+    for (const chip of li.querySelectorAll(".chip")) {
+      chip.classList.toggle("on", chip.dataset.label === block.label);
+    }
+  }
+
+  // summary line and clean text: what the filter keeps with the labels as they are now
+  function refresh() {
+    const counts = new Map();
+    let changed = 0;
+    for (const b of state.blocks) {
+      counts.set(b.label, (counts.get(b.label) || 0) + 1);
+      if (b.label !== b.model) changed += 1;
+    }
+    const parts = state.labels.filter((l) => counts.has(l)).map((l) => `${l} ${counts.get(l)}`);
+    ui.summary.textContent = `${count(state.blocks.length, "block")} · ${parts.join(", ")}` +
+      (changed ? ` · ${changed} corrected` : "");
+    ui.cleanText.textContent = state.blocks.filter((b) => b.label === state.keep).map((b) => b.text).join("\n");
+    ui.save.disabled = state.blocks.length === 0;
+  }
+
+  // -- selection ----------------------------------------------------------------------------
+
+  function select(active, from, to) {
+    state.active = active;
+    state.selStart = Math.min(from, to);
+    state.selEnd = Math.max(from, to);
+    state.rows.forEach((li, i) => {
+      li.setAttribute("aria-selected", String(i >= state.selStart && i <= state.selEnd));
+      li.classList.toggle("active", i === active);
+    });
+    ui.blocks.setAttribute("aria-activedescendant", state.rows[active].id);
+    state.rows[active].scrollIntoView({ block: "nearest" });
+  }
+
+  function moveTo(i, extend) {
+    const target = Math.max(0, Math.min(state.blocks.length - 1, i));
+    if (!extend) state.anchor = target;
+    select(target, state.anchor, target);
+  }
+
+  function applyLabel(label) {
+    if (state.selStart < 0) return;
+    for (let i = state.selStart; i <= state.selEnd; i += 1) {
+      state.blocks[i].label = label;
+      paintRow(i);
+    }
+    const count = state.selEnd - state.selStart + 1;
+    state.dirty = true;
+    refresh();
+    say(count === 1 ? `Block ${state.selStart + 1}: ${label}.` : `Blocks ${state.selStart + 1}–${state.selEnd + 1}: ${label}.`);
+    // go on to the next block, so a page is reviewed top to bottom with one key per block
+    if (state.selEnd + 1 < state.blocks.length) moveTo(state.selEnd + 1, false);
+  }
+
+  function onBlocksKey(event) {
+    if (!state.blocks.length || event.altKey) return;
+    const ctrl = event.ctrlKey || event.metaKey;
+    const last = state.blocks.length - 1;
+    let handled = true;
+    if (event.key === "ArrowDown") moveTo(state.active + 1, event.shiftKey);
+    else if (event.key === "ArrowUp") moveTo(state.active - 1, event.shiftKey);
+    else if (event.key === "Home") moveTo(0, event.shiftKey);
+    else if (event.key === "End") moveTo(last, event.shiftKey);
+    else if (ctrl && event.key.toLowerCase() === "a") { state.anchor = 0; select(state.active, 0, last); }
+    else if (!ctrl && /^[1-9]$/.test(event.key) && Number(event.key) <= state.labels.length) {
+      applyLabel(state.labels[Number(event.key) - 1]);
+    } else handled = false;
+    if (handled) event.preventDefault();
+  }
+
+  function onBlocksClick(event) {
+    const li = event.target.closest("li[role=option]");
+    if (!li) return;
+    const i = state.rows.indexOf(li);
+    const chip = event.target.closest(".chip");
+    if (chip) {
+      // a label clicked on a block labels that block, or the whole selection it belongs to
+      if (i < state.selStart || i > state.selEnd) moveTo(i, false);
+      applyLabel(chip.dataset.label);
+    } else {
+      moveTo(i, event.shiftKey);
+    }
+    ui.blocks.focus();
+  }
+
+  // -- saving -------------------------------------------------------------------------------
+
+  async function save() {
+    if (!state.doc || !state.blocks.length) return;
+    const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map((b) => ({ text: b.text, label: b.label })) };
+    example[state.doc.kind] = state.doc.value;
+    if (state.doc.url) example.url = state.doc.url;
+    const body = { examples: [example] };
+    const by = ui.labelledBy.value.trim();
+    if (by) body.labelled_by = by;
+    ui.save.disabled = true;
+    say("Saving…");
+    try {
+      const answer = await api("POST", "v1/examples", body);
+      const r = answer.report;
+      state.dirty = false;
+      let message = `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
+        `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
+      if (answer.problems.length) {
+        message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
+      }
+      say(message, answer.problems.length ? "error" : "ok");
+      await listSaved(true);
+    } catch (err) {
+      fail("Saving", err);
+    } finally {
+      ui.save.disabled = false;
+    }
+  }
+
+  // -- saved examples -----------------------------------------------------------------------
+
+  function labelCounts(example) {
+    const counts = new Map();
+    for (const b of example.blocks) counts.set(b.label, (counts.get(b.label) || 0) + 1);
+    return [...counts].map(([label, n]) => `${label} ${n}`).join(", ");
+  }
+
+  function cell(text, className) {
+    const td = document.createElement("td");
+    if (className) td.className = className;
+    td.textContent = text;
+    return td;
+  }
+
+  function savedRow(example) {
+    const tr = document.createElement("tr");
+    const first = example.blocks.length ? example.blocks[0].text : "";
+    tr.append(cell(example.id, "id"), cell(example.url || first, "page"), cell(example.source || ""),
+      cell(labelCounts(example)));
+    return tr;
+  }
+
+  // true when the list could be read
+  async function listSaved(fromStart) {
+    const offset = fromStart ? 0 : state.savedOffset;
+    try {
+      const page = await api("GET", `v1/examples?offset=${offset}`);
+      const rows = page.examples.map(savedRow);
+      if (fromStart) ui.saved.replaceChildren(...rows);
+      else ui.saved.append(...rows);
+      state.savedOffset = page.next_offset;
+      ui.more.hidden = page.next_offset === null;
+      ui.savedCount.textContent = `(${count(page.store.pages, "page")}, ${count(page.store.labels, "label")})`;
+      return true;
+    } catch (err) {
+      fail("Listing the saved examples", err);
+      return false;
+    }
+  }
+
+  // the JSON Lines example format, as `noisefilter train --examples` reads it: fields the
+  // store has no value for are left out rather than written as null
+  function withoutNulls(value) {
+    if (Array.isArray(value)) return value.map(withoutNulls);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, withoutNulls(v)]));
+    }
+    return value;
+  }
+
+  async function exportAll() {
+    ui.exportButton.disabled = true;
+    say("Exporting…");
+    try {
+      const lines = [];
+      for (let offset = 0; offset !== null;) {
+        // pages of the service's default size, whatever its largest allowed one
+        const page = await api("GET", `v1/examples?offset=${offset}`);
+        for (const example of page.examples) lines.push(JSON.stringify(withoutNulls(example)) + "\n");
+        offset = page.next_offset;
+      }
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob(lines, { type: "application/x-ndjson" }));
+      link.download = `noisefilter-examples-${new Date().toISOString().slice(0, 10)}.jsonl`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+      say(`Exported ${count(lines.length, "example")} to ${link.download}.`, "ok");
+    } catch (err) {
+      fail("Exporting", err);
+    } finally {
+      ui.exportButton.disabled = false;
+    }
+  }
+
+  // -- wiring -------------------------------------------------------------------------------
+
+  function remembered() {
+    try {
+      return window.localStorage.getItem("noisefilter.labelledBy") || "";
+    } catch (err) {
+      return "";  // storage can be switched off; the name is then simply not remembered
+    }
+  }
+
+  function remember() {
+    try {
+      window.localStorage.setItem("noisefilter.labelledBy", ui.labelledBy.value.trim());
+    } catch (err) {
+      // see remembered()
+    }
+  }
+
+  ui.form.addEventListener("submit", (event) => { event.preventDefault(); analyse(); });
+  ui.file.addEventListener("change", () => loadFile().catch((err) => fail("Reading the file", err)));
+  ui.blocks.addEventListener("keydown", onBlocksKey);
+  ui.blocks.addEventListener("click", onBlocksClick);
+  ui.save.addEventListener("click", save);
+  ui.refresh.addEventListener("click", () => listSaved(true));
+  ui.more.addEventListener("click", () => listSaved(false));
+  ui.exportButton.addEventListener("click", exportAll);
+  ui.labelledBy.value = remembered();
+  ui.labelledBy.addEventListener("change", remember);
+  ui.apiKey.addEventListener("change", async () => {  // the list needs the key too
+    if (await listSaved(true)) say("API key accepted.", "ok");
+  });
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s" && !ui.result.hidden) {
+      event.preventDefault();
+      save();
+    }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (state.dirty) event.preventDefault();
+  });
+
+  renderLabelButtons();
+  const modelLoaded = loadModel();
+  listSaved(true);
+})();

@@ -1,0 +1,425 @@
+"""The labelling page end to end in real headless Chromium, against `noisefilter label` running
+as users run it (uvicorn on 127.0.0.1, the shipped model, an example store in a temp folder).
+
+What a person does is what the test does: paste a page, correct labels with the keyboard and the
+mouse, save, export; the example is then looked up through the API, not through the page, so a
+page that only *shows* a save would fail. A hostile page (text holding ``<script>`` and
+``<img onerror>``) is rendered with the Content-Security-Policy switched off, so the test checks
+that the script itself never turns page text into markup; a separate test checks that the policy
+the server sends is in force. The model will be retrained, so the tests never assume which label
+it gives a block: they compare the page with what the API says for the same input.
+
+Debian's `chromium` is driven by Playwright's Python package through `executable_path`; nothing
+is downloaded. Without either of them the module is skipped, saying which is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from test_label_page import LabelServer
+from train.examples import parse_example
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    pytest.skip("the playwright package is not installed (pip install playwright)",
+                allow_module_level=True)
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.is_file():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium "
+                "(apt-get install chromium)", allow_module_level=True)
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+WAIT_MS = 15_000
+
+PAGE_URL = "https://harbour-post.example/2026/05/night-ferry-returns"
+FERRY_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Night ferry to the islands returns for the summer | Harbour Post</title>
+</head><body>
+<header><a href="/">Harbour Post</a> <a href="/local">Local</a> <a href="/travel">Travel</a></header>
+<article>
+<h1>Night ferry to the islands returns for the summer</h1>
+<p>By Marta Lind</p>
+<p>The night ferry between the mainland port and the outer islands will sail again from the first
+week of June, the regional transport authority said on Thursday, after a two-year pause.</p>
+<p>The crossing leaves the mainland at eleven in the evening and reaches the last island shortly
+before dawn, calling at four smaller harbours on the way. Cabins can be booked from next month.</p>
+<p>Island councils had asked for the service to return because day ferries are full in summer and
+many seasonal workers cannot find a place on them.</p>
+<p>Read more: Island councils ask for a second summer ferry</p>
+<p>Most read: Fishing boat rescued off the northern cape</p>
+<p>Sign up for our newsletter to get the news in your inbox.</p>
+<p>Share this article on Facebook · Share on X · Copy link</p>
+</article>
+<footer><p>© 2026 Harbour Post. All rights reserved.</p></footer>
+</body></html>
+"""
+#: the right labels (LABELS.md) of the blocks the test corrects, by their text
+CORRECTIONS = {
+    "Read more: Island councils ask for a second summer ferry": "related",
+    "Most read: Fishing boat rescued off the northern cape": "teaser",
+    "Sign up for our newsletter to get the news in your inbox.": "junk",
+    "Share this article on Facebook · Share on X · Copy link": "junk",
+}
+KEYS = {"content": "1", "related": "2", "teaser": "3", "junk": "4"}
+API_KEY = "label-page-key-5"
+
+#: an old page in windows-1252, as many archived news pages are
+CAFE_PAGE = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1252">
+<title>Café in Malmö reopens</title></head><body><article>
+<h1>Café in Malmö reopens after the flood</h1>
+<p>The café by the harbour in Malmö reopened on Saturday, three months after the flood filled
+its cellar with water; the owners, Zoë and André Müller, thanked their regulars.</p>
+<p>The new menu keeps the crème brûlée that made the café known, at 45 kronor – “a price we
+promised to keep”, the owners said.</p>
+</article></body></html>
+"""
+
+# every way into markup a scraped page could try: a real <script> element (never rendered, the
+# page is only text to the labelling page) and text that *looks* like markup in the blocks
+HOSTILE_PAGE = """<html><head><title>Hostile</title>
+<script>window.__pwned = "head script"; alert("head script")</script></head><body><article>
+<h1>Council &lt;script&gt;window.__pwned = "title"; alert("title")&lt;/script&gt; meeting postponed</h1>
+<p>The council meeting about the new library was postponed on Monday
+&lt;script&gt;window.__pwned = 1; alert("script")&lt;/script&gt; after the mayor fell ill.</p>
+<p>A new date will be announced next week &lt;img src=x onerror="window.__pwned = 2; alert('img')"&gt;
+once the agenda has been agreed with all the parties on the council.</p>
+<p>Residents can send written questions &lt;svg onload="window.__pwned = 3"&gt;&lt;/svg&gt; to the
+council office until the end of the month, a spokesman said.</p>
+</article></body></html>
+"""
+HOSTILE_TEXT = ("Council meeting postponed after the mayor fell ill\n"
+                "<script>window.__pwned = 4; alert('text script')</script>\n"
+                "<img src=x onerror=\"window.__pwned = 5; alert('text img')\">\n"
+                "<iframe srcdoc=\"<script>parent.__pwned = 6</script>\"></iframe>\n")
+#: elements that page text would create if it were ever parsed as markup
+MARKUP = "main script, main img, main svg, main iframe, main object, main embed"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One server for the module (starting one takes seconds). It has an API key, as a shared
+    service would: the tests enter it in the page, and one checks what happens before that."""
+    server = LabelServer(tmp_path_factory.mktemp("label-browser"), "--no-browser",
+                         env={"NOISEFILTER_API_KEY": API_KEY})
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page with what must not happen on it recorded: dialogs (dismissed), uncaught script
+    errors, and every request it makes."""
+
+    def __init__(self, context):
+        self.page = context.new_page()
+        self.page.set_default_timeout(WAIT_MS)
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("dialog", self._dialog)
+        self.page.on("pageerror", lambda err: self.errors.append(str(err)))
+        self.page.on("request", lambda req: self.requests.append(req.url))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+@pytest.fixture
+def watched(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    yield Watched(context)
+    context.close()
+
+
+@pytest.fixture
+def watched_without_csp(browser):
+    """The hostile-page test runs with the server's policy ignored, so that it fails if the
+    page's own script ever parses page text as markup."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    yield Watched(context)
+    context.close()
+
+
+def api(server, method: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        urllib.parse.urljoin(server.url, path), method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"X-API-Key": API_KEY, **({"Content-Type": "application/json"} if body else {})})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def stored_example(server, **match) -> dict:
+    found = [e for e in api(server, "GET", "/v1/examples?limit=100")["examples"]
+             if all(e.get(k) == v for k, v in match.items())]
+    assert len(found) == 1, f"{len(found)} stored examples match {match}"
+    return found[0]
+
+
+def open_page(page, server) -> None:
+    """Open the page and give it the service's key where its message says it goes."""
+    page.goto(server.url)
+    expect(page.locator("#status")).to_contain_text("Enter the service's API key")
+    key = page.get_by_label("API key")
+    key.fill(API_KEY)
+    key.blur()
+    expect(page.locator("#status")).to_have_text("API key accepted.")
+
+
+def label_blocks(page, doc: str, *, url: str | None = None, fmt: str = "auto") -> None:
+    page.get_by_label("Paste the page's HTML").fill(doc)
+    page.get_by_label("The input is").select_option(fmt)
+    if url is not None:
+        page.get_by_label("Page address").fill(url)
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+
+
+def shown_blocks(page) -> list[dict]:
+    return page.eval_on_selector_all("#blocks > li", """rows => rows.map(li => ({
+        text: li.querySelector('.text').textContent,
+        label: li.querySelector('.label-name').textContent,
+        changed: li.classList.contains('changed'),
+        selected: li.getAttribute('aria-selected') === 'true'}))""")
+
+
+def test_correct_labels_with_the_keyboard_save_and_find_the_example_through_the_api(server, watched):
+    page = watched.page
+    model = api(server, "GET", "/v1/model")
+    expected = api(server, "POST", "/v1/clean", {"html": FERRY_PAGE, "url": PAGE_URL, "blocks": True})
+    texts = [b["text"] for b in expected["blocks"]]
+    assert set(CORRECTIONS) <= set(texts), "the fixture no longer segments as the test expects"
+
+    open_page(page, server)
+    expect(page.locator("#model-version")).to_have_text(model["version"])
+    page.get_by_label("Labelled by").fill("e2e-tester")
+    label_blocks(page, FERRY_PAGE, url=PAGE_URL)
+
+    # every block in reading order, labelled as the API labels it, and the API's clean text
+    assert shown_blocks(page) == [{"text": b["text"], "label": b["label"], "changed": False,
+                                   "selected": i == 0} for i, b in enumerate(expected["blocks"])]
+    assert page.locator("#clean-text").text_content() == expected["text"]
+    assert page.evaluate("document.activeElement.id") == "blocks", "the blocks take the keys"
+
+    # keyboard only: walk to the "Read more" block, label it and the next one (a label moves on
+    # to the next block), then select the last two blocks with Shift+ArrowDown and label both
+    first = texts.index("Read more: Island councils ask for a second summer ferry")
+    assert texts[first + 1] == "Most read: Fishing boat rescued off the northern cape"
+    page.keyboard.press("Home")
+    for _ in range(first):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press(KEYS["related"])
+    page.keyboard.press(KEYS["teaser"])
+    run = texts.index("Sign up for our newsletter to get the news in your inbox.")
+    assert texts[run + 1] == "Share this article on Facebook · Share on X · Copy link"
+    page.keyboard.press("Home")
+    for _ in range(run):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Shift+ArrowDown")
+    assert [b["selected"] for b in shown_blocks(page)] == [i in (run, run + 1) for i in range(len(texts))]
+    page.keyboard.press(KEYS["junk"])
+
+    labels = [CORRECTIONS.get(b["text"], b["label"]) for b in expected["blocks"]]
+    shown = shown_blocks(page)
+    assert [b["label"] for b in shown] == labels
+    assert [b["changed"] for b in shown] == [lab != b["label"] for lab, b in zip(labels, expected["blocks"])]
+    assert page.locator("#clean-text").text_content() == "\n".join(
+        t for t, lab in zip(texts, labels) if lab == "content")
+
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+
+    example = stored_example(server, url=PAGE_URL)
+    assert example["html"] == FERRY_PAGE and example["source"] == "label-page"
+    assert [(b["text"], b["label"]) for b in example["blocks"]] == list(zip(texts, labels))
+    assert {(b["labelled_by"], b["reviewed"]) for b in example["blocks"]} == {("e2e-tester", True)}
+    expect(page.locator("#saved")).to_contain_text(example["id"])
+
+    # the export is the example format `noisefilter train --examples` reads
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON Lines").click()
+    assert download.value.suggested_filename.endswith(".jsonl")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    exported = [parse_example(json.loads(line)) for line in lines]
+    assert all(not problems for _, problems in exported)
+    mine = [e for e, _ in exported if e.id == example["id"]]
+    assert [(b.text, b.label) for b in mine[0].blocks] == list(zip(texts, labels))
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 1200})  # room for every block
+    page.evaluate("window.scrollTo(0, 0); document.getElementById('blocks').scrollTop = 0")
+    page.screenshot(path=str(ARTIFACTS / "label-page.png"), full_page=True)
+    assert not watched.errors and not watched.dialogs
+
+
+def test_a_mouse_and_a_model_with_a_label_of_its_own(server, watched):
+    """A run selected with click and Shift+click takes a label from the toolbar; one click on a
+    block's label chip relabels it. The served model is made to report an extra label
+    (`comment`, as in docs/teach-your-site.md), which the page offers on key 5."""
+    page = watched.page
+
+    def with_comment(route):
+        response = route.fetch()
+        model = response.json()
+        model["labels"] = [*model["labels"], "comment"]
+        route.fulfill(response=response, json=model)
+
+    page.route("**/v1/model", with_comment)
+    text = ("Ferry timetable changes for the summer\n"
+            "The night ferry sails again from June.\n"
+            "Great news, I will book a cabin! (reader, 2 hours ago)\n"
+            "Finally, we waited two years. (reader, 1 hour ago)\n"
+            "Cookie settings\n")
+    expected = api(server, "POST", "/v1/clean", {"text": text, "blocks": True})
+    open_page(page, server)
+    label_blocks(page, text, fmt="text")
+    comment_button = page.get_by_role("button", name="5 comment")
+    expect(comment_button).to_have_attribute("aria-keyshortcuts", "5")
+    rows = page.locator("#blocks > li")
+
+    rows.nth(2).locator(".text").click()
+    rows.nth(3).locator(".text").click(modifiers=["Shift"])
+    comment_button.click()
+    rows.nth(4).locator(".chip[data-label=junk]").click()
+
+    labels = [b["label"] for b in expected["blocks"]]
+    labels[2:5] = ["comment", "comment", "junk"]
+    assert [b["label"] for b in shown_blocks(page)] == labels
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    example = stored_example(server, text=text)
+    assert [b["label"] for b in example["blocks"]] == labels
+    assert not watched.errors and not watched.dialogs
+
+
+def test_a_hostile_page_runs_nothing(server, watched_without_csp):
+    page = watched_without_csp.page
+    open_page(page, server)
+    label_blocks(page, HOSTILE_PAGE)
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    label_blocks(page, HOSTILE_TEXT, fmt="text")
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+
+    # the markup is on the page as text: in the blocks, the clean text and the saved list
+    shown = " ".join(b["text"] for b in shown_blocks(page))
+    assert "<img src=x onerror=" in shown and "<script>window.__pwned = 4" in shown
+    assert "<script>window.__pwned" in page.locator("#saved").text_content()
+    assert '<iframe srcdoc="<script>parent.__pwned' in shown
+    # and none of it became an element, loaded anything, or ran
+    page.wait_for_timeout(300)  # time for an <img src=x> error or an iframe to have fired
+    assert page.locator(MARKUP).count() == 0
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert not watched_without_csp.dialogs
+    assert not watched_without_csp.errors
+    origin = server.url.removesuffix("/label")
+    assert {u.split("?")[0] for u in watched_without_csp.requests} <= {
+        server.url, f"{server.url}/label.js", f"{server.url}/label.css", f"{origin}/v1/model",
+        f"{origin}/v1/examples", f"{origin}/v1/clean", f"{origin}/favicon.ico"}
+
+
+def test_the_policy_is_in_force_in_the_browser(server, watched):
+    """Behind the script's own care: inline script does not run and strings cannot be assigned
+    as markup (Trusted Types), so a future mistake fails loudly instead of running page text."""
+    page = watched.page
+    response = page.goto(server.url)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator("#model-version")).not_to_have_text("…")
+    outcome = page.evaluate("""() => {
+        const s = document.createElement('script');
+        try { s.textContent = 'window.__inline = 1'; document.body.append(s); }
+        catch (err) { return err.name; }
+        return 'appended';
+    }""")
+    assert outcome in ("TypeError", "appended")
+    assert page.evaluate("typeof window.__inline") == "undefined"
+    assert page.evaluate("""() => {
+        try { document.getElementById('status').innerHTML = '<b>x</b>'; return 'assigned'; }
+        catch (err) { return err.name; }
+    }""") == "TypeError"
+
+
+def test_a_file_opens_in_its_own_charset(server, watched):
+    """Opening a file labels it at once; an HTML file is decoded with the charset it declares,
+    so the page stored is the page as its author wrote it."""
+    page = watched.page
+    expected = api(server, "POST", "/v1/clean", {"html": CAFE_PAGE, "blocks": True})
+    open_page(page, server)
+    page.get_by_label("…or open a file").set_input_files(
+        files=[{"name": "cafe.html", "mimeType": "text/html", "buffer": CAFE_PAGE.encode("cp1252")}])
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert page.get_by_label("Paste the page's HTML").input_value() == CAFE_PAGE
+    assert page.get_by_label("The input is").input_value() == "html"
+    assert [b["text"] for b in shown_blocks(page)] == [b["text"] for b in expected["blocks"]]
+    assert not watched.errors and not watched.dialogs
+
+
+def test_without_the_api_key_the_page_says_where_it_goes(server, watched):
+    page = watched.page
+    text = "Harbour crane removed after forty years\nThe crane was taken down on Sunday.\n"
+    page.goto(server.url)
+    label_blocks(page, text, fmt="text")
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("unauthorized")
+    key = page.get_by_label("API key")
+    expect(key).to_be_visible()  # the settings were opened to show where the key goes
+    key.fill(API_KEY)
+    key.blur()
+    expect(page.locator("#status")).to_have_text("API key accepted.")
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    example = stored_example(server, text=text)
+    expect(page.locator("#saved")).to_contain_text(example["id"])
+    assert not watched.errors and not watched.dialogs
+
+
+def test_the_list_and_the_export_follow_every_page_of_the_store(server, watched):
+    """More examples than one page of `GET /v1/examples`: "Show more" lists the rest, and the
+    export holds every stored example once."""
+    many = [{"id": f"bulk-{n:03d}", "text": f"Bulk example number {n} for the export test",
+             "source": "bulk", "blocks": [{"text": f"Bulk example number {n} for the export test",
+                                           "label": "content"}]} for n in range(120)]
+    api(server, "POST", "/v1/examples", {"examples": many})
+    stored = api(server, "GET", "/v1/examples")
+    total = stored["store"]["pages"]
+    assert stored["next_offset"] is not None, "the store must span more than one page"
+
+    page = watched.page
+    open_page(page, server)
+    rows = page.locator("#saved tr")
+    expect(rows).to_have_count(len(stored["examples"]))
+    more = page.get_by_role("button", name="Show more")
+    while rows.count() < total:
+        shown = rows.count()
+        more.click()
+        expect(rows.nth(shown)).to_be_attached()  # one more row than before
+    expect(more).to_be_hidden()
+    assert rows.count() == total
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export JSON Lines").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(line)["id"] for line in lines]
+    assert len(ids) == len(set(ids)) == total
+    assert {m["id"] for m in many} <= set(ids)
+    assert not watched.errors and not watched.dialogs
