@@ -154,7 +154,10 @@ def format_metrics(metrics: dict) -> str:
               f"macro F1 {metrics['blocks_binary_macro_f1']:.4f}; four labels on hand-labelled pages: "
               f"macro F1 {metrics['blocks_four_label_macro_f1']:.4f}", "",
               "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
-    for label, m in metrics["blocks_four_label"].items():
+    order = ["content", "related", "teaser", "junk"]
+    per_label = metrics["blocks_four_label"]  # the manifest stores keys sorted: show a fixed order
+    for label in sorted(per_label, key=lambda lab: (order.index(lab) if lab in order else len(order), lab)):
+        m = per_label[label]
         lines.append(f"| {label} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")
     return "\n".join(lines)
 
