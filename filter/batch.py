@@ -23,6 +23,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -328,20 +329,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "terminal)")
 
 
+#: the start of every output line (json.dumps puts `id` first): resuming reads only this
+_ID_PREFIX = re.compile(rb'\{"id": ("(?:[^"\\]|\\.)*")')
+
+
 def done_ids(path: Path) -> set[str]:
-    """Ids already in an output file, for resuming. A last line cut short by a crash is
-    removed from the file, so that appending starts on a fresh line."""
+    """Ids already in an output file, for resuming, read from the start of each line without
+    parsing its text (an output can hold millions of pages). A last line cut short by a crash
+    is removed from the file, so that appending starts on a fresh line; any other line that is
+    not one of ours is left alone and its document cleaned again."""
     ids: set[str] = set()
     good_end = 0
     with open(path, "rb+") as fh:
         for line in fh:
             if not line.endswith(b"\n"):
                 break
-            try:
-                ids.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                break
             good_end += len(line)
+            match = _ID_PREFIX.match(line)
+            try:
+                ids.add(json.loads(match.group(1)) if match else str(json.loads(line)["id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
         fh.truncate(good_end)
     return ids
 

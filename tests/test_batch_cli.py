@@ -15,7 +15,7 @@ import pytest
 from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture)
     ARTICLES, SITE, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner
-from filter.batch import RECORD_FIELDS
+from filter.batch import RECORD_FIELDS, done_ids
 from filter.cli import main
 
 URL = "http://courier.test/"
@@ -165,3 +165,13 @@ def test_workers_die_with_a_killed_batch(tmp_path):
     while any(Path(f"/proc/{c}").exists() for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(Path(f"/proc/{c}").exists() for c in children)
+
+
+def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
+    out = tmp_path / "out.jsonl"
+    good = [json.dumps({"id": 'quote " and \\ slash', "text": "…"}, ensure_ascii=False),
+            "a line someone else wrote",
+            json.dumps({"text": "no id", "id": 7})]
+    out.write_text("\n".join(good) + "\n" + '{"id": "cut', encoding="utf-8")
+    assert done_ids(out) == {'quote " and \\ slash', "7"}
+    assert out.read_text(encoding="utf-8") == "\n".join(good) + "\n"
