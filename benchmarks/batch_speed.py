@@ -17,9 +17,10 @@ repository). Four measures, each over the same pages:
    and loading the model, which is reported apart).
 
 The batch overhead is how much slower one batch worker is than the direct loop; the speed-up is
-2 workers over 1. All four are measured in interleaved rounds and the best round of each is
-kept, with the load average of each round printed: other jobs on the machine lower every rate,
-and the speed-up most.
+2 workers over 1. All four are measured in interleaved rounds and the median round of each is
+reported (on a shared virtual machine rates swing both ways by 20% from run to run, so the
+best round would pick outliers), with the load average of each round printed: other jobs on
+the machine lower every rate, and the speed-up most.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,19 +116,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of all measures, interleaved; the best of each is kept")
+                        help="rounds of all measures, interleaved; the median is reported")
     args = parser.parse_args()
     files = sorted(DATA.glob("*.html.gz"))[:args.pages]
     pages = [(f.name, gzip.decompress(f.read_bytes())) for f in files]
     n = len(pages)
-    print(f"{n} pages: the first {n} of {DATA}; best of {args.rounds} interleaved rounds")
+    print(f"{n} pages: the first {n} of {DATA}; median of {args.rounds} interleaved rounds")
 
     started = time.perf_counter()
     cleaner = Cleaner()
     load = time.perf_counter() - started
     with threadpool_limits(1):
         cleaner.clean(pages[0][1])  # first call: lazy imports inside the pipeline
-    best = {"traf": 0.0, "direct": 0.0, 1: 0.0, 2: 0.0}
+    seen: dict = {"traf": [], "direct": [], 1: [], 2: []}
     walls = {}
     cpus = {"direct": [], 1: [], 2: []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,22 +157,24 @@ def main() -> None:
             print(f"round {round_no}: trafilatura {rates['traf']:.2f}, direct {rates['direct']:.2f}"
                   f", batch 1 worker {rates[1]:.2f}, 2 workers {rates[2]:.2f} pages/s "
                   f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
-            best = {k: max(v, rates[k]) for k, v in best.items()}
+            for key, values in seen.items():
+                values.append(rates[key])
+    median = {key: statistics.median(values) for key, values in seen.items()}
 
     print()
-    print(f"{'trafilatura.extract, 1 process':<40} {best['traf']:7.2f} pages/s")
-    print(f"{'direct Cleaner.clean loop, 1 process':<40} {best['direct']:7.2f} pages/s   "
-          f"(pipeline time = {best['traf'] / best['direct']:.2f} x trafilatura.extract)")
+    print(f"{'trafilatura.extract, 1 process':<40} {median['traf']:7.2f} pages/s")
+    print(f"{'direct Cleaner.clean loop, 1 process':<40} {median['direct']:7.2f} pages/s   "
+          f"(pipeline time = {median['traf'] / median['direct']:.2f} x trafilatura.extract)")
     for w in (1, 2):
-        note = (f"overhead over direct calls: {best['direct'] / best[1] - 1:+.1%}" if w == 1 else
-                f"speed-up over 1 worker: {best[2] / best[1]:.2f}")
-        print(f"{f'noisefilter batch --workers {w}':<40} {best[w]:7.2f} pages/s   {note}")
+        note = (f"overhead over direct calls: {median['direct'] / median[1] - 1:+.1%}"
+                if w == 1 else f"speed-up over 1 worker: {median[2] / median[1]:.2f}")
+        print(f"{f'noisefilter batch --workers {w}':<40} {median[w]:7.2f} pages/s   {note}")
         print(f"{'':<40} (last run {walls[w]:.1f} s wall clock with start-up)")
     print(f"{'reading them from a WARC.gz (filter.warc)':<40} {reading:7.0f} pages/s   "
-          f"({best['direct'] / reading:.1%} of the cleaning time)")
+          f"({median['direct'] / reading:.1%} of the cleaning time)")
     # CPU time does not depend on what else runs on the machine, unlike the rates above
-    per_page = {k: 1000 * min(v) / n for k, v in cpus.items()}
-    print(f"CPU time per page (least of the rounds; the batch's less its {fixed_cpu:.1f} s of "
+    per_page = {k: 1000 * statistics.median(v) / n for k, v in cpus.items()}
+    print(f"CPU time per page (median; the batch's less its {fixed_cpu:.1f} s of "
           f"start-up): direct {per_page['direct']:.0f} ms, batch 1 worker {per_page[1]:.0f} ms "
           f"({per_page[1] / per_page['direct'] - 1:+.1%}), 2 workers {per_page[2]:.0f} ms "
           f"({per_page[2] / per_page['direct'] - 1:+.1%})")
