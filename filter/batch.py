@@ -8,7 +8,8 @@ when. The rest follows from crawl-scale inputs:
 
 - results come back in input order, through a reorder buffer;
 - the input is read lazily and at most `max_in_flight` documents are read but not yet handed
-  back, so an input of any size is streamed in bounded memory;
+  back, so an input of any size is streamed in bounded memory; one document per worker is read
+  ahead while the workers are busy, so that no worker waits for the input to be read;
 - every document yields an `Outcome`: its result, or a `Failure` (the library's error, a time
   out, a crashed worker). Only a model that cannot be loaded at all raises.
 
@@ -27,6 +28,7 @@ import re
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -230,24 +232,31 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
     """The scheduling loop of `clean_many`; replaces workers in `pool` as they fail."""
     done: dict[int, Outcome] = {}  # finished but not yet yielded (waiting for earlier ones)
     taken: dict[int, Document] = {}  # handed to a worker and not yet finished
+    queued: deque[tuple[int, Document]] = deque()  # read ahead, so no worker waits on reading
     next_seq = next_out = 0
     exhausted = False
     while True:
-        # hand out work while there is an idle worker and room in the window
+        # hand out work to idle workers, and read up to one document per worker ahead
+        # (within the window) while the workers are busy
         idle = [w for w in pool if w.ready and w.task is None]
-        while idle and not exhausted and next_seq - next_out < window:
+        while True:
+            while idle and queued:
+                seq, doc = queued.popleft()
+                taken[seq] = doc
+                idle.pop().send(seq, doc, timeout)
+            if exhausted or len(queued) >= len(pool) or next_seq - next_out >= window:
+                break
             try:
                 item = next(docs)
             except StopIteration:
                 exhausted = True
-                break
+                continue
             doc = as_document(item, next_seq)
             if doc.failure is not None:  # the reader could not make a page of it: report
                 done[next_seq] = Outcome(id=doc.id, url=doc.url, error=doc.failure,
                                          source=doc.source, meta=doc.meta)
             else:
-                taken[next_seq] = doc
-                idle.pop().send(next_seq, doc, timeout)
+                queued.append((next_seq, doc))
             next_seq += 1
         while next_out in done:
             yield done.pop(next_out)
