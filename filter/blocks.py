@@ -49,7 +49,8 @@ class Block:
     `kind` is the block's role in the extracted tree (``p``, ``head``, ``item``, ``row``,
     ``quote``, ``code``, ``line`` for plain text). `tag_path` and `hints` describe the source
     element and its ancestors (empty for plain text): `hints` is the space-joined class and id
-    values, where words such as "related" or "promo" give teasers away.
+    values, where words such as "related" or "promo" give teasers away. `in_comments` marks a
+    block of the page's comment section (content on a forum, noise under an article).
     """
 
     text: str
@@ -59,6 +60,7 @@ class Block:
     tag_path: str = ""
     hints: str = ""
     dom_position: float = -1.0
+    in_comments: bool = False
 
     @property
     def key(self) -> str:

@@ -13,7 +13,10 @@ groups, each computed by a small named function:
 - position: from the start and from the end of the page, in blocks and in characters;
 - topic: word overlap with the page's article text and title (tells `related` from `teaser`);
 - neighbours: the shape, link and hint columns of the blocks before and after, so a block inside
-  a teaser list reads as part of it.
+  a teaser list reads as part of it;
+- page: what kind of page the block is on (article-like URL, share of words in long paragraphs,
+  of linked blocks, of comments), the same for every block of the page: on a listing the teasers
+  are the content.
 
 The article text that topic features compare with is taken, at prediction time, from the
 classifier's own first-pass `content` probabilities (see `filter.model`); `topic_features` takes
@@ -94,12 +97,18 @@ SCRIPT_COLUMNS = ["ascii_letter_share", "latin_ext_share", "cjk_share", "other_s
 LINK_COLUMNS = ["link_density", "n_links", "link_is_article", "link_same_text", "log_link_path"]
 DOM_COLUMNS = [f"kind_{k}" for k in _KINDS] + [f"hint_{g}" for g in HINT_GROUPS] + [
     "dom_position", "has_dom", "tag_depth", "in_list", "in_header", "in_aside", "in_footer",
-    "in_nav", "in_article", "in_table", "in_figure", "in_a",
+    "in_nav", "in_article", "in_table", "in_figure", "in_a", "in_comments",
 ]
 CUE_COLUMNS = [f"cue_{g}" for g in CUE_PATTERNS]
 POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_from_end",
                     "rel_chars_before", "rel_chars_after", "n_blocks_log", "page_chars_log",
                     "share_of_page"]
+#: the same for every block of a page: what kind of page this is (an article's long paragraphs,
+#: a listing's many short linked items, a forum's comment section), which decides whether a
+#: teaser-shaped block is the page's content or noise around it
+PAGE_COLUMNS = ["page_url_article", "page_url_depth", "long_block_word_share", "n_long_blocks_log",
+                "linked_block_share", "head_share", "item_share", "comment_share",
+                "median_block_words_log"]
 TOPIC_COLUMNS = ["topic_overlap", "title_overlap", "topic_overlap_max_nb"]
 #: columns copied from the neighbours at offsets -2, -1, +1, +2
 NEIGHBOUR_SOURCE = (SHAPE_COLUMNS[:3] + ["ends_sentence", "is_separator"] + LINK_COLUMNS[:2]
@@ -108,7 +117,8 @@ NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 
 BASE_COLUMNS = (SHAPE_COLUMNS + REPEAT_COLUMNS + SCRIPT_COLUMNS + LINK_COLUMNS + DOM_COLUMNS
                 + CUE_COLUMNS + POSITION_COLUMNS)
-FEATURE_NAMES = BASE_COLUMNS + [f"nb{o:+d}_{c}" for o in NEIGHBOUR_OFFSETS for c in NEIGHBOUR_SOURCE]
+FEATURE_NAMES = (BASE_COLUMNS + [f"nb{o:+d}_{c}" for o in NEIGHBOUR_OFFSETS for c in NEIGHBOUR_SOURCE]
+                 + PAGE_COLUMNS)
 _NB_INDEX = [BASE_COLUMNS.index(c) for c in NEIGHBOUR_SOURCE]
 
 
@@ -208,6 +218,7 @@ def dom_features(block: Block) -> list[float]:
         1.0 if tagset & {"table", "tr", "td"} else 0.0,
         1.0 if tagset & {"figure", "figcaption"} else 0.0,
         1.0 if "a" in tagset else 0.0,
+        1.0 if block.in_comments else 0.0,
     ]
 
 
@@ -228,6 +239,26 @@ def position_features(i: int, n: int, chars_before: int, total_chars: int, lengt
         math.log1p(n),
         math.log1p(total_chars),
         length / total,
+    ]
+
+
+def page_features(page: Page, words: list[list[str]]) -> list[float]:
+    blocks = page.blocks
+    n = max(len(blocks), 1)
+    counts = [len(w) for w in words]
+    total = max(sum(counts), 1)
+    long = [c for c in counts if c >= 40]
+    path = re.sub(r"^[a-z]+://[^/]+", "", (page.url or "").split("?")[0].split("#")[0])
+    return [
+        _link_is_article(page.url) if page.url else -1.0,
+        float(len([p for p in path.split("/") if p])) if page.url else -1.0,
+        sum(long) / total,
+        math.log1p(len(long)),
+        sum(1 for b in blocks if b.links) / n,
+        sum(1 for b in blocks if b.kind == "head") / n,
+        sum(1 for b in blocks if b.kind == "item") / n,
+        sum(1 for b in blocks if b.in_comments) / n,
+        math.log1p(float(np.median(counts))) if counts else 0.0,
     ]
 
 
@@ -299,7 +330,8 @@ class PageFeatures:
                 nb[-off:, cols] = src[:off]
             else:
                 nb[:-off or None, cols] = src[off:]
-        self.matrix = np.hstack([base, nb])
+        whole = np.tile(np.array(page_features(page, words), dtype=np.float32), (n, 1))
+        self.matrix = np.hstack([base, nb, whole])
         self.title = page.title
 
     def with_topic(self, content_weights: np.ndarray) -> np.ndarray:

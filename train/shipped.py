@@ -49,7 +49,7 @@ def in_holdout(domain: str) -> bool:
 def text_view(page: Page) -> Page:
     """The page as an extractor's text output would give it: lines without DOM context."""
     return replace(page, blocks=[Block(text=b.text, kind="line") for b in page.blocks],
-                   source="text", title=None)
+                   source="text", title=None, url=None)
 
 
 def seed_examples(seed_dir: Path = SEED_DIR) -> list[tuple[Page, list[str], str]]:
