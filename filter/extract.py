@@ -305,12 +305,15 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     if body is None:
         page.notes.append("trafilatura found no main text on this page")
         return page
+    in_body: set[str] = set()
     for root, in_comments in ((body, False), (comments, True)):
         if root is None:
             continue
         for segment in _segments(root):
-            if not segment.text:
-                continue
+            if not segment.text or (in_comments and segment.text in in_body):
+                continue  # a fallback extractor can put comments into the body as well
+            if not in_comments:
+                in_body.add(segment.text)
             source = index.find(segment)
             tag_path, hints = _dom_context(source)
             links, link_chars = _links(source, segment.text, url) if not segment.loose else ((), 0)
