@@ -176,9 +176,14 @@ def _script_profile(text: str) -> np.ndarray:
     return np.array([ascii_l, latin, cjk, other], dtype=float) / total
 
 
+def _url_path(url: str) -> str:
+    """The path of a URL, without scheme, host, query or fragment."""
+    return re.sub(r"^[a-z]+://[^/]+", "", url.split("?")[0].split("#")[0])
+
+
 def _link_is_article(url: str) -> float:
     """Article URLs have long slugs or ids in the path; section and home links do not."""
-    path = re.sub(r"^[a-z]+://[^/]+", "", url.split("?")[0].split("#")[0])
+    path = _url_path(url)
     last = path.rstrip("/").rsplit("/", 1)[-1]
     return 1.0 if last.count("-") >= 3 or re.search(r"\d{4,}", path) or len(last) > 30 else 0.0
 
@@ -248,7 +253,7 @@ def page_features(page: Page, words: list[list[str]]) -> list[float]:
     counts = [len(w) for w in words]
     total = max(sum(counts), 1)
     long = [c for c in counts if c >= 40]
-    path = re.sub(r"^[a-z]+://[^/]+", "", (page.url or "").split("?")[0].split("#")[0])
+    path = _url_path(page.url or "")
     return [
         _link_is_article(page.url) if page.url else -1.0,
         float(len([p for p in path.split("/") if p])) if page.url else -1.0,
