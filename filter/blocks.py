@@ -25,6 +25,12 @@ def normalize_text(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
+def has_visible_text(text: str) -> bool:
+    """Whether the text shows anything: pages pad layouts with paragraphs holding only a
+    zero-width joiner or a soft hyphen (Unicode format characters), which are not text."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
 def text_hash(text: str) -> str:
     """Short stable id of a block's normalised text (what committed labels refer to).
 
@@ -82,9 +88,10 @@ class Page:
 
 
 def segment_text(text: str) -> list[Block]:
-    """Split already-extracted text into blocks: one per non-empty line.
+    """Split already-extracted text into blocks: one per line that shows any text.
 
     Extractors (trafilatura's text output, the seed) put one paragraph, heading or teaser part
     per line, so a line is the natural block.
     """
-    return [Block(text=line.strip(), kind="line") for line in text.splitlines() if line.strip()]
+    return [Block(text=line.strip(), kind="line") for line in text.splitlines()
+            if has_visible_text(line)]

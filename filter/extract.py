@@ -3,7 +3,7 @@ it keeps into blocks mapped back to their source elements.
 
 trafilatura runs in its fast mode with its default (balanced) focus and with the comment section,
 and its full mode (with readability and jusText as fallbacks) only when the fast pass keeps
-little. Measured on WCXB-dev with a perfect block classifier: the balanced focus escalates to a
+little of the page. Measured on WCXB-dev with a perfect block classifier: the balanced focus escalates to a
 recall retry on pages where it finds little, which the recall focus does not (forum pages 0.75
 against 0.61 word F1); comments are content on forums and product reviews, and the classifier
 removes them under articles; `include_links` is left off because it changes what trafilatura
@@ -22,7 +22,7 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction
 from trafilatura.utils import decode_file, load_html
 
-from .blocks import Block, Link, Page
+from .blocks import Block, Link, Page, has_visible_text
 from .errors import InputError, InputTooLarge
 from .metadata import page_metadata
 
@@ -34,10 +34,10 @@ _BLOCK_TAGS = {"p", "head", "item", "row", "quote", "code", "cell"}
 _HINT_DEPTH = 8
 #: inner tags whose start separates words (cells of a row, line breaks, nested items)
 _SPACED = {"cell", "lb", "item", "p", "head", "list"}
-#: the full trafilatura pass is tried too when the fast pass keeps fewer characters than this,
-#: or less than this share of the page's visible text (measured on WCXB-dev with a perfect
-#: classifier: +0.02 word F1 on the 9% of pages the share rule adds)
-FALLBACK_BELOW_CHARS = 2500
+#: the full trafilatura pass is tried too when the fast pass keeps less than this share of the
+#: page's visible text. Measured on WCXB-dev with a perfect classifier: +0.02 word F1 on the 9%
+#: of pages where it keeps 2,500+ characters; on pages where the fast pass keeps less than that
+#: but over this share (a short page), the full pass lost 0.013 on average and doubled the time.
 FALLBACK_BELOW_SHARE = 0.15
 _INVISIBLE = {"script", "style", "noscript", "template"}
 _HINT_SPLIT = re.compile(r"[^a-z0-9]+")
@@ -152,17 +152,16 @@ class _SourceIndex:
 
     def __init__(self, tree: HtmlElement):
         self.tree = tree
-        self.by_id: dict[str, etree._Element] = {}
-        self.order: list[etree._Element] = []
+        #: the source elements in document order; an element's stamp is its index here
+        self.order: list[etree._Element] = list(tree.iter(etree.Element))
         #: characters of visible text on the page (scripts and styles left out)
         self.page_chars = 0
-        for i, el in enumerate(tree.iter(etree.Element)):
+        for i, el in enumerate(self.order):
             el.set(_ID, str(i))
-            self.by_id[str(i)] = el
-            self.order.append(el)
-            if el.tag not in _INVISIBLE:
-                self.page_chars += len(el.text or "")
-            self.page_chars += len(el.tail or "")
+            if el.text and el.tag not in _INVISIBLE:
+                self.page_chars += len(el.text)
+            if el.tail:
+                self.page_chars += len(el.tail)
         self.total = max(len(self.order), 1)
         self._texts: dict[str, list[int]] | None = None
         self.cursor = 0
@@ -206,10 +205,10 @@ class _SourceIndex:
 
     def _by_stamp(self, el: etree._Element) -> etree._Element | None:
         ident = el.get(_ID)
-        source = self.by_id.get(ident) if ident is not None else None
-        if source is not None:
-            self.cursor = int(ident)
-        return source
+        if ident is None or not ident.isdecimal() or int(ident) >= len(self.order):
+            return None
+        self.cursor = int(ident)
+        return self.order[self.cursor]
 
     def _by_text(self, text: str) -> etree._Element | None:
         positions = self._text_index().get(text)
@@ -280,10 +279,11 @@ def _chars(el: etree._Element | None) -> int:
 
 def _extract_trees(tree: HtmlElement, url: str | None, page_chars: int) -> tuple[etree._Element | None, etree._Element | None]:
     """trafilatura's output trees: the fast pass, and the full pass with its fallback extractors
-    only when the fast pass kept too little (it then missed the article on most such pages)."""
+    only when the fast pass kept little of the page (it then missed the article on most such
+    pages)."""
     body, comments = _bare(tree, url, fast=True)
     kept = _chars(body)
-    if kept < FALLBACK_BELOW_CHARS or kept < FALLBACK_BELOW_SHARE * page_chars:
+    if kept < FALLBACK_BELOW_SHARE * page_chars or not kept:
         fuller, fuller_comments = _bare(tree, url, fast=False)
         if _chars(fuller) > kept:
             return fuller, fuller_comments
@@ -310,7 +310,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
         if root is None:
             continue
         for segment in _segments(root):
-            if not segment.text or (in_comments and segment.text in in_body):
+            if not has_visible_text(segment.text) or (in_comments and segment.text in in_body):
                 continue  # a fallback extractor can put comments into the body as well
             if not in_comments:
                 in_body.add(segment.text)
