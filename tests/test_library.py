@@ -98,3 +98,54 @@ def test_repetition_feature_flags_translation_loops(text):
 
     unique, _compress, max_rep, _dup = repeat_features(text, _WORD.findall(text), Counter())
     assert unique < 0.5 and max_rep > 0.5
+
+
+LONG = ("The harbour bridge reopened to traffic on Saturday morning after two years of structural "
+        "repairs that cost the city more than forty million euros, officials said, and commuters "
+        "who had faced a detour of twenty minutes through the industrial district welcomed the "
+        "reopening with a small celebration on the northern span. ")
+
+
+def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles():
+    """On a page with an article body, a block of few words or mostly links stays only above
+    `strict_threshold`; other blocks above `content_threshold`."""
+    import copy
+
+    from filter import default_cleaner
+    from filter.blocks import Block, Link, Page
+    from filter.model import _is_slight
+
+    page = Page(blocks=[
+        Block("Harbour bridge reopens", kind="head"), Block(LONG), Block("Share this article"),
+        Block(LONG.replace("Saturday", "Sunday")), Block("More on the bridge", link_chars=18,
+                                                         links=(Link("More", "https://x.example/a"),)),
+    ], url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
+    model = copy.deepcopy(default_cleaner().model)
+    assert model.strict_threshold > model.content_threshold
+    labels, probs = model.predict_page(page)
+    for block, label, row in zip(page.blocks, labels, probs):
+        threshold = model.strict_threshold if _is_slight(block) else model.content_threshold
+        assert (label == "content") == (row[0] > threshold), block.text
+    model.strict_threshold = 1.0
+    strict_labels, _ = model.predict_page(page)
+    for block, label, strict_label in zip(page.blocks, labels, strict_labels):
+        assert strict_label != "content" if _is_slight(block) else strict_label == label
+
+
+def test_the_stricter_threshold_is_off_on_pages_without_an_article_body():
+    """On a listing, short linked items are the content: they keep the ordinary threshold."""
+    import copy
+
+    from filter import default_cleaner
+    from filter.blocks import Block, Link, Page
+
+    items = [Block(f"Trail {n}: a loop of {n + 3} km", kind="item", link_chars=8,
+                   links=(Link(f"Trail {n}", f"https://trails.example/{n}"),)) for n in range(12)]
+    page = Page(blocks=items, url="https://trails.example/")
+    model = copy.deepcopy(default_cleaner().model)
+    before, probs = model.predict_page(page)
+    model.strict_threshold = 1.0
+    after, _ = model.predict_page(page)
+    assert after == before
+    assert after == [("content" if row[0] > model.content_threshold else lab)
+                     for row, lab in zip(probs, after)]
