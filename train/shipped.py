@@ -46,10 +46,14 @@ def in_holdout(domain: str) -> bool:
     return int(hashlib.sha1(domain.encode("utf-8")).hexdigest(), 16) % HOLDOUT_EVERY == 0
 
 
-def text_view(page: Page) -> Page:
-    """The page as an extractor's text output would give it: lines without DOM context."""
-    return replace(page, blocks=[Block(text=b.text, kind="line") for b in page.blocks],
+def text_view(page: Page, labels: list[str]) -> tuple[Page, list[str]]:
+    """The page as an extractor's text output would give it: lines without DOM context, and
+    without the comment section, which extractors leave out by default (trafilatura's
+    `include_comments=False`); the labels of the lines kept."""
+    kept = [(b, lab) for b, lab in zip(page.blocks, labels) if not b.in_comments]
+    view = replace(page, blocks=[Block(text=b.text, kind="line") for b, _ in kept],
                    source="text", title=None, url=None)
+    return view, [lab for _, lab in kept]
 
 
 def seed_examples(seed_dir: Path = SEED_DIR) -> list[tuple[Page, list[str], str]]:
@@ -74,8 +78,9 @@ def training_set(pages: list[LabelledPage], with_seed: bool = True):
         groups.append(lp.gold.domain)
         weights.append(1.0)
         if lp.hand_labelled:
-            xs.append(text_view(lp.page))
-            ys.append(lp.labels)
+            view, view_labels = text_view(lp.page, lp.labels)
+            xs.append(view)
+            ys.append(view_labels)
             groups.append(lp.gold.domain)
             weights.append(WEIGHT_TEXT_VIEW)
     if with_seed:
