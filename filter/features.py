@@ -183,7 +183,7 @@ def shape_features(text: str, words: list[str], chars: CharStats) -> list[float]
         chars.digits / n,
         chars.upper / max(chars.letters, 1),
         sum(w[:1].isupper() for w in tokens) / max(len(tokens), 1),
-        1.0 if text.rstrip()[-1:] in _SENT_END and text.strip() else 0.0,
+        1.0 if stripped[-1:] in _SENT_END else 0.0,
         1.0 if len(stripped) <= 3 and not any(ch.isalnum() for ch in stripped) else 0.0,
         1.0 if "|" in text else 0.0,
         text.count(",") / max(len(words), 1),
