@@ -76,3 +76,23 @@ def test_blocks_without_visible_text_are_dropped():
     assert all(any(ch.isalnum() for ch in t) for t in texts), texts
     assert [b.text for b in segment_text("First line\n\u200d\n \u200b \nSecond line")] == [
         "First line", "Second line"]
+
+
+def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeypatch):
+    """trafilatura's slower full pass (with its fallback extractors) is tried when the fast pass
+    keeps under 15% of the page's visible text, and its result is used when it keeps more."""
+    import filter.extract as extract
+
+    calls = []
+
+    def fake_bare(tree, url, fast):
+        calls.append("fast" if fast else "full")
+        return etree.fromstring(f"<body><p>{'x' * (10 if fast else 500)}</p></body>"), None
+
+    monkeypatch.setattr(extract, "_bare", fake_bare)
+    tree = etree.fromstring("<html><body/></html>")
+    body, _ = extract._extract_trees(tree, None, page_chars=1000)
+    assert calls == ["fast", "full"] and len(body[0].text) == 500
+    calls.clear()
+    body, _ = extract._extract_trees(tree, None, page_chars=60)
+    assert calls == ["fast"] and len(body[0].text) == 10
