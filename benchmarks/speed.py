@@ -5,7 +5,7 @@
 Prints per-page times for trafilatura.extract (defaults) and for `Cleaner.clean`, their ratio,
 the extraction's share of the pipeline (everything before the classifier, trafilatura's passes
 included) and the classifier's (features + model), the model file's size and the
-model's load time. Rounds alternate the two so that machine noise hits both alike; the median
+model's load time. Rounds alternate the measures so that machine noise hits all alike; the median
 round is reported. Nothing is asserted: the figures go into the README.
 """
 
