@@ -33,6 +33,8 @@ _CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
 #: blocks under this many words, or with more than this share of link text, need the stricter
 #: content threshold
 ARTICLE_LONG_SHARE = 0.35
+#: ...and a page with under this share has no article body: all its blocks get the looser one
+NO_ARTICLE_SHARE = 0.1
 LONG_BLOCK_WORDS = 40
 SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5
@@ -78,21 +80,27 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
     """Labels every block of a `Page`; `fit(pages, labels)`, `predict_page(page)`.
 
     `word_weighting` (0 to 1) is how far the content stages weigh blocks by their words rather
-    than one each; `content_threshold` is the content probability above which a block stays,
-    and `strict_threshold` the one for blocks that are short or mostly link text (see
-    `predict_page`). The defaults were chosen by 5-fold cross-validation on WCXB-dev (word F1
-    per page type, `with` snippets kept, `without` snippets leaked): 0.5, 0.25 and 0.4.
+    than one each. Four content thresholds decide which blocks stay (see `predict_page`):
+    `content_threshold` for ordinary blocks of a page with an article body, `strict_threshold`
+    for its short or mostly-link blocks, `no_article_threshold` for every block of a page
+    without an article body (a listing, a shop, a collection), and `comment_threshold` for
+    blocks of the page's comment section. The defaults were chosen by 5-fold cross-validation on
+    WCXB-dev (word F1 per page type, `with` snippets kept, `without` snippets leaked): 0.5 for
+    the weighting; 0.25, 0.4, 0.15 and 0.9 for the thresholds.
     """
 
     def __init__(self, keep_label: str = KEEP_LABEL, folds: int = 3, random_state: int = 0,
                  word_weighting: float = 0.5, content_threshold: float = 0.25,
-                 strict_threshold: float = 0.4):
+                 strict_threshold: float = 0.4, no_article_threshold: float = 0.15,
+                 comment_threshold: float = 0.9):
         self.keep_label = keep_label
         self.folds = folds
         self.random_state = random_state
         self.word_weighting = word_weighting
         self.content_threshold = content_threshold
         self.strict_threshold = strict_threshold
+        self.no_article_threshold = no_article_threshold
+        self.comment_threshold = comment_threshold
 
     # -- training ---------------------------------------------------------------------------
     def fit(self, pages: list[Page], labels: list[list[str]], groups: list[str] | None = None,
@@ -203,30 +211,47 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
 
     def predict_page(self, page: Page) -> tuple[list[str], np.ndarray]:
         """Labels and probabilities for one page: `content` wins when its probability is over
-        the block's threshold, else the most likely other label.
-
-        A threshold under one half trades a little leaked noise for content not lost, which is
-        what word F1 rewards. On a page with an article body, short blocks and link lists get a
-        stricter one: wrongly dropping them costs few words, while they are what readers see as
-        noise ("Share", "Advertisement", a list of related links). On listings and shop pages
-        short linked items are the content, so the rule stays off there. Chosen on the
-        cross-validated probabilities of the model before it: leaked `without` snippets on
-        articles 0.048 -> 0.043, F1 of noise blocks 0.39 -> 0.44, word F1 within 0.001 on every
-        page type.
-        """
+        the block's threshold (`thresholds`), else the most likely other label."""
         probs = self.predict_proba_page(page)
-        # models pickled before `strict_threshold` existed keep their single threshold
-        strict = getattr(self, "strict_threshold", self.content_threshold)
-        if _long_word_share(page) < ARTICLE_LONG_SHARE:
-            strict = self.content_threshold
         labels = []
-        for block, row in zip(page.blocks, probs):
-            threshold = strict if _is_slight(block) else self.content_threshold
+        for threshold, row in zip(self.thresholds(page), probs):
             if row[0] > threshold or len(row) == 1:
                 labels.append(self.classes_[0])
             else:
                 labels.append(self.classes_[1 + int(np.argmax(row[1:]))])
         return labels, probs
+
+    def thresholds(self, page: Page) -> list[float]:
+        """The content probability each block of the page must exceed to stay.
+
+        Thresholds under one half trade a little leaked noise for content not lost, which is
+        what word F1 rewards. On a page with an article body, short blocks and link lists get a
+        stricter one: wrongly dropping them costs few words, while they are what readers see as
+        noise ("Share", "Advertisement", a list of related links). On a page without an article
+        body (hardly any long paragraph: a listing, a shop, a collection) the looser one applies
+        to every block: what the extractor kept there is mostly the content, made of short
+        items; pages in between keep the ordinary threshold. Blocks of a comment section stay only
+        when the model is nearly sure: reader comments are noise under an article, and on
+        WCXB-dev's forum pages the comment-section blocks the model kept were more often noise
+        than posts.
+
+        Chosen on the cross-validated probabilities of the models before this one: the strict
+        threshold took leaked `without` snippets on articles from 0.048 to 0.043; the looser one
+        took collection pages from 0.0003 below trafilatura's word F1 to 0.006 above, and the
+        comment threshold took forum pages from +0.005 to +0.014 and articles from +0.006 to
+        +0.007 over trafilatura, within 0.004 on every other page type.
+        """
+        # models pickled before these thresholds existed keep their single threshold
+        ordinary = self.content_threshold
+        strict = getattr(self, "strict_threshold", ordinary)
+        comment = getattr(self, "comment_threshold", ordinary)
+        share = _long_word_share(page)
+        if share < NO_ARTICLE_SHARE:
+            ordinary = strict = getattr(self, "no_article_threshold", ordinary)
+        elif share < ARTICLE_LONG_SHARE:
+            strict = ordinary
+        return [max(comment, ordinary) if block.in_comments
+                else strict if _is_slight(block) else ordinary for block in page.blocks]
 
 
 def _is_slight(block: Block) -> bool:

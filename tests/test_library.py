@@ -132,8 +132,9 @@ def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles(
         assert strict_label != "content" if _is_slight(block) else strict_label == label
 
 
-def test_the_stricter_threshold_is_off_on_pages_without_an_article_body():
-    """On a listing, short linked items are the content: they keep the ordinary threshold."""
+def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block():
+    """On a listing, short linked items are the content: no stricter threshold for them, and
+    every block stays above `no_article_threshold`."""
     import copy
 
     from filter import default_cleaner
@@ -143,9 +144,40 @@ def test_the_stricter_threshold_is_off_on_pages_without_an_article_body():
                    links=(Link(f"Trail {n}", f"https://trails.example/{n}"),)) for n in range(12)]
     page = Page(blocks=items, url="https://trails.example/")
     model = copy.deepcopy(default_cleaner().model)
+    assert model.no_article_threshold < model.content_threshold
     before, probs = model.predict_page(page)
     model.strict_threshold = 1.0
     after, _ = model.predict_page(page)
     assert after == before
-    assert after == [("content" if row[0] > model.content_threshold else lab)
+    assert after == [("content" if row[0] > model.no_article_threshold else lab)
                      for row, lab in zip(probs, after)]
+    model.no_article_threshold = 1.0
+    assert "content" not in model.predict_page(page)[0]
+
+
+def test_comment_section_blocks_stay_only_above_the_comment_threshold():
+    """Reader comments under an article need `comment_threshold`; the article's own blocks do not."""
+    import copy
+
+    from filter import default_cleaner
+    from filter.blocks import Block, Page
+    from filter.model import _is_slight
+
+    comments = [Block(text, in_comments=True) for text in (
+        "Great read, thanks for writing this up.", LONG.replace("bridge", "tunnel"),
+        "I drive across that bridge every day and the detour was awful.")]
+    page = Page(blocks=[Block("Harbour bridge reopens", kind="head"), Block(LONG),
+                        Block(LONG.replace("Saturday", "Sunday")), *comments],
+                url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
+    model = copy.deepcopy(default_cleaner().model)
+    assert model.comment_threshold > model.strict_threshold
+    labels, probs = model.predict_page(page)
+    for block, label, row in zip(page.blocks, labels, probs):
+        threshold = (model.comment_threshold if block.in_comments else
+                     model.strict_threshold if _is_slight(block) else model.content_threshold)
+        assert (label == "content") == (row[0] > threshold), block.text
+    model.comment_threshold = 0.0
+    loose, _ = model.predict_page(page)
+    assert loose[:3] == labels[:3]
+    assert loose[3:] == [("content" if row[0] > model.content_threshold else lab)
+                         for row, lab in zip(probs[3:], loose[3:])]
