@@ -134,7 +134,7 @@ def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles(
 
 def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block():
     """On a listing, short linked items are the content: no stricter threshold for them, and
-    every block stays above `no_article_threshold`."""
+    every block stays above `no_article_threshold` (not so for already-extracted text)."""
     import copy
 
     from filter import default_cleaner
@@ -153,6 +153,9 @@ def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block(
                      for row, lab in zip(probs, after)]
     model.no_article_threshold = 1.0
     assert "content" not in model.predict_page(page)[0]
+    # the same lines as already-extracted text keep the ordinary threshold
+    text_page = Page(blocks=[Block(b.text, kind="line") for b in items], source="text")
+    assert model.thresholds(text_page) == [model.content_threshold] * len(items)
 
 
 def test_comment_section_blocks_stay_only_above_the_comment_threshold():
