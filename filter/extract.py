@@ -5,10 +5,11 @@ trafilatura runs in its fast mode with its default (balanced) focus and with the
 and its full mode (with readability and jusText as fallbacks) only when the fast pass keeps
 little of the page. Measured on WCXB-dev with a perfect block classifier: the balanced focus
 escalates to a recall retry on pages where it finds little, which the recall focus does not
-(forum pages 0.75 against 0.61 word F1); comments are content on forums and product reviews,
-and the classifier removes them under articles; `include_links` is left off because it changes
-what trafilatura keeps (it lost whole sections on some pages), so links are read from the
-source elements.
+(forum pages 0.75 against 0.61 word F1); comments are content on some forums and product
+reviews and noise under articles, so their blocks are kept, marked `in_comments`, for the
+classifier to judge (with a stricter threshold, see `filter.model`); `include_links` is left
+off because it changes what trafilatura keeps (it lost whole sections on some pages), so links
+are read from the source elements.
 Everything trafilatura keeps becomes a block, loose text between its elements included.
 """
 

@@ -33,7 +33,8 @@ _CONTEXT_OFFSETS = (-3, -2, -1, 1, 2, 3)
 #: blocks under this many words, or with more than this share of link text, need the stricter
 #: content threshold
 ARTICLE_LONG_SHARE = 0.35
-#: ...and a page with under this share has no article body: all its blocks get the looser one
+#: an HTML page with less than this share of its words in such paragraphs has no article body:
+#: all its blocks get the looser content threshold
 NO_ARTICLE_SHARE = 0.1
 LONG_BLOCK_WORDS = 40
 SLIGHT_WORDS = 10
@@ -80,7 +81,7 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
     """Labels every block of a `Page`; `fit(pages, labels)`, `predict_page(page)`.
 
     `word_weighting` (0 to 1) is how far the content stages weigh blocks by their words rather
-    than one each. Four content thresholds decide which blocks stay (see `predict_page`):
+    than one each. Four content thresholds decide which blocks stay (see `thresholds`):
     `content_threshold` for ordinary blocks of a page with an article body, `strict_threshold`
     for its short or mostly-link blocks, `no_article_threshold` for every block of a page
     without an article body (a listing, a shop, a collection), and `comment_threshold` for
@@ -236,11 +237,11 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         WCXB-dev's forum pages the comment-section blocks the model kept were more often noise
         than posts.
 
-        Chosen on the cross-validated probabilities of the models before this one: the strict
-        threshold took leaked `without` snippets on articles from 0.048 to 0.043; the looser one
-        took collection pages from 0.0003 below trafilatura's word F1 to 0.006 above, and the
-        comment threshold took forum pages from +0.005 to +0.014 and articles from +0.006 to
-        +0.007 over trafilatura, within 0.004 on every other page type.
+        Chosen on cross-validated probabilities (`benchmarks/quality.py`): the strict threshold,
+        on the previous model's, took leaked `without` snippets on articles from 0.048 to 0.043;
+        the looser one took collection pages from 0.0003 below trafilatura's word F1 to 0.006
+        above, and the comment threshold took forum pages from +0.005 to +0.014 and articles
+        from +0.006 to +0.007 over trafilatura, within 0.004 on every other page type.
         """
         # models pickled before these thresholds existed keep their single threshold
         ordinary = self.content_threshold
