@@ -69,6 +69,8 @@ class BlockOut(BaseModel):
     label: str
     score: float
     kind: str
+    extracted: bool = Field(True, description="False for a block trafilatura left out that the "
+                            "completion stage restored from the article's container.")
 
 
 class CleanResponse(BaseModel):

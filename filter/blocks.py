@@ -57,6 +57,8 @@ class Block:
     element and its ancestors (empty for plain text): `hints` is the space-joined class and id
     values, where words such as "related" or "promo" give teasers away. `in_comments` marks a
     block of the page's comment section (content on a forum, noise under an article).
+    `extracted` is False for a block of the article's container that trafilatura left out and
+    the completion stage added (`filter.extract.complete`).
     """
 
     text: str
@@ -67,6 +69,7 @@ class Block:
     hints: str = ""
     dom_position: float = -1.0
     in_comments: bool = False
+    extracted: bool = True
 
     @property
     def key(self) -> str:

@@ -98,7 +98,7 @@ class Cleaner:
         for block, label, row in zip(page.blocks, labels, probs):
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
-                                        kind=block.kind, scores=scores))
+                                        kind=block.kind, scores=scores, extracted=block.extracted))
         related = []
         seen = set()
         for block, label in zip(page.blocks, labels):

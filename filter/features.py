@@ -8,7 +8,8 @@ groups, each computed by a small named function:
   same text occurs elsewhere on the page;
 - script: the block's mix of writing systems against the page's (an untranslated teaser);
 - links: link density and what the targets look like;
-- DOM hints: class/id words of the source element and its ancestors ("related", "promo"…);
+- DOM hints: class/id words of the source element and its ancestors ("related", "promo"…), and
+  whether trafilatura kept the block or the completion stage added it;
 - cue phrases: words that give page furniture away ("advertisement", "sign up", "©");
 - position: from the start and from the end of the page, in blocks and in characters;
 - topic: word overlap with the page's article text and title (tells `related` from `teaser`);
@@ -100,7 +101,7 @@ SCRIPT_COLUMNS = ["ascii_letter_share", "latin_ext_share", "cjk_share", "other_s
 LINK_COLUMNS = ["link_density", "n_links", "link_is_article", "link_same_text", "log_link_path"]
 DOM_COLUMNS = [f"kind_{k}" for k in _KINDS] + [f"hint_{g}" for g in HINT_GROUPS] + [
     "dom_position", "has_dom", "tag_depth", "in_list", "in_header", "in_aside", "in_footer",
-    "in_nav", "in_article", "in_table", "in_figure", "in_a", "in_comments",
+    "in_nav", "in_article", "in_table", "in_figure", "in_a", "in_comments", "added",
 ]
 CUE_COLUMNS = [f"cue_{g}" for g in CUE_PATTERNS]
 POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_from_end",
@@ -111,11 +112,11 @@ POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_f
 #: teaser-shaped block is the page's content or noise around it
 PAGE_COLUMNS = ["page_url_article", "page_url_depth", "long_block_word_share", "n_long_blocks_log",
                 "linked_block_share", "head_share", "item_share", "comment_share",
-                "median_block_words_log"]
+                "median_block_words_log", "added_share"]
 TOPIC_COLUMNS = ["topic_overlap", "title_overlap", "topic_overlap_max_nb"]
 #: columns copied from the neighbours at offsets -2, -1, +1, +2
 NEIGHBOUR_SOURCE = (SHAPE_COLUMNS[:3] + ["ends_sentence", "is_separator"] + LINK_COLUMNS[:2]
-                    + [f"hint_{g}" for g in HINT_GROUPS] + ["kind_item", "kind_head", "kind_p"])
+                    + [f"hint_{g}" for g in HINT_GROUPS] + ["kind_item", "kind_head", "kind_p", "added"])
 NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 
 BASE_COLUMNS = (SHAPE_COLUMNS + REPEAT_COLUMNS + SCRIPT_COLUMNS + LINK_COLUMNS + DOM_COLUMNS
@@ -253,6 +254,7 @@ def dom_features(block: Block) -> list[float]:
         1.0 if tagset & {"figure", "figcaption"} else 0.0,
         1.0 if "a" in tagset else 0.0,
         1.0 if block.in_comments else 0.0,
+        0.0 if block.extracted else 1.0,
     ]
 
 
@@ -293,6 +295,7 @@ def page_features(page: Page, words: list[list[str]]) -> list[float]:
         sum(1 for b in blocks if b.kind == "item") / n,
         sum(1 for b in blocks if b.in_comments) / n,
         math.log1p(float(np.median(counts))) if counts else 0.0,
+        sum(1 for b in blocks if not b.extracted) / n,
     ]
 
 

@@ -20,6 +20,7 @@ import sklearn
 
 from . import __version__
 from .errors import ModelError
+from .model import check_schema
 
 MANIFEST_SUFFIX = ".manifest.json"
 SHIPPED_MODEL = "noisefilter-wcxb.joblib"
@@ -129,8 +130,9 @@ def read_manifest(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> LoadedModel:
-    """Load a model after checking that its bytes match the manifest's sha256 and that it was
-    made with this scikit-learn's major.minor version."""
+    """Load a model after checking that its bytes match the manifest's sha256, that it was
+    made with this scikit-learn's major.minor version, and that it reads the features this
+    noisefilter computes."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
@@ -147,4 +149,8 @@ def load_model(path: str | Path) -> LoadedModel:
         model = joblib.load(path)
     except Exception as err:
         raise ModelError(f"model {path} could not be loaded: {err}") from err
+    try:
+        check_schema(model)
+    except ModelError as err:
+        raise ModelError(f"model {path}: {err}") from None
     return LoadedModel(model=model, manifest=manifest, path=path)

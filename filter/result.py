@@ -23,6 +23,9 @@ class LabelledBlock:
     score: float
     kind: str = "p"
     scores: dict[str, float] = field(default_factory=dict)
+    #: False for a block trafilatura left out that noisefilter's completion stage found in the
+    #: article's container (`filter.extract.complete`)
+    extracted: bool = True
 
 
 @dataclass
@@ -70,7 +73,8 @@ class CleanResult:
         }
         if blocks:
             out["blocks"] = [
-                {"text": b.text, "label": b.label, "score": round(b.score, 4), "kind": b.kind}
+                {"text": b.text, "label": b.label, "score": round(b.score, 4), "kind": b.kind,
+                 "extracted": b.extracted}
                 for b in self.blocks
             ]
         return out

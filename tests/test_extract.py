@@ -96,3 +96,87 @@ def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeyp
     calls.clear()
     body, _ = extract._extract_trees(tree, None, page_chars=60)
     assert calls == ["fast"] and len(body[0].text) == 10
+
+
+COMPLETION_HTML = """<html><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/guides">Guides</a></li></ul></nav>
+<main><div class="guide-body">
+<p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
+without trees, beds or steep slopes, which few gardens have.</p>
+<h2>It all depends on the area output</h2>
+<ul><li>obstacles to be avoided</li><li>weather conditions (rain sensors)</li></ul>
+<p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
+choose the model whose rated area is above that figure.</p>
+<table><tr><td>Small lawn</td><td>up to 500 m²</td></tr></table>
+<div hidden><p>Hidden promo text that nobody sees on the page at all.</p></div>
+<script>var tracking = "no words from here";</script>
+<p>A mower that is too small runs all day and wears out its blades and battery early, so the
+extra cost of the larger model is usually recovered within two seasons.</p>
+</div></main>
+<footer><p>Copyright 2026 Garden Machines Ltd. All rights reserved.</p></footer>
+</body></html>"""
+
+
+def _paragraphs_only(monkeypatch):
+    """trafilatura stand-in that keeps the article's paragraphs and nothing else, carrying the
+    source stamps as trafilatura does when it keeps an element's attributes."""
+    import filter.extract as extract
+
+    def fake_bare(tree, url, fast):
+        body = etree.Element("body")
+        for p in tree.find(".//main").iter("p"):
+            if p.getparent().get("hidden") is None:
+                etree.SubElement(body, "p", {extract._ID: p.get(extract._ID)}).text = p.text_content()
+        return body, None
+
+    monkeypatch.setattr(extract, "_bare", fake_bare)
+
+
+def test_completion_adds_what_trafilatura_dropped_inside_the_article(monkeypatch):
+    """Headings, list items and table rows of the article's container that trafilatura left out
+    become blocks in reading order, marked as not extracted; nothing outside the container,
+    nothing hidden and no script text is added, and no kept text is repeated."""
+    _paragraphs_only(monkeypatch)
+    page = html_to_page(COMPLETION_HTML)
+    got = [(b.text[:30], b.kind, b.extracted) for b in page.blocks]
+    assert got == [
+        ("Robotic mowers are sold by the", "p", True),
+        ("It all depends on the area out", "head", False),
+        ("obstacles to be avoided", "item", False),
+        ("weather conditions (rain senso", "item", False),
+        ("Measure the lawn first, then a", "p", True),
+        ("Small lawn up to 500 m²", "row", False),
+        ("A mower that is too small runs", "p", True),
+    ]
+    texts = [b.text for b in page.blocks]
+    assert not [(a, b) for a in texts for b in texts if a is not b and a in b], "text repeated"
+    words = _words(" ".join(texts))
+    assert words["hidden"] == words["tracking"] == words["copyright"] == words["home"] == 0
+
+
+def test_completion_leaves_pages_without_a_container_alone(monkeypatch):
+    """When what trafilatura kept is spread over the whole body, no container says where the
+    article is, and nothing is added."""
+    import filter.extract as extract
+
+    def fake_bare(tree, url, fast):
+        body = etree.Element("body")
+        for tag in ("nav", "main", "footer"):
+            p = next(tree.find(f".//{tag}").iter("p", "li"))
+            etree.SubElement(body, "p", {extract._ID: p.get(extract._ID)}).text = p.text_content() * 40
+        return body, None
+
+    monkeypatch.setattr(extract, "_bare", fake_bare)
+    assert all(b.extracted for b in html_to_page(COMPLETION_HTML).blocks)
+
+
+def test_element_text_keeps_document_order_across_nested_inline_elements():
+    from lxml import html
+
+    from filter.extract import _element_text, _source_text
+
+    out = etree.fromstring("<p>Use <hi>the <ref>json.tool</ref> module</hi> from<lb/>the shell</p>")
+    assert _element_text(out) == "Use the json.tool module from the shell"
+    src = html.fromstring("<div><p>Use <a href='#'><code><span>json.tool</span></code></a> from"
+                          "<!-- note --> the<br>shell<script>x = 1</script>.</p></div>").find(".//p")
+    assert _source_text(src) == "Use json.tool from the shell."

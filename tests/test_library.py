@@ -132,6 +132,34 @@ def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles(
         assert strict_label != "content" if _is_slight(block) else strict_label == label
 
 
+def test_blocks_the_completion_stage_added_need_the_added_threshold_on_articles():
+    """A block trafilatura left out stays on an article page only above `added_threshold`:
+    half of the words the completion stage adds are noise."""
+    import copy
+
+    from filter import default_cleaner
+    from filter.blocks import Block, Page
+    from filter.model import _is_slight
+
+    page = Page(blocks=[
+        Block("Harbour bridge reopens", kind="head"), Block(LONG),
+        Block("What the repairs cost", kind="head", extracted=False),
+        Block(LONG.replace("Saturday", "Sunday"), extracted=False), Block(LONG.replace("city", "town")),
+    ], url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
+    model = copy.deepcopy(default_cleaner().model)
+    assert model.added_threshold > model.content_threshold
+    labels, probs = model.predict_page(page)
+    for block, label, row in zip(page.blocks, labels, probs):
+        threshold = model.strict_threshold if _is_slight(block) else model.content_threshold
+        if not block.extracted:
+            threshold = max(threshold, model.added_threshold)
+        assert (label == "content") == (row[0] > threshold), block.text
+    model.added_threshold = 1.0
+    strict_labels, _ = model.predict_page(page)
+    for block, label, strict_label in zip(page.blocks, labels, strict_labels):
+        assert strict_label != "content" if not block.extracted else strict_label == label
+
+
 def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block():
     """On a listing, short linked items are the content: no stricter threshold for them, and
     every block stays above `no_article_threshold` (not so for already-extracted text)."""

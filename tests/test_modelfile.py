@@ -52,3 +52,15 @@ def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
 def test_missing_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         Cleaner(model=tmp_path / "nope.joblib")
+
+
+def test_model_fitted_on_other_features_is_refused(tmp_path):
+    """A model from an earlier noisefilter reads other feature columns: loading it fails with a
+    message that says to retrain, not later with a shape error inside scikit-learn."""
+    from filter.modelfile import save_model
+
+    old = load_model(active_model_path()).model
+    old.feature_schema_ = 1
+    save_model(old, tmp_path / "old.joblib", {"version": "old-1"})
+    with pytest.raises(ModelError, match="feature schema 1.*retrain"):
+        Cleaner(model=tmp_path / "old.joblib")

@@ -47,10 +47,11 @@ def in_holdout(domain: str) -> bool:
 
 
 def text_view(page: Page, labels: list[str]) -> tuple[Page, list[str]]:
-    """The page as an extractor's text output would give it: lines without DOM context, and
-    without the comment section, which extractors leave out by default (trafilatura's
-    `include_comments=False`); the labels of the lines kept."""
-    kept = [(b, lab) for b, lab in zip(page.blocks, labels) if not b.in_comments]
+    """The page as an extractor's text output would give it: lines without DOM context, without
+    the comment section, which extractors leave out by default (trafilatura's
+    `include_comments=False`), and without the blocks only the completion stage found; the
+    labels of the lines kept."""
+    kept = [(b, lab) for b, lab in zip(page.blocks, labels) if b.extracted and not b.in_comments]
     view = replace(page, blocks=[Block(text=b.text, kind="line") for b, _ in kept],
                    source="text", title=None, url=None)
     return view, [lab for _, lab in kept]
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = holdout_metrics(model, test_pages, n_jobs=args.jobs)
     metrics["pages_per_type"] = dict(Counter(lp.gold.page_type for lp in test_pages)) | {"all": len(test_pages)}
     manifest = save_model(model, args.out, {
-        "version": "wcxb-1",
+        "version": "wcxb-2",
         "training_data": {
             "dataset": "WCXB dev split (CC-BY-4.0), read from ../shared/data/wcxb-dev",
             "pages": len(train_pages),

@@ -207,6 +207,7 @@
     state.doc = doc;
     state.blocks = result.blocks.map((b) => ({
       text: b.text, kind: b.kind, score: b.score, model: b.label, label: b.label,
+      restored: b.extracted === false,
     }));
     state.blocks.forEach((b) => addLabel(b.label));
     renderLabelButtons();
@@ -242,7 +243,8 @@
     score.className = "score";
     const kind = document.createElement("span");
     kind.className = "kind";
-    kind.textContent = block.kind;
+    kind.textContent = block.restored ? `${block.kind}, restored` : block.kind;
+    if (block.restored) kind.title = "trafilatura left this block out; noisefilter restored it";
     meta.append(name, " ", score, " ", kind);
 
     const text = document.createElement("span");
