@@ -5,9 +5,11 @@
 Each fold trains the shipped model's recipe (`train.shipped.fit`) on the other folds' pages (no
 domain is in both), then cleans the held-out pages. On the same pages in the same run it runs
 `trafilatura.extract(html)` with defaults. Printed per page type: word F1 against the gold
-main text, share of `with` snippets kept and of `without` snippets leaked; block-level
-precision/recall/F1 and confusion matrices on held-out blocks (content vs not on every page, the
-four labels on the hand-labelled pages); and `clean_text` applied to trafilatura's own text
+main text, share of `with` snippets kept and of `without` snippets leaked, the word F1 a
+perfect block classifier would reach on the same blocks (the ceiling the extraction sets);
+block-level precision/recall/F1 and confusion matrices on held-out blocks (content vs not on
+every page, split by whether trafilatura kept the block or the completion stage restored it;
+the four labels on the hand-labelled pages); and `clean_text` applied to trafilatura's own text
 output. Synthetic or seed examples are never scored. Nothing is asserted.
 """
 
@@ -74,25 +76,30 @@ def main() -> None:
 
     per_type: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     y_bin_true, y_bin_pred, y4_true, y4_pred = [], [], [], []
+    by_origin: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
     for lp, labels, ttext, tclean in zip(pages, ours, traf, text_mode):
         g = lp.gold
         text = "\n".join(b.text for b, lab in zip(lp.page.blocks, labels) if lab == "content")
+        oracle = "\n".join(b.text for b, lab in zip(lp.page.blocks, lp.labels) if lab == "content")
         row = per_type[g.page_type]
+        row["oracle_f1"].append(word_prf(oracle, g.main_content)[2])
         for name, t in (("ours", text), ("trafilatura", ttext), ("text_mode", tclean)):
             row[f"{name}_f1"].append(word_prf(t, g.main_content)[2])
             kept, leaked = snippet_rates(t, g.with_snippets, g.without_snippets)
             row[f"{name}_with"].append(kept)
             row[f"{name}_without"].append(leaked)
-        for truth, pred in zip(lp.labels, labels):
+        for block, truth, pred in zip(lp.page.blocks, lp.labels, labels):
             y_bin_true.append("content" if truth == "content" else "not content")
             y_bin_pred.append("content" if pred == "content" else "not content")
+            by_origin[block.extracted][0].append(y_bin_true[-1])
+            by_origin[block.extracted][1].append(y_bin_pred[-1])
             if lp.hand_labelled and truth in LABELS4:
                 y4_true.append(truth)
                 y4_pred.append(pred)
 
     summary = {"pages": len(pages), "folds": args.folds, "per_type": {}}
-    print("\n| page type | pages | F1 noisefilter | F1 trafilatura | with kept (nf / traf) | without leaked (nf / traf) | F1 clean_text(traf) |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| page type | pages | F1 noisefilter | F1 trafilatura | with kept (nf / traf) | without leaked (nf / traf) | F1 clean_text(traf) | F1 perfect classifier |")
+    print("|---|---|---|---|---|---|---|---|")
     for ptype in sorted(per_type, key=lambda t: -len(per_type[t]["ours_f1"])) + ["all"]:
         row = per_type[ptype] if ptype != "all" else {
             k: [v for r in per_type.values() for v in r[k]] for k in next(iter(per_type.values()))}
@@ -100,12 +107,18 @@ def main() -> None:
         summary["per_type"][ptype] = {**s, "pages": len(row["ours_f1"])}
         print(f"| {ptype} | {len(row['ours_f1'])} | {s['ours_f1']:.4f} | {s['trafilatura_f1']:.4f} | "
               f"{s['ours_with']:.3f} / {s['trafilatura_with']:.3f} | "
-              f"{s['ours_without']:.3f} / {s['trafilatura_without']:.3f} | {s['text_mode_f1']:.4f} |")
+              f"{s['ours_without']:.3f} / {s['trafilatura_without']:.3f} | {s['text_mode_f1']:.4f} | "
+              f"{s['oracle_f1']:.4f} |")
 
     binary = block_report(y_bin_true, y_bin_pred, ["content", "not content"])
+    kept = block_report(*by_origin[True], ["content", "not content"])
+    restored = block_report(*by_origin[False], ["content", "not content"])
     four = block_report(y4_true, y4_pred, LABELS4)
     summary["blocks_binary"], summary["blocks_four_labels"] = binary, four
+    summary["blocks_binary_trafilatura_kept"], summary["blocks_binary_restored"] = kept, restored
     for title, rep in (("content vs not content, all held-out blocks", binary),
+                       ("content vs not content, blocks trafilatura kept", kept),
+                       ("content vs not content, blocks the completion stage restored", restored),
                        ("four labels, held-out blocks of hand-labelled pages", four)):
         print(f"\nBlocks: {title} (macro F1 {rep['macro_f1']:.3f})")
         print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")

@@ -87,6 +87,11 @@ CUE_PATTERNS: dict[str, re.Pattern] = {
                           r"log in to comment|bình luận)\b"),
     "meta": re.compile(r"\b(min read|minutes? read|posted|published|updated|by\s+[a-z]|"
                        r"photo:|image:|credit:|source:)"),
+    "action": re.compile(r"\b(learn more|get started|contact us|book (now|online|a demo)|free trial|"
+                         r"shop now|buy now|check (the )?price|click here|request a (demo|quote)|"
+                         r"schedule a|call (us|now)|apply now|mailing list|get (the|your|our) )"),
+    "disclosure": re.compile(r"\b(disclosure|commissions?|affiliate links?|we may earn|"
+                             r"paid partnership|supported by|next article|previous article)\b"),
 }
 
 _KINDS = ("p", "head", "item", "row", "quote", "code", "cell", "line")

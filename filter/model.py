@@ -1,7 +1,5 @@
-"""The block classifier: a wording pass and three gradient-boosted stages over `filter.features`.
+"""The block classifier: three gradient-boosted stages over `filter.features`.
 
-0. **wording pass**: content or not, a logistic regression over the block's hashed words (text,
-   class/id hints, tag path; `filter.wording`); its probability is one more column for
 1. **first pass**: content or not, from the block's own features and its neighbours';
 2. **context pass**: content or not again, now also reading the first pass's probabilities for
    the blocks around it, how much likely content follows, and the block's topical overlap with
@@ -9,8 +7,8 @@
 3. **kind pass**: for what is not content, which kind of noise (`related`, `teaser`, `junk`, or
    any other label set), reading topic overlap with the article the context pass found.
 
-Stages 1 to 3 are trained on out-of-fold probabilities of the stage before (stacking), so they
-learn from the same kind of noisy input they get at prediction time. Pages are the unit (`fit(pages, labels)`, as in
+Stages 2 and 3 are trained on out-of-fold first-pass probabilities, so they learn from the same
+kind of noisy input they get at prediction time. Pages are the unit (`fit(pages, labels)`, as in
 dragnet's `Extractor`): features depend on the whole page.
 
 A label list may use `noncontent` for a block known not to be content whose kind nobody has
@@ -20,17 +18,14 @@ labelled (blocks from gold-text alignment): it trains stages 1-2 but not stage 3
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import ThreadpoolController
 
 from .blocks import Block, Page
 from .errors import ModelError
 from .features import PageFeatures
-from .wording import block_words
 
 KEEP_LABEL = "content"
 UNKNOWN_KIND = "noncontent"
@@ -47,8 +42,8 @@ SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5
 #: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
 _THREADPOOLS = ThreadpoolController()
-#: what the features of a fitted model mean; raised whenever a change in `filter.features`,
-#: `filter.wording` or the extraction's block flags changes the columns a model reads. A model
+#: what the features of a fitted model mean; raised whenever a change in `filter.features` or
+#: the extraction's block flags changes the columns a model reads. A model
 #: fitted under another schema is refused at loading (`check_schema`)
 FEATURE_SCHEMA = 2
 
@@ -59,10 +54,6 @@ def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGrad
         l2_regularization=1.0, early_stopping=False, random_state=seed,
         class_weight="balanced" if balanced else None,
     )
-
-
-def _wording() -> LogisticRegression:
-    return LogisticRegression(C=1.0, max_iter=300, solver="liblinear")
 
 
 def check_schema(model: object) -> None:
@@ -157,14 +148,10 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         row_groups = page_groups[row_page]
         w = np.concatenate(ws)
 
-        words = sp.vstack([block_words(p) for p in pages if p.blocks], format="csr")
-        self.words_ = _wording().fit(words, y_keep, sample_weight=w)
-        p0 = self._out_of_fold(_wording, self.words_, words, y_keep, row_groups, w)
-        x1 = np.hstack([np.vstack([f.matrix for f in feats]), p0[:, None]])
+        x1 = np.vstack([f.matrix for f in feats])
         self.first_ = _booster(self.random_state).fit(x1, y_keep, sample_weight=w)
-        oof = self._out_of_fold(lambda: _booster(self.random_state), self.first_, x1, y_keep,
-                                row_groups, w)
-        x2 = self._stage2_matrix(feats, p0, oof, row_page)
+        oof = self._out_of_fold(x1, y_keep, row_groups, w)
+        x2 = self._stage2_matrix(feats, oof, row_page)
         self.context_ = _booster(self.random_state + 1).fit(x2, y_keep, sample_weight=w)
 
         y_all = np.concatenate(ys)
@@ -190,28 +177,22 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         share = words * len(words) / words.sum()
         return (1.0 - self.word_weighting) + self.word_weighting * share
 
-    def _out_of_fold(self, make, fitted, x, y: np.ndarray, groups: np.ndarray,
-                     w: np.ndarray) -> np.ndarray:
-        """Content probabilities of every row from a model (`make()`) fitted on the other groups'
-        rows; the `fitted` model's own when there is a single group."""
+    def _out_of_fold(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray, w: np.ndarray) -> np.ndarray:
         n_groups = len(np.unique(groups))
-        if n_groups < 2:
-            return fitted.predict_proba(x)[:, 1]
         oof = np.zeros(len(y))
+        if n_groups < 2:
+            return self.first_.predict_proba(x)[:, 1]
         for train, test in GroupKFold(n_splits=min(self.folds, n_groups)).split(x, y, groups):
-            if len(np.unique(y[train])) < 2:  # a fold with one class: nothing to learn from it
-                oof[test] = fitted.predict_proba(x[test])[:, 1]
-                continue
-            oof[test] = make().fit(x[train], y[train], sample_weight=w[train]).predict_proba(x[test])[:, 1]
+            model = _booster(self.random_state).fit(x[train], y[train], sample_weight=w[train])
+            oof[test] = model.predict_proba(x[test])[:, 1]
         return oof
 
     @staticmethod
-    def _stage2_matrix(feats: list[PageFeatures], p0: np.ndarray, p1: np.ndarray,
-                       row_page: np.ndarray) -> np.ndarray:
+    def _stage2_matrix(feats: list[PageFeatures], p1: np.ndarray, row_page: np.ndarray) -> np.ndarray:
         parts = []
         for k, f in enumerate(feats):
-            rows = row_page == k
-            parts.append(np.hstack([f.with_topic(p1[rows]), p0[rows, None], context_columns(p1[rows])]))
+            probs = p1[row_page == k]
+            parts.append(np.hstack([f.with_topic(probs), context_columns(probs)]))
         return np.vstack(parts)
 
     # -- prediction -------------------------------------------------------------------------
@@ -230,9 +211,8 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         if not n:
             return np.zeros((0, len(self.classes_)))
         f = PageFeatures(page)
-        p0 = self.words_.predict_proba(block_words(page))[:, 1]
-        p1 = self.first_.predict_proba(np.hstack([f.matrix, p0[:, None]]))[:, 1]
-        x2 = np.hstack([f.with_topic(p1), p0[:, None], context_columns(p1)])
+        p1 = self.first_.predict_proba(f.matrix)[:, 1]
+        x2 = np.hstack([f.with_topic(p1), context_columns(p1)])
         p_keep = self.context_.predict_proba(x2)[:, 1]
         out = np.zeros((n, len(self.classes_)))
         out[:, 0] = p_keep
@@ -241,7 +221,7 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         if self.kind_ is None:
             out[:, 1] = 1.0 - p_keep
             return out
-        x3 = np.hstack([f.with_topic(p_keep), p0[:, None], context_columns(p_keep)])
+        x3 = np.hstack([f.with_topic(p_keep), context_columns(p_keep)])
         kind_probs = self.kind_.predict_proba(x3)
         cols = [list(self.classes_).index(c) for c in self.kind_.classes_]
         out[:, cols] = (1.0 - p_keep)[:, None] * kind_probs
