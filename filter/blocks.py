@@ -58,7 +58,8 @@ class Block:
     values, where words such as "related" or "promo" give teasers away. `in_comments` marks a
     block of the page's comment section (content on a forum, noise under an article).
     `extracted` is False for a block of the article's container that trafilatura left out and
-    the completion stage added (`filter.extract.complete`).
+    the completion stage added (`filter.extract.complete`); `kept_distance` then says how many
+    levels up from its element the nearest element holding kept text is (1: a sibling of it).
     """
 
     text: str
@@ -70,6 +71,7 @@ class Block:
     dom_position: float = -1.0
     in_comments: bool = False
     extracted: bool = True
+    kept_distance: int = 0
 
     @property
     def key(self) -> str:

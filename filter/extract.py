@@ -349,14 +349,19 @@ def _source_text(el: etree._Element) -> str:
     return " ".join("".join(parts).split())
 
 
-def _container(kept: list[tuple[etree._Element, int]]) -> etree._Element | None:
-    """The deepest source element holding `CONTAINER_SHARE` of the characters of the blocks
-    trafilatura kept (given as source element and length): the article's own container."""
-    total = sum(n for _, n in kept)
+def _held(kept: list[tuple[etree._Element, int]]) -> dict[etree._Element, int]:
+    """Every source element holding text trafilatura kept (given as source element and length),
+    with the characters it holds."""
     held: dict[etree._Element, int] = {}
     for source, n in kept:
         for el in (source, *source.iterancestors()):
             held[el] = held.get(el, 0) + n
+    return held
+
+
+def _container(held: dict[etree._Element, int], total: int) -> etree._Element | None:
+    """The deepest element holding `CONTAINER_SHARE` of the `total` characters trafilatura kept:
+    the article's own container."""
     deepest, depth = None, -1
     for el, n in held.items():
         if n >= CONTAINER_SHARE * total:
@@ -388,6 +393,15 @@ def _leaf_blocks(container: etree._Element):
         stack.extend(reversed(el))
 
 
+def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
+    """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
+    sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
+    for steps, up in enumerate(el.iterancestors(), 1):
+        if up in held:
+            return steps
+    return 0
+
+
 def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_text: str,
              base: str | None) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
@@ -399,7 +413,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     container is the whole body are left as trafilatura gave them (the container then says
     nothing about where the article is).
     """
-    container = _container(kept) if kept else None
+    held = _held(kept)
+    container = _container(held, sum(n for _, n in kept)) if kept else None
     if container is None or container.tag in ("html", "body"):
         return []
     added = []
@@ -414,6 +429,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         added.append((position, Block(
             text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,
             tag_path=tag_path, hints=hints, dom_position=position / index.total, extracted=False,
+            kept_distance=_distance(el, held),
         )))
         if len(added) >= MAX_ADDED_BLOCKS:
             break

@@ -107,11 +107,12 @@ LINK_COLUMNS = ["link_density", "n_links", "link_is_article", "link_same_text", 
 DOM_COLUMNS = [f"kind_{k}" for k in _KINDS] + [f"hint_{g}" for g in HINT_GROUPS] + [
     "dom_position", "has_dom", "tag_depth", "in_list", "in_header", "in_aside", "in_footer",
     "in_nav", "in_article", "in_table", "in_figure", "in_a", "in_comments", "added",
+    "kept_distance",
 ]
 CUE_COLUMNS = [f"cue_{g}" for g in CUE_PATTERNS]
 POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_from_end",
                     "rel_chars_before", "rel_chars_after", "n_blocks_log", "page_chars_log",
-                    "share_of_page"]
+                    "share_of_page", "inside_kept_span"]
 #: the same for every block of a page: what kind of page this is (an article's long paragraphs,
 #: a listing's many short linked items, a forum's comment section), which decides whether a
 #: teaser-shaped block is the page's content or noise around it
@@ -260,6 +261,7 @@ def dom_features(block: Block) -> list[float]:
         1.0 if "a" in tagset else 0.0,
         1.0 if block.in_comments else 0.0,
         0.0 if block.extracted else 1.0,
+        math.log1p(block.kept_distance),
     ]
 
 
@@ -268,7 +270,10 @@ def cue_features(text: str) -> list[float]:
     return [1.0 if pattern.search(short) else 0.0 for pattern in CUE_PATTERNS.values()]
 
 
-def position_features(i: int, n: int, chars_before: int, total_chars: int, length: int) -> list[float]:
+def position_features(i: int, n: int, chars_before: int, total_chars: int, length: int,
+                      kept_span: tuple[int, int]) -> list[float]:
+    """Where the block sits: from the start and the end, in blocks and characters, and whether
+    it lies between the first and the last block trafilatura kept (`kept_span`)."""
     total = max(total_chars, 1)
     return [
         i / max(n - 1, 1),
@@ -280,6 +285,7 @@ def position_features(i: int, n: int, chars_before: int, total_chars: int, lengt
         math.log1p(n),
         math.log1p(total_chars),
         length / total,
+        1.0 if kept_span[0] < i < kept_span[1] else 0.0,
     ]
 
 
@@ -349,6 +355,8 @@ class PageFeatures:
         chars = [CharStats.of(b.text) for b in blocks]
         profiles = [c.script_profile() for c in chars]
         page_profile = sum((p * ln for p, ln in zip(profiles, lengths)), np.zeros(4)) / max(total, 1)
+        kept = [i for i, b in enumerate(blocks) if b.extracted]
+        kept_span = (kept[0], kept[-1]) if kept else (n, -1)
         rows = []
         before = 0
         for i, (block, w, ch, prof) in enumerate(zip(blocks, words, chars, profiles)):
@@ -359,7 +367,7 @@ class PageFeatures:
                 + link_features(block)
                 + dom_features(block)
                 + cue_features(block.text)
-                + position_features(i, n, before, total, lengths[i])
+                + position_features(i, n, before, total, lengths[i], kept_span)
             )
             before += lengths[i]
         base = np.array(rows, dtype=np.float32).reshape(n, len(BASE_COLUMNS))

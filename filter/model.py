@@ -45,7 +45,7 @@ _THREADPOOLS = ThreadpoolController()
 #: what the features of a fitted model mean; raised whenever a change in `filter.features` or
 #: the extraction's block flags changes the columns a model reads. A model
 #: fitted under another schema is refused at loading (`check_schema`)
-FEATURE_SCHEMA = 2
+FEATURE_SCHEMA = 3
 
 
 def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:

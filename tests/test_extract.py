@@ -148,6 +148,8 @@ def test_completion_adds_what_trafilatura_dropped_inside_the_article(monkeypatch
         ("Small lawn up to 500 m²", "row", False),
         ("A mower that is too small runs", "p", True),
     ]
+    # the heading is a sibling of kept paragraphs; list items and the row sit one box further
+    assert [b.kept_distance for b in page.blocks] == [0, 1, 2, 2, 0, 2, 0]
     texts = [b.text for b in page.blocks]
     assert not [(a, b) for a in texts for b in texts if a is not b and a in b], "text repeated"
     words = _words(" ".join(texts))
