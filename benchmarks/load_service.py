@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import httpx2 as httpx  # the client Starlette and FastAPI moved to (same API as httpx)
 from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
