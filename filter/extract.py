@@ -415,9 +415,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
     text is already there, whole or within or across blocks, is not added again, so no word is
-    counted twice. Pages whose
-    container is the whole body are left as trafilatura gave them (the container then says
-    nothing about where the article is).
+    counted twice. Pages whose container is the whole body are left as trafilatura gave them
+    (the container then says nothing about where the article is).
     """
     held = _held(kept)
     container = _container(held, sum(n for _, n in kept)) if kept else None
