@@ -106,12 +106,31 @@ LONG = ("The harbour bridge reopened to traffic on Saturday morning after two ye
         "reopening with a small celebration on the northern span. ")
 
 
-def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles():
-    """On a page with an article body, a block of few words or mostly links stays only above
-    `strict_threshold`; other blocks above `content_threshold`."""
+ARTICLE_URL = "https://news.example/2026/03/harbour-bridge-reopens-after-repairs"
+
+
+def _assert_threshold_governs(page, name, expected, affected):
+    """Each block of `page` is `content` exactly when its probability is over
+    `expected(model, block)`; raising the threshold `name` to 1 drops the `affected` blocks and
+    changes no other label."""
     import copy
 
     from filter import default_cleaner
+
+    model = copy.deepcopy(default_cleaner().model)
+    assert getattr(model, name) > model.content_threshold
+    labels, probs = model.predict_page(page)
+    for block, label, row in zip(page.blocks, labels, probs):
+        assert (label == "content") == (row[0] > expected(model, block)), block.text
+    setattr(model, name, 1.0)
+    raised_labels, _ = model.predict_page(page)
+    for block, label, raised in zip(page.blocks, labels, raised_labels):
+        assert raised != "content" if affected(block) else raised == label
+
+
+def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles():
+    """On a page with an article body, a block of few words or mostly links stays only above
+    `strict_threshold`; other blocks above `content_threshold`."""
     from filter.blocks import Block, Link, Page
     from filter.model import _is_slight
 
@@ -119,45 +138,29 @@ def test_short_and_link_blocks_are_judged_by_the_stricter_threshold_on_articles(
         Block("Harbour bridge reopens", kind="head"), Block(LONG), Block("Share this article"),
         Block(LONG.replace("Saturday", "Sunday")), Block("More on the bridge", link_chars=18,
                                                          links=(Link("More", "https://x.example/a"),)),
-    ], url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
-    model = copy.deepcopy(default_cleaner().model)
-    assert model.strict_threshold > model.content_threshold
-    labels, probs = model.predict_page(page)
-    for block, label, row in zip(page.blocks, labels, probs):
-        threshold = model.strict_threshold if _is_slight(block) else model.content_threshold
-        assert (label == "content") == (row[0] > threshold), block.text
-    model.strict_threshold = 1.0
-    strict_labels, _ = model.predict_page(page)
-    for block, label, strict_label in zip(page.blocks, labels, strict_labels):
-        assert strict_label != "content" if _is_slight(block) else strict_label == label
+    ], url=ARTICLE_URL)
+    _assert_threshold_governs(
+        page, "strict_threshold",
+        lambda model, block: model.strict_threshold if _is_slight(block) else model.content_threshold,
+        _is_slight)
 
 
 def test_blocks_the_completion_stage_added_need_the_added_threshold_on_articles():
     """A block trafilatura left out stays on an article page only above `added_threshold`:
     half of the words the completion stage adds are noise."""
-    import copy
-
-    from filter import default_cleaner
     from filter.blocks import Block, Page
     from filter.model import _is_slight
+
+    def expected(model, block):
+        threshold = model.strict_threshold if _is_slight(block) else model.content_threshold
+        return threshold if block.extracted else max(threshold, model.added_threshold)
 
     page = Page(blocks=[
         Block("Harbour bridge reopens", kind="head"), Block(LONG),
         Block("What the repairs cost", kind="head", extracted=False),
         Block(LONG.replace("Saturday", "Sunday"), extracted=False), Block(LONG.replace("city", "town")),
-    ], url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
-    model = copy.deepcopy(default_cleaner().model)
-    assert model.added_threshold > model.content_threshold
-    labels, probs = model.predict_page(page)
-    for block, label, row in zip(page.blocks, labels, probs):
-        threshold = model.strict_threshold if _is_slight(block) else model.content_threshold
-        if not block.extracted:
-            threshold = max(threshold, model.added_threshold)
-        assert (label == "content") == (row[0] > threshold), block.text
-    model.added_threshold = 1.0
-    strict_labels, _ = model.predict_page(page)
-    for block, label, strict_label in zip(page.blocks, labels, strict_labels):
-        assert strict_label != "content" if not block.extracted else strict_label == label
+    ], url=ARTICLE_URL)
+    _assert_threshold_governs(page, "added_threshold", expected, lambda block: not block.extracted)
 
 
 def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block():
@@ -199,7 +202,7 @@ def test_comment_section_blocks_stay_only_above_the_comment_threshold():
         "I drive across that bridge every day and the detour was awful.")]
     page = Page(blocks=[Block("Harbour bridge reopens", kind="head"), Block(LONG),
                         Block(LONG.replace("Saturday", "Sunday")), *comments],
-                url="https://news.example/2026/03/harbour-bridge-reopens-after-repairs")
+                url=ARTICLE_URL)
     model = copy.deepcopy(default_cleaner().model)
     assert model.comment_threshold > model.strict_threshold
     labels, probs = model.predict_page(page)
