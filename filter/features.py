@@ -15,6 +15,9 @@ groups, each computed by a small named function:
 - topic: word overlap with the page's article text and title (tells `related` from `teaser`);
 - neighbours: the shape, link and hint columns of the blocks before and after, so a block inside
   a teaser list reads as part of it;
+- markup: how far the block's element looks like the elements of the page's long paragraphs
+  (same tag path, same parent path, shared class/id words): an author box, a caption or a
+  teaser card sits in markup of its own, the article's paragraphs share theirs;
 - page: what kind of page the block is on (article-like URL, share of words in long paragraphs,
   of linked blocks, of comments), the same for every block of the page: on a listing the teasers
   are the content.
@@ -78,7 +81,8 @@ CUE_PATTERNS: dict[str, re.Pattern] = {
                         r"linkedin|email this|print|copy link)\b"),
     "related": re.compile(r"\b(related|read more|more on|see also|read also|also read|more from|"
                           r"you may also|you might also|recommended|more stories|tin liên quan|"
-                          r"lire aussi|leer más|weitere|ähnliche|читайте также)\b"),
+                          r"lire aussi|leer más|weitere|ähnliche|читайте также|next article|"
+                          r"previous article|next post|previous post)\b"),
     "teaser": re.compile(r"\b(latest|most read|most popular|trending|top stories|popular|"
                          r"editor'?s picks?|don'?t miss|what'?s new|tin mới|news)\b"),
     "legal": re.compile(r"(©|\bcopyright\b|all rights reserved|\bprivacy\b|\bterms\b|"
@@ -89,9 +93,11 @@ CUE_PATTERNS: dict[str, re.Pattern] = {
                        r"photo:|image:|credit:|source:)"),
     "action": re.compile(r"\b(learn more|get started|contact us|book (now|online|a demo)|free trial|"
                          r"shop now|buy now|check (the )?price|click here|request a (demo|quote)|"
-                         r"schedule a|call (us|now)|apply now|mailing list|get (the|your|our) )"),
+                         r"schedule a|call (us|now)|apply now|mailing list|get (the|your|our) |"
+                         r"(get a )?free quote|order now|download now|enroll now|try (it )?(for )?free|"
+                         r"save up to|limited[- ]time|\d+ ?% off)"),
     "disclosure": re.compile(r"\b(disclosure|commissions?|affiliate links?|we may earn|"
-                             r"paid partnership|supported by|next article|previous article)\b"),
+                             r"paid partnership|supported by)\b"),
 }
 
 _KINDS = ("p", "head", "item", "row", "quote", "code", "cell", "line")
@@ -119,6 +125,10 @@ POSITION_COLUMNS = ["rel_index", "rel_index_from_end", "log_index", "log_index_f
 PAGE_COLUMNS = ["page_url_article", "page_url_depth", "long_block_word_share", "n_long_blocks_log",
                 "linked_block_share", "head_share", "item_share", "comment_share",
                 "median_block_words_log", "added_share"]
+#: a paragraph of at least this many words is article-like (also read by `filter.model`)
+LONG_BLOCK_WORDS = 40
+#: the block's markup against that of the page's long paragraphs (the article body's own)
+MARKUP_COLUMNS = ["long_path_share", "long_parent_path", "long_hint_share"]
 TOPIC_COLUMNS = ["topic_overlap", "title_overlap", "topic_overlap_max_nb"]
 #: columns copied from the neighbours at offsets -2, -1, +1, +2
 NEIGHBOUR_SOURCE = (SHAPE_COLUMNS[:3] + ["ends_sentence", "is_separator"] + LINK_COLUMNS[:2]
@@ -128,7 +138,7 @@ NEIGHBOUR_OFFSETS = (-2, -1, 1, 2)
 BASE_COLUMNS = (SHAPE_COLUMNS + REPEAT_COLUMNS + SCRIPT_COLUMNS + LINK_COLUMNS + DOM_COLUMNS
                 + CUE_COLUMNS + POSITION_COLUMNS)
 FEATURE_NAMES = (BASE_COLUMNS + [f"nb{o:+d}_{c}" for o in NEIGHBOUR_OFFSETS for c in NEIGHBOUR_SOURCE]
-                 + PAGE_COLUMNS)
+                 + MARKUP_COLUMNS + PAGE_COLUMNS)
 _NB_INDEX = [BASE_COLUMNS.index(c) for c in NEIGHBOUR_SOURCE]
 
 
@@ -294,7 +304,7 @@ def page_features(page: Page, words: list[list[str]]) -> list[float]:
     n = max(len(blocks), 1)
     counts = [len(w) for w in words]
     total = max(sum(counts), 1)
-    long = [c for c in counts if c >= 40]
+    long = [c for c in counts if c >= LONG_BLOCK_WORDS]
     path = _url_path(page.url or "")
     return [
         _link_is_article(page.url) if page.url else -1.0,
@@ -308,6 +318,34 @@ def page_features(page: Page, words: list[list[str]]) -> list[float]:
         math.log1p(float(np.median(counts))) if counts else 0.0,
         sum(1 for b in blocks if not b.extracted) / n,
     ]
+
+
+def markup_features(blocks: list[Block], word_counts: list[int]) -> np.ndarray:
+    """Per block: the share of the page's other long paragraphs (`LONG_BLOCK_WORDS`+ words) with
+    its tag path, whether one of them has its parent path, and the share of its class/id words
+    they use; -1 where there is no markup or no other long paragraph (text input, listings).
+
+    The article's paragraphs share their markup; an author box, a caption, a call to action or a
+    teaser card sits in markup of its own, however article-like its words are."""
+    out = np.full((len(blocks), len(MARKUP_COLUMNS)), -1.0, dtype=np.float32)
+    long = {i for i, (b, c) in enumerate(zip(blocks, word_counts))
+            if b.tag_path and c >= LONG_BLOCK_WORDS}
+    if not long:
+        return out
+    paths = Counter(blocks[i].tag_path for i in long)
+    parents = Counter(blocks[i].tag_path.rsplit(">", 1)[0] for i in long)
+    hints = Counter(t for i in long for t in set(blocks[i].hints.split()))
+    for i, block in enumerate(blocks):
+        own = 1 if i in long else 0
+        others = len(long) - own
+        if not block.tag_path or not others:
+            continue
+        out[i, 0] = (paths[block.tag_path] - own) / others
+        out[i, 1] = 1.0 if parents[block.tag_path.rsplit(">", 1)[0]] - own > 0 else 0.0
+        words = set(block.hints.split())
+        if words:
+            out[i, 2] = sum(1 for t in words if hints[t] - own > 0) / len(words)
+    return out
 
 
 def topic_words(words: list[str]) -> set[str]:
@@ -382,7 +420,7 @@ class PageFeatures:
             else:
                 nb[:-off or None, cols] = src[off:]
         whole = np.tile(np.array(page_features(page, words), dtype=np.float32), (n, 1))
-        self.matrix = np.hstack([base, nb, whole])
+        self.matrix = np.hstack([base, nb, markup_features(blocks, [len(w) for w in words]), whole])
         self.title = page.title
 
     def with_topic(self, content_weights: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from threadpoolctl import ThreadpoolController
 
 from .blocks import Block, Page
 from .errors import ModelError
-from .features import PageFeatures
+from .features import LONG_BLOCK_WORDS, PageFeatures
 
 KEEP_LABEL = "content"
 UNKNOWN_KIND = "noncontent"
@@ -37,7 +37,6 @@ ARTICLE_LONG_SHARE = 0.35
 #: an HTML page with less than this share of its words in such paragraphs has no article body:
 #: all its blocks get the looser content threshold
 NO_ARTICLE_SHARE = 0.1
-LONG_BLOCK_WORDS = 40
 SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5
 #: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
@@ -45,7 +44,7 @@ _THREADPOOLS = ThreadpoolController()
 #: what the features of a fitted model mean; raised whenever a change in `filter.features` or
 #: the extraction's block flags changes the columns a model reads. A model
 #: fitted under another schema is refused at loading (`check_schema`)
-FEATURE_SCHEMA = 3
+FEATURE_SCHEMA = 4
 
 
 def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:
