@@ -100,6 +100,26 @@ def test_repetition_feature_flags_translation_loops(text):
     assert unique < 0.5 and max_rep > 0.5
 
 
+def test_markup_feature_tells_the_article_body_from_a_box_of_its_own():
+    """An author box or a call to action may read like the article, but its markup is its own."""
+    from filter.features import MARKUP_COLUMNS, PageFeatures, FEATURE_NAMES
+
+    body = "".join(f"<p>Part {k}. {LONG}</p>" for k in range(4))
+    html = (f"<html><body><article class='story-body'>{body}"
+            f"<div class='author-bio'><p>About the author. {LONG}</p></div></article></body></html>")
+    page = html_to_page(html, url=ARTICLE_URL)
+    matrix = PageFeatures(page).matrix
+    path_share = matrix[:, FEATURE_NAMES.index(MARKUP_COLUMNS[0])]
+    hint_share = matrix[:, FEATURE_NAMES.index(MARKUP_COLUMNS[2])]
+    bio = [i for i, b in enumerate(page.blocks) if "bio" in b.hints.split()]
+    paragraphs = [i for i in range(len(page.blocks)) if i not in bio]
+    assert len(bio) == 1 and len(paragraphs) == 4
+    # each paragraph shares its tag path with three of the four other long blocks, the box with none
+    assert all(path_share[i] == 0.75 for i in paragraphs)
+    assert path_share[bio[0]] == 0.0
+    assert hint_share[bio[0]] < min(hint_share[i] for i in paragraphs)
+
+
 LONG = ("The harbour bridge reopened to traffic on Saturday morning after two years of structural "
         "repairs that cost the city more than forty million euros, officials said, and commuters "
         "who had faced a detour of twenty minutes through the industrial district welcomed the "
