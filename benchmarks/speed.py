@@ -4,8 +4,9 @@
 
 Prints per-page times for trafilatura.extract (defaults) and for `Cleaner.clean`, their ratio,
 the extraction's share of the pipeline (everything before the classifier, trafilatura's passes
-included) and the classifier's (features + model), the model file's size and the
-model's load time. Rounds alternate the measures so that machine noise hits all alike; the median
+included), how much of the extraction is trafilatura's own passes (timed around
+`filter.extract._extract_trees`, with the count of pages that needed the full pass), the
+classifier's share (features + model), the model file's size and the model's load time. Rounds alternate the measures so that machine noise hits all alike; the median
 round is reported. Nothing is asserted: the figures go into the README.
 """
 
@@ -58,15 +59,37 @@ def main() -> None:
 
     extracted = [html_to_page(h) for h in pages]
 
+    import filter.extract as extract_module
+
+    passes = {"seconds": 0.0, "full": 0}
+    extract_trees, bare = extract_module._extract_trees, extract_module._bare
+
+    def timed_extract_trees(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return extract_trees(*args, **kwargs)
+        finally:
+            passes["seconds"] += time.perf_counter() - started
+
+    def counted_bare(tree, url, fast):
+        passes["full"] += not fast
+        return bare(tree, url, fast)
+
     def run_extraction():
-        for html in pages:
-            html_to_page(html)
+        passes.update(seconds=0.0, full=0)
+        extract_module._extract_trees, extract_module._bare = timed_extract_trees, counted_bare
+        try:
+            for html in pages:
+                html_to_page(html)
+        finally:
+            extract_module._extract_trees, extract_module._bare = extract_trees, bare
+        rounds["passes"].append(passes["seconds"])
 
     def run_classifier():
         for page in extracted:
             cleaner.model.predict_page(page)
 
-    rounds = {"trafilatura": [], "pipeline": [], "extraction": [], "classifier": []}
+    rounds = {"trafilatura": [], "pipeline": [], "extraction": [], "classifier": [], "passes": []}
     for _ in range(args.rounds):
         for name, fn in (("trafilatura", run_trafilatura), ("pipeline", run_pipeline),
                          ("extraction", run_extraction), ("classifier", run_classifier)):
@@ -82,6 +105,8 @@ def main() -> None:
     print(f"ratio pipeline/trafilatura: {med['pipeline'] / med['trafilatura']:7.3f}")
     print(f"extraction share:           {med['extraction'] / med['pipeline']:7.1%} "
           f"({1000 * med['extraction'] / n:.1f} ms/page to decode, parse, run trafilatura, cut blocks)")
+    print(f"  trafilatura's passes:      {1000 * med['passes'] / n:7.1f} ms/page (fast pass on every page, "
+          f"full pass on {passes['full']} of {n})")
     print(f"classifier share:           {med['classifier'] / med['pipeline']:7.1%} "
           f"({1000 * med['classifier'] / n:.1f} ms/page for features + model)")
     print(f"model file:                 {size_mb:7.2f} MB")

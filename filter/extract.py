@@ -183,7 +183,7 @@ def _list_segments(lst: etree._Element):
 class _SourceIndex:
     """Finds the source element of an output block: by the stamped id when trafilatura kept the
     element's attributes, else by its normalised text (searching forward from the last match, so
-    repeated texts map to the right occurrence)."""
+    repeated texts map to the right occurrence); and reads an element's DOM context."""
 
     def __init__(self, tree: HtmlElement):
         self.tree = tree
@@ -198,19 +198,63 @@ class _SourceIndex:
             if el.tail:
                 self.page_chars += len(el.tail)
         self.total = max(len(self.order), 1)
-        self._texts: dict[str, list[int]] | None = None
+        self._by_count: dict[int, list[int]] | None = None
+        self._texts: dict[int, dict[str, list[int]]] = {}
+        self._hints: dict[etree._Element, list[str]] = {}
         self.cursor = 0
 
-    def _text_index(self) -> dict[str, list[int]]:
-        if self._texts is None:
-            self._texts = {}
+    def _candidates(self) -> dict[int, list[int]]:
+        """The positions of the elements a block can be matched with by text, keyed by how many
+        non-space characters their text holds.
+
+        The counts come from one pass over the tree, children before parents; an element's text
+        is then read only when a block has its count. Reading every element's text instead cost
+        a pass over the page per level of wrappers around it."""
+        if self._by_count is None:
+            counts: dict[etree._Element, int] = {}
+            for el in reversed(self.order):
+                n = _solid(el.text)
+                for child in el:
+                    n += counts.get(child, 0) + _solid(child.tail)
+                counts[el] = n
+            self._by_count = {}
             for i, el in enumerate(self.order):
                 if el.tag in ("html", "body", "head", "script", "style") or len(el) >= 40:
                     continue
-                text = " ".join(el.text_content().split())
-                if text:
-                    self._texts.setdefault(text, []).append(i)
-        return self._texts
+                if counts[el]:
+                    self._by_count.setdefault(counts[el], []).append(i)
+        return self._by_count
+
+    def _matching(self, text: str) -> list[int]:
+        """The positions of the elements whose text, on one line, is `text`, in document order.
+        The elements of one count are read together, once (a list of thousands of items of one
+        length then costs one pass, not one per item)."""
+        count = _solid(text)
+        by_text = self._texts.get(count)
+        if by_text is None:
+            by_text = self._texts[count] = {}
+            for i in self._candidates().get(count, ()):
+                by_text.setdefault(" ".join(self.order[i].text_content().split()), []).append(i)
+        return by_text.get(text, [])
+
+    def context(self, el: etree._Element | None) -> tuple[str, str]:
+        """The tag path of a source element and the class/id words of it and its ancestors
+        (`_HINT_DEPTH` levels). Blocks share most of their ancestors, so each element's words
+        are read once per page."""
+        if el is None:
+            return "", ""
+        tags, hints = [], []
+        node, depth = el, 0
+        while node is not None and depth < _HINT_DEPTH:
+            if isinstance(node.tag, str):
+                tags.append(node.tag)
+                own = self._hints.get(node)
+                if own is None:
+                    own = self._hints[node] = _own_hints(node)
+                hints.extend(own)
+            node = node.getparent()
+            depth += 1
+        return ">".join(reversed(tags)), " ".join(hints)
 
     def find(self, segment: _Segment) -> etree._Element | None:
         """The source element of a block: its own stamped id, else the element with the same
@@ -246,7 +290,7 @@ class _SourceIndex:
         return self.order[self.cursor]
 
     def _by_text(self, text: str) -> etree._Element | None:
-        positions = self._text_index().get(text)
+        positions = self._matching(text)
         if not positions:
             return None
         # the first element with this text at or after the cursor, else the last one before it
@@ -260,21 +304,20 @@ class _SourceIndex:
         return self.order[pos]
 
 
-def _dom_context(el: etree._Element | None) -> tuple[str, str]:
-    if el is None:
-        return "", ""
-    tags, hints = [], []
-    node, depth = el, 0
-    while node is not None and depth < _HINT_DEPTH:
-        if isinstance(node.tag, str):
-            tags.append(node.tag)
-            for attr in ("class", "id", "role", "itemprop", "data-testid"):
-                value = node.get(attr)
-                if value:
-                    hints.extend(t for t in _HINT_SPLIT.split(value.lower()) if 2 < len(t) < 30)
-        node = node.getparent()
-        depth += 1
-    return ">".join(reversed(tags)), " ".join(hints)
+def _solid(text: str | None) -> int:
+    """How many characters of `text` are not white space (the same before and after spaces are
+    normalised, so counts of text nodes add up to the count of their joined text)."""
+    return len("".join(text.split())) if text else 0
+
+
+def _own_hints(el: etree._Element) -> list[str]:
+    """The words of an element's class, id, role, itemprop and data-testid values."""
+    hints = []
+    for attr in ("class", "id", "role", "itemprop", "data-testid"):
+        value = el.get(attr)
+        if value:
+            hints.extend(t for t in _HINT_SPLIT.split(value.lower()) if 2 < len(t) < 30)
+    return hints
 
 
 def _links(source: etree._Element | None, text: str, base: str | None) -> tuple[tuple[Link, ...], int]:
@@ -437,7 +480,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         budget -= found + len(squashed) if found >= 0 else len(kept_text)
         if found >= 0:
             continue
-        tag_path, hints = _dom_context(el)
+        tag_path, hints = index.context(el)
         links, link_chars = _links(el, text, base)
         position = int(el.get(_ID))
         added.append((position, Block(
@@ -491,7 +534,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if not has_visible_text(segment.text) or (in_comments and segment.text in in_body):
                 continue  # a fallback extractor can put comments into the body as well
             source = index.find(segment)
-            tag_path, hints = _dom_context(source)
+            tag_path, hints = index.context(source)
             links, link_chars = _links(source, segment.text, url) if not segment.loose else ((), 0)
             block = Block(
                 text=segment.text, kind=segment.kind, links=links, link_chars=link_chars,

@@ -71,6 +71,20 @@ def test_a_page_of_twenty_thousand_paragraphs_comes_out_whole_and_in_time():
     assert [b.text for b in page.blocks if b.text.startswith("Paragraph")] == paras
 
 
+def test_a_list_of_twenty_thousand_items_of_one_length_comes_out_whole_and_in_time():
+    """List items are found in the page by their text; elements are looked up by their text's
+    length first, and a page where all of them share one length must not make that quadratic."""
+    from filter.extract import html_to_page
+
+    items = [f"Entry {i:05d} of the harbour bridge repair log" for i in range(20_000)]
+    html = ("<html><body><article><h1>Logbook</h1><p>" + "The crew kept a log. " * 30 + "</p><ul>"
+            + "".join(f"<li>{item}</li>" for item in items) + "</ul></article></body></html>")
+    started = time.monotonic()
+    page = html_to_page(html)
+    assert time.monotonic() - started < 20
+    assert [b.text for b in page.blocks if b.text.startswith("Entry")] == items
+
+
 def test_page_without_text_gives_empty_result_that_says_why():
     result = clean("<html><head><title>x</title></head><body><div></div></body></html>")
     assert result.text == "" and result.blocks == []
