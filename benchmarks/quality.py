@@ -1,6 +1,7 @@
 """Quality of noisefilter beside trafilatura on WCXB-dev, 5-fold cross-validation by domain.
 
     python benchmarks/quality.py [--folds 5] [--json benchmarks/results/quality.json]
+    python benchmarks/quality.py --full-pass-below 0    # the fast pass alone: what the full pass buys
 
 Each fold trains the shipped model's recipe (`train.shipped.fit`) on the other folds' pages (no
 domain is in both), then cleans the held-out pages. On the same pages in the same run it runs
@@ -11,6 +12,10 @@ block-level precision/recall/F1 and confusion matrices on held-out blocks (conte
 every page, split by whether trafilatura kept the block or the completion stage restored it;
 the four labels on the hand-labelled pages); and `clean_text` applied to trafilatura's own text
 output. Synthetic or seed examples are never scored. Nothing is asserted.
+
+`--full-pass-below SHARE` extracts (and so trains and tests) with another trigger for
+trafilatura's full pass (`filter.extract.FALLBACK_BELOW_SHARE`); 0 runs it only where the fast
+pass keeps nothing. Its results go to a JSON file only when `--json` names one.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sklearn.model_selection import GroupKFold
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from filter import extract  # noqa: E402
 from train.dataset import build  # noqa: E402
 from train.metrics import block_report, snippet_rates, word_prf  # noqa: E402
 from train.shipped import DEFAULT_DATA, fit  # noqa: E402
@@ -51,11 +57,25 @@ def main() -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--json", type=Path, default=REPO / "benchmarks" / "results" / "quality.json")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write the figures (default: benchmarks/results/quality.json, "
+                             "none with --full-pass-below)")
+    parser.add_argument("--full-pass-below", type=float, default=None, metavar="SHARE",
+                        help="run trafilatura's full pass when its fast pass keeps less than this "
+                             "share of the page's text (default: the library's, "
+                             f"{extract.FALLBACK_BELOW_SHARE})")
     args = parser.parse_args()
+    if args.json is None and args.full_pass_below is None:
+        args.json = REPO / "benchmarks" / "results" / "quality.json"
     started = time.perf_counter()
 
-    pages, report = build(args.data, n_jobs=args.jobs)
+    extract_jobs = args.jobs
+    if args.full_pass_below is not None:
+        extract.FALLBACK_BELOW_SHARE = args.full_pass_below
+        extract_jobs = 1  # worker processes would import the library's own trigger
+        print("full pass where the fast pass keeps " + (
+            f"under {args.full_pass_below:.0%} of the page's text" if args.full_pass_below else "nothing"))
+    pages, report = build(args.data, n_jobs=extract_jobs)
     print(f"{len(pages)} pages extracted ({dict(report)})", flush=True)
     traf = Parallel(n_jobs=args.jobs, batch_size=16)(delayed(_trafilatura_text)(lp.gold.html()) for lp in pages)
 
@@ -97,7 +117,8 @@ def main() -> None:
                 y4_true.append(truth)
                 y4_pred.append(pred)
 
-    summary = {"pages": len(pages), "folds": args.folds, "per_type": {}}
+    summary = {"pages": len(pages), "folds": args.folds, "full_pass_below": extract.FALLBACK_BELOW_SHARE,
+               "per_type": {}}
     print("\n| page type | pages | F1 noisefilter | F1 trafilatura | with kept (nf / traf) | without leaked (nf / traf) | F1 clean_text(traf) | F1 perfect classifier |")
     print("|---|---|---|---|---|---|---|---|")
     for ptype in sorted(per_type, key=lambda t: -len(per_type[t]["ours_f1"])) + ["all"]:
@@ -128,9 +149,12 @@ def main() -> None:
         for lab, r in zip(rep["labels"], rep["confusion"]):
             print(f"  {lab:>12}: {r}")
     summary["seconds"] = round(time.perf_counter() - started)
+    if args.json is None:
+        print(f"\n{summary['seconds']} s")
+        return
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=2))
-    print(f"\n{summary['seconds']} s; JSON in {args.json.relative_to(REPO)}")
+    print(f"\n{summary['seconds']} s; JSON in {args.json}")
 
 
 if __name__ == "__main__":

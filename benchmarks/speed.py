@@ -1,13 +1,18 @@
 """Speed of the whole pipeline against `trafilatura.extract(html)`, same pages, same process.
 
     python benchmarks/speed.py [--pages 300] [--rounds 3]
+    python benchmarks/speed.py --full-pass-below 0    # the fast pass alone
 
 Prints per-page times for trafilatura.extract (defaults) and for `Cleaner.clean`, their ratio,
 the extraction's share of the pipeline (everything before the classifier, trafilatura's passes
 included), how much of the extraction is trafilatura's own passes (timed around
 `filter.extract._extract_trees`, with the count of pages that needed the full pass), the
-classifier's share (features + model), the model file's size and the model's load time. Rounds alternate the measures so that machine noise hits all alike; the median
-round is reported. Nothing is asserted: the figures go into the README.
+classifier's share (features + model), the model file's size and the model's load time. Rounds
+alternate the measures so that machine noise hits all alike; the median round is reported. Nothing is asserted: the figures go into the README.
+
+`--full-pass-below SHARE` times another trigger for trafilatura's full pass
+(`filter.extract.FALLBACK_BELOW_SHARE`; 0: only where the fast pass keeps nothing), with the
+shipped model; `benchmarks/quality.py` takes the same option for the quality it gives.
 """
 
 from __future__ import annotations
@@ -31,12 +36,18 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--full-pass-below", type=float, default=None, metavar="SHARE",
+                        help="run trafilatura's full pass when its fast pass keeps less than this "
+                             "share of the page's text (default: the library's)")
     args = parser.parse_args()
 
     import filter.extract as extract_module
     from filter import Cleaner
     from filter.extract import html_to_page
     from filter.modelfile import active_model_path, load_model
+
+    if args.full_pass_below is not None:
+        extract_module.FALLBACK_BELOW_SHARE = args.full_pass_below
 
     files = sorted(args.data.glob("*.html.gz"))
     random.Random(0).shuffle(files)
@@ -111,6 +122,9 @@ def main() -> None:
           f"({1000 * med['classifier'] / n:.1f} ms/page for features + model)")
     print(f"model file:                 {size_mb:7.2f} MB")
     print(f"model load:                 {load_s:7.3f} s")
+    share = extract_module.FALLBACK_BELOW_SHARE
+    print("full pass trigger:          the fast pass keeps "
+          + (f"under {share:.0%} of the page's text" if share else "nothing"))
     print(f"python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}")
 
 
