@@ -8,7 +8,8 @@ the extraction's share of the pipeline (everything before the classifier, trafil
 included), how much of the extraction is trafilatura's own passes (timed around
 `filter.extract._extract_trees`, with the count of pages that needed the full pass), the
 classifier's share (features + model), the model file's size and the model's load time. Rounds
-alternate the measures so that machine noise hits all alike; the median round is reported. Nothing is asserted: the figures go into the README.
+alternate the measures so that machine noise hits all alike; the median round is reported.
+Nothing is asserted: the figures go into the README.
 
 `--full-pass-below SHARE` times another trigger for trafilatura's full pass
 (`filter.extract.FALLBACK_BELOW_SHARE`; 0: only where the fast pass keeps nothing), with the
