@@ -33,19 +33,20 @@ DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
 
 
 def main() -> None:
+    import filter.extract as extract_module
+    from filter import Cleaner
+    from filter.extract import html_to_page
+    from filter.modelfile import active_model_path, load_model
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--full-pass-below", type=float, default=None, metavar="SHARE",
                         help="run trafilatura's full pass when its fast pass keeps less than this "
-                             "share of the page's text (default: the library's)")
+                             "share of the page's text (default: the library's, "
+                             f"{extract_module.FALLBACK_BELOW_SHARE})")
     args = parser.parse_args()
-
-    import filter.extract as extract_module
-    from filter import Cleaner
-    from filter.extract import html_to_page
-    from filter.modelfile import active_model_path, load_model
 
     if args.full_pass_below is not None:
         extract_module.FALLBACK_BELOW_SHARE = args.full_pass_below
