@@ -11,7 +11,8 @@ class NoiseFilterError(Exception):
 
 
 class InputError(NoiseFilterError, ValueError):
-    """The input cannot be cleaned: wrong type, binary data, not HTML, unparseable."""
+    """The input cannot be cleaned: wrong type, binary data, not HTML, unparseable (or nested too
+    deep for the parser to read to its end)."""
 
 
 class InputTooLarge(InputError):

@@ -24,13 +24,14 @@ collections and service pages +0.07 to +0.09).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura import bare_extraction
-from trafilatura.utils import decode_file, load_html
+from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
 
 from .blocks import Block, Link, Page, has_visible_text
 from .errors import InputError, InputTooLarge
@@ -76,6 +77,9 @@ _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
+MAX_DEPTH = 2048
+_PARSERS = threading.local()
 
 
 def decode(data: bytes | str, max_bytes: int) -> str:
@@ -93,17 +97,45 @@ def decode(data: bytes | str, max_bytes: int) -> str:
     return data
 
 
+def _parser() -> HTMLParser:
+    """This thread's parser: trafilatura's settings, plus `huge_tree`.
+
+    Without it libxml2 stops reading at 256 nested elements and drops the rest of the page
+    without an error: 300 unclosed `<div>`s in a comment list are enough to lose every later
+    comment, and the article text after them. With it the limit is `MAX_DEPTH`. One parser per
+    thread, because its error log (read after each parse) is the parser's own."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
+                                              remove_comments=True, remove_pis=True, huge_tree=True)
+    return parser
+
+
 def parse(html: str) -> HtmlElement:
-    """Parse HTML once with lxml (through trafilatura's loader, which repairs common faults)."""
+    """Parse HTML once with lxml, as trafilatura's loader does (repairing common faults first),
+    and refuse a page the parser could not read to its end rather than return part of it."""
     if not html.strip():
         raise InputError("input is empty")
     if "<" not in html:
         raise InputError("input does not look like HTML (no tags); use clean_text for plain text")
+    beginning = html[:50].lower()
+    html = repair_faulty_html(html, beginning)
+    parser = _parser()
     try:
-        tree = load_html(html)
+        try:
+            tree = fromstring(html, parser=parser)
+        except (ValueError, etree.LxmlError):  # e.g. a str with an XML encoding declaration
+            tree = None
+        if tree is None or not len(tree):
+            tree = fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
     except (ValueError, TypeError, etree.LxmlError) as err:
         raise InputError(f"HTML could not be parsed: {err}") from err
-    if tree is None:
+    for error in parser.error_log:
+        if error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+            why = (f"it nests elements more than {MAX_DEPTH:,} deep" if "depth" in error.message
+                   else error.message.strip())
+            raise InputError(f"HTML could not be read to its end ({why}): the rest of the page would be lost")
+    if tree is None or (is_dubious_html(beginning) and len(tree) < 2):
         raise InputError("HTML could not be parsed into a document")
     return tree
 
