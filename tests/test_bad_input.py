@@ -46,6 +46,18 @@ def test_undecodable_bytes_in_a_declared_charset_are_decoded():
     assert "café" in " ".join(b.text for b in result.blocks)
 
 
+def test_the_charset_a_page_declares_wins_over_a_guess():
+    """A page in windows-1252 that declares it, whose non-ASCII letters all sit mid-page, with a
+    stray `encoding='UTF-8'` attribute on <html>: guessing from the page's first and last 5 KB
+    (trafilatura's decoding) finds no candidate and turns every curly quote into U+FFFD."""
+    sentence = "The baker\u2019s \u201ccroissants\u201d \u2013 baked at dawn \u2013 sell out at the caf\u00e9."
+    menu = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(250))
+    html = (f"<html lang='en' encoding='UTF-8'><head><meta charset='windows-1252'><title>Bakery</title>"
+            f"</head><body><ul>{menu}</ul><article><p>{sentence}</p></article><ul>{menu}</ul></body></html>")
+    result = clean(html.encode("cp1252"))
+    assert sentence in " ".join(b.text for b in result.blocks)
+
+
 def test_nesting_too_deep_to_read_raises_input_error_in_time():
     """lxml reads 2,048 nested elements at most; a page nested deeper is refused with the reason,
     not returned cut off where the parser stopped."""
