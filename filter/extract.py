@@ -390,8 +390,20 @@ def _links(source: etree._Element | None, text: str, base: str | None) -> tuple[
         chars += len(anchor_text)
         target = (anchor.get("href") or "").strip()
         if target and not target.startswith(("javascript:", "mailto:", "#", "tel:")):
-            links.append(Link(text=anchor_text, url=urljoin(base, target) if base else target))
+            url = _absolute(base, target)
+            if url is not None:
+                links.append(Link(text=anchor_text, url=url))
     return tuple(links), min(chars, len(text))
+
+
+def _absolute(base: str | None, target: str) -> str | None:
+    """A link target resolved against the page's URL; None for one no URL can be made of (an
+    unclosed IPv6 bracket, "http://[::1", makes urljoin raise): its text still counts as link
+    text, but it names no page."""
+    try:
+        return urljoin(base, target) if base else target
+    except ValueError:
+        return None
 
 
 def _bare(tree: HtmlElement, url: str | None, fast: bool) -> tuple[etree._Element | None, etree._Element | None]:
@@ -565,6 +577,16 @@ def _merge(kept: list[tuple[int, Block]], added: list[tuple[int, Block]]) -> lis
     return out
 
 
+def check_url(url: str) -> None:
+    """Refuse a page URL that links cannot be resolved against (a page was never fetched from it)."""
+    if not isinstance(url, str):
+        raise InputError(f"url must be a str, got {type(url).__name__}")
+    try:
+        urljoin(url, "x")
+    except ValueError as err:
+        raise InputError(f"url {url[:200]!r} is not a valid URL: {err}") from None
+
+
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000) -> Page:
     """Run the extraction stages on one HTML document and return its blocks in reading order.
 
@@ -572,6 +594,8 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     which trafilatura finds no main text is not an error: it returns a `Page` without blocks
     and a note saying so.
     """
+    if url is not None:
+        check_url(url)
     tree = parse(decode(html, max_bytes))
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)

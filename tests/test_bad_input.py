@@ -58,6 +58,24 @@ def test_the_charset_a_page_declares_wins_over_a_guess():
     assert sentence in " ".join(b.text for b in result.blocks)
 
 
+def test_a_malformed_link_target_costs_that_link_only():
+    """urljoin raises on an unclosed IPv6 bracket: one such href used to fail the whole page."""
+    from filter.extract import html_to_page
+
+    links = "<a href='http://[::1'>the minutes</a> and <a href='/archive/2025'>the archive</a>"
+    html = f"<html><body><article>{_paragraph(0)[:-4]} See {links}.</p>{_paragraph(1)}</article></body></html>"
+    page = html_to_page(html, url="https://news.example.org/harbour/1")
+    [block] = [b for b in page.blocks if b.text.startswith("Paragraph 0:")]
+    assert [link.url for link in block.links] == ["https://news.example.org/archive/2025"]
+    assert block.link_chars == len("the minutes") + len("the archive")
+    assert clean(html, url="https://news.example.org/harbour/1").text
+
+
+def test_a_malformed_page_url_raises_input_error_naming_it():
+    with pytest.raises(InputError, match=r"url 'http://\[::1' is not a valid URL"):
+        clean(f"<html><body>{_paragraph(0)}</body></html>", url="http://[::1")
+
+
 def test_nesting_too_deep_to_read_raises_input_error_in_time():
     """lxml reads 2,048 nested elements at most; a page nested deeper is refused with the reason,
     not returned cut off where the parser stopped."""

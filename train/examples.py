@@ -30,8 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from filter.blocks import Page, normalize_text, segment_text
-from filter.errors import NoiseFilterError
-from filter.extract import html_to_page
+from filter.errors import InputError, NoiseFilterError
+from filter.extract import check_url, html_to_page
 
 #: a label is a short identifier; anything else is almost certainly a mistake in the file
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -162,6 +162,11 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
     if html is not None and text is not None:
         errors.append("give 'html' or 'text', not both (which one would the labels refer to?)")
     url = _optional_str(obj, "url", errors)
+    if url is not None:
+        try:
+            check_url(url)
+        except InputError as err:
+            errors.append(str(err))
     source = _optional_str(obj, "source", errors)
     gold = _optional_str(obj, "gold", errors)
     raw_blocks = obj.get("blocks")
