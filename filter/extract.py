@@ -577,6 +577,17 @@ def _merge(kept: list[tuple[int, Block]], added: list[tuple[int, Block]]) -> lis
     return out
 
 
+def _link_base(tree: HtmlElement, url: str | None) -> str | None:
+    """What the page's relative links are relative to: its `<base href>` resolved against its
+    URL, as browsers do, else its URL. Forum software sets a base (the forum's root) and writes
+    links relative to it ("threads/..."): resolved against the page's own URL they named pages
+    that do not exist."""
+    base = tree.find(".//base[@href]")
+    href = (base.get("href") or "").strip() if base is not None else ""
+    resolved = _absolute(url, href) if href else None
+    return resolved if resolved and "://" in resolved else url
+
+
 def check_url(url: str) -> None:
     """Refuse a page URL that links cannot be resolved against (a page was never fetched from it)."""
     if not isinstance(url, str):
@@ -597,6 +608,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     if url is not None:
         check_url(url)
     tree = parse(decode(html, max_bytes))
+    base = _link_base(tree, url)
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)
     page = Page(blocks=[], url=url, **meta)
@@ -617,7 +629,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                 continue  # a fallback extractor can put comments into the body as well
             source = index.find(segment)
             tag_path, hints = index.context(source)
-            links, link_chars = _links(source, segment.text, url) if not segment.loose else ((), 0)
+            links, link_chars = _links(source, segment.text, base) if not segment.loose else ((), 0)
             block = Block(
                 text=segment.text, kind=segment.kind, links=links, link_chars=link_chars,
                 tag_path=tag_path, hints=hints, in_comments=in_comments,
@@ -632,7 +644,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                 sources.append((source, len(segment.text)))
             kept.append((position, block))
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
-    page.blocks = _merge(kept, complete(index, sources, kept_texts, url)) + in_thread
+    page.blocks = _merge(kept, complete(index, sources, kept_texts, base)) + in_thread
     if not page.blocks:
         page.notes.append("trafilatura kept no text blocks on this page")
     return page

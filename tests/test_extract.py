@@ -182,3 +182,27 @@ def test_element_text_keeps_document_order_across_nested_inline_elements():
     src = html.fromstring("<div><p>Use <a href='#'><code><span>json.tool</span></code></a> from"
                           "<!-- note --> the<br>shell<script>x = 1</script>.</p></div>").find(".//p")
     assert _source_text(src) == "Use json.tool from the shell."
+
+
+def test_relative_links_resolve_against_the_pages_base_element():
+    """Forum software sets <base href> to the forum's root and writes links relative to it; a
+    crawler following related links needs the pages they name, not the thread's URL + path."""
+    post = ("<p>We hiked the GR10 in June with a two-person tunnel tent and it held up in strong "
+            "wind near the ridge; the pegs were the problem, so bring longer ones. "
+            "<a href='threads/pegs-for-hard-ground.123/'>More on pegs</a></p>")
+    html = ("<html><head>{base}<title>Tents</title></head><body><article><h1>Tents</h1>"
+            f"{post}{post.replace('June', 'July')}</article></body></html>")
+    thread = "https://forum.example.org/threads/which-tent.456/"
+
+    def link_urls(base: str, url: str | None) -> set[str]:
+        page = html_to_page(html.format(base=base), url=url)
+        return {link.url for block in page.blocks for link in block.links}
+
+    assert link_urls("<base href='https://forum.example.org/'>", thread) == {
+        "https://forum.example.org/threads/pegs-for-hard-ground.123/"}
+    assert link_urls("<base href='https://forum.example.org/'>", None) == {
+        "https://forum.example.org/threads/pegs-for-hard-ground.123/"}
+    assert link_urls("<base href='/community/'>", thread) == {
+        "https://forum.example.org/community/threads/pegs-for-hard-ground.123/"}
+    assert link_urls("<base target='_blank'>", thread) == {
+        "https://forum.example.org/threads/which-tent.456/threads/pegs-for-hard-ground.123/"}
