@@ -73,7 +73,8 @@ class Cleaner:
                                 f"{self.limits.max_bytes:,}")
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")
-        page = Page(blocks=segment_text(text), source="text")
+        # a byte-order mark left by the file the text came from is not part of its first line
+        page = Page(blocks=segment_text(text.removeprefix("\ufeff")), source="text")
         if not page.blocks:
             page.notes.append("the text is empty")
         return self._classify(page)

@@ -156,6 +156,12 @@ def test_nul_bytes_in_text_are_refused():
         clean_text("abc\x00def")
 
 
+def test_a_byte_order_mark_does_not_reach_the_first_line():
+    text = "Harbour bridge reopens\nThe council met on Monday about the harbour and the new bridge."
+    for data in ("\ufeff" + text, ("\ufeff" + text).encode("utf-8")):
+        assert clean_text(data).blocks[0].text == "Harbour bridge reopens"
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.binary(max_size=3000), st.text(max_size=3000),
                  st.text(alphabet="<>/ =\"'abcdefghipv&;#\n", max_size=2000).map(lambda s: "<html>" + s)))
