@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -78,6 +79,7 @@ _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
 _PARSERS = threading.local()
@@ -109,7 +111,10 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
     mixed pages guesses wrong: a short French page in latin-1 came out in a Baltic code page
     ("cafķ"); WCXB-dev pages re-encoded in the legacy charset of their language and declaring it
     came out wrong 7 times in 1,336 (apostrophes turned into U+FFFD, a Chinese page as cp775)."""
-    data = handle_compressed_file(data, max_bytes)
+    inflated = handle_compressed_file(data, max_bytes)
+    if inflated is data and data[:3] == _GZIP_MAGIC:
+        raise _gzip_failure(data, max_bytes)
+    data = inflated
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -121,6 +126,18 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
         except (LookupError, UnicodeDecodeError):
             pass
     return decode_file(data, max_bytes)
+
+
+def _gzip_failure(data: bytes, max_bytes: int) -> InputError:
+    """Why trafilatura handed gzip data back as it came (it then looked like binary data): it
+    decompresses to more than the size limit (a decompression bomb), or it is corrupt."""
+    try:
+        head = zlib.decompressobj(31).decompress(data, max_bytes + 1)  # 31: with a gzip header
+    except zlib.error as err:
+        return InputError(f"input is gzip data that cannot be decompressed: {err}")
+    if len(head) > max_bytes:
+        return InputTooLarge(f"input is gzip data that decompresses to over the limit of {max_bytes:,} bytes")
+    return InputError("input is gzip data that cannot be decompressed")
 
 
 def _parser() -> HTMLParser:

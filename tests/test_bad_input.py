@@ -76,6 +76,20 @@ def test_a_malformed_page_url_raises_input_error_naming_it():
         clean(f"<html><body>{_paragraph(0)}</body></html>", url="http://[::1")
 
 
+def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
+    """Compressed bodies (a crawler's raw response) are decompressed up to the size limit; what
+    trafilatura cannot decompress it hands back as it came, which looked like binary data."""
+    import gzip
+
+    page = f"<html><body><article>{_paragraph(0)}{_paragraph(1)}</article></body></html>".encode()
+    assert "Paragraph 1:" in clean(gzip.compress(page)).text
+    bomb = gzip.compress(b"<html><body><p>" + b"a " * 6_000_000 + b"</p></body></html>")
+    with pytest.raises(InputTooLarge, match="gzip data that decompresses to over the limit of 10,000,000"):
+        clean(bomb)
+    with pytest.raises(InputError, match="gzip data that cannot be decompressed"):
+        clean(gzip.compress(page)[:40] + b"not the rest of the stream" * 4)
+
+
 def test_nesting_too_deep_to_read_raises_input_error_in_time():
     """lxml reads 2,048 nested elements at most; a page nested deeper is refused with the reason,
     not returned cut off where the parser stopped."""
