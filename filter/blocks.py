@@ -25,6 +25,18 @@ def normalize_text(text: str) -> str:
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip().lower()
 
 
+def well_formed(text: str) -> str:
+    """The text with its lone surrogates (a JSON "\\ud800" escape, a file decoded with
+    `surrogateescape`) made U+FFFD, and a surrogate pair written as two code points made the
+    character it stands for. lxml stops reading at the first lone surrogate, silently dropping
+    the rest of the page, and no UTF-8 output (a JSON line, an HTTP response) can hold one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def has_visible_text(text: str) -> bool:
     """Whether the text shows anything: pages pad layouts with paragraphs holding only a
     zero-width joiner or a soft hyphen (Unicode format characters), which are not text."""

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blocks import Page, segment_text
+from .blocks import Page, segment_text, well_formed
 from .errors import ExtractionTimeout, InputError, InputTooLarge
 from .extract import html_to_page
 from .modelfile import LoadedModel, active_model_path, load_model
@@ -74,7 +74,7 @@ class Cleaner:
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")
         # a byte-order mark left by the file the text came from is not part of its first line
-        page = Page(blocks=segment_text(text.removeprefix("\ufeff")), source="text")
+        page = Page(blocks=segment_text(well_formed(text).removeprefix("\ufeff")), source="text")
         if not page.blocks:
             page.notes.append("the text is empty")
         return self._classify(page)

@@ -35,7 +35,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import decode_file, handle_compressed_file, is_dubious_html, repair_faulty_html
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
-from .blocks import Block, Link, Page, has_visible_text
+from .blocks import Block, Link, Page, has_visible_text, well_formed
 from .errors import InputError, InputTooLarge
 from .metadata import page_metadata
 
@@ -89,7 +89,9 @@ def decode(data: bytes | str, max_bytes: int) -> str:
     """Bytes in any charset (or str) to str, refusing what is too large or binary."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
-    size = len(data) if not isinstance(data, str) else len(data.encode("utf-8", "surrogatepass"))
+    if isinstance(data, str):
+        data = well_formed(data)
+    size = len(data) if not isinstance(data, str) else len(data.encode("utf-8"))
     if size > max_bytes:
         raise InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
     if not isinstance(data, str):
