@@ -12,7 +12,7 @@ class NoiseFilterError(Exception):
 
 class InputError(NoiseFilterError, ValueError):
     """The input cannot be cleaned: wrong type, binary data, not HTML, unparseable (or nested too
-    deep for the parser to read to its end)."""
+    deep for the parser to read to its end), corrupt gzip, a page URL that is not a URL."""
 
 
 class InputTooLarge(InputError):

@@ -79,6 +79,7 @@ _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
@@ -416,7 +417,7 @@ def _links(source: etree._Element | None, text: str, base: str | None) -> tuple[
 
 
 def _absolute(base: str | None, target: str) -> str | None:
-    """A link target resolved against the page's URL; None for one no URL can be made of (an
+    """A link target resolved against the page's base URL; None for one no URL can be made of (an
     unclosed IPv6 bracket, "http://[::1", makes urljoin raise): its text still counts as link
     text, but it names no page."""
     try:
