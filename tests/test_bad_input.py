@@ -90,6 +90,17 @@ def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
         clean(gzip.compress(page)[:40] + b"not the rest of the stream" * 4)
 
 
+def test_a_paragraph_of_twenty_thousand_spans_is_cleaned_whole_and_in_seconds():
+    """Every word in its own <span> (as PDF converters write): trafilatura's time grows faster
+    than quadratically with the spans (this page took it minutes); unwrapped first, it is quick."""
+    words = [f"harbour{i}" for i in range(20_000)]
+    html = "<html><body><article><p>" + " ".join(f"<span>{w}</span>" for w in words) + "</p></article></body></html>"
+    started = time.monotonic()
+    result = clean(html)
+    assert time.monotonic() - started < 10
+    assert result.text.split() == words
+
+
 def test_nesting_too_deep_to_read_raises_input_error_in_time():
     """lxml reads 2,048 nested elements at most; a page nested deeper is refused with the reason,
     not returned cut off where the parser stopped."""
