@@ -27,7 +27,7 @@ import re
 import threading
 import zlib
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
@@ -636,7 +636,7 @@ def check_url(url: str) -> None:
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
     try:
-        urljoin(url, "x")
+        urlsplit(url)
     except ValueError as err:
         raise InputError(f"url {url[:200]!r} is not a valid URL: {err}") from None
 
