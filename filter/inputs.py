@@ -154,7 +154,10 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
     doc_id = str(record["id"]) if record.get("id") is not None else fallback_id
     url = record.get("url")
-    url = url if isinstance(url, str) and url else None
+    if url is not None and not isinstance(url, str):
+        return Document(id=doc_id, source=source, failure=Failure(
+            "BadInputLine", f'"url" must be a string, got {type(url).__name__}'))
+    url = url or None
     html, text = record.get("html"), record.get("text")
     if isinstance(html, str):
         return Document(id=doc_id, html=html, url=url, source=source)

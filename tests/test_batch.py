@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -153,3 +154,16 @@ def test_records_have_one_shape_for_results_and_failures(cleaner, pages):
     assert bad.to_record()["error"] == {"type": "InputError", "message": "input is empty"}
     assert bad.to_record()["text"] == "" and bad.to_record()["label_counts"] == {}
     assert "blocks" in ok.to_record(blocks=True)
+
+
+def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_without_it(tmp_path):
+    from filter.inputs import read_jsonl
+
+    path = tmp_path / "pages.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (
+        {"id": "a", "url": 7, "html": "<html><body><p>x</p></body></html>"},
+        {"id": "b", "url": "", "text": "a line"},
+    )) + "\n")
+    bad, good = read_jsonl(path)
+    assert bad.failure.type == "BadInputLine" and '"url" must be a string' in bad.failure.message
+    assert good.failure is None and good.url is None and good.text == "a line"
