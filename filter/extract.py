@@ -182,7 +182,7 @@ def parse(html: str) -> HtmlElement:
         except (ValueError, etree.LxmlError):  # e.g. a str with an XML encoding declaration
             tree = None
         if tree is None or not len(tree):
-            tree = fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+            tree = fromstring(html.encode("utf-8"), parser=parser)
     except (ValueError, TypeError, etree.LxmlError) as err:
         raise InputError(f"HTML could not be parsed: {err}") from err
     for error in parser.error_log:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from filter import (CleanResult, Cleaner, InputError, InputTooLarge, Limits, NoiseFilterError,
                     clean, clean_text)
+from filter.extract import html_to_page
 
 
 @pytest.mark.parametrize("data, message", [
@@ -60,8 +61,6 @@ def test_the_charset_a_page_declares_wins_over_a_guess():
 
 def test_a_malformed_link_target_costs_that_link_only():
     """urljoin raises on an unclosed IPv6 bracket: one such href used to fail the whole page."""
-    from filter.extract import html_to_page
-
     links = "<a href='http://[::1'>the minutes</a> and <a href='/archive/2025'>the archive</a>"
     html = f"<html><body><article>{_paragraph(0)[:-4]} See {links}.</p>{_paragraph(1)}</article></body></html>"
     page = html_to_page(html, url="https://news.example.org/harbour/1")
@@ -117,8 +116,6 @@ def _paragraph(k: int) -> str:
 
 def test_deep_nesting_loses_no_text_before_inside_or_after_it():
     """Beyond 256 nested elements lxml's default parser silently drops the rest of the page."""
-    from filter.extract import html_to_page
-
     html = ("<html><body>" + _paragraph(0) + "<div>" * 2_000 + _paragraph(1) + "</div>" * 2_000
             + _paragraph(2) + "</body></html>")
     texts = " ".join(b.text for b in html_to_page(html).blocks)
@@ -128,8 +125,6 @@ def test_deep_nesting_loses_no_text_before_inside_or_after_it():
 def test_unclosed_tags_in_a_long_thread_lose_no_post():
     """Each unclosed <div> nests the next post one level deeper: 400 of them go past the 256
     levels at which lxml's default parser stops reading."""
-    from filter.extract import html_to_page
-
     html = ("<html><head><title>A thread</title></head><body>"
             + "".join(f"<div class='post'>{_paragraph(k)}" for k in range(400)) + "</body></html>")
     texts = " ".join(b.text for b in html_to_page(html).blocks)
@@ -138,8 +133,6 @@ def test_unclosed_tags_in_a_long_thread_lose_no_post():
 
 def _assert_whole_and_in_time(html: str, texts: list[str], prefix: str) -> None:
     """Extraction of `html` takes under 20 s and gives each of `texts` once, in order."""
-    from filter.extract import html_to_page
-
     started = time.monotonic()
     page = html_to_page(html)
     assert time.monotonic() - started < 20
