@@ -92,6 +92,12 @@ _INLINE_TAGS = ("span", "font", "b", "strong", "i", "em", "u", "s", "small", "bi
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
+#: how deep a tree trafilatura is given: its loader never reads deeper (libxml2's default), and
+#: its list and text-output stages recurse once or twice per level, so 500 nested lists or 1,000
+#: nested headings exhaust Python's recursion limit. Below this depth an element's descendants
+#: are flattened into its text. The deepest WCXB-dev page nests under 64
+MAX_EXTRACT_DEPTH = 256
+_AT_EXTRACT_DEPTH = etree.XPath("/" + "/".join(["*"] * MAX_EXTRACT_DEPTH) + "[*]")
 _PARSERS = threading.local()
 
 
@@ -620,6 +626,31 @@ def _unwrap_inline_runs(tree: HtmlElement) -> None:
                 child.tail = child.tail
 
 
+def _flatten_deep_nesting(tree: HtmlElement) -> None:
+    """Replace what lies below `MAX_EXTRACT_DEPTH` by paragraphs of its text, one per run of
+    text between block boundaries (any element but an inline one or a link), every word kept:
+    unclosed `<ul><li>` or `<h2>` tags repeated a few hundred times would otherwise make
+    trafilatura raise `RecursionError`, and the page is still read to its end (to `MAX_DEPTH`)."""
+    for el in _AT_EXTRACT_DEPTH(tree):
+        runs, run = [], []
+        for event, node in etree.iterwalk(el, events=("start", "end")):
+            if node is el:
+                continue
+            if node.tag not in _INLINE_TAGS and node.tag != "a":
+                runs.append("".join(run))
+                run = []
+            if event == "start" and node.text:
+                run.append(node.text)
+            elif event == "end" and node.tail:
+                run.append(node.tail)
+        runs.append("".join(run))
+        for child in list(el):
+            el.remove(child)
+        for text in runs:
+            if text.strip():
+                etree.SubElement(el, "p").text = " ".join(text.split())
+
+
 def _link_base(tree: HtmlElement, url: str | None) -> str | None:
     """What the page's relative links are relative to: its `<base href>` resolved against its
     URL, as browsers do, else its URL. Forum software sets a base (the forum's root) and writes
@@ -652,6 +683,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
         check_url(url)
     tree = parse(decode(html, max_bytes))
     _unwrap_inline_runs(tree)
+    _flatten_deep_nesting(tree)
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)

@@ -131,6 +131,21 @@ def test_unclosed_tags_in_a_long_thread_lose_no_post():
     assert all(f"Paragraph {k}:" in texts for k in range(400))
 
 
+@pytest.mark.parametrize("opening, closing", [
+    ("<ul><li>item ", "</li></ul>"), ("<dl><dd>term ", "</dd></dl>"), ("<h2>head ", "</h2>"),
+])
+def test_hundreds_of_nested_lists_or_headings_are_cleaned_keeping_every_word(opening, closing):
+    """trafilatura recurses per level of lists and of its text output: 500 unclosed `<ul><li>`
+    (1,000 elements, which lxml reads) raised RecursionError out of `clean`."""
+    levels = 1_000
+    html = ("<html><body><article>" + _paragraph(0) + opening * levels + "the middle "
+            + closing * levels + _paragraph(1) + "</article></body></html>")
+    result = clean(html)
+    words = " ".join(b.text for b in result.blocks).split()
+    assert words.count(opening.split(">")[-1].strip()) == levels
+    assert "middle" in words and all(f"Paragraph {k}:" in result.text for k in range(2))
+
+
 def _assert_whole_and_in_time(html: str, texts: list[str], prefix: str) -> None:
     """Extraction of `html` takes under 20 s and gives each of `texts` once, in order."""
     started = time.monotonic()
