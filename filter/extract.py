@@ -94,8 +94,8 @@ _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 MAX_DEPTH = 2048
 #: how deep a tree trafilatura is given: its loader never reads deeper (libxml2's default), and
 #: its list and text-output stages recurse once or twice per level, so 500 nested lists or 1,000
-#: nested headings exhaust Python's recursion limit. Below this depth an element's descendants
-#: are flattened into its text. The deepest WCXB-dev page nests under 64
+#: nested headings exhaust Python's recursion limit. What lies deeper becomes plain paragraphs
+#: of its text (`_flatten_deep_nesting`). The deepest WCXB-dev page nests under 64
 MAX_EXTRACT_DEPTH = 256
 _AT_EXTRACT_DEPTH = etree.XPath("/" + "/".join(["*"] * MAX_EXTRACT_DEPTH) + "[*]")
 _PARSERS = threading.local()
