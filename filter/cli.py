@@ -17,6 +17,8 @@ import importlib
 import json
 import sys
 
+from . import __version__
+
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
     "clean": ("filter.cli", "Clean one HTML or text document and print the clean text."),
@@ -42,7 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from . import Cleaner, NoiseFilterError
 
-    data = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()
+    except OSError as err:
+        print(f"noisefilter: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
+        return 2
     try:
         cleaner = Cleaner(model=args.model)
         if args.text:
@@ -72,7 +78,11 @@ def _load(target: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="noisefilter", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="noisefilter",
+        description="Remove related-news lists, teasers, prompts and junk from news pages: "
+                    "trafilatura finds the article, a trained classifier labels its blocks.")
+    parser.add_argument("--version", action="version", version=f"noisefilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chosen = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     for name, (target, help_text) in SUBCOMMANDS.items():
