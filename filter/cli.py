@@ -1,7 +1,7 @@
 """The `noisefilter` command. Each subcommand lives with the code it drives; this module only
 builds the argument parser and dispatches (imports are lazy so `noisefilter clean` stays fast).
 
-    noisefilter clean FILE|- [--text] [--url URL] [--json] [--model MODEL]
+    noisefilter clean FILE|- [--text] [--url URL] [--json] [--model MODEL] [--max-bytes N] [--timeout S]
     noisefilter batch INPUT... -o OUT.jsonl [--workers N]            (filter.batch)
     noisefilter train --examples FILE... [--store DB] --out MODEL     (train.cli)
     noisefilter evaluate --model MODEL --examples FILE... --report DIR (train.cli)
@@ -18,6 +18,7 @@ import json
 import sys
 
 from . import __version__
+from .cleaner import Limits
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -39,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file (default: the active model)")
+    parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes,
+                        help="largest page in bytes (default %(default)d)")
+    parser.add_argument("--timeout", type=float, default=Limits.timeout,
+                        help="seconds the page may take, checked between stages (default %(default)g)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"noisefilter: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
         return 2
     try:
-        cleaner = Cleaner(model=args.model)
+        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
         if args.text:
             result = cleaner.clean_text(data.decode("utf-8", errors="replace"))
         else:

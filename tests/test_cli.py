@@ -50,3 +50,14 @@ def test_version(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"noisefilter {filter.__version__}"
+
+
+def test_max_bytes_is_a_flag(tmp_path, article_html, capsys):
+    """A page over the limit is refused by name; raising the limit cleans it."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html, encoding="utf-8")
+    size = page.stat().st_size
+    assert main(["clean", str(page), "--max-bytes", str(size - 1)]) == 2
+    assert capsys.readouterr().err.startswith("noisefilter: InputTooLarge: ")
+    assert main(["clean", str(page), "--max-bytes", str(size)]) == 0
+    assert "Harbour bridge reopens" in capsys.readouterr().out
