@@ -22,7 +22,7 @@ def test_clean_prints_the_clean_text_of_a_file(tmp_path, article_html, capsys):
     assert "Harbour bridge reopens" in want.text and "Most read" not in want.text
 
 
-def test_clean_json_carries_labels_and_related_links(tmp_path, article_html, capsys):
+def test_clean_json_is_the_whole_result(tmp_path, article_html, capsys):
     page = tmp_path / "page.html"
     page.write_text(article_html, encoding="utf-8")
     assert main(["clean", str(page), "--url", URL, "--json"]) == 0
