@@ -17,8 +17,7 @@ import importlib
 import json
 import sys
 
-from . import __version__
-from .cleaner import Limits
+from . import Cleaner, Limits, NoiseFilterError, __version__
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -47,12 +46,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from . import Cleaner, NoiseFilterError
-
+    # one byte past the limit is enough to refuse the page: a huge file is never read whole
     try:
-        data = sys.stdin.buffer.read() if args.file == "-" else open(args.file, "rb").read()
+        if args.file == "-":
+            data = sys.stdin.buffer.read(args.max_bytes + 1)
+        else:
+            with open(args.file, "rb") as fh:
+                data = fh.read(args.max_bytes + 1)
     except OSError as err:
         print(f"noisefilter: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    if len(data) > args.max_bytes:
+        name = "standard input" if args.file == "-" else args.file
+        print(f"noisefilter: InputTooLarge: {name} is over the limit of {args.max_bytes:,} bytes "
+              "(--max-bytes)", file=sys.stderr)
         return 2
     try:
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
