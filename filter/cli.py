@@ -17,7 +17,7 @@ import importlib
 import json
 import sys
 
-from . import Cleaner, Limits, NoiseFilterError, __version__
+from . import Cleaner, InputTooLarge, Limits, NoiseFilterError, __version__
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -46,22 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # one byte past the limit is enough to refuse the page: a huge file is never read whole
     try:
-        if args.file == "-":
-            data = sys.stdin.buffer.read(args.max_bytes + 1)
-        else:
-            with open(args.file, "rb") as fh:
-                data = fh.read(args.max_bytes + 1)
+        data = _read(args.file, args.max_bytes)
     except OSError as err:
         print(f"noisefilter: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
         return 2
-    if len(data) > args.max_bytes:
-        name = "standard input" if args.file == "-" else args.file
-        print(f"noisefilter: InputTooLarge: {name} is over the limit of {args.max_bytes:,} bytes "
-              "(--max-bytes)", file=sys.stderr)
-        return 2
     try:
+        if len(data) > args.max_bytes:
+            name = "standard input" if args.file == "-" else args.file
+            raise InputTooLarge(f"{name} is over the limit of {args.max_bytes:,} bytes (--max-bytes)")
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
         if args.text:
             result = cleaner.clean_text(data.decode("utf-8", errors="replace"))
@@ -78,6 +71,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"noisefilter: empty result: {result.empty_reason}", file=sys.stderr)
         sys.stdout.write(result.text + ("\n" if result.text else ""))
     return 0
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    """The file's (or standard input's) bytes, at most one past `max_bytes`: that is enough to
+    refuse a page over the limit, and a huge file is never read whole."""
+    if path == "-":
+        return sys.stdin.buffer.read(max_bytes + 1)
+    with open(path, "rb") as fh:
+        return fh.read(max_bytes + 1)
 
 
 def _load(target: str):
