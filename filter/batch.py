@@ -83,17 +83,23 @@ def as_document(item, index: int) -> Document:
     ``url``, ``id``), or the HTML itself as str or bytes (its id is then its position)."""
     if isinstance(item, Document):
         return item
-    if isinstance(item, (str, bytes, bytearray)):
-        return Document(id=str(index), html=item)
+    if isinstance(item, (str, bytes, bytearray, memoryview)):
+        return Document(id=str(index), html=_plain(item))
     if isinstance(item, dict):
         doc_id = str(item["id"]) if item.get("id") is not None else str(index)
         if item.get("html") is None and item.get("text") is None:
             return Document(id=doc_id, url=item.get("url"),
                             failure=Failure("InputError", 'the item has no "html" or "text"'))
-        return Document(id=doc_id, html=item.get("html"), text=item.get("text"),
+        return Document(id=doc_id, html=_plain(item.get("html")), text=_plain(item.get("text")),
                         url=item.get("url"))
     return Document(id=str(index), failure=Failure(
         "InputError", f"cannot clean an item of type {type(item).__name__}"))
+
+
+def _plain(value):
+    """Bytes-like views as bytes: a memoryview is accepted by `clean` but cannot be sent to a
+    worker process."""
+    return bytes(value) if isinstance(value, (memoryview, bytearray)) else value
 
 
 # -- the worker side -------------------------------------------------------------------------
@@ -242,8 +248,15 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
         while True:
             while idle and queued:
                 seq, doc = queued.popleft()
+                try:
+                    idle[-1].send(seq, doc, timeout)
+                except Exception as err:  # an object of the caller's that cannot be pickled
+                    done[seq] = Outcome(id=doc.id, url=doc.url, source=doc.source, meta=doc.meta,
+                                        error=Failure("InputError", "the document cannot be sent "
+                                                      f"to a worker process: {err}"))
+                    continue
                 taken[seq] = doc
-                idle.pop().send(seq, doc, timeout)
+                idle.pop()
             if exhausted or len(queued) >= len(pool) or next_seq - next_out >= window:
                 break
             try:
@@ -338,29 +351,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "terminal)")
 
 
-#: the start of every output line (json.dumps puts `id` first): resuming reads only this
-_ID_PREFIX = re.compile(rb'\{"id": ("(?:[^"\\]|\\.)*")')
+#: the start of every output line (`RECORD_FIELDS` order): resuming reads only this
+_JSON_STR = rb'"(?:[^"\\]|\\.)*"'
+_KEY_PREFIX = re.compile(rb'\{"id": (' + _JSON_STR + rb'), "url": (?:null|' + _JSON_STR
+                         + rb'), "source": (null|' + _JSON_STR + rb')')
 
 
-def done_ids(path: Path) -> set[str]:
-    """Ids already in an output file, for resuming, read from the start of each line without
-    parsing its text (an output can hold millions of pages). A last line cut short by a crash
-    is removed from the file, so that appending starts on a fresh line; any other line that is
-    not one of ours is left alone and its document cleaned again."""
-    ids: set[str] = set()
+def done_keys(path: Path) -> set[tuple[str | None, str]]:
+    """(source, id) of the documents already in an output file, for resuming: ids alone are not
+    unique across inputs (two JSON Lines files may both number their records from 1, two folders
+    may share a name). Read from the start of each line without parsing its text (an output can
+    hold millions of pages). A last line cut short by a crash is removed from the file, so that
+    appending starts on a fresh line; any other line that is not one of ours is left alone and
+    its document cleaned again."""
+    keys: set[tuple[str | None, str]] = set()
     good_end = 0
     with open(path, "rb+") as fh:
         for line in fh:
             if not line.endswith(b"\n"):
                 break
             good_end += len(line)
-            match = _ID_PREFIX.match(line)
+            match = _KEY_PREFIX.match(line)
             try:
-                ids.add(json.loads(match.group(1)) if match else str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
+                if match:
+                    keys.add((json.loads(match.group(2)), json.loads(match.group(1))))
+                else:
+                    record = json.loads(line)
+                    keys.add((record.get("source"), str(record["id"])))
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue
         fh.truncate(good_end)
-    return ids
+    return keys
+
+
+def _json_line(record: dict) -> str:
+    """One output line, UTF-8 as it reads; a record holding a lone surrogate (an id or URL
+    from a JSON Lines input that escaped one, as JavaScript strings may) cannot be UTF-8, and
+    is written with JSON's ASCII escapes instead, which read back to the same id."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(record)
+    return line + "\n"
 
 
 class Progress:
@@ -404,6 +437,18 @@ class Progress:
         self.stream.flush()
 
 
+def _output_problem(out: Path, inputs: list[str]) -> str | None:
+    """Why OUT cannot be written, found before any work: a folder, or one of the inputs (which
+    writing would destroy before it is read)."""
+    if out.is_dir():
+        return f"{out} is a folder; -o takes the JSON Lines file to write"
+    if out.exists():
+        for path in inputs:
+            if Path(path).is_file() and os.path.samefile(path, out):
+                return f"{out} is also an input: write the output to another file"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     for path in args.inputs:
         if not Path(path).exists():
@@ -418,28 +463,42 @@ def run(args: argparse.Namespace) -> int:
         print("noisefilter batch: --workers must be at least 1", file=sys.stderr)
         return 2
     out = Path(args.output)
-    skip = set() if args.restart or not out.exists() else done_ids(out)
+    problem = _output_problem(out, args.inputs)
+    if problem:
+        print(f"noisefilter batch: {problem}", file=sys.stderr)
+        return 2
+    try:
+        skip = set() if args.restart or not out.exists() else done_keys(out)
+    except OSError as err:
+        print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
+        return 2
     if skip:
-        print(f"resuming: {len(skip):,} ids already in {out} are skipped", file=sys.stderr)
+        print(f"resuming: {len(skip):,} document{'s' * (len(skip) != 1)} already in {out} "
+              "skipped", file=sys.stderr)
     try:
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
                                                           timeout=args.timeout))
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
-    docs = (d for d in read_inputs(args.inputs, max_bytes=args.max_bytes) if d.id not in skip)
+    docs = (d for d in read_inputs(args.inputs, max_bytes=args.max_bytes)
+            if (d.source, d.id) not in skip)
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
     # this process is single-threaded and never classifies, so forking it is safe (on Linux;
     # macOS system libraries are not fork-safe) and spares every worker, and every replacement
     # of a stopped one, the model loading
     method = "fork" if sys.platform.startswith("linux") else None
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w" if args.restart else "a", encoding="utf-8") as fh:
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(out, "w" if args.restart else "a", encoding="utf-8")
+    except OSError as err:
+        print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
+        return 2
+    with fh:
         try:
             for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
-                fh.write(json.dumps(outcome.to_record(blocks=args.blocks), ensure_ascii=False))
-                fh.write("\n")
+                fh.write(_json_line(outcome.to_record(blocks=args.blocks)))
                 if progress.update(outcome):
                     fh.flush()
         except KeyboardInterrupt:

@@ -11,8 +11,9 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .blocks import Page, segment_text, well_formed
+from .blocks import Block, Page, segment_text, well_formed
 from .errors import ExtractionTimeout, InputError, InputTooLarge
 from .extract import html_to_page
 from .modelfile import LoadedModel, active_model_path, load_model
@@ -25,8 +26,8 @@ RELATED = "related"
 class Limits:
     """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
     limit where cleaning runs in worker processes (`clean_many`, the service), which end a
-    document that overruns; in a plain `clean()` call it is checked between stages, since a
-    thread cannot be stopped inside lxml."""
+    document that overruns; a plain `clean()` call checks it once extraction is done, since a
+    thread cannot be stopped inside lxml or scikit-learn (`clean_text` has a single stage)."""
 
     max_bytes: int = 10_000_000
     timeout: float = 30.0
@@ -100,15 +101,7 @@ class Cleaner:
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
-        related = []
-        seen = set()
-        for block, label in zip(page.blocks, labels):
-            if label != RELATED:
-                continue
-            for link in block.links:
-                if link.url not in seen and link.text:
-                    seen.add(link.url)
-                    related.append(RelatedLink(title=link.text, url=link.url))
+        related = related_links(page.blocks, labels)
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
@@ -118,6 +111,30 @@ class Cleaner:
             language=page.language, url=page.url, related_links=related,
             model_version=self.model_version, empty_reason=reason,
         )
+
+
+def related_links(blocks: list[Block], labels: list[str]) -> list[RelatedLink]:
+    """The links of the blocks labelled `related`, in page order, each target once: what a
+    crawler follows for more on the story. Links without anchor text and targets that are not
+    web pages are left out."""
+    related, seen = [], set()
+    for block, label in zip(blocks, labels):
+        if label != RELATED:
+            continue
+        for link in block.links:
+            if link.url not in seen and link.text and _is_web_link(link.url):
+                seen.add(link.url)
+                related.append(RelatedLink(title=link.text, url=link.url))
+    return related
+
+
+def _is_web_link(url: str) -> bool:
+    """A link a crawler can follow: http(s), or relative when the page's URL is not known
+    (scripts, mail, data and other schemes are not articles, whatever their case)."""
+    try:
+        return urlsplit(url).scheme.lower() in ("http", "https", "")
+    except ValueError:  # "http://[::1", kept as written when there is no base to resolve it
+        return False
 
 
 _default: Cleaner | None = None

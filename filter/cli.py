@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--timeout", type=float, default=Limits.timeout,
-                        help="seconds the page may take, checked between stages (default %(default)g)")
+                        help="seconds the page may take, checked once extraction is done "
+                             "(default %(default)g)")
 
 
 def run(args: argparse.Namespace) -> int:

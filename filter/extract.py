@@ -663,13 +663,18 @@ def _link_base(tree: HtmlElement, url: str | None) -> str | None:
 
 
 def check_url(url: str) -> None:
-    """Refuse a page URL that links cannot be resolved against (a page was never fetched from it)."""
+    """Refuse a page URL that links cannot be resolved against (a page was never fetched from
+    it): a malformed one, or one that is not absolute ("/news/1", "not a url", "javascript:…"),
+    against which the related links would stay relative. An empty string means no URL."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
     try:
-        urlsplit(url)
+        parts = urlsplit(url)
     except ValueError as err:
         raise InputError(f"url {url[:200]!r} is not a valid URL: {err}") from None
+    if url and not (parts.scheme and parts.netloc):
+        raise InputError(f"url {url[:200]!r} is not an absolute URL (scheme://host/...): the "
+                         "page's links cannot be resolved against it")
 
 
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000) -> Page:

@@ -285,10 +285,16 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
                 import brotli
             except ImportError:
                 raise ValueError("brotli content encoding needs the brotli package") from None
+            dec = brotli.Decompressor()
             try:
-                body = brotli.decompress(body)
+                out = dec.process(body, output_buffer_limit=limit + 1)
             except brotli.error as err:
                 raise ValueError(f"corrupt brotli data: {err}") from err
+            except TypeError:  # brotli before 1.2 cannot stop at a size: a bomb would be let in
+                raise ValueError("brotli content encoding needs brotli 1.2 or later") from None
+            if len(out) <= limit and not dec.is_finished() and not partial_ok:
+                raise ValueError("the br data ends early")
+            body = out
         else:
             raise ValueError(f"unknown content encoding {coding!r}")
     return body

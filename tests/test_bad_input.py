@@ -75,6 +75,13 @@ def test_a_malformed_page_url_raises_input_error_naming_it():
         clean(f"<html><body>{_paragraph(0)}</body></html>", url="http://[::1")
 
 
+@pytest.mark.parametrize("url", ["not a url", "/news/1", "news.example.org/1", "javascript:alert(1)"])
+def test_a_page_url_that_is_not_absolute_raises_input_error(url):
+    """Related links are resolved against the page URL; against these they would stay relative."""
+    with pytest.raises(InputError, match="is not an absolute URL"):
+        clean(f"<html><body>{_paragraph(0)}</body></html>", url=url)
+
+
 def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
     """Compressed bodies (a crawler's raw response) are decompressed up to the size limit; what
     trafilatura cannot decompress it hands back as it came, which looked like binary data."""

@@ -70,6 +70,21 @@ def test_results_equal_the_library_in_input_order_with_errors_in_place(cleaner, 
             assert outcome.ok and outcome.result.to_dict() == want.to_dict()
 
 
+def test_documents_workers_cannot_receive_cost_only_themselves(tripwire, pages):
+    """A memoryview is cleaned as the bytes it shows; an object that cannot be pickled to a
+    worker (a lock where the url should be) is reported in its place."""
+    import threading
+
+    html, url = pages[0]
+    docs = [memoryview(html), {"id": "mv", "html": memoryview(html), "url": url},
+            {"id": "lock", "html": html, "url": threading.Lock()}, {"id": "last", "html": html}]
+    outcomes = list(clean_many(tripwire, docs, workers=2, start_method="fork"))
+    assert [o.id for o in outcomes] == ["0", "mv", "lock", "last"]
+    assert [o.ok for o in outcomes] == [True, True, False, True]
+    assert outcomes[1].result.text == tripwire.clean(html, url=url).text
+    assert outcomes[2].error.type == "InputError" and "sent to a worker" in outcomes[2].error.message
+
+
 def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
     docs = [Document(id="slow", html=pages[0][0], url="http://slow.test/")]
     docs += [Document(id=url, html=html, url=url) for html, url in pages]

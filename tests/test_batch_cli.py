@@ -15,7 +15,7 @@ import pytest
 from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture)
     ARTICLES, SITE, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner
-from filter.batch import RECORD_FIELDS, done_ids
+from filter.batch import RECORD_FIELDS, done_keys
 from filter.cli import main
 
 URL = "http://courier.test/"
@@ -122,25 +122,61 @@ def test_a_second_run_resumes_where_the_first_stopped(tmp_path, damaged_warc):
     text = out.read_text(encoding="utf-8").splitlines(keepends=True)
     out.write_text("".join(text[:2]) + text[2][:25], encoding="utf-8")
     proc = batch(damaged_warc, "-o", out)
-    assert "2 ids already in" in proc.stderr
+    assert "2 documents already in" in proc.stderr
     resumed = lines(out)
     assert [r["id"] for r in resumed] == [r["id"] for r in full]
     assert resumed == full
+
+
+def test_resuming_tells_apart_inputs_that_share_ids(tmp_path):
+    """Two JSON Lines files both numbering their records from 1: after a crash, resuming must
+    not take the second file's record 1 for the first's."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"id": "1", "text": "Alpha line one.\nAlpha line two."}) + "\n")
+    b.write_text(json.dumps({"id": "1", "text": "Gamma line one.\nGamma line two."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    batch(a, b, "-o", out, "--workers", "1")
+    full = lines(out)
+    out.write_text(out.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
+    proc = batch(a, b, "-o", out, "--workers", "1")
+    assert "1 document already in" in proc.stderr
+    assert lines(out) == full and [r["source"] for r in full] == [str(a), str(b)]
+
+
+def test_a_lone_surrogate_in_an_id_or_url_does_not_stop_the_batch(tmp_path):
+    """JSON escapes can carry lone surrogates (JavaScript strings do); such an id cannot be
+    written as UTF-8, so its line is written with JSON escapes, and reads back to the same id."""
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text("\n".join([
+        json.dumps({"id": "bad\ud800", "url": URL + "\udc80", "text": "A line.\nAnother."}),
+        json.dumps({"id": "ok", "html": page(ARTICLES[0]).decode()}),
+    ]) + "\n")
+    out = tmp_path / "out.jsonl"
+    batch(jsonl, "-o", out, "--workers", "1")
+    records = lines(out)
+    assert [r["id"] for r in records] == ["bad\ud800", "ok"]
+    assert records[0]["error"] is None and records[1]["text"]
+    proc = batch(jsonl, "-o", out, "--workers", "1")  # resumes: both ids are known
+    assert "2 documents already in" in proc.stderr and lines(out) == records
 
 
 @pytest.mark.parametrize("args, message", [
     (["missing-folder/", "-o", "o.jsonl"], "no such file"),
     (["notes.txt", "-o", "o.jsonl"], "not a folder"),
     (["pages.jsonl", "-o", "o.jsonl", "--model", "nowhere.joblib"], "model file not found"),
+    (["pages.jsonl", "-o", "."], "is a folder"),
+    (["pages.jsonl", "-o", "pages.jsonl"], "is also an input"),
+    (["pages.jsonl", "-o", "./pages.jsonl", "--restart"], "is also an input"),
 ])
 def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args, message):
-    """In this process: these paths return before any worker is started."""
+    """In this process: these paths return before any worker is started, and touch nothing."""
     (tmp_path / "notes.txt").write_text("x")
-    (tmp_path / "pages.jsonl").write_text("")
+    (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "kept"}\n')
     monkeypatch.chdir(tmp_path)
     assert main(["batch", *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+    assert (tmp_path / "pages.jsonl").read_text() == '{"id": "1", "text": "kept"}\n'
 
 
 def test_workers_die_with_a_killed_batch(tmp_path):
@@ -173,5 +209,5 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
             "a line someone else wrote",
             json.dumps({"text": "no id", "id": 7})]
     out.write_text("\n".join(good) + "\n" + '{"id": "cut', encoding="utf-8")
-    assert done_ids(out) == {'quote " and \\ slash', "7"}
+    assert done_keys(out) == {(None, 'quote " and \\ slash'), (None, "7")}
     assert out.read_text(encoding="utf-8") == "\n".join(good) + "\n"

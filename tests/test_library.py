@@ -39,13 +39,45 @@ def test_blocks_are_mapped_to_their_source_elements(article_html):
             assert link.url.startswith("https://coastal.example/"), "links are made absolute"
 
 
-def test_related_links_carry_title_and_absolute_url(article_html):
-    result = clean(article_html, url="https://coastal.example/news/2026/bridge-reopens")
+def test_related_links_carry_title_and_absolute_url():
+    """A real article (WCXB-dev 0004, prevention.com) with a list of other diet articles."""
+    import gzip
+    import json
+
+    from conftest import SHARED
+
+    data = SHARED / "data" / "wcxb-dev"
+    url = json.loads((data / "ground-truth" / "0004.json").read_text())["url"]
+    result = clean(gzip.decompress((data / "html" / "0004.html.gz").read_bytes()), url=url)
+    assert result.related_links, "the page's related list gives links"
+    related_text = " ".join(b.text for b in result.blocks if b.label == "related")
     for link in result.related_links:
-        assert link.title and link.url.startswith("https://coastal.example/")
-    related_blocks = {b.text for b in result.blocks if b.label == "related"}
-    assert {link.title for link in result.related_links} <= related_blocks | {
-        t for t in related_blocks}
+        assert link.url.startswith("https://www.prevention.com/") and link.title in related_text
+    assert len({link.url for link in result.related_links}) == len(result.related_links)
+
+
+def test_related_links_are_web_pages_each_once():
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    story = Link("Bridge repairs delayed", "https://coastal.example/news/2025/repairs")
+    blocks = [
+        Block("Bridge repairs delayed", links=(story,)),
+        Block("Cables to be replaced", links=(
+            Link("Cables to be replaced", "JavaScript:void(0)"),
+            Link("Cables to be replaced", "MAILTO:desk@coastal.example"),
+            Link("Cables", "data:text/html,<p>x</p>"),
+            Link("", "https://coastal.example/img"),
+            Link("Cables to be replaced", "/news/2025/cables"),  # no page URL: kept relative
+        )),
+        Block("Bridge repairs delayed, again", links=(story,)),
+        Block("Local team wins cup final", links=(Link("Cup final", "https://coastal.example/s"),)),
+    ]
+    labels = ["related", "related", "related", "teaser"]
+    assert [(link.title, link.url) for link in related_links(blocks, labels)] == [
+        ("Bridge repairs delayed", "https://coastal.example/news/2025/repairs"),
+        ("Cables to be replaced", "/news/2025/cables"),
+    ]
 
 
 def test_clean_text_has_the_same_result_shape():

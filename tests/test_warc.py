@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import tracemalloc
 
 import pytest
 
@@ -114,6 +115,36 @@ def test_a_record_over_the_size_limit_is_skipped_unread(tmp_path):
     docs = list(read_warc(path, max_bytes=100_000))
     assert summary(docs)[0] == ("http://courier.test/big", "InputTooLarge")
     assert docs[1].failure is None
+
+
+def test_compressed_bombs_stop_at_the_size_limit(tmp_path):
+    """A small compressed body that inflates past the limit is refused without being inflated
+    whole (40 MB of HTML in 40 kB of brotli or gzip), and a brotli body cut short is an error."""
+    brotli = pytest.importorskip("brotli")
+    huge = b"<html><body>" + b"<p>again</p>" * 3_500_000
+    html = page("orchard-frost.html")
+    path = tmp_path / "bomb.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/br-bomb", brotli.compress(huge),
+            http_headers=[("Content-Encoding", "br")]),
+        Rec("http://courier.test/gz-bomb", gzip.compress(huge),
+            http_headers=[("Content-Encoding", "gzip")]),
+        Rec("http://courier.test/br", brotli.compress(html), http_headers=[("Content-Encoding", "br")]),
+        Rec("http://courier.test/br-cut", brotli.compress(html)[:-40],
+            http_headers=[("Content-Encoding", "br")]),
+    ])
+    tracemalloc.start()
+    try:
+        docs = list(read_warc(path, max_bytes=1_000_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"{peak:,} bytes allocated while reading"
+    assert summary(docs) == [("http://courier.test/br-bomb", "InputTooLarge"),
+                             ("http://courier.test/gz-bomb", "InputTooLarge"),
+                             ("http://courier.test/br", "page"),
+                             ("http://courier.test/br-cut", "UndecodablePayload")]
+    assert docs[2].html == html.decode("utf-8")
 
 
 def test_garbage_between_records_is_skipped_with_one_report(tmp_path):

@@ -15,7 +15,7 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 ``NOISEFILTER_KEEP_HTML``      ``False``       keep the raw HTML field in the item
 ``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
 ``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned
-``NOISEFILTER_TIMEOUT``        30              seconds per page, checked between stages
+``NOISEFILTER_TIMEOUT``        30              seconds per page, checked after extraction
 =============================  ==============  ================================================
 
 The output field holds the same record as a line of ``noisefilter batch``: ``text``,
