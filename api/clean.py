@@ -8,14 +8,15 @@ without wrapping it in JSON; JSON carries the same options for clients that pref
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from .deps import MetricsDep, PoolDep, SettingsDep, is_json, media_type, require_json
-from .errors import ApiError, documented, error_response, outcome_status
+from .errors import ApiError, describe_validation, documented, error_response, outcome_status
 from .metrics import Metrics
 from .pool import CleaningPool, Outcome
 from .schemas import (
@@ -54,6 +55,26 @@ async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:
     metrics.cleaned(job.kind, "ok" if outcome.error is None else outcome_status(outcome.error)[1],
                     outcome.seconds, outcome.result, keep=pool.info.labels[0])
     return outcome
+
+
+def _json_document(body: bytes) -> HtmlDocument | TextDocument:
+    """The JSON body of `/v1/clean`, read as FastAPI reads the batch endpoint's (`json.loads`),
+    so that a document gets the same answer alone and in a batch: a lone surrogate escape
+    (``"\\udc80"``, which JavaScript and Python clients write) reaches the library, which makes
+    it U+FFFD, where pydantic's own JSON parser would refuse the whole body."""
+    try:
+        data = json.loads(body)
+    except ValueError as err:  # not JSON, or not in a Unicode encoding
+        raise ApiError(422, "invalid_input", f"the body is not valid JSON: {err}") from None
+    if isinstance(data, dict) and "html" in data and "text" in data:
+        raise ApiError(422, "invalid_input", "a document has 'html' or 'text', not both")
+    try:
+        return _document.validate_python(data)
+    except ValidationError as err:
+        # the first part of each location is the union's tag ("html" or "text"); the client
+        # knows the place as the body's
+        errors = [{**e, "loc": ("body", *e["loc"][1:])} for e in err.errors()]
+        raise ApiError(422, "invalid_input", describe_validation(errors)) from None
 
 
 def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool) -> Job:
@@ -110,7 +131,7 @@ async def clean(
         if url is not None or blocks is not None:
             raise ApiError(422, "invalid_input", "with a JSON body, give 'url' and 'blocks' in the "
                                                  "body, not in the query")
-        job = _job(_document.validate_json(body))
+        job = _job(_json_document(body))
     else:
         job = _raw_job(request, media, body, url, bool(blocks))
     outcome = await _run(pool, metrics, job)

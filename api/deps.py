@@ -61,13 +61,19 @@ def is_json(media: str) -> bool:
 
 
 async def require_json(request: Request) -> None:
-    """JSON endpoints answer 415 to any other declared content type (FastAPI alone would try to
-    read it and answer 422, which hides the real mistake). A request without a body and
-    without a content type is let through: the body model then decides whether that is valid."""
+    """JSON endpoints answer 415 to any other content type, and to a body sent without one
+    (what ``requests.post(url, data=json.dumps(...))`` does): FastAPI alone would answer 422,
+    which hides the real mistake. A request without a body and without a content type is let
+    through: the body model then decides whether that is valid."""
     media = media_type(request)
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers)
     if media and not is_json(media):
         raise ApiError(415, "unsupported_media_type", f"this endpoint takes application/json, "
                                                       f"not {media}")
+    if not media and has_body:
+        raise ApiError(415, "unsupported_media_type", "this endpoint takes application/json; the "
+                                                      "request has a body but no Content-Type")
 
 
 class StoreHolder:

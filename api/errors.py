@@ -37,6 +37,7 @@ OUTCOME_STATUS = {
     "InternalError": (500, "internal_error"),
     pool.CRASHED: (500, "worker_crashed"),
     pool.BUSY: (503, "busy"),
+    pool.NOT_READY: (503, "not_ready"),
 }
 #: other `NoiseFilterError` subclasses are about the input
 _DEFAULT_OUTCOME = (422, "invalid_input")

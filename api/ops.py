@@ -27,7 +27,8 @@ async def readyz(request: Request) -> dict | JSONResponse:
     if every process was lost and none could be replaced)."""
     pool = getattr(request.app.state, "pool", None)
     if pool is None or not pool.ready:
-        return error_response(503, "not_ready", "no cleaning process is serving a model yet")
+        return error_response(503, "not_ready", "no cleaning process is serving a model (starting, "
+                                                "or lost and not replaced: see the log)")
     return {"status": "ready", "model_version": pool.info.version, "workers": pool.live}
 
 

@@ -11,7 +11,12 @@ own processes, each with one pipe, and lends them out one job at a time:
   a fresh process (same model) takes the free place in the background;
 - a reload starts a complete new set of processes on the new model and swaps them in only when
   all have loaded it; jobs already running finish on the old processes, which are then retired.
-  A model that fails to load leaves the running set untouched.
+  A model that fails to load leaves the running set untouched;
+- each set loads a private copy of its model file, taken when the set starts, and so do the
+  processes that later replace killed ones: a file retrained in place (``noisefilter train
+  --out`` the served path) changes nothing until a reload, and never leaves the pool unable to
+  replace a process. When no process can be started at all, requests fail at once (`NOT_READY`)
+  instead of waiting out the queue timeout.
 
 Processes start from a fork server that has already imported the library (`api.worker`), so a
 replacement costs a fork and a model load, not a fresh interpreter.
@@ -22,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import shutil
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,7 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from filter import ModelError
-from filter.modelfile import read_manifest, sha256_file
+from filter.modelfile import manifest_path, read_manifest, sha256_file
 
 from .worker import Job, serve
 
@@ -46,6 +53,7 @@ RESTART_BACKOFF = (0.5, 2.0, 5.0)
 TIMEOUT = "ExtractionTimeout"
 CRASHED = "WorkerCrashed"
 BUSY = "Busy"
+NOT_READY = "NotReady"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,10 @@ class Outcome:
 
 class _Crashed(Exception):
     """The process died while it had a job (segfault, out of memory, killed from outside)."""
+
+
+class _NoProcess(Exception):
+    """No process serves the model and none is being started: waiting would be in vain."""
 
 
 class _TimedOut(Exception):
@@ -198,7 +210,9 @@ class CleaningPool:
         self._background: set[asyncio.Future] = set()
         self._reload_lock = asyncio.Lock()
         self._generation = 0
-        self._model_path: str | None = None
+        self._snapshots = tempfile.TemporaryDirectory(prefix="noisefilter-pool-")
+        self._model_copy: str | None = None  # what replacements of the serving set load
+        self._replacing = 0
         self._info: ModelInfo | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -249,10 +263,25 @@ class CleaningPool:
         stops = [self._retire(w) for w in idle]
         await asyncio.gather(*stops, *list(self._background), return_exceptions=True)
         self._threads.shutdown(wait=True)
+        self._snapshots.cleanup()
+
+    def _copy_model(self, model_path: str, generation: int) -> str:
+        """The private copy of the model file and its manifest that a generation loads."""
+        folder = Path(self._snapshots.name) / f"g{generation}"
+        folder.mkdir()
+        copy = folder / Path(model_path).name
+        try:
+            shutil.copyfile(model_path, copy)
+            shutil.copyfile(manifest_path(Path(model_path)), manifest_path(copy))
+        except OSError as err:
+            shutil.rmtree(folder)
+            raise ModelError(f"cannot read the model: {err}") from None
+        return str(copy)
 
     async def _start_generation(self, model_path: str, generation: int) -> list[_Process]:
         loop = asyncio.get_running_loop()
-        starts = [loop.run_in_executor(self._threads, _Process.start, self._ctx, model_path,
+        copy = await loop.run_in_executor(self._threads, self._copy_model, model_path, generation)
+        starts = [loop.run_in_executor(self._threads, _Process.start, self._ctx, copy,
                                        self.max_bytes, self.timeout, generation)
                   for _ in range(self.size)]
         results = await asyncio.gather(*starts, return_exceptions=True)
@@ -260,18 +289,22 @@ class CleaningPool:
         failed = [r for r in results if not isinstance(r, _Process)]
         if failed:
             await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in started))
+            shutil.rmtree(Path(copy).parent, ignore_errors=True)
             error = failed[0]
             raise error if isinstance(error, ModelError) else ModelError(str(error))
         return started
 
     def _install(self, workers: list[_Process], model_path: str) -> None:
         """Make `workers` the serving set: retire idle processes of older generations (busy ones
-        are retired when their job ends) and hand out the new ones."""
+        are retired when their job ends) and hand out the new ones. The processes report the
+        path of their copy; the model served is the file that was asked for."""
         info = workers[0].info
-        self._info = ModelInfo(version=info["version"], path=info["path"], labels=info["labels"],
+        self._info = ModelInfo(version=info["version"], path=model_path, labels=info["labels"],
                                manifest=info["manifest"], loaded_at=time.time())
+        if self._model_copy is not None:  # the old set has its model in memory already
+            shutil.rmtree(Path(self._model_copy).parent, ignore_errors=True)
         self._generation = workers[0].generation
-        self._model_path = model_path
+        self._model_copy = info["path"]
         while not self._idle.empty():
             self._retire(self._idle.get_nowait())
         for w in workers:
@@ -293,6 +326,10 @@ class CleaningPool:
         """Clean one document in a free process, waiting up to `queue_timeout` for one."""
         try:
             worker = await self._acquire()
+        except _NoProcess:
+            return Outcome(error=NOT_READY, detail="no cleaning process is running: they were "
+                           "lost and could not be replaced (see the service log); reload the "
+                           "model or restart the service")
         except TimeoutError:
             return Outcome(error=BUSY, detail=f"no cleaning process became free within "
                                               f"{self.queue_timeout:g} s; retry later")
@@ -320,10 +357,15 @@ class CleaningPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_timeout
         while True:
+            if self.live == 0 and not self._replacing:
+                raise _NoProcess
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError
-            worker = await asyncio.wait_for(self._idle.get(), remaining)
+            try:  # woken twice a second to notice that no process will come
+                worker = await asyncio.wait_for(self._idle.get(), min(remaining, 0.5))
+            except TimeoutError:
+                continue
             if not worker.process.is_alive():  # died while idle (killed from outside, OOM)
                 worker.alive, worker.lost = False, "crash"
                 self._release(worker)  # replaces it
@@ -344,6 +386,7 @@ class CleaningPool:
             if not self._closed and worker.lost:
                 self._on_restart(worker.lost)
             if not self._closed and worker.generation == self._generation:
+                self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
         elif self._closed or worker.generation != self._generation:
             self._retire(worker)
@@ -352,6 +395,12 @@ class CleaningPool:
 
     async def _replace(self, generation: int) -> None:
         """Start a process in place of one that was killed, retrying a few times."""
+        try:
+            await self._start_replacement(generation)
+        finally:
+            self._replacing -= 1
+
+    async def _start_replacement(self, generation: int) -> None:
         loop = asyncio.get_running_loop()
         for delay in (0.0, *RESTART_BACKOFF):
             await asyncio.sleep(delay)
@@ -359,20 +408,12 @@ class CleaningPool:
                 return  # a reload has already installed a complete new set
             try:
                 worker = await loop.run_in_executor(self._threads, _Process.start, self._ctx,
-                                                    self._model_path, self.max_bytes,
+                                                    self._model_copy, self.max_bytes,
                                                     self.timeout, generation)
             except ModelError as err:
                 self._on_restart("start_failed")
                 LOGGER.error("could not replace a cleaning process: %s", err)
                 continue
-            if worker.info["manifest"] != self.info.manifest:
-                # the file was replaced on disk since it was loaded: serving it beside the others
-                # would mix two models in one pool; a reload switches them all at once
-                await loop.run_in_executor(self._threads, worker.stop)
-                self._on_restart("start_failed")
-                LOGGER.error("not replacing a cleaning process: %s changed on disk since it was "
-                             "loaded; reload the model to serve it", self._model_path)
-                return
             self._workers.add(worker)
             self._release(worker)  # installs it, or retires it if a reload came in between
             return

@@ -205,8 +205,29 @@ def test_json_endpoints_refuse_other_content_types(client, path):
     assert_error(r, 415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize("path", ["/v1/clean/batch", "/v1/examples", "/v1/model/reload"])
+def test_json_endpoints_refuse_a_body_without_content_type(client, path):
+    """`requests.post(url, data=json.dumps(...))` sends no Content-Type: say so, not 422."""
+    r = client.post(path, content=b'{"documents": [{"text": "a"}]}', headers={"X-API-Key": API_KEY})
+    assert "no content-type" in assert_error(r, 415, "unsupported_media_type")["detail"].lower()
+
+
+def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
+    """JSON clients write lone surrogates as escapes; the library makes them U+FFFD."""
+    body = '{"text": "Harbour bridge reopens \\udc80 after repairs."}'
+    alone = client.post("/v1/clean", content=body.encode(), headers={"content-type": "application/json"})
+    batch = client.post("/v1/clean/batch", content=f'{{"documents": [{body}]}}'.encode(),
+                        headers={"content-type": "application/json"})
+    assert alone.status_code == 200, alone.text
+    assert batch.json()["results"] == [{"status": 200, "result": alone.json()}]
+    assert "\ufffd" in alone.json()["text"]
+
+
 @pytest.mark.parametrize("kwargs, needle", [
-    ({"json": {"html": "<p>a</p>", "text": "b"}}, "text"),
+    ({"json": {"html": "<p>a</p>", "text": "b"}}, "not both"),
+    ({"json": {"html": "<p>a</p>", "foo": 1}}, "body.foo: extra inputs"),
+    ({"json": {"html": 5}}, "body.html: input should be a valid string"),
+    ({"json": {"html": "<p>a</p>", "url": "/news/1"}}, "not an absolute url"),
     ({"json": {}}, "'html' or 'text'"),
     ({"json": ["<p>a</p>"]}, "'html' or 'text'"),
     ({"json": {"html": 42}}, "string"),
@@ -552,27 +573,63 @@ def test_pool_survives_a_process_that_dies(tmp_path):
     assert events == ["crash", "crash"]
 
 
-def test_pool_never_mixes_models_when_the_file_changes_on_disk(tmp_path):
-    """If the model file is replaced while it is served, a process that has to be replaced is
-    not started on the new file beside the others; a reload then switches all of them."""
+def test_pool_keeps_serving_its_model_when_the_file_changes_or_goes(tmp_path):
+    """The served file retrained in place (`noisefilter train --out` the same path) or deleted:
+    a process that has to be replaced loads the pool's own copy, so the service keeps serving
+    the model it loaded, one model for every process, until a reload switches all of them."""
     _copy_model(tmp_path, "m", "test-m1")
     model = tmp_path / "m.joblib"
     events = []
 
+    def kill_one(pool):
+        (worker,) = pool._workers
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.join(10)
+
     async def scenario():
-        pool = CleaningPool(1, 10_000_000, 60.0, 1.0, on_restart=events.append)
+        pool = CleaningPool(1, 10_000_000, 60.0, 5.0, on_restart=events.append)
         await pool.start(model)
         try:
             _copy_model(tmp_path, "m", "test-m2")  # same bytes, another manifest: another model
+            kill_one(pool)
+            kept = await pool.clean(Job("text", "a line", None, False))
+            assert kept.result["model_version"] == "test-m1" and pool.info.path == str(model)
+            info, changed = await pool.reload(model)
+            assert changed and info.version == "test-m2"
+            model.unlink()
+            kill_one(pool)
+            done = await pool.clean(Job("text", "a line", None, False))
+            assert done.result["model_version"] == "test-m2"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+    assert events == ["crash", "crash"]
+
+
+def test_a_pool_that_cannot_start_a_process_fails_requests_at_once(tmp_path, monkeypatch):
+    """When every process is lost and none can be started, a request is told so at once rather
+    than waiting out the queue timeout for a process that will never come."""
+    from api import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "RESTART_BACKOFF", ())
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            shutil.rmtree(pool._snapshots.name)  # the copy the replacement would load is gone
             (worker,) = pool._workers
             os.kill(worker.process.pid, signal.SIGKILL)
             worker.process.join(10)
-            busy = await pool.clean(Job("text", "a line", None, False))
-            assert busy.error == "Busy" and pool.live == 0
-            info, changed = await pool.reload(model)
-            assert changed and info.version == "test-m2"
-            done = await pool.clean(Job("text", "a line", None, False))
-            assert done.result["model_version"] == "test-m2"
+            started = time.monotonic()
+            first = await pool.clean(Job("text", "a line", None, False))
+            while pool._replacing:
+                await asyncio.sleep(0.05)
+            second = await pool.clean(Job("text", "a line", None, False))
+            assert second.error == "NotReady" and time.monotonic() - started < 15
+            assert first.error == "NotReady"
         finally:
             await pool.close()
 

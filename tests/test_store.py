@@ -164,3 +164,16 @@ def test_command_line_import_count_export(tmp_path):
     assert counts["pages"] == 1 and counts["unreviewed"] == counts["labels"] > 0
     assert "1 pages written" in run("export", str(db), "-o", str(out))
     assert json.loads(out.read_text())["id"] == "s1-p2"
+
+
+def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):
+    """A JSON "\\udc80" escape (what `json.dumps` writes for text read with `surrogateescape`)
+    becomes U+FFFD, as in `clean`, instead of failing the SQLite write."""
+    line = '{"id": "s\\udc80", "text": "Bridge \\udc80 reopens\\nShare", ' \
+           '"blocks": [{"text": "Bridge \\udc80 reopens", "label": "content"}]}'
+    example, problems = parse_example(json.loads(line))
+    assert problems == []
+    store = ExampleStore(tmp_path / "s.db")
+    assert store.add([example], labelled_by="alice").labels_added == 1
+    got = store.get("s\ufffd")
+    assert got.text == "Bridge \ufffd reopens\nShare" and got.blocks[0].text == "Bridge \ufffd reopens"

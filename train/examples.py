@@ -5,6 +5,9 @@ One page per line (``../shared/DESIGN.md``)::
     {"id": "site-42", "url": "https://…", "html": "<html>…" | "text": "line\\nline",
      "blocks": [{"text": "…", "label": "content"}, …], "source": "hand"}
 
+Strings are taken as the library takes them: a lone surrogate (a JSON ``\\udc80`` escape)
+becomes U+FFFD, which every store and output can hold.
+
 Optional extras that this module reads and writes: per block ``source``, ``labelled_by``,
 ``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the store keeps), and per page
 ``gold`` (the page's gold main text, which bootstrapped examples carry so evaluation can score
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from filter.blocks import Page, normalize_text, segment_text
+from filter.blocks import Page, normalize_text, segment_text, well_formed
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -136,7 +139,7 @@ def _optional_str(obj: dict, key: str, errors: list[str]) -> str | None:
     if not isinstance(value, str):
         errors.append(f"'{key}' must be a string, not {type(value).__name__}")
         return None
-    return value
+    return well_formed(value)
 
 
 def parse_example(obj: object, allowed_labels: set[str] | None = None,
@@ -155,6 +158,8 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
         ident = str(ident)
     if not isinstance(ident, str) or not ident.strip():
         errors.append("'id' is missing or empty")
+    else:
+        ident = well_formed(ident)
     html = _optional_str(obj, "html", errors)
     text = _optional_str(obj, "text", errors)
     if obj.get("html") is None and obj.get("text") is None:
@@ -207,8 +212,9 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
         return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
     extra = set(raw) - _BLOCK_KEYS
     note = f"unknown field(s) {', '.join(sorted(extra))} ignored" if extra else None
-    return BlockLabel(text=text, label=label, source=src, labelled_by=by, labelled_at=at,
-                      reviewed=reviewed), note
+    src, by, at = (well_formed(v) if v is not None else None for v in (src, by, at))
+    return BlockLabel(text=well_formed(text), label=label, source=src, labelled_by=by,
+                      labelled_at=at, reviewed=reviewed), note
 
 
 @dataclass
