@@ -69,8 +69,11 @@ class Cleaner:
                 raise InputError("text must be str or UTF-8 bytes") from err
         if not isinstance(text, str):
             raise InputError(f"expected text as str, got {type(text).__name__}")
-        if len(text) > self.limits.max_bytes:
-            raise InputTooLarge(f"text is {len(text):,} characters, over the limit of "
+        # the limit is in bytes, as for HTML; encoded only when the UTF-8 form could exceed it
+        size = (len(text) if len(text) * 4 <= self.limits.max_bytes
+                else len(text.encode("utf-8", "surrogatepass")))
+        if size > self.limits.max_bytes:
+            raise InputTooLarge(f"text is {size:,} bytes in UTF-8, over the limit of "
                                 f"{self.limits.max_bytes:,}")
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")

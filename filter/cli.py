@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputTooLarge(f"{name} is over the limit of {args.max_bytes:,} bytes (--max-bytes)")
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
         if args.text:
-            result = cleaner.clean_text(data.decode("utf-8", errors="replace"))
+            result = cleaner.clean_text(data)  # UTF-8, as the library and the service take it
         else:
             result = cleaner.clean(data, url=args.url)
     except NoiseFilterError as err:

@@ -196,7 +196,12 @@ def parse(html: str) -> HtmlElement:
             why = (f"it nests elements more than {MAX_DEPTH:,} deep" if "depth" in error.message
                    else error.message.strip())
             raise InputError(f"HTML could not be read to its end ({why}): the rest of the page would be lost")
-    if tree is None or (is_dubious_html(beginning) and len(tree) < 2):
+    if tree is not None and tree.tag != "html":
+        # a fragment ("<p>…</p>", an article body from a CMS): lxml returns its element (or a
+        # made-up container), which trafilatura would take for a failed parse; as the body of a
+        # document it is the page it stands for
+        tree = fromstring(f"<html><body>{html}</body></html>".encode("utf-8"), parser=parser)
+    elif tree is None or (is_dubious_html(beginning) and len(tree) < 2):
         raise InputError("HTML could not be parsed into a document")
     return tree
 

@@ -37,6 +37,9 @@ def test_size_limit_is_enforced_before_parsing_and_configurable(article_html):
         small.clean(article_html)
     with pytest.raises(InputTooLarge):
         small.clean_text("x" * 1001)
+    assert small.clean_text("Bridge reopens. " * 60).text  # 960 bytes
+    with pytest.raises(InputTooLarge, match="1,380 bytes in UTF-8"):
+        small.clean_text("Мост открыт. " * 60)  # 780 characters, 1,380 bytes: bytes count
 
 
 def test_undecodable_bytes_in_a_declared_charset_are_decoded():

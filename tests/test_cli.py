@@ -45,6 +45,14 @@ def test_bad_input_is_a_message_and_exit_status_2(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("noisefilter: InputError: ")
 
 
+def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
+    """`clean --text` takes what `clean_text` takes; it used to replace the bad bytes silently."""
+    lines = tmp_path / "latin1.txt"
+    lines.write_bytes("Crêpes à la carte\nLa fête du village".encode("latin-1"))
+    assert main(["clean", "--text", str(lines)]) == 2
+    assert "UTF-8" in capsys.readouterr().err
+
+
 def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])

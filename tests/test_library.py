@@ -267,3 +267,14 @@ def test_comment_section_blocks_stay_only_above_the_comment_threshold():
     assert loose[:3] == labels[:3]
     assert loose[3:] == [("content" if row[0] > model.content_threshold else lab)
                          for row, lab in zip(probs[3:], loose[3:])]
+
+
+@pytest.mark.parametrize("fragment", [
+    "<p>The harbour bridge reopened to traffic on Saturday after two years of repairs.</p>",
+    "<article><h1>Bridge reopens</h1><p>The harbour bridge reopened on Saturday.</p></article>",
+])
+def test_an_html_fragment_is_cleaned_as_the_body_of_a_page(fragment):
+    """A CMS's article body or a single paragraph is HTML too; lxml returns such a fragment as
+    a bare element, which trafilatura alone takes for a failed parse."""
+    whole = clean(f"<html><body>{fragment}</body></html>")
+    assert clean(fragment).to_dict() == whole.to_dict() and whole.text
