@@ -79,6 +79,7 @@ class _Stream:
         self.member_open = False
         self.member_start = 0
         self.dec = None
+        self.failed: _Damaged | None = None  # corrupt data met after the output still buffered
 
     def offset(self) -> int:
         """File offset of the next unread byte (of its gzip member, for ``.warc.gz``)."""
@@ -93,6 +94,8 @@ class _Stream:
             self.raw_pos += len(chunk)
             self.buf += chunk
             return bool(chunk)
+        if self.failed is not None:
+            raise self.failed
         while True:
             if not self.pending:
                 self.pending = self.fh.read(_CHUNK)
@@ -106,10 +109,18 @@ class _Stream:
                 self.dec = zlib.decompressobj(31)
                 self.member_open = True
             data, self.pending = self.pending, b""
+            before = self.dec.copy()
             try:
                 out = self.dec.decompress(data, _OUT_CHUNK)
             except zlib.error as err:
-                raise _Damaged(f"corrupt gzip data: {err}") from err
+                # what decompresses before the damage (a record's header, say) is still read,
+                # so that the damage is reported against the record it hit
+                self.failed = _Damaged(f"corrupt gzip data: {err}")
+                out = _salvage(before, data)
+                if not out:
+                    raise self.failed from err
+                self.buf += out
+                return True
             if self.dec.eof:
                 self.pending = self.dec.unused_data
                 self.member_open = False
@@ -166,6 +177,7 @@ class _Stream:
         self.buf.clear()
         self.pending = b""
         self.member_open = False
+        self.failed = None
         pos = after + 1
         self.fh.seek(pos)
         carry = b""
@@ -184,6 +196,20 @@ class _Stream:
                 return True
             carry = window[-(len(magic) - 1):]
             pos += len(chunk)
+
+
+def _salvage(dec, data: bytes, step: int = 512) -> bytes:
+    """The output `dec` gives for `data` up to the point where it is corrupt, fed a little at a
+    time (zlib keeps back a whole call's output when the call meets corrupt data)."""
+    out = bytearray()
+    for i in range(0, len(data), step):
+        try:
+            out += dec.decompress(data[i:i + step], _OUT_CHUNK - len(out))
+        except zlib.error:
+            break
+        if dec.eof or len(out) >= _OUT_CHUNK:
+            break
+    return bytes(out)
 
 
 def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str], int]:
@@ -368,6 +394,7 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
     searching = False  # after damage, until a valid record start is found again
     while True:
         start = stream.offset()
+        rec_id = url = None  # known once the record's header is read
         try:
             header_raw, headers, start = _parse_headers(stream)
             if not header_raw:
@@ -382,10 +409,12 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
         except _Damaged as err:
             # in a .warc.gz the damage is in the gzip member being read; resume after it
             where = stream.member_start if stream.gz else start
-            if err.started or not searching:
+            # damage found by the gzip layer while reading a block names no record: the
+            # header read before it does
+            if err.started or rec_id is not None or not searching:
                 yield Document(
-                    id=err.record_id or f"{source}@{where}", url=err.url, source=source,
-                    failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
+                    id=err.record_id or rec_id or f"{source}@{where}", url=err.url or url,
+                    source=source, failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
             searching = True
             if not stream.resync(where):
                 return

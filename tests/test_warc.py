@@ -48,6 +48,10 @@ def test_a_truncated_record_is_reported_and_no_other_page_is_lost(tmp_path, gz, 
     assert len(damaged) == 1 and damaged[0].failure.type == "DamagedRecord"
     # the report stands where the record stood, so the output keeps the archive's order
     assert docs.index(damaged[0]) == victim
+    # its header survived the cut, so the report names the record (also when the damage is
+    # found by the gzip layer, below the record's own framing)
+    assert damaged[0].url == f"http://courier.test/{ARTICLES[victim]}"
+    assert damaged[0].id.startswith("urn:uuid:")
 
 
 def corrupt_gzip_body() -> bytes:
