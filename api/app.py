@@ -73,8 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.store = StoreHolder(settings.examples_db)
     errors.install(app)
-    for module in (clean, examples, model, ops, label):
-        app.include_router(module.router)
+    routers = [module.router for module in (clean, examples, model, ops, label)]
+    for router in routers:
+        app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: sees every response
+    # outermost: sees every response; it names requests answered before routing by these routes
+    routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     return app

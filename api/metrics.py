@@ -13,6 +13,7 @@ import time
 from prometheus_client import (
     CollectorRegistry, Counter, Gauge, Histogram, Info, PlatformCollector, ProcessCollector,
 )
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .pool import CleaningPool, ModelInfo
@@ -81,9 +82,29 @@ class MetricsMiddleware:
     """Counts and times every HTTP request under its route template (pure ASGI: no body
     buffering, and it sees the status of error responses made by the exception handlers)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics):
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: list[BaseRoute]):
         self.app = app
         self.metrics = metrics
+        self.routes = routes
+
+    def _template(self, scope: Scope) -> str:
+        """The route template of the request. The router records the one it matched; a request
+        answered before routing (a body over the limit) or by a route that records none (the
+        OpenAPI pages) is matched here, so that only paths no route serves are "unmatched"."""
+        route = scope.get("route")
+        if route is None:
+            partial = None
+            for candidate in self.routes:
+                if getattr(candidate, "path", None) is None:  # a router, not a route
+                    continue
+                match, _ = candidate.matches(scope)
+                if match == Match.FULL:
+                    route = candidate
+                    break
+                if match == Match.PARTIAL and partial is None:  # the path, another method
+                    partial = candidate
+            route = route or partial
+        return getattr(route, "path", None) or "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,8 +122,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = self._template(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -35,14 +35,16 @@ class HtmlDocument(_Closed):
 
     html: str
     url: Url | None = None
-    blocks: bool = Field(False, description="Return every block with its label and score.")
+    blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
+                         description="Return every block with its label and score.")
 
 
 class TextDocument(_Closed):
     """Text an extractor already produced: one block per non-empty line."""
 
     text: str
-    blocks: bool = Field(False, description="Return every block with its label and score.")
+    blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
+                         description="Return every block with its label and score.")
 
 
 def _document_kind(value: Any) -> str | None:

@@ -227,6 +227,7 @@ def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
     ({"json": {"html": "<p>a</p>", "text": "b"}}, "not both"),
     ({"json": {"html": "<p>a</p>", "foo": 1}}, "body.foo: extra inputs"),
     ({"json": {"html": 5}}, "body.html: input should be a valid string"),
+    ({"json": {"html": "<p>a</p>", "blocks": "yes"}}, "body.blocks: input should be a valid boolean"),
     ({"json": {"html": "<p>a</p>", "url": "/news/1"}}, "not an absolute url"),
     ({"json": {}}, "'html' or 'text'"),
     ({"json": ["<p>a</p>"]}, "'html' or 'text'"),
@@ -412,6 +413,21 @@ def test_metrics_count_requests_latency_and_removed_blocks(client):
         assert _metric(text, name, label=label) - _metric(before, name, label=label) == count
     assert _metric(text, "noisefilter_workers") == 2
     assert 0 < _metric(text, "noisefilter_worker_peak_rss_bytes") < 300 * 2**20
+
+
+def test_metrics_name_the_route_of_requests_answered_before_routing(client):
+    """A body refused by the size limit is counted under its route, as are the OpenAPI pages;
+    only paths no route serves are "unmatched"."""
+    before = client.get("/metrics").text
+    client.post("/v1/clean", content=b"x" * 600_000, headers={"content-type": "text/html"})
+    client.get("/openapi.json")
+    client.get("/no/such/route")
+    text = client.get("/metrics").text
+    for key in [dict(method="POST", route="/v1/clean", status="413"),
+                dict(method="GET", route="/openapi.json", status="200"),
+                dict(method="GET", route="unmatched", status="404")]:
+        assert _metric(text, "noisefilter_http_requests_total", **key) == \
+            _metric(before, "noisefilter_http_requests_total", **key) + 1, key
 
 
 # -- time limit ------------------------------------------------------------------------------
