@@ -104,6 +104,8 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     if out.resolve() in protected_paths():
         raise ValueError(f"{out} is the active (or previous) model; train to a new file and "
                          "`noisefilter promote` it")
+    if not prepared.pages:
+        raise ValueError("there are no labelled pages to train on")
     started = time.monotonic()
     with phase(f"fitting on {len(prepared.pages)} pages, "
                f"{sum(len(lp.labels) for lp in prepared.pages)} blocks", stream=stream):
