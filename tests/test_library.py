@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from filter import Cleaner, clean, clean_text
@@ -170,6 +171,7 @@ def _assert_threshold_governs(page, name, expected, affected):
     from filter import default_cleaner
 
     model = copy.deepcopy(default_cleaner().model)
+    model.f1_cut_scale = None  # the thresholds alone (the cut has its own test)
     assert getattr(model, name) > model.content_threshold
     labels, probs = model.predict_page(page)
     for block, label, row in zip(page.blocks, labels, probs):
@@ -256,6 +258,7 @@ def test_comment_section_blocks_stay_only_above_the_comment_threshold():
                         Block(LONG.replace("Saturday", "Sunday")), *comments],
                 url=ARTICLE_URL)
     model = copy.deepcopy(default_cleaner().model)
+    model.f1_cut_scale = None  # the thresholds alone (the cut has its own test)
     assert model.comment_threshold > model.strict_threshold
     labels, probs = model.predict_page(page)
     for block, label, row in zip(page.blocks, labels, probs):
@@ -278,3 +281,35 @@ def test_an_html_fragment_is_cleaned_as_the_body_of_a_page(fragment):
     a bare element, which trafilatura alone takes for a failed parse."""
     whole = clean(f"<html><body>{fragment}</body></html>")
     assert clean(fragment).to_dict() == whole.to_dict() and whole.text
+
+
+def test_on_articles_a_doubtful_block_stays_only_where_it_helps_the_expected_f1():
+    """The same 15-word block at content probability 0.4 (over the 0.25 threshold) beside
+    three paragraphs the model is sure of, and beside three it doubts: the expected-F1 cut
+    drops it from the first page and keeps it on the second; already-extracted text and
+    pages without an article body are not cut."""
+    import numpy as np
+
+    from filter.blocks import Block, Page
+    from filter.model import BlockClassifier
+
+    paragraphs = [Block(" ".join(f"{word}{n}" for n in range(60)), kind="p") for word in "abc"]
+    doubtful = Block(" ".join(f"extra{n}" for n in range(15)), kind="p")
+    page = Page(blocks=[*paragraphs, doubtful], url=ARTICLE_URL)
+    model = BlockClassifier()
+    assert list(model.expected_f1_cut(page, np.array([0.95, 0.95, 0.95, 0.4]))) == [True] * 3 + [False]
+    assert model.expected_f1_cut(page, np.array([0.45, 0.45, 0.45, 0.4])).all()
+    text = Page(blocks=page.blocks, source="text")
+    assert model.expected_f1_cut(text, np.array([0.95, 0.95, 0.95, 0.4])).all()
+    model.f1_cut_scale = None
+    assert model.expected_f1_cut(page, np.array([0.95, 0.95, 0.95, 0.4])).all()
+
+
+def test_labels_are_the_thresholds_and_the_cut_together(article_html):
+    from filter import default_cleaner
+
+    model = default_cleaner().model
+    page = html_to_page(article_html, url="https://coastal.example/news/2026/bridge-reopens")
+    labels, probs = model.predict_page(page)
+    keep = (probs[:, 0] > np.asarray(model.thresholds(page))) & model.expected_f1_cut(page, probs[:, 0])
+    assert [label == "content" for label in labels] == list(keep)
