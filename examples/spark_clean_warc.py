@@ -54,8 +54,8 @@ def main(argv=None) -> None:
     writer = frame.write.mode("overwrite")
     if args.format == "parquet":
         writer.parquet(args.output)
-    else:  # JSON Lines, one part file per task
-        writer.json(args.output)
+    else:  # JSON Lines, one part file per task; null fields written, as by noisefilter batch
+        writer.option("ignoreNullFields", False).json(args.output)
 
 
 if __name__ == "__main__":

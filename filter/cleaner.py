@@ -92,7 +92,7 @@ class Cleaner:
     def _check_time(self, started: float) -> None:
         elapsed = time.monotonic() - started
         if elapsed > self.limits.timeout:
-            raise ExtractionTimeout(f"cleaning took {elapsed:.1f} s, over the limit of "
+            raise ExtractionTimeout(f"cleaning took {elapsed:.3g} s, over the limit of "
                                     f"{self.limits.timeout:g} s")
 
     def _classify(self, page: Page) -> CleanResult:

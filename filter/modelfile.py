@@ -122,11 +122,14 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
 def read_manifest(path: str | Path) -> dict:
     mpath = manifest_path(Path(path))
     try:
-        return json.loads(mpath.read_text(encoding="utf-8"))
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise ModelError(f"model {path} has no manifest ({mpath.name}); refusing to load it") from err
-    except json.JSONDecodeError as err:
-        raise ModelError(f"manifest {mpath} is not valid JSON: {err}") from err
+    except (ValueError, OSError) as err:  # not JSON, not UTF-8, a folder, unreadable
+        raise ModelError(f"manifest {mpath} cannot be read as JSON: {err}") from err
+    if not isinstance(manifest, dict):
+        raise ModelError(f"manifest {mpath} is not a JSON object")
+    return manifest
 
 
 def load_model(path: str | Path) -> LoadedModel:
@@ -141,7 +144,7 @@ def load_model(path: str | Path) -> LoadedModel:
     if manifest.get("sha256") != actual:
         raise ModelError(f"model {path} does not match its manifest (sha256 {actual[:12]}… "
                          f"vs {str(manifest.get('sha256'))[:12]}…); refusing to load it")
-    made_with = str(manifest.get("sklearn_version", ""))
+    made_with = str(manifest.get("sklearn_version") or "an unknown version")
     if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise ModelError(f"model {path} was made with scikit-learn {made_with}, this is "
                          f"{sklearn.__version__}; retrain it or install scikit-learn {made_with}")
@@ -153,4 +156,8 @@ def load_model(path: str | Path) -> LoadedModel:
         check_schema(model)
     except ModelError as err:
         raise ModelError(f"model {path}: {err}") from None
+    labels = [str(c) for c in getattr(model, "classes_", [])]
+    if "labels" in manifest and manifest["labels"] != labels:
+        raise ModelError(f"model {path} labels {', '.join(labels)}, its manifest says "
+                         f"{manifest['labels']}; refusing to load it")
     return LoadedModel(model=model, manifest=manifest, path=path)

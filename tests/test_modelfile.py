@@ -49,6 +49,24 @@ def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
         load_model(model_copy)
 
 
+@pytest.mark.parametrize("content", [b"[1, 2]", b"null", b"\xff\xfe{", b"{not json"])
+def test_a_malformed_manifest_is_a_model_error(model_copy, content):
+    """Not a ValueError or AttributeError: `noisefilter batch` and the service report a
+    ModelError as a model that cannot be loaded (exit status 2, a clear message)."""
+    manifest_path(model_copy).write_bytes(content)
+    with pytest.raises(ModelError, match="manifest"):
+        Cleaner(model=model_copy)
+
+
+def test_a_manifest_that_names_other_labels_is_refused(model_copy):
+    mpath = manifest_path(model_copy)
+    manifest = json.loads(mpath.read_text())
+    manifest["labels"] = ["content", "spam"]
+    mpath.write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="its manifest says"):
+        load_model(model_copy)
+
+
 def test_missing_model_file_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         Cleaner(model=tmp_path / "nope.joblib")

@@ -314,3 +314,31 @@ def test_train_reports_example_problems_and_strict_stops(data, tmp_path, capsys)
     err = capsys.readouterr().err
     assert f"{bad}:8: label 'junk' matches no block" in err and f"{bad}:8: no block of the page got a label" in err
     assert load_model(tmp_path / "m.joblib").manifest["training_data"]["pages"] == 6
+
+
+def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
+    """A model needs blocks that are not content to learn what to remove; one trained on
+    content alone kept everything with a score of 0."""
+    only = tmp_path / "content-only.jsonl"
+    with open(only, "w") as fh:
+        for line in open(data / "train.jsonl"):
+            ex = json.loads(line)
+            ex["blocks"] = [b for b in ex["blocks"] if b["label"] == "content"]
+            fh.write(json.dumps(ex) + "\n")
+    assert main(["train", "--examples", str(only), "--out", str(tmp_path / "m.joblib")]) == 2
+    assert "only 'content' blocks" in capsys.readouterr().err
+    assert not (tmp_path / "m.joblib").exists()
+
+
+def test_labels_left_out_of_the_macro_f1_still_count_as_errors():
+    """Comparing over the labels both models know narrows the average, not the blocks: a gold
+    `junk` block called `content` by a model without `junk` lowers its `content` precision."""
+    from train.evaluation import Evaluation
+
+    ev = Evaluation(keep_label="content", model_labels=["content", "related"],
+                    y_true=["content", "content", "junk", "junk", "related"],
+                    y_pred=["content", "content", "content", "content", "related"])
+    report = ev.block_report(restrict={"content", "related"})
+    assert report["labels"] == ["content", "related"]
+    assert report["per_label"]["content"]["precision"] == 0.5
+    assert report["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2)

@@ -25,7 +25,7 @@ import json, sys
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
-base, out = sys.argv[1], sys.argv[2]
+base, out, keep_html = sys.argv[1], sys.argv[2], sys.argv[3] == "keep"
 
 class CourierSpider(scrapy.Spider):
     name = "courier"
@@ -42,6 +42,7 @@ process = CrawlerProcess(settings={
     "ITEM_PIPELINES": {"filter.integrations.scrapy.NoiseFilterPipeline": 300},
     "NOISEFILTER_OUTPUT_FIELD": "clean",
     "NOISEFILTER_DROP_EMPTY": True,
+    "NOISEFILTER_KEEP_HTML": keep_html,
     "FEEDS": {out: {"format": "jsonlines"}},
     "ROBOTSTXT_OBEY": False,
     "TELNETCONSOLE_ENABLED": False,
@@ -79,11 +80,14 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site, cleaner):
+@pytest.mark.parametrize("keep_html", [False, True])
+def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site, cleaner,
+                                                                    keep_html):
     script = tmp_path / "crawl.py"
     script.write_text(SPIDER)
     out = tmp_path / "items.jsonl"
-    proc = subprocess.run([sys.executable, str(script), site, str(out)], capture_output=True,
+    proc = subprocess.run([sys.executable, str(script), site, str(out),
+                           "keep" if keep_html else "drop"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -93,7 +97,10 @@ def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, si
     pages = {site: "index.html", **{site + name: name for name in ("index.html", *ARTICLES)}}
     for url, name in pages.items():
         item = items.pop(url)
-        assert "html" not in item  # the raw page is not carried into the feed
+        if keep_html:  # kept as the page's text, also where the spider handed a Response
+            assert item["html"] == page(name).decode("utf-8")
+        else:
+            assert "html" not in item  # the raw page is not carried into the feed
         want = cleaner.clean(page(name).decode("utf-8"), url=url)
         assert item["clean"]["error"] is None
         assert item["clean"]["text"] == want.text and want.text
@@ -122,3 +129,10 @@ def test_a_bug_on_one_page_costs_no_item(cleaner):
     outcome = NoiseFilterPipeline(Buggy(model=cleaner.loaded))._clean("<p>x</p>",
                                                                    "http://courier.test/x")
     assert outcome.error.type == "RuntimeError"
+
+
+def test_an_output_field_that_is_the_html_field_is_refused(cleaner):
+    """The result would replace the page and then be deleted with it: nothing would be kept."""
+    with pytest.raises(ValueError, match="both 'html'"):
+        NoiseFilterPipeline(cleaner, output_field="html")
+

@@ -4,6 +4,7 @@ DataFrame, each checked record by record against the library's own output."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -19,6 +20,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse fixture)
     ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
+from filter.batch import RECORD_FIELDS  # noqa: E402
 from filter.inputs import Document  # noqa: E402
 from filter.integrations.spark import (  # noqa: E402
     OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner)
@@ -94,6 +96,15 @@ def test_example_job_cleans_warcs_exactly_as_the_library(spark, cleaner, tmp_pat
     assert by_url[URL + "binary.html"]["error"]["type"] == "InputError"
     assert by_url[URL + "cut.html"]["error"]["type"] == "DamagedRecord"
 
+    # JSON Lines: the same record shape as `noisefilter batch`, null fields included
+    as_json = tmp_path / "cleaned-json"
+    load_example().main(["--output", str(as_json), "--format", "json", "--model",
+                         str(shipped / cleaner.loaded.path.name), str(first), str(second)])
+    records = [json.loads(line) for part in sorted(as_json.glob("part-*"))
+               for line in part.read_text(encoding="utf-8").splitlines()]
+    assert len(records) == 6 and all(set(RECORD_FIELDS) <= set(r) for r in records)
+    assert {r["url"]: r["title"] for r in records}[URL + "logo.png"] is None
+
 
 def test_clean_rows_over_a_dataframe(spark, cleaner):
     data = [(name, URL + name, page(name).decode("utf-8")) for name in ARTICLES]
@@ -107,6 +118,14 @@ def test_clean_rows_over_a_dataframe(spark, cleaner):
         want = cleaner.clean(page(name).decode("utf-8"), url=URL + name)
         assert got[name]["text"] == want.text and got[name]["error"] is None
     assert got["empty"]["error"]["type"] == "InputError" and got["empty"]["text"] == ""
+
+
+def test_rows_without_an_id_are_named_the_same_however_they_are_partitioned(cleaner):
+    html = page(ARTICLES[0]).decode("utf-8")
+    rows = [{"url": URL + ARTICLES[0], "html": html}, {"url": None, "html": html}]
+    ids = [r["id"] for r in clean_rows(rows)]
+    assert ids[0] == URL + ARTICLES[0] and ids[1].startswith("sha256:")
+    assert [r["id"] for r in clean_rows(rows[::-1])] == ids[::-1]
 
 
 def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):

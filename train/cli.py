@@ -120,7 +120,8 @@ def _train(args: argparse.Namespace) -> int:
     if _show_problems(prepared.problems, args.strict):
         return 2
     counts = prepared.label_counts
-    print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
+    if counts:
+        print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
     try:
         manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
                                   folds=args.folds, example_files=args.examples, store=args.store,

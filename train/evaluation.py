@@ -68,9 +68,12 @@ class Evaluation:
     def block_report(self, restrict: set[str] | None = None) -> dict:
         """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
         in the gold labels (a label the model knows but the pages lack would add a 0 that says
-        nothing about the model)."""
+        nothing about the model). `restrict` narrows the labels averaged, not the blocks
+        scored: a gold `junk` block a model without that label calls `content` still counts
+        against its `content` precision."""
         labels = self.labels(restrict)
-        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
+        scored = set(self.labels())
+        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in scored]
         if not pairs:  # e.g. only `noncontent` gold labels: nothing to score per label
             empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
             return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,
@@ -103,8 +106,9 @@ class Evaluation:
     def summary(self) -> dict:
         """The numbers `promote` compares: keep-or-not F1, macro F1, mean word F1."""
         word, _, _ = self.word_f1()
-        return {"content_f1": self.keep_scores()["f1"], "macro_f1": self.block_report()["macro_f1"],
-                "word_f1": word}
+        keep = self.keep_scores()  # undefined (None) on pages with no gold block to keep
+        return {"content_f1": keep["f1"] if keep["support"] else None,
+                "macro_f1": self.block_report()["macro_f1"], "word_f1": word}
 
     def merge(self, other: Evaluation) -> None:
         self.y_true += other.y_true

@@ -197,7 +197,9 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     if not isinstance(raw, dict):
         return None, f"must be an object, not {type(raw).__name__}; left out"
     text, label = raw.get("text"), raw.get("label")
-    if not isinstance(text, str) or not normalize_text(text):
+    if not isinstance(text, str):
+        return None, f"'text' must be a string, not {type(text).__name__}; left out"
+    if not normalize_text(text):
         return None, "has no text; left out"
     if not isinstance(label, str) or not LABEL_PATTERN.match(label):
         return None, (f"label {label!r} is not a label (lower-case letters, digits, '-' or '_'); "

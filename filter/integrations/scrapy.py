@@ -12,15 +12,15 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 ``NOISEFILTER_HTML_FIELD``     ``"html"``      field with the HTML (str, bytes or a Response)
 ``NOISEFILTER_URL_FIELD``      ``"url"``       field with the page URL (resolves related links)
 ``NOISEFILTER_OUTPUT_FIELD``   ``"noisefilter"`` field that receives the result (see below)
-``NOISEFILTER_KEEP_HTML``      ``False``       keep the raw HTML field in the item
+``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: its text)
 ``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
 ``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned
 ``NOISEFILTER_TIMEOUT``        30              seconds per page, checked after extraction
 =============================  ==============  ================================================
 
-The output field holds the same record as a line of ``noisefilter batch``: ``text``,
-``title``, ``author``, ``date``, ``language``, ``label_counts``, ``related_links``,
-``model_version``, ``empty_reason`` and ``error`` (``None``, or ``{"type", "message"}`` when the
+The output field holds the same record as a line of ``noisefilter batch``: ``id`` and ``url``
+(the page's URL), ``source`` (None), ``text``, ``title``, ``author``, ``date``, ``language``,
+``label_counts``, ``related_links``, ``model_version``, ``empty_reason`` and ``error`` (``None``, or ``{"type", "message"}`` when the
 page could not be cleaned: one bad page never fails the crawl). With ``scrapy.Item`` classes,
 declare the output field. Items without the HTML field pass through untouched.
 
@@ -54,6 +54,10 @@ class NoiseFilterPipeline:
     def __init__(self, cleaner: Cleaner, html_field: str = "html", url_field: str = "url",
                  output_field: str = "noisefilter", keep_html: bool = False,
                  drop_empty: bool = False, stats=None):
+        if output_field == html_field:
+            raise ValueError(f"NOISEFILTER_OUTPUT_FIELD and NOISEFILTER_HTML_FIELD are both "
+                             f"{html_field!r}: the result would replace the page, then be "
+                             "deleted with it; name another output field")
         self.cleaner = cleaner
         self.html_field = html_field
         self.url_field = url_field
@@ -94,6 +98,9 @@ class NoiseFilterPipeline:
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
             del adapter[self.html_field]
+        elif isinstance(adapter[self.html_field], Response):  # a feed cannot write a Response
+            adapter[self.html_field] = html if isinstance(html, str) else html.decode(
+                "utf-8", "replace")
         self._count(outcome)
         if self.drop_empty and not (outcome.result and outcome.result.text):
             reason = outcome.error.message if outcome.error else outcome.result.empty_reason

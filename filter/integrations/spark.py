@@ -27,6 +27,7 @@ pipeline's stages; use `filter.batch.clean_many` where a hung page must be kille
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -108,14 +109,25 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
                url_field: str = "url", id_field: str = "id", max_bytes: int = Limits.max_bytes,
                timeout: float = Limits.timeout) -> Iterator[dict]:
     """For ``rdd.mapPartitions``: rows (Spark ``Row``s or dicts) with HTML, URL and id fields
-    in, one `OUTPUT_SCHEMA` row per input row out. A row without an id gets its position in
-    the partition."""
+    in, one `OUTPUT_SCHEMA` row per input row out. A row without an id is named by its URL,
+    else by a hash of its HTML: ids stay the same however the rows are partitioned."""
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for i, row in enumerate(rows):
         data = row.asDict() if hasattr(row, "asDict") else dict(row)
-        doc = as_document({"id": data.get(id_field), "url": data.get(url_field),
-                           "html": data.get(html_field)}, i)
+        html, url = data.get(html_field), data.get(url_field)
+        doc_id = data.get(id_field)
+        if doc_id is None:
+            doc_id = url or _html_id(html)
+        doc = as_document({"id": doc_id, "url": url, "html": html}, i)
         yield to_row(clean_document(cleaner, doc))
+
+
+def _html_id(html) -> str | None:
+    if isinstance(html, str):
+        html = html.encode("utf-8", "surrogatepass")
+    if isinstance(html, (bytes, bytearray)):
+        return "sha256:" + hashlib.sha256(html).hexdigest()[:32]
+    return None  # no page to name: `as_document` reports it under its position
 
 
 def clean_warc_files(paths: Iterable[str], model: str | None = None,
