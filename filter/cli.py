@@ -35,7 +35,8 @@ SUBCOMMANDS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="HTML (or text with --text) file, or - for standard input")
-    parser.add_argument("--text", action="store_true", help="input is already-extracted UTF-8 text, one block per line")
+    parser.add_argument("--text", action="store_true",
+                        help="input is already-extracted UTF-8 text, one block per line")
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file (default: the active model)")

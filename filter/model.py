@@ -271,7 +271,8 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         scale = getattr(self, "f1_cut_scale", None)  # None also in models pickled before it
         n = len(p_keep)
         everything = np.ones(n, dtype=bool)
-        if scale is None or not n or page.source != "html" or _long_word_share(page) < ARTICLE_LONG_SHARE:
+        if (scale is None or not n or page.source != "html"
+                or _long_word_share(page) < ARTICLE_LONG_SHARE):
             return everything
         words = np.array([max(len(b.text.split()), 1) for b in page.blocks], dtype=float)
         order = np.argsort(-p_keep, kind="stable")

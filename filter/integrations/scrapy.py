@@ -20,8 +20,9 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 
 The output field holds the same record as a line of ``noisefilter batch``: ``id`` and ``url``
 (the page's URL), ``source`` (None), ``text``, ``title``, ``author``, ``date``, ``language``,
-``label_counts``, ``related_links``, ``model_version``, ``empty_reason`` and ``error`` (``None``, or ``{"type", "message"}`` when the
-page could not be cleaned: one bad page never fails the crawl). With ``scrapy.Item`` classes,
+``label_counts``, ``related_links``, ``model_version``, ``empty_reason`` and ``error``
+(``None``, or ``{"type", "message"}`` when the page could not be cleaned: one bad page never
+fails the crawl). With ``scrapy.Item`` classes,
 declare the output field. Items without the HTML field pass through untouched.
 
 Cleaning runs in the reactor's thread pool, so downloads go on while a page is cleaned; each
