@@ -3,6 +3,7 @@ block-level precision/recall/F1 per label."""
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -40,9 +41,9 @@ def block_report(y_true: list[str], y_pred: list[str], labels: list[str]) -> dic
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     per_label = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
                        "support": int(s[i])} for i, lab in enumerate(labels)}
-    return {
-        "per_label": per_label,
-        "macro_f1": float(np.mean(f)),
-        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "labels": labels,
-    }
+    with warnings.catch_warnings():
+        # scikit-learn warns of "a single label" even when `labels` names every one wanted
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        confusion = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return {"per_label": per_label, "macro_f1": float(np.mean(f)), "confusion": confusion,
+            "labels": labels}
