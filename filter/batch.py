@@ -24,6 +24,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import sys
@@ -250,7 +251,12 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
                 seq, doc = queued.popleft()
                 try:
                     idle[-1].send(seq, doc, timeout)
-                except Exception as err:  # an object of the caller's that cannot be pickled
+                except OSError:  # the worker died while idle: the wait below replaces it
+                    queued.appendleft((seq, doc))
+                    idle.pop()
+                    continue
+                except (pickle.PicklingError, TypeError, AttributeError) as err:
+                    # an object of the caller's that cannot be pickled
                     done[seq] = Outcome(id=doc.id, url=doc.url, source=doc.source, meta=doc.meta,
                                         error=Failure("InputError", "the document cannot be sent "
                                                       f"to a worker process: {err}"))

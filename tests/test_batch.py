@@ -43,6 +43,10 @@ class Tripwire(Cleaner):
             os._exit(7)
         elif url == "http://bug.test/":
             raise RuntimeError("a bug, not a bad page")
+        elif url == "http://dies-after.test/":  # answers, then its process dies while idle
+            import threading
+
+            threading.Timer(0.2, os._exit, args=(9,)).start()
         return super().clean(html, url=url)
 
 
@@ -83,6 +87,20 @@ def test_documents_workers_cannot_receive_cost_only_themselves(tripwire, pages):
     assert [o.ok for o in outcomes] == [True, True, False, True]
     assert outcomes[1].result.text == tripwire.clean(html, url=url).text
     assert outcomes[2].error.type == "InputError" and "sent to a worker" in outcomes[2].error.message
+
+
+def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_document(tripwire, pages):
+    """Sending to a dead worker's pipe fails; the document goes to its replacement instead of
+    the error ending the batch."""
+    html, url = pages[0]
+
+    def docs():
+        yield {"id": "first", "html": html, "url": "http://dies-after.test/"}
+        time.sleep(1.0)  # the worker has answered and died meanwhile
+        yield {"id": "second", "html": html, "url": url}
+
+    outcomes = list(clean_many(tripwire, docs(), workers=1, start_method="fork"))
+    assert [(o.id, o.ok) for o in outcomes] == [("first", True), ("second", True)]
 
 
 def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
