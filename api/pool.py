@@ -268,13 +268,13 @@ class CleaningPool:
     def _copy_model(self, model_path: str, generation: int) -> str:
         """The private copy of the model file and its manifest that a generation loads."""
         folder = Path(self._snapshots.name) / f"g{generation}"
-        folder.mkdir()
         copy = folder / Path(model_path).name
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(model_path, copy)
             shutil.copyfile(manifest_path(Path(model_path)), manifest_path(copy))
         except OSError as err:
-            shutil.rmtree(folder)
+            shutil.rmtree(folder, ignore_errors=True)
             raise ModelError(f"cannot read the model: {err}") from None
         return str(copy)
 
