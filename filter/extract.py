@@ -128,7 +128,12 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
     trafilatura's own decoding guesses without reading the declaration, and on short or
     mixed pages guesses wrong: a short French page in latin-1 came out in a Baltic code page
     ("cafķ"); WCXB-dev pages re-encoded in the legacy charset of their language and declaring it
-    came out wrong 7 times in 1,336 (apostrophes turned into U+FFFD, a Chinese page as cp775)."""
+    came out wrong 7 times in 1,336 (apostrophes turned into U+FFFD, a Chinese page as cp775).
+    So a few invalid bytes (a truncated character, one stray byte) do not send a page to the
+    guess either: if they are at most one in twenty of its non-ASCII characters in the declared
+    charset, or else in UTF-8, they become U+FFFD there, as browsers show them; one stray byte
+    had the whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails
+    (latin-1 text under a utf-8 declaration) is still guessed."""
     inflated = handle_compressed_file(data, max_bytes)
     if inflated is data and data[:3] == _GZIP_MAGIC:
         raise _gzip_failure(data, max_bytes)
@@ -138,12 +143,29 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
     except UnicodeDecodeError:
         pass
     declared = html_body_declared_encoding(data)
-    if declared:
+    codec = (resolve_encoding(declared) or declared) if declared else None
+    if codec:
         try:
-            return data.decode(resolve_encoding(declared) or declared)
+            return data.decode(codec)
         except (LookupError, UnicodeDecodeError):
             pass
+    for candidate in (codec, "utf-8") if codec else ("utf-8",):
+        text = _mostly_decodes(data, candidate)
+        if text is not None:
+            return text
     return decode_file(data, max_bytes)
+
+
+def _mostly_decodes(data: bytes, codec: str) -> str | None:
+    """`data` in `codec` with its invalid bytes as U+FFFD, if they are at most one in twenty of
+    the non-ASCII characters; else None."""
+    try:
+        text = data.decode(codec, "replace")
+    except LookupError:
+        return None
+    bad = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return text if bad * 20 <= non_ascii else None
 
 
 def _gzip_failure(data: bytes, max_bytes: int) -> InputError:

@@ -62,6 +62,21 @@ def test_the_charset_a_page_declares_wins_over_a_guess():
     assert sentence in " ".join(b.text for b in result.blocks)
 
 
+@pytest.mark.parametrize("charset", ["utf-8", "shift_jis", "gb18030"])
+def test_one_invalid_byte_costs_one_character_not_the_page(charset):
+    """A stray byte in a page that otherwise decodes in its charset becomes U+FFFD, as browsers
+    show it; it used to send the whole page to the guess (a UTF-8 page came out as Arabic
+    mojibake, a Shift_JIS one as Cyrillic)."""
+    sentence = {"utf-8": "The baker\u2019s \u201ccroissants\u201d \u2013 the caf\u00e9\u2019s own.",
+                "shift_jis": "\u65e5\u672c\u8a9e\u306e\u8a18\u4e8b\u3067\u3059\u3002",
+                "gb18030": "\u8fd9\u662f\u4e00\u7bc7\u4e2d\u6587\u6587\u7ae0\u3002"}[charset]
+    page = (f"<html><head><meta charset='{charset}'><title>Bakery</title></head><body><article>"
+            + f"<p>{sentence * 12}</p>" * 4 + "</article></body></html>").encode(charset)
+    damaged = page.replace(b"</title>", b"\xff</title>", 1)
+    blocks = " ".join(b.text for b in clean(damaged).blocks)
+    assert sentence * 12 in blocks
+
+
 def test_a_malformed_link_target_costs_that_link_only():
     """urljoin raises on an unclosed IPv6 bracket: one such href used to fail the whole page."""
     links = "<a href='http://[::1'>the minutes</a> and <a href='/archive/2025'>the archive</a>"
@@ -244,3 +259,17 @@ def test_a_lone_surrogate_costs_one_character_not_the_rest_of_the_page():
     text = clean(html).text
     assert "the harbour \ufffd council met" in text and "Paragraph 2:" in text
     assert clean_text("a pair as two code points: \ud83d\ude00").blocks[0].text.endswith("\U0001f600")
+
+
+def test_one_invalid_byte_in_a_real_utf8_page_changes_nothing_else():
+    """WCXB-dev 0509 (UTF-8, declared) with one stray byte in its title: it was guessed as
+    cp1006, every apostrophe garbled ("It’s" -> "Itﻗs") and six more lines kept."""
+    import gzip
+
+    from conftest import SHARED
+
+    page = gzip.decompress((SHARED / "data" / "wcxb-dev" / "html" / "0509.html.gz").read_bytes())
+    damaged = page.replace(b"</title>", b"\xff</title>", 1)
+    assert damaged != page
+    want = [b.text for b in html_to_page(page).blocks]
+    assert [b.text.replace("\ufffd", "") for b in html_to_page(damaged).blocks] == want
