@@ -87,8 +87,9 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: The most on any WCXB-dev page is 1,521
 MAX_INLINE_CHILDREN = 2000
 _INLINE_TAGS = ("span", "font", "b", "strong", "i", "em", "u", "s", "small", "big", "sup", "sub",
-                "mark", "abbr", "cite", "q", "ins", "del", "tt", "code", "kbd", "var", "samp",
-                "bdi", "bdo", "time", "data", "nobr")
+                "mark", "abbr", "acronym", "dfn", "cite", "q", "ins", "del", "strike", "tt",
+                "code", "kbd", "var", "samp", "bdi", "bdo", "time", "data", "nobr", "label",
+                "wbr", "img")
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
@@ -642,7 +643,9 @@ def _merge(kept: list[tuple[int, Block]], added: list[tuple[int, Block]]) -> lis
 def _unwrap_inline_runs(tree: HtmlElement) -> None:
     """Unwrap the inline elements of any element that holds more than `MAX_INLINE_CHILDREN` of
     them, keeping their text: a page that is one run of tens of thousands of `<span>`s would
-    otherwise keep trafilatura busy for minutes. Links and line breaks stay."""
+    otherwise keep trafilatura busy for minutes. Links and line breaks stay; an element still
+    holding more than that many of them (a paragraph of 20,000 links took 68 s) is split into
+    siblings of its own tag that hold at most that many each, every word and link kept."""
     for el in _CROWDED(tree):
         if sum(1 for child in el if child.tag in _INLINE_TAGS) > MAX_INLINE_CHILDREN:
             etree.strip_tags(el, *_INLINE_TAGS)
@@ -651,6 +654,22 @@ def _unwrap_inline_runs(tree: HtmlElement) -> None:
             el.text = el.text
             for child in el:
                 child.tail = child.tail
+        if len(el) > MAX_INLINE_CHILDREN and el.getparent() is not None and all(
+                child.tag in ("a", "br") for child in el):
+            _split_children(el)
+
+
+def _split_children(el: etree._Element) -> None:
+    """Move all but the first `MAX_INLINE_CHILDREN` children of `el` into new siblings of its
+    tag and attributes, in order; the text after `el` follows the last of them."""
+    children, tail, last = list(el), el.tail, el
+    el.tail = None
+    for start in range(MAX_INLINE_CHILDREN, len(children), MAX_INLINE_CHILDREN):
+        part = el.makeelement(el.tag, dict(el.attrib))
+        part.extend(children[start:start + MAX_INLINE_CHILDREN])
+        last.addnext(part)
+        last = part
+    last.tail = tail
 
 
 def _flatten_deep_nesting(tree: HtmlElement) -> None:
