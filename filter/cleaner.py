@@ -112,7 +112,7 @@ class Cleaner:
         return CleanResult(
             text=text, blocks=blocks, title=page.title, author=page.author, date=page.date,
             language=page.language, url=page.url, related_links=related,
-            model_version=self.model_version, empty_reason=reason,
+            model_version=self.model_version, empty_reason=reason, keep_label=keep,
         )
 
 

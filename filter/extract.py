@@ -90,6 +90,8 @@ _INLINE_TAGS = ("span", "font", "b", "strong", "i", "em", "u", "s", "small", "bi
                 "mark", "abbr", "acronym", "dfn", "cite", "q", "ins", "del", "strike", "tt",
                 "code", "kbd", "var", "samp", "bdi", "bdo", "time", "data", "nobr", "label",
                 "wbr", "img")
+#: the start of a tag, comment, doctype or processing instruction
+_TAG = re.compile(r"<[A-Za-z!?/]")
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
@@ -145,6 +147,9 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
         pass
     declared = html_body_declared_encoding(data)
     codec = (resolve_encoding(declared) or declared) if declared else None
+    if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
+        # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
+        codec = "utf-8"
     if codec:
         try:
             return data.decode(codec)
@@ -200,8 +205,9 @@ def parse(html: str) -> HtmlElement:
     and refuse a page the parser could not read to its end rather than return part of it."""
     if not html.strip():
         raise InputError("input is empty")
-    if "<" not in html:
-        raise InputError("input does not look like HTML (no tags); use clean_text for plain text")
+    if not _TAG.search(html):  # "price < 5 dollars" is not HTML either
+        raise InputError("input does not look like HTML (no tags); plain text goes to "
+                         "clean_text (noisefilter clean --text)")
     beginning = html[:50].lower()
     html = repair_faulty_html(html, beginning)
     parser = _parser()

@@ -32,10 +32,11 @@ class LabelledBlock:
 class CleanResult:
     """The outcome of cleaning one document.
 
-    `text` is the `content` blocks joined by newlines. `blocks` holds every block in reading
-    order with its label, `removed` the text of those that were dropped. `empty_reason` says why
-    `text` is empty when nothing could be extracted (an empty page, no article found), so that an
-    empty result is never silent.
+    `text` is the kept blocks (label `keep_label`, `content` unless the model was trained to
+    keep another) joined by newlines. `blocks` holds every block in reading order with its
+    label, `removed` those that were dropped. `empty_reason` says why `text` is empty when
+    nothing could be extracted (an empty page, no article found), so that an empty result is
+    never silent.
     """
 
     text: str
@@ -48,10 +49,11 @@ class CleanResult:
     related_links: list[RelatedLink] = field(default_factory=list)
     model_version: str = ""
     empty_reason: str | None = None
+    keep_label: str = "content"
 
     @property
     def removed(self) -> list[LabelledBlock]:
-        return [b for b in self.blocks if b.label != "content"]
+        return [b for b in self.blocks if b.label != self.keep_label]
 
     @property
     def label_counts(self) -> dict[str, int]:

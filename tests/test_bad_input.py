@@ -18,7 +18,8 @@ from filter.extract import html_to_page
     (b"", "empty"),
     ("   \n\t  ", "empty"),
     (bytes(range(256)) * 40, "binary"),
-    ("plain words and nothing else", "use clean_text"),
+    ("plain words and nothing else", "plain text goes to clean_text"),
+    ("the price is < 5 dollars, and > 3", "no tags"),
     (12345, "expected HTML"),
 ])
 def test_unusable_input_raises_input_error_with_reason(data, message):
@@ -48,6 +49,17 @@ def test_undecodable_bytes_in_a_declared_charset_are_decoded():
             + "</p></article></body></html>").encode("cp1252")
     result = clean(html)
     assert "café" in " ".join(b.text for b in result.blocks)
+
+
+@pytest.mark.parametrize("declared", ["utf-16", "utf-16le"])
+def test_a_utf16_meta_declaration_on_an_8bit_page_is_read_as_browsers_read_it(declared):
+    """A declaration read as ASCII cannot be UTF-16: browsers take it as UTF-8, so a page in
+    UTF-8 (or one stray byte off it) is not decoded as UTF-16 and refused as binary."""
+    html = (f"<html><head><meta charset='{declared}'></head><body><article>"
+            + "<p>The caf\u00e9\u2019s cr\u00e8me br\u00fbl\u00e9e sells out by noon, every day.</p>" * 6
+            + "</article></body></html>").encode("utf-8") + b"\xff"
+    blocks = " ".join(b.text for b in clean(html + b"x" * (len(html) % 2)).blocks)
+    assert "caf\u00e9\u2019s cr\u00e8me" in blocks
 
 
 def test_the_charset_a_page_declares_wins_over_a_guess():

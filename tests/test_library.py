@@ -313,3 +313,13 @@ def test_labels_are_the_thresholds_and_the_cut_together(article_html):
     labels, probs = model.predict_page(page)
     keep = (probs[:, 0] > np.asarray(model.thresholds(page))) & model.expected_f1_cut(page, probs[:, 0])
     assert [label == "content" for label in labels] == list(keep)
+
+
+def test_removed_follows_the_label_the_model_keeps():
+    """A model trained with `--keep-label body` keeps `body` blocks; `removed` is the others."""
+    from filter.result import CleanResult, LabelledBlock
+
+    blocks = [LabelledBlock("Bridge reopens", "body", 0.9), LabelledBlock("Share", "junk", 0.8)]
+    result = CleanResult(text="Bridge reopens", blocks=blocks, keep_label="body")
+    assert [b.text for b in result.removed] == ["Share"]
+    assert clean_text("Bridge reopens on Saturday.\nShare this").keep_label == "content"
