@@ -49,7 +49,7 @@ async def require_api_key(request: Request, given: Annotated[str | None, Depends
         return
     if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
         raise ApiError(401, "unauthorized", "this endpoint needs the service's API key in the "
-                                            "X-API-Key header")
+                                            "X-API-Key header.")
 
 
 def media_type(request: Request) -> str:

@@ -27,15 +27,15 @@ def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=int, help="largest document in bytes (default 10 MB)")
     parser.add_argument("--timeout", type=float, help="seconds one document may take (default 30)")
     parser.add_argument("--max-body-bytes", type=int,
-                        help="largest request body (default 2 x max-bytes + 64 KiB)")
+                        help="largest request body (default 3 x max-bytes + 64 KiB)")
     parser.add_argument("--max-batch", type=int, help="most documents per batch (default 64)")
     parser.add_argument("--queue-timeout", type=float,
                         help="seconds a request may wait for a free cleaning process (default 30)")
     parser.add_argument("--examples-db", help="example store file (default "
                                               "~/.local/share/noisefilter/examples.db)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
-    parser.epilog = ("The API key for write endpoints is read from NOISEFILTER_API_KEY only "
-                     "(a flag would show it in the process list).")
+    parser.epilog = ("The API key of the example store and reload endpoints is read from "
+                     "NOISEFILTER_API_KEY only (a flag would show it in the process list).")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -59,12 +59,20 @@ def _run(settings: Settings, on_started=None) -> int:
             while not server.started and not server.should_exit:
                 time.sleep(0.1)
             if server.started:
-                on_started()
+                on_started(server)
         threading.Thread(target=wait_then_call, daemon=True).start()
     server.run()
     # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
     # in use); 3 is the status its own command line exits with then
     return 0 if server.started else 3
+
+
+def _page_address(host: str, server) -> str:
+    """The labelling page's address on the port the server listens on (`--port 0` picks one),
+    on this machine when it listens on every address, IPv6 hosts in brackets."""
+    port = next(sock.getsockname()[1] for listener in server.servers for sock in listener.sockets)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/label"
 
 
 def serve_run(args: argparse.Namespace) -> int:
@@ -88,10 +96,8 @@ def label_run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"noisefilter label: {err}", file=sys.stderr)
         return 2
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    address = f"http://{host}:{settings.port}/label"
-
-    def announce() -> None:
+    def announce(server) -> None:
+        address = _page_address(settings.host, server)
         print(f"noisefilter: labelling page at {address}", flush=True)
         if not args.no_browser:
             webbrowser.open(address)

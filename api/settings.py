@@ -36,7 +36,8 @@ class Settings:
     max_bytes: int = Limits.max_bytes
     #: seconds one document may take before its process is killed (`filter.Limits.timeout`)
     timeout: float = Limits.timeout
-    #: largest request body; default 2 x max_bytes + 64 KiB, room for JSON escaping of a document
+    #: largest request body; default 3 x max_bytes + 64 KiB: a labelled page (POST /v1/examples)
+    #: carries its document and the text of its blocks, with room for JSON escaping
     max_body_bytes: int | None = None
     #: most documents in one `POST /v1/clean/batch`
     max_batch: int = 64
@@ -64,7 +65,7 @@ class Settings:
 
     @property
     def body_limit(self) -> int:
-        return self.max_body_bytes or 2 * self.max_bytes + 65536
+        return self.max_body_bytes or 3 * self.max_bytes + 65536
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:

@@ -127,3 +127,26 @@ def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, 
         monkeypatch.setenv(name, value)
     assert main(["serve", *args]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_label_prints_the_address_it_really_listens_on(tmp_path):
+    """`--port 0` lets the system pick a port: the address printed (and opened) is that one."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "filter.cli", "label", "--no-browser", "--host", "127.0.0.1",
+         "--port", "0", "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        line = ""
+        while "labelling page at" not in line:
+            assert proc.poll() is None and time.monotonic() < deadline, "label did not start"
+            line = proc.stdout.readline()
+        address = line.split("labelling page at ")[1].strip()
+        assert address.startswith("http://127.0.0.1:") and address.endswith("/label")
+        port = int(address.rsplit(":", 1)[1].split("/")[0])
+        assert port != 0
+        status, headers, body = request(port, "GET", "/label")
+        assert status == 200 and b"<html" in body.lower()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(STOP_TIMEOUT)

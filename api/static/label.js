@@ -31,12 +31,15 @@
     keep: "content",    // the label whose blocks make the clean text: the model's first
     // the document the blocks came from, exactly as sent to /v1/clean (what Save stores)
     doc: null,          // {kind: "html"|"text", value, url}
-    blocks: [],         // {text, kind, score, model: label the model gave, label: label now}
+    // {text, kind, score, model: label the model gave, label: label now, reviewed: a person
+    // gave it (a label key or click, also one that confirms the model's label)}
+    blocks: [],
     rows: [],           // the <li> of each block
     active: -1,         // block with the keyboard focus
     anchor: -1,         // where a Shift-selection starts
     selStart: -1, selEnd: -1,  // the selected run, inclusive
     dirty: false,       // labels changed since the blocks were shown or saved
+    saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
   };
 
@@ -207,7 +210,7 @@
     state.doc = doc;
     state.blocks = result.blocks.map((b) => ({
       text: b.text, kind: b.kind, score: b.score, model: b.label, label: b.label,
-      restored: b.extracted === false,
+      restored: b.extracted === false, reviewed: false,
     }));
     state.blocks.forEach((b) => addLabel(b.label));
     renderLabelButtons();
@@ -273,7 +276,8 @@
   function paintRow(i, li = state.rows[i]) {
     const block = state.blocks[i];
     const changed = block.label !== block.model;
-    li.className = `block ${labelClass(block.label)}${changed ? " changed" : ""}`;
+    li.className = `block ${labelClass(block.label)}${changed ? " changed" : ""}` +
+      (block.reviewed ? " reviewed" : "");
     li.querySelector(".label-name").textContent = block.label;
     li.querySelector(".score").textContent = changed
       ? `was ${block.model} ${block.score.toFixed(2)}` : block.score.toFixed(2);
@@ -286,13 +290,15 @@
   function refresh() {
     const counts = new Map();
     let changed = 0;
+    let reviewed = 0;
     for (const b of state.blocks) {
       counts.set(b.label, (counts.get(b.label) || 0) + 1);
       if (b.label !== b.model) changed += 1;
+      if (b.reviewed) reviewed += 1;
     }
     const parts = state.labels.filter((l) => counts.has(l)).map((l) => `${l} ${counts.get(l)}`);
     ui.summary.textContent = `${count(state.blocks.length, "block")} · ${parts.join(", ")}` +
-      (changed ? ` · ${changed} corrected` : "");
+      (changed ? ` · ${changed} corrected` : "") + ` · ${reviewed} reviewed`;
     ui.cleanText.textContent = state.blocks.filter((b) => b.label === state.keep).map((b) => b.text).join("\n");
     ui.save.disabled = state.blocks.length === 0;
   }
@@ -321,6 +327,7 @@
     if (state.selStart < 0) return;
     for (let i = state.selStart; i <= state.selEnd; i += 1) {
       state.blocks[i].label = label;
+      state.blocks[i].reviewed = true;
       paintRow(i);
     }
     const count = state.selEnd - state.selStart + 1;
@@ -364,15 +371,22 @@
 
   // -- saving -------------------------------------------------------------------------------
 
+  // Blocks a person labelled are saved as reviewed; the others as the model's proposals
+  // (unreviewed), which the store never lets overwrite a label a person gave before, so saving a
+  // page again with a few new corrections keeps the earlier ones.
   async function save() {
-    if (!state.doc || !state.blocks.length) return;
-    const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map((b) => ({ text: b.text, label: b.label })) };
+    if (!state.doc || !state.blocks.length || state.saving) return;
+    const example = {
+      source: EXAMPLE_SOURCE,
+      blocks: state.blocks.map((b) => ({ text: b.text, label: b.label, reviewed: b.reviewed })),
+    };
     example[state.doc.kind] = state.doc.value;
     if (state.doc.url) example.url = state.doc.url;
     const body = { examples: [example] };
     const by = ui.labelledBy.value.trim();
     if (by) body.labelled_by = by;
     ui.save.disabled = true;
+    state.saving = true;
     say("Saving…");
     try {
       const answer = await api("POST", "v1/examples", body);
@@ -388,6 +402,7 @@
     } catch (err) {
       fail("Saving", err);
     } finally {
+      state.saving = false;
       ui.save.disabled = false;
     }
   }
