@@ -143,7 +143,7 @@
   function detectKind(value) {
     const chosen = ui.format.value;
     if (chosen === "html" || chosen === "text") return chosen;
-    return /^\s*</.test(value) ? "html" : "text";
+    return /^\s*<[A-Za-z!?/]/.test(value) ? "html" : "text";  // "<3 love this" is text
   }
 
   // A file's bytes as text: a BOM decides, then (for HTML) the page's own <meta charset>, then
