@@ -72,11 +72,15 @@ def list_examples(
     reviewed: Annotated[bool | None, Query(description="false: pages with labels left to "
                                            "review; true: pages with none")] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
+    document: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="sha256 of "
+                        "the kind (`html` or `text`), a NUL and the document: the page "
+                        "holding that very document, whatever its id (what the labelling page "
+                        "asks to show the labels saved before)")] = None,
 ) -> dict:
     """Examples in the order they were added, in the JSON Lines example format with each
     label's provenance; page through with `offset` = `next_offset`."""
     try:
-        page = store.list(limit + 1, offset, reviewed=reviewed, source=source)
+        page = store.list(limit + 1, offset, reviewed=reviewed, source=source, document=document)
         count = store.count()
     except (StoreError, sqlite3.Error) as err:
         raise _store_failed(err) from err

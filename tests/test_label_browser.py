@@ -276,6 +276,37 @@ def test_correct_labels_with_the_keyboard_save_and_find_the_example_through_the_
     assert not watched.errors and not watched.dialogs
 
 
+def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(server, watched):
+    """Opening a page that is in the store shows the labels saved for it (found by its
+    document), reviewed ones marked; a second save with another correction keeps the first."""
+    page = watched.page
+    doc = FERRY_PAGE.replace("Harbour", "Harbour-side")  # a document no other test saves
+    url = PAGE_URL + "?again"
+    open_page(page, server)
+    label_blocks(page, doc, url=url)
+    texts = [b["text"] for b in shown_blocks(page)]
+    model_labels = [b["label"] for b in shown_blocks(page)]
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # block 1, labelled by a person
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+
+    open_page(page, server)  # a fresh page, as on another day
+    label_blocks(page, doc, url=url)
+    expect(page.locator("#status")).to_contain_text("as saved before")
+    shown = shown_blocks(page)
+    assert [b["label"] for b in shown] == ["junk", *model_labels[1:]]
+    expect(page.locator("#summary")).to_contain_text("1 reviewed")
+    page.keyboard.press("End")
+    page.keyboard.press(KEYS["content"])  # another correction, then save again
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    example = stored_example(server, url=url)
+    labels = {b["text"]: (b["label"], b["reviewed"]) for b in example["blocks"]}
+    assert labels[texts[0]] == ("junk", True) and labels[texts[-1]] == ("content", True)
+    assert not watched.errors and not watched.dialogs
+
+
 def test_a_mouse_and_a_model_with_a_label_of_its_own(server, watched):
     """A run selected with click and Shift+click takes a label from the toolbar; one click on a
     block's label chip relabels it. The served model is made to report an extra label

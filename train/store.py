@@ -290,12 +290,14 @@ class ExampleStore:
                 "unreviewed": unreviewed}
 
     def list(self, limit: int = 100, offset: int = 0, *, reviewed: bool | None = None,
-             source: str | None = None) -> list[Example]:
+             source: str | None = None, document: str | None = None) -> list[Example]:
         """A page of examples in the order they were added. `reviewed=False` lists pages with
-        at least one unreviewed label (what is left to check), `True` pages with none."""
+        at least one unreviewed label (what is left to check), `True` pages with none;
+        `document` (the sha256 of ``kind + "\\0" + document``, as `_doc_hash`) finds the page
+        holding that very document, whatever its id."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
-        where, args = self._filters(reviewed, source)
+        where, args = self._filters(reviewed, source, document)
         with self._connect() as conn:
             rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, id LIMIT ? OFFSET ?",
                                 (*args, limit, offset)).fetchall()
@@ -336,8 +338,12 @@ class ExampleStore:
         return [dict(r) | {"reviewed": bool(r["reviewed"])} for r in rows]
 
     @staticmethod
-    def _filters(reviewed: bool | None, source: str | None) -> tuple[str, tuple]:
+    def _filters(reviewed: bool | None, source: str | None,
+                 document: str | None = None) -> tuple[str, tuple]:
         clauses, args = [], []
+        if document is not None:
+            clauses.append("doc_sha256 = ?")
+            args.append(document)
         if reviewed is not None:
             op = "NOT EXISTS" if reviewed else "EXISTS"
             clauses.append(f"{op} (SELECT 1 FROM labels l WHERE l.page_id = pages.id AND l.reviewed = 0)")

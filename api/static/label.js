@@ -199,6 +199,7 @@
       const result = await api("POST", "v1/clean", request);
       await modelLoaded;  // the model's own labels get their chips on the blocks
       showResult({ kind, value, url }, result);
+      await showStoredLabels(state.doc);
     } catch (err) {
       fail("Labelling", err);
     } finally {
@@ -230,6 +231,43 @@
     say(state.blocks.length
       ? `${count(state.blocks.length, "block")} labelled by model ${result.model_version}.`
       : `No blocks: ${result.empty_reason || "the page has no text"}.`, state.blocks.length ? "" : "error");
+  }
+
+  // The labels saved before for this very document (the store finds it by the sha256 of its
+  // kind and text, whatever its id), put on the blocks with the same text, occurrence by
+  // occurrence: a page opened again shows what is stored, not the model's labels once more.
+  // Without the store (no key, no secure context for hashing) the model's labels stay.
+  async function showStoredLabels(doc) {
+    if (!state.blocks.length || !(window.crypto && crypto.subtle)) return;
+    let found;
+    try {
+      const bytes = new TextEncoder().encode(`${doc.kind}\u0000${doc.value}`);
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+      found = (await api("GET", `v1/examples?limit=1&document=${hex}`)).examples[0];
+    } catch (err) {
+      return;
+    }
+    if (!found || state.doc !== doc) return;
+    const stored = new Map();
+    for (const b of found.blocks) {
+      if (!stored.has(b.text)) stored.set(b.text, []);
+      stored.get(b.text).push(b);
+    }
+    let applied = 0;
+    state.blocks.forEach((block, i) => {
+      const saved = (stored.get(block.text) || []).shift();
+      if (!saved) return;
+      block.label = saved.label;
+      block.reviewed = saved.reviewed !== false;
+      addLabel(saved.label);
+      applied += 1;
+      paintRow(i);
+    });
+    renderLabelButtons();
+    refresh();
+    say(`${count(state.blocks.length, "block")} labelled by model ${ui.modelVersion.textContent}; ` +
+      `${count(applied, "label")} as saved before (${found.id}).`);
   }
 
   function makeRow(block, i) {
