@@ -313,21 +313,23 @@ def test_example_endpoints_need_the_api_key(client):
     assert client.post("/v1/clean", json={"text": "a line"}).status_code == 200
 
 
-def test_an_example_is_found_by_its_document_whatever_its_id(client):
+def test_an_example_is_found_by_its_document_whatever_its_id(tmp_path):
     """What the labelling page asks to show the labels saved before for the page it opens."""
     import hashlib
 
     key = {"X-API-Key": API_KEY}
     text = "Ferry returns for the summer\nShare this"
-    client.post("/v1/examples", headers=key, json={"examples": [
-        {"id": "ferry-by-document", "text": text,
-         "blocks": [{"text": "Share this", "label": "junk"}]}]})
-    digest = hashlib.sha256(f"text\0{text}".encode()).hexdigest()
-    found = client.get("/v1/examples", headers=key, params={"document": digest}).json()["examples"]
-    assert [e["id"] for e in found] == ["ferry-by-document"]
-    other = hashlib.sha256(b"text\0another page").hexdigest()
-    assert client.get("/v1/examples", headers=key, params={"document": other}).json()["examples"] == []
-    assert_error(client.get("/v1/examples", headers=key, params={"document": "not-a-hash"}), 422)
+    settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:  # a store of its own
+        c.post("/v1/examples", headers=key, json={"examples": [
+            {"id": "ferry-by-document", "text": text,
+             "blocks": [{"text": "Share this", "label": "junk"}]}]})
+        digest = hashlib.sha256(f"text\0{text}".encode()).hexdigest()
+        found = c.get("/v1/examples", headers=key, params={"document": digest}).json()["examples"]
+        assert [e["id"] for e in found] == ["ferry-by-document"]
+        other = hashlib.sha256(b"text\0another page").hexdigest()
+        assert c.get("/v1/examples", headers=key, params={"document": other}).json()["examples"] == []
+        assert_error(c.get("/v1/examples", headers=key, params={"document": "not-a-hash"}), 422)
 
 
 def test_examples_round_trip(client):
