@@ -410,6 +410,31 @@ def test_a_file_opens_in_its_own_charset(server, watched):
     assert not watched.errors and not watched.dialogs
 
 
+def test_a_gzipped_file_opens_and_a_declined_switch_changes_nothing(server, watched):
+    """Crawls store pages as .html.gz: such a file opens as the page it holds. With labels not
+    yet saved, choosing another file asks first, and saying no leaves the form as it was."""
+    import gzip
+
+    page = watched.page
+    open_page(page, server)
+    page.get_by_label("…or open a file").set_input_files(files=[
+        {"name": "ferry.html.gz", "mimeType": "application/gzip",
+         "buffer": gzip.compress(FERRY_PAGE.encode("utf-8"))}])
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert page.get_by_label("Paste the page's HTML").input_value() == FERRY_PAGE
+    blocks = shown_blocks(page)
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # an unsaved change
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_label("…or open a file").set_input_files(files=[
+        {"name": "cafe.html", "mimeType": "text/html", "buffer": CAFE_PAGE.encode("cp1252")}])
+    page.wait_for_timeout(300)
+    assert page.get_by_label("Paste the page's HTML").input_value() == FERRY_PAGE
+    assert [b["text"] for b in shown_blocks(page)] == [b["text"] for b in blocks]
+    assert shown_blocks(page)[0]["label"] == "junk"
+    assert not watched.errors
+
+
 def test_without_the_api_key_the_page_says_where_it_goes(server, watched):
     page = watched.page
     text = "Harbour crane removed after forty years\nThe crane was taken down on Sunday.\n"

@@ -170,12 +170,21 @@
     }
   }
 
+  // A file (gzipped or not: crawls store pages as .html.gz) into the form, then labelled. The
+  // question about unsaved labels comes first, so that saying no leaves the form as it was; the
+  // input is emptied either way, so that the same file can be chosen again.
   async function loadFile() {
     const file = ui.file.files[0];
+    ui.file.value = "";
     if (!file) return;
-    const isText = /\.txt$/i.test(file.name) || file.type === "text/plain";
-    ui.doc.value = decodeFile(await file.arrayBuffer(), !isText);
+    if (state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
+    const gzipped = /\.gz$/i.test(file.name);
+    const name = file.name.replace(/\.gz$/i, "");
+    const isText = /\.txt$/i.test(name) || (!gzipped && file.type === "text/plain");
+    const stream = gzipped ? file.stream().pipeThrough(new DecompressionStream("gzip")) : file.stream();
+    ui.doc.value = decodeFile(await new Response(stream).arrayBuffer(), !isText);
     ui.format.value = isText ? "text" : "html";
+    state.dirty = false;  // the question was asked
     await analyse();
   }
 
