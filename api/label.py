@@ -52,19 +52,21 @@ SECURITY_HEADERS = {
 ASSETS = {
     "label.js": "text/javascript; charset=utf-8",
     "label.css": "text/css; charset=utf-8",
+    "icon.svg": "image/svg+xml",  # named by the page, so browsers do not ask for /favicon.ico
 }
 
 router = APIRouter(tags=["labelling page"], include_in_schema=False)
 
 
-@router.get("/label", response_class=FileResponse)
+@router.api_route("/label", methods=["GET", "HEAD"], response_class=FileResponse)
 def label_page() -> FileResponse:
-    """The page itself (not part of the API schema: it is for people, not clients)."""
+    """The page itself (not part of the API schema: it is for people, not clients). HEAD is
+    answered too, as link checkers and uptime probes ask that way."""
     return FileResponse(STATIC / "label.html", media_type="text/html; charset=utf-8",
                         headers=SECURITY_HEADERS)
 
 
-@router.get("/label/{asset}", response_class=FileResponse)
+@router.api_route("/label/{asset}", methods=["GET", "HEAD"], response_class=FileResponse)
 def label_asset(asset: str) -> FileResponse:
     """The page's script and style sheet, with the same headers (``nosniff`` matters here: a
     browser must not run anything but a JavaScript response as script)."""

@@ -203,6 +203,20 @@ def test_the_page_has_no_inline_code_and_loads_nothing_from_elsewhere(page, clie
     assert client.get("/label/label.css").headers["content-type"] == "text/css; charset=utf-8"
 
 
+def test_the_page_names_its_icon_and_answers_head(page, client):
+    """A page without an icon of its own makes every browser ask for /favicon.ico (a 404 in the
+    console); uptime probes and link checkers ask with HEAD."""
+    icons = [a.get("href") for tag, a in page.elements if tag == "link" and a.get("rel") == "icon"]
+    assert icons == ["label/icon.svg"]
+    icon = client.get("/" + icons[0])
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+    for path in ("/label", "/label/label.js", "/label/icon.svg"):
+        head = client.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b"" and int(head.headers["content-length"]) == len(client.get(path).content)
+
+
 @pytest.mark.parametrize("path", ["/label/label.html", "/label/app.py", "/label/..%2Fapp.py",
                                   "/label/%2e%2e%2flabel.py", "/label/label.js.map"])
 def test_no_other_file_is_served(client, path):
