@@ -20,6 +20,10 @@ from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
 
 RELATED = "related"
+#: control characters that are neither white space nor a line break (`str.splitlines` breaks
+#: lines at \x0b, \x0c and \x1c-\x1e): the HTML parser drops them from a page, so text input
+#: loses them too, and the two give the same clean text (XML output cannot hold them at all)
+_CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f])
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ class Cleaner:
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")
         # a byte-order mark left by the file the text came from is not part of its first line
-        page = Page(blocks=segment_text(well_formed(text).removeprefix("\ufeff")), source="text")
+        text = well_formed(text).removeprefix("\ufeff").translate(_CONTROLS)
+        page = Page(blocks=segment_text(text), source="text")
         if not page.blocks:
             page.notes.append("the text is empty")
         return self._classify(page)

@@ -248,6 +248,23 @@ def test_nul_bytes_in_text_are_refused():
         clean_text("abc\x00def")
 
 
+def test_control_characters_leave_text_as_they_leave_a_page():
+    """A bell or an escape in a paragraph: the HTML parser drops it, so must text input (a JSON
+    or XML consumer of the clean text chokes on it)."""
+    line = ("The council met on Monday about the harbour\x07 and the new bridge\x1b, which will "
+            "open to traffic in the spring after two years of work on its foundations.")
+    from_text = clean_text(f"{line}\n{line.replace('Monday', 'Tuesday')}")
+    from_html = clean(f"<html><body><article><p>{line}</p><p>{line.replace('Monday', 'Tuesday')}"
+                      "</p></article></body></html>")
+    assert from_text.text and from_html.text
+    for result in (from_text, from_html):
+        assert not any(ch in result.text for ch in "\x07\x1b")
+        assert all("harbour and the new bridge" in b.text for b in result.blocks)
+    # tabs and line breaks are white space, not controls: they still separate words and lines
+    assert [b.text for b in clean_text("Harbour\tbridge reopens\x0bThe council met").blocks] == [
+        "Harbour\tbridge reopens", "The council met"]
+
+
 def test_a_byte_order_mark_does_not_reach_the_first_line():
     text = "Harbour bridge reopens\nThe council met on Monday about the harbour and the new bridge."
     for data in ("\ufeff" + text, ("\ufeff" + text).encode("utf-8")):
