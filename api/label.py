@@ -1,5 +1,5 @@
 """`GET /label`: the labelling page, where a person sees how the model labelled a page's blocks
-and corrects them, and its two static files (`api/static/`).
+and corrects them, and its three static files (`api/static/`).
 
 The page is plain HTML, CSS and JavaScript served by the app itself: no build step and nothing
 fetched from elsewhere, so it works on a machine without internet access and a reviewer can read
@@ -68,7 +68,7 @@ def label_page() -> FileResponse:
 
 @router.api_route("/label/{asset}", methods=["GET", "HEAD"], response_class=FileResponse)
 def label_asset(asset: str) -> FileResponse:
-    """The page's script and style sheet, with the same headers (``nosniff`` matters here: a
+    """The page's script, style sheet and icon, with the same headers (``nosniff`` matters here: a
     browser must not run anything but a JavaScript response as script)."""
     media = ASSETS.get(asset)
     if media is None:
