@@ -25,18 +25,17 @@ from __future__ import annotations
 
 import re
 import threading
-import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura import bare_extraction
-from trafilatura.utils import decode_file, handle_compressed_file, is_dubious_html, repair_faulty_html
-from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from .blocks import Block, Link, Page, has_visible_text, well_formed
-from .errors import InputError, InputTooLarge
+from .blocks import Block, Link, Page, has_visible_text
+from .decoding import decode
+from .errors import InputError
 from .metadata import page_metadata
 
 #: attribute stamped on every source element so output blocks can be traced back to it
@@ -78,9 +77,6 @@ _HINT_SPLIT = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
-#: how gzip data starts (magic number and the deflate method)
-_GZIP_MAGIC = b"\x1f\x8b\x08"
 #: an element with more inline children than this (every word in its own `<span>`, as PDF
 #: converters write) has them unwrapped into its text before trafilatura runs: its time grows
 #: faster than quadratically with them (2,000: 0.2 s; 8,000: 3 s; 100,000: over 10 minutes).
@@ -102,88 +98,6 @@ MAX_DEPTH = 2048
 MAX_EXTRACT_DEPTH = 256
 _AT_EXTRACT_DEPTH = etree.XPath("/" + "/".join(["*"] * MAX_EXTRACT_DEPTH) + "[*]")
 _PARSERS = threading.local()
-
-
-def decode(data: bytes | str, max_bytes: int) -> str:
-    """Bytes in any charset (or str) to str, refusing what is too large or binary."""
-    if not isinstance(data, (bytes, bytearray, memoryview, str)):
-        raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
-    if isinstance(data, str):
-        data = well_formed(data)
-    size = len(data) if not isinstance(data, str) else len(data.encode("utf-8"))
-    if size > max_bytes:
-        raise InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
-    if not isinstance(data, str):
-        data = _decode_bytes(bytes(data), max_bytes)
-    sample = data[:4096]
-    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
-        raise InputError("input looks like binary data, not HTML")
-    return data
-
-
-def _decode_bytes(data: bytes, max_bytes: int) -> str:
-    """Decompressed bytes to str: as UTF-8 when they are valid UTF-8, whatever the page declares
-    (pages re-saved as UTF-8 under an old iso-8859-1 declaration are common, the other way round
-    such bytes are rarely valid UTF-8); else in the charset the page declares (its meta charset or
-    XML declaration, read and mapped to a codec as browsers do, by w3lib) when that decodes them;
-    else in the charset trafilatura guesses.
-
-    trafilatura's own decoding guesses without reading the declaration, and on short or
-    mixed pages guesses wrong: a short French page in latin-1 came out in a Baltic code page
-    ("cafķ"); WCXB-dev pages re-encoded in the legacy charset of their language and declaring it
-    came out wrong 7 times in 1,336 (apostrophes turned into U+FFFD, a Chinese page as cp775).
-    So a few invalid bytes (a truncated character, one stray byte) do not send a page to the
-    guess either: if they are at most one in twenty of its non-ASCII characters in the declared
-    charset, or else in UTF-8, they become U+FFFD there, as browsers show them; one stray byte
-    had the whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails
-    (latin-1 text under a utf-8 declaration) is still guessed."""
-    inflated = handle_compressed_file(data, max_bytes)
-    if inflated is data and data[:3] == _GZIP_MAGIC:
-        raise _gzip_failure(data, max_bytes)
-    data = inflated
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    declared = html_body_declared_encoding(data)
-    codec = (resolve_encoding(declared) or declared) if declared else None
-    if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
-        # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
-        codec = "utf-8"
-    if codec:
-        try:
-            return data.decode(codec)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    for candidate in (codec, "utf-8") if codec else ("utf-8",):
-        text = _mostly_decodes(data, candidate)
-        if text is not None:
-            return text
-    return decode_file(data, max_bytes)
-
-
-def _mostly_decodes(data: bytes, codec: str) -> str | None:
-    """`data` in `codec` with its invalid bytes as U+FFFD, if they are at most one in twenty of
-    the non-ASCII characters; else None."""
-    try:
-        text = data.decode(codec, "replace")
-    except LookupError:
-        return None
-    bad = text.count("\ufffd")
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
-    return text if bad * 20 <= non_ascii else None
-
-
-def _gzip_failure(data: bytes, max_bytes: int) -> InputError:
-    """Why trafilatura handed gzip data back as it came (it then looked like binary data): it
-    decompresses to more than the size limit (a decompression bomb), or it is corrupt."""
-    try:
-        head = zlib.decompressobj(31).decompress(data, max_bytes + 1)  # 31: with a gzip header
-    except zlib.error as err:
-        return InputError(f"input is gzip data that cannot be decompressed: {err}")
-    if len(head) > max_bytes:
-        return InputTooLarge(f"input is gzip data that decompresses to over the limit of {max_bytes:,} bytes")
-    return InputError("input is gzip data that cannot be decompressed")
 
 
 def _parser() -> HTMLParser:

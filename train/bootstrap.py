@@ -19,7 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from filter.errors import NoiseFilterError
-from filter.extract import decode, html_to_page
+from filter.decoding import decode
+from filter.extract import html_to_page
 from filter.modelfile import LoadedModel
 
 from .align import align

@@ -1,0 +1,222 @@
+"""From input bytes (in any charset, maybe compressed) to the str that is parsed, refusing what is
+too large or binary.
+
+Browsers decide a page's charset by its byte-order mark, its declaration, and else by a default
+(windows-1252 in most of the world). Detection libraries guess from the bytes instead, and on
+pages whose few non-ASCII characters are quotes and dashes among a hundred kilobytes of ASCII
+markup they guess wrong or not at all; so the order here is the browsers', with the detector
+consulted only where nothing is declared.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+import unicodedata
+import zlib
+
+from trafilatura.utils import detect_encoding, handle_compressed_file
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+from .blocks import well_formed
+from .errors import InputError, InputTooLarge
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: how gzip data starts (magic number and the deflate method)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+#: the page's own language, from its opening `<html>` tag
+_HTML_LANG = re.compile(rb"<html\b[^>]*?(?<![\w-])lang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
+#: languages whose legacy charset is windows-1252 (the WHATWG default for their locales)
+_WINDOWS_1252_LANGUAGES = frozenset({
+    "af", "br", "ca", "cy", "da", "de", "en", "es", "eu", "fi", "fo", "fr", "fy", "ga", "gd", "gl",
+    "id", "is", "it", "lb", "ms", "nb", "nl", "nn", "no", "oc", "pt", "rm", "sq", "sv", "sw", "tl",
+    "wa",
+})
+_NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+#: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
+_DETECTOR_SAMPLE = 20_000
+_SAMPLE_CONTEXT = 24
+#: a symbol of windows-1252's upper half (not a letter, quote, dash, ellipsis or the Catalan
+#: middle dot) between two letters: what text in another Latin code page shows when read as
+#: windows-1252 (Polish "ą", "ł", "ż" come out as "¹", "³", "¿")
+_SYMBOL_IN_WORD = re.compile(
+    r"(?<=[^\W\d_])[\xa1-\xa9\xab-\xb3\xb6\xb8\xb9\xbb-\xbf\xd7\xf7\u2020\u2021\u2022\u2030"
+    r"\u02c6\u02dc\u2122\u20ac](?=[^\W\d_])")
+#: the legacy charsets browsers decode (the WHATWG Encoding Standard's), as Python names them:
+#: detectors also offer DOS and EBCDIC code pages, which the web does not use, and which they
+#: took pages of English with a few curly quotes for (DOS Ukrainian, Greek, Urdu)
+_WEB_CHARSETS = frozenset(codecs.lookup(name).name for name in (
+    "cp866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+    "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r",
+    "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
+    "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "gb2312", "big5",
+    "big5hkscs", "euc-jp", "iso2022-jp", "shift-jis", "cp932", "euc-kr", "cp949"))
+#: the printable ASCII characters: a page whose markup reads as HTML is in a charset that keeps
+#: them (so not EBCDIC, which detectors offer for a sample of non-ASCII words)
+_ASCII_TEXT = "".join(map(chr, range(0x20, 0x7F)))
+_ASCII = _ASCII_TEXT.encode("ascii")
+
+
+def decode(data: bytes | str, max_bytes: int) -> str:
+    """Bytes in any charset (or str) to str, refusing what is too large or binary."""
+    if not isinstance(data, (bytes, bytearray, memoryview, str)):
+        raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
+    if isinstance(data, str):
+        data = well_formed(data)
+    size = len(data) if not isinstance(data, str) else len(data.encode("utf-8"))
+    if size > max_bytes:
+        raise InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+    if not isinstance(data, str):
+        data = _decode_bytes(bytes(data), max_bytes)
+    sample = data[:4096]
+    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+        raise InputError("input looks like binary data, not HTML")
+    return data
+
+
+def _decode_bytes(data: bytes, max_bytes: int) -> str:
+    """Decompressed bytes to str: as UTF-8 when they are valid UTF-8, whatever the page declares
+    (pages re-saved as UTF-8 under an old iso-8859-1 declaration are common, the other way round
+    such bytes are rarely valid UTF-8); else in the charset the page declares (its meta charset or
+    XML declaration, read and mapped to a codec as browsers do, by w3lib) when that decodes them;
+    else as an undeclared page (`_undeclared`). (trafilatura's own decoding guesses without
+    reading the declaration: WCXB-dev pages re-encoded in the legacy charset of their language
+    and declaring it came out wrong 7 times in 1,336, a Chinese page as cp775.)
+
+    A few invalid bytes (a truncated character, one stray byte) do not make a page undeclared:
+    if they are at most one in twenty of its non-ASCII characters in the declared charset, or
+    else in UTF-8, they become U+FFFD there, as browsers show them; one stray byte had the
+    whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails (latin-1
+    text under a utf-8 declaration) is decoded as undeclared."""
+    inflated = handle_compressed_file(data, max_bytes)
+    if inflated is data and data[:3] == _GZIP_MAGIC:
+        raise _gzip_failure(data, max_bytes)
+    data = inflated
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = html_body_declared_encoding(data)
+    codec = (resolve_encoding(declared) or declared) if declared else None
+    if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
+        # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
+        codec = "utf-8"
+    if codec:
+        try:
+            return data.decode(codec)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    for candidate in (codec, "utf-8") if codec else ("utf-8",):
+        text = _mostly_decodes(data, candidate)
+        if text is not None:
+            return text
+    return _undeclared(data)
+
+
+def _undeclared(data: bytes) -> str:
+    """Bytes that are not UTF-8 and declare no charset that decodes them.
+
+    In windows-1252 when the page says it is in a language whose legacy charset that is (as
+    the browsers of that language's readers assume); else in the charset a detector guesses
+    from the page's non-ASCII text, except that on a page that names no language a guess of
+    another Latin-script code page gives way to windows-1252 when that reads those words as
+    words; else in windows-1252, the web's default, with its five unassigned bytes as U+FFFD.
+    (So a page in another Latin code page that names no language, and whose words hold no
+    letter windows-1252 reads as a symbol, comes out in windows-1252: Hungarian "ű" as "û",
+    Turkish "ı" as "ý"; Polish, whose "ą", "ł" and "ż" it reads as symbols, does not.)
+
+    Why not the detector alone: given the page, it reads the first and last 5 KB, which on
+    most pages are ASCII markup; it then guessed "ascii", and the page came out in UTF-8 with
+    every curly quote and dash as U+FFFD (910 of 1,388 WCXB-dev English pages re-encoded to
+    windows-1252 without their declaration). Given only the non-ASCII words, it tells scripts
+    apart (Cyrillic, Chinese, Japanese) but not Latin code pages: it read half of those pages
+    as Central European, Mac or DOS code pages, and a French sentence as a Baltic one ("trčs
+    bon ą cōté"). `benchmarks/decoding.py` measures this beside trafilatura's decoding.
+    """
+    found = _HTML_LANG.search(data[:8192])
+    lang = found.group(1).decode("ascii").lower() if found else None
+    if lang in _WINDOWS_1252_LANGUAGES:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    sample = _non_ascii_sample(data)
+    for guess in detect_encoding(sample):
+        try:
+            if codecs.lookup(guess).name not in _WEB_CHARSETS or _ASCII.decode(guess) != _ASCII_TEXT:
+                continue
+            if lang is None and _latin_script(guess) and _reads_as_words(sample, "cp1252"):
+                guess = "cp1252"
+            return data.decode(guess)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", "replace")
+
+
+def _non_ascii_sample(data: bytes) -> bytes:
+    """The page's non-ASCII runs with a few bytes of context each, joined up to
+    `_DETECTOR_SAMPLE` bytes: what a detector needs to see of a page that is mostly ASCII.
+    Overlapping stretches are merged, so a multi-byte character is never cut apart; the scan
+    is linear (a pattern for whole non-ASCII words took 47 s on a WCXB-dev page with inline
+    base64 images, each a run of hundreds of kilobytes without a space)."""
+    spans: list[list[int]] = []
+    size = 0
+    for run in _NON_ASCII_RUN.finditer(data):
+        start, end = max(run.start() - _SAMPLE_CONTEXT, 0), run.end() + _SAMPLE_CONTEXT
+        if spans and start <= spans[-1][1]:
+            size += end - spans[-1][1]
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+            size += end - start
+        if size >= _DETECTOR_SAMPLE:
+            break
+    return b" ".join(data[start:end] for start, end in spans)
+
+
+@functools.lru_cache(maxsize=None)
+def _latin_script(codec: str) -> bool:
+    """Whether a single-byte code page's upper half is Latin letters (windows-1250, -1257, Mac
+    Roman, DOS 437…), not Cyrillic, Greek, Arabic, Hebrew or Thai ones."""
+    try:
+        upper = bytes(range(0x80, 0x100)).decode(codec, "replace")
+    except LookupError:
+        return False
+    letters = [ch for ch in upper if ch.isalpha()]
+    latin = sum(1 for ch in letters if unicodedata.name(ch, "").startswith("LATIN"))
+    return bool(letters) and latin >= 0.8 * len(letters)
+
+
+def _reads_as_words(sample: bytes, codec: str) -> bool:
+    """Whether `codec` decodes the sample without a symbol between two letters: Polish
+    in windows-1250 read as windows-1252 puts "¹" and "³" inside words ("pa³¹ka")."""
+    try:
+        text = sample.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return not _SYMBOL_IN_WORD.search(text)
+
+
+def _mostly_decodes(data: bytes, codec: str) -> str | None:
+    """`data` in `codec` with its invalid bytes as U+FFFD, if they are at most one in twenty of
+    the non-ASCII characters; else None."""
+    try:
+        text = data.decode(codec, "replace")
+    except LookupError:
+        return None
+    bad = text.count("\ufffd")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    return text if bad * 20 <= non_ascii else None
+
+
+def _gzip_failure(data: bytes, max_bytes: int) -> InputError:
+    """Why trafilatura handed gzip data back as it came (it then looked like binary data): it
+    decompresses to more than the size limit (a decompression bomb), or it is corrupt."""
+    try:
+        head = zlib.decompressobj(31).decompress(data, max_bytes + 1)  # 31: with a gzip header
+    except zlib.error as err:
+        return InputError(f"input is gzip data that cannot be decompressed: {err}")
+    if len(head) > max_bytes:
+        return InputTooLarge(f"input is gzip data that decompresses to over the limit of {max_bytes:,} bytes")
+    return InputError("input is gzip data that cannot be decompressed")
