@@ -176,7 +176,8 @@ def _non_ascii_sample(data: bytes) -> bytes:
 @functools.lru_cache(maxsize=None)
 def _latin_script(codec: str) -> bool:
     """Whether a single-byte code page's upper half is Latin letters (windows-1250, -1257, Mac
-    Roman, DOS 437…), not Cyrillic, Greek, Arabic, Hebrew or Thai ones."""
+    Roman, ISO 8859-2…), not Cyrillic, Greek, Arabic, Hebrew or Thai ones (or a multi-byte
+    charset's, whose bytes there are not letters on their own)."""
     try:
         upper = bytes(range(0x80, 0x100)).decode(codec, "replace")
     except LookupError:
