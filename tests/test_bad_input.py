@@ -98,11 +98,14 @@ def test_an_undeclared_page_in_a_western_language_is_read_in_windows_1252():
                      "\u043c\u044f\u0433\u043a\u0438\u0445 \u0444\u0440\u0430\u043d\u0446\u0443\u0437\u0441\u043a\u0438\u0445 "
                      "\u0431\u0443\u043b\u043e\u043a, \u0434\u0430 \u0432\u044b\u043f\u0435\u0439 \u0447\u0430\u044e."),
     ("gb18030", "\u8fd9\u662f\u4e00\u7bc7\u5173\u4e8e\u6e2f\u53e3\u6865\u6881\u91cd\u65b0\u5f00\u653e\u7684\u4e2d\u6587\u6587\u7ae0\u3002"),
+    # Latin script too, but windows-1252 would put symbols inside its words ("pa\u00b3\u00b9ka")
+    ("windows-1250", "Most w porcie zosta\u0142 ponownie otwarty po trzech miesi\u0105cach remontu. W\u0142adze "
+                     "zapowiedzia\u0142y, \u017ce ci\u0119\u017car\u00f3wki wr\u00f3c\u0105 w przysz\u0142ym tygodniu."),
     ("shift_jis", "\u6e2f\u306e\u6a4b\u304c\u518d\u3073\u958b\u901a\u3057\u305f\u3068\u3044\u3046\u65e5\u672c\u8a9e\u306e\u8a18\u4e8b\u3067\u3059\u3002"),
 ])
-def test_an_undeclared_page_in_another_script_is_still_detected(charset, sentence):
+def test_an_undeclared_page_in_another_charset_is_still_detected(charset, sentence):
     """Where nothing is declared and the page's language is not a windows-1252 one, the detector
-    decides, reading the page's non-ASCII words (among 250 menu links, as on a real page)."""
+    decides, reading the page's non-ASCII text (among 250 menu links, as on a real page)."""
     menu = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(250))
     html = (f"<html><head><title>News</title></head><body><ul>{menu}</ul><article>"
             + f"<p>{sentence * 3}</p>" * 3 + f"</article><ul>{menu}</ul></body></html>")
