@@ -15,12 +15,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
+from filter import InputError
+from filter.decoding import decode_labelled
+
 from .deps import MetricsDep, PoolDep, SettingsDep, is_json, media_type, require_json
 from .errors import ApiError, describe_validation, documented, error_response, outcome_status
 from .metrics import Metrics
 from .pool import CleaningPool, Outcome
 from .schemas import (
-    BatchRequest, BatchResponse, CleanRequest, CleanResponse, HtmlDocument, TextDocument,
+    BatchRequest, BatchResponse, CleanRequest, CleanResponse, HtmlDocument, InvalidDocument,
+    TextDocument,
 )
 from .worker import Job
 
@@ -66,6 +70,9 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
         data = json.loads(body)
     except ValueError as err:  # not JSON, or not in a Unicode encoding
         raise ApiError(422, "invalid_input", f"the body is not valid JSON: {err}") from None
+    except RecursionError:  # arrays or objects nested thousands deep
+        raise ApiError(422, "invalid_input", "the body is not a document: its JSON is nested "
+                                             "too deeply") from None
     if isinstance(data, dict) and "html" in data and "text" in data:
         raise ApiError(422, "invalid_input", "a document has 'html' or 'text', not both")
     try:
@@ -93,17 +100,11 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
 
 
 def _decode(body: bytes, charset: str) -> str:
+    """The body in the charset its header names, read as browsers read it (`decode_labelled`)."""
     try:
-        text = body.decode(charset)
-        text.encode("utf-8")  # escape codecs can yield lone surrogates, which no JSON reply can carry
-        return text
-    except LookupError:
-        raise ApiError(422, "invalid_input", f"unknown charset {charset!r}") from None
-    except UnicodeDecodeError as err:
-        raise ApiError(422, "invalid_input", f"the body is not valid {charset}: {err.reason} at "
-                                             f"byte {err.start}") from None
-    except ValueError as err:  # codecs such as 'undefined' or 'idna' fail in their own ways
-        raise ApiError(422, "invalid_input", f"the body cannot be decoded as {charset}: {err}") from None
+        return decode_labelled(body, charset)
+    except InputError as err:
+        raise ApiError(422, "invalid_input", str(err)) from None
 
 
 @router.post(
@@ -157,11 +158,14 @@ async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
     # timeout is for waiting on other clients, not on the batch's own earlier documents
     slots = asyncio.Semaphore(pool.size)
 
-    async def one(doc) -> Outcome:
+    async def one(i: int, doc) -> Outcome:
+        if isinstance(doc, InvalidDocument):
+            errors = [{**e, "loc": ("body", "documents", i, *e["loc"])} for e in doc.errors]
+            return Outcome(error="InputError", detail=describe_validation(errors))
         async with slots:
             return await _run(pool, metrics, _job(doc))
 
-    outcomes = await asyncio.gather(*(one(d) for d in batch.documents))
+    outcomes = await asyncio.gather(*(one(i, d) for i, d in enumerate(batch.documents)))
     results = []
     for outcome in outcomes:
         if outcome.result is not None:

@@ -226,8 +226,11 @@ class CleaningPool:
 
     @property
     def live(self) -> int:
-        """Processes serving the current model (idle or busy)."""
-        return sum(1 for w in self._workers if w.alive and w.generation == self._generation)
+        """Processes serving the current model (idle or busy). A process killed on a job counts
+        until `_release` hears of it on the event loop and counts its replacement in the same
+        step: counted by `alive`, which the job's thread clears first, a request polling in
+        between would see no process and none coming, and fail with `NOT_READY`."""
+        return sum(1 for w in self._workers if w.generation == self._generation)
 
     @property
     def idle(self) -> int:

@@ -7,9 +7,13 @@ than be ignored. A document is either HTML or text, never both, which the schema
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from train.examples import LABEL_PATTERN
 
@@ -91,9 +95,29 @@ class CleanResponse(BaseModel):
     blocks: list[BlockOut] | None = Field(None, description="Present when the request asked for blocks.")
 
 
+@dataclass(frozen=True)
+class InvalidDocument:
+    """A batch's document that is not a valid document: it gets its own 422 among the batch's
+    results, as it would alone, instead of failing the documents beside it. `errors` are
+    pydantic's, located inside the document."""
+
+    errors: tuple[dict, ...]
+
+
+def _each_on_its_own(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    if isinstance(value, dict) and "html" in value and "text" in value:
+        return InvalidDocument(({"loc": (), "msg": "a document has 'html' or 'text', not both"},))
+    try:
+        return handler(value)
+    except ValidationError as err:
+        # the first part of a location is the union's tag ("html" or "text")
+        return InvalidDocument(tuple({**e, "loc": e["loc"][1:]} for e in err.errors()))
+
+
 class BatchRequest(_Closed):
-    documents: list[CleanRequest] = Field(min_length=1, description="At most the configured "
-                                                                    "batch size (default 64).")
+    documents: list[Annotated[CleanRequest, WrapValidator(_each_on_its_own)]] = Field(
+        min_length=1, description="At most the configured batch size (default 64). A document "
+                                  "that is not valid gets its own 422 in the results.")
 
 
 class BatchItem(BaseModel):

@@ -17,7 +17,7 @@ import unicodedata
 import zlib
 
 from trafilatura.utils import detect_encoding, handle_compressed_file
-from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from .blocks import well_formed
 from .errors import InputError, InputTooLarge
@@ -53,6 +53,32 @@ _WEB_CHARSETS = frozenset(codecs.lookup(name).name for name in (
     "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
     "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "gb2312", "big5",
     "big5hkscs", "euc-jp", "iso2022-jp", "shift-jis", "cp932", "euc-kr", "cp949"))
+#: what a transport may name: the legacy charsets and the Unicode ones
+_LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name in (
+    "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
+
+
+def decode_labelled(data: bytes, charset: str) -> str:
+    """Bytes whose charset a transport names (an HTTP ``Content-Type`` header), decoded as
+    browsers decode them: a byte-order mark wins over the label, and the label means what the
+    WHATWG Encoding Standard says (read by w3lib): "iso-8859-1" and "us-ascii" are
+    windows-1252, "x-sjis" is Shift_JIS. Python's own codec names would read those three
+    otherwise (C1 controls for curly quotes, a refusal of any byte over 127, an unknown name).
+
+    Raises `InputError` for a label browsers do not know (Python-only codecs such as
+    "unicode_escape" or "base64" included) or for bytes that are invalid in the charset."""
+    bom_codec, bom = read_bom(data)
+    if bom_codec:
+        codec, data = bom_codec, data[len(bom):]
+    else:
+        codec = resolve_encoding(charset.strip())
+        if codec is None or codecs.lookup(codec).name not in _LABELLED_CHARSETS:
+            raise InputError(f"unknown charset {charset!r}")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise InputError(f"the body is not valid {charset}: {err.reason} at byte "
+                         f"{err.start}") from None
 
 
 def decode(data: bytes | str, max_bytes: int) -> str:
@@ -66,14 +92,21 @@ def decode(data: bytes | str, max_bytes: int) -> str:
         raise InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
     if not isinstance(data, str):
         data = _decode_bytes(bytes(data), max_bytes)
-    sample = data[:4096]
-    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+    if looks_binary(data):
         raise InputError("input looks like binary data, not HTML")
     return data
 
 
+def looks_binary(text: str) -> bool:
+    """True when the start of a decoded document is more than one part in twenty control
+    characters: binary data (an image, a PDF, UTF-16 without its byte-order mark), not text."""
+    sample = text[:4096]
+    return bool(sample) and len(_CONTROL.findall(sample)) > 0.05 * len(sample)
+
+
 def _decode_bytes(data: bytes, max_bytes: int) -> str:
-    """Decompressed bytes to str: as UTF-8 when they are valid UTF-8, whatever the page declares
+    """Decompressed bytes to str: in the charset of their byte-order mark when they start with
+    one; else as UTF-8 when they are valid UTF-8, whatever the page declares
     (pages re-saved as UTF-8 under an old iso-8859-1 declaration are common, the other way round
     such bytes are rarely valid UTF-8); else in the charset the page declares (its meta charset or
     XML declaration, read and mapped to a codec as browsers do, by w3lib) when that decodes them;
@@ -90,6 +123,9 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
     if inflated is data and data[:3] == _GZIP_MAGIC:
         raise _gzip_failure(data, max_bytes)
     data = inflated
+    bom_codec, bom = read_bom(data)
+    if bom_codec:  # a byte-order mark decides, for browsers as here (UTF-16 pages have one)
+        return data[len(bom):].decode(bom_codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

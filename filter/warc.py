@@ -38,6 +38,8 @@ from typing import BinaryIO
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecordLoader
 
+from .decoding import decode_labelled
+from .errors import InputError
 from .inputs import Document, Failure
 
 _CHUNK = 1 << 20
@@ -328,11 +330,12 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
 
 def _decode(payload: bytes, charset: str | None) -> bytes | str:
     """The page as str when the HTTP header names a charset that decodes it cleanly (the header
-    is the most reliable source); else the bytes, for the library to detect the charset."""
+    is the most reliable source; read as browsers read it, `decode_labelled`); else the bytes,
+    for the library to find the charset."""
     if charset:
         try:
-            return payload.decode(charset)
-        except (LookupError, UnicodeDecodeError):
+            return decode_labelled(payload, charset)
+        except InputError:
             pass
     return payload
 

@@ -156,6 +156,28 @@ def test_raw_html_in_another_charset(client):
     assert r.json()["title"] == expected["title"]
 
 
+@pytest.mark.parametrize("charset, body, expected", [
+    # labels mean what they mean to browsers: latin-1 and ASCII are windows-1252
+    ("iso-8859-1", b"\x93Quoted\x94 prices rose by \x805 this week", "“Quoted” prices rose by €5 this week"),
+    ("us-ascii", b"\x93Quoted\x94 prices rose by \x805 this week", "“Quoted” prices rose by €5 this week"),
+    ("x-sjis", "東京の予算は来年増える".encode("shift_jis"), "東京の予算は来年増える"),
+    # a byte-order mark wins over the label
+    ("windows-1252", "\ufeffThe budget isn’t final".encode("utf-8"), "The budget isn’t final"),
+    ("utf-8", "The budget isn’t final".encode("utf-16"), "The budget isn’t final"),
+])
+def test_the_header_charset_is_read_as_browsers_read_it(client, charset, body, expected):
+    r = client.post("/v1/clean", content=body, params={"blocks": "true"},
+                    headers={"content-type": f"text/plain; charset={charset}"})
+    assert r.status_code == 200, r.text
+    assert [b["text"] for b in r.json()["blocks"]] == [expected]
+    page = b"<html><body><article><p>" + body + b"</p></article></body></html>"
+    if charset == "iso-8859-1":
+        r = client.post("/v1/clean", content=page, params={"blocks": "true"},
+                        headers={"content-type": f"text/html; charset={charset}"})
+        assert r.status_code == 200, r.text
+        assert expected in [b["text"] for b in r.json()["blocks"]]
+
+
 def test_plain_text_as_body_and_as_json(client, library):
     text = SEED.read_text(encoding="utf-8") if SEED.exists() else "\n".join(
         ["Schools budget to rise next year", "By Jane Doe"] +
@@ -181,6 +203,27 @@ def test_batch_keeps_order_and_reports_each_document(client, library):
     assert results[2]["result"] == library_clean_text(library, "Just one line of text.", blocks=False)
     assert results[1]["error"] == "invalid_input" and "NUL" in results[1]["detail"]
     assert results[3]["error"] == "invalid_input"
+
+
+def test_a_malformed_document_in_a_batch_fails_alone(client):
+    """A document that is not a document (a wrong type, both or neither of html and text, an
+    unknown field) gets the 422 it would get alone, named by its place; the others are cleaned."""
+    docs = [{"text": "Just one line of text."}, {"html": 5}, {"html": "<p>a</p>", "text": "b"},
+            {}, {"text": "a", "block": True}, "<p>a</p>", {"text": "Another line of text."}]
+    results = []
+    for part in (docs[:4], docs[4:]):  # this client's batch limit is 4
+        r = client.post("/v1/clean/batch", json={"documents": part})
+        assert r.status_code == 200, r.text
+        results += r.json()["results"]
+    assert [item["status"] for item in results] == [200, 422, 422, 422, 422, 422, 200]
+    details = [item.get("detail") for item in results]
+    assert "body.documents.1.html: Input should be a valid string" in details[1]
+    assert "not both" in details[2] and "'html' or 'text'" in details[3]
+    assert "body.documents.0.block: Extra inputs" in details[4]  # the first of the second batch
+    assert all(item["error"] == "invalid_input" for item in results[1:6])
+    for i in (1, 2, 3, 5):  # the same verdict as alone
+        alone = client.post("/v1/clean", json=docs[i])
+        assert alone.status_code == 422
 
 
 def test_batch_limits(client):
@@ -244,7 +287,9 @@ def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
     ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=no-such"}}, "charset"),
     ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=undefined"}}, "undefined"),
     ({"content": b"<p>a \\ud800 b</p>", "headers": {"content-type": "text/plain; charset=unicode_escape"}},
-     "surrogate"),
+     "unknown charset"),
+    ({"content": b'{"html": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+      "headers": {"content-type": "application/json"}}, "nested too deeply"),
     ({"content": b"text", "headers": {"content-type": "text/plain"}, "params": {"url": "https://x.org"}},
      "url"),
 ])
@@ -377,6 +422,10 @@ def test_examples_round_trip(client):
     ({"blocks": [{"text": "a", "label": "content"}]}, "'html' or 'text'"),
     ({"text": "a", "blocks": [{"text": "a", "label": "Not A Label"}]}, "label"),
     ({"text": "a", "blocks": []}, "blocks"),
+    # a page the service would refuse to clean is no page to label either
+    ({"html": "", "blocks": [{"text": "a", "label": "content"}]}, "'html' is empty"),
+    ({"text": " \n ", "blocks": [{"text": "a", "label": "content"}]}, "'text' is empty"),
+    ({"html": "\x00" * 100, "blocks": [{"text": "a", "label": "content"}]}, "binary"),
 ])
 def test_invalid_examples_are_422(client, example, needle):
     r = client.post("/v1/examples", json={"examples": [example]}, headers={"X-API-Key": API_KEY})
@@ -606,6 +655,38 @@ def test_pool_survives_a_process_that_dies(tmp_path):
 
     asyncio.run(scenario())
     assert events == ["crash", "crash"]
+
+
+def test_requests_wait_for_the_replacement_of_a_process_killed_on_a_slow_document(monkeypatch):
+    """With one process, short documents sent while a slow one overruns the time limit wait for
+    the replacement and are cleaned: they are not told that no process is coming (`NotReady`)
+    in the moment between the kill in the job's thread and its handling on the event loop,
+    here widened to 1.2 s so that a request polling twice a second is sure to look in it."""
+    from api import pool as pool_module
+
+    kill = pool_module._Process.kill
+
+    def slow_kill(worker):
+        kill(worker)
+        time.sleep(1.2)
+
+    monkeypatch.setattr(pool_module._Process, "kill", slow_kill)
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 0.5, 30.0)
+        await pool.start(active_model_path())
+        try:
+            slow = asyncio.ensure_future(pool.clean(Job("html", slow_html(30_000), None, False)))
+            while pool.idle:
+                await asyncio.sleep(0.01)
+            short = [pool.clean(Job("text", "a line", None, False)) for _ in range(3)]
+            outcomes = await asyncio.gather(slow, *short)
+        finally:
+            await pool.close()
+        assert outcomes[0].error == "ExtractionTimeout"
+        assert [o.error for o in outcomes[1:]] == [None] * 3
+
+    asyncio.run(scenario())
 
 
 def test_pool_keeps_serving_its_model_when_the_file_changes_or_goes(tmp_path):

@@ -63,6 +63,20 @@ def test_a_utf16_meta_declaration_on_an_8bit_page_is_read_as_browsers_read_it(de
     assert "caf\u00e9\u2019s cr\u00e8me" in blocks
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_a_page_with_a_byte_order_mark_is_read_in_its_charset(codec):
+    """UTF-16 pages come with a byte-order mark, which browsers follow whatever else the page
+    says; before, such a page was taken for binary data (its ASCII has a NUL every other byte)."""
+    html = ("<html><head><meta charset='windows-1252'></head><body><article>"
+            + "<p>The caf\u00e9\u2019s cr\u00e8me br\u00fbl\u00e9e sells out by noon, every day.</p>" * 6
+            + "</article></body></html>")
+    data = html.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    blocks = clean(data).blocks
+    assert "caf\u00e9\u2019s cr\u00e8me" in blocks[0].text and not blocks[0].text.startswith("\ufeff")
+
+
 _BAKERY = "The baker\u2019s \u201ccroissants\u201d \u2013 baked at dawn \u2013 sell out at the caf\u00e9."
 
 

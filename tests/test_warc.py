@@ -96,12 +96,17 @@ def test_encodings_of_the_http_layer_are_undone(tmp_path):
             http_headers=[("Transfer-Encoding", "chunked")]),
         Rec("http://courier.test/latin", latin, content_type="text/html; charset=windows-1252"),
         Rec("http://courier.test/untyped", html, content_type="application/octet-stream"),
+        # the label as browsers read it: iso-8859-1 is windows-1252, whose curly quotes Python's
+        # latin-1 codec would make C1 control characters
+        Rec("http://courier.test/labelled", latin.replace(b"'", b"\x92"),
+            content_type="text/html; charset=iso-8859-1"),
     ])
     docs = list(read_warc(path))
-    assert [d.failure for d in docs] == [None] * 4
+    assert [d.failure for d in docs] == [None] * 5
     assert docs[0].html == docs[1].html == html.decode("utf-8")
     assert docs[3].html == html  # no charset named: the library detects it
     assert "vallée's" in docs[2].html  # decoded with the charset the HTTP header names
+    assert "vallée’s" in docs[4].html
 
 
 def test_crawler_truncation_is_kept_and_flagged(tmp_path):

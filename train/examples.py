@@ -33,6 +33,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from filter.blocks import Page, normalize_text, segment_text, well_formed
+from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -166,6 +167,11 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
         errors.append("one of 'html' or 'text' is needed")
     if html is not None and text is not None:
         errors.append("give 'html' or 'text', not both (which one would the labels refer to?)")
+    for key, document in (("html", html), ("text", text)):
+        if document is not None and not document.strip():
+            errors.append(f"'{key}' is empty: there is no page to label")
+        elif document is not None and looks_binary(document):
+            errors.append(f"'{key}' looks like binary data, not a page")
     url = _optional_str(obj, "url", errors)
     if url is not None:
         try:
