@@ -1,18 +1,33 @@
-"""Refuse request bodies over the size limit before they are read into memory.
+"""Refuse request bodies over the size limit before they are read into memory, and undo their
+content coding.
 
 The library checks a document's size too, but only after the whole body has been received and
 decoded; a client could make the service buffer gigabytes first. This middleware answers 413 as
 soon as the declared length (``Content-Length``) or the bytes actually received (chunked
-uploads) pass the limit, and otherwise hands the body on unchanged.
+uploads) pass the limit. A body sent with ``Content-Encoding: gzip`` or ``deflate`` (what a
+crawler that keeps responses compressed sends) is decompressed here, up to the same limit, so
+that every endpoint, JSON ones included, reads the body it was meant to; another coding (``br``,
+``zstd``) is refused with 415 rather than read as if it were plain.
 """
 
 from __future__ import annotations
+
+import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
 
 _NO_BODY = {"GET", "HEAD", "OPTIONS", "DELETE"}
+#: content codings undone here, with zlib's window bits for each (deflate: zlib-wrapped, as
+#: RFC 9110 says; raw deflate, which some clients send, is tried next)
+_CODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, error: str, detail: str):
+        super().__init__(detail)
+        self.status, self.error, self.detail = status, error, detail
 
 
 class BodyLimitMiddleware:
@@ -48,6 +63,16 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        coding = dict(scope["headers"]).get(b"content-encoding", b"").decode("latin-1").strip().lower()
+        if coding and coding != "identity":
+            try:
+                body = self._decoded(body, coding)
+            except _Refused as err:
+                await error_response(err.status, err.error, err.detail)(scope, receive, send)
+                return
+            headers = [(k, v) for k, v in scope["headers"]
+                       if k not in (b"content-encoding", b"content-length")]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
         replayed = False
 
         async def replay() -> Message:
@@ -59,7 +84,28 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
+    def _decoded(self, body: bytes, coding: str) -> bytes:
+        """The body without its content coding, at most `limit` bytes of it."""
+        if coding not in _CODINGS:
+            raise _Refused(415, "unsupported_media_type", f"Content-Encoding {coding!r} is not "
+                           "supported; send the body as it is, or gzip or deflate it")
+        for wbits in (_CODINGS[coding], -15) if coding == "deflate" else (_CODINGS[coding],):
+            inflater = zlib.decompressobj(wbits)
+            try:
+                plain = inflater.decompress(body, self.limit + 1)
+            except zlib.error:
+                continue
+            if len(plain) > self.limit:
+                raise _Refused(413, "payload_too_large", self._too_large_detail(
+                    f"more than {self.limit:,} bytes once decompressed"))
+            if not inflater.eof:
+                raise _Refused(400, "bad_request", f"the {coding} body is cut short")
+            return plain
+        raise _Refused(400, "bad_request", f"the body is not valid {coding} data")
+
+    def _too_large_detail(self, size: str) -> str:
+        return (f"the request body is {size}, over the limit of {self.limit:,} bytes "
+                f"(set by --max-body-bytes / NOISEFILTER_MAX_BODY_BYTES)")
+
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        detail = (f"the request body is {size}, over the limit of {self.limit:,} bytes "
-                  f"(set by --max-body-bytes / NOISEFILTER_MAX_BODY_BYTES)")
-        await error_response(413, "payload_too_large", detail)(scope, receive, send)
+        await error_response(413, "payload_too_large", self._too_large_detail(size))(scope, receive, send)

@@ -293,8 +293,8 @@ class CleaningPool:
         if failed:
             await asyncio.gather(*(loop.run_in_executor(self._threads, w.stop) for w in started))
             shutil.rmtree(Path(copy).parent, ignore_errors=True)
-            error = failed[0]
-            raise error if isinstance(error, ModelError) else ModelError(str(error))
+            # the processes loaded the private copy; the operator knows the file they named
+            raise ModelError(str(failed[0]).replace(copy, model_path))
         return started
 
     def _install(self, workers: list[_Process], model_path: str) -> None:

@@ -47,7 +47,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _run(settings: Settings, on_started=None) -> int:
     import uvicorn
 
-    from .app import create_app
+    from filter import ModelError
+    from filter.modelfile import check_model_file
+
+    from .app import create_app, startup_model
+
+    try:  # a missing or altered model: one line, not uvicorn's start-up traceback
+        check_model_file(startup_model(settings.model))
+    except ModelError as err:
+        print(f"noisefilter: cannot serve: {err}", file=sys.stderr)
+        return 3
 
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())

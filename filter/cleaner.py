@@ -7,6 +7,7 @@ labels into the result (clean text, related links).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
 
 RELATED = "related"
+#: how an HTML document starts (after a byte-order mark or white space), which text an
+#: extractor produced never does
+_HTML_DOCUMENT = re.compile(r"\ufeff?\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
 #: control characters that are neither white space nor a line break (`str.splitlines` breaks
 #: lines at \x0b, \x0c and \x1c-\x1e): the HTML parser drops them from a page, so text input
 #: loses them too, and the two give the same clean text (XML output cannot hold them at all)
@@ -81,6 +85,9 @@ class Cleaner:
                                 f"{self.limits.max_bytes:,}")
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")
+        if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
+            raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
+                             "without --text)")
         # a byte-order mark left by the file the text came from is not part of its first line
         text = well_formed(text).removeprefix("\ufeff").translate(_CONTROLS)
         page = Page(blocks=segment_text(text), source="text")

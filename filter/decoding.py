@@ -53,6 +53,13 @@ _WEB_CHARSETS = frozenset(codecs.lookup(name).name for name in (
     "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "cp1250", "cp1251", "cp1252", "cp1253",
     "cp1254", "cp1255", "cp1256", "cp1257", "cp1258", "gbk", "gb18030", "gb2312", "big5",
     "big5hkscs", "euc-jp", "iso2022-jp", "shift-jis", "cp932", "euc-kr", "cp949"))
+#: the web charset a detector's guess stands for: it names the 2004 extensions of the Japanese
+#: ones, which the web does not use (an EUC-JP page guessed as euc_jis_2004 was skipped for
+#: the next guess, GB18030, and came out as Chinese)
+_WEB_EQUIVALENTS = {codecs.lookup(a).name: codecs.lookup(b).name for a, b in (
+    ("euc_jis_2004", "euc_jp"), ("euc_jisx0213", "euc_jp"), ("shift_jis_2004", "shift_jis"),
+    ("shift_jisx0213", "shift_jis"), ("iso2022_jp_2004", "iso2022_jp"),
+    ("iso2022_jp_3", "iso2022_jp"), ("iso2022_jp_ext", "iso2022_jp"))}
 #: what a transport may name: the legacy charsets and the Unicode ones
 _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name in (
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
@@ -178,7 +185,9 @@ def _undeclared(data: bytes) -> str:
     sample = _non_ascii_sample(data)
     for guess in detect_encoding(sample):
         try:
-            if codecs.lookup(guess).name not in _WEB_CHARSETS:
+            guess = codecs.lookup(guess).name
+            guess = _WEB_EQUIVALENTS.get(guess, guess)
+            if guess not in _WEB_CHARSETS:
                 continue
             if lang is None and _latin_script(guess) and _reads_as_words(sample, "cp1252"):
                 guess = "cp1252"

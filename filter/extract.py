@@ -628,19 +628,30 @@ def _link_base(tree: HtmlElement, url: str | None) -> str | None:
     return resolved if resolved and "://" in resolved else url
 
 
+#: what a host name (or user info, or port) never holds
+_BAD_HOST_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def check_url(url: str) -> None:
     """Refuse a page URL that links cannot be resolved against (a page was never fetched from
     it): a malformed one, or one that is not absolute ("/news/1", "not a url", "javascript:…"),
-    against which the related links would stay relative. An empty string means no URL."""
+    against which the related links would stay relative; or one whose host or port no request
+    could have used (a space or control character in the host, port 99999). Spaces in the path
+    are let through: pages link to such URLs and browsers fetch them. An empty string means no
+    URL."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
     except ValueError as err:
         raise InputError(f"url {url[:200]!r} is not a valid URL: {err}") from None
     if url and not (parts.scheme and parts.netloc):
         raise InputError(f"url {url[:200]!r} is not an absolute URL (scheme://host/...): the "
                          "page's links cannot be resolved against it")
+    if _BAD_HOST_CHAR.search(parts.netloc) or "\x00" in url:
+        raise InputError(f"url {url[:200]!r} is not a valid URL: a space or control character "
+                         "in its host, or a NUL")
 
 
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000) -> Page:
@@ -652,6 +663,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     """
     if url is not None:
         check_url(url)
+    url = url or None  # an empty URL is no URL, and the result says so
     tree = parse(decode(html, max_bytes))
     _unwrap_inline_runs(tree)
     _flatten_deep_nesting(tree)

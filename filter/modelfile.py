@@ -48,12 +48,21 @@ def active_model_path() -> Path:
             if Path(name).name != name or name.startswith("."):
                 raise ModelError(f"{pointer} names {name!r}, which is not a file in the models folder")
             return folder / name
-    shipped = folder / SHIPPED_MODEL
-    if not shipped.exists():
-        import models
+    return shipped_model_path()
 
-        shipped = Path(models.__file__).parent / SHIPPED_MODEL
-    return shipped
+
+def packaged_model_path() -> Path:
+    """The shipped model's file in the installed `models` package."""
+    import models
+
+    return Path(models.__file__).parent / SHIPPED_MODEL
+
+
+def shipped_model_path() -> Path:
+    """The shipped default, which `clean()` uses when no ``ACTIVE`` pointer names a model: a file
+    of the shipped model's name in the models folder, else the one in the package."""
+    in_folder = models_dir() / SHIPPED_MODEL
+    return in_folder if in_folder.exists() else packaged_model_path()
 
 
 def manifest_path(model_path: Path) -> Path:
@@ -132,10 +141,10 @@ def read_manifest(path: str | Path) -> dict:
     return manifest
 
 
-def load_model(path: str | Path) -> LoadedModel:
-    """Load a model after checking that its bytes match the manifest's sha256, that it was
-    made with this scikit-learn's major.minor version, and that it reads the features this
-    noisefilter computes."""
+def check_model_file(path: str | Path) -> dict:
+    """The manifest of a model file, after checking that the file's bytes match its sha256 and
+    that it was made with this scikit-learn's major.minor version: what can be known of a
+    model without unpickling it (the service checks this before it starts any process)."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
@@ -148,6 +157,14 @@ def load_model(path: str | Path) -> LoadedModel:
     if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise ModelError(f"model {path} was made with scikit-learn {made_with}, this is "
                          f"{sklearn.__version__}; retrain it or install scikit-learn {made_with}")
+    return manifest
+
+
+def load_model(path: str | Path) -> LoadedModel:
+    """Load a model after `check_model_file` and check that it reads the features this
+    noisefilter computes."""
+    path = Path(path)
+    manifest = check_model_file(path)
     try:
         model = joblib.load(path)
     except Exception as err:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import time
 import pytest
 
 from filter.cli import main
+from filter.modelfile import active_model_path, manifest_path
 
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
@@ -127,6 +129,18 @@ def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, 
         monkeypatch.setenv(name, value)
     assert main(["serve", *args]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_serve_refuses_an_altered_model_in_one_line(tmp_path, capsys):
+    model = tmp_path / "mine.joblib"
+    shutil.copy(active_model_path(), model)
+    shutil.copy(manifest_path(active_model_path()), manifest_path(model))
+    data = bytearray(model.read_bytes())
+    data[-10] ^= 1
+    model.write_bytes(bytes(data))
+    assert main(["serve", "--model", str(model), "--workers", "1"]) == 3
+    err = capsys.readouterr().err
+    assert f"model {model} does not match its manifest" in err and "Traceback" not in err
 
 
 def test_label_prints_the_address_it_really_listens_on(tmp_path):

@@ -3,6 +3,7 @@ never a crash, never a hang."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -116,6 +117,9 @@ def test_an_undeclared_page_in_a_western_language_is_read_in_windows_1252():
     ("windows-1250", "Most w porcie zosta\u0142 ponownie otwarty po trzech miesi\u0105cach remontu. W\u0142adze "
                      "zapowiedzia\u0142y, \u017ce ci\u0119\u017car\u00f3wki wr\u00f3c\u0105 w przysz\u0142ym tygodniu."),
     ("shift_jis", "\u6e2f\u306e\u6a4b\u304c\u518d\u3073\u958b\u901a\u3057\u305f\u3068\u3044\u3046\u65e5\u672c\u8a9e\u306e\u8a18\u4e8b\u3067\u3059\u3002"),
+    # the detector names it euc_jis_2004, which stands for EUC-JP
+    ("euc-jp", "東京都は月曜日、来年度の予算案を発表した。教育と福祉への支出が増える見通しで、"
+               "知事は記者会見で説明した。"),
 ])
 def test_an_undeclared_page_in_another_charset_is_still_detected(charset, sentence):
     """Where nothing is declared and the page's language is not a windows-1252 one, the detector
@@ -165,9 +169,17 @@ def test_a_malformed_link_target_costs_that_link_only():
     assert clean(html, url="https://news.example.org/harbour/1").text
 
 
-def test_a_malformed_page_url_raises_input_error_naming_it():
-    with pytest.raises(InputError, match=r"url 'http://\[::1' is not a valid URL"):
-        clean(f"<html><body>{_paragraph(0)}</body></html>", url="http://[::1")
+@pytest.mark.parametrize("url", ["http://[::1", "http://news.exa mple.org/1", "http://news.example.org:99999/1",
+                                 "http://news.example.org/1\x00"])
+def test_a_malformed_page_url_raises_input_error_naming_it(url):
+    """A URL no page could have been fetched from; links resolved against it would be wrong."""
+    with pytest.raises(InputError, match=re.escape(f"url {url!r} is not a valid URL")):
+        clean(f"<html><body>{_paragraph(0)}</body></html>", url=url)
+
+
+def test_an_empty_page_url_is_no_url():
+    result = clean(f"<html><body>{_paragraph(0)}{_paragraph(1)}</body></html>", url="")
+    assert result.url is None and result.text
 
 
 @pytest.mark.parametrize("url", ["not a url", "/news/1", "news.example.org/1", "javascript:alert(1)"])
@@ -311,6 +323,15 @@ def test_empty_text_gives_empty_result_that_says_why():
 def test_nul_bytes_in_text_are_refused():
     with pytest.raises(InputError, match="NUL"):
         clean_text("abc\x00def")
+
+
+@pytest.mark.parametrize("text", ["<!DOCTYPE html>\n<html><body><p>A page.</p></body></html>",
+                                  "\ufeff  <html lang='en'><body><p>A page.</p></body></html>"])
+def test_an_html_document_given_as_text_is_refused(text):
+    """Its markup would come out as words of content; the reverse mistake is refused too."""
+    with pytest.raises(InputError, match="HTML goes to clean"):
+        clean_text(text)
+    assert clean_text("The <html> tag starts every page, says the tutorial.").text
 
 
 def test_control_characters_leave_text_as_they_leave_a_page():
