@@ -1,5 +1,5 @@
-"""FastAPI dependencies: the app's settings, pool, metrics and example store, the API key check,
-and the content-type check of JSON endpoints.
+"""FastAPI dependencies: the app's settings, pool, metrics and example store, the API key check
+(a route class, `KeyedRoute`), and the content-type check of JSON endpoints.
 
 Endpoints reach shared objects only through these, so a test can build an app with other
 settings (`create_app(settings)`) and nothing is a module-level global. The ones that cannot
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hmac
 import threading
-from typing import Annotated
+from typing import Annotated, Any, Callable, Coroutine
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 
 from train.store import ExampleStore, StoreError
@@ -36,20 +37,31 @@ async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-_api_key_header = APIKeyHeader(
+#: the key's header, as a dependency only for the OpenAPI schema (which then says which
+#: endpoints take a key); `KeyedRoute` checks it
+api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False,
     description="Needed by write endpoints when the service has NOISEFILTER_API_KEY set.")
 
 
-async def require_api_key(request: Request, given: Annotated[str | None, Depends(_api_key_header)]) -> None:
-    """Refuse the request unless it carries the configured key (compared in constant time).
-    Without a configured key the service is open, as on a developer's machine."""
-    expected = request.app.state.settings.api_key
-    if expected is None:
-        return
-    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(401, "unauthorized", "this endpoint needs the service's API key in the "
-                                            "X-API-Key header.")
+class KeyedRoute(APIRoute):
+    """A route that needs the service's key (compared in constant time), checked before FastAPI
+    reads the body: a client without the key is told that (401), not what was wrong with its
+    JSON. Without a configured key the service is open, as on a developer's machine."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def keyed(request: Request) -> Response:
+            expected = request.app.state.settings.api_key
+            given = request.headers.get("x-api-key")
+            if expected is not None and (
+                    given is None or not hmac.compare_digest(given.encode(), expected.encode())):
+                raise ApiError(401, "unauthorized", "this endpoint needs the service's API key "
+                                                    "in the X-API-Key header.")
+            return await handle(request)
+
+        return keyed
 
 
 def media_type(request: Request) -> str:

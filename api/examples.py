@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, Query
 from train.examples import ExampleError, parse_example
 from train.store import StoreError
 
-from .deps import StoreDep, require_api_key, require_json
+from .deps import KeyedRoute, StoreDep, api_key_header, require_json
 from .errors import ApiError, documented
 from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage
 
-router = APIRouter(tags=["examples"], dependencies=[Depends(require_api_key)],
+router = APIRouter(tags=["examples"], route_class=KeyedRoute, dependencies=[Depends(api_key_header)],
                    responses=documented(401, 422, 503, s503="The example store cannot be used."))
 
 

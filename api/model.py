@@ -17,12 +17,14 @@ from fastapi import APIRouter, Depends
 from filter import ModelError
 from filter.modelfile import active_model_path, manifest_path, models_dir
 
-from .deps import MetricsDep, PoolDep, require_api_key, require_json
+from .deps import KeyedRoute, MetricsDep, PoolDep, api_key_header, require_json
 from .errors import ApiError, documented
 from .pool import CleaningPool
 from .schemas import ModelOut, ReloadRequest, ReloadResponse
 
 router = APIRouter(tags=["model"])
+#: the endpoints that need the key (`KeyedRoute`), included in `router`
+_keyed = APIRouter(tags=["model"], route_class=KeyedRoute)
 
 #: a bare model file name: no separators, no leading dot, ends in .joblib
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.joblib")
@@ -71,9 +73,9 @@ async def get_model(pool: PoolDep) -> dict:
     return describe(pool)
 
 
-@router.post(
+@_keyed.post(
     "/v1/model/reload", response_model=ReloadResponse, summary="Switch to another model",
-    dependencies=[Depends(require_api_key), Depends(require_json)],
+    dependencies=[Depends(api_key_header), Depends(require_json)],
     responses=documented(401, 404, 413, 415, 422, s404="No such model in the models folder.",
                          s422="The request is invalid, or the model file cannot be loaded "
                               "(`model_unusable`; the previous model is still served)."),
@@ -93,3 +95,6 @@ async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest |
     metrics.reloads.labels("changed" if changed else "unchanged").inc()
     metrics.model_loaded(info)
     return {"changed": changed, "previous": previous, "model": describe(pool)}
+
+
+router.include_router(_keyed)

@@ -388,6 +388,10 @@ def test_example_endpoints_need_the_api_key(client):
         assert_error(client.post("/v1/examples", json=example, headers=headers), 401, "unauthorized")
         assert_error(client.get("/v1/examples", headers=headers), 401, "unauthorized")
         assert_error(client.post("/v1/model/reload", json={}, headers=headers), 401, "unauthorized")
+        # the key is checked first: without it, nothing is said about the body
+        for path in ("/v1/examples", "/v1/model/reload"):
+            assert_error(client.post(path, content=b"{", headers={
+                **headers, "content-type": "application/json"}), 401, "unauthorized")
     # cleaning stays open
     assert client.post("/v1/clean", json={"text": "a line"}).status_code == 200
 
