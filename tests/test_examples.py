@@ -130,3 +130,30 @@ def test_text_trafilatura_drops_is_reported_as_unmatched():
                  blocks=[BlockLabel(t, lab) for t, lab in blocks] + [BlockLabel("More on this story", "related")])
     lp, problems = label_page(ex)
     assert [str(p) for p in problems] == ["example 'd': label 'related' matches no block: 'More on this story'"]
+
+
+def test_a_line_that_is_not_utf8_is_reported_and_the_others_are_read(tmp_path):
+    """One mis-encoded line (a windows-1252 quote, say) costs that line, not the whole file."""
+    path = tmp_path / "mixed.jsonl"
+    latin = b'{"id": "a", "text": "caf\x92 society", "blocks": [{"text": "caf society", "label": "content"}]}'
+    path.write_bytes(b"\n".join([latin, _line(**GOOD).encode()]) + b"\n")
+    found = read_examples([path])
+    assert [e.id for e in found.examples] == ["p1"]
+    assert [str(p) for p in found.problems] == \
+        [f"{path}:1: not UTF-8 (byte 0x92 at byte 25 of the line); line skipped"]
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_page(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _line(**GOOD).encode() + b"\n")
+    found = read_examples([path])
+    assert found.problems == [] and [e.id for e in found.examples] == ["p1"]
+
+
+def test_a_page_with_no_block_to_keep_has_no_gold_text():
+    """Word F1 against an empty gold text would score every page the model keeps words of 0."""
+    ex = Example(id="x", text="Share this\nSign up now",
+                 blocks=[BlockLabel("Share this", "junk"), BlockLabel("Sign up now", "junk")])
+    lp, problems = label_page(ex)
+    assert problems == [] and lp.left_out == 0
+    assert lp.gold() is None

@@ -16,9 +16,10 @@ import filter.cleaner
 from filter import Cleaner
 from filter.cli import main
 from filter.extract import html_to_page
-from filter.modelfile import active_model_path, load_model, sha256_file
+from filter.modelfile import active_model_path, load_model, packaged_model_path, sha256_file
 from retrain_site import example, make_page, write_set
 from train.promote import switch_to
+from train.training import check_output
 from train.store import ExampleStore
 
 NOISEFILTER = [sys.executable, "-m", "filter.cli"]
@@ -94,6 +95,11 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
                  str(data / "train.jsonl"), "--report", str(report), "--cv", "2", "--folds", "2"]) == 0
     rep = json.loads((report / "report.json").read_text())
+    # train.jsonl is what `good` was trained on: said on the terminal and in the report
+    assert "20 of 26 pages were in the model's training data" in capsys.readouterr().err
+    assert rep["seen_in_training"]["pages"] == 20 and "s0-p0" in rep["seen_in_training"]["ids"]
+    assert "**Warning: 20 of the 26 pages were in this model's training data**" in \
+        (report / "report.md").read_text()
     assert set(rep["per_label"]["per_label"]) == {"content", "junk", "related", "teaser"}
     assert rep["per_label"]["per_label"]["content"]["f1"] > 0.95
     assert len(rep["per_label"]["confusion"]) == 4
@@ -229,8 +235,82 @@ def test_train_refuses_to_overwrite_the_active_model(data, active_good, capsys):
     folder, sha = active_good
     assert main(["train", "--examples", str(data / "train.jsonl"), "--out",
                  str(folder / "good.joblib")]) == 2
-    assert "is the active (or previous) model" in capsys.readouterr().err
+    assert "good.joblib is the active model" in capsys.readouterr().err
     _untouched(folder, sha)
+
+
+def test_train_refuses_to_overwrite_the_shipped_default_rollback_goes_back_to(data, active_good, capsys):
+    """With ``PREVIOUS`` empty, `rollback` goes back to the shipped default: the folder's file
+    of the shipped model's name (when there is one), else the package's."""
+    folder, sha = active_good
+    assert (folder / "PREVIOUS").read_text().strip() == ""
+    for name in ("noisefilter-wcxb.joblib", "noisefilter-wcxb.manifest.json"):
+        shutil.copyfile(packaged_model_path().with_name(name), folder / name)
+    shipped_sha = sha256_file(folder / "noisefilter-wcxb.joblib")
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out",
+                 str(folder / "noisefilter-wcxb.joblib")]) == 2
+    err = capsys.readouterr().err
+    assert "noisefilter-wcxb.joblib is the shipped default model" in err and "fitting on" not in err
+    assert sha256_file(folder / "noisefilter-wcxb.joblib") == shipped_sha
+    _untouched(folder, sha)
+    # the package's own file too (checked without training: a failure must not overwrite it)
+    with pytest.raises(ValueError, match="is the shipped default model"):
+        check_output(packaged_model_path())
+
+
+@pytest.mark.parametrize("where", ["under a file", "/proc"])
+def test_train_to_an_unwritable_place_stops_before_fitting(data, tmp_path, capsys, where):
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "a-file" / "m.joblib" if where == "under a file" else Path("/proc/m.joblib")
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"noisefilter: cannot train: cannot write {out}" in err
+    assert "segmenting pages" not in err and "fitting on" not in err and "Traceback" not in err
+
+
+def _flip_a_byte(path: Path) -> None:
+    with open(path, "r+b") as fh:
+        fh.seek(100)
+        byte = fh.read(1)
+        fh.seek(100)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_with_the_active_model_broken_promote_compares_against_the_shipped_default(
+        data, active_good, tmp_path, capsys):
+    """A broken active model is no bar at all; the shipped default (what `clean()` falls back
+    to) is, so a model worse than it is still refused."""
+    folder, _ = active_good
+    _flip_a_byte(folder / "good.joblib")
+    bad = _train(data, "train-swapped.jsonl", tmp_path / "bad.joblib")
+    capsys.readouterr()
+    assert _promote(bad, data / "holdout.jsonl") == 1
+    captured = capsys.readouterr()
+    assert "the active model cannot be loaded" in captured.err
+    assert "against shipped default wcxb-" in captured.out and "REGRESSION" in captured.out
+    assert (folder / "ACTIVE").read_text().strip() == "good.joblib"
+
+
+def test_with_no_model_to_compare_against_promote_needs_force(data, good, active_good, tmp_path, capsys):
+    folder, _ = active_good
+    _flip_a_byte(folder / "good.joblib")
+    for name in ("noisefilter-wcxb.joblib", "noisefilter-wcxb.manifest.json"):
+        shutil.copyfile(packaged_model_path().with_name(name), folder / name)
+    _flip_a_byte(folder / "noisefilter-wcxb.joblib")  # the shipped default, as this folder has it
+    candidate = tmp_path / "candidate.joblib"
+    shutil.copyfile(good, candidate)
+    shutil.copyfile(good.with_name("good.manifest.json"), tmp_path / "candidate.manifest.json")
+    assert _promote(candidate, data / "holdout.jsonl") == 2
+    captured = capsys.readouterr()
+    assert "cannot be loaded either" in captured.err and "pass --force" in captured.err
+    assert "candidate good on 6 holdout pages (no model to compare against)" in captured.out
+    assert "content_f1  1.0000" in captured.out  # the candidate's own scores
+    assert (folder / "ACTIVE").read_text().strip() == "good.joblib"
+    assert _promote(candidate, data / "holdout.jsonl", "--force") == 0
+    assert "content_f1  1.0000" in capsys.readouterr().out
+    assert (folder / "ACTIVE").read_text().strip() == "candidate.joblib"
+    log = json.loads((folder / "promotions.jsonl").read_text().splitlines()[-1])
+    assert log["compared_with"] is None and log["checks"] == []
 
 
 def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
@@ -239,6 +319,7 @@ def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
     assert main(["evaluate", "--model", str(model), "--examples", str(data / "holdout-comment.jsonl"),
                  "--report", str(report), "--cv", "0"]) == 0
     rep = json.loads((report / "report.json").read_text())
+    assert rep["seen_in_training"] == {"pages": 0, "ids": []}  # a true holdout: nothing to warn of
     assert rep["per_label"]["labels"] == ["content", "comment", "junk", "related", "teaser"]
     assert rep["per_label"]["per_label"]["comment"]["f1"] > 0.9
     # the four-label model scored on the same pages: `comment` is a gold label it cannot know
@@ -328,6 +409,23 @@ def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     assert main(["train", "--examples", str(only), "--out", str(tmp_path / "m.joblib")]) == 2
     assert "only 'content' blocks" in capsys.readouterr().err
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp_path, capsys):
+    """A page labelled with no `content` block has no gold text: scored against an empty one,
+    every word the model keeps would give it a word F1 of 0."""
+    first, second = (json.loads(x) for x in (data / "holdout.jsonl").read_text().splitlines()[:2])
+    for block in first["blocks"]:
+        block["label"] = "junk"
+    examples = tmp_path / "no-content.jsonl"
+    examples.write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(good), "--examples", str(examples), "--report", str(report),
+                 "--cv", "0", "--no-baseline"]) == 0
+    words = json.loads((report / "report.json").read_text())["word_f1"]
+    assert words["pages_with_gold"] == 1 and words["noisefilter"] == 1.0
+    assert "Over 1 of 2 pages with gold text" in (report / "report.md").read_text()
+    assert "word F1 1.000" in capsys.readouterr().out
 
 
 def test_labels_left_out_of_the_macro_f1_still_count_as_errors():

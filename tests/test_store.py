@@ -177,3 +177,30 @@ def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):
     assert store.add([example], labelled_by="alice").labels_added == 1
     got = store.get("s\ufffd")
     assert got.text == "Bridge \ufffd reopens\nShare" and got.blocks[0].text == "Bridge \ufffd reopens"
+
+
+def test_pages_are_listed_in_the_order_they_were_added(tmp_path):
+    """`added_at` has one-second resolution: pages added within a second must not come out
+    sorted by id (the labelling page and `export` show them as they were added)."""
+    store = ExampleStore(tmp_path / "s.db")
+    for ident in ("zulu", "mike"):
+        store.add([_ex(ident, f"{ident} page", [(f"{ident} page", "content")])], labelled_by="x")
+    store.add([_ex(i, f"{i} page", [(f"{i} page", "content")]) for i in ("kilo", "alpha")], labelled_by="x")
+    order = ["zulu", "mike", "kilo", "alpha"]
+    assert [e.id for e in store.list()] == order
+    assert [e.id for e in store.list(limit=2, offset=1)] == order[1:3]
+    assert [e.id for e in store.iter_examples()] == order
+    store.export_jsonl(tmp_path / "out.jsonl")
+    assert [json.loads(x)["id"] for x in (tmp_path / "out.jsonl").read_text().splitlines()] == order
+
+
+def test_import_of_a_file_with_a_line_not_in_utf8_reports_it(tmp_path, capsys):
+    from train.store import main
+
+    src = tmp_path / "in.jsonl"
+    latin = b'{"id": "a", "text": "caf\x92 society", "blocks": [{"text": "caf society", "label": "content"}]}'
+    src.write_bytes(latin + b"\n" + json.dumps(example(1, 2, as_text=True)).encode() + b"\n")
+    assert main(["import", str(tmp_path / "s.db"), str(src)]) == 0
+    captured = capsys.readouterr()
+    assert f"warning: {src}:1: not UTF-8" in captured.err and "1 pages added" in captured.out
+    assert [e.id for e in ExampleStore(tmp_path / "s.db").list()] == ["s1-p2"]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from filter.errors import NoiseFilterError
-from filter.modelfile import active_model_path, load_model
+from filter.modelfile import LoadedModel, active_model_path, load_model, shipped_model_path
 
 _SHOWN_PROBLEMS = 20
 
@@ -101,7 +101,7 @@ def train_run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import prepare, train_and_save
+    from .training import check_output, prepare, train_and_save
 
     allowed = {x.strip() for x in args.labels.split(",") if x.strip()} if args.labels else None
     if allowed is not None and args.keep_label not in allowed:
@@ -109,6 +109,11 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     if not str(args.out).endswith(".joblib"):
         _say("--out must end in .joblib (its manifest is written beside it)")
+        return 2
+    try:
+        check_output(args.out)  # before the examples are read and segmented, which take a while
+    except ValueError as err:
+        _say(f"cannot train: {err}")
         return 2
     found = _read(args, allowed)
     if found is None:
@@ -157,6 +162,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import cross_validate, evaluate, report_dict, write_report
+    from .promote import overlap
     from .training import prepare
 
     try:
@@ -173,12 +179,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not prepared.pages:
         _say("no labelled page to evaluate on")
         return 2
+    seen = sorted(overlap(loaded, {lp.example.id for lp in prepared.pages}))
+    if seen:
+        _say(f"warning: {len(seen)} of {len(prepared.pages)} pages were in the model's training "
+             f"data (e.g. {seen[0]!r}); their scores are not an evaluation")
     ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline)
     keep = str(loaded.model.classes_[0])
     cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds)
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
-    rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst)
+    rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst,
+                      seen_in_training=seen)
     try:
         paths = write_report(rep, args.report)
     except ImportError as err:
@@ -267,6 +278,9 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                             help=f"allowed drop of {measure.replace('-', ' ')} (overrides --max-drop)")
     parser.add_argument("--allow-overlap", action="store_true",
                         help="score even on holdout pages the candidate was trained on")
+    parser.add_argument("--force", action="store_true",
+                        help="promote even when neither the active nor the shipped default model "
+                             "can be loaded to compare against (the candidate's scores are shown)")
     parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
     parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
     _add_threads(parser)
@@ -305,25 +319,23 @@ def _promote(args: argparse.Namespace) -> int:
     drops = {m: getattr(args, f"max_drop_{m}") for m in ("content_f1", "macro_f1", "word_f1")}
     thresholds = Thresholds(**{m: args.max_drop if v is None else v for m, v in drops.items()})
     cand_ev = evaluate(candidate.model, prepared.pages, desc="scoring candidate", baseline=False)
-    try:
-        active = load_model(active_model_path())
-    except NoiseFilterError as err:
-        # a broken active model cannot be the bar to clear: any model that loads is better
-        _say(f"the active model cannot be loaded ({err}); comparing against nothing")
-        active = None
-    if active is not None and active.manifest.get("sha256") == candidate.manifest.get("sha256"):
+    bar, kind = _bar_to_clear()
+    if kind == "active" and bar.manifest.get("sha256") == candidate.manifest.get("sha256"):
         _say(f"{args.model} is already the active model")
         return 2
-    checks = []
-    if active is not None:
-        act_ev = evaluate(active.model, prepared.pages, desc="scoring active model", baseline=False)
+    if bar is None:
+        _show_scores(candidate.version, cand_ev, len(prepared.pages))
+        if not args.force:
+            _say("not promoted: no model could be loaded to compare the candidate against; "
+                 "pass --force to promote it on its own scores")
+            return 2
+        checks = []
+    else:
+        act_ev = evaluate(bar.model, prepared.pages, desc=f"scoring {kind} model", baseline=False)
         checks = compare(cand_ev, act_ev, thresholds)
-    name = active.version if active is not None else "(none loadable)"
-    print(f"candidate {candidate.version} against active {name} on {len(prepared.pages)} holdout pages:")
-    for c in checks:
-        verdict = "ok" if c.passed else "REGRESSION"
-        print(f"  {c.measure:<11} {_num(c.candidate)} vs {_num(c.active)} (may drop {c.allowed_drop:g}) "
-              f"{verdict}{'  ' + c.note if c.note else ''}")
+        print(f"candidate {candidate.version} against {kind} {bar.version} on "
+              f"{len(prepared.pages)} holdout pages:")
+        _show_checks(checks)
     if not all(c.passed for c in checks):
         print("not promoted: the candidate regresses on the holdout")
         return 1
@@ -332,12 +344,45 @@ def _promote(args: argparse.Namespace) -> int:
         return 0
     try:
         holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
-        target = switch_to(candidate, checks, holdout=holdout)
+        target = switch_to(candidate, checks, holdout=holdout,
+                           compared_with=f"{kind} {bar.version}" if bar is not None else None)
     except (PromotionError, NoiseFilterError) as err:
         _say(f"not promoted: {err}")
         return 2
     print(f"promoted: {target} is now the active model (rollback: noisefilter rollback)")
     return 0
+
+
+def _show_checks(checks) -> None:
+    for c in checks:
+        verdict = "ok" if c.passed else "REGRESSION"
+        print(f"  {c.measure:<11} {_num(c.candidate)} vs {_num(c.active)} (may drop {c.allowed_drop:g}) "
+              f"{verdict}{'  ' + c.note if c.note else ''}")
+
+
+def _bar_to_clear() -> tuple[LoadedModel | None, str]:
+    """The model a candidate must do no worse than, and what it is ("active" or "shipped
+    default"); (None, "") when none loads. A broken active model cannot be the bar (it serves
+    nothing), so the shipped default, what `clean()` falls back to once the pointer is gone,
+    takes its place."""
+    try:
+        return load_model(active_model_path()), "active"
+    except NoiseFilterError as err:
+        _say(f"the active model cannot be loaded: {err}")
+    try:
+        shipped = load_model(shipped_model_path())
+    except NoiseFilterError as err:
+        _say(f"the shipped default model cannot be loaded either: {err}")
+        return None, ""
+    _say(f"comparing against the shipped default model {shipped.version} instead")
+    return shipped, "shipped default"
+
+
+def _show_scores(version: str, ev, pages: int) -> None:
+    """The candidate's own scores, for when there is nothing to compare them with."""
+    print(f"candidate {version} on {pages} holdout pages (no model to compare against):")
+    for measure, value in ev.summary().items():
+        print(f"  {measure:<11} {_num(value)}")
 
 
 def rollback_add_arguments(parser: argparse.ArgumentParser) -> None:

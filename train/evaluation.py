@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -197,8 +198,10 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
 
 # -- the report -------------------------------------------------------------------------------
 
-def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict, worst: int = 10) -> dict:
-    """Everything in the report, JSON-ready."""
+def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict, worst: int = 10,
+                seen_in_training: Sequence[str] = ()) -> dict:
+    """Everything in the report, JSON-ready. `seen_in_training` are the ids of scored pages the
+    model's manifest lists as training data: their scores flatter it, and the report says so."""
     word, traf, n_scored = ev.word_f1()
     known = set(ev.model_labels) | {UNKNOWN_KIND}
     unknown = Counter(t for t in ev.y_true if t not in known)
@@ -208,6 +211,7 @@ def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict,
     return {
         "model": model_info,
         "pages": len(ev.pages),
+        "seen_in_training": {"pages": len(seen_in_training), "ids": list(seen_in_training)},
         "blocks": len(ev.y_true),
         "blocks_by_gold_label": dict(sorted(Counter(ev.y_true).items())),
         "unknown_gold_labels": dict(unknown),
@@ -219,6 +223,11 @@ def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict,
         "cross_validation": cv,
         "problems": problems,
     }
+
+
+#: which pages have a gold text to score word F1 against (`LabelledPage.gold`)
+_GOLD_TEXT = ("a page has one in its `gold` field, or when every block is labelled and some as "
+              "the keep label")
 
 
 def _fmt(value: float | None) -> str:
@@ -239,8 +248,13 @@ def report_markdown(rep: dict) -> str:
     out = [f"# Evaluation of `{m.get('version')}`", "",
            f"Model file `{m.get('path')}` (sha256 `{str(m.get('sha256'))[:12]}…`), labels "
            f"{', '.join(f'`{x}`' for x in m.get('labels', []))}. {rep['pages']} pages, "
-           f"{rep['blocks']} labelled blocks.", "", "![confusion matrix and scores](report.png)", "",
-           "## Blocks", ""]
+           f"{rep['blocks']} labelled blocks.", ""]
+    seen = rep["seen_in_training"]["pages"]
+    if seen:
+        out += [f"**Warning: {seen} of the {rep['pages']} pages were in this model's training data** "
+                "(their ids are in report.json): their scores are not an evaluation. Score on pages "
+                "the model has not seen.", ""]
+    out += ["![confusion matrix and scores](report.png)", "", "## Blocks", ""]
     out += _label_table(rep["per_label"])
     k = rep["keep"]
     out += ["", f"Keep-or-not (`{rep['per_label']['labels'][0] if rep['per_label']['labels'] else ''}` "
@@ -262,9 +276,9 @@ def report_markdown(rep: dict) -> str:
         out += ["| | mean word F1 |", "| --- | ---: |",
                 f"| noisefilter | **{_fmt(w['noisefilter'])}** |",
                 f"| trafilatura | {_fmt(w['trafilatura'])} |",
-                "", f"Over {w['pages_with_gold']} pages with gold text."]
+                "", f"Over {w['pages_with_gold']} of {rep['pages']} pages with gold text ({_GOLD_TEXT})."]
     else:
-        out.append("No page has gold text (a `gold` field, or every block labelled).")
+        out.append(f"No page has gold text ({_GOLD_TEXT}).")
     out += ["", "## Worst pages", ""]
     if not rep["worst_pages"]:
         out.append("Every page is right.")

@@ -233,16 +233,30 @@ class ExampleSet:
     problems: list[Problem] = field(default_factory=list)
 
 
-def parse_lines(lines: Iterable[str], origin: str, allowed_labels: set[str] | None = None,
+def _decode(raw: str | bytes, number: int) -> str:
+    """One line as text. Files are read as bytes so that a line that is not UTF-8 costs that
+    line, not the file; a byte-order mark at the start of the file (Windows editors write one)
+    is not part of the first page. Raises UnicodeDecodeError."""
+    line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    return line.removeprefix("\ufeff") if number == 1 else line
+
+
+def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[str] | None = None,
                 into: ExampleSet | None = None) -> ExampleSet:
-    """Parse JSON Lines text. A malformed line is reported with its number and skipped; a
-    repeated id is reported and the later line skipped, so each page is counted once."""
+    """Parse JSON Lines (text, or UTF-8 bytes). A malformed line is reported with its number and
+    skipped; a repeated id is reported and the later line skipped, so each page is counted once."""
     out = into if into is not None else ExampleSet()
     seen = {e.id: e.where for e in out.examples}
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(lines, 1):
+        where = f"{origin}:{number}"
+        try:
+            line = _decode(raw, number)
+        except UnicodeDecodeError as err:
+            out.problems.append(Problem(where, f"not UTF-8 (byte 0x{raw[err.start]:02x} at byte "
+                                               f"{err.start + 1} of the line); line skipped"))
+            continue
         if not line.strip():
             continue
-        where = f"{origin}:{number}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
@@ -266,11 +280,12 @@ def parse_lines(lines: Iterable[str], origin: str, allowed_labels: set[str] | No
 
 def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,
                   into: ExampleSet | None = None) -> ExampleSet:
-    """Read JSON Lines files into one `ExampleSet` (ids are unique across all of them)."""
+    """Read JSON Lines files into one `ExampleSet` (ids are unique across all of them). The
+    files are read as bytes and decoded line by line (see `parse_lines`)."""
     out = into if into is not None else ExampleSet()
     for path in paths:
         path = Path(path)
-        with open(path, encoding="utf-8") as fh:
+        with open(path, "rb") as fh:
             parse_lines(fh, str(path), allowed_labels, into=out)
     return out
 
@@ -387,12 +402,15 @@ class LabelledPage:
 
     def gold(self, keep_label: str = "content") -> str | None:
         """The example's own gold text, else its kept blocks when every block of the page is
-        labelled (with blocks missing, the gold text would be incomplete)."""
+        labelled (with blocks missing, the gold text would be incomplete) and some are labelled
+        `keep_label` (with none, a model labelled otherwise has no main text to be scored
+        against: any word it keeps would score 0 against nothing)."""
         if self.example.gold is not None:
             return self.example.gold
         if self.left_out:
             return None
-        return "\n".join(b.text for b, lab in zip(self.page.blocks, self.labels) if lab == keep_label)
+        kept = [b.text for b, lab in zip(self.page.blocks, self.labels) if lab == keep_label]
+        return "\n".join(kept) if kept else None
 
 
 def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledPage | None, list[Problem]]:

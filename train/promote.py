@@ -11,7 +11,8 @@ Promotion, in order:
 2. score it and the active model on the same holdout, and refuse unless no measure drops by more
    than its allowed margin (keep-or-not F1, macro F1 over the labels both models know, word F1
    when the holdout has gold text); a holdout page the candidate was trained on is refused too,
-   since it would flatter the candidate;
+   since it would flatter the candidate. An active model that cannot be loaded is no bar: the
+   shipped default takes its place, and with neither loadable only ``--force`` promotes;
 3. copy the candidate into the folder (temporary name, fsync, rename; sha256 checked again);
 4. write ``PREVIOUS``, then ``ACTIVE``, each by rename, so a reader sees the old pointer or the
    new one, never half of one; a crash between the two leaves ``PREVIOUS`` naming the model that
@@ -33,7 +34,8 @@ from pathlib import Path
 
 from filter.errors import ModelError
 from filter.modelfile import (
-    LoadedModel, active_model_path, load_model, manifest_path, models_dir, sha256_file,
+    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_path, models_dir,
+    packaged_model_path, sha256_file,
 )
 
 from .evaluation import Evaluation
@@ -80,15 +82,19 @@ def _safe_name(name: str) -> str:
     return name
 
 
-def protected_paths() -> set[Path]:
-    """The model files that `clean()` uses now or would go back to: training must not write
-    over them."""
+def protected_paths() -> dict[Path, str]:
+    """The model files that `clean()` uses now or would go back to, each with what it is:
+    training must not write over them. An empty ``PREVIOUS`` (and a missing ``ACTIVE``) means the
+    shipped default, and a file of the shipped model's name in the models folder takes the place
+    of the package's, so both are protected, whether or not the folder holds one yet."""
     folder = models_dir()
-    out = {active_model_path().resolve()}
+    roles = {folder / SHIPPED_MODEL: "the shipped default model",
+             packaged_model_path(): "the shipped default model"}
     previous = _read_pointer(folder, PREVIOUS)
     if previous:
-        out.add((folder / previous).resolve())
-    return out
+        roles[folder / previous] = "the previous model"
+    roles[active_model_path()] = "the active model"
+    return {path.resolve(): role for path, role in roles.items()}
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -188,8 +194,10 @@ def active_name() -> str:
     return _read_pointer(models_dir(), ACTIVE) or ""
 
 
-def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str) -> Path:
-    """Install the candidate and make it active; the active model becomes ``PREVIOUS``."""
+def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
+              compared_with: str | None = None) -> Path:
+    """Install the candidate and make it active; the active model becomes ``PREVIOUS``. The log
+    records what the checks compared against (None: nothing, a forced promotion)."""
     folder = models_dir()
     with _locked(folder):
         target = install(candidate)
@@ -201,7 +209,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str) -> Path
         _write_pointer(folder, ACTIVE, target.name)
         _log(folder, {"action": "promote", "model": target.name, "previous": current or None,
                       "sha256": candidate.manifest["sha256"], "holdout": holdout,
-                      "checks": [asdict(c) for c in checks]})
+                      "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
     return target
 
 

@@ -6,6 +6,10 @@ server, and in WAL mode readers never block the writer. Every write is one ``BEG
 transaction, which takes the write lock up front, so two processes adding at once queue for the
 lock (up to `timeout` seconds) instead of failing half-way or overwriting each other.
 
+Pages are listed in the order they were added: by `added_at`, which has one-second resolution,
+then by SQLite's rowid, which grows with every insert (the id would sort a second's pages
+alphabetically instead).
+
 Deduplication: a page is known by its example id, and a page whose document (HTML or text) is
 byte-for-byte one already stored under another id is merged into that one. A block is known by
 the hash of its normalised text and its occurrence on the page, so labelling the same block twice
@@ -210,7 +214,7 @@ class ExampleStore:
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
         if row is None:
             same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? "
-                                "ORDER BY added_at LIMIT 1", (doc,)).fetchone()
+                                "ORDER BY added_at, rowid LIMIT 1", (doc,)).fetchone()
             if same is not None:
                 report.merged[ex.id] = same["id"]
                 row = same
@@ -299,7 +303,7 @@ class ExampleStore:
             raise ValueError("limit and offset must not be negative")
         where, args = self._filters(reviewed, source, document)
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, id LIMIT ? OFFSET ?",
+            rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, rowid LIMIT ? OFFSET ?",
                                 (*args, limit, offset)).fetchall()
             return [self._example(conn, row) for row in rows]
 
@@ -314,7 +318,7 @@ class ExampleStore:
         with self._connect() as conn:
             conn.execute("BEGIN")
             try:
-                for row in conn.execute("SELECT * FROM pages ORDER BY added_at, id").fetchall():
+                for row in conn.execute("SELECT * FROM pages ORDER BY added_at, rowid").fetchall():
                     example = self._example(conn, row, reviewed_only)
                     if example.blocks:
                         yield example

@@ -2,7 +2,8 @@
 
 Training never touches the active model: the model is fitted in memory and written with
 `filter.modelfile.save_model`, which writes to a temporary file and renames it into place, and a
-path that the models folder's ``ACTIVE`` or ``PREVIOUS`` pointer names is refused as output. A
+path that the models folder's ``ACTIVE`` or ``PREVIOUS`` pointer names, or the shipped default
+they fall back to, is refused as output (before fitting, as is a place no file can be written). A
 train that dies half-way (an exception, Ctrl-C, a kill) therefore leaves at most a stray
 temporary file beside the output, and the model that `clean()` uses is the one it was before.
 Making a new model the active one is `train.promote`'s job, after it has been compared.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -88,6 +90,27 @@ def _file_record(path: Path) -> dict:
     return {"path": str(path), "sha256": digest}
 
 
+def check_output(out: str | Path) -> None:
+    """Refuse an output path before any fitting is done, not after: one that `clean()` uses or
+    would go back to (see `train.promote.protected_paths`), and one where no file can be
+    created. The check creates the folder, as writing the model would, and a temporary file."""
+    from .promote import protected_paths
+
+    out = Path(out)
+    role = protected_paths().get(out.resolve())
+    if role:
+        raise ValueError(f"{out} is {role}; train to a new file and `noisefilter promote` it")
+    if out.is_dir():
+        raise ValueError(f"{out} is a folder, not a model file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}."):
+            pass
+    except OSError as err:
+        raise ValueError(f"cannot write {out}: no file can be created in {out.parent} "
+                         f"({err.strerror or err})") from None
+
+
 def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "content", seed: int = 0,
                    folds: int = 5, example_files: list[str] | None = None, store: str | None = None,
                    version: str | None = None, threads: int | None = None,
@@ -98,12 +121,8 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     ids of the pages, so `promote` can refuse a holdout the model has seen), the label counts,
     the seed, the thread count (the model's bytes depend on it) and the time it took.
     """
-    from .promote import protected_paths
-
     out = Path(out)
-    if out.resolve() in protected_paths():
-        raise ValueError(f"{out} is the active (or previous) model; train to a new file and "
-                         "`noisefilter promote` it")
+    check_output(out)
     if not prepared.pages:
         raise ValueError("there are no labelled pages to train on")
     started = time.monotonic()
