@@ -268,6 +268,17 @@ def test_train_to_an_unwritable_place_stops_before_fitting(data, tmp_path, capsy
     assert "segmenting pages" not in err and "fitting on" not in err and "Traceback" not in err
 
 
+def test_train_with_a_broken_active_pointer_says_so(data, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "ACTIVE").write_text("../elsewhere.joblib")
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot train: " in err and "names '../elsewhere.joblib'" in err and "Traceback" not in err
+
+
 def _flip_a_byte(path: Path) -> None:
     with open(path, "r+b") as fh:
         fh.seek(100)

@@ -112,7 +112,7 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     try:
         check_output(args.out)  # before the examples are read and segmented, which take a while
-    except ValueError as err:
+    except (ValueError, NoiseFilterError) as err:  # NoiseFilterError: a broken ACTIVE pointer
         _say(f"cannot train: {err}")
         return 2
     found = _read(args, allowed)
