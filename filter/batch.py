@@ -38,6 +38,7 @@ from pathlib import Path
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits
+from .cli import positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
 from .inputs import Document, Failure, input_kind, read_inputs
 from .result import CleanResult
@@ -340,12 +341,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "html, .warc[.gz] files")
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parser.add_argument("--workers", type=int, default=cores or 1,
+    parser.add_argument("--workers", type=positive_int, default=cores or 1,
                         help="worker processes (default: one per core this process may use)")
     parser.add_argument("--model", help="model file (default: the active model)")
-    parser.add_argument("--timeout", type=float, default=Limits.timeout,
+    parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds one document may take (default %(default)g)")
-    parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes,
+    parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--blocks", action="store_true",
                         help="also write every block with its label and score")
@@ -465,16 +466,13 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"noisefilter batch: {err}", file=sys.stderr)
             return 2
-    if args.workers < 1:
-        print("noisefilter batch: --workers must be at least 1", file=sys.stderr)
-        return 2
     out = Path(args.output)
     problem = _output_problem(out, args.inputs)
     if problem:
         print(f"noisefilter batch: {problem}", file=sys.stderr)
         return 2
-    try:
-        skip = set() if args.restart or not out.exists() else done_keys(out)
+    try:  # only a regular file is read back: standard output or a FIFO is written, not resumed
+        skip = set() if args.restart or not out.is_file() else done_keys(out)
     except OSError as err:
         print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
         return 2

@@ -8,6 +8,9 @@ builds the argument parser and dispatches (imports are lazy so `noisefilter clea
     noisefilter bootstrap / promote / rollback                        (train.cli)
     noisefilter serve [--host H] [--port P] [--workers N] [--model M] (api.server)
     noisefilter label                                                 (api.server)
+
+What every subcommand shares, set up here: standard output is UTF-8 whatever the locale says,
+and a reader that goes away (`| head`) ends the command quietly, as it ends `cat`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
 import sys
 
 from . import Cleaner, InputTooLarge, Limits, NoiseFilterError, __version__
@@ -40,11 +45,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file (default: the active model)")
-    parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes,
+    parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
-    parser.add_argument("--timeout", type=float, default=Limits.timeout,
+    parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds the page may take, checked once extraction is done "
                              "(default %(default)g)")
+
+
+def positive_int(text: str) -> int:
+    """The argparse type of sizes and counts (--max-bytes, --workers). Zero or less is never
+    what was meant: a negative --max-bytes crashed `clean` and had `batch` refuse every page as
+    too large. argparse reports the refusal naming the option, with exit status 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """The argparse type of time limits (--timeout): a positive, finite number of seconds. NaN
+    is never exceeded by any elapsed time and infinity never reached, so either quietly meant
+    no limit at all; zero or less would fail every page."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,12 +123,41 @@ def _load(target: str):
     return add, run_fn
 
 
+#: the status the shell reports for a program killed by SIGPIPE (128 + 13)
+BROKEN_PIPE_STATUS = 141
+
+
+def _utf8_stdout() -> None:
+    """Write standard output as UTF-8 whatever the locale says: it is text data (clean text,
+    JSON) bound for files and other programs, and under an ASCII locale (`LANG=C`,
+    `PYTHONIOENCODING=ascii`) a page's first "é" ended the command with a UnicodeEncodeError.
+    The one thing UTF-8 cannot hold, a lone surrogate (a --url whose bytes were not UTF-8), is
+    written as its `\\udcXX` escape, which in JSON output reads back to the same string."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
+def _reader_gone() -> int:
+    """End quietly once the reader of standard output has gone (`noisefilter clean page.html |
+    head -1`). Python ignores SIGPIPE and raises BrokenPipeError instead; cat, grep and the
+    other filters are killed by SIGPIPE, which the shell reports as 141, so the command exits
+    with that status and no message: `set -o pipefail` and $PIPESTATUS see what they see of
+    any of them. Standard output is pointed at /dev/null first, so that the flush at
+    interpreter exit does not fail again (the recipe of Python's signal module docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return BROKEN_PIPE_STATUS
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _utf8_stdout()
     parser = argparse.ArgumentParser(
         prog="noisefilter",
         description="Remove related-news lists, teasers, prompts and junk from news pages: "
-                    "trafilatura finds the article, a trained classifier labels its blocks.")
+                    "trafilatura finds the article, a trained classifier labels its blocks.",
+        epilog="Output is UTF-8 whatever the locale says.")
     parser.add_argument("--version", action="version", version=f"noisefilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chosen = argv[0] if argv and argv[0] in SUBCOMMANDS else None
@@ -108,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
             add(p)
             p.set_defaults(func=run_fn)
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        return _reader_gone()
+    return status
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,13 +61,39 @@ def _strip_gz(name: str) -> str:
     return name[:-3] if name.lower().endswith(".gz") else name
 
 
+_FIFO = "a named pipe (FIFO)"
+
+
+def _special_file(path: Path) -> str | None:
+    """What `path` is when it exists but is neither a regular file nor a folder (a FIFO, a
+    socket, a device, directly or through a symlink), else None. Reading such a thing can
+    wait forever (a FIFO without a writer) or never end (a device). A path that cannot be
+    looked at (a broken symlink) is not special: reading it reports why."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return _FIFO
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device"
+
+
 def input_kind(path: str | Path) -> str:
     """``folder``, ``html``, ``jsonl`` or ``warc``, from the path (a ``.gz`` suffix is looked
-    through). Raises `ValueError` for anything else, before any work starts."""
+    through). Raises `ValueError` for anything else, before any work starts, including an
+    input that is not a regular file (see `_special_file`), except a named pipe of JSON Lines,
+    which streams documents from a producer as they come."""
     path = Path(path)
     if path.is_dir():
         return "folder"
     name = _strip_gz(path.name.lower())
+    special = _special_file(path)
+    if special and not (special == _FIFO and name.endswith(JSONL_SUFFIXES)):
+        raise ValueError(f"{path}: {special}, not a regular file")
     if name.endswith(HTML_SUFFIXES):
         return "html"
     if name.endswith(JSONL_SUFFIXES):
@@ -95,14 +122,16 @@ def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Ite
 
 def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
     """Every ``.html``/``.htm`` file (optionally ``.gz``) under `folder`, recursively, in sorted
-    order so that the output order is the same on every run."""
+    order so that the output order is the same on every run. Only regular files (and symlinks
+    to them) are pages: a FIFO, socket or device of that name is skipped, as opening or reading
+    it could wait forever."""
     folder = Path(folder)
     prefix = folder.resolve().name  # the folder's own name, however the path was written
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
-            if _strip_gz(name.lower()).endswith(HTML_SUFFIXES):
-                path = Path(root) / name
+            path = Path(root) / name
+            if _strip_gz(name.lower()).endswith(HTML_SUFFIXES) and not _special_file(path):
                 yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
                                      max_bytes)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 import time
@@ -177,6 +178,74 @@ def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args,
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
     assert (tmp_path / "pages.jsonl").read_text() == '{"id": "1", "text": "kept"}\n'
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--max-bytes", "-1", "must be a positive whole number"),
+    ("--workers", "0", "must be a positive whole number"),
+    ("--timeout", "nan", "must be a positive number of seconds"),
+    ("--timeout", "inf", "must be a positive number of seconds"),
+    ("--timeout", "0", "must be a positive number of seconds"),
+])
+def test_a_limit_that_is_not_a_positive_number_is_refused_by_name(tmp_path, capsys, option,
+                                                                   value, message):
+    """--max-bytes -1 used to be taken, and every page came out as InputTooLarge; a NaN or
+    infinite --timeout quietly meant no limit. argparse refuses them, with exit status 2."""
+    (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "kept"}\n')
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", str(tmp_path / "pages.jsonl"), "-o", str(tmp_path / "o.jsonl"),
+              option, value])
+    assert stop.value.code == 2
+    assert f"error: argument {option}: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
+    """Opening a FIFO waits for a writer forever: a folder holding one hung the batch. The walk
+    takes regular files only; a FIFO named as an HTML input is refused before any work, one of
+    JSON Lines is read as a stream."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / ARTICLES[0]).write_bytes(page(ARTICLES[0]))
+    os.mkfifo(folder / "pipe.html")
+    out = tmp_path / "out.jsonl"
+    batch(folder, "-o", out, "--workers", "1")
+    assert [r["id"] for r in lines(out)] == [f"site/{ARTICLES[0]}"]
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(folder / "pipe.html"),
+                           "-o", str(tmp_path / "other.jsonl")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"noisefilter batch: {folder / 'pipe.html'}: "
+                           "a named pipe (FIFO), not a regular file\n")
+    # a named pipe of JSON Lines streams documents from a producer as they come
+    stream = tmp_path / "docs.jsonl"
+    os.mkfifo(stream)
+    proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "batch", str(stream), "-o",
+                             str(tmp_path / "streamed.jsonl"), "--workers", "1"])
+    with open(stream, "w") as producer:
+        producer.write(json.dumps({"id": "s1", "text": "Streamed line.\nAnother line."}) + "\n")
+    assert proc.wait(timeout=120) == 0
+    assert [r["id"] for r in lines(tmp_path / "streamed.jsonl")] == ["s1"]
+
+
+def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
+    """-o /dev/stdout streams the lines to the next program (there is nothing to resume from:
+    it used to fail with "cannot read /dev/stdout to resume"), and once that program has gone
+    (`| head -1`) the batch ends quietly with the status cat has there (141), not a traceback."""
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": str(i), "text": f"Line {i}.\nAnother line."})
+                             + "\n" for i in range(3)))
+    proc = batch(jsonl, "-o", "/dev/stdout", "--workers", "1")
+    assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["0", "1", "2"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line is written
+    try:
+        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
+                               "/dev/stdout", "--workers", "1"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")
 
 
 def test_workers_die_with_a_killed_batch(tmp_path):

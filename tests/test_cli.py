@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -69,3 +72,75 @@ def test_max_bytes_is_a_flag(tmp_path, article_html, capsys):
     assert capsys.readouterr().err.startswith("noisefilter: InputTooLarge: ")
     assert main(["clean", str(page), "--max-bytes", str(size)]) == 0
     assert "Harbour bridge reopens" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--max-bytes", "-5", "must be a positive whole number"),
+    ("--max-bytes", "0", "must be a positive whole number"),
+    ("--max-bytes", "1e6", "invalid int value"),
+    ("--timeout", "nan", "must be a positive number of seconds"),
+    ("--timeout", "inf", "must be a positive number of seconds"),
+    ("--timeout", "0", "must be a positive number of seconds"),
+    ("--timeout", "-1", "must be a positive number of seconds"),
+    ("--timeout", "soon", "invalid float value"),
+])
+def test_a_limit_that_is_not_a_positive_number_is_refused_by_name(tmp_path, article_html, capsys,
+                                                                   option, value, message):
+    """A negative size used to crash with a traceback, and a NaN or infinite timeout quietly
+    meant no limit: argparse now refuses them, naming the option, with exit status 2."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html, encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        main(["clean", str(page), option, value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {option}: {message}" in err and "Traceback" not in err
+
+
+def run_cli(*args, stdout=subprocess.PIPE, env=None) -> subprocess.CompletedProcess:
+    """The command as a user runs it, in a process of its own."""
+    return subprocess.run([sys.executable, "-m", "filter.cli", *args], stdout=stdout,
+                          stderr=subprocess.PIPE, env=env, timeout=120)
+
+
+def closed_pipe() -> int:
+    """The write end of a pipe whose reader has already gone, as after `| head -1` has read
+    its line: every write to it fails, so the test does not depend on timing."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, article_html, extra):
+    """`noisefilter clean page.html | head -1` printed a BrokenPipeError traceback; now it exits
+    as cat does in that place (status 141, as if killed by SIGPIPE) and says nothing."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html, encoding="utf-8")
+    pipe = closed_pipe()
+    try:
+        proc = run_cli("clean", str(page), *extra, stdout=pipe)
+    finally:
+        os.close(pipe)
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+def test_output_is_utf8_whatever_the_locale(tmp_path):
+    """Under an ASCII locale a page's first "é" ended the command with a UnicodeEncodeError;
+    the output is UTF-8 regardless, and a --url whose bytes are not UTF-8 comes out of the JSON
+    as the same string instead of a crash."""
+    page = tmp_path / "latin1.html"
+    page.write_bytes("""<html><head><meta charset="iso-8859-1"></head><body><article>
+        <h1>La fête du village à Nîmes</h1>
+        <p>Les crêpes étaient délicieuses et la fête a duré jusqu'à minuit, dit le maire.</p>
+        <p>Plus de mille invités sont venus de toute la région, plus que l'année passée.</p>
+        </article></body></html>""".encode("latin-1"))
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C", "LANG": "C"}
+    proc = run_cli("clean", str(page), env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "La fête du village à Nîmes" in proc.stdout.decode("utf-8")
+    proc = run_cli("clean", str(page), "--json", "--url", os.fsencode("https://x.test/\udcff"),
+                   env=env)
+    assert proc.returncode == 0, proc.stderr.decode()
+    result = json.loads(proc.stdout.decode("utf-8"))
+    assert result["url"] == "https://x.test/\udcff" and "fête" in result["text"]
