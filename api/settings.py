@@ -6,6 +6,7 @@ other limits without touching the environment, and a running app's limits cannot
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -55,9 +56,10 @@ class Settings:
         for name in ("workers", "max_bytes", "max_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
-        for name in ("timeout", "queue_timeout"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be more than 0 seconds, not {getattr(self, name)}")
+        for name in ("timeout", "queue_timeout"):  # inf and nan would mean no limit at all
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"{name} must be a finite number of seconds above 0, not "
+                                 f"{getattr(self, name)}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be positive, not {self.max_body_bytes}")
         if self.api_key == "":

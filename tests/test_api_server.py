@@ -123,6 +123,8 @@ def test_real_server_cleans_limits_and_stops_cleanly(server):
 @pytest.mark.parametrize("args, env, needle", [
     (["--workers", "0"], {}, "workers must be a positive number"),
     ([], {"NOISEFILTER_TIMEOUT": "soon"}, "NOISEFILTER_TIMEOUT must be a number"),
+    (["--timeout", "inf"], {}, "timeout must be a finite number of seconds above 0"),
+    ([], {"NOISEFILTER_QUEUE_TIMEOUT": "nan"}, "queue_timeout must be a finite number"),
 ])
 def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, capsys):
     for name, value in env.items():
