@@ -25,6 +25,8 @@ _CODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
 
 
 class _Refused(Exception):
+    """A body that cannot be handed on: becomes the JSON error response with `status`."""
+
     def __init__(self, status: int, error: str, detail: str):
         super().__init__(detail)
         self.status, self.error, self.detail = status, error, detail
