@@ -300,14 +300,7 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
             if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
                 continue
             wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
-            dec = zlib.decompressobj(wbits)
-            try:
-                out = dec.decompress(body, limit + 1)
-            except zlib.error as err:
-                raise ValueError(f"corrupt {coding} data: {err}") from err
-            if not dec.eof and not dec.unconsumed_tail and not partial_ok:
-                raise ValueError(f"the {coding} data ends early")
-            body = out
+            body = _inflate(body, coding, wbits, limit, partial_ok)
         elif coding == "br":
             try:
                 import brotli
@@ -328,6 +321,26 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
     return body
 
 
+def _inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) -> bytes:
+    """A gzip or deflate body inflated, up to just past `limit` bytes. A gzip body of several
+    members (what concatenated gzip files are) is read to its last member, as gzip -d does;
+    only the first was read before, and the page came out cut without an error."""
+    out = bytearray()
+    while True:
+        dec = zlib.decompressobj(wbits)
+        try:
+            out += dec.decompress(body, limit + 1 - len(out))
+        except zlib.error as err:
+            raise ValueError(f"corrupt {coding} data: {err}") from err
+        if not dec.eof:
+            if not dec.unconsumed_tail and not partial_ok:
+                raise ValueError(f"the {coding} data ends early")
+            return bytes(out)
+        body = dec.unused_data
+        if wbits != 31 or not body.startswith(_GZIP_MAGIC[:2]) or len(out) > limit:
+            return bytes(out)
+
+
 def _decode(payload: bytes, charset: str | None) -> bytes | str:
     """The page as str when the HTTP header names a charset that decodes it cleanly (the header
     is the most reliable source; read as browsers read it, `decode_labelled`); else the bytes,
@@ -340,12 +353,18 @@ def _decode(payload: bytes, charset: str | None) -> bytes | str:
     return payload
 
 
-def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str | None,
-          source: str, max_bytes: int) -> Document:
-    """Turn a complete response/resource record into a page document or a report."""
+def _meta(headers: dict) -> dict:
+    """What every row of a record carries from its WARC header (read as far as it was)."""
     meta = {"warc_date": headers.get("warc-date")}
     if headers.get("warc-truncated"):
         meta["warc_truncated"] = headers["warc-truncated"]
+    return meta
+
+
+def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str | None,
+          source: str, max_bytes: int) -> Document:
+    """Turn a complete response/resource record into a page document or a report."""
+    meta = _meta(headers)
     doc = Document(id=rec_id, url=url, source=source, meta=meta)
     try:
         record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
@@ -398,6 +417,7 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
     while True:
         start = stream.offset()
         rec_id = url = None  # known once the record's header is read
+        headers = {}
         try:
             header_raw, headers, start = _parse_headers(stream)
             if not header_raw:
@@ -410,14 +430,17 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
             block = _read_block(stream, headers, rec_id, url, limit)
             searching = False
         except _Damaged as err:
-            # in a .warc.gz the damage is in the gzip member being read; resume after it
-            where = stream.member_start if stream.gz else start
+            # resume after the record's own start once its header was read (a Content-Length
+            # too large reads on into the members of the records after it, which must not be
+            # lost too); before that, in a .warc.gz, after the gzip member being read
+            where = start if rec_id is not None or not stream.gz else stream.member_start
             # damage found by the gzip layer while reading a block names no record: the
             # header read before it does
             if err.started or rec_id is not None or not searching:
                 yield Document(
                     id=err.record_id or rec_id or f"{source}@{where}", url=err.url or url,
-                    source=source, failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
+                    source=source, meta=_meta(headers),
+                    failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
             searching = True
             if not stream.resync(where):
                 return
@@ -425,7 +448,7 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
         if not is_page:
             continue
         if block is None:
-            yield Document(id=rec_id, url=url, source=source, failure=Failure(
+            yield Document(id=rec_id, url=url, source=source, meta=_meta(headers), failure=Failure(
                 "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
             continue
         yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)

@@ -54,6 +54,29 @@ def test_a_truncated_record_is_reported_and_no_other_page_is_lost(tmp_path, gz, 
     assert damaged[0].id.startswith("urn:uuid:")
 
 
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("extra", [5_000, 99_999_999])
+def test_a_content_length_too_large_costs_only_its_record(tmp_path, gz, extra):
+    """A record whose WARC Content-Length runs past its end (into the records after it, or
+    past the end of the file) is reported, and every later record still comes out: in a
+    .warc.gz the reader used to resume after the member it had read on into, losing the next
+    record, or all of them."""
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    records = site_records() + site_records("http://other.test/")
+    spans = build_warc(path, records, gz=gz)
+    data = path.read_bytes()
+    start, end = spans[1]
+    member = gzip.decompress(data[start:end]) if gz else data[start:end]
+    head, sep, rest = member.partition(b"\r\n\r\n")
+    lines = [line if not line.lower().startswith(b"content-length:") else
+             b"Content-Length: %d" % (int(line.split(b":")[1]) + extra) for line in head.split(b"\r\n")]
+    member = b"\r\n".join(lines) + sep + rest
+    path.write_bytes(data[:start] + (gzip.compress(member) if gz else member) + data[end:])
+    docs = list(read_warc(path))
+    assert summary(docs) == [(r.url, "DamagedRecord" if i == 1 else "page") for i, r in enumerate(records)]
+    assert docs[1].meta["warc_date"]  # what was read of its header is kept
+
+
 def corrupt_gzip_body() -> bytes:
     """A gzip body that breaks after its first 20 kB (past warcio's first read, which would
     otherwise take undecompressable data to be uncompressed)."""
@@ -90,8 +113,8 @@ def test_encodings_of_the_http_layer_are_undone(tmp_path):
                        for part in (html[:500], html[500:])) + b"0\r\n\r\n"
     path = tmp_path / "enc.warc.gz"
     build_warc(path, [
-        Rec("http://courier.test/gz", gzip.compress(html),
-            http_headers=[("Content-Encoding", "gzip")]),
+        Rec("http://courier.test/gz", gzip.compress(html[:700]) + gzip.compress(html[700:]),
+            http_headers=[("Content-Encoding", "gzip")]),  # two members: gzip -d reads both
         Rec("http://courier.test/chunked", chunked,
             http_headers=[("Transfer-Encoding", "chunked")]),
         Rec("http://courier.test/latin", latin, content_type="text/html; charset=windows-1252"),
@@ -123,6 +146,7 @@ def test_a_record_over_the_size_limit_is_skipped_unread(tmp_path):
                       *site_records()[:1]], gz=False)
     docs = list(read_warc(path, max_bytes=100_000))
     assert summary(docs)[0] == ("http://courier.test/big", "InputTooLarge")
+    assert docs[0].meta["warc_date"]
     assert docs[1].failure is None
 
 
