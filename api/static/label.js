@@ -14,6 +14,11 @@
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
   const SNIFF_BYTES = 2048;    // how far to look for an HTML page's <meta charset>
+  // what the service takes as a page's address (filter.extract.check_url): scheme://host…
+  const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]/;
+  // what fetch cannot send in a header value (a NUL, a line break, anything beyond Latin-1)
+  const NOT_IN_A_HEADER = /[\0\n\r\u0100-\uffff]/;
+  const INVALID_KEY = "invalid API key";
 
   const $ = (id) => document.getElementById(id);
   const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
@@ -30,9 +35,12 @@
     labels: STANDARD_LABELS.slice(),
     keep: "content",    // the label whose blocks make the clean text: the model's first
     // the document the blocks came from, exactly as sent to /v1/clean (what Save stores)
-    doc: null,          // {kind: "html"|"text", value, url}
+    doc: null,          // {kind: "html"|"text", value}
+    // the file last put into the form: its text as decoded, and as the textarea shows it
+    file: null,         // {text, shown}
     // {text, kind, score, model: label the model gave, label: label now, reviewed: a person
-    // gave it (a label key or click, also one that confirms the model's label)}
+    // gave it (a label key or click, also one that confirms the model's label), by: who gave
+    // the label when not the person here ("model:<version>", or whoever the store names)}
     blocks: [],
     rows: [],           // the <li> of each block
     active: -1,         // block with the keyboard focus
@@ -41,6 +49,7 @@
     dirty: false,       // labels changed since the blocks were shown or saved
     saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
+    lookupNeedsKey: false,  // the labels saved before for the page shown wait for the API key
   };
 
   // -- talking to the service ---------------------------------------------------------------
@@ -49,13 +58,24 @@
     constructor(status, code, detail) {
       super(detail ? `${code}: ${detail}` : code);
       this.status = status;
+      this.code = code;
     }
   }
+
+  // an answer that asks for the (right) key: a 401, or a key this page cannot even send
+  const needsKey = (err) => err.status === 401 || err.code === INVALID_KEY;
 
   async function api(method, path, body) {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (ui.apiKey.value) headers["X-API-Key"] = ui.apiKey.value;
+    const key = ui.apiKey.value;
+    if (key) {
+      // fetch would throw on it, which would read as a service that does not answer
+      if (NOT_IN_A_HEADER.test(key)) {
+        throw new ServiceError(0, INVALID_KEY, "it holds a character an HTTP header cannot carry.");
+      }
+      headers["X-API-Key"] = key;
+    }
     let response;
     try {
       response = await fetch(path, {
@@ -85,7 +105,7 @@
 
   function fail(what, err) {
     let message = `${what} failed: ${err.message}`;
-    if (err.status === 401) {
+    if (needsKey(err)) {
       message += " Enter the service's API key under Service settings.";
       ui.service.open = true;
     }
@@ -94,8 +114,12 @@
 
   // -- labels -------------------------------------------------------------------------------
 
+  // A label the page did not know yet; rows already drawn get its chip too (a label only the
+  // store knows arrives after the rows).
   function addLabel(label) {
-    if (!state.labels.includes(label)) state.labels.push(label);
+    if (state.labels.includes(label)) return;
+    state.labels.push(label);
+    for (const li of state.rows) li.querySelector(".quick").append(makeChip(label));
   }
 
   function labelClass(label) {
@@ -170,9 +194,10 @@
     }
   }
 
-  // A file (gzipped or not: crawls store pages as .html.gz) into the form, then labelled. The
-  // question about unsaved labels comes first, so that saying no leaves the form as it was; the
-  // input is emptied either way, so that the same file can be chosen again.
+  // A file (gzipped or not: crawls store pages as .html.gz), labelled; it goes into the form
+  // once its page is shown. The question about unsaved labels comes first, so that saying no
+  // leaves the form as it was; the input is emptied either way, so that the same file can be
+  // chosen again.
   async function loadFile() {
     const file = ui.file.files[0];
     ui.file.value = "";
@@ -182,32 +207,61 @@
     const name = file.name.replace(/\.gz$/i, "");
     const isText = /\.txt$/i.test(name) || (!gzipped && file.type === "text/plain");
     const stream = gzipped ? file.stream().pipeThrough(new DecompressionStream("gzip")) : file.stream();
-    ui.doc.value = decodeFile(await new Response(stream).arrayBuffer(), !isText);
-    ui.format.value = isText ? "text" : "html";
-    state.dirty = false;  // the question was asked
-    await analyse();
+    const value = decodeFile(await new Response(stream).arrayBuffer(), !isText);
+    await analyse({ kind: isText ? "text" : "html", value, file: true }, true);
+  }
+
+  // The file's text goes into the form, and is remembered as decoded: the textarea turns CRLF
+  // into LF, and the page stored from the file's bytes (say by `noisefilter bootstrap`) is found
+  // and updated only by its exact text.
+  function putFileInForm(doc) {
+    ui.doc.value = doc.value;
+    ui.format.value = doc.kind;
+    state.file = { text: doc.value, shown: ui.doc.value };
+  }
+
+  // the document in the form: the file's own text while the textarea shows it unchanged
+  function formDocument() {
+    const shown = ui.doc.value;
+    const value = state.file && state.file.shown === shown ? state.file.text : shown;
+    return { kind: detectKind(value), value };
+  }
+
+  // The page's address as the form has it now (null if none), read when it is used so that a
+  // corrected field counts. Checked here, as plain text sends no address to /v1/clean, so a bad
+  // one would otherwise be refused only when the page is saved.
+  function pageAddress() {
+    const url = ui.url.value.trim();
+    if (!url) return null;
+    if (!ABSOLUTE_URL.test(url)) {
+      ui.url.focus();
+      throw new Error(`the page address "${url}" is not an absolute URL (scheme://host/…).`);
+    }
+    return url;
   }
 
   // -- labelling the page -------------------------------------------------------------------
 
-  async function analyse() {
-    const value = ui.doc.value;
-    if (!value.trim()) {
+  // `doc`: {kind, value, file: true for a file not yet in the form}; `asked`: the question
+  // about unsaved labels was asked already. The labels on screen count as unsaved until the
+  // new page is shown: a page the service refuses leaves them, and the form, as they were.
+  async function analyse(doc = formDocument(), asked = false) {
+    if (!doc.value.trim()) {
       say("Paste a page or open a file first.", "error");
       ui.doc.focus();
       return;
     }
-    if (state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
-    const kind = detectKind(value);
-    const url = ui.url.value.trim() || null;
-    // plain text has no links, so the service takes a URL only with HTML; the example keeps it
-    const request = kind === "html" ? { html: value, url, blocks: true } : { text: value, blocks: true };
+    if (!asked && state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
     ui.analyse.disabled = true;
     say("Labelling…");
     try {
+      const url = pageAddress();
+      // plain text has no links, so the service takes a URL only with HTML; the example keeps it
+      const request = doc.kind === "html" ? { html: doc.value, url, blocks: true } : { text: doc.value, blocks: true };
       const result = await api("POST", "v1/clean", request);
       await modelLoaded;  // the model's own labels get their chips on the blocks
-      showResult({ kind, value, url }, result);
+      if (doc.file) putFileInForm(doc);
+      showResult({ kind: doc.kind, value: doc.value }, result);
       await showStoredLabels(state.doc);
     } catch (err) {
       fail("Labelling", err);
@@ -220,8 +274,9 @@
     state.doc = doc;
     state.blocks = result.blocks.map((b) => ({
       text: b.text, kind: b.kind, score: b.score, model: b.label, label: b.label,
-      restored: b.extracted === false, reviewed: false,
+      restored: b.extracted === false, reviewed: false, by: `model:${result.model_version}`,
     }));
+    state.rows = [];  // the old page's rows, about to go, need no chips for this page's labels
     state.blocks.forEach((b) => addLabel(b.label));
     renderLabelButtons();
     state.rows = state.blocks.map(makeRow);
@@ -238,45 +293,80 @@
     }
     refresh();
     say(state.blocks.length
-      ? `${count(state.blocks.length, "block")} labelled by model ${result.model_version}.`
+      ? `${labelledByModel()}.`
       : `No blocks: ${result.empty_reason || "the page has no text"}.`, state.blocks.length ? "" : "error");
   }
 
   // The labels saved before for this very document (the store finds it by the sha256 of its
   // kind and text, whatever its id), put on the blocks with the same text, occurrence by
   // occurrence: a page opened again shows what is stored, not the model's labels once more.
-  // Without the store (no key, no secure context for hashing) the model's labels stay.
+  // When they cannot be looked up the model's labels stay, and the status line says why.
   async function showStoredLabels(doc) {
-    if (!state.blocks.length || !(window.crypto && crypto.subtle)) return;
-    let found;
-    try {
-      const bytes = new TextEncoder().encode(`${doc.kind}\u0000${doc.value}`);
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-      const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-      found = (await api("GET", `v1/examples?limit=1&document=${hex}`)).examples[0];
-    } catch (err) {
+    state.lookupNeedsKey = false;
+    if (!state.blocks.length) return;
+    if (!(window.crypto && crypto.subtle)) {
+      // browsers hash only in a secure context; computing SHA-256 here is not worth its code
+      notLookedUp("cannot be looked up here: the browser hashes the page only on a secure " +
+        "page, so open this page on localhost or over https");
       return;
     }
-    if (!found || state.doc !== doc) return;
+    let found;
+    try {
+      const page = await api("GET", `v1/examples?limit=1&document=${await documentHash(doc)}`);
+      found = page.examples[0];
+    } catch (err) {
+      if (state.doc !== doc) return;
+      state.lookupNeedsKey = needsKey(err);
+      if (state.lookupNeedsKey) ui.service.open = true;
+      notLookedUp(state.lookupNeedsKey
+        ? "are looked up once the service's API key is entered under Service settings"
+        : `cannot be looked up: ${err.message}`);
+      return;
+    }
+    if (found && state.doc === doc) applyStoredLabels(found);
+  }
+
+  async function documentHash(doc) {
+    const bytes = new TextEncoder().encode(`${doc.kind}\u0000${doc.value}`);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function labelledByModel() {
+    return `${count(state.blocks.length, "block")} labelled by model ${ui.modelVersion.textContent}`;
+  }
+
+  function notLookedUp(why) {
+    say(`${labelledByModel()}; the labels saved before ${why}.`, "error");
+  }
+
+  // A block the person labelled while the lookup ran keeps that label: it is the newer one.
+  function applyStoredLabels(found) {
     const stored = new Map();
     for (const b of found.blocks) {
       if (!stored.has(b.text)) stored.set(b.text, []);
       stored.get(b.text).push(b);
     }
     let applied = 0;
+    let kept = 0;
     state.blocks.forEach((block, i) => {
       const saved = (stored.get(block.text) || []).shift();
       if (!saved) return;
+      if (block.by === null) {  // labelled here while the lookup ran
+        kept += 1;
+        return;
+      }
       block.label = saved.label;
       block.reviewed = saved.reviewed !== false;
+      block.by = saved.labelled_by;
       addLabel(saved.label);
       applied += 1;
       paintRow(i);
     });
     renderLabelButtons();
     refresh();
-    say(`${count(state.blocks.length, "block")} labelled by model ${ui.modelVersion.textContent}; ` +
-      `${count(applied, "label")} as saved before (${found.id}).`);
+    say(`${labelledByModel()}; ${count(applied, "label")} as saved before (${found.id})` +
+      (kept ? `; ${count(kept, "block")} you labelled meanwhile kept your label.` : "."));
   }
 
   function makeRow(block, i) {
@@ -299,6 +389,7 @@
 
     const text = document.createElement("span");
     text.className = "text";
+    text.dir = "auto";  // a right-to-left block lays out from the right
     text.textContent = block.text;
 
     // one click relabels a block; keyboard and screen-reader users have the keys and the
@@ -306,17 +397,19 @@
     const quick = document.createElement("span");
     quick.className = "quick";
     quick.setAttribute("aria-hidden", "true");
-    for (const label of state.labels) {
-      const chip = document.createElement("span");
-      chip.className = `chip ${labelClass(label)}`;
-      chip.dataset.label = label;
-      chip.title = `Label this block ${label}`;
-      chip.textContent = label.charAt(0).toUpperCase();
-      quick.append(chip);
-    }
+    quick.append(...state.labels.map(makeChip));
     li.append(meta, text, quick);
     paintRow(i, li);
     return li;
+  }
+
+  function makeChip(label) {
+    const chip = document.createElement("span");
+    chip.className = `chip ${labelClass(label)}`;
+    chip.dataset.label = label;
+    chip.title = `Label this block ${label}`;
+    chip.textContent = label.charAt(0).toUpperCase();
+    return chip;
   }
 
   // the parts of a row that change with its label
@@ -375,6 +468,7 @@
     for (let i = state.selStart; i <= state.selEnd; i += 1) {
       state.blocks[i].label = label;
       state.blocks[i].reviewed = true;
+      state.blocks[i].by = null;  // the name under Service settings
       paintRow(i);
     }
     const count = state.selEnd - state.selStart + 1;
@@ -423,19 +517,17 @@
   // page again with a few new corrections keeps the earlier ones.
   async function save() {
     if (!state.doc || !state.blocks.length || state.saving) return;
-    const example = {
-      source: EXAMPLE_SOURCE,
-      blocks: state.blocks.map((b) => ({ text: b.text, label: b.label, reviewed: b.reviewed })),
-    };
-    example[state.doc.kind] = state.doc.value;
-    if (state.doc.url) example.url = state.doc.url;
-    const body = { examples: [example] };
-    const by = ui.labelledBy.value.trim();
-    if (by) body.labelled_by = by;
     ui.save.disabled = true;
     state.saving = true;
     say("Saving…");
     try {
+      const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map(blockToSave) };
+      example[state.doc.kind] = state.doc.value;
+      const url = pageAddress();
+      if (url) example.url = url;
+      const body = { examples: [example] };
+      const by = ui.labelledBy.value.trim();
+      if (by) body.labelled_by = by;
       const answer = await api("POST", "v1/examples", body);
       const r = answer.report;
       state.dirty = false;
@@ -452,6 +544,16 @@
       state.saving = false;
       ui.save.disabled = false;
     }
+  }
+
+  // A label the person gave here goes without a labelled_by of its own (the request's, the name
+  // under Service settings, applies to it); any other names who gave it, so the store never
+  // records the model's proposal (`model:<version>`, as `noisefilter bootstrap` writes it) or an
+  // earlier labeller's label under this person's name.
+  function blockToSave(b) {
+    const block = { text: b.text, label: b.label, reviewed: b.reviewed };
+    if (b.by) block.labelled_by = b.by;
+    return block;
   }
 
   // -- saved examples -----------------------------------------------------------------------
@@ -561,7 +663,9 @@
   ui.labelledBy.value = remembered();
   ui.labelledBy.addEventListener("change", remember);
   ui.apiKey.addEventListener("change", async () => {  // the list needs the key too
-    if (await listSaved(true)) say("API key accepted.", "ok");
+    if (!(await listSaved(true))) return;
+    say("API key accepted.", "ok");
+    if (state.lookupNeedsKey) await showStoredLabels(state.doc);
   });
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s" && !ui.result.hidden) {
