@@ -10,6 +10,9 @@ when. The rest follows from crawl-scale inputs:
 - the input is read lazily and at most `max_in_flight` documents are read but not yet handed
   back, so an input of any size is streamed in bounded memory; one document per worker is read
   ahead while the workers are busy, so that no worker waits for the input to be read;
+- the input is read in a thread of its own (`_Feeder`), so that an input that blocks (a
+  generator waiting on the network, a named pipe waiting for its producer) holds back neither
+  the results already finished nor the time limits of the documents being cleaned;
 - every document yields an `Outcome`: its result, or a `Failure` (the library's error, a time
   out, a crashed worker). Only a model that cannot be loaded at all raises.
 
@@ -25,9 +28,11 @@ import json
 import multiprocessing
 import os
 import pickle
+import queue
 import re
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -108,12 +113,33 @@ def _plain(value):
 
 def _die_with_parent() -> None:
     """On Linux, have the kernel kill this worker when its parent dies, even in the middle of a
-    hung document (elsewhere the worker notices at its next wait for a task)."""
+    hung document. The parent is the caller under ``fork`` and ``spawn`` (under ``forkserver``
+    it is the server: see `_exit_with_caller`). Under ``fork`` this is what ends the worker
+    with the caller: the sentinel `_exit_with_caller` waits on stays open as long as a sibling
+    forked later lives, as it inherited the caller's end."""
     if sys.platform.startswith("linux"):
         import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _exit_with_caller() -> None:
+    """End this worker when the process that called `clean_many` ends, even in the middle of
+    a hung document, where `_die_with_parent` cannot: under ``forkserver`` the worker's parent
+    is the server, which outlives the caller as long as any worker does (each holds the
+    server's "alive" pipe). A daemon thread waits on multiprocessing's parent sentinel, which
+    is the caller's: under ``forkserver`` it is a pipe whose other end the caller holds, not
+    the server. Outside Linux, this is all that ends a worker mid-document."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_closed, args=(parent.sentinel,), daemon=True,
+                         name="exit with the caller").start()
+
+
+def _exit_when_closed(sentinel) -> None:
+    wait([sentinel])
+    os._exit(1)
 
 
 def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limits) -> None:
@@ -122,6 +148,7 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
     count against the first document's time limit."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
+    _exit_with_caller()
     threadpool_limits(1)
     try:
         cleaner = inherited if inherited is not None else Cleaner(model=model_path,
@@ -130,11 +157,7 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
         conn.send(("failed", f"{type(err).__name__}: {err}"))
         return
     conn.send(("ready",))
-    parent = multiprocessing.parent_process()
-    watch = [conn, parent.sentinel] if parent is not None else [conn]
     while True:
-        if conn not in wait(watch):  # the parent died without saying so
-            return
         try:
             task = conn.recv()
         except EOFError:  # the parent is gone
@@ -204,10 +227,12 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     """Clean `docs` in `workers` processes and yield one `Outcome` per document, in input order.
 
     `docs` holds `Document`s, dicts (``html`` or ``text``, ``url``, ``id``) or HTML strings or
-    bytes, and is read lazily. `timeout` (default: the cleaner's `Limits.timeout`) is the most
-    seconds one document may take; a worker that overruns is killed and replaced. At most
-    `max_in_flight` documents (default ``4 × workers``) are taken from `docs` and not yet
-    yielded.
+    bytes, and is read lazily, in a thread of its own (`_Feeder`): while it waits for its next
+    document, finished outcomes are yielded and time limits enforced all the same. An exception
+    it raises is raised here after the outcomes of the documents before it. `timeout`
+    (default: the cleaner's `Limits.timeout`) is the most seconds one document may take; a
+    worker that overruns is killed and replaced. At most `max_in_flight` documents (default
+    ``4 × workers``) are taken from `docs` and not yet yielded.
 
     `start_method` is the multiprocessing one. With ``fork`` the workers inherit `cleaner` as
     it is (no loading at all, and a subclass keeps its behaviour); that is only safe when the
@@ -229,108 +254,195 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     try:
         pool = [_Worker(ctx, cleaner, method == "fork") for _ in range(workers)]
         yield from _run(pool, lambda: _Worker(ctx, cleaner, method == "fork"), iter(docs),
-                        timeout, window)
+                        timeout, window, forks=method == "fork")
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)
 
 
+class _Feeder:
+    """Reads the caller's input in a thread of its own, so that the scheduling loop goes on
+    yielding finished results and stopping overrunning workers while the input blocks.
+
+    It reads one document when asked (`ask`) and none otherwise, so the input is still read
+    lazily and within the window. Every `next` call is made from this one thread: an input tied
+    to a thread (a sqlite cursor, say) keeps working, and none is resumed twice at once. `wake`
+    becomes ready when the answer is there; `take` gets it. A thread blocked in the input when
+    the batch ends is left there: it is a daemon, and exits once the input returns."""
+
+    def __init__(self, docs: Iterator):
+        self.wake, self._signal = multiprocessing.Pipe(duplex=False)
+        self.reading = False  # asked, and the answer not yet taken
+        self._docs = docs
+        self._asked = threading.Semaphore(0)
+        self._answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._closing = False
+        self._thread = threading.Thread(target=self._read, daemon=True,
+                                        name="clean_many input")
+        self._thread.start()
+
+    def ask(self) -> None:
+        self.reading = True
+        self._asked.release()
+
+    def take(self) -> tuple[str, object]:
+        """Once `wake` is ready: ("doc", item), ("end", None), or ("raised", the exception the
+        input raised, for the caller's thread to raise)."""
+        self.wake.recv_bytes()
+        self.reading = False
+        return self._answers.get_nowait()
+
+    def close(self) -> None:
+        """Stop the thread; it is joined only when it waits to be asked (then it ends at once),
+        since one inside the input may never return."""
+        self._closing = True
+        self._asked.release()
+        if not self.reading:
+            self._thread.join()
+        self.wake.close()
+
+    def _read(self) -> None:
+        try:
+            while self._asked.acquire() and not self._closing:
+                try:
+                    answer = ("doc", next(self._docs))
+                except StopIteration:
+                    answer = ("end", None)
+                except BaseException as err:  # raised again in the caller's thread
+                    answer = ("raised", err)
+                self._answers.put(answer)
+                self._signal.send_bytes(b"")
+                if answer[0] != "doc":
+                    return
+        except OSError:  # `close` closed the other end meanwhile
+            pass
+        finally:
+            self._signal.close()
+
+
 def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
-         timeout: float, window: int) -> Iterator[Outcome]:
-    """The scheduling loop of `clean_many`; replaces workers in `pool` as they fail."""
+         timeout: float, window: int, forks: bool) -> Iterator[Outcome]:
+    """The scheduling loop of `clean_many`; replaces workers in `pool` as they fail.
+
+    With `forks` (workers forked from this process), a replacement is started only while the
+    `_Feeder` thread waits to be asked, never while it runs the caller's code: a fork copies
+    the locks that thread holds (of a file it reads, say), and a child that takes one hangs.
+    Until the input returns, a worker short means one fewer document cleaned at a time."""
+    size = len(pool)
     done: dict[int, Outcome] = {}  # finished but not yet yielded (waiting for earlier ones)
     taken: dict[int, Document] = {}  # handed to a worker and not yet finished
     queued: deque[tuple[int, Document]] = deque()  # read ahead, so no worker waits on reading
     next_seq = next_out = 0
-    exhausted = False
-    while True:
-        # hand out work to idle workers, and read up to one document per worker ahead
-        # (within the window) while the workers are busy
-        idle = [w for w in pool if w.ready and w.task is None]
+    ended = False  # the input has no more documents
+    raised: BaseException | None = None  # what the input raised at its end, raised in order
+    feeder = _Feeder(docs)
+    try:
         while True:
-            while idle and queued:
-                seq, doc = queued.popleft()
-                try:
-                    idle[-1].send(seq, doc, timeout)
-                except OSError:  # the worker died while idle: the wait below replaces it
-                    queued.appendleft((seq, doc))
-                    idle.pop()
-                    continue
-                except (pickle.PicklingError, TypeError, AttributeError) as err:
-                    # an object of the caller's that cannot be pickled
-                    done[seq] = Outcome(id=doc.id, url=doc.url, source=doc.source, meta=doc.meta,
-                                        error=Failure("InputError", "the document cannot be sent "
-                                                      f"to a worker process: {err}"))
-                    continue
-                taken[seq] = doc
-                idle.pop()
-            if exhausted or len(queued) >= len(pool) or next_seq - next_out >= window:
-                break
-            try:
-                item = next(docs)
-            except StopIteration:
-                exhausted = True
-                continue
-            doc = as_document(item, next_seq)
-            if doc.failure is not None:  # the reader could not make a page of it: report
-                done[next_seq] = Outcome(id=doc.id, url=doc.url, error=doc.failure,
-                                         source=doc.source, meta=doc.meta)
-            else:
-                queued.append((next_seq, doc))
-            next_seq += 1
-        while next_out in done:
-            yield done.pop(next_out)
-            next_out += 1
-        if exhausted and next_out == next_seq:
-            return
-        # wait for a reply, a worker's death or the nearest deadline
-        busy = [w for w in pool if w.task is not None]
-        now = time.monotonic()
-        wait_for = min((w.deadline for w in busy), default=now + 1.0) - now
-        ready = wait([w.conn for w in pool], timeout=max(wait_for, 0))
-        for i, worker in enumerate(pool):
-            failure = None
-            if worker.conn in ready:
-                try:
-                    reply = worker.conn.recv()
-                except (EOFError, OSError):
-                    reply = None
-                if reply is None:
-                    worker.process.join(timeout=1)
-                    failure = Failure("WorkerCrashed", "the worker process died while cleaning "
-                                      f"this document (exit code {worker.process.exitcode})")
-                elif reply[0] == "ready":
-                    worker.ready = True
-                    continue
-                elif reply[0] == "failed":
-                    raise ModelError(f"a worker could not load the model: {reply[1]}")
+            if not (forks and feeder.reading):
+                pool.extend(new_worker() for _ in range(size - len(pool)))
+            _hand_out(pool, queued, taken, done, timeout)
+            if (not ended and not feeder.reading and len(queued) < size
+                    and next_seq - next_out < window):
+                feeder.ask()
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+            if ended and next_out == next_seq:
+                if raised is not None:
+                    raise raised
+                return
+            # wait for a reply, a worker's death, a document read or the nearest deadline
+            busy = [w for w in pool if w.task is not None]
+            now = time.monotonic()
+            wait_for = min((w.deadline for w in busy), default=now + 1.0) - now
+            watched = [w.conn for w in pool] + ([feeder.wake] if feeder.reading else [])
+            ready = wait(watched, timeout=max(wait_for, 0))
+            if feeder.wake in ready:
+                kind, value = feeder.take()
+                if kind == "doc":
+                    doc = as_document(value, next_seq)
+                    if doc.failure is not None:  # the reader could not make a page of it
+                        done[next_seq] = Outcome(id=doc.id, url=doc.url, error=doc.failure,
+                                                 source=doc.source, meta=doc.meta)
+                    else:
+                        queued.append((next_seq, doc))
+                    next_seq += 1
                 else:
-                    seq, result, error, seconds = reply
-                    doc = taken.pop(seq)
-                    done[seq] = Outcome(id=doc.id, url=doc.url, result=result, error=error,
-                                        seconds=seconds, source=doc.source, meta=doc.meta)
-                    worker.task = None
-                    continue
-            elif worker.task is not None and time.monotonic() > worker.deadline:
-                failure = Failure("ExtractionTimeout", f"cleaning took longer than {timeout:g} s;"
-                                  " the worker was stopped")
-            else:
+                    ended, raised = True, value
+            _collect(pool, ready, taken, done, timeout)
+    finally:
+        feeder.close()
+
+
+def _hand_out(pool: list[_Worker], queued: deque[tuple[int, Document]],
+              taken: dict[int, Document], done: dict[int, Outcome], timeout: float) -> None:
+    """Give the documents read ahead to the idle workers."""
+    idle = [w for w in pool if w.ready and w.task is None]
+    while idle and queued:
+        seq, doc = queued.popleft()
+        try:
+            idle[-1].send(seq, doc, timeout)
+        except OSError:  # the worker died while idle: `_collect` replaces it
+            queued.appendleft((seq, doc))
+            idle.pop()
+            continue
+        except (pickle.PicklingError, TypeError, AttributeError) as err:
+            # an object of the caller's that cannot be pickled
+            done[seq] = Outcome(id=doc.id, url=doc.url, source=doc.source, meta=doc.meta,
+                                error=Failure("InputError", "the document cannot be sent "
+                                              f"to a worker process: {err}"))
+            continue
+        taken[seq] = doc
+        idle.pop()
+
+
+def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
+             done: dict[int, Outcome], timeout: float) -> None:
+    """Take the workers' replies; stop and remove from `pool` the workers that died or overran
+    their time limit (their documents fail), for `_run` to replace."""
+    for worker in list(pool):
+        failure = None
+        if worker.conn in ready:
+            try:
+                reply = worker.conn.recv()
+            except (EOFError, OSError):
+                reply = None
+            if reply is None:
+                worker.process.join(timeout=1)
+                failure = Failure("WorkerCrashed", "the worker process died while cleaning "
+                                  f"this document (exit code {worker.process.exitcode})")
+            elif reply[0] == "ready":
+                worker.ready = True
                 continue
-            # the worker is dead or hung: record the failure and put a new worker in its place
-            if not worker.ready:
-                worker.process.join(timeout=5)
-                raise ModelError(
-                    f"a worker process died while starting (exit code {worker.process.exitcode})."
-                    " Its error is printed above. With the default start method the workers "
-                    "import the main module: call clean_many under `if __name__ == "
-                    "\"__main__\":` in a script")
-            if worker.task is not None:
-                doc = taken.pop(worker.task)
-                done[worker.task] = Outcome(id=doc.id, url=doc.url, error=failure,
-                                            seconds=time.monotonic() - worker.started,
-                                            source=doc.source, meta=doc.meta)
-            worker.stop(kill=True)
-            pool[i] = new_worker()
+            elif reply[0] == "failed":
+                raise ModelError(f"a worker could not load the model: {reply[1]}")
+            else:
+                seq, result, error, seconds = reply
+                doc = taken.pop(seq)
+                done[seq] = Outcome(id=doc.id, url=doc.url, result=result, error=error,
+                                    seconds=seconds, source=doc.source, meta=doc.meta)
+                worker.task = None
+                continue
+        elif worker.task is not None and time.monotonic() > worker.deadline:
+            failure = Failure("ExtractionTimeout", f"cleaning took longer than {timeout:g} s;"
+                              " the worker was stopped")
+        else:
+            continue
+        # the worker is dead or hung: record the failure and take it out of the pool
+        if not worker.ready:
+            worker.process.join(timeout=5)
+            raise ModelError(
+                f"a worker process died while starting (exit code {worker.process.exitcode})."
+                " Its error is printed above. With the default start method the workers "
+                "import the main module: call clean_many under `if __name__ == "
+                "\"__main__\":` in a script")
+        if worker.task is not None:
+            doc = taken.pop(worker.task)
+            done[worker.task] = Outcome(id=doc.id, url=doc.url, error=failure,
+                                        seconds=time.monotonic() - worker.started,
+                                        source=doc.source, meta=doc.meta)
+        worker.stop(kill=True)
+        pool.remove(worker)
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -415,19 +527,17 @@ class Progress:
         self.pages = 0
         self.failures: dict[str, int] = {}
 
-    def update(self, outcome: Outcome) -> bool:
-        """Count one outcome; True when the line was redrawn (a good moment to flush output)."""
+    def update(self, outcome: Outcome) -> None:
+        """Count one outcome, and redraw the line at most twice a second."""
         self.pages += 1
         if outcome.error:
             self.failures[outcome.error.type] = self.failures.get(outcome.error.type, 0) + 1
         now = time.monotonic()
-        if now - self.last_draw < 0.5:
-            return False
+        if not self.enabled or now - self.last_draw < 0.5:
+            return
         self.last_draw = now
-        if self.enabled:
-            self.stream.write("\r" + self.line() + "\x1b[K")
-            self.stream.flush()
-        return True
+        self.stream.write("\r" + self.line() + "\x1b[K")
+        self.stream.flush()
 
     def line(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -489,9 +599,10 @@ def run(args: argparse.Namespace) -> int:
             if (d.source, d.id) not in skip)
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
-    # this process is single-threaded and never classifies, so forking it is safe (on Linux;
-    # macOS system libraries are not fork-safe) and spares every worker, and every replacement
-    # of a stopped one, the model loading
+    # this process never classifies, and its one other thread (clean_many's input reader) is
+    # idle whenever it forks, so forking it is safe (on Linux; macOS system libraries are not
+    # fork-safe) and spares every worker, and every replacement of a stopped one, the model
+    # loading
     method = "fork" if sys.platform.startswith("linux") else None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -502,9 +613,12 @@ def run(args: argparse.Namespace) -> int:
     with fh:
         try:
             for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
+                # flushed line by line (a few dozen writes a second at most): a reader of the
+                # output, or a resume after a hard kill, sees every page as soon as it is done,
+                # also the last before a pause of a streamed input
                 fh.write(_json_line(outcome.to_record(blocks=args.blocks)))
-                if progress.update(outcome):
-                    fh.flush()
+                fh.flush()
+                progress.update(outcome)
         except KeyboardInterrupt:
             progress.close()
             print(f"interrupted; run the same command again to resume into {out}",

@@ -6,7 +6,12 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -151,6 +156,136 @@ def test_input_is_read_lazily_and_workers_end_when_the_caller_stops(tripwire, pa
     assert pulled <= 4 + 3  # what was yielded plus the in-flight window
     results.close()
     assert multiprocessing.active_children() == []
+
+
+def test_results_and_time_limits_do_not_wait_for_an_input_that_blocks(tripwire, pages):
+    """An input that waits between documents (a generator fed by the network, a producer gone
+    quiet): what is finished comes out and a hung document is stopped at its limit while it
+    waits. The input used to be read ahead before replies were collected, so both waited for
+    the next document."""
+    html, url = pages[0]
+    resume = threading.Event()
+
+    def docs():
+        yield Document(id="hung", html=html, url="http://hang.test/")
+        yield Document(id="quick", html=html, url=url)
+        resume.wait(60)
+        yield Document(id="last", html=html, url=url)
+
+    results = clean_many(tripwire, docs(), workers=2, start_method="fork")
+    started = time.monotonic()
+    hung, quick = next(results), next(results)
+    assert time.monotonic() - started < 30  # not the 60 s the input waits
+    assert (hung.id, hung.error.type) == ("hung", "ExtractionTimeout") and hung.seconds < 30
+    assert (quick.id, quick.ok) == ("quick", True)
+    # the hung worker's replacement is forked once the input returns, not while it runs
+    assert len(multiprocessing.active_children()) == 1
+    resume.set()
+    assert [(o.id, o.ok) for o in results] == [("last", True)]
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_of_the_input_comes_after_the_outcomes_before_it(tripwire, pages):
+    html, url = pages[0]
+
+    def docs():
+        yield Document(id="slow", html=html, url="http://slow.test/")
+        yield Document(id="quick", html=html, url=url)
+        raise LookupError("the input broke")
+
+    results = clean_many(tripwire, docs(), workers=2, start_method="fork")
+    assert [next(results).id, next(results).id] == ["slow", "quick"]
+    with pytest.raises(LookupError, match="the input broke"):
+        next(results)
+    assert multiprocessing.active_children() == []
+
+
+STOPS_WHILE_ITS_INPUT_BLOCKS = """
+import multiprocessing, time
+from filter import Cleaner
+from filter.batch import clean_many
+
+def docs():
+    yield "<html><body><p>A line of text.</p></body></html>"
+    time.sleep(600)  # a producer gone quiet
+    yield "never read"
+
+if __name__ == "__main__":
+    for outcome in clean_many(Cleaner(), docs(), workers=1, start_method="fork"):
+        break
+    print(outcome.id, len(multiprocessing.active_children()))
+"""
+
+
+def test_a_caller_that_stops_while_its_input_blocks_ends_at_once(tmp_path):
+    """The thread reading the input is left blocked in it: it must not keep the process
+    alive, nor the workers."""
+    script = tmp_path / "caller.py"
+    script.write_text(STOPS_WHILE_ITS_INPUT_BLOCKS)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "0 0\n"), proc.stderr
+
+
+HANGS_IN_A_WORKER = """
+import os, time
+from pathlib import Path
+from filter.cleaner import Cleaner
+
+_clean = Cleaner.clean
+
+def clean(self, html, url=None):  # patched in every worker too: they import this module
+    if url == "http://hang.test/":
+        mark = Path(os.environ["HANG_MARK"])
+        mark.with_suffix(".tmp").write_text(str(os.getpid()))
+        mark.with_suffix(".tmp").rename(mark)
+        time.sleep(600)
+    return _clean(self, html, url=url)
+
+Cleaner.clean = clean
+
+if __name__ == "__main__":
+    from filter.batch import clean_many
+    docs = [{"html": "<p>x</p>", "url": "http://hang.test/"}]
+    for outcome in clean_many(Cleaner(), docs, workers=1, timeout=600):
+        pass
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_die_mid_document_with_a_killed_caller(tmp_path):
+    """Default start method (forkserver): a worker's parent is the server, which outlives a
+    caller killed outright (kill -9, the OOM killer). The worker used to notice only between
+    documents, so it cleaned on, without end on a hung page."""
+    script, mark = tmp_path / "caller.py", tmp_path / "worker.pid"
+    script.write_text(HANGS_IN_A_WORKER)
+    caller = subprocess.Popen([sys.executable, str(script)],
+                              env={**os.environ, "HANG_MARK": str(mark)})
+    worker = None
+    try:
+        deadline = time.monotonic() + 120
+        while not mark.exists() and caller.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        worker = int(mark.read_text())
+        caller.kill()
+        caller.wait()
+        deadline = time.monotonic() + 30
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(worker)
+    finally:
+        caller.kill()
+        caller.wait()
+        if worker is not None and alive(worker):
+            os.kill(worker, signal.SIGKILL)
 
 
 def test_reader_failures_pass_through_in_place(tripwire, pages):

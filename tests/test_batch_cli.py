@@ -228,6 +228,56 @@ def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
     assert [r["id"] for r in lines(tmp_path / "streamed.jsonl")] == ["s1"]
 
 
+def open_fifo_for_writing(path: Path, within: float):
+    """The writing end of a named pipe, once a reader has opened it (an error rather than a
+    test that hangs when no reader comes)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+            continue
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "w")
+
+
+def ids_written(path: Path, count: int, within: float) -> list[str]:
+    """The ids of the complete lines in `path`, once there are `count` of them or `within`
+    seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        ids = [json.loads(line)["id"] for line in text.splitlines(keepends=True)
+               if line.endswith("\n")]
+        if len(ids) >= count or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.1)
+
+
+def test_a_named_pipe_is_cleaned_as_the_producer_writes(tmp_path):
+    """Each document's line is written while the producer waits before sending the next: the
+    batch used to read ahead before writing what was done, and stayed behind the producer."""
+    stream, out = tmp_path / "docs.jsonl", tmp_path / "out.jsonl"
+    os.mkfifo(stream)
+    proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "batch", str(stream), "-o",
+                             str(out), "--workers", "1"])
+    try:
+        with open_fifo_for_writing(stream, within=60) as producer:
+            for i in range(3):
+                producer.write(json.dumps({"id": f"s{i}", "text": "A line.\nAnother."}) + "\n")
+                producer.flush()
+                assert ids_written(out, i + 1, within=60) == [f"s{j}" for j in range(i + 1)]
+                time.sleep(1)  # past the half second between two flushes of the output
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
     """-o /dev/stdout streams the lines to the next program (there is nothing to resume from:
     it used to fail with "cannot read /dev/stdout to resume"), and once that program has gone
