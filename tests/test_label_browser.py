@@ -221,12 +221,16 @@ def open_file(page, name: str, data: bytes, mime: str = "text/html") -> None:
         files=[{"name": name, "mimeType": mime, "buffer": data}])
 
 
-def store_labels(server, kind: str, doc: str, labels: dict[int, str], **provenance) -> str:
-    """Store `doc` with the labels given by block number (blocks as the service segments the
-    document now), as another tool would have saved it; returns the stored id."""
+def store_labels(server, kind: str, doc: str, labels: dict[int, str], *, url: str | None = None,
+                 **provenance) -> str:
+    """Store `doc` (at `url`, if given) with the labels given by block number (blocks as the
+    service segments the document now), as another tool would have saved it; returns the
+    stored id."""
     blocks = api(server, "POST", "/v1/clean", {kind: doc, "blocks": True})["blocks"]
     example = {kind: doc, "blocks": [{"text": blocks[i]["text"], "label": label, **provenance}
                                      for i, label in labels.items()]}
+    if url is not None:
+        example["url"] = url
     return api(server, "POST", "/v1/examples", {"examples": [example], "labelled_by": "alice"})["ids"][0]
 
 
@@ -730,3 +734,74 @@ def test_a_file_the_service_refuses_leaves_the_page_and_its_unsaved_labels(serve
     assert shown_blocks(page)[0]["label"] == "junk"
     assert unload_is_held(page)
     assert not watched.errors
+
+
+def test_a_stored_page_opens_from_the_list_with_its_labels_and_saves_onto_itself(server, watched):
+    """A page in the store (as `noisefilter bootstrap` leaves it, its file elsewhere) opens from
+    the saved-examples list with the keyboard: its document exactly as stored (CRLF kept) and its
+    address go into the form, its labels come back, and a save updates that page. With unsaved
+    labels on screen it asks first, and saying no changes nothing."""
+    page = watched.page
+    doc = FERRY_PAGE.replace("Harbour Post", "Harbour Post (stored)").replace("\n", "\r\n")
+    url = PAGE_URL + "?stored"
+    stored_id = store_labels(server, "html", doc, {0: "junk", 1: "junk"}, url=url, reviewed=True)
+    pages = api(server, "GET", "/v1/examples?limit=1")["store"]["pages"]
+    other = "Harbour crane painted red\nThe crane is a landmark.\n"
+
+    open_page(page, server)
+    while not page.get_by_role("button", name=f"Open {url}").count():  # listed, maybe further on
+        page.get_by_role("button", name="Show more").click()
+        page.wait_for_timeout(200)
+    label_blocks(page, other, fmt="text")
+    page.keyboard.press(KEYS["junk"])  # an unsaved change
+    page.get_by_role("button", name=f"Open {url}").click()  # the question is dismissed
+    page.wait_for_timeout(300)
+    assert watched.dialogs == ["Your label changes are not saved. Label the new page anyway?"]
+    assert page.get_by_label("Paste the page's HTML").input_value() == other
+    assert shown_blocks(page)[0]["label"] == "junk" and unload_is_held(page)
+
+    watched.accept_dialogs = True
+    with page.expect_request(lambda r: "document=" in r.url) as lookup:
+        page.get_by_role("button", name=f"Open {url}").focus()
+        page.keyboard.press("Enter")
+    assert lookup.value.url.endswith(document_hash("html", doc))
+    expect(page.locator("#status")).to_contain_text(f"as saved before ({stored_id})")
+    assert page.get_by_label("Paste the page's HTML").input_value() == doc.replace("\r\n", "\n")
+    assert page.get_by_label("Page address").input_value() == url
+    assert page.get_by_label("The input is").input_value() == "html"
+    assert [b["label"] for b in shown_blocks(page)][:2] == ["junk", "junk"]
+    expect(page.locator("#summary")).to_contain_text("2 reviewed")
+    expect(page.locator("#blocks")).to_be_focused()  # labelling goes on from the keyboard
+
+    page.keyboard.press("End")
+    page.keyboard.press(KEYS["related"])  # one more correction
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text(f"Saved as {stored_id}:")
+    assert api(server, "GET", "/v1/examples?limit=1")["store"]["pages"] == pages
+    example = stored_example(server, html=doc)
+    assert example["id"] == stored_id and example["url"] == url
+    labels = [(b["label"], b["reviewed"]) for b in example["blocks"]]
+    texts = [b["text"] for b in shown_blocks(page)]
+    assert [b["text"] for b in example["blocks"]] == texts
+    assert labels[:2] == [("junk", True), ("junk", True)] and labels[-1] == ("related", True)
+    assert len(watched.dialogs) == 2 and not watched.errors
+
+
+def test_the_list_can_show_only_pages_with_labels_to_review(server, watched):
+    """What `noisefilter bootstrap` stores is unreviewed, for a person to check: the list can
+    show only the pages with such labels (`GET /v1/examples?reviewed=false`)."""
+    store_labels(server, "text", "Ferry fares rise in June\nA return costs more.\n", {0: "content"},
+                 reviewed=False, labelled_by="model:test")
+    store_labels(server, "text", "Ferry fares fall in May\nA return costs less.\n", {0: "content"},
+                 reviewed=True)
+    page = watched.page
+    open_page(page, server)
+    ids = page.locator("#saved td.id")
+    expect(ids.first).to_be_attached()
+    with page.expect_request(lambda r: "reviewed=false" in r.url):
+        page.get_by_label("Only pages with labels to review").check()
+    expected = [e["id"] for e in api(server, "GET", "/v1/examples?reviewed=false")["examples"]]
+    expect(ids).to_have_text(expected)
+    page.get_by_label("Only pages with labels to review").uncheck()
+    expect(ids).to_have_text([e["id"] for e in api(server, "GET", "/v1/examples")["examples"]])
+    assert not watched.errors and not watched.dialogs

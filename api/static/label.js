@@ -28,7 +28,7 @@
     analyse: $("analyse"), status: $("status"), result: $("result"), summary: $("summary"),
     labelButtons: $("label-buttons"), save: $("save"), blocks: $("blocks"), cleanText: $("clean-text"),
     modelVersion: $("model-version"), saved: $("saved"), savedCount: $("saved-count"),
-    refresh: $("refresh"), exportButton: $("export"), more: $("more"),
+    refresh: $("refresh"), exportButton: $("export"), more: $("more"), toReview: $("to-review"),
   };
 
   const state = {
@@ -213,10 +213,11 @@
 
   // The file's text goes into the form, and is remembered as decoded: the textarea turns CRLF
   // into LF, and the page stored from the file's bytes (say by `noisefilter bootstrap`) is found
-  // and updated only by its exact text.
+  // and updated only by its exact text. A page opened from the store brings its address along.
   function putFileInForm(doc) {
     ui.doc.value = doc.value;
     ui.format.value = doc.kind;
+    if (doc.url !== undefined) ui.url.value = doc.url;
     state.file = { text: doc.value, shown: ui.doc.value };
   }
 
@@ -242,7 +243,8 @@
 
   // -- labelling the page -------------------------------------------------------------------
 
-  // `doc`: {kind, value, file: true for a file not yet in the form}; `asked`: the question
+  // `doc`: {kind, value, file: true for a file or stored page not yet in the form, url: a stored
+  // page's address (none: the form's)}; `asked`: the question
   // about unsaved labels was asked already. The labels on screen count as unsaved until the
   // new page is shown: a page the service refuses leaves them, and the form, as they were.
   async function analyse(doc = formDocument(), asked = false) {
@@ -255,7 +257,7 @@
     ui.analyse.disabled = true;
     say("Labelling…");
     try {
-      const url = pageAddress();
+      const url = doc.url === undefined ? pageAddress() : doc.url || null;
       // plain text has no links, so the service takes a URL only with HTML; the example keeps it
       const request = doc.kind === "html" ? { html: doc.value, url, blocks: true } : { text: doc.value, blocks: true };
       const result = await api("POST", "v1/clean", request);
@@ -574,16 +576,40 @@
   function savedRow(example) {
     const tr = document.createElement("tr");
     const first = example.blocks.length ? example.blocks[0].text : "";
-    tr.append(cell(example.id, "id"), cell(example.url || first, "page"), cell(example.source || ""),
-      cell(labelCounts(example)));
+    const page = example.url || first;
+    const open = document.createElement("button");
+    open.type = "button";
+    open.textContent = "Open";
+    // "Open" alone, read out of its row, would not say which of twenty pages it opens
+    open.setAttribute("aria-label", `Open ${page || example.id}`);
+    open.addEventListener("click", () => openStored(example).catch((err) => fail("Opening the page", err)));
+    const action = document.createElement("td");
+    action.append(open);
+    tr.append(cell(example.id, "id"), cell(page, "page"), cell(example.source || ""),
+      cell(labelCounts(example)), action);
     return tr;
+  }
+
+  // A stored page opens as if its file were opened: its document exactly as stored (the same
+  // hash, so the lookup brings its labels back and Save updates it rather than adding a page)
+  // and its address go into the form once the service has labelled it. How a page stored by
+  // `noisefilter bootstrap` gets its unreviewed proposals checked without its original file.
+  async function openStored(example) {
+    if (state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
+    const kind = typeof example.html === "string" ? "html" : "text";
+    await analyse({ kind, value: example[kind], url: example.url || "", file: true }, true);
+  }
+
+  // the list's query: every page, or only those with labels a person has still to check
+  function savedQuery(offset) {
+    return `v1/examples?offset=${offset}${ui.toReview.checked ? "&reviewed=false" : ""}`;
   }
 
   // true when the list could be read
   async function listSaved(fromStart) {
     const offset = fromStart ? 0 : state.savedOffset;
     try {
-      const page = await api("GET", `v1/examples?offset=${offset}`);
+      const page = await api("GET", savedQuery(offset));
       const rows = page.examples.map(savedRow);
       if (fromStart) ui.saved.replaceChildren(...rows);
       else ui.saved.append(...rows);
@@ -659,6 +685,7 @@
   ui.save.addEventListener("click", save);
   ui.refresh.addEventListener("click", () => listSaved(true));
   ui.more.addEventListener("click", () => listSaved(false));
+  ui.toReview.addEventListener("change", () => listSaved(true));
   ui.exportButton.addEventListener("click", exportAll);
   ui.labelledBy.value = remembered();
   ui.labelledBy.addEventListener("change", remember);
