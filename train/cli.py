@@ -47,9 +47,9 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
-                        help="threads scikit-learn may use while fitting (default 1: the same data "
-                             "and seed then give the same model on any machine, as the order of "
-                             "floating-point sums depends on the thread count; 0: all cores, "
+                        help="threads scikit-learn may use (default 1: a model fitted then is "
+                             "the same for the same data and seed on any machine, as the order "
+                             "of floating-point sums depends on the thread count; 0: all cores, "
                              "faster on large sets)")
 
 
