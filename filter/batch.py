@@ -45,7 +45,7 @@ from threadpoolctl import threadpool_limits
 from .cleaner import Cleaner, Limits
 from .cli import positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
-from .inputs import Document, Failure, input_kind, read_inputs
+from .inputs import STDIN, Document, Failure, input_kind, read_inputs
 from .result import CleanResult
 
 #: fields of every output line, in this order; `to_record` fills them for results and failures
@@ -449,8 +449,9 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="folders of .html/.html.gz files, .jsonl[.gz] files with url and "
-                             "html, .warc[.gz] files")
+                        help="folders of .html/.html.gz files, .html[.gz] files, .jsonl[.gz] "
+                             "files with url and html, .warc[.gz] files; - for JSON Lines on "
+                             "standard input")
     parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     parser.add_argument("--workers", type=positive_int, default=cores or 1,
@@ -567,8 +568,11 @@ def _output_problem(out: Path, inputs: list[str]) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.inputs.count(STDIN) > 1:
+        print("noisefilter batch: standard input (-) can be read once", file=sys.stderr)
+        return 2
     for path in args.inputs:
-        if not Path(path).exists():
+        if path != STDIN and not Path(path).exists():
             print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
             return 2
         try:

@@ -17,14 +17,18 @@ import gzip
 import json
 import os
 import stat
+import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 WARC_SUFFIXES = (".warc",)
+#: the input name that means JSON Lines on standard input
+STDIN = "-"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def input_kind(path: str | Path) -> str:
     through). Raises `ValueError` for anything else, before any work starts, including an
     input that is not a regular file (see `_special_file`), except a named pipe of JSON Lines,
     which streams documents from a producer as they come."""
+    if str(path) == STDIN:
+        return "jsonl"
     path = Path(path)
     if path.is_dir():
         return "folder"
@@ -158,18 +164,29 @@ def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
 
 def read_jsonl(path: str | Path) -> Iterator[Document]:
     """Records of a JSON Lines file: objects with ``html`` (or ``text``), ``url`` and optionally
-    ``id``. A line that is not such an object is reported under the id ``FILE:LINE``."""
+    ``id``. A line that is not such an object is reported under the id ``FILE:LINE``. `STDIN`
+    (``-``) reads them from standard input, as another program writes them (``zcat
+    pages.jsonl.gz | noisefilter batch - -o out.jsonl``), their ids ``stdin:LINE``."""
+    if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
+        yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",
+                                  STDIN)
+        return
     path = Path(path)
     opener = gzip.open if path.name.lower().endswith(".gz") else open
+    yield from _jsonl_records(lambda: opener(path, "rb"), path.name, str(path))
+
+
+def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
+                   source: str) -> Iterator[Document]:
     lineno = 0
     try:
-        with opener(path, "rb") as fh:
+        with open_stream() as fh:
             for lineno, line in enumerate(fh, 1):
                 if line.strip():
-                    yield _jsonl_document(line, f"{path.name}:{lineno}", str(path))
+                    yield _jsonl_document(line, f"{name}:{lineno}", source)
     except (OSError, EOFError, zlib.error) as err:
-        yield Document(id=f"{path.name}:{lineno + 1}", source=str(path),
-                       failure=Failure("UnreadableFile", f"{path} after line {lineno}: {err}"))
+        yield Document(id=f"{name}:{lineno + 1}", source=source,
+                       failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
 
 
 def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:

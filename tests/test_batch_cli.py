@@ -330,3 +330,24 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
     out.write_text("\n".join(good) + "\n" + '{"id": "cut', encoding="utf-8")
     assert done_keys(out) == {(None, 'quote " and \\ slash'), (None, "7")}
     assert out.read_text(encoding="utf-8") == "\n".join(good) + "\n"
+
+
+def test_json_lines_on_standard_input(tmp_path):
+    """`zcat pages.jsonl.gz | noisefilter batch - -o out.jsonl`: another program's output is
+    cleaned as it comes; ids are the lines' (`stdin:N`) unless a record has its own, and the
+    same stream piped again is resumed, not cleaned twice."""
+    records = [{"id": "a", "html": page(ARTICLES[0]).decode("utf-8"), "url": "http://courier.test/a"},
+               {"text": "A line of text.\nAnother line."}]
+    stream = "".join(json.dumps(r) + "\n" for r in records)
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "filter.cli", "batch", "-", "-o", str(out), "--workers", "1"]
+    proc = subprocess.run(command, input=stream, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = lines(out)
+    assert [(r["id"], r["source"]) for r in got] == [("a", "-"), ("stdin:2", "-")]
+    assert got[0]["text"] and got[0]["error"] is None
+    again = subprocess.run(command, input=stream, capture_output=True, text=True, timeout=120)
+    assert "resuming: 2 documents" in again.stderr and len(lines(out)) == 2
+    twice = subprocess.run([*command[:5], "-", "-", "-o", str(out)], capture_output=True, text=True,
+                           timeout=120)
+    assert twice.returncode == 2 and "standard input (-) can be read once" in twice.stderr
