@@ -324,6 +324,17 @@ def test_with_no_model_to_compare_against_promote_needs_force(data, good, active
     assert log["compared_with"] is None and log["checks"] == []
 
 
+def test_a_broken_shipped_default_that_is_active_is_tried_once(data, good, models, tmp_path, capsys):
+    """No ACTIVE pointer: the shipped default is the active model, so when it does not load
+    there is nothing else to fall back to, and promote says so once."""
+    for name in ("noisefilter-wcxb.joblib", "noisefilter-wcxb.manifest.json"):
+        shutil.copyfile(packaged_model_path().with_name(name), models / name)
+    _flip_a_byte(models / "noisefilter-wcxb.joblib")
+    assert _promote(good, data / "holdout.jsonl") == 2
+    err = capsys.readouterr().err
+    assert err.count("cannot be loaded") == 1 and "pass --force" in err
+
+
 def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
     model = _train(data, "train-comment.jsonl", tmp_path / "with-comments.joblib")
     report = tmp_path / "report"

@@ -365,10 +365,14 @@ def _bar_to_clear() -> tuple[LoadedModel | None, str]:
     default"); (None, "") when none loads. A broken active model cannot be the bar (it serves
     nothing), so the shipped default, what `clean()` falls back to once the pointer is gone,
     takes its place."""
+    active = None
     try:
-        return load_model(active_model_path()), "active"
+        active = active_model_path()  # raises for an ACTIVE pointer that names no model file
+        return load_model(active), "active"
     except NoiseFilterError as err:
         _say(f"the active model cannot be loaded: {err}")
+    if active is not None and active.resolve() == shipped_model_path().resolve():
+        return None, ""  # the shipped default is what just failed
     try:
         shipped = load_model(shipped_model_path())
     except NoiseFilterError as err:
