@@ -7,6 +7,7 @@ labels into the result (clean text, related links).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -39,6 +40,17 @@ class Limits:
 
     max_bytes: int = 10_000_000
     timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        # refused here, where the mistake is made: a limit of 0 or less refused every document
+        # as too large or too slow, and a NaN timeout was never exceeded (no limit at all)
+        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) or self.max_bytes < 1:
+            raise ValueError(f"Limits.max_bytes must be a whole number of bytes above 0, not "
+                             f"{self.max_bytes!r}")
+        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)
+                and self.timeout > 0):
+            raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
+                             f"{self.timeout!r}")
 
 
 class Cleaner:

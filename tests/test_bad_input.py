@@ -45,6 +45,17 @@ def test_size_limit_is_enforced_before_parsing_and_configurable(article_html):
         small.clean_text("Мост открыт. " * 60)  # 780 characters, 1,380 bytes: bytes count
 
 
+@pytest.mark.parametrize("limits, needle", [
+    ({"max_bytes": 0}, "max_bytes"), ({"max_bytes": -5}, "max_bytes"), ({"max_bytes": 1.5}, "max_bytes"),
+    ({"timeout": 0}, "timeout"), ({"timeout": float("nan")}, "timeout"), ({"timeout": float("inf")}, "timeout"),
+])
+def test_limits_that_would_refuse_everything_or_nothing_are_refused_when_made(limits, needle):
+    """A limit of 0 or less refused every document as too large or too slow; a NaN timeout was
+    never exceeded: the mistake is reported where it is made, not on every document."""
+    with pytest.raises(ValueError, match=f"Limits.{needle} must be"):
+        Limits(**limits)
+
+
 def test_undecodable_bytes_in_a_declared_charset_are_decoded():
     html = ("<html><head><meta charset='windows-1252'></head><body><article><p>"
             + "Caf\xe9 cr\xe8me: the caf\xe9 on the corner serves cr\xe8me br\xfbl\xe9e every day. " * 5
