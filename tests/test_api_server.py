@@ -60,10 +60,11 @@ def server(tmp_path):
     port = free_port()
     env = {**os.environ, "NOISEFILTER_MAX_BYTES": "100000", "NOISEFILTER_API_KEY": "k"}
     log = tmp_path / "server.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    with log.open("wb") as out:  # the server writes to its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log = log
     try:
         deadline = time.monotonic() + START_TIMEOUT

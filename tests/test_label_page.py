@@ -57,11 +57,12 @@ class LabelServer:
         self.port = free_port()
         self.db = folder / "examples.db"
         self.log = folder / "label-server.log"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "filter.cli", "label", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--examples-db", str(self.db), *args],
-            env={**clean_env, **(env or {})}, stdout=subprocess.PIPE, stderr=self.log.open("wb"),
-            text=True, start_new_session=True)
+        with self.log.open("wb") as err:  # the server writes to its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "filter.cli", "label", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--workers", "1", "--examples-db", str(self.db), *args],
+                env={**clean_env, **(env or {})}, stdout=subprocess.PIPE, stderr=err,
+                text=True, start_new_session=True)
         self.outlived = False
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

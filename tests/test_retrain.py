@@ -35,7 +35,7 @@ def data(tmp_path_factory):
     # a model taught the opposite: content labelled junk and junk content
     swap = {"content": "junk", "junk": "content"}
     with open(d / "train-swapped.jsonl", "w") as fh:
-        for line in open(d / "train.jsonl"):
+        for line in (d / "train.jsonl").read_text().splitlines():
             ex = json.loads(line)
             for b in ex["blocks"]:
                 b["label"] = swap.get(b["label"], b["label"])
@@ -424,7 +424,7 @@ def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     content alone kept everything with a score of 0."""
     only = tmp_path / "content-only.jsonl"
     with open(only, "w") as fh:
-        for line in open(data / "train.jsonl"):
+        for line in (data / "train.jsonl").read_text().splitlines():
             ex = json.loads(line)
             ex["blocks"] = [b for b in ex["blocks"] if b["label"] == "content"]
             fh.write(json.dumps(ex) + "\n")
