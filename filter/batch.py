@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import pickle
@@ -244,7 +245,17 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
-    timeout = cleaner.limits.timeout if timeout is None else timeout
+    if max_in_flight is not None and (isinstance(max_in_flight, bool)
+                                      or not isinstance(max_in_flight, int) or max_in_flight < 1):
+        # below 1, no document was ever read: the loop waited forever
+        raise ValueError(f"max_in_flight must be a whole number above 0, not {max_in_flight!r}")
+    if timeout is None:
+        timeout = cleaner.limits.timeout
+    elif isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
+                                           and math.isfinite(timeout) and timeout > 0):
+        # as `Limits`: 0 or less failed every document as a time out, NaN and infinity
+        # crashed the scheduling loop with a ValueError or OverflowError of its own
+        raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
     window = max_in_flight or 4 * workers
     method = start_method or _default_start_method()
     ctx = multiprocessing.get_context(method)

@@ -335,3 +335,27 @@ def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_withou
     bad, good = read_jsonl(path)
     assert bad.failure.type == "BadInputLine" and '"url" must be a string' in bad.failure.message
     assert good.failure is None and good.url is None and good.text == "a line"
+
+
+@pytest.mark.parametrize("options", [
+    {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": float("inf")},
+    {"timeout": True}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},
+])
+def test_a_timeout_or_window_that_cannot_work_is_refused(cleaner, options):
+    # before: 0 or -1 failed every document as a time out, NaN raised "cannot convert float
+    # NaN to integer", infinity an OverflowError, and max_in_flight=-1 waited forever
+    raised = []
+
+    def first():  # in a thread: without the check, max_in_flight=-1 never returned
+        try:
+            next(iter(clean_many(cleaner, ["<p>x</p>"], workers=1, start_method="fork",
+                                 **options)))
+        except Exception as err:
+            raised.append(err)
+
+    thread = threading.Thread(target=first, daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "clean_many never answered"
+    assert raised and isinstance(raised[0], ValueError), raised
+    assert "timeout" in str(raised[0]) or "max_in_flight" in str(raised[0])
