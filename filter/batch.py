@@ -24,6 +24,7 @@ and letting every worker start as many threads as there are cores oversubscribes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import multiprocessing
@@ -157,6 +158,8 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
     except Exception as err:
         conn.send(("failed", f"{type(err).__name__}: {err}"))
         return
+    # the batch's limits (its `timeout` may differ from the cleaner's): this process's copy
+    cleaner.limits = limits
     conn.send(("ready",))
     while True:
         try:
@@ -182,11 +185,11 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
 class _Worker:
     """One worker process, its end of the pipe, and the task it holds (if any)."""
 
-    def __init__(self, ctx, cleaner: Cleaner, inherit: bool):
+    def __init__(self, ctx, cleaner: Cleaner, inherit: bool, limits: Limits):
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_worker_main, daemon=True,
-            args=(child, cleaner if inherit else None, str(cleaner.loaded.path), cleaner.limits))
+            args=(child, cleaner if inherit else None, str(cleaner.loaded.path), limits))
         self.process.start()
         child.close()
         self.ready = False
@@ -257,14 +260,20 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         # crashed the scheduling loop with a ValueError or OverflowError of its own
         raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
     window = max_in_flight or 4 * workers
+    # the worker checks the time once extraction is done with the same limit the parent
+    # enforces: with the cleaner's own, a larger `timeout` failed pages at the cleaner's limit
+    limits = dataclasses.replace(cleaner.limits, timeout=timeout)
     method = start_method or _default_start_method()
     ctx = multiprocessing.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["filter.batch"])  # import the library once, in the server
     pool: list[_Worker] = []
     try:
-        pool = [_Worker(ctx, cleaner, method == "fork") for _ in range(workers)]
-        yield from _run(pool, lambda: _Worker(ctx, cleaner, method == "fork"), iter(docs),
+        def new_worker() -> _Worker:
+            return _Worker(ctx, cleaner, method == "fork", limits)
+
+        pool = [new_worker() for _ in range(workers)]
+        yield from _run(pool, new_worker, iter(docs),
                         timeout, window, forks=method == "fork")
     finally:
         for worker in pool:

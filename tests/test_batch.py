@@ -359,3 +359,13 @@ def test_a_timeout_or_window_that_cannot_work_is_refused(cleaner, options):
     assert not thread.is_alive(), "clean_many never answered"
     assert raised and isinstance(raised[0], ValueError), raised
     assert "timeout" in str(raised[0]) or "max_in_flight" in str(raised[0])
+
+
+@pytest.mark.parametrize("start_method", ["fork", None])
+def test_the_timeout_of_the_call_is_the_limit_in_the_workers_too(cleaner, pages, start_method):
+    # a cleaner whose own limit every page overruns: the call's larger timeout is what holds
+    # (before, the workers checked the cleaner's 0.001 s and failed every page with it)
+    strict = Cleaner(model=cleaner.loaded, limits=Limits(timeout=0.001))
+    outcomes = list(clean_many(strict, [html for html, _ in pages[:2]], workers=1,
+                               timeout=60, start_method=start_method))
+    assert [o.error for o in outcomes] == [None, None]
