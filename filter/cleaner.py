@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from .blocks import Block, Page, segment_text, well_formed
 from .errors import ExtractionTimeout, InputError, InputTooLarge
@@ -128,7 +128,7 @@ class Cleaner:
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
-        related = related_links(page.blocks, labels)
+        related = related_links(page.blocks, labels, page_url=page.url)
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
@@ -140,17 +140,24 @@ class Cleaner:
         )
 
 
-def related_links(blocks: list[Block], labels: list[str]) -> list[RelatedLink]:
+def related_links(blocks: list[Block], labels: list[str],
+                  page_url: str | None = None) -> list[RelatedLink]:
     """The links of the blocks labelled `related`, in page order, each target once: what a
-    crawler follows for more on the story. Links without anchor text and targets that are not
-    web pages are left out."""
-    related, seen = [], set()
+    crawler follows for more on the story. A `#fragment` names a place in a page, not another
+    page, so ``/story`` and ``/story#comments`` are one target (listed as first written), and
+    links to the page itself (`page_url`, with or without a fragment) are no related story.
+    Links without anchor text and targets that are not web pages are left out."""
+    related = []
+    seen = {urldefrag(page_url).url} if page_url else set()
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
         for link in block.links:
-            if link.url not in seen and link.text and _is_web_link(link.url):
-                seen.add(link.url)
+            if not (link.text and _is_web_link(link.url)):
+                continue
+            target = urldefrag(link.url).url
+            if target not in seen:
+                seen.add(target)
                 related.append(RelatedLink(title=link.text, url=link.url))
     return related
 

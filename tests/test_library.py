@@ -323,3 +323,25 @@ def test_removed_follows_the_label_the_model_keeps():
     result = CleanResult(text="Bridge reopens", blocks=blocks, keep_label="body")
     assert [b.text for b in result.removed] == ["Share"]
     assert clean_text("Bridge reopens on Saturday.\nShare this").keep_label == "content"
+
+
+def test_related_links_are_pages_other_than_this_one_each_once_whatever_the_fragment():
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    page = "https://coastal.example/news/2026/bridge"
+    blocks = [Block("Bridge repairs delayed", links=(
+        Link("Bridge repairs delayed", "https://coastal.example/news/2025/repairs"),
+        Link("Bridge repairs delayed (12 reviews)",
+             "https://coastal.example/news/2025/repairs#reviews"),
+        Link("Jump to comments", page + "#comments"),
+        Link("This story", page),
+        Link("Cables to be replaced", "https://coastal.example/news/2025/cables#top"),
+        Link("Cables to be replaced", "https://coastal.example/news/2025/cables"),
+    ))]
+    assert [(link.title, link.url) for link in related_links(blocks, ["related"], page)] == [
+        ("Bridge repairs delayed", "https://coastal.example/news/2025/repairs"),
+        ("Cables to be replaced", "https://coastal.example/news/2025/cables#top"),
+    ]
+    # without the page's URL, only the fragment duplicates go
+    assert len(related_links(blocks, ["related"])) == 3
