@@ -11,8 +11,10 @@ import math
 import re
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 from .blocks import Block, Page, segment_text, well_formed
@@ -20,6 +22,9 @@ from .errors import ExtractionTimeout, InputError, InputTooLarge
 from .extract import html_to_page
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
+
+if TYPE_CHECKING:
+    from .batch import Outcome
 
 RELATED = "related"
 #: how an HTML document starts (after a byte-order mark or white space), which text an
@@ -107,7 +112,8 @@ class Cleaner:
             page.notes.append("the text is empty")
         return self._classify(page)
 
-    def clean_many(self, docs, workers: int = 1, **options):
+    def clean_many(self, docs: Iterable[Any], workers: int = 1,
+                   **options: Any) -> Iterator[Outcome]:
         """Clean many documents in worker processes; see `filter.batch.clean_many`."""
         from .batch import clean_many
 
