@@ -362,3 +362,25 @@ def test_the_package_ships_its_type_hints():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in project["tool"]["setuptools"]["package-data"]["filter"]
     assert "Outcome" in str(inspect.signature(Cleaner.clean_many).return_annotation)
+
+
+def test_the_readme_tells_asyncio_and_json_users_what_holds(article_html):
+    """The README's advice for asyncio callers and for sending results on works as written."""
+    import asyncio
+    import json
+    import pickle
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "await asyncio.to_thread(clean, html, url=url)" in readme
+    assert "result.to_dict()" in readme
+
+    async def crawl(html, url):
+        return await asyncio.to_thread(clean, html, url=url)
+
+    result = asyncio.run(crawl(article_html, "https://coastal.example/news/1"))
+    assert pickle.loads(pickle.dumps(result)) == result
+    assert json.loads(json.dumps(result.to_dict()))["text"] == result.text
+    with pytest.raises(TypeError):
+        json.dumps(result)
