@@ -3,7 +3,9 @@
 trafilatura's own `extract_metadata` also looks for categories, tags, licence and site name and
 runs htmldate's extensive date search, which together cost about as much as the extraction itself.
 This module calls the same trafilatura and htmldate functions for the four fields the result
-carries, in their fast settings, so metadata stays a small share of the pipeline.
+carries, in their fast settings, so metadata stays a small share of the pipeline. The author
+is therefore read from meta tags and JSON-LD only: `trafilatura.metadata.extract_author`, which
+also searches the page's bylines (on a copy of the whole tree), is not called.
 """
 
 from __future__ import annotations

@@ -384,3 +384,21 @@ def test_the_readme_tells_asyncio_and_json_users_what_holds(article_html):
     assert json.loads(json.dumps(result.to_dict()))["text"] == result.text
     with pytest.raises(TypeError):
         json.dumps(result)
+
+
+def test_the_author_comes_from_meta_tags_as_the_readme_says():
+    """A byline in the page text alone gives no author (trafilatura's own search would find
+    it); the README says so, so that a crawler does not expect trafilatura's author field."""
+    from conftest import REPO
+
+    body = "".join(f"<p>Paragraph {i} of the story about the harbour bridge and its repairs, "
+                   "which took two years and cost the city forty million euros.</p>"
+                   for i in range(6))
+    byline = ('<html><head><title>Bridge</title></head><body><article><h1>Bridge reopens</h1>'
+              '<p class="byline">By <span class="author">Jane Fielding</span></p>'
+              f'{body}</article></body></html>')
+    meta = byline.replace("<title>", '<meta name="author" content="Jane Fielding"><title>')
+    assert clean(byline).author is None
+    assert clean(meta).author == "Jane Fielding"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "author: from meta tags and JSON-LD only" in readme
