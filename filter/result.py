@@ -22,7 +22,9 @@ class LabelledBlock:
     label: str
     score: float
     kind: str = "p"
-    scores: dict[str, float] = field(default_factory=dict)
+    #: left out of the hash (a dict has none), so that a block can go in a set or be a dict key,
+    #: as a frozen dataclass promises; equality still compares it
+    scores: dict[str, float] = field(default_factory=dict, hash=False)
     #: False for a block trafilatura left out that noisefilter's completion stage found in the
     #: article's container (`filter.extract.complete`)
     extracted: bool = True

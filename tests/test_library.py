@@ -402,3 +402,11 @@ def test_the_author_comes_from_meta_tags_as_the_readme_says():
     assert clean(meta).author == "Jane Fielding"
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "author: from meta tags and JSON-LD only" in readme
+
+
+def test_blocks_and_links_are_hashable_values(article_html):
+    result = clean(article_html, url="https://coastal.example/news/1")
+    assert 0 < len(set(result.blocks)) <= len(result.blocks)  # before: TypeError (a dict)
+    assert len(set(result.related_links)) == len(result.related_links)
+    block = result.blocks[0]
+    assert {block: 1}[block] == 1
