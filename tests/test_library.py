@@ -364,17 +364,12 @@ def test_the_package_ships_its_type_hints():
     assert "Outcome" in str(inspect.signature(Cleaner.clean_many).return_annotation)
 
 
-def test_the_readme_tells_asyncio_and_json_users_what_holds(article_html):
-    """The README's advice for asyncio callers and for sending results on works as written."""
+def test_results_come_back_through_asyncio_threads_pickle_and_json(article_html):
+    """What the README tells asyncio callers and those who send results on: `clean` in
+    `asyncio.to_thread`, results that pickle, and `to_dict()` as their JSON form."""
     import asyncio
     import json
     import pickle
-
-    from conftest import REPO
-
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "await asyncio.to_thread(clean, html, url=url)" in readme
-    assert "result.to_dict()" in readme
 
     async def crawl(html, url):
         return await asyncio.to_thread(clean, html, url=url)
@@ -382,26 +377,6 @@ def test_the_readme_tells_asyncio_and_json_users_what_holds(article_html):
     result = asyncio.run(crawl(article_html, "https://coastal.example/news/1"))
     assert pickle.loads(pickle.dumps(result)) == result
     assert json.loads(json.dumps(result.to_dict()))["text"] == result.text
-    with pytest.raises(TypeError):
-        json.dumps(result)
-
-
-def test_the_author_comes_from_meta_tags_as_the_readme_says():
-    """A byline in the page text alone gives no author (trafilatura's own search would find
-    it); the README says so, so that a crawler does not expect trafilatura's author field."""
-    from conftest import REPO
-
-    body = "".join(f"<p>Paragraph {i} of the story about the harbour bridge and its repairs, "
-                   "which took two years and cost the city forty million euros.</p>"
-                   for i in range(6))
-    byline = ('<html><head><title>Bridge</title></head><body><article><h1>Bridge reopens</h1>'
-              '<p class="byline">By <span class="author">Jane Fielding</span></p>'
-              f'{body}</article></body></html>')
-    meta = byline.replace("<title>", '<meta name="author" content="Jane Fielding"><title>')
-    assert clean(byline).author is None
-    assert clean(meta).author == "Jane Fielding"
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert "author: from meta tags and JSON-LD only" in readme
 
 
 def test_blocks_and_links_are_hashable_values(article_html):
