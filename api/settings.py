@@ -14,6 +14,8 @@ from pathlib import Path
 from filter import Limits
 
 ENV_PREFIX = "NOISEFILTER_"
+#: the levels `--log-level` offers (uvicorn's names); NOISEFILTER_LOG_LEVEL takes them in any case
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 def default_examples_db() -> Path:
@@ -62,6 +64,11 @@ class Settings:
                                  f"{getattr(self, name)}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be positive, not {self.max_body_bytes}")
+        level = str(self.log_level).strip().lower()
+        if level not in LOG_LEVELS:  # else logging raises at start-up, with a traceback
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not "
+                             f"{self.log_level!r}")
+        object.__setattr__(self, "log_level", level)
         if self.api_key == "":
             object.__setattr__(self, "api_key", None)
 

@@ -126,12 +126,20 @@ def test_real_server_cleans_limits_and_stops_cleanly(server):
     ([], {"NOISEFILTER_TIMEOUT": "soon"}, "NOISEFILTER_TIMEOUT must be a number"),
     (["--timeout", "inf"], {}, "timeout must be a finite number of seconds above 0"),
     ([], {"NOISEFILTER_QUEUE_TIMEOUT": "nan"}, "queue_timeout must be a finite number"),
+    ([], {"NOISEFILTER_LOG_LEVEL": "verbose"}, "log_level must be one of critical, error"),
 ])
 def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, capsys):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(["serve", *args]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_log_level_from_the_environment_in_any_case():
+    from api.settings import Settings
+
+    assert Settings.from_env({"NOISEFILTER_LOG_LEVEL": "WARNING"}).log_level == "warning"
+    assert Settings.from_env({"NOISEFILTER_LOG_LEVEL": "Debug"}).log_level == "debug"
 
 
 def test_serve_refuses_an_altered_model_in_one_line(tmp_path, capsys):
