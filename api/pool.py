@@ -388,6 +388,7 @@ class CleaningPool:
             self._workers.discard(worker)
             if not self._closed and worker.lost:
                 self._on_restart(worker.lost)
+                self._log_loss(worker)
             if not self._closed and worker.generation == self._generation:
                 self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
@@ -395,6 +396,17 @@ class CleaningPool:
             self._retire(worker)
         else:
             self._idle.put_nowait(worker)
+
+    def _log_loss(self, worker: _Process) -> None:
+        """One log line per process lost: the metric alone tells an operator neither when nor
+        why (a document over the limit, or a crash: segfault, OOM killer, kill -9)."""
+        pid, code = worker.process.pid, worker.process.exitcode
+        if worker.lost == "timeout":
+            LOGGER.warning("killed cleaning process %s: a document took longer than the limit "
+                           "of %g s; starting a replacement", pid, self.timeout)
+        else:
+            LOGGER.warning("cleaning process %s died (exit code %s); starting a replacement",
+                           pid, code)
 
     async def _replace(self, generation: int) -> None:
         """Start a process in place of one that was killed, retrying a few times."""
@@ -432,9 +444,17 @@ class CleaningPool:
             loop = asyncio.get_running_loop()
             if await loop.run_in_executor(self._threads, same_model, path, self.info):
                 return self.info, False
-            workers = await self._start_generation(str(path), self._generation + 1)
+            try:
+                workers = await self._start_generation(str(path), self._generation + 1)
+            except ModelError as err:
+                LOGGER.warning("reload of %s failed: %s; still serving %s", path, err,
+                               self.info.version)
+                raise
             if self._closed:  # shut down while the new model was loading
                 await asyncio.gather(*(self._retire(w) for w in workers))
                 raise ModelError("the service is shutting down")
+            previous = self.info.version
             self._install(workers, str(path))
+            LOGGER.info("reloaded: now serving model %s (%s) in %d cleaning processes; was %s",
+                        self.info.version, path, len(workers), previous)
             return self.info, True
