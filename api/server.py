@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import threading
 import time
 import webbrowser
@@ -56,6 +57,13 @@ def _run(settings: Settings, on_started=None) -> int:
         check_model_file(startup_model(settings.model))
     except ModelError as err:
         print(f"noisefilter: cannot serve: {err}", file=sys.stderr)
+        return 3
+
+    try:  # the pool's model copies and multiprocessing's fork server socket live there
+        tempfile.TemporaryDirectory(prefix="noisefilter-check-").cleanup()
+    except OSError as err:
+        print(f"noisefilter: cannot serve: no writable temporary folder ({err}); set TMPDIR to "
+              f"a folder this user can write", file=sys.stderr)
         return 3
 
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")

@@ -142,6 +142,18 @@ def test_log_level_from_the_environment_in_any_case():
     assert Settings.from_env({"NOISEFILTER_LOG_LEVEL": "Debug"}).log_level == "debug"
 
 
+def test_serve_without_a_writable_temporary_folder_says_so_in_one_line(tmp_path, monkeypatch,
+                                                                        capsys):
+    import tempfile
+
+    # as on a read-only root file system with no writable /tmp: the pool cannot copy its model
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert main(["serve", "--port", "0", "--workers", "1"]) == 3
+    err = capsys.readouterr().err
+    assert "no writable temporary folder" in err and "TMPDIR" in err
+    assert "Traceback" not in err
+
+
 def test_serve_refuses_an_altered_model_in_one_line(tmp_path, capsys):
     model = tmp_path / "mine.joblib"
     shutil.copy(active_model_path(), model)
