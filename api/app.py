@@ -8,12 +8,13 @@ schemathesis all get a working service from the same factory.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from filter import __version__
+from filter import ModelError, __version__
 from filter.modelfile import active_model_path, models_dir
 
 from . import clean, errors, examples, label, model, ops
@@ -36,7 +37,13 @@ URL: a `url` only resolves the page's relative links. Errors are JSON:
 
 def startup_model(name: str | None) -> Path:
     """The model the service starts with: the active one, a file name in the models folder, or
-    a path the operator gave (trusted: it comes from the command line, not from a client)."""
+    a path the operator gave (trusted: it comes from the command line, not from a client).
+    A `NOISEFILTER_MODELS_DIR` that is not a folder is a mistake (a typo, a volume not
+    mounted): `ModelError`, rather than silently serving the packaged model, where no reload
+    would then find a model."""
+    configured = os.environ.get("NOISEFILTER_MODELS_DIR")
+    if configured and not Path(configured).is_dir():
+        raise ModelError(f"NOISEFILTER_MODELS_DIR is {configured}, which is not a folder")
     if name is None:
         return active_model_path()
     in_folder = models_dir() / name

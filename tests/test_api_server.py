@@ -154,6 +154,17 @@ def test_serve_without_a_writable_temporary_folder_says_so_in_one_line(tmp_path,
     assert "Traceback" not in err
 
 
+def test_a_models_folder_that_does_not_exist_stops_serve(tmp_path, monkeypatch, capsys):
+    from api.app import startup_model
+    from filter import ModelError
+
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(tmp_path / "not-mounted"))
+    with pytest.raises(ModelError, match="not a folder"):
+        startup_model(None)
+    assert main(["serve", "--port", "0", "--workers", "1"]) == 3
+    assert "NOISEFILTER_MODELS_DIR" in capsys.readouterr().err
+
+
 def test_serve_refuses_an_altered_model_in_one_line(tmp_path, capsys):
     model = tmp_path / "mine.joblib"
     shutil.copy(active_model_path(), model)
