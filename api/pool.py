@@ -86,6 +86,10 @@ class _NoProcess(Exception):
     """No process serves the model and none is being started: waiting would be in vain."""
 
 
+class _ShuttingDown(Exception):
+    """The service is shutting down: a request still waiting for a process is answered now."""
+
+
 class _TimedOut(Exception):
     """The process did not answer within the time limit and was killed."""
 
@@ -215,6 +219,9 @@ class CleaningPool:
         self._replacing = 0
         self._info: ModelInfo | None = None
         self._closed = False
+        #: set when the service begins to shut down: requests still waiting for a process are
+        #: answered at once (`NOT_READY`), while documents already being cleaned finish
+        self._draining = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- state --------------------------------------------------------------------------------
@@ -252,6 +259,13 @@ class CleaningPool:
         workers = await self._start_generation(str(model_path), self._generation)
         self._install(workers, str(model_path))
         return self.info
+
+    def drain(self) -> None:
+        """The service is shutting down (SIGTERM): requests waiting for a process get
+        `NOT_READY` within half a second instead of waiting out the shutdown's grace period
+        (after which they would be cut off without an answer); jobs already running finish.
+        Safe to call from a signal handler on the event loop's thread: it only sets a flag."""
+        self._draining = True
 
     async def close(self) -> None:
         """Stop every process: idle ones are asked to exit; one still busy (the server stopped
@@ -329,6 +343,9 @@ class CleaningPool:
         """Clean one document in a free process, waiting up to `queue_timeout` for one."""
         try:
             worker = await self._acquire()
+        except _ShuttingDown:
+            return Outcome(error=NOT_READY, detail="the service is shutting down; retry (on "
+                                                   "another instance)")
         except _NoProcess:
             return Outcome(error=NOT_READY, detail="no cleaning process is running: they were "
                            "lost and could not be replaced (see the service log); reload the "
@@ -360,6 +377,8 @@ class CleaningPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.queue_timeout
         while True:
+            if self._draining:
+                raise _ShuttingDown
             if self.live == 0 and not self._replacing:
                 raise _NoProcess
             remaining = deadline - loop.time()

@@ -18,6 +18,10 @@ import webbrowser
 from .settings import Settings
 
 
+#: seconds a SIGTERM/SIGINT waits for requests being cleaned to finish before cutting them off
+GRACE = 30
+
+
 def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags override NOISEFILTER_<NAME> environment variables, which override the defaults."""
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
@@ -68,9 +72,19 @@ def _run(settings: Settings, on_started=None) -> int:
 
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                            log_level=settings.log_level, timeout_graceful_shutdown=30)
-    server = uvicorn.Server(config)
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port,
+                            log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            # requests queued for a process are answered now (503), not cut off after GRACE
+            pool = getattr(app.state, "pool", None)
+            if pool is not None:
+                pool.drain()
+            super().handle_exit(sig, frame)
+
+    server = Server(config)
     if on_started is not None:
         def wait_then_call():
             while not server.started and not server.should_exit:

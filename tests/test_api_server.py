@@ -198,3 +198,67 @@ def test_label_prints_the_address_it_really_listens_on(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(STOP_TIMEOUT)
+
+
+def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tmp_path):
+    """On SIGTERM the document being cleaned finishes; a request still waiting for a cleaning
+    process gets 503 (retry elsewhere) at once, rather than waiting out the 30 s grace period
+    and being cut off without an answer if the queue is longer than that."""
+    import threading
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "filter.cli", "serve", "--port", str(port), "--workers", "1",
+             "--timeout", "120", "--queue-timeout", "120", "--examples-db", str(tmp_path / "e.db")],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")
+            try:
+                if request(port, "GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.2)
+        slow = ("<html><body><article>" + "".join(
+            f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
+            f"timetables and its finances.</p>" for i in range(20_000)) +
+            "</article></body></html>").encode()
+        answers = {}
+
+        def post(name):
+            started = time.monotonic()
+            try:
+                status, _, body = request(port, "POST", "/v1/clean", slow,
+                                          {"Content-Type": "text/html"})
+            except OSError as err:
+                status, body = None, repr(err).encode()
+            answers[name] = (status, body, time.monotonic() - started)
+
+        first = threading.Thread(target=post, args=("running",))
+        first.start()
+        time.sleep(1.0)  # the first is being cleaned
+        second = threading.Thread(target=post, args=("queued",))
+        second.start()
+        time.sleep(1.0)  # the second waits for the only process
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        second.join(60)
+        queued_after = time.monotonic() - signalled
+        first.join(90)
+        assert answers["running"][0] == 200, answers["running"]
+        status, body, _ = answers["queued"]
+        assert status == 503 and json.loads(body)["error"] == "not_ready", answers["queued"]
+        assert "shutting down" in json.loads(body)["detail"]
+        assert queued_after < 5
+        assert proc.wait(STOP_TIMEOUT) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(STOP_TIMEOUT)
+        if group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
