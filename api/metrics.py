@@ -48,6 +48,13 @@ class Metrics:
                                 registry=r)
         self.reloads = Counter("noisefilter_model_reloads", "Model reload requests, by result.",
                                ["result"], registry=r)
+        # every known label value exported from the start (at 0): an alert on
+        # rate(noisefilter_worker_restarts_total[5m]) or increase() needs the series to exist
+        # before the first restart, or it never sees the first one
+        for reason in ("timeout", "crash", "start_failed"):
+            self.restarts.labels(reason)
+        for result in ("changed", "unchanged", "failed"):
+            self.reloads.labels(result)
         self.model = Info("noisefilter_model", "The model being served.", registry=r)
         self.workers = Gauge("noisefilter_workers", "Cleaning processes serving the current model.",
                              registry=r)
