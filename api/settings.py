@@ -25,6 +25,15 @@ def default_examples_db() -> Path:
     return Path(base) / "noisefilter" / "examples.db"
 
 
+def default_workers() -> int:
+    """One cleaning process per core this process may run on: the CPU affinity mask (taskset,
+    a container's cpuset, systemd's CPUAffinity=) rather than every core of the machine."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told. `workers` is the number of cleaning processes; the
@@ -32,7 +41,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=lambda: default_workers())
     #: a model file: a name in the models folder or a path the operator trusts (default: active)
     model: str | None = None
     #: largest document, in bytes, as the library counts it (`filter.Limits.max_bytes`)

@@ -1,10 +1,15 @@
-"""Defaults an operator relies on: metric series that exist before their first event."""
+"""Defaults an operator relies on: metric series that exist before their first event, and one
+cleaning process per core the service may actually use."""
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from prometheus_client import generate_latest
 
 from api.metrics import Metrics
+from api.settings import Settings
 
 
 def test_restart_and_reload_counters_exist_at_zero_from_the_start():
@@ -13,3 +18,12 @@ def test_restart_and_reload_counters_exist_at_zero_from_the_start():
         assert f'noisefilter_worker_restarts_total{{reason="{reason}"}} 0.0' in text
     for result in ("changed", "unchanged", "failed"):
         assert f'noisefilter_model_reloads_total{{result="{result}"}} 0.0' in text
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_default_workers_follow_the_cpu_affinity_not_the_machine(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert Settings().workers == 2
+    assert Settings.from_env({}).workers == 2
+    assert Settings(workers=3).workers == 3
