@@ -52,7 +52,12 @@ _MAX_HEADER_LINE = 64 * 1024
 _HTTP_HEADER_ROOM = 64 * 1024
 _PAGE_TYPES = ("response", "resource")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SNIFF = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+#: an HTML page's start, past leading comments. Each comment ends at its first "-->" (the
+#: tempered dot) and the comments, once matched, are never re-split (the possessive `*+`): with
+#: ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments followed
+#: by anything but a tag was tried in exponentially many ways (40 comments: hours of CPU).
+_SNIFF = re.compile(rb"^\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
+                    re.I | re.S)
 
 
 class _Damaged(Exception):

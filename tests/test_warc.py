@@ -198,3 +198,25 @@ def test_a_stream_that_cannot_seek_is_refused():
 
     with pytest.raises(ValueError, match="seekable"):
         next(iter_warc(Pipe(), source="pipe"))
+
+
+def test_leading_comments_cannot_make_the_html_sniff_backtrack(tmp_path):
+    """A body served as text/plain (or untyped) is sniffed for HTML; one of many comments
+    followed by something that is not a tag must be refused at once, not after hours of
+    regex backtracking (the reader has no time limit)."""
+    import time
+    comments = b"<!--a-->" * 27  # before the fix: about a minute; each one more doubles it
+    path = tmp_path / "comments.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/evil", comments + b"x", content_type="text/plain"),
+        Rec("http://courier.test/commented", comments + b" <!-- b --> <html><body><p>Hi</p>",
+            content_type="application/octet-stream"),
+        Rec("http://courier.test/orchard-frost.html", page("orchard-frost.html")),
+    ])
+    started = time.monotonic()
+    assert summary(read_warc(path)) == [
+        ("http://courier.test/evil", "NotHTML"),
+        ("http://courier.test/commented", "page"),
+        ("http://courier.test/orchard-frost.html", "page"),
+    ]
+    assert time.monotonic() - started < 5
