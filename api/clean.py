@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any, Callable, Coroutine
 
-from fastapi import APIRouter, Depends, Query, Request
+import anyio
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError
@@ -29,6 +31,43 @@ from .schemas import (
 from .worker import Job
 
 router = APIRouter(tags=["clean"])
+
+
+def _too_many(count: int, limit: int) -> ApiError:
+    return ApiError(422, "invalid_input", f"{count} documents in one batch, over the limit of {limit}")
+
+
+class BatchRoute(APIRoute):
+    """The batch endpoint's route: its JSON body is parsed in a thread, not on the event loop,
+    and a batch of more than `--max-batch` documents is refused before FastAPI validates them.
+    Validation costs a Python call and a few objects per document: a 29 MB body of 2.4 million
+    ``{"text": ""}`` documents held the event loop (``/healthz`` too) for 19 s and took 1.9 GB
+    before the count was checked. FastAPI then reads the parsed body (``request.json()``, which
+    keeps it) instead of parsing it again."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            if is_json(media_type(request)):
+                body = await request.body()
+                try:
+                    data = await anyio.to_thread.run_sync(json.loads, body) if body else None
+                except (ValueError, RecursionError):
+                    data = None  # FastAPI answers it as it always has
+                else:
+                    request._json = data  # what Request.json() caches; FastAPI reads it there
+                documents = data.get("documents") if isinstance(data, dict) else None
+                limit = request.app.state.settings.max_batch
+                if isinstance(documents, list) and len(documents) > limit:
+                    raise _too_many(len(documents), limit)
+            return await handle(request)
+
+        return limited
+
+
+#: the batch endpoint, with its own route class (included in `router`)
+_batch = APIRouter(route_class=BatchRoute)  # the tag comes from `router`
 
 _document = TypeAdapter(CleanRequest)
 
@@ -141,7 +180,7 @@ async def clean(
     return error_response(*outcome_status(outcome.error), outcome.detail)
 
 
-@router.post(
+@_batch.post(
     "/v1/clean/batch", response_model=None, dependencies=[Depends(require_json)],
     responses={200: {"model": BatchResponse, "description": "One result or error per document."},
                **documented(413, 415, 422)},
@@ -151,9 +190,8 @@ async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
                       settings: SettingsDep) -> JSONResponse:
     """Documents are cleaned in parallel on the pool; one that fails does not fail the others:
     each item has the status it would have had alone."""
-    if len(batch.documents) > settings.max_batch:
-        raise ApiError(422, "invalid_input", f"{len(batch.documents)} documents in one batch, over "
-                                             f"the limit of {settings.max_batch}")
+    if len(batch.documents) > settings.max_batch:  # checked before validation too (`BatchRoute`)
+        raise _too_many(len(batch.documents), settings.max_batch)
     # no more of a batch's documents queue for a process than there are processes: the queue
     # timeout is for waiting on other clients, not on the batch's own earlier documents
     slots = asyncio.Semaphore(pool.size)
@@ -174,3 +212,6 @@ async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
             status, code = outcome_status(outcome.error)
             results.append({"status": status, "error": code, "detail": outcome.detail})
     return JSONResponse({"results": results})
+
+
+router.include_router(_batch)

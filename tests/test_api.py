@@ -792,3 +792,24 @@ def test_a_pool_that_cannot_start_a_process_fails_requests_at_once(tmp_path, mon
 
     asyncio.run(scenario())
     assert events == ["crash", "start_failed"]
+
+
+def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_path):
+    """The count is checked before FastAPI validates every document on the event loop: 1.2
+    million tiny documents (17 MB, under the body limit) took about 9 s of event loop and
+    a gigabyte of memory before they were refused; now only the JSON is parsed, in a thread."""
+    settings = Settings(workers=1, max_batch=4, max_body_bytes=18_000_000,
+                        examples_db=tmp_path / "ex.db")
+    body = ('{"documents": [' + ", ".join(['{"text": ""}'] * 1_200_000) + "]}").encode()
+    with TestClient(create_app(settings)) as c:
+        started = time.monotonic()
+        r = c.post("/v1/clean/batch", content=body, headers={"content-type": "application/json"})
+        took = time.monotonic() - started
+        detail = assert_error(r, 422, "invalid_input")["detail"]
+        assert detail == "1200000 documents in one batch, over the limit of 4"
+        assert took < 4, f"{took:.1f} s"  # before: 7 s here, 19 s for 2.4 million
+        # a batch within the limit is read as before, once
+        ok = c.post("/v1/clean/batch", json={"documents": [{"text": "Harbour bridge reopens."}]})
+        assert ok.status_code == 200 and ok.json()["results"][0]["status"] == 200
+        assert_error(c.post("/v1/clean/batch", content=b"[" * 100_000,
+                            headers={"content-type": "application/json"}), 422, "invalid_input")
