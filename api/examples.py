@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from train.examples import ExampleError, parse_example
-from train.store import StoreError
+from train.store import StoreError, example_chars
 
-from .deps import KeyedRoute, StoreDep, api_key_header, require_json
+from .deps import KeyedRoute, SettingsDep, StoreDep, api_key_header, require_json
 from .errors import ApiError, documented
 from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage
 
@@ -34,6 +34,10 @@ def _default_id(example: ExampleIn) -> str:
     return "doc-" + hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def _utf8_size(value: str) -> int:
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
 def _store_failed(err: Exception) -> ApiError:
     return ApiError(503, "store_unavailable", f"the example store cannot be used: {err}")
 
@@ -41,12 +45,20 @@ def _store_failed(err: Exception) -> ApiError:
 @router.post("/v1/examples", response_model=ExamplesAdded, dependencies=[Depends(require_json)],
              responses=documented(413, 415),
              summary="Add labelled examples")
-def add_examples(body: ExamplesIn, store: StoreDep) -> dict:
+def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> dict:
     """Store labelled pages (all or none). A label given again replaces the stored one, except
     that a reviewed label is never replaced by an unreviewed one; replaced labels are kept in
-    the store's history. Blocks that cannot be used are left out and listed in `problems`."""
+    the store's history. Blocks that cannot be used are left out and listed in `problems`.
+    A document or gold text over `--max-bytes` (which could not be cleaned, nor trained on) is
+    refused with 413."""
     examples, problems = [], []
     for n, item in enumerate(body.examples):
+        for field in ("html", "text", "gold"):
+            value = getattr(item, field)
+            if value is not None and _utf8_size(value) > settings.max_bytes:
+                raise ApiError(413, "payload_too_large", f"examples[{n}].{field} is "
+                               f"{_utf8_size(value):,} bytes, over the limit of "
+                               f"{settings.max_bytes:,} bytes (--max-bytes)")
         raw = item.model_dump(exclude_none=True)
         raw.setdefault("id", _default_id(item))
         try:
@@ -66,6 +78,7 @@ def add_examples(body: ExamplesIn, store: StoreDep) -> dict:
 @router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")
 def list_examples(
     store: StoreDep,
+    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100, description="Pages carry their whole document, "
                                 "so a page of results is kept small.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
@@ -78,11 +91,17 @@ def list_examples(
                         "asks to show the labels saved before)")] = None,
 ) -> dict:
     """Examples in the order they were added, in the JSON Lines example format with each
-    label's provenance; page through with `offset` = `next_offset`."""
+    label's provenance; page through with `offset` = `next_offset`. A page of results holds
+    fewer than `limit` examples when their text passes the size of one request body (at least
+    one example is always returned): `next_offset` then points at the rest."""
+    budget = settings.body_limit
     try:
-        page = store.list(limit + 1, offset, reviewed=reviewed, source=source, document=document)
+        page = store.list(limit + 1, offset, reviewed=reviewed, source=source, document=document,
+                          max_chars=budget)
         count = store.count()
     except (StoreError, sqlite3.Error) as err:
         raise _store_failed(err) from err
-    return {"examples": [e.to_dict() for e in page[:limit]],
-            "next_offset": offset + limit if len(page) > limit else None, "store": count}
+    shown = page[:limit]
+    more = len(page) > limit or sum(example_chars(e) for e in page) >= budget
+    return {"examples": [e.to_dict() for e in shown],
+            "next_offset": offset + len(shown) if more else None, "store": count}

@@ -813,3 +813,41 @@ def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_pa
         assert ok.status_code == 200 and ok.json()["results"][0]["status"] == 200
         assert_error(c.post("/v1/clean/batch", content=b"[" * 100_000,
                             headers={"content-type": "application/json"}), 422, "invalid_input")
+
+
+def test_stored_pages_are_bounded_and_a_listing_stays_within_a_body(client):
+    """A page over --max-bytes cannot be stored (it could not be cleaned or trained on), and a
+    page of results stops once its text passes the body limit: before, 100 stored pages of
+    30 MB made one `GET /v1/examples?limit=100` build some 12 GB of response in memory."""
+    key = {"X-API-Key": API_KEY}
+    too_big = {"examples": [{"id": "too-big", "text": "word " * 50_000,  # 250,000 > 200,000
+                             "blocks": [{"text": "word", "label": "junk"}]}]}
+    detail = assert_error(client.post("/v1/examples", json=too_big, headers=key), 413,
+                          "payload_too_large")["detail"]
+    assert "examples[0].text" in detail and "200,000" in detail
+    gold = {"examples": [{"id": "big-gold", "text": "word", "gold": "é" * 100_001,  # 200,002 bytes
+                          "blocks": [{"text": "word", "label": "junk"}]}]}
+    assert_error(client.post("/v1/examples", json=gold, headers=key), 413, "payload_too_large")
+    for i in range(6):  # 150,000 characters each: the body limit (500,000) passes on the fourth
+        page = {"examples": [{"id": f"budget-{i}", "text": f"page {i} " + "x" * 150_000,
+                              "source": "budget", "blocks": [{"text": f"page {i}", "label": "content"}]}]}
+        assert client.post("/v1/examples", json=page, headers=key).status_code == 200
+    first = client.get("/v1/examples", params={"source": "budget", "limit": 10}, headers=key).json()
+    assert [e["id"] for e in first["examples"]] == [f"budget-{i}" for i in range(4)]
+    assert first["next_offset"] == 4
+    rest = client.get("/v1/examples", params={"source": "budget", "limit": 10, "offset": 4},
+                      headers=key).json()
+    assert [e["id"] for e in rest["examples"]] == ["budget-4", "budget-5"]
+    assert rest["next_offset"] is None
+    # small pages still come `limit` at a time
+    two = client.get("/v1/examples", params={"source": "budget", "limit": 2}, headers=key).json()
+    assert len(two["examples"]) == 2 and two["next_offset"] == 2
+    # many small labels count too: 6 pages of 1,500 one-word labels (about 200,000 characters of JSON each)
+    for i in range(6):
+        page = {"examples": [{"id": f"labels-{i}", "text": "\n".join(f"w{i}-{n}" for n in range(1500)),
+                              "source": "many-labels",
+                              "blocks": [{"text": f"w{i}-{n}", "label": "junk"} for n in range(1500)]}]}
+        assert client.post("/v1/examples", json=page, headers=key).status_code == 200
+    first = client.get("/v1/examples", params={"source": "many-labels", "limit": 10}, headers=key)
+    assert len(first.json()["examples"]) < 6 and first.json()["next_offset"] is not None
+    assert len(first.content) < 3 * 500_000

@@ -132,6 +132,19 @@ class StoreError(RuntimeError):
     """The store file cannot be used (not a store, newer schema, locked for too long)."""
 
 
+#: what a block costs in JSON besides its strings (keys, quotes, `reviewed`, separators)
+_BLOCK_OVERHEAD = 96
+
+
+def example_chars(example: Example) -> int:
+    """About the characters of an example's JSON (document, gold text, url, and every block's
+    strings and keys), escaping aside: a page of a million one-word labels is large too."""
+    return (len(example.html or "") + len(example.text or "") + len(example.gold or "")
+            + len(example.url or "") + sum(
+                len(b.text) + len(b.label) + len(b.source or "") + len(b.labelled_by or "")
+                + len(b.labelled_at or "") + _BLOCK_OVERHEAD for b in example.blocks))
+
+
 class ExampleStore:
     """Labelled examples in one SQLite file. Every method opens its own connection, so one
     instance may be shared by threads and a forked process may use a copy."""
@@ -294,18 +307,28 @@ class ExampleStore:
                 "unreviewed": unreviewed}
 
     def list(self, limit: int = 100, offset: int = 0, *, reviewed: bool | None = None,
-             source: str | None = None, document: str | None = None) -> list[Example]:
+             source: str | None = None, document: str | None = None,
+             max_chars: int | None = None) -> list[Example]:
         """A page of examples in the order they were added. `reviewed=False` lists pages with
         at least one unreviewed label (what is left to check), `True` pages with none;
         `document` (the sha256 of ``kind + "\\0" + document``, as `_doc_hash`) finds the page
-        holding that very document, whatever its id."""
+        holding that very document, whatever its id. `max_chars` stops the page after the
+        example that brings its text (`example_chars`) to that many characters (at least one
+        example is returned): rows are read one at a time, so memory follows the budget."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         where, args = self._filters(reviewed, source, document)
+        out: list[Example] = []
+        chars = 0
         with self._connect() as conn:
             rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, rowid LIMIT ? OFFSET ?",
-                                (*args, limit, offset)).fetchall()
-            return [self._example(conn, row) for row in rows]
+                                (*args, limit, offset))
+            for row in rows:
+                out.append(self._example(conn, row))
+                chars += example_chars(out[-1])
+                if max_chars is not None and chars >= max_chars:
+                    break
+        return out
 
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
