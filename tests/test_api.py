@@ -851,3 +851,37 @@ def test_stored_pages_are_bounded_and_a_listing_stays_within_a_body(client):
     first = client.get("/v1/examples", params={"source": "many-labels", "limit": 10}, headers=key)
     assert len(first.json()["examples"]) < 6 and first.json()["next_offset"] is not None
     assert len(first.content) < 3 * 500_000
+
+
+def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_path):
+    """The body limit is 3 x max-bytes; a document between the two is refused at once, with the
+    library's own message, instead of waiting for (and being copied into) a cleaning process:
+    while the only process is busy it used to get 503 busy after the queue timeout."""
+    settings = Settings(workers=1, max_bytes=1_000_000, queue_timeout=1.0, timeout=20,
+                        examples_db=tmp_path / "ex.db")
+    over = "<html><body><p>" + "a" * 1_100_000 + "</p></body></html>"
+    text = "é" * 500_001  # 1,000,002 bytes in UTF-8
+    with TestClient(create_app(settings)) as c:
+        busy = threading.Thread(target=lambda: c.post("/v1/clean", json={"text": "\n".join(
+            f"Line {i} of a long report on the railways." for i in range(20_000))}))  # about 4 s
+        busy.start()
+        time.sleep(0.3)
+        assert c.get("/readyz").json()["workers"] == 1
+        try:
+            for kwargs in ({"json": {"html": over}},
+                           {"content": over.encode(), "headers": {"content-type": "text/html"}},
+                           {"json": {"text": text}}):
+                started = time.monotonic()
+                body = assert_error(c.post("/v1/clean", **kwargs), 413, "payload_too_large")
+                assert time.monotonic() - started < 0.9
+                assert "over the limit of 1,000,000" in body["detail"]
+            batch = c.post("/v1/clean/batch", json={"documents": [{"html": over}]}).json()
+            assert batch["results"][0]["status"] == 413
+        finally:
+            busy.join()
+    # the same messages as the library's
+    from filter import InputTooLarge, Limits
+    with pytest.raises(InputTooLarge, match="^input is 1,100,033 bytes, over the limit of 1,000,000 bytes$"):
+        Cleaner(limits=Limits(max_bytes=1_000_000)).clean(over)
+    with pytest.raises(InputTooLarge, match="^text is 1,000,002 bytes in UTF-8, over the limit of 1,000,000$"):
+        Cleaner(limits=Limits(max_bytes=1_000_000)).clean_text(text)
