@@ -55,6 +55,25 @@ def resolve_model(name: str | None) -> Path:
     return path
 
 
+def public_manifest(manifest: dict) -> dict:
+    """The manifest as `GET /v1/model` shows it, which needs no key: without what it records of
+    the machine that trained the model (the example store's absolute path, the example files'
+    paths: their names are kept) and without the ids of the training pages (their number is
+    kept), which a service that guards its example store with a key would otherwise tell anyone."""
+    data = manifest.get("training_data")
+    if not isinstance(data, dict):
+        return manifest
+    data = dict(data)
+    if data.get("store"):
+        data["store"] = Path(str(data["store"])).name
+    if isinstance(data.get("files"), list):
+        data["files"] = [{**f, "path": Path(str(f["path"])).name}
+                         if isinstance(f, dict) and "path" in f else f for f in data["files"]]
+    if isinstance(data.get("example_ids"), list):
+        data["example_ids"] = len(data["example_ids"])
+    return {**manifest, "training_data": data}
+
+
 def describe(pool: CleaningPool) -> dict:
     info = pool.info
     return {
@@ -63,7 +82,7 @@ def describe(pool: CleaningPool) -> dict:
         "labels": info.labels,
         "loaded_at": datetime.fromtimestamp(info.loaded_at, timezone.utc).isoformat(timespec="seconds"),
         "workers": pool.live,
-        "manifest": info.manifest,
+        "manifest": public_manifest(info.manifest),
         "available": available_models(),
     }
 

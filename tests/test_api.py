@@ -885,3 +885,28 @@ def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean(over)
     with pytest.raises(InputTooLarge, match="^text is 1,000,002 bytes in UTF-8, over the limit of 1,000,000$"):
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean_text(text)
+
+
+def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_path, monkeypatch):
+    """`GET /v1/model` needs no key: the manifest it shows keeps file names and counts, not the
+    absolute paths of the example store and files, nor the ids of the training pages."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    _copy_model(folder, "mine", "mine-1")
+    manifest = json.loads((folder / "mine.manifest.json").read_text())
+    manifest["training_data"] = {
+        "store": "/home/alice/private/labels.db", "pages": 2,
+        "files": [{"path": "/home/alice/private/customer-x.jsonl", "sha256": "ab" * 32}],
+        "example_ids": ["customer-x-internal-1", "customer-x-internal-2"]}
+    (folder / "mine.manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+    settings = Settings(workers=1, model="mine.joblib", api_key=API_KEY,
+                        examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:
+        r = c.get("/v1/model")
+        assert r.status_code == 200
+        assert "/home/alice" not in r.text and "customer-x-internal" not in r.text
+        data = r.json()["manifest"]["training_data"]
+        assert data == {"store": "labels.db", "pages": 2, "example_ids": 2,
+                        "files": [{"path": "customer-x.jsonl", "sha256": "ab" * 32}]}
+        assert r.json()["manifest"]["sha256"] == manifest["sha256"]
