@@ -56,6 +56,7 @@ def _run(settings: Settings, on_started=None) -> int:
     from filter.modelfile import check_model_file
 
     from .app import create_app, startup_model
+    from .hosts import LoopbackHostMiddleware, is_loopback
 
     try:  # a missing or altered model: one line, not uvicorn's start-up traceback
         check_model_file(startup_model(settings.model))
@@ -73,6 +74,8 @@ def _run(settings: Settings, on_started=None) -> int:
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
     app = create_app(settings)
+    if is_loopback(settings.host):  # reached only from this machine: browsers' pages included
+        app.add_middleware(LoopbackHostMiddleware)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
 

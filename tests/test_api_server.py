@@ -262,3 +262,25 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
             proc.wait(STOP_TIMEOUT)
         if group_alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(server):
+    """DNS rebinding: a web page whose own name was made to resolve to 127.0.0.1 reaches a
+    loopback service with its name in Host; it must not read or write the example store."""
+    _, port = server
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+        assert request(port, "GET", "/readyz", headers={"Host": host})[0] == 200, host
+    for host in (f"rebound.example:{port}", "rebound.example", f"127.0.0.1.rebound.example:{port}"):
+        status, _, body = request(port, "GET", "/v1/examples",
+                                  headers={"Host": host, "X-API-Key": "k"})
+        assert status == 421 and json.loads(body)["error"] == "misdirected_request", host
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True),
+    ("localhost", True), ("LocalHost.", True), ("app.localhost", True),
+    ("0.0.0.0", False), ("192.168.1.5", False), ("localhost.example", False), ("", False)])
+def test_which_addresses_are_loopback(host, loopback):
+    from api.hosts import is_loopback
+
+    assert is_loopback(host) is loopback

@@ -1,0 +1,58 @@
+"""The `Host` check of a service that listens on a loopback address only.
+
+Such a service (`noisefilter label` on a workstation, usually without an API key) is out of
+other machines' reach, but not of the web pages its user's browser opens: by DNS rebinding, a
+page from a name the attacker controls has that name resolve to 127.0.0.1 and then reads and
+writes the service as its own origin (the example store, a model reload). The browser still
+sends the attacker's name in `Host`, so a loopback service answers only requests addressed to
+a loopback name or address. A service on any other address is meant to be reached by other
+names (a proxy, a DNS name) and is not checked: its protection is the API key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .errors import error_response
+
+#: names that always mean this machine (RFC 6761: every name under .localhost does)
+_LOCAL_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a listening address or a `Host` name is this machine's loopback."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host in _LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(header: str) -> str:
+    """The name or address of a `Host` header, without its port (``[::1]:8000`` -> ``[::1]``)."""
+    if header.startswith("["):
+        return header[:header.find("]") + 1] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+class LoopbackHostMiddleware:
+    """Refuses (421) a request whose `Host` is not a loopback name or address."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not is_loopback(_host_name(header)):
+                response = error_response(
+                    421, "misdirected_request", "this service listens on a loopback address and "
+                    "answers only requests addressed to localhost, 127.0.0.1 or [::1] (the Host "
+                    "header; a page that renamed 127.0.0.1 must not reach it)")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
