@@ -572,9 +572,20 @@ def test_a_stored_page_opened_from_a_crlf_file_is_found_and_updated_not_saved_tw
     assert not watched.errors and not watched.dialogs
 
 
-def test_off_localhost_the_page_says_why_saved_labels_are_not_shown(server, watched):
+@pytest.fixture
+def lan_server(tmp_path):
+    """A service shared on the network (every address): reached by a LAN name, which a service
+    listening on a loopback address refuses (it answers only this machine's names)."""
+    server = LabelServer(tmp_path, "--no-browser", "--host", "0.0.0.0",
+                         env={"NOISEFILTER_API_KEY": API_KEY})
+    yield server
+    server.stop()
+
+
+def test_off_localhost_the_page_says_why_saved_labels_are_not_shown(lan_server, watched):
     """On a LAN name over plain http the browser has no crypto.subtle to hash the page with:
     the page says so and where to open it instead, and keeps the model's labels."""
+    server = lan_server
     page = watched.page
     doc = "Ferry pier repaired before the summer\nThe pier reopens on Monday.\n"
     store_labels(server, "text", doc, {0: "junk", 1: "junk"})
