@@ -67,7 +67,7 @@ class Cleaner:
         if isinstance(model, LoadedModel):
             self.loaded = model
         else:
-            self.loaded = load_model(Path(model) if model is not None else active_model_path())
+            self.loaded = load_model(model if model is not None else active_model_path())
         self.model = self.loaded.model
 
     @property

@@ -141,11 +141,21 @@ def read_manifest(path: str | Path) -> dict:
     return manifest
 
 
+def _model_path(path: str | Path) -> Path:
+    """`path` as a Path; an empty one (an option left blank) is refused, not read as the
+    current folder."""
+    if not str(path).strip():
+        raise ModelError("no model file named (an empty path)")
+    return Path(path)
+
+
 def check_model_file(path: str | Path) -> dict:
     """The manifest of a model file, after checking that the file's bytes match its sha256 and
     that it was made with this scikit-learn's major.minor version: what can be known of a
     model without unpickling it (the service checks this before it starts any process)."""
-    path = Path(path)
+    path = _model_path(path)
+    if path.is_dir():
+        raise ModelError(f"model {path} is a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
     manifest = read_manifest(path)
@@ -163,12 +173,14 @@ def check_model_file(path: str | Path) -> dict:
 def load_model(path: str | Path) -> LoadedModel:
     """Load a model after `check_model_file` and check that it reads the features this
     noisefilter computes."""
-    path = Path(path)
+    path = _model_path(path)
     manifest = check_model_file(path)
     try:
         model = joblib.load(path)
     except Exception as err:
         raise ModelError(f"model {path} could not be loaded: {err}") from err
+    if not hasattr(model, "predict_page"):  # a pickle of something else, manifest and all
+        raise ModelError(f"{path} holds a {type(model).__name__}, not a noisefilter model")
     try:
         check_schema(model)
     except ModelError as err:

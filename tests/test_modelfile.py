@@ -82,3 +82,18 @@ def test_model_fitted_on_other_features_is_refused(tmp_path):
     save_model(old, tmp_path / "old.joblib", {"version": "old-1"})
     with pytest.raises(ModelError, match="feature schema 1.*retrain"):
         Cleaner(model=tmp_path / "old.joblib")
+
+
+def test_an_empty_path_a_folder_or_a_pickle_of_something_else_is_named_as_such(tmp_path):
+    """What a mistyped option gives: "model file not found: ." for an empty path, "not found"
+    for a folder, and a feature-schema complaint for a pickle of another object once a
+    manifest matched it said nothing of what was wrong."""
+    from filter.modelfile import save_model
+
+    with pytest.raises(ModelError, match="no model file named"):
+        Cleaner(model="")
+    with pytest.raises(ModelError, match="is a folder, not a model file"):
+        Cleaner(model=tmp_path)
+    save_model({"not": "a model"}, tmp_path / "dict.joblib", {"version": "dict-1"})
+    with pytest.raises(ModelError, match="holds a dict, not a noisefilter model"):
+        Cleaner(model=tmp_path / "dict.joblib")
