@@ -55,15 +55,15 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.fixture
-def server(tmp_path):
+def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
+    """`noisefilter serve` with one cleaning process in its own process group, once /readyz
+    answers 200; returns the process (its log in `.log`) and its port."""
     port = free_port()
-    env = {**os.environ, "NOISEFILTER_MAX_BYTES": "100000", "NOISEFILTER_API_KEY": "k"}
     log = tmp_path / "server.log"
     with log.open("wb") as out:  # the server writes to its own copy of the descriptor
         proc = subprocess.Popen(
             [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+             "--workers", "1", "--examples-db", str(tmp_path / "ex.db"), *args],
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     proc.log = log
     try:
@@ -72,18 +72,33 @@ def server(tmp_path):
             assert proc.poll() is None, log.read_text(errors="replace")
             try:
                 if request(port, "GET", "/readyz")[0] == 200:
-                    break
+                    return proc, port
             except OSError:
                 pass
             assert time.monotonic() < deadline, "the server did not become ready"
             time.sleep(0.2)
+    except BaseException:
+        stop_server(proc)
+        raise
+
+
+def stop_server(proc) -> None:
+    """Kill what is left of the server's process group."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(STOP_TIMEOUT)
+    if group_alive(proc.pid):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc, port = start_server(tmp_path, env={**os.environ, "NOISEFILTER_MAX_BYTES": "100000",
+                                             "NOISEFILTER_API_KEY": "k"})
+    try:
         yield proc, port
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(STOP_TIMEOUT)
-        if group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_server(proc)
 
 
 def test_real_server_cleans_limits_and_stops_cleanly(server):
@@ -206,24 +221,8 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
     and being cut off without an answer if the queue is longer than that."""
     import threading
 
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "filter.cli", "serve", "--port", str(port), "--workers", "1",
-             "--timeout", "120", "--queue-timeout", "120", "--examples-db", str(tmp_path / "e.db")],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert proc.poll() is None, log.read_text(errors="replace")
-            try:
-                if request(port, "GET", "/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready"
-            time.sleep(0.2)
         slow = ("<html><body><article>" + "".join(
             f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
             f"timetables and its finances.</p>" for i in range(20_000)) +
@@ -257,11 +256,7 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
         assert queued_after < 5
         assert proc.wait(STOP_TIMEOUT) in (0, -signal.SIGTERM)
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(STOP_TIMEOUT)
-        if group_alive(proc.pid):
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_server(proc)
 
 
 def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(server):
