@@ -326,9 +326,33 @@ class CleaningPool:
             self._retire(self._idle.get_nowait())
         for w in workers:
             self._workers.add(w)
-            self._idle.put_nowait(w)
+            self._park(w)
+
+    def _park(self, worker: _Process) -> None:
+        """Put an idle process in the queue, watching its exit: one that dies there (kill -9,
+        the OOM killer) is replaced at once, so readiness and the workers gauge do not count it
+        until a request happens to pick it."""
+        self._idle.put_nowait(worker)
+        try:
+            self._loop.add_reader(worker.process.sentinel, self._died_idle, worker)
+        except (NotImplementedError, ValueError, OSError):  # a loop without readers: on pick-up
+            pass
+
+    def _unwatch(self, worker: _Process) -> None:
+        try:
+            self._loop.remove_reader(worker.process.sentinel)
+        except (NotImplementedError, ValueError, OSError):
+            pass
+
+    def _died_idle(self, worker: _Process) -> None:
+        self._unwatch(worker)
+        if worker.alive and not self._closed:
+            worker.kill()  # reaps it and closes its pipe; nobody else uses an idle one's
+            worker.lost = "crash"
+            self._release(worker)  # counts, logs and replaces it; left in the queue as dead
 
     def _retire(self, worker: _Process) -> asyncio.Future:
+        self._unwatch(worker)
         self._workers.discard(worker)
         fut = asyncio.get_running_loop().run_in_executor(self._threads, worker.stop)
         self._track(fut)
@@ -388,7 +412,10 @@ class CleaningPool:
                 worker = await asyncio.wait_for(self._idle.get(), min(remaining, 0.5))
             except TimeoutError:
                 continue
-            if not worker.process.is_alive():  # died while idle (killed from outside, OOM)
+            self._unwatch(worker)
+            if worker.lost:  # died while idle, and replaced then (`_died_idle`)
+                continue
+            if not worker.process.is_alive():  # died while idle, not yet noticed
                 worker.alive, worker.lost = False, "crash"
                 self._release(worker)  # replaces it
                 continue
@@ -414,7 +441,7 @@ class CleaningPool:
         elif self._closed or worker.generation != self._generation:
             self._retire(worker)
         else:
-            self._idle.put_nowait(worker)
+            self._park(worker)
 
     def _log_loss(self, worker: _Process) -> None:
         """One log line per process lost: the metric alone tells an operator neither when nor

@@ -794,6 +794,29 @@ def test_a_pool_that_cannot_start_a_process_fails_requests_at_once(tmp_path, mon
     assert events == ["crash", "start_failed"]
 
 
+def test_a_process_that_dies_idle_is_replaced_without_waiting_for_a_request():
+    """kill -9 or the OOM killer on an idle process: it is counted lost and replaced at once,
+    so /readyz and the workers gauge do not count a dead process until a request picks it."""
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            (first,) = pool._workers
+            os.kill(first.process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while first in pool._workers or pool.live != 1:
+                assert time.monotonic() < deadline, "the dead process was never replaced"
+                await asyncio.sleep(0.05)
+            assert events == ["crash"]
+            assert (await pool.clean(Job("text", "a line", None, False))).error is None
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
 def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_path):
     """The count is checked before FastAPI validates every document on the event loop: 1.2
     million tiny documents (17 MB, under the body limit) took about 9 s of event loop and
