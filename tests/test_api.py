@@ -933,3 +933,22 @@ def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_pat
         assert data == {"store": "labels.db", "pages": 2, "example_ids": 2,
                         "files": [{"path": "customer-x.jsonl", "sha256": "ab" * 32}]}
         assert r.json()["manifest"]["sha256"] == manifest["sha256"]
+
+
+def test_an_examples_request_of_too_many_blocks_is_refused_before_they_are_validated(tmp_path):
+    """FastAPI validates every labelled block on the event loop (850,000: /healthz stalled 4 s,
+    1.4 GB): the blocks are counted on the parsed body first; the key is still checked first."""
+    settings = Settings(workers=1, max_body_bytes=5_000_000, api_key=API_KEY,
+                        examples_db=tmp_path / "ex.db")
+    blocks = [{"text": "w", "label": "junk"}] * 100_001
+    body = {"examples": [{"text": "w", "blocks": blocks[:60_000]},
+                         {"text": "w", "blocks": blocks[60_000:]}]}
+    key = {"X-API-Key": API_KEY}
+    small = {"examples": [{"text": "Pier reopens\nShare this", "blocks": [
+        {"text": "Share this", "label": "junk"}]}]}
+    with TestClient(create_app(settings)) as client:
+        assert_error(client.post("/v1/examples", json=body), 401, "unauthorized")
+        detail = assert_error(client.post("/v1/examples", json=body, headers=key), 422,
+                              "invalid_input")["detail"]
+        assert detail.startswith("100,001 labelled blocks in one request, over the limit of 100,000")
+        assert client.post("/v1/examples", json=small, headers=key).status_code == 200
