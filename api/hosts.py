@@ -40,19 +40,23 @@ def _host_name(header: str) -> str:
 
 
 class LoopbackHostMiddleware:
-    """Refuses (421) a request whose `Host` is not a loopback name or address."""
+    """Refuses (421) a request whose `Host` is neither a loopback name or address nor one of
+    `also` (names the operator allowed: a proxy on this machine may pass the public name on)."""
 
-    def __init__(self, app):
+    def __init__(self, app, also: tuple[str, ...] = ()):
         self.app = app
+        self.also = frozenset(name.lower() for name in also)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-            if not is_loopback(_host_name(header)):
+            name = _host_name(header)
+            if not (is_loopback(name) or name.lower() in self.also):
                 response = error_response(
                     421, "misdirected_request", "this service listens on a loopback address and "
                     "answers only requests addressed to localhost, 127.0.0.1 or [::1] (the Host "
-                    "header; a page that renamed 127.0.0.1 must not reach it)")
+                    "header; a page that renamed 127.0.0.1 must not reach it); a proxy on this "
+                    "machine that passes another name on needs it in --allowed-hosts")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

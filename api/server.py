@@ -39,13 +39,17 @@ def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--examples-db", help="example store file (default "
                                               "~/.local/share/noisefilter/examples.db)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--allowed-hosts", metavar="NAMES",
+                        help="on a loopback address, Host names to answer besides localhost and "
+                             "loopback addresses (comma-separated; * for any), e.g. the public "
+                             "name a proxy on this machine passes on")
     parser.epilog = ("The API key of the example store and reload endpoints is read from "
                      "NOISEFILTER_API_KEY only (a flag would show it in the process list).")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     names = ("host", "port", "workers", "model", "max_bytes", "timeout", "max_body_bytes",
-             "max_batch", "queue_timeout", "examples_db", "log_level")
+             "max_batch", "queue_timeout", "examples_db", "log_level", "allowed_hosts")
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 
 
@@ -74,8 +78,9 @@ def _run(settings: Settings, on_started=None) -> int:
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
     app = create_app(settings)
-    if is_loopback(settings.host):  # reached only from this machine: browsers' pages included
-        app.add_middleware(LoopbackHostMiddleware)
+    if is_loopback(settings.host) and "*" not in settings.extra_hosts:
+        # reached only from this machine: browsers' pages included
+        app.add_middleware(LoopbackHostMiddleware, also=settings.extra_hosts)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
 

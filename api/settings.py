@@ -60,6 +60,10 @@ class Settings:
     api_key: str | None = None
     examples_db: Path = field(default_factory=default_examples_db)
     log_level: str = "info"
+    #: on a service listening on a loopback address, more `Host` names it answers besides the
+    #: loopback ones (comma-separated: a proxy on this machine that passes on the public
+    #: name), or ``*`` for any (`api.hosts`)
+    allowed_hosts: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -80,6 +84,11 @@ class Settings:
         object.__setattr__(self, "log_level", level)
         if self.api_key == "":
             object.__setattr__(self, "api_key", None)
+
+    @property
+    def extra_hosts(self) -> tuple[str, ...]:
+        """`allowed_hosts` as lower-case names."""
+        return tuple(h.strip().lower() for h in (self.allowed_hosts or "").split(",") if h.strip())
 
     @property
     def body_limit(self) -> int:

@@ -279,3 +279,18 @@ def test_which_addresses_are_loopback(host, loopback):
     from api.hosts import is_loopback
 
     assert is_loopback(host) is loopback
+
+
+def test_a_proxy_on_this_machine_may_pass_a_name_the_operator_allowed(tmp_path):
+    proc, port = start_server(tmp_path, "--allowed-hosts", "News.Example, cleaner.internal")
+    try:
+        for host in ("news.example", f"cleaner.internal:{port}", "localhost"):
+            assert request(port, "GET", "/readyz", headers={"Host": host})[0] == 200, host
+        assert request(port, "GET", "/readyz", headers={"Host": "rebound.example"})[0] == 421
+    finally:
+        stop_server(proc)
+    proc, port = start_server(tmp_path, "--allowed-hosts", "*")
+    try:
+        assert request(port, "GET", "/readyz", headers={"Host": "rebound.example"})[0] == 200
+    finally:
+        stop_server(proc)
