@@ -234,9 +234,11 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     bytes, and is read lazily, in a thread of its own (`_Feeder`): while it waits for its next
     document, finished outcomes are yielded and time limits enforced all the same. An exception
     it raises is raised here after the outcomes of the documents before it. `timeout`
-    (default: the cleaner's `Limits.timeout`) is the most seconds one document may take; a
-    worker that overruns is killed and replaced. At most `max_in_flight` documents (default
-    ``4 × workers``) are taken from `docs` and not yet yielded.
+    (default: the cleaner's `Limits.timeout`) is the most seconds one document may take, and
+    the limit the workers' cleaners check too; a worker that overruns is killed and replaced.
+    At most `max_in_flight` documents (default ``4 × workers``) are taken from `docs` and not
+    yet yielded. A `timeout` that is not a finite number above 0, or a `max_in_flight` under
+    1, raises `ValueError`.
 
     `start_method` is the multiprocessing one. With ``fork`` the workers inherit `cleaner` as
     it is (no loading at all, and a subclass keeps its behaviour); that is only safe when the
