@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError
-from filter.decoding import decode_labelled
+from filter.decoding import decode_labelled, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, is_json, media_type, require_json,
@@ -81,14 +81,8 @@ def _over_the_limit(job: Job, max_bytes: int) -> Outcome | None:
     given here: the body limit is three times `max_bytes` (for labelled pages), and such a
     document would otherwise wait for a cleaning process and be copied into it only to be
     refused there (30 bodies of 28 MB at once took the HTTP process to 2.5 GB)."""
-    doc = job.document
-    size = len(doc) if isinstance(doc, bytes) else (
-        len(doc) if len(doc) * 4 <= max_bytes else len(doc.encode("utf-8", "surrogatepass")))
-    if size <= max_bytes:
-        return None
-    detail = (f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes" if job.kind == "html"
-              else f"text is {size:,} bytes in UTF-8, over the limit of {max_bytes:,}")
-    return Outcome(error="InputTooLarge", detail=detail)
+    too_large = size_error(job.document, max_bytes, text=job.kind == "text")
+    return None if too_large is None else Outcome(error="InputTooLarge", detail=str(too_large))
 
 
 async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:

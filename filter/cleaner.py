@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 from .blocks import Block, Page, segment_text, well_formed
-from .errors import ExtractionTimeout, InputError, InputTooLarge
+from .decoding import size_error
+from .errors import ExtractionTimeout, InputError
 from .extract import html_to_page
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
@@ -94,12 +95,9 @@ class Cleaner:
                 raise InputError("text must be str or UTF-8 bytes") from err
         if not isinstance(text, str):
             raise InputError(f"expected text as str, got {type(text).__name__}")
-        # the limit is in bytes, as for HTML; encoded only when the UTF-8 form could exceed it
-        size = (len(text) if len(text) * 4 <= self.limits.max_bytes
-                else len(text.encode("utf-8", "surrogatepass")))
-        if size > self.limits.max_bytes:
-            raise InputTooLarge(f"text is {size:,} bytes in UTF-8, over the limit of "
-                                f"{self.limits.max_bytes:,}")
+        too_large = size_error(text, self.limits.max_bytes, text=True)  # in bytes, as for HTML
+        if too_large is not None:
+            raise too_large
         if "\x00" in text:
             raise InputError("text holds NUL bytes: binary data, not text")
         if _HTML_DOCUMENT.match(text):  # its markup would be kept as words

@@ -88,15 +88,33 @@ def decode_labelled(data: bytes, charset: str) -> str:
                          f"{err.start}") from None
 
 
+def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,
+               text: bool = False) -> InputTooLarge | None:
+    """The error for a document over `max_bytes` (a str counted in UTF-8, encoded only when its
+    UTF-8 form could be over), else None: one size rule and message for HTML (`decode`),
+    already-extracted text (`text`, `Cleaner.clean_text`) and the service, which checks before
+    a document waits for a cleaning process."""
+    if isinstance(document, str):
+        size = (len(document) if len(document) * 4 <= max_bytes
+                else len(document.encode("utf-8", "surrogatepass")))
+    else:
+        size = len(document)
+    if size <= max_bytes:
+        return None
+    if text:
+        return InputTooLarge(f"text is {size:,} bytes in UTF-8, over the limit of {max_bytes:,}")
+    return InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+
+
 def decode(data: bytes | str, max_bytes: int) -> str:
     """Bytes in any charset (or str) to str, refusing what is too large or binary."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
     if isinstance(data, str):
         data = well_formed(data)
-    size = len(data) if not isinstance(data, str) else len(data.encode("utf-8"))
-    if size > max_bytes:
-        raise InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
+    too_large = size_error(data, max_bytes)
+    if too_large is not None:
+        raise too_large
     if not isinstance(data, str):
         data = _decode_bytes(bytes(data), max_bytes)
     if looks_binary(data):
