@@ -33,6 +33,33 @@ _WINDOWS_1252_LANGUAGES = frozenset({
     "id", "is", "it", "lb", "ms", "nb", "nl", "nn", "no", "oc", "pt", "rm", "sq", "sv", "sw", "tl",
     "wa",
 })
+#: the letters beyond ASCII of languages written in Latin script whose legacy pages are not in
+#: windows-1252 (lower case), with the code page preferred on a tie (the HTML Standard's
+#: suggested default for the language where it names one): which code page an undeclared page
+#: in one of them is in shows in whether its non-ASCII letters are the language's own (Czech
+#: "š" is "ą" in the other Central European code page, a letter too, so a page reading as
+#: words is not enough there)
+_LATIN_ALPHABETS: dict[str, tuple[str, str]] = {
+    "cs": ("áčďéěíňóřšťúůýž", "cp1250"),
+    "sk": ("áäčďéíĺľňóôŕšťúýž", "cp1250"),
+    "pl": ("ąćęłńóśźż", "iso8859-2"),
+    "hu": ("áéíóöőúüű", "iso8859-2"),
+    "hr": ("čćđšž", "cp1250"),
+    "bs": ("čćđšž", "cp1250"),
+    "sl": ("čšžćđ", "iso8859-2"),
+    "ro": ("ăâîșşțţ", "cp1250"),
+    "tr": ("çğıöşüâîûİ", "cp1254"),  # İ: its lower case is two characters
+    "lt": ("ąčęėįšųūž", "cp1257"),
+    "lv": ("āčēģīķļņšūž", "cp1257"),
+    "et": ("äõöüšž", "cp1257"),
+}
+#: the Latin-script code pages browsers decode that such a page may be in
+_LATIN_CODE_PAGES = ("cp1250", "iso8859-2", "cp1254", "cp1257", "iso8859-13", "iso8859-4",
+                     "iso8859-16", "cp1252", "iso8859-15")
+#: the characters other than letters that text in any of those code pages is expected to hold
+_TYPOGRAPHY = frozenset("\u00a0\u00ad\u2009\u202f“”„‘’‚«»‹›–—…•·°§©®™€£×")
+#: the share of a page's non-ASCII characters that must be its language's letters or typography
+_ALPHABET_SHARE = 0.8
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 #: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
 _DETECTOR_SAMPLE = 20_000
@@ -176,13 +203,16 @@ def _undeclared(data: bytes) -> str:
     """Bytes that are not UTF-8 and declare no charset that decodes them.
 
     In windows-1252 when the page says it is in a language whose legacy charset that is (as
-    the browsers of that language's readers assume); else in the charset a detector guesses
-    from the page's non-ASCII text, except that on a page that names no language a guess of
-    another Latin-script code page gives way to windows-1252 when that reads those words as
-    words; else in windows-1252, the web's default, with its five unassigned bytes as U+FFFD.
-    (So a page in another Latin code page that names no language, and whose words hold no
-    letter windows-1252 reads as a symbol, comes out in windows-1252: Hungarian "ű" as "û",
-    Turkish "ı" as "ý"; Polish, whose "ą", "ł" and "ż" it reads as symbols, does not.)
+    the browsers of that language's readers assume); in the Latin code page that reads its
+    non-ASCII characters as the letters of its language when it names another language
+    written in Latin script (Czech, Polish, Turkish, Latvian…: `_LATIN_ALPHABETS`); else in
+    the charset a detector guesses from the page's non-ASCII text, except that on a page that
+    names no language a guess of another Latin-script code page gives way to windows-1252
+    when that reads those words as words; else in windows-1252, the web's default, with its
+    five unassigned bytes as U+FFFD. (So a page in another Latin code page that names no
+    language, and whose words hold no letter windows-1252 reads as a symbol, comes out in
+    windows-1252: Hungarian "ű" as "û", Turkish "ı" as "ý"; Polish, whose "ą", "ł" and "ż" it
+    reads as symbols, does not.)
 
     Why not the detector alone: given the page, it reads the first and last 5 KB, which on
     most pages are ASCII markup; it then guessed "ascii", and the page came out in UTF-8 with
@@ -201,6 +231,13 @@ def _undeclared(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
     sample = _non_ascii_sample(data)
+    if lang in _LATIN_ALPHABETS:
+        codec = _code_page_of(sample, *_LATIN_ALPHABETS[lang])
+        if codec is not None:
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                pass
     for guess in detect_encoding(sample):
         try:
             guess = codecs.lookup(guess).name
@@ -234,6 +271,29 @@ def _non_ascii_sample(data: bytes) -> bytes:
         if size >= _DETECTOR_SAMPLE:
             break
     return b" ".join(data[start:end] for start, end in spans)
+
+
+def _code_page_of(sample: bytes, alphabet: str, default: str) -> str | None:
+    """The Latin code page in which the sample's non-ASCII characters are most often the
+    language's own letters (`alphabet`) or common typography, if that is over
+    `_ALPHABET_SHARE` of them (the language's `default` first on a tie); else None.
+
+    The detector alone read Czech and Slovene in ISO-8859-2 as ISO-8859-14 ("ḿsta" for
+    "města"), Latvian and Estonian in windows-1257 as a Central European code page ("lőpeb" for
+    "lõpeb"), whatever the page's `lang` said."""
+    best, best_share = None, _ALPHABET_SHARE
+    for codec in (default, *(c for c in _LATIN_CODE_PAGES if c != default)):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        beyond = [ch for ch in text if ord(ch) > 127]
+        if not beyond:
+            return None
+        share = sum(1 for ch in beyond if ch.lower() in alphabet or ch in _TYPOGRAPHY) / len(beyond)
+        if share > best_share:
+            best, best_share = codec, share
+    return best
 
 
 @functools.lru_cache(maxsize=None)

@@ -141,6 +141,34 @@ def test_an_undeclared_page_in_another_charset_is_still_detected(charset, senten
     assert sentence * 3 in " ".join(b.text for b in clean(html.encode(charset)).blocks)
 
 
+@pytest.mark.parametrize("lang, charset, sentence", [
+    # the detector took these for ISO-8859-14 ("ḿsta" for "města") and kept that whatever `lang` said
+    ("cs", "iso8859-2", "Starosta města oznámil, že oprava mostu skončí příští měsíc a doprava "
+                        "se vrátí do normálu. Obyvatelé jsou spokojeni."),
+    ("sl", "iso8859-2", "Mestne oblasti so sporočile, da bo popravilo mostu končano prihodnji mesec "
+                        "in promet se bo vrnil v normalo. Prebivalci so zadovoljni, čeprav je šola zaprta."),
+    # ... and these for a Central European code page ("lőpeb" for "lõpeb", "paziňoja")
+    ("et", "cp1257", "Linnavalitsus teatas, et silla remont lõpeb järgmisel kuul ja liiklus "
+                     "taastub. Elanikud on rahul ja ootavad uut kevadet."),
+    ("lv", "cp1257", "Pilsētas vadība paziņoja, ka tilta remonts tiks pabeigts nākamajā mēnesī un "
+                     "satiksme atjaunosies. Iedzīvotāji ir apmierināti."),
+    # the other Central European code page of each, and Turkish, with typography around them
+    ("cs", "cp1250", "„Most bude opraven příští měsíc,“ řekl starosta – a doprava se vrátí."),
+    ("pl", "iso8859-2", "Władze miasta poinformowały, że remont mostu zakończy się w przyszłym "
+                        "miesiącu. Mieszkańcy są zadowoleni."),
+    ("pl", "cp1250", "Władze miasta poinformowały, że remont mostu zakończy się w przyszłym "
+                     "miesiącu. Mieszkańcy są zadowoleni."),
+    ("tr", "cp1254", "İstanbul Büyükşehir Belediyesi, köprünün onarımının gelecek ay biteceğini açıkladı."),
+])
+def test_an_undeclared_page_is_read_in_the_code_page_of_its_language(lang, charset, sentence):
+    """A page that names its language, written in Latin script beyond windows-1252, is read in
+    the code page that makes its non-ASCII characters that language's letters."""
+    menu = "".join(f"<li><a href='/section/{i}'>Section {i}</a></li>" for i in range(250))
+    html = (f"<html lang='{lang}'><head><title>News</title></head><body><ul>{menu}</ul>"
+            f"<article><p>{sentence}</p></article><ul>{menu}</ul></body></html>")
+    assert sentence in decode(html.encode(charset), 10_000_000)
+
+
 def test_an_undeclared_page_with_an_inline_image_is_decoded_quickly():
     """Inline images are runs of hundreds of kilobytes without a space: reading the page's
     non-ASCII words with a regular expression was quadratic in such a run (47 s on a WCXB-dev
