@@ -15,6 +15,7 @@ import functools
 import re
 import unicodedata
 import zlib
+from urllib.parse import urlsplit
 
 from trafilatura.utils import detect_encoding, handle_compressed_file
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
@@ -53,6 +54,10 @@ _LATIN_ALPHABETS: dict[str, tuple[str, str]] = {
     "lv": ("āčēģīķļņšūž", "cp1257"),
     "et": ("äõöüšž", "cp1257"),
 }
+#: the language of a country's top-level domain, for a page that names none: Firefox, too, takes
+#: the domain as the hint for a page that declares no charset
+_DOMAIN_LANGUAGES = {"cz": "cs", "sk": "sk", "pl": "pl", "hu": "hu", "hr": "hr", "ba": "bs",
+                     "si": "sl", "ro": "ro", "tr": "tr", "lt": "lt", "lv": "lv", "ee": "et"}
 #: the Latin-script code pages browsers decode that such a page may be in
 _LATIN_CODE_PAGES = ("cp1250", "iso8859-2", "cp1254", "cp1257", "iso8859-13", "iso8859-4",
                      "iso8859-16", "cp1252", "iso8859-15")
@@ -133,8 +138,10 @@ def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,
     return InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
 
 
-def decode(data: bytes | str, max_bytes: int) -> str:
-    """Bytes in any charset (or str) to str, refusing what is too large or binary."""
+def decode(data: bytes | str, max_bytes: int, url: str | None = None) -> str:
+    """Bytes in any charset (or str) to str, refusing what is too large or binary. The page's
+    `url`, when known, hints at the language of a page that declares neither its charset nor
+    its language (`_undeclared`)."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
     if isinstance(data, str):
@@ -143,7 +150,7 @@ def decode(data: bytes | str, max_bytes: int) -> str:
     if too_large is not None:
         raise too_large
     if not isinstance(data, str):
-        data = _decode_bytes(bytes(data), max_bytes)
+        data = _decode_bytes(bytes(data), max_bytes, url)
     if looks_binary(data):
         raise InputError("input looks like binary data, not HTML")
     return data
@@ -156,7 +163,7 @@ def looks_binary(text: str) -> bool:
     return bool(sample) and len(_CONTROL.findall(sample)) > 0.05 * len(sample)
 
 
-def _decode_bytes(data: bytes, max_bytes: int) -> str:
+def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     """Decompressed bytes to str: in the charset of their byte-order mark when they start with
     one; else as UTF-8 when they are valid UTF-8, whatever the page declares
     (pages re-saved as UTF-8 under an old iso-8859-1 declaration are common, the other way round
@@ -196,23 +203,24 @@ def _decode_bytes(data: bytes, max_bytes: int) -> str:
         text = _mostly_decodes(data, candidate)
         if text is not None:
             return text
-    return _undeclared(data)
+    return _undeclared(data, url)
 
 
-def _undeclared(data: bytes) -> str:
+def _undeclared(data: bytes, url: str | None = None) -> str:
     """Bytes that are not UTF-8 and declare no charset that decodes them.
 
     In windows-1252 when the page says it is in a language whose legacy charset that is (as
     the browsers of that language's readers assume); in the Latin code page that reads its
     non-ASCII characters as the letters of its language when it names another language
-    written in Latin script (Czech, Polish, Turkish, Latvian…: `_LATIN_ALPHABETS`); else in
+    written in Latin script (Czech, Polish, Turkish, Latvian…: `_LATIN_ALPHABETS`), or names
+    none and comes from such a language's country domain (`_DOMAIN_LANGUAGES`); else in
     the charset a detector guesses from the page's non-ASCII text, except that on a page that
     names no language a guess of another Latin-script code page gives way to windows-1252
     when that reads those words as words; else in windows-1252, the web's default, with its
     five unassigned bytes as U+FFFD. (So a page in another Latin code page that names no
-    language, and whose words hold no letter windows-1252 reads as a symbol, comes out in
-    windows-1252: Hungarian "ű" as "û", Turkish "ı" as "ý"; Polish, whose "ą", "ł" and "ż" it
-    reads as symbols, does not.)
+    language, comes from no such country domain, and whose words hold no letter windows-1252
+    reads as a symbol, comes out in windows-1252: Hungarian "ű" as "û", Turkish "ı" as "ý";
+    Polish, whose "ą", "ł" and "ż" it reads as symbols, does not.)
 
     Why not the detector alone: given the page, it reads the first and last 5 KB, which on
     most pages are ASCII markup; it then guessed "ascii", and the page came out in UTF-8 with
@@ -231,8 +239,9 @@ def _undeclared(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
     sample = _non_ascii_sample(data)
-    if lang in _LATIN_ALPHABETS:
-        codec = _code_page_of(sample, *_LATIN_ALPHABETS[lang])
+    hint = lang or _domain_language(url)
+    if hint in _LATIN_ALPHABETS:
+        codec = _code_page_of(sample, *_LATIN_ALPHABETS[hint])
         if codec is not None:
             try:
                 return data.decode(codec)
@@ -271,6 +280,15 @@ def _non_ascii_sample(data: bytes) -> bytes:
         if size >= _DETECTOR_SAMPLE:
             break
     return b" ".join(data[start:end] for start, end in spans)
+
+
+def _domain_language(url: str | None) -> str | None:
+    """The language of the country domain the page comes from (`_DOMAIN_LANGUAGES`), if any."""
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+    return _DOMAIN_LANGUAGES.get(host.rstrip(".").rsplit(".", 1)[-1]) if host else None
 
 
 def _code_page_of(sample: bytes, alphabet: str, default: str) -> str | None:

@@ -664,7 +664,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     if url is not None:
         check_url(url)
     url = url or None  # an empty URL is no URL, and the result says so
-    tree = parse(decode(html, max_bytes))
+    tree = parse(decode(html, max_bytes, url))
     _unwrap_inline_runs(tree)
     _flatten_deep_nesting(tree)
     base = _link_base(tree, url)

@@ -169,6 +169,21 @@ def test_an_undeclared_page_is_read_in_the_code_page_of_its_language(lang, chars
     assert sentence in decode(html.encode(charset), 10_000_000)
 
 
+@pytest.mark.parametrize("url, sentence", [
+    ("https://www.example.cz/zpravy/most", "Starosta města oznámil, že oprava mostu skončí příští "
+                                           "měsíc a doprava se vrátí do normálu."),
+    ("https://haber.example.com.tr/kopru", "Belediye başkanı, köprünün onarımının gelecek ay "
+                                           "biteceğini ve trafiğin normale döneceğini açıkladı."),
+])
+def test_a_page_naming_no_language_is_read_in_the_code_page_of_its_country_domain(url, sentence):
+    """Without `lang` these came out in windows-1252 ("mìsta", "baþkaný"); their country domain
+    says which language, and so which code page, as it does for Firefox."""
+    charset = "cp1250" if ".cz/" in url else "cp1254"
+    html = (f"<html><head><title>News</title></head><body><article><p>{sentence}</p>"
+            f"<p>{sentence}</p></article></body></html>")
+    assert sentence in clean(html.encode(charset), url=url).text
+
+
 def test_an_undeclared_page_with_an_inline_image_is_decoded_quickly():
     """Inline images are runs of hundreds of kilobytes without a space: reading the page's
     non-ASCII words with a regular expression was quadratic in such a run (47 s on a WCXB-dev
