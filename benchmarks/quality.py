@@ -11,8 +11,10 @@ perfect block classifier would reach on the same blocks (the ceiling the extract
 on the blocks trafilatura kept alone (what the completion stage's restored blocks add to it);
 block-level precision/recall/F1 and confusion matrices on held-out blocks (content vs not on
 every page, split by whether trafilatura kept the block or the completion stage restored it;
-the four labels on the hand-labelled pages); and `clean_text` applied to trafilatura's own text
-output. Synthetic or seed examples are never scored. Nothing is asserted.
+the four labels on the hand-labelled pages); the related links a crawler would get from the
+held-out hand-labelled pages (`CleanResult.related_links`) against the links of the blocks
+labelled `related` by hand, on any site; and `clean_text` applied to trafilatura's own text output. Synthetic or
+seed examples are never scored. Nothing is asserted.
 
 `--full-pass-below SHARE` extracts (and so trains and tests) with another trigger for
 trafilatura's full pass (`filter.extract.FALLBACK_BELOW_SHARE`); 0 runs it only where the fast
@@ -37,6 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from filter import extract  # noqa: E402
+from filter.cleaner import related_links  # noqa: E402
 from train.dataset import build  # noqa: E402
 from train.metrics import block_report, snippet_rates, word_prf  # noqa: E402
 from train.shipped import DEFAULT_DATA, fit  # noqa: E402
@@ -98,6 +101,7 @@ def main() -> None:
     per_type: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     y_bin_true, y_bin_pred, y4_true, y4_pred = [], [], [], []
     by_origin: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
+    links = {"given": 0, "related": 0, "right": 0}
     for lp, labels, ttext, tclean in zip(pages, ours, traf, text_mode):
         g = lp.gold
         text = "\n".join(b.text for b, lab in zip(lp.page.blocks, labels) if lab == "content")
@@ -120,6 +124,13 @@ def main() -> None:
             if lp.hand_labelled and truth in LABELS4:
                 y4_true.append(truth)
                 y4_pred.append(pred)
+        if lp.hand_labelled:
+            given = {link.url for link in related_links(lp.page.blocks, labels, page_url=g.url)}
+            wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, page_url=g.url,
+                                                         same_site=False)}
+            links["given"] += len(given)
+            links["related"] += len(wanted)
+            links["right"] += len(given & wanted)
 
     summary = {"pages": len(pages), "folds": args.folds, "full_pass_below": extract.FALLBACK_BELOW_SHARE,
                "per_type": {}}
@@ -152,6 +163,12 @@ def main() -> None:
         print("confusion (rows = truth, columns = predicted, order as above):")
         for lab, r in zip(rep["labels"], rep["confusion"]):
             print(f"  {lab:>12}: {r}")
+    summary["related_links"] = {**links, "precision": links["right"] / max(links["given"], 1),
+                                "recall": links["right"] / max(links["related"], 1)}
+    print(f"\nRelated links of held-out hand-labelled pages: {links['given']} given, "
+          f"{links['right']} of them links of hand-labelled `related` blocks (precision "
+          f"{summary['related_links']['precision']:.3f}), of {links['related']} such links "
+          f"(recall {summary['related_links']['recall']:.3f})")
     summary["seconds"] = round(time.perf_counter() - started)
     if args.json is None:
         print(f"\n{summary['seconds']} s")

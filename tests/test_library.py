@@ -349,6 +349,25 @@ def test_related_links_are_pages_other_than_this_one_each_once_whatever_the_frag
     assert len(related_links(blocks, ["related"])) == 3
 
 
+def test_related_links_stay_on_the_pages_site():
+    """A related story is on the page's own site, under any of its host names; links that leave
+    it (a shop, an affiliate, a reference) are not offered to a crawler as related stories."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    blocks = [Block("More on the bridge", links=(
+        Link("Bridge repairs delayed", "https://news.coastal.co.uk/2025/repairs"),
+        Link("Ferry timetable", "https://coastal.co.uk/ferries"),
+        Link("Buy the bridge book", "https://shop.example.com/book?ref=coastal"),
+        Link("Harbour works", "https://harbour.co.uk/works"),
+    ))]
+    page = "https://www.coastal.co.uk/2026/bridge"
+    assert [link.title for link in related_links(blocks, ["related"], page)] == [
+        "Bridge repairs delayed", "Ferry timetable"]
+    # without the page's URL its site is unknown, and every link stays
+    assert len(related_links(blocks, ["related"])) == 4
+
+
 def test_the_package_ships_its_type_hints():
     """PEP 561: without ``py.typed`` in the installed package, mypy reports ``import-untyped``
     for `from filter import clean` and treats every result as Any."""
