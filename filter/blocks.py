@@ -100,6 +100,8 @@ class Page:
     date: str | None = None
     language: str | None = None
     url: str | None = None
+    #: what the page's relative links were resolved against: its `<base href>`, else `url`
+    link_base: str | None = None
     source: str = "html"  # "html" or "text"
     notes: list[str] = field(default_factory=list)
 

@@ -135,7 +135,7 @@ class Cleaner:
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
-        related = related_links(page.blocks, labels, page_url=page.url)
+        related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base)
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
@@ -148,27 +148,29 @@ class Cleaner:
 
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,
-                  same_site: bool = True) -> list[RelatedLink]:
+                  same_site: bool = True, link_base: str | None = None) -> list[RelatedLink]:
     """The links of the blocks labelled `related`, in page order, each target once: what a
     crawler follows for more on the story. A `#fragment` names a place in a page, not another
     page, so ``/story`` and ``/story#comments`` are one target (listed as first written), and
     links to the page itself (`page_url`, with or without a fragment) are no related story.
     Links without anchor text and targets that are not web pages are left out, and so, when
-    the page's URL is known, are links to other sites (`site_of`; `same_site=False` keeps
-    them): a site offers its own stories as related ones. On WCXB-dev's hand-labelled pages,
+    the page's URL is known, are links that leave its site (`site_of`): a site offers its own
+    stories as related ones. The site of its `<base href>` (`link_base`) counts as its own
+    too; a page on an IP address or localhost has no site to keep to; `same_site=False`
+    keeps every site's links. On WCXB-dev's hand-labelled pages,
     278 of the 283 links of `related` blocks stay on the page's site, while none of the 49
     off-site links the cross-validated model gave as related was one of them (affiliate, shop
     and reference links); `benchmarks/quality.py` prints the precision and recall of the list."""
     related = []
     seen = {urldefrag(page_url).url} if page_url else set()
-    home = site_of(page_url) if same_site else None
+    homes = {site_of(page_url), site_of(link_base)} - {None} if same_site and page_url else set()
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
         for link in block.links:
             if not (link.text and _is_web_link(link.url)):
                 continue
-            if home is not None and site_of(link.url) not in (None, home):
+            if homes and site_of(link.url) not in (None, *homes):
                 continue
             target = urldefrag(link.url).url
             if target not in seen:
@@ -178,20 +180,24 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
 
 
 def site_of(url: str | None) -> str | None:
-    """The site a URL is on: its registrable domain by the Public Suffix List (`tld`), so that
-    "news.example.co.uk" and "www.example.co.uk" are one site and "bbc.co.uk" another; the
-    host itself where there is none (an IP address, "localhost"); None for a URL without a
-    host (a relative one) or a malformed one."""
+    """The site a URL is on: its registrable domain by the Public Suffix List (`tld`), in its
+    ASCII (IDNA) form, so that "news.example.co.uk" and "www.example.co.uk" are one site,
+    "bbc.co.uk" another, and "bücher.de" is "xn--bcher-kva.de"; None for a host that has none
+    (an IP address, "localhost"), a URL without a host (a relative one) or a malformed one."""
     try:
-        host = urlsplit(url).hostname if url else None
+        host = urlsplit(url).hostname if isinstance(url, str) and url else None
     except ValueError:
         return None
     return _registrable(host) if host else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _registrable(host: str) -> str:
-    return get_fld(host, fix_protocol=True, fail_silently=True) or host
+def _registrable(host: str) -> str | None:
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    return get_fld(host, fix_protocol=True, fail_silently=True)
 
 
 def _is_web_link(url: str) -> bool:

@@ -27,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: the page's own language, from its opening `<html>` tag
-_HTML_LANG = re.compile(rb"<html\b[^>]*?(?<![\w-])lang\s*=\s*[\"']?([A-Za-z]{2,3})\b", re.IGNORECASE)
+_HTML_LANG = re.compile(rb"<html\b[^>]*?(?<![\w-])lang\s*=\s*[\"']?([A-Za-z]{2,3})(?![A-Za-z])", re.IGNORECASE)
 #: languages whose legacy charset is windows-1252 (the WHATWG default for their locales)
 _WINDOWS_1252_LANGUAGES = frozenset({
     "af", "br", "ca", "cy", "da", "de", "en", "es", "eu", "fi", "fo", "fr", "fy", "ga", "gd", "gl",
@@ -49,7 +49,7 @@ _LATIN_ALPHABETS: dict[str, tuple[str, str]] = {
     "bs": ("čćđšž", "cp1250"),
     "sl": ("čšžćđ", "iso8859-2"),
     "ro": ("ăâîșşțţ", "cp1250"),
-    "tr": ("çğıöşüâîûİ", "cp1254"),  # İ: its lower case is two characters
+    "tr": ("çğıöşüâîûİ", "cp1254"),  # İ itself: its lower case is two characters
     "lt": ("ąčęėįšųūž", "cp1257"),
     "lv": ("āčēģīķļņšūž", "cp1257"),
     "et": ("äõöüšž", "cp1257"),
@@ -58,12 +58,14 @@ _LATIN_ALPHABETS: dict[str, tuple[str, str]] = {
 #: the domain as the hint for a page that declares no charset
 _DOMAIN_LANGUAGES = {"cz": "cs", "sk": "sk", "pl": "pl", "hu": "hu", "hr": "hr", "ba": "bs",
                      "si": "sl", "ro": "ro", "tr": "tr", "lt": "lt", "lv": "lv", "ee": "et"}
-#: the Latin-script code pages browsers decode that such a page may be in
-_LATIN_CODE_PAGES = ("cp1250", "iso8859-2", "cp1254", "cp1257", "iso8859-13", "iso8859-4",
-                     "iso8859-16", "cp1252", "iso8859-15")
+#: the Latin-script code pages browsers decode that such a page may be in, windows-1252 first:
+#: it wins a tie (a page on a `.cz` domain or marked Polish may still be in windows-1252)
+_LATIN_CODE_PAGES = ("cp1252", "cp1250", "iso8859-2", "cp1254", "cp1257", "iso8859-13",
+                     "iso8859-4", "iso8859-16", "iso8859-15")
 #: the characters other than letters that text in any of those code pages is expected to hold
 _TYPOGRAPHY = frozenset("\u00a0\u00ad\u2009\u202f“”„‘’‚«»‹›–—…•·°§©®™€£×")
-#: the share of a page's non-ASCII characters that must be its language's letters or typography
+#: the score a code page needs: the share of the page's non-ASCII characters that are its
+#: language's letters or typography, less the share that are other letters
 _ALPHABET_SHARE = 0.8
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 #: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
@@ -285,7 +287,7 @@ def _non_ascii_sample(data: bytes) -> bytes:
 def _domain_language(url: str | None) -> str | None:
     """The language of the country domain the page comes from (`_DOMAIN_LANGUAGES`), if any."""
     try:
-        host = urlsplit(url).hostname if url else None
+        host = urlsplit(url).hostname if isinstance(url, str) and url else None
     except ValueError:
         return None
     return _DOMAIN_LANGUAGES.get(host.rstrip(".").rsplit(".", 1)[-1]) if host else None
@@ -293,14 +295,21 @@ def _domain_language(url: str | None) -> str | None:
 
 def _code_page_of(sample: bytes, alphabet: str, default: str) -> str | None:
     """The Latin code page in which the sample's non-ASCII characters are most often the
-    language's own letters (`alphabet`) or common typography, if that is over
-    `_ALPHABET_SHARE` of them (the language's `default` first on a tie); else None.
+    language's own letters (`alphabet`) or common typography and least often other letters,
+    if that score is over `_ALPHABET_SHARE` (windows-1252, then the language's `default`,
+    first on a tie); else None. Other letters count against a code page twice (as not the
+    language's, and again), so that a page the hint is wrong for keeps windows-1252 where
+    its letters say so: a French page on a `.cz` domain, read as Czech, has its "à" become
+    a foreign "ŕ". Where its letters do not say so (French whose accents are mostly "è" and
+    "ù", which read as Czech "č" and "ů"), the page comes out in the hinted code page, as it
+    does in Firefox.
 
     The detector alone read Czech and Slovene in ISO-8859-2 as ISO-8859-14 ("ḿsta" for
     "města"), Latvian and Estonian in windows-1257 as a Central European code page ("lőpeb" for
     "lõpeb"), whatever the page's `lang` said."""
     best, best_share = None, _ALPHABET_SHARE
-    for codec in (default, *(c for c in _LATIN_CODE_PAGES if c != default)):
+    order = ("cp1252", default, *(c for c in _LATIN_CODE_PAGES if c not in ("cp1252", default)))
+    for codec in order:
         try:
             text = sample.decode(codec)
         except UnicodeDecodeError:
@@ -308,7 +317,10 @@ def _code_page_of(sample: bytes, alphabet: str, default: str) -> str | None:
         beyond = [ch for ch in text if ord(ch) > 127]
         if not beyond:
             return None
-        share = sum(1 for ch in beyond if ch.lower() in alphabet or ch in _TYPOGRAPHY) / len(beyond)
+        own = sum(1 for ch in beyond if ch in alphabet or ch.lower() in alphabet)
+        typography = sum(1 for ch in beyond if ch in _TYPOGRAPHY)
+        other = sum(1 for ch in beyond if ch.isalpha()) - own
+        share = (own + typography - other) / len(beyond)
         if share > best_share:
             best, best_share = codec, share
     return best

@@ -670,7 +670,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)
-    page = Page(blocks=[], url=url, **meta)
+    page = Page(blocks=[], url=url, link_base=base, **meta)
     body, comments = _extract_trees(tree, url, index.page_chars)
     if body is None:
         page.notes.append("trafilatura found no main text on this page")

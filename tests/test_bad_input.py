@@ -174,6 +174,9 @@ def test_an_undeclared_page_is_read_in_the_code_page_of_its_language(lang, chars
                                            "měsíc a doprava se vrátí do normálu."),
     ("https://haber.example.com.tr/kopru", "Belediye başkanı, köprünün onarımının gelecek ay "
                                            "biteceğini ve trafiğin normale döneceğini açıkladı."),
+    # capitals: "İ" lower-cases to two characters, and was not counted as Turkish
+    ("https://haber.example.com.tr/il", "İSTANBUL İÇİN İYİ HABER: İstanbul İl Müdürlüğü köprünün "
+                                        "açılacağını duyurdu."),
 ])
 def test_a_page_naming_no_language_is_read_in_the_code_page_of_its_country_domain(url, sentence):
     """Without `lang` these came out in windows-1252 ("mìsta", "baþkaný"); their country domain
@@ -182,6 +185,19 @@ def test_a_page_naming_no_language_is_read_in_the_code_page_of_its_country_domai
     html = (f"<html><head><title>News</title></head><body><article><p>{sentence}</p>"
             f"<p>{sentence}</p></article></body></html>")
     assert sentence in clean(html.encode(charset), url=url).text
+
+
+@pytest.mark.parametrize("head, url, sentence", [
+    # English under a Polish hint: "£" is "Ł" in the Central European code pages, "½" is "˝"
+    ("<html>", "https://www.example.pl/en/news", "It costs £50 – “good value” – at half price ½."),
+    ("<html lang='pl'>", None, "It costs £50 – “good value” – at half price ½."),
+    ("<html lang='lt'>", None, "The café by the bridge costs £12m – said the mayor."),
+])
+def test_a_windows_1252_page_stays_windows_1252_under_another_language_hint(head, url, sentence):
+    """A hint of a language beyond windows-1252 (its `lang`, its country domain) does not turn
+    a page whose characters windows-1252 reads as well into that language's code page."""
+    html = f"{head}<head><title>News</title></head><body><p>{sentence}</p></body></html>"
+    assert sentence in decode(html.encode("cp1252"), 10_000_000, url)
 
 
 def test_an_undeclared_page_with_an_inline_image_is_decoded_quickly():

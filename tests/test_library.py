@@ -364,8 +364,19 @@ def test_related_links_stay_on_the_pages_site():
     page = "https://www.coastal.co.uk/2026/bridge"
     assert [link.title for link in related_links(blocks, ["related"], page)] == [
         "Bridge repairs delayed", "Ferry timetable"]
-    # without the page's URL its site is unknown, and every link stays
+    # the site its <base href> names is its own too (an archive domain the links resolve to)
+    assert len(related_links(blocks, ["related"], page, link_base="https://harbour.co.uk/")) == 3
+    # without the page's URL, or on a machine's own address, its site is unknown: all stay
     assert len(related_links(blocks, ["related"])) == 4
+    assert len(related_links(blocks, ["related"], "http://localhost:8000/bridge.html")) == 4
+    assert len(related_links(blocks, ["related"], page, same_site=False)) == 4
+
+
+def test_a_site_is_one_whether_its_name_is_written_in_unicode_or_punycode():
+    from filter.cleaner import site_of
+
+    assert site_of("https://www.bücher.de/a") == site_of("https://xn--bcher-kva.de/b") is not None
+    assert site_of("https://news.coastal.co.uk/") != site_of("https://harbour.co.uk/")
 
 
 def test_the_package_ships_its_type_hints():
