@@ -157,10 +157,10 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     the page's URL is known, are links that leave its site (`site_of`): a site offers its own
     stories as related ones. The site of its `<base href>` (`link_base`) counts as its own
     too; a page on an IP address or localhost has no site to keep to; `same_site=False`
-    keeps every site's links. On WCXB-dev's hand-labelled pages,
-    278 of the 283 links of `related` blocks stay on the page's site, while none of the 49
-    off-site links the cross-validated model gave as related was one of them (affiliate, shop
-    and reference links); `benchmarks/quality.py` prints the precision and recall of the list."""
+    keeps every site's links. On WCXB-dev's hand-labelled pages, 278 of the 283 links of
+    `related` blocks stay on the page's site, while none of the 49 off-site links the
+    cross-validated model gave as related was one of them (affiliate, shop and reference
+    links); `benchmarks/quality.py` prints the precision and recall of the list."""
     related = []
     seen = {urldefrag(page_url).url} if page_url else set()
     homes = {site_of(page_url), site_of(link_base)} - {None} if same_site and page_url else set()
