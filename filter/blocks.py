@@ -102,6 +102,8 @@ class Page:
     url: str | None = None
     #: what the page's relative links were resolved against: its `<base href>`, else `url`
     link_base: str | None = None
+    #: the address the page gives itself (`og:url`): a feed's redirector or a cache may serve it
+    canonical_url: str | None = None
     source: str = "html"  # "html" or "text"
     notes: list[str] = field(default_factory=list)
 

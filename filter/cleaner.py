@@ -135,7 +135,8 @@ class Cleaner:
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
-        related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base)
+        related = related_links(page.blocks, labels, page_url=page.url,
+                                also_own=(page.link_base, page.canonical_url))
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
@@ -148,22 +149,23 @@ class Cleaner:
 
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,
-                  same_site: bool = True, link_base: str | None = None) -> list[RelatedLink]:
+                  same_site: bool = True, also_own: Iterable[str | None] = ()) -> list[RelatedLink]:
     """The links of the blocks labelled `related`, in page order, each target once: what a
     crawler follows for more on the story. A `#fragment` names a place in a page, not another
     page, so ``/story`` and ``/story#comments`` are one target (listed as first written), and
     links to the page itself (`page_url`, with or without a fragment) are no related story.
     Links without anchor text and targets that are not web pages are left out, and so, when
     the page's URL is known, are links that leave its site (`site_of`): a site offers its own
-    stories as related ones. The site of its `<base href>` (`link_base`) counts as its own
-    too; a page on an IP address or localhost has no site to keep to; `same_site=False`
+    stories as related ones. The sites of `also_own` count as its own too (its `<base href>`,
+    and the address it gives itself, for a page fetched through a feed's redirector or a
+    cache); a page on an IP address or localhost has no site to keep to; `same_site=False`
     keeps every site's links. On WCXB-dev's hand-labelled pages, 278 of the 283 links of
     `related` blocks stay on the page's site, while none of the 49 off-site links the
     cross-validated model gave as related was one of them (affiliate, shop and reference
     links); `benchmarks/quality.py` prints the precision and recall of the list."""
     related = []
     seen = {urldefrag(page_url).url} if page_url else set()
-    homes = {site_of(page_url), site_of(link_base)} - {None} if same_site and page_url else set()
+    homes = {site_of(u) for u in (page_url, *also_own)} - {None} if same_site and page_url else set()
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue

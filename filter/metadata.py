@@ -34,7 +34,8 @@ def page_language(tree: HtmlElement) -> str | None:
 
 
 def page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
-    """Title, author, date (ISO) and language of a page; missing fields are None."""
+    """Title, author, date (ISO) and language of a page, and the address it gives itself
+    (`og:url`, when absolute); missing fields are None."""
     meta = examine_meta(tree)
     try:
         meta = extract_meta_json(tree, meta)
@@ -47,4 +48,6 @@ def page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
-    return {"title": title, "author": author, "date": date, "language": page_language(tree)}
+    canonical = meta.url if meta.url and meta.url.startswith(("http://", "https://")) else None
+    return {"title": title, "author": author, "date": date, "language": page_language(tree),
+            "canonical_url": canonical}

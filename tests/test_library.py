@@ -365,11 +365,31 @@ def test_related_links_stay_on_the_pages_site():
     assert [link.title for link in related_links(blocks, ["related"], page)] == [
         "Bridge repairs delayed", "Ferry timetable"]
     # the site its <base href> names is its own too (an archive domain the links resolve to)
-    assert len(related_links(blocks, ["related"], page, link_base="https://harbour.co.uk/")) == 3
+    assert len(related_links(blocks, ["related"], page, also_own=["https://harbour.co.uk/"])) == 3
     # without the page's URL, or on a machine's own address, its site is unknown: all stay
     assert len(related_links(blocks, ["related"])) == 4
     assert len(related_links(blocks, ["related"], "http://localhost:8000/bridge.html")) == 4
     assert len(related_links(blocks, ["related"], page, same_site=False)) == 4
+
+
+def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_site(monkeypatch):
+    """A feed's redirector (or a cache) serves the page under its own address; the address the
+    page gives itself (`og:url`) says whose site its related stories are on."""
+    import numpy as np
+
+    from filter import Cleaner
+
+    cleaner = Cleaner()
+    # every block labelled related: what is tested is which of their links are given
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page: (
+        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
+    paragraph = "The bridge reopened on Saturday after three months of repairs, the council said. "
+    html = ("<html><head><meta property='og:url' content='https://www.coastal.co.uk/2026/bridge'>"
+            f"<title>Bridge</title></head><body><article><p>{paragraph * 3}</p><p>Read more: "
+            "<a href='https://www.coastal.co.uk/2025/repairs'>Repairs delayed again</a> and "
+            "<a href='https://shop.example.com/book'>the bridge book</a></p></article></body></html>")
+    result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
+    assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
 
 
 def test_a_site_is_one_whether_its_name_is_written_in_unicode_or_punycode():
