@@ -95,6 +95,7 @@ class Page:
     """The blocks of one document in reading order, and its metadata."""
 
     blocks: list[Block]
+    #: the headline (the page's title without the site's name, `filter.metadata.headline`)
     title: str | None = None
     author: str | None = None
     date: str | None = None
@@ -104,6 +105,9 @@ class Page:
     link_base: str | None = None
     #: the address the page gives itself (`og:url`): a feed's redirector or a cache may serve it
     canonical_url: str | None = None
+    #: the title as the page gives it ("Kayaks | REI Co-op"): what the topic features read,
+    #: since the shipped model was trained on it (the headline measured no better there)
+    full_title: str | None = None
     source: str = "html"  # "html" or "text"
     notes: list[str] = field(default_factory=list)
 

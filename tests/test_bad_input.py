@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 
+import lxml.html
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from filter import (CleanResult, Cleaner, InputError, InputTooLarge, Limits, Noi
                     clean, clean_text)
 from filter.decoding import decode
 from filter.extract import html_to_page
+from filter.metadata import headline
 
 
 @pytest.mark.parametrize("data, message", [
@@ -456,6 +458,15 @@ def test_clean_text_takes_any_text(text):
         kept = [b.text for b in result.blocks if b.label == "content"]
         assert result.text == "\n".join(kept)
         result.text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab |-:/~\u00b7\u2022\u00bb\u2013\u2014\u00a0", max_size=40),
+       st.lists(st.text(alphabet="ab |-", max_size=12), max_size=3), st.text(alphabet="ab |", max_size=8))
+def test_a_title_is_only_ever_cut_to_a_part_of_itself(title, headings, site):
+    body = "".join(f"<h1>{h}</h1>" for h in headings)
+    cut = headline(title, lxml.html.fromstring(f"<html><body>{body}<p>x</p></body></html>"), site)
+    assert cut in title and (cut.strip() or not title.strip())
 
 
 def test_a_lone_surrogate_costs_one_character_not_the_rest_of_the_page():

@@ -11,11 +11,12 @@ import pytest
 
 from filter import Cleaner, clean, clean_text
 from filter.extract import html_to_page
+from filter.features import PageFeatures
 
 
 def test_result_shape_and_metadata(article_html):
     result = clean(article_html, url="https://coastal.example/news/2026/bridge-reopens")
-    assert result.title.startswith("Harbour bridge reopens")
+    assert result.title == "Harbour bridge reopens after two years of repairs"  # "| Coastal Times" off
     assert result.author == "Jane Fielding"
     assert result.date == "2026-03-14"
     assert result.language == "en"
@@ -27,6 +28,43 @@ def test_result_shape_and_metadata(article_html):
     assert "forty million euros" in result.text
     as_dict = result.to_dict()
     assert as_dict["text"] == result.text and len(as_dict["blocks"]) == len(result.blocks)
+
+
+def _title(head: str, body: str = "") -> str | None:
+    return html_to_page(f"<html><head>{head}</head><body>{body}<p>{'Text of the page. ' * 5}</p></body></html>").title
+
+
+@pytest.mark.parametrize(("head", "body", "title"), [
+    # the site's name comes off where the page's own headline or site name confirms it
+    ('<meta property="og:title" content="Kayaks | REI Co-op">', "<h1>Kayaks</h1>", "Kayaks"),
+    ("<title>REI Co-op \u2014 Kayaks</title>", "<h1>  kayaks </h1>", "Kayaks"),
+    ("<title>Bridge reopens: what changes - Coastal Times - News</title>",
+     "<h1>Bridge reopens: what changes</h1>", "Bridge reopens: what changes"),
+    ('<meta property="og:site_name" content="Coastal Times"><title>Coastal Times | Bridge reopens</title>',
+     "", "Bridge reopens"),
+    ('<meta property="og:site_name" content="Coastal Times">'
+     '<meta property="og:title" content="Bridge reopens \u00b7 Coastal Times">', "", "Bridge reopens"),
+    # without that evidence, or where the headline is the whole title, it stays whole
+    ('<meta property="og:title" content="Plumbing guide - learn the rates">', "<h1>Plumbers near you</h1>",
+     "Plumbing guide - learn the rates"),
+    ('<meta property="og:title" content="Residential Electrician Coupons">', "<h1>Coupons</h1>",
+     "Residential Electrician Coupons"),
+    ('<meta property="og:title" content="Wi-Fi 7: A Buying Guide">', "<h1>A Buying Guide</h1>",
+     "Wi-Fi 7: A Buying Guide"),
+    ('<meta property="og:title" content="Cats | Dogs">', "<h1>Cats | Dogs</h1>", "Cats | Dogs"),
+    # a page with no title in its meta tags and no such evidence: trafilatura's choice, its <h1>
+    ("<title>Plumbing guide - learn the rates</title>", "<h1>Plumbers near you</h1>", "Plumbers near you"),
+])
+def test_the_title_is_the_headline_without_the_sites_name(head, body, title):
+    assert _title(head, body) == title
+
+
+def test_the_model_reads_the_title_as_the_page_gives_it():
+    # the shipped model's topic features were trained on titles with the site's name in them
+    page = html_to_page('<html><head><meta property="og:title" content="Kayaks | REI Co-op"></head>'
+                        f"<body><h1>Kayaks</h1><p>{'Text of the page. ' * 5}</p></body></html>")
+    assert (page.title, page.full_title) == ("Kayaks", "Kayaks | REI Co-op")
+    assert PageFeatures(page).title == "Kayaks | REI Co-op"
 
 
 def test_blocks_are_mapped_to_their_source_elements(article_html):

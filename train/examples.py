@@ -28,7 +28,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -433,9 +433,7 @@ def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledP
     if left_out:
         problems.append(Problem(example.where, f"{left_out} of {len(page.blocks)} blocks have no label; "
                                                "left out of training and scoring"))
-    kept = Page(blocks=[page.blocks[i] for i in keep], title=page.title, author=page.author,
-                date=page.date, language=page.language, url=page.url, source=page.source,
-                notes=list(page.notes))
+    kept = replace(page, blocks=[page.blocks[i] for i in keep], notes=list(page.notes))
     labels = [att.labels[i] for i in keep]
     return LabelledPage(example, kept, labels, left_out, page, keep), problems
 

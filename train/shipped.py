@@ -53,7 +53,7 @@ def text_view(page: Page, labels: list[str]) -> tuple[Page, list[str]]:
     labels of the lines kept."""
     kept = [(b, lab) for b, lab in zip(page.blocks, labels) if b.extracted and not b.in_comments]
     view = replace(page, blocks=[Block(text=b.text, kind="line") for b, _ in kept],
-                   source="text", title=None, url=None)
+                   source="text", title=None, full_title=None, url=None)
     return view, [lab for _, lab in kept]
 
 
