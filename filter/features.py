@@ -422,7 +422,8 @@ class PageFeatures:
                 nb[:-off or None, cols] = src[off:]
         whole = np.tile(np.array(page_features(page, words), dtype=np.float32), (n, 1))
         self.matrix = np.hstack([base, nb, markup_features(blocks, [len(w) for w in words]), whole])
-        self.title = page.full_title or page.title
+        # the title as the page gives it (what the model was trained on); None without one
+        self.title = page.full_title if page.source == "html" else page.title
 
     def with_topic(self, content_weights: np.ndarray) -> np.ndarray:
         """The rows plus the topic columns computed against the given content weighting."""

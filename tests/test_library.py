@@ -44,6 +44,16 @@ def _title(head: str, body: str = "") -> str | None:
      "", "Bridge reopens"),
     ('<meta property="og:site_name" content="Coastal Times">'
      '<meta property="og:title" content="Bridge reopens \u00b7 Coastal Times">', "", "Bridge reopens"),
+    # a logo <h1> of the site's name is not the headline; of two <h1>s in the title, the longer
+    ('<meta property="og:site_name" content="Coastal Times">'
+     '<meta property="og:title" content="Bridge reopens | Coastal Times">',
+     '<header><h1><a href="/">Coastal Times</a></h1></header>', "Bridge reopens"),
+    ('<meta property="og:title" content="World | Bridge reopens after repairs | Coastal Times">',
+     "<h1>World</h1><h1>Bridge reopens after repairs</h1>", "Bridge reopens after repairs"),
+    ('<meta property="og:title" content="\u6e2f\u306e\u6a4b\uff5c\u6d77\u5cb8\u65b0\u805e">',
+     "<h1>\u6e2f\u306e\u6a4b</h1>", "\u6e2f\u306e\u6a4b"),
+    ('<meta property="og:title" content="Bridge\n   reopens  |  Coastal Times">', "<h1>Bridge reopens</h1>",
+     "Bridge reopens"),
     # without that evidence, or where the headline is the whole title, it stays whole
     ('<meta property="og:title" content="Plumbing guide - learn the rates">', "<h1>Plumbers near you</h1>",
      "Plumbing guide - learn the rates"),
@@ -65,6 +75,12 @@ def test_the_model_reads_the_title_as_the_page_gives_it():
                         f"<body><h1>Kayaks</h1><p>{'Text of the page. ' * 5}</p></body></html>")
     assert (page.title, page.full_title) == ("Kayaks", "Kayaks | REI Co-op")
     assert PageFeatures(page).title == "Kayaks | REI Co-op"
+    # trafilatura finds no title (each part of <title> has a dot, the first <h2> is empty): the
+    # model reads none, as in training, though the result shows the headline the site name gives
+    page = html_to_page('<html><head><meta property="og:site_name" content="K.C. Times"><title>St. Louis news'
+                        ' | K.C. Times</title></head><body><h2><img src="l.png"></h2>'
+                        f"<article><p>{'St. Louis news of the day, with the council. ' * 5}</p></article></body></html>")
+    assert (page.title, page.full_title, PageFeatures(page).title) == ("St. Louis news", None, None)
 
 
 def test_blocks_are_mapped_to_their_source_elements(article_html):
