@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -335,14 +336,14 @@ class _SourceIndex:
         if not positions:
             return None
         # the first element with this text at or after the cursor, else the last one before it
-        after = [p for p in positions if p >= self.cursor]
-        pos = after[0] if after else positions[-1]
+        # (positions are in document order: a search, not a scan, as a page may hold thousands
+        # of blocks of one text)
+        k = min(bisect_left(positions, self.cursor), len(positions) - 1)
         # prefer the deepest element with identical text (a <p> over its wrapping <div>)
-        members = set(positions)
-        while pos + 1 in members:
-            pos += 1
-        self.cursor = pos
-        return self.order[pos]
+        while k + 1 < len(positions) and positions[k + 1] == positions[k] + 1:
+            k += 1
+        self.cursor = positions[k]
+        return self.order[self.cursor]
 
 
 def _solid(text: str | None) -> int:
