@@ -564,20 +564,44 @@ def _merge(kept: list[tuple[int, Block]], added: list[tuple[int, Block]]) -> lis
 def _unwrap_inline_runs(tree: HtmlElement) -> None:
     """Unwrap the inline elements of any element that holds more than `MAX_INLINE_CHILDREN` of
     them, keeping their text: a page that is one run of tens of thousands of `<span>`s would
-    otherwise keep trafilatura busy for minutes. Links and line breaks stay; an element still
-    holding more than that many of them (a paragraph of 20,000 links took 68 s) is split into
-    siblings of its own tag that hold at most that many each, every word and link kept."""
+    otherwise keep trafilatura busy for minutes. Links and line breaks stay; an element of links
+    and line breaks holding more than that many links (a paragraph of 20,000 took 68 s) is split
+    into siblings of its own tag that hold at most that many children each, every word and link
+    kept."""
     for el in _CROWDED(tree):
         if sum(1 for child in el if child.tag in _INLINE_TAGS) > MAX_INLINE_CHILDREN:
-            etree.strip_tags(el, *_INLINE_TAGS)
-            # libxml2 leaves the unwrapped texts as thousands of adjacent text nodes, which keep
-            # trafilatura as slow as the elements did: setting each text merges them into one
-            el.text = el.text
-            for child in el:
-                child.tail = child.tail
-        if len(el) > MAX_INLINE_CHILDREN and el.getparent() is not None and all(
-                child.tag in ("a", "br") for child in el):
+            _unwrap_inline_children(el)
+        # many lines alone are no reason: split into many paragraphs they cost trafilatura more
+        # (its `//p//text()` over them grew quadratically: 128,000 lines took 34 s, whole 7 s)
+        if (el.getparent() is not None and sum(1 for child in el if child.tag == "a") > MAX_INLINE_CHILDREN
+                and all(child.tag in ("a", "br") for child in el)):
             _split_children(el)
+
+
+def _unwrap_inline_children(el: etree._Element) -> None:
+    """Replace the inline elements in `el` by their text. The text of each run between the
+    children kept is joined here and set once: `etree.strip_tags` alone leaves thousands of
+    adjacent text nodes, which keep trafilatura as slow as the elements did, and reading the
+    text back over them to merge them is quadratic in lxml (256,000 spans: 33 s)."""
+    runs, kept, text = [], [], [el.text or ""]
+    for child in el:
+        if child.tag in _INLINE_TAGS and all(d.tag in _INLINE_TAGS for d in child.iterdescendants()):
+            text += ["".join(child.itertext()), child.tail or ""]
+        else:  # a link, a line break, a block or comment inside an inline element: kept
+            runs.append("".join(text))
+            text = [child.tail or ""]
+            kept.append(child)
+    runs.append("".join(text))
+    el[:] = kept
+    el.text = runs[0]
+    for child, tail in zip(kept, runs[1:]):
+        child.tail = tail
+    # inline elements left (a link's <b>, a <span> around a block): stripped, and the few text
+    # nodes that leaves next to each other merged
+    etree.strip_tags(el, *_INLINE_TAGS)
+    el.text = el.text
+    for child in el:
+        child.tail = child.tail
 
 
 def _split_children(el: etree._Element) -> None:
