@@ -262,7 +262,7 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         # crashed the scheduling loop with a ValueError or OverflowError of its own
         raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
     window = max_in_flight or 4 * workers
-    # the worker checks the time once extraction is done with the same limit the parent
+    # the worker checks the time between stages with the same limit the parent
     # enforces: with the cleaner's own, a larger `timeout` failed pages at the cleaner's limit
     limits = dataclasses.replace(cleaner.limits, timeout=timeout)
     method = start_method or _default_start_method()

@@ -11,7 +11,6 @@ import functools
 import math
 import re
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,8 @@ from tld import get_fld
 
 from .blocks import Block, Page, segment_text, well_formed
 from .decoding import size_error
-from .errors import ExtractionTimeout, InputError
+from .deadline import Deadline
+from .errors import InputError
 from .extract import html_to_page
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
@@ -44,8 +44,8 @@ _CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f])
 class Limits:
     """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
     limit where cleaning runs in worker processes (`clean_many`, the service), which end a
-    document that overruns; a plain `clean()` call checks it once extraction is done, since a
-    thread cannot be stopped inside lxml or scikit-learn (`clean_text` has a single stage)."""
+    document that overruns; a plain `clean()` call checks it between stages (`Deadline`), since
+    a thread cannot be stopped inside lxml or scikit-learn (`clean_text` has a single stage)."""
 
     max_bytes: int = 10_000_000
     timeout: float = 30.0
@@ -84,9 +84,9 @@ class Cleaner:
 
     def clean(self, html: bytes | str, url: str | None = None) -> CleanResult:
         """Clean one HTML document (bytes in any charset, or str)."""
-        started = time.monotonic()
-        page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes)
-        self._check_time(started)
+        deadline = Deadline(self.limits.timeout)
+        page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes, deadline=deadline)
+        deadline.check("classifying its blocks")
         return self._classify(page)
 
     def clean_text(self, text: str) -> CleanResult:
@@ -119,12 +119,6 @@ class Cleaner:
         from .batch import clean_many
 
         return clean_many(self, docs, workers=workers, **options)
-
-    def _check_time(self, started: float) -> None:
-        elapsed = time.monotonic() - started
-        if elapsed > self.limits.timeout:
-            raise ExtractionTimeout(f"cleaning took {elapsed:.3g} s, over the limit of "
-                                    f"{self.limits.timeout:g} s")
 
     def _classify(self, page: Page) -> CleanResult:
         labels, probs = self.model.predict_page(page)

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
-                        help="seconds the page may take, checked once extraction is done "
+                        help="seconds the page may take, checked between cleaning stages "
                              "(default %(default)g)")
 
 

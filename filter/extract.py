@@ -23,6 +23,7 @@ collections and service pages +0.07 to +0.09).
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from bisect import bisect_left
@@ -35,6 +36,7 @@ from trafilatura import bare_extraction
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from .blocks import Block, Link, Page, has_visible_text
+from .deadline import Deadline
 from .decoding import decode
 from .errors import InputError
 from .metadata import page_metadata
@@ -409,13 +411,15 @@ def _chars(el: etree._Element | None) -> int:
     return len(" ".join(el.itertext())) if el is not None else 0
 
 
-def _extract_trees(tree: HtmlElement, url: str | None, page_chars: int) -> tuple[etree._Element | None, etree._Element | None]:
+def _extract_trees(tree: HtmlElement, url: str | None, page_chars: int,
+                   deadline: Deadline) -> tuple[etree._Element | None, etree._Element | None]:
     """trafilatura's output trees: the fast pass, and the full pass with its fallback extractors
     only when the fast pass kept little of the page (it then missed the article on most such
     pages)."""
     body, comments = _bare(tree, url, fast=True)
     kept = _chars(body)
     if kept < FALLBACK_BELOW_SHARE * page_chars or not kept:
+        deadline.check("trafilatura's full pass")
         fuller, fuller_comments = _bare(tree, url, fast=False)
         if _chars(fuller) > kept:
             return fuller, fuller_comments
@@ -679,13 +683,16 @@ def check_url(url: str) -> None:
                          "in its host, or a NUL")
 
 
-def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000) -> Page:
+def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000,
+                 deadline: Deadline | None = None) -> Page:
     """Run the extraction stages on one HTML document and return its blocks in reading order.
 
     Raises `InputError` (or `InputTooLarge`) for input that is not cleanable HTML. A page on
     which trafilatura finds no main text is not an error: it returns a `Page` without blocks
-    and a note saying so.
+    and a note saying so. With a `deadline`, raises `ExtractionTimeout` between stages once it
+    has passed.
     """
+    deadline = deadline or Deadline(math.inf)
     if url is not None:
         check_url(url)
     url = url or None  # an empty URL is no URL, and the result says so
@@ -696,7 +703,8 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url)
     page = Page(blocks=[], url=url, link_base=base, **meta)
-    body, comments = _extract_trees(tree, url, index.page_chars)
+    deadline.check("trafilatura")
+    body, comments = _extract_trees(tree, url, index.page_chars, deadline)
     if body is None:
         page.notes.append("trafilatura found no main text on this page")
         return page
@@ -727,6 +735,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                 position = max(position, int(source.get(_ID)))
                 sources.append((source, len(segment.text)))
             kept.append((position, block))
+    deadline.check("the completion stage")
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
     page.blocks = _merge(kept, complete(index, sources, kept_texts, base)) + in_thread
     if not page.blocks:

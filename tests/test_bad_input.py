@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filter import (CleanResult, Cleaner, InputError, InputTooLarge, Limits, NoiseFilterError,
-                    clean, clean_text)
+from filter import (CleanResult, Cleaner, ExtractionTimeout, InputError, InputTooLarge, Limits,
+                    NoiseFilterError, clean, clean_text)
 from filter.decoding import decode
 from filter.extract import html_to_page
 from filter.metadata import headline
@@ -297,6 +297,18 @@ def test_a_paragraph_of_a_hundred_thousand_lines_is_cleaned_whole_and_in_seconds
     result = clean(html)
     assert time.monotonic() - started < 20
     assert result.text.split() == " ".join(lines).split()
+
+
+def test_a_plain_clean_call_gives_up_at_the_first_stage_boundary_past_its_time_limit():
+    """In a thread nothing can stop lxml or trafilatura midway, but a call past its limit must
+    not go on through the stages after it (the full pass, mapping, classifying): this page takes
+    seconds to clean, and its time is up before trafilatura starts."""
+    html = "<html><body><article>" + "".join(_paragraph(i) for i in range(5_000)) + "</article></body></html>"
+    hasty = Cleaner(limits=Limits(timeout=0.01))
+    started = time.monotonic()
+    with pytest.raises(ExtractionTimeout, match=r"over the limit of 0.01 s \(stopped before trafilatura\)$"):
+        hasty.clean(html)
+    assert time.monotonic() - started < 1.5
 
 
 def test_twenty_thousand_blocks_of_one_text_are_mapped_to_their_elements_in_seconds():

@@ -5,12 +5,16 @@ before its nested list, and the comment section all become blocks."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
+import pytest
 from lxml import etree
 from trafilatura import bare_extraction
 
 from filter.blocks import segment_text
+from filter.deadline import Deadline
+from filter.errors import ExtractionTimeout
 from filter.extract import _segments, html_to_page
 
 WORD = re.compile(r"\w+")
@@ -91,11 +95,15 @@ def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeyp
 
     monkeypatch.setattr(extract, "_bare", fake_bare)
     tree = etree.fromstring("<html><body/></html>")
-    body, _ = extract._extract_trees(tree, None, page_chars=1000)
+    body, _ = extract._extract_trees(tree, None, page_chars=1000, deadline=Deadline(60))
     assert calls == ["fast", "full"] and len(body[0].text) == 500
     calls.clear()
-    body, _ = extract._extract_trees(tree, None, page_chars=60)
+    body, _ = extract._extract_trees(tree, None, page_chars=60, deadline=Deadline(60))
     assert calls == ["fast"] and len(body[0].text) == 10
+    calls.clear()
+    with pytest.raises(ExtractionTimeout, match=r"over the limit of 1 s \(stopped before trafilatura's full pass\)"):
+        extract._extract_trees(tree, None, page_chars=1000, deadline=Deadline(1, started=time.monotonic() - 2))
+    assert calls == ["fast"]  # a page past its time limit is not given a second pass
 
 
 COMPLETION_HTML = """<html><body>
