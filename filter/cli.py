@@ -173,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:
         return _reader_gone()
+    except KeyboardInterrupt:  # every command writes its files atomically: nothing half-written
+        print("noisefilter: interrupted", file=sys.stderr)
+        return 130
     return status
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from . import __version__
 from .errors import ModelError
 from .model import check_schema
 
+LOGGER = logging.getLogger(__name__)
 MANIFEST_SUFFIX = ".manifest.json"
 SHIPPED_MODEL = "noisefilter-wcxb.joblib"
 
@@ -38,8 +40,14 @@ def models_dir() -> Path:
 
 
 def active_model_path() -> Path:
-    """The model `clean()` uses: the one named in the folder's ``ACTIVE`` file, else the shipped one."""
+    """The model `clean()` uses: the one named in the folder's ``ACTIVE`` file, else the shipped
+    one. A `$NOISEFILTER_MODELS_DIR` that is no folder (a typo, a volume not mounted) is logged
+    as a warning: the shipped model is then used, which whoever set it rarely means (the
+    service refuses to start on it)."""
     folder = models_dir()
+    if os.environ.get("NOISEFILTER_MODELS_DIR") and not folder.is_dir():
+        LOGGER.warning("NOISEFILTER_MODELS_DIR is %s, which is not a folder: the shipped model is "
+                       "used", folder)
     pointer = folder / "ACTIVE"
     if pointer.exists():
         name = pointer.read_text(encoding="utf-8").strip()

@@ -100,6 +100,31 @@ def test_labels_survive_a_change_of_segmentation():
     assert clash.labels == [None] and clash.conflicts == [0]
 
 
+def test_labels_copied_from_a_browser_find_blocks_with_soft_hyphens_and_zero_width_spaces():
+    """German pages put &shy; inside long words; a browser drops it (and zero-width spaces)
+    from copied text, so a label written from what the page shows must still find its block."""
+    page = _page("Die Hafen\u00adbehörde teilte mit, dass die Brücke öffnet.", "Mehr\u200b lesen")
+    att = attach_labels(page, [BlockLabel("Die Hafenbehörde teilte mit, dass die Brücke öffnet.", "content"),
+                               BlockLabel("Mehr lesen", "junk")])
+    assert att.labels == ["content", "junk"] and att.unmatched == []
+
+
+def test_a_block_given_two_different_labels_is_a_conflict_not_an_unmatched_label():
+    """Labelled "content" and, later in the file or store, "junk": which one is meant cannot
+    be known, so the block is left out and reported as given different labels."""
+    ex = Example(id="c", text="First line\nSecond line", origin="f.jsonl", line=3,
+                 blocks=[BlockLabel("First line", "content"), BlockLabel("Second line", "content"),
+                         BlockLabel("first line", "junk")])
+    lp, problems = label_page(ex)
+    assert lp.labels == ["content"] and lp.kept == [1]
+    assert [str(p) for p in problems] == [
+        "f.jsonl:3: block 'First line' is given different labels; left out",
+        "f.jsonl:3: 1 of 2 blocks have no label; left out of training and scoring"]
+    # the same label twice is no conflict
+    again = attach_labels(_page("First line"), [BlockLabel("First line", "junk"), BlockLabel("first  line", "junk")])
+    assert again.labels == ["junk"] and again.unmatched == [] and again.conflicts == []
+
+
 def test_unmatched_labels_and_unlabelled_blocks_are_reported():
     ex = Example(id="x", text="kept line\nunlabelled line", origin="f.jsonl", line=7,
                  blocks=[BlockLabel("kept line", "content"), BlockLabel("gone line", "junk")])

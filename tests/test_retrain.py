@@ -174,6 +174,71 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
     assert not (models / "ACTIVE").exists()
 
 
+def test_a_model_named_like_the_shipped_default_is_not_promoted(data, good, models, tmp_path, capsys):
+    """In the models folder a file of that name stands for the shipped default: `rollback`
+    would go back to it and the real shipped model could not be reached again."""
+    named = tmp_path / "noisefilter-wcxb.joblib"
+    shutil.copyfile(good, named)
+    shutil.copyfile(good.with_name("good.manifest.json"), tmp_path / "noisefilter-wcxb.manifest.json")
+    assert _promote(named, data / "holdout.jsonl") == 2
+    assert "noisefilter-wcxb.joblib is the shipped default model's name; rename the candidate" in \
+        capsys.readouterr().err
+    assert not (models / "ACTIVE").exists() and not (models / "noisefilter-wcxb.joblib").exists()
+
+
+def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, models, tmp_path, capsys):
+    """Scores of a model keeping `body` against one keeping `content` on one holdout mean
+    nothing (this crashed in scikit-learn): refused with the reason, promoted with --force."""
+    def relabel(name: str) -> Path:
+        out = tmp_path / name
+        with open(out, "w") as fh:
+            for line in (data / name).read_text().splitlines():
+                ex = json.loads(line)
+                for b in ex["blocks"]:
+                    b["label"] = "body" if b["label"] == "content" else "other"
+                fh.write(json.dumps(ex) + "\n")
+        return out
+    relabel("train.jsonl")
+    holdout = relabel("holdout.jsonl")
+    body = _train(tmp_path, "train.jsonl", tmp_path / "body.joblib", "--keep-label", "body")
+    capsys.readouterr()
+    assert _promote(body, holdout) == 2
+    captured = capsys.readouterr()
+    assert "not comparable with the active model" in captured.out
+    assert ("not promoted: the candidate keeps blocks labelled 'body', the model it is compared "
+            "with 'content': one holdout cannot score both; pass --force") in captured.err
+    assert "Traceback" not in captured.err and not (models / "ACTIVE").exists()
+    assert _promote(body, holdout, "--force") == 0
+    assert (models / "ACTIVE").read_text().strip() == "body.joblib"
+
+
+def test_a_label_given_to_a_few_blocks_only_is_warned_about_as_a_likely_typo(data, tmp_path, capsys):
+    lines = (data / "train.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    next(b for b in first["blocks"] if b["label"] == "related")["label"] = "realted"
+    (tmp_path / "typo.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    _train(tmp_path, "typo.jsonl", tmp_path / "typo.joblib")
+    err = capsys.readouterr().err
+    assert "warning: only 1 block(s) labelled 'realted', which becomes a class of its own: a typo?" in err
+    assert "labelled 'related'" not in err
+
+
+def test_a_models_folder_setting_that_names_no_folder_is_warned_about(tmp_path, monkeypatch, caplog):
+    """A typo in NOISEFILTER_MODELS_DIR silently gave the shipped model."""
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(tmp_path / "modles"))
+    assert active_model_path() == packaged_model_path()
+    assert f"NOISEFILTER_MODELS_DIR is {tmp_path / 'modles'}, which is not a folder" in caplog.text
+
+
+def test_evaluate_refuses_a_report_folder_it_cannot_write_before_scoring(data, good, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
+                 "--report", str(tmp_path / "a-file")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot write the report into {tmp_path / 'a-file'}" in err
+    assert "segmenting" not in err and "Traceback" not in err
+
+
 @pytest.fixture
 def active_good(good, models):
     """A models folder whose active model is `good`; returns (folder, sha256 of the active file)."""
@@ -188,15 +253,15 @@ def _untouched(folder: Path, sha: str) -> None:
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != ".promote.lock") == []
 
 
-def test_train_raising_mid_way_leaves_the_active_model(data, active_good, monkeypatch):
+def test_train_raising_mid_way_leaves_the_active_model(data, active_good, monkeypatch, capsys):
     folder, sha = active_good
 
     def interrupted(self, *a, **k):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("filter.model.BlockClassifier.fit", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "new.joblib")])
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(folder / "new.joblib")]) == 130
+    assert "noisefilter: interrupted" in capsys.readouterr().err
     assert not (folder / "new.joblib").exists()
     _untouched(folder, sha)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -58,6 +59,10 @@ def _threads(args: argparse.Namespace):
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=args.threads) if args.threads > 0 else contextlib.nullcontext()
+
+
+#: a label given to fewer blocks is more likely a typo than a class to learn
+RARE_LABEL_BLOCKS = 5
 
 
 def _num(value: float | None, digits: int = 4) -> str:
@@ -127,6 +132,9 @@ def _train(args: argparse.Namespace) -> int:
     counts = prepared.label_counts
     if counts:
         print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
+    for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and allowed is None):
+        _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class of "
+             "its own: a typo? (--labels names the label set)")
     try:
         manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
                                   folds=args.folds, example_files=args.examples, store=args.store,
@@ -169,6 +177,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         loaded = load_model(args.model or active_model_path())
     except NoiseFilterError as err:
         _say(str(err))
+        return 2
+    try:  # before the scoring and cross-validation, which take a while
+        Path(args.report).mkdir(parents=True, exist_ok=True)
+        if not os.access(args.report, os.W_OK):
+            raise PermissionError("the folder is not writable")
+    except OSError as err:
+        _say(f"cannot write the report into {args.report}: {err}")
         return 2
     found = _read(args)
     if found is None:
@@ -280,7 +295,8 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="score even on holdout pages the candidate was trained on")
     parser.add_argument("--force", action="store_true",
                         help="promote even when neither the active nor the shipped default model "
-                             "can be loaded to compare against (the candidate's scores are shown)")
+                             "can be loaded to compare against, or when it keeps another label "
+                             "(the candidate's scores are shown)")
     parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
     parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
     _add_threads(parser)
@@ -332,10 +348,19 @@ def _promote(args: argparse.Namespace) -> int:
         checks = []
     else:
         act_ev = evaluate(bar.model, prepared.pages, desc=f"scoring {kind} model", baseline=False)
-        checks = compare(cand_ev, act_ev, thresholds)
-        print(f"candidate {candidate.version} against {kind} {bar.version} on "
-              f"{len(prepared.pages)} holdout pages:")
-        _show_checks(checks)
+        try:
+            checks = compare(cand_ev, act_ev, thresholds)
+        except PromotionError as err:
+            _show_scores(candidate.version, cand_ev, len(prepared.pages),
+                         why=f"not comparable with the {kind} model")
+            if not args.force:
+                _say(f"not promoted: {err}; pass --force to promote it on its own scores")
+                return 2
+            checks = []
+        else:
+            print(f"candidate {candidate.version} against {kind} {bar.version} on "
+                  f"{len(prepared.pages)} holdout pages:")
+            _show_checks(checks)
     if not all(c.passed for c in checks):
         print("not promoted: the candidate regresses on the holdout")
         return 1
@@ -382,9 +407,9 @@ def _bar_to_clear() -> tuple[LoadedModel | None, str]:
     return shipped, "shipped default"
 
 
-def _show_scores(version: str, ev, pages: int) -> None:
+def _show_scores(version: str, ev, pages: int, why: str = "no model to compare against") -> None:
     """The candidate's own scores, for when there is nothing to compare them with."""
-    print(f"candidate {version} on {pages} holdout pages (no model to compare against):")
+    print(f"candidate {version} on {pages} holdout pages ({why}):")
     for measure, value in ev.summary().items():
         print(f"  {measure:<11} {_num(value)}")
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -330,10 +331,17 @@ def _at_word_boundary(haystack: str, needle: str) -> bool:
     return False
 
 
+def _label_form(text: str) -> str:
+    """The form in which labelled texts and blocks are compared: `normalize_text` without
+    format characters (soft hyphens, zero-width spaces and joiners), which pages hold in the
+    middle of words and text copied from a browser does not."""
+    return normalize_text("".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
+
+
 def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
     """Give each block of `page` the label of the labelled text it corresponds to."""
-    texts = [normalize_text(b.text) for b in page.blocks]
-    wanted = [normalize_text(b.text) for b in labelled]
+    texts = [_label_form(b.text) for b in page.blocks]
+    wanted = [_label_form(b.text) for b in labelled]
     by_text: dict[str, list[int]] = defaultdict(list)
     for j, t in enumerate(wanted):
         by_text[t].append(j)
@@ -341,20 +349,29 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
     used: set[int] = set()
     conflicts: list[int] = []
     seen: Counter = Counter()
+    on_page = Counter(texts)
 
     # 1. exact text; a text repeated on the page more often than it was labelled (furniture
-    #    shown twice) takes the label it was given, if it was given only one
+    #    shown twice) takes the label it was given, if it was given only one; a text labelled
+    #    more often than the page holds it is a conflict if the labels disagree (which one is
+    #    meant cannot be known), else its one label
     for i, t in enumerate(texts):
         js = by_text.get(t)
         k = seen[t]
         seen[t] += 1
         if not js:
             continue
-        if k < len(js):
+        given = {labelled[j].label for j in js}
+        if len(js) > on_page[t] and len(given) > 1:
+            conflicts.append(i)
+            used.update(js)
+        elif k < len(js):
             labels[i] = labelled[js[k]].label
             used.add(js[k])
-        elif len({labelled[j].label for j in js}) == 1:
+        elif len(given) == 1:
             labels[i] = labelled[js[0]].label
+        if len(given) == 1:  # one label given more often than the page holds the text
+            used.update(js)
 
     # 2. a block that is a piece of labelled text (one labelled paragraph, now split)
     # 3. a block made of several labelled texts (labelled lines, now merged)
@@ -426,8 +443,8 @@ def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledP
         problems.append(Problem(example.where, f"label {example.blocks[j].label!r} matches no block: "
                                                f"{shorten(text)!r}"))
     for i in att.conflicts:
-        problems.append(Problem(example.where, f"block {shorten(page.blocks[i].text)!r} joins texts "
-                                               "with different labels; left out"))
+        problems.append(Problem(example.where, f"block {shorten(page.blocks[i].text)!r} is given "
+                                               "different labels; left out"))
     keep = [i for i, lab in enumerate(att.labels) if lab is not None]
     left_out = len(att.unlabelled)
     if left_out:

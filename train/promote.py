@@ -137,7 +137,13 @@ def _log(folder: Path, event: dict) -> None:
 
 
 def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -> list[Check]:
-    """The measures promotion decides on, each candidate against active on the same holdout."""
+    """The measures promotion decides on, each candidate against active on the same holdout.
+    Raises `PromotionError` for models that cannot be compared: keeping different labels (a
+    holdout labelled for one is no measure of the other), or sharing none."""
+    if candidate.keep_label != active.keep_label:
+        raise PromotionError(f"the candidate keeps blocks labelled {candidate.keep_label!r}, the "
+                             f"model it is compared with {active.keep_label!r}: one holdout cannot "
+                             "score both")
     shared = set(candidate.model_labels) & set(active.model_labels)
     word_c, word_a = candidate.word_f1()[0], active.word_f1()[0]
     rows = [
@@ -164,6 +170,11 @@ def install(candidate: LoadedModel) -> Path:
     """Put the candidate's file and manifest into the models folder (if not there already) and
     check the copy's sha256; returns the path in the folder."""
     folder = models_dir()
+    if candidate.path.name == SHIPPED_MODEL:
+        # in the folder it would stand for the shipped default for good: rollback to the
+        # default would go back to it, and the shipped model could not be reached again
+        raise PromotionError(f"{SHIPPED_MODEL} is the shipped default model's name; rename the "
+                             "candidate")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / _safe_name(candidate.path.name)
     sha = candidate.manifest["sha256"]
