@@ -99,6 +99,28 @@ _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
 
 
+def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) -> bytes:
+    """A gzip or deflate body (`wbits` as `zlib.decompressobj` takes them) inflated, up to just
+    past `limit` bytes; `ValueError` for corrupt data, or data that ends early unless
+    `partial_ok`. A gzip body of several members (what concatenated gzip files are) is read to
+    its last member, as gzip -d does: reading only the first cut the page without an error.
+    Bytes after the last member that start no other are ignored, as gzip -d ignores them."""
+    out = bytearray()
+    while True:
+        dec = zlib.decompressobj(wbits)
+        try:
+            out += dec.decompress(body, limit + 1 - len(out))
+        except zlib.error as err:
+            raise ValueError(f"corrupt {coding} data: {err}") from err
+        if not dec.eof:
+            if not dec.unconsumed_tail and not partial_ok:
+                raise ValueError(f"the {coding} data ends early")
+            return bytes(out)
+        body = dec.unused_data
+        if wbits != 31 or not body.startswith(_GZIP_MAGIC[:2]) or len(out) > limit:
+            return bytes(out)
+
+
 def decode_labelled(data: bytes, charset: str) -> str:
     """Bytes whose charset a transport names (an HTTP ``Content-Type`` header), decoded as
     browsers decode them: a byte-order mark wins over the label, and the label means what the

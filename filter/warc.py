@@ -38,7 +38,7 @@ from typing import BinaryIO
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import decode_labelled
+from .decoding import decode_labelled, inflate
 from .errors import InputError
 from .inputs import Document, Failure
 
@@ -305,7 +305,7 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
             if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
                 continue
             wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
-            body = _inflate(body, coding, wbits, limit, partial_ok)
+            body = inflate(body, coding, wbits, limit, partial_ok)
         elif coding == "br":
             try:
                 import brotli
@@ -324,26 +324,6 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
         else:
             raise ValueError(f"unknown content encoding {coding!r}")
     return body
-
-
-def _inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) -> bytes:
-    """A gzip or deflate body inflated, up to just past `limit` bytes. A gzip body of several
-    members (what concatenated gzip files are) is read to its last member, as gzip -d does;
-    only the first was read before, and the page came out cut without an error."""
-    out = bytearray()
-    while True:
-        dec = zlib.decompressobj(wbits)
-        try:
-            out += dec.decompress(body, limit + 1 - len(out))
-        except zlib.error as err:
-            raise ValueError(f"corrupt {coding} data: {err}") from err
-        if not dec.eof:
-            if not dec.unconsumed_tail and not partial_ok:
-                raise ValueError(f"the {coding} data ends early")
-            return bytes(out)
-        body = dec.unused_data
-        if wbits != 31 or not body.startswith(_GZIP_MAGIC[:2]) or len(out) > limit:
-            return bytes(out)
 
 
 def _decode(payload: bytes, charset: str | None) -> bytes | str:

@@ -336,6 +336,13 @@ def test_compressed_bodies_are_decompressed_within_the_limit(client, library):
             "content-type": "text/html", "content-encoding": "deflate"})
         assert r.status_code == 200, r.text
         assert r.json() == expected
+    # gzip files written in parts (one member each) are one body: every member is read
+    half = len(html) // 2
+    members = gzip.compress(html[:half].encode()) + gzip.compress(html[half:].encode())
+    r = client.post("/v1/clean", content=members, headers={
+        "content-type": "text/html", "content-encoding": "gzip"})
+    assert r.status_code == 200, r.text
+    assert r.json() == expected
     batch = gzip.compress(json.dumps({"documents": [{"html": html}]}).encode())
     r = client.post("/v1/clean/batch", content=batch, headers={
         "content-type": "application/json", "content-encoding": "gzip"})
