@@ -435,7 +435,7 @@ class CleaningPool:
             if not self._closed and worker.lost:
                 self._on_restart(worker.lost)
                 self._log_loss(worker)
-            if not self._closed and worker.generation == self._generation:
+            if not (self._closed or self._draining) and worker.generation == self._generation:
                 self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
         elif self._closed or worker.generation != self._generation:

@@ -76,8 +76,11 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
 def serve(conn, model_path: str, max_bytes: int, timeout: float) -> None:
     """Entry point of a pool process: load the model, then clean jobs until told to stop or
     until the parent goes away (the pipe then ends, so no worker outlives the service)."""
-    # Ctrl-C in the terminal reaches the whole process group; the parent decides when we stop.
+    # Ctrl-C in the terminal reaches the whole process group, and so does SIGTERM from a
+    # supervisor that stops the group (systemd's default KillMode, `timeout`): the parent
+    # decides when we stop, after the documents being cleaned are finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         cleaner = Cleaner(model=model_path, limits=Limits(max_bytes=max_bytes, timeout=timeout))
     except Exception as err:

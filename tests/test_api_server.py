@@ -215,10 +215,13 @@ def test_label_prints_the_address_it_really_listens_on(tmp_path):
         proc.wait(STOP_TIMEOUT)
 
 
-def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tmp_path):
+@pytest.mark.parametrize("to_group", [False, True])
+def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tmp_path, to_group):
     """On SIGTERM the document being cleaned finishes; a request still waiting for a cleaning
     process gets 503 (retry elsewhere) at once, rather than waiting out the 30 s grace period
-    and being cut off without an answer if the queue is longer than that."""
+    and being cut off without an answer if the queue is longer than that. The same when the
+    signal reaches the whole process group (systemd's default, `timeout`): it killed the
+    cleaning processes, and the running document got 500."""
     import threading
 
     proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
@@ -245,7 +248,10 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
         second.start()
         time.sleep(1.0)  # the second waits for the only process
         signalled = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        if to_group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.send_signal(signal.SIGTERM)
         second.join(60)
         queued_after = time.monotonic() - signalled
         first.join(90)
