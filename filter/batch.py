@@ -47,7 +47,7 @@ from threadpoolctl import threadpool_limits
 from .cleaner import Cleaner, Limits
 from .cli import positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
-from .inputs import STDIN, Document, Failure, input_kind, read_inputs
+from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
 from .result import CleanResult
 
 #: fields of every output line, in this order; `to_record` fills them for results and failures
@@ -493,6 +493,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "terminal)")
 
 
+#: how every output line starts
+_RECORD_START = b'{"id": '
 #: the start of every output line (`RECORD_FIELDS` order): resuming reads only this
 _JSON_STR = rb'"(?:[^"\\]|\\.)*"'
 _KEY_PREFIX = re.compile(rb'\{"id": (' + _JSON_STR + rb'), "url": (?:null|' + _JSON_STR
@@ -503,15 +505,20 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
     """(source, id) of the documents already in an output file, for resuming: ids alone are not
     unique across inputs (two JSON Lines files may both number their records from 1, two folders
     may share a name). Read from the start of each line without parsing its text (an output can
-    hold millions of pages). A last line cut short by a crash is removed from the file, so that
-    appending starts on a fresh line; any other line that is not one of ours is left alone and
-    its document cleaned again."""
+    hold millions of pages). A last line of ours cut short by a crash is removed from the file,
+    so that appending starts on a fresh line; any other line that is not one of ours is left
+    alone (a last one without its line break is given one) and its document cleaned again."""
     keys: set[tuple[str | None, str]] = set()
     good_end = 0
     with open(path, "rb+") as fh:
         for line in fh:
             if not line.endswith(b"\n"):
-                break
+                if _RECORD_START.startswith(line[:len(_RECORD_START)]):
+                    fh.truncate(good_end)
+                else:
+                    fh.seek(0, os.SEEK_END)
+                    fh.write(b"\n")
+                return keys
             good_end += len(line)
             match = _KEY_PREFIX.match(line)
             try:
@@ -522,7 +529,6 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
                     keys.add((record.get("source"), str(record["id"])))
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-        fh.truncate(good_end)
     return keys
 
 
@@ -579,13 +585,21 @@ class Progress:
 
 def _output_problem(out: Path, inputs: list[str]) -> str | None:
     """Why OUT cannot be written, found before any work: a folder, or one of the inputs (which
-    writing would destroy before it is read)."""
+    writing would destroy before it is read), or a file that an input folder's walk would read
+    as a page (its own half-written output, or a page it appends to)."""
     if out.is_dir():
         return f"{out} is a folder; -o takes the JSON Lines file to write"
     if out.exists():
         for path in inputs:
             if Path(path).is_file() and os.path.samefile(path, out):
                 return f"{out} is also an input: write the output to another file"
+    if is_page_name(out.name):
+        where = out.resolve().parent
+        for path in inputs:
+            folder = Path(path).resolve() if path != STDIN and Path(path).is_dir() else None
+            if folder is not None and (where == folder or folder in where.parents):
+                return (f"{out} is in the input folder {path}, which is read for pages of its "
+                        "name: write the output to another file")
     return None
 
 

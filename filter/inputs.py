@@ -137,9 +137,14 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
-            if _strip_gz(name.lower()).endswith(HTML_SUFFIXES) and not _special_file(path):
+            if is_page_name(name) and not _special_file(path):
                 yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
                                      max_bytes)
+
+
+def is_page_name(name: str) -> bool:
+    """Whether a file of this name in an input folder is read as a page."""
+    return _strip_gz(name.lower()).endswith(HTML_SUFFIXES)
 
 
 def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:

@@ -168,16 +168,22 @@ def test_a_lone_surrogate_in_an_id_or_url_does_not_stop_the_batch(tmp_path):
     (["pages.jsonl", "-o", "."], "is a folder"),
     (["pages.jsonl", "-o", "pages.jsonl"], "is also an input"),
     (["pages.jsonl", "-o", "./pages.jsonl", "--restart"], "is also an input"),
+    (["crawl", "-o", "crawl/a.html"], "is in the input folder crawl"),  # would append to a page
+    (["crawl", "-o", "crawl/deeper/new.html.gz"], "is in the input folder crawl"),  # read back
 ])
 def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args, message):
     """In this process: these paths return before any worker is started, and touch nothing."""
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "kept"}\n')
+    (tmp_path / "crawl" / "deeper").mkdir(parents=True)
+    (tmp_path / "crawl" / "a.html").write_text("<p>a page</p>")
     monkeypatch.chdir(tmp_path)
     assert main(["batch", *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
     assert (tmp_path / "pages.jsonl").read_text() == '{"id": "1", "text": "kept"}\n'
+    assert (tmp_path / "crawl" / "a.html").read_text() == "<p>a page</p>"
+    assert not (tmp_path / "crawl" / "deeper" / "new.html.gz").exists()
 
 
 @pytest.mark.parametrize("option, value, message", [
@@ -330,6 +336,13 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
     out.write_text("\n".join(good) + "\n" + '{"id": "cut', encoding="utf-8")
     assert done_keys(out) == {(None, 'quote " and \\ slash'), (None, "7")}
     assert out.read_text(encoding="utf-8") == "\n".join(good) + "\n"
+    # a last line that is not one of ours (notes someone keeps in the file) stays: it only gets
+    # the line break that lets the records appended start on a line of their own
+    out.write_text("my notes\nmy last line", encoding="utf-8")
+    assert done_keys(out) == set()
+    assert out.read_text(encoding="utf-8") == "my notes\nmy last line\n"
+    out.write_text('{"i', encoding="utf-8")  # ours, cut after three bytes
+    assert done_keys(out) == set() and out.read_text(encoding="utf-8") == ""
 
 
 def test_json_lines_on_standard_input(tmp_path):
