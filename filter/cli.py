@@ -102,8 +102,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         if result.empty_reason:
             print(f"noisefilter: empty result: {result.empty_reason}", file=sys.stderr)
-        sys.stdout.write(result.text + ("\n" if result.text else ""))
+        _write_out(result.text + ("\n" if result.text else ""))
     return 0
+
+
+def _write_out(text: str, piece: int = 1 << 16) -> None:
+    """Write to standard output in pieces: one write of a large text to a pipe whose reader
+    goes away midway (`| head -1`) ends as a short write, which Python does not report, so the
+    command exited 0 with most of its output lost; a later piece's write raises
+    BrokenPipeError (status 141, see `_reader_gone`)."""
+    for start in range(0, len(text), piece):
+        sys.stdout.write(text[start:start + piece])
 
 
 def _read(path: str, max_bytes: int) -> bytes:

@@ -125,6 +125,21 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path, article_html
     assert (proc.returncode, proc.stderr) == (141, b"")
 
 
+def test_a_reader_that_goes_away_midway_through_a_long_text_ends_the_command_with_141(tmp_path):
+    """The text went out in one write; cut short by the reader leaving, it failed silently and
+    the command exited 0 with most of the page lost."""
+    page = tmp_path / "long.html"
+    page.write_text("<html><body><article>" + "".join(
+        f"<p>Paragraph {i} of a long report on the state of the national railways, its "
+        "timetables and its finances.</p>" for i in range(3000)) + "</article></body></html>")
+    proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "clean", str(page)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(100).startswith(b"Paragraph 0 ")
+    proc.stdout.close()  # as `head -c 100` does once it has its bytes
+    assert proc.wait(120) == 141 and proc.stderr.read() == b""
+    proc.stderr.close()
+
+
 def test_output_is_utf8_whatever_the_locale(tmp_path):
     """Under an ASCII locale a page's first "é" ended the command with a UnicodeEncodeError;
     the output is UTF-8 regardless, and a --url whose bytes are not UTF-8 comes out of the JSON
