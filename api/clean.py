@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError
-from filter.decoding import decode_labelled, size_error
+from filter.decoding import decode_by_header, decode_labelled, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, is_json, media_type, require_json,
@@ -121,17 +121,16 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
-    if media == "text/html":
-        if charset is None:  # the library finds the charset in the page itself
-            return Job("html", body, url, blocks)
-        return Job("html", _decode(body, charset), url, blocks)
+    if media == "text/html":  # as the WARC reader reads a response
+        return Job("html", decode_by_header(body, charset), url, blocks)
     if url is not None:
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
     return Job("text", _decode(body, charset or "utf-8"), None, blocks)
 
 
 def _decode(body: bytes, charset: str) -> str:
-    """The body in the charset its header names, read as browsers read it (`decode_labelled`)."""
+    """Plain text in the charset its header names, read as browsers read it (`decode_labelled`):
+    unlike a page, it holds no declaration of its own to fall back on."""
     try:
         return decode_labelled(body, charset)
     except InputError as err:

@@ -144,6 +144,19 @@ def decode_labelled(data: bytes, charset: str) -> str:
                          f"{err.start}") from None
 
 
+def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
+    """An HTML page as str when the charset its HTTP header names decodes it cleanly (the
+    header is the most reliable source; read as browsers read it, `decode_labelled`); else the
+    bytes, for `decode` to find the charset in the page, as browsers do with a label they do
+    not know: a page with one stray byte, or a server's bogus label, is still read."""
+    if charset:
+        try:
+            return decode_labelled(page, charset)
+        except InputError:
+            pass
+    return page
+
+
 def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,
                text: bool = False) -> InputTooLarge | None:
     """The error for a document over `max_bytes` (a str counted in UTF-8, encoded only when its

@@ -38,7 +38,7 @@ from typing import BinaryIO
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import decode_labelled, inflate
+from .decoding import decode_by_header, inflate
 from .errors import InputError
 from .inputs import Document, Failure
 
@@ -326,18 +326,6 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
     return body
 
 
-def _decode(payload: bytes, charset: str | None) -> bytes | str:
-    """The page as str when the HTTP header names a charset that decodes it cleanly (the header
-    is the most reliable source; read as browsers read it, `decode_labelled`); else the bytes,
-    for the library to find the charset."""
-    if charset:
-        try:
-            return decode_labelled(payload, charset)
-        except InputError:
-            pass
-    return payload
-
-
 def _meta(headers: dict) -> dict:
     """What every row of a record carries from its WARC header (read as far as it was)."""
     meta = {"warc_date": headers.get("warc-date")}
@@ -383,7 +371,7 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
                               f"the page is over the limit of {max_bytes:,} bytes")
     elif mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
                                  and _SNIFF.match(payload[:2048])):
-        doc.html = _decode(payload, charset)
+        doc.html = decode_by_header(payload, charset)
     else:
         doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
     return doc

@@ -178,6 +178,21 @@ def test_the_header_charset_is_read_as_browsers_read_it(client, charset, body, e
         assert expected in [b["text"] for b in r.json()["blocks"]]
 
 
+@pytest.mark.parametrize("label, damage", [
+    ("utf-8", lambda page: page.replace(b"</p>", b"\x92</p>", 1)),  # one stray byte
+    ("undefined", lambda page: page),  # a label no browser knows
+])
+def test_a_page_its_header_charset_cannot_read_is_read_as_the_warc_reader_reads_it(
+        client, library, label, damage):
+    """A crawler posts pages as fetched: the header's charset comes first, and where it does
+    not decode the page (a stray byte, a bogus label) the page's own is found, as browsers and
+    the WARC reader do; these were refused with 422, and the page lost."""
+    page = damage(article_html().encode("utf-8"))
+    r = client.post("/v1/clean", content=page, headers={"content-type": f"text/html; charset={label}"})
+    assert r.status_code == 200, r.text
+    assert r.json()["text"] == library.clean(page).text != ""
+
+
 def test_plain_text_as_body_and_as_json(client, library):
     text = SEED.read_text(encoding="utf-8") if SEED.exists() else "\n".join(
         ["Schools budget to rise next year", "By Jane Doe"] +
@@ -284,8 +299,8 @@ def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
     ({"json": {"html": "just words, no markup"}}, "HTML"),
     ({"content": bytes(range(256)) * 20, "headers": {"content-type": "text/html"}}, "binary"),
     ({"content": b"caf\xe9", "headers": {"content-type": "text/plain"}}, "utf-8"),
-    ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=no-such"}}, "charset"),
-    ({"content": b"<p>a</p>", "headers": {"content-type": "text/html; charset=undefined"}}, "undefined"),
+    ({"content": b"a", "headers": {"content-type": "text/plain; charset=no-such"}}, "charset"),
+    ({"content": b"a", "headers": {"content-type": "text/plain; charset=undefined"}}, "undefined"),
     ({"content": b"<p>a \\ud800 b</p>", "headers": {"content-type": "text/plain; charset=unicode_escape"}},
      "unknown charset"),
     ({"content": b'{"html": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
