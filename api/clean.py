@@ -85,8 +85,9 @@ def _over_the_limit(job: Job, max_bytes: int) -> Outcome | None:
     return None if too_large is None else Outcome(error="InputTooLarge", detail=str(too_large))
 
 
-async def _run(pool: CleaningPool, metrics: Metrics, job: Job) -> Outcome:
-    outcome = _over_the_limit(job, pool.max_bytes) or await pool.clean(job)
+async def _run(pool: CleaningPool, metrics: Metrics, job: Job, request: Request) -> Outcome:
+    outcome = (_over_the_limit(job, pool.max_bytes)
+               or await pool.clean(job, gone=request.is_disconnected))
     metrics.cleaned(job.kind, "ok" if outcome.error is None else outcome_status(outcome.error)[1],
                     outcome.seconds, outcome.result, keep=pool.info.labels[0])
     return outcome
@@ -165,7 +166,7 @@ async def clean(
         job = _job(_json_document(body))
     else:
         job = _raw_job(request, media, body, url, bool(blocks))
-    outcome = await _run(pool, metrics, job)
+    outcome = await _run(pool, metrics, job, request)
     if outcome.result is not None:
         return JSONResponse(outcome.result)
     return error_response(*outcome_status(outcome.error), outcome.detail)
@@ -177,7 +178,7 @@ async def clean(
                **documented(413, 415, 422)},
     summary="Clean several documents",
 )
-async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
+async def clean_batch(batch: BatchRequest, request: Request, pool: PoolDep, metrics: MetricsDep,
                       settings: SettingsDep) -> JSONResponse:
     """Documents are cleaned in parallel on the pool; one that fails does not fail the others:
     each item has the status it would have had alone."""
@@ -192,7 +193,7 @@ async def clean_batch(batch: BatchRequest, pool: PoolDep, metrics: MetricsDep,
             errors = [{**e, "loc": ("body", "documents", i, *e["loc"])} for e in doc.errors]
             return Outcome(error="InputError", detail=describe_validation(errors))
         async with slots:
-            return await _run(pool, metrics, _job(doc))
+            return await _run(pool, metrics, _job(doc), request)
 
     outcomes = await asyncio.gather(*(one(i, d) for i, d in enumerate(batch.documents)))
     results = []

@@ -38,6 +38,7 @@ OUTCOME_STATUS = {
     pool.CRASHED: (500, "worker_crashed"),
     pool.BUSY: (503, "busy"),
     pool.NOT_READY: (503, "not_ready"),
+    pool.GONE: (499, "client_gone"),  # nginx's code: no one reads it, the metrics count it
 }
 #: other `NoiseFilterError` subclasses are about the input
 _DEFAULT_OUTCOME = (422, "invalid_input")

@@ -33,7 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 
 from filter import ModelError
 from filter.modelfile import manifest_path, read_manifest, sha256_file
@@ -54,6 +54,7 @@ TIMEOUT = "ExtractionTimeout"
 CRASHED = "WorkerCrashed"
 BUSY = "Busy"
 NOT_READY = "NotReady"
+GONE = "ClientGone"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class _NoProcess(Exception):
 
 class _ShuttingDown(Exception):
     """The service is shutting down: a request still waiting for a process is answered now."""
+
+
+class _Gone(Exception):
+    """The client left while its document waited for a process."""
 
 
 class _TimedOut(Exception):
@@ -363,10 +368,15 @@ class CleaningPool:
         fut.add_done_callback(self._background.discard)
 
     # -- cleaning -----------------------------------------------------------------------------
-    async def clean(self, job: Job) -> Outcome:
-        """Clean one document in a free process, waiting up to `queue_timeout` for one."""
+    async def clean(self, job: Job, gone: Callable[[], Awaitable[bool]] | None = None) -> Outcome:
+        """Clean one document in a free process, waiting up to `queue_timeout` for one. `gone`
+        says whether the client has left: its document, however long it waited, is then not
+        cleaned (a crawler that gives up and retries would otherwise multiply the work)."""
         try:
-            worker = await self._acquire()
+            worker = await self._acquire(gone)
+        except _Gone:
+            return Outcome(error=GONE, detail="the client left while the document waited for a "
+                                              "cleaning process; not cleaned")
         except _ShuttingDown:
             return Outcome(error=NOT_READY, detail="the service is shutting down; retry (on "
                                                    "another instance)")
@@ -395,7 +405,7 @@ class CleaningPool:
             return Outcome(result=reply[1], seconds=stats["seconds"])
         return Outcome(error=reply[1], detail=reply[2], seconds=stats["seconds"])
 
-    async def _acquire(self) -> _Process:
+    async def _acquire(self, gone: Callable[[], Awaitable[bool]] | None = None) -> _Process:
         if self._closed:
             raise TimeoutError
         loop = asyncio.get_running_loop()
@@ -408,9 +418,13 @@ class CleaningPool:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError
-            try:  # woken twice a second to notice that no process will come
+            try:  # woken twice a second to notice that no process will come, or no client waits
                 worker = await asyncio.wait_for(self._idle.get(), min(remaining, 0.5))
             except TimeoutError:
+                # (uvicorn may have stopped reading the connection after a large body, so the
+                # first check only lets it read on, and a client's leaving shows from the next)
+                if gone is not None and await gone():
+                    raise _Gone from None
                 continue
             self._unwatch(worker)
             if worker.lost:  # died while idle, and replaced then (`_died_idle`)

@@ -265,6 +265,41 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
         stop_server(proc)
 
 
+def test_a_document_whose_client_left_while_it_waited_is_not_cleaned(tmp_path):
+    """A crawler that times out and retries: its abandoned request, queued behind a slow one,
+    was still cleaned when a process came free, and every later request waited for it."""
+    import socket
+    import threading
+
+    proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
+    try:
+        slow = ("<html><body><article>" + "".join(
+            f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
+            f"timetables and its finances.</p>" for i in range(20_000)) +
+            "</article></body></html>").encode()
+        answers = {}
+        first = threading.Thread(target=lambda: answers.setdefault("slow", request(
+            port, "POST", "/v1/clean", slow, {"Content-Type": "text/html"})))
+        first.start()
+        time.sleep(1.0)  # the slow one holds the only process
+        with socket.create_connection(("127.0.0.1", port)) as gone:
+            gone.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(slow) + slow)
+            time.sleep(1.0)  # queued behind the slow one; then the client gives up
+        first.join(120)
+        assert answers["slow"][0] == 200
+        deadline = time.monotonic() + 30
+        while True:
+            _, _, metrics = request(port, "GET", "/metrics")
+            if b'outcome="client_gone"} 1.0' in metrics or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert b'noisefilter_documents_total{input="html",outcome="client_gone"} 1.0' in metrics
+        assert b'noisefilter_documents_total{input="html",outcome="ok"} 1.0' in metrics
+    finally:
+        stop_server(proc)
+
+
 def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(server):
     """DNS rebinding: a web page whose own name was made to resolve to 127.0.0.1 reaches a
     loopback service with its name in Host; it must not read or write the example store."""
