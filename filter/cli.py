@@ -16,6 +16,7 @@ and a reader that goes away (`| head`) ends the command quietly, as it ends `cat
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import math
@@ -147,6 +148,10 @@ def _utf8_stdout() -> None:
         reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
+#: errors of writing to a disk or quota that is full
+_OUTPUT_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
 def _reader_gone() -> int:
     """End quietly once the reader of standard output has gone (`noisefilter clean page.html |
     head -1`). Python ignores SIGPIPE and raises BrokenPipeError instead; cat, grep and the
@@ -185,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # every command writes its files atomically: nothing half-written
         print("noisefilter: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno not in _OUTPUT_FULL:
+            raise
+        # a full disk or quota: one line, not a traceback (and not a second one at exit)
+        print(f"noisefilter: cannot write the output: {err.strerror}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return status
 
 

@@ -140,6 +140,22 @@ def test_a_reader_that_goes_away_midway_through_a_long_text_ends_the_command_wit
     proc.stderr.close()
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["clean", "--text", "{seed}"], ["batch", "{jsonl}", "-o", "/dev/full"]])
+def test_a_full_disk_ends_the_command_with_one_line_not_a_traceback(tmp_path, command):
+    jsonl = tmp_path / "one.jsonl"
+    jsonl.write_text('{"id": "1", "text": "A line of text."}\n')
+    seed = tmp_path / "seed.txt"
+    seed.write_text("A line of text.\nAnother line.\n")
+    args = [a.format(seed=seed, jsonl=jsonl) for a in command]
+    if command[0] == "batch":
+        args += ["--workers", "1"]
+    with open("/dev/full", "wb") as full:
+        proc = run_cli(*args, stdout=full)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == "noisefilter: cannot write the output: No space left on device\n"
+
+
 def test_output_is_utf8_whatever_the_locale(tmp_path):
     """Under an ASCII locale a page's first "é" ended the command with a UnicodeEncodeError;
     the output is UTF-8 regardless, and a --url whose bytes are not UTF-8 comes out of the JSON
