@@ -13,15 +13,16 @@ from .schemas import HealthOut, ReadyOut
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=HealthOut, summary="Liveness")
+@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=HealthOut,
+                  summary="Liveness")
 async def healthz() -> dict:
     """Answers as long as the event loop runs: cleaning never happens on it, so a slow document
     does not make the service look dead."""
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=ReadyOut, summary="Readiness",
-            responses=documented(503, s503="Not ready to clean."))
+@router.api_route("/readyz", methods=["GET", "HEAD"], response_model=ReadyOut,
+                  summary="Readiness", responses=documented(503, s503="Not ready to clean."))
 async def readyz(request: Request) -> dict | JSONResponse:
     """Ready when at least one cleaning process serves the model (none are while starting, or
     if every process was lost and none could be replaced)."""

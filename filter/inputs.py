@@ -203,7 +203,11 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
-    doc_id = str(record["id"]) if record.get("id") is not None else fallback_id
+    doc_id = record.get("id")
+    if doc_id is None:
+        doc_id = fallback_id
+    elif not isinstance(doc_id, str):  # as JSON spells it: true, {"a": 1}, not Python's repr
+        doc_id = json.dumps(doc_id, ensure_ascii=False)
     url = record.get("url")
     if url is not None and not isinstance(url, str):
         return Document(id=doc_id, source=source, failure=Failure(

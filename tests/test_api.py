@@ -506,6 +506,8 @@ def test_health_and_readiness(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["workers"] == 2
+    # monitors and load balancers probe with HEAD as well (it was 405)
+    assert client.head("/healthz").status_code == 200 and client.head("/readyz").status_code == 200
 
 
 def test_docs_and_schema(client):

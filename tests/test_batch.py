@@ -337,6 +337,16 @@ def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_withou
     assert good.failure is None and good.url is None and good.text == "a line"
 
 
+def test_jsonl_ids_that_are_not_strings_keep_their_json_spelling(tmp_path):
+    """An id of 7, true or {"a": 1} came out as "7", "True" and "{'a': 1}" (Python's repr)."""
+    from filter.inputs import read_jsonl
+
+    path = tmp_path / "pages.jsonl"
+    ids = [7, True, {"a": 1}, [1, "é"], "plain"]
+    path.write_text("".join(json.dumps({"id": i, "text": "a line"}) + "\n" for i in ids))
+    assert [d.id for d in read_jsonl(path)] == ["7", "true", '{"a": 1}', '[1, "é"]', "plain"]
+
+
 @pytest.mark.parametrize("options", [
     {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": float("inf")},
     {"timeout": True}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},
