@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from filter import ModelError, __version__
-from filter.modelfile import active_model_path, models_dir
+from filter.modelfile import active_model_path, resolve_model_path
 
 from . import clean, errors, examples, label, model, ops
 from .bodylimit import BodyLimitMiddleware
@@ -44,10 +44,7 @@ def startup_model(name: str | None) -> Path:
     configured = os.environ.get("NOISEFILTER_MODELS_DIR")
     if configured and not Path(configured).is_dir():
         raise ModelError(f"NOISEFILTER_MODELS_DIR is {configured}, which is not a folder")
-    if name is None:
-        return active_model_path()
-    in_folder = models_dir() / name
-    return in_folder if Path(name).name == name and in_folder.is_file() else Path(name)
+    return active_model_path() if name is None else resolve_model_path(name)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -478,7 +478,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     parser.add_argument("--workers", type=positive_int, default=cores or 1,
                         help="worker processes (default: one per core this process may use)")
-    parser.add_argument("--model", help="model file (default: the active model)")
+    parser.add_argument("--model", help="model file, or the name of one in the models folder "
+                                         "(default: the active model)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds one document may take (default %(default)g)")
     parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,

@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input is already-extracted UTF-8 text, one block per line")
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    parser.add_argument("--model", help="model file (default: the active model)")
+    parser.add_argument("--model", help="model file, or the name of one in the models folder "
+                                         "(default: the active model)")
     parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,

@@ -150,11 +150,21 @@ def read_manifest(path: str | Path) -> dict:
 
 
 def _model_path(path: str | Path) -> Path:
-    """`path` as a Path; an empty one (an option left blank) is refused, not read as the
-    current folder."""
+    """`path` as a Path (`resolve_model_path`); an empty one (an option left blank) is refused,
+    not read as the current folder."""
     if not str(path).strip():
         raise ModelError("no model file named (an empty path)")
-    return Path(path)
+    return resolve_model_path(path)
+
+
+def resolve_model_path(path: str | Path) -> Path:
+    """The model file a name means: the path as given when it exists, else a bare file name of
+    a model in the models folder (`noisefilter clean --model mysite-1.joblib` after promoting
+    it, as `serve --model` takes it)."""
+    path = Path(path)
+    if not path.exists() and path.name == str(path) and (models_dir() / path.name).is_file():
+        return models_dir() / path.name
+    return path
 
 
 def check_model_file(path: str | Path) -> dict:

@@ -296,6 +296,18 @@ def test_train_killed_mid_way_leaves_the_active_model(data, active_good):
     _untouched(folder, sha)
 
 
+def test_a_promoted_model_is_named_by_its_file_name_anywhere(active_good, tmp_path, capsys, monkeypatch):
+    """`serve --model mysite-1.joblib` found it in the models folder; `clean --model` and
+    `Cleaner(model=...)` said "model file not found" unless run from that folder."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lines.txt").write_text("A line of text.\nAnother line.\n")
+    assert Cleaner(model="good.joblib").model_version == "good"
+    assert main(["clean", "--text", "lines.txt", "--model", "good.joblib", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == "good"
+    assert main(["clean", "--text", "lines.txt", "--model", "nowhere.joblib"]) == 2
+    assert "model file not found: nowhere.joblib" in capsys.readouterr().err
+
+
 def test_train_refuses_to_overwrite_the_active_model(data, active_good, capsys):
     folder, sha = active_good
     assert main(["train", "--examples", str(data / "train.jsonl"), "--out",
