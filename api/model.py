@@ -26,8 +26,9 @@ router = APIRouter(tags=["model"])
 #: the endpoints that need the key (`KeyedRoute`), included in `router`
 _keyed = APIRouter(tags=["model"], route_class=KeyedRoute)
 
-#: a bare model file name: no separators, no leading dot, ends in .joblib
-_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.joblib")
+#: a bare model file name: letters of any script, digits, spaces, dots, dashes and
+#: underscores (as `train` writes them: "modèle v2.joblib"), no separator, no leading dot
+_MODEL_NAME = re.compile(r"[^\W_][\w .+-]{0,200}\.joblib")
 
 
 def available_models() -> list[str]:

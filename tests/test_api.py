@@ -618,6 +618,7 @@ def reloadable(tmp_path_factory):
     folder = tmp_path_factory.mktemp("models")
     _copy_model(folder, "a", "test-a")
     _copy_model(folder, "b", "test-b")
+    _copy_model(folder, "modèle v2", "test-v2")  # a name train writes: reloadable too
     (folder / "broken.joblib").write_bytes(b"not a model")
     shutil.copy(manifest_path(folder / "a.joblib"), manifest_path(folder / "broken.joblib"))
     outside = tmp_path_factory.mktemp("outside")
@@ -646,11 +647,14 @@ def test_reload_switches_models_from_the_folder_only(reloadable):
     # the same model again changes nothing; no name means the folder's active model
     assert c.post("/v1/model/reload", json={"model": "b.joblib"}).json()["changed"] is False
     assert c.post("/v1/model/reload").json()["model"]["version"] == "test-a"
+    assert "modèle v2.joblib" in info["available"]
+    assert c.post("/v1/model/reload", json={"model": "modèle v2.joblib"}).json()["model"]["version"] == "test-v2"
+    assert c.post("/v1/model/reload").json()["model"]["version"] == "test-a"
 
 
 @pytest.mark.parametrize("name", ["../a.joblib", "/etc/passwd", "sub/a.joblib", "a.joblib/../b.joblib",
                                   "nothere.joblib", "a.manifest.json", ".a.joblib", "link.joblib",
-                                  SHIPPED_MODEL])
+                                  "a\\b.joblib", "a\nb.joblib", " a.joblib", SHIPPED_MODEL])
 def test_reload_refuses_anything_but_a_model_in_the_folder(reloadable, name):
     assert_error(reloadable.post("/v1/model/reload", json={"model": name}), 404, "model_not_found")
     assert reloadable.get("/v1/model").json()["version"] == "test-a"
