@@ -13,16 +13,15 @@ from .schemas import HealthOut, ReadyOut
 router = APIRouter(tags=["operations"])
 
 
-@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=HealthOut,
-                  summary="Liveness")
+@router.get("/healthz", response_model=HealthOut, summary="Liveness")
 async def healthz() -> dict:
     """Answers as long as the event loop runs: cleaning never happens on it, so a slow document
     does not make the service look dead."""
     return {"status": "ok"}
 
 
-@router.api_route("/readyz", methods=["GET", "HEAD"], response_model=ReadyOut,
-                  summary="Readiness", responses=documented(503, s503="Not ready to clean."))
+@router.get("/readyz", response_model=ReadyOut, summary="Readiness",
+            responses=documented(503, s503="Not ready to clean."))
 async def readyz(request: Request) -> dict | JSONResponse:
     """Ready when at least one cleaning process serves the model (none are while starting, or
     if every process was lost and none could be replaced)."""
@@ -31,6 +30,13 @@ async def readyz(request: Request) -> dict | JSONResponse:
         return error_response(503, "not_ready", "no cleaning process is serving a model (starting, "
                                                 "or lost and not replaced: see the log)")
     return {"status": "ready", "model_version": pool.info.version, "workers": pool.live}
+
+
+# monitors and load balancers probe with HEAD as well: the same answer without its body (one
+# operation each in the schema)
+for _probe in (healthz, readyz):
+    router.add_api_route(f"/{_probe.__name__}", _probe, methods=["HEAD"], response_model=None,
+                         include_in_schema=False)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
