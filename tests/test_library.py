@@ -344,6 +344,27 @@ def test_an_article_of_short_or_unspaced_paragraphs_is_judged_as_an_article(lang
     assert any(labels[texts.index(t)] != "content" for t in _RELATED[lang])
 
 
+def test_a_long_block_repeated_word_for_word_is_kept_once():
+    """Pages that hold their article once per screen size (copies a stylesheet hides) came out
+    two or three times over. Short repeated lines are left to the model ("Yes", "N/A" rows)."""
+    from filter import default_cleaner
+    from filter.blocks import Block, Page
+
+    model = default_cleaner().model
+    para = ("The council approved the budget on Tuesday after a long debate about schools, roads "
+            "and public transport in the district, with members asking for repairs.")
+    blocks = [Block(para), Block("Yes, the vote was close."), Block(para.upper()),
+              Block("Yes, the vote was close."), Block(para + " More.")]
+    page = Page(blocks=blocks, url="https://news.example.org/budget")
+    probs = np.tile([0.9] + [0.1 / (len(model.classes_) - 1)] * (len(model.classes_) - 1), (5, 1))
+    labels = model.labels_from_proba(page, probs)
+    assert labels[0] == labels[1] == labels[3] == labels[4] == "content"
+    assert labels[2] != "content"  # the same words again, in another case
+    # already-extracted text is left as it is
+    text_page = Page(blocks=[Block(b.text) for b in blocks], source="text")
+    assert model.labels_from_proba(text_page, probs).count("content") == 5
+
+
 def test_comment_section_blocks_stay_only_above_the_comment_threshold():
     """Reader comments under an article need `comment_threshold`; the article's own blocks do not."""
     import copy
