@@ -215,6 +215,12 @@ def test_label_prints_the_address_it_really_listens_on(tmp_path):
         proc.wait(STOP_TIMEOUT)
 
 
+#: a page that takes a cleaning process seconds: requests sent after it wait in the queue
+SLOW_PAGE = ("<html><body><article>" + "".join(
+    f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
+    f"timetables and its finances.</p>" for i in range(20_000)) + "</article></body></html>").encode()
+
+
 @pytest.mark.parametrize("to_group", [False, True])
 def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tmp_path, to_group):
     """On SIGTERM the document being cleaned finishes; a request still waiting for a cleaning
@@ -226,10 +232,7 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
 
     proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
     try:
-        slow = ("<html><body><article>" + "".join(
-            f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
-            f"timetables and its finances.</p>" for i in range(20_000)) +
-            "</article></body></html>").encode()
+        slow = SLOW_PAGE
         answers = {}
 
         def post(name):
@@ -273,10 +276,7 @@ def test_a_document_whose_client_left_while_it_waited_is_not_cleaned(tmp_path):
 
     proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
     try:
-        slow = ("<html><body><article>" + "".join(
-            f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
-            f"timetables and its finances.</p>" for i in range(20_000)) +
-            "</article></body></html>").encode()
+        slow = SLOW_PAGE
         answers = {}
         first = threading.Thread(target=lambda: answers.setdefault("slow", request(
             port, "POST", "/v1/clean", slow, {"Content-Type": "text/html"})))
