@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import ThreadpoolController
 
-from .blocks import Block, Page, normalize_text
+from .blocks import Block, Page
 from .errors import ModelError
 from .features import LONG_BLOCK_WORDS, PageFeatures
 
@@ -344,7 +344,7 @@ def _drop_repeats(page: Page, keep: np.ndarray) -> None:
     seen: set[str] = set()
     for i, block in enumerate(page.blocks):
         if keep[i] and _words(block.text) >= REPEAT_WORDS:
-            text = normalize_text(block.text)
+            text = block.text.casefold()  # on one line already (`Block`)
             if text in seen:
                 keep[i] = False
             seen.add(text)
@@ -366,7 +366,7 @@ def _words(text: str) -> float:
     tokens, and in Chinese and Japanese one word per `_UNSPACED_CHARS_PER_WORD` characters (a
     paragraph of 235 characters is one token by white space: every such page counted as having
     no article body, and nothing was removed from it)."""
-    unspaced = len(_UNSPACED.findall(text))
-    if not unspaced:
+    if text.isascii() or not _UNSPACED.search(text):
         return len(text.split())
+    unspaced = len(_UNSPACED.findall(text))
     return len(_UNSPACED.sub(" ", text).split()) + unspaced / _UNSPACED_CHARS_PER_WORD
