@@ -577,7 +577,8 @@ def _unwrap_inline_runs(tree: HtmlElement) -> None:
             _unwrap_inline_children(el)
         # many lines alone are no reason: split into many paragraphs they cost trafilatura more
         # (its `//p//text()` over them grew quadratically: 128,000 lines took 34 s, whole 7 s)
-        if (el.getparent() is not None and sum(1 for child in el if child.tag == "a") > MAX_INLINE_CHILDREN
+        links = sum(1 for child in el if child.tag == "a")
+        if (el.getparent() is not None and links > MAX_INLINE_CHILDREN
                 and all(child.tag in ("a", "br") for child in el)):
             _split_children(el)
 
