@@ -125,8 +125,10 @@ def main() -> None:
                 y4_true.append(truth)
                 y4_pred.append(pred)
         if lp.hand_labelled:
-            given = {link.url for link in related_links(lp.page.blocks, labels, page_url=g.url)}
-            wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, page_url=g.url,
+            own = {"page_url": g.url, "also_own": (lp.page.link_base,),
+                   "aliases": (lp.page.canonical_url,)}  # as `Cleaner` calls it
+            given = {link.url for link in related_links(lp.page.blocks, labels, **own)}
+            wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, **own,
                                                          same_site=False)}
             links["given"] += len(given)
             links["related"] += len(wanted)

@@ -103,7 +103,8 @@ class Page:
     url: str | None = None
     #: what the page's relative links were resolved against: its `<base href>`, else `url`
     link_base: str | None = None
-    #: the address the page gives itself (`og:url`): a feed's redirector or a cache may serve it
+    #: the address the page gives itself (`og:url`, else `<link rel="canonical">`): a feed's
+    #: redirector or a cache may serve it, and tracking parameters may follow its URL
     canonical_url: str | None = None
     #: the title as the page gives it ("Kayaks | REI Co-op"): what the topic features read,
     #: since the shipped model was trained on it (the headline measured no better there)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from tld import get_fld
 
@@ -38,6 +38,14 @@ _HTML_DOCUMENT = re.compile(r"\ufeff?\s*(<!doctype\s+html|<html[\s>])", re.IGNOR
 #: lines at \x0b, \x0c and \x1c-\x1e): the HTML parser drops them from a page, so text input
 #: loses them too, and the two give the same clean text (XML output cannot hold them at all)
 _CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f])
+#: query parameters that say where a reader came from, not which page they read (campaign
+#: tags, ad click ids, referrers): a link to the page itself with them is no other page.
+#: Whole names only: courlan's pattern, which trafilatura uses, matches by prefix and so
+#: takes `?game=` for Google Analytics' `_ga`
+TRACKING_PARAMETER = re.compile(
+    r"utm_\w+|itm_\w+|ns_\w+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|twclid|igshid"
+    r"|mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|ref|ref_src|ref_url|cmpid|ocid|smid|xtor"
+    r"|at_medium|at_campaign|sr_share", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class Cleaner:
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
         related = related_links(page.blocks, labels, page_url=page.url,
-                                also_own=(page.link_base, page.canonical_url))
+                                also_own=(page.link_base,), aliases=(page.canonical_url,))
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
@@ -143,23 +151,28 @@ class Cleaner:
 
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,
-                  same_site: bool = True, also_own: Iterable[str | None] = ()) -> list[RelatedLink]:
+                  same_site: bool = True, also_own: Iterable[str | None] = (),
+                  aliases: Iterable[str | None] = ()) -> list[RelatedLink]:
     """The links of the blocks labelled `related`, in page order, each target once: what a
-    crawler follows for more on the story. A `#fragment` names a place in a page, not another
-    page, so ``/story`` and ``/story#comments`` are one target (listed as first written), and
-    links to the page itself (`page_url`, with or without a fragment) are no related story.
-    Links without anchor text and targets that are not web pages are left out, and so, when
-    the page's URL is known, are links that leave its site (`site_of`): a site offers its own
-    stories as related ones. The sites of `also_own` count as its own too (its `<base href>`,
-    and the address it gives itself, for a page fetched through a feed's redirector or a
-    cache); a page on an IP address or localhost has no site to keep to; `same_site=False`
-    keeps every site's links. On WCXB-dev's hand-labelled pages, 278 of the 283 links of
-    `related` blocks stay on the page's site, while none of the 49 off-site links the
-    cross-validated model gave as related was one of them (affiliate, shop and reference
-    links); `benchmarks/quality.py` prints the precision and recall of the list."""
+    crawler follows for more on the story. Targets are told apart by `same_page`: a
+    `#fragment`, tracking parameters, `http` or `https`, `www.` and a trailing slash do not
+    make another page, so each story is listed once, as first written, and links to the page
+    itself (`page_url` or one of its `aliases`: the address it gives itself, under any of
+    those forms) are no related story. Links without anchor text and targets that are not web
+    pages are left out, and so, when the page's URL is known, are links that leave its site
+    (`site_of`): a site offers its own stories as related ones. The sites of `also_own` and
+    `aliases` count as its own too (its `<base href>`, and the address it gives itself, for a
+    page fetched through a feed's redirector or a cache); a page on an IP address or localhost
+    has no site to keep to; `same_site=False` keeps every site's links. On WCXB-dev's
+    hand-labelled pages, 278 of the 283 links of `related` blocks stay on the page's site,
+    while none of the 49 off-site links the cross-validated model gave as related was one of
+    them (affiliate, shop and reference links); `benchmarks/quality.py` prints the precision
+    and recall of the list."""
     related = []
-    seen = {urldefrag(page_url).url} if page_url else set()
-    homes = {site_of(u) for u in (page_url, *also_own)} - {None} if same_site and page_url else set()
+    aliases = [u for u in aliases if u]
+    seen = {same_page(u) for u in (page_url, *aliases) if u}
+    homes = ({site_of(u) for u in (page_url, *also_own, *aliases)} - {None}
+             if same_site and page_url else set())
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
@@ -168,11 +181,30 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
                 continue
             if homes and site_of(link.url) not in (None, *homes):
                 continue
-            target = urldefrag(link.url).url
+            target = same_page(link.url)
             if target not in seen:
                 seen.add(target)
                 related.append(RelatedLink(title=link.text, url=link.url))
     return related
+
+
+def same_page(url: str) -> str:
+    """What every address of one page has in common: its host (lower case, without `www.`
+    and a default port), its path without a trailing slash, and its query parameters,
+    sorted, without the tracking ones (`TRACKING_PARAMETER`); the scheme and the `#fragment`
+    left out. Parameters without a value are kept: forum software writes its paths as
+    queries (`index.php?/topic/123-title/`). A URL whose host cannot be read is its own key,
+    without its fragment."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").removeprefix("www."), parts.port
+    except ValueError:  # "http://[::1", port 99999
+        return url.partition("#")[0]
+    if port not in (None, 80, 443):
+        host = f"{host}:{port}"
+    query = sorted((key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                   if not TRACKING_PARAMETER.fullmatch(key))
+    return f"{host}{parts.path.rstrip('/')}?{urlencode(query)}"
 
 
 def site_of(url: str | None) -> str | None:

@@ -18,6 +18,7 @@ import logging
 import re
 import unicodedata
 from itertools import islice
+from urllib.parse import urljoin
 
 from htmldate import find_date
 from lxml.html import HtmlElement
@@ -97,7 +98,7 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
 def page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
     """Title (the headline), author, date (ISO) and language of a page, its title as it gives it
     (`full_title`, with the site's name: what the model's topic features were trained on), and
-    the address it gives itself (`og:url`, when absolute); missing fields are None."""
+    the address it gives itself (`canonical_url`); missing fields are None."""
     meta = examine_meta(tree)
     try:
         meta = extract_meta_json(tree, meta)
@@ -112,6 +113,24 @@ def page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
-    canonical = meta.url if meta.url and meta.url.startswith(("http://", "https://")) else None
     return {"title": title, "full_title": full_title, "author": author, "date": date,
-            "language": page_language(tree), "canonical_url": canonical}
+            "language": page_language(tree), "canonical_url": canonical_url(tree, url, meta.url)}
+
+
+def canonical_url(tree: HtmlElement, url: str | None, og_url: str | None) -> str | None:
+    """The address the page gives itself: its `og:url`, else its `<link rel="canonical">`
+    (resolved against the page's URL when relative); None unless that is an absolute web URL.
+    Both name the page without the tracking parameters or the redirector it was fetched
+    through, so the related links can leave out the page itself under those other addresses."""
+    candidates = [og_url] if og_url else []
+    candidates += [link.get("href") or "" for link in tree.iterfind(".//link[@rel][@href]")
+                   if "canonical" in (link.get("rel") or "").lower().split()]
+    for candidate in candidates:
+        candidate = candidate.strip()
+        try:
+            absolute = urljoin(url, candidate) if url else candidate
+        except ValueError:  # "http://[::1": no address
+            continue
+        if absolute.lower().startswith(("http://", "https://")):
+            return absolute
+    return None

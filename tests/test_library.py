@@ -452,6 +452,36 @@ def test_related_links_are_pages_other_than_this_one_each_once_whatever_the_frag
     assert len(related_links(blocks, ["related"])) == 3
 
 
+def test_related_links_leave_out_the_page_itself_under_any_form_of_its_address():
+    """A page links to itself with tracking parameters, the other scheme, `www.` or a trailing
+    slash, and a feed's redirector fetches it under another address altogether: neither is a
+    related story. The same story written two ways is listed once."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    page = "https://www.coastal.example/news/2026/bridge?utm_source=feed&utm_medium=rss"
+    blocks = [Block("More on the bridge", links=(
+        Link("This story", "http://coastal.example/news/2026/bridge/"),
+        Link("Share it", "https://www.coastal.example/news/2026/bridge?fbclid=abc"),
+        Link("Page two", "https://www.coastal.example/news/2026/bridge?page=2"),
+        Link("Repairs delayed", "https://www.coastal.example/news/2025/repairs"),
+        Link("Repairs delayed", "http://coastal.example/news/2025/repairs/?utm_campaign=x"),
+        # forum software writes paths as queries: each is a page of its own
+        Link("Ferry thread", "https://coastal.example/index.php?/topic/12-ferry/"),
+        Link("Harbour thread", "https://coastal.example/index.php?/topic/13-harbour/"),
+    ))]
+    assert [link.url for link in related_links(blocks, ["related"], page)] == [
+        "https://www.coastal.example/news/2026/bridge?page=2",
+        "https://www.coastal.example/news/2025/repairs",
+        "https://coastal.example/index.php?/topic/12-ferry/",
+        "https://coastal.example/index.php?/topic/13-harbour/",
+    ]
+    # fetched through a redirector, the page is known by the address it gives itself
+    via = "https://feeds.example.net/~r/coastal/12345"
+    assert len(related_links(blocks, ["related"], via)) == 5  # "This story" and "Share it": one
+    assert len(related_links(blocks, ["related"], via, aliases=[page])) == 4
+
+
 def test_related_links_stay_on_the_pages_site():
     """A related story is on the page's own site, under any of its host names; links that leave
     it (a shop, an affiliate, a reference) are not offered to a crawler as related stories."""
@@ -492,6 +522,14 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
             "<a href='https://www.coastal.co.uk/2025/repairs'>Repairs delayed again</a> and "
             "<a href='https://shop.example.com/book'>the bridge book</a></p></article></body></html>")
     result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
+    assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
+    # <link rel="canonical"> says the same where there is no og:url, and the page's own
+    # address (relative there) is no related story
+    html = html.replace("<meta property='og:url' content='https://www.coastal.co.uk/2026/bridge'>",
+                        "<link rel='Canonical' href='/2026/bridge'>"
+                        ).replace("Read more: ", "<a href='https://www.coastal.co.uk/2026/bridge/'>"
+                                                "This story</a>, ")
+    result = cleaner.clean(html, url="https://www.coastal.co.uk/2026/bridge?utm_source=feed")
     assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
 
 
