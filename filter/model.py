@@ -97,6 +97,17 @@ def context_columns(p1: np.ndarray) -> np.ndarray:
     return np.column_stack(cols)
 
 
+def check_training_labels(labels: set[str], keep_label: str) -> None:
+    """Refuse a label set no model can be fitted on (`ValueError`), before the features of
+    thousands of blocks are computed: it must hold the label to keep and at least one other,
+    since a model learns what to remove from the blocks labelled otherwise."""
+    if keep_label not in labels:
+        raise ValueError(f"the training labels hold no '{keep_label}' block")
+    if not labels - {keep_label}:
+        raise ValueError(f"the training labels hold only '{keep_label}' blocks: a model "
+                         "learns what to remove from blocks labelled otherwise")
+
+
 class BlockClassifier(BaseEstimator, ClassifierMixin):
     """Labels every block of a `Page`; `fit(pages, labels)`, `predict_page(page)`.
 
@@ -150,11 +161,7 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
                 ws.append(float(w) * self._block_weights(page))
                 ws_kind.append(np.full(len(labs), float(w)))
         kinds = sorted({lab for labs in ys for lab in labs} - {self.keep_label, UNKNOWN_KIND})
-        if not any((labs == self.keep_label).any() for labs in ys):
-            raise ValueError(f"the training labels hold no '{self.keep_label}' block")
-        if all((labs == self.keep_label).all() for labs in ys):
-            raise ValueError(f"the training labels hold only '{self.keep_label}' blocks: a model "
-                             "learns what to remove from blocks labelled otherwise")
+        check_training_labels({lab for labs in ys for lab in labs}, self.keep_label)
         self.classes_ = np.array([self.keep_label, *kinds], dtype=object)
         page_groups = np.asarray(groups if groups is not None else range(len(pages)))[
             [i for i, p in enumerate(pages) if p.blocks]]

@@ -506,7 +506,9 @@ def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
             ex["blocks"] = [b for b in ex["blocks"] if b["label"] == "content"]
             fh.write(json.dumps(ex) + "\n")
     assert main(["train", "--examples", str(only), "--out", str(tmp_path / "m.joblib")]) == 2
-    assert "only 'content' blocks" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "only 'content' blocks" in err
+    assert "fitting" not in err, "refused before the blocks' features are computed"
     assert not (tmp_path / "m.joblib").exists()
 
 

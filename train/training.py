@@ -22,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
-from filter.model import BlockClassifier
+from filter.model import BlockClassifier, check_training_labels
 from filter.modelfile import save_model
 
 from .examples import Example, LabelledPage, Problem, label_page
@@ -125,6 +125,7 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     check_output(out)
     if not prepared.pages:
         raise ValueError("there are no labelled pages to train on")
+    check_training_labels(set(prepared.label_counts), keep_label)
     started = time.monotonic()
     with phase(f"fitting on {len(prepared.pages)} pages, "
                f"{sum(len(lp.labels) for lp in prepared.pages)} blocks", stream=stream):
