@@ -371,8 +371,12 @@ class CleaningPool:
     async def clean(self, job: Job, gone: Callable[[], Awaitable[bool]] | None = None) -> Outcome:
         """Clean one document in a free process, waiting up to `queue_timeout` for one. `gone`
         says whether the client has left: its document, however long it waited, is then not
-        cleaned (a crawler that gives up and retries would otherwise multiply the work)."""
+        cleaned (a crawler that gives up and retries would otherwise multiply the work). It is
+        asked before a process is taken too: a batch's documents wait for one of the batch's
+        slots, not in this queue, and then find a process free at once."""
         try:
+            if gone is not None and await gone():
+                raise _Gone
             worker = await self._acquire(gone)
         except _Gone:
             return Outcome(error=GONE, detail="the client left while the document waited for a "

@@ -300,6 +300,32 @@ def test_a_document_whose_client_left_while_it_waited_is_not_cleaned(tmp_path):
         stop_server(proc)
 
 
+def test_a_batch_whose_client_left_is_not_cleaned_to_the_end(tmp_path):
+    """A batch's documents wait for the batch's own slots, not in the pool's queue: an
+    abandoned batch of slow pages was cleaned in full, holding the processes for minutes."""
+    import re
+
+    proc, port = start_server(tmp_path, "--timeout", "120", "--queue-timeout", "120")
+    try:
+        batch = json.dumps({"documents": [{"html": SLOW_PAGE.decode()}] * 4}).encode()
+        with socket.create_connection(("127.0.0.1", port)) as gone:
+            gone.sendall(b"POST /v1/clean/batch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                         b"application/json\r\nContent-Length: %d\r\n\r\n" % len(batch) + batch)
+            time.sleep(1.0)  # the first document is being cleaned; then the client gives up
+        deadline = time.monotonic() + 120
+        while True:
+            _, _, metrics = request(port, "GET", "/metrics")
+            counts = {outcome: float(n) for outcome, n in re.findall(
+                rb'noisefilter_documents_total\{input="html",outcome="(\w+)"\} ([\d.]+)', metrics)}
+            if sum(counts.values()) >= 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        # the first is cleaned; the client's leaving shows by the second or third at the latest
+        assert counts.get(b"client_gone", 0) >= 2 and counts.get(b"ok", 0) <= 2, counts
+    finally:
+        stop_server(proc)
+
+
 def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(server):
     """DNS rebinding: a web page whose own name was made to resolve to 127.0.0.1 reaches a
     loopback service with its name in Host; it must not read or write the example store."""
