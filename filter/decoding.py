@@ -26,6 +26,8 @@ from .errors import InputError, InputTooLarge
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: how a zstd frame starts (a zlib stream's start, b"\x78" and a check byte, is in the code)
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: the page's own language, from its opening `<html>` tag
 _HTML_LANG = re.compile(rb"<html\b[^>]*?(?<![\w-])lang\s*=\s*[\"']?([A-Za-z]{2,3})(?![A-Za-z])", re.IGNORECASE)
 #: languages whose legacy charset is windows-1252 (the WHATWG default for their locales)
@@ -216,8 +218,9 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails (latin-1
     text under a utf-8 declaration) is decoded as undeclared."""
     inflated = handle_compressed_file(data, max_bytes)
-    if inflated is data and data[:3] == _GZIP_MAGIC:
-        raise _gzip_failure(data, max_bytes)
+    failure = _compression_failure(data, max_bytes) if inflated is data else None
+    if failure is not None:
+        raise failure
     data = inflated
     bom_codec, bom = read_bom(data)
     if bom_codec:  # a byte-order mark decides, for browsers as here (UTF-16 pages have one)
@@ -397,13 +400,25 @@ def _mostly_decodes(data: bytes, codec: str) -> str | None:
     return text if bad * 20 <= non_ascii else None
 
 
-def _gzip_failure(data: bytes, max_bytes: int) -> InputError:
-    """Why trafilatura handed gzip data back as it came (it then looked like binary data): it
-    decompresses to more than the size limit (a decompression bomb), or it is corrupt."""
+def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
+    """Why trafilatura handed compressed data back as it came: it decompresses to more than
+    the size limit (a decompression bomb), or it is corrupt. Refused here, since what comes
+    back is not always binary enough to be refused as such: the zlib stream of a page that
+    repeats itself read as windows-1252 words and came out as its text. None when `data` is
+    not compressed (a zlib header is two bytes that a document may also start with, so only
+    a stream that inflates counts as one)."""
+    if data[:4] == _ZSTD_MAGIC:
+        return InputError(f"input is zstd data that cannot be decompressed, or decompresses to "
+                          f"over the limit of {max_bytes:,} bytes")
+    gzip = data[:3] == _GZIP_MAGIC
+    if not (gzip or (data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0)):
+        return None
+    kind = "gzip" if gzip else "zlib"
     try:
-        head = zlib.decompressobj(31).decompress(data, max_bytes + 1)  # 31: with a gzip header
+        head = zlib.decompressobj(31 if gzip else 15).decompress(data, max_bytes + 1)
     except zlib.error as err:
-        return InputError(f"input is gzip data that cannot be decompressed: {err}")
+        return InputError(f"input is gzip data that cannot be decompressed: {err}") if gzip else None
     if len(head) > max_bytes:
-        return InputTooLarge(f"input is gzip data that decompresses to over the limit of {max_bytes:,} bytes")
-    return InputError("input is gzip data that cannot be decompressed")
+        return InputTooLarge(f"input is {kind} data that decompresses to over the limit of "
+                             f"{max_bytes:,} bytes")
+    return InputError("input is gzip data that cannot be decompressed") if gzip else None

@@ -275,6 +275,24 @@ def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
         clean(gzip.compress(page)[:40] + b"not the rest of the stream" * 4)
 
 
+def test_a_zlib_or_zstd_bomb_is_refused_and_never_read_as_text():
+    """The zlib stream of a page that repeats itself (what a bomb is) is short and reads as
+    windows-1252 words: handed back undecompressed, it came out as the page's text."""
+    import zlib
+
+    page = f"<html><body><article>{_paragraph(0)}{_paragraph(1)}</article></body></html>".encode()
+    assert "Paragraph 1:" in clean(zlib.compress(page)).text
+    bomb = b"<html><body>" + b"<p>hello world again</p>" * 600_000 + b"</body></html>"
+    with pytest.raises(InputTooLarge, match="zlib data that decompresses to over the limit"):
+        clean(zlib.compress(bomb))
+    # a page may start with the two bytes of a zlib header ("x^"): it is read as text
+    assert "Paragraph 0:" in clean(f"x^ {_paragraph(0)}".encode()).text
+    zstd = pytest.importorskip("backports.zstd")  # trafilatura reads zstd when this is installed
+    assert "Paragraph 1:" in clean(zstd.compress(page)).text
+    with pytest.raises(InputError, match="zstd data that cannot be decompressed, or decompresses"):
+        clean(zstd.compress(bomb))
+
+
 def test_a_paragraph_of_two_hundred_thousand_spans_is_cleaned_whole_and_in_seconds():
     """Every word in its own <span> (as PDF converters write): trafilatura's time grows faster
     than quadratically with the spans (20,000 took it minutes); unwrapped first, it is quick.
