@@ -12,9 +12,9 @@ records itself:
   ``DamagedRecord`` and reading resumes at the next gzip member (``.warc.gz``) or the next
   ``WARC/1.`` line (``.warc``), so one damaged record loses that record and nothing else.
 - **parsing** (warcio): each complete record goes through warcio's record loader, which parses
-  the WARC and HTTP headers, and its chunked-transfer reader. Content encodings (gzip, deflate,
-  brotli) are undone here, strictly, because warcio's decoder returns a silently cut page when
-  the compressed body is corrupt.
+  the WARC and HTTP headers. The chunked transfer coding and content encodings (gzip, deflate,
+  brotli) are undone here, strictly, because warcio's readers return a silently cut page when
+  the body is cut or corrupt.
 
 Only ``response`` and ``resource`` records can hold pages; other record types (request,
 metadata, warcinfo, revisit) are skipped without a report. A response that is not a page is
@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecordLoader
 
 from .decoding import decode_by_header, inflate
@@ -47,6 +46,8 @@ _CHUNK = 1 << 20
 _OUT_CHUNK = 4 << 20
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _RECORD_MAGIC = b"WARC/1."
+#: what may follow the last gzip member of a .warc.gz without being damage
+_PADDING = b"\x00\r\n\t "
 _MAX_HEADER_LINE = 64 * 1024
 #: room for the HTTP headers above the page size limit when judging a record's size
 _HTTP_HEADER_ROOM = 64 * 1024
@@ -56,8 +57,15 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: tempered dot) and the comments, once matched, are never re-split (the possessive `*+`): with
 #: ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments followed
 #: by anything but a tag was tried in exponentially many ways (40 comments: hours of CPU).
-_SNIFF = re.compile(rb"^\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
+_SNIFF = re.compile(rb"^(?:\xef\xbb\xbf)?\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
                     re.I | re.S)
+
+
+class _RecordLoader(ArcWarcRecordLoader):
+    """warcio's record loader, reading the status lines of HTTP/2 and HTTP/3 responses too
+    (crawlers write "HTTP/2 200"; warcio expects HTTP/1.x and refused the whole record)."""
+
+    HTTP_TYPES = [*ArcWarcRecordLoader.HTTP_TYPES, "HTTP/2", "HTTP/3"]
 
 
 class _Damaged(Exception):
@@ -112,6 +120,11 @@ class _Stream:
                         raise _Damaged("the file ends inside a gzip member")
                     return False
             if not self.member_open:
+                # white space or NULs after a member (a newline added by an editor, a block
+                # device's padding) start no member: not damage
+                self.pending = self.pending.lstrip(_PADDING)
+                if not self.pending:
+                    continue
                 self.member_start = self.raw_pos - len(self.pending)
                 self.dec = zlib.decompressobj(31)
                 self.member_open = True
@@ -158,6 +171,16 @@ class _Stream:
         out = bytes(self.buf[:n])
         del self.buf[:n]
         return out
+
+    def peek(self, n: int) -> bytes:
+        """Up to `n` bytes without taking them. Damage met while reading ahead is left for
+        the read that needs those bytes to report."""
+        try:
+            while len(self.buf) < n and self._fill():
+                pass
+        except _Damaged:
+            pass
+        return bytes(self.buf[:n])
 
     def skip(self, n: int) -> int:
         """Discard up to `n` bytes without holding them; returns how many there were."""
@@ -253,7 +276,9 @@ def _record_id(headers: dict[str, str], source: str, offset: int) -> str:
 def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
                 limit: int) -> bytes | None:
     """The record's block, or None if it is over `limit` (then it is skipped unread). Checks
-    that the record ends where its Content-Length says."""
+    that the record ends where its Content-Length says: with the two CRLFs the standard asks
+    for, or one when the next record starts right after it (as some writers end records, and
+    warcio reads them)."""
     try:
         length = int(headers["content-length"])
     except (KeyError, ValueError):
@@ -268,8 +293,10 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
         raise _Damaged(f"the file ends {got:,} bytes into a block of {length:,} bytes "
                        "(truncated record)", True, rec_id, url)
     end = stream.read(2)
-    if end == b"\r\n":
+    if end == b"\r\n" and stream.peek(2) == b"\r\n":
         end += stream.read(2)
+    elif end == b"\r\n" and stream.peek(len(_RECORD_MAGIC)) not in (_RECORD_MAGIC, b""):
+        end += stream.read(2)  # one CRLF is let through only before the next record
     if end not in (b"\r\n\r\n", b"\n\n", b"\r\n", b""):
         raise _Damaged(f"the block does not end where its Content-Length ({length:,}) says: "
                        "the record is truncated or corrupt", True, rec_id, url)
@@ -328,10 +355,42 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
 
 def _meta(headers: dict) -> dict:
     """What every row of a record carries from its WARC header (read as far as it was)."""
-    meta = {"warc_date": headers.get("warc-date")}
-    if headers.get("warc-truncated"):
-        meta["warc_truncated"] = headers["warc-truncated"]
-    return meta
+    return {"warc_date": headers.get("warc-date"),
+            "warc_truncated": headers.get("warc-truncated") or None}
+
+
+#: a chunk's size line: hex digits, maybe chunk extensions, CRLF
+_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,16})(?:[ \t]*;[^\r\n]*)?\r\n")
+
+
+def _dechunk(body: bytes, partial_ok: bool) -> bytes:
+    """A body in HTTP's chunked transfer coding, joined, strictly: a body cut inside a chunk
+    or with a chunk's framing broken is an error (warcio's reader gave a cut page, or chunk
+    sizes as words of the text), unless the crawler cut it on purpose (`partial_ok`). A body
+    that does not start with a chunk is taken as stored already de-chunked (WARC writers keep
+    the header), and one that ends after a whole chunk without the last, empty one, as
+    complete."""
+    if not _CHUNK_SIZE.match(body):
+        return body
+    out, pos = [], 0
+    while pos < len(body):
+        size_line = _CHUNK_SIZE.match(body, pos)
+        if size_line is None:
+            raise ValueError(f"the chunked body is corrupt at byte {pos:,} (no chunk size)")
+        size, start = int(size_line.group(1), 16), size_line.end()
+        if size == 0:
+            break  # the last chunk; trailer fields may follow
+        end = start + size
+        if end > len(body) or body[end:end + 2] != b"\r\n":
+            if end >= len(body) and partial_ok:
+                out.append(body[start:end])
+                break
+            raise ValueError("the chunked body ends inside a chunk" if end >= len(body) else
+                             f"the chunked body is corrupt at byte {end:,} (a chunk does not "
+                             "end where its size says)")
+        out.append(body[start:end])
+        pos = end + 2
+    return b"".join(out)
 
 
 def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str | None,
@@ -340,7 +399,7 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     meta = _meta(headers)
     doc = Document(id=rec_id, url=url, source=source, meta=meta)
     try:
-        record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
+        record = _RecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
     except Exception as err:  # warcio raises assorted types for malformed HTTP headers
         doc.failure = Failure("UndecodablePayload", f"HTTP headers could not be parsed: {err}")
         return doc
@@ -356,13 +415,19 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     else:
         content_type = headers.get("content-type")
     mime, charset = _media_type(content_type)
-    body = record.raw_stream
     http = record.http_headers
-    if http is not None and (http.get_header("transfer-encoding") or "").lower() == "chunked":
-        body = ChunkedDataReader(body)  # lenient: a body stored already de-chunked passes
+    partial_ok = bool(meta["warc_truncated"])
     try:
-        payload = _undo_content_encoding(body.read(), http and http.get_header("content-encoding"),
-                                         max_bytes, partial_ok="warc_truncated" in meta)
+        payload = record.raw_stream.read()
+        transfer = [c.strip().lower() for c in ((http and http.get_header("transfer-encoding"))
+                                                or "").split(",") if c.strip()]
+        if transfer and transfer[-1] == "chunked":
+            payload = _dechunk(payload, partial_ok)
+            transfer.pop()
+        # transfer codings were applied after the content codings: undone first
+        codings = ", ".join(c for c in (http and http.get_header("content-encoding"),
+                                        *transfer) if c)
+        payload = _undo_content_encoding(payload, codings, max_bytes, partial_ok)
     except ValueError as err:
         doc.failure = Failure("UndecodablePayload", f"the payload could not be decoded: {err}")
         return doc
@@ -378,14 +443,12 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
 
 
 def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterator[Document]:
-    """Documents of one WARC stream (gzip is detected from the first bytes). `fh` must be
+    """Documents of one WARC stream (gzip or not: `_is_gzip`). `fh` must be
     seekable (a local file, or a remote one opened through pyarrow or fsspec): skipping past
     damage searches forward for the next record and returns there."""
     if not fh.seekable():
         raise ValueError(f"{source}: a WARC stream must be seekable to skip past damage")
-    head = fh.read(2)
-    fh.seek(-len(head), io.SEEK_CUR)
-    stream = _Stream(fh, gz=head == _GZIP_MAGIC[:2])
+    stream = _Stream(fh, gz=_is_gzip(fh, source))
     searching = False  # after damage, until a valid record start is found again
     while True:
         start = stream.offset()
@@ -425,6 +488,21 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
                 "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
             continue
         yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
+
+
+def _is_gzip(fh: BinaryIO, source: str) -> bool:
+    """Whether a WARC stream is gzip members: by its first bytes, or, when they are damaged or
+    junk comes first, by whichever of a gzip member and a plain record starts first within its
+    first MiB, else by its name. Judged by the first two bytes alone, a .warc.gz with three
+    stray bytes in front was read as a plain WARC and every page in it was lost."""
+    head = fh.read(_CHUNK)
+    fh.seek(-len(head), io.SEEK_CUR)
+    if head.startswith(_GZIP_MAGIC[:2]) or head.lstrip().startswith(_RECORD_MAGIC):
+        return head.startswith(_GZIP_MAGIC[:2])
+    member, record = head.find(_GZIP_MAGIC), head.find(_RECORD_MAGIC)
+    if member >= 0 or record >= 0:
+        return record < 0 or 0 <= member < record
+    return source.lower().endswith(".gz")
 
 
 def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:

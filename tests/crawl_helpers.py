@@ -41,6 +41,7 @@ class Rec:
     http_headers: list = field(default_factory=list)
     warc_headers: dict = field(default_factory=dict)
     warc_type: str = "response"
+    protocol: str = "HTTP/1.1"
 
 
 def build_warc(path: Path, records: list[Rec], gz: bool = True) -> list[tuple[int, int]]:
@@ -53,7 +54,7 @@ def build_warc(path: Path, records: list[Rec], gz: bool = True) -> list[tuple[in
         start = buf.tell()
         if rec.warc_type == "response":
             http = StatusAndHeaders(rec.status, [("Content-Type", rec.content_type),
-                                                 *rec.http_headers], protocol="HTTP/1.1")
+                                                 *rec.http_headers], protocol=rec.protocol)
             record = writer.create_warc_record(rec.url, "response", payload=io.BytesIO(rec.body),
                                                http_headers=http,
                                                warc_headers_dict=rec.warc_headers)

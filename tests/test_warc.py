@@ -31,7 +31,7 @@ def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
     assert [d.html for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
     assert all(d.id.startswith("urn:uuid:") for d in docs)
     assert len({d.id for d in docs}) == 3
-    assert all(d.meta["warc_date"] for d in docs)
+    assert all(d.meta["warc_date"] and d.meta["warc_truncated"] is None for d in docs)
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -130,6 +130,85 @@ def test_encodings_of_the_http_layer_are_undone(tmp_path):
     assert docs[3].html == html  # no charset named: the library detects it
     assert "vallée's" in docs[2].html  # decoded with the charset the HTTP header names
     assert "vallée’s" in docs[4].html
+
+
+def test_a_broken_chunked_body_is_reported_not_cleaned_cut_or_with_chunk_sizes_as_words(tmp_path):
+    """warcio's chunked reader returned a body cut inside a chunk as a shorter page, and one
+    whose chunk framing broke with the chunk sizes in its text. A body stored already
+    de-chunked under its Transfer-Encoding header, or chunked under another transfer coding,
+    is read."""
+    html = page("orchard-frost.html")
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(html[i:i + 500]), html[i:i + 500])
+                       for i in range(0, len(html), 500)) + b"0\r\n\r\n"
+    gz = gzip.compress(html)
+    gz_chunked = b"".join(b"%x\r\n%s\r\n" % (len(gz[i:i + 300]), gz[i:i + 300])
+                          for i in range(0, len(gz), 300)) + b"0\r\n\r\n"
+    te = [("Transfer-Encoding", "chunked")]
+    path = tmp_path / "chunks.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/cut", chunked[:len(chunked) // 2], http_headers=te),
+        Rec("http://courier.test/framing", chunked[:1000] + chunked[1100:], http_headers=te),
+        Rec("http://courier.test/stored-dechunked", html, http_headers=te),
+        Rec("http://courier.test/gzip-chunked", gz_chunked,
+            http_headers=[("Transfer-Encoding", "gzip, chunked")]),
+        Rec("http://courier.test/cut-on-purpose", chunked[:len(chunked) // 2], http_headers=te,
+            warc_headers={"WARC-Truncated": "length"}),
+    ])
+    docs = list(read_warc(path))
+    assert summary(docs)[:2] == [("http://courier.test/cut", "UndecodablePayload"),
+                                 ("http://courier.test/framing", "UndecodablePayload")]
+    assert "ends inside a chunk" in docs[0].failure.message
+    assert docs[2].html == docs[3].html == html.decode("utf-8")
+    assert docs[4].failure is None and html.decode("utf-8").startswith(docs[4].html)
+
+
+def test_http2_responses_and_records_ended_by_one_crlf_are_read(tmp_path):
+    """Crawlers speaking HTTP/2 write "HTTP/2 200" (warcio's loader expected HTTP/1.x and the
+    page was lost), and some writers end a record with one CRLF instead of two (a valid
+    block: warcio reads it; every such record but the last was reported damaged)."""
+    path = tmp_path / "h2.warc"
+    build_warc(path, [Rec("http://courier.test/h2", page("orchard-frost.html"), protocol="HTTP/2"),
+                      Rec("http://courier.test/h3", page("orchard-frost.html"), protocol="HTTP/3")],
+               gz=False)
+    assert summary(read_warc(path)) == [("http://courier.test/h2", "page"),
+                                        ("http://courier.test/h3", "page")]
+    spans = build_warc(path, site_records(), gz=False)
+    data = path.read_bytes()
+    one_crlf = b"".join(data[start:end - 2] for start, end in spans)  # each ends "\r\n\r\n"
+    for name, blob in (("one.warc", one_crlf),
+                       ("one.warc.gz", b"".join(gzip.compress(data[start:end - 2])
+                                                for start, end in spans))):
+        (tmp_path / name).write_bytes(blob)
+        assert summary(read_warc(tmp_path / name)) == [
+            (f"http://courier.test/{n}", "page") for n in ARTICLES], name
+    # a block that ends early is still damage, with one CRLF or none after it
+    (tmp_path / "short.warc").write_bytes(one_crlf.replace(b"</html>", b"</html>\r\nXX", 1))
+    assert [t for _, t in summary(read_warc(tmp_path / "short.warc"))][0] == "DamagedRecord"
+
+
+@pytest.mark.parametrize("damage", ["junk before", "first byte", "padding after"])
+def test_a_warc_gz_damaged_at_its_ends_loses_at_most_its_first_record(tmp_path, damage):
+    """The file's first two bytes decided whether it was gzip: three stray bytes in front, or
+    a damaged first byte, had a .warc.gz read as a plain WARC and every page in it lost; a
+    newline or NULs after its last member were reported as a damaged record."""
+    path = tmp_path / "a.warc.gz"
+    build_warc(path, site_records())
+    data = path.read_bytes()
+    path.write_bytes({"junk before": b"xyz" + data, "first byte": b"\x00" + data[1:],
+                      "padding after": data + b"\n\x00\x00\n"}[damage])
+    docs = list(read_warc(path))
+    pages = [d.url for d in docs if d.failure is None]
+    want = [f"http://courier.test/{n}" for n in ARTICLES]
+    assert pages == (want[1:] if damage == "first byte" else want)
+    assert [d.failure.type for d in docs if d.failure] == (
+        [] if damage == "padding after" else ["DamagedRecord"])
+
+
+def test_a_page_starting_with_a_byte_order_mark_is_sniffed_as_html(tmp_path):
+    path = tmp_path / "bom.warc"
+    build_warc(path, [Rec("http://courier.test/bom", b"\xef\xbb\xbf" + page("orchard-frost.html"),
+                          content_type="")], gz=False)
+    assert summary(read_warc(path)) == [("http://courier.test/bom", "page")]
 
 
 def test_crawler_truncation_is_kept_and_flagged(tmp_path):
