@@ -64,8 +64,8 @@ class Limits:
         if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) or self.max_bytes < 1:
             raise ValueError(f"Limits.max_bytes must be a whole number of bytes above 0, not "
                              f"{self.max_bytes!r}")
-        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)
-                and self.timeout > 0):
+        if not (isinstance(self.timeout, (int, float)) and not isinstance(self.timeout, bool)
+                and math.isfinite(self.timeout) and self.timeout > 0):
             raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
                              f"{self.timeout!r}")
 

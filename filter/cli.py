@@ -81,6 +81,10 @@ def positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.text and args.url is not None:  # as the service answers it (422), not dropped
+        print("noisefilter: --url applies to HTML; plain text (--text) has no links to resolve",
+              file=sys.stderr)
+        return 2
     try:
         data = _read(args.file, args.max_bytes)
     except OSError as err:

@@ -50,6 +50,7 @@ def test_size_limit_is_enforced_before_parsing_and_configurable(article_html):
 @pytest.mark.parametrize("limits, needle", [
     ({"max_bytes": 0}, "max_bytes"), ({"max_bytes": -5}, "max_bytes"), ({"max_bytes": 1.5}, "max_bytes"),
     ({"timeout": 0}, "timeout"), ({"timeout": float("nan")}, "timeout"), ({"timeout": float("inf")}, "timeout"),
+    ({"max_bytes": True}, "max_bytes"), ({"timeout": True}, "timeout"),  # a flag, not a number
 ])
 def test_limits_that_would_refuse_everything_or_nothing_are_refused_when_made(limits, needle):
     """A limit of 0 or less refused every document as too large or too slow; a NaN timeout was

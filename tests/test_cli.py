@@ -56,6 +56,14 @@ def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
     assert "UTF-8" in capsys.readouterr().err
 
 
+def test_a_url_given_with_text_is_refused_not_dropped(tmp_path, capsys):
+    """Plain text has no links to resolve; the service answers 422, the CLI dropped the URL."""
+    lines = tmp_path / "story.txt"
+    lines.write_text("Bridge reopens on Saturday.\n")
+    assert main(["clean", "--text", "--url", "https://news.example.org/1", str(lines)]) == 2
+    assert "--url applies to HTML" in capsys.readouterr().err
+
+
 def test_version(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
