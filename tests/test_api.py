@@ -550,10 +550,13 @@ def test_metrics_name_the_route_of_requests_answered_before_routing(client):
     only paths no route serves are "unmatched"."""
     before = client.get("/metrics").text
     client.post("/v1/clean", content=b"x" * 600_000, headers={"content-type": "text/html"})
+    client.post("/v1/clean/batch", content=b"x" * 600_000,
+                headers={"content-type": "application/json"})
     client.get("/openapi.json")
     client.get("/no/such/route")
     text = client.get("/metrics").text
     for key in [dict(method="POST", route="/v1/clean", status="413"),
+                dict(method="POST", route="/v1/clean/batch", status="413"),
                 dict(method="GET", route="/openapi.json", status="200"),
                 dict(method="GET", route="unmatched", status="404")]:
         assert _metric(text, "noisefilter_http_requests_total", **key) == \
