@@ -19,12 +19,10 @@ from filter.modelfile import active_model_path, manifest_path, models_dir
 
 from .deps import KeyedRoute, MetricsDep, PoolDep, api_key_header, require_json
 from .errors import ApiError, documented
-from .pool import CleaningPool
+from .pool import CleaningPool, ModelInfo
 from .schemas import ModelOut, ReloadRequest, ReloadResponse
 
 router = APIRouter(tags=["model"])
-#: the endpoints that need the key (`KeyedRoute`), included in `router`
-_keyed = APIRouter(tags=["model"], route_class=KeyedRoute)
 
 #: a bare model file name: letters of any script, digits, spaces, dots, dashes and
 #: underscores (as `train` writes them: "modèle v2.joblib"), no separator, no leading dot
@@ -75,8 +73,9 @@ def public_manifest(manifest: dict) -> dict:
     return {**manifest, "training_data": data}
 
 
-def describe(pool: CleaningPool) -> dict:
-    info = pool.info
+def describe(pool: CleaningPool, info: ModelInfo | None = None) -> dict:
+    """The model being served (or `info`, one just switched to), as `GET /v1/model` shows it."""
+    info = info or pool.info
     return {
         "version": info.version,
         "file": Path(info.path).name,
@@ -93,28 +92,31 @@ async def get_model(pool: PoolDep) -> dict:
     return describe(pool)
 
 
-@_keyed.post(
-    "/v1/model/reload", response_model=ReloadResponse, summary="Switch to another model",
-    dependencies=[Depends(api_key_header), Depends(require_json)],
-    responses=documented(401, 404, 413, 415, 422, s404="No such model in the models folder.",
-                         s422="The request is invalid, or the model file cannot be loaded "
-                              "(`model_unusable`; the previous model is still served)."),
-)
 async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest | None = None) -> dict:
     """Load a model from the models folder (`{"model": "name.joblib"}`; without a name, the
     folder's active model) in a new set of cleaning processes and switch to it once all have
     loaded it. Requests already being cleaned finish on the previous model; a model that fails
     to load changes nothing. Reloading the model already served is a no-op (`changed: false`)."""
     path = resolve_model(body.model if body else None)
-    previous = pool.info.version
     try:
-        info, changed = await pool.reload(path)
+        reloaded = await pool.reload(path)
     except ModelError as err:
         metrics.reloads.labels("failed").inc()
-        raise ApiError(422, "model_unusable", f"{err}; still serving {previous}") from err
-    metrics.reloads.labels("changed" if changed else "unchanged").inc()
-    metrics.model_loaded(info)
-    return {"changed": changed, "previous": previous, "model": describe(pool)}
+        raise ApiError(422, "model_unusable", f"{err}; still serving {pool.info.version}") from err
+    metrics.reloads.labels("changed" if reloaded.changed else "unchanged").inc()
+    metrics.model_loaded(reloaded.info)
+    # this reload's own before and after: another may have followed it while it answers
+    return {"changed": reloaded.changed, "previous": reloaded.previous,
+            "model": describe(pool, reloaded.info)}
 
 
-router.include_router(_keyed)
+# a route of `router` with its own route class (not a router included in it: the metrics
+# could not name what such a router answered before routing, a body over the limit)
+router.add_api_route(
+    "/v1/model/reload", reload_model, methods=["POST"], route_class_override=KeyedRoute,
+    response_model=ReloadResponse, summary="Switch to another model",
+    dependencies=[Depends(api_key_header), Depends(require_json)],
+    responses=documented(401, 404, 413, 415, 422, s404="No such model in the models folder.",
+                         s422="The request is invalid, or the model file cannot be loaded "
+                              "(`model_unusable`; the previous model is still served)."),
+)

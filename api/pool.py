@@ -69,6 +69,15 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class Reloaded:
+    """What one reload did: the model served after it, the version served before it."""
+
+    info: ModelInfo
+    previous: str
+    changed: bool
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The result of one job: `result` (the `CleanResult` dict) or an `error` code and its
     `detail`. Failures are values, not exceptions, so a batch can report each document."""
@@ -499,15 +508,16 @@ class CleaningPool:
         LOGGER.error("gave up replacing a cleaning process; %d of %d remain", self.live, self.size)
 
     # -- reload -------------------------------------------------------------------------------
-    async def reload(self, model_path: str | Path) -> tuple[ModelInfo, bool]:
+    async def reload(self, model_path: str | Path) -> Reloaded:
         """Switch every process to the model at `model_path`, atomically: returns the model now
-        served and whether it changed. Raises `ModelError` (and keeps the old model) when the
+        served, the one served before, and whether it changed (all as of this reload: others
+        wait for it and may follow). Raises `ModelError` (and keeps the old model) when the
         new one cannot be loaded."""
         path = Path(model_path)
         async with self._reload_lock:
             loop = asyncio.get_running_loop()
             if await loop.run_in_executor(self._threads, same_model, path, self.info):
-                return self.info, False
+                return Reloaded(self.info, self.info.version, changed=False)
             try:
                 workers = await self._start_generation(str(path), self._generation + 1)
             except ModelError as err:
@@ -521,4 +531,4 @@ class CleaningPool:
             self._install(workers, str(path))
             LOGGER.info("reloaded: now serving model %s (%s) in %d cleaning processes; was %s",
                         self.info.version, path, len(workers), previous)
-            return self.info, True
+            return Reloaded(self.info, previous, changed=True)

@@ -550,13 +550,14 @@ def test_metrics_name_the_route_of_requests_answered_before_routing(client):
     only paths no route serves are "unmatched"."""
     before = client.get("/metrics").text
     client.post("/v1/clean", content=b"x" * 600_000, headers={"content-type": "text/html"})
-    client.post("/v1/clean/batch", content=b"x" * 600_000,
-                headers={"content-type": "application/json"})
+    for path in ("/v1/clean/batch", "/v1/model/reload"):  # routes with a route class of their own
+        client.post(path, content=b"x" * 600_000, headers={"content-type": "application/json"})
     client.get("/openapi.json")
     client.get("/no/such/route")
     text = client.get("/metrics").text
     for key in [dict(method="POST", route="/v1/clean", status="413"),
                 dict(method="POST", route="/v1/clean/batch", status="413"),
+                dict(method="POST", route="/v1/model/reload", status="413"),
                 dict(method="GET", route="/openapi.json", status="200"),
                 dict(method="GET", route="unmatched", status="404")]:
         assert _metric(text, "noisefilter_http_requests_total", **key) == \
@@ -761,6 +762,26 @@ def test_requests_wait_for_the_replacement_of_a_process_killed_on_a_slow_documen
     asyncio.run(scenario())
 
 
+def test_reloads_at_once_each_answer_with_their_own_before_and_after(tmp_path):
+    """Two reloads sent together: each read the version served before waiting for the other,
+    and the model served after both, so one answered "previous a, now a, changed"."""
+    for name in ("a", "b"):
+        _copy_model(tmp_path, name, f"test-{name}")
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 5.0)
+        await pool.start(tmp_path / "a.joblib")
+        try:
+            return await asyncio.gather(pool.reload(tmp_path / "b.joblib"),
+                                        pool.reload(tmp_path / "a.joblib"))
+        finally:
+            await pool.close()
+
+    first, second = asyncio.run(scenario())
+    assert (first.previous, first.info.version, first.changed) == ("test-a", "test-b", True)
+    assert (second.previous, second.info.version, second.changed) == ("test-b", "test-a", True)
+
+
 def test_pool_keeps_serving_its_model_when_the_file_changes_or_goes(tmp_path):
     """The served file retrained in place (`noisefilter train --out` the same path) or deleted:
     a process that has to be replaced loads the pool's own copy, so the service keeps serving
@@ -782,8 +803,9 @@ def test_pool_keeps_serving_its_model_when_the_file_changes_or_goes(tmp_path):
             kill_one(pool)
             kept = await pool.clean(Job("text", "a line", None, False))
             assert kept.result["model_version"] == "test-m1" and pool.info.path == str(model)
-            info, changed = await pool.reload(model)
-            assert changed and info.version == "test-m2"
+            reloaded = await pool.reload(model)
+            assert reloaded.changed and reloaded.info.version == "test-m2"
+            assert reloaded.previous == "test-m1"
             model.unlink()
             kill_one(pool)
             done = await pool.clean(Job("text", "a line", None, False))
