@@ -123,6 +123,17 @@ def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) 
             return bytes(out)
 
 
+def _c1_control(err: UnicodeError) -> tuple[str, int]:
+    """A byte the cp1252 codec leaves undefined, as the C1 control of the same number."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return "".join(map(chr, err.object[err.start:err.end])), err.end
+
+
+_C1_CONTROLS = "noisefilter.c1-controls"
+codecs.register_error(_C1_CONTROLS, _c1_control)
+
+
 def decode_labelled(data: bytes, charset: str) -> str:
     """Bytes whose charset a transport names (an HTTP ``Content-Type`` header), decoded as
     browsers decode them: a byte-order mark wins over the label, and the label means what the
@@ -140,17 +151,28 @@ def decode_labelled(data: bytes, charset: str) -> str:
         if codec is None or codecs.lookup(codec).name not in _LABELLED_CHARSETS:
             raise InputError(f"unknown charset {charset!r}")
     try:
-        return data.decode(codec)
+        # windows-1252 as the Encoding Standard has it: the five bytes Python's cp1252 leaves
+        # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the C1 controls of the same number
+        return data.decode(codec, _C1_CONTROLS if codecs.lookup(codec).name == "cp1252" else "strict")
     except UnicodeDecodeError as err:
         raise InputError(f"the body is not valid {charset}: {err.reason} at byte "
                          f"{err.start}") from None
 
 
 def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
-    """An HTML page as str when the charset its HTTP header names decodes it cleanly (the
-    header is the most reliable source; read as browsers read it, `decode_labelled`); else the
-    bytes, for `decode` to find the charset in the page, as browsers do with a label they do
-    not know: a page with one stray byte, or a server's bogus label, is still read."""
+    """An HTML page as str when the charset its HTTP header names decodes it cleanly (read as
+    browsers read it, `decode_labelled`); else the bytes, for `decode` to find the charset in
+    the page, as browsers do with a label they do not know: a page with one stray byte, or a
+    server's bogus label, is still read. A page that is valid UTF-8 and not only ASCII is read
+    as UTF-8 whatever it is labelled, as `decode` reads it whatever the page itself declares:
+    servers label UTF-8 pages with their default "iso-8859-1", and legacy text is almost
+    never valid UTF-8 (such a page came out as mojibake, or right only when it held a byte
+    windows-1252 does not define)."""
+    if charset and not page.isascii():
+        try:
+            return page.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
     if charset:
         try:
             return decode_labelled(page, charset)

@@ -161,6 +161,8 @@ def test_raw_html_in_another_charset(client):
     ("iso-8859-1", b"\x93Quoted\x94 prices rose by \x805 this week", "“Quoted” prices rose by €5 this week"),
     ("us-ascii", b"\x93Quoted\x94 prices rose by \x805 this week", "“Quoted” prices rose by €5 this week"),
     ("x-sjis", "東京の予算は来年増える".encode("shift_jis"), "東京の予算は来年増える"),
+    # the five bytes Python's cp1252 leaves undefined are C1 controls to browsers, not errors
+    ("windows-1252", b"Prices rose \x81by \x805", "Prices rose \x81by €5"),
     # a byte-order mark wins over the label
     ("windows-1252", "\ufeffThe budget isn’t final".encode("utf-8"), "The budget isn’t final"),
     ("utf-8", "The budget isn’t final".encode("utf-16"), "The budget isn’t final"),
@@ -176,6 +178,18 @@ def test_the_header_charset_is_read_as_browsers_read_it(client, charset, body, e
                         headers={"content-type": f"text/html; charset={charset}"})
         assert r.status_code == 200, r.text
         assert expected in [b["text"] for b in r.json()["blocks"]]
+
+
+@pytest.mark.parametrize("quotes", ["”", "'"])
+def test_a_utf8_page_under_a_servers_default_latin1_label_is_read_as_utf8(client, library, quotes):
+    """Servers label pages "iso-8859-1" by default: a UTF-8 page so labelled came out as
+    mojibake, unless it held ” (its UTF-8 bytes hold one windows-1252 leaves undefined)."""
+    page = article_html().replace("</p>", f" Café {quotes}Olé{quotes}.</p>", 1).encode("utf-8")
+    r = client.post("/v1/clean", content=page,
+                    headers={"content-type": "text/html; charset=iso-8859-1"})
+    assert r.status_code == 200, r.text
+    assert f"Café {quotes}Olé{quotes}." in r.json()["text"]
+    assert r.json()["text"] == library.clean(page).text
 
 
 @pytest.mark.parametrize("label, damage", [
