@@ -130,10 +130,18 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     """Every ``.html``/``.htm`` file (optionally ``.gz``) under `folder`, recursively, in sorted
     order so that the output order is the same on every run. Only regular files (and symlinks
     to them) are pages: a FIFO, socket or device of that name is skipped, as opening or reading
-    it could wait forever."""
+    it could wait forever. Symlinks to folders are followed (a crawl's folders linked into one
+    tree were skipped without a word), each folder read once however many links lead to it,
+    so a link back up the tree ends there."""
     folder = Path(folder)
     prefix = folder.resolve().name  # the folder's own name, however the path was written
-    for root, dirs, files in os.walk(folder):
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name

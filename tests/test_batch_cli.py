@@ -206,6 +206,21 @@ def test_a_limit_that_is_not_a_positive_number_is_refused_by_name(tmp_path, caps
     assert not (tmp_path / "o.jsonl").exists()
 
 
+def test_linked_folders_are_read_once_each(tmp_path):
+    """A folder linked into the input tree was skipped without a word; a link back up the
+    tree must not read it over and over."""
+    folder, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / ARTICLES[0]).write_bytes(page(ARTICLES[0]))
+    (elsewhere / ARTICLES[1]).write_bytes(page(ARTICLES[1]))
+    (folder / "linked").symlink_to(elsewhere)
+    (elsewhere / "loop").symlink_to(folder)
+    out = tmp_path / "out.jsonl"
+    batch(folder, "-o", out, "--workers", "1")
+    assert [r["id"] for r in lines(out)] == [f"site/{ARTICLES[0]}", f"site/linked/{ARTICLES[1]}"]
+
+
 def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
     """Opening a FIFO waits for a writer forever: a folder holding one hung the batch. The walk
     takes regular files only; a FIFO named as an HTML input is refused before any work, one of
