@@ -122,9 +122,12 @@ def test_clean_rows_over_a_dataframe(spark, cleaner):
 
 def test_rows_without_an_id_are_named_the_same_however_they_are_partitioned(cleaner):
     html = page(ARTICLES[0]).decode("utf-8")
-    rows = [{"url": URL + ARTICLES[0], "html": html}, {"url": None, "html": html}]
-    ids = [r["id"] for r in clean_rows(rows)]
+    rows = [{"url": URL + ARTICLES[0], "html": html}, {"url": None, "html": html},
+            {"url": None, "html": None, "lang": "en"}]  # nothing to clean: an error row
+    out = list(clean_rows(rows))
+    ids = [r["id"] for r in out]
     assert ids[0] == URL + ARTICLES[0] and ids[1].startswith("sha256:")
+    assert ids[2].startswith("row:") and out[2]["error"]["type"] == "InputError"
     assert [r["id"] for r in clean_rows(rows[::-1])] == ids[::-1]
 
 

@@ -110,14 +110,15 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
                timeout: float = Limits.timeout) -> Iterator[dict]:
     """For ``rdd.mapPartitions``: rows (Spark ``Row``s or dicts) with HTML, URL and id fields
     in, one `OUTPUT_SCHEMA` row per input row out. A row without an id is named by its URL,
-    else by a hash of its HTML: ids stay the same however the rows are partitioned."""
+    else by a hash of its HTML (else of the whole row): ids stay the same however the rows are
+    partitioned."""
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for i, row in enumerate(rows):
         data = row.asDict() if hasattr(row, "asDict") else dict(row)
         html, url = data.get(html_field), data.get(url_field)
         doc_id = data.get(id_field)
         if doc_id is None:
-            doc_id = url or _html_id(html)
+            doc_id = url or _html_id(html) or _row_id(data)
         doc = as_document({"id": doc_id, "url": url, "html": html}, i)
         yield to_row(clean_document(cleaner, doc))
 
@@ -127,7 +128,15 @@ def _html_id(html) -> str | None:
         html = html.encode("utf-8", "surrogatepass")
     if isinstance(html, (bytes, bytearray)):
         return "sha256:" + hashlib.sha256(html).hexdigest()[:32]
-    return None  # no page to name: `as_document` reports it under its position
+    return None  # no page to name: `_row_id`
+
+
+def _row_id(data: dict) -> str:
+    """The id of a row without id, URL or HTML (reported as an error): a hash of what it holds,
+    not its position in its partition, which changes with the partitioning and could be
+    another row's id ("1")."""
+    return "row:" + hashlib.sha256(repr(sorted(data.items(), key=repr)).encode(
+        "utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def clean_warc_files(paths: Iterable[str], model: str | None = None,
