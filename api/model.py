@@ -68,8 +68,9 @@ def public_manifest(manifest: dict) -> dict:
     if isinstance(data.get("files"), list):
         data["files"] = [{**f, "path": Path(str(f["path"])).name}
                          if isinstance(f, dict) and "path" in f else f for f in data["files"]]
-    if isinstance(data.get("example_ids"), list):
-        data["example_ids"] = len(data["example_ids"])
+    for key in ("example_ids", "document_hashes"):
+        if isinstance(data.get(key), list):
+            data[key] = len(data[key])
     return {**manifest, "training_data": data}
 
 

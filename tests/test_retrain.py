@@ -118,6 +118,9 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
     assert (models / "ACTIVE").read_text().strip() == "good.joblib"
     assert (models / "PREVIOUS").read_text().strip() == ""  # the shipped default
     assert active_model_path() == models / "good.joblib" != shipped
+    # readable by every user (a service account loads them); mkstemp had made them private
+    for name in ("ACTIVE", "PREVIOUS", "good.joblib", "good.manifest.json"):
+        assert (models / name).stat().st_mode & 0o777 == 0o644, name
     assert Cleaner().model_version == "good"
 
     url, html, blocks = make_page(5, 7, comments=True)
@@ -148,9 +151,30 @@ def test_a_regressing_model_is_refused(data, good, models, tmp_path, capsys):
     assert (models / "ACTIVE").read_text().strip() == "good.joblib"
 
 
+def test_a_models_folder_that_is_a_file_or_missing_is_one_line_and_not_created(
+        data, good, tmp_path, monkeypatch, capsys):
+    """NOISEFILTER_MODELS_DIR naming a file ended promote (after scoring) and rollback in a
+    traceback; rollback on a misspelt folder created it, which hid the warning every later
+    command gives."""
+    afile = tmp_path / "models.txt"
+    afile.write_text("")
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(afile))
+    for args in (["rollback"], ["promote", str(good), "--holdout", str(data / "holdout.jsonl")]):
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        assert err == f"noisefilter: the models folder {afile} (NOISEFILTER_MODELS_DIR) is not a folder\n"
+    assert _train(data, "train.jsonl", tmp_path / "t.joblib").exists()  # training needs no folder
+    missing = tmp_path / "modles"
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(missing))
+    assert main(["rollback"]) == 2
+    assert "there is no models folder" in capsys.readouterr().err and not missing.exists()
+
+
 def test_rollback_goes_back_and_a_second_rollback_undoes_it(data, good, models, capsys):
     shipped = active_model_path()
     assert main(["rollback"]) == 2  # nothing promoted yet
+    assert main(["promote", str(good)]) == 2  # promote's own options named
+    assert "give --holdout FILE… and/or --holdout-store DB" in capsys.readouterr().err
     assert _promote(good, data / "holdout.jsonl") == 0
     assert main(["rollback"]) == 0
     assert active_model_path() == shipped and Cleaner().model_version != "good"
@@ -171,6 +195,13 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
     assert "does not match its manifest" in capsys.readouterr().err
     assert _promote(good, data / "train.jsonl") == 2  # the holdout is its training data
     assert "were in the candidate's training data" in capsys.readouterr().err
+    # ... also under other ids: a copied page renamed was scored as unseen
+    renamed = tmp_path / "renamed.jsonl"
+    with open(renamed, "w") as fh:
+        for line in (data / "train.jsonl").read_text().splitlines():
+            fh.write(json.dumps({**json.loads(line), "id": "renamed-" + json.loads(line)["id"]}) + "\n")
+    assert _promote(good, renamed) == 2
+    assert "20 holdout pages were in the candidate's training data (e.g. 'renamed-" in capsys.readouterr().err
     assert not (models / "ACTIVE").exists()
 
 
@@ -333,6 +364,10 @@ def test_train_refuses_to_overwrite_the_shipped_default_rollback_goes_back_to(da
     # the package's own file too (checked without training: a failure must not overwrite it)
     with pytest.raises(ValueError, match="is the shipped default model"):
         check_output(packaged_model_path())
+    # and a file of that name anywhere else: the repository's `models/` beside a non-editable
+    # install was written over
+    with pytest.raises(ValueError, match="is the shipped default model's name"):
+        check_output(folder.parent / "repo" / "models" / "noisefilter-wcxb.joblib")
 
 
 @pytest.mark.parametrize("where", ["under a file", "/proc"])

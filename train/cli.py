@@ -69,11 +69,12 @@ def _num(value: float | None, digits: int = 4) -> str:
     return "–".center(digits + 2) if value is None else f"{value:.{digits}f}"
 
 
-def _read(args, allowed: set[str] | None = None):
+def _read(args, allowed: set[str] | None = None,
+          options: str = "--examples FILE… and/or --store DB"):
     from .store import examples_from
 
     if not args.examples and not args.store:
-        _say("give --examples FILE… and/or --store DB")
+        _say(f"give {options}")
         return None
     missing = [p for p in args.examples if not Path(p).is_file()]
     if missing:
@@ -194,7 +195,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not prepared.pages:
         _say("no labelled page to evaluate on")
         return 2
-    seen = sorted(overlap(loaded, {lp.example.id for lp in prepared.pages}))
+    seen = sorted(overlap(loaded, [lp.example for lp in prepared.pages]))
     if seen:
         _say(f"warning: {len(seen)} of {len(prepared.pages)} pages were in the model's training "
              f"data (e.g. {seen[0]!r}); their scores are not an evaluation")
@@ -309,20 +310,24 @@ def promote_run(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
-    from .promote import PromotionError, Thresholds, compare, overlap, switch_to
+    from .promote import PromotionError, Thresholds, compare, overlap, switch_to, usable_folder
     from .training import prepare
 
     try:
+        usable_folder()  # before any scoring
         candidate = load_model(args.model)
+    except PromotionError as err:
+        _say(str(err))
+        return 2
     except NoiseFilterError as err:
         _say(f"candidate refused: {err}")
         return 2
     args.examples, args.store = args.holdout, args.holdout_store
-    found = _read(args)
+    found = _read(args, options="--holdout FILE… and/or --holdout-store DB")
     if found is None:
         return 2
     _show_problems(found.problems)
-    seen = overlap(candidate, {e.id for e in found.examples})
+    seen = overlap(candidate, found.examples)
     if seen and not args.allow_overlap:
         _say(f"{len(seen)} holdout pages were in the candidate's training data (e.g. "
              f"{sorted(seen)[0]!r}); a holdout must be unseen (or pass --allow-overlap)")

@@ -24,6 +24,7 @@ get no label are all reported with the file and line they came from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -91,6 +92,13 @@ class Example:
         if self.origin and self.line:
             return f"{self.origin}:{self.line}"
         return self.origin or f"example {self.id!r}"
+
+    @property
+    def document_sha256(self) -> str:
+        """The sha256 of the labelled document (``kind + "\\0" + document``): the same page
+        under two ids is one page, to the store and to promote's check for an unseen holdout."""
+        kind, doc = ("html", self.html) if self.html is not None else ("text", self.text or "")
+        return hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
     def domain(self) -> str:

@@ -78,10 +78,12 @@ def phase(desc: str, stream: TextIO | None = None, every: float = 5.0):
     stream.flush()
     clock = threading.Thread(target=tick, daemon=True)
     clock.start()
+    outcome = "stopped after"  # an error or Ctrl-C: not "done"
     try:
         yield
+        outcome = "done in"
     finally:
         stop.set()
         clock.join()
-        stream.write(f"{chr(13) if tty else ''}{desc} done in {time.monotonic() - started:.1f}s\n")
+        stream.write(f"{chr(13) if tty else ''}{desc} {outcome} {time.monotonic() - started:.1f}s\n")
         stream.flush()

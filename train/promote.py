@@ -39,6 +39,7 @@ from filter.modelfile import (
 )
 
 from .evaluation import Evaluation
+from .examples import Example
 
 ACTIVE = "ACTIVE"
 PREVIOUS = "PREVIOUS"
@@ -72,8 +73,18 @@ class Check:
 def _read_pointer(folder: Path, name: str) -> str | None:
     try:
         return (folder / name).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no pointer, or no folder to hold one
         return None
+
+
+def usable_folder() -> Path:
+    """The models folder, refused (`PromotionError`, one line) when its path names something
+    that is not a folder: promote and rollback ended in a traceback there."""
+    folder = models_dir()
+    if folder.exists() and not folder.is_dir():
+        raise PromotionError(f"the models folder {folder} (NOISEFILTER_MODELS_DIR) is not a "
+                             "folder")
+    return folder
 
 
 def _safe_name(name: str) -> str:
@@ -107,6 +118,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def _write_pointer(folder: Path, name: str, value: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+    os.chmod(tmp, 0o644)  # read by every process that cleans with the active model
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(value + "\n")
@@ -160,16 +172,18 @@ def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -
     return checks
 
 
-def overlap(candidate: LoadedModel, holdout_ids: set[str]) -> set[str]:
-    """Holdout pages the candidate was trained on (per its manifest)."""
-    trained = set((candidate.manifest.get("training_data") or {}).get("example_ids") or ())
-    return trained & holdout_ids
+def overlap(candidate: LoadedModel, holdout: list[Example]) -> set[str]:
+    """The ids of the holdout pages the candidate was trained on (per its manifest): by id, or
+    by the document itself, whatever id it was given (a copied page renamed was let through)."""
+    data = candidate.manifest.get("training_data") or {}
+    ids, docs = set(data.get("example_ids") or ()), set(data.get("document_hashes") or ())
+    return {e.id for e in holdout if e.id in ids or e.document_sha256[:16] in docs}
 
 
 def install(candidate: LoadedModel) -> Path:
     """Put the candidate's file and manifest into the models folder (if not there already) and
     check the copy's sha256; returns the path in the folder."""
-    folder = models_dir()
+    folder = usable_folder()
     if candidate.path.name == SHIPPED_MODEL:
         # in the folder it would stand for the shipped default for good: rollback to the
         # default would go back to it, and the shipped model could not be reached again
@@ -186,6 +200,7 @@ def install(candidate: LoadedModel) -> Path:
     for src, dst in ((candidate.path, target), (manifest_path(candidate.path), manifest_path(target))):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
         os.close(fd)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a service account reads the model
         try:
             shutil.copyfile(src, tmp)
             with open(tmp, "rb+") as fh:
@@ -209,7 +224,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
               compared_with: str | None = None) -> Path:
     """Install the candidate and make it active; the active model becomes ``PREVIOUS``. The log
     records what the checks compared against (None: nothing, a forced promotion)."""
-    folder = models_dir()
+    folder = usable_folder()
     with _locked(folder):
         target = install(candidate)
         load_model(target)  # the copy must load exactly as the original did
@@ -227,8 +242,11 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
 def rollback() -> tuple[str, str]:
     """Make ``PREVIOUS`` active again (after checking it loads); the model rolled back from
     becomes ``PREVIOUS``, so a second rollback undoes the first. Returns (from, to) names,
-    '' standing for the shipped default."""
-    folder = models_dir()
+    '' standing for the shipped default. A models folder that does not exist is not created
+    (a misspelt one would hide the warning every later command gives)."""
+    folder = usable_folder()
+    if not folder.is_dir():
+        raise PromotionError(f"nothing to roll back to: there is no models folder {folder}")
     with _locked(folder):
         previous = _read_pointer(folder, PREVIOUS)
         if previous is None:

@@ -32,7 +32,6 @@ and ``python -m train.store import|export|count DB …`` for the command line.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sqlite3
 import sys
@@ -95,11 +94,6 @@ CREATE INDEX IF NOT EXISTS history_page ON label_history (page_id);
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _doc_hash(example: Example) -> str:
-    kind, doc = ("html", example.html) if example.html is not None else ("text", example.text or "")
-    return hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass
@@ -222,7 +216,7 @@ class ExampleStore:
 
     def _add_one(self, conn: sqlite3.Connection, ex: Example, labelled_by: str, source: str | None,
                  reviewed: bool, now: str, report: AddReport) -> None:
-        doc = _doc_hash(ex)
+        doc = ex.document_sha256
         page_source = ex.source or source
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
         if row is None:
@@ -311,7 +305,7 @@ class ExampleStore:
              max_chars: int | None = None) -> list[Example]:
         """A page of examples in the order they were added. `reviewed=False` lists pages with
         at least one unreviewed label (what is left to check), `True` pages with none;
-        `document` (the sha256 of ``kind + "\\0" + document``, as `_doc_hash`) finds the page
+        `document` (the sha256 of ``kind + "\\0" + document``, as `Example.document_sha256`) finds the page
         holding that very document, whatever its id. `max_chars` stops the page after the
         example that brings its text (`example_chars`) to that many characters (at least one
         example is returned): rows are read one at a time, so memory follows the budget."""

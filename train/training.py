@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from filter.model import BlockClassifier, check_training_labels
-from filter.modelfile import save_model
+from filter.modelfile import SHIPPED_MODEL, save_model
 
 from .examples import Example, LabelledPage, Problem, label_page
 from .progress import Progress, phase
@@ -100,6 +100,9 @@ def check_output(out: str | Path) -> None:
     role = protected_paths().get(out.resolve())
     if role:
         raise ValueError(f"{out} is {role}; train to a new file and `noisefilter promote` it")
+    if out.name == SHIPPED_MODEL:  # the repository's copy too, beside a non-editable install
+        raise ValueError(f"{out.name} is the shipped default model's name (`python -m "
+                         "train.shipped` rebuilds that one); name your model differently")
     if out.is_dir():
         raise ValueError(f"{out} is a folder, not a model file")
     try:
@@ -143,6 +146,9 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
             "blocks_left_out": prepared.left_out,
             "problems": len(prepared.problems),
             "example_ids": sorted(lp.example.id for lp in prepared.pages),
+            # the pages themselves (a sha256 prefix each): a holdout page under a new id is
+            # still one the model has seen (`train.promote.overlap`)
+            "document_hashes": sorted({lp.example.document_sha256[:16] for lp in prepared.pages}),
         },
         "params": {"keep_label": keep_label, "seed": seed, "folds": folds, "threads": threads},
     }
