@@ -31,9 +31,13 @@ if TYPE_CHECKING:
     from .batch import Outcome
 
 RELATED = "related"
-#: how an HTML document starts (after a byte-order mark or white space), which text an
-#: extractor produced never does
-_HTML_DOCUMENT = re.compile(r"\ufeff?\s*(<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+#: how an HTML document starts, which text an extractor produced never does: after byte-order
+#: marks, zero-width spaces, white space, comments (a browser's "saved from url") and an XML
+#: declaration. Each comment ends at its first "-->" and is never re-split (possessive), so
+#: many comments cannot make the match backtrack
+_HTML_DOCUMENT = re.compile(
+    r"[\ufeff\u200b\s]*+(?:(?:<!--(?:(?!-->).)*+-->|<\?xml[^>]*+>)[\ufeff\u200b\s]*+)*+"
+    r"(<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL)
 #: control characters that are neither white space nor a line break (`str.splitlines` breaks
 #: lines at \x0b, \x0c and \x1c-\x1e): the HTML parser drops them from a page, so text input
 #: loses them too, and the two give the same clean text (XML output cannot hold them at all)

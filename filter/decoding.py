@@ -256,6 +256,11 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
         # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
         codec = "utf-8"
+    if codec and _codec_name(codec) not in _LABELLED_CHARSETS:
+        # a label browsers do not know ("undefined", Python-only codecs such as "idna",
+        # "unicode_escape" or "cp037") is ignored, as browsers ignore it: Python's codecs
+        # raised other errors than decoding ones, or turned "C:\new" into a line break
+        codec = None
     if codec:
         try:
             return data.decode(codec)
@@ -408,6 +413,13 @@ def _reads_as_words(sample: bytes, codec: str) -> bool:
     except UnicodeDecodeError:
         return False
     return not _SYMBOL_IN_WORD.search(text)
+
+
+def _codec_name(codec: str) -> str | None:
+    try:
+        return codecs.lookup(codec).name
+    except LookupError:
+        return None
 
 
 def _mostly_decodes(data: bytes, codec: str) -> str | None:

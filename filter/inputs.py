@@ -208,6 +208,9 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         return Document(id=fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
+    except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
+        return Document(id=fallback_id, source=source, failure=Failure(
+            "BadInputLine", "JSON nested too deeply to read"))
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))

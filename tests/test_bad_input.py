@@ -276,6 +276,47 @@ def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
         clean(gzip.compress(page)[:40] + b"not the rest of the stream" * 4)
 
 
+@pytest.mark.parametrize("reference", ["&#12;", "&#x0B;", "&#8;", "&#x1B;", "&#xFFFE;"])
+def test_a_reference_to_a_control_character_costs_that_character_only(reference):
+    """lxml puts the character in the tree, where XML cannot hold it, and trafilatura then found
+    no text at all: one reference emptied the page."""
+    html = (f"<html><body><article>{_paragraph(0)}<p>Second{reference}paragraph with more "
+            "words.</p></article></body></html>")
+    text = clean(html).text
+    assert "Paragraph 0:" in text
+    assert ("Second paragraph with more words." if reference in ("&#12;", "&#x0B;")
+            else "Secondparagraph with more words.") in text
+
+
+@pytest.mark.parametrize("charset", ["undefined", "idna", "punycode", "unicode_escape", "cp037"])
+def test_a_charset_browsers_do_not_know_is_ignored_as_they_ignore_it(charset):
+    """Python knows these codecs, browsers do not: "idna" raised a bare UnicodeError (a 500 in
+    the service), "unicode_escape" turned "C:\\new" into a line break."""
+    html = (f"<html><head><meta charset='{charset}'></head><body><article>{_paragraph(0)}"
+            "<p>Files are in C:\\new\\tmp and cost \xa35 each, the clerk said.</p>\xff"
+            "</article></body></html>").encode("latin-1")
+    blocks = [b.text for b in clean(html).blocks]
+    assert "Files are in C:\\new\\tmp and cost £5 each, the clerk said." in blocks
+
+
+def test_a_page_of_a_hundred_thousand_classes_is_cleaned_in_little_memory():
+    """Every block took the class words of all its ancestors: an article inside a <div> of
+    100,000 classes took 2.8 GB for a 1.5 MB page."""
+    import tracemalloc
+
+    classes = " ".join(f"c{i}" for i in range(100_000))
+    html = (f"<html><body><div class='{classes}'><article class='{classes}'>"
+            + "".join(_paragraph(i) for i in range(300)) + "</article></div></body></html>")
+    tracemalloc.start()
+    try:
+        blocks = clean(html).blocks
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sum(b.text.startswith("Paragraph ") for b in blocks) == 300
+    assert peak < 200_000_000, f"{peak:,} bytes"
+
+
 def test_a_zlib_or_zstd_bomb_is_refused_and_never_read_as_text():
     """The zlib stream of a page that repeats itself (what a bomb is) is short and reads as
     windows-1252 words: handed back undecompressed, it came out as the page's text."""
@@ -453,13 +494,20 @@ def test_nul_bytes_in_text_are_refused():
         clean_text("abc\x00def")
 
 
-@pytest.mark.parametrize("text", ["<!DOCTYPE html>\n<html><body><p>A page.</p></body></html>",
-                                  "\ufeff  <html lang='en'><body><p>A page.</p></body></html>"])
+@pytest.mark.parametrize("text", [
+    "<!DOCTYPE html>\n<html><body><p>A page.</p></body></html>",
+    "\ufeff  <html lang='en'><body><p>A page.</p></body></html>",
+    # what a browser's "save page" writes first, an XML declaration, doubled marks
+    "<!-- saved from url=(0014)about:internet -->\n<!DOCTYPE html><html><body><p>A page.</p>",
+    "<?xml version='1.0' encoding='utf-8'?>\n<html xmlns='http://www.w3.org/1999/xhtml'><body>",
+    "\ufeff\u200b<!-- a --> <!-- b -->\n<html><body><p>A page.</p></body></html>",
+])
 def test_an_html_document_given_as_text_is_refused(text):
     """Its markup would come out as words of content; the reverse mistake is refused too."""
     with pytest.raises(InputError, match="HTML goes to clean"):
         clean_text(text)
     assert clean_text("The <html> tag starts every page, says the tutorial.").text
+    assert clean_text("<!-- a note -->\nThe bridge reopened on Saturday.").text
 
 
 def test_control_characters_leave_text_as_they_leave_a_page():

@@ -94,6 +94,8 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
         json.dumps({"id": "j1", "url": URL + ARTICLES[2], "html": page(ARTICLES[2]).decode()}),
         "{not json",
         json.dumps({"id": "j3", "url": URL + "x"}),
+        "[" * 100_000 + "]" * 100_000,  # too deep for the json module: ended the batch
+        json.dumps({"id": "j5", "text": "The line after it."}),
     ]) + "\n")
     out = tmp_path / "out.jsonl"
     out.write_text(json.dumps({"id": "j1", "text": "from an older run"}) + "\n")
@@ -103,9 +105,10 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
     records = lines(out)  # --restart overwrote the older line instead of skipping its id
     assert [r["id"] for r in records] == [
         "site/broken.html.gz", f"site/{ARTICLES[0]}", "site/linked.html",
-        f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3"]
+        f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3", "pages.jsonl:4", "j5"]
     assert [r["error"]["type"] if r["error"] else None for r in records] == [
-        "UnreadableFile", None, None, None, None, "BadInputLine", "BadInputLine"]
+        "UnreadableFile", None, None, None, None, "BadInputLine", "BadInputLine", "BadInputLine",
+        None]
     assert records[1]["text"] == cleaner.clean(page(ARTICLES[0])).text
     assert records[2]["text"] == cleaner.clean(page(ARTICLES[2])).text
     assert records[3]["text"] == cleaner.clean(page(ARTICLES[1])).text
