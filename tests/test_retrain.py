@@ -531,6 +531,24 @@ def test_train_reports_example_problems_and_strict_stops(data, tmp_path, capsys)
     assert load_model(tmp_path / "m.joblib").manifest["training_data"]["pages"] == 6
 
 
+def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, capsys):
+    """Only the first 20 problems were printed: a page left out whole (here a line whose
+    document is under a misspelt key) hid behind the block warnings before it, and misspelt
+    block keys were reported as a missing text without naming them."""
+    lines = (data / "holdout.jsonl").read_text().splitlines()
+    misspelt = json.loads(lines[0])
+    misspelt["blocks"] = [{"txt": b["text"], "lable": b["label"]} for b in misspelt["blocks"]]
+    moved = json.loads(lines[1])
+    moved["body"] = moved.pop("html")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([json.dumps(misspelt), json.dumps(moved), *lines[2:]]) + "\n")
+    assert len(misspelt["blocks"]) > 20
+    main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--folds", "2"])
+    err = capsys.readouterr().err
+    assert f"{bad}:1: block 0: 'text' must be a string, not NoneType (unknown field(s) lable, txt)" in err
+    assert f"{bad}:2: " in err and "line skipped" in err and "more problems" in err
+
+
 def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     """A model needs blocks that are not content to learn what to remove; one trained on
     content alone kept everything with a score of 0."""

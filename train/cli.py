@@ -25,11 +25,19 @@ def _say(message: str) -> None:
 
 
 def _show_problems(problems, strict: bool = False) -> bool:
-    """Print problems (the first few, then a count); True when `strict` says stop."""
-    for problem in problems[:_SHOWN_PROBLEMS]:
+    """Print problems: every one that left a whole page out, then the first few of the others
+    and a count (a skipped page hid behind twenty block warnings); True when `strict` says
+    stop."""
+    room = max(_SHOWN_PROBLEMS - sum(p.loses_page for p in problems), 0)
+    shown = []
+    for problem in problems:
+        if problem.loses_page or room > 0:
+            room -= not problem.loses_page
+            shown.append(problem)
+    for problem in shown:
         print(f"  warning: {problem}", file=sys.stderr)
-    if len(problems) > _SHOWN_PROBLEMS:
-        print(f"  … and {len(problems) - _SHOWN_PROBLEMS} more problems", file=sys.stderr)
+    if len(problems) > len(shown):
+        print(f"  … and {len(problems) - len(shown)} more problems", file=sys.stderr)
     if problems and strict:
         _say(f"{len(problems)} problems in the examples and --strict is set; stopping")
         return True

@@ -141,6 +141,11 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
 
+    @property
+    def loses_page(self) -> bool:
+        """Whether a whole page (a line of a file) was left out, not a block or a field."""
+        return self.message.endswith(("line skipped", "page skipped"))
+
 
 def _optional_str(obj: dict, key: str, errors: list[str]) -> str | None:
     value = obj.get(key)
@@ -212,13 +217,16 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     if not isinstance(raw, dict):
         return None, f"must be an object, not {type(raw).__name__}; left out"
     text, label = raw.get("text"), raw.get("label")
+    extra = set(raw) - _BLOCK_KEYS
+    # a missing text or label is most often a misspelt key ("txt", "lable"): named
+    unknown = f" (unknown field(s) {', '.join(sorted(extra))})" if extra else ""
     if not isinstance(text, str):
-        return None, f"'text' must be a string, not {type(text).__name__}; left out"
+        return None, f"'text' must be a string, not {type(text).__name__}{unknown}; left out"
     if not normalize_text(text):
         return None, "has no text; left out"
     if not isinstance(label, str) or not LABEL_PATTERN.match(label):
-        return None, (f"label {label!r} is not a label (lower-case letters, digits, '-' or '_'); "
-                      "left out")
+        return None, (f"label {label!r} is not a label (lower-case letters, digits, '-' or "
+                      f"'_'){unknown}; left out")
     if allowed is not None and label not in allowed and label != UNKNOWN_KIND:
         return None, f"unknown label {label!r} (known: {', '.join(sorted(allowed))}); left out"
     reviewed = raw.get("reviewed")
@@ -227,7 +235,6 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     src, by, at = raw.get("source"), raw.get("labelled_by"), raw.get("labelled_at")
     if any(v is not None and not isinstance(v, str) for v in (src, by, at)):
         return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
-    extra = set(raw) - _BLOCK_KEYS
     note = f"unknown field(s) {', '.join(sorted(extra))} ignored" if extra else None
     src, by, at = (well_formed(v) if v is not None else None for v in (src, by, at))
     return BlockLabel(text=well_formed(text), label=label, source=src, labelled_by=by,
@@ -271,6 +278,9 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
         except json.JSONDecodeError as err:
             out.problems.append(Problem(where, f"not valid JSON ({err.msg} at column {err.colno}); "
                                                "line skipped"))
+            continue
+        except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
+            out.problems.append(Problem(where, "JSON nested too deeply to read; line skipped"))
             continue
         try:
             example, problems = parse_example(obj, allowed_labels, origin, number)
