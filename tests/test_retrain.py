@@ -241,6 +241,11 @@ def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, m
     assert "Traceback" not in captured.err and not (models / "ACTIVE").exists()
     assert _promote(body, holdout, "--force") == 0
     assert (models / "ACTIVE").read_text().strip() == "body.joblib"
+    # evaluated on examples labelled the other way, its keep-or-not scores are said to be void
+    capsys.readouterr()
+    main(["evaluate", "--model", str(body), "--examples", str(data / "holdout.jsonl"), "--cv", "0"])
+    assert ("warning: the model keeps 'body' blocks and the examples label none 'body'"
+            in capsys.readouterr().err)
 
 
 def test_a_label_given_to_a_few_blocks_only_is_warned_about_as_a_likely_typo(data, tmp_path, capsys):

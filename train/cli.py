@@ -209,6 +209,10 @@ def _evaluate(args: argparse.Namespace) -> int:
              f"data (e.g. {seen[0]!r}); their scores are not an evaluation")
     ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline)
     keep = str(loaded.model.classes_[0])
+    if keep not in prepared.label_counts:
+        _say(f"warning: the model keeps '{keep}' blocks and the examples label none '{keep}' "
+             f"(their labels: {', '.join(sorted(prepared.label_counts))}); its keep-or-not "
+             "scores say nothing (a model trained with another --keep-label?)")
     cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds)
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
