@@ -243,7 +243,8 @@ def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, m
     assert (models / "ACTIVE").read_text().strip() == "body.joblib"
     # evaluated on examples labelled the other way, its keep-or-not scores are said to be void
     capsys.readouterr()
-    main(["evaluate", "--model", str(body), "--examples", str(data / "holdout.jsonl"), "--cv", "0"])
+    main(["evaluate", "--model", str(body), "--examples", str(data / "holdout.jsonl"), "--cv", "0",
+          "--report", str(tmp_path / "report")])
     assert ("warning: the model keeps 'body' blocks and the examples label none 'body'"
             in capsys.readouterr().err)
 
