@@ -239,10 +239,21 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     else in UTF-8, they become U+FFFD there, as browsers show them; one stray byte had the
     whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails (latin-1
     text under a utf-8 declaration) is decoded as undeclared."""
-    inflated = handle_compressed_file(data, max_bytes)
-    failure = _compression_failure(data, max_bytes) if inflated is data else None
-    if failure is not None:
-        raise failure
+    if data[:3] == _GZIP_MAGIC:
+        # read as the service and the WARC reader read a gzip body (`inflate`): every member,
+        # bytes after the last ignored, as gzip -d ignores them (trafilatura refused the page)
+        try:
+            inflated = inflate(data, "gzip", 31, max_bytes, partial_ok=False)
+        except ValueError as err:
+            raise InputError(f"input is gzip data that cannot be decompressed: {err}") from None
+        if len(inflated) > max_bytes:
+            raise InputTooLarge(f"input is gzip data that decompresses to over the limit of "
+                                f"{max_bytes:,} bytes")
+    else:
+        inflated = handle_compressed_file(data, max_bytes)
+        failure = _compression_failure(data, max_bytes) if inflated is data else None
+        if failure is not None:
+            raise failure
     data = inflated
     bom_codec, bom = read_bom(data)
     if bom_codec:  # a byte-order mark decides, for browsers as here (UTF-16 pages have one)
@@ -435,7 +446,7 @@ def _mostly_decodes(data: bytes, codec: str) -> str | None:
 
 
 def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
-    """Why trafilatura handed compressed data back as it came: it decompresses to more than
+    """Why trafilatura handed zlib or zstd data back as it came: it decompresses to more than
     the size limit (a decompression bomb), or it is corrupt. Refused here, since what comes
     back is not always binary enough to be refused as such: the zlib stream of a page that
     repeats itself read as windows-1252 words and came out as its text. None when `data` is
@@ -444,15 +455,13 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
     if data[:4] == _ZSTD_MAGIC:
         return InputError(f"input is zstd data that cannot be decompressed, or decompresses to "
                           f"over the limit of {max_bytes:,} bytes")
-    gzip = data[:3] == _GZIP_MAGIC
-    if not (gzip or (data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0)):
+    if not (data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0):
         return None
-    kind = "gzip" if gzip else "zlib"
     try:
-        head = zlib.decompressobj(31 if gzip else 15).decompress(data, max_bytes + 1)
-    except zlib.error as err:
-        return InputError(f"input is gzip data that cannot be decompressed: {err}") if gzip else None
+        head = zlib.decompressobj(15).decompress(data, max_bytes + 1)
+    except zlib.error:
+        return None
     if len(head) > max_bytes:
-        return InputTooLarge(f"input is {kind} data that decompresses to over the limit of "
+        return InputTooLarge(f"input is zlib data that decompresses to over the limit of "
                              f"{max_bytes:,} bytes")
-    return InputError("input is gzip data that cannot be decompressed") if gzip else None
+    return None

@@ -274,6 +274,12 @@ def test_gzip_input_is_cleaned_and_a_gzip_bomb_or_corrupt_gzip_says_so():
         clean(bomb)
     with pytest.raises(InputError, match="gzip data that cannot be decompressed"):
         clean(gzip.compress(page)[:40] + b"not the rest of the stream" * 4)
+    with pytest.raises(InputError, match="gzip data that cannot be decompressed: the gzip data ends early"):
+        clean(gzip.compress(page)[:-20])
+    # read as the service reads a gzip body, and as gzip -d reads a file: every member, and
+    # bytes after the last ignored (trafilatura refused the page)
+    two = gzip.compress(page[:300]) + gzip.compress(page[300:]) + b"\n\x00 trailing"
+    assert clean(two).text == clean(page).text
 
 
 @pytest.mark.parametrize("reference", ["&#12;", "&#x0B;", "&#8;", "&#x1B;", "&#xFFFE;"])
