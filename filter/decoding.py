@@ -153,7 +153,8 @@ def decode_labelled(data: bytes, charset: str) -> str:
     try:
         # windows-1252 as the Encoding Standard has it: the five bytes Python's cp1252 leaves
         # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the C1 controls of the same number
-        return data.decode(codec, _C1_CONTROLS if codecs.lookup(codec).name == "cp1252" else "strict")
+        errors = _C1_CONTROLS if codecs.lookup(codec).name == "cp1252" else "strict"
+        return data.decode(codec, errors)
     except UnicodeDecodeError as err:
         raise InputError(f"the body is not valid {charset}: {err.reason} at byte "
                          f"{err.start}") from None

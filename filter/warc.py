@@ -57,8 +57,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: tempered dot) and the comments, once matched, are never re-split (the possessive `*+`): with
 #: ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments followed
 #: by anything but a tag was tried in exponentially many ways (40 comments: hours of CPU).
-_SNIFF = re.compile(rb"^(?:\xef\xbb\xbf)?\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
-                    re.I | re.S)
+_SNIFF = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
+    re.I | re.S)
 
 
 class _RecordLoader(ArcWarcRecordLoader):

@@ -166,7 +166,8 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
     groups = np.array([lp.example.domain for lp in pages])
     n_groups = len(set(groups))
     if folds < 2:
-        return {"skipped": f"cross-validation was turned off (--cv {folds}: it needs 2 folds or more)"}
+        return {"skipped": f"cross-validation was turned off (--cv {folds}: it needs 2 folds "
+                           "or more)"}
     if n_groups < 2:
         return {"skipped": f"the pages come from {n_groups} site(s); cross-validation by site needs 2"}
     k = min(folds, n_groups)

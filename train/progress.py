@@ -85,5 +85,6 @@ def phase(desc: str, stream: TextIO | None = None, every: float = 5.0):
     finally:
         stop.set()
         clock.join()
-        stream.write(f"{chr(13) if tty else ''}{desc} {outcome} {time.monotonic() - started:.1f}s\n")
+        elapsed = time.monotonic() - started
+        stream.write(f"{chr(13) if tty else ''}{desc} {outcome} {elapsed:.1f}s\n")
         stream.flush()

@@ -305,8 +305,8 @@ class ExampleStore:
              max_chars: int | None = None) -> list[Example]:
         """A page of examples in the order they were added. `reviewed=False` lists pages with
         at least one unreviewed label (what is left to check), `True` pages with none;
-        `document` (the sha256 of ``kind + "\\0" + document``, as `Example.document_sha256`) finds the page
-        holding that very document, whatever its id. `max_chars` stops the page after the
+        `document` (the sha256 of ``kind + "\\0" + document``, `Example.document_sha256`)
+        finds the page holding that very document, whatever its id. `max_chars` stops the page after the
         example that brings its text (`example_chars`) to that many characters (at least one
         example is returned): rows are read one at a time, so memory follows the budget."""
         if limit < 0 or offset < 0:
