@@ -202,6 +202,15 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
             fh.write(json.dumps({**json.loads(line), "id": "renamed-" + json.loads(line)["id"]}) + "\n")
     assert _promote(good, renamed) == 2
     assert "20 holdout pages were in the candidate's training data (e.g. 'renamed-" in capsys.readouterr().err
+    # and given twice, under two ids, a document is one page to train on
+    both = tmp_path / "both.jsonl"
+    both.write_text((data / "holdout.jsonl").read_text() + renamed.read_text().split("\n", 1)[0]
+                    + "\n" + (data / "holdout.jsonl").read_text().split("\n", 1)[0].replace(
+                        '"id": "', '"id": "again-', 1) + "\n")
+    assert main(["evaluate", "--model", str(good), "--examples", str(both), "--cv", "0",
+                 "--report", str(tmp_path / "report")]) == 0
+    err = capsys.readouterr().err
+    assert f"{both}:8: the same document as {both}:1" in err and "page skipped" in err
     assert not (models / "ACTIVE").exists()
 
 

@@ -391,7 +391,7 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
                   allowed_labels: set[str] | None = None) -> ExampleSet:
     """Examples from JSON Lines files and/or a store, as `noisefilter train|evaluate` read them.
     An id in both is taken from the files (what the user named on the command line wins) and
-    the overlap is reported."""
+    the overlap is reported; a document given again under another id is left out."""
     found = read_examples(paths, allowed_labels)
     if store is not None:
         from_files = {e.id for e in found.examples}
@@ -406,6 +406,18 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
                     found.problems.append(Problem(example.where, f"unknown label {b.label!r}; left out"))
                 example.blocks = [b for b in example.blocks if b not in bad]
             found.examples.append(example)
+    # one document under two ids (a page copied and renamed) is one page, as the store keeps
+    # it: trained on twice, or scored twice, it counted double without a word
+    firsts: dict[str, Example] = {}
+    unique = []
+    for example in found.examples:
+        first = firsts.setdefault(example.document_sha256, example)
+        if first is not example:
+            found.problems.append(Problem(example.where, f"the same document as {first.where} "
+                                                         f"(id {first.id!r}); page skipped"))
+            continue
+        unique.append(example)
+    found.examples = unique
     return found
 
 
