@@ -564,6 +564,20 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     assert f"{bad}:2: " in err and "line skipped" in err and "more problems" in err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["train", "--folds", "1"], "argument --folds: must be 2 or more, not 1"),
+    (["train", "--jobs", "0"], "argument --jobs: must be 1 or more, not 0"),
+    (["evaluate", "--report", "r", "--cv", "-1"], "argument --cv: must be 0 or more, not -1"),
+])
+def test_counts_that_cannot_work_are_refused_before_any_page_is_read(data, tmp_path, capsys,
+                                                                     args, message):
+    """A fold count of 1 failed only after every page was segmented, in scikit-learn's words."""
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--examples", str(data / "train.jsonl"), *(
+            ["--out", str(tmp_path / "m.joblib")] if args[0] == "train" else ["--model", "x"])])
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     """A model needs blocks that are not content to learn what to remove; one trained on
     content alone kept everything with a score of 0."""

@@ -50,8 +50,22 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
     parser.add_argument("--store", metavar="DB", help="SQLite example store to read as well")
     parser.add_argument("--reviewed-only", action="store_true",
                         help="from the store, use only labels a person has reviewed")
-    parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
+    parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
     _add_threads(parser)
+
+
+def _at_least(low: int):
+    """An argparse type: a whole number of at least `low` (a fold count of 1, or 0 worker
+    processes, failed only after every page was segmented, in scikit-learn's words)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
+        return value
+    return parse
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +118,8 @@ def train_add_arguments(parser: argparse.ArgumentParser) -> None:
                                          "and left out (default: every label in the examples)")
     parser.add_argument("--keep-label", default="content", help="the label kept in the clean text")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same data + seed = same model)")
-    parser.add_argument("--folds", type=int, default=5, help="folds of the inner out-of-fold pass")
+    parser.add_argument("--folds", type=_at_least(2), default=5,
+                        help="folds of the inner out-of-fold pass (2 or more)")
     parser.add_argument("--version", help="model version for the manifest (default: file name)")
     parser.add_argument("--strict", action="store_true", help="stop on any problem in the examples")
 
@@ -163,10 +178,10 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_example_sources(parser, "with gold labels (and/or --store)")
     parser.add_argument("--report", required=True, metavar="DIR",
                         help="folder for report.md, report.json and report.png")
-    parser.add_argument("--cv", type=int, default=5, metavar="K",
+    parser.add_argument("--cv", type=_at_least(0), default=5, metavar="K",
                         help="folds of cross-validation grouped by site (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
-    parser.add_argument("--folds", type=int, default=5,
+    parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the cross-validation models' inner out-of-fold pass")
     parser.add_argument("--worst", type=int, default=10, help="how many worst pages to show")
     parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
@@ -311,7 +326,7 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                              "can be loaded to compare against, or when it keeps another label "
                              "(the candidate's scores are shown)")
     parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
-    parser.add_argument("--jobs", type=int, default=1, help="processes that segment pages")
+    parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
     _add_threads(parser)
 
 
