@@ -26,7 +26,7 @@ from .errors import InputError, InputTooLarge
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-#: how a zstd frame starts (a zlib stream's start, b"\x78" and a check byte, is in the code)
+#: how a zstd frame starts (a zlib stream has no magic number: `_compression_failure`)
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: the page's own language, from its opening `<html>` tag
 _HTML_LANG = re.compile(rb"<html\b[^>]*?(?<![\w-])lang\s*=\s*[\"']?([A-Za-z]{2,3})(?![A-Za-z])", re.IGNORECASE)
@@ -447,8 +447,9 @@ def _mostly_decodes(data: bytes, codec: str) -> str | None:
 
 
 def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
-    """Why trafilatura handed zlib or zstd data back as it came: it decompresses to more than
-    the size limit (a decompression bomb), or it is corrupt. Refused here, since what comes
+    """Why trafilatura handed zlib or zstd data back as it came: a zlib stream that inflates to
+    more than the size limit (a decompression bomb), or zstd data it could not read (a bomb or
+    corrupt: trafilatura does not say which). Refused here, since what comes
     back is not always binary enough to be refused as such: the zlib stream of a page that
     repeats itself read as windows-1252 words and came out as its text. None when `data` is
     not compressed (a zlib header is two bytes that a document may also start with, so only
