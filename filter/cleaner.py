@@ -56,8 +56,9 @@ TRACKING_PARAMETER = re.compile(
 class Limits:
     """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
     limit where cleaning runs in worker processes (`clean_many`, the service), which end a
-    document that overruns; a plain `clean()` call checks it between stages (`Deadline`), since
-    a thread cannot be stopped inside lxml or scikit-learn (`clean_text` has a single stage)."""
+    document that overruns; a plain `clean()` or `clean_text()` call checks it between stages
+    and while classifying a long page (`Deadline`), since a thread cannot be stopped inside
+    lxml, trafilatura or scikit-learn."""
 
     max_bytes: int = 10_000_000
     timeout: float = 30.0
@@ -99,10 +100,11 @@ class Cleaner:
         deadline = Deadline(self.limits.timeout)
         page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes, deadline=deadline)
         deadline.check("classifying its blocks")
-        return self._classify(page)
+        return self._classify(page, deadline)
 
     def clean_text(self, text: str) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line."""
+        deadline = Deadline(self.limits.timeout)
         if isinstance(text, (bytes, bytearray)):
             try:
                 text = bytes(text).decode("utf-8")
@@ -123,7 +125,8 @@ class Cleaner:
         page = Page(blocks=segment_text(text), source="text")
         if not page.blocks:
             page.notes.append("the text is empty")
-        return self._classify(page)
+        deadline.check("classifying its lines")
+        return self._classify(page, deadline)
 
     def clean_many(self, docs: Iterable[Any], workers: int = 1,
                    **options: Any) -> Iterator[Outcome]:
@@ -132,8 +135,8 @@ class Cleaner:
 
         return clean_many(self, docs, workers=workers, **options)
 
-    def _classify(self, page: Page) -> CleanResult:
-        labels, probs = self.model.predict_page(page)
+    def _classify(self, page: Page, deadline: Deadline) -> CleanResult:
+        labels, probs = self.model.predict_page(page, deadline)
         classes = self.labels
         keep = classes[0]
         blocks = []

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blocks import Block, Page, normalize_text
+from .deadline import Deadline
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: characters that end a sentence (or a quoted one), before any trailing white space
@@ -380,10 +381,16 @@ def topic_features(word_sets: list[set[str]], weights: np.ndarray, title: str | 
     return out
 
 
-class PageFeatures:
-    """The feature rows of one page, with the word sets kept for the topic pass."""
+#: blocks between two looks at the deadline while the rows are computed (about half a second of
+#: work: a page of tens of thousands of lines takes seconds per stage)
+DEADLINE_STRIDE = 1024
 
-    def __init__(self, page: Page):
+
+class PageFeatures:
+    """The feature rows of one page, with the word sets kept for the topic pass. With a
+    `deadline`, raises `ExtractionTimeout` while computing the rows once it has passed."""
+
+    def __init__(self, page: Page, deadline: Deadline | None = None):
         blocks = page.blocks
         n = len(blocks)
         words = [_WORD.findall(b.text) for b in blocks]
@@ -399,6 +406,8 @@ class PageFeatures:
         rows = []
         before = 0
         for i, (block, w, ch, prof) in enumerate(zip(blocks, words, chars, profiles)):
+            if deadline is not None and i % DEADLINE_STRIDE == DEADLINE_STRIDE - 1:
+                deadline.check("the rest of its blocks' features")
             rows.append(
                 shape_features(block.text, w, ch)
                 + repeat_features(block.text, w, counts)

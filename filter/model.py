@@ -26,6 +26,7 @@ from sklearn.model_selection import GroupKFold
 from threadpoolctl import ThreadpoolController
 
 from .blocks import Block, Page
+from .deadline import Deadline
 from .errors import ModelError
 from .features import LONG_BLOCK_WORDS, PageFeatures
 
@@ -219,22 +220,26 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         return np.vstack(parts)
 
     # -- prediction -------------------------------------------------------------------------
-    def predict_proba_page(self, page: Page) -> np.ndarray:
+    def predict_proba_page(self, page: Page, deadline: Deadline | None = None) -> np.ndarray:
         """Probabilities (n_blocks × n_classes, columns in `classes_` order) for one page.
+        With a `deadline`, raises `ExtractionTimeout` between the features and each stage once
+        it has passed (a page of tens of thousands of blocks takes seconds in each).
 
         One page is a few dozen rows: OpenMP threads cost more than they save there, and on a
         busy machine (other workers, other threads of the caller) they make a page take seconds.
         Prediction therefore runs single-threaded; parallelism comes from workers.
         """
         with _THREADPOOLS.limit(limits=1, user_api="openmp"):
-            return self._predict_proba_page(page)
+            return self._predict_proba_page(page, deadline or Deadline(np.inf))
 
-    def _predict_proba_page(self, page: Page) -> np.ndarray:
+    def _predict_proba_page(self, page: Page, deadline: Deadline) -> np.ndarray:
         n = len(page.blocks)
         if not n:
             return np.zeros((0, len(self.classes_)))
-        f = PageFeatures(page)
+        f = PageFeatures(page, deadline)
+        deadline.check("the classifier's first stage")
         p1 = self.first_.predict_proba(f.matrix)[:, 1]
+        deadline.check("the classifier's context stage")
         x2 = np.hstack([f.with_topic(p1), context_columns(p1)])
         p_keep = self.context_.predict_proba(x2)[:, 1]
         out = np.zeros((n, len(self.classes_)))
@@ -244,15 +249,17 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         if self.kind_ is None:
             out[:, 1] = 1.0 - p_keep
             return out
+        deadline.check("the classifier's label stage")
         x3 = np.hstack([f.with_topic(p_keep), context_columns(p_keep)])
         kind_probs = self.kind_.predict_proba(x3)
         cols = [list(self.classes_).index(c) for c in self.kind_.classes_]
         out[:, cols] = (1.0 - p_keep)[:, None] * kind_probs
         return out
 
-    def predict_page(self, page: Page) -> tuple[list[str], np.ndarray]:
-        """Labels and probabilities for one page (`labels_from_proba`)."""
-        probs = self.predict_proba_page(page)
+    def predict_page(self, page: Page, deadline: Deadline | None = None) -> tuple[list[str], np.ndarray]:
+        """Labels and probabilities for one page (`labels_from_proba`); `deadline` as for
+        `predict_proba_page`."""
+        probs = self.predict_proba_page(page, deadline)
         return self.labels_from_proba(page, probs), probs
 
     def labels_from_proba(self, page: Page, probs: np.ndarray) -> list[str]:

@@ -377,6 +377,19 @@ def test_a_plain_clean_call_gives_up_at_the_first_stage_boundary_past_its_time_l
     assert time.monotonic() - started < 1.5
 
 
+def test_clean_text_gives_up_while_classifying_a_long_text_past_its_time_limit():
+    """Text has one stage before the classifier, so its time limit was not checked at all: the
+    40,000 lines below take about 15 s to classify whatever the limit. The features and the
+    classifier's stages now look at the deadline as they go."""
+    text = "\n".join(f"Line {i} of the harbour log says the tide was high at {i % 97} past." for i in range(40_000))
+    hasty = Cleaner(limits=Limits(timeout=1))
+    started = time.monotonic()
+    with pytest.raises(ExtractionTimeout, match=r"over the limit of 1 s \(stopped before (the rest of its "
+                                                r"blocks' features|the classifier's \w+ stage)\)$"):
+        hasty.clean_text(text)
+    assert time.monotonic() - started < 6
+
+
 def test_twenty_thousand_blocks_of_one_text_are_mapped_to_their_elements_in_seconds():
     """Blocks that trafilatura rebuilt (its headings) are found by their text; each search
     scanned every element of that text, so 20,000 "<h1>z</h1>" took about half a minute to map

@@ -514,7 +514,7 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
 
     cleaner = Cleaner()
     # every block labelled related: what is tested is which of their links are given
-    monkeypatch.setattr(cleaner.model, "predict_page", lambda page: (
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
         ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
     paragraph = "The bridge reopened on Saturday after three months of repairs, the council said. "
     html = ("<html><head><meta property='og:url' content='https://www.coastal.co.uk/2026/bridge'>"
