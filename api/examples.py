@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from train.examples import ExampleError, parse_example
-from train.store import StoreError, example_chars
+from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
     KeyedRoute, ParsedJsonRoute, SettingsDep, StoreDep, api_key_header, require_json,
@@ -70,8 +70,10 @@ def _store_failed(err: Exception) -> ApiError:
              summary="Add labelled examples")
 def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> dict:
     """Store labelled pages (all or none). A label given again replaces the stored one, except
-    that a reviewed label is never replaced by an unreviewed one; replaced labels are kept in
-    the store's history. Blocks that cannot be used are left out and listed in `problems`.
+    that a reviewed label is never replaced by an unreviewed one, nor by one whose
+    `labelled_at` is earlier than its own (a copy sent back from a page loaded before a
+    correction); replaced labels are kept in the store's history. `labelled_at` in the answer
+    is the time given to the labels that state none. Blocks that cannot be used are left out and listed in `problems`.
     A document or gold text over `--max-bytes` (which could not be cleaned, nor trained on) is
     refused with 413."""
     examples, problems = [], []
@@ -90,12 +92,13 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
             raise ApiError(422, "invalid_input", f"examples[{n}]: {err}") from None
         examples.append(example)
         problems.extend({"where": p.where, "message": p.message} for p in found)
+    now = timestamp()
     try:
-        report = store.add(examples, labelled_by=body.labelled_by, source="api")
+        report = store.add(examples, labelled_by=body.labelled_by, source="api", labelled_at=now)
     except (StoreError, sqlite3.Error) as err:
         raise _store_failed(err) from err
     return {"ids": [report.merged.get(e.id, e.id) for e in examples], "report": report.to_dict(),
-            "problems": problems}
+            "problems": problems, "labelled_at": now}
 
 
 @router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")

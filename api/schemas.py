@@ -8,11 +8,12 @@ than be ignored. A document is either HTML or text, never both, which the schema
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, ValidatorFunctionWrapHandler,
-    WrapValidator,
+    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
+    ValidatorFunctionWrapHandler, WrapValidator,
 )
 
 from train.examples import LABEL_PATTERN
@@ -140,11 +141,27 @@ Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content",
 Short = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+def _moment(value: str) -> str:
+    """A time the store can compare with the times it holds (kept as written)."""
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a time in ISO 8601, such as 2026-12-01T10:00:00+00:00") from None
+    return value
+
+
+Moment = Annotated[str, Field(max_length=64), AfterValidator(_moment)]
+
+
 class ExampleBlockIn(_Closed):
     text: str = Field(min_length=1)
     label: Label
     reviewed: bool | None = Field(None, description="Default true: a person gave this label.")
     labelled_by: Short | None = None
+    labelled_at: Moment | None = Field(None, description="When the label was given (ISO 8601, "
+                                       "UTC unless it names a zone); default: now. A label "
+                                       "given before the one stored for its block does not "
+                                       "replace it.")
     source: Short | None = None
 
 
@@ -190,7 +207,8 @@ class AddReportOut(BaseModel):
     labels_added: int
     labels_changed: int
     labels_unchanged: int
-    labels_kept: int = Field(description="Labels not applied: a reviewed label was already stored.")
+    labels_kept: int = Field(description="Labels not applied: a reviewed label was already "
+                             "stored, and the label sent was unreviewed or given before it.")
     merged: dict[str, str] = Field(description="Given id -> stored id holding the same document.")
 
 
@@ -203,6 +221,10 @@ class ExamplesAdded(BaseModel):
     ids: list[str] = Field(description="The stored id of each example, in request order.")
     report: AddReportOut
     problems: list[ProblemOut] = Field(description="What was not stored as given, and why.")
+    labelled_at: str = Field(description="The time given to the labels that state none (ISO "
+                             "8601, UTC). A client that sends those labels again gives them this "
+                             "`labelled_at`, so that a correction saved by someone else since is "
+                             "not undone.")
 
 
 class StoreCount(BaseModel):

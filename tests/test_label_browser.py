@@ -816,3 +816,42 @@ def test_the_list_can_show_only_pages_with_labels_to_review(server, watched):
     page.get_by_label("Only pages with labels to review").uncheck()
     expect(ids).to_have_text([e["id"] for e in api(server, "GET", "/v1/examples")["examples"]])
     assert not watched.errors and not watched.dialogs
+
+
+def test_a_tab_opened_before_a_correction_does_not_undo_it_when_saved(server, watched):
+    """Alice's labels are stored; a tab opens the page and shows them; Bob then corrects one in
+    another tab. Saving the first tab (after a label given there with the toolbar, then with a
+    key) must not put Alice's label back over Bob's, and the status line says a label was not
+    applied. A label stored from a file, in capitals and without the page's soft hyphen, is
+    shown on its block."""
+    page = watched.page
+    doc = FERRY_PAGE.replace("Harbour", "Quay").replace("newsletter", "news\u00adletter")
+    blocks = api(server, "POST", "/v1/clean", {"html": doc, "blocks": True})["blocks"]
+    texts = [b["text"] for b in blocks]
+    signup = next(i for i, t in enumerate(texts) if t.startswith("Sign up"))
+    share = next(i for i, t in enumerate(texts) if t.startswith("Share this"))
+    as_in_a_file = texts[signup].replace("\u00ad", "").upper()
+    api(server, "POST", "/v1/examples", {"labelled_by": "alice", "examples": [{"html": doc, "blocks": [
+        {"text": as_in_a_file, "label": "junk"}, {"text": texts[share], "label": "junk"}]}]})
+
+    open_page(page, server)
+    label_blocks(page, doc)
+    expect(page.locator("#status")).to_contain_text("2 labels as saved before")
+    shown = shown_blocks(page)
+    assert shown[signup]["label"] == "junk" and shown[share]["label"] == "junk"
+
+    bob = {"html": doc, "blocks": [{"text": texts[share], "label": "teaser"}]}
+    assert api(server, "POST", "/v1/examples", {"labelled_by": "bob", "examples": [bob]})["report"]["labels_changed"] == 1
+
+    rows = page.locator("#blocks > li")
+    rows.nth(0).locator(".text").click()
+    page.get_by_role("button", name="3 teaser").click()  # block 1, from the toolbar
+    page.keyboard.press(KEYS["related"])  # the list has the keys again: block 2
+    assert [b["label"] for b in shown_blocks(page)][:2] == ["teaser", "related"]
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("1 label not applied")
+
+    stored = {b["text"]: b for b in stored_example(server, html=doc)["blocks"]}
+    assert (stored[texts[share]]["label"], stored[texts[share]]["labelled_by"]) == ("teaser", "bob")
+    assert stored[texts[0]]["label"] == "teaser" and stored[texts[1]]["label"] == "related"
+    assert not watched.errors and not watched.dialogs

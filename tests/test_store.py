@@ -115,6 +115,20 @@ def test_reviewed_only_reading_and_files_win_over_store(tmp_path):
     assert "'q' is also in the example files" in messages and "unknown label 'junk'" in messages
 
 
+def test_reviewed_only_also_leaves_out_the_proposals_in_files(tmp_path):
+    """The labelling page's export holds the model's proposals ("reviewed": false) beside what
+    a person labelled; `--reviewed-only` trained on both when they came from a file."""
+    f = tmp_path / "export.jsonl"
+    f.write_text(json.dumps({"id": "p", "text": "a b c d\ne f g h", "blocks": [
+        {"text": "a b c d", "label": "content"},
+        {"text": "e f g h", "label": "junk", "reviewed": False, "labelled_by": "model:wcxb-5"}]}) + "\n"
+        + json.dumps({"id": "q", "text": "x y", "blocks": [{"text": "x y", "label": "junk", "reviewed": False}]}) + "\n")
+    found = examples_from([f], None, reviewed_only=True)
+    assert [(e.id, [b.text for b in e.blocks]) for e in found.examples] == [("p", ["a b c d"])]
+    assert "no reviewed label (--reviewed-only); page skipped" in str(found.problems[0])
+    assert [len(e.blocks) for e in examples_from([f], None).examples] == [2, 1]
+
+
 def test_not_a_store_is_refused(tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not sqlite at all" * 100)
@@ -204,3 +218,81 @@ def test_import_of_a_file_with_a_line_not_in_utf8_reports_it(tmp_path, capsys):
     captured = capsys.readouterr()
     assert f"warning: {src}:1: not UTF-8" in captured.err and "1 pages added" in captured.out
     assert [e.id for e in ExampleStore(tmp_path / "s.db").list()] == ["s1-p2"]
+
+
+def test_a_label_sent_back_from_before_a_correction_does_not_undo_it(tmp_path):
+    """Two labelling tabs open on one page: Bob corrects a block in one, Carol saves the other,
+    which still holds Alice's label as loaded. Sent back with the time Alice gave it, it is
+    older than Bob's correction and must not replace it (nor be credited to Alice again)."""
+    store = ExampleStore(tmp_path / "s.db")
+    text = "headline\nsign up today"
+    store.add([_ex("p", text, [("headline", "content"), ("sign up today", "junk")])],
+              labelled_by="alice", labelled_at="2026-12-01T10:00:00+00:00")
+    loaded = {b.text: b for b in store.get("p").blocks}
+    store.add([_ex("p", text, [("sign up today", "teaser")])], labelled_by="bob",
+              labelled_at="2026-12-01T10:05:00+00:00")
+    stale = Example(id="p", text=text, blocks=[
+        BlockLabel("headline", "related"),  # what Carol changed: given now
+        BlockLabel("sign up today", "junk", labelled_by=loaded["sign up today"].labelled_by,
+                   labelled_at=loaded["sign up today"].labelled_at),
+    ])
+    report = store.add([stale], labelled_by="carol")
+    assert (report.labels_changed, report.labels_kept) == (1, 1)
+    assert [(b.label, b.labelled_by) for b in store.get("p").blocks] == [("related", "carol"), ("teaser", "bob")]
+    # a label edited in an exported file keeps the time of the label it was exported from: it
+    # is no older than the stored one, so it applies
+    edited = _ex("p", text, [("sign up today", "junk")], labelled_at="2026-12-01T10:05:00Z")
+    assert store.add([edited], labelled_by="dave").labels_changed == 1
+
+
+def test_a_block_labelled_with_and_without_a_soft_hyphen_is_one_block(tmp_path):
+    """Pages hold soft hyphens that text copied from a browser loses; labels are matched to
+    blocks without them, and the store keyed them with them: two rows, two labels, and the
+    block was left out of training."""
+    store = ExampleStore(tmp_path / "s.db")
+    text = "headline\nSign up for our news\u00adletter today"
+    store.add([_ex("p", text, [("headline", "content"), ("Sign up for our newsletter today", "junk")])],
+              labelled_by="alice")
+    report = store.add([_ex("p", text, [("headline", "content"), ("Sign up for our news\u00adletter today", "teaser")])],
+                       labelled_by="bob")
+    assert (report.labels_added, report.labels_changed, report.labels_unchanged) == (0, 1, 1)
+    assert [b.label for b in store.get("p").blocks] == ["content", "teaser"]
+
+
+def test_a_store_of_schema_1_is_rekeyed_without_losing_a_label(tmp_path):
+    """Stores written before block keys ignored format characters: their rows are re-keyed on
+    opening, the two rows of one block both kept, and the next save of the block settles it."""
+    from filter.blocks import text_hash
+    path = tmp_path / "old.db"
+    store = ExampleStore(path)
+    text = "headline\nSign up for our news\u00adletter today"
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+        conn.execute("INSERT INTO pages VALUES ('p', NULL, NULL, ?, NULL, NULL, 'x', 't', 't')", (text,))
+        rows = [("headline", "content", 0), ("Sign up for our newsletter today", "junk", 1),
+                ("Sign up for our news\u00adletter today", "teaser", 2)]
+        for block, label, position in rows:
+            conn.execute("INSERT INTO labels VALUES ('p', ?, 0, ?, ?, ?, NULL, 'alice', 't', 1)",
+                         (text_hash(block), position, block, label))
+    store = ExampleStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+        keys = conn.execute("SELECT block, occurrence, label FROM labels ORDER BY position").fetchall()
+    assert [k[2] for k in keys] == ["content", "junk", "teaser"]
+    assert keys[1][0] == keys[2][0] and (keys[1][1], keys[2][1]) == (0, 1)
+    report = store.add([_ex("p", text, [("headline", "content"), ("Sign up for our news\u00adletter today", "teaser")])],
+                       labelled_by="bob")
+    assert (report.labels_added, report.labels_changed) == (0, 1)
+    assert [b.label for b in store.get("p").blocks][:2] == ["content", "teaser"]
+
+
+def test_a_corrected_address_of_a_stored_page_is_kept(tmp_path):
+    """The same document saved again with its address corrected: the address groups pages by
+    site in training and gives the URL features, so the correction must not be dropped."""
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "headline", [("headline", "content")], )], labelled_by="alice")
+    first = Example(id="p", text="headline", url="https://wrong.example/typo", blocks=[BlockLabel("headline", "content")])
+    store.add([first], labelled_by="alice")
+    fixed = Example(id="p", text="headline", url="https://news.example/2026/story", blocks=[BlockLabel("headline", "content")])
+    store.add([fixed], labelled_by="alice")
+    assert store.get("p").url == "https://news.example/2026/story"

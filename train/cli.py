@@ -49,7 +49,8 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
                         help=f"JSON Lines example files {required_help}")
     parser.add_argument("--store", metavar="DB", help="SQLite example store to read as well")
     parser.add_argument("--reviewed-only", action="store_true",
-                        help="from the store, use only labels a person has reviewed")
+                        help="use only labels a person has reviewed (in files: those not "
+                             "marked \"reviewed\": false)")
     parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
     _add_threads(parser)
 
@@ -313,7 +314,8 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON Lines examples both models are scored on")
     parser.add_argument("--holdout-store", metavar="DB", help="example store to score on as well")
     parser.add_argument("--reviewed-only", action="store_true",
-                        help="from the store, use only reviewed labels")
+                        help="use only reviewed labels (in files: those not marked "
+                             "\"reviewed\": false)")
     parser.add_argument("--max-drop", type=float, default=0.0,
                         help="allowed drop of every measure (absolute, default 0: no regression)")
     for measure in ("content-f1", "macro-f1", "word-f1"):

@@ -349,7 +349,7 @@ def _at_word_boundary(haystack: str, needle: str) -> bool:
     return False
 
 
-def _label_form(text: str) -> str:
+def label_form(text: str) -> str:
     """The form in which labelled texts and blocks are compared: `normalize_text` without
     format characters (soft hyphens, zero-width spaces and joiners), which pages hold in the
     middle of words and text copied from a browser does not."""
@@ -358,8 +358,8 @@ def _label_form(text: str) -> str:
 
 def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
     """Give each block of `page` the label of the labelled text it corresponds to."""
-    texts = [_label_form(b.text) for b in page.blocks]
-    wanted = [_label_form(b.text) for b in labelled]
+    texts = [label_form(b.text) for b in page.blocks]
+    wanted = [label_form(b.text) for b in labelled]
     by_text: dict[str, list[int]] = defaultdict(list)
     for j, t in enumerate(wanted):
         by_text[t].append(j)

@@ -6,17 +6,21 @@ server, and in WAL mode readers never block the writer. Every write is one ``BEG
 transaction, which takes the write lock up front, so two processes adding at once queue for the
 lock (up to `timeout` seconds) instead of failing half-way or overwriting each other.
 
-Pages are listed in the order they were added: by `added_at`, which has one-second resolution,
-then by SQLite's rowid, which grows with every insert (the id would sort a second's pages
+Pages are listed in the order they were added: by `added_at` (to the millisecond; stores written
+before 0.7.5 hold whole seconds, which sort before the milliseconds of their second), then by
+SQLite's rowid, which grows with every insert (the id would sort one moment's pages
 alphabetically instead).
 
 Deduplication: a page is known by its example id, and a page whose document (HTML or text) is
 byte-for-byte one already stored under another id is merged into that one. A block is known by
-the hash of its normalised text and its occurrence on the page, so labelling the same block twice
-updates one row. Provenance is kept per label: `source` (the data set or tool), `labelled_by`
-(a person, ``model:<version>``, ``align:…``), `labelled_at` and `reviewed`. A reviewed label is
-never replaced by an unreviewed one (a model's proposal cannot overwrite a person's decision), and
-a label that is replaced goes to `label_history`, so nothing is lost.
+the hash of its text in the form labels are matched in (`block_key`) and its occurrence on the
+page, so labelling the same block twice updates one row. Provenance is kept per label: `source`
+(the data set or tool), `labelled_by` (a person, ``model:<version>``, ``align:…``),
+`labelled_at` and `reviewed`. A reviewed label is never replaced by an unreviewed one (a model's
+proposal cannot overwrite a person's decision), nor by a label that states it was given before
+the stored one (a labelling tab open since before a colleague's correction sends the labels it
+loaded back with their `labelled_at`); a label that is replaced goes to `label_history`, so
+nothing is lost.
 
 The Python API (used by `noisefilter` commands and by the HTTP service)::
 
@@ -44,9 +48,10 @@ from pathlib import Path
 
 from filter.blocks import text_hash
 
-from .examples import BlockLabel, Example, ExampleSet, Problem, read_examples
+from .examples import BlockLabel, Example, ExampleSet, Problem, label_form, read_examples
 
-SCHEMA_VERSION = 1
+#: 2: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key)
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
@@ -92,14 +97,35 @@ CREATE INDEX IF NOT EXISTS history_page ON label_history (page_id);
 """
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def timestamp() -> str:
+    """Now, as labels' `labelled_at` records it: to the millisecond, so that a correction
+    saved a moment after the label it replaces is later than it (see `add`)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _moment(stamp: str | None) -> datetime | None:
+    """A `labelled_at` as a time (UTC when it names no zone); None when it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def block_key(text: str) -> str:
+    """A block's key in the store: the `text_hash` of the form in which labels are matched to
+    blocks (`label_form`: format characters such as soft hyphens and zero-width spaces left
+    out). A block labelled on the page ("news\u00adletter") and in a file ("newsletter") is one
+    row; with the soft hyphen in the key they were two, given two labels, and training left the
+    block out."""
+    return text_hash(label_form(text))
 
 
 @dataclass
 class AddReport:
     """What one `add` did. `kept` counts incoming labels that lost to a reviewed label already
-    stored; `merged` maps incoming ids to the stored id holding the same document."""
+    stored (an unreviewed label, or one given before it); `merged` maps incoming ids to the
+    stored id holding the same document."""
 
     pages_added: int = 0
     pages_updated: int = 0
@@ -189,6 +215,8 @@ class ExampleStore:
                 if found > SCHEMA_VERSION:
                     raise StoreError(f"{self.path} has schema {found}; this noisefilter knows up "
                                      f"to {SCHEMA_VERSION}: upgrade noisefilter")
+                if found < SCHEMA_VERSION:
+                    self._upgrade()
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) and "busy" not in str(err):
@@ -199,16 +227,40 @@ class ExampleStore:
             except sqlite3.DatabaseError as err:
                 raise StoreError(f"{self.path} is not a usable example store: {err}") from err
 
+    def _upgrade(self) -> None:
+        """Schema 1 to 2: re-key the labels whose text holds format characters (`block_key`).
+        Rows that the old keys kept apart and the new one joins (the same block labelled with and
+        without a soft hyphen) keep every label, numbered as occurrences in the order they were
+        stored; the block's next save settles them."""
+        with self._write() as conn:
+            if int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]) >= 2:
+                return  # another process upgraded it meanwhile
+            rows = conn.execute("SELECT page_id, block, occurrence, text FROM labels "
+                                "ORDER BY page_id, occurrence, position").fetchall()
+            pages = {r["page_id"] for r in rows if block_key(r["text"]) != r["block"]}
+            for page in sorted(pages):
+                mine = [r for r in rows if r["page_id"] == page]
+                conn.execute("UPDATE labels SET block = '~' || block WHERE page_id = ?", (page,))
+                taken: dict[str, int] = {}
+                for r in mine:
+                    key = block_key(r["text"])
+                    occurrence = taken.get(key, 0)
+                    taken[key] = occurrence + 1
+                    conn.execute("UPDATE labels SET block = ?, occurrence = ? WHERE page_id = ? "
+                                 "AND block = ? AND occurrence = ?",
+                                 (key, occurrence, page, "~" + r["block"], r["occurrence"]))
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
+
     # -- writing --------------------------------------------------------------------------
     def add(self, examples: Iterable[Example], *, labelled_by: str, source: str | None = None,
-            reviewed: bool = True) -> AddReport:
+            reviewed: bool = True, labelled_at: str | None = None) -> AddReport:
         """Add or update examples in one transaction (all or nothing).
 
-        `labelled_by`, `source` and `reviewed` are the provenance given to every label that
-        does not state its own; `labelled_at` defaults to now.
+        `labelled_by`, `source`, `reviewed` and `labelled_at` (default: now) are the provenance
+        given to every label that does not state its own.
         """
         report = AddReport()
-        now = _now()
+        now = labelled_at or timestamp()
         with self._write() as conn:
             for example in examples:
                 self._add_one(conn, example, labelled_by, source, reviewed, now, report)
@@ -236,13 +288,16 @@ class ExampleStore:
                          "gold = COALESCE(?, gold), doc_sha256 = ?, updated_at = ? WHERE id = ?",
                          (ex.url, ex.html, ex.text, ex.gold, doc, now, page_id))
             report.pages_updated += 1
-        elif ex.gold is not None:
-            conn.execute("UPDATE pages SET gold = ? WHERE id = ?", (ex.gold, page_id))
+        else:
+            # the same document: a corrected address or gold text still counts (the address
+            # groups pages by site in training and gives the URL features)
+            conn.execute("UPDATE pages SET url = COALESCE(?, url), gold = COALESCE(?, gold) "
+                         "WHERE id = ?", (ex.url, ex.gold, page_id))
         next_pos = conn.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE page_id = ?",
                                 (page_id,)).fetchone()[0]
         occurrences: dict[str, int] = {}
         for offset, block in enumerate(ex.blocks):
-            key = text_hash(block.text)
+            key = block_key(block.text)
             occ = occurrences.get(key, 0)
             occurrences[key] = occ + 1
             new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
@@ -257,6 +312,11 @@ class ExampleStore:
             if old["reviewed"] and not new[4]:
                 report.labels_kept += (old["label"] != new[0])
                 report.labels_unchanged += (old["label"] == new[0])
+                continue
+            stated, stored = _moment(block.labelled_at), _moment(old["labelled_at"])
+            if (old["reviewed"] and old["label"] != new[0] and stated is not None
+                    and stored is not None and stated < stored):
+                report.labels_kept += 1  # a copy of an older label: the stored one is newer
                 continue
             if old["label"] == new[0] and old["reviewed"] == new[4]:
                 report.labels_unchanged += 1
@@ -391,8 +451,17 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
                   allowed_labels: set[str] | None = None) -> ExampleSet:
     """Examples from JSON Lines files and/or a store, as `noisefilter train|evaluate` read them.
     An id in both is taken from the files (what the user named on the command line wins) and
-    the overlap is reported; a document given again under another id is left out."""
+    the overlap is reported; a document given again under another id is left out.
+    `reviewed_only` leaves out the labels marked unreviewed, in the files as in the store (the
+    labelling page's export holds the model's proposals beside the labels a person gave)."""
     found = read_examples(paths, allowed_labels)
+    if reviewed_only:
+        for example in found.examples:
+            example.blocks = [b for b in example.blocks if b.reviewed is not False]
+            if not example.blocks:
+                found.problems.append(Problem(example.where, "no reviewed label (--reviewed-only); "
+                                                             "page skipped"))
+        found.examples = [e for e in found.examples if e.blocks]
     if store is not None:
         from_files = {e.id for e in found.examples}
         for example in ExampleStore(store).iter_examples(reviewed_only=reviewed_only):

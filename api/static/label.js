@@ -40,7 +40,8 @@
     file: null,         // {text, shown}
     // {text, kind, score, model: label the model gave, label: label now, reviewed: a person
     // gave it (a label key or click, also one that confirms the model's label), by: who gave
-    // the label when not the person here ("model:<version>", or whoever the store names)}
+    // the label when not the person here ("model:<version>", or whoever the store names),
+    // at: when that label was given (the store's labelled_at), null for one given here since}
     blocks: [],
     rows: [],           // the <li> of each block
     active: -1,         // block with the keyboard focus
@@ -49,6 +50,7 @@
     dirty: false,       // labels changed since the blocks were shown or saved
     saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
+    listing: 0,         // the latest request for that list (older answers are dropped)
     lookupNeedsKey: false,  // the labels saved before for the page shown wait for the API key
   };
 
@@ -144,7 +146,10 @@
         button.setAttribute("aria-keyshortcuts", key);
       }
       button.append(label);
-      button.addEventListener("click", () => applyLabel(label));
+      button.addEventListener("click", () => {
+        applyLabel(label);
+        ui.blocks.focus();  // the keys go on working on the list, not on this button
+      });
       return button;
     }));
   }
@@ -277,6 +282,7 @@
     state.blocks = result.blocks.map((b) => ({
       text: b.text, kind: b.kind, score: b.score, model: b.label, label: b.label,
       restored: b.extracted === false, reviewed: false, by: `model:${result.model_version}`,
+      at: null,
     }));
     state.rows = [];  // the old page's rows, about to go, need no chips for this page's labels
     state.blocks.forEach((b) => addLabel(b.label));
@@ -342,17 +348,27 @@
     say(`${labelledByModel()}; the labels saved before ${why}.`, "error");
   }
 
+  // The form in which the store tells blocks apart (train.store.block_key): without format
+  // characters (soft hyphens, zero-width spaces), NFKC, lower case, without white space. A label
+  // saved from a file as "Newsletter" belongs to the page's block "news\u00adletter".
+  function blockKey(text) {
+    return text.replace(/\p{Cf}/gu, "").normalize("NFKC").toLowerCase().replace(/\s+/g, "");
+  }
+
   // A block the person labelled while the lookup ran keeps that label: it is the newer one.
+  // Each stored label keeps who gave it and when: saved again unchanged, it then cannot undo a
+  // correction someone else saved since (the store keeps the newer label).
   function applyStoredLabels(found) {
     const stored = new Map();
     for (const b of found.blocks) {
-      if (!stored.has(b.text)) stored.set(b.text, []);
-      stored.get(b.text).push(b);
+      const key = blockKey(b.text);
+      if (!stored.has(key)) stored.set(key, []);
+      stored.get(key).push(b);
     }
     let applied = 0;
     let kept = 0;
     state.blocks.forEach((block, i) => {
-      const saved = (stored.get(block.text) || []).shift();
+      const saved = (stored.get(blockKey(block.text)) || []).shift();
       if (!saved) return;
       if (block.by === null) {  // labelled here while the lookup ran
         kept += 1;
@@ -361,6 +377,7 @@
       block.label = saved.label;
       block.reviewed = saved.reviewed !== false;
       block.by = saved.labelled_by;
+      block.at = saved.labelled_at || null;
       addLabel(saved.label);
       applied += 1;
       paintRow(i);
@@ -471,6 +488,7 @@
       state.blocks[i].label = label;
       state.blocks[i].reviewed = true;
       state.blocks[i].by = null;  // the name under Service settings
+      state.blocks[i].at = null;  // given now
       paintRow(i);
     }
     const count = state.selEnd - state.selStart + 1;
@@ -533,12 +551,18 @@
       const answer = await api("POST", "v1/examples", body);
       const r = answer.report;
       state.dirty = false;
+      // the labels given here now carry the time the store gave them, as loaded labels do
+      for (const b of state.blocks) if (b.reviewed && b.by === null && !b.at) b.at = answer.labelled_at;
       let message = `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
         `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
+      if (r.labels_kept) {
+        message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
+          "or reviewed label for that block (open the page again to see it).";
+      }
       if (answer.problems.length) {
         message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
       }
-      say(message, answer.problems.length ? "error" : "ok");
+      say(message, answer.problems.length || r.labels_kept ? "error" : "ok");
       await listSaved(true);
     } catch (err) {
       fail("Saving", err);
@@ -555,6 +579,7 @@
   function blockToSave(b) {
     const block = { text: b.text, label: b.label, reviewed: b.reviewed };
     if (b.by) block.labelled_by = b.by;
+    if (b.at) block.labelled_at = b.at;
     return block;
   }
 
@@ -605,11 +630,15 @@
     return `v1/examples?offset=${offset}${ui.toReview.checked ? "&reviewed=false" : ""}`;
   }
 
-  // true when the list could be read
+  // true when the list could be read. Only the latest request's answer is shown: a second
+  // click on "Show more" before the first answer came asked for the same rows again.
   async function listSaved(fromStart) {
     const offset = fromStart ? 0 : state.savedOffset;
+    const request = (state.listing = (state.listing || 0) + 1);
+    if (!fromStart) ui.more.disabled = true;
     try {
       const page = await api("GET", savedQuery(offset));
+      if (request !== state.listing) return true;  // a newer request's answer shows instead
       const rows = page.examples.map(savedRow);
       if (fromStart) ui.saved.replaceChildren(...rows);
       else ui.saved.append(...rows);
@@ -618,8 +647,10 @@
       ui.savedCount.textContent = `(${count(page.store.pages, "page")}, ${count(page.store.labels, "label")})`;
       return true;
     } catch (err) {
-      fail("Listing the saved examples", err);
+      if (request === state.listing) fail("Listing the saved examples", err);
       return false;
+    } finally {
+      if (request === state.listing) ui.more.disabled = false;
     }
   }
 
