@@ -512,8 +512,8 @@ def test_without_the_api_key_the_page_says_where_it_goes(server, watched):
 
 
 def test_the_list_and_the_export_follow_every_page_of_the_store(server, watched):
-    """More examples than one page of `GET /v1/examples`: "Show more" lists the rest, and the
-    export holds every stored example once."""
+    """More examples than one page of `GET /v1/examples`: "Show more" lists the rest, each
+    page once however often it is clicked, and the export holds every stored example once."""
     many = [{"id": f"bulk-{n:03d}", "text": f"Bulk example number {n} for the export test",
              "source": "bulk", "blocks": [{"text": f"Bulk example number {n} for the export test",
                                            "label": "content"}]} for n in range(120)]
@@ -527,12 +527,15 @@ def test_the_list_and_the_export_follow_every_page_of_the_store(server, watched)
     rows = page.locator("#saved tr")
     expect(rows).to_have_count(len(stored["examples"]))
     more = page.get_by_role("button", name="Show more")
+    more.dblclick()  # an impatient double click asks once: each page is listed once
     while rows.count() < total:
         shown = rows.count()
         more.click()
         expect(rows.nth(shown)).to_be_attached()  # one more row than before
     expect(more).to_be_hidden()
     assert rows.count() == total
+    listed = rows.evaluate_all("rows => rows.map(r => r.cells[0].textContent)")
+    assert len(set(listed)) == total
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Export JSON Lines").click()
