@@ -12,14 +12,15 @@ import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from filter import ModelError, __version__
 from filter.modelfile import active_model_path, resolve_model_path
 
 from . import clean, errors, examples, label, model, ops
 from .bodylimit import BodyLimitMiddleware
-from .deps import StoreHolder
+from .deps import StoreHolder, known_query
+from .errors import documented
 from .metrics import Metrics, MetricsMiddleware
 from .pool import CleaningPool
 from .settings import Settings
@@ -47,6 +48,26 @@ def startup_model(name: str | None) -> Path:
     return active_model_path() if name is None else resolve_model_path(name)
 
 
+def _schema_of(app: FastAPI, settings: Settings):
+    """`app.openapi` with what FastAPI cannot say from the code: the API key is needed only
+    when the service has one (an alternative without it), and a batch holds at most
+    `--max-batch` documents."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for path in schema["paths"].values():
+                for operation in path.values():
+                    if any("APIKeyHeader" in s for s in operation.get("security", ())):
+                        operation["security"] = [{"APIKeyHeader": []}, {}]
+            batch = schema["components"]["schemas"]["BatchRequest"]["properties"]["documents"]
+            batch["maxItems"] = settings.max_batch
+        return app.openapi_schema
+
+    return openapi
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     metrics = Metrics()
@@ -71,17 +92,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await pool.close()
 
+    # any operation may fail (500), and `noisefilter serve` on a loopback address answers only
+    # requests addressed to it (421, `hosts.LoopbackHostMiddleware`)
     app = FastAPI(title="noisefilter", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, responses=documented(421, 500))
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.store = StoreHolder(settings.examples_db)
     errors.install(app)
     routers = [module.router for module in (clean, examples, model, ops, label)]
     for router in routers:
-        app.include_router(router)
+        # the API's options are all named; probes and the page are left to their callers
+        strict = router in (clean.router, examples.router, model.router)
+        app.include_router(router, dependencies=[Depends(known_query)] if strict else None)
+    app.openapi = _schema_of(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
     # outermost: sees every response; it names requests answered before routing by these routes
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
+    app.state.routes = routes  # also for the methods a 405 names
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
     return app

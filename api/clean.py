@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BeforeValidator, TypeAdapter, ValidationError
 
 from filter import InputError
 from filter.decoding import decode_by_header, decode_labelled, size_error
@@ -61,10 +61,20 @@ _CLEAN_BODY = {
     "content": {
         "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/HtmlDocument"},
                                                   {"$ref": "#/components/schemas/TextDocument"}]}},
-        "text/html": {"schema": {"type": "string"}, "example": "<html><body><p>…</p></body></html>"},
-        "text/plain": {"schema": {"type": "string"}},
+        # bytes as they are: a page in any charset (the header's, else its own declaration)
+        "text/html": {"schema": {"type": "string", "format": "binary"},
+                      "example": "<html><body><p>…</p></body></html>"},
+        "text/plain": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+
+
+def _true_or_false(value):
+    """`true` or `false`, as in a JSON body: FastAPI's own reading of a query flag also takes
+    `yes`, `on` and `1`, which the JSON body refuses as mistakes."""
+    if isinstance(value, str) and value.lower() not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value
 
 
 def _job(doc: HtmlDocument | TextDocument) -> Job:
@@ -138,15 +148,17 @@ def _decode(body: bytes, charset: str) -> str:
 @router.post(
     "/v1/clean", response_model=None, openapi_extra={"requestBody": _CLEAN_BODY},
     responses={200: {"model": CleanResponse, "description": "The cleaned document."},
-               **documented(413, 415, 422, 500, 503, s422=_INVALID, s500=_CRASHED, s503=_BUSY)},
+               **documented(400, 413, 415, 422, 500, 503, s422=_INVALID, s500=_CRASHED, s503=_BUSY)},
     summary="Clean one document",
 )
 async def clean(
     request: Request, pool: PoolDep, metrics: MetricsDep,
-    url: Annotated[str | None, Query(max_length=4096, description="For a text/html body: the "
-                                     "page's address, used to resolve links (never fetched).")] = None,
-    blocks: Annotated[bool | None, Query(description="For a raw body: return every block with "
-                                         "its label and score.")] = None,
+    url: Annotated[str | None, Query(max_length=4096, description="For a raw text/html body "
+                                     "only (with JSON it goes in the body): the page's address, "
+                                     "used to resolve links (never fetched).")] = None,
+    blocks: Annotated[bool | None, BeforeValidator(_true_or_false),
+                      Query(description="For a raw body only (with JSON it goes in the body): "
+                                        "`true` returns every block with its label and score.")] = None,
 ) -> JSONResponse:
     """Send a page as JSON (`{"html": ..., "url": ..., "blocks": true}` or `{"text": ...}`) or as
     the raw body: `text/html` in any charset (the header's `charset`, else the page's own
@@ -203,6 +215,6 @@ router.add_api_route(
     "/v1/clean/batch", clean_batch, methods=["POST"], route_class_override=BatchRoute,
     response_model=None, dependencies=[Depends(require_json)],
     responses={200: {"model": BatchResponse, "description": "One result or error per document."},
-               **documented(413, 415, 422)},
+               **documented(400, 413, 415, 422)},
     summary="Clean several documents",
 )

@@ -1,5 +1,6 @@
 """FastAPI dependencies: the app's settings, pool, metrics and example store, the API key check
-(a route class, `KeyedRoute`), and the content-type check of JSON endpoints.
+(a route class, `KeyedRoute`), the content-type check of JSON endpoints, and the refusal of
+query parameters an endpoint does not take.
 
 Endpoints reach shared objects only through these, so a test can build an app with other
 settings (`create_app(settings)`) and nothing is a module-level global. The ones that cannot
@@ -121,6 +122,28 @@ async def require_json(request: Request) -> None:
     if not media and has_body:
         raise ApiError(415, "unsupported_media_type", "this endpoint takes application/json; the "
                                                       "request has a body but no Content-Type")
+
+
+async def known_query(request: Request) -> None:
+    """Refuse query parameters the endpoint does not take (422). A misspelt option
+    (``?block=true``, ``?URL=…``, ``?revieved=false``) was ignored without a word, and the client
+    took the answer for the one it asked for, as a misspelt JSON field is refused."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    known = getattr(route, "_query_names", None)
+    if known is None:
+        names, todo = set(), [route.dependant]
+        while todo:  # the endpoint's parameters and those of its dependencies
+            dependant = todo.pop()
+            names.update(p.alias for p in dependant.query_params)
+            todo.extend(dependant.dependencies)
+        known = route._query_names = frozenset(names)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise ApiError(422, "invalid_input", f"unknown query parameter"
+                       f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {takes}")
 
 
 class StoreHolder:

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from . import pool
 from .schemas import ErrorResponse
@@ -45,10 +46,14 @@ _DEFAULT_OUTCOME = (422, "invalid_input")
 
 
 _DESCRIPTIONS = {
+    400: "The body could not be read: its Content-Encoding could not be undone, or its "
+         "Content-Length is not a number.",
     401: "The API key is missing or wrong.",
     404: "Not found.",
     413: "The request body or the document is over the size limit.",
     415: "The content type is not one this endpoint takes.",
+    421: "The Host header is not this service's (served on a loopback address, it answers only "
+         "localhost, 127.0.0.1, [::1] and the names in --allowed-hosts).",
     422: "The input is invalid.",
     500: "The service failed on this request.",
     503: "The service cannot do this now; retry later.",
@@ -59,8 +64,14 @@ def documented(*statuses: int, **descriptions: str) -> dict:
     """OpenAPI `responses` for error statuses, all with the `ErrorResponse` body; a description
     can be given as ``s422="..."``. Declaring 422 also replaces FastAPI's own validation-error
     schema, which this service never sends."""
-    return {s: {"model": ErrorResponse, "description": descriptions.get(f"s{s}", _DESCRIPTIONS[s])}
+    return {s: {"model": ErrorResponse, "description": descriptions.get(f"s{s}", _DESCRIPTIONS[s]),
+                **({"headers": _RETRY_AFTER} if s == 503 else {})}
             for s in statuses}
+
+
+#: what every 503 carries (`error_response`)
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                "schema": {"type": "integer"}}}
 
 
 def outcome_status(error: str) -> tuple[int, str]:
@@ -94,6 +105,14 @@ def describe_validation(errors) -> str:
     return "; ".join(parts) or "invalid input"
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.state.routes:
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -115,7 +134,12 @@ def install(app: FastAPI) -> None:
             return error_response(422, "invalid_input", f"the request body could not be read "
                                                         f"as JSON ({exc.detail})")
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only; a path served by
+            # several routes (GET and POST /v1/examples, a probe's HEAD) takes all of theirs
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
+        return error_response(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

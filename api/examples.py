@@ -66,7 +66,7 @@ def _store_failed(err: Exception) -> ApiError:
 
 
 @router.post("/v1/examples", response_model=ExamplesAdded, dependencies=[Depends(require_json)],
-             responses=documented(413, 415),
+             responses=documented(400, 413, 415),
              summary="Add labelled examples")
 def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> dict:
     """Store labelled pages (all or none). A label given again replaces the stored one, except

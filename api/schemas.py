@@ -168,6 +168,10 @@ class ExampleBlockIn(_Closed):
 class ExampleIn(_Closed):
     """A labelled page in the JSON Lines example format (`../shared/DESIGN.md`)."""
 
+    # the page is its html or its text, not both (`train.examples.parse_example` says so)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": [kind], "properties": {kind: {"type": "string"}}} for kind in ("html", "text")]})
+
     id: Short | None = Field(None, description="Default: derived from the document's hash.")
     url: Url | None = None
     html: str | None = None

@@ -395,6 +395,84 @@ def test_errors_of_the_framework_are_json_too(client):
                  422, "invalid_input")
 
 
+def test_a_405_names_every_method_of_its_path(client):
+    """Starlette named the first route's methods only: GET and POST /v1/examples are two
+    routes, a probe's HEAD is a route of its own."""
+    for path, allowed in (("/v1/examples", "GET, POST"), ("/healthz", "GET, HEAD"),
+                          ("/readyz", "GET, HEAD"), ("/v1/clean", "POST")):
+        response = client.put(path, headers={"X-API-Key": API_KEY})
+        assert_error(response, 405, "method_not_allowed")
+        assert response.headers["allow"] == allowed, path
+
+
+@pytest.mark.parametrize("query, needle", [
+    ("block=true", "unknown query parameter 'block': it takes blocks, url"),  # misspelt
+    ("URL=https://news.example.org/a", "unknown query parameter 'URL'"),
+    ("blocks=yes", "blocks: Value error, must be true or false"),  # a mistake in JSON too
+    ("blocks=1", "must be true or false"),
+])
+def test_a_misspelt_or_unclear_query_option_is_refused_not_ignored(client, query, needle):
+    """`?block=true` answered 200 without the blocks asked for, `?URL=` without the url."""
+    response = client.post(f"/v1/clean?{query}", content=article_html(),
+                           headers={"content-type": "text/html"})
+    assert needle in assert_error(response, 422, "invalid_input")["detail"]
+    listing = client.get("/v1/examples?revieved=false", headers={"X-API-Key": API_KEY})
+    assert "unknown query parameter 'revieved'" in assert_error(listing, 422, "invalid_input")["detail"]
+    assert client.post("/v1/clean?blocks=TRUE", content=article_html(),
+                       headers={"content-type": "text/html"}).json()["blocks"]
+
+
+def test_the_schema_declares_what_the_service_can_answer(client):
+    """A client generated from the schema must know every status it can get, that a 503 says
+    when to retry, that the API key is needed only when the service has one, and the batch
+    size; a raw page is bytes in any charset."""
+    schema = client.get("/openapi.json").json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"421", "500"} <= set(responses), (method, path)
+            if method == "post":
+                assert "400" in responses, path
+            if "503" in responses:
+                assert "Retry-After" in responses["503"]["headers"], path
+            if "security" in operation:
+                assert {} in operation["security"], path
+    components = schema["components"]["schemas"]
+    assert components["BatchRequest"]["properties"]["documents"]["maxItems"] == 4
+    assert [b["required"] for b in components["ExampleIn"]["oneOf"]] == [["html"], ["text"]]
+    raw = schema["paths"]["/v1/clean"]["post"]["requestBody"]["content"]["text/html"]["schema"]
+    assert raw["format"] == "binary"
+
+
+def test_saved_labels_come_back_with_their_time_and_an_older_copy_does_not_undo_a_correction(tmp_path):
+    """The answer says when the labels that stated no time were given; sent back with that
+    time after someone else's correction, a label does not replace it. A time that is not ISO
+    8601 is refused."""
+    settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as client:  # a store of its own
+        _labels_with_times(client)
+
+
+def _labels_with_times(client) -> None:
+    key = {"X-API-Key": API_KEY}
+    page = {"id": "times-1", "text": "Ferry returns\nSign up today"}
+    first = client.post("/v1/examples", headers=key, json={"labelled_by": "alice", "examples": [
+        {**page, "blocks": [{"text": "Sign up today", "label": "junk"}]}]}).json()
+    given = first["labelled_at"]
+    stored = client.get("/v1/examples", headers=key, params={"limit": 100}).json()["examples"]
+    [block] = [e for e in stored if e["id"] == "times-1"][0]["blocks"]
+    assert (block["labelled_at"], block["labelled_by"]) == (given, "alice")
+    client.post("/v1/examples", headers=key, json={"labelled_by": "bob", "examples": [
+        {**page, "blocks": [{"text": "Sign up today", "label": "teaser"}]}]})
+    stale = client.post("/v1/examples", headers=key, json={"labelled_by": "carol", "examples": [
+        {**page, "blocks": [{"text": "Sign up today", "label": "junk", "labelled_by": "alice",
+                             "labelled_at": given}]}]}).json()
+    assert (stale["report"]["labels_kept"], stale["report"]["labels_changed"]) == (1, 0)
+    bad = client.post("/v1/examples", headers=key, json={"examples": [
+        {**page, "blocks": [{"text": "Sign up today", "label": "junk", "labelled_at": "yesterday"}]}]})
+    assert "must be a time in ISO 8601" in assert_error(bad, 422, "invalid_input")["detail"]
+
+
 def test_never_fetches_a_url(client):
     """The page names a URL on a port we listen on; cleaning must not connect to it."""
     listener = socket.socket()
