@@ -58,6 +58,13 @@ _SPACED = {"cell", "lb", "item", "p", "head", "list"}
 #: of pages where it keeps 2,500+ characters; on pages where the fast pass keeps less than that
 #: but over this share (a short page), the full pass lost 0.013 on average and doubled the time.
 FALLBACK_BELOW_SHARE = 0.15
+#: paragraph elements over which the full pass is not tried: its jusText fallback revises the
+#: class of each short paragraph by walking to its neighbours, in time quadratic in a run of
+#: short ones (a table row of 10,000 cells took 26 s, 20,000 over a minute and a half, all of it
+#: past any time check). WCXB-dev's pages hold at most 6,119, so none of them is affected.
+MAX_FALLBACK_PARAGRAPHS = 8_000
+_PARAGRAPH_TAGS = frozenset({"p", "li", "td", "th", "div", "h1", "h2", "h3", "h4", "h5", "h6", "tr",
+                             "dd", "dt", "blockquote", "pre", "section", "article", "br"})
 _INVISIBLE = {"script", "style", "noscript", "template"}
 #: source elements that hold one block each for the completion stage; a table row is one block
 #: (as in trafilatura's output), any other of these only when it holds none of the others
@@ -254,8 +261,11 @@ class _SourceIndex:
         self.order: list[etree._Element] = list(tree.iter(etree.Element))
         #: characters of visible text on the page (scripts and styles left out)
         self.page_chars = 0
+        #: elements that make paragraphs (`MAX_FALLBACK_PARAGRAPHS`)
+        self.paragraphs = 0
         for i, el in enumerate(self.order):
             el.set(_ID, str(i))
+            self.paragraphs += el.tag in _PARAGRAPH_TAGS
             if el.text and el.tag not in _INVISIBLE:
                 self.page_chars += len(el.text)
             if el.tail:
@@ -436,14 +446,19 @@ def _chars(el: etree._Element | None) -> int:
     return len(" ".join(el.itertext())) if el is not None else 0
 
 
-def _extract_trees(tree: HtmlElement, url: str | None, page_chars: int,
-                   deadline: Deadline) -> tuple[etree._Element | None, etree._Element | None]:
+def _extract_trees(tree: HtmlElement, url: str | None, index: _SourceIndex, deadline: Deadline,
+                   notes: list[str]) -> tuple[etree._Element | None, etree._Element | None]:
     """trafilatura's output trees: the fast pass, and the full pass with its fallback extractors
     only when the fast pass kept little of the page (it then missed the article on most such
-    pages)."""
+    pages) and the page is not too long for them (`MAX_FALLBACK_PARAGRAPHS`, said in `notes`)."""
     body, comments = _bare(tree, url, fast=True)
     kept = _chars(body)
-    if kept < FALLBACK_BELOW_SHARE * page_chars or not kept:
+    if kept < FALLBACK_BELOW_SHARE * index.page_chars or not kept:
+        if index.paragraphs > MAX_FALLBACK_PARAGRAPHS:
+            notes.append(f"trafilatura's full pass was not tried: the page has "
+                         f"{index.paragraphs:,} paragraph elements, over "
+                         f"{MAX_FALLBACK_PARAGRAPHS:,} (its fallback takes minutes on such pages)")
+            return body, comments
         deadline.check("trafilatura's full pass")
         fuller, fuller_comments = _bare(tree, url, fast=False)
         if _chars(fuller) > kept:
@@ -730,7 +745,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     meta = page_metadata(tree, url)
     page = Page(blocks=[], url=url, link_base=base, **meta)
     deadline.check("trafilatura")
-    body, comments = _extract_trees(tree, url, index.page_chars, deadline)
+    body, comments = _extract_trees(tree, url, index, deadline, page.notes)
     if body is None:
         page.notes.append("trafilatura found no main text on this page")
         return page

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
 from lxml import etree
@@ -95,15 +96,25 @@ def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeyp
 
     monkeypatch.setattr(extract, "_bare", fake_bare)
     tree = etree.fromstring("<html><body/></html>")
-    body, _ = extract._extract_trees(tree, None, page_chars=1000, deadline=Deadline(60))
+
+    def trees(page_chars, paragraphs=100, deadline=Deadline(60), notes=None):
+        index = SimpleNamespace(page_chars=page_chars, paragraphs=paragraphs)
+        return extract._extract_trees(tree, None, index, deadline, [] if notes is None else notes)
+
+    body, _ = trees(1000)
     assert calls == ["fast", "full"] and len(body[0].text) == 500
     calls.clear()
-    body, _ = extract._extract_trees(tree, None, page_chars=60, deadline=Deadline(60))
+    body, _ = trees(60)
     assert calls == ["fast"] and len(body[0].text) == 10
     calls.clear()
     with pytest.raises(ExtractionTimeout, match=r"over the limit of 1 s \(stopped before trafilatura's full pass\)"):
-        extract._extract_trees(tree, None, page_chars=1000, deadline=Deadline(1, started=time.monotonic() - 2))
+        trees(1000, deadline=Deadline(1, started=time.monotonic() - 2))
     assert calls == ["fast"]  # a page past its time limit is not given a second pass
+    calls.clear()
+    notes = []
+    body, _ = trees(1000, paragraphs=extract.MAX_FALLBACK_PARAGRAPHS + 1, notes=notes)
+    assert calls == ["fast"] and len(body[0].text) == 10  # too long for the fallback's time
+    assert notes and "full pass was not tried" in notes[0]
 
 
 COMPLETION_HTML = """<html><body>
