@@ -377,5 +377,6 @@ def write_report(rep: dict, folder: str | Path) -> list[Path]:
     try:
         report_png(rep, folder / "report.png")
     except ImportError as err:
-        raise ImportError("report.png needs matplotlib: pip install 'noisefilter[train]'") from err
+        raise ImportError("report.png needs matplotlib: pip install \".[train]\" from the "
+                          "noisefilter repository (or pip install matplotlib)") from err
     return [*paths, folder / "report.png"]
