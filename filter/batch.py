@@ -144,10 +144,14 @@ def _exit_when_closed(sentinel) -> None:
     os._exit(1)
 
 
-def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limits) -> None:
+def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str | None,
+                 limits: Limits) -> None:
     """A worker: load the model once (or use the one inherited through fork), then clean one
     task at a time until told to stop. Sends ("ready",) first, so that model loading does not
-    count against the first document's time limit."""
+    count against the first document's time limit. A model file whose sha256 is no longer the
+    one the caller's `Cleaner` loaded (retrained in place since) is refused: the batch would
+    otherwise be cleaned by another model than `Cleaner.clean`, and by two once workers are
+    replaced."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
     _exit_with_caller()
@@ -157,6 +161,11 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, limits: Limit
                                                                   limits=limits)
     except Exception as err:
         conn.send(("failed", f"{type(err).__name__}: {err}"))
+        return
+    found = cleaner.loaded.manifest.get("sha256")
+    if inherited is None and sha256 is not None and found != sha256:
+        conn.send(("failed", f"{model_path} changed since the Cleaner loaded it (sha256 "
+                             f"{sha256[:12]}…, now {str(found)[:12]}…): make a new Cleaner"))
         return
     # the batch's limits (its `timeout` may differ from the cleaner's): this process's copy
     cleaner.limits = limits
@@ -189,7 +198,8 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
             target=_worker_main, daemon=True,
-            args=(child, cleaner if inherit else None, str(cleaner.loaded.path), limits))
+            args=(child, cleaner if inherit else None, str(cleaner.loaded.path),
+                  cleaner.loaded.manifest.get("sha256"), limits))
         self.process.start()
         child.close()
         self.ready = False
@@ -227,13 +237,16 @@ def _default_start_method() -> str:
 
 def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
                timeout: float | None = None, max_in_flight: int | None = None,
-               start_method: str | None = None) -> Iterator[Outcome]:
+               start_method: str | None = None, read_in_thread: bool = True) -> Iterator[Outcome]:
     """Clean `docs` in `workers` processes and yield one `Outcome` per document, in input order.
 
     `docs` holds `Document`s, dicts (``html`` or ``text``, ``url``, ``id``) or HTML strings or
     bytes, and is read lazily, in a thread of its own (`_Feeder`): while it waits for its next
-    document, finished outcomes are yielded and time limits enforced all the same. An exception
-    it raises is raised here after the outcomes of the documents before it. `timeout`
+    document, finished outcomes are yielded and time limits enforced all the same. An input
+    that only the thread that made it may use (a `sqlite3` cursor, by default) needs
+    ``read_in_thread=False``: the caller's thread then reads it, between outcomes (time limits
+    wait while it blocks). An exception it raises is raised here after the outcomes of the
+    documents before it. `timeout`
     (default: the cleaner's `Limits.timeout`) is the most seconds one document may take, and
     the limit the workers' cleaners check too; a worker that overruns is killed and replaced.
     At most `max_in_flight` documents (default ``4 × workers``) are taken from `docs` and not
@@ -250,6 +263,10 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
+    if isinstance(docs, (str, bytes, bytearray, memoryview)):
+        # one page given where many are expected: it was cleaned character by character
+        raise TypeError("clean_many takes an iterable of documents, and this is one document: "
+                        "pass [html], or call clean(html)")
     if max_in_flight is not None and (isinstance(max_in_flight, bool)
                                       or not isinstance(max_in_flight, int) or max_in_flight < 1):
         # below 1, no document was ever read: the loop waited forever
@@ -275,8 +292,8 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
             return _Worker(ctx, cleaner, method == "fork", limits)
 
         pool = [new_worker() for _ in range(workers)]
-        yield from _run(pool, new_worker, iter(docs),
-                        timeout, window, forks=method == "fork")
+        feeder = (_Feeder if read_in_thread else _InlineFeeder)(iter(docs))
+        yield from _run(pool, new_worker, feeder, timeout, window, forks=method == "fork")
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)
@@ -287,8 +304,8 @@ class _Feeder:
     yielding finished results and stopping overrunning workers while the input blocks.
 
     It reads one document when asked (`ask`) and none otherwise, so the input is still read
-    lazily and within the window. Every `next` call is made from this one thread: an input tied
-    to a thread (a sqlite cursor, say) keeps working, and none is resumed twice at once. `wake`
+    lazily and within the window. Every `next` call is made from this one thread, so no input is
+    resumed twice at once (an input that only its own thread may use needs `_InlineFeeder`). `wake`
     becomes ready when the answer is there; `take` gets it. A thread blocked in the input when
     the batch ends is left there: it is a daemon, and exits once the input returns."""
 
@@ -342,7 +359,37 @@ class _Feeder:
             self._signal.close()
 
 
-def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
+class _InlineFeeder:
+    """A `_Feeder` that reads in the caller's thread, at once when asked (`read_in_thread=False`):
+    for an input that only the thread that made it may use."""
+
+    def __init__(self, docs: Iterator):
+        self.wake, self._signal = multiprocessing.Pipe(duplex=False)
+        self.reading = False
+        self._docs = docs
+        self._answer: tuple[str, object] = ("end", None)
+
+    def ask(self) -> None:
+        try:
+            self._answer = ("doc", next(self._docs))
+        except StopIteration:
+            self._answer = ("end", None)
+        except BaseException as err:  # raised in order, as `_Feeder` has it raised
+            self._answer = ("raised", err)
+        self.reading = True
+        self._signal.send_bytes(b"")
+
+    def take(self) -> tuple[str, object]:
+        self.wake.recv_bytes()
+        self.reading = False
+        return self._answer
+
+    def close(self) -> None:
+        self._signal.close()
+        self.wake.close()
+
+
+def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder | _InlineFeeder,
          timeout: float, window: int, forks: bool) -> Iterator[Outcome]:
     """The scheduling loop of `clean_many`; replaces workers in `pool` as they fail.
 
@@ -357,7 +404,6 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], docs: Iterator,
     next_seq = next_out = 0
     ended = False  # the input has no more documents
     raised: BaseException | None = None  # what the input raised at its end, raised in order
-    feeder = _Feeder(docs)
     try:
         while True:
             if not (forks and feeder.reading):
@@ -584,6 +630,13 @@ class Progress:
         self.stream.flush()
 
 
+def _is_standard_input(path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(0), os.stat(path))
+    except OSError:  # no standard input at all
+        return False
+
+
 def _output_problem(out: Path, inputs: list[str]) -> str | None:
     """Why OUT cannot be written, found before any work: a folder, or one of the inputs (which
     writing would destroy before it is read), or a file that an input folder's walk would read
@@ -594,6 +647,9 @@ def _output_problem(out: Path, inputs: list[str]) -> str | None:
         for path in inputs:
             if Path(path).is_file() and os.path.samefile(path, out):
                 return f"{out} is also an input: write the output to another file"
+        if STDIN in inputs and _is_standard_input(out):
+            # `batch - -o out.jsonl < out.jsonl` read its own records back as pages
+            return f"{out} is also the standard input: write the output to another file"
     if is_page_name(out.name):
         where = out.resolve().parent
         for path in inputs:

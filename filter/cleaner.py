@@ -105,7 +105,7 @@ class Cleaner:
     def clean_text(self, text: str) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line."""
         deadline = Deadline(self.limits.timeout)
-        if isinstance(text, (bytes, bytearray)):
+        if isinstance(text, (bytes, bytearray, memoryview)):
             try:
                 text = bytes(text).decode("utf-8")
             except UnicodeDecodeError as err:

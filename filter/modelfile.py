@@ -50,7 +50,10 @@ def active_model_path() -> Path:
                        "used", folder)
     pointer = folder / "ACTIVE"
     if pointer.exists():
-        name = pointer.read_text(encoding="utf-8").strip()
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:  # a folder, unreadable, not text
+            raise ModelError(f"{pointer} (the active model's name) cannot be read: {err}") from err
         if name:
             # a bare file name only: the pointer must not lead out of the models folder
             if Path(name).name != name or name.startswith("."):
@@ -191,7 +194,8 @@ def check_model_file(path: str | Path) -> dict:
 def load_model(path: str | Path) -> LoadedModel:
     """Load a model after `check_model_file` and check that it reads the features this
     noisefilter computes."""
-    path = _model_path(path)
+    # absolute: worker processes load it again (`clean_many`), maybe from another folder
+    path = _model_path(path).absolute()
     manifest = check_model_file(path)
     try:
         model = joblib.load(path)

@@ -311,6 +311,50 @@ def test_a_model_a_worker_cannot_load_raises(tmp_path, cleaner):
         list(clean_many(copy, [b"<p>x</p>"], workers=1))
 
 
+def test_workers_refuse_a_model_retrained_in_place_and_find_one_named_relatively(tmp_path, cleaner,
+                                                                              pages, monkeypatch):
+    """Workers load the model again from its file: a Cleaner made with a relative path failed
+    in a batch after a chdir, and a file retrained in place since the Cleaner loaded it (a new
+    model and manifest) was quietly used by the workers while `clean` used the old one."""
+    from filter.modelfile import manifest_path, save_model
+    folder = tmp_path / "models"
+    folder.mkdir()
+    name = cleaner.loaded.path.name
+    for src in (cleaner.loaded.path, manifest_path(cleaner.loaded.path)):
+        shutil.copy(src, folder / src.name)
+    monkeypatch.chdir(tmp_path)
+    relative = Cleaner(model=f"models/{name}")
+    monkeypatch.chdir(tmp_path.parent)
+    (outcome,) = list(relative.clean_many([pages[0][0]], workers=1))
+    assert outcome.ok and outcome.result.model_version == relative.model_version
+
+    retrained = relative.model
+    retrained.note_ = "retrained in place"  # other bytes, another sha256
+    save_model(retrained, folder / name, {"version": "retrained"})
+    with pytest.raises(ModelError, match="changed since the Cleaner loaded it"):
+        list(relative.clean_many([pages[0][0]], workers=1))
+
+
+def test_an_input_only_its_own_thread_may_use_is_read_in_the_callers_thread(cleaner, pages):
+    """A sqlite3 cursor refuses use from any thread but its own, and the input is read in a
+    thread of its own; `read_in_thread=False` reads it in the caller's."""
+    import sqlite3
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE pages (html TEXT, url TEXT)")
+    db.executemany("INSERT INTO pages VALUES (?, ?)", pages[:3])
+    rows = ({"html": html, "url": url} for html, url in db.execute("SELECT html, url FROM pages"))
+    outcomes = list(cleaner.clean_many(rows, workers=1, read_in_thread=False))
+    assert [o.url for o in outcomes] == [url for _, url in pages[:3]] and all(o.ok for o in outcomes)
+    with pytest.raises(sqlite3.ProgrammingError):  # what the default says to such an input
+        list(cleaner.clean_many((r[0] for r in db.execute("SELECT html FROM pages")), workers=1))
+
+
+def test_one_page_given_as_the_batch_is_refused_not_cleaned_character_by_character(cleaner, pages):
+    for one in (pages[0][0], pages[0][0].decode("utf-8", "replace")):
+        with pytest.raises(TypeError, match="one document"):
+            list(cleaner.clean_many(one, workers=1))
+
+
 def test_records_have_one_shape_for_results_and_failures(cleaner, pages):
     ok = Outcome(id="a", url=pages[0][1], result=cleaner.clean(pages[0][0], url=pages[0][1]),
                  meta={"warc_date": "2026-01-01"})

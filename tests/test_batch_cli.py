@@ -189,6 +189,17 @@ def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args,
     assert not (tmp_path / "crawl" / "deeper" / "new.html.gz").exists()
 
 
+def test_an_output_that_is_also_the_standard_input_is_refused(tmp_path):
+    """`batch - -o out.jsonl < out.jsonl` read its own records back as pages as it wrote them."""
+    out = tmp_path / "loop.jsonl"
+    out.write_text('{"id": "a", "text": "A line of an article.\\nAnother line."}\n')
+    with open(out, "rb") as stdin:
+        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", "-", "-o", str(out)],
+                              stdin=stdin, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "is also the standard input" in proc.stderr
+    assert out.read_text().count("\n") == 1
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--max-bytes", "-1", "must be a positive whole number"),
     ("--workers", "0", "must be a positive whole number"),

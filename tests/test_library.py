@@ -576,3 +576,8 @@ def test_blocks_and_links_are_hashable_values(article_html):
     assert len(set(result.related_links)) == len(result.related_links)
     block = result.blocks[0]
     assert {block: 1}[block] == 1
+
+
+def test_clean_text_takes_a_memoryview_as_clean_does():
+    text = "Ferry returns for the summer\nShare this"
+    assert clean_text(memoryview(text.encode())) == clean_text(text)

@@ -97,3 +97,16 @@ def test_an_empty_path_a_folder_or_a_pickle_of_something_else_is_named_as_such(t
     save_model({"not": "a model"}, tmp_path / "dict.joblib", {"version": "dict-1"})
     with pytest.raises(ModelError, match="holds a dict, not a noisefilter model"):
         Cleaner(model=tmp_path / "dict.joblib")
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: p.mkdir(),                      # a folder
+    lambda p: p.write_bytes(b"\xff\xfe\xfa"),  # not text
+])
+def test_an_active_pointer_that_cannot_be_read_is_a_model_error(tmp_path, monkeypatch, make):
+    """An ACTIVE that is a folder, not UTF-8 or unreadable raised IsADirectoryError or
+    UnicodeDecodeError, which `except NoiseFilterError` and the CLI's exit 2 did not catch."""
+    make(tmp_path / "ACTIVE")
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(tmp_path))
+    with pytest.raises(ModelError, match="the active model's name"):
+        active_model_path()
