@@ -194,8 +194,7 @@ def check_model_file(path: str | Path) -> dict:
 def load_model(path: str | Path) -> LoadedModel:
     """Load a model after `check_model_file` and check that it reads the features this
     noisefilter computes."""
-    # absolute: worker processes load it again (`clean_many`), maybe from another folder
-    path = _model_path(path).absolute()
+    path = _model_path(path)
     manifest = check_model_file(path)
     try:
         model = joblib.load(path)
@@ -211,4 +210,5 @@ def load_model(path: str | Path) -> LoadedModel:
     if "labels" in manifest and manifest["labels"] != labels:
         raise ModelError(f"model {path} labels {', '.join(labels)}, its manifest says "
                          f"{manifest['labels']}; refusing to load it")
-    return LoadedModel(model=model, manifest=manifest, path=path)
+    # absolute: worker processes load it again (`clean_many`), maybe after a chdir
+    return LoadedModel(model=model, manifest=manifest, path=path.absolute())
