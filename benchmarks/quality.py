@@ -1,10 +1,11 @@
-"""Quality of noisefilter beside trafilatura on WCXB-dev, 5-fold cross-validation by domain.
+"""Quality of noisefilter beside trafilatura on WCXB-dev, 5-fold cross-validation by site.
 
     python benchmarks/quality.py [--folds 5] [--json benchmarks/results/quality.json]
     python benchmarks/quality.py --full-pass-below 0    # the fast pass alone: what the full pass buys
 
 Each fold trains the shipped model's recipe (`train.shipped.fit`) on the other folds' pages (no
-domain is in both), then cleans the held-out pages. On the same pages in the same run it runs
+site, the registrable domain `GoldPage.site`, is in both: subdomains of one site share its
+templates), then cleans the held-out pages. On the same pages in the same run it runs
 `trafilatura.extract(html)` with defaults. Printed per page type: word F1 against the gold
 main text, share of `with` snippets kept and of `without` snippets leaked, the word F1 a
 perfect block classifier would reach on the same blocks (the ceiling the extraction sets), and
@@ -83,7 +84,7 @@ def main() -> None:
     print(f"{len(pages)} pages extracted ({dict(report)})", flush=True)
     traf = Parallel(n_jobs=args.jobs, batch_size=16)(delayed(_trafilatura_text)(lp.gold.html()) for lp in pages)
 
-    groups = np.array([lp.gold.domain for lp in pages])
+    groups = np.array([lp.gold.site for lp in pages])
     ours: list[list[str] | None] = [None] * len(pages)
     text_mode: list[str | None] = [None] * len(pages)
     from filter.blocks import Page, segment_text

@@ -129,7 +129,8 @@ def main() -> None:
           f"({1000 * stage['classifier'] / n:.1f} ms/page for features + model)")
     rest = pipeline - stage["extraction"] - stage["classifier"]
     print(f"the rest:                   {rest / pipeline:7.1%} "
-          f"({1000 * rest / n:.1f} ms/page to make the result: labels, text, related links)")
+          f"({1000 * rest / n:.1f} ms/page to make the result: text, related links; the labels "
+          "are the classifier's)")
     print(f"model file:                 {size_mb:7.2f} MB")
     print(f"model load:                 {load_s:7.3f} s")
     share = extract_module.FALLBACK_BELOW_SHARE

@@ -623,3 +623,20 @@ def test_labels_left_out_of_the_macro_f1_still_count_as_errors():
     assert report["labels"] == ["content", "related"]
     assert report["per_label"]["content"]["precision"] == 0.5
     assert report["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2)
+
+
+def test_cross_validation_groups_pages_by_site_not_by_host():
+    """`benchmarks/quality.py` keeps each group on one side of a split: grouped by host name,
+    the 17 substack.com blogs (one template) were in every fold, and docs.docker.com was
+    trained on while docker.com was tested."""
+    from pathlib import Path
+    from train.wcxb import GoldPage
+
+    def gold(url):
+        return GoldPage(id="0", url=url, page_type="article", html_path=Path("x"),
+                        main_content="", with_snippets=(), without_snippets=())
+
+    assert gold("https://one.substack.com/p/a").site == gold("https://two.substack.com/p/b").site
+    assert gold("https://docs.docker.com/x").site == gold("https://www.docker.com/y").site
+    assert gold("https://bbc.co.uk/a").site != gold("https://itv.co.uk/b").site
+    assert gold("http://10.0.0.1/a").site == "10.0.0.1"  # no registrable domain: the host

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from filter.cleaner import site_of
+
 
 @dataclass(frozen=True)
 class GoldPage:
@@ -25,6 +27,13 @@ class GoldPage:
     def domain(self) -> str:
         host = urlsplit(self.url).hostname or ""
         return host.removeprefix("www.")
+
+    @property
+    def site(self) -> str:
+        """The registrable domain (`filter.cleaner.site_of`): the 17 substack.com blogs, the
+        stackexchange.com forums or docs.docker.com and docker.com are one site each, whose
+        shared templates must not be on both sides of a cross-validation split."""
+        return site_of(self.url) or self.domain
 
     def html(self) -> bytes:
         with gzip.open(self.html_path) if self.html_path.suffix == ".gz" else open(self.html_path, "rb") as fh:
