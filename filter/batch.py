@@ -34,6 +34,7 @@ import queue
 import re
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -532,9 +533,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--blocks", action="store_true",
                         help="also write every block with its label and score")
-    parser.add_argument("--restart", action="store_true",
-                        help="overwrite OUT instead of resuming (by default, ids already in OUT "
-                             "are skipped and new lines are appended)")
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument("--restart", action="store_true",
+                       help="overwrite OUT instead of resuming (by default, ids already in OUT "
+                            "are skipped and new lines are appended)")
+    again.add_argument("--retry-failed", action="store_true",
+                       help="when resuming, take the failed documents' lines out of OUT and "
+                            "clean those documents again (after raising --timeout or "
+                            "--max-bytes, say)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="show a progress line on stderr (default: when stderr is a "
                              "terminal)")
@@ -577,6 +583,31 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
     return keys
+
+
+def drop_failures(path: Path) -> int:
+    """Take the lines of failed documents (an `error` that is not null) out of an output file,
+    for `--retry-failed`: a copy without them replaces the file, so a crash midway leaves it
+    whole. Every other line is kept as it is. Returns how many lines were taken out."""
+    removed = 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            for line in src:
+                try:
+                    record = json.loads(line)
+                except ValueError:  # not ours, or cut short: `done_keys` decides
+                    record = None
+                if isinstance(record, dict) and "id" in record and record.get("error") is not None:
+                    removed += 1
+                    continue
+                dst.write(line)
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return removed
 
 
 def _json_line(record: dict) -> str:
@@ -679,10 +710,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"noisefilter batch: {problem}", file=sys.stderr)
         return 2
     try:  # only a regular file is read back: standard output or a FIFO is written, not resumed
-        skip = set() if args.restart or not out.is_file() else done_keys(out)
+        resuming = not args.restart and out.is_file()
+        retried = drop_failures(out) if resuming and args.retry_failed else 0
+        skip = done_keys(out) if resuming else set()
     except OSError as err:
         print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
         return 2
+    if retried:
+        print(f"retrying: {retried:,} failed document{'s' * (retried != 1)} taken out of {out}",
+              file=sys.stderr)
     if skip:
         print(f"resuming: {len(skip):,} document{'s' * (len(skip) != 1)} already in {out} "
               "skipped", file=sys.stderr)

@@ -189,6 +189,26 @@ def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args,
     assert not (tmp_path / "crawl" / "deeper" / "new.html.gz").exists()
 
 
+def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(tmp_path):
+    """Resuming skips failed documents too; after raising a limit, `--retry-failed` takes their
+    lines out and cleans them again, so each document has one line, the new one."""
+    big = "A line of the article about the harbour and its ferries. " * 40
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "small", "text": "A short line of text.\nAnother line."}) + "\n"
+                     + json.dumps({"id": "big", "text": big}) + "\n")
+    out = tmp_path / "out.jsonl"
+    batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
+    first = {r["id"]: r for r in lines(out)}
+    assert first["big"]["error"]["type"] == "InputTooLarge" and first["small"]["error"] is None
+    proc = batch(jsonl, "-o", out, "--workers", "1")  # a plain resume retries nothing
+    assert lines(out) == list(first.values()) and "2 documents already in" in proc.stderr
+    proc = batch(jsonl, "-o", out, "--workers", "1", "--retry-failed")
+    assert "retrying: 1 failed document taken out" in proc.stderr
+    records = lines(out)
+    assert [r["id"] for r in records] == ["small", "big"] and records[1]["error"] is None
+    assert records[0] == first["small"] and records[1]["text"]
+
+
 def test_an_output_that_is_also_the_standard_input_is_refused(tmp_path):
     """`batch - -o out.jsonl < out.jsonl` read its own records back as pages as it wrote them."""
     out = tmp_path / "loop.jsonl"
