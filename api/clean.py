@@ -19,7 +19,8 @@ from filter import InputError
 from filter.decoding import decode_by_header, decode_labelled, size_error
 
 from .deps import (
-    MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, is_json, media_type, require_json,
+    MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, check_json_structures, is_json, media_type,
+    require_json,
 )
 from .errors import ApiError, describe_validation, documented, error_response, outcome_status
 from .metrics import Metrics
@@ -50,6 +51,8 @@ def _too_many(count: int, limit: int) -> ApiError:
 
 
 _document = TypeAdapter(CleanRequest)
+#: objects and arrays the JSON body of one document may open: it needs one
+MAX_DOCUMENT_STRUCTURES = 1_000
 
 _INVALID = ("The input is not a cleanable document, or cleaning it took longer than the time "
             "limit (`document_timeout`).")
@@ -105,6 +108,7 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
     so that a document gets the same answer alone and in a batch: a lone surrogate escape
     (``"\\udc80"``, which JavaScript and Python clients write) reaches the library, which makes
     it U+FFFD, where pydantic's own JSON parser would refuse the whole body."""
+    check_json_structures(body, MAX_DOCUMENT_STRUCTURES)
     try:
         data = json.loads(body)
     except ValueError as err:  # not JSON, or not in a Unicode encoding

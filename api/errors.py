@@ -49,6 +49,7 @@ _DESCRIPTIONS = {
     400: "The body could not be read: its Content-Encoding could not be undone, or its "
          "Content-Length is not a number.",
     401: "The API key is missing or wrong.",
+    403: "A browser's request made by another site's page (Sec-Fetch-Site).",
     404: "Not found.",
     413: "The request body or the document is over the size limit.",
     415: "The content type is not one this endpoint takes.",

@@ -34,6 +34,9 @@ class ExamplesRoute(KeyedRoute, ParsedJsonRoute):
     """The key first (`KeyedRoute`), then the body parsed in a thread and its labelled blocks
     counted before FastAPI validates them (`ParsedJsonRoute`)."""
 
+    #: a labelled block is an object; its pages and their lists of blocks a few more
+    max_structures = MAX_BLOCKS_PER_REQUEST + 10_000
+
     @staticmethod
     def check(data, request) -> None:
         examples = data.get("examples") if isinstance(data, dict) else None
@@ -47,7 +50,7 @@ class ExamplesRoute(KeyedRoute, ParsedJsonRoute):
 
 
 router = APIRouter(tags=["examples"], route_class=ExamplesRoute, dependencies=[Depends(api_key_header)],
-                   responses=documented(401, 422, 503, s503="The example store cannot be used."))
+                   responses=documented(401, 403, 422, 503, s503="The example store cannot be used."))
 
 
 def _default_id(example: ExampleIn) -> str:

@@ -118,7 +118,7 @@ router.add_api_route(
     "/v1/model/reload", reload_model, methods=["POST"], route_class_override=KeyedRoute,
     response_model=ReloadResponse, summary="Switch to another model",
     dependencies=[Depends(api_key_header), Depends(require_json)],
-    responses=documented(400, 401, 404, 413, 415, 422, s404="No such model in the models folder.",
+    responses=documented(400, 401, 403, 404, 413, 415, 422, s404="No such model in the models folder.",
                          s422="The request is invalid, or the model file cannot be loaded "
                               "(`model_unusable`; the previous model is still served)."),
 )

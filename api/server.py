@@ -53,6 +53,18 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 
 
+def open_to_anyone(settings: Settings) -> str | None:
+    """The warning for a service reachable from other machines without an API key (an empty
+    NOISEFILTER_API_KEY, an unset secret passed through, is no key): anyone who reaches it can
+    write to the example store and switch the model."""
+    from .hosts import is_loopback
+
+    if settings.api_key is not None or is_loopback(settings.host):
+        return None
+    return (f"serving on {settings.host} without NOISEFILTER_API_KEY: anyone who can reach "
+            "this service can add examples to its store and reload its model")
+
+
 def _run(settings: Settings, on_started=None) -> int:
     import uvicorn
 
@@ -78,6 +90,9 @@ def _run(settings: Settings, on_started=None) -> int:
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
     app = create_app(settings)
+    warning = open_to_anyone(settings)
+    if warning:
+        logging.getLogger("noisefilter.api").warning(warning)
     if is_loopback(settings.host) and "*" not in settings.extra_hosts:
         # reached only from this machine: browsers' pages included
         app.add_middleware(LoopbackHostMiddleware, also=settings.extra_hosts)

@@ -161,11 +161,15 @@ def _model_path(path: str | Path) -> Path:
 
 
 def resolve_model_path(path: str | Path) -> Path:
-    """The model file a name means: the path as given when it exists, else a bare file name of
-    a model in the models folder (`noisefilter clean --model mysite-1.joblib` after promoting
-    it, as `serve --model` takes it)."""
+    """The model file a name means: a bare file name is a model in the models folder when the
+    folder holds one of that name (`noisefilter clean --model mysite-1.joblib` after promoting
+    it, as `serve --model` takes it), else a file here; any other path is the path as given.
+    The folder comes first: a pickle someone left in the current folder under a model's name
+    (with a manifest to match, which they can write too) would otherwise run its code when
+    loaded; ``./name`` names the file here."""
+    bare = not any(sep in str(path) for sep in (os.sep, os.altsep) if sep)  # "./x" is a path
     path = Path(path)
-    if not path.exists() and path.name == str(path) and (models_dir() / path.name).is_file():
+    if bare and (models_dir() / path.name).is_file():
         return models_dir() / path.name
     return path
 

@@ -473,6 +473,36 @@ def _labels_with_times(client) -> None:
     assert "must be a time in ISO 8601" in assert_error(bad, 422, "invalid_input")["detail"]
 
 
+def test_a_json_body_of_countless_tiny_objects_is_refused_before_it_is_parsed(client):
+    """`json.loads` holds the event loop whatever thread it runs in: 10 million ``{}`` in
+    30 MB held it for a second and took 1 GB. The braces of a page's own scripts, inside its
+    string, do not count."""
+    flood = b",".join([b"{}"] * 150_000)
+    for path, body in (("/v1/clean", b'{"text": "a", "z": [' + flood + b"]}"),
+                       ("/v1/clean/batch", b'{"documents": [' + flood + b"]}")):
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert "objects and arrays, over the limit" in assert_error(response, 413, "payload_too_large")["detail"]
+    scripted = article_html().replace("</body>", "<script>" + "var a = {b: [1]};" * 3_000 + "</script></body>")
+    assert client.post("/v1/clean", json={"html": scripted}).status_code == 200
+
+
+def test_another_sites_page_cannot_reload_the_model_or_write_examples(tmp_path):
+    """A page can POST to a service on localhost without a body and without a preflight: on a
+    service without a key (`noisefilter label`) that switched its model to whatever ACTIVE
+    names. Browsers say where a request comes from (`Sec-Fetch-Site`); the labelling page's
+    own requests are same-origin, and programs send no such header."""
+    settings = Settings(workers=1, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:
+        for site in ("cross-site", "same-site"):
+            reload = c.post("/v1/model/reload", headers={"sec-fetch-site": site})
+            assert "another site's page" in assert_error(reload, 403, "forbidden")["detail"]
+            listing = c.get("/v1/examples", headers={"sec-fetch-site": site})
+            assert_error(listing, 403, "forbidden")
+        assert c.get("/v1/examples", headers={"sec-fetch-site": "same-origin"}).status_code == 200
+        assert c.post("/v1/model/reload").status_code == 200  # a program
+        assert c.post("/v1/clean", json={"text": "a line"}, headers={"sec-fetch-site": "cross-site"}).status_code == 200
+
+
 def test_never_fetches_a_url(client):
     """The page names a URL on a port we listen on; cleaning must not connect to it."""
     listener = socket.socket()

@@ -361,3 +361,14 @@ def test_a_proxy_on_this_machine_may_pass_a_name_the_operator_allowed(tmp_path):
         assert request(port, "GET", "/readyz", headers={"Host": "rebound.example"})[0] == 200
     finally:
         stop_server(proc)
+
+
+def test_serving_beyond_this_machine_without_a_key_is_warned_about():
+    """An empty NOISEFILTER_API_KEY (an unset secret passed through) is no key: on a public
+    address the example store and reload are then open to anyone, which is said at start."""
+    from api.server import open_to_anyone
+    from api.settings import Settings
+    public = Settings.from_env({"NOISEFILTER_API_KEY": ""}, host="0.0.0.0")
+    assert "without NOISEFILTER_API_KEY" in open_to_anyone(public)
+    assert open_to_anyone(Settings.from_env({"NOISEFILTER_API_KEY": "k"}, host="0.0.0.0")) is None
+    assert open_to_anyone(Settings.from_env({}, host="127.0.0.1")) is None

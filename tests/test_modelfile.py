@@ -110,3 +110,20 @@ def test_an_active_pointer_that_cannot_be_read_is_a_model_error(tmp_path, monkey
     monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(tmp_path))
     with pytest.raises(ModelError, match="the active model's name"):
         active_model_path()
+
+
+def test_a_bare_model_name_means_the_models_folders_file_before_one_here(tmp_path, monkeypatch):
+    """A pickle left in the current folder under a model's name, with a manifest to match,
+    was loaded (and its code run) in place of the models folder's model of that name."""
+    from filter.modelfile import resolve_model_path
+    folder, here = tmp_path / "models", tmp_path / "work"
+    folder.mkdir()
+    here.mkdir()
+    for place in (folder, here):
+        (place / "mine.joblib").write_bytes(b"x")
+    (here / "only-here.joblib").write_bytes(b"x")
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+    monkeypatch.chdir(here)
+    assert resolve_model_path("mine.joblib") == folder / "mine.joblib"
+    assert resolve_model_path("./mine.joblib").resolve() == (here / "mine.joblib").resolve()
+    assert resolve_model_path("only-here.joblib").resolve() == (here / "only-here.joblib").resolve()
