@@ -136,3 +136,40 @@ def test_an_output_field_that_is_the_html_field_is_refused(cleaner):
     with pytest.raises(ValueError, match="both 'html'"):
         NoiseFilterPipeline(cleaner, output_field="html")
 
+
+
+def test_pages_are_cleaned_in_a_thread_pool_of_the_pipelines_own(cleaner):
+    """Cleaning ran in the reactor's thread pool, where Scrapy resolves host names: pages being
+    cleaned held its threads and lookups timed out. One thread by default: pages cleaned at
+    once share one core's worth of Python, and each ran out of its time limit."""
+    from scrapy.utils.test import get_crawler
+    from twisted.internet import reactor
+
+    pipeline = NoiseFilterPipeline.from_crawler(get_crawler(settings_dict={"NOISEFILTER_THREADS": 2}))
+    assert pipeline.pool is not reactor.getThreadPool() and pipeline.pool.max == 2
+    assert NoiseFilterPipeline(cleaner).pool.max == 1
+    pipeline.pool.start()
+    pipeline.close_spider()
+    assert not pipeline.pool.started
+    with pytest.raises(ValueError, match="NOISEFILTER_THREADS"):
+        NoiseFilterPipeline(cleaner, threads=0)
+
+
+def test_an_item_that_cannot_take_the_result_passes_through_uncleaned(cleaner, caplog):
+    """A dataclass item without the output field failed with a KeyError after its page was
+    cleaned; it now passes through untouched, and the missing field is named once."""
+    import asyncio
+    from dataclasses import dataclass
+
+    @dataclass
+    class Page:
+        url: str
+        html: str
+
+    pipeline = NoiseFilterPipeline(cleaner)
+    item = Page(url="http://courier.test/a", html=page(ARTICLES[0]).decode("utf-8"))
+    for _ in range(2):
+        assert asyncio.run(asyncio.wait_for(pipeline.process_item(item), 60)) is item
+    assert item.html and [r.message for r in caplog.records].count(
+        "noisefilter: Page items have no field 'noisefilter' to take the result: declare it "
+        "(NOISEFILTER_OUTPUT_FIELD); such items pass through uncleaned") == 1

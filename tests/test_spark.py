@@ -145,3 +145,15 @@ def test_a_python_worker_loads_each_model_once(cleaner):
     assert executor_cleaner(str(cleaner.loaded.path), timeout=5) is first
     assert executor_cleaner(str(cleaner.loaded.path), timeout=9) is not first  # other limits
     assert first.limits.timeout == 5
+
+
+def test_warc_paths_as_spark_writes_them_are_read(cleaner, tmp_path):
+    """Spark and Hadoop write local files as `file:/data/x.warc.gz` (`input_file_name()`,
+    `binaryFile` paths): such a path was taken for a relative one and reported missing."""
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "a b.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    for path in (str(warc), f"file:{warc}".replace(" ", "%20"), f"file://{warc}"):
+        rows = list(clean_warc_files([path], model=str(cleaner.loaded.path)))
+        assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["text"], path

@@ -15,19 +15,24 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 ``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: its text)
 ``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
 ``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned
-``NOISEFILTER_TIMEOUT``        30              seconds per page, checked after extraction
+``NOISEFILTER_TIMEOUT``        30              seconds per page, checked between stages
+``NOISEFILTER_THREADS``        1               pages cleaned at once (a thread pool of its own)
 =============================  ==============  ================================================
 
 The output field holds the same record as a line of ``noisefilter batch``: ``id`` and ``url``
 (the page's URL), ``source`` (None), ``text``, ``title``, ``author``, ``date``, ``language``,
 ``label_counts``, ``related_links``, ``model_version``, ``empty_reason`` and ``error``
 (``None``, or ``{"type", "message"}`` when the page could not be cleaned: one bad page never
-fails the crawl). With ``scrapy.Item`` classes,
-declare the output field. Items without the HTML field pass through untouched.
+fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the output field (an
+item that cannot take it passes through uncleaned, with an error logged). Items without the
+HTML field pass through untouched.
 
-Cleaning runs in the reactor's thread pool, so downloads go on while a page is cleaned; each
-cleaning thread uses one OpenMP thread (the classifier's default of one per core makes
-concurrent threads fight over the cores).
+Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
+the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
+it, so lookups timed out. One thread by default: threads share one core's worth of Python, and
+a page's time limit counts wall time, so eight pages cleaned at once each ran out of time
+that one alone kept well within. Each cleaning thread uses one OpenMP thread (the
+classifier's default of one per core makes concurrent threads fight over the cores).
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from threadpoolctl import ThreadpoolController
-from twisted.internet.threads import deferToThread
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
 
 from ..batch import Outcome
 from ..cleaner import Cleaner, Limits
@@ -54,7 +60,7 @@ class NoiseFilterPipeline:
 
     def __init__(self, cleaner: Cleaner, html_field: str = "html", url_field: str = "url",
                  output_field: str = "noisefilter", keep_html: bool = False,
-                 drop_empty: bool = False, stats=None):
+                 drop_empty: bool = False, stats=None, threads: int = 1):
         if output_field == html_field:
             raise ValueError(f"NOISEFILTER_OUTPUT_FIELD and NOISEFILTER_HTML_FIELD are both "
                              f"{html_field!r}: the result would replace the page, then be "
@@ -67,6 +73,10 @@ class NoiseFilterPipeline:
         self.drop_empty = drop_empty
         self.stats = stats
         self._threads = ThreadpoolController()
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"NOISEFILTER_THREADS must be a whole number above 0, not {threads!r}")
+        self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="noisefilter")
+        self._unfit: set[type] = set()  # item classes without the output field, said once
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -83,7 +93,12 @@ class NoiseFilterPipeline:
             keep_html=settings.getbool("NOISEFILTER_KEEP_HTML", False),
             drop_empty=settings.getbool("NOISEFILTER_DROP_EMPTY", False),
             stats=crawler.stats,
+            threads=settings.getint("NOISEFILTER_THREADS", 1),
         )
+
+    def close_spider(self, spider=None) -> None:
+        if self.pool.started:
+            self.pool.stop()
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
@@ -91,11 +106,28 @@ class NoiseFilterPipeline:
         if html is None:
             return item
         url = adapter.get(self.url_field)
+        try:  # before the work: an item that cannot take the result is not cleaned for nothing
+            adapter[self.output_field] = None
+        except KeyError:
+            if type(item) not in self._unfit:
+                self._unfit.add(type(item))
+                logger.error("noisefilter: %s items have no field %r to take the result: declare "
+                             "it (NOISEFILTER_OUTPUT_FIELD); such items pass through uncleaned",
+                             type(item).__name__, self.output_field)
+            if self.stats is not None:
+                self.stats.inc_value("noisefilter/error/NoOutputField")
+            return item
         if isinstance(html, Response):
             url = url or html.url
             # a TextResponse has already decoded the body with the HTTP header's charset
             html = html.text if isinstance(html, TextResponse) else html.body
-        outcome = await maybe_deferred_to_future(deferToThread(self._clean, html, url))
+        from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
+        # would install Twisted's default instead
+
+        if not self.pool.started:
+            self.pool.start()
+        outcome = await maybe_deferred_to_future(
+            deferToThreadPool(reactor, self.pool, self._clean, html, url))
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
             del adapter[self.html_field]
@@ -109,7 +141,8 @@ class NoiseFilterPipeline:
         return item
 
     def _clean(self, html, url) -> Outcome:
-        """Runs in a reactor thread; OpenMP settings are per thread, so the limit holds here."""
+        """Runs in the pipeline's thread pool; OpenMP settings are per thread, so the limit holds
+        here."""
         with self._threads.limit(limits=1, user_api="openmp"):
             try:
                 return Outcome(id=url or "", url=url, result=self.cleaner.clean(html, url=url))

@@ -31,6 +31,7 @@ import hashlib
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from threadpoolctl import threadpool_limits
 
@@ -150,12 +151,23 @@ def clean_warc_files(paths: Iterable[str], model: str | None = None,
 
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for path in paths:
-        if "://" in path and not path.startswith("file://"):
+        local = _local_path(path)
+        if local is None:
             import fsspec
 
             with fsspec.open(path, "rb") as fh:
                 docs = iter_warc(fh, source=path, max_bytes=max_bytes)
                 yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
         else:
-            docs = read_warc(path.removeprefix("file://"), max_bytes=max_bytes)
+            docs = read_warc(local, max_bytes=max_bytes)
             yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
+
+
+def _local_path(path: str) -> str | None:
+    """The file a path or ``file:`` URL names on this machine, None for another scheme's URL.
+    Spark and Hadoop write local files as ``file:/data/x.warc.gz`` (`input_file_name()`,
+    `binaryFile` paths), which was read as a relative path and not found."""
+    parts = urlsplit(path)
+    if parts.scheme == "file":
+        return unquote(parts.path)
+    return None if len(parts.scheme) > 1 else path  # one letter: a Windows drive
