@@ -375,7 +375,7 @@ class _InlineFeeder:
             self._answer = ("doc", next(self._docs))
         except StopIteration:
             self._answer = ("end", None)
-        except BaseException as err:  # raised in order, as `_Feeder` has it raised
+        except Exception as err:  # raised in order, as `_Feeder` has it raised; Ctrl-C at once
             self._answer = ("raised", err)
         self.reading = True
         self._signal.send_bytes(b"")
