@@ -44,6 +44,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import groupby
 from pathlib import Path
 
 from filter.blocks import text_hash
@@ -237,9 +238,10 @@ class ExampleStore:
                 return  # another process upgraded it meanwhile
             rows = conn.execute("SELECT page_id, block, occurrence, text FROM labels "
                                 "ORDER BY page_id, occurrence, position").fetchall()
-            pages = {r["page_id"] for r in rows if block_key(r["text"]) != r["block"]}
-            for page in sorted(pages):
-                mine = [r for r in rows if r["page_id"] == page]
+            for page, group in groupby(rows, key=lambda r: r["page_id"]):
+                mine = list(group)
+                if all(block_key(r["text"]) == r["block"] for r in mine):
+                    continue
                 conn.execute("UPDATE labels SET block = '~' || block WHERE page_id = ?", (page,))
                 taken: dict[str, int] = {}
                 for r in mine:

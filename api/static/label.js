@@ -634,7 +634,7 @@
   // click on "Show more" before the first answer came asked for the same rows again.
   async function listSaved(fromStart) {
     const offset = fromStart ? 0 : state.savedOffset;
-    const request = (state.listing = (state.listing || 0) + 1);
+    const request = (state.listing += 1);
     if (!fromStart) ui.more.disabled = true;
     try {
       const page = await api("GET", savedQuery(offset));
