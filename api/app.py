@@ -21,6 +21,7 @@ from . import clean, errors, examples, label, model, ops
 from .bodylimit import BodyLimitMiddleware
 from .deps import StoreHolder, known_query
 from .errors import documented
+from .headers import DefaultHeadersMiddleware
 from .metrics import Metrics, MetricsMiddleware
 from .pool import CleaningPool
 from .settings import Settings
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(known_query)] if strict else None)
     app.openapi = _schema_of(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
+    app.add_middleware(DefaultHeadersMiddleware)  # outside the body limit: its 413s get them too
     # outermost: sees every response; it names requests answered before routing by these routes
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
     app.state.routes = routes  # also for the methods a 405 names

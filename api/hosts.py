@@ -33,9 +33,15 @@ def is_loopback(host: str) -> bool:
 
 
 def _host_name(header: str) -> str:
-    """The name or address of a `Host` header, without its port (``[::1]:8000`` -> ``[::1]``)."""
+    """The name or address of a `Host` header, without its port (``[::1]:8000`` -> ``[::1]``).
+    A bracketed address followed by anything but a port is returned whole (``[::1].evil.com``
+    is no loopback address)."""
     if header.startswith("["):
-        return header[:header.find("]") + 1] if "]" in header else header
+        end = header.find("]") + 1
+        rest = header[end:]
+        if end and (not rest or (rest[0] == ":" and rest[1:].isdigit())):
+            return header[:end]
+        return header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 

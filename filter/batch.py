@@ -262,8 +262,9 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
 
     Raises `ModelError` only if a worker cannot load the model.
     """
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        # 2.0 failed later with a raw TypeError from range(), True started one worker
+        raise ValueError(f"workers must be a whole number above 0, not {workers!r}")
     if isinstance(docs, (str, bytes, bytearray, memoryview)):
         # one page given where many are expected: it was cleaned character by character
         raise TypeError("clean_many takes an iterable of documents, and this is one document: "

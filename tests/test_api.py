@@ -347,6 +347,22 @@ def test_bodies_over_the_limit_are_413(client):
     assert client.post("/v1/clean", json={"text": "still here"}).status_code == 200
 
 
+def test_no_answer_may_be_cached_or_sniffed(client):
+    """Answers hold clients' pages and the example store's labels: a shared cache must not keep
+    them (for the next client), and a browser must not read a JSON answer as another type."""
+    key = {"X-API-Key": API_KEY}
+    answers = [client.post("/v1/clean", json={"text": "a line"}),
+               client.get("/v1/examples", headers=key), client.get("/v1/model"),
+               client.get("/v1/nowhere"),  # 404 of the framework
+               client.post("/v1/clean", content=b"<p>" + b"a" * 600_000,  # 413 before routing
+                           headers={"content-type": "text/html"})]
+    for r in answers:
+        assert r.headers.get("cache-control") == "no-store", (r.request.url, r.status_code)
+        assert r.headers.get("x-content-type-options") == "nosniff", (r.request.url, r.status_code)
+    # the labelling page keeps its own: revalidated, not refetched
+    assert client.get("/label").headers["cache-control"] == "no-cache"
+
+
 def test_compressed_bodies_are_decompressed_within_the_limit(client, library):
     """A crawler that keeps responses gzipped posts them as they are; JSON can come compressed
     too. Other codings are refused, not read as if plain, and a bomb stops at the body limit."""

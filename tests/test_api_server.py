@@ -332,7 +332,8 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
     _, port = server
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
         assert request(port, "GET", "/readyz", headers={"Host": host})[0] == 200, host
-    for host in (f"rebound.example:{port}", "rebound.example", f"127.0.0.1.rebound.example:{port}"):
+    for host in (f"rebound.example:{port}", "rebound.example", f"127.0.0.1.rebound.example:{port}",
+                 "[::1].rebound.example", f"[::1]x:{port}"):
         status, _, body = request(port, "GET", "/v1/examples",
                                   headers={"Host": host, "X-API-Key": "k"})
         assert status == 421 and json.loads(body)["error"] == "misdirected_request", host

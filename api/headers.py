@@ -1,0 +1,37 @@
+"""Headers every response of the service carries unless its route set its own.
+
+The answers hold the text of the pages clients sent and the labels of the example store, so no
+cache between the service and its clients may keep them (``Cache-Control: no-store``: a shared
+proxy kept `GET /v1/examples` for the next client), and no browser may read a JSON error that
+echoes a client's input as a page of another type (``X-Content-Type-Options: nosniff``). The
+labelling page's files set their own caching (`label.SECURITY_HEADERS`).
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULTS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+class DefaultHeadersMiddleware:
+    """Adds `DEFAULTS` to each HTTP response that lacks them (pure ASGI: bodies stream through)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_defaults(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in DEFAULTS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_defaults)
