@@ -29,13 +29,22 @@ router = APIRouter(tags=["model"])
 _MODEL_NAME = re.compile(r"[^\W_][\w .+-]{0,200}\.joblib")
 
 
+def _in_folder(path: Path, folder: Path) -> bool:
+    """Whether `path` is a file of `folder` itself (`folder` resolved), not a symlink out of it."""
+    resolved = path.resolve()
+    return resolved.parent == folder and resolved.is_file()
+
+
 def available_models() -> list[str]:
-    """Model files in the models folder that have a manifest beside them."""
-    folder = models_dir()
+    """The names a reload takes: model files of the models folder with a manifest beside them
+    (a symlink leading out of the folder is not one; whether the file matches its manifest is
+    checked when it is loaded)."""
+    folder = models_dir().resolve()
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.glob("*.joblib")
-                  if _MODEL_NAME.fullmatch(p.name) and manifest_path(p).is_file())
+                  if _MODEL_NAME.fullmatch(p.name) and _in_folder(p, folder)
+                  and manifest_path(p).is_file())
 
 
 def resolve_model(name: str | None) -> Path:
@@ -47,8 +56,8 @@ def resolve_model(name: str | None) -> Path:
         raise ApiError(404, "model_not_found", f"{name!r} is not a model file name; reload takes "
                                                f"the bare name of a .joblib file in the models folder")
     folder = models_dir().resolve()
-    path = (folder / name).resolve()
-    if path.parent != folder or not path.is_file():
+    path = folder / name
+    if not _in_folder(path, folder):
         raise ApiError(404, "model_not_found", f"there is no model {name!r} in the models folder "
                                                f"(available: {', '.join(available_models()) or 'none'})")
     return path

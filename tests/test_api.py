@@ -781,6 +781,7 @@ def test_reload_switches_models_from_the_folder_only(reloadable):
     info = c.get("/v1/model").json()
     assert info["version"] == "test-a"
     assert {"a.joblib", "b.joblib"} <= set(info["available"])
+    assert "link.joblib" not in info["available"]  # a reload refuses it: not offered either
     r = c.post("/v1/model/reload", json={"model": "b.joblib"})
     assert r.status_code == 200, r.text
     assert r.json()["changed"] and r.json()["previous"] == "test-a"
