@@ -163,7 +163,8 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
                 ws_kind.append(np.full(len(labs), float(w)))
         kinds = sorted({lab for labs in ys for lab in labs} - {self.keep_label, UNKNOWN_KIND})
         check_training_labels({lab for labs in ys for lab in labs}, self.keep_label)
-        self.classes_ = np.array([self.keep_label, *kinds], dtype=object)
+        # without any kind (content and `noncontent` only), what is removed is `noncontent`
+        self.classes_ = np.array([self.keep_label, *(kinds or [UNKNOWN_KIND])], dtype=object)
         page_groups = np.asarray(groups if groups is not None else range(len(pages)))[
             [i for i, p in enumerate(pages) if p.blocks]]
 
@@ -272,8 +273,8 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         keep &= self.expected_f1_cut(page, probs[:, 0])
         if page.source == "html":
             _drop_repeats(page, keep)
-        if probs.shape[1] == 1:
-            return [self.classes_[0]] * len(probs)
+        if probs.shape[1] == 1:  # a model fitted before `noncontent` had a column of its own
+            return [self.classes_[0] if k else UNKNOWN_KIND for k in keep]
         others = self.classes_[1 + np.argmax(probs[:, 1:], axis=1)]
         return [self.classes_[0] if k else str(o) for k, o in zip(keep, others)]
 

@@ -594,6 +594,35 @@ def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     assert not (tmp_path / "m.joblib").exists()
 
 
+def test_a_set_labelled_content_or_noncontent_only_trains_a_model_that_removes_noise(data, tmp_path):
+    """Labels that say only what is not content (`noncontent`: as `bootstrap` proposes them
+    from a single-label model) must still teach removal: such a model kept every block."""
+    plain = tmp_path / "plain.jsonl"
+    with open(plain, "w") as fh:
+        for line in (data / "train.jsonl").read_text().splitlines():
+            ex = json.loads(line)
+            for b in ex["blocks"]:
+                b["label"] = "content" if b["label"] == "content" else "noncontent"
+            fh.write(json.dumps(ex) + "\n")
+    model = tmp_path / "plain.joblib"
+    assert main(["train", "--examples", str(plain), "--out", str(model), "--folds", "2"]) == 0
+    page = json.loads((data / "holdout.jsonl").read_text().splitlines()[0])
+    gold = {b["text"]: b["label"] for b in page["blocks"]}
+    result = Cleaner(model=model).clean(page["html"])
+    labels = {b.text: b.label for b in result.blocks}
+    assert set(labels.values()) == {"content", "noncontent"}
+    noise = [t for t, lab in gold.items() if lab != "content" and t in labels]
+    kept = [t for t, lab in gold.items() if lab == "content" and t in labels]
+    assert noise and kept
+    assert sum(labels[t] == "noncontent" for t in noise) >= 0.8 * len(noise)
+    assert sum(labels[t] == "content" for t in kept) >= 0.8 * len(kept)
+    assert result.text.splitlines() == [t for t, lab in labels.items() if lab == "content"]
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(model), "--examples", str(data / "holdout.jsonl"),
+                 "--report", str(report), "--cv", "0", "--no-baseline"]) == 0
+    assert json.loads((report / "report.json").read_text())["keep"]["f1"] > 0.8
+
+
 def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp_path, capsys):
     """A page labelled with no `content` block has no gold text: scored against an empty one,
     every word the model keeps would give it a word F1 of 0."""
