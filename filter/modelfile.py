@@ -9,6 +9,7 @@ tied to the scikit-learn version), the label set, the training data and the metr
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
@@ -178,17 +179,29 @@ def check_model_file(path: str | Path) -> dict:
     """The manifest of a model file, after checking that the file's bytes match its sha256 and
     that it was made with this scikit-learn's major.minor version: what can be known of a
     model without unpickling it (the service checks this before it starts any process)."""
-    path = _model_path(path)
+    path = _existing(_model_path(path))
+    return _checked_manifest(path, sha256_file(path))
+
+
+def _existing(path: Path) -> Path:
     if path.is_dir():
         raise ModelError(f"model {path} is a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"model file not found: {path}")
+    return path
+
+
+def _checked_manifest(path: Path, actual: str) -> dict:
+    """`path`'s manifest, once the sha256 of its bytes (`actual`) and the scikit-learn version
+    it records match."""
     manifest = read_manifest(path)
-    actual = sha256_file(path)
     if manifest.get("sha256") != actual:
         raise ModelError(f"model {path} does not match its manifest (sha256 {actual[:12]}… "
                          f"vs {str(manifest.get('sha256'))[:12]}…); refusing to load it")
-    made_with = str(manifest.get("sklearn_version") or "an unknown version")
+    made_with = str(manifest.get("sklearn_version") or "")
+    if not made_with:
+        raise ModelError(f"the manifest of model {path} does not say which scikit-learn made it; "
+                         "retrain it")
     if made_with.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise ModelError(f"model {path} was made with scikit-learn {made_with}, this is "
                          f"{sklearn.__version__}; retrain it or install scikit-learn {made_with}")
@@ -196,14 +209,17 @@ def check_model_file(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> LoadedModel:
-    """Load a model after `check_model_file` and check that it reads the features this
-    noisefilter computes."""
-    path = _model_path(path)
-    manifest = check_model_file(path)
+    """Load a model after the checks of `check_model_file` and check that it reads the features
+    this noisefilter computes. The bytes checked are the bytes unpickled (read once: a file
+    replaced between a check and a second read would be loaded unchecked)."""
+    path = _existing(_model_path(path))
+    with open(path, "rb") as fh:
+        data = fh.read()
+    manifest = _checked_manifest(path, hashlib.sha256(data).hexdigest())
     try:
-        model = joblib.load(path)
+        model = joblib.load(io.BytesIO(data))
     except Exception as err:
-        raise ModelError(f"model {path} could not be loaded: {err}") from err
+        raise ModelError(f"model {path} could not be loaded: {err or type(err).__name__}") from err
     if not hasattr(model, "predict_page"):  # a pickle of something else, manifest and all
         raise ModelError(f"{path} holds a {type(model).__name__}, not a noisefilter model")
     try:

@@ -49,6 +49,16 @@ def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
         load_model(model_copy)
 
 
+def test_a_manifest_that_does_not_name_its_scikit_learn_is_refused_in_plain_words(model_copy):
+    # it said "install scikit-learn an unknown version"
+    mpath = manifest_path(model_copy)
+    manifest = json.loads(mpath.read_text())
+    del manifest["sklearn_version"]
+    mpath.write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="does not say which scikit-learn made it; retrain it$"):
+        load_model(model_copy)
+
+
 @pytest.mark.parametrize("content", [b"[1, 2]", b"null", b"\xff\xfe{", b"{not json"])
 def test_a_malformed_manifest_is_a_model_error(model_copy, content):
     """Not a ValueError or AttributeError: `noisefilter batch` and the service report a

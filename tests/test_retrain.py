@@ -354,6 +354,23 @@ def test_a_promoted_model_is_named_by_its_file_name_anywhere(active_good, tmp_pa
     assert "model file not found: nowhere.joblib" in capsys.readouterr().err
 
 
+def test_train_refuses_a_bare_name_that_model_options_would_read_from_the_models_folder(
+        data, active_good, tmp_path, capsys, monkeypatch):
+    """`train --out good.joblib` wrote ./good.joblib while `evaluate`, `promote` and `clean
+    --model good.joblib` mean the models folder's: the user scored the old model as the new."""
+    folder, sha = active_good
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", "good.joblib"]) == 2
+    assert "--model good.joblib means" in capsys.readouterr().err
+    assert not (tmp_path / "good.joblib").exists()
+    _untouched(folder, sha)
+    # written as a path, it is this folder's file, and so is the model that path names
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", "./good.joblib",
+                 "--folds", "2", "--version", "here"]) == 0
+    assert Cleaner(model="./good.joblib").model_version == "here"
+    _untouched(folder, sha)
+
+
 def test_train_refuses_to_overwrite_the_active_model(data, active_good, capsys):
     folder, sha = active_good
     assert main(["train", "--examples", str(data / "train.jsonl"), "--out",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from filter.model import BlockClassifier, check_training_labels
-from filter.modelfile import SHIPPED_MODEL, save_model
+from filter.modelfile import SHIPPED_MODEL, resolve_model_path, save_model
 
 from .examples import Example, LabelledPage, Problem, label_page
 from .progress import Progress, phase
@@ -96,7 +96,7 @@ def check_output(out: str | Path) -> None:
     created. The check creates the folder, as writing the model would, and a temporary file."""
     from .promote import protected_paths
 
-    out = Path(out)
+    given, out = out, Path(out)  # Path("./x") is "x": the bare name is told by what was given
     role = protected_paths().get(out.resolve())
     if role:
         raise ValueError(f"{out} is {role}; train to a new file and `noisefilter promote` it")
@@ -105,6 +105,13 @@ def check_output(out: str | Path) -> None:
                          "train.shipped` rebuilds that one); name your model differently")
     if out.is_dir():
         raise ValueError(f"{out} is a folder, not a model file")
+    meant = resolve_model_path(given)
+    if meant.resolve() != out.resolve():
+        # `--model NAME` (clean, evaluate, promote, serve) means the models folder's file: the
+        # new model would be written here and the old one evaluated and promoted in its place
+        raise ValueError(f"the models folder holds a model named {out.name} ({meant}), which "
+                         f"--model {out.name} means; name this one differently (or write "
+                         f"./{out.name} and name it so)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}."):
@@ -124,8 +131,8 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     ids of the pages, so `promote` can refuse a holdout the model has seen), the label counts,
     the seed, the thread count (the model's bytes depend on it) and the time it took.
     """
+    check_output(out)  # as given: "./x" is this folder's file, "x" may be the models folder's
     out = Path(out)
-    check_output(out)
     if not prepared.pages:
         raise ValueError("there are no labelled pages to train on")
     check_training_labels(set(prepared.label_counts), keep_label)
