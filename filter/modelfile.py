@@ -8,12 +8,15 @@ tied to the scikit-learn version), the label set, the training data and the metr
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,43 +103,66 @@ class LoadedModel:
         return str(self.manifest.get("version") or self.path.stem)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.chmod(tmp, 0o644)  # mkstemp makes files private; a model is read by other users and services
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def save_model(model: object, path: str | Path, manifest: dict) -> dict:
-    """Write the model and its manifest, each atomically (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _temporary_beside(path: Path) -> str:
+    """A new temporary file in `path`'s folder (so that `os.replace` is a rename), readable by
+    all: mkstemp makes files private, and a model is read by other users and services."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     os.chmod(tmp, 0o644)
+    return tmp
+
+
+def _write_synced(tmp: str, data: bytes) -> None:
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Holds an exclusive lock on `folder` (flock on the folder itself: no lock file is left),
+    so that two processes saving the same model do not interleave their renames."""
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        joblib.dump(model, tmp, compress=3)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def save_model(model: object, path: str | Path, manifest: dict) -> dict:
+    """Write the model and its manifest: both are written in full to temporary files first,
+    then renamed over the old pair one right after the other, under a lock on the folder. A
+    reader never sees half a file; an interruption while writing leaves the old pair, and two
+    trainings saving to the same path leave one's pair, not one's model beside the other's
+    manifest (the manifest was written after the model was in place, so a failure in between
+    left neither model loadable)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_model = _temporary_beside(path)
+    tmp_manifest = None
+    try:
+        joblib.dump(model, tmp_model, compress=3)
         full = {
             "version": manifest.get("version") or path.stem,
             "file": path.name,
-            "sha256": sha256_file(Path(tmp)),
+            "sha256": sha256_file(Path(tmp_model)),
             "sklearn_version": sklearn.__version__,
             "noisefilter_version": __version__,
             "labels": [str(c) for c in getattr(model, "classes_", [])],
             **{k: v for k, v in manifest.items() if k != "version"},
         }
-        os.replace(tmp, path)
+        tmp_manifest = _temporary_beside(manifest_path(path))
+        _write_synced(tmp_manifest, json.dumps(full, indent=2, sort_keys=True).encode("utf-8"))
+        with _folder_lock(path.parent):
+            os.replace(tmp_model, path)
+            os.replace(tmp_manifest, manifest_path(path))
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp in (tmp_model, tmp_manifest):
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)
         raise
-    _atomic_write(manifest_path(path), json.dumps(full, indent=2, sort_keys=True).encode("utf-8"))
     return full
 
 

@@ -328,6 +328,27 @@ def test_train_failing_while_writing_leaves_no_file(data, active_good, monkeypat
     _untouched(folder, sha)
 
 
+def test_retraining_interrupted_while_writing_the_manifest_leaves_the_old_pair_loadable(
+        data, good, tmp_path, monkeypatch):
+    """The model used to be in place before its manifest was written: an interruption between
+    them left the new model beside the old manifest, and neither loadable."""
+    import filter.modelfile
+
+    out = tmp_path / "mine.joblib"
+    shutil.copy(good, out)
+    shutil.copy(good.with_suffix("").with_suffix(".manifest.json"), tmp_path / "mine.manifest.json")
+    before = load_model(out).manifest["sha256"]
+
+    def interrupted(tmp, data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(filter.modelfile, "_write_synced", interrupted)
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out),
+                 "--folds", "2", "--seed", "7"]) == 130
+    assert load_model(out).manifest["sha256"] == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.joblib", "mine.manifest.json"]
+
+
 def test_train_killed_mid_way_leaves_the_active_model(data, active_good):
     folder, sha = active_good
     proc = subprocess.Popen([*NOISEFILTER, "train", "--examples", str(data / "train.jsonl"),
