@@ -467,6 +467,23 @@ def test_with_the_active_model_broken_promote_compares_against_the_shipped_defau
     assert (folder / "ACTIVE").read_text().strip() == "good.joblib"
 
 
+def test_a_promotion_over_a_broken_active_model_rolls_back_to_the_shipped_default(
+        data, good, active_good, tmp_path, capsys):
+    """PREVIOUS named the broken model, so `rollback` could only fail: there was no way back
+    short of editing the pointers."""
+    folder, _ = active_good
+    _flip_a_byte(folder / "good.joblib")
+    candidate = tmp_path / "candidate.joblib"
+    shutil.copyfile(good, candidate)
+    shutil.copyfile(good.with_name("good.manifest.json"), tmp_path / "candidate.manifest.json")
+    assert _promote(candidate, data / "holdout.jsonl", "--force") == 0
+    assert (folder / "ACTIVE").read_text().strip() == "candidate.joblib"
+    capsys.readouterr()
+    assert main(["rollback"]) == 0, capsys.readouterr().err
+    assert not (folder / "ACTIVE").exists()
+    assert Cleaner().model_version.startswith("wcxb-")
+
+
 def test_with_no_model_to_compare_against_promote_needs_force(data, good, active_good, tmp_path, capsys):
     folder, _ = active_good
     _flip_a_byte(folder / "good.joblib")

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from filter.errors import ModelError
 from filter.modelfile import (
-    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_path, models_dir,
+    SHIPPED_MODEL, LoadedModel, active_model_path, check_model_file, load_model, manifest_path,
+    models_dir,
     packaged_model_path, sha256_file,
 )
 
@@ -222,8 +223,10 @@ def active_name() -> str:
 
 def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
               compared_with: str | None = None) -> Path:
-    """Install the candidate and make it active; the active model becomes ``PREVIOUS``. The log
-    records what the checks compared against (None: nothing, a forced promotion)."""
+    """Install the candidate and make it active; the active model becomes ``PREVIOUS``, unless
+    it cannot be loaded: then ``PREVIOUS`` is the shipped default (what the candidate was
+    compared against), as a rollback to a broken model could only fail. The log records what
+    the checks compared against (None: nothing, a forced promotion)."""
     folder = usable_folder()
     with _locked(folder):
         target = install(candidate)
@@ -231,9 +234,15 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
         current = active_name()
         if current == target.name:
             raise PromotionError(f"{target.name} is already the active model")
-        _write_pointer(folder, PREVIOUS, current)
+        previous = current
+        if current:
+            try:
+                check_model_file(folder / _safe_name(current))
+            except (ModelError, PromotionError):
+                previous = ""
+        _write_pointer(folder, PREVIOUS, previous)
         _write_pointer(folder, ACTIVE, target.name)
-        _log(folder, {"action": "promote", "model": target.name, "previous": current or None,
+        _log(folder, {"action": "promote", "model": target.name, "previous": previous or None,
                       "sha256": candidate.manifest["sha256"], "holdout": holdout,
                       "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
     return target
