@@ -623,6 +623,9 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     (["train", "--folds", "1"], "argument --folds: must be 2 or more, not 1"),
     (["train", "--jobs", "0"], "argument --jobs: must be 1 or more, not 0"),
     (["evaluate", "--report", "r", "--cv", "-1"], "argument --cv: must be 0 or more, not -1"),
+    # a slice: -1 showed all pages but the last
+    (["evaluate", "--report", "r", "--worst", "-1"], "argument --worst: must be 0 or more, not -1"),
+    (["train", "--threads", "-1"], "argument --threads: must be 0 or more, not -1"),
 ])
 def test_counts_that_cannot_work_are_refused_before_any_page_is_read(data, tmp_path, capsys,
                                                                      args, message):
@@ -693,6 +696,13 @@ def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp
     assert words["pages_with_gold"] == 1 and words["noisefilter"] == 1.0
     assert "Over 1 of 2 pages with gold text" in (report / "report.md").read_text()
     assert "word F1 1.000" in capsys.readouterr().out
+    # with no gold block to keep at all, the keep-or-not F1 is undefined everywhere: the
+    # report said F1 0.000 where the summary said none
+    examples.write_text(json.dumps(first) + "\n")
+    assert main(["evaluate", "--model", str(good), "--examples", str(examples), "--report", str(report),
+                 "--cv", "0", "--no-baseline"]) == 0
+    assert json.loads((report / "report.json").read_text())["keep"]["f1"] is None
+    assert "recall –, F1 **–**" in (report / "report.md").read_text()
 
 
 def test_labels_left_out_of_the_macro_f1_still_count_as_errors():

@@ -70,7 +70,7 @@ def _at_least(low: int):
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, default=1, metavar="N",
+    parser.add_argument("--threads", type=_at_least(0), default=1, metavar="N",
                         help="threads scikit-learn may use (default 1: a model fitted then is "
                              "the same for the same data and seed on any machine, as the order "
                              "of floating-point sums depends on the thread count; 0: all cores, "
@@ -184,7 +184,8 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the cross-validation models' inner out-of-fold pass")
-    parser.add_argument("--worst", type=int, default=10, help="how many worst pages to show")
+    parser.add_argument("--worst", type=_at_least(0), default=10,
+                        help="how many worst pages to show")
     parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
 
 

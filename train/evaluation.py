@@ -86,13 +86,18 @@ class Evaluation:
         return report
 
     def keep_scores(self) -> dict:
+        """Precision, recall and F1 of the keep label against the rest; recall and F1 are
+        undefined (None) without a gold block to keep, precision without a kept block (as 0.0
+        the report showed F1 0.000 where the summary showed none)."""
         keep = self.keep_label
         tp = sum(t == keep and p == keep for t, p in zip(self.y_true, self.y_pred))
         pred = sum(p == keep for p in self.y_pred)
         gold = sum(t == keep for t in self.y_true)
-        precision = tp / pred if pred else 0.0
-        recall = tp / gold if gold else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        precision = tp / pred if pred else None
+        recall = tp / gold if gold else None
+        f1 = None
+        if gold:
+            f1 = 2 * tp / (pred + gold)  # the F1 of precision and recall, 0.0 when tp is 0
         return {"precision": precision, "recall": recall, "f1": f1, "support": gold}
 
     def word_f1(self) -> tuple[float | None, float | None, int]:
@@ -107,8 +112,7 @@ class Evaluation:
     def summary(self) -> dict:
         """The numbers `promote` compares: keep-or-not F1, macro F1, mean word F1."""
         word, _, _ = self.word_f1()
-        keep = self.keep_scores()  # undefined (None) on pages with no gold block to keep
-        return {"content_f1": keep["f1"] if keep["support"] else None,
+        return {"content_f1": self.keep_scores()["f1"],
                 "macro_f1": self.block_report()["macro_f1"], "word_f1": word}
 
     def merge(self, other: Evaluation) -> None:
