@@ -48,12 +48,12 @@ def _same_date(found: str | None, gold: str) -> bool:
     return (found or "")[:10] == gold[:10]
 
 
-def _noisefilter(tree, url):
-    meta = page_metadata(tree, url)
+def _noisefilter(tree, url, text):
+    meta = page_metadata(tree, url, text)
     return meta["title"], meta["author"], meta["date"]
 
 
-def _trafilatura(tree, url):
+def _trafilatura(tree, url, text):
     options = Extractor(with_metadata=True, url=url)
     doc = extract_metadata(tree, options.url, options.date_params, options.fast, options.author_blacklist)
     return doc.title, doc.author, doc.date
@@ -84,7 +84,7 @@ def main() -> None:
         for tool, read in tools.items():
             tree = parse(text)  # a fresh tree each: either tool may change the one it reads
             started = time.perf_counter()
-            found = dict(zip(("title", "author", "date"), read(tree, url)))
+            found = dict(zip(("title", "author", "date"), read(tree, url, text)))
             seconds[tool] += time.perf_counter() - started
             for field, key, same in fields:
                 if gold.get(key):

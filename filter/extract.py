@@ -737,12 +737,13 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     if url is not None:
         check_url(url)
     url = url or None  # an empty URL is no URL, and the result says so
-    tree = parse(decode(html, max_bytes, url))
+    text = decode(html, max_bytes, url)
+    tree = parse(text)
     _unwrap_inline_runs(tree)
     _flatten_deep_nesting(tree)
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
-    meta = page_metadata(tree, url)
+    meta = page_metadata(tree, url, text)
     page = Page(blocks=[], url=url, link_base=base, **meta)
     deadline.check("trafilatura")
     body, comments = _extract_trees(tree, url, index, deadline, page.notes)

@@ -8,8 +8,9 @@ is therefore read from meta tags and JSON-LD only: `trafilatura.metadata.extract
 also searches the page's bylines (on a copy of the whole tree), is not called.
 
 The title is the page's headline: sites add their own name to `<title>` and `og:title`
-("Kayaks | REI Co-op"), which an aggregator's list of headlines does not want. The name comes
-off only when the page itself confirms which part is the headline (`headline`).
+("Kayaks | REI Co-op"), which an aggregator's list of headlines does not want, and word it for
+search engines; the page's own `<h1>` says which is the headline (`headline`). Fields come out
+as a reader sees them: entities decoded, white space collapsed, no placeholder author.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from html import unescape
 from itertools import islice
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
@@ -33,6 +35,29 @@ _WORD = re.compile(r"\w+")
 #: a title of more parts than this is not "headline + site name"
 _MAX_TITLE_PARTS = 8
 _MAX_HEADINGS = 10
+_SHOWN_OVERLAP = 0.5
+#: the document's `<html>` tag, looked for in its first characters only
+_HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+_HTML_TAG_WITHIN = 100_000
+_LANG_ATTRIBUTE = re.compile(r"""\s(?:xml:)?lang\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
+#: author "names" that name no one; compared lower-cased with each name trafilatura gives
+_PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "webmaster", "undefined", "null",
+                                  "none", "unknown", "name", "author", "user", "guest"})
+#: the meta tags that may carry an author, and the values that are an address or a template
+#: variable, not a name
+_META_AUTHORS = ("//meta[contains(translate(@name, 'AUTHORCE', 'authorce'), 'author') or "
+                 "contains(translate(@property, 'AUTHORCE', 'authorce'), 'author') or "
+                 "contains(translate(@name, 'CREATOR', 'creator'), 'creator')]/@content")
+_NOT_A_NAME = re.compile(r"https?://|www\.|@?[\w-]+\.[\w.-]*/"  # an address
+                         r"|(\w+\.)+(author|name|creator)$|.*[{}$%<>]",  # a template's
+                         re.IGNORECASE)
+_CITATION_AUTHORS = "//meta[@name='citation_author']/@content"
+_MAX_AUTHORS = 20
+#: the most characters of a title or author: a page's whole text in its <title> is no title
+_MAX_FIELD = 1_000
+#: the path of a link to a site's home page: "/", "./", "/index.php", "https://site.example"
+_HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
+_VISIBLE_TEXT = ".//text()[not(ancestor::svg or ancestor::script or ancestor::style)]"
 
 
 def _words(text: str) -> str:
@@ -40,40 +65,95 @@ def _words(text: str) -> str:
 
 
 def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
-    """The page's title without the site's name: the longest run of its separator-delimited
-    parts that is the text of one of the page's `<h1>` headings (one that is not the site's
-    name: a logo), else (no such heading) all but a first or last part that is the site's name
-    (`og:site_name`). Without that evidence the title stays whole: a part may be the headline's
-    own subtitle ("Hybrid Cars: A Buying Guide"). White space comes out collapsed.
+    """The page's headline, from its title and its `<h1>` headings (the first
+    `_MAX_HEADINGS`), none of which is one of the site's names: its `og:site_name` or the text
+    of a logo `<h1>` (one linked to the site's home page).
 
-    On WCXB-dev the gold title is the page's title on 1,073 of 1,497 pages cut this way, on 767
-    uncut (`benchmarks/metadata.py`)."""
+    - The page's only such `<h1>`, when half its words or more are in the title: the headline
+      as the page shows it, where the title is often worded for search engines ("Best Apps to
+      Learn a Language in 2025 – Top 10 Picks" over "Top 10: Best Language Learning App").
+    - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
+    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
+    - All but a first or last part of the title that is one of the site's names.
+    - Else the title whole: a part may be the headline's own subtitle ("Hybrid Cars: A Buying
+      Guide").
+
+    White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
+    1,145 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
+    h1s = [(_heading_text(h1), _links_home(h1)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
+    names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
+    headings: dict[str, str] = {}  # words: text, of the headings that are not the site's names
+    for text, logo in h1s:
+        if not logo and (words := _words(text)) and words not in names:
+            headings.setdefault(words, text)
+    if len(headings) == 1:
+        (words, text), = headings.items()
+        shown, in_title = set(words.split()), set(_words(title).split())
+        if len(shown) >= 2 and len(shown & in_title) >= _SHOWN_OVERLAP * len(shown):
+            return text
+    if title.endswith(("...", "\u2026")):
+        stem = _words(title.rstrip(".\u2026"))
+        whole = [text for words, text in headings.items()
+                 if stem and words.startswith(stem) and len(text) > len(title)]
+        if whole:
+            return whole[0]
     cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
     if not cuts or len(cuts) >= _MAX_TITLE_PARTS:
         return title
     bounds = [0, *(x for span in cuts for x in span), len(title)]
     parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
     parts = [(start, end) for start, end in parts if title[start:end].strip()]
-    site = _words(site_name or "")
-    headings = {_words(" ".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)} - {"", site}
     runs = [title[parts[first][0]:parts[last][1]].strip()
             for first in range(len(parts)) for last in range(first, len(parts))
             if last - first + 1 < len(parts)]
     found = [run for run in runs if _words(run) in headings]
     if found:
         return max(found, key=len)
-    if site and len(parts) > 1:
-        if _words(title[parts[-1][0]:parts[-1][1]]) == site:
+    if names and len(parts) > 1:
+        if _words(title[parts[-1][0]:parts[-1][1]]) in names:
             return title[:parts[-2][1]].strip()
-        if _words(title[parts[0][0]:parts[0][1]]) == site:
+        if _words(title[parts[0][0]:parts[0][1]]) in names:
             return title[parts[1][0]:].strip()
     return title
 
 
-def page_language(tree: HtmlElement) -> str | None:
-    """The page's declared language (``<html lang>`` or content-language meta), as ISO 639-1."""
+def _links_home(h1: HtmlElement) -> bool:
+    """Whether a heading is linked to a site's home page (``/``, ``https://site.example/``):
+    a logo, which names the site, not the page."""
+    for link in (*h1.iterancestors("a"), *h1.iter("a")):
+        href = (link.get("href") or "").strip()
+        if not href:  # no address, or the page itself
+            continue
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            continue
+        if _HOME_PATH.fullmatch(parts.path) and not parts.query and not parts.fragment:
+            return True
+    return False
+
+
+def _heading_text(h1: HtmlElement) -> str:
+    """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
+    `<desc>` ("Artboard Created with Sketch." before "MyBB"), scripts and styles."""
+    return " ".join(" ".join(h1.xpath(_VISIBLE_TEXT)).split())
+
+
+def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
+    """The page's declared language: the primary subtag of ``<html lang>`` (or of its
+    content-language meta), lower-cased: ISO 639-1 where the page gives it (``en``), the
+    3-letter code of a language that has no 2-letter one (``fil``); None for none or
+    ``und`` (undetermined). It is what the page says, not a detection.
+
+    `source` is the document's text: where anything comes before ``<html>`` (a script, a
+    comment the parser keeps), the parser makes a root of its own and the tag's attributes are
+    lost, as browsers do not lose them; the tag is then read from the text."""
     lang = tree.get("lang") or tree.get("xml:lang")
+    if not lang and source:
+        tag = _HTML_TAG.search(source, 0, _HTML_TAG_WITHIN)
+        lang = tag and _LANG_ATTRIBUTE.search(tag.group())
+        lang = lang and lang.group(1)
     if not lang:
         for meta in tree.iterfind(".//meta[@http-equiv]"):
             if meta.get("http-equiv", "").lower() == "content-language":
@@ -82,7 +162,7 @@ def page_language(tree: HtmlElement) -> str | None:
     if not lang:
         return None
     code = lang.strip().split(",")[0].split("-")[0].split("_")[0].lower()
-    return code if 2 <= len(code) <= 3 and code.isalpha() else None
+    return code if 2 <= len(code) <= 3 and code.isalpha() and code != "und" else None
 
 
 def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: str | None) -> str | None:
@@ -92,29 +172,74 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
     element = tree.find(".//head//title")
     text = " ".join(element.text_content().split()) if element is not None else ""
     cut = headline(text, tree, site_name) if text else text
-    return cut if cut != text else fallback
+    if cut != text:
+        return cut
+    logos = {_words(" ".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)
+             if _links_home(h1)}
+    if text and fallback and _words(fallback) in logos:
+        return text  # trafilatura took the page's only <h1>, its logo
+    return fallback
 
 
-def page_metadata(tree: HtmlElement, url: str | None) -> dict[str, str | None]:
+def page_metadata(tree: HtmlElement, url: str | None,
+                  source: str | None = None) -> dict[str, str | None]:
     """Title (the headline), author, date (ISO) and language of a page, its title as it gives it
     (`full_title`, with the site's name: what the model's topic features were trained on), and
-    the address it gives itself (`canonical_url`); missing fields are None."""
+    the address it gives itself (`canonical_url`); missing fields are None. `source` is the
+    document's text the tree was parsed from (`page_language`)."""
     meta = examine_meta(tree)
     try:
         meta = extract_meta_json(tree, meta)
     except Exception as err:  # trafilatura's JSON-LD reader fails on some malformed blocks
         LOGGER.debug("JSON-LD metadata skipped: %s", err)
     full_title = meta.title or extract_title(tree)
-    title = (headline(meta.title, tree, meta.sitename) if meta.title
-             else _title_element_headline(tree, meta.sitename, full_title))
-    author = meta.author or None
+    site_name, meta_title = _field(meta.sitename), _field(meta.title)
+    title = _field(headline(meta_title, tree, site_name) if meta_title
+                   else _title_element_headline(tree, site_name, _field(full_title)))
+    author = _field(_author(tree, meta.author))
     try:
         date = find_date(tree, extensive_search=False, original_date=True, url=url or meta.url)
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
     return {"title": title, "full_title": full_title, "author": author, "date": date,
-            "language": page_language(tree), "canonical_url": canonical_url(tree, url, meta.url)}
+            "language": page_language(tree, source),
+            "canonical_url": canonical_url(tree, url, meta.url)}
+
+
+def _author(tree: HtmlElement, found: str | None) -> str | None:
+    """The author trafilatura read from the meta tags and JSON-LD (names joined by "; "),
+    without what is no one's name: placeholders a template left ("Undefined", "Admin",
+    "Webmaster", the "Name" of a form field; "Anonymous" is a name authors choose) and the
+    words trafilatura made of an address or a template variable (``www.facebook.com/jane``
+    became "Www Facebook Com; Jane", ``page.head.extra.author`` "Page Head Extra Author").
+    Scholarly pages name each author in a `citation_author` meta tag as "Last, First", which
+    trafilatura split into two names: they are read from those tags, first name first."""
+    cited = [" ".join(reversed([p.strip() for p in value.split(",", 1)]))
+             for value in tree.xpath(_CITATION_AUTHORS) if value.strip()][:_MAX_AUTHORS]
+    if cited:
+        return "; ".join(" ".join(name.split()) for name in cited)
+    if not found:
+        return None
+    junk = set(_PLACEHOLDER_AUTHORS)
+    for value in tree.xpath(_META_AUTHORS):
+        if _NOT_A_NAME.match(value.strip()):
+            made = normalize_authors(None, value) or ""
+            junk.update(part.casefold() for part in made.split("; "))
+    names = [name for name in found.split("; ") if name.strip().casefold() not in junk]
+    return "; ".join(names) or None
+
+
+def _field(text: str | None) -> str | None:
+    """A field as the result gives it: entities a site escaped twice decoded (``&amp;reg;``
+    reads ``&reg;`` to the parser, "®" to the reader, as trafilatura gives it), white space
+    collapsed, at most `_MAX_FIELD` characters; None when nothing is left."""
+    if not text:
+        return None
+    text = " ".join(unescape(text).split())
+    if len(text) > _MAX_FIELD:
+        text = text[:_MAX_FIELD - 1].rstrip() + "…"
+    return text or None
 
 
 def canonical_url(tree: HtmlElement, url: str | None, og_url: str | None) -> str | None:

@@ -59,14 +59,64 @@ def _title(head: str, body: str = "") -> str | None:
      "Plumbing guide - learn the rates"),
     ('<meta property="og:title" content="Residential Electrician Coupons">', "<h1>Coupons</h1>",
      "Residential Electrician Coupons"),
-    ('<meta property="og:title" content="Wi-Fi 7: A Buying Guide">', "<h1>A Buying Guide</h1>",
-     "Wi-Fi 7: A Buying Guide"),
+    ('<meta property="og:title" content="Wi-Fi 7: A Buying Guide">',
+     "<h1>Wi-Fi 7</h1><h1>A Buying Guide</h1>", "Wi-Fi 7: A Buying Guide"),
     ('<meta property="og:title" content="Cats | Dogs">', "<h1>Cats | Dogs</h1>", "Cats | Dogs"),
+    # the page's only <h1>, when half its words are the title's: the headline as it is shown
+    ('<meta property="og:title" content="Best Apps to Learn a Language in 2025 - Top 10 Picks">',
+     "<h1>Top 10: Best Language Learning App</h1>", "Top 10: Best Language Learning App"),
+    ('<meta property="og:title" content="What do you think will be the trend in the watch...">',
+     "<h1>Sections</h1><h1>What do you think will be the trend in the watch market in 2024?</h1>",
+     "What do you think will be the trend in the watch market in 2024?"),
+    # a logo <h1> (linked to the site's home) is one of the site's names, never the headline,
+    # even the only <h1> of a page without a title in its meta tags; an SVG's text is not shown
+    ('<meta property="og:title" content="Plan and intended audience | Quantum Information">',
+     '<h1><a href="https://book.example/">Quantum Information</a></h1>',
+     "Plan and intended audience"),
+    ("<title>What happened with the ISO / Discussion / Arch Linux</title>",
+     '<h1><a href="http://archlinux.example/">Arch Linux</a></h1>',
+     "What happened with the ISO / Discussion"),
+    ("<title>SMF vs MyBB? The differences (2024 opinions)</title>",
+     '<h1><a href="index.php"><svg><title>Artboard Created with Sketch.</title></svg>MyBB</a></h1>',
+     "SMF vs MyBB? The differences (2024 opinions)"),
+    ('<meta property="og:title" content="Houston restaurants | Houstonia">',
+     '<h1><a href="/">Houstonia Magazine</a></h1><h1>Houston restaurants</h1>', "Houston restaurants"),
+    # entities a site escaped twice are decoded, as trafilatura decodes them
+    ('<meta property="og:title" content="The Cream with TFC8&amp;reg; | Caf&amp;eacute; Bader">', "",
+     "The Cream with TFC8\u00ae | Caf\u00e9 Bader"),
     # a page with no title in its meta tags and no such evidence: trafilatura's choice, its <h1>
     ("<title>Plumbing guide - learn the rates</title>", "<h1>Plumbers near you</h1>", "Plumbers near you"),
 ])
 def test_the_title_is_the_headline_without_the_sites_name(head, body, title):
     assert _title(head, body) == title
+
+
+@pytest.mark.parametrize(("head", "author"), [
+    ('<meta name="author" content="Jane Fielding">', "Jane Fielding"),
+    # placeholders and the words trafilatura made of an address or a template variable
+    ('<meta name="author" content="undefined">', None),
+    ('<meta name="author" content="Admin">', None),
+    ('<meta name="author" content="page.head.extra.author">', None),
+    ('<meta property="article:author" content="www.facebook.com/janedoe">', None),
+    ('<meta name="author" content="Anonymous">', "Anonymous"),  # a name authors choose
+    # "Last, First" in citation tags: one name each, first name first
+    ('<meta name="citation_author" content="Roy, Aniruddha">'
+     '<meta name="citation_author" content="Patel, Jyoti">', "Aniruddha Roy; Jyoti Patel"),
+])
+def test_the_author_is_a_name_or_none(head, author):
+    assert html_to_page(f"<html><head>{head}</head><body><p>{'Text. ' * 20}</p></body></html>").author == author
+
+
+@pytest.mark.parametrize(("html", "language"), [
+    ('<html lang="de-AT"><body><p>Text.</p></body></html>', "de"),
+    # a script before <html>: the parser makes a root of its own, the tag's lang is read anyway
+    ('<script>var a = 1;</script><html lang="fr"><body><p>Text.</p></body></html>', "fr"),
+    ('<!-- x --><HTML class=x LANG=pt_BR><body><p>Text.</p></body></html>', "pt"),
+    ('<html lang="und"><body><p>Text.</p></body></html>', None),
+    ("<html><body><p>Text.</p></body></html>", None),
+])
+def test_the_language_is_the_one_the_page_declares(html, language):
+    assert html_to_page(html).language == language
 
 
 def test_the_model_reads_the_title_as_the_page_gives_it():
