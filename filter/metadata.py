@@ -43,15 +43,10 @@ _LANG_ATTRIBUTE = re.compile(r"""\s(?:xml:)?lang\s*=\s*["']?([^"'\s>]*)""", re.I
 #: author "names" that name no one; compared lower-cased with each name trafilatura gives
 _PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "webmaster", "undefined", "null",
                                   "none", "unknown", "name", "author", "user", "guest"})
-#: the meta tags that may carry an author, and the values that are an address or a template
-#: variable, not a name
-_META_AUTHORS = ("//meta[contains(translate(@name, 'AUTHORCE', 'authorce'), 'author') or "
-                 "contains(translate(@property, 'AUTHORCE', 'authorce'), 'author') or "
-                 "contains(translate(@name, 'CREATOR', 'creator'), 'creator')]/@content")
+#: meta values that are an address or a template variable, not a name
 _NOT_A_NAME = re.compile(r"https?://|www\.|@?[\w-]+\.[\w.-]*/"  # an address
                          r"|(\w+\.)+(author|name|creator)$|.*[{}$%<>]",  # a template's
                          re.IGNORECASE)
-_CITATION_AUTHORS = "//meta[@name='citation_author']/@content"
 _MAX_AUTHORS = 20
 #: the most characters of a title or author: a page's whole text in its <title> is no title
 _MAX_FIELD = 1_000
@@ -215,15 +210,21 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
     became "Www Facebook Com; Jane", ``page.head.extra.author`` "Page Head Extra Author").
     Scholarly pages name each author in a `citation_author` meta tag as "Last, First", which
     trafilatura split into two names: they are read from those tags, first name first."""
-    cited = [" ".join(reversed([p.strip() for p in value.split(",", 1)]))
-             for value in tree.xpath(_CITATION_AUTHORS) if value.strip()][:_MAX_AUTHORS]
+    cited, stated = [], []
+    for meta in tree.iter("meta"):
+        name = (meta.get("name") or meta.get("property") or "").lower()
+        value = (meta.get("content") or "").strip()
+        if value and name == "citation_author":
+            cited.append(" ".join(" ".join(reversed(value.split(",", 1))).split()))
+        elif value and ("author" in name or "creator" in name):
+            stated.append(value)
     if cited:
-        return "; ".join(" ".join(name.split()) for name in cited)
+        return "; ".join(cited[:_MAX_AUTHORS])
     if not found:
         return None
     junk = set(_PLACEHOLDER_AUTHORS)
-    for value in tree.xpath(_META_AUTHORS):
-        if _NOT_A_NAME.match(value.strip()):
+    for value in stated:
+        if _NOT_A_NAME.match(value):
             made = normalize_authors(None, value) or ""
             junk.update(part.casefold() for part in made.split("; "))
     names = [name for name in found.split("; ") if name.strip().casefold() not in junk]
