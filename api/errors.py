@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from . import pool
+from .headers import DEFAULTS
 from .schemas import ErrorResponse
 
 LOGGER = logging.getLogger("noisefilter.api")
@@ -94,7 +95,10 @@ def error_response(status: int, error: str, detail: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     if status == 503 and not headers:
         headers = {"Retry-After": "1"}
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+    # also here: a 500 (answered outside every middleware of the app) and a 421 (by a
+    # middleware outside `DefaultHeadersMiddleware`) carry them too
+    return JSONResponse({"error": error, "detail": detail}, status_code=status,
+                        headers={**DEFAULTS, **(headers or {})})
 
 
 def describe_validation(errors) -> str:

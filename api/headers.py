@@ -1,4 +1,6 @@
-"""Headers every response of the service carries unless its route set its own.
+"""Headers every response of the service carries unless its route set its own (the error
+answers get them from `errors.error_response`, which also makes the ones no middleware of the
+app sees: a 500, a 421).
 
 The answers hold the text of the pages clients sent and the labels of the example store, so no
 cache between the service and its clients may keep them (``Cache-Control: no-store``: a shared

@@ -28,6 +28,7 @@ import dataclasses
 import json
 import math
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
@@ -262,9 +263,13 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
 
     Raises `ModelError` only if a worker cannot load the model.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        # 2.0 failed later with a raw TypeError from range(), True started one worker
+    try:  # any integer, numpy's too; 2.0 failed later with a raw TypeError from range()
+        count = operator.index(workers)
+    except TypeError:
+        count = 0
+    if isinstance(workers, bool) or count < 1:
         raise ValueError(f"workers must be a whole number above 0, not {workers!r}")
+    workers = count
     if isinstance(docs, (str, bytes, bytearray, memoryview)):
         # one page given where many are expected: it was cleaned character by character
         raise TypeError("clean_many takes an iterable of documents, and this is one document: "

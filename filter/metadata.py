@@ -37,7 +37,7 @@ _MAX_TITLE_PARTS = 8
 _MAX_HEADINGS = 10
 _SHOWN_OVERLAP = 0.5
 #: the document's `<html>` tag, looked for in its first characters only
-_HTML_TAG = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<html\b[^<>]{0,2000}>", re.IGNORECASE)  # bounded: no quadratic scan
 _HTML_TAG_WITHIN = 100_000
 _LANG_ATTRIBUTE = re.compile(r"""\s(?:xml:)?lang\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
 #: author "names" that name no one; compared lower-cased with each name trafilatura gives
@@ -45,14 +45,16 @@ _PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "webmaster", "undefi
                                   "none", "unknown", "name", "author", "user", "guest"})
 #: meta values that are an address or a template variable, not a name
 _NOT_A_NAME = re.compile(r"https?://|www\.|@?[\w-]+\.[\w.-]*/"  # an address
-                         r"|(\w+\.)+(author|name|creator)$|.*[{}$%<>]",  # a template's
+                         r"|(\w+\.)+(author|name|creator)$|.*(\{\{|\$\{|<%|%\w+%)",  # a template's
                          re.IGNORECASE)
 _MAX_AUTHORS = 20
+#: a whole character reference: "&reg;", "&#8217;" ("News&notices" stays as it is, not "¬ices")
+_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 #: the most characters of a title or author: a page's whole text in its <title> is no title
 _MAX_FIELD = 1_000
 #: the path of a link to a site's home page: "/", "./", "/index.php", "https://site.example"
 _HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
-_VISIBLE_TEXT = ".//text()[not(ancestor::svg or ancestor::script or ancestor::style)]"
+_HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
 
 
 def _words(text: str) -> str:
@@ -64,8 +66,8 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     `_MAX_HEADINGS`), none of which is one of the site's names: its `og:site_name` or the text
     of a logo `<h1>` (one linked to the site's home page).
 
-    - The page's only such `<h1>`, when half its words or more are in the title: the headline
-      as the page shows it, where the title is often worded for search engines ("Best Apps to
+    - The page's only such `<h1>`, when half its letters or more are in words of the title
+      (and two of its words are not numbers): the headline as the page shows it, where the title is often worded for search engines ("Best Apps to
       Learn a Language in 2025 – Top 10 Picks" over "Top 10: Best Language Learning App").
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
     - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
@@ -74,7 +76,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,145 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,148 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
     h1s = [(_heading_text(h1), _links_home(h1)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
     names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
@@ -85,12 +87,19 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     if len(headings) == 1:
         (words, text), = headings.items()
         shown, in_title = set(words.split()), set(_words(title).split())
-        if len(shown) >= 2 and len(shown & in_title) >= _SHOWN_OVERLAP * len(shown):
+        # by letters, not words: "Top of the News" shares "of" and "the" with a headline; and
+        # two words that are not numbers ("March 5, 2024" is a date, not a headline)
+        letters = sum(len(w) for w in shown & in_title)
+        if (sum(not w.isdigit() for w in shown) >= 2
+                and letters >= _SHOWN_OVERLAP * sum(len(w) for w in shown)):
             return text
     if title.endswith(("...", "\u2026")):
         stem = _words(title.rstrip(".\u2026"))
+        # "The cat..." is no cut of "The category of all things": a cut inside a word needs
+        # three words before it to be told apart from another title
         whole = [text for words, text in headings.items()
-                 if stem and words.startswith(stem) and len(text) > len(title)]
+                 if stem and words.startswith(stem) and len(text) > len(title)
+                 and (words[len(stem):len(stem) + 1] in ("", " ") or len(stem.split()) >= 3)]
         if whole:
             return whole[0]
     cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
@@ -118,13 +127,14 @@ def _links_home(h1: HtmlElement) -> bool:
     a logo, which names the site, not the page."""
     for link in (*h1.iterancestors("a"), *h1.iter("a")):
         href = (link.get("href") or "").strip()
-        if not href:  # no address, or the page itself
+        if not href or href.startswith(("#", "?")):  # no address, or the page itself
             continue
         try:
             parts = urlsplit(href)
         except ValueError:
             continue
-        if _HOME_PATH.fullmatch(parts.path) and not parts.query and not parts.fragment:
+        if (parts.scheme.lower() in ("", "http", "https") and _HOME_PATH.fullmatch(parts.path)
+                and not parts.query and not parts.fragment):
             return True
     return False
 
@@ -132,7 +142,19 @@ def _links_home(h1: HtmlElement) -> bool:
 def _heading_text(h1: HtmlElement) -> str:
     """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
     `<desc>` ("Artboard Created with Sketch." before "MyBB"), scripts and styles."""
-    return " ".join(" ".join(h1.xpath(_VISIBLE_TEXT)).split())
+    parts: list[str] = []
+    stack: list = [h1]  # elements to read, and the tails to add once their element is read
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        parts.append(item.text or "")
+        for child in reversed(item):  # each node once: an XPath asking every text node
+            stack.append(child.tail or "")  # for its ancestors took seconds on nested headings
+            if isinstance(child.tag, str) and child.tag not in _HIDDEN_IN_HEADINGS:
+                stack.append(child)
+    return " ".join(" ".join(parts).split())
 
 
 def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
@@ -215,7 +237,9 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
         name = (meta.get("name") or meta.get("property") or "").lower()
         value = (meta.get("content") or "").strip()
         if value and name == "citation_author":
-            cited.append(" ".join(" ".join(reversed(value.split(",", 1))).split()))
+            last, _, given = value.partition(",")  # "Smith, John, Jr." is John Smith Jr.
+            given, _, suffix = given.partition(",")
+            cited.append(" ".join(f"{given} {last} {suffix}".split()))
         elif value and ("author" in name or "creator" in name):
             stated.append(value)
     if cited:
@@ -237,7 +261,7 @@ def _field(text: str | None) -> str | None:
     collapsed, at most `_MAX_FIELD` characters; None when nothing is left."""
     if not text:
         return None
-    text = " ".join(unescape(text).split())
+    text = " ".join(_ENTITY.sub(lambda m: unescape(m.group()), text).split())
     if len(text) > _MAX_FIELD:
         text = text[:_MAX_FIELD - 1].rstrip() + "…"
     return text or None

@@ -8,7 +8,6 @@ tied to the scikit-learn version), the label set, the training data and the metr
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
@@ -26,6 +25,11 @@ import sklearn
 from . import __version__
 from .errors import ModelError
 from .model import check_schema
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: saves there go unlocked
+    fcntl = None
 
 LOGGER = logging.getLogger(__name__)
 MANIFEST_SUFFIX = ".manifest.json"
@@ -122,13 +126,23 @@ def _write_synced(tmp: str, data: bytes) -> None:
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Holds an exclusive lock on `folder` (flock on the folder itself: no lock file is left),
-    so that two processes saving the same model do not interleave their renames."""
-    fd = os.open(folder, os.O_RDONLY)
+    so that two processes saving the same model do not interleave their renames. Where no
+    such lock can be had (no `fcntl`, a file system that refuses flock on a folder) the
+    renames go ahead unlocked: a finished training is not thrown away for want of a lock."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None and fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as err:
+                LOGGER.debug("saving without a lock on %s: %s", folder, err)
         yield
     finally:
-        os.close(fd)  # releases the lock
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
 
 def save_model(model: object, path: str | Path, manifest: dict) -> dict:

@@ -359,6 +359,10 @@ def test_no_answer_may_be_cached_or_sniffed(client):
     for r in answers:
         assert r.headers.get("cache-control") == "no-store", (r.request.url, r.status_code)
         assert r.headers.get("x-content-type-options") == "nosniff", (r.request.url, r.status_code)
+    # an error answered outside the app's middleware: a 500 (a loopback service's 421 is
+    # checked in test_api_server)
+    from api.errors import error_response
+    assert error_response(500, "internal_error", "x").headers["cache-control"] == "no-store"
     # the labelling page keeps its own: revalidated, not refetched
     assert client.get("/label").headers["cache-control"] == "no-cache"
 

@@ -337,6 +337,8 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
         status, _, body = request(port, "GET", "/v1/examples",
                                   headers={"Host": host, "X-API-Key": "k"})
         assert status == 421 and json.loads(body)["error"] == "misdirected_request", host
+    headers = request(port, "GET", "/readyz", headers={"Host": "rebound.example"})[1]
+    assert {k.lower(): v for k, v in headers.items()}.get("cache-control") == "no-store"
 
 
 @pytest.mark.parametrize("host, loopback", [

@@ -623,6 +623,23 @@ def test_a_title_full_of_white_space_is_read_in_linear_time():
     assert page.title == "Bridge reopens"
 
 
+def test_pages_that_made_the_metadata_slow_stay_quick():
+    """An `<html` search ran to the end of its window from each of 20,000 unclosed `<html`
+    (2.6 s), and the headings' visible text asked every text node of nested headings for its
+    ancestors (seconds more)."""
+    from filter.metadata import page_language
+
+    source = "<!-- x --><p>hi there</p>" + "<html" * 20_000
+    started = time.monotonic()
+    assert page_language(lxml.html.fromstring("<p>x</p>"), source) is None
+    assert time.monotonic() - started < 1
+    nested = "<h1>" * 10 + ("<span><b>a</b> b </span>" * 2_000) + "</h1>" * 10
+    html = f"<html><head><title>A headline | Site</title></head><body>{nested}<p>x</p></body></html>"
+    started = time.monotonic()
+    html_to_page(html)
+    assert time.monotonic() - started < 5
+
+
 def test_a_lone_surrogate_costs_one_character_not_the_rest_of_the_page():
     """lxml stops reading at a lone surrogate: everything after it was dropped without a word."""
     html = (f"<html><body><article><p>Paragraph 0: the harbour \ud800 council met. {_paragraph(1)[3:]}"

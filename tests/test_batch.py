@@ -417,6 +417,13 @@ def test_a_timeout_window_or_worker_count_that_cannot_work_is_refused(cleaner, o
     assert next(iter(options)) in str(raised[0])
 
 
+def test_a_worker_count_of_any_integer_type_is_taken(cleaner):
+    import numpy as np
+
+    outcomes = list(clean_many(cleaner, ["<p>x</p>"], workers=np.int64(1), start_method="fork"))
+    assert len(outcomes) == 1
+
+
 @pytest.mark.parametrize("start_method", ["fork", None])
 def test_the_timeout_of_the_call_is_the_limit_in_the_workers_too(cleaner, pages, start_method):
     # a cleaner whose own limit every page overruns: the call's larger timeout is what holds

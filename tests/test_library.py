@@ -81,9 +81,24 @@ def _title(head: str, body: str = "") -> str | None:
      "SMF vs MyBB? The differences (2024 opinions)"),
     ('<meta property="og:title" content="Houston restaurants | Houstonia">',
      '<h1><a href="/">Houstonia Magazine</a></h1><h1>Houston restaurants</h1>', "Houston restaurants"),
-    # entities a site escaped twice are decoded, as trafilatura decodes them
+    # a heading linked to the page itself, or elsewhere than a home page, is no logo
+    ('<meta property="og:title" content="Big storm hits coast | Daily News">',
+     '<h1><a href="#">Big storm hits coast</a></h1>', "Big storm hits coast"),
+    ('<meta property="og:title" content="Big storm hits coast | Daily News">',
+     '<h1><a href="javascript:void(0)">Big storm hits coast</a></h1>', "Big storm hits coast"),
+    # a section label or a date is not the headline, whatever words it shares with the title
+    ('<meta property="og:title" content="Biden says the economy is in the best shape of the decade">',
+     "<h1>Top of the News</h1>", "Biden says the economy is in the best shape of the decade"),
+    ('<meta property="og:title" content="Markets fall on March 5, 2024 as rates rise">',
+     "<h1>March 5, 2024</h1>", "Markets fall on March 5, 2024 as rates rise"),
+    # a title cut short at a word's end is not the start of a longer word
+    ('<meta property="og:title" content="The cat...">', "<h1>Pets</h1><h1>The category of all things</h1>",
+     "The cat..."),
+    # entities a site escaped twice are decoded, as trafilatura decodes them; only whole ones
     ('<meta property="og:title" content="The Cream with TFC8&amp;reg; | Caf&amp;eacute; Bader">', "",
      "The Cream with TFC8\u00ae | Caf\u00e9 Bader"),
+    ('<meta property="og:title" content="News&amp;notices from the board">', "",
+     "News&notices from the board"),
     # a page with no title in its meta tags and no such evidence: trafilatura's choice, its <h1>
     ("<title>Plumbing guide - learn the rates</title>", "<h1>Plumbers near you</h1>", "Plumbers near you"),
 ])
@@ -99,6 +114,9 @@ def test_the_title_is_the_headline_without_the_sites_name(head, body, title):
     ('<meta name="author" content="page.head.extra.author">', None),
     ('<meta property="article:author" content="www.facebook.com/janedoe">', None),
     ('<meta name="author" content="Anonymous">', "Anonymous"),  # a name authors choose
+    ('<meta name="author" content="Jane Doe &lt;jane@example.com&gt;">', "Jane Doe"),
+    ('<meta name="author" content="{{ article.author }}">', None),
+    ('<meta name="citation_author" content="Smith, John, Jr.">', "John Smith Jr."),
     # "Last, First" in citation tags: one name each, first name first
     ('<meta name="citation_author" content="Roy, Aniruddha">'
      '<meta name="citation_author" content="Patel, Jyoti">', "Aniruddha Roy; Jyoti Patel"),
