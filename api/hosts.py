@@ -39,7 +39,7 @@ def _host_name(header: str) -> str:
     if header.startswith("["):
         end = header.find("]") + 1
         rest = header[end:]
-        if end and (not rest or (rest[0] == ":" and rest[1:].isdigit())):
+        if end and (not rest or (rest[0] == ":" and (rest[1:].isdigit() or not rest[1:]))):
             return header[:end]
         return header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header

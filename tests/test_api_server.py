@@ -330,7 +330,7 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
     """DNS rebinding: a web page whose own name was made to resolve to 127.0.0.1 reaches a
     loopback service with its name in Host; it must not read or write the example store."""
     _, port = server
-    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}"):
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}", "[::1]:"):
         assert request(port, "GET", "/readyz", headers={"Host": host})[0] == 200, host
     for host in (f"rebound.example:{port}", "rebound.example", f"127.0.0.1.rebound.example:{port}",
                  "[::1].rebound.example", f"[::1]x:{port}"):

@@ -34,8 +34,7 @@ from pathlib import Path
 
 from filter.errors import ModelError
 from filter.modelfile import (
-    SHIPPED_MODEL, LoadedModel, active_model_path, check_model_file, load_model, manifest_path,
-    models_dir,
+    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_path, models_dir,
     packaged_model_path, sha256_file,
 )
 
@@ -224,7 +223,7 @@ def active_name() -> str:
 def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
               compared_with: str | None = None) -> Path:
     """Install the candidate and make it active; the active model becomes ``PREVIOUS``, unless
-    it cannot be loaded: then ``PREVIOUS`` is the shipped default (what the candidate was
+    it cannot be loaded (as `rollback` loads it): then ``PREVIOUS`` is the shipped default (what the candidate was
     compared against), as a rollback to a broken model could only fail. The log records what
     the checks compared against (None: nothing, a forced promotion)."""
     folder = usable_folder()
@@ -237,7 +236,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
         previous = current
         if current:
             try:
-                check_model_file(folder / _safe_name(current))
+                load_model(folder / _safe_name(current))  # as rollback will load it
             except (ModelError, PromotionError):
                 previous = ""
         _write_pointer(folder, PREVIOUS, previous)
