@@ -28,7 +28,7 @@ from .model import check_schema
 
 try:
     import fcntl
-except ImportError:  # not on Windows: saves there go unlocked
+except ImportError:  # Windows has none: saves there go unlocked
     fcntl = None
 
 LOGGER = logging.getLogger(__name__)
