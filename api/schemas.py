@@ -84,10 +84,14 @@ class CleanResponse(BaseModel):
     """A cleaned document: `text` holds only the `content` blocks."""
 
     text: str
-    title: str | None
-    author: str | None
-    date: str | None
-    language: str | None
+    title: str | None = Field(description="The headline: the page's only `<h1>` when it shares "
+                              "half its letters with the title's words, else the title without "
+                              "the site's name where the page shows which part that is.")
+    author: str | None = Field(description="From the page's meta tags and JSON-LD, names joined "
+                               "by \"; \"; no placeholder (\"Admin\") or address.")
+    date: str | None = Field(description="Publication date, YYYY-MM-DD.")
+    language: str | None = Field(description="The language the page declares (`<html lang>`), "
+                                 "lower case (`en`); not detected from the text.")
     url: str | None
     related_links: list[RelatedLinkOut]
     label_counts: dict[str, int]
