@@ -106,8 +106,9 @@ class Page:
     #: the address the page gives itself (`og:url`, else `<link rel="canonical">`): a feed's
     #: redirector or a cache may serve it, and tracking parameters may follow its URL
     canonical_url: str | None = None
-    #: the title as the page gives it ("Kayaks | REI Co-op"): what the topic features read,
-    #: since the shipped model was trained on it (the headline measured no better there)
+    #: the title as the page gives it ("Sea Kayaks | Harbour Outfitters"): what the topic
+    #: features read, since the shipped model was trained on it (the headline measured no
+    #: better there)
     full_title: str | None = None
     source: str = "html"  # "html" or "text"
     notes: list[str] = field(default_factory=list)

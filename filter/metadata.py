@@ -8,9 +8,10 @@ is therefore read from meta tags and JSON-LD only: `trafilatura.metadata.extract
 also searches the page's bylines (on a copy of the whole tree), is not called.
 
 The title is the page's headline: sites add their own name to `<title>` and `og:title`
-("Kayaks | REI Co-op"), which an aggregator's list of headlines does not want, and word it for
-search engines; the page's own `<h1>` says which is the headline (`headline`). Fields come out
-as a reader sees them: entities decoded, white space collapsed, no placeholder author.
+("Sea Kayaks | Harbour Outfitters"), which an aggregator's list of headlines does not want,
+and word it for search engines; the page's own `<h1>` says which is the headline
+(`headline`). Fields come out as a reader sees them: entities decoded, white space collapsed,
+no placeholder author.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
 
     - The page's only such `<h1>`, when half its letters or more are in words of the title
       (and two of its words are not numbers): the headline as the page shows it, where the
-      title is often worded for search engines ("Top 10: Best Language Learning App" over
-      "Best Apps to Learn a Language in 2025 – Top 10 Picks").
+      title is often worded for search engines ("Ten Quiet Harbour Walks" over "Best Harbour
+      Walks 2026 – Ten Quiet Routes Near You").
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
     - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
     - All but a first or last part of the title that is one of the site's names.
@@ -144,7 +145,8 @@ def _links_home(h1: HtmlElement) -> bool:
 
 def _heading_text(h1: HtmlElement) -> str:
     """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
-    `<desc>` ("Artboard Created with Sketch." before "MyBB"), scripts and styles."""
+    `<desc>` (a logo drawing's "Layer 1 created with an editor" before the site's name),
+    scripts and styles."""
     parts: list[str] = []
     stack: list = [h1]  # elements to read, and the tails to add once their element is read
     while stack:
@@ -194,9 +196,12 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
     cut = headline(text, tree, site_name) if text else text
     if cut != text:
         return cut
-    logos = {_words(" ".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)
+    def squashed(words: str) -> str:  # trafilatura joins a heading's text nodes without spaces
+        return "".join(_words(words).split())
+
+    logos = {squashed("".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)
              if _links_home(h1)}
-    if text and fallback and _words(fallback) in logos:
+    if text and fallback and squashed(fallback) in logos:
         return text  # trafilatura took the page's only <h1>, its logo
     return fallback
 
@@ -232,7 +237,7 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
     without what is no one's name: placeholders a template left ("Undefined", "Admin",
     "Webmaster", the "Name" of a form field; "Anonymous" is a name authors choose) and the
     words trafilatura made of an address or a template variable (``www.facebook.com/jane``
-    became "Www Facebook Com; Jane", ``page.head.extra.author`` "Page Head Extra Author").
+    became "Www Facebook Com; Jane", ``site.meta.author`` "Site Meta Author").
     Scholarly pages name each author in a `citation_author` meta tag as "Last, First", which
     trafilatura split into two names: they are read from those tags, first name first."""
     cited, stated = [], []

@@ -122,8 +122,8 @@ COMPLETION_HTML = """<html><body>
 <main><div class="guide-body">
 <p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
 without trees, beds or steep slopes, which few gardens have.</p>
-<h2>It all depends on the area output</h2>
-<ul><li>obstacles to be avoided</li><li>weather conditions (rain sensors)</li></ul>
+<h2>Rated area against the lawn you have</h2>
+<ul><li>beds and trees to steer around</li><li>rain, and the sensor that parks it</li></ul>
 <p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
 choose the model whose rated area is above that figure.</p>
 <table><tr><td>Small lawn</td><td>up to 500 m²</td></tr></table>
@@ -160,9 +160,9 @@ def test_completion_adds_what_trafilatura_dropped_inside_the_article(monkeypatch
     got = [(b.text[:30], b.kind, b.extracted) for b in page.blocks]
     assert got == [
         ("Robotic mowers are sold by the", "p", True),
-        ("It all depends on the area out", "head", False),
-        ("obstacles to be avoided", "item", False),
-        ("weather conditions (rain senso", "item", False),
+        ("Rated area against the lawn yo", "head", False),
+        ("beds and trees to steer around", "item", False),
+        ("rain, and the sensor that park", "item", False),
         ("Measure the lawn first, then a", "p", True),
         ("Small lawn up to 500 m²", "row", False),
         ("A mower that is too small runs", "p", True),
