@@ -58,8 +58,8 @@ def _title(head: str, body: str = "") -> str | None:
     # without that evidence, or where the headline is the whole title, it stays whole
     ('<meta property="og:title" content="Plumbing guide - learn the rates">', "<h1>Plumbers near you</h1>",
      "Plumbing guide - learn the rates"),
-    ('<meta property="og:title" content="Residential Electrician Coupons">', "<h1>Coupons</h1>",
-     "Residential Electrician Coupons"),
+    ('<meta property="og:title" content="Harbour Ferry Season Tickets">', "<h1>Tickets</h1>",
+     "Harbour Ferry Season Tickets"),
     ('<meta property="og:title" content="Wi-Fi 7: A Buying Guide">',
      "<h1>Wi-Fi 7</h1><h1>A Buying Guide</h1>", "Wi-Fi 7: A Buying Guide"),
     ('<meta property="og:title" content="Cats | Dogs">', "<h1>Cats | Dogs</h1>", "Cats | Dogs"),
