@@ -4,7 +4,7 @@ app sees: a 500, a 421).
 
 The answers hold the text of the pages clients sent and the labels of the example store, so no
 cache between the service and its clients may keep them (``Cache-Control: no-store``: a shared
-proxy kept `GET /v1/examples` for the next client), and no browser may read a JSON error that
+proxy could keep `GET /v1/examples` for the next client), and no browser may read a JSON error that
 echoes a client's input as a page of another type (``X-Content-Type-Options: nosniff``). The
 labelling page's files set their own caching (`label.SECURITY_HEADERS`).
 """
