@@ -108,6 +108,16 @@ _TAG = re.compile(r"<[A-Za-z!?/]")
 _CONTROL_REFERENCE = re.compile(
     r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
     r"|0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|6553[45])(?!\d));?")
+#: the end of a document, and the tags that end it; what follows the first `</html>` is dropped by
+#: libxml2, but browsers show it (a CMS appending its footer or a late article part after it)
+_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+#: markup that shows no text: scripts, styles, a title, comments, and any tag
+#: (each alternative stops at its end or the string's, so one pass reads the text once)
+_NOT_SHOWN = re.compile(r"<(script|style|noscript|template|title)\b.*?(?:</\1\s*>|$)"
+                        r"|<!--.*?(?:-->|$)|<[^<>]*>", re.IGNORECASE | re.DOTALL)
+#: characters after `</html>` looked at for text shown there
+_TAIL_READ = 100_000
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
@@ -141,6 +151,17 @@ def _control_reference(match: re.Match) -> str:
     return " " if code in (0x0B, 0x0C) else ""
 
 
+def _reopen_end(html: str) -> str:
+    """The document without its closing `</body>` and `</html>` tags when text a browser shows
+    follows the first `</html>`: libxml2 drops what comes after it, browsers render it as part
+    of the body (a second document glued to the first too). Scripts, styles and comments after
+    it (tracking code, a cache's stamp) change nothing."""
+    end = _DOCUMENT_END.search(html)
+    if end is None or not has_visible_text(_NOT_SHOWN.sub(" ", html[end.end():end.end() + _TAIL_READ])):
+        return html
+    return _END_TAGS.sub("", html)
+
+
 def parse(html: str) -> HtmlElement:
     """Parse HTML once with lxml, as trafilatura's loader does (repairing common faults first),
     and refuse a page the parser could not read to its end rather than return part of it."""
@@ -152,7 +173,7 @@ def parse(html: str) -> HtmlElement:
     if "&#" in html:
         html = _CONTROL_REFERENCE.sub(_control_reference, html)
     beginning = html[:50].lower()
-    html = repair_faulty_html(html, beginning)
+    html = repair_faulty_html(_reopen_end(html), beginning)
     parser = _parser()
     try:
         try:
@@ -479,20 +500,38 @@ def _hidden(el: etree._Element) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _source_text(el: etree._Element) -> str:
+def _source_text(el: etree._Element, limit: float = math.inf) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
-    and nested blocks separate words; comments, scripts and styles are left out."""
-    parts = []
+    and nested blocks separate words; comments, scripts and styles are left out. Empty when it
+    would be longer than `limit` characters (read only that far)."""
+    parts, size = [], 0
     for event, node in etree.iterwalk(el, events=("start", "end", "comment", "pi")):
         if event != "start":  # an element's end, or a comment or processing instruction
             if node is not el and node.tail:
                 parts.append(node.tail)
+                size += len(node.tail)
         else:
             if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
             if node.text and node.tag not in _INVISIBLE:
                 parts.append(node.text)
+                size += len(node.text)
+        if size > limit:
+            return ""
     return " ".join("".join(parts).split())
+
+
+def _spaced(text: str, source: etree._Element | None) -> str:
+    """The block's text with the word breaks its source element shows: trafilatura drops the
+    break an inline image or a line break makes between two words ("climb<img>Next" comes out
+    as "climbNext"). The source's text is taken only when it holds the very same characters
+    with more breaks between them, so no word is added, dropped or moved."""
+    if source is None or len(source) == 0:
+        return text  # no child element: nothing that can have broken a word
+    shown = _source_text(source, limit=4 * len(text) + 100)  # a container's text is not read whole
+    if len(shown) <= len(text) or shown.replace(" ", "") != text.replace(" ", ""):
+        return text
+    return shown
 
 
 def _held(kept: list[tuple[etree._Element, int]]) -> dict[etree._Element, int]:
@@ -762,10 +801,11 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if not has_visible_text(segment.text) or (in_comments and segment.text in in_body):
                 continue  # a fallback extractor can put comments into the body as well
             source = index.find(segment)
+            text = segment.text if segment.loose else _spaced(segment.text, source)
             tag_path, hints = index.context(source)
-            links, link_chars = _links(source, segment.text, base) if not segment.loose else ((), 0)
+            links, link_chars = _links(source, text, base) if not segment.loose else ((), 0)
             block = Block(
-                text=segment.text, kind=segment.kind, links=links, link_chars=link_chars,
+                text=text, kind=segment.kind, links=links, link_chars=link_chars,
                 tag_path=tag_path, hints=hints, in_comments=in_comments,
                 dom_position=int(source.get(_ID)) / index.total if source is not None else -1.0,
             )
@@ -775,7 +815,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             in_body.add(segment.text)
             if source is not None:
                 position = max(position, int(source.get(_ID)))
-                sources.append((source, len(segment.text)))
+                sources.append((source, len(text)))
             kept.append((position, block))
     deadline.check("the completion stage")
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]

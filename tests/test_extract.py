@@ -225,3 +225,37 @@ def test_relative_links_resolve_against_the_pages_base_element():
         "https://forum.example.org/community/threads/pegs-for-hard-ground.123/"}
     assert link_urls("<base target='_blank'>", thread) == {
         "https://forum.example.org/threads/which-tent.456/threads/pegs-for-hard-ground.123/"}
+
+
+def test_words_trafilatura_glues_at_an_inline_image_keep_their_break():
+    """trafilatura drops the break an inline image makes ("climb<img>Next" came out as
+    "climbNext"); the block takes its source's spacing, and the completion stage, which reads
+    the source, no longer adds the paragraph a second time."""
+    para = ("<p>The ferry crossing to the island takes {} minutes in calm weather, and the harbour "
+            "master posts the timetable on the quay every morning before the first boat leaves.</p>")
+    html = ("<html><head><title>Ferry notes</title></head><body><article><h1>Ferry notes</h1>"
+            + para.format("forty")
+            + "<p>We waited an hour at the slipway before the climb<img src='arrow.png' alt=''>Next "
+              "came the long walk up to the lighthouse, past the old chapel and the boat sheds.</p>"
+            + para.format("fifty") + "</article></body></html>")
+    texts = [b.text for b in html_to_page(html).blocks]
+    assert [t for t in texts if "slipway" in t] == [
+        "We waited an hour at the slipway before the climb Next came the long walk up to the "
+        "lighthouse, past the old chapel and the boat sheds."]
+
+
+def test_text_after_the_end_of_the_document_is_read_as_browsers_show_it():
+    """libxml2 drops what follows `</html>`; browsers show it, and a CMS may append the end of
+    the article there. Scripts and comments after it change nothing."""
+    body = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the "
+            "first boat leaves at seven when the sea is calm enough for the crossing.</p>")
+    late = ("<p>In winter the last crossing is at four, and the island's one café closes with it, "
+            "so bring something warm to drink for the wait on the slipway.</p>")
+    page = html_to_page(f"<html><head><title>Ferry</title></head><body><article>{body}</article>"
+                        f"</body></html>\n<article>{late}</article>")
+    assert any("last crossing is at four" in b.text for b in page.blocks)
+    from filter.extract import parse
+
+    tail = "\n<script>var late = 1;</script><!-- built 12:00 -->"
+    page = f"<html><body><article>{body}</article></body></html>"
+    assert parse(page + tail).find("body/script") is None  # left where libxml2 leaves it
