@@ -144,7 +144,17 @@ def test_html_example_labels_meet_the_cleaners_blocks():
     assert problems == [] and lp.left_out == 0
     assert lp.labels == [lab for _, lab in blocks]
     assert lp.gold() == "\n".join(t for t, lab in blocks if lab == "content")
-    assert lp.example.domain == "news1.example"
+    assert lp.example.site == "news1.example"
+
+
+def test_pages_of_one_site_share_a_cross_validation_group():
+    """Two blogs on one host's subdomains share their template: cross-validation must not put
+    one in training and the other in the test fold."""
+    sites = [Example(id=str(i), text="x", url=url, blocks=[]).site for i, url in enumerate((
+        "https://harbour.substack.com/p/ferry", "https://kayaks.substack.com/p/a",
+        "https://www.news.bbc.co.uk/x", "https://itv.co.uk/y", "http://10.0.0.5/p", None))]
+    assert sites[:4] == ["substack.com", "substack.com", "bbc.co.uk", "itv.co.uk"]
+    assert sites[4:] == ["10.0.0.5", "id:5"]
 
 
 def test_text_trafilatura_drops_is_reported_as_unmatched():

@@ -12,8 +12,9 @@ What is scored, and why this way:
   else its kept blocks when every block is labelled), beside trafilatura's own output on the same
   page (for a text example, the text as given: what an extractor handed on).
 - **worst pages**, with the blocks the model got wrong, because that is where to label next.
-- **cross-validation grouped by site** (the URL's host): a site repeats its furniture, and a
-  model scored on a site it was trained on looks better than it will be on a new site.
+- **cross-validation grouped by site** (the registrable domain of the URL, `Example.site`): a
+  site repeats its furniture, and a model scored on a site it was trained on looks better than
+  it will be on a new site.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
                    inner_folds: int = 5, stream: TextIO | None = None) -> dict:
     """Train and score `folds` times, each time holding out whole sites; returns the pooled
     scores and each fold's, or why cross-validation could not run."""
-    groups = np.array([lp.example.domain for lp in pages])
+    groups = np.array([lp.example.site for lp in pages])
     n_groups = len(set(groups))
     if folds < 2:
         return {"skipped": f"cross-validation was turned off (--cv {folds}: it needs 2 folds "

@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from filter.blocks import Page, normalize_text, segment_text, well_formed
+from filter.cleaner import site_of
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
@@ -101,12 +102,17 @@ class Example:
         return hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
-    def domain(self) -> str:
-        """The site the page belongs to: cross-validation keeps a site's pages in one fold,
-        because a site repeats its furniture and a model would otherwise be scored on pages
-        it has all but seen. Pages without a URL are each their own group."""
+    def site(self) -> str:
+        """The site the page belongs to, its registrable domain (`filter.cleaner.site_of`:
+        "news.example.co.uk" and "www.example.co.uk" are one site): cross-validation keeps a
+        site's pages in one fold, because a site repeats its furniture and a model would
+        otherwise be scored on pages it has all but seen. A host without a registrable domain
+        (an address, a name on an intranet) is its own site; pages without a URL are each
+        their own group."""
         host = urlsplit(self.url).hostname if self.url else None
-        return host.removeprefix("www.") if host else f"id:{self.id}"
+        if not host:
+            return f"id:{self.id}"
+        return site_of(self.url) or host.removeprefix("www.")
 
     def to_dict(self) -> dict:
         out: dict = {"id": self.id}

@@ -2,14 +2,15 @@
 
     python -m train.shipped [--data ../shared/data/wcxb-dev] [--out models/noisefilter-wcxb.joblib]
 
-The set is every WCXB-dev page outside a fixed holdout of domains (one in seven, by a hash of
-the domain name) (labels from alignment with the gold text, overridden by the
-committed hand labels, see `train.dataset`), plus a plain-text view of every hand-labelled page
-(the same blocks without their DOM, so that `clean_text` on already-extracted text is trained
-too), plus the seed page's hand labels. The holdout pages are cleaned by the new model and by
-`trafilatura.extract` in the same run, and those metrics go into the manifest and the model
-card, so the command prints the model card's figures again. Seeds are fixed, so the same inputs
-give the same model and the same figures.
+The set is every WCXB-dev page outside a fixed holdout of sites (one in seven registrable
+domains, by a hash of the name, so that a site's subdomains are on one side; labels from
+alignment with the gold text, overridden by the committed hand labels, see `train.dataset`),
+plus a plain-text view of every hand-labelled page (the same blocks without their DOM, so that
+`clean_text` on already-extracted text is trained too), plus the seed page's hand labels.
+The holdout pages are cleaned by the new model and by `trafilatura.extract` in the same run,
+and those metrics go into the manifest and the model card, so the command prints the model
+card's figures again. Seeds are fixed, so the same inputs give the same model and the same
+figures.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ WEIGHT_SEED = 30.0
 HOLDOUT_EVERY = 7
 
 
-def in_holdout(domain: str) -> bool:
-    """Whether a domain belongs to the fixed evaluation holdout (stable across runs and machines)."""
-    return int(hashlib.sha1(domain.encode("utf-8")).hexdigest(), 16) % HOLDOUT_EVERY == 0
+def in_holdout(site: str) -> bool:
+    """Whether a site (a registrable domain, `GoldPage.site`) belongs to the fixed evaluation
+    holdout (stable across runs and machines)."""
+    return int(hashlib.sha1(site.encode("utf-8")).hexdigest(), 16) % HOLDOUT_EVERY == 0
 
 
 def text_view(page: Page, labels: list[str]) -> tuple[Page, list[str]]:
@@ -71,18 +73,18 @@ def seed_examples(seed_dir: Path = SEED_DIR) -> list[tuple[Page, list[str], str]
 
 
 def training_set(pages: list[LabelledPage], with_seed: bool = True):
-    """Pages, label lists and group ids (domains) for `BlockClassifier.fit`."""
+    """Pages, label lists and group ids (sites) for `BlockClassifier.fit`."""
     xs, ys, groups, weights = [], [], [], []
     for lp in pages:
         xs.append(lp.page)
         ys.append(lp.labels)
-        groups.append(lp.gold.domain)
+        groups.append(lp.gold.site)
         weights.append(1.0)
         if lp.hand_labelled:
             view, view_labels = text_view(lp.page, lp.labels)
             xs.append(view)
             ys.append(view_labels)
-            groups.append(lp.gold.domain)
+            groups.append(lp.gold.site)
             weights.append(WEIGHT_TEXT_VIEW)
     if with_seed:
         for page, labels, group in seed_examples():
@@ -146,7 +148,7 @@ def holdout_metrics(model: BlockClassifier, pages: list[LabelledPage], n_jobs: i
 
 def format_metrics(metrics: dict) -> str:
     """The metrics as the Markdown table the model card shows."""
-    lines = [f"Holdout: {metrics['holdout_pages']} pages from domains never seen in training.", "",
+    lines = [f"Holdout: {metrics['holdout_pages']} pages from sites never seen in training.", "",
              "| page type | pages | word F1 noisefilter | word F1 trafilatura | with kept (nf / traf) | without leaked (nf / traf) |",
              "|---|---|---|---|---|---|"]
     words = metrics["word_level"]
@@ -194,8 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     pages, report = build(args.data, n_jobs=args.jobs)
-    train_pages = [lp for lp in pages if not in_holdout(lp.gold.domain)]
-    test_pages = [lp for lp in pages if in_holdout(lp.gold.domain)]
+    train_pages = [lp for lp in pages if not in_holdout(lp.gold.site)]
+    test_pages = [lp for lp in pages if in_holdout(lp.gold.site)]
     print(f"pages: {len(pages)} ({len(train_pages)} train, {len(test_pages)} holdout)  "
           f"labels: {label_counts(pages)}  unmatched hand labels: {dict(report)}", flush=True)
     model = fit(train_pages)
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = holdout_metrics(model, test_pages, n_jobs=args.jobs)
     metrics["pages_per_type"] = dict(Counter(lp.gold.page_type for lp in test_pages)) | {"all": len(test_pages)}
     manifest = save_model(model, args.out, {
-        "version": "wcxb-5",
+        "version": "wcxb-6",
         "training_data": {
             "dataset": "WCXB dev split (CC-BY-4.0), read from ../shared/data/wcxb-dev",
             "pages": len(train_pages),
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             "label_counts": label_counts(train_pages),
             "hand_label_files": sorted(p.name for p in (REPO / "train" / "labels").glob("*.hand.jsonl")),
             "seed": [g for _, _, g in seed_examples()],
-            "holdout": f"domains with sha1(domain) % {HOLDOUT_EVERY} == 0",
+            "holdout": f"sites (registrable domains) with sha1(site) % {HOLDOUT_EVERY} == 0",
         },
         "random_state": RANDOM_STATE,
         "train_threads": TRAIN_THREADS,

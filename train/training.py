@@ -82,7 +82,7 @@ def fit(pages: list[LabelledPage], keep_label: str = "content", seed: int = 0,
         raise ValueError("there are no labelled pages to train on")
     model = BlockClassifier(keep_label=keep_label, folds=folds, random_state=seed)
     return model.fit([lp.page for lp in pages], [lp.labels for lp in pages],
-                     groups=[lp.example.domain for lp in pages])
+                     groups=[lp.example.site for lp in pages])
 
 
 def _file_record(path: Path) -> dict:
