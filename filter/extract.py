@@ -108,16 +108,20 @@ _TAG = re.compile(r"<[A-Za-z!?/]")
 _CONTROL_REFERENCE = re.compile(
     r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
     r"|0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|6553[45])(?!\d));?")
-#: the end of a document, and the tags that end it; what follows the first `</html>` is dropped by
-#: libxml2, but browsers show it (a CMS appending its footer or a late article part after it)
+#: the end of a document: what follows the first `</html>` is dropped by libxml2, but browsers
+#: show it (a CMS appending its footer or a late article part after it)
 _DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
-_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+#: a `</body>` or `</html>` end tag (group "end"), or markup whose text is not markup: the
+#: elements libxml2 reads as raw text up to their own end tag, and comments. A `</html>` inside
+#: a script's string or a title neither ends the document nor is removed from it. Each
+#: alternative stops at its end or the string's: one pass, however the markup is broken.
+_END_TAGS = re.compile(r"<(script|style|title|textarea|xmp|iframe|noembed|noframes)(?![\w-])[^>]*(?:>|\Z)"
+                       r".*?(?:</\1(?![\w-])[^>]*>|\Z)|<!--.*?(?:-->|\Z)|(?P<end></(?:body|html)\s*>)",
+                       re.IGNORECASE | re.DOTALL)
 #: markup that shows no text: scripts, styles, a title, comments, and any tag
 #: (each alternative stops at its end or the string's, so one pass reads the text once)
-_NOT_SHOWN = re.compile(r"<(script|style|noscript|template|title)\b.*?(?:</\1\s*>|$)"
-                        r"|<!--.*?(?:-->|$)|<[^<>]*>", re.IGNORECASE | re.DOTALL)
-#: characters after `</html>` looked at for text shown there
-_TAIL_READ = 100_000
+_NOT_SHOWN = re.compile(r"<(script|style|noscript|template|title)(?![\w-]).*?(?:</\1\s*>|\Z)"
+                        r"|<!--.*?(?:-->|\Z)|<[^<>]*>", re.IGNORECASE | re.DOTALL)
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
@@ -155,11 +159,22 @@ def _reopen_end(html: str) -> str:
     """The document without its closing `</body>` and `</html>` tags when text a browser shows
     follows the first `</html>`: libxml2 drops what comes after it, browsers render it as part
     of the body (a second document glued to the first too). Scripts, styles and comments after
-    it (tracking code, a cache's stamp) change nothing."""
-    end = _DOCUMENT_END.search(html)
-    if end is None or not has_visible_text(_NOT_SHOWN.sub(" ", html[end.end():end.end() + _TAIL_READ])):
+    it (tracking code, a cache's stamp) change nothing. The plain search settles almost every
+    page; only when text follows is the end looked for again outside scripts and titles."""
+    first = _DOCUMENT_END.search(html)
+    if first is None or not _shown_after(html, first.end()):
         return html
-    return _END_TAGS.sub("", html)
+    end = next((m for m in _END_TAGS.finditer(html) if m["end"] and m["end"][2:3].lower() == "h"),
+               None)
+    if end is None or not _shown_after(html, end.end()):
+        return html
+    return _END_TAGS.sub(lambda m: "" if m["end"] else m[0], html)
+
+
+def _shown_after(html: str, start: int) -> bool:
+    """Whether a browser shows text after position `start` (the whole rest is read: the scan
+    is linear, 10 MB take a quarter of a second)."""
+    return has_visible_text(_NOT_SHOWN.sub(" ", html[start:]))
 
 
 def parse(html: str) -> HtmlElement:
@@ -503,19 +518,20 @@ def _hidden(el: etree._Element) -> bool:
 def _source_text(el: etree._Element, limit: float = math.inf) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
     and nested blocks separate words; comments, scripts and styles are left out. Empty when it
-    would be longer than `limit` characters (read only that far)."""
+    would hold more than `limit` characters other than white space (read only that far: the
+    indentation of pretty-printed HTML does not count)."""
     parts, size = [], 0
     for event, node in etree.iterwalk(el, events=("start", "end", "comment", "pi")):
         if event != "start":  # an element's end, or a comment or processing instruction
             if node is not el and node.tail:
                 parts.append(node.tail)
-                size += len(node.tail)
+                size += _solid(node.tail)
         else:
             if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
             if node.text and node.tag not in _INVISIBLE:
                 parts.append(node.text)
-                size += len(node.text)
+                size += _solid(node.text)
         if size > limit:
             return ""
     return " ".join("".join(parts).split())
@@ -528,7 +544,7 @@ def _spaced(text: str, source: etree._Element | None) -> str:
     with more breaks between them, so no word is added, dropped or moved."""
     if source is None or len(source) == 0:
         return text  # no child element: nothing that can have broken a word
-    shown = _source_text(source, limit=4 * len(text) + 100)  # a container's text is not read whole
+    shown = _source_text(source, limit=_solid(text))  # a container's text is not read whole
     if len(shown) <= len(text) or shown.replace(" ", "") != text.replace(" ", ""):
         return text
     return shown

@@ -244,6 +244,24 @@ def test_words_trafilatura_glues_at_an_inline_image_keep_their_break():
         "lighthouse, past the old chapel and the boat sheds."]
 
 
+def test_words_glued_at_an_image_keep_their_break_in_pretty_printed_html():
+    """The source's indentation is not text: a paragraph wrapped one phrase per indented line
+    (as some CMS templates print it) gets its word break back like a compact one."""
+    phrases = ["We waited an hour", "at the slipway", "before the climb<img src='arrow.png' alt=''>Next",
+               "came the long walk", "up to the lighthouse,", "past the old chapel", "and the boat sheds",
+               "where the nets", "are mended", "in winter."]
+    indent = "\n" + " " * 120
+    para = ("<p>The ferry crossing to the island takes {} minutes in calm weather, and the harbour "
+            "master posts the timetable on the quay every morning before the first boat leaves.</p>")
+    html = ("<html><head><title>Ferry notes</title></head><body><article><h1>Ferry notes</h1>"
+            + para.format("forty") + "<p>" + indent.join(phrases) + "\n</p>"
+            + para.format("fifty") + "</article></body></html>")
+    texts = [b.text for b in html_to_page(html).blocks]
+    assert [t for t in texts if "slipway" in t] == [
+        "We waited an hour at the slipway before the climb Next came the long walk up to the "
+        "lighthouse, past the old chapel and the boat sheds where the nets are mended in winter."]
+
+
 def test_text_after_the_end_of_the_document_is_read_as_browsers_show_it():
     """libxml2 drops what follows `</html>`; browsers show it, and a CMS may append the end of
     the article there. Scripts and comments after it change nothing."""
@@ -259,3 +277,31 @@ def test_text_after_the_end_of_the_document_is_read_as_browsers_show_it():
     tail = "\n<script>var late = 1;</script><!-- built 12:00 -->"
     page = f"<html><body><article>{body}</article></body></html>"
     assert parse(page + tail).find("body/script") is None  # left where libxml2 leaves it
+
+
+def test_an_end_tag_inside_a_script_string_or_title_neither_ends_the_document_nor_is_removed():
+    """A `</html>` in a script's string or in the title is text, not the document's end: the
+    page is read as one document, and that script and title keep their text."""
+    from filter.extract import parse
+
+    body = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the "
+            "first boat leaves at seven when the sea is calm enough for the crossing.</p>")
+    html = ("<html><head><title>Closing </body> and </html> tags</title>"
+            "<script>document.write('</body></html>');</script></head>"
+            f"<body><article>{body}</article></body></html>")
+    tree = parse(html)
+    assert tree.findtext("head/title") == "Closing </body> and </html> tags"
+    assert tree.findtext("head/script") == "document.write('</body></html>');"
+
+
+def test_text_after_the_end_of_the_document_is_read_past_custom_elements_and_long_scripts():
+    """Only real scripts, styles and titles hide text after `</html>`: not a custom element
+    whose name starts like one (`<title-card>`), nor a script of any length before the text."""
+    body = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the "
+            "first boat leaves at seven when the sea is calm enough for the crossing.</p>")
+    late = ("<p>In winter the last crossing is at four, and the island's one café closes with it, "
+            "so bring something warm to drink for the wait on the slipway.</p>")
+    page = f"<html><head><title>Ferry</title></head><body><article>{body}</article></body></html>\n"
+    for tail in (f"<title-card>{late}</title-card>",
+                 "<script>var tides = [" + "1.5, " * 40_000 + "2];</script>" + f"<article>{late}</article>"):
+        assert any("last crossing is at four" in b.text for b in html_to_page(page + tail).blocks), tail[:20]
