@@ -226,6 +226,20 @@ def site_of(url: str | None) -> str | None:
     return _registrable(host) if host else None
 
 
+def site_or_host(url: str | None) -> str | None:
+    """`site_of`, else the URL's host without "www." (an address, a name on an intranet is its
+    own site); None for a URL without a readable host. What groups pages by site where every
+    page needs a group: cross-validation folds and the shipped model's holdout."""
+    site = site_of(url)
+    if site:
+        return site
+    try:
+        host = urlsplit(url).hostname if isinstance(url, str) and url else None
+    except ValueError:  # "http://[::1"
+        return None
+    return host.removeprefix("www.") if host else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _registrable(host: str) -> str | None:
     try:

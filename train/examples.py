@@ -32,10 +32,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from filter.blocks import Page, normalize_text, segment_text, well_formed
-from filter.cleaner import site_of
+from filter.cleaner import site_or_host
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
@@ -103,16 +102,13 @@ class Example:
 
     @property
     def site(self) -> str:
-        """The site the page belongs to, its registrable domain (`filter.cleaner.site_of`:
+        """The site the page belongs to, its registrable domain (`filter.cleaner.site_or_host`:
         "news.example.co.uk" and "www.example.co.uk" are one site): cross-validation keeps a
         site's pages in one fold, because a site repeats its furniture and a model would
         otherwise be scored on pages it has all but seen. A host without a registrable domain
         (an address, a name on an intranet) is its own site; pages without a URL are each
         their own group."""
-        host = urlsplit(self.url).hostname if self.url else None
-        if not host:
-            return f"id:{self.id}"
-        return site_of(self.url) or host.removeprefix("www.")
+        return site_or_host(self.url) or f"id:{self.id}"
 
     def to_dict(self) -> dict:
         out: dict = {"id": self.id}

@@ -6,9 +6,8 @@ import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from filter.cleaner import site_of
+from filter.cleaner import site_or_host
 
 
 @dataclass(frozen=True)
@@ -24,16 +23,12 @@ class GoldPage:
     without_snippets: tuple[str, ...]
 
     @property
-    def domain(self) -> str:
-        host = urlsplit(self.url).hostname or ""
-        return host.removeprefix("www.")
-
-    @property
     def site(self) -> str:
-        """The registrable domain (`filter.cleaner.site_of`): the 17 substack.com blogs, the
+        """The registrable domain (`filter.cleaner.site_or_host`): the 17 substack.com blogs, the
         stackexchange.com forums or docs.docker.com and docker.com are one site each, whose
-        shared templates must not be on both sides of a cross-validation split."""
-        return site_of(self.url) or self.domain
+        shared templates must not be on both sides of a cross-validation split. A page whose
+        URL has no readable host is a site of its own."""
+        return site_or_host(self.url) or f"id:{self.id}"
 
     def html(self) -> bytes:
         with gzip.open(self.html_path) if self.html_path.suffix == ".gz" else open(self.html_path, "rb") as fh:
