@@ -734,5 +734,5 @@ def test_cross_validation_groups_pages_by_site_not_by_host():
     assert gold("https://docs.docker.com/x").site == gold("https://www.docker.com/y").site
     assert gold("https://bbc.co.uk/a").site != gold("https://itv.co.uk/b").site
     assert gold("http://10.0.0.1/a").site == "10.0.0.1"  # no registrable domain: the host
-    # a data set of the user's own may hold a URL no host can be read from: its own site
-    assert gold("http://[::1/a").site == gold("").site == "id:0"
+    # a data set of the user's own may hold a URL no host can be read from
+    assert gold("http://[::1/a").site == gold("").site == ""
