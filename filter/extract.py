@@ -108,20 +108,29 @@ _TAG = re.compile(r"<[A-Za-z!?/]")
 _CONTROL_REFERENCE = re.compile(
     r"&#(?:[xX]0*(?:[0-8bBcCeEfF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
     r"|0*(?:[0-8]|1[1-2]|1[4-9]|2[0-9]|3[01]|6553[45])(?!\d));?")
-#: the end of a document: what follows the first `</html>` is dropped by libxml2, but browsers
-#: show it (a CMS appending its footer or a late article part after it)
-_DOCUMENT_END = re.compile(r"</html\s*>", re.IGNORECASE)
+#: the end of a document: what follows the first `</html>` (with attributes or a slash too) is
+#: dropped by libxml2, but browsers show it (a CMS appending its footer or a late article part)
+_DOCUMENT_END = re.compile(r"</html(?:[\s/][^>]*)?(?:>|\Z)", re.IGNORECASE)
+#: a start tag's attributes: a quote opens a value only right after `=`, as browsers read it,
+#: and a `>` inside a quoted value does not end the tag
+_ATTRIBUTES = r"""(?:[^>"'=]|=\s*"[^"]*(?:"|\Z)|=\s*'[^']*(?:'|\Z)|=)*+"""
 #: a `</body>` or `</html>` end tag (group "end"), or markup whose text is not markup: the
-#: elements libxml2 reads as raw text up to their own end tag, and comments. A `</html>` inside
-#: a script's string or a title neither ends the document nor is removed from it. Each
-#: alternative stops at its end or the string's: one pass, however the markup is broken.
-_END_TAGS = re.compile(r"<(script|style|title|textarea|xmp|iframe|noembed|noframes)(?![\w-])[^>]*(?:>|\Z)"
-                       r".*?(?:</\1(?![\w-])[^>]*>|\Z)|<!--.*?(?:-->|\Z)|(?P<end></(?:body|html)\s*>)",
-                       re.IGNORECASE | re.DOTALL)
+#: elements libxml2 reads as raw text up to their own end tag, comments (which `<!-->` and
+#: `--!>` end early) and other start tags, whose attribute values may hold "<script" or
+#: "</html>". A `</html>` inside a script's string, a title or an attribute neither ends the
+#: document nor is removed from it. Each alternative stops at its end or the string's, and
+#: none is retried inside another: one pass, however the markup is broken.
+_END_TAGS = re.compile(
+    rf"<(script|style|title|textarea|xmp|iframe|noembed|noframes)(?![\w-]){_ATTRIBUTES}(?:>|\Z)"
+    r".*?(?:</\1(?![\w-])[^>]*(?:>|\Z)|\Z)"
+    r"|<!--(?:-?>|.*?(?:--!?>|\Z))"
+    rf"|<[A-Za-z][^\s/>]*{_ATTRIBUTES}(?:>|\Z)"
+    r"|(?P<end></(?:body|html)(?:[\s/][^>]*)?(?:>|\Z))",
+    re.IGNORECASE | re.DOTALL)
 #: markup that shows no text: scripts, styles, a title, comments, and any tag
 #: (each alternative stops at its end or the string's, so one pass reads the text once)
 _NOT_SHOWN = re.compile(r"<(script|style|noscript|template|title)(?![\w-]).*?(?:</\1\s*>|\Z)"
-                        r"|<!--.*?(?:-->|\Z)|<[^<>]*>", re.IGNORECASE | re.DOTALL)
+                        r"|<!--(?:-?>|.*?(?:--!?>|\Z))|<[^<>]*>", re.IGNORECASE | re.DOTALL)
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048

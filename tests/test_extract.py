@@ -305,3 +305,33 @@ def test_text_after_the_end_of_the_document_is_read_past_custom_elements_and_lon
     for tail in (f"<title-card>{late}</title-card>",
                  "<script>var tides = [" + "1.5, " * 40_000 + "2];</script>" + f"<article>{late}</article>"):
         assert any("last crossing is at four" in b.text for b in html_to_page(page + tail).blocks), tail[:20]
+
+
+_FIRST = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the first "
+          "boat leaves at seven when the sea is calm enough for the crossing to the island.</p>")
+_LATE = ("<p>In winter the last crossing is at four, and the island's one café closes with it, so "
+         "bring something warm to drink for the long wait on the slipway by the old boat sheds.</p>")
+
+
+@pytest.mark.parametrize("before, end", [
+    ("<!-->", "</html>"),  # comments that browsers and libxml2 end at their first ">"
+    ("<!--->", "</html>"),
+    ("<!-- top banner --!>", "</html>"),
+    ("", '</html lang="en">'),  # end tags libxml2 ends the document at, written unusually
+    ("", "</html/>"),
+    ("", "</HTML\n  class=x>"),
+    ("<div data-note='<!-- keep'></div>", "</html>"),  # markup inside attribute values
+    ("<div data-embed='<script async src=/tides.js>'></div>", "</html>"),
+])
+def test_text_after_an_unusually_written_end_of_the_document_is_read(before, end):
+    html = (f"<html><head><title>Ferry</title></head><body>{before}<article>{_FIRST}</article>"
+            f"</body>{end}<article>{_LATE}</article><!-- served from cache -->")
+    assert any("last crossing is at four" in b.text for b in html_to_page(html).blocks)
+
+
+def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopened():
+    from filter.extract import parse
+
+    html = ("<html><body><input id=snippet value='</body></html>'><article>" + _FIRST
+            + "</article></body></html>" + _LATE)
+    assert parse(html).find(".//input").get("value") == "</body></html>"
