@@ -344,12 +344,9 @@ class _SourceIndex:
         return self._by_count
 
     def _matching(self, text: str) -> list[int]:
-        """The positions of the elements whose text holds the characters of `text`, in document
-        order. White space is left out of the comparison: minified HTML has none around a `<br>`,
-        between table cells or at an inline image, where trafilatura's text may have a space
-        or not ("slipway<br>before" is "slipwaybefore" in the element's text). The elements of
-        one count are read together, once (a list of thousands of items of one length then
-        costs one pass, not one per item)."""
+        """The positions of the elements whose text, on one line, is `text`, in document order.
+        The elements of one count are read together, once (a list of thousands of items of one
+        length then costs one pass, not one per item)."""
         count = _solid(text)
         by_text = self._texts.get(count)
         if by_text is None:
@@ -529,24 +526,19 @@ def _hidden(el: etree._Element) -> bool:
 
 def _source_text(el: etree._Element, limit: float = math.inf) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
-    and nested blocks separate words; comments and the subtrees the completion stage never
-    reads (scripts, styles, buttons, menus of options, hidden elements: `_SKIP_SUBTREES`,
-    `_hidden`), which trafilatura leaves out too, are left out. Empty when it would hold more
-    than `limit` characters other than white space (read only that far: the indentation of
-    pretty-printed HTML does not count)."""
+    and nested blocks separate words; comments, scripts and styles are left out. Empty when it
+    would hold more than `limit` characters other than white space (read only that far: the
+    indentation of pretty-printed HTML does not count)."""
     parts, size = [], 0
-    walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
-    for event, node in walker:
+    for event, node in etree.iterwalk(el, events=("start", "end", "comment", "pi")):
         if event != "start":  # an element's end, or a comment or processing instruction
             if node is not el and node.tail:
                 parts.append(node.tail)
                 size += _solid(node.tail)
-        elif node is not el and (node.tag in _SKIP_SUBTREES or _hidden(node)):
-            walker.skip_subtree()  # its end still comes, with its tail
         else:
             if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
-            if node.text:
+            if node.text and node.tag not in _INVISIBLE:
                 parts.append(node.text)
                 size += _solid(node.text)
         if size > limit:

@@ -335,17 +335,3 @@ def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopen
     html = ("<html><body><input id=snippet value='</body></html>'><article>" + _FIRST
             + "</article></body></html>" + _LATE)
     assert parse(html).find(".//input").get("value") == "</body></html>"
-
-
-@pytest.mark.parametrize("inside", ["<button>Book now</button>",
-                                    "<select><option>Morning</option><option>Evening</option></select>",
-                                    "<span style='display:none'>promo code FERRY10</span>"])
-def test_a_kept_paragraph_holding_a_control_or_hidden_text_is_not_added_again(inside):
-    """The completion stage reads an element's text as trafilatura does, without buttons,
-    menus of options and hidden elements: read with them, the paragraph trafilatura kept was
-    not found among its blocks and came out a second time, hidden words and all."""
-    para = f"<p>Tickets for the evening ferry can be booked {inside} at the kiosk beside the chandlery.</p>"
-    html = f"<html><body><article><h1>Ferry notes</h1>{_FIRST}{_FIRST}{para}{_LATE}</article></body></html>"
-    texts = [b.text for b in html_to_page(html).blocks]
-    assert [t for t in texts if "Tickets" in t] == [
-        "Tickets for the evening ferry can be booked at the kiosk beside the chandlery."]
