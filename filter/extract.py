@@ -169,12 +169,13 @@ def _reopen_end(html: str) -> str:
     follows the first `</html>`: libxml2 drops what comes after it, browsers render it as part
     of the body (a second document glued to the first too). Scripts, styles and comments after
     it (tracking code, a cache's stamp) change nothing. The plain search settles almost every
-    page; only when text follows is the end looked for again outside scripts and titles."""
+    page; only when text follows is the end looked for again outside scripts, titles, comments
+    and attribute values (`_END_TAGS`)."""
     first = _DOCUMENT_END.search(html)
     if first is None or not _shown_after(html, first.end()):
         return html
-    end = next((m for m in _END_TAGS.finditer(html) if m["end"] and m["end"][2:3].lower() == "h"),
-               None)
+    ends = (m for m in _END_TAGS.finditer(html) if m["end"])
+    end = next((m for m in ends if m["end"].lower().startswith("</h")), None)
     if end is None or not _shown_after(html, end.end()):
         return html
     return _END_TAGS.sub(lambda m: "" if m["end"] else m[0], html)
