@@ -16,7 +16,7 @@ from trafilatura import bare_extraction
 from filter.blocks import segment_text
 from filter.deadline import Deadline
 from filter.errors import ExtractionTimeout
-from filter.extract import _segments, html_to_page
+from filter.extract import _segments, html_to_page, parse
 
 WORD = re.compile(r"\w+")
 
@@ -272,23 +272,23 @@ def test_text_after_the_end_of_the_document_is_read_as_browsers_show_it():
     page = html_to_page(f"<html><head><title>Ferry</title></head><body><article>{body}</article>"
                         f"</body></html>\n<article>{late}</article>")
     assert any("last crossing is at four" in b.text for b in page.blocks)
-    from filter.extract import parse
-
     tail = "\n<script>var late = 1;</script><!-- built 12:00 -->"
     page = f"<html><body><article>{body}</article></body></html>"
     assert parse(page + tail).find("body/script") is None  # left where libxml2 leaves it
 
 
+_FIRST = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the first "
+          "boat leaves at seven when the sea is calm enough for the crossing to the island.</p>")
+_LATE = ("<p>In winter the last crossing is at four, and the island's one café closes with it, so "
+         "bring something warm to drink for the long wait on the slipway by the old boat sheds.</p>")
+
+
 def test_an_end_tag_inside_a_script_string_or_title_neither_ends_the_document_nor_is_removed():
     """A `</html>` in a script's string or in the title is text, not the document's end: the
     page is read as one document, and that script and title keep their text."""
-    from filter.extract import parse
-
-    body = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the "
-            "first boat leaves at seven when the sea is calm enough for the crossing.</p>")
     html = ("<html><head><title>Closing </body> and </html> tags</title>"
             "<script>document.write('</body></html>');</script></head>"
-            f"<body><article>{body}</article></body></html>")
+            f"<body><article>{_FIRST}</article></body></html>")
     tree = parse(html)
     assert tree.findtext("head/title") == "Closing </body> and </html> tags"
     assert tree.findtext("head/script") == "document.write('</body></html>');"
@@ -297,20 +297,10 @@ def test_an_end_tag_inside_a_script_string_or_title_neither_ends_the_document_no
 def test_text_after_the_end_of_the_document_is_read_past_custom_elements_and_long_scripts():
     """Only real scripts, styles and titles hide text after `</html>`: not a custom element
     whose name starts like one (`<title-card>`), nor a script of any length before the text."""
-    body = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the "
-            "first boat leaves at seven when the sea is calm enough for the crossing.</p>")
-    late = ("<p>In winter the last crossing is at four, and the island's one café closes with it, "
-            "so bring something warm to drink for the wait on the slipway.</p>")
-    page = f"<html><head><title>Ferry</title></head><body><article>{body}</article></body></html>\n"
-    for tail in (f"<title-card>{late}</title-card>",
-                 "<script>var tides = [" + "1.5, " * 40_000 + "2];</script>" + f"<article>{late}</article>"):
+    page = f"<html><head><title>Ferry</title></head><body><article>{_FIRST}</article></body></html>\n"
+    for tail in (f"<title-card>{_LATE}</title-card>",
+                 "<script>var tides = [" + "1.5, " * 40_000 + "2];</script>" + f"<article>{_LATE}</article>"):
         assert any("last crossing is at four" in b.text for b in html_to_page(page + tail).blocks), tail[:20]
-
-
-_FIRST = ("<p>The harbour master posts the ferry timetable on the quay every morning, and the first "
-          "boat leaves at seven when the sea is calm enough for the crossing to the island.</p>")
-_LATE = ("<p>In winter the last crossing is at four, and the island's one café closes with it, so "
-         "bring something warm to drink for the long wait on the slipway by the old boat sheds.</p>")
 
 
 @pytest.mark.parametrize("before, end", [
@@ -330,8 +320,6 @@ def test_text_after_an_unusually_written_end_of_the_document_is_read(before, end
 
 
 def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopened():
-    from filter.extract import parse
-
     html = ("<html><body><input id=snippet value='</body></html>'><article>" + _FIRST
             + "</article></body></html>" + _LATE)
     assert parse(html).find(".//input").get("value") == "</body></html>"
