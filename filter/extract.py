@@ -80,6 +80,9 @@ _SKIP_SUBTREES = frozenset({"script", "style", "noscript", "template", "svg", "s
 #: (measured on WCXB-dev with a perfect classifier: 0.6, 0.8 and 0.95 give article pages 0.976,
 #: 0.978 and 0.976; higher shares add more noise to sort on listings)
 CONTAINER_SHARE = 0.8
+#: an element trafilatura's output carries over as itself is not added again when its blocks
+#: hold at least this share of the element's characters (see `complete`)
+KEPT_WHOLE_SHARE = 0.5
 #: at most this many blocks are added per page (a bound on the work a huge container can cause)
 MAX_ADDED_BLOCKS = 400
 #: at most this many characters of kept text are scanned per page to tell whether an element's
@@ -614,15 +617,21 @@ def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
 
 
 def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_texts: list[str],
-             base: str | None) -> list[tuple[int, Block]]:
+             base: str | None, kept_whole: dict[etree._Element, int]) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
     marked `extracted=False` with their document positions.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
     text is already there, whole or within or across blocks, is not added again, so no word is
-    counted twice. Pages whose container is the whole body are left as trafilatura gave them
-    (the container then says nothing about where the article is).
+    counted twice. `kept_whole` holds the elements trafilatura's output carries over as
+    themselves (their stamp came through) with the characters it kept of them: such an element
+    is not added again when that is at least `KEPT_WHOLE_SHARE` of its text, whatever its text
+    reads, since trafilatura drops parts of an element (a button, a hidden span, a `<time>`,
+    a `<label>`) that the element's own text holds, and the paragraph then came out twice,
+    the dropped words with it; where it kept less (one letter of a paragraph of captions), the
+    element is still read. Pages whose container is the whole body are left as trafilatura
+    gave them (the container then says nothing about where the article is).
     """
     held = _held(kept)
     container = _container(held, sum(n for _, n in kept)) if kept else None
@@ -635,7 +644,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     for el in _leaf_blocks(container):
         text = _source_text(el)
         squashed = _squash(text)
-        if not squashed or squashed in whole or not has_visible_text(text):
+        if (not squashed or squashed in whole or not has_visible_text(text)
+                or kept_whole.get(el, 0) >= KEPT_WHOLE_SHARE * _solid(text)):
             continue
         if budget < 0:
             break
@@ -819,6 +829,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     kept: list[tuple[int, Block]] = []
     in_thread: list[Block] = []
     sources: list[tuple[etree._Element, int]] = []
+    kept_whole: dict[etree._Element, int] = {}
     position = -1
     for root, in_comments in ((body, False), (comments, True)):
         if root is None:
@@ -842,10 +853,12 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if source is not None:
                 position = max(position, int(source.get(_ID)))
                 sources.append((source, len(text)))
+                if not segment.loose and source.get(_ID) == segment.element.get(_ID):
+                    kept_whole[source] = kept_whole.get(source, 0) + _solid(text)
             kept.append((position, block))
     deadline.check("the completion stage")
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
-    page.blocks = _merge(kept, complete(index, sources, kept_texts, base)) + in_thread
+    page.blocks = _merge(kept, complete(index, sources, kept_texts, base, kept_whole)) + in_thread
     if not page.blocks:
         page.notes.append("trafilatura kept no text blocks on this page")
     return page

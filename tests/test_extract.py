@@ -323,3 +323,35 @@ def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopen
     html = ("<html><body><input id=snippet value='</body></html>'><article>" + _FIRST
             + "</article></body></html>" + _LATE)
     assert parse(html).find(".//input").get("value") == "</body></html>"
+
+
+@pytest.mark.parametrize("inside", ["<button>Book now</button>",
+                                    "<select><option>Morning</option><option>Evening</option></select>",
+                                    "<span style='display:none'>promo code FERRY10</span>",
+                                    "<span hidden>promo code FERRY10</span>",
+                                    "<span aria-hidden='true'>promo code FERRY10</span>",
+                                    "<time>from five</time>",
+                                    "<label>promo code FERRY10</label>",
+                                    "<svg><text>promo code FERRY10</text></svg>"])
+def test_a_kept_paragraph_holding_a_control_or_hidden_text_is_not_added_again(inside):
+    """A paragraph trafilatura kept is its block, whatever trafilatura left out of it (a
+    button, a menu, hidden text, a `<time>`): read with those words, it was not found among the
+    kept blocks and came out a second time, hidden words and all ("promo code" in the clean
+    text)."""
+    para = f"<p>Tickets for the evening ferry can be booked {inside} at the kiosk beside the chandlery.</p>"
+    html = f"<html><body><article><h1>Ferry notes</h1>{_FIRST}{_FIRST}{para}{_LATE}</article></body></html>"
+    tickets = [b for b in html_to_page(html).blocks if "Tickets" in b.text]
+    assert len(tickets) == 1 and tickets[0].extracted
+    assert tickets[0].text.startswith("Tickets for the evening ferry can be booked")
+    assert tickets[0].text.endswith("at the kiosk beside the chandlery.")
+
+
+def test_a_paragraph_trafilatura_kept_a_sliver_of_is_still_restored_whole():
+    """Where trafilatura keeps only a word of a paragraph (it drops text marked as a caption),
+    the paragraph is still restored for the classifier to judge: the word alone is not it."""
+    para = ("<p><span class='caption'>Most ferries on the winter timetable are white, though the</span>"
+            " old <span class='caption'>pilot launch is painted red for the harbour master.</span></p>")
+    html = f"<html><body><article><h1>Ferry notes</h1>{_FIRST}{para}{_LATE}</article></body></html>"
+    restored = [b.text for b in html_to_page(html).blocks if not b.extracted]
+    assert restored == ["Most ferries on the winter timetable are white, though the old pilot launch "
+                        "is painted red for the harbour master."]
