@@ -81,8 +81,15 @@ _SKIP_SUBTREES = frozenset({"script", "style", "noscript", "template", "svg", "s
 #: 0.978 and 0.976; higher shares add more noise to sort on listings)
 CONTAINER_SHARE = 0.8
 #: an element trafilatura's output carries over as itself is not added again when its blocks
-#: hold at least this share of the element's characters (see `complete`)
+#: and the parts trafilatura always leaves out (`_left_out_chars`) hold at least this share of
+#: its characters (see `complete`)
 KEPT_WHOLE_SHARE = 0.5
+#: words of a kept block glued to their neighbours in its source element that `_words_within`
+#: looks for (each a search through the element's text)
+_GLUED_WORDS = 20
+#: what trafilatura leaves out of a paragraph it keeps (`complete`, `_left_out_chars`): the
+#: subtrees the completion stage never reads, and labels, dates and form fields
+_LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress", "meter"}
 #: at most this many blocks are added per page (a bound on the work a huge container can cause)
 MAX_ADDED_BLOCKS = 400
 #: at most this many characters of kept text are scanned per page to tell whether an element's
@@ -607,6 +614,33 @@ def _leaf_blocks(container: etree._Element):
         stack.extend(reversed(el))
 
 
+def _left_out_chars(el: etree._Element) -> int:
+    """Characters of `el`'s text that trafilatura leaves out of a paragraph it keeps: in
+    `_LEFT_OUT_INLINE` elements and hidden ones (`_hidden`)."""
+    n = 0
+    stack = list(el)
+    while stack:
+        node = stack.pop()
+        if isinstance(node.tag, str) and (node.tag in _LEFT_OUT_INLINE or _hidden(node)):
+            n += sum(_solid(t) for t in node.itertext())
+        else:
+            stack.extend(node)
+    return n
+
+
+def _words_within(text: str, source_text: str) -> bool:
+    """Whether every word of a kept block is in its source element: trafilatura moves the text
+    after an element it emptied into it, and such a block is not that element's. A word the
+    source glues to the next ("toMikey", where trafilatura's text has a space) counts as in
+    it; past `_GLUED_WORDS` such words the block is taken for another element's."""
+    source = _squash(source_text)
+    missing = set(_squash(text).split()) - set(source.split())
+    if len(missing) > _GLUED_WORDS:
+        return False
+    solid = source.replace(" ", "")
+    return all(word in solid for word in missing)
+
+
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
     """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
     sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
@@ -625,13 +659,15 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
     text is already there, whole or within or across blocks, is not added again, so no word is
     counted twice. `kept_whole` holds the elements trafilatura's output carries over as
-    themselves (their stamp came through) with the characters it kept of them: such an element
-    is not added again when that is at least `KEPT_WHOLE_SHARE` of its text, whatever its text
-    reads, since trafilatura drops parts of an element (a button, a hidden span, a `<time>`,
-    a `<label>`) that the element's own text holds, and the paragraph then came out twice,
-    the dropped words with it; where it kept less (one letter of a paragraph of captions), the
-    element is still read. Pages whose container is the whole body are left as trafilatura
-    gave them (the container then says nothing about where the article is).
+    themselves (their stamp came through, with none but their own words) with the characters
+    it kept of them. Such an element is not added again when those, with its buttons, menus,
+    hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops from a paragraph
+    it keeps), are at least `KEPT_WHOLE_SHARE` of its text: read whole, the paragraph was not
+    found among the kept blocks and came out twice, the dropped words with it. trafilatura
+    also drops parts by their class (citation marks in a "footers" span, a "share" span) and
+    is trusted with that; where it left out more (a paragraph of captions of which it kept one
+    letter), the element is still added. Pages whose container is the whole body are left as
+    trafilatura gave them (the container then says nothing about where the article is).
     """
     held = _held(kept)
     container = _container(held, sum(n for _, n in kept)) if kept else None
@@ -645,7 +681,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         text = _source_text(el)
         squashed = _squash(text)
         if (not squashed or squashed in whole or not has_visible_text(text)
-                or kept_whole.get(el, 0) >= KEPT_WHOLE_SHARE * _solid(text)):
+                or (el in kept_whole and kept_whole[el] + _left_out_chars(el)
+                    >= KEPT_WHOLE_SHARE * _solid(text))):
             continue
         if budget < 0:
             break
@@ -853,7 +890,8 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if source is not None:
                 position = max(position, int(source.get(_ID)))
                 sources.append((source, len(text)))
-                if not segment.loose and source.get(_ID) == segment.element.get(_ID):
+                if (not segment.loose and source.get(_ID) == segment.element.get(_ID)
+                        and _words_within(text, _source_text(source))):
                     kept_whole[source] = kept_whole.get(source, 0) + _solid(text)
             kept.append((position, block))
     deadline.check("the completion stage")

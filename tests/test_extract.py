@@ -16,7 +16,7 @@ from trafilatura import bare_extraction
 from filter.blocks import segment_text
 from filter.deadline import Deadline
 from filter.errors import ExtractionTimeout
-from filter.extract import _segments, html_to_page, parse
+from filter.extract import _segments, _words_within, html_to_page, parse
 
 WORD = re.compile(r"\w+")
 
@@ -332,7 +332,9 @@ def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopen
                                     "<span aria-hidden='true'>promo code FERRY10</span>",
                                     "<time>from five</time>",
                                     "<label>promo code FERRY10</label>",
-                                    "<svg><text>promo code FERRY10</text></svg>"])
+                                    "<svg><text>promo code FERRY10</text></svg>",
+                                    "<select>" + "".join(f"<option>Pier {n}</option>" for n in range(40)) + "</select>",
+                                    "<span style='display:none'>" + "promo code FERRY10 " * 30 + "</span>"])
 def test_a_kept_paragraph_holding_a_control_or_hidden_text_is_not_added_again(inside):
     """A paragraph trafilatura kept is its block, whatever trafilatura left out of it (a
     button, a menu, hidden text, a `<time>`): read with those words, it was not found among the
@@ -355,3 +357,23 @@ def test_a_paragraph_trafilatura_kept_a_sliver_of_is_still_restored_whole():
     restored = [b.text for b in html_to_page(html).blocks if not b.extracted]
     assert restored == ["Most ferries on the winter timetable are white, though the old pilot launch "
                         "is painted red for the harbour master."]
+
+
+def test_a_paragraph_whose_stamp_trafilatura_gave_to_the_text_after_it_is_still_restored():
+    """trafilatura moves the text that follows an element it emptied (here of a caption) into
+    it: the kept block carries the paragraph's mark but none of its words, and the paragraph
+    itself must still be restored."""
+    para = ("<p><span class='caption'>The pilot launch is painted red and moored by the fuel dock.</span>"
+            "</p>Bicycles board first on the lower deck.")
+    html = f"<html><body><article><h1>Ferry notes</h1>{_FIRST}{para}{_LATE}</article></body></html>"
+    texts = [b.text for b in html_to_page(html).blocks]
+    assert "The pilot launch is painted red and moored by the fuel dock." in texts
+
+
+def test_a_kept_block_is_its_elements_even_where_the_source_glues_two_of_its_words():
+    """The source may glue words trafilatura's text spaces ("toMorag" from `to<a>Morag`): the
+    block is still that element's, and the element is not restored a second time; a block of
+    other words is not."""
+    source = "The timetable holds true, according toMorag Macleod, who runs the harbour office."
+    assert _words_within("The timetable holds true, according to Morag Macleod, who runs the office.", source)
+    assert not _words_within("Bicycles board first on the lower deck.", source)
