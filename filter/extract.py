@@ -80,16 +80,17 @@ _SKIP_SUBTREES = frozenset({"script", "style", "noscript", "template", "svg", "s
 #: (measured on WCXB-dev with a perfect classifier: 0.6, 0.8 and 0.95 give article pages 0.976,
 #: 0.978 and 0.976; higher shares add more noise to sort on listings)
 CONTAINER_SHARE = 0.8
-#: an element trafilatura's output carries over as itself is not added again when its blocks
-#: and the parts trafilatura always leaves out (`_left_out_chars`) hold at least this share of
+#: an element trafilatura's output carries over as itself is not added again when its block
+#: and the parts trafilatura leaves out of it (`_left_out_chars`) hold at least this share of
 #: its characters (see `complete`)
 KEPT_WHOLE_SHARE = 0.5
-#: words of a kept block glued to their neighbours in its source element that `_words_within`
-#: looks for (each a search through the element's text)
+#: at most this many words of a kept block missing from its source element's words are looked
+#: for glued to their neighbours there (`_words_within`; each a search through its text)
 _GLUED_WORDS = 20
-#: what trafilatura leaves out of a paragraph it keeps (`complete`, `_left_out_chars`): the
-#: subtrees the completion stage never reads, and labels, dates and form fields
-_LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress", "meter"}
+#: what trafilatura's fast pass leaves out of a paragraph it keeps (`_left_out_chars`): the
+#: subtrees the completion stage never reads, and labels, dates and form fields (it keeps
+#: `<meter>` text, and text under the `hidden` attribute)
+_LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress"}
 #: at most this many blocks are added per page (a bound on the work a huge container can cause)
 MAX_ADDED_BLOCKS = 400
 #: at most this many characters of kept text are scanned per page to tell whether an element's
@@ -615,14 +616,17 @@ def _leaf_blocks(container: etree._Element):
 
 
 def _left_out_chars(el: etree._Element) -> int:
-    """Characters of `el`'s text that trafilatura leaves out of a paragraph it keeps: in
-    `_LEFT_OUT_INLINE` elements and hidden ones (`_hidden`)."""
+    """Characters of `el`'s text (as `_source_text` reads it) that trafilatura leaves out of a
+    paragraph it keeps: in `_LEFT_OUT_INLINE` elements and in those hidden by their style or
+    `aria-hidden`."""
     n = 0
     stack = list(el)
     while stack:
         node = stack.pop()
-        if isinstance(node.tag, str) and (node.tag in _LEFT_OUT_INLINE or _hidden(node)):
-            n += sum(_solid(t) for t in node.itertext())
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in _LEFT_OUT_INLINE or (_hidden(node) and node.get("hidden") is None):
+            n += _solid(_source_text(node))
         else:
             stack.extend(node)
     return n
@@ -641,6 +645,13 @@ def _words_within(text: str, source_text: str) -> bool:
     return all(word in solid for word in missing)
 
 
+def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
+    """Whether trafilatura kept the element `el` (whose text is `text`) as the block `block`:
+    see `complete`."""
+    return (block is not None and _words_within(block, text)
+            and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
+
+
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
     """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
     sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
@@ -651,19 +662,20 @@ def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
 
 
 def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_texts: list[str],
-             base: str | None, kept_whole: dict[etree._Element, int]) -> list[tuple[int, Block]]:
+             base: str | None, carried: dict[etree._Element, str]) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
     marked `extracted=False` with their document positions.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
     text is already there, whole or within or across blocks, is not added again, so no word is
-    counted twice. `kept_whole` holds the elements trafilatura's output carries over as
-    themselves (their stamp came through, with none but their own words) with the characters
-    it kept of them. Such an element is not added again when those, with its buttons, menus,
-    hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops from a paragraph
-    it keeps), are at least `KEPT_WHOLE_SHARE` of its text: read whole, the paragraph was not
-    found among the kept blocks and came out twice, the dropped words with it. trafilatura
+    counted twice. `carried` holds the elements trafilatura's output carries over as
+    themselves (their stamp came through) with the text of their block. Such an element is not
+    added again when the block holds none but its words (`_words_within`) and, with its
+    buttons, menus, hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops
+    from a paragraph it keeps), at least `KEPT_WHOLE_SHARE` of its text: otherwise the
+    paragraph, not found among the kept blocks, would come out twice, the dropped words with
+    it. trafilatura
     also drops parts by their class (citation marks in a "footers" span, a "share" span) and
     is trusted with that; where it left out more (a paragraph of captions of which it kept one
     letter), the element is still added. Pages whose container is the whole body are left as
@@ -681,8 +693,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         text = _source_text(el)
         squashed = _squash(text)
         if (not squashed or squashed in whole or not has_visible_text(text)
-                or (el in kept_whole and kept_whole[el] + _left_out_chars(el)
-                    >= KEPT_WHOLE_SHARE * _solid(text))):
+                or _carried_whole(el, text, carried.get(el))):
             continue
         if budget < 0:
             break
@@ -866,7 +877,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     kept: list[tuple[int, Block]] = []
     in_thread: list[Block] = []
     sources: list[tuple[etree._Element, int]] = []
-    kept_whole: dict[etree._Element, int] = {}
+    carried: dict[etree._Element, str] = {}
     position = -1
     for root, in_comments in ((body, False), (comments, True)):
         if root is None:
@@ -890,13 +901,12 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if source is not None:
                 position = max(position, int(source.get(_ID)))
                 sources.append((source, len(text)))
-                if (not segment.loose and source.get(_ID) == segment.element.get(_ID)
-                        and _words_within(text, _source_text(source))):
-                    kept_whole[source] = kept_whole.get(source, 0) + _solid(text)
+                if not segment.loose and source.get(_ID) == segment.element.get(_ID):
+                    carried[source] = f"{carried[source]} {text}" if source in carried else text
             kept.append((position, block))
     deadline.check("the completion stage")
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
-    page.blocks = _merge(kept, complete(index, sources, kept_texts, base, kept_whole)) + in_thread
+    page.blocks = _merge(kept, complete(index, sources, kept_texts, base, carried)) + in_thread
     if not page.blocks:
         page.notes.append("trafilatura kept no text blocks on this page")
     return page
