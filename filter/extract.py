@@ -635,7 +635,7 @@ def _left_out_chars(el: etree._Element) -> int:
 def _words_within(text: str, source_text: str) -> bool:
     """Whether every word of a kept block is in its source element: trafilatura moves the text
     after an element it emptied into it, and such a block is not that element's. A word the
-    source glues to the next ("toMikey", where trafilatura's text has a space) counts as in
+    source glues to the next ("toMorag", where trafilatura's text has a space) counts as in
     it; past `_GLUED_WORDS` such words the block is taken for another element's."""
     source = _squash(source_text)
     missing = set(_squash(text).split()) - set(source.split())
