@@ -675,11 +675,11 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     buttons, menus, hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops
     from a paragraph it keeps), at least `KEPT_WHOLE_SHARE` of its text: otherwise the
     paragraph, not found among the kept blocks, would come out twice, the dropped words with
-    it. trafilatura
-    also drops parts by their class (citation marks in a "footers" span, a "share" span) and
-    is trusted with that; where it left out more (a paragraph of captions of which it kept one
-    letter), the element is still added. Pages whose container is the whole body are left as
-    trafilatura gave them (the container then says nothing about where the article is).
+    it. trafilatura also drops parts by their class (citation marks in a "footers" span, a
+    "share" span) and is trusted with that; where it left out more (a paragraph of captions of
+    which it kept one letter), the element is still added. Pages whose container is the whole
+    body are left as trafilatura gave them (the container then says nothing about where the
+    article is).
     """
     held = _held(kept)
     container = _container(held, sum(n for _, n in kept)) if kept else None
