@@ -27,6 +27,7 @@ import math
 import re
 import threading
 from bisect import bisect_left
+from collections.abc import Collection
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -91,6 +92,11 @@ _GLUED_WORDS = 20
 #: subtrees the completion stage never reads, and labels, dates and form fields (it keeps
 #: `<meter>` text, and text under the `hidden` attribute)
 _LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress"}
+#: a part of a row or list item that trafilatura kept as a block of its own is left out of the
+#: row when it is restored if it holds at least this many characters other than white space;
+#: a shorter part (a word in inline code) is mapped to its element by its text alone, which on
+#: WCXB-dev often named another element with that word, and the row then lost it
+WITHIN_MIN_CHARS = 20
 #: at most this many blocks are added per page (a bound on the work a huge container can cause)
 MAX_ADDED_BLOCKS = 400
 #: at most this many characters of kept text are scanned per page to tell whether an element's
@@ -456,14 +462,18 @@ def _own_hints(el: etree._Element) -> list[str]:
     return list(hints)
 
 
-def _links(source: etree._Element | None, text: str, base: str | None) -> tuple[tuple[Link, ...], int]:
+def _links(source: etree._Element | None, text: str, base: str | None,
+           without: Collection[etree._Element] = ()) -> tuple[tuple[Link, ...], int]:
     """The links of a block, read from its source element (trafilatura's own link output
-    changes what it extracts, so links come from the page, not from its output tree)."""
+    changes what it extracts, so links come from the page, not from its output tree), those
+    inside the elements in `without` left out."""
     if source is None:
         return (), 0
     links, chars = [], 0
     anchors = [source] if source.tag == "a" else source.iter("a")
     for anchor in anchors:
+        if without and any(up in without for up in anchor.iterancestors()):
+            continue
         anchor_text = " ".join(anchor.text_content().split())
         chars += len(anchor_text)
         target = (anchor.get("href") or "").strip()
@@ -536,13 +546,16 @@ def _hidden(el: etree._Element) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _source_text(el: etree._Element, limit: float = math.inf) -> str:
+def _source_text(el: etree._Element, limit: float = math.inf,
+                 without: Collection[etree._Element] = ()) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
-    and nested blocks separate words; comments, scripts and styles are left out. Empty when it
-    would hold more than `limit` characters other than white space (read only that far: the
-    indentation of pretty-printed HTML does not count)."""
+    and nested blocks separate words; comments, scripts and styles are left out, and so are the
+    elements in `without` (their tails kept). Empty when it would hold more than `limit`
+    characters other than white space (read only that far: the indentation of pretty-printed
+    HTML does not count)."""
     parts, size = [], 0
-    for event, node in etree.iterwalk(el, events=("start", "end", "comment", "pi")):
+    walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
+    for event, node in walker:
         if event != "start":  # an element's end, or a comment or processing instruction
             if node is not el and node.tail:
                 parts.append(node.tail)
@@ -550,6 +563,9 @@ def _source_text(el: etree._Element, limit: float = math.inf) -> str:
         else:
             if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
+            if node in without:
+                walker.skip_subtree()
+                continue
             if node.text and node.tag not in _INVISIBLE:
                 parts.append(node.text)
                 size += _solid(node.text)
@@ -652,6 +668,42 @@ def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
             and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
 
 
+def _kept_within(el: etree._Element, sources: set[etree._Element]) -> list[etree._Element]:
+    """The outermost elements inside `el` whose text trafilatura kept as blocks of their own,
+    of at least `WITHIN_MIN_CHARS`."""
+    within = []
+    walker = etree.iterwalk(el, events=("start",))
+    for _, node in walker:
+        if node is not el and node in sources:
+            if _solid(_source_text(node)) >= WITHIN_MIN_CHARS:
+                within.append(node)
+            walker.skip_subtree()
+    return within
+
+
+class _KeptText:
+    """The text of the blocks trafilatura kept (in `_squash` form), for telling whether an
+    element's text is already there, whole or within or across blocks; at most
+    `MAX_SCANNED_CHARS` are scanned a page."""
+
+    def __init__(self, kept_texts: list[str]):
+        #: most elements trafilatura kept are one block each: found without a scan
+        self.blocks = set(kept_texts)
+        self.joined = f" {' '.join(kept_texts)} "
+        self.budget = MAX_SCANNED_CHARS
+
+    @property
+    def exhausted(self) -> bool:
+        return self.budget < 0
+
+    def holds(self, squashed: str) -> bool:
+        if squashed in self.blocks:
+            return True
+        found = self.joined.find(f" {squashed} ")
+        self.budget -= found + len(squashed) if found >= 0 else len(self.joined)
+        return found >= 0
+
+
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
     """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
     sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
@@ -677,32 +729,37 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     paragraph, not found among the kept blocks, would come out twice, the dropped words with
     it. trafilatura also drops parts by their class (citation marks in a "footers" span, a
     "share" span) and is trusted with that; where it left out more (a paragraph of captions of
-    which it kept one letter), the element is still added. Pages whose container is the whole
+    which it kept one letter), the element is still added. Of a row or list item of which
+    trafilatura kept a cell or paragraph as a block of its own (`_kept_within`), the rest is
+    added, without that part. Pages whose container is the whole
     body are left as trafilatura gave them (the container then says nothing about where the
     article is).
     """
     held = _held(kept)
+    sources = {source for source, _ in kept}
     container = _container(held, sum(n for _, n in kept)) if kept else None
     if container is None or container.tag in ("html", "body"):
         return []
-    kept_text = f" {' '.join(kept_texts)} "
-    whole = set(kept_texts)  # most elements trafilatura kept are one block each: no scan
-    budget = MAX_SCANNED_CHARS
+    kept_text = _KeptText(kept_texts)
     added = []
     for el in _leaf_blocks(container):
         text = _source_text(el)
         squashed = _squash(text)
-        if (not squashed or squashed in whole or not has_visible_text(text)
+        if (not squashed or squashed in kept_text.blocks or not has_visible_text(text)
                 or _carried_whole(el, text, carried.get(el))):
             continue
-        if budget < 0:
+        if kept_text.exhausted:
             break
-        found = kept_text.find(f" {squashed} ")
-        budget -= found + len(squashed) if found >= 0 else len(kept_text)
-        if found >= 0:
+        if kept_text.holds(squashed):
             continue
+        within = _kept_within(el, sources) if el in held else []
+        if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
+            text = _source_text(el, without=within)
+            squashed = _squash(text)
+            if not squashed or not has_visible_text(text) or kept_text.holds(squashed):
+                continue
         tag_path, hints = index.context(el)
-        links, link_chars = _links(el, text, base)
+        links, link_chars = _links(el, text, base, within)
         position = int(el.get(_ID))
         added.append((position, Block(
             text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,

@@ -381,3 +381,29 @@ def test_a_kept_block_is_its_elements_even_where_the_source_glues_two_of_its_wor
     source = "The timetable holds true, according toMorag Macleod, who runs the harbour office."
     assert _words_within("The timetable holds true, according to Morag Macleod, who runs the office.", source)
     assert not _words_within("Bicycles board first on the lower deck.", source)
+
+
+ROW_HTML = """<html><body><main><div class="guide-body">
+<p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
+without trees, beds or steep slopes, which few gardens have.</p>
+<table><tr><td>Small lawn</td>
+<td><p>A compact mower with a <a href="/guides/battery">single battery</a> covers it in a morning
+and fits in a garden shed.</p></td>
+<td><a href="/shop/small">See models</a></td></tr>
+<tr><td>Large lawn</td><td><p>Two blades</p></td></tr></table>
+<p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
+choose the model whose rated area is above that figure.</p>
+</div></main></body></html>"""
+
+
+def test_a_row_of_which_trafilatura_kept_a_cell_is_restored_without_that_cell(monkeypatch):
+    """A table row whose cell paragraph trafilatura kept on its own (forum quotes and product
+    tables hold their text that way) is restored as its other cells, with their links only:
+    restored whole, the kept paragraph came out twice. A kept part too short to be placed by
+    its text alone ("Two blades") stays in its row."""
+    _paragraphs_only(monkeypatch)
+    page = html_to_page(ROW_HTML, url="https://garden.example/guides/mowers")
+    restored = [b for b in page.blocks if not b.extracted]
+    assert [b.text for b in restored] == ["Small lawn See models", "Large lawn Two blades"]
+    assert [link.url for link in restored[0].links] == ["https://garden.example/shop/small"]
+    assert _words(" ".join(b.text for b in page.blocks))["compact"] == 1
