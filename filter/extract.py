@@ -27,7 +27,7 @@ import math
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -463,7 +463,7 @@ def _own_hints(el: etree._Element) -> list[str]:
 
 
 def _links(source: etree._Element | None, text: str, base: str | None,
-           without: Collection[etree._Element] = ()) -> tuple[tuple[Link, ...], int]:
+           without: AbstractSet[etree._Element] = frozenset()) -> tuple[tuple[Link, ...], int]:
     """The links of a block, read from its source element (trafilatura's own link output
     changes what it extracts, so links come from the page, not from its output tree), those
     inside the elements in `without` left out."""
@@ -472,7 +472,7 @@ def _links(source: etree._Element | None, text: str, base: str | None,
     links, chars = [], 0
     anchors = [source] if source.tag == "a" else source.iter("a")
     for anchor in anchors:
-        if without and any(up in without for up in anchor.iterancestors()):
+        if without and _inside(anchor, without, source):
             continue
         anchor_text = " ".join(anchor.text_content().split())
         chars += len(anchor_text)
@@ -482,6 +482,16 @@ def _links(source: etree._Element | None, text: str, base: str | None,
             if url is not None:
                 links.append(Link(text=anchor_text, url=url))
     return tuple(links), min(chars, len(text))
+
+
+def _inside(el: etree._Element, parts: AbstractSet[etree._Element], top: etree._Element) -> bool:
+    """Whether `el` lies in one of `parts`, all of them below `top`."""
+    for up in el.iterancestors():
+        if up is top:
+            return False
+        if up in parts:
+            return True
+    return False
 
 
 def _absolute(base: str | None, target: str) -> str | None:
@@ -547,7 +557,7 @@ def _hidden(el: etree._Element) -> bool:
 
 
 def _source_text(el: etree._Element, limit: float = math.inf,
-                 without: Collection[etree._Element] = ()) -> str:
+                 without: AbstractSet[etree._Element] = frozenset()) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
     and nested blocks separate words; comments, scripts and styles are left out, and so are the
     elements in `without` (their tails kept). Empty when it would hold more than `limit`
@@ -564,6 +574,7 @@ def _source_text(el: etree._Element, limit: float = math.inf,
             if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
             if node in without:
+                parts.append(" ")  # the words on either side are not one word
                 walker.skip_subtree()
                 continue
             if node.text and node.tag not in _INVISIBLE:
@@ -668,16 +679,20 @@ def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
             and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
 
 
-def _kept_within(el: etree._Element, sources: set[etree._Element]) -> list[etree._Element]:
-    """The outermost elements inside `el` whose text trafilatura kept as blocks of their own,
-    of at least `WITHIN_MIN_CHARS`."""
-    within = []
+def _kept_within(el: etree._Element, sources: set[etree._Element],
+                 kept_blocks: set[str]) -> set[etree._Element]:
+    """The outermost elements inside `el` that trafilatura kept whole as blocks of their own:
+    the source of a kept block whose text, all of it, is that block's (an element that is a
+    source only of the loose text after a child, or of a sliver of its text, is not), of at
+    least `WITHIN_MIN_CHARS`."""
+    within = set()
     walker = etree.iterwalk(el, events=("start",))
     for _, node in walker:
         if node is not el and node in sources:
-            if _solid(_source_text(node)) >= WITHIN_MIN_CHARS:
-                within.append(node)
-            walker.skip_subtree()
+            text = _source_text(node)
+            if _solid(text) >= WITHIN_MIN_CHARS and _squash(text) in kept_blocks:
+                within.add(node)
+                walker.skip_subtree()
     return within
 
 
@@ -752,11 +767,13 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
             break
         if kept_text.holds(squashed):
             continue
-        within = _kept_within(el, sources) if el in held else []
+        within = _kept_within(el, sources, kept_text.blocks) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
             text = _source_text(el, without=within)
             squashed = _squash(text)
-            if not squashed or not has_visible_text(text) or kept_text.holds(squashed):
+            # the rest is often a word or two ("Yes", a name): found somewhere in the kept
+            # text it is not yet kept, so only a block of its very text counts
+            if not squashed or not has_visible_text(text) or squashed in kept_text.blocks:
                 continue
         tag_path, hints = index.context(el)
         links, link_chars = _links(el, text, base, within)

@@ -383,6 +383,7 @@ def test_a_kept_block_is_its_elements_even_where_the_source_glues_two_of_its_wor
     assert not _words_within("Bicycles board first on the lower deck.", source)
 
 
+
 ROW_HTML = """<html><body><main><div class="guide-body">
 <p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
 without trees, beds or steep slopes, which few gardens have.</p>
@@ -390,20 +391,60 @@ without trees, beds or steep slopes, which few gardens have.</p>
 <td><p>A compact mower with a <a href="/guides/battery">single battery</a> covers it in a morning
 and fits in a garden shed.</p></td>
 <td><a href="/shop/small">See models</a></td></tr>
+<tr><td><p>A rain sensor sends the mower back to its dock when a shower starts.</p></td>
+<td>Yes</td></tr>
 <tr><td>Large lawn</td><td><p>Two blades</p></td></tr></table>
-<p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
-choose the model whose rated area is above that figure.</p>
+<p>Do you need the sensor? Yes, in a wet climate; measure the lawn first, then add a third for
+every obstacle the mower must work around.</p>
 </div></main></body></html>"""
 
 
 def test_a_row_of_which_trafilatura_kept_a_cell_is_restored_without_that_cell(monkeypatch):
     """A table row whose cell paragraph trafilatura kept on its own (forum quotes and product
     tables hold their text that way) is restored as its other cells, with their links only:
-    restored whole, the kept paragraph came out twice. A kept part too short to be placed by
-    its text alone ("Two blades") stays in its row."""
+    restored whole, the kept paragraph came out twice. What is left ("Yes") is restored even
+    where its words occur in other kept text. A kept part shorter than
+    `WITHIN_MIN_CHARS` ("Two blades") stays in its row: such parts are matched to their
+    element by text alone, often to another element with those words."""
     _paragraphs_only(monkeypatch)
     page = html_to_page(ROW_HTML, url="https://garden.example/guides/mowers")
     restored = [b for b in page.blocks if not b.extracted]
-    assert [b.text for b in restored] == ["Small lawn See models", "Large lawn Two blades"]
+    assert [b.text for b in restored] == ["Small lawn See models", "Yes", "Large lawn Two blades"]
     assert [link.url for link in restored[0].links] == ["https://garden.example/shop/small"]
-    assert _words(" ".join(b.text for b in page.blocks))["compact"] == 1
+    words = _words(" ".join(b.text for b in page.blocks))
+    assert words["compact"] == words["shower"] == 1
+
+
+def test_a_row_holding_a_cell_trafilatura_kept_only_part_of_is_restored_whole(monkeypatch):
+    """A cell is left out of its restored row only when trafilatura kept all of it as a block:
+    not when it kept a sliver of a caption, nor when the cell is the source only of the loose
+    text trafilatura kept after a paragraph in it (the paragraph, kept whole, is). Nothing
+    trafilatura dropped is lost."""
+    import filter.extract as extract
+
+    html = """<html><body><main><div class="guide-body">
+    <p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
+    without trees, beds or steep slopes, which few gardens have.</p>
+    <table><tr><td>Zone A</td><td><div class="cell"><p>The dock should sit in shade because heat
+    shortens the battery's life.</p>Loose words after the paragraph about the dock.<ul><li>Boundary
+    wire pegs every metre</li></ul></div></td></tr>
+    <tr><td>Photos</td><td><p>A mower crossing a narrow strip between two raised beds at dusk</p></td></tr>
+    </table>
+    <p>Measure the lawn first, then add a third for every obstacle the mower must work around.</p>
+    </div></main></body></html>"""
+
+    def fake_bare(tree, url, fast):
+        body = etree.Element("body")
+        for p in tree.find(".//main").iter("p"):
+            out = etree.SubElement(body, "p", {extract._ID: p.get(extract._ID)})
+            text = " ".join(p.text_content().split())
+            out.text = "A" if text.startswith("A mower") else text
+            if p.getparent().get("class") == "cell":
+                out.tail = " ".join(p.tail.split())
+        return body, None
+
+    monkeypatch.setattr(extract, "_bare", fake_bare)
+    restored = [b.text for b in html_to_page(html).blocks if not b.extracted]
+    assert restored == [
+        "Zone A Loose words after the paragraph about the dock. Boundary wire pegs every metre",
+        "Photos A mower crossing a narrow strip between two raised beds at dusk"]
