@@ -485,8 +485,8 @@ def _links(source: etree._Element | None, text: str, base: str | None,
 
 
 def _inside(el: etree._Element, parts: AbstractSet[etree._Element], top: etree._Element) -> bool:
-    """Whether `el` lies in one of `parts`, all of them below `top`."""
-    for up in el.iterancestors():
+    """Whether `el` is or lies in one of `parts`, all of them below `top`."""
+    for up in (el, *el.iterancestors()):
         if up is top:
             return False
         if up in parts:
@@ -679,20 +679,24 @@ def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
             and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
 
 
-def _kept_within(el: etree._Element, sources: set[etree._Element],
-                 kept_blocks: set[str]) -> set[etree._Element]:
-    """The outermost elements inside `el` that trafilatura kept whole as blocks of their own:
-    the source of a kept block whose text, all of it, is that block's (an element that is a
-    source only of the loose text after a child, or of a sliver of its text, is not), of at
-    least `WITHIN_MIN_CHARS`."""
+def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]]) -> set[etree._Element]:
+    """The outermost elements inside `el` that trafilatura kept whole as a block of their own
+    (`own`: the texts of the blocks mapped to each element; a quoted post and the post itself
+    both map to the first of them), of at least `WITHIN_MIN_CHARS`: not an element that is the
+    source only of the loose text after a child, nor one of which trafilatura kept a sliver,
+    nor one whose text some other element's block holds. An element's text is read only as
+    far as its longest block goes, so nested sources cost no more than their blocks."""
     within = set()
     walker = etree.iterwalk(el, events=("start",))
     for _, node in walker:
-        if node is not el and node in sources:
-            text = _source_text(node)
-            if _solid(text) >= WITHIN_MIN_CHARS and _squash(text) in kept_blocks:
-                within.add(node)
-                walker.skip_subtree()
+        blocks = own.get(node) if node is not el else None
+        longest = max(map(_solid, blocks)) if blocks else 0
+        if longest < WITHIN_MIN_CHARS:
+            continue
+        text = _squash(_source_text(node, limit=2 * longest))
+        if text and any(text == _squash(block) for block in blocks):
+            within.add(node)
+            walker.skip_subtree()
     return within
 
 
@@ -729,14 +733,14 @@ def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
 
 
 def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_texts: list[str],
-             base: str | None, carried: dict[etree._Element, str]) -> list[tuple[int, Block]]:
+             base: str | None, carried: dict[etree._Element, str],
+             own: dict[etree._Element, list[str]]) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
     marked `extracted=False` with their document positions.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
-    text is already there, whole or within or across blocks, is not added again, so no word is
-    counted twice. `carried` holds the elements trafilatura's output carries over as
+    text is already there, whole or within or across blocks, is not added again. `carried` holds the elements trafilatura's output carries over as
     themselves (their stamp came through) with the text of their block. Such an element is not
     added again when the block holds none but its words (`_words_within`) and, with its
     buttons, menus, hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops
@@ -744,14 +748,15 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     paragraph, not found among the kept blocks, would come out twice, the dropped words with
     it. trafilatura also drops parts by their class (citation marks in a "footers" span, a
     "share" span) and is trusted with that; where it left out more (a paragraph of captions of
-    which it kept one letter), the element is still added. Of a row or list item of which
-    trafilatura kept a cell or paragraph as a block of its own (`_kept_within`), the rest is
-    added, without that part. Pages whose container is the whole
-    body are left as trafilatura gave them (the container then says nothing about where the
-    article is).
+    which it kept one letter), the element is still added. `own` holds every element a block
+    (other than loose text) was mapped to, with the texts of its blocks: of a row or list item of
+    which trafilatura kept a cell or paragraph whole as a block of its own (`_kept_within`), the
+    rest is added, without that part. Loose text trafilatura kept from inside such a row, a
+    part it kept without a word it drops, and parts under `WITHIN_MIN_CHARS` still come out
+    twice (better than lost). Pages whose container is the whole body are left as trafilatura
+    gave them (the container then says nothing about where the article is).
     """
     held = _held(kept)
-    sources = {source for source, _ in kept}
     container = _container(held, sum(n for _, n in kept)) if kept else None
     if container is None or container.tag in ("html", "body"):
         return []
@@ -767,7 +772,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
             break
         if kept_text.holds(squashed):
             continue
-        within = _kept_within(el, sources, kept_text.blocks) if el in held else frozenset()
+        within = _kept_within(el, own) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
             text = _source_text(el, without=within)
             squashed = _squash(text)
@@ -952,6 +957,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     in_thread: list[Block] = []
     sources: list[tuple[etree._Element, int]] = []
     carried: dict[etree._Element, str] = {}
+    own: dict[etree._Element, list[str]] = {}
     position = -1
     for root, in_comments in ((body, False), (comments, True)):
         if root is None:
@@ -975,12 +981,14 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             if source is not None:
                 position = max(position, int(source.get(_ID)))
                 sources.append((source, len(text)))
-                if not segment.loose and source.get(_ID) == segment.element.get(_ID):
-                    carried[source] = f"{carried[source]} {text}" if source in carried else text
+                if not segment.loose:
+                    own.setdefault(source, []).append(text)
+                    if source.get(_ID) == segment.element.get(_ID):
+                        carried[source] = f"{carried[source]} {text}" if source in carried else text
             kept.append((position, block))
     deadline.check("the completion stage")
     kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
-    page.blocks = _merge(kept, complete(index, sources, kept_texts, base, carried)) + in_thread
+    page.blocks = _merge(kept, complete(index, sources, kept_texts, base, carried, own)) + in_thread
     if not page.blocks:
         page.notes.append("trafilatura kept no text blocks on this page")
     return page
