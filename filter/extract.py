@@ -27,6 +27,7 @@ import math
 import re
 import threading
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -93,9 +94,9 @@ _GLUED_WORDS = 20
 #: `<meter>` text, and text under the `hidden` attribute)
 _LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress"}
 #: a part of a row or list item that trafilatura kept as a block of its own is left out of the
-#: row when it is restored if it holds at least this many characters other than white space;
-#: a shorter part (a word in inline code) is mapped to its element by its text alone, which on
-#: WCXB-dev often named another element with that word, and the row then lost it
+#: row when it is restored only if its block holds at least this many characters other than
+#: white space (`_kept_within`); shorter blocks (a word in inline code) are mapped to their
+#: element by their text alone, which on WCXB-dev often named another element with that word
 WITHIN_MIN_CHARS = 20
 #: at most this many blocks are added per page (a bound on the work a huge container can cause)
 MAX_ADDED_BLOCKS = 400
@@ -373,6 +374,12 @@ class _SourceIndex:
                 by_text.setdefault(" ".join(self.order[i].text_content().split()), []).append(i)
         return by_text.get(text, [])
 
+    def copies(self, el: etree._Element) -> int:
+        """How many elements on the page show `el`'s text (at least one), an element counted
+        once with those inside it that show the same text."""
+        same = {self.order[i] for i in self._matching(" ".join(el.text_content().split()))}
+        return max(sum(1 for e in same if e.getparent() not in same), 1)
+
     def context(self, el: etree._Element | None) -> tuple[str, str]:
         """The tag path of a source element and the class/id words of it and its ancestors
         (`_HINT_DEPTH` levels). Blocks share most of their ancestors, so each element's words
@@ -465,16 +472,19 @@ def _own_hints(el: etree._Element) -> list[str]:
 def _links(source: etree._Element | None, text: str, base: str | None,
            without: AbstractSet[etree._Element] = frozenset()) -> tuple[tuple[Link, ...], int]:
     """The links of a block, read from its source element (trafilatura's own link output
-    changes what it extracts, so links come from the page, not from its output tree), those
-    inside the elements in `without` left out."""
+    changes what it extracts, so links come from the page, not from its output tree). The
+    parts in `without` are left out: their links, and their text from a link around them."""
     if source is None:
         return (), 0
     links, chars = [], 0
-    anchors = [source] if source.tag == "a" else source.iter("a")
-    for anchor in anchors:
-        if without and _inside(anchor, without, source):
-            continue
-        anchor_text = " ".join(anchor.text_content().split())
+    around = {up for part in without for up in part.iterancestors()} if without else ()
+    for anchor in _anchors(source, without):
+        if anchor in around:
+            anchor_text = _source_text(anchor, without=without)
+            if not anchor_text:
+                continue  # all of its text is in a part: the link is the part's
+        else:
+            anchor_text = " ".join(anchor.text_content().split())
         chars += len(anchor_text)
         target = (anchor.get("href") or "").strip()
         if target and not target.startswith(("javascript:", "mailto:", "#", "tel:")):
@@ -484,14 +494,17 @@ def _links(source: etree._Element | None, text: str, base: str | None,
     return tuple(links), min(chars, len(text))
 
 
-def _inside(el: etree._Element, parts: AbstractSet[etree._Element], top: etree._Element) -> bool:
-    """Whether `el` is or lies in one of `parts`, all of them below `top`."""
-    for up in (el, *el.iterancestors()):
-        if up is top:
-            return False
-        if up in parts:
-            return True
-    return False
+def _anchors(source: etree._Element, without: AbstractSet[etree._Element]):
+    """The `<a>` elements in `source` (itself included), those in `without` left out."""
+    if not without:
+        yield from ([source] if source.tag == "a" else source.iter("a"))
+        return
+    walker = etree.iterwalk(source, events=("start",))
+    for _, node in walker:
+        if node in without:
+            walker.skip_subtree()
+        elif node.tag == "a":
+            yield node
 
 
 def _absolute(base: str | None, target: str) -> str | None:
@@ -679,13 +692,16 @@ def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
             and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
 
 
-def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]]) -> set[etree._Element]:
-    """The outermost elements inside `el` that trafilatura kept whole as a block of their own
-    (`own`: the texts of the blocks mapped to each element; a quoted post and the post itself
-    both map to the first of them), of at least `WITHIN_MIN_CHARS`: not an element that is the
-    source only of the loose text after a child, nor one of which trafilatura kept a sliver,
-    nor one whose text some other element's block holds. An element's text is read only as
-    far as its longest block goes, so nested sources cost no more than their blocks."""
+def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]], index: _SourceIndex,
+                 kept_counts: Counter) -> set[etree._Element]:
+    """The outermost elements inside `el` that trafilatura kept whole as a block of their own,
+    of at least `WITHIN_MIN_CHARS`: whose text is that of one of the blocks mapped to them
+    (`own`), and each of whose copies on the page is a kept block (`kept_counts`), since a
+    block is mapped to the first element showing its text (a quoted post and the post itself
+    both map to the quote; a title kept as the heading maps to the same title in a list item
+    before it). Not an element that is the source only of the loose text after a child, nor
+    one of which trafilatura kept a sliver. An element's text is read at most to twice its
+    longest block, so nested sources cost no more than their blocks."""
     within = set()
     walker = etree.iterwalk(el, events=("start",))
     for _, node in walker:
@@ -694,7 +710,8 @@ def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]]) -> se
         if longest < WITHIN_MIN_CHARS:
             continue
         text = _squash(_source_text(node, limit=2 * longest))
-        if text and any(text == _squash(block) for block in blocks):
+        if (text and any(text == _squash(block) for block in blocks)
+                and kept_counts[text] >= index.copies(node)):
             within.add(node)
             walker.skip_subtree()
     return within
@@ -752,8 +769,9 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     (other than loose text) was mapped to, with the texts of its blocks: of a row or list item of
     which trafilatura kept a cell or paragraph whole as a block of its own (`_kept_within`), the
     rest is added, without that part. Loose text trafilatura kept from inside such a row, a
-    part it kept without a word it drops, and parts under `WITHIN_MIN_CHARS` still come out
-    twice (better than lost). Pages whose container is the whole body are left as trafilatura
+    part it kept without a word it drops or split into several blocks, a part whose text the
+    page shows more often than trafilatura kept it, parts kept in the comment section and
+    parts under `WITHIN_MIN_CHARS` still come out twice (better than lost). Pages whose container is the whole body are left as trafilatura
     gave them (the container then says nothing about where the article is).
     """
     held = _held(kept)
@@ -761,6 +779,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     if container is None or container.tag in ("html", "body"):
         return []
     kept_text = _KeptText(kept_texts)
+    kept_counts = Counter(kept_texts)
     added = []
     for el in _leaf_blocks(container):
         text = _source_text(el)
@@ -772,7 +791,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
             break
         if kept_text.holds(squashed):
             continue
-        within = _kept_within(el, own) if el in held else frozenset()
+        within = _kept_within(el, own, index, kept_counts) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
             text = _source_text(el, without=within)
             squashed = _squash(text)

@@ -387,6 +387,14 @@ def test_a_kept_block_is_its_elements_even_where_the_source_glues_two_of_its_wor
 
 
 
+_MOWER_PARAGRAPHS = """<p>Robotic mowers are sold by the area they can cover, and that figure
+assumes an open lawn without trees, beds or steep slopes, which few gardens have.</p>
+<p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
+choose the model whose rated area is above that figure.</p>
+<p>A mower that is too small runs all day and wears out its blades and battery early, so the
+extra cost of the larger model is usually recovered within two seasons.</p>"""
+
+
 ROW_HTML = """<html><body><main><div class="guide-body">
 <p>Robotic mowers are sold by the area they can cover, and that figure assumes an open lawn
 without trees, beds or steep slopes, which few gardens have.</p>
@@ -397,7 +405,9 @@ and fits in a garden shed.</p></td>
 <tr><td><p>A rain sensor sends the mower back to its dock when a shower starts.</p></td>
 <td>Yes</td></tr>
 <tr><td>Large lawn</td><td><p>Two blades</p></td></tr>
-<tr><td>Robotic mowers</td><td><a class="kept" href="/shop/all">Browse every robotic mower we sell</a></td></tr></table>
+<tr><td>Robotic mowers</td><td><a class="kept" href="/shop/all">Browse every robotic mower we sell</a></td></tr>
+<tr><td>Zone A</td><td><a href="/posts/7"><div><p>The dock should sit in shade because heat shortens
+the battery's life.</p></div></a></td></tr></table>
 <p>Do you need the sensor? Yes, in a wet climate; measure the lawn first, then add a third for
 every obstacle the mower must work around.</p>
 </div></main></body></html>"""
@@ -414,9 +424,10 @@ def test_a_row_of_which_trafilatura_kept_a_cell_is_restored_without_that_cell(mo
     page = html_to_page(ROW_HTML, url="https://garden.example/guides/mowers")
     restored = [b for b in page.blocks if not b.extracted]
     assert [b.text for b in restored] == ["Small lawn See models", "Yes", "Large lawn Two blades",
-                                          "Robotic mowers"]
+                                          "Robotic mowers", "Zone A"]
     assert [link.url for link in restored[0].links] == ["https://garden.example/shop/small"]
-    assert restored[-1].links == () and restored[-1].link_chars == 0
+    # a link that is the kept part, or holds nothing but it, is the part's
+    assert all(b.links == () and b.link_chars == 0 for b in restored[-2:])
     words = _words(" ".join(b.text for b in page.blocks))
     assert words["compact"] == words["shower"] == 1
 
@@ -445,7 +456,7 @@ def test_a_row_holding_a_cell_trafilatura_kept_only_part_of_is_restored_whole(mo
         for p in tree.find(".//main").iter("p"):
             out = etree.SubElement(body, "p", {extract._ID: p.get(extract._ID)})
             text = " ".join(p.text_content().split())
-            out.text = "A" if text.startswith("A mower") else text
+            out.text = text.removesuffix(" at dusk")  # a caption kept but for its end
             if p.getparent().get("class") == "cell":
                 out.tail = " ".join(p.tail.split())
         return body, None
@@ -455,3 +466,22 @@ def test_a_row_holding_a_cell_trafilatura_kept_only_part_of_is_restored_whole(mo
     assert restored == [
         "Zone A Loose words after the paragraph about the dock. Boundary wire pegs every metre",
         "Photos A mower crossing a narrow strip between two raised beds at dusk"]
+
+
+def test_a_list_item_holding_a_copy_of_a_kept_heading_is_restored_whole():
+    """trafilatura keeps the heading and drops the sidebar's item linking to the same title: the
+    heading's block is mapped to the first element showing its text, the copy in the item.
+    A part is cut out of its row only when every copy of its text on the page is a kept
+    block, so the item keeps its title and its link."""
+    html = f"""<html><body><nav><a href="/">Home</a></nav><main><div class="guide-body">
+    <ul class="sidebar"><li><a href="/guides/mowers"><span>How to choose a robotic mower for your lawn</span></a>
+    is part two of the <b>garden series</b> by Morag Macleod</li></ul>
+    <h1>How to choose a robotic mower for your lawn</h1>{_MOWER_PARAGRAPHS}</div></main>
+    <footer>Garden Machines Ltd</footer></body></html>"""
+    page = html_to_page(html, url="https://garden.example/guides/")
+    assert [b.extracted for b in page.blocks if "How to choose" in b.text] == [False, True]
+    item = page.blocks[0]
+    assert item.text == ("How to choose a robotic mower for your lawn is part two of the garden "
+                         "series by Morag Macleod")
+    assert [link.url for link in item.links] == ["https://garden.example/guides/mowers"]
+
