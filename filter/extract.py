@@ -337,6 +337,7 @@ class _SourceIndex:
         self.total = max(len(self.order), 1)
         self._by_count: dict[int, list[int]] | None = None
         self._texts: dict[int, dict[str, list[int]]] = {}
+        self._solid_texts: dict[int, dict[str, list[int]]] = {}
         self._hints: dict[etree._Element, list[str]] = {}
         self.cursor = 0
 
@@ -374,11 +375,19 @@ class _SourceIndex:
                 by_text.setdefault(" ".join(self.order[i].text_content().split()), []).append(i)
         return by_text.get(text, [])
 
-    def copies(self, el: etree._Element) -> int:
-        """How many elements on the page show `el`'s text (at least one), an element counted
-        once with those inside it that show the same text."""
-        same = {self.order[i] for i in self._matching(" ".join(el.text_content().split()))}
-        return max(sum(1 for e in same if e.getparent() not in same), 1)
+    def all_kept(self, el: etree._Element, kept_counts: Counter) -> bool:
+        """Whether trafilatura kept as many blocks of `el`'s text as the page has elements
+        showing it, an element counted once with those inside it that show the same text.
+        Texts are compared without white space (`kept_counts` holds the kept blocks' texts
+        so): a line break or a cell adds a space to a block that the element's text lacks."""
+        solid = "".join(el.text_content().split())
+        by_text = self._solid_texts.get(len(solid))
+        if by_text is None:
+            by_text = self._solid_texts[len(solid)] = {}
+            for i in self._candidates().get(len(solid), ()):
+                by_text.setdefault("".join(self.order[i].text_content().split()), []).append(i)
+        same = {self.order[i] for i in by_text.get(solid, ())} | {el}
+        return kept_counts[solid] >= sum(1 for e in same if e.getparent() not in same)
 
     def context(self, el: etree._Element | None) -> tuple[str, str]:
         """The tag path of a source element and the class/id words of it and its ancestors
@@ -696,10 +705,10 @@ def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]], index
                  kept_counts: Counter) -> set[etree._Element]:
     """The outermost elements inside `el` that trafilatura kept whole as a block of their own,
     of at least `WITHIN_MIN_CHARS`: whose text is that of one of the blocks mapped to them
-    (`own`), and each of whose copies on the page is a kept block (`kept_counts`), since a
-    block is mapped to the first element showing its text (a quoted post and the post itself
-    both map to the quote; a title kept as the heading maps to the same title in a list item
-    before it). Not an element that is the source only of the loose text after a child, nor
+    (`own`), and each of whose copies on the page is a kept block (`_SourceIndex.all_kept`),
+    since a block is mapped to the first element showing its text (a quoted post and the post
+    itself both map to the quote; a title kept as the heading maps to the same title in a list
+    item before it). Not an element that is the source only of the loose text after a child, nor
     one of which trafilatura kept a sliver. An element's text is read at most to twice its
     longest block, so nested sources cost no more than their blocks."""
     within = set()
@@ -711,7 +720,7 @@ def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]], index
             continue
         text = _squash(_source_text(node, limit=2 * longest))
         if (text and any(text == _squash(block) for block in blocks)
-                and kept_counts[text] >= index.copies(node)):
+                and index.all_kept(node, kept_counts)):
             within.add(node)
             walker.skip_subtree()
     return within
@@ -756,30 +765,32 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     marked `extracted=False` with their document positions.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
-    `kept_texts` every block it kept (body and comments) in `_squash` form: an element whose
-    text is already there, whole or within or across blocks, is not added again. `carried` holds the elements trafilatura's output carries over as
-    themselves (their stamp came through) with the text of their block. Such an element is not
-    added again when the block holds none but its words (`_words_within`) and, with its
-    buttons, menus, hidden parts, labels and dates (`_left_out_chars`: what trafilatura drops
-    from a paragraph it keeps), at least `KEPT_WHOLE_SHARE` of its text: otherwise the
-    paragraph, not found among the kept blocks, would come out twice, the dropped words with
-    it. trafilatura also drops parts by their class (citation marks in a "footers" span, a
-    "share" span) and is trusted with that; where it left out more (a paragraph of captions of
-    which it kept one letter), the element is still added. `own` holds every element a block
-    (other than loose text) was mapped to, with the texts of its blocks: of a row or list item of
-    which trafilatura kept a cell or paragraph whole as a block of its own (`_kept_within`), the
-    rest is added, without that part. Loose text trafilatura kept from inside such a row, a
-    part it kept without a word it drops or split into several blocks, a part whose text the
-    page shows more often than trafilatura kept it, parts kept in the comment section and
-    parts under `WITHIN_MIN_CHARS` still come out twice (better than lost). Pages whose container is the whole body are left as trafilatura
-    gave them (the container then says nothing about where the article is).
+    `kept_texts` the text of every block it kept (body and comments): an element whose text is
+    already there, whole or within or across blocks, is not added again. `carried` holds the
+    elements trafilatura's output carries over as themselves (their stamp came through) with the
+    text of their block. Such an element is not added again when the block holds none but its
+    words (`_words_within`) and, with its buttons, menus, hidden parts, labels and dates
+    (`_left_out_chars`: what trafilatura drops from a paragraph it keeps), at least
+    `KEPT_WHOLE_SHARE` of its text: otherwise the paragraph, not found among the kept blocks,
+    would come out twice, the dropped words with it. trafilatura also drops parts by their class
+    (citation marks in a "footers" span, a "share" span) and is trusted with that; where it left
+    out more (a paragraph of captions of which it kept one letter), the element is still added.
+    `own` holds every element a block (other than loose text) was mapped to, with the texts of
+    its blocks: of a row or list item of which trafilatura kept a cell or paragraph whole as a
+    block of its own (`_kept_within`), the rest is added, without that part, even where the kept
+    text holds the rest's words. Loose text trafilatura kept from inside such a row, a part it
+    kept without a word it drops or split into several blocks, a part whose text the page shows
+    more often than trafilatura kept it, parts kept in the comment section and parts under
+    `WITHIN_MIN_CHARS` still come out twice (better than lost). Pages whose container is the
+    whole body are left as trafilatura gave them (the container then says nothing about where
+    the article is).
     """
     held = _held(kept)
     container = _container(held, sum(n for _, n in kept)) if kept else None
     if container is None or container.tag in ("html", "body"):
         return []
-    kept_text = _KeptText(kept_texts)
-    kept_counts = Counter(kept_texts)
+    kept_text = _KeptText([_squash(t) for t in kept_texts])
+    kept_counts = Counter("".join(t.split()) for t in kept_texts)
     added = []
     for el in _leaf_blocks(container):
         text = _source_text(el)
@@ -794,10 +805,9 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         within = _kept_within(el, own, index, kept_counts) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
             text = _source_text(el, without=within)
-            squashed = _squash(text)
-            # the rest is often a word or two ("Yes", a name): found somewhere in the kept
-            # text it is not yet kept, so only a block of its very text counts
-            if not squashed or not has_visible_text(text) or squashed in kept_text.blocks:
+            # the rest is often a word or two ("Yes", a name): that the kept text holds those
+            # words elsewhere, even as a block, does not say this copy was kept
+            if not _squash(text) or not has_visible_text(text):
                 continue
         tag_path, hints = index.context(el)
         links, link_chars = _links(el, text, base, within)
@@ -1006,7 +1016,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                         carried[source] = f"{carried[source]} {text}" if source in carried else text
             kept.append((position, block))
     deadline.check("the completion stage")
-    kept_texts = [_squash(b.text) for b in (*(b for _, b in kept), *in_thread)]
+    kept_texts = [b.text for b in (*(b for _, b in kept), *in_thread)]
     page.blocks = _merge(kept, complete(index, sources, kept_texts, base, carried, own)) + in_thread
     if not page.blocks:
         page.notes.append("trafilatura kept no text blocks on this page")

@@ -410,6 +410,7 @@ and fits in a garden shed.</p></td>
 the battery's life.</p></div></a></td></tr></table>
 <p>Do you need the sensor? Yes, in a wet climate; measure the lawn first, then add a third for
 every obstacle the mower must work around.</p>
+<p>Yes</p>
 </div></main></body></html>"""
 
 
@@ -417,7 +418,7 @@ def test_a_row_of_which_trafilatura_kept_a_cell_is_restored_without_that_cell(mo
     """A table row whose cell paragraph trafilatura kept on its own (forum quotes and product
     tables hold their text that way) is restored as its other cells, with their links only:
     restored whole, the kept paragraph came out twice. What is left ("Yes") is restored even
-    where its words occur in other kept text. A kept part shorter than
+    where its words occur in other kept text, even as a block of their own. A kept part shorter than
     `WITHIN_MIN_CHARS` ("Two blades") stays in its row: such parts are matched to their
     element by text alone, often to another element with those words."""
     _paragraphs_only(monkeypatch)
@@ -468,18 +469,24 @@ def test_a_row_holding_a_cell_trafilatura_kept_only_part_of_is_restored_whole(mo
         "Photos A mower crossing a narrow strip between two raised beds at dusk"]
 
 
-def test_a_list_item_holding_a_copy_of_a_kept_heading_is_restored_whole():
+@pytest.mark.parametrize("heading", [
+    "<h1>How to choose a robotic mower for your lawn</h1>",
+    "<h1>How to choose a robotic mower<br>for your lawn</h1>",
+    "<h1>How to choose a robotic mower for your lawn</h1><p>How to choose a robotic mower for your lawn?</p>"])
+def test_a_list_item_holding_a_copy_of_a_kept_heading_is_restored_whole(heading):
     """trafilatura keeps the heading and drops the sidebar's item linking to the same title: the
     heading's block is mapped to the first element showing its text, the copy in the item.
     A part is cut out of its row only when every copy of its text on the page is a kept
-    block, so the item keeps its title and its link."""
+    block, so the item keeps its title and its link, also where a line break spaces the
+    heading's block unlike its element's text, or a kept question differs from it only by
+    its question mark."""
     html = f"""<html><body><nav><a href="/">Home</a></nav><main><div class="guide-body">
     <ul class="sidebar"><li><a href="/guides/mowers"><span>How to choose a robotic mower for your lawn</span></a>
     is part two of the <b>garden series</b> by Morag Macleod</li></ul>
-    <h1>How to choose a robotic mower for your lawn</h1>{_MOWER_PARAGRAPHS}</div></main>
+    {heading}{_MOWER_PARAGRAPHS}</div></main>
     <footer>Garden Machines Ltd</footer></body></html>"""
     page = html_to_page(html, url="https://garden.example/guides/")
-    assert [b.extracted for b in page.blocks if "How to choose" in b.text] == [False, True]
+    assert [b.extracted for b in page.blocks if "How to choose" in b.text][:2] == [False, True]
     item = page.blocks[0]
     assert item.text == ("How to choose a robotic mower for your lawn is part two of the garden "
                          "series by Morag Macleod")
