@@ -386,7 +386,6 @@ def test_a_kept_block_is_its_elements_even_where_the_source_glues_two_of_its_wor
     assert not _words_within("Bicycles board first on the lower deck.", source)
 
 
-
 _MOWER_PARAGRAPHS = """<p>Robotic mowers are sold by the area they can cover, and that figure
 assumes an open lawn without trees, beds or steep slopes, which few gardens have.</p>
 <p>Measure the lawn first, then add a third for every obstacle the mower must work around, and
@@ -418,9 +417,9 @@ def test_a_row_of_which_trafilatura_kept_a_cell_is_restored_without_that_cell(mo
     """A table row whose cell paragraph trafilatura kept on its own (forum quotes and product
     tables hold their text that way) is restored as its other cells, with their links only:
     restored whole, the kept paragraph came out twice. What is left ("Yes") is restored even
-    where its words occur in other kept text, even as a block of their own. A kept part shorter than
-    `WITHIN_MIN_CHARS` ("Two blades") stays in its row: such parts are matched to their
-    element by text alone, often to another element with those words."""
+    where its words occur in other kept text, even as a block of their own. A kept part
+    shorter than `WITHIN_MIN_CHARS` ("Two blades") stays in its row, however it was matched:
+    parts that short are often matched by text alone, to another element with those words."""
     _paragraphs_only(monkeypatch)
     page = html_to_page(ROW_HTML, url="https://garden.example/guides/mowers")
     restored = [b for b in page.blocks if not b.extracted]
