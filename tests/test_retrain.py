@@ -18,6 +18,7 @@ from filter.cli import main
 from filter.extract import html_to_page
 from filter.modelfile import active_model_path, load_model, packaged_model_path, sha256_file
 from retrain_site import example, make_page, write_set
+from train.examples import BlockLabel, Example, ExampleError, label_page, parse_example
 from train.promote import switch_to
 from train.training import check_output
 from train.store import ExampleStore
@@ -705,18 +706,24 @@ def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp
     assert "recall –, F1 **–**" in (report / "report.md").read_text()
 
 
-def test_labels_left_out_of_the_macro_f1_still_count_as_errors():
-    """Comparing over the labels both models know narrows the average, not the blocks: a gold
-    `junk` block called `content` by a model without `junk` lowers its `content` precision."""
+def test_macro_f1_over_the_labels_both_models_know_scores_only_their_blocks():
+    """Gold `comment` blocks, which a four-label model can only call `junk` and a five-label one
+    calls `comment`, counted as false `junk` against the first and not at all against the
+    second: the comparison favoured the model with the extra label. Blocks whose gold label one
+    model lacks are left to the keep-or-not F1, which scores every block."""
     from train.evaluation import Evaluation
+    from train.promote import Thresholds, compare
 
-    ev = Evaluation(keep_label="content", model_labels=["content", "related"],
-                    y_true=["content", "content", "junk", "junk", "related"],
-                    y_pred=["content", "content", "content", "content", "related"])
-    report = ev.block_report(restrict={"content", "related"})
-    assert report["labels"] == ["content", "related"]
-    assert report["per_label"]["content"]["precision"] == 0.5
-    assert report["macro_f1"] == pytest.approx((2 / 3 + 1.0) / 2)
+    y_true = ["content", "content", "junk", "comment", "comment"]
+    five = Evaluation(keep_label="content", model_labels=["content", "comment", "junk"], y_true=y_true,
+                      y_pred=["content", "content", "junk", "comment", "content"])
+    four = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=y_true,
+                      y_pred=["content", "content", "junk", "junk", "content"])
+    checks = {c.measure: c for c in compare(five, four, Thresholds())}
+    assert checks["macro_f1"].candidate == checks["macro_f1"].active == 1.0
+    assert checks["content_f1"].candidate == checks["content_f1"].active == pytest.approx(0.8)
+    report = four.block_report(restrict={"content", "junk"})
+    assert report["per_label"]["junk"]["precision"] == 1.0 and report["labels"] == ["content", "junk"]
 
 
 def test_cross_validation_groups_pages_by_site_not_by_host():
@@ -736,3 +743,189 @@ def test_cross_validation_groups_pages_by_site_not_by_host():
     assert gold("http://10.0.0.1/a").site == "10.0.0.1"  # no registrable domain: the host
     # a data set of the user's own may hold a URL no host can be read from
     assert gold("http://[::1/a").site == gold("").site == ""
+
+
+def _add_wcxb_page(folder: Path, ident: str, html: str, gold: str | None, page_type: str = "article") -> None:
+    """One more page in a WCXB-layout folder (as `_wcxb` writes them)."""
+    (folder / "html" / f"{ident}.html.gz").write_bytes(gzip.compress(html.encode()))
+    truth = {"url": f"https://news9.example/{ident}", "_internal": {"page_type": {"primary": page_type}},
+             "ground_truth": {"main_content": gold}}
+    (folder / "ground-truth" / f"{ident}.json").write_text(json.dumps(truth))
+
+
+def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, good, tmp_path, capsys):
+    """A page trafilatura finds no text in crashed bootstrap after every page was done, and
+    nothing was written; a page whose gold text is empty (21 in WCXB-dev) became an example with
+    every block, headline too, labelled noise, which `evaluate` then scored 0 word F1."""
+    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    _add_wcxb_page(gold, "0002", "<html><body></body></html>", "The article's text.")
+    _add_wcxb_page(gold, "0003", make_page(5, 21)[1], None)
+    _add_wcxb_page(gold, "0004", make_page(4, 22)[1], " \n ")
+    out, db = tmp_path / "boot.jsonl", tmp_path / "boot.db"
+    assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out),
+                 "--store", str(db)]) == 0
+    captured = capsys.readouterr()
+    assert ("warning: mysite page 0002: the page gives no blocks (trafilatura found no main text on "
+            "this page); page skipped") in captured.err
+    for ident in ("0003", "0004"):
+        assert f"warning: mysite page {ident}: no gold text (its main_content is empty); page skipped" \
+            in captured.err
+    assert "1 pages, " in captured.out and "3 pages skipped" in captured.out
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["mysite-0001"]
+    assert [e.id for e in ExampleStore(db).list()] == ["mysite-0001"]
+
+
+def test_an_empty_gold_text_is_no_gold_text_to_score_against():
+    """A `gold` of "" scored every page 0 word F1 whatever the model kept."""
+    ex = Example(id="g", text="Harbour regatta returns\nShare this", gold="",
+                 blocks=[BlockLabel("Harbour regatta returns", "content"), BlockLabel("Share this", "junk")])
+    lp, _ = label_page(ex)
+    assert lp.gold() == "Harbour regatta returns"  # the labelled blocks, as for no gold field
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--page-types", "articles"], "unknown page type(s) articles; this data set has: article"),
+    (["--limit", "-2"], "argument --limit: must be 0 or more, not -2"),
+])
+def test_bootstrap_refuses_page_types_the_data_set_lacks_and_negative_limits(good, tmp_path, capsys,
+                                                                              args, message):
+    """A misspelt page type bootstrapped nothing, said "0 pages" and created an empty store; a
+    limit of -2 took all pages but the last two."""
+    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    db = tmp_path / "boot.db"
+    try:
+        code = main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db), *args])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2 and message in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_promote_refuses_a_holdout_that_gives_no_measure_to_compare(data, good, models, tmp_path, capsys):
+    """Blocks labelled only `noncontent` and no gold text: every measure was "–" on both sides,
+    and each check passed, so the candidate was promoted on nothing."""
+    holdout = tmp_path / "noncontent.jsonl"
+    with open(holdout, "w") as fh:
+        for line in (data / "holdout.jsonl").read_text().splitlines():
+            ex = json.loads(line)
+            ex["blocks"] = [{**b, "label": "noncontent"} for b in ex["blocks"] if b["label"] != "content"]
+            fh.write(json.dumps(ex) + "\n")
+    assert _promote(good, holdout) == 2
+    err = capsys.readouterr().err
+    assert "not promoted: the holdout gives no measure to compare the models on" in err
+    assert not (models / "ACTIVE").exists()
+
+
+def test_a_label_used_by_an_exact_match_is_not_lent_to_another_block():
+    """A block nobody labelled took the label of a labelled text that had already found its own
+    block exactly, without a word."""
+    ex = Example(id="t", text="Council approves new ferry timetable for the summer season\n"
+                              "Council approves new ferry timetable", origin="f.jsonl", line=2,
+                 blocks=[BlockLabel("Council approves new ferry timetable", "teaser")])
+    lp, problems = label_page(ex)
+    assert lp.labels == ["teaser"] and lp.kept == [1]
+    assert [str(p) for p in problems] == [
+        "f.jsonl:2: 1 of 2 blocks have no label; left out of training and scoring"]
+
+
+def test_a_block_made_of_texts_labelled_differently_is_reported_once_as_a_conflict():
+    """The two labelled texts of such a block were also reported as matching no block."""
+    ex = Example(id="m", text="Share this article | Sign up for our newsletter\nHarbour regatta returns",
+                 origin="f.jsonl", line=4,
+                 blocks=[BlockLabel("Share this article", "junk"),
+                         BlockLabel("Sign up for our newsletter", "teaser"),
+                         BlockLabel("Harbour regatta returns", "content")])
+    _, problems = label_page(ex)
+    assert [str(p) for p in problems] == [
+        "f.jsonl:4: block 'Share this article | Sign up for our newsletter' is given different "
+        "labels; left out",
+        "f.jsonl:4: 1 of 2 blocks have no label; left out of training and scoring"]
+
+
+def test_a_page_that_gives_no_blocks_says_why_once():
+    """Each label of such a page was reported as matching no block, and the reason (what
+    trafilatura said) was not shown."""
+    ex = Example(id="e", html="<html><body></body></html>", origin="f.jsonl", line=5,
+                 blocks=[BlockLabel("Harbour regatta returns", "content"), BlockLabel("Share this", "junk")])
+    lp, problems = label_page(ex)
+    assert lp is None
+    assert [str(p) for p in problems] == [
+        "f.jsonl:5: the page gives no blocks (trafilatura found no main text on this page); page skipped"]
+
+
+def test_an_id_that_is_not_a_whole_number_says_what_an_id_must_be():
+    with pytest.raises(ExampleError, match="'id' must be a string or a whole number, not 1.5"):
+        parse_example({"id": 1.5, "text": "x", "blocks": []})
+
+
+def test_the_keep_label_given_to_a_few_blocks_is_no_typo(data, tmp_path, capsys):
+    """The rare-label warning asked whether `content` was a typo."""
+    few = tmp_path / "few-content.jsonl"
+    with open(few, "w") as fh:
+        for line in (data / "train.jsonl").read_text().splitlines()[:3]:
+            ex = json.loads(line)
+            first = next(i for i, b in enumerate(ex["blocks"]) if b["label"] == "content")
+            ex["blocks"] = [b for i, b in enumerate(ex["blocks"]) if b["label"] != "content" or i == first]
+            fh.write(json.dumps(ex) + "\n")
+    _train(tmp_path, "few-content.jsonl", tmp_path / "few.joblib")
+    assert "labelled 'content'" not in capsys.readouterr().err
+
+
+def test_train_with_reviewed_only_says_which_store_pages_it_leaves_out(data, good, tmp_path, capsys):
+    """Store pages with no reviewed label were dropped without a word, and a store holding only
+    bootstrapped pages ended in "there are no labelled pages" with no hint why."""
+    db = tmp_path / "labels.db"
+    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--store", str(db), "--reviewed-only", "--out", str(tmp_path / "m.joblib")]) == 2
+    err = capsys.readouterr().err
+    assert f"{db}: 2 of its 2 pages have no reviewed label (--reviewed-only), e.g. 'mysite-0001'; " \
+           "pages skipped" in err
+    assert "review their labels first" in err and "or drop --reviewed-only" in err
+    ExampleStore(db).add([parse_example(example(site, 0))[0] for site in range(4)], labelled_by="alice")
+    assert main(["train", "--store", str(db), "--reviewed-only", "--out", str(tmp_path / "m.joblib"),
+                 "--folds", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "read 4 examples" in err and f"{db}: 2 of its 6 pages have no reviewed label" in err
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "promote"])
+def test_a_store_option_naming_another_kind_of_file_is_one_line(data, good, models, tmp_path, capsys,
+                                                                command):
+    """A file that is not a store ended in a traceback; a store given as an example file was
+    read as JSON Lines, one warning per line of the database (42,467 of them)."""
+    notastore = tmp_path / "notes.txt"
+    notastore.write_text("not a database\n" * 200)
+    store = tmp_path / "labels.db"
+    ExampleStore(store).add([Example(id="a", text="x y", blocks=[BlockLabel("x y", "content")])],
+                            labelled_by="alice")
+    common = {"train": ["--out", str(tmp_path / "m.joblib")], "evaluate": ["--model", str(good), "--report",
+                                                                            str(tmp_path / "r")],
+              "promote": [str(good)]}[command]
+    files, db = ("--holdout", "--holdout-store") if command == "promote" else ("--examples", "--store")
+    assert main([command, *common, db, str(notastore)]) == 2
+    assert capsys.readouterr().err == \
+        f"noisefilter: {notastore} is not a usable example store: file is not a database\n"
+    assert main([command, *common, files, str(store)]) == 2
+    assert capsys.readouterr().err == \
+        f"noisefilter: {store} is an example store, not a JSON Lines file: give it with {db}\n"
+
+
+def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
+    """Only the first 20 problems were shown, and the others could not be seen anywhere."""
+    lines = (data / "holdout.jsonl").read_text().splitlines()
+    misspelt = json.loads(lines[0])
+    misspelt["blocks"] = [{"txt": b["text"], "lable": b["label"]} for b in misspelt["blocks"]]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([json.dumps(misspelt), *lines[1:]]) + "\n")
+    out = tmp_path / "m.joblib"
+    main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2"])
+    hidden = len(misspelt["blocks"]) - 20
+    assert f"… and {hidden} more problems (--problems FILE lists them all)" in capsys.readouterr().err
+    listing = tmp_path / "problems.txt"
+    main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2", "--problems", str(listing)])
+    assert f"… and {hidden} more problems (all of them in {listing})" in capsys.readouterr().err
+    kept = listing.read_text().splitlines()
+    assert len(kept) == len(misspelt["blocks"]) + 2  # and what became of the page
+    assert kept[-1] == f"{bad}:1: no block of the page got a label; page skipped"

@@ -296,3 +296,34 @@ def test_a_corrected_address_of_a_stored_page_is_kept(tmp_path):
     fixed = Example(id="p", text="headline", url="https://news.example/2026/story", blocks=[BlockLabel("headline", "content")])
     store.add([fixed], labelled_by="alice")
     assert store.get("p").url == "https://news.example/2026/story"
+
+
+def test_reviewed_only_reports_the_store_pages_it_leaves_out(tmp_path):
+    """Files reported each page with no reviewed label; the store's were dropped silently."""
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "a b c d", [("a b c d", "content")])], labelled_by="alice")
+    store.add([_ex(f"q{i}", f"proposal {i}", [(f"proposal {i}", "junk")]) for i in range(3)],
+              labelled_by="model:v1", reviewed=False)
+    found = examples_from([], tmp_path / "s.db", reviewed_only=True)
+    assert [e.id for e in found.examples] == ["p"]
+    assert [str(p) for p in found.problems] == [
+        f"{tmp_path / 's.db'}: 3 of its 4 pages have no reviewed label (--reviewed-only), e.g. 'q0'; "
+        "pages skipped"]
+    assert found.problems[0].loses_page
+
+
+def test_command_line_on_a_file_that_is_not_a_store_is_one_line(tmp_path, capsys):
+    from train.store import main
+
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a database\n" * 200)
+    for args in (["count", str(bad)], ["export", str(bad), "-o", str(tmp_path / "out.jsonl")]):
+        assert main(args) == 2
+        assert capsys.readouterr().err == f"{bad} is not a usable example store: file is not a database\n"
+    # and a store given where JSON Lines files go is named as one, not read line by line
+    other = tmp_path / "other.db"
+    ExampleStore(other)
+    assert main(["import", str(tmp_path / "s.db"), str(other)]) == 2
+    assert capsys.readouterr().err == (f"{other} is an example store, not a JSON Lines file: export "
+                                       f"it first (python -m train.store export {other} -o FILE)\n")
+    assert not (tmp_path / "s.db").exists()

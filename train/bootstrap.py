@@ -24,14 +24,15 @@ from filter.extract import html_to_page
 from filter.modelfile import LoadedModel
 
 from .align import align
-from .examples import UNKNOWN_KIND, BlockLabel, Example
+from .examples import UNKNOWN_KIND, BlockLabel, Example, Problem
 from .wcxb import GoldPage, load_dataset
 
 
 @dataclass
 class BootstrapReport:
     pages: int = 0
-    skipped: list[str] = field(default_factory=list)
+    #: the pages left out and why, shown as `train` shows the problems of its examples
+    skipped: list[Problem] = field(default_factory=list)
     labels: Counter = field(default_factory=Counter)
     #: blocks the model would keep but alignment says are not in the gold text, and the reverse
     disagreements: int = 0
@@ -45,22 +46,38 @@ class BootstrapReport:
 
 def gold_pages(root: str | Path, page_types: set[str] | None = None,
                limit: int | None = None) -> list[GoldPage]:
-    pages = [g for g in load_dataset(root) if page_types is None or g.page_type in page_types]
+    """The data set's pages of `page_types` (None: all), the first `limit` of them. Raises
+    ValueError for a page type the data set does not have: a misspelt one took no page and
+    bootstrap ended as if there were nothing to do."""
+    pages = load_dataset(root)
+    if page_types is not None:
+        known = {g.page_type for g in pages}
+        if page_types - known:
+            raise ValueError(f"unknown page type(s) {', '.join(sorted(page_types - known))}; this "
+                             f"data set has: {', '.join(sorted(known)) or 'no pages'}")
+        pages = [g for g in pages if g.page_type in page_types]
     return pages[:limit] if limit is not None else pages
 
 
 def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: BootstrapReport,
                    now: str) -> Example | None:
-    """One gold page to one unreviewed example (None, noted in the report, if it cannot be
-    segmented or trafilatura keeps nothing of it)."""
+    """One gold page to one unreviewed example (None, noted in the report, if it has no gold
+    text, cannot be segmented or trafilatura keeps nothing of it). Without a gold text every
+    block, the headline too, would be proposed as noise, and `evaluate` would score the page
+    0 word F1 whatever a model kept."""
+    where = f"{dataset} page {gold.id}"
+    if not gold.main_content.strip():
+        report.skipped.append(Problem(where, "no gold text (its main_content is empty); page skipped"))
+        return None
     try:
         html = decode(gold.html(), 10_000_000)
         page = html_to_page(html, url=gold.url)
     except (NoiseFilterError, OSError) as err:
-        report.skipped.append(f"{gold.id}: {err}")
+        report.skipped.append(Problem(where, f"page could not be segmented: {err}; page skipped"))
         return None
     if not page.blocks:
-        report.skipped.append(f"{gold.id}: {page.notes[0] if page.notes else 'no blocks'}")
+        why = f" ({'; '.join(page.notes)})" if page.notes else ""
+        report.skipped.append(Problem(where, f"the page gives no blocks{why}; page skipped"))
         return None
     in_gold = align([b.text for b in page.blocks], gold.main_content)
     predicted, probs = model.model.predict_page(page)

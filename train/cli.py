@@ -24,10 +24,11 @@ def _say(message: str) -> None:
     print(f"noisefilter: {message}", file=sys.stderr)
 
 
-def _show_problems(problems, strict: bool = False) -> bool:
+def _show_problems(problems, strict: bool = False, listing: str | None = None) -> bool:
     """Print problems: every one that left a whole page out, then the first few of the others
     and a count (a skipped page hid behind twenty block warnings); True when `strict` says
-    stop."""
+    stop. Every problem is added to the file `listing` (--problems), which the count names:
+    the ones not shown could be seen nowhere."""
     room = max(_SHOWN_PROBLEMS - sum(p.loses_page for p in problems), 0)
     shown = []
     for problem in problems:
@@ -36,8 +37,12 @@ def _show_problems(problems, strict: bool = False) -> bool:
             shown.append(problem)
     for problem in shown:
         print(f"  warning: {problem}", file=sys.stderr)
+    if listing:
+        with open(listing, "a", encoding="utf-8") as fh:
+            fh.writelines(f"{problem}\n" for problem in problems)
     if len(problems) > len(shown):
-        print(f"  … and {len(problems) - len(shown)} more problems", file=sys.stderr)
+        where = f"all of them in {listing}" if listing else "--problems FILE lists them all"
+        print(f"  … and {len(problems) - len(shown)} more problems ({where})", file=sys.stderr)
     if problems and strict:
         _say(f"{len(problems)} problems in the examples and --strict is set; stopping")
         return True
@@ -52,7 +57,14 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
                         help="use only labels a person has reviewed (in files: those not "
                              "marked \"reviewed\": false)")
     parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
+    _add_problems(parser)
     _add_threads(parser)
+
+
+def _add_problems(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--problems", metavar="FILE",
+                        help="write every problem in the examples to FILE, one a line (the "
+                             f"terminal shows the first {_SHOWN_PROBLEMS} and every skipped page)")
 
 
 def _at_least(low: int):
@@ -93,8 +105,11 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 
 def _read(args, allowed: set[str] | None = None,
-          options: str = "--examples FILE… and/or --store DB"):
-    from .store import examples_from
+          options: str = "--examples FILE… and/or --store DB", store_option: str = "--store"):
+    """The examples the options name, or None (the reason said) when they cannot be read: a
+    store option naming a file that is no store, an example file that is a store, nothing
+    left with --reviewed-only. Empties the --problems file, which the problems are added to."""
+    from .store import StoreError, examples_from, is_store_file
 
     if not args.examples and not args.store:
         _say(f"give {options}")
@@ -103,11 +118,32 @@ def _read(args, allowed: set[str] | None = None,
     if missing:
         _say(f"example file(s) not found: {', '.join(missing)}")
         return None
+    stores = [p for p in args.examples if is_store_file(p)]
+    if stores:
+        _say(f"{stores[0]} is an example store, not a JSON Lines file: give it with {store_option}")
+        return None
     if args.store and not Path(args.store).is_file():
         _say(f"no example store at {args.store}")
         return None
-    return examples_from(args.examples, args.store, reviewed_only=args.reviewed_only,
-                         allowed_labels=allowed)
+    if args.problems:
+        try:
+            Path(args.problems).write_text("", encoding="utf-8")
+        except OSError as err:
+            _say(f"cannot write the problems to {args.problems}: {err.strerror or err}")
+            return None
+    try:
+        found = examples_from(args.examples, args.store, reviewed_only=args.reviewed_only,
+                              allowed_labels=allowed)
+    except StoreError as err:
+        _say(str(err))
+        return None
+    if args.reviewed_only and not found.examples:
+        _show_problems(found.problems, listing=args.problems)
+        _say("no page with a reviewed label was read: review their labels first (`noisefilter label "
+             f"--examples-db {args.store or 'DB'}` marks what you check as reviewed) or drop "
+             "--reviewed-only")
+        return None
+    return found
 
 
 # -- train ----------------------------------------------------------------------------------
@@ -149,17 +185,19 @@ def _train(args: argparse.Namespace) -> int:
     if found is None:
         return 2
     print(f"read {len(found.examples)} examples", file=sys.stderr)
-    if _show_problems(found.problems, args.strict):
+    if _show_problems(found.problems, args.strict, args.problems):
         return 2
     prepared = prepare(found.examples, jobs=args.jobs)
-    if _show_problems(prepared.problems, args.strict):
+    if _show_problems(prepared.problems, args.strict, args.problems):
         return 2
     counts = prepared.label_counts
     if counts:
         print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
-    for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and allowed is None):
-        _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class of "
-             "its own: a typo? (--labels names the label set)")
+    # a declared label set has no typo to guess at, and the keep label is every model's class
+    if allowed is None:
+        for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and k != args.keep_label):
+            _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class "
+                 "of its own: a typo? (--labels names the label set)")
     try:
         manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
                                   folds=args.folds, example_files=args.examples, store=args.store,
@@ -214,9 +252,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     found = _read(args)
     if found is None:
         return 2
-    _show_problems(found.problems)
+    _show_problems(found.problems, listing=args.problems)
     prepared = prepare(found.examples, jobs=args.jobs)
-    _show_problems(prepared.problems)
+    _show_problems(prepared.problems, listing=args.problems)
     if not prepared.pages:
         _say("no labelled page to evaluate on")
         return 2
@@ -264,7 +302,7 @@ def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model that proposes the kinds (default: the active model)")
     parser.add_argument("--name", help="data set name for ids and provenance (default: folder name)")
     parser.add_argument("--page-types", help="comma-separated page types to take (e.g. article)")
-    parser.add_argument("--limit", type=int, help="take only the first N pages")
+    parser.add_argument("--limit", type=_at_least(0), metavar="N", help="take only the first N pages")
     _add_threads(parser)
 
 
@@ -277,7 +315,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     from .bootstrap import BootstrapReport, bootstrap, gold_pages
     from .examples import write_examples
     from .progress import Progress
-    from .store import ExampleStore
+    from .store import ExampleStore, StoreError
 
     if not args.out and not args.store:
         _say("give --out FILE and/or --store DB")
@@ -290,8 +328,13 @@ def _bootstrap(args: argparse.Namespace) -> int:
     except NoiseFilterError as err:
         _say(str(err))
         return 2
-    types = {t.strip() for t in args.page_types.split(",")} if args.page_types else None
-    golds = gold_pages(args.data, types, args.limit)
+    types = {t.strip() for t in args.page_types.split(",") if t.strip()} if args.page_types else None
+    try:
+        golds = gold_pages(args.data, types, args.limit)
+        store = ExampleStore(args.store) if args.store else None  # a file that is none: said now
+    except (ValueError, StoreError) as err:
+        _say(str(err))
+        return 2
     name = args.name or Path(args.data).resolve().name
     report = BootstrapReport()
     with Progress(len(golds), "bootstrapping") as bar:
@@ -300,8 +343,8 @@ def _bootstrap(args: argparse.Namespace) -> int:
     if args.out:
         write_examples(examples, args.out)
         print(f"wrote {len(examples)} examples to {args.out}")
-    if args.store:
-        added = ExampleStore(args.store).add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
+    if store is not None:
+        added = store.add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
         print(f"store {args.store}: {added}")
     print(report)
     return 0
@@ -330,6 +373,7 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(the candidate's scores are shown)")
     parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
     parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
+    _add_problems(parser)
     _add_threads(parser)
 
 
@@ -353,17 +397,18 @@ def _promote(args: argparse.Namespace) -> int:
         _say(f"candidate refused: {err}")
         return 2
     args.examples, args.store = args.holdout, args.holdout_store
-    found = _read(args, options="--holdout FILE… and/or --holdout-store DB")
+    found = _read(args, options="--holdout FILE… and/or --holdout-store DB",
+                  store_option="--holdout-store")
     if found is None:
         return 2
-    _show_problems(found.problems)
+    _show_problems(found.problems, listing=args.problems)
     seen = overlap(candidate, found.examples)
     if seen and not args.allow_overlap:
         _say(f"{len(seen)} holdout pages were in the candidate's training data (e.g. "
              f"{sorted(seen)[0]!r}); a holdout must be unseen (or pass --allow-overlap)")
         return 2
     prepared = prepare(found.examples, jobs=args.jobs, desc="segmenting holdout")
-    _show_problems(prepared.problems)
+    _show_problems(prepared.problems, listing=args.problems)
     if not prepared.pages:
         _say("the holdout has no labelled page")
         return 2
@@ -389,7 +434,7 @@ def _promote(args: argparse.Namespace) -> int:
             _show_scores(candidate.version, cand_ev, len(prepared.pages),
                          why=f"not comparable with the {kind} model")
             if not args.force:
-                _say(f"not promoted: {err}; pass --force to promote it on its own scores")
+                _say(f"not promoted: {err}; pass --force to promote it without a comparison")
                 return 2
             checks = []
         else:

@@ -70,12 +70,13 @@ class Evaluation:
     def block_report(self, restrict: set[str] | None = None) -> dict:
         """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
         in the gold labels (a label the model knows but the pages lack would add a 0 that says
-        nothing about the model). `restrict` narrows the labels averaged, not the blocks
-        scored: a gold `junk` block a model without that label calls `content` still counts
-        against its `content` precision."""
+        nothing about the model). `restrict` (the labels two models both know, as `promote`
+        compares them) narrows the labels and the blocks scored, to those whose gold label is
+        one of them: a gold `comment` block, which a model without that label can only call
+        `junk`, counted as a false `junk` against it and as nothing against the model that
+        knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores."""
         labels = self.labels(restrict)
-        scored = set(self.labels())
-        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in scored]
+        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
         if not pairs:  # e.g. only `noncontent` gold labels: nothing to score per label
             empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
             return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,

@@ -145,8 +145,9 @@ class Problem:
 
     @property
     def loses_page(self) -> bool:
-        """Whether a whole page (a line of a file) was left out, not a block or a field."""
-        return self.message.endswith(("line skipped", "page skipped"))
+        """Whether a whole page (a line of a file) or several were left out, not a block or a
+        field."""
+        return self.message.endswith(("line skipped", "page skipped", "pages skipped"))
 
 
 def _optional_str(obj: dict, key: str, errors: list[str]) -> str | None:
@@ -173,7 +174,10 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
     ident = obj.get("id")
     if isinstance(ident, int) and not isinstance(ident, bool):
         ident = str(ident)
-    if not isinstance(ident, str) or not ident.strip():
+    if ident is not None and not isinstance(ident, str):
+        # 1.5 or true was reported as missing, which sent the user looking for a typo in the key
+        errors.append(f"'id' must be a string or a whole number, not {shorten(json.dumps(ident))}")
+    elif ident is None or not ident.strip():
         errors.append("'id' is missing or empty")
     else:
         ident = well_formed(ident)
@@ -395,27 +399,32 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
 
     # 2. a block that is a piece of labelled text (one labelled paragraph, now split)
     # 3. a block made of several labelled texts (labelled lines, now merged)
+    # Only texts no block matched exactly take part: a labelled headline that found its block
+    # must not also label a longer block holding it ("… timetable for the summer season"),
+    # which nobody labelled. Texts that meet in a conflict did find a block: reported as the
+    # conflict, not as matching none.
+    free = [j for j in range(len(wanted)) if j not in used]
     for i, t in enumerate(texts):
         if labels[i] is not None:
             continue
         if len(t) >= _MIN_FRAGMENT_CHARS:
-            holders = [j for j, w in enumerate(wanted) if len(w) > len(t) and _at_word_boundary(w, t)]
+            holders = [j for j in free if len(wanted[j]) > len(t) and _at_word_boundary(wanted[j], t)]
             found = {labelled[j].label for j in holders}
+            used.update(holders)
             if len(found) == 1:
                 labels[i] = found.pop()
-                used.update(holders)
                 continue
             if len(found) > 1:
                 conflicts.append(i)
                 continue
-        parts = [j for j, w in enumerate(wanted) if len(w) < len(t) and _at_word_boundary(t, w)]
+        parts = [j for j in free if len(wanted[j]) < len(t) and _at_word_boundary(t, wanted[j])]
         covered = sum(len(wanted[j]) for j in {wanted[j]: j for j in parts}.values())
         if not parts or covered < 0.6 * len(t):
             continue
+        used.update(parts)
         found = {labelled[j].label for j in parts}
         if len(found) == 1:
             labels[i] = found.pop()
-            used.update(parts)
         else:
             conflicts.append(i)
     unmatched = [j for j in range(len(labelled)) if j not in used]
@@ -441,8 +450,9 @@ class LabelledPage:
         """The example's own gold text, else its kept blocks when every block of the page is
         labelled (with blocks missing, the gold text would be incomplete) and some are labelled
         `keep_label` (with none, a model labelled otherwise has no main text to be scored
-        against: any word it keeps would score 0 against nothing)."""
-        if self.example.gold is not None:
+        against: any word it keeps would score 0 against nothing). A blank `gold` is no gold
+        text, for the same reason."""
+        if self.example.gold is not None and self.example.gold.strip():
             return self.example.gold
         if self.left_out:
             return None
@@ -457,6 +467,9 @@ def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledP
         page = example.to_page(max_bytes)
     except NoiseFilterError as err:
         return None, [Problem(example.where, f"page could not be segmented: {err}; page skipped")]
+    if not page.blocks:  # said once, with the reason, not as each label matching no block
+        why = f" ({'; '.join(page.notes)})" if page.notes else ""
+        return None, [Problem(example.where, f"the page gives no blocks{why}; page skipped")]
     att = attach_labels(page, example.blocks)
     for j in att.unmatched:
         text = example.blocks[j].text

@@ -9,10 +9,12 @@ Promotion, in order:
 1. load the candidate from the path the user named (an explicitly trusted path), which checks its
    sha256 against its manifest;
 2. score it and the active model on the same holdout, and refuse unless no measure drops by more
-   than its allowed margin (keep-or-not F1, macro F1 over the labels both models know, word F1
-   when the holdout has gold text); a holdout page the candidate was trained on is refused too,
-   since it would flatter the candidate. An active model that cannot be loaded is no bar: the
-   shipped default takes its place, and with neither loadable only ``--force`` promotes;
+   than its allowed margin (keep-or-not F1, macro F1 over the labels both models know, on the
+   blocks labelled with one of them, word F1 when the holdout has gold text), and refuse a
+   holdout that gives none of these for both; a holdout page the candidate was trained on is
+   refused too, since it would flatter the candidate. An active model that cannot be loaded is
+   no bar: the shipped default takes its place, and with neither loadable only ``--force``
+   promotes;
 3. copy the candidate into the folder (temporary name, fsync, rename; sha256 checked again);
 4. write ``PREVIOUS``, then ``ACTIVE``, each by rename, so a reader sees the old pointer or the
    new one, never half of one; a crash between the two leaves ``PREVIOUS`` naming the model that
@@ -151,7 +153,10 @@ def _log(folder: Path, event: dict) -> None:
 def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -> list[Check]:
     """The measures promotion decides on, each candidate against active on the same holdout.
     Raises `PromotionError` for models that cannot be compared: keeping different labels (a
-    holdout labelled for one is no measure of the other), or sharing none."""
+    holdout labelled for one is no measure of the other), or sharing none, and for a holdout
+    that gives no measure at all (say, blocks labelled only `noncontent` and no gold text):
+    a check with nothing to compare passes, so every check passed and such a holdout promoted
+    any candidate."""
     if candidate.keep_label != active.keep_label:
         raise PromotionError(f"the candidate keeps blocks labelled {candidate.keep_label!r}, the "
                              f"model it is compared with {active.keep_label!r}: one holdout cannot "
@@ -169,6 +174,12 @@ def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -
         allowed = getattr(thresholds, measure)
         passed = cand is None or act is None or cand >= act - allowed - 1e-12
         checks.append(Check(measure, cand, act, allowed, passed, note))
+    if all(c.candidate is None or c.active is None for c in checks):
+        others = sorted(shared - {candidate.keep_label})
+        known = f" or another label both models know ({', '.join(others)})" if others else ""
+        raise PromotionError(f"the holdout gives no measure to compare the models on: no block is "
+                             f"labelled {candidate.keep_label!r}{known}, and no page has gold text; "
+                             "label the holdout's blocks with these labels")
     return checks
 
 

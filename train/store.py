@@ -153,6 +153,17 @@ class StoreError(RuntimeError):
     """The store file cannot be used (not a store, newer schema, locked for too long)."""
 
 
+#: how every SQLite database file begins
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def is_store_file(path: str | Path) -> bool:
+    """Whether the file is an SQLite database, such as a store: read as JSON Lines, a store
+    given where example files go gave a warning for each of its tens of thousands of lines."""
+    with open(path, "rb") as fh:
+        return fh.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+
+
 #: what a block costs in JSON besides its strings (keys, quotes, `reviewed`, separators)
 _BLOCK_OVERHEAD = 96
 
@@ -455,7 +466,10 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
     An id in both is taken from the files (what the user named on the command line wins) and
     the overlap is reported; a document given again under another id is left out.
     `reviewed_only` leaves out the labels marked unreviewed, in the files as in the store (the
-    labelling page's export holds the model's proposals beside the labels a person gave)."""
+    labelling page's export holds the model's proposals beside the labels a person gave), and
+    the pages left with none, which are reported: a file's page by page, the store's in one
+    line (a store fills with bootstrapped pages by the thousand). Raises `StoreError` for a
+    store file that is not one."""
     found = read_examples(paths, allowed_labels)
     if reviewed_only:
         for example in found.examples:
@@ -466,17 +480,28 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
         found.examples = [e for e in found.examples if e.blocks]
     if store is not None:
         from_files = {e.id for e in found.examples}
-        for example in ExampleStore(store).iter_examples(reviewed_only=reviewed_only):
+        pages, unreviewed = 0, []
+        for example in ExampleStore(store).iter_examples():
+            pages += 1
             if example.id in from_files:
                 found.problems.append(Problem(example.where, f"id {example.id!r} is also in the "
                                                              "example files; the files' version is used"))
                 continue
+            if reviewed_only:
+                example.blocks = [b for b in example.blocks if b.reviewed]
+                if not example.blocks:
+                    unreviewed.append(example.id)
+                    continue
             if allowed_labels is not None:
                 bad = [b for b in example.blocks if b.label not in allowed_labels | {"noncontent"}]
                 for b in bad:
                     found.problems.append(Problem(example.where, f"unknown label {b.label!r}; left out"))
                 example.blocks = [b for b in example.blocks if b not in bad]
             found.examples.append(example)
+        if unreviewed:
+            found.problems.append(Problem(str(store), f"{len(unreviewed)} of its {pages} pages have "
+                                                      "no reviewed label (--reviewed-only), e.g. "
+                                                      f"{unreviewed[0]!r}; pages skipped"))
     # one document under two ids (a page copied and renamed) is one page, as the store keeps
     # it: trained on twice, or scored twice, it counted double without a word
     firsts: dict[str, Example] = {}
@@ -513,7 +538,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "import" and not Path(args.db).exists():
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
-    store = ExampleStore(args.db)
+    if args.command == "import":
+        stores = [f for f in args.files if Path(f).is_file() and is_store_file(f)]
+        if stores:
+            print(f"{stores[0]} is an example store, not a JSON Lines file: export it first "
+                  f"(python -m train.store export {stores[0]} -o FILE)", file=sys.stderr)
+            return 2
+    try:
+        store = ExampleStore(args.db)
+    except StoreError as err:
+        print(err, file=sys.stderr)
+        return 2
     if args.command == "import":
         report, problems = store.import_jsonl(args.files, labelled_by=args.labelled_by,
                                               source=args.source, reviewed=not args.unreviewed)
