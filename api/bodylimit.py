@@ -4,10 +4,11 @@ content coding.
 The library checks a document's size too, but only after the whole body has been received and
 decoded; a client could make the service buffer gigabytes first. This middleware answers 413 as
 soon as the declared length (``Content-Length``) or the bytes actually received (chunked
-uploads) pass the limit. A body sent with ``Content-Encoding: gzip`` or ``deflate`` (what a
-crawler that keeps responses compressed sends) is decompressed here, up to the same limit, so
-that every endpoint, JSON ones included, reads the body it was meant to; another coding (``br``,
-``zstd``) is refused with 415 rather than read as if it were plain.
+uploads) pass the limit, whatever the method: a ``GET`` may carry a body too (200 MB of one
+passed unchecked to ``GET /v1/examples``). A body sent with ``Content-Encoding: gzip`` or
+``deflate`` (what a crawler that keeps responses compressed sends) is decompressed here, up to
+the same limit, so that every endpoint, JSON ones included, reads the body it was meant to;
+another coding (``br``, ``zstd``) is refused with 415 rather than read as if it were plain.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from filter.decoding import inflate
 
 from .errors import error_response
 
-_NO_BODY = {"GET", "HEAD", "OPTIONS", "DELETE"}
 #: content codings undone here, with zlib's window bits for each (deflate: zlib-wrapped, as
 #: RFC 9110 says; raw deflate, which some clients send, is tried next)
 _CODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
@@ -39,7 +39,7 @@ class BodyLimitMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in _NO_BODY:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

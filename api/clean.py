@@ -13,14 +13,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BeforeValidator, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError
 from filter.decoding import decode_by_header, decode_labelled, size_error
 
 from .deps import (
-    MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, check_json_structures, is_json, media_type,
-    require_json,
+    MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
+    media_type, require_json,
 )
 from .errors import ApiError, describe_validation, documented, error_response, outcome_status
 from .metrics import Metrics
@@ -70,14 +70,6 @@ _CLEAN_BODY = {
         "text/plain": {"schema": {"type": "string", "format": "binary"}},
     },
 }
-
-
-def _true_or_false(value):
-    """`true` or `false`, as in a JSON body: FastAPI's own reading of a query flag also takes
-    `yes`, `on` and `1`, which the JSON body refuses as mistakes."""
-    if isinstance(value, str) and value.lower() not in ("true", "false"):
-        raise ValueError("must be true or false")
-    return value
 
 
 def _job(doc: HtmlDocument | TextDocument) -> Job:
@@ -160,9 +152,9 @@ async def clean(
     url: Annotated[str | None, Query(max_length=4096, description="For a raw text/html body "
                                      "only (with JSON it goes in the body): the page's address, "
                                      "used to resolve links (never fetched).")] = None,
-    blocks: Annotated[bool | None, BeforeValidator(_true_or_false),
-                      Query(description="For a raw body only (with JSON it goes in the body): "
-                                        "`true` returns every block with its label and score.")] = None,
+    blocks: Annotated[QueryFlag, Query(description="For a raw body only (with JSON it goes in "
+                                       "the body): `true` returns every block with its label "
+                                       "and score.")] = None,
 ) -> JSONResponse:
     """Send a page as JSON (`{"html": ..., "url": ..., "blocks": true}` or `{"text": ...}`) or as
     the raw body: `text/html` in any charset (the header's `charset`, else the page's own

@@ -20,6 +20,7 @@ import anyio
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
+from pydantic import BeforeValidator
 
 from train.store import ExampleStore, StoreError
 
@@ -107,7 +108,8 @@ class ParsedJsonRoute(APIRoute):
     and took 1.9 GB before its count was checked; 850,000 labelled blocks in one examples
     request, 4 s. A check on the parsed body refuses such a request before that. FastAPI then
     reads the parsed body where `Request.json()` keeps it (Starlette's ``_json``) rather than
-    parsing it again; a malformed body is left for FastAPI to answer as it always has."""
+    parsing it again; a malformed body is left for FastAPI to answer as it always has. A route
+    that takes no body (`GET /v1/examples`) leaves whatever body a request carries unread."""
 
     #: objects and arrays a body may open (`check_json_structures`)
     max_structures = 100_000
@@ -118,6 +120,8 @@ class ParsedJsonRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        if self.body_field is None:
+            return handle
 
         async def parsed(request: Request) -> Response:
             if is_json(media_type(request)):
@@ -133,6 +137,18 @@ class ParsedJsonRoute(APIRoute):
             return await handle(request)
 
         return parsed
+
+
+def _true_or_false(value):
+    """`true` or `false`, as in a JSON body: FastAPI's own reading of a query flag also takes
+    `yes`, `on` and `1`, which the JSON body refuses as mistakes."""
+    if isinstance(value, str) and value.lower() not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value
+
+
+#: a query flag (`?blocks=true`), `true` or `false` in any case and nothing else
+QueryFlag = Annotated[bool | None, BeforeValidator(_true_or_false)]
 
 
 def media_type(request: Request) -> str:

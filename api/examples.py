@@ -20,7 +20,7 @@ from train.examples import ExampleError, parse_example
 from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
-    KeyedRoute, ParsedJsonRoute, SettingsDep, StoreDep, api_key_header, require_json,
+    KeyedRoute, ParsedJsonRoute, QueryFlag, SettingsDep, StoreDep, api_key_header, require_json,
 )
 from .errors import ApiError, documented
 from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage
@@ -111,8 +111,8 @@ def list_examples(
     limit: Annotated[int, Query(ge=1, le=100, description="Pages carry their whole document, "
                                 "so a page of results is kept small.")] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    reviewed: Annotated[bool | None, Query(description="false: pages with labels left to "
-                                           "review; true: pages with none")] = None,
+    reviewed: Annotated[QueryFlag, Query(description="false: pages with labels left to "
+                                         "review; true: pages with none")] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
     document: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="sha256 of "
                         "the kind (`html` or `text`), a NUL and the document: the page "

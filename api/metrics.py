@@ -38,7 +38,8 @@ class Metrics:
         self.documents = Counter("noisefilter_documents", "Documents cleaned, by outcome "
                                  "(ok or the error code).", ["input", "outcome"], registry=r)
         self.clean_seconds = Histogram("noisefilter_clean_duration_seconds",
-                                       "Time a cleaning process spent on one document.",
+                                       "Time a cleaning process spent on one document (a "
+                                       "document no process cleaned is not counted).",
                                        ["input"], buckets=_LATENCY, registry=r)
         self.blocks = Counter("noisefilter_blocks", "Blocks labelled, by label.", ["label"], registry=r)
         self.removed = Counter("noisefilter_blocks_removed", "Blocks removed from the clean text, "
@@ -72,11 +73,14 @@ class Metrics:
     def model_loaded(self, info: ModelInfo) -> None:
         self.model.info({"version": info.version, "sha256": str(info.manifest.get("sha256", ""))})
 
-    def cleaned(self, kind: str, outcome: str, seconds: float, result: dict | None,
+    def cleaned(self, kind: str, outcome: str, seconds: float | None, result: dict | None,
                 keep: str) -> None:
-        """Count one document; `keep` is the label the model keeps (the first of its labels)."""
+        """Count one document, and the time a cleaning process spent on it if one did (a
+        document refused before reaching one took no cleaning time: recorded as 0 s, it pulled
+        the quantiles down); `keep` is the label the model keeps (the first of its labels)."""
         self.documents.labels(kind, outcome).inc()
-        self.clean_seconds.labels(kind).observe(seconds)
+        if seconds is not None:
+            self.clean_seconds.labels(kind).observe(seconds)
         if result is None:
             return
         for label, count in result["label_counts"].items():

@@ -85,7 +85,9 @@ class Outcome:
     result: dict | None = None
     error: str | None = None
     detail: str | None = None
-    seconds: float = 0.0
+    #: time a cleaning process spent on the document; None when none cleaned it (refused
+    #: before, busy, not ready, client gone, or the process died on it): not a time of 0 s
+    seconds: float | None = None
 
 
 class _Crashed(Exception):
@@ -196,12 +198,12 @@ def _context():
 
 def same_model(path: Path, info: ModelInfo) -> bool:
     """True when `path` holds exactly the model `info` describes (same file, same bytes, same
-    manifest), so reloading it would change nothing."""
-    if path.resolve() != Path(info.path).resolve():
-        return False
+    manifest), so reloading it would change nothing. A path that cannot be read or resolved (a
+    symlink loop: `RuntimeError`) is not: loading it then says why."""
     try:
-        return read_manifest(path) == info.manifest and sha256_file(path) == info.manifest.get("sha256")
-    except (ModelError, OSError):
+        return (path.resolve() == Path(info.path).resolve() and read_manifest(path) == info.manifest
+                and sha256_file(path) == info.manifest.get("sha256"))
+    except (ModelError, OSError, RuntimeError):
         return False
 
 
@@ -255,7 +257,9 @@ class CleaningPool:
 
     @property
     def idle(self) -> int:
-        return self._idle.qsize()
+        """Live processes waiting for a job. Not the queue's length: a process that died while
+        idle stays in the queue, dead, until a request takes it out (`_died_idle`)."""
+        return sum(1 for w in self._idle._queue if w.alive)
 
     @property
     def peak_rss(self) -> int:

@@ -160,7 +160,8 @@ Moment = Annotated[str, Field(max_length=64), AfterValidator(_moment)]
 class ExampleBlockIn(_Closed):
     text: str = Field(min_length=1)
     label: Label
-    reviewed: bool | None = Field(None, description="Default true: a person gave this label.")
+    reviewed: bool | None = Field(None, strict=True,  # true or false: "yes" is a mistake
+                                  description="Default true: a person gave this label.")
     labelled_by: Short | None = None
     labelled_at: Moment | None = Field(None, description="When the label was given (ISO 8601, "
                                        "UTC unless it names a zone); default: now. A label "

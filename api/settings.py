@@ -84,6 +84,12 @@ class Settings:
         object.__setattr__(self, "log_level", level)
         if self.api_key == "":
             object.__setattr__(self, "api_key", None)
+        key = self.api_key
+        if key is not None and not (key.isascii() and key.isprintable() and key == key.strip()):
+            # such a key never matched: every request got 401, which only looks like a wrong key
+            raise ValueError("NOISEFILTER_API_KEY must be printable ASCII without spaces at "
+                             "either end: no request could match another key (X-API-Key is "
+                             "read as Latin-1, without the spaces around it)")
 
     @property
     def extra_hosts(self) -> tuple[str, ...]:

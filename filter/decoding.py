@@ -101,25 +101,42 @@ _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
 
 
+#: the first piece of a gzip member handed to zlib (an empty member is 20 bytes), doubled for
+#: each next piece of the same member up to `_INFLATE_PIECE`
+_FIRST_INFLATE_PIECE = 64
+_INFLATE_PIECE = 64 * 1024
+
+
 def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) -> bytes:
     """A gzip or deflate body (`wbits` as `zlib.decompressobj` takes them) inflated, up to just
     past `limit` bytes; `ValueError` for corrupt data, or data that ends early unless
     `partial_ok`. A gzip body of several members (what concatenated gzip files are) is read to
     its last member, as gzip -d does: reading only the first cut the page without an error.
-    Bytes after the last member that start no other are ignored, as gzip -d ignores them."""
+    Bytes after the last member that start no other are ignored, as gzip -d ignores them.
+
+    The body is handed to zlib in pieces read at an offset, each member's from 64 bytes
+    doubling up to 64 KiB, so that the bytes handed over (and copied by zlib at a member's end)
+    stay within a few times the body's size however many members it has. Each member was
+    handed the whole rest of the body: 320,000 empty members (6.4 MB) took 41 s."""
     out = bytearray()
-    while True:
+    data = memoryview(body)
+    start = 0  # where the rest of the body begins
+    while True:  # one member per pass
         dec = zlib.decompressobj(wbits)
-        try:
-            out += dec.decompress(body, limit + 1 - len(out))
-        except zlib.error as err:
-            raise ValueError(f"corrupt {coding} data: {err}") from err
+        size = _FIRST_INFLATE_PIECE
+        while not dec.eof and start < len(data) and len(out) <= limit:
+            piece = data[start:start + size]
+            try:
+                out += dec.decompress(piece, limit + 1 - len(out))
+            except zlib.error as err:
+                raise ValueError(f"corrupt {coding} data: {err}") from err
+            start += len(piece) - len(dec.unconsumed_tail) - len(dec.unused_data)
+            size = min(2 * size, _INFLATE_PIECE)
         if not dec.eof:
-            if not dec.unconsumed_tail and not partial_ok:
+            if len(out) <= limit and not partial_ok:
                 raise ValueError(f"the {coding} data ends early")
             return bytes(out)
-        body = dec.unused_data
-        if wbits != 31 or not body.startswith(_GZIP_MAGIC[:2]) or len(out) > limit:
+        if wbits != 31 or data[start:start + 2] != _GZIP_MAGIC[:2] or len(out) > limit:
             return bytes(out)
 
 

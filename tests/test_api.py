@@ -347,6 +347,28 @@ def test_bodies_over_the_limit_are_413(client):
     assert client.post("/v1/clean", json={"text": "still here"}).status_code == 200
 
 
+def test_a_body_is_limited_whatever_the_method(client):
+    """A GET carrying a body is held to the body limit too, and a route that takes no body
+    never reads one: a 200 MB JSON body on `GET /v1/examples` was read whole (800 MB of memory)
+    and answered 200."""
+    key = {"X-API-Key": API_KEY, "content-type": "application/json"}
+    big = client.request("GET", "/v1/examples?limit=1", content=b" " * 600_000, headers=key)
+    assert "500,000" in assert_error(big, 413, "payload_too_large")["detail"]
+
+    def chunks():  # no Content-Length: the limit holds while receiving
+        for _ in range(100):
+            yield b" " * 10_000
+
+    assert_error(client.request("GET", "/v1/examples", content=chunks(), headers=key), 413,
+                 "payload_too_large")
+    assert_error(client.request("DELETE", "/v1/clean", content=b" " * 600_000, headers=key), 413,
+                 "payload_too_large")
+    # within the limit, a body the route does not take is neither parsed nor counted
+    braces = b"[" + b"{}," * 150_000 + b"{}]"
+    listing = client.request("GET", "/v1/examples?limit=1", content=braces, headers=key)
+    assert listing.status_code == 200, listing.text
+
+
 def test_no_answer_may_be_cached_or_sniffed(client):
     """Answers hold clients' pages and the example store's labels: a shared cache must not keep
     them (for the next client), and a browser must not read a JSON answer as another type."""
@@ -408,6 +430,38 @@ def test_compressed_bodies_are_decompressed_within_the_limit(client, library):
     assert "once decompressed" in body["detail"]
 
 
+def test_a_gzip_body_of_countless_members_costs_work_in_proportion_to_its_size(client, monkeypatch):
+    """Each gzip member was handed the whole rest of the body, which zlib then copied: work
+    grew with the square of the number of members (320,000 empty ones, 6.4 MB: 41 s, /healthz
+    stalled). Counted here as the bytes handed to zlib, which must stay within a few times the
+    body's size."""
+    import gzip
+    import zlib
+
+    handed = []
+    decompressobj = zlib.decompressobj
+
+    class Counting:
+        def __init__(self, wbits):
+            self._dec = decompressobj(wbits)
+
+        def decompress(self, data, max_length=0):
+            handed.append(len(data))
+            return self._dec.decompress(data, max_length)
+
+        def __getattr__(self, name):
+            return getattr(self._dec, name)
+
+    monkeypatch.setattr(zlib, "decompressobj", Counting)
+    page = article_html().encode()
+    body = gzip.compress(b"", mtime=0) * 20_000 + gzip.compress(page)  # 400 kB
+    r = client.post("/v1/clean", content=body, headers={
+        "content-type": "text/html", "content-encoding": "gzip"})
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "Schools budget to rise next year"
+    assert sum(handed) < 10 * len(body), f"{sum(handed):,} bytes handed to zlib"
+
+
 def test_errors_of_the_framework_are_json_too(client):
     assert_error(client.get("/no/such/route"), 404, "not_found")
     assert_error(client.get("/v1/clean"), 405, "method_not_allowed")
@@ -438,6 +492,10 @@ def test_a_misspelt_or_unclear_query_option_is_refused_not_ignored(client, query
     assert needle in assert_error(response, 422, "invalid_input")["detail"]
     listing = client.get("/v1/examples?revieved=false", headers={"X-API-Key": API_KEY})
     assert "unknown query parameter 'revieved'" in assert_error(listing, 422, "invalid_input")["detail"]
+    for flag in ("yes", "1", "on"):  # the listing's flag is read as strictly
+        listing = client.get(f"/v1/examples?reviewed={flag}", headers={"X-API-Key": API_KEY})
+        assert "must be true or false" in assert_error(listing, 422, "invalid_input")["detail"]
+    assert client.get("/v1/examples?reviewed=False", headers={"X-API-Key": API_KEY}).status_code == 200
     assert client.post("/v1/clean?blocks=TRUE", content=article_html(),
                        headers={"content-type": "text/html"}).json()["blocks"]
 
@@ -502,6 +560,12 @@ def test_a_json_body_of_countless_tiny_objects_is_refused_before_it_is_parsed(cl
                        ("/v1/clean/batch", b'{"documents": [' + flood + b"]}")):
         response = client.post(path, content=body, headers={"content-type": "application/json"})
         assert "objects and arrays, over the limit" in assert_error(response, 413, "payload_too_large")["detail"]
+    reload = b"[" + flood + b"]"
+    assert_error(client.post("/v1/model/reload", content=reload,  # the key first
+                             headers={"content-type": "application/json"}), 401, "unauthorized")
+    response = client.post("/v1/model/reload", content=reload,
+                           headers={"content-type": "application/json", "X-API-Key": API_KEY})
+    assert "objects and arrays, over the limit" in assert_error(response, 413, "payload_too_large")["detail"]
     scripted = article_html().replace("</body>", "<script>" + "var a = {b: [1]};" * 3_000 + "</script></body>")
     assert client.post("/v1/clean", json={"html": scripted}).status_code == 200
 
@@ -628,6 +692,9 @@ def test_examples_round_trip(client):
     ({"html": "", "blocks": [{"text": "a", "label": "content"}]}, "'html' is empty"),
     ({"text": " \n ", "blocks": [{"text": "a", "label": "content"}]}, "'text' is empty"),
     ({"html": "\x00" * 100, "blocks": [{"text": "a", "label": "content"}]}, "binary"),
+    # true or false, as `blocks` of a document: "yes" is a mistake, not a yes
+    ({"text": "a", "blocks": [{"text": "a", "label": "junk", "reviewed": "yes"}]}, "reviewed"),
+    ({"text": "a", "blocks": [{"text": "a", "label": "junk", "reviewed": 1}]}, "reviewed"),
 ])
 def test_invalid_examples_are_422(client, example, needle):
     r = client.post("/v1/examples", json={"examples": [example]}, headers={"X-API-Key": API_KEY})
@@ -685,6 +752,21 @@ def test_metrics_count_requests_latency_and_removed_blocks(client):
         assert _metric(text, name, label=label) - _metric(before, name, label=label) == count
     assert _metric(text, "noisefilter_workers") == 2
     assert 0 < _metric(text, "noisefilter_worker_peak_rss_bytes") < 300 * 2**20
+
+
+def test_clean_duration_counts_only_documents_a_cleaning_process_cleaned(client):
+    """A document refused before any cleaning process saw it (over the size limit; also busy,
+    client gone) was recorded as cleaned in 0 s, pulling the histogram's quantiles down."""
+    before = client.get("/metrics").text
+    over = article_html() + "<!--" + "c" * 250_000 + "-->"
+    assert_error(client.post("/v1/clean", json={"html": over}), 413, "payload_too_large")
+    assert client.post("/v1/clean", json={"html": article_html()}).status_code == 200
+    text = client.get("/metrics").text
+    count = "noisefilter_clean_duration_seconds_count"
+    assert _metric(text, count, input="html") == _metric(before, count, input="html") + 1
+    documents = "noisefilter_documents_total"  # both are counted as documents
+    assert _metric(text, documents, input="html", outcome="payload_too_large") == \
+        _metric(before, documents, input="html", outcome="payload_too_large") + 1
 
 
 def test_metrics_name_the_route_of_requests_answered_before_routing(client):
@@ -837,6 +919,60 @@ def test_requests_in_flight_finish_on_the_old_model(reloadable):
     assert slow["r"].status_code == 200
     assert slow["r"].json()["model_version"] == "test-a"
     c.post("/v1/model/reload", json={"model": "a.joblib"})
+
+
+@pytest.fixture(scope="module")
+def odd_folder(tmp_path_factory):
+    """A service on a models folder of its own: models a and b, and a symlink loop
+    (`ln -s loop.joblib loop.joblib`)."""
+    folder = tmp_path_factory.mktemp("odd-models")
+    _copy_model(folder, "a", "test-a")
+    _copy_model(folder, "b", "test-b")
+    (folder / "loop.joblib").symlink_to("loop.joblib")
+    (folder / "ACTIVE").write_text("a.joblib")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+        settings = Settings(workers=1, examples_db=tmp_path_factory.mktemp("o") / "ex.db")
+        with TestClient(create_app(settings)) as c:
+            yield c, folder
+
+
+@pytest.mark.parametrize("pointer", [b"../a.joblib", b".a.joblib", b"\xff\xfe.joblib",
+                                     b"loop.joblib"])
+def test_reload_of_an_active_pointer_that_names_no_model_keeps_the_old_one(odd_folder, pointer):
+    """An ACTIVE that leads out of the folder, cannot be read or names a symlink loop: a reload
+    of the active model (`{}`) answers 422 `model_unusable` and is counted failed (it was
+    500), and the model served stays."""
+    c, folder = odd_folder
+    (folder / "ACTIVE").write_bytes(pointer)
+    before = _metric(c.get("/metrics").text, "noisefilter_model_reloads_total", result="failed")
+    try:
+        body = assert_error(c.post("/v1/model/reload", json={}), 422, "model_unusable")
+    finally:
+        (folder / "ACTIVE").write_text("a.joblib")
+    assert "still serving test-a" in body["detail"]
+    assert _metric(c.get("/metrics").text, "noisefilter_model_reloads_total", result="failed") == before + 1
+    assert c.get("/v1/model").json()["version"] == "test-a"
+
+
+def test_a_symlink_loop_in_the_models_folder_is_no_model(odd_folder):
+    """`ln -s loop.joblib loop.joblib` in the folder made `GET /v1/model` and every reload
+    answer 500 (even a reload that had switched the model): such a file is not offered, even
+    with a manifest beside it, and a reload of it is 404 like any other name that is not a
+    model in the folder."""
+    c, folder = odd_folder
+    shutil.copy(manifest_path(folder / "a.joblib"), manifest_path(folder / "loop.joblib"))
+    try:
+        info = c.get("/v1/model")
+        assert info.status_code == 200, info.text
+        assert info.json()["available"] == ["a.joblib", "b.joblib"]
+        assert_error(c.post("/v1/model/reload", json={"model": "loop.joblib"}), 404, "model_not_found")
+        switched = c.post("/v1/model/reload", json={"model": "b.joblib"})
+        assert switched.status_code == 200, switched.text
+        assert switched.json()["model"]["version"] == "test-b"
+        assert c.post("/v1/model/reload", json={"model": "a.joblib"}).json()["model"]["version"] == "test-a"
+    finally:
+        manifest_path(folder / "loop.joblib").unlink()
 
 
 # -- the pool itself -------------------------------------------------------------------------
@@ -992,7 +1128,12 @@ def test_a_pool_that_cannot_start_a_process_fails_requests_at_once(tmp_path, mon
 
 def test_a_process_that_dies_idle_is_replaced_without_waiting_for_a_request():
     """kill -9 or the OOM killer on an idle process: it is counted lost and replaced at once,
-    so /readyz and the workers gauge do not count a dead process until a request picks it."""
+    so /readyz and the workers gauges do not count a dead process until a request picks it
+    (`noisefilter_workers_idle` counted it: 2 idle of 1 process)."""
+    from prometheus_client import generate_latest
+
+    from api.metrics import Metrics
+
     events = []
 
     async def scenario():
@@ -1006,6 +1147,10 @@ def test_a_process_that_dies_idle_is_replaced_without_waiting_for_a_request():
                 assert time.monotonic() < deadline, "the dead process was never replaced"
                 await asyncio.sleep(0.05)
             assert events == ["crash"]
+            metrics = Metrics()
+            metrics.watch(pool)
+            text = generate_latest(metrics.registry).decode()
+            assert (_metric(text, "noisefilter_workers"), _metric(text, "noisefilter_workers_idle")) == (1, 1)
             assert (await pool.clean(Job("text", "a line", None, False))).error is None
         finally:
             await pool.close()

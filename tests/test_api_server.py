@@ -150,6 +150,20 @@ def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, 
     assert needle in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("key", ["clé-secrète", "key\n", " key"])
+def test_an_api_key_no_header_can_carry_stops_serve(key, monkeypatch, capsys):
+    """A key with a non-ASCII character never matched (Starlette reads a header's bytes as
+    Latin-1, the key was compared in UTF-8), nor one ending in a newline or starting with a
+    space (an HTTP header carries neither): every request was refused with 401."""
+    from api.settings import Settings
+
+    with pytest.raises(ValueError, match="NOISEFILTER_API_KEY must be printable ASCII"):
+        Settings.from_env({"NOISEFILTER_API_KEY": key})
+    monkeypatch.setenv("NOISEFILTER_API_KEY", key)
+    assert main(["serve", "--port", "0", "--workers", "1"]) == 2
+    assert "NOISEFILTER_API_KEY must be printable ASCII" in capsys.readouterr().err
+
+
 def test_log_level_from_the_environment_in_any_case():
     from api.settings import Settings
 
