@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fcntl
+import importlib.util
 import json
 import math
 import multiprocessing
@@ -34,6 +36,7 @@ import pickle
 import queue
 import re
 import signal
+import stat
 import sys
 import tempfile
 import threading
@@ -43,6 +46,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TextIO
 
 from threadpoolctl import threadpool_limits
 
@@ -209,7 +213,7 @@ class _Worker:
         self.started = self.deadline = 0.0
 
     def send(self, seq: int, doc: Document, timeout: float) -> None:
-        self.conn.send((seq, doc.html, doc.text, doc.url))
+        self.conn.send((seq, doc.html, doc.text, doc.url if doc.resolve_links else None))
         self.task = seq
         self.started = time.monotonic()
         self.deadline = self.started + timeout
@@ -591,10 +595,12 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
     return keys
 
 
-def drop_failures(path: Path) -> int:
-    """Take the lines of failed documents (an `error` that is not null) out of an output file,
-    for `--retry-failed`: a copy without them replaces the file, so a crash midway leaves it
-    whole. Every other line is kept as it is. Returns how many lines were taken out."""
+def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
+    """Take the lines of failed documents (an `error` that is not null) whose `source` is
+    `ours` out of an output file, for `--retry-failed`: only the inputs of this run are read
+    again, so the failures of others stay (taken out, they were never retried). A copy without
+    them replaces the file, so a crash midway leaves it whole. Every other line is kept as it
+    is. Returns how many lines were taken out."""
     removed = 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -604,7 +610,8 @@ def drop_failures(path: Path) -> int:
                     record = json.loads(line)
                 except ValueError:  # not ours, or cut short: `done_keys` decides
                     record = None
-                if isinstance(record, dict) and "id" in record and record.get("error") is not None:
+                if (isinstance(record, dict) and "id" in record
+                        and record.get("error") is not None and ours(record.get("source"))):
                     removed += 1
                     continue
                 dst.write(line)
@@ -614,6 +621,60 @@ def drop_failures(path: Path) -> int:
         Path(tmp).unlink(missing_ok=True)
         raise
     return removed
+
+
+def _sources_of(inputs: list[str]) -> Callable[[object], bool]:
+    """Whether an output line's `source` is a document of `inputs`: the source the readers
+    write is the input's path as given (``-`` for standard input), or for a folder, the path
+    of a file under it."""
+    folders = [Path(p) for p in inputs if p != STDIN and Path(p).is_dir()]
+    files = {p if p == STDIN else str(Path(p)) for p in inputs} - {str(f) for f in folders}
+
+    def ours(source: object) -> bool:
+        return isinstance(source, str) and (
+            source in files or any(Path(source).is_relative_to(f) for f in folders))
+    return ours
+
+
+def _open_output(out: Path) -> TextIO | None:
+    """OUT opened for appending, and if it is a regular file, locked (`flock`) for as long as
+    it is open: two runs into one output at once wrote every document twice. None if another
+    run holds the lock. A lock taken on a file that was replaced meanwhile (by the
+    `--retry-failed` of another run) is taken again on the file now at that path."""
+    while True:
+        fh = open(out, "a", encoding="utf-8")
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):  # standard output, a FIFO
+            return fh
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return None
+        if os.path.samestat(os.fstat(fh.fileno()), os.stat(out)):
+            return fh
+        fh.close()
+
+
+def _resume(out: Path, fh: TextIO | None,
+            args: argparse.Namespace) -> tuple[TextIO | None, int, set]:
+    """Make OUT, open as `fh` (`_open_output`), ready to append to: emptied for `--restart`;
+    else, for `--retry-failed`, without the failures of this run's inputs, and its documents
+    read, to be skipped. Returns the file to append to (None when another run holds it), how
+    many failures were taken out, and the (source, id) keys to skip. Standard output or a FIFO
+    is written, not resumed."""
+    if fh is None or not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        return fh, 0, set()
+    if args.restart:
+        fh.truncate(0)
+        return fh, 0, set()
+    retried = 0
+    if args.retry_failed:
+        retried = drop_failures(out, _sources_of(args.inputs))
+        fh.close()
+        fh = _open_output(out)  # the copy that replaced OUT: the lock was on the file it replaced
+        if fh is None:
+            return None, retried, set()
+    return fh, retried, done_keys(out)
 
 
 def _json_line(record: dict) -> str:
@@ -701,54 +762,77 @@ def run(args: argparse.Namespace) -> int:
     if args.inputs.count(STDIN) > 1:
         print("noisefilter batch: standard input (-) can be read once", file=sys.stderr)
         return 2
+    if STDIN in args.inputs and sys.stdin is None:  # started with it closed (`<&-`)
+        print("noisefilter batch: standard input (-) is closed", file=sys.stderr)
+        return 2
+    kinds = set()
     for path in args.inputs:
         if path != STDIN and not Path(path).exists():
             print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
             return 2
         try:
-            input_kind(path)
+            kinds.add(input_kind(path))
         except ValueError as err:
             print(f"noisefilter batch: {err}", file=sys.stderr)
             return 2
+    if "warc" in kinds and importlib.util.find_spec("warcio") is None:
+        print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
+              "the noisefilter repository", file=sys.stderr)
+        return 2
     out = Path(args.output)
     problem = _output_problem(out, args.inputs)
     if problem:
         print(f"noisefilter batch: {problem}", file=sys.stderr)
         return 2
-    try:  # only a regular file is read back: standard output or a FIFO is written, not resumed
-        resuming = not args.restart and out.is_file()
-        retried = drop_failures(out) if resuming and args.retry_failed else 0
-        skip = done_keys(out) if resuming else set()
-    except OSError as err:
-        print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
-        return 2
-    if retried:
-        print(f"retrying: {retried:,} failed document{'s' * (retried != 1)} taken out of {out}",
-              file=sys.stderr)
-    if skip:
-        print(f"resuming: {len(skip):,} document{'s' * (len(skip) != 1)} already in {out} "
-              "skipped", file=sys.stderr)
     try:
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
                                                           timeout=args.timeout))
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
-    docs = (d for d in read_inputs(args.inputs, max_bytes=args.max_bytes)
-            if (d.source, d.id) not in skip)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fh = _open_output(out)
+    except OSError as err:
+        print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
+        return 2
+    try:
+        fh, retried, skip = _resume(out, fh, args)
+    except OSError as err:
+        print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
+        return 2
+    if fh is None:
+        print(f"noisefilter batch: {out} is being written by another batch run", file=sys.stderr)
+        return 2
+    if retried:
+        print(f"retrying: {retried:,} failed document{'s' * (retried != 1)} taken out of {out}",
+              file=sys.stderr)
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
+    skipped = 0
+
+    def not_done(docs: Iterable[Document]) -> Iterator[Document]:
+        nonlocal skipped
+        for doc in docs:
+            if (doc.source, doc.id) in skip:
+                skipped += 1
+            else:
+                yield doc
+
+    def summary() -> None:
+        """The documents skipped, counted as they were met (the output may hold documents of
+        other inputs too), then the progress line and the failures."""
+        if skipped:
+            print(f"resuming: {skipped:,} document{'s' * (skipped != 1)} already in {out} "
+                  "skipped", file=sys.stderr)
+        progress.close()
+
+    docs = not_done(read_inputs(args.inputs, max_bytes=args.max_bytes))
     # this process never classifies, and its one other thread (clean_many's input reader) is
     # idle whenever it forks, so forking it is safe (on Linux; macOS system libraries are not
     # fork-safe) and spares every worker, and every replacement of a stopped one, the model
     # loading
     method = "fork" if sys.platform.startswith("linux") else None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(out, "w" if args.restart else "a", encoding="utf-8")
-    except OSError as err:
-        print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
-        return 2
     with fh:
         try:
             for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
@@ -759,12 +843,12 @@ def run(args: argparse.Namespace) -> int:
                 fh.flush()
                 progress.update(outcome)
         except KeyboardInterrupt:
-            progress.close()
+            summary()
             print(f"interrupted; run the same command again to resume into {out}",
                   file=sys.stderr)
             return 130
         except ModelError as err:
             print(f"noisefilter batch: {err}", file=sys.stderr)
             return 2
-    progress.close()
+    summary()
     return 0

@@ -125,6 +125,8 @@ def _read(path: str, max_bytes: int) -> bytes:
     """The file's (or standard input's) bytes, at most one past `max_bytes`: that is enough to
     refuse a page over the limit, and a huge file is never read whole."""
     if path == "-":
+        if sys.stdin is None:  # the command was started with it closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         return sys.stdin.buffer.read(max_bytes + 1)
     with open(path, "rb") as fh:
         return fh.read(max_bytes + 1)

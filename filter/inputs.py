@@ -50,6 +50,9 @@ class Document:
     `failure` is set instead when the reader could not get a page out of the input; such a
     document is reported, not cleaned. `meta` carries facts from the container that belong in
     the output line (for WARC: the record date, and whether the crawler truncated the payload).
+    `resolve_links` is False when `url` names the page in the output only and the page is
+    cleaned without it: a WARC record's target URI that is no page URL the cleaner takes
+    (``file:…``, ``urn:…``), which would have failed a good page.
     """
 
     id: str
@@ -59,6 +62,7 @@ class Document:
     source: str | None = None
     failure: Failure | None = None
     meta: dict = field(default_factory=dict)
+    resolve_links: bool = True
 
 
 def _strip_gz(name: str) -> str:

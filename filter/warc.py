@@ -9,8 +9,9 @@ records itself:
 - **framing** (here): find each record by its ``Content-Length``, check that the block ends
   where the header says (``\\r\\n\\r\\n`` follows) and, in a ``.warc.gz``, that the gzip
   member holding it ends with a valid checksum. A record that fails is reported as a
-  ``DamagedRecord`` and reading resumes at the next gzip member (``.warc.gz``) or the next
-  ``WARC/1.`` line (``.warc``), so one damaged record loses that record and nothing else.
+  ``DamagedRecord`` and reading resumes at the next record start found in the uncompressed
+  bytes, or after corrupt gzip data, at the next gzip member, so one damaged record loses
+  that record and nothing else.
 - **parsing** (warcio): each complete record goes through warcio's record loader, which parses
   the WARC and HTTP headers. The chunked transfer coding and content encodings (gzip, deflate,
   brotli) are undone here, strictly, because warcio's readers return a silently cut page when
@@ -31,21 +32,29 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecordLoader
 
 from .decoding import decode_by_header, inflate
 from .errors import InputError
+from .extract import check_url
 from .inputs import Document, Failure
 
 _CHUNK = 1 << 20
 #: most uncompressed bytes one step of decompression may produce (guards against gzip bombs)
 _OUT_CHUNK = 4 << 20
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-_RECORD_MAGIC = b"WARC/1."
+#: a record's first line: the versions warcio reads (the drafts 0.17 and 0.18 frame records as
+#: 1.0 does, and crawlers of their time wrote them)
+_VERSIONS = (b"WARC/1.0", b"WARC/1.1", b"WARC/0.17", b"WARC/0.18")
+#: where a record may start, when one is searched for
+_RECORD_LINE = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\s")
+_RECORD_LINE_MAX = len(b"WARC/0.17\n")
 #: what may follow the last gzip member of a .warc.gz without being damage
 _PADDING = b"\x00\r\n\t "
 _MAX_HEADER_LINE = 64 * 1024
@@ -81,10 +90,53 @@ class _Damaged(Exception):
         self.url = url
 
 
+class _GzipDamage(_Damaged):
+    """The gzip data itself is corrupt or cut: nothing after the damage in its member can be
+    decompressed (`_Stream.next_record` goes on at the next member)."""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of gzip decompression whose output may still be needed: where that output
+    starts (the file offset of its member, and the offset in the member's uncompressed bytes),
+    its length, and what produces it again (a copy of the decompressor before the step, and the
+    file offset of the compressed bytes it was fed)."""
+
+    member: int
+    out: int
+    size: int
+    dec: Any
+    fed: int
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A place in a WARC file, such as where a record starts. In a plain WARC, `offset` is its
+    file offset. In a .warc.gz, `offset` is the file offset of the gzip member holding it and
+    `inner` its offset in that member's uncompressed bytes: 0 when a record starts its member,
+    as WARC writers write them (one member per record), more when a member holds several
+    records (a file gzipped whole is one member); `step` decompresses from there again."""
+
+    offset: int
+    inner: int = 0
+    step: _Step | None = None
+
+    def __str__(self) -> str:
+        """As in ids: ``OFFSET``, or ``MEMBER+INNER`` inside a gzip member."""
+        return f"{self.offset}+{self.inner}" if self.inner else str(self.offset)
+
+    def describe(self) -> str:
+        if not self.inner:
+            return f"at byte {self.offset:,}"
+        return f"at uncompressed byte {self.inner:,} of the gzip member at byte {self.offset:,}"
+
+
 class _Stream:
-    """The uncompressed bytes of a WARC file, with the file offsets needed to report a record
-    and to skip past damage. For ``.warc.gz`` it decompresses gzip members itself, so that it
-    knows where each member starts and whether it ended with a valid checksum."""
+    """The uncompressed bytes of a WARC file, with the places needed to report a record and
+    to skip past damage. For ``.warc.gz`` it decompresses gzip members itself, so that it
+    knows where each member starts and whether it ended with a valid checksum, and it keeps
+    the decompression steps whose output is still buffered, so that it can go back to a
+    record's start inside a member (`next_record`)."""
 
     def __init__(self, fh: BinaryIO, gz: bool):
         self.fh = fh
@@ -94,14 +146,22 @@ class _Stream:
         self.pending = b""  # gz: compressed bytes taken from the file but not yet decompressed
         self.member_open = False
         self.member_start = 0
+        self.member_out = 0  # gz: uncompressed bytes the current member has given so far
+        self.steps: deque[_Step] = deque()  # gz: the steps that made `buf`, oldest first
+        self.used = 0  # gz: bytes of the oldest step's output already taken from `buf`
         self.dec = None
-        self.failed: _Damaged | None = None  # corrupt data met after the output still buffered
+        self.failed: _GzipDamage | None = None  # corrupt data met after the buffered output
 
-    def offset(self) -> int:
-        """File offset of the next unread byte (of its gzip member, for ``.warc.gz``)."""
-        if self.gz:
-            return self.member_start
-        return self.raw_pos - len(self.buf)
+    def here(self) -> _Place:
+        """The place of the next unread byte."""
+        if not self.gz:
+            return _Place(self.raw_pos - len(self.buf))
+        if not self.buf:
+            self.peek(1)
+        if self.steps:
+            step = self.steps[0]
+            return _Place(step.member, step.out + self.used, step)
+        return _Place(self.member_start, self.member_out)
 
     def _fill(self) -> bool:
         """Append more uncompressed bytes to the buffer; False at the end of the file."""
@@ -118,7 +178,7 @@ class _Stream:
                 self.raw_pos += len(self.pending)
                 if not self.pending:
                     if self.member_open:
-                        raise _Damaged("the file ends inside a gzip member")
+                        raise _GzipDamage("the file ends inside a gzip member")
                     return False
             if not self.member_open:
                 # white space or NULs after a member (a newline added by an editor, a block
@@ -127,20 +187,22 @@ class _Stream:
                 if not self.pending:
                     continue
                 self.member_start = self.raw_pos - len(self.pending)
+                self.member_out = 0
                 self.dec = zlib.decompressobj(31)
                 self.member_open = True
             data, self.pending = self.pending, b""
             before = self.dec.copy()
+            fed = self.raw_pos - len(data)
             try:
                 out = self.dec.decompress(data, _OUT_CHUNK)
             except zlib.error as err:
                 # what decompresses before the damage (a record's header, say) is still read,
                 # so that the damage is reported against the record it hit
-                self.failed = _Damaged(f"corrupt gzip data: {err}")
-                out = _salvage(before, data)
+                self.failed = _GzipDamage(f"corrupt gzip data: {err}")
+                out = _salvage(before.copy(), data)
                 if not out:
                     raise self.failed from err
-                self.buf += out
+                self._add(out, before, fed)
                 return True
             if self.dec.eof:
                 self.pending = self.dec.unused_data
@@ -148,30 +210,42 @@ class _Stream:
             else:
                 self.pending = self.dec.unconsumed_tail
             if out:
-                self.buf += out
+                self._add(out, before, fed)
                 return True
+
+    def _add(self, out: bytes, before, fed: int) -> None:
+        self.steps.append(_Step(self.member_start, self.member_out, len(out), before, fed))
+        self.member_out += len(out)
+        self.buf += out
+
+    def _drop(self, n: int) -> None:
+        """Take `n` buffered bytes (no more than there are) off the front."""
+        del self.buf[:n]
+        if self.gz:
+            self.used += n
+            while self.steps and self.used >= self.steps[0].size:
+                self.used -= self.steps.popleft().size
+
+    def _take(self, n: int) -> bytes:
+        out = bytes(self.buf[:n])
+        self._drop(n)
+        return out
 
     def readline(self) -> bytes:
         while True:
             end = self.buf.find(b"\n")
             if end >= 0:
-                line = bytes(self.buf[:end + 1])
-                del self.buf[:end + 1]
-                return line
+                return self._take(end + 1)
             if len(self.buf) > _MAX_HEADER_LINE:
                 raise _Damaged("a header line is longer than 64 KiB")
             if not self._fill():
-                line = bytes(self.buf)
-                self.buf.clear()
-                return line
+                return self._take(len(self.buf))
 
     def read(self, n: int) -> bytes:
         """Up to `n` bytes (fewer only at the end of the file)."""
         while len(self.buf) < n and self._fill():
             pass
-        out = bytes(self.buf[:n])
-        del self.buf[:n]
-        return out
+        return self._take(n)
 
     def peek(self, n: int) -> bytes:
         """Up to `n` bytes without taking them. Damage met while reading ahead is left for
@@ -190,9 +264,19 @@ class _Stream:
             if not self.buf and not self._fill():
                 break
             step = min(n - done, len(self.buf))
-            del self.buf[:step]
+            self._drop(step)
             done += step
         return done
+
+    def skip_blank_lines(self) -> None:
+        """Pass the blank lines that end the previous record."""
+        while True:
+            if self.peek(2) == b"\r\n":
+                self._drop(2)
+            elif self.peek(1) == b"\n":
+                self._drop(1)
+            else:
+                return
 
     def settle(self) -> None:
         """In a ``.warc.gz``, read on to the end of the gzip member that held the record just
@@ -201,14 +285,58 @@ class _Stream:
         while self.gz and not self.buf and self.member_open:
             self._fill()
 
-    def resync(self, after: int) -> bool:
-        """Continue at the first possible record start after file offset `after`: the next
-        gzip member, or the next ``WARC/1.`` in a plain file. False if there is none."""
-        magic = _GZIP_MAGIC if self.gz else _RECORD_MAGIC
+    def _forget(self) -> None:
+        """Drop what is buffered, before reading from another place."""
         self.buf.clear()
+        self.steps.clear()
+        self.used = 0
         self.pending = b""
-        self.member_open = False
         self.failed = None
+
+    def _go_to(self, place: _Place) -> None:
+        """Read on from `place` (before the next unread byte): in a .warc.gz, by decompressing
+        its step again and dropping the output before it."""
+        self._forget()
+        if not self.gz:
+            self.fh.seek(place.offset)
+            self.raw_pos = place.offset
+            return
+        step = place.step
+        self.fh.seek(step.fed)
+        self.raw_pos = step.fed
+        self.dec = step.dec.copy()
+        self.member_open = True
+        self.member_start, self.member_out = step.member, step.out
+        self.skip(place.inner - step.out)
+
+    def next_record(self, start: _Place) -> bool:
+        """Continue at the first record start (a ``WARC/`` version line) after `start`, where
+        a damaged record started. The next record may start anywhere, also inside the same
+        gzip member (a .warc.gz gzipped whole is one member), so the uncompressed bytes are
+        searched from the byte after `start` (a Content-Length too large read on into the
+        records after it, which must not be lost too) up to corrupt gzip data, if any, past
+        which nothing of its member can be decompressed: the search goes on at the next
+        member. False if there is no record start."""
+        try:
+            self._go_to(start)
+            self.skip(1)
+            while True:
+                hit = _RECORD_LINE.search(self.buf)
+                if hit:
+                    self._drop(hit.start())
+                    return True
+                self._drop(max(len(self.buf) - _RECORD_LINE_MAX + 1, 0))
+                if not self._fill():
+                    return False
+        except _GzipDamage:
+            return self.next_member(self.member_start)
+
+    def next_member(self, after: int) -> bool:
+        """Continue at the first gzip member that starts after file offset `after`: the gzip
+        data is damaged, and nothing after the damage in its member can be read. False if
+        there is none."""
+        self._forget()
+        self.member_open = False
         pos = after + 1
         self.fh.seek(pos)
         carry = b""
@@ -218,14 +346,13 @@ class _Stream:
                 self.raw_pos = self.fh.tell()
                 return False
             window = carry + chunk
-            hit = window.find(magic)
+            hit = window.find(_GZIP_MAGIC)
             if hit >= 0:
                 start = pos - len(carry) + hit
                 self.fh.seek(start)
                 self.raw_pos = start
-                self.member_start = start
                 return True
-            carry = window[-(len(magic) - 1):]
+            carry = window[-(len(_GZIP_MAGIC) - 1):]
             pos += len(chunk)
 
 
@@ -243,18 +370,15 @@ def _salvage(dec, data: bytes, step: int = 512) -> bytes:
     return bytes(out)
 
 
-def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str], int]:
-    """Read one record's header block; returns (raw header bytes, lower-cased headers, offset).
+def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
+    """Read one record's header block; returns (raw header bytes, lower-cased headers).
     Raises `_Damaged` if what follows is not a WARC record start; returns empty bytes at a
     clean end of file."""
     line = stream.readline()
-    while line in (b"\r\n", b"\n"):  # the blank lines that end the previous record
-        line = stream.readline()
-    offset = stream.offset() if stream.gz else stream.raw_pos - len(stream.buf) - len(line)
     if not line:
-        return b"", {}, offset
-    if line.strip() not in (b"WARC/1.0", b"WARC/1.1"):
-        raise _Damaged(f"expected a WARC record at byte {offset:,}")
+        return b"", {}
+    if line.strip() not in _VERSIONS:
+        raise _Damaged("expected a WARC record")
     raw = [line]
     headers: dict[str, str] = {}
     while True:
@@ -267,11 +391,11 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str], int]:
         name, sep, value = line.decode("utf-8", "replace").partition(":")
         if sep:
             headers[name.strip().lower()] = value.strip()
-    return b"".join(raw), headers, offset
+    return b"".join(raw), headers
 
 
-def _record_id(headers: dict[str, str], source: str, offset: int) -> str:
-    return headers.get("warc-record-id", "").strip("<>") or f"{source}@{offset}"
+def _record_id(headers: dict[str, str], source: str, place: _Place) -> str:
+    return headers.get("warc-record-id", "").strip("<>") or f"{source}@{place}"
 
 
 def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
@@ -296,7 +420,8 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
     end = stream.read(2)
     if end == b"\r\n" and stream.peek(2) == b"\r\n":
         end += stream.read(2)
-    elif end == b"\r\n" and stream.peek(len(_RECORD_MAGIC)) not in (_RECORD_MAGIC, b""):
+    elif (end == b"\r\n" and stream.peek(1)
+          and not _RECORD_LINE.match(stream.peek(_RECORD_LINE_MAX))):
         end += stream.read(2)  # one CRLF is let through only before the next record
     if end not in (b"\r\n\r\n", b"\n\n", b"\r\n", b""):
         raise _Damaged(f"the block does not end where its Content-Length ({length:,}) says: "
@@ -304,8 +429,8 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
     try:
         stream.settle()
     except _Damaged as err:
-        raise _Damaged(f"{err} (in the member that holds this record)", True, rec_id,
-                       url) from None
+        raise _GzipDamage(f"{err} (in the member that holds this record)", True, rec_id,
+                          url) from None
     return block
 
 
@@ -325,33 +450,42 @@ def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
                            partial_ok: bool) -> bytes:
     """Undo an HTTP Content-Encoding, strictly: a corrupt or cut body is an error, not a page
     (warcio's own decoding prints the error and returns what it had, a silently cut page).
-    Output stops just past `limit` bytes. A body labelled gzip that is not gzip at all is taken
-    as it is, as browsers do for servers that mislabel plain pages."""
+    Output stops just past `limit` bytes. Servers label plain pages with codings they did not
+    apply; as browsers show such a page, a body labelled gzip that is not gzip at all, and one
+    that fails to decode but is plainly HTML (by `_SNIFF`), are taken as they are."""
     codings = [c.strip().lower() for c in (encoding or "").split(",")]
     for coding in reversed([c for c in codings if c and c != "identity"]):
-        if coding in ("gzip", "x-gzip", "deflate"):
-            if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
-                continue
-            wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
-            body = inflate(body, coding, wbits, limit, partial_ok)
-        elif coding == "br":
-            try:
-                import brotli
-            except ImportError:
-                raise ValueError("brotli content encoding needs the brotli package") from None
-            dec = brotli.Decompressor()
-            try:
-                out = dec.process(body, output_buffer_limit=limit + 1)
-            except brotli.error as err:
-                raise ValueError(f"corrupt brotli data: {err}") from err
-            except TypeError:  # brotli before 1.2 cannot stop at a size: a bomb would be let in
-                raise ValueError("brotli content encoding needs brotli 1.2 or later") from None
-            if len(out) <= limit and not dec.is_finished() and not partial_ok:
-                raise ValueError("the br data ends early")
-            body = out
-        else:
-            raise ValueError(f"unknown content encoding {coding!r}")
+        try:
+            body = _undo_coding(body, coding, limit, partial_ok)
+        except ValueError:
+            if not _SNIFF.match(body[:2048]):
+                raise
     return body
+
+
+def _undo_coding(body: bytes, coding: str, limit: int, partial_ok: bool) -> bytes:
+    """One content coding of `_undo_content_encoding` undone; `ValueError` if it cannot be."""
+    if coding in ("gzip", "x-gzip", "deflate"):
+        if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
+            return body
+        wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
+        return inflate(body, coding, wbits, limit, partial_ok)
+    if coding != "br":
+        raise ValueError(f"unknown content encoding {coding!r}")
+    try:
+        import brotli
+    except ImportError:
+        raise ValueError("brotli content encoding needs the brotli package") from None
+    dec = brotli.Decompressor()
+    try:
+        out = dec.process(body, output_buffer_limit=limit + 1)
+    except brotli.error as err:
+        raise ValueError(f"corrupt brotli data: {err}") from err
+    except TypeError:  # brotli before 1.2 cannot stop at a size: a bomb would be let in
+        raise ValueError("brotli content encoding needs brotli 1.2 or later") from None
+    if len(out) <= limit and not dec.is_finished() and not partial_ok:
+        raise ValueError("the br data ends early")
+    return out
 
 
 def _meta(headers: dict) -> dict:
@@ -360,8 +494,10 @@ def _meta(headers: dict) -> dict:
             "warc_truncated": headers.get("warc-truncated") or None}
 
 
-#: a chunk's size line: hex digits, maybe chunk extensions, CRLF
-_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,16})(?:[ \t]*;[^\r\n]*)?\r\n")
+#: a chunk's size line: hex digits, maybe white space and chunk extensions, the line's end. As
+#: browsers read it: servers write white space after the size, and end lines with a bare LF
+_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
 
 
 def _dechunk(body: bytes, partial_ok: bool) -> bytes:
@@ -382,7 +518,8 @@ def _dechunk(body: bytes, partial_ok: bool) -> bytes:
         if size == 0:
             break  # the last chunk; trailer fields may follow
         end = start + size
-        if end > len(body) or body[end:end + 2] != b"\r\n":
+        line_end = _LINE_END.match(body, end)
+        if end > len(body) or line_end is None:
             if end >= len(body) and partial_ok:
                 out.append(body[start:end])
                 break
@@ -390,7 +527,7 @@ def _dechunk(body: bytes, partial_ok: bool) -> bytes:
                              f"the chunked body is corrupt at byte {end:,} (a chunk does not "
                              "end where its size says)")
         out.append(body[start:end])
-        pos = end + 2
+        pos = line_end.end()
     return b"".join(out)
 
 
@@ -398,7 +535,8 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
           source: str, max_bytes: int) -> Document:
     """Turn a complete response/resource record into a page document or a report."""
     meta = _meta(headers)
-    doc = Document(id=rec_id, url=url, source=source, meta=meta)
+    doc = Document(id=rec_id, url=url, source=source, meta=meta,
+                   resolve_links=url is None or _page_url(url))
     try:
         record = _RecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
     except Exception as err:  # warcio raises assorted types for malformed HTTP headers
@@ -443,20 +581,37 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     return doc
 
 
+def _page_url(url: str) -> bool:
+    """Whether the cleaner takes `url` as a page's URL (`check_url`): a WARC of local files
+    names them by file: or urn: URIs, and a crawler may record one with a port out of range."""
+    try:
+        check_url(url)
+    except InputError:
+        return False
+    return True
+
+
 def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterator[Document]:
     """Documents of one WARC stream (gzip or not: `_is_gzip`). `fh` must be
     seekable (a local file, or a remote one opened through pyarrow or fsspec): skipping past
-    damage searches forward for the next record and returns there."""
+    damage searches for the next record and goes back to read it. A stream that cannot seek
+    raises `ValueError` here, before the first document, so that a caller reading many files
+    can report that file and go on."""
     if not fh.seekable():
         raise ValueError(f"{source}: a WARC stream must be seekable to skip past damage")
-    stream = _Stream(fh, gz=_is_gzip(fh, source))
+    return _documents(_Stream(fh, gz=_is_gzip(fh, source)), source, max_bytes)
+
+
+def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Document]:
+    """The documents of `iter_warc`, record by record."""
     searching = False  # after damage, until a valid record start is found again
     while True:
-        start = stream.offset()
+        stream.skip_blank_lines()
+        start = stream.here()
         rec_id = url = None  # known once the record's header is read
         headers = {}
         try:
-            header_raw, headers, start = _parse_headers(stream)
+            header_raw, headers = _parse_headers(stream)
             if not header_raw:
                 return
             rec_id = _record_id(headers, source, start)
@@ -467,19 +622,19 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
             block = _read_block(stream, headers, rec_id, url, limit)
             searching = False
         except _Damaged as err:
-            # resume after the record's own start once its header was read (a Content-Length
-            # too large reads on into the members of the records after it, which must not be
-            # lost too); before that, in a .warc.gz, after the gzip member being read
-            where = start if rec_id is not None or not stream.gz else stream.member_start
             # damage found by the gzip layer while reading a block names no record: the
             # header read before it does
             if err.started or rec_id is not None or not searching:
                 yield Document(
-                    id=err.record_id or rec_id or f"{source}@{where}", url=err.url or url,
+                    id=err.record_id or rec_id or f"{source}@{start}", url=err.url or url,
                     source=source, meta=_meta(headers),
-                    failure=Failure("DamagedRecord", f"{err} (at byte {where:,})"))
+                    failure=Failure("DamagedRecord", f"{err} ({start.describe()})"))
             searching = True
-            if not stream.resync(where):
+            # the bytes from the record's start up to corrupt gzip data can be read again and
+            # searched; corrupt data at the start of a gzip member leaves only the next member
+            found = (stream.next_record(start) if start.step or not stream.gz
+                     else stream.next_member(stream.member_start))
+            if not found:
                 return
             continue
         if not is_page:
@@ -498,9 +653,10 @@ def _is_gzip(fh: BinaryIO, source: str) -> bool:
     stray bytes in front was read as a plain WARC and every page in it was lost."""
     head = fh.read(_CHUNK)
     fh.seek(-len(head), io.SEEK_CUR)
-    if head.startswith(_GZIP_MAGIC[:2]) or head.lstrip().startswith(_RECORD_MAGIC):
+    if head.startswith(_GZIP_MAGIC[:2]) or _RECORD_LINE.match(head.lstrip()):
         return head.startswith(_GZIP_MAGIC[:2])
-    member, record = head.find(_GZIP_MAGIC), head.find(_RECORD_MAGIC)
+    member, line = head.find(_GZIP_MAGIC), _RECORD_LINE.search(head)
+    record = line.start() if line else -1
     if member >= 0 or record >= 0:
         return record < 0 or 0 <= member < record
     return source.lower().endswith(".gz")

@@ -413,3 +413,98 @@ def test_json_lines_on_standard_input(tmp_path):
     twice = subprocess.run([*command[:5], "-", "-", "-o", str(out)], capture_output=True, text=True,
                            timeout=120)
     assert twice.returncode == 2 and "standard input (-) can be read once" in twice.stderr
+
+
+def test_a_warc_of_local_files_is_cleaned_with_their_uris_kept(tmp_path, cleaner):
+    """A WARC of local files names its pages by file: or urn: URIs (and a crawler may record a
+    port out of range), which the cleaner refuses as page URLs: every such page failed as an
+    InputError. They are cleaned without a URL, and the URI is kept."""
+    uris = ["file:///home/me/site/index.html", "urn:x-local:index.html",
+            "http://courier.test:99999/a"]
+    warc = tmp_path / "local.warc"
+    build_warc(warc, [Rec(uri, page(ARTICLES[0]), warc_type="resource", content_type="text/html")
+                      for uri in uris], gz=False)
+    out = tmp_path / "out.jsonl"
+    batch(warc, "-o", out, "--workers", "1")
+    want = cleaner.clean(page(ARTICLES[0]))
+    assert [(r["url"], r["error"], r["text"]) for r in lines(out)] == [
+        (uri, None, want.text) for uri in uris]
+
+
+def failing_lines(path: Path, count: int) -> None:
+    """A JSON Lines input of `count` lines that fail (not JSON) and one good text record."""
+    path.write_text("{not json\n" * count + json.dumps({"id": "ok", "text": "A line.\nMore."})
+                    + "\n")
+
+
+def test_retry_failed_retries_and_removes_only_the_failures_of_its_own_inputs(tmp_path):
+    """An output shared by runs over different inputs: retrying the failures of one input
+    took every other input's failure lines out of the file too, and never retried them."""
+    first, second, out = tmp_path / "first.jsonl", tmp_path / "second.jsonl", tmp_path / "out.jsonl"
+    failing_lines(first, 3)
+    failing_lines(second, 1)
+    batch(first, "-o", out, "--workers", "1")
+    batch(second, "-o", out, "--workers", "1")
+    before = lines(out)
+    proc = batch(second, "-o", out, "--workers", "1", "--retry-failed")
+    assert "retrying: 1 failed document taken out" in proc.stderr
+    after = lines(out)
+    assert [r for r in after if r["source"] == str(first)] == before[:4]
+    assert sorted(r["id"] for r in after if r["source"] == str(second)) == ["ok", "second.jsonl:1"]
+
+
+def test_resuming_reports_the_documents_it_skipped(tmp_path):
+    """"resuming: N documents … skipped" counted every line of the output, also those of other
+    inputs, which this run never reads."""
+    first, second, out = tmp_path / "first.jsonl", tmp_path / "second.jsonl", tmp_path / "out.jsonl"
+    failing_lines(first, 3)
+    failing_lines(second, 1)
+    batch(first, "-o", out, "--workers", "1")
+    proc = batch(second, "-o", out, "--workers", "1")
+    assert "resuming" not in proc.stderr
+    proc = batch(first, second, "-o", out, "--workers", "1")
+    assert "resuming: 6 documents already in" in proc.stderr
+
+
+def test_a_warc_input_without_warcio_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    """Without the warc extra a WARC input ended the batch with a traceback, after the inputs
+    before it had been cleaned."""
+    (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "kept"}\n')
+    build_warc(tmp_path / "a.warc.gz", [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    monkeypatch.setitem(sys.modules, "warcio", None)  # as if not installed
+    out = tmp_path / "o.jsonl"
+    assert main(["batch", str(tmp_path / "pages.jsonl"), str(tmp_path / "a.warc.gz"),
+                 "-o", str(out)]) == 2
+    assert capsys.readouterr().err == ("noisefilter batch: WARC input needs the warc extra: "
+                                       "pip install \".[warc]\" from the noisefilter "
+                                       "repository\n")
+    assert not out.exists()
+
+
+def test_an_output_another_batch_is_writing_is_refused(tmp_path):
+    """Two runs into the same output at once wrote every document twice, without a word."""
+    import fcntl
+
+    jsonl, out = tmp_path / "pages.jsonl", tmp_path / "out.jsonl"
+    failing_lines(jsonl, 1)
+    out.write_text('{"id": "older", "text": "x"}\n')
+    with open(out, "a") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held as a running batch holds it
+        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
+                               str(out), "--workers", "1"], capture_output=True, text=True,
+                              timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == f"noisefilter batch: {out} is being written by another batch run\n"
+    assert out.read_text() == '{"id": "older", "text": "x"}\n'
+    batch(jsonl, "-o", out, "--workers", "1")  # once it is done, the output is resumed
+    assert len(lines(out)) == 3
+
+
+def test_closed_standard_input_is_a_message_not_a_traceback(tmp_path):
+    """`noisefilter batch - -o out.jsonl <&-` ended in an AttributeError traceback."""
+    proc = subprocess.run(['sh', '-c', 'exec "$0" "$@" <&-', sys.executable, "-m", "filter.cli",
+                           "batch", "-", "-o", str(tmp_path / "out.jsonl")],
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr) == (
+        2, "noisefilter batch: standard input (-) is closed\n")
+    assert not (tmp_path / "out.jsonl").exists()

@@ -41,6 +41,14 @@ def test_an_unreadable_file_is_a_message_and_exit_status_2(tmp_path, name, capsy
     assert err.startswith(f"noisefilter: cannot read {tmp_path / name}:") and "Traceback" not in err
 
 
+def test_closed_standard_input_is_a_message_and_exit_status_2(monkeypatch, capsys):
+    """`noisefilter clean - <&-` ended in an AttributeError traceback (Python starts without
+    `sys.stdin` when its descriptor is closed)."""
+    monkeypatch.setattr(sys, "stdin", None)
+    assert main(["clean", "-"]) == 2
+    assert capsys.readouterr().err == "noisefilter: cannot read -: standard input is closed\n"
+
+
 def test_bad_input_is_a_message_and_exit_status_2(tmp_path, capsys):
     page = tmp_path / "image.html"
     page.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)

@@ -157,3 +157,49 @@ def test_warc_paths_as_spark_writes_them_are_read(cleaner, tmp_path):
     for path in (str(warc), f"file:{warc}".replace(" ", "%20"), f"file://{warc}"):
         rows = list(clean_warc_files([path], model=str(cleaner.loaded.path)))
         assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["text"], path
+
+
+def test_a_remote_warc_that_cannot_be_read_is_a_row_not_a_failed_task(cleaner, tmp_path,
+                                                                      monkeypatch):
+    """A missing remote file, or one whose stream cannot seek, raised out of the task (and,
+    after Spark's retries, failed the job), where a local one is an UnreadableFile row. fsspec
+    is stood in for by a module that opens local files under the URLs' paths."""
+    import io
+    import types
+
+    from filter.integrations.spark import clean_warc_files
+
+    build_warc(tmp_path / "good.warc.gz", [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+
+    class OneWay(io.BufferedReader):
+        def seekable(self):
+            return False
+
+    class Opened:
+        def __init__(self, url):
+            self.path = tmp_path / url.rpartition("/")[2]
+
+        def open(self):
+            raw = io.FileIO(self.path)  # FileNotFoundError for a missing file
+            return OneWay(raw) if self.path.name.startswith("pipe") else io.BufferedReader(raw)
+
+    monkeypatch.setitem(sys.modules, "fsspec",
+                        types.SimpleNamespace(open=lambda url, mode: Opened(url)))
+    (tmp_path / "pipe.warc.gz").write_bytes((tmp_path / "good.warc.gz").read_bytes())
+    urls = ["s3://bucket/missing.warc.gz", "s3://bucket/pipe.warc.gz", "s3://bucket/good.warc.gz"]
+    rows = list(clean_warc_files(urls, model=str(cleaner.loaded.path)))
+    assert [(r["id"], r["source"], r["error"] and r["error"]["type"]) for r in rows[:2]] == [
+        (f"{url}@0", url, "UnreadableFile") for url in urls[:2]]
+    assert "seekable" in rows[1]["error"]["message"]
+    assert rows[2]["url"] == URL + ARTICLES[0] and rows[2]["error"] is None and rows[2]["text"]
+
+
+def test_a_warc_page_named_by_a_uri_the_cleaner_refuses_is_cleaned_without_it(cleaner, tmp_path):
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "local.warc"
+    build_warc(warc, [Rec("file:///home/me/site/a.html", page(ARTICLES[0]), warc_type="resource",
+                          content_type="text/html")], gz=False)
+    (row,) = clean_warc_files([str(warc)], model=str(cleaner.loaded.path))
+    assert row["url"] == "file:///home/me/site/a.html" and row["error"] is None
+    assert row["text"] == cleaner.clean(page(ARTICLES[0])).text

@@ -17,6 +17,11 @@ def summary(docs):
     return [(d.url, d.failure.type if d.failure else "page") for d in docs]
 
 
+def summary_of(records: list[Rec]) -> list[tuple[str, str]]:
+    """The summary of `records` read whole."""
+    return [(r.url, "page") for r in records]
+
+
 @pytest.mark.parametrize("gz", [True, False])
 def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
     path = tmp_path / ("a.warc.gz" if gz else "a.warc")
@@ -270,13 +275,13 @@ def test_garbage_between_records_is_skipped_with_one_report(tmp_path):
     assert [d.failure.type for d in docs if d.failure] == ["DamagedRecord"]
 
 
-def test_a_stream_that_cannot_seek_is_refused():
+def test_a_stream_that_cannot_seek_is_refused_before_the_first_document():
     class Pipe(io.RawIOBase):
         def readable(self):
             return True
 
     with pytest.raises(ValueError, match="seekable"):
-        next(iter_warc(Pipe(), source="pipe"))
+        iter_warc(Pipe(), source="pipe")
 
 
 def test_leading_comments_cannot_make_the_html_sniff_backtrack(tmp_path):
@@ -299,3 +304,106 @@ def test_leading_comments_cannot_make_the_html_sniff_backtrack(tmp_path):
         ("http://courier.test/orchard-frost.html", "page"),
     ]
     assert time.monotonic() - started < 5
+
+
+def with_content_length(record: bytes, change: int) -> bytes:
+    """A plain WARC record whose Content-Length header is off by `change`."""
+    head, sep, rest = record.partition(b"\r\n\r\n")
+    lines = [line if not line.lower().startswith(b"content-length:") else
+             b"Content-Length: %d" % (int(line.split(b":")[1]) + change)
+             for line in head.split(b"\r\n")]
+    return b"\r\n".join(lines) + sep + rest
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("damage", ["stray byte", "content length"])
+def test_a_warc_gzipped_whole_loses_only_its_damaged_record(tmp_path, gz, damage):
+    """`gzip crawl.warc` makes the whole file one gzip member. A record with broken framing in
+    it (a stray byte before its `WARC/1.0` line, a wrong Content-Length) lost every record after
+    it: the reader went on at the next gzip member, and there was none. As in a plain WARC, it
+    goes on at the next record in the uncompressed bytes; a report names its place in them, so
+    two damaged places in one member are two documents, not one id twice."""
+    records = site_records() + site_records("http://other.test/")[:2]
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    start, end = spans[2]
+    if damage == "stray byte":  # before the third record and the fifth
+        data = data[:start] + b"x" + data[start:spans[4][0]] + b"x" + data[spans[4][0]:]
+        want = [*summary_of(records[:2]), (None, "DamagedRecord"), *summary_of(records[2:4]),
+                (None, "DamagedRecord"), *summary_of(records[4:])]
+    else:
+        data = data[:start] + with_content_length(data[start:end], 10) + data[end:]
+        want = [*summary_of(records[:2]), (records[2].url, "DamagedRecord"),
+                *summary_of(records[3:])]
+    path = tmp_path / ("whole.warc.gz" if gz else "a.warc")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    docs = list(read_warc(path))
+    assert summary(docs) == want
+    if damage == "stray byte":  # a place in the uncompressed bytes of the one member
+        place = f"0+{start}" if gz else str(start)
+        assert docs[2].id == f"{path}@{place}" != docs[5].id
+        assert docs[2].failure.message.endswith(
+            f"(at uncompressed byte {start:,} of the gzip member at byte 0)" if gz
+            else f"(at byte {start:,})")
+
+
+def test_warc_0_17_and_0_18_records_are_read_and_damage_is_placed_once(tmp_path):
+    """warcio reads the WARC/0.17 and WARC/0.18 drafts' records, which are framed as 1.0's;
+    files of them were reported damaged whole. A report said "(at byte N)" twice."""
+    spans = build_warc(tmp_path / "built.warc", site_records(), gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    old = b"".join(data[s:e].replace(b"WARC/1.0", v, 1)
+                   for (s, e), v in zip(spans, (b"WARC/0.17", b"WARC/0.18", b"WARC/0.18")))
+    (tmp_path / "old.warc").write_bytes(old)
+    assert summary(read_warc(tmp_path / "old.warc")) == summary_of(site_records())
+    (tmp_path / "junk.warc").write_bytes(b"junk\r\n" + data)
+    (report, *_) = read_warc(tmp_path / "junk.warc")
+    assert report.failure.type == "DamagedRecord"
+    assert report.failure.message.count("at byte") == 1, report.failure.message
+
+
+def test_chunk_size_lines_are_read_as_browsers_read_them(tmp_path):
+    """Servers write white space after a chunk's size (`fa0 \\r\\n`) or end its lines with a
+    bare LF; such bodies were taken for de-chunked ones and the sizes came out as words."""
+    html = page("orchard-frost.html")
+    parts = [html[i:i + 500] for i in range(0, len(html), 500)]
+    te = [("Transfer-Encoding", "chunked")]
+    path = tmp_path / "chunks.warc"
+    build_warc(path, [
+        Rec("http://courier.test/space", b"".join(b"%x \t\r\n%s\r\n" % (len(p), p) for p in parts)
+            + b"0\r\n\r\n", http_headers=te),
+        Rec("http://courier.test/lf", b"".join(b"%x\n%s\n" % (len(p), p) for p in parts)
+            + b"0\n\n", http_headers=te),
+        Rec("http://courier.test/ext", b"".join(b"%x;name=value\r\n%s\r\n" % (len(p), p)
+                                               for p in parts) + b"0\r\n\r\n", http_headers=te),
+    ], gz=False)
+    docs = list(read_warc(path))
+    assert [d.html for d in docs] == [html.decode("utf-8")] * 3
+
+
+@pytest.mark.parametrize("coding", ["deflate", "br", "gzip"])
+def test_a_plain_page_labelled_with_a_content_encoding_is_read_as_it_is(tmp_path, coding):
+    """Servers label plain pages with a Content-Encoding they did not apply. Browsers show the
+    page; a gzip-labelled one was read, a deflate- or br-labelled one lost."""
+    html = page("orchard-frost.html")
+    path = tmp_path / "labelled.warc"
+    build_warc(path, [Rec("http://courier.test/plain", html,
+                          http_headers=[("Content-Encoding", coding)])], gz=False)
+    (doc,) = read_warc(path)
+    assert doc.failure is None and doc.html == html.decode("utf-8")
+
+
+@pytest.mark.parametrize("uri", ["file:///home/me/site/index.html", "urn:x-local:index.html",
+                                 "http://courier.test:99999/a"])
+def test_a_target_uri_the_cleaner_refuses_is_kept_but_not_used_for_links(tmp_path, uri):
+    """An archive of local files (`resource` records) names them by file: or urn: URIs, which
+    the cleaner refuses as page URLs (as it refuses a port out of range): the page was lost as
+    an InputError. It is cleaned as a page given without a URL, and the URI is kept in the
+    output."""
+    path = tmp_path / "local.warc"
+    build_warc(path, [Rec(uri, page("orchard-frost.html"), warc_type="resource",
+                          content_type="text/html")], gz=False)
+    (doc,) = read_warc(path)
+    assert doc.failure is None and doc.url == uri and doc.resolve_links is False
+    build_warc(path, site_records()[:1], gz=False)
+    assert next(read_warc(path)).resolve_links is True

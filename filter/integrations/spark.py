@@ -91,8 +91,8 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
                       error=doc.failure)
     if doc.failure is None:
         try:
-            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None
-                              else cleaner.clean(doc.html, url=doc.url))
+            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None else cleaner.clean(
+                doc.html, url=doc.url if doc.resolve_links else None))
         except NoiseFilterError as err:
             outcome.error = Failure(type(err).__name__, str(err))
         except Exception as err:  # a bug on one page must not fail the task (and the job)
@@ -144,23 +144,44 @@ def clean_warc_files(paths: Iterable[str], model: str | None = None,
                      max_bytes: int = Limits.max_bytes,
                      timeout: float = Limits.timeout) -> Iterator[dict]:
     """For ``rdd.mapPartitions`` over WARC paths: every page record of every file, cleaned,
-    and every damaged or non-page record reported, as `OUTPUT_SCHEMA` rows. Paths are local
-    (or on a file system mounted on every executor), or URLs that fsspec can open
-    (``s3://``, ``hdfs://``, ``gs://``: install fsspec and its backend on the executors)."""
-    from ..warc import iter_warc, read_warc
+    and every damaged or non-page record reported, as `OUTPUT_SCHEMA` rows; a file that cannot
+    be opened is one ``UnreadableFile`` row. Paths are local (or on a file system mounted on
+    every executor), or URLs that fsspec can open (``s3://``, ``hdfs://``, ``gs://``: install
+    fsspec and its backend on the executors)."""
+    from ..warc import read_warc
 
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for path in paths:
         local = _local_path(path)
-        if local is None:
-            import fsspec
+        docs = (_read_remote_warc(path, max_bytes) if local is None
+                else read_warc(local, max_bytes=max_bytes))
+        yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
 
-            with fsspec.open(path, "rb") as fh:
-                docs = iter_warc(fh, source=path, max_bytes=max_bytes)
-                yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
-        else:
-            docs = read_warc(local, max_bytes=max_bytes)
-            yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
+
+def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
+    """`read_warc` for a URL that fsspec opens. A file that is missing, cannot be opened, or
+    opens as a stream that cannot seek (`iter_warc`) is a row, as a local one is: raised, it
+    failed the task, and after Spark's retries the job, for one file."""
+    import fsspec
+
+    from ..warc import iter_warc
+
+    try:
+        fh = fsspec.open(url, "rb").open()
+    except (OSError, ValueError) as err:
+        yield _unreadable(url, err)
+        return
+    with fh:
+        try:  # reads the file's start
+            docs = iter_warc(fh, source=url, max_bytes=max_bytes)
+        except (OSError, ValueError) as err:
+            yield _unreadable(url, err)
+            return
+        yield from docs
+
+
+def _unreadable(url: str, err: Exception) -> Document:
+    return Document(id=f"{url}@0", source=url, failure=Failure("UnreadableFile", str(err)))
 
 
 def _local_path(path: str) -> str | None:
