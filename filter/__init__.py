@@ -6,7 +6,7 @@
     result.related_links   # links to other articles on the same story
 """
 
-__version__ = "0.9.1"
+__version__ = "0.9.2"
 
 from .cleaner import Cleaner, Limits, clean, clean_text, default_cleaner  # noqa: E402
 from .errors import (  # noqa: E402

@@ -929,3 +929,32 @@ def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
     kept = listing.read_text().splitlines()
     assert len(kept) == len(misspelt["blocks"]) + 2  # and what became of the page
     assert kept[-1] == f"{bad}:1: no block of the page got a label; page skipped"
+
+
+def test_evaluate_and_promote_know_the_wcxb_pages_the_shipped_model_was_trained_on(
+        good, models, tmp_path, capsys):
+    """The shipped model's manifest listed no training pages, so `evaluate` reported none of a
+    bootstrapped WCXB-dev holdout as seen, and `promote` compared a candidate with a model
+    scored on its own training pages without a word."""
+    from conftest import SHARED
+    from train.shipped import in_holdout
+    from train.wcxb import load_dataset
+
+    source = SHARED / "data" / "wcxb-dev"
+    if not source.is_dir():
+        pytest.skip("needs ../shared/data/wcxb-dev")
+    seen = next(g for g in load_dataset(source)
+                if not in_holdout(g.site) and g.page_type == "article" and g.main_content.strip())
+    folder = tmp_path / "wcxb-dev"  # the folder's name is bootstrap's data set name, as in ids
+    for part, suffix in (("html", ".html.gz"), ("ground-truth", ".json")):
+        (folder / part).mkdir(parents=True)
+        shutil.copy(source / part / f"{seen.id}{suffix}", folder / part)
+    holdout = tmp_path / "holdout.jsonl"
+    assert main(["bootstrap", "--data", str(folder), "--out", str(holdout)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(packaged_model_path()), "--examples", str(holdout),
+                 "--report", str(tmp_path / "r"), "--cv", "0", "--no-baseline"]) == 0
+    assert "1 of 1 pages were in the model's training" in capsys.readouterr().err
+    main(["promote", str(good), "--holdout", str(holdout), "--dry-run"])  # compared or not
+    assert (f"warning: 1 holdout pages were in the active model's training data (e.g. "
+            f"'wcxb-dev-{seen.id}')") in capsys.readouterr().err

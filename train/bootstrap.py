@@ -59,6 +59,18 @@ def gold_pages(root: str | Path, page_types: set[str] | None = None,
     return pages[:limit] if limit is not None else pages
 
 
+def example_id(gold: GoldPage, dataset: str) -> str:
+    return f"{dataset}-{gold.id}"
+
+
+def example_identity(gold: GoldPage, dataset: str) -> tuple[str, str]:
+    """The id and the document sha256 the example made of `gold` gets (as `bootstrap_page`
+    makes it), without segmenting the page: `train.shipped` lists them in the shipped model's
+    manifest, so that `evaluate` and `promote` know a bootstrapped page it was trained on."""
+    example = Example(id=example_id(gold, dataset), blocks=[], html=decode(gold.html(), 10_000_000))
+    return example.id, example.document_sha256
+
+
 def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: BootstrapReport,
                    now: str) -> Example | None:
     """One gold page to one unreviewed example (None, noted in the report, if it has no gold
@@ -96,7 +108,7 @@ def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: Boo
         blocks.append(BlockLabel(text=block.text, label=label, source=None, labelled_by=by,
                                  labelled_at=now, reviewed=False))
     report.pages += 1
-    return Example(id=f"{dataset}-{gold.id}", blocks=blocks, html=html, url=gold.url or None,
+    return Example(id=example_id(gold, dataset), blocks=blocks, html=html, url=gold.url or None,
                    source=f"bootstrap:{dataset}", gold=gold.main_content)
 
 

@@ -427,6 +427,12 @@ def _promote(args: argparse.Namespace) -> int:
             return 2
         checks = []
     else:
+        seen_by_bar = overlap(bar, found.examples)
+        if seen_by_bar:
+            # no reason to refuse: it favours the model to beat, so a candidate that passes
+            # passed a harder test; but its scores there are no measure of unseen pages
+            _say(f"warning: {len(seen_by_bar)} holdout pages were in the {kind} model's training "
+                 f"data (e.g. {sorted(seen_by_bar)[0]!r}): it is scored on pages it has seen")
         act_ev = evaluate(bar.model, prepared.pages, desc=f"scoring {kind} model", baseline=False)
         try:
             checks = compare(cand_ev, act_ev, thresholds)

@@ -29,6 +29,7 @@ from filter.blocks import Block, Page, segment_text
 from filter.model import BlockClassifier
 from filter.modelfile import SHIPPED_MODEL, models_dir, save_model
 
+from .bootstrap import example_identity
 from .dataset import LabelledPage, build, label_counts
 
 REPO = Path(__file__).resolve().parent.parent
@@ -186,6 +187,15 @@ def write_model_card(table: str, card: Path = MODEL_CARD) -> None:
     card.write_text(f"{head}{_START}\n{table}\n{_END}{rest.split(_END, 1)[1]}", encoding="utf-8")
 
 
+def trained_on(pages: list[LabelledPage], dataset: str) -> dict[str, list[str]]:
+    """The ids and document hashes `noisefilter bootstrap` gives these pages, in the manifest's
+    form (`train.training`): `evaluate` and `promote` then know which pages of a bootstrapped
+    holdout the shipped model was trained on, as they know it for a model `train` made."""
+    identities = [example_identity(lp.gold, dataset) for lp in pages]
+    return {"example_ids": sorted(i for i, _ in identities),
+            "document_hashes": sorted({h[:16] for _, h in identities})}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
@@ -215,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             "hand_label_files": sorted(p.name for p in (REPO / "train" / "labels").glob("*.hand.jsonl")),
             "seed": [g for _, _, g in seed_examples()],
             "holdout": f"sites (registrable domains) with sha1(site) % {HOLDOUT_EVERY} == 0",
+            **trained_on(train_pages, Path(args.data).resolve().name),
         },
         "random_state": RANDOM_STATE,
         "train_threads": TRAIN_THREADS,
