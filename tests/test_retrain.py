@@ -786,6 +786,7 @@ def test_an_empty_gold_text_is_no_gold_text_to_score_against():
 @pytest.mark.parametrize("args, message", [
     (["--page-types", "articles"], "unknown page type(s) articles; this data set has: article"),
     (["--limit", "-2"], "argument --limit: must be 0 or more, not -2"),
+    (["--page-types", " , "], "--page-types names no page type"),
 ])
 def test_bootstrap_refuses_page_types_the_data_set_lacks_and_negative_limits(good, tmp_path, capsys,
                                                                               args, message):
@@ -826,6 +827,28 @@ def test_a_label_used_by_an_exact_match_is_not_lent_to_another_block():
     assert lp.labels == ["teaser"] and lp.kept == [1]
     assert [str(p) for p in problems] == [
         "f.jsonl:2: 1 of 2 blocks have no label; left out of training and scoring"]
+
+
+def test_a_text_labelled_twice_still_labels_its_second_copy_split_or_merged():
+    """Furniture shown twice and labelled twice, whose second copy the page now splits (or
+    merges with its neighbour): the left-over label was counted as used by the exact match of
+    the first copy, and the pieces went unlabelled, the page losing its gold text."""
+    note = "This report is for information only and does not constitute legal advice."
+    body = "The harbour board met on Tuesday and voted to extend the ferry timetable."
+    split = Example(id="s", origin="f.jsonl", line=1,
+                    text="\n".join([note, body, "This report is for information only",
+                                    "and does not constitute legal advice."]),
+                    blocks=[BlockLabel(note, "junk"), BlockLabel(body, "content"), BlockLabel(note, "junk")])
+    lp, problems = label_page(split)
+    assert lp.labels == ["junk", "content", "junk", "junk"] and not problems
+    merged = Example(id="m", origin="f.jsonl", line=2,
+                     text="\n".join(["Share on Facebook", "Share on Mastodon", body,
+                                     "Share on Facebook Share on Mastodon"]),
+                     blocks=[BlockLabel("Share on Facebook", "junk"), BlockLabel("Share on Mastodon", "junk"),
+                             BlockLabel(body, "content"), BlockLabel("Share on Facebook", "junk"),
+                             BlockLabel("Share on Mastodon", "junk")])
+    lp, problems = label_page(merged)
+    assert lp.labels == ["junk", "junk", "content", "junk"] and not problems
 
 
 def test_a_block_made_of_texts_labelled_differently_is_reported_once_as_a_conflict():
@@ -958,3 +981,26 @@ def test_evaluate_and_promote_know_the_wcxb_pages_the_shipped_model_was_trained_
     main(["promote", str(good), "--holdout", str(holdout), "--dry-run"])  # compared or not
     assert (f"warning: 1 holdout pages were in the active model's training data (e.g. "
             f"'wcxb-dev-{seen.id}')") in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_problems_file_naming_an_input_is_refused_before_it_wipes_it(data, tmp_path, capsys, command):
+    """--problems is emptied before the examples are read: naming the examples file by
+    mistake left it empty."""
+    examples = tmp_path / "mine.jsonl"
+    shutil.copy(data / "holdout.jsonl", examples)
+    before = examples.read_bytes()
+    rest = ["--out", str(tmp_path / "m.joblib")] if command == "train" else ["--report", str(tmp_path / "r")]
+    assert main([command, "--examples", str(examples), *rest, "--problems", str(examples)]) == 2
+    assert "names a file the command reads or writes" in capsys.readouterr().err
+    assert examples.read_bytes() == before
+
+
+def test_reviewed_only_blames_reviewing_only_for_pages_it_left_out(tmp_path, capsys):
+    """A file of malformed lines only was answered with "review their labels first"."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    assert main(["train", "--examples", str(bad), "--reviewed-only", "--out", str(tmp_path / "m.joblib")]) == 2
+    err = capsys.readouterr().err
+    assert "review their labels first" not in err and "no labelled pages" in err
+

@@ -67,6 +67,14 @@ def _add_problems(parser: argparse.ArgumentParser) -> None:
                              f"terminal shows the first {_SHOWN_PROBLEMS} and every skipped page)")
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (through a symlink or a hard link too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return Path(a).resolve() == Path(b).resolve()
+
+
 def _at_least(low: int):
     """An argparse type: a whole number of at least `low` (a fold count of 1, or 0 worker
     processes, failed only after every page was segmented, in scikit-learn's words)."""
@@ -118,7 +126,11 @@ def _read(args, allowed: set[str] | None = None,
     if missing:
         _say(f"example file(s) not found: {', '.join(missing)}")
         return None
-    stores = [p for p in args.examples if is_store_file(p)]
+    try:
+        stores = [p for p in args.examples if is_store_file(p)]
+    except OSError as err:  # a file it may not read
+        _say(f"cannot read {err.filename}: {err.strerror or err}")
+        return None
     if stores:
         _say(f"{stores[0]} is an example store, not a JSON Lines file: give it with {store_option}")
         return None
@@ -126,6 +138,12 @@ def _read(args, allowed: set[str] | None = None,
         _say(f"no example store at {args.store}")
         return None
     if args.problems:
+        own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
+               *([args.out] if getattr(args, "out", None) else [])]
+        if any(_same_file(args.problems, path) for path in own):
+            # it is emptied before the examples are read: named by mistake, it wiped them
+            _say(f"--problems {args.problems} names a file the command reads or writes; name another")
+            return None
         try:
             Path(args.problems).write_text("", encoding="utf-8")
         except OSError as err:
@@ -137,7 +155,10 @@ def _read(args, allowed: set[str] | None = None,
     except StoreError as err:
         _say(str(err))
         return None
-    if args.reviewed_only and not found.examples:
+    except OSError as err:
+        _say(f"cannot read {err.filename or 'the examples'}: {err.strerror or err}")
+        return None
+    if args.reviewed_only and not found.examples and found.unreviewed:
         _show_problems(found.problems, listing=args.problems)
         _say("no page with a reviewed label was read: review their labels first (`noisefilter label "
              f"--examples-db {args.store or 'DB'}` marks what you check as reviewed) or drop "
@@ -328,7 +349,10 @@ def _bootstrap(args: argparse.Namespace) -> int:
     except NoiseFilterError as err:
         _say(str(err))
         return 2
-    types = {t.strip() for t in args.page_types.split(",") if t.strip()} if args.page_types else None
+    types = None if args.page_types is None else {t.strip() for t in args.page_types.split(",") if t.strip()}
+    if types == set():  # "," took no page at all, and ended as if there were nothing to do
+        _say("--page-types names no page type (e.g. --page-types article)")
+        return 2
     try:
         golds = gold_pages(args.data, types, args.limit)
         store = ExampleStore(args.store) if args.store else None  # a file that is none: said now

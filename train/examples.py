@@ -253,6 +253,8 @@ class ExampleSet:
 
     examples: list[Example] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: pages read and then left out for having no reviewed label (`--reviewed-only`)
+    unreviewed: int = 0
 
 
 def _decode(raw: str | bytes, number: int) -> str:
@@ -374,6 +376,7 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
     conflicts: list[int] = []
     seen: Counter = Counter()
     on_page = Counter(texts)
+    spare: set[int] = set()
 
     # 1. exact text; a text repeated on the page more often than it was labelled (furniture
     #    shown twice) takes the label it was given, if it was given only one; a text labelled
@@ -394,8 +397,11 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
             used.add(js[k])
         elif len(given) == 1:
             labels[i] = labelled[js[0]].label
-        if len(given) == 1:  # one label given more often than the page holds the text
-            used.update(js)
+        if len(given) == 1 and len(js) > on_page[t]:
+            # one label given more often than the page now holds the text: the copies left
+            # over may have been split or merged into other blocks (passes 2 and 3), and are
+            # no unmatched label if they were not
+            spare.update(js[on_page[t]:])
 
     # 2. a block that is a piece of labelled text (one labelled paragraph, now split)
     # 3. a block made of several labelled texts (labelled lines, now merged)
@@ -427,7 +433,7 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
             labels[i] = found.pop()
         else:
             conflicts.append(i)
-    unmatched = [j for j in range(len(labelled)) if j not in used]
+    unmatched = [j for j in range(len(labelled)) if j not in used | spare]
     return Attachment(labels=labels, unmatched=unmatched, conflicts=conflicts)
 
 

@@ -477,6 +477,7 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
             if not example.blocks:
                 found.problems.append(Problem(example.where, "no reviewed label (--reviewed-only); "
                                                              "page skipped"))
+                found.unreviewed += 1
         found.examples = [e for e in found.examples if e.blocks]
     if store is not None:
         from_files = {e.id for e in found.examples}
@@ -498,6 +499,7 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
                     found.problems.append(Problem(example.where, f"unknown label {b.label!r}; left out"))
                 example.blocks = [b for b in example.blocks if b not in bad]
             found.examples.append(example)
+        found.unreviewed += len(unreviewed)
         if unreviewed:
             found.problems.append(Problem(str(store), f"{len(unreviewed)} of its {pages} pages have "
                                                       "no reviewed label (--reviewed-only), e.g. "
@@ -539,7 +541,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
     if args.command == "import":
-        stores = [f for f in args.files if Path(f).is_file() and is_store_file(f)]
+        try:
+            stores = [f for f in args.files if Path(f).is_file() and is_store_file(f)]
+        except OSError as err:  # a file it may not read
+            print(f"cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
+            return 2
         if stores:
             print(f"{stores[0]} is an example store, not a JSON Lines file: export it first "
                   f"(python -m train.store export {stores[0]} -o FILE)", file=sys.stderr)
