@@ -67,7 +67,7 @@ class BodyLimitMiddleware:
                 break
         body = b"".join(chunks)
         coding = dict(scope["headers"]).get(b"content-encoding", b"").decode("latin-1").strip().lower()
-        if coding and coding != "identity":
+        if coding and coding != "identity" and body:  # a GET, HEAD: nothing to decode
             try:  # in a thread: inflating up to the limit takes a tenth of a second or more
                 body = await anyio.to_thread.run_sync(self._decoded, body, coding)
             except _Refused as err:

@@ -626,13 +626,15 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
 def _sources_of(inputs: list[str]) -> Callable[[object], bool]:
     """Whether an output line's `source` is a document of `inputs`: the source the readers
     write is the input's path as given (``-`` for standard input), or for a folder, the path
-    of a file under it."""
+    of a page file under it (a .jsonl or WARC file in the folder is no document of it: it is
+    read only as an input of its own, whose failures this run must not take out)."""
     folders = [Path(p) for p in inputs if p != STDIN and Path(p).is_dir()]
     files = {p if p == STDIN else str(Path(p)) for p in inputs} - {str(f) for f in folders}
 
     def ours(source: object) -> bool:
         return isinstance(source, str) and (
-            source in files or any(Path(source).is_relative_to(f) for f in folders))
+            source in files or (is_page_name(Path(source).name)
+                                and any(Path(source).is_relative_to(f) for f in folders)))
     return ours
 
 

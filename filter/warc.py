@@ -46,15 +46,20 @@ from .extract import check_url
 from .inputs import Document, Failure
 
 _CHUNK = 1 << 20
-#: most uncompressed bytes one step of decompression may produce (guards against gzip bombs)
-_OUT_CHUNK = 4 << 20
+#: most uncompressed bytes one step of decompression may produce: it guards against gzip bombs,
+#: and going back to a record start inside a gzip member decompresses its step again
+_OUT_CHUNK = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: a record's first line: the versions warcio reads (the drafts 0.17 and 0.18 frame records as
 #: 1.0 does, and crawlers of their time wrote them)
 _VERSIONS = (b"WARC/1.0", b"WARC/1.1", b"WARC/0.17", b"WARC/0.18")
-#: where a record may start, when one is searched for
+#: a record's first line, where one is expected
 _RECORD_LINE = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\s")
 _RECORD_LINE_MAX = len(b"WARC/0.17\n")
+#: where a record may start, when one is searched for after damage: a version that ends its
+#: line (stray bytes before it are damage, but a "WARC/1.0" in running text is no record)
+_RECORD_START = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])[ \t\r]{0,8}\n")
+_RECORD_START_MAX = len(b"WARC/0.17") + 9
 #: what may follow the last gzip member of a .warc.gz without being damage
 _PADDING = b"\x00\r\n\t "
 _MAX_HEADER_LINE = 64 * 1024
@@ -145,7 +150,9 @@ class _Stream:
         self.raw_pos = fh.tell()  # file offset of the next byte not yet taken from the file
         self.pending = b""  # gz: compressed bytes taken from the file but not yet decompressed
         self.member_open = False
+        self.first_member: int | None = None  # gz: file offset of the first gzip member
         self.member_start = 0
+        self.member_ended: tuple[int, int] | None = None  # gz: the last member that ended: start, end
         self.member_out = 0  # gz: uncompressed bytes the current member has given so far
         self.steps: deque[_Step] = deque()  # gz: the steps that made `buf`, oldest first
         self.used = 0  # gz: bytes of the oldest step's output already taken from `buf`
@@ -174,7 +181,7 @@ class _Stream:
             raise self.failed
         while True:
             if not self.pending:
-                self.pending = self.fh.read(_CHUNK)
+                self.pending = self.fh.read(_OUT_CHUNK)
                 self.raw_pos += len(self.pending)
                 if not self.pending:
                     if self.member_open:
@@ -187,6 +194,8 @@ class _Stream:
                 if not self.pending:
                     continue
                 self.member_start = self.raw_pos - len(self.pending)
+                if self.first_member is None:
+                    self.first_member = self.member_start
                 self.member_out = 0
                 self.dec = zlib.decompressobj(31)
                 self.member_open = True
@@ -207,6 +216,7 @@ class _Stream:
             if self.dec.eof:
                 self.pending = self.dec.unused_data
                 self.member_open = False
+                self.member_ended = (self.member_start, self.raw_pos - len(self.pending))
             else:
                 self.pending = self.dec.unconsumed_tail
             if out:
@@ -311,50 +321,83 @@ class _Stream:
 
     def next_record(self, start: _Place) -> bool:
         """Continue at the first record start (a ``WARC/`` version line) after `start`, where
-        a damaged record started. The next record may start anywhere, also inside the same
-        gzip member (a .warc.gz gzipped whole is one member), so the uncompressed bytes are
-        searched from the byte after `start` (a Content-Length too large read on into the
-        records after it, which must not be lost too) up to corrupt gzip data, if any, past
-        which nothing of its member can be decompressed: the search goes on at the next
-        member. False if there is no record start."""
+        a damaged record started. False if there is none.
+
+        A record that starts its gzip member, in a file of several members, is taken to be
+        that member's only record, as WARC writers write them: the reader goes on at the next
+        member, so WARC records quoted in the damaged record's page are not read as records.
+        Otherwise the next record may start anywhere, also inside the same member (a .warc.gz
+        gzipped whole is one member), so the uncompressed bytes are searched from the byte
+        after `start` (a Content-Length too large read on into the records after it, which
+        must not be lost too) up to corrupt gzip data, if any, past which nothing of its
+        member can be decompressed: the search goes on at the next member. (A file of several
+        members that each hold many records loses the rest of a member whose first record is
+        damaged.)"""
         try:
+            if self.gz and start.inner == 0:
+                end = self._member_end(start)
+                if end is None:
+                    return self.next_member(start.offset)
+                if start.offset != self.first_member or self._more_after(end):
+                    return self._go_to_member(end)
             self._go_to(start)
             self.skip(1)
             while True:
-                hit = _RECORD_LINE.search(self.buf)
+                hit = _RECORD_START.search(self.buf)
                 if hit:
                     self._drop(hit.start())
                     return True
-                self._drop(max(len(self.buf) - _RECORD_LINE_MAX + 1, 0))
+                self._drop(max(len(self.buf) - _RECORD_START_MAX + 1, 0))
                 if not self._fill():
                     return False
         except _GzipDamage:
             return self.next_member(self.member_start)
 
+    def _member_end(self, start: _Place) -> int | None:
+        """The file offset where the gzip member that `start` begins ends, decompressing it
+        again; None if it is corrupt or cut before its end."""
+        self._go_to(start)
+        try:
+            while self.member_ended is None or self.member_ended[0] != start.offset:
+                self._drop(len(self.buf))
+                if not self._fill():
+                    return None
+        except _Damaged:
+            return None
+        return self.member_ended[1]
+
+    def _more_after(self, offset: int) -> bool:
+        """Whether anything but padding follows file offset `offset`."""
+        self.fh.seek(offset)
+        while chunk := self.fh.read(_CHUNK):
+            if chunk.lstrip(_PADDING):
+                return True
+        return False
+
+    def _go_to_member(self, offset: int) -> bool:
+        """Read on from the gzip member (or whatever is there) at file offset `offset`."""
+        self._forget()
+        self.member_open = False
+        self.fh.seek(offset)
+        self.raw_pos = offset
+        return True
+
     def next_member(self, after: int) -> bool:
         """Continue at the first gzip member that starts after file offset `after`: the gzip
         data is damaged, and nothing after the damage in its member can be read. False if
         there is none."""
-        self._forget()
-        self.member_open = False
         pos = after + 1
         self.fh.seek(pos)
         carry = b""
-        while True:
-            chunk = self.fh.read(_CHUNK)
-            if not chunk:
-                self.raw_pos = self.fh.tell()
-                return False
+        while chunk := self.fh.read(_CHUNK):
             window = carry + chunk
             hit = window.find(_GZIP_MAGIC)
             if hit >= 0:
-                start = pos - len(carry) + hit
-                self.fh.seek(start)
-                self.raw_pos = start
-                return True
+                return self._go_to_member(pos - len(carry) + hit)
             carry = window[-(len(_GZIP_MAGIC) - 1):]
             pos += len(chunk)
-
+        self._go_to_member(self.fh.tell())
+        return False
 
 def _salvage(dec, data: bytes, step: int = 512) -> bytes:
     """The output `dec` gives for `data` up to the point where it is corrupt, fed a little at a

@@ -453,6 +453,22 @@ def test_retry_failed_retries_and_removes_only_the_failures_of_its_own_inputs(tm
     assert sorted(r["id"] for r in after if r["source"] == str(second)) == ["ok", "second.jsonl:1"]
 
 
+def test_retry_failed_over_a_folder_keeps_the_failures_of_files_it_does_not_read(tmp_path):
+    """A folder input is read for its HTML files only. Its `--retry-failed` also took out the
+    failures of a .jsonl file that lay in it (cleaned by a run of its own), and they were
+    never retried: they were lost from the output."""
+    crawl, out = tmp_path / "crawl", tmp_path / "out.jsonl"
+    crawl.mkdir()
+    (crawl / "broken.html").write_bytes(b"\x00\x01\x02binary\xff" * 50)
+    failing_lines(crawl / "extra.jsonl", 2)
+    batch(crawl / "extra.jsonl", "-o", out, "--workers", "1")
+    batch(crawl, "-o", out, "--workers", "1")
+    before = lines(out)
+    proc = batch(crawl, "-o", out, "--workers", "1", "--retry-failed")
+    assert "retrying: 1 failed document taken out" in proc.stderr
+    assert [r for r in lines(out) if r["source"].endswith("extra.jsonl")] == before[:3]
+
+
 def test_resuming_reports_the_documents_it_skipped(tmp_path):
     """"resuming: N documents … skipped" counted every line of the output, also those of other
     inputs, which this run never reads."""
