@@ -63,6 +63,9 @@ _RECORD_START_MAX = len(b"WARC/0.17") + 9
 #: what may follow the last gzip member of a .warc.gz without being damage
 _PADDING = b"\x00\r\n\t "
 _MAX_HEADER_LINE = 64 * 1024
+#: most bytes a record's WARC header may hold (real ones hold a few hundred; one that never
+#: ends would otherwise be held whole, at many times its size)
+_MAX_HEADER = 1 << 20
 #: room for the HTTP headers above the page size limit when judging a record's size
 _HTTP_HEADER_ROOM = 64 * 1024
 _PAGE_TYPES = ("response", "resource")
@@ -78,9 +81,11 @@ _SNIFF = re.compile(
 
 class _RecordLoader(ArcWarcRecordLoader):
     """warcio's record loader, reading the status lines of HTTP/2 and HTTP/3 responses too
-    (crawlers write "HTTP/2 200"; warcio expects HTTP/1.x and refused the whole record)."""
+    (crawlers write "HTTP/2 200", Go's net/http "HTTP/2.0 200"; warcio expects HTTP/1.x and
+    refused the whole record). warcio takes the first protocol a status line starts with, so
+    the longer forms come first ("HTTP/2" read "HTTP/2.0 200" as status ".0")."""
 
-    HTTP_TYPES = [*ArcWarcRecordLoader.HTTP_TYPES, "HTTP/2", "HTTP/3"]
+    HTTP_TYPES = [*ArcWarcRecordLoader.HTTP_TYPES, "HTTP/2.0", "HTTP/3.0", "HTTP/2", "HTTP/3"]
 
 
 class _Damaged(Exception):
@@ -319,13 +324,15 @@ class _Stream:
         self.member_start, self.member_out = step.member, step.out
         self.skip(place.inner - step.out)
 
-    def next_record(self, start: _Place) -> bool:
+    def next_record(self, start: _Place, header_read: bool) -> bool:
         """Continue at the first record start (a ``WARC/`` version line) after `start`, where
-        a damaged record started. False if there is none.
+        a damaged record started (`header_read`: its header was read). False if there is none.
 
-        A record that starts its gzip member, in a file of several members, is taken to be
-        that member's only record, as WARC writers write them: the reader goes on at the next
-        member, so WARC records quoted in the damaged record's page are not read as records.
+        A record whose header starts its gzip member, in a file of several members, is taken
+        to be that member's only record, as WARC writers write them: the reader goes on at
+        the next member, so WARC records quoted in the damaged record's page are not read as
+        records. (Where members are cut at a fixed size, as bgzip cuts them, a member may
+        start inside a record: that is searched like any damage.)
         Otherwise the next record may start anywhere, also inside the same member (a .warc.gz
         gzipped whole is one member), so the uncompressed bytes are searched from the byte
         after `start` (a Content-Length too large read on into the records after it, which
@@ -334,7 +341,7 @@ class _Stream:
         members that each hold many records loses the rest of a member whose first record is
         damaged.)"""
         try:
-            if self.gz and start.inner == 0:
+            if self.gz and start.inner == 0 and header_read:
                 end = self._member_end(start)
                 if end is None:
                     return self.next_member(start.offset)
@@ -414,26 +421,41 @@ def _salvage(dec, data: bytes, step: int = 512) -> bytes:
 
 
 def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
-    """Read one record's header block; returns (raw header bytes, lower-cased headers).
-    Raises `_Damaged` if what follows is not a WARC record start; returns empty bytes at a
-    clean end of file."""
+    """Read one record's header block; returns (raw header bytes, lower-cased headers: the
+    first value of each, as warcio reads them). Raises `_Damaged` if what follows is not a
+    WARC record start, or if the header is cut short (the next record starts inside it), over
+    `_MAX_HEADER` or frames the record twice; returns empty bytes at a clean end of file."""
     line = stream.readline()
     if not line:
         return b"", {}
     if line.strip() not in _VERSIONS:
         raise _Damaged("expected a WARC record")
     raw = [line]
+    size = len(line)
     headers: dict[str, str] = {}
+
+    def damaged(message: str) -> _Damaged:
+        return _Damaged(message, True, headers.get("warc-record-id", "").strip("<>") or None,
+                        headers.get("warc-target-uri", "").strip("<>") or None)
+
     while True:
         line = stream.readline()
         if not line:
-            raise _Damaged("the file ends inside a record header", started=True)
+            raise damaged("the file ends inside a record header")
+        if _RECORD_START.search(line):
+            raise damaged("the record header is cut short: the next record starts inside it")
+        size += len(line)
+        if size > _MAX_HEADER:
+            raise damaged(f"the record header is longer than {_MAX_HEADER:,} bytes")
         raw.append(line)
         if line in (b"\r\n", b"\n"):
             break
         name, sep, value = line.decode("utf-8", "replace").partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if sep and name == "content-length" and headers.get(name, value) != value:
+            raise damaged("the record has two different Content-Length headers")
         if sep:
-            headers[name.strip().lower()] = value.strip()
+            headers.setdefault(name, value)
     return b"".join(raw), headers
 
 
@@ -447,10 +469,10 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
     that the record ends where its Content-Length says: with the two CRLFs the standard asks
     for, or one when the next record starts right after it (as some writers end records, and
     warcio reads them)."""
-    try:
-        length = int(headers["content-length"])
-    except (KeyError, ValueError):
-        raise _Damaged("the record has no valid Content-Length", True, rec_id, url) from None
+    length = headers.get("content-length", "")
+    if not (length.isascii() and length.isdigit()):  # int() reads "-4" and " 4_0"
+        raise _Damaged("the record has no valid Content-Length", True, rec_id, url)
+    length = int(length)
     if length > limit:
         got = stream.skip(length)
         block = None
@@ -475,6 +497,12 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
         raise _GzipDamage(f"{err} (in the member that holds this record)", True, rec_id,
                           url) from None
     return block
+
+
+def _zlib_header(data: bytes) -> bool:
+    """Whether `data` starts with a zlib header (RFC 1950: deflate, a check number), for any
+    window size: "deflate" bodies are zlib data or, from some servers, raw deflate."""
+    return len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:
@@ -511,7 +539,7 @@ def _undo_coding(body: bytes, coding: str, limit: int, partial_ok: bool) -> byte
     if coding in ("gzip", "x-gzip", "deflate"):
         if coding != "deflate" and not body.startswith(_GZIP_MAGIC[:2]):
             return body
-        wbits = 31 if coding != "deflate" else (15 if body[:1] == b"\x78" else -15)
+        wbits = 31 if coding != "deflate" else (15 if _zlib_header(body) else -15)
         return inflate(body, coding, wbits, limit, partial_ok)
     if coding != "br":
         raise ValueError(f"unknown content encoding {coding!r}")
@@ -580,6 +608,10 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     meta = _meta(headers)
     doc = Document(id=rec_id, url=url, source=source, meta=meta,
                    resolve_links=url is None or _page_url(url))
+    if url is None and headers.get("warc-type") == "response":
+        doc.failure = Failure("DamagedRecord", "the response record has no WARC-Target-URI "
+                              "(the WARC standard requires one)")
+        return doc
     try:
         record = _RecordLoader().parse_record_stream(io.BytesIO(header_raw + block))
     except Exception as err:  # warcio raises assorted types for malformed HTTP headers
@@ -675,7 +707,8 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
             searching = True
             # the bytes from the record's start up to corrupt gzip data can be read again and
             # searched; corrupt data at the start of a gzip member leaves only the next member
-            found = (stream.next_record(start) if start.step or not stream.gz
+            found = (stream.next_record(start, err.started or rec_id is not None)
+                     if start.step or not stream.gz
                      else stream.next_member(stream.member_start))
             if not found:
                 return
@@ -691,18 +724,32 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
 
 def _is_gzip(fh: BinaryIO, source: str) -> bool:
     """Whether a WARC stream is gzip members: by its first bytes, or, when they are damaged or
-    junk comes first, by whichever of a gzip member and a plain record starts first within its
-    first MiB, else by its name. Judged by the first two bytes alone, a .warc.gz with three
-    stray bytes in front was read as a plain WARC and every page in it was lost."""
+    junk comes first, by whichever of a gzip member holding a record and a plain record starts
+    first within its first MiB, else by its name. Judged by the first two bytes alone, a
+    .warc.gz with three stray bytes in front was read as a plain WARC and every page in it
+    was lost; judged by the first gzip signature, a plain WARC with a damaged start was read
+    as gzip when a gzip-encoded page came before its next record, and every page was lost."""
     head = fh.read(_CHUNK)
     fh.seek(-len(head), io.SEEK_CUR)
     if head.startswith(_GZIP_MAGIC[:2]) or _RECORD_LINE.match(head.lstrip()):
         return head.startswith(_GZIP_MAGIC[:2])
-    member, line = head.find(_GZIP_MAGIC), _RECORD_LINE.search(head)
-    record = line.start() if line else -1
-    if member >= 0 or record >= 0:
-        return record < 0 or 0 <= member < record
-    return source.lower().endswith(".gz")
+    line = _RECORD_START.search(head)
+    record = line.start() if line else len(head)
+    member = head.find(_GZIP_MAGIC, 0, record)
+    while member >= 0:
+        if _holds_record(head[member:]):
+            return True
+        member = head.find(_GZIP_MAGIC, member + 1, record)
+    return line is None and source.lower().endswith(".gz")
+
+
+def _holds_record(member: bytes) -> bool:
+    """Whether the gzip member `member` starts with a WARC record."""
+    try:
+        out = zlib.decompressobj(31).decompress(member[:4096], 256)
+    except zlib.error:
+        return False
+    return _RECORD_LINE.match(out.lstrip()) is not None
 
 
 def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:

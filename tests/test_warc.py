@@ -169,15 +169,14 @@ def test_a_broken_chunked_body_is_reported_not_cleaned_cut_or_with_chunk_sizes_a
 
 
 def test_http2_responses_and_records_ended_by_one_crlf_are_read(tmp_path):
-    """Crawlers speaking HTTP/2 write "HTTP/2 200" (warcio's loader expected HTTP/1.x and the
-    page was lost), and some writers end a record with one CRLF instead of two (a valid
+    """Crawlers speaking HTTP/2 write "HTTP/2 200" or "HTTP/2.0 200" (warcio's loader expected
+    HTTP/1.x and the page was lost; then "HTTP/2.0 200" was read as status ".0"), and some writers end a record with one CRLF instead of two (a valid
     block: warcio reads it; every such record but the last was reported damaged)."""
     path = tmp_path / "h2.warc"
-    build_warc(path, [Rec("http://courier.test/h2", page("orchard-frost.html"), protocol="HTTP/2"),
-                      Rec("http://courier.test/h3", page("orchard-frost.html"), protocol="HTTP/3")],
-               gz=False)
-    assert summary(read_warc(path)) == [("http://courier.test/h2", "page"),
-                                        ("http://courier.test/h3", "page")]
+    versions = ("HTTP/2", "HTTP/3", "HTTP/2.0", "HTTP/3.0")  # "HTTP/2.0": Go's net/http
+    build_warc(path, [Rec(f"http://courier.test/{v}", page("orchard-frost.html"), protocol=v)
+                      for v in versions], gz=False)
+    assert summary(read_warc(path)) == [(f"http://courier.test/{v}", "page") for v in versions]
     spans = build_warc(path, site_records(), gz=False)
     data = path.read_bytes()
     one_crlf = b"".join(data[start:end - 2] for start, end in spans)  # each ends "\r\n\r\n"
@@ -457,3 +456,128 @@ def test_many_damaged_records_and_record_lines_in_text_do_not_stall_the_reader(t
     assert time.monotonic() - started < 20
     assert summary(docs) == [(records[0].url, "page"), (records[1].url, "DamagedRecord"),
                              *[(None, "DamagedRecord")] * 4_000, *summary_of(records[2:])]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("cut", ["after a line", "inside a line"])
+def test_a_record_cut_inside_its_header_is_reported_and_the_next_one_read(tmp_path, gz, cut):
+    """A record cut inside its WARC header and followed by the next record: the header ran on
+    into the next record's, so the cut record went unreported and the next one was framed by
+    a mix of both headers ("the response has no HTTP headers")."""
+    records = site_records()
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    parts = [data[start:end] for start, end in spans]
+    at = parts[0].index(b"Content-Length:") + (0 if cut == "after a line" else 17)
+    parts[0] = parts[0][:at]
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    path.write_bytes(b"".join(gzip.compress(p) for p in parts) if gz else b"".join(parts))
+    docs = list(read_warc(path))
+    assert summary(docs) == [(records[0].url, "DamagedRecord"), *summary_of(records[1:])]
+    assert "next record starts inside it" in docs[0].failure.message
+
+
+def test_a_record_header_that_never_ends_is_damage_of_bounded_size(tmp_path):
+    """A WARC header of 8 MB of short lines (a 9 KB gzip member) was held whole, at about 66
+    times its size (529 MB), before it was found to frame nothing."""
+    records = site_records()
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    endless = b"WARC/1.0\r\nWARC-Type: response\r\n" + b"a\r\n" * 2_000_000
+    path = tmp_path / "a.warc.gz"
+    path.write_bytes(gzip.compress(data[:spans[1][0]]) + gzip.compress(endless)
+                     + gzip.compress(data[spans[1][0]:]))
+    tracemalloc.start()
+    try:
+        docs = list(read_warc(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert summary(docs) == [(records[0].url, "page"), (None, "DamagedRecord"),
+                             *summary_of(records[1:])]
+    assert "longer than" in docs[1].failure.message
+    assert peak < 30_000_000, f"{peak:,} bytes"
+
+
+def test_a_content_length_that_is_no_number_of_bytes_is_damage(tmp_path):
+    """int() reads "-4" and "4_0": a negative length took the records after it into the
+    block, and they were lost without a word."""
+    records = site_records()
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    for bad in (b"-4", b"1_0"):
+        start, end = spans[1]
+        record = data[start:end]
+        at = record.index(b"Content-Length: ") + len(b"Content-Length: ")
+        record = record[:at] + bad + record[record.index(b"\r\n", at):]
+        (tmp_path / "a.warc").write_bytes(data[:start] + record + data[end:])
+        assert summary(read_warc(tmp_path / "a.warc")) == [
+            (r.url, "DamagedRecord" if i == 1 else "page") for i, r in enumerate(records)], bad
+
+
+def test_a_plain_warc_with_a_damaged_start_is_not_taken_for_gzip(tmp_path):
+    """A plain WARC whose first bytes are damaged was judged gzip by the first gzip signature
+    in it, that of a gzip-encoded page before the next record: every record was lost as
+    corrupt gzip data."""
+    html = page("orchard-frost.html")
+    records = [Rec(f"http://courier.test/{i}", gzip.compress(html),
+                   http_headers=[("Content-Encoding", "gzip")]) for i in range(4)]
+    build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    (tmp_path / "a.warc").write_bytes(b"X" + data[1:])
+    docs = list(read_warc(tmp_path / "a.warc"))
+    assert summary(docs) == [(None, "DamagedRecord"), *summary_of(records[1:])]
+    assert all(d.html == html.decode("utf-8") for d in docs[1:])
+
+
+def test_deflate_bodies_with_any_zlib_window_are_read(tmp_path):
+    """A zlib header was known only by its first byte 0x78 (a 32 KiB window): zlib data made
+    with a smaller window was read as raw deflate and reported undecodable."""
+    import zlib
+
+    html = page("orchard-frost.html")
+    records = []
+    for wbits in (15, 12, 9, -15):
+        coder = zlib.compressobj(wbits=wbits)
+        records.append(Rec(f"http://courier.test/w{wbits}", coder.compress(html) + coder.flush(),
+                           http_headers=[("Content-Encoding", "deflate")]))
+    build_warc(tmp_path / "a.warc", records, gz=False)
+    docs = list(read_warc(tmp_path / "a.warc"))
+    assert summary(docs) == summary_of(records)
+    assert all(d.html == html.decode("utf-8") for d in docs)
+
+
+def test_a_response_record_without_a_target_uri_is_reported_as_damaged(tmp_path):
+    """The standard requires a WARC-Target-URI on a response; without one warcio failed on
+    it, and the report said "'NoneType' object has no attribute 'startswith'"."""
+    records = site_records()
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    start, end = spans[1]
+    record = data[start:end]
+    at = record.index(b"WARC-Target-URI:")
+    cut = record.index(b"\r\n", at) + 2
+    record = with_content_length(record[:at] + record[cut:], 0)
+    (tmp_path / "a.warc").write_bytes(data[:start] + record + data[end:])
+    docs = list(read_warc(tmp_path / "a.warc"))
+    assert summary(docs) == [(records[0].url, "page"), (None, "DamagedRecord"),
+                             (records[2].url, "page")]
+    assert "WARC-Target-URI" in docs[1].failure.message
+
+
+def test_gzip_members_cut_at_a_fixed_size_lose_at_most_the_damaged_records_member(tmp_path):
+    """bgzip and `split | gzip` cut a WARC into members of a fixed size, so members start
+    inside records. A damaged record read from a member's start had the reader go on at the
+    next member, which started inside a record, and so on: the rest of the file was lost."""
+    records = [Rec(f"http://courier.test/{i}", page(ARTICLES[i % 3])) for i in range(12)]
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    start, end = spans[0]
+    data = with_content_length(data[start:end], 10) + data[end:]
+    size = 16_384
+    (tmp_path / "a.warc.gz").write_bytes(b"".join(
+        gzip.compress(data[i:i + size]) for i in range(0, len(data), size)))
+    docs = list(read_warc(tmp_path / "a.warc.gz"))
+    assert docs[0].failure.type == "DamagedRecord"
+    # the records that start in the damaged record's member go with it; every later one is read
+    assert summary(docs[1:]) == [(r.url, "page") for r, (s, _) in zip(records, spans) if s >= size]
