@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from filter import Limits
+from filter.cleaner import MAX_BYTES
 
 ENV_PREFIX = "NOISEFILTER_"
 #: the levels `--log-level` offers (uvicorn's names); NOISEFILTER_LOG_LEVEL takes them in any case
@@ -71,6 +72,8 @@ class Settings:
         for name in ("workers", "max_bytes", "max_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
+        if self.max_bytes > MAX_BYTES:  # the workers' Limits would refuse it, each at start-up
+            raise ValueError(f"max_bytes must be at most {MAX_BYTES:,} (1 TiB), not {self.max_bytes}")
         for name in ("timeout", "queue_timeout"):  # inf and nan would mean no limit at all
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a finite number of seconds above 0, not "

@@ -51,7 +51,7 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits
-from .cli import positive_int, positive_seconds
+from .cli import byte_count, positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
 from .result import CleanResult
@@ -435,7 +435,8 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder
             now = time.monotonic()
             wait_for = min((w.deadline for w in busy), default=now + 1.0) - now
             watched = [w.conn for w in pool] + ([feeder.wake] if feeder.reading else [])
-            ready = wait(watched, timeout=max(wait_for, 0))
+            # (at most an hour at a time: a --timeout of weeks overflowed poll's milliseconds)
+            ready = wait(watched, timeout=min(max(wait_for, 0), 3600))
             if feeder.wake in ready:
                 kind, value = feeder.take()
                 if kind == "doc":
@@ -539,7 +540,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                          "(default: the active model)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds one document may take (default %(default)g)")
-    parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
+    parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--blocks", action="store_true",
                         help="also write every block with its label and score")
@@ -590,7 +591,7 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
                 else:
                     record = json.loads(line)
                     keys.add((record.get("source"), str(record["id"])))
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 continue
     return keys
 
@@ -599,8 +600,11 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     """Take the lines of failed documents (an `error` that is not null) whose `source` is
     `ours` out of an output file, for `--retry-failed`: only the inputs of this run are read
     again, so the failures of others stay (taken out, they were never retried). A copy without
-    them replaces the file, so a crash midway leaves it whole. Every other line is kept as it
-    is. Returns how many lines were taken out."""
+    them replaces the file, so a crash midway leaves it whole; an output reached through a
+    symlink is replaced where the link points (replacing the link left the file it points to
+    with the old failures and no new lines). Every other line is kept as it is. Returns how
+    many lines were taken out."""
+    path = Path(os.path.realpath(path))
     removed = 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -608,13 +612,16 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
             for line in src:
                 try:
                     record = json.loads(line)
-                except ValueError:  # not ours, or cut short: `done_keys` decides
+                except (ValueError, RecursionError):  # not ours, or cut short: `done_keys` decides
                     record = None
                 if (isinstance(record, dict) and "id" in record
                         and record.get("error") is not None and ours(record.get("source"))):
                     removed += 1
                     continue
                 dst.write(line)
+        if not removed:  # nothing to take out: the file stays as it is
+            Path(tmp).unlink()
+            return 0
         os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
@@ -626,14 +633,15 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
 def _sources_of(inputs: list[str]) -> Callable[[object], bool]:
     """Whether an output line's `source` is a document of `inputs`: the source the readers
     write is the input's path as given (``-`` for standard input), or for a folder, the path
-    of a page file under it (a .jsonl or WARC file in the folder is no document of it: it is
-    read only as an input of its own, whose failures this run must not take out)."""
+    of a page file or of a folder (one that could not be listed) under it (a .jsonl or WARC
+    file in the folder is no document of it: it is read only as an input of its own, whose
+    failures this run must not take out)."""
     folders = [Path(p) for p in inputs if p != STDIN and Path(p).is_dir()]
     files = {p if p == STDIN else str(Path(p)) for p in inputs} - {str(f) for f in folders}
 
     def ours(source: object) -> bool:
         return isinstance(source, str) and (
-            source in files or (is_page_name(Path(source).name)
+            source in files or ((is_page_name(Path(source).name) or Path(source).is_dir())
                                 and any(Path(source).is_relative_to(f) for f in folders)))
     return ours
 
@@ -721,9 +729,13 @@ class Progress:
         return (f"{self.pages:,} pages  {self.pages / elapsed:.1f} pages/s  "
                 f"{failed:,} failed  {elapsed:.0f} s")
 
-    def close(self) -> None:
+    def clear(self) -> None:
+        """Take the progress line off the terminal (it is redrawn in place)."""
         if self.enabled:
             self.stream.write("\r\x1b[K")
+
+    def close(self) -> None:
+        self.clear()
         self.stream.write(self.line() + "\n")
         for kind, count in sorted(self.failures.items()):
             self.stream.write(f"  {kind}: {count:,}\n")
@@ -825,6 +837,7 @@ def run(args: argparse.Namespace) -> int:
         """The documents skipped, counted as they were met (the output may hold documents of
         other inputs too), then the progress line and the failures."""
         if skipped:
+            progress.clear()  # the note goes on a line of its own, not after the progress line
             print(f"resuming: {skipped:,} document{'s' * (skipped != 1)} already in {out} "
                   "skipped", file=sys.stderr)
         progress.close()

@@ -52,6 +52,11 @@ TRACKING_PARAMETER = re.compile(
     r"|at_medium|at_campaign|sr_share", re.IGNORECASE)
 
 
+#: the largest `Limits.max_bytes` (1 TiB): more than any page, and within what zlib and the
+#: operating system can be asked for (a limit of 2**63 bytes overflowed them)
+MAX_BYTES = 1 << 40
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
@@ -66,9 +71,10 @@ class Limits:
     def __post_init__(self) -> None:
         # refused here, where the mistake is made: a limit of 0 or less refused every document
         # as too large or too slow, and a NaN timeout was never exceeded (no limit at all)
-        if isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int) or self.max_bytes < 1:
-            raise ValueError(f"Limits.max_bytes must be a whole number of bytes above 0, not "
-                             f"{self.max_bytes!r}")
+        if (isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int)
+                or not 1 <= self.max_bytes <= MAX_BYTES):
+            raise ValueError(f"Limits.max_bytes must be a whole number of bytes from 1 to "
+                             f"{MAX_BYTES:,} (1 TiB), not {self.max_bytes!r}")
         if not (isinstance(self.timeout, (int, float)) and not isinstance(self.timeout, bool)
                 and math.isfinite(self.timeout) and self.timeout > 0):
             raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "

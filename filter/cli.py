@@ -18,12 +18,15 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import io
 import json
 import math
 import os
 import sys
 
 from . import Cleaner, InputTooLarge, Limits, NoiseFilterError, __version__
+from .cleaner import MAX_BYTES
+from .inputs import read_at_most
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -47,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file, or the name of one in the models folder "
                                          "(default: the active model)")
-    parser.add_argument("--max-bytes", type=positive_int, default=Limits.max_bytes,
+    parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds the page may take, checked between cleaning stages "
@@ -64,6 +67,14 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, not {text}")
+    return value
+
+
+def byte_count(text: str) -> int:
+    """The argparse type of --max-bytes: a positive whole number up to `MAX_BYTES`."""
+    value = positive_int(text)
+    if value > MAX_BYTES:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_BYTES:,} bytes (1 TiB), not {text}")
     return value
 
 
@@ -127,9 +138,9 @@ def _read(path: str, max_bytes: int) -> bytes:
     if path == "-":
         if sys.stdin is None:  # the command was started with it closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
-        return sys.stdin.buffer.read(max_bytes + 1)
+        return read_at_most(sys.stdin.buffer, max_bytes + 1)
     with open(path, "rb") as fh:
-        return fh.read(max_bytes + 1)
+        return read_at_most(fh, max_bytes + 1)
 
 
 def _load(target: str):
@@ -171,8 +182,32 @@ def _reader_gone() -> int:
     return BROKEN_PIPE_STATUS
 
 
+class _ClosedOutput(io.TextIOBase):
+    """Standard output of a command started without it (`>&-`), which Python gives as None:
+    the first write raised AttributeError, a traceback. Here a write fails as writing to a
+    closed descriptor does, and `main` reports it in one line; a command that writes only
+    files (`batch -o FILE`) runs as usual."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def _standard_streams() -> None:
+    """Stand in for standard streams the command was started without: stdout as
+    `_ClosedOutput`, stderr as the null device (messages are lost, exit statuses still say
+    what happened; every print to None raised AttributeError, status 1, before any work)."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _standard_streams()
     _utf8_stdout()
     parser = argparse.ArgumentParser(
         prog="noisefilter",
@@ -198,11 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         print("noisefilter: interrupted", file=sys.stderr)
         return 130
     except OSError as err:
-        if err.errno not in _OUTPUT_FULL:
+        if err.errno not in _OUTPUT_FULL | {errno.EBADF} or not err.strerror:
             raise
-        # a full disk or quota: one line, not a traceback (and not a second one at exit)
+        # a full disk or quota, a closed stdout: one line, not a traceback (and not a second
+        # one at exit)
         print(f"noisefilter: cannot write the output: {err.strerror}", file=sys.stderr)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if not isinstance(sys.stdout, _ClosedOutput):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return status
 

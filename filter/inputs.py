@@ -136,11 +136,15 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     to them) are pages: a FIFO, socket or device of that name is skipped, as opening or reading
     it could wait forever. Symlinks to folders are followed (a crawl's folders linked into one
     tree were skipped without a word), each folder read once however many links lead to it,
-    so a link back up the tree ends there."""
+    so a link back up the tree ends there. A folder that cannot be listed is an
+    `UnreadableFile` document named after it (os.walk passed over it, and its pages were
+    missing from the output without a word)."""
     folder = Path(folder)
     prefix = folder.resolve().name  # the folder's own name, however the path was written
     seen: set[str] = set()
-    for root, dirs, files in os.walk(folder, followlinks=True):
+    unlisted: list[OSError] = []
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=unlisted.append):
+        yield from _unlisted_folders(unlisted, folder, prefix)
         real = os.path.realpath(root)
         if real in seen:
             dirs.clear()
@@ -152,11 +156,33 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
             if is_page_name(name) and not _special_file(path):
                 yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
                                      max_bytes)
+    yield from _unlisted_folders(unlisted, folder, prefix)
+
+
+def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Iterator[Document]:
+    """The folders `os.walk` could not list so far, as failures (the list is emptied)."""
+    for err in errors:
+        path = Path(err.filename)
+        name = "/".join(filter(None, (prefix, path.relative_to(folder).as_posix().strip("."))))
+        yield Document(id=name, source=str(path), failure=Failure(
+            "UnreadableFile", f"{path}: the folder cannot be listed: {err.strerror}"))
+    errors.clear()
 
 
 def is_page_name(name: str) -> bool:
     """Whether a file of this name in an input folder is read as a page."""
     return _strip_gz(name.lower()).endswith(HTML_SUFFIXES)
+
+
+def read_at_most(fh: BinaryIO, limit: int, piece: int = 1 << 24) -> bytes:
+    """Up to `limit` bytes of `fh`, read a piece at a time: `fh.read(limit)` sets `limit`
+    bytes aside first, so a generous limit (`--max-bytes 100000000000`) failed with
+    MemoryError on a small file."""
+    parts, size = [], 0
+    while size < limit and (part := fh.read(min(limit - size, piece))):
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
@@ -165,7 +191,7 @@ def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
     try:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as fh:
-                data = fh.read(max_bytes + 1)
+                data = read_at_most(fh, max_bytes + 1)
             too_large = len(data) > max_bytes
         else:
             too_large = path.stat().st_size > max_bytes
@@ -209,7 +235,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
 def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
     try:
         record = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+    except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
         return Document(id=fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
     except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level

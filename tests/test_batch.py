@@ -432,3 +432,26 @@ def test_the_timeout_of_the_call_is_the_limit_in_the_workers_too(cleaner, pages,
     outcomes = list(clean_many(strict, [html for html, _ in pages[:2]], workers=1,
                                timeout=60, start_method=start_method))
     assert [o.error for o in outcomes] == [None, None]
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path, monkeypatch):
+    """os.walk passes over a folder it cannot list (no read permission, an I/O error): its
+    pages were missing from the output, and the summary said "0 failed"."""
+    from filter.inputs import read_folder
+
+    crawl = tmp_path / "crawl"
+    for sub in ("locked", "open"):
+        (crawl / sub).mkdir(parents=True)
+        (crawl / sub / "page.html").write_bytes(page(ARTICLES[0]))
+    scandir = os.scandir
+
+    def refusing(path="."):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    docs = list(read_folder(crawl))
+    assert [(d.id, d.failure.type if d.failure else None) for d in docs] == [
+        ("crawl/locked", "UnreadableFile"), ("crawl/open/page.html", None)]
+    assert docs[0].failure.message.endswith("the folder cannot be listed: Permission denied")

@@ -95,7 +95,8 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
         "{not json",
         json.dumps({"id": "j3", "url": URL + "x"}),
         "[" * 100_000 + "]" * 100_000,  # too deep for the json module: ended the batch
-        json.dumps({"id": "j5", "text": "The line after it."}),
+        '{"id": "j5", "crawl_seq": ' + "9" * 5_000 + "}",  # over Python's 4,300 digits: too
+        json.dumps({"id": "j6", "text": "The line after it."}),
     ]) + "\n")
     out = tmp_path / "out.jsonl"
     out.write_text(json.dumps({"id": "j1", "text": "from an older run"}) + "\n")
@@ -105,10 +106,11 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
     records = lines(out)  # --restart overwrote the older line instead of skipping its id
     assert [r["id"] for r in records] == [
         "site/broken.html.gz", f"site/{ARTICLES[0]}", "site/linked.html",
-        f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3", "pages.jsonl:4", "j5"]
+        f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3", "pages.jsonl:4",
+        "pages.jsonl:5", "j6"]
     assert [r["error"]["type"] if r["error"] else None for r in records] == [
         "UnreadableFile", None, None, None, None, "BadInputLine", "BadInputLine", "BadInputLine",
-        None]
+        "BadInputLine", None]
     assert records[1]["text"] == cleaner.clean(page(ARTICLES[0])).text
     assert records[2]["text"] == cleaner.clean(page(ARTICLES[2])).text
     assert records[3]["text"] == cleaner.clean(page(ARTICLES[1])).text
@@ -467,6 +469,43 @@ def test_retry_failed_over_a_folder_keeps_the_failures_of_files_it_does_not_read
     proc = batch(crawl, "-o", out, "--workers", "1", "--retry-failed")
     assert "retrying: 1 failed document taken out" in proc.stderr
     assert [r for r in lines(out) if r["source"].endswith("extra.jsonl")] == before[:3]
+
+
+def test_retry_failed_on_an_output_reached_through_a_symlink_rewrites_its_target(tmp_path):
+    """The copy without the failures replaced the symlink: the file it pointed to kept the
+    old failure lines and got none of the new lines."""
+    first, store, out = tmp_path / "first.jsonl", tmp_path / "store", tmp_path / "out.jsonl"
+    failing_lines(first, 2)
+    store.mkdir()
+    out.symlink_to(store / "out.jsonl")
+    batch(first, "-o", out, "--workers", "1")
+    batch(first, "-o", out, "--workers", "1", "--retry-failed")
+    assert out.is_symlink()
+    assert [r["id"] for r in lines(store / "out.jsonl")] == ["ok", "first.jsonl:1", "first.jsonl:2"]
+
+
+def test_a_time_limit_of_weeks_is_a_limit_not_a_crash(tmp_path):
+    """The scheduler waited up to the nearest deadline at once: poll() takes milliseconds in a
+    C int, so a --timeout above 24.8 days (a natural "no limit") ended the batch with
+    OverflowError before the first line."""
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(json.dumps({"id": "1", "text": "A line.\nMore."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    batch(pages, "-o", out, "--workers", "1", "--timeout", "3000000")
+    assert [r["id"] for r in lines(out)] == ["1"]
+
+
+def test_the_resume_note_is_not_written_onto_the_progress_line(tmp_path):
+    """With --progress the line is redrawn in place; "resuming: …" was printed after it, on
+    the same terminal line."""
+    first, second, out = tmp_path / "first.jsonl", tmp_path / "second.jsonl", tmp_path / "out.jsonl"
+    failing_lines(first, 2)
+    failing_lines(second, 1)
+    batch(first, "-o", out, "--workers", "1")
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", first, second, "-o", out,
+                           "--workers", "1", "--progress"], capture_output=True, timeout=120)
+    drawn, _, rest = proc.stderr.partition(b"resuming: 3 documents")
+    assert rest and drawn.startswith(b"\r") and drawn.endswith(b"\x1b[K\r\x1b[K")
 
 
 def test_resuming_reports_the_documents_it_skipped(tmp_path):

@@ -94,6 +94,7 @@ def test_max_bytes_is_a_flag(tmp_path, article_html, capsys):
     ("--max-bytes", "-5", "must be a positive whole number"),
     ("--max-bytes", "0", "must be a positive whole number"),
     ("--max-bytes", "1e6", "invalid int value"),
+    ("--max-bytes", str(2 ** 63 - 1), "must be at most"),  # overflowed zlib: a traceback
     ("--timeout", "nan", "must be a positive number of seconds"),
     ("--timeout", "inf", "must be a positive number of seconds"),
     ("--timeout", "0", "must be a positive number of seconds"),
@@ -170,6 +171,31 @@ def test_a_full_disk_ends_the_command_with_one_line_not_a_traceback(tmp_path, co
         proc = run_cli(*args, stdout=full)
     assert proc.returncode == 1
     assert proc.stderr.decode() == "noisefilter: cannot write the output: No space left on device\n"
+
+
+def test_a_limit_far_above_the_page_reads_only_the_page(tmp_path, article_html, capsys):
+    """`fh.read(max_bytes + 1)` set the limit's bytes aside first: `--max-bytes 100000000000`
+    (a generous "no limit") ended `clean` with MemoryError, on any page."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html, encoding="utf-8")
+    assert main(["clean", str(page), "--max-bytes", "100000000000"]) == 0
+    assert "Harbour bridge reopens" in capsys.readouterr().out
+
+
+def test_a_command_started_without_stdout_or_stderr_says_so_or_runs(tmp_path, article_html):
+    """Started with `>&-` or `2>&-`, Python has None for the stream: the first print to it
+    ended the command with an AttributeError traceback (status 1; `batch` before any work)."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html, encoding="utf-8")
+    proc = subprocess.run(f'"{sys.executable}" -m filter.cli clean "{page}" >&-', shell=True,
+                          stderr=subprocess.PIPE, timeout=120)
+    assert (proc.returncode, proc.stderr) == (
+        1, b"noisefilter: cannot write the output: standard output is closed\n")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(f'"{sys.executable}" -m filter.cli batch "{page}" -o "{out}" '
+                          "--workers 1 2>&-", shell=True, timeout=120)
+    assert proc.returncode == 0
+    assert "Harbour bridge reopens" in json.loads(out.read_text())["text"]
 
 
 def test_output_is_utf8_whatever_the_locale(tmp_path):

@@ -42,11 +42,12 @@ def test_malformed_lines_are_reported_with_their_line_numbers():
         _line(id="nolist", text="x", blocks="content"),
         _line(**{**GOOD, "text": "again"}),
         _line(**{**GOOD, "id": "badurl", "url": "http://[::1/page"}),
+        '{"id": "big", "seq": ' + "9" * 5_000 + "}",  # over Python's 4,300 digits: a traceback
     ]
     found = parse_lines(lines, "f.jsonl")
     assert [e.id for e in found.examples] == ["p1"]
     where = {p.where: p.message for p in found.problems}
-    assert set(where) == {f"f.jsonl:{n}" for n in (3, 4, 5, 6, 7, 8, 9, 10)}
+    assert set(where) == {f"f.jsonl:{n}" for n in (3, 4, 5, 6, 7, 8, 9, 10, 11)}
     assert "not valid JSON" in where["f.jsonl:3"]
     assert "JSON object" in where["f.jsonl:4"]
     assert "'id'" in where["f.jsonl:5"]
@@ -55,6 +56,7 @@ def test_malformed_lines_are_reported_with_their_line_numbers():
     assert "'blocks'" in where["f.jsonl:8"]
     assert "already given at f.jsonl:1" in where["f.jsonl:9"]
     assert "not a valid URL" in where["f.jsonl:10"]
+    assert "not valid JSON" in where["f.jsonl:11"]
 
 
 def test_bad_blocks_and_unknown_labels_are_reported_not_dropped_silently():

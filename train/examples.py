@@ -287,6 +287,9 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
             out.problems.append(Problem(where, f"not valid JSON ({err.msg} at column {err.colno}); "
                                                "line skipped"))
             continue
+        except ValueError as err:  # a number of over 4,300 digits (Python's limit)
+            out.problems.append(Problem(where, f"not valid JSON ({err}); line skipped"))
+            continue
         except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
             out.problems.append(Problem(where, "JSON nested too deeply to read; line skipped"))
             continue
