@@ -1168,6 +1168,48 @@ def test_a_process_that_dies_idle_is_replaced_without_waiting_for_a_request():
     asyncio.run(scenario())
 
 
+def test_requests_waiting_for_a_process_get_one_in_the_order_they_came():
+    """A waiting request wakes twice a second (to notice a client gone, or no process coming)
+    without losing its place: `asyncio.wait_for` cancelled its queue getter each time and it
+    joined the line again at the back, so waiting requests were served out of order and some
+    got 503 busy that a first-come line serves (6 clients, 1 process, 4 s queue timeout: 5 to
+    24 of them). A request that leaves just as a process came to it gives the process back."""
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0)
+        await pool.start(active_model_path())
+        try:
+            held = await pool._acquire()
+            served = []
+
+            async def wait(i):
+                await pool.clean(Job("text", f"Line {i}", None, False))
+                served.append(i)
+
+            waiting = []
+            for i in range(4):  # at 0, 0.1, 0.2 and 0.3 s
+                waiting.append(asyncio.ensure_future(wait(i)))
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.25)  # the first two have woken once: they were behind
+            pool._release(held)
+            await asyncio.gather(*waiting)
+            assert served == [0, 1, 2, 3]
+
+            held = await pool._acquire()
+            leaving = asyncio.ensure_future(pool.clean(Job("text", "a line", None, False)))
+            await asyncio.sleep(0.1)
+            pool._release(held)
+            await asyncio.sleep(0)  # its getter takes the process; the request has not run yet
+            leaving.cancel()
+            await asyncio.gather(leaving, return_exceptions=True)
+            assert pool.idle == 1
+            assert (await pool.clean(Job("text", "a line", None, False))).error is None
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
 def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_path):
     """The count is checked before FastAPI validates every document on the event loop: 1.2
     million tiny documents (17 MB, under the body limit) took about 9 s of event loop and
@@ -1191,6 +1233,28 @@ def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_pa
         assert ok.status_code == 200 and ok.json()["results"][0]["status"] == 200
         assert_error(c.post("/v1/clean/batch", content=b"[" * 100_000,
                             headers={"content-type": "application/json"}), 422, "invalid_input")
+
+
+@pytest.mark.parametrize("body, refused", [
+    (b'{"html": "' + b"{" * 2_000 + b'"}', False),  # braces in a string do not count
+    (b'{"html": "\\"' + b"[" * 2_000 + b'"}', False),  # nor after an escaped quote
+    (b'{"html": [' + b"[" * 1_000 + b"]}", True),
+    (b"[" * 1_001 + b'"' + b'\\"' * 40_000, True),  # then an unterminated string
+    (b"[" * 1_001 + b'"' + b'\\"' * 40_000 + b"\\", True),  # ending in a lone backslash
+    (b"[" * 10 + b'"' + b"{" * 2_000, False),  # after it: json.loads never gets there
+])
+def test_the_structures_of_a_json_body_are_counted_in_one_pass(client, body, refused):
+    """An unterminated string was scanned again from every quote inside it: 80 KB of ``\\"``
+    held the event loop (and ``/healthz``) for 19 to 37 s. It now runs to the end of the body;
+    what is refused and what is accepted is as before."""
+    started = time.monotonic()
+    r = client.post("/v1/clean", content=body, headers={"content-type": "application/json"})
+    assert time.monotonic() - started < 5  # a hang guard: before, 19 s
+    if refused:
+        assert "objects and arrays, over the limit of 1,000" in assert_error(
+            r, 413, "payload_too_large")["detail"]
+    else:
+        assert r.status_code in (200, 422), r.text
 
 
 def test_stored_pages_are_bounded_and_a_listing_stays_within_a_body(client):
@@ -1263,6 +1327,61 @@ def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean(over)
     with pytest.raises(InputTooLarge, match="^text is 1,000,002 bytes in UTF-8, over the limit of 1,000,000$"):
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean_text(text)
+
+
+@pytest.mark.parametrize("media", ["text/html", "text/plain"])
+def test_a_raw_body_over_the_limit_is_refused_as_received_before_it_is_decoded(client, media):
+    """The limit counts the bytes received: 300 KB of 0x81 labelled windows-1252 was decoded
+    first, on the event loop (30 MB held ``/healthz`` for 30 s), then refused as 600 KB, its
+    size in UTF-8."""
+    body = b"\x81" * 300_000
+    r = client.post("/v1/clean", content=body,
+                    headers={"content-type": f"{media}; charset=windows-1252"})
+    detail = assert_error(r, 413, "payload_too_large")["detail"]
+    assert detail == "input is 300,000 bytes, over the limit of 200,000 bytes"
+
+
+def test_a_raw_body_is_decoded_off_the_event_loop(client, monkeypatch):
+    """A legal body in a legacy charset takes a second per megabyte or so to decode (one
+    error-handler call per byte windows-1252 leaves undefined): in a thread, not on the loop."""
+    import api.clean as clean_module
+    where = []
+
+    def watched(decode):
+        def spy(*args):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                where.append("thread")
+            else:
+                where.append("event loop")
+            return decode(*args)
+        return spy
+
+    monkeypatch.setattr(clean_module, "decode_by_header", watched(clean_module.decode_by_header))
+    monkeypatch.setattr(clean_module, "decode_labelled", watched(clean_module.decode_labelled))
+    for media, document in (("text/html", "<p>Café prices rise again.</p>"),
+                            ("text/plain", "Café prices rise again.")):
+        r = client.post("/v1/clean", content=document.encode("windows-1252"),
+                        headers={"content-type": f"{media}; charset=windows-1252"})
+        assert r.status_code == 200, r.text
+    assert where == ["thread", "thread"]
+
+
+def test_a_page_in_a_legacy_charset_is_counted_in_the_bytes_received(client, library):
+    """With --max-bytes 200000, a 115 KB windows-1251 page was refused as 210,584 bytes (its
+    size in UTF-8) when its header named its charset, and cleaned when it did not: it is
+    cleaned either way, as the library cleans its bytes."""
+    para = "Министр образования заявил во вторник, что бюджет школ вырастет в следующем году. " * 20
+    html = ("<html><head><title>Бюджет школ</title></head><body><article>"
+            + "".join(f"<p>{para}</p>" for _ in range(70)) + "</article></body></html>")
+    page = html.encode("windows-1251")
+    assert len(page) < 200_000 < len(html.encode("utf-8"))
+    expected = library_clean(library, page, blocks=False)
+    for media in ("text/html; charset=windows-1251", "text/html"):
+        r = client.post("/v1/clean", content=page, headers={"content-type": media})
+        assert r.status_code == 200, r.text
+        assert r.json() == expected
 
 
 def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_path, monkeypatch):
