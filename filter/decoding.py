@@ -99,6 +99,19 @@ _WEB_EQUIVALENTS = {codecs.lookup(a).name: codecs.lookup(b).name for a, b in (
 #: what a transport may name: the legacy charsets and the Unicode ones
 _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name in (
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
+#: how far into a page a meta charset is looked for (`_late_declaration`)
+_LATE_DECLARATION_LIMIT = 1024 * 1024
+#: what a page's head is read as, for a meta tag in it: a script, style, title or comment,
+#: whose text is not markup (skipped whole), a meta tag (its attribute values read whole, so a
+#: quoted ">" does not end it), or the end of the head
+_HEAD_SCAN = re.compile(
+    r"<(?P<raw>script|style|noscript|template|title)(?![\w-]).*?(?:</(?P=raw)\s*>|\Z)"
+    r"|<!--.*?(?:-->|\Z)"
+    r"|(?P<meta><\s*meta(?=[\s/])(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>?)"
+    r"|(?P<end></head(?![\w-])|<body(?![\w-]))", re.IGNORECASE | re.DOTALL)
+#: the valid multi-byte characters a page declared UTF-8 needs per invalid sequence to be read
+#: as UTF-8 with U+FFFD for them (`_mostly_decodes`)
+_UTF8_VALID_PER_INVALID = 2
 
 
 #: the first piece of a gzip member handed to zlib (an empty member is 20 bytes), doubled for
@@ -252,11 +265,16 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     reading the declaration: WCXB-dev pages re-encoded in the legacy charset of their language
     and declaring it came out wrong 7 times in 1,336, a Chinese page as cp775.)
 
+    The declaration is looked for in the first 4 KB (w3lib), and else further on in the page's
+    `<head>` (`_late_declaration`): browsers honour a meta charset after a long inline script
+    too.
+
     A few invalid bytes (a truncated character, one stray byte) do not make a page undeclared:
     if they are at most one in twenty of its non-ASCII characters in the declared charset, or
-    else in UTF-8, they become U+FFFD there, as browsers show them; one stray byte had the
-    whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII byte fails (latin-1
-    text under a utf-8 declaration) is decoded as undeclared."""
+    else in UTF-8, or, in a declared UTF-8, at most half as many as its valid multi-byte
+    characters (`_mostly_decodes`), they become U+FFFD there, as browsers show them; one
+    stray byte had the whole page guessed as Arabic or Cyrillic. A page whose every non-ASCII
+    byte fails (latin-1 text under a utf-8 declaration) is decoded as undeclared."""
     if data[:3] == _GZIP_MAGIC:
         # read as the service and the WARC reader read a gzip body (`inflate`): every member,
         # bytes after the last ignored, as gzip -d ignores them (trafilatura refused the page)
@@ -280,7 +298,7 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = html_body_declared_encoding(data)
+    declared = html_body_declared_encoding(data) or _late_declaration(data)
     codec = (resolve_encoding(declared) or declared) if declared else None
     if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
         # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
@@ -296,10 +314,27 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         except (LookupError, UnicodeDecodeError):
             pass
     for candidate in (codec, "utf-8") if codec else ("utf-8",):
-        text = _mostly_decodes(data, candidate)
+        text = _mostly_decodes(data, candidate, declared=candidate == codec)
         if text is not None:
             return text
     return _undeclared(data, url)
+
+
+def _late_declaration(data: bytes) -> str | None:
+    """The charset the first meta tag to declare one declares in the page's `<head>` (up to
+    its end or the start of its body), within its first `_LATE_DECLARATION_LIMIT` bytes, read
+    by w3lib; None if none does. For a declaration past the first 4 KB, which w3lib reads:
+    browsers change to the charset of a meta tag they meet in the head however late (after a
+    5 KB inline script, an iso-8859-2 Hungarian page came out in windows-1252). What scripts,
+    styles, titles and comments hold is not a tag, and is skipped."""
+    for match in _HEAD_SCAN.finditer(data[:_LATE_DECLARATION_LIMIT].decode("latin-1")):
+        if match["end"]:
+            break
+        if match["meta"] and "charset" in match["meta"].lower():
+            declared = html_body_declared_encoding(match["meta"])
+            if declared:
+                return declared
+    return None
 
 
 def _undeclared(data: bytes, url: str | None = None) -> str:
@@ -330,10 +365,9 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
     found = _HTML_LANG.search(data[:8192])
     lang = found.group(1).decode("ascii").lower() if found else None
     if lang in _WINDOWS_1252_LANGUAGES:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            pass
+        # windows-1252 as browsers read it, its five undefined bytes as C1 controls: strictly,
+        # one 0x9D (in UTF-8's "”") sent the page to the detector, which read it as Cyrillic
+        return data.decode("cp1252", _C1_CONTROLS)
     sample = _non_ascii_sample(data)
     hint = lang or _domain_language(url)
     if hint in _LATIN_ALPHABETS:
@@ -451,15 +485,28 @@ def _codec_name(codec: str) -> str | None:
         return None
 
 
-def _mostly_decodes(data: bytes, codec: str) -> str | None:
+def _mostly_decodes(data: bytes, codec: str, declared: bool) -> str | None:
     """`data` in `codec` with its invalid bytes as U+FFFD, if they are at most one in twenty of
-    the non-ASCII characters; else None."""
+    the non-ASCII characters, or, in a declared UTF-8, if the page's valid multi-byte
+    characters are at least `_UTF8_VALID_PER_INVALID` times its invalid sequences; else None.
+
+    Why UTF-8 is judged apart when declared: browsers keep a declared UTF-8 whatever its
+    invalid bytes, and a page of ASCII with five curly quotes and one stray windows-1252 byte
+    (a template's "\\xa9") is one in six, not one in twenty; it was read as undeclared, and
+    came out in Mac Cyrillic or windows-1252 mojibake. Text in a legacy charset (latin-1 text
+    under a utf-8 declaration, what this still refuses) is not UTF-8 by chance: of the
+    WCXB-dev pages re-encoded in each of 15 legacy charsets (Latin, Cyrillic, Greek, Arabic,
+    Hebrew, Thai, Chinese, Japanese, Korean), none read as UTF-8 holds more than 1.2 valid
+    characters per invalid sequence, except pages whose text already held UTF-8 read as
+    windows-1252 ("â€™"), which re-encoding turns back into UTF-8."""
     try:
         text = data.decode(codec, "replace")
     except LookupError:
         return None
     bad = text.count("\ufffd")
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if declared and _codec_name(codec) == "utf-8":
+        return text if bad * _UTF8_VALID_PER_INVALID <= non_ascii - bad else None
     return text if bad * 20 <= non_ascii else None
 
 

@@ -182,6 +182,17 @@ def _control_reference(match: re.Match) -> str:
     return " " if code in (0x0B, 0x0C) else ""
 
 
+def _white_space_controls(html: str) -> str:
+    """The document with its raw vertical tabs and form feeds as spaces, as their references
+    become (`_control_reference`): a form feed is white space in HTML, which browsers show as
+    a space between the words it separates, and libxml2 drops it ("Paragraph\\x0cnumber 2" came
+    out as "Paragraphnumber 2")."""
+    for control in "\x0b\x0c":
+        if control in html:
+            html = html.replace(control, " ")
+    return html
+
+
 def _reopen_end(html: str) -> str:
     """The document without its closing `</body>` and `</html>` tags when text a browser shows
     follows the first `</html>`: libxml2 drops what comes after it, browsers render it as part
@@ -215,6 +226,7 @@ def parse(html: str) -> HtmlElement:
                          "clean_text (noisefilter clean --text)")
     if "&#" in html:
         html = _CONTROL_REFERENCE.sub(_control_reference, html)
+    html = _white_space_controls(html)
     beginning = html[:50].lower()
     html = repair_faulty_html(_reopen_end(html), beginning)
     parser = _parser()
@@ -516,14 +528,35 @@ def _anchors(source: etree._Element, without: AbstractSet[etree._Element]):
             yield node
 
 
+#: a URL's scheme, and where its query or fragment starts
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(?=:)")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
+
+
 def _absolute(base: str | None, target: str) -> str | None:
     """A link target resolved against the page's base URL; None for one no URL can be made of (an
     unclosed IPv6 bracket, "http://[::1", makes urljoin raise): its text still counts as link
     text, but it names no page."""
     try:
-        return urljoin(base, target) if base else target
+        return urljoin(base, _slashed(base, target)) if base else target
     except ValueError:
         return None
+
+
+def _slashed(base: str, target: str) -> str:
+    """The target with the backslashes before its query or fragment as slashes when it is an
+    http(s) URL or relative to one, as browsers read them there (the WHATWG URL Standard):
+    pages written on Windows link "\\news\\pier.html" (a path from the site's root) and
+    "\\\\host\\page" (another site), which urljoin took for file names in the page's own
+    folder."""
+    if "\\" not in target:
+        return target
+    scheme = _SCHEME.match(target)
+    if (scheme[0] if scheme else urlsplit(base).scheme).lower() not in ("http", "https"):
+        return target
+    end = _QUERY_OR_FRAGMENT.search(target)
+    end = end.start() if end else len(target)
+    return target[:end].replace("\\", "/") + target[end:]
 
 
 def _bare(tree: HtmlElement, url: str | None, fast: bool) -> tuple[etree._Element | None, etree._Element | None]:

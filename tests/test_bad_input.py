@@ -51,6 +51,7 @@ def test_size_limit_is_enforced_before_parsing_and_configurable(article_html):
     ({"max_bytes": 0}, "max_bytes"), ({"max_bytes": -5}, "max_bytes"), ({"max_bytes": 1.5}, "max_bytes"),
     ({"timeout": 0}, "timeout"), ({"timeout": float("nan")}, "timeout"), ({"timeout": float("inf")}, "timeout"),
     ({"max_bytes": True}, "max_bytes"), ({"timeout": True}, "timeout"),  # a flag, not a number
+    ({"max_bytes": 2 ** 63}, "max_bytes"),  # overflowed zlib and the OS on the first page
 ])
 def test_limits_that_would_refuse_everything_or_nothing_are_refused_when_made(limits, needle):
     """A limit of 0 or less refused every document as too large or too slow; a NaN timeout was
@@ -229,6 +230,49 @@ def test_one_invalid_byte_costs_one_character_not_the_page(charset):
     damaged = page.replace(b"</title>", b"\xff</title>", 1)
     blocks = " ".join(b.text for b in clean(damaged).blocks)
     assert sentence * 12 in blocks
+
+
+@pytest.mark.parametrize("html_tag", ["<html lang='en'>", "<html>"])
+@pytest.mark.parametrize("stray", [b"\xa9", b"\x92\x92"])
+def test_a_declared_utf8_page_with_few_quotes_and_a_stray_byte_stays_utf8(html_tag, stray):
+    """Five curly quotes and dashes and one stray windows-1252 byte (a template's "\xa9") are
+    not one invalid byte in twenty non-ASCII characters: the page was read as undeclared, and
+    came out in Mac Cyrillic ("councilвАЩs"). Browsers keep the declared UTF-8, with U+FFFD
+    for the stray byte."""
+    story = "The harbour council\u2019s plan \u2013 a \u201cnew\u201d ferry timetable \u2013 was approved."
+    page = (f"{html_tag}<head><meta charset='utf-8'><title>Ferry plan</title></head><body>"
+            f"<article><h1>Ferry plan</h1><p>{story}</p></article>"
+            "<footer>Copyright 2024 Harbour News</footer></body></html>").encode("utf-8")
+    text = decode(page.replace(b"Copyright", stray + b" Copyright"), 10_000_000)
+    assert story in text and "\ufffd" * len(stray) + " Copyright" in text
+
+
+@pytest.mark.parametrize("stray", [b"\x81", b"\x90"])
+def test_an_undeclared_windows_1252_page_with_a_byte_it_leaves_undefined_stays_windows_1252(stray):
+    """A page in English is read in windows-1252, its five undefined bytes as the C1 controls
+    of the same number, as browsers read it; read strictly, one such byte sent the page to the
+    detector, which took it for windows-1251 ("\u04023" for "\u20ac3")."""
+    sentence = "Fares rise to \u20ac3 \u2014 the council agreed."
+    page = (f"<html lang='en'><head><title>Ferry fares</title></head><body><article><p>{sentence} "
+            "The harbour council met on Tuesday.</p></article><footer>Harbour News</footer>"
+            "</body></html>").encode("cp1252")
+    text = decode(page.replace(b"Harbour News", stray + b" Harbour News"), 10_000_000)
+    assert sentence in text and stray.decode("latin-1") + " Harbour News" in text
+
+
+def test_a_meta_charset_past_a_long_inline_script_in_the_head_is_honoured():
+    """w3lib reads a declaration in the first 4 KB only: behind a 5 KB script an iso-8859-2
+    page came out in windows-1252 ("kikötõ"). Browsers change to a meta charset met anywhere
+    in the head; one in a script's string or a comment is not a tag."""
+    sentence = ("Az önkormányzat kedden döntött a kikötő felújításáról, és a költségek a "
+                "tervezettnél jóval nőttek, mert a hullámtörő fala is megsérült.")
+    script = "<script>var harbour = {" + "pier: 1, " * 700 + "};</script>"
+    decoy = "<script>var s = '<meta charset=koi8-r>';</script><!-- <meta charset=koi8-r> -->"
+    page = (f"<html><head><title>Kikötő</title>{script}{decoy}"
+            "<meta http-equiv='Content-Type' content='text/html; charset=iso-8859-2'></head>"
+            f"<body><article><p>{sentence}</p></article></body></html>").encode("iso-8859-2")
+    assert page.index(b"charset=iso") > 4096
+    assert sentence in decode(page, 10_000_000)
 
 
 def test_a_malformed_link_target_costs_that_link_only():

@@ -230,6 +230,34 @@ def test_relative_links_resolve_against_the_pages_base_element():
         "https://forum.example.org/threads/which-tent.456/threads/pegs-for-hard-ground.123/"}
 
 
+def test_backslashes_in_a_link_are_read_as_slashes_as_browsers_read_them():
+    """Pages written on Windows link with backslashes, which http(s) URLs read as slashes:
+    urljoin took "\\news\\pier-repair.html" for a file in the page's folder, and a link to
+    another site ("\\\\other.example.net\\storm") for one on this site."""
+    story = ("<p>The harbour council approved the new ferry timetable on Tuesday after a long "
+             "debate about the cost of repairing the old stone pier and its eastern wall. "
+             "<a href='{href}'>{title}</a></p>")
+    html = ("<html><head><title>Ferry timetable</title></head><body><article><h1>Ferry</h1>"
+            + story.format(href="\\news\\pier-repair.html?q=a\\b", title="Pier repair")
+            + story.format(href="\\\\other.example.net\\storm", title="Storm")
+            + "</article></body></html>")
+    page = html_to_page(html, url="https://example.org/news/2024/ferry.html")
+    assert {link.url for block in page.blocks for link in block.links} == {
+        "https://example.org/news/pier-repair.html?q=a\\b", "https://other.example.net/storm"}
+
+
+@pytest.mark.parametrize("control", ["\x0c", "\x0b"])
+def test_a_raw_form_feed_or_vertical_tab_between_words_is_a_space(control):
+    """libxml2 drops the raw character, gluing the words on either side ("Paragraphnumber");
+    its reference ("&#12;") already became a space, and a form feed is white space in HTML."""
+    sentence = ("The harbour council met on Tuesday evening to discuss the new ferry timetable "
+                "and the cost of repairing the old stone pier. Paragraph{}number 2 follows.")
+    html = (f"<html><head><title>Ferry</title></head><body><article><p>{sentence.format(' 1 ')}</p>"
+            f"<p>{sentence.format(control)}</p></article></body></html>")
+    texts = [block.text for block in html_to_page(html).blocks]
+    assert sentence.format(" ") in texts
+
+
 def test_words_trafilatura_glues_at_an_inline_image_keep_their_break():
     """trafilatura drops the break an inline image makes ("climb<img>Next" came out as
     "climbNext"); the block takes its source's spacing, and the completion stage, which reads
