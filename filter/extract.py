@@ -528,35 +528,14 @@ def _anchors(source: etree._Element, without: AbstractSet[etree._Element]):
             yield node
 
 
-#: a URL's scheme, and where its query or fragment starts
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(?=:)")
-_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
-
-
 def _absolute(base: str | None, target: str) -> str | None:
     """A link target resolved against the page's base URL; None for one no URL can be made of (an
     unclosed IPv6 bracket, "http://[::1", makes urljoin raise): its text still counts as link
     text, but it names no page."""
     try:
-        return urljoin(base, _slashed(base, target)) if base else target
+        return urljoin(base, target) if base else target
     except ValueError:
         return None
-
-
-def _slashed(base: str, target: str) -> str:
-    """The target with the backslashes before its query or fragment as slashes when it is an
-    http(s) URL or relative to one, as browsers read them there (the WHATWG URL Standard):
-    pages written on Windows link "\\news\\pier.html" (a path from the site's root) and
-    "\\\\host\\page" (another site), which urljoin took for file names in the page's own
-    folder."""
-    if "\\" not in target:
-        return target
-    scheme = _SCHEME.match(target)
-    if (scheme[0] if scheme else urlsplit(base).scheme).lower() not in ("http", "https"):
-        return target
-    end = _QUERY_OR_FRAGMENT.search(target)
-    end = end.start() if end else len(target)
-    return target[:end].replace("\\", "/") + target[end:]
 
 
 def _bare(tree: HtmlElement, url: str | None, fast: bool) -> tuple[etree._Element | None, etree._Element | None]:

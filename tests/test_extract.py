@@ -230,22 +230,6 @@ def test_relative_links_resolve_against_the_pages_base_element():
         "https://forum.example.org/threads/which-tent.456/threads/pegs-for-hard-ground.123/"}
 
 
-def test_backslashes_in_a_link_are_read_as_slashes_as_browsers_read_them():
-    """Pages written on Windows link with backslashes, which http(s) URLs read as slashes:
-    urljoin took "\\news\\pier-repair.html" for a file in the page's folder, and a link to
-    another site ("\\\\other.example.net\\storm") for one on this site."""
-    story = ("<p>The harbour council approved the new ferry timetable on Tuesday after a long "
-             "debate about the cost of repairing the old stone pier and its eastern wall. "
-             "<a href='{href}'>{title}</a></p>")
-    html = ("<html><head><title>Ferry timetable</title></head><body><article><h1>Ferry</h1>"
-            + story.format(href="\\news\\pier-repair.html?q=a\\b", title="Pier repair")
-            + story.format(href="\\\\other.example.net\\storm", title="Storm")
-            + "</article></body></html>")
-    page = html_to_page(html, url="https://example.org/news/2024/ferry.html")
-    assert {link.url for block in page.blocks for link in block.links} == {
-        "https://example.org/news/pier-repair.html?q=a\\b", "https://other.example.net/storm"}
-
-
 @pytest.mark.parametrize("control", ["\x0c", "\x0b"])
 def test_a_raw_form_feed_or_vertical_tab_between_words_is_a_space(control):
     """libxml2 drops the raw character, gluing the words on either side ("Paragraphnumber");
@@ -518,4 +502,3 @@ def test_a_list_item_holding_a_copy_of_a_kept_heading_is_restored_whole(heading)
     assert item.text == ("How to choose a robotic mower for your lawn is part two of the garden "
                          "series by Morag Macleod")
     assert [link.url for link in item.links] == ["https://garden.example/guides/mowers"]
-
