@@ -124,11 +124,13 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
 
 async def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool,
                    max_bytes: int) -> Job:
-    """A raw body as a job, its size counted in the bytes received, as the library counts the
-    bytes it is given. A body over `max_bytes` stays bytes, for `_run` to refuse undecoded:
-    decoding came first, on the event loop, and 30 MB labelled windows-1252 held it (and
-    ``/healthz``) for 30 s only to be refused as 60 MB, its size in UTF-8. Other bodies are
-    decoded in a thread: a legal 10 MB one still takes seconds."""
+    """A raw body as a job. A body over `max_bytes` as received stays bytes, for `_run` to
+    refuse undecoded: decoding came first, on the event loop, and 30 MB labelled windows-1252
+    held it (and ``/healthz``) for 30 s only to be refused as 60 MB, its size in UTF-8. Other
+    bodies are decoded in a thread (a legal 10 MB one still takes seconds), in the charset the
+    header names, and then counted as the library counts a str, in UTF-8, as the WARC reader's
+    pages are: a page in a legacy charset close to the limit can be over it decoded. (Handing
+    its bytes on unlabelled instead left the charset to a guess: Polish came out as mojibake.)"""
     kind = "html" if media == "text/html" else "text"
     if kind == "text" and url is not None:
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
@@ -136,7 +138,7 @@ async def _raw_job(request: Request, media: str, body: bytes, url: str | None, b
         return Job(kind, body, url, blocks)
     charset = _charset(request)
     if kind == "html":
-        return Job("html", await anyio.to_thread.run_sync(_page, body, charset, max_bytes),
+        return Job("html", await anyio.to_thread.run_sync(decode_by_header, body, charset),
                    url, blocks)
     return Job("text", await anyio.to_thread.run_sync(_decode, body, charset or "utf-8"),
                None, blocks)
@@ -149,17 +151,6 @@ def _charset(request: Request) -> str | None:
         if key.strip().lower() == "charset":
             charset = value.strip().strip('"') or None
     return charset
-
-
-def _page(body: bytes, charset: str | None, max_bytes: int) -> bytes | str:
-    """A page in the charset its header names, as the WARC reader reads a response
-    (`decode_by_header`), unless it is then over `max_bytes` in UTF-8 (as the library counts a
-    str, and the cleaning process would refuse it): then its bytes, as received and within the
-    limit, which the library reads as it reads them without a header (the page's own
-    declaration, else a guess). A 115 KB windows-1251 page under a 200 KB limit was refused
-    as 210 KB when its header named its charset, and cleaned when it did not."""
-    page = decode_by_header(body, charset)
-    return body if isinstance(page, str) and size_error(page, max_bytes) else page
 
 
 def _decode(body: bytes, charset: str) -> str:

@@ -93,9 +93,17 @@ def check_json_structures(body: bytes, limit: int) -> None:
     30 MB body took 1 s and 1 GB before any check on what they were. Objects and arrays are
     counted outside strings (the braces of a page's own scripts do not count), and only when the
     plain count of braces and brackets, which bounds them, is over the limit: no scan for the
-    usual body."""
+    usual body. A body in UTF-16 or UTF-32, which `json.loads` reads too, is scanned in UTF-8:
+    scanned as bytes, one character whose code holds a ``"`` byte (U+2200) hid the 200,000
+    arrays after it."""
     if body.count(b"{") + body.count(b"[") <= limit:
         return
+    encoding = json.detect_encoding(body)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        try:
+            body = body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:  # not JSON: `json.loads` refuses it
+            return
     bare = _JSON_STRING.sub(b"", body)
     found = bare.count(b"{") + bare.count(b"[")
     if found > limit:
