@@ -20,6 +20,7 @@ import errno
 import importlib
 import io
 import json
+import logging
 import math
 import os
 import sys
@@ -197,17 +198,17 @@ class _ClosedOutput(io.TextIOBase):
 
 def _standard_streams() -> None:
     """Stand in for standard streams the command was started without: stdout as
-    `_ClosedOutput`, stderr as the null device (messages are lost, exit statuses still say
+    `_ClosedOutput` (log records bound for it are dropped quietly), stderr as the null device (messages are lost, exit statuses still say
     what happened; every print to None raised AttributeError, status 1, before any work)."""
     if sys.stdout is None:
         sys.stdout = _ClosedOutput()
+        logging.raiseExceptions = False  # the server's access log: dropped, not a traceback each
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    _standard_streams()
     _utf8_stdout()
     parser = argparse.ArgumentParser(
         prog="noisefilter",
@@ -223,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             add, run_fn = _load(target)
             add(p)
             p.set_defaults(func=run_fn)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # (--version and --help go to stderr when stdout is closed)
+    _standard_streams()
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit

@@ -101,14 +101,21 @@ _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
 #: how far into a page a meta charset is looked for (`_late_declaration`)
 _LATE_DECLARATION_LIMIT = 1024 * 1024
-#: what a page's head is read as, for a meta tag in it: a script, style, title or comment,
-#: whose text is not markup (skipped whole), a meta tag (its attribute values read whole, so a
-#: quoted ">" does not end it), or the end of the head
+#: what a page's head is read as, for a meta tag in it: an element whose text is not markup
+#: (a script, a style, a title, a textarea…: skipped whole), a comment, a doctype or bogus
+#: comment (``<?php … ?>``), an end tag, a start tag (its attribute values read whole, so a
+#: quoted ">" or "<meta" is not a tag), or text that is not white space (which starts the body)
 _HEAD_SCAN = re.compile(
-    r"<(?P<raw>script|style|noscript|template|title)(?![\w-]).*?(?:</(?P=raw)\s*>|\Z)"
+    r"<(?P<raw>script|style|noscript|template|title|textarea|xmp|noframes|iframe|noembed)"
+    r"(?![\w-]).*?(?:</(?P=raw)\s*>|\Z)"
     r"|<!--.*?(?:-->|\Z)"
-    r"|(?P<meta><\s*meta(?=[\s/])(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>?)"
-    r"|(?P<end></head(?![\w-])|<body(?![\w-]))", re.IGNORECASE | re.DOTALL)
+    r"|<[!?][^>]*>?"
+    r"|</(?P<end>[a-z][^\s/>]*)[^>]*>?"
+    r"|<(?P<tag>[a-z][^\s/>]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>?"
+    r"|(?P<text>[^<\s]+)", re.IGNORECASE | re.DOTALL)
+#: the start tags a page's head may hold besides those `_HEAD_SCAN` skips whole; any other
+#: starts the body, where browsers no longer take a meta charset
+_HEAD_TAGS = frozenset({"html", "head", "meta", "link", "base", "basefont", "bgsound"})
 #: the valid multi-byte characters a page declared UTF-8 needs per invalid sequence to be read
 #: as UTF-8 with U+FFFD for them (`_mostly_decodes`)
 _UTF8_VALID_PER_INVALID = 2
@@ -326,15 +333,31 @@ def _late_declaration(data: bytes) -> str | None:
     by w3lib; None if none does. For a declaration past the first 4 KB, which w3lib reads:
     browsers change to the charset of a meta tag they meet in the head however late (after a
     5 KB inline script, an iso-8859-2 Hungarian page came out in windows-1252). What scripts,
-    styles, titles and comments hold is not a tag, and is skipped."""
+    styles, titles, comments and attribute values hold is not a tag; a tag that cannot be in
+    the head, or text, ends it, as browsers stop looking once the body starts."""
     for match in _HEAD_SCAN.finditer(data[:_LATE_DECLARATION_LIMIT].decode("latin-1")):
-        if match["end"]:
+        tag = (match["tag"] or "").lower()
+        if (match["end"] or "").lower() == "head" or match["text"] or (tag and tag not in _HEAD_TAGS):
             break
-        if match["meta"] and "charset" in match["meta"].lower():
-            declared = html_body_declared_encoding(match["meta"])
+        if tag == "meta" and "charset" in match[0].lower():
+            declared = html_body_declared_encoding(match[0])
             if declared:
                 return declared
     return None
+
+
+#: the five bytes windows-1252 leaves undefined
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+
+
+def _stray_undefined(data: bytes) -> bool:
+    """Whether the bytes windows-1252 leaves undefined are strays in `data` (at most one in a
+    hundred non-ASCII bytes), not the text's own: Shift_JIS (0x81 leads "、" and "。") and
+    windows-1250 (0x9D is "ť", 0x8F "Ź") hold them by the tenth or fiftieth, and pages in them
+    marked `lang="en"` (WCXB-dev holds such Japanese pages) are for the detector."""
+    undefined = len(_CP1252_UNDEFINED.findall(data))
+    non_ascii = len(data) - len(data.decode("latin-1").encode("ascii", "ignore"))
+    return undefined * 100 <= non_ascii
 
 
 def _undeclared(data: bytes, url: str | None = None) -> str:
@@ -365,9 +388,13 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
     found = _HTML_LANG.search(data[:8192])
     lang = found.group(1).decode("ascii").lower() if found else None
     if lang in _WINDOWS_1252_LANGUAGES:
-        # windows-1252 as browsers read it, its five undefined bytes as C1 controls: strictly,
-        # one 0x9D (in UTF-8's "”") sent the page to the detector, which read it as Cyrillic
-        return data.decode("cp1252", _C1_CONTROLS)
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            if _stray_undefined(data):
+                # as browsers read it, the undefined bytes as C1 controls: one 0x9D (in UTF-8's
+                # "”") sent an English page to the detector, which read it as Cyrillic
+                return data.decode("cp1252", _C1_CONTROLS)
     sample = _non_ascii_sample(data)
     hint = lang or _domain_language(url)
     if hint in _LATIN_ALPHABETS:

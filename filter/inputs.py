@@ -163,7 +163,8 @@ def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Itera
     """The folders `os.walk` could not list so far, as failures (the list is emptied)."""
     for err in errors:
         path = Path(err.filename)
-        name = "/".join(filter(None, (prefix, path.relative_to(folder).as_posix().strip("."))))
+        relative = path.relative_to(folder).as_posix()
+        name = prefix if relative == "." else f"{prefix}/{relative}"
         yield Document(id=name, source=str(path), failure=Failure(
             "UnreadableFile", f"{path}: the folder cannot be listed: {err.strerror}"))
     errors.clear()

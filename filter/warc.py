@@ -66,6 +66,8 @@ _MAX_HEADER_LINE = 64 * 1024
 #: most bytes a record's WARC header may hold (real ones hold a few hundred; one that never
 #: ends would otherwise be held whole, at many times its size)
 _MAX_HEADER = 1 << 20
+#: fields a record's header holds once (WARC 1.1, section 5): a second is the next record's
+_ONCE = ("warc-type", "warc-record-id")
 #: room for the HTTP headers above the page size limit when judging a record's size
 _HTTP_HEADER_ROOM = 64 * 1024
 _PAGE_TYPES = ("response", "resource")
@@ -158,6 +160,7 @@ class _Stream:
         self.first_member: int | None = None  # gz: file offset of the first gzip member
         self.member_start = 0
         self.member_ended: tuple[int, int] | None = None  # gz: the last member that ended: start, end
+        self.several_per_member = False  # gz: a record was read from inside a member
         self.member_out = 0  # gz: uncompressed bytes the current member has given so far
         self.steps: deque[_Step] = deque()  # gz: the steps that made `buf`, oldest first
         self.used = 0  # gz: bytes of the oldest step's output already taken from `buf`
@@ -329,10 +332,12 @@ class _Stream:
         a damaged record started (`header_read`: its header was read). False if there is none.
 
         A record whose header starts its gzip member, in a file of several members, is taken
-        to be that member's only record, as WARC writers write them: the reader goes on at
-        the next member, so WARC records quoted in the damaged record's page are not read as
-        records. (Where members are cut at a fixed size, as bgzip cuts them, a member may
-        start inside a record: that is searched like any damage.)
+        to be that member's only record, as WARC writers write them, unless a record was
+        already read from inside a member (`several_per_member`: files gzipped whole and
+        concatenated): the reader goes on at the next member, so WARC records quoted in the
+        damaged record's page are not read as records. (Where members are cut at a fixed
+        size, as bgzip cuts them, a member may start inside a record: that is searched like
+        any damage.)
         Otherwise the next record may start anywhere, also inside the same member (a .warc.gz
         gzipped whole is one member), so the uncompressed bytes are searched from the byte
         after `start` (a Content-Length too large read on into the records after it, which
@@ -341,7 +346,7 @@ class _Stream:
         members that each hold many records loses the rest of a member whose first record is
         damaged.)"""
         try:
-            if self.gz and start.inner == 0 and header_read:
+            if self.gz and start.inner == 0 and header_read and not self.several_per_member:
                 end = self._member_end(start)
                 if end is None:
                     return self.next_member(start.offset)
@@ -442,7 +447,7 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
         line = stream.readline()
         if not line:
             raise damaged("the file ends inside a record header")
-        if _RECORD_START.search(line):
+        if line.strip() in _VERSIONS:
             raise damaged("the record header is cut short: the next record starts inside it")
         size += len(line)
         if size > _MAX_HEADER:
@@ -454,6 +459,11 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
         name, value = name.strip().lower(), value.strip()
         if sep and name == "content-length" and headers.get(name, value) != value:
             raise damaged("the record has two different Content-Length headers")
+        if sep and name in _ONCE and name in headers:
+            # a header cut inside a line ("Content-Length: 1WARC/1.0") runs on into the next
+            # record's: its fields come again. (A value that merely ends in "WARC/1.0", a
+            # target URI, is no sign of it.)
+            raise damaged("the record header is cut short: the next record starts inside it")
         if sep:
             headers.setdefault(name, value)
     return b"".join(raw), headers
@@ -696,6 +706,7 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
             limit = max_bytes + _HTTP_HEADER_ROOM if is_page else 0
             block = _read_block(stream, headers, rec_id, url, limit)
             searching = False
+            stream.several_per_member |= start.inner > 0
         except _Damaged as err:
             # damage found by the gzip layer while reading a block names no record: the
             # header read before it does

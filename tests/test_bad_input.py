@@ -123,6 +123,22 @@ def test_an_undeclared_page_in_a_western_language_is_read_in_windows_1252():
     assert sentence in " ".join(b.text for b in clean(html.encode("cp1252")).blocks)
 
 
+@pytest.mark.parametrize("where", [
+    "<link rel='alternate' title='<meta charset=\"iso-8859-1\">' href='/x'>",  # a value
+    "<noframes><meta charset='iso-8859-1'></noframes>",  # text, not markup
+    "<?php echo '<meta charset=\"iso-8859-1\">' ?>",  # a bogus comment
+    "<div>Advert</div><meta charset='iso-8859-1'>",  # the body has begun: too late
+])
+def test_a_late_meta_charset_that_is_not_one_in_the_head_is_not_taken(where):
+    """Only a meta tag of the head declares the charset: one quoted in an attribute, inside
+    noframes or a bogus comment, or after the body began read a Russian page as latin-1."""
+    sentence = "\u0421\u0435\u0433\u043e\u0434\u043d\u044f \u043f\u0440\u0430\u0432\u0438\u0442\u0435\u043b\u044c\u0441\u0442\u0432\u043e \u043e\u0431\u044a\u044f\u0432\u0438\u043b\u043e \u043e \u0440\u0435\u043c\u043e\u043d\u0442\u0435 \u043f\u0440\u0438\u0441\u0442\u0430\u043d\u0438."
+    script = "<script>var harbour = {" + "pier: 1, " * 700 + "};</script>"
+    page = (f"<html lang='ru'><head><title>T</title>{script}{where}</head>"
+            f"<body><p>{sentence}</p></body></html>").encode("cp1251")
+    assert sentence in decode(page, 10_000_000)
+
+
 @pytest.mark.parametrize("charset, sentence", [
     ("windows-1251", "\u0421\u044a\u0435\u0448\u044c \u0436\u0435 \u0435\u0449\u0451 \u044d\u0442\u0438\u0445 "
                      "\u043c\u044f\u0433\u043a\u0438\u0445 \u0444\u0440\u0430\u043d\u0446\u0443\u0437\u0441\u043a\u0438\u0445 "
@@ -249,15 +265,29 @@ def test_a_declared_utf8_page_with_few_quotes_and_a_stray_byte_stays_utf8(html_t
 
 @pytest.mark.parametrize("stray", [b"\x81", b"\x90"])
 def test_an_undeclared_windows_1252_page_with_a_byte_it_leaves_undefined_stays_windows_1252(stray):
-    """A page in English is read in windows-1252, its five undefined bytes as the C1 controls
-    of the same number, as browsers read it; read strictly, one such byte sent the page to the
-    detector, which took it for windows-1251 ("\u04023" for "\u20ac3")."""
-    sentence = "Fares rise to \u20ac3 \u2014 the council agreed."
+    """A page in English is read in windows-1252, a stray byte it leaves undefined (one in a
+    hundred non-ASCII bytes or fewer) as the C1 control of the same number, as browsers read
+    it; read strictly, one such byte sent the page to the detector, which took it for
+    windows-1251 ("\u04023" for "\u20ac3")."""
+    sentence = "Fares rise to \u20ac3 \u2014 the council\u2019s \u201cfair\u201d plan. " * 25
     page = (f"<html lang='en'><head><title>Ferry fares</title></head><body><article><p>{sentence} "
             "The harbour council met on Tuesday.</p></article><footer>Harbour News</footer>"
             "</body></html>").encode("cp1252")
     text = decode(page.replace(b"Harbour News", stray + b" Harbour News"), 10_000_000)
     assert sentence in text and stray.decode("latin-1") + " Harbour News" in text
+
+
+@pytest.mark.parametrize("charset, sentence", [
+    ("shift_jis", "\u6771\u4eac\u90fd\u306f\u4eca\u65e5\u3001\u6765\u5e74\u5ea6\u306e\u4e88\u7b97\u6848\u3092\u767a\u8868\u3057\u305f\u3002"),
+    ("cp1250", "Mus\u00edme zaplati\u0165 dane a \u00eds\u0165 \u010falej, povedal minister. \u0164a\u017ek\u00e9 \u010dasy sa skon\u010dia."),
+])
+def test_an_undeclared_page_marked_english_in_another_charset_is_detected(charset, sentence):
+    """Pages marked `lang="en"` that are Japanese or Slovak (WCXB-dev holds such Japanese
+    pages): the bytes windows-1252 leaves undefined are their own text's, so they are not
+    read as windows-1252 with C1 controls but go to the detector."""
+    page = (f"<!doctype html><html lang='en-US'><head><title>News</title></head><body>"
+            f"<p>{sentence}</p></body></html>").encode(charset)
+    assert sentence in decode(page, 10_000_000)
 
 
 def test_a_meta_charset_past_a_long_inline_script_in_the_head_is_honoured():

@@ -440,18 +440,18 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path, monkey
     from filter.inputs import read_folder
 
     crawl = tmp_path / "crawl"
-    for sub in ("locked", "open"):
+    for sub in (".locked", "open"):
         (crawl / sub).mkdir(parents=True)
         (crawl / sub / "page.html").write_bytes(page(ARTICLES[0]))
     scandir = os.scandir
 
     def refusing(path="."):
-        if Path(path).name == "locked":
+        if Path(path).name == ".locked":
             raise PermissionError(13, "Permission denied", str(path))
         return scandir(path)
 
     monkeypatch.setattr(os, "scandir", refusing)
     docs = list(read_folder(crawl))
     assert [(d.id, d.failure.type if d.failure else None) for d in docs] == [
-        ("crawl/locked", "UnreadableFile"), ("crawl/open/page.html", None)]
+        ("crawl/.locked", "UnreadableFile"), ("crawl/open/page.html", None)]
     assert docs[0].failure.message.endswith("the folder cannot be listed: Permission denied")

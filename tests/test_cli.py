@@ -191,6 +191,9 @@ def test_a_command_started_without_stdout_or_stderr_says_so_or_runs(tmp_path, ar
                           stderr=subprocess.PIPE, timeout=120)
     assert (proc.returncode, proc.stderr) == (
         1, b"noisefilter: cannot write the output: standard output is closed\n")
+    proc = subprocess.run(f'"{sys.executable}" -m filter.cli --version >&-', shell=True,
+                          stderr=subprocess.PIPE, timeout=120)  # argparse's own: to stderr
+    assert (proc.returncode, proc.stderr) == (0, f"noisefilter {filter.__version__}\n".encode())
     out = tmp_path / "out.jsonl"
     proc = subprocess.run(f'"{sys.executable}" -m filter.cli batch "{page}" -o "{out}" '
                           "--workers 1 2>&-", shell=True, timeout=120)

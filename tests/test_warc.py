@@ -581,3 +581,33 @@ def test_gzip_members_cut_at_a_fixed_size_lose_at_most_the_damaged_records_membe
     assert docs[0].failure.type == "DamagedRecord"
     # the records that start in the damaged record's member go with it; every later one is read
     assert summary(docs[1:]) == [(r.url, "page") for r, (s, _) in zip(records, spans) if s >= size]
+
+
+def test_a_header_value_ending_in_a_warc_version_is_no_record_start(tmp_path):
+    """A record whose target URI ends in "/WARC/1.0" was reported as cut short, its page lost:
+    only a version line of its own, or a field a header holds once coming again, shows that
+    the next record starts inside a header."""
+    records = [Rec("http://courier.test/spec/WARC/1.0", page(ARTICLES[0])),
+               Rec("http://courier.test/b", page(ARTICLES[1]),
+                   warc_headers={"X-Note": "copy of WARC/1.1"}),
+               Rec("http://courier.test/c", page(ARTICLES[2]))]
+    for gz in (True, False):
+        path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+        build_warc(path, records, gz=gz)
+        assert summary(read_warc(path)) == summary_of(records), gz
+
+
+def test_gzip_files_gzipped_whole_and_concatenated_lose_only_the_damaged_record(tmp_path):
+    """`cat a.warc.gz b.warc.gz`: two members of many records each. A damaged first record of
+    the second member cost every record after it in that member, without a word: once a
+    record was read from inside a member, the next record is searched for inside it too."""
+    first, second = site_records(), site_records("http://other.test/")
+    build_warc(tmp_path / "a.warc", first, gz=False)
+    spans = build_warc(tmp_path / "b.warc", second, gz=False)
+    data = (tmp_path / "b.warc").read_bytes()
+    start, end = spans[0]
+    damaged = with_content_length(data[start:end], -300) + data[end:]
+    path = tmp_path / "both.warc.gz"
+    path.write_bytes(gzip.compress((tmp_path / "a.warc").read_bytes()) + gzip.compress(damaged))
+    assert summary(read_warc(path)) == [*summary_of(first), (second[0].url, "DamagedRecord"),
+                                        *summary_of(second[1:])]
