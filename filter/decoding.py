@@ -103,19 +103,19 @@ _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name
 _LATE_DECLARATION_LIMIT = 1024 * 1024
 #: what a page's head is read as, for a meta tag in it: an element whose text is not markup
 #: (a script, a style, a title, a textarea…: skipped whole), a comment, a doctype or bogus
-#: comment (``<?php … ?>``), an end tag, a start tag (its attribute values read whole, so a
-#: quoted ">" or "<meta" is not a tag), or text that is not white space (which starts the body)
+#: comment (``<?php … ?>``), an end tag, or a start tag (its quoted attribute values read
+#: whole, so a quoted ">" or "<meta" is not a tag; an apostrophe elsewhere is a character)
 _HEAD_SCAN = re.compile(
     r"<(?P<raw>script|style|noscript|template|title|textarea|xmp|noframes|iframe|noembed)"
     r"(?![\w-]).*?(?:</(?P=raw)\s*>|\Z)"
     r"|<!--.*?(?:-->|\Z)"
     r"|<[!?][^>]*>?"
     r"|</(?P<end>[a-z][^\s/>]*)[^>]*>?"
-    r"|<(?P<tag>[a-z][^\s/>]*)(?:[^<>\"']|\"[^\"]*\"|'[^']*')*>?"
-    r"|(?P<text>[^<\s]+)", re.IGNORECASE | re.DOTALL)
-#: the start tags a page's head may hold besides those `_HEAD_SCAN` skips whole; any other
-#: starts the body, where browsers no longer take a meta charset
-_HEAD_TAGS = frozenset({"html", "head", "meta", "link", "base", "basefont", "bgsound"})
+    r"|<(?P<tag>[a-z][^\s/>]*)(?:=\s*\"[^\"]*\"|=\s*'[^']*'|[^<>])*>?", re.IGNORECASE | re.DOTALL)
+#: the start tags a page's head may hold besides those `_HEAD_SCAN` skips whole (and
+#: `object`, which Chromium's charset scan lets by); any other starts the body, where
+#: browsers no longer take a meta charset
+_HEAD_TAGS = frozenset({"html", "head", "meta", "link", "base", "basefont", "bgsound", "object"})
 #: the valid multi-byte characters a page declared UTF-8 needs per invalid sequence to be read
 #: as UTF-8 with U+FFFD for them (`_mostly_decodes`)
 _UTF8_VALID_PER_INVALID = 2
@@ -334,10 +334,10 @@ def _late_declaration(data: bytes) -> str | None:
     browsers change to the charset of a meta tag they meet in the head however late (after a
     5 KB inline script, an iso-8859-2 Hungarian page came out in windows-1252). What scripts,
     styles, titles, comments and attribute values hold is not a tag; a tag that cannot be in
-    the head, or text, ends it, as browsers stop looking once the body starts."""
+    the head ends it, as browsers stop looking once the body starts."""
     for match in _HEAD_SCAN.finditer(data[:_LATE_DECLARATION_LIMIT].decode("latin-1")):
         tag = (match["tag"] or "").lower()
-        if (match["end"] or "").lower() == "head" or match["text"] or (tag and tag not in _HEAD_TAGS):
+        if (match["end"] or "").lower() == "head" or (tag and tag not in _HEAD_TAGS):
             break
         if tag == "meta" and "charset" in match[0].lower():
             declared = html_body_declared_encoding(match[0])
@@ -351,13 +351,14 @@ _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 
 
 def _stray_undefined(data: bytes) -> bool:
-    """Whether the bytes windows-1252 leaves undefined are strays in `data` (at most one in a
-    hundred non-ASCII bytes), not the text's own: Shift_JIS (0x81 leads "、" and "。") and
-    windows-1250 (0x9D is "ť", 0x8F "Ź") hold them by the tenth or fiftieth, and pages in them
-    marked `lang="en"` (WCXB-dev holds such Japanese pages) are for the detector."""
+    """Whether the bytes windows-1252 leaves undefined are strays in `data` (one, or at most
+    one in a hundred non-ASCII bytes), not the text's own: Shift_JIS (0x81 leads "、" and
+    "。") and windows-1250 (0x9D is "ť", 0x8F "Ź") hold them by the tenth or fiftieth, and
+    pages in them marked `lang="en"` (WCXB-dev holds such Japanese pages) are for the
+    detector; a short English page with one stray is not."""
     undefined = len(_CP1252_UNDEFINED.findall(data))
     non_ascii = len(data) - len(data.decode("latin-1").encode("ascii", "ignore"))
-    return undefined * 100 <= non_ascii
+    return undefined <= max(1, non_ascii // 100)
 
 
 def _undeclared(data: bytes, url: str | None = None) -> str:

@@ -160,7 +160,9 @@ class _Stream:
         self.first_member: int | None = None  # gz: file offset of the first gzip member
         self.member_start = 0
         self.member_ended: tuple[int, int] | None = None  # gz: the last member that ended: start, end
-        self.several_per_member = False  # gz: a record was read from inside a member
+        #: gz: records read from inside a gzip member, not found by a search after damage (a
+        #: per-record writer puts at most one there: a response after warcinfo)
+        self.inside_members = 0
         self.member_out = 0  # gz: uncompressed bytes the current member has given so far
         self.steps: deque[_Step] = deque()  # gz: the steps that made `buf`, oldest first
         self.used = 0  # gz: bytes of the oldest step's output already taken from `buf`
@@ -333,7 +335,7 @@ class _Stream:
 
         A record whose header starts its gzip member, in a file of several members, is taken
         to be that member's only record, as WARC writers write them, unless a record was
-        already read from inside a member (`several_per_member`: files gzipped whole and
+        already read from inside members twice (`inside_members`: files gzipped whole and
         concatenated): the reader goes on at the next member, so WARC records quoted in the
         damaged record's page are not read as records. (Where members are cut at a fixed
         size, as bgzip cuts them, a member may start inside a record: that is searched like
@@ -346,7 +348,7 @@ class _Stream:
         members that each hold many records loses the rest of a member whose first record is
         damaged.)"""
         try:
-            if self.gz and start.inner == 0 and header_read and not self.several_per_member:
+            if self.gz and start.inner == 0 and header_read and self.inside_members < 2:
                 end = self._member_end(start)
                 if end is None:
                     return self.next_member(start.offset)
@@ -447,7 +449,8 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
         line = stream.readline()
         if not line:
             raise damaged("the file ends inside a record header")
-        if line.strip() in _VERSIONS:
+        if line.strip() in _VERSIONS or (b":" not in line and _RECORD_START.search(line)):
+            # (a field cut before its colon runs into the version line: "WARC-TyWARC/1.0")
             raise damaged("the record header is cut short: the next record starts inside it")
         size += len(line)
         if size > _MAX_HEADER:
@@ -705,8 +708,8 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
             # a record that holds no page is skipped unread, but its framing is still checked
             limit = max_bytes + _HTTP_HEADER_ROOM if is_page else 0
             block = _read_block(stream, headers, rec_id, url, limit)
+            stream.inside_members += start.inner > 0 and not searching
             searching = False
-            stream.several_per_member |= start.inner > 0
         except _Damaged as err:
             # damage found by the gzip layer while reading a block names no record: the
             # header read before it does

@@ -418,21 +418,25 @@ def warc_text_page(fake_records: int = 1) -> bytes:
     return page("harbour-ferry.html").replace(b"</main>", b"<pre>\n" + quoted + b"</pre></main>")
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("change", [-200, 10])
-def test_warc_text_inside_a_damaged_record_of_a_warc_gz_invents_no_record(tmp_path, change):
+def test_warc_text_inside_a_damaged_record_of_a_warc_gz_invents_no_record(tmp_path, change, shared):
     """In a .warc.gz written a gzip member per record, a record whose Content-Length is wrong
     is reported and the reader goes on at the next member. Searching the damaged record's own
     bytes for the next record start found the WARC records a page quoted, and handed them on
-    as pages of the archive."""
-    records = site_records()
-    records[1] = Rec("http://courier.test/warc-howto.html", warc_text_page())
+    as pages of the archive; so did it when the first two records shared a member (a warcinfo
+    and a response may), once that was taken for a file of many records per member."""
+    records = [*site_records("http://other.test/")[:1], *site_records()]
+    records[2] = Rec("http://courier.test/warc-howto.html", warc_text_page())
     spans = build_warc(tmp_path / "built.warc.gz", records, gz=True)
     data = (tmp_path / "built.warc.gz").read_bytes()
-    start, end = spans[1]
-    member = gzip.compress(with_content_length(gzip.decompress(data[start:end]), change))
-    (tmp_path / "a.warc.gz").write_bytes(data[:start] + member + data[end:])
+    members = [data[s:e] for s, e in spans]
+    members[2] = gzip.compress(with_content_length(gzip.decompress(members[2]), change))
+    if shared:
+        members[:2] = [gzip.compress(gzip.decompress(members[0]) + gzip.decompress(members[1]))]
+    (tmp_path / "a.warc.gz").write_bytes(b"".join(members))
     assert summary(read_warc(tmp_path / "a.warc.gz")) == [
-        (records[0].url, "page"), (records[1].url, "DamagedRecord"), (records[2].url, "page")]
+        (r.url, "DamagedRecord" if i == 2 else "page") for i, r in enumerate(records)]
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -611,3 +615,17 @@ def test_gzip_files_gzipped_whole_and_concatenated_lose_only_the_damaged_record(
     path.write_bytes(gzip.compress((tmp_path / "a.warc").read_bytes()) + gzip.compress(damaged))
     assert summary(read_warc(path)) == [*summary_of(first), (second[0].url, "DamagedRecord"),
                                         *summary_of(second[1:])]
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_record_cut_inside_a_field_name_is_reported(tmp_path, gz):
+    """Cut after "WARC-Ty", the next record's version line ran on from it ("WARC-TyWARC/1.0"),
+    which no check caught: the cut record went unreported."""
+    records = site_records()
+    spans = build_warc(tmp_path / "built.warc", records, gz=False)
+    data = (tmp_path / "built.warc").read_bytes()
+    parts = [data[s:e] for s, e in spans]
+    parts[0] = parts[0][:parts[0].index(b"WARC-Type") + 7]
+    path = tmp_path / ("a.warc.gz" if gz else "a.warc")
+    path.write_bytes(b"".join(gzip.compress(p) for p in parts) if gz else b"".join(parts))
+    assert summary(read_warc(path)) == [(None, "DamagedRecord"), *summary_of(records[1:])]
