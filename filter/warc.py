@@ -346,7 +346,7 @@ class _Stream:
         must not be lost too) up to corrupt gzip data, if any, past which nothing of its
         member can be decompressed: the search goes on at the next member. (A file of several
         members that each hold many records loses the rest of a member whose first record is
-        damaged.)"""
+        damaged before two records were read from inside members: the file's first.)"""
         try:
             if self.gz and start.inner == 0 and header_read and self.inside_members < 2:
                 end = self._member_end(start)
