@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from filter import InputError
-from filter.decoding import decode_by_header, decode_labelled, size_error
+from filter import InputError, NoiseFilterError
+from filter.decoding import decode, decode_by_header, decode_labelled, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
@@ -196,6 +196,33 @@ async def clean(
     if outcome.result is not None:
         return JSONResponse(outcome.result)
     return error_response(*outcome_status(outcome.error), outcome.detail)
+
+
+@router.post(
+    "/v1/decode", response_model=None,
+    responses={200: {"description": "The page as text: `{\"html\": …}`."},
+               **documented(400, 413, 415, 422)},
+    summary="Read a page's bytes as the library reads them",
+)
+async def decode_page(
+    request: Request, pool: PoolDep,
+    url: Annotated[str | None, Query(max_length=4096, description="The page's address: its "
+                                     "country domain hints at the charset of a page that "
+                                     "declares none (never fetched).")] = None,
+) -> JSONResponse:
+    """A raw `text/html` body in any charset, decoded as `clean` decodes it (a byte-order mark,
+    the page's own declaration, else as browsers read an undeclared page), for a client that
+    keeps the text it cleans: the labelling page decoded files itself, by a simpler rule, and
+    a windows-1251 page declaring nothing was labelled, stored and trained on as mojibake
+    while `clean` read the same bytes right."""
+    if media_type(request) != "text/html":
+        raise ApiError(415, "unsupported_media_type", "send the page's bytes as text/html")
+    body = await request.body()
+    try:
+        html = await anyio.to_thread.run_sync(decode, body, pool.max_bytes, url)
+    except NoiseFilterError as err:
+        return error_response(*outcome_status(type(err).__name__), str(err))
+    return JSONResponse({"html": html})
 
 
 async def clean_batch(batch: BatchRequest, request: Request, pool: PoolDep, metrics: MetricsDep,

@@ -1431,3 +1431,23 @@ def test_an_examples_request_of_too_many_blocks_is_refused_before_they_are_valid
                               "invalid_input")["detail"]
         assert detail.startswith("100,001 labelled blocks in one request, over the limit of 100,000")
         assert client.post("/v1/examples", json=small, headers=key).status_code == 200
+
+
+def test_decode_reads_a_page_as_the_library_reads_it(client, library):
+    """The labelling page keeps the text it labels: it asks the service to decode a file, so a
+    page in windows-1251 that declares nothing is stored as the library reads it, not as a
+    simpler rule in the browser read it (mojibake)."""
+    from filter.decoding import decode
+
+    sentence = "Городской совет утвердил в среду план ремонта паромной пристани."
+    page = (f"<html lang='ru'><head><title>Пристань</title></head><body><article><p>{sentence}"
+            "</p></article></body></html>").encode("cp1251")
+    r = client.post("/v1/decode", content=page, headers={"content-type": "text/html"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"html": decode(page, 200_000)} and sentence in r.json()["html"]
+    assert_error(client.post("/v1/decode", content=page, headers={"content-type": "text/plain"}),
+                 415, "unsupported_media_type")
+    assert_error(client.post("/v1/decode", content=b"<p>" + b"x" * 200_000, headers={
+        "content-type": "text/html"}), 413, "payload_too_large")
+    assert_error(client.post("/v1/decode", content=b"\x89PNG\r\n\x1a\n" + bytes(64), headers={
+        "content-type": "text/html"}), 422, "invalid_input")

@@ -469,6 +469,21 @@ def test_a_file_opens_in_its_own_charset(server, watched):
     assert not watched.errors and not watched.dialogs
 
 
+def test_a_file_declaring_no_charset_opens_as_the_library_reads_it(server, watched):
+    """The page decoded files itself by a simpler rule (its meta charset, else UTF-8, else
+    windows-1252): a windows-1251 page declaring nothing was labelled, saved and trained on as
+    mojibake. The service decodes it now, as `clean` decodes the same bytes."""
+    sentence = "Городской совет утвердил в среду план ремонта паромной пристани."
+    html = (f"<html lang='ru'><head><title>Пристань</title></head><body><article><h1>Пристань"
+            f"</h1><p>{sentence}</p><p>{sentence}</p></article></body></html>")
+    page = watched.page
+    open_page(page, server)
+    open_file(page, "pier.html", html.encode("cp1251"))
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert page.get_by_label("Paste the page's HTML").input_value() == html
+    assert not watched.errors
+
+
 def test_a_gzipped_file_opens_and_a_declined_switch_changes_nothing(server, watched):
     """Crawls store pages as .html.gz: such a file opens as the page it holds. With labels not
     yet saved, choosing another file asks first, and saying no leaves the form as it was."""

@@ -13,7 +13,6 @@
   const STANDARD_LABELS = ["content", "related", "teaser", "junk"];
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
-  const SNIFF_BYTES = 2048;    // how far to look for an HTML page's <meta charset>
   // what the service takes as a page's address (filter.extract.check_url): scheme://host…
   const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]/;
   // what fetch cannot send in a header value (a NUL, a line break, anything beyond Latin-1)
@@ -67,9 +66,10 @@
   // an answer that asks for the (right) key: a 401, or a key this page cannot even send
   const needsKey = (err) => err.status === 401 || err.code === INVALID_KEY;
 
-  async function api(method, path, body) {
+  // `body` goes as JSON, or as it is with another `contentType` (a file's bytes)
+  async function api(method, path, body, contentType = "application/json") {
     const headers = { Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (body !== undefined) headers["Content-Type"] = contentType;
     const key = ui.apiKey.value;
     if (key) {
       // fetch would throw on it, which would read as a service that does not answer
@@ -81,7 +81,8 @@
     let response;
     try {
       response = await fetch(path, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+        method, headers,
+        body: body === undefined || contentType !== "application/json" ? body : JSON.stringify(body),
         credentials: "same-origin", cache: "no-store",
       });
     } catch (err) {
@@ -175,23 +176,22 @@
     return /^\s*<[A-Za-z!?/]/.test(value) ? "html" : "text";  // "<3 love this" is text
   }
 
-  // A file's bytes as text: a BOM decides, then (for HTML) the page's own <meta charset>, then
-  // UTF-8 if the bytes are valid UTF-8, else windows-1252 (what browsers assume for old pages).
-  function decodeFile(buffer, isHtml) {
+  // An HTML file's bytes as the service reads them (POST v1/decode: the library's decoding,
+  // declarations read as browsers read them, else the language, the country domain or a
+  // detector): decoded here by a simpler rule, a windows-1251 page declaring nothing was
+  // labelled and saved as mojibake, which the model then learnt from.
+  async function decodeHtml(buffer) {
+    const url = pageAddress();
+    const query = url ? `?url=${encodeURIComponent(url)}` : "";
+    return (await api("POST", `v1/decode${query}`, buffer, "text/html")).html;
+  }
+
+  // A text file's bytes as text: a BOM decides, then UTF-8 if the bytes are valid UTF-8, else
+  // windows-1252 (what old tools wrote).
+  function decodeText(buffer) {
     const bytes = new Uint8Array(buffer);
     if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
     if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
-    if (isHtml) {
-      const head = new TextDecoder("windows-1252").decode(bytes.subarray(0, SNIFF_BYTES));
-      const match = /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head);
-      if (match) {
-        try {
-          return new TextDecoder(match[1]).decode(bytes);
-        } catch (err) {
-          // an unknown charset name: fall through to the guesses below
-        }
-      }
-    }
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch (err) {
@@ -212,7 +212,14 @@
     const name = file.name.replace(/\.gz$/i, "");
     const isText = /\.txt$/i.test(name) || (!gzipped && file.type === "text/plain");
     const stream = gzipped ? file.stream().pipeThrough(new DecompressionStream("gzip")) : file.stream();
-    const value = decodeFile(await new Response(stream).arrayBuffer(), !isText);
+    const buffer = await new Response(stream).arrayBuffer();
+    let value;
+    try {
+      value = isText ? decodeText(buffer) : await decodeHtml(buffer);
+    } catch (err) {
+      fail("Labelling", err);  // as when the service refuses the page itself
+      return;
+    }
     await analyse({ kind: isText ? "text" : "html", value, file: true }, true);
   }
 
