@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError, NoiseFilterError
-from filter.decoding import decode, decode_by_header, decode_labelled, size_error
+from filter.decoding import decode, decode_by_header, decode_labelled, header_charset, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
@@ -136,21 +136,12 @@ async def _raw_job(request: Request, media: str, body: bytes, url: str | None, b
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
     if len(body) > max_bytes:
         return Job(kind, body, url, blocks)
-    charset = _charset(request)
+    charset = header_charset(request.headers.get("content-type"))
     if kind == "html":
         return Job("html", await anyio.to_thread.run_sync(decode_by_header, body, charset),
                    url, blocks)
     return Job("text", await anyio.to_thread.run_sync(_decode, body, charset or "utf-8"),
                None, blocks)
-
-
-def _charset(request: Request) -> str | None:
-    charset = None
-    for param in request.headers.get("content-type", "").split(";")[1:]:
-        key, _, value = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip('"') or None
-    return charset
 
 
 def _decode(body: bytes, charset: str) -> str:

@@ -197,6 +197,15 @@ def decode_labelled(data: bytes, charset: str) -> str:
                          f"{err.start}") from None
 
 
+def header_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, None if it names none."""
+    for param in (content_type or "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
+
+
 def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
     """An HTML page as str when the charset its HTTP header names decodes it cleanly (read as
     browsers read it, `decode_labelled`); else the bytes, for `decode` to find the charset in

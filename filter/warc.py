@@ -772,7 +772,7 @@ def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Documen
     try:
         fh = open(path, "rb")
     except OSError as err:
-        yield Document(id=f"{path.name}@0", source=str(path),
+        yield Document(id=f"{path}@0", source=str(path),
                        failure=Failure("UnreadableFile", str(err)))
         return
     with fh:

@@ -173,3 +173,25 @@ def test_an_item_that_cannot_take_the_result_passes_through_uncleaned(cleaner, c
     assert item.html and [r.message for r in caplog.records].count(
         "noisefilter: Page items have no field 'noisefilter' to take the result: declare it "
         "(NOISEFILTER_OUTPUT_FIELD); such items pass through uncleaned") == 1
+
+
+@pytest.mark.parametrize("label, body", [
+    ("iso-8859-1", "utf-8"),  # a server's default label on a UTF-8 page
+    ("utf-8", "cp1252"),  # a wrong label; the page declares its own charset
+])
+def test_a_response_is_read_as_the_warc_reader_reads_it_whatever_its_label(cleaner, label, body):
+    """Scrapy's `response.text` lets the header's charset win: a UTF-8 page labelled
+    iso-8859-1 came out as "cafÃ©", a windows-1252 page labelled utf-8 as "caf\ufffd", where
+    the library and the WARC reader read both right."""
+    from scrapy.http import HtmlResponse
+
+    from filter.integrations.scrapy import response_page
+
+    html = page(ARTICLES[0]).decode("utf-8").replace(
+        '<meta charset="utf-8">', '<meta charset="windows-1252">').replace(
+        "</p>", " Le café ouvre à Zürich.</p>", 1)
+    response = HtmlResponse("http://courier.test/cafe", body=html.encode(body),
+                            headers={"Content-Type": f"text/html; charset={label}"})
+    text = NoiseFilterPipeline(cleaner)._clean(response_page(response), response.url).result.text
+    assert "Le café ouvre à Zürich." in text
+    assert text == cleaner.clean(html, "http://courier.test/cafe").text

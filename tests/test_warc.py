@@ -629,3 +629,24 @@ def test_a_record_cut_inside_a_field_name_is_reported(tmp_path, gz):
     path = tmp_path / ("a.warc.gz" if gz else "a.warc")
     path.write_bytes(b"".join(gzip.compress(p) for p in parts) if gz else b"".join(parts))
     assert summary(read_warc(path)) == [(None, "DamagedRecord"), *summary_of(records[1:])]
+
+
+def test_missing_warc_files_of_one_name_in_two_folders_get_two_ids(tmp_path):
+    """A file that cannot be opened was named by its base name alone: two missing crawl files
+    `a/x.warc.gz` and `b/x.warc.gz` gave one id, and a resume skips ids it has written."""
+    docs = [next(read_warc(tmp_path / d / "x.warc.gz")) for d in ("a", "b")]
+    assert [d.failure.type for d in docs] == ["UnreadableFile"] * 2
+    assert docs[0].id != docs[1].id and docs[0].id == f"{tmp_path / 'a' / 'x.warc.gz'}@0"
+
+
+def test_a_remote_warc_without_fsspec_is_a_row_not_a_failed_task(monkeypatch):
+    """`import fsspec` sat outside the error handling: one s3:// path without fsspec installed
+    failed the Spark task, and after its retries the job."""
+    import sys
+
+    from filter.integrations.spark import _read_remote_warc
+
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # as if not installed
+    [row] = list(_read_remote_warc("s3://crawl/x.warc.gz", 10_000_000))
+    assert (row.id, row.failure.type) == ("s3://crawl/x.warc.gz@0", "UnreadableFile")
+    assert "needs fsspec" in row.failure.message

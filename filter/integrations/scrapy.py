@@ -41,18 +41,28 @@ import logging
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from threadpoolctl import ThreadpoolController
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from ..batch import Outcome
+from ..decoding import decode_by_header, header_charset
 from ..cleaner import Cleaner, Limits
 from ..errors import NoiseFilterError
 from ..inputs import Failure
 
 logger = logging.getLogger(__name__)
+
+
+def response_page(response: Response) -> str | bytes:
+    """A response's page, read as the WARC reader reads one (`decode_by_header`): Scrapy's
+    `text` lets the header's charset win even over valid UTF-8 (servers label UTF-8 pages
+    "iso-8859-1": "cafÃ©") and over bytes it cannot decode, where the page's own declaration
+    would be read ("caf\ufffd")."""
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    return decode_by_header(response.body, header_charset(content_type))
 
 
 class NoiseFilterPipeline:
@@ -119,8 +129,7 @@ class NoiseFilterPipeline:
             return item
         if isinstance(html, Response):
             url = url or html.url
-            # a TextResponse has already decoded the body with the HTTP header's charset
-            html = html.text if isinstance(html, TextResponse) else html.body
+            html = response_page(html)
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
         # would install Twisted's default instead
 

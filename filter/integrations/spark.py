@@ -161,10 +161,15 @@ def clean_warc_files(paths: Iterable[str], model: str | None = None,
 def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
     """`read_warc` for a URL that fsspec opens. A file that is missing, cannot be opened, or
     opens as a stream that cannot seek (`iter_warc`) is a row, as a local one is: raised, it
-    failed the task, and after Spark's retries the job, for one file."""
-    import fsspec
-
+    failed the task, and after Spark's retries the job, for one file (also without fsspec)."""
     from ..warc import iter_warc
+
+    try:
+        import fsspec
+    except ImportError:
+        yield _unreadable(url, ImportError("reading this URL needs fsspec and its filesystem "
+                                           "(pip install fsspec s3fs, gcsfs…)"))
+        return
 
     try:
         fh = fsspec.open(url, "rb").open()
