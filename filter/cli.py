@@ -198,8 +198,9 @@ class _ClosedOutput(io.TextIOBase):
 
 def _standard_streams() -> None:
     """Stand in for standard streams the command was started without: stdout as
-    `_ClosedOutput` (log records bound for it are dropped quietly), stderr as the null device (messages are lost, exit statuses still say
-    what happened; every print to None raised AttributeError, status 1, before any work)."""
+    `_ClosedOutput` (log records bound for it are dropped quietly), stderr as the null device
+    (messages are lost, exit statuses still say what happened; every print to None raised
+    AttributeError, status 1, before any work)."""
     if sys.stdout is None:
         sys.stdout = _ClosedOutput()
         logging.raiseExceptions = False  # the server's access log: dropped, not a traceback each
