@@ -198,11 +198,12 @@ def decode_labelled(data: bytes, charset: str) -> str:
 
 
 def header_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a Content-Type header value, None if it names none."""
+    """The ``charset`` parameter of a Content-Type header value (quotes taken off), None if it
+    names none."""
     for param in (content_type or "").split(";")[1:]:
         key, _, value = param.partition("=")
         if key.strip().lower() == "charset":
-            return value.strip().strip('"') or None
+            return value.strip().strip("\"'") or None
     return None
 
 

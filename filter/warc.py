@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import decode_by_header, inflate
+from .decoding import decode_by_header, header_charset, inflate
 from .errors import InputError
 from .extract import check_url
 from .inputs import Document, Failure
@@ -519,15 +519,9 @@ def _zlib_header(data: bytes) -> bool:
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:
-    if not content_type:
-        return "", None
-    parts = [p.strip() for p in content_type.split(";")]
-    charset = None
-    for p in parts[1:]:
-        key, _, value = p.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip("\"'") or None
-    return parts[0].lower(), charset
+    """A Content-Type header value's media type (lower-cased) and charset."""
+    content_type = content_type or ""
+    return content_type.split(";", 1)[0].strip().lower(), header_charset(content_type)
 
 
 def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,
