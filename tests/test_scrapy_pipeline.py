@@ -195,3 +195,23 @@ def test_a_response_is_read_as_the_warc_reader_reads_it_whatever_its_label(clean
     text = NoiseFilterPipeline(cleaner)._clean(response_page(response), response.url).result.text
     assert "Le café ouvre à Zürich." in text
     assert text == cleaner.clean(html, "http://courier.test/cafe").text
+
+
+def test_the_url_field_is_read_against_the_response_and_as_item_loaders_store_it(cleaner):
+    """A relative URL field (a spider that stored an `href`) failed the page with "not an
+    absolute URL" and a one-element list (an item loader without TakeFirst) with "url must be
+    a str", though the Response beside them had the page's URL."""
+    from scrapy.http import HtmlResponse
+
+    from filter.integrations.scrapy import page_url
+
+    response = HtmlResponse("http://courier.test/news/a.html", body=b"<p>x</p>")
+    assert page_url("b.html", response) == "http://courier.test/news/b.html"
+    assert page_url(["http://courier.test/c"], response) == "http://courier.test/c"
+    assert page_url(["http://courier.test/c"]) == "http://courier.test/c"
+    assert page_url(7, response) == page_url(None, response) == page_url(" ", response) \
+        == "http://courier.test/news/a.html"
+    html = page(ARTICLES[0]).decode("utf-8")
+    outcome = NoiseFilterPipeline(cleaner)._clean(html, page_url("/a", response))
+    assert outcome.error is None and outcome.to_record()["url"] == "http://courier.test/a"
+    assert outcome.result.text == cleaner.clean(html, "http://courier.test/a").text

@@ -25,7 +25,8 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 (``None``, or ``{"type", "message"}`` when the page could not be cleaned: one bad page never
 fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the output field (an
 item that cannot take it passes through uncleaned, with an error logged). Items without the
-HTML field pass through untouched.
+HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
+against the Response's URL) or missing (the Response's URL stands in).
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
 the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
@@ -38,6 +39,7 @@ classifier's default of one per core makes concurrent threads fight over the cor
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
@@ -63,6 +65,21 @@ def response_page(response: Response) -> str | bytes:
     would be read ("caf\ufffd")."""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     return decode_by_header(response.body, header_charset(content_type))
+
+
+def page_url(field, response: Response | None = None):
+    """The URL to clean an item's page with, from its URL field. Item loaders without
+    `TakeFirst` store a one-element list: its element is the URL. Beside a Response, a relative
+    path (a spider that stored an `href`) is read against the Response's own URL, and a field
+    that holds no URL string gives way to it; without one, the field goes to `clean` as it is,
+    which says what is wrong with it in the item's error record."""
+    if isinstance(field, (list, tuple)) and len(field) == 1:
+        field = field[0]
+    if response is None:
+        return field
+    if isinstance(field, str) and field.strip():
+        return urljoin(response.url, field.strip())
+    return response.url
 
 
 class NoiseFilterPipeline:
@@ -115,7 +132,8 @@ class NoiseFilterPipeline:
         html = adapter.get(self.html_field)
         if html is None:
             return item
-        url = adapter.get(self.url_field)
+        response = html if isinstance(html, Response) else None
+        url = page_url(adapter.get(self.url_field), response)
         try:  # before the work: an item that cannot take the result is not cleaned for nothing
             adapter[self.output_field] = None
         except KeyError:
@@ -127,9 +145,8 @@ class NoiseFilterPipeline:
             if self.stats is not None:
                 self.stats.inc_value("noisefilter/error/NoOutputField")
             return item
-        if isinstance(html, Response):
-            url = url or html.url
-            html = response_page(html)
+        if response is not None:
+            html = response_page(response)
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
         # would install Twisted's default instead
 
