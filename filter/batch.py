@@ -265,7 +265,8 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     `_default_start_method`). Otherwise each worker loads the model once from
     ``cleaner.loaded.path``, checking it against its manifest.
 
-    Raises `ModelError` only if a worker cannot load the model.
+    Bad arguments raise at the call (workers start, and `ModelError` comes, only once the
+    outcomes are read): `ModelError` only if a worker cannot load the model.
     """
     try:  # any integer, numpy's too; 2.0 failed later with a raw TypeError from range()
         count = operator.index(workers)
@@ -295,16 +296,24 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     limits = dataclasses.replace(cleaner.limits, timeout=timeout)
     method = start_method or _default_start_method()
     ctx = multiprocessing.get_context(method)
-    if method == "forkserver":
+    return _outcomes(ctx, cleaner, limits, workers, iter(docs), window, read_in_thread)
+
+
+def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterator, window: int,
+              read_in_thread: bool) -> Iterator[Outcome]:
+    """`clean_many`'s generator, apart so that its arguments are checked at the call (a
+    generator function checks nothing before its first outcome is asked for)."""
+    forks = ctx.get_start_method() == "fork"
+    if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["filter.batch"])  # import the library once, in the server
     pool: list[_Worker] = []
     try:
         def new_worker() -> _Worker:
-            return _Worker(ctx, cleaner, method == "fork", limits)
+            return _Worker(ctx, cleaner, forks, limits)
 
         pool = [new_worker() for _ in range(workers)]
-        feeder = (_Feeder if read_in_thread else _InlineFeeder)(iter(docs))
-        yield from _run(pool, new_worker, feeder, timeout, window, forks=method == "fork")
+        feeder = (_Feeder if read_in_thread else _InlineFeeder)(docs)
+        yield from _run(pool, new_worker, feeder, limits.timeout, window, forks=forks)
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)

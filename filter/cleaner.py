@@ -173,10 +173,10 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     itself (`page_url` or one of its `aliases`: the address it gives itself, under any of
     those forms) are no related story. Links without anchor text and targets that are not web
     pages are left out, and so, when the page's URL is known, are links that leave its site
-    (`site_of`): a site offers its own stories as related ones. The sites of `also_own` and
-    `aliases` count as its own too (its `<base href>`, and the address it gives itself, for a
-    page fetched through a feed's redirector or a cache); a page on an IP address or localhost
-    has no site to keep to; `same_site=False` keeps every site's links. On WCXB-dev's
+    (`site_of`; a link to an IP address or an intranet name leaves it too): a site offers its
+    own stories as related ones. The sites of `also_own` and `aliases` count as its own too
+    (its `<base href>`, and the address it gives itself, for a page fetched through a feed's
+    redirector or a cache); a page on an IP address or localhost has no site to keep to; `same_site=False` keeps every site's links. On WCXB-dev's
     hand-labelled pages, 278 of the 283 links of `related` blocks stay on the page's site,
     while none of the 49 off-site links the cross-validated model gave as related was one of
     them (affiliate, shop and reference links); `benchmarks/quality.py` prints the precision
@@ -184,15 +184,18 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     related = []
     aliases = [u for u in aliases if u]
     seen = {same_page(u) for u in (page_url, *aliases) if u}
-    homes = ({site_of(u) for u in (page_url, *also_own, *aliases)} - {None}
-             if same_site and page_url else set())
+    own = (page_url, *also_own, *aliases)
+    # kept to when one of the page's addresses is on a site; an address or an intranet name
+    # among them is then one of its own too (a redirector's page giving itself such a name)
+    homes = ({site_or_host(u) for u in own} - {None}
+             if same_site and page_url and any(site_of(u) for u in own) else set())
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
         for link in block.links:
             if not (link.text and _is_web_link(link.url)):
                 continue
-            if homes and site_of(link.url) not in (None, *homes):
+            if homes and site_or_host(link.url) not in (None, *homes):
                 continue
             target = same_page(link.url)
             if target not in seen:

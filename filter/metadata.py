@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from datetime import datetime, timedelta
 from html import unescape
 from itertools import islice
 from urllib.parse import urljoin, urlsplit
@@ -223,13 +224,24 @@ def page_metadata(tree: HtmlElement, url: str | None,
                    else _title_element_headline(tree, site_name, _field(full_title)))
     author = _field(_author(tree, meta.author))
     try:
-        date = find_date(tree, extensive_search=False, original_date=True, url=url or meta.url)
+        date = find_date(tree, extensive_search=False, original_date=True, url=url or meta.url,
+                         max_date=_latest_date())
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
     return {"title": title, "full_title": full_title, "author": author, "date": date,
             "language": page_language(tree, source),
             "canonical_url": canonical_url(tree, url, meta.url)}
+
+
+def _latest_date() -> datetime:
+    """The latest publication date believed: two days after this machine's, at the day's end.
+    htmldate's own bound, the end of this machine's day, took fresh news from time zones ahead
+    of it for a made-up date (a Sydney page dated tomorrow by UTC came out as the 1st of the
+    month) or none; two days cover any two time zones. Day-granular like htmldate's, so its
+    caches serve a whole day's pages."""
+    return (datetime.now() + timedelta(days=2)).replace(hour=23, minute=59, second=59,
+                                                         microsecond=999999)
 
 
 def _author(tree: HtmlElement, found: str | None) -> str | None:

@@ -30,6 +30,22 @@ def test_result_shape_and_metadata(article_html):
     assert as_dict["text"] == result.text and len(as_dict["blocks"]) == len(result.blocks)
 
 
+def test_fresh_news_from_a_time_zone_ahead_keeps_its_date():
+    """A page dated by its own (tomorrow's, by this machine's clock) day came out with the 1st
+    of the month, or none: htmldate's bound was the end of the machine's day."""
+    from datetime import date, datetime, timedelta, timezone
+
+    tomorrow = date.today() + timedelta(days=1)
+    sydney = datetime.combine(tomorrow, datetime.min.time(), timezone(timedelta(hours=11)))
+    body = "<article>" + "<p>The harbour ferry runs twice a day from the old pier.</p>" * 5
+    for head in (f'<meta property="article:published_time" content="{tomorrow}">',
+                 '<script type="application/ld+json">{"@context": "https://schema.org", '
+                 f'"@type": "NewsArticle", "datePublished": "{sydney.isoformat()}"}}</script>'):
+        page = html_to_page(f"<html><head>{head}</head><body>{body}</body></html>",
+                            url="https://harbour.example.com.au/news/ferry")
+        assert page.date == tomorrow.isoformat(), head
+
+
 def _title(head: str, body: str = "") -> str | None:
     return html_to_page(f"<html><head>{head}</head><body>{body}<p>{'Text of the page. ' * 5}</p></body></html>").title
 
@@ -549,7 +565,10 @@ def test_related_links_leave_out_the_page_itself_under_any_form_of_its_address()
     ]
     # fetched through a redirector, the page is known by the address it gives itself
     via = "https://feeds.example.net/~r/coastal/12345"
-    assert len(related_links(blocks, ["related"], via)) == 5  # "This story" and "Share it": one
+    # (without it, all leave the redirector's site; every site kept: "This story" and "Share
+    # it" are one story, the page's, listed)
+    assert related_links(blocks, ["related"], via) == []
+    assert len(related_links(blocks, ["related"], via, same_site=False)) == 5
     assert len(related_links(blocks, ["related"], via, aliases=[page])) == 4
 
 
@@ -574,6 +593,11 @@ def test_related_links_stay_on_the_pages_site():
     assert len(related_links(blocks, ["related"])) == 4
     assert len(related_links(blocks, ["related"], "http://localhost:8000/bridge.html")) == 4
     assert len(related_links(blocks, ["related"], page, same_site=False)) == 4
+    # an address or an intranet name is no part of the page's site (they have no registrable
+    # domain, and were kept as if they had the page's)
+    inside = [Block("Staff only", links=(Link("Admin", "http://10.0.0.1/admin"),
+                                         Link("Wiki", "http://intranet/wiki")))]
+    assert related_links(inside, ["related"], page) == []
 
 
 def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_site(monkeypatch):
