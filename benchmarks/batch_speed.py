@@ -44,12 +44,15 @@ from threadpoolctl import threadpool_limits
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from filter import Cleaner, NoiseFilterError
-from filter.batch import Outcome
-from filter.inputs import Failure
-from filter.warc import read_warc
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # time this checkout, in the loop and in the command alike
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "wcxb-dev" / "html"
+from filter import Cleaner, NoiseFilterError  # noqa: E402
+from filter.batch import Outcome  # noqa: E402
+from filter.inputs import Failure  # noqa: E402
+from filter.warc import read_warc  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
 
 
 def write_warc(path: Path, pages: list[tuple[str, bytes]]) -> None:
@@ -74,9 +77,10 @@ def run_batch(folder: Path, out: Path, workers: int) -> tuple[int, float, float,
     command and its workers, {id: text})."""
     cpu = children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(folder), "-o",
-                           str(out), "--workers", str(workers), "--restart", "--no-progress"],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(folder.resolve()),
+                           "-o", str(out.resolve()), "--workers", str(workers), "--restart",
+                           "--no-progress"], capture_output=True, text=True, check=True,
+                          cwd=REPO)  # `-m` imports from the folder it runs in: this checkout
     wall = time.perf_counter() - started
     cpu = children_cpu() - cpu
     match = re.search(r"([\d,]+) pages\s+([\d.]+) pages/s", proc.stderr)

@@ -85,12 +85,13 @@ def free_port() -> int:
 def start_server(port: int, workers: int | None, work: Path) -> subprocess.Popen:
     """`noisefilter serve` in its own process group, its log and example store in `work`."""
     cmd = [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning", "--examples-db", str(work / "ex.db")]
+           "--log-level", "warning", "--examples-db", str((work / "ex.db").resolve())]
     if workers:
         cmd += ["--workers", str(workers)]
     log = work / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                                cwd=ROOT)  # `-m` imports from the folder it runs in: this checkout
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:

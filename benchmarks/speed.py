@@ -32,6 +32,7 @@ from pathlib import Path
 import trafilatura
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # time this checkout, not an installed copy
 DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
 
 

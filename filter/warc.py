@@ -708,10 +708,16 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
             # damage found by the gzip layer while reading a block names no record: the
             # header read before it does
             if err.started or rec_id is not None or not searching:
+                # named by its place, never by its record id: a WARC cut by a download still
+                # under way is read again once whole, and a resumed batch would take a report
+                # under the record's id for its page, done
+                place = f"{source}@{start}"
+                named = err.record_id or rec_id
+                named = f"record {named}, " if named and named != place else ""
                 yield Document(
-                    id=err.record_id or rec_id or f"{source}@{start}", url=err.url or url,
-                    source=source, meta=_meta(headers),
-                    failure=Failure("DamagedRecord", f"{err} ({start.describe()})"))
+                    id=place, url=err.url or url, source=source,
+                    meta=_meta(headers),
+                    failure=Failure("DamagedRecord", f"{err} ({named}{start.describe()})"))
             searching = True
             # the bytes from the record's start up to corrupt gzip data can be read again and
             # searched; corrupt data at the start of a gzip member leaves only the next member

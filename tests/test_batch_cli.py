@@ -134,6 +134,27 @@ def test_a_second_run_resumes_where_the_first_stopped(tmp_path, damaged_warc):
     assert resumed == full
 
 
+def test_a_warc_read_while_still_downloading_gives_its_last_page_once_whole(tmp_path):
+    """A record cut by the end of a WARC still being written was reported under its record
+    id, so the run after the download finished took the record's page for done and never
+    cleaned it: the report is named by its place in the file, the page by its record id."""
+    path = tmp_path / "grow.warc.gz"
+    build_warc(path, [Rec(URL + name, page(name)) for name in ARTICLES[:2]])
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-100])  # the second record cut, mid-download, after its header
+    out = tmp_path / "out.jsonl"
+    batch(path, "-o", out, "--workers", "1")
+    assert [r["error"] and r["error"]["type"] for r in lines(out)] == [None, "DamagedRecord"]
+    path.write_bytes(whole)
+    batch(path, "-o", out, "--workers", "1")
+    records = lines(out)
+    assert [(r["url"], r["error"] and r["error"]["type"]) for r in records] == [
+        (URL + ARTICLES[0], None), (URL + ARTICLES[1], "DamagedRecord"),
+        (URL + ARTICLES[1], None)]
+    assert records[2]["text"] and records[2]["id"].startswith("urn:uuid:")
+    assert records[1]["id"].startswith(f"{path}@")
+
+
 def test_resuming_tells_apart_inputs_that_share_ids(tmp_path):
     """Two JSON Lines files both numbering their records from 1: after a crash, resuming must
     not take the second file's record 1 for the first's."""
