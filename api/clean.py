@@ -27,8 +27,8 @@ from .errors import ApiError, describe_validation, documented, error_response, o
 from .metrics import Metrics
 from .pool import CleaningPool, Outcome
 from .schemas import (
-    BatchRequest, BatchResponse, CleanRequest, CleanResponse, HtmlDocument, InvalidDocument,
-    TextDocument,
+    BatchRequest, BatchResponse, CleanRequest, CleanResponse, DecodedPage, HtmlDocument,
+    InvalidDocument, TextDocument,
 )
 from .worker import Job
 
@@ -71,6 +71,9 @@ _CLEAN_BODY = {
         "text/plain": {"schema": {"type": "string", "format": "binary"}},
     },
 }
+#: `/v1/decode` takes the page as `/v1/clean` takes a raw one (without it in the schema, a
+#: generated client sent no body and got 415)
+_DECODE_BODY = {"required": True, "content": {"text/html": _CLEAN_BODY["content"]["text/html"]}}
 
 
 def _job(doc: HtmlDocument | TextDocument) -> Job:
@@ -190,8 +193,8 @@ async def clean(
 
 
 @router.post(
-    "/v1/decode", response_model=None,
-    responses={200: {"description": "The page as text: `{\"html\": …}`."},
+    "/v1/decode", response_model=None, openapi_extra={"requestBody": _DECODE_BODY},
+    responses={200: {"model": DecodedPage, "description": "The page as text."},
                **documented(400, 413, 415, 422)},
     summary="Read a page's bytes as the library reads them",
 )
@@ -201,16 +204,17 @@ async def decode_page(
                                      "country domain hints at the charset of a page that "
                                      "declares none (never fetched).")] = None,
 ) -> JSONResponse:
-    """A raw `text/html` body in any charset, decoded as `clean` decodes it (a byte-order mark,
-    the page's own declaration, else as browsers read an undeclared page), for a client that
-    keeps the text it cleans: the labelling page decoded files itself, by a simpler rule, and
-    a windows-1251 page declaring nothing was labelled, stored and trained on as mojibake
-    while `clean` read the same bytes right."""
+    """A raw `text/html` body in any charset, decoded as `clean` decodes it (the charset the
+    header names, else a byte-order mark, the page's own declaration, else as browsers read an
+    undeclared page), for a client that keeps the text it cleans: the labelling page decoded
+    files itself, by a simpler rule, and a windows-1251 page declaring nothing was labelled,
+    stored and trained on as mojibake while `clean` read the same bytes right. (Read without
+    its header's charset, an iso-8859-2 page came back as mojibake here too.)"""
     if media_type(request) != "text/html":
         raise ApiError(415, "unsupported_media_type", "send the page's bytes as text/html")
-    body = await request.body()
+    job = await _raw_job(request, "text/html", await request.body(), url, False, pool.max_bytes)
     try:
-        html = await anyio.to_thread.run_sync(decode, body, pool.max_bytes, url)
+        html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url)
     except NoiseFilterError as err:
         return error_response(*outcome_status(type(err).__name__), str(err))
     return JSONResponse({"html": html})

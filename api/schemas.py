@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError,
-    ValidatorFunctionWrapHandler, WrapValidator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+    ValidationError, ValidatorFunctionWrapHandler, WrapValidator,
 )
 
+from filter.blocks import well_formed
 from train.examples import LABEL_PATTERN
 
 Url = Annotated[str, Field(max_length=4096, description="The page's address; used only to resolve "
@@ -100,6 +101,10 @@ class CleanResponse(BaseModel):
     blocks: list[BlockOut] | None = Field(None, description="Present when the request asked for blocks.")
 
 
+class DecodedPage(BaseModel):
+    html: str = Field(description="The page as text, decoded as `/v1/clean` decodes it.")
+
+
 @dataclass(frozen=True)
 class InvalidDocument:
     """A batch's document that is not a valid document: it gets its own 422 among the batch's
@@ -142,7 +147,18 @@ class BatchResponse(BaseModel):
 # -- labelled examples --------------------------------------------------------------------------
 
 Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content", "related"])]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _well_formed(value: Any) -> Any:
+    """A string with its lone surrogates made U+FFFD (`well_formed`), as the example files and
+    `/v1/clean` take it: pydantic cannot measure the length of a string holding one, and refused
+    the whole request as "unable to parse raw data as a unicode string"."""
+    return well_formed(value) if isinstance(value, str) else value
+
+
+#: a string with a length limit: made well-formed before it is measured (`_well_formed`)
+Measured = BeforeValidator(_well_formed)
+Short = Annotated[str, Field(min_length=1, max_length=200), Measured]
 
 
 def _moment(value: str) -> str:
@@ -158,7 +174,7 @@ Moment = Annotated[str, Field(max_length=64), AfterValidator(_moment)]
 
 
 class ExampleBlockIn(_Closed):
-    text: str = Field(min_length=1)
+    text: Annotated[str, Measured] = Field(min_length=1)
     label: Label
     reviewed: bool | None = Field(None, strict=True,  # true or false: "yes" is a mistake
                                   description="Default true: a person gave this label.")
@@ -183,7 +199,10 @@ class ExampleIn(_Closed):
     text: str | None = None
     source: Short | None = None
     gold: str | None = None
-    blocks: list[ExampleBlockIn] = Field(min_length=1)
+    # may be empty: such a page (as `GET` returns one stored before pages without a label were
+    # skipped) is skipped and reported in `problems`, as the example files' reader skips it; a
+    # minimum of one failed the request's other pages with it
+    blocks: list[ExampleBlockIn]
 
 
 class ExamplesIn(_Closed):
@@ -227,7 +246,8 @@ class ProblemOut(BaseModel):
 
 
 class ExamplesAdded(BaseModel):
-    ids: list[str] = Field(description="The stored id of each example, in request order.")
+    ids: list[str | None] = Field(description="The stored id of each example, in request "
+                                  "order; null for a page skipped, as `problems` says.")
     report: AddReportOut
     problems: list[ProblemOut] = Field(description="What was not stored as given, and why.")
     labelled_at: str = Field(description="The time given to the labels that state none (ISO "

@@ -693,11 +693,49 @@ def test_examples_round_trip(client):
     assert report["labels_changed"] == 1 and report["pages_added"] == 0
 
 
+def test_a_page_left_with_no_labelled_block_is_skipped_not_stored(tmp_path):
+    """A page whose every block was left out (a block of spaces only) was stored without a
+    label, and `GET /v1/examples` gave it back with `"blocks": []`, which sent back failed the
+    whole request with 422. Now such a page, sent with no blocks too, is skipped and reported,
+    as `noisefilter train` skips such a line, and the pages beside it are stored."""
+    key = {"X-API-Key": API_KEY}
+    settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:  # a store of its own
+        r = c.post("/v1/examples", headers=key, json={"examples": [
+            {"id": "spaces", "text": "Pier reopens\nShare", "blocks": [{"text": "  ", "label": "junk"}]},
+            {"id": "none", "text": "Pier reopens", "blocks": []},
+            {"id": "kept", "text": "Pier reopens\nShare this",
+             "blocks": [{"text": "Share this", "label": "junk"}]}]})
+        assert r.status_code == 200, r.text
+        assert [p["where"] for p in r.json()["problems"] if p["message"].endswith("page skipped")] \
+            == ["examples[0]", "examples[1]"]
+        assert r.json()["ids"] == [None, None, "kept"]  # in request order: no stored id said
+        listed = c.get("/v1/examples", headers=key).json()
+        assert [e["id"] for e in listed["examples"]] == ["kept"] and listed["store"]["pages"] == 1
+
+
+def test_a_lone_surrogate_in_a_labelled_block_is_stored_as_u_fffd(tmp_path):
+    """A lone surrogate (a JSON "\\udc80" escape) in a block's text, an id or a `labelled_by`
+    got 422 "unable to parse raw data as a unicode string", while `python -m train.store
+    import` stored it as U+FFFD and `/v1/clean` took it; now it is stored as U+FFFD here too."""
+    key = {"X-API-Key": API_KEY, "content-type": "application/json"}
+    body = json.dumps({"labelled_by": "al\udc80ice", "examples": [
+        {"id": "pier\udc80", "text": "Pier reopens\nShare\udc80 this",
+         "blocks": [{"text": "Share\udc80 this", "label": "junk", "source": "hand\udc80"}]}]})
+    settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:  # a store of its own
+        r = c.post("/v1/examples", headers=key, content=body)
+        assert r.status_code == 200, r.text
+        [page] = c.get("/v1/examples", headers=key).json()["examples"]
+    [block] = page["blocks"]
+    assert (page["id"], block["text"], block["labelled_by"], block["source"]) == \
+        ("pier\ufffd", "Share\ufffd this", "al\ufffdice", "hand\ufffd")
+
+
 @pytest.mark.parametrize("example, needle", [
     ({"text": "a", "html": "<p>a</p>", "blocks": [{"text": "a", "label": "content"}]}, "not both"),
     ({"blocks": [{"text": "a", "label": "content"}]}, "'html' or 'text'"),
     ({"text": "a", "blocks": [{"text": "a", "label": "Not A Label"}]}, "label"),
-    ({"text": "a", "blocks": []}, "blocks"),
     # a page the service would refuse to clean is no page to label either
     ({"html": "", "blocks": [{"text": "a", "label": "content"}]}, "'html' is empty"),
     ({"text": " \n ", "blocks": [{"text": "a", "label": "content"}]}, "'text' is empty"),
@@ -1451,3 +1489,16 @@ def test_decode_reads_a_page_as_the_library_reads_it(client, library):
         "content-type": "text/html"}), 413, "payload_too_large")
     assert_error(client.post("/v1/decode", content=b"\x89PNG\r\n\x1a\n" + bytes(64), headers={
         "content-type": "text/html"}), 422, "invalid_input")
+
+
+def test_decode_reads_the_charset_the_header_names_as_clean_does(client):
+    """`/v1/decode` left the header's charset unread: a Polish page in iso-8859-2 that declares
+    none itself came back as mojibake, while `/v1/clean` read the same bytes right; now it is
+    read in the header's charset, as `/v1/clean` reads it."""
+    sentence = "Zażółć gęślą jaźń. Wczoraj w Łodzi odbyło się spotkanie mieszkańców z radą miasta."
+    page = (f"<html><head><title>Łódź</title></head><body><article><p>{sentence}</p>"
+            "</article></body></html>").encode("iso-8859-2")
+    r = client.post("/v1/decode", content=page,
+                    headers={"content-type": "text/html; charset=iso-8859-2"})
+    assert r.status_code == 200, r.text
+    assert sentence in r.json()["html"]

@@ -40,3 +40,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           suppress_health_check=list(HealthCheck))
 def test_every_response_matches_the_schema(case):
     case.call_and_validate(checks=CHECKS)
+
+
+def test_decode_has_its_body_and_answer_in_the_schema():
+    """`/v1/decode` had no request body in the schema and `{}` as its answer, so a client
+    generated from it sent no body and got 415; now the schema names the raw page it takes and
+    the `html` it gives back (and the run above posts it pages)."""
+    spec = _APP.openapi()
+    operation = spec["paths"]["/v1/decode"]["post"]
+    body = operation["requestBody"]
+    assert body["required"] and set(body["content"]) == {"text/html"}
+    assert body["content"]["text/html"]["schema"] == {"type": "string", "format": "binary"}
+    answer = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    model = spec["components"]["schemas"][answer["$ref"].rsplit("/", 1)[-1]]
+    assert model["required"] == ["html"] and model["properties"]["html"]["type"] == "string"

@@ -327,3 +327,69 @@ def test_command_line_on_a_file_that_is_not_a_store_is_one_line(tmp_path, capsys
     assert capsys.readouterr().err == (f"{other} is an example store, not a JSON Lines file: export "
                                        f"it first (python -m train.store export {other} -o FILE)\n")
     assert not (tmp_path / "s.db").exists()
+
+
+def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):
+    """`list(reviewed=…)` (`GET /v1/examples?reviewed=false`) and `iter_examples(reviewed_only=
+    True)` found each page's labels through the index on `reviewed` alone, reading every label
+    of that state in the store for each page: 1,300 pages of 80 unreviewed labels took 22 s
+    against 0.1 s unfiltered. Now they go by the page's id, in a store made before the index
+    too. The query plan says so; a time would not, on a shared machine."""
+    path = tmp_path / "s.db"
+    store = ExampleStore(path)
+    store.add([_ex(f"p{i}", f"title {i}\nshare", [(f"title {i}", "content"), ("share", "junk")])
+               for i in range(3)], labelled_by="model:v1", reviewed=False)
+    with sqlite3.connect(path) as conn:  # as a store made before the index holds it
+        conn.execute("DROP INDEX IF EXISTS labels_page_reviewed")
+    store = ExampleStore(path)
+    statements = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    assert len(store.list(reviewed=False)) == 3 and store.list(reviewed=True) == []
+    assert list(store.iter_examples(reviewed_only=True)) == []
+    monkeypatch.undo()
+    reads = [s for s in statements if s.startswith("SELECT") and "labels" in s]
+    # the two lists' pages, and the reviewed labels of each page
+    assert sum("l.reviewed = 0" in s for s in reads) == 2 and sum("reviewed = 1" in s for s in reads) == 3
+    with sqlite3.connect(path) as conn:
+        for statement in reads:
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + statement)]
+            assert not any("labels_reviewed" in step or step.startswith("SCAN l") for step in plan), \
+                (statement, plan)
+
+
+def test_a_page_left_with_no_labelled_block_is_not_stored(tmp_path):
+    """A line whose every block was left out (a block of spaces only), or that gave none, was
+    stored as a page without a label: left out of the store's exports, but listed by `GET
+    /v1/examples` with `"blocks": []`, which the service refused when it was sent back. Now
+    such a line is skipped and reported, from a file as from the service."""
+    src = tmp_path / "in.jsonl"
+    lines = [{"id": "spaces", "text": "Pier reopens\nShare", "blocks": [{"text": "  ", "label": "junk"}]},
+             {"id": "none", "text": "Pier reopens", "blocks": []},
+             {"id": "kept", "text": "Pier reopens\nShare this", "blocks": [{"text": "Share this", "label": "junk"}]}]
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    store = ExampleStore(tmp_path / "s.db")
+    report, problems = store.import_jsonl([src])
+    assert [e.id for e in store.list()] == ["kept"] and report.pages_added == 1
+    assert [str(p) for p in problems if p.loses_page] == [
+        f"{src}:1: no labelled block left; page skipped", f"{src}:2: no labelled block left; page skipped"]
+    example, _ = parse_example(lines[0])
+    assert store.add([example], labelled_by="alice").pages_added == 0 and store.get("spaces") is None
+
+
+def test_a_label_with_a_final_newline_is_not_a_label(tmp_path):
+    """`$` matches before a final newline too: the label "content\\n" was imported and stored,
+    a label no model knows; now it is left out and reported."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "p", "text": "a b\nc d", "blocks": [
+        {"text": "a b", "label": "content\n"}, {"text": "c d", "label": "junk"}]}) + "\n")
+    store = ExampleStore(tmp_path / "s.db")
+    _, problems = store.import_jsonl([src])
+    assert [b.label for b in store.get("p").blocks] == ["junk"]
+    assert "label 'content\\n' is not a label" in str(problems[0])

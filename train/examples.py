@@ -166,7 +166,9 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
 
     Raises `ExampleError` when the page as a whole is unusable (no id, no document, no block
     list). Problems that concern single blocks (a bad block, an unknown label) do not reject the
-    page: the block is left out and a `Problem` says which one and why.
+    page: the block is left out and a `Problem` says which one and why. A page left with no
+    block is returned with a problem saying it is skipped, and its readers (`parse_lines`,
+    `train.store.ExampleStore.add`) leave it out.
     """
     if not isinstance(obj, dict):
         raise ExampleError(f"an example must be a JSON object, not {type(obj).__name__}")
@@ -214,6 +216,10 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
             problems.append(Problem(where, f"block {n}: {message}"))
         if block is not None:
             blocks.append(block)
+    if not blocks:
+        # a page without a label teaches nothing, and cannot be sent back: the store kept it,
+        # left it out of its exports and listed it with no blocks, which the service refused
+        problems.append(Problem(where, "no labelled block left; page skipped"))
     example = Example(id=ident.strip(), blocks=blocks, html=html, text=text, url=url,
                       source=source, gold=gold, origin=origin, line=line)
     return example, problems
@@ -230,7 +236,8 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
         return None, f"'text' must be a string, not {type(text).__name__}{unknown}; left out"
     if not normalize_text(text):
         return None, "has no text; left out"
-    if not isinstance(label, str) or not LABEL_PATTERN.match(label):
+    # fullmatch: `$` also matches before a final newline, and "content\n" was stored
+    if not isinstance(label, str) or not LABEL_PATTERN.fullmatch(label):
         return None, (f"label {label!r} is not a label (lower-case letters, digits, '-' or "
                       f"'_'){unknown}; left out")
     if allowed is not None and label not in allowed and label != UNKNOWN_KIND:
@@ -299,6 +306,8 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
             out.problems.append(Problem(where, f"{err}; line skipped"))
             continue
         out.problems.extend(problems)
+        if not example.blocks:
+            continue
         if example.id in seen:
             out.problems.append(Problem(where, f"id {example.id!r} already given at "
                                                f"{seen[example.id]}; line skipped"))

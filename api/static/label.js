@@ -560,7 +560,8 @@
       state.dirty = false;
       // the labels given here now carry the time the store gave them, as loaded labels do
       for (const b of state.blocks) if (b.reviewed && b.by === null && !b.at) b.at = answer.labelled_at;
-      let message = `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
+      let message = answer.ids[0] === null ? "Not saved: no block with a label." :
+        `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
         `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
       if (r.labels_kept) {
         message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
