@@ -68,8 +68,10 @@ def check_schema(model: object) -> None:
     """Refuse a model whose features are not the ones this noisefilter computes."""
     schema = getattr(model, "feature_schema_", 1)
     if schema != FEATURE_SCHEMA:
+        remedy = ("retrain it (noisefilter train) on this version" if schema < FEATURE_SCHEMA
+                  else "it was made by a newer noisefilter: upgrade noisefilter to use it")
         raise ModelError(f"the model was fitted on feature schema {schema}, this noisefilter computes "
-                         f"schema {FEATURE_SCHEMA}: retrain it (noisefilter train) on this version")
+                         f"schema {FEATURE_SCHEMA}: {remedy}")
 
 
 def context_columns(p1: np.ndarray) -> np.ndarray:
@@ -103,7 +105,9 @@ def check_training_labels(labels: set[str], keep_label: str) -> None:
     thousands of blocks are computed: it must hold the label to keep and at least one other,
     since a model learns what to remove from the blocks labelled otherwise."""
     if keep_label not in labels:
-        raise ValueError(f"the training labels hold no '{keep_label}' block")
+        raise ValueError(f"the training labels hold no '{keep_label}' block (labels: "
+                         f"{', '.join(sorted(labels))}); name the label of the text to keep "
+                         "(--keep-label)")
     if not labels - {keep_label}:
         raise ValueError(f"the training labels hold only '{keep_label}' blocks: a model "
                          "learns what to remove from blocks labelled otherwise")

@@ -259,7 +259,7 @@ def load_model(path: str | Path) -> LoadedModel:
     try:
         model = joblib.load(io.BytesIO(data))
     except Exception as err:
-        raise ModelError(f"model {path} could not be loaded: {err or type(err).__name__}") from err
+        raise ModelError(f"model {path} could not be loaded: {str(err) or type(err).__name__}") from err
     if not hasattr(model, "predict_page"):  # a pickle of something else, manifest and all
         raise ModelError(f"{path} holds a {type(model).__name__}, not a noisefilter model")
     try:

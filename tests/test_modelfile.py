@@ -92,6 +92,30 @@ def test_model_fitted_on_other_features_is_refused(tmp_path):
     save_model(old, tmp_path / "old.joblib", {"version": "old-1"})
     with pytest.raises(ModelError, match="feature schema 1.*retrain"):
         Cleaner(model=tmp_path / "old.joblib")
+    # one from a newer noisefilter cannot be retrained into loading: upgrading is the remedy
+    old.feature_schema_ = 99
+    save_model(old, tmp_path / "new.joblib", {"version": "new-1"})
+    with pytest.raises(ModelError, match="feature schema 99.*newer noisefilter: upgrade"):
+        Cleaner(model=tmp_path / "new.joblib")
+
+
+def test_a_truncated_model_file_says_why_it_cannot_be_loaded(tmp_path):
+    """A pickle cut early raised EOFError(), whose message is empty: "could not be loaded: "
+    ended the sentence with nothing."""
+    from filter.modelfile import save_model
+
+    model = load_model(active_model_path()).model
+    save_model(model, tmp_path / "cut.joblib", {"version": "cut-1"})
+    data = (tmp_path / "cut.joblib").read_bytes()
+    (tmp_path / "cut.joblib").write_bytes(data[:50])
+    manifest = tmp_path / "cut.manifest.json"
+    import hashlib
+    import json
+    fields = json.loads(manifest.read_text())
+    fields["sha256"] = hashlib.sha256(data[:50]).hexdigest()
+    manifest.write_text(json.dumps(fields))
+    with pytest.raises(ModelError, match=r"could not be loaded: \w"):
+        Cleaner(model=tmp_path / "cut.joblib")
 
 
 def test_an_empty_path_a_folder_or_a_pickle_of_something_else_is_named_as_such(tmp_path):

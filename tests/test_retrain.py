@@ -241,6 +241,11 @@ def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, m
         return out
     relabel("train.jsonl")
     holdout = relabel("holdout.jsonl")
+    # trained without saying which label is kept, it said only that no block was 'content'
+    assert main(["train", "--examples", str(tmp_path / "train.jsonl"),
+                 "--out", str(tmp_path / "unsaid.joblib")]) == 2
+    assert ("hold no 'content' block (labels: body, other); name the label of the text to keep "
+            "(--keep-label)") in capsys.readouterr().err
     body = _train(tmp_path, "train.jsonl", tmp_path / "body.joblib", "--keep-label", "body")
     capsys.readouterr()
     assert _promote(body, holdout) == 2
@@ -802,6 +807,28 @@ def test_bootstrap_refuses_page_types_the_data_set_lacks_and_negative_limits(goo
     assert not db.exists()
 
 
+def test_bootstrap_refuses_an_out_that_is_a_store_or_cannot_be_written(good, tmp_path, capsys):
+    """--out naming an example store replaced it with a JSON Lines file (exit 0), or, named
+    as --store too, broke it mid-run with a traceback; an --out in a folder that cannot be
+    made failed with a traceback after every page was bootstrapped."""
+    from train.examples import parse_example
+
+    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    db = tmp_path / "kept.db"
+    ExampleStore(db).add([parse_example({"id": "a", "text": "A harbour line.", "blocks": [
+        {"text": "A harbour line.", "label": "content"}]})[0]], labelled_by="me")
+    before = db.read_bytes()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    for extra, said in [(["--out", str(db)], "binary data"),
+                        (["--out", str(db), "--store", str(db)], "is the --store"),
+                        (["--out", str(blocked / "x.jsonl")], "cannot be written")]:
+        assert main(["bootstrap", "--data", str(gold), "--model", str(good), *extra]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and "bootstrapping" not in err
+        assert db.read_bytes() == before
+
+
 def test_promote_refuses_a_holdout_that_gives_no_measure_to_compare(data, good, models, tmp_path, capsys):
     """Blocks labelled only `noncontent` and no gold text: every measure was "–" on both sides,
     and each check passed, so the candidate was promoted on nothing."""
@@ -944,14 +971,14 @@ def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
     bad.write_text("\n".join([json.dumps(misspelt), *lines[1:]]) + "\n")
     out = tmp_path / "m.joblib"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2"])
-    hidden = len(misspelt["blocks"]) - 20
+    hidden = len(misspelt["blocks"]) + 1 - 20  # a problem per block, and the page's
     assert f"… and {hidden} more problems (--problems FILE lists them all)" in capsys.readouterr().err
     listing = tmp_path / "problems.txt"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2", "--problems", str(listing)])
     assert f"… and {hidden} more problems (all of them in {listing})" in capsys.readouterr().err
     kept = listing.read_text().splitlines()
-    assert len(kept) == len(misspelt["blocks"]) + 2  # and what became of the page
-    assert kept[-1] == f"{bad}:1: no block of the page got a label; page skipped"
+    assert len(kept) == len(misspelt["blocks"]) + 1  # and what became of the page
+    assert kept[-1] == f"{bad}:1: no labelled block left; page skipped"
 
 
 def test_evaluate_and_promote_know_the_wcxb_pages_the_shipped_model_was_trained_on(
@@ -994,6 +1021,36 @@ def test_a_problems_file_naming_an_input_is_refused_before_it_wipes_it(data, tmp
     assert main([command, "--examples", str(examples), *rest, "--problems", str(examples)]) == 2
     assert "names a file the command reads or writes" in capsys.readouterr().err
     assert examples.read_bytes() == before
+
+
+def test_a_problems_file_naming_a_model_is_refused_before_it_wipes_it(data, good, models, tmp_path,
+                                                                     capsys):
+    """--problems naming the model being evaluated or promoted, the active model or any model
+    file emptied it, even under `promote --dry-run`: every later `clean` then refused the
+    model as not matching its manifest."""
+    candidate = tmp_path / "candidate.joblib"
+    for suffix in (".joblib", ".manifest.json"):
+        shutil.copy(str(good).removesuffix(".joblib") + suffix,
+                    str(candidate).removesuffix(".joblib") + suffix)
+    elsewhere = tmp_path / "kept" / "other.joblib"
+    elsewhere.parent.mkdir()
+    shutil.copy(good, elsewhere)
+    holdout = ["--examples", str(data / "holdout.jsonl")]
+    for args, victim, said in [
+        (["promote", str(candidate), "--holdout", str(data / "holdout.jsonl"), "--dry-run"],
+         candidate, "reads or writes"),
+        (["evaluate", "--model", str(candidate), *holdout, "--report", str(tmp_path / "r")],
+         candidate, "reads or writes"),
+        (["train", *holdout, "--out", str(tmp_path / "t.joblib")], elsewhere, "binary data"),
+        (["train", *holdout, "--out", str(tmp_path / "t.joblib")], models / "ACTIVE",
+         "models folder"),
+    ]:
+        existed = victim.exists()
+        before = victim.read_bytes() if existed else None
+        assert main([*args, "--problems", str(victim)]) == 2, args
+        assert said in capsys.readouterr().err
+        assert (victim.read_bytes() if existed else None) == before
+        assert victim.exists() == existed
 
 
 def test_reviewed_only_blames_reviewing_only_for_pages_it_left_out(tmp_path, capsys):

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from filter.errors import NoiseFilterError
@@ -73,6 +74,38 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
         return Path(a).resolve() == Path(b).resolve()
+
+
+def _not_a_problems_file(args) -> str | None:
+    """Why the --problems file cannot be emptied and written, or None: it is a file the
+    command reads or writes, a model or anything else in the models folder, or a file of
+    binary data (a model or a store elsewhere), which no problems list is."""
+    from filter.modelfile import manifest_path, models_dir
+
+    own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
+           *([args.out] if getattr(args, "out", None) else [])]
+    for model in (getattr(args, "model", None), active_model_path()):
+        if model:
+            own += [model, manifest_path(Path(model))]
+    if any(_same_file(args.problems, path) for path in own):
+        return "names a file the command reads or writes"
+    problems = Path(args.problems)
+    if _same_file(problems.parent, models_dir()):
+        return "is in the models folder"
+    if _binary(problems):
+        return "holds binary data (a model or a store?), not a list of problems"
+    return None
+
+
+def _binary(path: Path) -> bool:
+    """Whether a file holds binary data (a NUL in its first 8 KiB), as a model, a store or a
+    gzip file does and no text file the commands write; False when it cannot be read (writing
+    it then fails and says why)."""
+    try:
+        with open(path, "rb") as fh:
+            return b"\0" in fh.read(8192)
+    except OSError:
+        return False
 
 
 def _at_least(low: int):
@@ -138,11 +171,11 @@ def _read(args, allowed: set[str] | None = None,
         _say(f"no example store at {args.store}")
         return None
     if args.problems:
-        own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
-               *([args.out] if getattr(args, "out", None) else [])]
-        if any(_same_file(args.problems, path) for path in own):
-            # it is emptied before the examples are read: named by mistake, it wiped them
-            _say(f"--problems {args.problems} names a file the command reads or writes; name another")
+        refusal = _not_a_problems_file(args)
+        if refusal:
+            # it is emptied before the examples are read: named by mistake, it wiped them, or
+            # the model being evaluated or promoted (which then no longer loaded)
+            _say(f"--problems {args.problems} {refusal}; name another")
             return None
         try:
             Path(args.problems).write_text("", encoding="utf-8")
@@ -344,6 +377,10 @@ def _bootstrap(args: argparse.Namespace) -> int:
     if not (Path(args.data) / "ground-truth").is_dir():
         _say(f"{args.data} is not in WCXB layout (no ground-truth/ folder)")
         return 2
+    refusal = args.out and _unwritable_examples(args.out, args.store)
+    if refusal:  # said before the pages are bootstrapped, which take a while
+        _say(f"--out {args.out} {refusal}")
+        return 2
     try:
         loaded = load_model(args.model or active_model_path())
     except NoiseFilterError as err:
@@ -372,6 +409,26 @@ def _bootstrap(args: argparse.Namespace) -> int:
         print(f"store {args.store}: {added}")
     print(report)
     return 0
+
+
+def _unwritable_examples(out: str, store: str | None) -> str | None:
+    """Why bootstrap's --out cannot take the examples, or None. An example store named there
+    was replaced by a JSON Lines file (or, being --store too, broken mid-run)."""
+    if store and any(_same_file(out, path) for path in (store, f"{store}-wal", f"{store}-shm")):
+        return "is the --store; name a JSON Lines file"
+    path = Path(out)
+    if path.is_dir():
+        return "is a folder"
+    if _binary(path):
+        return ("holds binary data (an example store or a model?); give a store with --store "
+                "to add to it, or name a new JSON Lines file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
+            pass
+    except OSError as err:
+        return f"cannot be written: {err.strerror or err}"
+    return None
 
 
 # -- promote / rollback ---------------------------------------------------------------------
