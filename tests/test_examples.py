@@ -169,6 +169,18 @@ def test_text_trafilatura_drops_is_reported_as_unmatched():
     assert [str(p) for p in problems] == ["example 'd': label 'related' matches no block: 'More on this story'"]
 
 
+def test_a_text_example_over_the_size_limit_is_skipped_as_html_is():
+    """HTML over the limit was skipped with a message; text over it (a 12 MB export) was
+    segmented and trained on, for minutes and gigabytes, though `clean_text` refuses it."""
+    line = "The harbour ferry runs twice a day from the old pier.\n"
+    ex = Example(id="big", text=line * 200, blocks=[BlockLabel(line.strip(), "content")])
+    lp, problems = label_page(ex, max_bytes=1_000)
+    assert lp is None and [str(p) for p in problems] == [
+        f"example 'big': page could not be segmented: text is {len(line) * 200:,} bytes in UTF-8, "
+        "over the limit of 1,000; page skipped"]
+    assert label_page(ex, max_bytes=100_000)[0] is not None
+
+
 def test_a_line_that_is_not_utf8_is_reported_and_the_others_are_read(tmp_path):
     """One mis-encoded line (a windows-1252 quote, say) costs that line, not the whole file."""
     path = tmp_path / "mixed.jsonl"

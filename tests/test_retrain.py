@@ -658,7 +658,8 @@ def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     assert not (tmp_path / "m.joblib").exists()
 
 
-def test_a_set_labelled_content_or_noncontent_only_trains_a_model_that_removes_noise(data, tmp_path):
+def test_a_set_labelled_content_or_noncontent_only_trains_a_model_that_removes_noise(data, active_good,
+                                                                                 tmp_path, capsys):
     """Labels that say only what is not content (`noncontent`: as `bootstrap` proposes them
     from a single-label model) must still teach removal: such a model kept every block."""
     plain = tmp_path / "plain.jsonl"
@@ -685,6 +686,11 @@ def test_a_set_labelled_content_or_noncontent_only_trains_a_model_that_removes_n
     assert main(["evaluate", "--model", str(model), "--examples", str(data / "holdout.jsonl"),
                  "--report", str(report), "--cv", "0", "--no-baseline"]) == 0
     assert json.loads((report / "report.json").read_text())["keep"]["f1"] > 0.8
+    # promoted over a four-label model, it would list no related links: said, not hidden
+    capsys.readouterr()
+    _promote(model, data / "holdout.jsonl", "--dry-run")
+    assert ("warning: the candidate gives no 'junk', 'related', 'teaser' label, which the active "
+            "model gives: cleaned pages will list no related links") in capsys.readouterr().err
 
 
 def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp_path, capsys):

@@ -329,6 +329,31 @@ def test_command_line_on_a_file_that_is_not_a_store_is_one_line(tmp_path, capsys
     assert not (tmp_path / "s.db").exists()
 
 
+def test_command_line_refuses_what_would_lose_the_store_or_half_an_import(tmp_path, capsys):
+    """`export DB -o DB` emptied the store (every page lost, then a traceback); an import whose
+    second file was missing or a folder committed the first and ended in a traceback; an export
+    into a folder that does not exist was a traceback too."""
+    from train.store import main
+
+    db = tmp_path / "s.db"
+    ExampleStore(db).add([_ex("p", "a b c d", [("a b c d", "content")])], labelled_by="alice")
+    before = db.read_bytes()
+    other = tmp_path / "other.db"
+    ExampleStore(other)
+    for out in (db, other):
+        assert main(["export", str(db), "-o", str(out)]) == 2
+        assert capsys.readouterr().err == f"{out} is an example store; export to a JSON Lines file\n"
+    assert db.read_bytes() == before
+    assert main(["export", str(db), "-o", str(tmp_path / "no" / "x.jsonl")]) == 2
+    assert capsys.readouterr().err.startswith(f"cannot write {tmp_path / 'no' / 'x.jsonl'}: ")
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(example(1, 2, as_text=True)) + "\n")
+    for missing in (tmp_path / "missing.jsonl", tmp_path):
+        assert main(["import", str(db), str(good), str(missing)]) == 2
+        assert capsys.readouterr().err == f"example file(s) not found: {missing}\n"
+    assert [e.id for e in ExampleStore(db).list()] == ["p"]
+
+
 def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):
     """`list(reviewed=…)` (`GET /v1/examples?reviewed=false`) and `iter_examples(reviewed_only=
     True)` found each page's labels through the index on `reviewed` alone, reading every label

@@ -514,6 +514,13 @@ def _promote(args: argparse.Namespace) -> int:
             # passed a harder test; but its scores there are no measure of unseen pages
             _say(f"warning: {len(seen_by_bar)} holdout pages were in the {kind} model's training "
                  f"data (e.g. {sorted(seen_by_bar)[0]!r}): it is scored on pages it has seen")
+        lost = [str(c) for c in bar.model.classes_ if c not in set(candidate.model.classes_)]
+        if lost:
+            # the scores compared are blind to it (macro F1 counts labels both models give), so
+            # a content/noise model replaced the four-label one without a word
+            _say(f"warning: the candidate gives no {', '.join(map(repr, lost))} label, which the "
+                 f"{kind} model gives" + (": cleaned pages will list no related links"
+                                          if "related" in lost else ""))
         act_ev = evaluate(bar.model, prepared.pages, desc=f"scoring {kind} model", baseline=False)
         try:
             checks = compare(cand_ev, act_ev, thresholds)

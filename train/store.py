@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import sys
 import time
@@ -527,6 +528,20 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
     return found
 
 
+def _holds_a_store(path: str, db: str) -> bool:
+    """Whether `path` is the store `db` (or one of its journal files) or another store."""
+    for own in (db, f"{db}-wal", f"{db}-shm"):
+        try:
+            if os.path.samefile(path, own):
+                return True
+        except OSError:  # one of them does not exist
+            pass
+    try:
+        return Path(path).is_file() and is_store_file(path)
+    except OSError:  # unreadable: writing it fails and says so
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m train.store import DB FILE… | export DB -o FILE | count DB``."""
     parser = argparse.ArgumentParser(prog="python -m train.store", description=__doc__.splitlines()[0])
@@ -549,8 +564,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
     if args.command == "import":
+        # every file checked before any is imported: a missing second file came as a
+        # traceback after the first had been committed
+        missing = [f for f in args.files if not Path(f).is_file()]
+        if missing:
+            print(f"example file(s) not found: {', '.join(missing)}", file=sys.stderr)
+            return 2
         try:
-            stores = [f for f in args.files if Path(f).is_file() and is_store_file(f)]
+            stores = [f for f in args.files if is_store_file(f)]
         except OSError as err:  # a file it may not read
             print(f"cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
             return 2
@@ -558,6 +579,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stores[0]} is an example store, not a JSON Lines file: export it first "
                   f"(python -m train.store export {stores[0]} -o FILE)", file=sys.stderr)
             return 2
+    if args.command == "export" and _holds_a_store(args.out, args.db):
+        # opened for writing, the store itself was emptied: every page and label lost
+        print(f"{args.out} is an example store; export to a JSON Lines file", file=sys.stderr)
+        return 2
     try:
         store = ExampleStore(args.db)
     except StoreError as err:
@@ -570,7 +595,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {problem}", file=sys.stderr)
         print(report)
     elif args.command == "export":
-        print(f"{store.export_jsonl(args.out, reviewed_only=args.reviewed_only)} pages written to {args.out}")
+        try:
+            written = store.export_jsonl(args.out, reviewed_only=args.reviewed_only)
+        except OSError as err:
+            print(f"cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
+            return 2
+        print(f"{written} pages written to {args.out}")
     else:
         print(json.dumps(store.count(), indent=2))
     return 0
