@@ -8,7 +8,8 @@ in its place and goes on with the next one.
 
 Ids are stable across runs, because a resumed batch skips the ids already in its output:
 folder files are named by their path from the folder's parent (``html/0001.html.gz``), JSON
-Lines records by their ``id`` (else ``FILE:LINE``), WARC records by their ``WARC-Record-ID``.
+Lines records by their ``id`` (else ``FILE:LINE``), WARC records by their ``WARC-Record-ID``
+(a damaged record's report by its place, ``FILE@OFFSET``: see `filter.warc`).
 """
 
 from __future__ import annotations

@@ -208,10 +208,20 @@ def test_the_url_field_is_read_against_the_response_and_as_item_loaders_store_it
     response = HtmlResponse("http://courier.test/news/a.html", body=b"<p>x</p>")
     assert page_url("b.html", response) == "http://courier.test/news/b.html"
     assert page_url(["http://courier.test/c"], response) == "http://courier.test/c"
-    assert page_url(["http://courier.test/c"]) == "http://courier.test/c"
+    assert page_url(["", "http://courier.test/c", "http://courier.test/d"]) == "http://courier.test/c"
+    assert page_url(b"http://courier.test/c") == "http://courier.test/c"
     assert page_url(7, response) == page_url(None, response) == page_url(" ", response) \
         == "http://courier.test/news/a.html"
+    # read as the page reads its links: under its <base href>
+    based = HtmlResponse("http://courier.test/news/a.html",
+                         body=b'<head><base href="http://courier.test/archive/"></head><p>x</p>')
+    assert page_url("b.html", based) == "http://courier.test/archive/b.html"
     html = page(ARTICLES[0]).decode("utf-8")
     outcome = NoiseFilterPipeline(cleaner)._clean(html, page_url("/a", response))
     assert outcome.error is None and outcome.to_record()["url"] == "http://courier.test/a"
     assert outcome.result.text == cleaner.clean(html, "http://courier.test/a").text
+    # a field that cannot be joined raised out of process_item (the item lost, a traceback);
+    # it is the item's error record, as without a Response
+    bad = page_url("http://[::1/story", response)
+    outcome = NoiseFilterPipeline(cleaner)._clean(html, bad)
+    assert outcome.error.type == "InputError" and outcome.to_record()["url"] == bad

@@ -26,7 +26,7 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the output field (an
 item that cannot take it passes through uncleaned, with an error logged). Items without the
 HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
-against the Response's URL) or missing (the Response's URL stands in).
+as the Response reads its links) or missing (the Response's URL stands in).
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
 the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
@@ -39,7 +39,6 @@ classifier's default of one per core makes concurrent threads fight over the cor
 from __future__ import annotations
 
 import logging
-from urllib.parse import urljoin
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
@@ -69,17 +68,24 @@ def response_page(response: Response) -> str | bytes:
 
 def page_url(field, response: Response | None = None):
     """The URL to clean an item's page with, from its URL field. Item loaders without
-    `TakeFirst` store a one-element list: its element is the URL. Beside a Response, a relative
-    path (a spider that stored an `href`) is read against the Response's own URL, and a field
-    that holds no URL string gives way to it; without one, the field goes to `clean` as it is,
-    which says what is wrong with it in the item's error record."""
-    if isinstance(field, (list, tuple)) and len(field) == 1:
-        field = field[0]
+    `TakeFirst` store a list: its first URL is the page's. Beside a Response, a relative path
+    (a spider that stored an `href`) is read as the Response reads its links (`<base href>`
+    honoured), and a field that holds no URL gives way to the Response's own; a field that
+    cannot be joined (``http://[::1/x``), or any field without a Response, goes to `clean` as
+    it is, which says what is wrong with it in the item's error record: one bad field never
+    costs the item."""
+    if isinstance(field, (list, tuple)):
+        field = next((f for f in field if isinstance(f, (str, bytes)) and f.strip()), None)
+    if isinstance(field, bytes):
+        field = field.decode("utf-8", "replace")
     if response is None:
         return field
-    if isinstance(field, str) and field.strip():
-        return urljoin(response.url, field.strip())
-    return response.url
+    if not (isinstance(field, str) and field.strip()):
+        return response.url
+    try:
+        return response.urljoin(field.strip())
+    except ValueError:  # urllib's "Invalid IPv6 URL", NFKC-invalid host names
+        return field.strip()
 
 
 class NoiseFilterPipeline:
