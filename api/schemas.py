@@ -19,8 +19,20 @@ from pydantic import (
 from filter.blocks import well_formed
 from train.examples import LABEL_PATTERN
 
+
+def _well_formed(value: Any) -> Any:
+    """A string with its lone surrogates made U+FFFD (`well_formed`), as the example files and
+    `/v1/clean` take it: pydantic cannot measure the length of a string holding one, and refused
+    the whole request as "unable to parse raw data as a unicode string"."""
+    return well_formed(value) if isinstance(value, str) else value
+
+
+#: for a string with a length limit or a pattern: made well-formed before it is measured
+Measured = BeforeValidator(_well_formed)
+
 Url = Annotated[str, Field(max_length=4096, description="The page's address; used only to resolve "
-                                                           "relative links, never fetched.")]
+                                                           "relative links, never fetched."),
+                Measured]
 
 
 class _Closed(BaseModel):
@@ -146,18 +158,10 @@ class BatchResponse(BaseModel):
 
 # -- labelled examples --------------------------------------------------------------------------
 
-Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content", "related"])]
+Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content", "related"]),
+                  Measured]
 
 
-def _well_formed(value: Any) -> Any:
-    """A string with its lone surrogates made U+FFFD (`well_formed`), as the example files and
-    `/v1/clean` take it: pydantic cannot measure the length of a string holding one, and refused
-    the whole request as "unable to parse raw data as a unicode string"."""
-    return well_formed(value) if isinstance(value, str) else value
-
-
-#: a string with a length limit: made well-formed before it is measured (`_well_formed`)
-Measured = BeforeValidator(_well_formed)
 Short = Annotated[str, Field(min_length=1, max_length=200), Measured]
 
 
@@ -170,7 +174,7 @@ def _moment(value: str) -> str:
     return value
 
 
-Moment = Annotated[str, Field(max_length=64), AfterValidator(_moment)]
+Moment = Annotated[str, Field(max_length=64), Measured, AfterValidator(_moment)]
 
 
 class ExampleBlockIn(_Closed):

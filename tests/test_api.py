@@ -721,6 +721,7 @@ def test_a_lone_surrogate_in_a_labelled_block_is_stored_as_u_fffd(tmp_path):
     key = {"X-API-Key": API_KEY, "content-type": "application/json"}
     body = json.dumps({"labelled_by": "al\udc80ice", "examples": [
         {"id": "pier\udc80", "text": "Pier reopens\nShare\udc80 this",
+         "url": "https://harbour.example/\udc80pier",
          "blocks": [{"text": "Share\udc80 this", "label": "junk", "source": "hand\udc80"}]}]})
     settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
     with TestClient(create_app(settings)) as c:  # a store of its own
@@ -730,6 +731,15 @@ def test_a_lone_surrogate_in_a_labelled_block_is_stored_as_u_fffd(tmp_path):
     [block] = page["blocks"]
     assert (page["id"], block["text"], block["labelled_by"], block["source"]) == \
         ("pier\ufffd", "Share\ufffd this", "al\ufffdice", "hand\ufffd")
+    assert page["url"] == "https://harbour.example/\ufffdpier"
+    # in a label or a time it is a mistake, said as such (not "unable to parse raw data")
+    for field, value in (("label", "ju\udc80nk"), ("labelled_at", "2026-12-01\udc80")):
+        block = {"text": "Share this", "label": "junk", field: value}
+        with TestClient(create_app(settings)) as c:
+            r = c.post("/v1/examples", headers=key, content=json.dumps(
+                {"examples": [{"text": "Share this", "blocks": [block]}]}))
+        assert r.status_code == 422 and "unable to parse raw data" not in r.text, r.text
+        assert field in r.json()["detail"], r.text
 
 
 @pytest.mark.parametrize("example, needle", [

@@ -835,6 +835,42 @@ def test_bootstrap_refuses_an_out_that_is_a_store_or_cannot_be_written(good, tmp
         assert db.read_bytes() == before
 
 
+def test_examples_written_to_the_standard_output_stay_whole(good, tmp_path):
+    """`bootstrap --out /dev/stdout | …` waited forever (the check for binary data read the
+    command's own pipe), and `store export -o /dev/stdout > file` had the summary line written
+    over the first example; the summaries now go to standard error there."""
+    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    db = tmp_path / "boot.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "bootstrap", "--data", str(gold),
+                           "--model", str(good), "--out", "/dev/stdout", "--store", str(db)],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == [
+        "mysite-0001", "mysite-0002"]
+    assert "wrote 2 examples to /dev/stdout" in proc.stderr
+    exported = tmp_path / "exported.jsonl"
+    with open(exported, "w") as out:
+        proc = subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o",
+                               "/dev/stdout"], stdout=out, stderr=subprocess.PIPE, text=True,
+                              timeout=120, env=env)
+    assert proc.returncode == 0 and "2 pages written to /dev/stdout" in proc.stderr
+    assert [json.loads(line)["id"] for line in exported.read_text().splitlines()] == [
+        "mysite-0001", "mysite-0002"]
+
+
+def test_a_broken_active_pointer_does_not_stop_a_command_that_writes_problems(data, good, models,
+                                                                            tmp_path):
+    """Checking that --problems names no model read the active model's pointer, and a pointer
+    out of the models folder ended `evaluate` of another model in a traceback."""
+    (models / "ACTIVE").write_text("../elsewhere.joblib\n")
+    listing = tmp_path / "problems.txt"
+    assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
+                 "--report", str(tmp_path / "r"), "--cv", "0", "--no-baseline",
+                 "--problems", str(listing)]) == 0
+    assert listing.exists()
+
+
 def test_promote_refuses_a_holdout_that_gives_no_measure_to_compare(data, good, models, tmp_path, capsys):
     """Blocks labelled only `noncontent` and no gold text: every measure was "–" on both sides,
     and each check passed, so the candidate was promoted on nothing."""

@@ -84,7 +84,11 @@ def _not_a_problems_file(args) -> str | None:
 
     own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
            *([args.out] if getattr(args, "out", None) else [])]
-    for model in (getattr(args, "model", None), active_model_path()):
+    try:
+        active = active_model_path()
+    except NoiseFilterError:  # a broken ACTIVE pointer: `promote` goes on without it, so here too
+        active = None
+    for model in (getattr(args, "model", None), active):
         if model:
             own += [model, manifest_path(Path(model))]
     if any(_same_file(args.problems, path) for path in own):
@@ -100,7 +104,10 @@ def _not_a_problems_file(args) -> str | None:
 def _binary(path: Path) -> bool:
     """Whether a file holds binary data (a NUL in its first 8 KiB), as a model, a store or a
     gzip file does and no text file the commands write; False when it cannot be read (writing
-    it then fails and says why)."""
+    it then fails and says why) and for anything but a regular file: `/dev/stdout` on a pipe
+    opened for reading waited forever on the command's own output."""
+    if not path.is_file():
+        return False
     try:
         with open(path, "rb") as fh:
             return b"\0" in fh.read(8192)
@@ -367,7 +374,7 @@ def bootstrap_run(args: argparse.Namespace) -> int:
 
 def _bootstrap(args: argparse.Namespace) -> int:
     from .bootstrap import BootstrapReport, bootstrap, gold_pages
-    from .examples import write_examples
+    from .examples import summary_stream, write_examples
     from .progress import Progress
     from .store import ExampleStore, StoreError
 
@@ -401,13 +408,15 @@ def _bootstrap(args: argparse.Namespace) -> int:
     with Progress(len(golds), "bootstrapping") as bar:
         examples = bootstrap(golds, loaded, name, report, bar.update)
     _show_problems(report.skipped)
+    said = sys.stdout
     if args.out:
         write_examples(examples, args.out)
-        print(f"wrote {len(examples)} examples to {args.out}")
+        said = summary_stream(args.out)
+        print(f"wrote {len(examples)} examples to {args.out}", file=said)
     if store is not None:
         added = store.add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
-        print(f"store {args.store}: {added}")
-    print(report)
+        print(f"store {args.store}: {added}", file=said)
+    print(report, file=said)
     return 0
 
 
@@ -423,9 +432,14 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
         return ("holds binary data (an example store or a model?); give a store with --store "
                 "to add to it, or name a new JSON Lines file")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
-            pass
+        if path.is_file():  # written in place: a folder it cannot write does not matter
+            with open(path, "a", encoding="utf-8"):
+                pass
+        elif not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
+                pass
+        # anything else (`/dev/stdout`, a pipe) is left to the writing, which says what fails
     except OSError as err:
         return f"cannot be written: {err.strerror or err}"
     return None

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TextIO
 
 from filter.blocks import Page, normalize_text, segment_text, well_formed
 from filter.cleaner import site_or_host
@@ -332,6 +335,19 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
         with open(path, "rb") as fh:
             parse_lines(fh, str(path), allowed_labels, into=out)
     return out
+
+
+def summary_stream(path: str | Path) -> TextIO:
+    """Where a command says what it wrote to `path`: standard error when `path` is the standard
+    output (`-o /dev/stdout > file`: the file, opened again and written from its start, had its
+    first example overwritten by the summary printed through `sys.stdout` at offset 0), else
+    standard output."""
+    try:
+        written, shown = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no such file yet; stdout closed or replaced
+        return sys.stdout
+    same = (written.st_dev, written.st_ino) == (shown.st_dev, shown.st_ino)
+    return sys.stderr if same else sys.stdout
 
 
 def write_examples(examples: Iterable[Example], path: str | Path) -> int:

@@ -50,7 +50,9 @@ from pathlib import Path
 
 from filter.blocks import text_hash
 
-from .examples import BlockLabel, Example, ExampleSet, Problem, label_form, read_examples
+from .examples import (
+    BlockLabel, Example, ExampleSet, Problem, label_form, read_examples, summary_stream,
+)
 
 #: 2: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key)
 SCHEMA_VERSION = 2
@@ -600,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as err:
             print(f"cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
             return 2
-        print(f"{written} pages written to {args.out}")
+        print(f"{written} pages written to {args.out}", file=summary_stream(args.out))
     else:
         print(json.dumps(store.count(), indent=2))
     return 0
