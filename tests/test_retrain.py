@@ -860,7 +860,7 @@ def test_examples_written_to_the_standard_output_stay_whole(good, tmp_path):
 
 
 def test_a_broken_active_pointer_does_not_stop_a_command_that_writes_problems(data, good, models,
-                                                                            tmp_path):
+                                                                            tmp_path, capsys):
     """Checking that --problems names no model read the active model's pointer, and a pointer
     out of the models folder ended `evaluate` of another model in a traceback."""
     (models / "ACTIVE").write_text("../elsewhere.joblib\n")
@@ -869,6 +869,12 @@ def test_a_broken_active_pointer_does_not_stop_a_command_that_writes_problems(da
                  "--report", str(tmp_path / "r"), "--cv", "0", "--no-baseline",
                  "--problems", str(listing)]) == 0
     assert listing.exists()
+    # a name too long for the file system is said in one line (checking it raised OSError)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
+                 "--report", str(tmp_path / "r"), "--cv", "0", "--no-baseline",
+                 "--problems", str(tmp_path / ("a" * 300))]) == 2
+    assert "File name too long" in capsys.readouterr().err
 
 
 def test_promote_refuses_a_holdout_that_gives_no_measure_to_compare(data, good, models, tmp_path, capsys):

@@ -352,6 +352,10 @@ def test_command_line_refuses_what_would_lose_the_store_or_half_an_import(tmp_pa
         assert main(["import", str(db), str(good), str(missing)]) == 2
         assert capsys.readouterr().err == f"example file(s) not found: {missing}\n"
     assert [e.id for e in ExampleStore(db).list()] == ["p"]
+    # a pipe is a file to read all the same (the check above first called it "not found")
+    proc = subprocess.run([sys.executable, "-m", "train.store", "import", str(db), "/dev/stdin"],
+                          input=good.read_text(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "1 pages added" in proc.stdout, proc.stderr
 
 
 def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):

@@ -106,7 +106,7 @@ def _binary(path: Path) -> bool:
     gzip file does and no text file the commands write; False when it cannot be read (writing
     it then fails and says why) and for anything but a regular file: `/dev/stdout` on a pipe
     opened for reading waited forever on the command's own output."""
-    if not path.is_file():
+    if not os.path.isfile(path):  # False, not an OSError, for a name too long or unsearchable
         return False
     try:
         with open(path, "rb") as fh:
@@ -426,16 +426,16 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
     if store and any(_same_file(out, path) for path in (store, f"{store}-wal", f"{store}-shm")):
         return "is the --store; name a JSON Lines file"
     path = Path(out)
-    if path.is_dir():
+    if os.path.isdir(path):  # os.path's tests: Path's raise on a name too long
         return "is a folder"
     if _binary(path):
         return ("holds binary data (an example store or a model?); give a store with --store "
                 "to add to it, or name a new JSON Lines file")
     try:
-        if path.is_file():  # written in place: a folder it cannot write does not matter
+        if os.path.isfile(path):  # written in place: a folder it cannot write does not matter
             with open(path, "a", encoding="utf-8"):
                 pass
-        elif not path.exists():
+        elif not os.path.lexists(path):
             path.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}."):
                 pass

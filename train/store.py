@@ -568,12 +568,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         # every file checked before any is imported: a missing second file came as a
         # traceback after the first had been committed
-        missing = [f for f in args.files if not Path(f).is_file()]
+        missing = [f for f in args.files if not os.path.exists(f) or os.path.isdir(f)]
         if missing:
             print(f"example file(s) not found: {', '.join(missing)}", file=sys.stderr)
             return 2
-        try:
-            stores = [f for f in args.files if is_store_file(f)]
+        try:  # a pipe (`/dev/stdin`) is read as it is: peeking at it would lose its start
+            stores = [f for f in args.files if os.path.isfile(f) and is_store_file(f)]
         except OSError as err:  # a file it may not read
             print(f"cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
             return 2

@@ -39,6 +39,7 @@ classifier's default of one per core makes concurrent threads fight over the cor
 from __future__ import annotations
 
 import logging
+from urllib.parse import urljoin, urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
@@ -47,6 +48,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from threadpoolctl import ThreadpoolController
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
+from w3lib.html import get_base_url
 
 from ..batch import Outcome
 from ..decoding import decode_by_header, header_charset
@@ -69,23 +71,33 @@ def response_page(response: Response) -> str | bytes:
 def page_url(field, response: Response | None = None):
     """The URL to clean an item's page with, from its URL field. Item loaders without
     `TakeFirst` store a list: its first URL is the page's. Beside a Response, a relative path
-    (a spider that stored an `href`) is read as the Response reads its links (`<base href>`
-    honoured), and a field that holds no URL gives way to the Response's own; a field that
-    cannot be joined (``http://[::1/x``), or any field without a Response, goes to `clean` as
-    it is, which says what is wrong with it in the item's error record: one bad field never
-    costs the item."""
-    if isinstance(field, (list, tuple)):
-        field = next((f for f in field if isinstance(f, (str, bytes)) and f.strip()), None)
+    (a spider that stored an `href`) is read as the page reads its links, under a `<base href>`
+    in its first 4 KB as Scrapy's `urljoin` looks for one (without decoding the whole body, as
+    `urljoin` does), else against the Response's URL; a field that holds no URL gives way to
+    the Response's URL. A field that cannot be joined (``http://[::1/x``), or any field
+    without a Response, goes to `clean` as it is, which says what is wrong with it in the
+    item's error record: one bad field never costs the item."""
+    if isinstance(field, (list, tuple)) and field:
+        field = next((f for f in field if isinstance(f, (str, bytes)) and f.strip()), field[0])
     if isinstance(field, bytes):
         field = field.decode("utf-8", "replace")
     if response is None:
         return field
     if not (isinstance(field, str) and field.strip()):
         return response.url
+    field = field.strip()
     try:
-        return response.urljoin(field.strip())
-    except ValueError:  # urllib's "Invalid IPv6 URL", NFKC-invalid host names
-        return field.strip()
+        base = get_base_url(response.body[:4096].decode("latin-1"), response.url)
+    except ValueError:  # a base href urllib cannot read
+        base = response.url
+    for against in (base, response.url):  # an unusable base (`javascript:`) gives way
+        try:
+            joined = urljoin(against, field)
+            if urlsplit(joined).scheme in ("http", "https") and urlsplit(joined).hostname:
+                return joined
+        except ValueError:  # urllib's "Invalid IPv6 URL", NFKC-invalid host names
+            pass
+    return field
 
 
 class NoiseFilterPipeline:
@@ -138,8 +150,6 @@ class NoiseFilterPipeline:
         html = adapter.get(self.html_field)
         if html is None:
             return item
-        response = html if isinstance(html, Response) else None
-        url = page_url(adapter.get(self.url_field), response)
         try:  # before the work: an item that cannot take the result is not cleaned for nothing
             adapter[self.output_field] = None
         except KeyError:
@@ -151,15 +161,13 @@ class NoiseFilterPipeline:
             if self.stats is not None:
                 self.stats.inc_value("noisefilter/error/NoOutputField")
             return item
-        if response is not None:
-            html = response_page(response)
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
         # would install Twisted's default instead
 
         if not self.pool.started:
             self.pool.start()
-        outcome = await maybe_deferred_to_future(
-            deferToThreadPool(reactor, self.pool, self._clean, html, url))
+        outcome, html = await maybe_deferred_to_future(deferToThreadPool(
+            reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
             del adapter[self.html_field]
@@ -169,8 +177,19 @@ class NoiseFilterPipeline:
         self._count(outcome)
         if self.drop_empty and not (outcome.result and outcome.result.text):
             reason = outcome.error.message if outcome.error else outcome.result.empty_reason
-            raise DropItem(f"noisefilter: no clean text for {url}: {reason}")
+            raise DropItem(f"noisefilter: no clean text for {outcome.url}: {reason}")
         return item
+
+    def _clean_item(self, html, field) -> tuple[Outcome, str | bytes]:
+        """`_clean` with the page and its URL read from the item's fields first, in the pool
+        too: reading a Response's body takes time in proportion to the page, which the
+        reactor, downloading meanwhile, must not wait for. Returns the page as read too."""
+        if isinstance(html, Response):
+            url = page_url(field, html)
+            html = response_page(html)
+        else:
+            url = page_url(field)
+        return self._clean(html, url), html
 
     def _clean(self, html, url) -> Outcome:
         """Runs in the pipeline's thread pool; OpenMP settings are per thread, so the limit holds
