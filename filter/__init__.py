@@ -8,11 +8,25 @@
 
 __version__ = "0.9.2"
 
-from .cleaner import Cleaner, Limits, clean, clean_text, default_cleaner  # noqa: E402
 from .errors import (  # noqa: E402
     ExtractionTimeout, InputError, InputTooLarge, ModelError, NoiseFilterError,
 )
+from .limits import Limits  # noqa: E402
 from .result import CleanResult, LabelledBlock, RelatedLink  # noqa: E402
+
+#: what `filter.cleaner` gives, imported at first use: it brings scikit-learn, trafilatura
+#: and lxml, seconds of importing that `noisefilter --help` waited for and during which Ctrl-C
+#: printed a traceback
+_PIPELINE = frozenset({"Cleaner", "clean", "clean_text", "default_cleaner"})
+
+
+def __getattr__(name: str):
+    if name in _PIPELINE:
+        from . import cleaner
+
+        return getattr(cleaner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CleanResult", "Cleaner", "ExtractionTimeout", "InputError", "InputTooLarge",

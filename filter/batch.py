@@ -275,6 +275,11 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     if isinstance(workers, bool) or count < 1:
         raise ValueError(f"workers must be a whole number above 0, not {workers!r}")
     workers = count
+    if multiprocessing.current_process().daemon:
+        # multiprocessing's own refusal came at the first outcome, as a bare AssertionError
+        raise RuntimeError("clean_many starts worker processes, which a daemonic process (a "
+                           "multiprocessing.Pool worker, a Celery prefork child) may not have: "
+                           "call clean() for each document there")
     if isinstance(docs, (str, bytes, bytearray, memoryview)):
         # one page given where many are expected: it was cleaned character by character
         raise TypeError("clean_many takes an iterable of documents, and this is one document: "
@@ -545,8 +550,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     parser.add_argument("--workers", type=positive_int, default=cores or 1,
                         help="worker processes (default: one per core this process may use)")
-    parser.add_argument("--model", help="model file, or the name of one in the models folder "
-                                         "(default: the active model)")
+    parser.add_argument("--model", help="model file, or the file name of one in the models "
+                                         "folder, e.g. mysite-1.joblib (default: the active model)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds one document may take (default %(default)g)")
     parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,

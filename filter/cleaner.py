@@ -7,12 +7,11 @@ labels into the result (clean text, related links).
 
 from __future__ import annotations
 
+import codecs
 import functools
-import math
 import re
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -24,6 +23,7 @@ from .decoding import size_error
 from .deadline import Deadline
 from .errors import InputError
 from .extract import html_to_page
+from .limits import MAX_BYTES, Limits  # noqa: F401 (MAX_BYTES: where callers found it)
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
 
@@ -50,35 +50,6 @@ TRACKING_PARAMETER = re.compile(
     r"utm_\w+|itm_\w+|ns_\w+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|twclid|igshid"
     r"|mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|ref|ref_src|ref_url|cmpid|ocid|smid|xtor"
     r"|at_medium|at_campaign|sr_share", re.IGNORECASE)
-
-
-#: the largest `Limits.max_bytes` (1 TiB): more than any page, and within what zlib and the
-#: operating system can be asked for (a limit of 2**63 bytes overflowed them)
-MAX_BYTES = 1 << 40
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
-    limit where cleaning runs in worker processes (`clean_many`, the service), which end a
-    document that overruns; a plain `clean()` or `clean_text()` call checks it between stages
-    and while classifying a long page (`Deadline`), since a thread cannot be stopped inside
-    lxml, trafilatura or scikit-learn."""
-
-    max_bytes: int = 10_000_000
-    timeout: float = 30.0
-
-    def __post_init__(self) -> None:
-        # refused here, where the mistake is made: a limit of 0 or less refused every document
-        # as too large or too slow, and a NaN timeout was never exceeded (no limit at all)
-        if (isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int)
-                or not 1 <= self.max_bytes <= MAX_BYTES):
-            raise ValueError(f"Limits.max_bytes must be a whole number of bytes from 1 to "
-                             f"{MAX_BYTES:,} (1 TiB), not {self.max_bytes!r}")
-        if not (isinstance(self.timeout, (int, float)) and not isinstance(self.timeout, bool)
-                and math.isfinite(self.timeout) and self.timeout > 0):
-            raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
-                             f"{self.timeout!r}")
 
 
 class Cleaner:
@@ -112,10 +83,7 @@ class Cleaner:
         """Clean text that an extractor already produced: one block per non-empty line."""
         deadline = Deadline(self.limits.timeout)
         if isinstance(text, (bytes, bytearray, memoryview)):
-            try:
-                text = bytes(text).decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise InputError("text must be str or UTF-8 bytes") from err
+            text = _decoded_text(bytes(text))
         if not isinstance(text, str):
             raise InputError(f"expected text as str, got {type(text).__name__}")
         too_large = size_error(text, self.limits.max_bytes, text=True)  # in bytes, as for HTML
@@ -161,6 +129,26 @@ class Cleaner:
             language=page.language, url=page.url, related_links=related,
             model_version=self.model_version, empty_reason=reason, keep_label=keep,
         )
+
+
+#: byte-order marks that make text bytes UTF-16 or UTF-32 (as Windows tools save text); the
+#: UTF-32 ones first, since UTF-32LE's begins with UTF-16LE's
+_TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _decoded_text(data: bytes) -> str:
+    """Text given as bytes: UTF-8, or UTF-16/32 where a byte-order mark says so. Anything else
+    is refused saying what it is: "text must be str or UTF-8 bytes" told a user of
+    `noisefilter clean --text` with a gzip file or a Latin-1 one nothing."""
+    codec = next((codec for bom, codec in _TEXT_BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        if data[:2] == b"\x1f\x8b":
+            raise InputError("text is gzip-compressed: decompress it first") from err
+        raise InputError(f"text is not {codec.upper()} (byte 0x{data[err.start]:02x} at offset "
+                         f"{err.start:,}): give it in UTF-8") from err
 
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,

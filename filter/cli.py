@@ -25,9 +25,9 @@ import math
 import os
 import sys
 
-from . import Cleaner, InputTooLarge, Limits, NoiseFilterError, __version__
-from .cleaner import MAX_BYTES
+from . import InputTooLarge, Limits, NoiseFilterError, __version__
 from .inputs import read_at_most
+from .limits import MAX_BYTES
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -49,8 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="input is already-extracted UTF-8 text, one block per line")
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    parser.add_argument("--model", help="model file, or the name of one in the models folder "
-                                         "(default: the active model)")
+    parser.add_argument("--model", help="model file, or the file name of one in the models "
+                                         "folder, e.g. mysite-1.joblib (default: the active model)")
     parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         if len(data) > args.max_bytes:
             name = "standard input" if args.file == "-" else args.file
             raise InputTooLarge(f"{name} is over the limit of {args.max_bytes:,} bytes (--max-bytes)")
+        from .cleaner import Cleaner  # here, not above: `--help` needs none of the pipeline
+
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
         if args.text:
             result = cleaner.clean_text(data)  # UTF-8, as the library and the service take it
@@ -219,12 +221,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"noisefilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chosen = argv[0] if argv and argv[0] in SUBCOMMANDS else None
-    for name, (target, help_text) in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text)
-        if name == chosen:  # only the chosen subcommand's module is imported
-            add, run_fn = _load(target)
-            add(p)
-            p.set_defaults(func=run_fn)
+    try:
+        for name, (target, help_text) in SUBCOMMANDS.items():
+            p = sub.add_parser(name, help=help_text, description=help_text)
+            if name == chosen:  # only the chosen subcommand's module is imported (seconds)
+                add, run_fn = _load(target)
+                add(p)
+                p.set_defaults(func=run_fn)
+    except KeyboardInterrupt:
+        print("noisefilter: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)  # (--version and --help go to stderr when stdout is closed)
     _standard_streams()
     try:

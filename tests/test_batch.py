@@ -405,6 +405,16 @@ def test_a_timeout_window_or_worker_count_that_cannot_work_is_refused(cleaner, o
         clean_many(cleaner, ["<p>x</p>"], start_method="fork", **{"workers": 1, **options})
 
 
+def test_a_daemonic_process_is_told_to_clean_one_by_one(cleaner, monkeypatch):
+    """Inside a `multiprocessing.Pool` worker, starting workers failed with multiprocessing's
+    bare "AssertionError: daemonic processes are not allowed to have children"."""
+    import multiprocessing
+
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    with pytest.raises(RuntimeError, match="daemonic process .* call clean"):
+        clean_many(cleaner, ["<p>x</p>"], workers=1)
+
+
 def test_a_worker_count_of_any_integer_type_is_taken(cleaner):
     import numpy as np
 

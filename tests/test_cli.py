@@ -61,7 +61,16 @@ def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
     lines = tmp_path / "latin1.txt"
     lines.write_bytes("Crêpes à la carte\nLa fête du village".encode("latin-1"))
     assert main(["clean", "--text", str(lines)]) == 2
-    assert "UTF-8" in capsys.readouterr().err
+    assert "text is not UTF-8 (byte 0xea at offset 2)" in capsys.readouterr().err
+    # a gzip file is named as one ("text must be str or UTF-8 bytes" said neither), and text
+    # saved as UTF-16 with its byte-order mark, as Windows tools save it, is read
+    import gzip
+    lines.write_bytes(gzip.compress("La fête du village\n".encode("utf-8")))
+    assert main(["clean", "--text", str(lines)]) == 2
+    assert "text is gzip-compressed: decompress it first" in capsys.readouterr().err
+    lines.write_bytes("La fête du village a lieu samedi sur la place du port.\n".encode("utf-16"))
+    assert main(["clean", "--text", "--json", str(lines)]) == 0
+    assert json.loads(capsys.readouterr().out)["blocks"] is not None
 
 
 def test_a_url_given_with_text_is_refused_not_dropped(tmp_path, capsys):
@@ -77,6 +86,31 @@ def test_version(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"noisefilter {filter.__version__}"
+
+
+def test_the_command_line_starts_without_importing_the_pipeline():
+    """`noisefilter --help` and `--version` took 2.4 s, importing scikit-learn and trafilatura
+    before `main` ran, and Ctrl-C in those seconds printed a 44-line traceback: the pipeline is
+    imported by the command that needs it, where an interrupt is one line."""
+    probe = ("import sys, filter.cli; from filter import Limits, NoiseFilterError; "
+             "print(sorted(m for m in ('sklearn', 'trafilatura', 'lxml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_an_interrupt_while_the_pipeline_loads_is_one_line(tmp_path, article_html):
+    import signal
+    import time
+
+    page = tmp_path / "page.html"
+    page.write_text(article_html)
+    proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "clean", str(page)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.8)  # past the interpreter's start, inside importing the pipeline (seconds)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err) in ((130, "noisefilter: interrupted\n"), (0, "")), err
 
 
 def test_max_bytes_is_a_flag(tmp_path, article_html, capsys):

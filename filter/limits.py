@@ -1,0 +1,39 @@
+"""`Limits`: how large a document and how long its cleaning may be.
+
+Apart from `filter.cleaner` so that reading them (the command line's defaults and checks)
+does not import the pipeline: scikit-learn, trafilatura and the model's code take seconds to
+import, during which `noisefilter --help` waited and Ctrl-C gave a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: the largest `Limits.max_bytes` (1 TiB): more than any page, and within what zlib and the
+#: operating system can be asked for (a limit of 2**63 bytes overflowed them)
+MAX_BYTES = 1 << 40
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
+    limit where cleaning runs in worker processes (`clean_many`, the service), which end a
+    document that overruns; a plain `clean()` or `clean_text()` call checks it between stages
+    and while classifying a long page (`Deadline`), since a thread cannot be stopped inside
+    lxml, trafilatura or scikit-learn."""
+
+    max_bytes: int = 10_000_000
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        # refused here, where the mistake is made: a limit of 0 or less refused every document
+        # as too large or too slow, and a NaN timeout was never exceeded (no limit at all)
+        if (isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int)
+                or not 1 <= self.max_bytes <= MAX_BYTES):
+            raise ValueError(f"Limits.max_bytes must be a whole number of bytes from 1 to "
+                             f"{MAX_BYTES:,} (1 TiB), not {self.max_bytes!r}")
+        if not (isinstance(self.timeout, (int, float)) and not isinstance(self.timeout, bool)
+                and math.isfinite(self.timeout) and self.timeout > 0):
+            raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
+                             f"{self.timeout!r}")
