@@ -8,7 +8,9 @@ several uvicorn processes would multiply the pools and split the metrics.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 import tempfile
 import threading
@@ -87,6 +89,16 @@ def _run(settings: Settings, on_started=None) -> int:
               f"a folder this user can write", file=sys.stderr)
         return 3
 
+    try:  # a busy port: one line now, not a log of the pool starting and then failing
+        sock = _listening_socket(settings.host, settings.port)
+    except OSError as err:
+        where = _address(settings.host, settings.port)
+        print(f"noisefilter: cannot serve: {where} is in use (--port)"
+              if err.errno == errno.EADDRINUSE else
+              f"noisefilter: cannot serve: cannot listen on {where}: {err.strerror or err}",
+              file=sys.stderr)
+        return 3
+
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
     app = create_app(settings)
@@ -100,6 +112,13 @@ def _run(settings: Settings, on_started=None) -> int:
                             log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:  # uvicorn says where it listens only on the sockets it opens
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s (Press CTRL+C to quit)",
+                    _address(settings.host, sock.getsockname()[1]))
+
         def handle_exit(self, sig, frame) -> None:
             # requests queued for a process are answered now (503), not cut off after GRACE
             pool = getattr(app.state, "pool", None)
@@ -115,10 +134,28 @@ def _run(settings: Settings, on_started=None) -> int:
             if server.started:
                 on_started(server)
         threading.Thread(target=wait_then_call, daemon=True).start()
-    server.run()
-    # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
-    # in use); 3 is the status its own command line exits with then
+    server.run(sockets=[sock])
+    # uvicorn has already logged why start-up failed (a model that cannot be loaded); 3 is the
+    # status its own command line exits with then
     return 0 if server.started else 3
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound as uvicorn binds it but before the cleaning processes start,
+    so that a port in use stops start-up at once. It listens only once uvicorn serves on it:
+    until the processes are ready, connections are refused."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _page_address(host: str, server) -> str:
@@ -126,7 +163,7 @@ def _page_address(host: str, server) -> str:
     on this machine when it listens on every address, IPv6 hosts in brackets."""
     port = next(sock.getsockname()[1] for listener in server.servers for sock in listener.sockets)
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/label"
+    return f"http://{_address(host, port)}/label"
 
 
 def serve_run(args: argparse.Namespace) -> int:
@@ -150,6 +187,18 @@ def label_run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"noisefilter label: {err}", file=sys.stderr)
         return 2
+    # saving labels is what the page is for: a store that cannot be opened stops label now,
+    # not with every save answered 503 (serve opens it only on first use)
+    import sqlite3
+
+    from train.store import ExampleStore, StoreError
+    try:
+        ExampleStore(settings.examples_db)
+    except (StoreError, sqlite3.Error, OSError) as err:
+        print(f"noisefilter label: cannot use the example store {settings.examples_db}: {err}",
+              file=sys.stderr)
+        return 2
+
     def announce(server) -> None:
         address = _page_address(settings.host, server)
         print(f"noisefilter: labelling page at {address}", flush=True)

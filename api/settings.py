@@ -67,6 +67,8 @@ class Settings:
     allowed_hosts: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.host.strip():  # uvicorn took it for every address; label printed http://:port
+            raise ValueError("host must not be empty (0.0.0.0 for every IPv4 address)")
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, not {self.port}")
         for name in ("workers", "max_bytes", "max_batch"):

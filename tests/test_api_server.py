@@ -229,6 +229,62 @@ def test_label_prints_the_address_it_really_listens_on(tmp_path):
         proc.wait(STOP_TIMEOUT)
 
 
+@pytest.mark.parametrize("host, needle", [
+    ("127.0.0.1", "noisefilter: cannot serve: 127.0.0.1:{port} is in use (--port)"),
+    ("192.0.2.1", "noisefilter: cannot serve: cannot listen on 192.0.2.1:{port}: "),
+])
+def test_a_port_that_cannot_be_listened_on_stops_label_in_one_line(host, needle, tmp_path):
+    """A port in use (or an address not on this machine) was found only after the cleaning
+    processes had started: uvicorn logged the start-up as complete, then the error, amid
+    seven lines, and label exited after seconds."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "filter.cli", "label", "--no-browser", "--host", host,
+             "--port", str(port), "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+            capture_output=True, text=True, timeout=START_TIMEOUT)
+    assert done.returncode == 3
+    assert done.stderr.startswith(needle.format(port=port)) and done.stderr.count("\n") == 1
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("store", ["file", "file/ex.db", ""])
+def test_label_refuses_an_example_store_it_cannot_use(store, tmp_path, monkeypatch, capsys):
+    """A file that is no store, a path under a file, or an empty path: label started, and
+    every label saved from its page was refused with 503."""
+    import api.server
+
+    monkeypatch.setattr(api.server, "_run", lambda *a, **k: pytest.fail("label served"))
+    (tmp_path / "file").write_text("not a database, only some text\n")
+    path = str(tmp_path / store) if store else ""
+    assert main(["label", "--no-browser", "--examples-db", path]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"noisefilter label: cannot use the example store {path}: ")
+    assert err.count("\n") == 1
+
+
+def test_label_creates_the_folder_of_its_example_store(tmp_path, monkeypatch):
+    """Opening the store at start-up must not refuse a folder that is not there yet."""
+    import api.server
+
+    monkeypatch.setattr(api.server, "_run", lambda *a, **k: 0)
+    store = tmp_path / "new" / "folder" / "ex.db"
+    assert main(["label", "--no-browser", "--examples-db", str(store)]) == 0
+    assert store.is_file()
+
+
+@pytest.mark.parametrize("command", ["serve", "label"])
+def test_an_empty_host_is_refused(command, monkeypatch, capsys):
+    """`--host ''` listened on every address, and label printed its page as http://:8000/label."""
+    import api.server
+
+    monkeypatch.setattr(api.server, "_run", lambda *a, **k: pytest.fail("served"))
+    assert main([command, "--host", ""]) == 2
+    assert f"noisefilter {command}: host must not be empty" in capsys.readouterr().err
+
+
 #: a page that takes a cleaning process seconds: requests sent after it wait in the queue
 SLOW_PAGE = ("<html><body><article>" + "".join(
     f"<p>Paragraph {i} of a very long report on the state of the national railways, its "
