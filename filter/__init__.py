@@ -6,6 +6,8 @@
     result.related_links   # links to other articles on the same story
 """
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.9.2"
 
 from .errors import (  # noqa: E402
@@ -19,13 +21,24 @@ from .result import CleanResult, LabelledBlock, RelatedLink  # noqa: E402
 #: printed a traceback
 _PIPELINE = frozenset({"Cleaner", "clean", "clean_text", "default_cleaner"})
 
+if TYPE_CHECKING:  # type checkers read the names as they are (`__getattr__` would make them Any)
+    from .cleaner import Cleaner, clean, clean_text, default_cleaner  # noqa: F401
+else:
+    def __getattr__(name: str):
+        """The pipeline's names, and submodules (`filter.extract`), which importing the
+        pipeline made attributes of the package before it was imported lazily."""
+        import importlib
+        import importlib.util
 
-def __getattr__(name: str):
-    if name in _PIPELINE:
-        from . import cleaner
+        if name in _PIPELINE:
+            return getattr(importlib.import_module(".cleaner", __name__), name)
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+            return importlib.import_module(f".{name}", __name__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return getattr(cleaner, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PIPELINE})
 
 
 __all__ = [

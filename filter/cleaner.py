@@ -79,8 +79,9 @@ class Cleaner:
         deadline.check("classifying its blocks")
         return self._classify(page, deadline)
 
-    def clean_text(self, text: str) -> CleanResult:
-        """Clean text that an extractor already produced: one block per non-empty line."""
+    def clean_text(self, text: str | bytes) -> CleanResult:
+        """Clean text that an extractor already produced: one block per non-empty line. Bytes
+        are UTF-8, or UTF-16/32 with a byte-order mark."""
         deadline = Deadline(self.limits.timeout)
         if isinstance(text, (bytes, bytearray, memoryview)):
             text = _decoded_text(bytes(text))
@@ -274,6 +275,6 @@ def clean(html: bytes | str, url: str | None = None) -> CleanResult:
     return default_cleaner().clean(html, url=url)
 
 
-def clean_text(text: str) -> CleanResult:
+def clean_text(text: str | bytes) -> CleanResult:
     """Clean already-extracted text with the shipped (active) model."""
     return default_cleaner().clean_text(text)

@@ -97,6 +97,12 @@ def test_the_command_line_starts_without_importing_the_pipeline():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
                          check=True).stdout
     assert out.strip() == "[]"
+    # and the package still offers its submodules and every name, as when it imported them all
+    probe = ("import filter; print(filter.extract.__name__, 'Cleaner' in dir(filter), "
+             "filter.Cleaner.__module__)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                         check=True).stdout
+    assert out.split() == ["filter.extract", "True", "filter.cleaner"]
 
 
 def test_an_interrupt_while_the_pipeline_loads_is_one_line(tmp_path, article_html):

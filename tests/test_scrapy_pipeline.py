@@ -223,6 +223,13 @@ def test_the_url_field_is_read_against_the_response_and_as_item_loaders_store_it
         assert page_url("/news/z.html", unusable) == "http://courier.test/news/z.html"
     # a list without a URL is refused by `clean`, as the same field alone is
     assert page_url([7]) == 7
+    # a base in the page's own characters (read as Latin-1, it came out as mojibake)
+    from filter.integrations.scrapy import response_page
+
+    named = HtmlResponse("http://courier.test/news/a.html", headers={
+        "Content-Type": b"text/html; charset=utf-8"},
+        body='<head><base href="http://courier.test/café/"></head><p>x</p>'.encode("utf-8"))
+    assert page_url("b.html", named, response_page(named)) == "http://courier.test/caf%C3%A9/b.html"
     html = page(ARTICLES[0]).decode("utf-8")
     outcome = NoiseFilterPipeline(cleaner)._clean(html, page_url("/a", response))
     assert outcome.error is None and outcome.to_record()["url"] == "http://courier.test/a"

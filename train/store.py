@@ -562,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
     args = parser.parse_args(argv)
-    if args.command != "import" and not Path(args.db).exists():
+    if args.command != "import" and not os.path.exists(args.db):  # False for a name too long
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
     if args.command == "import":

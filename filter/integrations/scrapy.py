@@ -68,13 +68,15 @@ def response_page(response: Response) -> str | bytes:
     return decode_by_header(response.body, header_charset(content_type))
 
 
-def page_url(field, response: Response | None = None):
+def page_url(field, response: Response | None = None, page: str | bytes | None = None):
     """The URL to clean an item's page with, from its URL field. Item loaders without
     `TakeFirst` store a list: its first URL is the page's. Beside a Response, a relative path
     (a spider that stored an `href`) is read as the page reads its links, under a `<base href>`
-    in its first 4 KB as Scrapy's `urljoin` looks for one (without decoding the whole body, as
-    `urljoin` does), else against the Response's URL; a field that holds no URL gives way to
-    the Response's URL. A field that cannot be joined (``http://[::1/x``), or any field
+    in its first 4 KB as Scrapy's `urljoin` looks for one, else against the Response's URL; a
+    field that holds no URL gives way to the Response's URL. The base is read from `page`, the
+    Response's page as `response_page` decoded it (Scrapy's `urljoin` decoded the whole body
+    again, and a non-ASCII base read as Latin-1 came out as mojibake), or from its bytes as
+    UTF-8 where the page is still bytes. A field that cannot be joined (``http://[::1/x``), or any field
     without a Response, goes to `clean` as it is, which says what is wrong with it in the
     item's error record: one bad field never costs the item."""
     if isinstance(field, (list, tuple)) and field:
@@ -86,8 +88,11 @@ def page_url(field, response: Response | None = None):
     if not (isinstance(field, str) and field.strip()):
         return response.url
     field = field.strip()
+    head = (page if page is not None else response.body)[:4096]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", "replace")
     try:
-        base = get_base_url(response.body[:4096].decode("latin-1"), response.url)
+        base = get_base_url(head, response.url)
     except ValueError:  # a base href urllib cannot read
         base = response.url
     for against in (base, response.url):  # an unusable base (`javascript:`) gives way
@@ -185,8 +190,8 @@ class NoiseFilterPipeline:
         too: reading a Response's body takes time in proportion to the page, which the
         reactor, downloading meanwhile, must not wait for. Returns the page as read too."""
         if isinstance(html, Response):
-            url = page_url(field, html)
-            html = response_page(html)
+            page = response_page(html)
+            url, html = page_url(field, html, page), page
         else:
             url = page_url(field)
         return self._clean(html, url), html
