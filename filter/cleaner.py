@@ -165,11 +165,11 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     (`site_of`; a link to an IP address or an intranet name leaves it too): a site offers its
     own stories as related ones. The sites of `also_own` and `aliases` count as its own too
     (its `<base href>`, and the address it gives itself, for a page fetched through a feed's
-    redirector or a cache); a page on an IP address or localhost has no site to keep to; `same_site=False` keeps every site's links. On WCXB-dev's
-    hand-labelled pages, 278 of the 283 links of `related` blocks stay on the page's site,
-    while none of the 49 off-site links the cross-validated model gave as related was one of
-    them (affiliate, shop and reference links); `benchmarks/quality.py` prints the precision
-    and recall of the list."""
+    redirector or a cache); a page on an IP address or localhost has no site to keep to;
+    `same_site=False` keeps every site's links. On WCXB-dev's hand-labelled pages, 278 of the
+    283 links of `related` blocks stay on the page's site, while none of the 49 off-site links
+    the cross-validated model gave as related was one of them (affiliate, shop and reference
+    links); `benchmarks/quality.py` prints the precision and recall of the list."""
     related = []
     aliases = [u for u in aliases if u]
     seen = {same_page(u) for u in (page_url, *aliases) if u}
