@@ -90,7 +90,7 @@ def _run(settings: Settings, on_started=None) -> int:
         return 3
 
     try:  # a busy port: one line now, not a log of the pool starting and then failing
-        sock = _listening_socket(settings.host, settings.port)
+        _check_port(settings.host, settings.port)
     except OSError as err:
         where = _address(settings.host, settings.port)
         print(f"noisefilter: cannot serve: {where} is in use (--port)"
@@ -112,13 +112,6 @@ def _run(settings: Settings, on_started=None) -> int:
                             log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
 
     class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:
-            await super().startup(sockets)
-            if self.started:  # uvicorn says where it listens only on the sockets it opens
-                logging.getLogger("uvicorn.error").info(
-                    "Uvicorn running on http://%s (Press CTRL+C to quit)",
-                    _address(settings.host, sock.getsockname()[1]))
-
         def handle_exit(self, sig, frame) -> None:
             # requests queued for a process are answered now (503), not cut off after GRACE
             pool = getattr(app.state, "pool", None)
@@ -134,24 +127,28 @@ def _run(settings: Settings, on_started=None) -> int:
             if server.started:
                 on_started(server)
         threading.Thread(target=wait_then_call, daemon=True).start()
-    server.run(sockets=[sock])
-    # uvicorn has already logged why start-up failed (a model that cannot be loaded); 3 is the
-    # status its own command line exits with then
+    server.run()
+    # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
+    # taken since `_check_port`); 3 is the status its own command line exits with then
     return 0 if server.started else 3
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
-    """The server's socket, bound as uvicorn binds it but before the cleaning processes start,
-    so that a port in use stops start-up at once. It listens only once uvicorn serves on it:
-    until the processes are ready, connections are refused."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+def _check_port(host: str, port: int) -> None:
+    """Raise the `OSError` that uvicorn's own binding would meet (a port in use, an address
+    not on this machine, a name that does not resolve), before the cleaning processes start:
+    a busy port logged the pool starting, then failed among its shutdown lines. Each address
+    the host names is bound as asyncio binds it (`SO_REUSEADDR`, IPv6 only on IPv6) and let
+    go at once; uvicorn binds them itself, as for any host, so names and families are read as
+    before. A port taken between the two is uvicorn's to report, as it was."""
+    if port == 0:  # any free port: nothing to find in use
+        return
+    for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            probe.bind(address)
 
 
 def _address(host: str, port: int) -> str:

@@ -32,13 +32,14 @@ else:
 
         if name in _PIPELINE:
             return getattr(importlib.import_module(".cleaner", __name__), name)
-        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
+        if (name.isidentifier() and not name.startswith("_")
+                and importlib.util.find_spec(f"{__name__}.{name}")):
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_PIPELINE})
+    return sorted({*globals(), *_PIPELINE} - {"TYPE_CHECKING"})
 
 
 __all__ = [

@@ -230,6 +230,12 @@ def test_the_url_field_is_read_against_the_response_and_as_item_loaders_store_it
         "Content-Type": b"text/html; charset=utf-8"},
         body='<head><base href="http://courier.test/café/"></head><p>x</p>'.encode("utf-8"))
     assert page_url("b.html", named, response_page(named)) == "http://courier.test/caf%C3%A9/b.html"
+    # and without a header charset, in the charset the page declares (it was read as UTF-8)
+    from scrapy.http import Response
+
+    bare = Response("http://courier.test/news/a.html", body=b'<meta charset="windows-1252">'
+                    b'<base href="http://courier.test/caf\xe9/"><p>x</p>')
+    assert page_url("b.html", bare, response_page(bare)) == "http://courier.test/caf%C3%A9/b.html"
     html = page(ARTICLES[0]).decode("utf-8")
     outcome = NoiseFilterPipeline(cleaner)._clean(html, page_url("/a", response))
     assert outcome.error is None and outcome.to_record()["url"] == "http://courier.test/a"

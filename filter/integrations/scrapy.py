@@ -51,8 +51,9 @@ from twisted.python.threadpool import ThreadPool
 from w3lib.html import get_base_url
 
 from ..batch import Outcome
-from ..decoding import decode_by_header, header_charset
+from ..decoding import decode, decode_by_header, header_charset
 from ..cleaner import Cleaner, Limits
+from ..limits import MAX_BYTES
 from ..errors import NoiseFilterError
 from ..inputs import Failure
 
@@ -75,8 +76,8 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     in its first 4 KB as Scrapy's `urljoin` looks for one, else against the Response's URL; a
     field that holds no URL gives way to the Response's URL. The base is read from `page`, the
     Response's page as `response_page` decoded it (Scrapy's `urljoin` decoded the whole body
-    again, and a non-ASCII base read as Latin-1 came out as mojibake), or from its bytes as
-    UTF-8 where the page is still bytes. A field that cannot be joined (``http://[::1/x``), or
+    again, and a non-ASCII base read as Latin-1 came out as mojibake), or from its first bytes
+    decoded as the library decodes a page where the page is still bytes. A field that cannot be joined (``http://[::1/x``), or
     any field without a Response, goes to `clean` as it is, which says what is wrong with it in
     the item's error record: one bad field never costs the item."""
     if isinstance(field, (list, tuple)) and field:
@@ -89,8 +90,11 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
         return response.url
     field = field.strip()
     head = (page if page is not None else response.body)[:4096]
-    if isinstance(head, bytes):
-        head = head.decode("utf-8", "replace")
+    if isinstance(head, bytes):  # read as the library will read the page (its meta charset)
+        try:
+            head = decode(head, MAX_BYTES, url=response.url)
+        except NoiseFilterError:  # binary, say: no base to find
+            head = ""
     try:
         base = get_base_url(head, response.url)
     except ValueError:  # a base href urllib cannot read
