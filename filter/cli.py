@@ -46,7 +46,8 @@ SUBCOMMANDS = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="HTML (or text with --text) file, or - for standard input")
     parser.add_argument("--text", action="store_true",
-                        help="input is already-extracted UTF-8 text, one block per line")
+                        help="input is already-extracted text, one block per line (UTF-8, or "
+                             "UTF-16/32 with a byte-order mark)")
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file, or the file name of one in the models "
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
         if args.text:
-            result = cleaner.clean_text(data)  # UTF-8, as the library and the service take it
+            result = cleaner.clean_text(data)  # bytes as the library takes them (UTF-8, or a BOM's)
         else:
             result = cleaner.clean(data, url=args.url)
     except NoiseFilterError as err:

@@ -77,9 +77,10 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     field that holds no URL gives way to the Response's URL. The base is read from `page`, the
     Response's page as `response_page` decoded it (Scrapy's `urljoin` decoded the whole body
     again, and a non-ASCII base read as Latin-1 came out as mojibake), or from its first bytes
-    decoded as the library decodes a page where the page is still bytes. A field that cannot be joined (``http://[::1/x``), or
-    any field without a Response, goes to `clean` as it is, which says what is wrong with it in
-    the item's error record: one bad field never costs the item."""
+    decoded as the library decodes a page where the page is still bytes. A field that cannot
+    be joined (``http://[::1/x``), or any field without a Response, goes to `clean` as it is,
+    which says what is wrong with it in the item's error record: one bad field never costs
+    the item."""
     if isinstance(field, (list, tuple)) and field:
         field = next((f for f in field if isinstance(f, (str, bytes)) and f.strip()), field[0])
     if isinstance(field, bytes):
