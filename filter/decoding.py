@@ -70,6 +70,8 @@ _TYPOGRAPHY = frozenset("\u00a0\u00ad\u2009\u202f“”„‘’‚«»‹›–
 #: language's letters or typography, less the share that are other letters
 _ALPHABET_SHARE = 0.8
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+#: a non-ASCII byte between ASCII ones (`_guesses_past_strays`)
+_LONE_NON_ASCII = re.compile(rb"(?<![\x80-\xff])[\x80-\xff](?![\x80-\xff])")
 #: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
 _DETECTOR_SAMPLE = 20_000
 _SAMPLE_CONTEXT = 24
@@ -215,7 +217,13 @@ def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
     as UTF-8 whatever it is labelled, as `decode` reads it whatever the page itself declares:
     servers label UTF-8 pages with their default "iso-8859-1", and legacy text is almost
     never valid UTF-8 (such a page came out as mojibake, or right only when it held a byte
-    windows-1252 does not define)."""
+    windows-1252 does not define).
+
+    A page that declares no charset of its own and holds a few invalid bytes in its header's
+    (a stray byte, a last character cut by a crawler's size limit) is read in the header's
+    charset with them as U+FFFD, by the rule a page's own declaration gets (`_mostly_decodes`):
+    handed back as bytes, it was read as undeclared, and one stray byte in a GBK or UTF-8 page
+    turned the whole of it into mojibake."""
     if charset and not page.isascii():
         try:
             return page.decode("utf-8-sig")
@@ -226,6 +234,12 @@ def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
             return decode_labelled(page, charset)
         except InputError:
             pass
+        codec = resolve_encoding(charset.strip())
+        if (codec and _codec_name(codec) in _LABELLED_CHARSETS and not read_bom(page)[0]
+                and not (html_body_declared_encoding(page) or _late_declaration(page))):
+            text = _mostly_decodes(page, codec, declared=True)
+            if text is not None:
+                return text
     return page
 
 
@@ -311,6 +325,13 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     bom_codec, bom = read_bom(data)
     if bom_codec:  # a byte-order mark decides, for browsers as here (UTF-16 pages have one)
         return data[len(bom):].decode(bom_codec, "replace")
+    if b"\x1b" in data and data.isascii():
+        # ISO-2022-JP is 7-bit, so its pages are valid UTF-8 too: its declaration comes first
+        # (read as UTF-8, a Japanese page came out as "$B$3$s$K$A$O")
+        declared = html_body_declared_encoding(data) or _late_declaration(data)
+        codec = resolve_encoding(declared) if declared else None
+        if codec and _codec_name(codec) == "iso2022_jp":
+            return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -415,18 +436,52 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
                 return data.decode(codec)
             except UnicodeDecodeError:
                 pass
+    guesses = _web_guesses(sample)
+    for guess in guesses:
+        if lang is None and _latin_script(guess) and _reads_as_words(sample, "cp1252"):
+            guess = "cp1252"
+        try:
+            return data.decode(guess)
+        except UnicodeDecodeError:
+            continue
+    # a few invalid bytes (a stray byte, a last character cut by a crawler's size limit): the
+    # detector finds no charset that reads every byte, or a wrong one, so it is asked again
+    # without them, and a guess is taken if it reads all but a few (`_mostly_decodes`), as
+    # browsers' detectors read such pages; a GBK page with one stray byte came out whole as
+    # windows-1252 mojibake, a Big5 one as Shift_JIS
+    retried = _guesses_past_strays(sample, cut=data[-1:] >= b"\x80")
+    for guess in dict.fromkeys([*retried, *guesses]):
+        text = _mostly_decodes(data, guess, declared=False)
+        if text is not None:
+            return text
+    return data.decode("cp1252", "replace")
+
+
+def _web_guesses(sample: bytes) -> list[str]:
+    """The web charsets (Python codec names, `_WEB_CHARSETS`) a detector guesses `sample` is
+    in, likeliest first."""
+    guesses = []
     for guess in detect_encoding(sample):
         try:
             guess = codecs.lookup(guess).name
-            guess = _WEB_EQUIVALENTS.get(guess, guess)
-            if guess not in _WEB_CHARSETS:
-                continue
-            if lang is None and _latin_script(guess) and _reads_as_words(sample, "cp1252"):
-                guess = "cp1252"
-            return data.decode(guess)
-        except (LookupError, UnicodeDecodeError):
+        except LookupError:
             continue
-    return data.decode("cp1252", "replace")
+        guess = _WEB_EQUIVALENTS.get(guess, guess)
+        if guess in _WEB_CHARSETS and guess not in guesses:
+            guesses.append(guess)
+    return guesses
+
+
+def _guesses_past_strays(sample: bytes, cut: bool) -> list[str]:
+    """`_web_guesses` for `sample` without its lone non-ASCII bytes (a stray byte between ASCII
+    ones, which no multi-byte charset reads) and, when the page is `cut` inside a non-ASCII
+    run, without the one to three bytes of a character cut short at its end."""
+    sample = _LONE_NON_ASCII.sub(b"", sample)
+    for trim in range(4 if cut else 1):
+        guesses = _web_guesses(sample[:len(sample) - trim])
+        if guesses:
+            return guesses
+    return []
 
 
 def _non_ascii_sample(data: bytes) -> bytes:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from filter import (CleanResult, Cleaner, ExtractionTimeout, InputError, InputTooLarge, Limits,
                     NoiseFilterError, clean, clean_text)
-from filter.decoding import decode
+from filter.decoding import decode, decode_by_header
 from filter.extract import html_to_page, parse
 from filter.metadata import headline
 
@@ -753,3 +753,67 @@ def test_one_invalid_byte_in_a_real_utf8_page_changes_nothing_else():
     assert damaged != page
     want = [b.text for b in html_to_page(page).blocks]
     assert [b.text.replace("\ufffd", "") for b in html_to_page(damaged).blocks] == want
+
+
+@pytest.mark.parametrize("charset, sentence", [
+    ("gbk", "\u5e02\u8bae\u4f1a\u6628\u5929\u5f00\u4f1a\u8ba8\u8bba\u660e\u5e74\u7684\u9884\u7b97\u3002"),
+    ("euc-kr", "\uc2dc\uc758\ud68c\ub294 \uc5b4\uc81c \ub0b4\ub144 \uc608\uc0b0\uc744 \ub17c\uc758\ud588\ub2e4."),
+    ("utf-8", "The council\u2019s plan \u2013 agreed \u2013 is \u201cfinal\u201d."),
+])
+@pytest.mark.parametrize("damage", ["stray byte", "last character cut"])
+def test_a_page_whose_charset_only_its_header_names_keeps_it_despite_a_few_bad_bytes(
+        charset, sentence, damage):
+    """A crawler's page whose charset only the HTTP header gives, with one stray byte or its
+    last character cut by a size limit (a truncated WARC record): the header's charset with
+    U+FFFD for the bad bytes, as browsers read it. It was handed on as undeclared, and the
+    whole page came out as mojibake (GBK as windows-1252, UTF-8 as Mac Cyrillic)."""
+    page = (f"<html><head><title>Council</title></head><body><p>{sentence}</p>"
+            f"<p>Copyright</p><p>{sentence * 3}{sentence[-2]}").encode(charset)
+    if damage == "stray byte":
+        page = page.replace(b"Copyright", b"\xa9 Copyright")
+    else:
+        page = page[:-1]
+    got = decode_by_header(page, charset)
+    assert isinstance(got, str) and sentence in got
+    assert "\ufffd" in got
+
+
+def test_a_page_with_its_own_charset_still_decides_when_the_header_charset_fails():
+    """The page's own declaration, not the header's label, reads a page the header's charset
+    cannot (a server's wrong default): the bytes go on to `decode`."""
+    page = ("<html><head><meta charset='windows-1251'><title>\u041d\u043e\u0432\u043e\u0441\u0442\u0438"
+            "</title></head><body><p>\u0413\u043e\u0440\u043e\u0434\u0441\u043a\u043e\u0439 "
+            "\u0441\u043e\u0432\u0435\u0442.</p></body></html>").encode("cp1251")
+    got = decode_by_header(page, "utf-8")
+    assert isinstance(got, bytes)
+    assert "\u0413\u043e\u0440\u043e\u0434\u0441\u043a\u043e\u0439" in decode(got, 10_000_000)
+
+
+@pytest.mark.parametrize("declaration", ["<meta charset='iso-2022-jp'>",
+                                         "<meta http-equiv='Content-Type' content='text/html; charset=ISO-2022-JP'>"])
+def test_a_declared_iso_2022_jp_page_is_read_in_it(declaration):
+    """ISO-2022-JP is 7-bit, so its pages are valid UTF-8 too: read as UTF-8 before their
+    declaration, a Japanese article came out as "$B$3$s$K$A$O" and was cleaned so."""
+    sentence = "\u5e02\u8b70\u4f1a\u306f\u6628\u65e5\u3001\u6765\u5e74\u5ea6\u306e\u4e88\u7b97\u3092\u8b70\u8ad6\u3057\u305f\u3002"
+    page = (f"<html lang='ja'><head>{declaration}<title>\u5e02\u8b70\u4f1a</title></head><body>"
+            f"<article><p>{sentence}</p></article></body></html>").encode("iso2022_jp")
+    assert sentence in decode(page, 10_000_000)
+
+
+@pytest.mark.parametrize("charset, lang, sentence", [
+    ("gbk", "zh", "\u5e02\u8bae\u4f1a\u6628\u5929\u5f00\u4f1a\u8ba8\u8bba\u660e\u5e74\u7684\u9884\u7b97\u548c\u65b0\u9053\u8def\u7684\u5efa\u8bbe\u95ee\u9898\u3002"),
+    ("euc-jp", "ja", "\u5e02\u8b70\u4f1a\u306f\u6628\u65e5\u3001\u6765\u5e74\u5ea6\u306e\u4e88\u7b97\u3068\u65b0\u3057\u3044\u9053\u8def\u306b\u3064\u3044\u3066\u8b70\u8ad6\u3057\u305f\u3002"),
+])
+@pytest.mark.parametrize("damage", ["stray byte", "last character cut"])
+def test_an_undeclared_page_with_a_few_bad_bytes_is_still_detected(charset, lang, sentence, damage):
+    """An undeclared Chinese or Japanese page with a stray byte or its last character cut: the
+    detector, given every byte, finds no charset that reads them all, and the page came out
+    whole as windows-1252 mojibake; asked again without the stray bytes, it names the charset,
+    which reads all but those."""
+    page = (f"<html lang='{lang}'><head><title>t</title></head><body><p>{sentence * 30}</p>"
+            f"<p>Copyright</p><p>{sentence * 20}").encode(charset)
+    if damage == "stray byte":
+        page = page.replace(b"Copyright", b"\xff Copyright")
+    else:
+        page = page[:-1]
+    assert sentence * 30 in decode(page, 10_000_000)
