@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 
 from filter import ModelError
-from filter.modelfile import active_model_path, manifest_path, models_dir
+from filter.modelfile import active_model_path, manifest_of, models_dir
 
 from .deps import KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, api_key_header, require_json
 from .errors import ApiError, documented
@@ -49,7 +49,7 @@ def available_models() -> list[str]:
         return []
     return sorted(p.name for p in folder.glob("*.joblib")
                   if _MODEL_NAME.fullmatch(p.name) and _in_folder(p, folder)
-                  and manifest_path(p).is_file())
+                  and manifest_of(p).is_file())
 
 
 def resolve_model(name: str | None) -> Path:

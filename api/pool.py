@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from filter import ModelError
-from filter.modelfile import manifest_path, read_manifest, sha256_file
+from filter.modelfile import manifest_of, manifest_path, read_manifest, sha256_file
 
 from .worker import Job, serve
 
@@ -307,7 +307,7 @@ class CleaningPool:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(model_path, copy)
-            shutil.copyfile(manifest_path(Path(model_path)), manifest_path(copy))
+            shutil.copyfile(manifest_of(Path(model_path)), manifest_path(copy))
         except OSError as err:
             shutil.rmtree(folder, ignore_errors=True)
             raise ModelError(f"cannot read the model: {err}") from None

@@ -85,7 +85,21 @@ def shipped_model_path() -> Path:
 
 
 def manifest_path(model_path: Path) -> Path:
+    """Where the manifest of a model file written at `model_path` goes: beside it."""
     return model_path.with_name(model_path.name.removesuffix(".joblib") + MANIFEST_SUFFIX)
+
+
+def manifest_of(model_path: Path) -> Path:
+    """The manifest describing the model file at `model_path`: beside it, or, for a symbolic
+    link with none beside it (a `current.joblib` pointing at the model deployed, a common
+    habit), beside the file the link leads to; such a link was refused as having no manifest."""
+    own = manifest_path(model_path)
+    if not own.exists() and model_path.is_symlink():
+        try:
+            return manifest_path(model_path.resolve())
+        except (OSError, RuntimeError):  # a link loop: refused as it was
+            pass
+    return own
 
 
 def sha256_file(path: Path) -> str:
@@ -181,7 +195,7 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
 
 
 def read_manifest(path: str | Path) -> dict:
-    mpath = manifest_path(Path(path))
+    mpath = manifest_of(Path(path))
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except FileNotFoundError as err:

@@ -161,3 +161,28 @@ def test_a_bare_model_name_means_the_models_folders_file_before_one_here(tmp_pat
     assert resolve_model_path("mine.joblib") == folder / "mine.joblib"
     assert resolve_model_path("./mine.joblib").resolve() == (here / "mine.joblib").resolve()
     assert resolve_model_path("only-here.joblib").resolve() == (here / "only-here.joblib").resolve()
+
+
+def test_a_symbolic_link_to_a_model_loads_it_with_the_manifest_beside_its_target(model_copy, tmp_path):
+    """A `current.joblib` link to the model deployed, a common habit, was refused as having no
+    manifest: the manifest was looked for beside the link."""
+    deployed = tmp_path / "deploy"
+    deployed.mkdir()
+    link = deployed / "current.joblib"
+    link.symlink_to(model_copy)
+    cleaner = Cleaner(model=link)
+    assert cleaner.loaded.manifest == read_manifest(model_copy)
+    assert cleaner.clean_text("The council met on Tuesday to agree the budget.").blocks
+
+
+def test_a_symbolic_link_without_a_target_or_in_a_loop_is_still_refused(tmp_path):
+    dangling = tmp_path / "current.joblib"
+    dangling.symlink_to(tmp_path / "gone.joblib")
+    with pytest.raises(ModelError, match="not found"):
+        Cleaner(model=dangling)
+    loop = tmp_path / "loop.joblib"
+    loop.symlink_to(loop)
+    with pytest.raises(ModelError):
+        Cleaner(model=loop)
+    with pytest.raises(ModelError, match="no manifest"):
+        read_manifest(loop)

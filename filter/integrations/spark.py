@@ -57,8 +57,9 @@ _lock = threading.Lock()
 
 def ship_model(spark_context, path: str | Path) -> str:
     """Send a model file and its manifest to every executor; returns the name to pass as
-    ``model=`` to the helpers."""
-    path = Path(path)
+    ``model=`` to the helpers. A symbolic link is followed: the file it leads to is sent, under
+    its own name, with its manifest (`filter.modelfile.manifest_of`)."""
+    path = Path(path).resolve()
     spark_context.addFile(str(path))
     spark_context.addFile(str(manifest_path(path)))
     return path.name
