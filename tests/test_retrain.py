@@ -642,6 +642,29 @@ def test_counts_that_cannot_work_are_refused_before_any_page_is_read(data, tmp_p
     assert stop.value.code == 2 and message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", ["--max-drop", "--max-drop-word-f1"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-0.05", "1.5", "1e400"])
+def test_an_allowed_drop_must_be_a_number_from_0_to_1(data, models, capsys, option, value):
+    """nan failed every check (identical scores were refused), inf wrote the non-standard token
+    `Infinity` into promotions.jsonl, and a negative drop asked for an improvement while the
+    output said "may drop -0.05"."""
+    with pytest.raises(SystemExit) as stop:
+        _promote(data / "no-such-model.joblib", data / "holdout.jsonl", option, value, "--dry-run")
+    assert stop.value.code == 2
+    assert f"argument {option}: must be a number from 0 to 1, not {value}" in capsys.readouterr().err
+
+
+def test_the_promotions_log_holds_standard_json_or_nothing_changes(good, models):
+    """A check no JSON parser can read (an infinite allowed drop, from a caller that skipped the
+    command line's checks) is refused before the pointers move, not written as `Infinity`."""
+    from train.promote import ACTIVE, LOG, Check
+
+    checks = [Check("word_f1", 1.0, 1.0, float("inf"), True)]
+    with pytest.raises(ValueError):
+        switch_to(load_model(good), checks, holdout="test")
+    assert not (models / ACTIVE).exists() and not (models / LOG).exists()
+
+
 def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     """A model needs blocks that are not content to learn what to remove; one trained on
     content alone kept everything with a score of 0."""
@@ -715,6 +738,79 @@ def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp
                  "--cv", "0", "--no-baseline"]) == 0
     assert json.loads((report / "report.json").read_text())["keep"]["f1"] is None
     assert "recall –, F1 **–**" in (report / "report.md").read_text()
+
+
+@pytest.mark.parametrize("worst", ["10", "0"])
+def test_a_page_that_kept_none_of_its_gold_text_is_a_worst_page_whatever_worst_shows(
+        data, good, tmp_path, worst):
+    """Worst pages were picked by `word_f1 or 1.0`: a word F1 of 0.0, being falsy, counted as
+    perfect, and the report said "Every page is right." of a page that kept none of its gold
+    text. `--worst 0` cut the list before it was looked at, and said so of any model."""
+    page = json.loads((data / "holdout.jsonl").read_text().splitlines()[1])
+    page["blocks"] = [b for b in page["blocks"] if b["label"] == "junk"]  # all of them right
+    page["gold"] = "Yesterday's quiz answers: zebra, quokka, xylophone."  # no word kept is in it
+    examples = tmp_path / "zero.jsonl"
+    examples.write_text(json.dumps(page) + "\n")
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(good), "--examples", str(examples), "--report", str(report),
+                 "--cv", "0", "--no-baseline", "--worst", worst]) == 0
+    rep = json.loads((report / "report.json").read_text())
+    markdown = (report / "report.md").read_text()
+    assert rep["word_f1"]["noisefilter"] == 0.0
+    assert "Every page is right." not in markdown
+    if worst == "0":
+        assert rep["worst_pages"] == []
+        assert "1 page with errors (a block wrong or word F1 below 1); `--worst 1` lists them." in markdown
+    else:
+        assert [(p["id"], p["word_f1"], p["wrong"]) for p in rep["worst_pages"]] == [(page["id"], 0.0, [])]
+        assert "word F1 0.000 (trafilatura –), 0 of" in markdown
+    assert rep["pages_with_errors"] == 1  # counted before --worst cuts the list
+
+
+def test_the_worst_pages_say_how_many_more_have_errors():
+    from train.evaluation import Evaluation, PageResult, report_dict, report_markdown
+
+    wrong = [{"text": "x", "gold": "junk", "predicted": "content", "score": 0.9}]
+    ev = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=["content", "junk"],
+                    y_pred=["content", "content"],
+                    pages=[PageResult("right", None, 1, [], 1.0), PageResult("no-gold", None, 1, []),
+                           PageResult("half", None, 1, [], 0.5), PageResult("none", None, 1, [], 0.0),
+                           PageResult("a-block", None, 1, wrong)])
+    info = {"version": "v", "path": "m.joblib", "sha256": "0" * 64, "labels": ["content", "junk"]}
+    rep = report_dict(ev, info, [], {"skipped": "not asked for"}, worst=2)
+    assert [p["id"] for p in rep["worst_pages"]] == ["none", "half"]
+    assert rep["pages_with_errors"] == 3
+    markdown = report_markdown(rep)
+    assert "The 2 worst of 3 pages with errors" in markdown and "`--worst 3` lists them all" in markdown
+    assert "Every page is right." not in markdown
+    ev.pages = ev.pages[:2]
+    rep = report_dict(ev, info, [], {"skipped": "not asked for"}, worst=0)
+    assert rep["pages_with_errors"] == 0 and "Every page is right." in report_markdown(rep)
+
+
+
+def test_a_report_written_without_matplotlib_shows_no_earlier_runs_chart(tmp_path, monkeypatch):
+    """Evaluating into the same report folder without matplotlib (a venv installed with only
+    `.[api]`) left the earlier run's report.png, which the new report.md showed under its own
+    figures."""
+    import sys
+
+    from train.evaluation import Evaluation, PageResult, report_dict, write_report
+
+    ev = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=["content", "junk"],
+                    y_pred=["content", "content"], pages=[PageResult("p", None, 2, [], 1.0)])
+    info = {"version": "v", "path": "m.joblib", "sha256": "0" * 64, "labels": ["content", "junk"]}
+    rep = report_dict(ev, info, [], {"skipped": "not asked for"}, worst=5)
+    folder = tmp_path / "report"
+    write_report(rep, folder)
+    assert (folder / "report.png").is_file()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib raises ImportError
+    with pytest.raises(ImportError, match="needs matplotlib"):
+        write_report(rep, folder)
+    assert not (folder / "report.png").exists()
+    markdown = (folder / "report.md").read_text()
+    assert "](report.png)" not in markdown and "No chart" in markdown
+    assert json.loads((folder / "report.json").read_text()) == rep
 
 
 def test_macro_f1_over_the_labels_both_models_know_scores_only_their_blocks():

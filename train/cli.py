@@ -80,7 +80,7 @@ def _not_a_problems_file(args) -> str | None:
     """Why the --problems file cannot be emptied and written, or None: it is a file the
     command reads or writes, a model or anything else in the models folder, or a file of
     binary data (a model or a store elsewhere), which no problems list is."""
-    from filter.modelfile import manifest_path, models_dir
+    from filter.modelfile import manifest_of, models_dir
 
     own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
            *([args.out] if getattr(args, "out", None) else [])]
@@ -90,7 +90,7 @@ def _not_a_problems_file(args) -> str | None:
         active = None
     for model in (getattr(args, "model", None), active):
         if model:
-            own += [model, manifest_path(Path(model))]
+            own += [model, manifest_of(Path(model))]
     if any(_same_file(args.problems, path) for path in own):
         return "names a file the command reads or writes"
     problems = Path(args.problems)
@@ -127,6 +127,19 @@ def _at_least(low: int):
             raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
         return value
     return parse
+
+
+def _share(text: str) -> float:
+    """An argparse type: a finite number from 0 to 1, as the scores are (an allowed drop of nan
+    refused even identical scores, inf wrote `Infinity` into promotions.jsonl, and a negative one
+    asked for an improvement while the output said "may drop -0.05")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # False for nan too
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text}")
+    return value
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -455,10 +468,11 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reviewed-only", action="store_true",
                         help="use only reviewed labels (in files: those not marked "
                              "\"reviewed\": false)")
-    parser.add_argument("--max-drop", type=float, default=0.0,
-                        help="allowed drop of every measure (absolute, default 0: no regression)")
+    parser.add_argument("--max-drop", type=_share, default=0.0, metavar="X",
+                        help="allowed drop of every measure (absolute, 0 to 1, default 0: no "
+                             "regression)")
     for measure in ("content-f1", "macro-f1", "word-f1"):
-        parser.add_argument(f"--max-drop-{measure}", type=float, metavar="X",
+        parser.add_argument(f"--max-drop-{measure}", type=_share, metavar="X",
                             help=f"allowed drop of {measure.replace('-', ' ')} (overrides --max-drop)")
     parser.add_argument("--allow-overlap", action="store_true",
                         help="score even on holdout pages the candidate was trained on")

@@ -214,7 +214,10 @@ def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict,
     unknown = Counter(t for t in ev.y_true if t not in known)
     ranked = sorted(ev.pages, key=lambda p: (p.word_f1 if p.word_f1 is not None else math.inf,
                                              -len(p.wrong)))
-    worst_pages = [p.__dict__ for p in ranked if p.wrong or (p.word_f1 or 1.0) < 1.0][:worst]
+    # a word F1 of exactly 0.0 (a page that kept none of its gold text) is the worst there is,
+    # not a missing score: only None means "no gold text"
+    with_errors = [p.__dict__ for p in ranked
+                   if p.wrong or (p.word_f1 is not None and p.word_f1 < 1.0)]
     return {
         "model": model_info,
         "pages": len(ev.pages),
@@ -226,7 +229,9 @@ def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict,
         "per_label": ev.block_report(),
         "word_f1": {"noisefilter": word, "trafilatura": traf, "pages_with_gold": n_scored},
         "summary": ev.summary(),
-        "worst_pages": worst_pages,
+        "worst_pages": with_errors[:worst],
+        # counted before `worst` cuts the list: "--worst 0" shows none, and says how many there are
+        "pages_with_errors": len(with_errors),
         "cross_validation": cv,
         "problems": problems,
     }
@@ -241,6 +246,10 @@ def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def _pages(n: int) -> str:
+    return f"{n} page" if n == 1 else f"{n} pages"
+
+
 def _label_table(block: dict) -> list[str]:
     lines = ["| label | precision | recall | F1 | blocks |", "| --- | ---: | ---: | ---: | ---: |"]
     for label, row in block["per_label"].items():
@@ -250,7 +259,8 @@ def _label_table(block: dict) -> list[str]:
     return lines
 
 
-def report_markdown(rep: dict) -> str:
+def report_markdown(rep: dict, chart: bool = True) -> str:
+    """The report in Markdown; `chart` says whether report.png, which it shows, was drawn."""
     m = rep["model"]
     out = [f"# Evaluation of `{m.get('version')}`", "",
            f"Model file `{m.get('path')}` (sha256 `{str(m.get('sha256'))[:12]}…`), labels "
@@ -261,7 +271,8 @@ def report_markdown(rep: dict) -> str:
         out += [f"**Warning: {seen} of the {rep['pages']} pages were in this model's training data** "
                 "(their ids are in report.json): their scores are not an evaluation. Score on pages "
                 "the model has not seen.", ""]
-    out += ["![confusion matrix and scores](report.png)", "", "## Blocks", ""]
+    out += ["![confusion matrix and scores](report.png)" if chart else
+            "(No chart: report.png needs matplotlib.)", "", "## Blocks", ""]
     out += _label_table(rep["per_label"])
     k = rep["keep"]
     out += ["", f"Keep-or-not (`{rep['per_label']['labels'][0] if rep['per_label']['labels'] else ''}` "
@@ -287,8 +298,16 @@ def report_markdown(rep: dict) -> str:
     else:
         out.append(f"No page has gold text ({_GOLD_TEXT}).")
     out += ["", "## Worst pages", ""]
-    if not rep["worst_pages"]:
+    errors = rep["pages_with_errors"]
+    shown = len(rep["worst_pages"])
+    if not errors:
         out.append("Every page is right.")
+    elif not shown:
+        out.append(f"{_pages(errors)} with errors (a block wrong or word F1 below 1); "
+                   f"`--worst {errors}` lists them.")
+    elif shown < errors:
+        out += [f"The {shown} worst of {_pages(errors)} with errors (a block wrong or word F1 "
+                f"below 1); `--worst {errors}` lists them all.", ""]
     for page in rep["worst_pages"]:
         out.append(f"### `{page['id']}` {page['url'] or ''}".rstrip())
         out.append("")
@@ -374,15 +393,21 @@ def report_png(rep: dict, path: Path) -> None:
 def write_report(rep: dict, folder: str | Path) -> list[Path]:
     """Write report.json, report.md and report.png into `folder`; returns their paths.
     Raises ImportError (with how to fix it) when matplotlib is missing, after the JSON and
-    Markdown are written."""
+    Markdown are written and a report.png of an earlier run is removed (the new report.md
+    showed that run's chart under this one's figures)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    png = folder / "report.png"
+    try:
+        report_png(rep, png)
+        missing = None
+    except ImportError as err:
+        png.unlink(missing_ok=True)
+        missing = err
     paths = [folder / "report.json", folder / "report.md"]
     paths[0].write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(report_markdown(rep), encoding="utf-8")
-    try:
-        report_png(rep, folder / "report.png")
-    except ImportError as err:
+    paths[1].write_text(report_markdown(rep, chart=missing is None), encoding="utf-8")
+    if missing is not None:
         raise ImportError("report.png needs matplotlib: pip install \".[train]\" from the "
-                          "noisefilter repository (or pip install matplotlib)") from err
-    return [*paths, folder / "report.png"]
+                          "noisefilter repository (or pip install matplotlib)") from missing
+    return [*paths, png]

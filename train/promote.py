@@ -36,7 +36,7 @@ from pathlib import Path
 
 from filter.errors import ModelError
 from filter.modelfile import (
-    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_path, models_dir,
+    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_of, manifest_path, models_dir,
     packaged_model_path, sha256_file,
 )
 
@@ -144,10 +144,21 @@ def _locked(folder: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _log(folder: Path, event: dict) -> None:
+def _log_line(event: dict) -> str:
+    """One line of the log. Raises ValueError for a NaN or an infinity (an allowed drop of `inf`
+    was written as `Infinity`, which jq and strict JSON parsers reject): compose it before
+    changing anything."""
     event = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **event}
+    return json.dumps(event, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _append_log(folder: Path, line: str) -> None:
     with open(folder / LOG, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+        fh.write(line)
+
+
+def _log(folder: Path, event: dict) -> None:
+    _append_log(folder, _log_line(event))
 
 
 def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -> list[Check]:
@@ -208,7 +219,7 @@ def install(candidate: LoadedModel) -> Path:
             raise PromotionError(f"a different model named {target.name} is already in {folder}; "
                                  "rename the candidate")
         return target  # the same bytes are there already (with the manifest load_model checks)
-    for src, dst in ((candidate.path, target), (manifest_path(candidate.path), manifest_path(target))):
+    for src, dst in ((candidate.path, target), (manifest_of(candidate.path), manifest_path(target))):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
         os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp makes files private; a service account reads the model
@@ -250,11 +261,12 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                 load_model(folder / _safe_name(current))  # as rollback will load it
             except (ModelError, PromotionError):
                 previous = ""
+        line = _log_line({"action": "promote", "model": target.name, "previous": previous or None,
+                          "sha256": candidate.manifest["sha256"], "holdout": holdout,
+                          "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
         _write_pointer(folder, PREVIOUS, previous)
         _write_pointer(folder, ACTIVE, target.name)
-        _log(folder, {"action": "promote", "model": target.name, "previous": previous or None,
-                      "sha256": candidate.manifest["sha256"], "holdout": holdout,
-                      "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
+        _append_log(folder, line)
     return target
 
 
