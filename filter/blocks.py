@@ -54,10 +54,14 @@ def text_hash(text: str) -> str:
 
 @dataclass(frozen=True)
 class Link:
-    """A hyperlink inside a block: its anchor text and absolute target."""
+    """A hyperlink inside a block: its anchor text, absolute target and title. `text` is what
+    the link features read, the anchor's text content, which runs words together across line
+    breaks and inner blocks ("Tram line 3 opensPassengers…"): the shipped model was trained on
+    it. `title` is the text as a reader sees it, words apart, what `related_links` gives."""
 
     text: str
     url: str
+    title: str = ""
 
 
 @dataclass
@@ -72,12 +76,16 @@ class Block:
     `extracted` is False for a block of the article's container that trafilatura left out and
     the completion stage added (`filter.extract.complete`); `kept_distance` then says how many
     levels up from its element the nearest element holding kept text is (1: a sibling of it).
+    `link_around` is the link around a block that holds none of its own (a card whose whole
+    markup is one `<a>`): `related_links` lists it, while the features, as the shipped model
+    was trained, see no link.
     """
 
     text: str
     kind: str = "p"
     links: tuple[Link, ...] = ()
     link_chars: int = 0
+    link_around: Link | None = None
     tag_path: str = ""
     hints: str = ""
     dom_position: float = -1.0

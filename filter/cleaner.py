@@ -155,8 +155,9 @@ def _decoded_text(data: bytes) -> str:
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,
                   same_site: bool = True, also_own: Iterable[str | None] = (),
                   aliases: Iterable[str | None] = ()) -> list[RelatedLink]:
-    """The links of the blocks labelled `related`, in page order, each target once: what a
-    crawler follows for more on the story. Targets are told apart by `same_page`: a
+    """The links of the blocks labelled `related` (for a block that holds none, the link
+    around it: a card), in page order, each target once: what a crawler follows for more on
+    the story. Targets are told apart by `same_page`: a
     `#fragment`, tracking parameters, `http` or `https`, `www.` and a trailing slash do not
     make another page, so each story is listed once, as first written, and links to the page
     itself (`page_url` or one of its `aliases`: the address it gives itself, under any of
@@ -181,7 +182,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
-        for link in block.links:
+        for link in block.links or ((block.link_around,) if block.link_around else ()):
             if not (link.text and _is_web_link(link.url)):
                 continue
             if homes and site_or_host(link.url) not in (None, *homes):
@@ -189,7 +190,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
             target = same_page(link.url)
             if target not in seen:
                 seen.add(target)
-                related.append(RelatedLink(title=link.text, url=link.url))
+                related.append(RelatedLink(title=link.title or link.text, url=link.url))
     return related
 
 

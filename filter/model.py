@@ -42,10 +42,14 @@ ARTICLE_LONG_SHARE = 0.35
 NO_ARTICLE_SHARE = 0.1
 #: a block of this many words or more that repeats one kept before it is kept once
 REPEAT_WORDS = 20
-#: characters of scripts written without spaces between words (Chinese, Japanese), counted for
-#: the page-shape rules at `_UNSPACED_CHARS_PER_WORD` to a word
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_UNSPACED_CHARS_PER_WORD = 2
+#: characters of scripts written without spaces between words, counted for the page-shape
+#: rules at so many to a word: Chinese and Japanese 2; Thai, Lao, Khmer and Burmese 5 (their
+#: vowel and tone marks are characters of their own: a rough figure, from a few sentences, not
+#: measured on a corpus). Counted by white space, a Thai article's paragraphs were a few words
+#: each, so it had no article body: the looser threshold for every block, no repeat rule
+_UNSPACED = ((re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), 2),
+             (re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"), 5))
+_ANY_UNSPACED = re.compile("|".join(pattern.pattern for pattern, _ in _UNSPACED))
 SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5
 #: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
@@ -120,9 +124,9 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
     than one each. Five content thresholds decide which blocks stay (see `thresholds`):
     `content_threshold` for ordinary blocks of a page with an article body, `strict_threshold`
     for its short or mostly-link blocks, `added_threshold` for the blocks only the completion
-    stage found on it (`filter.extract.complete`), `no_article_threshold` for every block of a
-    page without an article body (a listing, a shop, a collection), and `comment_threshold` for
-    blocks of the page's comment section. The defaults were chosen by 5-fold cross-validation on
+    stage found (`filter.extract.complete`) on any page with some article body,
+    `no_article_threshold` for every block of a page without an article body (a listing, a
+    shop, a collection), and `comment_threshold` for blocks of the page's comment section. The defaults were chosen by 5-fold cross-validation on
     WCXB-dev (word F1 per page type, `with` snippets kept, `without` snippets leaked): 0.5 for
     the weighting; 0.25, 0.5, 0.5, 0.15 and 0.9 for the thresholds.
 
@@ -321,8 +325,9 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         trafilatura left out and the completion stage added, half of whose words are noise. On
         a page without an article body (hardly any long paragraph: a listing, a shop, a
         collection) the looser one applies to every block: what the extractor kept there is
-        mostly the content, made of short items; pages in between, and text that already came
-        out of an extractor (where it cost listings 0.007 word F1), keep the ordinary threshold.
+        mostly the content, made of short items; on pages in between, and in text that already
+        came out of an extractor (where it cost listings 0.007 word F1), short blocks and link
+        lists keep the ordinary threshold, while restored blocks still need the added one.
         Blocks of a comment section stay only when the model is nearly sure: reader comments are
         noise under an article, and on WCXB-dev's forum pages the comment-section blocks the
         model kept were more often noise than posts.
@@ -382,10 +387,13 @@ def _long_word_share(page: Page) -> float:
 
 def _words(text: str) -> float:
     """How many words a block holds, for the page-shape rules: its white-space separated
-    tokens, and in Chinese and Japanese one word per `_UNSPACED_CHARS_PER_WORD` characters (a
-    paragraph of 235 characters is one token by white space: every such page counted as having
-    no article body, and nothing was removed from it)."""
-    if text.isascii() or not _UNSPACED.search(text):
+    tokens, and in scripts written without spaces one word per so many characters
+    (`_UNSPACED`; a Chinese paragraph of 235 characters is one token by white space: every
+    such page counted as having no article body, and nothing was removed from it)."""
+    if text.isascii() or not _ANY_UNSPACED.search(text):
         return len(text.split())
-    unspaced = len(_UNSPACED.findall(text))
-    return len(_UNSPACED.sub(" ", text).split()) + unspaced / _UNSPACED_CHARS_PER_WORD
+    words = 0.0
+    for pattern, chars_per_word in _UNSPACED:
+        words += len(pattern.findall(text)) / chars_per_word
+        text = pattern.sub(" ", text)
+    return len(text.split()) + words

@@ -676,3 +676,64 @@ def test_blocks_and_links_are_hashable_values(article_html):
 def test_clean_text_takes_a_memoryview_as_clean_does():
     text = "Ferry returns for the summer\nShare this"
     assert clean_text(memoryview(text.encode())) == clean_text(text)
+
+
+def test_a_card_that_is_one_link_gives_its_story_to_the_related_links():
+    """Cards whose whole markup is one link (`<a href><h3>title</h3><p>summary</p></a>`) give
+    blocks without an `<a>` in them: their stories never reached `related_links`, however well
+    the blocks were labelled (33 of WCXB-dev's 376 hand-labelled `related` blocks)."""
+    from filter.cleaner import related_links
+
+    cards = "".join(f'<li><a href="/news/tram-line-{i}-opens"><h3>Tram line {i} opens</h3>'
+                    f"<p>Passengers can ride line {i} from Monday.</p></a></li>" for i in range(3))
+    body = "".join(f"<p>Paragraph {k}: the council voted to fund new tram lines and bus stops "
+                   "across the northern districts of the city.</p>" for k in range(4))
+    url = "https://news.example.org/council-funds-trams"
+    page = html_to_page(f"<html><head><title>Council funds trams</title></head><body><article>"
+                        f"<h1>Council funds trams</h1>{body}<h2>Related</h2><ul>{cards}</ul>"
+                        "</article></body></html>", url=url)
+    texts = [b.text for b in page.blocks]
+    labels = ["related" if "ine" in t and ("opens" in t or "ride" in t) else "content" for t in texts]
+    assert [(link.title, link.url) for link in related_links(page.blocks, labels, page_url=url)] == [
+        (f"Tram line {i} opens", f"https://news.example.org/news/tram-line-{i}-opens") for i in range(3)]
+
+
+def test_a_related_links_title_keeps_words_apart_across_line_breaks_and_inner_blocks():
+    """A link whose text runs over a `<br>` or inner blocks came out as one run-on title
+    ("Compute EngineComputing infrastructure")."""
+    from filter.cleaner import related_links
+
+    items = ('<li><a href="/products/compute">Compute Engine<br>Virtual machines by the hour</a></li>'
+             '<li><a href="/products/storage"><div>Cloud Storage</div><div>Objects for any amount of '
+             "data</div></a></li>")
+    url = "https://cloud.example.org/docs/start"
+    body = "".join(f"<p>Step {k}: pick the products you need for your first project, set up "
+                   "billing for them and read on to learn how they work together.</p>" for k in range(4))
+    page = html_to_page(f"<html><head><title>Start</title></head><body><article><h1>Start</h1>"
+                        f"{body}<ul>{items}</ul></article></body></html>", url=url)
+    labels = ["related" if b.links else "content" for b in page.blocks]
+    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
+        "Compute Engine Virtual machines by the hour", "Cloud Storage Objects for any amount of data"]
+
+
+_TH = ["คณะกรรมการเมืองอนุมัติงบประมาณสำหรับการซ่อมแซมถนนและโรงเรียนในเขตทางเหนือของจังหวัด"
+       "หลังจากการประชุมที่ยาวนานเมื่อวันอังคารที่ผ่านมา สมาชิกหลายคนขอให้เร่งดำเนินการก่อนฤดูฝน",
+       "นายกเทศมนตรีกล่าวว่าโครงการนี้จะช่วยให้นักเรียนเดินทางไปโรงเรียนได้อย่างปลอดภัยมากขึ้น"
+       "และจะลดปัญหาการจราจรติดขัดในช่วงเช้าซึ่งเป็นปัญหาที่ชาวบ้านร้องเรียนมาหลายปีแล้ว",
+       "ผู้เชี่ยวชาญด้านผังเมืองเห็นว่าการลงทุนครั้งนี้มีความจำเป็น แต่ควรศึกษาผลกระทบต่อชุมชน"
+       "อย่างรอบคอบและเปิดโอกาสให้ประชาชนแสดงความคิดเห็นก่อนเริ่มการก่อสร้างในปีหน้า",
+       "งบประมาณทั้งหมดจะถูกแบ่งออกเป็นสามส่วน ส่วนแรกสำหรับถนน ส่วนที่สองสำหรับอาคารเรียน"
+       "และส่วนสุดท้ายสำหรับไฟส่องสว่างตามทางเดินเท้าที่ชาวบ้านใช้ในเวลากลางคืน"]
+
+
+def test_an_article_in_thai_is_judged_as_an_article():
+    """Thai is written without spaces between words: its paragraphs were a few "words" each by
+    white space, so a Thai article had no article body, and an article held twice (a copy a
+    stylesheet hides) came out twice, since the repeat rule counts 20 words."""
+    body = "".join(f"<p>{p}</p>" for p in _TH)
+    html = (f'<html lang="th"><head><title>งบประมาณ</title></head><body><article><h1>งบประมาณ</h1>'
+            f'<div class="desktop">{body}</div><div class="mobile">{body}</div></article></body></html>')
+    result = clean(html, url="https://news.example.org/th/2024/budget-approved")
+    kept = [b.text for b in result.blocks if b.label == "content"]
+    assert all(p in kept for p in _TH)
+    assert len(kept) == len(set(kept))
