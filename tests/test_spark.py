@@ -203,3 +203,122 @@ def test_a_warc_page_named_by_a_uri_the_cleaner_refuses_is_cleaned_without_it(cl
     (row,) = clean_warc_files([str(warc)], model=str(cleaner.loaded.path))
     assert row["url"] == "file:///home/me/site/a.html" and row["error"] is None
     assert row["text"] == cleaner.clean(page(ARTICLES[0])).text
+
+
+def test_example_job_refuses_an_output_that_would_destroy_its_inputs(tmp_path, monkeypatch,
+                                                                     capsys):
+    """Spark's overwrite deleted the output folder before any task read the inputs inside it:
+    `--output crawl crawl/a.warc.gz` read nothing, deleted the crawl and exited 0, and
+    `--output .` emptied the working folder. Refused, like `noisefilter batch -o`, before Spark
+    starts (the session builder is taken away here)."""
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    warc = crawl / "a.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    elsewhere = tmp_path / "work" / "here"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    example = load_example()
+    monkeypatch.setattr(example, "SparkSession", None)
+    for argv, message in [
+            (["--output", str(crawl), str(warc)], f"{crawl} holds the input {warc}"),
+            (["--output", str(crawl), "--overwrite", str(warc)], "holds the input"),
+            (["--output", str(tmp_path), "--overwrite", f"file://{warc}"], "holds the input"),
+            (["--output", f"file:{crawl}/", "--overwrite", str(warc)], "holds the input"),
+            (["--output", str(warc), "--overwrite", str(warc)], f"{warc} is also an input"),
+            (["--output", str(crawl), "--paths-from", str(crawl / "list"), "--overwrite"],
+             "holds the paths list"),
+            (["--output", str(crawl), "--model", str(crawl / "my.joblib"), "--overwrite",
+              "s3://bucket/a.warc.gz"], "holds the model"),
+            (["--output", ".", "--overwrite", str(warc)], "is the current folder or holds it"),
+            (["--output", "..", "--overwrite", str(warc)], "is the current folder or holds it")]:
+        (crawl / "list").write_text("s3://bucket/a.warc.gz\n", encoding="utf-8")
+        with pytest.raises(SystemExit) as exit_:
+            example.main(argv)
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and message in err and err.count("\n") == 1, (argv, err)
+        assert warc.is_file() and list(elsewhere.parent.iterdir()) == [elsewhere]
+
+
+def test_example_job_checks_its_limits_before_spark_starts(tmp_path, monkeypatch, capsys):
+    """A bad --timeout or --max-bytes was only refused by the executors: every task failed
+    (after the old output had been deleted)."""
+    example = load_example()
+    monkeypatch.setattr(example, "SparkSession", None)
+    for flag, value in (("--timeout", "0"), ("--timeout", "nan"), ("--max-bytes", "0")):
+        with pytest.raises(SystemExit) as exit_:
+            example.main(["--output", str(tmp_path / "out"), flag, value, "a.warc.gz"])
+        assert exit_.value.code == 2 and f"error: {flag}: " in capsys.readouterr().err
+
+
+def test_a_failed_rerun_of_the_example_job_leaves_the_earlier_output(spark, cleaner, tmp_path,
+                                                                      capsys):
+    """Spark's overwrite deleted the old output before the tasks ran: a re-run that failed
+    (here a model that fails its sha256 check on the executors) left the folder empty. An
+    existing output is now refused without --overwrite; with it, the job writes beside it and
+    replaces it only once it has succeeded."""
+    warc = tmp_path / "a.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    out = tmp_path / "cleaned"
+    example = load_example()
+    example.main(["--output", str(out), str(warc)])
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert any(name.endswith(".parquet") for name in before)
+
+    with pytest.raises(SystemExit) as exit_:
+        example.main(["--output", str(out), str(warc)])
+    assert exit_.value.code == 2 and f"{out} exists: pass --overwrite" in capsys.readouterr().err
+
+    broken = tmp_path / "models" / "broken.joblib"
+    broken.parent.mkdir()
+    broken.write_bytes(cleaner.loaded.path.read_bytes() + b"\0")
+    shutil.copy(cleaner.loaded.path.with_name(cleaner.loaded.path.stem + ".manifest.json"),
+                broken.with_name("broken.manifest.json"))
+    with pytest.raises(Exception):  # every task fails: the job fails
+        example.main(["--output", str(out), "--overwrite", "--model", str(broken), str(warc)])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.warc.gz", "cleaned", "models"]
+
+    example.main(["--output", str(out), "--overwrite", "--format", "json", str(warc)])
+    (part,) = out.glob("part-*.json")
+    assert json.loads(part.read_text(encoding="utf-8"))["url"] == URL + ARTICLES[0]
+    assert not any(name.endswith(".parquet") for name in os.listdir(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.warc.gz", "cleaned", "models"]
+
+
+def test_example_job_runs_its_workers_on_its_own_python(spark, tmp_path, monkeypatch):
+    """Run as `.venv/bin/python spark_clean_warc.py` (a notebook, an IDE) with the environment
+    not on PATH, PySpark started its workers with `python3` from PATH (its choice when
+    PYSPARK_PYTHON is unset, kept as `SparkContext.pythonExec`), and every task failed on
+    `import filter`. Here the Python PySpark chose is one that cannot start. (In a fresh process:
+    `env -u PYSPARK_PYTHON PATH=<no venv> .venv/bin/python examples/spark_clean_warc.py …`.)"""
+    warc = tmp_path / "a.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    other = tmp_path / "bin" / "python3"
+    other.parent.mkdir()
+    other.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    other.chmod(0o755)
+    monkeypatch.delenv("PYSPARK_PYTHON")
+    monkeypatch.setattr(spark.sparkContext, "pythonExec", str(other))
+    out = tmp_path / "cleaned"
+    load_example().main(["--output", str(out), "--format", "json", str(warc)])
+    (part,) = out.glob("part-*.json")
+    record = json.loads(part.read_text(encoding="utf-8"))
+    assert record["url"] == URL + ARTICLES[0] and record["error"] is None and record["text"]
+
+
+def test_a_local_warc_with_a_colon_in_its_name_is_read(cleaner, tmp_path, monkeypatch):
+    """`crawl-2026-12-03T12:00:00.warc` parses as a URL of scheme `crawl-2026-12-03t12`: it
+    was sent to fsspec (without it, an UnreadableFile row) where `noisefilter batch` reads it."""
+    from filter.integrations.spark import _local_path, clean_warc_files
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # not installed: not needed for local files
+    names = ["crawl-2026-12-03T12:00:00.warc", "host:8080-b.warc.gz"]
+    for name in names:
+        build_warc(tmp_path / name, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))],
+                   gz=name.endswith(".gz"))
+    rows = list(clean_warc_files(names, model=str(cleaner.loaded.path)))
+    assert [(r["source"], r["error"]) for r in rows] == [(name, None) for name in names]
+    assert all(r["text"] for r in rows)
+    assert _local_path("s3://bucket/a:b.warc") is None and _local_path("file:/x:y") == "/x:y"

@@ -193,8 +193,11 @@ def _unreadable(url: str, err: Exception) -> Document:
 def _local_path(path: str) -> str | None:
     """The file a path or ``file:`` URL names on this machine, None for another scheme's URL.
     Spark and Hadoop write local files as ``file:/data/x.warc.gz`` (`input_file_name()`,
-    `binaryFile` paths), which was read as a relative path and not found."""
+    `binaryFile` paths), which was read as a relative path and not found. Only a name with
+    ``://`` is another scheme's URL: a local name with a colon (``crawl-2026-12-03T12:00:00.warc``,
+    ``host:8080-a.warc``, ``C:\\crawl\\a.warc``) parses with a "scheme" too, and was sent to
+    fsspec (an ``UnreadableFile`` row without it) where `noisefilter batch` reads the file."""
     parts = urlsplit(path)
     if parts.scheme == "file":
         return unquote(parts.path)
-    return None if len(parts.scheme) > 1 else path  # one letter: a Windows drive
+    return None if "://" in path else path
