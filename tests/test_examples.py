@@ -206,3 +206,24 @@ def test_a_page_with_no_block_to_keep_has_no_gold_text():
     lp, problems = label_page(ex)
     assert problems == [] and lp.left_out == 0
     assert lp.gold() is None
+
+
+def test_provenance_the_service_would_refuse_is_refused_with_its_line():
+    """The labelling page sends a page's stored labels back with every save, and the service
+    takes an ISO 8601 `labelled_at` and at most 200 characters of `labelled_by`: a label read
+    from a file with anything else made its page unsavable there. A time that names UTC with a
+    word is written in ISO 8601; anything else costs the block, said with the file and line."""
+    blocks = [{"text": "a", "label": "content", "labelled_at": "2026-05-01 10:00:00 UTC"},
+              {"text": "b", "label": "junk", "labelled_at": "2026-05-01T10:00:00+02:00"},
+              {"text": "c", "label": "junk", "labelled_at": "1st of May"},
+              {"text": "d", "label": "junk", "labelled_by": "x" * 201},
+              {"text": "e", "label": "junk", "labelled_by": "y" * 200, "labelled_at": ""}]
+    found = parse_lines([_line(**GOOD), _line(id="p2", text="a\nb\nc\nd\ne", blocks=blocks)], "f.jsonl")
+    [_, ex] = found.examples
+    assert [(b.text, b.labelled_at) for b in ex.blocks] == [
+        ("a", "2026-05-01T10:00:00+00:00"), ("b", "2026-05-01T10:00:00+02:00"), ("e", None)]
+    assert ex.blocks[-1].labelled_by == "y" * 200
+    assert [str(p) for p in found.problems] == [
+        "f.jsonl:2: block 2: 'labelled_at' \"1st of May\" is not a time in ISO 8601 "
+        "(such as 2026-12-01T10:00:00+00:00); left out",
+        "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; left out"]

@@ -873,3 +873,80 @@ def test_a_tab_opened_before_a_correction_does_not_undo_it_when_saved(server, wa
     assert (stored[texts[share]]["label"], stored[texts[share]]["labelled_by"]) == ("teaser", "bob")
     assert stored[texts[0]]["label"] == "teaser" and stored[texts[1]]["label"] == "related"
     assert not watched.errors and not watched.dialogs
+
+
+def hold_the_first_save(page) -> list:
+    """Hold the page's first save (POST /v1/examples) until the test lets it go, as a store
+    busy with another writer holds it for up to a minute; every other request goes on."""
+    held: list = []
+
+    def route(route):
+        if route.request.method == "POST" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(lambda url: urllib.parse.urlsplit(url).path.endswith("/v1/examples"), route)
+    return held
+
+
+def test_a_label_given_while_a_save_is_on_its_way_is_not_called_saved(server, watched):
+    """A save sends the labels as they were when it started. A label given before its answer
+    came was not in it: the page stays unsaved (leaving it asks first), the status line says
+    so, and the next save stores that label."""
+    page = watched.page
+    doc = ("Harbour tug retires after forty years\nThe tug will become a museum ship.\n"
+           "Most read: Gulls nest on the night ferry\n")
+    held = hold_the_first_save(page)
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    texts = [b["text"] for b in shown_blocks(page)]
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # block 1
+    page.keyboard.press("Control+s")
+    while not held:
+        page.wait_for_timeout(50)
+    page.keyboard.press(KEYS["related"])  # block 2, while the save is on its way
+    held[0].continue_()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    assert unload_is_held(page)
+    expect(page.locator("#status")).to_contain_text("not saved yet")
+    stored = {b["text"]: (b["label"], b["reviewed"]) for b in stored_example(server, text=doc)["blocks"]}
+    assert stored[texts[0]] == ("junk", True) and stored[texts[1]][1] is False
+
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    expect(page.locator("#status")).not_to_contain_text("not saved yet")
+    assert not unload_is_held(page)
+    stored = {b["text"]: (b["label"], b["reviewed"]) for b in stored_example(server, text=doc)["blocks"]}
+    assert stored[texts[0]] == ("junk", True) and stored[texts[1]] == ("related", True)
+    assert not watched.errors and not watched.dialogs
+
+
+def test_a_save_answered_after_another_page_was_opened_leaves_that_page_unsaved(server, watched):
+    """The answer to a save of the page shown before must not mark the labels given on the page
+    shown now as saved."""
+    page = watched.page
+    first = "Harbour crane inspected\nThe crane passed its yearly inspection.\n"
+    second = "Harbour cafe opens a terrace\nThe terrace seats forty guests.\n"
+    held = hold_the_first_save(page)
+    open_page(page, server)
+    label_blocks(page, first, fmt="text")
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])
+    page.keyboard.press("Control+s")
+    while not held:
+        page.wait_for_timeout(50)
+    watched.accept_dialogs = True  # its labels are not saved yet: yes, label the new page
+    label_blocks(page, second, fmt="text")
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # a label on the second page, not saved
+    # the list is read again once the answer has been dealt with
+    with page.expect_response(lambda r: r.request.method == "GET" and "v1/examples?offset=0" in r.url):
+        held[0].continue_()
+    page.wait_for_timeout(200)
+    assert unload_is_held(page)
+    assert shown_blocks(page)[0]["label"] == "junk"
+    assert stored_example(server, text=first)["blocks"][0]["label"] == "junk"
+    assert not [e for e in stored_examples(server) if e.get("text") == second]
+    assert len(watched.dialogs) == 1 and not watched.errors

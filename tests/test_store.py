@@ -2,6 +2,8 @@
 
 import json
 import multiprocessing
+import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -422,3 +424,127 @@ def test_a_label_with_a_final_newline_is_not_a_label(tmp_path):
     _, problems = store.import_jsonl([src])
     assert [b.label for b in store.get("p").blocks] == ["junk"]
     assert "label 'content\\n' is not a label" in str(problems[0])
+
+
+def test_imported_provenance_is_what_the_service_takes_back(tmp_path, capsys):
+    """The labelling page sends a page's stored labels back with every save: an import that
+    stored a `labelled_at` the service cannot read, or a `labelled_by` over its 200 characters
+    (the default `import:<file name>`, of a long file name), made that page unsavable there."""
+    from api.schemas import ExampleIn
+    from train.store import main
+
+    db = tmp_path / "s.db"
+    page = {"id": "legacy", "text": "Library hours extended\nAdvertisement",
+            "blocks": [{"text": "Library hours extended", "label": "content",
+                        "labelled_at": "2026-05-01 10:00:00 UTC"},
+                       {"text": "Advertisement", "label": "junk"}]}
+    src = tmp_path / ("labels-exported-from-our-old-annotation-tool-" + "x" * 190 + ".jsonl")
+    src.write_text(json.dumps(page) + "\n", encoding="utf-8")
+    assert main(["import", str(db), str(src)]) == 0
+    [stored] = ExampleStore(db).list()
+    by = [b.labelled_by for b in stored.blocks]
+    assert by == [f"import:{src.name}"[:200]] * 2 and len(by[0]) == 200
+    assert stored.blocks[0].labelled_at == "2026-05-01T10:00:00+00:00"
+    # what the page sends back, as `POST /v1/examples` checks it
+    ExampleIn.model_validate({"text": stored.text, "blocks": [b.to_dict() for b in stored.blocks]})
+    capsys.readouterr()
+    assert main(["import", str(db), str(src), "--labelled-by", "z" * 201]) == 2
+    assert capsys.readouterr().err == "--labelled-by is over 200 characters\n"
+
+
+def _store_with_a_page(path) -> None:
+    ExampleStore(path).add([_ex("p", "Harbour news\nShare", [("Harbour news", "content"), ("Share", "junk")])],
+                           labelled_by="alice")
+
+
+def test_reading_commands_never_write_the_store(tmp_path, capsys):
+    """`count`, `export` and `train --store` only read: they wrote the schema on every open
+    (here: the index a store made by an older version lacks), which a store on a read-only file
+    system cannot take. The -wal and -shm files are tidied away after them, as before."""
+    from train.store import main
+
+    db = tmp_path / "s.db"
+    _store_with_a_page(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP INDEX labels_page_reviewed")  # as a store of before 0.8 is
+    conn.close()
+    before = db.read_bytes()
+    assert main(["count", str(db)]) == 0
+    assert json.loads(capsys.readouterr().out)["pages"] == 1
+    assert main(["export", str(db), "-o", str(tmp_path / "out.jsonl")]) == 0
+    assert [e.id for e in examples_from([], db).examples] == ["p"]
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "s.db"]
+    # a store that is not there is not created, and an empty file reads as an empty store
+    with pytest.raises(StoreError, match="no store at"):
+        ExampleStore(tmp_path / "none.db", read_only=True)
+    assert not (tmp_path / "none.db").exists()
+    (tmp_path / "empty.db").touch()
+    assert ExampleStore(tmp_path / "empty.db", read_only=True).count()["pages"] == 0
+    assert (tmp_path / "empty.db").stat().st_size == 0
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        with ExampleStore(db, read_only=True)._connect() as conn:
+            conn.execute("DELETE FROM labels")
+
+
+def test_a_store_without_a_writable_folder_is_read_as_immutable(tmp_path, monkeypatch):
+    """Where no -shm file can be created beside the store (a read-only file system), SQLite
+    cannot open a WAL store at all, read-only or not; it is then opened as immutable, unless a
+    -wal file beside it holds changes that this would not read."""
+    import train.store
+
+    db = tmp_path / "s.db"
+    _store_with_a_page(db)
+    opened = []
+    connect = sqlite3.connect
+
+    def no_shm(target, *args, **kwargs):
+        opened.append(str(target))
+        if "immutable=1" not in str(target):
+            raise sqlite3.OperationalError("unable to open database file")
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(train.store.sqlite3, "connect", no_shm)
+    store = ExampleStore(db, read_only=True)
+    assert [e.id for e in store.iter_examples()] == ["p"] and store.count()["labels"] == 2
+    assert [t.rsplit("?", 1)[1] for t in opened[:3]] == ["mode=rw", "mode=ro", "immutable=1"]
+    (tmp_path / "s.db-wal").write_bytes(b"\0" * 100)
+    with pytest.raises(StoreError, match="read-only file system"):
+        ExampleStore(db, read_only=True)
+
+
+def test_a_store_on_a_read_only_mount_can_be_counted_exported_and_trained_on(tmp_path):
+    """As a training job sees a store mounted read-only: a bind mount, where permitted."""
+    src, mnt = tmp_path / "src", tmp_path / "mnt"
+    src.mkdir()
+    mnt.mkdir()
+    _store_with_a_page(src / "s.db")
+    if os.geteuid() != 0 or not shutil.which("mount") or subprocess.run(
+            ["mount", "--bind", str(src), str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount here (needs root and the permission to mount)")
+    try:
+        if subprocess.run(["mount", "-o", "remount,ro,bind", str(mnt)], capture_output=True).returncode:
+            pytest.skip("cannot remount read-only here")
+        run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                        capture_output=True, text=True)
+        counted = run("count", str(mnt / "s.db"))
+        assert counted.returncode == 0, counted.stderr
+        assert json.loads(counted.stdout)["labels"] == 2
+        exported = run("export", str(mnt / "s.db"), "-o", str(tmp_path / "out.jsonl"))
+        assert exported.returncode == 0, exported.stderr
+        assert json.loads((tmp_path / "out.jsonl").read_text())["id"] == "p"
+        assert [e.id for e in examples_from([], mnt / "s.db").examples] == ["p"]
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_count_into_a_pipe_whose_reader_went_away_ends_quietly(tmp_path):
+    """`python -m train.store count DB | head -3`: the reader gone, the command ends as one
+    killed by SIGPIPE does (status 141, no message), not with a BrokenPipeError traceback."""
+    db = tmp_path / "s.db"
+    _store_with_a_page(db)
+    proc = subprocess.Popen([sys.executable, "-m", "train.store", "count", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before it writes: starting Python and importing takes far longer
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == ""

@@ -8,8 +8,10 @@ One page per line (``../shared/DESIGN.md``)::
 Strings are taken as the library takes them: a lone surrogate (a JSON ``\\udc80`` escape)
 becomes U+FFFD, which every store and output can hold.
 
-Optional extras that this module reads and writes: per block ``source``, ``labelled_by``,
-``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the store keeps), and per page
+Optional extras that this module reads and writes: per block ``source``, ``labelled_by``
+(each at most 200 characters), ``labelled_at`` (ISO 8601) and ``reviewed`` (the provenance the
+store keeps; the service takes no other values, and the labelling page sends a page's stored
+labels back with every save, so a file may not give others either), and per page
 ``gold`` (the page's gold main text, which bootstrapped examples carry so evaluation can score
 word F1 against it).
 
@@ -33,6 +35,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -50,6 +53,13 @@ _PAGE_KEYS = {"id", "url", "html", "text", "blocks", "source", "gold"}
 _BLOCK_KEYS = {"text", "label", "source", "labelled_by", "labelled_at", "reviewed"}
 #: a page block this short must equal a labelled text; as a fragment it would match anywhere
 _MIN_FRAGMENT_CHARS = 12
+#: the longest `labelled_by` or `source` of a label, and `labelled_at`, that the service takes
+#: (`api.schemas.Short`, `api.schemas.Moment`): the labelling page sends the labels stored for
+#: a page back with every save, so a label imported with a longer one made that page unsavable
+MAX_NAME_CHARS = 200
+MAX_MOMENT_CHARS = 64
+#: a time written with its zone as a word ("2026-05-01 10:00:00 UTC"), as some tools export it
+_UTC_WORD = re.compile(r"\s*(?:UTC|GMT|Z)$", re.IGNORECASE)
 
 
 class ExampleError(ValueError):
@@ -233,6 +243,27 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
     return example, problems
 
 
+def labelled_time(value: str) -> str | None:
+    """A `labelled_at` as the store keeps it: an ISO 8601 time as written (what
+    `datetime.fromisoformat` reads, which is what the service checks), or one that names UTC
+    with a word ("2026-05-01 10:00:00 UTC") in ISO 8601; None for anything else."""
+    if len(value) > MAX_MOMENT_CHARS:
+        return None
+    try:
+        datetime.fromisoformat(value)
+        return value
+    except ValueError:
+        pass
+    bare = _UTC_WORD.sub("", value)
+    if bare == value:
+        return None
+    try:
+        moment = datetime.fromisoformat(bare)
+    except ValueError:
+        return None
+    return None if moment.tzinfo else moment.replace(tzinfo=timezone.utc).isoformat()
+
+
 def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | None, str | None]:
     if not isinstance(raw, dict):
         return None, f"must be an object, not {type(raw).__name__}; left out"
@@ -256,6 +287,17 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     src, by, at = raw.get("source"), raw.get("labelled_by"), raw.get("labelled_at")
     if any(v is not None and not isinstance(v, str) for v in (src, by, at)):
         return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
+    for key, value in (("source", src), ("labelled_by", by)):
+        if value is not None and len(value) > MAX_NAME_CHARS:
+            return None, f"'{key}' is over {MAX_NAME_CHARS} characters; left out"
+    if at is not None and at.strip():
+        readable = labelled_time(at.strip())
+        if readable is None:
+            return None, (f"'labelled_at' {shorten(json.dumps(at, ensure_ascii=False))} is not a "
+                          "time in ISO 8601 (such as 2026-12-01T10:00:00+00:00); left out")
+        at = readable
+    else:
+        at = None  # empty: not stated, the store gives the time of the import
     note = f"unknown field(s) {', '.join(sorted(extra))} ignored" if extra else None
     src, by, at = (well_formed(v) if v is not None else None for v in (src, by, at))
     return BlockLabel(text=well_formed(text), label=label, source=src, labelled_by=by,

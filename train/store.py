@@ -29,8 +29,11 @@ The Python API (used by `noisefilter` commands and by the HTTP service)::
     store.list(limit=50, offset=0)                         # [Example]
     store.count()                                          # {"pages": …, "labels": …, …}
     store.export_jsonl("out.jsonl")
+    ExampleStore("labels.db", read_only=True)              # reading only, also on a read-only disk
 
-and ``python -m train.store import|export|count DB …`` for the command line.
+and ``python -m train.store import|export|count DB …`` for the command line (`export` and
+`count` only read the store, as `noisefilter train --store` does: a store mounted read-only
+into a training job can be read).
 """
 
 from __future__ import annotations
@@ -51,7 +54,8 @@ from pathlib import Path
 from filter.blocks import text_hash
 
 from .examples import (
-    BlockLabel, Example, ExampleSet, Problem, label_form, read_examples, summary_stream,
+    MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, read_examples,
+    summary_stream,
 )
 
 #: 2: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key)
@@ -188,25 +192,87 @@ def example_chars(example: Example) -> int:
 
 class ExampleStore:
     """Labelled examples in one SQLite file. Every method opens its own connection, so one
-    instance may be shared by threads and a forked process may use a copy."""
+    instance may be shared by threads and a forked process may use a copy.
 
-    def __init__(self, path: str | Path, timeout: float = 60.0):
+    `read_only`: for reading only (`count`, `list`, `get`, `iter_examples`, `export_jsonl`):
+    the store must exist, its schema is checked but never written, and every connection refuses
+    to change it (``PRAGMA query_only``). A store on a read-only file system (mounted read-only
+    into a training job) is read too: WAL mode needs a ``-shm`` file beside the store, and when
+    none can be created there the store is opened as immutable (`_open_for_reading`)."""
+
+    def __init__(self, path: str | Path, timeout: float = 60.0, *, read_only: bool = False):
         self.path = Path(path)
         self.timeout = timeout
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._init_schema()
+        self.read_only = read_only
+        #: what connections open: the path, or a ``file:`` URI for reading only
+        self._target: str = str(self.path)
+        #: an empty file read with `read_only` (no schema yet): read as an empty store
+        self._empty = False
+        if read_only:
+            self._open_for_reading()
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._init_schema()
 
     # -- connections ----------------------------------------------------------------------
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        if self._empty:
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(_SCHEMA)
+        else:
+            conn = sqlite3.connect(self._target, timeout=self.timeout, isolation_level=None,
+                                   uri=self.read_only)
         try:
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoint
+            if self.read_only:
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoint
             yield conn
         finally:
             conn.close()
+
+    def _open_for_reading(self) -> None:
+        """Find how the store can be read, without writing it. First as usual (``mode=rw``,
+        which never creates the file; queries only): the last connection to close tidies the
+        ``-wal`` and ``-shm`` files away. Then ``mode=ro``, which reads a store whose ``-shm``
+        exists but cannot be written. Last ``immutable=1``, for a store on a read-only file
+        system with no ``-shm`` beside it (WAL mode cannot create one there; no process can
+        write the store there either): all it holds is in the file itself, unless a ``-wal``
+        with changes lies beside it, which an immutable store would not read, so that is
+        refused. Raises `StoreError`."""
+        if not self.path.is_file():
+            raise StoreError(f"no store at {self.path}")
+        uri = self.path.resolve().as_uri()
+        wal = Path(f"{self.path}-wal")
+        refused: sqlite3.Error | None = None
+        for how in ("mode=rw", "mode=ro", "immutable=1"):
+            if how == "immutable=1" and wal.is_file() and wal.stat().st_size:
+                raise StoreError(f"{self.path} cannot be read on a read-only file system: its "
+                                 f"write-ahead log {wal.name} holds changes that only a writable "
+                                 f"copy reads ({refused})")
+            self._target = f"{uri}?{how}"
+            try:
+                with self._connect() as conn:
+                    tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+                    if not tables:
+                        self._empty = True  # an empty file, a store never opened yet
+                        return
+                    found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+            except sqlite3.OperationalError as err:
+                if "unable to open" not in str(err) and "readonly" not in str(err):
+                    raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+                refused = err
+                continue
+            except sqlite3.DatabaseError as err:
+                raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+            if found > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema {found}; this noisefilter knows up "
+                                 f"to {SCHEMA_VERSION}: upgrade noisefilter")
+            return
+        raise StoreError(f"{self.path} is not a usable example store, even read-only: {refused}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -358,13 +424,18 @@ class ExampleStore:
                      source: str | None = None, reviewed: bool = True,
                      allowed_labels: set[str] | None = None) -> tuple[AddReport, list[Problem]]:
         """Read JSON Lines files and add what is valid; returns the problems met (with line
-        numbers) beside the report. `labelled_by` defaults to ``import:<file name>``."""
+        numbers) beside the report. `labelled_by` defaults to ``import:<file name>``, cut to
+        `MAX_NAME_CHARS` characters; a longer one given is refused (ValueError)."""
+        if labelled_by is not None and len(labelled_by) > MAX_NAME_CHARS:
+            raise ValueError(f"labelled_by is over {MAX_NAME_CHARS} characters")
         report = AddReport()
         problems: list[Problem] = []
         for path in paths:
             found = read_examples([path], allowed_labels)
             problems.extend(found.problems)
-            part = self.add(found.examples, labelled_by=labelled_by or f"import:{Path(path).name}",
+            # cut to the length the service takes: the labelling page sends it back on save
+            default = f"import:{Path(path).name}"[:MAX_NAME_CHARS]
+            part = self.add(found.examples, labelled_by=labelled_by or default,
                             source=source, reviewed=reviewed)
             for key, value in part.to_dict().items():
                 if key == "merged":
@@ -493,7 +564,7 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
     if store is not None:
         from_files = {e.id for e in found.examples}
         pages, unreviewed = 0, []
-        for example in ExampleStore(store).iter_examples():
+        for example in ExampleStore(store, read_only=True).iter_examples():
             pages += 1
             if example.id in from_files:
                 found.problems.append(Problem(example.where, f"id {example.id!r} is also in the "
@@ -545,7 +616,20 @@ def _holds_a_store(path: str, db: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m train.store import DB FILE… | export DB -o FILE | count DB``."""
+    """``python -m train.store import DB FILE… | export DB -o FILE | count DB``. A reader of
+    standard output that goes away (`count DB | head -3`) ends it quietly, with the status of
+    a command killed by SIGPIPE, as `noisefilter` does (`filter.cli._reader_gone`)."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        from filter.cli import _reader_gone
+
+        return _reader_gone()
+    return status
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.store", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="add JSON Lines examples to the store")
@@ -581,12 +665,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{stores[0]} is an example store, not a JSON Lines file: export it first "
                   f"(python -m train.store export {stores[0]} -o FILE)", file=sys.stderr)
             return 2
+    if args.command == "import" and args.labelled_by and len(args.labelled_by) > MAX_NAME_CHARS:
+        # the labelling page sends it back with the page's labels, and the service refuses it
+        print(f"--labelled-by is over {MAX_NAME_CHARS} characters", file=sys.stderr)
+        return 2
     if args.command == "export" and _holds_a_store(args.out, args.db):
         # opened for writing, the store itself was emptied: every page and label lost
         print(f"{args.out} is an example store; export to a JSON Lines file", file=sys.stderr)
         return 2
-    try:
-        store = ExampleStore(args.db)
+    try:  # export and count only read it, also on a read-only file system
+        store = ExampleStore(args.db, read_only=args.command != "import")
     except StoreError as err:
         print(err, file=sys.stderr)
         return 2
@@ -599,6 +687,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export":
         try:
             written = store.export_jsonl(args.out, reviewed_only=args.reviewed_only)
+        except BrokenPipeError:
+            raise  # -o /dev/stdout | head
         except OSError as err:
             print(f"cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
             return 2

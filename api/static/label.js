@@ -47,6 +47,9 @@
     anchor: -1,         // where a Shift-selection starts
     selStart: -1, selEnd: -1,  // the selected run, inclusive
     dirty: false,       // labels changed since the blocks were shown or saved
+    // labels given so far (applyLabel counts them): a save that answers leaves the page dirty
+    // when labels were given while it was on its way, as they were not in what it sent
+    edits: 0,
     saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
     listing: 0,         // the latest request for that list (older answers are dropped)
@@ -499,6 +502,7 @@
       paintRow(i);
     }
     const count = state.selEnd - state.selStart + 1;
+    state.edits += 1;
     state.dirty = true;
     refresh();
     say(count === 1 ? `Block ${state.selStart + 1}: ${label}.` : `Blocks ${state.selStart + 1}–${state.selEnd + 1}: ${label}.`);
@@ -542,24 +546,45 @@
   // Blocks a person labelled are saved as reviewed; the others as the model's proposals
   // (unreviewed), which the store never lets overwrite a label a person gave before, so saving a
   // page again with a few new corrections keeps the earlier ones.
+  //
+  // A save takes a while (seconds on a long page, up to a minute when the store is busy), and
+  // the person may go on labelling meanwhile, or open another page. What the answer settles is
+  // only what was sent: the page stays unsaved when a label was given since (a second save
+  // sends it), a block gets the store's time only if it still has the label that was sent, and
+  // an answer for a page no longer shown changes nothing on the page now shown.
   async function save() {
     if (!state.doc || !state.blocks.length || state.saving) return;
     ui.save.disabled = true;
     state.saving = true;
+    const doc = state.doc;
+    const edits = state.edits;
+    // the blocks as sent, with the label each had then
+    const sent = state.blocks.map((b) => ({ block: b, label: b.label, by: b.by, at: b.at }));
     say("Saving…");
     try {
       const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map(blockToSave) };
-      example[state.doc.kind] = state.doc.value;
+      example[doc.kind] = doc.value;
       const url = pageAddress();
       if (url) example.url = url;
       const body = { examples: [example] };
       const by = ui.labelledBy.value.trim();
       if (by) body.labelled_by = by;
       const answer = await api("POST", "v1/examples", body);
+      if (state.doc !== doc) {
+        // another page is shown now: its labels are not the ones saved
+        await listSaved(true);
+        return;
+      }
       const r = answer.report;
-      state.dirty = false;
-      // the labels given here now carry the time the store gave them, as loaded labels do
-      for (const b of state.blocks) if (b.reviewed && b.by === null && !b.at) b.at = answer.labelled_at;
+      state.dirty = state.edits !== edits;
+      // the labels given here now carry the time the store gave them, as loaded labels do; a
+      // block labelled again since keeps no time (its new label is not stored yet)
+      for (const s of sent) {
+        const b = s.block;
+        if (s.by === null && !s.at && b.reviewed && b.by === null && !b.at && b.label === s.label) {
+          b.at = answer.labelled_at;
+        }
+      }
       let message = answer.ids[0] === null ? "Not saved: no block with a label." :
         `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
         `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
@@ -570,13 +595,17 @@
       if (answer.problems.length) {
         message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
       }
-      say(message, answer.problems.length || r.labels_kept ? "error" : "ok");
+      if (state.dirty) {
+        message += " The labels given while it was saving are not saved yet: save again.";
+      }
+      say(message, answer.problems.length || r.labels_kept || state.dirty ? "error" : "ok");
       await listSaved(true);
     } catch (err) {
-      fail("Saving", err);
+      if (state.doc === doc) fail("Saving", err);
+      else fail("Saving the page shown before", err);
     } finally {
       state.saving = false;
-      ui.save.disabled = false;
+      ui.save.disabled = state.blocks.length === 0;
     }
   }
 
