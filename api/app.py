@@ -22,6 +22,7 @@ from .bodylimit import BodyLimitMiddleware
 from .deps import StoreHolder, known_query
 from .errors import documented
 from .headers import DefaultHeadersMiddleware
+from .hosts import LoopbackHostMiddleware, is_loopback
 from .metrics import Metrics, MetricsMiddleware
 from .pool import CleaningPool
 from .settings import Settings
@@ -69,7 +70,10 @@ def _schema_of(app: FastAPI, settings: Settings):
     return openapi
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, check_host: bool = False) -> FastAPI:
+    """The service. `check_host` (as `noisefilter serve` runs it): on a loopback address, answer
+    only requests addressed to this machine (`hosts.LoopbackHostMiddleware`); in-process
+    clients (tests) send other names."""
     settings = settings or Settings.from_env()
     metrics = Metrics()
 
@@ -109,6 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = _schema_of(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
     app.add_middleware(DefaultHeadersMiddleware)  # outside the body limit: its 413s get them too
+    if check_host and is_loopback(settings.host) and "*" not in settings.extra_hosts:
+        # reached only from this machine: browsers' pages included. Inside the metrics, so
+        # that a proxy refused for its Host (every request 421) shows in the request counts
+        app.add_middleware(LoopbackHostMiddleware, also=settings.extra_hosts)
     # outermost: sees every response; it names requests answered before routing by these routes
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
     app.state.routes = routes  # also for the methods a 405 names

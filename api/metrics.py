@@ -45,16 +45,18 @@ class Metrics:
         self.removed = Counter("noisefilter_blocks_removed", "Blocks removed from the clean text, "
                                "by label.", ["label"], registry=r)
         self.restarts = Counter("noisefilter_worker_restarts", "Cleaning processes lost and "
-                                "replaced, by reason (timeout, crash, start_failed).", ["reason"],
-                                registry=r)
-        self.reloads = Counter("noisefilter_model_reloads", "Model reload requests, by result.",
-                               ["result"], registry=r)
+                                "replaced, by reason (timeout, crash, error, start_failed).",
+                                ["reason"], registry=r)
+        self.reloads = Counter("noisefilter_model_reloads", "Model reload requests, by result "
+                               "(changed; restarted: the same model in a new set of processes, "
+                               "the pool had lost some; unchanged; failed).", ["result"],
+                               registry=r)
         # every known label value exported from the start (at 0): an alert on
         # rate(noisefilter_worker_restarts_total[5m]) or increase() needs the series to exist
         # before the first restart, or it never sees the first one
-        for reason in ("timeout", "crash", "start_failed"):
+        for reason in ("timeout", "crash", "error", "start_failed"):
             self.restarts.labels(reason)
-        for result in ("changed", "unchanged", "failed"):
+        for result in ("changed", "restarted", "unchanged", "failed"):
             self.reloads.labels(result)
         self.model = Info("noisefilter_model", "The model being served.", registry=r)
         self.workers = Gauge("noisefilter_workers", "Cleaning processes serving the current model.",

@@ -112,7 +112,9 @@ async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest |
     """Load a model from the models folder (`{"model": "name.joblib"}`; without a name, the
     folder's active model) in a new set of cleaning processes and switch to it once all have
     loaded it. Requests already being cleaned finish on the previous model; a model that fails
-    to load changes nothing. Reloading the model already served is a no-op (`changed: false`).
+    to load changes nothing. Reloading the model already served is a no-op (`changed: false`,
+    `restarted: false`), unless the pool has lost cleaning processes it could not replace
+    (`not_ready` answers say so): a complete new set then starts on it (`restarted: true`).
     An `ACTIVE` that cannot be read or names no file of the folder is answered as a model that
     cannot be loaded (`model_unusable`), not as a failure of the service."""
     try:
@@ -120,11 +122,12 @@ async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest |
     except ModelError as err:
         metrics.reloads.labels("failed").inc()
         raise ApiError(422, "model_unusable", f"{err}; still serving {pool.info.version}") from err
-    metrics.reloads.labels("changed" if reloaded.changed else "unchanged").inc()
+    metrics.reloads.labels("changed" if reloaded.changed else
+                           "restarted" if reloaded.restarted else "unchanged").inc()
     metrics.model_loaded(reloaded.info)
     # this reload's own before and after: another may have followed it while it answers
-    return {"changed": reloaded.changed, "previous": reloaded.previous,
-            "model": describe(pool, reloaded.info)}
+    return {"changed": reloaded.changed, "restarted": reloaded.restarted,
+            "previous": reloaded.previous, "model": describe(pool, reloaded.info)}
 
 
 class ReloadRoute(KeyedRoute, ParsedJsonRoute):

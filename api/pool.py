@@ -16,7 +16,8 @@ own processes, each with one pipe, and lends them out one job at a time:
   processes that later replace killed ones: a file retrained in place (``noisefilter train
   --out`` the served path) changes nothing until a reload, and never leaves the pool unable to
   replace a process. When no process can be started at all, requests fail at once (`NOT_READY`)
-  instead of waiting out the queue timeout.
+  instead of waiting out the queue timeout, and a reload, even of the model already served,
+  starts a complete set again.
 
 Processes start from a fork server that has already imported the library (`api.worker`), so a
 replacement costs a fork and a model load, not a fresh interpreter.
@@ -70,11 +71,14 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Reloaded:
-    """What one reload did: the model served after it, the version served before it."""
+    """What one reload did: the model served after it, the version served before it, whether
+    the model changed, and whether a new set of processes took over (always when it changed;
+    for the same model, when the pool had lost processes: the reload restored them)."""
 
     info: ModelInfo
     previous: str
     changed: bool
+    restarted: bool
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,13 @@ class Outcome:
 
 
 class _Crashed(Exception):
-    """The process died while it had a job (segfault, out of memory, killed from outside)."""
+    """The process died while it had a job (segfault, out of memory, killed from outside);
+    the argument is its exit code."""
+
+
+class _Failed(Exception):
+    """Something other than the process failed while it had a job (an exception in the pipe
+    handling: the reply, if one comes, would be read by the next job); the process was killed."""
 
 
 class _NoProcess(Exception):
@@ -119,17 +129,33 @@ class _Process:
     generation: int
     peak_rss: int = 0
     alive: bool = True
-    #: why the process was lost while serving ("timeout", "crash"), for the metrics
+    #: why the process was lost while serving ("timeout", "crash", "error"), for the metrics
     lost: str | None = None
+    #: the exception that made the pool kill it, when `lost` is "error" (for the log)
+    failure: BaseException | None = None
     info: dict = field(default_factory=dict)
 
     @classmethod
     def start(cls, ctx, model_path: str, max_bytes: int, timeout: float, generation: int) -> _Process:
-        """Start a process and block until it has loaded the model; raises `ModelError`."""
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=serve, args=(child, model_path, max_bytes, timeout),
-                           name=f"noisefilter-worker-g{generation}", daemon=True)
-        proc.start()
+        """Start a process and block until it has loaded the model; raises `ModelError`, also
+        when the process cannot be started at all: no descriptor left for its pipe (EMFILE,
+        a burst of client connections), no memory to fork, the fork server gone (EOFError).
+        Such a failure is usually passing, and the pool retries it as it retries a model load."""
+        parent = child = proc = None
+        try:
+            parent, child = ctx.Pipe(duplex=True)
+            proc = ctx.Process(target=serve, args=(child, model_path, max_bytes, timeout),
+                               name=f"noisefilter-worker-g{generation}", daemon=True)
+            proc.start()
+        except (OSError, EOFError) as err:
+            for conn in (parent, child):
+                if conn is not None:
+                    conn.close()
+            if proc is not None and proc.pid is not None:  # started, then lost: not left behind
+                proc.kill()
+                proc.join()
+            raise ModelError(f"cannot start a cleaning process: "
+                             f"{type(err).__name__}{f': {err}' if str(err) else ''}") from err
         child.close()
         worker = cls(process=proc, conn=parent, generation=generation)
         try:
@@ -146,7 +172,9 @@ class _Process:
         return worker
 
     def call(self, job: Job, timeout: float) -> tuple:
-        """Send one job and wait for its reply (blocking: runs in a thread)."""
+        """Send one job and wait for its reply (blocking: runs in a thread). Whatever goes
+        wrong once the job may have been sent, the process is killed (and replaced by the
+        pool): a reply left unread in its pipe would be taken for the next job's."""
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
@@ -154,12 +182,17 @@ class _Process:
                 self.kill()
                 raise _TimedOut()
             reply = self.conn.recv()
+            self.peak_rss = max(self.peak_rss, reply[-1]["peak_rss"])
+        except _TimedOut:
+            raise
         except (EOFError, OSError) as err:
             self.lost = "crash"
             self.kill()
-            raise _Crashed(f"the cleaning process died on this document (exit code "
-                           f"{self.process.exitcode}); it has been replaced") from err
-        self.peak_rss = max(self.peak_rss, reply[-1]["peak_rss"])
+            raise _Crashed(self.process.exitcode) from err
+        except Exception as err:
+            self.lost, self.failure = "error", err
+            self.kill()
+            raise _Failed(f"{type(err).__name__}: {err}") from err
         return reply
 
     def kill(self) -> None:
@@ -213,8 +246,10 @@ class CleaningPool:
 
     def __init__(self, size: int, max_bytes: int, timeout: float, queue_timeout: float,
                  on_restart: Callable[[str], None] | None = None):
-        """`on_restart(reason)` hears of every process lost to a `"timeout"` or a `"crash"` and of
-        every replacement that failed to start (`"start_failed"`), for the metrics."""
+        """`on_restart(reason)` hears of every process lost to a `"timeout"`, a `"crash"` or an
+        `"error"` of the service while it had a job, and of every replacement that failed to
+        start (`"start_failed"`), for the metrics; not of processes that end while the service
+        shuts down (`drain`, `close`): those are neither crashes nor replaced."""
         if size < 1:
             raise ValueError("a pool needs at least one process")
         self.size = size
@@ -378,7 +413,13 @@ class CleaningPool:
 
     def _track(self, fut: asyncio.Future) -> None:
         self._background.add(fut)
-        fut.add_done_callback(self._background.discard)
+        fut.add_done_callback(self._finished)
+
+    def _finished(self, fut: asyncio.Future) -> None:
+        """A background task ended: an exception it raised is logged, not left unread."""
+        self._background.discard(fut)
+        if not fut.cancelled() and fut.exception() is not None:
+            LOGGER.error("a background task of the cleaning pool failed", exc_info=fut.exception())
 
     # -- cleaning -----------------------------------------------------------------------------
     async def clean(self, job: Job, gone: Callable[[], Awaitable[bool]] | None = None) -> Outcome:
@@ -416,7 +457,12 @@ class CleaningPool:
                                                  f"limit of {self.timeout:g} s; it was abandoned",
                            seconds=self.timeout)
         except _Crashed as err:
-            return Outcome(error=CRASHED, detail=str(err))
+            return Outcome(error=CRASHED, detail=f"the cleaning process died on this document "
+                                                 f"(exit code {err.args[0]}); {self._replaced()}")
+        except _Failed as err:
+            return Outcome(error="InternalError", detail=f"the service failed while cleaning "
+                           f"this document ({err}); its cleaning process was stopped; "
+                           f"{self._replaced()}")
         stats = reply[-1]
         if reply[0] == "ok":
             return Outcome(result=reply[1], seconds=stats["seconds"])
@@ -480,6 +526,12 @@ class CleaningPool:
         else:
             getter.cancel()
 
+    def _replaced(self) -> str:
+        """What became of a process lost on a job, for its request's error."""
+        if self._closed or self._draining:
+            return "the service is shutting down"
+        return "it has been replaced"
+
     def _call_soon(self, fn, *args) -> None:
         try:
             self._loop.call_soon_threadsafe(fn, *args)
@@ -489,10 +541,15 @@ class CleaningPool:
     def _release(self, worker: _Process) -> None:
         if not worker.alive:
             self._workers.discard(worker)
-            if not self._closed and worker.lost:
-                self._on_restart(worker.lost)
-                self._log_loss(worker)
-            if not (self._closed or self._draining) and worker.generation == self._generation:
+            # shutting down: a process that ends now is no crash and is not replaced (SIGTERM
+            # to the whole process group ends the fork server, and every idle process then
+            # reads as dead, exit code 255); `close` kills the busy ones itself
+            stopping = self._closed or self._draining
+            if worker.lost and not self._closed:
+                if not stopping:
+                    self._on_restart(worker.lost)
+                self._log_loss(worker, replaced=not stopping)
+            if not stopping and worker.generation == self._generation:
                 self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
         elif self._closed or worker.generation != self._generation:
@@ -500,21 +557,34 @@ class CleaningPool:
         else:
             self._park(worker)
 
-    def _log_loss(self, worker: _Process) -> None:
+    def _log_loss(self, worker: _Process, replaced: bool = True) -> None:
         """One log line per process lost: the metric alone tells an operator neither when nor
-        why (a document over the limit, or a crash: segfault, OOM killer, kill -9)."""
+        why (a document over the limit, a crash: segfault, OOM killer, kill -9, or a failure
+        of the service itself). While the service shuts down, nothing is replaced, and a
+        process that ends is no crash: said at `info` only."""
         pid, code = worker.process.pid, worker.process.exitcode
+        then = "starting a replacement" if replaced else "not replaced: the service is shutting down"
         if worker.lost == "timeout":
             LOGGER.warning("killed cleaning process %s: a document took longer than the limit "
-                           "of %g s; starting a replacement", pid, self.timeout)
+                           "of %g s; %s", pid, self.timeout, then)
+        elif worker.lost == "error":
+            LOGGER.error("killed cleaning process %s: the service failed while it had a "
+                         "document (%s: %s); %s", pid, type(worker.failure).__name__,
+                         worker.failure, then, exc_info=worker.failure)
+        elif replaced:
+            LOGGER.warning("cleaning process %s died (exit code %s); %s", pid, code, then)
         else:
-            LOGGER.warning("cleaning process %s died (exit code %s); starting a replacement",
-                           pid, code)
+            LOGGER.info("cleaning process %s ended while the service shuts down (exit code "
+                        "%s); not replaced", pid, code)
 
     async def _replace(self, generation: int) -> None:
-        """Start a process in place of one that was killed, retrying a few times."""
+        """Start a process in place of one that was killed, retrying a few times. Never ends
+        in an exception nobody reads: the pool would stay short without a word in the log."""
         try:
             await self._start_replacement(generation)
+        except Exception:
+            LOGGER.exception("replacing a cleaning process failed; %d of %d remain (a reload "
+                             "starts a complete set again)", self.live, self.size)
         finally:
             self._replacing -= 1
 
@@ -522,32 +592,39 @@ class CleaningPool:
         loop = asyncio.get_running_loop()
         for delay in (0.0, *RESTART_BACKOFF):
             await asyncio.sleep(delay)
-            if self._closed or generation != self._generation:
-                return  # a reload has already installed a complete new set
+            if self._closed or self._draining or generation != self._generation:
+                return  # shutting down, or a reload has already installed a complete new set
             try:
                 worker = await loop.run_in_executor(self._threads, _Process.start, self._ctx,
                                                     self._model_copy, self.max_bytes,
                                                     self.timeout, generation)
-            except ModelError as err:
+            except Exception as err:  # ModelError, and whatever else: a start that failed
                 self._on_restart("start_failed")
-                LOGGER.error("could not replace a cleaning process: %s", err)
+                LOGGER.error("could not replace a cleaning process: %s",
+                             err if isinstance(err, ModelError) else f"{type(err).__name__}: {err}")
                 continue
             self._workers.add(worker)
             self._release(worker)  # installs it, or retires it if a reload came in between
             return
-        LOGGER.error("gave up replacing a cleaning process; %d of %d remain", self.live, self.size)
+        LOGGER.error("gave up replacing a cleaning process; %d of %d remain (a reload starts "
+                     "a complete set again)", self.live, self.size)
 
     # -- reload -------------------------------------------------------------------------------
     async def reload(self, model_path: str | Path) -> Reloaded:
         """Switch every process to the model at `model_path`, atomically: returns the model now
-        served, the one served before, and whether it changed (all as of this reload: others
-        wait for it and may follow). Raises `ModelError` (and keeps the old model) when the
-        new one cannot be loaded."""
+        served, the one served before, whether it changed and whether new processes took over
+        (all as of this reload: others wait for it and may follow). The model already served
+        is a no-op, unless the pool has lost processes (and is not replacing them): a fresh
+        set then starts on it, which is how an operator restores a pool whose replacements
+        failed. Raises `ModelError` (and keeps the old model) when the new one cannot be
+        loaded."""
         path = Path(model_path)
         async with self._reload_lock:
             loop = asyncio.get_running_loop()
-            if await loop.run_in_executor(self._threads, same_model, path, self.info):
-                return Reloaded(self.info, self.info.version, changed=False)
+            same = await loop.run_in_executor(self._threads, same_model, path, self.info)
+            if same and self.live == self.size and not self._replacing:
+                return Reloaded(self.info, self.info.version, changed=False, restarted=False)
+            missing = self.size - self.live
             try:
                 workers = await self._start_generation(str(path), self._generation + 1)
             except ModelError as err:
@@ -559,6 +636,10 @@ class CleaningPool:
                 raise ModelError("the service is shutting down")
             previous = self.info.version
             self._install(workers, str(path))
-            LOGGER.info("reloaded: now serving model %s (%s) in %d cleaning processes; was %s",
-                        self.info.version, path, len(workers), previous)
-            return Reloaded(self.info, previous, changed=True)
+            if same:
+                LOGGER.info("reloaded: restarted model %s (%s) in %d cleaning processes; %d "
+                            "had been lost", self.info.version, path, len(workers), missing)
+            else:
+                LOGGER.info("reloaded: now serving model %s (%s) in %d cleaning processes; was "
+                            "%s", self.info.version, path, len(workers), previous)
+            return Reloaded(self.info, previous, changed=not same, restarted=True)

@@ -291,7 +291,10 @@ class ReloadRequest(_Closed):
 
 
 class ReloadResponse(BaseModel):
-    changed: bool
+    changed: bool = Field(description="The model served changed.")
+    restarted: bool = Field(description="A new set of cleaning processes took over: always when "
+                                        "the model changed; for the same model, when the pool "
+                                        "had lost processes it could not replace.")
     previous: str = Field(description="Version served before the reload.")
     model: ModelOut
 

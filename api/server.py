@@ -74,7 +74,6 @@ def _run(settings: Settings, on_started=None) -> int:
     from filter.modelfile import check_model_file
 
     from .app import create_app, startup_model
-    from .hosts import LoopbackHostMiddleware, is_loopback
 
     try:  # a missing or altered model: one line, not uvicorn's start-up traceback
         check_model_file(startup_model(settings.model))
@@ -101,13 +100,10 @@ def _run(settings: Settings, on_started=None) -> int:
 
     logging.basicConfig(format="%(levelname)s:     %(name)s: %(message)s")
     logging.getLogger("noisefilter").setLevel(settings.log_level.upper())
-    app = create_app(settings)
+    app = create_app(settings, check_host=True)  # on a loopback address: its Host check
     warning = open_to_anyone(settings)
     if warning:
         logging.getLogger("noisefilter.api").warning(warning)
-    if is_loopback(settings.host) and "*" not in settings.extra_hosts:
-        # reached only from this machine: browsers' pages included
-        app.add_middleware(LoopbackHostMiddleware, also=settings.extra_hosts)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
                             log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
 

@@ -15,6 +15,9 @@ from filter import Limits
 from filter.cleaner import MAX_BYTES
 
 ENV_PREFIX = "NOISEFILTER_"
+#: the longest `timeout`, in seconds: the pool waits for a reply with `Connection.poll`, which
+#: takes at most 2**31 - 1 ms (about 24.8 days); above it every document failed (OverflowError)
+MAX_TIMEOUT = 2_147_483
 #: the levels `--log-level` offers (uvicorn's names); NOISEFILTER_LOG_LEVEL takes them in any case
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -80,6 +83,9 @@ class Settings:
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"{name} must be a finite number of seconds above 0, not "
                                  f"{getattr(self, name)}")
+        if self.timeout > MAX_TIMEOUT:
+            raise ValueError(f"timeout must be at most {MAX_TIMEOUT:,} seconds (about 24 days), "
+                             f"not {self.timeout}")
         if self.max_body_bytes is not None and self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be positive, not {self.max_body_bytes}")
         level = str(self.log_level).strip().lower()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import select
@@ -1256,6 +1257,176 @@ def test_requests_waiting_for_a_process_get_one_in_the_order_they_came():
             await pool.close()
 
     asyncio.run(scenario())
+
+
+class _FlakyContext:
+    """The pool's multiprocessing context, whose next `failures` process starts fail as they
+    do when the service has no file descriptor left (EMFILE from `Pipe`) or when the fork
+    server is gone (EOFError from `Process.start`)."""
+
+    def __init__(self, ctx, failures: int, where: str):
+        self.ctx, self.failures, self.where = ctx, failures, where
+
+    def __getattr__(self, name):
+        return getattr(self.ctx, name)
+
+    def _fail(self, point: str) -> bool:
+        if self.where == point and self.failures:
+            self.failures -= 1
+            return True
+        return False
+
+    def Pipe(self, duplex=True):
+        if self._fail("pipe"):
+            raise OSError(24, "Too many open files")
+        return self.ctx.Pipe(duplex=duplex)
+
+    def Process(self, *args, **kwargs):
+        process = self.ctx.Process(*args, **kwargs)
+        if self._fail("start"):
+            def start():
+                raise EOFError
+            process.start = start
+        return process
+
+
+@pytest.mark.parametrize("where", ["pipe", "start"])
+def test_a_replacement_that_cannot_be_started_is_retried(where, monkeypatch, caplog):
+    """A replacement whose process could not be started at all (EMFILE in a burst of client
+    connections; the fork server gone) ended its background task with the exception: no retry,
+    no log line, no `start_failed`, and the pool stayed without a process for good."""
+    from api import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "RESTART_BACKOFF", (0.0, 0.0, 0.0))
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            pool._ctx = _FlakyContext(pool._ctx, 2, where)
+            (first,) = pool._workers
+            os.kill(first.process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 120
+            while first in pool._workers or pool._replacing:  # noticed, and replaced or not
+                assert time.monotonic() < deadline, "the lost process was never handled"
+                await asyncio.sleep(0.05)
+            assert pool.live == 1 and pool._ctx.failures == 0
+            assert (await pool.clean(Job("text", "a line", None, False))).error is None
+        finally:
+            await pool.close()
+
+    with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
+        asyncio.run(scenario())
+    assert events == ["crash", "start_failed", "start_failed"]
+    failures = [r.getMessage() for r in caplog.records if "could not replace" in r.getMessage()]
+    assert len(failures) == 2, caplog.text
+    assert ("Too many open files" if where == "pipe" else "EOFError") in failures[0]
+
+
+def test_reload_of_the_served_model_restores_a_pool_that_lost_processes(monkeypatch):
+    """A pool whose lost processes could not be replaced tells requests to reload the model
+    or restart; a reload of the model it serves was a no-op (`same_model`) and left it short
+    (at 0 processes: every request 503). It now starts a complete set (`restarted`)."""
+    from api import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "RESTART_BACKOFF", ())
+    with TestClient(create_app(Settings(workers=2, queue_timeout=30.0))) as c:
+        pool = c.app.state.pool
+        # a replacement cannot start: the pool's private copy of the model is gone (a tmp
+        # cleaner; a fork that fails does the same)
+        shutil.rmtree(Path(pool._model_copy).parent)
+        lost = list(pool._workers)[0]
+        os.kill(lost.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while lost in pool._workers or pool._replacing:
+            assert time.monotonic() < deadline, "the lost process was never handled"
+            time.sleep(0.05)
+        assert c.get("/v1/model").json()["workers"] == 1
+
+        r = c.post("/v1/model/reload", json={})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["changed"], body["restarted"]) == (False, True)
+        assert body["previous"] == body["model"]["version"] and body["model"]["workers"] == 2
+        assert c.get("/v1/model").json()["workers"] == 2
+        assert c.post("/v1/clean", json={"text": "a line"}).status_code == 200
+
+        again = c.post("/v1/model/reload", json={}).json()  # whole again: a no-op
+        assert (again["changed"], again["restarted"]) == (False, False)
+        text = c.get("/metrics").text
+    assert _metric(text, "noisefilter_model_reloads_total", result="restarted") == 1
+    assert _metric(text, "noisefilter_model_reloads_total", result="unchanged") == 1
+    assert _metric(text, "noisefilter_model_reloads_total", result="changed") == 0
+    assert _metric(text, "noisefilter_worker_restarts_total", reason="start_failed") == 1
+
+
+def test_a_failure_after_a_job_was_sent_costs_the_process_not_the_next_reply(caplog):
+    """`Connection.poll` refuses a wait over 2**31 ms (OverflowError, a `--timeout` now refused
+    by the settings): the request got 500 and the process went back to the pool with the
+    job's reply unread in its pipe, to be read as the next job's. Any failure once a job is
+    sent now costs the process, which is replaced."""
+    events = []
+    first_text = "The first document, which the failed request sent."
+    second_text = "The second document, which another request sent afterwards."
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            pool.timeout = 3_000_000.0  # over what poll takes
+            failed = await pool.clean(Job("text", first_text, None, True))
+            pool.timeout = 60.0
+            second = await pool.clean(Job("text", second_text, None, True))
+        finally:
+            await pool.close()
+        return failed, second
+
+    with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
+        failed, second = asyncio.run(scenario())
+    assert failed.error == "InternalError" and "OverflowError" in failed.detail, failed
+    assert "replaced" in failed.detail
+    assert second.error is None, second
+    assert [b["text"] for b in second.result["blocks"]] == [second_text]
+    assert events == ["error"]
+    assert "killed cleaning process" in caplog.text and "OverflowError" in caplog.text
+
+
+def test_processes_that_end_while_the_service_shuts_down_are_no_crashes(caplog):
+    """SIGTERM to the whole process group ends the fork server, and every idle process then
+    reads as dead: each was logged as a crash with "starting a replacement" and counted in
+    `worker_restarts_total{reason="crash"}` while the service was stopping."""
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(2, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            job = asyncio.ensure_future(pool.clean(Job("html", slow_html(30_000), None, False)))
+            while pool.idle != 1:
+                await asyncio.sleep(0.01)
+            (idle,) = [w for w in pool._idle._queue if w.alive]
+            (busy,) = [w for w in pool._workers if w is not idle]
+            pool.drain()
+            for worker in (idle, busy):
+                os.kill(worker.process.pid, signal.SIGKILL)
+            crashed = await job
+            deadline = time.monotonic() + 60
+            while idle in pool._workers:
+                assert time.monotonic() < deadline, "the idle process's end was never noticed"
+                await asyncio.sleep(0.05)
+            assert pool._replacing == 0 and pool.live == 0
+            return crashed
+        finally:
+            await pool.close()
+
+    with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
+        crashed = asyncio.run(scenario())
+    assert crashed.error == CRASHED and "shutting down" in crashed.detail
+    assert "replaced" not in crashed.detail
+    assert events == []
+    assert "starting a replacement" not in caplog.text and "died" not in caplog.text
+    assert caplog.text.count("ended while the service shuts down") == 2, caplog.text
 
 
 def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_path):

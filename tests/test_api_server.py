@@ -164,6 +164,23 @@ def test_an_api_key_no_header_can_carry_stops_serve(key, monkeypatch, capsys):
     assert "NOISEFILTER_API_KEY must be printable ASCII" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args, env", [(["--timeout", "3000000"], {}),
+                                       ([], {"NOISEFILTER_TIMEOUT": "1e9"})])
+def test_a_timeout_the_pool_cannot_wait_for_stops_serve(args, env, monkeypatch, capsys):
+    """`Connection.poll` takes at most 2**31 ms (about 24.8 days): a longer --timeout started
+    the service, and then every document failed with 500 (OverflowError)."""
+    from api.settings import Settings
+
+    with pytest.raises(ValueError, match="timeout must be at most 2,147,483 seconds"):
+        Settings.from_env(env, timeout=float(args[1]) if args else None)
+    assert Settings.from_env({}, timeout=2_147_483.0).timeout == 2_147_483.0
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0", "--workers", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert "timeout must be at most 2,147,483 seconds" in err and err.count("\n") == 1
+
+
 def test_log_level_from_the_environment_in_any_case():
     from api.settings import Settings
 
@@ -409,6 +426,19 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
         assert status == 421 and json.loads(body)["error"] == "misdirected_request", host
     headers = request(port, "GET", "/readyz", headers={"Host": "rebound.example"})[1]
     assert {k.lower(): v for k, v in headers.items()}.get("cache-control") == "no-store"
+
+
+def test_requests_refused_for_their_host_are_counted(server):
+    """A proxy on this machine that passes a name not in --allowed-hosts gets 421 for every
+    request: the host check sat outside the metrics, which then showed no traffic at all."""
+    _, port = server
+    for _ in range(3):
+        status, _, _ = request(port, "POST", "/v1/clean", PAGE.encode(),
+                               {"Host": "news.example.org", "Content-Type": "text/html"})
+        assert status == 421
+    _, _, body = request(port, "GET", "/metrics")
+    assert (b'noisefilter_http_requests_total{method="POST",route="/v1/clean",status="421"} 3.0'
+            in body), body.decode()
 
 
 @pytest.mark.parametrize("host, loopback", [
