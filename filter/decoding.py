@@ -223,24 +223,44 @@ def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
     (a stray byte, a last character cut by a crawler's size limit) is read in the header's
     charset with them as U+FFFD, by the rule a page's own declaration gets (`_mostly_decodes`):
     handed back as bytes, it was read as undeclared, and one stray byte in a GBK or UTF-8 page
-    turned the whole of it into mojibake."""
-    if charset and not page.isascii():
+    turned the whole of it into mojibake. UTF-8 still comes first, by the rule for a page that
+    declares nothing: a UTF-8 page with a stray byte under a server's legacy label stays UTF-8.
+    A compressed body (gzip, zstd, zlib) goes back as it came, for `decode` to inflate: read
+    in a single-byte charset, its bytes passed for text and were refused as binary."""
+    if not charset or _compressed(page):
+        return page
+    if not page.isascii():
         try:
             return page.decode("utf-8-sig")
         except UnicodeDecodeError:
             pass
-    if charset:
-        try:
-            return decode_labelled(page, charset)
-        except InputError:
-            pass
-        codec = resolve_encoding(charset.strip())
-        if (codec and _codec_name(codec) in _LABELLED_CHARSETS and not read_bom(page)[0]
-                and not (html_body_declared_encoding(page) or _late_declaration(page))):
-            text = _mostly_decodes(page, codec, declared=True)
+    try:
+        return decode_labelled(page, charset)
+    except InputError:
+        pass
+    codec = resolve_encoding(charset.strip())
+    if (codec and _codec_name(codec) in _LABELLED_CHARSETS and not read_bom(page)[0]
+            and not (html_body_declared_encoding(page) or _late_declaration(page))):
+        for candidate in dict.fromkeys(("utf-8", _codec_name(codec))):
+            text = _mostly_decodes(page, candidate, declared=candidate != "utf-8" or
+                                   _codec_name(codec) == "utf-8")
             if text is not None:
                 return text
     return page
+
+
+def _compressed(data: bytes) -> bool:
+    """Whether `data` starts as a gzip member, a zstd frame or a zlib stream does (a zlib
+    header is two bytes that text may start with too, "hb": its first bytes must inflate)."""
+    if data[:3] == _GZIP_MAGIC or data[:4] == _ZSTD_MAGIC:
+        return True
+    if len(data) < 2 or data[0] & 0x0F != 8 or (data[0] << 8 | data[1]) % 31:
+        return False
+    try:
+        zlib.decompressobj().decompress(data[:256])
+    except zlib.error:
+        return False
+    return True
 
 
 def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,

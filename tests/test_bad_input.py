@@ -817,3 +817,31 @@ def test_an_undeclared_page_with_a_few_bad_bytes_is_still_detected(charset, lang
     else:
         page = page[:-1]
     assert sentence * 30 in decode(page, 10_000_000)
+
+
+@pytest.mark.parametrize("label", ["windows-1251", "gbk", "euc-kr"])
+def test_a_utf8_page_with_a_stray_byte_under_a_legacy_header_charset_stays_utf8(label):
+    """A server's leftover legacy label on a UTF-8 page holding one stray byte, or cut short by
+    a crawler: UTF-8 first, as for a page that declares nothing (read in the label's charset,
+    the whole page was mojibake)."""
+    sentence = "\u0418\u0432\u0430\u043d \u043f\u043e\u0448\u0451\u043b \u0432 \u043c\u0430\u0433\u0430\u0437\u0438\u043d."
+    page = f"<html><head><title>t</title></head><body><p>{sentence * 5}</p><p>Copyright".encode()
+    got = decode_by_header(page.replace(b"Copyright", b"\xff Copyright"), label)
+    assert isinstance(got, str) and sentence * 5 in got
+
+
+@pytest.mark.parametrize("label", ["windows-1250", "iso-8859-7", "windows-1251", "koi8-r"])
+def test_a_compressed_body_under_a_header_charset_is_inflated_not_read_as_text(label):
+    """A gzip body (no Content-Encoding: a WARC payload, a raw POST) under a single-byte
+    charset's label: its bytes decoded in that charset and passed for text, and the page was
+    refused as binary data."""
+    import gzip
+    import zlib
+
+    html = ("<html><head><title>Harbour</title></head><body><article><h1>Harbour</h1>"
+            + "<p>The harbour council met on Tuesday to agree the budget for next year.</p>" * 5
+            + "</article></body></html>").encode()
+    for body in (gzip.compress(html), zlib.compress(html)):
+        got = decode_by_header(body, label)
+        assert got == body
+        assert "harbour council met" in decode(got, 10_000_000)
