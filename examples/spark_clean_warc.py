@@ -79,6 +79,12 @@ def output_problem(args: argparse.Namespace) -> str | None:
     batch` does for ``-o``): Spark's overwrite deleted the output folder before any task read
     the inputs inside it, so the job read nothing and exited 0. Not checked for a remote
     output."""
+    if urlsplit(args.output).scheme == "file" and any(c in args.output for c in "#?%"):
+        # Hadoop reads a file: URL's characters as they are, this job would read "#2" as a
+        # fragment ("%20" as a space): the two would name different folders, and --overwrite
+        # replaced the one this job checked, not the one Spark wrote
+        return (f"{args.output}: a file: URL with '#', '?' or '%' in it; give the folder as a "
+                "path")
     local = _local_path(args.output)
     if local is None:
         return None
@@ -137,7 +143,7 @@ def main(argv=None) -> None:
         write(frame, args.output, "overwrite" if args.overwrite else "errorifexists",
               args.format)
     else:
-        write_local(frame, out, args.format)
+        write_local(frame, out, args.format, args.overwrite)
 
 
 def write(frame, path: str, mode: str, fmt: str) -> None:
@@ -148,17 +154,22 @@ def write(frame, path: str, mode: str, fmt: str) -> None:
         writer.option("ignoreNullFields", False).json(path)
 
 
-def write_local(frame, out: Path, fmt: str) -> None:
+def write_local(frame, out: Path, fmt: str, overwrite: bool) -> None:
     """Write into a sibling temporary folder, then put it in the output's place: a run that
-    fails leaves an earlier output as it was (Spark's overwrite deleted it first)."""
+    fails leaves an earlier output as it was (Spark's overwrite deleted it first). Without
+    `overwrite`, an output that appeared while the job ran (another run's) is left alone, and
+    this run's output stays in the temporary folder, which is named."""
     tmp = out.with_name(f"{out.name}.tmp-{secrets.token_hex(4)}")
     try:
         write(frame, f"file://{tmp}", "errorifexists", fmt)  # not a URI: Hadoop quotes it
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = out.with_name(f"{out.name}.old-{secrets.token_hex(4)}")
     replacing = out.exists() or out.is_symlink()
+    if replacing and not overwrite:
+        refuse(f"{out} appeared while the job ran; this run's output is in {tmp} (pass "
+               "--overwrite to replace it)")
+    old = out.with_name(f"{out.name}.old-{secrets.token_hex(4)}")
     if replacing:
         os.rename(out, old)
     os.rename(tmp, out)
@@ -167,7 +178,6 @@ def write_local(frame, out: Path, fmt: str) -> None:
             shutil.rmtree(old)
         else:
             old.unlink()
-
 
 if __name__ == "__main__":
     main()

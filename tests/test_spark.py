@@ -23,7 +23,7 @@ from filter import Cleaner  # noqa: E402
 from filter.batch import RECORD_FIELDS  # noqa: E402
 from filter.inputs import Document  # noqa: E402
 from filter.integrations.spark import (  # noqa: E402
-    OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner)
+    OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner, ship_model)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "spark_clean_warc.py"
 URL = "http://courier.test/"
@@ -231,13 +231,39 @@ def test_example_job_refuses_an_output_that_would_destroy_its_inputs(tmp_path, m
             (["--output", str(crawl), "--model", str(crawl / "my.joblib"), "--overwrite",
               "s3://bucket/a.warc.gz"], "holds the model"),
             (["--output", ".", "--overwrite", str(warc)], "is the current folder or holds it"),
-            (["--output", "..", "--overwrite", str(warc)], "is the current folder or holds it")]:
+            (["--output", "..", "--overwrite", str(warc)], "is the current folder or holds it"),
+            # Hadoop writes "crawl#2" where this job read "crawl" (a fragment): crawl was replaced
+            (["--output", f"file://{crawl}#2", "--overwrite", str(warc)], "give the folder as a path"),
+            (["--output", f"file://{tmp_path}/a%20b", str(warc)], "give the folder as a path")]:
         (crawl / "list").write_text("s3://bucket/a.warc.gz\n", encoding="utf-8")
         with pytest.raises(SystemExit) as exit_:
             example.main(argv)
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and message in err and err.count("\n") == 1, (argv, err)
         assert warc.is_file() and list(elsewhere.parent.iterdir()) == [elsewhere]
+
+
+
+def test_example_job_leaves_an_output_that_appeared_while_it_ran(tmp_path, monkeypatch, capsys):
+    """Without --overwrite an output that did not exist at the start was still replaced at the
+    end, when another run had written it meanwhile. This run's output stays beside it."""
+    example = load_example()
+    out = tmp_path / "out"
+
+    def write(frame, path, mode, fmt):  # Spark writes the parts while another run writes out
+        written = Path(path.removeprefix("file://"))
+        written.mkdir()
+        (written / "part-0.json").write_text("{}\n", encoding="utf-8")
+        out.mkdir()
+        (out / "theirs.json").write_text("theirs", encoding="utf-8")
+
+    monkeypatch.setattr(example, "write", write)
+    with pytest.raises(SystemExit) as exit_:
+        example.write_local(None, out, "json", overwrite=False)
+    [kept] = tmp_path.glob("out.tmp-*")
+    assert exit_.value.code == 2 and f"this run's output is in {kept}" in capsys.readouterr().err
+    assert (out / "theirs.json").read_text(encoding="utf-8") == "theirs"
+    assert (kept / "part-0.json").is_file()
 
 
 def test_example_job_checks_its_limits_before_spark_starts(tmp_path, monkeypatch, capsys):
@@ -322,3 +348,40 @@ def test_a_local_warc_with_a_colon_in_its_name_is_read(cleaner, tmp_path, monkey
     assert [(r["source"], r["error"]) for r in rows] == [(name, None) for name in names]
     assert all(r["text"] for r in rows)
     assert _local_path("s3://bucket/a:b.warc") is None and _local_path("file:/x:y") == "/x:y"
+
+
+@pytest.mark.parametrize("layout", ["manifest beside the link", "manifest beside the target"])
+def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(tmp_path, layout):
+    """A model kept as a link: into a content-addressed cache with its manifest beside the link
+    (DVC, git-annex), or `current.joblib` pointing at a model with its manifest beside it. The
+    files sent must be a model and the manifest `load_model` reads for it, under one name."""
+    from filter.modelfile import active_model_path, load_model, manifest_path
+
+    src = active_model_path()
+    (tmp_path / "cache").mkdir()
+    if layout == "manifest beside the link":
+        target = tmp_path / "cache" / "5f3a9c0e1d"
+        shutil.copyfile(manifest_path(src), tmp_path / "mysite.manifest.json")
+    else:
+        target = tmp_path / "cache" / "wcxb.joblib"
+        shutil.copyfile(manifest_path(src), manifest_path(target))
+    shutil.copyfile(src, target)
+    (tmp_path / "mysite.joblib").symlink_to(target)
+
+    class Context:  # what ship_model asks of a SparkContext: addFile, which needs the file
+        def __init__(self):
+            self.sent: list[Path] = []
+
+        def addFile(self, path):  # noqa: N802 (Spark's name)
+            assert os.path.exists(path), path
+            self.sent.append(Path(path))
+
+    context = Context()
+    name = ship_model(context, tmp_path / "mysite.joblib")
+    model, manifest = context.sent
+    assert model.name == name and manifest == manifest_path(model)
+    executor = tmp_path / "executor"  # as SparkFiles lays the sent files out: by name
+    executor.mkdir()
+    for sent in context.sent:
+        shutil.copyfile(sent, executor / sent.name)
+    assert load_model(executor / name).manifest["sha256"] == load_model(tmp_path / "mysite.joblib").manifest["sha256"]

@@ -39,7 +39,7 @@ from ..batch import RECORD_FIELDS, Outcome, as_document
 from ..cleaner import Cleaner, Limits
 from ..errors import NoiseFilterError
 from ..inputs import Document, Failure
-from ..modelfile import manifest_path
+from ..modelfile import manifest_of, manifest_path
 
 #: the rows `clean_rows` and `clean_warc_files` yield, as a Spark DDL schema
 OUTPUT_SCHEMA = (
@@ -57,9 +57,13 @@ _lock = threading.Lock()
 
 def ship_model(spark_context, path: str | Path) -> str:
     """Send a model file and its manifest to every executor; returns the name to pass as
-    ``model=`` to the helpers. A symbolic link is followed: the file it leads to is sent, under
-    its own name, with its manifest (`filter.modelfile.manifest_of`)."""
-    path = Path(path).resolve()
+    ``model=`` to the helpers. A symbolic link with no manifest beside it is followed: the file
+    it leads to is sent, under its own name, with the manifest beside it, as
+    `filter.modelfile.manifest_of` reads one (a link with its own manifest beside it, as a
+    content-addressed cache lays them out, is sent as it is)."""
+    path = Path(path)
+    if manifest_of(path) != manifest_path(path):
+        path = path.resolve()
     spark_context.addFile(str(path))
     spark_context.addFile(str(manifest_path(path)))
     return path.name
