@@ -268,6 +268,9 @@ class CleaningPool:
         self._snapshots = tempfile.TemporaryDirectory(prefix="noisefilter-pool-")
         self._model_copy: str | None = None  # what replacements of the serving set load
         self._replacing = 0
+        #: of those replacements, the ones whose start has failed at least once (a reload of the
+        #: served model restarts the pool only for processes no replacement is about to restore)
+        self._failing = 0
         self._info: ModelInfo | None = None
         self._closed = False
         #: set when the service begins to shut down: requests still waiting for a process are
@@ -590,22 +593,30 @@ class CleaningPool:
 
     async def _start_replacement(self, generation: int) -> None:
         loop = asyncio.get_running_loop()
-        for delay in (0.0, *RESTART_BACKOFF):
-            await asyncio.sleep(delay)
-            if self._closed or self._draining or generation != self._generation:
-                return  # shutting down, or a reload has already installed a complete new set
-            try:
-                worker = await loop.run_in_executor(self._threads, _Process.start, self._ctx,
-                                                    self._model_copy, self.max_bytes,
-                                                    self.timeout, generation)
-            except Exception as err:  # ModelError, and whatever else: a start that failed
-                self._on_restart("start_failed")
-                LOGGER.error("could not replace a cleaning process: %s",
-                             err if isinstance(err, ModelError) else f"{type(err).__name__}: {err}")
-                continue
-            self._workers.add(worker)
-            self._release(worker)  # installs it, or retires it if a reload came in between
-            return
+        failed = False
+        try:
+            for delay in (0.0, *RESTART_BACKOFF):
+                await asyncio.sleep(delay)
+                if self._closed or self._draining or generation != self._generation:
+                    return  # shutting down, or a reload has already installed a complete new set
+                try:
+                    worker = await loop.run_in_executor(self._threads, _Process.start, self._ctx,
+                                                        self._model_copy, self.max_bytes,
+                                                        self.timeout, generation)
+                except Exception as err:  # ModelError, and whatever else: a start that failed
+                    self._on_restart("start_failed")
+                    LOGGER.error("could not replace a cleaning process: %s", err
+                                 if isinstance(err, ModelError) else f"{type(err).__name__}: {err}")
+                    if not failed:
+                        failed = True
+                        self._failing += 1
+                    continue
+                self._workers.add(worker)
+                self._release(worker)  # installs it, or retires it if a reload came in between
+                return
+        finally:
+            if failed:
+                self._failing -= 1
         LOGGER.error("gave up replacing a cleaning process; %d of %d remain (a reload starts "
                      "a complete set again)", self.live, self.size)
 
@@ -614,15 +625,16 @@ class CleaningPool:
         """Switch every process to the model at `model_path`, atomically: returns the model now
         served, the one served before, whether it changed and whether new processes took over
         (all as of this reload: others wait for it and may follow). The model already served
-        is a no-op, unless the pool has lost processes (and is not replacing them): a fresh
-        set then starts on it, which is how an operator restores a pool whose replacements
-        failed. Raises `ModelError` (and keeps the old model) when the new one cannot be
+        is a no-op, unless the pool has lost processes that no replacement under way is about
+        to restore (none started, or its start failed): a fresh set then starts on it, which is
+        how an operator restores a pool whose replacements failed; a replacement still
+        starting after a timeout or a crash is waited for, not doubled. Raises `ModelError` (and keeps the old model) when the new one cannot be
         loaded."""
         path = Path(model_path)
         async with self._reload_lock:
             loop = asyncio.get_running_loop()
             same = await loop.run_in_executor(self._threads, same_model, path, self.info)
-            if same and self.live == self.size and not self._replacing:
+            if same and self.live + self._replacing - self._failing >= self.size:
                 return Reloaded(self.info, self.info.version, changed=False, restarted=False)
             missing = self.size - self.live
             try:

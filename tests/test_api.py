@@ -1361,6 +1361,48 @@ def test_reload_of_the_served_model_restores_a_pool_that_lost_processes(monkeypa
     assert _metric(text, "noisefilter_worker_restarts_total", reason="start_failed") == 1
 
 
+
+def test_reload_of_the_served_model_waits_for_a_replacement_under_way(monkeypatch):
+    """A reload of the served model (a deploy hook) while a process lost to a timeout or a
+    crash is being replaced restarted every process, healthy ones too, and said `restarted`,
+    the signal of a pool that could not replace its losses. A replacement still starting is
+    waited for: the reload is a no-op."""
+    import threading
+
+    from api import pool as pool_module
+
+    release = threading.Event()
+    start = pool_module._Process.start
+
+    def slow_start(*args, **kwargs):
+        release.wait(120)  # the replacement is under way until the reload has answered
+        return start(*args, **kwargs)
+
+    with TestClient(create_app(Settings(workers=2, queue_timeout=30.0))) as c:
+        pool = c.app.state.pool
+        kept = {w.process.pid for w in pool._workers}
+        monkeypatch.setattr(pool_module._Process, "start", staticmethod(slow_start))
+        lost = list(pool._workers)[0]
+        os.kill(lost.process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while not pool._replacing:
+            assert time.monotonic() < deadline, "the lost process was never noticed"
+            c.get("/v1/model")  # a request takes the dead process out of the idle queue
+            time.sleep(0.05)
+        try:
+            body = c.post("/v1/model/reload", json={}).json()
+        finally:
+            release.set()
+        assert (body["changed"], body["restarted"]) == (False, False)
+        while pool._replacing or pool.live < 2:
+            assert time.monotonic() < deadline, "the replacement never started"
+            time.sleep(0.05)
+        assert kept - {lost.process.pid} <= {w.process.pid for w in pool._workers}
+        text = c.get("/metrics").text
+    assert _metric(text, "noisefilter_model_reloads_total", result="restarted") == 0
+    assert _metric(text, "noisefilter_model_reloads_total", result="unchanged") == 1
+
+
 def test_a_failure_after_a_job_was_sent_costs_the_process_not_the_next_reply(caplog):
     """`Connection.poll` refuses a wait over 2**31 ms (OverflowError, a `--timeout` now refused
     by the settings): the request got 500 and the process went back to the pool with the
