@@ -208,22 +208,25 @@ def test_a_page_with_no_block_to_keep_has_no_gold_text():
     assert lp.gold() is None
 
 
-def test_provenance_the_service_would_refuse_is_refused_with_its_line():
+def test_provenance_the_service_would_refuse_is_dropped_and_the_label_kept():
     """The labelling page sends a page's stored labels back with every save, and the service
     takes an ISO 8601 `labelled_at` and at most 200 characters of `labelled_by`: a label read
     from a file with anything else made its page unsavable there. A time that names UTC with a
-    word is written in ISO 8601; anything else costs the block, said with the file and line."""
+    word is written in ISO 8601; anything else is dropped, said with the file and line, and the
+    label kept (training never reads it: leaving the block out lost a third of a file's labels
+    written with HTTP dates)."""
     blocks = [{"text": "a", "label": "content", "labelled_at": "2026-05-01 10:00:00 UTC"},
               {"text": "b", "label": "junk", "labelled_at": "2026-05-01T10:00:00+02:00"},
-              {"text": "c", "label": "junk", "labelled_at": "1st of May"},
+              {"text": "c", "label": "junk", "labelled_at": "Fri, 01 May 2026 10:00:00 GMT"},
               {"text": "d", "label": "junk", "labelled_by": "x" * 201},
               {"text": "e", "label": "junk", "labelled_by": "y" * 200, "labelled_at": ""}]
     found = parse_lines([_line(**GOOD), _line(id="p2", text="a\nb\nc\nd\ne", blocks=blocks)], "f.jsonl")
     [_, ex] = found.examples
-    assert [(b.text, b.labelled_at) for b in ex.blocks] == [
-        ("a", "2026-05-01T10:00:00+00:00"), ("b", "2026-05-01T10:00:00+02:00"), ("e", None)]
-    assert ex.blocks[-1].labelled_by == "y" * 200
+    assert [(b.text, b.label, b.labelled_at) for b in ex.blocks] == [
+        ("a", "content", "2026-05-01T10:00:00+00:00"), ("b", "junk", "2026-05-01T10:00:00+02:00"),
+        ("c", "junk", None), ("d", "junk", None), ("e", "junk", None)]
+    assert [b.labelled_by for b in ex.blocks] == [None, None, None, None, "y" * 200]
     assert [str(p) for p in found.problems] == [
-        "f.jsonl:2: block 2: 'labelled_at' \"1st of May\" is not a time in ISO 8601 "
-        "(such as 2026-12-01T10:00:00+00:00); left out",
-        "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; left out"]
+        "f.jsonl:2: block 2: 'labelled_at' \"Fri, 01 May 2026 10:00:00 GMT\" is not a time in "
+        "ISO 8601 (such as 2026-12-01T10:00:00+00:00); ignored",
+        "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; ignored"]

@@ -287,18 +287,24 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     src, by, at = raw.get("source"), raw.get("labelled_by"), raw.get("labelled_at")
     if any(v is not None and not isinstance(v, str) for v in (src, by, at)):
         return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
-    for key, value in (("source", src), ("labelled_by", by)):
-        if value is not None and len(value) > MAX_NAME_CHARS:
-            return None, f"'{key}' is over {MAX_NAME_CHARS} characters; left out"
+    # provenance the service would refuse back is dropped, the label kept: training never
+    # reads it, and a store then gives the import's own (what the labelling page sends back)
+    notes = [f"unknown field(s) {', '.join(sorted(extra))} ignored"] if extra else []
+    if src is not None and len(src) > MAX_NAME_CHARS:
+        src = None
+        notes.append(f"'source' is over {MAX_NAME_CHARS} characters; ignored")
+    if by is not None and len(by) > MAX_NAME_CHARS:
+        by = None
+        notes.append(f"'labelled_by' is over {MAX_NAME_CHARS} characters; ignored")
     if at is not None and at.strip():
         readable = labelled_time(at.strip())
         if readable is None:
-            return None, (f"'labelled_at' {shorten(json.dumps(at, ensure_ascii=False))} is not a "
-                          "time in ISO 8601 (such as 2026-12-01T10:00:00+00:00); left out")
+            notes.append(f"'labelled_at' {shorten(json.dumps(at, ensure_ascii=False))} is not a "
+                         "time in ISO 8601 (such as 2026-12-01T10:00:00+00:00); ignored")
         at = readable
     else:
         at = None  # empty: not stated, the store gives the time of the import
-    note = f"unknown field(s) {', '.join(sorted(extra))} ignored" if extra else None
+    note = "; ".join(notes) or None
     src, by, at = (well_formed(v) if v is not None else None for v in (src, by, at))
     return BlockLabel(text=well_formed(text), label=label, source=src, labelled_by=by,
                       labelled_at=at, reviewed=reviewed), note

@@ -530,7 +530,10 @@ class ExampleStore:
 
     @staticmethod
     def _example(conn: sqlite3.Connection, row: sqlite3.Row, reviewed_only: bool = False) -> Example:
-        query = "SELECT * FROM labels WHERE page_id = ?" + (" AND reviewed = 1" if reviewed_only else "")
+        # "+reviewed": looked up by page (the primary key), never through `labels_reviewed`,
+        # which reads every reviewed label for each page where `labels_page_reviewed` is
+        # missing (a store of before it, opened read-only: 40 s instead of 5 on 1,300 pages)
+        query = "SELECT * FROM labels WHERE page_id = ?" + (" AND +reviewed = 1" if reviewed_only else "")
         blocks = [
             BlockLabel(text=r["text"], label=r["label"],
                        source=r["source"] if r["source"] != row["source"] else None,
