@@ -141,7 +141,8 @@ async def _raw_job(request: Request, media: str, body: bytes, url: str | None, b
         return Job(kind, body, url, blocks)
     charset = header_charset(request.headers.get("content-type"))
     if kind == "html":
-        return Job("html", await anyio.to_thread.run_sync(decode_by_header, body, charset),
+        return Job("html", await anyio.to_thread.run_sync(decode_by_header, body, charset,
+                                                            max_bytes),
                    url, blocks)
     return Job("text", await anyio.to_thread.run_sync(_decode, body, charset or "utf-8"),
                None, blocks)

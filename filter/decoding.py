@@ -209,7 +209,7 @@ def header_charset(content_type: str | None) -> str | None:
     return None
 
 
-def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
+def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = None) -> bytes | str:
     """An HTML page as str when the charset its HTTP header names decodes it cleanly (read as
     browsers read it, `decode_labelled`); else the bytes, for `decode` to find the charset in
     the page, as browsers do with a label they do not know: a page with one stray byte, or a
@@ -225,28 +225,62 @@ def decode_by_header(page: bytes, charset: str | None) -> bytes | str:
     handed back as bytes, it was read as undeclared, and one stray byte in a GBK or UTF-8 page
     turned the whole of it into mojibake. UTF-8 still comes first, by the rule for a page that
     declares nothing: a UTF-8 page with a stray byte under a server's legacy label stays UTF-8.
-    A compressed body (gzip, zstd, zlib) goes back as it came, for `decode` to inflate: read
-    in a single-byte charset, its bytes passed for text and were refused as binary."""
-    if not charset or _compressed(page):
+    A compressed body (gzip, zstd, zlib: a WARC payload or a POST without its Content-Encoding)
+    is inflated first, up to `max_bytes`, and read as above (read in a single-byte charset,
+    its bytes passed for text and were refused as binary; inflated by `decode`, the label was
+    lost: Polish came out as windows-1252); one that cannot be inflated within `max_bytes`
+    (or with no `max_bytes` given) goes back as it came, for `decode` to say why."""
+    if not charset:
         return page
+    if _compressed(page):
+        inflated = _inflated(page, max_bytes) if max_bytes is not None else None
+        if inflated is None:
+            return page
+        page = inflated
+    undeclared = False  # a page that declares no charset of its own, with non-ASCII bytes
     if not page.isascii():
         try:
             return page.decode("utf-8-sig")
         except UnicodeDecodeError:
             pass
+        undeclared = not (read_bom(page)[0] or html_body_declared_encoding(page)
+                          or _late_declaration(page))
+        if undeclared:
+            # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
+            # with one stray byte under a server's iso-8859-1 came out whole as "rÃ©uni"
+            text = _mostly_decodes(page, "utf-8", declared=_is_utf8_label(charset))
+            if text is not None:
+                return text
     try:
         return decode_labelled(page, charset)
     except InputError:
         pass
     codec = resolve_encoding(charset.strip())
-    if (codec and _codec_name(codec) in _LABELLED_CHARSETS and not read_bom(page)[0]
-            and not (html_body_declared_encoding(page) or _late_declaration(page))):
-        for candidate in dict.fromkeys(("utf-8", _codec_name(codec))):
-            text = _mostly_decodes(page, candidate, declared=candidate != "utf-8" or
-                                   _codec_name(codec) == "utf-8")
-            if text is not None:
-                return text
+    if undeclared and codec and _codec_name(codec) in _LABELLED_CHARSETS:
+        text = _mostly_decodes(page, codec, declared=True)
+        if text is not None:
+            return text
     return page
+
+
+def _is_utf8_label(charset: str) -> bool:
+    codec = resolve_encoding(charset.strip())
+    return bool(codec) and _codec_name(codec) == "utf-8"
+
+
+def _inflated(data: bytes, max_bytes: int) -> bytes | None:
+    """A compressed page inflated, as `decode` inflates one; None when it cannot be, or would
+    be over `max_bytes`."""
+    if data[:3] == _GZIP_MAGIC:
+        try:
+            out = inflate(data, "gzip", 31, max_bytes, partial_ok=False)
+        except ValueError:
+            return None
+    else:
+        out = handle_compressed_file(data, max_bytes)
+        if out is data:
+            return None
+    return out if len(out) <= max_bytes else None
 
 
 def _compressed(data: bytes) -> bool:

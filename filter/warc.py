@@ -657,7 +657,7 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
                               f"the page is over the limit of {max_bytes:,} bytes")
     elif mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
                                  and _SNIFF.match(payload[:2048])):
-        doc.html = decode_by_header(payload, charset)
+        doc.html = decode_by_header(payload, charset, max_bytes)
     else:
         doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
     return doc

@@ -208,6 +208,21 @@ def test_a_page_its_header_charset_cannot_read_is_read_as_the_warc_reader_reads_
     assert r.json()["text"] == library.clean(page).text != ""
 
 
+
+def test_a_compressed_body_is_read_in_its_header_charset(client, library):
+    """A crawler posting a page as stored, gzip-compressed without its Content-Encoding, under
+    its server's charset: the label was lost once `decode` inflated it (Czech came out as
+    windows-1252), or the compressed bytes passed for windows-1250 text and were refused."""
+    import gzip
+
+    sentence = "M\u011bstsk\u00e1 rada v \u00fater\u00fd schv\u00e1lila rozpo\u010det na p\u0159\u00ed\u0161t\u00ed rok."
+    page = article_html().replace("</article>", f"<p>{sentence}</p></article>").encode("cp1250")
+    r = client.post("/v1/clean", content=gzip.compress(page),
+                    headers={"content-type": "text/html; charset=windows-1250"})
+    assert r.status_code == 200, r.text
+    assert sentence in r.json()["text"]
+
+
 def test_plain_text_as_body_and_as_json(client, library):
     text = SEED.read_text(encoding="utf-8") if SEED.exists() else "\n".join(
         ["Schools budget to rise next year", "By Jane Doe"] +

@@ -652,3 +652,16 @@ def test_a_remote_warc_without_fsspec_is_a_row_not_a_failed_task(monkeypatch):
     [row] = list(_read_remote_warc("s3://crawl/x.warc.gz", 10_000_000))
     assert (row.id, row.failure.type) == ("s3://crawl/x.warc.gz@0", "UnreadableFile")
     assert "needs fsspec" in row.failure.message
+
+
+def test_a_compressed_payload_without_its_content_encoding_is_read_in_the_header_charset(tmp_path):
+    """A gzip payload whose Content-Encoding a crawler dropped, under a windows-1250 header:
+    inflated by the library alone, the label was lost and the Czech came out as windows-1252."""
+    sentence = "M\u011bstsk\u00e1 rada v \u00fater\u00fd schv\u00e1lila rozpo\u010det na p\u0159\u00ed\u0161t\u00ed rok."
+    html = f"<html><head><title>Rada</title></head><body><p>{sentence}</p></body></html>"
+    warc = tmp_path / "cz.warc.gz"
+    build_warc(warc, [Rec("http://radnice.test/rozpocet", gzip.compress(html.encode("cp1250")),
+                          content_type="text/html; charset=windows-1250")])
+    with open(warc, "rb") as fh:
+        [doc] = list(iter_warc(fh, str(warc)))
+    assert doc.failure is None and sentence in doc.html

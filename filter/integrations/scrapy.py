@@ -60,13 +60,13 @@ from ..inputs import Failure
 logger = logging.getLogger(__name__)
 
 
-def response_page(response: Response) -> str | bytes:
+def response_page(response: Response, max_bytes: int | None = None) -> str | bytes:
     """A response's page, read as the WARC reader reads one (`decode_by_header`): Scrapy's
     `text` lets the header's charset win even over valid UTF-8 (servers label UTF-8 pages
     "iso-8859-1": "cafÃ©") and over bytes it cannot decode, where the page's own declaration
     would be read ("caf\ufffd")."""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return decode_by_header(response.body, header_charset(content_type))
+    return decode_by_header(response.body, header_charset(content_type), max_bytes)
 
 
 def page_url(field, response: Response | None = None, page: str | bytes | None = None):
@@ -195,7 +195,7 @@ class NoiseFilterPipeline:
         too: reading a Response's body takes time in proportion to the page, which the
         reactor, downloading meanwhile, must not wait for. Returns the page as read too."""
         if isinstance(html, Response):
-            page = response_page(html)
+            page = response_page(html, self.cleaner.limits.max_bytes)
             url, html = page_url(field, html, page), page
         else:
             url = page_url(field)
