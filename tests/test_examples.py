@@ -219,14 +219,17 @@ def test_provenance_the_service_would_refuse_is_dropped_and_the_label_kept():
               {"text": "b", "label": "junk", "labelled_at": "2026-05-01T10:00:00+02:00"},
               {"text": "c", "label": "junk", "labelled_at": "Fri, 01 May 2026 10:00:00 GMT"},
               {"text": "d", "label": "junk", "labelled_by": "x" * 201},
-              {"text": "e", "label": "junk", "labelled_by": "y" * 200, "labelled_at": ""}]
-    found = parse_lines([_line(**GOOD), _line(id="p2", text="a\nb\nc\nd\ne", blocks=blocks)], "f.jsonl")
+              {"text": "e", "label": "junk", "labelled_by": "y" * 200, "labelled_at": ""},
+              {"text": "f", "label": "junk", "labelled_at": 1764583200, "labelled_by": 42}]
+    found = parse_lines([_line(**GOOD), _line(id="p2", text="a\nb\nc\nd\ne\nf", blocks=blocks)], "f.jsonl")
     [_, ex] = found.examples
     assert [(b.text, b.label, b.labelled_at) for b in ex.blocks] == [
         ("a", "content", "2026-05-01T10:00:00+00:00"), ("b", "junk", "2026-05-01T10:00:00+02:00"),
-        ("c", "junk", None), ("d", "junk", None), ("e", "junk", None)]
-    assert [b.labelled_by for b in ex.blocks] == [None, None, None, None, "y" * 200]
+        ("c", "junk", None), ("d", "junk", None), ("e", "junk", None), ("f", "junk", None)]
+    assert [b.labelled_by for b in ex.blocks] == [None, None, None, None, "y" * 200, None]
     assert [str(p) for p in found.problems] == [
         "f.jsonl:2: block 2: 'labelled_at' \"Fri, 01 May 2026 10:00:00 GMT\" is not a time in "
         "ISO 8601 (such as 2026-12-01T10:00:00+00:00); ignored",
-        "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; ignored"]
+        "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; ignored",
+        "f.jsonl:2: block 5: 'labelled_by' must be a string, not int; ignored; 'labelled_at' must "
+        "be a string, not int; ignored"]

@@ -351,37 +351,26 @@ def test_a_local_warc_with_a_colon_in_its_name_is_read(cleaner, tmp_path, monkey
 
 
 @pytest.mark.parametrize("layout", ["manifest beside the link", "manifest beside the target"])
-def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(tmp_path, layout):
+def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(spark, tmp_path, layout):
     """A model kept as a link: into a content-addressed cache with its manifest beside the link
     (DVC, git-annex), or `current.joblib` pointing at a model with its manifest beside it. The
-    files sent must be a model and the manifest `load_model` reads for it, under one name."""
-    from filter.modelfile import active_model_path, load_model, manifest_path
+    executors must find a model under the name returned, with the manifest `load_model` reads
+    for it (Spark resolves a plain path itself: the files arrived under the target's names)."""
+    from filter.modelfile import active_model_path, manifest_path
 
     src = active_model_path()
+    name = "cached" if layout == "manifest beside the link" else "pointer"  # one name per file
     (tmp_path / "cache").mkdir()
     if layout == "manifest beside the link":
         target = tmp_path / "cache" / "5f3a9c0e1d"
-        shutil.copyfile(manifest_path(src), tmp_path / "mysite.manifest.json")
+        shutil.copyfile(manifest_path(src), tmp_path / f"{name}.manifest.json")
     else:
-        target = tmp_path / "cache" / "wcxb.joblib"
+        target = tmp_path / "cache" / "deployed.joblib"
         shutil.copyfile(manifest_path(src), manifest_path(target))
     shutil.copyfile(src, target)
-    (tmp_path / "mysite.joblib").symlink_to(target)
+    (tmp_path / f"{name}.joblib").symlink_to(target)
 
-    class Context:  # what ship_model asks of a SparkContext: addFile, which needs the file
-        def __init__(self):
-            self.sent: list[Path] = []
-
-        def addFile(self, path):  # noqa: N802 (Spark's name)
-            assert os.path.exists(path), path
-            self.sent.append(Path(path))
-
-    context = Context()
-    name = ship_model(context, tmp_path / "mysite.joblib")
-    model, manifest = context.sent
-    assert model.name == name and manifest == manifest_path(model)
-    executor = tmp_path / "executor"  # as SparkFiles lays the sent files out: by name
-    executor.mkdir()
-    for sent in context.sent:
-        shutil.copyfile(sent, executor / sent.name)
-    assert load_model(executor / name).manifest["sha256"] == load_model(tmp_path / "mysite.joblib").manifest["sha256"]
+    shipped = ship_model(spark.sparkContext, tmp_path / f"{name}.joblib")
+    versions = (spark.sparkContext.parallelize([0], 1)
+                .map(lambda _: executor_cleaner(shipped).loaded.manifest["sha256"]).collect())
+    assert versions == [Cleaner(model=src).loaded.manifest["sha256"]]

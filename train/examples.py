@@ -285,11 +285,14 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
     if reviewed is not None and not isinstance(reviewed, bool):
         return None, "'reviewed' must be true or false; left out"
     src, by, at = raw.get("source"), raw.get("labelled_by"), raw.get("labelled_at")
-    if any(v is not None and not isinstance(v, str) for v in (src, by, at)):
-        return None, "'source', 'labelled_by' and 'labelled_at' must be strings; left out"
     # provenance the service would refuse back is dropped, the label kept: training never
     # reads it, and a store then gives the import's own (what the labelling page sends back)
     notes = [f"unknown field(s) {', '.join(sorted(extra))} ignored"] if extra else []
+    for key in ("source", "labelled_by", "labelled_at"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):  # an epoch time, a user number
+            notes.append(f"'{key}' must be a string, not {type(value).__name__}; ignored")
+    src, by, at = (v if isinstance(v, str) else None for v in (src, by, at))
     if src is not None and len(src) > MAX_NAME_CHARS:
         src = None
         notes.append(f"'source' is over {MAX_NAME_CHARS} characters; ignored")

@@ -60,12 +60,14 @@ def ship_model(spark_context, path: str | Path) -> str:
     ``model=`` to the helpers. A symbolic link with no manifest beside it is followed: the file
     it leads to is sent, under its own name, with the manifest beside it, as
     `filter.modelfile.manifest_of` reads one (a link with its own manifest beside it, as a
-    content-addressed cache lays them out, is sent as it is)."""
-    path = Path(path)
+    content-addressed cache lays them out, is sent as it is). Files are named to Spark by
+    ``file://`` URL: a plain path it resolves itself, and a link arrived on the executors
+    under its target's name, where no model of the name returned was."""
+    path = Path(path).absolute()
     if manifest_of(path) != manifest_path(path):
         path = path.resolve()
-    spark_context.addFile(str(path))
-    spark_context.addFile(str(manifest_path(path)))
+    for sent in (path, manifest_path(path)):
+        spark_context.addFile(f"file://{sent}")  # as written: Hadoop would quote a %20 again
     return path.name
 
 
