@@ -241,7 +241,9 @@ def _existing(path: Path) -> Path:
     if path.is_dir():
         raise ModelError(f"model {path} is a folder, not a model file")
     if not path.is_file():
-        raise ModelError(f"model file not found: {path}")
+        # the whole path: Path drops the "./" of "./mysite-1.joblib", and the message then
+        # named the models folder's file as much as the one here
+        raise ModelError(f"model file not found: {os.path.abspath(path)}")
     return path
 
 

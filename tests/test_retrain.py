@@ -378,7 +378,9 @@ def test_a_promoted_model_is_named_by_its_file_name_anywhere(active_good, tmp_pa
     assert main(["clean", "--text", "lines.txt", "--model", "good.joblib", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model_version"] == "good"
     assert main(["clean", "--text", "lines.txt", "--model", "nowhere.joblib"]) == 2
-    assert "model file not found: nowhere.joblib" in capsys.readouterr().err
+    assert f"model file not found: {tmp_path / 'nowhere.joblib'}\n" in capsys.readouterr().err
+    assert main(["clean", "--text", "lines.txt", "--model", "./good.joblib"]) == 2  # here: none
+    assert f"model file not found: {tmp_path / 'good.joblib'}\n" in capsys.readouterr().err
 
 
 def test_train_refuses_a_bare_name_that_model_options_would_read_from_the_models_folder(
