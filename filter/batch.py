@@ -51,7 +51,7 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits
-from .cli import byte_count, positive_int, positive_seconds
+from .cli import _OUTPUT_FULL, byte_count, positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
 from .result import CleanResult
@@ -266,7 +266,9 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     ``cleaner.loaded.path``, checking it against its manifest.
 
     Bad arguments raise at the call (workers start, and `ModelError` comes, only once the
-    outcomes are read): `ModelError` only if a worker cannot load the model.
+    outcomes are read): `ModelError` only if a worker cannot load the model (or if
+    `MAX_STARTING_DEATHS` workers in a row are killed, by a signal, before they are ready; one
+    such worker is replaced like any dead worker).
     """
     try:  # any integer, numpy's too; 2.0 failed later with a raw TypeError from range()
         count = operator.index(workers)
@@ -429,6 +431,7 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder
     next_seq = next_out = 0
     ended = False  # the input has no more documents
     raised: BaseException | None = None  # what the input raised at its end, raised in order
+    starting_deaths = [0]  # workers killed before they were ready, in a row (`_collect`)
     try:
         while True:
             if not (forks and feeder.reading):
@@ -463,7 +466,7 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder
                     next_seq += 1
                 else:
                     ended, raised = True, value
-            _collect(pool, ready, taken, done, timeout)
+            _collect(pool, ready, taken, done, timeout, starting_deaths)
     finally:
         feeder.close()
 
@@ -490,10 +493,14 @@ def _hand_out(pool: list[_Worker], queued: deque[tuple[int, Document]],
         idle.pop()
 
 
+MAX_STARTING_DEATHS = 5  # workers killed in a row before ready that end a batch (`_collect`)
+
+
 def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
-             done: dict[int, Outcome], timeout: float) -> None:
+             done: dict[int, Outcome], timeout: float, starting_deaths: list[int]) -> None:
     """Take the workers' replies; stop and remove from `pool` the workers that died or overran
-    their time limit (their documents fail), for `_run` to replace."""
+    their time limit (their documents fail), for `_run` to replace. `starting_deaths[0]`
+    counts the workers killed by a signal before they were ready since one last got ready."""
     for worker in list(pool):
         failure = None
         if worker.conn in ready:
@@ -507,6 +514,7 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
                                   f"this document (exit code {worker.process.exitcode})")
             elif reply[0] == "ready":
                 worker.ready = True
+                starting_deaths[0] = 0
                 continue
             elif reply[0] == "failed":
                 raise ModelError(f"a worker could not load the model: {reply[1]}")
@@ -525,11 +533,24 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
         # the worker is dead or hung: record the failure and take it out of the pool
         if not worker.ready:
             worker.process.join(timeout=5)
-            raise ModelError(
-                f"a worker process died while starting (exit code {worker.process.exitcode})."
-                " Its error is printed above. With the default start method the workers "
-                "import the main module: call clean_many under `if __name__ == "
-                "\"__main__\":` in a script")
+            code = worker.process.exitcode
+            if code is not None and code >= 0:  # it exited: its own error (printed) stopped it
+                raise ModelError(
+                    f"a worker process died while starting (exit code {code})."
+                    " Its error is printed above. With the default start method the workers "
+                    "import the main module: call clean_many under `if __name__ == "
+                    "\"__main__\":` in a script")
+            # killed by a signal (the OOM killer, a kill -9) while loading the model: it holds
+            # no task, so it is replaced like any dead worker; only a run of such deaths with
+            # no worker getting ready in between ends the batch, rather than looping forever
+            starting_deaths[0] += 1
+            if starting_deaths[0] >= MAX_STARTING_DEATHS:
+                worker.stop(kill=True)
+                pool.remove(worker)
+                how = f"by signal {-code}" if code is not None else "its pipe closed"
+                raise ModelError(
+                    f"{starting_deaths[0]} worker processes in a row were killed while "
+                    f"starting, before the model was loaded (the last {how}): out of memory?")
         if worker.task is not None:
             doc = taken.pop(worker.task)
             done[worker.task] = Outcome(id=doc.id, url=doc.url, error=failure,
@@ -823,10 +844,15 @@ def run(args: argparse.Namespace) -> int:
         fh = _open_output(out)
     except OSError as err:
         print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
-        return 2
+        return 1 if err.errno in _OUTPUT_FULL else 2
     try:
         fh, retried, skip = _resume(out, fh, args)
     except OSError as err:
+        if fh is not None:
+            fh.close()
+        if err.errno in _OUTPUT_FULL:  # `--retry-failed` writes OUT's copy: a full disk, quota
+            print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
+            return 1
         print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
         return 2
     if fh is None:

@@ -209,7 +209,8 @@ def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
 
 def read_jsonl(path: str | Path) -> Iterator[Document]:
     """Records of a JSON Lines file: objects with ``html`` (or ``text``), ``url`` and optionally
-    ``id``. A line that is not such an object is reported under the id ``FILE:LINE``. `STDIN`
+    ``id``. A line that is not such an object is reported under the id ``FILE:LINE``; a last line
+    cut short (no newline, not JSON) and a read error after line N-1, under ``FILE@N``. `STDIN`
     (``-``) reads them from standard input, as another program writes them (``zcat
     pages.jsonl.gz | noisefilter batch - -o out.jsonl``), their ids ``stdin:LINE``."""
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
@@ -228,20 +229,27 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
         with open_stream() as fh:
             for lineno, line in enumerate(fh, 1):
                 if line.strip():
-                    yield _jsonl_document(line, f"{name}:{lineno}", source)
-    except (OSError, EOFError, zlib.error) as err:
-        yield Document(id=f"{name}:{lineno + 1}", source=source,
+                    # A last line without "\n" that is not JSON was cut short (a stream or a
+                    # download still under way, a producer that died): its report takes the id
+                    # FILE@LINE, which no record has, so that the whole record, once the input
+                    # is whole again, is not taken for done when resuming.
+                    cut_id = None if line.endswith(b"\n") else f"{name}@{lineno}"
+                    yield _jsonl_document(line, f"{name}:{lineno}", source, cut_id)
+    except (OSError, EOFError, zlib.error) as err:  # FILE@LINE too: what the record is is unknown
+        yield Document(id=f"{name}@{lineno + 1}", source=source,
                        failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
 
 
-def _jsonl_document(line: bytes, fallback_id: str, source: str) -> Document:
+def _jsonl_document(line: bytes, fallback_id: str, source: str,
+                    cut_id: str | None = None) -> Document:
+    """`cut_id`: the id for a line that is not JSON, if it may have been cut short."""
     try:
         record = json.loads(line)
     except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
-        return Document(id=fallback_id, source=source,
+        return Document(id=cut_id or fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
     except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
-        return Document(id=fallback_id, source=source, failure=Failure(
+        return Document(id=cut_id or fallback_id, source=source, failure=Failure(
             "BadInputLine", "JSON nested too deeply to read"))
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(

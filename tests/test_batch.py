@@ -391,6 +391,68 @@ def test_jsonl_ids_that_are_not_strings_keep_their_json_spelling(tmp_path):
     assert [d.id for d in read_jsonl(path)] == ["7", "true", '{"a": 1}', '[1, "é"]', "plain"]
 
 
+def test_a_jsonl_line_cut_short_is_reported_by_its_place_not_the_id_of_the_whole_record(tmp_path):
+    """A last line cut short (a stream or download still under way) and a read error were
+    reported as FILE:LINE, the id the whole record takes later: resuming took it for done.
+    They are FILE@LINE; a complete last line without its newline keeps FILE:LINE."""
+    import gzip
+
+    from filter.inputs import read_jsonl
+
+    records = [json.dumps({"text": f"Line {i} of the text."}) for i in range(3)]
+    path = tmp_path / "pages.jsonl"
+    path.write_text(records[0] + "\n" + records[1] + "\n" + records[2][:-9])
+    got = [(d.id, d.failure and d.failure.type) for d in read_jsonl(path)]
+    assert got == [("pages.jsonl:1", None), ("pages.jsonl:2", None),
+                   ("pages.jsonl@3", "BadInputLine")]
+    path.write_text("\n".join(records))  # whole, only the newline at its end missing
+    assert [(d.id, d.failure) for d in read_jsonl(path)] == [
+        ("pages.jsonl:1", None), ("pages.jsonl:2", None), ("pages.jsonl:3", None)]
+    path.write_text("\n".join(records) + "\n" + '"just a string"')
+    assert [d.id for d in read_jsonl(path)][-1] == "pages.jsonl:4"  # JSON, only not an object
+    gz = tmp_path / "pages.jsonl.gz"
+    whole = gzip.compress(("\n".join(records * 200) + "\n").encode())
+    gz.write_bytes(whole[:len(whole) // 2])  # still downloading
+    docs = list(read_jsonl(gz))
+    last = docs[-1]
+    assert last.failure.type == "UnreadableFile" and last.id == f"pages.jsonl.gz@{len(docs)}"
+    assert all(d.failure is None and d.id == f"pages.jsonl.gz:{n}"
+               for n, d in enumerate(docs[:-1], 1))
+
+
+def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(
+        tripwire, pages, tmp_path, monkeypatch):
+    """The OOM killer takes a worker mid-document, then its replacement while it starts (before
+    it is ready): that ended the batch with a ModelError blaming the model and a missing
+    `if __name__ == "__main__":`. A worker killed before it is ready holds no document: it is
+    replaced like any other dead worker."""
+    starts = tmp_path / "starts"
+
+    def killed_on_second_and_third_start(limit):  # runs in each worker before it is ready
+        with open(starts, "a") as fh:
+            fh.write("x")
+        if starts.stat().st_size in (2, 3):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr("filter.batch.threadpool_limits", killed_on_second_and_third_start)
+    (html, url), (html2, url2) = pages[:2]
+    docs = [{"id": "a", "html": html, "url": url},
+            {"id": "crash", "html": html, "url": "http://crash.test/"},  # its worker dies
+            {"id": "b", "html": html2, "url": url2}]
+    outcomes = list(clean_many(tripwire, docs, workers=1, start_method="fork"))
+    assert [(o.id, o.error and o.error.type) for o in outcomes] == [
+        ("a", None), ("crash", "WorkerCrashed"), ("b", None)]
+    assert starts.read_text() == "xxxx"
+
+
+def test_workers_killed_while_starting_again_and_again_end_the_batch(tripwire, monkeypatch):
+    """...rather than being replaced forever: a ModelError saying what happened."""
+    monkeypatch.setattr("filter.batch.threadpool_limits",
+                        lambda limit: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(ModelError, match="in a row were killed while starting.*signal 9"):
+        list(clean_many(tripwire, ["<p>x</p>"], workers=2, start_method="fork"))
+
+
 @pytest.mark.parametrize("options", [
     {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": float("inf")},
     {"timeout": True}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},

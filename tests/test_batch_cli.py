@@ -438,6 +438,69 @@ def test_json_lines_on_standard_input(tmp_path):
     assert twice.returncode == 2 and "standard input (-) can be read once" in twice.stderr
 
 
+def test_a_json_lines_stream_cut_short_gives_its_last_record_once_whole(tmp_path):
+    """Standard input cut in the middle of a record without an id: the cut line was reported
+    as `stdin:N`, the id of the whole record, so piping the whole stream again (the way to
+    resume) took the record for done and never cleaned it. The report is `stdin@N`."""
+    records = [{"html": page(name).decode("utf-8"), "url": URL + name} for name in ARTICLES[:3]]
+    whole = "".join(json.dumps(r) + "\n" for r in records)
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "filter.cli", "batch", "-", "-o", str(out), "--workers", "1"]
+    for stream in (whole[:-len(json.dumps(records[-1])) // 2], whole):
+        proc = subprocess.run(command, input=stream, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    got = [(r["id"], r["error"] and r["error"]["type"]) for r in lines(out)]
+    assert got == [("stdin:1", None), ("stdin:2", None), ("stdin@3", "BadInputLine"),
+                   ("stdin:3", None)]
+    # a .jsonl.gz still downloading: its read error is named by its place too
+    gz = tmp_path / "pages.jsonl.gz"
+    data = gzip.compress(whole.encode())
+    gz.write_bytes(data[:len(data) * 3 // 4])
+    out2 = tmp_path / "out2.jsonl"
+    batch(gz, "-o", out2, "--workers", "1")
+    failed = [r["id"] for r in lines(out2) if r["error"]]
+    assert len(failed) == 1 and failed[0].startswith("pages.jsonl.gz@")
+    gz.write_bytes(data)
+    batch(gz, "-o", out2, "--workers", "1")
+    assert sorted(r["id"] for r in lines(out2) if not r["error"]) == [
+        f"pages.jsonl.gz:{n}" for n in (1, 2, 3)]
+
+
+def test_retry_failed_on_a_full_disk_is_a_write_failure(tmp_path, monkeypatch, capsys):
+    """`--retry-failed` writes a copy of OUT without the failures: on a full disk that exited 2
+    ("bad arguments") with "cannot read OUT to resume"; it is 1, "cannot write", as documented
+    for an output that cannot be written."""
+    import errno
+    import io
+
+    import filter.batch
+
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "x", "html": ""}) + "\n")
+    out = tmp_path / "out.jsonl"
+    before = (json.dumps({"id": "y", "source": "other.jsonl", "error": None}) + "\n"
+              + json.dumps({"id": "x", "source": str(jsonl),
+                            "error": {"type": "InputError", "message": "empty"}}) + "\n")
+    out.write_text(before)
+    real_fdopen = os.fdopen
+
+    class FullDisk(io.BufferedWriter):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def fdopen(fd, mode="r", *args, **kwargs):
+        if mode == "wb":  # the copy of OUT
+            return FullDisk(io.FileIO(fd, "w"))
+        return real_fdopen(fd, mode, *args, **kwargs)
+
+    monkeypatch.setattr(filter.batch.os, "fdopen", fdopen)
+    status = main(["batch", str(jsonl), "-o", str(out), "--workers", "1", "--retry-failed"])
+    err = capsys.readouterr().err
+    assert status == 1 and f"cannot write {out}: {os.strerror(errno.ENOSPC)}" in err, err
+    assert out.read_text() == before  # kept whole, and the copy taken away
+    assert sorted(os.listdir(tmp_path)) == ["out.jsonl", "pages.jsonl"]
+
+
 def test_a_warc_of_local_files_is_cleaned_with_their_uris_kept(tmp_path, cleaner):
     """A WARC of local files names its pages by file: or urn: URIs (and a crawler may record a
     port out of range), which the cleaner refuses as page URLs: every such page failed as an
