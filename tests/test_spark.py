@@ -360,17 +360,18 @@ def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(spar
 
     src = active_model_path()
     name = "cached" if layout == "manifest beside the link" else "pointer"  # one name per file
-    (tmp_path / "cache").mkdir()
+    home = tmp_path / "My Models 100%"  # a space and a "%": a URI must quote them
+    (home / "cache").mkdir(parents=True)
     if layout == "manifest beside the link":
-        target = tmp_path / "cache" / "5f3a9c0e1d"
-        shutil.copyfile(manifest_path(src), tmp_path / f"{name}.manifest.json")
+        target = home / "cache" / "5f3a9c0e1d"
+        shutil.copyfile(manifest_path(src), home / f"{name}.manifest.json")
     else:
-        target = tmp_path / "cache" / "deployed.joblib"
+        target = home / "cache" / "deployed.joblib"
         shutil.copyfile(manifest_path(src), manifest_path(target))
     shutil.copyfile(src, target)
-    (tmp_path / f"{name}.joblib").symlink_to(target)
+    (home / f"{name}.joblib").symlink_to(target)
 
-    shipped = ship_model(spark.sparkContext, tmp_path / f"{name}.joblib")
+    shipped = ship_model(spark.sparkContext, home / f"{name}.joblib")
     versions = (spark.sparkContext.parallelize([0], 1)
                 .map(lambda _: executor_cleaner(shipped).loaded.manifest["sha256"]).collect())
     assert versions == [Cleaner(model=src).loaded.manifest["sha256"]]

@@ -61,13 +61,14 @@ def ship_model(spark_context, path: str | Path) -> str:
     it leads to is sent, under its own name, with the manifest beside it, as
     `filter.modelfile.manifest_of` reads one (a link with its own manifest beside it, as a
     content-addressed cache lays them out, is sent as it is). Files are named to Spark by
-    ``file://`` URL: a plain path it resolves itself, and a link arrived on the executors
-    under its target's name, where no model of the name returned was."""
+    ``file:`` URI (`Path.as_uri`, a space or "%" in a folder name quoted): a plain path it
+    resolves itself, and a link arrived on the executors under its target's name, where no
+    model of the name returned was."""
     path = Path(path).absolute()
     if manifest_of(path) != manifest_path(path):
         path = path.resolve()
     for sent in (path, manifest_path(path)):
-        spark_context.addFile(f"file://{sent}")  # as written: Hadoop would quote a %20 again
+        spark_context.addFile(sent.as_uri())
     return path.name
 
 
