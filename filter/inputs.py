@@ -235,6 +235,11 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
                     # is whole again, is not taken for done when resuming.
                     cut_id = None if line.endswith(b"\n") else f"{name}@{lineno}"
                     yield _jsonl_document(line, f"{name}:{lineno}", source, cut_id)
+                if not line.endswith(b"\n"):
+                    # the end of the file as it was: read on, the rest of a line a writer is
+                    # still adding came back as a line of its own, and every later record
+                    # took the number of the one after it (resuming then cleaned pages twice)
+                    return
     except (OSError, EOFError, zlib.error) as err:  # FILE@LINE too: what the record is is unknown
         yield Document(id=f"{name}@{lineno + 1}", source=source,
                        failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))

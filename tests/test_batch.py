@@ -420,6 +420,29 @@ def test_a_jsonl_line_cut_short_is_reported_by_its_place_not_the_id_of_the_whole
                for n, d in enumerate(docs[:-1], 1))
 
 
+
+def test_a_jsonl_file_still_being_written_is_read_to_its_cut_and_no_further(tmp_path):
+    """Read while a writer appends: the rest of a cut line came back as a line of its own, and
+    every later record took the number of the one after it (record 3 as FILE:4), so a resume
+    cleaned pages twice under two ids. The reader stops at the cut; the rest, read on a
+    resume once the file is whole, keeps its numbers."""
+    from filter.inputs import read_jsonl
+
+    records = [json.dumps({"url": f"http://x.test/{i}", "text": f"Line {i}."}) for i in range(1, 5)]
+    path = tmp_path / "grow.jsonl"
+    whole = "".join(r + "\n" for r in records)
+    path.write_text(whole[:len(records[0]) + 1 + len(records[1]) // 2])
+    reader = read_jsonl(path)
+    first, cut = next(reader), next(reader)
+    with open(path, "a") as fh:  # the writer goes on meanwhile
+        fh.write(whole[len(path.read_text()):])
+    assert [(first.id, first.url), (cut.id, cut.failure.type)] == [
+        ("grow.jsonl:1", "http://x.test/1"), ("grow.jsonl@2", "BadInputLine")]
+    assert list(reader) == []
+    assert [(d.id, d.url) for d in read_jsonl(path)] == [
+        (f"grow.jsonl:{i}", f"http://x.test/{i}") for i in range(1, 5)]
+
+
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(
         tripwire, pages, tmp_path, monkeypatch):
     """The OOM killer takes a worker mid-document, then its replacement while it starts (before
