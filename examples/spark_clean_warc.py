@@ -31,7 +31,9 @@ from urllib.parse import urlsplit
 
 from pyspark.sql import SparkSession
 
+from filter.errors import ModelError
 from filter.limits import Limits
+from filter.modelfile import check_model_file, resolve_model_path
 from filter.integrations.spark import OUTPUT_SCHEMA, _local_path, clean_warc_files, ship_model
 
 PROG = "spark_clean_warc.py"
@@ -47,7 +49,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--format", choices=("parquet", "json"), default="parquet")
     parser.add_argument("--model", help="model file to ship to the executors "
                                         "(default: the model installed with noisefilter)")
-    parser.add_argument("--partitions", type=int,
+    parser.add_argument("--partitions", type=_positive_int,
                         help="tasks (default: one per WARC file)")
     parser.add_argument("--timeout", type=float, default=Limits.timeout)
     parser.add_argument("--max-bytes", type=int, default=Limits.max_bytes)
@@ -58,6 +60,15 @@ def parse_args(argv=None) -> argparse.Namespace:
             Limits(**{field: getattr(args, field)})
         except ValueError as err:
             parser.error(f"{flag}: {err}")
+    if args.model:
+        # checked here: a missing or mismatched model failed in Spark's addFile with a Java
+        # traceback, or in every task; a bare name is a model in the models folder, as for
+        # `noisefilter clean --model`
+        try:
+            args.model = str(resolve_model_path(args.model).absolute())
+            check_model_file(args.model)
+        except ModelError as err:
+            parser.error(f"--model: {err}")
     if args.paths_from:
         with open(args.paths_from, encoding="utf-8") as fh:
             args.warcs += [line.strip() for line in fh if line.strip()]
@@ -67,6 +78,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     if problem:
         refuse(problem)
     return args
+
+
+def _positive_int(value: str) -> int:
+    """--partitions: 0 failed in Spark with a Java traceback, a negative number the same."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number of tasks")
+    return number
 
 
 def refuse(message: str) -> None:

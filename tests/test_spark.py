@@ -22,6 +22,7 @@ from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse f
 from filter import Cleaner  # noqa: E402
 from filter.batch import RECORD_FIELDS  # noqa: E402
 from filter.inputs import Document  # noqa: E402
+from filter.modelfile import manifest_path  # noqa: E402
 from filter.integrations.spark import (  # noqa: E402
     OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner, ship_model)
 
@@ -206,7 +207,7 @@ def test_a_warc_page_named_by_a_uri_the_cleaner_refuses_is_cleaned_without_it(cl
 
 
 def test_example_job_refuses_an_output_that_would_destroy_its_inputs(tmp_path, monkeypatch,
-                                                                     capsys):
+                                                                     capsys, cleaner):
     """Spark's overwrite deleted the output folder before any task read the inputs inside it:
     `--output crawl crawl/a.warc.gz` read nothing, deleted the crawl and exited 0, and
     `--output .` emptied the working folder. Refused, like `noisefilter batch -o`, before Spark
@@ -215,6 +216,8 @@ def test_example_job_refuses_an_output_that_would_destroy_its_inputs(tmp_path, m
     crawl.mkdir()
     warc = crawl / "a.warc.gz"
     build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    for name in (cleaner.loaded.path, manifest_path(cleaner.loaded.path)):
+        shutil.copy(name, crawl / name.name.replace(cleaner.loaded.path.stem, "my"))
     elsewhere = tmp_path / "work" / "here"
     elsewhere.mkdir(parents=True)
     monkeypatch.chdir(elsewhere)
@@ -277,8 +280,28 @@ def test_example_job_checks_its_limits_before_spark_starts(tmp_path, monkeypatch
         assert exit_.value.code == 2 and f"error: {flag}: " in capsys.readouterr().err
 
 
+def test_example_job_checks_its_model_and_partitions_before_spark_starts(tmp_path, monkeypatch,
+                                                                        capsys):
+    """A missing model failed in Spark's addFile with a Java traceback, a model that does not
+    match its manifest in every task, and --partitions 0 or -1 in Spark."""
+    example = load_example()
+    monkeypatch.setattr(example, "SparkSession", None)
+    broken = tmp_path / "broken.joblib"
+    broken.write_bytes(b"not a model")
+    (tmp_path / "broken.manifest.json").write_text('{"sha256": "0"}', encoding="utf-8")
+    for flags, says in ((["--model", str(tmp_path / "missing.joblib")], "model file not found"),
+                        (["--model", str(broken)], "does not match its manifest"),
+                        (["--partitions", "0"], "not a positive number"),
+                        (["--partitions", "-2"], "not a positive number"),
+                        (["--partitions", "two"], "not a positive number")):
+        with pytest.raises(SystemExit) as exit_:
+            example.main(["--output", str(tmp_path / "out"), *flags, "a.warc.gz"])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and says in err, (flags, err)
+
+
 def test_a_failed_rerun_of_the_example_job_leaves_the_earlier_output(spark, cleaner, tmp_path,
-                                                                      capsys):
+                                                                      capsys, monkeypatch):
     """Spark's overwrite deleted the old output before the tasks ran: a re-run that failed
     (here a model that fails its sha256 check on the executors) left the folder empty. An
     existing output is now refused without --overwrite; with it, the job writes beside it and
@@ -300,6 +323,8 @@ def test_a_failed_rerun_of_the_example_job_leaves_the_earlier_output(spark, clea
     broken.write_bytes(cleaner.loaded.path.read_bytes() + b"\0")
     shutil.copy(cleaner.loaded.path.with_name(cleaner.loaded.path.stem + ".manifest.json"),
                 broken.with_name("broken.manifest.json"))
+    # the driver checks the model (its executors may have another scikit-learn): skipped here
+    monkeypatch.setattr(example, "check_model_file", lambda path: {})
     with pytest.raises(Exception):  # every task fails: the job fails
         example.main(["--output", str(out), "--overwrite", "--model", str(broken), str(warc)])
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -348,6 +373,8 @@ def test_a_local_warc_with_a_colon_in_its_name_is_read(cleaner, tmp_path, monkey
     assert [(r["source"], r["error"]) for r in rows] == [(name, None) for name in names]
     assert all(r["text"] for r in rows)
     assert _local_path("s3://bucket/a:b.warc") is None and _local_path("file:/x:y") == "/x:y"
+    # Hadoop's one-slash form is a URL (it was written to a local folder "hdfs:"); a drive is not
+    assert _local_path("hdfs:/crawl/out") is None and _local_path("C:/crawl/a.warc") == "C:/crawl/a.warc"
 
 
 @pytest.mark.parametrize("layout", ["manifest beside the link", "manifest beside the target"])

@@ -200,11 +200,14 @@ def _unreadable(url: str, err: Exception) -> Document:
 def _local_path(path: str) -> str | None:
     """The file a path or ``file:`` URL names on this machine, None for another scheme's URL.
     Spark and Hadoop write local files as ``file:/data/x.warc.gz`` (`input_file_name()`,
-    `binaryFile` paths), which was read as a relative path and not found. Only a name with
-    ``://`` is another scheme's URL: a local name with a colon (``crawl-2026-12-03T12:00:00.warc``,
-    ``host:8080-a.warc``, ``C:\\crawl\\a.warc``) parses with a "scheme" too, and was sent to
-    fsspec (an ``UnreadableFile`` row without it) where `noisefilter batch` reads the file."""
+    `binaryFile` paths), which was read as a relative path and not found. Another scheme's URL
+    has ``://`` or, as Hadoop also writes them, a scheme and an absolute path (``hdfs:/x``, which
+    was written to a local folder "hdfs:"): a local name with a colon
+    (``crawl-2026-12-03T12:00:00.warc``, ``host:8080-a.warc``, ``C:\\crawl\\a.warc``,
+    ``C:/crawl``) parses with a "scheme" too, and was sent to fsspec (an ``UnreadableFile`` row
+    without it) where `noisefilter batch` reads the file."""
     parts = urlsplit(path)
     if parts.scheme == "file":
         return unquote(parts.path)
-    return None if "://" in path else path
+    remote = "://" in path or (len(parts.scheme) > 1 and parts.path.startswith("/"))
+    return None if remote else path
