@@ -666,8 +666,10 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
     not compressed (a zlib header is two bytes that a document may also start with, so only
     a stream that inflates counts as one)."""
     if data[:4] == _ZSTD_MAGIC:
-        return InputError(f"input is zstd data that cannot be decompressed, or decompresses to "
-                          f"over the limit of {max_bytes:,} bytes")
+        if _zstd_over(data, max_bytes):
+            return InputTooLarge(f"input is zstd data that decompresses to over the limit of "
+                                 f"{max_bytes:,} bytes")
+        return InputError("input is zstd data that cannot be decompressed")
     if not (data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0):
         return None
     try:
@@ -678,3 +680,31 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
         return InputTooLarge(f"input is zlib data that decompresses to over the limit of "
                              f"{max_bytes:,} bytes")
     return None
+
+
+def _zstd_over(data: bytes, max_bytes: int) -> bool:
+    """Whether zstd data decompresses, frame after frame, to over `max_bytes` (a bomb, refused
+    as too large like a gzip or zlib one) rather than failing as corrupt or cut; read no further
+    than the limit. Uses the zstd module trafilatura reads it with (Python 3.14's, or the
+    backport its dependencies install); without one nothing is read, and the data is corrupt
+    as far as this install knows."""
+    try:
+        from compression import zstd
+    except ImportError:
+        try:
+            from backports import zstd
+        except ImportError:
+            return False
+    size, rest = 0, data
+    while rest:
+        dec = zstd.ZstdDecompressor()
+        try:
+            size += len(dec.decompress(rest, max_bytes + 1 - size))
+        except zstd.ZstdError:
+            return False
+        if size > max_bytes:
+            return True
+        if not dec.eof:
+            return False
+        rest = dec.unused_data
+    return False
