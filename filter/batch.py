@@ -431,7 +431,7 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder
     next_seq = next_out = 0
     ended = False  # the input has no more documents
     raised: BaseException | None = None  # what the input raised at its end, raised in order
-    starting_deaths = [0]  # workers killed before they were ready, in a row (`_collect`)
+    starting_deaths = 0  # workers killed before they were ready, in a row (`_collect`)
     try:
         while True:
             if not (forks and feeder.reading):
@@ -466,7 +466,7 @@ def _run(pool: list[_Worker], new_worker: Callable[[], _Worker], feeder: _Feeder
                     next_seq += 1
                 else:
                     ended, raised = True, value
-            _collect(pool, ready, taken, done, timeout, starting_deaths)
+            starting_deaths = _collect(pool, ready, taken, done, timeout, starting_deaths)
     finally:
         feeder.close()
 
@@ -497,10 +497,10 @@ MAX_STARTING_DEATHS = 5  # workers killed in a row before ready that end a batch
 
 
 def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
-             done: dict[int, Outcome], timeout: float, starting_deaths: list[int]) -> None:
+             done: dict[int, Outcome], timeout: float, starting_deaths: int) -> int:
     """Take the workers' replies; stop and remove from `pool` the workers that died or overran
-    their time limit (their documents fail), for `_run` to replace. `starting_deaths[0]`
-    counts the workers killed by a signal before they were ready since one last got ready."""
+    their time limit (their documents fail), for `_run` to replace. Returns `starting_deaths`,
+    the workers killed by a signal before they were ready since one last got ready, updated."""
     for worker in list(pool):
         failure = None
         if worker.conn in ready:
@@ -514,7 +514,7 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
                                   f"this document (exit code {worker.process.exitcode})")
             elif reply[0] == "ready":
                 worker.ready = True
-                starting_deaths[0] = 0
+                starting_deaths = 0
                 continue
             elif reply[0] == "failed":
                 raise ModelError(f"a worker could not load the model: {reply[1]}")
@@ -543,13 +543,13 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
             # killed by a signal (the OOM killer, a kill -9) while loading the model: it holds
             # no task, so it is replaced like any dead worker; only a run of such deaths with
             # no worker getting ready in between ends the batch, rather than looping forever
-            starting_deaths[0] += 1
-            if starting_deaths[0] >= MAX_STARTING_DEATHS:
+            starting_deaths += 1
+            if starting_deaths >= MAX_STARTING_DEATHS:
                 worker.stop(kill=True)
                 pool.remove(worker)
                 how = f"by signal {-code}" if code is not None else "its pipe closed"
                 raise ModelError(
-                    f"{starting_deaths[0]} worker processes in a row were killed while "
+                    f"{starting_deaths} worker processes in a row were killed while "
                     f"starting, before the model was loaded (the last {how}): out of memory?")
         if worker.task is not None:
             doc = taken.pop(worker.task)
@@ -558,6 +558,7 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
                                         source=doc.source, meta=doc.meta)
         worker.stop(kill=True)
         pool.remove(worker)
+    return starting_deaths
 
 
 # -- the command -----------------------------------------------------------------------------
