@@ -23,6 +23,7 @@ collections and service pages +0.07 to +0.09).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import threading
@@ -224,6 +225,10 @@ def parse(html: str) -> HtmlElement:
     if not _TAG.search(html):  # "price < 5 dollars" is not HTML either
         raise InputError("input does not look like HTML (no tags); plain text goes to "
                          "clean_text (noisefilter clean --text)")
+    container = _container_kind(html)
+    if container:
+        raise InputError(f"input is {container}, not one page: clean its pages with noisefilter "
+                         "batch (clean_many)")
     if "&#" in html:
         html = _CONTROL_REFERENCE.sub(_control_reference, html)
     html = _white_space_controls(html)
@@ -249,9 +254,35 @@ def parse(html: str) -> HtmlElement:
         # made-up container), which trafilatura would take for a failed parse; as the body of a
         # document it is the page it stands for
         tree = fromstring(f"<html><body>{html}</body></html>".encode("utf-8"), parser=parser)
-    elif tree is None or (is_dubious_html(beginning) and len(tree) < 2):
+    elif tree is None or (is_dubious_html(beginning) and len(tree) < 2 and not _head_only(tree)):
         raise InputError("HTML could not be parsed into a document")
+    elif _head_only(tree):
+        # a document of a <head> alone: a redirect stub (a meta refresh, a script that sends
+        # the browser on, a "Moved" title) is a page without text, not a failed parse (it was
+        # an InputError without its <html> tag, an empty result with it)
+        etree.SubElement(tree, "body")
     return tree
+
+
+def _head_only(tree: HtmlElement) -> bool:
+    return tree.tag == "html" and len(tree) == 1 and tree[0].tag == "head"
+
+
+def _container_kind(html: str) -> str | None:
+    """What a file of many pages given as one page is: a WARC file, or JSON Lines records with
+    their HTML in a field. Read as HTML, it came out as one page of every record's text (the
+    WARC headers as its first line, a JSON record's escapes in it), with no error."""
+    start = html.lstrip()
+    if start.startswith(("WARC/1.", "WARC/0.")):
+        return "a WARC file"
+    if start.startswith("{"):
+        try:
+            record = json.loads(start.partition("\n")[0])
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(record, dict) and ("html" in record or "text" in record):
+            return "JSON Lines (records with an html or text field)"
+    return None
 
 
 def _element_text(el: etree._Element, skip: frozenset = frozenset()) -> str:

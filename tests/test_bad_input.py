@@ -619,6 +619,34 @@ def test_page_without_text_gives_empty_result_that_says_why():
     assert "no main text" in result.empty_reason
 
 
+@pytest.mark.parametrize("stub", [
+    '<meta http-equiv="refresh" content="0;url=https://news.example/a/1">',
+    '<script>window.location.replace("/a/1")</script>',
+    "<head><title>Moved</title></head>",
+])
+def test_a_redirect_stub_is_an_empty_page_not_a_parse_error(stub):
+    """A crawl holds many of these; without an <html> tag they were "HTML could not be parsed
+    into a document" (a failed line in a batch) where the same stub inside <html> was an
+    empty result."""
+    result = clean(stub)
+    assert result.text == "" and "no main text" in result.empty_reason
+
+
+@pytest.mark.parametrize("data, kind", [
+    (b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 40\r\n\r\nHTTP/1.1 200 OK\r\n\r\n"
+     b"<html><body><p>Harbour walks reopen.</p></body></html>", "a WARC file"),
+    (b'{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}\n'
+     b'{"url": "https://news.example/a/2", "html": "<p>The pier is mended.</p>"}\n', "JSON Lines"),
+])
+def test_a_file_of_many_pages_given_as_one_is_refused_with_a_pointer_to_batch(data, kind):
+    """`noisefilter clean crawl.warc.gz` gave every record's text as one page (the WARC header
+    its first line) and exited 0."""
+    with pytest.raises(InputError, match=f"input is {kind}.*noisefilter batch"):
+        clean(data)
+    # a page that merely starts with a JSON object is still a page
+    assert "reopen" in clean('{"a": 1}<p>' + "Harbour walks reopen after the storm. " * 6 + "</p>").text
+
+
 def test_empty_text_gives_empty_result_that_says_why():
     result = clean_text("\n\n  \n")
     assert result.text == "" and result.empty_reason == "the text is empty"
