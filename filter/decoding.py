@@ -162,6 +162,35 @@ def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) 
             return bytes(out)
 
 
+def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
+    """zstd data decompressed frame after frame (several frames are one stream, as zstd -d
+    reads them), up to just past `limit` bytes: each frame is read no further than the limit,
+    so a bomb is not decompressed whole. `ValueError` for corrupt data, data that ends early
+    unless `partial_ok`, or an install without the zstd module trafilatura reads zstd with
+    (Python 3.14's, or the backport its dependencies install)."""
+    try:
+        from compression import zstd
+    except ImportError:
+        try:
+            from backports import zstd
+        except ImportError:
+            raise ValueError("zstd data needs Python 3.14 or the backports.zstd package") from None
+    out = bytearray()
+    rest = body
+    while rest and len(out) <= limit:
+        dec = zstd.ZstdDecompressor()
+        try:
+            out += dec.decompress(rest, limit + 1 - len(out))
+        except zstd.ZstdError as err:
+            raise ValueError(f"corrupt zstd data: {err}") from err
+        if not dec.eof:
+            if len(out) <= limit and not partial_ok:
+                raise ValueError("the zstd data ends early")
+            break
+        rest = dec.unused_data
+    return bytes(out)
+
+
 def _c1_control(err: UnicodeError) -> tuple[str, int]:
     """A byte the cp1252 codec leaves undefined, as the C1 control of the same number."""
     if not isinstance(err, UnicodeDecodeError):
@@ -219,12 +248,16 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     never valid UTF-8 (such a page came out as mojibake, or right only when it held a byte
     windows-1252 does not define).
 
-    A page that declares no charset of its own and holds a few invalid bytes in its header's
-    (a stray byte, a last character cut by a crawler's size limit) is read in the header's
-    charset with them as U+FFFD, by the rule a page's own declaration gets (`_mostly_decodes`):
-    handed back as bytes, it was read as undeclared, and one stray byte in a GBK or UTF-8 page
-    turned the whole of it into mojibake. UTF-8 still comes first, by the rule for a page that
-    declares nothing: a UTF-8 page with a stray byte under a server's legacy label stays UTF-8.
+    A page that holds a few invalid bytes in its header's charset (a stray byte, a last
+    character cut by a crawler's size limit) is read in that charset with them as U+FFFD, by
+    the rule a page's own declaration gets (`_mostly_decodes`), whether or not the page declares
+    a charset too: the header outranks the page's declaration, as in browsers. Handed back as
+    bytes, one stray byte in a GBK or UTF-8 page that declared nothing turned the whole of it
+    into mojibake, and so did one in a UTF-8 page under a stale ``<meta charset=iso-8859-1>``,
+    read in that. A wrong label still fails the rule (windows-1251 text is not UTF-8 with a
+    few bad bytes), and the page's own declaration decides, in `decode`. For a page that
+    declares nothing UTF-8 comes first, by the rule for such a page: a UTF-8 page with a stray
+    byte under a server's legacy label stays UTF-8.
     A compressed body (gzip, zstd, zlib: a WARC payload or a POST without its Content-Encoding)
     is inflated first, up to `max_bytes`, and read as above (read in a single-byte charset,
     its bytes passed for text and were refused as binary; inflated by `decode`, the label was
@@ -237,15 +270,18 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
         if inflated is None:
             return page
         page = inflated
-    undeclared = False  # a page that declares no charset of its own, with non-ASCII bytes
+    # whether the header's charset may read the page with a few invalid bytes: not when a
+    # byte-order mark outranks it (`decode` reads the page in the mark's charset, with U+FFFD
+    # for those bytes), nor for an ASCII page, which has no invalid bytes in an ASCII charset
+    # (a UTF-16 label on one is a wrong label)
+    mostly = False
     if not page.isascii():
         try:
             return page.decode("utf-8-sig")
         except UnicodeDecodeError:
             pass
-        undeclared = not (read_bom(page)[0] or html_body_declared_encoding(page)
-                          or _late_declaration(page))
-        if undeclared:
+        mostly = not read_bom(page)[0]
+        if mostly and not (html_body_declared_encoding(page) or _late_declaration(page)):
             # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
             # with one stray byte under a server's iso-8859-1 came out whole as "rÃ©uni"
             text = _mostly_decodes(page, "utf-8", declared=_is_utf8_label(charset))
@@ -256,7 +292,7 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     except InputError:
         pass
     codec = resolve_encoding(charset.strip())
-    if undeclared and codec and _codec_name(codec) in _LABELLED_CHARSETS:
+    if mostly and codec and _codec_name(codec) in _LABELLED_CHARSETS:
         text = _mostly_decodes(page, codec, declared=True)
         if text is not None:
             return text
@@ -685,26 +721,9 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
 def _zstd_over(data: bytes, max_bytes: int) -> bool:
     """Whether zstd data decompresses, frame after frame, to over `max_bytes` (a bomb, refused
     as too large like a gzip or zlib one) rather than failing as corrupt or cut; read no further
-    than the limit. Uses the zstd module trafilatura reads it with (Python 3.14's, or the
-    backport its dependencies install); without one nothing is read, and the data is corrupt
+    than the limit (`unzstd`). Without a zstd module nothing is read, and the data is corrupt
     as far as this install knows."""
     try:
-        from compression import zstd
-    except ImportError:
-        try:
-            from backports import zstd
-        except ImportError:
-            return False
-    size, rest = 0, data
-    while rest:
-        dec = zstd.ZstdDecompressor()
-        try:
-            size += len(dec.decompress(rest, max_bytes + 1 - size))
-        except zstd.ZstdError:
-            return False
-        if size > max_bytes:
-            return True
-        if not dec.eof:
-            return False
-        rest = dec.unused_data
-    return False
+        return len(unzstd(data, max_bytes, partial_ok=False)) > max_bytes
+    except ValueError:
+        return False

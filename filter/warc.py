@@ -14,8 +14,8 @@ records itself:
   that record and nothing else.
 - **parsing** (warcio): each complete record goes through warcio's record loader, which parses
   the WARC and HTTP headers. The chunked transfer coding and content encodings (gzip, deflate,
-  brotli) are undone here, strictly, because warcio's readers return a silently cut page when
-  the body is cut or corrupt.
+  brotli, zstd) are undone here, strictly, because warcio's readers return a silently cut page
+  when the body is cut or corrupt (and know no zstd).
 
 Only ``response`` and ``resource`` records can hold pages; other record types (request,
 metadata, warcinfo, revisit) are skipped without a report. A response that is not a page is
@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import decode_by_header, header_charset, inflate
+from .decoding import decode_by_header, header_charset, inflate, unzstd
 from .errors import InputError
 from .extract import check_url
 from .inputs import Document, Failure
@@ -548,6 +548,8 @@ def _undo_coding(body: bytes, coding: str, limit: int, partial_ok: bool) -> byte
             return body
         wbits = 31 if coding != "deflate" else (15 if _zlib_header(body) else -15)
         return inflate(body, coding, wbits, limit, partial_ok)
+    if coding == "zstd":  # what Chromium-based crawlers are served by sites that offer it
+        return unzstd(body, limit, partial_ok)
     if coding != "br":
         raise ValueError(f"unknown content encoding {coding!r}")
     try:

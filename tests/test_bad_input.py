@@ -894,3 +894,38 @@ def test_a_compressed_body_under_a_header_charset_is_inflated_and_read_in_it(lab
         assert isinstance(got, str) and sentence in got
         assert decode_by_header(body, label) == body
         assert decode_by_header(body, label, len(html) - 1) == body  # over the limit: decode says so
+
+
+@pytest.mark.parametrize("damage", ["stray byte", "last character cut"])
+def test_a_header_charset_with_a_few_bad_bytes_outranks_a_stale_meta_charset(damage):
+    """A UTF-8 page labelled UTF-8 by its server that keeps an old ``<meta charset=iso-8859-1>``
+    and holds a pasted windows-1252 quote, or has its last character cut by a crawler's size
+    limit: read in UTF-8 with U+FFFD for the bad bytes, as browsers read it (the header wins
+    over the page). It was handed on to the page's own declaration, and came out whole as
+    windows-1252 mojibake ("Le cafÃ©")."""
+    sentence = "Le march\u00e9 de No\u00ebl ouvre \u00e0 Z\u00fcrich, o\u00f9 l\u2019on boit du th\u00e9."
+    page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"
+            f"<title>Le caf\u00e9</title></head><body><p>{sentence}</p><p>Copyright</p>"
+            f"<p>{sentence * 4} Fin \u00e9").encode("utf-8")
+    if damage == "stray byte":
+        page = page.replace(b"Copyright", b"\x93Copyright\x94")
+    else:
+        page = page[:-1]
+    got = decode_by_header(page, "UTF-8")
+    assert isinstance(got, str) and sentence * 4 in got and "<title>Le caf\u00e9</title>" in got
+
+
+def test_a_wrong_utf8_header_on_a_page_declaring_its_legacy_charset_gives_way_to_it():
+    """The header's charset reads a page with a few bad bytes only: a windows-1251 page that
+    says so, under a server's wrong "utf-8", is all bad bytes in UTF-8 (its guillemets and
+    "\u0451" are UTF-8 continuation bytes, which pair with a capital now and then), and its own
+    declaration reads it."""
+    sentence = ("\u00ab\u0413\u043e\u0440\u043e\u0434\u0441\u043a\u043e\u0439 \u0441\u043e\u0432\u0435\u0442\u00bb "
+                "\u0422\u0451\u043f\u043b\u044b\u043c \u0432\u0435\u0447\u0435\u0440\u043e\u043c \u0443\u0442\u0432\u0435\u0440\u0434\u0438\u043b "
+                "\u0431\u044e\u0434\u0436\u0435\u0442 \u2014 \u0432\u0441\u0451 \u0433\u043e\u0442\u043e\u0432\u043e.")
+    page = ("<html><head><meta charset='windows-1251'><title>\u041d\u043e\u0432\u043e\u0441\u0442\u0438"
+            f"</title></head><body><article><p>{sentence}</p>" * 20 + "</article></body></html>"
+            ).encode("cp1251")
+    got = decode_by_header(page, "utf-8")
+    assert isinstance(got, bytes)
+    assert sentence in decode(got, 10_000_000)

@@ -4,12 +4,14 @@ crawls it in its own process, and the items it exports carry the library's own r
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +21,8 @@ from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse f
     ARTICLES, SITE, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
 from filter.integrations.scrapy import NoiseFilterPipeline  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
 
 SPIDER = '''
 import json, sys
@@ -55,6 +59,18 @@ print(json.dumps(crawler.stats.get_stats(), default=str))
 '''
 
 
+def run_spider(path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
+    """A spider script, written to `path`, in a process of its own that imports the library
+    from this tree: it imported the copy installed in the environment, which may be older.
+    (Not given with ``-c``: Scrapy reads a callback's source, and fails each response without
+    it.)"""
+    path.write_text(script)
+    paths = [str(REPO), *([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
 @pytest.fixture(scope="module")
 def cleaner():
     return Cleaner()
@@ -83,12 +99,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 @pytest.mark.parametrize("keep_html", [False, True])
 def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, site, cleaner,
                                                                     keep_html):
-    script = tmp_path / "crawl.py"
-    script.write_text(SPIDER)
     out = tmp_path / "items.jsonl"
-    proc = subprocess.run([sys.executable, str(script), site, str(out),
-                           "keep" if keep_html else "drop"], capture_output=True,
-                          text=True, timeout=120)
+    proc = run_spider(tmp_path / "crawl.py", SPIDER, site, str(out),
+                      "keep" if keep_html else "drop")
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout.strip().splitlines()[-1])
     items = {i["url"]: i for i in map(json.loads, out.read_text().splitlines())}
@@ -254,7 +267,7 @@ def test_the_url_field_is_joined_without_decoding_the_whole_body(cleaner, monkey
     the field, like the page itself, in the pipeline's pool (`_clean_item`)."""
     from scrapy.http import HtmlResponse, TextResponse
 
-    from filter.integrations.scrapy import page_url, response_page
+    from filter.integrations.scrapy import page_url
 
     def whole_body(self):
         raise AssertionError("the whole body was decoded")
@@ -265,4 +278,104 @@ def test_the_url_field_is_joined_without_decoding_the_whole_body(cleaner, monkey
     assert page_url("b.html", response) == "http://courier.test/x/b.html"
     outcome, html = NoiseFilterPipeline(cleaner)._clean_item(response, "b.html")
     assert outcome.url == "http://courier.test/x/b.html" and outcome.result.text
-    assert html == response_page(response)
+    assert html == body.decode("utf-8")  # the text that was cleaned
+
+
+KEEP_SPIDER = '''
+import sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+url, out = sys.argv[1], sys.argv[2]
+
+class CafeSpider(scrapy.Spider):
+    name = "cafe"
+    start_urls = [url]
+
+    def parse(self, response):
+        yield {"shape": "field", "url": response.url, "html": response}
+        # as an item loader without TakeFirst stores its fields
+        yield {"shape": "list", "url": [response.url], "html": [response]}
+
+process = CrawlerProcess(settings={
+    "ITEM_PIPELINES": {"filter.integrations.scrapy.NoiseFilterPipeline": 300},
+    "NOISEFILTER_KEEP_HTML": True,
+    "FEEDS": {out: {"format": "jsonlines"}},
+    "ROBOTSTXT_OBEY": False,
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "WARNING",
+})
+process.crawl(CafeSpider)
+process.start()
+'''
+
+
+def test_a_kept_response_is_the_text_that_was_cleaned_in_the_charset_its_page_declares(
+        tmp_path, site, cleaner):
+    """With NOISEFILTER_KEEP_HTML, a Response served as plain ``text/html`` whose page declares
+    windows-1252 was cleaned right but kept as its bytes read as UTF-8 ("Le caf\ufffd"); it
+    is kept as the text that was cleaned, also from a one-element list (which failed as
+    "expected HTML as bytes or str, got list")."""
+    html = page(ARTICLES[0]).decode("utf-8").replace(
+        '<meta charset="utf-8">', '<meta charset="windows-1252">').replace(
+        "</p>", " Le caf\u00e9 ouvre \u00e0 Z\u00fcrich \u2013 \u00ab enfin \u00bb.</p>", 1)
+    (tmp_path / "site" / "cafe.html").write_bytes(html.encode("cp1252"))
+    out = tmp_path / "items.jsonl"
+    proc = run_spider(tmp_path / "keep.py", KEEP_SPIDER, site + "cafe.html", str(out))
+    assert proc.returncode == 0, proc.stderr
+    items = {i["shape"]: i for i in map(json.loads, out.read_text().splitlines())}
+    want = cleaner.clean(html, url=site + "cafe.html")
+    assert "Le caf\u00e9 ouvre \u00e0 Z\u00fcrich \u2013 \u00ab enfin \u00bb." in want.text
+    for shape in ("field", "list"):
+        assert items[shape]["html"] == html
+        assert items[shape]["noisefilter"]["error"] is None
+        assert items[shape]["noisefilter"]["text"] == want.text
+
+
+def test_an_html_field_stored_as_a_list_is_cleaned_as_its_first_page(cleaner):
+    """An item loader without TakeFirst stores the HTML in a list, as it stores the URL, which
+    the pipeline already read so: every such item failed with "expected HTML as bytes or str,
+    got list"."""
+    html = page(ARTICLES[0]).decode("utf-8")
+    pipeline = NoiseFilterPipeline(cleaner)
+    want = cleaner.clean(html, "http://courier.test/a").text
+    for field in ([html], ["", html.encode("utf-8")], (html,)):
+        outcome, _ = pipeline._clean_item(field, ["http://courier.test/a"])
+        assert outcome.error is None and outcome.result.text == want
+    # a list without a page is refused by `clean`, as the same value alone is
+    outcome, _ = pipeline._clean_item([7], "http://courier.test/a")
+    assert outcome.error.message == "expected HTML as bytes or str, got int"
+
+
+def test_a_responses_size_limit_holds_for_its_body_not_its_text_in_utf8(cleaner):
+    """NOISEFILTER_MAX_BYTES is the body's size as received: a Russian page labelled
+    windows-1251 within the limit was refused as "input is N bytes" for its text counted in
+    UTF-8 (twice the body), while the same body declaring its charset in the page passed."""
+    from scrapy.http import HtmlResponse
+
+    from filter import Limits
+
+    sentence = ("\u0413\u043e\u0440\u043e\u0434\u0441\u043a\u043e\u0439 \u0441\u043e\u0432\u0435\u0442 "
+                "\u0443\u0442\u0432\u0435\u0440\u0434\u0438\u043b \u0431\u044e\u0434\u0436\u0435\u0442 "
+                "\u043d\u0430 \u0441\u043b\u0435\u0434\u0443\u044e\u0449\u0438\u0439 \u0433\u043e\u0434. ")
+    body = ("<html><head><title>\u041d\u043e\u0432\u043e\u0441\u0442\u0438</title></head><body>"
+            "<article>" + f"<p>{sentence * 6}</p>" * 60 + "</article></body></html>").encode("cp1251")
+    declared = body.replace(b"<head>", b"<head><meta charset='windows-1251'>")
+    responses = [HtmlResponse("http://courier.test/ru", body=body,
+                              headers={"Content-Type": "text/html; charset=windows-1251"}),
+                 HtmlResponse("http://courier.test/ru", body=declared,
+                              headers={"Content-Type": "text/html"})]
+    assert len(body.decode("cp1251").encode("utf-8")) > 1.8 * len(declared)
+    within = NoiseFilterPipeline(Cleaner(model=cleaner.loaded, limits=Limits(max_bytes=len(declared))))
+    texts = []
+    for response in responses:
+        outcome, _ = within._clean_item(response, None)
+        assert outcome.error is None and sentence.strip() in outcome.result.text
+        texts.append(outcome.result.text)
+    assert texts[0] == texts[1]
+    for response in responses:
+        over = NoiseFilterPipeline(Cleaner(model=cleaner.loaded,
+                                           limits=Limits(max_bytes=len(response.body) - 1)))
+        outcome, kept = over._clean_item(response, None)
+        assert outcome.error.type == "InputTooLarge" and kept is None
+        assert outcome.error.message.startswith(f"input is {len(response.body):,} bytes")

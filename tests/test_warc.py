@@ -665,3 +665,41 @@ def test_a_compressed_payload_without_its_content_encoding_is_read_in_the_header
     with open(warc, "rb") as fh:
         [doc] = list(iter_warc(fh, str(warc)))
     assert doc.failure is None and sentence in doc.html
+
+
+def test_a_zstd_content_encoding_is_undone_within_the_size_limit(tmp_path):
+    """Sites serve zstd to browsers that ask for it (Chromium-based crawlers do), and such a
+    response was reported as "unknown content encoding 'zstd'" and lost. It is decompressed
+    like gzip and brotli: every frame, stopped just past the size limit (a 42 MB bomb in a few
+    kB is refused without being decompressed), a body cut short an error unless the crawler
+    cut it (`WARC-Truncated`)."""
+    zstd = pytest.importorskip("backports.zstd")  # what trafilatura's dependencies install
+    html = page("orchard-frost.html")
+    packed = zstd.compress(html[:900]) + zstd.compress(html[900:])  # two frames: zstd -d reads both
+    huge = b"<html><body>" + b"<p>again</p>" * 3_500_000
+    path = tmp_path / "zstd.warc.gz"
+    build_warc(path, [
+        Rec("http://courier.test/zstd", packed, http_headers=[("Content-Encoding", "zstd")]),
+        Rec("http://courier.test/zstd-bomb", zstd.compress(huge),
+            http_headers=[("Content-Encoding", "zstd")]),
+        Rec("http://courier.test/zstd-cut", packed[:-40], http_headers=[("Content-Encoding", "zstd")]),
+        Rec("http://courier.test/zstd-truncated", packed[:-40],
+            http_headers=[("Content-Encoding", "zstd")], warc_headers={"WARC-Truncated": "length"}),
+        Rec("http://courier.test/zstd-corrupt", packed[:4] + b"\0" * 40,
+            http_headers=[("Content-Encoding", "zstd")]),
+    ])
+    tracemalloc.start()
+    try:
+        docs = list(read_warc(path, max_bytes=1_000_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"{peak:,} bytes allocated while reading"
+    assert summary(docs) == [("http://courier.test/zstd", "page"),
+                             ("http://courier.test/zstd-bomb", "InputTooLarge"),
+                             ("http://courier.test/zstd-cut", "UndecodablePayload"),
+                             ("http://courier.test/zstd-truncated", "page"),
+                             ("http://courier.test/zstd-corrupt", "UndecodablePayload")]
+    assert docs[0].html == html.decode("utf-8")
+    # what was decompressed before the cut: the first frame whole, at least
+    assert html.decode("utf-8").startswith(docs[3].html) and len(docs[3].html) >= 900

@@ -12,9 +12,9 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 ``NOISEFILTER_HTML_FIELD``     ``"html"``      field with the HTML (str, bytes or a Response)
 ``NOISEFILTER_URL_FIELD``      ``"url"``       field with the page URL (resolves related links)
 ``NOISEFILTER_OUTPUT_FIELD``   ``"noisefilter"`` field that receives the result (see below)
-``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: its text)
+``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: the text cleaned)
 ``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
-``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned
+``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned (a Response: its body)
 ``NOISEFILTER_TIMEOUT``        30              seconds per page, checked between stages
 ``NOISEFILTER_THREADS``        1               pages cleaned at once (a thread pool of its own)
 =============================  ==============  ================================================
@@ -26,7 +26,8 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the output field (an
 item that cannot take it passes through uncleaned, with an error logged). Items without the
 HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
-as the Response reads its links) or missing (the Response's URL stands in).
+as the Response reads its links) or missing (the Response's URL stands in). A field stored as a
+list (an item loader without ``TakeFirst``) is read as its first page or URL.
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
 the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
@@ -38,7 +39,9 @@ classifier's default of one per core makes concurrent threads fight over the cor
 
 from __future__ import annotations
 
+import copy
 import logging
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from itemadapter import ItemAdapter
@@ -51,13 +54,15 @@ from twisted.python.threadpool import ThreadPool
 from w3lib.html import get_base_url
 
 from ..batch import Outcome
-from ..decoding import decode, decode_by_header, header_charset
+from ..decoding import decode, decode_by_header, header_charset, size_error
 from ..cleaner import Cleaner, Limits
 from ..limits import MAX_BYTES
 from ..errors import NoiseFilterError
 from ..inputs import Failure
 
 logger = logging.getLogger(__name__)
+#: what the HTML field may hold
+_PAGE_TYPES = (str, bytes, Response)
 
 
 def response_page(response: Response, max_bytes: int | None = None) -> str | bytes:
@@ -81,8 +86,7 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     be joined (``http://[::1/x``), or any field without a Response, goes to `clean` as it is,
     which says what is wrong with it in the item's error record: one bad field never costs
     the item."""
-    if isinstance(field, (list, tuple)) and field:
-        field = next((f for f in field if isinstance(f, (str, bytes)) and f.strip()), field[0])
+    field = _first(field, (str, bytes))
     if isinstance(field, bytes):
         field = field.decode("utf-8", "replace")
     if response is None:
@@ -110,6 +114,16 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     return field
 
 
+def _first(field, kinds: tuple[type, ...]):
+    """A field as item loaders without `TakeFirst` store it, a list, read as its first value
+    of `kinds` that is not blank (else its first value); any other field as it is."""
+    if isinstance(field, (list, tuple)) and field:
+        filled = (f for f in field
+                  if isinstance(f, kinds) and (isinstance(f, Response) or f.strip()))
+        return next(filled, field[0])
+    return field
+
+
 class NoiseFilterPipeline:
     """Cleans the HTML field of every item; see the module docstring for the settings."""
 
@@ -121,6 +135,11 @@ class NoiseFilterPipeline:
                              f"{html_field!r}: the result would replace the page, then be "
                              "deleted with it; name another output field")
         self.cleaner = cleaner
+        # a Response's text, once its body passed the size limit: in UTF-8 a body decodes to
+        # at most three times its size (`_clean_item`)
+        self._text_cleaner = copy.copy(cleaner)
+        self._text_cleaner.limits = replace(cleaner.limits,
+                                            max_bytes=min(3 * cleaner.limits.max_bytes, MAX_BYTES))
         self.html_field = html_field
         self.url_field = url_field
         self.output_field = output_field
@@ -176,45 +195,68 @@ class NoiseFilterPipeline:
 
         if not self.pool.started:
             self.pool.start()
-        outcome, html = await maybe_deferred_to_future(deferToThreadPool(
+        outcome, text = await maybe_deferred_to_future(deferToThreadPool(
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
             del adapter[self.html_field]
-        elif isinstance(adapter[self.html_field], Response):  # a feed cannot write a Response
-            adapter[self.html_field] = html if isinstance(html, str) else html.decode(
-                "utf-8", "replace")
+        elif isinstance(_first(html, _PAGE_TYPES), Response):  # a feed cannot write a Response
+            adapter[self.html_field] = text
         self._count(outcome)
         if self.drop_empty and not (outcome.result and outcome.result.text):
             reason = outcome.error.message if outcome.error else outcome.result.empty_reason
             raise DropItem(f"noisefilter: no clean text for {outcome.url}: {reason}")
         return item
 
-    def _clean_item(self, html, field) -> tuple[Outcome, str | bytes]:
+    def _clean_item(self, html, field) -> tuple[Outcome, str | None]:
         """`_clean` with the page and its URL read from the item's fields first, in the pool
         too: reading a Response's body takes time in proportion to the page, which the
-        reactor, downloading meanwhile, must not wait for. Returns the page as read too."""
-        if isinstance(html, Response):
-            page = response_page(html, self.cleaner.limits.max_bytes)
-            url, html = page_url(field, html, page), page
-        else:
-            url = page_url(field)
-        return self._clean(html, url), html
+        reactor, downloading meanwhile, must not wait for. Item loaders without `TakeFirst`
+        store the page in a list, as they do the URL: its first page is cleaned (a list
+        failed every item, "expected HTML as bytes or str").
 
-    def _clean(self, html, url) -> Outcome:
+        A Response's page is decoded here, as the library decodes it (`response_page`, else
+        `decode`), and that text is cleaned and returned, for `NOISEFILTER_KEEP_HTML` to keep
+        what was cleaned (the bytes were kept as UTF-8 with U+FFFD: a windows-1252 page that
+        declares its charset in the page came out as "caf\ufffd"); None when the library
+        refuses the page before it is text (over the size limit, binary bytes). The size limit
+        holds for the body as received, as `clean` holds bytes to it: its text, counted again
+        in UTF-8 (Cyrillic twice over), refused a page labelled windows-1251 within the limit
+        that the same body declaring its charset in the page passed."""
+        html = _first(html, _PAGE_TYPES)
+        if not isinstance(html, Response):
+            return self._clean(html, page_url(field)), None
+        max_bytes = self.cleaner.limits.max_bytes
+        too_large = size_error(html.body, max_bytes)
+        if too_large is not None:
+            return self._refused(page_url(field, html), too_large), None
+        page = response_page(html, max_bytes)
+        url = page_url(field, html, page)
+        if isinstance(page, bytes):
+            try:
+                page = decode(page, max_bytes, url=url)
+            except NoiseFilterError as err:
+                return self._refused(url, err), None
+        return self._clean(page, url, self._text_cleaner), page
+
+    def _clean(self, html, url, cleaner: Cleaner | None = None) -> Outcome:
         """Runs in the pipeline's thread pool; OpenMP settings are per thread, so the limit holds
         here."""
         with self._threads.limit(limits=1, user_api="openmp"):
             try:
-                return Outcome(id=url or "", url=url, result=self.cleaner.clean(html, url=url))
-            except NoiseFilterError as err:
-                logger.warning("noisefilter could not clean %s: %s", url, err)
                 return Outcome(id=url or "", url=url,
-                               error=Failure(type(err).__name__, str(err)))
+                               result=(cleaner or self.cleaner).clean(html, url=url))
+            except NoiseFilterError as err:
+                return self._refused(url, err)
             except Exception as err:  # a bug in the library must not cost the crawl an item
                 logger.exception("noisefilter failed on %s", url)
                 return Outcome(id=url or "", url=url, error=Failure(
                     type(err).__name__, f"unexpected error: {err}"))
+
+    def _refused(self, url, err: NoiseFilterError) -> Outcome:
+        """The outcome of a page the library refused, with a warning."""
+        logger.warning("noisefilter could not clean %s: %s", url, err)
+        return Outcome(id=url or "", url=url, error=Failure(type(err).__name__, str(err)))
 
     def _count(self, outcome: Outcome) -> None:
         if self.stats is None:
