@@ -78,12 +78,13 @@ def _same_file(a: str, b: str) -> bool:
 
 def _not_a_problems_file(args) -> str | None:
     """Why the --problems file cannot be emptied and written, or None: it is a file the
-    command reads or writes, a model or anything else in the models folder, or a file of
-    binary data (a model or a store elsewhere), which no problems list is."""
-    from filter.modelfile import manifest_of, models_dir
+    command reads or writes, a model's manifest (wherever the model is), anything in the models
+    folder, or a file of binary data (a model or a store elsewhere), which no problems list is."""
+    from filter.modelfile import MANIFEST_SUFFIX, manifest_of, manifest_path, models_dir
 
+    out = getattr(args, "out", None)  # train's model, written with its manifest
     own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
-           *([args.out] if getattr(args, "out", None) else [])]
+           *([out, manifest_path(Path(out))] if out else [])]
     try:
         active = active_model_path()
     except NoiseFilterError:  # a broken ACTIVE pointer: `promote` goes on without it, so here too
@@ -96,6 +97,11 @@ def _not_a_problems_file(args) -> str | None:
     problems = Path(args.problems)
     if _same_file(problems.parent, models_dir()):
         return "is in the models folder"
+    beside = problems.with_name(problems.name.removesuffix(MANIFEST_SUFFIX) + ".joblib")
+    if problems.name.endswith(MANIFEST_SUFFIX) and os.path.lexists(beside):
+        # any model's manifest, not only the ones the command reads: emptied, the model beside
+        # it no longer loaded (a manifest is text, which the binary-data test lets through)
+        return "is the manifest of the model beside it"
     if _binary(problems):
         return "holds binary data (a model or a store?), not a list of problems"
     return None
@@ -175,12 +181,19 @@ def _read(args, allowed: set[str] | None = None,
     if not args.examples and not args.store:
         _say(f"give {options}")
         return None
-    missing = [p for p in args.examples if not Path(p).is_file()]
+    # anything that can be read: a pipe too (`--examples <(jq …)`, `/dev/stdin`), said "not
+    # found" when only regular files were taken (os.path's tests: Path's raise on a long name)
+    missing = [p for p in args.examples if not os.path.exists(p)]
     if missing:
         _say(f"example file(s) not found: {', '.join(missing)}")
         return None
+    folders = [p for p in args.examples if os.path.isdir(p)]
+    if folders:
+        _say(f"example file {folders[0]} is a folder; name the JSON Lines files in it")
+        return None
     try:
-        stores = [p for p in args.examples if is_store_file(p)]
+        # a pipe is read once: the bytes looked at here would be missing from the examples
+        stores = [p for p in args.examples if os.path.isfile(p) and is_store_file(p)]
     except OSError as err:  # a file it may not read
         _say(f"cannot read {err.filename}: {err.strerror or err}")
         return None
@@ -241,7 +254,9 @@ def train_run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import check_output, prepare, train_and_save
+    from filter.model import UNKNOWN_KIND
+
+    from .training import check_output, prepare, too_few_to_learn, train_and_save
 
     allowed = {x.strip() for x in args.labels.split(",") if x.strip()} if args.labels else None
     if allowed is not None and args.keep_label not in allowed:
@@ -267,9 +282,11 @@ def _train(args: argparse.Namespace) -> int:
     counts = prepared.label_counts
     if counts:
         print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
-    # a declared label set has no typo to guess at, and the keep label is every model's class
+    # a declared label set has no typo to guess at, the keep label is every model's class, and
+    # `noncontent` is the documented label of a block whose kind nobody labelled
     if allowed is None:
-        for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and k != args.keep_label):
+        for label in sorted(k for k, v in counts.items()
+                            if v < RARE_LABEL_BLOCKS and k not in (args.keep_label, UNKNOWN_KIND)):
             _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class "
                  "of its own: a typo? (--labels names the label set)")
     try:
@@ -279,6 +296,8 @@ def _train(args: argparse.Namespace) -> int:
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2
+    for warning in too_few_to_learn(counts, args.keep_label):
+        _say(f"warning: {warning}")
     print(f"wrote {args.out} (version {manifest['version']}, sha256 {manifest['sha256'][:12]}…, "
           f"labels {', '.join(manifest['labels'])}) in {manifest['train_seconds']} s")
     return 0
@@ -630,3 +649,12 @@ def rollback_run(args: argparse.Namespace) -> int:
         return 2
     print(f"active model: {now or '(shipped default)'} (was {was or '(shipped default)'})")
     return 0
+
+
+if __name__ == "__main__":
+    # `python -m train.cli train …`, the module `noisefilter` runs these commands from, did
+    # nothing and exited 0; it is `noisefilter train …`, as `python -m train.store import …`
+    # is that module's command
+    from filter.cli import main
+
+    sys.exit(main())

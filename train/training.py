@@ -22,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
-from filter.model import BlockClassifier, check_training_labels
+from filter.model import UNKNOWN_KIND, BlockClassifier, _booster, check_training_labels
 from filter.modelfile import SHIPPED_MODEL, resolve_model_path, save_model
 
 from .examples import Example, LabelledPage, Problem, label_page
@@ -86,8 +86,36 @@ def fit(pages: list[LabelledPage], keep_label: str = "content", seed: int = 0,
 
 
 def _file_record(path: Path) -> dict:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {"path": str(path), "sha256": digest}
+    """An example file as the manifest records it: its path and the sha256 of its bytes, or no
+    hash (None) for what is not a regular file: a pipe (`--examples <(jq …)`, `/dev/stdin`)
+    was read to its end already, and hashing it again gave the hash of no bytes at all."""
+    if not path.is_file():
+        return {"path": str(path), "sha256": None}
+    return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def too_few_to_learn(label_counts: Counter, keep_label: str) -> list[str]:
+    """What the label counts are too few for, one warning each (none when they suffice). The
+    model's trees put at least `min_samples_leaf` blocks in a leaf: with fewer blocks than that
+    on one side of keep-or-not, no leaf holds that side alone (and below twice that in all,
+    nothing is split: the model treats every block alike, even on its own pages), and the kinds of
+    noise, fewer than twice that together, are never split apart: every removed block gets one
+    kind. Such sets trained without a word and exited 0."""
+    leaf = _booster(0).min_samples_leaf
+    keep = label_counts[keep_label]
+    rest = sum(label_counts.values()) - keep
+    said = []
+    if keep < leaf or rest < leaf:
+        said.append(f"only {keep} '{keep_label}' blocks and {rest} others: the model needs at "
+                    f"least {leaf} of each to set them apart, and with fewer it may keep or "
+                    "remove every block alike; label more pages")
+    kinds = {k: v for k, v in label_counts.items() if k not in (keep_label, UNKNOWN_KIND)}
+    if len(kinds) >= 2 and sum(kinds.values()) < 2 * leaf:
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+        said.append(f"only {sum(kinds.values())} blocks of the kinds of noise ({listed}): the "
+                    f"model needs at least {2 * leaf} together to tell the kinds apart, and with "
+                    "fewer it gives every removed block one kind; label more pages")
+    return said
 
 
 def check_output(out: str | Path) -> None:
