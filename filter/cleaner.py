@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from tld import get_fld
 
@@ -119,7 +119,7 @@ class Cleaner:
             scores = {c: float(p) for c, p in zip(classes, row)}
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
-        related = related_links(page.blocks, labels, page_url=page.url,
+        related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base,
                                 also_own=(page.link_base,), aliases=(page.canonical_url,))
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
@@ -154,10 +154,13 @@ def _decoded_text(data: bytes) -> str:
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,
                   same_site: bool = True, also_own: Iterable[str | None] = (),
-                  aliases: Iterable[str | None] = ()) -> list[RelatedLink]:
+                  aliases: Iterable[str | None] = (),
+                  link_base: str | None = None) -> list[RelatedLink]:
     """The links of the blocks labelled `related` (for a block that holds none, the link
     around it: a card), in page order, each target once: what a crawler follows for more on
-    the story. Targets are told apart by `same_page`: a
+    the story, at the address a browser follows (`followed_url`; `link_base` is what the
+    links were resolved against, the page's `<base href>`, else `page_url`), which, when the
+    page's URL is known, is an absolute http(s) one. Targets are told apart by `same_page`: a
     `#fragment`, tracking parameters, `http` or `https`, `www.` and a trailing slash do not
     make another page, so each story is listed once, as first written, and links to the page
     itself (`page_url` or one of its `aliases`: the address it gives itself, under any of
@@ -179,19 +182,59 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     # among them is then one of its own too (a redirector's page giving itself such a name)
     homes = ({site_or_host(u) for u in own} - {None}
              if same_site and page_url and any(site_of(u) for u in own) else set())
+    base = link_base or page_url
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
         for link in block.links or ((block.link_around,) if block.link_around else ()):
             if not (link.text and _is_web_link(link.url)):
                 continue
-            if homes and site_or_host(link.url) not in (None, *homes):
+            try:
+                url = followed_url(link.url, base)
+                absolute = bool(urlsplit(url).hostname)
+            except ValueError:  # "http:[::1": no address once read as a browser reads it
                 continue
-            target = same_page(link.url)
+            if page_url and not absolute:
+                continue
+            if homes and site_or_host(url) not in (None, *homes):
+                continue
+            target = same_page(url)
             if target not in seen:
                 seen.add(target)
-                related.append(RelatedLink(title=link.title or link.text, url=link.url))
+                related.append(RelatedLink(title=link.title or link.text, url=url))
     return related
+
+
+#: an address up to its query or fragment, where a browser reads a backslash as a slash
+_BEFORE_QUERY = re.compile(r"[^?#]*")
+
+
+def followed_url(url: str, base: str | None) -> str:
+    """The address a browser follows for a link whose href `urljoin` resolved against `base`
+    to `url` (what the model's link features read, left as it is). Browsers read an http(s)
+    address as the WHATWG URL standard says: a backslash as a slash, before any query, and
+    "http:story" on an https page as "http://story"; urljoin kept "http:story" as written and
+    "https:\\\\site.example\\news\\2" on a page of site.example became the path
+    "/news/\\\\site.example\\news\\2" of the page's folder. Such an href is read again from
+    where urljoin joined it to the base's folder ("..\\img" is "../img" too); other links come
+    back as they are."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https", "") or not (
+            "\\" in _BEFORE_QUERY.match(url).group() or (scheme and not parts.netloc)):
+        return url
+    href = url
+    if base:  # an href that urljoin took for a path in the base's folder: read it again
+        folder = urljoin(base, ".")
+        if url.startswith(folder):
+            href = url[len(folder):]
+    head = _BEFORE_QUERY.match(href).group()
+    head, rest = head.replace("\\", "/"), href[len(head):]
+    written, colon, after = head.partition(":")
+    if (colon and written.lower() in ("http", "https")
+            and (not base or urlsplit(base).scheme.lower() != written.lower())):
+        head = f"{written}://{after.lstrip('/')}"  # another scheme than the base's: a host
+    return urljoin(base, head + rest) if base else head + rest
 
 
 def same_page(url: str) -> str:

@@ -26,7 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
+from trafilatura.metadata import (examine_meta, examine_title_element, extract_meta_json,
+                                  extract_title, normalize_authors)
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
@@ -47,10 +48,16 @@ _LANG_ATTRIBUTE = re.compile(r"""\s(?:xml:)?lang\s*=\s*["']?([^"'\s>]*)""", re.I
 #: author "names" that name no one; compared lower-cased with each name trafilatura gives
 _PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "webmaster", "undefined", "null",
                                   "none", "unknown", "name", "author", "user", "guest"})
+#: what a template writes where it left a variable unfilled: "{{ article.title }}", "${name}"
+_TEMPLATE_VARIABLE = r"\{\{|\$\{|<%|%\w+%"
 #: meta values that are an address or a template variable, not a name
 _NOT_A_NAME = re.compile(r"https?://|www\.|@?[\w-]+\.[\w.-]*/"  # an address
-                         r"|(\w+\.)+(author|name|creator)$|.*(\{\{|\$\{|<%|%\w+%)",  # a template's
+                         rf"|(\w+\.)+(author|name|creator)$|.*({_TEMPLATE_VARIABLE})",  # template
                          re.IGNORECASE)
+#: meta titles that title nothing, compared lower-cased: what a script or template wrote
+#: where it had no title ("undefined", "null"), and any title holding a template variable
+_PLACEHOLDER_TITLES = frozenset({"undefined", "null", "none", "nan", "untitled", "title"})
+_UNFILLED_TITLE = re.compile(_TEMPLATE_VARIABLE)
 _MAX_AUTHORS = 20
 #: a whole character reference: "&reg;", "&#8217;" ("News&notices" stays as it is, not "¬ices")
 _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
@@ -73,16 +80,22 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     - The page's only such `<h1>`, when half its letters or more are in words of the title
       (and two of its words are not numbers): the headline as the page shows it, where the
       title is often worded for search engines ("Ten Quiet Harbour Walks" over "Best Harbour
-      Walks 2026 – Ten Quiet Routes Near You").
+      Walks 2026 – Ten Quiet Routes Near You"); but an `<h2>` where the `<h1>` is a section's
+      or a book's name (`_headline_under`).
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
-    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
+    - The run of the title's separator-delimited parts that is the text of an `<h1>`, of the
+      last such `<h1>` in the page (the longest of its runs): a page's header comes before its
+      article, and the site's name in the header can be the longer ("ORM Quick Start —
+      SQLAlchemy 2.0 Documentation", with an `<h1>` of each).
     - All but a first or last part of the title that is one of the site's names.
     - Else the title whole: a part may be the headline's own subtitle ("Hybrid Cars: A Buying
       Guide").
 
-    White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,148 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    White space comes out collapsed. On WCXB-dev the gold title is the title
+    `page_metadata` finds so on 1,157 of 1,497 pages, trafilatura's on 767
+    (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
+    parts = _title_parts(title)
     h1s = [(_heading_text(h1), _links_home(h1)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
     names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
     headings: dict[str, str] = {}  # words: text, of the headings that are not the site's names
@@ -97,7 +110,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
         letters = sum(len(w) for w in shown & in_title)
         if (sum(not w.isdigit() for w in shown) >= 2
                 and letters >= _SHOWN_OVERLAP * sum(len(w) for w in shown)):
-            return text
+            return _headline_under(text, _title_runs(title, parts), tree) or text
     if title.endswith(("...", "\u2026")):
         stem = _words(title.rstrip(".\u2026"))
         # "The cat..." is no cut of "The category of all things": a cut inside a word needs
@@ -107,24 +120,51 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
                  and (words[len(stem):len(stem) + 1] in ("", " ") or len(stem.split()) >= 3)]
         if whole:
             return whole[0]
-    cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
-    if not cuts or len(cuts) >= _MAX_TITLE_PARTS:
+    if not parts:
         return title
-    bounds = [0, *(x for span in cuts for x in span), len(title)]
-    parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
-    parts = [(start, end) for start, end in parts if title[start:end].strip()]
-    runs = [title[parts[first][0]:parts[last][1]].strip()
-            for first in range(len(parts)) for last in range(first, len(parts))
-            if last - first + 1 < len(parts)]
-    found = [run for run in runs if _words(run) in headings]
+    order = list(headings)  # in the page's order
+    found = [run for run in _title_runs(title, parts) if _words(run) in headings]
     if found:
-        return max(found, key=len)
+        return max(found, key=lambda run: (order.index(_words(run)), len(run)))
     if names and len(parts) > 1:
         if _words(title[parts[-1][0]:parts[-1][1]]) in names:
             return title[:parts[-2][1]].strip()
         if _words(title[parts[0][0]:parts[0][1]]) in names:
             return title[parts[1][0]:].strip()
     return title
+
+
+def _title_parts(title: str) -> list[tuple[int, int]]:
+    """Where the separator-delimited parts of a title (white space collapsed) start and end;
+    none for a title without separators or of too many parts to be "headline + site name"."""
+    cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
+    if not cuts or len(cuts) >= _MAX_TITLE_PARTS:
+        return []
+    bounds = [0, *(x for span in cuts for x in span), len(title)]
+    parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
+    return [(start, end) for start, end in parts if title[start:end].strip()]
+
+
+def _title_runs(title: str, parts: list[tuple[int, int]]) -> list[str]:
+    """The runs of a title's consecutive parts (`_title_parts`) short of the whole title."""
+    return [title[parts[first][0]:parts[last][1]].strip()
+            for first in range(len(parts)) for last in range(first, len(parts))
+            if last - first + 1 < len(parts)]
+
+
+def _headline_under(h1: str, runs: list[str], tree: HtmlElement) -> str | None:
+    """The headline in an `<h2>` under an `<h1>` that names the section or the book: where the
+    `<h1>` is one run of the title's parts and an `<h2>` another, longer one
+    ("Recoverable Errors with Result - The Rust Programming Language", whose only `<h1>` is the
+    book's title)."""
+    in_title = {_words(run) for run in runs}
+    if _words(h1) not in in_title:
+        return None
+    for h2 in islice(tree.iter("h2"), _MAX_HEADINGS):
+        text = _heading_text(h2)
+        if len(text) > len(h1) and _words(text) in in_title:
+            return text
+    return None
 
 
 def _links_home(h1: HtmlElement) -> bool:
@@ -191,7 +231,11 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
 def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: str | None) -> str | None:
     """Without a title in the meta tags: the `<title>` element's headline where the page confirms
     it, else `fallback` (trafilatura's choice: the only `<h1>`, a title-like element, a part of
-    `<title>`)."""
+    `<title>`). Where `fallback` is one side of the `<title>`'s last separator and the other
+    side is longer, the other side: trafilatura takes the side before it unless that holds a
+    ".", so "Coast Gazette - Harbour walks reopen" gave the site's name, and so did
+    "Harbour walks reopen after the long ... - Coast Gazette"; a site's or section's name is
+    shorter than a headline (on WCXB-dev, 4 pages more right, 2 fewer)."""
     element = tree.find(".//head//title")
     text = " ".join(element.text_content().split()) if element is not None else ""
     cut = headline(text, tree, site_name) if text else text
@@ -204,6 +248,11 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
              if _links_home(h1)}
     if text and fallback and squashed(fallback) in logos:
         return text  # trafilatura took the page's only <h1>, its logo
+    _, first, second = examine_title_element(tree)
+    for side, other in ((first, second), (second, first)):
+        if (fallback and side and other and _words(fallback) == _words(side)
+                and len(other) > len(side)):
+            return other
     return fallback
 
 
@@ -220,8 +269,12 @@ def page_metadata(tree: HtmlElement, url: str | None,
         LOGGER.debug("JSON-LD metadata skipped: %s", err)
     full_title = meta.title or extract_title(tree)
     site_name, meta_title = _field(meta.sitename), _field(meta.title)
-    title = _field(headline(meta_title, tree, site_name) if meta_title
-                   else _title_element_headline(tree, site_name, _field(full_title)))
+    if meta_title and not _is_placeholder_title(meta_title):
+        title = headline(meta_title, tree, site_name)
+    else:  # none, or a placeholder, which `full_title` keeps: the model was trained on it
+        fallback = extract_title(tree) if meta_title else full_title
+        title = _title_element_headline(tree, site_name, _field(fallback))
+    title = _field(title)
     author = _field(_author(tree, meta.author))
     try:
         date = find_date(tree, extensive_search=False, original_date=True, url=url or meta.url,
@@ -232,6 +285,13 @@ def page_metadata(tree: HtmlElement, url: str | None,
     return {"title": title, "full_title": full_title, "author": author, "date": date,
             "language": page_language(tree, source),
             "canonical_url": canonical_url(tree, url, meta.url)}
+
+
+def _is_placeholder_title(title: str) -> bool:
+    """Whether a meta title (`og:title`, `twitter:title`) is what a template left instead of
+    one ("undefined", "{{ article.title }}"): taken as the headline, it named every such page
+    alike, while the page's `<title>` and `<h1>` hold its real title."""
+    return title.casefold() in _PLACEHOLDER_TITLES or bool(_UNFILLED_TITLE.search(title))
 
 
 def _latest_date() -> datetime:

@@ -61,7 +61,7 @@ def _title(head: str, body: str = "") -> str | None:
      "", "Bridge reopens"),
     ('<meta property="og:site_name" content="Coastal Times">'
      '<meta property="og:title" content="Bridge reopens \u00b7 Coastal Times">', "", "Bridge reopens"),
-    # a logo <h1> of the site's name is not the headline; of two <h1>s in the title, the longer
+    # a logo <h1> of the site's name is not the headline; of two <h1>s in the title, the later
     ('<meta property="og:site_name" content="Coastal Times">'
      '<meta property="og:title" content="Bridge reopens | Coastal Times">',
      '<header><h1><a href="/">Coastal Times</a></h1></header>', "Bridge reopens"),
@@ -737,3 +737,41 @@ def test_an_article_in_thai_is_judged_as_an_article():
     kept = [b.text for b in result.blocks if b.label == "content"]
     assert all(p in kept for p in _TH)
     assert len(kept) == len(set(kept))
+
+
+def test_related_links_are_the_absolute_addresses_a_browser_follows(monkeypatch):
+    """Browsers read a backslash in an http(s) address as a slash and "http:story" on an https
+    page as the host "story" (WHATWG URL): related links kept "http:other-story" as written and
+    made "https:\\\\site\\news\\2" a path of the page's folder, no address a crawler can fetch."""
+    from filter.cleaner import related_links
+
+    hrefs = ["http:other-story", "https:\\\\www.harbour-news.co.uk\\news\\2", "/news/2#comments",
+             "..\\4", "/news/3", "http:"]
+    items = "".join(f'<li><a href="{href}">Story {i} on the storm</a></li>'
+                    for i, href in enumerate(hrefs))
+    body = "".join(f"<p>Paragraph {k}: the storm closed the harbour road for two days while crews "
+                   "cleared the fallen trees and repaired the sea wall.</p>" for k in range(4))
+    url = "https://www.harbour-news.co.uk/news/2026/storm"
+    page = html_to_page(f"<html><head><title>Storm</title></head><body><article><h1>Storm</h1>"
+                        f"{body}<ul>{items}</ul></article></body></html>", url=url)
+    labels = ["related" if b.links else "content" for b in page.blocks]
+    assert [link.url for link in related_links(page.blocks, labels, page_url=url)] == [
+        "https://www.harbour-news.co.uk/news/2",  # once, with or without its fragment
+        "https://www.harbour-news.co.uk/news/4",
+        "https://www.harbour-news.co.uk/news/3",
+    ]
+    assert "http://other-story" in [link.url for link in related_links(
+        page.blocks, labels, page_url=url, same_site=False)]
+    # in the result, read against the page's <base href>, as its links are
+    import numpy as np
+
+    from filter import Cleaner
+
+    cleaner = Cleaner()
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
+        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
+    result = cleaner.clean(f'<html><head><base href="https://archive.harbour-news.co.uk/2026/">'
+                           f"<title>Storm</title></head><body><article>{body}<ul><li><a href="
+                           f'"\\\\cdn.harbour-news.co.uk\\news\\5">Story 5 on the storm</a></li>'
+                           "</ul></article></body></html>", url=url)
+    assert [link.url for link in result.related_links] == ["https://cdn.harbour-news.co.uk/news/5"]
