@@ -64,8 +64,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         # checked here: a missing or mismatched model failed in Spark's addFile with a Java
         # traceback, or in every task; a bare name is a model in the models folder, as for
         # `noisefilter clean --model`
+        model = _local_path(args.model)  # a file: URL as the inputs and --output take one
+        if model is None:
+            parser.error(f"--model: {args.model} is not on this machine: the job ships the model "
+                         "from here (give a path or a file: URL)")
         try:
-            args.model = str(resolve_model_path(args.model).absolute())
+            args.model = str(resolve_model_path(model).absolute())
             check_model_file(args.model)
         except ModelError as err:
             parser.error(f"--model: {err}")

@@ -1221,20 +1221,35 @@ def _relabelled(source: Path, out: Path, pages: int, label) -> Path:
     return out
 
 
-def test_too_few_blocks_to_set_content_apart_are_warned_about_with_the_counts(data, tmp_path, capsys):
-    """Two pages (some 35 blocks) gave a model whose trees had one leaf each: it kept every
-    block, even on the pages it was trained on, and `train` said nothing and exited 0."""
-    out = tmp_path / "two.joblib"
-    two = _relabelled(data / "train.jsonl", tmp_path / "two.jsonl", 2, lambda k, b: b["label"])
-    assert main(["train", "--examples", str(two), "--out", str(out), "--folds", "2"]) == 0
+def test_too_few_blocks_to_split_are_warned_about_with_the_counts(data, tmp_path, capsys):
+    """One page (under 40 blocks) gave a model whose trees had one leaf each: it kept every
+    block, even on the page it was trained on, and `train` said nothing and exited 0. Two pages
+    with fewer than 20 content blocks make a model that sets them apart: no warning there
+    (the first version of this warning also fired on such sets)."""
+    one = _relabelled(data / "train.jsonl", tmp_path / "one.jsonl", 1, lambda k, b: b["label"])
+    out = tmp_path / "one.joblib"
+    assert main(["train", "--examples", str(one), "--out", str(out), "--folds", "2"]) == 0
     err = capsys.readouterr().err
     counts = load_model(out).manifest["training_data"]["label_counts"]
     content, rest = counts.pop("content"), sum(counts.values())
-    assert rest < 20 or content < 20
-    assert (f"warning: only {content} 'content' blocks and {rest} others: the model needs at least "
-            "20 of each to set them apart, and with fewer it may keep or remove every block alike; "
-            "label more pages") in err
-    assert "kinds of noise" in err  # some 20 blocks of junk, related and teaser together
+    assert content + rest < 40
+    assert (f"warning: only {content + rest} labelled blocks ({content} 'content', {rest} others): "
+            "the model's trees need at least 40 to split them at all, and with fewer it keeps or "
+            "removes every block alike; label more pages") in err
+    page = json.loads(one.read_text().splitlines()[0])
+    labels = [b.label for b in Cleaner(model=out).clean(page["html"], url=page.get("url")).blocks]
+    assert len(set(labels)) == 1, "the warning says what the model does"
+
+    two = _relabelled(data / "train.jsonl", tmp_path / "two.jsonl", 2, lambda k, b: b["label"])
+    out = tmp_path / "two.joblib"
+    assert main(["train", "--examples", str(two), "--out", str(out), "--folds", "2"]) == 0
+    counts = load_model(out).manifest["training_data"]["label_counts"]
+    assert counts["content"] < 20 <= sum(counts.values()) - counts["content"]
+    assert "to split them at all" not in capsys.readouterr().err
+    page = json.loads(two.read_text().splitlines()[0])
+    wanted = [b["label"] == "content" for b in page["blocks"]]
+    kept = [b.label == "content" for b in Cleaner(model=out).clean(page["html"], url=page.get("url")).blocks]
+    assert sum(kept) == sum(wanted) < len(kept)
 
 
 def test_too_few_blocks_to_tell_the_kinds_of_noise_apart_are_warned_about(data, tmp_path, capsys):

@@ -291,6 +291,8 @@ def test_example_job_checks_its_model_and_partitions_before_spark_starts(tmp_pat
     (tmp_path / "broken.manifest.json").write_text('{"sha256": "0"}', encoding="utf-8")
     for flags, says in ((["--model", str(tmp_path / "missing.joblib")], "model file not found"),
                         (["--model", str(broken)], "does not match its manifest"),
+                        (["--model", broken.as_uri()], "does not match its manifest"),
+                        (["--model", "s3://bucket/m.joblib"], "is not on this machine"),
                         (["--partitions", "0"], "not a positive number"),
                         (["--partitions", "-2"], "not a positive number"),
                         (["--partitions", "two"], "not a positive number")):

@@ -96,19 +96,21 @@ def _file_record(path: Path) -> dict:
 
 def too_few_to_learn(label_counts: Counter, keep_label: str) -> list[str]:
     """What the label counts are too few for, one warning each (none when they suffice). The
-    model's trees put at least `min_samples_leaf` blocks in a leaf: with fewer blocks than that
-    on one side of keep-or-not, no leaf holds that side alone (and below twice that in all,
-    nothing is split: the model treats every block alike, even on its own pages), and the kinds of
-    noise, fewer than twice that together, are never split apart: every removed block gets one
-    kind. Such sets trained without a word and exited 0."""
+    model's trees put at least `min_samples_leaf` blocks in a leaf, so below twice that in all
+    nothing is split: the model treats every block alike, even on its own pages (one page of
+    22 blocks gave a model keeping all 22); and the kinds of noise, fewer than twice that
+    together, are never split apart: every removed block gets one kind. Such sets trained
+    without a word and exited 0. Fewer than that on one side alone is no such sign: a leaf may
+    hold 19 blocks of one side and 1 of the other, and 44 blocks of which 16 were content
+    gave a model right on every block of its pages."""
     leaf = _booster(0).min_samples_leaf
     keep = label_counts[keep_label]
     rest = sum(label_counts.values()) - keep
     said = []
-    if keep < leaf or rest < leaf:
-        said.append(f"only {keep} '{keep_label}' blocks and {rest} others: the model needs at "
-                    f"least {leaf} of each to set them apart, and with fewer it may keep or "
-                    "remove every block alike; label more pages")
+    if keep + rest < 2 * leaf:
+        said.append(f"only {keep + rest} labelled blocks ({keep} '{keep_label}', {rest} others): "
+                    f"the model's trees need at least {2 * leaf} to split them at all, and with "
+                    "fewer it keeps or removes every block alike; label more pages")
     kinds = {k: v for k, v in label_counts.items() if k not in (keep_label, UNKNOWN_KIND)}
     if len(kinds) >= 2 and sum(kinds.values()) < 2 * leaf:
         listed = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
