@@ -162,12 +162,21 @@ def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) 
             return bytes(out)
 
 
+#: frames read of one zstd body at most: a page is one frame, or a few; trafilatura reads 1,000
+MAX_ZSTD_FRAMES = 1_000
+
+
 def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
     """zstd data decompressed frame after frame (several frames are one stream, as zstd -d
     reads them), up to just past `limit` bytes: each frame is read no further than the limit,
-    so a bomb is not decompressed whole. `ValueError` for corrupt data, data that ends early
-    unless `partial_ok`, or an install without the zstd module trafilatura reads zstd with
-    (Python 3.14's, or the backport its dependencies install)."""
+    so a bomb is not decompressed whole. `ValueError` for corrupt data, more than
+    `MAX_ZSTD_FRAMES` frames, data that ends early unless `partial_ok`, or an install without
+    the zstd module trafilatura reads zstd with (Python 3.14's, or the backport its
+    dependencies install).
+
+    Each frame is handed the body in pieces read at an offset, from 64 bytes doubling up to
+    64 KiB, as `inflate` hands gzip members: handed the whole rest of the body, every frame
+    copied it (`unused_data`), and 10 MB of empty 9-byte frames took over ten minutes."""
     try:
         from compression import zstd
     except ImportError:
@@ -176,18 +185,27 @@ def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
         except ImportError:
             raise ValueError("zstd data needs Python 3.14 or the backports.zstd package") from None
     out = bytearray()
-    rest = body
-    while rest and len(out) <= limit:
+    data = memoryview(body)
+    start = frames = 0  # where the rest of the body begins; frames begun
+    while start < len(data) and len(out) <= limit:
+        frames += 1
+        if frames > MAX_ZSTD_FRAMES:
+            raise ValueError(f"over {MAX_ZSTD_FRAMES:,} zstd frames")
         dec = zstd.ZstdDecompressor()
-        try:
-            out += dec.decompress(rest, limit + 1 - len(out))
-        except zstd.ZstdError as err:
-            raise ValueError(f"corrupt zstd data: {err}") from err
+        size = _FIRST_INFLATE_PIECE
+        while not dec.eof and start < len(data) and len(out) <= limit:
+            piece = data[start:start + size]
+            try:
+                out += dec.decompress(piece, limit + 1 - len(out))
+            except zstd.ZstdError as err:
+                raise ValueError(f"corrupt zstd data: {err}") from err
+            # input past the output limit stays buffered in the decompressor: the piece is read
+            start += len(piece) - len(dec.unused_data) if dec.eof else len(piece)
+            size = min(2 * size, _INFLATE_PIECE)
         if not dec.eof:
             if len(out) <= limit and not partial_ok:
                 raise ValueError("the zstd data ends early")
             break
-        rest = dec.unused_data
     return bytes(out)
 
 
@@ -250,14 +268,16 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
 
     A page that holds a few invalid bytes in its header's charset (a stray byte, a last
     character cut by a crawler's size limit) is read in that charset with them as U+FFFD, by
-    the rule a page's own declaration gets (`_mostly_decodes`), whether or not the page declares
-    a charset too: the header outranks the page's declaration, as in browsers. Handed back as
-    bytes, one stray byte in a GBK or UTF-8 page that declared nothing turned the whole of it
-    into mojibake, and so did one in a UTF-8 page under a stale ``<meta charset=iso-8859-1>``,
-    read in that. A wrong label still fails the rule (windows-1251 text is not UTF-8 with a
-    few bad bytes), and the page's own declaration decides, in `decode`. For a page that
-    declares nothing UTF-8 comes first, by the rule for such a page: a UTF-8 page with a stray
-    byte under a server's legacy label stays UTF-8.
+    the rule a page's own declaration gets (`_mostly_decodes`), when the page declares no
+    charset, or when the header's is UTF-8 (then over a stale ``<meta charset=iso-8859-1>``:
+    the header wins, as in browsers). Handed back as bytes, one stray byte in a GBK or UTF-8
+    page that declared nothing turned the whole of it into mojibake, and so did one in a UTF-8
+    page under such a stale meta. A legacy header over a page's own declaration is not
+    trusted so: read in the wrong double-byte charset (EUC-JP as Shift_JIS, UTF-8 as GBK) a
+    page's bytes pair into valid characters often enough to pass the rule, and the page's
+    declaration decides, in `decode`; nor is a UTF-16 label, under which any 8-bit page of odd
+    length passes. UTF-8 comes first for a page that declares nothing or declares UTF-8: a
+    UTF-8 page with a stray byte under a server's legacy label stays UTF-8.
     A compressed body (gzip, zstd, zlib: a WARC payload or a POST without its Content-Encoding)
     is inflated first, up to `max_bytes`, and read as above (read in a single-byte charset,
     its bytes passed for text and were refused as binary; inflated by `decode`, the label was
@@ -275,16 +295,19 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     # for those bytes), nor for an ASCII page, which has no invalid bytes in an ASCII charset
     # (a UTF-16 label on one is a wrong label)
     mostly = False
+    declared = None
     if not page.isascii():
         try:
             return page.decode("utf-8-sig")
         except UnicodeDecodeError:
             pass
         mostly = not read_bom(page)[0]
-        if mostly and not (html_body_declared_encoding(page) or _late_declaration(page)):
+        declared = (html_body_declared_encoding(page) or _late_declaration(page)) if mostly else None
+        if mostly and (not declared or _is_utf8_label(declared)):
             # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
             # with one stray byte under a server's iso-8859-1 came out whole as "rÃ©uni"
-            text = _mostly_decodes(page, "utf-8", declared=_is_utf8_label(charset))
+            text = _mostly_decodes(page, "utf-8",
+                                   declared=_is_utf8_label(charset) or bool(declared))
             if text is not None:
                 return text
     try:
@@ -292,7 +315,9 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     except InputError:
         pass
     codec = resolve_encoding(charset.strip())
-    if mostly and codec and _codec_name(codec) in _LABELLED_CHARSETS:
+    name = _codec_name(codec) if codec else None
+    if (mostly and name in _LABELLED_CHARSETS and not name.startswith("utf-16")
+            and (not declared or name == "utf-8")):
         text = _mostly_decodes(page, codec, declared=True)
         if text is not None:
             return text

@@ -429,6 +429,25 @@ def test_a_zlib_or_zstd_bomb_is_refused_and_never_read_as_text():
         assert not isinstance(err.value, InputTooLarge)
 
 
+def test_zstd_of_a_million_empty_frames_is_refused_at_once():
+    """Each frame was handed the whole rest of the body, which it copied: 10 MB of empty 9-byte
+    zstd frames took over ten minutes, in a WARC reader (no time limit there) or in `clean`.
+    A page is one frame or a few: over `MAX_ZSTD_FRAMES` is refused, read in linear time."""
+    zstd = pytest.importorskip("backports.zstd")
+    from filter.decoding import MAX_ZSTD_FRAMES, unzstd
+
+    page = f"<html><body><article>{_paragraph(0)}{_paragraph(1)}</article></body></html>".encode()
+    few = zstd.compress(page) + zstd.compress(b"") * (MAX_ZSTD_FRAMES - 1)
+    assert unzstd(few, 10_000_000, partial_ok=False) == page
+    many = zstd.compress(page) + zstd.compress(b"") * 1_100_000
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="over 1,000 zstd frames"):
+        unzstd(many, 10_000_000, partial_ok=False)
+    with pytest.raises(InputError, match="zstd data that cannot be decompressed"):
+        clean(many)
+    assert time.monotonic() - started < 20
+
+
 def test_a_paragraph_of_two_hundred_thousand_spans_is_cleaned_whole_and_in_seconds():
     """Every word in its own <span> (as PDF converters write): trafilatura's time grows faster
     than quadratically with the spans (20,000 took it minutes); unwrapped first, it is quick.
@@ -913,6 +932,37 @@ def test_a_header_charset_with_a_few_bad_bytes_outranks_a_stale_meta_charset(dam
         page = page[:-1]
     got = decode_by_header(page, "UTF-8")
     assert isinstance(got, str) and sentence * 4 in got and "<title>Le caf\u00e9</title>" in got
+
+
+@pytest.mark.parametrize("label", ["shift_jis", "gbk", "windows-1253", "iso-8859-1"])
+def test_a_page_declaring_utf8_with_a_stray_byte_stays_utf8_under_a_stale_legacy_header(label):
+    """A site moved to UTF-8 (its pages say so) while its server still names the old charset:
+    read in a double-byte charset, the page's bytes pair into valid characters and passed the
+    few-bad-bytes rule, so the header's charset won over the page's own, correct declaration
+    (Greek and Japanese mojibake); under iso-8859-1 the page came out as "votÃ©"."""
+    sentence = "Η κυβέρνηση είπε ότι été voté."
+    page = (f"<html><head><meta charset='utf-8'><title>Voté</title></head><body><p>{sentence}"
+            "</p><p>Copyright</p>" + f"<p>{sentence}</p>" * 6).encode("utf-8")
+    page = page.replace(b"Copyright", b"\x93Copyright")
+    got = decode_by_header(page, label)
+    assert sentence in (got if isinstance(got, str) else decode(got, 10_000_000))
+
+
+@pytest.mark.parametrize("page_codec, label", [("euc_jp", "shift_jis"), ("cp1252", "utf-16")])
+def test_a_wrong_header_charset_gives_way_to_the_pages_declaration(page_codec, label):
+    """A header's charset reads a page with a few bad bytes over the page's own declaration
+    only when it is UTF-8: read in the wrong double-byte charset (EUC-JP as Shift_JIS) a
+    page's bytes pair into enough valid characters to pass the rule, and read as UTF-16 any
+    8-bit page of odd length does; both came out as mojibake where the page's meta reads them."""
+    sentence = ("港の橋が修理を終え、月曜日に"
+                "再開します。" if page_codec == "euc_jp"
+                else "Le marché de Noël ouvre à Zürich.")
+    page = (f"<html><head><meta charset='{page_codec.replace('_', '-')}'></head><body>"
+            + f"<p>{sentence}</p>" * 8 + "</body></html>").encode(page_codec)
+    if len(page) % 2 == 0:
+        page += b" "
+    got = decode_by_header(page, label)
+    assert sentence in (got if isinstance(got, str) else decode(got, 10_000_000))
 
 
 def test_a_wrong_utf8_header_on_a_page_declaring_its_legacy_charset_gives_way_to_it():
