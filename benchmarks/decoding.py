@@ -28,7 +28,7 @@ from filter.decoding import decode  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
 _CHARSET = re.compile(r"<meta[^>]*charset[^>]*>|<\?xml[^>]*>", re.IGNORECASE)
-_LANG = re.compile(r"(<html\b[^>]*?\b)lang(\s*=)", re.IGNORECASE)
+_LANG = re.compile(r"(<html\b[^>]*?(?<![\w:-]))lang(\s*=)", re.IGNORECASE)
 
 
 def _decoders():

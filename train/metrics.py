@@ -28,10 +28,20 @@ def _squash(text: str) -> str:
     return " ".join(tokens(text))
 
 
+#: WCXB cuts its long `with` snippets at 80 characters, often inside a word: from this length on
+#: a snippet's last word may be the start of one ("… its Online D" of "Online Data")
+CUT_SNIPPET_CHARS = 78
+
+
 def snippet_rates(predicted: str, with_snippets, without_snippets) -> tuple[float | None, float | None]:
-    """Share of `with` snippets found and of `without` snippets leaked (None when there are none)."""
+    """Share of `with` snippets found and of `without` snippets leaked (None when there are none),
+    as whole words of the text, but for the last word of a cut `with` snippet
+    (`CUT_SNIPPET_CHARS`), which may be the start of one: matched whole, 369 of WCXB-dev's 6,659
+    `with` snippets were not found even in the gold text itself (334 of them 80 characters
+    long). A `without` snippet is matched whole ("Share" is no leak of "shared")."""
     text = f" {_squash(predicted)} "
-    kept = [f" {_squash(s)} " in text for s in with_snippets if _squash(s)]
+    kept = [(f" {_squash(s)}" if len(s) >= CUT_SNIPPET_CHARS else f" {_squash(s)} ") in text
+            for s in with_snippets if _squash(s)]
     leaked = [f" {_squash(s)} " in text for s in without_snippets if _squash(s)]
     return (float(np.mean(kept)) if kept else None, float(np.mean(leaked)) if leaked else None)
 
