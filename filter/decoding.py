@@ -275,9 +275,12 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     page under such a stale meta. A legacy header over a page's own declaration is not
     trusted so: read in the wrong double-byte charset (EUC-JP as Shift_JIS, UTF-8 as GBK) a
     page's bytes pair into valid characters often enough to pass the rule, and the page's
-    declaration decides, in `decode`; nor is a UTF-16 label, under which any 8-bit page of odd
-    length passes. UTF-8 comes first for a page that declares nothing or declares UTF-8: a
-    UTF-8 page with a stray byte under a server's legacy label stays UTF-8.
+    declaration decides, in `decode`; but a single-byte header does win over a single-byte
+    declaration (`_single_byte_label`), as it does for a page without bad bytes (a double-byte
+    one does not: KOI8-R text passes for Shift_JIS with a few bad bytes). A UTF-16 label on a page without NUL bytes is
+    no label (UTF-16 markup has one beside every ASCII character): the page goes to `decode`.
+    UTF-8 comes first for a page that declares nothing or declares UTF-8: a UTF-8 page with a
+    stray byte under a server's legacy label stays UTF-8.
     A compressed body (gzip, zstd, zlib: a WARC payload or a POST without its Content-Encoding)
     is inflated first, up to `max_bytes`, and read as above (read in a single-byte charset,
     its bytes passed for text and were refused as binary; inflated by `decode`, the label was
@@ -290,6 +293,13 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
         if inflated is None:
             return page
         page = inflated
+    codec = resolve_encoding(charset.strip())
+    name = _codec_name(codec) if codec else None
+    if name and name.startswith("utf-16") and not read_bom(page)[0] and b"\0" not in page[:4096]:
+        # UTF-16 markup has a NUL beside every ASCII character: a page without one is not in
+        # it, whatever its server says (read so, an 8-bit page of even length became CJK
+        # characters, one of odd length failed and went to its own declaration)
+        return page
     # whether the header's charset may read the page with a few invalid bytes: not when a
     # byte-order mark outranks it (`decode` reads the page in the mark's charset, with U+FFFD
     # for those bytes), nor for an ASCII page, which has no invalid bytes in an ASCII charset
@@ -303,25 +313,41 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
             pass
         mostly = not read_bom(page)[0]
         declared = (html_body_declared_encoding(page) or _late_declaration(page)) if mostly else None
-        if mostly and (not declared or _is_utf8_label(declared)):
+        if mostly and (not declared or _is_utf8_label(declared) or _single_byte_label(declared)):
             # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
-            # with one stray byte under a server's iso-8859-1 came out whole as "rÃ©uni"
-            text = _mostly_decodes(page, "utf-8",
-                                   declared=_is_utf8_label(charset) or bool(declared))
+            # with one stray byte under a server's iso-8859-1 (or a stale meta of one) came out
+            # whole as "rÃ©uni"
+            text = _mostly_decodes(page, "utf-8", declared=_is_utf8_label(charset)
+                                   or bool(declared and _is_utf8_label(declared)))
             if text is not None:
                 return text
     try:
         return decode_labelled(page, charset)
     except InputError:
         pass
-    codec = resolve_encoding(charset.strip())
-    name = _codec_name(codec) if codec else None
     if (mostly and name in _LABELLED_CHARSETS and not name.startswith("utf-16")
-            and (not declared or name == "utf-8")):
+            and (not declared or name == "utf-8"
+                 or (name not in _MULTI_BYTE_CHARSETS and _single_byte_label(declared)))):
         text = _mostly_decodes(page, codec, declared=True)
         if text is not None:
             return text
     return page
+
+
+#: the legacy charsets of more than one byte a character (`_single_byte_label`)
+_MULTI_BYTE_CHARSETS = frozenset({"gb18030", "big5hkscs", "cp949", "cp932", "euc_jp",
+                                  "iso2022_jp", "utf-8", "utf-16-le", "utf-16-be", "utf-16"})
+
+
+def _single_byte_label(declared: str) -> bool:
+    """Whether a page's declared charset is a single-byte one (windows-1252, iso-8859-x, koi8-r…),
+    which a single-byte header's charset reads a page with a few invalid bytes over: a Greek
+    page under a stale ``<meta charset=iso-8859-1>``, with a stray byte or a cut last
+    character, came out as Latin-1 mojibake. Not over a multi-byte declaration, and not for a
+    double-byte header: EUC-JP bytes pair into enough valid Shift_JIS characters to pass the
+    rule, and so do KOI8-R's (a GBK page under such a stale meta, damaged, stays Latin-1)."""
+    codec = resolve_encoding(declared.strip())
+    return bool(codec) and _codec_name(codec) not in _MULTI_BYTE_CHARSETS
 
 
 def _is_utf8_label(charset: str) -> bool:

@@ -959,8 +959,32 @@ def test_a_wrong_header_charset_gives_way_to_the_pages_declaration(page_codec, l
                 else "Le marché de Noël ouvre à Zürich.")
     page = (f"<html><head><meta charset='{page_codec.replace('_', '-')}'></head><body>"
             + f"<p>{sentence}</p>" * 8 + "</body></html>").encode(page_codec)
-    if len(page) % 2 == 0:
-        page += b" "
+    for padded in (page, page + b" "):  # a UTF-16 label read an 8-bit page of even length
+        got = decode_by_header(padded, label)
+        assert sentence in (got if isinstance(got, str) else decode(got, 10_000_000))
+
+
+def test_a_right_single_byte_header_reads_a_damaged_page_under_a_stale_latin_meta():
+    """A Greek page whose server names its charset while the page keeps an old
+    ``<meta charset=iso-8859-1>``, with a byte windows-1253 leaves undefined: the header reads
+    it, as it reads the page without that byte (it came out as Latin-1)."""
+    sentence = "\u0397 \u03b3\u03ad\u03c6\u03c5\u03c1\u03b1 \u03ac\u03bd\u03bf\u03b9\u03be\u03b5."
+    page = ("<html><head><meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"
+            "</head><body>" + f"<p>{sentence}</p>" * 8).encode("cp1253") + b"\xff"
+    got = decode_by_header(page, "windows-1253")
+    assert isinstance(got, str) and sentence in got
+
+
+@pytest.mark.parametrize("label", ["gbk", "shift_jis", "windows-1251"])
+def test_a_utf8_page_with_a_stray_byte_under_a_stale_latin_meta_stays_utf8(label):
+    """A UTF-8 page keeping an old ``<meta charset=iso-8859-1>``, with a stray byte, under a
+    wrong legacy header: read as GBK or Shift_JIS its bytes pair into enough valid characters
+    to pass for a page with a few bad bytes, and a header winning over a single-byte
+    declaration through that rule made it mojibake; UTF-8 is tried first."""
+    sentence = ("\u0413\u043e\u0440\u043e\u0434\u0441\u043a\u043e\u0439 \u0441\u043e\u0432\u0435\u0442 "
+                "\u0443\u0442\u0432\u0435\u0440\u0434\u0438\u043b \u0431\u044e\u0434\u0436\u0435\u0442.")
+    page = ("<html><head><meta charset='iso-8859-1'></head><body>" + f"<p>{sentence}</p>" * 8
+            ).encode("utf-8") + b"<p>\x93Copyright</p>"
     got = decode_by_header(page, label)
     assert sentence in (got if isinstance(got, str) else decode(got, 10_000_000))
 
