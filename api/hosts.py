@@ -55,9 +55,11 @@ class LoopbackHostMiddleware:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
-            name = _host_name(header)
-            if not (is_loopback(name) or name.lower() in self.also):
+            header = dict(scope["headers"]).get(b"host")
+            name = _host_name(header.decode("latin-1")) if header is not None else None
+            # a request without a Host header (HTTP/1.0 health checkers) is answered: the check
+            # is against pages in a browser, which always sends one, and no setting allowed it
+            if name is not None and not (is_loopback(name) or name.lower() in self.also):
                 response = error_response(
                     421, "misdirected_request", "this service listens on a loopback address and "
                     "answers only requests addressed to localhost, 127.0.0.1 or [::1] (the Host "

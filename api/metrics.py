@@ -125,15 +125,26 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        answered = gone = False
 
         async def send_status(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answered = message["status"], True
             await send(message)
 
+        async def receive_watched() -> Message:
+            nonlocal gone
+            message = await receive()
+            gone = gone or message["type"] == "http.disconnect"
+            return message
+
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive_watched, send_status)
+            if gone and not answered:
+                # the client left before an answer (an upload it abandoned): nginx's 499, as
+                # for a client gone while queued; it was counted as a 500 no log explained
+                status = 499
         finally:
             template = self._template(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"

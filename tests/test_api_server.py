@@ -428,6 +428,36 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
     assert {k.lower(): v for k, v in headers.items()}.get("cache-control") == "no-store"
 
 
+def test_a_request_without_a_host_header_is_answered(server):
+    """HTTP/1.0 health checkers send no Host; they got 421 from a loopback service and no
+    setting could allow them (browsers, which the check is against, always send one)."""
+    _, port = server
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"GET /readyz HTTP/1.0\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+
+
+def test_an_upload_the_client_abandons_is_counted_as_499_not_as_a_server_error(server):
+    """A crawler that drops the connection mid-upload was counted as a 500, with no log line,
+    response or error to explain the service's 5xx rate."""
+    _, port = server
+    for _ in range(2):
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\n"
+                         b"Content-Length: 50000\r\n\r\n<html><body>")
+    deadline = time.monotonic() + 30
+    while True:
+        body = request(port, "GET", "/metrics")[2]
+        if b'route="/v1/clean",status="499"} 2.0' in body or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert b'route="/v1/clean",status="499"} 2.0' in body, body.decode()
+    assert b'route="/v1/clean",status="500"' not in body
+
+
 def test_requests_refused_for_their_host_are_counted(server):
     """A proxy on this machine that passes a name not in --allowed-hosts gets 421 for every
     request: the host check sat outside the metrics, which then showed no traffic at all."""
