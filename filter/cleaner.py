@@ -223,13 +223,17 @@ def followed_url(url: str, base: str | None) -> str:
     if scheme not in ("http", "https", "") or not (
             "\\" in _BEFORE_QUERY.match(url).group() or (scheme and not parts.netloc)):
         return url
-    href = url
+    href, leftover = url, False
     if base:  # an href that urljoin took for a path in the base's folder: read it again
         folder = urljoin(base, ".")
         if url.startswith(folder):
-            href = url[len(folder):]
+            href, leftover = url[len(folder):], True
     head = _BEFORE_QUERY.match(href).group()
     head, rest = head.replace("\\", "/"), href[len(head):]
+    if leftover and not head.startswith("/"):
+        # a path in the folder, even with a colon in its first segment ("Category:News/2026",
+        # "Talk:Bridge/archive"), which urljoin would read as a scheme
+        head = "./" + head
     written, colon, after = head.partition(":")
     if (colon and written.lower() in ("http", "https")
             and (not base or urlsplit(base).scheme.lower() != written.lower())):

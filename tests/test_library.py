@@ -775,3 +775,27 @@ def test_related_links_are_the_absolute_addresses_a_browser_follows(monkeypatch)
                            f'"\\\\cdn.harbour-news.co.uk\\news\\5">Story 5 on the storm</a></li>'
                            "</ul></article></body></html>", url=url)
     assert [link.url for link in result.related_links] == ["https://cdn.harbour-news.co.uk/news/5"]
+
+
+def test_a_related_link_with_a_colon_in_its_first_segment_stays_a_path_of_the_folder():
+    """A wiki's "Category:…" or "Talk:…" page linked with a backslash was read again from the
+    page's folder as "Category:Ferries/2026", which urljoin takes for an address of the scheme
+    "category", and left out; a browser follows it in the folder (WHATWG URL)."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+    from filter.extract import _absolute
+
+    page = "https://harbour-wiki.example/w/Ferry_timetable"
+    hrefs = ["./Category:Ferries\\2026", "https://harbour-wiki.example/w/Talk:Ferry_fares\\old",
+             "./Special:History\\Ferry_timetable?x=a\\b", "\\w\\Harbour_lights",
+             "Special:Random\\Ferry"]  # no http(s) address: a browser reads "special:"
+    blocks = [Block(text=f"Ferry story {k}", links=(Link(text=f"Ferry story {k}",
+                                                         url=_absolute(page, href)),))
+              for k, href in enumerate(hrefs)]
+    assert [link.url for link in related_links(blocks, ["related"] * len(blocks), page_url=page,
+                                               same_site=False)] == [
+        "https://harbour-wiki.example/w/Category:Ferries/2026",
+        "https://harbour-wiki.example/w/Talk:Ferry_fares/old",
+        "https://harbour-wiki.example/w/Special:History/Ferry_timetable?x=a\\b",
+        "https://harbour-wiki.example/w/Harbour_lights",  # "\\" at the start: the site's root
+    ]
