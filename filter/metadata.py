@@ -26,9 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.metadata import (TITLE_XPATHS, examine_meta, examine_title_element,
-                                  extract_meta_json, extract_metainfo, extract_title,
-                                  normalize_authors)
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
@@ -67,12 +65,6 @@ _MAX_FIELD = 1_000
 #: the path of a link to a site's home page: "/", "./", "/index.php", "https://site.example"
 _HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
 _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
-#: where a heading is not the page's headline: a footer, a sidebar, a menu (by tag or role)
-_ASIDE_TAGS = frozenset({"footer", "aside", "nav"})
-_ASIDE_ROLES = frozenset({"contentinfo", "complementary", "navigation"})
-#: where it is the article's: an <article> or the page's <main> (by tag or role)
-_ARTICLE_TAGS = frozenset({"article", "main"})
-_ARTICLE_ROLES = frozenset({"article", "main"})
 
 
 def _words(text: str) -> str:
@@ -87,31 +79,22 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     - The page's only such `<h1>`, when half its letters or more are in words of the title
       (and two of its words are not numbers): the headline as the page shows it, where the
       title is often worded for search engines ("Ten Quiet Harbour Walks" over "Best Harbour
-      Walks 2026 – Ten Quiet Routes Near You"); but an `<h2>` where the `<h1>` is a section's
-      or a book's name (`_headline_under`).
+      Walks 2026 – Ten Quiet Routes Near You").
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
-    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`,
-      of one in the article where there is one (`_placement`), never of one in a footer, a
-      sidebar, a menu or the page's header: there the site's or a section's name can be the
-      longer ("Bridge shut | Harbour Gazette Community Edition", with an `<h1>` of each).
+    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
     - All but a first or last part of the title that is one of the site's names.
     - Else the title whole: a part may be the headline's own subtitle ("Hybrid Cars: A Buying
       Guide").
 
-    White space comes out collapsed. On WCXB-dev the gold title is the title
-    `page_metadata` finds so on 1,154 of 1,497 pages, trafilatura's on 767
-    (`benchmarks/metadata.py`)."""
+    White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
+    1,149 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
-    parts = _title_parts(title)
-    h1s = [(_heading_text(h1), _links_home(h1), h1)
-           for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
-    names = ({_words(site_name or "")} | {_words(text) for text, logo, _ in h1s if logo}) - {""}
+    h1s = [(_heading_text(h1), _links_home(h1)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
+    names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
     headings: dict[str, str] = {}  # words: text, of the headings that are not the site's names
-    elements: dict[str, list[HtmlElement]] = {}  # words: those headings' elements
-    for text, logo, h1 in h1s:
+    for text, logo in h1s:
         if not logo and (words := _words(text)) and words not in names:
             headings.setdefault(words, text)
-            elements.setdefault(words, []).append(h1)
     if len(headings) == 1:
         (words, text), = headings.items()
         shown, in_title = set(words.split()), set(_words(title).split())
@@ -120,7 +103,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
         letters = sum(len(w) for w in shown & in_title)
         if (sum(not w.isdigit() for w in shown) >= 2
                 and letters >= _SHOWN_OVERLAP * sum(len(w) for w in shown)):
-            return _headline_under(elements[words][0], text, title, parts, tree, names) or text
+            return text
     if title.endswith(("...", "\u2026")):
         stem = _words(title.rstrip(".\u2026"))
         # "The cat..." is no cut of "The category of all things": a cut inside a word needs
@@ -130,90 +113,24 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
                  and (words[len(stem):len(stem) + 1] in ("", " ") or len(stem.split()) >= 3)]
         if whole:
             return whole[0]
-    if not parts:
+    cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
+    if not cuts or len(cuts) >= _MAX_TITLE_PARTS:
         return title
-    # where each heading is: 0 in a footer, sidebar, menu or the page's header, 1 elsewhere,
-    # 2 in the article (the best placed of a heading's elements)
-    placed = {words: max(map(_placement, found)) for words, found in elements.items()}
-    found = [run for run in _title_runs(title, parts) if placed.get(_words(run), 0)]
+    bounds = [0, *(x for span in cuts for x in span), len(title)]
+    parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
+    parts = [(start, end) for start, end in parts if title[start:end].strip()]
+    runs = [title[parts[first][0]:parts[last][1]].strip()
+            for first in range(len(parts)) for last in range(first, len(parts))
+            if last - first + 1 < len(parts)]
+    found = [run for run in runs if _words(run) in headings]
     if found:
-        return max(found, key=lambda run: (placed[_words(run)], len(run)))
+        return max(found, key=len)
     if names and len(parts) > 1:
         if _words(title[parts[-1][0]:parts[-1][1]]) in names:
             return title[:parts[-2][1]].strip()
         if _words(title[parts[0][0]:parts[0][1]]) in names:
             return title[parts[1][0]:].strip()
     return title
-
-
-def _title_parts(title: str) -> list[tuple[int, int]]:
-    """Where the separator-delimited parts of a title (white space collapsed) start and end;
-    none for a title without separators or of too many parts to be "headline + site name"."""
-    cuts = [m.span() for m in _TITLE_SEPARATOR.finditer(title)]
-    if not cuts or len(cuts) >= _MAX_TITLE_PARTS:
-        return []
-    bounds = [0, *(x for span in cuts for x in span), len(title)]
-    parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
-    return [(start, end) for start, end in parts if title[start:end].strip()]
-
-
-def _title_runs(title: str, parts: list[tuple[int, int]]) -> list[str]:
-    """The runs of a title's consecutive parts (`_title_parts`) short of the whole title."""
-    return [title[parts[first][0]:parts[last][1]].strip()
-            for first in range(len(parts)) for last in range(first, len(parts))
-            if last - first + 1 < len(parts)]
-
-
-def _placement(heading: HtmlElement) -> int:
-    """Where a heading is: 0 in a footer, a sidebar or a menu (`<footer>`, `<aside>`, `<nav>`
-    or their roles), or in the page's header (a `<header>` outside any `<article>` or
-    `<main>`), where the site's or a section's name is; 2 in an `<article>` or `<main>`;
-    1 elsewhere."""
-    in_header = in_article = False
-    for element in heading.iterancestors():
-        tag = element.tag if isinstance(element.tag, str) else ""
-        role = (element.get("role") or "").strip().lower()
-        if tag in _ASIDE_TAGS or role in _ASIDE_ROLES:
-            return 0
-        in_header = in_header or tag == "header" or role == "banner"
-        in_article = in_article or tag in _ARTICLE_TAGS or role in _ARTICLE_ROLES
-    return 2 if in_article else 0 if in_header else 1
-
-
-def _headline_under(h1: HtmlElement, text: str, title: str, parts: list[tuple[int, int]],
-                    tree: HtmlElement, names: set[str]) -> str | None:
-    """The headline in an `<h2>` under an `<h1>` (its `text`) that names the section or the
-    book: where the `<h1>` is one run of the title's parts and an `<h2>` after it in the page
-    another, longer one that comes before it in the title ("Recoverable Errors with Result -
-    The Rust Programming Language", whose only `<h1>` is the book's title). Not an `<h2>` of
-    the site's `names` or linked to its home page (a blog's name over its post's `<h1>`), nor
-    one in a footer, sidebar or menu; nor a standfirst, which follows the headline in the
-    title too ("Bridge shut - What we know so far | Gazette")."""
-    starts: dict[str, int] = {}  # a run's words: where it starts in the title
-    for first in range(len(parts)):
-        for last in range(first, len(parts)):
-            if last - first + 1 < len(parts):
-                run = title[parts[first][0]:parts[last][1]]
-                starts.setdefault(_words(run), parts[first][0])
-    at = starts.get(_words(text))
-    if at is None:
-        return None
-    after, seen = False, 0
-    for heading in tree.iter("h1", "h2"):
-        if heading is h1:
-            after = True
-            continue
-        if not after or heading.tag != "h2":
-            continue
-        seen += 1
-        if seen > _MAX_HEADINGS:
-            break
-        shown = _heading_text(heading)
-        words = _words(shown)
-        if (len(shown) > len(text) and starts.get(words, at) < at and words not in names
-                and not _links_home(heading) and _placement(heading)):
-            return shown
-    return None
 
 
 def _links_home(h1: HtmlElement) -> bool:
@@ -280,12 +197,7 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
 def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: str | None) -> str | None:
     """Without a title in the meta tags: the `<title>` element's headline where the page confirms
     it, else `fallback` (trafilatura's choice: the only `<h1>`, a title-like element, a part of
-    `<title>`). Where `fallback` is one side of the `<title>`'s last separator, the other
-    side is longer and the page does not show `fallback` as its heading (`_heading_shows`),
-    the other side: trafilatura takes the side before it unless that holds a
-    ".", so "Coast Gazette - Harbour walks reopen" gave the site's name, and so did
-    "Harbour walks reopen after the long ... - Coast Gazette"; a site's or section's name is
-    shorter than a headline (on WCXB-dev, 4 pages more right, 2 fewer)."""
+    `<title>`)."""
     element = tree.find(".//head//title")
     text = " ".join(element.text_content().split()) if element is not None else ""
     cut = headline(text, tree, site_name) if text else text
@@ -298,23 +210,7 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
              if _links_home(h1)}
     if text and fallback and squashed(fallback) in logos:
         return text  # trafilatura took the page's only <h1>, its logo
-    if fallback and _heading_shows(tree, fallback):
-        return fallback  # trafilatura's pick is the page's own heading, not a side of <title>
-    _, first, second = examine_title_element(tree)
-    for side, other in ((first, second), (second, first)):
-        if (fallback and side and other and _words(fallback) == _words(side)
-                and len(other) > len(side)):
-            return other
     return fallback
-
-
-def _heading_shows(tree: HtmlElement, text: str) -> bool:
-    """Whether the page shows `text` as its title where trafilatura looks before `<title>`: the
-    only `<h1>`, or the first of its title-like headings (`TITLE_XPATHS`: `h2.entry-title`…)."""
-    h1s = tree.findall(".//h1")
-    shown = [" ".join(h1s[0].itertext())] if len(h1s) == 1 else []
-    shown.append(extract_metainfo(tree, TITLE_XPATHS) or "")
-    return any(_words(heading) == _words(text) for heading in shown if heading)
 
 
 def page_metadata(tree: HtmlElement, url: str | None,

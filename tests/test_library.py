@@ -61,7 +61,7 @@ def _title(head: str, body: str = "") -> str | None:
      "", "Bridge reopens"),
     ('<meta property="og:site_name" content="Coastal Times">'
      '<meta property="og:title" content="Bridge reopens \u00b7 Coastal Times">', "", "Bridge reopens"),
-    # a logo <h1> of the site's name is not the headline; of two <h1>s in the title, the later
+    # a logo <h1> of the site's name is not the headline; of two <h1>s in the title, the longer
     ('<meta property="og:site_name" content="Coastal Times">'
      '<meta property="og:title" content="Bridge reopens | Coastal Times">',
      '<header><h1><a href="/">Coastal Times</a></h1></header>', "Bridge reopens"),
