@@ -144,6 +144,23 @@ def test_a_bug_on_one_page_costs_no_item(cleaner):
     assert outcome.error.type == "RuntimeError"
 
 
+def test_a_bug_while_reading_a_response_costs_no_item(cleaner, monkeypatch):
+    """A Response's page is decoded before the cleaner runs: an error of the library's own
+    there (a bug) escaped the pipeline, and Scrapy dropped the item."""
+    from scrapy.http import HtmlResponse
+
+    import filter.integrations.scrapy as pipeline_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug, not a bad page")
+
+    monkeypatch.setattr(pipeline_module, "decode", broken)
+    response = HtmlResponse("http://courier.test/x", body="<p>caf\u00e9</p>".encode("cp1252"))
+    outcome, kept = NoiseFilterPipeline(cleaner)._clean_item(response, None)
+    assert outcome.error.type == "RuntimeError" and outcome.url == "http://courier.test/x"
+    assert kept is None
+
+
 def test_an_output_field_that_is_the_html_field_is_refused(cleaner):
     """The result would replace the page and then be deleted with it: nothing would be kept."""
     with pytest.raises(ValueError, match="both 'html'"):

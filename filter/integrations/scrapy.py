@@ -230,13 +230,16 @@ class NoiseFilterPipeline:
         too_large = size_error(html.body, max_bytes)
         if too_large is not None:
             return self._refused(page_url(field, html), too_large), None
-        page = response_page(html, max_bytes)
-        url = page_url(field, html, page)
-        if isinstance(page, bytes):
-            try:
+        url = None
+        try:
+            page = response_page(html, max_bytes)
+            url = page_url(field, html, page)
+            if isinstance(page, bytes):
                 page = decode(page, max_bytes, url=url)
-            except NoiseFilterError as err:
-                return self._refused(url, err), None
+        except NoiseFilterError as err:
+            return self._refused(url or page_url(field, html), err), None
+        except Exception as err:  # a bug in the library must not cost the crawl an item
+            return self._failed(url or page_url(field, html), err), None
         return self._clean(page, url, self._text_cleaner), page
 
     def _clean(self, html, url, cleaner: Cleaner | None = None) -> Outcome:
@@ -249,9 +252,14 @@ class NoiseFilterPipeline:
             except NoiseFilterError as err:
                 return self._refused(url, err)
             except Exception as err:  # a bug in the library must not cost the crawl an item
-                logger.exception("noisefilter failed on %s", url)
-                return Outcome(id=url or "", url=url, error=Failure(
-                    type(err).__name__, f"unexpected error: {err}"))
+                return self._failed(url, err)
+
+    def _failed(self, url, err: Exception) -> Outcome:
+        """The outcome of a page the library failed on with an error of its own (a bug), logged
+        with its traceback."""
+        logger.exception("noisefilter failed on %s", url)
+        return Outcome(id=url or "", url=url, error=Failure(
+            type(err).__name__, f"unexpected error: {err}"))
 
     def _refused(self, url, err: NoiseFilterError) -> Outcome:
         """The outcome of a page the library refused, with a warning."""
