@@ -303,7 +303,6 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     # whether the header's charset may read the page with a few invalid bytes: not when a
     # byte-order mark outranks it (`decode` reads the page in the mark's charset, with U+FFFD
     # for those bytes), nor for an ASCII page, which has no invalid bytes in an ASCII charset
-    # (a UTF-16 label on one is a wrong label)
     mostly = False
     declared = None
     if not page.isascii():
