@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from filter import InputError, NoiseFilterError
-from filter.decoding import decode, decode_by_header, decode_labelled, header_charset, size_error
+from filter.decoding import decode, decode_labelled, header_charset, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
@@ -87,7 +87,7 @@ def _over_the_limit(job: Job, max_bytes: int) -> Outcome | None:
     given here: the body limit is three times `max_bytes` (for labelled pages), and such a
     document would otherwise wait for a cleaning process and be copied into it only to be
     refused there (30 bodies of 28 MB at once took the HTTP process to 2.5 GB). A document
-    still in bytes is a raw body over the limit as received (`_raw_job`), text or not."""
+    in bytes is a raw body, counted as received (`_raw_job`)."""
     too_large = size_error(job.document, max_bytes,
                            text=job.kind == "text" and isinstance(job.document, str))
     return None if too_large is None else Outcome(error="InputTooLarge", detail=str(too_large))
@@ -127,23 +127,23 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
 
 async def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool,
                    max_bytes: int) -> Job:
-    """A raw body as a job. A body over `max_bytes` as received stays bytes, for `_run` to
-    refuse undecoded: decoding came first, on the event loop, and 30 MB labelled windows-1252
-    held it (and ``/healthz``) for 30 s only to be refused as 60 MB, its size in UTF-8. Other
-    bodies are decoded in a thread (a legal 10 MB one still takes seconds), in the charset the
-    header names, and then counted as the library counts a str, in UTF-8, as the WARC reader's
-    pages are: a page in a legacy charset close to the limit can be over it decoded. (Handing
-    its bytes on unlabelled instead left the charset to a guess: Polish came out as mojibake.)"""
+    """A raw body as a job. An HTML page goes as its bytes, with the charset its header names,
+    for the cleaning process to read it in (`Cleaner.clean`), and its bytes are held to
+    `max_bytes` as received: decoded here and counted in UTF-8, a page in a legacy charset
+    over about half the limit was refused (Cyrillic in windows-1251). (Handing its bytes on
+    without the label left the charset to a guess: Polish came out as mojibake.) Plain text,
+    which has no declaration of its own, is decoded here, in a thread (a legal 10 MB body
+    still takes seconds), and counted as the library counts a str, in UTF-8; over `max_bytes`
+    as received, it stays bytes, for `_run` to refuse undecoded: decoding came first, on the
+    event loop, and 30 MB held it (and ``/healthz``) for 30 s only to be refused."""
     kind = "html" if media == "text/html" else "text"
     if kind == "text" and url is not None:
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
-    if len(body) > max_bytes:
-        return Job(kind, body, url, blocks)
     charset = header_charset(request.headers.get("content-type"))
     if kind == "html":
-        return Job("html", await anyio.to_thread.run_sync(decode_by_header, body, charset,
-                                                            max_bytes),
-                   url, blocks)
+        return Job("html", body, url, blocks, charset)
+    if len(body) > max_bytes:
+        return Job(kind, body, url, blocks)
     return Job("text", await anyio.to_thread.run_sync(_decode, body, charset or "utf-8"),
                None, blocks)
 
@@ -215,7 +215,8 @@ async def decode_page(
         raise ApiError(415, "unsupported_media_type", "send the page's bytes as text/html")
     job = await _raw_job(request, "text/html", await request.body(), url, False, pool.max_bytes)
     try:
-        html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url)
+        html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url,
+                                              job.charset)
     except NoiseFilterError as err:
         return error_response(*outcome_status(type(err).__name__), str(err))
     return JSONResponse({"html": html})

@@ -30,12 +30,14 @@ from filter import Cleaner, Limits, NoiseFilterError
 
 
 class Job(NamedTuple):
-    """One document to clean: `kind` is ``"html"`` or ``"text"``."""
+    """One document to clean: `kind` is ``"html"`` or ``"text"``; `charset` is the one a raw
+    HTML body's Content-Type named, for the cleaner to read its bytes in."""
 
     kind: str
     document: str | bytes
     url: str | None
     blocks: bool
+    charset: str | None = None
 
 
 def _peak_rss() -> int:
@@ -61,7 +63,7 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
     started = time.monotonic()
     try:
         if job.kind == "html":
-            result = cleaner.clean(job.document, url=job.url)
+            result = cleaner.clean(job.document, url=job.url, charset=job.charset)
         else:
             result = cleaner.clean_text(job.document)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))

@@ -95,7 +95,8 @@ class Outcome:
 
 def as_document(item, index: int) -> Document:
     """Accept what callers naturally have: a `Document`, a dict with ``html`` or ``text`` (and
-    ``url``, ``id``), or the HTML itself as str or bytes (its id is then its position)."""
+    ``url``, ``id``, and ``charset``, the HTTP header's for ``html`` bytes), or the HTML itself
+    as str or bytes (its id is then its position)."""
     if isinstance(item, Document):
         return item
     if isinstance(item, (str, bytes, bytearray, memoryview)):
@@ -105,8 +106,12 @@ def as_document(item, index: int) -> Document:
         if item.get("html") is None and item.get("text") is None:
             return Document(id=doc_id, url=item.get("url"),
                             failure=Failure("InputError", 'the item has no "html" or "text"'))
+        if item.get("html") is not None and item.get("text") is not None:
+            # the html was cleaned and the text ignored without a word
+            return Document(id=doc_id, url=item.get("url"), failure=Failure(
+                "InputError", 'the item has "html" and "text": give one'))
         return Document(id=doc_id, html=_plain(item.get("html")), text=_plain(item.get("text")),
-                        url=item.get("url"))
+                        url=item.get("url"), charset=item.get("charset"))
     return Document(id=str(index), failure=Failure(
         "InputError", f"cannot clean an item of type {type(item).__name__}"))
 
@@ -183,10 +188,11 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
             return
         if task is None:
             return
-        seq, html, text, url = task
+        seq, html, text, url, charset = task
         started = time.monotonic()
         try:
-            result = cleaner.clean_text(text) if html is None else cleaner.clean(html, url=url)
+            result = (cleaner.clean_text(text) if html is None
+                      else cleaner.clean(html, url=url, charset=charset))
             reply = (seq, result, None)
         except NoiseFilterError as err:
             reply = (seq, None, Failure(type(err).__name__, str(err)))
@@ -213,7 +219,8 @@ class _Worker:
         self.started = self.deadline = 0.0
 
     def send(self, seq: int, doc: Document, timeout: float) -> None:
-        self.conn.send((seq, doc.html, doc.text, doc.url if doc.resolve_links else None))
+        self.conn.send((seq, doc.html, doc.text, doc.url if doc.resolve_links else None,
+                        doc.charset))
         self.task = seq
         self.started = time.monotonic()
         self.deadline = self.started + timeout
@@ -246,9 +253,10 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
                start_method: str | None = None, read_in_thread: bool = True) -> Iterator[Outcome]:
     """Clean `docs` in `workers` processes and yield one `Outcome` per document, in input order.
 
-    `docs` holds `Document`s, dicts (``html`` or ``text``, ``url``, ``id``) or HTML strings or
-    bytes, and is read lazily, in a thread of its own (`_Feeder`): while it waits for its next
-    document, finished outcomes are yielded and time limits enforced all the same. An input
+    `docs` holds `Document`s, dicts (``html`` or ``text``, ``url``, ``id``, ``charset``) or
+    HTML strings or bytes, and is read lazily, in a thread of its own (`_Feeder`): while it
+    waits for its next document, finished outcomes are yielded and time limits enforced all
+    the same. An input
     that only the thread that made it may use (a `sqlite3` cursor, by default) needs
     ``read_in_thread=False``: the caller's thread then reads it, between outcomes (time limits
     wait while it blocks). An exception it raises is raised here after the outcomes of the
@@ -568,7 +576,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folders of .html/.html.gz files, .html[.gz] files, .jsonl[.gz] "
                              "files with url and html, .warc[.gz] files; - for JSON Lines on "
                              "standard input")
-    parser.add_argument("-o", "--output", required=True, help="JSON Lines file to write")
+    parser.add_argument("-o", "--output", required=True,
+                        help="JSON Lines file to write; - for standard output")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     parser.add_argument("--workers", type=positive_int, default=cores or 1,
                         help="worker processes (default: one per core this process may use)")
@@ -829,7 +838,9 @@ def run(args: argparse.Namespace) -> int:
         print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
               "the noisefilter repository", file=sys.stderr)
         return 2
-    out = Path(args.output)
+    # "-" is standard output, as it is standard input among the inputs (a file named "-" was
+    # written, and the next run, resuming from it, printed nothing)
+    out = Path("/dev/stdout" if args.output == STDIN else args.output)
     problem = _output_problem(out, args.inputs)
     if problem:
         print(f"noisefilter batch: {problem}", file=sys.stderr)

@@ -72,10 +72,14 @@ class Cleaner:
     def labels(self) -> list[str]:
         return [str(c) for c in self.model.classes_]
 
-    def clean(self, html: bytes | str, url: str | None = None) -> CleanResult:
-        """Clean one HTML document (bytes in any charset, or str)."""
+    def clean(self, html: bytes | str, url: str | None = None,
+              charset: str | None = None) -> CleanResult:
+        """Clean one HTML document (bytes in any charset, or str). Give the `charset` the
+        HTTP response's Content-Type named with the bytes as received (not text decoded in
+        it): read as browsers read it, and the size limit holds the bytes."""
         deadline = Deadline(self.limits.timeout)
-        page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes, deadline=deadline)
+        page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes, deadline=deadline,
+                            charset=charset)
         deadline.check("classifying its blocks")
         return self._classify(page, deadline)
 
@@ -83,23 +87,7 @@ class Cleaner:
         """Clean text that an extractor already produced: one block per non-empty line. Bytes
         are UTF-8, or UTF-16/32 with a byte-order mark."""
         deadline = Deadline(self.limits.timeout)
-        if isinstance(text, (bytes, bytearray, memoryview)):
-            text = _decoded_text(bytes(text))
-        if not isinstance(text, str):
-            raise InputError(f"expected text as str, got {type(text).__name__}")
-        too_large = size_error(text, self.limits.max_bytes, text=True)  # in bytes, as for HTML
-        if too_large is not None:
-            raise too_large
-        if "\x00" in text:
-            raise InputError("text holds NUL bytes: binary data, not text")
-        if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
-            raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
-                             "without --text)")
-        # a byte-order mark left by the file the text came from is not part of its first line
-        text = well_formed(text).removeprefix("\ufeff").translate(_CONTROLS)
-        page = Page(blocks=segment_text(text), source="text")
-        if not page.blocks:
-            page.notes.append("the text is empty")
+        page = text_page(text, self.limits.max_bytes)
         deadline.check("classifying its lines")
         return self._classify(page, deadline)
 
@@ -130,6 +118,32 @@ class Cleaner:
             language=page.language, url=page.url, related_links=related,
             model_version=self.model_version, empty_reason=reason, keep_label=keep,
         )
+
+
+def text_page(text: str | bytes, max_bytes: int) -> Page:
+    """Text an extractor produced as the page `clean_text` classifies: one block per line, no
+    URL (text has no links to resolve). Training and evaluation build a text example's page
+    here too, so that its labels meet the blocks `clean_text` shows: with its own rules,
+    labels saved from the labelling page for lines holding a control character matched no
+    block, and an example's URL gave the model URL features `clean_text` never has."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = _decoded_text(bytes(text))
+    if not isinstance(text, str):
+        raise InputError(f"expected text as str, got {type(text).__name__}")
+    too_large = size_error(text, max_bytes, text=True)  # in bytes, as for HTML
+    if too_large is not None:
+        raise too_large
+    if "\x00" in text:
+        raise InputError("text holds NUL bytes: binary data, not text")
+    if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
+        raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
+                         "without --text)")
+    # a byte-order mark left by the file the text came from is not part of its first line
+    text = well_formed(text).removeprefix("\ufeff").translate(_CONTROLS)
+    page = Page(blocks=segment_text(text), source="text")
+    if not page.blocks:
+        page.notes.append("the text is empty")
+    return page
 
 
 #: byte-order marks that make text bytes UTF-16 or UTF-32 (as Windows tools save text); the
@@ -318,9 +332,9 @@ def default_cleaner() -> Cleaner:
     return _default
 
 
-def clean(html: bytes | str, url: str | None = None) -> CleanResult:
-    """Clean one HTML document with the shipped (active) model."""
-    return default_cleaner().clean(html, url=url)
+def clean(html: bytes | str, url: str | None = None, charset: str | None = None) -> CleanResult:
+    """Clean one HTML document with the shipped (active) model (`Cleaner.clean`)."""
+    return default_cleaner().clean(html, url=url, charset=charset)
 
 
 def clean_text(text: str | bytes) -> CleanResult:

@@ -401,17 +401,28 @@ def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,
     return InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
 
 
-def decode(data: bytes | str, max_bytes: int, url: str | None = None) -> str:
+def decode(data: bytes | str, max_bytes: int, url: str | None = None,
+           charset: str | None = None) -> str:
     """Bytes in any charset (or str) to str, refusing what is too large or binary. The page's
     `url`, when known, hints at the language of a page that declares neither its charset nor
-    its language (`_undeclared`)."""
+    its language (`_undeclared`). `charset` is the one an HTTP header named for the bytes
+    (`decode_by_header`; unused for a str). Bytes are held to `max_bytes` as they came, before
+    they are read in it: decoded first and then counted in UTF-8, as a str is, a page in a
+    legacy charset over about half the limit was refused (Cyrillic and Greek letters take two
+    bytes in UTF-8, one in windows-1251 or iso-8859-7)."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
+    if charset is not None and not isinstance(charset, str):
+        raise InputError(f"expected the charset as str, got {type(charset).__name__}")
     if isinstance(data, str):
         data = well_formed(data)
     too_large = size_error(data, max_bytes)
     if too_large is not None:
         raise too_large
+    if not isinstance(data, str) and charset:
+        data = decode_by_header(bytes(data), charset, max_bytes)
+        if isinstance(data, str):
+            data = well_formed(data)
     if not isinstance(data, str):
         data = _decode_bytes(bytes(data), max_bytes, url)
     if looks_binary(data):

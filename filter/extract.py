@@ -1022,8 +1022,9 @@ def check_url(url: str) -> None:
 
 
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000,
-                 deadline: Deadline | None = None) -> Page:
-    """Run the extraction stages on one HTML document and return its blocks in reading order.
+                 deadline: Deadline | None = None, charset: str | None = None) -> Page:
+    """Run the extraction stages on one HTML document (bytes read in `charset` when an HTTP
+    header named one, `decode`) and return its blocks in reading order.
 
     Raises `InputError` (or `InputTooLarge`) for input that is not cleanable HTML. A page on
     which trafilatura finds no main text is not an error: it returns a `Page` without blocks
@@ -1034,7 +1035,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     if url is not None:
         check_url(url)
     url = url or None  # an empty URL is no URL, and the result says so
-    text = decode(html, max_bytes, url)
+    text = decode(html, max_bytes, url, charset)
     tree = parse(text)
     _unwrap_inline_runs(tree)
     _flatten_deep_nesting(tree)

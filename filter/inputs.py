@@ -47,6 +47,9 @@ class Failure:
 @dataclass
 class Document:
     """One page to clean: `html` (bytes in any charset, or str) or already-extracted `text`.
+    `charset` is the one the page's HTTP header named (a WARC response's Content-Type), for
+    `Cleaner.clean` to read the bytes in: ``cleaner.clean(doc.html, url=doc.url,
+    charset=doc.charset)``.
 
     `failure` is set instead when the reader could not get a page out of the input; such a
     document is reported, not cleaned. `meta` carries facts from the container that belong in
@@ -59,6 +62,7 @@ class Document:
     id: str
     html: bytes | str | None = None
     text: str | None = None
+    charset: str | None = None
     url: str | None = None
     source: str | None = None
     failure: Failure | None = None
@@ -270,6 +274,10 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str,
             "BadInputLine", f'"url" must be a string, got {type(url).__name__}'))
     url = url or None
     html, text = record.get("html"), record.get("text")
+    if html is not None and text is not None:  # which one is the page cannot be known
+        return Document(id=doc_id, url=url, source=source, failure=Failure(
+            "BadInputLine", 'the object has "html" and "text": give one (the service and '
+                            'the examples refuse both too)'))
     if isinstance(html, str):
         return Document(id=doc_id, html=html, url=url, source=source)
     if isinstance(text, str):

@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import decode_by_header, header_charset, inflate, unzstd
+from .decoding import header_charset, inflate, unzstd
 from .errors import InputError
 from .extract import check_url
 from .inputs import Document, Failure
@@ -72,12 +72,16 @@ _ONCE = ("warc-type", "warc-record-id")
 _HTTP_HEADER_ROOM = 64 * 1024
 _PAGE_TYPES = ("response", "resource")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-#: an HTML page's start, past leading comments. Each comment ends at its first "-->" (the
-#: tempered dot) and the comments, once matched, are never re-split (the possessive `*+`): with
-#: ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments followed
-#: by anything but a tag was tried in exponentially many ways (40 comments: hours of CPU).
+#: an HTML page's start, past an XHTML page's XML declaration and leading comments: a doctype,
+#: or a tag that only opens an HTML document (HTML5 lets a page start at `<meta charset>` or
+#: `<title>`; with only doctype, html, head and body, such pages and XHTML ones stored decoded
+#: under their Content-Encoding were lost as undecodable). Each comment ends at its first "-->"
+#: (the tempered dot) and the comments, once matched, are never re-split (the possessive `*+`):
+#: with ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments
+#: followed by anything but a tag was tried in exponentially many ways (40 comments: hours).
 _SNIFF = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*+(?:<!--(?:(?!-->).)*+-->\s*+)*+<(!doctype\s+html|html|head|body)\b",
+    rb"^(?:\xef\xbb\xbf)?\s*+(?:<\?xml\s[^>]*+>\s*+)?(?:<!--(?:(?!-->).)*+-->\s*+)*+"
+    rb"<(!doctype\s+html|html|head|body|meta|title|link|base|style)\b",
     re.I | re.S)
 
 
@@ -659,7 +663,8 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
                               f"the page is over the limit of {max_bytes:,} bytes")
     elif mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
                                  and _SNIFF.match(payload[:2048])):
-        doc.html = decode_by_header(payload, charset, max_bytes)
+        # read in the header's charset by the cleaner, which holds the bytes to the limit
+        doc.html, doc.charset = payload, charset
     else:
         doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
     return doc

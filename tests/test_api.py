@@ -1618,50 +1618,58 @@ def test_a_raw_body_over_the_limit_is_refused_as_received_before_it_is_decoded(c
     assert detail == "input is 300,000 bytes, over the limit of 200,000 bytes"
 
 
-def test_a_raw_body_is_decoded_off_the_event_loop(client, monkeypatch):
+def test_a_raw_text_body_is_decoded_off_the_event_loop(client, monkeypatch):
     """A legal body in a legacy charset takes a second per megabyte or so to decode (one
-    error-handler call per byte windows-1252 leaves undefined): in a thread, not on the loop."""
+    error-handler call per byte windows-1252 leaves undefined): plain text is decoded in a
+    thread, not on the loop, and a page is not decoded in the HTTP process at all (its
+    cleaning process reads it in its header's charset)."""
     import api.clean as clean_module
     where = []
 
-    def watched(decode):
-        def spy(*args):
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                where.append("thread")
-            else:
-                where.append("event loop")
-            return decode(*args)
-        return spy
+    def spy(*args):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            where.append("thread")
+        else:
+            where.append("event loop")
+        return decode_labelled(*args)
 
-    monkeypatch.setattr(clean_module, "decode_by_header", watched(clean_module.decode_by_header))
-    monkeypatch.setattr(clean_module, "decode_labelled", watched(clean_module.decode_labelled))
+    decode_labelled = clean_module.decode_labelled
+    monkeypatch.setattr(clean_module, "decode_labelled", spy)
     for media, document in (("text/html", "<p>Café prices rise again.</p>"),
                             ("text/plain", "Café prices rise again.")):
         r = client.post("/v1/clean", content=document.encode("windows-1252"),
                         headers={"content-type": f"{media}; charset=windows-1252"})
         assert r.status_code == 200, r.text
-    assert where == ["thread", "thread"]
+        assert "Café prices" in r.json()["text"]
+    assert where == ["thread"]
 
 
-def test_a_page_is_read_in_the_charset_its_header_names_or_refused(client, library):
-    """A page without a meta charset is read in the charset its Content-Type names. One over
-    --max-bytes (200,000 here) in UTF-8 but not in its bytes was handed on unlabelled, and the
-    library's guess made Polish "środę" "ķrodę": it is refused instead, as the library refuses
-    the same text (a str counts in UTF-8)."""
+def test_a_page_is_read_in_the_charset_its_header_names_and_held_to_the_limit_as_received(
+        client, library):
+    """A page without a meta charset is read in the charset its Content-Type names (handed on
+    unlabelled, the library's guess made Polish "środę" "ķrodę"), and its bytes are what
+    --max-bytes (200,000 here) holds: one under it in iso-8859-2 but over it in UTF-8 was
+    refused, decoded first and counted as a str."""
     para = "Rada miasta zatwierdziła w środę plan remontu przystani promowej. " * 20
-    small, large = (("<html><head><title>Przystań</title></head><body><article>"
-                     + "".join(f"<p>{para}</p>" for _ in range(n)) + "</article></body></html>")
-                    for n in (3, 148))
+    small, large, huge = (("<html><head><title>Przystań</title></head><body><article>"
+                           + "".join(f"<p>{para}</p>" for _ in range(n)) + "</article></body></html>")
+                          for n in (3, 148, 160))
     assert len(large.encode("iso-8859-2")) < 200_000 < len(large.encode("utf-8"))
+    assert len(huge.encode("iso-8859-2")) > 200_000
     headers = {"content-type": "text/html; charset=iso-8859-2"}
-    r = client.post("/v1/clean", content=small.encode("iso-8859-2"), headers=headers)
-    assert r.status_code == 200, r.text
-    assert r.json() == library_clean(library, small, blocks=False)
-    assert "zatwierdziła w środę" in r.json()["text"]
-    r = client.post("/v1/clean", content=large.encode("iso-8859-2"), headers=headers)
-    assert_error(r, 413, "payload_too_large")
+    for page in (small, large):
+        r = client.post("/v1/clean", content=page.encode("iso-8859-2"), headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json() == library_clean(library, page, blocks=False)
+        assert "zatwierdziła w środę" in r.json()["text"]
+    r = client.post("/v1/clean", content=huge.encode("iso-8859-2"), headers=headers)
+    detail = assert_error(r, 413, "payload_too_large")["detail"]
+    assert detail == (f"input is {len(huge.encode('iso-8859-2')):,} bytes, over the limit of "
+                      f"200,000 bytes")
+    r = client.post("/v1/decode", content=large.encode("iso-8859-2"), headers=headers)
+    assert r.status_code == 200 and r.json()["html"] == large
 
 
 def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ class Tripwire(Cleaner):
     hits a bug (an exception that is no `NoiseFilterError`). Only usable with the ``fork``
     start method, where workers inherit this very object."""
 
-    def clean(self, html, url=None):
+    def clean(self, html, url=None, charset=None):
         if url == "http://slow.test/":
             time.sleep(1.0)
         elif url == "http://hang.test/":
@@ -52,7 +52,7 @@ class Tripwire(Cleaner):
             import threading
 
             threading.Timer(0.2, os._exit, args=(9,)).start()
-        return super().clean(html, url=url)
+        return super().clean(html, url=url, charset=charset)
 
 
 @pytest.fixture(scope="module")
@@ -234,13 +234,13 @@ from filter.cleaner import Cleaner
 
 _clean = Cleaner.clean
 
-def clean(self, html, url=None):  # patched in every worker too: they import this module
+def clean(self, html, url=None, charset=None):  # patched in every worker too: they import this module
     if url == "http://hang.test/":
         mark = Path(os.environ["HANG_MARK"])
         mark.with_suffix(".tmp").write_text(str(os.getpid()))
         mark.with_suffix(".tmp").rename(mark)
         time.sleep(600)
-    return _clean(self, html, url=url)
+    return _clean(self, html, url=url, charset=charset)
 
 Cleaner.clean = clean
 
@@ -379,6 +379,26 @@ def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_withou
     bad, good = read_jsonl(path)
     assert bad.failure.type == "BadInputLine" and '"url" must be a string' in bad.failure.message
     assert good.failure is None and good.url is None and good.text == "a line"
+
+
+def test_a_record_with_both_html_and_text_is_refused_not_cleaned_as_one_of_them(tmp_path):
+    """Such a record was cleaned as its HTML, the text ignored without a word (an empty
+    "html" failed as an empty page): which one is the page cannot be known, and the service
+    and the examples refuse it too."""
+    from filter.batch import as_document
+    from filter.inputs import read_jsonl
+
+    both = {"id": "a", "html": "<p>Old teaser only</p>", "text": "The ferry runs again."}
+    path = tmp_path / "pages.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (
+        both, {**both, "id": "b", "html": ""}, {"id": "c", "html": None, "text": "A line."},
+    )) + "\n")
+    first, second, third = read_jsonl(path)
+    for doc in (first, second):
+        assert doc.failure.type == "BadInputLine" and '"html" and "text"' in doc.failure.message
+    assert third.failure is None and third.text == "A line."
+    doc = as_document(both, 0)
+    assert doc.failure.type == "InputError" and '"html" and "text"' in doc.failure.message
 
 
 def test_jsonl_ids_that_are_not_strings_keep_their_json_spelling(tmp_path):

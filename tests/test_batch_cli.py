@@ -365,6 +365,16 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
                              + "\n" for i in range(3)))
     proc = batch(jsonl, "-o", "/dev/stdout", "--workers", "1")
     assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["0", "1", "2"]
+    # "-" is standard output, as among the inputs it is standard input: a file named "-"
+    # was written, and the same command again resumed from it and printed nothing
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
+                               "-", "--workers", "1"], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        assert proc.returncode == 0, proc.stderr
+        assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["0", "1", "2"]
+    assert not (tmp_path / "-").exists()
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader has gone before the first line is written
     try:
@@ -647,3 +657,28 @@ def test_closed_standard_input_is_a_message_not_a_traceback(tmp_path):
     assert (proc.returncode, proc.stderr) == (
         2, "noisefilter batch: standard input (-) is closed\n")
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_warc_page_is_held_to_the_size_limit_in_the_bytes_its_header_labels(tmp_path,
+                                                                              cleaner):
+    """A page whose charset only its HTTP header names is read in it and held to --max-bytes
+    as recorded: the reader decoded it and the cleaner counted the text in UTF-8, so a Greek
+    page in iso-8859-7 over half the limit was refused as too large (Greek letters take two
+    bytes in UTF-8, one in iso-8859-7)."""
+    para = "Το δημοτικό συμβούλιο ενέκρινε χθες το σχέδιο για την ανακαίνιση του λιμανιού. "
+    html = ("<html><head><title>Λιμάνι</title></head><body><article>"
+            + "".join(f"<p>{para * 8}</p>" for _ in range(20)) + "</article></body></html>")
+    body = html.encode("iso-8859-7")
+    limit = len(body) + 1_000
+    assert len(html.encode("utf-8")) > limit
+    warc = tmp_path / "greek.warc.gz"
+    build_warc(warc, [Rec(URL + "limani", body, content_type="text/html; charset=iso-8859-7"),
+                      Rec(URL + "big", body + b" " * 2_000,
+                          content_type="text/html; charset=iso-8859-7")])
+    out = tmp_path / "out.jsonl"
+    batch(warc, "-o", out, "--workers", "1", "--max-bytes", limit)
+    first, second = lines(out)
+    assert first["error"] is None
+    assert first["text"] == cleaner.clean(html, url=URL + "limani").text
+    assert "ενέκρινε χθες το σχέδιο" in first["text"]
+    assert second["error"]["type"] == "InputTooLarge"

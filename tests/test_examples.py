@@ -102,6 +102,51 @@ def test_labels_survive_a_change_of_segmentation():
     assert clash.labels == [None] and clash.conflicts == [0]
 
 
+def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_piece_of_it():
+    """The labelling page saves the model's proposals (unreviewed) for the blocks it shows
+    without a stored label: the second copy of a text a person labelled once, the lines of a
+    paragraph a person labelled whole. Matched exactly, those proposals took the blocks from
+    the person's labels; they only label what no person's label reaches."""
+    ad = "Advertisement"
+    page = _page(ad, "The ferry runs again from Monday.", ad)
+    att = attach_labels(page, [BlockLabel(ad, "junk"),
+                               BlockLabel("The ferry runs again from Monday.", "content",
+                                          reviewed=False),
+                               BlockLabel(ad, "content", reviewed=False)])
+    assert att.labels == ["junk", "content", "junk"]
+    assert att.unmatched == [] and att.conflicts == []
+    para = "Read more: tolls frozen for a year. Read more: the bridge at night."
+    lines = ["Read more: tolls frozen for a year.", "Read more: the bridge at night."]
+    att = attach_labels(_page(*lines, "Unlabelled."), [
+        BlockLabel(para, "related", reviewed=True),
+        *(BlockLabel(line, "content", reviewed=False) for line in lines),
+        BlockLabel("Nowhere on the page.", "junk", reviewed=False)])
+    assert att.labels == ["related", "related", None]
+    assert att.unmatched == [3]  # a proposal for no block at all is still reported
+
+
+def test_a_text_example_is_the_page_clean_text_classifies():
+    """A text example's blocks are `clean_text`'s: control characters and a byte-order mark
+    dropped (labels saved from the labelling page, which shows `clean_text`'s blocks, matched
+    no block), no URL (the labelling page keeps one with a text example, and the model read
+    URL features that `clean_text`, which has no URL, never gives it), and an HTML document
+    given as text refused, not trained on as lines of markup."""
+    from filter import clean_text
+
+    text = "\ufeffTram line\x08 opens in May\nMayor\x01s budget faces a vote\nShare this"
+    shown = [b.text for b in clean_text(text).blocks]
+    ex = Example(id="t", text=text, url="https://news.example/tram", origin="f.jsonl", line=1,
+                 blocks=[BlockLabel(t, lab) for t, lab in zip(shown, ("content", "related", "junk"))])
+    lp, problems = label_page(ex)
+    assert problems == [] and lp.labels == ["content", "related", "junk"]
+    assert [b.text for b in lp.page.blocks] == shown and lp.page.url is None
+    assert ex.site == "news.example"
+    html = Example(id="h", text="<!doctype html><html><body><p>Hi</p></body></html>",
+                   origin="f.jsonl", line=2, blocks=[BlockLabel("Hi", "content")])
+    lp, problems = label_page(html)
+    assert lp is None and "HTML document" in str(problems[0])
+
+
 def test_labels_copied_from_a_browser_find_blocks_with_soft_hyphens_and_zero_width_spaces():
     """German pages put &shy; inside long words; a browser drops it (and zero-width spaces)
     from copied text, so a label written from what the page shows must still find its block."""

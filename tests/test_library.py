@@ -231,6 +231,28 @@ def test_clean_text_has_the_same_result_shape():
     assert result.related_links == [] and result.title is None
 
 
+def test_a_header_charset_reads_the_bytes_and_the_limit_holds_them_as_given():
+    """`clean(html, charset=...)` takes the charset of the HTTP response the bytes came in: it
+    reads a page that declares none (Cyrillic in windows-1251, which a guess would take for
+    another charset), and `max_bytes` holds the bytes, not their text in UTF-8, twice as
+    long; a label that is not text is an input error, not a crash inside the decoder."""
+    from filter import InputError, Limits
+    from filter.modelfile import active_model_path
+
+    para = "Городской совет вчера утвердил план ремонта паромной пристани. " * 6
+    html = ("<html><head><title>Пристань</title></head><body><article>"
+            + "".join(f"<p>{para}</p>" for _ in range(8)) + "</article></body></html>")
+    body = html.encode("windows-1251")
+    cleaner = Cleaner(model=active_model_path(), limits=Limits(max_bytes=len(body)))
+    assert len(html.encode("utf-8")) > len(body)
+    result = cleaner.clean(body, charset="windows-1251")
+    assert "утвердил план ремонта" in result.text
+    assert result.text == clean(html).text
+    assert clean(body, charset="cp1251").text == result.text
+    with pytest.raises(InputError, match="charset as str"):
+        cleaner.clean(body, charset=b"windows-1251")
+
+
 def test_cleaner_with_an_explicit_model_path():
     from filter.modelfile import active_model_path
 

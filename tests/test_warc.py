@@ -11,7 +11,13 @@ import tracemalloc
 import pytest
 
 from crawl_helpers import ARTICLES, Rec, build_warc, cut, page, site_records
+from filter.decoding import decode
 from filter.warc import iter_warc, read_warc
+
+
+def read(doc) -> str:
+    """A record's page as the cleaner reads it: in the charset its HTTP header named."""
+    return decode(doc.html, 10**9, doc.url, doc.charset)
 
 
 def summary(docs):
@@ -34,7 +40,7 @@ def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
     docs = list(read_warc(path))
     assert [d.url for d in docs] == [f"http://courier.test/{n}" for n in ARTICLES]
     assert all(d.failure is None for d in docs)
-    assert [d.html for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
+    assert [read(d) for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
     assert all(d.id.startswith("urn:uuid:") for d in docs)
     assert len({d.id for d in docs}) == 3
     assert all(d.meta["warc_date"] and d.meta["warc_truncated"] is None for d in docs)
@@ -134,10 +140,10 @@ def test_encodings_of_the_http_layer_are_undone(tmp_path):
     ])
     docs = list(read_warc(path))
     assert [d.failure for d in docs] == [None] * 5
-    assert docs[0].html == docs[1].html == html.decode("utf-8")
-    assert docs[3].html == html  # no charset named: the library detects it
-    assert "vallée's" in docs[2].html  # decoded with the charset the HTTP header names
-    assert "vallée’s" in docs[4].html
+    assert read(docs[0]) == read(docs[1]) == html.decode("utf-8")
+    assert docs[3].html == html and docs[3].charset is None  # the library detects it
+    assert "vallée's" in read(docs[2])  # decoded with the charset the HTTP header names
+    assert "vallée’s" in read(docs[4])
 
 
 def test_a_broken_chunked_body_is_reported_not_cleaned_cut_or_with_chunk_sizes_as_words(tmp_path):
@@ -166,8 +172,8 @@ def test_a_broken_chunked_body_is_reported_not_cleaned_cut_or_with_chunk_sizes_a
     assert summary(docs)[:2] == [("http://courier.test/cut", "UndecodablePayload"),
                                  ("http://courier.test/framing", "UndecodablePayload")]
     assert "ends inside a chunk" in docs[0].failure.message
-    assert docs[2].html == docs[3].html == html.decode("utf-8")
-    assert docs[4].failure is None and html.decode("utf-8").startswith(docs[4].html)
+    assert read(docs[2]) == read(docs[3]) == html.decode("utf-8")
+    assert docs[4].failure is None and html.decode("utf-8").startswith(read(docs[4]))
 
 
 def test_http2_responses_and_records_ended_by_one_crlf_are_read(tmp_path):
@@ -263,7 +269,7 @@ def test_compressed_bombs_stop_at_the_size_limit(tmp_path):
                              ("http://courier.test/gz-bomb", "InputTooLarge"),
                              ("http://courier.test/br", "page"),
                              ("http://courier.test/br-cut", "UndecodablePayload")]
-    assert docs[2].html == html.decode("utf-8")
+    assert read(docs[2]) == html.decode("utf-8")
 
 
 def test_garbage_between_records_is_skipped_with_one_report(tmp_path):
@@ -379,7 +385,7 @@ def test_chunk_size_lines_are_read_as_browsers_read_them(tmp_path):
                                                for p in parts) + b"0\r\n\r\n", http_headers=te),
     ], gz=False)
     docs = list(read_warc(path))
-    assert [d.html for d in docs] == [html.decode("utf-8")] * 3
+    assert [read(d) for d in docs] == [html.decode("utf-8")] * 3
 
 
 @pytest.mark.parametrize("coding", ["deflate", "br", "gzip"])
@@ -391,7 +397,31 @@ def test_a_plain_page_labelled_with_a_content_encoding_is_read_as_it_is(tmp_path
     build_warc(path, [Rec("http://courier.test/plain", html,
                           http_headers=[("Content-Encoding", coding)])], gz=False)
     (doc,) = read_warc(path)
-    assert doc.failure is None and doc.html == html.decode("utf-8")
+    assert doc.failure is None and read(doc) == html.decode("utf-8")
+
+
+@pytest.mark.parametrize("start", [
+    b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">',
+    b'<?xml version="1.0"?>\n<!-- saved -->\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0'
+    b' Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html>',
+    b'<meta charset="utf-8">\n<title>Orchards</title>\n<html>',
+    b"<title>Orchards</title>\n<html>"])
+def test_a_page_that_starts_without_a_doctype_is_taken_as_html_when_sniffed(tmp_path, start):
+    """An XHTML page (an XML declaration first) or an HTML5 page opening with its `<meta
+    charset>` or `<title>`, stored decoded under the Content-Encoding it was served with or
+    without a content type: only a doctype, html, head or body start was taken for HTML, and
+    such pages were lost as undecodable or not HTML."""
+    html = page("orchard-frost.html")
+    body = start + html[html.index(b"<html") + len(b"<html lang=\"en\">"):]
+    path = tmp_path / "xhtml.warc"
+    build_warc(path, [Rec("http://courier.test/br", body, http_headers=[("Content-Encoding", "br")]),
+                      Rec("http://courier.test/none", body, content_type="")], gz=False)
+    docs = list(read_warc(path))
+    assert [d.failure for d in docs] == [None, None]
+    assert all("frost" in read(d) for d in docs)
+    build_warc(path, [Rec("http://courier.test/feed", b'<?xml version="1.0"?>\n<rss version="2.0">'
+                          b"<channel><title>x</title></channel></rss>", content_type="")], gz=False)
+    assert next(read_warc(path)).failure.type == "NotHTML"
 
 
 @pytest.mark.parametrize("uri", ["file:///home/me/site/index.html", "urn:x-local:index.html",
@@ -533,7 +563,7 @@ def test_a_plain_warc_with_a_damaged_start_is_not_taken_for_gzip(tmp_path):
     (tmp_path / "a.warc").write_bytes(b"X" + data[1:])
     docs = list(read_warc(tmp_path / "a.warc"))
     assert summary(docs) == [(None, "DamagedRecord"), *summary_of(records[1:])]
-    assert all(d.html == html.decode("utf-8") for d in docs[1:])
+    assert all(read(d) == html.decode("utf-8") for d in docs[1:])
 
 
 def test_deflate_bodies_with_any_zlib_window_are_read(tmp_path):
@@ -550,7 +580,7 @@ def test_deflate_bodies_with_any_zlib_window_are_read(tmp_path):
     build_warc(tmp_path / "a.warc", records, gz=False)
     docs = list(read_warc(tmp_path / "a.warc"))
     assert summary(docs) == summary_of(records)
-    assert all(d.html == html.decode("utf-8") for d in docs)
+    assert all(read(d) == html.decode("utf-8") for d in docs)
 
 
 def test_a_response_record_without_a_target_uri_is_reported_as_damaged(tmp_path):
@@ -664,7 +694,7 @@ def test_a_compressed_payload_without_its_content_encoding_is_read_in_the_header
                           content_type="text/html; charset=windows-1250")])
     with open(warc, "rb") as fh:
         [doc] = list(iter_warc(fh, str(warc)))
-    assert doc.failure is None and sentence in doc.html
+    assert doc.failure is None and sentence in read(doc)
 
 
 def test_a_zstd_content_encoding_is_undone_within_the_size_limit(tmp_path):
@@ -700,6 +730,6 @@ def test_a_zstd_content_encoding_is_undone_within_the_size_limit(tmp_path):
                              ("http://courier.test/zstd-cut", "UndecodablePayload"),
                              ("http://courier.test/zstd-truncated", "page"),
                              ("http://courier.test/zstd-corrupt", "UndecodablePayload")]
-    assert docs[0].html == html.decode("utf-8")
+    assert read(docs[0]) == html.decode("utf-8")
     # what was decompressed before the cut: the first frame whole, at least
-    assert html.decode("utf-8").startswith(docs[3].html) and len(docs[3].html) >= 900
+    assert html.decode("utf-8").startswith(read(docs[3])) and len(read(docs[3])) >= 900

@@ -39,9 +39,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from filter.blocks import Page, normalize_text, segment_text, well_formed
-from filter.cleaner import site_or_host
-from filter.decoding import looks_binary, size_error
+from filter.blocks import Page, normalize_text, well_formed
+from filter.cleaner import site_or_host, text_page
+from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -139,16 +139,15 @@ class Example:
         return out
 
     def to_page(self, max_bytes: int = 10_000_000) -> Page:
-        """Segment the page the way the cleaner does, so labels meet the blocks the model sees.
-        Raises `filter.errors.NoiseFilterError` for a page that cannot be cleaned: HTML, or text
-        over `max_bytes` as `clean_text` refuses it (a 12 MB text example took 7 minutes and 4 GB
-        to train on, where the same as HTML was skipped)."""
+        """Segment the page the way the cleaner does, so labels meet the blocks the model sees
+        (`html_to_page`; for text, `text_page`, without the example's URL, which only says
+        which site the text came from, as `clean_text` has none). Raises
+        `filter.errors.NoiseFilterError` for a page that cannot be cleaned: HTML, or text
+        as `clean_text` refuses it (over `max_bytes`: a 12 MB text example took 7 minutes and
+        4 GB to train on, where the same as HTML was skipped; an HTML document given as text)."""
         if self.html is not None:
             return html_to_page(self.html, url=self.url, max_bytes=max_bytes)
-        too_large = size_error(self.text or "", max_bytes, text=True)
-        if too_large:
-            raise too_large
-        return Page(blocks=segment_text(self.text or ""), url=self.url, source="text")
+        return text_page(self.text or "", max_bytes)
 
 
 @dataclass(frozen=True)
@@ -449,7 +448,36 @@ def label_form(text: str) -> str:
 
 
 def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
-    """Give each block of `page` the label of the labelled text it corresponds to."""
+    """Give each block of `page` the label of the labelled text it corresponds to. The labels
+    a person gave (`reviewed`, or not stated) find their blocks first, through every pass
+    (`_attach`), and a model's unreviewed proposals label only the blocks still without one:
+    the labelling page saves its proposals for the blocks it shows, and a proposal for the
+    second copy of a text a person labelled once, or for one line of a paragraph a person
+    labelled whole, matched exactly and so won over the person's label (the store's rule, that
+    a reviewed label is never replaced by an unreviewed one, kept to block by block only). A
+    proposal whose text is on the page, its block taken by a person's label, is not reported
+    as matching no block."""
+    people = [j for j, b in enumerate(labelled) if b.reviewed is not False]
+    proposals = [j for j, b in enumerate(labelled) if b.reviewed is False]
+    if not people or not proposals:
+        return _attach(page, labelled)
+    first = _attach(page, [labelled[j] for j in people])
+    open_ = [i for i, lab in enumerate(first.labels) if lab is None and i not in first.conflicts]
+    rest = _attach(replace(page, blocks=[page.blocks[i] for i in open_]),
+                   [labelled[j] for j in proposals])
+    labels = list(first.labels)
+    for k, i in enumerate(open_):
+        labels[i] = rest.labels[k]
+    anywhere = set(_attach(page, [labelled[j] for j in proposals]).unmatched)
+    unmatched = sorted([people[j] for j in first.unmatched]
+                       + [proposals[j] for j in rest.unmatched if j in anywhere])
+    return Attachment(labels=labels, unmatched=unmatched,
+                      conflicts=sorted(first.conflicts + [open_[k] for k in rest.conflicts]))
+
+
+def _attach(page: Page, labelled: list[BlockLabel]) -> Attachment:
+    """`attach_labels` for labels of one standing: each block of `page` gets the label of the
+    labelled text it corresponds to."""
     texts = [label_form(b.text) for b in page.blocks]
     wanted = [label_form(b.text) for b in labelled]
     by_text: dict[str, list[int]] = defaultdict(list)

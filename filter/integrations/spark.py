@@ -100,7 +100,7 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
     if doc.failure is None:
         try:
             outcome.result = (cleaner.clean_text(doc.text) if doc.html is None else cleaner.clean(
-                doc.html, url=doc.url if doc.resolve_links else None))
+                doc.html, url=doc.url if doc.resolve_links else None, charset=doc.charset))
         except NoiseFilterError as err:
             outcome.error = Failure(type(err).__name__, str(err))
         except Exception as err:  # a bug on one page must not fail the task (and the job)
