@@ -16,14 +16,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from train.examples import ExampleError, parse_example
+from filter.blocks import Block, Page
+from train.examples import ExampleError, attach_labels, parse_example
 from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
     KeyedRoute, ParsedJsonRoute, QueryFlag, SettingsDep, StoreDep, api_key_header, require_json,
 )
 from .errors import ApiError, documented
-from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage
+from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage, SavedLabels, SavedLabelsIn
 
 #: labelled blocks one `POST /v1/examples` may carry, over all its pages: a page has hundreds
 #: at most, and FastAPI validates each on the event loop (850,000 took 4 s of it)
@@ -135,3 +136,26 @@ def list_examples(
     more = len(page) > limit or sum(example_chars(e) for e in page) >= budget
     return {"examples": [e.to_dict() for e in shown],
             "next_offset": offset + len(shown) if more else None, "store": count}
+
+
+@router.post("/v1/examples/labels", response_model=SavedLabels,
+             dependencies=[Depends(require_json)], responses=documented(400, 413, 415),
+             summary="The saved labels of the blocks a page shows")
+def saved_labels(body: SavedLabelsIn, store: StoreDep) -> dict:
+    """The labels stored for the page holding `document`, matched to the blocks the page shows
+    now by `train.examples.attach_labels`, the rule training follows: the labelling page
+    matched them itself, text for text, and showed the model's proposal (saved back, unreviewed)
+    for the second copy of a text labelled once and for each line of a paragraph labelled
+    whole, where training gives the person's label."""
+    try:
+        found = store.list(1, 0, document=body.document)
+    except (StoreError, sqlite3.Error) as err:
+        raise _store_failed(err) from err
+    if not found:
+        return {"id": None, "blocks": [None] * len(body.blocks)}
+    example = found[0]
+    page = Page(blocks=[Block(text=text) for text in body.blocks])
+    attached = attach_labels(page, example.blocks)
+    return {"id": example.id,
+            "blocks": [None if j is None else example.blocks[j].to_dict()
+                       for j in attached.origins]}

@@ -267,6 +267,22 @@ class StoreCount(BaseModel):
     unreviewed: int
 
 
+class SavedLabelsIn(_Closed):
+    document: str = Field(pattern="^[0-9a-f]{64}$", description="sha256 of the kind (`html` or "
+                          "`text`), a NUL and the document, as for `GET /v1/examples`.")
+    blocks: list[Annotated[str, Measured]] = Field(
+        max_length=100_000, description="The texts of the blocks the page shows, in order.")
+
+
+class SavedLabels(BaseModel):
+    id: str | None = Field(description="The stored page holding the document; null if none.")
+    blocks: list[ExampleBlockOut | None] = Field(
+        description="Per block asked about, the stored label it takes as training attaches "
+                    "labels (by text, also across a change of segmentation; a person's label "
+                    "before a model's proposal), with that label's provenance; null for a "
+                    "block no stored label reaches.")
+
+
 class ExamplesPage(BaseModel):
     examples: list[ExampleOut]
     next_offset: int | None = Field(description="Offset of the next page; null on the last one.")

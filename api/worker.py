@@ -27,6 +27,7 @@ from typing import NamedTuple
 from threadpoolctl import threadpool_limits
 
 from filter import Cleaner, Limits, NoiseFilterError
+from filter.cleaner import clean_page
 
 
 class Job(NamedTuple):
@@ -63,7 +64,7 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
     started = time.monotonic()
     try:
         if job.kind == "html":
-            result = cleaner.clean(job.document, url=job.url, charset=job.charset)
+            result = clean_page(cleaner, job.document, job.url, job.charset)
         else:
             result = cleaner.clean_text(job.document)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))

@@ -50,7 +50,7 @@ from typing import TextIO
 
 from threadpoolctl import threadpool_limits
 
-from .cleaner import Cleaner, Limits
+from .cleaner import Cleaner, Limits, clean_page
 from .cli import _OUTPUT_FULL, byte_count, positive_int, positive_seconds
 from .errors import ModelError, NoiseFilterError
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
@@ -192,7 +192,7 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
         started = time.monotonic()
         try:
             result = (cleaner.clean_text(text) if html is None
-                      else cleaner.clean(html, url=url, charset=charset))
+                      else clean_page(cleaner, html, url, charset))
             reply = (seq, result, None)
         except NoiseFilterError as err:
             reply = (seq, None, Failure(type(err).__name__, str(err)))
@@ -817,40 +817,9 @@ def _output_problem(out: Path, inputs: list[str]) -> str | None:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.inputs.count(STDIN) > 1:
-        print("noisefilter batch: standard input (-) can be read once", file=sys.stderr)
-        return 2
-    if STDIN in args.inputs and sys.stdin is None:  # started with it closed (`<&-`)
-        print("noisefilter batch: standard input (-) is closed", file=sys.stderr)
-        return 2
-    kinds = set()
-    for path in args.inputs:
-        if path != STDIN and not Path(path).exists():
-            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
-            return 2
-        try:
-            kinds.add(input_kind(path))
-        except ValueError as err:
-            print(f"noisefilter batch: {err}", file=sys.stderr)
-            return 2
-    if "warc" in kinds and importlib.util.find_spec("warcio") is None:
-        print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
-              "the noisefilter repository", file=sys.stderr)
-        return 2
-    # "-" is standard output, as it is standard input among the inputs (a file named "-" was
-    # written, and the next run, resuming from it, printed nothing)
-    out = Path("/dev/stdout" if args.output == STDIN else args.output)
-    problem = _output_problem(out, args.inputs)
-    if problem:
-        print(f"noisefilter batch: {problem}", file=sys.stderr)
-        return 2
-    try:
-        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
-                                                          timeout=args.timeout))
-    except NoiseFilterError as err:
-        print(f"noisefilter batch: {err}", file=sys.stderr)
-        return 2
+def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | int:
+    """OUT opened to append to and made ready (`_open_output`, `_resume`), with the (source,
+    id) keys of the documents it holds, to be skipped; else the exit status, said why."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fh = _open_output(out)
@@ -873,6 +842,61 @@ def run(args: argparse.Namespace) -> int:
     if retried:
         print(f"retrying: {retried:,} failed document{'s' * (retried != 1)} taken out of {out}",
               file=sys.stderr)
+    return fh, skip
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.inputs.count(STDIN) > 1:
+        print("noisefilter batch: standard input (-) can be read once", file=sys.stderr)
+        return 2
+    if STDIN in args.inputs and sys.stdin is None:  # started with it closed (`<&-`)
+        print("noisefilter batch: standard input (-) is closed", file=sys.stderr)
+        return 2
+    kinds = set()
+    for path in args.inputs:
+        if path != STDIN and not Path(path).exists():
+            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
+            return 2
+        try:
+            kinds.add(input_kind(path))
+        except ValueError as err:
+            print(f"noisefilter batch: {err}", file=sys.stderr)
+            return 2
+    if "warc" in kinds and importlib.util.find_spec("warcio") is None:
+        print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
+              "the noisefilter repository", file=sys.stderr)
+        return 2
+    # "-" is standard output, as it is standard input among the inputs (a file named "-" was
+    # written, and the next run, resuming from it, printed nothing); it is never resumed, not
+    # even when it is a file: `>>` into the output of an earlier run is the user's to arrange
+    to_stdout = args.output == STDIN
+    out = Path(args.output)
+    if to_stdout:
+        if args.restart or args.retry_failed:
+            print("noisefilter batch: -o - writes standard output, which is not resumed: "
+                  "--restart and --retry-failed need an output file", file=sys.stderr)
+            return 2
+        if sys.stdout is None:  # started with it closed (`>&-`)
+            print("noisefilter batch: standard output (-o -) is closed", file=sys.stderr)
+            return 2
+    else:
+        problem = _output_problem(out, args.inputs)
+        if problem:
+            print(f"noisefilter batch: {problem}", file=sys.stderr)
+            return 2
+    try:
+        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
+                                                          timeout=args.timeout))
+    except NoiseFilterError as err:
+        print(f"noisefilter batch: {err}", file=sys.stderr)
+        return 2
+    if to_stdout:
+        fh, skip = open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8"), set()
+    else:
+        opened = _file_output(out, args)
+        if isinstance(opened, int):
+            return opened
+        fh, skip = opened
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
     skipped = 0
@@ -911,7 +935,8 @@ def run(args: argparse.Namespace) -> int:
                 progress.update(outcome)
         except KeyboardInterrupt:
             summary()
-            print(f"interrupted; run the same command again to resume into {out}",
+            print("interrupted" if to_stdout else
+                  f"interrupted; run the same command again to resume into {out}",
                   file=sys.stderr)
             return 130
         except ModelError as err:

@@ -146,6 +146,16 @@ def text_page(text: str | bytes, max_bytes: int) -> Page:
     return page
 
 
+def clean_page(cleaner: Cleaner, html: bytes | str, url: str | None,
+               charset: str | None) -> CleanResult:
+    """`cleaner.clean` as the batch, Spark and service workers call it: the charset passed
+    only when there is one, so that a `Cleaner` subclass overriding ``clean(html, url)`` (as
+    before the charset was) keeps working in them."""
+    if charset is None:
+        return cleaner.clean(html, url=url)
+    return cleaner.clean(html, url=url, charset=charset)
+
+
 #: byte-order marks that make text bytes UTF-16 or UTF-32 (as Windows tools save text); the
 #: UTF-32 ones first, since UTF-32LE's begins with UTF-16LE's
 _TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),

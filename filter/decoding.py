@@ -412,13 +412,15 @@ def decode(data: bytes | str, max_bytes: int, url: str | None = None,
     bytes in UTF-8, one in windows-1251 or iso-8859-7)."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
-    if charset is not None and not isinstance(charset, str):
-        raise InputError(f"expected the charset as str, got {type(charset).__name__}")
     if isinstance(data, str):
         data = well_formed(data)
     too_large = size_error(data, max_bytes)
     if too_large is not None:
         raise too_large
+    if isinstance(charset, (bytes, bytearray)):  # a header value as Scrapy keeps one
+        charset = bytes(charset).decode("latin-1")
+    if not isinstance(data, str) and charset is not None and not isinstance(charset, str):
+        raise InputError(f"expected the charset as str, got {type(charset).__name__}")
     if not isinstance(data, str) and charset:
         data = decode_by_header(bytes(data), charset, max_bytes)
         if isinstance(data, str):

@@ -62,12 +62,12 @@ class Document:
     id: str
     html: bytes | str | None = None
     text: str | None = None
-    charset: str | None = None
     url: str | None = None
     source: str | None = None
     failure: Failure | None = None
     meta: dict = field(default_factory=dict)
     resolve_links: bool = True
+    charset: str | None = None  # last: a Document made by position keeps its fields
 
 
 def _strip_gz(name: str) -> str:

@@ -79,9 +79,11 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: (the tempered dot) and the comments, once matched, are never re-split (the possessive `*+`):
 #: with ``(<!--.*?-->\s*)*`` a lazy dot could run across "-->", so a body of many comments
 #: followed by anything but a tag was tried in exponentially many ways (40 comments: hours).
+#: A tag name ends at white space, "/" or ">", as browsers read it: `<link:linkbase>` (XBRL)
+#: and `<meta-data>` are XML.
 _SNIFF = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*+(?:<\?xml\s[^>]*+>\s*+)?(?:<!--(?:(?!-->).)*+-->\s*+)*+"
-    rb"<(!doctype\s+html|html|head|body|meta|title|link|base|style)\b",
+    rb"<(?:!doctype\s+html|(?:html|head|body|meta|title|link|base|style)(?=[\s/>]))",
     re.I | re.S)
 
 

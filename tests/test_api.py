@@ -641,6 +641,8 @@ def test_example_endpoints_need_the_api_key(client):
     for headers in ({}, {"X-API-Key": "wrong"}):
         assert_error(client.post("/v1/examples", json=example, headers=headers), 401, "unauthorized")
         assert_error(client.get("/v1/examples", headers=headers), 401, "unauthorized")
+        assert_error(client.post("/v1/examples/labels", json={"document": "0" * 64, "blocks": []},
+                                 headers=headers), 401, "unauthorized")
         assert_error(client.post("/v1/model/reload", json={}, headers=headers), 401, "unauthorized")
         # the key is checked first: without it, nothing is said about the body
         for path in ("/v1/examples", "/v1/model/reload"):
@@ -667,6 +669,44 @@ def test_an_example_is_found_by_its_document_whatever_its_id(tmp_path):
         other = hashlib.sha256(b"text\0another page").hexdigest()
         assert c.get("/v1/examples", headers=key, params={"document": other}).json()["examples"] == []
         assert_error(c.get("/v1/examples", headers=key, params={"document": "not-a-hash"}), 422)
+
+
+def test_the_saved_labels_of_a_page_are_matched_to_its_blocks_as_training_matches_them(tmp_path):
+    """What the labelling page shows a page opened again with: it matched stored labels to
+    blocks itself, text for text, so the second copy of a text labelled once, and the lines of
+    a paragraph labelled whole, showed the model's label (saved back as a proposal); a
+    person's label is shown before a model's proposal for the same block, with its
+    provenance."""
+    import hashlib
+
+    key = {"X-API-Key": API_KEY}
+    text = ("Harbour crane returns\nAdvertisement\nThe crane lifts again on Monday.\n"
+            "Advertisement\nRead more: tolls frozen for a year\nRead more: the bridge at night")
+    lines = text.split("\n")
+    settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as c:  # a store of its own
+        r = c.post("/v1/examples", headers=key, json={"labelled_by": "alice", "examples": [
+            {"id": "crane", "text": text, "blocks": [
+                {"text": "Advertisement", "label": "junk"},
+                {"text": " ".join(lines[4:]), "label": "related"},
+                {"text": lines[2], "label": "junk", "reviewed": False, "labelled_by": "model:x"},
+                {"text": lines[5], "label": "content", "reviewed": False,
+                 "labelled_by": "model:x"}]}]})
+        assert r.status_code == 200, r.text
+        digest = hashlib.sha256(f"text\0{text}".encode()).hexdigest()
+        answer = c.post("/v1/examples/labels", headers=key,
+                        json={"document": digest, "blocks": lines}).json()
+        assert answer["id"] == "crane"
+        got = [b and (b["label"], b["reviewed"], b["labelled_by"]) for b in answer["blocks"]]
+        assert got == [None, ("junk", True, "alice"), ("junk", False, "model:x"),
+                       ("junk", True, "alice"), ("related", True, "alice"),
+                       ("related", True, "alice")]
+        other = hashlib.sha256(b"text\0another page").hexdigest()
+        assert c.post("/v1/examples/labels", headers=key,
+                      json={"document": other, "blocks": ["a", "b"]}).json() == {
+            "id": None, "blocks": [None, None]}
+        assert_error(c.post("/v1/examples/labels", headers=key,
+                            json={"document": "not-a-hash", "blocks": []}), 422)
 
 
 def test_examples_round_trip(client):

@@ -39,7 +39,7 @@ class Tripwire(Cleaner):
     hits a bug (an exception that is no `NoiseFilterError`). Only usable with the ``fork``
     start method, where workers inherit this very object."""
 
-    def clean(self, html, url=None, charset=None):
+    def clean(self, html, url=None):
         if url == "http://slow.test/":
             time.sleep(1.0)
         elif url == "http://hang.test/":
@@ -52,7 +52,7 @@ class Tripwire(Cleaner):
             import threading
 
             threading.Timer(0.2, os._exit, args=(9,)).start()
-        return super().clean(html, url=url, charset=charset)
+        return super().clean(html, url=url)
 
 
 @pytest.fixture(scope="module")
@@ -234,13 +234,13 @@ from filter.cleaner import Cleaner
 
 _clean = Cleaner.clean
 
-def clean(self, html, url=None, charset=None):  # patched in every worker too: they import this module
+def clean(self, html, url=None):  # patched in every worker too: they import this module
     if url == "http://hang.test/":
         mark = Path(os.environ["HANG_MARK"])
         mark.with_suffix(".tmp").write_text(str(os.getpid()))
         mark.with_suffix(".tmp").rename(mark)
         time.sleep(600)
-    return _clean(self, html, url=url, charset=charset)
+    return _clean(self, html, url=url)
 
 Cleaner.clean = clean
 
@@ -379,6 +379,16 @@ def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_withou
     bad, good = read_jsonl(path)
     assert bad.failure.type == "BadInputLine" and '"url" must be a string' in bad.failure.message
     assert good.failure is None and good.url is None and good.text == "a line"
+
+
+def test_a_document_made_by_position_keeps_its_url():
+    """`Document.charset` came in before `url`, so `Document(id, html, text, url)` put the URL
+    in the charset and cleaned the page without one."""
+    from filter.inputs import Document
+
+    doc = Document("p1", "<p>x</p>", None, "https://example.org/news/1", "crawl-01.jsonl")
+    assert (doc.url, doc.source, doc.charset) == ("https://example.org/news/1",
+                                                   "crawl-01.jsonl", None)
 
 
 def test_a_record_with_both_html_and_text_is_refused_not_cleaned_as_one_of_them(tmp_path):

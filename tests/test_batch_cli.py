@@ -366,24 +366,34 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
     proc = batch(jsonl, "-o", "/dev/stdout", "--workers", "1")
     assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["0", "1", "2"]
     # "-" is standard output, as among the inputs it is standard input: a file named "-"
-    # was written, and the same command again resumed from it and printed nothing
+    # was written, and the same command again resumed from it and printed nothing. It is
+    # never resumed, even when it is a file (a retry replaced the file and lost documents)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o", "-", "--workers", "1"]
     for _ in range(2):
-        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
-                               "-", "--workers", "1"], capture_output=True, text=True,
-                              timeout=120, cwd=tmp_path,
-                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path, env=env)
         assert proc.returncode == 0, proc.stderr
         assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == ["0", "1", "2"]
     assert not (tmp_path / "-").exists()
-    read_end, write_end = os.pipe()
-    os.close(read_end)  # the reader has gone before the first line is written
-    try:
-        proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
-                               "/dev/stdout", "--workers", "1"], stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=120)
-    finally:
-        os.close(write_end)
-    assert (proc.returncode, proc.stderr) == (141, "")
+    saved = tmp_path / "saved.jsonl"
+    for _ in range(2):
+        with saved.open("a") as fh:
+            assert subprocess.run(command, stdout=fh, timeout=120, env=env).returncode == 0
+    assert [json.loads(line)["id"] for line in saved.read_text().splitlines()] == ["0", "1", "2"] * 2
+    proc = subprocess.run([*command, "--retry-failed"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 2 and "need an output file" in proc.stderr
+    for output in ("/dev/stdout", "-"):
+        read_end, write_end = os.pipe()
+        os.close(read_end)  # the reader has gone before the first line is written
+        try:
+            proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
+                                   output, "--workers", "1"], stdout=write_end,
+                                  stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+        finally:
+            os.close(write_end)
+        assert (proc.returncode, proc.stderr) == (141, "")
 
 
 def test_workers_die_with_a_killed_batch(tmp_path):

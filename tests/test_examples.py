@@ -123,6 +123,22 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
         BlockLabel("Nowhere on the page.", "junk", reviewed=False)])
     assert att.labels == ["related", "related", None]
     assert att.unmatched == [3]  # a proposal for no block at all is still reported
+    # a proposal that found its block lends its label to no longer block holding its text
+    head = "Harbour regatta returns"
+    att = attach_labels(_page(head, head + " in June", head),
+                        [BlockLabel(head, "content"), BlockLabel(head, "teaser", reviewed=False)])
+    assert att.labels == ["content", None, "content"] and att.unmatched == []
+    # lines now merged into one block: labelled by all of them, the person's label deciding
+    lines = ["Police closed the bridge on Monday.", "Traffic goes by the ring road.",
+             "Buses keep their timetable."]
+    merged = _page(" ".join(lines))
+    for labels, want in ((("junk", "content", "content"), "junk"),
+                         (("content", "content", None), "content")):
+        # the first line's label is a person's, the others are the model's proposals
+        given = [BlockLabel(line, lab, reviewed=n == 0)
+                 for n, (line, lab) in enumerate(zip(lines, labels)) if lab]
+        att = attach_labels(merged, given)
+        assert (att.labels, att.unmatched, att.conflicts) == ([want], [], [])
 
 
 def test_a_text_example_is_the_page_clean_text_classifies():

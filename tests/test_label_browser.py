@@ -235,7 +235,7 @@ def store_labels(server, kind: str, doc: str, labels: dict[int, str], *, url: st
 
 
 def document_hash(kind: str, doc: str) -> str:
-    """What the page asks `GET /v1/examples?document=` for."""
+    """What the page asks `POST /v1/examples/labels` for."""
     return hashlib.sha256(f"{kind}\0{doc}".encode()).hexdigest()
 
 
@@ -366,6 +366,32 @@ def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(se
     assert not watched.errors and not watched.dialogs
 
 
+def test_a_page_opened_again_shows_labels_given_to_a_copy_or_a_whole_paragraph(server, watched):
+    """Labels stored by another tool for an older segmentation, or once for a text the page
+    shows twice, are shown on the blocks training gives them to: the page matched them text
+    for text and showed (and saved back) the model's labels there."""
+    page = watched.page
+    doc = ("Harbour crane returns\nAdvertisement\nThe crane lifts again on Monday.\n"
+           "Advertisement\nRead more: tolls frozen for a year\nRead more: the bridge at night\n")
+    lines = doc.splitlines()
+    stored_id = api(server, "POST", "/v1/examples", {"labelled_by": "alice", "examples": [
+        {"text": doc, "blocks": [{"text": "Advertisement", "label": "junk"},
+                                 {"text": " ".join(lines[4:]), "label": "related"}]}]})["ids"][0]
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    expect(page.locator("#status")).to_contain_text(f"4 labels as saved before ({stored_id})")
+    shown = [b["label"] for b in shown_blocks(page)]
+    assert shown[1] == shown[3] == "junk" and shown[4] == shown[5] == "related"
+    expect(page.locator("#summary")).to_contain_text("4 reviewed")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    stored = stored_example(server, text=doc)["blocks"]
+    by_text = {b["text"]: (b["label"], b["reviewed"], b["labelled_by"]) for b in stored}
+    assert by_text["Advertisement"] == ("junk", True, "alice")
+    assert by_text[lines[4]] == by_text[lines[5]] == ("related", True, "alice")
+    assert not watched.errors and not watched.dialogs
+
+
 def test_a_mouse_and_a_model_with_a_label_of_its_own(server, watched):
     """A run selected with click and Shift+click takes a label from the toolbar; one click on a
     block's label chip relabels it. The served model is made to report an extra label
@@ -430,7 +456,8 @@ def test_a_hostile_page_runs_nothing(server, watched_without_csp):
     origin = server.url.removesuffix("/label")
     assert {u.split("?")[0] for u in watched_without_csp.requests} <= {
         server.url, f"{server.url}/label.js", f"{server.url}/label.css", f"{origin}/v1/model",
-        f"{origin}/v1/examples", f"{origin}/v1/clean", f"{server.url}/icon.svg"}
+        f"{origin}/v1/examples", f"{origin}/v1/examples/labels", f"{origin}/v1/clean",
+        f"{server.url}/icon.svg"}
 
 
 def test_the_policy_is_in_force_in_the_browser(server, watched):
@@ -571,14 +598,14 @@ def test_a_stored_page_opened_from_a_crlf_file_is_found_and_updated_not_saved_tw
     pages = api(server, "GET", "/v1/examples?limit=1")["store"]["pages"]
 
     open_page(page, server)
-    with page.expect_request(lambda r: "document=" in r.url) as lookup:
+    with page.expect_request(lambda r: "examples/labels" in r.url) as lookup:
         open_file(page, "ferry-crlf.html", doc.encode())
-    assert lookup.value.url.endswith(document_hash("html", doc))
+    assert lookup.value.post_data_json["document"] == document_hash("html", doc)
     expect(page.locator("#status")).to_contain_text(f"as saved before ({stored_id})")
     assert shown_blocks(page)[0]["label"] == "junk"
-    with page.expect_request(lambda r: "document=" in r.url) as lookup:  # labelled again
+    with page.expect_request(lambda r: "examples/labels" in r.url) as lookup:  # labelled again
         page.get_by_role("button", name="Label the blocks").click()
-    assert lookup.value.url.endswith(document_hash("html", doc))
+    assert lookup.value.post_data_json["document"] == document_hash("html", doc)
 
     expect(page.locator("#status")).to_contain_text("as saved before")
     page.keyboard.press("End")
@@ -638,7 +665,7 @@ def test_saved_labels_are_looked_up_once_the_key_is_accepted(server, watched):
 
 def test_a_store_that_fails_is_named_in_the_status_line(server, watched):
     page = watched.page
-    page.route(lambda url: "document=" in url, lambda route: route.fulfill(
+    page.route(lambda url: "examples/labels" in url, lambda route: route.fulfill(
         status=503, json={"error": "store_unavailable", "detail": "the example store cannot be used"}))
     open_page(page, server)
     label_blocks(page, "Harbour lights switched on\n", fmt="text")
@@ -655,7 +682,7 @@ def test_labels_given_while_the_saved_ones_are_looked_up_are_kept(server, watche
            "Most read: Seal spotted in the marina\n")
     stored_id = store_labels(server, "text", doc, {0: "junk", 2: "teaser"})
     held = []
-    page.route(lambda url: "document=" in url, lambda route: held.append(route))
+    page.route(lambda url: "examples/labels" in url, lambda route: held.append(route))
     open_page(page, server)
     label_blocks(page, doc, fmt="text")
     while not held:
@@ -790,10 +817,10 @@ def test_a_stored_page_opens_from_the_list_with_its_labels_and_saves_onto_itself
     assert shown_blocks(page)[0]["label"] == "junk" and unload_is_held(page)
 
     watched.accept_dialogs = True
-    with page.expect_request(lambda r: "document=" in r.url) as lookup:
+    with page.expect_request(lambda r: "examples/labels" in r.url) as lookup:
         page.get_by_role("button", name=f"Open {url}").focus()
         page.keyboard.press("Enter")
-    assert lookup.value.url.endswith(document_hash("html", doc))
+    assert lookup.value.post_data_json["document"] == document_hash("html", doc)
     expect(page.locator("#status")).to_contain_text(f"as saved before ({stored_id})")
     assert page.get_by_label("Paste the page's HTML").input_value() == doc.replace("\r\n", "\n")
     assert page.get_by_label("Page address").input_value() == url

@@ -235,7 +235,8 @@ def test_a_header_charset_reads_the_bytes_and_the_limit_holds_them_as_given():
     """`clean(html, charset=...)` takes the charset of the HTTP response the bytes came in: it
     reads a page that declares none (Cyrillic in windows-1251, which a guess would take for
     another charset), and `max_bytes` holds the bytes, not their text in UTF-8, twice as
-    long; a label that is not text is an input error, not a crash inside the decoder."""
+    long; a label that is neither text nor a header's bytes is an input error for bytes (not
+    a crash inside the decoder) and no matter for a str, which is read as it is."""
     from filter import InputError, Limits
     from filter.modelfile import active_model_path
 
@@ -249,8 +250,10 @@ def test_a_header_charset_reads_the_bytes_and_the_limit_holds_them_as_given():
     assert "утвердил план ремонта" in result.text
     assert result.text == clean(html).text
     assert clean(body, charset="cp1251").text == result.text
+    assert cleaner.clean(body, charset=b"windows-1251").text == result.text  # a header's bytes
+    assert clean(html, charset=float("nan")).text == result.text  # text needs no charset
     with pytest.raises(InputError, match="charset as str"):
-        cleaner.clean(body, charset=b"windows-1251")
+        cleaner.clean(body, charset=float("nan"))
 
 
 def test_cleaner_with_an_explicit_model_path():

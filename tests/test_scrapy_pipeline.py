@@ -136,7 +136,7 @@ def test_a_page_that_cannot_be_cleaned_gives_an_error_record(cleaner):
 
 def test_a_bug_on_one_page_costs_no_item(cleaner):
     class Buggy(Cleaner):
-        def clean(self, html, url=None, charset=None):
+        def clean(self, html, url=None):
             raise RuntimeError("a bug, not a bad page")
 
     outcome = NoiseFilterPipeline(Buggy(model=cleaner.loaded))._clean("<p>x</p>",

@@ -134,7 +134,7 @@ def test_rows_without_an_id_are_named_the_same_however_they_are_partitioned(clea
 
 def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):
     class Buggy(Cleaner):
-        def clean(self, html, url=None, charset=None):
+        def clean(self, html, url=None):
             raise RuntimeError("a bug, not a bad page")
 
     outcome = clean_document(Buggy(model=cleaner.loaded), Document(id="x", html="<p>x</p>"))

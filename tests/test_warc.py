@@ -419,9 +419,11 @@ def test_a_page_that_starts_without_a_doctype_is_taken_as_html_when_sniffed(tmp_
     docs = list(read_warc(path))
     assert [d.failure for d in docs] == [None, None]
     assert all("frost" in read(d) for d in docs)
-    build_warc(path, [Rec("http://courier.test/feed", b'<?xml version="1.0"?>\n<rss version="2.0">'
-                          b"<channel><title>x</title></channel></rss>", content_type="")], gz=False)
-    assert next(read_warc(path)).failure.type == "NotHTML"
+    for xml in (b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>x</title></channel>'
+                b"</rss>", b'<?xml version="1.0"?>\n<link:linkbase xmlns:link="x"></link:linkbase>',
+                b"<meta-data><title-list/></meta-data>"):
+        build_warc(path, [Rec("http://courier.test/feed", xml, content_type="")], gz=False)
+        assert next(read_warc(path)).failure.type == "NotHTML"
 
 
 @pytest.mark.parametrize("uri", ["file:///home/me/site/index.html", "urn:x-local:index.html",

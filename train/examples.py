@@ -418,11 +418,14 @@ class Attachment:
 
     `labels[i]` is the label of page block i (None: no labelled text covers it); `unmatched`
     holds the indices of labelled texts that found no block; `conflicts` the indices of page
-    blocks made of labelled texts that disagree (left without a label)."""
+    blocks made of labelled texts that disagree (left without a label); `origins[i]` the
+    index of the labelled text block i took its label from (the first, for a block made of
+    several, or a piece of one given twice), whose provenance the labelling page shows."""
 
     labels: list[str | None]
     unmatched: list[int]
     conflicts: list[int]
+    origins: list[int | None]
 
     @property
     def unlabelled(self) -> list[int]:
@@ -448,105 +451,126 @@ def label_form(text: str) -> str:
 
 
 def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
-    """Give each block of `page` the label of the labelled text it corresponds to. The labels
-    a person gave (`reviewed`, or not stated) find their blocks first, through every pass
-    (`_attach`), and a model's unreviewed proposals label only the blocks still without one:
-    the labelling page saves its proposals for the blocks it shows, and a proposal for the
-    second copy of a text a person labelled once, or for one line of a paragraph a person
-    labelled whole, matched exactly and so won over the person's label (the store's rule, that
-    a reviewed label is never replaced by an unreviewed one, kept to block by block only). A
-    proposal whose text is on the page, its block taken by a person's label, is not reported
-    as matching no block."""
-    people = [j for j, b in enumerate(labelled) if b.reviewed is not False]
-    proposals = [j for j, b in enumerate(labelled) if b.reviewed is False]
-    if not people or not proposals:
-        return _attach(page, labelled)
-    first = _attach(page, [labelled[j] for j in people])
-    open_ = [i for i, lab in enumerate(first.labels) if lab is None and i not in first.conflicts]
-    rest = _attach(replace(page, blocks=[page.blocks[i] for i in open_]),
-                   [labelled[j] for j in proposals])
-    labels = list(first.labels)
-    for k, i in enumerate(open_):
-        labels[i] = rest.labels[k]
-    anywhere = set(_attach(page, [labelled[j] for j in proposals]).unmatched)
-    unmatched = sorted([people[j] for j in first.unmatched]
-                       + [proposals[j] for j in rest.unmatched if j in anywhere])
-    return Attachment(labels=labels, unmatched=unmatched,
-                      conflicts=sorted(first.conflicts + [open_[k] for k in rest.conflicts]))
+    """Give each block of `page` the label of the labelled text it corresponds to.
+
+    A label a person gave (`reviewed`, or not stated) comes before a model's unreviewed
+    proposal. The labelling page saves its proposals for the blocks it shows, and a proposal
+    saved for the second copy of a text a person labelled once, or for one line of a paragraph
+    a person labelled whole, matched exactly and won over the person's label (the store's
+    rule, that a reviewed label never gives way to an unreviewed one, held block by block
+    only). So the people's labels find their blocks first, by every pass; the proposals for a
+    text a person labelled are set aside (they found their block, and lend their label to no
+    other); the other proposals then find the blocks left, and a block left that is made of
+    or cut from texts of both is labelled by all of them, the people's label deciding where
+    they disagree."""
+    return _Attacher(page, labelled).run()
 
 
-def _attach(page: Page, labelled: list[BlockLabel]) -> Attachment:
-    """`attach_labels` for labels of one standing: each block of `page` gets the label of the
-    labelled text it corresponds to."""
-    texts = [label_form(b.text) for b in page.blocks]
-    wanted = [label_form(b.text) for b in labelled]
-    by_text: dict[str, list[int]] = defaultdict(list)
-    for j, t in enumerate(wanted):
-        by_text[t].append(j)
-    labels: list[str | None] = [None] * len(texts)
-    used: set[int] = set()
-    conflicts: list[int] = []
-    seen: Counter = Counter()
-    on_page = Counter(texts)
-    spare: set[int] = set()
+class _Attacher:
+    """The passes of `attach_labels` and what they share."""
 
-    # 1. exact text; a text repeated on the page more often than it was labelled (furniture
-    #    shown twice) takes the label it was given, if it was given only one; a text labelled
-    #    more often than the page holds it is a conflict if the labels disagree (which one is
-    #    meant cannot be known), else its one label
-    for i, t in enumerate(texts):
-        js = by_text.get(t)
-        k = seen[t]
-        seen[t] += 1
-        if not js:
-            continue
-        given = {labelled[j].label for j in js}
-        if len(js) > on_page[t] and len(given) > 1:
-            conflicts.append(i)
-            used.update(js)
-        elif k < len(js):
-            labels[i] = labelled[js[k]].label
-            used.add(js[k])
-        elif len(given) == 1:
-            labels[i] = labelled[js[0]].label
-        if len(given) == 1 and len(js) > on_page[t]:
-            # one label given more often than the page now holds the text: the copies left
-            # over may have been split or merged into other blocks (passes 2 and 3), and are
-            # no unmatched label if they were not
-            spare.update(js[on_page[t]:])
+    def __init__(self, page: Page, labelled: list[BlockLabel]):
+        self.labelled = labelled
+        self.texts = [label_form(b.text) for b in page.blocks]
+        self.wanted = [label_form(b.text) for b in labelled]
+        self.person = [b.reviewed is not False for b in labelled]
+        self.on_page = Counter(self.texts)
+        self.labels: list[str | None] = [None] * len(self.texts)
+        self.origins: list[int | None] = [None] * len(self.texts)
+        self.used: set[int] = set()
+        self.conflicts: list[int] = []
+        self.spare: set[int] = set()
 
-    # 2. a block that is a piece of labelled text (one labelled paragraph, now split)
-    # 3. a block made of several labelled texts (labelled lines, now merged)
-    # Only texts no block matched exactly take part: a labelled headline that found its block
-    # must not also label a longer block holding it ("… timetable for the summer season"),
-    # which nobody labelled. Texts that meet in a conflict did find a block: reported as the
-    # conflict, not as matching none.
-    free = [j for j in range(len(wanted)) if j not in used]
-    for i, t in enumerate(texts):
-        if labels[i] is not None:
-            continue
-        if len(t) >= _MIN_FRAGMENT_CHARS:
-            holders = [j for j in free if len(wanted[j]) > len(t) and _at_word_boundary(wanted[j], t)]
-            found = {labelled[j].label for j in holders}
-            used.update(holders)
-            if len(found) == 1:
-                labels[i] = found.pop()
-                continue
-            if len(found) > 1:
-                conflicts.append(i)
-                continue
-        parts = [j for j in free if len(wanted[j]) < len(t) and _at_word_boundary(t, wanted[j])]
-        covered = sum(len(wanted[j]) for j in {wanted[j]: j for j in parts}.values())
-        if not parts or covered < 0.6 * len(t):
-            continue
-        used.update(parts)
-        found = {labelled[j].label for j in parts}
-        if len(found) == 1:
-            labels[i] = found.pop()
+    def run(self) -> Attachment:
+        people = [j for j, p in enumerate(self.person) if p]
+        proposals = [j for j, p in enumerate(self.person) if not p]
+        if people and proposals:
+            self.exact(people)
+            self.pieces(people)
+            theirs = {self.wanted[j] for j in people}
+            self.used.update(j for j in proposals if self.wanted[j] in theirs)
+            self.exact([j for j in proposals if j not in self.used])
+            self.pieces(range(len(self.labelled)))
         else:
-            conflicts.append(i)
-    unmatched = [j for j in range(len(labelled)) if j not in used | spare]
-    return Attachment(labels=labels, unmatched=unmatched, conflicts=conflicts)
+            self.exact(range(len(self.labelled)))
+            self.pieces(range(len(self.labelled)))
+        unmatched = [j for j in range(len(self.labelled)) if j not in self.used | self.spare]
+        return Attachment(labels=self.labels, unmatched=unmatched,
+                          conflicts=sorted(self.conflicts), origins=self.origins)
+
+    def _open(self, i: int) -> bool:
+        return self.labels[i] is None and i not in self.conflicts
+
+    def exact(self, group: Iterable[int]) -> None:
+        """1. Exact text; a text repeated on the page more often than it was labelled
+        (furniture shown twice) takes the label it was given, if it was given only one; a text
+        labelled more often than the page holds it is a conflict if the labels disagree (which
+        one is meant cannot be known), else its one label."""
+        by_text: dict[str, list[int]] = defaultdict(list)
+        for j in group:
+            by_text[self.wanted[j]].append(j)
+        seen: Counter = Counter()
+        for i, t in enumerate(self.texts):
+            js = by_text.get(t)
+            k = seen[t]
+            seen[t] += 1
+            if not js:
+                continue
+            if not self._open(i):  # labelled at an earlier stage: these found their block
+                self.used.update(js)
+                continue
+            given = {self.labelled[j].label for j in js}
+            if len(js) > self.on_page[t] and len(given) > 1:
+                self.conflicts.append(i)
+                self.used.update(js)
+            elif k < len(js):
+                self.labels[i], self.origins[i] = self.labelled[js[k]].label, js[k]
+                self.used.add(js[k])
+            elif len(given) == 1:
+                self.labels[i], self.origins[i] = self.labelled[js[0]].label, js[0]
+            if len(given) == 1 and len(js) > self.on_page[t]:
+                # one label given more often than the page now holds the text: the copies
+                # left over may have been split or merged into other blocks (passes 2 and 3),
+                # and are no unmatched label if they were not
+                self.spare.update(js[self.on_page[t]:])
+
+    def pieces(self, group: Iterable[int]) -> None:
+        """2. A block that is a piece of labelled text (one labelled paragraph, now split);
+        3. a block made of several labelled texts (labelled lines, now merged). Only texts no
+        block matched exactly take part: a labelled headline that found its block must not
+        also label a longer block holding it ("… timetable for the summer season"), which
+        nobody labelled. Texts that meet in a conflict did find a block: reported as the
+        conflict, not as matching none."""
+        wanted = self.wanted
+        free = [j for j in group if j not in self.used]
+        for i, t in enumerate(self.texts):
+            if not self._open(i):
+                continue
+            if len(t) >= _MIN_FRAGMENT_CHARS:
+                holders = [j for j in free
+                           if len(wanted[j]) > len(t) and _at_word_boundary(wanted[j], t)]
+                if holders:
+                    self.used.update(holders)
+                    self._decide(i, holders)
+                    continue
+            parts = [j for j in free if len(wanted[j]) < len(t) and _at_word_boundary(t, wanted[j])]
+            covered = sum(len(wanted[j]) for j in {wanted[j]: j for j in parts}.values())
+            if not parts or covered < 0.6 * len(t):
+                continue
+            self.used.update(parts)
+            self._decide(i, parts)
+
+    def _decide(self, i: int, sources: list[int]) -> None:
+        """Block i labelled from `sources`, the labelled texts it is a piece of or made of:
+        their one label, else the one label of the people among them, else a conflict."""
+        for group in (sources, [j for j in sources if self.person[j]]):
+            found = {self.labelled[j].label for j in group}
+            if len(found) == 1:
+                label = found.pop()
+                self.labels[i] = label
+                self.origins[i] = next(j for j in group if self.labelled[j].label == label)
+                return
+        self.conflicts.append(i)
 
 
 @dataclass

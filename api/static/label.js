@@ -316,9 +316,10 @@
   }
 
   // The labels saved before for this very document (the store finds it by the sha256 of its
-  // kind and text, whatever its id), put on the blocks with the same text, occurrence by
-  // occurrence: a page opened again shows what is stored, not the model's labels once more.
-  // When they cannot be looked up the model's labels stay, and the status line says why.
+  // kind and text, whatever its id), matched to the blocks shown by the service as training
+  // matches them (also the second copy of a text labelled once, the lines of a paragraph
+  // labelled whole): a page opened again shows what is stored, not the model's labels once
+  // more. When they cannot be looked up the model's labels stay, and the status line says why.
   async function showStoredLabels(doc) {
     state.lookupNeedsKey = false;
     if (!state.blocks.length) return;
@@ -330,8 +331,9 @@
     }
     let found;
     try {
-      const page = await api("GET", `v1/examples?limit=1&document=${await documentHash(doc)}`);
-      found = page.examples[0];
+      found = await api("POST", "v1/examples/labels", {
+        document: await documentHash(doc), blocks: state.blocks.map((b) => b.text),
+      });
     } catch (err) {
       if (state.doc !== doc) return;
       state.lookupNeedsKey = needsKey(err);
@@ -341,7 +343,7 @@
         : `cannot be looked up: ${err.message}`);
       return;
     }
-    if (found && state.doc === doc) applyStoredLabels(found);
+    if (found.id !== null && state.doc === doc) applyStoredLabels(found);
   }
 
   async function documentHash(doc) {
@@ -358,27 +360,14 @@
     say(`${labelledByModel()}; the labels saved before ${why}.`, "error");
   }
 
-  // The form in which the store tells blocks apart (train.store.block_key): without format
-  // characters (soft hyphens, zero-width spaces), NFKC, lower case, without white space. A label
-  // saved from a file as "Newsletter" belongs to the page's block "news\u00adletter".
-  function blockKey(text) {
-    return text.replace(/\p{Cf}/gu, "").normalize("NFKC").toLowerCase().replace(/\s+/g, "");
-  }
-
   // A block the person labelled while the lookup ran keeps that label: it is the newer one.
   // Each stored label keeps who gave it and when: saved again unchanged, it then cannot undo a
   // correction someone else saved since (the store keeps the newer label).
   function applyStoredLabels(found) {
-    const stored = new Map();
-    for (const b of found.blocks) {
-      const key = blockKey(b.text);
-      if (!stored.has(key)) stored.set(key, []);
-      stored.get(key).push(b);
-    }
     let applied = 0;
     let kept = 0;
     state.blocks.forEach((block, i) => {
-      const saved = (stored.get(blockKey(block.text)) || []).shift();
+      const saved = found.blocks[i];
       if (!saved) return;
       if (block.by === null) {  // labelled here while the lookup ran
         kept += 1;

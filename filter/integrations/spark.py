@@ -36,7 +36,7 @@ from urllib.parse import unquote, urlsplit
 from threadpoolctl import threadpool_limits
 
 from ..batch import RECORD_FIELDS, Outcome, as_document
-from ..cleaner import Cleaner, Limits
+from ..cleaner import Cleaner, Limits, clean_page
 from ..errors import NoiseFilterError
 from ..inputs import Document, Failure
 from ..modelfile import manifest_of, manifest_path
@@ -99,8 +99,8 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
                       error=doc.failure)
     if doc.failure is None:
         try:
-            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None else cleaner.clean(
-                doc.html, url=doc.url if doc.resolve_links else None, charset=doc.charset))
+            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None else clean_page(
+                cleaner, doc.html, doc.url if doc.resolve_links else None, doc.charset))
         except NoiseFilterError as err:
             outcome.error = Failure(type(err).__name__, str(err))
         except Exception as err:  # a bug on one page must not fail the task (and the job)
