@@ -8,14 +8,13 @@ ever opened: names with a separator or a parent reference are refused before tou
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 from fastapi import APIRouter, Depends
 
 from filter import ModelError
-from filter.modelfile import active_model_path, manifest_of, models_dir
+from filter.modelfile import MODEL_FILE_NAME, active_model_path, manifest_of, models_dir
 
 from .deps import KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, api_key_header, require_json
 from .errors import ApiError, documented
@@ -24,9 +23,6 @@ from .schemas import ModelOut, ReloadRequest, ReloadResponse
 
 router = APIRouter(tags=["model"])
 
-#: a bare model file name: letters of any script, digits, spaces, dots, dashes and
-#: underscores (as `train` writes them: "modèle v2.joblib"), no separator, no leading dot
-_MODEL_NAME = re.compile(r"[^\W_][\w .+-]{0,200}\.joblib")
 
 
 def _in_folder(path: Path, folder: Path) -> bool:
@@ -48,7 +44,7 @@ def available_models() -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.glob("*.joblib")
-                  if _MODEL_NAME.fullmatch(p.name) and _in_folder(p, folder)
+                  if MODEL_FILE_NAME.fullmatch(p.name) and _in_folder(p, folder)
                   and manifest_of(p).is_file())
 
 
@@ -57,7 +53,7 @@ def resolve_model(name: str | None) -> Path:
     Raises a 404 `ApiError` for anything else, without saying what exists outside the folder."""
     if name is None:
         return active_model_path()
-    if not _MODEL_NAME.fullmatch(name):
+    if not MODEL_FILE_NAME.fullmatch(name):
         raise ApiError(404, "model_not_found", f"{name!r} is not a model file name; reload takes "
                                                f"the bare name of a .joblib file in the models folder")
     folder = models_dir().resolve()

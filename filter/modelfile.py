@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,10 @@ except ImportError:  # Windows has none: saves there go unlocked
 LOGGER = logging.getLogger(__name__)
 MANIFEST_SUFFIX = ".manifest.json"
 SHIPPED_MODEL = "noisefilter-wcxb.joblib"
+#: a model file name the service reloads by name and promotion installs: letters of any
+#: script, digits, spaces, dots, dashes, "+" and underscores (as `train` writes them:
+#: "modèle v2.joblib"), no separator, no leading dot, dash or underscore
+MODEL_FILE_NAME = re.compile(r"[^\W_][\w .+-]{0,200}\.joblib")
 
 
 def models_dir() -> Path:

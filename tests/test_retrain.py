@@ -216,6 +216,84 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
     assert not (models / "ACTIVE").exists()
 
 
+def _copy_model(model: Path, to: Path) -> Path:
+    shutil.copyfile(model, to)
+    shutil.copyfile(model.with_name(model.name.removesuffix(".joblib") + ".manifest.json"),
+                    to.with_name(to.name.removesuffix(".joblib") + ".manifest.json"))
+    return to
+
+
+def test_a_promotion_fails_when_the_active_model_changed_while_it_compared(
+        data, good, models, tmp_path, monkeypatch, capsys):
+    """Two promotions at once: the one that finished last switched over the other's model,
+    which it had never been compared with (and a rollback meanwhile was undone so)."""
+    import train.promote as promote
+
+    compare = promote.compare
+
+    def another_promotion_meanwhile(*args, **kwargs):
+        other = promote.install(load_model(_copy_model(good, tmp_path / "other.joblib")))
+        promote._write_pointer(models, "ACTIVE", other.name)
+        return compare(*args, **kwargs)
+
+    monkeypatch.setattr(promote, "compare", another_promotion_meanwhile)
+    assert _promote(good, data / "holdout.jsonl") == 2
+    assert "the active model changed while the candidate was compared (now other.joblib)" in \
+        capsys.readouterr().err
+    assert (models / "ACTIVE").read_text().strip() == "other.joblib"
+    assert not (models / "good.joblib").exists()
+
+
+def test_promote_refuses_a_name_the_service_cannot_reload_and_an_unwritable_folder(
+        data, good, models, tmp_path, monkeypatch, capsys):
+    """`site@2.joblib` was promoted and then missing from `GET /v1/model`'s list, and reload
+    by its name answered 404. A models folder that cannot be written (a read-only mount, a
+    root-owned site-packages) ended promote and rollback in a traceback, promote only after
+    scoring every model."""
+    odd = _copy_model(good, tmp_path / "site@2.joblib")
+    assert _promote(odd, data / "holdout.jsonl") == 2
+    err = capsys.readouterr().err
+    assert "'site@2.joblib' is no model file name the service can reload" in err
+    assert "scoring" not in err  # said before the models are scored
+    assert not (models / "ACTIVE").exists()
+    import train.promote as promote
+
+    writable = os.access
+    monkeypatch.setattr(promote.os, "access",
+                        lambda path, mode: Path(path) != models and writable(path, mode))
+    for command in (["promote", str(good), "--holdout", str(data / "holdout.jsonl")],
+                    ["rollback"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert f"the models folder {models} cannot be written" in err and "Traceback" not in err
+        assert "scoring" not in err
+
+
+def test_train_does_not_write_over_a_file_promoted_while_it_was_fitted(
+        data, good, models, monkeypatch, capsys):
+    """"Training never writes over the active model" was checked when training started only:
+    a file in the models folder promoted during the fit was written over, and `clean()` used a
+    model no promotion had scored."""
+    import train.promote as promote
+    import train.training as training
+
+    site = _copy_model(good, models / "site-3.joblib")
+    before = sha256_file(site)
+    fit = training.fit
+
+    def promoted_meanwhile(*args, **kwargs):
+        model = fit(*args, **kwargs)
+        promote._write_pointer(models, "ACTIVE", site.name)
+        return model
+
+    monkeypatch.setattr(training, "fit", promoted_meanwhile)
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(site),
+                 "--folds", "2"]) == 2
+    assert "site-3.joblib became the active model while the model was fitted" in \
+        capsys.readouterr().err
+    assert sha256_file(site) == before
+
+
 def test_a_model_named_like_the_shipped_default_is_not_promoted(data, good, models, tmp_path, capsys):
     """In the models folder a file of that name stands for the shipped default: `rollback`
     would go back to it and the real shipped model could not be reached again."""

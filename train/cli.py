@@ -512,12 +512,16 @@ def promote_run(args: argparse.Namespace) -> int:
 
 def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
-    from .promote import PromotionError, Thresholds, compare, overlap, switch_to, usable_folder
+    from .promote import (
+        PromotionError, Thresholds, active_state, compare, overlap, promotable_name, switch_to,
+        usable_folder,
+    )
     from .training import prepare
 
     try:
         usable_folder()  # before any scoring
         candidate = load_model(args.model)
+        promotable_name(candidate.path)
     except PromotionError as err:
         _say(str(err))
         return 2
@@ -543,6 +547,7 @@ def _promote(args: argparse.Namespace) -> int:
     drops = {m: getattr(args, f"max_drop_{m}") for m in ("content_f1", "macro_f1", "word_f1")}
     thresholds = Thresholds(**{m: args.max_drop if v is None else v for m, v in drops.items()})
     cand_ev = evaluate(candidate.model, prepared.pages, desc="scoring candidate", baseline=False)
+    state = active_state()  # what is active as the bar is chosen: checked again at the switch
     bar, kind = _bar_to_clear()
     if kind == "active" and bar.manifest.get("sha256") == candidate.manifest.get("sha256"):
         _say(f"{args.model} is already the active model")
@@ -591,7 +596,8 @@ def _promote(args: argparse.Namespace) -> int:
     try:
         holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
         target = switch_to(candidate, checks, holdout=holdout,
-                           compared_with=f"{kind} {bar.version}" if bar is not None else None)
+                           compared_with=f"{kind} {bar.version}" if bar is not None else None,
+                           compared_state=state)
     except (PromotionError, NoiseFilterError) as err:
         _say(f"not promoted: {err}")
         return 2

@@ -34,10 +34,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from filter.errors import ModelError
+from filter.errors import ModelError, NoiseFilterError
 from filter.modelfile import (
-    SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_of, manifest_path, models_dir,
-    packaged_model_path, sha256_file,
+    MODEL_FILE_NAME, SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_of,
+    manifest_path, models_dir, packaged_model_path, sha256_file,
 )
 
 from .evaluation import Evaluation
@@ -81,11 +81,18 @@ def _read_pointer(folder: Path, name: str) -> str | None:
 
 def usable_folder() -> Path:
     """The models folder, refused (`PromotionError`, one line) when its path names something
-    that is not a folder: promote and rollback ended in a traceback there."""
+    that is not a folder, or one that cannot be written (a read-only mount, a root-owned
+    `site-packages/models` under another user; the nearest folder that exists, for one not
+    made yet): promote and rollback ended in a traceback there, promote after scoring
+    every model."""
     folder = models_dir()
     if folder.exists() and not folder.is_dir():
         raise PromotionError(f"the models folder {folder} (NOISEFILTER_MODELS_DIR) is not a "
                              "folder")
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PromotionError(f"the models folder {folder} cannot be written "
+                             "(NOISEFILTER_MODELS_DIR names another)")
     return folder
 
 
@@ -93,6 +100,27 @@ def _safe_name(name: str) -> str:
     if not name or Path(name).name != name or name.startswith("."):
         raise PromotionError(f"{name!r} is not a model file name inside the models folder")
     return name
+
+
+def promotable_name(path: Path) -> str:
+    """The file name a candidate is installed under, refused unless the service can reload a
+    model by it (`POST /v1/model/reload`): `site@2.joblib` was promoted, then left out of
+    `GET /v1/model`'s list and answered 404 by name."""
+    if not MODEL_FILE_NAME.fullmatch(path.name):
+        raise PromotionError(f"{path.name!r} is no model file name the service can reload: "
+                             "letters, digits, spaces, dots, dashes, underscores and '+', "
+                             "starting with a letter or digit, ending in .joblib; rename it")
+    return path.name
+
+
+def active_state() -> tuple[str, str | None]:
+    """What `switch_to` checks has not changed since a candidate was compared: the ``ACTIVE``
+    pointer and the sha256 of the file it names (None: no such file)."""
+    current = active_name()
+    try:
+        return current, sha256_file(active_model_path())
+    except (OSError, NoiseFilterError):
+        return current, None
 
 
 def protected_paths() -> dict[Path, str]:
@@ -133,15 +161,42 @@ def _write_pointer(folder: Path, name: str, value: str) -> None:
     _fsync_dir(folder)
 
 
+def _unwritable(folder: Path, err: OSError) -> PromotionError:
+    return PromotionError(f"the models folder {folder} cannot be written: {err.strerror or err}")
+
+
 @contextmanager
 def _locked(folder: Path):
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / _LOCK, "a") as fh:
+    """Promotion's lock on the models folder; one that cannot be taken is a `PromotionError`
+    that says why."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / _LOCK, "a")
+    except OSError as err:
+        raise _unwritable(folder, err) from err
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def writing_model(path: Path):
+    """Held while `train` writes a model file: for one in the models folder, promotion's lock,
+    under which the file is checked again (`protected_paths`): a file promoted while it was
+    being fitted was written over, and `clean()` used a model no promotion had scored."""
+    folder = models_dir()
+    if path.resolve().parent != folder.resolve():
+        yield
+        return
+    with _locked(folder):
+        role = protected_paths().get(path.resolve())
+        if role:
+            raise PromotionError(f"{path} became {role} while the model was fitted; train to "
+                                 "a new file")
+        yield
 
 
 def _log_line(event: dict) -> str:
@@ -212,7 +267,7 @@ def install(candidate: LoadedModel) -> Path:
         raise PromotionError(f"{SHIPPED_MODEL} is the shipped default model's name; rename the "
                              "candidate")
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / _safe_name(candidate.path.name)
+    target = folder / promotable_name(candidate.path)
     sha = candidate.manifest["sha256"]
     if target.exists():
         if sha256_file(target) != sha:
@@ -243,30 +298,41 @@ def active_name() -> str:
 
 
 def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
-              compared_with: str | None = None) -> Path:
+              compared_with: str | None = None,
+              compared_state: tuple[str, str | None] | None = None) -> Path:
     """Install the candidate and make it active; the active model becomes ``PREVIOUS``, unless
     it cannot be loaded (as `rollback` loads it): then ``PREVIOUS`` is the shipped default (what the candidate was
     compared against), as a rollback to a broken model could only fail. The log records what
-    the checks compared against (None: nothing, a forced promotion)."""
+    the checks compared against (None: nothing, a forced promotion). `compared_state` is
+    `active_state()` from before the comparison: another promotion or a rollback since then
+    (two promotions at once: the later one switched over the earlier without facing it) makes
+    this one fail."""
     folder = usable_folder()
-    with _locked(folder):
-        target = install(candidate)
-        load_model(target)  # the copy must load exactly as the original did
-        current = active_name()
-        if current == target.name:
-            raise PromotionError(f"{target.name} is already the active model")
-        previous = current
-        if current:
-            try:
-                load_model(folder / _safe_name(current))  # as rollback will load it
-            except (ModelError, PromotionError):
-                previous = ""
-        line = _log_line({"action": "promote", "model": target.name, "previous": previous or None,
-                          "sha256": candidate.manifest["sha256"], "holdout": holdout,
-                          "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
-        _write_pointer(folder, PREVIOUS, previous)
-        _write_pointer(folder, ACTIVE, target.name)
-        _append_log(folder, line)
+    try:
+        with _locked(folder):
+            if compared_state is not None and active_state() != compared_state:
+                raise PromotionError("the active model changed while the candidate was compared "
+                                     f"(now {active_name() or 'the shipped default'}); run promote "
+                                     "again")
+            target = install(candidate)
+            load_model(target)  # the copy must load exactly as the original did
+            current = active_name()
+            if current == target.name:
+                raise PromotionError(f"{target.name} is already the active model")
+            previous = current
+            if current:
+                try:
+                    load_model(folder / _safe_name(current))  # as rollback will load it
+                except (ModelError, PromotionError):
+                    previous = ""
+            line = _log_line({"action": "promote", "model": target.name, "previous": previous or None,
+                              "sha256": candidate.manifest["sha256"], "holdout": holdout,
+                              "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
+            _write_pointer(folder, PREVIOUS, previous)
+            _write_pointer(folder, ACTIVE, target.name)
+            _append_log(folder, line)
+    except OSError as err:  # a full disk, say, while the copy or a pointer is written
+        raise _unwritable(folder, err) from err
     return target
 
 
@@ -278,21 +344,24 @@ def rollback() -> tuple[str, str]:
     folder = usable_folder()
     if not folder.is_dir():
         raise PromotionError(f"nothing to roll back to: there is no models folder {folder}")
-    with _locked(folder):
-        previous = _read_pointer(folder, PREVIOUS)
-        if previous is None:
-            raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
-        current = active_name()
-        if previous:
-            try:
-                load_model(folder / _safe_name(previous))
-            except ModelError as err:
-                raise PromotionError(f"the previous model cannot be loaded, not rolling back: {err}") from err
-        _write_pointer(folder, PREVIOUS, current)
-        if previous:
-            _write_pointer(folder, ACTIVE, previous)
-        else:
-            (folder / ACTIVE).unlink(missing_ok=True)
-            _fsync_dir(folder)
-        _log(folder, {"action": "rollback", "model": previous or None, "previous": current or None})
+    try:
+        with _locked(folder):
+            previous = _read_pointer(folder, PREVIOUS)
+            if previous is None:
+                raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
+            current = active_name()
+            if previous:
+                try:
+                    load_model(folder / _safe_name(previous))
+                except ModelError as err:
+                    raise PromotionError(f"the previous model cannot be loaded, not rolling back: {err}") from err
+            _write_pointer(folder, PREVIOUS, current)
+            if previous:
+                _write_pointer(folder, ACTIVE, previous)
+            else:
+                (folder / ACTIVE).unlink(missing_ok=True)
+                _fsync_dir(folder)
+            _log(folder, {"action": "rollback", "model": previous or None, "previous": current or None})
+    except OSError as err:
+        raise _unwritable(folder, err) from err
     return current, previous

@@ -22,6 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TextIO
 
+from filter.errors import NoiseFilterError
 from filter.model import UNKNOWN_KIND, BlockClassifier, _booster, check_training_labels
 from filter.modelfile import SHIPPED_MODEL, resolve_model_path, save_model
 
@@ -189,4 +190,10 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         },
         "params": {"keep_label": keep_label, "seed": seed, "folds": folds, "threads": threads},
     }
-    return save_model(model, out, manifest)
+    from .promote import PromotionError, writing_model
+
+    try:
+        with writing_model(out):  # the output checked again, where promotion cannot change it
+            return save_model(model, out, manifest)
+    except (PromotionError, NoiseFilterError) as err:
+        raise ValueError(str(err)) from err
