@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 
 from filter import ModelError
-from filter.modelfile import MODEL_FILE_NAME, active_model_path, manifest_of, models_dir
+from filter.modelfile import active_model_path, is_model_file_name, manifest_of, models_dir
 
 from .deps import KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, api_key_header, require_json
 from .errors import ApiError, documented
@@ -44,7 +44,7 @@ def available_models() -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.glob("*.joblib")
-                  if MODEL_FILE_NAME.fullmatch(p.name) and _in_folder(p, folder)
+                  if is_model_file_name(p.name) and _in_folder(p, folder)
                   and manifest_of(p).is_file())
 
 
@@ -53,7 +53,7 @@ def resolve_model(name: str | None) -> Path:
     Raises a 404 `ApiError` for anything else, without saying what exists outside the folder."""
     if name is None:
         return active_model_path()
-    if not MODEL_FILE_NAME.fullmatch(name):
+    if not is_model_file_name(name):
         raise ApiError(404, "model_not_found", f"{name!r} is not a model file name; reload takes "
                                                f"the bare name of a .joblib file in the models folder")
     folder = models_dir().resolve()

@@ -817,6 +817,37 @@ def _output_problem(out: Path, inputs: list[str]) -> str | None:
     return None
 
 
+def _stdout_problem(inputs: list[str]) -> str | None:
+    """Why `-o -` cannot be written, found before any work: standard output is closed, or it
+    is a file that `_output_problem` refuses for `-o FILE` (one of the inputs: `batch in.jsonl
+    -o - >> in.jsonl` read its own lines back as documents and grew the file without end)."""
+    try:
+        fd = sys.stdout.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError, AttributeError):  # `>&-`: `_ClosedOutput` has no descriptor
+        return "standard output (-o -) is closed"
+    if not stat.S_ISREG(mode):  # a terminal, a pipe, a socket: nothing to read back
+        return None
+    problem = _output_problem(Path(os.path.realpath(f"/proc/self/fd/{fd}"))
+                              if os.path.exists(f"/proc/self/fd/{fd}") else Path(f"/dev/fd/{fd}"),
+                              inputs)
+    return problem and f"standard output (-o -) is a file that {problem.split(' ', 1)[1]}"
+
+
+def _stdout_output() -> TextIO | None:
+    """Standard output to write the lines to (a descriptor of its own, closed at the end),
+    locked as `_open_output` locks a file when it is one: two runs appending to one file
+    (`>>`) wrote every document twice. None if another run holds the lock."""
+    fh = open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return None
+    return fh
+
+
 def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | int:
     """OUT opened to append to and made ready (`_open_output`, `_resume`), with the (source,
     id) keys of the documents it holds, to be skipped; else the exit status, said why."""
@@ -876,8 +907,9 @@ def run(args: argparse.Namespace) -> int:
             print("noisefilter batch: -o - writes standard output, which is not resumed: "
                   "--restart and --retry-failed need an output file", file=sys.stderr)
             return 2
-        if sys.stdout is None:  # started with it closed (`>&-`)
-            print("noisefilter batch: standard output (-o -) is closed", file=sys.stderr)
+        problem = _stdout_problem(args.inputs)
+        if problem:
+            print(f"noisefilter batch: {problem}", file=sys.stderr)
             return 2
     else:
         problem = _output_problem(out, args.inputs)
@@ -891,7 +923,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
     if to_stdout:
-        fh, skip = open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8"), set()
+        fh, skip = _stdout_output(), set()
+        if fh is None:
+            print("noisefilter batch: the file standard output is appended to is being written "
+                  "by another batch run", file=sys.stderr)
+            return 2
     else:
         opened = _file_output(out, args)
         if isinstance(opened, int):

@@ -166,17 +166,9 @@ def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) 
 MAX_ZSTD_FRAMES = 1_000
 
 
-def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
-    """zstd data decompressed frame after frame (several frames are one stream, as zstd -d
-    reads them), up to just past `limit` bytes: each frame is read no further than the limit,
-    so a bomb is not decompressed whole. `ValueError` for corrupt data, more than
-    `MAX_ZSTD_FRAMES` frames, data that ends early unless `partial_ok`, or an install without
-    the zstd module trafilatura reads zstd with (Python 3.14's, or the backport its
-    dependencies install).
-
-    Each frame is handed the body in pieces read at an offset, from 64 bytes doubling up to
-    64 KiB, as `inflate` hands gzip members: handed the whole rest of the body, every frame
-    copied it (`unused_data`), and 10 MB of empty 9-byte frames took over ten minutes."""
+def _zstd_module():
+    """The zstd module: the standard library's from Python 3.14, else backports.zstd (a
+    dependency below 3.14); ValueError saying so when neither is there."""
     try:
         from compression import zstd
     except ImportError:
@@ -184,6 +176,20 @@ def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
             from backports import zstd
         except ImportError:
             raise ValueError("zstd data needs Python 3.14 or the backports.zstd package") from None
+    return zstd
+
+
+def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
+    """zstd data decompressed frame after frame (several frames are one stream, as zstd -d
+    reads them), up to just past `limit` bytes: each frame is read no further than the limit,
+    so a bomb is not decompressed whole. `ValueError` for corrupt data, more than
+    `MAX_ZSTD_FRAMES` frames, data that ends early unless `partial_ok`, or an install without
+    a zstd module (`_zstd_module`).
+
+    Each frame is handed the body in pieces read at an offset, from 64 bytes doubling up to
+    64 KiB, as `inflate` hands gzip members: handed the whole rest of the body, every frame
+    copied it (`unused_data`), and 10 MB of empty 9-byte frames took over ten minutes."""
+    zstd = _zstd_module()
     out = bytearray()
     data = memoryview(body)
     start = frames = 0  # where the rest of the body begins; frames begun
@@ -765,6 +771,10 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
     not compressed (a zlib header is two bytes that a document may also start with, so only
     a stream that inflates counts as one)."""
     if data[:4] == _ZSTD_MAGIC:
+        try:
+            _zstd_module()
+        except ValueError as err:  # no zstd decoder here: said, not taken for corrupt data
+            return InputError(f"input is zstd data: {err}")
         if _zstd_over(data, max_bytes):
             return InputTooLarge(f"input is zstd data that decompresses to over the limit of "
                                  f"{max_bytes:,} bytes")

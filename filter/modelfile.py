@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,10 +34,16 @@ except ImportError:  # Windows has none: saves there go unlocked
 LOGGER = logging.getLogger(__name__)
 MANIFEST_SUFFIX = ".manifest.json"
 SHIPPED_MODEL = "noisefilter-wcxb.joblib"
-#: a model file name the service reloads by name and promotion installs: letters of any
-#: script, digits, spaces, dots, dashes, "+" and underscores (as `train` writes them:
-#: "modèle v2.joblib"), no separator, no leading dot, dash or underscore
-MODEL_FILE_NAME = re.compile(r"[^\W_][\w .+-]{0,200}\.joblib")
+
+
+def is_model_file_name(name: str) -> bool:
+    """Whether `name` is a bare model file name, as `train --out` writes one, promotion
+    installs one and the service reloads one by: ``*.joblib``, not hidden, no path separator,
+    printable (any script, with its combining marks: "मॉडल v2.joblib", "my model (v2).joblib"),
+    at most 255 bytes (a file name's limit)."""
+    return (isinstance(name, str) and name.endswith(".joblib") and name != ".joblib"
+            and not name.startswith(".") and "/" not in name and "\\" not in name
+            and name.isprintable() and len(name.encode("utf-8", "surrogatepass")) <= 255)
 
 
 def models_dir() -> Path:

@@ -707,6 +707,9 @@ def test_the_saved_labels_of_a_page_are_matched_to_its_blocks_as_training_matche
             "id": None, "blocks": [None, None]}
         assert_error(c.post("/v1/examples/labels", headers=key,
                             json={"document": "not-a-hash", "blocks": []}), 422)
+        # matching costs blocks x stored labels: more blocks than a page shows are refused
+        assert_error(c.post("/v1/examples/labels", headers=key,
+                            json={"document": digest, "blocks": ["x"] * 5_001}), 422)
 
 
 def test_examples_round_trip(client):

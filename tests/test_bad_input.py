@@ -429,6 +429,27 @@ def test_a_zlib_or_zstd_bomb_is_refused_and_never_read_as_text():
         assert not isinstance(err.value, InputTooLarge)
 
 
+def test_zstd_input_without_a_zstd_module_says_what_is_missing(monkeypatch):
+    """Where no zstd module can be imported, a valid zstd page was refused as data "that
+    cannot be decompressed", as if corrupt, and a bomb so too (backports.zstd was installed
+    only as Scrapy's dependency: it is the library's own now, below Python 3.14)."""
+    import sys
+
+    zstd = pytest.importorskip("backports.zstd")
+    page = zstd.compress(f"<html><body><p>{_paragraph(0)}</p></body></html>".encode())
+    import trafilatura.utils
+
+    monkeypatch.setattr(trafilatura.utils, "HAS_ZSTD", False)  # as trafilatura finds none
+    import backports
+
+    monkeypatch.delattr(backports, "zstd")
+    monkeypatch.setitem(sys.modules, "backports.zstd", None)
+    monkeypatch.setitem(sys.modules, "compression", None)
+    with pytest.raises(InputError, match="zstd data: zstd data needs Python 3.14 or the "
+                                         "backports.zstd package"):
+        clean(page)
+
+
 def test_zstd_of_a_million_empty_frames_is_refused_at_once():
     """Each frame was handed the whole rest of the body, which it copied: 10 MB of empty 9-byte
     zstd frames took over ten minutes, in a WARC reader (no time limit there) or in `clean`.

@@ -384,6 +384,17 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
     proc = subprocess.run([*command, "--retry-failed"], capture_output=True, text=True,
                           timeout=120, env=env)
     assert proc.returncode == 2 and "need an output file" in proc.stderr
+    # appended to its own input it read its lines back as documents, without end
+    before = jsonl.read_text()
+    with jsonl.open("a") as fh:
+        proc = subprocess.run(command, stdout=fh, stderr=subprocess.PIPE, text=True,
+                              timeout=120, env=env)
+    assert proc.returncode == 2 and "is a file that is also an input" in proc.stderr
+    assert jsonl.read_text() == before
+    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=120, env=env, preexec_fn=lambda: os.close(1))
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2, "noisefilter batch: standard output (-o -) is closed")
     for output in ("/dev/stdout", "-"):
         read_end, write_end = os.pipe()
         os.close(read_end)  # the reader has gone before the first line is written

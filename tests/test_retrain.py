@@ -250,12 +250,24 @@ def test_promote_refuses_a_name_the_service_cannot_reload_and_an_unwritable_fold
     by its name answered 404. A models folder that cannot be written (a read-only mount, a
     root-owned site-packages) ended promote and rollback in a traceback, promote only after
     scoring every model."""
-    odd = _copy_model(good, tmp_path / "site@2.joblib")
+    odd = _copy_model(good, tmp_path / "site\tv2.joblib")
     assert _promote(odd, data / "holdout.jsonl") == 2
     err = capsys.readouterr().err
-    assert "'site@2.joblib' is no model file name the service can reload" in err
+    assert "'site\\tv2.joblib' is no model file name the service can reload" in err
     assert "scoring" not in err  # said before the models are scored
     assert not (models / "ACTIVE").exists()
+    # names of any script, with their combining marks, as train writes them, are promoted
+    # and reloaded by name
+    from filter.modelfile import is_model_file_name
+
+    for name in ("मॉडल v2.joblib", "my model (v2).joblib", "_draft.joblib", "site@2.joblib",
+                 "modèle.joblib"):
+        assert is_model_file_name(name)
+    for name in (".hidden.joblib", "a/b.joblib", "x.pkl", "a\nb.joblib", "x" * 250 + ".joblib"):
+        assert not is_model_file_name(name)
+    # a dry run only compares: it needs no writable folder and no promotable name
+    assert _promote(odd, data / "holdout.jsonl", "--dry-run") == 0
+    assert "would promote" in capsys.readouterr().out
     import train.promote as promote
 
     writable = os.access
@@ -267,6 +279,18 @@ def test_promote_refuses_a_name_the_service_cannot_reload_and_an_unwritable_fold
         err = capsys.readouterr().err
         assert f"the models folder {models} cannot be written" in err and "Traceback" not in err
         assert "scoring" not in err
+    assert _promote(good, data / "holdout.jsonl", "--dry-run") == 0
+
+
+def test_a_damaged_active_pointer_is_compared_past_and_replaced(data, good, models, capsys):
+    """An ACTIVE pointer that is not text (or a folder) is no model, as `clean()` finds none
+    there: promote compares with the shipped default and replaces it, where it ended in a
+    traceback."""
+    (models / "ACTIVE").write_bytes(b"\xff\xfe\x00")
+    assert _promote(good, data / "holdout.jsonl", "--dry-run") == 0
+    assert _promote(good, data / "holdout.jsonl") == 0
+    assert (models / "ACTIVE").read_text().strip() == "good.joblib"
+    assert (models / "PREVIOUS").read_text().strip() == ""
 
 
 def test_train_does_not_write_over_a_file_promoted_while_it_was_fitted(

@@ -519,9 +519,11 @@ def _promote(args: argparse.Namespace) -> int:
     from .training import prepare
 
     try:
-        usable_folder()  # before any scoring
+        if not args.dry_run:  # which only compares, also from a read-only install
+            usable_folder()  # before any scoring
         candidate = load_model(args.model)
-        promotable_name(candidate.path)
+        if not args.dry_run:
+            promotable_name(candidate.path)
     except PromotionError as err:
         _say(str(err))
         return 2

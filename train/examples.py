@@ -495,11 +495,8 @@ class _Attacher:
             self.exact(range(len(self.labelled)))
             self.pieces(range(len(self.labelled)))
         unmatched = [j for j in range(len(self.labelled)) if j not in self.used | self.spare]
-        return Attachment(labels=self.labels, unmatched=unmatched,
-                          conflicts=sorted(self.conflicts), origins=self.origins)
-
-    def _open(self, i: int) -> bool:
-        return self.labels[i] is None and i not in self.conflicts
+        return Attachment(labels=self.labels, unmatched=unmatched, conflicts=self.conflicts,
+                          origins=self.origins)
 
     def exact(self, group: Iterable[int]) -> None:
         """1. Exact text; a text repeated on the page more often than it was labelled
@@ -516,8 +513,8 @@ class _Attacher:
             seen[t] += 1
             if not js:
                 continue
-            if not self._open(i):  # labelled at an earlier stage: these found their block
-                self.used.update(js)
+            if self.labels[i] is not None or i in self.conflicts:
+                self.used.update(js)  # its block was settled at an earlier stage: found
                 continue
             given = {self.labelled[j].label for j in js}
             if len(js) > self.on_page[t] and len(given) > 1:
@@ -544,7 +541,7 @@ class _Attacher:
         wanted = self.wanted
         free = [j for j in group if j not in self.used]
         for i, t in enumerate(self.texts):
-            if not self._open(i):
+            if self.labels[i] is not None:  # a conflict of exact texts may still be a piece
                 continue
             if len(t) >= _MIN_FRAGMENT_CHARS:
                 holders = [j for j in free

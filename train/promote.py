@@ -36,7 +36,7 @@ from pathlib import Path
 
 from filter.errors import ModelError, NoiseFilterError
 from filter.modelfile import (
-    MODEL_FILE_NAME, SHIPPED_MODEL, LoadedModel, active_model_path, load_model, manifest_of,
+    SHIPPED_MODEL, LoadedModel, active_model_path, is_model_file_name, load_model, manifest_of,
     manifest_path, models_dir, packaged_model_path, sha256_file,
 )
 
@@ -72,11 +72,18 @@ class Check:
     note: str = ""
 
 
+#: what a damaged pointer (not text, a folder, unreadable) reads as: a name no model file has,
+#: so it loads as none, as `clean()` finds none there (`active_model_path`)
+_DAMAGED = "\ufffd"
+
+
 def _read_pointer(folder: Path, name: str) -> str | None:
     try:
         return (folder / name).read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):  # no pointer, or no folder to hold one
         return None
+    except (OSError, UnicodeDecodeError):  # promote compared with the shipped default, then
+        return _DAMAGED                    # ended in a traceback here
 
 
 def usable_folder() -> Path:
@@ -106,10 +113,10 @@ def promotable_name(path: Path) -> str:
     """The file name a candidate is installed under, refused unless the service can reload a
     model by it (`POST /v1/model/reload`): `site@2.joblib` was promoted, then left out of
     `GET /v1/model`'s list and answered 404 by name."""
-    if not MODEL_FILE_NAME.fullmatch(path.name):
-        raise PromotionError(f"{path.name!r} is no model file name the service can reload: "
-                             "letters, digits, spaces, dots, dashes, underscores and '+', "
-                             "starting with a letter or digit, ending in .joblib; rename it")
+    if not is_model_file_name(path.name):
+        raise PromotionError(f"{path.name!r} is no model file name the service can reload (a "
+                             "printable name ending in .joblib, not starting with a dot): "
+                             "rename the file and its .manifest.json")
     return path.name
 
 
@@ -171,7 +178,9 @@ def _locked(folder: Path):
     that says why."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fh = open(folder / _LOCK, "a")
+        # read-only: flock needs no more, and a lock file another user created (0644 under
+        # umask 022) failed everyone else's promotions and trainings into a shared folder
+        fh = os.fdopen(os.open(folder / _LOCK, os.O_RDONLY | os.O_CREAT, 0o666), "rb")
     except OSError as err:
         raise _unwritable(folder, err) from err
     with fh:

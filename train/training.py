@@ -24,7 +24,7 @@ from typing import TextIO
 
 from filter.errors import NoiseFilterError
 from filter.model import UNKNOWN_KIND, BlockClassifier, _booster, check_training_labels
-from filter.modelfile import SHIPPED_MODEL, resolve_model_path, save_model
+from filter.modelfile import SHIPPED_MODEL, is_model_file_name, resolve_model_path, save_model
 
 from .examples import Example, LabelledPage, Problem, label_page
 from .progress import Progress, phase
@@ -131,6 +131,9 @@ def check_output(out: str | Path) -> None:
     role = protected_paths().get(out.resolve())
     if role:
         raise ValueError(f"{out} is {role}; train to a new file and `noisefilter promote` it")
+    if not is_model_file_name(out.name):  # which promotion and the service's reload take
+        raise ValueError(f"{out.name!r} is no model file name: a printable name ending in "
+                         ".joblib, not starting with a dot")
     if out.name == SHIPPED_MODEL:  # the repository's copy too, beside a non-editable install
         raise ValueError(f"{out.name} is the shipped default model's name (`python -m "
                          "train.shipped` rebuilds that one); name your model differently")
