@@ -270,11 +270,8 @@ class StoreCount(BaseModel):
 class SavedLabelsIn(_Closed):
     document: str = Field(pattern="^[0-9a-f]{64}$", description="sha256 of the kind (`html` or "
                           "`text`), a NUL and the document, as for `GET /v1/examples`.")
-    # a page shows hundreds of blocks; matching costs blocks x stored labels, and 100,000
-    # blocks against a page of 2,000 labels held a thread for 45 s
     blocks: list[Annotated[str, Measured]] = Field(
-        max_length=5_000, description="The texts of the blocks the page shows, in order (at "
-                                      "most 5,000).")
+        max_length=100_000, description="The texts of the blocks the page shows, in order.")
 
 
 class SavedLabels(BaseModel):

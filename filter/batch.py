@@ -24,6 +24,7 @@ and letting every worker start as many threads as there are cores oversubscribes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import fcntl
 import importlib.util
@@ -794,21 +795,23 @@ def _is_standard_input(path: Path) -> bool:
         return False
 
 
-def _output_problem(out: Path, inputs: list[str]) -> str | None:
+def _output_problem(out: Path, inputs: list[str], shown: str | None = None) -> str | None:
     """Why OUT cannot be written, found before any work: a folder, or one of the inputs (which
     writing would destroy before it is read), or a file that an input folder's walk would read
-    as a page (its own half-written output, or a page it appends to)."""
-    if out.is_dir():
+    as a page (its own half-written output, or a page it appends to). `shown` names OUT in the
+    message (default: its path)."""
+    out_path, out = out, shown or out
+    if out_path.is_dir():
         return f"{out} is a folder; -o takes the JSON Lines file to write"
-    if out.exists():
+    if out_path.exists():
         for path in inputs:
-            if Path(path).is_file() and os.path.samefile(path, out):
+            if Path(path).is_file() and os.path.samefile(path, out_path):
                 return f"{out} is also an input: write the output to another file"
-        if STDIN in inputs and _is_standard_input(out):
+        if STDIN in inputs and _is_standard_input(out_path):
             # `batch - -o out.jsonl < out.jsonl` read its own records back as pages
             return f"{out} is also the standard input: write the output to another file"
-    if is_page_name(out.name):
-        where = out.resolve().parent
+    if is_page_name(out_path.name):
+        where = out_path.resolve().parent
         for path in inputs:
             folder = Path(path).resolve() if path != STDIN and Path(path).is_dir() else None
             if folder is not None and (where == folder or folder in where.parents):
@@ -828,24 +831,30 @@ def _stdout_problem(inputs: list[str]) -> str | None:
         return "standard output (-o -) is closed"
     if not stat.S_ISREG(mode):  # a terminal, a pipe, a socket: nothing to read back
         return None
-    problem = _output_problem(Path(os.path.realpath(f"/proc/self/fd/{fd}"))
-                              if os.path.exists(f"/proc/self/fd/{fd}") else Path(f"/dev/fd/{fd}"),
-                              inputs)
-    return problem and f"standard output (-o -) is a file that {problem.split(' ', 1)[1]}"
+    path = (Path(os.path.realpath(f"/proc/self/fd/{fd}")) if os.path.exists(f"/proc/self/fd/{fd}")
+            else Path(f"/dev/fd/{fd}"))
+    return _output_problem(path, inputs, shown="standard output (-o -)")
 
 
-def _stdout_output() -> TextIO | None:
-    """Standard output to write the lines to (a descriptor of its own, closed at the end),
-    locked as `_open_output` locks a file when it is one: two runs appending to one file
-    (`>>`) wrote every document twice. None if another run holds the lock."""
+def _stdout_output() -> tuple[TextIO, TextIO | None] | None:
+    """Standard output to write the lines to (a descriptor of its own, closed at the end) and,
+    when it is a file, a lock held on it as `_open_output` locks one (two runs appending to
+    one file with `>>` wrote every document twice): taken on an opening of the file of this
+    process's own (`/proc/self/fd`), since a lock on standard output's descriptor belongs to
+    the shell's opening of the file and outlived the run (the next `-o FILE` run was refused
+    as "being written"). None if another run holds the lock."""
     fh = open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    if stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.close()
-            return None
-    return fh
+    proc = f"/proc/self/fd/{fh.fileno()}"
+    if not (stat.S_ISREG(os.fstat(fh.fileno()).st_mode) and os.path.exists(proc)):
+        return fh, None
+    lock = open(proc, "rb")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        fh.close()
+        return None
+    return fh, lock
 
 
 def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | int:
@@ -922,12 +931,14 @@ def run(args: argparse.Namespace) -> int:
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
+    lock = None
     if to_stdout:
-        fh, skip = _stdout_output(), set()
-        if fh is None:
+        opened_stdout = _stdout_output()
+        if opened_stdout is None:
             print("noisefilter batch: the file standard output is appended to is being written "
                   "by another batch run", file=sys.stderr)
             return 2
+        (fh, lock), skip = opened_stdout, set()
     else:
         opened = _file_output(out, args)
         if isinstance(opened, int):
@@ -960,7 +971,7 @@ def run(args: argparse.Namespace) -> int:
     # fork-safe) and spares every worker, and every replacement of a stopped one, the model
     # loading
     method = "fork" if sys.platform.startswith("linux") else None
-    with fh:
+    with fh, (lock or contextlib.nullcontext()):  # the lock released with the output
         try:
             for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
                 # flushed line by line (a few dozen writes a second at most): a reader of the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -381,16 +382,26 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
         with saved.open("a") as fh:
             assert subprocess.run(command, stdout=fh, timeout=120, env=env).returncode == 0
     assert [json.loads(line)["id"] for line in saved.read_text().splitlines()] == ["0", "1", "2"] * 2
+    # the lock on such a file is the run's own: taken on standard output's descriptor, it
+    # belonged to the caller's open file and outlived the run
+    with saved.open("a") as fh:
+        assert subprocess.run(command, stdout=fh, timeout=120, env=env).returncode == 0
+        proc = subprocess.run([*command[:-4], "-o", str(saved), "--workers", "1"],
+                              capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
     proc = subprocess.run([*command, "--retry-failed"], capture_output=True, text=True,
                           timeout=120, env=env)
     assert proc.returncode == 2 and "need an output file" in proc.stderr
     # appended to its own input it read its lines back as documents, without end
-    before = jsonl.read_text()
-    with jsonl.open("a") as fh:
-        proc = subprocess.run(command, stdout=fh, stderr=subprocess.PIPE, text=True,
-                              timeout=120, env=env)
-    assert proc.returncode == 2 and "is a file that is also an input" in proc.stderr
-    assert jsonl.read_text() == before
+    spaced = tmp_path / "my pages.jsonl"
+    shutil.copyfile(jsonl, spaced)
+    with spaced.open("a") as fh:
+        proc = subprocess.run([*command[:4], str(spaced), *command[5:]], stdout=fh,
+                              stderr=subprocess.PIPE, text=True, timeout=120, env=env)
+    assert (proc.returncode, proc.stderr.strip()) == (
+        2, "noisefilter batch: standard output (-o -) is also an input: write the output to "
+           "another file")
+    assert spaced.read_text() == jsonl.read_text()
     proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           timeout=120, env=env, preexec_fn=lambda: os.close(1))
     assert (proc.returncode, proc.stderr.strip()) == (

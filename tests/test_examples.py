@@ -139,6 +139,23 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
                  for n, (line, lab) in enumerate(zip(lines, labels)) if lab]
         att = attach_labels(merged, given)
         assert (att.labels, att.unmatched, att.conflicts) == ([want], [], [])
+    # where people's labels disagree, a proposal does not decide
+    sub = "Subscribe to our weekly newsletter today"
+    att = attach_labels(_page(sub), [BlockLabel(sub, "junk"), BlockLabel(sub, "content"),
+                                     BlockLabel(sub + " and win", "related", reviewed=False)])
+    assert (att.labels, att.conflicts) == ([None], [0])
+
+
+def test_a_caller_that_must_answer_in_time_matches_by_exact_text_past_a_budget():
+    """`max_pairs` (the service's lookup) leaves out the split and merge passes where they
+    would try more pairs of block and labelled text."""
+    para = "The river festival came back on Saturday. Organisers counted eleven teams."
+    split = _page("The river festival came back on Saturday.", "Organisers counted eleven teams.",
+                  "Share this")
+    labels = [BlockLabel(para, "content"), BlockLabel("Share this", "junk")]
+    assert attach_labels(split, labels).labels == ["content", "content", "junk"]
+    assert attach_labels(split, labels, max_pairs=1).labels == [None, None, "junk"]
+    assert attach_labels(split, labels, max_pairs=2).labels == ["content", "content", "junk"]
 
 
 def test_a_text_example_is_the_page_clean_text_classifies():

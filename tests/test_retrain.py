@@ -263,11 +263,13 @@ def test_promote_refuses_a_name_the_service_cannot_reload_and_an_unwritable_fold
     for name in ("मॉडल v2.joblib", "my model (v2).joblib", "_draft.joblib", "site@2.joblib",
                  "modèle.joblib"):
         assert is_model_file_name(name)
-    for name in (".hidden.joblib", "a/b.joblib", "x.pkl", "a\nb.joblib", "x" * 250 + ".joblib"):
-        assert not is_model_file_name(name)
-    # a dry run only compares: it needs no writable folder and no promotable name
+    for name in (".hidden.joblib", "a/b.joblib", "x.pkl", "a\nb.joblib", "x" * 240 + ".joblib"):
+        assert not is_model_file_name(name)  # the last: no room for the temporary copy's name
+    # a dry run only compares: it needs no writable folder and no promotable name, and says
+    # what a promotion would be refused for
     assert _promote(odd, data / "holdout.jsonl", "--dry-run") == 0
-    assert "would promote" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "would promote" in out and "a promotion without --dry-run would be refused" in err
     import train.promote as promote
 
     writable = os.access
@@ -291,6 +293,12 @@ def test_a_damaged_active_pointer_is_compared_past_and_replaced(data, good, mode
     assert _promote(good, data / "holdout.jsonl") == 0
     assert (models / "ACTIVE").read_text().strip() == "good.joblib"
     assert (models / "PREVIOUS").read_text().strip() == ""
+    # rolled back from a damaged pointer, PREVIOUS is the shipped default, not the damage
+    (models / "ACTIVE").write_bytes(b"\xff\xfe")
+    (models / "PREVIOUS").write_text("good.joblib\n")
+    assert main(["rollback"]) == 0
+    assert (models / "PREVIOUS").read_text().strip() == ""
+    assert main(["rollback"]) == 0 and not (models / "ACTIVE").exists()
 
 
 def test_train_does_not_write_over_a_file_promoted_while_it_was_fitted(

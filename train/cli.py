@@ -524,6 +524,12 @@ def _promote(args: argparse.Namespace) -> int:
         candidate = load_model(args.model)
         if not args.dry_run:
             promotable_name(candidate.path)
+        else:
+            try:
+                usable_folder()
+                promotable_name(candidate.path)
+            except PromotionError as err:
+                _say(f"warning: {err}: a promotion without --dry-run would be refused")
     except PromotionError as err:
         _say(str(err))
         return 2

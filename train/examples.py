@@ -450,8 +450,11 @@ def label_form(text: str) -> str:
     return normalize_text("".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
 
 
-def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
-    """Give each block of `page` the label of the labelled text it corresponds to.
+def attach_labels(page: Page, labelled: list[BlockLabel],
+                  max_pairs: int | None = None) -> Attachment:
+    """Give each block of `page` the label of the labelled text it corresponds to. With
+    `max_pairs`, the split and merge passes are left out where they would try more pairs of
+    block and labelled text (a caller that must answer in time: the service).
 
     A label a person gave (`reviewed`, or not stated) comes before a model's unreviewed
     proposal. The labelling page saves its proposals for the blocks it shows, and a proposal
@@ -463,13 +466,13 @@ def attach_labels(page: Page, labelled: list[BlockLabel]) -> Attachment:
     other); the other proposals then find the blocks left, and a block left that is made of
     or cut from texts of both is labelled by all of them, the people's label deciding where
     they disagree."""
-    return _Attacher(page, labelled).run()
+    return _Attacher(page, labelled, max_pairs).run()
 
 
 class _Attacher:
     """The passes of `attach_labels` and what they share."""
 
-    def __init__(self, page: Page, labelled: list[BlockLabel]):
+    def __init__(self, page: Page, labelled: list[BlockLabel], max_pairs: int | None = None):
         self.labelled = labelled
         self.texts = [label_form(b.text) for b in page.blocks]
         self.wanted = [label_form(b.text) for b in labelled]
@@ -480,6 +483,10 @@ class _Attacher:
         self.used: set[int] = set()
         self.conflicts: list[int] = []
         self.spare: set[int] = set()
+        #: blocks no later stage may label (people's labels in conflict on them)
+        self.settled: set[int] = set()
+        #: most (block, labelled text) pairs the split and merge passes may try, None: all
+        self.max_pairs = max_pairs
 
     def run(self) -> Attachment:
         people = [j for j, p in enumerate(self.person) if p]
@@ -487,6 +494,8 @@ class _Attacher:
         if people and proposals:
             self.exact(people)
             self.pieces(people)
+            # where the people's labels disagree, no proposal decides
+            self.settled = {i for i in self.conflicts if self.labels[i] is None}
             theirs = {self.wanted[j] for j in people}
             self.used.update(j for j in proposals if self.wanted[j] in theirs)
             self.exact([j for j in proposals if j not in self.used])
@@ -540,9 +549,11 @@ class _Attacher:
         conflict, not as matching none."""
         wanted = self.wanted
         free = [j for j in group if j not in self.used]
-        for i, t in enumerate(self.texts):
-            if self.labels[i] is not None:  # a conflict of exact texts may still be a piece
-                continue
+        blocks = [i for i, lab in enumerate(self.labels) if lab is None and i not in self.settled]
+        if self.max_pairs is not None and len(blocks) * len(free) > self.max_pairs:
+            return
+        for i in blocks:  # a conflict of exact texts may still be a piece
+            t = self.texts[i]
             if len(t) >= _MIN_FRAGMENT_CHARS:
                 holders = [j for j in free
                            if len(wanted[j]) > len(t) and _at_word_boundary(wanted[j], t)]

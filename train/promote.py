@@ -359,6 +359,8 @@ def rollback() -> tuple[str, str]:
             if previous is None:
                 raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
             current = active_name()
+            if current == _DAMAGED:  # no model to go back to: the shipped default stands for it
+                current = ""
             if previous:
                 try:
                     load_model(folder / _safe_name(previous))
