@@ -29,10 +29,11 @@ from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage, SavedLa
 #: labelled blocks one `POST /v1/examples` may carry, over all its pages: a page has hundreds
 #: at most, and FastAPI validates each on the event loop (850,000 took 4 s of it)
 MAX_BLOCKS_PER_REQUEST = 100_000
-#: most (block, stored label) pairs `POST /v1/examples/labels` tries across a change of
-#: segmentation (a few seconds of a thread): 100,000 blocks matching none of 2,000 labels held
-#: one for 45 s. Past it, labels are matched by exact text only.
-MAX_MATCHING_PAIRS = 20_000_000
+#: most characters `POST /v1/examples/labels` searches across a change of segmentation
+#: (`attach_labels`' `max_work`; a second or two of a thread): 100,000 blocks matching none of
+#: 2,000 labels held one for 45 s, and 200 short blocks against five labels of 100,000
+#: characters 40 s. Past it, labels are matched by exact text only.
+MAX_MATCHING_WORK = 10_000_000
 
 
 class ExamplesRoute(KeyedRoute, ParsedJsonRoute):
@@ -159,7 +160,7 @@ def saved_labels(body: SavedLabelsIn, store: StoreDep) -> dict:
         return {"id": None, "blocks": [None] * len(body.blocks)}
     example = found[0]
     page = Page(blocks=[Block(text=text) for text in body.blocks])
-    attached = attach_labels(page, example.blocks, max_pairs=MAX_MATCHING_PAIRS)
+    attached = attach_labels(page, example.blocks, max_work=MAX_MATCHING_WORK)
     return {"id": example.id,
             "blocks": [None if j is None else example.blocks[j].to_dict()
                        for j in attached.origins]}

@@ -24,7 +24,6 @@ and letting every worker start as many threads as there are cores oversubscribes
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import fcntl
 import importlib.util
@@ -836,25 +835,13 @@ def _stdout_problem(inputs: list[str]) -> str | None:
     return _output_problem(path, inputs, shown="standard output (-o -)")
 
 
-def _stdout_output() -> tuple[TextIO, TextIO | None] | None:
-    """Standard output to write the lines to (a descriptor of its own, closed at the end) and,
-    when it is a file, a lock held on it as `_open_output` locks one (two runs appending to
-    one file with `>>` wrote every document twice): taken on an opening of the file of this
-    process's own (`/proc/self/fd`), since a lock on standard output's descriptor belongs to
-    the shell's opening of the file and outlived the run (the next `-o FILE` run was refused
-    as "being written"). None if another run holds the lock."""
-    fh = open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    proc = f"/proc/self/fd/{fh.fileno()}"
-    if not (stat.S_ISREG(os.fstat(fh.fileno()).st_mode) and os.path.exists(proc)):
-        return fh, None
-    lock = open(proc, "rb")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        fh.close()
-        return None
-    return fh, lock
+def _stdout_output() -> TextIO:
+    """Standard output to write the lines to: a descriptor of its own, closed at the end. Not
+    locked: a lock on it belongs to the caller's opening of the file and outlived the run, a
+    lock on an opening of its own needs the right to open the file (a log a service manager
+    opened for a less privileged user) and refused `flock` wrappers; what the shell appends to
+    is the caller's to arrange, as with any command's output."""
+    return open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
 
 
 def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | int:
@@ -931,14 +918,8 @@ def run(args: argparse.Namespace) -> int:
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
-    lock = None
     if to_stdout:
-        opened_stdout = _stdout_output()
-        if opened_stdout is None:
-            print("noisefilter batch: the file standard output is appended to is being written "
-                  "by another batch run", file=sys.stderr)
-            return 2
-        (fh, lock), skip = opened_stdout, set()
+        fh, skip = _stdout_output(), set()
     else:
         opened = _file_output(out, args)
         if isinstance(opened, int):
@@ -971,7 +952,7 @@ def run(args: argparse.Namespace) -> int:
     # fork-safe) and spares every worker, and every replacement of a stopped one, the model
     # loading
     method = "fork" if sys.platform.startswith("linux") else None
-    with fh, (lock or contextlib.nullcontext()):  # the lock released with the output
+    with fh:
         try:
             for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
                 # flushed line by line (a few dozen writes a second at most): a reader of the

@@ -183,34 +183,6 @@ def _control_reference(match: re.Match) -> str:
     return " " if code in (0x0B, 0x0C) else ""
 
 
-#: most attributes one element keeps (real ones hold a few dozen at most; 10,000 cost 0.3 s;
-#: counted as words outside quotes, so an SVG path written with &quot; inside a script or
-#: another attribute, which has a thousand or two, is well below it)
-MAX_ATTRIBUTES = 10_000
-#: a start tag long enough to hold more than `MAX_ATTRIBUTES` attributes (a real long tag, a
-#: data: URI or an SVG path, holds a few); possessive, so a failed match is never re-split
-_LONG_TAG = re.compile(r"<([A-Za-z][^\s/<>]*+)([^<>]{20000,}+)>")
-#: an attribute's quoted value (a data: URI, an SVG path: spaces in it part no attributes)
-_QUOTED = re.compile(r""""[^"]*+"|'[^']*+'""")
-
-
-def _without_attribute_floods(html: str) -> str:
-    """The page with each start tag of more than `MAX_ATTRIBUTES` attributes reduced to its
-    name: lxml's parser, and htmldate's search for a date in attributes, take time in the
-    square of one element's attribute count, 50,000 of them 12 s and 100,000 72 s (a page at
-    the 10 MB limit: hours) in one stage, past a `clean()` call's time limit, which is checked
-    between stages. Such a tag carries no text; what it holds is kept."""
-    if len(html) < 20000:
-        return html
-
-    def reduced(tag: re.Match) -> str:
-        if len(_QUOTED.sub("", tag.group(2)).split(None, MAX_ATTRIBUTES)) > MAX_ATTRIBUTES:
-            return f"<{tag.group(1)}>"
-        return tag.group(0)
-
-    return _LONG_TAG.sub(reduced, html)
-
-
 def _white_space_controls(html: str) -> str:
     """The document with its raw vertical tabs and form feeds as spaces, as their references
     become (`_control_reference`): a form feed is white space in HTML, which browsers show as
@@ -259,7 +231,7 @@ def parse(html: str) -> HtmlElement:
                          "batch (clean_many)")
     if "&#" in html:
         html = _CONTROL_REFERENCE.sub(_control_reference, html)
-    html = _without_attribute_floods(_white_space_controls(html))
+    html = _white_space_controls(html)
     beginning = html[:50].lower()
     html = repair_faulty_html(_reopen_end(html), beginning)
     parser = _parser()

@@ -40,11 +40,11 @@ def is_model_file_name(name: str) -> bool:
     """Whether `name` is a bare model file name, as `train --out` writes one, promotion
     installs one and the service reloads one by: ``*.joblib``, not hidden, no path separator,
     printable (any script, with its combining marks: "मॉडल v2.joblib", "my model (v2).joblib"),
-    at most 245 bytes (a file name's limit is 255: promotion copies through a temporary
-    ``.NAME.XXXXXXXX``)."""
+    at most 238 bytes (a file name's limit is 255, and its manifest is written through a
+    temporary ``.NAME.manifest.json.XXXXXXXX``, 17 bytes longer)."""
     return (isinstance(name, str) and name.endswith(".joblib") and name != ".joblib"
             and not name.startswith(".") and "/" not in name and "\\" not in name
-            and name.isprintable() and len(name.encode("utf-8", "surrogatepass")) <= 245)
+            and name.isprintable() and len(name.encode("utf-8", "surrogatepass")) <= 238)
 
 
 def models_dir() -> Path:

@@ -382,8 +382,8 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
         with saved.open("a") as fh:
             assert subprocess.run(command, stdout=fh, timeout=120, env=env).returncode == 0
     assert [json.loads(line)["id"] for line in saved.read_text().splitlines()] == ["0", "1", "2"] * 2
-    # the lock on such a file is the run's own: taken on standard output's descriptor, it
-    # belonged to the caller's open file and outlived the run
+    # such a file is not locked: a lock taken on standard output's descriptor belonged to the
+    # caller's open file and outlived the run
     with saved.open("a") as fh:
         assert subprocess.run(command, stdout=fh, timeout=120, env=env).returncode == 0
         proc = subprocess.run([*command[:-4], "-o", str(saved), "--workers", "1"],

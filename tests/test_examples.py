@@ -147,15 +147,16 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
 
 
 def test_a_caller_that_must_answer_in_time_matches_by_exact_text_past_a_budget():
-    """`max_pairs` (the service's lookup) leaves out the split and merge passes where they
-    would try more pairs of block and labelled text."""
+    """`max_work` (the service's lookup) leaves out the split and merge passes where they
+    would search more characters (blocks left x length of the labelled texts left)."""
     para = "The river festival came back on Saturday. Organisers counted eleven teams."
     split = _page("The river festival came back on Saturday.", "Organisers counted eleven teams.",
                   "Share this")
     labels = [BlockLabel(para, "content"), BlockLabel("Share this", "junk")]
     assert attach_labels(split, labels).labels == ["content", "content", "junk"]
-    assert attach_labels(split, labels, max_pairs=1).labels == [None, None, "junk"]
-    assert attach_labels(split, labels, max_pairs=2).labels == ["content", "content", "junk"]
+    work = 2 * (len(para) + 1)  # two blocks left, one labelled text left
+    assert attach_labels(split, labels, max_work=work - 1).labels == [None, None, "junk"]
+    assert attach_labels(split, labels, max_work=work).labels == ["content", "content", "junk"]
 
 
 def test_a_text_example_is_the_page_clean_text_classifies():

@@ -263,8 +263,9 @@ def test_promote_refuses_a_name_the_service_cannot_reload_and_an_unwritable_fold
     for name in ("मॉडल v2.joblib", "my model (v2).joblib", "_draft.joblib", "site@2.joblib",
                  "modèle.joblib"):
         assert is_model_file_name(name)
-    for name in (".hidden.joblib", "a/b.joblib", "x.pkl", "a\nb.joblib", "x" * 240 + ".joblib"):
+    for name in (".hidden.joblib", "a/b.joblib", "x.pkl", "a\nb.joblib", "x" * 232 + ".joblib"):
         assert not is_model_file_name(name)  # the last: no room for the temporary copy's name
+    assert is_model_file_name("x" * 231 + ".joblib")
     # a dry run only compares: it needs no writable folder and no promotable name, and says
     # what a promotion would be refused for
     assert _promote(odd, data / "holdout.jsonl", "--dry-run") == 0
@@ -299,6 +300,11 @@ def test_a_damaged_active_pointer_is_compared_past_and_replaced(data, good, mode
     assert main(["rollback"]) == 0
     assert (models / "PREVIOUS").read_text().strip() == ""
     assert main(["rollback"]) == 0 and not (models / "ACTIVE").exists()
+    # a pointer that is a folder is refused before either pointer is written
+    (models / "ACTIVE").mkdir()
+    assert main(["rollback"]) == 2
+    assert "ACTIVE is a folder" in capsys.readouterr().err
+    assert (models / "PREVIOUS").read_text().strip() == "good.joblib"
 
 
 def test_train_does_not_write_over_a_file_promoted_while_it_was_fitted(

@@ -451,10 +451,12 @@ def label_form(text: str) -> str:
 
 
 def attach_labels(page: Page, labelled: list[BlockLabel],
-                  max_pairs: int | None = None) -> Attachment:
+                  max_work: int | None = None) -> Attachment:
     """Give each block of `page` the label of the labelled text it corresponds to. With
-    `max_pairs`, the split and merge passes are left out where they would try more pairs of
-    block and labelled text (a caller that must answer in time: the service).
+    `max_work`, the split and merge passes are left out where they would search more
+    characters (blocks left times the length of the labelled texts left: a search costs up to
+    a text's length, also in Python where a piece occurs at every character) than that (a
+    caller that must answer in time: the service).
 
     A label a person gave (`reviewed`, or not stated) comes before a model's unreviewed
     proposal. The labelling page saves its proposals for the blocks it shows, and a proposal
@@ -466,13 +468,13 @@ def attach_labels(page: Page, labelled: list[BlockLabel],
     other); the other proposals then find the blocks left, and a block left that is made of
     or cut from texts of both is labelled by all of them, the people's label deciding where
     they disagree."""
-    return _Attacher(page, labelled, max_pairs).run()
+    return _Attacher(page, labelled, max_work).run()
 
 
 class _Attacher:
     """The passes of `attach_labels` and what they share."""
 
-    def __init__(self, page: Page, labelled: list[BlockLabel], max_pairs: int | None = None):
+    def __init__(self, page: Page, labelled: list[BlockLabel], max_work: int | None = None):
         self.labelled = labelled
         self.texts = [label_form(b.text) for b in page.blocks]
         self.wanted = [label_form(b.text) for b in labelled]
@@ -485,8 +487,8 @@ class _Attacher:
         self.spare: set[int] = set()
         #: blocks no later stage may label (people's labels in conflict on them)
         self.settled: set[int] = set()
-        #: most (block, labelled text) pairs the split and merge passes may try, None: all
-        self.max_pairs = max_pairs
+        #: most characters the split and merge passes may search (`attach_labels`), None: all
+        self.max_work = max_work
 
     def run(self) -> Attachment:
         people = [j for j, p in enumerate(self.person) if p]
@@ -550,7 +552,8 @@ class _Attacher:
         wanted = self.wanted
         free = [j for j in group if j not in self.used]
         blocks = [i for i, lab in enumerate(self.labels) if lab is None and i not in self.settled]
-        if self.max_pairs is not None and len(blocks) * len(free) > self.max_pairs:
+        if (self.max_work is not None
+                and len(blocks) * sum(len(wanted[j]) + 1 for j in free) > self.max_work):
             return
         for i in blocks:  # a conflict of exact texts may still be a piece
             t = self.texts[i]
