@@ -30,10 +30,9 @@ from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage, SavedLa
 #: at most, and FastAPI validates each on the event loop (850,000 took 4 s of it)
 MAX_BLOCKS_PER_REQUEST = 100_000
 #: most characters `POST /v1/examples/labels` searches across a change of segmentation
-#: (`attach_labels`' `max_work`; a second or two of a thread): 100,000 blocks matching none of
-#: 2,000 labels held one for 45 s, and 200 short blocks against five labels of 100,000
-#: characters 40 s. Past it, labels are matched by exact text only.
-MAX_MATCHING_WORK = 10_000_000
+#: (`attach_labels`' `max_work`; a second or so of a thread): 100,000 blocks matching none of
+#: 2,000 labels held one for 45 s. Past it, labels are matched by exact text only.
+MAX_MATCHING_WORK = 1_000_000_000
 
 
 class ExamplesRoute(KeyedRoute, ParsedJsonRoute):

@@ -146,6 +146,29 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
     assert (att.labels, att.conflicts) == ([None], [0])
 
 
+def test_a_reopened_page_of_proposals_keeps_a_persons_paragraph_label_within_the_budget():
+    """The service's budget counted every block not yet labelled when people's labels were
+    matched, proposals' blocks too: a page of 1,500 proposals with ten reviewed paragraphs now
+    split went over it, the split pass was left out, and the proposals saved for the lines
+    won over the person's label."""
+    blocks, labels = [], []
+    for k in range(1_500):
+        line = f"Reader comment {k} says the harbour project is late again"
+        blocks.append(line)
+        labels.append(BlockLabel(line, "junk", reviewed=False))
+    halves = [f"Paragraph {k} half {h} about the ferry, its winter repairs and the pier " * 5
+              for k in range(10) for h in (1, 2)]
+    for first, second in zip(halves[::2], halves[1::2]):
+        blocks += [first.strip(), second.strip()]
+        labels += [BlockLabel(first.strip(), "junk", reviewed=False),
+                   BlockLabel(second.strip(), "junk", reviewed=False),
+                   BlockLabel(f"{first.strip()} {second.strip()}", "content")]
+    from api.examples import MAX_MATCHING_WORK
+
+    att = attach_labels(_page(*blocks), labels, max_work=MAX_MATCHING_WORK)
+    assert att.labels[1_500:] == ["content"] * 20 and att.unmatched == []
+
+
 def test_a_caller_that_must_answer_in_time_matches_by_exact_text_past_a_budget():
     """`max_work` (the service's lookup) leaves out the split and merge passes where they
     would search more characters (blocks left x length of the labelled texts left)."""
