@@ -20,6 +20,16 @@ def read(doc) -> str:
     return decode(doc.html, 10**9, doc.url, doc.charset)
 
 
+def read_with_peak(path, **options) -> tuple[list, int]:
+    """The documents of a WARC file and the most memory reading them allocated."""
+    tracemalloc.start()
+    try:
+        docs = list(read_warc(path, **options))
+        return docs, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def summary(docs):
     return [(d.url, d.failure.type if d.failure else "page") for d in docs]
 
@@ -258,12 +268,7 @@ def test_compressed_bombs_stop_at_the_size_limit(tmp_path):
         Rec("http://courier.test/br-cut", brotli.compress(html)[:-40],
             http_headers=[("Content-Encoding", "br")]),
     ])
-    tracemalloc.start()
-    try:
-        docs = list(read_warc(path, max_bytes=1_000_000))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    docs, peak = read_with_peak(path, max_bytes=1_000_000)
     assert peak < 10_000_000, f"{peak:,} bytes allocated while reading"
     assert summary(docs) == [("http://courier.test/br-bomb", "InputTooLarge"),
                              ("http://courier.test/gz-bomb", "InputTooLarge"),
@@ -525,12 +530,7 @@ def test_a_record_header_that_never_ends_is_damage_of_bounded_size(tmp_path):
     path = tmp_path / "a.warc.gz"
     path.write_bytes(gzip.compress(data[:spans[1][0]]) + gzip.compress(endless)
                      + gzip.compress(data[spans[1][0]:]))
-    tracemalloc.start()
-    try:
-        docs = list(read_warc(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    docs, peak = read_with_peak(path)
     assert summary(docs) == [(records[0].url, "page"), (None, "DamagedRecord"),
                              *summary_of(records[1:])]
     assert "longer than" in docs[1].failure.message
@@ -720,12 +720,7 @@ def test_a_zstd_content_encoding_is_undone_within_the_size_limit(tmp_path):
         Rec("http://courier.test/zstd-corrupt", packed[:4] + b"\0" * 40,
             http_headers=[("Content-Encoding", "zstd")]),
     ])
-    tracemalloc.start()
-    try:
-        docs = list(read_warc(path, max_bytes=1_000_000))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    docs, peak = read_with_peak(path, max_bytes=1_000_000)
     assert peak < 10_000_000, f"{peak:,} bytes allocated while reading"
     assert summary(docs) == [("http://courier.test/zstd", "page"),
                              ("http://courier.test/zstd-bomb", "InputTooLarge"),
