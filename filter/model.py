@@ -68,6 +68,15 @@ def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGrad
     )
 
 
+def _p_keep(booster: HistGradientBoostingClassifier, x: np.ndarray) -> np.ndarray:
+    """The probability of class 1 (keep). A booster fitted on one class (an inner fold whose
+    sites have only their kept blocks labelled) still answers two columns, the first for its
+    one class: read as `[:, 1]`, every block it judged was given 0."""
+    if len(booster.classes_) == 1:
+        return np.full(len(x), float(booster.classes_[0]))
+    return booster.predict_proba(x)[:, 1]
+
+
 def check_schema(model: object) -> None:
     """Refuse a model whose features are not the ones this noisefilter computes."""
     schema = getattr(model, "feature_schema_", 1)
@@ -214,10 +223,10 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         n_groups = len(np.unique(groups))
         oof = np.zeros(len(y))
         if n_groups < 2:
-            return self.first_.predict_proba(x)[:, 1]
+            return _p_keep(self.first_, x)
         for train, test in GroupKFold(n_splits=min(self.folds, n_groups)).split(x, y, groups):
             model = _booster(self.random_state).fit(x[train], y[train], sample_weight=w[train])
-            oof[test] = model.predict_proba(x[test])[:, 1]
+            oof[test] = _p_keep(model, x[test])
         return oof
 
     @staticmethod
@@ -247,10 +256,10 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
             return np.zeros((0, len(self.classes_)))
         f = PageFeatures(page, deadline)
         deadline.check("the classifier's first stage")
-        p1 = self.first_.predict_proba(f.matrix)[:, 1]
+        p1 = _p_keep(self.first_, f.matrix)
         deadline.check("the classifier's context stage")
         x2 = np.hstack([f.with_topic(p1), context_columns(p1)])
-        p_keep = self.context_.predict_proba(x2)[:, 1]
+        p_keep = _p_keep(self.context_, x2)
         out = np.zeros((n, len(self.classes_)))
         out[:, 0] = p_keep
         if len(self.classes_) == 1:

@@ -301,6 +301,39 @@ def test_a_byte_order_mark_does_not_cost_the_first_page(tmp_path):
     assert found.problems == [] and [e.id for e in found.examples] == ["p1"]
 
 
+def test_a_gzip_example_file_is_read_and_a_damaged_end_costs_only_the_rest(tmp_path):
+    """`pages.jsonl.gz`, as `noisefilter batch` reads it: read, not one "not UTF-8" warning per
+    line of compressed bytes; cut short (a download under way), the pages before the cut count."""
+    import gzip
+
+    lines = [_line(**{**GOOD, "id": f"p{k}"}) + "\n" for k in range(300)]
+    path = tmp_path / "pages.jsonl.gz"
+    path.write_bytes(gzip.compress("".join(lines).encode()))
+    found = read_examples([path])
+    assert found.problems == [] and [e.id for e in found.examples] == [f"p{k}" for k in range(300)]
+    assert found.examples[7].where == f"{path}:8"
+
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(path.read_bytes()[:-40])
+    found = read_examples([cut])
+    assert 0 < len(found.examples) < 300
+    [problem] = found.problems
+    assert problem.where == f"{cut}:{len(found.examples) + 1}" and problem.loses_page
+    assert "gzip data damaged or cut short" in problem.message
+
+
+def test_an_example_file_in_utf16_is_one_problem_not_one_per_line(tmp_path):
+    """PowerShell's `>` writes UTF-16: said once, by name, instead of a "not UTF-8" or "not
+    valid JSON" warning for every line."""
+    path = tmp_path / "labels.jsonl"
+    path.write_bytes("".join(_line(**{**GOOD, "id": f"p{k}"}) + "\r\n" for k in range(50)).encode("utf-16"))
+    found = read_examples([path])
+    assert found.examples == []
+    assert [str(p) for p in found.problems] == [
+        f"{path}: is UTF-16 text (it starts with a byte-order mark); save it as UTF-8: its pages skipped"]
+    assert found.problems[0].loses_page
+
+
 def test_a_page_with_no_block_to_keep_has_no_gold_text():
     """Word F1 against an empty gold text would score every page the model keeps words of 0."""
     ex = Example(id="x", text="Share this\nSign up now",

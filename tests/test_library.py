@@ -522,6 +522,21 @@ def test_on_articles_a_doubtful_block_stays_only_where_it_helps_the_expected_f1(
     assert model.expected_f1_cut(page, np.array([0.95, 0.95, 0.95, 0.4])).all()
 
 
+def test_an_inner_fold_trained_on_kept_blocks_alone_reads_its_blocks_as_kept():
+    """A site whose pages had only their article labelled gives an inner fold of one class:
+    its booster answers two columns even so, the first for that class. Read as column 1, every
+    block of the other sites was given a keep probability of 0 for the context stage."""
+    from filter.model import BlockClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 4))
+    groups = np.repeat(["kept-only.example", "mixed.example"], 100)
+    y = np.concatenate([np.ones(100, dtype=int), (x[100:, 0] > 0).astype(int)])
+    oof = BlockClassifier(folds=2)._out_of_fold(x, y, groups, np.ones(200))
+    assert (oof[100:] == 1.0).all()  # judged by the booster that saw only kept blocks
+    assert 0.0 < oof[:100].mean() < 1.0  # judged by the one that saw both
+
+
 def test_labels_are_the_thresholds_and_the_cut_together(article_html):
     from filter import default_cleaner
 

@@ -132,6 +132,21 @@ def test_rows_without_an_id_are_named_the_same_however_they_are_partitioned(clea
     assert [r["id"] for r in clean_rows(rows[::-1])] == ids[::-1]
 
 
+def test_a_rows_charset_column_reads_its_bytes_as_the_library_does(cleaner):
+    """Bytes whose charset only the HTTP header named (a crawl table's column): read in it, as
+    `clean(html, url, charset)` reads them, not guessed as another."""
+    html = ("<html><head><title>Budżet szkół wzrośnie</title></head><body><article><h1>Budżet "
+            "szkół wzrośnie w przyszłym roku</h1>" + "<p>Rada miasta przyjęła w czwartek budżet, "
+            "który zwiększa wydatki na szkoły o dziesięć procent.</p>" * 6
+            + "</article></body></html>").encode("iso-8859-2")
+    rows = [{"id": "pl", "url": URL + "pl", "html": html, "charset": "iso-8859-2"},
+            {"id": "no-column", "url": URL + "pl", "html": html}]
+    got = {r["id"]: r for r in clean_rows(rows)}
+    want = cleaner.clean(html, url=URL + "pl", charset="iso-8859-2")
+    assert "szkół" in want.text and got["pl"]["text"] == want.text and got["pl"]["error"] is None
+    assert got["no-column"]["text"] == cleaner.clean(html, url=URL + "pl").text != want.text
+
+
 def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):
     class Buggy(Cleaner):
         def clean(self, html, url=None):

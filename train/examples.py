@@ -26,18 +26,21 @@ get no label are all reported with the file and line they came from.
 
 from __future__ import annotations
 
+import codecs
+import gzip
 import hashlib
 import json
 import os
 import re
 import sys
 import unicodedata
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
 from filter.cleaner import site_or_host, text_page
@@ -377,14 +380,46 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
 
 def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,
                   into: ExampleSet | None = None) -> ExampleSet:
-    """Read JSON Lines files into one `ExampleSet` (ids are unique across all of them). The
-    files are read as bytes and decoded line by line (see `parse_lines`)."""
+    """Read JSON Lines files, plain or gzip-compressed, into one `ExampleSet` (ids are unique
+    across all of them). The files are read as bytes and decoded line by line (see
+    `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem."""
     out = into if into is not None else ExampleSet()
     for path in paths:
         path = Path(path)
         with open(path, "rb") as fh:
+            start = fh.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
+            if start.startswith(_GZIP_MAGIC):  # pages.jsonl.gz, as `noisefilter batch` reads
+                with gzip.GzipFile(fileobj=fh, mode="rb") as unzipped:
+                    parse_lines(_lines_until_damaged(unzipped, path, out.problems), str(path),
+                                allowed_labels, into=out)
+                continue
+            wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
+            if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
+                out.problems.append(Problem(str(path), f"is {wide} text (it starts with a "
+                                                       "byte-order mark); save it as UTF-8: its "
+                                                       "pages skipped"))
+                continue
             parse_lines(fh, str(path), allowed_labels, into=out)
     return out
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+#: byte-order marks of encodings other than UTF-8 (PowerShell's `>` writes UTF-16); UTF-32's
+#: first, as UTF-32LE's begins with UTF-16LE's
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+              (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def _lines_until_damaged(stream: BinaryIO, path: Path, problems: list[Problem]) -> Iterator[bytes]:
+    """The lines of a gzip file up to where its data is damaged or cut short (a download
+    still under way), which is said as a problem: the pages before it are used."""
+    number = 0
+    try:
+        for number, line in enumerate(stream, 1):
+            yield line
+    except (OSError, EOFError, zlib.error) as err:
+        problems.append(Problem(f"{path}:{number + 1}", f"gzip data damaged or cut short "
+                                                        f"({err}); the rest of the file's pages skipped"))
 
 
 def summary_stream(path: str | Path) -> TextIO:

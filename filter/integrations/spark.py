@@ -116,11 +116,13 @@ def to_row(outcome: Outcome) -> dict:
 
 def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html",
                url_field: str = "url", id_field: str = "id", max_bytes: int = Limits.max_bytes,
-               timeout: float = Limits.timeout) -> Iterator[dict]:
+               timeout: float = Limits.timeout, charset_field: str = "charset") -> Iterator[dict]:
     """For ``rdd.mapPartitions``: rows (Spark ``Row``s or dicts) with HTML, URL and id fields
-    in, one `OUTPUT_SCHEMA` row per input row out. A row without an id is named by its URL,
-    else by a hash of its HTML (else of the whole row): ids stay the same however the rows are
-    partitioned."""
+    in, one `OUTPUT_SCHEMA` row per input row out. HTML as bytes is read in the charset of the
+    row's `charset_field` when it has one (the HTTP header's, as `clean(html, url, charset)`
+    takes it: without it a page whose charset only its header named was read as another).
+    A row without an id is named by its URL, else by a hash of its HTML (else of the whole
+    row): ids stay the same however the rows are partitioned."""
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for i, row in enumerate(rows):
         data = row.asDict() if hasattr(row, "asDict") else dict(row)
@@ -128,7 +130,8 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
         doc_id = data.get(id_field)
         if doc_id is None:
             doc_id = url or _html_id(html) or _row_id(data)
-        doc = as_document({"id": doc_id, "url": url, "html": html}, i)
+        doc = as_document({"id": doc_id, "url": url, "html": html,
+                           "charset": data.get(charset_field)}, i)
         yield to_row(clean_document(cleaner, doc))
 
 
