@@ -17,7 +17,8 @@ import unicodedata
 import zlib
 from urllib.parse import urlsplit
 
-from trafilatura.utils import detect_encoding, handle_compressed_file
+from charset_normalizer import from_bytes
+from trafilatura.utils import handle_compressed_file
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from .blocks import well_formed
@@ -70,6 +71,7 @@ _TYPOGRAPHY = frozenset("\u00a0\u00ad\u2009\u202f“”„‘’‚«»‹›–
 #: language's letters or typography, less the share that are other letters
 _ALPHABET_SHARE = 0.8
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
 #: a non-ASCII byte between ASCII ones (`_guesses_past_strays`)
 _LONE_NON_ASCII = re.compile(rb"(?<![\x80-\xff])[\x80-\xff](?![\x80-\xff])")
 #: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
@@ -618,9 +620,17 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
 
 def _web_guesses(sample: bytes) -> list[str]:
     """The web charsets (Python codec names, `_WEB_CHARSETS`) a detector guesses `sample` is
-    in, likeliest first."""
+    in, likeliest first: UTF-8 if it reads as UTF-8, else charset_normalizer's guesses for the
+    whole sample. (trafilatura's `detect_encoding` gives the detector the first and last 5,000
+    bytes of a sample of 10,000 or more, cut inside a double-byte character at both ends: a
+    GBK or Shift_JIS page with 20 KB of text came out as Mac Roman.)"""
+    try:
+        sample.decode("utf-8")
+        detected = ["utf-8"]
+    except UnicodeDecodeError:
+        detected = [match.encoding for match in from_bytes(sample)]
     guesses = []
-    for guess in detect_encoding(sample):
+    for guess in detected:
         try:
             guess = codecs.lookup(guess).name
         except LookupError:
@@ -660,6 +670,12 @@ def _non_ascii_sample(data: bytes) -> bytes:
             spans.append([start, end])
             size += end - start
         if size >= _DETECTOR_SAMPLE:
+            # the context after the last run ends before the next one: cut inside a character,
+            # a GBK or Shift_JIS sample was read by no charset (a Shift_JIS character's second
+            # byte may be ASCII, so the ASCII bytes after the run stay)
+            following = _NON_ASCII_BYTE.search(data, run.end(), end)
+            if following:
+                spans[-1][1] = following.start()
             break
     return b" ".join(data[start:end] for start, end in spans)
 
