@@ -288,6 +288,84 @@ def test_a_store_of_schema_1_is_rekeyed_without_losing_a_label(tmp_path):
     assert [b.label for b in store.get("p").blocks][:2] == ["content", "teaser"]
 
 
+def test_a_text_labelled_twice_by_mistake_is_settled_by_the_next_save_that_gives_it_once(tmp_path):
+    """A file gave one block two labels (or a page fetched again shows twice-given text once):
+    the stored pair disagreed for good, the block left out of training, whatever a corrected
+    import or the labelling page saved. The save that gives the text once settles it; the
+    label it removes goes to the history; a person's label is not removed by a proposal."""
+    from train.examples import label_page
+
+    text = "Harbour regatta returns\nSign up for our newsletter"
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", text, [("Harbour regatta returns", "content"), ("Sign up for our newsletter", "junk"),
+                               ("Sign up for our newsletter", "teaser")])], labelled_by="import:mistake.jsonl")
+    assert "given different labels" in str(label_page(store.get("p"))[1])
+    # a proposal (the labelling page's unreviewed save) does not remove a person's label
+    report = store.add([_ex("p", text, [("Harbour regatta returns", "content"),
+                                        ("Sign up for our newsletter", "related")], reviewed=False)],
+                       labelled_by="model")
+    assert report.labels_changed == 0 and len(store.get("p").blocks) == 3
+    report = store.add([_ex("p", text, [("Harbour regatta returns", "content"),
+                                        ("Sign up for our newsletter", "junk")])], labelled_by="alice")
+    assert (report.labels_changed, report.labels_unchanged) == (1, 2)
+    assert [(b.text, b.label) for b in store.get("p").blocks] == [
+        ("Harbour regatta returns", "content"), ("Sign up for our newsletter", "junk")]
+    assert label_page(store.get("p"))[1] == []
+    [removed] = store.history("p")
+    assert (removed["label"], removed["occurrence"], removed["replaced_by"]) == ("teaser", 1, "alice")
+
+
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path):
+    """A browser's history given as the store: refused, not given a store's tables, a schema
+    row in its own `meta` table and WAL mode; read, one line instead of a TypeError."""
+    other = tmp_path / "History"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE meta (key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR)")
+        conn.execute("INSERT INTO meta VALUES ('version', '46')")
+        conn.execute("CREATE TABLE urls (id INTEGER PRIMARY KEY, url LONGVARCHAR)")
+    conn.close()
+    before = other.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="not an example store .*urls"):
+            ExampleStore(other, read_only=read_only)
+    assert other.read_bytes() == before
+    # a `meta` table of a store's shape that names no schema: not a store either
+    bare = tmp_path / "bare.db"
+    with sqlite3.connect(bare) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.close()
+    with pytest.raises(StoreError, match="names no schema version"):
+        ExampleStore(bare, read_only=True)
+
+
+def test_a_store_damaged_past_its_first_pages_is_one_line_and_its_export_keeps_what_was_read(tmp_path, capsys):
+    """A page of the file overwritten (a disk fault): `export` and training said so in a
+    traceback; the export's lines before the damage are kept, and counted."""
+    from train.store import main
+
+    db = tmp_path / "s.db"
+    store = ExampleStore(db)
+    store.add([_ex(f"p{i:03}", f"title {i}\n" + "body words " * 400, [(f"title {i}", "content")])
+               for i in range(300)], labelled_by="alice")
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    # the last file page holding labels (their labelled_by), its header scribbled over
+    page = db.read_bytes().rindex(b"alice") // 4096 * 4096
+    with open(db, "r+b") as fh:
+        fh.seek(page)
+        fh.write(b"\xa5" * 64)
+    out = tmp_path / "out.jsonl"
+    assert main(["export", str(db), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    written = len(out.read_text(encoding="utf-8").splitlines())
+    assert 0 < written < 300
+    assert err == (f"{db} is not a usable example store: database disk image is malformed; the "
+                   f"{written} pages read before it are in {out}\n")
+    with pytest.raises(StoreError, match="malformed"):
+        examples_from([], db)
+
+
 def test_a_corrected_address_of_a_stored_page_is_kept(tmp_path):
     """The same document saved again with its address corrected: the address groups pages by
     site in training and gives the URL features, so the correction must not be dropped."""

@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -162,9 +163,31 @@ class AddReport:
         return text
 
 
+def _stands(old: sqlite3.Row, new: tuple, stated: datetime | None) -> bool:
+    """Whether a stored label stays against a new one (`new`: label, source, labelled_by,
+    labelled_at, reviewed; `stated`: the moment the new one says it was given): a person's
+    reviewed label against a proposal, and against an older copy of another label."""
+    if old["reviewed"] and not new[4]:
+        return True
+    stored = _moment(old["labelled_at"])
+    return bool(old["reviewed"] and old["label"] != new[0] and stated is not None
+                and stored is not None and stated < stored)
+
+
+def _retire(conn: sqlite3.Connection, old: sqlite3.Row, now: str, replaced_by: str) -> None:
+    """Keep a stored label that is replaced or removed in the label history."""
+    conn.execute("INSERT INTO label_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (old["page_id"], old["block"], old["occurrence"], old["text"], old["label"],
+                  old["source"], old["labelled_by"], old["labelled_at"], old["reviewed"], now,
+                  replaced_by))
+
+
 class StoreError(RuntimeError):
     """The store file cannot be used (not a store, newer schema, locked for too long)."""
 
+
+#: the tables of a store (`_SCHEMA`); indexes a user adds, and SQLite's own tables, aside
+_STORE_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
 
 #: how every SQLite database file begins
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -231,6 +254,12 @@ class ExampleStore:
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable at checkpoint
             yield conn
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, sqlite3.OperationalError):
+                raise  # locked, busy, read-only: each caller says (or retries) what it means
+            # "database disk image is malformed" while reading labels: one line, as for a
+            # store that cannot be opened, not a traceback
+            raise StoreError(f"{self.path} is not a usable example store: {err}") from err
         finally:
             conn.close()
 
@@ -260,7 +289,8 @@ class ExampleStore:
                     if not tables:
                         self._empty = True  # an empty file, a store never opened yet
                         return
-                    found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+                    self._refuse_foreign(conn)
+                    found = self._schema_version(conn)
             except sqlite3.OperationalError as err:
                 if "unable to open" not in str(err) and "readonly" not in str(err):
                     raise StoreError(f"{self.path} is not a usable example store: {err}") from err
@@ -293,12 +323,15 @@ class ExampleStore:
         while True:
             try:
                 with self._connect() as conn:
+                    # another application's database is left as it was: it was given a store's
+                    # tables, its `meta` a schema row, and WAL mode
+                    self._refuse_foreign(conn)
                     conn.execute("PRAGMA journal_mode = WAL")
                     # statement by statement in autocommit: IF NOT EXISTS and OR IGNORE make a
                     # concurrent creation by another process harmless
                     conn.executescript(_SCHEMA)
                     conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                    found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+                    found = self._schema_version(conn)
                 if found > SCHEMA_VERSION:
                     raise StoreError(f"{self.path} has schema {found}; this noisefilter knows up "
                                      f"to {SCHEMA_VERSION}: upgrade noisefilter")
@@ -313,6 +346,27 @@ class ExampleStore:
                 time.sleep(0.05)
             except sqlite3.DatabaseError as err:
                 raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Raise `StoreError` for a database that is not a store: one with tables a store does
+        not have (a browser's history, another tool's database), or whose `meta` table is not
+        a store's. A store that another process is creating holds only a store's tables."""
+        names = {row[0] for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'")}
+        others = sorted(names - _STORE_TABLES)
+        meta = [row[1] for row in conn.execute("PRAGMA table_info(meta)")]
+        if others or (meta and meta != ["key", "value"]):
+            shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "") if others else "meta"
+            raise StoreError(f"{self.path} is an SQLite database but not an example store (it "
+                             f"has tables a store has not: {shown}); it was left as it is")
+
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        """The schema version the store's `meta` names; `StoreError` when it names none."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is None or not str(row[0]).isdigit():
+            raise StoreError(f"{self.path} is not an example store: its meta table names no "
+                             "schema version")
+        return int(row[0])
 
     def _upgrade(self) -> None:
         """Schema 1 to 2: re-key the labels whose text holds format characters (`block_key`).
@@ -386,12 +440,15 @@ class ExampleStore:
         next_pos = conn.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM labels WHERE page_id = ?",
                                 (page_id,)).fetchone()[0]
         occurrences: dict[str, int] = {}
+        last: dict[str, tuple] = {}  # each text's last label given, and when it says it was given
         for offset, block in enumerate(ex.blocks):
             key = block_key(block.text)
             occ = occurrences.get(key, 0)
             occurrences[key] = occ + 1
             new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
                    block.labelled_at or now, int(reviewed if block.reviewed is None else block.reviewed))
+            stated = _moment(block.labelled_at)
+            last[key] = (new, stated)
             old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
                                (page_id, key, occ)).fetchone()
             if old is None:
@@ -399,25 +456,33 @@ class ExampleStore:
                              (page_id, key, occ, next_pos + offset, block.text, *new))
                 report.labels_added += 1
                 continue
-            if old["reviewed"] and not new[4]:
+            if _stands(old, new, stated):
                 report.labels_kept += (old["label"] != new[0])
                 report.labels_unchanged += (old["label"] == new[0])
-                continue
-            stated, stored = _moment(block.labelled_at), _moment(old["labelled_at"])
-            if (old["reviewed"] and old["label"] != new[0] and stated is not None
-                    and stored is not None and stated < stored):
-                report.labels_kept += 1  # a copy of an older label: the stored one is newer
                 continue
             if old["label"] == new[0] and old["reviewed"] == new[4]:
                 report.labels_unchanged += 1
                 continue
-            conn.execute("INSERT INTO label_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (page_id, key, occ, old["text"], old["label"], old["source"],
-                          old["labelled_by"], old["labelled_at"], old["reviewed"], now, new[2]))
+            _retire(conn, old, now, new[2])
             conn.execute("UPDATE labels SET label = ?, source = ?, labelled_by = ?, labelled_at = ?, "
                          "reviewed = ? WHERE page_id = ? AND block = ? AND occurrence = ?",
                          (*new, page_id, key, occ))
             report.labels_changed += 1
+        # A text the example gives k times states its labels: a stored k+1-th one of another
+        # label (a file that gave it twice by mistake, a page fetched again with it once, the
+        # schema 1 to 2 upgrade joining two spellings) would disagree with them for good, the
+        # block left out of training whatever was saved. It goes to the history, as a replaced
+        # label does, unless it stands (a person's label against a proposal, or newer).
+        for key, given in occurrences.items():
+            new, stated = last[key]
+            for old in conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
+                                    "occurrence >= ?", (page_id, key, given)).fetchall():
+                if old["label"] == new[0] or _stands(old, new, stated):
+                    continue
+                _retire(conn, old, now, new[2])
+                conn.execute("DELETE FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
+                              (page_id, key, old["occurrence"]))
+                report.labels_changed += 1
         conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
 
     def import_jsonl(self, paths: Iterable[str | Path], *, labelled_by: str | None = None,
@@ -490,7 +555,9 @@ class ExampleStore:
         with self._connect() as conn:
             conn.execute("BEGIN")
             try:
-                for row in conn.execute("SELECT * FROM pages ORDER BY added_at, rowid").fetchall():
+                # page by page (their documents: a store of bootstrapped pages held whole in
+                # memory took more than the store's size); the labels are read beside the cursor
+                for row in conn.execute("SELECT * FROM pages ORDER BY added_at, rowid"):
                     example = self._example(conn, row, reviewed_only)
                     if example.blocks:
                         yield example
@@ -498,12 +565,17 @@ class ExampleStore:
                 conn.execute("COMMIT")
 
     def export_jsonl(self, path: str | Path, *, reviewed_only: bool = False) -> int:
-        """Write every example as JSON Lines, provenance included; returns how many pages."""
+        """Write every example as JSON Lines, provenance included; returns how many pages. A
+        store damaged past its first pages raises `StoreError` saying how many pages were
+        written before the damage: they stay in the file, what can be saved of the store."""
         count = 0
         with open(path, "w", encoding="utf-8") as fh:
-            for example in self.iter_examples(reviewed_only=reviewed_only):
-                fh.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
-                count += 1
+            try:
+                for example in self.iter_examples(reviewed_only=reviewed_only):
+                    fh.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
+                    count += 1
+            except StoreError as err:
+                raise StoreError(f"{err}; the {count} pages read before it are in {path}") from err
         return count
 
     def history(self, example_id: str) -> list[dict]:
@@ -678,9 +750,13 @@ def _main(argv: list[str] | None) -> int:
         return 2
     try:  # export and count only read it, also on a read-only file system
         store = ExampleStore(args.db, read_only=args.command != "import")
-    except StoreError as err:
+        return _run(store, args)
+    except StoreError as err:  # not a store, or damaged past its first pages: one line
         print(err, file=sys.stderr)
         return 2
+
+
+def _run(store: ExampleStore, args: argparse.Namespace) -> int:
     if args.command == "import":
         report, problems = store.import_jsonl(args.files, labelled_by=args.labelled_by,
                                               source=args.source, reviewed=not args.unreviewed)
