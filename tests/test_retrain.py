@@ -305,6 +305,10 @@ def test_a_damaged_active_pointer_is_compared_past_and_replaced(data, good, mode
     assert main(["rollback"]) == 2
     assert "ACTIVE is a folder" in capsys.readouterr().err
     assert (models / "PREVIOUS").read_text().strip() == "good.joblib"
+    # ... and by promote before it scores the models (it was said after the scoring)
+    assert _promote(good, data / "holdout.jsonl") == 2
+    err = capsys.readouterr().err
+    assert "ACTIVE is a folder" in err and "scor" not in err.replace("noisefilter: ", "")
 
 
 def test_train_does_not_write_over_a_file_promoted_while_it_was_fitted(

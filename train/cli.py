@@ -513,14 +513,14 @@ def promote_run(args: argparse.Namespace) -> int:
 def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
     from .promote import (
-        PromotionError, Thresholds, active_state, compare, overlap, promotable_name, switch_to,
-        usable_folder,
+        PromotionError, Thresholds, active_state, check_pointers, compare, overlap,
+        promotable_name, switch_to, usable_folder,
     )
     from .training import prepare
 
     try:
         if not args.dry_run:  # which only compares, also from a read-only install
-            usable_folder()  # before any scoring
+            check_pointers(usable_folder())  # before any scoring
         candidate = load_model(args.model)
         if not args.dry_run:
             promotable_name(candidate.path)

@@ -168,7 +168,7 @@ def _write_pointer(folder: Path, name: str, value: str) -> None:
     _fsync_dir(folder)
 
 
-def _check_pointers(folder: Path) -> None:
+def check_pointers(folder: Path) -> None:
     """Refuse, before either pointer is written, a pointer path that cannot be replaced (a
     folder): a rollback wrote ``PREVIOUS`` and then failed on ``ACTIVE``, and the model to go
     back to was forgotten."""
@@ -328,7 +328,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
     folder = usable_folder()
     try:
         with _locked(folder):
-            _check_pointers(folder)
+            check_pointers(folder)
             if compared_state is not None and active_state() != compared_state:
                 raise PromotionError("the active model changed while the candidate was compared "
                                      f"(now {active_name() or 'the shipped default'}); run promote "
@@ -365,7 +365,7 @@ def rollback() -> tuple[str, str]:
         raise PromotionError(f"nothing to roll back to: there is no models folder {folder}")
     try:
         with _locked(folder):
-            _check_pointers(folder)
+            check_pointers(folder)
             previous = _read_pointer(folder, PREVIOUS)
             if previous is None:
                 raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
