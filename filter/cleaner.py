@@ -126,13 +126,15 @@ def text_page(text: str | bytes, max_bytes: int) -> Page:
     here too, so that its labels meet the blocks `clean_text` shows: with its own rules,
     labels saved from the labelling page for lines holding a control character matched no
     block, and an example's URL gave the model URL features `clean_text` never has."""
-    if isinstance(text, (bytes, bytearray, memoryview)):
-        text = _decoded_text(bytes(text))
-    if not isinstance(text, str):
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
         raise InputError(f"expected text as str, got {type(text).__name__}")
-    too_large = size_error(text, max_bytes, text=True)  # in bytes, as for HTML
+    # bytes as given, before they are decoded (as for HTML: a gigabyte was decoded whole before
+    # it was refused), a str in UTF-8
+    too_large = size_error(text, max_bytes, text=True)
     if too_large is not None:
         raise too_large
+    if not isinstance(text, str):
+        text = _decoded_text(bytes(text))
     if "\x00" in text:
         raise InputError("text holds NUL bytes: binary data, not text")
     if _HTML_DOCUMENT.match(text):  # its markup would be kept as words

@@ -405,7 +405,8 @@ def size_error(document: bytes | bytearray | memoryview | str, max_bytes: int,
     if size <= max_bytes:
         return None
     if text:
-        return InputTooLarge(f"text is {size:,} bytes in UTF-8, over the limit of {max_bytes:,}")
+        in_utf8 = " in UTF-8" if isinstance(document, str) else ""
+        return InputTooLarge(f"text is {size:,} bytes{in_utf8}, over the limit of {max_bytes:,}")
     return InputTooLarge(f"input is {size:,} bytes, over the limit of {max_bytes:,} bytes")
 
 

@@ -550,6 +550,21 @@ def test_a_plain_clean_call_gives_up_at_the_first_stage_boundary_past_its_time_l
     assert time.monotonic() - started < 1.5
 
 
+def test_clean_text_holds_bytes_to_the_limit_as_given_before_decoding_them():
+    """As for HTML: bytes over the limit are refused as such (they were decoded whole first, a
+    gigabyte into memory, and an invalid one was "not UTF-8" instead), and a UTF-16 text within
+    the limit is read though its UTF-8 is longer."""
+    cleaner = Cleaner(limits=Limits(max_bytes=30_000))
+    with pytest.raises(InputTooLarge, match="^text is 30,001 bytes, over the limit of 30,000$"):
+        cleaner.clean_text(b"\xff" * 30_001)
+    line = "市议会昨天开会讨论明年的预算。\n"
+    utf16 = (line * 900).encode("utf-16")  # 28,802 bytes; 41,400 in UTF-8
+    assert len(utf16) <= 30_000 < len((line * 900).encode("utf-8"))
+    assert cleaner.clean_text(utf16).blocks
+    with pytest.raises(InputTooLarge, match="^text is 41,400 bytes in UTF-8, over the limit of 30,000$"):
+        cleaner.clean_text(line * 900)
+
+
 def test_clean_text_gives_up_while_classifying_a_long_text_past_its_time_limit():
     """Text has one stage before the classifier, so its time limit was not checked at all: the
     40,000 lines below take about 15 s to classify whatever the limit. The features and the
