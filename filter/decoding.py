@@ -168,7 +168,7 @@ def inflate(body: bytes, coding: str, wbits: int, limit: int, partial_ok: bool) 
 MAX_ZSTD_FRAMES = 1_000
 
 
-def _zstd_module():
+def zstd_module():
     """The zstd module: the standard library's from Python 3.14, else backports.zstd (a
     dependency below 3.14); ValueError saying so when neither is there."""
     try:
@@ -186,12 +186,12 @@ def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
     reads them), up to just past `limit` bytes: each frame is read no further than the limit,
     so a bomb is not decompressed whole. `ValueError` for corrupt data, more than
     `MAX_ZSTD_FRAMES` frames, data that ends early unless `partial_ok`, or an install without
-    a zstd module (`_zstd_module`).
+    a zstd module (`zstd_module`).
 
     Each frame is handed the body in pieces read at an offset, from 64 bytes doubling up to
     64 KiB, as `inflate` hands gzip members: handed the whole rest of the body, every frame
     copied it (`unused_data`), and 10 MB of empty 9-byte frames took over ten minutes."""
-    zstd = _zstd_module()
+    zstd = zstd_module()
     out = bytearray()
     data = memoryview(body)
     start = frames = 0  # where the rest of the body begins; frames begun
@@ -789,7 +789,7 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
     a stream that inflates counts as one)."""
     if data[:4] == _ZSTD_MAGIC:
         try:
-            _zstd_module()
+            zstd_module()
         except ValueError as err:  # no zstd decoder here: said, not taken for corrupt data
             return InputError(f"input is zstd data: {err}")
         if _zstd_over(data, max_bytes):

@@ -313,6 +313,15 @@ def test_a_text_labelled_twice_by_mistake_is_settled_by_the_next_save_that_gives
     assert label_page(store.get("p"))[1] == []
     [removed] = store.history("p")
     assert (removed["label"], removed["occurrence"], removed["replaced_by"]) == ("teaser", 1, "alice")
+    # a page that shows a text twice keeps its second copy's label when a save names it once
+    twice = "Storm hits the coast\nThe storm reached the coast at dawn.\nStorm hits the coast"
+    store.add([_ex("q", twice, [("Storm hits the coast", "content"),
+                                ("The storm reached the coast at dawn.", "content"),
+                                ("Storm hits the coast", "related")])], labelled_by="alice")
+    report = store.add([_ex("q", twice, [("Storm hits the coast", "content")])], labelled_by="bob")
+    assert (report.labels_changed, report.labels_unchanged) == (0, 1)
+    assert [b.label for b in store.get("q").blocks] == ["content", "content", "related"]
+    assert store.history("q") == []
 
 
 def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path):
@@ -336,6 +345,14 @@ def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path):
     conn.close()
     with pytest.raises(StoreError, match="names no schema version"):
         ExampleStore(bare, read_only=True)
+    # a store given a table of the user's own (a full-text index of its labels) is a store
+    mine = tmp_path / "mine.db"
+    ExampleStore(mine).add([_ex("p", "a b c d", [("a b c d", "content")])], labelled_by="alice")
+    with sqlite3.connect(mine) as conn:
+        conn.execute("CREATE TABLE label_notes (page_id TEXT, note TEXT)")
+    conn.close()
+    for read_only in (False, True):
+        assert ExampleStore(mine, read_only=read_only).count()["labels"] == 1
 
 
 def test_a_store_damaged_past_its_first_pages_is_one_line_and_its_export_keeps_what_was_read(tmp_path, capsys):

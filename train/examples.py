@@ -26,10 +26,13 @@ get no label are all reported with the file and line they came from.
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import contextlib
 import gzip
 import hashlib
 import json
+import lzma
 import os
 import re
 import sys
@@ -44,7 +47,7 @@ from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
 from filter.cleaner import site_or_host, text_page
-from filter.decoding import looks_binary
+from filter.decoding import zstd_module, looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -380,18 +383,17 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
 
 def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,
                   into: ExampleSet | None = None) -> ExampleSet:
-    """Read JSON Lines files, plain or gzip-compressed, into one `ExampleSet` (ids are unique
-    across all of them). The files are read as bytes and decoded line by line (see
-    `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem."""
+    """Read JSON Lines files, plain or compressed (gzip, bzip2, xz, zstd), into one
+    `ExampleSet` (ids are unique across all of them). The files are read as bytes and decoded
+    line by line (see `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem."""
     out = into if into is not None else ExampleSet()
     for path in paths:
         path = Path(path)
-        with open(path, "rb") as fh:
-            start = fh.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
-            if start.startswith(_GZIP_MAGIC):  # pages.jsonl.gz, as `noisefilter batch` reads
-                with gzip.GzipFile(fileobj=fh, mode="rb") as unzipped:
-                    parse_lines(_lines_until_damaged(unzipped, path, out.problems), str(path),
-                                allowed_labels, into=out)
+        with open(path, "rb") as fh, _decompressed(fh) as stream:
+            try:
+                start = stream.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
+            except _damage_types() as err:  # compressed data damaged in its first block
+                out.problems.append(_damage(path, 1, err))
                 continue
             wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
             if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
@@ -399,11 +401,27 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
                                                        "byte-order mark); save it as UTF-8: its "
                                                        "pages skipped"))
                 continue
-            parse_lines(fh, str(path), allowed_labels, into=out)
+            parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
+                        allowed_labels, into=out)
     return out
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
+def _decompressed(fh: BinaryIO) -> BinaryIO:
+    """`fh`, or what it decompresses to when it starts as a gzip, bzip2, xz or zstd file does
+    (`pages.jsonl.gz`, as `noisefilter batch` reads it): read as it is, each "line" of
+    compressed bytes was a "not UTF-8" warning, some 100,000 for 30 MB, and no page."""
+    start = fh.peek(6)[:6]
+    if start.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if start.startswith(b"BZh"):
+        return bz2.BZ2File(fh)
+    if start.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(fh)
+    if start.startswith(b"\x28\xb5\x2f\xfd"):
+        return zstd_module().ZstdFile(fh)
+    return contextlib.nullcontext(fh)
+
+
 #: byte-order marks of encodings other than UTF-8 (PowerShell's `>` writes UTF-16); UTF-32's
 #: first, as UTF-32LE's begins with UTF-16LE's
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -411,15 +429,29 @@ _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
 
 
 def _lines_until_damaged(stream: BinaryIO, path: Path, problems: list[Problem]) -> Iterator[bytes]:
-    """The lines of a gzip file up to where its data is damaged or cut short (a download
-    still under way), which is said as a problem: the pages before it are used."""
+    """The lines of a file up to where its compressed data is damaged or cut short (a download
+    still under way), or it cannot be read on, which is said as a problem: the pages before it
+    are used."""
     number = 0
     try:
         for number, line in enumerate(stream, 1):
             yield line
-    except (OSError, EOFError, zlib.error) as err:
-        problems.append(Problem(f"{path}:{number + 1}", f"gzip data damaged or cut short "
-                                                        f"({err}); the rest of the file's pages skipped"))
+    except _damage_types() as err:
+        problems.append(_damage(path, number + 1, err))
+
+
+def _damage_types() -> tuple[type[Exception], ...]:
+    """What reading a file, or its compressed data, raises when it is damaged or cut short."""
+    try:
+        zstd_error: tuple[type[Exception], ...] = (zstd_module().ZstdError,)
+    except ValueError:  # no zstd module: no zstd file was opened either
+        zstd_error = ()
+    return (OSError, EOFError, zlib.error, lzma.LZMAError, *zstd_error)
+
+
+def _damage(path: Path, number: int, err: Exception) -> Problem:
+    return Problem(f"{path}:{number}", f"cannot be read on ({err}); the rest of the file's "
+                                       "pages skipped")
 
 
 def summary_stream(path: str | Path) -> TextIO:

@@ -45,6 +45,7 @@ import re
 import sqlite3
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ from itertools import groupby
 from pathlib import Path
 
 from filter.blocks import text_hash
+from filter.errors import NoiseFilterError
 
 from .examples import (
     MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, read_examples,
@@ -348,17 +350,23 @@ class ExampleStore:
                 raise StoreError(f"{self.path} is not a usable example store: {err}") from err
 
     def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
-        """Raise `StoreError` for a database that is not a store: one with tables a store does
-        not have (a browser's history, another tool's database), or whose `meta` table is not
-        a store's. A store that another process is creating holds only a store's tables."""
+        """Raise `StoreError` for a database that is not a store: one whose `meta` table is not
+        a store's, or one with tables a store does not have (a browser's history, another
+        tool's database) that is not a store already (a user's full-text index on a store's
+        labels stays). A store another process is creating holds only a store's tables."""
         names = {row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'")}
-        others = sorted(names - _STORE_TABLES)
         meta = [row[1] for row in conn.execute("PRAGMA table_info(meta)")]
-        if others or (meta and meta != ["key", "value"]):
-            shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "") if others else "meta"
-            raise StoreError(f"{self.path} is an SQLite database but not an example store (it "
-                             f"has tables a store has not: {shown}); it was left as it is")
+        if meta and meta != ["key", "value"]:
+            raise StoreError(f"{self.path} is an SQLite database but not an example store (its "
+                             "meta table is not a store's); it was left as it is")
+        others = sorted(names - _STORE_TABLES)
+        if not others or (_STORE_TABLES <= names and conn.execute(
+                "SELECT 1 FROM meta WHERE key = 'schema'").fetchone()):
+            return
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise StoreError(f"{self.path} is an SQLite database but not an example store (it has "
+                         f"tables a store has not: {shown}); it was left as it is")
 
     def _schema_version(self, conn: sqlite3.Connection) -> int:
         """The schema version the store's `meta` names; `StoreError` when it names none."""
@@ -468,22 +476,41 @@ class ExampleStore:
                          "reviewed = ? WHERE page_id = ? AND block = ? AND occurrence = ?",
                          (*new, page_id, key, occ))
             report.labels_changed += 1
-        # A text the example gives k times states its labels: a stored k+1-th one of another
-        # label (a file that gave it twice by mistake, a page fetched again with it once, the
-        # schema 1 to 2 upgrade joining two spellings) would disagree with them for good, the
-        # block left out of training whatever was saved. It goes to the history, as a replaced
-        # label does, unless it stands (a person's label against a proposal, or newer).
+        self._settle(conn, ex, page_id, occurrences, last, now, report)
+        conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
+
+    @staticmethod
+    def _settle(conn: sqlite3.Connection, ex: Example, page_id: str, occurrences: dict[str, int],
+                last: dict[str, tuple], now: str, report: AddReport) -> None:
+        """Retire the stored labels of a text past both the copies the save gives and the
+        copies the page shows, when they disagree with the label given. Such a label (a file
+        that gave a block twice by mistake, a page fetched again with the text once, the schema
+        1 to 2 upgrade joining two spellings) disagreed with the block's other label for good,
+        and training left the block out whatever was saved after. It goes to the history, as a
+        replaced label does, unless it stands (a person's label against a proposal, or newer).
+        The copies a page shows count: a save that names a text once, on a page that shows it
+        twice, leaves the label of the second copy alone. The page is segmented only when a
+        save finds such labels, which is rare."""
+        stale = []
         for key, given in occurrences.items():
             new, stated = last[key]
-            for old in conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
-                                    "occurrence >= ?", (page_id, key, given)).fetchall():
-                if old["label"] == new[0] or _stands(old, new, stated):
-                    continue
-                _retire(conn, old, now, new[2])
-                conn.execute("DELETE FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
-                              (page_id, key, old["occurrence"]))
-                report.labels_changed += 1
-        conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
+            stale += [(old, new) for old in conn.execute(
+                "SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence >= ?",
+                (page_id, key, given)).fetchall()
+                if old["label"] != new[0] and not _stands(old, new, stated)]
+        if not stale:
+            return
+        try:
+            shown = Counter(block_key(block.text) for block in ex.to_page().blocks)
+        except NoiseFilterError:
+            shown = Counter()  # a page that cannot be segmented shows no copy of anything
+        for old, new in stale:
+            if old["occurrence"] < shown[old["block"]]:
+                continue
+            _retire(conn, old, now, new[2])
+            conn.execute("DELETE FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
+                         (page_id, old["block"], old["occurrence"]))
+            report.labels_changed += 1
 
     def import_jsonl(self, paths: Iterable[str | Path], *, labelled_by: str | None = None,
                      source: str | None = None, reviewed: bool = True,
