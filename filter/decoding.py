@@ -17,8 +17,7 @@ import unicodedata
 import zlib
 from urllib.parse import urlsplit
 
-from charset_normalizer import from_bytes
-from trafilatura.utils import handle_compressed_file
+from trafilatura.utils import detect_encoding, handle_compressed_file
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
 from .blocks import well_formed
@@ -621,17 +620,9 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
 
 def _web_guesses(sample: bytes) -> list[str]:
     """The web charsets (Python codec names, `_WEB_CHARSETS`) a detector guesses `sample` is
-    in, likeliest first: UTF-8 if it reads as UTF-8, else charset_normalizer's guesses for the
-    whole sample. (trafilatura's `detect_encoding` gives the detector the first and last 5,000
-    bytes of a sample of 10,000 or more, cut inside a double-byte character at both ends: a
-    GBK or Shift_JIS page with 20 KB of text came out as Mac Roman.)"""
-    try:
-        sample.decode("utf-8")
-        detected = ["utf-8"]
-    except UnicodeDecodeError:
-        detected = [match.encoding for match in from_bytes(sample)]
+    in, likeliest first."""
     guesses = []
-    for guess in detected:
+    for guess in detect_encoding(sample):
         try:
             guess = codecs.lookup(guess).name
         except LookupError:
