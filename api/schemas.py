@@ -165,6 +165,16 @@ Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content",
 Short = Annotated[str, Field(min_length=1, max_length=200), Measured]
 
 
+def _whole_number_as_text(value: Any) -> Any:
+    """An id given as a whole number, as its digits: the example files' reader takes it so
+    (`parse_example`), and the same page posted here was refused, with every other in the
+    request."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ExampleId = Annotated[Short, BeforeValidator(_whole_number_as_text)]
+
+
 def _moment(value: str) -> str:
     """A time the store can compare with the times it holds (kept as written)."""
     try:
@@ -197,7 +207,8 @@ class ExampleIn(_Closed):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
         {"required": [kind], "properties": {kind: {"type": "string"}}} for kind in ("html", "text")]})
 
-    id: Short | None = Field(None, description="Default: derived from the document's hash.")
+    id: ExampleId | None = Field(None, description="Default: derived from the document's hash; "
+                                 "a whole number is taken as its digits.")
     url: Url | None = None
     html: str | None = None
     text: str | None = None

@@ -804,6 +804,20 @@ def test_a_lone_surrogate_in_a_labelled_block_is_stored_as_u_fffd(tmp_path):
         assert field in r.json()["detail"], r.text
 
 
+def test_an_example_id_given_as_a_whole_number_is_taken_as_in_example_files(client):
+    """`{"id": 42, …}`: the example files' reader takes it as "42"; posted here, the request
+    was refused, with every other page in it. A fraction or true is still refused."""
+    key = {"X-API-Key": API_KEY}
+    line = {"id": 42, "text": "Hello there world line\nSubscribe now",
+            "blocks": [{"text": "Hello there world line", "label": "content"},
+                       {"text": "Subscribe now", "label": "junk"}]}
+    r = client.post("/v1/examples", json={"examples": [line]}, headers=key)
+    assert r.status_code == 200 and r.json()["ids"] == ["42"], r.text
+    for bad in (4.5, True):
+        r = client.post("/v1/examples", json={"examples": [{**line, "id": bad}]}, headers=key)
+        assert "id" in assert_error(r, 422, "invalid_input")["detail"]
+
+
 @pytest.mark.parametrize("example, needle", [
     ({"text": "a", "html": "<p>a</p>", "blocks": [{"text": "a", "label": "content"}]}, "not both"),
     ({"blocks": [{"text": "a", "label": "content"}]}, "'html' or 'text'"),

@@ -180,6 +180,11 @@ def test_command_line_import_count_export(tmp_path):
     assert counts["pages"] == 1 and counts["unreviewed"] == counts["labels"] > 0
     assert "1 pages written" in run("export", str(db), "-o", str(out))
     assert json.loads(out.read_text())["id"] == "s1-p2"
+    # "-" is standard output (as for `noisefilter batch -o -`), the summary then on stderr
+    done = subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o", "-"],
+                          capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert json.loads(done.stdout)["id"] == "s1-p2" and "1 pages written" in done.stderr
+    assert not (tmp_path / "-").exists()
 
 
 def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):

@@ -743,11 +743,14 @@ def _main(argv: list[str] | None) -> int:
                      help="mark labels that do not say otherwise as not reviewed")
     exp = sub.add_parser("export", help="write the store as JSON Lines")
     exp.add_argument("db")
-    exp.add_argument("-o", "--out", required=True)
+    exp.add_argument("-o", "--out", required=True,
+                     help="JSON Lines file to write (-: standard output)")
     exp.add_argument("--reviewed-only", action="store_true")
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
     args = parser.parse_args(argv)
+    if args.command == "export" and args.out == "-":  # as `noisefilter batch -o -` (a file "-" before)
+        args.out = "/dev/stdout"
     if args.command != "import" and not os.path.exists(args.db):  # False for a name too long
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
