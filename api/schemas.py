@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-    ValidationError, ValidatorFunctionWrapHandler, WrapValidator,
+    ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
 )
 
 from filter.blocks import well_formed
@@ -172,7 +172,8 @@ def _whole_number_as_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-ExampleId = Annotated[Short, BeforeValidator(_whole_number_as_text)]
+ExampleId = Annotated[Short, BeforeValidator(_whole_number_as_text), WithJsonSchema(
+    {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200}, {"type": "integer"}]})]
 
 
 def _moment(value: str) -> str:

@@ -816,6 +816,9 @@ def test_an_example_id_given_as_a_whole_number_is_taken_as_in_example_files(clie
     for bad in (4.5, True):
         r = client.post("/v1/examples", json={"examples": [{**line, "id": bad}]}, headers=key)
         assert "id" in assert_error(r, 422, "invalid_input")["detail"]
+    # and the schema says so, for clients generated from it
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ExampleIn"]
+    assert {"type": "integer"} in schema["properties"]["id"]["anyOf"]
 
 
 @pytest.mark.parametrize("example, needle", [

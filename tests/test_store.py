@@ -185,6 +185,13 @@ def test_command_line_import_count_export(tmp_path):
                           capture_output=True, text=True, check=True, cwd=tmp_path)
     assert json.loads(done.stdout)["id"] == "s1-p2" and "1 pages written" in done.stderr
     assert not (tmp_path / "-").exists()
+    # appended to (`>> FILE`), as its own stream: /dev/stdout opened again emptied the file
+    both = tmp_path / "both.jsonl"
+    both.write_text('{"id": "earlier"}\n', encoding="utf-8")
+    with open(both, "ab") as fh:
+        subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o", "-"],
+                       stdout=fh, check=True)
+    assert [json.loads(line)["id"] for line in both.read_text().splitlines()] == ["earlier", "s1-p2"]
 
 
 def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
+from typing import BinaryIO
 
 from filter.blocks import text_hash
 from filter.errors import NoiseFilterError
@@ -591,18 +592,26 @@ class ExampleStore:
             finally:
                 conn.execute("COMMIT")
 
-    def export_jsonl(self, path: str | Path, *, reviewed_only: bool = False) -> int:
-        """Write every example as JSON Lines, provenance included; returns how many pages. A
-        store damaged past its first pages raises `StoreError` saying how many pages were
-        written before the damage: they stay in the file, what can be saved of the store."""
+    def export_jsonl(self, out: str | Path | BinaryIO, *, reviewed_only: bool = False) -> int:
+        """Write every example as JSON Lines (UTF-8), provenance included, to the file `out`
+        or an open binary stream (standard output's buffer: left open, written where it
+        stands, so `>> FILE` appends); returns how many pages. A store damaged past its first
+        pages raises `StoreError` saying how many pages were written before the damage: they
+        stay where they were written, what can be saved of the store."""
+        if not isinstance(out, (str, Path)):
+            return self._export(out, reviewed_only, "the output")
+        with open(out, "wb") as fh:
+            return self._export(fh, reviewed_only, str(out))
+
+    def _export(self, fh: BinaryIO, reviewed_only: bool, where: str) -> int:
         count = 0
-        with open(path, "w", encoding="utf-8") as fh:
-            try:
-                for example in self.iter_examples(reviewed_only=reviewed_only):
-                    fh.write(json.dumps(example.to_dict(), ensure_ascii=False) + "\n")
-                    count += 1
-            except StoreError as err:
-                raise StoreError(f"{err}; the {count} pages read before it are in {path}") from err
+        try:
+            for example in self.iter_examples(reviewed_only=reviewed_only):
+                fh.write((json.dumps(example.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+                count += 1
+        except StoreError as err:
+            raise StoreError(f"{err}; the {count} pages read before it are in {where}") from err
+        fh.flush()
         return count
 
     def history(self, example_id: str) -> list[dict]:
@@ -723,7 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     a command killed by SIGPIPE, as `noisefilter` does (`filter.cli._reader_gone`)."""
     try:
         status = _main(argv)
-        sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
+        if sys.stdout is not None:  # closed (`>&-`): nothing to flush
+            sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:
         from filter.cli import _reader_gone
 
@@ -749,8 +759,6 @@ def _main(argv: list[str] | None) -> int:
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
     args = parser.parse_args(argv)
-    if args.command == "export" and args.out == "-":  # as `noisefilter batch -o -` (a file "-" before)
-        args.out = "/dev/stdout"
     if args.command != "import" and not os.path.exists(args.db):  # False for a name too long
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
@@ -793,6 +801,16 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
         print(report)
+    elif args.command == "export" and args.out == "-":
+        # standard output as `noisefilter batch -o -` writes it: its own stream, not
+        # /dev/stdout opened again (which emptied a file `>>` appended to, and cannot be
+        # opened on a socket); the summary then goes to standard error
+        if sys.stdout is None:
+            print("standard output is closed: name a file with -o", file=sys.stderr)
+            return 2
+        sys.stdout.flush()
+        written = store.export_jsonl(sys.stdout.buffer, reviewed_only=args.reviewed_only)
+        print(f"{written} pages written to standard output", file=sys.stderr)
     elif args.command == "export":
         try:
             written = store.export_jsonl(args.out, reviewed_only=args.reviewed_only)
