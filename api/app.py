@@ -8,13 +8,12 @@ schemathesis all get a working service from the same factory.
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
-from filter import ModelError, __version__
+from filter import __version__
 from filter.modelfile import active_model_path, resolve_model_path
 
 from . import clean, errors, examples, label, model, ops
@@ -44,9 +43,7 @@ def startup_model(name: str | None) -> Path:
     A `NOISEFILTER_MODELS_DIR` that is not a folder is a mistake (a typo, a volume not
     mounted): `ModelError`, rather than silently serving the packaged model, where no reload
     would then find a model."""
-    configured = os.environ.get("NOISEFILTER_MODELS_DIR")
-    if configured and not Path(configured).is_dir():
-        raise ModelError(f"NOISEFILTER_MODELS_DIR is {configured}, which is not a folder")
+    model.check_models_dir()
     return active_model_path() if name is None else resolve_model_path(name)
 
 

@@ -8,6 +8,7 @@ ever opened: names with a separator or a parent reference are refused before tou
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -48,9 +49,20 @@ def available_models() -> list[str]:
                   and manifest_of(p).is_file())
 
 
+def check_models_dir() -> None:
+    """`ModelError` when `NOISEFILTER_MODELS_DIR` names something that is not a folder (a typo,
+    a volume not mounted or gone): at start-up and at a reload, rather than silently serving
+    the packaged model (a reload after the folder went switched to it, answered 200)."""
+    configured = os.environ.get("NOISEFILTER_MODELS_DIR")
+    if configured and not Path(configured).is_dir():
+        raise ModelError(f"NOISEFILTER_MODELS_DIR is {configured}, which is not a folder")
+
+
 def resolve_model(name: str | None) -> Path:
     """The file a reload may load: the active model (None), or `name` in the models folder.
-    Raises a 404 `ApiError` for anything else, without saying what exists outside the folder."""
+    Raises a 404 `ApiError` for anything else, without saying what exists outside the folder,
+    and `ModelError` for a models folder that is gone (`check_models_dir`)."""
+    check_models_dir()
     if name is None:
         return active_model_path()
     if not is_model_file_name(name):

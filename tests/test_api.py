@@ -1092,6 +1092,24 @@ def test_reload_of_an_active_pointer_that_names_no_model_keeps_the_old_one(odd_f
     assert c.get("/v1/model").json()["version"] == "test-a"
 
 
+def test_reload_after_the_models_folder_went_keeps_the_model_served(odd_folder):
+    """The folder gone (a volume unmounted): a reload of the active model switched to the
+    packaged one and answered 200, where start-up refuses such a folder. It is 422
+    `model_unusable`, counted failed, and the site's model stays."""
+    c, folder = odd_folder
+    before = _metric(c.get("/metrics").text, "noisefilter_model_reloads_total", result="failed")
+    gone = folder.with_name(folder.name + "-unmounted")
+    folder.rename(gone)
+    try:
+        for body in ({}, {"model": "b.joblib"}):
+            detail = assert_error(c.post("/v1/model/reload", json=body), 422, "model_unusable")["detail"]
+            assert "which is not a folder" in detail and "still serving test-a" in detail
+    finally:
+        gone.rename(folder)
+    assert _metric(c.get("/metrics").text, "noisefilter_model_reloads_total", result="failed") == before + 2
+    assert c.get("/v1/model").json()["version"] == "test-a"
+
+
 def test_a_symlink_loop_in_the_models_folder_is_no_model(odd_folder):
     """`ln -s loop.joblib loop.joblib` in the folder made `GET /v1/model` and every reload
     answer 500 (even a reload that had switched the model): such a file is not offered, even
