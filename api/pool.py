@@ -551,7 +551,7 @@ class CleaningPool:
             if worker.lost and not self._closed:
                 if not stopping:
                     self._on_restart(worker.lost)
-                self._log_loss(worker, replaced=not stopping)
+                self._log_loss(worker, stopping)
             if not stopping and worker.generation == self._generation:
                 self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
@@ -560,13 +560,17 @@ class CleaningPool:
         else:
             self._park(worker)
 
-    def _log_loss(self, worker: _Process, replaced: bool = True) -> None:
+    def _log_loss(self, worker: _Process, stopping: bool = False) -> None:
         """One log line per process lost: the metric alone tells an operator neither when nor
         why (a document over the limit, a crash: segfault, OOM killer, kill -9, or a failure
         of the service itself). While the service shuts down, nothing is replaced, and a
-        process that ends is no crash: said at `info` only."""
+        process that ends is no crash: said at `info` only. A process of a model a reload has
+        retired is not replaced either (it was said to be)."""
         pid, code = worker.process.pid, worker.process.exitcode
-        then = "starting a replacement" if replaced else "not replaced: the service is shutting down"
+        replaced = not stopping and worker.generation == self._generation
+        then = ("starting a replacement" if replaced else
+                "not replaced: the service is shutting down" if stopping else
+                "not replaced: a reload has retired its model")
         if worker.lost == "timeout":
             LOGGER.warning("killed cleaning process %s: a document took longer than the limit "
                            "of %g s; %s", pid, self.timeout, then)
@@ -574,7 +578,7 @@ class CleaningPool:
             LOGGER.error("killed cleaning process %s: the service failed while it had a "
                          "document (%s: %s); %s", pid, type(worker.failure).__name__,
                          worker.failure, then, exc_info=worker.failure)
-        elif replaced:
+        elif not stopping:
             LOGGER.warning("cleaning process %s died (exit code %s); %s", pid, code, then)
         else:
             LOGGER.info("cleaning process %s ended while the service shuts down (exit code "

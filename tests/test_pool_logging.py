@@ -60,3 +60,34 @@ def test_lost_processes_and_reloads_are_logged(tmp_path, caplog):
     assert "died (exit code -9)" in text
     assert "now serving model test-other" in text
     assert "reload of" in text and "failed" in text and "still serving test-other" in text
+
+
+def test_a_process_of_a_retired_model_lost_after_a_reload_is_not_said_to_be_replaced(tmp_path, caplog):
+    """A document still on the previous model's process when a reload switches, killed at the
+    time limit: no replacement starts (its model is retired), and the log said one did."""
+    other = tmp_path / "other.joblib"
+    shutil.copy(active_model_path(), other)
+    manifest = json.loads(manifest_path(active_model_path()).read_text())
+    manifest.update(version="test-other", file="other.joblib")
+    manifest_path(other).write_text(json.dumps(manifest))
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 4.0, 30.0)
+        await pool.start(active_model_path())
+        try:
+            stuck = asyncio.ensure_future(pool.clean(Job("html", _slow_html(30_000), None, False)))
+            while pool.idle:  # until the process has taken the document
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.5)  # and read it whole (seconds of work are left)
+            old = next(iter(pool._workers))
+            os.kill(old.process.pid, signal.SIGSTOP)  # the document never ends
+            await pool.reload(other)
+            assert (await stuck).error == "ExtractionTimeout"
+        finally:
+            await pool.close()
+
+    with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
+        asyncio.run(scenario())
+    assert "a document took longer than the limit of 4 s; not replaced: a reload has retired its model" \
+        in caplog.text
+    assert "starting a replacement" not in caplog.text
