@@ -44,8 +44,9 @@ class Metrics:
         self.blocks = Counter("noisefilter_blocks", "Blocks labelled, by label.", ["label"], registry=r)
         self.removed = Counter("noisefilter_blocks_removed", "Blocks removed from the clean text, "
                                "by label.", ["label"], registry=r)
-        self.restarts = Counter("noisefilter_worker_restarts", "Cleaning processes lost and "
-                                "replaced, by reason (timeout, crash, error, start_failed).",
+        self.restarts = Counter("noisefilter_worker_restarts", "Cleaning processes lost (and "
+                                "replaced, unless a reload had retired their model), by reason "
+                                "(timeout, crash, error, start_failed).",
                                 ["reason"], registry=r)
         self.reloads = Counter("noisefilter_model_reloads", "Model reload requests, by result "
                                "(changed; restarted: the same model in a new set of processes, "

@@ -461,11 +461,11 @@ class CleaningPool:
                            seconds=self.timeout)
         except _Crashed as err:
             return Outcome(error=CRASHED, detail=f"the cleaning process died on this document "
-                                                 f"(exit code {err.args[0]}); {self._replaced()}")
+                                                 f"(exit code {err.args[0]}); {self._replaced(worker)}")
         except _Failed as err:
             return Outcome(error="InternalError", detail=f"the service failed while cleaning "
                            f"this document ({err}); its cleaning process was stopped; "
-                           f"{self._replaced()}")
+                           f"{self._replaced(worker)}")
         stats = reply[-1]
         if reply[0] == "ok":
             return Outcome(result=reply[1], seconds=stats["seconds"])
@@ -529,10 +529,13 @@ class CleaningPool:
         else:
             getter.cancel()
 
-    def _replaced(self) -> str:
-        """What became of a process lost on a job, for its request's error."""
+    def _replaced(self, worker: _Process) -> str:
+        """What became of a process lost on a job, for its request's error (as `_log_loss`
+        says it)."""
         if self._closed or self._draining:
             return "the service is shutting down"
+        if worker.generation != self._generation:
+            return "it is not replaced: a reload has retired its model"
         return "it has been replaced"
 
     def _call_soon(self, fn, *args) -> None:

@@ -11,6 +11,8 @@ import os
 import shutil
 import signal
 
+import pytest
+
 from api.pool import CleaningPool
 from api.worker import Job
 from filter.modelfile import active_model_path, manifest_path
@@ -62,9 +64,11 @@ def test_lost_processes_and_reloads_are_logged(tmp_path, caplog):
     assert "reload of" in text and "failed" in text and "still serving test-other" in text
 
 
-def test_a_process_of_a_retired_model_lost_after_a_reload_is_not_said_to_be_replaced(tmp_path, caplog):
+@pytest.mark.parametrize("loss", ["timeout", "crash"])
+def test_a_process_of_a_retired_model_lost_after_a_reload_is_not_said_to_be_replaced(tmp_path, caplog, loss):
     """A document still on the previous model's process when a reload switches, killed at the
-    time limit: no replacement starts (its model is retired), and the log said one did."""
+    time limit or killed outright: no replacement starts (its model is retired), and the log
+    and the request's error said one did."""
     other = tmp_path / "other.joblib"
     shutil.copy(active_model_path(), other)
     manifest = json.loads(manifest_path(active_model_path()).read_text())
@@ -80,14 +84,20 @@ def test_a_process_of_a_retired_model_lost_after_a_reload_is_not_said_to_be_repl
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.5)  # and read it whole (seconds of work are left)
             old = next(iter(pool._workers))
-            os.kill(old.process.pid, signal.SIGSTOP)  # the document never ends
+            if loss == "timeout":
+                os.kill(old.process.pid, signal.SIGSTOP)  # the document never ends
             await pool.reload(other)
-            assert (await stuck).error == "ExtractionTimeout"
+            if loss == "crash":
+                os.kill(old.process.pid, signal.SIGKILL)
+            outcome = await stuck
+            assert outcome.error == ("ExtractionTimeout" if loss == "timeout" else "WorkerCrashed")
+            if loss == "crash":
+                assert outcome.detail.endswith("it is not replaced: a reload has retired its model")
         finally:
             await pool.close()
 
     with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
         asyncio.run(scenario())
-    assert "a document took longer than the limit of 4 s; not replaced: a reload has retired its model" \
-        in caplog.text
+    assert ("a document took longer than the limit of 4 s; " if loss == "timeout" else "died (exit code -9); ") \
+        + "not replaced: a reload has retired its model" in caplog.text
     assert "starting a replacement" not in caplog.text

@@ -1,5 +1,6 @@
 """The SQLite example store: provenance, deduplication, import/export, concurrent writers."""
 
+import io
 import json
 import multiprocessing
 import os
@@ -192,6 +193,21 @@ def test_command_line_import_count_export(tmp_path):
         subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o", "-"],
                        stdout=fh, check=True)
     assert [json.loads(line)["id"] for line in both.read_text().splitlines()] == ["earlier", "s1-p2"]
+    # a standard output that cannot be written is one line, as a file that cannot be
+    with open("/dev/full", "wb") as full:
+        failed = subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o", "-"],
+                                stdout=full, stderr=subprocess.PIPE, text=True)
+    assert (failed.returncode, failed.stderr) == (2, "cannot write standard output: No space left on device\n")
+    # from Python: any path-like, or a binary stream; a text stream is refused before writing
+    store = ExampleStore(db, read_only=True)
+
+    class Where:
+        def __fspath__(self):
+            return str(tmp_path / "pathlike.jsonl")
+
+    assert store.export_jsonl(Where()) == 1 and (tmp_path / "pathlike.jsonl").read_text().count("\n") == 1
+    with pytest.raises(TypeError, match="binary stream"):
+        store.export_jsonl(io.StringIO())
 
 
 def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):

@@ -39,6 +39,7 @@ into a training job can be read).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -598,7 +599,10 @@ class ExampleStore:
         stands, so `>> FILE` appends); returns how many pages. A store damaged past its first
         pages raises `StoreError` saying how many pages were written before the damage: they
         stay where they were written, what can be saved of the store."""
-        if not isinstance(out, (str, Path)):
+        if not isinstance(out, (str, bytes, os.PathLike)):
+            if isinstance(out, io.TextIOBase):
+                raise TypeError("export_jsonl writes UTF-8 bytes: pass a binary stream "
+                                "(sys.stdout.buffer) or a path")
             return self._export(out, reviewed_only, "the output")
         with open(out, "wb") as fh:
             return self._export(fh, reviewed_only, str(out))
@@ -808,8 +812,14 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
         if sys.stdout is None:
             print("standard output is closed: name a file with -o", file=sys.stderr)
             return 2
-        sys.stdout.flush()
-        written = store.export_jsonl(sys.stdout.buffer, reviewed_only=args.reviewed_only)
+        try:
+            sys.stdout.flush()
+            written = store.export_jsonl(sys.stdout.buffer, reviewed_only=args.reviewed_only)
+        except BrokenPipeError:
+            raise  # -o - | head
+        except OSError as err:  # a full disk, a standard output opened read-only
+            print(f"cannot write standard output: {err.strerror or err}", file=sys.stderr)
+            return 2
         print(f"{written} pages written to standard output", file=sys.stderr)
     elif args.command == "export":
         try:
