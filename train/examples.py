@@ -47,7 +47,7 @@ from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
 from filter.cleaner import site_or_host, text_page
-from filter.decoding import zstd_module, looks_binary
+from filter.decoding import looks_binary, zstd_module
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -406,7 +406,7 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
     return out
 
 
-def _decompressed(fh: BinaryIO) -> BinaryIO:
+def _decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     """`fh`, or what it decompresses to when it starts as a gzip, bzip2, xz or zstd file does
     (`pages.jsonl.gz`, as `noisefilter batch` reads it): read as it is, each "line" of
     compressed bytes was a "not UTF-8" warning, some 100,000 for 30 MB, and no page."""
