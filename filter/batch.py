@@ -573,9 +573,9 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="folders of .html/.html.gz files, .html[.gz] files, .jsonl[.gz] "
-                             "files with url and html, .warc[.gz] files; - for JSON Lines on "
-                             "standard input")
+                        help="folders of .html files, .html files, .jsonl files with url and "
+                             "html (pages and JSON Lines plain or compressed: gzip, bzip2, xz, "
+                             "zstd), .warc[.gz] files; - for JSON Lines on standard input")
     parser.add_argument("-o", "--output", required=True,
                         help="JSON Lines file to write; - for standard output")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

@@ -14,16 +14,16 @@ Lines records by their ``id`` (else ``FILE:LINE``), WARC records by their ``WARC
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import stat
 import sys
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+from .compression import damage_types, decompressed, strip_suffix
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -70,10 +70,6 @@ class Document:
     charset: str | None = None  # last: a Document made by position keeps its fields
 
 
-def _strip_gz(name: str) -> str:
-    return name[:-3] if name.lower().endswith(".gz") else name
-
-
 _FIFO = "a named pipe (FIFO)"
 
 
@@ -96,8 +92,9 @@ def _special_file(path: Path) -> str | None:
 
 
 def input_kind(path: str | Path) -> str:
-    """``folder``, ``html``, ``jsonl`` or ``warc``, from the path (a ``.gz`` suffix is looked
-    through). Raises `ValueError` for anything else, before any work starts, including an
+    """``folder``, ``html``, ``jsonl`` or ``warc``, from the path (a compression suffix is
+    looked through: ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` for pages and JSON Lines, ``.gz`` for
+    a WARC, which `filter.warc` decompresses itself). Raises `ValueError` for anything else, before any work starts, including an
     input that is not a regular file (see `_special_file`), except a named pipe of JSON Lines,
     which streams documents from a producer as they come."""
     if str(path) == STDIN:
@@ -105,7 +102,7 @@ def input_kind(path: str | Path) -> str:
     path = Path(path)
     if path.is_dir():
         return "folder"
-    name = _strip_gz(path.name.lower())
+    name = strip_suffix(path.name.lower())
     special = _special_file(path)
     if special and not (special == _FIFO and name.endswith(JSONL_SUFFIXES)):
         raise ValueError(f"{path}: {special}, not a regular file")
@@ -113,9 +110,10 @@ def input_kind(path: str | Path) -> str:
         return "html"
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
-    if name.endswith(WARC_SUFFIXES):
+    if path.name.lower().removesuffix(".gz").endswith(WARC_SUFFIXES):
         return "warc"
-    raise ValueError(f"{path}: not a folder, .html[.gz], .jsonl[.gz] or .warc[.gz] file")
+    raise ValueError(f"{path}: not a folder, an .html or .jsonl file (plain, .gz, .bz2, .xz "
+                     "or .zst) or a .warc[.gz] file")
 
 
 def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Iterator[Document]:
@@ -136,7 +134,7 @@ def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Ite
 
 
 def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
-    """Every ``.html``/``.htm`` file (optionally ``.gz``) under `folder`, recursively, in sorted
+    """Every ``.html``/``.htm`` file (optionally compressed: see `is_page_name`) under `folder`, recursively, in sorted
     order so that the output order is the same on every run. Only regular files (and symlinks
     to them) are pages: a FIFO, socket or device of that name is skipped, as opening or reading
     it could wait forever. Symlinks to folders are followed (a crawl's folders linked into one
@@ -176,8 +174,9 @@ def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Itera
 
 
 def is_page_name(name: str) -> bool:
-    """Whether a file of this name in an input folder is read as a page."""
-    return _strip_gz(name.lower()).endswith(HTML_SUFFIXES)
+    """Whether a file of this name in an input folder is read as a page: ``.html``, ``.htm`` or
+    ``.xhtml``, plain or compressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``)."""
+    return strip_suffix(name.lower()).endswith(HTML_SUFFIXES)
 
 
 def read_at_most(fh: BinaryIO, limit: int, piece: int = 1 << 24) -> bytes:
@@ -192,17 +191,14 @@ def read_at_most(fh: BinaryIO, limit: int, piece: int = 1 << 24) -> bytes:
 
 
 def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
-    """One HTML file as a document; gzip is undone here, with the size limit applied to the
-    uncompressed page (a small .gz can hold a huge page)."""
+    """One HTML file as a document; a compressed file (known by its first bytes, whatever its
+    name) is decompressed here, with the size limit applied to the uncompressed page (a small
+    .gz can hold a huge page)."""
     try:
-        if path.name.lower().endswith(".gz"):
-            with gzip.open(path, "rb") as fh:
-                data = read_at_most(fh, max_bytes + 1)
-            too_large = len(data) > max_bytes
-        else:
-            too_large = path.stat().st_size > max_bytes
-            data = b"" if too_large else path.read_bytes()
-    except (OSError, EOFError, zlib.error) as err:
+        with open(path, "rb") as fh, decompressed(fh) as stream:
+            data = read_at_most(stream, max_bytes + 1)
+        too_large = len(data) > max_bytes
+    except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
         return Document(id=doc_id, source=str(path),
                         failure=Failure("UnreadableFile", f"{path}: {err}"))
     if too_large:
@@ -216,21 +212,22 @@ def read_jsonl(path: str | Path) -> Iterator[Document]:
     ``id``. A line that is not such an object is reported under the id ``FILE:LINE``; a last line
     cut short (no newline, not JSON) and a read error after line N-1, under ``FILE@N``. `STDIN`
     (``-``) reads them from standard input, as another program writes them (``zcat
-    pages.jsonl.gz | noisefilter batch - -o out.jsonl``), their ids ``stdin:LINE``."""
+    pages.jsonl.gz | noisefilter batch - -o out.jsonl``), their ids ``stdin:LINE``. A file or
+    stream compressed with gzip, bzip2, xz or zstd is decompressed (known by its first bytes).
+    """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
         yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",
                                   STDIN)
         return
     path = Path(path)
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    yield from _jsonl_records(lambda: opener(path, "rb"), path.name, str(path))
+    yield from _jsonl_records(lambda: open(path, "rb"), path.name, str(path))
 
 
 def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
                    source: str) -> Iterator[Document]:
     lineno = 0
     try:
-        with open_stream() as fh:
+        with open_stream() as raw, decompressed(raw) as fh:
             for lineno, line in enumerate(fh, 1):
                 if line.strip():
                     # A last line without "\n" that is not JSON was cut short (a stream or a
@@ -244,7 +241,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
                     # still adding came back as a line of its own, and every later record
                     # took the number of the one after it (resuming then cleaned pages twice)
                     return
-    except (OSError, EOFError, zlib.error) as err:  # FILE@LINE too: what the record is is unknown
+    except (*damage_types(), ValueError) as err:  # FILE@LINE too: what the record is is unknown
         yield Document(id=f"{name}@{lineno + 1}", source=source,
                        failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
 

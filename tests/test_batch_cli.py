@@ -462,7 +462,7 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
 def test_json_lines_on_standard_input(tmp_path):
     """`zcat pages.jsonl.gz | noisefilter batch - -o out.jsonl`: another program's output is
     cleaned as it comes; ids are the lines' (`stdin:N`) unless a record has its own, and the
-    same stream piped again is resumed, not cleaned twice."""
+    same stream piped again, plain or compressed, is resumed, not cleaned twice."""
     records = [{"id": "a", "html": page(ARTICLES[0]).decode("utf-8"), "url": "http://courier.test/a"},
                {"text": "A line of text.\nAnother line."}]
     stream = "".join(json.dumps(r) + "\n" for r in records)
@@ -475,6 +475,11 @@ def test_json_lines_on_standard_input(tmp_path):
     assert got[0]["text"] and got[0]["error"] is None
     again = subprocess.run(command, input=stream, capture_output=True, text=True, timeout=120)
     assert "resuming: 2 documents" in again.stderr and len(lines(out)) == 2
+    # `cat pages.jsonl.gz | noisefilter batch -`: the same records, read through the gzip
+    # (they were "not valid JSON" line after line, and those lines were added to the output)
+    packed = subprocess.run(command, input=gzip.compress(stream.encode()), capture_output=True,
+                            timeout=120)
+    assert b"resuming: 2 documents" in packed.stderr and lines(out) == got
     twice = subprocess.run([*command[:5], "-", "-", "-o", str(out)], capture_output=True, text=True,
                            timeout=120)
     assert twice.returncode == 2 and "standard input (-) can be read once" in twice.stderr

@@ -26,18 +26,13 @@ get no label are all reported with the file and line they came from.
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import contextlib
-import gzip
 import hashlib
 import json
-import lzma
 import os
 import re
 import sys
 import unicodedata
-import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -47,7 +42,8 @@ from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
 from filter.cleaner import site_or_host, text_page
-from filter.decoding import looks_binary, zstd_module
+from filter.compression import damage_types, decompressed
+from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 
@@ -389,10 +385,10 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
     out = into if into is not None else ExampleSet()
     for path in paths:
         path = Path(path)
-        with open(path, "rb") as fh, _decompressed(fh) as stream:
+        with open(path, "rb") as fh, decompressed(fh) as stream:
             try:
                 start = stream.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
-            except _damage_types() as err:  # compressed data damaged in its first block
+            except damage_types() as err:  # compressed data damaged in its first block
                 out.problems.append(_damage(path, 1, err))
                 continue
             wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
@@ -404,22 +400,6 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
             parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
                         allowed_labels, into=out)
     return out
-
-
-def _decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
-    """`fh`, or what it decompresses to when it starts as a gzip, bzip2, xz or zstd file does
-    (`pages.jsonl.gz`, as `noisefilter batch` reads it): read as it is, each "line" of
-    compressed bytes was a "not UTF-8" warning, some 100,000 for 30 MB, and no page."""
-    start = fh.peek(6)[:6]
-    if start.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=fh, mode="rb")
-    if start.startswith(b"BZh"):
-        return bz2.BZ2File(fh)
-    if start.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(fh)
-    if start.startswith(b"\x28\xb5\x2f\xfd"):
-        return zstd_module().ZstdFile(fh)
-    return contextlib.nullcontext(fh)
 
 
 #: byte-order marks of encodings other than UTF-8 (PowerShell's `>` writes UTF-16); UTF-32's
@@ -436,17 +416,8 @@ def _lines_until_damaged(stream: BinaryIO, path: Path, problems: list[Problem]) 
     try:
         for number, line in enumerate(stream, 1):
             yield line
-    except _damage_types() as err:
+    except damage_types() as err:
         problems.append(_damage(path, number + 1, err))
-
-
-def _damage_types() -> tuple[type[Exception], ...]:
-    """What reading a file, or its compressed data, raises when it is damaged or cut short."""
-    try:
-        zstd_error: tuple[type[Exception], ...] = (zstd_module().ZstdError,)
-    except ValueError:  # no zstd module: no zstd file was opened either
-        zstd_error = ()
-    return (OSError, EOFError, zlib.error, lzma.LZMAError, *zstd_error)
 
 
 def _damage(path: Path, number: int, err: Exception) -> Problem:

@@ -1,0 +1,55 @@
+"""Compressed input files (gzip, bzip2, xz, zstd), told by their first bytes.
+
+One place for the batch's page and JSON Lines files and for the example files of retraining:
+each reader had its own rule (the batch read gzip by a ``.gz`` name, the examples by the
+bytes), so a ``pages.jsonl.zst`` was refused by one and read by the other, and a ``.jsonl``
+piped through ``xz`` was read by neither. A WARC is not read here: `filter.warc` decompresses
+its gzip members itself, to get past damage.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import lzma
+import zlib
+from typing import BinaryIO
+
+from .decoding import zstd_module
+
+#: file-name suffixes of the compressed files `decompressed` reads
+SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+
+
+def strip_suffix(name: str) -> str:
+    """`name` without one compression suffix (``pages.jsonl.zst`` → ``pages.jsonl``), any case."""
+    lower = name.lower()
+    return next((name[:-len(s)] for s in SUFFIXES if lower.endswith(s)), name)
+
+
+def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
+    """`fh`, or what it decompresses to when it starts as a gzip, bzip2, xz or zstd file does,
+    whatever its name. `fh` must be buffered (``open(path, "rb")``, a pipe opened ``"rb"``):
+    its first bytes are peeked at, not read, so a plain file is read from its start. A zstd
+    file on an install without a zstd module raises `ValueError` (see `zstd_module`)."""
+    start = fh.peek(6)[:6]
+    if start.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=fh, mode="rb")
+    if start.startswith(b"BZh"):
+        return bz2.BZ2File(fh)
+    if start.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(fh)
+    if start.startswith(b"\x28\xb5\x2f\xfd"):
+        return zstd_module().ZstdFile(fh)
+    return contextlib.nullcontext(fh)
+
+
+def damage_types() -> tuple[type[Exception], ...]:
+    """What reading a file, or its compressed data, raises when it is damaged or cut short
+    (gzip's `EOFError`, bzip2's `OSError`, xz's `LZMAError`, zstd's `ZstdError`)."""
+    try:
+        zstd_error: tuple[type[Exception], ...] = (zstd_module().ZstdError,)
+    except ValueError:  # no zstd module: no zstd file was opened either
+        zstd_error = ()
+    return (OSError, EOFError, zlib.error, lzma.LZMAError, *zstd_error)
