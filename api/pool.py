@@ -529,14 +529,21 @@ class CleaningPool:
         else:
             getter.cancel()
 
-    def _replaced(self, worker: _Process) -> str:
-        """What became of a process lost on a job, for its request's error (as `_log_loss`
-        says it)."""
+    def _not_replaced(self, worker: _Process) -> str | None:
+        """Why a process lost now is not replaced, or None if it is: the one rule for what
+        `_release` does, what the log says (`_log_loss`) and what the request's error says
+        (`_replaced`), which each had their own and once disagreed (a process of a model a
+        reload had retired was said to be replaced)."""
         if self._closed or self._draining:
             return "the service is shutting down"
         if worker.generation != self._generation:
-            return "it is not replaced: a reload has retired its model"
-        return "it has been replaced"
+            return "a reload has retired its model"
+        return None
+
+    def _replaced(self, worker: _Process) -> str:
+        """What became of a process lost on a job, for its request's error."""
+        why = self._not_replaced(worker)
+        return "it has been replaced" if why is None else f"it is not replaced: {why}"
 
     def _call_soon(self, fn, *args) -> None:
         try:
@@ -554,8 +561,8 @@ class CleaningPool:
             if worker.lost and not self._closed:
                 if not stopping:
                     self._on_restart(worker.lost)
-                self._log_loss(worker, stopping)
-            if not stopping and worker.generation == self._generation:
+                self._log_loss(worker)
+            if self._not_replaced(worker) is None:
                 self._replacing += 1  # counted from now: a request must not find none coming
                 self._track(asyncio.ensure_future(self._replace(worker.generation)))
         elif self._closed or worker.generation != self._generation:
@@ -563,17 +570,15 @@ class CleaningPool:
         else:
             self._park(worker)
 
-    def _log_loss(self, worker: _Process, stopping: bool = False) -> None:
+    def _log_loss(self, worker: _Process) -> None:
         """One log line per process lost: the metric alone tells an operator neither when nor
         why (a document over the limit, a crash: segfault, OOM killer, kill -9, or a failure
-        of the service itself). While the service shuts down, nothing is replaced, and a
-        process that ends is no crash: said at `info` only. A process of a model a reload has
-        retired is not replaced either (it was said to be)."""
+        of the service itself), and whether it is replaced (`_not_replaced`). While the
+        service shuts down, a process that ends is no crash: said at `info` only."""
         pid, code = worker.process.pid, worker.process.exitcode
-        replaced = not stopping and worker.generation == self._generation
-        then = ("starting a replacement" if replaced else
-                "not replaced: the service is shutting down" if stopping else
-                "not replaced: a reload has retired its model")
+        stopping = self._closed or self._draining
+        why = self._not_replaced(worker)
+        then = "starting a replacement" if why is None else f"not replaced: {why}"
         if worker.lost == "timeout":
             LOGGER.warning("killed cleaning process %s: a document took longer than the limit "
                            "of %g s; %s", pid, self.timeout, then)
