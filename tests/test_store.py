@@ -13,7 +13,7 @@ import pytest
 
 from retrain_site import example
 from train.examples import BlockLabel, Example, parse_example
-from train.store import ExampleStore, StoreError, examples_from
+from train.store import SCHEMA_VERSION, ExampleStore, StoreError, examples_from
 
 
 def _ex(ident: str, text: str, labels: list[tuple[str, str]], **kw) -> Example:
@@ -306,7 +306,7 @@ def test_a_store_of_schema_1_is_rekeyed_without_losing_a_label(tmp_path):
                          (text_hash(block), position, block, label))
     store = ExampleStore(path)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == str(SCHEMA_VERSION)
         keys = conn.execute("SELECT block, occurrence, label FROM labels ORDER BY position").fetchall()
     assert [k[2] for k in keys] == ["content", "junk", "teaser"]
     assert keys[1][0] == keys[2][0] and (keys[1][1], keys[2][1]) == (0, 1)
@@ -314,6 +314,69 @@ def test_a_store_of_schema_1_is_rekeyed_without_losing_a_label(tmp_path):
                        labelled_by="bob")
     assert (report.labels_added, report.labels_changed) == (0, 1)
     assert [b.label for b in store.get("p").blocks][:2] == ["content", "teaser"]
+
+
+LOGIN_PAGE = ("Harbour Post\nLog in\nQuay lights switched on for the winter\n"
+              "The harbour office switched on the new quay lights on Friday evening, two weeks "
+              "early.\nLogin\n")
+
+
+def _labels(store: ExampleStore, page_id: str) -> dict[str, str]:
+    return {b.text: b.label for b in store.get(page_id).blocks}
+
+
+def test_texts_apart_only_by_white_space_keep_their_own_labels_through_a_save(tmp_path):
+    """"Log in" and "Login" were one key (white space left out), two occurrences numbered in
+    the order a file gave them; the labelling page's save of the same labels, in page order,
+    swapped them: each text held the other's label, reviewed, and training learnt it so."""
+    from train.examples import label_page
+
+    store = ExampleStore(tmp_path / "s.db")
+    stamp = "2026-05-01T10:00:00+00:00"
+    store.add([_ex("p", LOGIN_PAGE, [("Login", "related"), ("Log in", "junk"),
+                                     ("Quay lights switched on for the winter", "content")])],
+              labelled_by="alice", labelled_at=stamp)
+    want = {"Login": "related", "Log in": "junk", "Quay lights switched on for the winter": "content"}
+    assert _labels(store, "p") == want
+    stored = {b.text: b for b in store.get("p").blocks}
+    back = [BlockLabel(t, stored[t].label, labelled_by="alice", labelled_at=stamp, reviewed=True)
+            for t in ("Log in", "Quay lights switched on for the winter", "Login")]
+    report = store.add([Example(id="p", text=LOGIN_PAGE, blocks=back)], labelled_by="api")
+    assert (report.labels_changed, report.labels_added) == (0, 0)
+    assert _labels(store, "p") == want
+    page, _ = label_page(store.get("p"))
+    assert {b.text: label for b, label in zip(page.page.blocks, page.labels)
+            if b.text in want} == want
+    # a person labels the header's "Sign up"; the footer's "Signup" keeps its own label
+    store.add([_ex("q", "Sign up\nA long enough line of article text here.\nSignup",
+                   [("Signup", "related")])], labelled_by="alice")
+    store.add([_ex("q", "Sign up\nA long enough line of article text here.\nSignup",
+                   [("Sign up", "junk")])], labelled_by="bob")
+    assert _labels(store, "q") == {"Signup": "related", "Sign up": "junk"}
+
+
+def test_a_store_of_schema_2_parts_texts_apart_only_by_white_space(tmp_path):
+    """A schema 2 store holds "Login" and "Log in" as occurrences 0 and 1 of one key: opening
+    it gives each text its own key, its label kept."""
+    from filter.blocks import text_hash
+
+    path = tmp_path / "old.db"
+    store = ExampleStore(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        conn.execute("INSERT INTO pages VALUES ('p', NULL, NULL, ?, NULL, NULL, 'x', 't', 't')",
+                     (LOGIN_PAGE,))
+        for occurrence, (block, label) in enumerate([("Login", "related"), ("Log in", "junk")]):
+            conn.execute("INSERT INTO labels VALUES ('p', ?, ?, ?, ?, ?, NULL, 'alice', 't', 1)",
+                         (text_hash(block), occurrence, occurrence, block, label))
+    store = ExampleStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "3"
+        assert conn.execute("SELECT occurrence FROM labels ORDER BY position").fetchall() == [
+            (0,), (0,)]
+    store.add([_ex("p", LOGIN_PAGE, [("Log in", "junk"), ("Login", "related")])],
+              labelled_by="alice")
+    assert _labels(store, "p") == {"Login": "related", "Log in": "junk"}
 
 
 def test_a_text_labelled_twice_by_mistake_is_settled_by_the_next_save_that_gives_it_once(tmp_path):

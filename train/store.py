@@ -39,6 +39,7 @@ into a training job can be read).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -55,7 +56,6 @@ from itertools import groupby
 from pathlib import Path
 from typing import BinaryIO
 
-from filter.blocks import text_hash
 from filter.errors import NoiseFilterError
 
 from .examples import (
@@ -63,8 +63,9 @@ from .examples import (
     summary_stream,
 )
 
-#: 2: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key)
-SCHEMA_VERSION = 2
+#: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
+#: 2 left white space out, which `label_form` keeps)
+SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
@@ -132,12 +133,15 @@ def _moment(stamp: str | None) -> datetime | None:
 
 
 def block_key(text: str) -> str:
-    """A block's key in the store: the `text_hash` of the form in which labels are matched to
+    """A block's key in the store: a hash of the very form in which labels are matched to
     blocks (`label_form`: format characters such as soft hyphens and zero-width spaces left
-    out). A block labelled on the page ("news\u00adletter") and in a file ("newsletter") is one
-    row; with the soft hyphen in the key they were two, given two labels, and training left the
-    block out."""
-    return text_hash(label_form(text))
+    out, white space made single spaces). A block labelled on the page ("news\u00adletter")
+    and in a file ("newsletter") is one row; with the soft hyphen in the key they were two,
+    given two labels, and training left the block out. Two texts the matching tells apart are
+    two keys: keyed without white space (`text_hash`, which committed labels use), "Log in"
+    and "Login" on one page were one block's two occurrences, numbered in the order a file
+    gave them, and a save in page order put each one's label on the other."""
+    return hashlib.sha1(label_form(text).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass
@@ -379,12 +383,15 @@ class ExampleStore:
         return int(row[0])
 
     def _upgrade(self) -> None:
-        """Schema 1 to 2: re-key the labels whose text holds format characters (`block_key`).
-        Rows that the old keys kept apart and the new one joins (the same block labelled with and
-        without a soft hyphen) keep every label, numbered as occurrences in the order they were
-        stored; the block's next save settles them."""
+        """Re-key the labels whose stored key is not their text's `block_key` (schema 1: texts
+        with format characters; 2: texts with white space). Rows that the old keys kept apart
+        and the new one joins (the same block labelled with and without a soft hyphen) keep
+        every label, numbered as occurrences in the order they were stored; the block's next
+        save settles them. Rows the old key joined and the new one parts ("Log in", "Login")
+        are numbered apart, each text's in the order stored."""
         with self._write() as conn:
-            if int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0]) >= 2:
+            found = int(conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0])
+            if found >= SCHEMA_VERSION:
                 return  # another process upgraded it meanwhile
             rows = conn.execute("SELECT page_id, block, occurrence, text FROM labels "
                                 "ORDER BY page_id, occurrence, position").fetchall()
@@ -474,9 +481,10 @@ class ExampleStore:
                 report.labels_unchanged += 1
                 continue
             _retire(conn, old, now, new[2])
-            conn.execute("UPDATE labels SET label = ?, source = ?, labelled_by = ?, labelled_at = ?, "
-                         "reviewed = ? WHERE page_id = ? AND block = ? AND occurrence = ?",
-                         (*new, page_id, key, occ))
+            # the text as given too: a row's text is what training and the page match by
+            conn.execute("UPDATE labels SET text = ?, label = ?, source = ?, labelled_by = ?, "
+                         "labelled_at = ?, reviewed = ? WHERE page_id = ? AND block = ? AND "
+                         "occurrence = ?", (block.text, *new, page_id, key, occ))
             report.labels_changed += 1
         self._settle(conn, ex, page_id, occurrences, last, now, report)
         conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
