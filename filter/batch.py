@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits, clean_page
 from .cli import _OUTPUT_FULL, byte_count, positive_int, positive_seconds
+from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
 from .result import CleanResult
@@ -577,7 +578,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "html (pages and JSON Lines plain or compressed: gzip, bzip2, xz, "
                              "zstd), .warc[.gz] files; - for JSON Lines on standard input")
     parser.add_argument("-o", "--output", required=True,
-                        help="JSON Lines file to write; - for standard output")
+                        help="JSON Lines file to write, uncompressed (to compress the lines as "
+                             "they are written: -o - | gzip > OUT.jsonl.gz); - for standard "
+                             "output")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     parser.add_argument("--workers", type=positive_int, default=cores or 1,
                         help="worker processes (default: one per core this process may use)")
@@ -819,6 +822,40 @@ def _output_problem(out: Path, inputs: list[str], shown: str | None = None) -> s
     return None
 
 
+#: how much of an existing output `_output_format_problem` reads to tell text from binary
+_SNIFF_BYTES = 8192
+
+
+def _output_format_problem(out: Path) -> str | None:
+    """Why OUT cannot be a batch output file, found before anything reads or writes it: a
+    compressed name (the lines are written plain: ``-o out.jsonl.gz`` held plain JSON Lines
+    under a gzip name), or an existing file that is compressed or binary, which resuming
+    appended plain lines to (and cleaned everything again, reading no id in it). A FIFO or
+    device is not read here: it is written, never resumed."""
+    for suffix, command, _ in COMPRESSIONS:
+        if out.name.lower().endswith(suffix):
+            return (f"{out}: the output is written as plain JSON Lines, and a compressed "
+                    f"one cannot be resumed: write {out.name[:-len(suffix)]} and compress it "
+                    f"after the run, or compress standard output (-o - | {command} > "
+                    f"{out.name})")
+    try:
+        if not stat.S_ISREG(os.stat(out).st_mode):
+            return None
+        with open(out, "rb") as fh:
+            start = fh.read(_SNIFF_BYTES)
+    except OSError:  # missing (a new output), or unreadable: opening it says why
+        return None
+    kind = compression_of(start)
+    if kind:
+        return (f"{out} is {kind} data, not JSON Lines text: the batch appends plain lines to "
+                "its output and cannot resume a compressed one; decompress it first, or write "
+                "to another file")
+    if b"\0" in start:
+        return (f"{out} is binary, not JSON Lines text (a NUL byte in its first "
+                f"{_SNIFF_BYTES // 1024} KiB): write the output to another file")
+    return None
+
+
 def _stdout_problem(inputs: list[str]) -> str | None:
     """Why `-o -` cannot be written, found before any work: standard output is closed, or it
     is a file that `_output_problem` refuses for `-o FILE` (one of the inputs: `batch in.jsonl
@@ -908,7 +945,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"noisefilter batch: {problem}", file=sys.stderr)
             return 2
     else:
-        problem = _output_problem(out, args.inputs)
+        problem = _output_problem(out, args.inputs) or _output_format_problem(out)
         if problem:
             print(f"noisefilter batch: {problem}", file=sys.stderr)
             return 2

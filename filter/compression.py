@@ -18,8 +18,12 @@ from typing import BinaryIO
 
 from .decoding import zstd_module
 
+#: the compressions `decompressed` reads: the suffix of a file name, the name (that of the
+#: command that writes it) and the first bytes of a file in each
+COMPRESSIONS = ((".gz", "gzip", b"\x1f\x8b"), (".bz2", "bzip2", b"BZh"),
+                (".xz", "xz", b"\xfd7zXZ\x00"), (".zst", "zstd", b"\x28\xb5\x2f\xfd"))
 #: file-name suffixes of the compressed files `decompressed` reads
-SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+SUFFIXES = tuple(suffix for suffix, _, _ in COMPRESSIONS)
 
 
 def strip_suffix(name: str) -> str:
@@ -28,19 +32,25 @@ def strip_suffix(name: str) -> str:
     return next((name[:-len(s)] for s in SUFFIXES if lower.endswith(s)), name)
 
 
+def compression_of(start: bytes) -> str | None:
+    """The compression (its `COMPRESSIONS` name) of a file that starts with the bytes `start`,
+    else None; also for the batch, which refuses to append to a compressed output."""
+    return next((name for _, name, magic in COMPRESSIONS if start.startswith(magic)), None)
+
+
 def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     """`fh`, or what it decompresses to when it starts as a gzip, bzip2, xz or zstd file does,
     whatever its name. `fh` must be buffered (``open(path, "rb")``, a pipe opened ``"rb"``):
     its first bytes are peeked at, not read, so a plain file is read from its start. A zstd
     file on an install without a zstd module raises `ValueError` (see `zstd_module`)."""
-    start = fh.peek(6)[:6]
-    if start.startswith(b"\x1f\x8b"):
+    kind = compression_of(fh.peek(6)[:6])
+    if kind == "gzip":
         return gzip.GzipFile(fileobj=fh, mode="rb")
-    if start.startswith(b"BZh"):
+    if kind == "bzip2":
         return bz2.BZ2File(fh)
-    if start.startswith(b"\xfd7zXZ\x00"):
+    if kind == "xz":
         return lzma.LZMAFile(fh)
-    if start.startswith(b"\x28\xb5\x2f\xfd"):
+    if kind == "zstd":
         return zstd_module().ZstdFile(fh)
     return contextlib.nullcontext(fh)
 

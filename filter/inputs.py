@@ -14,6 +14,7 @@ Lines records by their ``id`` (else ``FILE:LINE``), WARC records by their ``WARC
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import stat
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .compression import damage_types, decompressed, strip_suffix
+from .decoding import size_error
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -126,7 +128,7 @@ def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Ite
         elif kind == "html":
             yield read_html_file(Path(path), Path(path).name, max_bytes)
         elif kind == "jsonl":
-            yield from read_jsonl(path)
+            yield from read_jsonl(path, max_bytes)
         else:
             from .warc import read_warc  # warcio is an optional dependency (the `warc` extra)
 
@@ -207,36 +209,81 @@ def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
     return Document(id=doc_id, html=data, source=str(path))
 
 
-def read_jsonl(path: str | Path) -> Iterator[Document]:
+def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
     """Records of a JSON Lines file: objects with ``html`` (or ``text``), ``url`` and optionally
     ``id``. A line that is not such an object is reported under the id ``FILE:LINE``; a last line
     cut short (no newline, not JSON) and a read error after line N-1, under ``FILE@N``. `STDIN`
     (``-``) reads them from standard input, as another program writes them (``zcat
     pages.jsonl.gz | noisefilter batch - -o out.jsonl``), their ids ``stdin:LINE``. A file or
     stream compressed with gzip, bzip2, xz or zstd is decompressed (known by its first bytes).
+
+    A record whose page is over `max_bytes` is reported as too large here, not sent to be
+    cleaned; a line too long to hold a page within `max_bytes` (`_line_limit`) is not even
+    read: it is reported under ``FILE:LINE``, as its id cannot be known. A file that is no
+    JSON Lines at all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
+    where that shows, ``FILE@1`` (the line of the ``[`` after blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
         yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",
-                                  STDIN)
+                                  STDIN, max_bytes)
         return
     path = Path(path)
-    yield from _jsonl_records(lambda: open(path, "rb"), path.name, str(path))
+    yield from _jsonl_records(lambda: open(path, "rb"), path.name, str(path), max_bytes)
 
 
-def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
-                   source: str) -> Iterator[Document]:
+#: byte-order marks of the encodings a JSON Lines file is refused in (UTF-32 first: its
+#: little-endian mark starts with UTF-16's)
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+         (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+#: the most of a line read at a time (`_lines`)
+_PIECE = 1 << 20
+
+
+def _line_limit(max_bytes: int) -> int:
+    """The longest JSON line that can hold a page of `max_bytes`: JSON may spell one byte of
+    a page in six (a control character as ``\\u001f``), and the line holds the id and URL too.
+    A longer line is refused unread (`_lines`)."""
+    return 6 * max_bytes + _PIECE
+
+
+def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
+                   max_bytes: int) -> Iterator[Document]:
+    limit = _line_limit(max_bytes)
+    where = "standard input" if source == STDIN else source
     lineno = 0
+    started = False  # a line that is not blank was read
     try:
         with open_stream() as raw, decompressed(raw) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if line.strip():
+            for line, ended, too_long in _lines(fh, limit):
+                lineno += 1
+                if lineno == 1 and (encoding := _bom_encoding(line)):
+                    # every line came out "not valid JSON", one report each
+                    yield Document(id=f"{name}@1", source=source, failure=Failure(
+                        "UnreadableFile", f"{where} is {encoding} text (it starts with a "
+                        "byte-order mark, as PowerShell's > writes): save it as UTF-8 JSON "
+                        f"Lines (iconv -f {encoding} -t UTF-8)"))
+                    return
+                if too_long:
+                    started = True
+                    yield Document(id=f"{name}:{lineno}", source=source, failure=Failure(
+                        "InputTooLarge", f"line {lineno} is over {limit:,} bytes, longer than "
+                        f"a record with a page within the limit of {max_bytes:,} bytes can be: "
+                        "not read"))
+                elif line.strip():
+                    if not started and ended and _opens_array(line):
+                        # a pretty-printed JSON array (a .json file) was one report per line
+                        yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
+                            "UnreadableFile", f"{where} is one JSON array, not JSON Lines (one "
+                            "object per line): write its items one per line, with jq -c '.[]'"))
+                        return
+                    started = True
                     # A last line without "\n" that is not JSON was cut short (a stream or a
                     # download still under way, a producer that died): its report takes the id
                     # FILE@LINE, which no record has, so that the whole record, once the input
                     # is whole again, is not taken for done when resuming.
-                    cut_id = None if line.endswith(b"\n") else f"{name}@{lineno}"
-                    yield _jsonl_document(line, f"{name}:{lineno}", source, cut_id)
-                if not line.endswith(b"\n"):
+                    cut_id = None if ended else f"{name}@{lineno}"
+                    yield _jsonl_document(line, f"{name}:{lineno}", source, max_bytes, cut_id)
+                if not ended:
                     # the end of the file as it was: read on, the rest of a line a writer is
                     # still adding came back as a line of its own, and every later record
                     # took the number of the one after it (resuming then cleaned pages twice)
@@ -246,9 +293,53 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str,
                        failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
 
 
-def _jsonl_document(line: bytes, fallback_id: str, source: str,
+def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, bool]]:
+    """The lines of `fh`, each with whether it ended (a newline came before the end of the
+    input) and whether it is over `limit` bytes. Of such a line only the first piece is kept
+    and given, enough to see how the input starts: the rest is read a piece at a time and
+    dropped. Read whole, a 208 MB record took 1.1 GB before the cleaner refused it (and
+    `fh.readline(limit)` holds the limit twice over, in pieces and joined)."""
+    parts: list[bytes] = []
+    size = 0
+    while piece := fh.readline(_PIECE):
+        size += len(piece)
+        if size <= limit:
+            parts.append(piece)
+        if piece.endswith(b"\n"):
+            yield (b"".join(parts) if size <= limit else parts[0]), True, size > limit
+            parts, size = [], 0
+    if parts:  # the last line, without its newline
+        yield (b"".join(parts) if size <= limit else parts[0]), False, size > limit
+
+
+def _bom_encoding(start: bytes) -> str | None:
+    """``UTF-16`` or ``UTF-32`` when `start`, a file's first bytes, is that encoding's
+    byte-order mark, else None."""
+    return next((encoding for bom, encoding in _BOMS if start.startswith(bom)), None)
+
+
+def _opens_array(line: bytes) -> bool:
+    """Whether `line`, the first of a file, opens a JSON array that goes on in the lines after
+    it (``[``, or ``[{`` and more of a pretty-printed array): JSON that ends before it is whole.
+    A whole array on one line (``[1, 2]``) or a broken one (``[1, x]``) is one bad line of a
+    JSON Lines file like any other."""
+    line = line.removeprefix(codecs.BOM_UTF8).strip()  # PowerShell 5 writes UTF-8 with one
+    if not line.startswith(b"["):
+        return False
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as err:
+        return err.pos == len(err.doc)
+    except (ValueError, RecursionError):  # not UTF-8; "[[[[…" nested too deeply to read
+        return False
+    return False
+
+
+def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
                     cut_id: str | None = None) -> Document:
-    """`cut_id`: the id for a line that is not JSON, if it may have been cut short."""
+    """`cut_id`: the id for a line that is not JSON, if it may have been cut short. A page over
+    `max_bytes` is refused here, as the cleaner would refuse it, rather than sent to a worker
+    process first."""
     try:
         record = json.loads(line)
     except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
@@ -276,8 +367,13 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str,
             "BadInputLine", 'the object has "html" and "text": give one (the service and '
                             'the examples refuse both too)'))
     if isinstance(html, str):
-        return Document(id=doc_id, html=html, url=url, source=source)
-    if isinstance(text, str):
-        return Document(id=doc_id, text=text, url=url, source=source)
-    return Document(id=doc_id, url=url, source=source, failure=Failure(
-        "BadInputLine", 'the object has no "html" (or "text") string'))
+        page, too_large = {"html": html}, size_error(html, max_bytes)
+    elif isinstance(text, str):
+        page, too_large = {"text": text}, size_error(text, max_bytes, text=True)
+    else:
+        return Document(id=doc_id, url=url, source=source, failure=Failure(
+            "BadInputLine", 'the object has no "html" (or "text") string'))
+    if too_large is not None:
+        return Document(id=doc_id, url=url, source=source,
+                        failure=Failure("InputTooLarge", str(too_large)))
+    return Document(id=doc_id, url=url, source=source, **page)

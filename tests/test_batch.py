@@ -519,6 +519,76 @@ def test_a_jsonl_file_still_being_written_is_read_to_its_cut_and_no_further(tmp_
         (f"grow.jsonl:{i}", f"http://x.test/{i}") for i in range(1, 5)]
 
 
+def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_line(
+        tmp_path, monkeypatch):
+    """A .jsonl saved by PowerShell's > (UTF-16 with a byte-order mark) or a .json holding a
+    pretty-printed array gave one "not valid JSON" report per line and no page. Each is one
+    report, named by its place (FILE@1, which no record takes: the file is read again once it
+    is JSON Lines) and saying what to do; standard input alike. A JSON array on one line is one
+    bad line of a JSON Lines file, as before."""
+    import gzip
+
+    from filter.inputs import STDIN, read_jsonl
+
+    records = [{"id": f"p{i}", "html": f"<p>Page {i}</p>"} for i in range(3)]
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    files = {"ps.jsonl": lines.encode("utf-16"), "wide.jsonl": lines.encode("utf-32"),
+             "pages.json": json.dumps(records, indent=2).encode(),
+             "packed.json": gzip.compress(json.dumps(records, indent=1).encode())}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        docs = list(read_jsonl(tmp_path / name))
+        assert [(d.id, d.failure.type) for d in docs] == [(f"{name}@1", "UnreadableFile")]
+        why = "UTF-8 JSON Lines" if name.endswith(".jsonl") else "jq -c '.[]'"
+        assert why in docs[0].failure.message
+    for name in files:
+        with open(tmp_path / name, "rb") as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert [d.id for d in read_jsonl(STDIN)] == ["stdin@1"]
+    mixed = tmp_path / "mixed.jsonl"
+    for first in ("[1, 2]", "[1, x]"):  # JSON Lines whose first line is bad, not an array file
+        mixed.write_text(first + "\n" + lines)
+        assert [(d.id, d.failure and d.failure.type) for d in read_jsonl(mixed)] == [
+            ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
+
+
+def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(tmp_path,
+                                                                              cleaner):
+    """A record over --max-bytes was read, parsed and sent to a worker before the cleaner
+    refused it: a 208 MB line took 1.1 GB. A line too long to hold a page within the limit is
+    now skipped unread (its id cannot be read: FILE:LINE); a shorter one is refused after
+    parsing, under its id and with the cleaner's own message, and never sent to a worker."""
+    import tracemalloc
+
+    from filter import InputTooLarge
+    from filter.inputs import read_inputs
+
+    small = Cleaner(model=cleaner.loaded, limits=Limits(max_bytes=1000))
+    html, text = "<p>" + "word " * 400 + "</p>", "A line of text. " * 100
+    path = tmp_path / "pages.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (
+        {"id": "long", "url": URL, "html": html}, {"text": text},
+        {"id": "huge", "html": "\x1f" * 5_000_000}, {"text": "A short line."})))
+    tracemalloc.start()
+    try:
+        docs = list(read_inputs([path], max_bytes=1000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(d.id, d.failure and d.failure.type) for d in docs] == [
+        ("long", "InputTooLarge"), ("pages.jsonl:2", "InputTooLarge"),
+        ("pages.jsonl:3", "InputTooLarge"), ("pages.jsonl:4", None)]
+    assert all(d.html is None and d.text is None for d in docs[:3])
+    assert docs[0].url == URL
+    for doc, call in ((docs[0], lambda: small.clean(html)),
+                      (docs[1], lambda: small.clean_text(text))):
+        with pytest.raises(InputTooLarge) as refused:
+            call()
+        assert doc.failure.message == str(refused.value)
+    assert docs[2].failure.message.startswith("line 3 is over ")
+    assert peak < 5_000_000  # the 30 MB line (its page escaped six bytes a byte) never whole
+
+
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(
         tripwire, pages, tmp_path, monkeypatch):
     """The OOM killer takes a worker mid-document, then its replacement while it starts (before

@@ -213,24 +213,57 @@ def test_bad_arguments_fail_before_any_work(tmp_path, monkeypatch, capsys, args,
     assert not (tmp_path / "crawl" / "deeper" / "new.html.gz").exists()
 
 
+@pytest.mark.parametrize("name, options", [
+    ("out.jsonl.gz", []), ("OUT.JSONL.ZST", ["--restart"]), ("out.jsonl.bz2", []),
+    ("earlier.jsonl", []), ("earlier.jsonl", ["--retry-failed"]), ("earlier.jsonl", ["--restart"]),
+    ("notes.bin", []),
+])
+def test_a_compressed_or_binary_output_is_refused_and_left_as_it_is(tmp_path, monkeypatch,
+                                                                     capsys, name, options):
+    """`-o out.jsonl.gz` wrote plain JSON Lines under a gzip name, and resuming into an output
+    gzipped after an earlier run appended plain lines after the gzip data (which zcat drops)
+    and cleaned every page again, as it read no id in it. Both are refused before any work,
+    the file read only, not changed; so is an output that is binary."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "A line of text."}\n')
+    earlier = json.dumps({"id": "1", "url": None, "source": "pages.jsonl", "text": "x"}) + "\n"
+    (tmp_path / "earlier.jsonl").write_bytes(gzip.compress(earlier.encode()))
+    (tmp_path / "notes.bin").write_bytes(b"header\x00\x01" + b"binary " * 100)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert main(["batch", "pages.jsonl", "-o", name, "--workers", "1", *options]) == 2
+    err = capsys.readouterr().err
+    if name in before:
+        assert "not JSON Lines text" in err
+    else:
+        assert "-o - | " in err and "compress it after the run" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(tmp_path):
     """Resuming skips failed documents too; after raising a limit, `--retry-failed` takes their
-    lines out and cleans them again, so each document has one line, the new one."""
+    lines out and cleans them again, so each document has one line, the new one. That holds
+    for a line too long to be read at the lower limit, reported by its place (FILE:LINE, as
+    its id is not read): read again, it is cleaned under its own id."""
     big = "A line of the article about the harbour and its ferries. " * 40
+    huge = ("<html><body><p>A line of the article about the harbour.</p><!-- "
+            + "a comment " * 110_000 + "--></body></html>")  # over the line limit at 1000
     jsonl = tmp_path / "pages.jsonl"
     jsonl.write_text(json.dumps({"id": "small", "text": "A short line of text.\nAnother line."}) + "\n"
-                     + json.dumps({"id": "big", "text": big}) + "\n")
+                     + json.dumps({"id": "big", "text": big}) + "\n"
+                     + json.dumps({"id": "huge", "html": huge}) + "\n")
     out = tmp_path / "out.jsonl"
     batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
     first = {r["id"]: r for r in lines(out)}
     assert first["big"]["error"]["type"] == "InputTooLarge" and first["small"]["error"] is None
-    proc = batch(jsonl, "-o", out, "--workers", "1")  # a plain resume retries nothing
-    assert lines(out) == list(first.values()) and "2 documents already in" in proc.stderr
+    assert first["pages.jsonl:3"]["error"]["type"] == "InputTooLarge"
+    proc = batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")  # retries nothing
+    assert lines(out) == list(first.values()) and "3 documents already in" in proc.stderr
     proc = batch(jsonl, "-o", out, "--workers", "1", "--retry-failed")
-    assert "retrying: 1 failed document taken out" in proc.stderr
+    assert "retrying: 2 failed documents taken out" in proc.stderr
     records = lines(out)
-    assert [r["id"] for r in records] == ["small", "big"] and records[1]["error"] is None
-    assert records[0] == first["small"] and records[1]["text"]
+    assert [r["id"] for r in records] == ["small", "big", "huge"]
+    assert records[1]["error"] is None and records[2]["error"] is None
+    assert records[0] == first["small"] and records[1]["text"] and records[2]["text"]
 
 
 def test_an_output_that_is_also_the_standard_input_is_refused(tmp_path):
