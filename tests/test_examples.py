@@ -61,6 +61,13 @@ def test_malformed_lines_are_reported_with_their_line_numbers():
     assert "not valid JSON" in where["f.jsonl:11"]
 
 
+def test_a_line_cut_short_is_said_to_end_there_not_at_column_1():
+    """Read with its line break, a cut line's error was at "column 1" (of a second line)."""
+    line = '{"id": "cut", "text": "a page"'
+    (problem,) = parse_lines([line + "\n"], "f.jsonl").problems
+    assert f"delimiter at column {len(line) + 1})" in problem.message
+
+
 def test_bad_blocks_and_unknown_labels_are_reported_not_dropped_silently():
     line = _line(id="p", text="a\nb\nc\nd", blocks=[
         {"text": "a", "label": "content"},
@@ -141,6 +148,12 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
                  for n, (line, lab) in enumerate(zip(lines, labels)) if lab]
         att = attach_labels(merged, given)
         assert (att.labels, att.unmatched, att.conflicts) == ([want], [], [])
+    # people's labels that disagree, fewer than the copies: a proposal labels the copy after
+    # them (it was set aside, and that copy left out of training)
+    att = attach_labels(_page(ad, ad, "The ferry runs again from Monday.", ad),
+                        [BlockLabel(ad, "junk"), BlockLabel(ad, "teaser"),
+                         BlockLabel(ad, "junk", reviewed=False)])
+    assert (att.labels, att.unmatched, att.conflicts) == (["junk", "teaser", None, "junk"], [], [])
     # where people's labels disagree, a proposal does not decide
     sub = "Subscribe to our weekly newsletter today"
     att = attach_labels(_page(sub), [BlockLabel(sub, "junk"), BlockLabel(sub, "content"),

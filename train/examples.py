@@ -349,7 +349,8 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            # without its line break: a line cut short was "at column 1" of a second line
+            obj = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as err:
             out.problems.append(Problem(where, f"not valid JSON ({err.msg} at column {err.colno}); "
                                                "line skipped"))
@@ -509,8 +510,8 @@ def attach_labels(page: Page, labelled: list[BlockLabel],
     a person labelled whole, matched exactly and won over the person's label (the store's
     rule, that a reviewed label never gives way to an unreviewed one, held block by block
     only). So the people's labels find their blocks first, by every pass; the proposals for a
-    text a person labelled are set aside (they found their block, and lend their label to no
-    other); the other proposals then find the blocks left, and a block left that is made of
+    text the people labelled on every copy are set aside (they found their block, and lend
+    their label to no other); the other proposals then find the blocks left, and a block left that is made of
     or cut from texts of both is labelled by all of them, the people's label deciding where
     they disagree."""
     return _Attacher(page, labelled, max_work).run()
@@ -543,8 +544,10 @@ class _Attacher:
             self.pieces(people)
             # where the people's labels disagree, no proposal decides
             self.settled = {i for i in self.conflicts if self.labels[i] is None}
-            theirs = {self.wanted[j] for j in people}
-            self.used.update(j for j in proposals if self.wanted[j] in theirs)
+            theirs: dict[str, list[str]] = defaultdict(list)
+            for j in people:
+                theirs[self.wanted[j]].append(self.labelled[j].label)
+            self.used.update(j for j in proposals if self._every_copy_labelled(theirs, j))
             self.exact([j for j in proposals if j not in self.used])
             self.pieces(range(len(self.labelled)))
         else:
@@ -553,6 +556,15 @@ class _Attacher:
         unmatched = [j for j in range(len(self.labelled)) if j not in self.used | self.spare]
         return Attachment(labels=self.labels, unmatched=unmatched, conflicts=self.conflicts,
                           origins=self.origins)
+
+    def _every_copy_labelled(self, theirs: dict[str, list[str]], j: int) -> bool:
+        """Whether the people's labels (`theirs`, by text) reach every copy of proposal j's
+        text on the page, so that the proposal is set aside: one label (it labels every copy),
+        or a label for each copy. Labels that disagree, fewer than the copies (an ad shown
+        three times, labelled junk and teaser), leave the copies after them to the proposals;
+        set aside, they left the third copy without a label, out of training."""
+        given = theirs.get(self.wanted[j])
+        return bool(given) and (len(set(given)) == 1 or len(given) >= self.on_page[self.wanted[j]])
 
     def exact(self, group: Iterable[int]) -> None:
         """1. Exact text; a text repeated on the page more often than it was labelled
