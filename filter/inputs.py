@@ -218,8 +218,8 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
     stream compressed with gzip, bzip2, xz or zstd is decompressed (known by its first bytes).
 
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
-    cleaned; a line too long to hold a page within `max_bytes` (`_line_limit`) is not even
-    read: it is reported under ``FILE:LINE``, as its id cannot be known. A file that is no
+    cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
+    reported under ``FILE:LINE``, as its id cannot be known. A file that is no
     JSON Lines at all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
     where that shows, ``FILE@1`` (the line of the ``[`` after blank lines).
     """
@@ -237,13 +237,23 @@ _BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
          (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 #: the most of a line read at a time (`_lines`)
 _PIECE = 1 << 20
+#: the longest line read whatever `max_bytes` is: a record may carry fields besides its page
+#: (a screenshot, the raw response), and one whose page was within the limit was refused
+#: for its length, under no id, with a message blaming the page
+_LINE_FLOOR = 256 << 20
 
 
 def _line_limit(max_bytes: int) -> int:
-    """The longest JSON line that can hold a page of `max_bytes`: JSON may spell one byte of
-    a page in six (a control character as ``\\u001f``), and the line holds the id and URL too.
-    A longer line is refused unread (`_lines`)."""
-    return 6 * max_bytes + _PIECE
+    """The longest JSON line read, held whole and parsed: enough for a page of `max_bytes`
+    (JSON may spell one byte of a page in six, a control character as ``\\u001f``) and the
+    record's other fields, at least `_LINE_FLOOR`. A longer line is refused unread
+    (`_lines`): memory, not the page's size, sets this limit."""
+    return max(6 * max_bytes + _PIECE, _LINE_FLOOR)
+
+
+def _needed_max_bytes(line_bytes: int) -> int:
+    """The least `max_bytes` whose `_line_limit` reads a line of `line_bytes`."""
+    return -(-(line_bytes - _PIECE) // 6)
 
 
 def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
@@ -254,7 +264,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
     started = False  # a line that is not blank was read
     try:
         with open_stream() as raw, decompressed(raw) as fh:
-            for line, ended, too_long in _lines(fh, limit):
+            for line, ended, size in _lines(fh, limit):
                 lineno += 1
                 if lineno == 1 and (encoding := _bom_encoding(line)):
                     # every line came out "not valid JSON", one report each
@@ -263,12 +273,13 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                         "byte-order mark, as PowerShell's > writes): save it as UTF-8 JSON "
                         f"Lines (iconv -f {encoding} -t UTF-8)"))
                     return
-                if too_long:
+                if size > limit:
                     started = True
                     yield Document(id=f"{name}:{lineno}", source=source, failure=Failure(
-                        "InputTooLarge", f"line {lineno} is over {limit:,} bytes, longer than "
-                        f"a record with a page within the limit of {max_bytes:,} bytes can be: "
-                        "not read"))
+                        "InputTooLarge", f"line {lineno} is {size:,} bytes, more than the "
+                        f"{limit:,} a record is read whole up to with --max-bytes "
+                        f"{max_bytes:,}: not read (--max-bytes {_needed_max_bytes(size):,} "
+                        "reads it)"))
                 elif line.strip():
                     if not started and ended and _opens_array(line):
                         # a pretty-printed JSON array (a .json file) was one report per line
@@ -293,9 +304,9 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                        failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
 
 
-def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, bool]]:
+def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, int]]:
     """The lines of `fh`, each with whether it ended (a newline came before the end of the
-    input) and whether it is over `limit` bytes. Of such a line only the first piece is kept
+    input) and its length in bytes. Of a line over `limit` bytes only the first piece is kept
     and given, enough to see how the input starts: the rest is read a piece at a time and
     dropped. Read whole, a 208 MB record took 1.1 GB before the cleaner refused it (and
     `fh.readline(limit)` holds the limit twice over, in pieces and joined)."""
@@ -306,10 +317,11 @@ def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, bool]]:
         if size <= limit:
             parts.append(piece)
         if piece.endswith(b"\n"):
-            yield (b"".join(parts) if size <= limit else parts[0]), True, size > limit
-            parts, size = [], 0
+            line, length = (b"".join(parts) if size <= limit else parts[0]), size
+            parts, size = [], 0  # not held beside the line while it is parsed
+            yield line, True, length
     if parts:  # the last line, without its newline
-        yield (b"".join(parts) if size <= limit else parts[0]), False, size > limit
+        yield (b"".join(parts) if size <= limit else parts[0]), False, size
 
 
 def _bom_encoding(start: bytes) -> str | None:

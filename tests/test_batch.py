@@ -552,16 +552,26 @@ def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_
             ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
 
 
-def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(tmp_path,
-                                                                              cleaner):
+def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
+        tmp_path, cleaner, monkeypatch):
     """A record over --max-bytes was read, parsed and sent to a worker before the cleaner
-    refused it: a 208 MB line took 1.1 GB. A line too long to hold a page within the limit is
-    now skipped unread (its id cannot be read: FILE:LINE); a shorter one is refused after
-    parsing, under its id and with the cleaner's own message, and never sent to a worker."""
+    refused it: a 208 MB line took 1.1 GB. A line longer than the reader holds is now skipped
+    unread (its id cannot be read: FILE:LINE), its report naming the --max-bytes that reads
+    it; a shorter one is refused after parsing, under its id and with the cleaner's own
+    message, and never sent to a worker. A record whose other fields make its line long, its
+    page within the limit, is read (it was refused as if its page were too large)."""
     import tracemalloc
 
+    import filter.inputs
     from filter import InputTooLarge
     from filter.inputs import read_inputs
+
+    shot = tmp_path / "shots.jsonl"
+    shot.write_text(json.dumps({"id": "shot", "html": "<p>A page.</p>",
+                                "screenshot": "A" * 8_000_000}) + "\n")
+    (doc,) = read_inputs([shot], max_bytes=1000)
+    assert (doc.id, doc.failure, doc.html) == ("shot", None, "<p>A page.</p>")
+    monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)  # as if 1000 bytes were 50 MB
 
     small = Cleaner(model=cleaner.loaded, limits=Limits(max_bytes=1000))
     html, text = "<p>" + "word " * 400 + "</p>", "A line of text. " * 100
@@ -585,7 +595,12 @@ def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(t
         with pytest.raises(InputTooLarge) as refused:
             call()
         assert doc.failure.message == str(refused.value)
-    assert docs[2].failure.message.startswith("line 3 is over ")
+    needed = int(docs[2].failure.message.split("--max-bytes ")[-1].split()[0].replace(",", ""))
+    assert docs[2].failure.message.startswith("line 3 is 30,")
+    monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)
+    read = [d.id for d in read_inputs([path], max_bytes=needed)]  # under its id, read at last
+    assert read[2] == "huge" and [d.id for d in read_inputs([path], max_bytes=needed - 1)][2] \
+        == "pages.jsonl:3"
     assert peak < 5_000_000  # the 30 MB line (its page escaped six bytes a byte) never whole
 
 

@@ -239,11 +239,21 @@ def test_a_compressed_or_binary_output_is_refused_and_left_as_it_is(tmp_path, mo
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
-def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(tmp_path):
+def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
+        tmp_path, monkeypatch, capsys):
     """Resuming skips failed documents too; after raising a limit, `--retry-failed` takes their
     lines out and cleans them again, so each document has one line, the new one. That holds
     for a line too long to be read at the lower limit, reported by its place (FILE:LINE, as
     its id is not read): read again, it is cleaned under its own id."""
+    import filter.inputs
+
+    monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)  # lines held whole: 6 x --max-bytes
+
+    def batch(*args) -> subprocess.CompletedProcess:  # in this process, for the floor
+        status = main(["batch", *map(str, args)])
+        assert status == 0
+        return subprocess.CompletedProcess(args, status, "", capsys.readouterr().err)
+
     big = "A line of the article about the harbour and its ferries. " * 40
     huge = ("<html><body><p>A line of the article about the harbour.</p><!-- "
             + "a comment " * 110_000 + "--></body></html>")  # over the line limit at 1000
