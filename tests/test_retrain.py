@@ -80,7 +80,9 @@ def test_train_writes_model_and_manifest_with_a_progress_bar(data, tmp_path, cap
     training = manifest["training_data"]
     assert training["pages"] == 20 and training["problems"] == 0
     assert training["files"][0]["sha256"] and len(training["example_ids"]) == 20
-    assert manifest["params"] == {"keep_label": "content", "seed": 0, "folds": 2, "threads": 1}
+    assert training["reviewed_only"] is False
+    assert manifest["params"] == {"keep_label": "content", "labels": None, "seed": 0, "folds": 2,
+                                  "threads": 1}
 
 
 def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
@@ -90,6 +92,27 @@ def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
     url, html, _ = make_page(5, 9, comments=True)
     page = html_to_page(html, url=url)
     assert (a.predict_proba_page(page) == b.predict_proba_page(page)).all()
+
+
+def test_the_same_pages_in_another_order_give_the_same_model_and_the_manifest_says_how(
+        data, good, tmp_path, monkeypatch):
+    """The same pages with the lines of the file reversed gave another model, its manifest
+    the same as the first's; problems met in reading (a broken line) were not counted in the
+    manifest, `--threads 0` was recorded as 0, `--labels` and `--reviewed-only` not at all, a
+    file by the path as typed."""
+    lines = (data / "train.jsonl").read_text().splitlines()
+    (tmp_path / "reversed.jsonl").write_text("\n".join([*reversed(lines), "{broken"]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "reversed.joblib"
+    assert main(["train", "--examples", "reversed.jsonl", "--out", str(out), "--folds", "2"]) == 0
+    manifest = load_model(out).manifest
+    assert manifest["sha256"] == load_model(good).manifest["sha256"]
+    assert manifest["training_data"]["problems"] == 1
+    assert manifest["training_data"]["files"][0]["path"] == str(tmp_path / "reversed.jsonl")
+    assert main(["train", "--examples", "reversed.jsonl", "--out", str(out), "--folds", "2",
+                 "--threads", "0", "--labels", "content,junk,related,teaser"]) == 0
+    params = load_model(out).manifest["params"]
+    assert params["threads"] >= 1 and params["labels"] == ["content", "junk", "related", "teaser"]
 
 
 def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models, tmp_path, capsys):
@@ -1275,6 +1298,17 @@ def test_evaluate_and_promote_know_the_wcxb_pages_the_shipped_model_was_trained_
     main(["promote", str(good), "--holdout", str(holdout), "--dry-run"])  # compared or not
     assert (f"warning: 1 holdout pages were in the active model's training data (e.g. "
             f"'wcxb-dev-{seen.id}')") in capsys.readouterr().err
+    # the seed, the README's first page, as a text example: it is training data too (it
+    # scored 1.000 on every figure, nothing said)
+    seed = SHARED / "seed" / "000_aeeb56263c09fa58"
+    labels = [json.loads(line) for line in seed.with_suffix(".labels.jsonl").open()]
+    (tmp_path / "seed.jsonl").write_text(json.dumps({
+        "id": "my-first-page", "text": seed.with_suffix(".txt").read_text(encoding="utf-8"),
+        "blocks": [{"text": r["text"], "label": r["label"]} for r in labels]}) + "\n")
+    assert main(["evaluate", "--model", str(packaged_model_path()), "--examples",
+                 str(tmp_path / "seed.jsonl"), "--report", str(tmp_path / "s"), "--cv", "0",
+                 "--no-baseline"]) == 0
+    assert "1 of 1 pages were in the model's training" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate"])

@@ -292,7 +292,9 @@ def _train(args: argparse.Namespace) -> int:
     try:
         manifest = train_and_save(prepared, args.out, keep_label=args.keep_label, seed=args.seed,
                                   folds=args.folds, example_files=args.examples, store=args.store,
-                                  version=args.version, threads=args.threads)
+                                  version=args.version, labels=allowed,
+                                  reviewed_only=args.reviewed_only,
+                                  read_problems=len(found.problems))
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2

@@ -36,7 +36,7 @@ from filter.model import BlockClassifier
 from .examples import UNKNOWN_KIND, LabelledPage, shorten
 from .metrics import block_report, word_prf
 from .progress import Progress
-from .training import fit
+from .training import fit, in_fitting_order
 
 
 @dataclass
@@ -169,6 +169,7 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
                    inner_folds: int = 5, stream: TextIO | None = None) -> dict:
     """Train and score `folds` times, each time holding out whole sites; returns the pooled
     scores and each fold's, or why cross-validation could not run."""
+    pages = in_fitting_order(pages)
     groups = np.array([lp.example.site for lp in pages])
     n_groups = len(set(groups))
     if folds < 2:

@@ -31,6 +31,7 @@ from filter.modelfile import SHIPPED_MODEL, models_dir, save_model
 
 from .bootstrap import example_identity
 from .dataset import LabelledPage, build, label_counts
+from .examples import Example
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "wcxb-dev"
@@ -60,11 +61,17 @@ def text_view(page: Page, labels: list[str]) -> tuple[Page, list[str]]:
     return view, [lab for _, lab in kept]
 
 
+def _seed_texts(seed_dir: Path) -> list[Path]:
+    """The text file of each hand-labelled seed page, in the order of their labels files."""
+    return [path.with_name(path.name.replace(".labels.jsonl", ".txt"))
+            for path in sorted(seed_dir.glob("*.labels.jsonl"))]
+
+
 def seed_examples(seed_dir: Path = SEED_DIR) -> list[tuple[Page, list[str], str]]:
     """The hand-labelled seed pages (text + one label per non-empty line)."""
     out = []
-    for labels_path in sorted(seed_dir.glob("*.labels.jsonl")):
-        text_path = labels_path.with_name(labels_path.name.replace(".labels.jsonl", ".txt"))
+    labels_files = sorted(seed_dir.glob("*.labels.jsonl"))
+    for labels_path, text_path in zip(labels_files, _seed_texts(seed_dir)):
         rows = [json.loads(line) for line in labels_path.read_text(encoding="utf-8").splitlines() if line.strip()]
         blocks = segment_text(text_path.read_text(encoding="utf-8"))
         if [b.text for b in blocks] != [r["text"].strip() for r in rows]:
@@ -187,13 +194,19 @@ def write_model_card(table: str, card: Path = MODEL_CARD) -> None:
     card.write_text(f"{head}{_START}\n{table}\n{_END}{rest.split(_END, 1)[1]}", encoding="utf-8")
 
 
-def trained_on(pages: list[LabelledPage], dataset: str) -> dict[str, list[str]]:
+def trained_on(pages: list[LabelledPage], dataset: str,
+               seed_dir: Path = SEED_DIR) -> dict[str, list[str]]:
     """The ids and document hashes `noisefilter bootstrap` gives these pages, in the manifest's
-    form (`train.training`): `evaluate` and `promote` then know which pages of a bootstrapped
-    holdout the shipped model was trained on, as they know it for a model `train` made."""
+    form (`train.training`), and the document hash of each seed page as a text example of it
+    has (its file's text): `evaluate` and `promote` then know which pages of a bootstrapped
+    holdout the shipped model was trained on, as they know it for a model `train` made, and
+    that the seed is one (a holdout of it scored 1.000 without a word)."""
     identities = [example_identity(lp.gold, dataset) for lp in pages]
+    seeds = [Example(id=path.stem, text=path.read_text(encoding="utf-8"), blocks=[])
+             for path in _seed_texts(seed_dir)]
     return {"example_ids": sorted(i for i, _ in identities),
-            "document_hashes": sorted({h[:16] for _, h in identities})}
+            "document_hashes": sorted({h[:16] for _, h in identities}
+                                      | {seed.document_sha256[:16] for seed in seeds})}
 
 
 def main(argv: list[str] | None = None) -> int:

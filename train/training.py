@@ -86,6 +86,14 @@ def fit(pages: list[LabelledPage], keep_label: str = "content", seed: int = 0,
                      groups=[lp.example.site for lp in pages])
 
 
+def in_fitting_order(pages: list[LabelledPage]) -> list[LabelledPage]:
+    """`pages` in one order whatever order the files or the store gave them in (by document,
+    then id): the boosters' bytes and the folds of a cross-validation depend on it, and the
+    same pages from files given in another order, or a store filled in another order, gave
+    another model, whose manifest (listing the pages sorted) could not tell it apart."""
+    return sorted(pages, key=lambda lp: (lp.example.document_sha256, lp.example.id))
+
+
 def _file_record(path: Path) -> dict:
     """An example file as the manifest records it: its path and the sha256 of its bytes, or no
     hash (None) for what is not a regular file: a pipe (`--examples <(jq …)`, `/dev/stdin`)
@@ -93,6 +101,15 @@ def _file_record(path: Path) -> dict:
     if not path.is_file():
         return {"path": str(path), "sha256": None}
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _threads_used() -> int | None:
+    """The OpenMP threads scikit-learn's boosters use now (under the command's `--threads`
+    limit; with ``--threads 0``, its default, which the manifest recorded as 0)."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"),
+               default=None)
 
 
 def too_few_to_learn(label_counts: Counter, keep_label: str) -> list[str]:
@@ -157,13 +174,19 @@ def check_output(out: str | Path) -> None:
 
 def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "content", seed: int = 0,
                    folds: int = 5, example_files: list[str] | None = None, store: str | None = None,
-                   version: str | None = None, threads: int | None = None,
+                   version: str | None = None, labels: set[str] | None = None,
+                   reviewed_only: bool = False, read_problems: int = 0,
                    stream: TextIO | None = None) -> dict:
     """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
 
+    The pages are fitted `in_fitting_order`.
+
     The manifest records what the model was trained on (files with their sha256, the store, the
-    ids of the pages, so `promote` can refuse a holdout the model has seen), the label counts,
-    the seed, the thread count (the model's bytes depend on it) and the time it took.
+    ids of the pages, so `promote` can refuse a holdout the model has seen; the label set and
+    whether only reviewed labels were read, which choose the data too; the problems found in
+    reading, `read_problems`, and in segmenting), the label counts, the seed, the threads
+    scikit-learn used (the model's bytes depend on it; called inside the command's thread
+    limit) and the time it took.
     """
     check_output(out)  # as given: "./x" is this folder's file, "x" may be the models folder's
     out = Path(out)
@@ -171,27 +194,30 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         raise ValueError("there are no labelled pages to train on")
     check_training_labels(set(prepared.label_counts), keep_label)
     started = time.monotonic()
-    with phase(f"fitting on {len(prepared.pages)} pages, "
-               f"{sum(len(lp.labels) for lp in prepared.pages)} blocks", stream=stream):
-        model = fit(prepared.pages, keep_label=keep_label, seed=seed, folds=folds)
+    pages = in_fitting_order(prepared.pages)
+    with phase(f"fitting on {len(pages)} pages, "
+               f"{sum(len(lp.labels) for lp in pages)} blocks", stream=stream):
+        model = fit(pages, keep_label=keep_label, seed=seed, folds=folds)
     manifest = {
         "version": version or out.name.removesuffix(".joblib"),
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "train_seconds": round(time.monotonic() - started, 1),
         "training_data": {
-            "files": [_file_record(Path(p)) for p in example_files or []],
+            "files": [_file_record(Path(os.path.abspath(p))) for p in example_files or []],
             "store": os.path.abspath(store) if store else None,
             "pages": len(prepared.pages),
             "blocks": sum(len(lp.labels) for lp in prepared.pages),
             "label_counts": dict(sorted(prepared.label_counts.items())),
             "blocks_left_out": prepared.left_out,
-            "problems": len(prepared.problems),
+            "problems": read_problems + len(prepared.problems),
+            "reviewed_only": reviewed_only,
             "example_ids": sorted(lp.example.id for lp in prepared.pages),
             # the pages themselves (a sha256 prefix each): a holdout page under a new id is
             # still one the model has seen (`train.promote.overlap`)
             "document_hashes": sorted({lp.example.document_sha256[:16] for lp in prepared.pages}),
         },
-        "params": {"keep_label": keep_label, "seed": seed, "folds": folds, "threads": threads},
+        "params": {"keep_label": keep_label, "labels": sorted(labels) if labels else None,
+                   "seed": seed, "folds": folds, "threads": _threads_used()},
     }
     from .promote import PromotionError, writing_model
 
