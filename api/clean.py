@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
-from filter import InputError, NoiseFilterError
-from filter.decoding import decode, decode_labelled, header_charset, size_error
+from filter import NoiseFilterError
+from filter.decoding import decode, header_charset, size_error
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
@@ -125,36 +125,19 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
         raise ApiError(422, "invalid_input", describe_validation(errors)) from None
 
 
-async def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool,
-                   max_bytes: int) -> Job:
-    """A raw body as a job. An HTML page goes as its bytes, with the charset its header names,
-    for the cleaning process to read it in (`Cleaner.clean`), and its bytes are held to
-    `max_bytes` as received: decoded here and counted in UTF-8, a page in a legacy charset
-    over about half the limit was refused (Cyrillic in windows-1251). (Handing its bytes on
-    without the label left the charset to a guess: Polish came out as mojibake.) Plain text,
-    which has no declaration of its own, is decoded here, in a thread (a legal 10 MB body
-    still takes seconds), and counted as the library counts a str, in UTF-8; over `max_bytes`
-    as received, it stays bytes, for `_run` to refuse undecoded: decoding came first, on the
-    event loop, and 30 MB held it (and ``/healthz``) for 30 s only to be refused."""
+def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool) -> Job:
+    """A raw body as a job: its bytes, with the charset its header names, for the cleaning
+    process to read them in (`Cleaner.clean`, `Cleaner.clean_text`), held to `max_bytes` as
+    received. A page decoded here and counted in UTF-8 was refused in a legacy charset over
+    about half the limit (Cyrillic in windows-1251), and so was plain text, which was decoded
+    here too; handing a page's bytes on without the label left the charset to a guess (Polish
+    came out as mojibake). Decoding came first, on the event loop, and 30 MB held it (and
+    ``/healthz``) for 30 s only to be refused; in the cleaning process it is under the time
+    limit."""
     kind = "html" if media == "text/html" else "text"
     if kind == "text" and url is not None:
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
-    charset = header_charset(request.headers.get("content-type"))
-    if kind == "html":
-        return Job("html", body, url, blocks, charset)
-    if len(body) > max_bytes:
-        return Job(kind, body, url, blocks)
-    return Job("text", await anyio.to_thread.run_sync(_decode, body, charset or "utf-8"),
-               None, blocks)
-
-
-def _decode(body: bytes, charset: str) -> str:
-    """Plain text in the charset its header names, read as browsers read it (`decode_labelled`):
-    unlike a page, it holds no declaration of its own to fall back on."""
-    try:
-        return decode_labelled(body, charset)
-    except InputError as err:
-        raise ApiError(422, "invalid_input", str(err)) from None
+    return Job(kind, body, url, blocks, header_charset(request.headers.get("content-type")))
 
 
 @router.post(
@@ -186,7 +169,7 @@ async def clean(
                                                  "body, not in the query")
         job = _job(_json_document(body))
     else:
-        job = await _raw_job(request, media, body, url, bool(blocks), pool.max_bytes)
+        job = _raw_job(request, media, body, url, bool(blocks))
     outcome = await _run(pool, metrics, job, request)
     if outcome.result is not None:
         return JSONResponse(outcome.result)
@@ -213,7 +196,7 @@ async def decode_page(
     its header's charset, an iso-8859-2 page came back as mojibake here too.)"""
     if media_type(request) != "text/html":
         raise ApiError(415, "unsupported_media_type", "send the page's bytes as text/html")
-    job = await _raw_job(request, "text/html", await request.body(), url, False, pool.max_bytes)
+    job = _raw_job(request, "text/html", await request.body(), url, False)
     try:
         html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url,
                                               job.charset)

@@ -217,6 +217,10 @@ class _Process:
         self.conn.close()
 
 
+#: why nothing lost is replaced while the service stops (`CleaningPool._not_replaced`)
+_SHUTTING_DOWN = "the service is shutting down"
+
+
 def _context():
     """Fork server with the library preloaded where there is one (Linux, macOS), else spawn.
     Plain fork is not safe: the service process runs threads. Preloaded besides the worker:
@@ -535,15 +539,17 @@ class CleaningPool:
         (`_replaced`), which each had their own and once disagreed (a process of a model a
         reload had retired was said to be replaced)."""
         if self._closed or self._draining:
-            return "the service is shutting down"
+            return _SHUTTING_DOWN
         if worker.generation != self._generation:
             return "a reload has retired its model"
         return None
 
     def _replaced(self, worker: _Process) -> str:
-        """What became of a process lost on a job, for its request's error."""
+        """What became of a process lost on a job, for its request's error (a process lost
+        while the service stops is no crash to replace: nothing is said of replacing)."""
         why = self._not_replaced(worker)
-        return "it has been replaced" if why is None else f"it is not replaced: {why}"
+        return ("it has been replaced" if why is None else
+                why if why == _SHUTTING_DOWN else f"it is not replaced: {why}")
 
     def _call_soon(self, fn, *args) -> None:
         try:

@@ -32,7 +32,7 @@ from filter.cleaner import clean_page
 
 class Job(NamedTuple):
     """One document to clean: `kind` is ``"html"`` or ``"text"``; `charset` is the one a raw
-    HTML body's Content-Type named, for the cleaner to read its bytes in."""
+    body's Content-Type named, for the cleaner to read its bytes in."""
 
     kind: str
     document: str | bytes
@@ -66,7 +66,7 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
         if job.kind == "html":
             result = clean_page(cleaner, job.document, job.url, job.charset)
         else:
-            result = cleaner.clean_text(job.document)
+            result = cleaner.clean_text(job.document, charset=job.charset)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))
     except NoiseFilterError as err:
         reply = ("error", type(err).__name__, str(err))

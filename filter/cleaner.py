@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from tld import get_fld
 
 from .blocks import Block, Page, segment_text, well_formed
-from .decoding import size_error
+from .decoding import decode_labelled, size_error
 from .deadline import Deadline
 from .errors import InputError
 from .extract import html_to_page
@@ -83,11 +83,13 @@ class Cleaner:
         deadline.check("classifying its blocks")
         return self._classify(page, deadline)
 
-    def clean_text(self, text: str | bytes) -> CleanResult:
+    def clean_text(self, text: str | bytes, charset: str | None = None) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line. Bytes
-        are UTF-8, or UTF-16/32 with a byte-order mark."""
+        are UTF-8, or UTF-16/32 with a byte-order mark, or in the `charset` a transport named
+        (an HTTP ``Content-Type``), read as browsers read its label; the size limit holds the
+        bytes as given."""
         deadline = Deadline(self.limits.timeout)
-        page = text_page(text, self.limits.max_bytes)
+        page = text_page(text, self.limits.max_bytes, charset)
         deadline.check("classifying its lines")
         return self._classify(page, deadline)
 
@@ -120,7 +122,7 @@ class Cleaner:
         )
 
 
-def text_page(text: str | bytes, max_bytes: int) -> Page:
+def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> Page:
     """Text an extractor produced as the page `clean_text` classifies: one block per line, no
     URL (text has no links to resolve). Training and evaluation build a text example's page
     here too, so that its labels meet the blocks `clean_text` shows: with its own rules,
@@ -134,7 +136,7 @@ def text_page(text: str | bytes, max_bytes: int) -> Page:
     if too_large is not None:
         raise too_large
     if not isinstance(text, str):
-        text = _decoded_text(bytes(text))
+        text = decode_labelled(bytes(text), charset) if charset else _decoded_text(bytes(text))
     if "\x00" in text:
         raise InputError("text holds NUL bytes: binary data, not text")
     if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
@@ -349,6 +351,6 @@ def clean(html: bytes | str, url: str | None = None, charset: str | None = None)
     return default_cleaner().clean(html, url=url, charset=charset)
 
 
-def clean_text(text: str | bytes) -> CleanResult:
-    """Clean already-extracted text with the shipped (active) model."""
-    return default_cleaner().clean_text(text)
+def clean_text(text: str | bytes, charset: str | None = None) -> CleanResult:
+    """Clean already-extracted text with the shipped (active) model (`Cleaner.clean_text`)."""
+    return default_cleaner().clean_text(text, charset=charset)

@@ -547,6 +547,25 @@ def test_clean_text_holds_bytes_to_the_limit_as_given_before_decoding_them():
         cleaner.clean_text(line * 900)
 
 
+def test_clean_text_reads_bytes_in_the_charset_a_transport_names():
+    """`clean_text(body, charset=...)`, as `clean` takes a page's header charset: the label
+    read as browsers read it (iso-8859-1 is windows-1252), a byte-order mark winning over it,
+    a label browsers do not know refused, the size held to the bytes as given."""
+    cleaner = Cleaner(limits=Limits(max_bytes=30_000))
+    line = "Цены на хлеб в городе снова выросли этой осенью.\n"
+    body = (line * 500).encode("windows-1251")  # 24,500 bytes; 45,000 in UTF-8
+    assert [b.text for b in cleaner.clean_text(body, charset="windows-1251").blocks][:1] == [
+        line.strip()]
+    assert cleaner.clean_text(b"\x93Prices\x94 rose", charset="iso-8859-1").blocks[0].text == \
+        "\u201cPrices\u201d rose"
+    assert cleaner.clean_text("\ufeffPrices rose".encode("utf-16"), charset="windows-1251") \
+        .blocks[0].text == "Prices rose"
+    with pytest.raises(InputError, match="unknown charset 'no-such'"):
+        cleaner.clean_text(b"Prices rose", charset="no-such")
+    with pytest.raises(InputTooLarge, match="^text is 30,001 bytes, over the limit"):
+        cleaner.clean_text(b"a" * 30_001, charset="windows-1251")
+
+
 def test_clean_text_gives_up_while_classifying_a_long_text_past_its_time_limit():
     """Text has one stage before the classifier, so its time limit was not checked at all: the
     40,000 lines below take about 15 s to classify whatever the limit. The features and the
