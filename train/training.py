@@ -103,13 +103,14 @@ def _file_record(path: Path) -> dict:
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
-def _threads_used() -> int | None:
-    """The OpenMP threads scikit-learn's boosters use now (under the command's `--threads`
-    limit; with ``--threads 0``, its default, which the manifest recorded as 0)."""
-    from threadpoolctl import threadpool_info
+def _threads_used() -> int:
+    """The threads scikit-learn's boosters use now, under the command's `--threads` limit, as
+    they count them (no more than the physical cores unless OMP_NUM_THREADS says so):
+    ``--threads 0`` was recorded as 0, and ``--threads 4`` on 2 cores as 4, though the model
+    was the one 2 threads make."""
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
-    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"),
-               default=None)
+    return _openmp_effective_n_threads()
 
 
 def too_few_to_learn(label_counts: Counter, keep_label: str) -> list[str]:
