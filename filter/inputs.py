@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -219,7 +220,7 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
 
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
-    reported under ``FILE:LINE``, as its id cannot be known. A file that is no
+    reported under its id if the record gives it first (`_leading_id`), else ``FILE:LINE``. A file that is no
     JSON Lines at all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
     where that shows, ``FILE@1`` (the line of the ``[`` after blank lines).
     """
@@ -251,9 +252,22 @@ def _line_limit(max_bytes: int) -> int:
     return max(6 * max_bytes + _PIECE, _LINE_FLOOR)
 
 
-def _needed_max_bytes(line_bytes: int) -> int:
-    """The least `max_bytes` whose `_line_limit` reads a line of `line_bytes`."""
-    return -(-(line_bytes - _PIECE) // 6)
+#: a record's id where it comes first (``{"id": "a-1", …``), a JSON string or number
+_LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*("(?:[^"\\\r\n]|\\.)*"|-?\d{1,30}(?![.eE\d]))')
+
+
+def _leading_id(start: bytes) -> str | None:
+    """The id of a record whose line is too long to read, if its first piece shows it first:
+    reported under FILE:LINE, the record took a second line, a failure beside its result,
+    from every resume that followed a successful `--retry-failed`."""
+    found = _LEADING_ID.match(start)
+    if found is None:
+        return None
+    try:
+        value = json.loads(found.group(1))
+    except ValueError:  # an escape JSON does not know
+        return None
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
@@ -275,11 +289,12 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                     return
                 if size > limit:
                     started = True
-                    yield Document(id=f"{name}:{lineno}", source=source, failure=Failure(
-                        "InputTooLarge", f"line {lineno} is {size:,} bytes, more than the "
-                        f"{limit:,} a record is read whole up to with --max-bytes "
-                        f"{max_bytes:,}: not read (--max-bytes {_needed_max_bytes(size):,} "
-                        "reads it)"))
+                    yield Document(
+                        id=_leading_id(line) or f"{name}:{lineno}", source=source,
+                        failure=Failure("InputTooLarge", f"line {lineno} is {size:,} bytes, more "
+                                        f"than the {limit:,} a record is read whole up to with "
+                                        f"--max-bytes {max_bytes:,}: not read (--max-bytes "
+                                        f"{size} reads it and takes its page)"))
                 elif line.strip():
                     if not started and ended and _opens_array(line):
                         # a pretty-printed JSON array (a .json file) was one report per line

@@ -578,7 +578,8 @@ def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
     path = tmp_path / "pages.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in (
         {"id": "long", "url": URL, "html": html}, {"text": text},
-        {"id": "huge", "html": "\x1f" * 5_000_000}, {"text": "A short line."})))
+        {"html": "\x1f" * 5_000_000, "id": "huge"}, {"id": 7, "text": "\x1f" * 5_000_000},
+        {"text": "A short line."})))
     tracemalloc.start()
     try:
         docs = list(read_inputs([path], max_bytes=1000))
@@ -587,21 +588,20 @@ def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
         tracemalloc.stop()
     assert [(d.id, d.failure and d.failure.type) for d in docs] == [
         ("long", "InputTooLarge"), ("pages.jsonl:2", "InputTooLarge"),
-        ("pages.jsonl:3", "InputTooLarge"), ("pages.jsonl:4", None)]
-    assert all(d.html is None and d.text is None for d in docs[:3])
+        ("pages.jsonl:3", "InputTooLarge"), ("7", "InputTooLarge"), ("pages.jsonl:5", None)]
+    assert all(d.html is None and d.text is None for d in docs[:4])
     assert docs[0].url == URL
     for doc, call in ((docs[0], lambda: small.clean(html)),
                       (docs[1], lambda: small.clean_text(text))):
         with pytest.raises(InputTooLarge) as refused:
             call()
         assert doc.failure.message == str(refused.value)
-    needed = int(docs[2].failure.message.split("--max-bytes ")[-1].split()[0].replace(",", ""))
-    assert docs[2].failure.message.startswith("line 3 is 30,")
-    monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)
-    read = [d.id for d in read_inputs([path], max_bytes=needed)]  # under its id, read at last
-    assert read[2] == "huge" and [d.id for d in read_inputs([path], max_bytes=needed - 1)][2] \
-        == "pages.jsonl:3"
-    assert peak < 5_000_000  # the 30 MB line (its page escaped six bytes a byte) never whole
+    # the --max-bytes the report names, pasted back as it is, reads the line and takes its page
+    given = docs[2].failure.message.split("--max-bytes ")[-1].split()[0]
+    assert docs[2].failure.message.startswith("line 3 is 30,") and given.isdigit()
+    again = list(read_inputs([path], max_bytes=int(given)))
+    assert (again[2].id, again[2].failure, len(again[2].html)) == ("huge", None, 5_000_000)
+    assert peak < 8_000_000  # the 30 MB lines (their pages escaped six bytes a byte) never whole
 
 
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(

@@ -243,8 +243,8 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
         tmp_path, monkeypatch, capsys):
     """Resuming skips failed documents too; after raising a limit, `--retry-failed` takes their
     lines out and cleans them again, so each document has one line, the new one. That holds
-    for a line too long to be read at the lower limit, reported by its place (FILE:LINE, as
-    its id is not read): read again, it is cleaned under its own id."""
+    for a line too long to be read at the lower limit, reported under the id its start
+    gives: read again, it is cleaned under that id."""
     import filter.inputs
 
     monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)  # lines held whole: 6 x --max-bytes
@@ -265,7 +265,7 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
     batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
     first = {r["id"]: r for r in lines(out)}
     assert first["big"]["error"]["type"] == "InputTooLarge" and first["small"]["error"] is None
-    assert first["pages.jsonl:3"]["error"]["type"] == "InputTooLarge"
+    assert first["huge"]["error"]["type"] == "InputTooLarge"  # its id read from the line's start
     proc = batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")  # retries nothing
     assert lines(out) == list(first.values()) and "3 documents already in" in proc.stderr
     proc = batch(jsonl, "-o", out, "--workers", "1", "--retry-failed")
@@ -274,6 +274,10 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
     assert [r["id"] for r in records] == ["small", "big", "huge"]
     assert records[1]["error"] is None and records[2]["error"] is None
     assert records[0] == first["small"] and records[1]["text"] and records[2]["text"]
+    # the first command again (a cron job on a growing file): the long line's record is done
+    # (under FILE:LINE it came back as a failure beside its result)
+    proc = batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
+    assert lines(out) == records and "3 documents already in" in proc.stderr
 
 
 def test_an_output_that_is_also_the_standard_input_is_refused(tmp_path):
