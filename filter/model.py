@@ -40,7 +40,9 @@ ARTICLE_LONG_SHARE = 0.35
 #: an HTML page with less than this share of its words in such paragraphs has no article body:
 #: all its blocks get the looser content threshold
 NO_ARTICLE_SHARE = 0.1
-#: a block of this many words or more that repeats one kept before it is kept once
+#: a block of this many words or more that repeats one kept before it is kept once, on an HTML
+#: page (copies a stylesheet hides: an article held once per screen size); text given to
+#: `clean_text` keeps its repeats, as its extractor chose them
 REPEAT_WORDS = 20
 #: characters of scripts written without spaces between words, counted for the page-shape
 #: rules at so many to a word: Chinese and Japanese 2; Thai, Lao, Khmer and Burmese 5 (their

@@ -133,10 +133,17 @@ def test_reviewed_only_also_leaves_out_the_proposals_in_files(tmp_path):
 
 
 def test_not_a_store_is_refused(tmp_path):
+    """Also a file shorter than a database's header: SQLite took one byte for an empty
+    database, and the file became a store, its byte lost. An empty file becomes one."""
     bad = tmp_path / "bad.db"
-    bad.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError):
-        ExampleStore(bad)
+    for data in (b"this is not sqlite at all" * 100, b"x", b"SQLite format"):
+        bad.write_bytes(data)
+        for read_only in (False, True):
+            with pytest.raises(StoreError, match="file is not a database"):
+                ExampleStore(bad, read_only=read_only)
+        assert bad.read_bytes() == data
+    bad.write_bytes(b"")
+    assert ExampleStore(bad).count()["pages"] == 0
 
 
 def _writer(path: str, worker: int, pages: int, start) -> None:

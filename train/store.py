@@ -66,6 +66,8 @@ from .examples import (
 #: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
 #: 2 left white space out, which `label_form` keeps)
 SCHEMA_VERSION = 3
+#: how every SQLite database file starts
+_SQLITE_HEADER = b"SQLite format 3\x00"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
@@ -239,6 +241,7 @@ class ExampleStore:
         self._target: str = str(self.path)
         #: an empty file read with `read_only` (no schema yet): read as an empty store
         self._empty = False
+        self._refuse_non_database()
         if read_only:
             self._open_for_reading()
         else:
@@ -270,6 +273,19 @@ class ExampleStore:
             raise StoreError(f"{self.path} is not a usable example store: {err}") from err
         finally:
             conn.close()
+
+    def _refuse_non_database(self) -> None:
+        """Raise `StoreError` for a file that holds bytes but no SQLite database's header,
+        before SQLite sees it: a file shorter than a header (one byte) SQLite took for an empty
+        database and made a store of it, the bytes lost. An empty file is a store to be."""
+        try:
+            with open(self.path, "rb") as fh:
+                start = fh.read(len(_SQLITE_HEADER))
+        except OSError:  # none yet, a folder, unreadable: opening it says what
+            return
+        if start and start != _SQLITE_HEADER:
+            raise StoreError(f"{self.path} is not a usable example store: file is not a "
+                             "database")
 
     def _open_for_reading(self) -> None:
         """Find how the store can be read, without writing it. First as usual (``mode=rw``,
