@@ -252,14 +252,18 @@ def _line_limit(max_bytes: int) -> int:
     return max(6 * max_bytes + _PIECE, _LINE_FLOOR)
 
 
-#: a record's id where it comes first (``{"id": "a-1", …``), a JSON string or number
-_LEADING_ID = re.compile(rb'\s*\{\s*"id"\s*:\s*("(?:[^"\\\r\n]|\\.)*"|-?\d{1,30}(?![.eE\d]))')
+#: a record's id where it comes first (``{"id": "a-1", …``), a JSON string or number, after
+#: JSON's white space (a UTF-8 byte-order mark too, which `json.loads` reads past)
+_LEADING_ID = re.compile(rb'(?:\xef\xbb\xbf)?[ \t\r\n]*\{[ \t\r\n]*"id"[ \t\r\n]*:[ \t\r\n]*'
+                         rb'("(?:[^"\\\r\n]|\\.)*"|-?\d{1,30}(?![.eE\d]))')
 
 
 def _leading_id(start: bytes) -> str | None:
     """The id of a record whose line is too long to read, if its first piece shows it first:
     reported under FILE:LINE, the record took a second line, a failure beside its result,
-    from every resume that followed a successful `--retry-failed`."""
+    from every resume that followed a successful `--retry-failed`. A line that is not JSON
+    (cut, or with a byte that is not UTF-8) is reported under it too, so that it has one id
+    whether or not it was short enough to read."""
     found = _LEADING_ID.match(start)
     if found is None:
         return None
@@ -370,11 +374,11 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     try:
         record = json.loads(line)
     except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
-        return Document(id=cut_id or fallback_id, source=source,
+        return Document(id=cut_id or _leading_id(line) or fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
     except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
-        return Document(id=cut_id or fallback_id, source=source, failure=Failure(
-            "BadInputLine", "JSON nested too deeply to read"))
+        return Document(id=cut_id or _leading_id(line) or fallback_id, source=source,
+                        failure=Failure("BadInputLine", "JSON nested too deeply to read"))
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
