@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import json
 import os
-import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -220,8 +219,8 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
 
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
-    reported under its id if the record gives it first (`_leading_id`), else ``FILE:LINE``. A file that is no
-    JSON Lines at all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
+    reported under ``FILE:LINE``, as a line that is no JSON is. A file that is no JSON Lines at
+    all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
     where that shows, ``FILE@1`` (the line of the ``[`` after blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
@@ -252,28 +251,6 @@ def _line_limit(max_bytes: int) -> int:
     return max(6 * max_bytes + _PIECE, _LINE_FLOOR)
 
 
-#: a record's id where it comes first (``{"id": "a-1", …``), a JSON string or number, after
-#: JSON's white space (a UTF-8 byte-order mark too, which `json.loads` reads past)
-_LEADING_ID = re.compile(rb'(?:\xef\xbb\xbf)?[ \t\r\n]*\{[ \t\r\n]*"id"[ \t\r\n]*:[ \t\r\n]*'
-                         rb'("(?:[^"\\\r\n]|\\.)*"|-?\d{1,30}(?![.eE\d]))')
-
-
-def _leading_id(start: bytes) -> str | None:
-    """The id of a record whose line is too long to read, if its first piece shows it first:
-    reported under FILE:LINE, the record took a second line, a failure beside its result,
-    from every resume that followed a successful `--retry-failed`. A line that is not JSON
-    (cut, or with a byte that is not UTF-8) is reported under it too, so that it has one id
-    whether or not it was short enough to read."""
-    found = _LEADING_ID.match(start)
-    if found is None:
-        return None
-    try:
-        value = json.loads(found.group(1))
-    except ValueError:  # an escape JSON does not know
-        return None
-    return value if isinstance(value, str) else json.dumps(value)
-
-
 def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                    max_bytes: int) -> Iterator[Document]:
     limit = _line_limit(max_bytes)
@@ -294,7 +271,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                 if size > limit:
                     started = True
                     yield Document(
-                        id=_leading_id(line) or f"{name}:{lineno}", source=source,
+                        id=f"{name}:{lineno}", source=source,
                         failure=Failure("InputTooLarge", f"line {lineno} is {size:,} bytes, more "
                                         f"than the {limit:,} a record is read whole up to with "
                                         f"--max-bytes {max_bytes:,}: not read (--max-bytes "
@@ -374,11 +351,11 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     try:
         record = json.loads(line)
     except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
-        return Document(id=cut_id or _leading_id(line) or fallback_id, source=source,
+        return Document(id=cut_id or fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
     except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level
-        return Document(id=cut_id or _leading_id(line) or fallback_id, source=source,
-                        failure=Failure("BadInputLine", "JSON nested too deeply to read"))
+        return Document(id=cut_id or fallback_id, source=source, failure=Failure(
+            "BadInputLine", "JSON nested too deeply to read"))
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))

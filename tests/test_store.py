@@ -144,6 +144,14 @@ def test_not_a_store_is_refused(tmp_path):
         assert bad.read_bytes() == data
     bad.write_bytes(b"")
     assert ExampleStore(bad).count()["pages"] == 0
+    # a FIFO is refused at once (reading its header waited for a writer, for ever)
+    fifo = tmp_path / "fifo.db"
+    os.mkfifo(fifo)
+    for read_only in (False, True):
+        proc = subprocess.run([sys.executable, "-c", "import sys; from train.store import "
+                               f"ExampleStore; ExampleStore(sys.argv[1], read_only={read_only})",
+                               str(fifo)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 1 and "StoreError" in proc.stderr, proc.stderr
 
 
 def _writer(path: str, worker: int, pages: int, start) -> None:

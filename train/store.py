@@ -66,8 +66,6 @@ from .examples import (
 #: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
 #: 2 left white space out, which `label_form` keeps)
 SCHEMA_VERSION = 3
-#: how every SQLite database file starts
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pages (
@@ -277,11 +275,14 @@ class ExampleStore:
     def _refuse_non_database(self) -> None:
         """Raise `StoreError` for a file that holds bytes but no SQLite database's header,
         before SQLite sees it: a file shorter than a header (one byte) SQLite took for an empty
-        database and made a store of it, the bytes lost. An empty file is a store to be."""
+        database and made a store of it, the bytes lost. An empty file is a store to be. Only
+        a regular file is read here: opening a FIFO waits for a writer, for ever."""
+        if not self.path.is_file():  # none yet, a folder, a FIFO: opening it says what
+            return
         try:
             with open(self.path, "rb") as fh:
                 start = fh.read(len(_SQLITE_HEADER))
-        except OSError:  # none yet, a folder, unreadable: opening it says what
+        except OSError:  # unreadable: opening it says why
             return
         if start and start != _SQLITE_HEADER:
             raise StoreError(f"{self.path} is not a usable example store: file is not a "
