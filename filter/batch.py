@@ -43,6 +43,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -127,10 +128,12 @@ def _plain(value):
 
 def _die_with_parent() -> None:
     """On Linux, have the kernel kill this worker when its parent dies, even in the middle of a
-    hung document. The parent is the caller under ``fork`` and ``spawn`` (under ``forkserver``
-    it is the server: see `_exit_with_caller`). Under ``fork`` this is what ends the worker
-    with the caller: the sentinel `_exit_with_caller` waits on stays open as long as a sibling
-    forked later lives, as it inherited the caller's end."""
+    hung document. The parent is the caller under ``fork`` and ``spawn``, the signal tied to
+    the caller's thread that started the worker (`_outcomes` starts them all from one thread
+    that lives as long as the batch); under ``forkserver`` it is the server: see
+    `_exit_with_caller`. Under ``fork`` this is what ends the worker with the caller: the
+    sentinel `_exit_with_caller` waits on stays open as long as a sibling forked later lives,
+    as it inherited the caller's end."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -323,9 +326,14 @@ def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterato
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["filter.batch"])  # import the library once, in the server
     pool: list[_Worker] = []
+    # Every worker is started from this one thread, which lives as long as the batch: the
+    # kernel's parent-death signal (`_die_with_parent`) follows the thread that forked a worker,
+    # not its process, so workers forked from the caller's thread were killed mid-document when
+    # that thread ended (a generator read first in one thread, then in another).
+    starter = ThreadPoolExecutor(1, thread_name_prefix="clean_many-starter")
     try:
         def new_worker() -> _Worker:
-            return _Worker(ctx, cleaner, forks, limits)
+            return starter.submit(_Worker, ctx, cleaner, forks, limits).result()
 
         pool = [new_worker() for _ in range(workers)]
         feeder = (_Feeder if read_in_thread else _InlineFeeder)(docs)
@@ -333,6 +341,7 @@ def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterato
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)
+        starter.shutdown()
 
 
 class _Feeder:

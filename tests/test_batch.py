@@ -624,6 +624,21 @@ def test_a_long_line_that_is_no_json_has_one_id_whether_it_is_read_whole_or_not(
         assert short.failure.type == "InputTooLarge" and short.id == read.id == "pages.jsonl:1"
 
 
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_a_batch_read_from_two_threads_keeps_its_workers(cleaner, pages, start_method):
+    """The kernel's parent-death signal follows the thread that forked a worker: a batch whose
+    first outcome was read in a thread that then ended lost the documents in flight (killed,
+    WorkerCrashed) under fork and spawn. Workers are started from a thread of the batch's."""
+    outcomes = cleaner.clean_many([html for html, _ in pages] * 2, workers=2,
+                                  start_method=start_method)
+    first = []
+    reader = threading.Thread(target=lambda: first.append(next(outcomes)))
+    reader.start()
+    reader.join()
+    got = first + list(outcomes)
+    assert [o.error for o in got] == [None] * len(got) and len(got) == 2 * len(pages)
+
+
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(
         tripwire, pages, tmp_path, monkeypatch):
     """The OOM killer takes a worker mid-document, then its replacement while it starts (before

@@ -461,6 +461,18 @@ def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
         assert (proc.returncode, proc.stderr) == (141, "")
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of any thread of `pid` (the batch starts its workers from a thread
+    of its own)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # a thread that ended meanwhile
+            pass
+    return found
+
+
 def test_workers_die_with_a_killed_batch(tmp_path):
     """A batch killed outright (OOM killer, kill -9) must not leave workers behind."""
     folder = tmp_path / "many"
@@ -474,8 +486,7 @@ def test_workers_die_with_a_killed_batch(tmp_path):
     deadline = time.monotonic() + 60
     while len(children) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-        children = [int(c) for c in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-                    .read_text().split()]
+        children = _children(proc.pid)
     assert len(children) == 2
     proc.kill()
     proc.wait()
