@@ -207,6 +207,19 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
 
 # -- the parent side -------------------------------------------------------------------------
 
+def _main_module_hint() -> str:
+    """What to do when workers die while starting: under ``forkserver`` and ``spawn`` they
+    import the caller's main module, which a script read from standard input (``python -``)
+    has no file of (the advice to add a ``__main__`` guard was no help there)."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file and not os.path.exists(main_file):
+        return (f"The workers import the main module, and {main_file} is no file (a script "
+                "read from standard input?): run the script from a file, or pass "
+                "start_method=\"fork\"")
+    return ("With the default start method the workers import the main module: call "
+            "clean_many under `if __name__ == \"__main__\":` in a script")
+
+
 class _Worker:
     """One worker process, its end of the pipe, and the task it holds (if any)."""
 
@@ -553,11 +566,8 @@ def _collect(pool: list[_Worker], ready: list, taken: dict[int, Document],
             worker.process.join(timeout=5)
             code = worker.process.exitcode
             if code is not None and code >= 0:  # it exited: its own error (printed) stopped it
-                raise ModelError(
-                    f"a worker process died while starting (exit code {code})."
-                    " Its error is printed above. With the default start method the workers "
-                    "import the main module: call clean_many under `if __name__ == "
-                    "\"__main__\":` in a script")
+                raise ModelError(f"a worker process died while starting (exit code {code})."
+                                 f" Its error is printed above. {_main_module_hint()}")
             # killed by a signal (the OOM killer, a kill -9) while loading the model: it holds
             # no task, so it is replaced like any dead worker; only a run of such deaths with
             # no worker getting ready in between ends the batch, rather than looping forever

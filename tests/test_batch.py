@@ -639,6 +639,18 @@ def test_a_batch_read_from_two_threads_keeps_its_workers(cleaner, pages, start_m
     assert [o.error for o in got] == [None] * len(got) and len(got) == 2 * len(pages)
 
 
+def test_a_script_read_from_standard_input_is_told_why_its_workers_cannot_start(tmp_path):
+    """`python - <<EOF`: forkserver workers import the main module, `<stdin>`, which is no
+    file; the error told the user to add an `if __name__ == "__main__":` guard, no help."""
+    script = ("from filter import Cleaner\n"
+              "list(Cleaner().clean_many(['<p>A line.</p>'] * 3, workers=2))\n")
+    proc = subprocess.run([sys.executable, "-"], input=script, capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert "ModelError" in proc.stderr and "<stdin> is no file" in proc.stderr, proc.stderr
+    assert 'start_method="fork"' in proc.stderr
+
+
 def test_a_worker_killed_while_starting_is_replaced_not_taken_for_a_model_error(
         tripwire, pages, tmp_path, monkeypatch):
     """The OOM killer takes a worker mid-document, then its replacement while it starts (before
