@@ -16,8 +16,6 @@ import lzma
 import zlib
 from typing import BinaryIO
 
-from .decoding import zstd_module
-
 #: the compressions `decompressed` reads: the suffix of a file name, the name (that of the
 #: command that writes it) and the first bytes of a file in each
 COMPRESSIONS = ((".gz", "gzip", b"\x1f\x8b"), (".bz2", "bzip2", b"BZh"),
@@ -51,6 +49,8 @@ def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     if kind == "xz":
         return lzma.LZMAFile(fh)
     if kind == "zstd":
+        from .decoding import zstd_module  # lazily: it imports the pipeline's parser
+
         return zstd_module().ZstdFile(fh)
     return contextlib.nullcontext(fh)
 
@@ -58,6 +58,8 @@ def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
 def damage_types() -> tuple[type[Exception], ...]:
     """What reading a file, or its compressed data, raises when it is damaged or cut short
     (gzip's `EOFError`, bzip2's `OSError`, xz's `LZMAError`, zstd's `ZstdError`)."""
+    from .decoding import zstd_module
+
     try:
         zstd_error: tuple[type[Exception], ...] = (zstd_module().ZstdError,)
     except ValueError:  # no zstd module: no zstd file was opened either

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .compression import damage_types, decompressed, strip_suffix
-from .decoding import size_error
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -374,6 +373,10 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
         return Document(id=doc_id, url=url, source=source, failure=Failure(
             "BadInputLine", 'the object has "html" and "text": give one (the service and '
                             'the examples refuse both too)'))
+    # imported here: the command line imports this module at its start, and the decoding
+    # module imports the pipeline's parser, which takes seconds
+    from .decoding import size_error
+
     if isinstance(html, str):
         page, too_large = {"html": html}, size_error(html, max_bytes)
     elif isinstance(text, str):
