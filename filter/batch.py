@@ -43,7 +43,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -339,14 +338,10 @@ def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterato
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["filter.batch"])  # import the library once, in the server
     pool: list[_Worker] = []
-    # Every worker is started from this one thread, which lives as long as the batch: the
-    # kernel's parent-death signal (`_die_with_parent`) follows the thread that forked a worker,
-    # not its process, so workers forked from the caller's thread were killed mid-document when
-    # that thread ended (a generator read first in one thread, then in another).
-    starter = ThreadPoolExecutor(1, thread_name_prefix="clean_many-starter")
+    starter = _Starter()
     try:
         def new_worker() -> _Worker:
-            return starter.submit(_Worker, ctx, cleaner, forks, limits).result()
+            return starter.start(lambda: _Worker(ctx, cleaner, forks, limits))
 
         pool = [new_worker() for _ in range(workers)]
         feeder = (_Feeder if read_in_thread else _InlineFeeder)(docs)
@@ -354,7 +349,52 @@ def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterato
     finally:
         for worker in pool:
             worker.stop(kill=worker.task is not None or not worker.ready)
-        starter.shutdown()
+        starter.close()
+
+
+class _Starter:
+    """Starts a batch's workers, all from one daemon thread that lives until the batch ends:
+    the kernel's parent-death signal (`_die_with_parent`) follows the thread that forked a
+    worker, not its process, so workers forked from the caller's thread were killed
+    mid-document when that thread ended (a generator read first in one thread, then in
+    another). A thread of `concurrent.futures` would not do: its exit hook stops it when the
+    main thread ends, while a batch may still run in another thread. A worker whose start
+    the caller stopped waiting for (Ctrl-C) is stopped by `close`, not left running."""
+
+    def __init__(self):
+        self._requests: queue.SimpleQueue = queue.SimpleQueue()
+        self._abandoned: list[queue.SimpleQueue] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True,
+                                        name="clean_many worker starter")
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (request := self._requests.get()) is not None:
+            make, reply = request
+            try:
+                reply.put((make(), None))
+            except BaseException as err:  # the caller raises it
+                reply.put((None, err))
+
+    def start(self, make: Callable[[], _Worker]) -> _Worker:
+        reply: queue.SimpleQueue = queue.SimpleQueue()
+        self._requests.put((make, reply))
+        try:
+            worker, err = reply.get()
+        except BaseException:
+            self._abandoned.append(reply)
+            raise
+        if err is not None:
+            raise err
+        return worker
+
+    def close(self) -> None:
+        self._requests.put(None)
+        self._thread.join()
+        for reply in self._abandoned:  # answered by now: the thread has ended
+            worker, _ = reply.get()
+            if worker is not None:
+                worker.stop(kill=True)
 
 
 class _Feeder:

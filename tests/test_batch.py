@@ -639,6 +639,26 @@ def test_a_batch_read_from_two_threads_keeps_its_workers(cleaner, pages, start_m
     assert [o.error for o in got] == [None] * len(got) and len(got) == 2 * len(pages)
 
 
+def test_a_batch_in_a_thread_of_the_callers_goes_on_after_the_main_thread_ends(tmp_path):
+    """A batch run in the caller's own ThreadPoolExecutor, the script's main thread ending:
+    the workers were started from a thread of `concurrent.futures`, which its exit hook stops
+    then; the workers died with it and the batch raised "cannot schedule new futures"."""
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from filter import Cleaner\n"
+        "def job(cleaner):\n"
+        "    out = list(cleaner.clean_many(['<p>A line of the harbour news.</p>'] * 24,\n"
+        "                                  workers=2, start_method='fork'))\n"
+        "    print('outcomes', len(out), 'failed', sum(o.error is not None for o in out))\n"
+        "if __name__ == '__main__':\n"
+        "    ThreadPoolExecutor(1).submit(job, Cleaner())\n")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert proc.stdout.strip() == "outcomes 24 failed 0", proc.stderr
+
+
 def test_a_script_read_from_standard_input_is_told_why_its_workers_cannot_start(tmp_path):
     """`python - <<EOF`: forkserver workers import the main module, `<stdin>`, which is no
     file; the error told the user to add an `if __name__ == "__main__":` guard, no help."""
