@@ -187,7 +187,7 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
     while True:
         try:
             task = conn.recv()
-        except EOFError:  # the parent is gone
+        except (EOFError, ConnectionResetError):  # the parent is gone, or closed its end
             return
         if task is None:
             return
@@ -343,7 +343,8 @@ def _outcomes(ctx, cleaner: Cleaner, limits: Limits, workers: int, docs: Iterato
         def new_worker() -> _Worker:
             return starter.start(lambda: _Worker(ctx, cleaner, forks, limits))
 
-        pool = [new_worker() for _ in range(workers)]
+        for _ in range(workers):  # into the list `finally` stops: a later start may fail
+            pool.append(new_worker())
         feeder = (_Feeder if read_in_thread else _InlineFeeder)(docs)
         yield from _run(pool, new_worker, feeder, limits.timeout, window, forks=forks)
     finally:

@@ -659,6 +659,29 @@ def test_a_batch_in_a_thread_of_the_callers_goes_on_after_the_main_thread_ends(t
     assert proc.stdout.strip() == "outcomes 24 failed 0", proc.stderr
 
 
+def test_workers_started_before_a_start_that_fails_are_stopped(cleaner, pages, monkeypatch):
+    """The pool was built in a list comprehension: when its third start failed (no file
+    descriptor left, Ctrl-C), the two workers started before it were in no list the batch
+    stopped, and lived on."""
+    import filter.batch
+
+    real, starts = filter.batch._Worker, []
+
+    def failing_third(*args):
+        starts.append(1)
+        if len(starts) == 3:
+            raise OSError(24, "Too many open files")
+        return real(*args)
+
+    monkeypatch.setattr(filter.batch, "_Worker", failing_third)
+    with pytest.raises(OSError, match="Too many open files"):
+        list(cleaner.clean_many([html for html, _ in pages], workers=3, start_method="fork"))
+    deadline = time.monotonic() + 10
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert multiprocessing.active_children() == []
+
+
 def test_a_script_read_from_standard_input_is_told_why_its_workers_cannot_start(tmp_path):
     """`python - <<EOF`: forkserver workers import the main module, `<stdin>`, which is no
     file; the error told the user to add an `if __name__ == "__main__":` guard, no help."""

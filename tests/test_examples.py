@@ -1,6 +1,7 @@
 """The example format: validation with line numbers, and labels finding their blocks."""
 
 import json
+import sys
 
 import pytest
 
@@ -396,3 +397,19 @@ def test_provenance_the_service_would_refuse_is_dropped_and_the_label_kept():
         "f.jsonl:2: block 3: 'labelled_by' is over 200 characters; ignored",
         "f.jsonl:2: block 5: 'labelled_by' must be a string, not int; ignored; 'labelled_at' must "
         "be a string, not int; ignored"]
+
+
+def test_a_zstd_example_file_without_a_zstd_module_is_one_problem(tmp_path, monkeypatch):
+    """An install without a zstd module (Python below 3.14, backports.zstd missing): training
+    on a .jsonl.zst ended in a traceback; it is one problem naming what is missing."""
+    zstd = pytest.importorskip("backports.zstd")
+    path = tmp_path / "ex.jsonl.zst"
+    path.write_bytes(zstd.compress(b'{"id": "a", "text": "x", "blocks": []}\n'))
+    import backports
+
+    monkeypatch.delattr(backports, "zstd")
+    monkeypatch.setitem(sys.modules, "backports.zstd", None)
+    monkeypatch.setitem(sys.modules, "compression", None)
+    found = read_examples([path])
+    assert [(p.where, "backports.zstd package" in p.message) for p in found.problems] == [
+        (str(path), True)]

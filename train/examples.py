@@ -386,20 +386,27 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
     out = into if into is not None else ExampleSet()
     for path in paths:
         path = Path(path)
-        with open(path, "rb") as fh, decompressed(fh) as stream:
+        with open(path, "rb") as fh:
             try:
-                start = stream.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
-            except damage_types() as err:  # compressed data damaged in its first block
-                out.problems.append(_damage(path, 1, err))
+                opened = decompressed(fh)
+            except ValueError as err:  # zstd data, and no zstd module to read it
+                out.problems.append(Problem(str(path), f"cannot be read ({err}); its pages "
+                                                       "skipped"))
                 continue
-            wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
-            if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
-                out.problems.append(Problem(str(path), f"is {wide} text (it starts with a "
-                                                       "byte-order mark); save it as UTF-8: its "
-                                                       "pages skipped"))
-                continue
-            parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
-                        allowed_labels, into=out)
+            with opened as stream:
+                try:
+                    start = stream.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
+                except damage_types() as err:  # compressed data damaged in its first block
+                    out.problems.append(_damage(path, 1, err))
+                    continue
+                wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
+                if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
+                    out.problems.append(Problem(str(path), f"is {wide} text (it starts with "
+                                                           "a byte-order mark); save it as "
+                                                           "UTF-8: its pages skipped"))
+                    continue
+                parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
+                            allowed_labels, into=out)
     return out
 
 
