@@ -95,9 +95,10 @@ def _special_file(path: Path) -> str | None:
 def input_kind(path: str | Path) -> str:
     """``folder``, ``html``, ``jsonl`` or ``warc``, from the path (a compression suffix is
     looked through: ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` for pages and JSON Lines, ``.gz`` for
-    a WARC, which `filter.warc` decompresses itself). Raises `ValueError` for anything else, before any work starts, including an
-    input that is not a regular file (see `_special_file`), except a named pipe of JSON Lines,
-    which streams documents from a producer as they come."""
+    a WARC, which `filter.warc` decompresses itself). Raises `ValueError` for anything else,
+    before any work starts, including an input that is not a regular file (see
+    `_special_file`), except a named pipe of JSON Lines, which streams documents from a
+    producer as they come."""
     if str(path) == STDIN:
         return "jsonl"
     path = Path(path)
@@ -135,12 +136,12 @@ def read_inputs(paths: Iterable[str | Path], max_bytes: int = 10_000_000) -> Ite
 
 
 def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Document]:
-    """Every ``.html``/``.htm`` file (optionally compressed: see `is_page_name`) under `folder`, recursively, in sorted
-    order so that the output order is the same on every run. Only regular files (and symlinks
-    to them) are pages: a FIFO, socket or device of that name is skipped, as opening or reading
-    it could wait forever. Symlinks to folders are followed (a crawl's folders linked into one
-    tree were skipped without a word), each folder read once however many links lead to it,
-    so a link back up the tree ends there. A folder that cannot be listed is an
+    """Every ``.html``/``.htm`` file (plain or compressed: see `is_page_name`) under `folder`,
+    recursively, in sorted order so that the output order is the same on every run. Only
+    regular files (and symlinks to them) are pages: a FIFO, socket or device of that name is
+    skipped, as opening or reading it could wait forever. Symlinks to folders are followed (a
+    crawl's folders linked into one tree were skipped without a word), each folder read once
+    however many links lead to it, so a link back up the tree ends there. A folder that cannot be listed is an
     `UnreadableFile` document named after it (os.walk passed over it, and its pages were
     missing from the output without a word)."""
     folder = Path(folder)

@@ -518,9 +518,9 @@ def attach_labels(page: Page, labelled: list[BlockLabel],
     rule, that a reviewed label never gives way to an unreviewed one, held block by block
     only). So the people's labels find their blocks first, by every pass; the proposals for a
     text the people labelled on every copy are set aside (they found their block, and lend
-    their label to no other); the other proposals then find the blocks left, and a block left that is made of
-    or cut from texts of both is labelled by all of them, the people's label deciding where
-    they disagree."""
+    their label to no other); the other proposals then find the blocks left, and a block left
+    that is made of or cut from texts of both is labelled by all of them, the people's label
+    deciding where they disagree."""
     return _Attacher(page, labelled, max_work).run()
 
 
