@@ -114,7 +114,7 @@ class Cleaner:
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:
-            reason = page.notes[0] if page.notes else "no block was classified as content"
+            reason = page.notes[0] if page.notes else f"no block was classified as {keep}"
         return CleanResult(
             text=text, blocks=blocks, title=page.title, author=page.author, date=page.date,
             language=page.language, url=page.url, related_links=related,

@@ -398,6 +398,13 @@ def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, m
             "(--keep-label)") in capsys.readouterr().err
     body = _train(tmp_path, "train.jsonl", tmp_path / "body.joblib", "--keep-label", "body")
     capsys.readouterr()
+    # a text it keeps nothing of says so in its own label's name, not the shipped model's
+    cleaner = Cleaner(model=body)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
+            ["other"] * len(page.blocks), [[0.2, 0.8]] * len(page.blocks)))
+        result = cleaner.clean_text("Share this article\nSign up for our newsletter")
+    assert result.text == "" and result.empty_reason == "no block was classified as body"
     assert _promote(body, holdout) == 2
     captured = capsys.readouterr()
     assert "not comparable with the active model" in captured.out
