@@ -131,7 +131,9 @@ class MetricsMiddleware:
         async def send_status(message: Message) -> None:
             nonlocal status, answered
             if message["type"] == "http.response.start":
-                status, answered = message["status"], True
+                # an answer begun after the client left (a batch's, whose documents were
+                # given up one by one) reached no one: 499, as a single document's is
+                status, answered = (499 if gone else message["status"]), True
             await send(message)
 
         async def receive_watched() -> Message:

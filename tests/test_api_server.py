@@ -404,11 +404,14 @@ def test_a_batch_whose_client_left_is_not_cleaned_to_the_end(tmp_path):
             _, _, metrics = request(port, "GET", "/metrics")
             counts = {outcome: float(n) for outcome, n in re.findall(
                 rb'noisefilter_documents_total\{input="html",outcome="(\w+)"\} ([\d.]+)', metrics)}
-            if sum(counts.values()) >= 4 or time.monotonic() > deadline:
+            answered = b'route="/v1/clean/batch",status="' in metrics
+            if (sum(counts.values()) >= 4 and answered) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         # the first is cleaned; the client's leaving shows by the second or third at the latest
         assert counts.get(b"client_gone", 0) >= 2 and counts.get(b"ok", 0) <= 2, counts
+        # and the request is counted as one nobody received, as a single document's is
+        assert b'route="/v1/clean/batch",status="499"} 1.0' in metrics, metrics.decode()
     finally:
         stop_server(proc)
 
