@@ -28,6 +28,7 @@ import dataclasses
 import fcntl
 import importlib.util
 import json
+import logging
 import math
 import multiprocessing
 import operator
@@ -990,6 +991,10 @@ def run(args: argparse.Namespace) -> int:
         print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
               "the noisefilter repository", file=sys.stderr)
         return 2
+    # warcio warns of every target URI holding a space ("Replacing spaces in invalid
+    # WARC-Target-URI"), a line each through the progress line; the reader keeps such a URI
+    # as written
+    logging.getLogger("warcio").setLevel(logging.ERROR)
     # "-" is standard output, as it is standard input among the inputs (a file named "-" was
     # written, and the next run, resuming from it, printed nothing); it is never resumed, not
     # even when it is a file: `>>` into the output of an earlier run is the user's to arrange

@@ -95,6 +95,13 @@ class _RecordLoader(ArcWarcRecordLoader):
 
     HTTP_TYPES = [*ArcWarcRecordLoader.HTTP_TYPES, "HTTP/2.0", "HTTP/3.0", "HTTP/2", "HTTP/3"]
 
+    def load_http_headers(self, rec_type, uri, stream, length):
+        """warcio's, for a target URI whose scheme is in any case: URI schemes are, and warcio
+        read the HTTP headers of "http:" and "https:" ones only ("HTTP://site/" came out as
+        content type application/http, not HTML, and its page was lost)."""
+        scheme, colon, rest = uri.partition(":")
+        return super().load_http_headers(rec_type, scheme.lower() + colon + rest, stream, length)
+
 
 class _Damaged(Exception):
     """A record could not be read whole. `started` tells whether a valid record header was
@@ -638,7 +645,8 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
             doc.failure = Failure("HTTPStatus", f"HTTP status {status}: not a page")
             return doc
         content_type = record.http_headers.get_header("content-type")
-    elif headers.get("warc-type") == "response" and (url or "").startswith(("http:", "https:")):
+    elif (headers.get("warc-type") == "response"
+          and (url or "").lower().startswith(("http:", "https:"))):
         doc.failure = Failure("UndecodablePayload", "the response has no HTTP headers")
         return doc
     else:
@@ -694,55 +702,63 @@ def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterato
 
 
 def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Document]:
-    """The documents of `iter_warc`, record by record."""
+    """The documents of `iter_warc`, record by record. A read error (a bad sector, a stale
+    NFS handle) ends them with one `UnreadableFile` report, named by the place of the record
+    being read: raised, it stopped a batch at that file and every input after it, again on
+    every resume."""
     searching = False  # after damage, until a valid record start is found again
-    while True:
-        stream.skip_blank_lines()
-        start = stream.here()
-        rec_id = url = None  # known once the record's header is read
-        headers = {}
-        try:
-            header_raw, headers = _parse_headers(stream)
-            if not header_raw:
-                return
-            rec_id = _record_id(headers, source, start)
-            url = headers.get("warc-target-uri", "").strip("<>") or None
-            is_page = headers.get("warc-type") in _PAGE_TYPES
-            # a record that holds no page is skipped unread, but its framing is still checked
-            limit = max_bytes + _HTTP_HEADER_ROOM if is_page else 0
-            block = _read_block(stream, headers, rec_id, url, limit)
-            stream.inside_members += start.inner > 0 and not searching
-            searching = False
-        except _Damaged as err:
-            # damage found by the gzip layer while reading a block names no record: the
-            # header read before it does
-            if err.started or rec_id is not None or not searching:
-                # named by its place, never by its record id: a WARC cut by a download still
-                # under way is read again once whole, and a resumed batch would take a report
-                # under the record's id for its page, done
-                place = f"{source}@{start}"
-                named = err.record_id or rec_id
-                named = f"record {named}, " if named and named != place else ""
-                yield Document(
-                    id=place, url=err.url or url, source=source,
-                    meta=_meta(headers),
-                    failure=Failure("DamagedRecord", f"{err} ({named}{start.describe()})"))
-            searching = True
-            # the bytes from the record's start up to corrupt gzip data can be read again and
-            # searched; corrupt data at the start of a gzip member leaves only the next member
-            found = (stream.next_record(start, err.started or rec_id is not None)
-                     if start.step or not stream.gz
-                     else stream.next_member(stream.member_start))
-            if not found:
-                return
-            continue
-        if not is_page:
-            continue
-        if block is None:
-            yield Document(id=rec_id, url=url, source=source, meta=_meta(headers), failure=Failure(
-                "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
-            continue
-        yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
+    start = _Place(0)
+    try:
+        while True:
+            stream.skip_blank_lines()
+            start = stream.here()
+            rec_id = url = None  # known once the record's header is read
+            headers = {}
+            try:
+                header_raw, headers = _parse_headers(stream)
+                if not header_raw:
+                    return
+                rec_id = _record_id(headers, source, start)
+                url = headers.get("warc-target-uri", "").strip("<>") or None
+                is_page = headers.get("warc-type") in _PAGE_TYPES
+                # a record that holds no page is skipped unread, but its framing is still checked
+                limit = max_bytes + _HTTP_HEADER_ROOM if is_page else 0
+                block = _read_block(stream, headers, rec_id, url, limit)
+                stream.inside_members += start.inner > 0 and not searching
+                searching = False
+            except _Damaged as err:
+                # damage found by the gzip layer while reading a block names no record: the
+                # header read before it does
+                if err.started or rec_id is not None or not searching:
+                    # named by its place, never by its record id: a WARC cut by a download still
+                    # under way is read again once whole, and a resumed batch would take a report
+                    # under the record's id for its page, done
+                    place = f"{source}@{start}"
+                    named = err.record_id or rec_id
+                    named = f"record {named}, " if named and named != place else ""
+                    yield Document(
+                        id=place, url=err.url or url, source=source,
+                        meta=_meta(headers),
+                        failure=Failure("DamagedRecord", f"{err} ({named}{start.describe()})"))
+                searching = True
+                # the bytes from the record's start up to corrupt gzip data can be read again and
+                # searched; corrupt data at the start of a gzip member leaves only the next member
+                found = (stream.next_record(start, err.started or rec_id is not None)
+                         if start.step or not stream.gz
+                         else stream.next_member(stream.member_start))
+                if not found:
+                    return
+                continue
+            if not is_page:
+                continue
+            if block is None:
+                yield Document(id=rec_id, url=url, source=source, meta=_meta(headers), failure=Failure(
+                    "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
+                continue
+            yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
+    except OSError as err:
+        yield Document(id=f"{source}@{start}", source=source, failure=Failure(
+            "UnreadableFile", f"read error {start.describe()}: {err}"))
 
 
 def _is_gzip(fh: BinaryIO, source: str) -> bool:
@@ -781,8 +797,17 @@ def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Documen
     try:
         fh = open(path, "rb")
     except OSError as err:
-        yield Document(id=f"{path}@0", source=str(path),
-                       failure=Failure("UnreadableFile", str(err)))
+        yield _unreadable(path, err)
         return
     with fh:
-        yield from iter_warc(fh, source=str(path), max_bytes=max_bytes)
+        try:  # reads the file's start: a read error there (EIO) raised out of the batch
+            docs = iter_warc(fh, source=str(path), max_bytes=max_bytes)
+        except OSError as err:
+            yield _unreadable(path, err)
+            return
+        yield from docs
+
+
+def _unreadable(path: Path, err: OSError) -> Document:
+    """The report of a WARC file that cannot be opened or read from its start."""
+    return Document(id=f"{path}@0", source=str(path), failure=Failure("UnreadableFile", str(err)))

@@ -618,6 +618,18 @@ def test_a_warc_of_local_files_is_cleaned_with_their_uris_kept(tmp_path, cleaner
         (uri, None, want.text) for uri in uris]
 
 
+def test_a_warc_target_uri_with_spaces_is_kept_without_a_warning_line_each(tmp_path, cleaner):
+    """warcio printed "Replacing spaces in invalid WARC-Target-URI" for every such record,
+    through the progress line."""
+    uris = [f"http://courier.test/{name} copy" for name in ARTICLES]
+    warc = tmp_path / "spaces.warc"
+    build_warc(warc, [Rec(uri, page(name)) for uri, name in zip(uris, ARTICLES)], gz=False)
+    out = tmp_path / "out.jsonl"
+    proc = batch(warc, "-o", out, "--workers", "1")
+    assert "WARC-Target-URI" not in proc.stderr, proc.stderr
+    assert [(r["url"], r["error"]) for r in lines(out)] == [(uri, None) for uri in uris]
+
+
 def failing_lines(path: Path, count: int) -> None:
     """A JSON Lines input of `count` lines that fail (not JSON) and one good text record."""
     path.write_text("{not json\n" * count + json.dumps({"id": "ok", "text": "A line.\nMore."})

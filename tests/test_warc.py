@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
+import random
 import time
 import tracemalloc
 
@@ -297,6 +299,68 @@ def test_a_stream_that_cannot_seek_is_refused_before_the_first_document():
         iter_warc(Pipe(), source="pipe")
 
 
+class FailingDisk(io.RawIOBase):
+    """A file whose bytes from `bad` on cannot be read: a bad sector, a stale NFS handle."""
+
+    def __init__(self, data: bytes, bad: int):
+        self.file, self.bad = io.BytesIO(data), bad
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, *args):
+        return self.file.seek(*args)
+
+    def tell(self):
+        return self.file.tell()
+
+    def readinto(self, buffer):
+        if self.file.tell() >= self.bad:
+            raise OSError(errno.EIO, "Input/output error")
+        data = self.file.read(min(len(buffer), self.bad - self.file.tell()))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_read_error_inside_a_warc_ends_its_documents_with_one_report(tmp_path, gz):
+    """It raised out of the reader, stopping a batch at that file and every input after it."""
+    path = tmp_path / "a.warc"
+    # the disk fails halfway through a page larger than the reader reads at once
+    comment = random.Random(0).randbytes(3_000_000).hex().encode()
+    records = [*site_records(), Rec("http://courier.test/big",
+                                    b"<html><body><p>Big</p><!--%s--></body></html>" % comment)]
+    spans = build_warc(path, records, gz=gz)
+    bad = (spans[3][0] + spans[3][1]) // 2
+    docs = list(iter_warc(io.BufferedReader(FailingDisk(path.read_bytes(), bad)), "a.warc"))
+    assert summary(docs) == summary_of(site_records()) + [(None, "UnreadableFile")]
+    assert docs[3].id == f"a.warc@{spans[3][0]}"
+    assert "Input/output error" in docs[3].failure.message
+
+
+def test_a_warc_whose_start_cannot_be_read_is_reported_and_the_batch_goes_on(tmp_path, monkeypatch):
+    import filter.warc
+
+    build_warc(tmp_path / "bad.warc", site_records())
+    build_warc(tmp_path / "good.warc", site_records("http://other.test/"))
+    real_open = open
+
+    def failing_open(path, *args, **kwargs):
+        fh = real_open(path, *args, **kwargs)
+        if str(path).endswith("bad.warc"):
+            return io.BufferedReader(FailingDisk(fh.read(), 0))
+        return fh
+
+    monkeypatch.setattr(filter.warc, "open", failing_open, raising=False)
+    docs = [d for name in ("bad.warc", "good.warc") for d in read_warc(tmp_path / name)]
+    assert summary(docs) == [(None, "UnreadableFile")] + [
+        ("http://other.test/" + n, "page") for n in ARTICLES]
+    assert docs[0].id == f"{tmp_path / 'bad.warc'}@0"
+
+
 def test_leading_comments_cannot_make_the_html_sniff_backtrack(tmp_path):
     """A body served as text/plain (or untyped) is sniffed for HTML; one of many comments
     followed by something that is not a tag must be refused at once, not after hours of
@@ -372,6 +436,18 @@ def test_warc_0_17_and_0_18_records_are_read_and_damage_is_placed_once(tmp_path)
     (report, *_) = read_warc(tmp_path / "junk.warc")
     assert report.failure.type == "DamagedRecord"
     assert report.failure.message.count("at byte") == 1, report.failure.message
+
+
+@pytest.mark.parametrize("scheme", ["HTTP", "Https"])
+def test_a_target_uri_with_an_upper_case_scheme_is_a_page(tmp_path, scheme):
+    """URI schemes are case-insensitive; the HTTP headers of such a record were left unread and
+    its page reported as `application/http`, not HTML."""
+    path = tmp_path / "upper.warc"
+    build_warc(path, site_records(f"{scheme}://courier.test/"))
+    docs = list(read_warc(path))
+    assert summary(docs) == summary_of(site_records(f"{scheme}://courier.test/"))
+    assert [read(d) for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
+    assert all(d.resolve_links for d in docs)
 
 
 def test_chunk_size_lines_are_read_as_browsers_read_them(tmp_path):
