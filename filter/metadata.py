@@ -25,7 +25,7 @@ from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
-from lxml.html import HtmlElement
+from lxml.html import Element, HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 LOGGER = logging.getLogger(__name__)
@@ -234,14 +234,50 @@ def page_metadata(tree: HtmlElement, url: str | None,
     title = _field(title)
     author = _field(_author(tree, meta.author))
     try:
-        date = find_date(tree, extensive_search=False, original_date=True, url=url or meta.url,
-                         max_date=_latest_date())
+        date = publication_date(tree, url or meta.url)
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
     return {"title": title, "full_title": full_title, "author": author, "date": date,
             "language": page_language(tree, source),
             "canonical_url": canonical_url(tree, url, meta.url)}
+
+
+def publication_date(tree: HtmlElement, url: str | None) -> str | None:
+    """The day the page was published (htmldate's fast path, the original date first), or
+    None. htmldate reads the meta tags before the JSON-LD, and it holds a modification time
+    among them (`og:updated_time`, `article:modified_time`) in reserve only until the end of
+    the meta tags, not of the JSON-LD: a page that gives its `datePublished` in JSON-LD alone
+    was dated by its last update. So where the date found is the page's modification date, as
+    htmldate reads one, the JSON-LD's publication day is taken instead: on WCXB-dev that
+    changes 61 pages' dates, and 638 of the 743 gold dates are found, against 631 (the gold is
+    at times the day of the update)."""
+    options = {"extensive_search": False, "max_date": _latest_date()}
+    date = find_date(tree, original_date=True, url=url, **options)
+    if date is None:
+        return None
+    published = _json_ld_published(tree, options)
+    if (published and published != date
+            and date == find_date(tree, original_date=False, url=url, **options)):
+        return published
+    return date
+
+
+def _json_ld_published(tree: HtmlElement, options: dict) -> str | None:
+    """The publication day the page's JSON-LD gives, as htmldate reads it there: `find_date`
+    on a page of its JSON-LD alone, where no meta tag comes first."""
+    scripts = [script.text for script in tree.iter("script")
+               if (script.get("type") or "").strip().lower() == "application/ld+json"
+               and script.text and "datePublished" in script.text]
+    if not scripts:
+        return None
+    head = Element("head")
+    for text in scripts:
+        head.append(Element("script", type="application/ld+json"))
+        head[-1].text = text
+    page = Element("html")
+    page.append(head)
+    return find_date(page, original_date=True, **options)
 
 
 def _is_placeholder_title(title: str) -> bool:

@@ -752,8 +752,9 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
             if not is_page:
                 continue
             if block is None:
-                yield Document(id=rec_id, url=url, source=source, meta=_meta(headers), failure=Failure(
-                    "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
+                yield Document(
+                    id=rec_id, url=url, source=source, meta=_meta(headers), failure=Failure(
+                        "InputTooLarge", f"the record is over the limit of {max_bytes:,} bytes"))
                 continue
             yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
     except OSError as err:

@@ -107,3 +107,23 @@ def test_a_title_side_the_page_shows_as_its_heading_stays_the_headline(heading):
                         f"Rowing and Sailing Collective</title></head><body><article>{heading}"
                         f"{_STORY}</article></body></html>", url=_URL)
     assert page.title == "Why we sold the boat"
+
+
+_PUBLISHED = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": '
+              '"NewsArticle", "headline": "Harbour walks reopen", "datePublished": '
+              '"2021-04-03T10:00:00Z", "dateModified": "2024-05-06T10:00:00Z"}</script>')
+
+
+@pytest.mark.parametrize("updated", [
+    '<meta property="og:updated_time" content="2024-05-06T10:00:00Z">',
+    '<meta property="article:modified_time" content="2024-05-06">',
+])
+def test_the_date_is_the_publication_date_of_the_json_ld_not_the_update_in_a_meta_tag(updated):
+    """htmldate, asked for the original date, gave the update time of a meta tag before the
+    JSON-LD's `datePublished`: an aggregator sorting by date saw an old story as new."""
+    assert _page(_PUBLISHED + updated).date == "2021-04-03"
+    # a publication date in a meta tag still comes first, and an update is the date of a
+    # page that gives no other
+    published = '<meta property="article:published_time" content="2022-01-02T08:00:00Z">'
+    assert _page(published + _PUBLISHED + updated).date == "2022-01-02"
+    assert _page(updated).date == "2024-05-06"
