@@ -63,7 +63,8 @@ _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1
 #: the most characters of a title or author: a page's whole text in its <title> is no title
 _MAX_FIELD = 1_000
 #: the path of a link to a site's home page: "/", "./", "/index.php", "https://site.example"
-_HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
+_HOME_PATH = re.compile(r"\.?/?([a-z]{2}([-_][a-z]{2,4})?/?)?((index|default)\.\w+)?",
+                        re.IGNORECASE)
 _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
 
 

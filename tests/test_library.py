@@ -99,6 +99,13 @@ def _title(head: str, body: str = "") -> str | None:
     ('<meta property="og:title" content="Harbour restaurants | Coastal Times">',
      '<h1><a href="/">Coastal Times Magazine</a></h1><h1>Harbour restaurants</h1>',
      "Harbour restaurants"),
+    # a multilingual site's home is its language's ("/en/", "/pt-br")
+    ("<title>Storm leaves thousands without power | Daily Courier</title>",
+     '<h1 class="logo"><a href="/en/">Daily Courier</a></h1>',
+     "Storm leaves thousands without power"),
+    ("<title>Storm leaves thousands without power | Daily Courier</title>",
+     '<h1><a href="https://courier.example/pt-BR">Daily Courier</a></h1>',
+     "Storm leaves thousands without power"),
     # a heading linked to the page itself, or elsewhere than a home page, is no logo
     ('<meta property="og:title" content="Big storm hits coast | Daily News">',
      '<h1><a href="#">Big storm hits coast</a></h1>', "Big storm hits coast"),
