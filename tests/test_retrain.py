@@ -167,6 +167,31 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
         {"content_f1", "macro_f1", "word_f1"}
 
 
+def test_cross_validation_says_when_pages_without_a_url_make_it_not_by_site(
+        data, good, tmp_path, capsys):
+    """A page without a url (text from an extractor has none) is a group of its own, and
+    `evaluate` reported "5 folds over 8 sites; each fold's sites are unseen in training" and
+    "cross-validated by site: keep-or-not F1 1.000" for pages whose urls gave 0.957."""
+    pages = [json.loads(x) for x in (data / "holdout.jsonl").read_text().splitlines()]
+    for ex in pages:
+        if "news5." in ex["url"]:
+            del ex["url"]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("".join(json.dumps(ex) + "\n" for ex in pages))
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(good), "--examples", str(mixed), "--report",
+                 str(report), "--cv", "2", "--folds", "2", "--no-baseline"]) == 0
+    captured = capsys.readouterr()
+    caveat = "3 of 6 pages have no url: each is its own group, so cross-validation is not by site"
+    assert f"noisefilter: warning: {caveat}\n" in captured.err
+    assert "; cross-validated not by site: keep-or-not F1" in captured.out
+    cv = json.loads((report / "report.json").read_text())["cross_validation"]
+    assert (cv["groups"], cv["sites"], cv["pages_without_url"]) == (4, 1, 3)
+    md = (report / "report.md").read_text()
+    assert "grouped by site\n" not in md and f"**Warning: {caveat}**" in md
+    assert "2 folds over 4 groups (1 site and 3 pages without a url)" in md
+
+
 def test_a_regressing_model_is_refused(data, good, models, tmp_path, capsys):
     bad = _train(data, "train-swapped.jsonl", tmp_path / "bad.joblib")
     assert _promote(good, data / "holdout.jsonl") == 0

@@ -328,7 +328,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import cross_validate, evaluate, report_dict, write_report
+    from .evaluation import cross_validate, evaluate, not_by_site, report_dict, write_report
     from .promote import overlap
     from .training import prepare
 
@@ -364,6 +364,9 @@ def _evaluate(args: argparse.Namespace) -> int:
              f"(their labels: {', '.join(sorted(prepared.label_counts))}); its keep-or-not "
              "scores say nothing (a model trained with another --keep-label?)")
     cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds)
+    caveat = not_by_site(cv, len(prepared.pages))
+    if caveat:
+        _say(f"warning: {caveat}")
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
     rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst,
@@ -380,7 +383,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         if w["trafilatura"] is not None:
             line += f" (trafilatura {_num(w['trafilatura'], 3)})"
     if "summary" in cv:
-        line += (f"; cross-validated by site: keep-or-not F1 {_num(cv['summary']['content_f1'], 3)}, "
+        line += (f"; cross-validated {'by site' if caveat is None else 'not by site'}: "
+                 f"keep-or-not F1 {_num(cv['summary']['content_f1'], 3)}, "
                  f"macro F1 {_num(cv['summary']['macro_f1'], 3)}")
     print(line)
     print("report: " + ", ".join(str(p) for p in paths))

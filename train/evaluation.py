@@ -14,7 +14,10 @@ What is scored, and why this way:
 - **worst pages**, with the blocks the model got wrong, because that is where to label next.
 - **cross-validation grouped by site** (the registrable domain of the URL, `Example.site`): a
   site repeats its furniture, and a model scored on a site it was trained on looks better than
-  it will be on a new site.
+  it will be on a new site. A page without a URL is a group of its own, which the terminal and
+  the report say: they called such groups sites, and pages of one site scored in a fold whose
+  training held its other pages passed for a cross-validation by site (1.000 where the same
+  pages with their URLs gave 0.957).
 """
 
 from __future__ import annotations
@@ -167,11 +170,14 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
 
 def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, seed: int = 0,
                    inner_folds: int = 5, stream: TextIO | None = None) -> dict:
-    """Train and score `folds` times, each time holding out whole sites; returns the pooled
-    scores and each fold's, or why cross-validation could not run."""
+    """Train and score `folds` times, each time holding out whole groups (`Example.site`: a
+    site, or a page without a URL alone); returns the pooled scores and each fold's, with how
+    many groups are sites and how many pages have no URL, or why cross-validation could not
+    run."""
     pages = in_fitting_order(pages)
     groups = np.array([lp.example.site for lp in pages])
     n_groups = len(set(groups))
+    sites = {lp.example.url_site for lp in pages} - {None}
     if folds < 2:
         return {"skipped": f"cross-validation was turned off (--cv {folds}: it needs 2 folds "
                            "or more)"}
@@ -200,8 +206,20 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
             pooled.merge(ev)
     if pooled is None:
         return {"skipped": "no fold could be trained", "folds": per_fold}
-    return {"folds": per_fold, "k": k, "sites": n_groups, "summary": pooled.summary(),
-            "blocks": pooled.block_report(), "keep": pooled.keep_scores()}
+    return {"folds": per_fold, "k": k, "groups": n_groups, "sites": len(sites),
+            "pages_without_url": sum(lp.example.url_site is None for lp in pages),
+            "summary": pooled.summary(), "blocks": pooled.block_report(),
+            "keep": pooled.keep_scores()}
+
+
+def not_by_site(cv: dict, pages: int) -> str | None:
+    """What makes a cross-validation not one by site, for the terminal and the report: pages
+    without a URL, each a group of its own (None when every page has one)."""
+    n = cv.get("pages_without_url")
+    if not n:
+        return None
+    return (f"{n} of {_pages(pages)} have no url: each is its own group, so cross-validation is "
+            "not by site")
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -322,14 +340,26 @@ def report_markdown(rep: dict, chart: bool = True) -> str:
                 out.append(f"| {text} | `{w_['gold']}` | `{w_['predicted']}` | {w_['score']:.2f} |")
             out.append("")
     cv = rep["cross_validation"]
-    out += ["", "## Cross-validation grouped by site", ""]
+    caveat = not_by_site(cv, rep["pages"])
+    out += ["", "## Cross-validation grouped by site" if caveat is None else
+            "## Cross-validation grouped by site, or by page without a url", ""]
     if "skipped" in cv:
         out.append(f"Not run: {cv['skipped']}.")
     else:
         s = cv["summary"]
-        out += [f"{cv['k']} folds over {cv['sites']} sites; each fold's sites are unseen in training.",
-                "", f"Pooled: keep-or-not F1 **{_fmt(s['content_f1'])}**, macro F1 {_fmt(s['macro_f1'])}, "
-                    f"word F1 {_fmt(s['word_f1'])}.", "", "| fold | pages | keep F1 | macro F1 | word F1 |",
+        if caveat is None:
+            out.append(f"{cv['k']} folds over {cv['sites']} sites; each fold's sites are unseen "
+                       "in training.")
+        else:
+            sites = f"{cv['sites']} site" + ("" if cv["sites"] == 1 else "s")
+            out += [f"{cv['k']} folds over {cv['groups']} groups ({sites} and "
+                    f"{_pages(cv['pages_without_url'])} without a url); each fold's groups are "
+                    "unseen in training.", "",
+                    f"**Warning: {caveat}**: a fold may train on pages of the site it is "
+                    "scored on, which flatters the scores. Give the pages their `url`."]
+        out += ["", f"Pooled: keep-or-not F1 **{_fmt(s['content_f1'])}**, macro F1 "
+                    f"{_fmt(s['macro_f1'])}, word F1 {_fmt(s['word_f1'])}.", "",
+                "| fold | pages | keep F1 | macro F1 | word F1 |",
                 "| ---: | ---: | ---: | ---: | ---: |"]
         for f in cv["folds"]:
             if "skipped" in f:

@@ -116,14 +116,20 @@ class Example:
         return hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
+    def url_site(self) -> str | None:
+        """The site of the page's URL, its registrable domain (`filter.cleaner.site_or_host`:
+        "news.example.co.uk" and "www.example.co.uk" are one site; a host without one, an
+        address or a name on an intranet, is its own site); None without a URL (a text
+        example, as an extractor hands text on, has none)."""
+        return site_or_host(self.url)
+
+    @property
     def site(self) -> str:
-        """The site the page belongs to, its registrable domain (`filter.cleaner.site_or_host`:
-        "news.example.co.uk" and "www.example.co.uk" are one site): cross-validation keeps a
-        site's pages in one fold, because a site repeats its furniture and a model would
-        otherwise be scored on pages it has all but seen. A host without a registrable domain
-        (an address, a name on an intranet) is its own site; pages without a URL are each
-        their own group."""
-        return site_or_host(self.url) or f"id:{self.id}"
+        """The page's group in cross-validation and in training's out-of-fold pass: its
+        `url_site`, since a site repeats its furniture and a model would otherwise be scored on
+        pages it has all but seen. A page without a URL is a group of its own (its id): nothing
+        in the example says which site it is from."""
+        return self.url_site or f"id:{self.id}"
 
     def to_dict(self) -> dict:
         out: dict = {"id": self.id}
