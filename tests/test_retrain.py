@@ -397,9 +397,48 @@ def test_a_model_named_like_the_shipped_default_is_not_promoted(data, good, mode
     shutil.copyfile(good, named)
     shutil.copyfile(good.with_name("good.manifest.json"), tmp_path / "noisefilter-wcxb.manifest.json")
     assert _promote(named, data / "holdout.jsonl") == 2
-    assert "noisefilter-wcxb.joblib is the shipped default model's name; rename the candidate" in \
-        capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "noisefilter-wcxb.joblib is the shipped default model's name; rename the " \
+        "candidate" in err
+    assert "scoring" not in err  # said before the models are scored
     assert not (models / "ACTIVE").exists() and not (models / "noisefilter-wcxb.joblib").exists()
+
+
+def test_promote_refuses_a_name_another_model_has_in_the_folder_before_scoring(
+        data, good, models, tmp_path, monkeypatch, capsys):
+    """A different model under the candidate's name in the models folder refused promotion
+    only after both models were scored on the whole holdout, and `--dry-run` said "would
+    promote" (exit 0) where the promotion would be refused."""
+    write_set(tmp_path / "few.jsonl", range(0, 1), range(0, 3))
+    (tmp_path / "other").mkdir()
+    candidate = _train(tmp_path, "few.jsonl", tmp_path / "other" / "site.joblib")
+    _copy_model(good, models / "site.joblib")
+    capsys.readouterr()
+    refused = f"a different model named site.joblib is already in {models}; rename the candidate"
+    assert _promote(candidate, data / "holdout.jsonl", "--max-drop", "1") == 2
+    err = capsys.readouterr().err
+    assert f"noisefilter: {refused}\n" in err and "scoring" not in err
+    assert _promote(candidate, data / "holdout.jsonl", "--max-drop", "1", "--dry-run") == 0
+    assert f"warning: {refused}: a promotion without --dry-run would be refused" in \
+        capsys.readouterr().err
+    assert sha256_file(models / "site.joblib") == sha256_file(good)
+    assert not (models / "ACTIVE").exists()
+    # one put there while the candidate was compared is found under promotion's lock
+    import train.promote as promote
+
+    for name in ("site.joblib", "site.manifest.json"):
+        (models / name).unlink()
+    compare = promote.compare
+
+    def put_there_meanwhile(*args, **kwargs):
+        _copy_model(good, models / "site.joblib")
+        return compare(*args, **kwargs)
+
+    monkeypatch.setattr(promote, "compare", put_there_meanwhile)
+    assert _promote(candidate, data / "holdout.jsonl", "--max-drop", "1") == 2
+    assert f"not promoted: {refused}" in capsys.readouterr().err
+    assert sha256_file(models / "site.joblib") == sha256_file(good)
+    assert not (models / "ACTIVE").exists()
 
 
 def test_a_model_keeping_another_label_is_not_compared_but_can_be_forced(data, models, tmp_path, capsys):

@@ -519,8 +519,8 @@ def promote_run(args: argparse.Namespace) -> int:
 def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
     from .promote import (
-        PromotionError, Thresholds, active_state, check_pointers, compare, overlap,
-        promotable_name, switch_to, usable_folder,
+        PromotionError, Thresholds, active_state, check_pointers, compare, install_target,
+        overlap, switch_to, usable_folder,
     )
     from .training import prepare
 
@@ -529,11 +529,11 @@ def _promote(args: argparse.Namespace) -> int:
             check_pointers(usable_folder())  # before any scoring
         candidate = load_model(args.model)
         if not args.dry_run:
-            promotable_name(candidate.path)
+            install_target(candidate)
         else:
             try:
                 usable_folder()
-                promotable_name(candidate.path)
+                install_target(candidate)
             except PromotionError as err:
                 _say(f"warning: {err}: a promotion without --dry-run would be refused")
     except PromotionError as err:

@@ -7,7 +7,8 @@ Pointers hold a bare file name, never a path, so the active model is always insi
 
 Promotion, in order:
 1. load the candidate from the path the user named (an explicitly trusted path), which checks its
-   sha256 against its manifest;
+   sha256 against its manifest, and refuse a name the folder cannot take it under
+   (`install_target`) before any scoring;
 2. score it and the active model on the same holdout, and refuse unless no measure drops by more
    than its allowed margin (keep-or-not F1, macro F1 over the labels both models know, on the
    blocks labelled with one of them, word F1 when the holdout has gold text), and refuse a
@@ -118,6 +119,30 @@ def promotable_name(path: Path) -> str:
                              "printable name ending in .joblib, not starting with a dot): "
                              "rename the file and its .manifest.json")
     return path.name
+
+
+def install_target(candidate: LoadedModel) -> Path:
+    """The path in the models folder the candidate is installed at, refused (`PromotionError`)
+    for the shipped default's name (in the folder it would stand for the shipped default for
+    good: rollback to the default would go back to it, and the shipped model could not be
+    reached again), for a name the service cannot reload (`promotable_name`), and when the
+    folder holds a different model (another sha256) under the candidate's name. `promote`
+    checks it before scoring: the last was found only after both models were scored on the
+    whole holdout, and `--dry-run` said it would promote; `install` checks again under
+    promotion's lock, as another promotion may have put a model there since."""
+    if candidate.path.name == SHIPPED_MODEL:
+        raise PromotionError(f"{SHIPPED_MODEL} is the shipped default model's name; rename the "
+                             "candidate")
+    folder = models_dir()
+    target = folder / promotable_name(candidate.path)
+    try:
+        taken = target.exists() and sha256_file(target) != candidate.manifest["sha256"]
+    except OSError as err:  # a folder of that name, say
+        raise PromotionError(f"{target} cannot be read: {err.strerror or err}") from err
+    if taken:
+        raise PromotionError(f"a different model named {target.name} is already in {folder}; "
+                             "rename the candidate")
+    return target
 
 
 def active_state() -> tuple[str, str | None]:
@@ -277,21 +302,14 @@ def overlap(candidate: LoadedModel, holdout: list[Example]) -> set[str]:
 
 def install(candidate: LoadedModel) -> Path:
     """Put the candidate's file and manifest into the models folder (if not there already) and
-    check the copy's sha256; returns the path in the folder."""
+    check the copy's sha256; returns the path in the folder (`install_target`, checked again
+    under promotion's lock)."""
     folder = usable_folder()
-    if candidate.path.name == SHIPPED_MODEL:
-        # in the folder it would stand for the shipped default for good: rollback to the
-        # default would go back to it, and the shipped model could not be reached again
-        raise PromotionError(f"{SHIPPED_MODEL} is the shipped default model's name; rename the "
-                             "candidate")
+    target = install_target(candidate)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / promotable_name(candidate.path)
-    sha = candidate.manifest["sha256"]
     if target.exists():
-        if sha256_file(target) != sha:
-            raise PromotionError(f"a different model named {target.name} is already in {folder}; "
-                                 "rename the candidate")
         return target  # the same bytes are there already (with the manifest load_model checks)
+    sha = candidate.manifest["sha256"]
     for src, dst in ((candidate.path, target), (manifest_of(candidate.path), manifest_path(target))):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
         os.close(fd)
