@@ -97,8 +97,8 @@ class Outcome:
 
 def as_document(item, index: int) -> Document:
     """Accept what callers naturally have: a `Document`, a dict with ``html`` or ``text`` (and
-    ``url``, ``id``, and ``charset``, the HTTP header's for ``html`` bytes), or the HTML itself
-    as str or bytes (its id is then its position)."""
+    ``url``, ``id``, and ``charset``, the one an HTTP header named for ``html`` or ``text``
+    bytes), or the HTML itself as str or bytes (its id is then its position)."""
     if isinstance(item, Document):
         return item
     if isinstance(item, (str, bytes, bytearray, memoryview)):
@@ -195,8 +195,7 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
         seq, html, text, url, charset = task
         started = time.monotonic()
         try:
-            result = (cleaner.clean_text(text) if html is None
-                      else clean_page(cleaner, html, url, charset))
+            result = clean_page(cleaner, html, url, charset, text)
             reply = (seq, result, None)
         except NoiseFilterError as err:
             reply = (seq, None, Failure(type(err).__name__, str(err)))

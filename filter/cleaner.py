@@ -150,14 +150,17 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
     return page
 
 
-def clean_page(cleaner: Cleaner, html: bytes | str, url: str | None,
-               charset: str | None) -> CleanResult:
-    """`cleaner.clean` as the batch, Spark and service workers call it: the charset passed
-    only when there is one, so that a `Cleaner` subclass overriding ``clean(html, url)`` (as
-    before the charset was) keeps working in them."""
-    if charset is None:
-        return cleaner.clean(html, url=url)
-    return cleaner.clean(html, url=url, charset=charset)
+def clean_page(cleaner: Cleaner, html: bytes | str | None, url: str | None,
+               charset: str | None, text: str | bytes | None = None) -> CleanResult:
+    """`cleaner.clean` of `html`, or `cleaner.clean_text` of `text` where there is no `html`, as
+    the batch, Spark and service workers call them: the charset passed only when there is one,
+    so that a `Cleaner` subclass overriding ``clean(html, url)`` or ``clean_text(text)`` (as
+    before the charset was) keeps working in them. Text bytes get it too: the batch and Spark
+    dropped it, and text in the charset its transport named was refused as "not UTF-8"."""
+    given = {} if charset is None else {"charset": charset}
+    if html is None:
+        return cleaner.clean_text(text, **given)
+    return cleaner.clean(html, url=url, **given)
 
 
 #: byte-order marks that make text bytes UTF-16 or UTF-32 (as Windows tools save text); the

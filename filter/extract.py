@@ -1021,6 +1021,17 @@ def check_url(url: str) -> None:
                          "in its host, or a NUL")
 
 
+def is_page_url(url: str) -> bool:
+    """Whether the cleaner takes `url` as a page's URL (`check_url`): a WARC of local files
+    names them by file: or urn: URIs, a spider over saved pages has file: ones, and a crawler
+    may record one with a port out of range."""
+    try:
+        check_url(url)
+    except InputError:
+        return False
+    return True
+
+
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000,
                  deadline: Deadline | None = None, charset: str | None = None) -> Page:
     """Run the extraction stages on one HTML document (bytes read in `charset` when an HTTP

@@ -50,7 +50,7 @@ class Document:
     """One page to clean: `html` (bytes in any charset, or str) or already-extracted `text`.
     `charset` is the one the page's HTTP header named (a WARC response's Content-Type), for
     `Cleaner.clean` to read the bytes in: ``cleaner.clean(doc.html, url=doc.url,
-    charset=doc.charset)``.
+    charset=doc.charset)``; `Cleaner.clean_text` reads `text` bytes in it too.
 
     `failure` is set instead when the reader could not get a page out of the input; such a
     document is reported, not cleaned. `meta` carries facts from the container that belong in

@@ -41,8 +41,7 @@ from typing import Any, BinaryIO
 from warcio.recordloader import ArcWarcRecordLoader
 
 from .decoding import header_charset, inflate, unzstd
-from .errors import InputError
-from .extract import check_url
+from .extract import is_page_url
 from .inputs import Document, Failure
 
 _CHUNK = 1 << 20
@@ -629,7 +628,7 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     """Turn a complete response/resource record into a page document or a report."""
     meta = _meta(headers)
     doc = Document(id=rec_id, url=url, source=source, meta=meta,
-                   resolve_links=url is None or _page_url(url))
+                   resolve_links=url is None or is_page_url(url))
     if url is None and headers.get("warc-type") == "response":
         doc.failure = Failure("DamagedRecord", "the response record has no WARC-Target-URI "
                               "(the WARC standard requires one)")
@@ -678,16 +677,6 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     else:
         doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
     return doc
-
-
-def _page_url(url: str) -> bool:
-    """Whether the cleaner takes `url` as a page's URL (`check_url`): a WARC of local files
-    names them by file: or urn: URIs, and a crawler may record one with a port out of range."""
-    try:
-        check_url(url)
-    except InputError:
-        return False
-    return True
 
 
 def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterator[Document]:

@@ -381,6 +381,20 @@ def test_a_jsonl_record_whose_url_is_not_a_string_is_reported_not_cleaned_withou
     assert good.failure is None and good.url is None and good.text == "a line"
 
 
+def test_text_bytes_are_read_in_the_charset_given_with_them(cleaner):
+    """`clean_text(body, charset=...)` reads text its transport labelled windows-1251; the
+    batch dropped the charset of such a document and refused it as "text is not UTF-8"."""
+    text = ("Правительство "
+            "одобрило новый "
+            "закон.\nМинистр "
+            "сказал, что реки "
+            "станут чище.\n")
+    docs = [{"id": "ru", "text": text.encode("windows-1251"), "charset": "windows-1251"}]
+    [outcome] = clean_many(cleaner, docs, workers=1, start_method="fork")
+    assert outcome.error is None
+    assert outcome.result.to_dict() == cleaner.clean_text(text).to_dict()
+
+
 def test_a_document_made_by_position_keeps_its_url():
     """`Document.charset` came in before `url`, so `Document(id, html, text, url)` put the URL
     in the charset and cleaned the page without one."""

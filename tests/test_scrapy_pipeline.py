@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -65,10 +67,14 @@ def run_spider(path: Path, script: str, *args: str) -> subprocess.CompletedProce
     (Not given with ``-c``: Scrapy reads a callback's source, and fails each response without
     it.)"""
     path.write_text(script)
-    paths = [str(REPO), *([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     return subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True,
-                          timeout=120, env=env)
+                          timeout=120, env=spider_env())
+
+
+def spider_env() -> dict:
+    """The environment of a spider's process, which imports the library from this tree."""
+    paths = [str(REPO), *([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 @pytest.fixture(scope="module")
@@ -396,3 +402,116 @@ def test_a_responses_size_limit_holds_for_its_body_not_its_text_in_utf8(cleaner)
         outcome, kept = over._clean_item(response, None)
         assert outcome.error.type == "InputTooLarge" and kept is None
         assert outcome.error.message.startswith(f"input is {len(response.body):,} bytes")
+
+
+SIGINT_SPIDER = '''
+import asyncio, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+html = open(sys.argv[1], encoding="utf-8").read()
+
+class Stall:
+    """After the cleaner: says when the first page is cleaned, and never lets the second item
+    through, which the graceful shutdown of a first Ctrl-C waits for."""
+    async def process_item(self, item, spider=None):
+        if item["url"].endswith("/a"):
+            print("first page cleaned", flush=True)
+            return item
+        await asyncio.get_running_loop().create_future()
+
+class PagesSpider(scrapy.Spider):
+    name = "pages"
+
+    async def start(self):
+        for name in ("a", "b"):
+            yield {"url": "http://courier.test/" + name, "html": html}
+
+process = CrawlerProcess(settings={
+    "ITEM_PIPELINES": {"filter.integrations.scrapy.NoiseFilterPipeline": 300,
+                       "__main__.Stall": 400},
+    "TELNETCONSOLE_ENABLED": False,
+    "LOG_LEVEL": "INFO",
+})
+process.crawl(PagesSpider)
+process.start()
+print("reactor stopped", flush=True)
+'''
+
+
+def test_a_crawl_stopped_by_ctrl_c_twice_ends_its_process(tmp_path):
+    """Ctrl-C twice ("forcing unclean shutdown") stops the reactor without `close_spider`: the
+    pipeline's pool, whose threads are not daemons, was never stopped, and the process never
+    ended (nor did a third Ctrl-C or SIGTERM end it)."""
+    script = tmp_path / "sigint.py"
+    script.write_text(SIGINT_SPIDER)
+    proc = subprocess.Popen([sys.executable, str(script), str(SITE / ARTICLES[0])],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=spider_env())
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout],
+                     daemon=True).start()
+    seen = []
+
+    def wait_for(text: str) -> None:
+        while not any(text in line for line in seen):
+            seen.append(lines.get(timeout=120))
+
+    try:
+        wait_for("first page cleaned")
+        proc.send_signal(signal.SIGINT)
+        wait_for("shutting down gracefully")
+        proc.send_signal(signal.SIGINT)
+        wait_for("reactor stopped")
+        proc.wait(timeout=30)  # it hung here
+    finally:
+        proc.kill()
+        proc.wait()
+    assert any("forcing unclean shutdown" in line for line in seen)
+
+
+def test_an_encoding_the_spider_gave_the_response_is_read(cleaner):
+    """A spider sets a server's wrong charset right with ``response.replace(encoding=...)``,
+    which Scrapy's `response.text` reads first: the pipeline read the header's charset (or
+    guessed) instead, and the page came out as mojibake ("prost\u00f8ed\u00ed")."""
+    from scrapy.http import HtmlResponse
+
+    html = page(ARTICLES[0]).decode("utf-8").replace('<meta charset="utf-8">', "").replace(
+        "</p>", " Vl\u00e1da schv\u00e1lila z\u00e1kon o \u017eivotn\u00edm "
+        "prost\u0159ed\u00ed.</p>", 1)
+    url = "http://courier.test/cz"
+    want = cleaner.clean(html, url=url).text
+    assert "prost\u0159ed\u00ed" in want
+    pipeline = NoiseFilterPipeline(cleaner, keep_html=True)
+    for headers in ({"Content-Type": "text/html; charset=iso-8859-1"}, {}):
+        labelled = HtmlResponse(url, body=html.encode("cp1250"), headers=headers)
+        for response in (labelled.replace(encoding="cp1250"),
+                         HtmlResponse(url, body=labelled.body, headers=headers,
+                                      encoding="windows-1250")):
+            outcome, kept = pipeline._clean_item(response, None)
+            assert outcome.result.text == want and kept == html
+    # Scrapy's own reading, which `copy` hands on as an encoding, keeps a UTF-8 page UTF-8
+    utf8 = HtmlResponse(url, body=html.encode("utf-8"),
+                        headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    assert pipeline._clean_item(utf8.copy(), None)[1] == html
+
+
+def test_a_saved_page_read_by_a_file_url_is_cleaned_without_it(cleaner):
+    """A spider over saved pages (``file://`` URLs) had every item failed as "not an absolute
+    URL": the page is cleaned as a page without a URL, as the WARC reader cleans such a
+    record, and the record keeps the URL. A malformed web URL, or a field that is no URL, is
+    still the item's error."""
+    from scrapy.http import HtmlResponse
+
+    url = (SITE / ARTICLES[0]).as_uri()
+    html = page(ARTICLES[0])
+    want = cleaner.clean(html).to_dict()
+    pipeline = NoiseFilterPipeline(cleaner)
+    response = HtmlResponse(url, body=html)
+    for got, field in ((response, None), (response, url), ([html], [url])):
+        outcome, _ = pipeline._clean_item(got, field)
+        assert outcome.error is None and outcome.result.to_dict() == want
+        assert outcome.to_record()["id"] == outcome.to_record()["url"] == url
+    for field in ("http://[::1/story", "news/1"):
+        outcome, _ = pipeline._clean_item(html, field)
+        assert outcome.error.type == "InputError" and outcome.to_record()["url"] == field

@@ -147,6 +147,15 @@ def test_a_rows_charset_column_reads_its_bytes_as_the_library_does(cleaner):
     assert got["no-column"]["text"] == cleaner.clean(html, url=URL + "pl").text != want.text
 
 
+def test_text_bytes_are_read_in_the_charset_given_with_them(cleaner):
+    """A text document's charset was dropped: its bytes were refused as "text is not UTF-8"."""
+    text = "Košice schválili rozpočet.\nMesto opravuje školy a cesty.\n"
+    outcome = clean_document(cleaner, Document(id="sk", text=text.encode("iso-8859-2"),
+                                               charset="iso-8859-2"))
+    assert outcome.error is None
+    assert outcome.result.to_dict() == cleaner.clean_text(text).to_dict()
+
+
 def test_a_bug_on_one_page_is_a_row_not_a_failed_task(cleaner):
     class Buggy(Cleaner):
         def clean(self, html, url=None):
@@ -419,3 +428,33 @@ def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(spar
     versions = (spark.sparkContext.parallelize([0], 1)
                 .map(lambda _: executor_cleaner(shipped).loaded.manifest["sha256"]).collect())
     assert versions == [Cleaner(model=src).loaded.manifest["sha256"]]
+
+
+def test_a_shipped_model_is_not_shadowed_by_a_file_of_its_name_where_the_executor_runs(
+        spark, tmp_path):
+    """`ship_model` returned the bare file name, which executors looked for in their working
+    folder first (in local mode, the driver's): a file of that name there was loaded instead
+    of the model shipped, without a word."""
+    from filter.modelfile import active_model_path
+
+    src = active_model_path()
+    for folder in (tmp_path / "new", tmp_path / "old"):
+        folder.mkdir()
+        shutil.copyfile(src, folder / "shadowed.joblib")
+        shutil.copyfile(manifest_path(src), folder / "shadowed.manifest.json")
+    shipped = ship_model(spark.sparkContext, tmp_path / "new" / "shadowed.joblib")
+
+    def loaded_in(folder):
+        from pyspark import SparkFiles
+
+        here = os.getcwd()
+        os.chdir(folder)  # a worker's working folder that holds another file of the name
+        try:
+            return (executor_cleaner(shipped).loaded.path.resolve(),
+                    Path(SparkFiles.get("shadowed.joblib")).resolve())
+        finally:
+            os.chdir(here)
+
+    [(loaded, sent)] = spark.sparkContext.parallelize([0], 1).map(
+        lambda _: loaded_in(tmp_path / "old")).collect()
+    assert loaded == sent != (tmp_path / "old" / "shadowed.joblib").resolve()

@@ -27,14 +27,18 @@ fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the ou
 item that cannot take it passes through uncleaned, with an error logged). Items without the
 HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
 as the Response reads its links) or missing (the Response's URL stands in). A field stored as a
-list (an item loader without ``TakeFirst``) is read as its first page or URL.
+list (an item loader without ``TakeFirst``) is read as its first page or URL. A ``file:`` URL
+(a spider over saved pages) names the page in the record, which is cleaned without it
+(`cleaning_url`). A Response is read in the encoding the spider gave it, if any
+(`response_page`).
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
 the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
 it, so lookups timed out. One thread by default: threads share one core's worth of Python, and
 a page's time limit counts wall time, so eight pages cleaned at once each ran out of time
 that one alone kept well within. Each cleaning thread uses one OpenMP thread (the
-classifier's default of one per core makes concurrent threads fight over the cores).
+classifier's default of one per core makes concurrent threads fight over the cores). The pool
+stops with the spider, or with the reactor on an unclean shutdown (`_start_pool`).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from ..decoding import decode, decode_by_header, header_charset, size_error
 from ..cleaner import Cleaner, Limits
 from ..limits import MAX_BYTES
 from ..errors import NoiseFilterError
+from ..extract import is_page_url
 from ..inputs import Failure
 
 logger = logging.getLogger(__name__)
@@ -69,9 +74,14 @@ def response_page(response: Response, max_bytes: int | None = None) -> str | byt
     """A response's page, read as the WARC reader reads one (`decode_by_header`): Scrapy's
     `text` lets the header's charset win even over valid UTF-8 (servers label UTF-8 pages
     "iso-8859-1": "cafÃ©") and over bytes it cannot decode, where the page's own declaration
-    would be read ("caf\ufffd")."""
+    would be read ("caf\ufffd"). An encoding the spider gave the Response
+    (``response.replace(encoding="cp1250")``, ``HtmlResponse(..., encoding=...)``), Scrapy's
+    first rule too, takes the header's place: it was ignored, and a page the spider had set
+    right came out as mojibake. (`Response.replace` and `copy` hand Scrapy's own reading on as
+    such an encoding; a page that is valid UTF-8 is still read as UTF-8 under it.)"""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return decode_by_header(response.body, header_charset(content_type), max_bytes)
+    charset = getattr(response, "_encoding", None) or header_charset(content_type)
+    return decode_by_header(response.body, charset, max_bytes)
 
 
 def page_url(field, response: Response | None = None, page: str | bytes | None = None):
@@ -114,6 +124,20 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     return field
 
 
+def cleaning_url(url):
+    """The URL to clean a page with, of the URL its record names (`page_url`): None for a URL
+    of another scheme than the web's that the cleaner does not take (``file:///home/me/saved/
+    a.html``, from a spider over saved pages), which failed every such item as "not an
+    absolute URL"; the WARC reader cleans such a record's page without its URL too. A field that
+    is no URL (``news/1``) or a malformed web URL (``http://[::1/x``) goes to `clean` as it is,
+    to be reported in the item's error record."""
+    try:
+        scheme = urlsplit(url).scheme if isinstance(url, str) else ""
+    except ValueError:  # an IPv6 host without its "]": `clean` says what is wrong
+        return url
+    return None if scheme not in ("", "http", "https") and not is_page_url(url) else url
+
+
 def _first(field, kinds: tuple[type, ...]):
     """A field as item loaders without `TakeFirst` store it, a list, read as its first value
     of `kinds` that is not blank (else its first value); any other field as it is."""
@@ -150,6 +174,7 @@ class NoiseFilterPipeline:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"NOISEFILTER_THREADS must be a whole number above 0, not {threads!r}")
         self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="noisefilter")
+        self._shutdown_trigger = None  # the reactor's, while the pool runs (`_start_pool`)
         self._unfit: set[type] = set()  # item classes without the output field, said once
 
     @classmethod
@@ -171,6 +196,25 @@ class NoiseFilterPipeline:
         )
 
     def close_spider(self, spider=None) -> None:
+        if self._shutdown_trigger is not None:
+            from twisted.internet import reactor
+
+            reactor.removeSystemEventTrigger(self._shutdown_trigger)
+        self._stop_pool()
+
+    def _start_pool(self, reactor) -> None:
+        """Starts the pool, to be stopped when the reactor shuts down too, as Twisted stops its
+        own: Scrapy does not call `close_spider` on an unclean shutdown (Ctrl-C twice), and the
+        pool's threads, which are not daemons, kept the process from ever exiting. A page
+        being cleaned then holds the shutdown up to its time limit."""
+        self.pool.start()
+        self._shutdown_trigger = reactor.addSystemEventTrigger("during", "shutdown",
+                                                               self._stop_pool)
+
+    def _stop_pool(self) -> None:
+        """Stops the pool once, whichever of `close_spider` and the reactor's shutdown comes
+        first (a stopped pool cannot be stopped again)."""
+        self._shutdown_trigger = None
         if self.pool.started:
             self.pool.stop()
 
@@ -194,7 +238,7 @@ class NoiseFilterPipeline:
         # would install Twisted's default instead
 
         if not self.pool.started:
-            self.pool.start()
+            self._start_pool(reactor)
         outcome, text = await maybe_deferred_to_future(deferToThreadPool(
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         adapter[self.output_field] = outcome.to_record()
@@ -247,8 +291,8 @@ class NoiseFilterPipeline:
         here."""
         with self._threads.limit(limits=1, user_api="openmp"):
             try:
-                return Outcome(id=url or "", url=url,
-                               result=(cleaner or self.cleaner).clean(html, url=url))
+                return Outcome(id=url or "", url=url, result=(cleaner or self.cleaner).clean(
+                    html, url=cleaning_url(url)))
             except NoiseFilterError as err:
                 return self._refused(url, err)
             except Exception as err:  # a bug in the library must not cost the crawl an item

@@ -18,7 +18,8 @@ one worker per core.
 How the model reaches the executors: with ``model=None`` each executor uses the model shipped
 inside its installed noisefilter package. Another model file is sent with `ship_model`, which
 adds it and its manifest to the job (``SparkContext.addFile``); executors find them by name
-through ``SparkFiles`` and check the sha256 against the manifest before loading.
+through ``SparkFiles`` (only there: not a file of the same name in their working folder) and
+check the sha256 against the manifest before loading.
 
 Every row yields a row: a page that cannot be cleaned gives a row with ``error`` set. Pages are
 cleaned inside the Python worker, so the time limit (``timeout``) is checked between the
@@ -51,34 +52,45 @@ OUTPUT_SCHEMA = (
 )
 _EXTRA_FIELDS = ("warc_date", "warc_truncated")
 
+#: before the name `ship_model` returns: a model shipped with the job is found through
+#: SparkFiles only (`_resolve_model`)
+_SHIPPED = "sparkfiles:"
+
 _cleaners: dict[tuple, Cleaner] = {}
 _lock = threading.Lock()
 
 
 def ship_model(spark_context, path: str | Path) -> str:
-    """Send a model file and its manifest to every executor; returns the name to pass as
-    ``model=`` to the helpers. A symbolic link with no manifest beside it is followed: the file
-    it leads to is sent, under its own name, with the manifest beside it, as
-    `filter.modelfile.manifest_of` reads one (a link with its own manifest beside it, as a
-    content-addressed cache lays them out, is sent as it is). Files are named to Spark by
-    ``file:`` URI (`Path.as_uri`, a space or "%" in a folder name quoted): a plain path it
-    resolves itself, and a link arrived on the executors under its target's name, where no
-    model of the name returned was."""
+    """Send a model file and its manifest to every executor; returns what to pass as
+    ``model=`` to the helpers: the file's name, marked as shipped (`_resolve_model`). A
+    symbolic link with no manifest beside it is followed: the file it leads to is sent, under
+    its own name, with the manifest beside it, as `filter.modelfile.manifest_of` reads one (a
+    link with its own manifest beside it, as a content-addressed cache lays them out, is sent
+    as it is). Files are named to Spark by ``file:`` URI (`Path.as_uri`, a space or "%" in a
+    folder name quoted): a plain path it resolves itself, and a link arrived on the executors
+    under its target's name, where no model of the name returned was."""
     path = Path(path).absolute()
     if manifest_of(path) != manifest_path(path):
         path = path.resolve()
     for sent in (path, manifest_path(path)):
         spark_context.addFile(sent.as_uri())
-    return path.name
+    return _SHIPPED + path.name
 
 
 def _resolve_model(model: str | None) -> Path | None:
-    """A path that exists here as given, else a file shipped with `ship_model`."""
-    if model is None or Path(model).is_file():
-        return None if model is None else Path(model)
+    """The model `ship_model` shipped, through SparkFiles; else a path that exists here as
+    given, else a file shipped by other means (``spark-submit --files``) by name. `ship_model`
+    returned the bare name, which was looked for here first: a file of that name in an
+    executor's working folder (in local mode, the driver's) was loaded instead of the model
+    shipped, without a word."""
+    if model is None:
+        return None
+    name = str(model)
+    if not name.startswith(_SHIPPED) and Path(name).is_file():
+        return Path(name)
     from pyspark import SparkFiles
 
-    return Path(SparkFiles.get(model))
+    return Path(SparkFiles.get(name.removeprefix(_SHIPPED)))
 
 
 def executor_cleaner(model: str | None = None, max_bytes: int = Limits.max_bytes,
@@ -99,8 +111,8 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
                       error=doc.failure)
     if doc.failure is None:
         try:
-            outcome.result = (cleaner.clean_text(doc.text) if doc.html is None else clean_page(
-                cleaner, doc.html, doc.url if doc.resolve_links else None, doc.charset))
+            outcome.result = clean_page(cleaner, doc.html, doc.url if doc.resolve_links
+                                        else None, doc.charset, doc.text)
         except NoiseFilterError as err:
             outcome.error = Failure(type(err).__name__, str(err))
         except Exception as err:  # a bug on one page must not fail the task (and the job)
