@@ -16,6 +16,7 @@ no placeholder author.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
@@ -25,7 +26,7 @@ from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
-from lxml.html import Element, HtmlElement
+from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 LOGGER = logging.getLogger(__name__)
@@ -63,8 +64,10 @@ _ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1
 #: the most characters of a title or author: a page's whole text in its <title> is no title
 _MAX_FIELD = 1_000
 #: the path of a link to a site's home page: "/", "./", "/index.php", "https://site.example"
-_HOME_PATH = re.compile(r"\.?/?([a-z]{2}([-_][a-z]{2,4})?/?)?((index|default)\.\w+)?",
-                        re.IGNORECASE)
+_HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
+#: the path of a link to a language's home page on a multilingual site: "/en/", "/pt-BR"
+_LANGUAGE_HOME_PATH = re.compile(r"/([a-z]{2,3})([-_][a-z]{2,4})?/?((index|default)\.\w+)?",
+                                 re.IGNORECASE)
 _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
 
 
@@ -90,7 +93,9 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
     1,149 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
-    h1s = [(_heading_text(h1), _links_home(h1)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
+    language = page_language(tree)
+    h1s = [(_heading_text(h1), _links_home(h1, language))
+           for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
     names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
     headings: dict[str, str] = {}  # words: text, of the headings that are not the site's names
     for text, logo in h1s:
@@ -134,9 +139,12 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     return title
 
 
-def _links_home(h1: HtmlElement) -> bool:
-    """Whether a heading is linked to a site's home page (``/``, ``https://site.example/``):
-    a logo, which names the site, not the page."""
+def _links_home(h1: HtmlElement, language: str | None) -> bool:
+    """Whether a heading is linked to a site's home page (``/``, ``https://site.example/``),
+    or to the home of the page's `language` (``/en/`` on an English page, or the link's
+    `hreflang`'s): a logo, which names the site, not the page. Any two letters were a
+    language's home, and a headline linked to a section (``/us``, ``/tv``) was taken for the
+    site's name."""
     for link in (*h1.iterancestors("a"), *h1.iter("a")):
         href = (link.get("href") or "").strip()
         if not href or href.startswith(("#", "?")):  # no address, or the page itself
@@ -145,8 +153,13 @@ def _links_home(h1: HtmlElement) -> bool:
             parts = urlsplit(href)
         except ValueError:
             continue
-        if (parts.scheme.lower() in ("", "http", "https") and _HOME_PATH.fullmatch(parts.path)
-                and not parts.query and not parts.fragment):
+        if parts.scheme.lower() not in ("", "http", "https") or parts.query or parts.fragment:
+            continue
+        if _HOME_PATH.fullmatch(parts.path):
+            return True
+        home = _LANGUAGE_HOME_PATH.fullmatch(parts.path)
+        hreflang = (link.get("hreflang") or "").split("-")[0].lower()
+        if home and home.group(1).lower() in {language, hreflang} - {None, ""}:
             return True
     return False
 
@@ -208,7 +221,7 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
         return "".join(_words(words).split())
 
     logos = {squashed("".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)
-             if _links_home(h1)}
+             if _links_home(h1, page_language(tree))}
     if text and fallback and squashed(fallback) in logos:
         return text  # trafilatura took the page's only <h1>, its logo
     return fallback
@@ -249,36 +262,53 @@ def publication_date(tree: HtmlElement, url: str | None) -> str | None:
     None. htmldate reads the meta tags before the JSON-LD, and it holds a modification time
     among them (`og:updated_time`, `article:modified_time`) in reserve only until the end of
     the meta tags, not of the JSON-LD: a page that gives its `datePublished` in JSON-LD alone
-    was dated by its last update. So where the date found is the page's modification date, as
-    htmldate reads one, the JSON-LD's publication day is taken instead: on WCXB-dev that
-    changes 61 pages' dates, and 638 of the 743 gold dates are found, against 631 (the gold is
-    at times the day of the update)."""
-    options = {"extensive_search": False, "max_date": _latest_date()}
-    date = find_date(tree, original_date=True, url=url, **options)
-    if date is None:
-        return None
-    published = _json_ld_published(tree, options)
-    if (published and published != date
-            and date == find_date(tree, original_date=False, url=url, **options)):
-        return published
+    was dated by its last update. So where the date found is the article's `dateModified` in
+    its own JSON-LD (`_json_ld_dates`), the `datePublished` beside it is taken instead: on
+    WCXB-dev that changes 56 pages' dates, and 636 of the 743 gold dates are found, against
+    631 (the gold is at times the day of the update). A JSON-LD date is never taken on its
+    own: the first `datePublished` in a page's scripts may be a related story's."""
+    date = find_date(tree, extensive_search=False, original_date=True, url=url,
+                     max_date=_latest_date())
+    dates = _json_ld_dates(tree)
+    if date is not None and dates and dates[1] == date and dates[0] not in (None, date):
+        return dates[0]
     return date
 
 
-def _json_ld_published(tree: HtmlElement, options: dict) -> str | None:
-    """The publication day the page's JSON-LD gives, as htmldate reads it there: `find_date`
-    on a page of its JSON-LD alone, where no meta tag comes first."""
-    scripts = [script.text for script in tree.iter("script")
-               if (script.get("type") or "").strip().lower() == "application/ld+json"
-               and script.text and "datePublished" in script.text]
-    if not scripts:
-        return None
-    head = Element("head")
-    for text in scripts:
-        head.append(Element("script", type="application/ld+json"))
-        head[-1].text = text
-    page = Element("html")
-    page.append(head)
-    return find_date(page, original_date=True, **options)
+#: the JSON-LD types of a page's own story; an `ItemList` of related ones is none of them
+_ARTICLE_TYPE = re.compile(r"(\w*Article|\w*Posting|Report|WebPage)")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: the most characters of JSON-LD read for dates (a catalogue page's is megabytes)
+_MAX_JSON_LD = 1_000_000
+
+
+def _json_ld_dates(tree: HtmlElement) -> tuple[str | None, str | None] | None:
+    """The days (YYYY-MM-DD) of `datePublished` and `dateModified` of the page's own story in
+    its JSON-LD: the first object, at the top of a script or of its `@graph`, whose type is an
+    article's or a web page's; None without one. Objects inside it (a list of related stories,
+    each with its own dates) are not read."""
+    for script in tree.iter("script"):
+        text = script.text
+        if ((script.get("type") or "").strip().lower() != "application/ld+json" or not text
+                or "dateModified" not in text or len(text) > _MAX_JSON_LD):
+            continue
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        tops = data if isinstance(data, list) else [data]
+        for item in [*tops, *(n for t in tops if isinstance(t, dict)
+                              for n in (t.get("@graph") if isinstance(t.get("@graph"), list)
+                                        else ()))]:
+            if not isinstance(item, dict):
+                continue
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(isinstance(k, str) and _ARTICLE_TYPE.fullmatch(k) for k in kinds):
+                days = [item.get(key) for key in ("datePublished", "dateModified")]
+                return tuple(d[:10] if isinstance(d, str) and _DAY.match(d) else None
+                             for d in days)
+    return None
 
 
 def _is_placeholder_title(title: str) -> bool:

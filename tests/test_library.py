@@ -99,13 +99,17 @@ def _title(head: str, body: str = "") -> str | None:
     ('<meta property="og:title" content="Harbour restaurants | Coastal Times">',
      '<h1><a href="/">Coastal Times Magazine</a></h1><h1>Harbour restaurants</h1>',
      "Harbour restaurants"),
-    # a multilingual site's home is its language's ("/en/", "/pt-br")
-    ("<title>Storm leaves thousands without power | Daily Courier</title>",
-     '<h1 class="logo"><a href="/en/">Daily Courier</a></h1>',
+    # a multilingual site's home is the page's language's ("/en/"), or the link's ("pt-BR");
+    # a section's is not
+    ('<meta http-equiv="Content-Language" content="en"><title>Storm leaves thousands without '
+     'power | Daily Courier</title>', '<h1 class="logo"><a href="/en/">Daily Courier</a></h1>',
      "Storm leaves thousands without power"),
     ("<title>Storm leaves thousands without power | Daily Courier</title>",
-     '<h1><a href="https://courier.example/pt-BR">Daily Courier</a></h1>',
+     '<h1><a href="https://courier.example/pt-BR" hreflang="pt-BR">Daily Courier</a></h1>',
      "Storm leaves thousands without power"),
+    ('<meta http-equiv="Content-Language" content="en"><title>Storm leaves thousands without '
+     'power | Daily Courier</title>', '<h1><a href="/us">Storm leaves thousands without power'
+     '</a></h1>', "Storm leaves thousands without power"),
     # a heading linked to the page itself, or elsewhere than a home page, is no logo
     ('<meta property="og:title" content="Big storm hits coast | Daily News">',
      '<h1><a href="#">Big storm hits coast</a></h1>', "Big storm hits coast"),

@@ -127,3 +127,17 @@ def test_the_date_is_the_publication_date_of_the_json_ld_not_the_update_in_a_met
     published = '<meta property="article:published_time" content="2022-01-02T08:00:00Z">'
     assert _page(published + _PUBLISHED + updated).date == "2022-01-02"
     assert _page(updated).date == "2024-05-06"
+
+
+def test_a_related_story_in_the_json_ld_does_not_date_the_page():
+    """The first `datePublished` of a page's scripts may be a related story's (an `ItemList`,
+    in its own script or in the `@graph`): a page dated by its meta tags kept its date."""
+    related = ('{"@type": "ItemList", "itemListElement": [{"@type": "ListItem", "item": {'
+               '"@type": "NewsArticle", "datePublished": "2019-03-02", "dateModified": '
+               '"2024-05-01"}}], "datePublished": "2019-03-02", "dateModified": "2024-05-01"}')
+    published = '<meta property="article:published_time" content="2024-05-01T08:00:00Z">'
+    updated = '<meta property="article:modified_time" content="2024-05-01T08:00:00Z">'
+    for scripts in (f'<script type="application/ld+json">{related}</script>',
+                    f'<script type="application/ld+json">{{"@graph": [{related}]}}</script>'):
+        assert _page(published + scripts).date == "2024-05-01"
+        assert _page(updated + scripts).date == "2024-05-01"
