@@ -679,22 +679,29 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     return doc
 
 
-def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000) -> Iterator[Document]:
+def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000,
+              report_read_errors: bool = False) -> Iterator[Document]:
     """Documents of one WARC stream (gzip or not: `_is_gzip`). `fh` must be
     seekable (a local file, or a remote one opened through pyarrow or fsspec): skipping past
     damage searches for the next record and goes back to read it. A stream that cannot seek
     raises `ValueError` here, before the first document, so that a caller reading many files
-    can report that file and go on."""
+    can report that file and go on.
+
+    A read error (`OSError`) partway through is raised, unless `report_read_errors`: then it
+    ends the documents with one `UnreadableFile` report, named by the place of the record
+    being read (`read_warc` does so for a local file: a bad sector or a stale NFS handle
+    raised out of a batch, and every input after it was lost, again on every resume). Raised,
+    a remote store's timeout fails a Spark task, which Spark retries; reported, the rest of
+    the file was lost for good."""
     if not fh.seekable():
         raise ValueError(f"{source}: a WARC stream must be seekable to skip past damage")
-    return _documents(_Stream(fh, gz=_is_gzip(fh, source)), source, max_bytes)
+    return _documents(_Stream(fh, gz=_is_gzip(fh, source)), source, max_bytes,
+                      report_read_errors)
 
 
-def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Document]:
-    """The documents of `iter_warc`, record by record. A read error (a bad sector, a stale
-    NFS handle) ends them with one `UnreadableFile` report, named by the place of the record
-    being read: raised, it stopped a batch at that file and every input after it, again on
-    every resume."""
+def _documents(stream: _Stream, source: str, max_bytes: int,
+               report_read_errors: bool) -> Iterator[Document]:
+    """The documents of `iter_warc`, record by record."""
     searching = False  # after damage, until a valid record start is found again
     start = _Place(0)
     try:
@@ -747,6 +754,8 @@ def _documents(stream: _Stream, source: str, max_bytes: int) -> Iterator[Documen
                 continue
             yield _page(header_raw, block, headers, rec_id, url, source, max_bytes)
     except OSError as err:
+        if not report_read_errors:
+            raise
         yield Document(id=f"{source}@{start}", source=source, failure=Failure(
             "UnreadableFile", f"read error {start.describe()}: {err}"))
 
@@ -791,7 +800,7 @@ def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Documen
         return
     with fh:
         try:  # reads the file's start: a read error there (EIO) raised out of the batch
-            docs = iter_warc(fh, source=str(path), max_bytes=max_bytes)
+            docs = iter_warc(fh, source=str(path), max_bytes=max_bytes, report_read_errors=True)
         except OSError as err:
             yield _unreadable(path, err)
             return

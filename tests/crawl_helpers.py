@@ -3,6 +3,7 @@ written for these tests) and WARC files built from it with warcio's writer."""
 
 from __future__ import annotations
 
+import errno
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,3 +80,29 @@ def cut(path: Path, span: tuple[int, int], keep: float = 0.5) -> None:
 
 def site_records(base: str = "http://courier.test/") -> list[Rec]:
     return [Rec(base + name, page(name)) for name in ARTICLES]
+
+
+class FailingDisk(io.RawIOBase):
+    """A file whose bytes from `bad` on cannot be read: a bad sector, a stale NFS handle."""
+
+    def __init__(self, data: bytes, bad: int):
+        self.file, self.bad = io.BytesIO(data), bad
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, *args):
+        return self.file.seek(*args)
+
+    def tell(self):
+        return self.file.tell()
+
+    def readinto(self, buffer):
+        if self.file.tell() >= self.bad:
+            raise OSError(errno.EIO, "Input/output error")
+        data = self.file.read(min(len(buffer), self.bad - self.file.tell()))
+        buffer[:len(data)] = data
+        return len(data)

@@ -18,7 +18,7 @@ pytest.importorskip("pyspark")
 from pyspark.sql import SparkSession  # noqa: E402
 
 from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse fixture)
-    ARTICLES, Rec, build_warc, cut, one_blas_thread, page)
+    ARTICLES, FailingDisk, Rec, build_warc, cut, one_blas_thread, page)
 from filter import Cleaner  # noqa: E402
 from filter.batch import RECORD_FIELDS  # noqa: E402
 from filter.inputs import Document  # noqa: E402
@@ -217,6 +217,32 @@ def test_a_remote_warc_that_cannot_be_read_is_a_row_not_a_failed_task(cleaner, t
         (f"{url}@0", url, "UnreadableFile") for url in urls[:2]]
     assert "seekable" in rows[1]["error"]["message"]
     assert rows[2]["url"] == URL + ARTICLES[0] and rows[2]["error"] is None and rows[2]["text"]
+
+
+def test_a_read_error_partway_through_a_remote_warc_fails_the_task_for_spark_to_retry(
+        cleaner, tmp_path, monkeypatch):
+    """A store's timeout partway through a remote WARC: reported as a row, the task succeeded
+    and the rest of the file was lost for good; raised, Spark retries the task."""
+    import io
+    import random
+    import types
+
+    from filter.integrations.spark import clean_warc_files
+
+    comment = random.Random(0).randbytes(1_500_000).hex().encode()
+    records = [Rec(URL + ARTICLES[0], page(ARTICLES[0])),
+               Rec(URL + "big", b"<html><body><p>Big</p><!--%s--></body></html>" % comment)]
+    spans = build_warc(tmp_path / "a.warc", records, gz=False)
+    data, bad = (tmp_path / "a.warc").read_bytes(), (spans[1][0] + spans[1][1]) // 2
+
+    class Opened:
+        def open(self):
+            return io.BufferedReader(FailingDisk(data, bad))
+
+    monkeypatch.setitem(sys.modules, "fsspec",
+                        types.SimpleNamespace(open=lambda url, mode: Opened()))
+    with pytest.raises(OSError, match="Input/output error"):
+        list(clean_warc_files(["s3://bucket/a.warc"], model=str(cleaner.loaded.path)))
 
 
 def test_a_warc_page_named_by_a_uri_the_cleaner_refuses_is_cleaned_without_it(cleaner, tmp_path):

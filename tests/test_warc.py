@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import gzip
 import io
 import os
@@ -12,7 +11,7 @@ import tracemalloc
 
 import pytest
 
-from crawl_helpers import ARTICLES, Rec, build_warc, cut, page, site_records
+from crawl_helpers import ARTICLES, FailingDisk, Rec, build_warc, cut, page, site_records
 from filter.decoding import decode
 from filter.warc import iter_warc, read_warc
 
@@ -299,32 +298,6 @@ def test_a_stream_that_cannot_seek_is_refused_before_the_first_document():
         iter_warc(Pipe(), source="pipe")
 
 
-class FailingDisk(io.RawIOBase):
-    """A file whose bytes from `bad` on cannot be read: a bad sector, a stale NFS handle."""
-
-    def __init__(self, data: bytes, bad: int):
-        self.file, self.bad = io.BytesIO(data), bad
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def seek(self, *args):
-        return self.file.seek(*args)
-
-    def tell(self):
-        return self.file.tell()
-
-    def readinto(self, buffer):
-        if self.file.tell() >= self.bad:
-            raise OSError(errno.EIO, "Input/output error")
-        data = self.file.read(min(len(buffer), self.bad - self.file.tell()))
-        buffer[:len(data)] = data
-        return len(data)
-
-
 @pytest.mark.parametrize("gz", [True, False])
 def test_a_read_error_inside_a_warc_ends_its_documents_with_one_report(tmp_path, gz):
     """It raised out of the reader, stopping a batch at that file and every input after it."""
@@ -335,10 +308,14 @@ def test_a_read_error_inside_a_warc_ends_its_documents_with_one_report(tmp_path,
                                     b"<html><body><p>Big</p><!--%s--></body></html>" % comment)]
     spans = build_warc(path, records, gz=gz)
     bad = (spans[3][0] + spans[3][1]) // 2
-    docs = list(iter_warc(io.BufferedReader(FailingDisk(path.read_bytes(), bad)), "a.warc"))
+    docs = list(iter_warc(io.BufferedReader(FailingDisk(path.read_bytes(), bad)), "a.warc",
+                          report_read_errors=True))
     assert summary(docs) == summary_of(site_records()) + [(None, "UnreadableFile")]
     assert docs[3].id == f"a.warc@{spans[3][0]}"
     assert "Input/output error" in docs[3].failure.message
+    # raised by default: a remote store's timeout fails a Spark task, which Spark retries
+    with pytest.raises(OSError, match="Input/output error"):
+        list(iter_warc(io.BufferedReader(FailingDisk(path.read_bytes(), bad)), "a.warc"))
 
 
 def test_a_warc_whose_start_cannot_be_read_is_reported_and_the_batch_goes_on(tmp_path, monkeypatch):
