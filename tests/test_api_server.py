@@ -387,6 +387,26 @@ def test_a_document_whose_client_left_while_it_waited_is_not_cleaned(tmp_path):
         stop_server(proc)
 
 
+def test_a_document_whose_client_left_while_it_was_cleaned_is_counted_as_499(tmp_path):
+    """Its answer reached no one; it was counted as a 200 (the client's leaving showed only to
+    requests that were still waiting for a process)."""
+    proc, port = start_server(tmp_path, "--timeout", "120")
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as gone:
+            gone.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html"
+                         b"\r\nContent-Length: %d\r\n\r\n" % len(SLOW_PAGE) + SLOW_PAGE)
+            time.sleep(1.0)  # being cleaned; then the client gives up
+        deadline = time.monotonic() + 120
+        while True:
+            metrics = request(port, "GET", "/metrics")[2]
+            if b'route="/v1/clean",status="' in metrics or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert b'route="/v1/clean",status="499"} 1.0' in metrics, metrics.decode()
+    finally:
+        stop_server(proc)
+
+
 def test_a_batch_whose_client_left_is_not_cleaned_to_the_end(tmp_path):
     """A batch's documents wait for the batch's own slots, not in the pool's queue: an
     abandoned batch of slow pages was cleaned in full, holding the processes for minutes."""
