@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from tld import get_fld
+from w3lib.encoding import read_bom
 
 from .blocks import Block, Page, segment_text, well_formed
 from .decoding import decode_labelled, size_error
@@ -86,8 +87,8 @@ class Cleaner:
     def clean_text(self, text: str | bytes, charset: str | None = None) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line. Bytes
         are UTF-8, or UTF-16/32 with a byte-order mark, or in the `charset` a transport named
-        (an HTTP ``Content-Type``), read as browsers read its label; the size limit holds the
-        bytes as given."""
+        (an HTTP ``Content-Type``), read as browsers read its label (text that is valid UTF-8
+        is UTF-8 whatever the label, as a page is); the size limit holds the bytes as given."""
         deadline = Deadline(self.limits.timeout)
         page = text_page(text, self.limits.max_bytes, charset)
         deadline.check("classifying its lines")
@@ -136,7 +137,7 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
     if too_large is not None:
         raise too_large
     if not isinstance(text, str):
-        text = decode_labelled(bytes(text), charset) if charset else _decoded_text(bytes(text))
+        text = _labelled_text(bytes(text), charset) if charset else _decoded_text(bytes(text))
     if "\x00" in text:
         raise InputError("text holds NUL bytes: binary data, not text")
     if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
@@ -159,7 +160,7 @@ def clean_page(cleaner: Cleaner, html: bytes | str | None, url: str | None,
     dropped it, and text in the charset its transport named was refused as "not UTF-8"."""
     given = {} if charset is None else {"charset": charset}
     if html is None:
-        return cleaner.clean_text(text, **given)
+        return cleaner.clean_text(text, **(given if isinstance(text, bytes) else {}))
     return cleaner.clean(html, url=url, **given)
 
 
@@ -167,6 +168,19 @@ def clean_page(cleaner: Cleaner, html: bytes | str | None, url: str | None,
 #: UTF-32 ones first, since UTF-32LE's begins with UTF-16LE's
 _TEXT_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
               (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _labelled_text(data: bytes, charset: str) -> str:
+    """Text bytes in the charset a transport named (`decode_labelled`), except that text which
+    is valid UTF-8 and not only ASCII is read as UTF-8, as a page is (`decode_by_header`):
+    servers label UTF-8 with their default "iso-8859-1", and legacy text is almost never
+    valid UTF-8 (read in the label, "adopté" came out as "adoptÃ©")."""
+    if not data.isascii() and not read_bom(data)[0]:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return decode_labelled(data, charset)
 
 
 def _decoded_text(data: bytes) -> str:

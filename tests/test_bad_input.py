@@ -562,6 +562,9 @@ def test_clean_text_reads_bytes_in_the_charset_a_transport_names():
         .blocks[0].text == "Prices rose"
     with pytest.raises(InputError, match="unknown charset 'no-such'"):
         cleaner.clean_text(b"Prices rose", charset="no-such")
+    # text that is valid UTF-8 under a server's default label is UTF-8, as a page is
+    assert cleaner.clean_text("Le budget adopté".encode(), charset="iso-8859-1").text == \
+        "Le budget adopté"
     with pytest.raises(InputTooLarge, match="^text is 30,001 bytes, over the limit"):
         cleaner.clean_text(b"a" * 30_001, charset="windows-1251")
 

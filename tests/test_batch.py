@@ -395,6 +395,24 @@ def test_text_bytes_are_read_in_the_charset_given_with_them(cleaner):
     assert outcome.result.to_dict() == cleaner.clean_text(text).to_dict()
 
 
+class OldTextCleaner(Cleaner):
+    """A subclass written before `clean_text` took a charset."""
+
+    def clean_text(self, text):
+        return super().clean_text(text)
+
+
+def test_a_cleaner_whose_clean_text_takes_no_charset_cleans_text_given_as_str(cleaner):
+    """A text document in str holds nothing to decode: its charset is not passed on (it
+    raised TypeError in such a subclass)."""
+    old = OldTextCleaner(model=cleaner.loaded)
+    docs = [{"id": "a", "text": "Minister says rivers will be cleaner.\nShare this",
+             "charset": "windows-1251"}]
+    [outcome] = clean_many(old, docs, workers=1, start_method="fork")
+    assert outcome.error is None and outcome.result.text == cleaner.clean_text(
+        docs[0]["text"]).text
+
+
 def test_a_document_made_by_position_keeps_its_url():
     """`Document.charset` came in before `url`, so `Document(id, html, text, url)` put the URL
     in the charset and cleaned the page without one."""

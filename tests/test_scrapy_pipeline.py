@@ -483,17 +483,25 @@ def test_an_encoding_the_spider_gave_the_response_is_read(cleaner):
     want = cleaner.clean(html, url=url).text
     assert "prost\u0159ed\u00ed" in want
     pipeline = NoiseFilterPipeline(cleaner, keep_html=True)
-    for headers in ({"Content-Type": "text/html; charset=iso-8859-1"}, {}):
-        labelled = HtmlResponse(url, body=html.encode("cp1250"), headers=headers)
-        for response in (labelled.replace(encoding="cp1250"),
-                         HtmlResponse(url, body=labelled.body, headers=headers,
-                                      encoding="windows-1250")):
-            outcome, kept = pipeline._clean_item(response, None)
-            assert outcome.result.text == want and kept == html
-    # Scrapy's own reading, which `copy` hands on as an encoding, keeps a UTF-8 page UTF-8
-    utf8 = HtmlResponse(url, body=html.encode("utf-8"),
-                        headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    headers = {"Content-Type": "text/html; charset=iso-8859-1"}
+    labelled = HtmlResponse(url, body=html.encode("cp1250"), headers=headers)
+    for response in (labelled.replace(encoding="cp1250"),
+                     HtmlResponse(url, body=labelled.body, headers=headers,
+                                  encoding="windows-1250")):
+        outcome, kept = pipeline._clean_item(response, None)
+        assert outcome.result.text == want and kept == html
+    # Scrapy's own reading, which `copy` and `replace` hand on as an encoding, is no one's
+    # choice: a UTF-8 page stays UTF-8, and an undeclared windows-1252 page is read as the
+    # library reads it, not in Scrapy's guess (here cp1257: "£" came out as "ģ")
+    utf8 = HtmlResponse(url, body=html.encode("utf-8"), headers=headers)
     assert pipeline._clean_item(utf8.copy(), None)[1] == html
+    western = page(ARTICLES[0]).decode("utf-8").replace('<meta charset="utf-8">', "").replace(
+        "</p>", " Tickets cost £12 and the crème caramel £3; a ragù was "
+        "£9.</p>", 1)
+    undeclared = HtmlResponse(url, body=western.encode("cp1252"))
+    assert undeclared.copy()._encoding not in (None, "cp1252")  # Scrapy's guess, handed on
+    for response in (undeclared.copy(), undeclared.replace(body=undeclared.body)):
+        assert pipeline._clean_item(response, None)[1] == western
 
 
 def test_a_saved_page_read_by_a_file_url_is_cleaned_without_it(cleaner):
@@ -512,6 +520,28 @@ def test_a_saved_page_read_by_a_file_url_is_cleaned_without_it(cleaner):
         outcome, _ = pipeline._clean_item(got, field)
         assert outcome.error is None and outcome.result.to_dict() == want
         assert outcome.to_record()["id"] == outcome.to_record()["url"] == url
-    for field in ("http://[::1/story", "news/1"):
+    for field in ("http://[::1/story", "news/1", "javascript:void(0)",
+                  "mailto:desk@courier.test", "localhost:8080/news/1"):
         outcome, _ = pipeline._clean_item(html, field)
         assert outcome.error.type == "InputError" and outcome.to_record()["url"] == field
+    # a relative URL field beside a saved page's Response is a saved page too
+    outcome, _ = pipeline._clean_item(response, ARTICLES[0])
+    assert outcome.error is None and outcome.to_record()["url"] == url
+
+
+def test_pages_still_waiting_when_the_crawl_stops_are_given_up(cleaner):
+    """Twisted's pool runs every job queued before it stops: after Ctrl-C twice, hundreds of
+    pages were cleaned for no one before the process could exit."""
+    class Counting(Cleaner):
+        cleaned = 0
+
+        def clean(self, html, url=None, **options):
+            Counting.cleaned += 1
+            return super().clean(html, url=url, **options)
+
+    pipeline = NoiseFilterPipeline(Counting(model=cleaner.loaded))
+    pipeline.close_spider()
+    url = "http://courier.test/" + ARTICLES[0]
+    outcome, _ = pipeline._clean_item(page(ARTICLES[0]), url)
+    assert outcome.error.type == "Interrupted" and outcome.url == url
+    assert Counting.cleaned == 0

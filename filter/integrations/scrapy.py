@@ -55,6 +55,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from threadpoolctl import ThreadpoolController
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
+from w3lib.encoding import resolve_encoding
 from w3lib.html import get_base_url
 
 from ..batch import Outcome
@@ -80,8 +81,19 @@ def response_page(response: Response, max_bytes: int | None = None) -> str | byt
     right came out as mojibake. (`Response.replace` and `copy` hand Scrapy's own reading on as
     such an encoding; a page that is valid UTF-8 is still read as UTF-8 under it.)"""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    charset = getattr(response, "_encoding", None) or header_charset(content_type)
-    return decode_by_header(response.body, charset, max_bytes)
+    return decode_by_header(response.body, _given_encoding(response)
+                            or header_charset(content_type), max_bytes)
+
+
+def _given_encoding(response: Response) -> str | None:
+    """The encoding the spider gave the Response, if any. `Response.replace` and `copy` hand
+    Scrapy's own reading on as such an encoding, its guess for a page that declares none
+    included (a middleware's ``response.replace(body=...)`` read a windows-1252 page's "£" as
+    "Ł"): an encoding that is what Scrapy reads without one is no one's choice."""
+    given = getattr(response, "_encoding", None)
+    if not given or response.replace(encoding=None).encoding == resolve_encoding(given):
+        return None
+    return given
 
 
 def page_url(field, response: Response | None = None, page: str | bytes | None = None):
@@ -117,7 +129,9 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     for against in (base, response.url):  # an unusable base (`javascript:`) gives way
         try:
             joined = urljoin(against, field)
-            if urlsplit(joined).scheme in ("http", "https") and urlsplit(joined).hostname:
+            parts = urlsplit(joined)
+            if (parts.scheme in ("http", "https") and parts.hostname
+                    or parts.scheme == "file" == urlsplit(against).scheme):  # a saved page's
                 return joined
         except ValueError:  # urllib's "Invalid IPv6 URL", NFKC-invalid host names
             pass
@@ -125,17 +139,17 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
 
 
 def cleaning_url(url):
-    """The URL to clean a page with, of the URL its record names (`page_url`): None for a URL
-    of another scheme than the web's that the cleaner does not take (``file:///home/me/saved/
-    a.html``, from a spider over saved pages), which failed every such item as "not an
-    absolute URL"; the WARC reader cleans such a record's page without its URL too. A field that
-    is no URL (``news/1``) or a malformed web URL (``http://[::1/x``) goes to `clean` as it is,
-    to be reported in the item's error record."""
+    """The URL to clean a page with, of the URL its record names (`page_url`): None for a
+    saved page's ``file:`` URL (``file:///home/me/saved/a.html``, from a spider over saved
+    pages), which failed every such item as "not an absolute URL"; the WARC reader cleans
+    such a record's page without its URL too. Any other field the cleaner refuses (``news/1``,
+    ``javascript:void(0)``, ``http://[::1/x``) goes to `clean` as it is, to be reported in the
+    item's error record."""
     try:
-        scheme = urlsplit(url).scheme if isinstance(url, str) else ""
+        scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     except ValueError:  # an IPv6 host without its "]": `clean` says what is wrong
         return url
-    return None if scheme not in ("", "http", "https") and not is_page_url(url) else url
+    return None if scheme == "file" and not is_page_url(url) else url
 
 
 def _first(field, kinds: tuple[type, ...]):
@@ -175,6 +189,7 @@ class NoiseFilterPipeline:
             raise ValueError(f"NOISEFILTER_THREADS must be a whole number above 0, not {threads!r}")
         self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="noisefilter")
         self._shutdown_trigger = None  # the reactor's, while the pool runs (`_start_pool`)
+        self._stopping = False  # once the pool is told to stop (`_stop_pool`)
         self._unfit: set[type] = set()  # item classes without the output field, said once
 
     @classmethod
@@ -213,8 +228,11 @@ class NoiseFilterPipeline:
 
     def _stop_pool(self) -> None:
         """Stops the pool once, whichever of `close_spider` and the reactor's shutdown comes
-        first (a stopped pool cannot be stopped again)."""
+        first (a stopped pool cannot be stopped again). Twisted's pool runs every job queued
+        before it stops: the pages still waiting are given up (`_clean_item`), or an unclean
+        shutdown cleaned hundreds of them for no one."""
         self._shutdown_trigger = None
+        self._stopping = True
         if self.pool.started:
             self.pool.stop()
 
@@ -268,6 +286,10 @@ class NoiseFilterPipeline:
         in UTF-8 (Cyrillic twice over), refused a page labelled windows-1251 within the limit
         that the same body declaring its charset in the page passed."""
         html = _first(html, _PAGE_TYPES)
+        if self._stopping:
+            url = page_url(field)
+            return Outcome(id=url or "", url=url, error=Failure(
+                "Interrupted", "the crawl stopped before the page was cleaned")), None
         if not isinstance(html, Response):
             return self._clean(html, page_url(field)), None
         max_bytes = self.cleaner.limits.max_bytes
