@@ -20,7 +20,7 @@ from tld import get_fld
 from w3lib.encoding import read_bom
 
 from .blocks import Block, Page, segment_text, well_formed
-from .decoding import decode_labelled, size_error
+from .decoding import charset_label, decode_labelled, size_error
 from .deadline import Deadline
 from .errors import InputError
 from .extract import html_to_page
@@ -137,6 +137,7 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
     if too_large is not None:
         raise too_large
     if not isinstance(text, str):
+        charset = charset_label(charset)
         text = _labelled_text(bytes(text), charset) if charset else _decoded_text(bytes(text))
     if "\x00" in text:
         raise InputError("text holds NUL bytes: binary data, not text")

@@ -15,6 +15,7 @@ import functools
 import re
 import unicodedata
 import zlib
+from typing import Any
 from urllib.parse import urlsplit
 
 from trafilatura.utils import detect_encoding, handle_compressed_file
@@ -253,6 +254,17 @@ def decode_labelled(data: bytes, charset: str) -> str:
                          f"{err.start}") from None
 
 
+def charset_label(charset: Any) -> str | None:
+    """A charset given with bytes as a str: a header value as Scrapy keeps one (bytes) read as
+    Latin-1; anything else but a str or None is refused (`InputError`), not left to fail
+    where the label is read."""
+    if isinstance(charset, (bytes, bytearray)):
+        return bytes(charset).decode("latin-1")
+    if charset is not None and not isinstance(charset, str):
+        raise InputError(f"expected the charset as str, got {type(charset).__name__}")
+    return charset
+
+
 def header_charset(content_type: str | None) -> str | None:
     """The ``charset`` parameter of a Content-Type header value (quotes taken off), None if it
     names none."""
@@ -425,10 +437,8 @@ def decode(data: bytes | str, max_bytes: int, url: str | None = None,
     too_large = size_error(data, max_bytes)
     if too_large is not None:
         raise too_large
-    if isinstance(charset, (bytes, bytearray)):  # a header value as Scrapy keeps one
-        charset = bytes(charset).decode("latin-1")
-    if not isinstance(data, str) and charset is not None and not isinstance(charset, str):
-        raise InputError(f"expected the charset as str, got {type(charset).__name__}")
+    if not isinstance(data, str):
+        charset = charset_label(charset)
     if not isinstance(data, str) and charset:
         data = decode_by_header(bytes(data), charset, max_bytes)
         if isinstance(data, str):
