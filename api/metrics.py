@@ -135,21 +135,25 @@ class MetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
-        answered = gone = False
+        answered = gone = read = False
 
         async def send_status(message: Message) -> None:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 # an answer begun after the client left reached no one: 499 (a document
-                # cleaned while its client went away was counted as a 200)
-                await _read_waiting(receive_watched)  # a disconnect the server holds
+                # cleaned while its client went away was counted as a 200). Only once the
+                # body was read: asked for a body not yet sent, the server first tells the
+                # client to send it ("100 Continue"), which an early 413 is there to spare
+                if read and not gone:
+                    await _read_waiting(receive_watched)  # a disconnect the server holds
                 status, answered = (499 if gone else message["status"]), True
             await send(message)
 
         async def receive_watched() -> Message:
-            nonlocal gone
+            nonlocal gone, read
             message = await receive()
             gone = gone or message["type"] == "http.disconnect"
+            read = read or (message["type"] == "http.request" and not message.get("more_body"))
             return message
 
         try:

@@ -463,6 +463,18 @@ def test_a_request_without_a_host_header_is_answered(server):
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
 
 
+def test_a_body_over_the_limit_by_its_length_is_refused_before_the_client_sends_it(server):
+    """A client that asks first (`Expect: 100-continue`, as curl does for large bodies) is told
+    413 without a "100 Continue" that would have it send 50 MB for nothing."""
+    _, port = server
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\n"
+                     b"Content-Length: 50000000\r\nExpect: 100-continue\r\n\r\n")
+        conn.settimeout(10)
+        answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
 def test_an_upload_the_client_abandons_is_counted_as_499_not_as_a_server_error(server):
     """A crawler that drops the connection mid-upload was counted as a 500, with no log line,
     response or error to explain the service's 5xx rate."""
