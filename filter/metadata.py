@@ -23,6 +23,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from html import unescape
 from itertools import islice
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
@@ -75,10 +76,11 @@ def _words(text: str) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
-def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
+def headline(title: str, tree: HtmlElement, site_name: str | None,
+             language: str | None = None) -> str:
     """The page's headline, from its title and its `<h1>` headings (the first
     `_MAX_HEADINGS`), none of which is one of the site's names: its `og:site_name` or the text
-    of a logo `<h1>` (one linked to the site's home page).
+    of a logo `<h1>` (one linked to the site's home page, or to its `language`'s).
 
     - The page's only such `<h1>`, when half its letters or more are in words of the title
       (and two of its words are not numbers): the headline as the page shows it, where the
@@ -93,7 +95,6 @@ def headline(title: str, tree: HtmlElement, site_name: str | None) -> str:
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
     1,149 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
-    language = page_language(tree)
     h1s = [(_heading_text(h1), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
     names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
@@ -208,20 +209,21 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
     return code if 2 <= len(code) <= 3 and code.isalpha() and code != "und" else None
 
 
-def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: str | None) -> str | None:
+def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: str | None,
+                            language: str | None) -> str | None:
     """Without a title in the meta tags: the `<title>` element's headline where the page confirms
     it, else `fallback` (trafilatura's choice: the only `<h1>`, a title-like element, a part of
     `<title>`)."""
     element = tree.find(".//head//title")
     text = " ".join(element.text_content().split()) if element is not None else ""
-    cut = headline(text, tree, site_name) if text else text
+    cut = headline(text, tree, site_name, language) if text else text
     if cut != text:
         return cut
     def squashed(words: str) -> str:  # trafilatura joins a heading's text nodes without spaces
         return "".join(_words(words).split())
 
     logos = {squashed("".join(h1.itertext())) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)
-             if _links_home(h1, page_language(tree))}
+             if _links_home(h1, language)}
     if text and fallback and squashed(fallback) in logos:
         return text  # trafilatura took the page's only <h1>, its logo
     return fallback
@@ -234,6 +236,9 @@ def page_metadata(tree: HtmlElement, url: str | None,
     the address it gives itself (`canonical_url`); missing fields are None. `source` is the
     document's text the tree was parsed from (`page_language`)."""
     meta = examine_meta(tree)
+    # read once, from the source too: the tree loses `<html lang>` after a leading script, and
+    # a logo linked to the page's language's home was then taken for the headline
+    language = page_language(tree, source)
     try:
         meta = extract_meta_json(tree, meta)
     except Exception as err:  # trafilatura's JSON-LD reader fails on some malformed blocks
@@ -241,10 +246,10 @@ def page_metadata(tree: HtmlElement, url: str | None,
     full_title = meta.title or extract_title(tree)
     site_name, meta_title = _field(meta.sitename), _field(meta.title)
     if meta_title and not _is_placeholder_title(meta_title):
-        title = headline(meta_title, tree, site_name)
+        title = headline(meta_title, tree, site_name, language)
     else:  # none, or a placeholder, which `full_title` keeps: the model was trained on it
         fallback = extract_title(tree) if meta_title else full_title
-        title = _title_element_headline(tree, site_name, _field(fallback))
+        title = _title_element_headline(tree, site_name, _field(fallback), language)
     title = _field(title)
     author = _field(_author(tree, meta.author))
     try:
@@ -253,7 +258,7 @@ def page_metadata(tree: HtmlElement, url: str | None,
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
     return {"title": title, "full_title": full_title, "author": author, "date": date,
-            "language": page_language(tree, source),
+            "language": language,
             "canonical_url": canonical_url(tree, url, meta.url)}
 
 
@@ -278,37 +283,53 @@ def publication_date(tree: HtmlElement, url: str | None) -> str | None:
 #: the JSON-LD types of a page's own story; an `ItemList` of related ones is none of them
 _ARTICLE_TYPE = re.compile(r"(\w*Article|\w*Posting|Report|WebPage)")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: what old templates wrap a script's JSON in: `<!-- -->`, `//<![CDATA[ //]]>`
+_JSON_WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 #: the most characters of JSON-LD read for dates (a catalogue page's is megabytes)
 _MAX_JSON_LD = 1_000_000
 
 
 def _json_ld_dates(tree: HtmlElement) -> tuple[str | None, str | None] | None:
     """The days (YYYY-MM-DD) of `datePublished` and `dateModified` of the page's own story in
-    its JSON-LD: the first object, at the top of a script or of its `@graph`, whose type is an
-    article's or a web page's; None without one. Objects inside it (a list of related stories,
-    each with its own dates) are not read."""
+    its JSON-LD: the first object with either date, at the top of a script or of its `@graph`
+    or as a web page's `mainEntity`, whose type is an article's or a web page's (``NewsArticle``,
+    ``schema:NewsArticle``, ``https://schema.org/NewsArticle``); None without one. Objects
+    inside it (a list of related stories, each with its own dates) are not read. Read as
+    leniently as sites write it: raw line breaks inside strings, and the `<!-- -->` or CDATA
+    wrappers of old templates."""
     for script in tree.iter("script"):
         text = script.text
         if ((script.get("type") or "").strip().lower() != "application/ld+json" or not text
                 or "dateModified" not in text or len(text) > _MAX_JSON_LD):
             continue
         try:
-            data = json.loads(text)
+            data = json.loads(_JSON_WRAPPER.sub("", text), strict=False)
         except (ValueError, RecursionError):
             continue
         tops = data if isinstance(data, list) else [data]
-        for item in [*tops, *(n for t in tops if isinstance(t, dict)
-                              for n in (t.get("@graph") if isinstance(t.get("@graph"), list)
-                                        else ()))]:
-            if not isinstance(item, dict):
-                continue
-            kinds = item.get("@type")
-            kinds = kinds if isinstance(kinds, list) else [kinds]
-            if any(isinstance(k, str) and _ARTICLE_TYPE.fullmatch(k) for k in kinds):
-                days = [item.get(key) for key in ("datePublished", "dateModified")]
-                return tuple(d[:10] if isinstance(d, str) and _DAY.match(d) else None
-                             for d in days)
+        graph = [node for top in tops if isinstance(top, dict)
+                 for node in (top.get("@graph") if isinstance(top.get("@graph"), list) else ())]
+        for item in [*tops, *graph]:
+            for story in (item, item.get("mainEntity")) if isinstance(item, dict) else ():
+                days = _story_days(story)
+                if days is not None:
+                    return days
     return None
+
+
+def _story_days(item: Any) -> tuple[str | None, str | None] | None:
+    """The publication and modification days of a JSON-LD object of an article's or a web
+    page's type that gives either; None for any other."""
+    if not isinstance(item, dict):
+        return None
+    kinds = item.get("@type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]
+    if not any(isinstance(k, str) and _ARTICLE_TYPE.fullmatch(re.split(r"[/:#]", k)[-1])
+               for k in kinds):
+        return None
+    days = tuple(d[:10] if isinstance(d, str) and _DAY.match(d) else None
+                 for d in (item.get("datePublished"), item.get("dateModified")))
+    return days if any(days) else None
 
 
 def _is_placeholder_title(title: str) -> bool:

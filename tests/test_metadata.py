@@ -141,3 +141,32 @@ def test_a_related_story_in_the_json_ld_does_not_date_the_page():
                     f'<script type="application/ld+json">{{"@graph": [{related}]}}</script>'):
         assert _page(published + scripts).date == "2024-05-01"
         assert _page(updated + scripts).date == "2024-05-01"
+
+
+@pytest.mark.parametrize("script", [
+    # a raw line break in a string, an old template's wrapper, a type as an IRI, the story as a
+    # web page's main entity after a graph node without dates
+    '{"@type": "NewsArticle", "headline": "Harbour\n walks", "datePublished": "2021-04-03",'
+    ' "dateModified": "2024-05-06"}',
+    '<!--\n{"@type": "NewsArticle", "datePublished": "2021-04-03", "dateModified": "2024-05-06"}'
+    '\n-->',
+    '//<![CDATA[\n{"@type": "https://schema.org/NewsArticle", "datePublished": "2021-04-03",'
+    ' "dateModified": "2024-05-06"}\n//]]>',
+    '{"@graph": [{"@type": "WebSite", "name": "Coast Gazette"}, {"@type": "WebPage", '
+    '"dateModified": null, "mainEntity": {"@type": "schema:NewsArticle", "datePublished": '
+    '"2021-04-03", "dateModified": "2024-05-06"}}]}',
+])
+def test_the_json_ld_publication_date_is_read_as_sites_write_it(script):
+    updated = '<meta property="og:updated_time" content="2024-05-06T10:00:00Z">'
+    assert _page(f'<script type="application/ld+json">{script}</script>{updated}').date == \
+        "2021-04-03"
+
+
+def test_a_logo_linked_to_the_language_home_is_no_headline_after_a_leading_script():
+    """A script before `<html lang>` makes the parser lose the tag's attributes; the page's
+    language, read from its source for the result, was not for the headline."""
+    page = html_to_page('<script>var t=1;</script><html lang="en"><head><title>Storm leaves '
+                        'thousands without power | Daily Courier</title></head><body><h1><a '
+                        f'href="/en/">Daily Courier</a></h1><article>{_STORY}</article></body>'
+                        '</html>', url="https://courier.example/en/news/storm")
+    assert (page.title, page.language) == ("Storm leaves thousands without power", "en")
