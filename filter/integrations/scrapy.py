@@ -55,7 +55,6 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from threadpoolctl import ThreadpoolController
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
-from w3lib.encoding import resolve_encoding
 from w3lib.html import get_base_url
 
 from ..batch import Outcome
@@ -78,22 +77,14 @@ def response_page(response: Response, max_bytes: int | None = None) -> str | byt
     would be read ("caf\ufffd"). An encoding the spider gave the Response
     (``response.replace(encoding="cp1250")``, ``HtmlResponse(..., encoding=...)``), Scrapy's
     first rule too, takes the header's place: it was ignored, and a page the spider had set
-    right came out as mojibake. (`Response.replace` and `copy` hand Scrapy's own reading on as
-    such an encoding; a page that is valid UTF-8 is still read as UTF-8 under it.)"""
+    right came out as mojibake. `Response.replace` and `copy` hand Scrapy's own reading on as
+    such an encoding, its guess for a page that declares none included: a copy is read as
+    `response.text` reads it (ignoring an encoding equal to the guess, tried, dropped the
+    choice of a spider that set the very encoding Scrapy guesses). A page that is valid UTF-8
+    is still read as UTF-8."""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return decode_by_header(response.body, _given_encoding(response)
+    return decode_by_header(response.body, getattr(response, "_encoding", None)
                             or header_charset(content_type), max_bytes)
-
-
-def _given_encoding(response: Response) -> str | None:
-    """The encoding the spider gave the Response, if any. `Response.replace` and `copy` hand
-    Scrapy's own reading on as such an encoding, its guess for a page that declares none
-    included (a middleware's ``response.replace(body=...)`` read a windows-1252 page's "£" as
-    "Ł"): an encoding that is what Scrapy reads without one is no one's choice."""
-    given = getattr(response, "_encoding", None)
-    if not given or response.replace(encoding=None).encoding == resolve_encoding(given):
-        return None
-    return given
 
 
 def page_url(field, response: Response | None = None, page: str | bytes | None = None):
