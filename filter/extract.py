@@ -36,7 +36,6 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura import bare_extraction
-from trafilatura.settings import CUT_EMPTY_ELEMS
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
 from .blocks import Block, Link, Page, has_visible_text
@@ -911,7 +910,6 @@ def _unwrap_inline_runs(tree: HtmlElement) -> None:
     into siblings of its own tag that hold at most that many children each, every word and link
     kept."""
     for el in _CROWDED(tree):
-        _drop_unshown_children(el)
         if sum(1 for child in el if child.tag in _INLINE_TAGS) > MAX_INLINE_CHILDREN:
             _unwrap_inline_children(el)
         # many lines alone are no reason: split into many paragraphs they cost trafilatura more
@@ -920,38 +918,6 @@ def _unwrap_inline_runs(tree: HtmlElement) -> None:
         if (el.getparent() is not None and links > MAX_INLINE_CHILDREN
                 and all(child.tag in ("a", "br") for child in el)):
             _split_children(el)
-
-
-#: children of a crowded element taken out whole (`_drop_unshown_children`)
-_UNSHOWN = _SKIP_SUBTREES | {"input"}
-#: inline elements trafilatura deletes when empty (`CUT_EMPTY_ELEMS`)
-_EMPTY_INLINE = CUT_EMPTY_ELEMS - _PARAGRAPH_TAGS
-
-
-def _drop_unshown_children(el: etree._Element) -> None:
-    """Take out, in one pass, the children of `el` that trafilatura and htmldate delete one by
-    one: subtrees never shown or never prose (`_UNSHOWN`, but JSON-LD, which the metadata
-    reads) and empty inline elements (`_EMPTY_INLINE`), their tails joined to the text around
-    them as those deletions join them. Each deletion appends a tail to the text before it,
-    rebuilding that text: text between 20,000 `<script>`s or `<svg>`s took 40 s, past any
-    time check. Empty blocks stay: each ends a line, which joined text would lose (trafilatura
-    deletes them one by one too, and text between 40,000 empty `<p>`s still takes a minute)."""
-    runs, kept, text = [], [], [el.text or ""]
-    for child in el:
-        if (child.tag in _UNSHOWN and child.get("type") != "application/ld+json"
-                or child.tag in _EMPTY_INLINE and not len(child) and not child.text):
-            text.append(child.tail or "")
-        else:
-            runs.append("".join(text))
-            text = [child.tail or ""]
-            kept.append(child)
-    if len(kept) == len(el):
-        return
-    runs.append("".join(text))
-    el[:] = kept
-    el.text = runs[0]
-    for child, tail in zip(kept, runs[1:]):
-        child.tail = tail
 
 
 def _unwrap_inline_children(el: etree._Element) -> None:
