@@ -221,8 +221,8 @@ def test_a_remote_warc_that_cannot_be_read_is_a_row_not_a_failed_task(cleaner, t
 
 def test_a_read_error_partway_through_a_remote_warc_fails_the_task_for_spark_to_retry(
         cleaner, tmp_path, monkeypatch):
-    """A store's timeout partway through a remote WARC, or at its start: reported as a row, the
-    task succeeded and the file's pages were lost for good; raised, Spark retries the task."""
+    """A store's timeout partway through a remote WARC: reported as a row, the task succeeded
+    and the rest of the file was lost for good; raised, Spark retries the task."""
     import io
     import random
     import types
@@ -241,9 +241,6 @@ def test_a_read_error_partway_through_a_remote_warc_fails_the_task_for_spark_to_
 
     monkeypatch.setitem(sys.modules, "fsspec",
                         types.SimpleNamespace(open=lambda url, mode: Opened()))
-    with pytest.raises(OSError, match="Input/output error"):
-        list(clean_warc_files(["s3://bucket/a.warc"], model=str(cleaner.loaded.path)))
-    bad = 0  # at the file's start, where the reader tells gzip from plain WARC
     with pytest.raises(OSError, match="Input/output error"):
         list(clean_warc_files(["s3://bucket/a.warc"], model=str(cleaner.loaded.path)))
 

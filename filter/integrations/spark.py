@@ -181,17 +181,15 @@ def clean_warc_files(paths: Iterable[str], model: str | None = None,
         yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
 
 
-#: errors opening a remote WARC that a retry would meet again: a row, not a failed task
-_LASTING = (ValueError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
-
-
 def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
-    """`read_warc` for a URL that fsspec opens. A file that is missing, may not be read, or
-    opens as a stream that cannot seek (`iter_warc`) is a row, as a local one is: raised, it
-    failed the task, and after Spark's retries the job, for one file (also without fsspec).
-    Any other error reading it (a store's timeout, a dropped connection), at its start as
-    partway through, is raised, for Spark to retry the task: as a row, the file's pages were
-    lost for good."""
+    """`read_warc` for a URL that fsspec opens. A file that cannot be opened or read from its
+    start (missing, forbidden, a stream that cannot seek: `iter_warc`) is a row, as a local one
+    is: raised, it failed the task, and after Spark's retries the job, for one file (also
+    without fsspec). Backends say "missing" and "forbidden" in their own ways (gcsfs: a plain
+    `OSError("Forbidden")`; fsspec's HTTP: `FileNotFoundError` for a 503 too), so an error
+    there is not told apart from a passing one. An error partway through (a store's timeout)
+    is raised, for Spark to retry the task: as a row, the rest of the file was lost for
+    good."""
     from ..warc import iter_warc
 
     try:
@@ -203,13 +201,13 @@ def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
 
     try:
         fh = fsspec.open(url, "rb").open()
-    except _LASTING as err:
+    except (OSError, ValueError) as err:
         yield _unreadable(url, err)
         return
     with fh:
         try:  # reads the file's start
             docs = iter_warc(fh, source=url, max_bytes=max_bytes)
-        except _LASTING as err:
+        except (OSError, ValueError) as err:
             yield _unreadable(url, err)
             return
         yield from docs
