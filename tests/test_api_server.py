@@ -91,6 +91,16 @@ def stop_server(proc) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def metrics_showing(port: int, text: bytes, seconds: float) -> bytes:
+    """The service's metrics once they show `text`, or as they are after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        metrics = request(port, "GET", "/metrics")[2]
+        if text in metrics or time.monotonic() > deadline:
+            return metrics
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def server(tmp_path):
     proc, port = start_server(tmp_path, env={**os.environ, "NOISEFILTER_MAX_BYTES": "100000",
@@ -396,12 +406,7 @@ def test_a_document_whose_client_left_while_it_was_cleaned_is_counted_as_499(tmp
             gone.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html"
                          b"\r\nContent-Length: %d\r\n\r\n" % len(SLOW_PAGE) + SLOW_PAGE)
             time.sleep(1.0)  # being cleaned; then the client gives up
-        deadline = time.monotonic() + 120
-        while True:
-            metrics = request(port, "GET", "/metrics")[2]
-            if b'route="/v1/clean",status="' in metrics or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        metrics = metrics_showing(port, b'route="/v1/clean",status="', 120)
         assert b'route="/v1/clean",status="499"} 1.0' in metrics, metrics.decode()
     finally:
         stop_server(proc)
@@ -483,12 +488,7 @@ def test_an_upload_the_client_abandons_is_counted_as_499_not_as_a_server_error(s
         with socket.create_connection(("127.0.0.1", port)) as conn:
             conn.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\n"
                          b"Content-Length: 50000\r\n\r\n<html><body>")
-    deadline = time.monotonic() + 30
-    while True:
-        body = request(port, "GET", "/metrics")[2]
-        if b'route="/v1/clean",status="499"} 2.0' in body or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    body = metrics_showing(port, b'route="/v1/clean",status="499"} 2.0', 30)
     assert b'route="/v1/clean",status="499"} 2.0' in body, body.decode()
     assert b'route="/v1/clean",status="500"' not in body
 
