@@ -143,9 +143,8 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
 def _links_home(h1: HtmlElement, language: str | None) -> bool:
     """Whether a heading is linked to a site's home page (``/``, ``https://site.example/``),
     or to the home of the page's `language` (``/en/`` on an English page, or the link's
-    `hreflang`'s): a logo, which names the site, not the page. Any two letters were a
-    language's home, and a headline linked to a section (``/us``, ``/tv``) was taken for the
-    site's name."""
+    `hreflang`'s): a logo, which names the site, not the page. Two letters alone make no
+    language's home: a headline linked to a section (``/us``, ``/tv``) is no logo."""
     for link in (*h1.iterancestors("a"), *h1.iter("a")):
         href = (link.get("href") or "").strip()
         if not href or href.startswith(("#", "?")):  # no address, or the page itself
