@@ -796,17 +796,19 @@ def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Documen
     try:
         fh = open(path, "rb")
     except OSError as err:
-        yield _unreadable(path, err)
+        yield unreadable_file(path, err)
         return
     with fh:
         try:  # reads the file's start: a read error there (EIO) raised out of the batch
             docs = iter_warc(fh, source=str(path), max_bytes=max_bytes, report_read_errors=True)
         except OSError as err:
-            yield _unreadable(path, err)
+            yield unreadable_file(path, err)
             return
         yield from docs
 
 
-def _unreadable(path: Path, err: OSError) -> Document:
-    """The report of a WARC file that cannot be opened or read from its start."""
-    return Document(id=f"{path}@0", source=str(path), failure=Failure("UnreadableFile", str(err)))
+def unreadable_file(source: str | Path, err: Exception) -> Document:
+    """The report of a WARC file, local or remote, that cannot be opened or read from its
+    start: one document, named by the file's start."""
+    return Document(id=f"{source}@0", source=str(source),
+                    failure=Failure("UnreadableFile", str(err)))

@@ -190,31 +190,27 @@ def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
     there is not told apart from a passing one. An error partway through (a store's timeout)
     is raised, for Spark to retry the task: as a row, the rest of the file was lost for
     good."""
-    from ..warc import iter_warc
+    from ..warc import iter_warc, unreadable_file
 
     try:
         import fsspec
     except ImportError:
-        yield _unreadable(url, ImportError("reading this URL needs fsspec and its filesystem "
-                                           "(pip install fsspec s3fs, gcsfs…)"))
+        yield unreadable_file(url, ImportError("reading this URL needs fsspec and its "
+                                               "filesystem (pip install fsspec s3fs, gcsfs…)"))
         return
 
     try:
         fh = fsspec.open(url, "rb").open()
     except (OSError, ValueError) as err:
-        yield _unreadable(url, err)
+        yield unreadable_file(url, err)
         return
     with fh:
         try:  # reads the file's start
             docs = iter_warc(fh, source=url, max_bytes=max_bytes)
         except (OSError, ValueError) as err:
-            yield _unreadable(url, err)
+            yield unreadable_file(url, err)
             return
         yield from docs
-
-
-def _unreadable(url: str, err: Exception) -> Document:
-    return Document(id=f"{url}@0", source=url, failure=Failure("UnreadableFile", str(err)))
 
 
 def _local_path(path: str) -> str | None:
