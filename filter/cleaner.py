@@ -288,15 +288,16 @@ def followed_url(url: str, base: str | None) -> str:
 
 
 def same_page(url: str) -> str:
-    """What every address of one page has in common: its host (lower case, without `www.`
-    and a default port), its path without a trailing slash, and its query parameters,
+    """What every address of one page has in common: its host (lower case, in its ASCII (IDNA)
+    form as `site_of` reads it, so "bücher.de" is "xn--bcher-kva.de", without `www.` and a
+    default port), its path without a trailing slash, and its query parameters,
     sorted, without the tracking ones (`TRACKING_PARAMETER`); the scheme and the `#fragment`
     left out. Parameters without a value are kept: forum software writes its paths as
     queries (`index.php?/topic/123-title/`). A URL whose host cannot be read is its own key,
     without its fragment."""
     try:
         parts = urlsplit(url)
-        host, port = (parts.hostname or "").removeprefix("www."), parts.port
+        host, port = _ascii_host(parts.hostname or "").removeprefix("www."), parts.port
     except ValueError:  # "http://[::1", port 99999
         return url.partition("#")[0]
     if port not in (None, 80, 443):
@@ -334,11 +335,16 @@ def site_or_host(url: str | None) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _registrable(host: str) -> str | None:
+    return get_fld(_ascii_host(host), fix_protocol=True, fail_silently=True)
+
+
+def _ascii_host(host: str) -> str:
+    """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), or as written when it
+    has no such form (a label too long, an empty one)."""
     try:
-        host = host.encode("idna").decode("ascii")
+        return host.encode("idna").decode("ascii")
     except UnicodeError:
-        pass
-    return get_fld(host, fix_protocol=True, fail_silently=True)
+        return host
 
 
 def _is_web_link(url: str) -> bool:

@@ -997,17 +997,24 @@ def _link_base(tree: HtmlElement, url: str | None) -> str | None:
 
 #: what a host name (or user info, or port) never holds
 _BAD_HOST_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
+#: what browsers strip from both ends of a URL before reading it (WHATWG: C0 controls, space)
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
 
 
-def check_url(url: str) -> None:
+def check_url(url: str) -> str:
     """Refuse a page URL that links cannot be resolved against (a page was never fetched from
     it): a malformed one, or one that is not absolute ("/news/1", "not a url", "javascript:…"),
     against which the related links would stay relative; or one whose host or port no request
     could have used (a space or control character in the host, port 99999). Spaces in the path
     are let through: pages link to such URLs and browsers fetch them. An empty string means no
-    URL."""
+    URL.
+
+    Returns the URL without the spaces and control characters around it, which browsers drop
+    too (WHATWG URL): a URL read from a CSV cell or a query string with a stray "%20" is still
+    the page's own, so its links to itself are not listed as related."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
+    url = url.strip(_C0_OR_SPACE)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
@@ -1019,6 +1026,7 @@ def check_url(url: str) -> None:
     if _BAD_HOST_CHAR.search(parts.netloc) or "\x00" in url:
         raise InputError(f"url {url[:200]!r} is not a valid URL: a space or control character "
                          "in its host, or a NUL")
+    return url
 
 
 def is_page_url(url: str) -> bool:
@@ -1044,7 +1052,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     """
     deadline = deadline or Deadline(math.inf)
     if url is not None:
-        check_url(url)
+        url = check_url(url)
     url = url or None  # an empty URL is no URL, and the result says so
     text = decode(html, max_bytes, url, charset)
     tree = parse(text)

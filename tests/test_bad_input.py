@@ -339,7 +339,7 @@ def test_a_malformed_link_target_costs_that_link_only():
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://news.exa mple.org/1", "http://news.example.org:99999/1",
-                                 "http://news.example.org/1\x00"])
+                                 "http://news.example.org/1\x00/2"])
 def test_a_malformed_page_url_raises_input_error_naming_it(url):
     """A URL no page could have been fetched from; links resolved against it would be wrong."""
     with pytest.raises(InputError, match=re.escape(f"url {url!r} is not a valid URL")):

@@ -623,6 +623,42 @@ def test_related_links_leave_out_the_page_itself_under_any_form_of_its_address()
     assert len(related_links(blocks, ["related"], via, aliases=[page])) == 4
 
 
+def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
+    """An HTTP client gives the page's URL in its ASCII form while the page writes its links in
+    Unicode (or the other way round): one story under both spellings is listed once, and the
+    page's link to itself is not listed at all."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    blocks = [Block("More from the shop", links=(
+        Link("This page", "https://bücher.de/neu/1"),
+        Link("Summer reading", "https://bücher.de/neu/2"),
+        Link("Summer reading", "https://xn--bcher-kva.de/neu/2"),
+    ))]
+    assert [link.url for link in related_links(blocks, ["related"], "https://xn--bcher-kva.de/neu/1")
+            ] == ["https://bücher.de/neu/2"]
+
+
+def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):
+    """A URL read from a CSV cell or a query string with a stray "%20" keeps its spaces; browsers
+    drop them, and so does the cleaner: the result names the URL without them and the page's
+    link to itself is no related story."""
+    import numpy as np
+
+    from filter import Cleaner
+
+    cleaner = Cleaner()
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
+        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
+    paragraph = "The bridge reopened on Saturday after three months of repairs, the council said. "
+    html = (f"<html><body><article><p>{paragraph * 3}</p><p>Read more: "
+            "<a href='/news/bridge'>this story</a> and "
+            "<a href='/news/ferry'>Ferry timetable changes</a></p></article></body></html>")
+    result = cleaner.clean(html, url=" \thttps://coastal.example/news/bridge \n")
+    assert result.url == "https://coastal.example/news/bridge"
+    assert [link.url for link in result.related_links] == ["https://coastal.example/news/ferry"]
+
+
 def test_related_links_stay_on_the_pages_site():
     """A related story is on the page's own site, under any of its host names; links that leave
     it (a shop, an affiliate, a reference) are not offered to a crawler as related stories."""

@@ -222,7 +222,7 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
     url = _optional_str(obj, "url", errors)
     if url is not None:
         try:
-            check_url(url)
+            url = check_url(url)
         except InputError as err:
             errors.append(str(err))
     source = _optional_str(obj, "source", errors)
