@@ -13,6 +13,7 @@ from pathlib import Path
 
 from filter import Limits
 from filter.cleaner import MAX_BYTES
+from filter.limits import check_workers, usable_cores
 
 ENV_PREFIX = "NOISEFILTER_"
 #: the longest `timeout`, in seconds: the pool waits for a reply with `Connection.poll`, which
@@ -29,15 +30,6 @@ def default_examples_db() -> Path:
     return Path(base) / "noisefilter" / "examples.db"
 
 
-def default_workers() -> int:
-    """One cleaning process per core this process may run on: the CPU affinity mask (taskset,
-    a container's cpuset, systemd's CPUAffinity=) rather than every core of the machine."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 @dataclass(frozen=True)
 class Settings:
     """Everything the service can be told. `workers` is the number of cleaning processes; the
@@ -45,7 +37,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = field(default_factory=lambda: default_workers())
+    workers: int = field(default_factory=lambda: usable_cores())
     #: a model file: a name in the models folder or a path the operator trusts (default: active)
     model: str | None = None
     #: largest document, in bytes, as the library counts it (`filter.Limits.max_bytes`)
@@ -77,6 +69,7 @@ class Settings:
         for name in ("workers", "max_bytes", "max_batch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive number, not {getattr(self, name)}")
+        check_workers(self.workers)
         if self.max_bytes > MAX_BYTES:  # the workers' Limits would refuse it, each at start-up
             raise ValueError(f"max_bytes must be at most {MAX_BYTES:,} (1 TiB), not {self.max_bytes}")
         for name in ("timeout", "queue_timeout"):  # inf and nan would mean no limit at all

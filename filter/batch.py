@@ -52,10 +52,11 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits, clean_page
-from .cli import _OUTPUT_FULL, byte_count, positive_int, positive_seconds
+from .cli import _OUTPUT_FULL, byte_count, positive_seconds, worker_count
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
+from .limits import WORKERS_PER_CORE, check_workers, usable_cores
 from .result import CleanResult
 
 #: fields of every output line, in this order; `to_record` fills them for results and failures
@@ -300,6 +301,7 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         count = 0
     if isinstance(workers, bool) or count < 1:
         raise ValueError(f"workers must be a whole number above 0, not {workers!r}")
+    check_workers(count)
     workers = count
     if multiprocessing.current_process().daemon:
         # multiprocessing's own refusal came at the first outcome, as a bare AssertionError
@@ -641,9 +643,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="JSON Lines file to write, uncompressed (to compress the lines as "
                              "they are written: -o - | gzip > OUT.jsonl.gz); - for standard "
                              "output")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parser.add_argument("--workers", type=positive_int, default=cores or 1,
-                        help="worker processes (default: one per core this process may use)")
+    parser.add_argument("--workers", type=worker_count, default=usable_cores(),
+                        help="worker processes (default: one per core this process may use; "
+                             f"at most {WORKERS_PER_CORE} per core)")
     parser.add_argument("--model", help="model file, or the file name of one in the models "
                                          "folder, e.g. mysite-1.joblib (default: the active model)")
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
@@ -704,6 +706,10 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
     return keys
 
 
+class CopyRefused(OSError):
+    """`drop_failures` could not make its copy of the output in the output's folder."""
+
+
 def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     """Take the lines of failed documents (an `error` that is not null) whose `source` is
     `ours` out of an output file, for `--retry-failed`: only the inputs of this run are read
@@ -714,7 +720,10 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     many lines were taken out."""
     path = Path(os.path.realpath(path))
     removed = 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as err:  # a folder the run may not write in: the file itself is fine
+        raise CopyRefused(err.errno, err.strerror) from err
     try:
         with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
             for line in src:
@@ -958,6 +967,11 @@ def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | in
         if err.errno in _OUTPUT_FULL:  # `--retry-failed` writes OUT's copy: a full disk, quota
             print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
             return 1
+        if isinstance(err, CopyRefused):
+            print(f"noisefilter batch: cannot write a copy of {out} in its folder (--retry-failed "
+                  f"replaces the file with one without the failed lines): {err.strerror}",
+                  file=sys.stderr)
+            return 2
         print(f"noisefilter batch: cannot read {out} to resume: {err.strerror}", file=sys.stderr)
         return 2
     if fh is None:
@@ -977,10 +991,19 @@ def run(args: argparse.Namespace) -> int:
         print("noisefilter batch: standard input (-) is closed", file=sys.stderr)
         return 2
     kinds = set()
+    named: dict[str, str] = {}  # each input's real path: the input that named it first
     for path in args.inputs:
         if path != STDIN and not Path(path).exists():
             print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
             return 2
+        # (overlapping shell globs name a file twice: its documents were cleaned and written
+        # twice, or once when a resumed run skipped them)
+        real = os.path.realpath(path) if path != STDIN else STDIN
+        if real in named:
+            print(f"noisefilter batch: {path} is named twice (as {named[real]} too): its "
+                  "documents would be cleaned twice", file=sys.stderr)
+            return 2
+        named[real] = path
         try:
             kinds.add(input_kind(path))
         except ValueError as err:

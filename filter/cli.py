@@ -26,8 +26,9 @@ import os
 import sys
 
 from . import InputTooLarge, Limits, NoiseFilterError, __version__
+from .compression import damage_types, decompressed
 from .inputs import read_at_most
-from .limits import MAX_BYTES
+from .limits import MAX_BYTES, check_workers
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
 SUBCOMMANDS = {
@@ -44,7 +45,8 @@ SUBCOMMANDS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="HTML (or text with --text) file, or - for standard input")
+    parser.add_argument("file", help="HTML (or text with --text) file, plain or compressed "
+                                     "(gzip, bzip2, xz, zstd), or - for standard input")
     parser.add_argument("--text", action="store_true",
                         help="input is already-extracted text, one block per line (UTF-8, or "
                              "UTF-16/32 with a byte-order mark)")
@@ -80,6 +82,17 @@ def byte_count(text: str) -> int:
     return value
 
 
+def worker_count(text: str) -> int:
+    """The argparse type of --workers: a positive whole number, at most `max_workers` (a typo
+    such as 400 forked that many processes, each with its own copy of the model)."""
+    value = positive_int(text)
+    try:
+        check_workers(value, "it")
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """The argparse type of time limits (--timeout): a positive, finite number of seconds. NaN
     is never exceeded by any elapsed time and infinity never reached, so either quietly meant
@@ -100,8 +113,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         data = _read(args.file, args.max_bytes)
-    except OSError as err:
-        print(f"noisefilter: cannot read {args.file}: {err.strerror or err}", file=sys.stderr)
+    except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
+        print(f"noisefilter: cannot read {args.file}: {getattr(err, 'strerror', None) or err}",
+              file=sys.stderr)
         return 2
     try:
         if len(data) > args.max_bytes:
@@ -138,13 +152,16 @@ def _write_out(text: str, piece: int = 1 << 16) -> None:
 
 def _read(path: str, max_bytes: int) -> bytes:
     """The file's (or standard input's) bytes, at most one past `max_bytes`: that is enough to
-    refuse a page over the limit, and a huge file is never read whole."""
+    refuse a page over the limit, and a huge file is never read whole. A compressed page (gzip,
+    bzip2, xz, zstd, known by its first bytes) is decompressed, the limit applying to the page,
+    as `batch` reads the pages of a folder: the library itself reads gzip and zstd only."""
     if path == "-":
         if sys.stdin is None:  # the command was started with it closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
-        return read_at_most(sys.stdin.buffer, max_bytes + 1)
-    with open(path, "rb") as fh:
-        return read_at_most(fh, max_bytes + 1)
+        with decompressed(sys.stdin.buffer) as stream:
+            return read_at_most(stream, max_bytes + 1)
+    with open(path, "rb") as fh, decompressed(fh) as stream:
+        return read_at_most(stream, max_bytes + 1)
 
 
 def _load(target: str):

@@ -8,11 +8,38 @@ import, during which `noisefilter --help` waited and Ctrl-C gave a traceback.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 #: the largest `Limits.max_bytes` (1 TiB): more than any page, and within what zlib and the
 #: operating system can be asked for (a limit of 2**63 bytes overflowed them)
 MAX_BYTES = 1 << 40
+#: the most cleaning processes a pool may have per core (`max_workers`): the cleaning is CPU
+#: work, so more only share the cores, each with its own copy of the model; a mistyped
+#: `--workers 400` started 400 processes on a two-core machine, for three documents
+WORKERS_PER_CORE = 8
+
+
+def usable_cores() -> int:
+    """The cores this process may run on: the CPU affinity mask (taskset, a container's cpuset,
+    systemd's CPUAffinity=) rather than every core of the machine. The default number of
+    cleaning processes of `noisefilter batch` and of the service."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def max_workers() -> int:
+    """The most cleaning processes one pool may start here (`WORKERS_PER_CORE` per core)."""
+    return WORKERS_PER_CORE * usable_cores()
+
+
+def check_workers(count: int, name: str = "workers") -> None:
+    """Refuse more cleaning processes than `max_workers`, naming the setting (`name`)."""
+    if count > max_workers():
+        raise ValueError(f"{name} must be at most {max_workers()} ({WORKERS_PER_CORE} per core "
+                         f"this process may use, {usable_cores()}), not {count}")
 
 
 @dataclass(frozen=True)

@@ -762,13 +762,14 @@ def test_workers_killed_while_starting_again_and_again_end_the_batch(tripwire, m
 @pytest.mark.parametrize("options", [
     {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": float("inf")},
     {"timeout": True}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},
-    {"workers": 2.0}, {"workers": True}, {"workers": 0},
+    {"workers": 2.0}, {"workers": True}, {"workers": 0}, {"workers": 10**6},
 ])
 def test_a_timeout_window_or_worker_count_that_cannot_work_is_refused(cleaner, options):
     # before: 0 or -1 failed every document as a time out, NaN raised "cannot convert float
     # NaN to integer", infinity an OverflowError, max_in_flight=-1 waited forever, and
-    # workers=2.0 raised a raw TypeError from range(); then the errors came only with the first
-    # outcome, out of reach of a `try` around the call
+    # workers=2.0 raised a raw TypeError from range(), and a million workers were started
+    # (more than 8 per core: CPU work gains nothing from them); then the errors came only with
+    # the first outcome, out of reach of a `try` around the call
     with pytest.raises(ValueError, match=next(iter(options))):
         clean_many(cleaner, ["<p>x</p>"], start_method="fork", **{"workers": 1, **options})
 

@@ -567,6 +567,54 @@ def test_a_json_lines_stream_cut_short_gives_its_last_record_once_whole(tmp_path
         f"pages.jsonl.gz:{n}" for n in (1, 2, 3)]
 
 
+def test_a_worker_count_far_above_the_cores_is_refused_before_any_starts(tmp_path, monkeypatch,
+                                                                         capsys):
+    """`--workers 400` on a two-core machine forked 400 processes, even for three documents."""
+    import filter.limits
+
+    monkeypatch.setattr(filter.limits, "usable_cores", lambda: 2)
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "x", "html": "<p>x</p>"}) + "\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["batch", str(jsonl), "-o", str(tmp_path / "out.jsonl"), "--workers", "400"])
+    assert exit_.value.code == 2
+    assert "--workers: it must be at most 16 (8 per core" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_input_named_twice_is_refused_not_cleaned_twice(tmp_path, capsys):
+    """Overlapping shell globs name a file twice: every document of it was written twice."""
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "x", "html": "<p>x</p>"}) + "\n")
+    status = main(["batch", str(jsonl), str(tmp_path / "." / "pages.jsonl"),
+                   "-o", str(tmp_path / "out.jsonl")])
+    assert status == 2 and "is named twice" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_retry_failed_in_a_folder_it_cannot_write_in_says_so(tmp_path, monkeypatch, capsys):
+    """OUT readable and writable, its folder not: the copy `--retry-failed` writes cannot be
+    made, and the message named reading OUT, a file that is fine. Nothing is lost."""
+    import errno
+    import tempfile
+
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "x", "html": ""}) + "\n")
+    out = tmp_path / "out.jsonl"
+    before = json.dumps({"id": "x", "source": str(jsonl),
+                         "error": {"type": "InputError", "message": "empty"}}) + "\n"
+    out.write_text(before)
+
+    def mkstemp(*args, **kwargs):  # as in a read-only folder (root ignores the mode bits)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    status = main(["batch", str(jsonl), "-o", str(out), "--workers", "1", "--retry-failed"])
+    err = capsys.readouterr().err
+    assert status == 2 and f"cannot write a copy of {out} in its folder" in err, err
+    assert "cannot read" not in err and out.read_text() == before
+
+
 def test_retry_failed_on_a_full_disk_is_a_write_failure(tmp_path, monkeypatch, capsys):
     """`--retry-failed` writes a copy of OUT without the failures: on a full disk that exited 2
     ("bad arguments") with "cannot read OUT to resume"; it is 1, "cannot write", as documented

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -10,7 +13,7 @@ import sys
 import pytest
 
 import filter
-from filter import Cleaner
+from filter import Cleaner, InputError
 from filter.cli import main
 
 URL = "https://coastal.example/news/2026/harbour-bridge-reopens"
@@ -41,6 +44,19 @@ def test_an_unreadable_file_is_a_message_and_exit_status_2(tmp_path, name, capsy
     assert err.startswith(f"noisefilter: cannot read {tmp_path / name}:") and "Traceback" not in err
 
 
+@pytest.mark.parametrize("compress", [bz2.compress, lzma.compress, lambda data: gzip.compress(
+    gzip.compress(data))], ids=["bzip2", "xz", "gzip-twice"])
+def test_a_compressed_page_is_cleaned_as_batch_cleans_it(tmp_path, article_html, compress, capsys):
+    """`batch` reads a folder's compressed pages; `clean` on one of them said "binary data"."""
+    page = tmp_path / "page.html.z"
+    page.write_bytes(compress(article_html.encode()))
+    assert main(["clean", str(page)]) == 0
+    assert capsys.readouterr().out == Cleaner().clean(article_html).text + "\n"
+    page.write_bytes(compress(article_html.encode())[:60])  # cut short: a message, status 2
+    assert main(["clean", str(page)]) == 2
+    assert capsys.readouterr().err.startswith(f"noisefilter: cannot read {page}: ")
+
+
 def test_closed_standard_input_is_a_message_and_exit_status_2(monkeypatch, capsys):
     """`noisefilter clean - <&-` ended in an AttributeError traceback (Python starts without
     `sys.stdin` when its descriptor is closed)."""
@@ -62,12 +78,15 @@ def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
     lines.write_bytes("Crêpes à la carte\nLa fête du village".encode("latin-1"))
     assert main(["clean", "--text", str(lines)]) == 2
     assert "text is not UTF-8 (byte 0xea at offset 2)" in capsys.readouterr().err
-    # a gzip file is named as one ("text must be str or UTF-8 bytes" said neither), and text
-    # saved as UTF-16 with its byte-order mark, as Windows tools save it, is read
-    import gzip
-    lines.write_bytes(gzip.compress("La fête du village\n".encode("utf-8")))
-    assert main(["clean", "--text", str(lines)]) == 2
-    assert "text is gzip-compressed: decompress it first" in capsys.readouterr().err
+    # the library names gzip data as such ("text must be str or UTF-8 bytes" said neither);
+    # the command decompresses a file, as it does an HTML one; text saved as UTF-16 with its
+    # byte-order mark, as Windows tools save it, is read
+    packed = gzip.compress("La fête du village a lieu samedi sur la place du port.\n".encode())
+    with pytest.raises(InputError, match="text is gzip-compressed: decompress it first"):
+        Cleaner().clean_text(packed)
+    lines.write_bytes(packed)
+    assert main(["clean", "--text", str(lines)]) == 0
+    assert capsys.readouterr().out == "La fête du village a lieu samedi sur la place du port.\n"
     lines.write_bytes("La fête du village a lieu samedi sur la place du port.\n".encode("utf-16"))
     assert main(["clean", "--text", "--json", str(lines)]) == 0
     assert json.loads(capsys.readouterr().out)["blocks"] is not None

@@ -27,3 +27,12 @@ def test_default_workers_follow_the_cpu_affinity_not_the_machine(monkeypatch):
     assert Settings().workers == 2
     assert Settings.from_env({}).workers == 2
     assert Settings(workers=3).workers == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="no CPU affinity here")
+def test_more_than_eight_cleaning_processes_per_core_are_refused(monkeypatch):
+    """A mistyped NOISEFILTER_WORKERS=400 started 400 processes, each with its own model."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert Settings(workers=16).workers == 16
+    with pytest.raises(ValueError, match="workers must be at most 16 .*not 17"):
+        Settings.from_env({"NOISEFILTER_WORKERS": "17"})
