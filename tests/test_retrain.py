@@ -1105,6 +1105,26 @@ def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, go
     assert [e.id for e in ExampleStore(db).list()] == ["mysite-0001"]
 
 
+def test_bootstrap_names_every_ground_truth_file_it_cannot_read(good, tmp_path, capsys):
+    """A data set made by hand in the WCXB layout stopped bootstrap at its first malformed
+    ground-truth file with a bare JSON error naming no file, or a traceback ('NoneType' object
+    has no attribute 'get') for one holding null; now one message names each, nothing written."""
+    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    bad = {"0002": b'{"url": "https://x.example/a", "ground_truth": {"main_content": "x"},}',
+           "0003": b"null", "0004": b'{"ground_truth": {"main_content": ["a", "b"]}}',
+           "0005": b'{"ground_truth": "text"}', "0006": '{"url": "caf\u00e9"}'.encode("latin-1")}
+    for ident, data in bad.items():
+        (gold / "ground-truth" / f"{ident}.json").write_bytes(data)
+    out = tmp_path / "boot.jsonl"
+    assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "5 ground-truth file(s) cannot be read" in err and "Traceback" not in err
+    for ident in bad:
+        assert str(gold / "ground-truth" / f"{ident}.json") in err
+    assert "main_content must be a str, not list" in err and "not a JSON object but NoneType" in err
+    assert not out.exists()
+
+
 def test_an_empty_gold_text_is_no_gold_text_to_score_against():
     """A `gold` of "" scored every page 0 word F1 whatever the model kept."""
     ex = Example(id="g", text="Harbour regatta returns\nShare this", gold="",
@@ -1152,6 +1172,33 @@ def test_bootstrap_refuses_an_out_that_is_a_store_or_cannot_be_written(good, tmp
         err = capsys.readouterr().err
         assert said in err and "Traceback" not in err and "bootstrapping" not in err
         assert db.read_bytes() == before
+
+
+def test_examples_are_never_written_over_a_model_or_its_manifest(good, models, tmp_path, capsys):
+    """`bootstrap --out` and `store export -o` into the models folder (a tab-completed path)
+    replaced a model's manifest, or the model, with JSON Lines and exited 0: from then on every
+    clean, batch and serve failed to load it."""
+    from train.store import main as store_main
+
+    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    db = tmp_path / "boot.db"
+    assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db)]) == 0
+    elsewhere = tmp_path / "kept"
+    elsewhere.mkdir()
+    shutil.copy(good, elsewhere / "mine.joblib")
+    shutil.copy(str(good).removesuffix(".joblib") + ".manifest.json", elsewhere / "mine.manifest.json")
+    targets = {models / "notes.jsonl": "is in the models folder",
+               elsewhere / "mine.manifest.json": "is the manifest of the model beside it",
+               elsewhere / "mine.joblib": "binary data"}
+    capsys.readouterr()
+    for target, said in targets.items():
+        before = target.read_bytes() if target.exists() else None
+        assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(target)]) == 2
+        assert said in capsys.readouterr().err
+        assert store_main(["export", str(db), "-o", str(target)]) == 2
+        assert said in capsys.readouterr().err
+        assert (target.read_bytes() if target.exists() else None) == before
+    load_model(elsewhere / "mine.joblib")
 
 
 def test_examples_written_to_the_standard_output_stay_whole(good, tmp_path):

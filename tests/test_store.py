@@ -561,6 +561,28 @@ def test_command_line_refuses_what_would_lose_the_store_or_half_an_import(tmp_pa
     assert proc.returncode == 0 and "1 pages added" in proc.stdout, proc.stderr
 
 
+def test_an_import_that_reads_no_example_fails_and_leaves_no_empty_store(tmp_path, capsys):
+    """A file with no usable line (a model given by mistake) was 553 warnings, then exit 0 and
+    a new empty store: `import … && noisefilter train --store …` went on to fail there."""
+    from train.store import main
+
+    junk = tmp_path / "model.joblib"
+    junk.write_bytes(b"\x80\x04\x95" + bytes(range(256)) * 4 + b"\n" + b"\xff\xfe\n" * 3)
+    db = tmp_path / "new.db"
+    assert main(["import", str(db), str(junk)]) == 2
+    assert f"no example could be read from {junk}" in capsys.readouterr().err
+    assert not db.exists()
+    # into a store that exists, it is kept as it was
+    ExampleStore(db).add([_ex("p", "a b c d", [("a b c d", "content")])], labelled_by="alice")
+    assert main(["import", str(db), str(junk)]) == 2
+    assert [e.id for e in ExampleStore(db).list()] == ["p"]
+    # a file read whole again (nothing new to add) is no failure
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(example(1, 2, as_text=True)) + "\n")
+    assert main(["import", str(db), str(good)]) == 0
+    assert main(["import", str(db), str(good)]) == 0
+
+
 def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):
     """`list(reviewed=…)` (`GET /v1/examples?reviewed=false`) and `iter_examples(reviewed_only=
     True)` found each page's labels through the index on `reviewed` alone, reading every label

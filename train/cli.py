@@ -80,7 +80,7 @@ def _not_a_problems_file(args) -> str | None:
     """Why the --problems file cannot be emptied and written, or None: it is a file the
     command reads or writes, a model's manifest (wherever the model is), anything in the models
     folder, or a file of binary data (a model or a store elsewhere), which no problems list is."""
-    from filter.modelfile import MANIFEST_SUFFIX, manifest_of, manifest_path, models_dir
+    from filter.modelfile import manifest_of, manifest_path
 
     out = getattr(args, "out", None)  # train's model, written with its manifest
     own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
@@ -94,16 +94,24 @@ def _not_a_problems_file(args) -> str | None:
             own += [model, manifest_of(Path(model))]
     if any(_same_file(args.problems, path) for path in own):
         return "names a file the command reads or writes"
-    problems = Path(args.problems)
-    if _same_file(problems.parent, models_dir()):
+    return model_file_refusal(Path(args.problems)) or (
+        "holds binary data (a model or a store?), not a list of problems"
+        if _binary(Path(args.problems)) else None)
+
+
+def model_file_refusal(path: Path) -> str | None:
+    """Why a text file the tools write (a problems list, bootstrap's examples, a store's
+    export) may not be written at `path`, or None: it is in the models folder, or a model's
+    manifest (wherever the model is). Overwritten, the model there no longer loaded, and every
+    `clean`, `batch` and `serve` failed; a manifest is text, which the binary-data tests let
+    through."""
+    from filter.modelfile import MANIFEST_SUFFIX, models_dir
+
+    if _same_file(path.parent, models_dir()):
         return "is in the models folder"
-    beside = problems.with_name(problems.name.removesuffix(MANIFEST_SUFFIX) + ".joblib")
-    if problems.name.endswith(MANIFEST_SUFFIX) and os.path.lexists(beside):
-        # any model's manifest, not only the ones the command reads: emptied, the model beside
-        # it no longer loaded (a manifest is text, which the binary-data test lets through)
+    beside = path.with_name(path.name.removesuffix(MANIFEST_SUFFIX) + ".joblib")
+    if path.name.endswith(MANIFEST_SUFFIX) and os.path.lexists(beside):
         return "is the manifest of the model beside it"
-    if _binary(problems):
-        return "holds binary data (a model or a store?), not a list of problems"
     return None
 
 
@@ -466,6 +474,9 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
     path = Path(out)
     if os.path.isdir(path):  # os.path's tests: Path's raise on a name too long
         return "is a folder"
+    refusal = model_file_refusal(path)
+    if refusal:
+        return f"{refusal}; name a JSON Lines file elsewhere"
     if _binary(path):
         return ("holds binary data (an example store or a model?); give a store with --store "
                 "to add to it, or name a new JSON Lines file")

@@ -815,12 +815,25 @@ def _main(argv: list[str] | None) -> int:
         # opened for writing, the store itself was emptied: every page and label lost
         print(f"{args.out} is an example store; export to a JSON Lines file", file=sys.stderr)
         return 2
+    if args.command == "export" and args.out != "-":
+        from .cli import _binary, model_file_refusal
+
+        refusal = model_file_refusal(Path(args.out)) or (
+            "holds binary data (a model?)" if _binary(Path(args.out)) else None)
+        if refusal:  # a model overwritten with JSON Lines: every clean failed after
+            print(f"{args.out} {refusal}; export to a JSON Lines file elsewhere", file=sys.stderr)
+            return 2
+    new = args.command == "import" and not os.path.lexists(args.db)
     try:  # export and count only read it, also on a read-only file system
         store = ExampleStore(args.db, read_only=args.command != "import")
-        return _run(store, args)
+        status = _run(store, args)
     except StoreError as err:  # not a store, or damaged past its first pages: one line
         print(err, file=sys.stderr)
         return 2
+    if status and new:  # nothing was imported into the store this run made: no empty store left
+        for path in (args.db, f"{args.db}-wal", f"{args.db}-shm"):
+            Path(path).unlink(missing_ok=True)
+    return status
 
 
 def _run(store: ExampleStore, args: argparse.Namespace) -> int:
@@ -830,6 +843,12 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"warning: {problem}", file=sys.stderr)
         print(report)
+        read = (report.pages_added + report.pages_updated + report.labels_added
+                + report.labels_changed + report.labels_unchanged + report.labels_kept)
+        if problems and not read:  # `import … && noisefilter train --store …` must stop here
+            print(f"no example could be read from {', '.join(map(str, args.files))}",
+                  file=sys.stderr)
+            return 2
     elif args.command == "export" and args.out == "-":
         # standard output as `noisefilter batch -o -` writes it: its own stream, not
         # /dev/stdout opened again (which emptied a file `>>` appended to, and cannot be

@@ -36,22 +36,55 @@ class GoldPage:
 
 
 def load_dataset(root: str | Path) -> list[GoldPage]:
-    """All pages of a WCXB-layout folder, sorted by id."""
+    """All pages of a WCXB-layout folder, sorted by id. Raises ValueError naming every
+    ground-truth file that cannot be read as one (not JSON, not UTF-8, fields of other types):
+    a data set made by hand stopped at its first such file with a bare JSON or attribute error
+    that named no file."""
     root = Path(root)
-    pages = []
+    pages, bad = [], []
     for gt_path in sorted((root / "ground-truth").glob("*.json")):
-        gt = json.loads(gt_path.read_text(encoding="utf-8"))
-        html_path = root / "html" / f"{gt_path.stem}.html.gz"
-        if not html_path.exists():
-            html_path = root / "html" / f"{gt_path.stem}.html"
-        truth = gt.get("ground_truth") or {}
-        pages.append(GoldPage(
-            id=gt_path.stem,
-            url=gt.get("url") or "",
-            page_type=((gt.get("_internal") or {}).get("page_type") or {}).get("primary") or "unknown",
-            html_path=html_path,
-            main_content=truth.get("main_content") or "",
-            with_snippets=tuple(truth.get("with") or ()),
-            without_snippets=tuple(truth.get("without") or ()),
-        ))
+        try:
+            pages.append(_gold_page(root, gt_path))
+        except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError too
+            bad.append(f"{gt_path}: {err}")
+    if bad:
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise ValueError(f"{len(bad)} ground-truth file(s) cannot be read{more}:\n  "
+                         + "\n  ".join(bad[:10]))
     return pages
+
+
+def _gold_page(root: Path, gt_path: Path) -> GoldPage:
+    gt = json.loads(gt_path.read_text(encoding="utf-8"))
+    if not isinstance(gt, dict):
+        raise ValueError(f"not a JSON object but {type(gt).__name__}")
+    truth = _field(gt, "ground_truth", dict) or {}
+    internal = gt.get("_internal")  # WCXB's own bookkeeping: read where it has its shape
+    kind = internal.get("page_type") if isinstance(internal, dict) else None
+    page_type = kind.get("primary") if isinstance(kind, dict) else None
+    html_path = root / "html" / f"{gt_path.stem}.html.gz"
+    if not html_path.exists():
+        html_path = root / "html" / f"{gt_path.stem}.html"
+    snippets = {}
+    for key in ("with", "without"):
+        snippets[key] = tuple(_field(truth, key, list) or ())
+        if not all(isinstance(s, str) for s in snippets[key]):
+            raise ValueError(f"ground_truth.{key} must be a list of strings")
+    return GoldPage(
+        id=gt_path.stem,
+        url=_field(gt, "url", str) or "",
+        page_type=page_type if isinstance(page_type, str) and page_type else "unknown",
+        html_path=html_path,
+        main_content=_field(truth, "main_content", str) or "",
+        with_snippets=snippets["with"],
+        without_snippets=snippets["without"],
+    )
+
+
+def _field(obj: dict, key: str, kind: type):
+    """`obj[key]` when it is a `kind` (None when missing or null); ValueError otherwise."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"{key} must be a {'JSON object' if kind is dict else kind.__name__}, "
+                         f"not {type(value).__name__}")
+    return value
