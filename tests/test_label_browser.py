@@ -842,6 +842,20 @@ def test_a_stored_page_opens_from_the_list_with_its_labels_and_saves_onto_itself
     assert labels[:2] == [("junk", True), ("junk", True)] and labels[-1] == ("related", True)
     assert len(watched.dialogs) == 2 and not watched.errors
 
+    # a file opened next is another page: the stored page's address leaves the form with it
+    # (it was sent to the service and saved as the file's); one the person typed stays
+    with page.expect_request(lambda r: "v1/decode" in r.url) as decoding:
+        open_file(page, "cafe.html", CAFE_PAGE.encode("cp1252"))
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert "url=" not in decoding.value.url
+    assert page.get_by_label("Page address").input_value() == ""
+    page.get_by_label("Page address").fill(PAGE_URL + "?cafe")
+    with page.expect_request(lambda r: "v1/decode" in r.url) as decoding:
+        open_file(page, "cafe.html", CAFE_PAGE.encode("cp1252"))
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert urllib.parse.quote(PAGE_URL + "?cafe", safe="") in decoding.value.url
+    assert page.get_by_label("Page address").input_value() == PAGE_URL + "?cafe"
+
 
 def test_the_list_can_show_only_pages_with_labels_to_review(server, watched):
     """What `noisefilter bootstrap` stores is unreviewed, for a person to check: the list can

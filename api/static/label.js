@@ -37,6 +37,9 @@
     doc: null,          // {kind: "html"|"text", value}
     // the file last put into the form: its text as decoded, and as the textarea shows it
     file: null,         // {text, shown}
+    // the address a stored page brought into the form (null: the field is the person's): a
+    // file opened next is not that page, and was saved under its address
+    storedUrl: null,
     // {text, kind, score, model: label the model gave, label: label now, reviewed: a person
     // gave it (a label key or click, also one that confirms the model's label), by: who gave
     // the label when not the person here ("model:<version>", or whoever the store names),
@@ -183,8 +186,8 @@
   // declarations read as browsers read them, else the language, the country domain or a
   // detector): decoded here by a simpler rule, a windows-1251 page declaring nothing was
   // labelled and saved as mojibake, which the model then learnt from.
-  async function decodeHtml(buffer) {
-    const url = pageAddress();
+  async function decodeHtml(buffer, address) {
+    const url = address === undefined ? pageAddress() : address || null;
     const query = url ? `?url=${encodeURIComponent(url)}` : "";
     return (await api("POST", `v1/decode${query}`, buffer, "text/html")).html;
   }
@@ -216,23 +219,27 @@
     const isText = /\.txt$/i.test(name) || (!gzipped && file.type === "text/plain");
     const stream = gzipped ? file.stream().pipeThrough(new DecompressionStream("gzip")) : file.stream();
     const buffer = await new Response(stream).arrayBuffer();
+    // the address a stored page left in the form is that page's: the file has none given yet
+    const url = state.storedUrl !== null && ui.url.value.trim() === state.storedUrl ? "" : undefined;
     let value;
     try {
-      value = isText ? decodeText(buffer) : await decodeHtml(buffer);
+      value = isText ? decodeText(buffer) : await decodeHtml(buffer, url);
     } catch (err) {
       fail("Labelling", err);  // as when the service refuses the page itself
       return;
     }
-    await analyse({ kind: isText ? "text" : "html", value, file: true }, true);
+    await analyse({ kind: isText ? "text" : "html", value, file: true, url }, true);
   }
 
   // The file's text goes into the form, and is remembered as decoded: the textarea turns CRLF
   // into LF, and the page stored from the file's bytes (say by `noisefilter bootstrap`) is found
-  // and updated only by its exact text. A page opened from the store brings its address along.
+  // and updated only by its exact text. A page opened from the store brings its address along
+  // (and a file opened after it takes it away, unless the person has changed it).
   function putFileInForm(doc) {
     ui.doc.value = doc.value;
     ui.format.value = doc.kind;
     if (doc.url !== undefined) ui.url.value = doc.url;
+    state.storedUrl = doc.url === undefined ? null : doc.url;
     state.file = { text: doc.value, shown: ui.doc.value };
   }
 
