@@ -983,6 +983,23 @@ def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | in
     return fh, skip
 
 
+def _read_twice(named: dict[str, tuple[str, str]]) -> str | None:
+    """Why some pages would be cleaned twice, or None: a page file or a folder given as an input
+    lies in an input folder too (overlapping shell globs, ``crawl crawl/2026-05``), whose walk
+    reads it again under another id, so a resumed run did not skip it either. A JSON Lines or
+    WARC file in an input folder is no page of it, and may be named on its own. `named` maps
+    each input's real path to the input as given and its `input_kind`."""
+    folders = [(real, path) for real, (path, kind) in named.items() if kind == "folder"]
+    for real, (path, kind) in named.items():
+        if kind not in ("folder", "html"):
+            continue
+        for folder_real, folder in folders:
+            if real != folder_real and os.path.commonpath([real, folder_real]) == folder_real:
+                return (f"{path} is in {folder}, also an input: its pages would be cleaned twice "
+                        "(name one of them)")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.inputs.count(STDIN) > 1:
         print("noisefilter batch: standard input (-) can be read once", file=sys.stderr)
@@ -991,24 +1008,27 @@ def run(args: argparse.Namespace) -> int:
         print("noisefilter batch: standard input (-) is closed", file=sys.stderr)
         return 2
     kinds = set()
-    named: dict[str, str] = {}  # each input's real path: the input that named it first
+    named: dict[str, tuple[str, str]] = {}  # each input's real path: the input, its kind
     for path in args.inputs:
         if path != STDIN and not Path(path).exists():
             print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
             return 2
-        # (overlapping shell globs name a file twice: its documents were cleaned and written
-        # twice, or once when a resumed run skipped them)
-        real = os.path.realpath(path) if path != STDIN else STDIN
-        if real in named:
-            print(f"noisefilter batch: {path} is named twice (as {named[real]} too): its "
-                  "documents would be cleaned twice", file=sys.stderr)
-            return 2
-        named[real] = path
         try:
-            kinds.add(input_kind(path))
+            kind = input_kind(path)
         except ValueError as err:
             print(f"noisefilter batch: {err}", file=sys.stderr)
             return 2
+        kinds.add(kind)
+        real = os.path.realpath(path) if path != STDIN else STDIN
+        if real in named:
+            print(f"noisefilter batch: {path} is named twice (as {named[real][0]} too): its "
+                  "documents would be cleaned twice", file=sys.stderr)
+            return 2
+        named[real] = path, kind
+    twice = _read_twice(named)
+    if twice:
+        print(f"noisefilter batch: {twice}", file=sys.stderr)
+        return 2
     if "warc" in kinds and importlib.util.find_spec("warcio") is None:
         print('noisefilter batch: WARC input needs the warc extra: pip install ".[warc]" from '
               "the noisefilter repository", file=sys.stderr)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+import idna
 from tld import get_fld
 from w3lib.encoding import read_bom
 
@@ -340,10 +341,14 @@ def _registrable(host: str) -> str | None:
 
 def _ascii_host(host: str) -> str:
     """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), or as written when it
-    has no such form (a label too long, an empty one)."""
+    has no such form (a label too long, an empty one). UTS #46 without the transitional
+    mapping, as browsers and crawlers write it: Python's own "idna" codec (IDNA 2003) turns
+    "straße.de" into "strasse.de", another site than its "xn--strae-oqa.de"."""
+    if host.isascii():  # already its DNS form (underscores and all, which IDNA would refuse)
+        return host
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         return host
 
 

@@ -590,6 +590,20 @@ def test_an_input_named_twice_is_refused_not_cleaned_twice(tmp_path, capsys):
                    "-o", str(tmp_path / "out.jsonl")])
     assert status == 2 and "is named twice" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
+    # a page or a folder inside an input folder is read by its walk too (under another id);
+    # a JSON Lines file there is no page of it and may be named on its own
+    crawl = tmp_path / "crawl"
+    (crawl / "2026-05").mkdir(parents=True)
+    (crawl / "2026-05" / "a.html").write_text("<p>x</p>")
+    jsonl.rename(crawl / "pages.jsonl")
+    for inner in ("2026-05", "2026-05/a.html"):
+        status = main(["batch", str(crawl), str(crawl / inner), "-o", str(tmp_path / "out.jsonl")])
+        assert status == 2, inner
+        assert f"{crawl / inner} is in {crawl}, also an input" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+    assert main(["batch", str(crawl), str(crawl / "pages.jsonl"), "-o", str(tmp_path / "out.jsonl"),
+                 "--workers", "1"]) == 0
+    assert len(lines(tmp_path / "out.jsonl")) == 2
 
 
 def test_retry_failed_in_a_folder_it_cannot_write_in_says_so(tmp_path, monkeypatch, capsys):

@@ -637,6 +637,13 @@ def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
     ))]
     assert [link.url for link in related_links(blocks, ["related"], "https://xn--bcher-kva.de/neu/1")
             ] == ["https://bücher.de/neu/2"]
+    # "ß" as browsers write it (UTS #46): Python's IDNA 2003 codec made it "ss", another site,
+    # and every related link of such a page was dropped as leaving it
+    blocks = [Block("Mehr", links=(Link("Diese Seite", "https://straße.de/neu/1"),
+                                   Link("Sommer", "https://straße.de/neu/2"),
+                                   Link("Fass", "https://strasse.de/neu/3")))]
+    assert [link.url for link in related_links(blocks, ["related"], "https://xn--strae-oqa.de/neu/1")
+            ] == ["https://straße.de/neu/2"]
 
 
 def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):

@@ -221,6 +221,13 @@ def example_chars(example: Example) -> int:
                 + len(b.labelled_at or "") + _BLOCK_OVERHEAD for b in example.blocks))
 
 
+def read_files(paths: Iterable[str | Path],
+               allowed_labels: set[str] | None = None) -> list[tuple[str | Path, ExampleSet]]:
+    """Each JSON Lines file's examples, read apart (`read_examples`): an import labels a file's
+    pages ``import:<file name>``, and a page id given in two files is one page updated."""
+    return [(path, read_examples([path], allowed_labels)) for path in paths]
+
+
 class ExampleStore:
     """Labelled examples in one SQLite file. Every method opens its own connection, so one
     instance may be shared by threads and a forked process may use a copy.
@@ -545,12 +552,19 @@ class ExampleStore:
         """Read JSON Lines files and add what is valid; returns the problems met (with line
         numbers) beside the report. `labelled_by` defaults to ``import:<file name>``, cut to
         `MAX_NAME_CHARS` characters; a longer one given is refused (ValueError)."""
+        return self.add_read(read_files(paths, allowed_labels), labelled_by=labelled_by,
+                             source=source, reviewed=reviewed)
+
+    def add_read(self, files: list[tuple[str | Path, ExampleSet]], *,
+                 labelled_by: str | None = None, source: str | None = None,
+                 reviewed: bool = True) -> tuple[AddReport, list[Problem]]:
+        """`import_jsonl` on files read already (`read_files`): the command line reads them
+        before it opens the store, so an import that reads nothing creates none."""
         if labelled_by is not None and len(labelled_by) > MAX_NAME_CHARS:
             raise ValueError(f"labelled_by is over {MAX_NAME_CHARS} characters")
         report = AddReport()
         problems: list[Problem] = []
-        for path in paths:
-            found = read_examples([path], allowed_labels)
+        for path, found in files:
             problems.extend(found.problems)
             # cut to the length the service takes: the labelling page sends it back on save
             default = f"import:{Path(path).name}"[:MAX_NAME_CHARS]
@@ -823,33 +837,38 @@ def _main(argv: list[str] | None) -> int:
         if refusal:  # a model overwritten with JSON Lines: every clean failed after
             print(f"{args.out} {refusal}; export to a JSON Lines file elsewhere", file=sys.stderr)
             return 2
-    new = args.command == "import" and not os.path.lexists(args.db)
-    try:  # export and count only read it, also on a read-only file system
-        store = ExampleStore(args.db, read_only=args.command != "import")
-        status = _run(store, args)
+    try:
+        if args.command == "import":
+            return _import(args)
+        # export and count only read it, also on a read-only file system
+        return _run(ExampleStore(args.db, read_only=True), args)
     except StoreError as err:  # not a store, or damaged past its first pages: one line
         print(err, file=sys.stderr)
         return 2
-    if status and new:  # nothing was imported into the store this run made: no empty store left
-        for path in (args.db, f"{args.db}-wal", f"{args.db}-shm"):
-            Path(path).unlink(missing_ok=True)
-    return status
+
+
+def _import(args: argparse.Namespace) -> int:
+    """The import command. A store that exists is opened first (a file that is none is said
+    before the files are read, a pipe among them); a new one is made only once an example was
+    read: an import whose every line is a problem exits 2 (`import … && noisefilter train
+    --store …` stops there) and leaves no empty store behind."""
+    store = ExampleStore(args.db) if os.path.lexists(args.db) else None
+    files = read_files(args.files)
+    problems = [problem for _, found in files for problem in found.problems]
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    if problems and not any(found.examples for _, found in files):
+        print(f"no example could be read from {', '.join(map(str, args.files))}", file=sys.stderr)
+        return 2
+    store = store or ExampleStore(args.db)
+    report, _ = store.add_read(files, labelled_by=args.labelled_by, source=args.source,
+                               reviewed=not args.unreviewed)
+    print(report)
+    return 0
 
 
 def _run(store: ExampleStore, args: argparse.Namespace) -> int:
-    if args.command == "import":
-        report, problems = store.import_jsonl(args.files, labelled_by=args.labelled_by,
-                                              source=args.source, reviewed=not args.unreviewed)
-        for problem in problems:
-            print(f"warning: {problem}", file=sys.stderr)
-        print(report)
-        read = (report.pages_added + report.pages_updated + report.labels_added
-                + report.labels_changed + report.labels_unchanged + report.labels_kept)
-        if problems and not read:  # `import … && noisefilter train --store …` must stop here
-            print(f"no example could be read from {', '.join(map(str, args.files))}",
-                  file=sys.stderr)
-            return 2
-    elif args.command == "export" and args.out == "-":
+    if args.command == "export" and args.out == "-":
         # standard output as `noisefilter batch -o -` writes it: its own stream, not
         # /dev/stdout opened again (which emptied a file `>>` appended to, and cannot be
         # opened on a socket); the summary then goes to standard error
