@@ -239,7 +239,8 @@
     ui.doc.value = doc.value;
     ui.format.value = doc.kind;
     if (doc.url !== undefined) ui.url.value = doc.url;
-    state.storedUrl = doc.url === undefined ? null : doc.url;
+    // (as the field holds it: an address field drops the spaces around a stored one)
+    state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
     state.file = { text: doc.value, shown: ui.doc.value };
   }
 
