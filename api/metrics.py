@@ -8,6 +8,7 @@ the number of series.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import anyio
@@ -16,6 +17,7 @@ from prometheus_client import (
 )
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from .pool import CleaningPool, ModelInfo
 
@@ -23,6 +25,8 @@ from .pool import CleaningPool, ModelInfo
 _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: methods counted by name; anything else a client invents is counted as "other"
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+#: uvicorn's access log, which writes a request's line only when its answer reaches a client
+_ACCESS = logging.getLogger("uvicorn.access")
 
 
 class Metrics:
@@ -166,4 +170,7 @@ class MetricsMiddleware:
             template = self._template(scope)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             self.metrics.requests.labels(method, template, str(status)).inc()
+            if status == 499:  # a crawler's timed-out requests: in the log as in the metrics
+                _ACCESS.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope), scope["method"],
+                             get_path_with_query_string(scope), scope["http_version"], 499)
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

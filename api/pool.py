@@ -280,6 +280,9 @@ class CleaningPool:
         #: set when the service begins to shut down: requests still waiting for a process are
         #: answered at once (`NOT_READY`), while documents already being cleaned finish
         self._draining = False
+        #: set when the shutdown's grace period is nearly over and the documents still being
+        #: cleaned were cut off (`_cut_off`): their requests get `NOT_READY`, not a crash
+        self._cut = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- state --------------------------------------------------------------------------------
@@ -320,12 +323,29 @@ class CleaningPool:
         self._install(workers, str(model_path))
         return self.info
 
-    def drain(self) -> None:
+    def drain(self, cut_off_after: float | None = None) -> None:
         """The service is shutting down (SIGTERM): requests waiting for a process get
         `NOT_READY` within half a second instead of waiting out the shutdown's grace period
-        (after which they would be cut off without an answer); jobs already running finish.
-        Safe to call from a signal handler on the event loop's thread: it only sets a flag."""
+        (after which they would be cut off without an answer); jobs already running finish,
+        or, still running `cut_off_after` seconds from now, are cut off (`_cut_off`). Safe to
+        call from a signal handler on the event loop's thread: it sets a flag and schedules
+        through the loop's thread-safe door."""
         self._draining = True
+        if cut_off_after is not None and self._loop is not None:
+            self._call_soon(self._loop.call_later, cut_off_after, self._cut_off)
+
+    def _cut_off(self) -> None:
+        """Kill the processes still cleaning as the shutdown's grace period ends, so that their
+        requests are answered (`NOT_READY`: retry on another instance) before the server
+        cancels them, which answered a bare plain-text 500 and logged a traceback."""
+        self._cut = True
+        idle = []
+        while not self._idle.empty():
+            idle.append(self._idle.get_nowait())
+        for worker in idle:
+            self._idle.put_nowait(worker)
+        for worker in self._workers.difference(idle):
+            worker.process.kill()  # its job's thread sees the pipe end (`_Process.call`)
 
     async def close(self) -> None:
         """Stop every process: idle ones are asked to exit; one still busy (the server stopped
@@ -464,6 +484,9 @@ class CleaningPool:
                                                  f"limit of {self.timeout:g} s; it was abandoned",
                            seconds=self.timeout)
         except _Crashed as err:
+            if self._cut:
+                return Outcome(error=NOT_READY, detail="the service shut down before this "
+                               "document was cleaned; retry (on another instance)")
             return Outcome(error=CRASHED, detail=f"the cleaning process died on this document "
                                                  f"(exit code {err.args[0]}); {self._replaced(worker)}")
         except _Failed as err:

@@ -8,6 +8,7 @@ several uvicorn processes would multiply the pools and split the metrics.
 from __future__ import annotations
 
 import argparse
+import copy
 import errno
 import logging
 import socket
@@ -17,11 +18,14 @@ import threading
 import time
 import webbrowser
 
-from .settings import Settings
+from .settings import Settings, unknown_variables
 
 
 #: seconds a SIGTERM/SIGINT waits for requests being cleaned to finish before cutting them off
 GRACE = 30
+#: seconds before the end of `GRACE` at which documents still being cleaned are stopped, so
+#: that their requests are answered (503 not_ready) before the server closes the connections
+CUT_OFF_MARGIN = 2
 
 
 def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,8 +54,12 @@ def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """The settings of flags and environment; a variable that is no setting is warned about
+    (on standard error, before anything starts)."""
     names = ("host", "port", "workers", "model", "max_bytes", "timeout", "max_body_bytes",
              "max_batch", "queue_timeout", "examples_db", "log_level", "allowed_hosts")
+    for warning in unknown_variables():
+        print(f"noisefilter: warning: {warning}", file=sys.stderr)
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})
 
 
@@ -105,14 +113,15 @@ def _run(settings: Settings, on_started=None) -> int:
     if warning:
         logging.getLogger("noisefilter.api").warning(warning)
     config = uvicorn.Config(app, host=settings.host, port=settings.port,
-                            log_level=settings.log_level, timeout_graceful_shutdown=GRACE)
+                            log_level=settings.log_level, timeout_graceful_shutdown=GRACE,
+                            log_config=_log_config())
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
             # requests queued for a process are answered now (503), not cut off after GRACE
             pool = getattr(app.state, "pool", None)
             if pool is not None:
-                pool.drain()
+                pool.drain(cut_off_after=GRACE - CUT_OFF_MARGIN)
             super().handle_exit(sig, frame)
 
     server = Server(config)
@@ -127,6 +136,17 @@ def _run(settings: Settings, on_started=None) -> int:
     # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
     # taken since `_check_port`); 3 is the status its own command line exits with then
     return 0 if server.started else 3
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, with its access log on standard error beside every other line of the
+    service (uvicorn writes it to standard output: an operator sending standard error to the
+    log, as the README says, lost every request's line)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
 
 
 def _check_port(host: str, port: int) -> None:

@@ -6,6 +6,7 @@ other limits without touching the environment, and a running app's limits cannot
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from dataclasses import dataclass, field, fields
@@ -119,6 +120,22 @@ class Settings:
         return cls(**values)
 
 
+def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
+    """A warning for each ``NOISEFILTER_*`` variable that is no setting (nor the models folder's
+    `NOISEFILTER_MODELS_DIR`), with the setting it is closest to: a misspelt one was ignored
+    without a word, ``NOISEFILTER_APIKEY`` leaving the write endpoints open."""
+    environ = os.environ if environ is None else environ
+    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)} | _OTHER_VARIABLES
+    warnings = []
+    for name in sorted(n for n in environ if n.startswith(ENV_PREFIX) and n not in known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"{name} is no setting of the service{hint}; it is ignored")
+    return warnings
+
+
+#: NOISEFILTER_* variables read elsewhere: the models folder, the test suite's slow tests
+_OTHER_VARIABLES = {"NOISEFILTER_MODELS_DIR", "NOISEFILTER_SLOW_TESTS"}
 _INTS = {"port", "workers", "max_bytes", "max_body_bytes", "max_batch"}
 _FLOATS = {"timeout", "queue_timeout"}
 

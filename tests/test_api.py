@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from threadpoolctl import threadpool_limits
 
 from api.app import create_app
-from api.pool import CRASHED, CleaningPool
+from api.pool import CRASHED, NOT_READY, CleaningPool
 from api.settings import Settings
 from api.worker import Job
 from filter import Cleaner
@@ -1565,6 +1565,33 @@ def test_processes_that_end_while_the_service_shuts_down_are_no_crashes(caplog):
     assert events == []
     assert "starting a replacement" not in caplog.text and "died" not in caplog.text
     assert caplog.text.count("ended while the service shuts down") == 2, caplog.text
+
+
+def test_a_document_still_cleaned_as_the_shutdown_grace_ends_is_answered_not_ready(caplog):
+    """A request whose document was still being cleaned when the shutdown's grace period ran
+    out was cancelled by the server: a plain-text 500 and a traceback in the log. The pool now
+    stops it just before (`drain(cut_off_after=…)`) and answers it: retry elsewhere."""
+    events = []
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0, on_restart=events.append)
+        await pool.start(active_model_path())
+        try:
+            job = asyncio.ensure_future(pool.clean(Job("html", slow_html(30_000), None, False)))
+            while pool.idle != 0:
+                await asyncio.sleep(0.01)
+            started = time.monotonic()
+            pool.drain(cut_off_after=0.5)
+            outcome = await job
+            return outcome, time.monotonic() - started
+        finally:
+            await pool.close()
+
+    with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
+        outcome, waited = asyncio.run(scenario())
+    assert outcome.error == NOT_READY and "shut down before this document was cleaned" in outcome.detail
+    assert 0.5 <= waited < 10
+    assert events == [] and "ended while the service shuts down" in caplog.text
 
 
 def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_path):

@@ -57,15 +57,16 @@ def group_alive(pgid: int) -> bool:
 
 def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
     """`noisefilter serve` with one cleaning process in its own process group, once /readyz
-    answers 200; returns the process (its log in `.log`) and its port."""
+    answers 200; returns the process (its standard error, the log, in `.log`; its standard
+    output in `.out`) and its port."""
     port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:  # the server writes to its own copy of the descriptor
+    log, printed = tmp_path / "server.log", tmp_path / "server.out"
+    with log.open("wb") as err, printed.open("wb") as out:  # the server has its own copies
         proc = subprocess.Popen(
             [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--workers", "1", "--examples-db", str(tmp_path / "ex.db"), *args],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    proc.log = log
+            env=env, stdout=out, stderr=err, start_new_session=True)
+    proc.log, proc.out = log, printed
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -135,6 +136,11 @@ def test_real_server_cleans_limits_and_stops_cleanly(server):
 
     status, _, body = request(port, "GET", "/metrics")
     assert status == 200 and b'noisefilter_http_requests_total{method="POST",route="/v1/clean",status="200"} 1.0' in body
+
+    # every log line on standard error, the access log's too (uvicorn wrote those to standard
+    # output, which an operator sending standard error to the log lost)
+    assert '"POST /v1/clean?url=https://city.example.org/bridge HTTP/1.1" 200' in proc.log.read_text()
+    assert "serving model" in proc.log.read_text() and proc.out.read_text() == ""
 
     proc.send_signal(signal.SIGTERM)
     # uvicorn shuts down gracefully, then ends itself with the signal it caught
@@ -408,6 +414,8 @@ def test_a_document_whose_client_left_while_it_was_cleaned_is_counted_as_499(tmp
             time.sleep(1.0)  # being cleaned; then the client gives up
         metrics = metrics_showing(port, b'route="/v1/clean",status="', 120)
         assert b'route="/v1/clean",status="499"} 1.0' in metrics, metrics.decode()
+        # and in the access log, where uvicorn wrote no line for it (its answer reached no one)
+        assert '"POST /v1/clean HTTP/1.1" 499' in proc.log.read_text(), proc.log.read_text()
     finally:
         stop_server(proc)
 

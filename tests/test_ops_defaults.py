@@ -36,3 +36,24 @@ def test_more_than_eight_cleaning_processes_per_core_are_refused(monkeypatch):
     assert Settings(workers=16).workers == 16
     with pytest.raises(ValueError, match="workers must be at most 16 .*not 17"):
         Settings.from_env({"NOISEFILTER_WORKERS": "17"})
+
+
+def test_a_misspelt_variable_is_warned_about_with_the_setting_it_resembles(tmp_path):
+    """NOISEFILTER_APIKEY was ignored without a word: the write endpoints stayed open."""
+    import subprocess
+    import sys
+
+    from api.settings import unknown_variables
+
+    environ = {"NOISEFILTER_APIKEY": "s3cret", "NOISEFILTER_WORKERS": "1", "NOISEFILTER_MODELS_DIR": "m",
+               "NOISEFILTER_SOMETHING_ELSE": "x", "HOME": "/root"}
+    assert unknown_variables(environ) == [
+        "NOISEFILTER_APIKEY is no setting of the service (did you mean NOISEFILTER_API_KEY?); "
+        "it is ignored",
+        "NOISEFILTER_SOMETHING_ELSE is no setting of the service; it is ignored"]
+    # `serve` says so before anything starts (here it then stops on a bad port)
+    run = subprocess.run([sys.executable, "-m", "filter.cli", "serve", "--port", "99999"],
+                         env={**os.environ, "NOISEFILTER_QUEUETIMEOUT": "5"}, capture_output=True,
+                         text=True, timeout=60)
+    assert "warning: NOISEFILTER_QUEUETIMEOUT is no setting of the service (did you mean " \
+           "NOISEFILTER_QUEUE_TIMEOUT?)" in run.stderr and run.returncode == 2
