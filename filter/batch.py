@@ -986,15 +986,23 @@ def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | in
 def _read_twice(named: dict[str, tuple[str, str]]) -> str | None:
     """Why some pages would be cleaned twice, or None: a page file or a folder given as an input
     lies in an input folder too (overlapping shell globs, ``crawl crawl/2026-05``), whose walk
-    reads it again under another id, so a resumed run did not skip it either. A JSON Lines or
-    WARC file in an input folder is no page of it, and may be named on its own. `named` maps
-    each input's real path to the input as given and its `input_kind`."""
-    folders = [(real, path) for real, (path, kind) in named.items() if kind == "folder"]
+    reads it again under another id, so a resumed run did not skip it either. Told by the real
+    paths and by the paths as written (``crawl/2026-05`` a link to a folder elsewhere, which
+    the walk follows); a folder reached only through a link inside another input is not looked
+    for (that would walk the whole crawl first). A JSON Lines or WARC file in an input folder
+    is no page of it, and may be named on its own. `named` maps each input's real path to the
+    input as given and its `input_kind`."""
+    def under(path: str, folder: str) -> bool:
+        return path != folder and os.path.commonpath([path, folder]) == folder
+
+    folders = [(real, os.path.abspath(path), path)
+               for real, (path, kind) in named.items() if kind == "folder"]
     for real, (path, kind) in named.items():
         if kind not in ("folder", "html"):
             continue
-        for folder_real, folder in folders:
-            if real != folder_real and os.path.commonpath([real, folder_real]) == folder_real:
+        written = os.path.abspath(path)
+        for folder_real, folder_written, folder in folders:
+            if under(real, folder_real) or (under(written, folder_written) and real != folder_real):
                 return (f"{path} is in {folder}, also an input: its pages would be cleaned twice "
                         "(name one of them)")
     return None

@@ -340,16 +340,27 @@ def _registrable(host: str) -> str | None:
 
 
 def _ascii_host(host: str) -> str:
-    """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), or as written when it
-    has no such form (a label too long, an empty one). UTS #46 without the transitional
-    mapping, as browsers and crawlers write it: Python's own "idna" codec (IDNA 2003) turns
-    "straße.de" into "strasse.de", another site than its "xn--strae-oqa.de"."""
-    if host.isascii():  # already its DNS form (underscores and all, which IDNA would refuse)
+    """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), as browsers write it
+    (WHATWG URL): mapped by UTS #46 without the transitional mapping, then each label that is
+    not ASCII in its punycode form. Python's own "idna" codec (IDNA 2003) turns "straße.de"
+    into "strasse.de", another site than its "xn--strae-oqa.de"; IDNA 2008's strict rules,
+    applied to the whole host, refuse "i❤.ws" and "my_shop.bücher.de", which browsers open."""
+    if host.isascii():  # already its DNS form (underscores and all)
         return host
     try:
-        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+    except (idna.IDNAError, UnicodeError):  # a code point no host holds: kept as written
         return host
+    labels = []
+    for label in mapped.split("."):
+        if label.isascii():
+            labels.append(label)
+            continue
+        try:
+            labels.append(idna.alabel(label).decode("ascii"))
+        except (idna.IDNAError, UnicodeError):  # a symbol IDNA 2008 disallows: "i❤"
+            labels.append("xn--" + label.encode("punycode").decode("ascii"))
+    return ".".join(labels)
 
 
 def _is_web_link(url: str) -> bool:

@@ -596,14 +596,17 @@ def test_an_input_named_twice_is_refused_not_cleaned_twice(tmp_path, capsys):
     (crawl / "2026-05").mkdir(parents=True)
     (crawl / "2026-05" / "a.html").write_text("<p>x</p>")
     jsonl.rename(crawl / "pages.jsonl")
-    for inner in ("2026-05", "2026-05/a.html"):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.html").write_text("<p>y</p>")
+    (crawl / "linked").symlink_to(tmp_path / "elsewhere")  # the walk follows it
+    for inner in ("2026-05", "2026-05/a.html", "linked"):
         status = main(["batch", str(crawl), str(crawl / inner), "-o", str(tmp_path / "out.jsonl")])
         assert status == 2, inner
         assert f"{crawl / inner} is in {crawl}, also an input" in capsys.readouterr().err
     assert not (tmp_path / "out.jsonl").exists()
     assert main(["batch", str(crawl), str(crawl / "pages.jsonl"), "-o", str(tmp_path / "out.jsonl"),
                  "--workers", "1"]) == 0
-    assert len(lines(tmp_path / "out.jsonl")) == 2
+    assert len(lines(tmp_path / "out.jsonl")) == 3
 
 
 def test_retry_failed_in_a_folder_it_cannot_write_in_says_so(tmp_path, monkeypatch, capsys):

@@ -644,6 +644,12 @@ def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
                                    Link("Fass", "https://strasse.de/neu/3")))]
     assert [link.url for link in related_links(blocks, ["related"], "https://xn--strae-oqa.de/neu/1")
             ] == ["https://straße.de/neu/2"]
+    # symbols, and labels IDNA 2008 refuses beside one it takes, as browsers write them
+    for page, site in (("https://xn--i-7iq.ws/news/1", "https://i❤.ws"),
+                       ("https://my_shop.xn--bcher-kva.de/news/1", "https://my_shop.bücher.de")):
+        blocks = [Block("More", links=(Link("This page", f"{site}/news/1"),
+                                       Link("Another story", f"{site}/news/2")))]
+        assert [link.url for link in related_links(blocks, ["related"], page)] == [f"{site}/news/2"]
 
 
 def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):

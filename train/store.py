@@ -161,6 +161,14 @@ class AddReport:
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def merge(self, other: AddReport) -> None:
+        """Count `other` (another file's `add`) in this report."""
+        for key, value in other.to_dict().items():
+            if key == "merged":
+                self.merged.update(value)
+            else:
+                setattr(self, key, getattr(self, key) + value)
+
     def __str__(self) -> str:
         text = (f"{self.pages_added} pages added, {self.pages_updated} updated; "
                 f"{self.labels_added} labels added, {self.labels_changed} changed, "
@@ -219,13 +227,6 @@ def example_chars(example: Example) -> int:
             + len(example.url or "") + sum(
                 len(b.text) + len(b.label) + len(b.source or "") + len(b.labelled_by or "")
                 + len(b.labelled_at or "") + _BLOCK_OVERHEAD for b in example.blocks))
-
-
-def read_files(paths: Iterable[str | Path],
-               allowed_labels: set[str] | None = None) -> list[tuple[str | Path, ExampleSet]]:
-    """Each JSON Lines file's examples, read apart (`read_examples`): an import labels a file's
-    pages ``import:<file name>``, and a page id given in two files is one page updated."""
-    return [(path, read_examples([path], allowed_labels)) for path in paths]
 
 
 class ExampleStore:
@@ -552,30 +553,25 @@ class ExampleStore:
         """Read JSON Lines files and add what is valid; returns the problems met (with line
         numbers) beside the report. `labelled_by` defaults to ``import:<file name>``, cut to
         `MAX_NAME_CHARS` characters; a longer one given is refused (ValueError)."""
-        return self.add_read(read_files(paths, allowed_labels), labelled_by=labelled_by,
-                             source=source, reviewed=reviewed)
-
-    def add_read(self, files: list[tuple[str | Path, ExampleSet]], *,
-                 labelled_by: str | None = None, source: str | None = None,
-                 reviewed: bool = True) -> tuple[AddReport, list[Problem]]:
-        """`import_jsonl` on files read already (`read_files`): the command line reads them
-        before it opens the store, so an import that reads nothing creates none."""
         if labelled_by is not None and len(labelled_by) > MAX_NAME_CHARS:
             raise ValueError(f"labelled_by is over {MAX_NAME_CHARS} characters")
         report = AddReport()
         problems: list[Problem] = []
-        for path, found in files:
+        for path in paths:  # a file at a time: one file's examples in memory, not all
+            found = read_examples([path], allowed_labels)
             problems.extend(found.problems)
-            # cut to the length the service takes: the labelling page sends it back on save
-            default = f"import:{Path(path).name}"[:MAX_NAME_CHARS]
-            part = self.add(found.examples, labelled_by=labelled_by or default,
-                            source=source, reviewed=reviewed)
-            for key, value in part.to_dict().items():
-                if key == "merged":
-                    report.merged.update(value)
-                else:
-                    setattr(report, key, getattr(report, key) + value)
+            report.merge(self.add_file(path, found, labelled_by=labelled_by, source=source,
+                                       reviewed=reviewed))
         return report, problems
+
+    def add_file(self, path: str | Path, found: ExampleSet, *, labelled_by: str | None = None,
+                 source: str | None = None, reviewed: bool = True) -> AddReport:
+        """Add the examples read from the file `path`, labelled by `labelled_by`, else
+        ``import:<file name>`` (cut to the length the service takes: the labelling page sends
+        it back on save)."""
+        default = f"import:{Path(path).name}"[:MAX_NAME_CHARS]
+        return self.add(found.examples, labelled_by=labelled_by or default, source=source,
+                        reviewed=reviewed)
 
     # -- reading --------------------------------------------------------------------------
     def count(self) -> dict:
@@ -849,20 +845,26 @@ def _main(argv: list[str] | None) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     """The import command. A store that exists is opened first (a file that is none is said
-    before the files are read, a pipe among them); a new one is made only once an example was
-    read: an import whose every line is a problem exits 2 (`import … && noisefilter train
+    before the files are read, a pipe among them); a new one is made only once a file gave an
+    example: an import whose every line is a problem exits 2 (`import … && noisefilter train
     --store …` stops there) and leaves no empty store behind."""
     store = ExampleStore(args.db) if os.path.lexists(args.db) else None
-    files = read_files(args.files)
-    problems = [problem for _, found in files for problem in found.problems]
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    if problems and not any(found.examples for _, found in files):
+    report, problems, read = AddReport(), 0, False
+    for path in args.files:  # a file at a time, as `import_jsonl` reads them
+        found = read_examples([path])
+        for problem in found.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        problems += len(found.problems)
+        if found.examples:
+            read = True
+            store = store or ExampleStore(args.db)
+            report.merge(store.add_file(path, found, labelled_by=args.labelled_by,
+                                        source=args.source, reviewed=not args.unreviewed))
+    if problems and not read:
         print(f"no example could be read from {', '.join(map(str, args.files))}", file=sys.stderr)
         return 2
-    store = store or ExampleStore(args.db)
-    report, _ = store.add_read(files, labelled_by=args.labelled_by, source=args.source,
-                               reviewed=not args.unreviewed)
+    if store is None:  # only empty files: the store they were to go into, empty
+        ExampleStore(args.db)
     print(report)
     return 0
 
