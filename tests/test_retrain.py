@@ -494,6 +494,12 @@ def test_a_label_given_to_a_few_blocks_only_is_warned_about_as_a_likely_typo(dat
     err = capsys.readouterr().err
     assert "warning: only 1 block(s) labelled 'realted', which becomes a class of its own: a typo?" in err
     assert "labelled 'related'" not in err
+    # a label of LABELS.md given to few blocks is a thin class, not a typo
+    _relabelled(data / "train.jsonl", tmp_path / "few-teasers.jsonl", 8,
+                      lambda k, b: "junk" if k > 0 and b["label"] == "teaser" else b["label"])
+    _train(tmp_path, "few-teasers.jsonl", tmp_path / "few.joblib")
+    err = capsys.readouterr().err
+    assert "labelled 'teaser'" not in err, err
 
 
 def test_a_models_folder_setting_that_names_no_folder_is_warned_about(tmp_path, monkeypatch, caplog):

@@ -264,6 +264,7 @@ def train_run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from filter.model import UNKNOWN_KIND
 
+    from .examples import STANDARD_LABELS
     from .training import check_output, prepare, too_few_to_learn, train_and_save
 
     allowed = {x.strip() for x in args.labels.split(",") if x.strip()} if args.labels else None
@@ -290,11 +291,12 @@ def _train(args: argparse.Namespace) -> int:
     counts = prepared.label_counts
     if counts:
         print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
-    # a declared label set has no typo to guess at, the keep label is every model's class, and
-    # `noncontent` is the documented label of a block whose kind nobody labelled
+    # a declared label set has no typo to guess at, the keep label is every model's class,
+    # `noncontent` is the documented label of a block whose kind nobody labelled, and the
+    # labels of LABELS.md are no typo however few (the thin-class warning below covers them)
     if allowed is None:
-        for label in sorted(k for k, v in counts.items()
-                            if v < RARE_LABEL_BLOCKS and k not in (args.keep_label, UNKNOWN_KIND)):
+        known = (args.keep_label, UNKNOWN_KIND, *STANDARD_LABELS)
+        for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and k not in known):
             _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class "
                  "of its own: a typo? (--labels names the label set)")
     try:
@@ -321,7 +323,10 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", required=True, metavar="DIR",
                         help="folder for report.md, report.json and report.png")
     parser.add_argument("--cv", type=_at_least(0), default=5, metavar="K",
-                        help="folds of cross-validation grouped by site (0: none)")
+                        help="folds of cross-validation grouped by site: models of this recipe "
+                             "retrained on the examples, each scored on sites it did not see "
+                             "(how the recipe does on a new site, not a score of --model; "
+                             "default 5, 0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the cross-validation models' inner out-of-fold pass")

@@ -51,6 +51,8 @@ from filter.extract import check_url, html_to_page
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 #: the label-less "not content, kind unknown" label that `filter.model` understands
 UNKNOWN_KIND = "noncontent"
+#: the four labels of LABELS.md (in its order): a few blocks of one is a thin class, no typo
+STANDARD_LABELS = ("content", "related", "teaser", "junk")
 _PAGE_KEYS = {"id", "url", "html", "text", "blocks", "source", "gold"}
 _BLOCK_KEYS = {"text", "label", "source", "labelled_by", "labelled_at", "reviewed"}
 #: a page block this short must equal a labelled text; as a fragment it would match anywhere
