@@ -220,10 +220,16 @@ def read_manifest(path: str | Path) -> dict:
 
 def _model_path(path: str | Path) -> Path:
     """`path` as a Path (`resolve_model_path`); an empty one (an option left blank) is refused,
-    not read as the current folder."""
+    not read as the current folder, and a bare name found in neither place names both (the
+    message named only the current folder's file, though the help says a bare name is looked
+    up in the models folder first)."""
     if not str(path).strip():
         raise ModelError("no model file named (an empty path)")
-    return resolve_model_path(path)
+    resolved = resolve_model_path(path)
+    if _is_bare(path) and not resolved.exists() and not resolved.is_symlink():
+        raise ModelError(f"model file not found: {os.path.abspath(resolved)} (nor "
+                         f"{models_dir() / resolved.name}, in the models folder)")
+    return resolved
 
 
 def resolve_model_path(path: str | Path) -> Path:
@@ -233,11 +239,16 @@ def resolve_model_path(path: str | Path) -> Path:
     The folder comes first: a pickle someone left in the current folder under a model's name
     (with a manifest to match, which they can write too) would otherwise run its code when
     loaded; ``./name`` names the file here."""
-    bare = not any(sep in str(path) for sep in (os.sep, os.altsep) if sep)  # "./x" is a path
+    bare = _is_bare(path)
     path = Path(path)
     if bare and (models_dir() / path.name).is_file():
         return models_dir() / path.name
     return path
+
+
+def _is_bare(path: str | Path) -> bool:
+    """Whether `path` is a bare file name ("./x" is a path: the file here)."""
+    return not any(sep in str(path) for sep in (os.sep, os.altsep) if sep)
 
 
 def check_model_file(path: str | Path) -> dict:

@@ -16,7 +16,7 @@ import filter.cleaner
 from filter import Cleaner
 from filter.cli import main
 from filter.extract import html_to_page
-from filter.modelfile import active_model_path, load_model, packaged_model_path, sha256_file
+from filter.modelfile import active_model_path, load_model, models_dir, packaged_model_path, sha256_file
 from retrain_site import example, make_page, write_set
 from train.examples import BlockLabel, Example, ExampleError, label_page, parse_example
 from train.promote import switch_to
@@ -605,7 +605,8 @@ def test_a_promoted_model_is_named_by_its_file_name_anywhere(active_good, tmp_pa
     assert main(["clean", "--text", "lines.txt", "--model", "good.joblib", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model_version"] == "good"
     assert main(["clean", "--text", "lines.txt", "--model", "nowhere.joblib"]) == 2
-    assert f"model file not found: {tmp_path / 'nowhere.joblib'}\n" in capsys.readouterr().err
+    assert (f"model file not found: {tmp_path / 'nowhere.joblib'} (nor "
+            f"{models_dir() / 'nowhere.joblib'}, in the models folder)\n") in capsys.readouterr().err
     assert main(["clean", "--text", "lines.txt", "--model", "./good.joblib"]) == 2  # here: none
     assert f"model file not found: {tmp_path / 'good.joblib'}\n" in capsys.readouterr().err
 
