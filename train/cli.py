@@ -57,7 +57,8 @@ def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) ->
     parser.add_argument("--reviewed-only", action="store_true",
                         help="use only labels a person has reviewed (in files: those not "
                              "marked \"reviewed\": false)")
-    parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
+    parser.add_argument("--jobs", type=_at_least(1), default=1,
+                        help="processes that segment pages (default 1)")
     _add_problems(parser)
     _add_threads(parser)
 
@@ -248,10 +249,12 @@ def train_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.joblib)")
     parser.add_argument("--labels", help="comma-separated label set; other labels are reported "
                                          "and left out (default: every label in the examples)")
-    parser.add_argument("--keep-label", default="content", help="the label kept in the clean text")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (same data + seed = same model)")
+    parser.add_argument("--keep-label", default="content",
+                        help="the label kept in the clean text (default content)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed (same data + seed = same model; default 0)")
     parser.add_argument("--folds", type=_at_least(2), default=5,
-                        help="folds of the inner out-of-fold pass (2 or more)")
+                        help="folds of the inner out-of-fold pass (2 or more; default 5)")
     parser.add_argument("--version", help="model version for the manifest (default: file name)")
     parser.add_argument("--strict", action="store_true", help="stop on any problem in the examples")
 
@@ -327,11 +330,12 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
                              "retrained on the examples, each scored on sites it did not see "
                              "(how the recipe does on a new site, not a score of --model; "
                              "default 5, 0: none)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models (default 0)")
     parser.add_argument("--folds", type=_at_least(2), default=5,
-                        help="folds of the cross-validation models' inner out-of-fold pass")
+                        help="folds of the cross-validation models' inner out-of-fold pass "
+                             "(default 5)")
     parser.add_argument("--worst", type=_at_least(0), default=10,
-                        help="how many worst pages to show")
+                        help="how many worst pages to show (default 10)")
     parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
 
 
@@ -522,7 +526,8 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
                              "can be loaded to compare against, or when it keeps another label "
                              "(the candidate's scores are shown)")
     parser.add_argument("--dry-run", action="store_true", help="compare only; change nothing")
-    parser.add_argument("--jobs", type=_at_least(1), default=1, help="processes that segment pages")
+    parser.add_argument("--jobs", type=_at_least(1), default=1,
+                        help="processes that segment pages (default 1)")
     _add_problems(parser)
     _add_threads(parser)
 
