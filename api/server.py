@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 import errno
+import importlib.util
 import logging
 import socket
 import sys
@@ -179,11 +180,24 @@ def _page_address(host: str, server) -> str:
     return f"http://{_address(host, port)}/label"
 
 
+def _missing_extra() -> str | None:
+    """What the service needs and this install lacks, or None: `pip install .` alone is the
+    library, and `serve` then ended in a traceback (No module named 'uvicorn')."""
+    missing = [m for m in ("fastapi", "uvicorn", "prometheus_client")
+               if importlib.util.find_spec(m) is None]
+    return (f"the HTTP service needs the api extra ({', '.join(missing)} missing): "
+            'pip install ".[api]" from the noisefilter repository') if missing else None
+
+
 def serve_run(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
     except ValueError as err:
         print(f"noisefilter serve: {err}", file=sys.stderr)
+        return 2
+    missing = _missing_extra()
+    if missing:
+        print(f"noisefilter serve: {missing}", file=sys.stderr)
         return 2
     return _run(settings)
 
@@ -199,6 +213,10 @@ def label_run(args: argparse.Namespace) -> int:
         settings = _settings(args)
     except ValueError as err:
         print(f"noisefilter label: {err}", file=sys.stderr)
+        return 2
+    missing = _missing_extra()
+    if missing:
+        print(f"noisefilter label: {missing}", file=sys.stderr)
         return 2
     # saving labels is what the page is for: a store that cannot be opened stops label now,
     # not with every save answered 503 (serve opens it only on first use)

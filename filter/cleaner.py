@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import idna
 from tld import get_fld
@@ -345,6 +345,11 @@ def _ascii_host(host: str) -> str:
     not ASCII in its punycode form. Python's own "idna" codec (IDNA 2003) turns "straße.de"
     into "strasse.de", another site than its "xn--strae-oqa.de"; IDNA 2008's strict rules,
     applied to the whole host, refuse "i❤.ws" and "my_shop.bücher.de", which browsers open."""
+    if "%" in host:  # percent-encoded (an href written with encodeURI): browsers decode it first
+        try:
+            host = unquote(host, errors="strict")
+        except UnicodeDecodeError:  # no UTF-8 in it: a host no browser opens, kept as written
+            return host
     if host.isascii():  # already its DNS form (underscores and all)
         return host
     try:

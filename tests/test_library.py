@@ -646,6 +646,7 @@ def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
             ] == ["https://straße.de/neu/2"]
     # symbols, and labels IDNA 2008 refuses beside one it takes, as browsers write them
     for page, site in (("https://xn--i-7iq.ws/news/1", "https://i❤.ws"),
+                       ("https://bücher.de/news/1", "https://b%C3%BCcher.de"),  # encodeURI's
                        ("https://my_shop.xn--bcher-kva.de/news/1", "https://my_shop.bücher.de")):
         blocks = [Block("More", links=(Link("This page", f"{site}/news/1"),
                                        Link("Another story", f"{site}/news/2")))]

@@ -57,3 +57,23 @@ def test_a_misspelt_variable_is_warned_about_with_the_setting_it_resembles(tmp_p
                          text=True, timeout=60)
     assert "warning: NOISEFILTER_QUEUETIMEOUT is no setting of the service (did you mean " \
            "NOISEFILTER_QUEUE_TIMEOUT?)" in run.stderr and run.returncode == 2
+
+
+@pytest.mark.parametrize("command", ["serve", "label"])
+def test_serve_without_the_api_extra_says_which_extra_to_install(command, monkeypatch, capsys):
+    """`pip install .` alone is the library; `serve` then ended in a traceback (No module
+    named 'uvicorn')."""
+    import importlib.util
+
+    import api.server
+    from filter.cli import main
+
+    monkeypatch.setattr(api.server, "_run", lambda *args, **kwargs: pytest.fail("it started"))
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "uvicorn" else real(name, *a))
+    assert main([command, "--port", "0", "--no-browser"] if command == "label" else
+                [command, "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        f"noisefilter {command}: the HTTP service needs the api extra (uvicorn missing): "
+        'pip install ".[api]" from the noisefilter repository\n')

@@ -294,12 +294,15 @@ def _train(args: argparse.Namespace) -> int:
     counts = prepared.label_counts
     if counts:
         print("labels: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())), file=sys.stderr)
-    # a declared label set has no typo to guess at, the keep label is every model's class,
-    # `noncontent` is the documented label of a block whose kind nobody labelled, and the
-    # labels of LABELS.md are no typo however few (the thin-class warning below covers them)
-    if allowed is None:
-        known = (args.keep_label, UNKNOWN_KIND, *STANDARD_LABELS)
-        for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS and k not in known):
+    # the keep label is every model's class and `noncontent` the documented label of a block
+    # whose kind nobody labelled; a label of LABELS.md is no typo however few its blocks, only
+    # too few to learn, and a declared label set has no typo to guess at
+    for label in sorted(k for k, v in counts.items() if v < RARE_LABEL_BLOCKS
+                        and k not in (args.keep_label, UNKNOWN_KIND)):
+        if label in STANDARD_LABELS:
+            _say(f"warning: only {counts[label]} block(s) labelled {label!r}: too few for the model "
+                 "to learn that kind; label more pages")
+        elif allowed is None:
             _say(f"warning: only {counts[label]} block(s) labelled {label!r}, which becomes a class "
                  "of its own: a typo? (--labels names the label set)")
     try:
