@@ -1,4 +1,5 @@
-"""`Limits`: how large a document and how long its cleaning may be.
+"""`Limits`: how large a document and how long its cleaning may be; and how many cleaning
+processes a pool may start (`check_workers`).
 
 Apart from `filter.cleaner` so that reading them (the command line's defaults and checks)
 does not import the pipeline: scikit-learn, trafilatura and the model's code take seconds to
