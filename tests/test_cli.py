@@ -135,7 +135,11 @@ def test_an_interrupt_while_the_pipeline_loads_is_one_line(tmp_path, article_htm
     time.sleep(0.8)  # past the interpreter's start, inside importing the pipeline (seconds)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    assert (proc.returncode, err) in ((130, "noisefilter: interrupted\n"), (0, "")), err
+    # 130, or the signal itself: CPython 3.11 ends a process by SIGINT when a KeyboardInterrupt
+    # passed out of code run by exec() or eval() (numpy, scipy and collections.namedtuple use
+    # them while importing), even one caught later; a shell reports both as status 130
+    assert (proc.returncode, err) in ((130, "noisefilter: interrupted\n"),
+                                      (-signal.SIGINT, "noisefilter: interrupted\n"), (0, "")), err
 
 
 def test_max_bytes_is_a_flag(tmp_path, article_html, capsys):
