@@ -339,6 +339,10 @@ def _registrable(host: str) -> str | None:
     return get_fld(_ascii_host(host), fix_protocol=True, fail_silently=True)
 
 
+#: what a decoded host never holds (WHATWG's forbidden domain code points)
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
+
+
 def _ascii_host(host: str) -> str:
     """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), as browsers write it
     (WHATWG URL): mapped by UTS #46 without the transitional mapping, then each label that is
@@ -347,9 +351,12 @@ def _ascii_host(host: str) -> str:
     applied to the whole host, refuse "i❤.ws" and "my_shop.bücher.de", which browsers open."""
     if "%" in host:  # percent-encoded (an href written with encodeURI): browsers decode it first
         try:
-            host = unquote(host, errors="strict")
+            decoded = unquote(host, errors="strict")
         except UnicodeDecodeError:  # no UTF-8 in it: a host no browser opens, kept as written
             return host
+        if _FORBIDDEN_IN_HOST.search(decoded):  # "site.ie%20": no browser opens it either
+            return host
+        host = decoded
     if host.isascii():  # already its DNS form (underscores and all)
         return host
     try:
