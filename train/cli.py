@@ -97,7 +97,7 @@ def _not_a_problems_file(args) -> str | None:
         return "names a file the command reads or writes"
     return model_file_refusal(Path(args.problems)) or (
         "holds binary data (a model or a store?), not a list of problems"
-        if _binary(Path(args.problems)) else None)
+        if holds_binary_data(Path(args.problems)) else None)
 
 
 def model_file_refusal(path: Path) -> str | None:
@@ -116,7 +116,7 @@ def model_file_refusal(path: Path) -> str | None:
     return None
 
 
-def _binary(path: Path) -> bool:
+def holds_binary_data(path: Path) -> bool:
     """Whether a file holds binary data (a NUL in its first 8 KiB), as a model, a store or a
     gzip file does and no text file the commands write; False when it cannot be read (writing
     it then fails and says why) and for anything but a regular file: `/dev/stdout` on a pipe
@@ -489,7 +489,7 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
     refusal = model_file_refusal(path)
     if refusal:
         return f"{refusal}; name a JSON Lines file elsewhere"
-    if _binary(path):
+    if holds_binary_data(path):
         return ("holds binary data (an example store or a model?); give a store with --store "
                 "to add to it, or name a new JSON Lines file")
     try:

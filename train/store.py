@@ -826,10 +826,10 @@ def _main(argv: list[str] | None) -> int:
         print(f"{args.out} is an example store; export to a JSON Lines file", file=sys.stderr)
         return 2
     if args.command == "export" and args.out != "-":
-        from .cli import _binary, model_file_refusal
+        from .cli import holds_binary_data, model_file_refusal
 
         refusal = model_file_refusal(Path(args.out)) or (
-            "holds binary data (a model?)" if _binary(Path(args.out)) else None)
+            "holds binary data (a model?)" if holds_binary_data(Path(args.out)) else None)
         if refusal:  # a model overwritten with JSON Lines: every clean failed after
             print(f"{args.out} {refusal}; export to a JSON Lines file elsewhere", file=sys.stderr)
             return 2
