@@ -6,6 +6,7 @@ builds the argument parser and dispatches (imports are lazy so `noisefilter clea
     noisefilter train --examples FILE... [--store DB] --out MODEL     (train.cli)
     noisefilter evaluate --model MODEL --examples FILE... --report DIR (train.cli)
     noisefilter bootstrap / promote / rollback                        (train.cli)
+    noisefilter store import DB FILE... | export DB -o FILE | count DB (train.store)
     noisefilter serve [--host H] [--port P] [--workers N] [--model M] (api.server)
     noisefilter label                                                 (api.server)
 
@@ -37,6 +38,7 @@ SUBCOMMANDS = {
     "train": ("train.cli:train", "Train a model from labelled examples."),
     "evaluate": ("train.cli:evaluate", "Evaluate a model on labelled examples and write a report."),
     "bootstrap": ("train.cli:bootstrap", "Turn a gold-text data set into labelled examples."),
+    "store": ("train.store", "Import, export or count the labelled examples of an example store."),
     "promote": ("train.cli:promote", "Make a model the active one if it does not regress."),
     "rollback": ("train.cli:rollback", "Go back to the previously active model."),
     "serve": ("api.server:serve", "Run the HTTP service."),
@@ -228,6 +230,31 @@ def _standard_streams() -> None:
         sys.stderr = open(os.devnull, "w", encoding="utf-8")
 
 
+class _CommandLog(logging.Handler):
+    """Log records as the commands print their own warnings: `noisefilter: warning: ...`, on
+    whatever `sys.stderr` is when the record comes (one instance, so a second `main()` in the
+    same process adds nothing)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"noisefilter: {record.levelname.lower()}: {self.format(record)}",
+                  file=sys.stderr)
+        except Exception:  # logging's own rule: a failed record is reported, not raised
+            self.handleError(record)
+
+
+_COMMAND_LOG = _CommandLog()
+
+
+def _library_log_to_stderr() -> None:
+    """Show what the library and the training tools log (a NOISEFILTER_MODELS_DIR that is no
+    folder, a page left out of training) as the command's own warnings. Without a handler,
+    Python printed the bare message, which read as if it came from nowhere. `serve` and `label`
+    set up the service's logging instead."""
+    for name in ("filter", "train"):
+        logging.getLogger(name).addHandler(_COMMAND_LOG)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _utf8_stdout()
@@ -251,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     args = parser.parse_args(argv)  # (--version and --help go to stderr when stdout is closed)
     _standard_streams()
+    if args.command not in ("serve", "label"):
+        _library_log_to_stderr()
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit

@@ -13,13 +13,18 @@ import bz2
 import contextlib
 import gzip
 import lzma
+import re
 import zlib
 from typing import BinaryIO
 
 #: the compressions `decompressed` reads: the suffix of a file name, the name (that of the
-#: command that writes it) and the first bytes of a file in each
-COMPRESSIONS = ((".gz", "gzip", b"\x1f\x8b"), (".bz2", "bzip2", b"BZh"),
-                (".xz", "xz", b"\xfd7zXZ\x00"), (".zst", "zstd", b"\x28\xb5\x2f\xfd"))
+#: command that writes it) and a pattern of the first bytes of a file in each (bzip2's "BZh"
+#: alone is the start of text too: its block size digit and its first block's or end's magic
+#: number follow)
+COMPRESSIONS = ((".gz", "gzip", re.compile(rb"\x1f\x8b")),
+                (".bz2", "bzip2", re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")),
+                (".xz", "xz", re.compile(rb"\xfd7zXZ\x00")),
+                (".zst", "zstd", re.compile(rb"\x28\xb5\x2f\xfd")))
 #: file-name suffixes of the compressed files `decompressed` reads
 SUFFIXES = tuple(suffix for suffix, _, _ in COMPRESSIONS)
 
@@ -33,7 +38,7 @@ def strip_suffix(name: str) -> str:
 def compression_of(start: bytes) -> str | None:
     """The compression (its `COMPRESSIONS` name) of a file that starts with the bytes `start`,
     else None; also for the batch, which refuses to append to a compressed output."""
-    return next((name for _, name, magic in COMPRESSIONS if start.startswith(magic)), None)
+    return next((name for _, name, magic in COMPRESSIONS if magic.match(start)), None)
 
 
 def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
@@ -41,7 +46,7 @@ def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     whatever its name. `fh` must be buffered (``open(path, "rb")``, a pipe opened ``"rb"``):
     its first bytes are peeked at, not read, so a plain file is read from its start. A zstd
     file on an install without a zstd module raises `ValueError` (see `zstd_module`)."""
-    kind = compression_of(fh.peek(6)[:6])
+    kind = compression_of(fh.peek(10)[:10])
     if kind == "gzip":
         return gzip.GzipFile(fileobj=fh, mode="rb")
     if kind == "bzip2":

@@ -283,3 +283,25 @@ def test_output_is_utf8_whatever_the_locale(tmp_path):
     assert proc.returncode == 0, proc.stderr.decode()
     result = json.loads(proc.stdout.decode("utf-8"))
     assert result["url"] == "https://x.test/\udcff" and "fête" in result["text"]
+
+
+def test_a_warning_the_library_logs_reads_as_the_commands_own(tmp_path, monkeypatch, capsys):
+    """A NOISEFILTER_MODELS_DIR that is no folder was printed as a bare sentence from nowhere."""
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(tmp_path / "not-mounted"))
+    page = tmp_path / "page.txt"
+    page.write_text("A line of text that is an article.\n", encoding="utf-8")
+    for _ in range(2):  # a second run in the same process prints it once, not twice
+        assert main(["clean", "--text", str(page)]) == 0
+        err = capsys.readouterr().err
+        assert err == (f"noisefilter: warning: NOISEFILTER_MODELS_DIR is {tmp_path / 'not-mounted'}, "
+                       "which is not a folder: the shipped model is used\n")
+
+
+def test_a_page_that_starts_as_bzip2_does_is_still_text(tmp_path, capsys):
+    """bzip2 was told by "BZh" alone, so a text file opening with that word was refused as
+    damaged bzip2 data."""
+    page = tmp_path / "notes.txt"
+    page.write_text("BZh9 is the strongest setting of bzip2, and this line is an article.\n",
+                    encoding="utf-8")
+    assert main(["clean", "--text", str(page)]) == 0
+    assert capsys.readouterr().out.startswith("BZh9 is the strongest setting")

@@ -528,7 +528,7 @@ def test_command_line_on_a_file_that_is_not_a_store_is_one_line(tmp_path, capsys
     ExampleStore(other)
     assert main(["import", str(tmp_path / "s.db"), str(other)]) == 2
     assert capsys.readouterr().err == (f"{other} is an example store, not a JSON Lines file: export "
-                                       f"it first (python -m train.store export {other} -o FILE)\n")
+                                       f"it first (noisefilter store export {other} -o FILE)\n")
     assert not (tmp_path / "s.db").exists()
 
 
@@ -771,3 +771,19 @@ def test_count_into_a_pipe_whose_reader_went_away_ends_quietly(tmp_path):
     proc.stdout.close()  # before it writes: starting Python and importing takes far longer
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141 and err == ""
+
+
+def test_the_store_commands_are_noisefilter_store_too(tmp_path, capsys):
+    """`noisefilter --help` lists every command a user labelling a site needs; the store's
+    were reachable only as `python -m train.store`."""
+    from filter.cli import main
+
+    src, db, out = tmp_path / "in.jsonl", tmp_path / "s.db", tmp_path / "out.jsonl"
+    src.write_text(json.dumps(example(1, 2, as_text=True)) + "\n", encoding="utf-8")
+    assert main(["store", "import", str(db), str(src), "--labelled-by", "alice"]) == 0
+    assert "1 pages added" in capsys.readouterr().out
+    assert main(["store", "count", str(db)]) == 0
+    assert json.loads(capsys.readouterr().out)["pages"] == 1
+    assert main(["store", "export", str(db), "-o", str(out)]) == 0
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["s1-p2"]
+    assert main(["store", "count", str(tmp_path / "none.db")]) == 2

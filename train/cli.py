@@ -697,8 +697,7 @@ def rollback_run(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     # `python -m train.cli train …`, the module `noisefilter` runs these commands from, did
-    # nothing and exited 0; it is `noisefilter train …`, as `python -m train.store import …`
-    # is that module's command
+    # nothing and exited 0; it is `noisefilter train …`
     from filter.cli import main
 
     sys.exit(main())

@@ -31,9 +31,9 @@ The Python API (used by `noisefilter` commands and by the HTTP service)::
     store.export_jsonl("out.jsonl")
     ExampleStore("labels.db", read_only=True)              # reading only, also on a read-only disk
 
-and ``python -m train.store import|export|count DB …`` for the command line (`export` and
-`count` only read the store, as `noisefilter train --store` does: a store mounted read-only
-into a training job can be read).
+and ``noisefilter store import|export|count DB …`` (or ``python -m train.store …``) for the
+command line (`export` and `count` only read the store, as `noisefilter train --store` does: a
+store mounted read-only into a training job can be read).
 """
 
 from __future__ import annotations
@@ -782,7 +782,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.store", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The store's commands, for ``python -m train.store`` and ``noisefilter store``."""
+    sub = parser.add_subparsers(dest="store_command", required=True)
     imp = sub.add_parser("import", help="add JSON Lines examples to the store")
     imp.add_argument("db")
     imp.add_argument("files", nargs="+")
@@ -797,11 +803,13 @@ def _main(argv: list[str] | None) -> int:
     exp.add_argument("--reviewed-only", action="store_true")
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
-    args = parser.parse_args(argv)
-    if args.command != "import" and not os.path.exists(args.db):  # False for a name too long
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.store_command != "import" and not os.path.exists(args.db):  # False for a name too long
         print(f"no store at {args.db}", file=sys.stderr)
         return 2
-    if args.command == "import":
+    if args.store_command == "import":
         # every file checked before any is imported: a missing second file came as a
         # traceback after the first had been committed
         missing = [f for f in args.files if not os.path.exists(f) or os.path.isdir(f)]
@@ -815,17 +823,17 @@ def _main(argv: list[str] | None) -> int:
             return 2
         if stores:
             print(f"{stores[0]} is an example store, not a JSON Lines file: export it first "
-                  f"(python -m train.store export {stores[0]} -o FILE)", file=sys.stderr)
+                  f"(noisefilter store export {stores[0]} -o FILE)", file=sys.stderr)
             return 2
-    if args.command == "import" and args.labelled_by and len(args.labelled_by) > MAX_NAME_CHARS:
+    if args.store_command == "import" and args.labelled_by and len(args.labelled_by) > MAX_NAME_CHARS:
         # the labelling page sends it back with the page's labels, and the service refuses it
         print(f"--labelled-by is over {MAX_NAME_CHARS} characters", file=sys.stderr)
         return 2
-    if args.command == "export" and _holds_a_store(args.out, args.db):
+    if args.store_command == "export" and _holds_a_store(args.out, args.db):
         # opened for writing, the store itself was emptied: every page and label lost
         print(f"{args.out} is an example store; export to a JSON Lines file", file=sys.stderr)
         return 2
-    if args.command == "export" and args.out != "-":
+    if args.store_command == "export" and args.out != "-":
         from .cli import holds_binary_data, model_file_refusal
 
         refusal = model_file_refusal(Path(args.out)) or (
@@ -834,7 +842,7 @@ def _main(argv: list[str] | None) -> int:
             print(f"{args.out} {refusal}; export to a JSON Lines file elsewhere", file=sys.stderr)
             return 2
     try:
-        if args.command == "import":
+        if args.store_command == "import":
             return _import(args)
         # export and count only read it, also on a read-only file system
         return _run(ExampleStore(args.db, read_only=True), args)
@@ -870,7 +878,7 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _run(store: ExampleStore, args: argparse.Namespace) -> int:
-    if args.command == "export" and args.out == "-":
+    if args.store_command == "export" and args.out == "-":
         # standard output as `noisefilter batch -o -` writes it: its own stream, not
         # /dev/stdout opened again (which emptied a file `>>` appended to, and cannot be
         # opened on a socket); the summary then goes to standard error
@@ -886,7 +894,7 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
             print(f"cannot write standard output: {err.strerror or err}", file=sys.stderr)
             return 2
         print(f"{written} pages written to standard output", file=sys.stderr)
-    elif args.command == "export":
+    elif args.store_command == "export":
         try:
             written = store.export_jsonl(args.out, reviewed_only=args.reviewed_only)
         except BrokenPipeError:
