@@ -14,6 +14,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 _SPACE = re.compile(r"\s+")
+#: character ranges of scripts written without spaces between words: Chinese and Japanese
+#: (kana, CJK ideographs), and Thai, Lao, Burmese and Khmer
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+SOUTHEAST_ASIAN_CHARS = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff"
 
 
 def normalize_text(text: str) -> str:

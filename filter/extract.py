@@ -38,7 +38,7 @@ from lxml.html import HtmlElement, HTMLParser, fromstring
 from trafilatura import bare_extraction
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from .blocks import Block, Link, Page, has_visible_text
+from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, Block, Link, Page, has_visible_text
 from .deadline import Deadline
 from .decoding import decode
 from .errors import InputError
@@ -84,16 +84,17 @@ _SKIP_SUBTREES = frozenset({"script", "style", "noscript", "template", "svg", "s
 #: 0.978 and 0.976; higher shares add more noise to sort on listings)
 CONTAINER_SHARE = 0.8
 #: an element trafilatura's output carries over as itself is not added again when its block
-#: and the parts trafilatura leaves out of it (`_left_out_chars`) hold at least this share of
+#: and the parts trafilatura leaves out of it (`_left_out`) hold at least this share of
 #: its characters (see `complete`)
 KEPT_WHOLE_SHARE = 0.5
 #: at most this many words of a kept block missing from its source element's words are looked
 #: for glued to their neighbours there (`_words_within`; each a search through its text)
 _GLUED_WORDS = 20
-#: what trafilatura's fast pass leaves out of a paragraph it keeps (`_left_out_chars`): the
-#: subtrees the completion stage never reads, and labels, dates and form fields (it keeps
+#: what trafilatura's fast pass leaves out of a paragraph it keeps (`_left_out`): the
+#: subtrees the completion stage never reads, and labels, dates, form fields and ruby readings (it keeps
 #: `<meter>` text, and text under the `hidden` attribute)
-_LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress"}
+_LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress",
+                                     "rt", "rp"}
 #: a part of a row or list item that trafilatura kept as a block of its own is left out of the
 #: row when it is restored only if its block holds at least this many characters other than
 #: white space (`_kept_within`); shorter blocks (a word in inline code) are mapped to their
@@ -110,6 +111,9 @@ _HINT_SPLIT = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
+#: a break between two characters of a script written without spaces between words
+_UNSPACED_GAP = re.compile(f"(?<=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}]) "
+                           f"(?=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}])")
 #: an element with more inline children than this (every word in its own `<span>`, as PDF
 #: converters write) has them unwrapped into its text before trafilatura runs: its time grows
 #: faster than quadratically with them (2,000: 0.2 s; 8,000: 3 s; 100,000: over 10 minutes).
@@ -682,6 +686,8 @@ def _spaced(text: str, source: etree._Element | None) -> str:
     shown = _source_text(source, limit=_solid(text))  # a container's text is not read whole
     if len(shown) <= len(text) or shown.replace(" ", "") != text.replace(" ", ""):
         return text
+    if not _UNSPACED_GAP.search(text):  # in Chinese, Japanese or Thai an image breaks no word
+        shown = _UNSPACED_GAP.sub("", shown)
     return shown
 
 
@@ -729,21 +735,20 @@ def _leaf_blocks(container: etree._Element):
         stack.extend(reversed(el))
 
 
-def _left_out_chars(el: etree._Element) -> int:
-    """Characters of `el`'s text (as `_source_text` reads it) that trafilatura leaves out of a
-    paragraph it keeps: in `_LEFT_OUT_INLINE` elements and in those hidden by their style or
-    `aria-hidden`."""
-    n = 0
+def _left_out(el: etree._Element) -> list[etree._Element]:
+    """The outermost elements inside `el` whose text trafilatura leaves out of a paragraph it
+    keeps: `_LEFT_OUT_INLINE` elements and those hidden by their style or `aria-hidden`."""
+    found = []
     stack = list(el)
     while stack:
         node = stack.pop()
         if not isinstance(node.tag, str):
             continue
         if node.tag in _LEFT_OUT_INLINE or (_hidden(node) and node.get("hidden") is None):
-            n += _solid(_source_text(node))
+            found.append(node)
         else:
             stack.extend(node)
-    return n
+    return found
 
 
 def _words_within(text: str, source_text: str) -> bool:
@@ -761,9 +766,18 @@ def _words_within(text: str, source_text: str) -> bool:
 
 def _carried_whole(el: etree._Element, text: str, block: str | None) -> bool:
     """Whether trafilatura kept the element `el` (whose text is `text`) as the block `block`:
-    see `complete`."""
-    return (block is not None and _words_within(block, text)
-            and _solid(block) + _left_out_chars(el) >= KEPT_WHOLE_SHARE * _solid(text))
+    see `complete`. The block's words are looked for in the element's text with and without
+    what trafilatura leaves out: in Chinese or Japanese a clause is one "word" (no spaces), so a
+    date or a reading left out of its middle made the paragraph's one word missing from the
+    element, and the paragraph came out twice."""
+    if block is None:
+        return False
+    left_out = _left_out(el)
+    if _solid(block) + sum(_solid(_source_text(node)) for node in left_out) < (
+            KEPT_WHOLE_SHARE * _solid(text)):
+        return False
+    return _words_within(block, text) or bool(left_out) and _words_within(
+        block, _source_text(el, without=frozenset(left_out)))
 
 
 def _kept_within(el: etree._Element, own: dict[etree._Element, list[str]], index: _SourceIndex,
@@ -835,7 +849,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     elements trafilatura's output carries over as themselves (their stamp came through) with the
     text of their block. Such an element is not added again when the block holds none but its
     words (`_words_within`) and, with its buttons, menus, hidden parts, labels and dates
-    (`_left_out_chars`: what trafilatura drops from a paragraph it keeps), at least
+    (`_left_out`: what trafilatura drops from a paragraph it keeps), at least
     `KEPT_WHOLE_SHARE` of its text: otherwise the paragraph, not found among the kept blocks,
     would come out twice, the dropped words with it. trafilatura also drops parts by their class
     (citation marks in a "footers" span, a "share" span) and is trusted with that; where it left

@@ -25,7 +25,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import ThreadpoolController
 
-from .blocks import Block, Page
+from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, Block, Page
 from .deadline import Deadline
 from .errors import ModelError
 from .features import LONG_BLOCK_WORDS, PageFeatures
@@ -49,8 +49,7 @@ REPEAT_WORDS = 20
 #: vowel and tone marks are characters of their own: a rough figure, from a few sentences, not
 #: measured on a corpus). Counted by white space, a Thai article's paragraphs were a few words
 #: each, so it had no article body: the looser threshold for every block, no repeat rule
-_UNSPACED = ((re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), 2),
-             (re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"), 5))
+_UNSPACED = ((re.compile(f"[{CJK_CHARS}]"), 2), (re.compile(f"[{SOUTHEAST_ASIAN_CHARS}]"), 5))
 _ANY_UNSPACED = re.compile("|".join(pattern.pattern for pattern, _ in _UNSPACED))
 SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5

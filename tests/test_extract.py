@@ -362,6 +362,45 @@ def test_a_kept_paragraph_holding_a_control_or_hidden_text_is_not_added_again(in
     assert tickets[0].text.endswith("at the kiosk beside the chandlery.")
 
 
+_ZH = ["新华社北京3月5日电 第十四届全国人民代表大会第二次会议5日上午在人民大会堂开幕。国务院总理在会上作政府工作报告，回顾过去一年的工作。",
+       "报告指出，今年经济社会发展的主要预期目标是：国内生产总值增长百分之五左右；城镇新增就业一千二百万人以上。",
+       "报告强调，要大力推进现代化产业体系建设，加快发展新质生产力，不断塑造发展新动能新优势。",
+       "代表们认为，政府工作报告实事求是、催人奋进，既充分肯定了成绩，也清醒指出了困难和挑战。"]
+
+
+_ZH_URL = "https://example.org/news/2024/story-abc-def"
+
+
+def _zh_page(para: str) -> str:
+    return ("<html><head><title>Headline</title></head><body><article><h1>Headline</h1>"
+            + "".join(f"<p>{p}</p>" for p in _ZH[:2]) + f"<p>{para}</p>"
+            + "".join(f"<p>{p}</p>" for p in _ZH[2:]) + "</article></body></html>")
+
+
+@pytest.mark.parametrize("para, kept", [
+    ("记者<time>3月5日</time>从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。",
+     "记者从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。"),
+    ("首相は<ruby>岸田<rt>きしだ</rt></ruby>文雄氏で、記者会見で賃上げの実現を強調した。野党は財政規律の緩みを批判している。",
+     "首相は岸田文雄氏で、記者会見で賃上げの実現を強調した。野党は財政規律の緩みを批判している。"),
+    ("记者<label>标签</label>从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。",
+     "记者从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。")],
+    ids=["time", "ruby", "label"])
+def test_a_kept_chinese_or_japanese_paragraph_missing_a_date_or_reading_is_not_added_again(para, kept):
+    """Without spaces a clause is one "word": a date or a ruby reading trafilatura left out of
+    its middle made that word missing from the paragraph, which came out a second time with
+    the date (or the reading glued to the name) in it."""
+    copies = [b for b in html_to_page(_zh_page(para), url=_ZH_URL).blocks
+              if b.text.startswith(kept[:2])]
+    assert [(b.text, b.extracted) for b in copies] == [(kept, True)]
+
+
+def test_an_inline_image_between_chinese_characters_adds_no_space():
+    """Chinese and Japanese put no space between words, so an image inside a sentence breaks
+    none: the break kept between English words at an image ("climb Next") is not made here."""
+    page = html_to_page(_zh_page(f"报告说明<img src='a.png' alt=''>{_ZH[1][5:]}"), url=_ZH_URL)
+    assert [b.text for b in page.blocks if b.text.startswith("报告说明")] == ["报告说明" + _ZH[1][5:]]
+
+
 @pytest.mark.parametrize("extra", ["", "<script>var berths = '" + "x" * 400 + "';</script>",
                                    "<span hidden>" + "reserve a berth online " * 3 + "</span>"])
 def test_a_paragraph_trafilatura_kept_a_sliver_of_is_still_restored_whole(extra):
