@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import idna
 from tld import get_fld
@@ -291,11 +291,11 @@ def followed_url(url: str, base: str | None) -> str:
 def same_page(url: str) -> str:
     """What every address of one page has in common: its host (lower case, in its ASCII (IDNA)
     form as `site_of` reads it, so "bücher.de" is "xn--bcher-kva.de", without `www.` and a
-    default port), its path without a trailing slash, and its query parameters,
-    sorted, without the tracking ones (`TRACKING_PARAMETER`); the scheme and the `#fragment`
-    left out. Parameters without a value are kept: forum software writes its paths as
-    queries (`index.php?/topic/123-title/`). A URL whose host cannot be read is its own key,
-    without its fragment."""
+    default port), its path as browsers send it (`_path_key`) without a trailing slash, and
+    its query parameters, sorted, without the tracking ones (`TRACKING_PARAMETER`); the scheme
+    and the `#fragment` left out. Parameters without a value are kept: forum software writes its
+    paths as queries (`index.php?/topic/123-title/`). A URL whose host cannot be read is its own
+    key, without its fragment."""
     try:
         parts = urlsplit(url)
         host, port = _ascii_host(parts.hostname or "").removeprefix("www."), parts.port
@@ -305,7 +305,23 @@ def same_page(url: str) -> str:
         host = f"{host}:{port}"
     query = sorted((key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
                    if not TRACKING_PARAMETER.fullmatch(key))
-    return f"{host}{parts.path.rstrip('/')}?{urlencode(query)}"
+    return f"{host}{_path_key(parts.path).rstrip('/')}?{urlencode(query)}"
+
+
+#: what a path keeps as written: printable ASCII (an escape "%d8" is its three characters)
+_PATH_AS_WRITTEN = "".join(chr(code) for code in range(0x21, 0x7F))
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def _path_key(path: str) -> str:
+    """A path as browsers send it: other characters than printable ASCII percent-encoded as
+    UTF-8, and escapes in upper case, so that "/news/حمية" written in an href and the
+    "/news/%D8%AD%D9%85%D9%8A%D8%A9" a crawler holds are one page (the page came back as a
+    related link to itself, and a story linked both ways came twice)."""
+    if path.isascii() and "%" not in path:
+        return path
+    return _ESCAPE.sub(lambda m: m.group().upper(),
+                       quote(path, safe=_PATH_AS_WRITTEN, errors="surrogatepass"))
 
 
 def site_of(url: str | None) -> str | None:

@@ -657,6 +657,25 @@ def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
         assert [link.url for link in related_links(blocks, ["related"], page)] == [f"{site}/news/2"]
 
 
+def test_related_links_read_a_path_in_unicode_and_percent_encoded_as_one():
+    """Crawlers hold a page's URL percent-encoded while its links write the path in Arabic or
+    Chinese: the page came back as a related link to itself, and a story linked both ways
+    twice. Escapes in lower and upper case are one path too; an escaped slash is not a slash."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links, same_page
+
+    page = "https://news.example/ar/%D8%AD%D9%85%D9%8A%D8%A9/"
+    blocks = [Block("المزيد", links=(
+        Link("هذه الصفحة", "https://news.example/ar/حمية/"),
+        Link("قصة أخرى", "https://news.example/ar/قصة"),
+        Link("قصة أخرى", "https://news.example/ar/%d9%82%d8%b5%d8%a9"),
+    ))]
+    assert [link.url for link in related_links(blocks, ["related"], page)] == [
+        "https://news.example/ar/قصة"]
+    assert same_page("https://x.example/a%2Fb") != same_page("https://x.example/a/b")
+    assert same_page("https://x.example/新闻/1") == same_page("https://x.example/%E6%96%B0%E9%97%BB/1")
+
+
 def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):
     """A URL read from a CSV cell or a query string with a stray "%20" keeps its spaces; browsers
     drop them, and so does the cleaner: the result names the URL without them and the page's
