@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -283,6 +284,13 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                             "UnreadableFile", f"{where} is one JSON array, not JSON Lines (one "
                             "object per line): write its items one per line, with jq -c '.[]'"))
                         return
+                    if not started and _WARC_START.match(line):
+                        # a WARC piped in, or named .jsonl: a report per header and HTML line
+                        yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
+                            "UnreadableFile", f"{where} is a WARC, not JSON Lines: give it as a "
+                            "file named .warc or .warc.gz (a WARC is read from a file, not "
+                            "from standard input)"))
+                        return
                     started = True
                     # A last line without "\n" that is not JSON was cut short (a stream or a
                     # download still under way, a producer that died): its report takes the id
@@ -324,6 +332,10 @@ def _bom_encoding(start: bytes) -> str | None:
     """``UTF-16`` or ``UTF-32`` when `start`, a file's first bytes, is that encoding's
     byte-order mark, else None."""
     return next((encoding for bom, encoding in _BOMS if start.startswith(bom)), None)
+
+
+#: the first line of a WARC (its version line, as `filter.warc` reads it)
+_WARC_START = re.compile(rb"\s*WARC/(?:1\.[01]|0\.1[78])\s*$")
 
 
 def _opens_array(line: bytes) -> bool:

@@ -756,7 +756,7 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
     except OSError as err:
         if not report_read_errors:
             raise
-        yield Document(id=f"{source}@{start}", source=source, failure=Failure(
+        yield Document(id=f"{source}@{start}", source=source, meta=_meta({}), failure=Failure(
             "UnreadableFile", f"read error {start.describe()}: {err}"))
 
 
@@ -809,6 +809,7 @@ def read_warc(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Documen
 
 def unreadable_file(source: str | Path, err: Exception) -> Document:
     """The report of a WARC file, local or remote, that cannot be opened or read from its
-    start: one document, named by the file's start."""
-    return Document(id=f"{source}@0", source=str(source),
+    start: one document, named by the file's start (with the WARC fields, none known, that every
+    line of a WARC input has)."""
+    return Document(id=f"{source}@0", source=str(source), meta=_meta({}),
                     failure=Failure("UnreadableFile", str(err)))

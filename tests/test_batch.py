@@ -584,6 +584,33 @@ def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_
             ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
 
 
+def test_a_warc_given_as_json_lines_is_one_report_not_one_per_line(tmp_path, monkeypatch):
+    """A WARC piped in (`aws s3 cp s3://... - | noisefilter batch -`) or named .jsonl gave a
+    "not valid JSON" report for every header and HTML line: thousands of failure rows per
+    record, which resuming then took for done."""
+    import gzip
+
+    from crawl_helpers import build_warc, site_records
+    from filter.inputs import STDIN, read_jsonl
+
+    build_warc(tmp_path / "crawl.warc.gz", site_records(), gz=True)
+    (tmp_path / "crawl.jsonl.gz").write_bytes((tmp_path / "crawl.warc.gz").read_bytes())
+    docs = list(read_jsonl(tmp_path / "crawl.jsonl.gz"))
+    assert [(d.id, d.failure.type) for d in docs] == [("crawl.jsonl.gz@1", "UnreadableFile")]
+    assert "is a WARC, not JSON Lines: give it as a file named .warc" in docs[0].failure.message
+    (tmp_path / "plain.jsonl").write_bytes(gzip.decompress((tmp_path / "crawl.warc.gz").read_bytes()))
+    for name in ("crawl.warc.gz", "plain.jsonl"):
+        with open(tmp_path / name, "rb") as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert [(d.id, d.failure.type) for d in read_jsonl(STDIN)] == [
+                ("stdin@1", "UnreadableFile")]
+    # a JSON Lines file whose text mentions WARC/1.0 later on is read as ever
+    (tmp_path / "ok.jsonl").write_text(json.dumps({"id": "a", "html": "<p>WARC/1.0</p>"}) + "\n"
+                                       + "WARC/1.0\n")
+    assert [(d.id, d.failure and d.failure.type) for d in read_jsonl(tmp_path / "ok.jsonl")] == [
+        ("a", None), ("ok.jsonl:2", "BadInputLine")]
+
+
 def test_a_json_lines_page_over_the_size_limit_is_refused_by_the_reader_unread(
         tmp_path, cleaner, monkeypatch):
     """A record over --max-bytes was read, parsed and sent to a worker before the cleaner

@@ -313,6 +313,9 @@ def test_a_read_error_inside_a_warc_ends_its_documents_with_one_report(tmp_path,
     assert summary(docs) == summary_of(site_records()) + [(None, "UnreadableFile")]
     assert docs[3].id == f"a.warc@{spans[3][0]}"
     assert "Input/output error" in docs[3].failure.message
+    # every line of a WARC input has its WARC fields, as documented, known or not
+    assert docs[3].meta == {"warc_date": None, "warc_truncated": None}
+    assert docs[3].meta.keys() == docs[0].meta.keys()
     # raised by default: a remote store's timeout fails a Spark task, which Spark retries
     with pytest.raises(OSError, match="Input/output error"):
         list(iter_warc(io.BufferedReader(FailingDisk(path.read_bytes(), bad)), "a.warc"))
@@ -336,6 +339,7 @@ def test_a_warc_whose_start_cannot_be_read_is_reported_and_the_batch_goes_on(tmp
     assert summary(docs) == [(None, "UnreadableFile")] + [
         ("http://other.test/" + n, "page") for n in ARTICLES]
     assert docs[0].id == f"{tmp_path / 'bad.warc'}@0"
+    assert docs[0].meta == {"warc_date": None, "warc_truncated": None}
 
 
 def test_leading_comments_cannot_make_the_html_sniff_backtrack(tmp_path):
