@@ -211,6 +211,37 @@ def test_an_item_that_cannot_take_the_result_passes_through_uncleaned(cleaner, c
         "(NOISEFILTER_OUTPUT_FIELD); such items pass through uncleaned") == 1
 
 
+def test_a_dataclass_item_keeps_its_fields_when_the_html_is_dropped(cleaner, monkeypatch):
+    """Dropping the HTML field deleted a dataclass item's attribute: Scrapy's log of every
+    scraped item (its repr) and `dataclasses.asdict` then failed with AttributeError. The
+    field is emptied instead; a dict item loses it, as before. (The page is cleaned in this
+    thread: no reactor runs here to hand it to the pipeline's pool.)"""
+    import asyncio
+    from dataclasses import asdict, dataclass
+
+    import filter.integrations.scrapy as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "deferToThreadPool",
+                        lambda reactor, pool, work, *args: work(*args))
+    monkeypatch.setattr(pipeline_module, "maybe_deferred_to_future",
+                        lambda value: asyncio.sleep(0, value))
+
+    @dataclass
+    class Article:
+        url: str
+        html: object
+        noisefilter: object = None
+
+    pipeline = NoiseFilterPipeline(cleaner)
+    monkeypatch.setattr(pipeline, "_start_pool", lambda reactor: None)
+    html = page(ARTICLES[0]).decode("utf-8")
+    item = asyncio.run(pipeline.process_item(Article(url="http://courier.test/a", html=html)))
+    assert "Article(url=" in repr(item) and asdict(item)["html"] is None
+    assert asdict(item)["noisefilter"]["text"] == cleaner.clean(html, "http://courier.test/a").text
+    plain = asyncio.run(pipeline.process_item({"url": "http://courier.test/a", "html": html}))
+    assert "html" not in plain and plain["noisefilter"]["text"]
+
+
 @pytest.mark.parametrize("label, body", [
     ("iso-8859-1", "utf-8"),  # a server's default label on a UTF-8 page
     ("utf-8", "cp1252"),  # a wrong label; the page declares its own charset

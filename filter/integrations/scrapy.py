@@ -12,7 +12,9 @@ drops the raw HTML so feeds stay small. Settings (all optional):
 ``NOISEFILTER_HTML_FIELD``     ``"html"``      field with the HTML (str, bytes or a Response)
 ``NOISEFILTER_URL_FIELD``      ``"url"``       field with the page URL (resolves related links)
 ``NOISEFILTER_OUTPUT_FIELD``   ``"noisefilter"`` field that receives the result (see below)
-``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: the text cleaned)
+``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: the text cleaned);
+                                               else it is removed (set to None in dataclass
+                                               and attrs items, whose fields are fixed)
 ``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
 ``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned (a Response: its body)
 ``NOISEFILTER_TIMEOUT``        30              seconds per page, checked between stages
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import MutableMapping
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -252,7 +255,10 @@ class NoiseFilterPipeline:
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
-            del adapter[self.html_field]
+            if isinstance(item, MutableMapping):  # a dict, a scrapy.Item
+                del adapter[self.html_field]
+            else:  # a dataclass or attrs item without one of its fields could not be printed
+                adapter[self.html_field] = None  # (Scrapy logs each item) nor made a dict
         elif isinstance(_first(html, _PAGE_TYPES), Response):  # a feed cannot write a Response
             adapter[self.html_field] = text
         self._count(outcome)
