@@ -44,6 +44,7 @@ from filter.cleaner import related_links, site_or_host  # noqa: E402
 from train.dataset import build  # noqa: E402
 from train.metrics import block_report, snippet_rates, word_prf  # noqa: E402
 from train.shipped import DEFAULT_DATA, fit  # noqa: E402
+from train.wcxb import load_dataset  # noqa: E402
 
 LABELS4 = ["content", "related", "teaser", "junk"]
 
@@ -79,6 +80,10 @@ def main() -> None:
                              "share of the page's text (default: the library's, "
                              f"{extract.FALLBACK_BELOW_SHARE})")
     args = parser.parse_args()
+    try:  # a missing or damaged data set: one message, not a traceback
+        load_dataset(args.data)
+    except ValueError as err:
+        parser.error(str(err))
     if args.json is None and args.full_pass_below is None:
         args.json = REPO / "benchmarks" / "results" / "quality.json"
     started = time.perf_counter()

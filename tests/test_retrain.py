@@ -1113,6 +1113,25 @@ def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, go
     assert [e.id for e in ExampleStore(db).list()] == ["mysite-0001"]
 
 
+def test_the_shipped_recipe_refuses_a_data_set_it_cannot_read_before_any_work(tmp_path, capsys):
+    """`python -m train.shipped --data` with a typo trained on nothing and ended in a traceback
+    ("the training labels hold no 'content' block"); a damaged ground-truth file, in a
+    traceback from the reader. Both are one message and exit status 2, nothing written."""
+    from train.shipped import main as shipped
+
+    out = tmp_path / "model.joblib"
+    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    (gold / "ground-truth" / "0002.json").write_bytes(b"null")
+    for data, says in ((tmp_path / "typo", "holds no ground-truth folder"),
+                       (gold, "1 ground-truth file(s) cannot be read")):
+        with pytest.raises(SystemExit) as ended:
+            shipped(["--data", str(data), "--out", str(out), "--card", str(tmp_path / "card.md")])
+        assert ended.value.code == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "card.md").exists()
+
+
 def test_bootstrap_names_every_ground_truth_file_it_cannot_read(good, tmp_path, capsys):
     """A data set made by hand in the WCXB layout stopped bootstrap at its first malformed
     ground-truth file with a bare JSON error naming no file, or a traceback ('NoneType' object

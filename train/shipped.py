@@ -32,6 +32,7 @@ from filter.modelfile import SHIPPED_MODEL, models_dir, save_model
 from .bootstrap import example_identity
 from .dataset import LabelledPage, build, label_counts
 from .examples import Example
+from .wcxb import load_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "wcxb-dev"
@@ -217,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--card", type=Path, default=MODEL_CARD,
                         help="model card whose metrics section is rewritten")
     args = parser.parse_args(argv)
+    try:  # a missing or damaged data set: one message, not a traceback minutes in
+        load_dataset(args.data)
+    except ValueError as err:
+        parser.error(str(err))
     started = time.perf_counter()
     pages, report = build(args.data, n_jobs=args.jobs)
     train_pages = [lp for lp in pages if not in_holdout(lp.gold.site)]

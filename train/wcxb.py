@@ -36,11 +36,14 @@ class GoldPage:
 
 
 def load_dataset(root: str | Path) -> list[GoldPage]:
-    """All pages of a WCXB-layout folder, sorted by id. Raises ValueError naming every
-    ground-truth file that cannot be read as one (not JSON, not UTF-8, fields of other types):
+    """All pages of a WCXB-layout folder, sorted by id. Raises ValueError for a folder without
+    a ground-truth folder, and naming every ground-truth file that cannot be read as one (not JSON, not UTF-8, fields of other types):
     a data set made by hand stopped at its first such file with a bare JSON or attribute error
     that named no file."""
     root = Path(root)
+    if not (root / "ground-truth").is_dir():  # a typo in a path trained on nothing
+        raise ValueError(f"{root} holds no ground-truth folder: not a data set in the WCXB layout "
+                         "(html/NNNN.html.gz and ground-truth/NNNN.json)")
     pages, bad = [], []
     for gt_path in sorted((root / "ground-truth").glob("*.json")):
         try:
