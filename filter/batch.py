@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -281,7 +281,8 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     (default: the cleaner's `Limits.timeout`) is the most seconds one document may take, and
     the limit the workers' cleaners check too; a worker that overruns is killed and replaced.
     At most `max_in_flight` documents (default ``4 × workers``) are taken from `docs` and not
-    yet yielded. A `timeout` that is not a finite number above 0, or a `max_in_flight` under
+    yet yielded. Of a `docs` that has a length (a list), no more workers start than it has
+    documents. A `timeout` that is not a finite number above 0, or a `max_in_flight` under
     1, raises `ValueError`.
 
     `start_method` is the multiprocessing one. With ``fork`` the workers inherit `cleaner` as
@@ -323,6 +324,8 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         # as `Limits`: 0 or less failed every document as a time out, NaN and infinity
         # crashed the scheduling loop with a ValueError or OverflowError of its own
         raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+    if isinstance(docs, Sized):  # no more workers than documents: each loads the model
+        workers = max(1, min(workers, len(docs)))
     window = max_in_flight or 4 * workers
     # the worker checks the time between stages with the same limit the parent
     # enforces: with the cleaner's own, a larger `timeout` failed pages at the cleaner's limit

@@ -741,6 +741,26 @@ def test_workers_started_before_a_start_that_fails_are_stopped(cleaner, pages, m
     assert multiprocessing.active_children() == []
 
 
+def test_a_list_of_documents_starts_no_more_workers_than_it_holds(cleaner, pages, monkeypatch):
+    """`clean_many([page], workers=8)` started eight processes, each loading the model, to
+    clean one page. An input without a length (a generator) gets the workers asked for."""
+    import filter.batch
+
+    real, starts = filter.batch._Worker, []
+
+    def counted(*args):
+        starts.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(filter.batch, "_Worker", counted)
+    html = pages[0][0]
+    outcomes = list(cleaner.clean_many([html, html], workers=4, start_method="fork"))
+    assert len(starts) == 2 and [o.result.text for o in outcomes] == [cleaner.clean(html).text] * 2
+    starts.clear()
+    assert len(list(cleaner.clean_many((h for h in [html]), workers=3, start_method="fork"))) == 1
+    assert len(starts) == 3
+
+
 def test_a_script_read_from_standard_input_is_told_why_its_workers_cannot_start(tmp_path):
     """`python - <<EOF`: forkserver workers import the main module, `<stdin>`, which is no
     file; the error told the user to add an `if __name__ == "__main__":` guard, no help."""
