@@ -30,12 +30,15 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
+from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS
+
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
 #: a dash or colon only with spaces around it, so "Wi-Fi" and "Guide 2025: Learn" stay whole
 #: (matched on a title whose white space is collapsed: runs of it would make the match quadratic)
 _TITLE_SEPARATOR = re.compile(r" [-|:/~\u00b7\u2022\u00bb\u2013\u2014] | ?[|\u00b7\u2022\u00bb\uff5c] ?")
 _WORD = re.compile(r"\w+")
+_UNSPACED_CHAR = re.compile(f"[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}]")
 #: a title of more parts than this is not "headline + site name"
 _MAX_TITLE_PARTS = 8
 _MAX_HEADINGS = 10
@@ -73,7 +76,26 @@ _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
 
 
 def _words(text: str) -> str:
-    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+    """The text's words, lower case, one space apart. Turkish capitals are read as their small
+    letters are written: "GRİP" casefolds to "gri" + a combining dot, which split the word,
+    and "AŞISI" to "aşisi", which is not the title's "aşısı"."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u0307", "")
+    return " ".join(_WORD.findall(folded.replace("\u0131", "i")))
+
+
+def _shown_in_title(words: str, title_words: str) -> bool:
+    """Whether an `<h1>`'s words (`_words`) are the title's: half their letters or more in
+    words of the title, and two of them not numbers ("March 5, 2024" is a date, not a
+    headline). By letters, not words: "Top of the News" shares "of" and "the" with a headline.
+    Chinese, Japanese or Thai has no spaces, so a headline is one "word" there: it is the
+    title's when the title holds it whole and it has four such characters or more."""
+    if _UNSPACED_CHAR.search(words):
+        return (len(_UNSPACED_CHAR.findall(words)) >= 4
+                and words.replace(" ", "") in title_words.replace(" ", ""))
+    shown, in_title = set(words.split()), set(title_words.split())
+    letters = sum(len(w) for w in shown & in_title)
+    return (sum(not w.isdigit() for w in shown) >= 2
+            and letters >= _SHOWN_OVERLAP * sum(len(w) for w in shown))
 
 
 def headline(title: str, tree: HtmlElement, site_name: str | None,
@@ -83,7 +105,8 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
     of a logo `<h1>` (one linked to the site's home page, or to its `language`'s).
 
     - The page's only such `<h1>`, when half its letters or more are in words of the title
-      (and two of its words are not numbers): the headline as the page shows it, where the
+      (and two of its words are not numbers; in Chinese, Japanese or Thai, when the title
+      holds it whole: `_shown_in_title`): the headline as the page shows it, where the
       title is often worded for search engines ("Ten Quiet Harbour Walks" over "Best Harbour
       Walks 2026 – Ten Quiet Routes Near You").
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
@@ -104,12 +127,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
             headings.setdefault(words, text)
     if len(headings) == 1:
         (words, text), = headings.items()
-        shown, in_title = set(words.split()), set(_words(title).split())
-        # by letters, not words: "Top of the News" shares "of" and "the" with a headline; and
-        # two words that are not numbers ("March 5, 2024" is a date, not a headline)
-        letters = sum(len(w) for w in shown & in_title)
-        if (sum(not w.isdigit() for w in shown) >= 2
-                and letters >= _SHOWN_OVERLAP * sum(len(w) for w in shown)):
+        if _shown_in_title(words, _words(title)):
             return text
     if title.endswith(("...", "\u2026")):
         stem = _words(title.rstrip(".\u2026"))

@@ -170,3 +170,22 @@ def test_a_logo_linked_to_the_language_home_is_no_headline_after_a_leading_scrip
                         f'href="/en/">Daily Courier</a></h1><article>{_STORY}</article></body>'
                         '</html>', url="https://courier.example/en/news/storm")
     assert (page.title, page.language) == ("Storm leaves thousands without power", "en")
+
+
+@pytest.mark.parametrize("title, heading", [
+    ("全国人大二次会议开幕_新华网", "全国人大二次会议开幕"),
+    ("全国人大二次会议开幕-新华网", "全国人大二次会议开幕"),
+    ("予算案を閣議決定：朝日新聞デジタル", "予算案を閣議決定"),
+    ("İstanbul'da grip aşısı kampanyası başladı | Hürriyet",
+     "İSTANBUL'DA GRİP AŞISI KAMPANYASI BAŞLADI")])
+def test_the_pages_only_h1_is_its_headline_in_chinese_japanese_and_turkish_too(title, heading):
+    """A Chinese or Japanese headline has no spaces, so it was one "word", never the "two
+    words" the rule asks for; Turkish capitals casefold to other letters ("GRİP" to "gri" and
+    a combining dot, "AŞISI" to "aşisi"). The title, with the site's name, was taken."""
+    page = _page(f'<title>{title}</title><meta property="og:title" content="{title}">',
+                 f"<h1>{heading}</h1>")
+    assert page.title == heading
+    # a short heading of a few characters that the title does not hold is not the headline
+    page = _page(f'<title>{title}</title><meta property="og:title" content="{title}">',
+                 "<h1>新闻</h1>")
+    assert page.title == title
