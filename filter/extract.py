@@ -91,10 +91,13 @@ KEPT_WHOLE_SHARE = 0.5
 #: for glued to their neighbours there (`_words_within`; each a search through its text)
 _GLUED_WORDS = 20
 #: what trafilatura's fast pass leaves out of a paragraph it keeps (`_left_out`): the
-#: subtrees the completion stage never reads, and labels, dates, form fields and ruby readings (it keeps
-#: `<meter>` text, and text under the `hidden` attribute)
+#: subtrees the completion stage never reads, and labels, dates, form fields, ruby readings,
+#: media fallback text and the other inline elements of trafilatura's `MANUALLY_CLEANED` (it
+#: keeps `<meter>` text, and text under the `hidden` attribute)
 _LEFT_OUT_INLINE = _SKIP_SUBTREES | {"label", "time", "input", "datalist", "output", "progress",
-                                     "rt", "rp"}
+                                     "rt", "rp", "rtc", "video", "audio", "object", "applet",
+                                     "canvas", "math", "map", "dialog", "legend", "marquee",
+                                     "blink", "noindex"}
 #: a part of a row or list item that trafilatura kept as a block of its own is left out of the
 #: row when it is restored only if its block holds at least this many characters other than
 #: white space (`_kept_within`); shorter blocks (a word in inline code) are mapped to their
@@ -111,9 +114,12 @@ _HINT_SPLIT = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"\w+")
 #: HTML tags whose start separates words in an element's text
 _SPACED_HTML = frozenset({"br", "td", "th", "div", "hr", "img"})
-#: a break between two characters of a script written without spaces between words
-_UNSPACED_GAP = re.compile(f"(?<=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}]) "
-                           f"(?=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}])")
+#: what an inline image stands for in an element's text while it is read (`_source_text`): a
+#: break between words, none between two characters of a script written without spaces
+#: (Chinese, Japanese, Thai), where an image inside a sentence breaks no word
+_IMAGE = "\ufdd0"  # a noncharacter: never in a page's text
+_IMAGE_IN_UNSPACED = re.compile(f"(?<=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}]){_IMAGE}+"
+                                f"(?=[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}])")
 #: an element with more inline children than this (every word in its own `<span>`, as PDF
 #: converters write) has them unwrapped into its text before trafilatura runs: its time grows
 #: faster than quadratically with them (2,000: 0.2 s; 8,000: 3 s; 100,000: over 10 minutes).
@@ -662,7 +668,9 @@ def _source_text(el: etree._Element, limit: float = math.inf,
                 parts.append(node.tail)
                 size += _solid(node.tail)
         else:
-            if node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
+            if node is not el and node.tag == "img":
+                parts.append(_IMAGE)
+            elif node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
             if node in without:
                 parts.append(" ")  # the words on either side are not one word
@@ -673,7 +681,10 @@ def _source_text(el: etree._Element, limit: float = math.inf,
                 size += _solid(node.text)
         if size > limit:
             return ""
-    return " ".join("".join(parts).split())
+    text = "".join(parts)
+    if _IMAGE in text:
+        text = _IMAGE_IN_UNSPACED.sub("", text).replace(_IMAGE, " ")
+    return " ".join(text.split())
 
 
 def _spaced(text: str, source: etree._Element | None) -> str:
@@ -686,8 +697,6 @@ def _spaced(text: str, source: etree._Element | None) -> str:
     shown = _source_text(source, limit=_solid(text))  # a container's text is not read whole
     if len(shown) <= len(text) or shown.replace(" ", "") != text.replace(" ", ""):
         return text
-    if not _UNSPACED_GAP.search(text):  # in Chinese, Japanese or Thai an image breaks no word
-        shown = _UNSPACED_GAP.sub("", shown)
     return shown
 
 

@@ -383,8 +383,10 @@ def _zh_page(para: str) -> str:
     ("首相は<ruby>岸田<rt>きしだ</rt></ruby>文雄氏で、記者会見で賃上げの実現を強調した。野党は財政規律の緩みを批判している。",
      "首相は岸田文雄氏で、記者会見で賃上げの実現を強調した。野党は財政規律の緩みを批判している。"),
     ("记者<label>标签</label>从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。",
+     "记者从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。"),
+    ("记者<video>视频</video>从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。",
      "记者从会上获悉，今年国内生产总值增长预期目标为百分之五左右，代表们普遍认为目标积极稳妥。")],
-    ids=["time", "ruby", "label"])
+    ids=["time", "ruby", "label", "video"])
 def test_a_kept_chinese_or_japanese_paragraph_missing_a_date_or_reading_is_not_added_again(para, kept):
     """Without spaces a clause is one "word": a date or a ruby reading trafilatura left out of
     its middle made that word missing from the paragraph, which came out a second time with
@@ -399,6 +401,15 @@ def test_an_inline_image_between_chinese_characters_adds_no_space():
     none: the break kept between English words at an image ("climb Next") is not made here."""
     page = html_to_page(_zh_page(f"报告说明<img src='a.png' alt=''>{_ZH[1][5:]}"), url=_ZH_URL)
     assert [b.text for b in page.blocks if b.text.startswith("报告说明")] == ["报告说明" + _ZH[1][5:]]
+    # list items whose parts an image or their own lines separate come out once each (read
+    # with a space where the block had none, they were not found and were added again)
+    for item, shown in (("<li><strong>北京市</strong><img src='i.png' alt=''>晴天转多云，最高气温二十五度</li>",
+                         "北京市晴天转多云，最高气温二十五度"),
+                        ("<li><div>北京市</div><div>晴天转多云，最高气温二十五度</div></li>",
+                         "北京市 晴天转多云，最高气温二十五度")):
+        page = html_to_page(_zh_page(f"</p><ul>{item}{item.replace('北京', '天津')}</ul><p>"),
+                            url=_ZH_URL)
+        assert [b.text for b in page.blocks if b.text.startswith("北京市")] == [shown]
 
 
 @pytest.mark.parametrize("extra", ["", "<script>var berths = '" + "x" * 400 + "';</script>",
