@@ -318,7 +318,7 @@ def _path_key(path: str) -> str:
     UTF-8, and escapes in upper case, so that "/news/حمية" written in an href and the
     "/news/%D8%AD%D9%85%D9%8A%D8%A9" a crawler holds are one page (the page came back as a
     related link to itself, and a story linked both ways came twice)."""
-    if path.isascii() and "%" not in path:
+    if "%" not in path and all("\x21" <= ch <= "\x7e" for ch in path):
         return path
     return _ESCAPE.sub(lambda m: m.group().upper(),
                        quote(path, safe=_PATH_AS_WRITTEN, errors="surrogatepass"))

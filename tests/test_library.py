@@ -674,6 +674,7 @@ def test_related_links_read_a_path_in_unicode_and_percent_encoded_as_one():
         "https://news.example/ar/قصة"]
     assert same_page("https://x.example/a%2Fb") != same_page("https://x.example/a/b")
     assert same_page("https://x.example/新闻/1") == same_page("https://x.example/%E6%96%B0%E9%97%BB/1")
+    assert same_page("https://x.example/budget vote/") == same_page("https://x.example/budget%20vote")
 
 
 def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):
