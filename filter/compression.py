@@ -18,15 +18,17 @@ import zlib
 from typing import BinaryIO
 
 #: the compressions `decompressed` reads: the suffix of a file name, the name (that of the
-#: command that writes it) and a pattern of the first bytes of a file in each (bzip2's "BZh"
-#: alone is the start of text too: its block size digit and its first block's or end's magic
-#: number follow)
-COMPRESSIONS = ((".gz", "gzip", re.compile(rb"\x1f\x8b")),
-                (".bz2", "bzip2", re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")),
-                (".xz", "xz", re.compile(rb"\xfd7zXZ\x00")),
-                (".zst", "zstd", re.compile(rb"\x28\xb5\x2f\xfd")))
+#: command that writes it) and the first bytes of a file in each
+COMPRESSIONS = ((".gz", "gzip", b"\x1f\x8b"), (".bz2", "bzip2", b"BZh"),
+                (".xz", "xz", b"\xfd7zXZ\x00"), (".zst", "zstd", b"\x28\xb5\x2f\xfd"))
 #: file-name suffixes of the compressed files `decompressed` reads
 SUFFIXES = tuple(suffix for suffix, _, _ in COMPRESSIONS)
+#: what follows bzip2's "BZh", which alone is the start of text too: the block size digit,
+#: then the magic number of the first block, or of the end (a file of no data)
+_BZIP2_LEVEL = re.compile(rb"BZh(?:[1-9]|\Z)")
+_BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
+#: how many first bytes `compression_of` reads
+HEADER_BYTES = 10
 
 
 def strip_suffix(name: str) -> str:
@@ -38,7 +40,17 @@ def strip_suffix(name: str) -> str:
 def compression_of(start: bytes) -> str | None:
     """The compression (its `COMPRESSIONS` name) of a file that starts with the bytes `start`,
     else None; also for the batch, which refuses to append to a compressed output."""
-    return next((name for _, name, magic in COMPRESSIONS if magic.match(start)), None)
+    return next((name for _, name, magic in COMPRESSIONS if start.startswith(magic)
+                 and (name != "bzip2" or _bzip2_header(start))), None)
+
+
+def _bzip2_header(start: bytes) -> bool:
+    """Whether `start` goes on as a bzip2 header after its "BZh" (as far as it goes: a pipe's
+    first write may end inside the header)."""
+    block = start[4:HEADER_BYTES]
+    return bool(_BZIP2_LEVEL.match(start)) and any(
+        magic.startswith(block) if len(start) < HEADER_BYTES else block == magic
+        for magic in _BZIP2_BLOCKS)
 
 
 def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
@@ -46,7 +58,7 @@ def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
     whatever its name. `fh` must be buffered (``open(path, "rb")``, a pipe opened ``"rb"``):
     its first bytes are peeked at, not read, so a plain file is read from its start. A zstd
     file on an install without a zstd module raises `ValueError` (see `zstd_module`)."""
-    kind = compression_of(fh.peek(10)[:10])
+    kind = compression_of(fh.peek(HEADER_BYTES)[:HEADER_BYTES])
     if kind == "gzip":
         return gzip.GzipFile(fileobj=fh, mode="rb")
     if kind == "bzip2":

@@ -305,3 +305,13 @@ def test_a_page_that_starts_as_bzip2_does_is_still_text(tmp_path, capsys):
                     encoding="utf-8")
     assert main(["clean", "--text", str(page)]) == 0
     assert capsys.readouterr().out.startswith("BZh9 is the strongest setting")
+    # bzip2 data on a pipe whose first write ends inside its header is still read as bzip2
+    packed = tmp_path / "page.txt.bz2"
+    packed.write_bytes(bz2.compress(page.read_bytes()))
+    for cut in (3, 4, 7):
+        proc = subprocess.run(f'(head -c {cut} "{packed}"; sleep 0.3; tail -c +{cut + 1} "{packed}") | '
+                              f'"{sys.executable}" -m filter.cli clean --text -', shell=True,
+                              capture_output=True, text=True, timeout=120,
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert (proc.returncode, proc.stdout) == (0, capsys.readouterr().out or proc.stdout), proc.stderr
+        assert proc.stdout.startswith("BZh9 is the strongest setting")
