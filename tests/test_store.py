@@ -787,3 +787,11 @@ def test_the_store_commands_are_noisefilter_store_too(tmp_path, capsys):
     assert main(["store", "export", str(db), "-o", str(out)]) == 0
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["s1-p2"]
     assert main(["store", "count", str(tmp_path / "none.db")]) == 2
+    # exported to a standard output the command was started without: said, as by train.store
+    for command in (["-m", "filter.cli", "store"], ["-m", "train.store"]):
+        proc = subprocess.run([sys.executable, *command, "export", str(db), "-o", "-"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=120, preexec_fn=lambda: os.close(1),
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        assert (proc.returncode, proc.stderr) == (
+            2, "standard output is closed: name a file with -o\n")

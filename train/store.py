@@ -882,7 +882,7 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
         # standard output as `noisefilter batch -o -` writes it: its own stream, not
         # /dev/stdout opened again (which emptied a file `>>` appended to, and cannot be
         # opened on a socket); the summary then goes to standard error
-        if sys.stdout is None:
+        if getattr(sys.stdout, "buffer", None) is None:  # None, or `noisefilter`'s stand-in
             print("standard output is closed: name a file with -o", file=sys.stderr)
             return 2
         try:
