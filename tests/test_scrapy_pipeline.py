@@ -240,6 +240,25 @@ def test_a_dataclass_item_keeps_its_fields_when_the_html_is_dropped(cleaner, mon
     assert asdict(item)["noisefilter"]["text"] == cleaner.clean(html, "http://courier.test/a").text
     plain = asyncio.run(pipeline.process_item({"url": "http://courier.test/a", "html": html}))
     assert "html" not in plain and plain["noisefilter"]["text"]
+    attrs = pytest.importorskip("attr")
+    pydantic = pytest.importorskip("pydantic")
+
+    @attrs.define
+    class Story:
+        url: str
+        html: object
+        noisefilter: object = None
+
+    item = asyncio.run(pipeline.process_item(Story(url="http://courier.test/a", html=html)))
+    assert "Story(url=" in repr(item) and attrs.asdict(item)["html"] is None
+
+    class Checked(pydantic.BaseModel, validate_assignment=True):  # None is no str: deleted
+        url: str
+        html: str
+        noisefilter: object = None
+
+    item = asyncio.run(pipeline.process_item(Checked(url="http://courier.test/a", html=html)))
+    assert "html" not in item.model_dump() and item.noisefilter["text"]
 
 
 @pytest.mark.parametrize("label, body", [

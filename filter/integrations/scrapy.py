@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import MutableMapping
+import dataclasses
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -144,6 +144,12 @@ def cleaning_url(url):
     except ValueError:  # an IPv6 host without its "]": `clean` says what is wrong
         return url
     return None if scheme == "file" and not is_page_url(url) else url
+
+
+def _is_attrs(item) -> bool:
+    """Whether `item` is an attrs instance (its class carries `__attrs_attrs__`; attrs is no
+    dependency of this library)."""
+    return hasattr(type(item), "__attrs_attrs__")
 
 
 def _first(field, kinds: tuple[type, ...]):
@@ -255,10 +261,12 @@ class NoiseFilterPipeline:
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         adapter[self.output_field] = outcome.to_record()
         if not self.keep_html:
-            if isinstance(item, MutableMapping):  # a dict, a scrapy.Item
+            if dataclasses.is_dataclass(item) or _is_attrs(item):
+                # without one of its fields, the item could not be printed (Scrapy logs each
+                # item) nor made a dict
+                adapter[self.html_field] = None
+            else:  # a dict, a scrapy.Item, a pydantic model (which may refuse None)
                 del adapter[self.html_field]
-            else:  # a dataclass or attrs item without one of its fields could not be printed
-                adapter[self.html_field] = None  # (Scrapy logs each item) nor made a dict
         elif isinstance(_first(html, _PAGE_TYPES), Response):  # a feed cannot write a Response
             adapter[self.html_field] = text
         self._count(outcome)
