@@ -42,8 +42,10 @@ _HTML_DOCUMENT = re.compile(
     r"(<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL)
 #: control characters that are neither white space nor a line break (`str.splitlines` breaks
 #: lines at \x0b, \x0c and \x1c-\x1e): the HTML parser drops them from a page, so text input
-#: loses them too, and the two give the same clean text (XML output cannot hold them at all)
-_CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f])
+#: loses them too, and the two give the same clean text (XML output cannot hold them at all).
+#: NEL (\x85) is a space, as in a page: `splitlines` ends a line there, and it is mostly the
+#: "…" of windows-1252 text read as ISO-8859-1, which split every sentence holding one
+_CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f]) | {0x85: " "}
 #: query parameters that say where a reader came from, not which page they read (campaign
 #: tags, ad click ids, referrers): a link to the page itself with them is no other page.
 #: Whole names only: courlan's pattern, which trafilatura uses, matches by prefix and so

@@ -34,6 +34,7 @@ import re
 import unicodedata
 import zlib
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -386,6 +387,14 @@ def topic_features(word_sets: list[set[str]], weights: np.ndarray, title: str | 
 DEADLINE_STRIDE = 1024
 
 
+def _checked(items: Iterable, deadline: Deadline | None, stage: str) -> Iterator:
+    """`items`, with a look at the deadline every `DEADLINE_STRIDE` of them."""
+    for i, item in enumerate(items):
+        if deadline is not None and i % DEADLINE_STRIDE == DEADLINE_STRIDE - 1:
+            deadline.check(stage)
+        yield item
+
+
 class PageFeatures:
     """The feature rows of one page, with the word sets kept for the topic pass. With a
     `deadline`, raises `ExtractionTimeout` while computing the rows once it has passed."""
@@ -393,21 +402,24 @@ class PageFeatures:
     def __init__(self, page: Page, deadline: Deadline | None = None):
         blocks = page.blocks
         n = len(blocks)
-        words = [_WORD.findall(b.text) for b in blocks]
-        self.word_sets = [topic_words(w) for w in words]
-        counts = Counter(normalize_text(b.text) for b in blocks)
+        words, self.word_sets, chars, profiles, counts = [], [], [], [], Counter()
+        # the deadline is looked at from the first pass on: on a text of millions of short
+        # lines this pass alone took a minute before the first look
+        for block in _checked(blocks, deadline, "its blocks' features"):
+            words.append(_WORD.findall(block.text))
+            self.word_sets.append(topic_words(words[-1]))
+            counts[normalize_text(block.text)] += 1
+            chars.append(CharStats.of(block.text))
+            profiles.append(chars[-1].script_profile())
         lengths = [len(b.text) for b in blocks]
         total = sum(lengths)
-        chars = [CharStats.of(b.text) for b in blocks]
-        profiles = [c.script_profile() for c in chars]
         page_profile = sum((p * ln for p, ln in zip(profiles, lengths)), np.zeros(4)) / max(total, 1)
         kept = [i for i, b in enumerate(blocks) if b.extracted]
         kept_span = (kept[0], kept[-1]) if kept else (n, -1)
         rows = []
         before = 0
-        for i, (block, w, ch, prof) in enumerate(zip(blocks, words, chars, profiles)):
-            if deadline is not None and i % DEADLINE_STRIDE == DEADLINE_STRIDE - 1:
-                deadline.check("the rest of its blocks' features")
+        for i, (block, w, ch, prof) in enumerate(_checked(zip(blocks, words, chars, profiles),
+                                                          deadline, "the rest of its blocks' features")):
             rows.append(
                 shape_features(block.text, w, ch)
                 + repeat_features(block.text, w, counts)
