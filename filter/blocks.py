@@ -61,11 +61,12 @@ class Link:
     """A hyperlink inside a block: its anchor text, absolute target and title. `text` is what
     the link features read, the anchor's text content, which runs words together across line
     breaks and inner blocks ("Tram line 3 opensPassengers…"): the shipped model was trained on
-    it. `title` is the text as a reader sees it, words apart, what `related_links` gives."""
+    it. `title` is the text as a reader sees it, words apart, what `related_links` gives (None:
+    `text`; empty: the link shows no text, only a script's or style's)."""
 
     text: str
     url: str
-    title: str = ""
+    title: str | None = None
 
 
 @dataclass

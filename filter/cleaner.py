@@ -53,7 +53,8 @@ _CONTROLS = dict.fromkeys([*range(0x01, 0x09), *range(0x0e, 0x1c), 0x1f]) | {0x8
 TRACKING_PARAMETER = re.compile(
     r"utm_\w+|itm_\w+|ns_\w+|fbclid|gclid|gbraid|wbraid|dclid|msclkid|yclid|twclid|igshid"
     r"|mc_cid|mc_eid|_ga|_gl|_hsenc|_hsmi|mkt_tok|ref|ref_src|ref_url|cmpid|ocid|smid|xtor"
-    r"|at_medium|at_campaign|sr_share", re.IGNORECASE)
+    r"|at_medium|at_campaign|sr_share|srsltid|ref_|gad_source|gclsrc|__hstc|__hssc|__hsfp",
+    re.IGNORECASE)
 
 
 class Cleaner:
@@ -236,7 +237,8 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
         if label != RELATED:
             continue
         for link in block.links or ((block.link_around,) if block.link_around else ()):
-            if not (link.text and _is_web_link(link.url)):
+            title = link.text if link.title is None else link.title
+            if not (title and _is_web_link(link.url)):  # a script's text is no title
                 continue
             try:
                 url = followed_url(link.url, base)
@@ -250,7 +252,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
             target = same_page(url)
             if target not in seen:
                 seen.add(target)
-                related.append(RelatedLink(title=link.title or link.text, url=url))
+                related.append(RelatedLink(title=title, url=url))
     return related
 
 

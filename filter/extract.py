@@ -376,6 +376,8 @@ class _SourceIndex:
         self.tree = tree
         #: the source elements in document order; an element's stamp is its index here
         self.order: list[etree._Element] = list(tree.iter(etree.Element))
+        #: the title of each card that is one link, once found (`_link_around`)
+        self.card_titles: dict[etree._Element, str] = {}
         #: characters of visible text on the page (scripts and styles left out)
         self.page_chars = 0
         #: elements that make paragraphs (`MAX_FALLBACK_PARAGRAPHS`)
@@ -557,16 +559,38 @@ def _links(source: etree._Element | None, text: str, base: str | None,
 
 
 def _link_around(source: etree._Element | None, links: tuple[Link, ...], text: str,
-                 base: str | None) -> Link | None:
+                 base: str | None, titles: dict[etree._Element, str]) -> Link | None:
     """The link around a block that holds none of its own: a card whose whole markup is one
     link (`<a href><h3>title</h3><p>summary</p></a>`) gives blocks with no `<a>` in them, so
     its story never reached `related_links` (33 of the 376 hand-labelled `related` blocks of
-    WCXB-dev). Its title is the block's text; the first block of the card names it."""
+    WCXB-dev). Its title is the card's (`_card_title`, kept in `titles` per link: every block
+    of a card shares it), else the block's text."""
     if source is None or links:
         return None
     anchor = next(source.iterancestors("a"), None)
     url = _target(anchor, base) if anchor is not None else None
-    return Link(text=text, url=url, title=text) if url is not None else None
+    if url is None:
+        return None
+    if anchor not in titles:
+        titles[anchor] = _card_title(anchor)
+    return Link(text=text, url=url, title=titles[anchor] or text)
+
+
+#: a card's whole text is its title up to this many characters other than white space: past
+#: them, the link holds more than a card (an unclosed logo link holds the rest of the page)
+CARD_TITLE_CHARS = 300
+
+
+def _card_title(anchor: etree._Element) -> str:
+    """The title of a card that is one link: its top heading (a card's first block is often its
+    category, "Process", which titled different stories alike; a category set as a smaller
+    heading than the headline loses to it), else its whole text as a reader sees it, as for a
+    link in a block; empty for a link of more than `CARD_TITLE_CHARS`."""
+    headings = [(int(h.tag[1]), text) for h in anchor.iter("h1", "h2", "h3", "h4", "h5", "h6")
+                if (text := _source_text(h, limit=CARD_TITLE_CHARS))]
+    if headings:
+        return min(headings, key=lambda heading: heading[0])[1]
+    return _source_text(anchor, limit=CARD_TITLE_CHARS)
 
 
 def _target(anchor: etree._Element, base: str | None) -> str | None:
@@ -902,7 +926,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         position = int(el.get(_ID))
         added.append((position, Block(
             text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,
-            link_around=_link_around(el, links, text, base),
+            link_around=_link_around(el, links, text, base, index.card_titles),
             tag_path=tag_path, hints=hints, dom_position=position / index.total, extracted=False,
             kept_distance=_distance(el, held),
         )))
@@ -1109,7 +1133,8 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             links, link_chars = _links(source, text, base) if not segment.loose else ((), 0)
             block = Block(
                 text=text, kind=segment.kind, links=links, link_chars=link_chars,
-                link_around=None if segment.loose else _link_around(source, links, text, base),
+                link_around=None if segment.loose else _link_around(source, links, text, base,
+                                                                    index.card_titles),
                 tag_path=tag_path, hints=hints, in_comments=in_comments,
                 dom_position=int(source.get(_ID)) / index.total if source is not None else -1.0,
             )

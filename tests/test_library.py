@@ -823,6 +823,76 @@ def test_a_card_that_is_one_link_gives_its_story_to_the_related_links():
         (f"Tram line {i} opens", f"https://news.example.org/news/tram-line-{i}-opens") for i in range(3)]
 
 
+def test_a_card_without_a_heading_is_titled_by_its_whole_text_not_its_category():
+    """A card that is one link (`<a><p>Process</p><p>Gutting a bathroom…</p></a>`) was titled by
+    its first block, its category: different stories came out as "Process" alike."""
+    from filter.cleaner import related_links
+
+    cards = "".join(f'<li><a href="/guides/{slug}"><img src="{slug}.jpg"><p>{kind}</p><p>{title}</p></a></li>'
+                    for slug, kind, title in (("gutting", "Process", "Gutting a bathroom: what it takes"),
+                                              ("timing", "Process", "The best time of year to renovate")))
+    body = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
+                   "contractor who knows the building.</p>" for k in range(4))
+    url = "https://renovate.example.org/guides/bathroom"
+    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
+                        f"{body}<h2>More guides</h2><ul>{cards}</ul></article></body></html>", url=url)
+    labels = ["related" if b.link_around else "content" for b in page.blocks]
+    assert [(link.title, link.url) for link in related_links(page.blocks, labels, page_url=url)] == [
+        ("Process Gutting a bathroom: what it takes", "https://renovate.example.org/guides/gutting"),
+        ("Process The best time of year to renovate", "https://renovate.example.org/guides/timing")]
+
+
+def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_cost_little():
+    """A card's category as an `<h4>` over its `<h3>` headline titled every such card alike; an
+    unclosed logo link, which holds the rest of the page, made every block read the whole page
+    for its title (2,000 paragraphs took 17 s)."""
+    import time
+
+    from filter.cleaner import related_links
+
+    cards = "".join(f'<li><a href="/guides/{slug}"><h4 class="eyebrow">Process</h4><h3>{title}</h3></a></li>'
+                    for slug, title in (("gutting", "Gutting a bathroom"), ("timing", "When to renovate")))
+    body = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
+                   "contractor who knows the building.</p>" for k in range(4))
+    url = "https://renovate.example.org/guides/bathroom"
+    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
+                        f"{body}<h2>More guides</h2><ul>{cards}</ul></article></body></html>", url=url)
+    labels = ["related" if b.link_around else "content" for b in page.blocks]
+    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
+        "Gutting a bathroom", "When to renovate"]
+    long = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
+                   "contractor who knows the building.</p>" for k in range(2000))
+    started = time.monotonic()
+    html_to_page(f"<html><body><a href='/'><img src='logo.png'><article><h1>Bathrooms</h1>{long}"
+                 "</article></body></html>", url=url)
+    assert time.monotonic() - started < 5
+
+
+def test_a_link_showing_only_a_scripts_text_is_no_related_story():
+    """A link whose only text is a script's (an image link with a tracking call) was listed with
+    the script as its title, and hid the story's real link after it."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    block = Block("More", links=(Link('trackImpression("rel-2")', "https://n.example/a/two", title=""),
+                                 Link("Story two", "https://n.example/a/two", title="Story two")))
+    assert [(link.title, link.url) for link in related_links([block], ["related"], "https://n.example/a/one")
+            ] == [("Story two", "https://n.example/a/two")]
+
+
+def test_search_and_shop_tracking_parameters_make_no_other_page():
+    """Google's `srsltid` (on 84 WCXB-dev page URLs) and Amazon's `ref_` made a link to the page
+    itself a related story, and one book nine."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    block = Block("More", links=(Link("This story", "https://n.example/2024/story-one"),
+                                 Link("Book", "https://n.example/dp/1949759229/?ref_=sbx_cta"),
+                                 Link("Book again", "https://n.example/dp/1949759229/?ref_=sbx_tt")))
+    page = "https://n.example/2024/story-one?srsltid=AfmBOop"
+    assert [link.title for link in related_links([block], ["related"], page)] == ["Book"]
+
+
 def test_a_related_links_title_keeps_words_apart_across_line_breaks_and_inner_blocks():
     """A link whose text runs over a `<br>` or inner blocks came out as one run-on title
     ("Compute EngineComputing infrastructure")."""
