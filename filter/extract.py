@@ -550,7 +550,7 @@ def _links(source: etree._Element | None, text: str, base: str | None,
         else:
             anchor_text = " ".join(anchor.text_content().split())
             # as a reader sees it: words apart at line breaks and inner blocks
-            title = " ".join(_source_text(anchor).split()) if len(anchor) else anchor_text
+            title = _shown_text(anchor, _unseen(anchor)) if len(anchor) else anchor_text
         chars += len(anchor_text)
         url = _target(anchor, base)
         if url is not None:
@@ -584,13 +584,41 @@ CARD_TITLE_CHARS = 300
 def _card_title(anchor: etree._Element) -> str:
     """The title of a card that is one link: its top heading (a card's first block is often its
     category, "Process", which titled different stories alike; a category set as a smaller
-    heading than the headline loses to it), else its whole text as a reader sees it, as for a
-    link in a block; empty for a link of more than `CARD_TITLE_CHARS`."""
+    heading than the headline loses to it), else its whole text, both as a reader sees them
+    (`_shown_text`). Empty (the block's text is taken) for a link of more than
+    `CARD_TITLE_CHARS`, headings or not."""
+    unseen = _unseen(anchor)
+    if not _shown_text(anchor, unseen, CARD_TITLE_CHARS):
+        return ""
     headings = [(int(h.tag[1]), text) for h in anchor.iter("h1", "h2", "h3", "h4", "h5", "h6")
-                if (text := _source_text(h, limit=CARD_TITLE_CHARS))]
+                if h not in unseen and not any(up in unseen for up in h.iterancestors())
+                and (text := _shown_text(h, unseen))]
     if headings:
         return min(headings, key=lambda heading: heading[0])[1]
-    return _source_text(anchor, limit=CARD_TITLE_CHARS)
+    return _shown_text(anchor, unseen)
+
+
+def _unseen(el: etree._Element) -> set[etree._Element]:
+    """The outermost elements inside `el` that a reader does not see: hidden ones, and those the
+    completion stage never reads (`_SKIP_SUBTREES`: an icon's `<svg><title>`, a button, a
+    menu, a script)."""
+    unseen = set()
+    stack = list(el)
+    while stack:
+        node = stack.pop()
+        if isinstance(node.tag, str):
+            if node.tag in _SKIP_SUBTREES or _hidden(node):
+                unseen.add(node)
+            else:
+                stack.extend(node)
+    return unseen
+
+
+def _shown_text(el: etree._Element, unseen: AbstractSet[etree._Element],
+                limit: float = math.inf) -> str:
+    """A link's text as a reader sees it, for its title: without what `_unseen` finds, and
+    words apart before and after a nested block ("Process</div>Gutting…")."""
+    return _source_text(el, limit=limit, without=unseen, blocks_apart=True)
 
 
 def _target(anchor: etree._Element, base: str | None) -> str | None:
@@ -678,16 +706,21 @@ def _hidden(el: etree._Element) -> bool:
 
 
 def _source_text(el: etree._Element, limit: float = math.inf,
-                 without: AbstractSet[etree._Element] = frozenset()) -> str:
+                 without: AbstractSet[etree._Element] = frozenset(), blocks_apart: bool = False) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
     and nested blocks separate words; comments, scripts and styles are left out, and so are the
     elements in `without` (their tails kept). Empty when it would hold more than `limit`
     characters other than white space (read only that far: the indentation of pretty-printed
-    HTML does not count)."""
+    HTML does not count). With `blocks_apart`, the text after a nested block is apart from it
+    too ("Gutting a bathroom</p>5 min read"); block texts are read without it, as the shipped
+    model was trained on them."""
     parts, size = [], 0
     walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
     for event, node in walker:
         if event != "start":  # an element's end, or a comment or processing instruction
+            if (blocks_apart and event == "end" and node is not el
+                    and node.tag in _LEAF_BLOCKS | {"div", "td", "th"}):
+                parts.append(" ")
             if node is not el and node.tail:
                 parts.append(node.tail)
                 size += _solid(node.tail)

@@ -868,6 +868,30 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("card, title", [
+    ('<h3 hidden>Sponsored</h3><h4>Other story {i} about the vote</h4>', "Other story {i} about the vote"),
+    ('<noscript><h2>Enable JavaScript</h2></noscript><p>Other story {i} about the vote</p>',
+     "Other story {i} about the vote"),
+    ('<svg><title>Play video</title></svg><p>Other story {i} about the vote</p><button>Save</button>',
+     "Other story {i} about the vote"),
+    ('<div class="cat">Process</div><span>Other story {i} about the vote</span>',
+     "Process Other story {i} about the vote")], ids=["hidden-heading", "noscript", "svg-button", "div-span"])
+def test_a_links_title_is_the_text_a_reader_sees(card, title):
+    """A card's title read a hidden "Sponsored" heading, an icon's `<svg><title>`, a button's
+    text, or glued a category to the headline after it ("ProcessGutting")."""
+    from filter.cleaner import related_links
+
+    cards = "".join(f'<li><a href="/2024/05/other-{i}">{card.format(i=i)}</a></li>' for i in range(2))
+    body = "".join(f"<p>Paragraph {k}: the council voted to fund new tram lines and bus stops "
+                   "across the northern districts of the city.</p>" for k in range(4))
+    url = "https://news.example.org/2024/05/council"
+    page = html_to_page(f"<html><head><title>Council</title></head><body><article><h1>Council</h1>"
+                        f"{body}<h2>More</h2><ul>{cards}</ul></article></body></html>", url=url)
+    labels = ["related" if "other-" in str([*b.links, b.link_around]) else "content" for b in page.blocks]
+    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
+        title.format(i=i) for i in range(2)]
+
+
 def test_a_link_showing_only_a_scripts_text_is_no_related_story():
     """A link whose only text is a script's (an image link with a tracking call) was listed with
     the script as its title, and hid the story's real link after it."""
