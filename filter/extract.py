@@ -549,8 +549,11 @@ def _links(source: etree._Element | None, text: str, base: str | None,
                 continue  # all of its text is in a part: the link is the part's
         else:
             anchor_text = " ".join(anchor.text_content().split())
-            # as a reader sees it: words apart at line breaks and inner blocks
-            title = _shown_text(anchor, _unseen(anchor)) if len(anchor) else anchor_text
+            # as a reader sees it: words apart at line breaks and inner blocks, without what
+            # the page hides; all of its text where that is hidden (a title in an
+            # `aria-hidden` span beside a screen reader's copy elsewhere)
+            title = (_shown_text(anchor, _unseen(anchor)) or _source_text(anchor)
+                     if len(anchor) else anchor_text)
         chars += len(anchor_text)
         url = _target(anchor, base)
         if url is not None:

@@ -875,7 +875,10 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
     ('<svg><title>Play video</title></svg><p>Other story {i} about the vote</p><button>Save</button>',
      "Other story {i} about the vote"),
     ('<div class="cat">Process</div><span>Other story {i} about the vote</span>',
-     "Process Other story {i} about the vote")], ids=["hidden-heading", "noscript", "svg-button", "div-span"])
+     "Process Other story {i} about the vote"),
+    # all of a link's text hidden from screen readers only: still its title, not a lost link
+    ('<span aria-hidden="true">Other story {i} about the vote</span>', "Other story {i} about the vote")],
+    ids=["hidden-heading", "noscript", "svg-button", "div-span", "all-aria-hidden"])
 def test_a_links_title_is_the_text_a_reader_sees(card, title):
     """A card's title read a hidden "Sponsored" heading, an icon's `<svg><title>`, a button's
     text, or glued a category to the headline after it ("ProcessGutting")."""
