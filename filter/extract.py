@@ -602,15 +602,18 @@ def _card_title(anchor: etree._Element) -> str:
 
 
 def _unseen(el: etree._Element) -> set[etree._Element]:
-    """The outermost elements inside `el` that a reader does not see: hidden ones, and those the
-    completion stage never reads (`_SKIP_SUBTREES`: an icon's `<svg><title>`, a button, a
-    menu, a script)."""
+    """The outermost elements inside `el` that a reader does not see: those the markup hides (the
+    `hidden` attribute, `display:none`; not `aria-hidden`, which hides from screen readers
+    only and is often on the very headline a card shows), and those the completion stage never
+    reads (`_SKIP_SUBTREES`: an icon's `<svg><title>`, a button, a menu, a script)."""
     unseen = set()
     stack = list(el)
     while stack:
         node = stack.pop()
         if isinstance(node.tag, str):
-            if node.tag in _SKIP_SUBTREES or _hidden(node):
+            style = node.get("style") or ""
+            if (node.tag in _SKIP_SUBTREES or node.get("hidden") is not None
+                    or "display:none" in style.replace(" ", "").lower()):
                 unseen.add(node)
             else:
                 stack.extend(node)

@@ -876,9 +876,12 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
      "Other story {i} about the vote"),
     ('<div class="cat">Process</div><span>Other story {i} about the vote</span>',
      "Process Other story {i} about the vote"),
-    # all of a link's text hidden from screen readers only: still its title, not a lost link
-    ('<span aria-hidden="true">Other story {i} about the vote</span>', "Other story {i} about the vote")],
-    ids=["hidden-heading", "noscript", "svg-button", "div-span", "all-aria-hidden"])
+    # text hidden from screen readers only is what the page shows: the title (a shop's card
+    # shows its book's title so, beside the author's name), and a link is never lost for it
+    ('<span aria-hidden="true">Other story {i} about the vote</span> <span>by A. Writer</span>',
+     "Other story {i} about the vote by A. Writer"),
+    ('<button><span>Other story {i} about the vote</span></button>', "Other story {i} about the vote")],
+    ids=["hidden-heading", "noscript", "svg-button", "div-span", "aria-hidden", "all-in-a-button"])
 def test_a_links_title_is_the_text_a_reader_sees(card, title):
     """A card's title read a hidden "Sponsored" heading, an icon's `<svg><title>`, a button's
     text, or glued a category to the headline after it ("ProcessGutting")."""
