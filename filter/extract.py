@@ -579,8 +579,10 @@ def _link_around(source: etree._Element | None, links: tuple[Link, ...], text: s
     return Link(text=text, url=url, title=titles[anchor] or text)
 
 
-#: a card's whole text is its title up to this many characters other than white space: past
-#: them, the link holds more than a card (an unclosed logo link holds the rest of the page)
+#: a card is a link of at most this many characters other than white space (past them, the
+#: link holds more than a card: an unclosed logo link holds the rest of the page); its whole
+#: text is its title, without a heading, up to `CARD_TITLE_CHARS`
+CARD_CHARS = 2000
 CARD_TITLE_CHARS = 300
 
 
@@ -588,17 +590,17 @@ def _card_title(anchor: etree._Element) -> str:
     """The title of a card that is one link: its top heading (a card's first block is often its
     category, "Process", which titled different stories alike; a category set as a smaller
     heading than the headline loses to it), else its whole text, both as a reader sees them
-    (`_shown_text`). Empty (the block's text is taken) for a link of more than
-    `CARD_TITLE_CHARS`, headings or not."""
+    (`_shown_text`). Empty (the block's text is taken) for a link longer than a card, or
+    without a heading and of more than `CARD_TITLE_CHARS`."""
     unseen = _unseen(anchor)
-    if not _shown_text(anchor, unseen, CARD_TITLE_CHARS):
+    if not _shown_text(anchor, unseen, CARD_CHARS):
         return ""
     headings = [(int(h.tag[1]), text) for h in anchor.iter("h1", "h2", "h3", "h4", "h5", "h6")
                 if h not in unseen and not any(up in unseen for up in h.iterancestors())
                 and (text := _shown_text(h, unseen))]
     if headings:
         return min(headings, key=lambda heading: heading[0])[1]
-    return _shown_text(anchor, unseen)
+    return _shown_text(anchor, unseen, CARD_TITLE_CHARS)
 
 
 def _unseen(el: etree._Element) -> set[etree._Element]:

@@ -860,6 +860,16 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
     labels = ["related" if b.link_around else "content" for b in page.blocks]
     assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
         "Gutting a bathroom", "When to renovate"]
+    # a card with a long summary (over the 300 characters a title without a heading may have)
+    # is still titled by its heading (WCXB-dev 0714's cards took their author's name)
+    summary = "Online marketplaces are a maze for shoppers and for the businesses that sell there. " * 5
+    card = (f'<li><a href="/guides/long"><p>Business</p><h3>Winning on marketplaces</h3><p>{summary}</p>'
+            "</a></li>")
+    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
+                        f"{body}<h2>More guides</h2><ul>{card}</ul></article></body></html>", url=url)
+    labels = ["related" if b.link_around else "content" for b in page.blocks]
+    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
+        "Winning on marketplaces"]
     long = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
                    "contractor who knows the building.</p>" for k in range(2000))
     started = time.monotonic()
