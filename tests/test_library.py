@@ -823,21 +823,30 @@ def test_a_card_that_is_one_link_gives_its_story_to_the_related_links():
         (f"Tram line {i} opens", f"https://news.example.org/news/tram-line-{i}-opens") for i in range(3)]
 
 
+_CARDS_URL = "https://renovate.example.org/guides/bathroom"
+
+
+def _card_links(cards: str) -> list[tuple[str, str]]:
+    """(title, URL) of the related links of an article page ending in the list `cards` (its
+    `<li>`s), every block with a link of its own or around it labelled `related`."""
+    from filter.cleaner import related_links
+
+    body = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
+                   "contractor who knows the building.</p>" for k in range(4))
+    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
+                        f"{body}<h2>More guides</h2><ul>{cards}</ul></article></body></html>",
+                        url=_CARDS_URL)
+    labels = ["related" if b.link_around or b.links else "content" for b in page.blocks]
+    return [(link.title, link.url) for link in related_links(page.blocks, labels, page_url=_CARDS_URL)]
+
+
 def test_a_card_without_a_heading_is_titled_by_its_whole_text_not_its_category():
     """A card that is one link (`<a><p>Process</p><p>Gutting a bathroom…</p></a>`) was titled by
     its first block, its category: different stories came out as "Process" alike."""
-    from filter.cleaner import related_links
-
     cards = "".join(f'<li><a href="/guides/{slug}"><img src="{slug}.jpg"><p>{kind}</p><p>{title}</p></a></li>'
                     for slug, kind, title in (("gutting", "Process", "Gutting a bathroom: what it takes"),
                                               ("timing", "Process", "The best time of year to renovate")))
-    body = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
-                   "contractor who knows the building.</p>" for k in range(4))
-    url = "https://renovate.example.org/guides/bathroom"
-    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
-                        f"{body}<h2>More guides</h2><ul>{cards}</ul></article></body></html>", url=url)
-    labels = ["related" if b.link_around else "content" for b in page.blocks]
-    assert [(link.title, link.url) for link in related_links(page.blocks, labels, page_url=url)] == [
+    assert _card_links(cards) == [
         ("Process Gutting a bathroom: what it takes", "https://renovate.example.org/guides/gutting"),
         ("Process The best time of year to renovate", "https://renovate.example.org/guides/timing")]
 
@@ -848,33 +857,20 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
     for its title (2,000 paragraphs took 17 s)."""
     import time
 
-    from filter.cleaner import related_links
-
     cards = "".join(f'<li><a href="/guides/{slug}"><h4 class="eyebrow">Process</h4><h3>{title}</h3></a></li>'
                     for slug, title in (("gutting", "Gutting a bathroom"), ("timing", "When to renovate")))
-    body = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
-                   "contractor who knows the building.</p>" for k in range(4))
-    url = "https://renovate.example.org/guides/bathroom"
-    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
-                        f"{body}<h2>More guides</h2><ul>{cards}</ul></article></body></html>", url=url)
-    labels = ["related" if b.link_around else "content" for b in page.blocks]
-    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
-        "Gutting a bathroom", "When to renovate"]
+    assert [title for title, _ in _card_links(cards)] == ["Gutting a bathroom", "When to renovate"]
     # a card with a long summary (over the 300 characters a title without a heading may have)
     # is still titled by its heading (WCXB-dev 0714's cards took their author's name)
     summary = "Online marketplaces are a maze for shoppers and for the businesses that sell there. " * 5
     card = (f'<li><a href="/guides/long"><p>Business</p><h3>Winning on marketplaces</h3><p>{summary}</p>'
             "</a></li>")
-    page = html_to_page(f"<html><head><title>Bathrooms</title></head><body><article><h1>Bathrooms</h1>"
-                        f"{body}<h2>More guides</h2><ul>{card}</ul></article></body></html>", url=url)
-    labels = ["related" if b.link_around else "content" for b in page.blocks]
-    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
-        "Winning on marketplaces"]
+    assert [title for title, _ in _card_links(card)] == ["Winning on marketplaces"]
     long = "".join(f"<p>Paragraph {k}: the renovation of a bathroom takes planning, permits and a "
                    "contractor who knows the building.</p>" for k in range(2000))
     started = time.monotonic()
     html_to_page(f"<html><body><a href='/'><img src='logo.png'><article><h1>Bathrooms</h1>{long}"
-                 "</article></body></html>", url=url)
+                 "</article></body></html>", url=_CARDS_URL)
     assert time.monotonic() - started < 5
 
 
@@ -895,17 +891,8 @@ def test_a_cards_category_set_as_a_smaller_heading_does_not_title_it_and_titles_
 def test_a_links_title_is_the_text_a_reader_sees(card, title):
     """A card's title read a hidden "Sponsored" heading, an icon's `<svg><title>`, a button's
     text, or glued a category to the headline after it ("ProcessGutting")."""
-    from filter.cleaner import related_links
-
     cards = "".join(f'<li><a href="/2024/05/other-{i}">{card.format(i=i)}</a></li>' for i in range(2))
-    body = "".join(f"<p>Paragraph {k}: the council voted to fund new tram lines and bus stops "
-                   "across the northern districts of the city.</p>" for k in range(4))
-    url = "https://news.example.org/2024/05/council"
-    page = html_to_page(f"<html><head><title>Council</title></head><body><article><h1>Council</h1>"
-                        f"{body}<h2>More</h2><ul>{cards}</ul></article></body></html>", url=url)
-    labels = ["related" if "other-" in str([*b.links, b.link_around]) else "content" for b in page.blocks]
-    assert [link.title for link in related_links(page.blocks, labels, page_url=url)] == [
-        title.format(i=i) for i in range(2)]
+    assert [shown for shown, _ in _card_links(cards)] == [title.format(i=i) for i in range(2)]
 
 
 def test_a_link_showing_only_a_scripts_text_is_no_related_story():
