@@ -142,7 +142,7 @@ def main() -> None:
         if lp.hand_labelled:
             own = {"page_url": g.url, "link_base": lp.page.link_base,
                    "also_own": (lp.page.link_base,),
-                   "aliases": (lp.page.canonical_url,)}  # as `Cleaner` calls it
+                   "aliases": lp.page.own_urls}  # as `Cleaner` calls it
             given = {link.url for link in related_links(lp.page.blocks, labels, **own)}
             wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, **own,
                                                          same_site=False)}

@@ -119,6 +119,9 @@ class Page:
     #: the address the page gives itself (`og:url`, else `<link rel="canonical">`): a feed's
     #: redirector or a cache may serve it, and tracking parameters may follow its URL
     canonical_url: str | None = None
+    #: every address the page gives itself (`og:url` and `<link rel="canonical">`s), which
+    #: `related_links` leaves out as the page itself
+    own_urls: tuple[str, ...] = ()
     #: the title as the page gives it ("Sea Kayaks | Harbour Outfitters"): what the topic
     #: features read, since the shipped model was trained on it (the headline measured no
     #: better there)

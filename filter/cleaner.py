@@ -115,7 +115,7 @@ class Cleaner:
             blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
         related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base,
-                                also_own=(page.link_base,), aliases=(page.canonical_url,))
+                                also_own=(page.link_base,), aliases=page.own_urls)
         text = "\n".join(b.text for b in blocks if b.label == keep)
         reason = None
         if not text:

@@ -250,7 +250,8 @@ def page_metadata(tree: HtmlElement, url: str | None,
                   source: str | None = None) -> dict[str, str | None]:
     """Title (the headline), author, date (ISO) and language of a page, its title as it gives it
     (`full_title`, with the site's name: what the model's topic features were trained on), and
-    the address it gives itself (`canonical_url`); missing fields are None. `source` is the
+    the address it gives itself (`canonical_url`) and all it gives (`own_urls`); missing fields
+    are None. `source` is the
     document's text the tree was parsed from (`page_language`)."""
     meta = examine_meta(tree)
     # read once, from the source too: the tree loses `<html lang>` after a leading script, and
@@ -274,9 +275,9 @@ def page_metadata(tree: HtmlElement, url: str | None,
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
+    own = own_addresses(tree, url, meta.url)
     return {"title": title, "full_title": full_title, "author": author, "date": date,
-            "language": language,
-            "canonical_url": canonical_url(tree, url, meta.url)}
+            "language": language, "canonical_url": own[0] if own else None, "own_urls": own}
 
 
 def publication_date(tree: HtmlElement, url: str | None) -> str | None:
@@ -409,20 +410,23 @@ def _field(text: str | None) -> str | None:
     return text or None
 
 
-def canonical_url(tree: HtmlElement, url: str | None, og_url: str | None) -> str | None:
-    """The address the page gives itself: its `og:url`, else its `<link rel="canonical">`
-    (resolved against the page's URL when relative); None unless that is an absolute web URL.
-    Both name the page without the tracking parameters or the redirector it was fetched
-    through, so the related links can leave out the page itself under those other addresses."""
+def own_addresses(tree: HtmlElement, url: str | None, og_url: str | None) -> tuple[str, ...]:
+    """The addresses the page gives itself: its `og:url`, then its `<link rel="canonical">`s
+    (resolved against the page's URL when relative), those that are absolute web URLs. They
+    name the page without the tracking parameters or the redirector it was fetched through, so
+    the related links can leave out the page itself under those other addresses; all of them,
+    as an `og:url` is sometimes the site's home page while the canonical link names the page.
+    The first is `Page.canonical_url`."""
     candidates = [og_url] if og_url else []
     candidates += [link.get("href") or "" for link in tree.iterfind(".//link[@rel][@href]")
                    if "canonical" in (link.get("rel") or "").lower().split()]
+    found: list[str] = []
     for candidate in candidates:
         candidate = candidate.strip()
         try:
             absolute = urljoin(url, candidate) if url else candidate
         except ValueError:  # "http://[::1": no address
             continue
-        if absolute.lower().startswith(("http://", "https://")):
-            return absolute
-    return None
+        if absolute.lower().startswith(("http://", "https://")) and absolute not in found:
+            found.append(absolute)
+    return tuple(found)

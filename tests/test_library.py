@@ -751,6 +751,12 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
                                                 "This story</a>, ")
     result = cleaner.clean(html, url="https://www.coastal.co.uk/2026/bridge?utm_source=feed")
     assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
+    # an og:url naming the site's home page does not hide the canonical link naming the page
+    html = html.replace("<link rel='Canonical' href='/2026/bridge'>",
+                        "<meta property='og:url' content='https://www.coastal.co.uk/'>"
+                        "<link rel='canonical' href='https://www.coastal.co.uk/2026/bridge'>")
+    result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
+    assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
 
 
 def test_a_site_is_one_whether_its_name_is_written_in_unicode_or_punycode():
