@@ -140,9 +140,9 @@ def main() -> None:
                 y4_true.append(truth)
                 y4_pred.append(pred)
         if lp.hand_labelled:
-            own = {"page_url": g.url, "link_base": lp.page.link_base,
-                   "also_own": (lp.page.link_base,),
-                   "aliases": lp.page.own_urls}  # as `Cleaner` calls it
+            own = {"page_url": g.url, "link_base": lp.page.link_base,  # as `Cleaner` calls it
+                   "also_own": (lp.page.link_base,), "aliases": (lp.page.canonical_url,),
+                   "itself": lp.page.own_urls}
             given = {link.url for link in related_links(lp.page.blocks, labels, **own)}
             wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, **own,
                                                          same_site=False)}

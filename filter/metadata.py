@@ -247,7 +247,7 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
 
 
 def page_metadata(tree: HtmlElement, url: str | None,
-                  source: str | None = None) -> dict[str, str | None]:
+                  source: str | None = None) -> dict[str, str | tuple[str, ...] | None]:
     """Title (the headline), author, date (ISO) and language of a page, its title as it gives it
     (`full_title`, with the site's name: what the model's topic features were trained on), and
     the address it gives itself (`canonical_url`) and all it gives (`own_urls`); missing fields

@@ -757,6 +757,13 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
                         "<link rel='canonical' href='https://www.coastal.co.uk/2026/bridge'>")
     result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
     assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
+    # a further canonical link (a copy's publisher) names no site of the page's own
+    html = ("<html><head><meta property='og:url' content='https://www.localnews.co.uk/2026/budget'>"
+            "<link rel='canonical' href='https://www.newswire.com/2026/budget'><title>Budget</title>"
+            f"</head><body><article><p>{paragraph * 3}</p><p>More: <a href='/2026/roads'>Roads</a> "
+            "and <a href='https://www.newswire.com/2026/other'>Wire story</a></p></article></body></html>")
+    result = cleaner.clean(html, url="https://www.localnews.co.uk/2026/budget")
+    assert [link.url for link in result.related_links] == ["https://www.localnews.co.uk/2026/roads"]
 
 
 def test_a_site_is_one_whether_its_name_is_written_in_unicode_or_punycode():
