@@ -207,25 +207,25 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
                   same_site: bool = True, also_own: Iterable[str | None] = (),
                   aliases: Iterable[str | None] = (), itself: Iterable[str | None] = (),
                   link_base: str | None = None) -> list[RelatedLink]:
-    """The links of the blocks labelled `related` (for a block that holds none, the link
-    around it: a card), in page order, each target once: what a crawler follows for more on
-    the story, at the address a browser follows (`followed_url`; `link_base` is what the
-    links were resolved against, the page's `<base href>`, else `page_url`), which, when the
-    page's URL is known, is an absolute http(s) one. Targets are told apart by `same_page`: a
-    `#fragment`, tracking parameters, `http` or `https`, `www.` and a trailing slash do not
-    make another page, so each story is listed once, as first written, and links to the page
-    itself (`page_url`, one of its `aliases`: the address it gives itself, or one of `itself`:
-    its other addresses, under any of those forms) are no related story. Links without anchor text and targets that are not web
+    """The links of the blocks labelled `related` (for a block that holds none, the link around it:
+    a card), in page order, each target once: what a crawler follows for more on the story, at
+    the address a browser follows (`followed_url`; `link_base` is what the links were resolved
+    against, the page's `<base href>`, else `page_url`), which, when the page's URL is known, is
+    an absolute http(s) one. Targets are told apart by `same_page`: a `#fragment`, tracking
+    parameters, `http` or `https`, `www.` and a trailing slash do not make another page, so each
+    story is listed once, as first written, and links to the page itself (`page_url`, one of its
+    `aliases`: the address it gives itself, or one of `itself`: its other addresses, under any
+    of those forms) are no related story. Links without anchor text and targets that are not web
     pages are left out, and so, when the page's URL is known, are links that leave its site
     (`site_of`; a link to an IP address or an intranet name leaves it too): a site offers its
-    own stories as related ones. The sites of `also_own` and `aliases` count as its own too
-    (its `<base href>`, and the address it gives itself, for a page fetched through a feed's
+    own stories as related ones. The sites of `also_own` and `aliases` count as its own too (its
+    `<base href>`, and the address it gives itself, for a page fetched through a feed's
     redirector or a cache), not those of `itself` (a further canonical link may name the
-    publisher a copy was syndicated from); a page on an IP address or localhost has no site to keep to;
-    `same_site=False` keeps every site's links. On WCXB-dev's hand-labelled pages, 278 of the
-    283 links of `related` blocks stay on the page's site, while none of the 49 off-site links
-    the cross-validated model gave as related was one of them (affiliate, shop and reference
-    links); `benchmarks/quality.py` prints the precision and recall of the list."""
+    publisher a copy was syndicated from); a page on an IP address or localhost has no site to
+    keep to; `same_site=False` keeps every site's links. On WCXB-dev's hand-labelled pages, 278
+    of the 283 links of `related` blocks stay on the page's site, while none of the 49 off-site
+    links the cross-validated model gave as related was one of them (affiliate, shop and
+    reference links); `benchmarks/quality.py` prints the precision and recall of the list."""
     related = []
     aliases = [u for u in aliases if u]
     seen = {same_page(u) for u in (page_url, *aliases, *itself) if u}

@@ -714,7 +714,8 @@ def _hidden(el: etree._Element) -> bool:
 
 
 def _source_text(el: etree._Element, limit: float = math.inf,
-                 without: AbstractSet[etree._Element] = frozenset(), blocks_apart: bool = False) -> str:
+                 without: AbstractSet[etree._Element] = frozenset(),
+                 blocks_apart: bool = False) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
     and nested blocks separate words; comments, scripts and styles are left out, and so are the
     elements in `without` (their tails kept). Empty when it would hold more than `limit`

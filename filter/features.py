@@ -418,8 +418,9 @@ class PageFeatures:
         kept_span = (kept[0], kept[-1]) if kept else (n, -1)
         rows = []
         before = 0
-        for i, (block, w, ch, prof) in enumerate(_checked(zip(blocks, words, chars, profiles),
-                                                          deadline, "the rest of its blocks' features")):
+        rest = _checked(zip(blocks, words, chars, profiles), deadline,
+                        "the rest of its blocks' features")
+        for i, (block, w, ch, prof) in enumerate(rest):
             rows.append(
                 shape_features(block.text, w, ch)
                 + repeat_features(block.text, w, counts)
