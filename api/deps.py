@@ -141,8 +141,12 @@ class ParsedJsonRoute(APIRoute):
                 check_json_structures(body, self.max_structures)
                 try:
                     data = await anyio.to_thread.run_sync(json.loads, body) if body else None
-                except (ValueError, RecursionError):
+                except ValueError:
                     data = None
+                except RecursionError:  # FastAPI's own parse says only "error parsing the body"
+                    raise ApiError(422, "invalid_input", "the body's JSON is nested too deeply "
+                                   "to be read: arrays or objects about 1,000 levels inside "
+                                   "each other") from None
                 else:
                     request._json = data
                 self.check(data, request)

@@ -1618,6 +1618,18 @@ def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_pa
                             headers={"content-type": "application/json"}), 422, "invalid_input")
 
 
+@pytest.mark.parametrize("path", ["/v1/clean/batch", "/v1/examples"])
+def test_json_nested_too_deeply_to_read_says_so(client, path):
+    """A body the json module cannot read for its depth (within the structure limit) was
+    answered "could not be read as JSON (There was an error parsing the body)", as if it were
+    not JSON at all; `/v1/clean` already named the depth."""
+    depth = 995  # under `ParsedJsonRoute.max_structures`, over what json.loads can nest
+    body = b'{"documents": [{"html": ' + b"[" * depth + b"]" * depth + b"}]}"
+    r = client.post(path, content=body, headers={"content-type": "application/json",
+                                                 "X-API-Key": API_KEY})
+    assert "nested too deeply" in assert_error(r, 422, "invalid_input")["detail"]
+
+
 @pytest.mark.parametrize("body, refused", [
     (b'{"html": "' + b"{" * 2_000 + b'"}', False),  # braces in a string do not count
     (b'{"html": "\\"' + b"[" * 2_000 + b'"}', False),  # nor after an escaped quote
