@@ -1064,6 +1064,34 @@ def test_macro_f1_over_the_labels_both_models_know_scores_only_their_blocks():
     assert report["per_label"]["junk"]["precision"] == 1.0 and report["labels"] == ["content", "junk"]
 
 
+def test_a_kept_noncontent_block_is_a_false_keep_label_in_the_per_label_scores():
+    """On a holdout labelled content-or-not (`noncontent` for the rest, as `bootstrap` writes
+    and the docs allow), blocks the model kept were left out of the per-label table: content
+    precision 1.000 and a macro F1 that was content recall, so a model keeping every block
+    (macro F1 1.000) blocked the promotion of one that removes the noise."""
+    from train.evaluation import Evaluation
+    from train.promote import Thresholds, compare
+
+    y_true = ["content"] * 4 + ["noncontent"] * 6
+    keeps_all = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=y_true,
+                           y_pred=["content"] * 10)
+    better = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=y_true,
+                        y_pred=["content"] * 3 + ["junk"] + ["junk"] * 6)
+    report = keeps_all.block_report()
+    assert report["per_label"]["content"]["precision"] == pytest.approx(0.4)
+    assert report["macro_f1"] == pytest.approx(keeps_all.keep_scores()["f1"])  # 4/7
+    assert report["confusion"] == [[4, 0], [0, 0]]  # `noncontent` has no row of its own
+    checks = {c.measure: c for c in compare(better, keeps_all, Thresholds())}
+    assert checks["macro_f1"].candidate == pytest.approx(6 / 7)  # recall 0.75, precision 1
+    assert checks["macro_f1"].active == pytest.approx(4 / 7)
+    assert all(c.passed for c in checks.values()), checks
+    # a `noncontent` block called some other kind is no error of the per-label table
+    assert better.block_report()["per_label"]["junk"]["precision"] == 0.0
+    only_noise = Evaluation(keep_label="content", model_labels=["content", "junk"],
+                            y_true=["noncontent"] * 2, y_pred=["content", "junk"])
+    assert only_noise.block_report()["macro_f1"] is None
+
+
 def test_cross_validation_groups_pages_by_site_not_by_host():
     """`benchmarks/quality.py` keeps each group on one side of a split: grouped by host name,
     the 17 substack.com blogs (one template) were in every fold, and docs.docker.com was

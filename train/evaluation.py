@@ -5,7 +5,8 @@ What is scored, and why this way:
 - **blocks**: precision/recall/F1 per label and the confusion matrix, over the blocks that carry a
   label. A gold label the model does not know stays in the table (its recall is 0: the model
   cannot produce it) and is listed as unknown. A block labelled ``noncontent`` (not content, kind
-  unknown: from gold-text alignment) counts only in the keep-or-not score.
+  unknown: from gold-text alignment) has no row: kept, it is a false keep label; removed, under
+  whatever kind, it counts only in the keep-or-not score.
 - **keep-or-not**: precision/recall/F1 of the keep label against everything else: what decides
   what the clean text holds, and comparable between models with different label sets.
 - **pages**: word-level F1 of the clean text against the page's gold text (its ``gold`` field,
@@ -77,10 +78,16 @@ class Evaluation:
         compares them) narrows the labels and the blocks scored, to those whose gold label is
         one of them: a gold `comment` block, which a model without that label can only call
         `junk`, counted as a false `junk` against it and as nothing against the model that
-        knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores."""
+        knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores.
+        A `noncontent` block (not content, its kind unknown) the model kept is a false keep
+        label, and only that: left out, a holdout labelled content-or-not gave its keep label
+        precision 1.000 and a macro F1 that was its recall, so a model keeping every block
+        (macro F1 1.000) blocked the promotion of a better one."""
         labels = self.labels(restrict)
-        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels]
-        if not pairs:  # e.g. only `noncontent` gold labels: nothing to score per label
+        keep = self.keep_label if self.keep_label in labels else None
+        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred)
+                 if t in labels or (t == UNKNOWN_KIND and p == keep)]
+        if not any(t in labels for t, _ in pairs):  # e.g. only `noncontent` gold labels
             empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
             return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,
                     "confusion": [[0] * len(labels) for _ in labels], "labels": labels}
