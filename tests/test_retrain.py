@@ -2,6 +2,7 @@
 ways it must fail safely (a regressing or tampered model, an interrupted train)."""
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -142,6 +143,13 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
     md = (report / "report.md").read_text()
     assert "| `content` |" in md and "Cross-validation grouped by site" in md and "trafilatura" in md
     assert (report / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # what was scored, as a manifest records its training data: a report folder found later
+    # could not be tied to its holdout
+    holdout_sha = hashlib.sha256((data / "holdout.jsonl").read_bytes()).hexdigest()
+    assert rep["data"]["files"][0] == {"path": os.path.abspath(data / "holdout.jsonl"),
+                                       "sha256": holdout_sha}
+    assert rep["data"]["store"] is None and (rep["data"]["seed"], rep["data"]["folds"]) == (0, 2)
+    assert f"(sha256 `{holdout_sha[:12]}…`)" in md and "inner folds 2" in md
 
     shipped = active_model_path()
     assert _promote(good, data / "holdout.jsonl") == 0
@@ -165,6 +173,8 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
     log = [json.loads(x) for x in (models / "promotions.jsonl").read_text().splitlines()]
     assert log[-1]["action"] == "promote" and {c["measure"] for c in log[-1]["checks"]} == \
         {"content_f1", "macro_f1", "word_f1"}
+    assert log[-1]["holdout_data"] == {"files": [{"path": os.path.abspath(data / "holdout.jsonl"),
+                                                  "sha256": holdout_sha}], "store": None}
 
 
 def test_cross_validation_says_when_pages_without_a_url_make_it_not_by_site(

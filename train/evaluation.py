@@ -232,9 +232,12 @@ def not_by_site(cv: dict, pages: int) -> str | None:
 # -- the report -------------------------------------------------------------------------------
 
 def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict, worst: int = 10,
-                seen_in_training: Sequence[str] = ()) -> dict:
+                seen_in_training: Sequence[str] = (), data: dict | None = None) -> dict:
     """Everything in the report, JSON-ready. `seen_in_training` are the ids of scored pages the
-    model's manifest lists as training data: their scores flatter it, and the report says so."""
+    model's manifest lists as training data: their scores flatter it, and the report says so.
+    `data` says what was scored (the example files with their sha256, the store, the options
+    that chose the pages and the folds), as a model's manifest records its training data: a
+    report folder found later could not be tied to its holdout."""
     word, traf, n_scored = ev.word_f1()
     known = set(ev.model_labels) | {UNKNOWN_KIND}
     unknown = Counter(t for t in ev.y_true if t not in known)
@@ -246,6 +249,7 @@ def report_dict(ev: Evaluation, model_info: dict, problems: list[str], cv: dict,
                    if p.wrong or (p.word_f1 is not None and p.word_f1 < 1.0)]
     return {
         "model": model_info,
+        "data": data,
         "pages": len(ev.pages),
         "seen_in_training": {"pages": len(seen_in_training), "ids": list(seen_in_training)},
         "blocks": len(ev.y_true),
@@ -292,6 +296,15 @@ def report_markdown(rep: dict, chart: bool = True) -> str:
            f"Model file `{m.get('path')}` (sha256 `{str(m.get('sha256'))[:12]}…`), labels "
            f"{', '.join(f'`{x}`' for x in m.get('labels', []))}. {rep['pages']} pages, "
            f"{rep['blocks']} labelled blocks.", ""]
+    data = rep.get("data")
+    if data:
+        sources = [f"`{f['path']}` (sha256 `{str(f['sha256'])[:12]}…`)" if f["sha256"] else
+                   f"`{f['path']}`" for f in data["files"]]
+        if data["store"]:
+            sources.append(f"the store `{data['store']}`")
+        out += [f"Scored on {', '.join(sources) or 'no file'}"
+                f"{' (reviewed examples only)' if data['reviewed_only'] else ''}; "
+                f"cross-validation seed {data['seed']}, inner folds {data['folds']}.", ""]
     seen = rep["seen_in_training"]["pages"]
     if seen:
         out += [f"**Warning: {seen} of the {rep['pages']} pages were in this model's training data** "

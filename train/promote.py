@@ -335,14 +335,17 @@ def active_name() -> str:
 
 def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
               compared_with: str | None = None,
-              compared_state: tuple[str, str | None] | None = None) -> Path:
+              compared_state: tuple[str, str | None] | None = None,
+              holdout_data: dict | None = None) -> Path:
     """Install the candidate and make it active; the active model becomes ``PREVIOUS``, unless
     it cannot be loaded (as `rollback` loads it): then ``PREVIOUS`` is the shipped default (what the candidate was
     compared against), as a rollback to a broken model could only fail. The log records what
     the checks compared against (None: nothing, a forced promotion). `compared_state` is
     `active_state()` from before the comparison: another promotion or a rollback since then
     (two promotions at once: the later one switched over the earlier without facing it) makes
-    this one fail."""
+    this one fail. `holdout` is the holdout as given; `holdout_data` its files with their
+    sha256 and its store, absolute (`file_record`), so that the log ties a promotion to the
+    pages it was compared on wherever promote ran."""
     folder = usable_folder()
     try:
         with _locked(folder):
@@ -364,7 +367,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                     previous = ""
             line = _log_line({"action": "promote", "model": target.name, "previous": previous or None,
                               "sha256": candidate.manifest["sha256"], "holdout": holdout,
-                              "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
+                              "holdout_data": holdout_data, "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
             _write_pointer(folder, PREVIOUS, previous)
             _write_pointer(folder, ACTIVE, target.name)
             _append_log(folder, line)

@@ -94,10 +94,11 @@ def in_fitting_order(pages: list[LabelledPage]) -> list[LabelledPage]:
     return sorted(pages, key=lambda lp: (lp.example.document_sha256, lp.example.id))
 
 
-def _file_record(path: Path) -> dict:
-    """An example file as the manifest records it: its path and the sha256 of its bytes, or no
-    hash (None) for what is not a regular file: a pipe (`--examples <(jq …)`, `/dev/stdin`)
-    was read to its end already, and hashing it again gave the hash of no bytes at all."""
+def file_record(path: Path) -> dict:
+    """An example file as a manifest or an evaluation report records it: its path and the
+    sha256 of its bytes, or no hash (None) for what is not a regular file: a pipe (`--examples
+    <(jq …)`, `/dev/stdin`) was read to its end already, and hashing it again gave the hash of
+    no bytes at all."""
     if not path.is_file():
         return {"path": str(path), "sha256": None}
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
@@ -204,7 +205,7 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "train_seconds": round(time.monotonic() - started, 1),
         "training_data": {
-            "files": [_file_record(Path(os.path.abspath(p))) for p in example_files or []],
+            "files": [file_record(Path(os.path.abspath(p))) for p in example_files or []],
             "store": os.path.abspath(store) if store else None,
             "pages": len(prepared.pages),
             "blocks": sum(len(lp.labels) for lp in prepared.pages),
