@@ -992,3 +992,92 @@ def test_a_save_answered_after_another_page_was_opened_leaves_that_page_unsaved(
     assert stored_example(server, text=first)["blocks"][0]["label"] == "junk"
     assert not [e for e in stored_examples(server) if e.get("text") == second]
     assert len(watched.dialogs) == 1 and not watched.errors
+
+
+def test_a_page_keeps_its_address_when_another_is_typed_into_the_form_before_saving(server, watched):
+    """With the next page pasted and its address typed but not yet labelled (or refused by the
+    service), saving the page shown stored it under that other page's address, which training
+    then read as its site."""
+    page = watched.page
+    open_page(page, server)
+    label_blocks(page, CAFE_PAGE, url="https://cafe.example/malmo")
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])
+    page.get_by_label("Paste the page's HTML").fill(FERRY_PAGE)  # the next page, not labelled yet
+    page.get_by_label("Page address").fill(PAGE_URL)
+    page.get_by_role("button", name="Save labels").click()
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    example = stored_example(server, html=CAFE_PAGE)
+    assert example["url"] == "https://cafe.example/malmo"
+    assert example["blocks"][0]["label"] == "junk"
+    assert not watched.errors and not watched.dialogs
+
+
+def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(server, watched):
+    """Opening an HTML file set "The input is" to html, and text pasted next was refused as
+    "does not look like HTML" (the reverse after a .txt file): the person never chose it."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    open_page(page, server)
+    open_file(page, "ferry.html", FERRY_PAGE.encode("utf-8"))
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    assert fmt.input_value() == "html"  # what the file is, while the form shows it
+    text = "Harbour crane removed after forty years\nThe crane was taken down on Sunday.\n"
+    page.get_by_label("Paste the page's HTML").fill(text)
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
+    assert fmt.input_value() == "auto"
+    assert [b["text"] for b in shown_blocks(page)] == text.splitlines()
+    assert not watched.errors
+
+
+def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
+    """Painting a row's label replaced its classes, the `active` one too: after the saved labels
+    of a page came back, or a label key on the last block, no row showed where the keys act."""
+    page = watched.page
+    doc = "Harbour festival this weekend\nThe festival opens on Friday with a parade.\n"
+    store_labels(server, "text", doc, {0: "content", 1: "content"})
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    expect(page.locator("#status")).to_contain_text("as saved before")
+    active = page.locator("#blocks > li.active")
+    expect(active).to_have_count(1)
+    assert active.get_attribute("id") == page.locator("#blocks").get_attribute("aria-activedescendant")
+    page.keyboard.press("End")
+    page.keyboard.press(KEYS["junk"])
+    expect(active).to_have_count(1)
+    assert active.get_attribute("id") == "block-1"
+
+
+def test_a_damaged_or_empty_file_is_named_not_taken_for_a_network_failure(server, watched):
+    page = watched.page
+    open_page(page, server)
+    open_file(page, "page.html.gz", b"<html>not gzip</html>", mime="application/gzip")
+    expect(page.locator("#status")).to_have_text("Reading the file failed: page.html.gz is not gzip data.")
+    open_file(page, "blank.html", b"")
+    expect(page.locator("#status")).to_have_text("blank.html is empty.")
+    expect(page.locator("#result")).to_be_hidden()
+    assert not watched.errors
+
+
+def test_right_to_left_lines_of_the_clean_text_run_from_the_right(server, watched):
+    page = watched.page
+    doc = "המעבורת הלילית חוזרת לפעול בקיץ הקרוב, כך הודיעה הרשות.\nThe ferry returns.\n"
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    assert page.eval_on_selector("#clean-text", "e => getComputedStyle(e).unicodeBidi") == "plaintext"
+
+
+def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(server, browser):
+    """A 1280 px window zoomed to 400 % is 320 CSS px wide: the text column of each block was
+    0 px there, and the page scrolled sideways (WCAG 1.4.10, reflow)."""
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    try:
+        page = Watched(context).page
+        open_page(page, server)
+        label_blocks(page, FERRY_PAGE, url=PAGE_URL)
+        width = page.eval_on_selector("#block-0 .text", "e => e.getBoundingClientRect().width")
+        assert width > 200, width
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        context.close()

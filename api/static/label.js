@@ -34,9 +34,12 @@
     labels: STANDARD_LABELS.slice(),
     keep: "content",    // the label whose blocks make the clean text: the model's first
     // the document the blocks came from, exactly as sent to /v1/clean (what Save stores)
-    doc: null,          // {kind: "html"|"text", value}
-    // the file last put into the form: its text as decoded, and as the textarea shows it
-    file: null,         // {text, shown}
+    // and the page address it was labelled with (saved with it once the form holds another)
+    doc: null,          // {kind: "html"|"text", value, url}
+    // the file last put into the form: its text as decoded, as the textarea shows it, and its
+    // kind, which the format selector shows until the text is changed
+    file: null,         // {text, shown, kind}
+    formatBefore: "auto",  // the format selector's value before a file set it
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
     storedUrl: null,
@@ -218,7 +221,17 @@
     const name = file.name.replace(/\.gz$/i, "");
     const isText = /\.txt$/i.test(name) || (!gzipped && file.type === "text/plain");
     const stream = gzipped ? file.stream().pipeThrough(new DecompressionStream("gzip")) : file.stream();
-    const buffer = await new Response(stream).arrayBuffer();
+    let buffer;
+    try {
+      buffer = await new Response(stream).arrayBuffer();
+    } catch (err) {  // the browser's own words ("Failed to fetch") read as a network failure
+      say(`Reading the file failed: ${gzipped ? `${file.name} is not gzip data` : err.message}.`, "error");
+      return;
+    }
+    if (!buffer.byteLength) {
+      say(`${file.name} is empty.`, "error");
+      return;
+    }
     // the address a stored page left in the form is that page's: the file has none given yet
     const url = state.storedUrl !== null && ui.url.value.trim() === state.storedUrl ? "" : undefined;
     let value;
@@ -237,17 +250,25 @@
   // (and a file opened after it takes it away, unless the person has changed it).
   function putFileInForm(doc) {
     ui.doc.value = doc.value;
+    // the file's kind (a .txt file is text even when it opens with "<"), until the person
+    // changes the text (`formDocument`): pasted text after it is detected again, where it was
+    // refused as not the file's kind
+    state.formatBefore = state.file ? state.formatBefore : ui.format.value;
     ui.format.value = doc.kind;
     if (doc.url !== undefined) ui.url.value = doc.url;
     // (as the field holds it: an address field drops the spaces around a stored one)
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
-    state.file = { text: doc.value, shown: ui.doc.value };
+    state.file = { text: doc.value, shown: ui.doc.value, kind: doc.kind };
   }
 
   // the document in the form: the file's own text while the textarea shows it unchanged
   function formDocument() {
     const shown = ui.doc.value;
-    const value = state.file && state.file.shown === shown ? state.file.text : shown;
+    if (state.file && state.file.shown !== shown) {  // the file's text is gone from the form
+      if (ui.format.value === state.file.kind) ui.format.value = state.formatBefore;
+      state.file = null;
+    }
+    const value = state.file ? state.file.text : shown;
     return { kind: detectKind(value), value };
   }
 
@@ -286,7 +307,7 @@
       const result = await api("POST", "v1/clean", request);
       await modelLoaded;  // the model's own labels get their chips on the blocks
       if (doc.file) putFileInForm(doc);
-      showResult({ kind: doc.kind, value: doc.value }, result);
+      showResult({ kind: doc.kind, value: doc.value, url }, result);
       await showStoredLabels(state.doc);
     } catch (err) {
       fail("Labelling", err);
@@ -443,7 +464,7 @@
     const block = state.blocks[i];
     const changed = block.label !== block.model;
     li.className = `block ${labelClass(block.label)}${changed ? " changed" : ""}` +
-      (block.reviewed ? " reviewed" : "");
+      (block.reviewed ? " reviewed" : "") + (i === state.active ? " active" : "");
     li.querySelector(".label-name").textContent = block.label;
     li.querySelector(".score").textContent = changed
       ? `was ${block.model} ${block.score.toFixed(2)}` : block.score.toFixed(2);
@@ -561,7 +582,10 @@
     try {
       const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map(blockToSave) };
       example[doc.kind] = doc.value;
-      const url = pageAddress();
+      // the field's address, corrected or not, while the form holds this page; once another
+      // page is in the form (typed, or refused by the service), the one it was labelled with:
+      // the field then names that other page, and the example was stored under its address
+      const url = formDocument().value === doc.value ? pageAddress() : doc.url;
       if (url) example.url = url;
       const body = { examples: [example] };
       const by = ui.labelledBy.value.trim();
