@@ -1007,6 +1007,9 @@ def test_a_page_keeps_its_address_when_another_is_typed_into_the_form_before_sav
     page.get_by_label("Page address").fill(PAGE_URL)
     page.get_by_role("button", name="Save labels").click()
     expect(page.locator("#status")).to_contain_text("Saved as")
+    expect(page.locator("#status")).to_contain_text(
+        "It keeps the address it was labelled with, https://cafe.example/malmo: the form holds "
+        "another page now.")
     example = stored_example(server, html=CAFE_PAGE)
     assert example["url"] == "https://cafe.example/malmo"
     assert example["blocks"][0]["label"] == "junk"
@@ -1028,6 +1031,22 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
     assert fmt.input_value() == "auto"
     assert [b["text"] for b in shown_blocks(page)] == text.splitlines()
+    # an edit of a text file that opens with "<" keeps it text (the selector shows it so)
+    notes = ("<Editor's note> This story was updated on Friday with the council's answer.\n"
+             "The council said the ferry will sail from June, after a two year pause.\n")
+    open_file(page, "notes.txt", notes.encode("utf-8"), mime="text/plain")
+    expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
+    page.get_by_label("Paste the page's HTML").press("End")
+    page.keyboard.type(" Sign up for our newsletter.")
+    assert fmt.input_value() == "text"
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("3 blocks labelled by model")
+    # a format the person chose while a file is shown stays chosen for what is pasted next
+    open_file(page, "ferry.html", FERRY_PAGE.encode("utf-8"))
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    fmt.select_option("text")
+    page.get_by_label("Paste the page's HTML").fill("<3 the new ferry\nIt sails at eleven.\n")
+    assert fmt.input_value() == "text"
     assert not watched.errors
 
 
@@ -1056,6 +1075,8 @@ def test_a_damaged_or_empty_file_is_named_not_taken_for_a_network_failure(server
     expect(page.locator("#status")).to_have_text("Reading the file failed: page.html.gz is not gzip data.")
     open_file(page, "blank.html", b"")
     expect(page.locator("#status")).to_have_text("blank.html is empty.")
+    open_file(page, "bom.txt", b"\xef\xbb\xbf\r\n  \n", mime="text/plain")
+    expect(page.locator("#status")).to_have_text("bom.txt holds no text.")
     expect(page.locator("#result")).to_be_hidden()
     assert not watched.errors
 
@@ -1078,6 +1099,13 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(server,
         label_blocks(page, FERRY_PAGE, url=PAGE_URL)
         width = page.eval_on_selector("#block-0 .text", "e => e.getBoundingClientRect().width")
         assert width > 200, width
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.keyboard.press("Control+s")
+        expect(page.locator("#status")).to_contain_text("Saved as")
+        row = page.locator("table.saved tbody tr", has_text=PAGE_URL[:20]).first
+        page_cell = row.locator("td.page")
+        assert page_cell.bounding_box()["width"] > 90  # the address wraps, it is not cut
+        assert page_cell.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
     finally:
         context.close()

@@ -174,7 +174,8 @@ def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models,
     assert log[-1]["action"] == "promote" and {c["measure"] for c in log[-1]["checks"]} == \
         {"content_f1", "macro_f1", "word_f1"}
     assert log[-1]["holdout_data"] == {"files": [{"path": os.path.abspath(data / "holdout.jsonl"),
-                                                  "sha256": holdout_sha}], "store": None}
+                                                  "sha256": holdout_sha}], "store": None,
+                                       "reviewed_only": False}
 
 
 def test_cross_validation_says_when_pages_without_a_url_make_it_not_by_site(
@@ -1068,10 +1069,30 @@ def test_macro_f1_over_the_labels_both_models_know_scores_only_their_blocks():
     four = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=y_true,
                       y_pred=["content", "content", "junk", "junk", "content"])
     checks = {c.measure: c for c in compare(five, four, Thresholds())}
-    assert checks["macro_f1"].candidate == checks["macro_f1"].active == 1.0
+    # both kept the last comment: a false `content` against each (content F1 0.8, junk 1.0)
+    assert checks["macro_f1"].candidate == checks["macro_f1"].active == pytest.approx(0.9)
     assert checks["content_f1"].candidate == checks["content_f1"].active == pytest.approx(0.8)
     report = four.block_report(restrict={"content", "junk"})
     assert report["per_label"]["junk"]["precision"] == 1.0 and report["labels"] == ["content", "junk"]
+    assert report["kept_unlisted"] == 1
+
+
+def test_a_model_keeping_every_block_does_not_pass_for_perfect_over_the_shared_labels():
+    """Comments kept by a model without the `comment` label were left out of the shared-label
+    scores: a content/junk model keeping every block scored macro F1 1.000 there and blocked a
+    candidate that removes the comments."""
+    from train.evaluation import Evaluation
+    from train.promote import Thresholds, compare
+
+    y_true = ["content"] * 10 + ["comment"] * 6
+    keeps_all = Evaluation(keep_label="content", model_labels=["content", "junk"], y_true=y_true,
+                           y_pred=["content"] * 16)
+    candidate = Evaluation(keep_label="content", model_labels=["content", "comment", "junk"],
+                           y_true=y_true, y_pred=["content"] * 9 + ["junk"] + ["comment"] * 6)
+    checks = {c.measure: c for c in compare(candidate, keeps_all, Thresholds())}
+    assert checks["macro_f1"].active == pytest.approx(20 / 26)  # precision 10/16, recall 1
+    assert checks["macro_f1"].candidate == pytest.approx(18 / 19)  # precision 1, recall 0.9
+    assert all(c.passed for c in checks.values()), checks
 
 
 def test_a_kept_noncontent_block_is_a_false_keep_label_in_the_per_label_scores():
@@ -1091,6 +1112,7 @@ def test_a_kept_noncontent_block_is_a_false_keep_label_in_the_per_label_scores()
     assert report["per_label"]["content"]["precision"] == pytest.approx(0.4)
     assert report["macro_f1"] == pytest.approx(keeps_all.keep_scores()["f1"])  # 4/7
     assert report["confusion"] == [[4, 0], [0, 0]]  # `noncontent` has no row of its own
+    assert report["kept_unlisted"] == 6
     checks = {c.measure: c for c in compare(better, keeps_all, Thresholds())}
     assert checks["macro_f1"].candidate == pytest.approx(6 / 7)  # recall 0.75, precision 1
     assert checks["macro_f1"].active == pytest.approx(4 / 7)
@@ -1100,6 +1122,13 @@ def test_a_kept_noncontent_block_is_a_false_keep_label_in_the_per_label_scores()
     only_noise = Evaluation(keep_label="content", model_labels=["content", "junk"],
                             y_true=["noncontent"] * 2, y_pred=["content", "junk"])
     assert only_noise.block_report()["macro_f1"] is None
+    # the report says why its precision and its matrix differ
+    from train.evaluation import report_dict, report_markdown
+
+    info = {"version": "v", "path": "m.joblib", "sha256": "0" * 64, "labels": ["content", "junk"]}
+    markdown = report_markdown(report_dict(keeps_all, info, [], {"skipped": "not asked for"}))
+    assert "Not in the matrix: 6 kept blocks labelled `noncontent`, which count as false " \
+           "`content` in its precision." in markdown
 
 
 def test_cross_validation_groups_pages_by_site_not_by_host():

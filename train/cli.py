@@ -638,7 +638,7 @@ def _promote(args: argparse.Namespace) -> int:
         holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
         holdout_data = {"files": [file_record(Path(os.path.abspath(p))) for p in args.holdout],
                         "store": (os.path.abspath(args.holdout_store) if args.holdout_store
-                                  else None)}
+                                  else None), "reviewed_only": args.reviewed_only}
         target = switch_to(candidate, checks, holdout=holdout,
                            compared_with=f"{kind} {bar.version}" if bar is not None else None,
                            compared_state=state, holdout_data=holdout_data)

@@ -5,8 +5,9 @@ What is scored, and why this way:
 - **blocks**: precision/recall/F1 per label and the confusion matrix, over the blocks that carry a
   label. A gold label the model does not know stays in the table (its recall is 0: the model
   cannot produce it) and is listed as unknown. A block labelled ``noncontent`` (not content, kind
-  unknown: from gold-text alignment) has no row: kept, it is a false keep label; removed, under
-  whatever kind, it counts only in the keep-or-not score.
+  unknown: from gold-text alignment) has no row: kept, it is a false keep label (in the
+  precision, not in the matrix, which says how many); removed, under whatever kind, it counts
+  only in the keep-or-not score.
 - **keep-or-not**: precision/recall/F1 of the keep label against everything else: what decides
   what the clean text holds, and comparable between models with different label sets.
 - **pages**: word-level F1 of the clean text against the page's gold text (its ``gold`` field,
@@ -79,22 +80,25 @@ class Evaluation:
         one of them: a gold `comment` block, which a model without that label can only call
         `junk`, counted as a false `junk` against it and as nothing against the model that
         knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores.
-        A `noncontent` block (not content, its kind unknown) the model kept is a false keep
-        label, and only that: left out, a holdout labelled content-or-not gave its keep label
-        precision 1.000 and a macro F1 that was its recall, so a model keeping every block
-        (macro F1 1.000) blocked the promotion of a better one."""
+        Any other block the model kept (`noncontent`: not content, its kind unknown; a label
+        outside `restrict`) is a false keep label, and only that: left out, a holdout labelled
+        content-or-not gave its keep label precision 1.000 and a macro F1 that was its recall,
+        so a model keeping every block (macro F1 1.000) blocked the promotion of a better one.
+        Such blocks have no row in the confusion matrix; `kept_unlisted` counts them."""
         labels = self.labels(restrict)
         keep = self.keep_label if self.keep_label in labels else None
-        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred)
-                 if t in labels or (t == UNKNOWN_KIND and p == keep)]
+        pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels or p == keep]
+        unlisted = sum(t not in labels for t, _ in pairs)
         if not any(t in labels for t, _ in pairs):  # e.g. only `noncontent` gold labels
             empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
             return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,
-                    "confusion": [[0] * len(labels) for _ in labels], "labels": labels}
+                    "confusion": [[0] * len(labels) for _ in labels], "labels": labels,
+                    "kept_unlisted": unlisted}
         y_true, y_pred = zip(*pairs)
         report = block_report(list(y_true), list(y_pred), labels)
         present = [row["f1"] for row in report["per_label"].values() if row["support"]]
         report["macro_f1"] = float(np.mean(present))
+        report["kept_unlisted"] = unlisted
         return report
 
     def keep_scores(self) -> dict:
@@ -327,6 +331,11 @@ def report_markdown(rep: dict, chart: bool = True) -> str:
                 "| --- |" + " ---: |" * len(labels)]
         for label, row in zip(labels, rep["per_label"]["confusion"]):
             out.append(f"| `{label}` | " + " | ".join(str(v) for v in row) + " |")
+        unlisted = rep["per_label"].get("kept_unlisted")  # None in reports written before it
+        if unlisted:
+            out += ["", f"Not in the matrix: {unlisted} kept block{'s' if unlisted != 1 else ''} "
+                        f"labelled `noncontent`, which count{'s' if unlisted == 1 else ''} as "
+                        f"false `{labels[0]}` in its precision."]
     w = rep["word_f1"]
     out += ["", "## Pages: word F1 against the gold text", ""]
     if w["pages_with_gold"]:

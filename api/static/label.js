@@ -36,10 +36,10 @@
     // the document the blocks came from, exactly as sent to /v1/clean (what Save stores)
     // and the page address it was labelled with (saved with it once the form holds another)
     doc: null,          // {kind: "html"|"text", value, url}
-    // the file last put into the form: its text as decoded, as the textarea shows it, and its
-    // kind, which the format selector shows until the text is changed
-    file: null,         // {text, shown, kind}
-    formatBefore: "auto",  // the format selector's value before a file set it
+    // the file last put into the form: its text as decoded, as the textarea shows it, its
+    // kind, and whether the format selector shows that kind for it (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat}
+    formatChosen: "auto",  // the format the person chose last (a file sets the file's)
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
     storedUrl: null,
@@ -241,6 +241,10 @@
       fail("Labelling", err);  // as when the service refuses the page itself
       return;
     }
+    if (!value.replace(/^\ufeff/, "").trim()) {
+      say(`${file.name} holds no text.`, "error");
+      return;
+    }
     await analyse({ kind: isText ? "text" : "html", value, file: true, url }, true);
   }
 
@@ -250,26 +254,40 @@
   // (and a file opened after it takes it away, unless the person has changed it).
   function putFileInForm(doc) {
     ui.doc.value = doc.value;
-    // the file's kind (a .txt file is text even when it opens with "<"), until the person
-    // changes the text (`formDocument`): pasted text after it is detected again, where it was
-    // refused as not the file's kind
-    state.formatBefore = state.file ? state.formatBefore : ui.format.value;
+    // the file's kind (a .txt file is text even when it opens with "<"), until another
+    // document replaces it in the form (`onDocumentInput`)
     ui.format.value = doc.kind;
     if (doc.url !== undefined) ui.url.value = doc.url;
     // (as the field holds it: an address field drops the spaces around a stored one)
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
-    state.file = { text: doc.value, shown: ui.doc.value, kind: doc.kind };
+    state.file = { text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true };
   }
 
   // the document in the form: the file's own text while the textarea shows it unchanged
   function formDocument() {
     const shown = ui.doc.value;
-    if (state.file && state.file.shown !== shown) {  // the file's text is gone from the form
-      if (ui.format.value === state.file.kind) ui.format.value = state.formatBefore;
-      state.file = null;
-    }
-    const value = state.file ? state.file.text : shown;
+    const value = state.file && state.file.shown === shown ? state.file.text : shown;
     return { kind: detectKind(value), value };
+  }
+
+  // Another document pasted over a file's (neither its first nor its last line left) puts
+  // "The input is" back to the person's own choice: held to the file's kind, pasted text after
+  // an HTML file was refused as not HTML. An edit of the file's text keeps its kind (a .txt
+  // file opening with "<" stays text), and so does a choice made while the file is shown.
+  function onDocumentInput() {
+    const file = state.file;
+    if (!file || !file.holdsFormat || ui.format.value !== file.kind) return;
+    const lines = file.shown.trim().split("\n");
+    const now = ui.doc.value.trim();
+    if (!now.startsWith(lines[0]) && !now.endsWith(lines[lines.length - 1])) {
+      ui.format.value = state.formatChosen;
+      file.holdsFormat = false;
+    }
+  }
+
+  function onFormatChange() {
+    state.formatChosen = ui.format.value;
+    if (state.file) state.file.holdsFormat = false;
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
@@ -585,8 +603,11 @@
       // the field's address, corrected or not, while the form holds this page; once another
       // page is in the form (typed, or refused by the service), the one it was labelled with:
       // the field then names that other page, and the example was stored under its address
-      const url = formDocument().value === doc.value ? pageAddress() : doc.url;
+      const inForm = formDocument().value === doc.value;
+      const url = inForm ? pageAddress() : doc.url;
       if (url) example.url = url;
+      const field = ui.url.value.trim();
+      const elsewhere = !inForm && field && field !== (url || "");
       const body = { examples: [example] };
       const by = ui.labelledBy.value.trim();
       if (by) body.labelled_by = by;
@@ -609,6 +630,10 @@
       let message = answer.ids[0] === null ? "Not saved: no block with a label." :
         `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
         `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
+      if (answer.ids[0] !== null && elsewhere) {
+        message += ` It keeps ${url ? `the address it was labelled with, ${url}` : "no address, as " +
+          "it was labelled without one"}: the form holds another page now.`;
+      }
       if (r.labels_kept) {
         message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
           "or reviewed label for that block (open the page again to see it).";
@@ -769,6 +794,8 @@
 
   ui.form.addEventListener("submit", (event) => { event.preventDefault(); analyse(); });
   ui.file.addEventListener("change", () => loadFile().catch((err) => fail("Reading the file", err)));
+  ui.doc.addEventListener("input", onDocumentInput);
+  ui.format.addEventListener("change", onFormatChange);
   ui.blocks.addEventListener("keydown", onBlocksKey);
   ui.blocks.addEventListener("click", onBlocksClick);
   ui.save.addEventListener("click", save);
