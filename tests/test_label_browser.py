@@ -1036,11 +1036,28 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
              "The council said the ferry will sail from June, after a two year pause.\n")
     open_file(page, "notes.txt", notes.encode("utf-8"), mime="text/plain")
     expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
-    page.get_by_label("Paste the page's HTML").press("End")
+    textarea = page.get_by_label("Paste the page's HTML")
+    textarea.press("End")
     page.keyboard.type(" Sign up for our newsletter.")
     assert fmt.input_value() == "text"
     page.get_by_role("button", name="Label the blocks").click()
     expect(page.locator("#status")).to_contain_text("3 blocks labelled by model")
+    # another text pasted over it, then undone: the file's text, and kind, are back
+    edited = textarea.input_value()
+    textarea.press("Control+a")
+    page.keyboard.insert_text("Ferry news in brief")
+    assert fmt.input_value() == "auto"
+    textarea.press("Control+z")
+    assert textarea.input_value() == edited and fmt.input_value() == "text"
+    # a one-line file edited in the middle of its line is still that file
+    one = "<Editor's note> The ferry sails at eleven from the mainland port, the council said.\n"
+    open_file(page, "one.txt", one.encode("utf-8"), mime="text/plain")
+    expect(page.locator("#status")).to_contain_text("1 block labelled by model")
+    textarea.press("Control+Home")
+    for _ in range(20):
+        textarea.press("ArrowRight")
+    page.keyboard.type("x")
+    assert fmt.input_value() == "text"
     # a format the person chose while a file is shown stays chosen for what is pasted next
     open_file(page, "ferry.html", FERRY_PAGE.encode("utf-8"))
     expect(page.locator("#status")).to_contain_text("labelled by model")
@@ -1107,5 +1124,13 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(server,
         assert page_cell.bounding_box()["width"] > 90  # the address wraps, it is not cut
         assert page_cell.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        # a page without an address shows the start of its first block, not all of it
+        long_line = "The harbour authority said on Monday that " + "the ferry will sail again " * 30
+        label_blocks(page, long_line + "\nSecond line.\n", url="", fmt="text")
+        page.keyboard.press("Control+s")
+        expect(page.locator("#status")).to_contain_text("Saved as")
+        cell = page.locator("table.saved td.page", has_text="The harbour authority said").first
+        expect(cell).to_have_attribute("title", long_line.strip())
+        assert len(cell.text_content()) == 81 and cell.bounding_box()["height"] < 250  # was 1,477 px
     finally:
         context.close()

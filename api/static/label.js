@@ -13,6 +13,7 @@
   const STANDARD_LABELS = ["content", "related", "teaser", "junk"];
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
+  const PAGE_CELL_CHARS = 80;  // of a saved page's first block, shown for a page without an address
   // what the service takes as a page's address (filter.extract.check_url): scheme://host…
   const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]/;
   // what fetch cannot send in a header value (a NUL, a line break, anything beyond Latin-1)
@@ -270,21 +271,26 @@
     return { kind: detectKind(value), value };
   }
 
-  // Another document pasted over a file's (neither its first nor its last line left) puts
-  // "The input is" back to the person's own choice: held to the file's kind, pasted text after
-  // an HTML file was refused as not HTML. An edit of the file's text keeps its kind (a .txt
-  // file opening with "<" stays text), and so does a choice made while the file is shown.
+  // Another document pasted over a file's puts "The input is" back to the person's own
+  // choice: held to the file's kind, pasted text after an HTML file was refused as not HTML.
+  // An edit of the file's text keeps its kind (a .txt file opening with "<" stays text), and
+  // a choice made while the file is shown stays.
   function onDocumentInput() {
     const file = state.file;
-    if (!file || !file.holdsFormat || ui.format.value !== file.kind) return;
-    const lines = file.shown.trim().split("\n");
-    const now = ui.doc.value.trim();
-    if (!now.startsWith(lines[0]) && !now.endsWith(lines[lines.length - 1])) {
-      ui.format.value = state.formatChosen;
-      file.holdsFormat = false;
-    }
+    if (!file || !file.holdsFormat) return;
+    ui.format.value = isEditOf(ui.doc.value, file.shown) ? file.kind : state.formatChosen;
   }
 
+  // Whether `now` is `before` edited rather than another document (or none): they share a
+  // start or an end of 40 characters, or of half of `before` when it is shorter. Judged anew
+  // on every change, so an undone paste, or text cut and pasted back, is the file's again.
+  function isEditOf(now, before) {
+    const need = Math.min(40, Math.ceil(before.length / 2));
+    if (!now || now.length < need) return false;
+    return now.slice(0, need) === before.slice(0, need) || now.slice(-need) === before.slice(-need);
+  }
+
+  // a format chosen by hand is the person's, for the file in the form too
   function onFormatChange() {
     state.formatChosen = ui.format.value;
     if (state.file) state.file.holdsFormat = false;
@@ -685,6 +691,9 @@
     const tr = document.createElement("tr");
     const first = example.blocks.length ? example.blocks[0].text : "";
     const page = example.url || first;
+    // a page without an address shows the start of its first block: a whole paragraph made
+    // a row thousands of pixels high in a narrow window, where cells wrap
+    const shown = page.length > PAGE_CELL_CHARS ? `${page.slice(0, PAGE_CELL_CHARS)}…` : page;
     const open = document.createElement("button");
     open.type = "button";
     open.textContent = "Open";
@@ -693,7 +702,9 @@
     open.addEventListener("click", () => openStored(example).catch((err) => fail("Opening the page", err)));
     const action = document.createElement("td");
     action.append(open);
-    tr.append(cell(example.id, "id"), cell(page, "page"), cell(example.source || ""),
+    const pageCell = cell(shown, "page");
+    pageCell.title = page;
+    tr.append(cell(example.id, "id"), pageCell, cell(example.source || ""),
       cell(labelCounts(example)), action);
     return tr;
   }
