@@ -1034,11 +1034,11 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     # an edit of a text file that opens with "<" keeps it text (the selector shows it so)
     notes = ("<Editor's note> This story was updated on Friday with the council's answer.\n"
              "The council said the ferry will sail from June, after a two year pause.\n")
-    open_file(page, "notes.txt", notes.encode("utf-8"), mime="text/plain")
-    expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
     textarea = page.get_by_label("Paste the page's HTML")
-    textarea.press("End")
-    page.keyboard.type(" Sign up for our newsletter.")
+    open_file(page, "notes.txt", notes.encode("utf-8"), mime="text/plain")
+    expect(textarea).to_have_value(notes)  # the status line said "2 blocks" before it too
+    textarea.press("Control+End")  # after the last line break: a line of its own
+    page.keyboard.type("Sign up for our newsletter.")
     assert fmt.input_value() == "text"
     page.get_by_role("button", name="Label the blocks").click()
     expect(page.locator("#status")).to_contain_text("3 blocks labelled by model")
@@ -1052,15 +1052,30 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     # a one-line file edited in the middle of its line is still that file
     one = "<Editor's note> The ferry sails at eleven from the mainland port, the council said.\n"
     open_file(page, "one.txt", one.encode("utf-8"), mime="text/plain")
-    expect(page.locator("#status")).to_contain_text("1 block labelled by model")
+    expect(textarea).to_have_value(one)
     textarea.press("Control+Home")
     for _ in range(20):
         textarea.press("ArrowRight")
     page.keyboard.type("x")
     assert fmt.input_value() == "text"
+    # a fix in the middle of a short file is an edit (a window at its start or end missed it)
+    open_file(page, "note.txt", b"<Note> The ferryq sails tonight.\n", mime="text/plain")
+    expect(textarea).to_have_value("<Note> The ferryq sails tonight.\n")
+    textarea.press("Control+Home")
+    for _ in range(17):  # after the stray "q", the middle character
+        textarea.press("ArrowRight")
+    textarea.press("Backspace")
+    assert textarea.input_value() == "<Note> The ferry sails tonight.\n"
+    assert fmt.input_value() == "text"
+    # and a page pasted over a two-character file is another document, though both end in \n
+    open_file(page, "tiny.txt", b"x\n", mime="text/plain")
+    expect(textarea).to_have_value("x\n")
+    textarea.press("Control+a")
+    page.keyboard.insert_text(FERRY_PAGE)
+    assert fmt.input_value() == "auto"
     # a format the person chose while a file is shown stays chosen for what is pasted next
     open_file(page, "ferry.html", FERRY_PAGE.encode("utf-8"))
-    expect(page.locator("#status")).to_contain_text("labelled by model")
+    expect(fmt).to_have_value("html")  # the file is in the form (its text was pasted already)
     fmt.select_option("text")
     page.get_by_label("Paste the page's HTML").fill("<3 the new ferry\nIt sails at eleven.\n")
     assert fmt.input_value() == "text"
@@ -1106,9 +1121,11 @@ def test_right_to_left_lines_of_the_clean_text_run_from_the_right(server, watche
     assert page.eval_on_selector("#clean-text", "e => getComputedStyle(e).unicodeBidi") == "plaintext"
 
 
-def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(server, browser):
+def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(browser, tmp_path):
     """A 1280 px window zoomed to 400 % is 320 CSS px wide: the text column of each block was
-    0 px there, and the page scrolled sideways (WCAG 1.4.10, reflow)."""
+    0 px there, and the page scrolled sideways (WCAG 1.4.10, reflow). A server of its own: its
+    saved list holds only the pages saved here, so each is on the list's first page."""
+    server = LabelServer(tmp_path, "--no-browser", env={"NOISEFILTER_API_KEY": API_KEY})
     context = browser.new_context(viewport={"width": 320, "height": 640})
     try:
         page = Watched(context).page
@@ -1119,23 +1136,23 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(server,
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
         page.keyboard.press("Control+s")
         expect(page.locator("#status")).to_contain_text("Saved as")
-        row = page.locator("table.saved tbody tr", has_text=PAGE_URL[:20]).first
-        page_cell = row.locator("td.page")
+        page_cell = page.locator("table.saved td.page")
+        expect(page_cell).to_have_text(PAGE_URL)
         assert page_cell.bounding_box()["width"] > 90  # the address wraps, it is not cut
         assert page_cell.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        # an address is shown whole, wrapped: two pages of a site may differ only at its end
+        long_url = PAGE_URL + "/" + "section-" * 12 + "story-1.4471203"
+        label_blocks(page, "Ferry timetable\nThe night ferry sails at eleven.\n", url=long_url, fmt="text")
+        page.keyboard.press("Control+s")
+        expect(page.locator("table.saved td.page").nth(1)).to_have_text(long_url)
         # a page without an address shows the start of its first block, not all of it
         long_line = "The harbour authority said on Monday that " + "the ferry will sail again " * 30
         label_blocks(page, long_line + "\nSecond line.\n", url="", fmt="text")
         page.keyboard.press("Control+s")
-        expect(page.locator("#status")).to_contain_text("Saved as")
-        cell = page.locator("table.saved td.page", has_text="The harbour authority said").first
-        more = page.locator("#more")
-        while not cell.count() and more.is_visible():  # the list is oldest first, by pages
-            shown = page.locator("table.saved tbody tr").count()
-            more.click()
-            expect(page.locator("table.saved tbody tr")).not_to_have_count(shown)
+        cell = page.locator("table.saved td.page").nth(2)
         expect(cell).to_have_attribute("title", long_line.strip())
         assert len(cell.text_content()) == 81 and cell.bounding_box()["height"] < 250  # was 1,477 px
     finally:
         context.close()
+        server.stop()

@@ -281,13 +281,18 @@
     ui.format.value = isEditOf(ui.doc.value, file.shown) ? file.kind : state.formatChosen;
   }
 
-  // Whether `now` is `before` edited rather than another document (or none): they share a
-  // start or an end of 40 characters, or of half of `before` when it is shorter. Judged anew
-  // on every change, so an undone paste, or text cut and pasted back, is the file's again.
+  // Whether `now` is `before` edited rather than another document (or none): what they share
+  // at the start and at the end is at least half of the longer. Judged anew on every change,
+  // so an undone paste, or text cut and pasted back, is the file's again. (A fixed window at
+  // the start or the end took a fix of a short file's middle for another document, and a
+  // page ending in a line break for an edit of a two-character file.)
   function isEditOf(now, before) {
-    const need = Math.min(40, Math.ceil(before.length / 2));
-    if (!now || now.length < need) return false;
-    return now.slice(0, need) === before.slice(0, need) || now.slice(-need) === before.slice(-need);
+    const shorter = Math.min(now.length, before.length);
+    let start = 0;
+    while (start < shorter && now[start] === before[start]) start += 1;
+    let end = 0;
+    while (end < shorter - start && now[now.length - 1 - end] === before[before.length - 1 - end]) end += 1;
+    return now.length > 0 && start + end >= Math.max(now.length, before.length) / 2;
   }
 
   // a format chosen by hand is the person's, for the file in the form too
@@ -692,8 +697,11 @@
     const first = example.blocks.length ? example.blocks[0].text : "";
     const page = example.url || first;
     // a page without an address shows the start of its first block: a whole paragraph made
-    // a row thousands of pixels high in a narrow window, where cells wrap
-    const shown = page.length > PAGE_CELL_CHARS ? `${page.slice(0, PAGE_CELL_CHARS)}…` : page;
+    // a row thousands of pixels high in a narrow window, where cells wrap (an address is
+    // shown whole: two pages of a site may differ only at its end)
+    const chars = Array.from(page);  // by characters: a cut emoji showed as a broken glyph
+    const shown = !example.url && chars.length > PAGE_CELL_CHARS
+      ? `${chars.slice(0, PAGE_CELL_CHARS).join("")}…` : page;
     const open = document.createElement("button");
     open.type = "button";
     open.textContent = "Open";
