@@ -8,7 +8,7 @@
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.9.4"
+__version__ = "0.9.3"
 
 from .errors import (  # noqa: E402
     ExtractionTimeout, InputError, InputTooLarge, ModelError, NoiseFilterError,

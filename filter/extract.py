@@ -296,17 +296,15 @@ def _container_kind(html: str) -> str | None:
 
 
 def _element_text(el: etree._Element, skip: frozenset = frozenset()) -> str:
-    """The block's text on one line, in document order; table cells, line breaks and block
-    children (a heading or a paragraph inside a cell) are apart from the words around them.
-    Children tagged in `skip` (a nested list inside a list item) are left out, their tails
-    kept."""
+    """The block's text on one line, in document order; table cells and line breaks become
+    spaces. Children tagged in `skip` (a nested list inside a list item) are left out, their
+    tails kept."""
     parts = []
     walker = etree.iterwalk(el, events=("start", "end"))
     for event, node in walker:
         if event == "end":
             if node is not el and node.tail:
-                # "<head>Title</head>The text" is two words there, not "TitleThe"
-                parts.append(" " + node.tail if node.tag in _SPACED else node.tail)
+                parts.append(node.tail)
             continue
         if node is not el and node.tag in skip and node.getparent() is el:
             walker.skip_subtree()

@@ -206,21 +206,6 @@ def test_element_text_keeps_document_order_across_nested_inline_elements():
     assert _source_text(src) == "Use json.tool from the shell."
 
 
-def test_text_after_a_block_inside_a_table_cell_is_a_word_of_its_own():
-    """A cell holding a headline or a paragraph and loose text after it (old table layouts)
-    came out "repairsThe" and "reopening.Commuters": the text after a block child was glued to
-    its last word."""
-    html = ("<html><head><title>Harbour news</title></head><body><table><tr><td>"
-            "<h1>Harbour bridge reopens after repairs</h1>The bridge reopened on Monday after six "
-            "months of repairs, the city said in a statement published on its website."
-            "<p>Engineers replaced the cables and the deck, and traffic should be back to normal "
-            "within a week.</p>Commuters welcomed the news; the detour had added an hour a day."
-            "</td></tr></table></body></html>")
-    text = " ".join(b.text for b in html_to_page(html).blocks)
-    assert "repairs The bridge" in text and "week. Commuters" in text
-    assert "repairsThe" not in text and "week.Commuters" not in text
-
-
 def test_relative_links_resolve_against_the_pages_base_element():
     """Forum software sets <base href> to the forum's root and writes links relative to it; a
     crawler following related links needs the pages they name, not the thread's URL + path."""

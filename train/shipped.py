@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = holdout_metrics(model, test_pages, n_jobs=args.jobs)
     metrics["pages_per_type"] = dict(Counter(lp.gold.page_type for lp in test_pages)) | {"all": len(test_pages)}
     manifest = save_model(model, args.out, {
-        "version": "wcxb-10",
+        "version": "wcxb-9",
         "training_data": {
             "dataset": "WCXB dev split (CC-BY-4.0), read from ../shared/data/wcxb-dev",
             "pages": len(train_pages),
