@@ -1067,6 +1067,27 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     textarea.press("Backspace")
     assert textarea.input_value() == "<Note> The ferry sails tonight.\n"
     assert fmt.input_value() == "text"
+    # fixes far apart, and a long part deleted, are edits too (judged against the file's own
+    # text, two typo fixes at both ends made it "another document", sent and saved as HTML)
+    typos = ("<Editor's note> This storry was updated on Friday with the council's answer.\n"
+             "The night ferry will sail again from the first week of June.\n"
+             "Island councils had asked for it because day ferries are full in sumer.\n")
+    open_file(page, "typos.txt", typos.encode("utf-8"), mime="text/plain")
+    expect(textarea).to_have_value(typos)
+    for wrong, right in (("storry", "story"), ("sumer", "summer")):
+        at = textarea.input_value().index(wrong) + len(wrong)
+        textarea.evaluate("(e, at) => e.setSelectionRange(at, at)", at)
+        for _ in wrong:
+            textarea.press("Backspace")
+        page.keyboard.type(right)
+        assert fmt.input_value() == "text"
+    at = textarea.input_value().index("The night ferry")
+    textarea.evaluate("(e, at) => e.setSelectionRange(at, e.value.length)", at)
+    textarea.press("Delete")  # all but the first line: most of the text, deleted
+    assert fmt.input_value() == "text"
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("1 block labelled by model")
+    assert shown_blocks(page)[0]["text"].startswith("<Editor's note>")
     # and a page pasted over a two-character file is another document, though both end in \n
     open_file(page, "tiny.txt", b"x\n", mime="text/plain")
     expect(textarea).to_have_value("x\n")
@@ -1141,11 +1162,15 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(browser
         assert page_cell.bounding_box()["width"] > 90  # the address wraps, it is not cut
         assert page_cell.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
-        # an address is shown whole, wrapped: two pages of a site may differ only at its end
+        # an address is shown whole, wrapped, also in a wide window: two pages of a site may
+        # differ only at its end (the stylesheet cut it with an ellipsis above 600 px)
         long_url = PAGE_URL + "/" + "section-" * 12 + "story-1.4471203"
         label_blocks(page, "Ferry timetable\nThe night ferry sails at eleven.\n", url=long_url, fmt="text")
         page.keyboard.press("Control+s")
         expect(page.locator("table.saved td.page").nth(1)).to_have_text(long_url)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        assert page.locator("table.saved td.page").nth(1).evaluate("e => e.scrollWidth <= e.clientWidth")
+        page.set_viewport_size({"width": 320, "height": 640})
         # a page without an address shows the start of its first block, not all of it
         long_line = "The harbour authority said on Monday that " + "the ferry will sail again " * 30
         label_blocks(page, long_line + "\nSecond line.\n", url="", fmt="text")
@@ -1153,6 +1178,10 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(browser
         cell = page.locator("table.saved td.page").nth(2)
         expect(cell).to_have_attribute("title", long_line.strip())
         assert len(cell.text_content()) == 81 and cell.bounding_box()["height"] < 250  # was 1,477 px
+        # cut by what a reader sees as characters: a flag is one, though two code points
+        label_blocks(page, "x" * 79 + "\U0001F1F8\U0001F1EA Swedish ferry news\nSecond line.\n", fmt="text")
+        page.keyboard.press("Control+s")
+        expect(page.locator("table.saved td.page").nth(3)).to_have_text("x" * 79 + "\U0001F1F8\U0001F1EA…")
     finally:
         context.close()
         server.stop()

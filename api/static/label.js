@@ -38,8 +38,9 @@
     // and the page address it was labelled with (saved with it once the form holds another)
     doc: null,          // {kind: "html"|"text", value, url}
     // the file last put into the form: its text as decoded, as the textarea shows it, its
-    // kind, and whether the format selector shows that kind for it (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat}
+    // kind; whether the format selector follows the file (until the person changes it), and
+    // shows its kind now; the textarea's text before its latest change (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held, last}
     formatChosen: "auto",  // the format the person chose last (a file sets the file's)
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
@@ -261,7 +262,10 @@
     if (doc.url !== undefined) ui.url.value = doc.url;
     // (as the field holds it: an address field drops the spaces around a stored one)
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
-    state.file = { text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true };
+    state.file = {
+      text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
+      last: ui.doc.value,
+    };
   }
 
   // the document in the form: the file's own text while the textarea shows it unchanged
@@ -273,26 +277,40 @@
 
   // Another document pasted over a file's puts "The input is" back to the person's own
   // choice: held to the file's kind, pasted text after an HTML file was refused as not HTML.
-  // An edit of the file's text keeps its kind (a .txt file opening with "<" stays text), and
-  // a choice made while the file is shown stays.
+  // Edits of the file's text keep its kind (a .txt file opening with "<" stays text), and so
+  // does a choice made while the file is shown. Each change is judged against the text just
+  // before it: only one that replaces most of it (a paste over the whole text) is another
+  // document, so typo fixes far apart or a long paragraph deleted stay edits (judged against
+  // the file's own text, two fixes at both ends made it "another document"); and text back
+  // to the file's, or close to it (an undone paste), is the file's again.
   function onDocumentInput() {
     const file = state.file;
     if (!file || !file.holdsFormat) return;
-    ui.format.value = isEditOf(ui.doc.value, file.shown) ? file.kind : state.formatChosen;
+    const now = ui.doc.value;
+    const before = file.last;
+    file.last = now;
+    if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
+      file.held = true;
+    } else if (!now.trim() || replacesMost(before, now)) {
+      file.held = false;
+    }
+    ui.format.value = file.held ? file.kind : state.formatChosen;
   }
 
-  // Whether `now` is `before` edited rather than another document (or none): what they share
-  // at the start and at the end is at least half of the longer. Judged anew on every change,
-  // so an undone paste, or text cut and pasted back, is the file's again. (A fixed window at
-  // the start or the end took a fix of a short file's middle for another document, and a
-  // page ending in a line break for an edit of a two-character file.)
-  function isEditOf(now, before) {
-    const shorter = Math.min(now.length, before.length);
+  // how many characters `a` and `b` share at their start and, after it, at their end
+  function sharedEnds(a, b) {
+    const shorter = Math.min(a.length, b.length);
     let start = 0;
-    while (start < shorter && now[start] === before[start]) start += 1;
+    while (start < shorter && a[start] === b[start]) start += 1;
     let end = 0;
-    while (end < shorter - start && now[now.length - 1 - end] === before[before.length - 1 - end]) end += 1;
-    return now.length > 0 && start + end >= Math.max(now.length, before.length) / 2;
+    while (end < shorter - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end += 1;
+    return start + end;
+  }
+
+  // whether `now` took out at least half of `before` and put something else in its place
+  function replacesMost(before, now) {
+    const kept = sharedEnds(before, now);
+    return before.length - kept > 0 && now.length - kept > 0 && (before.length - kept) * 2 >= before.length;
   }
 
   // a format chosen by hand is the person's, for the file in the form too
@@ -699,7 +717,10 @@
     // a page without an address shows the start of its first block: a whole paragraph made
     // a row thousands of pixels high in a narrow window, where cells wrap (an address is
     // shown whole: two pages of a site may differ only at its end)
-    const chars = Array.from(page);  // by characters: a cut emoji showed as a broken glyph
+    // by what a reader sees as characters: a flag or an emoji cut in two showed as a broken glyph
+    const chars = window.Intl && Intl.Segmenter
+      ? Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(page), (g) => g.segment)
+      : Array.from(page);
     const shown = !example.url && chars.length > PAGE_CELL_CHARS
       ? `${chars.slice(0, PAGE_CELL_CHARS).join("")}…` : page;
     const open = document.createElement("button");
