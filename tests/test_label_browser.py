@@ -1083,7 +1083,11 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
         assert fmt.input_value() == "text"
     at = textarea.input_value().index("The night ferry")
     textarea.evaluate("(e, at) => e.setSelectionRange(at, e.value.length)", at)
-    textarea.press("Delete")  # all but the first line: most of the text, deleted
+    page.keyboard.type("A ferry returns in June.")  # typed over most of the text: still the file
+    assert fmt.input_value() == "text"
+    at = textarea.input_value().index("A ferry")
+    textarea.evaluate("(e, at) => e.setSelectionRange(at, e.value.length)", at)
+    textarea.press("Delete")
     assert fmt.input_value() == "text"
     page.get_by_role("button", name="Label the blocks").click()
     expect(page.locator("#status")).to_contain_text("1 block labelled by model")

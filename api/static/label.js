@@ -291,10 +291,18 @@
     file.last = now;
     if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
-    } else if (!now.trim() || replacesMost(before, now)) {
+    } else if (!now.trim() || (replacesMost(before, now) && !sameOpening(now, file.shown))) {
+      // (typing over a selection replaces it at the first key; a text that still opens as
+      // the file does is the file's: what decides its kind is its start)
       file.held = false;
     }
     ui.format.value = file.held ? file.kind : state.formatChosen;
+  }
+
+  // whether two texts open with the same 16 characters (after leading white space)
+  function sameOpening(a, b) {
+    const opening = b.trimStart().slice(0, 16);
+    return a.trimStart().startsWith(opening);
   }
 
   // how many characters `a` and `b` share at their start and, after it, at their end
