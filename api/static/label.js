@@ -718,6 +718,15 @@
     return td;
   }
 
+  // `text` cut after `count` characters as a reader counts them, with "…": a flag or an emoji
+  // cut in two showed as a broken glyph
+  function cutAt(text, count) {
+    const chars = window.Intl && Intl.Segmenter
+      ? Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text), (g) => g.segment)
+      : Array.from(text);
+    return chars.length > count ? `${chars.slice(0, count).join("")}…` : text;
+  }
+
   function savedRow(example) {
     const tr = document.createElement("tr");
     const first = example.blocks.length ? example.blocks[0].text : "";
@@ -725,12 +734,7 @@
     // a page without an address shows the start of its first block: a whole paragraph made
     // a row thousands of pixels high in a narrow window, where cells wrap (an address is
     // shown whole: two pages of a site may differ only at its end)
-    // by what a reader sees as characters: a flag or an emoji cut in two showed as a broken glyph
-    const chars = window.Intl && Intl.Segmenter
-      ? Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(page), (g) => g.segment)
-      : Array.from(page);
-    const shown = !example.url && chars.length > PAGE_CELL_CHARS
-      ? `${chars.slice(0, PAGE_CELL_CHARS).join("")}…` : page;
+    const shown = example.url ? page : cutAt(page, PAGE_CELL_CHARS);
     const open = document.createElement("button");
     open.type = "button";
     open.textContent = "Open";
