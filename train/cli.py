@@ -350,7 +350,7 @@ def evaluate_run(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import cross_validate, evaluate, not_by_site, report_dict, write_report
     from .promote import overlap
-    from .training import file_record, prepare
+    from .training import prepare, sources_record
 
     try:
         loaded = load_model(args.model or active_model_path())
@@ -389,9 +389,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         _say(f"warning: {caveat}")
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
-    data = {"files": [file_record(Path(os.path.abspath(p))) for p in args.examples],
-            "store": os.path.abspath(args.store) if args.store else None,
-            "reviewed_only": args.reviewed_only, "seed": args.seed, "folds": args.folds}
+    data = {**sources_record(args.examples, args.store), "reviewed_only": args.reviewed_only,
+            "seed": args.seed, "folds": args.folds}
     rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst,
                       seen_in_training=seen, data=data)
     try:
@@ -549,7 +548,7 @@ def _promote(args: argparse.Namespace) -> int:
         PromotionError, Thresholds, active_state, check_pointers, compare, install_target,
         overlap, switch_to, usable_folder,
     )
-    from .training import file_record, prepare
+    from .training import prepare, sources_record
 
     try:
         if not args.dry_run:  # which only compares, also from a read-only install
@@ -636,9 +635,8 @@ def _promote(args: argparse.Namespace) -> int:
         return 0
     try:
         holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
-        holdout_data = {"files": [file_record(Path(os.path.abspath(p))) for p in args.holdout],
-                        "store": (os.path.abspath(args.holdout_store) if args.holdout_store
-                                  else None), "reviewed_only": args.reviewed_only}
+        holdout_data = {**sources_record(args.holdout, args.holdout_store),
+                        "reviewed_only": args.reviewed_only}
         target = switch_to(candidate, checks, holdout=holdout,
                            compared_with=f"{kind} {bar.version}" if bar is not None else None,
                            compared_state=state, holdout_data=holdout_data)

@@ -344,7 +344,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
     `active_state()` from before the comparison: another promotion or a rollback since then
     (two promotions at once: the later one switched over the earlier without facing it) makes
     this one fail. `holdout` is the holdout as given; `holdout_data` its files with their
-    sha256 and its store, absolute (`file_record`), so that the log ties a promotion to the
+    sha256 and its store, absolute (`sources_record`), so that the log ties a promotion to the
     pages it was compared on wherever promote ran."""
     folder = usable_folder()
     try:
@@ -367,7 +367,8 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                     previous = ""
             line = _log_line({"action": "promote", "model": target.name, "previous": previous or None,
                               "sha256": candidate.manifest["sha256"], "holdout": holdout,
-                              "holdout_data": holdout_data, "compared_with": compared_with, "checks": [asdict(c) for c in checks]})
+                              "holdout_data": holdout_data, "compared_with": compared_with,
+                              "checks": [asdict(c) for c in checks]})
             _write_pointer(folder, PREVIOUS, previous)
             _write_pointer(folder, ACTIVE, target.name)
             _append_log(folder, line)

@@ -104,6 +104,13 @@ def file_record(path: Path) -> dict:
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
+def sources_record(files: list[str] | None, store: str | None) -> dict:
+    """Example files (`file_record`) and store as absolute paths: what a manifest, an
+    evaluation report and the promotion log say the examples came from."""
+    return {"files": [file_record(Path(os.path.abspath(p))) for p in files or []],
+            "store": os.path.abspath(store) if store else None}
+
+
 def _threads_used() -> int:
     """The threads scikit-learn's boosters use now, under the command's `--threads` limit, as
     they count them (no more than the physical cores unless OMP_NUM_THREADS says so):
@@ -205,8 +212,7 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "train_seconds": round(time.monotonic() - started, 1),
         "training_data": {
-            "files": [file_record(Path(os.path.abspath(p))) for p in example_files or []],
-            "store": os.path.abspath(store) if store else None,
+            **sources_record(example_files, store),
             "pages": len(prepared.pages),
             "blocks": sum(len(lp.labels) for lp in prepared.pages),
             "label_counts": dict(sorted(prepared.label_counts.items())),
