@@ -1092,6 +1092,31 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     page.get_by_role("button", name="Label the blocks").click()
     expect(page.locator("#status")).to_contain_text("1 block labelled by model")
     assert shown_blocks(page)[0]["text"].startswith("<Editor's note>")
+    # so is a file whose first line is short, typed over after it (the first key typed decided:
+    # one unlike the character it replaced made the text HTML)
+    updated = ("<Updated>\nThe council said on Friday that the night ferry will sail again.\n"
+               "Island councils had asked for the service because day ferries are full.\n")
+    open_file(page, "updated.txt", updated.encode("utf-8"), mime="text/plain")
+    expect(textarea).to_have_value(updated)
+    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
+                      len("<Updated>\n"))
+    page.keyboard.type("A ferry returns in June.")
+    assert textarea.input_value() == "<Updated>\nA ferry returns in June."
+    assert fmt.input_value() == "text"
+    # typed over all of a file, another document, though its first key is the file's first
+    # character (it counted as an edit of the file: text was sent as HTML and refused)
+    open_file(page, "ferry.html", FERRY_PAGE.encode("utf-8"))
+    expect(fmt).to_have_value("html")
+    textarea.press("Control+a")
+    page.keyboard.type("<3 the new ferry\nIt sails at eleven.\n")
+    assert fmt.input_value() == "auto"
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("2 blocks labelled by model")
+    open_file(page, "updated.txt", updated.encode("utf-8"), mime="text/plain")
+    expect(fmt).to_have_value("text")
+    textarea.press("Control+a")
+    page.keyboard.type("<p>The ferry sails at <b>eleven</b> tonight, the council said.</p>")
+    assert fmt.input_value() == "auto"
     # and a page pasted over a two-character file is another document, though both end in \n
     open_file(page, "tiny.txt", b"x\n", mime="text/plain")
     expect(textarea).to_have_value("x\n")

@@ -39,8 +39,11 @@
     doc: null,          // {kind: "html"|"text", value, url}
     // the file last put into the form: its text as decoded, as the textarea shows it, its
     // kind; whether the format selector follows the file (until the person changes it), and
-    // shows its kind now; the textarea's text before its latest change (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held, last}
+    // shows its kind now (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held}
+    // whether the change the textarea is about to take replaces all of its text (a selection of
+    // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
+    replacingAll: false,
     formatChosen: "auto",  // the format the person chose last (a file sets the file's)
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
@@ -264,7 +267,6 @@
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
-      last: ui.doc.value,
     };
   }
 
@@ -275,34 +277,32 @@
     return { kind: detectKind(value), value };
   }
 
-  // Another document pasted over a file's puts "The input is" back to the person's own
-  // choice: held to the file's kind, pasted text after an HTML file was refused as not HTML.
-  // Edits of the file's text keep its kind (a .txt file opening with "<" stays text), and so
-  // does a choice made while the file is shown. Each change is judged against the text just
-  // before it: only one that replaces most of it (a paste over the whole text) is another
-  // document, so typo fixes far apart or a long paragraph deleted stay edits (judged against
-  // the file's own text, two fixes at both ends made it "another document"); and text back
-  // to the file's, or close to it (an undone paste), is the file's again.
+  // Another document in place of a file's puts "The input is" back to the person's own choice:
+  // held to the file's kind, pasted text after an HTML file was refused as not HTML. Another
+  // document is what replaces all of the file's text (typed or pasted over a selection of all
+  // of it, or after the box was emptied); any other change is an edit of the file and keeps its
+  // kind (a .txt file opening with "<" stays text whatever is typed over part of it), and so
+  // does a choice made while the file is shown. Text back near the file's (an undone paste) is
+  // the file's again. Earlier rules guessed from the text alone, and the first key typed over
+  // a selection, matching the character it replaced or not, decided the document's kind.
+  function onBeforeDocumentInput(event) {
+    const { selectionStart, selectionEnd, value } = ui.doc;
+    state.replacingAll = event.inputType.startsWith("insert")
+      && !value.slice(0, selectionStart).trim() && !value.slice(selectionEnd).trim();
+  }
+
   function onDocumentInput() {
     const file = state.file;
+    const replacedAll = state.replacingAll;
+    state.replacingAll = false;
     if (!file || !file.holdsFormat) return;
     const now = ui.doc.value;
-    const before = file.last;
-    file.last = now;
     if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
-    } else if (!now.trim() || (replacesMost(before, now) && !sameOpening(now, file.shown))) {
-      // (typing over a selection replaces it at the first key; a text that still opens as
-      // the file does is the file's: what decides its kind is its start)
+    } else if (replacedAll || !now.trim()) {
       file.held = false;
     }
     ui.format.value = file.held ? file.kind : state.formatChosen;
-  }
-
-  // whether two texts open with the same 16 characters (after leading white space)
-  function sameOpening(a, b) {
-    const opening = b.trimStart().slice(0, 16);
-    return a.trimStart().startsWith(opening);
   }
 
   // how many characters `a` and `b` share at their start and, after it, at their end
@@ -313,12 +313,6 @@
     let end = 0;
     while (end < shorter - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end += 1;
     return start + end;
-  }
-
-  // whether `now` took out at least half of `before` and put something else in its place
-  function replacesMost(before, now) {
-    const kept = sharedEnds(before, now);
-    return before.length - kept > 0 && now.length - kept > 0 && (before.length - kept) * 2 >= before.length;
   }
 
   // a format chosen by hand is the person's, for the file in the form too
@@ -846,6 +840,7 @@
 
   ui.form.addEventListener("submit", (event) => { event.preventDefault(); analyse(); });
   ui.file.addEventListener("change", () => loadFile().catch((err) => fail("Reading the file", err)));
+  ui.doc.addEventListener("beforeinput", onBeforeDocumentInput);
   ui.doc.addEventListener("input", onDocumentInput);
   ui.format.addEventListener("change", onFormatChange);
   ui.blocks.addEventListener("keydown", onBlocksKey);
