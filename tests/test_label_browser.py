@@ -1117,6 +1117,15 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     textarea.press("Control+a")
     page.keyboard.type("<p>The ferry sails at <b>eleven</b> tonight, the council said.</p>")
     assert fmt.input_value() == "auto"
+    # undo and redo bring back the kind of the text they bring back: here the typed page after
+    # the file's text was pasted back over it (the selector kept the file's kind for it)
+    textarea.press("Control+a")
+    page.keyboard.insert_text(updated)
+    assert fmt.input_value() == "text"
+    textarea.press("Control+z")
+    assert textarea.input_value().startswith("<p>The ferry") and fmt.input_value() == "auto"
+    textarea.press("Control+Shift+z")
+    assert textarea.input_value() == updated and fmt.input_value() == "text"
     # and a page pasted over a two-character file is another document, though both end in \n
     open_file(page, "tiny.txt", b"x\n", mime="text/plain")
     expect(textarea).to_have_value("x\n")

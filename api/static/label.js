@@ -14,6 +14,7 @@
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
   const PAGE_CELL_CHARS = 80;  // of a saved page's first block, shown for a page without an address
+  const HELD_TEXTS = 1000;  // texts whose kind undo and redo bring back (`onDocumentInput`)
   // what the service takes as a page's address (filter.extract.check_url): scheme://host…
   const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]/;
   // what fetch cannot send in a header value (a NUL, a line break, anything beyond Latin-1)
@@ -39,8 +40,9 @@
     doc: null,          // {kind: "html"|"text", value, url}
     // the file last put into the form: its text as decoded, as the textarea shows it, its
     // kind; whether the format selector follows the file (until the person changes it), and
-    // shows its kind now (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held}
+    // shows its kind now; whether it did for each text the box has held since (`textKey`:
+    // undo and redo bring one back, with its kind) (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held, heldFor}
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
@@ -267,6 +269,7 @@
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
+      heldFor: new Map([[textKey(ui.doc.value), true]]),
     };
   }
 
@@ -282,27 +285,41 @@
   // document is what replaces all of the file's text (typed or pasted over a selection of all
   // of it, or after the box was emptied); any other change is an edit of the file and keeps its
   // kind (a .txt file opening with "<" stays text whatever is typed over part of it), and so
-  // does a choice made while the file is shown. Text back near the file's (an undone paste) is
-  // the file's again. Earlier rules guessed from the text alone, and the first key typed over
-  // a selection, matching the character it replaced or not, decided the document's kind.
+  // does a choice made while the file is shown. Text back near the file's is the file's again,
+  // and undo or redo bring back the kind the text they restore had. (Earlier rules guessed
+  // from the text alone; the first key typed over a selection, matching the character it
+  // replaced or not, decided the document's kind.)
   function onBeforeDocumentInput(event) {
     const { selectionStart, selectionEnd, value } = ui.doc;
-    state.replacingAll = event.inputType.startsWith("insert")
+    state.replacingAll = (event.inputType || "").startsWith("insert")
       && !value.slice(0, selectionStart).trim() && !value.slice(selectionEnd).trim();
   }
 
-  function onDocumentInput() {
+  function onDocumentInput(event) {
     const file = state.file;
     const replacedAll = state.replacingAll;
     state.replacingAll = false;
     if (!file || !file.holdsFormat) return;
     const now = ui.doc.value;
-    if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
+    const key = textKey(now);
+    if ((event.inputType || "").startsWith("history") && file.heldFor.has(key)) {
+      file.held = file.heldFor.get(key);
+    } else if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
     } else if (replacedAll || !now.trim()) {
       file.held = false;
     }
+    file.heldFor.delete(key);  // (re-set last: the oldest go first past HELD_TEXTS)
+    file.heldFor.set(key, file.held);
+    if (file.heldFor.size > HELD_TEXTS) file.heldFor.delete(file.heldFor.keys().next().value);
     ui.format.value = file.held ? file.kind : state.formatChosen;
+  }
+
+  // A text as `heldFor` knows it: its length and ends, which tell apart the texts an undo or
+  // redo goes between (another document, an edit) without keeping every version of a page of
+  // megabytes; texts alike there are edits in the middle, which keep the kind anyway.
+  function textKey(text) {
+    return `${text.length}\u0000${text.slice(0, 256)}\u0000${text.slice(-256)}`;
   }
 
   // how many characters `a` and `b` share at their start and, after it, at their end
