@@ -1141,6 +1141,53 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     assert not watched.errors
 
 
+def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_alike(server, watched):
+    """The kind of each text was remembered per key press, the last thousand: an edited .txt
+    file undone to after a long run of keys came back as HTML. And texts were told apart by
+    their length and ends: a re-fetched copy of an HTML file (another nonce) pasted over it
+    took the file's own entry, and undoing it gave the file the copy's kind."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    note = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
+            "from the first week of June, the transport authority said on Thursday.\n")
+    open_file(page, "note.txt", note.encode("utf-8"), mime="text/plain")
+    expect(textarea).to_have_value(note)
+    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
+                      note.index("The night"))
+    page.keyboard.insert_text("A ferry returns in June.")  # an edit: still the file
+    edited = textarea.input_value()
+    assert fmt.input_value() == "text"
+    textarea.press("Control+a")
+    page.keyboard.insert_text("<html><body><p>Island councils asked for a second ferry.</p><p>"
+                              + "Footer links and share buttons. " * 40 + "</p></body></html>")
+    assert fmt.input_value() == "auto"
+    textarea.press("Control+End")
+    for _ in range(1001):
+        page.keyboard.press("Backspace")
+    for _ in range(5):
+        if textarea.input_value() == edited:
+            break
+        textarea.press("Control+z")
+    assert textarea.input_value() == edited and fmt.input_value() == "text"
+    # another fetch of the file, of its length and ends, differing in a nonce after its first
+    # and before its last 300 characters, pasted over it, then undone
+    rule = "<!-- " + "=" * 300 + " -->\n"
+    file_html = (f"{rule}<script nonce='a1b2c3d4'>track();</script>\n{FERRY_PAGE}"
+                 f"<script nonce='a1b2c3d4'>done();</script>\n{rule}")
+    copy_html = file_html.replace("a1b2c3d4", "z9y8x7w6")
+    fmt.select_option("text")  # a choice for what is pasted: the file shows its own kind
+    open_file(page, "ferry.html", file_html.encode("utf-8"))
+    expect(fmt).to_have_value("html")
+    textarea.press("Control+a")
+    page.keyboard.insert_text(copy_html)
+    assert fmt.input_value() == "text"
+    textarea.press("Control+z")
+    assert textarea.input_value() == file_html and fmt.input_value() == "html"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -14,7 +14,6 @@
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
   const PAGE_CELL_CHARS = 80;  // of a saved page's first block, shown for a page without an address
-  const HELD_TEXTS = 1000;  // texts whose kind undo and redo bring back (`onDocumentInput`)
   // what the service takes as a page's address (filter.extract.check_url): scheme://host…
   const ABSOLUTE_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s]/;
   // what fetch cannot send in a header value (a NUL, a line break, anything beyond Latin-1)
@@ -40,9 +39,10 @@
     doc: null,          // {kind: "html"|"text", value, url}
     // the file last put into the form: its text as decoded, as the textarea shows it, its
     // kind; whether the format selector follows the file (until the person changes it), and
-    // shows its kind now; whether it did for each text the box has held since (`textKey`:
-    // undo and redo bring one back, with its kind) (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held, heldFor}
+    // shows its kind now; the text before the latest change; whether it did for the texts on
+    // either side of each change of kind since (`textKey`: undo and redo bring one back, with
+    // its kind) (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor}
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
@@ -269,7 +269,7 @@
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
-      heldFor: new Map([[textKey(ui.doc.value), true]]),
+      last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]),
     };
   }
 
@@ -301,25 +301,32 @@
     state.replacingAll = false;
     if (!file || !file.holdsFormat) return;
     const now = ui.doc.value;
-    const key = textKey(now);
-    if ((event.inputType || "").startsWith("history") && file.heldFor.has(key)) {
-      file.held = file.heldFor.get(key);
+    const before = file.last;
+    file.last = now;
+    const wasHeld = file.held;
+    const known = (event.inputType || "").startsWith("history") ? file.heldFor.get(textKey(now)) : undefined;
+    if (known !== undefined) {
+      file.held = known;
     } else if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
     } else if (replacedAll || !now.trim()) {
       file.held = false;
     }
-    file.heldFor.delete(key);  // (re-set last: the oldest go first past HELD_TEXTS)
-    file.heldFor.set(key, file.held);
-    if (file.heldFor.size > HELD_TEXTS) file.heldFor.delete(file.heldFor.keys().next().value);
+    if (file.held !== wasHeld) {
+      // an undo goes back to the text before a change of kind, a redo to the one after it;
+      // the texts between two changes have the kind of the change before them
+      file.heldFor.set(textKey(before), wasHeld);
+      file.heldFor.set(textKey(now), file.held);
+    }
     ui.format.value = file.held ? file.kind : state.formatChosen;
   }
 
-  // A text as `heldFor` knows it: its length and ends, which tell apart the texts an undo or
-  // redo goes between (another document, an edit) without keeping every version of a page of
-  // megabytes; texts alike there are edits in the middle, which keep the kind anyway.
+  // A text as `heldFor` knows it, without keeping a copy of a page of megabytes: its length
+  // and a hash (FNV-1a) of all of it (two fetches of one page can differ only in a nonce).
   function textKey(text) {
-    return `${text.length}\u0000${text.slice(0, 256)}\u0000${text.slice(-256)}`;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    return `${text.length}:${hash >>> 0}`;
   }
 
   // how many characters `a` and `b` share at their start and, after it, at their end
