@@ -1171,6 +1171,23 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
             break
         textarea.press("Control+z")
     assert textarea.input_value() == edited and fmt.input_value() == "text"
+    # a text pasted as another document, then made again by editing the file, is the file's
+    # when an undo brings it back (the kind it had first came back: sent and saved as HTML)
+    other = "<Ed. note> The night ferry returns in June, the transport authority said."
+    open_file(page, "note.txt", note.encode("utf-8"), mime="text/plain")
+    expect(textarea).to_have_value(note)
+    textarea.press("Control+a")
+    page.keyboard.insert_text(other)
+    assert fmt.input_value() == "auto"
+    textarea.press("Control+a")
+    page.keyboard.insert_text(note)
+    assert fmt.input_value() == "text"
+    textarea.evaluate("e => { e.focus(); e.setSelectionRange(1, e.value.length); }")
+    page.keyboard.insert_text(other[1:])  # the same text, now an edit of the file
+    textarea.press("Home")
+    page.keyboard.type("!")
+    textarea.press("Control+z")
+    assert textarea.input_value() == other and fmt.input_value() == "text"
     # another fetch of the file, of its length and ends, differing in a nonce after its first
     # and before its last 300 characters, pasted over it, then undone
     rule = "<!-- " + "=" * 300 + " -->\n"

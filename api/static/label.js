@@ -304,7 +304,8 @@
     const before = file.last;
     file.last = now;
     const wasHeld = file.held;
-    const known = (event.inputType || "").startsWith("history") ? file.heldFor.get(textKey(now)) : undefined;
+    const fromHistory = (event.inputType || "").startsWith("history");
+    const known = fromHistory ? file.heldFor.get(textKey(now)) : undefined;
     if (known !== undefined) {
       file.held = known;
     } else if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
@@ -317,6 +318,10 @@
       // the texts between two changes have the kind of the change before them
       file.heldFor.set(textKey(before), wasHeld);
       file.heldFor.set(textKey(now), file.held);
+    } else if (!fromHistory && file.heldFor.size > 1) {
+      // a text back in the box by an edit has this kind now, whatever it had before
+      const key = textKey(now);
+      if (file.heldFor.has(key)) file.heldFor.set(key, file.held);
     }
     ui.format.value = file.held ? file.kind : state.formatChosen;
   }
