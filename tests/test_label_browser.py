@@ -248,6 +248,13 @@ def unload_is_held(page) -> bool:
     }""")
 
 
+def open_text_file(page, name: str, text: str) -> None:
+    """Open `text` as a .txt file and wait until the form shows it (a status line may be an
+    earlier page's)."""
+    open_file(page, name, text.encode("utf-8"), mime="text/plain")
+    expect(page.get_by_label("Paste the page's HTML")).to_have_value(text)
+
+
 def shown_blocks(page) -> list[dict]:
     return page.eval_on_selector_all("#blocks > li", """rows => rows.map(li => ({
         text: li.querySelector('.text').textContent,
@@ -1035,8 +1042,7 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     notes = ("<Editor's note> This story was updated on Friday with the council's answer.\n"
              "The council said the ferry will sail from June, after a two year pause.\n")
     textarea = page.get_by_label("Paste the page's HTML")
-    open_file(page, "notes.txt", notes.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(notes)  # the status line said "2 blocks" before it too
+    open_text_file(page, "notes.txt", notes)  # the status line said "2 blocks" before it too
     textarea.press("Control+End")  # after the last line break: a line of its own
     page.keyboard.type("Sign up for our newsletter.")
     assert fmt.input_value() == "text"
@@ -1051,16 +1057,14 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     assert textarea.input_value() == edited and fmt.input_value() == "text"
     # a one-line file edited in the middle of its line is still that file
     one = "<Editor's note> The ferry sails at eleven from the mainland port, the council said.\n"
-    open_file(page, "one.txt", one.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(one)
+    open_text_file(page, "one.txt", one)
     textarea.press("Control+Home")
     for _ in range(20):
         textarea.press("ArrowRight")
     page.keyboard.type("x")
     assert fmt.input_value() == "text"
     # a fix in the middle of a short file is an edit (a window at its start or end missed it)
-    open_file(page, "note.txt", b"<Note> The ferryq sails tonight.\n", mime="text/plain")
-    expect(textarea).to_have_value("<Note> The ferryq sails tonight.\n")
+    open_text_file(page, "note.txt", "<Note> The ferryq sails tonight.\n")
     textarea.press("Control+Home")
     for _ in range(17):  # after the stray "q", the middle character
         textarea.press("ArrowRight")
@@ -1072,8 +1076,7 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     typos = ("<Editor's note> This storry was updated on Friday with the council's answer.\n"
              "The night ferry will sail again from the first week of June.\n"
              "Island councils had asked for it because day ferries are full in sumer.\n")
-    open_file(page, "typos.txt", typos.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(typos)
+    open_text_file(page, "typos.txt", typos)
     for wrong, right in (("storry", "story"), ("sumer", "summer")):
         at = textarea.input_value().index(wrong) + len(wrong)
         textarea.evaluate("(e, at) => e.setSelectionRange(at, at)", at)
@@ -1096,8 +1099,7 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     # one unlike the character it replaced made the text HTML)
     updated = ("<Updated>\nThe council said on Friday that the night ferry will sail again.\n"
                "Island councils had asked for the service because day ferries are full.\n")
-    open_file(page, "updated.txt", updated.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(updated)
+    open_text_file(page, "updated.txt", updated)
     textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
                       len("<Updated>\n"))
     page.keyboard.type("A ferry returns in June.")
@@ -1127,8 +1129,7 @@ def test_pasted_text_after_a_file_is_detected_again_not_held_to_the_files_kind(s
     textarea.press("Control+Shift+z")
     assert textarea.input_value() == updated and fmt.input_value() == "text"
     # and a page pasted over a two-character file is another document, though both end in \n
-    open_file(page, "tiny.txt", b"x\n", mime="text/plain")
-    expect(textarea).to_have_value("x\n")
+    open_text_file(page, "tiny.txt", "x\n")
     textarea.press("Control+a")
     page.keyboard.insert_text(FERRY_PAGE)
     assert fmt.input_value() == "auto"
@@ -1152,8 +1153,7 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
     open_page(page, server)
     note = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
             "from the first week of June, the transport authority said on Thursday.\n")
-    open_file(page, "note.txt", note.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(note)
+    open_text_file(page, "note.txt", note)
     textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
                       note.index("The night"))
     page.keyboard.insert_text("A ferry returns in June.")  # an edit: still the file
@@ -1174,8 +1174,7 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
     # a text pasted as another document, then made again by editing the file, is the file's
     # when an undo brings it back (the kind it had first came back: sent and saved as HTML)
     other = "<Ed. note> The night ferry returns in June, the transport authority said."
-    open_file(page, "note.txt", note.encode("utf-8"), mime="text/plain")
-    expect(textarea).to_have_value(note)
+    open_text_file(page, "note.txt", note)
     textarea.press("Control+a")
     page.keyboard.insert_text(other)
     assert fmt.input_value() == "auto"
