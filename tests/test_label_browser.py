@@ -1204,6 +1204,65 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
     assert not watched.errors
 
 
+def test_a_file_emptied_key_by_key_is_the_file_again_at_every_undo(server, watched):
+    """Emptying the box was a change of kind, recorded for the last character before it and
+    the empty box: Chromium undoes a run of Backspaces in a few steps, to texts between them,
+    and those took the empty box's "auto" (an edited .txt file opening with "<" came back sent
+    as HTML)."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    note = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
+            "from the first week of June, the transport authority said on Thursday.\n")
+    open_text_file(page, "note.txt", note)
+    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
+                      note.index("The night"))
+    page.keyboard.insert_text("A ferry returns.")  # an edit: still the file
+    edited = textarea.input_value()
+    for _ in range(len(edited)):
+        page.keyboard.press("Backspace")
+    assert textarea.input_value() == "" and fmt.input_value() == "text"
+    page.keyboard.type("Hello")  # into the emptied box: another document
+    assert fmt.input_value() == "auto"
+    restored = []
+    for _ in range(8):
+        textarea.press("Control+z")
+        text = textarea.input_value()
+        restored.append(text)
+        if text and text != "Hello":
+            assert fmt.input_value() == "text", text
+        if text == note:
+            break
+    assert edited in restored and restored[-1] == note
+    assert not watched.errors
+
+
+def test_a_format_chosen_for_a_page_pasted_over_a_file_leaves_the_file_its_kind(server, watched):
+    """A format chosen by hand for a page pasted over a file ended the file's hold on its kind:
+    undone back to the file, a .txt file took the page's "html" and was saved as HTML."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    note = "<Editor's note> This story was updated on Friday.\nThe council said so.\n"
+    open_text_file(page, "note.txt", note)
+    textarea.press("Control+a")
+    page.keyboard.insert_text(FERRY_PAGE)
+    assert fmt.input_value() == "auto"
+    fmt.select_option("html")  # for the pasted page
+    textarea.press("Control+z")
+    assert textarea.input_value() == note and fmt.input_value() == "text"
+    with page.expect_request(lambda r: r.url.endswith("/v1/clean")) as sent:
+        page.get_by_role("button", name="Label the blocks").click()
+    assert sent.value.post_data_json["text"] == note
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    textarea.press("Control+a")  # the page again: the format chosen for it
+    page.keyboard.insert_text(FERRY_PAGE)
+    assert fmt.input_value() == "html"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -46,7 +46,7 @@
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
-    formatChosen: "auto",  // the format the person chose last (a file sets the file's)
+    formatChosen: "auto",  // the format the person chose last, for any document no file's
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
     storedUrl: null,
@@ -310,7 +310,10 @@
       file.held = known;
     } else if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
-    } else if (replacedAll || !now.trim()) {
+    } else if (replacedAll && now.trim()) {
+      // (emptying the box is no change of kind: Chromium undoes a run of Backspaces in a few
+      // steps, to texts between the file's and the empty box that were never recorded; the
+      // change is recorded at the first text put into the emptied box, an undo step of its own)
       file.held = false;
     }
     if (file.held !== wasHeld) {
@@ -344,10 +347,11 @@
     return start + end;
   }
 
-  // a format chosen by hand is the person's, for the file in the form too
+  // a format chosen by hand is the person's: for the file while the form shows it (its kind is
+  // then no longer held to it), else for the other document, the file's kinds kept for undo
   function onFormatChange() {
     state.formatChosen = ui.format.value;
-    if (state.file) state.file.holdsFormat = false;
+    if (state.file && state.file.held) state.file.holdsFormat = false;
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
