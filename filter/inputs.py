@@ -334,8 +334,11 @@ def _bom_encoding(start: bytes) -> str | None:
     return next((encoding for bom, encoding in _BOMS if start.startswith(bom)), None)
 
 
-#: the first line of a WARC (its version line, as `filter.warc` reads it)
-_WARC_START = re.compile(rb"\s*WARC/(?:1\.[01]|0\.1[78])\s*$")
+#: a WARC record's version, as its first line gives it: the versions warcio reads (the drafts
+#: 0.17 and 0.18 frame records as 1.0 does, and crawlers of their time wrote them)
+WARC_VERSION = rb"WARC/(?:1\.[01]|0\.1[78])"
+#: the first line of a WARC
+_WARC_START = re.compile(rb"\s*" + WARC_VERSION + rb"\s*$")
 
 
 def _opens_array(line: bytes) -> bool:

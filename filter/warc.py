@@ -42,22 +42,21 @@ from warcio.recordloader import ArcWarcRecordLoader
 
 from .decoding import header_charset, inflate, unzstd
 from .extract import is_page_url
-from .inputs import Document, Failure
+from .inputs import WARC_VERSION, Document, Failure
 
 _CHUNK = 1 << 20
 #: most uncompressed bytes one step of decompression may produce: it guards against gzip bombs,
 #: and going back to a record start inside a gzip member decompresses its step again
 _OUT_CHUNK = 64 << 10
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-#: a record's first line: the versions warcio reads (the drafts 0.17 and 0.18 frame records as
-#: 1.0 does, and crawlers of their time wrote them)
-_VERSIONS = (b"WARC/1.0", b"WARC/1.1", b"WARC/0.17", b"WARC/0.18")
+#: a record's first line, white space around it aside (`WARC_VERSION`)
+_VERSION = re.compile(WARC_VERSION)
 #: a record's first line, where one is expected
-_RECORD_LINE = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\s")
+_RECORD_LINE = re.compile(WARC_VERSION + rb"\s")
 _RECORD_LINE_MAX = len(b"WARC/0.17\n")
 #: where a record may start, when one is searched for after damage: a version that ends its
 #: line (stray bytes before it are damage, but a "WARC/1.0" in running text is no record)
-_RECORD_START = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])[ \t\r]{0,8}\n")
+_RECORD_START = re.compile(WARC_VERSION + rb"[ \t\r]{0,8}\n")
 _RECORD_START_MAX = len(b"WARC/0.17") + 9
 #: what may follow the last gzip member of a .warc.gz without being damage
 _PADDING = b"\x00\r\n\t "
@@ -447,7 +446,7 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
     line = stream.readline()
     if not line:
         return b"", {}
-    if line.strip() not in _VERSIONS:
+    if not _VERSION.fullmatch(line.strip()):
         raise _Damaged("expected a WARC record")
     raw = [line]
     size = len(line)
@@ -461,7 +460,7 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
         line = stream.readline()
         if not line:
             raise damaged("the file ends inside a record header")
-        if line.strip() in _VERSIONS or (b":" not in line and _RECORD_START.search(line)):
+        if _VERSION.fullmatch(line.strip()) or (b":" not in line and _RECORD_START.search(line)):
             # (a field cut before its colon runs into the version line: "WARC-TyWARC/1.0")
             raise damaged("the record header is cut short: the next record starts inside it")
         size += len(line)
