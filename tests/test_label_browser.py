@@ -255,6 +255,22 @@ def open_text_file(page, name: str, text: str) -> None:
     expect(page.get_by_label("Paste the page's HTML")).to_have_value(text)
 
 
+#: a .txt file whose first line opens with "<", as an HTML page does
+NOTE = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
+        "from the first week of June, the transport authority said on Thursday.\n")
+
+
+def edit_note(page, words: str) -> str:
+    """Open `NOTE` as note.txt, type `words` over all of it after its first line (an edit of
+    the file, which keeps its kind) and return the text the form then holds."""
+    open_text_file(page, "note.txt", NOTE)
+    textarea = page.get_by_label("Paste the page's HTML")
+    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
+                      NOTE.index("The night"))
+    page.keyboard.insert_text(words)
+    return textarea.input_value()
+
+
 def shown_blocks(page) -> list[dict]:
     return page.eval_on_selector_all("#blocks > li", """rows => rows.map(li => ({
         text: li.querySelector('.text').textContent,
@@ -1151,13 +1167,7 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
     fmt = page.get_by_label("The input is")
     textarea = page.get_by_label("Paste the page's HTML")
     open_page(page, server)
-    note = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
-            "from the first week of June, the transport authority said on Thursday.\n")
-    open_text_file(page, "note.txt", note)
-    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
-                      note.index("The night"))
-    page.keyboard.insert_text("A ferry returns in June.")  # an edit: still the file
-    edited = textarea.input_value()
+    note, edited = NOTE, edit_note(page, "A ferry returns in June.")
     assert fmt.input_value() == "text"
     textarea.press("Control+a")
     page.keyboard.insert_text("<html><body><p>Island councils asked for a second ferry.</p><p>"
@@ -1213,13 +1223,7 @@ def test_a_file_emptied_key_by_key_is_the_file_again_at_every_undo(server, watch
     fmt = page.get_by_label("The input is")
     textarea = page.get_by_label("Paste the page's HTML")
     open_page(page, server)
-    note = ("<Editor's note> This story was updated on Friday.\nThe night ferry will sail again "
-            "from the first week of June, the transport authority said on Thursday.\n")
-    open_text_file(page, "note.txt", note)
-    textarea.evaluate("(e, at) => { e.focus(); e.setSelectionRange(at, e.value.length); }",
-                      note.index("The night"))
-    page.keyboard.insert_text("A ferry returns.")  # an edit: still the file
-    edited = textarea.input_value()
+    note, edited = NOTE, edit_note(page, "A ferry returns.")
     for _ in range(len(edited)):
         page.keyboard.press("Backspace")
     assert textarea.input_value() == "" and fmt.input_value() == "text"
