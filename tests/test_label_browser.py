@@ -1267,6 +1267,27 @@ def test_a_format_chosen_for_a_page_pasted_over_a_file_leaves_the_file_its_kind(
     assert not watched.errors
 
 
+def test_a_format_chosen_in_the_emptied_box_leaves_the_file_its_kind(server, watched):
+    """Chosen in the emptied box, before a page was pasted into it, a format was taken for a
+    choice for the file (the box still held the file's kind): undone back to the file, a .txt
+    file was sent and saved as HTML."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    open_text_file(page, "note.txt", NOTE)
+    textarea.press("Control+a")
+    textarea.press("Backspace")
+    fmt.select_option("html")  # for the page about to be pasted
+    textarea.focus()
+    page.keyboard.insert_text(FERRY_PAGE)
+    assert fmt.input_value() == "html"
+    for _ in range(2):
+        textarea.press("Control+z")
+    assert textarea.input_value() == NOTE and fmt.input_value() == "text"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -348,10 +348,11 @@
   }
 
   // a format chosen by hand is the person's: for the file while the form shows it (its kind is
-  // then no longer held to it), else for the other document, the file's kinds kept for undo
+  // then no longer held to it), else for the other document, or the one about to be put into
+  // the emptied box, the file's kinds kept for undo
   function onFormatChange() {
     state.formatChosen = ui.format.value;
-    if (state.file && state.file.held) state.file.holdsFormat = false;
+    if (state.file && state.file.held && ui.doc.value.trim()) state.file.holdsFormat = false;
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
