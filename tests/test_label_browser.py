@@ -1288,6 +1288,36 @@ def test_a_format_chosen_in_the_emptied_box_leaves_the_file_its_kind(server, wat
     assert not watched.errors
 
 
+def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_back(server, watched):
+    """The file's own text pasted, or typed back, into the emptied box after a format was
+    chosen for it took the file's kind again, near the file's text as it is: a .txt file of
+    HTML markup chosen to be read as HTML was sent and saved as text, markup and all."""
+    page = watched.page
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+a")
+    textarea.press("Delete")
+    fmt.select_option("html")  # for what is put into the emptied box
+    textarea.focus()
+    page.keyboard.insert_text(markup)
+    assert fmt.input_value() == "html"
+    with page.expect_request(lambda r: r.url.endswith("/v1/clean")) as sent:
+        page.get_by_role("button", name="Label the blocks").click()
+    assert sent.value.post_data_json["html"] == markup
+    expect(page.locator("#status")).to_contain_text("labelled by model")
+    open_text_file(page, "article.txt", markup)  # typed back key by key this time
+    textarea.press("Control+a")
+    textarea.press("Delete")
+    fmt.select_option("html")
+    textarea.focus()
+    page.keyboard.type(markup)
+    assert textarea.input_value() == markup and fmt.input_value() == "html"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -41,8 +41,9 @@
     // kind; whether the format selector follows the file (until the person changes it), and
     // shows its kind now; the text before the latest change; whether it did for the texts on
     // either side of each change of kind since (`textKey`: undo and redo bring one back, with
-    // its kind) (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor}
+    // its kind); whether a format was chosen by hand for another document since the file's
+    // text was last shown (`onFormatChange`) (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor, chosen}
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
@@ -269,7 +270,7 @@
     state.storedUrl = doc.url === undefined ? null : ui.url.value.trim();
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
-      last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]),
+      last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]), chosen: false,
     };
   }
 
@@ -308,6 +309,12 @@
     const known = fromHistory ? file.heldFor.get(textKey(now)) : undefined;
     if (known !== undefined) {
       file.held = known;
+      if (known) file.chosen = false;  // the file's text is back: a choice made since was not its
+    } else if (file.chosen && (replacedAll ? now.trim() : !file.held)) {
+      // a document put into the box after a format was chosen for it, and its edits, are that
+      // choice's, even the file's own text pasted or typed back (the next rule gave it the
+      // file's kind over the person's choice)
+      file.held = false;
     } else if (sharedEnds(now, file.shown) >= Math.max(now.length, file.shown.length) / 2) {
       file.held = true;
     } else if (replacedAll && now.trim()) {
@@ -349,10 +356,13 @@
 
   // a format chosen by hand is the person's: for the file while the form shows it (its kind is
   // then no longer held to it), else for the other document, or the one about to be put into
-  // the emptied box, the file's kinds kept for undo
+  // the emptied box (`chosen`), the file's kinds kept for undo
   function onFormatChange() {
     state.formatChosen = ui.format.value;
-    if (state.file && state.file.held && ui.doc.value.trim()) state.file.holdsFormat = false;
+    const file = state.file;
+    if (!file) return;
+    if (file.held && ui.doc.value.trim()) file.holdsFormat = false;
+    else file.chosen = true;
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
