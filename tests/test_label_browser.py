@@ -250,9 +250,11 @@ def unload_is_held(page) -> bool:
 
 def open_text_file(page, name: str, text: str) -> None:
     """Open `text` as a .txt file and wait until the form shows it (a status line may be an
-    earlier page's)."""
+    earlier page's; the box is emptied first, as it may show the same text already)."""
+    textarea = page.get_by_label("Paste the page's HTML")
+    textarea.fill("")
     open_file(page, name, text.encode("utf-8"), mime="text/plain")
-    expect(page.get_by_label("Paste the page's HTML")).to_have_value(text)
+    expect(textarea).to_have_value(text)
 
 
 #: a .txt file whose first line opens with "<", as an HTML page does
@@ -1315,6 +1317,20 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
     textarea.focus()
     page.keyboard.type(markup)
     assert textarea.input_value() == markup and fmt.input_value() == "html"
+    # pasted for real (an undo then goes back to the emptied box): another page, undone, then
+    # the file's text; the undo showed the file's kind and dropped the choice made there
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+a")
+    textarea.press("Delete")
+    fmt.select_option("html")
+    for pasted in ("Plain words about ferries, said the harbour master.\n", markup):
+        page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
+        textarea.press("Control+v")
+        assert textarea.input_value() == pasted and fmt.input_value() == "html"
+        if pasted != markup:
+            textarea.press("Control+z")
+            assert textarea.input_value() == "" and fmt.input_value() == "html"
     assert not watched.errors
 
 

@@ -309,7 +309,9 @@
     const known = fromHistory ? file.heldFor.get(textKey(now)) : undefined;
     if (known !== undefined) {
       file.held = known;
-      if (known) file.chosen = false;  // the file's text is back: a choice made since was not its
+      // the file's text is back: a choice made since was not its (the emptied box, the file's
+      // too, keeps the choice made there)
+      if (known && now.trim()) file.chosen = false;
     } else if (file.chosen && (replacedAll ? now.trim() : !file.held)) {
       // a document put into the box after a format was chosen for it, and its edits, are that
       // choice's, even the file's own text pasted or typed back (the next rule gave it the
@@ -333,7 +335,7 @@
       const key = textKey(now);
       if (file.heldFor.has(key)) file.heldFor.set(key, file.held);
     }
-    ui.format.value = file.held ? file.kind : state.formatChosen;
+    ui.format.value = file.held && !file.chosen ? file.kind : state.formatChosen;
   }
 
   // A text as `heldFor` knows it, without keeping a copy of a page of megabytes: its length
