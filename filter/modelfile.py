@@ -49,13 +49,20 @@ def is_model_file_name(name: str) -> bool:
 
 def models_dir() -> Path:
     """The models folder: `$NOISEFILTER_MODELS_DIR`, else the `models` package shipped with
-    noisefilter (found the same way in an editable and in a regular install)."""
+    noisefilter (`_packaged_models`)."""
     env = os.environ.get("NOISEFILTER_MODELS_DIR")
     if env:
         return Path(env)
-    import models  # the top-level package that holds the shipped model files
+    return _packaged_models()
 
-    return Path(models.__file__).parent
+
+def _packaged_models() -> Path:
+    """The `models` package installed with noisefilter, which holds the shipped model files:
+    beside the `filter` package, in an editable and in a regular install alike. Not found by
+    `import models`: a crawler's own `models.py` or `models/` package in the folder Python runs
+    in comes first on `sys.path`, and `clean()` then looked for the model in the crawler's
+    folder ("model file not found")."""
+    return Path(__file__).absolute().parent.parent / "models"
 
 
 def active_model_path() -> Path:
@@ -83,9 +90,7 @@ def active_model_path() -> Path:
 
 def packaged_model_path() -> Path:
     """The shipped model's file in the installed `models` package."""
-    import models
-
-    return Path(models.__file__).parent / SHIPPED_MODEL
+    return _packaged_models() / SHIPPED_MODEL
 
 
 def shipped_model_path() -> Path:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +190,20 @@ def test_a_symbolic_link_without_a_target_or_in_a_loop_is_still_refused(tmp_path
         Cleaner(model=loop)
     with pytest.raises(ModelError, match="no manifest"):
         read_manifest(loop)
+
+
+def test_the_shipped_model_is_found_beside_a_crawlers_own_models_module(tmp_path):
+    """`import models` found the shipped model's folder: run in a crawler's folder holding its
+    own `models.py` (or a `models/` package), `clean()` looked for the model there and failed
+    with "model file not found"."""
+    (tmp_path / "models.py").write_text("class Article: pass\n")
+    repo = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "NOISEFILTER_MODELS_DIR"}
+    env["PYTHONPATH"] = str(repo)
+    run = subprocess.run(
+        [sys.executable, "-c", "from filter import clean; "
+         "print(clean('<html><body><p>' + 'The harbour bridge reopened on Saturday. ' * 5 + "
+         "'</p></body></html>').model_version)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == Cleaner().model_version
