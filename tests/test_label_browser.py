@@ -1334,6 +1334,40 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
     assert not watched.errors
 
 
+def test_a_choice_made_in_the_emptied_box_is_the_boxs_not_the_files_brought_back(server, watched):
+    """A format chosen in the emptied box stayed on the file's text that undo brought back
+    part by part after a run of Backspaces (an edit of a .txt file was then sent and saved as
+    HTML), and was lost when a redo went back to the emptied box (the file's own markup
+    pasted there was sent as text)."""
+    page = watched.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    fmt = page.get_by_label("The input is")
+    textarea = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+End")
+    for _ in range(len(markup)):
+        page.keyboard.press("Backspace")
+    fmt.select_option("html")  # for what is put into the emptied box
+    textarea.press("Control+z")
+    assert textarea.input_value() and fmt.input_value() == "text"
+    page.keyboard.type(" ferry")  # an edit of the file's text
+    assert fmt.input_value() == "text"
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+a")
+    textarea.press("Delete")
+    fmt.select_option("html")
+    textarea.press("Control+z")
+    assert textarea.input_value() == markup and fmt.input_value() == "text"
+    textarea.press("Control+Shift+z")
+    assert textarea.input_value() == "" and fmt.input_value() == "html"
+    page.evaluate("text => navigator.clipboard.writeText(text)", markup)
+    textarea.press("Control+v")
+    assert textarea.input_value() == markup and fmt.input_value() == "html"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -42,8 +42,9 @@
     // shows its kind now; the text before the latest change; whether it did for the texts on
     // either side of each change of kind since (`textKey`: undo and redo bring one back, with
     // its kind); whether a format was chosen by hand for another document since the file's
-    // text was last shown (`onFormatChange`) (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor, chosen}
+    // text was last shown, and the emptied box it was chosen in (`onFormatChange`)
+    // (`onDocumentInput`)
+    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor, chosen, chosenFor}
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
@@ -271,6 +272,7 @@
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
       last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]), chosen: false,
+      chosenFor: null,
     };
   }
 
@@ -309,9 +311,6 @@
     const known = fromHistory ? file.heldFor.get(textKey(now)) : undefined;
     if (known !== undefined) {
       file.held = known;
-      // the file's text is back: a choice made since was not its (the emptied box, the file's
-      // too, keeps the choice made there)
-      if (known && now.trim()) file.chosen = false;
     } else if (file.chosen && (replacedAll ? now.trim() : !file.held)) {
       // a document put into the box after a format was chosen for it, and its edits, are that
       // choice's, even the file's own text pasted or typed back (the next rule gave it the
@@ -335,6 +334,11 @@
       const key = textKey(now);
       if (file.heldFor.has(key)) file.heldFor.set(key, file.held);
     }
+    // the file's text in the box (back by an undo step toward it, or edited): a choice made
+    // for the emptied box or another document was not its; the emptied box, the file's too,
+    // keeps the choice made there, and gets it back when undo or redo return to it
+    if (file.held && now.trim()) file.chosen = false;
+    else if (fromHistory && !now.trim() && file.chosenFor === textKey(now)) file.chosen = true;
     ui.format.value = file.held && !file.chosen ? file.kind : state.formatChosen;
   }
 
@@ -363,8 +367,12 @@
     state.formatChosen = ui.format.value;
     const file = state.file;
     if (!file) return;
-    if (file.held && ui.doc.value.trim()) file.holdsFormat = false;
-    else file.chosen = true;
+    if (file.held && ui.doc.value.trim()) {
+      file.holdsFormat = false;
+    } else {
+      file.chosen = true;
+      if (!ui.doc.value.trim()) file.chosenFor = textKey(ui.doc.value);
+    }
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
