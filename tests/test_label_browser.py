@@ -273,6 +273,22 @@ def edit_note(page, words: str) -> str:
     return textarea.input_value()
 
 
+def opened_form(server, watched):
+    """The labelling page opened, its key given: the page, its format selector ("The input
+    is") and its text box."""
+    page = watched.page
+    open_page(page, server)
+    return page, page.get_by_label("The input is"), page.get_by_label("Paste the page's HTML")
+
+
+def empty_the_file(page, name: str, text: str, key: str = "Delete") -> None:
+    """Open `text` as a .txt file, then empty the box: all of it selected, then `key`."""
+    open_text_file(page, name, text)
+    textarea = page.get_by_label("Paste the page's HTML")
+    textarea.press("Control+a")
+    textarea.press(key)
+
+
 def shown_blocks(page) -> list[dict]:
     return page.eval_on_selector_all("#blocks > li", """rows => rows.map(li => ({
         text: li.querySelector('.text').textContent,
@@ -1165,10 +1181,7 @@ def test_undo_brings_back_the_kind_of_the_text_it_restores_however_long_ago_and_
     file undone to after a long run of keys came back as HTML. And texts were told apart by
     their length and ends: a re-fetched copy of an HTML file (another nonce) pasted over it
     took the file's own entry, and undoing it gave the file the copy's kind."""
-    page = watched.page
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
+    page, fmt, textarea = opened_form(server, watched)
     note, edited = NOTE, edit_note(page, "A ferry returns in June.")
     assert fmt.input_value() == "text"
     textarea.press("Control+a")
@@ -1221,10 +1234,7 @@ def test_a_file_emptied_key_by_key_is_the_file_again_at_every_undo(server, watch
     the empty box: Chromium undoes a run of Backspaces in a few steps, to texts between them,
     and those took the empty box's "auto" (an edited .txt file opening with "<" came back sent
     as HTML)."""
-    page = watched.page
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
+    page, fmt, textarea = opened_form(server, watched)
     note, edited = NOTE, edit_note(page, "A ferry returns.")
     for _ in range(len(edited)):
         page.keyboard.press("Backspace")
@@ -1247,10 +1257,7 @@ def test_a_file_emptied_key_by_key_is_the_file_again_at_every_undo(server, watch
 def test_a_format_chosen_for_a_page_pasted_over_a_file_leaves_the_file_its_kind(server, watched):
     """A format chosen by hand for a page pasted over a file ended the file's hold on its kind:
     undone back to the file, a .txt file took the page's "html" and was saved as HTML."""
-    page = watched.page
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
+    page, fmt, textarea = opened_form(server, watched)
     note = "<Editor's note> This story was updated on Friday.\nThe council said so.\n"
     open_text_file(page, "note.txt", note)
     textarea.press("Control+a")
@@ -1273,13 +1280,8 @@ def test_a_format_chosen_in_the_emptied_box_leaves_the_file_its_kind(server, wat
     """Chosen in the emptied box, before a page was pasted into it, a format was taken for a
     choice for the file (the box still held the file's kind): undone back to the file, a .txt
     file was sent and saved as HTML."""
-    page = watched.page
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
-    open_text_file(page, "note.txt", NOTE)
-    textarea.press("Control+a")
-    textarea.press("Backspace")
+    page, fmt, textarea = opened_form(server, watched)
+    empty_the_file(page, "note.txt", NOTE, "Backspace")
     fmt.select_option("html")  # for the page about to be pasted
     textarea.focus()
     page.keyboard.insert_text(FERRY_PAGE)
@@ -1294,14 +1296,9 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
     """The file's own text pasted, or typed back, into the emptied box after a format was
     chosen for it took the file's kind again, near the file's text as it is: a .txt file of
     HTML markup chosen to be read as HTML was sent and saved as text, markup and all."""
-    page = watched.page
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
+    page, fmt, textarea = opened_form(server, watched)
     markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
-    open_text_file(page, "article.txt", markup)
-    textarea.press("Control+a")
-    textarea.press("Delete")
+    empty_the_file(page, "article.txt", markup)
     fmt.select_option("html")  # for what is put into the emptied box
     textarea.focus()
     page.keyboard.insert_text(markup)
@@ -1310,9 +1307,7 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
         page.get_by_role("button", name="Label the blocks").click()
     assert sent.value.post_data_json["html"] == markup
     expect(page.locator("#status")).to_contain_text("labelled by model")
-    open_text_file(page, "article.txt", markup)  # typed back key by key this time
-    textarea.press("Control+a")
-    textarea.press("Delete")
+    empty_the_file(page, "article.txt", markup)  # typed back key by key this time
     fmt.select_option("html")
     textarea.focus()
     page.keyboard.type(markup)
@@ -1320,9 +1315,7 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
     # pasted for real (an undo then goes back to the emptied box): another page, undone, then
     # the file's text; the undo showed the file's kind and dropped the choice made there
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    open_text_file(page, "article.txt", markup)
-    textarea.press("Control+a")
-    textarea.press("Delete")
+    empty_the_file(page, "article.txt", markup)
     fmt.select_option("html")
     for pasted in ("Plain words about ferries, said the harbour master.\n", markup):
         page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
@@ -1339,11 +1332,8 @@ def test_a_choice_made_in_the_emptied_box_is_the_boxs_not_the_files_brought_back
     part by part after a run of Backspaces (an edit of a .txt file was then sent and saved as
     HTML), and was lost when a redo went back to the emptied box (the file's own markup
     pasted there was sent as text)."""
-    page = watched.page
+    page, fmt, textarea = opened_form(server, watched)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    fmt = page.get_by_label("The input is")
-    textarea = page.get_by_label("Paste the page's HTML")
-    open_page(page, server)
     markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
     open_text_file(page, "article.txt", markup)
     textarea.press("Control+End")
@@ -1354,9 +1344,7 @@ def test_a_choice_made_in_the_emptied_box_is_the_boxs_not_the_files_brought_back
     assert textarea.input_value() and fmt.input_value() == "text"
     page.keyboard.type(" ferry")  # an edit of the file's text
     assert fmt.input_value() == "text"
-    open_text_file(page, "article.txt", markup)
-    textarea.press("Control+a")
-    textarea.press("Delete")
+    empty_the_file(page, "article.txt", markup)
     fmt.select_option("html")
     textarea.press("Control+z")
     assert textarea.input_value() == markup and fmt.input_value() == "text"
