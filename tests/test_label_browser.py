@@ -1356,6 +1356,47 @@ def test_a_choice_made_in_the_emptied_box_is_the_boxs_not_the_files_brought_back
     assert not watched.errors
 
 
+def test_undo_brings_back_the_format_chosen_for_a_document_not_an_older_or_later_one(server, watched):
+    """A choice made in an emptied box, undone, came back for a later emptied box undo
+    reached (every emptied box is one text): the file's own text pasted there was sent and
+    saved as HTML. And a document undo brought back showed the format chosen last, for a
+    later document, not its own: a text labelled as text was then sent and saved as HTML."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+a")
+    textarea.press("Control+x")
+    fmt.select_option("html")  # for what is put into the emptied box
+    textarea.press("Control+z")
+    assert textarea.input_value() == markup and fmt.input_value() == "text"
+    textarea.press("Control+End")
+    page.keyboard.type("Updated.")  # an edit of the file
+    textarea.press("Control+a")
+    textarea.press("Control+x")  # emptied again, no choice made
+    textarea.press("Control+v")
+    textarea.press("Control+z")
+    assert textarea.input_value() == "" and fmt.input_value() == "text"
+    textarea.press("Control+v")
+    assert textarea.input_value() == markup + "Updated." and fmt.input_value() == "text"
+
+    frag = "Breaking news<p>The harbour will close for repairs in July.</p>\n"
+    empty_the_file(page, "article.txt", markup)
+    for chosen, doc in (("text", NOTE), ("html", frag)):
+        textarea.press("Control+a")
+        textarea.press("Delete")
+        fmt.select_option(chosen)
+        page.evaluate("text => navigator.clipboard.writeText(text)", doc)
+        textarea.press("Control+v")
+        assert textarea.input_value() == doc and fmt.input_value() == chosen
+    for _ in range(4):
+        textarea.press("Control+z")
+        if textarea.input_value() == NOTE:
+            break
+    assert textarea.input_value() == NOTE and fmt.input_value() == "text"
+    assert not watched.errors
+
+
 def test_the_current_block_keeps_its_focus_ring_after_saved_labels_load_and_a_label_key(server, watched):
     """Painting a row's label replaced its classes, the `active` one too: after the saved labels
     of a page came back, or a label key on the last block, no row showed where the keys act."""

@@ -42,9 +42,10 @@
     // shows its kind now; the text before the latest change; whether it did for the texts on
     // either side of each change of kind since (`textKey`: undo and redo bring one back, with
     // its kind); whether a format was chosen by hand for another document since the file's
-    // text was last shown, and the emptied box it was chosen in (`onFormatChange`)
-    // (`onDocumentInput`)
-    file: null,         // {text, shown, kind, holdsFormat, held, last, heldFor, chosen, chosenFor}
+    // text was last shown, and the emptied box it was chosen in; the format chosen for each
+    // other document (`onFormatChange`) (`onDocumentInput`)
+    // {text, shown, kind, holdsFormat, held, last, heldFor, chosen, chosenFor, formatFor}
+    file: null,
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
@@ -272,7 +273,7 @@
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
       last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]), chosen: false,
-      chosenFor: null,
+      chosenFor: null, formatFor: new Map(),
     };
   }
 
@@ -324,6 +325,14 @@
       // change is recorded at the first text put into the emptied box, an undo step of its own)
       file.held = false;
     }
+    // the format chosen for each other document, brought back with it by undo and redo (the
+    // last choice, made for a later document, was shown for it)
+    const key = textKey(now);
+    if (fromHistory && file.formatFor.has(key)) {
+      state.formatChosen = file.formatFor.get(key);
+    } else if (!fromHistory && !file.held && (replacedAll || file.held !== wasHeld)) {
+      file.formatFor.set(key, state.formatChosen);
+    }
     if (file.held !== wasHeld) {
       // an undo goes back to the text before a change of kind, a redo to the one after it;
       // the texts between two changes have the kind of the change before them
@@ -331,14 +340,16 @@
       file.heldFor.set(textKey(now), file.held);
     } else if (!fromHistory && file.heldFor.size > 1) {
       // a text back in the box by an edit has this kind now, whatever it had before
-      const key = textKey(now);
       if (file.heldFor.has(key)) file.heldFor.set(key, file.held);
     }
     // the file's text in the box (back by an undo step toward it, or edited): a choice made
     // for the emptied box or another document was not its; the emptied box, the file's too,
-    // keeps the choice made there, and gets it back when undo or redo return to it
+    // keeps the choice made there, and gets it back when undo or redo return to it, unless an
+    // edit made since the choice was undone took that box out of their reach (all emptied
+    // boxes are one text: a later one took the choice back)
+    if (!fromHistory && !file.chosen) file.chosenFor = null;
     if (file.held && now.trim()) file.chosen = false;
-    else if (fromHistory && !now.trim() && file.chosenFor === textKey(now)) file.chosen = true;
+    else if (fromHistory && !now.trim() && file.chosenFor === key) file.chosen = true;
     ui.format.value = file.held && !file.chosen ? file.kind : state.formatChosen;
   }
 
@@ -367,11 +378,13 @@
     state.formatChosen = ui.format.value;
     const file = state.file;
     if (!file) return;
-    if (file.held && ui.doc.value.trim()) {
+    const shown = ui.doc.value;
+    if (file.held && shown.trim()) {
       file.holdsFormat = false;
     } else {
       file.chosen = true;
-      if (!ui.doc.value.trim()) file.chosenFor = textKey(ui.doc.value);
+      file.formatFor.set(textKey(shown), ui.format.value);
+      if (!shown.trim()) file.chosenFor = textKey(shown);
     }
   }
 
