@@ -289,6 +289,16 @@ def empty_the_file(page, name: str, text: str, key: str = "Delete") -> None:
     textarea.press(key)
 
 
+FRAGMENT = "Breaking news<p>The harbour will close for repairs in July.</p>\n"
+
+
+def paste(page, text: str) -> None:
+    """A real paste into the box (the context granted the clipboard): Playwright's insert_text
+    is one undo step with a Delete before it, where Chromium makes two of a real one."""
+    page.evaluate("text => navigator.clipboard.writeText(text)", text)
+    page.get_by_label("Paste the page's HTML").press("Control+v")
+
+
 def shown_blocks(page) -> list[dict]:
     return page.eval_on_selector_all("#blocks > li", """rows => rows.map(li => ({
         text: li.querySelector('.text').textContent,
@@ -1318,8 +1328,7 @@ def test_a_format_chosen_in_the_emptied_box_holds_for_the_files_own_text_put_bac
     empty_the_file(page, "article.txt", markup)
     fmt.select_option("html")
     for pasted in ("Plain words about ferries, said the harbour master.\n", markup):
-        page.evaluate("text => navigator.clipboard.writeText(text)", pasted)
-        textarea.press("Control+v")
+        paste(page, pasted)
         assert textarea.input_value() == pasted and fmt.input_value() == "html"
         if pasted != markup:
             textarea.press("Control+z")
@@ -1350,8 +1359,7 @@ def test_a_choice_made_in_the_emptied_box_is_the_boxs_not_the_files_brought_back
     assert textarea.input_value() == markup and fmt.input_value() == "text"
     textarea.press("Control+Shift+z")
     assert textarea.input_value() == "" and fmt.input_value() == "html"
-    page.evaluate("text => navigator.clipboard.writeText(text)", markup)
-    textarea.press("Control+v")
+    paste(page, markup)
     assert textarea.input_value() == markup and fmt.input_value() == "html"
     assert not watched.errors
 
@@ -1380,20 +1388,84 @@ def test_undo_brings_back_the_format_chosen_for_a_document_not_an_older_or_later
     textarea.press("Control+v")
     assert textarea.input_value() == markup + "Updated." and fmt.input_value() == "text"
 
-    frag = "Breaking news<p>The harbour will close for repairs in July.</p>\n"
     empty_the_file(page, "article.txt", markup)
-    for chosen, doc in (("text", NOTE), ("html", frag)):
+    for chosen, doc in (("text", NOTE), ("html", FRAGMENT)):
         textarea.press("Control+a")
         textarea.press("Delete")
         fmt.select_option(chosen)
-        page.evaluate("text => navigator.clipboard.writeText(text)", doc)
-        textarea.press("Control+v")
+        paste(page, doc)
         assert textarea.input_value() == doc and fmt.input_value() == chosen
     for _ in range(4):
         textarea.press("Control+z")
         if textarea.input_value() == NOTE:
             break
     assert textarea.input_value() == NOTE and fmt.input_value() == "text"
+    assert not watched.errors
+
+
+def test_undo_brings_back_the_format_chosen_for_an_edited_document(server, watched):
+    """The format chosen for a document was remembered for the text it was pasted as, not for
+    its edits: an edited text undone back to took the later document's "html" and was sent
+    and saved as HTML."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_text_file(page, "article.txt", "<h1>Night ferry returns</h1>\n")
+    textarea.press("Control+a")
+    paste(page, NOTE)
+    fmt.select_option("text")
+    textarea.press("Control+End")
+    page.keyboard.type("Updated.")
+    textarea.press("Control+a")
+    paste(page, FRAGMENT)
+    fmt.select_option("html")
+    textarea.press("Control+z")
+    assert textarea.input_value() == NOTE + "Updated." and fmt.input_value() == "text"
+    assert not watched.errors
+
+
+def test_undo_brings_back_a_documents_format_after_one_was_chosen_for_the_file(server, watched):
+    """A format chosen for the file itself turned the memory off, and with it the format
+    chosen for each other document: one brought back by redo took the file's and was saved
+    as HTML."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    markup = "<h1>Night ferry returns</h1><p>The night ferry will sail again in June.</p>"
+    open_text_file(page, "article.txt", markup)  # (one line: Chromium's redo keeps it whole)
+    note = "<Editor's note> This story was updated on Friday."
+    textarea.press("Control+a")
+    paste(page, note)
+    fmt.select_option("text")
+    textarea.press("Control+z")
+    assert textarea.input_value() == markup
+    fmt.select_option("html")  # for the file itself
+    textarea.press("Control+Shift+z")
+    assert textarea.input_value() == note and fmt.input_value() == "text"
+    assert not watched.errors
+
+
+def test_a_choice_cut_off_by_an_edit_leaves_a_later_emptied_box_the_last_format(server, watched):
+    """A choice made in an emptied box, undone and cut off by an edit, still came back, as
+    the format remembered for the empty text, when a redo reached a later emptied box: a
+    page pasted there was sent and saved as HTML where the last choice was text."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    markup = "<h1>Night ferry returns</h1>\n"
+    open_text_file(page, "article.txt", markup)
+    note = "<Editor's note> This story was updated on Friday."
+    textarea.press("Control+a")
+    textarea.press("Control+x")
+    fmt.select_option("html")  # for the emptied box
+    textarea.press("Control+z")
+    textarea.press("Control+End")
+    page.keyboard.type("Updated.")  # an edit of the file: that choice is out of reach
+    textarea.press("Control+a")
+    paste(page, note)
+    fmt.select_option("text")
+    textarea.press("Control+a")
+    textarea.press("Control+x")
+    textarea.press("Control+z")
+    textarea.press("Control+Shift+z")
+    assert textarea.input_value() == "" and fmt.input_value() == "text"
     assert not watched.errors
 
 

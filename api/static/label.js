@@ -303,8 +303,19 @@
     const file = state.file;
     const replacedAll = state.replacingAll;
     state.replacingAll = false;
-    if (!file || !file.holdsFormat) return;
+    if (!file) return;
     const now = ui.doc.value;
+    if (!file.holdsFormat) {
+      // the person's choice for the file holds for every text; undo and redo still bring back
+      // the one chosen for each document
+      const key = textKey(now);
+      if ((event.inputType || "").startsWith("history")) {
+        if (file.formatFor.has(key)) state.formatChosen = ui.format.value = file.formatFor.get(key);
+      } else {
+        file.formatFor.set(key, state.formatChosen);
+      }
+      return;
+    }
     const before = file.last;
     file.last = now;
     const wasHeld = file.held;
@@ -325,12 +336,12 @@
       // change is recorded at the first text put into the emptied box, an undo step of its own)
       file.held = false;
     }
-    // the format chosen for each other document, brought back with it by undo and redo (the
-    // last choice, made for a later document, was shown for it)
+    // the format chosen for each other document, and each edit of it, brought back with it by
+    // undo and redo (the last choice, made for a later document, was shown for it)
     const key = textKey(now);
     if (fromHistory && file.formatFor.has(key)) {
       state.formatChosen = file.formatFor.get(key);
-    } else if (!fromHistory && !file.held && (replacedAll || file.held !== wasHeld)) {
+    } else if (!fromHistory && !file.held) {
       file.formatFor.set(key, state.formatChosen);
     }
     if (file.held !== wasHeld) {
@@ -346,8 +357,11 @@
     // for the emptied box or another document was not its; the emptied box, the file's too,
     // keeps the choice made there, and gets it back when undo or redo return to it, unless an
     // edit made since the choice was undone took that box out of their reach (all emptied
-    // boxes are one text: a later one took the choice back)
-    if (!fromHistory && !file.chosen) file.chosenFor = null;
+    // boxes are one text: a later one took the choice back, and its format)
+    if (!fromHistory && !file.chosen && file.chosenFor !== null) {
+      file.formatFor.delete(file.chosenFor);
+      file.chosenFor = null;
+    }
     if (file.held && now.trim()) file.chosen = false;
     else if (fromHistory && !now.trim() && file.chosenFor === key) file.chosen = true;
     ui.format.value = file.held && !file.chosen ? file.kind : state.formatChosen;
@@ -381,6 +395,7 @@
     const shown = ui.doc.value;
     if (file.held && shown.trim()) {
       file.holdsFormat = false;
+      file.formatFor.set(textKey(shown), ui.format.value);
     } else {
       file.chosen = true;
       file.formatFor.set(textKey(shown), ui.format.value);
