@@ -1440,6 +1440,14 @@ def test_undo_brings_back_a_documents_format_after_one_was_chosen_for_the_file(s
     fmt.select_option("html")  # for the file itself
     textarea.press("Control+Shift+z")
     assert textarea.input_value() == note and fmt.input_value() == "text"
+    # a choice for the file covers its edits: an undo of one did not bring back an older one
+    open_text_file(page, "article.txt", markup)
+    fmt.select_option("html")  # for the file itself
+    textarea.press("Control+End")
+    page.keyboard.type(" Updated.")
+    fmt.select_option("text")  # changed the person's mind, for the file and its edits
+    textarea.press("Control+z")
+    assert textarea.input_value() == markup and fmt.input_value() == "text"
     assert not watched.errors
 
 

@@ -306,12 +306,13 @@
     if (!file) return;
     const now = ui.doc.value;
     if (!file.holdsFormat) {
-      // the person's choice for the file holds for every text; undo and redo still bring back
-      // the one chosen for each document
+      // the person's choice for the file holds for the file's texts, its edits included; undo
+      // and redo still bring back the one chosen for each other document, pasted or typed over
+      // all of the text (its edits are not told apart from the file's)
       const key = textKey(now);
       if ((event.inputType || "").startsWith("history")) {
         if (file.formatFor.has(key)) state.formatChosen = ui.format.value = file.formatFor.get(key);
-      } else {
+      } else if (replacedAll) {
         file.formatFor.set(key, state.formatChosen);
       }
       return;
@@ -395,7 +396,6 @@
     const shown = ui.doc.value;
     if (file.held && shown.trim()) {
       file.holdsFormat = false;
-      file.formatFor.set(textKey(shown), ui.format.value);
     } else {
       file.chosen = true;
       file.formatFor.set(textKey(shown), ui.format.value);
