@@ -49,7 +49,7 @@
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
     replacingAll: false,
-    formatChosen: "auto",  // the format the person chose last, for any document no file's
+    formatChosen: "auto",  // the format the person chose last, for documents not a file's
     // the address a stored page brought into the form (null: the field is the person's): a
     // file opened next is not that page, and was saved under its address
     storedUrl: null,
@@ -305,12 +305,13 @@
     state.replacingAll = false;
     if (!file) return;
     const now = ui.doc.value;
+    const key = textKey(now);
+    const fromHistory = (event.inputType || "").startsWith("history");
     if (!file.holdsFormat) {
       // the person's choice for the file holds for the file's texts, its edits included; undo
       // and redo still bring back the one chosen for each other document, pasted or typed over
       // all of the text (its edits are not told apart from the file's)
-      const key = textKey(now);
-      if ((event.inputType || "").startsWith("history")) {
+      if (fromHistory) {
         if (file.formatFor.has(key)) state.formatChosen = ui.format.value = file.formatFor.get(key);
       } else if (replacedAll) {
         file.formatFor.set(key, state.formatChosen);
@@ -320,8 +321,7 @@
     const before = file.last;
     file.last = now;
     const wasHeld = file.held;
-    const fromHistory = (event.inputType || "").startsWith("history");
-    const known = fromHistory ? file.heldFor.get(textKey(now)) : undefined;
+    const known = fromHistory ? file.heldFor.get(key) : undefined;
     if (known !== undefined) {
       file.held = known;
     } else if (file.chosen && (replacedAll ? now.trim() : !file.held)) {
@@ -339,7 +339,6 @@
     }
     // the format chosen for each other document, and each edit of it, brought back with it by
     // undo and redo (the last choice, made for a later document, was shown for it)
-    const key = textKey(now);
     if (fromHistory && file.formatFor.has(key)) {
       state.formatChosen = file.formatFor.get(key);
     } else if (!fromHistory && !file.held) {
@@ -349,7 +348,7 @@
       // an undo goes back to the text before a change of kind, a redo to the one after it;
       // the texts between two changes have the kind of the change before them
       file.heldFor.set(textKey(before), wasHeld);
-      file.heldFor.set(textKey(now), file.held);
+      file.heldFor.set(key, file.held);
     } else if (!fromHistory && file.heldFor.size > 1) {
       // a text back in the box by an edit has this kind now, whatever it had before
       if (file.heldFor.has(key)) file.heldFor.set(key, file.held);
