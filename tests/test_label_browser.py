@@ -1016,6 +1016,54 @@ def test_a_label_given_while_a_save_is_on_its_way_is_not_called_saved(server, wa
     assert not watched.errors and not watched.dialogs
 
 
+def test_save_again_goes_out_at_once_while_the_saved_list_is_still_loading(server, watched):
+    """Once the status line says "save again", Ctrl+S saves again, also while the list of saved
+    pages that the first save refreshes is still on its way (the page counted the save as going
+    on until that list came, and ignored the key)."""
+    page = watched.page
+    doc = ("Ferry timetable changes in spring\nThe night ferry leaves an hour later.\n"
+           "Most read: Harbour seals counted\n")
+    posts: list = []
+    lists: list = []
+
+    def route(route):
+        if route.request.method == "POST":
+            posts.append(route)
+            if len(posts) > 1:
+                route.continue_()
+        elif posts:  # the saved list, asked for once the first save was answered
+            lists.append(route)
+        else:
+            route.continue_()
+
+    page.route(lambda url: urllib.parse.urlsplit(url).path.endswith("/v1/examples"), route)
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    texts = [b["text"] for b in shown_blocks(page)]
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])
+    page.keyboard.press("Control+s")
+    while not posts:
+        page.wait_for_timeout(50)
+    page.keyboard.press(KEYS["related"])
+    posts[0].continue_()
+    expect(page.locator("#status")).to_contain_text("not saved yet")
+    while not lists:
+        page.wait_for_timeout(50)
+    page.keyboard.press("Control+s")
+    for _ in range(200):
+        if len(posts) > 1:
+            break
+        page.wait_for_timeout(50)
+    for held in lists:
+        held.continue_()
+    assert len(posts) == 2, "the second save never went out"
+    expect(page.locator("#status")).not_to_contain_text("not saved yet", timeout=30_000)
+    stored = {b["text"]: (b["label"], b["reviewed"]) for b in stored_example(server, text=doc)["blocks"]}
+    assert stored[texts[1]] == ("related", True)
+    assert not watched.errors and not watched.dialogs
+
+
 def test_a_save_answered_after_another_page_was_opened_leaves_that_page_unsaved(server, watched):
     """The answer to a save of the page shown before must not mark the labels given on the page
     shown now as saved."""

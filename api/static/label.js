@@ -708,6 +708,7 @@
     const edits = state.edits;
     // the blocks as sent, with the label each had then
     const sent = state.blocks.map((b) => ({ block: b, label: b.label, by: b.by, at: b.at }));
+    let answered = false;
     say("Saving…");
     try {
       const example = { source: EXAMPLE_SOURCE, blocks: state.blocks.map(blockToSave) };
@@ -724,40 +725,9 @@
       const by = ui.labelledBy.value.trim();
       if (by) body.labelled_by = by;
       const answer = await api("POST", "v1/examples", body);
-      if (state.doc !== doc) {
-        // another page is shown now: its labels are not the ones saved
-        await listSaved(true);
-        return;
-      }
-      const r = answer.report;
-      state.dirty = state.edits !== edits;
-      // the labels given here now carry the time the store gave them, as loaded labels do; a
-      // block labelled again since keeps no time (its new label is not stored yet)
-      for (const s of sent) {
-        const b = s.block;
-        if (s.by === null && !s.at && b.reviewed && b.by === null && !b.at && b.label === s.label) {
-          b.at = answer.labelled_at;
-        }
-      }
-      let message = answer.ids[0] === null ? "Not saved: no block with a label." :
-        `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
-        `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
-      if (answer.ids[0] !== null && elsewhere) {
-        message += ` It keeps ${url ? `the address it was labelled with, ${url}` : "no address, as " +
-          "it was labelled without one"}: the form holds another page now.`;
-      }
-      if (r.labels_kept) {
-        message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
-          "or reviewed label for that block (open the page again to see it).";
-      }
-      if (answer.problems.length) {
-        message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
-      }
-      if (state.dirty) {
-        message += " The labels given while it was saving are not saved yet: save again.";
-      }
-      say(message, answer.problems.length || r.labels_kept || state.dirty ? "error" : "ok");
-      await listSaved(true);
+      answered = true;
+      // another page is shown now: its labels are not the ones saved
+      if (state.doc === doc) settleSave(answer, sent, edits, url, elsewhere);
     } catch (err) {
       if (state.doc === doc) fail("Saving", err);
       else fail("Saving the page shown before", err);
@@ -765,6 +735,41 @@
       state.saving = false;
       ui.save.disabled = state.blocks.length === 0;
     }
+    // after the save is over: a save asked for while the list loads goes out at once
+    if (answered) await listSaved(true);
+  }
+
+  // What a save's answer settles on the page it saved: whether labels given since are still
+  // unsaved, the store's time on the blocks it stored as sent, and the status line.
+  function settleSave(answer, sent, edits, url, elsewhere) {
+    const r = answer.report;
+    state.dirty = state.edits !== edits;
+    // the labels given here now carry the time the store gave them, as loaded labels do; a
+    // block labelled again since keeps no time (its new label is not stored yet)
+    for (const s of sent) {
+      const b = s.block;
+      if (s.by === null && !s.at && b.reviewed && b.by === null && !b.at && b.label === s.label) {
+        b.at = answer.labelled_at;
+      }
+    }
+    let message = answer.ids[0] === null ? "Not saved: no block with a label." :
+      `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
+      `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
+    if (answer.ids[0] !== null && elsewhere) {
+      message += ` It keeps ${url ? `the address it was labelled with, ${url}` : "no address, as " +
+        "it was labelled without one"}: the form holds another page now.`;
+    }
+    if (r.labels_kept) {
+      message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
+        "or reviewed label for that block (open the page again to see it).";
+    }
+    if (answer.problems.length) {
+      message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
+    }
+    if (state.dirty) {
+      message += " The labels given while it was saving are not saved yet: save again.";
+    }
+    say(message, answer.problems.length || r.labels_kept || state.dirty ? "error" : "ok");
   }
 
   // A label the person gave here goes without a labelled_by of its own (the request's, the name
