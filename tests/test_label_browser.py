@@ -1499,6 +1499,32 @@ def test_undo_brings_back_a_documents_format_after_one_was_chosen_for_the_file(s
     assert not watched.errors
 
 
+def test_a_format_chosen_for_an_edited_document_holds_for_its_earlier_versions(server, watched):
+    """A format is chosen for a document, not for the text the box holds when it is chosen:
+    undone back to the document as pasted, before the edit the choice was made on, the box
+    showed the format of that time ("auto"), and a note opening with "<" chosen as text was
+    sent and saved as HTML. The same after a format was chosen for the file itself."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    markup = "<h1>Night ferry returns</h1>\n"
+    for for_the_file in (None, "html"):
+        open_text_file(page, "article.txt", markup)
+        if for_the_file:
+            fmt.select_option(for_the_file)
+        textarea.press("Control+a")
+        paste(page, NOTE)
+        textarea.press("Control+End")
+        page.keyboard.type("Updated.")
+        fmt.select_option("text")  # for the note, edited or not
+        textarea.press("Control+z")
+        assert textarea.input_value() == NOTE and fmt.input_value() == "text", for_the_file
+        if for_the_file:
+            # and undone back to the file, the format chosen for the file
+            textarea.press("Control+z")
+            assert textarea.input_value() == markup and fmt.input_value() == for_the_file
+    assert not watched.errors
+
+
 def test_a_choice_cut_off_by_an_edit_leaves_a_later_emptied_box_the_last_format(server, watched):
     """A choice made in an emptied box, undone and cut off by an edit, still came back, as
     the format remembered for the empty text, when a redo reached a later emptied box: a

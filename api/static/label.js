@@ -42,9 +42,13 @@
     // shows its kind now; the text before the latest change; whether it did for the texts on
     // either side of each change of kind since (`textKey`: undo and redo bring one back, with
     // its kind); whether a format was chosen by hand for another document since the file's
-    // text was last shown, and the emptied box it was chosen in; the format chosen for each
-    // other document (`onFormatChange`) (`onDocumentInput`)
-    // {text, shown, kind, holdsFormat, held, last, heldFor, chosen, chosenFor, formatFor}
+    // text was last shown, and the emptied box it was chosen in; the document each text the
+    // box held belongs to (0: the file, once a format was chosen for it; then 1, 2… for each
+    // other document put into the box, and each emptied box a format was chosen in), the one
+    // shown and how many there were; the format chosen for each (`onFormatChange`)
+    // (`onDocumentInput`)
+    // {text, shown, kind, holdsFormat, held, last, heldFor, chosen, chosenFor, docOf, doc, docs,
+    //  formatOf}
     file: null,
     // whether the change the textarea is about to take replaces all of its text (a selection of
     // all of it typed or pasted over), recorded before the change (`onBeforeDocumentInput`)
@@ -273,7 +277,7 @@
     state.file = {
       text: doc.value, shown: ui.doc.value, kind: doc.kind, holdsFormat: true, held: true,
       last: ui.doc.value, heldFor: new Map([[textKey(ui.doc.value), true]]), chosen: false,
-      chosenFor: null, formatFor: new Map(),
+      chosenFor: null, docOf: new Map(), doc: 0, docs: 0, formatOf: new Map([[0, doc.kind]]),
     };
   }
 
@@ -308,14 +312,11 @@
     const key = textKey(now);
     const fromHistory = (event.inputType || "").startsWith("history");
     if (!file.holdsFormat) {
-      // the person's choice for the file holds for the file's texts, its edits included; undo
-      // and redo still bring back the one chosen for each other document, pasted or typed over
-      // all of the text (its edits are not told apart from the file's)
-      if (fromHistory) {
-        if (file.formatFor.has(key)) state.formatChosen = ui.format.value = file.formatFor.get(key);
-      } else if (replacedAll) {
-        file.formatFor.set(key, state.formatChosen);
-      }
+      // the person's choice for the file holds for the file's texts, its edits included, as
+      // the one for each other document, pasted or typed over all of the text, holds for it
+      // and its edits: undo and redo bring back the one of the document they restore
+      if (!fromHistory) putInDocument(file, key, replacedAll && now.trim());
+      else if (file.docOf.has(key)) state.formatChosen = ui.format.value = documentFormat(file, key);
       return;
     }
     const before = file.last;
@@ -337,12 +338,13 @@
       // change is recorded at the first text put into the emptied box, an undo step of its own)
       file.held = false;
     }
-    // the format chosen for each other document, and each edit of it, brought back with it by
-    // undo and redo (the last choice, made for a later document, was shown for it)
-    if (fromHistory && file.formatFor.has(key)) {
-      state.formatChosen = file.formatFor.get(key);
+    // the format chosen for each other document, whichever of its versions it was chosen
+    // on, brought back by undo and redo (the last choice, made for a later document, was
+    // shown for it; then the one made for the version restored, not a later one)
+    if (fromHistory && file.docOf.has(key)) {
+      state.formatChosen = documentFormat(file, key);
     } else if (!fromHistory && !file.held) {
-      file.formatFor.set(key, state.formatChosen);
+      putInDocument(file, key, replacedAll && now.trim());
     }
     if (file.held !== wasHeld) {
       // an undo goes back to the text before a change of kind, a redo to the one after it;
@@ -359,12 +361,30 @@
     // edit made since the choice was undone took that box out of their reach (all emptied
     // boxes are one text: a later one took the choice back, and its format)
     if (!fromHistory && !file.chosen && file.chosenFor !== null) {
-      file.formatFor.delete(file.chosenFor);
+      file.docOf.delete(file.chosenFor);
       file.chosenFor = null;
     }
     if (file.held && now.trim()) file.chosen = false;
     else if (fromHistory && !now.trim() && file.chosenFor === key) file.chosen = true;
     ui.format.value = file.held && !file.chosen ? file.kind : state.formatChosen;
+  }
+
+  // The box's text `key`, put there by the person: another document (`isNew`: typed or pasted
+  // over all of the text, or into the emptied box), with the format the selector shows, or an
+  // edit of the one shown.
+  function putInDocument(file, key, isNew) {
+    if (isNew) {
+      file.docs += 1;
+      file.doc = file.docs;
+      file.formatOf.set(file.doc, state.formatChosen);
+    }
+    file.docOf.set(key, file.doc);
+  }
+
+  // the format of the document the text `key` belongs to, now the shown one again
+  function documentFormat(file, key) {
+    file.doc = file.docOf.get(key);
+    return file.formatOf.get(file.doc);
   }
 
   // A text as `heldFor` knows it, without keeping a copy of a page of megabytes: its length
@@ -393,13 +413,21 @@
     const file = state.file;
     if (!file) return;
     const shown = ui.doc.value;
+    const key = textKey(shown);
     if (file.held && shown.trim()) {
-      file.holdsFormat = false;
+      if (file.holdsFormat) {
+        file.holdsFormat = false;
+        file.doc = 0;
+        file.docOf.set(key, 0);
+      }
     } else {
       file.chosen = true;
-      file.formatFor.set(textKey(shown), ui.format.value);
-      if (!shown.trim()) file.chosenFor = textKey(shown);
+      if (!shown.trim()) {
+        putInDocument(file, key, true);
+        file.chosenFor = key;
+      }
     }
+    file.formatOf.set(file.doc, ui.format.value);
   }
 
   // The page's address as the form has it now (null if none), read when it is used so that a
