@@ -496,7 +496,8 @@ def test_a_hostile_page_runs_nothing(server, watched_without_csp):
     # the markup is on the page as text: in the blocks, the clean text and the saved list
     shown = " ".join(b["text"] for b in shown_blocks(page))
     assert "<img src=x onerror=" in shown and "<script>window.__pwned = 4" in shown
-    assert "<script>window.__pwned" in page.locator("#saved").text_content()
+    # the saved list is read again after the status line says "Saved as": wait for it
+    expect(page.locator("#saved")).to_contain_text("<script>window.__pwned")
     assert '<iframe srcdoc="<script>parent.__pwned' in shown
     # and none of it became an element, loaded anything, or ran
     page.wait_for_timeout(300)  # time for an <img src=x> error or an iframe to have fired
@@ -752,6 +753,56 @@ def test_labels_given_while_the_saved_ones_are_looked_up_are_kept(server, watche
     assert not watched.errors and not watched.dialogs
 
 
+def test_the_next_page_is_labelled_while_the_saved_labels_of_the_last_are_looked_up(server, watched):
+    """Once a page is shown, the next one can be labelled at once: the button stayed disabled,
+    and Enter did nothing, until the store answered the lookup of the shown page's saved
+    labels (up to a minute when the store is busy)."""
+    page = watched.page
+    held: list = []
+    page.route(lambda url: "examples/labels" in url, lambda route: held.append(route))
+    open_page(page, server)
+    label_blocks(page, "Harbour news one\nThe first page.\n", fmt="text")
+    while not held:
+        page.wait_for_timeout(50)
+    second = "Harbour news two\nThe second page.\n"
+    page.get_by_label("Paste the page's HTML").fill(second)
+    with page.expect_request(lambda r: r.url.endswith("/v1/clean"), timeout=10_000):
+        page.get_by_label("Page address").press("Enter")
+    expect(page.locator("#blocks")).to_contain_text("The second page.")
+    for route in held:
+        route.continue_()
+    assert not watched.errors
+
+
+def test_a_late_answer_for_a_key_changed_since_does_not_call_the_new_key_accepted(server, watched):
+    """The list asked for with the right key answered after a wrong key had been refused: the
+    status line said "API key accepted." while the field held the wrong one."""
+    page = watched.page
+    lists: list = []
+
+    def route(route):
+        if route.request.method == "GET" and route.request.headers.get("x-api-key") == API_KEY and not lists:
+            lists.append(route)  # the right key's list, from a busy store
+        else:
+            route.continue_()
+
+    page.route(lambda url: urllib.parse.urlsplit(url).path.endswith("/v1/examples"), route)
+    page.goto(server.url)
+    expect(page.locator("#status")).to_contain_text("Enter the service's API key")
+    key = page.get_by_label("API key")
+    key.fill(API_KEY)
+    key.blur()
+    while not lists:
+        page.wait_for_timeout(50)
+    key.fill("wrong-key")
+    key.blur()
+    expect(page.locator("#status")).to_contain_text("unauthorized")
+    with page.expect_response(lambda r: r.request.headers.get("x-api-key") == API_KEY):
+        lists[0].continue_()
+    page.wait_for_timeout(300)  # the answer's handling
+    expect(page.locator("#status")).to_contain_text("unauthorized")
+
+
 def test_a_bad_page_address_is_refused_before_labelling_and_read_again_at_save(server, watched):
     """Plain text sends no address to the service, so the page checks it before labelling; at
     Save the field is read again, so a corrected address is saved and no label is lost."""
@@ -901,7 +952,10 @@ def test_a_stored_page_opens_from_the_list_with_its_labels_and_saves_onto_itself
     assert "url=" not in decoding.value.url
     assert page.get_by_label("Page address").input_value() == ""
     page.get_by_label("Page address").fill(PAGE_URL + "?cafe")
-    with page.expect_request(lambda r: "v1/decode" in r.url) as decoding:
+    # the status line says "labelled by model" already (the same file, opened above): wait for
+    # this file's page to be shown, which asks for its saved labels next
+    with page.expect_request(lambda r: "v1/decode" in r.url) as decoding, \
+            page.expect_request(lambda r: "examples/labels" in r.url):
         open_file(page, "cafe.html", CAFE_PAGE.encode("cp1252"))
     expect(page.locator("#status")).to_contain_text("labelled by model")
     assert urllib.parse.quote(PAGE_URL + "?cafe", safe="") in decoding.value.url
@@ -1058,7 +1112,10 @@ def test_save_again_goes_out_at_once_while_the_saved_list_is_still_loading(serve
     for held in lists:
         held.continue_()
     assert len(posts) == 2, "the second save never went out"
+    # "Saving…" (shown as the second save went out) holds no "not saved yet" either: wait for
+    # the second save's answer before reading the store
     expect(page.locator("#status")).not_to_contain_text("not saved yet", timeout=30_000)
+    expect(page.locator("#status")).to_contain_text("Saved as", timeout=30_000)
     stored = {b["text"]: (b["label"], b["reviewed"]) for b in stored_example(server, text=doc)["blocks"]}
     assert stored[texts[1]] == ("related", True)
     assert not watched.errors and not watched.dialogs

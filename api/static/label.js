@@ -458,6 +458,7 @@
     if (!asked && state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
     ui.analyse.disabled = true;
     say("Labelling…");
+    let shown = null;
     try {
       const url = doc.url === undefined ? pageAddress() : doc.url || null;
       // plain text has no links, so the service takes a URL only with HTML; the example keeps it
@@ -466,12 +467,14 @@
       await modelLoaded;  // the model's own labels get their chips on the blocks
       if (doc.file) putFileInForm(doc);
       showResult({ kind: doc.kind, value: doc.value, url }, result);
-      await showStoredLabels(state.doc);
+      shown = state.doc;
     } catch (err) {
       fail("Labelling", err);
     } finally {
       ui.analyse.disabled = false;
     }
+    // after the page is shown: the next page can be labelled while its saved labels load
+    if (shown) await showStoredLabels(shown);
   }
 
   function showResult(doc, result) {
@@ -967,7 +970,9 @@
   ui.labelledBy.value = remembered();
   ui.labelledBy.addEventListener("change", remember);
   ui.apiKey.addEventListener("change", async () => {  // the list needs the key too
-    if (!(await listSaved(true))) return;
+    const key = ui.apiKey.value;
+    // (a late answer for a key changed since says nothing of the one the field holds now)
+    if (!(await listSaved(true)) || ui.apiKey.value !== key) return;
     say("API key accepted.", "ok");
     if (state.lookupNeedsKey) await showStoredLabels(state.doc);
   });
