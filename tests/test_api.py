@@ -1710,9 +1710,8 @@ def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_
             for kwargs in ({"json": {"html": over}},
                            {"content": over.encode(), "headers": {"content-type": "text/html"}},
                            {"json": {"text": text}}):
-                started = time.monotonic()
+                # (waiting for the busy process would end in 503 busy, after the queue timeout)
                 body = assert_error(c.post("/v1/clean", **kwargs), 413, "payload_too_large")
-                assert time.monotonic() - started < 0.9
                 assert "over the limit of 1,000,000" in body["detail"]
             batch = c.post("/v1/clean/batch", json={"documents": [{"html": over}]}).json()
             assert batch["results"][0]["status"] == 413
