@@ -1582,6 +1582,29 @@ def test_a_format_chosen_for_an_edited_document_holds_for_its_earlier_versions(s
     assert not watched.errors
 
 
+def test_a_format_chosen_for_the_file_on_an_edit_covers_the_file_as_opened(server, watched):
+    """A format chosen for the file while an edit of it is shown is the file's as opened too:
+    undone back to it from another document, the box kept that document's format, and a .txt
+    file of markup chosen as HTML was sent as text."""
+    page, fmt, textarea = opened_form(server, watched)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    markup = "<h1>Night ferry returns</h1>\n<p>The night ferry will sail again in June.</p>\n"
+    open_text_file(page, "article.txt", markup)
+    textarea.press("Control+End")
+    page.keyboard.type("Updated.")
+    fmt.select_option("html")  # for the file
+    textarea.press("Control+z")
+    textarea.press("Control+a")
+    paste(page, NOTE)
+    fmt.select_option("text")  # for the note
+    for _ in range(3):
+        textarea.press("Control+z")
+        if textarea.input_value() == markup:
+            break
+    assert textarea.input_value() == markup and fmt.input_value() == "html"
+    assert not watched.errors
+
+
 def test_a_choice_cut_off_by_an_edit_leaves_a_later_emptied_box_the_last_format(server, watched):
     """A choice made in an emptied box, undone and cut off by an edit, still came back, as
     the format remembered for the empty text, when a redo reached a later emptied box: a

@@ -419,6 +419,9 @@
         file.holdsFormat = false;
         file.doc = 0;
         file.docOf.set(key, 0);
+        // and the file's texts undo and redo can reach from another document (as opened, and
+        // either side of a change of kind): the last document's format stayed for them
+        for (const [k, held] of file.heldFor) if (held && !file.docOf.has(k)) file.docOf.set(k, 0);
       }
     } else {
       file.chosen = true;
