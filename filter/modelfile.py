@@ -65,13 +65,18 @@ def _packaged_models() -> Path:
     return Path(__file__).absolute().parent.parent / "models"
 
 
+# the models folders that are no folder, warned about already (`active_model_path`)
+_WARNED: set[Path] = set()
+
+
 def active_model_path() -> Path:
     """The model `clean()` uses: the one named in the folder's ``ACTIVE`` file, else the shipped
     one. A `$NOISEFILTER_MODELS_DIR` that is no folder (a typo, a volume not mounted) is logged
     as a warning: the shipped model is then used, which whoever set it rarely means (the
     service refuses to start on it)."""
     folder = models_dir()
-    if os.environ.get("NOISEFILTER_MODELS_DIR") and not folder.is_dir():
+    if os.environ.get("NOISEFILTER_MODELS_DIR") and not folder.is_dir() and folder not in _WARNED:
+        _WARNED.add(folder)  # once: a command looks the model up more than once
         LOGGER.warning("NOISEFILTER_MODELS_DIR is %s, which is not a folder: the shipped model is "
                        "used", folder)
     pointer = folder / "ACTIVE"

@@ -233,8 +233,13 @@ def test_a_models_folder_that_is_a_file_or_missing_is_one_line_and_not_created(
     assert _train(data, "train.jsonl", tmp_path / "t.joblib").exists()  # training needs no folder
     missing = tmp_path / "modles"
     monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(missing))
-    assert main(["rollback"]) == 2
-    assert "there is no models folder" in capsys.readouterr().err and not missing.exists()
+    # promote made a misspelt folder and activated the model there, for no one
+    for args in (["rollback"], ["promote", str(good), "--holdout", str(data / "holdout.jsonl")]):
+        assert main(args) == 2
+        assert capsys.readouterr().err.endswith(
+            f"noisefilter: there is no models folder {missing} (NOISEFILTER_MODELS_DIR): make it "
+            "first, or correct the setting\n")
+        assert not missing.exists()
 
 
 def test_rollback_goes_back_and_a_second_rollback_undoes_it(data, good, models, capsys):
@@ -1540,6 +1545,25 @@ def test_a_problems_file_naming_an_input_is_refused_before_it_wipes_it(data, tmp
     assert main([command, "--examples", str(examples), *rest, "--problems", str(examples)]) == 2
     assert "names a file the command reads or writes" in capsys.readouterr().err
     assert examples.read_bytes() == before
+
+
+def test_a_problems_file_naming_another_example_file_is_refused_before_it_wipes_it(
+        data, tmp_path, capsys):
+    """--problems naming an example file the command does not read (the holdout, beside the
+    training file) replaced its labelled pages with one line of problems; a problems list
+    written before is written over, as a second run does."""
+    holdout = tmp_path / "holdout.jsonl"
+    shutil.copy(data / "holdout.jsonl", holdout)
+    before = holdout.read_bytes()
+    train = ["train", "--examples", str(data / "train.jsonl"), "--out", str(tmp_path / "m.joblib")]
+    assert main([*train, "--problems", str(holdout)]) == 2
+    assert (f"--problems {holdout} holds JSON lines (labelled examples?), not a list of problems"
+            in capsys.readouterr().err)
+    assert holdout.read_bytes() == before
+    listing = tmp_path / "problems.txt"
+    listing.write_text("train.jsonl:6: not valid JSON (Expecting value at column 49); line skipped\n")
+    assert main([*train, "--problems", str(listing)]) == 0
+    assert listing.read_text() == ""
 
 
 def test_a_problems_file_naming_a_model_is_refused_before_it_wipes_it(data, good, models, tmp_path,

@@ -80,7 +80,8 @@ def _same_file(a: str, b: str) -> bool:
 def _not_a_problems_file(args) -> str | None:
     """Why the --problems file cannot be emptied and written, or None: it is a file the
     command reads or writes, a model's manifest (wherever the model is), anything in the models
-    folder, or a file of binary data (a model or a store elsewhere), which no problems list is."""
+    folder, a file of binary data (a model or a store elsewhere), or one of labelled examples
+    (JSON lines: another example file, a holdout, an export), which no problems list is."""
     from filter.modelfile import manifest_of, manifest_path
 
     out = getattr(args, "out", None)  # train's model, written with its manifest
@@ -95,9 +96,15 @@ def _not_a_problems_file(args) -> str | None:
             own += [model, manifest_of(Path(model))]
     if any(_same_file(args.problems, path) for path in own):
         return "names a file the command reads or writes"
-    return model_file_refusal(Path(args.problems)) or (
-        "holds binary data (a model or a store?), not a list of problems"
-        if holds_binary_data(Path(args.problems)) else None)
+    path = Path(args.problems)
+    if refusal := model_file_refusal(path):
+        return refusal
+    if holds_binary_data(path):
+        return "holds binary data (a model or a store?), not a list of problems"
+    if _holds_json_lines(path):
+        # a holdout named there by mistake was replaced by one line of problems
+        return "holds JSON lines (labelled examples?), not a list of problems"
+    return None
 
 
 def model_file_refusal(path: Path) -> str | None:
@@ -128,6 +135,19 @@ def holds_binary_data(path: Path) -> bool:
             return b"\0" in fh.read(8192)
     except OSError:
         return False
+
+
+def _holds_json_lines(path: Path) -> bool:
+    """Whether a regular file's first line that is not blank opens a JSON object, as a line
+    of labelled examples does and no problem line (`FILE:LINE: message`) does."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return False
+    return head.lstrip("\ufeff \t\r\n").startswith("{")
 
 
 def _at_least(low: int):

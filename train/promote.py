@@ -89,16 +89,19 @@ def _read_pointer(folder: Path, name: str) -> str | None:
 
 def usable_folder() -> Path:
     """The models folder, refused (`PromotionError`, one line) when its path names something
-    that is not a folder, or one that cannot be written (a read-only mount, a root-owned
-    `site-packages/models` under another user; the nearest folder that exists, for one not
-    made yet): promote and rollback ended in a traceback there, promote after scoring
-    every model."""
+    that is not a folder, nothing (it is not created: a misspelt `NOISEFILTER_MODELS_DIR` made
+    by a promotion hid the warning every later command gives, and the model promoted there was
+    active for no one), or a folder that cannot be written (a read-only mount, a root-owned
+    `site-packages/models` under another user): promote and rollback ended in a traceback
+    there, promote after scoring every model."""
     folder = models_dir()
-    if folder.exists() and not folder.is_dir():
+    if not folder.exists():
+        raise PromotionError(f"there is no models folder {folder} (NOISEFILTER_MODELS_DIR): "
+                             "make it first, or correct the setting")
+    if not folder.is_dir():
         raise PromotionError(f"the models folder {folder} (NOISEFILTER_MODELS_DIR) is not a "
                              "folder")
-    existing = next(p for p in (folder, *folder.parents) if p.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise PromotionError(f"the models folder {folder} cannot be written "
                              "(NOISEFILTER_MODELS_DIR names another)")
     return folder
@@ -211,7 +214,6 @@ def _locked(folder: Path):
     """Promotion's lock on the models folder; one that cannot be taken is a `PromotionError`
     that says why."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         # read-only: flock needs no more, and a lock file another user created (0644 under
         # umask 022) failed everyone else's promotions and trainings into a shared folder
         fh = os.fdopen(os.open(folder / _LOCK, os.O_RDONLY | os.O_CREAT, 0o666), "rb")
@@ -306,7 +308,6 @@ def install(candidate: LoadedModel) -> Path:
     under promotion's lock)."""
     folder = usable_folder()
     target = install_target(candidate)
-    folder.mkdir(parents=True, exist_ok=True)
     if target.exists():
         return target  # the same bytes are there already (with the manifest load_model checks)
     sha = candidate.manifest["sha256"]
@@ -380,11 +381,8 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
 def rollback() -> tuple[str, str]:
     """Make ``PREVIOUS`` active again (after checking it loads); the model rolled back from
     becomes ``PREVIOUS``, so a second rollback undoes the first. Returns (from, to) names,
-    '' standing for the shipped default. A models folder that does not exist is not created
-    (a misspelt one would hide the warning every later command gives)."""
+    '' standing for the shipped default."""
     folder = usable_folder()
-    if not folder.is_dir():
-        raise PromotionError(f"nothing to roll back to: there is no models folder {folder}")
     try:
         with _locked(folder):
             check_pointers(folder)
