@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from filter.batch import RECORD_FIELDS, Outcome, clean_many
 from filter.inputs import Document, Failure
 
 URL = "http://courier.test/"
+# written by a worker of the tests' process as it dies while idle (`Tripwire`)
+DIED = Path(tempfile.gettempdir()) / f"noisefilter-test-died-{os.getpid()}"
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +52,19 @@ class Tripwire(Cleaner):
         elif url == "http://bug.test/":
             raise RuntimeError("a bug, not a bad page")
         elif url == "http://dies-after.test/":  # answers, then its process dies while idle
-            import threading
+            answered = threading.Event()
 
-            threading.Timer(0.2, os._exit, args=(9,)).start()
+            def die():
+                answered.wait()
+                time.sleep(0.3)  # the answer sent (a timer from the start cut a slow clean short)
+                DIED.touch()
+                os._exit(9)
+
+            threading.Thread(target=die, daemon=True).start()
+            try:
+                return super().clean(html, url=url)
+            finally:
+                answered.set()
         return super().clean(html, url=url)
 
 
@@ -101,10 +114,18 @@ def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_document(tri
 
     def docs():
         yield {"id": "first", "html": html, "url": "http://dies-after.test/"}
-        time.sleep(1.0)  # the worker has answered and died meanwhile
+        for _ in range(600):  # the worker has answered and dies
+            if DIED.exists():
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
         yield {"id": "second", "html": html, "url": url}
 
-    outcomes = list(clean_many(tripwire, docs(), workers=1, start_method="fork"))
+    DIED.unlink(missing_ok=True)
+    try:
+        outcomes = list(clean_many(tripwire, docs(), workers=1, start_method="fork"))
+    finally:
+        DIED.unlink(missing_ok=True)
     assert [(o.id, o.ok) for o in outcomes] == [("first", True), ("second", True)]
 
 
