@@ -44,7 +44,7 @@ class Tripwire(Cleaner):
 
     def clean(self, html, url=None):
         if url == "http://slow.test/":
-            time.sleep(1.0)
+            time.sleep(0.8)  # well inside the 1.5 s limit, on a loaded machine too
         elif url == "http://hang.test/":
             time.sleep(600)
         elif url == "http://crash.test/":
@@ -136,7 +136,7 @@ def test_order_holds_when_an_early_document_finishes_last(tripwire, pages):
     outcomes = list(clean_many(tripwire, docs, workers=2, start_method="fork"))
     assert [o.id for o in outcomes] == ["slow", *[url for _, url in pages]]
     assert all(o.ok for o in outcomes)
-    assert outcomes[0].seconds >= 1.0 > max(o.seconds for o in outcomes[1:])
+    assert outcomes[0].seconds >= 0.8 > max(o.seconds for o in outcomes[1:])
     assert time.monotonic() - started < 10
 
 
