@@ -124,15 +124,28 @@ def test_the_command_line_starts_without_importing_the_pipeline():
     assert out.split() == ["filter.extract", "True", "filter.cleaner"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_an_interrupt_while_the_pipeline_loads_is_one_line(tmp_path, article_html):
     import signal
     import time
+    from pathlib import Path
 
     page = tmp_path / "page.html"
     page.write_text(article_html)
     proc = subprocess.Popen([sys.executable, "-m", "filter.cli", "clean", str(page)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)  # past the interpreter's start, inside importing the pipeline (seconds)
+    # inside importing the pipeline (seconds): once scikit-learn's first extension is mapped
+    # (after lxml's, whose module setup swallows an interrupt). A fixed 0.8 s fell before
+    # `main` on a loaded machine, where the interpreter's start took longer
+    maps = Path(f"/proc/{proc.pid}/maps")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if "/sklearn/" in maps.read_text():
+                break
+        except OSError:  # it ended meanwhile
+            break
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     # 130, or the signal itself: CPython 3.11 ends a process by SIGINT when a KeyboardInterrupt
