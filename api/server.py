@@ -8,10 +8,13 @@ several uvicorn processes would multiply the pools and split the metrics.
 from __future__ import annotations
 
 import argparse
+import atexit
 import copy
 import errno
 import importlib.util
 import logging
+import os
+import signal
 import socket
 import sys
 import tempfile
@@ -133,10 +136,28 @@ def _run(settings: Settings, on_started=None) -> int:
             if server.started:
                 on_started(server)
         threading.Thread(target=wait_then_call, daemon=True).start()
-    server.run()
+    exit_handlers_first = (threading.current_thread() is threading.main_thread()
+                           and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+    if exit_handlers_first:
+        signal.signal(signal.SIGTERM, _end_by_signal)
+    try:
+        server.run()
+    finally:
+        if exit_handlers_first:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # uvicorn has already logged why start-up failed (a model that cannot be loaded, a port
     # taken since `_check_port`); 3 is the status its own command line exits with then
     return 0 if server.started else 3
+
+
+def _end_by_signal(signum: int, frame) -> None:
+    """End the process by the signal uvicorn shut down on, as it does (it raises the signal
+    again once the shutdown is over, so that process managers see the status they expect),
+    but after the exit handlers. By the default action they never ran, and multiprocessing's
+    is the one that removes its fork server's folder: every SIGTERM left a /tmp/pymp-* behind."""
+    signal.signal(signum, signal.SIG_DFL)
+    atexit._run_exitfuncs()
+    os.kill(os.getpid(), signum)
 
 
 def _log_config() -> dict:

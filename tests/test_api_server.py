@@ -58,15 +58,17 @@ def group_alive(pgid: int) -> bool:
 def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
     """`noisefilter serve` with one cleaning process in its own process group, once /readyz
     answers 200; returns the process (its standard error, the log, in `.log`; its standard
-    output in `.out`) and its port."""
+    output in `.out`; its temporary folder, `TMPDIR`, in `.tmp`) and its port."""
     port = free_port()
     log, printed = tmp_path / "server.log", tmp_path / "server.out"
+    tmp = server_tmp(tmp_path)
     with log.open("wb") as err, printed.open("wb") as out:  # the server has its own copies
         proc = subprocess.Popen(
             [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
              "--workers", "1", "--examples-db", str(tmp_path / "ex.db"), *args],
-            env=env, stdout=out, stderr=err, start_new_session=True)
-    proc.log, proc.out = log, printed
+            env={**(os.environ if env is None else env), "TMPDIR": str(tmp)},
+            stdout=out, stderr=err, start_new_session=True)
+    proc.log, proc.out, proc.tmp = log, printed, tmp
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -81,6 +83,15 @@ def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
     except BaseException:
         stop_server(proc)
         raise
+
+
+def server_tmp(tmp_path):
+    """A temporary folder of the server's own, so that what a server killed by the test leaves
+    (the pool's model copies, the fork server's socket) is not left in /tmp, and what a server
+    that stopped by itself left can be seen."""
+    tmp = tmp_path / "server-tmp"
+    tmp.mkdir(exist_ok=True)
+    return tmp
 
 
 def stop_server(proc) -> None:
@@ -150,6 +161,9 @@ def test_real_server_cleans_limits_and_stops_cleanly(server):
     while group_alive(proc.pid):  # the fork server and the cleaning processes go too
         assert time.monotonic() < deadline, "processes of the server outlived it"
         time.sleep(0.1)
+    # and nothing of theirs is left in the temporary folder (multiprocessing's exit handler,
+    # which removes the fork server's folder, did not run when the process ended by SIGTERM)
+    assert list(proc.tmp.iterdir()) == []
 
 
 @pytest.mark.parametrize("args, env, needle", [
@@ -244,6 +258,7 @@ def test_label_prints_the_address_it_really_listens_on(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "filter.cli", "label", "--no-browser", "--host", "127.0.0.1",
          "--port", "0", "--workers", "1", "--examples-db", str(tmp_path / "ex.db")],
+        env={**os.environ, "TMPDIR": str(server_tmp(tmp_path))},
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -367,6 +382,7 @@ def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tm
         assert "shutting down" in json.loads(body)["detail"]
         assert queued_after < 5
         assert proc.wait(STOP_TIMEOUT) in (0, -signal.SIGTERM)
+        assert list(proc.tmp.iterdir()) == []
     finally:
         stop_server(proc)
 
