@@ -24,7 +24,7 @@ from .blocks import Block, Page, segment_text, well_formed
 from .decoding import charset_label, decode_labelled, size_error
 from .deadline import Deadline
 from .errors import InputError
-from .extract import html_to_page
+from .extract import BEFORE_QUERY, html_to_page
 from .limits import MAX_BYTES, Limits  # noqa: F401 (MAX_BYTES: where callers found it)
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
@@ -258,10 +258,6 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     return related
 
 
-#: an address up to its query or fragment, where a browser reads a backslash as a slash
-_BEFORE_QUERY = re.compile(r"[^?#]*")
-
-
 def followed_url(url: str, base: str | None) -> str:
     """The address a browser follows for a link whose href `urljoin` resolved against `base`
     to `url` (what the model's link features read, left as it is). Browsers read an http(s)
@@ -274,14 +270,14 @@ def followed_url(url: str, base: str | None) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https", "") or not (
-            "\\" in _BEFORE_QUERY.match(url).group() or (scheme and not parts.netloc)):
+            "\\" in BEFORE_QUERY.match(url).group() or (scheme and not parts.netloc)):
         return url
     href, leftover = url, False
     if base:  # an href that urljoin took for a path in the base's folder: read it again
         folder = urljoin(base, ".")
         if url.startswith(folder):
             href, leftover = url[len(folder):], True
-    head = _BEFORE_QUERY.match(href).group()
+    head = BEFORE_QUERY.match(href).group()
     head, rest = head.replace("\\", "/"), href[len(head):]
     if leftover and not head.startswith("/"):
         # a path in the folder, even with a colon in its first segment ("Category:News/2026",

@@ -1097,6 +1097,9 @@ def _link_base(tree: HtmlElement, url: str | None) -> str | None:
 _BAD_HOST_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 #: what browsers strip from both ends of a URL before reading it (WHATWG: C0 controls, space)
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
+#: the part of a URL before its query or fragment, where browsers read "\\" as "/" in http(s)
+#: addresses (WHATWG URL)
+BEFORE_QUERY = re.compile(r"[^?#]*")
 
 
 def check_url(url: str) -> str:
@@ -1107,13 +1110,19 @@ def check_url(url: str) -> str:
     are let through: pages link to such URLs and browsers fetch them. An empty string means no
     URL.
 
-    Returns the URL without the spaces and control characters around it, which browsers drop
-    too (WHATWG URL): a URL read from a CSV cell or a query string with a stray "%20" is still
-    the page's own, so its links to itself are not listed as related."""
+    Returns the URL as browsers read it (WHATWG URL): without the spaces and control
+    characters around it, so that a URL read from a CSV cell or a query string with a stray
+    "%20" is still the page's own and its links to itself are not listed as related; and, in
+    an http(s) URL, with a backslash before the query as a slash ("https://example.com\\news\\1"
+    is example.com's /news/1, not a host "example.com\\news\\1" every relative link was
+    resolved against)."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
     url = url.strip(_C0_OR_SPACE)
     try:
+        if urlsplit(url).scheme.lower() in ("http", "https"):
+            head = BEFORE_QUERY.match(url).group()
+            url = head.replace("\\", "/") + url[len(head):]
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
     except ValueError as err:

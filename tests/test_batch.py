@@ -288,8 +288,9 @@ def test_workers_die_mid_document_with_a_killed_caller(tmp_path):
     documents, so it cleaned on, without end on a hung page."""
     script, mark = tmp_path / "caller.py", tmp_path / "worker.pid"
     script.write_text(HANGS_IN_A_WORKER)
-    caller = subprocess.Popen([sys.executable, str(script)],
-                              env={**os.environ, "HANG_MARK": str(mark)})
+    caller = subprocess.Popen([sys.executable, str(script)],  # (its fork server's folder
+                              env={**os.environ, "HANG_MARK": str(mark),  # is left: kill -9)
+                                   "TMPDIR": str(tmp_path)})
     worker = None
     try:
         deadline = time.monotonic() + 120

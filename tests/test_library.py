@@ -677,10 +677,17 @@ def test_related_links_read_a_path_in_unicode_and_percent_encoded_as_one():
     assert same_page("https://x.example/budget vote/") == same_page("https://x.example/budget%20vote")
 
 
-def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):
-    """A URL read from a CSV cell or a query string with a stray "%20" keeps its spaces; browsers
-    drop them, and so does the cleaner: the result names the URL without them and the page's
-    link to itself is no related story."""
+@pytest.mark.parametrize("given", [
+    " \thttps://coastal.example/news/bridge \n",
+    "https://coastal.example\\news\\bridge",
+    "https:\\\\coastal.example\\news/bridge",
+])
+def test_a_page_url_is_read_as_browsers_read_it(monkeypatch, given):
+    """A URL read from a CSV cell or a query string with a stray "%20" keeps its spaces; one
+    taken from a raw href may have backslashes. Browsers drop the spaces and read a backslash
+    in an http(s) address as a slash, and so does the cleaner: the result names the URL as read,
+    the page's link to itself is no related story, and the others resolve against its real
+    host (they became "https://coastal.example\\news\\bridge/news/ferry")."""
     import numpy as np
 
     from filter import Cleaner
@@ -692,7 +699,7 @@ def test_a_page_url_with_spaces_around_it_is_the_pages_own(monkeypatch):
     html = (f"<html><body><article><p>{paragraph * 3}</p><p>Read more: "
             "<a href='/news/bridge'>this story</a> and "
             "<a href='/news/ferry'>Ferry timetable changes</a></p></article></body></html>")
-    result = cleaner.clean(html, url=" \thttps://coastal.example/news/bridge \n")
+    result = cleaner.clean(html, url=given)
     assert result.url == "https://coastal.example/news/bridge"
     assert [link.url for link in result.related_links] == ["https://coastal.example/news/ferry"]
 
