@@ -1166,11 +1166,15 @@ def _add_wcxb_page(folder: Path, ident: str, html: str, gold: str | None, page_t
 def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, good, tmp_path, capsys):
     """A page trafilatura finds no text in crashed bootstrap after every page was done, and
     nothing was written; a page whose gold text is empty (21 in WCXB-dev) became an example with
-    every block, headline too, labelled noise, which `evaluate` then scored 0 word F1."""
+    every block, headline too, labelled noise, which `evaluate` then scored 0 word F1. A page
+    whose download was cut short stopped the run there, in a traceback, with nothing written."""
     gold = _wcxb(tmp_path / "mysite", [(4, 20)])
     _add_wcxb_page(gold, "0002", "<html><body></body></html>", "The article's text.")
     _add_wcxb_page(gold, "0003", make_page(5, 21)[1], None)
     _add_wcxb_page(gold, "0004", make_page(4, 22)[1], " \n ")
+    _add_wcxb_page(gold, "0005", make_page(5, 23)[1], "The article's text.")
+    cut = gold / "html" / "0005.html.gz"
+    cut.write_bytes(cut.read_bytes()[:200])
     out, db = tmp_path / "boot.jsonl", tmp_path / "boot.db"
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out),
                  "--store", str(db)]) == 0
@@ -1180,7 +1184,10 @@ def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, go
     for ident in ("0003", "0004"):
         assert f"warning: mysite page {ident}: no gold text (its main_content is empty); page skipped" \
             in captured.err
-    assert "1 pages, " in captured.out and "3 pages skipped" in captured.out
+    assert (f"warning: mysite page 0005: page could not be segmented: {cut} is damaged or cut "
+            "short: Compressed file ended before the end-of-stream marker was reached; page "
+            "skipped") in captured.err
+    assert "1 pages, " in captured.out and "4 pages skipped" in captured.out
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["mysite-0001"]
     assert [e.id for e in ExampleStore(db).list()] == ["mysite-0001"]
 

@@ -523,6 +523,13 @@ def test_command_line_on_a_file_that_is_not_a_store_is_one_line(tmp_path, capsys
     for args in (["count", str(bad)], ["export", str(bad), "-o", str(tmp_path / "out.jsonl")]):
         assert main(args) == 2
         assert capsys.readouterr().err == f"{bad} is not a usable example store: file is not a database\n"
+    # a store whose folder cannot be made (a file on its path): one line too, nothing made
+    examples = tmp_path / "examples.jsonl"
+    examples.write_text(json.dumps({"id": "q", "text": "x y",
+                                    "blocks": [{"text": "x y", "label": "content"}]}) + "\n")
+    assert main(["import", str(bad / "s.db"), str(examples)]) == 2
+    assert capsys.readouterr().err == (f"{bad / 's.db'} cannot be created: its folder cannot be "
+                                       f"made (File exists: {bad})\n")
     # and a store given where JSON Lines files go is named as one, not read line by line
     other = tmp_path / "other.db"
     ExampleStore(other)

@@ -57,7 +57,7 @@ class HandLabels:
 def _extract(gold: GoldPage) -> Page | None:
     try:
         return html_to_page(gold.html(), url=gold.url)
-    except NoiseFilterError as err:
+    except (NoiseFilterError, OSError) as err:
         LOGGER.warning("page %s skipped: %s", gold.id, err)
         return None
 

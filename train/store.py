@@ -251,7 +251,11 @@ class ExampleStore:
         if read_only:
             self._open_for_reading()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:  # a typo in the path: one line, not a traceback
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise StoreError(f"{self.path} cannot be created: its folder cannot be made "
+                                 f"({err.strerror or err}: {err.filename})") from None
             self._init_schema()
 
     # -- connections ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,14 @@ class GoldPage:
         return site_or_host(self.url) or ""
 
     def html(self) -> bytes:
-        with gzip.open(self.html_path) if self.html_path.suffix == ".gz" else open(self.html_path, "rb") as fh:
-            return fh.read()
+        """The page's bytes. Raises OSError for a file that cannot be read, a damaged or
+        cut-short `.gz` one too (gzip raises EOFError or zlib.error for those, which stopped a
+        whole `bootstrap` at one truncated download instead of skipping the page)."""
+        try:
+            with gzip.open(self.html_path) if self.html_path.suffix == ".gz" else open(self.html_path, "rb") as fh:
+                return fh.read()
+        except (EOFError, zlib.error) as err:
+            raise OSError(f"{self.html_path} is damaged or cut short: {err}") from None
 
 
 def load_dataset(root: str | Path) -> list[GoldPage]:
