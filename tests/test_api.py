@@ -955,14 +955,15 @@ def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
     worker.join(30)
     body = assert_error(outcome["response"], 422, "document_timeout")
     assert "0.5 s" in body["detail"]
-    assert outcome["seconds"] < 10
+    assert outcome["seconds"] < 10, outcome
     # a blocked loop would hold health checks for the whole 0.5 s of the slow document and
     # answer one or two; a busy machine may delay one now and then, hence the median
-    assert len(latencies) >= 5 and statistics.median(latencies) < 0.1
+    assert len(latencies) >= 5 and statistics.median(latencies) < 0.1, (outcome, latencies)
     # the killed process is replaced; the next document is cleaned
     r = strict.post("/v1/clean", json={"html": article_html()})
     assert r.status_code == 200, r.text
-    assert _metric(strict.get("/metrics").text, "noisefilter_worker_restarts_total", reason="timeout") == 1
+    metrics = strict.get("/metrics").text
+    assert _metric(metrics, "noisefilter_worker_restarts_total", reason="timeout") == 1, metrics
     assert strict.get("/readyz").json()["workers"] == 1
 
 
