@@ -13,6 +13,7 @@ import copy
 import errno
 import importlib.util
 import logging
+import multiprocessing
 import os
 import signal
 import socket
@@ -154,8 +155,12 @@ def _end_by_signal(signum: int, frame) -> None:
     """End the process by the signal uvicorn shut down on, as it does (it raises the signal
     again once the shutdown is over, so that process managers see the status they expect),
     but after the exit handlers. By the default action they never ran, and multiprocessing's
-    is the one that removes its fork server's folder: every SIGTERM left a /tmp/pymp-* behind."""
+    is the one that removes its fork server's folder: every SIGTERM left a /tmp/pymp-* behind.
+    That handler also sends SIGTERM to the cleaning processes left, then waits for them; they
+    ignore it (`api.pool`), so any the shutdown has not stopped is killed first."""
     signal.signal(signum, signal.SIG_DFL)
+    for process in multiprocessing.active_children():
+        process.kill()
     atexit._run_exitfuncs()
     os.kill(os.getpid(), signum)
 

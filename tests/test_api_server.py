@@ -55,7 +55,8 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
+def start_server(tmp_path, *args: str, env: dict[str, str] | None = None,
+                 program: tuple[str, ...] = ("-m", "filter.cli")):
     """`noisefilter serve` with one cleaning process in its own process group, once /readyz
     answers 200; returns the process (its standard error, the log, in `.log`; its standard
     output in `.out`; its temporary folder, `TMPDIR`, in `.tmp`) and its port."""
@@ -64,7 +65,7 @@ def start_server(tmp_path, *args: str, env: dict[str, str] | None = None):
     tmp = server_tmp(tmp_path)
     with log.open("wb") as err, printed.open("wb") as out:  # the server has its own copies
         proc = subprocess.Popen(
-            [sys.executable, "-m", "filter.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, *program, "serve", "--host", "127.0.0.1", "--port", str(port),
              "--workers", "1", "--examples-db", str(tmp_path / "ex.db"), *args],
             env={**(os.environ if env is None else env), "TMPDIR": str(tmp)},
             stdout=out, stderr=err, start_new_session=True)
@@ -164,6 +165,36 @@ def test_real_server_cleans_limits_and_stops_cleanly(server):
     # and nothing of theirs is left in the temporary folder (multiprocessing's exit handler,
     # which removes the fork server's folder, did not run when the process ended by SIGTERM)
     assert list(proc.tmp.iterdir()) == []
+
+
+LEAVES_ITS_PROCESSES = """
+import sys
+import api.pool
+
+async def close(pool):  # as when uvicorn is forced to quit: the application's shutdown is skipped
+    pass
+
+api.pool.CleaningPool.close = close
+if __name__ == "__main__":
+    from filter.cli import main
+    sys.exit(main())
+"""
+
+
+def test_sigterm_ends_the_server_whose_shutdown_left_cleaning_processes(tmp_path):
+    """The exit handlers that run before the server ends by SIGTERM include multiprocessing's,
+    which sends SIGTERM to the processes left and waits for them; cleaning processes ignore it,
+    so the server waited for ever, unless it kills them first."""
+    script = tmp_path / "serve.py"
+    script.write_text(LEAVES_ITS_PROCESSES)
+    proc, port = start_server(tmp_path, "--workers", "2", program=(str(script),),
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(STOP_TIMEOUT) == -signal.SIGTERM
+        assert list(proc.tmp.iterdir()) == []
+    finally:
+        stop_server(proc)
 
 
 @pytest.mark.parametrize("args, env, needle", [
