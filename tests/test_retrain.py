@@ -124,8 +124,10 @@ def test_the_same_pages_in_another_order_give_the_same_model_and_the_manifest_sa
 
 def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models, tmp_path, capsys):
     report = tmp_path / "report"
+    # (the option given twice adds up, as `--examples A B` does: the first file was dropped)
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
-                 str(data / "train.jsonl"), "--report", str(report), "--cv", "2", "--folds", "2"]) == 0
+                 "--examples", str(data / "train.jsonl"), "--report", str(report), "--cv", "2",
+                 "--folds", "2"]) == 0
     rep = json.loads((report / "report.json").read_text())
     # train.jsonl is what `good` was trained on: said on the terminal and in the report
     assert "20 of 26 pages were in the model's training data" in capsys.readouterr().err
@@ -266,6 +268,11 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
     assert _promote(tampered, data / "holdout.jsonl") == 2
     assert "does not match its manifest" in capsys.readouterr().err
     assert _promote(good, data / "train.jsonl") == 2  # the holdout is its training data
+    assert "were in the candidate's training data" in capsys.readouterr().err
+    # also named by the first of two --holdout options (all but the last were dropped, and the
+    # model was promoted on the other file alone)
+    assert main(["promote", str(good), "--holdout", str(data / "train.jsonl"),
+                 "--holdout", str(data / "holdout.jsonl"), "--dry-run"]) == 2
     assert "were in the candidate's training data" in capsys.readouterr().err
     # ... also under other ids: a copied page renamed was scored as unseen
     renamed = tmp_path / "renamed.jsonl"
