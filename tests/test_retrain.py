@@ -242,6 +242,16 @@ def test_a_models_folder_that_is_a_file_or_missing_is_one_line_and_not_created(
             f"noisefilter: there is no models folder {missing} (NOISEFILTER_MODELS_DIR): make it "
             "first, or correct the setting\n")
         assert not missing.exists()
+    # none: the models folder installed with noisefilter is refused (what was promoted there
+    # outlived `pip uninstall`, and the next install used it)
+    monkeypatch.delenv("NOISEFILTER_MODELS_DIR")
+    for args in (["rollback"], ["promote", str(good), "--holdout", str(data / "holdout.jsonl")]):
+        assert main(args) == 2
+        assert capsys.readouterr().err == (
+            "noisefilter: set NOISEFILTER_MODELS_DIR to a folder of your own first: the models "
+            f"folder installed with noisefilter ({models_dir()}) is no place for models of yours "
+            "(they would outlive its uninstall and be used by the next install)\n")
+        assert not (models_dir() / "ACTIVE").exists() and not (models_dir() / "good.joblib").exists()
 
 
 def test_rollback_goes_back_and_a_second_rollback_undoes_it(data, good, models, capsys):

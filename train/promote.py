@@ -93,8 +93,15 @@ def usable_folder() -> Path:
     by a promotion hid the warning every later command gives, and the model promoted there was
     active for no one), or a folder that cannot be written (a read-only mount, a root-owned
     `site-packages/models` under another user): promote and rollback ended in a traceback
-    there, promote after scoring every model."""
+    there, promote after scoring every model. Without `NOISEFILTER_MODELS_DIR` the folder is
+    the `models` package installed with noisefilter, which is refused too: a model promoted into
+    it outlived `pip uninstall`, and a reinstall or an upgrade went on using it."""
     folder = models_dir()
+    if not os.environ.get("NOISEFILTER_MODELS_DIR"):
+        raise PromotionError(f"set NOISEFILTER_MODELS_DIR to a folder of your own first: the "
+                             f"models folder installed with noisefilter ({folder}) is no place for "
+                             "models of yours (they would outlive its uninstall and be used by "
+                             "the next install)")
     if not folder.exists():
         raise PromotionError(f"there is no models folder {folder} (NOISEFILTER_MODELS_DIR): "
                              "make it first, or correct the setting")
