@@ -93,8 +93,15 @@ class BlockOut(BaseModel):
                             "completion stage restored from the article's container.")
 
 
+#: fields named `model_version`: pydantic before 2.10 protected the whole `model_` namespace
+#: and warned about them at every start of the service
+_MODEL_FIELDS = ConfigDict(protected_namespaces=())
+
+
 class CleanResponse(BaseModel):
     """A cleaned document: `text` holds only the `content` blocks."""
+
+    model_config = _MODEL_FIELDS
 
     text: str
     title: str | None = Field(description="The headline: the page's only `<h1>` when it shares "
@@ -332,6 +339,8 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
+    model_config = _MODEL_FIELDS
+
     status: Literal["ready"] = "ready"
     model_version: str
     workers: int

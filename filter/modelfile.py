@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import joblib
 import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__
 from .errors import ModelError
@@ -305,7 +307,12 @@ def load_model(path: str | Path) -> LoadedModel:
         data = fh.read()
     manifest = _checked_manifest(path, hashlib.sha256(data).hexdigest())
     try:
-        model = joblib.load(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # its major.minor version is checked above: another patch release of it is
+            # supported, and scikit-learn's warning that it "might lead to invalid results"
+            # came three times at every command and start of a library user's program
+            warnings.simplefilter("ignore", InconsistentVersionWarning)
+            model = joblib.load(io.BytesIO(data))
     except Exception as err:
         raise ModelError(f"model {path} could not be loaded: {str(err) or type(err).__name__}") from err
     if not hasattr(model, "predict_page"):  # a pickle of something else, manifest and all

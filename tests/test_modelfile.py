@@ -53,6 +53,30 @@ def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
         load_model(model_copy)
 
 
+def test_a_model_from_another_patch_release_loads_without_scikit_learns_warning(monkeypatch):
+    """The minor version is what is pinned (pyproject, the manifest check): with scikit-learn
+    1.9.0 a model made with 1.9.1 loads, and scikit-learn's warning that it "might lead to
+    breaking code or invalid results" came three times at every command."""
+    import warnings
+
+    import sklearn.base
+
+    # what unpickling compares each estimator's recorded version with
+    monkeypatch.setattr(sklearn.base, "__version__", sklearn.__version__ + ".post9")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_model(active_model_path())
+    assert [str(w.message) for w in caught] == []
+    # (scikit-learn does warn about it, outside the loader)
+    import io
+
+    import joblib
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        joblib.load(io.BytesIO(active_model_path().read_bytes()))
+    assert any("Trying to unpickle estimator" in str(w.message) for w in caught)
+
+
 def test_a_manifest_that_does_not_name_its_scikit_learn_is_refused_in_plain_words(model_copy):
     # it said "install scikit-learn an unknown version"
     mpath = manifest_path(model_copy)
