@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -18,6 +19,47 @@ from train.store import SCHEMA_VERSION, ExampleStore, StoreError, examples_from
 
 def _ex(ident: str, text: str, labels: list[tuple[str, str]], **kw) -> Example:
     return Example(id=ident, text=text, blocks=[BlockLabel(t, lab, **kw) for t, lab in labels])
+
+
+def test_a_save_that_waited_for_the_lock_is_listed_after_what_was_saved_meanwhile(tmp_path):
+    """Pages are listed in the order they were added, and readers page through them with an
+    offset: a save stamped before it waited for another writer's lock was listed before the
+    pages committed meanwhile, which a reader following `next_offset` had passed already."""
+    import threading
+
+    from train.store import timestamp
+
+    db = tmp_path / "s.db"
+    store = ExampleStore(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, e.g. a long import
+    saving = threading.Thread(target=store.add, args=([_ex("late", "a b", [("a b", "junk")])],),
+                              kwargs={"labelled_by": "alice"})
+    saving.start()
+    time.sleep(0.3)
+    released = timestamp()
+    holder.execute("COMMIT")
+    saving.join(30)
+    (late,) = store.list()
+    with sqlite3.connect(db) as conn:
+        added = conn.execute("SELECT added_at FROM pages WHERE id = 'late'").fetchone()[0]
+    assert added >= released
+    # (the labels it gives keep the time the save names, or else that same time)
+    assert late.blocks[0].labelled_at == added
+
+
+def test_a_write_that_waits_out_the_lock_is_a_store_error(tmp_path):
+    """SQLite's bare "database is locked" ended `store import` and `bootstrap --store` in a
+    traceback (a lock held from before the store was opened was already one line)."""
+    db = tmp_path / "s.db"
+    store = ExampleStore(db, timeout=0.3)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreError, match=r"s\.db stayed locked for 0\.3 s .*nothing was written"):
+        store.add([_ex("p", "a b", [("a b", "junk")])], labelled_by="alice")
+    holder.execute("ROLLBACK")
+    store.add([_ex("p", "a b", [("a b", "junk")])], labelled_by="alice")
+    assert [e.id for e in store.list()] == ["p"]
 
 
 def test_store_file_is_in_wal_mode(tmp_path):

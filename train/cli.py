@@ -494,7 +494,13 @@ def _bootstrap(args: argparse.Namespace) -> int:
         said = summary_stream(args.out)
         print(f"wrote {len(examples)} examples to {args.out}", file=said)
     if store is not None:
-        added = store.add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
+        try:
+            added = store.add(examples, labelled_by=f"bootstrap:{name}", reviewed=False)
+        except StoreError as err:  # locked by another writer all along: the work is not lost
+            kept = f"; the examples are in {args.out}" if args.out else (
+                "; give --out FILE to keep the examples in a file as well")
+            _say(f"{err}{kept}")
+            return 2
         print(f"store {args.store}: {added}", file=said)
     print(report, file=said)
     return 0

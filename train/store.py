@@ -343,15 +343,26 @@ class ExampleStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that holds the write lock from its first statement."""
+        """A write transaction that holds the write lock from its first statement. A lock
+        another writer held past `timeout` is a `StoreError` (it was SQLite's bare
+        "database is locked", a traceback that lost a whole `bootstrap`)."""
         with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
+            self._locking(conn, "BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            self._locking(conn, "COMMIT")
+
+    def _locking(self, conn: sqlite3.Connection, statement: str) -> None:
+        try:
+            conn.execute(statement)
+        except sqlite3.OperationalError as err:
+            if "locked" in str(err) or "busy" in str(err):
+                raise StoreError(f"{self.path} stayed locked for {self.timeout:g} s (another "
+                                 "program writing to it); nothing was written") from err
+            raise
 
     def _init_schema(self) -> None:
         # Switching to WAL needs a moment alone with the file: when two processes create the
@@ -449,15 +460,21 @@ class ExampleStore:
         given to every label that does not state its own.
         """
         report = AddReport()
-        now = labelled_at or timestamp()
         with self._write() as conn:
+            # taken with the write lock held: pages are listed in the order they were added,
+            # and a save that had waited for the lock was listed before the pages committed
+            # meanwhile, which a reader following `next_offset` had already passed
+            now = timestamp()
             for example in examples:
                 if example.blocks:  # a page with no label is no example (`parse_example`)
-                    self._add_one(conn, example, labelled_by, source, reviewed, now, report)
+                    self._add_one(conn, example, labelled_by, source, reviewed,
+                                  labelled_at or now, now, report)
         return report
 
     def _add_one(self, conn: sqlite3.Connection, ex: Example, labelled_by: str, source: str | None,
-                 reviewed: bool, now: str, report: AddReport) -> None:
+                 reviewed: bool, labelled: str, now: str, report: AddReport) -> None:
+        """`labelled` is the time given to labels that state none; `now`, when the page is
+        added or changed."""
         doc = ex.document_sha256
         page_source = ex.source or source
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
@@ -492,7 +509,7 @@ class ExampleStore:
             occ = occurrences.get(key, 0)
             occurrences[key] = occ + 1
             new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
-                   block.labelled_at or now, int(reviewed if block.reviewed is None else block.reviewed))
+                   block.labelled_at or labelled, int(reviewed if block.reviewed is None else block.reviewed))
             stated = _moment(block.labelled_at)
             last[key] = (new, stated)
             old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
