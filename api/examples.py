@@ -4,16 +4,19 @@ The store and the example format belong to retraining (`train.store`, `train.exa
 router only translates. Validation of an example's meaning (html or text, label syntax, what is
 left out and why) is `train.examples.parse_example`'s, so the service accepts exactly what
 `noisefilter train` reads, and every problem it reports goes back to the client. The handlers
-are plain functions: FastAPI runs them in threads, so a store waiting for SQLite's write lock
-never holds up the event loop.
+run in threads of their own (`_in_store_threads`), so a store waiting for SQLite's write lock
+holds up neither the event loop nor the other endpoints.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sqlite3
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, Query
 
 from filter.blocks import Block, Page
@@ -58,6 +61,26 @@ router = APIRouter(tags=["examples"], route_class=ExamplesRoute, dependencies=[D
                    responses=documented(401, 403, 422, 503, s503="The example store cannot be used."))
 
 
+#: threads for saves, and for reads, apart from the 40 AnyIO shares among FastAPI's plain
+#: handlers (/v1/clean/batch, /v1/decode, the labelling page's files): 40 saves waiting for
+#: SQLite's write lock (up to its 60 s, behind a long `store import`) held them all, and every
+#: such endpoint, the store's reads too, waited with them. SQLite writes one at a time anyway.
+_WRITES = CapacityLimiter(4)
+_READS = CapacityLimiter(8)
+
+
+def _in_store_threads(limiter: CapacityLimiter):
+    """Run a plain handler in a thread of `limiter` (FastAPI reads the handler's parameters and
+    docstring through `functools.wraps`)."""
+    def wrap(handler):
+        @functools.wraps(handler)
+        async def run(**kwargs):
+            return await anyio.to_thread.run_sync(functools.partial(handler, **kwargs),
+                                                  limiter=limiter)
+        return run
+    return wrap
+
+
 def _default_id(example: ExampleIn) -> str:
     """An id for a page sent without one: its document's hash, so sending the same page twice
     updates one example instead of adding two."""
@@ -76,6 +99,7 @@ def _store_failed(err: Exception) -> ApiError:
 @router.post("/v1/examples", response_model=ExamplesAdded, dependencies=[Depends(require_json)],
              responses=documented(400, 413, 415),
              summary="Add labelled examples")
+@_in_store_threads(_WRITES)
 def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> dict:
     """Store labelled pages (all or none). A label given again replaces the stored one, except
     that a reviewed label is never replaced by an unreviewed one, nor by one whose
@@ -111,6 +135,7 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
 
 
 @router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")
+@_in_store_threads(_READS)
 def list_examples(
     store: StoreDep,
     settings: SettingsDep,
@@ -145,6 +170,7 @@ def list_examples(
 @router.post("/v1/examples/labels", response_model=SavedLabels,
              dependencies=[Depends(require_json)], responses=documented(400, 413, 415),
              summary="The saved labels of the blocks a page shows")
+@_in_store_threads(_READS)
 def saved_labels(body: SavedLabelsIn, store: StoreDep) -> dict:
     """The labels stored for the page holding `document`, matched to the blocks the page shows
     now by `train.examples.attach_labels`, the rule training follows: the labelling page
