@@ -42,7 +42,7 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, Block, Link, Page, has_visible_text
 from .deadline import Deadline
 from .decoding import decode
-from .errors import InputError
+from .errors import InputError, InputTooLarge
 from .metadata import page_metadata
 
 #: attribute stamped on every source element so output blocks can be traced back to it
@@ -164,6 +164,11 @@ _NOT_SHOWN = re.compile(r"<(script|style|noscript|template|title)(?![\w-]).*?(?:
 _CROWDED = etree.XPath(f"//*[count(*) > {MAX_INLINE_CHILDREN}]")
 #: how deep lxml reads nested elements with `huge_tree` (libxml2's limit; 256 without it)
 MAX_DEPTH = 2048
+#: most elements a page may hold (`_refuse_crowded`). Memory grows with them, not with the
+#: page's bytes (3 to 5 KB each through the source index and trafilatura's copies of the
+#: tree: 200,000 bare `<br>`s take 620 MB, as many table cells 1 GB), and 10 MB of `<br>`s, 2.4
+#: million of them, took one process to 6 GB. The most crowded WCXB-dev page holds 15,793
+MAX_ELEMENTS = 200_000
 #: how deep a tree trafilatura is given: its loader never reads deeper (libxml2's default), and
 #: its list and text-output stages recurse once or twice per level, so 500 nested lists or 1,000
 #: nested headings exhaust Python's recursion limit. What lies deeper becomes plain paragraphs
@@ -281,6 +286,19 @@ def parse(html: str) -> HtmlElement:
         # an InputError without its <html> tag, an empty result with it)
         etree.SubElement(tree, "body")
     return tree
+
+
+def _refuse_crowded(tree: HtmlElement, html: str) -> None:
+    """Raise `InputTooLarge` for a tree of more than `MAX_ELEMENTS` elements (counted once
+    runs of inline elements are unwrapped: a PDF converter's page of a `<span>` per word
+    costs little past that, 300 MB for 200,000 of them)."""
+    if html.count("<") <= MAX_ELEMENTS:  # no more tags than that: no more elements either
+        return
+    elements = sum(1 for _ in tree.iter())
+    if elements > MAX_ELEMENTS:
+        raise InputTooLarge(f"HTML of {elements:,} elements, over the limit of {MAX_ELEMENTS:,}: "
+                            "cleaning it would take gigabytes of memory (the most crowded real "
+                            "pages hold tens of thousands)")
 
 
 def _head_only(tree: HtmlElement) -> bool:
@@ -1164,6 +1182,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     text = decode(html, max_bytes, url, charset)
     tree = parse(text)
     _unwrap_inline_runs(tree)
+    _refuse_crowded(tree, text)
     _flatten_deep_nesting(tree)
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
