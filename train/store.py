@@ -60,7 +60,7 @@ from filter.errors import NoiseFilterError
 
 from .examples import (
     MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, read_examples,
-    summary_stream,
+    summary_stream, written_whole,
 )
 
 #: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
@@ -660,7 +660,7 @@ class ExampleStore:
                 raise TypeError("export_jsonl writes UTF-8 bytes: pass a binary stream "
                                 "(sys.stdout.buffer) or a path")
             return self._export(out, reviewed_only, "the output")
-        with open(out, "wb") as fh:
+        with written_whole(out, keep_part_on=(StoreError,)) as fh:
             return self._export(fh, reviewed_only, str(out))
 
     def _export(self, fh: BinaryIO, reviewed_only: bool, where: str) -> int:
