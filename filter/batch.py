@@ -169,6 +169,9 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
     otherwise be cleaned by another model than `Cleaner.clean`, and by two once workers are
     replaced."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # SIGTERM ends a worker, whatever handler it inherited through fork (`noisefilter`'s
+    # raises KeyboardInterrupt in the main thread, for the parent to stop the batch)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
     _exit_with_caller()
     threadpool_limits(1)

@@ -24,7 +24,9 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 
 from . import InputTooLarge, Limits, NoiseFilterError, __version__
 from .compression import damage_types, decompressed
@@ -255,6 +257,38 @@ def _library_log_to_stderr() -> None:
         logging.getLogger(name).addHandler(_COMMAND_LOG)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a process manager, `timeout`, `kill`), raised where Ctrl-C's KeyboardInterrupt
+    is, so that a command stops as it does on Ctrl-C: what it writes left whole (a batch output
+    line by line, other files renamed into place), its workers stopped, the exit handlers run.
+    By the default action, it died at once and left its temporary files (multiprocessing's
+    `/tmp/pymp-*`, a half-written file's `.part`)."""
+
+
+#: the status of a command stopped by SIGTERM, as the shell reports one killed by it
+TERMINATED_STATUS = 128 + signal.SIGTERM
+
+
+#: set once SIGTERM came: a command that stops on it by itself (`batch` says how to resume
+#: and returns as on Ctrl-C) still exits with `TERMINATED_STATUS`
+_SIGTERM_CAME = threading.Event()
+
+
+def _terminate(signum: int, frame) -> None:
+    _SIGTERM_CAME.set()
+    raise _Terminated
+
+
+def _stop_on_sigterm() -> bool:
+    """Stop on SIGTERM as on Ctrl-C (`_Terminated`), unless the process has a handler of its
+    own or this is not the main thread; whether it was set up."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        return False
+    signal.signal(signal.SIGTERM, _terminate)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     _utf8_stdout()
@@ -278,13 +312,29 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     args = parser.parse_args(argv)  # (--version and --help go to stderr when stdout is closed)
     _standard_streams()
+    # (serve and label: the service stops on SIGTERM by itself, `api.server`)
+    _SIGTERM_CAME.clear()  # (from an earlier `main` in this process)
+    on_sigterm = args.command not in ("serve", "label") and _stop_on_sigterm()
     if args.command not in ("serve", "label"):
         _library_log_to_stderr()
+    try:
+        status = _run_command(args)
+    finally:
+        if on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return TERMINATED_STATUS if _SIGTERM_CAME.is_set() else status
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """The command's status; an interrupt, a reader gone or a full disk in one line."""
     try:
         status = int(args.func(args) or 0)
         sys.stdout.flush()  # so that a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:
         return _reader_gone()
+    except _Terminated:
+        print("noisefilter: terminated", file=sys.stderr)
+        return TERMINATED_STATUS
     except KeyboardInterrupt:  # every command writes its files atomically: nothing half-written
         print("noisefilter: interrupted", file=sys.stderr)
         return 130

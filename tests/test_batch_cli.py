@@ -400,6 +400,42 @@ def test_a_named_pipe_is_cleaned_as_the_producer_writes(tmp_path):
             proc.wait()
 
 
+def test_sigterm_stops_a_batch_as_ctrl_c_does_and_it_resumes(tmp_path):
+    """A process manager or `timeout` stops a batch with SIGTERM: it ended at once by the
+    default action, without its exit handlers (its fork server's folder left in the temporary
+    folder). It now stops as on Ctrl-C: the lines done are whole, it says how to resume, and
+    it exits with 143; the same command then resumes."""
+    import signal
+
+    stream, out, tmp = tmp_path / "docs.jsonl", tmp_path / "out.jsonl", tmp_path / "tmp"
+    os.mkfifo(stream)
+    tmp.mkdir()
+    command = [sys.executable, "-m", "filter.cli", "batch", str(stream), "-o", str(out),
+               "--workers", "1"]
+    proc = subprocess.Popen(command, env={**os.environ, "TMPDIR": str(tmp)},
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        with open_fifo_for_writing(stream, within=60) as producer:
+            producer.write(json.dumps({"id": "s0", "text": "A line.\nAnother."}) + "\n")
+            producer.flush()
+            assert ids_written(out, 1, within=60) == ["s0"]
+            proc.send_signal(signal.SIGTERM)  # while it waits for the next document
+            _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        assert f"interrupted; run the same command again to resume into {out}" in err
+        assert "noisefilter: terminated" not in err and "Traceback" not in err, err
+        assert list(tmp.iterdir()) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    stream.unlink()
+    stream.write_text("".join(json.dumps({"id": f"s{i}", "text": "A line.\nAnother."}) + "\n"
+                              for i in range(2)))
+    assert main(["batch", str(stream), "-o", str(out), "--workers", "1"]) == 0
+    assert [line["id"] for line in lines(out)] == ["s0", "s1"]
+
+
 def test_output_to_standard_output_and_a_reader_that_goes_away(tmp_path):
     """-o /dev/stdout streams the lines to the next program (there is nothing to resume from:
     it used to fail with "cannot read /dev/stdout to resume"), and once that program has gone
