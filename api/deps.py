@@ -213,6 +213,15 @@ async def known_query(request: Request) -> None:
                        f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {takes}")
 
 
+#: threads for the example store's saves, and for its reads and its opening, apart from the
+#: 40 AnyIO shares among FastAPI's plain handlers and dependencies (/v1/clean/batch,
+#: /v1/decode, the labelling page's files): 40 saves waiting for SQLite's write lock (up to its
+#: 60 s, behind a long `store import`), or 40 requests waiting to open a store locked so, held
+#: them all, and every such endpoint waited with them. SQLite writes one at a time anyway.
+STORE_WRITES = anyio.CapacityLimiter(4)
+STORE_READS = anyio.CapacityLimiter(8)
+
+
 class StoreHolder:
     """Opens the example store on first use: a service used only for cleaning never creates
     the file, and a store that cannot be opened fails only the example endpoints."""
@@ -222,6 +231,10 @@ class StoreHolder:
         self._store: ExampleStore | None = None
         self._lock = threading.Lock()
 
+    @property
+    def opened(self) -> ExampleStore | None:
+        return self._store
+
     def get(self) -> ExampleStore:
         with self._lock:
             if self._store is None:
@@ -229,9 +242,12 @@ class StoreHolder:
             return self._store
 
 
-def get_store(request: Request) -> ExampleStore:
+async def get_store(request: Request) -> ExampleStore:
+    """The store, opened in a thread of `STORE_READS` the first time (opening waits for the
+    write lock another program may hold)."""
+    holder: StoreHolder = request.app.state.store
     try:
-        return request.app.state.store.get()
+        return holder.opened or await anyio.to_thread.run_sync(holder.get, limiter=STORE_READS)
     except (StoreError, OSError) as err:
         raise ApiError(503, "store_unavailable", f"the example store cannot be opened: {err}") from err
 

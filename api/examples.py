@@ -24,7 +24,8 @@ from train.examples import ExampleError, attach_labels, parse_example
 from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
-    KeyedRoute, ParsedJsonRoute, QueryFlag, SettingsDep, StoreDep, api_key_header, require_json,
+    STORE_READS, STORE_WRITES, KeyedRoute, ParsedJsonRoute, QueryFlag, SettingsDep, StoreDep,
+    api_key_header, require_json,
 )
 from .errors import ApiError, documented
 from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage, SavedLabels, SavedLabelsIn
@@ -61,14 +62,6 @@ router = APIRouter(tags=["examples"], route_class=ExamplesRoute, dependencies=[D
                    responses=documented(401, 403, 422, 503, s503="The example store cannot be used."))
 
 
-#: threads for saves, and for reads, apart from the 40 AnyIO shares among FastAPI's plain
-#: handlers (/v1/clean/batch, /v1/decode, the labelling page's files): 40 saves waiting for
-#: SQLite's write lock (up to its 60 s, behind a long `store import`) held them all, and every
-#: such endpoint, the store's reads too, waited with them. SQLite writes one at a time anyway.
-_WRITES = CapacityLimiter(4)
-_READS = CapacityLimiter(8)
-
-
 def _in_store_threads(limiter: CapacityLimiter):
     """Run a plain handler in a thread of `limiter` (FastAPI reads the handler's parameters and
     docstring through `functools.wraps`)."""
@@ -99,7 +92,7 @@ def _store_failed(err: Exception) -> ApiError:
 @router.post("/v1/examples", response_model=ExamplesAdded, dependencies=[Depends(require_json)],
              responses=documented(400, 413, 415),
              summary="Add labelled examples")
-@_in_store_threads(_WRITES)
+@_in_store_threads(STORE_WRITES)
 def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> dict:
     """Store labelled pages (all or none). A label given again replaces the stored one, except
     that a reviewed label is never replaced by an unreviewed one, nor by one whose
@@ -135,7 +128,7 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
 
 
 @router.get("/v1/examples", response_model=ExamplesPage, summary="List labelled examples")
-@_in_store_threads(_READS)
+@_in_store_threads(STORE_READS)
 def list_examples(
     store: StoreDep,
     settings: SettingsDep,
@@ -170,7 +163,7 @@ def list_examples(
 @router.post("/v1/examples/labels", response_model=SavedLabels,
              dependencies=[Depends(require_json)], responses=documented(400, 413, 415),
              summary="The saved labels of the blocks a page shows")
-@_in_store_threads(_READS)
+@_in_store_threads(STORE_READS)
 def saved_labels(body: SavedLabelsIn, store: StoreDep) -> dict:
     """The labels stored for the page holding `document`, matched to the blocks the page shows
     now by `train.examples.attach_labels`, the rule training follows: the labelling page

@@ -652,27 +652,34 @@ def test_example_endpoints_need_the_api_key(client):
     assert client.post("/v1/clean", json={"text": "a line"}).status_code == 200
 
 
-def test_saves_waiting_for_the_stores_lock_hold_up_no_other_endpoint(tmp_path):
+@pytest.mark.parametrize("opened", [True, False])
+def test_requests_waiting_for_the_stores_lock_hold_up_no_other_endpoint(tmp_path, opened):
     """Saves waiting for SQLite's write lock (a long `store import` holds it) each held one of
     the 40 threads AnyIO shares among plain handlers, for up to the store's 60 s: with 40 of
-    them, the labelling page, reading the store and decoding a page waited as long."""
+    them, the labelling page, reading the store and decoding a page waited as long. The same
+    with requests waiting to open a store locked so (a service started during an import)."""
     import sqlite3
+
+    from train.store import ExampleStore
 
     key = {"X-API-Key": API_KEY}
     settings = Settings(workers=1, api_key=API_KEY, examples_db=tmp_path / "ex.db")
-    with TestClient(create_app(settings)) as c:
-        def page(i):
-            return {"examples": [{"text": f"Ferry returns for summer {i}\nShare this",
-                                  "blocks": [{"text": "Share this", "label": "junk"}]}]}
 
-        assert c.post("/v1/examples", headers=key, json=page(-1)).status_code == 200
+    def page(i):
+        return {"examples": [{"text": f"Ferry returns for summer {i}\nShare this",
+                              "blocks": [{"text": "Share this", "label": "junk"}]}]}
+
+    ExampleStore(tmp_path / "ex.db").add([], labelled_by="x")  # the store exists, empty
+    with TestClient(create_app(settings)) as c:
+        if opened:
+            assert c.post("/v1/examples", headers=key, json=page(-1)).status_code == 200
         holder = sqlite3.connect(tmp_path / "ex.db", isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
-        saves = [threading.Thread(target=c.post, args=("/v1/examples",),
-                                  kwargs={"headers": key, "json": page(i)}) for i in range(45)]
+        waiting = [threading.Thread(target=c.post, args=("/v1/examples",),
+                                    kwargs={"headers": key, "json": page(i)}) for i in range(45)]
         try:
-            for save in saves:
-                save.start()
+            for request in waiting:
+                request.start()
             time.sleep(1.0)  # all waiting for the lock
             answers = {}
 
@@ -681,23 +688,25 @@ def test_saves_waiting_for_the_stores_lock_hold_up_no_other_endpoint(tmp_path):
                 status = c.request(method, path, **kwargs).status_code
                 answers[name] = (status, time.monotonic() - started)
 
-            asks = [threading.Thread(target=ask, args=args, kwargs=kwargs) for args, kwargs in (
-                (("label page", "GET", "/label"), {}),
-                (("list", "GET", "/v1/examples"), {"headers": key}),
-                (("decode", "POST", "/v1/decode"), {"content": b"<p>Ferry</p>",
-                                                    "headers": {"Content-Type": "text/html"}}))]
+            probes = [(("label page", "GET", "/label"), {}),
+                      (("decode", "POST", "/v1/decode"), {"content": b"<p>Ferry</p>",
+                                                          "headers": {"Content-Type": "text/html"}})]
+            if opened:  # (an opened store is read while another program writes)
+                probes.append((("list", "GET", "/v1/examples"), {"headers": key}))
+            asks = [threading.Thread(target=ask, args=args, kwargs=kwargs) for args, kwargs in probes]
             for asking in asks:
                 asking.start()
             for asking in asks:
                 asking.join(20)
             assert {name: status for name, (status, _) in answers.items()} == {
-                "label page": 200, "list": 200, "decode": 200}, answers
+                name: 200 for (name, *_), _ in probes}, answers
             assert max(seconds for _, seconds in answers.values()) < 10, answers
         finally:
             holder.execute("ROLLBACK")
-            for save in saves:
-                save.join(60)
-        assert c.get("/v1/examples", headers=key, params={"limit": 100}).json()["store"]["pages"] == 46
+            for request in waiting:
+                request.join(90)
+        pages = c.get("/v1/examples", headers=key, params={"limit": 100}).json()["store"]["pages"]
+        assert pages == 45 + opened
 
 
 def test_an_example_is_found_by_its_document_whatever_its_id(tmp_path):

@@ -124,10 +124,11 @@ def test_the_same_pages_in_another_order_give_the_same_model_and_the_manifest_sa
 
 def test_small_set_train_evaluate_promote_then_clean_uses_it(data, good, models, tmp_path, capsys):
     report = tmp_path / "report"
-    # (the option given twice adds up, as `--examples A B` does: the first file was dropped)
+    # (the option given twice adds up, as `--examples A B` does: the first file was dropped;
+    # and given with no file, as `--examples $MORE` may be, it adds nothing)
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
                  "--examples", str(data / "train.jsonl"), "--report", str(report), "--cv", "2",
-                 "--folds", "2"]) == 0
+                 "--folds", "2", "--examples"]) == 0
     rep = json.loads((report / "report.json").read_text())
     # train.jsonl is what `good` was trained on: said on the terminal and in the report
     assert "20 of 26 pages were in the model's training data" in capsys.readouterr().err

@@ -256,6 +256,19 @@ def test_an_interrupted_export_leaves_the_earlier_file_whole(tmp_path, monkeypat
     assert store.export_jsonl(link) == 6
     assert link.is_symlink() and len(out.read_text().splitlines()) == 6
     assert oct(out.stat().st_mode & 0o777) == "0o640"
+    # a link to a file not made yet makes the file, and stays a link
+    (tmp_path / "exports").mkdir()
+    ahead = tmp_path / "current.jsonl"
+    ahead.symlink_to(tmp_path / "exports" / "new.jsonl")
+    assert store.export_jsonl(ahead) == 6
+    assert ahead.is_symlink() and len((tmp_path / "exports" / "new.jsonl").read_text().splitlines()) == 6
+    # a file this user may not write stays as it is (renaming onto it needs only the folder)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if os.fspath(p) == os.fspath(out)
+                        else real_access(p, mode, **kw))
+    with pytest.raises(PermissionError):
+        store.export_jsonl(out)
+    assert len(out.read_text().splitlines()) == 6
 
 
 def test_command_line_import_count_export(tmp_path):

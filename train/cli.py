@@ -51,7 +51,7 @@ def _show_problems(problems, strict: bool = False, listing: str | None = None) -
 
 
 def _add_example_sources(parser: argparse.ArgumentParser, required_help: str) -> None:
-    parser.add_argument("--examples", action="extend", nargs="+", default=[], metavar="FILE",
+    parser.add_argument("--examples", action="extend", nargs="*", default=[], metavar="FILE",
                         help=f"JSON Lines example files {required_help}")
     parser.add_argument("--store", metavar="DB", help="SQLite example store to read as well")
     parser.add_argument("--reviewed-only", action="store_true",
@@ -538,7 +538,7 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
 
 def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="the candidate model file (a path you trust)")
-    parser.add_argument("--holdout", action="extend", nargs="+", default=[], metavar="FILE",
+    parser.add_argument("--holdout", action="extend", nargs="*", default=[], metavar="FILE",
                         help="JSON Lines examples both models are scored on")
     parser.add_argument("--holdout-store", metavar="DB", help="example store to score on as well")
     parser.add_argument("--reviewed-only", action="store_true",

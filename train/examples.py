@@ -27,6 +27,7 @@ get no label are all reported with the file and line they came from.
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import json
 import os
@@ -480,8 +481,10 @@ def written_whole(path: str | Path, *, keep_part_on: tuple[type[BaseException], 
     not write in; a symbolic link's target is replaced, not the link."""
     path = Path(path)
     device = str(path.absolute()).startswith(("/dev/", "/proc/"))  # /dev/stdout: a stream
-    if path.is_file() and path.is_symlink() and not device:
+    if path.is_symlink() and not device:
         path = Path(os.path.realpath(path))
+    if path.is_file() and not os.access(path, os.W_OK):  # renaming onto it would replace it
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
     part: Path | None = None
     if not device and (not path.exists() or path.is_file()):
         part = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
