@@ -277,8 +277,23 @@ def _existing(path: Path) -> Path:
     if not path.is_file():
         # the whole path: Path drops the "./" of "./mysite-1.joblib", and the message then
         # named the models folder's file as much as the one here
-        raise ModelError(f"model file not found: {os.path.abspath(path)}")
+        raise ModelError(f"model file not found: {os.path.abspath(path)}{_named_active(path)}")
     return path
+
+
+def _named_active(path: Path) -> str:
+    """What to do when the missing model is the one the models folder's ``ACTIVE`` names (its
+    file deleted): every command failed on "model file not found" without saying why that
+    file was wanted or how to go back to a model that is there."""
+    pointer = models_dir() / "ACTIVE"
+    try:
+        named = pointer.read_text(encoding="utf-8").strip()
+        if not named or not path.parent.samefile(pointer.parent) or path.name != named:
+            return ""
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return (f" ({pointer} names it as the active model: put the file back, run `noisefilter "
+            f"rollback`, or empty {pointer} to use the shipped model)")
 
 
 def _checked_manifest(path: Path, actual: str) -> dict:

@@ -16,6 +16,7 @@ import pytest
 import filter.cleaner
 from filter import Cleaner
 from filter.cli import main
+from filter.errors import ModelError
 from filter.extract import html_to_page
 from filter.modelfile import active_model_path, load_model, models_dir, packaged_model_path, sha256_file
 from retrain_site import example, make_page, write_set
@@ -265,6 +266,82 @@ def test_rollback_goes_back_and_a_second_rollback_undoes_it(data, good, models, 
     assert active_model_path() == shipped and Cleaner().model_version != "good"
     assert main(["rollback"]) == 0
     assert Cleaner().model_version == "good"
+
+
+def test_the_installed_models_folder_is_refused_whatever_path_names_it(data, good, tmp_path,
+                                                                       monkeypatch, capsys):
+    """`NOISEFILTER_MODELS_DIR=$PWD/models`, typed in a clone, named the folder the setting is
+    there to keep models out of, and promote wrote into it."""
+    packaged = packaged_model_path().parent
+    link = tmp_path / "models-link"
+    link.symlink_to(packaged)
+    before = sorted(p.name for p in packaged.iterdir())
+    for spelling in (f"{packaged}/.", str(link)):
+        monkeypatch.setenv("NOISEFILTER_MODELS_DIR", spelling)
+        for args in (["rollback"], ["promote", str(good), "--holdout", str(data / "holdout.jsonl")]):
+            assert main(args) == 2
+            assert "set NOISEFILTER_MODELS_DIR to a folder of your own first" in capsys.readouterr().err
+    assert sorted(p.name for p in packaged.iterdir()) == before
+
+
+def test_promote_installs_the_candidates_manifest_beside_the_same_bytes(data, good, models, tmp_path,
+                                                                       capsys):
+    """The folder's copy of the same bytes kept its own manifest, or none: a model copied in by
+    hand was refused for want of one, after both models were scored; one retrained under
+    another --version kept the old version's name."""
+    shutil.copyfile(good, models / "good.joblib")  # the model, not its manifest
+    assert _promote(good, data / "holdout.jsonl") == 0
+    assert (models / "good.manifest.json").read_bytes() == good.with_name("good.manifest.json").read_bytes()
+    assert Cleaner().model_version == "good"
+    assert main(["rollback"]) == 0
+    again = _train(data, "train.jsonl", tmp_path / "good.joblib", "--version", "site-2")
+    assert sha256_file(again) == sha256_file(good)
+    capsys.readouterr()
+    assert _promote(again, data / "holdout.jsonl") == 0
+    assert load_model(models / "good.joblib").manifest["version"] == "site-2"
+    assert Cleaner().model_version == "site-2"
+    # the same bytes already active are refused as such, their manifest untouched
+    assert _promote(good, data / "holdout.jsonl") == 2
+    assert "good.joblib is already the active model" in capsys.readouterr().err
+    assert load_model(models / "good.joblib").manifest["version"] == "site-2"
+
+
+def test_rollback_refuses_a_previous_pointer_naming_the_active_model(active_good, capsys):
+    """A promotion or a rollback interrupted between its two pointers leaves both naming the
+    active model; rollback then said it went from it to itself, and succeeded."""
+    folder, _ = active_good
+    (folder / "PREVIOUS").write_text("good.joblib\n")
+    assert main(["rollback"]) == 2
+    assert capsys.readouterr().err == (
+        "noisefilter: nothing to roll back to: PREVIOUS names the active model (good.joblib); "
+        "promotions.jsonl lists the models active before it: promote one of them again\n")
+    assert (folder / "ACTIVE").read_text() == "good.joblib\n"
+
+
+def test_an_active_model_whose_file_is_gone_says_what_to_do(active_good, capsys):
+    folder, _ = active_good
+    (folder / "good.joblib").unlink()
+    with pytest.raises(ModelError) as err:
+        Cleaner()
+    assert str(err.value) == (
+        f"model file not found: {folder / 'good.joblib'} ({folder / 'ACTIVE'} names it as the "
+        f"active model: put the file back, run `noisefilter rollback`, or empty "
+        f"{folder / 'ACTIVE'} to use the shipped model)")
+    with pytest.raises(ModelError) as err:  # any other missing file: no such advice
+        Cleaner(model=folder / "other.joblib")
+    assert str(err.value) == f"model file not found: {folder / 'other.joblib'}"
+
+
+@pytest.mark.parametrize("training_data", ["see notes", {"example_ids": 32}, ["a"]])
+def test_a_hand_edited_training_data_record_is_no_traceback(data, good, models, tmp_path, capsys,
+                                                             training_data):
+    edited = _copy_model(good, tmp_path / "edited.joblib")
+    manifest = edited.with_name("edited.manifest.json")
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()),
+                                    "training_data": training_data}))
+    assert _promote(edited, data / "holdout.jsonl", "--dry-run") == 0
+    assert main(["evaluate", "--model", str(edited), "--examples", str(data / "holdout.jsonl"),
+                 "--cv", "0", "--report", str(tmp_path / "report")]) == 0
 
 
 def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, capsys):

@@ -19,7 +19,8 @@ Promotion, in order:
 3. copy the candidate into the folder (temporary name, fsync, rename; sha256 checked again);
 4. write ``PREVIOUS``, then ``ACTIVE``, each by rename, so a reader sees the old pointer or the
    new one, never half of one; a crash between the two leaves ``PREVIOUS`` naming the model that
-   is still active, which is harmless.
+   is still active (the model before it is then named only in the log), which `rollback`
+   refuses to go back to.
 A lock file serialises promotions and rollbacks; `promotions.jsonl` logs each with its scores.
 """
 
@@ -97,7 +98,7 @@ def usable_folder() -> Path:
     the `models` package installed with noisefilter, which is refused too: a model promoted into
     it outlived `pip uninstall`, and a reinstall or an upgrade went on using it."""
     folder = models_dir()
-    if not os.environ.get("NOISEFILTER_MODELS_DIR"):
+    if not os.environ.get("NOISEFILTER_MODELS_DIR") or _is_packaged(folder):
         raise PromotionError(f"set NOISEFILTER_MODELS_DIR to a folder of your own first: the "
                              f"models folder installed with noisefilter ({folder}) is no place for "
                              "models of yours (they would outlive its uninstall and be used by "
@@ -112,6 +113,15 @@ def usable_folder() -> Path:
         raise PromotionError(f"the models folder {folder} cannot be written "
                              "(NOISEFILTER_MODELS_DIR names another)")
     return folder
+
+
+def _is_packaged(folder: Path) -> bool:
+    """Whether `folder` is the `models` package installed with noisefilter, whatever path names
+    it: `NOISEFILTER_MODELS_DIR=$PWD/models`, typed in a clone, got round the refusal above."""
+    try:
+        return folder.samefile(packaged_model_path().parent)
+    except OSError:  # either is missing: not the same folder
+        return False
 
 
 def _safe_name(name: str) -> str:
@@ -304,8 +314,10 @@ def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -
 def overlap(candidate: LoadedModel, holdout: list[Example]) -> set[str]:
     """The ids of the holdout pages the candidate was trained on (per its manifest): by id, or
     by the document itself, whatever id it was given (a copied page renamed was let through)."""
-    data = candidate.manifest.get("training_data") or {}
-    ids, docs = set(data.get("example_ids") or ()), set(data.get("document_hashes") or ())
+    data = candidate.manifest.get("training_data")
+    data = data if isinstance(data, dict) else {}  # a manifest edited by hand: a traceback
+    ids, docs = (set(v) if isinstance(v, list) else set()
+                 for v in (data.get("example_ids"), data.get("document_hashes")))
     return {e.id for e in holdout if e.id in ids or e.document_sha256[:16] in docs}
 
 
@@ -315,10 +327,12 @@ def install(candidate: LoadedModel) -> Path:
     under promotion's lock)."""
     folder = usable_folder()
     target = install_target(candidate)
-    if target.exists():
-        return target  # the same bytes are there already (with the manifest load_model checks)
+    copies = [(candidate.path, target), (manifest_of(candidate.path), manifest_path(target))]
+    if target.exists():  # the same bytes: the candidate's manifest is still installed with them
+        copies = [c for c in copies[1:] if not _same_bytes(*c)]  # (a copy made by hand had none,
+        #                                      one retrained under another --version the old one)
     sha = candidate.manifest["sha256"]
-    for src, dst in ((candidate.path, target), (manifest_of(candidate.path), manifest_path(target))):
+    for src, dst in copies:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
         os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp makes files private; a service account reads the model
@@ -334,6 +348,13 @@ def install(candidate: LoadedModel) -> Path:
             raise
     _fsync_dir(folder)
     return target
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return a.read_bytes() == b.read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 def active_name() -> str:
@@ -362,11 +383,11 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                 raise PromotionError("the active model changed while the candidate was compared "
                                      f"(now {active_name() or 'the shipped default'}); run promote "
                                      "again")
+            current = active_name()
+            if current == install_target(candidate).name:
+                raise PromotionError(f"{current} is already the active model")
             target = install(candidate)
             load_model(target)  # the copy must load exactly as the original did
-            current = active_name()
-            if current == target.name:
-                raise PromotionError(f"{target.name} is already the active model")
             previous = current
             if current:
                 try:
@@ -399,6 +420,10 @@ def rollback() -> tuple[str, str]:
             current = active_name()
             if current == _DAMAGED:  # no model to go back to: the shipped default stands for it
                 current = ""
+            if previous == current:  # as a promotion or rollback interrupted midway leaves them
+                raise PromotionError(f"nothing to roll back to: {PREVIOUS} names the active model "
+                                     f"({current or 'the shipped default'}); {LOG} lists the "
+                                     "models active before it: promote one of them again")
             if previous:
                 try:
                     load_model(folder / _safe_name(previous))
