@@ -103,6 +103,36 @@ _WEB_EQUIVALENTS = {codecs.lookup(a).name: codecs.lookup(b).name for a, b in (
 #: what a transport may name: the legacy charsets and the Unicode ones
 _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name in (
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
+#: the WHATWG Encoding Standard's labels w3lib's `resolve_encoding` (2.5) does not know, with
+#: the codec each stands for: browsers read "iso-8859-8-i" (old Hebrew sites), "x-mac-roman",
+#: "windows-949" or "x-cp1251"; here a header's or a caller's such label was refused
+#: ("unknown charset") and a meta tag's ignored (Mac Roman French came out as "dŽclarŽ")
+_LABELS_W3LIB_LACKS = {
+    **dict.fromkeys(("iso88591", "x-cp1252"), "cp1252"),
+    "iso88592": "iso8859-2", "x-cp1250": "cp1250", "iso88595": "iso8859-5", "x-cp1251": "cp1251",
+    **dict.fromkeys(("koi", "koi8"), "koi8-r"), "koi8-ru": "koi8-u",
+    **dict.fromkeys(("iso88597", "sun_eu_greek"), "iso8859-7"),
+    **dict.fromkeys(("iso-8859-8-i", "iso-8859-8-e", "csiso88598i", "csiso88598e", "iso88598",
+                     "logical", "visual"), "iso8859-8"),
+    **dict.fromkeys(("iso-8859-6-i", "iso-8859-6-e", "csiso88596i", "csiso88596e", "iso88596"),
+                    "iso8859-6"),
+    **dict.fromkeys(("dos-874", "iso885911"), "cp874"),
+    **dict.fromkeys(("iso885915", "csisolatin9"), "iso8859-15"),
+    "iso885913": "iso8859-13", "iso885910": "iso8859-10", "iso885914": "iso8859-14",
+    **dict.fromkeys(("iso88599", "x-cp1254"), "cp1254"),
+    **dict.fromkeys(("mac", "csmacintosh", "x-mac-roman"), "mac-roman"),
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac-cyrillic"),
+    **dict.fromkeys(("x-gbk", "csgb2312", "gb_2312"), "gb18030"),
+    **dict.fromkeys(("cn-big5", "x-x-big5"), "big5hkscs"),
+    **dict.fromkeys(("x-euc-jp", "cseucpkdfmtjapanese"), "euc_jp"),
+    **dict.fromkeys(("windows-949", "cseuckr", "csksc56011987", "iso-ir-149", "ks_c_5601-1989",
+                     "ksc_5601"), "cp949"),
+    **dict.fromkeys(("unicode", "csunicode", "ucs-2", "iso-10646-ucs-2", "unicodefeff"),
+                    "utf-16-le"),
+    "unicodefffe": "utf-16-be",
+}
+#: a meta tag's charset label, as written
+_META_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\s\"';>/]+)", re.IGNORECASE)
 #: how far into a page a meta charset is looked for (`_late_declaration`)
 _LATE_DECLARATION_LIMIT = 1024 * 1024
 #: what a page's head is read as, for a meta tag in it: an element whose text is not markup
@@ -241,7 +271,7 @@ def decode_labelled(data: bytes, charset: str) -> str:
     if bom_codec:
         codec, data = bom_codec, data[len(bom):]
     else:
-        codec = resolve_encoding(charset.strip())
+        codec = resolve_label(charset)
         if codec is None or codecs.lookup(codec).name not in _LABELLED_CHARSETS:
             raise InputError(f"unknown charset {charset!r}")
     try:
@@ -252,6 +282,13 @@ def decode_labelled(data: bytes, charset: str) -> str:
     except UnicodeDecodeError as err:
         raise InputError(f"the body is not valid {charset}: {err.reason} at byte "
                          f"{err.start}") from None
+
+
+def resolve_label(label: str) -> str | None:
+    """The Python codec a charset label stands for, as the WHATWG Encoding Standard has it
+    (w3lib's reading, and the labels it lacks: `_LABELS_W3LIB_LACKS`); None for an unknown one."""
+    label = label.strip()
+    return resolve_encoding(label) or _LABELS_W3LIB_LACKS.get(label.lower())
 
 
 def charset_label(charset: Any) -> str | None:
@@ -312,7 +349,7 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
         if inflated is None:
             return page
         page = inflated
-    codec = resolve_encoding(charset.strip())
+    codec = resolve_label(charset)
     name = _codec_name(codec) if codec else None
     if name and name.startswith("utf-16") and not read_bom(page)[0] and b"\0" not in page[:4096]:
         # UTF-16 markup has a NUL beside every ASCII character: a page without one is not in
@@ -330,7 +367,7 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
         except UnicodeDecodeError:
             pass
         mostly = not read_bom(page)[0]
-        declared = (html_body_declared_encoding(page) or _late_declaration(page)) if mostly else None
+        declared = _declared_charset(page) if mostly else None
         if mostly and (not declared or _is_utf8_label(declared) or _single_byte_label(declared)):
             # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
             # with one stray byte under a server's iso-8859-1 (or a stale meta of one) came out
@@ -340,9 +377,17 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
             if text is not None:
                 return text
     try:
-        return decode_labelled(page, charset)
+        text = decode_labelled(page, charset)
     except InputError:
-        pass
+        text = None
+    if text is not None:
+        if not looks_binary(text):
+            return text
+        # binary read in a single-byte charset, which reads any byte: a brotli body (it has
+        # no magic number for `_compressed`) is inflated and read in the label's charset
+        # (returned so, it was refused as binary); anything else goes to `decode` to say why
+        inflated = _inflated(page, max_bytes) if max_bytes is not None else None
+        return page if inflated is None else decode_by_header(inflated, charset, max_bytes)
     if (mostly and name in _LABELLED_CHARSETS and not name.startswith("utf-16")
             and (not declared or name == "utf-8"
                  or (name not in _MULTI_BYTE_CHARSETS and _single_byte_label(declared)))):
@@ -364,12 +409,12 @@ def _single_byte_label(declared: str) -> bool:
     character, came out as Latin-1 mojibake. Not over a multi-byte declaration, and not for a
     double-byte header: EUC-JP bytes pair into enough valid Shift_JIS characters to pass the
     rule, and so do KOI8-R's (a GBK page under such a stale meta, damaged, stays Latin-1)."""
-    codec = resolve_encoding(declared.strip())
+    codec = resolve_label(declared)
     return bool(codec) and _codec_name(codec) not in _MULTI_BYTE_CHARSETS
 
 
 def _is_utf8_label(charset: str) -> bool:
-    codec = resolve_encoding(charset.strip())
+    codec = resolve_label(charset)
     return bool(codec) and _codec_name(codec) == "utf-8"
 
 
@@ -467,9 +512,9 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     reading the declaration: WCXB-dev pages re-encoded in the legacy charset of their language
     and declaring it came out wrong 7 times in 1,336, a Chinese page as cp775.)
 
-    The declaration is looked for in the first 4 KB (w3lib), and else further on in the page's
-    `<head>` (`_late_declaration`): browsers honour a meta charset after a long inline script
-    too.
+    The declaration is the first meta charset of the page's `<head>`, however far into it
+    (`_late_declaration`: browsers honour one after a long inline script too), else an XML
+    declaration or meta tag in its first 4 KB (w3lib) (`_declared_charset`).
 
     A few invalid bytes (a truncated character, one stray byte) do not make a page undeclared:
     if they are at most one in twenty of its non-ASCII characters in the declared charset, or
@@ -499,16 +544,16 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     if b"\x1b" in data and data.isascii():
         # ISO-2022-JP is 7-bit, so its pages are valid UTF-8 too: its declaration comes first
         # (read as UTF-8, a Japanese page came out as "$B$3$s$K$A$O")
-        declared = html_body_declared_encoding(data) or _late_declaration(data)
-        codec = resolve_encoding(declared) if declared else None
+        declared = _declared_charset(data)
+        codec = resolve_label(declared) if declared else None
         if codec and _codec_name(codec) == "iso2022_jp":
             return data.decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    declared = html_body_declared_encoding(data) or _late_declaration(data)
-    codec = (resolve_encoding(declared) or declared) if declared else None
+    declared = _declared_charset(data)
+    codec = (resolve_label(declared) or declared) if declared else None
     if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
         # a declaration read as ASCII cannot be in UTF-16 or -32: browsers take it as UTF-8
         codec = "utf-8"
@@ -529,12 +574,20 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     return _undeclared(data, url)
 
 
+def _declared_charset(data: bytes) -> str | None:
+    """The charset a page declares: its head's first meta charset (`_late_declaration`, which
+    skips scripts, styles and comments: a `document.write('<meta charset=…>')` before the real
+    meta tag was taken by w3lib's scan), else its XML declaration or any meta tag w3lib finds."""
+    return _late_declaration(data) or html_body_declared_encoding(data)
+
+
 def _late_declaration(data: bytes) -> str | None:
     """The charset the first meta tag to declare one declares in the page's `<head>` (up to
     its end or the start of its body), within its first `_LATE_DECLARATION_LIMIT` bytes, read
-    by w3lib; None if none does. For a declaration past the first 4 KB, which w3lib reads:
-    browsers change to the charset of a meta tag they meet in the head however late (after a
-    5 KB inline script, an iso-8859-2 Hungarian page came out in windows-1252). What scripts,
+    by w3lib (or `resolve_label`, for a label w3lib lacks); None if none does. w3lib reads
+    only the first 4 KB, but browsers change to the charset of a meta tag they meet in the
+    head however late (after a 5 KB inline script, an iso-8859-2 Hungarian page came out in
+    windows-1252). What scripts,
     styles, titles, comments and attribute values hold is not a tag; a tag that cannot be in
     the head ends it, as browsers stop looking once the body starts."""
     for match in _HEAD_SCAN.finditer(data[:_LATE_DECLARATION_LIMIT].decode("latin-1")):
@@ -542,7 +595,9 @@ def _late_declaration(data: bytes) -> str | None:
         if (match["end"] or "").lower() == "head" or (tag and tag not in _HEAD_TAGS):
             break
         if tag == "meta" and "charset" in match[0].lower():
-            declared = html_body_declared_encoding(match[0])
+            label = _META_CHARSET.search(match[0])
+            declared = (html_body_declared_encoding(match[0])
+                        or (resolve_label(label[1]) if label else None))
             if declared:
                 return declared
     return None
@@ -590,7 +645,7 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
     """
     found = _HTML_LANG.search(data[:8192])
     lang = found.group(1).decode("ascii").lower() if found else None
-    if lang in _WINDOWS_1252_LANGUAGES:
+    if lang in _WINDOWS_1252_LANGUAGES and not _mostly_long_runs(data):
         try:
             return data.decode("cp1252")
         except UnicodeDecodeError:
@@ -626,6 +681,32 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
         if text is not None:
             return text
     return data.decode("cp1252", "replace")
+
+
+def _mostly_long_runs(data: bytes) -> bool:
+    """Whether most of the page's non-ASCII bytes come in runs of three or more: whole words of
+    a Cyrillic, Greek, Hebrew or Arabic code page, or double-byte CJK text, not the accented
+    letters and quotes of a language written in windows-1252 ("für", "ação", "“déjà”"). Such a
+    page is for the detector whatever its `<html lang>` says: templates keep `lang="en"` for
+    pages in every language, and a Russian page in windows-1251 so marked, whose bytes
+    windows-1252 reads too, came out as "Íîâûå ìåðû" (browsers do not choose a charset by
+    `lang`). Runs of no-break spaces (0xA0: layout) and runs that are UTF-8 (mojibake a
+    windows-1252 page carries, "â€™"; legacy text is almost never valid UTF-8) are no words."""
+    long = total = 0
+    for run in _NON_ASCII_RUN.findall(data):
+        for part in run.split(b"\xa0"):
+            total += len(part)
+            if len(part) >= 3 and not _is_utf8(part):
+                long += len(part)
+    return long > total / 2
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _web_guesses(sample: bytes) -> list[str]:

@@ -307,6 +307,71 @@ def test_an_undeclared_page_marked_english_in_another_charset_is_detected(charse
     assert sentence in decode(page, 10_000_000)
 
 
+_RUSSIAN = ("\u041f\u0440\u0435\u0437\u0438\u0434\u0435\u043d\u0442 \u0437\u0430\u044f\u0432\u0438\u043b "
+            "\u0441\u0435\u0433\u043e\u0434\u043d\u044f \u043e \u043d\u043e\u0432\u044b\u0445 "
+            "\u043c\u0435\u0440\u0430\u0445 \u043f\u043e\u0434\u0434\u0435\u0440\u0436\u043a\u0438 "
+            "\u044d\u043a\u043e\u043d\u043e\u043c\u0438\u043a\u0438.")
+
+
+@pytest.mark.parametrize("charset, sentence", [
+    ("cp1251", _RUSSIAN), ("koi8-r", _RUSSIAN), ("iso8859-5", _RUSSIAN),
+    ("cp1253", "\u0397 \u03ba\u03c5\u03b2\u03ad\u03c1\u03bd\u03b7\u03c3\u03b7 \u03b1\u03bd\u03b1\u03ba\u03bf\u03af\u03bd\u03c9\u03c3\u03b5 "
+                "\u03c3\u03ae\u03bc\u03b5\u03c1\u03b1 \u03bd\u03ad\u03b1 \u03bc\u03ad\u03c4\u03c1\u03b1 \u03b3\u03b9\u03b1 \u03c4\u03b7\u03bd "
+                "\u03bf\u03b9\u03ba\u03bf\u03bd\u03bf\u03bc\u03af\u03b1."),
+    ("cp1255", "\u05d4\u05de\u05de\u05e9\u05dc\u05d4 \u05d4\u05d5\u05d3\u05d9\u05e2\u05d4 \u05d4\u05d9\u05d5\u05dd \u05e2\u05dc "
+                "\u05ea\u05d5\u05db\u05e0\u05d9\u05ea \u05d7\u05d3\u05e9\u05d4 \u05dc\u05e2\u05e1\u05e7\u05d9\u05dd \u05e7\u05d8\u05e0\u05d9\u05dd."),
+    ("euc_jp", "\u6771\u4eac\u90fd\u306f\u4eca\u65e5\u3001\u65b0\u3057\u3044\u7d4c\u6e08\u5bfe\u7b56\u3092\u767a\u8868\u3057\u307e\u3057\u305f\u3002"),
+    ("gbk", "\u5317\u4eac\u5e02\u653f\u5e9c\u4eca\u5929\u5ba3\u5e03\u4e86\u65b0\u7684\u7ecf\u6d4e\u653f\u7b56\u548c\u652f\u6301\u63aa\u65bd\u3002"),
+])
+def test_an_undeclared_page_marked_english_in_a_code_page_windows_1252_also_reads_is_detected(
+        charset, sentence):
+    """Templates keep `lang="en"` for pages in every language: a Russian page in windows-1251
+    (or KOI8-R, Greek, Hebrew, EUC-JP, GBK) so marked, declaring no charset, was read in
+    windows-1252, which reads its bytes too ("\u00cf\u00f0\u00e5\u00e7\u00e8\u00e4\u00e5\u00ed\u00f2"); browsers do not choose a
+    charset by `lang`, and its whole words of non-ASCII bytes are no windows-1252 language's."""
+    page = (f"<!doctype html><html lang='en-US'><head><title>News</title></head><body><article>"
+            f"<p>{sentence} {sentence}</p><p>{sentence}</p></article></body></html>").encode(charset)
+    assert sentence in decode(page, 10_000_000)
+
+
+@pytest.mark.parametrize("label, codec", [
+    ("iso-8859-8-i", "iso8859-8"), ("x-mac-roman", "mac-roman"), ("x-cp1251", "cp1251"),
+    ("windows-949", "cp949"), ("koi8", "koi8-r"),
+])
+def test_charset_labels_browsers_know_and_w3lib_does_not_are_read(label, codec):
+    """Labels of the WHATWG Encoding Standard that w3lib lacks: a header's or a caller's was
+    "unknown charset" (a 422 for `text/plain`), a meta tag's was ignored and the page guessed
+    (Mac Roman French came out as "d\u017dclar\u017d")."""
+    sentence = {"iso8859-8": "\u05d4\u05de\u05de\u05e9\u05dc\u05d4 \u05d4\u05d5\u05d3\u05d9\u05e2\u05d4 \u05d4\u05d9\u05d5\u05dd.",
+                "mac-roman": "Le ministre a d\u00e9clar\u00e9 \u00ab nous ferons tout \u00bb \u2014 \u00e0 Gen\u00e8ve.",
+                "cp1251": _RUSSIAN, "koi8-r": _RUSSIAN,
+                "cp949": "\uc11c\uc6b8\uc2dc\ub294 \uc624\ub298 \uc0c8\ub85c\uc6b4 \uc815\ucc45\uc744 \ubc1c\ud45c\ud588\ub2e4."}[codec]
+    body = f"<html><head><title>t</title></head><body><p>{sentence}</p></body></html>"
+    assert sentence in decode(body.encode(codec), 10_000_000, charset=label)
+    meta = body.replace("<title>", f"<meta charset='{label}'><title>")
+    assert sentence in decode(meta.encode(codec), 10_000_000)
+    assert Cleaner().clean_text(sentence.encode(codec), charset=label).text == sentence
+
+
+def test_a_meta_charset_written_by_a_script_is_not_the_pages():
+    """w3lib's scan of the first 4 KB took the `<meta>` in a script's string before the page's
+    own meta tag: a windows-1251 page came out in iso-8859-1."""
+    page = (f"<html><head><script>document.write('<meta charset=\"iso-8859-1\">');</script>"
+            f"<meta charset='windows-1251'><title>t</title></head><body><p>{_RUSSIAN}</p>"
+            "</body></html>").encode("cp1251")
+    assert _RUSSIAN in decode(page, 10_000_000)
+
+
+def test_a_brotli_body_under_a_single_byte_label_is_inflated():
+    """A single-byte charset reads any byte, so a brotli body (no magic number to know it by)
+    under `charset=iso-8859-1` was text, refused as binary; without the label it was read."""
+    brotli = pytest.importorskip("brotli")
+    sentence = "The harbour council\u2019s caf\u00e9 plan will cost \u20ac2m, residents heard on Tuesday."
+    page = f"<html><body><article><p>{sentence}</p></article></body></html>".encode("cp1252")
+    for label in ("iso-8859-1", "windows-1252", "utf-8", None):
+        assert sentence in decode(brotli.compress(page), 10_000_000, charset=label), label
+
+
 def test_a_meta_charset_past_a_long_inline_script_in_the_head_is_honoured():
     """w3lib reads a declaration in the first 4 KB only: behind a 5 KB script an iso-8859-2
     page came out in windows-1252 ("kikötõ"). Browsers change to a meta charset met anywhere
