@@ -70,6 +70,10 @@ _ONCE = ("warc-type", "warc-record-id")
 _HTTP_HEADER_ROOM = 64 * 1024
 _PAGE_TYPES = ("response", "resource")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: the values a Content-Type header lists, split at commas outside quoted strings
+_HEADER_VALUES = re.compile(r'(?:"(?:[^"\\]|\\.)*"?|[^,"])+')
+#: a media type's "type/subtype", each an HTTP token
+_MIME_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+/[!#$%&'*+.^_`|~0-9a-z-]+")
 #: an HTML page's start, past an XHTML page's XML declaration and leading comments: a doctype,
 #: or a tag that only opens an HTML document (HTML5 lets a page start at `<meta charset>` or
 #: `<title>`; with only doctype, html, head and body, such pages and XHTML ones stored decoded
@@ -530,9 +534,20 @@ def _zlib_header(data: bytes) -> bool:
 
 
 def _media_type(content_type: str | None) -> tuple[str, str | None]:
-    """A Content-Type header value's media type (lower-cased) and charset."""
-    content_type = content_type or ""
-    return content_type.split(";", 1)[0].strip().lower(), header_charset(content_type)
+    """A Content-Type header value's media type (lower-cased) and charset, read as the Fetch
+    Standard reads it ("extract a MIME type"): a value that lists several (a header doubled
+    and merged by a proxy, "text/html, text/html") stands for its last valid type, with the
+    last charset given for that type; one without a valid type ("html", "*/*") is no type
+    (''), for the page to be sniffed as a missing one is. Such pages were "NotHTML"."""
+    mime, charset = "", None
+    for value in _HEADER_VALUES.findall(content_type or ""):
+        essence = value.split(";", 1)[0].strip().lower()
+        if not _MIME_TYPE.fullmatch(essence) or essence == "*/*":
+            continue
+        if essence != mime:
+            mime, charset = essence, None
+        charset = header_charset(value) or charset
+    return mime, charset
 
 
 def _undo_content_encoding(body: bytes, encoding: str | None, limit: int,

@@ -13,7 +13,7 @@ import pytest
 
 from crawl_helpers import ARTICLES, FailingDisk, Rec, build_warc, cut, page, site_records
 from filter.decoding import decode
-from filter.warc import iter_warc, read_warc
+from filter.warc import _media_type, iter_warc, read_warc
 
 
 def read(doc) -> str:
@@ -787,3 +787,28 @@ def test_a_zstd_content_encoding_is_undone_within_the_size_limit(tmp_path):
     assert read(docs[0]) == html.decode("utf-8")
     # what was decompressed before the cut: the first frame whole, at least
     assert html.decode("utf-8").startswith(read(docs[3])) and len(read(docs[3])) >= 900
+
+
+@pytest.mark.parametrize("content_type, outcome", [
+    ("text/html, text/html", "page"), ("text/html,text/html; charset=utf-8", "page"),
+    ("image/png, text/html", "page"), ('"text/html"', "page"), ("html", "page"), ("*/*", "page"),
+    ("text/html, image/png", "NotHTML"), ("application/pdf", "NotHTML"),
+])
+def test_a_content_type_listing_several_types_is_read_as_browsers_read_it(tmp_path, content_type,
+                                                                          outcome):
+    """A Content-Type header doubled and merged by a proxy ("text/html, text/html") stands for
+    its last valid type (the Fetch Standard), one with no valid type for none (the page is
+    sniffed): such pages were "NotHTML" ("content type text/html, text/html is not HTML")."""
+    path = tmp_path / "ct.warc"
+    build_warc(path, [Rec("http://courier.test/a", page("orchard-frost.html"),
+                          content_type=content_type)], gz=False)
+    [doc] = read_warc(path)
+    assert summary([doc]) == [("http://courier.test/a", outcome)]
+    if outcome == "page":
+        assert "frost" in read(doc)
+
+
+def test_the_charset_of_a_merged_content_type_is_its_last_types():
+    assert _media_type("text/html; charset=koi8-r, text/html") == ("text/html", "koi8-r")
+    assert _media_type('text/plain; charset="a,b", text/html; charset=utf-8') == ("text/html", "utf-8")
+    assert _media_type("text/plain; charset=koi8-r, text/html") == ("text/html", None)
