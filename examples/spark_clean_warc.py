@@ -78,7 +78,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             args.warcs += [line.strip() for line in fh if line.strip()]
     if not args.warcs:
         parser.error("no WARC files given")
-    problem = output_problem(args)
+    problem = named_twice(args.warcs) or output_problem(args)
     if problem:
         refuse(problem)
     return args
@@ -98,6 +98,20 @@ def _positive_int(value: str) -> int:
 def refuse(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def named_twice(warcs: list[str]) -> str | None:
+    """Why a WARC would be cleaned twice, or None: named twice (overlapping globs, `--paths-from`
+    lists joined), by the same path or URL or, for a local file, by another path to it, as
+    `noisefilter batch` refuses it. The job wrote every one of its rows twice."""
+    seen: dict[str, str] = {}
+    for path in warcs:
+        local = _local_path(path)
+        key = os.path.realpath(local) if local is not None else path
+        if key in seen:
+            return f"{path} is named twice (as {seen[key]} too): its pages would be cleaned twice"
+        seen[key] = path
+    return None
 
 
 def output_problem(args: argparse.Namespace) -> str | None:

@@ -319,6 +319,24 @@ def test_example_job_leaves_an_output_that_appeared_while_it_ran(tmp_path, monke
     assert (kept / "part-0.json").is_file()
 
 
+def test_example_job_refuses_a_warc_named_twice(tmp_path, monkeypatch, capsys):
+    """Overlapping globs or joined `--paths-from` lists named a WARC twice: every one of its
+    rows was written twice (`noisefilter batch` refuses the same)."""
+    example = load_example()
+    monkeypatch.setattr(example, "SparkSession", None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.warc").write_bytes(b"")
+    (tmp_path / "list").write_text("s3://b/a.warc.gz\n", encoding="utf-8")
+    for warcs, shown in ((["t.warc", "./t.warc"], "./t.warc is named twice (as t.warc too)"),
+                         (["t.warc", f"file://{tmp_path}/t.warc"], "is named twice (as t.warc too)"),
+                         (["s3://b/a.warc.gz", "--paths-from", "list"],
+                          "s3://b/a.warc.gz is named twice (as s3://b/a.warc.gz too)")):
+        with pytest.raises(SystemExit) as exit_:
+            example.main(["--output", str(tmp_path / "out"), *warcs])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and shown in err and err.count("\n") == 1, err
+
+
 def test_example_job_checks_its_limits_before_spark_starts(tmp_path, monkeypatch, capsys):
     """A bad --timeout or --max-bytes was only refused by the executors: every task failed
     (after the old output had been deleted)."""
