@@ -488,7 +488,11 @@ def _parse_headers(stream: _Stream) -> tuple[bytes, dict[str, str]]:
 
 
 def _record_id(headers: dict[str, str], source: str, place: _Place) -> str:
-    return headers.get("warc-record-id", "").strip("<>") or f"{source}@{place}"
+    """A record's id: its `WARC-Record-ID`, or for a record without one (the standard requires
+    it; some writers leave it out) ``FILE#OFFSET``, never the ``FILE@OFFSET`` that names a
+    damaged record's report: a record cut by a download and then completed was taken for done
+    by a resumed batch (its report's id was the whole record's), and its page never came out."""
+    return headers.get("warc-record-id", "").strip("<>") or f"{source}#{place}"
 
 
 def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
@@ -745,7 +749,8 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
                     # under the record's id for its page, done
                     place = f"{source}@{start}"
                     named = err.record_id or rec_id
-                    named = f"record {named}, " if named and named != place else ""
+                    named = (f"record {named}, " if named and named not in (place, f"{source}#{start}")
+                             else "")
                     yield Document(
                         id=place, url=err.url or url, source=source,
                         meta=_meta(headers),

@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import random
+import re
 import time
 import tracemalloc
 
@@ -812,3 +813,21 @@ def test_the_charset_of_a_merged_content_type_is_its_last_types():
     assert _media_type("text/html; charset=koi8-r, text/html") == ("text/html", "koi8-r")
     assert _media_type('text/plain; charset="a,b", text/html; charset=utf-8') == ("text/html", "utf-8")
     assert _media_type("text/plain; charset=koi8-r, text/html") == ("text/html", None)
+
+
+def test_a_record_without_an_id_is_not_named_as_its_damage_report_is(tmp_path):
+    """A record without a WARC-Record-ID (the standard requires one; some writers leave it out)
+    was named FILE@OFFSET, as the report of that record damaged is: cut by a download, then
+    completed, it was taken for done on resuming and its page never came out."""
+    path = tmp_path / "a.warc"
+    build_warc(path, site_records(), gz=False)
+    whole = re.sub(rb"WARC-Record-ID: <[^>]*>\r\n", b"", path.read_bytes())
+    starts = [m.start() for m in re.finditer(rb"WARC/1\.\d\r\n", whole)]
+    path.write_bytes(whole[:(starts[1] + starts[2]) // 2])  # a download under way
+    report = [d for d in read_warc(path) if d.failure][0]
+    assert report.id == f"{path}@{starts[1]}" and report.failure.type == "DamagedRecord"
+    assert "(record " not in report.failure.message
+    path.write_bytes(whole)
+    docs = list(read_warc(path))
+    assert [d.id for d in docs] == [f"{path}#{s}" for s in starts]
+    assert report.id not in {d.id for d in docs} and all(d.failure is None for d in docs)
