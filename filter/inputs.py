@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import logging
 import os
 import re
 import stat
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .compression import damage_types, decompressed, strip_suffix
+
+LOGGER = logging.getLogger(__name__)
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
@@ -149,6 +152,7 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     prefix = folder.resolve().name  # the folder's own name, however the path was written
     seen: set[str] = set()
     unlisted: list[OSError] = []
+    pages = inputs = 0
     for root, dirs, files in os.walk(folder, followlinks=True, onerror=unlisted.append):
         yield from _unlisted_folders(unlisted, folder, prefix)
         real = os.path.realpath(root)
@@ -160,9 +164,25 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
         for name in sorted(files):
             path = Path(root) / name
             if is_page_name(name) and not _special_file(path):
+                pages += 1
                 yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
                                      max_bytes)
+            elif _is_input_name(name):
+                inputs += 1
     yield from _unlisted_folders(unlisted, folder, prefix)
+    if not pages and inputs:
+        # a folder of WARCs gave nothing, status 0, and no word why
+        LOGGER.warning("%s holds no page file (.html, .htm, .xhtml) but %d WARC or JSON Lines "
+                       "file%s, which are read only when named as inputs (%s/*.warc.gz …)",
+                       folder, inputs, "s" * (inputs != 1), folder)
+
+
+def _is_input_name(name: str) -> bool:
+    """Whether a file of this name is a WARC or JSON Lines input, which a folder's walk passes
+    over (`input_kind`)."""
+    name = name.lower()
+    return (strip_suffix(name).endswith(JSONL_SUFFIXES)
+            or name.removesuffix(".gz").endswith(WARC_SUFFIXES))
 
 
 def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Iterator[Document]:

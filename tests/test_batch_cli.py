@@ -322,6 +322,24 @@ def test_linked_folders_are_read_once_each(tmp_path):
     assert [r["id"] for r in lines(out)] == [f"site/{ARTICLES[0]}", f"site/linked/{ARTICLES[1]}"]
 
 
+def test_a_folder_of_warcs_says_why_it_gives_no_page(tmp_path):
+    """Pointed at the folder of a crawl's WARCs, batch wrote nothing, status 0, without a word:
+    a folder is read for its page files only."""
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    build_warc(crawl / "a.warc.gz", [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    (crawl / "b.jsonl").write_text("", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = batch(crawl, "-o", out)
+    assert (f"noisefilter: warning: {crawl} holds no page file (.html, .htm, .xhtml) but 2 WARC "
+            f"or JSON Lines files, which are read only when named as inputs ({crawl}/*.warc.gz …)"
+            in proc.stderr)
+    assert lines(out) == []
+    (crawl / ARTICLES[1]).write_bytes(page(ARTICLES[1]))  # a folder of pages says nothing
+    proc = batch(crawl, "-o", out)
+    assert "warning" not in proc.stderr and len(lines(out)) == 1
+
+
 def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
     """Opening a FIFO waits for a writer forever: a folder holding one hung the batch. The walk
     takes regular files only; a FIFO named as an HTML input is refused before any work, one of
