@@ -215,8 +215,10 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     parameters, `http` or `https`, `www.` and a trailing slash do not make another page, so each
     story is listed once, as first written, and links to the page itself (`page_url`, one of its
     `aliases`: the address it gives itself, or one of `itself`: its other addresses, under any
-    of those forms) are no related story. Links without anchor text and targets that are not web
-    pages are left out, and so, when the page's URL is known, are links that leave its site
+    of those forms) are no related story (a relative link, when neither the page's URL nor a
+    `<base href>` is known, is told apart as resolved against the first alias). Links without
+    anchor text and targets that are not web pages are left out, and so, when one of the page's
+    addresses is known (its URL, `also_own`, `aliases`), are links that leave its site
     (`site_of`; a link to an IP address or an intranet name leaves it too): a site offers its
     own stories as related ones. The sites of `also_own` and `aliases` count as its own too (its
     `<base href>`, and the address it gives itself, for a page fetched through a feed's
@@ -232,9 +234,15 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     own = (page_url, *also_own, *aliases)
     # kept to when one of the page's addresses is on a site; an address or an intranet name
     # among them is then one of its own too (a redirector's page giving itself such a name)
+    # (also without the page's URL: `clean(html)` of a page naming its canonical address or
+    # a `<base href>` listed shop and affiliate links of other sites)
     homes = ({site_or_host(u) for u in own} - {None}
-             if same_site and page_url and any(site_of(u) for u in own) else set())
+             if same_site and any(site_of(u) for u in own) else set())
     base = link_base or page_url
+    # what a relative link (no URL, no `<base href>`) is told apart by: the address the page
+    # gives itself, so that "/news/story" and its absolute form are one story, and a link back
+    # to the page is no related one
+    key_base = base or next(iter(aliases), None)
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
@@ -251,7 +259,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
                 continue
             if homes and site_or_host(url) not in (None, *homes):
                 continue
-            target = same_page(url)
+            target = same_page(url if absolute or not key_base else urljoin(key_base, url))
             if target not in seen:
                 seen.add(target)
                 related.append(RelatedLink(title=title, url=url))

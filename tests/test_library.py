@@ -623,6 +623,30 @@ def test_related_links_leave_out_the_page_itself_under_any_form_of_its_address()
     assert len(related_links(blocks, ["related"], via, aliases=[page])) == 4
 
 
+def test_without_the_pages_url_its_own_address_still_keeps_related_links_to_its_site():
+    """`clean(html)` without `url=` of a page naming its canonical address (or a `<base href>`)
+    listed shop and affiliate links of other sites, a relative link back to the page itself,
+    and one story twice (relative and absolute)."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    canonical = "https://www.riversidegazette.co.uk/news/storm-flooding-coast"
+    blocks = [Block("More news", links=(
+        Link("Ferry returns", "/news/ferry-returns"),
+        Link("Ferry returns", "https://www.riversidegazette.co.uk/news/ferry-returns"),
+        Link("Storm latest", "/news/storm-flooding-coast?utm_medium=social"),
+        Link("Shop the boots", "https://rei.pxf.io/c/3076275/boots"),
+        Link("Bridge reopens", "https://riversidegazette.co.uk/news/bridge"),
+    ))]
+    for kwargs in ({"aliases": [canonical]}, {"also_own": [canonical], "link_base": canonical}):
+        assert [(link.title, link.url) for link in related_links(blocks, ["related"], **kwargs)][-1:] == [
+            ("Bridge reopens", "https://riversidegazette.co.uk/news/bridge")]
+    assert [link.url for link in related_links(blocks, ["related"], aliases=[canonical])] == [
+        "/news/ferry-returns", "https://riversidegazette.co.uk/news/bridge"]
+    # knowing no address of the page, nothing is left out but the fragment duplicates
+    assert len(related_links(blocks, ["related"])) == 5
+
+
 def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():
     """An HTTP client gives the page's URL in its ASCII form while the page writes its links in
     Unicode (or the other way round): one story under both spellings is listed once, and the
