@@ -73,6 +73,13 @@ _HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
 _LANGUAGE_HOME_PATH = re.compile(r"/([a-z]{2,3})([-_][a-z]{2,4})?/?((index|default)\.\w+)?",
                                  re.IGNORECASE)
 _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
+#: what ends a heading read for its text (`_heading_text`)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: the elements in a heading whose start and end part words: line breaks and block elements
+_BREAKS_IN_HEADINGS = frozenset({
+    "br", "div", "p", "li", "ul", "ol", "dl", "dt", "dd", "section", "article", "header",
+    "footer", "aside", "nav", "blockquote", "figure", "figcaption", "table", "tr", "td", "th",
+    "hr", "address", "main", "pre"})
 
 
 def _words(text: str) -> str:
@@ -116,9 +123,9 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,149 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,152 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
-    h1s = [(_heading_text(h1), _links_home(h1, language))
+    h1s = [(_heading_text(h1, title), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
     names = ({_words(site_name or "")} | {_words(text) for text, logo in h1s if logo}) - {""}
     headings: dict[str, str] = {}  # words: text, of the headings that are not the site's names
@@ -182,23 +189,56 @@ def _links_home(h1: HtmlElement, language: str | None) -> bool:
     return False
 
 
-def _heading_text(h1: HtmlElement) -> str:
+def _heading_text(h1: HtmlElement, title: str = "") -> str:
     """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
     `<desc>` (a logo drawing's "Layer 1 created with an editor" before the site's name),
-    scripts and styles."""
-    parts: list[str] = []
+    scripts and styles. A block element or a `<br>` parts words; text in inline elements runs
+    on as browsers show it ("Planning <span>C</span>ycle" was "Planning C ycle", "H<sub>2</sub>O"
+    "H 2 O"), unless the page's `title` parts them there (a tagline in a `<span>` a style shows
+    on a line of its own: "Black Edition<span>Complete meal</span>" under the title "Black
+    Edition | …"). A heading inside it ends it, as browsers close the `<h1>` there (the parser
+    nests `<h1>Title<h3>Posted on July 1 by …</h3>`, and the byline was the title's)."""
+    pieces: list[str | None] = []  # texts, None where a block element parts words
     stack: list = [h1]  # elements to read, and the tails to add once their element is read
     while stack:
         item = stack.pop()
-        if isinstance(item, str):
-            parts.append(item)
+        if item is None or isinstance(item, str):
+            pieces.append(item)
             continue
-        parts.append(item.text or "")
+        if item is not h1 and item.tag in _HEADINGS:
+            break
+        pieces.append(item.text or "")
         for child in reversed(item):  # each node once: an XPath asking every text node
             stack.append(child.tail or "")  # for its ancestors took seconds on nested headings
+            parts_words = child.tag in _BREAKS_IN_HEADINGS
+            if parts_words:
+                stack.append(None)
             if isinstance(child.tag, str) and child.tag not in _HIDDEN_IN_HEADINGS:
                 stack.append(child)
-    return " ".join(" ".join(parts).split())
+            if parts_words:
+                stack.append(None)
+    title = title.lower()
+    text, parted = "", False
+    for piece in pieces:
+        if piece is None:
+            parted = True
+            continue
+        if not piece:
+            continue
+        if text and not (parted or text[-1].isspace() or piece[0].isspace()):
+            parted = _parted_in_title(text.split()[-1], piece.split()[0], title)
+        text += (" " if parted else "") + piece
+        parted = False
+    return " ".join(text.split())
+
+
+def _parted_in_title(before: str, after: str, title: str) -> bool:
+    """Whether the words on either side of an inline element's edge in a heading are two words
+    in the page's (lower-cased) `title`: the first a word of its own there, the two run on
+    nowhere."""
+    before, after = before.lower(), after.lower()
+    return (before + after not in title
+            and re.search(rf"(?<!\w){re.escape(before)}(?!\w)", title) is not None)
 
 
 def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
@@ -234,8 +274,10 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
     element = tree.find(".//head//title")
     text = " ".join(element.text_content().split()) if element is not None else ""
     cut = headline(text, tree, site_name, language) if text else text
-    if cut != text:
-        return cut
+    if cut != text or (text and _words(text) in {
+            _words(_heading_text(h1, text)) for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)}):
+        return cut  # (an `<h1>` showing the title whole confirms it too: trafilatura's pick
+        # was that `<h1>` with the byline the parser nests in it)
     def squashed(words: str) -> str:  # trafilatura joins a heading's text nodes without spaces
         return "".join(_words(words).split())
 

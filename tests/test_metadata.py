@@ -189,3 +189,30 @@ def test_the_pages_only_h1_is_its_headline_in_chinese_japanese_and_turkish_too(t
     page = _page(f'<title>{title}</title><meta property="og:title" content="{title}">',
                  "<h1>新闻</h1>")
     assert page.title == title
+
+
+@pytest.mark.parametrize("title, heading, shown", [
+    # a word split by inline markup runs on, as browsers show it
+    ("How AI Can Cut Your Planning Cycle | Ops Weekly",
+     "How AI Can Cut Your Planning <span class='dropcap'>C</span>ycle", "How AI Can Cut Your Planning Cycle"),
+    ("Why H2O boils at lower temperatures on mountains",
+     "Why H<sub>2</sub>O boils at lower temperatures on mountains",
+     "Why H2O boils at lower temperatures on mountains"),
+    ("COVID-19 cases fall for third week in a row", "COVID-<span>19</span> cases fall for third week in a row",
+     "COVID-19 cases fall for third week in a row"),
+    # a block element or a line break parts words
+    ("Harbour walks reopen after repairs", "Harbour walks reopen<br>after repairs",
+     "Harbour walks reopen after repairs"),
+    # a tagline a style shows on a line of its own: the title parts the words
+    ("Black Edition | Meal Replacement Protein Powder",
+     "Black Edition<span class='tagline'>Complete high-protein powder meal</span>",
+     "Black Edition Complete high-protein powder meal"),
+    # a heading the parser nests in the h1 is no part of it (browsers close the h1 there)
+    ("Top Strategies to Optimize Blockchain Performance",
+     "Top Strategies to Optimize Blockchain Performance<h3>Posted on July 1, 2024 by infuy</h3>",
+     "Top Strategies to Optimize Blockchain Performance"),
+])
+def test_the_headline_is_its_h1_as_browsers_show_it(title, heading, shown):
+    page = html_to_page(f'<html lang="en"><head><title>{title}</title></head><body><article>'
+                        f"<h1>{heading}</h1>{_STORY}</article></body></html>", url=_URL)
+    assert page.title == shown
