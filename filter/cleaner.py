@@ -232,17 +232,8 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     aliases = [u for u in aliases if u]
     seen = {same_page(u) for u in (page_url, *aliases, *itself) if u}
     own = (page_url, *also_own, *aliases)
-    # kept to when one of the page's addresses is on a site; an address or an intranet name
-    # among them is then one of its own too (a redirector's page giving itself such a name)
-    # (also without the page's URL: `clean(html)` of a page naming its canonical address or
-    # a `<base href>` listed shop and affiliate links of other sites)
-    homes = ({site_or_host(u) for u in own} - {None}
-             if same_site and any(site_of(u) for u in own) else set())
     base = link_base or page_url
-    # what a relative link (no URL, no `<base href>`) is told apart by: the address the page
-    # gives itself, so that "/news/story" and its absolute form are one story, and a link back
-    # to the page is no related one
-    key_base = base or next(iter(aliases), None)
+    found = []  # (title, url, whether it is absolute) of each web link of the related blocks
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
@@ -255,14 +246,28 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
                 absolute = bool(urlsplit(url).hostname)
             except ValueError:  # "http:[::1": no address once read as a browser reads it
                 continue
-            if page_url and not absolute:
-                continue
-            if homes and site_or_host(url) not in (None, *homes):
-                continue
-            target = same_page(url if absolute or not key_base else urljoin(key_base, url))
-            if target not in seen:
-                seen.add(target)
-                related.append(RelatedLink(title=title, url=url))
+            if absolute or not page_url:
+                found.append((title, url, absolute))
+    # kept to when one of the page's addresses is on a site; an address or an intranet name
+    # among them is then one of its own too (a redirector's page giving itself such a name).
+    # Without the page's URL, only when a related link is on one of them: `clean(html)` of a
+    # page naming its own address listed shop and affiliate links of other sites, but a
+    # syndicated copy's canonical link names the publisher's site, not the one it is on
+    homes = ({site_or_host(u) for u in own} - {None}
+             if same_site and any(site_of(u) for u in own) else set())
+    if not page_url and not any(site_or_host(url) in homes for _, url, absolute in found if absolute):
+        homes = set()
+    # what a relative link (no URL, no `<base href>`) is told apart by: the address the page
+    # gives itself, so that "/news/story" and its absolute form are one story, and a link back
+    # to the page is no related one
+    key_base = base or next(iter(aliases), None)
+    for title, url, absolute in found:
+        if homes and site_or_host(url) not in (None, *homes):
+            continue
+        target = same_page(url if absolute or not key_base else urljoin(key_base, url))
+        if target not in seen:
+            seen.add(target)
+            related.append(RelatedLink(title=title, url=url))
     return related
 
 

@@ -72,6 +72,8 @@ _TYPOGRAPHY = frozenset("\u00a0\u00ad\u2009\u202f“”„‘’‚«»‹›–
 _ALPHABET_SHARE = 0.8
 _NON_ASCII_RUN = re.compile(rb"[\x80-\xff]+")
 _NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+#: windows-1252's punctuation and spacing beyond ASCII, which part words (`_mostly_long_runs`)
+_CP1252_TYPOGRAPHY = re.compile(rb"[\x80-\xa0\xab\xbb]+")
 #: a non-ASCII byte between ASCII ones (`_guesses_past_strays`)
 _LONE_NON_ASCII = re.compile(rb"(?<![\x80-\xff])[\x80-\xff](?![\x80-\xff])")
 #: how much of a page the detector reads: its non-ASCII runs with this many bytes around each
@@ -349,6 +351,10 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
         if inflated is None:
             return page
         page = inflated
+    elif max_bytes is not None and looks_binary(page[:4096].decode("latin-1")):
+        # brotli has no magic number for `_compressed`: read in a single-byte charset, which
+        # reads any byte, its bytes passed for text and were refused as binary
+        page = _inflated(page, max_bytes) or page
     codec = resolve_label(charset)
     name = _codec_name(codec) if codec else None
     if name and name.startswith("utf-16") and not read_bom(page)[0] and b"\0" not in page[:4096]:
@@ -377,17 +383,9 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
             if text is not None:
                 return text
     try:
-        text = decode_labelled(page, charset)
+        return decode_labelled(page, charset)
     except InputError:
-        text = None
-    if text is not None:
-        if not looks_binary(text):
-            return text
-        # binary read in a single-byte charset, which reads any byte: a brotli body (it has
-        # no magic number for `_compressed`) is inflated and read in the label's charset
-        # (returned so, it was refused as binary); anything else goes to `decode` to say why
-        inflated = _inflated(page, max_bytes) if max_bytes is not None else None
-        return page if inflated is None else decode_by_header(inflated, charset, max_bytes)
+        pass
     if (mostly and name in _LABELLED_CHARSETS and not name.startswith("utf-16")
             and (not declared or name == "utf-8"
                  or (name not in _MULTI_BYTE_CHARSETS and _single_byte_label(declared)))):
@@ -626,9 +624,10 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
     non-ASCII characters as the letters of its language when it names another language
     written in Latin script (Czech, Polish, Turkish, Latvian…: `_LATIN_ALPHABETS`), or names
     none and comes from such a language's country domain (`_DOMAIN_LANGUAGES`); else in
-    the charset a detector guesses from the page's non-ASCII text, except that on a page that
-    names no language a guess of another Latin-script code page gives way to windows-1252
-    when that reads those words as words; else in windows-1252, the web's default, with its
+    the charset a detector guesses from the page's non-ASCII text (also for a page in a
+    windows-1252 language whose non-ASCII bytes are mostly whole words: `_mostly_long_runs`),
+    except that on a page that names no language, or a windows-1252 one, a guess of another
+    Latin-script code page gives way to windows-1252 when that reads those words as words; else in windows-1252, the web's default, with its
     five unassigned bytes as U+FFFD. (So a page in another Latin code page that names no
     language, comes from no such country domain, and whose words hold no letter windows-1252
     reads as a symbol, comes out in windows-1252: Hungarian "ű" as "û", Turkish "ı" as "ý";
@@ -664,7 +663,8 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
                 pass
     guesses = _web_guesses(sample)
     for guess in guesses:
-        if lang is None and _latin_script(guess) and _reads_as_words(sample, "cp1252"):
+        if ((lang is None or lang in _WINDOWS_1252_LANGUAGES) and _latin_script(guess)
+                and _reads_as_words(sample, "cp1252")):
             guess = "cp1252"
         try:
             return data.decode(guess)
@@ -690,14 +690,19 @@ def _mostly_long_runs(data: bytes) -> bool:
     page is for the detector whatever its `<html lang>` says: templates keep `lang="en"` for
     pages in every language, and a Russian page in windows-1251 so marked, whose bytes
     windows-1252 reads too, came out as "Íîâûå ìåðû" (browsers do not choose a charset by
-    `lang`). Runs of no-break spaces (0xA0: layout) and runs that are UTF-8 (mojibake a
-    windows-1252 page carries, "â€™"; legacy text is almost never valid UTF-8) are no words."""
+    `lang`). Windows-1252's punctuation (0x80-0x9F: dashes, quotes, "…", "•"; no-break
+    spaces, guillemets) parts runs: a rule of dashes, or leaders, is no word, and sent an
+    English page to the detector, "£5" coming out as "Ł5"; runs that are UTF-8 (mojibake a
+    windows-1252 page carries, "â€™"; legacy text is almost never valid UTF-8) are none
+    either."""
     long = total = 0
     for run in _NON_ASCII_RUN.findall(data):
-        for part in run.split(b"\xa0"):
+        if _is_utf8(run):
+            total += len(run)
+            continue
+        for part in _CP1252_TYPOGRAPHY.split(run):
             total += len(part)
-            if len(part) >= 3 and not _is_utf8(part):
-                long += len(part)
+            long += len(part) if len(part) >= 3 else 0
     return long > total / 2
 
 

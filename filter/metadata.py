@@ -73,6 +73,9 @@ _HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
 _LANGUAGE_HOME_PATH = re.compile(r"/([a-z]{2,3})([-_][a-z]{2,4})?/?((index|default)\.\w+)?",
                                  re.IGNORECASE)
 _HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
+#: an inline style that lays an element out as a box of its own, which parts words
+_SHOWN_AS_BOX = re.compile(r"display\s*:\s*(?:block|inline-block|flex|inline-flex|grid)",
+                           re.IGNORECASE)
 #: what ends a heading read for its text (`_heading_text`)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: the elements in a heading whose start and end part words: line breaks and block elements
@@ -123,7 +126,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,152 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,151 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
     h1s = [(_heading_text(h1, title), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
@@ -192,12 +195,14 @@ def _links_home(h1: HtmlElement, language: str | None) -> bool:
 def _heading_text(h1: HtmlElement, title: str = "") -> str:
     """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
     `<desc>` (a logo drawing's "Layer 1 created with an editor" before the site's name),
-    scripts and styles. A block element or a `<br>` parts words; text in inline elements runs
+    scripts and styles. A block element, a `<br>` or an element styled as a box of its own
+    (`display: block`, `inline-block`…) parts words; text in inline elements runs
     on as browsers show it ("Planning <span>C</span>ycle" was "Planning C ycle", "H<sub>2</sub>O"
     "H 2 O"), unless the page's `title` parts them there (a tagline in a `<span>` a style shows
     on a line of its own: "Black Edition<span>Complete meal</span>" under the title "Black
-    Edition | …"). A heading inside it ends it, as browsers close the `<h1>` there (the parser
-    nests `<h1>Title<h3>Posted on July 1 by …</h3>`, and the byline was the title's)."""
+    Edition | …"). A heading inside it after its text ends it, as browsers close the `<h1>`
+    there (the parser nests `<h1>Title<h3>Posted on July 1 by …</h3>`, and the byline was the
+    title's)."""
     pieces: list[str | None] = []  # texts, None where a block element parts words
     stack: list = [h1]  # elements to read, and the tails to add once their element is read
     while stack:
@@ -205,12 +210,13 @@ def _heading_text(h1: HtmlElement, title: str = "") -> str:
         if item is None or isinstance(item, str):
             pieces.append(item)
             continue
-        if item is not h1 and item.tag in _HEADINGS:
-            break
+        if item is not h1 and item.tag in _HEADINGS and any(p and p.strip() for p in pieces):
+            break  # (one that opens the `<h1>`, or sits in its link, is what it shows)
         pieces.append(item.text or "")
         for child in reversed(item):  # each node once: an XPath asking every text node
             stack.append(child.tail or "")  # for its ancestors took seconds on nested headings
-            parts_words = child.tag in _BREAKS_IN_HEADINGS
+            parts_words = (child.tag in _BREAKS_IN_HEADINGS
+                           or _SHOWN_AS_BOX.search(child.get("style") or "") is not None)
             if parts_words:
                 stack.append(None)
             if isinstance(child.tag, str) and child.tag not in _HIDDEN_IN_HEADINGS:
@@ -233,12 +239,15 @@ def _heading_text(h1: HtmlElement, title: str = "") -> str:
 
 
 def _parted_in_title(before: str, after: str, title: str) -> bool:
-    """Whether the words on either side of an inline element's edge in a heading are two words
-    in the page's (lower-cased) `title`: the first a word of its own there, the two run on
-    nowhere."""
+    """Whether the words on either side of an inline element's edge in a heading, both ending
+    there in a letter or digit, are two words in the page's (lower-cased) `title`: one of them
+    a word of its own there ("Black Edition", "Minister" after a kicker's "Exclusive"), the two
+    run on nowhere. Punctuation at the edge runs on ("Category:", "Insurance*")."""
     before, after = before.lower(), after.lower()
-    return (before + after not in title
-            and re.search(rf"(?<!\w){re.escape(before)}(?!\w)", title) is not None)
+    if not (before[-1].isalnum() and after[0].isalnum()) or before + after in title:
+        return False
+    return any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", title)
+               for word in (before, after))
 
 
 def page_language(tree: HtmlElement, source: str | None = None) -> str | None:

@@ -334,6 +334,17 @@ def test_an_undeclared_page_marked_english_in_a_code_page_windows_1252_also_read
     assert sentence in decode(page, 10_000_000)
 
 
+@pytest.mark.parametrize("rule", ["\u2013" * 21, "\u2026" * 10, "\u2022" * 3, "\u00a0" * 12,
+                                  "\u201c\u2026\u201d \u00ab\u00a0\u00bb"])
+def test_runs_of_punctuation_do_not_send_a_windows_1252_page_to_the_detector(rule):
+    """A rule of dashes or leaders is no word: such runs outweighed an English page's few
+    accented letters, the detector took it for windows-1250, and "\u00a35" came out as "\u01415"."""
+    sentence = "A pint now costs \u00a35 in the city centre, up from \u00a34, says the caf\u00e9 owner."
+    page = (f"<html lang='en'><head><title>Prices</title></head><body><article><p>{sentence}</p>"
+            f"<p>{rule}</p></article></body></html>").encode("cp1252")
+    assert sentence in decode(page, 10_000_000)
+
+
 @pytest.mark.parametrize("label, codec", [
     ("iso-8859-8-i", "iso8859-8"), ("x-mac-roman", "mac-roman"), ("x-cp1251", "cp1251"),
     ("windows-949", "cp949"), ("koi8", "koi8-r"),
@@ -370,6 +381,11 @@ def test_a_brotli_body_under_a_single_byte_label_is_inflated():
     page = f"<html><body><article><p>{sentence}</p></article></body></html>".encode("cp1252")
     for label in ("iso-8859-1", "windows-1252", "utf-8", None):
         assert sentence in decode(brotli.compress(page), 10_000_000, charset=label), label
+    # also under a charset that leaves bytes undefined (brotli's bytes failed it, and the body
+    # was refused as binary or read without its label)
+    turkish = "T\u00fcrk\u00e7e \u0131\u011fd\u0131r \u015fehir merkezinde toplant\u0131 yap\u0131ld\u0131. " * 20
+    page = f"<html><body><article><p>{turkish}</p></article></body></html>".encode("cp1254")
+    assert turkish.strip() in decode(brotli.compress(page), 10_000_000, charset="windows-1254")
 
 
 def test_a_meta_charset_past_a_long_inline_script_in_the_head_is_honoured():

@@ -645,6 +645,10 @@ def test_without_the_pages_url_its_own_address_still_keeps_related_links_to_its_
         "/news/ferry-returns", "https://riversidegazette.co.uk/news/bridge"]
     # knowing no address of the page, nothing is left out but the fragment duplicates
     assert len(related_links(blocks, ["related"])) == 5
+    # a syndicated copy's canonical link names the publisher's site, on which no related link
+    # is: the links are not kept to it
+    publisher = "https://apnews.com/article/storm-hits-coast-0a1b2c"
+    assert len(related_links(blocks, ["related"], aliases=[publisher])) == 5
 
 
 def test_related_links_read_a_host_in_unicode_and_in_punycode_as_one():

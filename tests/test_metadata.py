@@ -207,10 +207,18 @@ def test_the_pages_only_h1_is_its_headline_in_chinese_japanese_and_turkish_too(t
     ("Black Edition | Meal Replacement Protein Powder",
      "Black Edition<span class='tagline'>Complete high-protein powder meal</span>",
      "Black Edition Complete high-protein powder meal"),
-    # a heading the parser nests in the h1 is no part of it (browsers close the h1 there)
+    ("Minister resigns over the plan | Daily News",
+     "<span class='kicker'>Exclusive</span><span>Minister resigns over the plan</span>",
+     "Exclusive Minister resigns over the plan"),
+    # a heading the parser nests in the h1 is no part of it (browsers close the h1 there)...
     ("Top Strategies to Optimize Blockchain Performance",
      "Top Strategies to Optimize Blockchain Performance<h3>Posted on July 1, 2024 by infuy</h3>",
      "Top Strategies to Optimize Blockchain Performance"),
+    # ... but one that opens it, or sits in its link, is what it shows
+    ("Minister resigns over plan - Daily News", "<h2>Minister resigns over plan</h2>",
+     "Minister resigns over plan"),
+    ("Minister resigns over plan - Daily News",
+     "<a href='/2024/minister'><h2>Minister resigns over plan</h2></a>", "Minister resigns over plan"),
 ])
 def test_the_headline_is_its_h1_as_browsers_show_it(title, heading, shown):
     page = html_to_page(f'<html lang="en"><head><title>{title}</title></head><body><article>'

@@ -318,6 +318,15 @@ def test_rollback_refuses_a_previous_pointer_naming_the_active_model(active_good
     assert (folder / "ACTIVE").read_text() == "good.joblib\n"
 
 
+def test_rollback_to_the_shipped_default_repairs_a_damaged_active_pointer(models, capsys):
+    """Right after a first promotion (PREVIOUS empty: the shipped default), an ACTIVE made
+    unreadable fails every command; rollback still goes back to the shipped default."""
+    (models / "PREVIOUS").write_text("")
+    (models / "ACTIVE").write_bytes(b"\xff\xfe\x00garbage")
+    assert main(["rollback"]) == 0
+    assert not (models / "ACTIVE").exists() and active_model_path() == packaged_model_path()
+
+
 def test_an_active_model_whose_file_is_gone_says_what_to_do(active_good, capsys):
     folder, _ = active_good
     (folder / "good.joblib").unlink()

@@ -418,9 +418,10 @@ def rollback() -> tuple[str, str]:
             if previous is None:
                 raise PromotionError(f"nothing to roll back to: {folder} has no {PREVIOUS} pointer")
             current = active_name()
-            if current == _DAMAGED:  # no model to go back to: the shipped default stands for it
+            damaged = current == _DAMAGED
+            if damaged:  # no model to go back to: the shipped default stands for it
                 current = ""
-            if previous == current:  # as a promotion or rollback interrupted midway leaves them
+            if previous == current and not damaged:  # as a switch interrupted midway leaves them
                 raise PromotionError(f"nothing to roll back to: {PREVIOUS} names the active model "
                                      f"({current or 'the shipped default'}); {LOG} lists the "
                                      "models active before it: promote one of them again")
