@@ -1490,13 +1490,19 @@ def test_reload_of_the_served_model_restores_a_pool_that_lost_processes(monkeypa
         # a replacement cannot start: the pool's private copy of the model is gone (a tmp
         # cleaner; a fork that fails does the same)
         shutil.rmtree(Path(pool._model_copy).parent)
-        lost = list(pool._workers)[0]
-        os.kill(lost.process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 120
-        while lost in pool._workers or pool._replacing:
-            assert time.monotonic() < deadline, "the lost process was never handled"
-            time.sleep(0.05)
-        assert c.get("/v1/model").json()["workers"] == 1
+        for left in (1, 0):
+            lost = list(pool._workers)[0]
+            os.kill(lost.process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 120
+            while lost in pool._workers or pool._replacing:
+                assert time.monotonic() < deadline, "the lost process was never handled"
+                time.sleep(0.05)
+            assert c.get("/v1/model").json()["workers"] == left
+            # the probe for traffic: ready while one process serves, not with none
+            ready = c.get("/readyz")
+            assert ready.status_code == (200 if left else 503), ready.text
+            if not left:
+                assert ready.json()["error"] == "not_ready" and c.head("/readyz").status_code == 503
 
         r = c.post("/v1/model/reload", json={})
         assert r.status_code == 200, r.text
@@ -1504,6 +1510,7 @@ def test_reload_of_the_served_model_restores_a_pool_that_lost_processes(monkeypa
         assert (body["changed"], body["restarted"]) == (False, True)
         assert body["previous"] == body["model"]["version"] and body["model"]["workers"] == 2
         assert c.get("/v1/model").json()["workers"] == 2
+        assert c.get("/readyz").json()["workers"] == 2
         assert c.post("/v1/clean", json={"text": "a line"}).status_code == 200
 
         again = c.post("/v1/model/reload", json={}).json()  # whole again: a no-op
@@ -1512,7 +1519,7 @@ def test_reload_of_the_served_model_restores_a_pool_that_lost_processes(monkeypa
     assert _metric(text, "noisefilter_model_reloads_total", result="restarted") == 1
     assert _metric(text, "noisefilter_model_reloads_total", result="unchanged") == 1
     assert _metric(text, "noisefilter_model_reloads_total", result="changed") == 0
-    assert _metric(text, "noisefilter_worker_restarts_total", reason="start_failed") == 1
+    assert _metric(text, "noisefilter_worker_restarts_total", reason="start_failed") == 2
 
 
 

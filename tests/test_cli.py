@@ -34,6 +34,15 @@ def test_clean_json_is_the_whole_result(tmp_path, article_html, capsys):
     assert main(["clean", str(page), "--url", URL, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result == json.loads(json.dumps(Cleaner().clean(article_html, url=URL).to_dict()))
+    # every field of the result with its value (compared with `to_dict` alone, a field lost
+    # there went unseen)
+    assert set(result) == {"text", "title", "author", "date", "language", "url", "related_links",
+                           "label_counts", "model_version", "empty_reason", "blocks"}
+    assert (result["title"], result["author"], result["date"], result["language"], result["url"]) == (
+        "Harbour bridge reopens after two years of repairs", "Jane Fielding", "2026-03-14", "en", URL)
+    assert result["text"].startswith("Harbour bridge reopens after two years of repairs\n")
+    assert result["model_version"] == Cleaner().model_version and result["empty_reason"] is None
+    assert result["blocks"] and {"text", "label", "score"} <= set(result["blocks"][0])
 
 
 @pytest.mark.parametrize("name", ["missing.html", "."])

@@ -59,11 +59,31 @@ def test_blocks_hold_every_word_trafilatura_keeps(article_html):
                 assert _words(blocks) == _words(" ".join(tree.itertext()))
 
 
-def test_comment_section_is_kept_and_marked():
+def test_comments_trafilatura_puts_in_the_body_are_kept_once():
     page = html_to_page(FORUM_HTML, url="https://forum.example/t/123")
     texts = [b.text for b in page.blocks]
     assert any("GR10" in t for t in texts) and any("refuges" in t for t in texts)
     assert len(texts) == len(set(texts)), "a comment the body already holds is not repeated"
+
+
+def test_a_comment_section_is_kept_and_marked():
+    """Blocks of the comment section trafilatura finds are kept, marked `in_comments`, for the
+    classifier to judge with its stricter threshold; the article's blocks are not marked."""
+    html = ("<html><head><title>Which tent for the Pyrenees?</title></head><body><article>"
+            "<h1>Which tent for the Pyrenees?</h1><p>We are planning two weeks of hiking in the "
+            "Pyrenees in June and need a light tent for two people that can cope with wind on the "
+            "ridges. Any recommendations from people who went?</p><p>Take a tunnel tent if you "
+            "camp high, a dome if you stay in the valleys where the campsites are sheltered.</p>"
+            "</article><section id='comments' class='comments'><h2>Comments</h2>"
+            "<ol class='commentlist'><li class='comment'><p>We used a two-person tunnel tent on "
+            "the GR10 last summer and it held up in strong wind. Pegs were the problem, bring "
+            "longer ones.</p></li><li class='comment'><p>Seconded. Also check the refuges, "
+            "several of them let you pitch next to them for a small fee.</p></li></ol></section>"
+            "</body></html>")
+    page = html_to_page(html, url="https://forum.example/t/123")
+    marked = {b.text[:12]: b.in_comments for b in page.blocks}
+    assert marked == {"Which tent f": False, "We are plann": False, "Take a tunne": False,
+                      "We used a tw": True, "Seconded. Al": True}
 
 
 def test_blocks_without_visible_text_are_dropped():

@@ -45,6 +45,8 @@ def summary_of(records: list[Rec]) -> list[tuple[str, str]]:
 def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
     path = tmp_path / ("a.warc.gz" if gz else "a.warc")
     records = site_records()
+    for n, rec in enumerate(records):  # the capture date each record's WARC-Date gives
+        rec.warc_headers = {"WARC-Date": f"2026-05-0{n + 1}T10:00:00Z"}
     records.insert(1, Rec("http://courier.test/robots.txt", b"GET /robots.txt HTTP/1.1\r\n"
                           b"Host: courier.test\r\n\r\n", warc_type="request",
                           content_type="application/http; msgtype=request"))
@@ -55,7 +57,8 @@ def test_good_records_come_out_with_their_payload_and_ids(tmp_path, gz):
     assert [read(d) for d in docs] == [page(n).decode("utf-8") for n in ARTICLES]
     assert all(d.id.startswith("urn:uuid:") for d in docs)
     assert len({d.id for d in docs}) == 3
-    assert all(d.meta["warc_date"] and d.meta["warc_truncated"] is None for d in docs)
+    assert [d.meta for d in docs] == [{"warc_date": f"2026-05-0{n}T10:00:00Z", "warc_truncated": None}
+                                      for n in (1, 2, 3)]
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -242,6 +245,7 @@ def test_crawler_truncation_is_kept_and_flagged(tmp_path):
                           warc_headers={"WARC-Truncated": "length"})])
     (doc,) = read_warc(path)
     assert doc.failure is None and doc.meta["warc_truncated"] == "length"
+    assert read(doc) == page("harbour-ferry.html")[:1500].decode("utf-8")  # all of what was kept
 
 
 def test_a_record_over_the_size_limit_is_skipped_unread(tmp_path):
