@@ -99,6 +99,11 @@ def test_labels_attach_by_normalised_text_and_occurrence():
     # the third "Share" was labelled only twice, with one label: it takes that label
     assert att.labels == ["junk", "content", "junk", "junk"]
     assert att.unmatched == [] and att.unlabelled == []
+    # copies of one text labelled differently take their labels in order of occurrence
+    att = attach_labels(_page("Share", "The  ARTICLE body.", "Share"),
+                        [BlockLabel("share", "junk"), BlockLabel("the article body.", "content"),
+                         BlockLabel("SHARE", "teaser")])
+    assert att.labels == ["junk", "content", "teaser"]
 
 
 def test_labels_survive_a_change_of_segmentation():

@@ -177,7 +177,9 @@ def test_a_logo_linked_to_the_language_home_is_no_headline_after_a_leading_scrip
     ("全国人大二次会议开幕-新华网", "全国人大二次会议开幕"),
     ("予算案を閣議決定：朝日新聞デジタル", "予算案を閣議決定"),
     ("İstanbul'da grip aşısı kampanyası başladı | Hürriyet",
-     "İSTANBUL'DA GRİP AŞISI KAMPANYASI BAŞLADI")])
+     "İSTANBUL'DA GRİP AŞISI KAMPANYASI BAŞLADI"),
+    # a short one, whose dotted capitals decide it ("GRİP" is "grip" once folded)
+    ("Grip bitti | Hürriyet", "GRİP BİTTİ")])
 def test_the_pages_only_h1_is_its_headline_in_chinese_japanese_and_turkish_too(title, heading):
     """A Chinese or Japanese headline has no spaces, so it was one "word", never the "two
     words" the rule asks for; Turkish capitals casefold to other letters ("GRİP" to "gri" and

@@ -37,6 +37,7 @@ def test_labels_match_the_hand_labels(seed_result, hand_labels):
 
 
 def test_every_content_line_stays(seed_result, hand_labels):
+    assert len(seed_result.blocks) == len(hand_labels)  # (zip stops at the shorter)
     for block, row in zip(seed_result.blocks, hand_labels):
         if row["label"] == "content":
             assert block.label == "content", block.text
