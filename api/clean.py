@@ -20,7 +20,8 @@ from filter import NoiseFilterError
 from filter.decoding import decode, header_charset, size_error
 
 from .deps import (
-    MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures, is_json,
+    MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures,
+    check_object_fields, is_json,
     media_type, require_json,
 )
 from .errors import ApiError, describe_validation, documented, error_response, outcome_status
@@ -116,6 +117,7 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
                                              "too deeply") from None
     if isinstance(data, dict) and "html" in data and "text" in data:
         raise ApiError(422, "invalid_input", "a document has 'html' or 'text', not both")
+    check_object_fields(data)
     try:
         return _document.validate_python(data)
     except ValidationError as err:

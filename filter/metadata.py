@@ -195,14 +195,14 @@ def _links_home(h1: HtmlElement, language: str | None) -> bool:
 def _heading_text(h1: HtmlElement, title: str = "") -> str:
     """A heading's visible text, white space collapsed: without an inline SVG's `<title>` and
     `<desc>` (a logo drawing's "Layer 1 created with an editor" before the site's name),
-    scripts and styles. A block element, a `<br>` or an element styled as a box of its own
-    (`display: block`, `inline-block`…) parts words; text in inline elements runs
-    on as browsers show it ("Planning <span>C</span>ycle" was "Planning C ycle", "H<sub>2</sub>O"
-    "H 2 O"), unless the page's `title` parts them there (a tagline in a `<span>` a style shows
-    on a line of its own: "Black Edition<span>Complete meal</span>" under the title "Black
-    Edition | …"). A heading inside it after its text ends it, as browsers close the `<h1>`
-    there (the parser nests `<h1>Title<h3>Posted on July 1 by …</h3>`, and the byline was the
-    title's)."""
+    scripts, styles and a permalink mark (`_is_permalink_mark`). A block element, a `<br>` or
+    an element styled as a box of its own (`display: block`, `inline-block`…) parts words;
+    text in inline elements runs on as browsers show it ("Planning <span>C</span>ycle" was
+    "Planning C ycle", "H<sub>2</sub>O" "H 2 O"), unless the page's `title` parts them there
+    (a tagline in a `<span>` a style shows on a line of its own: "Black
+    Edition<span>Complete meal</span>" under the title "Black Edition | …"). A heading
+    inside it after its text ends it, as browsers close the `<h1>` there (the parser nests
+    `<h1>Title<h3>Posted on July 1 by …</h3>`, and the byline was the title's)."""
     pieces: list[str | None] = []  # texts, None where a block element parts words
     stack: list = [h1]  # elements to read, and the tails to add once their element is read
     while stack:
@@ -219,7 +219,8 @@ def _heading_text(h1: HtmlElement, title: str = "") -> str:
                            or _SHOWN_AS_BOX.search(child.get("style") or "") is not None)
             if parts_words:
                 stack.append(None)
-            if isinstance(child.tag, str) and child.tag not in _HIDDEN_IN_HEADINGS:
+            if (isinstance(child.tag, str) and child.tag not in _HIDDEN_IN_HEADINGS
+                    and not _is_permalink_mark(child)):
                 stack.append(child)
             if parts_words:
                 stack.append(None)
@@ -236,6 +237,16 @@ def _heading_text(h1: HtmlElement, title: str = "") -> str:
         text += (" " if parted else "") + piece
         parted = False
     return " ".join(text.split())
+
+
+def _is_permalink_mark(element: HtmlElement) -> bool:
+    """Whether an element of a heading is the link to the heading itself that documentation
+    generators add, shown on hover (Sphinx's and MkDocs' "¶", "#", an icon font's glyph): no
+    part of the headline ("Advanced Usage ¶")."""
+    if element.tag != "a" or not (element.get("href") or "").startswith("#"):
+        return False
+    mark = "".join(element.itertext()).strip()
+    return len(mark) <= 2 and not any(ch.isalnum() for ch in mark)
 
 
 def _parted_in_title(before: str, after: str, title: str) -> bool:

@@ -212,6 +212,9 @@ def test_the_pages_only_h1_is_its_headline_in_chinese_japanese_and_turkish_too(t
     ("Minister resigns over the plan | Daily News",
      "<span class='kicker'>Exclusive</span><span>Minister resigns over the plan</span>",
      "Exclusive Minister resigns over the plan"),
+    # a documentation generator's link to the heading itself, shown on hover, is no part of it
+    ("Advanced Usage — Requests documentation",
+     "Advanced Usage<a class='headerlink' href='#advanced-usage' title='Link'>¶</a>", "Advanced Usage"),
     # a heading the parser nests in the h1 is no part of it (browsers close the h1 there)...
     ("Top Strategies to Optimize Blockchain Performance",
      "Top Strategies to Optimize Blockchain Performance<h3>Posted on July 1, 2024 by infuy</h3>",
