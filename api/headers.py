@@ -4,9 +4,11 @@ app sees: a 500, a 421).
 
 The answers hold the text of the pages clients sent and the labels of the example store, so no
 cache between the service and its clients may keep them (``Cache-Control: no-store``: a shared
-proxy could keep `GET /v1/examples` for the next client), and no browser may read a JSON error that
-echoes a client's input as a page of another type (``X-Content-Type-Options: nosniff``). The
-labelling page's files set their own caching (`label.SECURITY_HEADERS`).
+proxy could keep `GET /v1/examples` for the next client), no browser may read a JSON error that
+echoes a client's input as a page of another type (``X-Content-Type-Options: nosniff``), and
+no other site may frame a page of the service (``frame-ancestors 'none'``: `/docs`, whose
+buttons send requests, could be framed for clickjacking). The labelling page's files set
+their own caching and policy (`label.SECURITY_HEADERS`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULTS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+DEFAULTS = {"cache-control": "no-store", "x-content-type-options": "nosniff",
+            "content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY"}
 
 
 class DefaultHeadersMiddleware:

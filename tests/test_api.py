@@ -394,9 +394,12 @@ def test_no_answer_may_be_cached_or_sniffed(client):
                client.get("/v1/nowhere"),  # 404 of the framework
                client.post("/v1/clean", content=b"<p>" + b"a" * 600_000,  # 413 before routing
                            headers={"content-type": "text/html"})]
-    for r in answers:
+    for r in [*answers, client.get("/docs")]:
         assert r.headers.get("cache-control") == "no-store", (r.request.url, r.status_code)
         assert r.headers.get("x-content-type-options") == "nosniff", (r.request.url, r.status_code)
+        # and no other site may frame a page of the service (`/docs` sends requests)
+        assert r.headers.get("content-security-policy") == "frame-ancestors 'none'"
+        assert r.headers.get("x-frame-options") == "DENY"
     # an error answered outside the app's middleware: a 500 (a loopback service's 421 is
     # checked in test_api_server)
     from api.errors import error_response
