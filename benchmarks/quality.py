@@ -101,7 +101,6 @@ def main() -> None:
     groups = np.array([cv_site(lp) for lp in pages])
     ours: list[list[str] | None] = [None] * len(pages)
     text_mode: list[str | None] = [None] * len(pages)
-    from filter.blocks import Page, segment_text
     from filter.cleaner import Cleaner
     from filter.modelfile import LoadedModel
 

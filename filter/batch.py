@@ -39,7 +39,6 @@ import re
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -55,6 +54,7 @@ from .cleaner import Cleaner, Limits, clean_page
 from .cli import _OUTPUT_FULL, byte_count, positive_seconds, worker_count
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
+from .files import temporary_beside
 from .inputs import STDIN, Document, Failure, input_kind, is_page_name, read_inputs
 from .limits import WORKERS_PER_CORE, check_workers, usable_cores
 from .result import CleanResult
@@ -727,11 +727,11 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     path = Path(os.path.realpath(path))
     removed = 0
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        tmp = temporary_beside(path, 0o600)  # given the file's own mode once written
     except OSError as err:  # a folder the run may not write in: the file itself is fine
         raise CopyRefused(err.errno, err.strerror) from err
     try:
-        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
             for line in src:
                 try:
                     record = json.loads(line)
@@ -743,12 +743,12 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
                     continue
                 dst.write(line)
         if not removed:  # nothing to take out: the file stays as it is
-            Path(tmp).unlink()
+            tmp.unlink()
             return 0
         os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return removed
 

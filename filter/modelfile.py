@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__
 from .errors import ModelError
+from .files import sync_file, temporary_beside, write_synced
 from .model import check_schema
 
 try:
@@ -144,22 +144,6 @@ class LoadedModel:
         return str(self.manifest.get("version") or self.path.stem)
 
 
-def _temporary_beside(path: Path) -> str:
-    """A new temporary file in `path`'s folder (so that `os.replace` is a rename), readable by
-    all: mkstemp makes files private, and a model is read by other users and services."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    os.chmod(tmp, 0o644)
-    return tmp
-
-
-def _write_synced(tmp: str, data: bytes) -> None:
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Holds an exclusive lock on `folder` (flock on the folder itself: no lock file is left),
@@ -191,28 +175,29 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
     left neither model loadable)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_model = _temporary_beside(path)
+    tmp_model = temporary_beside(path)
     tmp_manifest = None
     try:
         joblib.dump(model, tmp_model, compress=3)
+        sync_file(tmp_model)
         full = {
             "version": manifest.get("version") or path.stem,
             "file": path.name,
-            "sha256": sha256_file(Path(tmp_model)),
+            "sha256": sha256_file(tmp_model),
             "sklearn_version": sklearn.__version__,
             "noisefilter_version": __version__,
             "labels": [str(c) for c in getattr(model, "classes_", [])],
             **{k: v for k, v in manifest.items() if k != "version"},
         }
-        tmp_manifest = _temporary_beside(manifest_path(path))
-        _write_synced(tmp_manifest, json.dumps(full, indent=2, sort_keys=True).encode("utf-8"))
+        tmp_manifest = temporary_beside(manifest_path(path))
+        write_synced(tmp_manifest, json.dumps(full, indent=2, sort_keys=True).encode("utf-8"))
         with _folder_lock(path.parent):
             os.replace(tmp_model, path)
             os.replace(tmp_manifest, manifest_path(path))
     except BaseException:
         for tmp in (tmp_model, tmp_manifest):
             if tmp:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
         raise
     return full
 

@@ -644,9 +644,9 @@ def test_clean_text_reads_bytes_in_the_charset_a_transport_names():
     with pytest.raises(InputError, match="unknown charset 'no-such'"):
         cleaner.clean_text(b"Prices rose", charset="no-such")
     # a charset that is no str is an InputError, as for a page; a header value in bytes is read
-    for given in (5, ["windows-1251"]):
+    for label in (5, ["windows-1251"]):
         with pytest.raises(InputError, match="expected the charset as str"):
-            cleaner.clean_text(b"Prices rose", charset=given)
+            cleaner.clean_text(b"Prices rose", charset=label)
     assert cleaner.clean_text(body, charset=b"windows-1251").blocks[0].text == line.strip()
     # text that is valid UTF-8 under a server's default label is UTF-8, as a page is
     assert cleaner.clean_text("Le budget adopté".encode(), charset="iso-8859-1").text == \

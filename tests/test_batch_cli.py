@@ -702,18 +702,17 @@ def test_retry_failed_on_a_full_disk_is_a_write_failure(tmp_path, monkeypatch, c
               + json.dumps({"id": "x", "source": str(jsonl),
                             "error": {"type": "InputError", "message": "empty"}}) + "\n")
     out.write_text(before)
-    real_fdopen = os.fdopen
 
     class FullDisk(io.BufferedWriter):
         def write(self, data):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    def fdopen(fd, mode="r", *args, **kwargs):
-        if mode == "wb":  # the copy of OUT
-            return FullDisk(io.FileIO(fd, "w"))
-        return real_fdopen(fd, mode, *args, **kwargs)
+    def full_open(file, mode="r", *args, **kwargs):
+        if mode == "wb" and Path(file).name.startswith(f".{out.name}."):  # the copy of OUT
+            return FullDisk(io.FileIO(file, "w"))
+        return open(file, mode, *args, **kwargs)
 
-    monkeypatch.setattr(filter.batch.os, "fdopen", fdopen)
+    monkeypatch.setattr(filter.batch, "open", full_open, raising=False)
     status = main(["batch", str(jsonl), "-o", str(out), "--workers", "1", "--retry-failed"])
     err = capsys.readouterr().err
     assert status == 1 and f"cannot write {out}: {os.strerror(errno.ENOSPC)}" in err, err

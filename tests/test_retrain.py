@@ -696,7 +696,7 @@ def test_retraining_interrupted_while_writing_the_manifest_leaves_the_old_pair_l
     def interrupted(tmp, data):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(filter.modelfile, "_write_synced", interrupted)
+    monkeypatch.setattr(filter.modelfile, "write_synced", interrupted)
     assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out),
                  "--folds", "2", "--seed", "7"]) == 130
     assert load_model(out).manifest["sha256"] == before
@@ -1779,8 +1779,8 @@ def test_too_few_blocks_to_tell_the_kinds_of_noise_apart_are_warned_about(data, 
 def test_a_few_noncontent_blocks_are_no_typo(data, tmp_path, capsys):
     """`noncontent` is the documented label of a block whose kind nobody labelled; two of them
     were warned about as "a class of its own: a typo?", which it never becomes beside kinds."""
-    few = _relabelled(data / "train.jsonl", tmp_path / "few-noncontent.jsonl", 4,
-                      lambda k, b: "noncontent" if k < 2 and b["text"].startswith("©") else b["label"])
+    _relabelled(data / "train.jsonl", tmp_path / "few-noncontent.jsonl", 4,
+                lambda k, b: "noncontent" if k < 2 and b["text"].startswith("©") else b["label"])
     _train(tmp_path, "few-noncontent.jsonl", tmp_path / "few.joblib")
     err = capsys.readouterr().err
     assert "noncontent 2" in err and "labelled 'noncontent'" not in err

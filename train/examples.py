@@ -27,18 +27,14 @@ get no label are all reported with the file and line they came from.
 from __future__ import annotations
 
 import codecs
-import errno
 import hashlib
 import json
 import os
 import re
-import secrets
-import stat
 import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,6 +46,7 @@ from filter.compression import damage_types, decompressed
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
+from filter.files import written_whole
 
 #: a label is a short identifier; anything else is almost certainly a mistake in the file
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
@@ -467,47 +464,6 @@ def write_examples(examples: Iterable[Example], path: str | Path) -> int:
             fh.write((json.dumps(example.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
             count += 1
     return count
-
-
-@contextmanager
-def written_whole(path: str | Path, *, keep_part_on: tuple[type[BaseException], ...] = ()
-                  ) -> Iterator[BinaryIO]:
-    """A binary file written under another name beside `path` and renamed onto it once
-    complete, with the mode of the file it replaces: a command stopped midway (Ctrl-C, a full
-    disk) leaves `path` as it was (it left it cut short: an export of 23,000 pages replaced
-    by 4,600 lines). What it wrote is kept all the same when it stops on one of
-    `keep_part_on` (a store damaged past its first pages: what could be read of it). A FIFO
-    or a device (`/dev/stdout`) is written in place, as is a file in a folder this user may
-    not write in; a symbolic link's target is replaced, not the link."""
-    path = Path(path)
-    device = str(path.absolute()).startswith(("/dev/", "/proc/"))  # /dev/stdout: a stream
-    if path.is_symlink() and not device:
-        path = Path(os.path.realpath(path))
-    if path.is_file() and not os.access(path, os.W_OK):  # renaming onto it would replace it
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-    part: Path | None = None
-    if not device and (not path.exists() or path.is_file()):
-        part = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
-        try:
-            fh = open(part, "xb")  # as `open(path, "wb")` would make it: umask applied
-        except OSError:
-            part = None
-    if part is None:
-        with open(path, "wb") as fh:
-            yield fh
-        return
-    try:
-        with fh:
-            if path.exists():
-                os.chmod(part, stat.S_IMODE(path.stat().st_mode))
-            yield fh
-        os.replace(part, path)
-    except BaseException as err:
-        if isinstance(err, keep_part_on):
-            os.replace(part, path)
-        else:
-            part.unlink(missing_ok=True)
-        raise
 
 
 # -- attaching labels to blocks ---------------------------------------------------------------

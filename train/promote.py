@@ -30,13 +30,13 @@ import fcntl
 import json
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from filter.errors import ModelError, NoiseFilterError
+from filter.files import sync_file, sync_folder, temporary_beside, write_synced
 from filter.modelfile import (
     SHIPPED_MODEL, LoadedModel, active_model_path, is_model_file_name, load_model, manifest_of,
     manifest_path, models_dir, packaged_model_path, sha256_file,
@@ -190,27 +190,15 @@ def protected_paths() -> dict[Path, str]:
     return {path.resolve(): role for path, role in roles.items()}
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_pointer(folder: Path, name: str, value: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-    os.chmod(tmp, 0o644)  # read by every process that cleans with the active model
+    tmp = temporary_beside(folder / name)  # 0644: read by every process that cleans
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(value + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        write_synced(tmp, (value + "\n").encode("utf-8"))
         os.replace(tmp, folder / name)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    sync_folder(folder)
 
 
 def check_pointers(folder: Path) -> None:
@@ -333,20 +321,17 @@ def install(candidate: LoadedModel) -> Path:
         #                                      one retrained under another --version the old one)
     sha = candidate.manifest["sha256"]
     for src, dst in copies:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{dst.name}.")
-        os.close(fd)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a service account reads the model
+        tmp = temporary_beside(dst)  # 0644: a service account reads the model
         try:
             shutil.copyfile(src, tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            if dst == target and sha256_file(Path(tmp)) != sha:
+            sync_file(tmp)
+            if dst == target and sha256_file(tmp) != sha:
                 raise PromotionError(f"copying {src} into {folder} changed its bytes; nothing promoted")
             os.replace(tmp, dst)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
-    _fsync_dir(folder)
+    sync_folder(folder)
     return target
 
 
@@ -435,7 +420,7 @@ def rollback() -> tuple[str, str]:
                 _write_pointer(folder, ACTIVE, previous)
             else:
                 (folder / ACTIVE).unlink(missing_ok=True)
-                _fsync_dir(folder)
+                sync_folder(folder)
             _log(folder, {"action": "rollback", "model": previous or None, "previous": current or None})
     except OSError as err:
         raise _unwritable(folder, err) from err

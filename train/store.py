@@ -57,10 +57,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from filter.errors import NoiseFilterError
+from filter.files import written_whole
 
 from .examples import (
     MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, read_examples,
-    summary_stream, written_whole,
+    summary_stream,
 )
 
 #: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
