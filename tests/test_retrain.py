@@ -1728,6 +1728,23 @@ def _relabelled(source: Path, out: Path, pages: int, label) -> Path:
     return out
 
 
+def test_cross_validation_says_which_folds_its_pooled_scores_leave_out(data, good, tmp_path, capsys):
+    """A fold that could not be trained (its training sites hold only `content` blocks) was
+    left out of the pooled scores with a row of the report's table only: the terminal's
+    "cross-validated by site" figures, over the other folds' pages, passed for all of them."""
+    one_site = _relabelled(data / "train.jsonl", tmp_path / "one-site.jsonl", 20,
+                           lambda k, b: b["label"] if k < 5 else "content")  # site 0's 5 pages
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(good), "--examples", str(one_site), "--cv", "4",
+                 "--folds", "2", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    left_out = "pooled over 3 of 4 folds, 15 of 20 pages: fold "
+    assert left_out in out and "could not be trained (" in out, out
+    assert f"**Warning: {left_out}" in (report / "report.md").read_text()
+    cv = json.loads((report / "report.json").read_text())["cross_validation"]
+    assert (cv["pages"], cv["pages_scored"]) == (20, 15)
+
+
 def test_too_few_blocks_to_split_are_warned_about_with_the_counts(data, tmp_path, capsys):
     """One page (under 40 blocks) gave a model whose trees had one leaf each: it kept every
     block, even on the page it was trained on, and `train` said nothing and exited 0. Two pages

@@ -368,7 +368,9 @@ def evaluate_run(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import cross_validate, evaluate, not_by_site, report_dict, write_report
+    from .evaluation import (
+        cross_validate, evaluate, folds_left_out, not_by_site, report_dict, write_report,
+    )
     from .promote import overlap
     from .training import prepare, sources_record
 
@@ -425,9 +427,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         if w["trafilatura"] is not None:
             line += f" (trafilatura {_num(w['trafilatura'], 3)})"
     if "summary" in cv:
+        left_out = folds_left_out(cv)
         line += (f"; cross-validated {'by site' if caveat is None else 'not by site'}: "
                  f"keep-or-not F1 {_num(cv['summary']['content_f1'], 3)}, "
-                 f"macro F1 {_num(cv['summary']['macro_f1'], 3)}")
+                 f"macro F1 {_num(cv['summary']['macro_f1'], 3)}"
+                 + (f" ({left_out})" if left_out else ""))
     print(line)
     print("report: " + ", ".join(str(p) for p in paths))
     return 0

@@ -219,8 +219,25 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
         return {"skipped": "no fold could be trained", "folds": per_fold}
     return {"folds": per_fold, "k": k, "groups": n_groups, "sites": len(sites),
             "pages_without_url": sum(lp.example.url_site is None for lp in pages),
+            "pages": len(pages), "pages_scored": len(pooled.pages),
             "summary": pooled.summary(), "blocks": pooled.block_report(),
             "keep": pooled.keep_scores()}
+
+
+def folds_left_out(cv: dict) -> str | None:
+    """What the pooled cross-validation scores leave out, for the terminal and the report: the
+    folds that could not be trained (their training sites held only one label, say) and their
+    pages, whose scores are missing (None when every fold was scored). A fold left out said
+    nothing beyond its row in the report's table, and the pooled scores, over the other folds'
+    pages only, passed for all of them."""
+    skipped = [f for f in cv.get("folds", ()) if "skipped" in f]
+    if not skipped:
+        return None
+    scored = len(cv["folds"]) - len(skipped)
+    first = skipped[0]
+    return (f"pooled over {scored} of {len(cv['folds'])} folds, {cv['pages_scored']} of "
+            f"{_pages(cv['pages'])}: fold {first['fold']} could not be trained "
+            f"({first['skipped']})" + (f" nor {len(skipped) - 1} more" if len(skipped) > 1 else ""))
 
 
 def not_by_site(cv: dict, pages: int) -> str | None:
@@ -386,6 +403,9 @@ def report_markdown(rep: dict, chart: bool = True) -> str:
                     "unseen in training.", "",
                     f"**Warning: {caveat}**: a fold may train on pages of the site it is "
                     "scored on, which flatters the scores. Give the pages their `url`."]
+        left_out = folds_left_out(cv)
+        if left_out:
+            out += ["", f"**Warning: {left_out}.**"]
         out += ["", f"Pooled: keep-or-not F1 **{_fmt(s['content_f1'])}**, macro F1 "
                     f"{_fmt(s['macro_f1'])}, word F1 {_fmt(s['word_f1'])}.", "",
                 "| fold | pages | keep F1 | macro F1 | word F1 |",
