@@ -255,7 +255,8 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     # syndicated copy's canonical link names the publisher's site, not the one it is on
     homes = ({site_or_host(u) for u in own} - {None}
              if same_site and any(site_of(u) for u in own) else set())
-    if not page_url and not any(site_or_host(url) in homes for _, url, absolute in found if absolute):
+    if not page_url and not any(site_or_host(url) in homes
+                                for _, url, absolute in found if absolute):
         homes = set()
     # what a relative link (no URL, no `<base href>`) is told apart by: the address the page
     # gives itself, so that "/news/story" and its absolute form are one story, and a link back

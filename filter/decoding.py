@@ -585,9 +585,9 @@ def _late_declaration(data: bytes) -> str | None:
     by w3lib (or `resolve_label`, for a label w3lib lacks); None if none does. w3lib reads
     only the first 4 KB, but browsers change to the charset of a meta tag they meet in the
     head however late (after a 5 KB inline script, an iso-8859-2 Hungarian page came out in
-    windows-1252). What scripts,
-    styles, titles, comments and attribute values hold is not a tag; a tag that cannot be in
-    the head ends it, as browsers stop looking once the body starts."""
+    windows-1252). What scripts, styles, titles, comments and attribute values hold is not a
+    tag; a tag that cannot be in the head ends it, as browsers stop looking once the body
+    starts."""
     for match in _HEAD_SCAN.finditer(data[:_LATE_DECLARATION_LIMIT].decode("latin-1")):
         tag = (match["tag"] or "").lower()
         if (match["end"] or "").lower() == "head" or (tag and tag not in _HEAD_TAGS):
@@ -627,8 +627,9 @@ def _undeclared(data: bytes, url: str | None = None) -> str:
     the charset a detector guesses from the page's non-ASCII text (also for a page in a
     windows-1252 language whose non-ASCII bytes are mostly whole words: `_mostly_long_runs`),
     except that on a page that names no language, or a windows-1252 one, a guess of another
-    Latin-script code page gives way to windows-1252 when that reads those words as words; else in windows-1252, the web's default, with its
-    five unassigned bytes as U+FFFD. (So a page in another Latin code page that names no
+    Latin-script code page gives way to windows-1252 when that reads those words as words;
+    else in windows-1252, the web's default, with its five unassigned bytes as U+FFFD. (So a
+    page in another Latin code page that names no
     language, comes from no such country domain, and whose words hold no letter windows-1252
     reads as a symbol, comes out in windows-1252: Hungarian "ű" as "û", Turkish "ı" as "ý";
     Polish, whose "ą", "ł" and "ż" it reads as symbols, does not.)

@@ -749,8 +749,8 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
                     # under the record's id for its page, done
                     place = f"{source}@{start}"
                     named = err.record_id or rec_id
-                    named = (f"record {named}, " if named and named not in (place, f"{source}#{start}")
-                             else "")
+                    nameless = (place, f"{source}#{start}")  # a record without an id
+                    named = f"record {named}, " if named and named not in nameless else ""
                     yield Document(
                         id=place, url=err.url or url, source=source,
                         meta=_meta(headers),
