@@ -15,6 +15,8 @@ def test_a_with_snippet_cut_inside_a_word_is_found():
     assert len(cut) >= CUT_SNIPPET_CHARS
     assert snippet_rates(TEXT, [cut], []) == (1.0, None)
     assert snippet_rates("The harbour board said nothing.", [cut], []) == (0.0, None)
+    # only its last word may be cut: its first is a whole word of the text
+    assert snippet_rates("X" + TEXT[0].lower() + TEXT[1:], [cut], []) == (0.0, None)
 
 
 def test_short_snippets_are_matched_as_whole_words():

@@ -174,17 +174,29 @@ def test_an_output_field_that_is_the_html_field_is_refused(cleaner):
 
 
 
-def test_pages_are_cleaned_in_a_thread_pool_of_the_pipelines_own(cleaner):
+def test_pages_are_cleaned_in_a_thread_pool_of_the_pipelines_own(cleaner, monkeypatch):
     """Cleaning ran in the reactor's thread pool, where Scrapy resolves host names: pages being
     cleaned held its threads and lookups timed out. One thread by default: pages cleaned at
     once share one core's worth of Python, and each ran out of its time limit."""
+    import asyncio
+
     from scrapy.utils.test import get_crawler
     from twisted.internet import reactor
+
+    import filter.integrations.scrapy as pipeline_module
 
     pipeline = NoiseFilterPipeline.from_crawler(get_crawler(settings_dict={"NOISEFILTER_THREADS": 2}))
     assert pipeline.pool is not reactor.getThreadPool() and pipeline.pool.max == 2
     assert NoiseFilterPipeline(cleaner).pool.max == 1
-    pipeline.pool.start()
+    # the page is handed to that pool, started for it (run here: no reactor runs in the test)
+    pools = []
+    monkeypatch.setattr(pipeline_module, "deferToThreadPool",
+                        lambda reactor, pool, work, *args: (pools.append(pool), work(*args))[1])
+    monkeypatch.setattr(pipeline_module, "maybe_deferred_to_future",
+                        lambda value: asyncio.sleep(0, value))
+    item = {"url": "http://courier.test/a", "html": page(ARTICLES[0]).decode("utf-8")}
+    asyncio.run(pipeline.process_item(item))
+    assert pools == [pipeline.pool] and pipeline.pool.started and item["noisefilter"]["text"]
     pipeline.close_spider()
     assert not pipeline.pool.started
     with pytest.raises(ValueError, match="NOISEFILTER_THREADS"):

@@ -817,6 +817,8 @@ def test_the_charset_of_a_merged_content_type_is_its_last_types():
     assert _media_type("text/html; charset=koi8-r, text/html") == ("text/html", "koi8-r")
     assert _media_type('text/plain; charset="a,b", text/html; charset=utf-8') == ("text/html", "utf-8")
     assert _media_type("text/plain; charset=koi8-r, text/html") == ("text/html", None)
+    # a comma inside a quoted parameter parts no values
+    assert _media_type('text/html; foo="x, text/plain; y"') == ("text/html", None)
 
 
 def test_a_record_without_an_id_is_not_named_as_its_damage_report_is(tmp_path):
