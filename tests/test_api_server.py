@@ -511,6 +511,22 @@ def test_a_loopback_server_answers_only_requests_addressed_to_this_machine(serve
     assert {k.lower(): v for k, v in headers.items()}.get("cache-control") == "no-store"
 
 
+def test_a_service_on_every_interface_answers_any_host(tmp_path):
+    """The host check is for a loopback service only: one listening on every interface (or a
+    public address) is reached under names the operator chose, which it must answer."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    for host, answered in (("0.0.0.0", 200), ("127.0.0.1", 421)):
+        app = create_app(Settings(host=host, workers=1, examples_db=tmp_path / "ex.db"),
+                         check_host=True)
+        with TestClient(app) as client:
+            status = client.get("/healthz", headers={"Host": "cleaner.example.org"}).status_code
+        assert status == answered, host
+
+
 def test_a_request_without_a_host_header_is_answered(server):
     """HTTP/1.0 health checkers send no Host; they got 421 from a loopback service and no
     setting could allow them (browsers, which the check is against, always send one)."""

@@ -109,10 +109,11 @@ def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeyp
     import filter.extract as extract
 
     calls = []
+    full_chars = 500
 
     def fake_bare(tree, url, fast):
         calls.append("fast" if fast else "full")
-        return etree.fromstring(f"<body><p>{'x' * (10 if fast else 500)}</p></body>"), None
+        return etree.fromstring(f"<body><p>{'x' * (10 if fast else full_chars)}</p></body>"), None
 
     monkeypatch.setattr(extract, "_bare", fake_bare)
     tree = etree.fromstring("<html><body/></html>")
@@ -126,6 +127,19 @@ def test_full_pass_runs_only_when_the_fast_pass_keeps_little_of_the_page(monkeyp
     calls.clear()
     body, _ = trees(60)
     assert calls == ["fast"] and len(body[0].text) == 10
+    calls.clear()
+    # the threshold: 10 characters of 100 (10%) is under 15%, of 66 (15.2%) is not
+    trees(100)
+    assert calls == ["fast", "full"]
+    calls.clear()
+    trees(66)
+    assert calls == ["fast"]
+    calls.clear()
+    # a full pass keeping less than the fast pass is not used
+    full_chars = 5
+    body, _ = trees(1000)
+    assert calls == ["fast", "full"] and len(body[0].text) == 10
+    full_chars = 500
     calls.clear()
     with pytest.raises(ExtractionTimeout, match=r"over the limit of 1 s \(stopped before trafilatura's full pass\)"):
         trees(1000, deadline=Deadline(1, started=time.monotonic() - 2))
@@ -368,7 +382,10 @@ def test_end_tags_inside_an_attribute_value_are_kept_when_the_document_is_reopen
                                     "<label>promo code FERRY10</label>",
                                     "<svg><text>promo code FERRY10</text></svg>",
                                     "<select>" + "".join(f"<option>Pier {n}</option>" for n in range(40)) + "</select>",
-                                    "<span style='display:none'>" + "promo code FERRY10 " * 30 + "</span>"])
+                                    "<span style='display:none'>" + "promo code FERRY10 " * 30 + "</span>",
+                                    # a span trafilatura drops for its class: the paragraph it
+                                    # kept holds over half of the text (`KEPT_WHOLE_SHARE`)
+                                    "<span class='caption'>Photo: the lower deck at dawn.</span>"])
 def test_a_kept_paragraph_holding_a_control_or_hidden_text_is_not_added_again(inside):
     """A paragraph trafilatura kept is its block, whatever trafilatura left out of it (a
     button, a menu, hidden text, a `<time>`): read with those words, it was not found among the

@@ -28,6 +28,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+
+from api.label import CONTENT_SECURITY_POLICY
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -181,6 +183,8 @@ def test_the_page_is_served_with_a_strict_content_security_policy(client):
     assert policy["connect-src"] == ["'self'"]
     assert policy["base-uri"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"]
     assert policy["require-trusted-types-for"] == ["'script'"]
+    assert policy["trusted-types"] == ["'none'"] and policy["form-action"] == ["'none'"]
+    assert policy["img-src"] == ["'self'"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "no-referrer"
 
@@ -195,11 +199,13 @@ def test_the_page_has_no_inline_code_and_loads_nothing_from_elsewhere(page, clie
     loaded = [a.get("src") or a.get("href") for tag, a in page.elements
               if tag == "script" or (tag == "link" and a.get("rel") == "stylesheet")]
     assert sorted(loaded) == ["label/label.css", "label/label.js"]
-    for ref in loaded:  # relative to /label, as a browser resolves them
+    for ref in [*loaded, "label/icon.svg"]:  # relative to /label, as a browser resolves them
         response = client.get("/" + ref)
         assert response.status_code == 200, ref
+        # the page's own headers: its policy, and revalidated (not the service's no-store)
         assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["content-security-policy"]
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, ref
+        assert response.headers["cache-control"] == "no-cache", ref
     assert client.get("/label/label.js").headers["content-type"] == "text/javascript; charset=utf-8"
     assert client.get("/label/label.css").headers["content-type"] == "text/css; charset=utf-8"
 

@@ -14,9 +14,9 @@ from api.settings import Settings
 
 def test_restart_and_reload_counters_exist_at_zero_from_the_start():
     text = generate_latest(Metrics().registry).decode()
-    for reason in ("timeout", "crash", "start_failed"):
+    for reason in ("timeout", "crash", "start_failed", "error"):
         assert f'noisefilter_worker_restarts_total{{reason="{reason}"}} 0.0' in text
-    for result in ("changed", "unchanged", "failed"):
+    for result in ("changed", "unchanged", "restarted", "failed"):
         assert f'noisefilter_model_reloads_total{{result="{result}"}} 0.0' in text
 
 

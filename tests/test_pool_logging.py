@@ -58,8 +58,8 @@ def test_lost_processes_and_reloads_are_logged(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
         asyncio.run(scenario())
     text = caplog.text
-    assert "a document took longer than the limit of 0.5 s" in text
-    assert "died (exit code -9)" in text
+    assert "a document took longer than the limit of 0.5 s; starting a replacement" in text
+    assert "died (exit code -9); starting a replacement" in text
     assert "now serving model test-other" in text
     assert "reload of" in text and "failed" in text and "still serving test-other" in text
 
