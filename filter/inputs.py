@@ -108,16 +108,12 @@ def input_kind(path: str | Path) -> str:
     path = Path(path)
     if path.is_dir():
         return "folder"
-    name = strip_suffix(path.name.lower())
+    kind = kind_by_name(path.name)
     special = _special_file(path)
-    if special and not (special == _FIFO and name.endswith(JSONL_SUFFIXES)):
+    if special and not (special == _FIFO and kind == "jsonl"):
         raise ValueError(f"{path}: {special}, not a regular file")
-    if name.endswith(HTML_SUFFIXES):
-        return "html"
-    if name.endswith(JSONL_SUFFIXES):
-        return "jsonl"
-    if path.name.lower().removesuffix(".gz").endswith(WARC_SUFFIXES):
-        return "warc"
+    if kind:
+        return kind
     raise ValueError(f"{path}: not a folder, an .html or .jsonl file (plain, .gz, .bz2, .xz "
                      "or .zst) or a .warc[.gz] file")
 
@@ -163,11 +159,12 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
         dirs.sort()
         for name in sorted(files):
             path = Path(root) / name
-            if is_page_name(name) and not _special_file(path):
+            kind = kind_by_name(name)
+            if kind == "html" and not _special_file(path):
                 pages += 1
                 yield read_html_file(path, f"{prefix}/{path.relative_to(folder).as_posix()}",
                                      max_bytes)
-            elif _is_input_name(name):
+            elif kind in ("jsonl", "warc"):
                 inputs += 1
     yield from _unlisted_folders(unlisted, folder, prefix)
     if not pages and inputs:
@@ -175,14 +172,6 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
         LOGGER.warning("%s holds no page file (.html, .htm, .xhtml) but %d WARC or JSON Lines "
                        "file%s, which are read only when named as inputs (%s/*.warc.gz …)",
                        folder, inputs, "s" * (inputs != 1), folder)
-
-
-def _is_input_name(name: str) -> bool:
-    """Whether a file of this name is a WARC or JSON Lines input, which a folder's walk passes
-    over (`input_kind`)."""
-    name = name.lower()
-    return (strip_suffix(name).endswith(JSONL_SUFFIXES)
-            or name.removesuffix(".gz").endswith(WARC_SUFFIXES))
 
 
 def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Iterator[Document]:
@@ -199,7 +188,22 @@ def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Itera
 def is_page_name(name: str) -> bool:
     """Whether a file of this name in an input folder is read as a page: ``.html``, ``.htm`` or
     ``.xhtml``, plain or compressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``)."""
-    return strip_suffix(name.lower()).endswith(HTML_SUFFIXES)
+    return kind_by_name(name) == "html"
+
+
+def kind_by_name(name: str) -> str | None:
+    """``html``, ``jsonl`` or ``warc`` by a file's name, a compression suffix looked through
+    (``.gz``, ``.bz2``, ``.xz`` or ``.zst`` for pages and JSON Lines, ``.gz`` for a WARC);
+    None for any other name."""
+    name = name.lower()
+    stem = strip_suffix(name)
+    if stem.endswith(HTML_SUFFIXES):
+        return "html"
+    if stem.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.removesuffix(".gz").endswith(WARC_SUFFIXES):
+        return "warc"
+    return None
 
 
 def read_at_most(fh: BinaryIO, limit: int, piece: int = 1 << 24) -> bytes:

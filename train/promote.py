@@ -369,7 +369,7 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                                      f"(now {active_name() or 'the shipped default'}); run promote "
                                      "again")
             current = active_name()
-            if current == install_target(candidate).name:
+            if current == candidate.path.name:  # the name it is installed under
                 raise PromotionError(f"{current} is already the active model")
             target = install(candidate)
             load_model(target)  # the copy must load exactly as the original did
