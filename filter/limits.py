@@ -9,6 +9,8 @@ import, during which `noisefilter --help` waited and Ctrl-C gave a traceback.
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import os
 from dataclasses import dataclass
 
@@ -56,12 +58,20 @@ class Limits:
 
     def __post_init__(self) -> None:
         # refused here, where the mistake is made: a limit of 0 or less refused every document
-        # as too large or too slow, and a NaN timeout was never exceeded (no limit at all)
-        if (isinstance(self.max_bytes, bool) or not isinstance(self.max_bytes, int)
-                or not 1 <= self.max_bytes <= MAX_BYTES):
+        # as too large or too slow, and a NaN timeout was never exceeded (no limit at all).
+        # numpy's numbers are taken (a limit read from a config array, as `clean_many`'s
+        # workers are): they were refused as "not a whole number"
+        try:
+            max_bytes = operator.index(self.max_bytes)
+        except TypeError:
+            max_bytes = 0
+        if isinstance(self.max_bytes, bool) or not 1 <= max_bytes <= MAX_BYTES:
             raise ValueError(f"Limits.max_bytes must be a whole number of bytes from 1 to "
                              f"{MAX_BYTES:,} (1 TiB), not {self.max_bytes!r}")
-        if not (isinstance(self.timeout, (int, float)) and not isinstance(self.timeout, bool)
-                and math.isfinite(self.timeout) and self.timeout > 0):
+        timeout = (float(self.timeout) if isinstance(self.timeout, numbers.Real)
+                   and not isinstance(self.timeout, bool) else math.nan)
+        if not (math.isfinite(timeout) and timeout > 0):
             raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
                              f"{self.timeout!r}")
+        object.__setattr__(self, "max_bytes", max_bytes)  # frozen: set once, as plain numbers
+        object.__setattr__(self, "timeout", timeout)

@@ -82,16 +82,17 @@ def active_model_path() -> Path:
         LOGGER.warning("NOISEFILTER_MODELS_DIR is %s, which is not a folder: the shipped model is "
                        "used", folder)
     pointer = folder / "ACTIVE"
-    if pointer.exists():
-        try:
-            name = pointer.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as err:  # a folder, unreadable, not text
-            raise ModelError(f"{pointer} (the active model's name) cannot be read: {err}") from err
-        if name:
-            # a bare file name only: the pointer must not lead out of the models folder
-            if Path(name).name != name or name.startswith("."):
-                raise ModelError(f"{pointer} names {name!r}, which is not a file in the models folder")
-            return folder / name
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):  # no pointer, or no folder
+        name = ""
+    except (OSError, UnicodeDecodeError) as err:  # a folder, unreadable (its folder too), not text
+        raise ModelError(f"{pointer} (the active model's name) cannot be read: {err}") from err
+    if name:
+        # a bare file name only: the pointer must not lead out of the models folder
+        if Path(name).name != name or name.startswith("."):
+            raise ModelError(f"{pointer} names {name!r}, which is not a file in the models folder")
+        return folder / name
     return shipped_model_path()
 
 
@@ -252,8 +253,21 @@ def check_model_file(path: str | Path) -> dict:
     """The manifest of a model file, after checking that the file's bytes match its sha256 and
     that it was made with this scikit-learn's major.minor version: what can be known of a
     model without unpickling it (the service checks this before it starts any process)."""
-    path = _existing(_model_path(path))
-    return _checked_manifest(path, sha256_file(path))
+    with _readable(path):
+        path = _existing(_model_path(path))
+        actual = sha256_file(path)
+    return _checked_manifest(path, actual)
+
+
+@contextmanager
+def _readable(path: str | Path) -> Iterator[None]:
+    """Finding and reading a model file, where permissions can keep this user out of the file or
+    a folder on its way (a model promoted by another user, a mode-600 file): the error is the
+    `ModelError` every command reports in one line (`serve` exits 3), not a traceback."""
+    try:
+        yield
+    except OSError as err:
+        raise ModelError(f"model {path} cannot be read: {err}") from err
 
 
 def _existing(path: Path) -> Path:
@@ -302,9 +316,9 @@ def load_model(path: str | Path) -> LoadedModel:
     """Load a model after the checks of `check_model_file` and check that it reads the features
     this noisefilter computes. The bytes checked are the bytes unpickled (read once: a file
     replaced between a check and a second read would be loaded unchecked)."""
-    path = _existing(_model_path(path))
-    with open(path, "rb") as fh:
-        data = fh.read()
+    with _readable(path):
+        path = _existing(_model_path(path))
+        data = path.read_bytes()
     manifest = _checked_manifest(path, hashlib.sha256(data).hexdigest())
     try:
         with warnings.catch_warnings():

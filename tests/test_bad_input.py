@@ -60,6 +60,20 @@ def test_limits_that_would_refuse_everything_or_nothing_are_refused_when_made(li
         Limits(**limits)
 
 
+def test_limits_take_numpys_numbers_as_plain_ones():
+    """A limit read from a config array (numpy's int64 or float32) was refused as "not a whole
+    number", though `clean_many` takes numpy's numbers for its workers."""
+    import numpy as np
+
+    limits = Limits(max_bytes=np.int64(1000), timeout=np.float32(2.5))
+    assert (limits.max_bytes, limits.timeout) == (1000, 2.5)
+    assert type(limits.max_bytes) is int and type(limits.timeout) is float
+    with pytest.raises(InputTooLarge):
+        Cleaner(limits=limits).clean_text("Bridge reopens. " * 70)
+    with pytest.raises(ValueError, match="Limits.max_bytes must be"):
+        Limits(max_bytes="1000")  # a string is still no number
+
+
 def test_undecodable_bytes_in_a_declared_charset_are_decoded():
     html = ("<html><head><meta charset='windows-1252'></head><body><article><p>"
             + "Caf\xe9 cr\xe8me: the caf\xe9 on the corner serves cr\xe8me br\xfbl\xe9e every day. " * 5

@@ -237,3 +237,41 @@ def test_the_shipped_model_is_found_beside_a_crawlers_own_models_module(tmp_path
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == Cleaner().model_version
+
+
+def _kept_out() -> list[str]:
+    """A command prefix under which file modes bind: root's override of them dropped (CI runs
+    as root, for whom a mode-000 file is readable)."""
+    if os.geteuid() != 0:
+        return []
+    if not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: file modes cannot be made to bind")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+@pytest.mark.parametrize("locked", ["model file", "models folder"])
+def test_a_model_this_user_cannot_read_is_a_one_line_error(model_copy, tmp_path, article_html,
+                                                          locked):
+    """A model promoted by another user, or a mode-600 file, gave a PermissionError traceback
+    and exit 1 from every command (`serve` too, whose refusal to start is exit 3)."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    if locked == "model file":
+        model_copy.chmod(0)
+        model = ["--model", str(model_copy)]
+    else:
+        env["NOISEFILTER_MODELS_DIR"] = str(model_copy.parent)
+        model_copy.parent.chmod(0)
+        model = []
+    try:
+        for command, status in ((["clean", str(page)], 2), (["serve", "--port", "0"], 3)):
+            run = subprocess.run([*_kept_out(), sys.executable, "-m", "filter.cli", *command, *model],
+                                 env=env, capture_output=True, text=True, timeout=120)
+            assert run.returncode == status, run.stderr
+            assert "Traceback" not in run.stderr and "Permission denied" in run.stderr, run.stderr
+            assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    finally:
+        model_copy.chmod(0o644)
+        model_copy.parent.chmod(0o755)
