@@ -1956,3 +1956,15 @@ def test_decode_reads_the_charset_the_header_names_as_clean_does(client):
                     headers={"content-type": "text/html; charset=iso-8859-2"})
     assert r.status_code == 200, r.text
     assert sentence in r.json()["html"]
+
+
+def test_a_page_of_exactly_max_bytes_is_stored_and_one_byte_more_is_413(tmp_path):
+    """/v1/clean takes a document of exactly --max-bytes: saving that same page must too."""
+    client = TestClient(create_app(Settings(workers=1, max_bytes=2000, examples_db=tmp_path / "ex.db")))
+    text = ("The ferry sails again in June. " * 100)[:2000]
+    whole = client.post("/v1/examples", json={"examples": [
+        {"text": text, "blocks": [{"text": text, "label": "content"}]}]})
+    assert whole.status_code == 200, whole.text
+    over = client.post("/v1/examples", json={"examples": [
+        {"text": text + "x", "blocks": [{"text": text + "x", "label": "content"}]}]})
+    assert_error(over, 413, "payload_too_large")

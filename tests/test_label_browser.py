@@ -1716,3 +1716,117 @@ def test_at_400_percent_zoom_the_blocks_text_has_the_width_of_the_window(browser
     finally:
         context.close()
         server.stop()
+
+
+#: a short text document for the keyboard, mouse and save tests below (three blocks)
+SHORT_DOC = ("Ferry pier closed for a week\nThe pier reopens on Monday after repairs.\n"
+       "Most read: Seals return to the harbour\n")
+
+
+def test_keys_past_the_labels_ctrl_a_and_arrow_up_at_the_top(server, watched):
+    """A digit with no label behind it changes nothing (a label-less block could not be saved);
+    ArrowUp on the first block keeps it selected; Ctrl+A in the list selects every block."""
+    page = watched.page
+    open_page(page, server)
+    label_blocks(page, SHORT_DOC, fmt="text")
+    before = shown_blocks(page)
+    # a digit with no label behind it (4 labels: 5-9) changes nothing
+    page.keyboard.press("Home")
+    page.keyboard.press("5")
+    page.keyboard.press("9")
+    assert shown_blocks(page) == before and not unload_is_held(page)
+    # ArrowUp on the first block stays there: the next key labels it
+    page.keyboard.press("ArrowUp")
+    assert [b["selected"] for b in shown_blocks(page)] == [True, False, False]
+    page.keyboard.press(KEYS["junk"])
+    assert shown_blocks(page)[0]["label"] == "junk"
+    # Ctrl+A in the list selects every block, from wherever the focus is
+    page.keyboard.press("End")
+    page.keyboard.press("Control+a")
+    assert all(b["selected"] for b in shown_blocks(page))
+    page.keyboard.press(KEYS["teaser"])
+    assert [b["label"] for b in shown_blocks(page)] == ["teaser"] * 3
+    assert not watched.errors and not watched.dialogs
+
+
+def test_a_chip_clicked_inside_a_selection_labels_the_whole_selection(server, watched):
+    """A chip labels its block, or the whole selection it belongs to (the page's help)."""
+    page = watched.page
+    open_page(page, server)
+    label_blocks(page, SHORT_DOC.replace("week", "fortnight"), fmt="text")
+    rows = page.locator("#blocks > li")
+    rows.nth(0).locator(".text").click()
+    rows.nth(2).locator(".text").click(modifiers=["Shift"])
+    rows.nth(1).locator(".chip[data-label=junk]").click()  # inside the run
+    assert [b["label"] for b in shown_blocks(page)] == ["junk"] * 3
+    assert not watched.errors and not watched.dialogs
+
+
+def test_a_second_save_does_not_undo_a_correction_saved_elsewhere_after_the_first(server, watched):
+    """The person's label, once saved, carries the time the store gave it: saved again from the
+    same tab later, it must not replace a correction someone else saved in between."""
+    page = watched.page
+    doc = SHORT_DOC.replace("pier", "jetty")
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    texts = [b["text"] for b in shown_blocks(page)]
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # block 1
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    # bob corrects block 1 in another tab
+    api(server, "POST", "/v1/examples", {"labelled_by": "bob", "examples": [
+        {"text": doc, "blocks": [{"text": texts[0], "label": "teaser"}]}]})
+    page.keyboard.press(KEYS["related"])  # block 2 (the page moved on), then save again
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("1 label not applied")
+    stored = {b["text"]: (b["label"], b["labelled_by"]) for b in stored_example(server, text=doc)["blocks"]}
+    assert stored[texts[0]] == ("teaser", "bob")
+    assert stored[texts[1]][0] == "related"
+
+
+def test_a_stored_label_corrected_here_is_saved_with_the_time_of_the_correction(server, watched):
+    """A correction carried the replaced label's time: a later label saved elsewhere beat it."""
+    page = watched.page
+    doc = SHORT_DOC.replace("pier", "slipway")
+    store_labels(server, "text", doc, {0: "junk"})
+    old_time = stored_example(server, text=doc)["blocks"][0]["labelled_at"]
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    expect(page.locator("#status")).to_contain_text("as saved before")
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["related"])
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    block = stored_example(server, text=doc)["blocks"][0]
+    assert block["label"] == "related" and block["labelled_at"] > old_time
+
+
+def test_text_files_in_utf16_or_windows_1252_open_as_their_text_and_can_be_opened_again(server, watched):
+    """Notepad's "Unicode" (UTF-16 with its mark) and windows-1252 text files; the file input is
+    emptied so that the same file, changed on disk, can be chosen again."""
+    page = watched.page
+    text = "Café in Malmö reopens\nZoë and André thanked their regulars.\n"
+    box = page.get_by_label("Paste the page's HTML")
+    open_page(page, server)
+    open_file(page, "note-utf16.txt", b"\xff\xfe" + text.encode("utf-16-le"), mime="text/plain")
+    expect(box).to_have_value(text)
+    box.fill("")
+    open_file(page, "note-1252.txt", text.encode("cp1252"), mime="text/plain")
+    expect(box).to_have_value(text)
+    # the input is emptied, so that choosing the same file again (changed on disk) opens it
+    expect(page.get_by_label("…or open a file")).to_have_value("")
+    assert not watched.errors
+
+
+def test_the_labellers_name_is_remembered_on_the_next_visit(server, watched):
+    """Forgotten, every label would be stored under the default name "api"."""
+    page = watched.page
+    open_page(page, server)
+    name = page.get_by_label("Labelled by")
+    if not name.is_visible():  # in the closed "Service settings"
+        page.locator("details.service summary").click()
+    name.fill("carol")
+    name.blur()
+    open_page(page, server)  # reloads the page
+    expect(page.get_by_label("Labelled by")).to_have_value("carol")

@@ -111,6 +111,19 @@ def test_unreviewed_labels_are_replaced_by_a_review(tmp_path):
     assert store.get("p").blocks[0].label == "content"
 
 
+def test_a_person_giving_a_proposals_own_label_makes_it_reviewed(tmp_path):
+    """Confirming the model's label with its key (the labelling page's help: "its key also
+    confirms the model's label") is a review: counted as unchanged, the block stayed
+    unreviewed under "model:…", and reviewed-only training left it out."""
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "a line here", [("a line here", "content")])], labelled_by="model:v1", reviewed=False)
+    report = store.add([_ex("p", "a line here", [("a line here", "content")])], labelled_by="dana")
+    assert (report.labels_changed, report.labels_unchanged) == (1, 0)
+    block = store.get("p").blocks[0]
+    assert (block.label, block.reviewed, block.labelled_by) == ("content", True, "dana")
+    assert store.count()["unreviewed"] == 0 and store.list(reviewed=False) == []
+
+
 def test_pages_dedup_by_id_and_by_document(tmp_path):
     store = ExampleStore(tmp_path / "s.db")
     store.add([_ex("a", "one\ntwo", [("one", "content")])], labelled_by="x")
