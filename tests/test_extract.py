@@ -589,3 +589,76 @@ def test_a_list_item_holding_a_copy_of_a_kept_heading_is_restored_whole(heading)
     assert item.text == ("How to choose a robotic mower for your lawn is part two of the garden "
                          "series by Morag Macleod")
     assert [link.url for link in item.links] == ["https://garden.example/guides/mowers"]
+
+
+_P = ("The harbour bridge reopened to traffic on Saturday morning after two years of structural "
+      "repairs, the city council said in a statement on Friday evening, and buses return on Monday.")
+_ARTICLE_URL = "https://www.example.com/news/2026/10/harbour-bridge-reopens-after-repairs"
+_BODY = "".join(f"<p>{_P} {k}</p>" for k in range(4))
+
+
+def test_plain_text_lines_are_stripped_of_their_indentation():
+    assert [b.text for b in segment_text("   first line\n\tsecond line  \n")] == [
+        "first line", "second line"]
+
+
+def test_a_link_to_a_place_in_the_page_is_no_link():
+    """"#costs" leads nowhere else: counted as a link, it made an article's own paragraphs with
+    a table of contents read as link lists (27 lines of a product page lost)."""
+    html = (f"<html><body><article><p>{_P} See <a href='#costs'>the costs</a> and "
+            f"<a href='/news/2026/09/budget'>the budget</a>.</p><p>{_P}</p></article></body></html>")
+    block = next(b for b in html_to_page(html, url=_ARTICLE_URL).blocks if "the costs" in b.text)
+    assert [link.url for link in block.links] == ["https://www.example.com/news/2026/09/budget"]
+
+
+def test_hints_come_from_ids_and_roles_too():
+    html = (f"<html><body><article>{_BODY}<div id='related-stories' role='complementary'>"
+            f"<p>{_P} two</p></div></article></body></html>")
+    hints = next(b.hints.split() for b in html_to_page(html, url=_ARTICLE_URL).blocks
+                 if b.text.endswith("two"))
+    assert {"related", "stories", "complementary"} <= set(hints)
+
+
+def test_an_aria_hidden_paragraph_is_not_restored():
+    hidden = "Squash soup with sage and brown butter is ready in forty minutes and keeps for three days."
+    html = (f"<html><body><main><article><h1>Bridge</h1>{_BODY}<p aria-hidden='true'>{hidden}</p>"
+            f"<p>{_P} end</p></article></main></body></html>")
+    assert all(hidden not in b.text for b in html_to_page(html, url=_ARTICLE_URL).blocks)
+
+
+def test_text_a_kept_block_already_holds_is_not_restored_again():
+    """A heading inside a kept paragraph came out twice: in the paragraph and as its own line."""
+    inner = ("<p>The market hall sells squash and kale at half the supermarket price. "
+             "<span style='display:block'><h4>Market days</h4></span> It opens on Tuesdays and "
+             "Saturdays from seven in the morning.</p>")
+    html = (f"<html><body><main><article><h1>Bridge</h1>{_BODY}{inner}<p>{_P} end</p>"
+            "</article></main></body></html>")
+    texts = [b.text for b in html_to_page(html, url=_ARTICLE_URL).blocks]
+    assert sum("Market days" in t for t in texts) == 1, texts
+
+
+def test_a_block_found_by_its_text_maps_to_the_deepest_element_showing_it(monkeypatch):
+    """Mapped to its wrapper, a block lost its own tag path and hints (`lead`)."""
+    import filter.extract as extract
+
+    def unstamped(tree, url, fast):  # trafilatura's output without the stamps to map it by
+        body = etree.Element("body")
+        for p in tree.iter("p"):
+            etree.SubElement(body, "p").text = p.text_content()
+        return body, None
+
+    monkeypatch.setattr(extract, "_bare", unstamped)
+    html = f"<html><body><article><div class='wrap'><p class='lead'>{_P}</p></div></article></body></html>"
+    [block] = html_to_page(html).blocks
+    assert block.tag_path.endswith("div>p") and "lead" in block.hints.split()
+
+
+def test_the_container_restored_from_holds_at_least_four_fifths_of_the_kept_text():
+    from lxml.html import fromstring
+
+    from filter.extract import _container, _held
+
+    tree = fromstring("<html><body><article><p>a</p></article><aside><p>b</p></aside></body></html>")
+    a, b = tree.iter("p")
+    assert _container(_held([(a, 75), (b, 25)]), 100).tag == "body"
+    assert _container(_held([(a, 85), (b, 15)]), 100).tag == "p"

@@ -229,3 +229,31 @@ def test_the_headline_is_its_h1_as_browsers_show_it(title, heading, shown):
     page = html_to_page(f'<html lang="en"><head><title>{title}</title></head><body><article>'
                         f"<h1>{heading}</h1>{_STORY}</article></body></html>", url=_URL)
     assert page.title == shown
+
+
+def test_a_lang_value_that_is_no_language_code_gives_no_language():
+    page = html_to_page(f"<html lang='english'><head><title>Walks reopen</title></head><body>"
+                        f"<article>{_STORY}</article></body></html>")
+    assert page.language is None
+
+
+def test_a_title_is_cut_to_1000_characters():
+    title = _page(f"<title>{' '.join(['Harbour'] * 400)}</title>").title
+    assert len(title) == 1000 and title.endswith("…")
+
+
+def test_a_headline_linked_to_its_post_by_query_is_no_logo():
+    """WordPress links a headline to "/?p=123": a link home has no query or fragment."""
+    page = _page("<title>Harbour walks reopen after storm | Coast Gazette</title>",
+                 "<h1><a href='/?p=123'>Harbour walks reopen after storm</a></h1>")
+    assert page.title == "Harbour walks reopen after storm"
+
+
+def test_at_most_20_cited_authors_first_name_first():
+    metas = "".join(f"<meta name='citation_author' content='Writer{k}, Ann'>" for k in range(25))
+    author = _page(f"<title>Walks reopen</title>{metas}").author
+    assert author.split("; ") == [f"Ann Writer{k}" for k in range(20)]
+
+
+def test_a_guest_author_is_no_author():
+    assert _page("<title>Walks reopen</title><meta name='author' content='Guest'>").author is None
