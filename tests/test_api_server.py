@@ -370,6 +370,63 @@ SLOW_PAGE = ("<html><body><article>" + "".join(
     f"timetables and its finances.</p>" for i in range(20_000)) + "</article></body></html>").encode()
 
 
+#: `noisefilter serve` with a grace period of 6 s: documents still being cleaned are cut off
+#: after 4 s (GRACE - CUT_OFF_MARGIN)
+SHORT_GRACE = """
+import sys
+
+import api.server
+
+api.server.GRACE = 6
+if __name__ == "__main__":
+    from filter.cli import main
+    sys.exit(main())
+"""
+
+
+def test_a_document_still_cleaned_as_the_grace_period_ends_is_answered_not_ready(tmp_path):
+    """The pool's cut-off must be wired to the server's grace period: without it, a document
+    still being cleaned when the grace period ended got no answer or a bare 500."""
+    import threading
+
+    script = tmp_path / "serve.py"
+    script.write_text(SHORT_GRACE)
+    proc, port = start_server(tmp_path, "--timeout", "120", program=(str(script),),
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        answer = {}
+
+        def post():  # a page of 60,000 paragraphs: 11 s on this 2-core machine
+            try:
+                answer["r"] = request(port, "POST", "/v1/clean", SLOW_PAGE * 3,
+                                      {"Content-Type": "text/html"})
+            except OSError as err:
+                answer["r"] = (None, {}, repr(err).encode())
+
+        sender = threading.Thread(target=post)
+        sender.start()
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        sender.join(60)
+        status, _, body = answer["r"]
+        assert status == 503 and json.loads(body)["error"] == "not_ready", answer["r"]
+    finally:
+        stop_server(proc)
+
+
+def test_the_label_page_address_is_on_this_machine_when_listening_on_every_address():
+    """`label --host 0.0.0.0` printed and opened http://0.0.0.0:…/label."""
+    from types import SimpleNamespace
+
+    from api.server import _page_address
+
+    for host, shown in (("0.0.0.0", "127.0.0.1:8123"), ("::", "[::1]:8123"),
+                        ("192.0.2.7", "192.0.2.7:8123")):
+        socket_ = SimpleNamespace(getsockname=lambda: (host, 8123))
+        server = SimpleNamespace(servers=[SimpleNamespace(sockets=[socket_])])
+        assert _page_address(host, server) == f"http://{shown}/label"
+
+
 @pytest.mark.parametrize("to_group", [False, True])
 def test_sigterm_answers_queued_requests_at_once_and_finishes_the_running_one(tmp_path, to_group):
     """On SIGTERM the document being cleaned finishes; a request still waiting for a cleaning

@@ -1,5 +1,6 @@
-"""Defaults an operator relies on: metric series that exist before their first event, and one
-cleaning process per core the service may actually use."""
+"""Defaults an operator relies on: metric series that exist before their first event, one
+cleaning process per core the service may actually use, settings that keep the service off the
+network and refuse values that would make it refuse everything."""
 
 from __future__ import annotations
 
@@ -77,3 +78,24 @@ def test_serve_without_the_api_extra_says_which_extra_to_install(command, monkey
     assert capsys.readouterr().err == (
         f"noisefilter {command}: the HTTP service needs the api extra (uvicorn missing): "
         'pip install ".[api]" from the noisefilter repository\n')
+
+
+@pytest.mark.parametrize("setting, needle", [
+    ({"port": 65536}, "port"), ({"max_body_bytes": 0}, "max_body_bytes"),
+    ({"max_batch": 0}, "max_batch"), ({"max_bytes": 2**40 + 1}, "max_bytes"),
+    ({"timeout": 0}, "timeout"), ({"queue_timeout": 0}, "queue_timeout")])
+def test_settings_out_of_range_are_refused_at_start(setting, needle):
+    """Each would start a service that refuses everything (a batch limit of 0, a timeout of 0),
+    mean the default without a word (a body limit of 0) or fail later in the pool."""
+    with pytest.raises(ValueError, match=needle):
+        Settings.from_env({}, **setting)
+
+
+def test_the_defaults_and_empty_variables():
+    """An empty variable (passed through by a container's environment) means the default;
+    the default host keeps the service off the network."""
+    settings = Settings.from_env({"NOISEFILTER_PORT": "", "NOISEFILTER_HOST": "",
+                                  "NOISEFILTER_WORKERS": "", "NOISEFILTER_API_KEY": ""})
+    assert (settings.host, settings.port, settings.max_batch, settings.queue_timeout,
+            settings.api_key) == ("127.0.0.1", 8000, 64, 30.0, None)
+    assert settings.body_limit == 3 * settings.max_bytes + 65536
