@@ -3,7 +3,7 @@ builds the argument parser and dispatches (imports are lazy so `noisefilter clea
 
     noisefilter clean FILE|- [--text] [--url URL] [--json] [--model MODEL] [--max-bytes N] [--timeout S]
     noisefilter batch INPUT... -o OUT.jsonl [--workers N]            (filter.batch)
-    noisefilter train --examples FILE... [--store DB] --out MODEL     (train.cli)
+    noisefilter train --examples FILE... [--store DB] [--holdout FILE...] --out MODEL (train.cli)
     noisefilter evaluate --model MODEL --examples FILE... --report DIR (train.cli)
     noisefilter bootstrap / promote / rollback                        (train.cli)
     noisefilter store import DB FILE... | export DB -o FILE | count DB (train.store)

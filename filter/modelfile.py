@@ -3,10 +3,10 @@
 A joblib file is a pickle, and loading a pickle runs code: a model is only loaded from the models
 folder or from a path the caller names explicitly, and only when its sha256 matches the manifest.
 The manifest also records the scikit-learn and noisefilter versions it was made with (a pickle is
-tied to the scikit-learn version), the label set and the training data; the shipped model's
-also its holdout metrics (`train.shipped`). A model trained with `noisefilter train` has none in
-its manifest: its scores are in `noisefilter evaluate`'s report and, once promoted, in the
-models folder's `promotions.jsonl`.
+tied to the scikit-learn version), the label set, the training data and the metrics: the
+shipped model's holdout scores (`train.shipped`), a model's of `noisefilter train --holdout`
+(none without one: its scores are then in `noisefilter evaluate`'s report and, once promoted,
+in the models folder's `promotions.jsonl`).
 """
 
 from __future__ import annotations

@@ -87,6 +87,40 @@ def test_train_writes_model_and_manifest_with_a_progress_bar(data, tmp_path, cap
                                   "threads": 1}
 
 
+def test_train_with_a_holdout_records_evaluates_scores_in_the_manifest(data, good, tmp_path, capsys):
+    """A manifest records the model's metrics (the design's contract): with --holdout, the
+    scores `evaluate` gives on the same files, the model's bytes those trained without it."""
+    out = _train(data, "train.jsonl", tmp_path / "scored.joblib", "--holdout", str(data / "holdout.jsonl"))
+    printed = capsys.readouterr().out
+    manifest = load_model(out).manifest
+    assert manifest["sha256"] == load_model(good).manifest["sha256"]
+    scores = manifest["metrics"]["holdout"]
+    assert scores["files"][0]["path"] == str(data / "holdout.jsonl") and scores["pages"] == 6
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(out), "--examples", str(data / "holdout.jsonl"),
+                 "--report", str(report), "--cv", "0", "--no-baseline"]) == 0
+    rep = json.loads((report / "report.json").read_text())
+    assert scores["summary"] == rep["summary"] and scores["per_label"] == rep["per_label"]
+    assert scores["keep"] == rep["keep"] and scores["blocks"] == rep["blocks"]
+    summary = rep["summary"]
+    assert (f"holdout, 6 pages: keep-or-not F1 {summary['content_f1']:.3f}, macro F1 "
+            f"{summary['macro_f1']:.3f}") in printed
+    assert "metrics" not in load_model(good).manifest  # none without a holdout
+
+
+@pytest.mark.parametrize("holdout, says", [
+    ("train.jsonl", "20 holdout pages are in the training data"),
+    ("missing.jsonl", "example file(s) not found"),
+])
+def test_a_holdout_that_cannot_score_the_model_stops_train_before_segmenting(data, tmp_path, capsys,
+                                                                          holdout, says):
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out),
+                 "--holdout", str(data / holdout)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "segmenting pages" not in err and not out.exists()
+
+
 def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
     again = _train(data, "train.jsonl", tmp_path / "again.joblib", "--jobs", "2")  # pages segmented in 2 processes
     assert load_model(again).manifest["sha256"] == load_model(good).manifest["sha256"]

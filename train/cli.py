@@ -201,10 +201,12 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 
 def _read(args, allowed: set[str] | None = None,
-          options: str = "--examples FILE… and/or --store DB", store_option: str = "--store"):
+          options: str = "--examples FILE… and/or --store DB", store_option: str = "--store",
+          first: bool = True):
     """The examples the options name, or None (the reason said) when they cannot be read: a
     store option naming a file that is no store, an example file that is a store, nothing
-    left with --reviewed-only. Empties the --problems file, which the problems are added to."""
+    left with --reviewed-only. The `first` read of a command empties the --problems file,
+    which the problems are added to."""
     from .store import StoreError, examples_from, is_store_file
 
     if not args.examples and not args.store:
@@ -232,7 +234,7 @@ def _read(args, allowed: set[str] | None = None,
     if args.store and not Path(args.store).is_file():
         _say(f"no example store at {args.store}")
         return None
-    if args.problems:
+    if args.problems and first:
         refusal = _not_a_problems_file(args)
         if refusal:
             # it is emptied before the examples are read: named by mistake, it wiped them, or
@@ -276,6 +278,9 @@ def train_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the inner out-of-fold pass (2 or more; default 5)")
     parser.add_argument("--version", help="model version for the manifest (default: file name)")
+    parser.add_argument("--holdout", action="extend", nargs="*", default=[], metavar="FILE",
+                        help="JSON Lines examples of pages not trained on (best: of other sites): "
+                             "the model is scored on them and its manifest records the scores")
     parser.add_argument("--strict", action="store_true", help="stop on any problem in the examples")
 
 
@@ -308,6 +313,11 @@ def _train(args: argparse.Namespace) -> int:
     print(f"read {len(found.examples)} examples", file=sys.stderr)
     if _show_problems(found.problems, args.strict, args.problems):
         return 2
+    # read and segmented before the training pages: a holdout that cannot be used stops the
+    # command before the long part
+    holdout = _training_holdout(args, allowed, found.examples) if args.holdout else None
+    if args.holdout and holdout is None:
+        return 2
     prepared = prepare(found.examples, jobs=args.jobs)
     if _show_problems(prepared.problems, args.strict, args.problems):
         return 2
@@ -330,7 +340,8 @@ def _train(args: argparse.Namespace) -> int:
                                   folds=args.folds, example_files=args.examples, store=args.store,
                                   version=args.version, labels=allowed,
                                   reviewed_only=args.reviewed_only,
-                                  read_problems=len(found.problems))
+                                  read_problems=len(found.problems),
+                                  holdout=holdout, holdout_files=args.holdout)
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2
@@ -338,7 +349,41 @@ def _train(args: argparse.Namespace) -> int:
         _say(f"warning: {warning}")
     print(f"wrote {args.out} (version {manifest['version']}, sha256 {manifest['sha256'][:12]}…, "
           f"labels {', '.join(manifest['labels'])}) in {manifest['train_seconds']} s")
+    if holdout:
+        scores = manifest["metrics"]["holdout"]
+        summary = scores["summary"]
+        line = (f"holdout, {scores['pages']} pages: keep-or-not F1 {_num(summary['content_f1'], 3)}, "
+                f"macro F1 {_num(summary['macro_f1'], 3)}")
+        if summary["word_f1"] is not None:
+            line += f", word F1 {_num(summary['word_f1'], 3)}"
+        print(line + " (in the manifest's metrics)")
     return 0
+
+
+def _training_holdout(args, allowed: set[str] | None, training: list) -> list | None:
+    """The segmented pages of `train --holdout`, or None (the reason said): unreadable, none
+    labelled, problems under --strict, or pages among the `training` examples (by id or by
+    document, as `promote` refuses them), whose scores would flatter the model."""
+    from .training import prepare
+
+    found = _read(argparse.Namespace(**{**vars(args), "examples": args.holdout, "store": None}),
+                  allowed, options="--holdout FILE…", first=False)
+    if found is None or _show_problems(found.problems, args.strict, args.problems):
+        return None
+    ids = {e.id for e in training}
+    documents = {e.document_sha256 for e in training}
+    seen = [e.id for e in found.examples if e.id in ids or e.document_sha256 in documents]
+    if seen:
+        _say(f"{len(seen)} holdout pages are in the training data (e.g. {seen[0]!r}); a holdout "
+             "must be unseen")
+        return None
+    held = prepare(found.examples, jobs=args.jobs, desc="segmenting holdout")
+    if _show_problems(held.problems, args.strict, args.problems):
+        return None
+    if not held.pages:
+        _say("the holdout has no labelled page")
+        return None
+    return held.pages
 
 
 # -- evaluate -------------------------------------------------------------------------------

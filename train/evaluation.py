@@ -41,7 +41,7 @@ from filter.model import BlockClassifier
 from .examples import UNKNOWN_KIND, LabelledPage, shorten
 from .metrics import block_report, word_prf
 from .progress import Progress
-from .training import fit, in_fitting_order
+from .training import fit, in_fitting_order, sources_record
 
 
 @dataclass
@@ -177,6 +177,15 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
             result.pages.append(page)
             bar.update(1)
     return result
+
+
+def holdout_metrics(ev: Evaluation, files: list[str] | None, reviewed_only: bool) -> dict:
+    """A trained model's scores on held-out pages (`ev`) as its manifest records them: what
+    `evaluate` reports for the same files (the keep label's scores, the per-label table, the
+    summary `promote` compares), and which files they came from."""
+    return {"holdout": {**sources_record(files, None), "reviewed_only": reviewed_only,
+                        "pages": len(ev.pages), "blocks": len(ev.y_true), "keep": ev.keep_scores(),
+                        "per_label": ev.block_report(), "summary": ev.summary()}}
 
 
 def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, seed: int = 0,

@@ -185,10 +185,13 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
                    folds: int = 5, example_files: list[str] | None = None, store: str | None = None,
                    version: str | None = None, labels: set[str] | None = None,
                    reviewed_only: bool = False, read_problems: int = 0,
+                   holdout: list[LabelledPage] | None = None, holdout_files: list[str] | None = None,
                    stream: TextIO | None = None) -> dict:
     """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
 
-    The pages are fitted `in_fitting_order`.
+    The pages are fitted `in_fitting_order`. With `holdout` pages (read from `holdout_files`),
+    the model is scored on them before it is written and the manifest's `metrics` hold the
+    scores (`train.evaluation.holdout_metrics`), as the shipped model's manifest holds its own.
 
     The manifest records what the model was trained on (files with their sha256, the store, the
     ids of the pages, so `promote` can refuse a holdout the model has seen; the label set and
@@ -227,6 +230,11 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         "params": {"keep_label": keep_label, "labels": sorted(labels) if labels else None,
                    "seed": seed, "folds": folds, "threads": _threads_used()},
     }
+    if holdout:
+        from .evaluation import evaluate, holdout_metrics
+
+        scored = evaluate(model, holdout, stream=stream, desc="scoring holdout", baseline=False)
+        manifest["metrics"] = holdout_metrics(scored, holdout_files, reviewed_only)
     from .promote import PromotionError, writing_model
 
     try:
