@@ -1855,6 +1855,17 @@ def test_stored_pages_are_bounded_and_a_listing_stays_within_a_body(client):
     assert len(first.content) < 3 * 500_000
 
 
+def test_a_batch_longer_than_the_queue_timeout_is_not_refused_busy_by_its_own_documents(tmp_path):
+    """A batch's documents queue for a process no more than there are processes: the queue
+    timeout is for waiting on other clients. Queued all at once, the later documents of a batch
+    taking longer than the timeout got 503 busy, though nothing else was using the service."""
+    settings = Settings(workers=1, queue_timeout=1.0, timeout=60, examples_db=tmp_path / "ex.db")
+    report = "\n".join(f"Line {i} of a long report on the railways." for i in range(5_000))
+    with TestClient(create_app(settings)) as c:  # each document about 1 s on this machine
+        r = c.post("/v1/clean/batch", json={"documents": [{"text": report}] * 4})
+    assert [item["status"] for item in r.json()["results"]] == [200] * 4, r.text
+
+
 def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_path):
     """The body limit is 3 x max-bytes; a document between the two is refused at once, with the
     library's own message, instead of waiting for (and being copied into) a cleaning process:
