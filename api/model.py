@@ -79,21 +79,31 @@ def resolve_model(name: str | None) -> Path:
 def public_manifest(manifest: dict) -> dict:
     """The manifest as `GET /v1/model` shows it, which needs no key: without what it records of
     the machine that trained the model (the example store's absolute path, the example files'
-    paths: their names are kept) and without the ids of the training pages (their number is
-    kept), which a service that guards its example store with a key would otherwise tell anyone."""
-    data = manifest.get("training_data")
-    if not isinstance(data, dict):
-        return manifest
-    data = dict(data)
-    if data.get("store"):
-        data["store"] = Path(str(data["store"])).name
-    if isinstance(data.get("files"), list):
-        data["files"] = [{**f, "path": Path(str(f["path"])).name}
-                         if isinstance(f, dict) and "path" in f else f for f in data["files"]]
+    paths, in the training data and in the holdout's scores of `train --holdout`: their names
+    are kept) and without the ids of the training pages (their number is kept), which a service
+    that guards its example store with a key would otherwise tell anyone."""
+    shown = dict(manifest)
+    if isinstance(shown.get("training_data"), dict):
+        shown["training_data"] = _sources_by_name(shown["training_data"])
+    if isinstance(shown.get("metrics"), dict):
+        shown["metrics"] = {name: _sources_by_name(value) if isinstance(value, dict) else value
+                            for name, value in shown["metrics"].items()}
+    return shown
+
+
+def _sources_by_name(record: dict) -> dict:
+    """A manifest's record of examples (training data, a holdout) with its store and files by
+    name only and its page ids and document hashes counted."""
+    record = dict(record)
+    if record.get("store"):
+        record["store"] = Path(str(record["store"])).name
+    if isinstance(record.get("files"), list):
+        record["files"] = [{**f, "path": Path(str(f["path"])).name}
+                           if isinstance(f, dict) and "path" in f else f for f in record["files"]]
     for key in ("example_ids", "document_hashes"):
-        if isinstance(data.get(key), list):
-            data[key] = len(data[key])
-    return {**manifest, "training_data": data}
+        if isinstance(record.get(key), list):
+            record[key] = len(record[key])
+    return record
 
 
 def describe(pool: CleaningPool, info: ModelInfo | None = None) -> dict:

@@ -1969,6 +1969,9 @@ def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_pat
         "store": "/home/alice/private/labels.db", "pages": 2,
         "files": [{"path": "/home/alice/private/customer-x.jsonl", "sha256": "ab" * 32}],
         "example_ids": ["customer-x-internal-1", "customer-x-internal-2"]}
+    scores = {"pages": 1, "summary": {"content_f1": 0.9, "macro_f1": 0.8, "word_f1": None}}
+    manifest["metrics"] = {"holdout": {  # as `train --holdout` records it
+        **scores, "store": None, "files": [{"path": "/home/alice/private/holdout-x.jsonl", "sha256": None}]}}
     (folder / "mine.manifest.json").write_text(json.dumps(manifest))
     monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(folder))
     settings = Settings(workers=1, model="mine.joblib", api_key=API_KEY,
@@ -1980,6 +1983,8 @@ def test_model_info_does_not_tell_the_training_machine_paths_or_page_ids(tmp_pat
         data = r.json()["manifest"]["training_data"]
         assert data == {"store": "labels.db", "pages": 2, "example_ids": 2,
                         "files": [{"path": "customer-x.jsonl", "sha256": "ab" * 32}]}
+        assert r.json()["manifest"]["metrics"] == {"holdout": {
+            **scores, "store": None, "files": [{"path": "holdout-x.jsonl", "sha256": None}]}}
         assert r.json()["manifest"]["sha256"] == manifest["sha256"]
 
 

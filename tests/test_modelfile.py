@@ -255,7 +255,7 @@ def test_a_model_this_user_cannot_read_is_a_one_line_error(model_copy, tmp_path,
                                                           locked):
     """A model promoted by another user, or a mode-600 file, gave a PermissionError traceback
     and exit 1 from every command (`serve` too, whose refusal to start is exit 3)."""
-    page = tmp_path / "page.html"
+    page = tmp_path.parent / f"{tmp_path.name}-page.html"  # outside the folder locked below
     page.write_text(article_html)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
     if locked == "model file":

@@ -87,17 +87,24 @@ def test_train_writes_model_and_manifest_with_a_progress_bar(data, tmp_path, cap
                                   "threads": 1}
 
 
-def test_train_with_a_holdout_records_evaluates_scores_in_the_manifest(data, good, tmp_path, capsys):
+@pytest.mark.parametrize("examples, holdout, labels", [
+    ("train.jsonl", "holdout.jsonl", []),
+    # a label left out of training (`comment`) is still scored, as `evaluate` scores it
+    ("train-comment.jsonl", "holdout-comment.jsonl", ["--labels", "content,junk,related,teaser"]),
+])
+def test_train_with_a_holdout_records_evaluates_scores_in_the_manifest(data, good, tmp_path, capsys,
+                                                                       examples, holdout, labels):
     """A manifest records the model's metrics (the design's contract): with --holdout, the
     scores `evaluate` gives on the same files, the model's bytes those trained without it."""
-    out = _train(data, "train.jsonl", tmp_path / "scored.joblib", "--holdout", str(data / "holdout.jsonl"))
+    out = _train(data, examples, tmp_path / "scored.joblib", "--holdout", str(data / holdout), *labels)
     printed = capsys.readouterr().out
     manifest = load_model(out).manifest
-    assert manifest["sha256"] == load_model(good).manifest["sha256"]
+    if not labels:
+        assert manifest["sha256"] == load_model(good).manifest["sha256"]
     scores = manifest["metrics"]["holdout"]
-    assert scores["files"][0]["path"] == str(data / "holdout.jsonl") and scores["pages"] == 6
+    assert scores["files"][0]["path"] == str(data / holdout) and scores["pages"] == 6
     report = tmp_path / "report"
-    assert main(["evaluate", "--model", str(out), "--examples", str(data / "holdout.jsonl"),
+    assert main(["evaluate", "--model", str(out), "--examples", str(data / holdout),
                  "--report", str(report), "--cv", "0", "--no-baseline"]) == 0
     rep = json.loads((report / "report.json").read_text())
     assert scores["summary"] == rep["summary"] and scores["per_label"] == rep["per_label"]
@@ -108,15 +115,28 @@ def test_train_with_a_holdout_records_evaluates_scores_in_the_manifest(data, goo
     assert "metrics" not in load_model(good).manifest  # none without a holdout
 
 
+def test_a_holdout_store_is_scored_too(data, tmp_path):
+    store = tmp_path / "holdout.db"
+    assert main(["store", "import", str(store), str(data / "holdout.jsonl")]) == 0
+    out = _train(data, "train.jsonl", tmp_path / "m.joblib", "--holdout-store", str(store))
+    scores = load_model(out).manifest["metrics"]["holdout"]
+    assert scores["store"] == str(store) and scores["files"] == [] and scores["pages"] == 6
+
+
 @pytest.mark.parametrize("holdout, says", [
-    ("train.jsonl", "20 holdout pages are in the training data"),
-    ("missing.jsonl", "example file(s) not found"),
+    (["{data}/train.jsonl"], "20 holdout pages are in the training data"),
+    (["{data}/missing.jsonl"], "example file(s) not found"),
+    ([], "give --holdout FILE… and/or --holdout-store DB"),  # an empty glob after --holdout
+    (["{data}/holdout.db"], "give it with --holdout-store"),  # not: as training data (--store)
 ])
 def test_a_holdout_that_cannot_score_the_model_stops_train_before_segmenting(data, tmp_path, capsys,
                                                                           holdout, says):
+    if not (data / "holdout.db").exists():
+        assert main(["store", "import", str(data / "holdout.db"), str(data / "holdout.jsonl")]) == 0
+        capsys.readouterr()
     out = tmp_path / "m.joblib"
     assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(out),
-                 "--holdout", str(data / holdout)]) == 2
+                 "--holdout", *(h.format(data=data) for h in holdout)]) == 2
     err = capsys.readouterr().err
     assert says in err and "segmenting pages" not in err and not out.exists()
 

@@ -278,9 +278,11 @@ def train_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the inner out-of-fold pass (2 or more; default 5)")
     parser.add_argument("--version", help="model version for the manifest (default: file name)")
-    parser.add_argument("--holdout", action="extend", nargs="*", default=[], metavar="FILE",
+    parser.add_argument("--holdout", action="extend", nargs="*", metavar="FILE",
                         help="JSON Lines examples of pages not trained on (best: of other sites): "
-                             "the model is scored on them and its manifest records the scores")
+                             "the model is scored on them as evaluate scores it, and its manifest "
+                             "records the scores")
+    parser.add_argument("--holdout-store", metavar="DB", help="example store to score on as well")
     parser.add_argument("--strict", action="store_true", help="stop on any problem in the examples")
 
 
@@ -315,8 +317,9 @@ def _train(args: argparse.Namespace) -> int:
         return 2
     # read and segmented before the training pages: a holdout that cannot be used stops the
     # command before the long part
-    holdout = _training_holdout(args, allowed, found.examples) if args.holdout else None
-    if args.holdout and holdout is None:
+    wanted = args.holdout is not None or args.holdout_store is not None
+    holdout = _training_holdout(args, found.examples) if wanted else None
+    if wanted and holdout is None:
         return 2
     prepared = prepare(found.examples, jobs=args.jobs)
     if _show_problems(prepared.problems, args.strict, args.problems):
@@ -341,7 +344,8 @@ def _train(args: argparse.Namespace) -> int:
                                   version=args.version, labels=allowed,
                                   reviewed_only=args.reviewed_only,
                                   read_problems=len(found.problems),
-                                  holdout=holdout, holdout_files=args.holdout)
+                                  holdout=holdout, holdout_files=args.holdout,
+                                  holdout_store=args.holdout_store)
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2
@@ -360,14 +364,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_holdout(args, allowed: set[str] | None, training: list) -> list | None:
-    """The segmented pages of `train --holdout`, or None (the reason said): unreadable, none
-    labelled, problems under --strict, or pages among the `training` examples (by id or by
-    document, as `promote` refuses them), whose scores would flatter the model."""
+def _training_holdout(args, training: list) -> list | None:
+    """The segmented pages of `train --holdout` and `--holdout-store`, or None (the reason
+    said): none named (`--holdout` followed by an empty glob), unreadable, none labelled,
+    problems under --strict, or pages among the `training` examples (by id or by document, as
+    `promote` refuses them), whose scores would flatter the model. Read as `evaluate` reads
+    them, every label kept: left out by `--labels`, a noise block of another label was no
+    longer counted when kept."""
     from .training import prepare
 
-    found = _read(argparse.Namespace(**{**vars(args), "examples": args.holdout, "store": None}),
-                  allowed, options="--holdout FILE…", first=False)
+    holdout = argparse.Namespace(**{**vars(args), "examples": args.holdout or [],
+                                    "store": args.holdout_store})
+    found = _read(holdout, options="--holdout FILE… and/or --holdout-store DB",
+                  store_option="--holdout-store", first=False)
     if found is None or _show_problems(found.problems, args.strict, args.problems):
         return None
     ids = {e.id for e in training}

@@ -179,11 +179,12 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
     return result
 
 
-def holdout_metrics(ev: Evaluation, files: list[str] | None, reviewed_only: bool) -> dict:
+def holdout_metrics(ev: Evaluation, files: list[str] | None, store: str | None,
+                    reviewed_only: bool) -> dict:
     """A trained model's scores on held-out pages (`ev`) as its manifest records them: what
-    `evaluate` reports for the same files (the keep label's scores, the per-label table, the
-    summary `promote` compares), and which files they came from."""
-    return {"holdout": {**sources_record(files, None), "reviewed_only": reviewed_only,
+    `evaluate` reports for the same examples (the keep label's scores, the per-label table, the
+    summary `promote` compares), and which files and store they came from."""
+    return {"holdout": {**sources_record(files, store), "reviewed_only": reviewed_only,
                         "pages": len(ev.pages), "blocks": len(ev.y_true), "keep": ev.keep_scores(),
                         "per_label": ev.block_report(), "summary": ev.summary()}}
 

@@ -186,10 +186,11 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
                    version: str | None = None, labels: set[str] | None = None,
                    reviewed_only: bool = False, read_problems: int = 0,
                    holdout: list[LabelledPage] | None = None, holdout_files: list[str] | None = None,
-                   stream: TextIO | None = None) -> dict:
+                   holdout_store: str | None = None, stream: TextIO | None = None) -> dict:
     """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
 
-    The pages are fitted `in_fitting_order`. With `holdout` pages (read from `holdout_files`),
+    The pages are fitted `in_fitting_order`. With `holdout` pages (read from `holdout_files`
+    and `holdout_store`),
     the model is scored on them before it is written and the manifest's `metrics` hold the
     scores (`train.evaluation.holdout_metrics`), as the shipped model's manifest holds its own.
 
@@ -234,7 +235,7 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         from .evaluation import evaluate, holdout_metrics
 
         scored = evaluate(model, holdout, stream=stream, desc="scoring holdout", baseline=False)
-        manifest["metrics"] = holdout_metrics(scored, holdout_files, reviewed_only)
+        manifest["metrics"] = holdout_metrics(scored, holdout_files, holdout_store, reviewed_only)
     from .promote import PromotionError, writing_model
 
     try:
