@@ -1213,3 +1213,50 @@ def test_a_wrong_utf8_header_on_a_page_declaring_its_legacy_charset_gives_way_to
     got = decode_by_header(page, "utf-8")
     assert isinstance(got, bytes)
     assert sentence in decode(got, 10_000_000)
+
+# -- from a mutation review: each test fails on a small change of filter/decoding.py that no
+# -- other test caught
+
+_FERRY_BYTES = ("<html><body><article><p>" + "The ferry leaves the harbour at nine every morning. " * 5
+                + "</p></article></body></html>").encode()
+
+
+def test_a_page_of_exactly_max_bytes_is_cleaned():
+    result = Cleaner(limits=Limits(max_bytes=len(_FERRY_BYTES))).clean(_FERRY_BYTES)
+    assert "ferry" in result.text
+
+
+def test_a_quoted_or_capitalised_charset_parameter_is_read():
+    from filter.decoding import header_charset
+
+    assert header_charset('text/html; charset="windows-1251"') == "windows-1251"
+    assert header_charset("text/html; Charset=windows-1251") == "windows-1251"
+
+
+def test_quoted_charset_parameter_in_a_warc_response(tmp_path):
+    from crawl_helpers import Rec, build_warc
+    from filter.warc import read_warc
+
+    body = "<html><body><p>Привет, мир</p></body></html>".encode("cp1251")
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", body, content_type='text/html; charset="windows-1251"')])
+    (doc,) = read_warc(p)
+    assert doc.charset == "windows-1251"
+
+
+def test_capitalised_charset_parameter_in_a_warc_response(tmp_path):
+    from crawl_helpers import Rec, build_warc
+    from filter.warc import read_warc
+
+    body = "<html><body><p>Привет, мир</p></body></html>".encode("cp1251")
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", body, content_type="text/html; Charset=windows-1251")])
+    (doc,) = read_warc(p)
+    assert doc.charset == "windows-1251"
+
+
+def test_valid_utf8_under_a_latin_header_and_a_stale_multibyte_meta_is_utf8():
+    """Bytes that are valid UTF-8 are read so before a header's or a stale meta's charset."""
+    body = ('<html><head><meta charset="gbk"></head><body><p>Le café de la gare, déjà ouvert.</p>'
+            '</body></html>').encode("utf-8")
+    assert "café" in decode(body, 10**6, charset="iso-8859-1")

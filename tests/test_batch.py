@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 
 from crawl_helpers import ARTICLES, one_blas_thread, page  # noqa: F401 (autouse fixture)
 from filter import Cleaner, Limits, ModelError
-from filter.batch import RECORD_FIELDS, Outcome, clean_many
+from filter.batch import RECORD_FIELDS, Outcome, clean_many, drop_failures
 from filter.inputs import Document, Failure
 
 URL = "http://courier.test/"
@@ -891,3 +892,105 @@ def test_a_folder_that_cannot_be_listed_is_reported_not_skipped(tmp_path, monkey
     assert [(d.id, d.failure.type if d.failure else None) for d in docs] == [
         ("crawl/.locked", "UnreadableFile"), ("crawl/open/page.html", None)]
     assert docs[0].failure.message.endswith("the folder cannot be listed: Permission denied")
+
+# -- from a mutation review: each test fails on a small change of filter/batch.py,
+# -- filter/inputs.py or filter/compression.py that no other test caught
+
+_FERRY = ("<html><body><article><p>" + "The ferry leaves the harbour at nine every morning. " * 5
+          + "</p></article></body></html>")
+
+
+def test_a_falsy_id_of_a_dict_item_is_kept(cleaner):
+    """0 and "" are ids: they were replaced by the item's position."""
+    items = [{"id": "a", "html": _FERRY}, {"id": 0, "html": _FERRY}, {"id": "", "html": _FERRY}]
+    outs = list(clean_many(cleaner, items, workers=1, start_method="fork"))
+    assert [o.id for o in outs] == ["a", "0", ""]
+
+
+def test_retry_failed_keeps_the_outputs_mode(tmp_path):
+    """The copy written without the failures keeps the mode of the file it replaces."""
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": "a", "url": None, "source": "in.jsonl", "error": None}) + "\n"
+                   + json.dumps({"id": "b", "url": None, "source": "in.jsonl",
+                                 "error": {"type": "ExtractionTimeout", "message": "x"}}) + "\n")
+    os.chmod(out, 0o644)
+    assert drop_failures(out, lambda s: True) == 1
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
+
+
+def test_the_summary_counts_every_failure_of_a_kind():
+    import io
+    from filter.batch import Progress
+    from filter.inputs import Failure
+
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=False)
+    for i in range(3):
+        progress.update(Outcome(id=str(i), error=Failure("ExtractionTimeout", "slow")))
+    progress.close()
+    assert "3 failed" in stream.getvalue() and "  ExtractionTimeout: 3\n" in stream.getvalue()
+
+
+def test_a_page_file_of_exactly_max_bytes_is_read(tmp_path):
+    from filter.inputs import read_html_file
+
+    path = tmp_path / "a.html"
+    path.write_text(_FERRY)
+    doc = read_html_file(path, "a.html", len(_FERRY))
+    assert doc.failure is None and doc.html == _FERRY.encode()
+
+
+def test_a_jsonl_id_of_0_or_empty_is_the_records_id(tmp_path):
+    from filter.inputs import read_jsonl
+
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": 0, "html": _FERRY}) + "\n" + json.dumps({"id": "", "html": _FERRY}) + "\n")
+    assert [d.id for d in read_jsonl(path)] == ["0", ""]
+
+
+def test_a_folder_given_as_dot_names_its_pages_under_its_own_name(tmp_path, monkeypatch):
+    from filter.inputs import read_folder
+
+    folder = tmp_path / "crawl"
+    folder.mkdir()
+    (folder / "a.html").write_text(_FERRY)
+    monkeypatch.chdir(folder)
+    assert [d.id for d in read_folder(".")] == ["crawl/a.html"]
+
+
+def test_upper_case_page_names_are_pages(tmp_path):
+    from filter.inputs import input_kind, read_folder
+
+    (tmp_path / "A.HTML").write_text(_FERRY)
+    assert [d.id for d in read_folder(tmp_path)] == [f"{tmp_path.name}/A.HTML"]
+    (tmp_path / "B.JSONL").write_text("")
+    assert input_kind(tmp_path / "B.JSONL") == "jsonl"
+
+
+def test_a_utf32_json_lines_file_is_named_utf32(tmp_path):
+    """Its byte-order mark starts with UTF-16's: named UTF-16, the advice to convert it was wrong."""
+    import codecs
+    from filter.inputs import read_jsonl
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(codecs.BOM_UTF32_LE + '{"id": "a", "html": "<p>x</p>"}\n'.encode("utf-32-le"))
+    (doc,) = read_jsonl(path)
+    assert "UTF-32" in doc.failure.message and "UTF-16" not in doc.failure.message
+
+
+def test_a_page_whose_text_starts_with_BZh_is_no_bzip2(tmp_path):
+    from filter.inputs import read_html_file
+
+    path = tmp_path / "a.html"
+    path.write_bytes(b"BZh9 and more text <p>The ferry leaves at nine.</p>")
+    doc = read_html_file(path, "a.html", 10_000)
+    assert doc.failure is None and doc.html.startswith(b"BZh9")
+
+
+def test_retry_failed_without_failures_leaves_the_file_itself(tmp_path):
+    """Nothing to retry: the file is not replaced (a `tail -f` and hard links stay on it)."""
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": "a", "url": None, "source": "in.jsonl", "error": None}) + "\n")
+    before = os.stat(out).st_ino
+    assert drop_failures(out, lambda s: True) == 0
+    assert os.stat(out).st_ino == before

@@ -601,3 +601,53 @@ def test_pages_still_waiting_when_the_crawl_stops_are_given_up(cleaner):
     outcome, _ = pipeline._clean_item(page(ARTICLES[0]), url)
     assert outcome.error.type == "Interrupted" and outcome.url == url
     assert Counting.cleaned == 0
+
+# -- from a mutation review: each test fails on a small change of filter/integrations/scrapy.py
+# -- that no other test caught
+
+_EMPTY_PAGE = "<html><head><title>Nothing</title></head><body></body></html>"
+
+
+def test_drop_empty_drops_a_page_without_clean_text(monkeypatch, cleaner):
+    import asyncio
+
+    from scrapy.exceptions import DropItem
+
+    import filter.integrations.scrapy as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "deferToThreadPool",
+                        lambda reactor, pool, work, *args: work(*args))
+    monkeypatch.setattr(pipeline_module, "maybe_deferred_to_future",
+                        lambda value: asyncio.sleep(0, value))
+    pipeline = NoiseFilterPipeline(cleaner, drop_empty=True)
+    monkeypatch.setattr(pipeline, "_start_pool", lambda reactor: None)
+    with pytest.raises(DropItem):
+        asyncio.run(pipeline.process_item({"url": "http://courier.test/a", "html": _EMPTY_PAGE}))
+
+
+def test_an_empty_page_is_counted_as_empty_not_cleaned(cleaner):
+    class Stats:
+        def __init__(self):
+            self.values = {}
+
+        def inc_value(self, key):
+            self.values[key] = self.values.get(key, 0) + 1
+
+    stats = Stats()
+    pipeline = NoiseFilterPipeline(cleaner, stats=stats)
+    outcome = pipeline._clean(_EMPTY_PAGE, "http://courier.test/a")
+    assert outcome.error is None and not outcome.result.text
+    pipeline._count(outcome)
+    assert stats.values == {"noisefilter/empty": 1}
+
+
+def test_a_blank_url_field_beside_a_response_is_the_responses_url():
+    """Not the page's `<base href>`, which only the Response's own address gives way to."""
+    from scrapy.http import HtmlResponse
+
+    from filter.integrations.scrapy import page_url
+
+    response = HtmlResponse("http://courier.test/news/a.html",
+                            body=b'<html><head><base href="http://cdn.test/x/"></head><body></body></html>',
+                            encoding="utf-8")
+    assert page_url("   ", response) == "http://courier.test/news/a.html"

@@ -9,6 +9,7 @@ import random
 import re
 import time
 import tracemalloc
+import zlib
 
 import pytest
 
@@ -837,3 +838,160 @@ def test_a_record_without_an_id_is_not_named_as_its_damage_report_is(tmp_path):
     docs = list(read_warc(path))
     assert [d.id for d in docs] == [f"{path}#{s}" for s in starts]
     assert report.id not in {d.id for d in docs} and all(d.failure is None for d in docs)
+
+# -- from a mutation review: each test fails on a small change of filter/warc.py that no other
+# -- test caught
+
+_FROST = page("orchard-frost.html")
+
+
+def _kinds(docs):
+    return [(d.url, d.failure.type if d.failure else "page") for d in docs]
+
+
+def test_text_plain_html_is_sniffed(tmp_path):
+    """A page served as text/plain (a misconfigured server) is read when its body is HTML."""
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", _FROST, content_type="text/plain")])
+    assert _kinds(read_warc(p)) == [("http://courier.test/a", "page")]
+
+
+def test_xhtml_content_type_is_a_page(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    body = b"<p>an XHTML fragment served as XHTML</p>"
+    build_warc(p, [Rec("http://courier.test/a", body, content_type="application/xhtml+xml")])
+    assert _kinds(read_warc(p)) == [("http://courier.test/a", "page")]
+
+
+def test_a_page_of_exactly_max_bytes_is_taken(tmp_path):
+    """--max-bytes is the largest page taken."""
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", _FROST)])
+    (doc,) = read_warc(p, max_bytes=len(_FROST))
+    assert doc.failure is None and doc.html == _FROST
+
+
+def test_angle_bracketed_target_uri(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("<http://courier.test/a>", _FROST)])
+    (doc,) = read_warc(p)
+    assert doc.url == "http://courier.test/a" and doc.resolve_links
+
+
+def test_plain_page_labelled_gzip_not_starting_with_a_head_tag(tmp_path):
+    """A body labelled gzip that is not gzip (a proxy inflated it and kept the header) is taken as it is."""
+    p = tmp_path / "a.warc.gz"
+    body = b"<p>The ferry leaves at nine.</p>"
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "gzip")])])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == body
+
+
+def test_truncated_chunked_body_cut_right_after_chunk_data(tmp_path):
+    """A truncated record cut right after a chunk's data still gives the page it holds."""
+    p = tmp_path / "a.warc.gz"
+    body = b"%x\r\n%s" % (len(_FROST), _FROST)
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Transfer-Encoding", "chunked")],
+                       warc_headers={"WARC-Truncated": "length"})])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == _FROST
+
+
+def test_stacked_content_codings_are_undone_last_first(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    body = gzip.compress(zlib.compress(_FROST))
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "deflate, gzip")])])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == _FROST
+
+
+def test_resource_record_charset_from_its_warc_content_type(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    body = "<html><body><p>Привет, мир</p></body></html>".encode("cp1251")
+    build_warc(p, [Rec("file:///site/a.html", body, warc_type="resource",
+                       content_type="text/html; charset=windows-1251")])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.charset == "windows-1251"
+
+
+def test_junk_holding_corrupt_gzip_magic_before_a_plain_warc_is_not_taken_for_gzip(tmp_path):
+    """Bytes that look like a gzip header but do not inflate do not make a plain WARC gzip."""
+    p = tmp_path / "a.warc"
+    build_warc(p, [Rec("http://courier.test/a", _FROST)], gz=False)
+    p.write_bytes(b"junk\x1f\x8b\x08\x00garbage\n" + p.read_bytes())
+    docs = list(read_warc(p))
+    assert ("http://courier.test/a", "page") in _kinds(docs)
+
+
+def test_records_ended_by_two_bare_line_feeds_are_read(tmp_path):
+    p = tmp_path / "a.warc"
+    spans = build_warc(p, [Rec("http://courier.test/a", _FROST), Rec("http://courier.test/b", _FROST)], gz=False)
+    data = p.read_bytes()
+    out = b"".join(data[s:e - 4] + b"\n\n" for s, e in spans if data[e - 4:e] == b"\r\n\r\n")
+    p.write_bytes(out)
+    assert _kinds(read_warc(p)) == [("http://courier.test/a", "page"), ("http://courier.test/b", "page")]
+
+
+def test_two_different_content_lengths_are_damage(tmp_path):
+    """Which length frames the record is unknown: reported, not guessed."""
+    p = tmp_path / "a.warc"
+    spans = build_warc(p, [Rec("http://courier.test/a", _FROST), Rec("http://courier.test/b", _FROST)], gz=False)
+    data = p.read_bytes()
+    first = data[spans[0][0]:spans[0][1]]
+    length = first.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    doubled = first.replace(b"Content-Length: " + length + b"\r\n",
+                            b"Content-Length: " + length + b"\r\nContent-Length: 12\r\n", 1)
+    p.write_bytes(doubled + data[spans[1][0]:])
+    assert [k for _, k in _kinds(read_warc(p))] == ["DamagedRecord", "page"]
+
+
+def test_an_identity_content_encoding_is_no_coding(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    body = b"<p>The ferry leaves at nine.</p>"
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "identity")])])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == body
+
+
+def test_a_warc_gz_after_more_than_a_mib_of_junk_is_still_read_as_gzip(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", _FROST)])
+    junk = bytes(random.Random(1).choice(b"abcdefgh \n") for _ in range((1 << 20) + 1000))
+    p.write_bytes(junk + p.read_bytes())
+    assert ("http://courier.test/a", "page") in _kinds(read_warc(p))
+
+
+def test_a_repeated_header_keeps_its_first_value(tmp_path):
+    p = tmp_path / "a.warc"
+    build_warc(p, [Rec("http://courier.test/a", _FROST)], gz=False)
+    data = p.read_bytes()
+    p.write_bytes(data.replace(b"WARC-Target-URI: http://courier.test/a\r\n",
+                               b"WARC-Target-URI: http://courier.test/a\r\nWARC-Target-URI: http://other.test/z\r\n", 1))
+    (doc,) = read_warc(p)
+    assert doc.url == "http://courier.test/a"
+
+
+def test_a_content_length_in_non_ascii_digits_is_damage(tmp_path):
+    """Python's int() reads full-width digits; the WARC format does not."""
+    p = tmp_path / "a.warc"
+    build_warc(p, [Rec("http://courier.test/a", _FROST), Rec("http://courier.test/b", _FROST)], gz=False)
+    data = p.read_bytes()
+    length = data.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    wide = "".join(chr(0xFF10 + int(c)) for c in length.decode()).encode("utf-8")
+    p.write_bytes(data.replace(b"Content-Length: " + length + b"\r\n", b"Content-Length: " + wide + b"\r\n", 1))
+    assert [k for _, k in _kinds(read_warc(p))] == ["DamagedRecord", "page"]
+
+
+def test_a_plain_page_labelled_x_gzip_is_read_as_it_is(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    body = b"<p>The ferry leaves at nine.</p>"
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "x-gzip")])])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == body
+
+
+def test_an_x_gzip_body_is_inflated(tmp_path):
+    p = tmp_path / "a.warc.gz"
+    build_warc(p, [Rec("http://courier.test/a", gzip.compress(_FROST), http_headers=[("Content-Encoding", "x-gzip")])])
+    (doc,) = read_warc(p)
+    assert doc.failure is None and doc.html == _FROST
