@@ -8,7 +8,8 @@ import pytest
 from filter.blocks import Block, Page
 from retrain_site import example, make_page
 from train.examples import (
-    BlockLabel, Example, attach_labels, label_page, parse_lines, read_examples, write_examples,
+    BlockLabel, Example, Problem, attach_labels, label_page, parse_example, parse_lines,
+    read_examples, write_examples,
 )
 
 
@@ -418,3 +419,31 @@ def test_a_zstd_example_file_without_a_zstd_module_is_one_problem(tmp_path, monk
     found = read_examples([path])
     assert [(p.where, "backports.zstd package" in p.message) for p in found.problems] == [
         (str(path), True)]
+
+
+def test_a_piece_of_a_labelled_paragraph_is_matched_only_at_word_boundaries_and_12_characters():
+    """A block is one piece of a labelled paragraph (segmentation changed) when it holds whole
+    words of it, 12 characters or more: "walk" of "walkers", "arbour" of "harbour" or a short
+    "old pier" took the paragraph's label."""
+    para = ("The harbour board said the old pier, closed since the winter storms, will reopen to "
+            "walkers on Monday after repairs to its deck.")
+    page = Page(blocks=[Block(text=t) for t in ("reopen to walk", "arbour board said", "old pier",
+                                                  para[:60])])
+    attached = attach_labels(page, [BlockLabel(para, "content")])
+    assert attached.labels[:3] == [None, None, None] and attached.unlabelled == [0, 1, 2]
+
+
+def test_noncontent_passes_a_label_list():
+    """`noncontent` (not content, kind unknown) is always allowed: `train --labels` dropped it."""
+    ex, problems = parse_example({"id": "p", "text": "a\nb", "blocks": [
+        {"text": "a", "label": "content"}, {"text": "b", "label": "noncontent"}]},
+        allowed_labels={"content", "junk"})
+    assert [b.label for b in ex.blocks] == ["content", "noncontent"] and problems == []
+
+
+def test_a_skipped_page_is_a_problem_that_loses_a_page():
+    """Shown before the first 20 block warnings, whatever their number."""
+    assert Problem("f:1", "page could not be segmented: bad; page skipped").loses_page
+    assert Problem("f:1", "no labelled block left; page skipped").loses_page
+    assert not Problem("f:1", "block 0: has no text; left out").loses_page
+

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from train.metrics import CUT_SNIPPET_CHARS, snippet_rates
+import pytest
+
+from train.metrics import CUT_SNIPPET_CHARS, snippet_rates, word_prf
 
 TEXT = ("The harbour board said the old pier, closed since the winter storms, will reopen to "
         "walkers on Monday after repairs to its deck.")
@@ -24,3 +26,23 @@ def test_short_snippets_are_matched_as_whole_words():
     # a `without` snippet is boilerplate: "Share" is not leaked by "shared"
     assert snippet_rates("The story was shared widely.", [], ["Share"]) == (None, 0.0)
     assert snippet_rates("Share this story", ["walkers"], ["Share"]) == (0.0, 1.0)
+
+
+def test_word_f1_counts_words_with_multiplicity_and_empty_against_empty_is_perfect():
+    """The benchmark's rule: a page whose gold text and output are both empty is a perfect
+    score, not 0 (WCXB's own metric)."""
+    assert word_prf("", "") == (1.0, 1.0, 1.0)
+    assert word_prf("...", "—") == (1.0, 1.0, 1.0)
+    p, r, f = word_prf("the the cat", "The cat sat")
+    assert (p, r) == pytest.approx((2 / 3, 2 / 3)) and f == pytest.approx(2 / 3)
+    assert word_prf("The Cat", "the cat sat on") == pytest.approx((1.0, 0.5, 2 / 3))
+
+
+def test_a_short_with_snippet_cut_inside_a_word_is_not_found_and_an_empty_one_not_counted():
+    """Only snippets of WCXB's cut length may end inside a word; a snippet without a word (a
+    dash) is no snippet at all, neither kept nor missed."""
+    short = TEXT[TEXT.index("said"):TEXT.index("walkers") + 4]  # "… reopen to walk"
+    assert 60 <= len(short) < CUT_SNIPPET_CHARS
+    assert snippet_rates(TEXT, [short], []) == (0.0, None)
+    assert snippet_rates(TEXT, ["—", "walkers on Monday"], []) == (1.0, None)
+

@@ -1904,3 +1904,12 @@ def test_a_problems_file_naming_a_models_manifest_is_refused_before_it_wipes_it(
     assert "names a file the command reads or writes" in capsys.readouterr().err
     assert not new.exists()
 
+
+def test_two_kinds_of_noise_with_too_few_blocks_are_warned_about():
+    from collections import Counter
+
+    from train.training import too_few_to_learn
+
+    said = too_few_to_learn(Counter(content=200, related=5, junk=5), "content")
+    assert len(said) == 1 and "kinds of noise (junk 5, related 5)" in said[0]
+
