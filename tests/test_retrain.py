@@ -141,6 +141,25 @@ def test_a_holdout_that_cannot_score_the_model_stops_train_before_segmenting(dat
     assert says in err and "segmenting pages" not in err and not out.exists()
 
 
+def test_a_holdout_named_as_the_problems_file_is_refused_not_emptied(data, tmp_path, capsys):
+    """The problems file is emptied at the first read: a holdout file named there (its first
+    line damaged, so that no JSON-lines check saved it) was wiped before it was read."""
+    holdout = tmp_path / "holdout.jsonl"
+    holdout.write_text("oops not json\n" + (data / "holdout.jsonl").read_text())
+    before = holdout.read_text()
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--out", str(tmp_path / "m.joblib"),
+                 "--holdout", str(holdout), "--problems", str(holdout)]) == 2
+    assert "names a file the command reads or writes" in capsys.readouterr().err
+    assert holdout.read_text() == before
+
+
+def test_a_holdout_without_a_block_to_keep_is_warned_about(data, tmp_path, capsys):
+    holdout = tmp_path / "holdout.jsonl"
+    holdout.write_text((data / "holdout.jsonl").read_text().replace('"label": "content"', '"label": "junk"'))
+    _train(data, "train.jsonl", tmp_path / "m.joblib", "--holdout", str(holdout))
+    assert "the holdout labels no block 'content'" in capsys.readouterr().err
+
+
 def test_same_data_and_seed_give_the_same_model(data, good, tmp_path):
     again = _train(data, "train.jsonl", tmp_path / "again.joblib", "--jobs", "2")  # pages segmented in 2 processes
     assert load_model(again).manifest["sha256"] == load_model(good).manifest["sha256"]

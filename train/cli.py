@@ -85,7 +85,9 @@ def _not_a_problems_file(args) -> str | None:
     from filter.modelfile import manifest_of, manifest_path
 
     out = getattr(args, "out", None)  # train's model, written with its manifest
-    own = [*args.examples, *([args.store, f"{args.store}-wal", f"{args.store}-shm"] if args.store else []),
+    stores = [args.store, getattr(args, "holdout_store", None)]  # train's holdout, read later
+    own = [*args.examples, *(getattr(args, "holdout", None) or []),
+           *(f"{db}{end}" for db in stores if db for end in ("", "-wal", "-shm")),
            *([out, manifest_path(Path(out))] if out else [])]
     try:
         active = active_model_path()
@@ -392,6 +394,10 @@ def _training_holdout(args, training: list) -> list | None:
     if not held.pages:
         _say("the holdout has no labelled page")
         return None
+    if args.keep_label not in held.label_counts:  # as `evaluate` says it
+        _say(f"warning: the holdout labels no block '{args.keep_label}' (its labels: "
+             f"{', '.join(sorted(held.label_counts))}); the model's keep-or-not scores on it say "
+             "nothing")
     return held.pages
 
 
