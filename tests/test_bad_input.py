@@ -1233,24 +1233,15 @@ def test_a_quoted_or_capitalised_charset_parameter_is_read():
     assert header_charset("text/html; Charset=windows-1251") == "windows-1251"
 
 
-def test_quoted_charset_parameter_in_a_warc_response(tmp_path):
+@pytest.mark.parametrize("content_type", ['text/html; charset="windows-1251"',
+                                          "text/html; Charset=windows-1251"])
+def test_a_quoted_or_capitalised_charset_parameter_in_a_warc_response(tmp_path, content_type):
     from crawl_helpers import Rec, build_warc
     from filter.warc import read_warc
 
     body = "<html><body><p>Привет, мир</p></body></html>".encode("cp1251")
     p = tmp_path / "a.warc.gz"
-    build_warc(p, [Rec("http://courier.test/a", body, content_type='text/html; charset="windows-1251"')])
-    (doc,) = read_warc(p)
-    assert doc.charset == "windows-1251"
-
-
-def test_capitalised_charset_parameter_in_a_warc_response(tmp_path):
-    from crawl_helpers import Rec, build_warc
-    from filter.warc import read_warc
-
-    body = "<html><body><p>Привет, мир</p></body></html>".encode("cp1251")
-    p = tmp_path / "a.warc.gz"
-    build_warc(p, [Rec("http://courier.test/a", body, content_type="text/html; Charset=windows-1251")])
+    build_warc(p, [Rec("http://courier.test/a", body, content_type=content_type)])
     (doc,) = read_warc(p)
     assert doc.charset == "windows-1251"
 

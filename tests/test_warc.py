@@ -878,11 +878,13 @@ def test_angle_bracketed_target_uri(tmp_path):
     assert doc.url == "http://courier.test/a" and doc.resolve_links
 
 
-def test_plain_page_labelled_gzip_not_starting_with_a_head_tag(tmp_path):
-    """A body labelled gzip that is not gzip (a proxy inflated it and kept the header) is taken as it is."""
+@pytest.mark.parametrize("coding", ["gzip", "x-gzip", "identity"])
+def test_a_plain_page_labelled_with_a_coding_is_read_as_it_is(tmp_path, coding):
+    """A body labelled gzip that is not gzip (a proxy inflated it and kept the header) is taken
+    as it is; "identity" is no coding at all."""
     p = tmp_path / "a.warc.gz"
     body = b"<p>The ferry leaves at nine.</p>"
-    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "gzip")])])
+    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", coding)])])
     (doc,) = read_warc(p)
     assert doc.failure is None and doc.html == body
 
@@ -945,14 +947,6 @@ def test_two_different_content_lengths_are_damage(tmp_path):
     assert [k for _, k in _kinds(read_warc(p))] == ["DamagedRecord", "page"]
 
 
-def test_an_identity_content_encoding_is_no_coding(tmp_path):
-    p = tmp_path / "a.warc.gz"
-    body = b"<p>The ferry leaves at nine.</p>"
-    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "identity")])])
-    (doc,) = read_warc(p)
-    assert doc.failure is None and doc.html == body
-
-
 def test_a_warc_gz_after_more_than_a_mib_of_junk_is_still_read_as_gzip(tmp_path):
     p = tmp_path / "a.warc.gz"
     build_warc(p, [Rec("http://courier.test/a", _FROST)])
@@ -980,14 +974,6 @@ def test_a_content_length_in_non_ascii_digits_is_damage(tmp_path):
     wide = "".join(chr(0xFF10 + int(c)) for c in length.decode()).encode("utf-8")
     p.write_bytes(data.replace(b"Content-Length: " + length + b"\r\n", b"Content-Length: " + wide + b"\r\n", 1))
     assert [k for _, k in _kinds(read_warc(p))] == ["DamagedRecord", "page"]
-
-
-def test_a_plain_page_labelled_x_gzip_is_read_as_it_is(tmp_path):
-    p = tmp_path / "a.warc.gz"
-    body = b"<p>The ferry leaves at nine.</p>"
-    build_warc(p, [Rec("http://courier.test/a", body, http_headers=[("Content-Encoding", "x-gzip")])])
-    (doc,) = read_warc(p)
-    assert doc.failure is None and doc.html == body
 
 
 def test_an_x_gzip_body_is_inflated(tmp_path):
