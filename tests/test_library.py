@@ -788,6 +788,11 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
             "<a href='https://shop.example.com/book'>the bridge book</a></p></article></body></html>")
     result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
     assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
+    # a <base href> says the same
+    based = html.replace("<meta property='og:url' content='https://www.coastal.co.uk/2026/bridge'>",
+                         "<base href='https://www.coastal.co.uk/2026/'>")
+    result = cleaner.clean(based, url="https://feeds.example.net/~r/coastal/12345")
+    assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
     # <link rel="canonical"> says the same where there is no og:url, and the page's own
     # address (relative there) is no related story
     html = html.replace("<meta property='og:url' content='https://www.coastal.co.uk/2026/bridge'>",
@@ -1155,20 +1160,6 @@ def test_utf32_text_with_its_bom_is_read():
     """UTF-32LE's mark starts with UTF-16LE's: read as UTF-16, it held NUL bytes."""
     text = "The harbour bridge reopened to traffic on Saturday after repairs."
     assert clean_text(text.encode("utf-32-le").join([b"\xff\xfe\x00\x00", b""])).blocks[0].text == text
-
-
-def test_a_base_href_names_the_pages_own_site(monkeypatch):
-    """A page fetched through a feed redirector names its site by its <base href>."""
-    cleaner = Cleaner()
-    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
-        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
-    paragraph = "The bridge reopened on Saturday after three months of repairs, the council said. "
-    html = ("<html><head><base href='https://www.coastal.co.uk/2026/'>"
-            f"<title>Bridge</title></head><body><article><p>{paragraph * 3}</p><p>Read more: "
-            "<a href='https://www.coastal.co.uk/2025/repairs'>Repairs delayed again</a> and "
-            "<a href='https://shop.example.com/book'>the bridge book</a></p></article></body></html>")
-    result = cleaner.clean(html, url="https://feeds.example.net/~r/coastal/12345")
-    assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
 
 
 def _classified(monkeypatch, blocks, labels, rows):
