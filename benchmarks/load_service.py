@@ -1,10 +1,12 @@
-"""Load run of the HTTP service on loopback, beside the library on the same pages in the same run.
+"""Load run of the HTTP service on loopback, beside the library and trafilatura on the same pages in
+the same run.
 
     .venv/bin/python benchmarks/load_service.py [--pages 300] [--requests 2000] [--concurrency 16]
 
 1. reads real pages from ``../shared/data/wcxb-dev/html/*.html.gz`` (never copied anywhere);
 2. cleans each page once with the library in this process (`Cleaner.clean`, single-threaded
-   like a service worker): the library's pages/s;
+   like a service worker): the library's pages/s; and runs ``trafilatura.extract(html)`` on
+   each page once, the yardstick of every speed figure;
 3. starts ``noisefilter serve`` on 127.0.0.1 (a free port) and posts the pages as raw
    ``text/html`` bodies, ``--requests`` in all, ``--concurrency`` at a time, cycling through the
    pages, after a short warm-up that is not counted;
@@ -74,6 +76,16 @@ def library_rate(pages) -> tuple[float, int]:
                 refused += 1
         elapsed = time.perf_counter() - started
     return len(pages) / elapsed, refused
+
+
+def trafilatura_rate(pages) -> float:
+    """Pages per second of ``trafilatura.extract(html)`` with its defaults over every page once."""
+    import trafilatura
+
+    started = time.perf_counter()
+    for _, _, html in pages:
+        trafilatura.extract(html)
+    return len(pages) / (time.perf_counter() - started)
 
 
 def free_port() -> int:
@@ -178,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
           f"mean {megabytes * 1000 / len(pages):.0f} KB)")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
 
+    traf = trafilatura_rate(pages)
+    print(f"trafilatura.extract(html): {traf:.2f} pages/s (one process, each page once)")
     rate, refused = library_rate(pages)
     print(f"library: {rate:.2f} pages/s (Cleaner.clean, one process, one thread, each page once; "
-          f"{refused} refused)")
+          f"{refused} refused) = {rate / traf:.2f} x trafilatura's")
 
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="nf-load-") as work:
@@ -204,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"service: {done / wall:.2f} requests/s through HTTP ({done} requests, concurrency "
           f"{args.concurrency}, {workers:.0f} cleaning processes, {warmup} warm-up requests not "
-          f"counted) = {done / wall / rate:.2f} x the library's pages/s")
+          f"counted) = {done / wall / rate:.2f} x the library's pages/s, "
+          f"{done / wall / traf:.2f} x trafilatura's")
     print(f"latency: p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms, "
           f"p99 {percentile(ms, 99):.0f} ms, max {max(ms):.0f} ms")
     print(f"errors: {errors} (statuses: {json.dumps(statuses, sort_keys=True)})")
@@ -214,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                - (metric(before, f'noisefilter_clean_duration_seconds_{name}{{input="html"}}') or 0)
                for name in ("sum", "count")}
     print(f"cleaning time per page: {cleaned['sum'] * 1000 / max(cleaned['count'], 1):.0f} ms in the "
-          f"service's processes, {1000 / rate:.0f} ms in the library run")
+          f"service's processes, {1000 / rate:.0f} ms in the library run, {1000 / traf:.0f} ms "
+          f"for trafilatura.extract")
     http_cpu = (metric(scraped, "process_cpu_seconds_total") or 0) - (
         metric(before, "process_cpu_seconds_total") or 0)
     print(f"CPU per request outside the cleaning processes: HTTP process {http_cpu * 1000 / done:.1f} ms, "
