@@ -172,6 +172,57 @@ def test_a_python_worker_loads_each_model_once(cleaner):
     assert first.limits.timeout == 5
 
 
+def _model_copy(loaded, path: Path, version: str) -> Path:
+    """A loadable model at `path` whose bytes differ by `version` (as a retraining's would)."""
+    import copy
+
+    from filter.modelfile import save_model
+
+    model = copy.deepcopy(loaded.model)
+    model.test_version = version  # pickled with it: another sha256
+    save_model(model, path, {"version": version})
+    return path
+
+
+def test_a_python_worker_loads_a_model_again_when_its_file_changes(cleaner, tmp_path):
+    """Cached by name alone, a model retrained into the same path was never read again by a
+    Python worker Spark reuses: every later job cleaned with the first model, without a word."""
+    path = _model_copy(cleaner.loaded, tmp_path / "mine.joblib", "mine-1")
+    first = executor_cleaner(str(path))
+    assert executor_cleaner(str(path)) is first
+    _model_copy(cleaner.loaded, path, "mine-2")
+    assert executor_cleaner(str(path)).loaded.manifest["version"] == "mine-2"
+
+
+def test_ship_model_refuses_a_model_that_would_not_load_before_sending_anything(cleaner, tmp_path):
+    """A wrong manifest was sent to every executor and failed every task there."""
+    from filter.errors import ModelError
+
+    class Context:
+        sent: list = []
+
+        def addFile(self, uri):
+            self.sent.append(uri)
+
+    path = _model_copy(cleaner.loaded, tmp_path / "mine.joblib", "mine-1")
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest_path(path).write_text(json.dumps({**manifest, "sha256": "0" * 64}))
+    with pytest.raises(ModelError, match="does not match its manifest"):
+        ship_model(Context(), path)
+    assert Context.sent == []
+
+
+def test_rows_that_are_not_rows_are_error_rows_not_a_failed_task(cleaner):
+    """An RDD made by hand may hold tuples or None: `dict(row)` raised, and after Spark's
+    retries the job failed, for one row."""
+    rows = list(clean_rows([("a", "b", "c"), None, {"id": "x", "html": page(ARTICLES[0])}],
+                           model=str(cleaner.loaded.path)))
+    assert [r["error"]["type"] if r["error"] else None for r in rows] == ["InputError", "InputError", None]
+    assert "not tuple" in rows[0]["error"]["message"] and "not NoneType" in rows[1]["error"]["message"]
+    assert rows[0]["id"].startswith("row:") and rows[0]["id"] != rows[1]["id"]
+    assert rows[2]["id"] == "x" and rows[2]["text"]
+
+
 def test_warc_paths_as_spark_writes_them_are_read(cleaner, tmp_path):
     """Spark and Hadoop write local files as `file:/data/x.warc.gz` (`input_file_name()`,
     `binaryFile` paths): such a path was taken for a relative one and reported missing."""
@@ -474,6 +525,28 @@ def test_ship_model_sends_a_symlinked_model_with_the_manifest_loading_reads(spar
     assert versions == [Cleaner(model=src).loaded.manifest["sha256"]]
 
 
+def test_a_model_retrained_into_the_same_path_and_shipped_again_reaches_the_executors(
+        spark, cleaner, tmp_path):
+    """Spark sends a file once per name and context: a model retrained into the same path and
+    shipped again in a long-lived session (a notebook) reached no executor, which kept
+    cleaning with the old one, without a word."""
+    path = tmp_path / "notebook.joblib"
+
+    def version_on_executors(shipped):
+        return spark.sparkContext.parallelize([0], 1).map(
+            lambda _: executor_cleaner(shipped).loaded.manifest["version"]).collect()
+
+    _model_copy(cleaner.loaded, path, "notebook-1")
+    first = ship_model(spark.sparkContext, path)
+    assert version_on_executors(first) == ["notebook-1"]
+    assert ship_model(spark.sparkContext, path) == first  # the same file: the same name
+    _model_copy(cleaner.loaded, path, "notebook-2")
+    second = ship_model(spark.sparkContext, path)
+    assert second != first
+    assert version_on_executors(second) == ["notebook-2"]
+    assert version_on_executors(first) == ["notebook-1"]  # what was shipped stays as it was
+
+
 def test_a_shipped_model_is_not_shadowed_by_a_file_of_its_name_where_the_executor_runs(
         spark, tmp_path):
     """`ship_model` returned the bare file name, which executors looked for in their working
@@ -484,9 +557,12 @@ def test_a_shipped_model_is_not_shadowed_by_a_file_of_its_name_where_the_executo
     src = active_model_path()
     for folder in (tmp_path / "new", tmp_path / "old"):
         folder.mkdir()
-        shutil.copyfile(src, folder / "shadowed.joblib")
-        shutil.copyfile(manifest_path(src), folder / "shadowed.manifest.json")
+    shutil.copyfile(src, tmp_path / "new" / "shadowed.joblib")
+    shutil.copyfile(manifest_path(src), tmp_path / "new" / "shadowed.manifest.json")
     shipped = ship_model(spark.sparkContext, tmp_path / "new" / "shadowed.joblib")
+    name = shipped.removeprefix("sparkfiles:")
+    shutil.copyfile(src, tmp_path / "old" / name)  # the name sent, in the worker's folder
+    shutil.copyfile(manifest_path(src), manifest_path(tmp_path / "old" / name))
 
     def loaded_in(folder):
         from pyspark import SparkFiles
@@ -495,10 +571,10 @@ def test_a_shipped_model_is_not_shadowed_by_a_file_of_its_name_where_the_executo
         os.chdir(folder)  # a worker's working folder that holds another file of the name
         try:
             return (executor_cleaner(shipped).loaded.path.resolve(),
-                    Path(SparkFiles.get("shadowed.joblib")).resolve())
+                    Path(SparkFiles.get(name)).resolve())
         finally:
             os.chdir(here)
 
     [(loaded, sent)] = spark.sparkContext.parallelize([0], 1).map(
         lambda _: loaded_in(tmp_path / "old")).collect()
-    assert loaded == sent != (tmp_path / "old" / "shadowed.joblib").resolve()
+    assert loaded == sent != (tmp_path / "old" / name).resolve()

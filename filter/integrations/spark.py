@@ -17,9 +17,11 @@ one worker per core.
 
 How the model reaches the executors: with ``model=None`` each executor uses the model shipped
 inside its installed noisefilter package. Another model file is sent with `ship_model`, which
-adds it and its manifest to the job (``SparkContext.addFile``); executors find them by name
-through ``SparkFiles`` (only there: not a file of the same name in their working folder) and
-check the sha256 against the manifest before loading.
+checks it as loading does, then adds a copy of it and its manifest, named by the file's sha256,
+to the job (``SparkContext.addFile``); executors find them by name through ``SparkFiles``
+(only there: not a file of the same name in their working folder) and check the sha256 against
+the manifest before loading. A model given by path (on a file system every executor mounts) is
+loaded again when its file changes.
 
 Every row yields a row: a page that cannot be cleaned gives a row with ``error`` set. Pages are
 cleaned inside the Python worker, so the time limit (``timeout``) is checked between the
@@ -28,7 +30,12 @@ pipeline's stages; use `filter.batch.clean_many` where a hung page must be kille
 
 from __future__ import annotations
 
+import atexit
 import hashlib
+import json
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -38,9 +45,10 @@ from threadpoolctl import threadpool_limits
 
 from ..batch import RECORD_FIELDS, Outcome, as_document
 from ..cleaner import Cleaner, Limits, clean_page
-from ..errors import NoiseFilterError
+from ..errors import ModelError, NoiseFilterError
+from ..files import write_synced
 from ..inputs import Document, Failure
-from ..modelfile import manifest_of, manifest_path
+from ..modelfile import LoadedModel, load_model, manifest_path
 
 #: the rows `clean_rows` and `clean_warc_files` yield, as a Spark DDL schema
 OUTPUT_SCHEMA = (
@@ -56,25 +64,49 @@ _EXTRA_FIELDS = ("warc_date", "warc_truncated")
 #: SparkFiles only (`_resolve_model`)
 _SHIPPED = "sparkfiles:"
 
-_cleaners: dict[tuple, Cleaner] = {}
+#: this worker's cleaners by settings, each with the identity of the model file it loaded
+_cleaners: dict[tuple, tuple[tuple | None, Cleaner]] = {}
 _lock = threading.Lock()
+#: where `ship_model` keeps the copies it sends, for as long as this driver runs
+_staging: Path | None = None
 
 
 def ship_model(spark_context, path: str | Path) -> str:
     """Send a model file and its manifest to every executor; returns what to pass as
-    ``model=`` to the helpers: the file's name, marked as shipped (`_resolve_model`). A
-    symbolic link with no manifest beside it is followed: the file it leads to is sent, under
-    its own name, with the manifest beside it, as `filter.modelfile.manifest_of` reads one (a
-    link with its own manifest beside it, as a content-addressed cache lays them out, is sent
-    as it is). Files are named to Spark by ``file:`` URI (`Path.as_uri`, a space or "%" in a
-    folder name quoted): a plain path it resolves itself, and a link arrived on the executors
-    under its target's name, where no model of the name returned was."""
-    path = Path(path).absolute()
-    if manifest_of(path) != manifest_path(path):
-        path = path.resolve()
-    for sent in (path, manifest_path(path)):
+    ``model=`` to the helpers: the name they were sent under, marked as shipped
+    (`_resolve_model`). The model is checked first as loading checks it (a wrong manifest or
+    scikit-learn version is one `ModelError` here, not a failure in every task), and a copy of
+    it is sent under a name holding its sha256 (`_stage`): Spark sends a file once per name and
+    context and executors keep the first copy, so a model retrained into the same path and
+    shipped again in a long-lived session (a notebook) was cleaned with the old one, without a
+    word. A symbolic link is sent as the model it leads to, with the manifest loading reads for
+    it. Files are named to Spark by ``file:`` URI (`Path.as_uri`, a space or "%" in a folder
+    name quoted)."""
+    staged = _stage(load_model(path))
+    for sent in (staged, manifest_path(staged)):
         spark_context.addFile(sent.as_uri())
-    return _SHIPPED + path.name
+    return _SHIPPED + staged.name
+
+
+def _stage(loaded: LoadedModel) -> Path:
+    """A copy of a checked model and its manifest, named ``NAME-SHA.joblib`` (16 hex digits of
+    its sha256), in a folder of this process removed when it exits. The copy is of the bytes
+    checked: a file replaced since is refused."""
+    global _staging
+    sha = loaded.manifest["sha256"]
+    with _lock:
+        if _staging is None:
+            _staging = Path(tempfile.mkdtemp(prefix="noisefilter-spark-"))
+            atexit.register(shutil.rmtree, _staging, ignore_errors=True)
+        staged = _staging / f"{loaded.path.name.removesuffix('.joblib')}-{sha[:16]}.joblib"
+        if not staged.exists():
+            data = loaded.path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise ModelError(f"model {loaded.path} was replaced while it was being shipped; "
+                                 "ship it again")
+            write_synced(manifest_path(staged), json.dumps(loaded.manifest).encode("utf-8"))
+            write_synced(staged, data)
+    return staged
 
 
 def _resolve_model(model: str | None) -> Path | None:
@@ -95,14 +127,31 @@ def _resolve_model(model: str | None) -> Path | None:
 
 def executor_cleaner(model: str | None = None, max_bytes: int = Limits.max_bytes,
                      timeout: float = Limits.timeout) -> Cleaner:
-    """The cleaner of this Python worker for these settings, loaded on first use."""
+    """The cleaner of this Python worker for these settings, loaded on first use and again
+    when the model file it loaded has changed (`_identity`: kept by name alone, a model
+    retrained into the same path was never read again by a reused worker)."""
     key = (model, max_bytes, timeout)
+    path = _resolve_model(model)
+    identity = _identity(path)
     with _lock:
-        if key not in _cleaners:
+        cached = _cleaners.get(key)
+        if cached is None or cached[0] != identity:
             threadpool_limits(1)
-            _cleaners[key] = Cleaner(model=_resolve_model(model),
-                                     limits=Limits(max_bytes=max_bytes, timeout=timeout))
-        return _cleaners[key]
+            _cleaners[key] = (identity, Cleaner(model=path, limits=Limits(max_bytes=max_bytes,
+                                                                           timeout=timeout)))
+        return _cleaners[key][1]
+
+
+def _identity(path: Path | None) -> tuple | None:
+    """What tells a model file from the one loaded before under its name: its inode, size and
+    modification time (a stat per partition, not a hash of the file)."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:  # the loading says what is wrong
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
@@ -137,7 +186,11 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
     row): ids stay the same however the rows are partitioned."""
     cleaner = executor_cleaner(model, max_bytes, timeout)
     for i, row in enumerate(rows):
-        data = row.asDict() if hasattr(row, "asDict") else dict(row)
+        try:
+            data = row.asDict() if hasattr(row, "asDict") else dict(row)
+        except (TypeError, ValueError):  # a tuple or None in an RDD made by hand: one row, not the task
+            yield to_row(_not_a_row(row))
+            continue
         html, url = data.get(html_field), data.get(url_field)
         doc_id = data.get(id_field)
         if doc_id is None:
@@ -145,6 +198,12 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
         doc = as_document({"id": doc_id, "url": url, "html": html,
                            "charset": data.get(charset_field)}, i)
         yield to_row(clean_document(cleaner, doc))
+
+
+def _not_a_row(row) -> Outcome:
+    ident = "row:" + hashlib.sha256(repr(row).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return Outcome(id=ident, error=Failure("InputError", f"a row must be a Spark Row or a dict "
+                                                         f"of fields, not {type(row).__name__}"))
 
 
 def _html_id(html) -> str | None:
