@@ -701,6 +701,75 @@ def test_the_features_look_at_the_deadline_from_their_first_pass(monkeypatch):
     assert len(read) < features.DEADLINE_STRIDE
 
 
+def test_a_time_limit_is_passed_as_soon_as_its_seconds_are():
+    """The time limit is the seconds given: a call half as long again is past it."""
+    from filter.deadline import Deadline
+
+    with pytest.raises(ExtractionTimeout, match=r"over the limit of 1 s \(stopped before x\)$"):
+        Deadline(1, started=time.monotonic() - 1.5).check("x")
+    Deadline(1, started=time.monotonic() - 0.5).check("x")
+
+
+@pytest.mark.parametrize("html, slow, next_stage", [
+    (True, ("filter.cleaner", "html_to_page"), "classifying its blocks"),
+    (False, ("filter.cleaner", "text_page"), "classifying its lines"),
+    (True, ("filter.extract", "_extract_trees"), "the completion stage"),
+    (True, ("filter.model", "PageFeatures"), "the classifier's first stage"),
+    (True, ("filter.model", "_p_keep"), "the classifier's context stage"),
+    (True, ("filter.model", "context_columns"), "the classifier's label stage"),
+    (False, ("filter.features", "shape_features"), "the rest of its blocks' features"),
+])
+def test_a_call_that_runs_out_of_time_in_a_stage_stops_before_the_next(monkeypatch, html, slow,
+                                                                      next_stage):
+    """Each stage a page or a text goes through is followed by a look at the time limit: a
+    call out of time in one stage must not go on through the next (classifying tens of
+    thousands of blocks takes seconds per stage) and overrun the limit by all of them. The
+    clock here jumps a minute ahead in the stage before the one named."""
+    import importlib
+    import types
+
+    from filter import deadline
+
+    ahead = [0.0]
+    monkeypatch.setattr(deadline, "time", types.SimpleNamespace(
+        monotonic=lambda: time.monotonic() + ahead[0]))
+    module = importlib.import_module(slow[0])
+    real = getattr(module, slow[1])
+
+    def slow_stage(*args, **kwargs):
+        out = real(*args, **kwargs)
+        ahead[0] = 120.0
+        return out
+
+    monkeypatch.setattr(module, slow[1], slow_stage)
+    cleaner = Cleaner(limits=Limits(timeout=60))
+    assert cleaner.model.kind_ is not None  # the model has a label stage
+    with pytest.raises(ExtractionTimeout, match=rf"over the limit of 60 s \(stopped before "
+                                                rf"{re.escape(next_stage)}\)$"):
+        if html:
+            cleaner.clean("<html><body><article>" + "".join(_paragraph(i) for i in range(8))
+                          + "</article></body></html>")
+        else:  # lines enough for the features to look at the time as they go
+            cleaner.clean_text("\n".join(f"Line {i} of the harbour log." for i in range(1100)))
+
+
+def test_the_features_look_at_the_time_limit_every_1024_blocks(monkeypatch):
+    """As the README says: every 1,024 blocks in each pass over them, so that a call past its
+    limit on a text of many lines stops within half a second or so, not after a pass over all
+    of them (a million lines: a minute)."""
+    from collections import Counter
+
+    from filter import features
+    from filter.blocks import Block, Page
+    from filter.deadline import Deadline
+
+    looks = Counter()
+    monkeypatch.setattr(Deadline, "check", lambda self, stage: looks.update([stage]))
+    page = Page(blocks=[Block(f"line {i}", kind="line") for i in range(5_000)], source="text")
+    features.PageFeatures(page, Deadline(60))
+    assert looks == {"its blocks' features": 4, "the rest of its blocks' features": 4}
+
+
 def test_a_table_row_of_twenty_thousand_cells_is_cleaned_in_seconds():
     """A page of many short paragraphs on which the fast pass keeps little went to the full
     pass, whose jusText fallback takes time quadratic in a run of short paragraphs: 10,000

@@ -230,7 +230,9 @@ def test_warc_paths_as_spark_writes_them_are_read(cleaner, tmp_path):
 
     warc = tmp_path / "a b.warc.gz"
     build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
-    for path in (str(warc), f"file:{warc}".replace(" ", "%20"), f"file://{warc}"):
+    # a file: URL may name its host, this one (RFC 8089)
+    for path in (str(warc), f"file:{warc}".replace(" ", "%20"), f"file://{warc}",
+                 f"file://localhost{warc}"):
         rows = list(clean_warc_files([path], model=str(cleaner.loaded.path)))
         assert len(rows) == 1 and rows[0]["error"] is None and rows[0]["text"], path
 
@@ -578,3 +580,166 @@ def test_a_shipped_model_is_not_shadowed_by_a_file_of_its_name_where_the_executo
     [(loaded, sent)] = spark.sparkContext.parallelize([0], 1).map(
         lambda _: loaded_in(tmp_path / "old")).collect()
     assert loaded == sent != (tmp_path / "old" / name).resolve()
+
+
+def _schema_fields(ddl: str) -> list[str]:
+    """The top-level field names of a Spark DDL schema (commas inside <...> belong to a type)."""
+    names, depth, field = [], 0, ""
+    for ch in ddl + ",":
+        depth += (ch == "<") - (ch == ">")
+        if ch == "," and depth == 0:
+            names.append(field.split()[0])
+            field = ""
+        else:
+            field += ch
+    return names
+
+
+def test_a_warc_records_truncation_reaches_its_row_and_the_schema_names_every_field(
+        cleaner, tmp_path):
+    """A record the crawler cut short on purpose (``WARC-Truncated: length``) is cleaned, and
+    its row says so: without the field, a job could not tell a whole page from a part. The
+    schema passed to ``createDataFrame`` must name every field a row has, or the column is
+    missing from the output (or Spark refuses the rows)."""
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "cut.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]),
+                          warc_headers={"WARC-Truncated": "length"})])
+    (row,) = clean_warc_files([str(warc)], model=str(cleaner.loaded.path))
+    assert row["error"] is None and row["text"] and row["warc_truncated"] == "length"
+    assert _schema_fields(OUTPUT_SCHEMA) == list(row)
+    (plain,) = clean_rows([{"id": "x", "html": page(ARTICLES[0])}], model=str(cleaner.loaded.path))
+    assert _schema_fields(OUTPUT_SCHEMA) == list(plain)
+
+
+def test_each_size_limit_has_its_own_cleaner_in_a_python_worker(cleaner):
+    """Cached without its size limit, a worker that had served a job with one `max_bytes`
+    cleaned the next job's pages under the first job's limit."""
+    small = executor_cleaner(str(cleaner.loaded.path), max_bytes=1000)
+    large = executor_cleaner(str(cleaner.loaded.path), max_bytes=2000)
+    assert large is not small
+    assert (small.limits.max_bytes, large.limits.max_bytes) == (1000, 2000)
+
+
+def test_a_python_worker_classifies_with_one_thread(tmp_path):
+    """Spark runs one Python worker per core: a worker whose classifier used every core would
+    run cores × cores threads, waiting on each other at every tree. In a fresh process, since
+    the tests here run under a one-thread limit of their own."""
+    import subprocess
+    import textwrap
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: every thread pool has one thread anyway")
+    code = textwrap.dedent("""
+        import json
+        import threadpoolctl
+        from filter.integrations.spark import executor_cleaner
+        before = [p["num_threads"] for p in threadpoolctl.threadpool_info()]
+        executor_cleaner()
+        print(json.dumps([before, [p["num_threads"] for p in threadpoolctl.threadpool_info()]]))
+    """)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    before, after = json.loads(out.splitlines()[-1])
+    if max(before, default=1) < 2:
+        pytest.skip("no thread pool here has more than one thread to begin with")
+    assert after and set(after) == {1}
+
+
+def test_a_page_the_library_refuses_gives_its_error_as_the_library_says_it(cleaner):
+    """An empty page is an input error with the library's own message, as `noisefilter batch`
+    reports it, not an "unexpected error" (which reads as a bug in noisefilter)."""
+    from filter.errors import NoiseFilterError
+
+    with pytest.raises(NoiseFilterError) as refused:
+        cleaner.clean("", url=URL + "empty")
+    (row,) = clean_rows([{"id": "empty", "url": URL + "empty", "html": ""}],
+                        model=str(cleaner.loaded.path))
+    assert row["error"] == {"type": type(refused.value).__name__, "message": str(refused.value)}
+    assert row["error"]["type"] == "InputError"
+
+
+def test_rows_are_named_by_their_id_hash_or_contents_whatever_its_form(cleaner):
+    """The id a row keeps is what a job joins its output on: an id 0 is an id (not replaced
+    by the URL), HTML with a lone surrogate is still named by its hash (without failing the
+    task), HTML as bytearray (PySpark's BinaryType) is named as the same bytes are, and a row
+    without id, URL or HTML is named by its contents whatever the order of its fields."""
+    model = str(cleaner.loaded.path)
+    html = page(ARTICLES[0])
+    (zero,) = clean_rows([{"id": 0, "url": URL + ARTICLES[0], "html": html}], model=model)
+    assert zero["id"] == "0" and zero["error"] is None
+    (lone,) = clean_rows([{"html": "\ud800<p>x</p>"}], model=model)
+    assert lone["id"].startswith("sha256:")
+    as_bytes, as_bytearray = clean_rows([{"html": html}, {"html": bytearray(html)}], model=model)
+    assert as_bytes["id"].startswith("sha256:") and as_bytearray["id"] == as_bytes["id"]
+    one, other = clean_rows([{"html": None, "lang": "en", "site": "a"},
+                             {"site": "a", "lang": "en", "html": None}], model=model)
+    assert one["id"].startswith("row:") and one["id"] == other["id"]
+
+
+def test_the_size_limit_given_is_the_one_a_warc_is_read_with(cleaner, tmp_path, monkeypatch):
+    """A job's `max_bytes` is the limit its WARCs are read with, local or remote: read with
+    the default 10 MB, a job could not let larger pages through, nor refuse smaller ones as
+    records before reading them whole."""
+    import io
+    import types
+
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "a.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    assert len(page(ARTICLES[0])) > 1000
+    monkeypatch.setitem(sys.modules, "fsspec", types.SimpleNamespace(
+        open=lambda url, mode: types.SimpleNamespace(
+            open=lambda: io.BufferedReader(io.FileIO(warc)))))
+    for path in (str(warc), "s3://bucket/a.warc.gz"):
+        (row,) = clean_warc_files([path], model=str(cleaner.loaded.path), max_bytes=1000)
+        assert row["error"] == {"type": "InputTooLarge",
+                                "message": "the page is over the limit of 1,000 bytes"}, path
+
+
+def test_a_remote_warc_without_fsspec_or_with_a_url_it_refuses_is_a_row(cleaner, monkeypatch):
+    """Without fsspec installed, or with a URL fsspec refuses (a ValueError: an unknown
+    protocol, a malformed bucket name), one file is one UnreadableFile row, as a missing
+    local file is, not a failed task (and after Spark's retries a failed job)."""
+    import types
+
+    from filter.integrations.spark import clean_warc_files
+
+    url = "s3://bucket/a.warc.gz"
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    (row,) = clean_warc_files([url], model=str(cleaner.loaded.path))
+    assert row["error"]["type"] == "UnreadableFile" and "needs fsspec" in row["error"]["message"]
+
+    def refuse(url, mode):
+        raise ValueError("Protocol not known: s3")
+
+    monkeypatch.setitem(sys.modules, "fsspec", types.SimpleNamespace(open=refuse))
+    (row,) = clean_warc_files([url], model=str(cleaner.loaded.path))
+    assert row["id"] == f"{url}@0" and row["error"] == {"type": "UnreadableFile",
+                                                        "message": "Protocol not known: s3"}
+
+
+def test_a_remote_warc_is_closed_once_read(cleaner, tmp_path, monkeypatch):
+    """A remote file left open would hold a connection (and its buffer) for as long as the
+    Python worker lives, one per WARC of a partition."""
+    import io
+    import types
+
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "a.warc.gz"
+    build_warc(warc, [Rec(URL + ARTICLES[0], page(ARTICLES[0]))])
+    opened = []
+
+    def open_(url, mode):
+        return types.SimpleNamespace(
+            open=lambda: opened.append(io.BufferedReader(io.FileIO(warc))) or opened[-1])
+
+    monkeypatch.setitem(sys.modules, "fsspec", types.SimpleNamespace(open=open_))
+    rows = list(clean_warc_files(["s3://bucket/a.warc.gz"], model=str(cleaner.loaded.path)))
+    assert len(rows) == 1 and rows[0]["error"] is None
+    assert len(opened) == 1 and opened[0].closed
