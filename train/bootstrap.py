@@ -78,8 +78,9 @@ def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: Boo
     block, the headline too, would be proposed as noise, and `evaluate` would score the page
     0 word F1 whatever a model kept."""
     where = f"{dataset} page {gold.id}"
-    if not gold.main_content.strip():
-        report.skipped.append(Problem(where, "no gold text (its main_content is empty); page skipped"))
+    if gold.main_content is None or not gold.main_content.strip():
+        why = "its ground truth has no main_content" if gold.main_content is None else "its main_content is empty"
+        report.skipped.append(Problem(where, f"no gold text ({why}); page skipped"))
         return None
     try:
         html = decode(gold.html(), 10_000_000)

@@ -23,6 +23,7 @@ from filter.extract import html_to_page
 from filter.model import KEEP_LABEL, UNKNOWN_KIND
 
 from .align import align
+from .examples import STANDARD_LABELS
 from .wcxb import GoldPage, load_dataset
 
 LOGGER = logging.getLogger(__name__)
@@ -43,14 +44,25 @@ class HandLabels:
 
     @classmethod
     def load(cls, paths: list[Path]) -> HandLabels:
+        """Every file's labels. Raises ValueError naming the file and line of one that is not a
+        label of LABELS.md (a misspelt "Junk" or "realted" became a label of the model, one no
+        client knows) or not a row of page, block and label (a bare JSON error named neither)."""
         out = cls()
         for path in paths:
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if not line.strip():
                     continue
-                row = json.loads(line)
-                key = (row["block"], int(row.get("occurrence", 0)))
-                out.by_page.setdefault(row["page"], {})[key] = row["label"]
+                try:
+                    row = json.loads(line)
+                    key = (str(row["block"]), int(row.get("occurrence", 0)))
+                    page, label = str(row["page"]), row["label"]
+                except (ValueError, KeyError, TypeError) as err:
+                    why = f"no {err}" if isinstance(err, KeyError) else str(err)
+                    raise ValueError(f"{path}:{n}: not a hand label (page, block, label): {why}") from None
+                if label not in STANDARD_LABELS:
+                    raise ValueError(f"{path}:{n}: label {label!r} is none of "
+                                     f"{', '.join(STANDARD_LABELS)}")
+                out.by_page.setdefault(page, {})[key] = label
         return out
 
 
@@ -63,10 +75,14 @@ def _extract(gold: GoldPage) -> Page | None:
 
 
 def apply_labels(page: Page, aligned: list[bool], hand: dict[tuple[str, int], str] | None,
-                 unmatched: Counter) -> list[str]:
+                 unmatched: Counter) -> tuple[list[str], bool]:
+    """The page's labels: by alignment, overridden by its hand labels; and whether any hand
+    label matched a block (a page whose labels all match none, its extraction changed since
+    they were given, is not a hand-labelled page: it was trained as one, text view and all,
+    and scored in the four-label figures)."""
     labels = [KEEP_LABEL if a else UNKNOWN_KIND for a in aligned]
     if not hand:
-        return labels
+        return labels, False
     seen: Counter = Counter()
     used = set()
     for i, block in enumerate(page.blocks):
@@ -77,27 +93,30 @@ def apply_labels(page: Page, aligned: list[bool], hand: dict[tuple[str, int], st
             used.add(key)
     unmatched["hand labels"] += len(hand) - len(used)
     # a non-content block left without a hand label on a hand-labelled page keeps `noncontent`
-    return labels
+    return labels, bool(used)
 
 
 def build(data_dir: str | Path, label_files: list[Path] | None = None, n_jobs: int = 2,
           page_types: set[str] | None = None) -> tuple[list[LabelledPage], Counter]:
-    """Extract and label every page of the data set (in parallel); returns pages and a report
-    of what could not be matched."""
-    golds = [g for g in load_dataset(data_dir) if page_types is None or g.page_type in page_types]
+    """Extract and label every page of the data set that has a gold text (in parallel; see
+    `GoldPage` for the pages without one); returns pages and a report of what was left out or
+    could not be matched."""
+    chosen = [g for g in load_dataset(data_dir) if page_types is None or g.page_type in page_types]
+    golds = [g for g in chosen if g.main_content is not None]
+    report: Counter = Counter()
+    if len(golds) < len(chosen):
+        report["pages without gold text"] = len(chosen) - len(golds)
     label_files = label_files if label_files is not None else sorted(LABELS_DIR.glob("*.hand.jsonl"))
     hand = HandLabels.load(label_files)
     pages = Parallel(n_jobs=n_jobs, batch_size=16)(delayed(_extract)(g) for g in golds)
-    report: Counter = Counter()
     out = []
     for gold, page in zip(golds, pages):
         if page is None:
             report["pages not extracted"] += 1
             continue
         aligned = align([b.text for b in page.blocks], gold.main_content)
-        page_hand = hand.by_page.get(gold.id)
-        labels = apply_labels(page, aligned, page_hand, report)
-        out.append(LabelledPage(gold, page, labels, hand_labelled=page_hand is not None))
+        labels, hand_labelled = apply_labels(page, aligned, hand.by_page.get(gold.id), report)
+        out.append(LabelledPage(gold, page, labels, hand_labelled=hand_labelled))
     missing_pages = set(hand.by_page) - {lp.gold.id for lp in out}
     report["hand-labelled pages not found"] += len(missing_pages)
     return out, report
