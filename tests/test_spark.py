@@ -22,7 +22,7 @@ from crawl_helpers import (  # noqa: E402, F401 (one_blas_thread is an autouse f
 from filter import Cleaner  # noqa: E402
 from filter.batch import RECORD_FIELDS  # noqa: E402
 from filter.inputs import Document  # noqa: E402
-from filter.modelfile import manifest_path  # noqa: E402
+from filter.modelfile import load_model, manifest_path  # noqa: E402
 from filter.integrations.spark import (  # noqa: E402
     OUTPUT_SCHEMA, clean_document, clean_rows, executor_cleaner, ship_model)
 
@@ -210,6 +210,42 @@ def test_ship_model_refuses_a_model_that_would_not_load_before_sending_anything(
     with pytest.raises(ModelError, match="does not match its manifest"):
         ship_model(Context(), path)
     assert Context.sent == []
+
+
+def test_a_copy_cut_short_while_shipping_is_not_sent_by_the_next_ship(cleaner, tmp_path,
+                                                                        monkeypatch):
+    """A full disk or an interrupt while `ship_model` wrote its copy left part of a model under
+    the name it sends; shipping again in the same driver sent that part, which every task
+    then refused."""
+    import filter.integrations.spark as spark_helpers
+
+    class Context:
+        def __init__(self):
+            self.sent = []
+
+        def addFile(self, uri):
+            self.sent.append(uri)
+
+    path = _model_copy(cleaner.loaded, tmp_path / "mine.joblib", "mine-cut")
+    real = spark_helpers.write_synced
+
+    def full_disk(target, data):
+        if not data.startswith(b"{"):  # the model's bytes, not its manifest
+            real(target, data[:100])
+            raise OSError(28, "No space left on device")
+        real(target, data)
+
+    monkeypatch.setattr(spark_helpers, "write_synced", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        ship_model(Context(), path)
+    monkeypatch.setattr(spark_helpers, "write_synced", real)
+    context = Context()
+    shipped = ship_model(context, path)
+    [model_uri, _] = context.sent
+    staged = Path(model_uri.removeprefix("file://"))
+    assert staged.name == shipped.removeprefix("sparkfiles:")
+    assert load_model(staged).manifest["version"] == "mine-cut"
+    assert not [p for p in staged.parent.iterdir() if p.name.startswith(".")]  # no part left
 
 
 def test_rows_that_are_not_rows_are_error_rows_not_a_failed_task(cleaner):

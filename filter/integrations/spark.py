@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 from ..batch import RECORD_FIELDS, Outcome, as_document
 from ..cleaner import Cleaner, Limits, clean_page
 from ..errors import ModelError, NoiseFilterError
-from ..files import write_synced
+from ..files import temporary_beside, write_synced
 from ..inputs import Document, Failure
 from ..modelfile import LoadedModel, load_model, manifest_path
 
@@ -105,7 +105,13 @@ def _stage(loaded: LoadedModel) -> Path:
                 raise ModelError(f"model {loaded.path} was replaced while it was being shipped; "
                                  "ship it again")
             write_synced(manifest_path(staged), json.dumps(loaded.manifest).encode("utf-8"))
-            write_synced(staged, data)
+            part = temporary_beside(staged)  # renamed once whole: a copy cut short is not sent later
+            try:
+                write_synced(part, data)
+                os.replace(part, staged)
+            except BaseException:
+                part.unlink(missing_ok=True)
+                raise
     return staged
 
 
