@@ -112,6 +112,19 @@ def write_set(path: Path, sites: range, pages: range, **options) -> Path:
     return path
 
 
+def write_swapped(source: Path, path: Path) -> Path:
+    """`source`'s examples with content and junk swapped: what a model taught the opposite of
+    the truth is trained on (its proposals disagree with alignment and with the right model)."""
+    swap = {"content": "junk", "junk": "content"}
+    with open(path, "w") as fh:
+        for line in source.read_text().splitlines():
+            ex = json.loads(line)
+            for b in ex["blocks"]:
+                b["label"] = swap.get(b["label"], b["label"])
+            fh.write(json.dumps(ex) + "\n")
+    return path
+
+
 def write_demo(folder: str) -> None:
     """The files of the walkthrough in docs/teach-your-site.md: four sites to train on, two to
     hold out, the same with comments labelled `comment`, and one page to clean."""

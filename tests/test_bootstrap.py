@@ -18,7 +18,7 @@ import pytest
 from filter.cli import main
 from filter.extract import html_to_page
 from filter.modelfile import load_model
-from retrain_site import make_page, write_set
+from retrain_site import make_page, write_set, write_swapped
 from train.align import align
 from train.bootstrap import BootstrapReport, bootstrap, bootstrap_page, example_identity, gold_pages
 from train.examples import read_examples
@@ -36,14 +36,7 @@ def swapped(tmp_path_factory):
     `test_retrain.data`: its proposals disagree with alignment on most blocks."""
     d = tmp_path_factory.mktemp("bootstrap")
     write_set(d / "train.jsonl", range(0, 4), range(0, 4))
-    swap = {"content": "junk", "junk": "content"}
-    with open(d / "swapped.jsonl", "w") as fh:
-        for line in (d / "train.jsonl").read_text().splitlines():
-            ex = json.loads(line)
-            for b in ex["blocks"]:
-                b["label"] = swap.get(b["label"], b["label"])
-            fh.write(json.dumps(ex) + "\n")
-    return _train(d / "swapped.jsonl", d / "swapped.joblib")
+    return _train(write_swapped(d / "train.jsonl", d / "swapped.jsonl"), d / "swapped.joblib")
 
 
 def _wcxb(folder: Path, pages: list[tuple[int, int, str]]) -> Path:

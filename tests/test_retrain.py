@@ -21,7 +21,7 @@ from filter.errors import ModelError
 from filter.extract import html_to_page
 from filter.modelfile import (active_model_path, load_model, manifest_path, models_dir,
                               packaged_model_path, sha256_file)
-from retrain_site import example, make_page, write_set
+from retrain_site import example, make_page, write_set, write_swapped
 from train.examples import BlockLabel, Example, ExampleError, label_page, parse_example
 from train.promote import switch_to
 from train.training import check_output
@@ -37,14 +37,7 @@ def data(tmp_path_factory):
     write_set(d / "holdout.jsonl", range(4, 6), range(0, 3), comments=True)
     write_set(d / "train-comment.jsonl", range(0, 4), range(0, 5), comments=True, with_comment_label=True)
     write_set(d / "holdout-comment.jsonl", range(4, 6), range(0, 3), comments=True, with_comment_label=True)
-    # a model taught the opposite: content labelled junk and junk content
-    swap = {"content": "junk", "junk": "content"}
-    with open(d / "train-swapped.jsonl", "w") as fh:
-        for line in (d / "train.jsonl").read_text().splitlines():
-            ex = json.loads(line)
-            for b in ex["blocks"]:
-                b["label"] = swap.get(b["label"], b["label"])
-            fh.write(json.dumps(ex) + "\n")
+    write_swapped(d / "train.jsonl", d / "train-swapped.jsonl")  # a model taught the opposite
     return d
 
 
