@@ -207,9 +207,8 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
 
 
 def _not_a_row(row) -> Outcome:
-    ident = "row:" + hashlib.sha256(repr(row).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return Outcome(id=ident, error=Failure("InputError", f"a row must be a Spark Row or a dict "
-                                                         f"of fields, not {type(row).__name__}"))
+    return Outcome(id=_row_id(row), error=Failure("InputError", f"a row must be a Spark Row or "
+                                                                f"a dict of fields, not {type(row).__name__}"))
 
 
 def _html_id(html) -> str | None:
@@ -220,12 +219,12 @@ def _html_id(html) -> str | None:
     return None  # no page to name: `_row_id`
 
 
-def _row_id(data: dict) -> str:
-    """The id of a row without id, URL or HTML (reported as an error): a hash of what it holds,
-    not its position in its partition, which changes with the partitioning and could be
-    another row's id ("1")."""
-    return "row:" + hashlib.sha256(repr(sorted(data.items(), key=repr)).encode(
-        "utf-8", "surrogatepass")).hexdigest()[:32]
+def _row_id(data) -> str:
+    """The id of a row without id, URL or HTML, or of one that is no row (both reported as
+    errors): a hash of what it holds (a dict's fields in any order), not its position in its
+    partition, which changes with the partitioning and could be another row's id ("1")."""
+    shown = repr(sorted(data.items(), key=repr)) if isinstance(data, dict) else repr(data)
+    return "row:" + hashlib.sha256(shown.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def clean_warc_files(paths: Iterable[str], model: str | None = None,
