@@ -9,6 +9,7 @@ The generator knows what each block is, so the labels come with the page.
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from pathlib import Path
@@ -110,6 +111,21 @@ def write_set(path: Path, sites: range, pages: range, **options) -> Path:
             for n in pages:
                 fh.write(json.dumps(example(site, n, **options)) + "\n")
     return path
+
+
+def write_wcxb(folder: Path, pages: list[tuple]) -> Path:
+    """A folder in the WCXB layout (html/NNNN.html.gz, ground-truth/NNNN.json, ids 0001…) of
+    generated pages, each (site, page number) or (site, page number, page type; article
+    otherwise), its gold text the page's content blocks."""
+    (folder / "html").mkdir(parents=True)
+    (folder / "ground-truth").mkdir()
+    for k, (site, n, *kind) in enumerate(pages, 1):
+        url, html, blocks = make_page(site, n)
+        (folder / "html" / f"{k:04d}.html.gz").write_bytes(gzip.compress(html.encode()))
+        truth = {"url": url, "_internal": {"page_type": {"primary": kind[0] if kind else "article"}},
+                 "ground_truth": {"main_content": "\n\n".join(t for t, lab in blocks if lab == "content")}}
+        (folder / "ground-truth" / f"{k:04d}.json").write_text(json.dumps(truth))
+    return folder
 
 
 def write_swapped(source: Path, path: Path) -> Path:

@@ -7,7 +7,6 @@ ids and document hashes that `train.shipped` can list as trained on."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -18,7 +17,7 @@ import pytest
 from filter.cli import main
 from filter.extract import html_to_page
 from filter.modelfile import load_model
-from retrain_site import make_page, write_set, write_swapped
+from retrain_site import make_page, write_set, write_swapped, write_wcxb
 from train.align import align
 from train.bootstrap import BootstrapReport, bootstrap, bootstrap_page, example_identity, gold_pages
 from train.examples import read_examples
@@ -39,19 +38,6 @@ def swapped(tmp_path_factory):
     return _train(write_swapped(d / "train.jsonl", d / "swapped.jsonl"), d / "swapped.joblib")
 
 
-def _wcxb(folder: Path, pages: list[tuple[int, int, str]]) -> Path:
-    """A WCXB-layout folder of generated pages (site, page number, page type), ids 0001…"""
-    (folder / "html").mkdir(parents=True)
-    (folder / "ground-truth").mkdir()
-    for k, (site, n, page_type) in enumerate(pages, 1):
-        url, html, blocks = make_page(site, n)
-        (folder / "html" / f"{k:04d}.html.gz").write_bytes(gzip.compress(html.encode()))
-        truth = {"url": url, "_internal": {"page_type": {"primary": page_type}},
-                 "ground_truth": {"main_content": "\n\n".join(t for t, lab in blocks if lab == "content")}}
-        (folder / "ground-truth" / f"{k:04d}.json").write_text(json.dumps(truth))
-    return folder
-
-
 MIXED = [(4, 20, "listing"), (4, 21, "article"), (5, 22, "forum"), (5, 23, "article"), (4, 24, "article")]
 
 
@@ -63,7 +49,7 @@ def test_page_types_and_limit_take_exactly_the_pages_asked_for(swapped, tmp_path
     """`--page-types article --limit 25` (docs/teach-your-site.md) is how a user picks the pages
     to review first: another type slipping in, or a limit ignored, fills the labelling queue
     with pages they did not ask for (and a whole data set takes hours to bootstrap)."""
-    gold = _wcxb(tmp_path / "mysite", MIXED)
+    gold = write_wcxb(tmp_path / "mysite", MIXED)
 
     def run(*args: str) -> list[str]:
         out = tmp_path / "boot.jsonl"
@@ -89,7 +75,7 @@ def test_alignment_decides_content_and_the_model_only_the_kind_of_the_rest(swapp
     model thinks, and a block not in it is never proposed `content` (the model's own `content`
     would otherwise become the label of a block the gold text leaves out, and a reviewer would
     be shown noise as the article)."""
-    gold_dir = _wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article")])
+    gold_dir = write_wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article")])
     loaded = load_model(swapped)
     report = BootstrapReport()
     model_said_content_off_gold = model_said_noise_in_gold = 0
@@ -116,7 +102,7 @@ def test_the_summary_counts_the_labels_and_the_disagreements(swapped, tmp_path, 
     """The summary line is what tells a user how much to review and where to start ("model
     and alignment disagree on N blocks (worth reviewing first)"): counts per label and the
     disagreements must be the page's."""
-    gold_dir = _wcxb(tmp_path / "mysite", [(4, 20, "article")])
+    gold_dir = write_wcxb(tmp_path / "mysite", [(4, 20, "article")])
     out = tmp_path / "boot.jsonl"
     assert main(["bootstrap", "--data", str(gold_dir), "--model", str(swapped), "--out", str(out)]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]
@@ -141,7 +127,7 @@ def test_proposals_carry_the_pages_url_and_a_utc_time(swapped, tmp_path):
     """The labelling page shows where a page came from and when a label was proposed: a
     missing url loses the link to the page, a time without its offset is read as the reader's
     local time (hours off) or refused by the service's `labelled_at` check."""
-    gold_dir = _wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article")])
+    gold_dir = write_wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article")])
     out = tmp_path / "boot.jsonl"
     before = datetime.now(timezone.utc).replace(microsecond=0)
     assert main(["bootstrap", "--data", str(gold_dir), "--model", str(swapped), "--out", str(out)]) == 0
@@ -163,7 +149,7 @@ def test_example_identity_is_the_bootstrapped_examples_id_and_hash_for_a_windows
     them; `evaluate` and `promote` recognise a bootstrapped holdout page as seen by the
     example's hash. Hashed from other bytes (a page not in UTF-8), a training page in a
     holdout would pass for unseen and the model be scored on what it learnt."""
-    gold_dir = _wcxb(tmp_path / "mysite", [(4, 20, "article")])
+    gold_dir = write_wcxb(tmp_path / "mysite", [(4, 20, "article")])
     url, html, blocks = make_page(5, 21)
     html = html.replace("<head>", "<head><meta charset='windows-1252'>").replace(
         "<h1>", "<h1>Caf\u00e9 \u201cna\u00efve\u201d \u2013 ")
@@ -187,7 +173,7 @@ def test_example_identity_is_the_bootstrapped_examples_id_and_hash_for_a_windows
 def test_progress_sees_every_page_the_skipped_ones_too(swapped, tmp_path):
     """The progress bar is sized by the pages taken: counting only the pages kept, a run with
     a page without gold text would end short of 100% (`3/4`), as if it had stopped."""
-    gold_dir = _wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article"), (4, 22, "article")])
+    gold_dir = write_wcxb(tmp_path / "mysite", [(4, 20, "article"), (5, 21, "article"), (4, 22, "article")])
     truth = json.loads((gold_dir / "ground-truth" / "0002.json").read_text())
     truth["ground_truth"]["main_content"] = ""
     (gold_dir / "ground-truth" / "0002.json").write_text(json.dumps(truth))

@@ -21,7 +21,7 @@ from filter.errors import ModelError
 from filter.extract import html_to_page
 from filter.modelfile import (active_model_path, load_model, manifest_path, models_dir,
                               packaged_model_path, sha256_file)
-from retrain_site import example, make_page, write_set, write_swapped
+from retrain_site import example, make_page, write_set, write_swapped, write_wcxb
 from train.examples import BlockLabel, Example, ExampleError, label_page, parse_example
 from train.promote import switch_to
 from train.training import check_output
@@ -971,20 +971,8 @@ def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
     assert result.text == "\n".join(t for t, lab in blocks if lab == "content")
 
 
-def _wcxb(folder: Path, pages: list[tuple[int, int]]) -> Path:
-    (folder / "html").mkdir(parents=True)
-    (folder / "ground-truth").mkdir()
-    for k, (site, n) in enumerate(pages, 1):
-        url, html, blocks = make_page(site, n)
-        (folder / "html" / f"{k:04d}.html.gz").write_bytes(gzip.compress(html.encode()))
-        truth = {"url": url, "_internal": {"page_type": {"primary": "article"}},
-                 "ground_truth": {"main_content": "\n\n".join(t for t, lab in blocks if lab == "content")}}
-        (folder / "ground-truth" / f"{k:04d}.json").write_text(json.dumps(truth))
-    return folder
-
-
 def test_bootstrap_proposes_unreviewed_labels(data, good, tmp_path, capsys):
-    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21), (4, 22)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21), (4, 22)])
     out, db = tmp_path / "boot.jsonl", tmp_path / "boot.db"
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out),
                  "--store", str(db)]) == 0
@@ -1328,7 +1316,7 @@ def test_cross_validation_groups_pages_by_site_not_by_host():
 
 
 def _add_wcxb_page(folder: Path, ident: str, html: str, gold: str | None, page_type: str = "article") -> None:
-    """One more page in a WCXB-layout folder (as `_wcxb` writes them)."""
+    """One more page in a WCXB-layout folder (as `write_wcxb` writes them)."""
     (folder / "html" / f"{ident}.html.gz").write_bytes(gzip.compress(html.encode()))
     truth = {"url": f"https://news9.example/{ident}", "_internal": {"page_type": {"primary": page_type}},
              "ground_truth": {"main_content": gold}}
@@ -1340,7 +1328,7 @@ def test_bootstrap_reports_the_pages_it_skips_and_still_writes_the_rest(data, go
     nothing was written; a page whose gold text is empty (21 in WCXB-dev) became an example with
     every block, headline too, labelled noise, which `evaluate` then scored 0 word F1. A page
     whose download was cut short stopped the run there, in a traceback, with nothing written."""
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     _add_wcxb_page(gold, "0002", "<html><body></body></html>", "The article's text.")
     _add_wcxb_page(gold, "0003", make_page(5, 21)[1], None)
     _add_wcxb_page(gold, "0004", make_page(4, 22)[1], " \n ")
@@ -1372,7 +1360,7 @@ def test_the_shipped_training_set_leaves_out_pages_without_a_gold_text(tmp_path)
     the page has no main content: such a page is trained on, every block not content."""
     from train.dataset import build
 
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     _add_wcxb_page(gold, "0002", make_page(5, 21)[1], None)
     _add_wcxb_page(gold, "0003", make_page(4, 22)[1], "")
     truth = json.loads((gold / "ground-truth" / "0002.json").read_text())
@@ -1391,7 +1379,7 @@ def test_the_shipped_recipe_refuses_a_data_set_it_cannot_read_before_any_work(tm
     from train.shipped import main as shipped
 
     out = tmp_path / "model.joblib"
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     (gold / "ground-truth" / "0002.json").write_bytes(b"null")
     for data, says in ((tmp_path / "typo", "holds no ground-truth folder"),
                        (gold, "1 ground-truth file(s) cannot be read")):
@@ -1410,7 +1398,7 @@ def test_the_shipped_recipe_refuses_to_train_without_the_seed(tmp_path, capsys, 
 
     monkeypatch.setattr(train.shipped, "SEED_DIR", tmp_path / "no-seed")
     out = tmp_path / "model.joblib"
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     with pytest.raises(SystemExit) as ended:
         train.shipped.main(["--data", str(gold), "--out", str(out), "--card", str(tmp_path / "card.md")])
     assert ended.value.code == 2
@@ -1435,7 +1423,7 @@ def test_a_hand_label_outside_labels_md_or_malformed_is_refused_by_file_and_line
     with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}:3: .*{re.escape(says)}"):
         HandLabels.load([path])
     with pytest.raises(ValueError, match=re.escape(says)):
-        build(_wcxb(tmp_path / "mysite", [(4, 20)]), label_files=[path], n_jobs=1)
+        build(write_wcxb(tmp_path / "mysite", [(4, 20)]), label_files=[path], n_jobs=1)
 
 
 def test_a_page_whose_hand_labels_match_no_block_is_not_a_hand_labelled_page(tmp_path):
@@ -1444,7 +1432,7 @@ def test_a_page_whose_hand_labels_match_no_block_is_not_a_hand_labelled_page(tmp
     the four-label figures, with alignment's labels only."""
     from train.dataset import build
 
-    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
     pages, _ = build(gold, label_files=[], n_jobs=1)
     last = pages[0].page.blocks[-1].key
     labels = tmp_path / "mine.hand.jsonl"
@@ -1462,7 +1450,7 @@ def test_a_model_of_other_data_is_not_named_and_described_as_the_shipped_one(tmp
     the first line printed."""
     from train.shipped import DEFAULT_DATA, VERSION, main as shipped
 
-    gold = _wcxb(tmp_path / "mysite", [(site, 20) for site in range(7)] + [(6, 21), (6, 22)])
+    gold = write_wcxb(tmp_path / "mysite", [(site, 20) for site in range(7)] + [(6, 21), (6, 22)])
     out, card = tmp_path / "mine-1.joblib", tmp_path / "card.md"
     shutil.copyfile(Path(__file__).resolve().parent.parent / "models" / "MODEL_CARD.md", card)
     assert shipped(["--data", str(gold), "--out", str(out), "--card", str(card), "--jobs", "1"]) == 0
@@ -1482,7 +1470,7 @@ def test_bootstrap_names_every_ground_truth_file_it_cannot_read(good, tmp_path, 
     """A data set made by hand in the WCXB layout stopped bootstrap at its first malformed
     ground-truth file with a bare JSON error naming no file, or a traceback ('NoneType' object
     has no attribute 'get') for one holding null; now one message names each, nothing written."""
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     bad = {"0002": b'{"url": "https://x.example/a", "ground_truth": {"main_content": "x"},}',
            "0003": b"null", "0004": b'{"ground_truth": {"main_content": ["a", "b"]}}',
            "0005": b'{"ground_truth": "text"}', "0006": '{"url": "caf\u00e9"}'.encode("latin-1")}
@@ -1515,7 +1503,7 @@ def test_bootstrap_refuses_page_types_the_data_set_lacks_and_negative_limits(goo
                                                                               args, message):
     """A misspelt page type bootstrapped nothing, said "0 pages" and created an empty store; a
     limit of -2 took all pages but the last two."""
-    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
     db = tmp_path / "boot.db"
     try:
         code = main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db), *args])
@@ -1531,7 +1519,7 @@ def test_bootstrap_refuses_an_out_that_is_a_store_or_cannot_be_written(good, tmp
     made failed with a traceback after every page was bootstrapped."""
     from train.examples import parse_example
 
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     db = tmp_path / "kept.db"
     ExampleStore(db).add([parse_example({"id": "a", "text": "A harbour line.", "blocks": [
         {"text": "A harbour line.", "label": "content"}]})[0]], labelled_by="me")
@@ -1553,7 +1541,7 @@ def test_examples_are_never_written_over_a_model_or_its_manifest(good, models, t
     clean, batch and serve failed to load it."""
     from train.store import main as store_main
 
-    gold = _wcxb(tmp_path / "mysite", [(4, 20)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
     db = tmp_path / "boot.db"
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db)]) == 0
     elsewhere = tmp_path / "kept"
@@ -1578,7 +1566,7 @@ def test_examples_written_to_the_standard_output_stay_whole(good, tmp_path):
     """`bootstrap --out /dev/stdout | …` waited forever (the check for binary data read the
     command's own pipe), and `store export -o /dev/stdout > file` had the summary line written
     over the first example; the summaries now go to standard error there."""
-    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
     db = tmp_path / "boot.db"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.run([sys.executable, "-m", "filter.cli", "bootstrap", "--data", str(gold),
@@ -1712,7 +1700,7 @@ def test_train_with_reviewed_only_says_which_store_pages_it_leaves_out(data, goo
     """Store pages with no reviewed label were dropped without a word, and a store holding only
     bootstrapped pages ended in "there are no labelled pages" with no hint why."""
     db = tmp_path / "labels.db"
-    gold = _wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21)])
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--store", str(db)]) == 0
     capsys.readouterr()
     assert main(["train", "--store", str(db), "--reviewed-only", "--out", str(tmp_path / "m.joblib")]) == 2

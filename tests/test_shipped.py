@@ -8,7 +8,6 @@ few generated pages in the WCXB layout, with hand labels of their own."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import shutil
@@ -22,7 +21,7 @@ from conftest import REPO, SEED
 from filter.blocks import Block, Page, text_hash
 from filter.model import BlockClassifier
 from filter.modelfile import load_model, save_model
-from retrain_site import make_page
+from retrain_site import make_page, write_wcxb
 from train.bootstrap import example_identity
 from train.dataset import LabelledPage, build
 from train.examples import Example
@@ -49,17 +48,12 @@ HAND_LABELLED = {"0001", "0003", "0009"}
 
 
 def _write_set(folder: Path, hand_file: Path) -> None:
-    (folder / "html").mkdir(parents=True)
-    (folder / "ground-truth").mkdir()
+    write_wcxb(folder, PAGES)
     hand = []
-    for k, (site, n, page_type) in enumerate(PAGES, 1):
+    for k, (site, n, _) in enumerate(PAGES, 1):
         ident = f"{k:04d}"
-        url, html, blocks = make_page(site, n)
-        (folder / "html" / f"{ident}.html.gz").write_bytes(gzip.compress(html.encode()))
-        truth = {"url": url, "_internal": {"page_type": {"primary": page_type}},
-                 "ground_truth": {"main_content": "\n\n".join(t for t, lab in blocks if lab == "content")}}
-        (folder / "ground-truth" / f"{ident}.json").write_text(json.dumps(truth))
         if ident in HAND_LABELLED:
+            blocks = make_page(site, n)[2]
             seen: dict[str, int] = {}
             for text, label in blocks:
                 key = text_hash(text)

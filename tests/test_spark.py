@@ -172,6 +172,16 @@ def test_a_python_worker_loads_each_model_once(cleaner):
     assert first.limits.timeout == 5
 
 
+class _Context:
+    """A SparkContext as `ship_model` uses it: what it was given to send."""
+
+    def __init__(self):
+        self.sent = []
+
+    def addFile(self, uri):
+        self.sent.append(uri)
+
+
 def _model_copy(loaded, path: Path, version: str) -> Path:
     """A loadable model at `path` whose bytes differ by `version` (as a retraining's would)."""
     import copy
@@ -198,18 +208,13 @@ def test_ship_model_refuses_a_model_that_would_not_load_before_sending_anything(
     """A wrong manifest was sent to every executor and failed every task there."""
     from filter.errors import ModelError
 
-    class Context:
-        sent: list = []
-
-        def addFile(self, uri):
-            self.sent.append(uri)
-
     path = _model_copy(cleaner.loaded, tmp_path / "mine.joblib", "mine-1")
     manifest = json.loads(manifest_path(path).read_text())
     manifest_path(path).write_text(json.dumps({**manifest, "sha256": "0" * 64}))
+    context = _Context()
     with pytest.raises(ModelError, match="does not match its manifest"):
-        ship_model(Context(), path)
-    assert Context.sent == []
+        ship_model(context, path)
+    assert context.sent == []
 
 
 def test_a_copy_cut_short_while_shipping_is_not_sent_by_the_next_ship(cleaner, tmp_path,
@@ -218,13 +223,6 @@ def test_a_copy_cut_short_while_shipping_is_not_sent_by_the_next_ship(cleaner, t
     the name it sends; shipping again in the same driver sent that part, which every task
     then refused."""
     import filter.integrations.spark as spark_helpers
-
-    class Context:
-        def __init__(self):
-            self.sent = []
-
-        def addFile(self, uri):
-            self.sent.append(uri)
 
     path = _model_copy(cleaner.loaded, tmp_path / "mine.joblib", "mine-cut")
     real = spark_helpers.write_synced
@@ -237,9 +235,9 @@ def test_a_copy_cut_short_while_shipping_is_not_sent_by_the_next_ship(cleaner, t
 
     monkeypatch.setattr(spark_helpers, "write_synced", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        ship_model(Context(), path)
+        ship_model(_Context(), path)
     monkeypatch.setattr(spark_helpers, "write_synced", real)
-    context = Context()
+    context = _Context()
     shipped = ship_model(context, path)
     [model_uri, _] = context.sent
     staged = Path(model_uri.removeprefix("file://"))
