@@ -169,6 +169,8 @@ class ParsedJsonRoute(APIRoute):
                 check_json_structures(body, self.max_structures)
                 try:
                     data = await anyio.to_thread.run_sync(parse_json_body, body) if body else None
+                except UnicodeDecodeError as err:  # FastAPI's own answer did not say so
+                    raise ApiError(422, "invalid_input", f"the body is not valid JSON: {err}") from None
                 except ValueError:
                     data = None
                 except RecursionError:  # FastAPI's own parse says only "error parsing the body"

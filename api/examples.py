@@ -20,7 +20,7 @@ from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, Query
 
 from filter.blocks import Block, Page
-from train.examples import ExampleError, attach_labels, parse_example
+from train.examples import MAX_EXAMPLE_BYTES, ExampleError, attach_labels, parse_example
 from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
@@ -100,21 +100,29 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
     correction); replaced labels are kept in the store's history. `labelled_at` in the answer
     is the time given to the labels that state none. Blocks that cannot be used are left out and listed in `problems`.
     A document or gold text over `--max-bytes` (which could not be cleaned, nor trained on) is
-    refused with 413."""
-    examples, problems = [], []
+    refused with 413, as is one over the 10 MB training segments (`MAX_EXAMPLE_BYTES`) when
+    --max-bytes is larger. The same id twice in one request is refused (422): the second page
+    would be merged into the first, its labels onto another document."""
+    examples, problems, given = [], [], {}
+    limit, named = min((settings.max_bytes, "--max-bytes"),
+                       (MAX_EXAMPLE_BYTES, "the most training reads of an example"))
     for n, item in enumerate(body.examples):
         for field in ("html", "text", "gold"):
             value = getattr(item, field)
-            if value is not None and _utf8_size(value) > settings.max_bytes:
+            if value is not None and _utf8_size(value) > limit:
                 raise ApiError(413, "payload_too_large", f"examples[{n}].{field} is "
                                f"{_utf8_size(value):,} bytes, over the limit of "
-                               f"{settings.max_bytes:,} bytes (--max-bytes)")
+                               f"{limit:,} bytes ({named})")
         raw = item.model_dump(exclude_none=True)
         raw.setdefault("id", _default_id(item))
         try:
             example, found = parse_example(raw, origin=f"examples[{n}]")
         except ExampleError as err:
             raise ApiError(422, "invalid_input", f"examples[{n}]: {err}") from None
+        if example.id in given:
+            raise ApiError(422, "invalid_input", f"examples[{n}]: id {example.id!r} is already "
+                           f"given at examples[{given[example.id]}]: one page per id in a request")
+        given[example.id] = n
         examples.append(example)
         problems.extend({"where": p.where, "message": p.message} for p in found)
     now = timestamp()

@@ -128,6 +128,17 @@ class Cleaner:
         )
 
 
+def check_text(text: str) -> None:
+    """Raise `InputError` for decoded text `clean_text` refuses whatever its size: NUL bytes
+    (binary data) or an HTML document (its markup would be kept as words). Examples are checked
+    here too: a text example the service stored with either was skipped by training later."""
+    if "\x00" in text:
+        raise InputError("text holds NUL bytes: binary data, not text")
+    if _HTML_DOCUMENT.match(text):
+        raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
+                         "without --text)")
+
+
 def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> Page:
     """Text an extractor produced as the page `clean_text` classifies: one block per line, no
     URL (text has no links to resolve). Training and evaluation build a text example's page
@@ -144,11 +155,7 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
     if not isinstance(text, str):
         charset = charset_label(charset)
         text = _labelled_text(bytes(text), charset) if charset else _decoded_text(bytes(text))
-    if "\x00" in text:
-        raise InputError("text holds NUL bytes: binary data, not text")
-    if _HTML_DOCUMENT.match(text):  # its markup would be kept as words
-        raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
-                         "without --text)")
+    check_text(text)
     # a byte-order mark left by the file the text came from is not part of its first line
     text = well_formed(text).removeprefix("\ufeff").translate(_CONTROLS)
     page = Page(blocks=segment_text(text), source="text")

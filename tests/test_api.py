@@ -952,6 +952,11 @@ def test_an_example_id_given_as_a_whole_number_is_taken_as_in_example_files(clie
     ({"html": "", "blocks": [{"text": "a", "label": "content"}]}, "'html' is empty"),
     ({"text": " \n ", "blocks": [{"text": "a", "label": "content"}]}, "'text' is empty"),
     ({"html": "\x00" * 100, "blocks": [{"text": "a", "label": "content"}]}, "binary"),
+    # text `clean_text` refuses: stored, it was skipped by training ("page skipped")
+    ({"text": "<!DOCTYPE html><p>A line.</p>", "blocks": [{"text": "A line.", "label": "content"}]},
+     "HTML document"),
+    ({"text": "A long enough line of text.\n" * 20 + "x\x00y",
+      "blocks": [{"text": "A long enough line of text.", "label": "content"}]}, "NUL"),
     # true or false, as `blocks` of a document: "yes" is a mistake, not a yes
     ({"text": "a", "blocks": [{"text": "a", "label": "junk", "reviewed": "yes"}]}, "reviewed"),
     ({"text": "a", "blocks": [{"text": "a", "label": "junk", "reviewed": 1}]}, "reviewed"),
@@ -1753,6 +1758,17 @@ def test_an_oversized_batch_is_refused_before_its_documents_are_validated(tmp_pa
 
 
 @pytest.mark.parametrize("path", ["/v1/clean/batch", "/v1/examples"])
+def test_a_json_body_not_in_utf8_says_so(client, path):
+    """A Latin-1 body was answered "could not be read as JSON (There was an error parsing the
+    body)"; `/v1/clean` already named the byte that is not UTF-8."""
+    body = '{"examples": [{"id": "a", "text": "caf\xe9", "blocks": []}], "documents": []}'
+    r = client.post(path, content=body.encode("latin-1"),
+                    headers={"content-type": "application/json", "X-API-Key": API_KEY})
+    detail = assert_error(r, 422, "invalid_input")["detail"]
+    assert "'utf-8' codec can't decode byte 0xe9" in detail
+
+
+@pytest.mark.parametrize("path", ["/v1/clean/batch", "/v1/examples"])
 def test_json_nested_too_deeply_to_read_says_so(client, path):
     """A body the json module cannot read for its depth (within the structure limit) was
     answered "could not be read as JSON (There was an error parsing the body)", as if it were
@@ -2038,6 +2054,38 @@ def test_decode_reads_the_charset_the_header_names_as_clean_does(client):
                     headers={"content-type": "text/html; charset=iso-8859-2"})
     assert r.status_code == 200, r.text
     assert sentence in r.json()["html"]
+
+
+def test_an_example_training_would_skip_for_its_size_is_413_whatever_max_bytes(tmp_path, monkeypatch):
+    """Training segments an example of at most `MAX_EXAMPLE_BYTES` (10 MB); with a larger
+    --max-bytes the service stored an 11 MB example that training then skipped."""
+    import api.examples
+
+    monkeypatch.setattr(api.examples, "MAX_EXAMPLE_BYTES", 2000)
+    client = TestClient(create_app(Settings(workers=1, max_bytes=5000, examples_db=tmp_path / "ex.db")))
+    text = ("The ferry sails again in June. " * 100)[:2000]
+    assert client.post("/v1/examples", json={"examples": [
+        {"text": text, "blocks": [{"text": text, "label": "content"}]}]}).status_code == 200
+    over = client.post("/v1/examples", json={"examples": [
+        {"text": text + "x", "blocks": [{"text": text + "x", "label": "content"}]}]})
+    assert "most training reads" in assert_error(over, 413, "payload_too_large")["detail"]
+
+
+def test_the_same_id_twice_in_one_request_is_refused(tmp_path):
+    """The second page was merged into the first: the store kept the second document with both
+    pages' labels, the first label on a document it is not on, and answered 200 without a
+    problem. An example file gives the same id twice as a problem too (`parse_lines`)."""
+    client = TestClient(create_app(Settings(workers=1, examples_db=tmp_path / "ex.db")))
+    pages = [{"id": "d", "text": "Doc one text here.",
+              "blocks": [{"text": "Doc one text here.", "label": "content"}]},
+             {"id": "d ", "text": "Doc two text here.",
+              "blocks": [{"text": "Doc two text here.", "label": "junk"}]}]
+    r = client.post("/v1/examples", json={"examples": pages})
+    assert "already given at examples[0]" in assert_error(r, 422, "invalid_input")["detail"]
+    assert client.get("/v1/examples").json()["examples"] == []
+    # without ids: the same document twice is one page given twice
+    same = [{k: v for k, v in pages[0].items() if k != "id"}] * 2
+    assert_error(client.post("/v1/examples", json={"examples": same}), 422, "invalid_input")
 
 
 def test_a_page_of_exactly_max_bytes_is_stored_and_one_byte_more_is_413(tmp_path):

@@ -41,13 +41,18 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
-from filter.cleaner import site_or_host, text_page
+from filter.cleaner import check_text, site_or_host, text_page
 from filter.compression import damage_types, decompressed
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_url, html_to_page
 from filter.files import written_whole
+from filter.limits import Limits
 
+#: the largest document training segments (`Example.to_page`: the library's default
+#: `Limits.max_bytes`); the service refuses a larger example whatever its own --max-bytes,
+#: as training would skip it
+MAX_EXAMPLE_BYTES = Limits.max_bytes
 #: a label is a short identifier; anything else is almost certainly a mistake in the file
 LABEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 #: the label-less "not content, kind unknown" label that `filter.model` understands
@@ -149,7 +154,7 @@ class Example:
             out["gold"] = self.gold
         return out
 
-    def to_page(self, max_bytes: int = 10_000_000) -> Page:
+    def to_page(self, max_bytes: int = MAX_EXAMPLE_BYTES) -> Page:
         """Segment the page the way the cleaner does, so labels meet the blocks the model sees
         (`html_to_page`; for text, `text_page`, without the example's URL, which only says
         which site the text came from, as `clean_text` has none). Raises
@@ -222,6 +227,11 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
             errors.append(f"'{key}' is empty: there is no page to label")
         elif document is not None and looks_binary(document):
             errors.append(f"'{key}' looks like binary data, not a page")
+        elif key == "text" and document is not None:
+            try:
+                check_text(document)
+            except InputError as err:
+                errors.append(f"'text': {err}")
     url = _optional_str(obj, "url", errors)
     if url is not None:
         try:
@@ -687,7 +697,7 @@ class LabelledPage:
         return "\n".join(kept) if kept else None
 
 
-def label_page(example: Example, max_bytes: int = 10_000_000) -> tuple[LabelledPage | None, list[Problem]]:
+def label_page(example: Example, max_bytes: int = MAX_EXAMPLE_BYTES) -> tuple[LabelledPage | None, list[Problem]]:
     """Segment one example and attach its labels; returns the problems instead of hiding them."""
     problems: list[Problem] = []
     try:
