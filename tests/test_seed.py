@@ -46,3 +46,17 @@ def test_every_content_line_stays(seed_result, hand_labels):
 def test_translation_loop_is_junk(seed_result):
     loop = [b for b in seed_result.blocks if b.text.startswith("It's a bit of a bit")]
     assert len(loop) == 1 and loop[0].label == "junk"
+
+
+def test_the_readmes_before_and_after_is_what_the_shipped_model_gives(seed_result):
+    """The README opens with the seed page's tail as `noisefilter clean --text --json` labels
+    it: each line's label, score and text there is the shipped model's (a retrained model left
+    it showing the scores of the one before)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    listing = readme.split("## Before and after", 1)[1].split("```", 2)[1].strip().splitlines()
+    shown = []
+    for block in seed_result.blocks[-len(listing):]:
+        text = block.text if len(block.text) <= 73 else block.text[:70] + "..."
+        shown.append(f"{block.label:<8} {block.score:.2f}  {text}")
+    assert listing == shown
+    assert len(seed_result.blocks) - len(listing) == 12  # "the article's first 12 lines"
