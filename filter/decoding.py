@@ -368,10 +368,9 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
     mostly = False
     declared = None
     if not page.isascii():
-        try:
-            return page.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
+        text = utf8_text(page, "utf-8-sig")
+        if text is not None:
+            return text
         mostly = not read_bom(page)[0]
         declared = _declared_charset(page) if mostly else None
         if mostly and (not declared or _is_utf8_label(declared) or _single_byte_label(declared)):
@@ -502,9 +501,11 @@ def looks_binary(text: str) -> bool:
 
 def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     """Decompressed bytes to str: in the charset of their byte-order mark when they start with
-    one; else as UTF-8 when they are valid UTF-8, whatever the page declares
-    (pages re-saved as UTF-8 under an old iso-8859-1 declaration are common, the other way round
-    such bytes are rarely valid UTF-8); else in the charset the page declares (its meta charset or
+    one; else as UTF-8 when they are valid UTF-8 (but for a last character cut short:
+    `utf8_text`), whatever the page declares (pages re-saved as UTF-8 under an old iso-8859-1
+    declaration are common, the other way round such bytes are rarely valid UTF-8), also with
+    a few bad bytes under a single-byte declaration, which would read any byte (`_mostly_decodes`,
+    as `decode_by_header` reads such a page); else in the charset the page declares (its meta charset or
     XML declaration, read and mapped to a codec as browsers do, by w3lib) when that decodes them;
     else as an undeclared page (`_undeclared`). (trafilatura's own decoding guesses without
     reading the declaration: WCXB-dev pages re-encoded in the legacy charset of their language
@@ -546,10 +547,9 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         codec = resolve_label(declared) if declared else None
         if codec and _codec_name(codec) == "iso2022_jp":
             return data.decode(codec, "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    text = utf8_text(data)
+    if text is not None:
+        return text
     declared = _declared_charset(data)
     codec = (resolve_label(declared) or declared) if declared else None
     if codec and codec.lower().replace("_", "-").startswith(("utf-16", "utf-32")):
@@ -560,6 +560,13 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         # "unicode_escape" or "cp037") is ignored, as browsers ignore it: Python's codecs
         # raised other errors than decoding ones, or turned "C:\new" into a line break
         codec = None
+    if codec and _single_byte_label(declared):
+        # before the declaration: a single-byte charset reads any byte, so a UTF-8 page with one
+        # stray byte under a stale ``<meta charset=iso-8859-1>`` came out whole as "rÃ©union"
+        # (read right when a header named a charset: `decode_by_header` already did this)
+        text = _mostly_decodes(data, "utf-8", declared=False)
+        if text is not None:
+            return text
     if codec:
         try:
             return data.decode(codec)
@@ -713,6 +720,20 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def utf8_text(data: bytes, codec: str = "utf-8") -> str | None:
+    """`data` in UTF-8 (`codec` "utf-8-sig" to drop a byte-order mark), also when its one
+    invalid sequence is a character cut short at its very end (a crawler's size limit, a
+    truncated WARC record), which becomes U+FFFD; None for anything else. A page with a single
+    valid multi-byte character besides the cut one failed every rule for a few invalid bytes,
+    and came out in cp932 or windows-1252 mojibake ("cafﾃｩ"), declared UTF-8 or not."""
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        if err.end != len(data) or err.reason != "unexpected end of data":
+            return None
+        return data[:err.start].decode(codec) + "\ufffd"
 
 
 def _web_guesses(sample: bytes) -> list[str]:

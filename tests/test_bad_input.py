@@ -1320,3 +1320,68 @@ def test_valid_utf8_under_a_latin_header_and_a_stale_multibyte_meta_is_utf8():
     body = ('<html><head><meta charset="gbk"></head><body><p>Le café de la gare, déjà ouvert.</p>'
             '</body></html>').encode("utf-8")
     assert "café" in decode(body, 10**6, charset="iso-8859-1")
+
+
+_CUT_PAGE = ("<html><head>{meta}<title>News</title></head><body><p>We met at the caf\u00e9 on "
+             "Tuesday.</p>" + "<p>The harbour reopened after the storm and the ferries ran again.</p>" * 3
+             + "<p>Next: it\u2019s")
+
+
+@pytest.mark.parametrize("meta, header", [("<meta charset='utf-8'>", None),
+                                          ("<meta charset='utf-8'>", "utf-8"),
+                                          ("", None), ("", "iso-8859-1")])
+def test_a_utf8_page_cut_inside_its_last_character_stays_utf8(meta, header):
+    """A crawler's size limit or a truncated WARC record cuts a page anywhere, also inside a
+    character: the cut character is U+FFFD and the rest stays UTF-8, declared or not, on a
+    page with a single other non-ASCII character (too few for the rules on a few bad bytes,
+    which read it as cp932 or windows-1252 mojibake, "caf\uff83\uff69")."""
+    page = _CUT_PAGE.format(meta=meta).encode()[:-2]
+    text = decode(page, 10_000_000, None, header)
+    assert "the caf\u00e9 on Tuesday" in text and text.endswith("Next: it\ufffd")
+
+
+def test_a_utf8_page_with_a_stray_byte_under_a_stale_latin_meta_and_no_header_stays_utf8():
+    """A UTF-8 page that still declares iso-8859-1, with one stray byte (a template's "\xa9"),
+    reads as UTF-8 from a file or a bare POST as it does under an HTTP header naming a charset."""
+    sentence = "La r\u00e9union a \u00e9t\u00e9 tr\u00e8s anim\u00e9e \u00e0 Gen\u00e8ve."
+    for declared in ("iso-8859-1", "windows-1251"):
+        page = (f"<html><head><meta charset='{declared}'></head><body>"
+                + f"<p>{sentence}</p>" * 20).encode() + b"<p>\xa9 2024</p></body></html>"
+        assert sentence in decode(page, 10_000_000)
+    # a page truly in the charset it declares is read in it
+    latin = (f"<html><head><meta charset='iso-8859-1'></head><body>"
+             + f"<p>{sentence}</p>" * 20 + "</body></html>").encode("latin-1")
+    assert sentence in decode(latin, 10_000_000)
+
+
+def test_compressed_pages_of_exactly_the_limit_are_read_and_one_byte_more_is_refused():
+    """The size limit holds for the page once decompressed: exactly `max_bytes` passes, also
+    where the end of the compressed data falls past a piece the decompressor is given."""
+    import gzip
+    import random
+
+    from filter.decoding import unzstd, zstd_module
+
+    zstd = zstd_module()
+    letters = "".join(random.Random(1).choices("abcdefghij ", k=4100))
+    # pages whose compressed data ends just past a piece the decompressor is given (gzip: 3,699
+    # to 3,717 letters; zstd with a checksum: 4,007 to 4,014 on this zlib and zstd)
+    for n in range(3690, 4020):
+        page = f"<html><body><p>{letters[:n]}</p></body></html>".encode()
+        assert decode(gzip.compress(page, 9, mtime=0), len(page)) == page.decode()
+        framed = zstd.compress(page, options={zstd.CompressionParameter.checksum_flag: 1})
+        assert unzstd(framed, len(page), partial_ok=False) == page
+    with pytest.raises(InputTooLarge):
+        decode(gzip.compress(page), len(page) - 1)
+    with pytest.raises(ValueError, match="ends early"):
+        unzstd(framed[:-5], 10_000_000, partial_ok=False)
+
+
+def test_undefined_windows_1252_bytes_under_its_header_are_c1_controls_as_browsers_show():
+    assert decode(b"<p>a\x9db caf\xe9</p>", 10_000_000, None, "windows-1252") == "<p>a\x9db caf\u00e9</p>"
+
+
+def test_a_str_is_counted_in_utf8_bytes_against_the_limit():
+    """Four bytes in UTF-8 per emoji: 30 of them are 120 bytes, over a limit of 100."""
+    with pytest.raises(InputTooLarge, match="120 bytes"):
+        decode("\U0001F600" * 30, 100)
