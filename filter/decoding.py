@@ -27,6 +27,8 @@ from .errors import InputError, InputTooLarge
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: ISO-2022-JP's escape into JIS X 0208 (1978 or 1983), which a page in it uses for any kanji or kana
+_ISO_2022_JP_ESCAPE = re.compile(rb"\x1b\$[@B]")
 #: how a zstd frame starts (a zlib stream has no magic number: `_compression_failure`)
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 #: the page's own language, from its opening `<html>` tag
@@ -542,11 +544,13 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         return data[len(bom):].decode(bom_codec, "replace")
     if b"\x1b" in data and data.isascii():
         # ISO-2022-JP is 7-bit, so its pages are valid UTF-8 too: its declaration comes first
-        # (read as UTF-8, a Japanese page came out as "$B$3$s$K$A$O")
+        # (read as UTF-8, a Japanese page came out as "$B$3$s$K$A$O"), and on a page that
+        # declares nothing its escapes into JIS X 0208 tell it, as browsers' detectors read them
         declared = _declared_charset(data)
         codec = resolve_label(declared) if declared else None
-        if codec and _codec_name(codec) == "iso2022_jp":
-            return data.decode(codec, "replace")
+        if ((codec and _codec_name(codec) == "iso2022_jp")
+                or (declared is None and _ISO_2022_JP_ESCAPE.search(data))):
+            return data.decode("iso2022_jp", "replace")
     text = utf8_text(data)
     if text is not None:
         return text

@@ -1385,3 +1385,13 @@ def test_a_str_is_counted_in_utf8_bytes_against_the_limit():
     """Four bytes in UTF-8 per emoji: 30 of them are 120 bytes, over a limit of 100."""
     with pytest.raises(InputTooLarge, match="120 bytes"):
         decode("\U0001F600" * 30, 100)
+
+
+@pytest.mark.parametrize("html_tag", ["<html lang='ja'>", "<html>"])
+def test_an_undeclared_iso_2022_jp_page_is_told_by_its_escapes(html_tag):
+    """ISO-2022-JP is 7-bit, valid UTF-8 byte for byte: a page in it that declares nothing is
+    told by its escapes into JIS X 0208, as browsers' detectors tell it, not read as UTF-8
+    with the escapes and "$B" codes left in the text."""
+    sentence = "\u6771\u4eac\u3067\u5927\u304d\u306a\u4f1a\u8b70\u304c\u958b\u304b\u308c\u307e\u3057\u305f\u3002"
+    page = (f"{html_tag}<body>" + f"<p>{sentence}</p>" * 5 + "</body></html>").encode("iso2022_jp")
+    assert sentence in decode(page, 10_000_000)
