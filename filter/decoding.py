@@ -134,6 +134,8 @@ _LABELS_W3LIB_LACKS = {
     **dict.fromkeys(("unicode", "csunicode", "ucs-2", "iso-10646-ucs-2", "unicodefeff"),
                     "utf-16-le"),
     "unicodefffe": "utf-16-be",
+    **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"),
+                    "utf-8"),
 }
 #: a meta tag's charset label, as written
 _META_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\s\"';>/]+)", re.IGNORECASE)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from filter import (CleanResult, Cleaner, ExtractionTimeout, InputError, InputTooLarge, Limits,
                     NoiseFilterError, clean, clean_text)
-from filter.decoding import decode, decode_by_header
+from filter.decoding import decode, decode_by_header, decode_labelled
 from filter.extract import html_to_page, parse
 from filter.metadata import headline
 
@@ -363,6 +363,7 @@ def test_runs_of_punctuation_do_not_send_a_windows_1252_page_to_the_detector(rul
 @pytest.mark.parametrize("label, codec", [
     ("iso-8859-8-i", "iso8859-8"), ("X-Mac-Roman", "mac-roman"), ("x-cp1251", "cp1251"),
     ("Windows-949", "cp949"), ("KOI8", "koi8-r"),  # (labels are read in any case)
+    ("unicode-1-1-utf-8", "utf-8"), ("x-unicode20utf8", "utf-8"),
 ])
 def test_charset_labels_browsers_know_and_w3lib_does_not_are_read(label, codec):
     """Labels of the WHATWG Encoding Standard that w3lib lacks: a header's or a caller's was
@@ -371,9 +372,11 @@ def test_charset_labels_browsers_know_and_w3lib_does_not_are_read(label, codec):
     sentence = {"iso8859-8": "\u05d4\u05de\u05de\u05e9\u05dc\u05d4 \u05d4\u05d5\u05d3\u05d9\u05e2\u05d4 \u05d4\u05d9\u05d5\u05dd.",
                 "mac-roman": "Le ministre a d\u00e9clar\u00e9 \u00ab nous ferons tout \u00bb \u2014 \u00e0 Gen\u00e8ve.",
                 "cp1251": _RUSSIAN, "koi8-r": _RUSSIAN,
+                "utf-8": "\u00ab\u0413\u043e\u0440\u043e\u0434\u00bb \u2014 caf\u00e9 \u6771\u4eac.",
                 "cp949": "\uc11c\uc6b8\uc2dc\ub294 \uc624\ub298 \uc0c8\ub85c\uc6b4 \uc815\ucc45\uc744 \ubc1c\ud45c\ud588\ub2e4."}[codec]
     body = f"<html><head><title>t</title></head><body><p>{sentence}</p></body></html>"
     assert sentence in decode(body.encode(codec), 10_000_000, charset=label)
+    assert sentence in decode_labelled(body.encode(codec), label)  # a text/plain POST's header
     meta = body.replace("<title>", f"<meta charset='{label}'><title>")
     assert sentence in decode(meta.encode(codec), 10_000_000)
     assert Cleaner().clean_text(sentence.encode(codec), charset=label).text == sentence
