@@ -18,6 +18,7 @@ import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
+import brotli
 from trafilatura.utils import detect_encoding, handle_compressed_file
 from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
 
@@ -251,6 +252,20 @@ def unzstd(body: bytes, limit: int, partial_ok: bool) -> bytes:
                 raise ValueError("the zstd data ends early")
             break
     return bytes(out)
+
+
+def unbrotli(body: bytes, limit: int, partial_ok: bool) -> bytes:
+    """brotli data decompressed up to just past `limit` bytes (brotli stops near it, not at
+    it: a bomb is not decompressed whole). `ValueError` for corrupt data, or data that ends
+    early unless `partial_ok`."""
+    dec = brotli.Decompressor()
+    try:
+        out = dec.process(body, output_buffer_limit=limit + 1)
+    except brotli.error as err:
+        raise ValueError(f"corrupt brotli data: {err}") from err
+    if len(out) <= limit and not dec.is_finished() and not partial_ok:
+        raise ValueError("the br data ends early")
+    return out
 
 
 def _c1_control(err: UnicodeError) -> tuple[str, int]:
@@ -895,9 +910,10 @@ def _mostly_decodes(data: bytes, codec: str, declared: bool) -> str | None:
 
 
 def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
-    """Why trafilatura handed zlib or zstd data back as it came: a zlib stream that inflates to
-    more than the size limit (a decompression bomb), or zstd data it could not read (a bomb or
-    corrupt: trafilatura does not say which). Refused here, since what comes
+    """Why trafilatura handed zlib, brotli or zstd data back as it came: a zlib or brotli stream
+    that decompresses to more than the size limit (a decompression bomb: a brotli one was
+    refused as binary data, a 422 where a zlib one is a 413), or zstd data it could not read
+    (a bomb or corrupt: trafilatura does not say which). Refused here, since what comes
     back is not always binary enough to be refused as such: the zlib stream of a page that
     repeats itself read as windows-1252 words and came out as its text. None when `data` is
     not compressed (a zlib header is two bytes that a document may also start with, so only
@@ -911,15 +927,20 @@ def _compression_failure(data: bytes, max_bytes: int) -> InputError | None:
             return InputTooLarge(f"input is zstd data that decompresses to over the limit of "
                                  f"{max_bytes:,} bytes")
         return InputError("input is zstd data that cannot be decompressed")
-    if not (data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0):
-        return None
-    try:
-        head = zlib.decompressobj(15).decompress(data, max_bytes + 1)
-    except zlib.error:
-        return None
-    if len(head) > max_bytes:
-        return InputTooLarge(f"input is zlib data that decompresses to over the limit of "
-                             f"{max_bytes:,} bytes")
+    if data[:1] == b"\x78" and int.from_bytes(data[:2], "big") % 31 == 0:
+        try:
+            head = zlib.decompressobj(15).decompress(data, max_bytes + 1)
+        except zlib.error:
+            head = b""
+        if len(head) > max_bytes:
+            return InputTooLarge(f"input is zlib data that decompresses to over the limit of "
+                                 f"{max_bytes:,} bytes")
+    try:  # no magic number: a page's bytes fail as brotli at once
+        if len(unbrotli(data, max_bytes, partial_ok=True)) > max_bytes:
+            return InputTooLarge(f"input is brotli data that decompresses to over the limit of "
+                                 f"{max_bytes:,} bytes")
+    except ValueError:
+        pass
     return None
 
 

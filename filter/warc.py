@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from warcio.recordloader import ArcWarcRecordLoader
 
-from .decoding import header_charset, inflate, unzstd
+from .decoding import header_charset, inflate, unbrotli, unzstd
 from .extract import is_page_url
 from .inputs import WARC_VERSION, Document, Failure
 
@@ -582,20 +582,7 @@ def _undo_coding(body: bytes, coding: str, limit: int, partial_ok: bool) -> byte
         return unzstd(body, limit, partial_ok)
     if coding != "br":
         raise ValueError(f"unknown content encoding {coding!r}")
-    try:
-        import brotli
-    except ImportError:
-        raise ValueError("brotli content encoding needs the brotli package") from None
-    dec = brotli.Decompressor()
-    try:
-        out = dec.process(body, output_buffer_limit=limit + 1)
-    except brotli.error as err:
-        raise ValueError(f"corrupt brotli data: {err}") from err
-    except TypeError:  # brotli before 1.2 cannot stop at a size: a bomb would be let in
-        raise ValueError("brotli content encoding needs brotli 1.2 or later") from None
-    if len(out) <= limit and not dec.is_finished() and not partial_ok:
-        raise ValueError("the br data ends early")
-    return out
+    return unbrotli(body, limit, partial_ok)
 
 
 def _meta(headers: dict) -> dict:

@@ -544,6 +544,18 @@ def test_a_zlib_or_zstd_bomb_is_refused_and_never_read_as_text():
         assert not isinstance(err.value, InputTooLarge)
 
 
+def test_a_brotli_bomb_is_too_large_not_binary():
+    """brotli has no magic number: a page in it is read, and a bomb is refused as too large
+    (413 from the service), as zlib and zstd bombs are, not as binary data (422)."""
+    import brotli
+
+    page = f"<html><body><article>{_paragraph(0)}{_paragraph(1)}</article></body></html>".encode()
+    assert "Paragraph 1:" in clean(brotli.compress(page)).text
+    bomb = b"<html><body>" + b"<p>hello world again</p>" * 600_000 + b"</body></html>"
+    with pytest.raises(InputTooLarge, match="brotli data that decompresses to over the limit"):
+        clean(brotli.compress(bomb))
+
+
 def test_zstd_input_without_a_zstd_module_says_what_is_missing(monkeypatch):
     """Where no zstd module can be imported, a valid zstd page was refused as data "that
     cannot be decompressed", as if corrupt, and a bomb so too (backports.zstd was installed
