@@ -392,10 +392,10 @@ def decode_by_header(page: bytes, charset: str | None, max_bytes: int | None = N
             return text
         mostly = not read_bom(page)[0]
         declared = _declared_charset(page) if mostly else None
-        if mostly and (not declared or _is_utf8_label(declared) or _single_byte_label(declared)):
+        if mostly:
             # before the label: windows-1252, koi8-r and others read any byte, so a UTF-8 page
-            # with one stray byte under a server's iso-8859-1 (or a stale meta of one) came out
-            # whole as "rÃ©uni"
+            # with one stray byte under a server's iso-8859-1 (or a stale meta of any charset)
+            # came out whole as "rÃ©uni"; legacy text is not UTF-8 with so few bad bytes
             text = _mostly_decodes(page, "utf-8", declared=_is_utf8_label(charset)
                                    or bool(declared and _is_utf8_label(declared)))
             if text is not None:
@@ -523,8 +523,8 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
     one; else as UTF-8 when they are valid UTF-8 (but for a last character cut short:
     `utf8_text`), whatever the page declares (pages re-saved as UTF-8 under an old iso-8859-1
     declaration are common, the other way round such bytes are rarely valid UTF-8), also with
-    a few bad bytes under a single-byte declaration, which would read any byte (`_mostly_decodes`,
-    as `decode_by_header` reads such a page); else in the charset the page declares (its meta charset or
+    a few bad bytes under any declaration (`_mostly_decodes`, as `decode_by_header` reads such
+    a page: a single-byte charset reads any byte); else in the charset the page declares (its meta charset or
     XML declaration, read and mapped to a codec as browsers do, by w3lib) when that decodes them;
     else as an undeclared page (`_undeclared`). (trafilatura's own decoding guesses without
     reading the declaration: WCXB-dev pages re-encoded in the legacy charset of their language
@@ -581,10 +581,11 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         # "unicode_escape" or "cp037") is ignored, as browsers ignore it: Python's codecs
         # raised other errors than decoding ones, or turned "C:\new" into a line break
         codec = None
-    if codec and _single_byte_label(declared):
-        # before the declaration: a single-byte charset reads any byte, so a UTF-8 page with one
-        # stray byte under a stale ``<meta charset=iso-8859-1>`` came out whole as "rÃ©union"
-        # (read right when a header named a charset: `decode_by_header` already did this)
+    if codec:
+        # before the declaration: a single-byte charset reads any byte, and GBK or Shift_JIS
+        # pair UTF-8's bytes into characters, so a UTF-8 page with one stray byte under a stale
+        # ``<meta charset=iso-8859-1>`` (or gbk) came out whole as "rÃ©union" ("r茅union");
+        # legacy text is not UTF-8 with so few bad bytes (`_mostly_decodes`)
         text = _mostly_decodes(data, "utf-8", declared=False)
         if text is not None:
             return text

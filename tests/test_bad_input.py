@@ -1410,3 +1410,22 @@ def test_an_undeclared_iso_2022_jp_page_is_told_by_its_escapes(html_tag):
     sentence = "\u6771\u4eac\u3067\u5927\u304d\u306a\u4f1a\u8b70\u304c\u958b\u304b\u308c\u307e\u3057\u305f\u3002"
     page = (f"{html_tag}<body>" + f"<p>{sentence}</p>" * 5 + "</body></html>").encode("iso2022_jp")
     assert sentence in decode(page, 10_000_000)
+
+
+@pytest.mark.parametrize("declared", ["gbk", "shift_jis", "euc-kr", "big5"])
+@pytest.mark.parametrize("header", [None, "iso-8859-1"])
+def test_a_utf8_page_with_a_stray_byte_under_a_stale_multi_byte_meta_stays_utf8(declared, header):
+    """GBK, Shift_JIS and EUC-KR pair UTF-8's bytes into characters: a UTF-8 page still
+    declaring one of them, with one stray byte, came out as "r\u8305union"; and a page truly in
+    that charset with a stray byte is read in it."""
+    sentence = "La r\u00e9union a \u00e9t\u00e9 tr\u00e8s anim\u00e9e \u00e0 Gen\u00e8ve."
+    page = (f"<html><head><meta charset='{declared}'></head><body>" + f"<p>{sentence}</p>" * 20
+            ).encode() + b"<p>\xa9 2024</p></body></html>"
+    assert sentence in decode(page, 10_000_000, None, header)
+    native = {"gbk": "\u5e02\u8bae\u4f1a\u4eca\u5929\u901a\u8fc7\u4e86\u9884\u7b97\u3002",
+              "shift_jis": "\u5e02\u8b70\u4f1a\u306f\u672c\u65e5\u3001\u4e88\u7b97\u3092\u53ef\u6c7a\u3057\u305f\u3002",
+              "euc-kr": "\uc2dc\uc758\ud68c\ub294 \uc624\ub298 \uc608\uc0b0\uc548\uc744 \ud1b5\uacfc\uc2dc\ucf30\ub2e4.",
+              "big5": "\u5e02\u8b70\u6703\u4eca\u5929\u901a\u904e\u4e86\u9810\u7b97\u3002"}[declared]
+    legacy = (f"<html><head><meta charset='{declared}'></head><body>" + f"<p>{native}</p>" * 20
+              ).encode(declared) + b"<p>\xff 2024</p></body></html>"
+    assert native in decode(legacy, 10_000_000)
