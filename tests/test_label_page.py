@@ -71,8 +71,9 @@ class LabelServer:
         self.url = self._announced()
 
     def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line)
+        with self.proc.stdout:  # closed at the server's end, not left to the garbage collector
+            for line in self.proc.stdout:
+                self.lines.put(line)
 
     def _announced(self) -> str:
         deadline = time.monotonic() + START_TIMEOUT
