@@ -1364,7 +1364,7 @@ def test_a_utf8_page_with_a_stray_byte_under_a_stale_latin_meta_and_no_header_st
                 + f"<p>{sentence}</p>" * 20).encode() + b"<p>\xa9 2024</p></body></html>"
         assert sentence in decode(page, 10_000_000)
     # a page truly in the charset it declares is read in it
-    latin = (f"<html><head><meta charset='iso-8859-1'></head><body>"
+    latin = ("<html><head><meta charset='iso-8859-1'></head><body>"
              + f"<p>{sentence}</p>" * 20 + "</body></html>").encode("latin-1")
     assert sentence in decode(latin, 10_000_000)
 
