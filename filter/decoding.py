@@ -581,21 +581,19 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         # "unicode_escape" or "cp037") is ignored, as browsers ignore it: Python's codecs
         # raised other errors than decoding ones, or turned "C:\new" into a line break
         codec = None
-    if codec:
-        # before the declaration: a single-byte charset reads any byte, and GBK or Shift_JIS
-        # pair UTF-8's bytes into characters, so a UTF-8 page with one stray byte under a stale
-        # ``<meta charset=iso-8859-1>`` (or gbk) came out whole as "rÃ©union" ("r茅union");
-        # legacy text is not UTF-8 with so few bad bytes (`_mostly_decodes`)
-        text = _mostly_decodes(data, "utf-8", declared=False)
-        if text is not None:
-            return text
+    # a few bad bytes: UTF-8 first, before the declaration: a single-byte charset reads any
+    # byte, and GBK or Shift_JIS pair UTF-8's bytes into characters, so a UTF-8 page with one
+    # stray byte under a stale ``<meta charset=iso-8859-1>`` (or gbk) came out whole as
+    # "rÃ©union" ("r茅union"); legacy text is not UTF-8 with so few bad bytes (`_mostly_decodes`)
+    text = _mostly_decodes(data, "utf-8", declared=False)
+    if text is not None:
+        return text
     if codec:
         try:
             return data.decode(codec)
         except (LookupError, UnicodeDecodeError):
             pass
-    for candidate in (codec, "utf-8") if codec else ("utf-8",):
-        text = _mostly_decodes(data, candidate, declared=candidate == codec)
+        text = _mostly_decodes(data, codec, declared=True)
         if text is not None:
             return text
     return _undeclared(data, url)
