@@ -21,7 +21,7 @@ from tld import get_fld
 from w3lib.encoding import read_bom
 
 from .blocks import Block, Page, segment_text, well_formed
-from .decoding import charset_label, decode_labelled, size_error
+from .decoding import charset_label, decode_cut, decode_labelled, size_error, utf8_text
 from .deadline import Deadline
 from .errors import InputError
 from .extract import BEFORE_QUERY, html_to_page
@@ -189,10 +189,9 @@ def _labelled_text(data: bytes, charset: str) -> str:
     servers label UTF-8 with their default "iso-8859-1", and legacy text is almost never
     valid UTF-8 (read in the label, "adopté" came out as "adoptÃ©")."""
     if not data.isascii() and not read_bom(data)[0]:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+        text = utf8_text(data)
+        if text is not None:
+            return text
     return decode_labelled(data, charset)
 
 
@@ -202,7 +201,7 @@ def _decoded_text(data: bytes) -> str:
     `noisefilter clean --text` with a gzip file or a Latin-1 one nothing."""
     codec = next((codec for bom, codec in _TEXT_BOMS if data.startswith(bom)), "utf-8")
     try:
-        return data.decode(codec)
+        return decode_cut(data, codec)
     except UnicodeDecodeError as err:
         if data[:2] == b"\x1f\x8b":
             raise InputError("text is gzip-compressed: decompress it first") from err

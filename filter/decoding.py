@@ -28,6 +28,8 @@ from .errors import InputError, InputTooLarge
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 #: how gzip data starts (magic number and the deflate method)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+#: what Python's UTF-8 and UTF-16 decoders say of a character cut short at the end of the data
+_CUT_SHORT = ("unexpected end of data", "truncated data")
 #: ISO-2022-JP's escape into JIS X 0208 (1978 or 1983), which a page in it uses for any kanji or kana
 _ISO_2022_JP_ESCAPE = re.compile(rb"\x1b\$[@B]")
 #: how a zstd frame starts (a zlib stream has no magic number: `_compression_failure`)
@@ -299,7 +301,7 @@ def decode_labelled(data: bytes, charset: str) -> str:
         # windows-1252 as the Encoding Standard has it: the five bytes Python's cp1252 leaves
         # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) are the C1 controls of the same number
         errors = _C1_CONTROLS if codecs.lookup(codec).name == "cp1252" else "strict"
-        return data.decode(codec, errors)
+        return decode_cut(data, codec, errors)
     except UnicodeDecodeError as err:
         raise InputError(f"the body is not valid {charset}: {err.reason} at byte "
                          f"{err.start}") from None
@@ -742,18 +744,30 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def utf8_text(data: bytes, codec: str = "utf-8") -> str | None:
-    """`data` in UTF-8 (`codec` "utf-8-sig" to drop a byte-order mark), also when its one
-    invalid sequence is a character cut short at its very end (a crawler's size limit, a
-    truncated WARC record), which becomes U+FFFD; None for anything else. A page with a single
-    valid multi-byte character besides the cut one failed every rule for a few invalid bytes,
-    and came out in cp932 or windows-1252 mojibake ("cafﾃｩ"), declared UTF-8 or not."""
+def decode_cut(data: bytes, codec: str, errors: str = "strict") -> str:
+    """`data` in `codec` (`errors` as for `bytes.decode`), a character cut short at its very
+    end (a crawler's size limit, a truncated WARC record, a UTF-16 page cut to an odd length)
+    read as U+FFFD; `UnicodeDecodeError` for any other invalid sequence, and for a last byte
+    over 127 after nothing but ASCII, which is as likely Latin-1 text ending in "caf\xe9" as a
+    cut UTF-8 character. A page with a single valid multi-byte character besides the cut one
+    failed every rule for a few invalid bytes, and came out in cp932 or windows-1252 mojibake
+    ("cafﾃｩ"); a cut UTF-16 page was refused as binary data."""
     try:
-        return data.decode(codec)
+        return data.decode(codec, errors)
     except UnicodeDecodeError as err:
-        if err.end != len(data) or err.reason != "unexpected end of data":
-            return None
-        return data[:err.start].decode(codec) + "\ufffd"
+        if (err.end != len(data) or err.reason not in _CUT_SHORT
+                or (err.reason == _CUT_SHORT[0] and data[:err.start].isascii())):
+            raise
+        return data[:err.start].decode(codec, errors) + "\ufffd"
+
+
+def utf8_text(data: bytes, codec: str = "utf-8") -> str | None:
+    """`data` in UTF-8 (`codec` "utf-8-sig" to drop a byte-order mark) as `decode_cut` reads
+    it; None when it is not UTF-8."""
+    try:
+        return decode_cut(data, codec)
+    except UnicodeDecodeError:
+        return None
 
 
 def _web_guesses(sample: bytes) -> list[str]:

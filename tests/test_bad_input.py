@@ -1429,3 +1429,18 @@ def test_a_utf8_page_with_a_stray_byte_under_a_stale_multi_byte_meta_stays_utf8(
     legacy = (f"<html><head><meta charset='{declared}'></head><body>" + f"<p>{native}</p>" * 20
               ).encode(declared) + b"<p>\xff 2024</p></body></html>"
     assert native in decode(legacy, 10_000_000)
+
+
+def test_a_page_or_text_cut_inside_its_last_utf16_or_utf8_unit_keeps_the_rest():
+    """A UTF-16 page without a byte-order mark under its header's label, cut to an odd length,
+    was refused as binary data; text bytes cut inside a character ("text is not UTF-8", or
+    "not valid utf-8" under a header's label): the cut character is U+FFFD, the rest is read."""
+    page = ("<html><body><p>" + "Le conseil municipal a vot\u00e9 le budget. " * 10
+            + "</p></body></html>")
+    got = decode(page.encode("utf-16-le")[:-1], 10_000_000, None, "utf-16-le")
+    assert got == page[:-1] + "\ufffd"
+    text = "Caf\u00e9 on the quay\nIt\u2019s"
+    for charset in (None, "utf-8", "iso-8859-1"):
+        assert Cleaner().clean_text(text.encode()[:-2], charset=charset).text.endswith("It\ufffd")
+    with pytest.raises(InputError, match="not UTF-8"):  # as likely Latin-1 as a cut character
+        Cleaner().clean_text(b"Le caf\xe9")
