@@ -140,8 +140,12 @@ _LABELS_W3LIB_LACKS = {
     **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"),
                     "utf-8"),
 }
-#: a meta tag's charset label, as written
+#: a charset label, as written after "charset=" in a Content-Type (a meta tag's content)
 _META_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\s\"';>/]+)", re.IGNORECASE)
+#: a charset label, as written at the start of a meta tag's charset attribute
+_LEADING_LABEL = re.compile(r"\s*([^\s\"';>/]+)")
+#: a start tag's attributes after its name: a name, and a value quoted or not
+_ATTRIBUTE = re.compile(r"""([^\s"'<>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
 #: how far into a page a meta charset is looked for (`_late_declaration`)
 _LATE_DECLARATION_LIMIT = 1024 * 1024
 #: what a page's head is read as, for a meta tag in it: an element whose text is not markup
@@ -622,12 +626,28 @@ def _late_declaration(data: bytes) -> str | None:
         if (match["end"] or "").lower() == "head" or (tag and tag not in _HEAD_TAGS):
             break
         if tag == "meta" and "charset" in match[0].lower():
-            label = _META_CHARSET.search(match[0])
-            declared = (html_body_declared_encoding(match[0])
-                        or (resolve_label(label[1]) if label else None))
+            label = _meta_label(match[0])
+            declared = html_body_declared_encoding(match[0]) or (label and resolve_label(label))
             if declared:
                 return declared
     return None
+
+
+def _meta_label(tag: str) -> str | None:
+    """The charset label a meta tag declares, as browsers' prescan reads one: its `charset`
+    attribute's, or the "charset=" in its `content` when its `http-equiv` is Content-Type; None
+    if it declares none. A description whose content says "charset=koi8-r" declares nothing
+    (it was taken as the page's charset when w3lib read no declaration there)."""
+    attributes: dict[str, str] = {}
+    for name, value in _ATTRIBUTE.findall(tag[len("<meta"):]):
+        attributes.setdefault(name.lower(), value[1:-1] if value[:1] in "\"'" and value else value)
+    if "charset" in attributes:
+        label = _LEADING_LABEL.match(attributes["charset"])
+    elif attributes.get("http-equiv", "").strip().lower() == "content-type":
+        label = _META_CHARSET.search(attributes.get("content", ""))
+    else:
+        return None
+    return label[1] if label else None
 
 
 #: the five bytes windows-1252 leaves undefined

@@ -267,3 +267,29 @@ def test_a_damaged_xz_or_zstd_page_file_is_reported_not_raised(tmp_path, suffix)
     path.write_bytes(packed[:40] + bytes(b ^ 0x5A for b in packed[40:80]) + packed[80:])
     doc = read_html_file(path, "page", 10_000_000)
     assert doc.failure is not None and doc.failure.type == "UnreadableFile"
+
+
+@pytest.mark.parametrize("meta", [
+    '<meta name="description" content="Old pages in charset=koi8-r, and how to read them">',
+    "<meta property='og:description' content='charset=koi'>",
+    '<meta name="charset" content="charset=koi8-r">',
+])
+def test_charset_in_a_meta_tags_text_declares_nothing(meta):
+    """Only a meta tag's `charset` attribute, or its content under `http-equiv=Content-Type`,
+    declares a charset, as browsers read one: a description that mentioned "charset=koi8-r"
+    was taken as the page's declaration, and its French came out in Cyrillic ("rИuni")."""
+    page = (f"<html lang='fr'><head>{meta}<title>Port</title></head><body>"
+            f"<p>{_FRENCH * 5}</p></body></html>").encode("cp1252")
+    assert _FRENCH in decode(page, _LIMIT)
+
+
+@pytest.mark.parametrize("meta", [
+    "<meta http-equiv='Content-Type' content='text/html; charset=x-mac-roman'>",
+    '<meta content="text/html;charset=macintosh" HTTP-EQUIV=content-type />',
+    "<meta charset=x-mac-roman/>",
+])
+def test_a_meta_declaration_w3lib_cannot_read_is_still_read(meta):
+    """A label w3lib lacks, in either form of declaration, attributes in any order or case."""
+    page = (f"<html lang='fr'><head>{meta}<title>Port</title></head><body>"
+            f"<p>{_FRENCH * 5}</p></body></html>").encode("mac-roman")
+    assert _FRENCH in decode(page, _LIMIT)
