@@ -591,6 +591,20 @@ def _meta(headers: dict) -> dict:
             "warc_truncated": headers.get("warc-truncated") or None}
 
 
+#: a Content-Range header's bytes: the first, the last, and the page's length ("*": unknown)
+_CONTENT_RANGE = re.compile(r"\s*bytes\s+(\d+)\s*-\s*(\d+)\s*/\s*(\d+|\*)\s*$", re.IGNORECASE)
+
+
+def _content_range(value: str | None) -> tuple[int, int, int | None] | None:
+    """The first and last byte a 206 response holds and the page's length (None if unknown),
+    from its Content-Range header; None without one (a multipart/byteranges body) or for one
+    that is not a byte range."""
+    match = _CONTENT_RANGE.match(value or "")
+    if match is None:
+        return None
+    return int(match[1]), int(match[2]), None if match[3] == "*" else int(match[3])
+
+
 #: a chunk's size line: hex digits, maybe white space and chunk extensions, the line's end. As
 #: browsers read it: servers write white space after the size, and end lines with a bare LF
 _CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
@@ -648,6 +662,15 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
         if not str(status).startswith("2"):
             doc.failure = Failure("HTTPStatus", f"HTTP status {status}: not a page")
             return doc
+        if str(status) == "206":  # Partial Content: the start of a page is a page cut short
+            span = _content_range(record.http_headers.get_header("content-range"))
+            if span is None or span[0] != 0:
+                where = "without a Content-Range" if span is None else f"from byte {span[0]:,}"
+                doc.failure = Failure("HTTPStatus", f"HTTP status 206: a part of a page {where}, "
+                                      "not a page")
+                return doc
+            if span[2] is None or span[1] + 1 < span[2]:
+                meta["warc_truncated"] = meta["warc_truncated"] or "range"
         content_type = record.http_headers.get_header("content-type")
     elif (headers.get("warc-type") == "response"
           and (url or "").lower().startswith(("http:", "https:"))):

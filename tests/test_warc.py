@@ -136,6 +136,35 @@ def test_pages_that_are_not_pages_are_reported_by_kind(tmp_path):
     ]
 
 
+def test_a_partial_content_response_is_a_page_only_from_its_first_byte(tmp_path):
+    """A 206 response holds the bytes its Content-Range names: its page's start is cleaned as a
+    page the crawler cut (`warc_truncated` "range"), the whole page as a page, and a part from
+    further in, or one without a range, is no page (the middle of an article was cleaned and
+    stored as if it were the article)."""
+    html = page("orchard-frost.html")
+    gz = gzip.compress(html)
+    records = [
+        Rec("http://courier.test/start", html[:600],
+            status="206 Partial Content", http_headers=[("Content-Range", f"bytes 0-599/{len(html)}")]),
+        Rec("http://courier.test/whole", html,
+            status="206 Partial Content", http_headers=[("Content-Range", f"bytes 0-{len(html) - 1}/{len(html)}")]),
+        Rec("http://courier.test/start-gz", gz[:len(gz) // 2], status="206 Partial Content",
+            http_headers=[("Content-Range", f"bytes 0-{len(gz) // 2 - 1}/*"), ("Content-Encoding", "gzip")]),
+        Rec("http://courier.test/middle", html[600:],
+            status="206 Partial Content", http_headers=[("Content-Range", f"bytes 600-{len(html) - 1}/{len(html)}")]),
+        Rec("http://courier.test/unranged", html, status="206 Partial Content"),
+    ]
+    path = tmp_path / "ranges.warc.gz"
+    build_warc(path, records)
+    docs = list(read_warc(path))
+    assert summary(docs) == [(r.url, "HTTPStatus" if i > 2 else "page") for i, r in enumerate(records)]
+    assert [d.meta["warc_truncated"] for d in docs[:3]] == ["range", None, "range"]
+    assert read(docs[0]) == html[:600].decode() and read(docs[1]) == html.decode()
+    assert html.decode().startswith(read(docs[2])) and len(read(docs[2])) > 600
+    assert "from byte 600, not a page" in docs[3].failure.message
+    assert "without a Content-Range" in docs[4].failure.message
+
+
 def test_encodings_of_the_http_layer_are_undone(tmp_path):
     html = page("orchard-frost.html").replace(b'<meta charset="utf-8">', b"")
     latin = html.decode("utf-8").replace("valley's", "vallée's").encode("cp1252")
