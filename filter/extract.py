@@ -1155,14 +1155,16 @@ def check_url(url: str) -> str:
 
 
 def is_page_url(url: str) -> bool:
-    """Whether the cleaner takes `url` as a page's URL (`check_url`): a WARC of local files
-    names them by file: or urn: URIs, a spider over saved pages has file: ones, and a crawler
-    may record one with a port out of range."""
+    """Whether a page is cleaned with `url` as its URL, for its links to be resolved against:
+    not when the cleaner refuses it (`check_url`: a WARC of local files names them by urn:
+    URIs, a crawler may record a port out of range), nor for a saved copy's file: URL (a
+    spider over saved pages, a WARC of local files), whose links would resolve to files; with
+    a host (``file://localhost/…``, ``file://nas/…``) the cleaner takes it, and every related
+    link was lost."""
     try:
-        check_url(url)
+        return urlsplit(check_url(url)).scheme.lower() != "file"
     except InputError:
         return False
-    return True
 
 
 def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_000_000,

@@ -678,7 +678,7 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
         return doc
     else:
         content_type = headers.get("content-type")
-    mime, charset = _media_type(content_type)
+    charset = _media_type(content_type)[1]
     http = record.http_headers
     partial_ok = bool(meta["warc_truncated"])
     try:
@@ -698,13 +698,25 @@ def _page(header_raw: bytes, block: bytes, headers: dict, rec_id: str, url: str 
     if len(payload) > max_bytes:
         doc.failure = Failure("InputTooLarge",
                               f"the page is over the limit of {max_bytes:,} bytes")
-    elif mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
-                                 and _SNIFF.match(payload[:2048])):
+    elif (failure := not_html(content_type, payload)) is None:
         # read in the header's charset by the cleaner, which holds the bytes to the limit
         doc.html, doc.charset = payload, charset
     else:
-        doc.failure = Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
+        doc.failure = failure
     return doc
+
+
+def not_html(content_type: str | None, payload: bytes) -> Failure | None:
+    """A `NotHTML` report for a response whose Content-Type (`_media_type`) is not HTML's or
+    XHTML's, None for a page: one of those, or none, a binary stream's or plain text's whose
+    bytes start as an HTML page does (`_SNIFF`), as servers send pages under them. The Scrapy
+    pipeline reads a Response so too: a feed (`application/rss+xml`) was cleaned as an
+    article."""
+    mime = _media_type(content_type)[0]
+    if mime in _HTML_TYPES or (mime in ("", "application/octet-stream", "text/plain")
+                               and _SNIFF.match(payload[:2048])):
+        return None
+    return Failure("NotHTML", f"content type {mime or 'unknown'} is not HTML")
 
 
 def iter_warc(fh: BinaryIO, source: str, max_bytes: int = 10_000_000,

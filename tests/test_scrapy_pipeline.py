@@ -273,6 +273,80 @@ def test_a_dataclass_item_keeps_its_fields_when_the_html_is_dropped(cleaner, mon
     assert "html" not in item.model_dump() and item.noisefilter["text"]
 
 
+def _inline_pipeline(cleaner, monkeypatch) -> NoiseFilterPipeline:
+    """A pipeline that cleans in this thread: no reactor runs here to hand pages to its pool."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    import filter.integrations.scrapy as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "deferToThreadPool",
+                        lambda reactor, pool, work, *args: work(*args))
+    monkeypatch.setattr(pipeline_module, "maybe_deferred_to_future",
+                        lambda value: asyncio.sleep(0, value))
+    pipeline = NoiseFilterPipeline(cleaner, stats=get_crawler().stats)
+    monkeypatch.setattr(pipeline, "_start_pool", lambda reactor: None)
+    return pipeline
+
+
+def test_a_pydantic_item_that_validates_assignments_gets_its_result(cleaner, monkeypatch, caplog):
+    """The pipeline tried whether an item could take the result by writing None into the
+    output field: a pydantic model validating assignments refused None for a `dict` field,
+    and every item of it was lost with a ValidationError. An output field of another type
+    (`str`) passes the item on uncleaned, said once, as an item without the field does."""
+    import asyncio
+
+    pydantic = pytest.importorskip("pydantic")
+    pipeline = _inline_pipeline(cleaner, monkeypatch)
+    html = page(ARTICLES[0]).decode("utf-8")
+
+    class Article(pydantic.BaseModel, validate_assignment=True):
+        url: str
+        html: str | None = None
+        noisefilter: dict = {}
+
+    item = asyncio.run(pipeline.process_item(Article(url="http://courier.test/a", html=html)))
+    assert item.noisefilter["text"] == cleaner.clean(html, "http://courier.test/a").text
+
+    class Typed(pydantic.BaseModel, validate_assignment=True):
+        url: str
+        html: str | None = None
+        noisefilter: str = ""
+
+    for _ in range(2):
+        item = asyncio.run(pipeline.process_item(Typed(url="http://courier.test/a", html=html)))
+        assert item.html == html and item.noisefilter == ""
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == [
+        "noisefilter: Typed items refused the result in field 'noisefilter' (ValidationError): "
+        "declare it as a dict; such items pass through uncleaned"]
+    assert pipeline.stats.get_value("noisefilter/error/NoOutputField") == 2
+
+
+def test_a_response_that_is_no_page_is_refused_as_the_warc_reader_refuses_it(cleaner):
+    """A feed a CrawlSpider followed (`/feed/`, `application/rss+xml`) was cleaned and counted
+    as an article; by its Content-Type it is `NotHTML`, as in a WARC. A page served as plain
+    text, or a spider's Response without a Content-Type, is still a page."""
+    from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+
+    url = "http://courier.test/feed/"
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title><item>'
+            b"<title>Harbour ferry returns</title><description>" + b"The ferry returns. " * 40
+            + b"</description></item></channel></rss>")
+    pipeline = NoiseFilterPipeline(cleaner)
+    for mime in ("application/rss+xml", "application/xml", "image/svg+xml"):
+        response = XmlResponse(url, body=feed, headers={"Content-Type": mime})
+        outcome, text = pipeline._clean_item(response, None)
+        assert (outcome.error.type, text) == ("NotHTML", None)
+        assert outcome.error.message == f"content type {mime} is not HTML"
+    html = page(ARTICLES[0])
+    want = cleaner.clean(html, url).text
+    for response in (TextResponse(url, body=html, headers={"Content-Type": "text/plain"}),
+                     HtmlResponse(url, body=html)):
+        outcome, _ = pipeline._clean_item(response, None)
+        assert outcome.error is None and outcome.result.text == want
+
+
 @pytest.mark.parametrize("label, body", [
     ("iso-8859-1", "utf-8"),  # a server's default label on a UTF-8 page
     ("utf-8", "cp1252"),  # a wrong label; the page declares its own charset
@@ -583,6 +657,27 @@ def test_a_saved_page_read_by_a_file_url_is_cleaned_without_it(cleaner):
     # a relative URL field beside a saved page's Response is a saved page too
     outcome, _ = pipeline._clean_item(response, ARTICLES[0])
     assert outcome.error is None and outcome.to_record()["url"] == url
+
+
+@pytest.mark.parametrize("url", ["file:///srv/saved/news/story.html",
+                                 "file://localhost/srv/saved/news/story.html",
+                                 "file://nas/saved/news/story.html"])
+def test_a_saved_pages_related_links_are_kept_whatever_its_file_url(cleaner, url):
+    """A ``file:`` URL with a host names a saved page as one without does: every related link
+    of such a page resolved against it to a file and was lost."""
+    import gzip
+
+    from scrapy.http import HtmlResponse
+
+    from conftest import SHARED
+
+    html = gzip.decompress((SHARED / "data" / "wcxb-dev" / "html" / "0004.html.gz").read_bytes())
+    want = cleaner.clean(html).to_dict()
+    assert want["related_links"]
+    pipeline = NoiseFilterPipeline(cleaner)
+    for got in (html, HtmlResponse(url, body=html)):
+        outcome, _ = pipeline._clean_item(got, url)
+        assert outcome.error is None and outcome.result.to_dict() == want
 
 
 def test_pages_still_waiting_when_the_crawl_stops_are_given_up(cleaner):

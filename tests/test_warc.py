@@ -524,12 +524,13 @@ def test_a_page_that_starts_without_a_doctype_is_taken_as_html_when_sniffed(tmp_
 
 
 @pytest.mark.parametrize("uri", ["file:///home/me/site/index.html", "urn:x-local:index.html",
-                                 "http://courier.test:99999/a"])
+                                 "http://courier.test:99999/a", "file://localhost/site/a.html",
+                                 "FILE://nas/site/a.html"])
 def test_a_target_uri_the_cleaner_refuses_is_kept_but_not_used_for_links(tmp_path, uri):
     """An archive of local files (`resource` records) names them by file: or urn: URIs, which
     the cleaner refuses as page URLs (as it refuses a port out of range): the page was lost as
     an InputError. It is cleaned as a page given without a URL, and the URI is kept in the
-    output."""
+    output. A file: URI with a host is no page's URL either: its links would resolve to files."""
     path = tmp_path / "local.warc"
     build_warc(path, [Rec(uri, page("orchard-frost.html"), warc_type="resource",
                           content_type="text/html")], gz=False)

@@ -25,8 +25,10 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 (the page's URL), ``source`` (None), ``text``, ``title``, ``author``, ``date``, ``language``,
 ``label_counts``, ``related_links``, ``model_version``, ``empty_reason`` and ``error``
 (``None``, or ``{"type", "message"}`` when the page could not be cleaned: one bad page never
-fails the crawl). With ``scrapy.Item``, dataclass or attrs items, declare the output field (an
-item that cannot take it passes through uncleaned, with an error logged). Items without the
+fails the crawl). With ``scrapy.Item``, dataclass, attrs or pydantic items, declare the output
+field (a ``dict`` for pydantic; an item that cannot take the result passes through uncleaned,
+with an error logged). A Response whose Content-Type is not HTML's (a feed) gets the WARC
+reader's ``NotHTML`` error record. Items without the
 HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
 as the Response reads its links) or missing (the Response's URL stands in). A field stored as a
 list (an item loader without ``TakeFirst``) is read as its first page or URL. A ``file:`` URL
@@ -65,8 +67,8 @@ from ..decoding import decode, decode_by_header, header_charset, size_error
 from ..cleaner import Cleaner, Limits
 from ..limits import MAX_BYTES
 from ..errors import NoiseFilterError
-from ..extract import is_page_url
 from ..inputs import Failure
+from ..warc import not_html
 
 logger = logging.getLogger(__name__)
 #: what the HTML field may hold
@@ -135,15 +137,16 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
 def cleaning_url(url):
     """The URL to clean a page with, of the URL its record names (`page_url`): None for a
     saved page's ``file:`` URL (``file:///home/me/saved/a.html``, from a spider over saved
-    pages), which failed every such item as "not an absolute URL"; the WARC reader cleans
-    such a record's page without its URL too. Any other field the cleaner refuses (``news/1``,
+    pages), which failed every such item as "not an absolute URL", and one with a host
+    (``file://nas/saved/a.html``), against which every related link resolved to a file and was
+    lost; the WARC reader cleans such a record's page without its URL too (`is_page_url`). Any other field the cleaner refuses (``news/1``,
     ``javascript:void(0)``, ``http://[::1/x``) goes to `clean` as it is, to be reported in the
     item's error record."""
     try:
         scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     except ValueError:  # an IPv6 host without its "]": `clean` says what is wrong
         return url
-    return None if scheme == "file" and not is_page_url(url) else url
+    return None if scheme == "file" else url
 
 
 def _is_attrs(item) -> bool:
@@ -241,17 +244,12 @@ class NoiseFilterPipeline:
         html = adapter.get(self.html_field)
         if html is None:
             return item
-        try:  # before the work: an item that cannot take the result is not cleaned for nothing
-            adapter[self.output_field] = None
-        except KeyError:
-            if type(item) not in self._unfit:
-                self._unfit.add(type(item))
-                logger.error("noisefilter: %s items have no field %r to take the result: declare "
-                             "it (NOISEFILTER_OUTPUT_FIELD); such items pass through uncleaned",
-                             type(item).__name__, self.output_field)
-            if self.stats is not None:
-                self.stats.inc_value("noisefilter/error/NoOutputField")
-            return item
+        # before the work: an item that cannot take the result is not cleaned for nothing. Read
+        # from its declared fields, not tried by writing None: a pydantic model that validates
+        # assignments refused None for a `dict` field, and every such item was lost
+        if not (isinstance(item, dict) or self.output_field in adapter.field_names()):
+            return self._unfit_item(item, f"have no field {self.output_field!r} to take the result:"
+                                          " declare it (NOISEFILTER_OUTPUT_FIELD)")
         from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
         # would install Twisted's default instead
 
@@ -259,7 +257,11 @@ class NoiseFilterPipeline:
             self._start_pool(reactor)
         outcome, text = await maybe_deferred_to_future(deferToThreadPool(
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
-        adapter[self.output_field] = outcome.to_record()
+        try:
+            adapter[self.output_field] = outcome.to_record()
+        except (TypeError, ValueError) as err:  # a pydantic field of another type (`str`)
+            return self._unfit_item(item, f"refused the result in field {self.output_field!r} "
+                                          f"({type(err).__name__}): declare it as a dict")
         if not self.keep_html:
             if dataclasses.is_dataclass(item) or _is_attrs(item):
                 # without one of its fields, the item could not be printed (Scrapy logs each
@@ -273,6 +275,17 @@ class NoiseFilterPipeline:
         if self.drop_empty and not (outcome.result and outcome.result.text):
             reason = outcome.error.message if outcome.error else outcome.result.empty_reason
             raise DropItem(f"noisefilter: no clean text for {outcome.url}: {reason}")
+        return item
+
+    def _unfit_item(self, item, why: str):
+        """`item` passed on uncleaned, as it came, since it cannot hold the result: said once
+        per item class (`why`), counted for each item."""
+        if type(item) not in self._unfit:
+            self._unfit.add(type(item))
+            logger.error("noisefilter: %s items %s; such items pass through uncleaned",
+                         type(item).__name__, why)
+        if self.stats is not None:
+            self.stats.inc_value("noisefilter/error/NoOutputField")
         return item
 
     def _clean_item(self, html, field) -> tuple[Outcome, str | None]:
@@ -301,6 +314,11 @@ class NoiseFilterPipeline:
         too_large = size_error(html.body, max_bytes)
         if too_large is not None:
             return self._refused(page_url(field, html), too_large), None
+        content_type = html.headers.get(b"Content-Type")
+        if content_type is not None:  # (none: the spider's Response, taken as its page)
+            failure = not_html(content_type.decode("latin-1"), html.body)
+            if failure is not None:
+                return self._refused(page_url(field, html), failure), None
         url = None
         try:
             page = response_page(html, max_bytes)
@@ -332,10 +350,12 @@ class NoiseFilterPipeline:
         return Outcome(id=url or "", url=url, error=Failure(
             type(err).__name__, f"unexpected error: {err}"))
 
-    def _refused(self, url, err: NoiseFilterError) -> Outcome:
-        """The outcome of a page the library refused, with a warning."""
-        logger.warning("noisefilter could not clean %s: %s", url, err)
-        return Outcome(id=url or "", url=url, error=Failure(type(err).__name__, str(err)))
+    def _refused(self, url, err: NoiseFilterError | Failure) -> Outcome:
+        """The outcome of a page the library (or, for a Response that is no page, the WARC
+        reader's rule) refused, with a warning."""
+        failure = err if isinstance(err, Failure) else Failure(type(err).__name__, str(err))
+        logger.warning("noisefilter could not clean %s: %s", url, failure.message)
+        return Outcome(id=url or "", url=url, error=failure)
 
     def _count(self, outcome: Outcome) -> None:
         if self.stats is None:
