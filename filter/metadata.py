@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
+from htmldate.settings import MIN_DATE
 from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
@@ -34,9 +35,12 @@ from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
-#: a dash or colon only with spaces around it, so "Wi-Fi" and "Guide 2025: Learn" stay whole
-#: (matched on a title whose white space is collapsed: runs of it would make the match quadratic)
-_TITLE_SEPARATOR = re.compile(r" [-|:/~\u00b7\u2022\u00bb\u2013\u2014] | ?[|\u00b7\u2022\u00bb\uff5c] ?")
+#: a dash or colon only with spaces around it, so "Wi-Fi" and "Guide 2025: Learn" stay whole,
+#: except a dash between Chinese or Japanese characters, which have no spaces; an underscore
+#: ("开幕_新华网", as Chinese news sites write it) with or without (matched on a title whose
+#: white space is collapsed: runs of it would make the match quadratic)
+_TITLE_SEPARATOR = re.compile(r" [-|:/~\u00b7\u2022\u00bb\u2013\u2014] | ?[|_\u00b7\u2022\u00bb\uff5c] ?"
+                              f"|(?<=[{CJK_CHARS}])-(?=[{CJK_CHARS}])")
 _WORD = re.compile(r"\w+")
 _UNSPACED_CHAR = re.compile(f"[{CJK_CHARS}{SOUTHEAST_ASIAN_CHARS}]")
 #: a title of more parts than this is not "headline + site name"
@@ -48,10 +52,12 @@ _SHOWN_OVERLAP = 0.5
 #: the document's `<html>` tag, looked for in its first characters only
 _HTML_TAG = re.compile(r"<html\b[^<>]{0,2000}>", re.IGNORECASE)  # bounded: no quadratic scan
 _HTML_TAG_WITHIN = 100_000
+#: ISO 639 codes withdrawn in 1989 and 2008 that older CMSs (Java's Locale) still write
+_RETIRED_LANGUAGE_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
 _LANG_ATTRIBUTE = re.compile(r"""\s(?:xml:)?lang\s*=\s*["']?([^"'\s>]*)""", re.IGNORECASE)
 #: author "names" that name no one; compared lower-cased with each name trafilatura gives
 _PLACEHOLDER_AUTHORS = frozenset({"admin", "administrator", "webmaster", "undefined", "null",
-                                  "none", "unknown", "name", "author", "user", "guest"})
+                                  "none", "unknown", "name", "author", "user", "guest", "by"})
 #: what a template writes where it left a variable unfilled: "{{ article.title }}", "${name}"
 _TEMPLATE_VARIABLE = r"\{\{|\$\{|<%|%\w+%"
 #: meta values that are an address or a template variable, not a name
@@ -265,7 +271,8 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
     """The page's declared language: the primary subtag of ``<html lang>`` (or of its
     content-language meta), lower-cased: ISO 639-1 where the page gives it (``en``), the
     3-letter code of a language that has no 2-letter one (``fil``); None for none or
-    ``und`` (undetermined). It is what the page says, not a detection.
+    ``und`` (undetermined); a withdrawn code as the one that replaced it (``iw``: ``he``). It
+    is what the page says, not a detection.
 
     `source` is the document's text: where anything comes before ``<html>`` (a script, a
     comment the parser keeps), the parser makes a root of its own and the tag's attributes are
@@ -283,6 +290,7 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
     if not lang:
         return None
     code = lang.strip().split(",")[0].split("-")[0].split("_")[0].lower()
+    code = _RETIRED_LANGUAGE_CODES.get(code, code)
     return code if 2 <= len(code) <= 3 and code.isalpha() and code != "und" else None
 
 
@@ -351,13 +359,25 @@ def publication_date(tree: HtmlElement, url: str | None) -> str | None:
     its own JSON-LD (`_json_ld_dates`), the `datePublished` beside it is taken instead: on
     WCXB-dev that changes 56 pages' dates, and 636 of the 743 gold dates are found, against
     631 (the gold is at times the day of the update). A JSON-LD date is never taken on its
-    own: the first `datePublished` in a page's scripts may be a related story's."""
-    date = find_date(tree, extensive_search=False, original_date=True, url=url,
-                     max_date=_latest_date())
+    own: the first `datePublished` in a page's scripts may be a related story's, and it is
+    taken only as htmldate takes a date (`_believable_day`): a CMS's unset "0001-01-01", a
+    "2024-02-30" or a "2099-01-01" came out as the page's date."""
+    latest = _latest_date()
+    date = find_date(tree, extensive_search=False, original_date=True, url=url, max_date=latest)
     dates = _json_ld_dates(tree)
-    if date is not None and dates and dates[1] == date and dates[0] not in (None, date):
+    if (date is not None and dates and dates[1] == date and dates[0] not in (None, date)
+            and _believable_day(dates[0], latest)):
         return dates[0]
     return date
+
+
+def _believable_day(day: str, latest: datetime) -> bool:
+    """Whether `day` (YYYY-MM-DD) is a day of the calendar within htmldate's bounds: not
+    before its earliest date (1995), not after `latest` (`_latest_date`)."""
+    try:
+        return MIN_DATE <= datetime.strptime(day, "%Y-%m-%d") <= latest
+    except ValueError:
+        return False
 
 
 #: the JSON-LD types of a page's own story; an `ItemList` of related ones is none of them
@@ -444,7 +464,10 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
         if value and name == "citation_author":
             last, _, given = value.partition(",")  # "Smith, John, Jr." is John Smith Jr.
             given, _, suffix = given.partition(",")
-            cited.append(" ".join(f"{given} {last} {suffix}".split()))
+            cited_name = " ".join(f"{given} {last} {suffix}".split())
+            if (not _NOT_A_NAME.match(value) and any(c.isalpha() for c in cited_name)
+                    and cited_name.casefold() not in _PLACEHOLDER_AUTHORS):
+                cited.append(cited_name)  # ("http://", "{{", "By": a template's, no one's)
         elif value and ("author" in name or "creator" in name):
             stated.append(value)
     if cited:

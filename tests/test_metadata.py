@@ -162,6 +162,17 @@ def test_the_json_ld_publication_date_is_read_as_sites_write_it(script):
         "2021-04-03"
 
 
+@pytest.mark.parametrize("published", ["0001-01-01T00:00:00", "2024-02-30T10:00:00Z",
+                                       "2024-13-45", "2099-01-01T00:00:00Z", "1970-01-01"])
+def test_a_json_ld_publication_date_no_date_finder_would_take_is_not_the_pages(published):
+    """The JSON-LD's `datePublished` replaced the update htmldate found unchecked: a CMS's
+    unset "0001-01-01", a "2024-02-30" (which `date.fromisoformat` refuses in the user's
+    code) or a far-future day that pins the story atop a feed sorted by date."""
+    script = _PUBLISHED.replace("2021-04-03T10:00:00Z", published)
+    updated = '<meta property="article:modified_time" content="2024-05-06T10:00:00Z">'
+    assert _page(script + updated).date == "2024-05-06"
+
+
 def test_a_logo_linked_to_the_language_home_is_no_headline_after_a_leading_script():
     """A script before `<html lang>` makes the parser lose the tag's attributes; the page's
     language, read from its source for the result, was not for the headline."""
@@ -257,3 +268,43 @@ def test_at_most_20_cited_authors_first_name_first():
 
 def test_a_guest_author_is_no_author():
     assert _page("<title>Walks reopen</title><meta name='author' content='Guest'>").author is None
+
+
+_ZH_STORY = "<p>" + "全国人民代表大会第二次会议今天上午在北京人民大会堂开幕，近三千名代表出席会议。" * 3 + "</p>"
+
+
+@pytest.mark.parametrize("title, headline", [
+    ("全国人大二次会议开幕_新华网", "全国人大二次会议开幕"),
+    ("全国人大二次会议开幕-新华网", "全国人大二次会议开幕"),
+    ("新华网_全国人大二次会议开幕", "全国人大二次会议开幕"),
+    ("Wi-Fi_6 routers compared", "Wi-Fi_6 routers compared"),  # (no part is the site's name)
+])
+def test_a_chinese_sites_name_after_an_underscore_or_a_bare_dash_is_cut(title, headline):
+    """Chinese news sites (Xinhua, People's Daily, Sina) join headline and name with "_" or
+    an unspaced "-": the title came out whole, site name included, unless an `<h1>` repeated
+    the headline."""
+    page = html_to_page(f'<html lang="zh"><head><title>{title}</title><meta property="og:title" '
+                        f'content="{title}"><meta property="og:site_name" content="新华网"></head>'
+                        f"<body><article>{_ZH_STORY}</article></body></html>", url=_URL)
+    assert page.title == headline
+
+
+@pytest.mark.parametrize("lang, language", [("iw", "he"), ("in-ID", "id"), ("ji", "yi"),
+                                            ("jw", "jv"), ("mo", "ro"), ("he-IL", "he")])
+def test_a_withdrawn_language_code_is_read_as_the_one_that_replaced_it(lang, language):
+    """Older CMSs (Java's Locale) still write "iw" for Hebrew and "in" for Indonesian: a filter
+    on "he" or "id" missed their pages."""
+    page = html_to_page(f'<html lang="{lang}"><head><title>t</title></head><body><article>'
+                        f"{_STORY}</article></body></html>", url=_URL)
+    assert page.language == language
+
+
+@pytest.mark.parametrize("values, author", [
+    (["Fielding, Jane", "http://", "{{ author }}", "By", ","], "Jane Fielding"),
+    (["http://", "By"], None),
+])
+def test_a_citation_author_that_names_no_one_is_left_out(values, author):
+    """`citation_author` tags were taken as they came: a template's "http://", "{{" or "By"
+    was an author of the page."""
+    tags = "".join(f'<meta name="citation_author" content="{value}">' for value in values)
+    assert _page(tags).author == author
