@@ -275,6 +275,9 @@ class CleaningPool:
         #: of those replacements, the ones whose start has failed at least once (a reload of the
         #: served model restarts the pool only for processes no replacement is about to restore)
         self._failing = 0
+        #: notified when a replacement's first start has failed or the replacement has ended,
+        #: for a reload of the served model to wait for those still on their first start
+        self._replacements_settle = asyncio.Condition()
         self._info: ModelInfo | None = None
         self._closed = False
         #: set when the service begins to shut down: requests still waiting for a process are
@@ -631,6 +634,12 @@ class CleaningPool:
                              "starts a complete set again)", self.live, self.size)
         finally:
             self._replacing -= 1
+            await self._settled()
+
+    async def _settled(self) -> None:
+        """Wake a reload waiting for the replacements under way (`reload`)."""
+        async with self._replacements_settle:
+            self._replacements_settle.notify_all()
 
     async def _start_replacement(self, generation: int) -> None:
         loop = asyncio.get_running_loop()
@@ -651,6 +660,7 @@ class CleaningPool:
                     if not failed:
                         failed = True
                         self._failing += 1
+                        await self._settled()
                     continue
                 self._workers.add(worker)
                 self._release(worker)  # installs it, or retires it if a reload came in between
@@ -668,13 +678,19 @@ class CleaningPool:
         (all as of this reload: others wait for it and may follow). The model already served
         is a no-op, unless the pool has lost processes that no replacement under way is about
         to restore (none started, or its start failed): a fresh set then starts on it, which is
-        how an operator restores a pool whose replacements failed; a replacement still
-        starting after a timeout or a crash is waited for, not doubled. Raises `ModelError` (and keeps the old model) when the new one cannot be
-        loaded."""
+        how an operator restores a pool whose replacements failed. A replacement still on its
+        first start after a timeout or a crash is waited for, not doubled: a reload that took
+        it for restored answered "unchanged", and when its start then failed the pool was left
+        short (with one process, none). Raises `ModelError` (and keeps the old model) when the
+        new one cannot be loaded."""
         path = Path(model_path)
         async with self._reload_lock:
             loop = asyncio.get_running_loop()
             same = await loop.run_in_executor(self._threads, same_model, path, self.info)
+            if same:
+                async with self._replacements_settle:
+                    await self._replacements_settle.wait_for(
+                        lambda: self._replacing == self._failing or self.live >= self.size)
             if same and self.live + self._replacing - self._failing >= self.size:
                 return Reloaded(self.info, self.info.version, changed=False, restarted=False)
             missing = self.size - self.live

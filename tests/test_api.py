@@ -31,7 +31,7 @@ from api.app import create_app
 from api.pool import CRASHED, NOT_READY, CleaningPool
 from api.settings import Settings
 from api.worker import Job
-from filter import Cleaner
+from filter import Cleaner, ModelError
 from filter.modelfile import SHIPPED_MODEL, active_model_path, manifest_path
 
 API_KEY = "test-key-1234"
@@ -1610,7 +1610,7 @@ def test_reload_of_the_served_model_waits_for_a_replacement_under_way(monkeypatc
     start = pool_module._Process.start
 
     def slow_start(*args, **kwargs):
-        release.wait(120)  # the replacement is under way until the reload has answered
+        release.wait(120)  # the replacement is under way when the reload comes
         return start(*args, **kwargs)
 
     with TestClient(create_app(Settings(workers=2, queue_timeout=30.0))) as c:
@@ -1624,10 +1624,9 @@ def test_reload_of_the_served_model_waits_for_a_replacement_under_way(monkeypatc
             assert time.monotonic() < deadline, "the lost process was never noticed"
             c.get("/v1/model")  # a request takes the dead process out of the idle queue
             time.sleep(0.05)
-        try:
-            body = c.post("/v1/model/reload", json={}).json()
-        finally:
-            release.set()
+        threading.Timer(1.0, release.set).start()
+        body = c.post("/v1/model/reload", json={}).json()
+        assert release.is_set()  # answered once the replacement had started
         assert (body["changed"], body["restarted"]) == (False, False)
         while pool._replacing or pool.live < 2:
             assert time.monotonic() < deadline, "the replacement never started"
@@ -1636,6 +1635,47 @@ def test_reload_of_the_served_model_waits_for_a_replacement_under_way(monkeypatc
         text = c.get("/metrics").text
     assert _metric(text, "noisefilter_model_reloads_total", result="restarted") == 0
     assert _metric(text, "noisefilter_model_reloads_total", result="unchanged") == 1
+
+
+def test_reload_of_the_served_model_restores_a_pool_whose_replacement_fails_meanwhile(
+        monkeypatch):
+    """A reload of the served model sent while a replacement was on its first start answered
+    "unchanged" at once, taking the replacement for restored; when that start failed (and its
+    retries), the pool was left without a process, every request 503, after the reload the
+    error told the operator to send. It waits for that start: failed, a set starts anew."""
+    import threading
+
+    from api import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "RESTART_BACKOFF", ())  # (no retry to restore it)
+    release, start = threading.Event(), pool_module._Process.start
+    failures = [ModelError("a cleaning process exited while loading (exit code -9)")]
+
+    def failing_start(*args, **kwargs):
+        if failures:
+            release.wait(120)  # the replacement is under way when the reload comes
+            raise failures.pop()
+        return start(*args, **kwargs)
+
+    async def scenario():
+        pool = CleaningPool(1, 10_000_000, 60.0, 30.0)
+        await pool.start(active_model_path())
+        try:
+            monkeypatch.setattr(pool_module._Process, "start", staticmethod(failing_start))
+            (lost,) = pool._workers
+            os.kill(lost.process.pid, signal.SIGKILL)
+            deadline = time.monotonic() + 120
+            while not pool._replacing:
+                assert time.monotonic() < deadline, "the lost process was never noticed"
+                await asyncio.sleep(0.05)
+            threading.Timer(1.0, release.set).start()
+            reloaded = await pool.reload(active_model_path())
+            assert (reloaded.changed, reloaded.restarted) == (False, True) and pool.live == 1
+            assert (await pool.clean(Job("text", "a line", None, False))).error is None
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
 
 
 def test_a_failure_after_a_job_was_sent_costs_the_process_not_the_next_reply(caplog):
