@@ -173,7 +173,8 @@ def main() -> None:
                        ("content vs not content, blocks trafilatura kept", kept),
                        ("content vs not content, blocks the completion stage restored", restored),
                        ("four labels, held-out blocks of hand-labelled pages", four)):
-        print(f"\nBlocks: {title} (macro F1 {rep['macro_f1']:.3f})")
+        macro = "none: no block" if rep["macro_f1"] is None else f"{rep['macro_f1']:.3f}"
+        print(f"\nBlocks: {title} (macro F1 {macro})")
         print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
         for lab, m in rep["per_label"].items():
             print(f"| {lab} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from train.metrics import CUT_SNIPPET_CHARS, snippet_rates, word_prf
+from train.metrics import CUT_SNIPPET_CHARS, block_report, snippet_rates, word_prf
 
 TEXT = ("The harbour board said the old pier, closed since the winter storms, will reopen to "
         "walkers on Monday after repairs to its deck.")
@@ -56,3 +56,38 @@ def test_a_short_with_snippet_cut_inside_a_word_is_not_found_and_an_empty_one_no
     assert snippet_rates(TEXT, [short], []) == (0.0, None)
     assert snippet_rates(TEXT, ["—", "walkers on Monday"], []) == (1.0, None)
 
+
+
+def test_the_macro_f1_of_blocks_averages_the_labels_the_blocks_have():
+    """The benchmark's and the model card's macro F1 (`block_report`) counted a label no block
+    had as F1 0: a perfect prediction of blocks without teasers or related lists scored 0.5
+    over four labels, where `evaluate` (which leaves such labels out) said 1.0."""
+    labels = ["content", "related", "teaser", "junk"]
+    perfect = block_report(["content", "content", "junk"], ["content", "content", "junk"], labels)
+    assert perfect["macro_f1"] == 1.0
+    assert perfect["per_label"]["teaser"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    # a label predicted but absent from the gold is a wrong prediction, not a row of its own
+    wrong = block_report(["content", "content"], ["content", "teaser"], labels)
+    assert wrong["macro_f1"] == pytest.approx(2 / 3)  # content: precision 1, recall 1/2
+
+
+def test_a_block_report_has_gold_rows_and_predicted_columns_and_none_without_blocks():
+    """The confusion matrix is read as rows of gold labels (the benchmark prints it so); a
+    label never predicted has precision 0, not 1; and a report of no blocks (the completion
+    stage restored none in a benchmark run) is empty, where scikit-learn raised at the end of
+    a long run."""
+    report = block_report(["junk", "junk", "content"], ["content", "junk", "content"],
+                          ["content", "junk", "teaser"])
+    assert report["confusion"] == [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
+    assert report["per_label"]["teaser"]["precision"] == 0.0
+    assert report["per_label"]["content"]["precision"] == 0.5
+    assert report["macro_f1"] == pytest.approx((2 / 3 + 2 / 3) / 2)
+    empty = block_report([], [], ["content", "not content"])
+    assert empty["macro_f1"] is None and empty["confusion"] == [[0, 0], [0, 0]]
+
+
+def test_a_page_kept_empty_scores_nothing_against_its_gold_text():
+    """An empty output against a gold text is word F1 0 (only empty against empty is 1): a
+    tool that kept nothing must not look perfect."""
+    assert word_prf("", "The harbour reopened on Tuesday.") == (0.0, 0.0, 0.0)
+    assert word_prf("The harbour reopened.", "")[2] == 0.0

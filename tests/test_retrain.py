@@ -1486,9 +1486,11 @@ def test_bootstrap_names_every_ground_truth_file_it_cannot_read(good, tmp_path, 
     assert not out.exists()
 
 
-def test_an_empty_gold_text_is_no_gold_text_to_score_against():
-    """A `gold` of "" scored every page 0 word F1 whatever the model kept."""
-    ex = Example(id="g", text="Harbour regatta returns\nShare this", gold="",
+@pytest.mark.parametrize("gold", ["", "  ", "\u2014", "* * *"])
+def test_an_empty_gold_text_is_no_gold_text_to_score_against(gold):
+    """A `gold` of "" scored every page 0 word F1 whatever the model kept; one of no word
+    ("—") scored 1.0 when nothing was kept and 0.0 otherwise."""
+    ex = Example(id="g", text="Harbour regatta returns\nShare this", gold=gold,
                  blocks=[BlockLabel("Harbour regatta returns", "content"), BlockLabel("Share this", "junk")])
     lp, _ = label_page(ex)
     assert lp.gold() == "Harbour regatta returns"  # the labelled blocks, as for no gold field

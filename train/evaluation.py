@@ -74,8 +74,7 @@ class Evaluation:
 
     def block_report(self, restrict: set[str] | None = None) -> dict:
         """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
-        in the gold labels (a label the model knows but the pages lack would add a 0 that says
-        nothing about the model). `restrict` (the labels two models both know, as `promote`
+        in the gold labels (`train.metrics.block_report`). `restrict` (the labels two models both know, as `promote`
         compares them) narrows the labels and the blocks scored, to those whose gold label is
         one of them: a gold `comment` block, which a model without that label can only call
         `junk`, counted as a false `junk` against it and as nothing against the model that
@@ -88,17 +87,8 @@ class Evaluation:
         labels = self.labels(restrict)
         keep = self.keep_label if self.keep_label in labels else None
         pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels or p == keep]
-        unlisted = sum(t not in labels for t, _ in pairs)
-        if not any(t in labels for t, _ in pairs):  # e.g. only `noncontent` gold labels
-            empty = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-            return {"per_label": {lab: dict(empty) for lab in labels}, "macro_f1": None,
-                    "confusion": [[0] * len(labels) for _ in labels], "labels": labels,
-                    "kept_unlisted": unlisted}
-        y_true, y_pred = zip(*pairs)
-        report = block_report(list(y_true), list(y_pred), labels)
-        present = [row["f1"] for row in report["per_label"].values() if row["support"]]
-        report["macro_f1"] = float(np.mean(present))
-        report["kept_unlisted"] = unlisted
+        report = block_report([t for t, _ in pairs], [p for _, p in pairs], labels)
+        report["kept_unlisted"] = sum(t not in labels for t, _ in pairs)
         return report
 
     def keep_scores(self) -> dict:

@@ -49,6 +49,8 @@ from filter.extract import check_url, html_to_page
 from filter.files import written_whole
 from filter.limits import Limits
 
+from .align import tokens
+
 #: the largest document training segments (`Example.to_page`: the library's default
 #: `Limits.max_bytes`); the service refuses a larger example whatever its own --max-bytes,
 #: as training would skip it
@@ -687,9 +689,10 @@ class LabelledPage:
         """The example's own gold text, else its kept blocks when every block of the page is
         labelled (with blocks missing, the gold text would be incomplete) and some are labelled
         `keep_label` (with none, a model labelled otherwise has no main text to be scored
-        against: any word it keeps would score 0 against nothing). A blank `gold` is no gold
-        text, for the same reason."""
-        if self.example.gold is not None and self.example.gold.strip():
+        against: any word it keeps would score 0 against nothing). A `gold` without a word
+        (blank, "—", "* * *") is no gold text, for the same reason: such a page scored 1.0
+        when nothing was kept and 0.0 otherwise."""
+        if self.example.gold is not None and tokens(self.example.gold):
             return self.example.gold
         if self.left_out:
             return None

@@ -48,13 +48,25 @@ def snippet_rates(predicted: str, with_snippets, without_snippets) -> tuple[floa
 
 
 def block_report(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
-    """Per-label precision/recall/F1/support, macro F1 and the confusion matrix."""
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    """Per-label precision/recall/F1/support, macro F1 and the confusion matrix (a row per gold
+    label, a column per predicted one). The macro F1 averages the labels that occur in the gold
+    labels: one the blocks lack would add a 0 that says nothing about the model (a perfect
+    prediction of blocks without teasers scored 0.75 over four labels); None when none occurs.
+    A gold label outside `labels` is no row; predicted as one of them, it is a false one."""
+    if not any(t in labels for t in y_true):  # (scikit-learn refuses such a confusion matrix)
+        p = r = f = np.zeros(len(labels))
+        s = np.zeros(len(labels), dtype=int)
+        confusion = [[0] * len(labels) for _ in labels]  # (nothing right, so nothing precise)
+    else:
+        p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                     zero_division=0)
+        with warnings.catch_warnings():
+            # scikit-learn warns of "a single label" even when `labels` names every one wanted
+            warnings.filterwarnings("ignore", message="A single label was found",
+                                    category=UserWarning)
+            confusion = confusion_matrix(y_true, y_pred, labels=labels).tolist()
     per_label = {lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
                        "support": int(s[i])} for i, lab in enumerate(labels)}
-    with warnings.catch_warnings():
-        # scikit-learn warns of "a single label" even when `labels` names every one wanted
-        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
-        confusion = confusion_matrix(y_true, y_pred, labels=labels).tolist()
-    return {"per_label": per_label, "macro_f1": float(np.mean(f)), "confusion": confusion,
-            "labels": labels}
+    present = [row["f1"] for row in per_label.values() if row["support"]]
+    return {"per_label": per_label, "macro_f1": float(np.mean(present)) if present else None,
+            "confusion": confusion, "labels": labels}
