@@ -28,12 +28,11 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 fails the crawl). With ``scrapy.Item``, dataclass, attrs or pydantic items, declare the output
 field (a ``dict`` for pydantic; an item that cannot take the result passes through uncleaned,
 with an error logged). A Response whose Content-Type is not HTML's (a feed) gets the WARC
-reader's ``NotHTML`` error record. Items without the
-HTML field pass through untouched. Beside a Response, the URL field may be relative (it is read
-as the Response reads its links) or missing (the Response's URL stands in). A field stored as a
-list (an item loader without ``TakeFirst``) is read as its first page or URL. A ``file:`` URL
-(a spider over saved pages) names the page in the record, which is cleaned without it
-(`cleaning_url`). A Response is read in the encoding the spider gave it, if any
+reader's ``NotHTML`` error record. Items without the HTML field pass through untouched.
+Beside a Response, the URL field may be relative (it is read as the Response reads its links)
+or missing (the Response's URL stands in). A field stored as a list (an item loader without
+``TakeFirst``) is read as its first page or URL. A ``file:`` URL (a spider over saved pages)
+names the page in the record, which is cleaned without it (`cleaning_url`). A Response is read in the encoding the spider gave it, if any
 (`response_page`).
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
@@ -139,9 +138,9 @@ def cleaning_url(url):
     saved page's ``file:`` URL (``file:///home/me/saved/a.html``, from a spider over saved
     pages), which failed every such item as "not an absolute URL", and one with a host
     (``file://nas/saved/a.html``), against which every related link resolved to a file and was
-    lost; the WARC reader cleans such a record's page without its URL too (`is_page_url`). Any other field the cleaner refuses (``news/1``,
-    ``javascript:void(0)``, ``http://[::1/x``) goes to `clean` as it is, to be reported in the
-    item's error record."""
+    lost; the WARC reader cleans such a record's page without its URL too (`is_page_url`).
+    Any other field the cleaner refuses (``news/1``, ``javascript:void(0)``, ``http://[::1/x``)
+    goes to `clean` as it is, to be reported in the item's error record."""
     try:
         scheme = urlsplit(url).scheme.lower() if isinstance(url, str) else ""
     except ValueError:  # an IPv6 host without its "]": `clean` says what is wrong
