@@ -156,11 +156,13 @@ def _is_attrs(item) -> bool:
 
 def _first(field, kinds: tuple[type, ...]):
     """A field as item loaders without `TakeFirst` store it, a list, read as its first value
-    of `kinds` that is not blank (else its first value); any other field as it is."""
-    if isinstance(field, (list, tuple)) and field:
+    of `kinds` that is not blank (else its first value; None for an empty list, a value the
+    loader never got, as a URL field missing: it failed the page, "url must be a str"); any
+    other field as it is."""
+    if isinstance(field, (list, tuple)):
         filled = (f for f in field
                   if isinstance(f, kinds) and (isinstance(f, Response) or f.strip()))
-        return next(filled, field[0])
+        return next(filled, field[0] if field else None)
     return field
 
 
@@ -241,7 +243,7 @@ class NoiseFilterPipeline:
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
         html = adapter.get(self.html_field)
-        if html is None:
+        if _first(html, _PAGE_TYPES) is None:  # (`[]`: a loader's field that got no value)
             return item
         # before the work: an item that cannot take the result is not cleaned for nothing. Read
         # from its declared fields, not tried by writing None: a pydantic model that validates
