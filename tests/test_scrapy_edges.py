@@ -68,11 +68,11 @@ def test_a_base_href_without_a_host_gives_way_to_the_responses_url(cleaner):
 
 
 def test_an_empty_list_in_the_html_or_url_field_costs_no_item(cleaner, monkeypatch):
-    """An item loader without TakeFirst stores a field it got no value for as ``[]``: reading
-    its "first value" raised IndexError out of `process_item`, and Scrapy lost the item with a
-    traceback. An empty HTML field is no HTML (the item passes through untouched, as one
-    without the field), an empty URL field no URL (the page is cleaned without one; it was
-    an error record, "url must be a str, got list")."""
+    """An item loader without TakeFirst stores a field it got no value for as ``[]``: its
+    "first value" must not be read (an IndexError out of `process_item` loses the item). An
+    empty HTML field is no HTML (the item passes through untouched, as one without the
+    field), an empty URL field no URL (the page is cleaned without one; both were error
+    records, "expected HTML as bytes or str, got list", "url must be a str, got list")."""
     pipeline = _inline_pipeline(cleaner, monkeypatch)
     item = asyncio.run(pipeline.process_item({"url": "http://courier.test/a", "html": []}))
     assert item == {"url": "http://courier.test/a", "html": []}
