@@ -1188,7 +1188,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     _flatten_deep_nesting(tree)
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
-    meta = page_metadata(tree, url, text)
+    meta = page_metadata(tree, url, text, base)
     page = Page(blocks=[], url=url, link_base=base, **meta)
     deadline.check("trafilatura")
     body, comments = _extract_trees(tree, url, index, deadline, page.notes)

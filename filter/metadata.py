@@ -316,13 +316,13 @@ def _title_element_headline(tree: HtmlElement, site_name: str | None, fallback: 
     return fallback
 
 
-def page_metadata(tree: HtmlElement, url: str | None,
-                  source: str | None = None) -> dict[str, str | tuple[str, ...] | None]:
+def page_metadata(tree: HtmlElement, url: str | None, source: str | None = None,
+                  link_base: str | None = None) -> dict[str, str | tuple[str, ...] | None]:
     """Title (the headline), author, date (ISO) and language of a page, its title as it gives it
     (`full_title`, with the site's name: what the model's topic features were trained on), and
     the address it gives itself (`canonical_url`) and all it gives (`own_urls`); missing fields
-    are None. `source` is the
-    document's text the tree was parsed from (`page_language`)."""
+    are None. `source` is the document's text the tree was parsed from (`page_language`);
+    `link_base` what its links are relative to (its `<base href>`, else `url`)."""
     meta = examine_meta(tree)
     # read once, from the source too: the tree loses `<html lang>` after a leading script, and
     # a logo linked to the page's language's home was then taken for the headline
@@ -345,7 +345,7 @@ def page_metadata(tree: HtmlElement, url: str | None,
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
         LOGGER.debug("date extraction skipped: %s", err)
         date = None
-    own = own_addresses(tree, url, meta.url)
+    own = own_addresses(tree, link_base or url, meta.url)
     return {"title": title, "full_title": full_title, "author": author, "date": date,
             "language": language, "canonical_url": own[0] if own else None, "own_urls": own}
 
@@ -495,9 +495,12 @@ def _field(text: str | None) -> str | None:
     return text or None
 
 
-def own_addresses(tree: HtmlElement, url: str | None, og_url: str | None) -> tuple[str, ...]:
+def own_addresses(tree: HtmlElement, base: str | None, og_url: str | None) -> tuple[str, ...]:
     """The addresses the page gives itself: its `og:url`, then its `<link rel="canonical">`s
-    (resolved against the page's URL when relative), those that are absolute web URLs. They
+    (resolved against `base` when relative: its `<base href>`, else its URL, as browsers
+    resolve them; without either, one without its scheme, ``//site.example/story``, read as
+    https), those that are absolute web URLs. Without the page's URL, such a canonical link
+    was left out, and the page was listed among its own related links. They
     name the page without the tracking parameters or the redirector it was fetched through, so
     the related links can leave out the page itself under those other addresses; all of them,
     as an `og:url` is sometimes the site's home page while the canonical link names the page.
@@ -509,9 +512,11 @@ def own_addresses(tree: HtmlElement, url: str | None, og_url: str | None) -> tup
     for candidate in candidates:
         candidate = candidate.strip()
         try:
-            absolute = urljoin(url, candidate) if url else candidate
+            absolute = urljoin(base or "https:", candidate)
+            host = urlsplit(absolute).hostname
         except ValueError:  # "http://[::1": no address
             continue
-        if absolute.lower().startswith(("http://", "https://")) and absolute not in found:
+        if (absolute.lower().startswith(("http://", "https://")) and host
+                and absolute not in found):
             found.append(absolute)
     return tuple(found)

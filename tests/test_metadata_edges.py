@@ -233,3 +233,22 @@ def test_a_relative_canonical_link_keeps_the_page_out_of_its_related_links(monke
             "<a href='/2025/repairs'>Repairs delayed again</a></p></article></body></html>")
     result = cleaner.clean(html, url="https://www.coastal.co.uk/amp/2026/bridge")
     assert [link.url for link in result.related_links] == ["https://www.coastal.co.uk/2025/repairs"]
+
+
+@pytest.mark.parametrize("head, related", [
+    ("<link rel='canonical' href='//www.coastal.co.uk/2026/bridge'>", ["/2025/repairs"]),
+    ("<base href='https://www.coastal.co.uk/'><link rel='canonical' href='/2026/bridge'>",
+     ["https://www.coastal.co.uk/2025/repairs"]),
+])
+def test_a_canonical_link_is_read_as_browsers_read_it_without_the_pages_url(monkeypatch, head,
+                                                                            related):
+    """`clean(html)` without a URL: a canonical link without its scheme, or relative to the
+    page's `<base href>`, was left out of the page's own addresses, and the page was listed
+    among its own related links."""
+    cleaner = Cleaner()
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None: (
+        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
+    html = (f"<html><head>{head}<title>Bridge</title></head><body><article>{_STORY}<p>Read "
+            "more: <a href='/2026/bridge'>This story</a> and <a href='/2025/repairs'>Repairs "
+            "delayed again</a></p></article></body></html>")
+    assert [link.url for link in cleaner.clean(html).related_links] == related
