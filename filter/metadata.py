@@ -454,7 +454,9 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
     without what is no one's name: placeholders a template left ("Undefined", "Admin",
     "Webmaster", the "Name" of a form field; "Anonymous" is a name authors choose) and the
     words trafilatura made of an address or a template variable (``www.facebook.com/jane``
-    became "Www Facebook Com; Jane", ``site.meta.author`` "Site Meta Author").
+    became "Www Facebook Com; Jane", ``site.meta.author`` "Site Meta Author"), the name before
+    such an address kept ("Jane Fielding https://x.com/jf" became "Jane Fielding https; X
+    Com; Jf").
     Scholarly pages name each author in a `citation_author` meta tag as "Last, First", which
     trafilatura split into two names: they are read from those tags, first name first."""
     cited, stated = [], []
@@ -462,24 +464,32 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
         name = (meta.get("name") or meta.get("property") or "").lower()
         value = (meta.get("content") or "").strip()
         if value and name == "citation_author":
+            cut = _NOT_A_NAME.search(value)  # an ORCID or a template's "http://", "{{": no name
+            value = value[:cut.start()] if cut else value
             last, _, given = value.partition(",")  # "Smith, John, Jr." is John Smith Jr.
             given, _, suffix = given.partition(",")
             cited_name = " ".join(f"{given} {last} {suffix}".split())
-            if (not _NOT_A_NAME.match(value) and any(c.isalpha() for c in cited_name)
+            if (any(c.isalpha() for c in cited_name)
                     and cited_name.casefold() not in _PLACEHOLDER_AUTHORS):
-                cited.append(cited_name)  # ("http://", "{{", "By": a template's, no one's)
+                cited.append(cited_name)  # ("By": a template's, no one's)
         elif value and ("author" in name or "creator" in name):
             stated.append(value)
     if cited:
         return "; ".join(cited[:_MAX_AUTHORS])
     if not found:
         return None
-    junk = set(_PLACEHOLDER_AUTHORS)
+    junk, named = set(_PLACEHOLDER_AUTHORS), []
     for value in stated:
-        if _NOT_A_NAME.match(value):
+        cut = _NOT_A_NAME.search(value)
+        if cut:  # the names before an address ("Jane Fielding https://x.com/jf"), if any
+            before = (normalize_authors(None, value[:cut.start()]) or "").split("; ")
+            named += [name for name in before if name]
             made = normalize_authors(None, value) or ""
-            junk.update(part.casefold() for part in made.split("; "))
-    names = [name for name in found.split("; ") if name.strip().casefold() not in junk]
+            junk.update(part.casefold() for part in made.split("; ") if part not in before)
+    given = found.split("; ")
+    names = [name for name in given if name.strip().casefold() not in junk]
+    if len(names) < len(given):  # some were made of an address: the names before it stand
+        names += [name for name in named if name.casefold() not in {n.casefold() for n in names}]
     return "; ".join(names) or None
 
 

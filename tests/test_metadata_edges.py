@@ -252,3 +252,16 @@ def test_a_canonical_link_is_read_as_browsers_read_it_without_the_pages_url(monk
             "more: <a href='/2026/bridge'>This story</a> and <a href='/2025/repairs'>Repairs "
             "delayed again</a></p></article></body></html>")
     assert [link.url for link in cleaner.clean(html).related_links] == related
+
+
+@pytest.mark.parametrize("tag, author", [
+    ("<meta name='author' content='Jane Fielding https://twitter.com/janefielding'>",
+     "Jane Fielding"),
+    ("<meta name='author' content='Jane Fielding, coastgazette.example/staff/'>", "Jane Fielding"),
+    ("<meta name='citation_author' content='Fielding, Jane https://orcid.org/0000-0002-1825-0097'>",
+     "Jane Fielding"),
+])
+def test_an_address_after_the_authors_name_is_no_part_of_it(tag, author):
+    """An address after the name (a profile, an ORCID) was read as names: "Jane Fielding
+    https; Twitter Com; Janefielding", "Jane https://orcid.org/… Fielding"."""
+    assert _page(tag).author == author
