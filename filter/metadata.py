@@ -51,6 +51,10 @@ _MAX_HEADINGS = 10
 _SHOWN_OVERLAP = 0.5
 #: the document's `<html>` tag, looked for in its first characters only
 _HTML_TAG = re.compile(r"<html\b[^<>]{0,2000}>", re.IGNORECASE)  # bounded: no quadratic scan
+#: what may come before the document's `<html>` tag and hold the text "<html>" (a script's
+#: string, a comment): skipped whole when looking for the tag
+_BEFORE_HTML_TAG = re.compile(r"<script\b.*?(?:</script\s*>|\Z)|<!--.*?(?:-->|\Z)",
+                              re.IGNORECASE | re.DOTALL)
 _HTML_TAG_WITHIN = 100_000
 #: ISO 639 codes withdrawn in 1989 and 2008 that older CMSs (Java's Locale) still write
 _RETIRED_LANGUAGE_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "mo": "ro"}
@@ -279,7 +283,7 @@ def page_language(tree: HtmlElement, source: str | None = None) -> str | None:
     lost, as browsers do not lose them; the tag is then read from the text."""
     lang = tree.get("lang") or tree.get("xml:lang")
     if not lang and source:
-        tag = _HTML_TAG.search(source, 0, _HTML_TAG_WITHIN)
+        tag = _HTML_TAG.search(_BEFORE_HTML_TAG.sub("", source[:_HTML_TAG_WITHIN]))
         lang = tag and _LANG_ATTRIBUTE.search(tag.group())
         lang = lang and lang.group(1)
     if not lang:

@@ -265,3 +265,14 @@ def test_an_address_after_the_authors_name_is_no_part_of_it(tag, author):
     """An address after the name (a profile, an ORCID) was read as names: "Jane Fielding
     https; Twitter Com; Janefielding", "Jane https://orcid.org/… Fielding"."""
     assert _page(tag).author == author
+
+
+@pytest.mark.parametrize("before", ['<script>var shell = "<html>";</script>',
+                                    "<!-- saved from <html lang='en'> -->"])
+def test_an_html_tag_in_a_script_or_comment_before_the_page_is_not_the_pages(before):
+    """Anything before `<html>` makes the parser lose the tag's attributes, so its `lang` is
+    read from the source: a script's string or a comment holding "<html" there was taken for
+    the tag, and the page's language came out None (or the comment's)."""
+    page = html_to_page(f'{before}<html lang="fr"><head><title>t</title></head><body>'
+                        f"<article>{_STORY}</article></body></html>", url=_URL)
+    assert page.language == "fr"
