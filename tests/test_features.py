@@ -85,3 +85,14 @@ def test_a_repeated_phrase_is_the_share_of_words_it_covers():
 def test_capitals_are_counted_among_letters_only():
     page = Page(blocks=[Block("ABC def, 123!")])
     assert _column(page, "upper_ratio")[0] == np.float32(0.5)
+
+
+def test_each_class_word_hints_at_one_group():
+    """A word listed in two groups counts for the later one only: "story" stood among the
+    teaser words, where it did nothing."""
+    from collections import Counter
+
+    from filter.features import HINT_GROUPS
+
+    listed = Counter(word for words in HINT_GROUPS.values() for word in words)
+    assert [word for word, n in listed.items() if n > 1] == []
