@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .compression import damage_types, decompressed, strip_suffix
 
@@ -245,8 +245,8 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
     reported under ``FILE:LINE``, as a line that is no JSON is. A file that is no JSON Lines at
-    all (UTF-16 or UTF-32, or one JSON array) is one report, under the place
-    where that shows, ``FILE@1`` (the line of the ``[`` after blank lines).
+    all (UTF-16 or UTF-32, one JSON array, or pretty-printed objects) is one report, under the
+    place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
         yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",
@@ -302,11 +302,19 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                                         f"--max-bytes {max_bytes:,}: not read (--max-bytes "
                                         f"{size} reads it and takes its page)"))
                 elif line.strip():
-                    if not started and ended and _opens_array(line):
+                    opens = _opens_value(line) if not started and ended else None
+                    if opens == "[":
                         # a pretty-printed JSON array (a .json file) was one report per line
                         yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
                             "UnreadableFile", f"{where} is one JSON array, not JSON Lines (one "
                             "object per line): write its items one per line, with jq -c '.[]'"))
+                        return
+                    if opens == "{":
+                        # a pretty-printed object (jq's default output, json.dump(indent=…))
+                        yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
+                            "UnreadableFile", f"{where} is pretty-printed JSON (an object over "
+                            "several lines), not JSON Lines (one object per line): write each "
+                            "object on one line, with jq -c ."))
                         return
                     if not started and _WARC_START.match(line):
                         # a WARC piped in, or named .jsonl: a report per header and HTML line
@@ -329,7 +337,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                     return
     except (*damage_types(), ValueError) as err:  # FILE@LINE too: what the record is is unknown
         yield Document(id=f"{name}@{lineno + 1}", source=source,
-                       failure=Failure("UnreadableFile", f"{source} after line {lineno}: {err}"))
+                       failure=Failure("UnreadableFile", f"{where} after line {lineno}: {err}"))
 
 
 def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, int]]:
@@ -365,21 +373,36 @@ WARC_VERSION = rb"WARC/(?:1\.[01]|0\.1[78])"
 _WARC_START = re.compile(rb"\s*" + WARC_VERSION + rb"\s*$")
 
 
-def _opens_array(line: bytes) -> bool:
-    """Whether `line`, the first of a file, opens a JSON array that goes on in the lines after
-    it (``[``, or ``[{`` and more of a pretty-printed array): JSON that ends before it is whole.
-    A whole array on one line (``[1, 2]``) or a broken one (``[1, x]``) is one bad line of a
-    JSON Lines file like any other."""
+def _opens_value(line: bytes) -> str | None:
+    """"[" or "{" when `line`, the first of a file, opens a JSON array or object that goes on
+    in the lines after it: ``[``, or ``[{`` and more of a pretty-printed array (JSON that ends
+    before it is whole), or a ``{`` alone, as pretty-printers start an object. A whole value
+    on one line (``[1, 2]``), a broken one (``[1, x]``) or a record broken across lines
+    (``{"id": "a",``) is one bad line of a JSON Lines file like any other."""
     line = line.removeprefix(codecs.BOM_UTF8).strip()  # PowerShell 5 writes UTF-8 with one
+    if line == b"{":
+        return "{"
     if not line.startswith(b"["):
-        return False
+        return None
     try:
         json.loads(line)
     except json.JSONDecodeError as err:
-        return err.pos == len(err.doc)
+        return "[" if err.pos == len(err.doc) else None
     except (ValueError, RecursionError):  # not UTF-8; "[[[[…" nested too deeply to read
-        return False
-    return False
+        return None
+    return None
+
+
+def id_text(value: Any) -> str:
+    """A document's id as the output gives it: a str as it is, anything else as JSON spells it
+    (true, {"a": 1}: not Python's repr, "True", "{'a': 1}", which `clean_many` gave where a
+    JSON Lines input gave JSON's), or, what JSON cannot spell (a UUID), as `str` does."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
@@ -398,11 +421,7 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
-    doc_id = record.get("id")
-    if doc_id is None:
-        doc_id = fallback_id
-    elif not isinstance(doc_id, str):  # as JSON spells it: true, {"a": 1}, not Python's repr
-        doc_id = json.dumps(doc_id, ensure_ascii=False)
+    doc_id = fallback_id if record.get("id") is None else id_text(record["id"])
     url = record.get("url")
     if url is not None and not isinstance(url, str):
         return Document(id=doc_id, source=source, failure=Failure(
