@@ -148,7 +148,7 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     prefix = folder.resolve().name  # the folder's own name, however the path was written
     seen: set[str] = set()
     unlisted: list[OSError] = []
-    pages = inputs = 0
+    pages = inputs = others = 0
     for root, dirs, files in os.walk(folder, followlinks=True, onerror=unlisted.append):
         yield from _unlisted_folders(unlisted, folder, prefix)
         real = os.path.realpath(root)
@@ -166,12 +166,20 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
                                      max_bytes)
             elif kind in ("jsonl", "warc"):
                 inputs += 1
+            else:
+                others += 1
     yield from _unlisted_folders(unlisted, folder, prefix)
     if not pages and inputs:
         # a folder of WARCs gave nothing, status 0, and no word why
         LOGGER.warning("%s holds no page file (.html, .htm, .xhtml) but %d WARC or JSON Lines "
                        "file%s, which are read only when named as inputs (%s/*.warc.gz …)",
                        folder, inputs, "s" * (inputs != 1), folder)
+    elif not pages and others:
+        # a mirror saved without extensions (wget without -E: story.php?id=3, page) gave
+        # nothing, status 0, and no word why
+        LOGGER.warning("%s holds no page file (.html, .htm, .xhtml) but %d other file%s: pages "
+                       "are read from a folder by their names (rename them, or give them as "
+                       "JSON Lines)", folder, others, "s" * (others != 1))
 
 
 def _unlisted_folders(errors: list[OSError], folder: Path, prefix: str) -> Iterator[Document]:

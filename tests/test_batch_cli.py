@@ -340,6 +340,21 @@ def test_a_folder_of_warcs_says_why_it_gives_no_page(tmp_path):
     assert "warning" not in proc.stderr and len(lines(out)) == 1
 
 
+def test_a_folder_of_pages_saved_without_extensions_says_why_it_gives_no_page(tmp_path):
+    """A mirror saved by wget without -E names its pages `story.php?id=3`, `item.asp`, `page`:
+    batch wrote nothing, status 0, without a word."""
+    mirror = tmp_path / "mirror" / "courier.test" / "news"
+    mirror.mkdir(parents=True)
+    for name in ("story.php?id=3", "item.asp", "page"):
+        (mirror / name).write_bytes(page(ARTICLES[0]))
+    out = tmp_path / "out.jsonl"
+    proc = batch(tmp_path / "mirror", "-o", out)
+    assert (f"noisefilter: warning: {tmp_path / 'mirror'} holds no page file (.html, .htm, "
+            ".xhtml) but 3 other files: pages are read from a folder by their names (rename "
+            "them, or give them as JSON Lines)" in proc.stderr), proc.stderr
+    assert lines(out) == []
+
+
 def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
     """Opening a FIFO waits for a writer forever: a folder holding one hung the batch. The walk
     takes regular files only; a FIFO named as an HTML input is refused before any work, one of
