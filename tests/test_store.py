@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -901,3 +902,28 @@ def test_the_store_commands_are_noisefilter_store_too(tmp_path, capsys):
                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         assert (proc.returncode, proc.stderr) == (
             2, "standard output is closed: name a file with -o\n")
+
+
+@pytest.mark.parametrize("change", [
+    "DROP TABLE label_history",  # a newer schema without a table of this one
+    "CREATE TABLE reviewers (name TEXT)",  # and one with a table of its own
+])
+def test_a_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path, change):
+    """An older noisefilter (a teammate's `store import`, a job's `bootstrap --store`, the
+    service) refused a newer store only after writing it: the tables and indexes it had
+    dropped were made again and WAL mode set; or it called the store no store at all for a
+    table the newer schema added."""
+    path = tmp_path / "labels.db"
+    ExampleStore(path).add([_ex("a", "Harbour story\nShare", [("Harbour story", "content")])],
+                           labelled_by="alice")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION + 1),))
+    conn.execute(change)
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match=f"has schema {SCHEMA_VERSION + 1}; .*upgrade noisefilter"):
+            ExampleStore(path, read_only=read_only)
+        assert path.read_bytes() == before and not Path(f"{path}-wal").exists()

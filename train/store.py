@@ -400,13 +400,21 @@ class ExampleStore:
         """Raise `StoreError` for a database that is not a store: one whose `meta` table is not
         a store's, or one with tables a store does not have (a browser's history, another
         tool's database) that is not a store already (a user's full-text index on a store's
-        labels stays). A store another process is creating holds only a store's tables."""
+        labels stays). A store another process is creating holds only a store's tables.
+
+        A store of a newer schema is refused first, and so also left as it is: it was given
+        the tables and indexes it had dropped, and WAL mode, before the refusal, or called no
+        store for the tables it added."""
         names = {row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'")}
         meta = [row[1] for row in conn.execute("PRAGMA table_info(meta)")]
         if meta and meta != ["key", "value"]:
             raise StoreError(f"{self.path} is an SQLite database but not an example store (its "
                              "meta table is not a store's); it was left as it is")
+        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if meta else None
+        if schema is not None and str(schema[0]).isdigit() and int(schema[0]) > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema {schema[0]}; this noisefilter knows up to "
+                             f"{SCHEMA_VERSION}: upgrade noisefilter (the store was left as it is)")
         others = sorted(names - _STORE_TABLES)
         if not others or (_STORE_TABLES <= names and conn.execute(
                 "SELECT 1 FROM meta WHERE key = 'schema'").fetchone()):
