@@ -927,3 +927,23 @@ def test_a_store_of_a_newer_schema_is_refused_and_left_as_it_is(tmp_path, change
         with pytest.raises(StoreError, match=f"has schema {SCHEMA_VERSION + 1}; .*upgrade noisefilter"):
             ExampleStore(path, read_only=read_only)
         assert path.read_bytes() == before and not Path(f"{path}-wal").exists()
+
+
+def test_a_page_fetched_again_whose_new_version_is_stored_under_another_id_is_merged_into_it(
+        tmp_path):
+    """Page A fetched again came with the document already stored, and labelled, as page B:
+    A was given B's document, two pages held one document, and training left B out ("the
+    same document as store:A"), Bob's labels with it. The new version is merged into B, as a
+    new id with a stored document is."""
+    store = ExampleStore(tmp_path / "labels.db")
+    store.add([_ex("A", "Old story text\nShare", [("Old story text", "content")])], labelled_by="alice")
+    store.add([_ex("B", "New story text\nShare", [("New story text", "content"), ("Share", "junk")])],
+              labelled_by="bob")
+    report = store.add([_ex("A", "New story text\nShare", [("New story text", "teaser")])],
+                       labelled_by="carol")
+    assert report.merged == {"A": "B"} and report.pages_updated == 0
+    assert store.get("A").text == "Old story text\nShare"
+    assert [(b.text, b.label) for b in store.get("B").blocks] == [("New story text", "teaser"),
+                                                                  ("Share", "junk")]
+    found = examples_from([], tmp_path / "labels.db")
+    assert sorted(e.id for e in found.examples) == ["A", "B"] and not found.problems

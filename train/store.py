@@ -487,7 +487,10 @@ class ExampleStore:
         doc = ex.document_sha256
         page_source = ex.source or source
         row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
-        if row is None:
+        if row is None or row["doc_sha256"] != doc:
+            # a document stored under another id is merged into that page, also when this id
+            # holds another document (a page fetched again whose new version was labelled
+            # under another id: two pages held one document, and training left one out)
             same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? "
                                 "ORDER BY added_at, rowid LIMIT 1", (doc,)).fetchone()
             if same is not None:
