@@ -4,6 +4,7 @@ builder's files give when they are not quite JSON Lines, or damaged."""
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import json
 import lzma
@@ -14,7 +15,7 @@ import pytest
 from crawl_helpers import ARTICLES, page
 from filter import Cleaner
 from filter.batch import clean_many
-from filter.inputs import read_jsonl
+from filter.inputs import input_kind, read_folder, read_jsonl
 
 _RECORDS = [{"id": f"r{i}", "html": f"<html><body><p>Story {i}</p></body></html>"}
             for i in range(3)]
@@ -80,3 +81,64 @@ def test_ids_that_are_not_strings_are_spelt_as_json_spells_them():
     html = page(ARTICLES[0])
     docs = [{"id": {"a": 1}, "html": html}, {"id": True, "html": html}, {"id": 7, "html": html}]
     assert [o.id for o in clean_many(Cleaner(), docs)] == ['{"a": 1}', "true", "7"]
+
+
+@pytest.mark.parametrize("value", [_RECORDS, _RECORDS[0]], ids=["array", "object"])
+def test_pretty_printed_json_with_a_utf8_bom_is_one_report(tmp_path, value):
+    """PowerShell 5 writes UTF-8 with a byte-order mark: a pretty-printed `.json` file it wrote
+    was a `BadInputLine` per line, the mark hiding the "[" or "{" that opens it, instead of the
+    one report saying to write it with jq -c."""
+    path = tmp_path / "pages.json"
+    path.write_bytes(codecs.BOM_UTF8 + json.dumps(value, indent=2).encode() + b"\n")
+    [doc] = read_jsonl(path)
+    assert doc.id == "pages.json@1" and doc.failure.type == "UnreadableFile"
+    assert "jq -c" in doc.failure.message
+
+
+def test_a_line_starting_with_utf16_bytes_past_the_first_is_one_bad_line(tmp_path):
+    """Only a file's first bytes are a byte-order mark: a damaged line further on that starts
+    with the same bytes is one bad line, and the records after it are read; taken for a UTF-16
+    file, the rest of the file was dropped."""
+    path = tmp_path / "pages.jsonl"
+    path.write_bytes(json.dumps(_RECORDS[0]).encode() + b"\n\xff\xfe junk\n"
+                     + json.dumps(_RECORDS[1]).encode() + b"\n")
+    docs = list(read_jsonl(path))
+    assert [d.failure.type if d.failure else d.id for d in docs] == ["r0", "BadInputLine", "r1"]
+    assert docs[1].id == "pages.jsonl:2"
+
+
+@pytest.mark.parametrize("suffix", [".zst", ".bz2", ".xz"])
+def test_a_warc_compressed_other_than_by_gzip_is_refused_before_any_work(tmp_path, suffix):
+    """A WARC is read plain or gzipped only: `x.warc.zst` was taken for a WARC and, once the
+    inputs before it had been cleaned, reported as a damaged record ("expected a WARC record")
+    where the file was whole, instead of refused at the start, naming the inputs read."""
+    path = tmp_path / f"crawl.warc{suffix}"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"\.warc\[\.gz\] file"):
+        input_kind(path)
+    assert input_kind(tmp_path / "crawl.warc.gz") == "warc"
+
+
+@pytest.mark.parametrize("other, warning", [
+    ("robots.txt", "but 1 other file: pages are read from a folder by their names"),
+    ("crawl.warc.gz", "but 1 WARC or JSON Lines file, which are read only when named as inputs"),
+])
+def test_a_folder_warns_of_no_page_only_when_it_holds_none(tmp_path, caplog, other, warning):
+    """A folder of pages that also holds a crawl's WARC or a `robots.txt` is read as it is
+    meant to be: warning that it "holds no page file" sent a user looking for pages that were
+    all there."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "a.html").write_bytes(page(ARTICLES[0]))
+    (tmp_path / "site" / other).write_bytes(b"x")
+    with caplog.at_level("WARNING", logger="filter.inputs"):
+        docs = list(read_folder(tmp_path / "site"))
+    assert [d.id for d in docs] == ["site/a.html"] and caplog.records == []
+    (tmp_path / "site" / "a.html").unlink()  # and with no page, the warning comes
+    with caplog.at_level("WARNING", logger="filter.inputs"):
+        assert list(read_folder(tmp_path / "site")) == []
+    assert f"holds no page file (.html, .htm, .xhtml) {warning}" in caplog.text
+    (tmp_path / "site" / other).unlink()  # an empty folder: no "but 0 other files"
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="filter.inputs"):
+        assert list(read_folder(tmp_path / "site")) == []
+    assert "but 0 " not in caplog.text
