@@ -75,8 +75,8 @@ class Evaluation:
     def block_report(self, restrict: set[str] | None = None) -> dict:
         """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
         in the gold labels (`train.metrics.block_report`). `restrict` (the labels two models
-        both know, as `promote` compares them) narrows the labels and the blocks scored, to those whose gold label is
-        one of them: a gold `comment` block, which a model without that label can only call
+        both know, as `promote` compares them) narrows the labels and the blocks scored, to
+        those whose gold label is one of them: a gold `comment` block, which a model without that label can only call
         `junk`, counted as a false `junk` against it and as nothing against the model that
         knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores.
         Any other block the model kept (`noncontent`: not content, its kind unknown; a label

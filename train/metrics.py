@@ -51,8 +51,9 @@ def block_report(y_true: list[str], y_pred: list[str], labels: list[str]) -> dic
     """Per-label precision/recall/F1/support, macro F1 and the confusion matrix (a row per gold
     label, a column per predicted one). The macro F1 averages the labels that occur in the gold
     labels: one the blocks lack would add a 0 that says nothing about the model (a perfect
-    prediction of blocks without teasers or related lists scored 0.5 over four labels); None when none occurs.
-    A gold label outside `labels` is no row; predicted as one of them, it is a false one."""
+    prediction of blocks without teasers or related lists scored 0.5 over four labels); None
+    when none occurs. A gold label outside `labels` is no row; predicted as one of them, it is
+    a false one."""
     if not any(t in labels for t in y_true):  # (scikit-learn refuses such a confusion matrix)
         p = r = f = np.zeros(len(labels))
         s = np.zeros(len(labels), dtype=int)

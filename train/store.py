@@ -411,7 +411,8 @@ class ExampleStore:
         if meta and meta != ["key", "value"]:
             raise StoreError(f"{self.path} is an SQLite database but not an example store (its "
                              "meta table is not a store's); it was left as it is")
-        schema = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() if meta else None
+        schema = (conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+                  if meta else None)
         if schema is not None and str(schema[0]).isdigit() and int(schema[0]) > SCHEMA_VERSION:
             raise StoreError(f"{self.path} has schema {schema[0]}; this noisefilter knows up to "
                              f"{SCHEMA_VERSION}: upgrade noisefilter (the store was left as it is)")

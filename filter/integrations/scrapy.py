@@ -32,8 +32,8 @@ reader's ``NotHTML`` error record. Items without the HTML field pass through unt
 Beside a Response, the URL field may be relative (it is read as the Response reads its links)
 or missing (the Response's URL stands in). A field stored as a list (an item loader without
 ``TakeFirst``) is read as its first page or URL. A ``file:`` URL (a spider over saved pages)
-names the page in the record, which is cleaned without it (`cleaning_url`). A Response is read in the encoding the spider gave it, if any
-(`response_page`).
+names the page in the record, which is cleaned without it (`cleaning_url`). A Response is read
+in the encoding the spider gave it, if any (`response_page`).
 
 Cleaning runs in a thread pool of its own, so downloads go on while a page is cleaned. Not in
 the reactor's: Scrapy resolves host names there, and pages being cleaned held every thread of
