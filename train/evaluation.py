@@ -73,17 +73,17 @@ class Evaluation:
         return [self.keep_label, *rest] if self.keep_label in found else rest
 
     def block_report(self, restrict: set[str] | None = None) -> dict:
-        """Per-label scores and confusion matrix; the macro F1 averages the labels that occur
-        in the gold labels (`train.metrics.block_report`). `restrict` (the labels two models
-        both know, as `promote` compares them) narrows the labels and the blocks scored, to
-        those whose gold label is one of them: a gold `comment` block, which a model without
-        that label can only call `junk`, counted as a false `junk` against it and as nothing
-        against the model that knows `comment`. What such a block costs the clean text, the keep-or-not F1 scores.
-        Any other block the model kept (`noncontent`: not content, its kind unknown; a label
-        outside `restrict`) is a false keep label, and only that: left out, a holdout labelled
-        content-or-not gave its keep label precision 1.000 and a macro F1 that was its recall,
-        so a model keeping every block (macro F1 1.000) blocked the promotion of a better one.
-        Such blocks have no row in the confusion matrix; `kept_unlisted` counts them."""
+        """Per-label scores and confusion matrix; the macro F1 averages the labels that occur in the
+        gold labels (`train.metrics.block_report`). `restrict` (the labels two models both know, as
+        `promote` compares them) narrows the labels and the blocks scored, to those whose gold label
+        is one of them: a gold `comment` block, which a model without that label can only call
+        `junk`, counted as a false `junk` against it and as nothing against the model that knows
+        `comment`. What such a block costs the clean text, the keep-or-not F1 scores. Any other
+        block the model kept (`noncontent`: not content, its kind unknown; a label outside
+        `restrict`) is a false keep label, and only that: left out, a holdout labelled
+        content-or-not gave its keep label precision 1.000 and a macro F1 that was its recall, so a
+        model keeping every block (macro F1 1.000) blocked the promotion of a better one. Such
+        blocks have no row in the confusion matrix; `kept_unlisted` counts them."""
         labels = self.labels(restrict)
         keep = self.keep_label if self.keep_label in labels else None
         pairs = [(t, p) for t, p in zip(self.y_true, self.y_pred) if t in labels or p == keep]
