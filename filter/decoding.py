@@ -640,7 +640,7 @@ def _meta_label(tag: str) -> str | None:
     (it was taken as the page's charset when w3lib read no declaration there)."""
     attributes: dict[str, str] = {}
     for name, value in _ATTRIBUTE.findall(tag[len("<meta"):]):
-        attributes.setdefault(name.lower(), value[1:-1] if value[:1] in "\"'" and value else value)
+        attributes.setdefault(name.lower(), value[1:-1] if value[:1] in ("'", '"') else value)
     if "charset" in attributes:
         label = _LEADING_LABEL.match(attributes["charset"])
     elif attributes.get("http-equiv", "").strip().lower() == "content-type":
