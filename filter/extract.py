@@ -396,8 +396,8 @@ def _list_segments(lst: etree._Element):
 
 class _SourceIndex:
     """Finds the source element of an output block: by the stamped id when trafilatura kept the
-    element's attributes, else by its normalised text (searching forward from the last match, so
-    repeated texts map to the right occurrence); and reads an element's DOM context."""
+    element's attributes, else by its text, white space aside (searching forward from the last
+    match, so repeated texts map to the right occurrence); and reads an element's DOM context."""
 
     def __init__(self, tree: HtmlElement):
         self.tree = tree
@@ -418,7 +418,6 @@ class _SourceIndex:
                 self.page_chars += len(el.tail)
         self.total = max(len(self.order), 1)
         self._by_count: dict[int, list[int]] | None = None
-        self._texts: dict[int, dict[str, list[int]]] = {}
         self._solid_texts: dict[int, dict[str, list[int]]] = {}
         self._hints: dict[etree._Element, list[str]] = {}
         self.cursor = 0
@@ -439,36 +438,35 @@ class _SourceIndex:
                 counts[el] = n
             self._by_count = {}
             for i, el in enumerate(self.order):
-                if el.tag in ("html", "body", "head", "script", "style") or len(el) >= 40:
+                # a <title> (the page's, or an SVG's tooltip) is never shown: a headline of the
+                # same text maps to the heading, not to the <title> before it
+                if el.tag in ("html", "body", "head", "title", "script", "style") or len(el) >= 40:
                     continue
                 if counts[el]:
                     self._by_count.setdefault(counts[el], []).append(i)
         return self._by_count
 
     def _matching(self, text: str) -> list[int]:
-        """The positions of the elements whose text, on one line, is `text`, in document order.
-        The elements of one count are read together, once (a list of thousands of items of one
-        length then costs one pass, not one per item)."""
-        count = _solid(text)
-        by_text = self._texts.get(count)
-        if by_text is None:
-            by_text = self._texts[count] = {}
-            for i in self._candidates().get(count, ()):
-                by_text.setdefault(" ".join(self.order[i].text_content().split()), []).append(i)
-        return by_text.get(text, [])
-
-    def all_kept(self, el: etree._Element, kept_counts: Counter) -> bool:
-        """Whether trafilatura kept as many blocks of `el`'s text as the page has elements
-        showing it, an element counted once with those inside it that show the same text.
-        Texts are compared without white space (`kept_counts` holds the kept blocks' texts
-        so): a line break or a cell adds a space to a block that the element's text lacks."""
-        solid = "".join(el.text_content().split())
+        """The positions of the elements whose text is `text`, in document order. Texts are
+        compared without white space: trafilatura joins a row's cells or the lines of a `<br>`
+        paragraph with a space the element's own text lacks (compared as spaced lines, such
+        blocks found no element, and so no links, tag path or hints). The elements of one count are read together, once (a
+        list of thousands of items of one length then costs one pass, not one per item)."""
+        solid = "".join(text.split())
         by_text = self._solid_texts.get(len(solid))
         if by_text is None:
             by_text = self._solid_texts[len(solid)] = {}
             for i in self._candidates().get(len(solid), ()):
                 by_text.setdefault("".join(self.order[i].text_content().split()), []).append(i)
-        same = {self.order[i] for i in by_text.get(solid, ())} | {el}
+        return by_text.get(solid, [])
+
+    def all_kept(self, el: etree._Element, kept_counts: Counter) -> bool:
+        """Whether trafilatura kept as many blocks of `el`'s text as the page has elements
+        showing it, an element counted once with those inside it that show the same text.
+        Texts are compared without white space (`kept_counts` holds the kept blocks' texts
+        so)."""
+        same = {self.order[i] for i in self._matching(el.text_content())} | {el}
+        solid = "".join(el.text_content().split())
         return kept_counts[solid] >= sum(1 for e in same if e.getparent() not in same)
 
     def context(self, el: etree._Element | None) -> tuple[str, str]:
@@ -490,22 +488,27 @@ class _SourceIndex:
             depth += 1
         return ">".join(reversed(tags)), " ".join(hints)
 
-    def find(self, segment: _Segment) -> etree._Element | None:
+    def find(self, segment: _Segment) -> tuple[etree._Element | None, bool]:
         """The source element of a block: its own stamped id, else the element with the same
         text, else (text that only a descendant's id points to) the smallest ancestor of that
-        descendant holding the whole block. Loose text maps to the element around it."""
+        descendant holding the whole block. Loose text maps to the element around it.
+
+        Also whether the element was found by a stamp or shows the block's text with its
+        spaces, not only white space aside. Only those choose the article's container
+        (`complete`): a footer row or a `<br>` address matched white space aside moved the
+        container to the `<body>` on some pages, and the article's restored blocks were lost."""
         el = segment.element
         if segment.loose:
             source = self._by_stamp(el)
             if source is not None and segment.loose == "tail":
                 source = source.getparent()  # a tail lies in the parent of its element
-            return source
+            return source, True
         source = self._by_stamp(el)
         if source is not None:
-            return source
+            return source, True
         source = self._by_text(segment.text)
         if source is not None:
-            return source
+            return source, " ".join(source.text_content().split()) == segment.text
         for node in el.iterdescendants():
             if node.get(_ID) is not None:
                 source = self._by_stamp(node)
@@ -513,8 +516,8 @@ class _SourceIndex:
                     if source is None or len(source.text_content()) >= 0.9 * len(segment.text):
                         break
                     source = source.getparent()
-                return source
-        return None
+                return source, True
+        return None, True
 
     def _by_stamp(self, el: etree._Element) -> etree._Element | None:
         ident = el.get(_ID)
@@ -1208,7 +1211,7 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
         for segment in _segments(root):
             if not has_visible_text(segment.text) or (in_comments and segment.text in in_body):
                 continue  # a fallback extractor can put comments into the body as well
-            source = index.find(segment)
+            source, as_shown = index.find(segment)
             text = segment.text if segment.loose else _spaced(segment.text, source)
             tag_path, hints = index.context(source)
             links, link_chars = _links(source, text, base) if not segment.loose else ((), 0)
@@ -1225,7 +1228,8 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
             in_body.add(segment.text)
             if source is not None:
                 position = max(position, int(source.get(_ID)))
-                sources.append((source, len(text)))
+                if as_shown:
+                    sources.append((source, len(text)))
                 if not segment.loose:
                     own.setdefault(source, []).append(text)
                     if source.get(_ID) == segment.element.get(_ID):

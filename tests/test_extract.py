@@ -662,3 +662,55 @@ def test_the_container_restored_from_holds_at_least_four_fifths_of_the_kept_text
     a, b = tree.iter("p")
     assert _container(_held([(a, 75), (b, 25)]), 100).tag == "body"
     assert _container(_held([(a, 85), (b, 15)]), 100).tag == "p"
+
+
+_ROWS = (f"<html><head><title>Bridge reopens after repairs</title></head><body>"
+         f"<nav><a href='/'>Home</a></nav><article><h1>Bridge reopens after repairs</h1>{_BODY}"
+         "<table><tr><td>Span</td><td>Length of the <a href='/spans/north'>northern span</a> in "
+         "metres</td></tr><tr><td>Deck</td><td>Concrete deck rebuilt with new steel</td></tr></table>"
+         "<p>Line one of a poem<br>Line two <a href='/poem'>of a poem</a><br><br>Line three</p>"
+         f"<p>{_P} end</p></article><footer>(c) site</footer></body></html>")
+
+
+def test_rows_and_line_broken_paragraphs_find_their_element_and_links():
+    """trafilatura joins a row's cells and a `<br>` paragraph's lines with spaces the element's
+    own text lacks: matched on spaced text, such blocks had no element, so no tag path, hints
+    or links (a list of related stories laid out as table rows read as plain text)."""
+    blocks = {b.text: b for b in html_to_page(_ROWS, url=_ARTICLE_URL).blocks}
+    row = blocks["Span Length of the northern span in metres"]
+    assert row.tag_path.endswith("table>tr")
+    assert [link.url for link in row.links] == ["https://www.example.com/spans/north"]
+    poem = blocks["Line one of a poem Line two of a poem Line three"]
+    assert poem.tag_path.endswith("article>p")
+    assert [link.url for link in poem.links] == ["https://www.example.com/poem"]
+
+
+def test_a_headline_equal_to_the_title_maps_to_its_heading_not_the_title():
+    """The `<title>` is never shown: a headline of the same text was mapped to it (tag path
+    html>head>title, no class words, position 0)."""
+    [head] = [b for b in html_to_page(_ROWS, url=_ARTICLE_URL).blocks
+              if b.text == "Bridge reopens after repairs"]
+    assert head.tag_path.endswith("article>h1")
+
+
+def test_blocks_found_only_without_white_space_do_not_choose_the_container(monkeypatch):
+    """The container the completion stage restores from is chosen from the blocks found as
+    before white-space-blind matching: a long `<br>` address in the footer, once matched, took
+    a fifth of the kept text out of the article, the container became the `<body>` and the
+    paragraph trafilatura left out of the article was lost."""
+    import filter.extract as extract
+
+    footer = "<br>".join(f"Line {k} of the office address and opening hours of the desk" for k in range(12))
+    html = (f"<html><body><article><p>{_P} 0</p><p>{_P} 1</p><h2>Left out by trafilatura</h2>"
+            f"<p>{_P} 2</p></article><footer><p>{footer}</p></footer></body></html>")
+
+    def unstamped(tree, url, fast):  # the paragraphs' text, no stamps, without the heading
+        body = etree.Element("body")
+        for p in tree.iter("p"):
+            etree.SubElement(body, "p").text = " ".join(p.itertext())
+        return body, None
+
+    monkeypatch.setattr(extract, "_bare", unstamped)
+    blocks = html_to_page(html).blocks
+    assert blocks[-1].tag_path.endswith("footer>p")  # found, white space aside
+    assert [b.text for b in blocks if not b.extracted] == ["Left out by trafilatura"]
