@@ -864,6 +864,12 @@ def test_a_store_on_a_read_only_mount_can_be_counted_exported_and_trained_on(tmp
         assert exported.returncode == 0, exported.stderr
         assert json.loads((tmp_path / "out.jsonl").read_text())["id"] == "p"
         assert [e.id for e in examples_from([], mnt / "s.db").examples] == ["p"]
+        # writing it is refused as what it is, not as a damaged store
+        (tmp_path / "more.jsonl").write_text(json.dumps(example(1, 2, as_text=True)) + "\n")
+        imported = run("import", str(mnt / "s.db"), str(tmp_path / "more.jsonl"))
+        assert imported.returncode == 2
+        assert "s.db cannot be written: the file is read-only" in imported.stderr
+        assert "not a usable" not in imported.stderr
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
 

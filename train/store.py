@@ -389,12 +389,25 @@ class ExampleStore:
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) and "busy" not in str(err):
-                    raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+                    raise StoreError(self._write_refusal(err)) from err
                 if time.monotonic() > deadline:
                     raise StoreError(f"{self.path} stayed locked for {self.timeout:g} s") from err
                 time.sleep(0.05)
             except sqlite3.DatabaseError as err:
                 raise StoreError(f"{self.path} is not a usable example store: {err}") from err
+
+    def _write_refusal(self, err: sqlite3.Error) -> str:
+        """What to say when SQLite will not open the store for writing. A store on a read-only
+        mount, or in a folder this process may not write (SQLite writes the ``-wal`` and
+        ``-shm`` files beside it), is no damaged file: said so, and that reading it works (the
+        message was "not a usable example store", which sent users looking for corruption)."""
+        for target, what in ((self.path, "the file"), (self.path.parent, "its folder")):
+            if target.exists() and not os.access(target, os.W_OK):
+                if not self.path.is_file():
+                    return f"{self.path} cannot be created: {what} is read-only ({err})"
+                return (f"{self.path} cannot be written: {what} is read-only ({err}); "
+                        "store count, store export and train --store read it")
+        return f"{self.path} is not a usable example store: {err}"
 
     def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
         """Raise `StoreError` for a database that is not a store: one whose `meta` table is not
