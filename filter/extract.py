@@ -450,8 +450,9 @@ class _SourceIndex:
         """The positions of the elements whose text is `text`, in document order. Texts are
         compared without white space: trafilatura joins a row's cells or the lines of a `<br>`
         paragraph with a space the element's own text lacks (compared as spaced lines, such
-        blocks found no element, and so no links, tag path or hints). The elements of one count are read together, once (a
-        list of thousands of items of one length then costs one pass, not one per item)."""
+        blocks found no element, and so no links, tag path or hints). The elements of one
+        count are read together, once (a list of thousands of items of one length then costs
+        one pass, not one per item)."""
         solid = "".join(text.split())
         by_text = self._solid_texts.get(len(solid))
         if by_text is None:
@@ -465,8 +466,8 @@ class _SourceIndex:
         showing it, an element counted once with those inside it that show the same text.
         Texts are compared without white space (`kept_counts` holds the kept blocks' texts
         so)."""
-        same = {self.order[i] for i in self._matching(el.text_content())} | {el}
         solid = "".join(el.text_content().split())
+        same = {self.order[i] for i in self._matching(solid)} | {el}
         return kept_counts[solid] >= sum(1 for e in same if e.getparent() not in same)
 
     def context(self, el: etree._Element | None) -> tuple[str, str]:

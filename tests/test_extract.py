@@ -664,10 +664,11 @@ def test_the_container_restored_from_holds_at_least_four_fifths_of_the_kept_text
     assert _container(_held([(a, 85), (b, 15)]), 100).tag == "p"
 
 
-_ROWS = (f"<html><head><title>Bridge reopens after repairs</title></head><body>"
+_ROWS = ("<html><head><title>Bridge reopens after repairs</title></head><body>"
          f"<nav><a href='/'>Home</a></nav><article><h1>Bridge reopens after repairs</h1>{_BODY}"
          "<table><tr><td>Span</td><td>Length of the <a href='/spans/north'>northern span</a> in "
-         "metres</td></tr><tr><td>Deck</td><td>Concrete deck rebuilt with new steel</td></tr></table>"
+         "metres</td></tr><tr><td>Deck</td><td>Concrete deck rebuilt with new steel</td></tr>"
+         "</table>"
          "<p>Line one of a poem<br>Line two <a href='/poem'>of a poem</a><br><br>Line three</p>"
          f"<p>{_P} end</p></article><footer>(c) site</footer></body></html>")
 
@@ -700,7 +701,8 @@ def test_blocks_found_only_without_white_space_do_not_choose_the_container(monke
     paragraph trafilatura left out of the article was lost."""
     import filter.extract as extract
 
-    footer = "<br>".join(f"Line {k} of the office address and opening hours of the desk" for k in range(12))
+    footer = "<br>".join(f"Line {k} of the office address and opening hours of the desk"
+                         for k in range(12))
     html = (f"<html><body><article><p>{_P} 0</p><p>{_P} 1</p><h2>Left out by trafilatura</h2>"
             f"<p>{_P} 2</p></article><footer><p>{footer}</p></footer></body></html>")
 
