@@ -418,7 +418,7 @@ class _SourceIndex:
                 self.page_chars += len(el.tail)
         self.total = max(len(self.order), 1)
         self._by_count: dict[int, list[int]] | None = None
-        self._solid_texts: dict[int, dict[str, list[int]]] = {}
+        self._texts: dict[int, tuple[dict[str, list[int]], dict[str, list[int]]]] = {}
         self._hints: dict[etree._Element, list[str]] = {}
         self.cursor = 0
 
@@ -446,28 +446,29 @@ class _SourceIndex:
                     self._by_count.setdefault(counts[el], []).append(i)
         return self._by_count
 
-    def _matching(self, text: str) -> list[int]:
-        """The positions of the elements whose text is `text`, in document order. Texts are
-        compared without white space: trafilatura joins a row's cells or the lines of a `<br>`
-        paragraph with a space the element's own text lacks (compared as spaced lines, such
-        blocks found no element, and so no links, tag path or hints). The elements of one
-        count are read together, once (a list of thousands of items of one length then costs
-        one pass, not one per item)."""
-        solid = "".join(text.split())
-        by_text = self._solid_texts.get(len(solid))
-        if by_text is None:
-            by_text = self._solid_texts[len(solid)] = {}
-            for i in self._candidates().get(len(solid), ()):
-                by_text.setdefault("".join(self.order[i].text_content().split()), []).append(i)
-        return by_text.get(solid, [])
+    def _texts_of(self, count: int) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The positions of the elements whose text has `count` non-space characters, in
+        document order, by their text on one line and by their text without white space. The
+        elements of one count are read together, once (a list of thousands of items of one
+        length then costs one pass, not one per item)."""
+        texts = self._texts.get(count)
+        if texts is None:
+            spaced: dict[str, list[int]] = {}
+            solid: dict[str, list[int]] = {}
+            for i in self._candidates().get(count, ()):
+                words = self.order[i].text_content().split()
+                spaced.setdefault(" ".join(words), []).append(i)
+                solid.setdefault("".join(words), []).append(i)
+            texts = self._texts[count] = (spaced, solid)
+        return texts
 
     def all_kept(self, el: etree._Element, kept_counts: Counter) -> bool:
         """Whether trafilatura kept as many blocks of `el`'s text as the page has elements
         showing it, an element counted once with those inside it that show the same text.
         Texts are compared without white space (`kept_counts` holds the kept blocks' texts
-        so)."""
+        so): a line break or a cell adds a space to a block that the element's text lacks."""
         solid = "".join(el.text_content().split())
-        same = {self.order[i] for i in self._matching(solid)} | {el}
+        same = {self.order[i] for i in self._texts_of(len(solid))[1].get(solid, ())} | {el}
         return kept_counts[solid] >= sum(1 for e in same if e.getparent() not in same)
 
     def context(self, el: etree._Element | None) -> tuple[str, str]:
@@ -494,8 +495,8 @@ class _SourceIndex:
         text, else (text that only a descendant's id points to) the smallest ancestor of that
         descendant holding the whole block. Loose text maps to the element around it.
 
-        Also whether the element was found by a stamp or shows the block's text with its
-        spaces, not only white space aside. Only those choose the article's container
+        Last, the element showing the block's text white space aside; the flag returned says
+        whether the element was found before that. Only those choose the article's container
         (`complete`): a footer row or a `<br>` address matched white space aside moved the
         container to the `<body>` on some pages, and the article's restored blocks were lost."""
         el = segment.element
@@ -507,9 +508,9 @@ class _SourceIndex:
         source = self._by_stamp(el)
         if source is not None:
             return source, True
-        source = self._by_text(segment.text)
+        source = self._by_text(segment.text, as_shown=True)
         if source is not None:
-            return source, " ".join(source.text_content().split()) == segment.text
+            return source, True
         for node in el.iterdescendants():
             if node.get(_ID) is not None:
                 source = self._by_stamp(node)
@@ -518,7 +519,7 @@ class _SourceIndex:
                         break
                     source = source.getparent()
                 return source, True
-        return None, True
+        return self._by_text(segment.text, as_shown=False), False
 
     def _by_stamp(self, el: etree._Element) -> etree._Element | None:
         ident = el.get(_ID)
@@ -527,8 +528,14 @@ class _SourceIndex:
         self.cursor = int(ident)
         return self.order[self.cursor]
 
-    def _by_text(self, text: str) -> etree._Element | None:
-        positions = self._matching(text)
+    def _by_text(self, text: str, as_shown: bool) -> etree._Element | None:
+        """The element showing `text`: with its spaces (`as_shown`), else white space aside.
+        Only the former moves the cursor: the latter is the last resort of `find`, for blocks
+        whose text trafilatura joined with a space the element's own text lacks (a row's
+        cells, the lines of a `<br>` paragraph: such blocks had no element, so no links, tag
+        path or hints), and leaves the element every other block finds as it was."""
+        spaced, solid = self._texts_of(_solid(text))
+        positions = spaced.get(text) if as_shown else solid.get("".join(text.split()))
         if not positions:
             return None
         # the first element with this text at or after the cursor, else the last one before it
@@ -538,8 +545,9 @@ class _SourceIndex:
         # prefer the deepest element with identical text (a <p> over its wrapping <div>)
         while k + 1 < len(positions) and positions[k + 1] == positions[k] + 1:
             k += 1
-        self.cursor = positions[k]
-        return self.order[self.cursor]
+        if as_shown:
+            self.cursor = positions[k]
+        return self.order[positions[k]]
 
 
 def _solid(text: str | None) -> int:
