@@ -576,23 +576,34 @@ def _links(source: etree._Element | None, text: str, base: str | None,
            without: AbstractSet[etree._Element] = frozenset()) -> tuple[tuple[Link, ...], int]:
     """The links of a block, read from its source element (trafilatura's own link output
     changes what it extracts, so links come from the page, not from its output tree). The
-    parts in `without` are left out: their links, and their text from a link around them."""
+    parts in `without` are left out: their links, and their text from a link around them.
+
+    A link whose words the block does not show is not the block's either: the page hides it
+    (trafilatura drops `display:none` elements, the element still holds them; a menu's hidden
+    copy made a paragraph read as a list of links), or it lies in a part of the element that
+    trafilatura left out. Such links were in 1,461 of WCXB-dev blocks' 40,891; a link
+    without words (an image) stays."""
     if source is None:
         return (), 0
     links, chars = [], 0
+    shown = "".join(text.split())
     around = {up for part in without for up in part.iterancestors()} if without else ()
     for anchor in _anchors(source, without):
-        if anchor in around:
-            anchor_text = title = _source_text(anchor, without=without)
-            if not anchor_text:
-                continue  # all of its text is in a part: the link is the part's
-        else:
-            anchor_text = " ".join(anchor.text_content().split())
-            # as a reader sees it: words apart at line breaks and inner blocks, without what
-            # the page hides; all of its text where that is hidden (a title in an
-            # `aria-hidden` span beside a screen reader's copy elsewhere)
-            title = (_shown_text(anchor, _unseen(anchor)) or _source_text(anchor)
-                     if len(anchor) else anchor_text)
+        inside = anchor in around
+        anchor_text = (_source_text(anchor, without=without) if inside
+                       else " ".join(anchor.text_content().split()))
+        if inside and not anchor_text:
+            continue  # all of its text is in a part: the link is the part's
+        if "".join(anchor_text.split()) not in shown:
+            # its text without a style or script inside the link (a price's CSS)
+            anchor_text = _source_text(anchor) if len(anchor) and not inside else ""
+            if not anchor_text or "".join(anchor_text.split()) not in shown:
+                continue
+        # as a reader sees it: words apart at line breaks and inner blocks, without what the
+        # page hides; all of its text where that is hidden (a title in an `aria-hidden` span
+        # beside a screen reader's copy elsewhere)
+        title = (anchor_text if inside or not len(anchor)
+                 else _shown_text(anchor, _unseen(anchor)) or _source_text(anchor))
         chars += len(anchor_text)
         url = _target(anchor, base)
         if url is not None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -111,7 +110,7 @@ SHAPE_COLUMNS = [
     "log_chars", "log_words", "mean_word_len", "punct_ratio", "digit_ratio", "upper_ratio",
     "title_case_ratio", "ends_sentence", "is_separator", "has_pipe", "comma_ratio",
 ]
-REPEAT_COLUMNS = ["unique_word_ratio", "compress_ratio", "max_ngram_repeat", "dup_on_page"]
+REPEAT_COLUMNS = ["unique_word_ratio", "unique_chargram_ratio", "max_ngram_repeat", "dup_on_page"]
 SCRIPT_COLUMNS = ["ascii_letter_share", "latin_ext_share", "cjk_share", "other_script_share",
                   "script_distance"]
 LINK_COLUMNS = ["link_density", "n_links", "link_is_article", "link_same_text", "log_link_path"]
@@ -212,19 +211,36 @@ def shape_features(text: str, words: list[str], chars: CharStats) -> list[float]
     ]
 
 
+#: how many characters of a block `_chargram_ratio` reads (a loop shows within them; a long
+#: paragraph then costs no more than a short one)
+CHARGRAM_CHARS = 2000
+
+
+def _chargram_ratio(text: str) -> float:
+    """The share of distinct ones among the block's runs of four characters: a phrase looping
+    ("a bit of a bit of a bit") gives the same runs over and over, in any script, with or
+    without spaces. This was zlib's compression ratio, which depends on the zlib build
+    (zlib-ng, the system zlib of some distributions, compresses differently): a model was fed
+    values there it was not trained on."""
+    head = text[:CHARGRAM_CHARS]
+    n = len(head) - 3
+    if n < 17:
+        return 1.0
+    return len(set(zip(head, head[1:], head[2:], head[3:]))) / n
+
+
 def repeat_features(text: str, words: list[str], page_counts: Counter) -> list[float]:
     """Self-repetition, which degenerate machine translation shows as loops of one phrase."""
     lw = [w.lower() for w in words]
     unique = len(set(lw)) / len(lw) if lw else 1.0
-    raw = text.encode("utf-8")
-    compress = len(zlib.compress(raw, 6)) / len(raw) if len(raw) >= 20 else 1.0
+    chargrams = _chargram_ratio(text)
     max_rep = 0.0
     if len(lw) >= 6:
         for n in (2, 3):
             grams = Counter(zip(*(lw[k:] for k in range(n))))
             top = grams.most_common(1)[0][1]
             max_rep = max(max_rep, top * n / len(lw))
-    return [unique, compress, max_rep, float(page_counts[normalize_text(text)] > 1)]
+    return [unique, chargrams, max_rep, float(page_counts[normalize_text(text)] > 1)]
 
 
 def _url_path(url: str) -> str:

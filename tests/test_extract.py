@@ -747,3 +747,30 @@ def test_a_block_its_stamped_link_finds_still_chooses_the_container(monkeypatch)
     blocks = html_to_page(html).blocks
     assert blocks[-1].tag_path.endswith("div>p") and blocks[-1].text.endswith("more")
     assert [b.text for b in blocks if not b.extracted] == ["Left out by trafilatura"]
+
+
+def test_a_link_the_block_does_not_show_is_not_its_link():
+    """A block's links were read from its whole source element: a hidden copy of a menu
+    (`display:none`, which trafilatura drops) and a link in a part trafilatura left out made
+    the paragraph's link density and `links` those of a link list it does not show."""
+    para = ("<p>The council said the <a href='/report'>full report</a> on the bridge repairs "
+            "will be published next week, with the costs of every span and the schedule of the "
+            "works that remain.<span style='display: none'><a href='/menu/one'>Menu one</a> "
+            "<a href='/menu/two'>Menu two</a></span></p>")
+    html = f"<html><body><article><h1>Bridge</h1>{_BODY}{para}<p>{_P} end</p></article></body></html>"
+    [block] = [b for b in html_to_page(html, url=_ARTICLE_URL).blocks if "full report" in b.text]
+    assert "Menu" not in block.text
+    assert [link.url for link in block.links] == ["https://www.example.com/report"]
+    assert block.link_chars == len("full report")
+
+
+def test_a_link_holding_a_style_keeps_its_shown_text():
+    """Read with `text_content`, a link's text held the CSS of a `<style>` inside it (a shop's
+    price badge): neither the text the block shows nor a title."""
+    para = ("<p>The tent is on sale this week at <a href='/tents/ridge'><style>.badge { color: "
+            "red; }</style>thirty percent off</a> in every store of the chain, while stocks "
+            "last, and the sleeping bags that go with it are reduced too.</p>")
+    html = f"<html><body><article><h1>Tents</h1>{_BODY}{para}<p>{_P} end</p></article></body></html>"
+    [block] = [b for b in html_to_page(html, url=_ARTICLE_URL).blocks if "on sale" in b.text]
+    assert [(link.text, link.url) for link in block.links] == [
+        ("thirty percent off", "https://www.example.com/tents/ridge")]

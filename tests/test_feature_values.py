@@ -5,9 +5,7 @@ values, silently (it still loads and runs). Each page's column sums are compared
 (`python -m train.shipped`), then write the new values:
 
     python tests/test_feature_values.py --write
-
-A difference in `compress_ratio` alone on another machine means its zlib is another build
-(zlib-ng compresses differently): the model is fed values it was not trained on there."""
+"""
 
 from __future__ import annotations
 

@@ -82,6 +82,28 @@ def test_a_repeated_phrase_is_the_share_of_words_it_covers():
     assert _column(page, "max_ngram_repeat")[0] == 1.0
 
 
+def test_a_loop_without_spaces_shows_as_repeated_character_runs():
+    """A loop of one phrase in a script written without spaces is one "word" to the word
+    columns; the runs of four characters show it. Short blocks read as not repeating."""
+    loop, prose = "这是一个测试" * 8, "东京的早晨很安静，街上只有几个行人和一辆公共汽车慢慢开过。"
+    values = _column(Page(blocks=[Block(loop), Block(prose), Block("Read more")]),
+                     "unique_chargram_ratio")
+    assert values[0] == np.float32(6 / 45)  # 6 distinct runs of the 45
+    assert values[1] == 1.0 and values[2] == 1.0
+
+
+def test_the_repetition_columns_do_not_depend_on_the_zlib_build(monkeypatch):
+    """The model read zlib's compression ratio, and zlib-ng (the system zlib of some
+    distributions) compresses differently: the same page gave other feature values there, so
+    other labels. No column may depend on how this machine's zlib compresses."""
+    import zlib
+
+    page = Page(blocks=[Block("It's a bit of a bit of a bit of a bit of a bit of a bit."), Block(P)])
+    before = PageFeatures(page).matrix
+    monkeypatch.setattr(zlib, "compress", lambda data, *args, **kwargs: bytes(len(data) // 3))
+    assert np.array_equal(PageFeatures(page).matrix, before)
+
+
 def test_capitals_are_counted_among_letters_only():
     page = Page(blocks=[Block("ABC def, 123!")])
     assert _column(page, "upper_ratio")[0] == np.float32(0.5)
