@@ -581,7 +581,7 @@ def _links(source: etree._Element | None, text: str, base: str | None,
     A link whose words the block does not show is not the block's either: the page hides it
     (trafilatura drops `display:none` elements, the element still holds them; a menu's hidden
     copy made a paragraph read as a list of links), or it lies in a part of the element that
-    trafilatura left out. Such links were in 1,461 of WCXB-dev blocks' 40,891; a link
+    trafilatura left out (642 of the 35,281 links of WCXB-dev's blocks, in 39 blocks). A link
     without words (an image) stays."""
     if source is None:
         return (), 0

@@ -56,9 +56,10 @@ SLIGHT_LINK_SHARE = 0.5
 #: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
 _THREADPOOLS = ThreadpoolController()
 #: what the features of a fitted model mean; raised whenever a change in `filter.features` or
-#: the extraction's block flags changes the columns a model reads. A model
-#: fitted under another schema is refused at loading (`check_schema`)
-FEATURE_SCHEMA = 4
+#: the extraction's block flags changes the columns a model reads (5: the repetition column
+#: reads character runs, not zlib). A model fitted under another schema is refused at loading
+#: (`check_schema`)
+FEATURE_SCHEMA = 5
 
 
 def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:

@@ -1,8 +1,10 @@
 """The feature values the shipped model reads, pinned: a change to the extraction or to
 `filter.features` that moves them changes every prediction of a model trained on the old
 values, silently (it still loads and runs). Each page's column sums are compared with
-`fixtures/feature_sums.json`; after a deliberate change, retrain the shipped model
-(`python -m train.shipped`), then write the new values:
+`fixtures/feature_sums.json`; after a deliberate change, raise `FEATURE_SCHEMA`
+(`filter/model.py`) if a column now means something else (so that models trained before are
+refused, not fed it), retrain the shipped model (`python -m train.shipped`), then write the
+new values:
 
     python tests/test_feature_values.py --write
 """

@@ -1391,6 +1391,22 @@ def test_the_shipped_recipe_refuses_a_data_set_it_cannot_read_before_any_work(tm
     assert not out.exists() and not (tmp_path / "card.md").exists()
 
 
+def test_the_shipped_recipe_refuses_a_card_without_a_metrics_section_before_any_work(tmp_path, capsys):
+    """`--card` naming a file without the metrics section ended the run in a traceback after the
+    training, the model already written; the file's text is never overwritten."""
+    from train.shipped import main as shipped
+
+    out = tmp_path / "model.joblib"
+    notes = tmp_path / "notes.md"
+    notes.write_text("# My notes\n", encoding="utf-8")
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
+    with pytest.raises(SystemExit) as ended:
+        shipped(["--data", str(gold), "--out", str(out), "--card", str(notes)])
+    assert ended.value.code == 2
+    assert f"{notes}: holds no metrics section" in capsys.readouterr().err
+    assert not out.exists() and notes.read_text(encoding="utf-8") == "# My notes\n"
+
+
 def test_the_shipped_recipe_refuses_to_train_without_the_seed(tmp_path, capsys, monkeypatch):
     """Without ../shared/seed beside the repository the recipe trained another model, without
     the seed page's hand labels, and said nothing: its figures could never match the card's."""

@@ -117,10 +117,13 @@ def test_the_shipped_recipe_holds_out_sites_lists_its_training_pages_and_rewrite
     assert model_card_metrics(card) == format_metrics(metrics)
     assert format_metrics(metrics) in printed
 
-    # the same inputs on two workers: the same model, byte for byte
-    again = tmp_path / "again.joblib"
-    assert main(["--data", str(folder), "--out", str(again), "--card", str(card), "--jobs", "2"]) == 0
+    # the same inputs on two workers: the same model, byte for byte, and the same figures in a
+    # card of its own (a card that did not exist ended the run in a traceback)
+    again, new_card = tmp_path / "again.joblib", tmp_path / "check" / "CARD.md"
+    new_card.parent.mkdir()
+    assert main(["--data", str(folder), "--out", str(again), "--card", str(new_card), "--jobs", "2"]) == 0
     assert load_model(again).manifest["sha256"] == manifest["sha256"]
+    assert model_card_metrics(new_card) == model_card_metrics(card)
     assert card.read_text(encoding="utf-8") == after
 
     # and it is the model the manifest's recipe gives: its random state, fitted on the

@@ -203,7 +203,28 @@ def model_card_metrics(card: Path = MODEL_CARD) -> str:
     return text[text.index(_START) + len(_START):text.index(_END)].strip()
 
 
+def card_refusal(card: Path) -> str | None:
+    """Why the metrics cannot be written into `card`, before minutes of training: a file without
+    the metrics section (a card's other text is never overwritten); None when they can, a card
+    that does not exist yet included (a rebuild checked against the shipped card elsewhere ended
+    in a traceback after the training, the model written, the table not printed)."""
+    if not card.exists():
+        return None
+    try:
+        text = card.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return f"{card}: cannot be read as a model card ({err})"
+    if _START not in text or _END not in text.split(_START, 1)[1]:
+        return f"{card}: holds no metrics section ({_START} … {_END}) to rewrite"
+    return None
+
+
 def write_model_card(table: str, card: Path = MODEL_CARD) -> None:
+    """The metrics section of `card` rewritten with `table`, the rest kept; a card that does
+    not exist is made of the section alone."""
+    if not card.exists():
+        card.write_text(f"{_START}\n{table}\n{_END}\n", encoding="utf-8")
+        return
     text = card.read_text(encoding="utf-8")
     head, rest = text.split(_START, 1)
     card.write_text(f"{head}{_START}\n{table}\n{_END}{rest.split(_END, 1)[1]}", encoding="utf-8")
@@ -230,8 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(models_dir() / SHIPPED_MODEL))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--card", type=Path, default=MODEL_CARD,
-                        help="model card whose metrics section is rewritten")
+                        help="model card whose metrics section is rewritten (made of that "
+                             "section alone if the file does not exist)")
     args = parser.parse_args(argv)
+    if (refusal := card_refusal(args.card)) is not None:
+        parser.error(refusal)
     try:  # a missing or damaged data set: one message, not a traceback minutes in
         load_dataset(args.data)
     except ValueError as err:
