@@ -224,7 +224,7 @@ def _chargram_ratio(text: str) -> float:
     values there it was not trained on."""
     head = text[:CHARGRAM_CHARS]
     n = len(head) - 3
-    if n < 17:
+    if n < 17:  # under 20 characters: too short to tell a loop
         return 1.0
     return len(set(zip(head, head[1:], head[2:], head[3:]))) / n
 

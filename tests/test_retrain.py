@@ -1391,9 +1391,10 @@ def test_the_shipped_recipe_refuses_a_data_set_it_cannot_read_before_any_work(tm
     assert not out.exists() and not (tmp_path / "card.md").exists()
 
 
-def test_the_shipped_recipe_refuses_a_card_without_a_metrics_section_before_any_work(tmp_path, capsys):
-    """`--card` naming a file without the metrics section ended the run in a traceback after the
-    training, the model already written; the file's text is never overwritten."""
+def test_the_shipped_recipe_refuses_a_card_it_cannot_write_before_any_work(tmp_path, capsys):
+    """`--card` naming a file without the metrics section, or in a folder that does not exist,
+    ended the run in a traceback after the training, the model already written; the file's
+    text is never overwritten."""
     from train.shipped import main as shipped
 
     out = tmp_path / "model.joblib"
@@ -1405,6 +1406,10 @@ def test_the_shipped_recipe_refuses_a_card_without_a_metrics_section_before_any_
     assert ended.value.code == 2
     assert f"{notes}: holds no metrics section" in capsys.readouterr().err
     assert not out.exists() and notes.read_text(encoding="utf-8") == "# My notes\n"
+    with pytest.raises(SystemExit):
+        shipped(["--data", str(gold), "--out", str(out), "--card", str(tmp_path / "no" / "card.md")])
+    assert f"{tmp_path / 'no' / 'card.md'}: its folder does not exist" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_the_shipped_recipe_refuses_to_train_without_the_seed(tmp_path, capsys, monkeypatch):

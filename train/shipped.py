@@ -204,12 +204,13 @@ def model_card_metrics(card: Path = MODEL_CARD) -> str:
 
 
 def card_refusal(card: Path) -> str | None:
-    """Why the metrics cannot be written into `card`, before minutes of training: a file without
-    the metrics section (a card's other text is never overwritten); None when they can, a card
-    that does not exist yet included (a rebuild checked against the shipped card elsewhere ended
-    in a traceback after the training, the model written, the table not printed)."""
+    """Why the metrics cannot be written into `card`, said before minutes of training (a card
+    the run could not write ended it in a traceback after the training, the model written and
+    the table not printed): a file without the metrics section, whose text is never
+    overwritten, or a folder that does not exist. None when they can be written, into a new
+    file too."""
     if not card.exists():
-        return None
+        return None if card.parent.is_dir() else f"{card}: its folder does not exist"
     try:
         text = card.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
