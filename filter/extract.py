@@ -586,7 +586,7 @@ def _links(source: etree._Element | None, text: str, base: str | None,
     if source is None:
         return (), 0
     links, chars = [], 0
-    shown = "".join(text.split())
+    shown, at = "".join(text.split()), 0
     around = {up for part in without for up in part.iterancestors()} if without else ()
     for anchor in _anchors(source, without):
         inside = anchor in around
@@ -594,11 +594,14 @@ def _links(source: etree._Element | None, text: str, base: str | None,
                        else " ".join(anchor.text_content().split()))
         if inside and not anchor_text:
             continue  # all of its text is in a part: the link is the part's
-        if "".join(anchor_text.split()) not in shown:
+        found = _shown_at(shown, anchor_text, at)
+        if found < 0 and len(anchor) and not inside:
             # its text without a style or script inside the link (a price's CSS)
-            anchor_text = _source_text(anchor) if len(anchor) and not inside else ""
-            if not anchor_text or "".join(anchor_text.split()) not in shown:
-                continue
+            anchor_text = _source_text(anchor)
+            found = _shown_at(shown, anchor_text, at) if anchor_text else -1
+        if found < 0:
+            continue
+        at = found
         # as a reader sees it: words apart at line breaks and inner blocks, without what the
         # page hides; all of its text where that is hidden (a title in an `aria-hidden` span
         # beside a screen reader's copy elsewhere)
@@ -609,6 +612,19 @@ def _links(source: etree._Element | None, text: str, base: str | None,
         if url is not None:
             links.append(Link(text=anchor_text, url=url, title=title))
     return tuple(links), min(chars, len(text))
+
+
+def _shown_at(shown: str, text: str, start: int) -> int:
+    """Where `text`, white space aside, ends in `shown` (a block's text without white space),
+    -1 if it is not there. Looked for from `start` first, where the link before it ended: links
+    come in the order of the text, so a block of thousands of links is read about once, not
+    once per link (a paragraph of 20,000 links was extracted in 2.2 s searched from its start
+    each time, 1.0 s so)."""
+    solid = "".join(text.split())
+    found = shown.find(solid, start)
+    if found < 0 and start:
+        found = shown.find(solid)
+    return found + len(solid) if found >= 0 else -1
 
 
 def _link_around(source: etree._Element | None, links: tuple[Link, ...], text: str,

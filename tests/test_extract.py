@@ -16,7 +16,7 @@ from trafilatura import bare_extraction
 from filter.blocks import segment_text
 from filter.deadline import Deadline
 from filter.errors import ExtractionTimeout
-from filter.extract import _segments, _words_within, html_to_page, parse
+from filter.extract import _segments, _shown_at, _words_within, html_to_page, parse
 
 WORD = re.compile(r"\w+")
 
@@ -750,9 +750,9 @@ def test_a_block_its_stamped_link_finds_still_chooses_the_container(monkeypatch)
 
 
 def test_a_link_the_block_does_not_show_is_not_its_link():
-    """A block's links were read from its whole source element: a hidden copy of a menu
-    (`display:none`, which trafilatura drops) and a link in a part trafilatura left out made
-    the paragraph's link density and `links` those of a link list it does not show."""
+    """A block's links were read from its whole source element: a hidden copy of a menu inside
+    a paragraph (`display:none`, which trafilatura drops) made the paragraph's link density
+    and `links` those of a link list it does not show."""
     para = ("<p>The council said the <a href='/report'>full report</a> on the bridge repairs "
             "will be published next week, with the costs of every span and the schedule of the "
             "works that remain.<span style='display: none'><a href='/menu/one'>Menu one</a> "
@@ -774,3 +774,15 @@ def test_a_link_holding_a_style_keeps_its_shown_text():
     [block] = [b for b in html_to_page(html, url=_ARTICLE_URL).blocks if "on sale" in b.text]
     assert [(link.text, link.url) for link in block.links] == [
         ("thirty percent off", "https://www.example.com/tents/ridge")]
+
+
+def test_a_link_is_looked_for_after_the_one_before_it_and_then_anywhere():
+    """Links are searched for from where the link before ended (linear in a block of thousands
+    of links), and a text that only occurs earlier is still found: the order is a shortcut,
+    never a reason to drop a link."""
+    shown = "ReadtheReportandtheReport"
+    assert _shown_at(shown, "the Report", 0) == len("ReadtheReport")
+    assert _shown_at(shown, "the Report", len("ReadtheReport")) == len(shown)
+    assert _shown_at(shown, "Read", len(shown)) == len("Read")
+    assert _shown_at(shown, "Menu", 4) == -1
+    assert _shown_at(shown, "", 7) == 7  # a link without words: an image
