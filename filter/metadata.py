@@ -26,6 +26,8 @@ from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import htmldate.extractors
+from dateutil.parser import parse as dateutil_parse
 from htmldate import find_date
 from htmldate.settings import MIN_DATE
 from lxml.html import HtmlElement
@@ -373,6 +375,26 @@ def publication_date(tree: HtmlElement, url: str | None) -> str | None:
             and _believable_day(dates[0], latest)):
         return dates[0]
     return date
+
+
+#: what dateutil takes for the parts a date string leaves out: the 1st, as htmldate's own rule
+#: for a year and month gives, and the year 1, which htmldate's earliest date (1995) refuses
+_MISSING_PARTS = datetime(1, 1, 1)
+
+
+def _parse_without_today(timestr: str, **kwargs: Any) -> datetime:
+    """dateutil's `parse`, the parts a string leaves out taken from `_MISSING_PARTS`, not from
+    today. htmldate's shortcut for strings that open with a year hands them to dateutil with no
+    default, so a month-only date ("2023-07" in `article:published_time`) came out with today's
+    day, and a page got another date each day it was cleaned: an aggregator's dates and
+    de-duplication differed between runs. Put in htmldate's module once, at import, so it holds
+    for trafilatura's metadata in the same process too (nothing else there changes: no
+    WCXB-dev page's date does)."""
+    kwargs.setdefault("default", _MISSING_PARTS)
+    return dateutil_parse(timestr, **kwargs)
+
+
+htmldate.extractors.dateutil_parse = _parse_without_today
 
 
 def _believable_day(day: str, latest: datetime) -> bool:

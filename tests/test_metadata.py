@@ -4,7 +4,12 @@ features read, stays the title as the page and trafilatura give it."""
 
 from __future__ import annotations
 
+import datetime as datetime_module
+import types
+
+import htmldate.extractors
 import pytest
+from dateutil.parser import _parser as dateutil_parser
 
 from filter.extract import html_to_page
 
@@ -308,3 +313,28 @@ def test_a_citation_author_that_names_no_one_is_left_out(values, author):
     was an author of the page."""
     tags = "".join(f'<meta name="citation_author" content="{value}">' for value in values)
     assert _page(tags).author == author
+
+
+class _SeventeenthDecember(datetime_module.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 12, 17, 9, 30)
+
+
+@pytest.mark.parametrize("meta", [
+    '<meta property="article:published_time" content="2019-07">',
+    '<meta name="date" content="2019-07">',
+])
+def test_a_month_only_date_does_not_take_todays_day(monkeypatch, meta):
+    """htmldate gave "2023-07" today's day (dateutil's default): the same page got another
+    date each day it was cleaned. Its day is the 1st, as htmldate's own year-month rule has
+    it, whatever day dateutil takes for today (here the 17th)."""
+    today = types.ModuleType("datetime")
+    today.__dict__.update(vars(datetime_module))
+    today.datetime = _SeventeenthDecember
+    monkeypatch.setattr(dateutil_parser, "datetime", today)
+    htmldate.extractors.try_date_expr.cache_clear()  # htmldate keeps a string's date
+    assert _page(meta).date == "2019-07-01"
+    # a full date and a year alone are read as before
+    assert _page(meta.replace("2019-07", "2019-07-23")).date == "2019-07-23"
+    assert _page(meta.replace("2019-07", "2019")).date is None
