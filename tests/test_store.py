@@ -868,10 +868,26 @@ def test_a_store_on_a_read_only_mount_can_be_counted_exported_and_trained_on(tmp
         (tmp_path / "more.jsonl").write_text(json.dumps(example(1, 2, as_text=True)) + "\n")
         imported = run("import", str(mnt / "s.db"), str(tmp_path / "more.jsonl"))
         assert imported.returncode == 2
-        assert "s.db cannot be written: the file is read-only" in imported.stderr
+        assert "s.db cannot be written: the file is on a read-only file system" in imported.stderr
         assert "not a usable" not in imported.stderr
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+def test_a_store_only_another_user_may_write_is_not_called_read_only(tmp_path, monkeypatch):
+    """A store owned by another user (mode 644) was refused as "read-only", and its owner
+    found nothing read-only about it. (The file's mode is not enough here: root, which the
+    tests may run as, writes any file, so `os.access` answers as for another user.)"""
+    _store_with_a_page(tmp_path / "s.db")
+    store = ExampleStore(tmp_path / "s.db")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    message = store._write_refusal(sqlite3.OperationalError("attempt to write a readonly database"))
+    assert message.startswith(f"{tmp_path / 's.db'} cannot be written: the file is not writable "
+                              "by this user (attempt to write a readonly database)")
+    (tmp_path / "s.db").unlink()
+    message = store._write_refusal(sqlite3.OperationalError("unable to open database file"))
+    assert message.startswith(f"{tmp_path / 's.db'} cannot be created: its folder is not "
+                              "writable by this user")
 
 
 def test_count_into_a_pipe_whose_reader_went_away_ends_quietly(tmp_path):

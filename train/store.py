@@ -400,12 +400,15 @@ class ExampleStore:
         """What to say when SQLite will not open the store for writing. A store on a read-only
         mount, or in a folder this process may not write (SQLite writes the ``-wal`` and
         ``-shm`` files beside it), is no damaged file: said so, and that reading it works (the
-        message was "not a usable example store", which sent users looking for corruption)."""
+        message was "not a usable example store", which sent users looking for corruption).
+        A file or folder only another user may write is said to be that, not read-only."""
         for target, what in ((self.path, "the file"), (self.path.parent, "its folder")):
             if target.exists() and not os.access(target, os.W_OK):
+                why = ("is on a read-only file system" if os.statvfs(target).f_flag & os.ST_RDONLY
+                       else "is not writable by this user")
                 if not self.path.is_file():
-                    return f"{self.path} cannot be created: {what} is read-only ({err})"
-                return (f"{self.path} cannot be written: {what} is read-only ({err}); "
+                    return f"{self.path} cannot be created: {what} {why} ({err})"
+                return (f"{self.path} cannot be written: {what} {why} ({err}); "
                         "store count, store export and train --store read it")
         return f"{self.path} is not a usable example store: {err}"
 
