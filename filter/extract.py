@@ -679,9 +679,7 @@ def _unseen(el: etree._Element) -> set[etree._Element]:
     while stack:
         node = stack.pop()
         if isinstance(node.tag, str):
-            style = node.get("style") or ""
-            if (node.tag in _SKIP_SUBTREES or node.get("hidden") is not None
-                    or "display:none" in style.replace(" ", "").lower()):
+            if node.tag in _SKIP_SUBTREES or _hidden_from_all(node):
                 unseen.add(node)
             else:
                 stack.extend(node)
@@ -772,8 +770,15 @@ def _squash(text: str) -> str:
 
 
 def _hidden(el: etree._Element) -> bool:
-    """Whether the markup itself hides the element (stylesheets are not read)."""
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+    """Whether the markup itself hides the element (stylesheets are not read), from screen
+    readers (`aria-hidden`) too."""
+    return el.get("aria-hidden") == "true" or _hidden_from_all(el)
+
+
+def _hidden_from_all(el: etree._Element) -> bool:
+    """Whether the markup hides the element from every reader: the `hidden` attribute or an
+    inline `display:none`."""
+    if el.get("hidden") is not None:
         return True
     style = el.get("style")
     return bool(style) and "display:none" in style.replace(" ", "").lower()
@@ -969,6 +974,24 @@ class _KeptText:
         return found >= 0
 
 
+def _hidden_within(el: etree._Element) -> frozenset[etree._Element]:
+    """The outermost elements inside `el` that its markup hides from every reader (the `hidden`
+    attribute, `display:none`): a block the completion stage adds shows what the page shows,
+    as trafilatura's blocks do (a hidden copy of a menu, an accessible label read only by
+    screen readers' CSS, a "Read more" kept for a script)."""
+    found = []
+    stack = list(el)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
+            continue
+        if _hidden_from_all(node):
+            found.append(node)
+        else:
+            stack.extend(node)
+    return frozenset(found)
+
+
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
     """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
     sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
@@ -982,7 +1005,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
              base: str | None, carried: dict[etree._Element, str],
              own: dict[etree._Element, list[str]]) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
-    marked `extracted=False` with their document positions.
+    marked `extracted=False` with their document positions, read without what the page hides
+    (`_hidden_within`), as trafilatura reads the blocks it keeps.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` the text of every block it kept (body and comments): an element whose text is
@@ -1013,7 +1037,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     kept_counts = Counter("".join(t.split()) for t in kept_texts)
     added = []
     for el in _leaf_blocks(container):
-        text = _source_text(el)
+        hidden = _hidden_within(el)
+        text = _source_text(el, without=hidden)
         squashed = _squash(text)
         if (not squashed or squashed in kept_text.blocks or not has_visible_text(text)
                 or _carried_whole(el, text, carried.get(el))):
@@ -1024,13 +1049,13 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
             continue
         within = _kept_within(el, own, index, kept_counts) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
-            text = _source_text(el, without=within)
+            text = _source_text(el, without=within | hidden)
             # the rest is often a word or two ("Yes", a name): that the kept text holds those
             # words elsewhere, even as a block, does not say this copy was kept
             if not _squash(text) or not has_visible_text(text):
                 continue
         tag_path, hints = index.context(el)
-        links, link_chars = _links(el, text, base, within)
+        links, link_chars = _links(el, text, base, within | hidden)
         position = int(el.get(_ID))
         added.append((position, Block(
             text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,
