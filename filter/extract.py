@@ -674,16 +674,23 @@ def _unseen(el: etree._Element) -> set[etree._Element]:
     `hidden` attribute, `display:none`; not `aria-hidden`, which hides from screen readers
     only and is often on the very headline a card shows), and those the completion stage never
     reads (`_SKIP_SUBTREES`: an icon's `<svg><title>`, a button, a menu, a script)."""
-    unseen = set()
+    return set(_outermost(el, lambda node: node.tag in _SKIP_SUBTREES or _hidden_from_all(node)))
+
+
+def _outermost(el: etree._Element, test) -> list[etree._Element]:
+    """The outermost elements inside `el` (not `el` itself) for which `test` holds: what is
+    inside one of them is not looked at. Iterative, for pathologically deep nesting."""
+    found = []
     stack = list(el)
     while stack:
         node = stack.pop()
-        if isinstance(node.tag, str):
-            if node.tag in _SKIP_SUBTREES or _hidden_from_all(node):
-                unseen.add(node)
-            else:
-                stack.extend(node)
-    return unseen
+        if not isinstance(node.tag, str):
+            continue
+        if test(node):
+            found.append(node)
+        else:
+            stack.extend(node)
+    return found
 
 
 def _shown_text(el: etree._Element, unseen: AbstractSet[etree._Element],
@@ -884,17 +891,8 @@ def _leaf_blocks(container: etree._Element):
 def _left_out(el: etree._Element) -> list[etree._Element]:
     """The outermost elements inside `el` whose text trafilatura leaves out of a paragraph it
     keeps: `_LEFT_OUT_INLINE` elements and those hidden by their style or `aria-hidden`."""
-    found = []
-    stack = list(el)
-    while stack:
-        node = stack.pop()
-        if not isinstance(node.tag, str):
-            continue
-        if node.tag in _LEFT_OUT_INLINE or (_hidden(node) and node.get("hidden") is None):
-            found.append(node)
-        else:
-            stack.extend(node)
-    return found
+    return _outermost(el, lambda node: node.tag in _LEFT_OUT_INLINE
+                      or (_hidden(node) and node.get("hidden") is None))
 
 
 def _words_within(text: str, source_text: str) -> bool:
@@ -979,17 +977,7 @@ def _hidden_within(el: etree._Element) -> frozenset[etree._Element]:
     attribute, `display:none`): a block the completion stage adds shows what the page shows,
     as trafilatura's blocks do (a hidden copy of a menu, an accessible label read only by
     screen readers' CSS, a "Read more" kept for a script)."""
-    found = []
-    stack = list(el)
-    while stack:
-        node = stack.pop()
-        if not isinstance(node.tag, str):
-            continue
-        if _hidden_from_all(node):
-            found.append(node)
-        else:
-            stack.extend(node)
-    return frozenset(found)
+    return frozenset(_outermost(el, _hidden_from_all))
 
 
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:

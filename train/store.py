@@ -210,6 +210,15 @@ _STORE_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEM
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def _on_read_only_mount(path: Path) -> bool:
+    """Whether `path` lies on a file system mounted read-only (False where that cannot be told:
+    `os.statvfs` is POSIX's)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (AttributeError, OSError):
+        return False
+
+
 def is_store_file(path: str | Path) -> bool:
     """Whether the file is an SQLite database, such as a store: read as JSON Lines, a store
     given where example files go gave a warning for each of its tens of thousands of lines."""
@@ -404,7 +413,7 @@ class ExampleStore:
         A file or folder only another user may write is said to be that, not read-only."""
         for target, what in ((self.path, "the file"), (self.path.parent, "its folder")):
             if target.exists() and not os.access(target, os.W_OK):
-                why = ("is on a read-only file system" if os.statvfs(target).f_flag & os.ST_RDONLY
+                why = ("is on a read-only file system" if _on_read_only_mount(target)
                        else "is not writable by this user")
                 if not self.path.is_file():
                     return f"{self.path} cannot be created: {what} {why} ({err})"
