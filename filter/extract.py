@@ -674,23 +674,18 @@ def _unseen(el: etree._Element) -> set[etree._Element]:
     `hidden` attribute, `display:none`; not `aria-hidden`, which hides from screen readers
     only and is often on the very headline a card shows), and those the completion stage never
     reads (`_SKIP_SUBTREES`: an icon's `<svg><title>`, a button, a menu, a script)."""
-    return set(_outermost(el, lambda node: node.tag in _SKIP_SUBTREES or _hidden_from_all(node)))
-
-
-def _outermost(el: etree._Element, test) -> list[etree._Element]:
-    """The outermost elements inside `el` (not `el` itself) for which `test` holds: what is
-    inside one of them is not looked at. Iterative, for pathologically deep nesting."""
-    found = []
+    unseen = set()
     stack = list(el)
     while stack:
         node = stack.pop()
-        if not isinstance(node.tag, str):
-            continue
-        if test(node):
-            found.append(node)
-        else:
-            stack.extend(node)
-    return found
+        if isinstance(node.tag, str):
+            style = node.get("style") or ""
+            if (node.tag in _SKIP_SUBTREES or node.get("hidden") is not None
+                    or "display:none" in style.replace(" ", "").lower()):
+                unseen.add(node)
+            else:
+                stack.extend(node)
+    return unseen
 
 
 def _shown_text(el: etree._Element, unseen: AbstractSet[etree._Element],
@@ -777,15 +772,8 @@ def _squash(text: str) -> str:
 
 
 def _hidden(el: etree._Element) -> bool:
-    """Whether the markup itself hides the element (stylesheets are not read), from screen
-    readers (`aria-hidden`) too."""
-    return el.get("aria-hidden") == "true" or _hidden_from_all(el)
-
-
-def _hidden_from_all(el: etree._Element) -> bool:
-    """Whether the markup hides the element from every reader: the `hidden` attribute or an
-    inline `display:none`."""
-    if el.get("hidden") is not None:
+    """Whether the markup itself hides the element (stylesheets are not read)."""
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
     return bool(style) and "display:none" in style.replace(" ", "").lower()
@@ -891,8 +879,17 @@ def _leaf_blocks(container: etree._Element):
 def _left_out(el: etree._Element) -> list[etree._Element]:
     """The outermost elements inside `el` whose text trafilatura leaves out of a paragraph it
     keeps: `_LEFT_OUT_INLINE` elements and those hidden by their style or `aria-hidden`."""
-    return _outermost(el, lambda node: node.tag in _LEFT_OUT_INLINE
-                      or (_hidden(node) and node.get("hidden") is None))
+    found = []
+    stack = list(el)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in _LEFT_OUT_INLINE or (_hidden(node) and node.get("hidden") is None):
+            found.append(node)
+        else:
+            stack.extend(node)
+    return found
 
 
 def _words_within(text: str, source_text: str) -> bool:
@@ -972,14 +969,6 @@ class _KeptText:
         return found >= 0
 
 
-def _hidden_within(el: etree._Element) -> frozenset[etree._Element]:
-    """The outermost elements inside `el` that its markup hides from every reader (the `hidden`
-    attribute, `display:none`): a block the completion stage adds shows what the page shows,
-    as trafilatura's blocks do (a hidden copy of a menu, an accessible label read only by
-    screen readers' CSS, a "Read more" kept for a script)."""
-    return frozenset(_outermost(el, _hidden_from_all))
-
-
 def _distance(el: etree._Element, held: dict[etree._Element, int]) -> int:
     """How many levels up from `el` the nearest element holding kept text is (1: `el` is a
     sibling of kept text; more: it sits in a box of its own, as calls to action do)."""
@@ -993,8 +982,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
              base: str | None, carried: dict[etree._Element, str],
              own: dict[etree._Element, list[str]]) -> list[tuple[int, Block]]:
     """The block elements of the article's container that trafilatura left out, as blocks
-    marked `extracted=False` with their document positions, read without what the page hides
-    (`_hidden_within`), as trafilatura reads the blocks it keeps.
+    marked `extracted=False` with their document positions.
 
     `kept` holds the source elements of trafilatura's body blocks with their text lengths,
     `kept_texts` the text of every block it kept (body and comments): an element whose text is
@@ -1025,8 +1013,7 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
     kept_counts = Counter("".join(t.split()) for t in kept_texts)
     added = []
     for el in _leaf_blocks(container):
-        hidden = _hidden_within(el)
-        text = _source_text(el, without=hidden)
+        text = _source_text(el)
         squashed = _squash(text)
         if (not squashed or squashed in kept_text.blocks or not has_visible_text(text)
                 or _carried_whole(el, text, carried.get(el))):
@@ -1037,13 +1024,13 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
             continue
         within = _kept_within(el, own, index, kept_counts) if el in held else frozenset()
         if within:  # a row or item of which trafilatura kept a cell or paragraph on its own
-            text = _source_text(el, without=within | hidden)
+            text = _source_text(el, without=within)
             # the rest is often a word or two ("Yes", a name): that the kept text holds those
             # words elsewhere, even as a block, does not say this copy was kept
             if not _squash(text) or not has_visible_text(text):
                 continue
         tag_path, hints = index.context(el)
-        links, link_chars = _links(el, text, base, within | hidden)
+        links, link_chars = _links(el, text, base, within)
         position = int(el.get(_ID))
         added.append((position, Block(
             text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,

@@ -212,21 +212,6 @@ def test_completion_adds_what_trafilatura_dropped_inside_the_article(monkeypatch
     assert words["hidden"] == words["tracking"] == words["copyright"] == words["home"] == 0
 
 
-def test_a_restored_block_leaves_out_what_the_page_hides(monkeypatch):
-    """The completion stage read a left-out element's whole text: its `display:none` or
-    `hidden` parts (a hidden copy of a menu, a "Read more" kept for a script) came out in the
-    clean text, which trafilatura's own blocks never show, and their links with it."""
-    _paragraphs_only(monkeypatch)
-    html = COMPLETION_HTML.replace(
-        "<li>beds and trees to steer around</li>",
-        "<li>beds and trees <span style='display: none'>Menu <a href='/shop'>Shop now</a></span>"
-        "to steer around<em hidden> Read more</em></li>")
-    assert html != COMPLETION_HTML
-    items = [(b.text, b.links, b.extracted) for b in html_to_page(html).blocks
-             if b.text.startswith("beds")]
-    assert items == [("beds and trees to steer around", (), False)]
-
-
 def test_completion_leaves_pages_without_a_container_alone(monkeypatch):
     """When what trafilatura kept is spread over the whole body, no container says where the
     article is, and nothing is added."""
