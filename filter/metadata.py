@@ -387,9 +387,9 @@ def _parse_without_today(timestr: str, **kwargs: Any) -> datetime:
     today. htmldate's shortcut for strings that open with a year hands them to dateutil with no
     default, so a month-only date ("2023-07" in `article:published_time`) came out with today's
     day, and a page got another date each day it was cleaned: an aggregator's dates and
-    de-duplication differed between runs. Put in htmldate's module once, at import, so it holds
-    for trafilatura's metadata in the same process too (nothing else there changes: no
-    WCXB-dev page's date does)."""
+    de-duplication differed between runs. Put in htmldate's module once, when this module is
+    imported (with the extraction), so it holds for trafilatura's metadata in the same process
+    too (nothing else there changes: no WCXB-dev page's date does)."""
     kwargs.setdefault("default", _MISSING_PARTS)
     return dateutil_parse(timestr, **kwargs)
 
