@@ -176,13 +176,19 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
     reader never sees half a file; an interruption while writing leaves the old pair, and two
     trainings saving to the same path leave one's pair, not one's model beside the other's
     manifest (the manifest was written after the model was in place, so a failure in between
-    left neither model loadable)."""
+    left neither model loadable).
+
+    The model is pickled without compression: joblib compresses through the zlib Python was
+    built with, and zlib-ng (the system zlib of some distributions) writes other bytes for the
+    same model, so a retrained model's sha256 depended on the machine. Uncompressed, the same
+    training gives the same file anywhere with the same library versions (the shipped model:
+    3.0 MB against 1.3 MB, and it loads a little faster)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_model = temporary_beside(path)
     tmp_manifest = None
     try:
-        joblib.dump(model, tmp_model, compress=3)
+        joblib.dump(model, tmp_model)
         sync_file(tmp_model)
         full = {
             "version": manifest.get("version") or path.stem,
