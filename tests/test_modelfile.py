@@ -159,6 +159,27 @@ def test_a_model_file_is_the_same_bytes_whatever_zlib_writes(tmp_path, monkeypat
     assert Cleaner(model=tmp_path / "there.joblib").clean_text("One line.\nAnother line.")
 
 
+def test_a_model_file_saved_compressed_by_an_earlier_version_still_loads(tmp_path):
+    """Model files were written through zlib until session 52: a user's own retrained model
+    must keep loading after an upgrade."""
+    import hashlib
+
+    import joblib
+
+    from filter.modelfile import save_model
+
+    model = load_model(active_model_path()).model
+    path = tmp_path / "mine.joblib"
+    save_model(model, path, {"version": "mine-1"})
+    joblib.dump(model, path, compress=3)  # as earlier versions wrote it
+    fields = json.loads(manifest_path(path).read_text())
+    fields["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest_path(path).write_text(json.dumps(fields))
+    assert path.read_bytes()[:1] == b"x"  # a zlib stream
+    result = Cleaner(model=path).clean_text("One line.\nAnother line.")
+    assert result.model_version == "mine-1"
+
+
 def test_a_truncated_model_file_says_why_it_cannot_be_loaded(tmp_path):
     """A pickle cut early raised EOFError(), whose message is empty: "could not be loaded: "
     ended the sentence with nothing."""
