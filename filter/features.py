@@ -465,6 +465,10 @@ class PageFeatures:
         # the title as the page gives it (what the model was trained on); None without one
         self.title = page.full_title if page.source == "html" else page.title
 
+    def add_column(self, values: np.ndarray) -> None:
+        """Append a column the model computes itself (`filter.lexical`'s probability)."""
+        self.matrix = np.hstack([self.matrix, np.asarray(values, dtype=np.float32)[:, None]])
+
     def with_topic(self, content_weights: np.ndarray) -> np.ndarray:
         """The rows plus the topic columns computed against the given content weighting."""
         topic = topic_features(self.word_sets, content_weights, self.title)

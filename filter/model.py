@@ -1,5 +1,7 @@
 """The block classifier: three gradient-boosted stages over `filter.features`.
 
+0. **words**: a logistic regression over the block's hashed word n-grams (`filter.lexical`)
+   gives each block a content probability from its words alone, one more column for the rest;
 1. **first pass**: content or not, from the block's own features and its neighbours';
 2. **context pass**: content or not again, now also reading the first pass's probabilities for
    the blocks around it, how much likely content follows, and the block's topical overlap with
@@ -29,6 +31,7 @@ from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, Block, Page
 from .deadline import Deadline
 from .errors import ModelError
 from .features import LONG_BLOCK_WORDS, PageFeatures
+from .lexical import LexicalModel
 
 KEEP_LABEL = "content"
 UNKNOWN_KIND = "noncontent"
@@ -170,12 +173,13 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         `page_weights` lets a few carefully labelled pages count for more than many aligned ones."""
         if len(pages) != len(labels):
             raise ValueError("one label list per page is needed")
-        feats, ys, ws, ws_kind = [], [], [], []
+        feats, ys, ws, ws_kind, texts = [], [], [], [], []
         weights = page_weights if page_weights is not None else [1.0] * len(pages)
         for page, labs, w in zip(pages, labels, weights):
             if len(page.blocks) != len(labs):
                 raise ValueError("one label per block is needed")
             if page.blocks:
+                texts.extend(block.text for block in page.blocks)
                 feats.append(PageFeatures(page))
                 ys.append(np.asarray(labs, dtype=object))
                 ws.append(float(w) * self._block_weights(page))
@@ -192,6 +196,7 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         row_groups = page_groups[row_page]
         w = np.concatenate(ws)
 
+        self.lexical_ = self._fit_lexical(feats, texts, y_keep, row_groups, row_page, w)
         x1 = np.vstack([f.matrix for f in feats])
         self.first_ = _booster(self.random_state).fit(x1, y_keep, sample_weight=w)
         oof = self._out_of_fold(x1, y_keep, row_groups, w)
@@ -209,6 +214,21 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         self.n_features_in_ = x1.shape[1]
         self.feature_schema_ = FEATURE_SCHEMA
         return self
+
+    def _fit_lexical(self, feats: list[PageFeatures], texts: list[str], y_keep: np.ndarray,
+                     row_groups: np.ndarray, row_page: np.ndarray, w: np.ndarray) -> LexicalModel:
+        """Fit the words-alone model (`filter.lexical`) on the blocks' texts, and give each
+        page's features its out-of-fold column, grouped by site as the first stage's
+        out-of-fold pass is. Pages of one site only are grouped by page: a model taught one
+        site meets that site's furniture again on its new pages, and so it does here."""
+        groups = row_groups if len(np.unique(row_groups)) > 1 else row_page
+        column = LexicalModel.out_of_fold(texts, y_keep, w, groups, self.folds)
+        start = 0
+        for f in feats:
+            n = len(f.matrix)
+            f.add_column(column[start:start + n])
+            start += n
+        return LexicalModel.fit(texts, y_keep, w)
 
     def _block_weights(self, page: Page) -> np.ndarray:
         """How much each block counts in the content-or-not stages: partly one per block, partly
@@ -257,6 +277,10 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         if not n:
             return np.zeros((0, len(self.classes_)))
         f = PageFeatures(page, deadline)
+        lexical_model = getattr(self, "lexical_", None)  # None in models fitted before it
+        if lexical_model is not None:
+            deadline.check("the classifier's word model")
+            f.add_column(lexical_model.predict([block.text for block in page.blocks]))
         deadline.check("the classifier's first stage")
         p1 = _p_keep(self.first_, f.matrix)
         deadline.check("the classifier's context stage")
