@@ -65,9 +65,10 @@ def test_context_columns_are_the_neighbours_the_page_averages_and_its_likely_art
 
 
 def test_each_stage_reads_the_previous_stages_probabilities(article_html, monkeypatch):
-    """As the module says: the context stage reads the first stage's probabilities (topic and
-    sequence columns), the label stage the context stage's; the page's content probability is
-    the context stage's, and the kinds of noise share what is left of it."""
+    """As the module says: the first stage reads the features and the word stage's column, the
+    context stage the first stage's probabilities (topic and sequence columns), the label stage
+    the context stage's; the page's content probability is the context stage's, and the kinds
+    of noise share what is left of it."""
     model = copy.deepcopy(default_cleaner().model)
     seen = {}
     for name in ("first_", "context_", "kind_"):
@@ -80,6 +81,7 @@ def test_each_stage_reads_the_previous_stages_probabilities(article_html, monkey
     page = filter.extract.html_to_page(article_html, url=_NEWS_URL)
     probs = model.predict_proba_page(page)
     feats = PageFeatures(page)
+    feats.add_column(model.lexical_.predict([block.text for block in page.blocks]))
     np.testing.assert_array_equal(seen["first_"][0], feats.matrix)
     p1 = seen["first_"][1][:, 1]
     x2, out2 = seen["context_"]

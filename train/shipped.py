@@ -45,7 +45,7 @@ WEIGHT_TEXT_VIEW = 3.0
 WEIGHT_SEED = 30.0
 HOLDOUT_EVERY = 7
 #: the name of the model this recipe makes from WCXB-dev
-VERSION = "wcxb-14"
+VERSION = "wcxb-16"
 
 
 def in_holdout(site: str) -> bool:
