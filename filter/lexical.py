@@ -24,6 +24,10 @@ from sklearn.model_selection import GroupKFold
 #: WCXB-dev (see `docs/benchmark-history.md`)
 C = 0.1
 
+#: how block texts become the regression's columns. Stateless, so not saved with a model: a
+#: change here changes what a fitted regression's weights mean, and must raise
+#: `filter.model.FEATURE_SCHEMA` (a saved model keeps only its regression, whose pickle, unlike
+#: a fitted vectorizer's, holds no memory address, so the same training gives the same file)
 _VECTORIZER = HashingVectorizer(ngram_range=(1, 2), n_features=2**18, alternate_sign=False,
                                 binary=True, token_pattern=r"(?u)\b\w+\b")
 
