@@ -56,11 +56,11 @@ class LexicalModel:
                     groups: np.ndarray, folds: int) -> np.ndarray:
         """Each block's probability from a regression fitted without its group (site): what the
         column will be on a page of a site the model never saw."""
+        n_groups = len(np.unique(groups))
+        if n_groups < 2 or len(np.unique(y)) < 2:  # nothing to learn out of fold: the rate
+            return np.full(len(y), float(np.mean(y)) if len(y) else 0.0)
         x = _VECTORIZER.transform(texts)
         out = np.zeros(len(y))
-        n_groups = len(np.unique(groups))
-        if n_groups < 2 or len(np.unique(y)) < 2:
-            return np.full(len(y), float(np.mean(y)) if len(y) else 0.0)
         for train, test in GroupKFold(n_splits=min(folds, n_groups)).split(x, y, groups):
             if len(np.unique(y[train])) < 2:  # a fold of one class: its rate is all it knows
                 out[test] = float(y[train][0])

@@ -181,8 +181,8 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
     The model is pickled without compression: joblib compresses through the zlib Python was
     built with, and zlib-ng (the system zlib of some distributions) writes other bytes for the
     same model, so a retrained model's sha256 depended on the machine. Uncompressed, the same
-    training gives the same file anywhere with the same library versions (the shipped model:
-    3.0 MB against 1.3 MB, and it loads a little faster)."""
+    training gives the same file anywhere with the same library versions (a file about 2.3
+    times larger, which loads a little faster)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp_model = temporary_beside(path)
