@@ -28,8 +28,8 @@ from .errors import ApiError, describe_validation, documented, error_response, o
 from .metrics import Metrics
 from .pool import CleaningPool, Outcome
 from .schemas import (
-    BatchRequest, BatchResponse, CleanRequest, CleanResponse, DecodedPage, HtmlDocument,
-    InvalidDocument, TextDocument,
+    PRECISION, BatchRequest, BatchResponse, CleanRequest, CleanResponse, DecodedPage,
+    HtmlDocument, InvalidDocument, TextDocument,
 )
 from .worker import Job
 
@@ -79,8 +79,8 @@ _DECODE_BODY = {"required": True, "content": {"text/html": _CLEAN_BODY["content"
 
 def _job(doc: HtmlDocument | TextDocument) -> Job:
     if isinstance(doc, HtmlDocument):
-        return Job("html", doc.html, doc.url, doc.blocks)
-    return Job("text", doc.text, None, doc.blocks)
+        return Job("html", doc.html, doc.url, doc.blocks, favor_precision=doc.favor_precision)
+    return Job("text", doc.text, None, doc.blocks, favor_precision=doc.favor_precision)
 
 
 def _over_the_limit(job: Job, max_bytes: int) -> Outcome | None:
@@ -127,7 +127,8 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
         raise ApiError(422, "invalid_input", describe_validation(errors)) from None
 
 
-def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool) -> Job:
+def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks: bool,
+             favor_precision: bool = False) -> Job:
     """A raw body as a job: its bytes, with the charset its header names, for the cleaning
     process to read them in (`Cleaner.clean`, `Cleaner.clean_text`), held to `max_bytes` as
     received. A page decoded here and counted in UTF-8 was refused in a legacy charset over
@@ -139,7 +140,8 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
     kind = "html" if media == "text/html" else "text"
     if kind == "text" and url is not None:
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
-    return Job(kind, body, url, blocks, header_charset(request.headers.get("content-type")))
+    return Job(kind, body, url, blocks, header_charset(request.headers.get("content-type")),
+               favor_precision)
 
 
 @router.post(
@@ -156,6 +158,8 @@ async def clean(
     blocks: Annotated[QueryFlag, Query(description="For a raw body only (with JSON it goes in "
                                        "the body): `true` returns every block with its label "
                                        "and score.")] = None,
+    favor_precision: Annotated[QueryFlag, Query(description="For a raw body only (with JSON it "
+                                                "goes in the body): " + PRECISION)] = None,
 ) -> JSONResponse:
     """Send a page as JSON (`{"html": ..., "url": ..., "blocks": true}` or `{"text": ...}`) or as
     the raw body: `text/html` in any charset (the header's `charset`, else the page's own
@@ -166,12 +170,12 @@ async def clean(
                                                       f"text/plain, not {media or 'no content type'}")
     body = await request.body()
     if is_json(media):
-        if url is not None or blocks is not None:
-            raise ApiError(422, "invalid_input", "with a JSON body, give 'url' and 'blocks' in the "
-                                                 "body, not in the query")
+        if url is not None or blocks is not None or favor_precision is not None:
+            raise ApiError(422, "invalid_input", "with a JSON body, give 'url', 'blocks' and "
+                                                 "'favor_precision' in the body, not in the query")
         job = _job(_json_document(body))
     else:
-        job = _raw_job(request, media, body, url, bool(blocks))
+        job = _raw_job(request, media, body, url, bool(blocks), bool(favor_precision))
     outcome = await _run(pool, metrics, job, request)
     if outcome.result is not None:
         return JSONResponse(outcome.result)

@@ -48,6 +48,10 @@ class ErrorResponse(BaseModel):
 
 # -- cleaning -----------------------------------------------------------------------------------
 
+PRECISION = ("Hold blocks to stricter content thresholds: less of the page's furniture kept, a "
+             "little more of its content lost (as trafilatura's `favor_precision`).")
+
+
 class HtmlDocument(_Closed):
     """A raw HTML page (any charset it declares; sent as a JSON string)."""
 
@@ -55,6 +59,7 @@ class HtmlDocument(_Closed):
     url: Url | None = None
     blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
                          description="Return every block with its label and score.")
+    favor_precision: bool = Field(False, strict=True, description=PRECISION)
 
 
 class TextDocument(_Closed):
@@ -63,6 +68,7 @@ class TextDocument(_Closed):
     text: str
     blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
                          description="Return every block with its label and score.")
+    favor_precision: bool = Field(False, strict=True, description=PRECISION)
 
 
 def _document_kind(value: Any) -> str | None:

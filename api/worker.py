@@ -39,6 +39,7 @@ class Job(NamedTuple):
     url: str | None
     blocks: bool
     charset: str | None = None
+    favor_precision: bool = False
 
 
 def _peak_rss() -> int:
@@ -64,9 +65,11 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
     started = time.monotonic()
     try:
         if job.kind == "html":
-            result = clean_page(cleaner, job.document, job.url, job.charset)
+            result = clean_page(cleaner, job.document, job.url, job.charset,
+                                favor_precision=job.favor_precision or None)
         else:
-            result = cleaner.clean_text(job.document, charset=job.charset)
+            result = cleaner.clean_text(job.document, charset=job.charset,
+                                        favor_precision=job.favor_precision or None)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))
     except NoiseFilterError as err:
         reply = ("error", type(err).__name__, str(err))

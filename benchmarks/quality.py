@@ -14,8 +14,10 @@ block-level precision/recall/F1 and confusion matrices on held-out blocks (conte
 every page, split by whether trafilatura kept the block or the completion stage restored it;
 the four labels on the hand-labelled pages); the related links a crawler would get from the
 held-out hand-labelled pages (`CleanResult.related_links`) against the links of the blocks
-labelled `related` by hand, on any site; and `clean_text` applied to trafilatura's own text output. Synthetic or
-seed examples are never scored. Nothing is asserted.
+labelled `related` by hand, on any site; and `clean_text` applied to trafilatura's own text output.
+A second table gives both tools favouring precision (`favor_precision=True`: noisefilter's
+stricter thresholds on the same probabilities, trafilatura's own option), with the word
+precision beside word F1. Synthetic or seed examples are never scored. Nothing is asserted.
 
 `--full-pass-below SHARE` extracts (and so trains and tests) with another trigger for
 trafilatura's full pass (`filter.extract.FALLBACK_BELOW_SHARE`); 0 runs it only where the fast
@@ -47,6 +49,10 @@ from train.shipped import DEFAULT_DATA, fit  # noqa: E402
 from train.wcxb import load_dataset  # noqa: E402
 
 LABELS4 = ["content", "related", "teaser", "junk"]
+
+
+def _trafilatura_precise(html: bytes) -> str:
+    return trafilatura.extract(html, favor_precision=True) or ""
 
 
 def _trafilatura_text(html: bytes) -> str:
@@ -97,9 +103,12 @@ def main() -> None:
     pages, report = build(args.data, n_jobs=extract_jobs)
     print(f"{len(pages)} pages extracted ({dict(report)})", flush=True)
     traf = Parallel(n_jobs=args.jobs, batch_size=16)(delayed(_trafilatura_text)(lp.gold.html()) for lp in pages)
+    traf_precise = Parallel(n_jobs=args.jobs, batch_size=16)(
+        delayed(_trafilatura_precise)(lp.gold.html()) for lp in pages)
 
     groups = np.array([cv_site(lp) for lp in pages])
     ours: list[list[str] | None] = [None] * len(pages)
+    ours_precise: list[list[str] | None] = [None] * len(pages)
     text_mode: list[str | None] = [None] * len(pages)
     from filter.cleaner import Cleaner
     from filter.modelfile import LoadedModel
@@ -108,7 +117,8 @@ def main() -> None:
         model = fit([pages[i] for i in train_idx])
         cleaner = Cleaner(model=LoadedModel(model=model, manifest={"version": f"cv-fold-{k}"}, path=Path("cv")))
         for i in test_idx:
-            ours[i] = model.predict_page(pages[i].page)[0]
+            ours[i], probs = model.predict_page(pages[i].page)
+            ours_precise[i] = model.labels_from_proba(pages[i].page, probs, favor_precision=True)
             text_mode[i] = cleaner.clean_text(traf[i]).text if traf[i].strip() else ""
         print(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - started:.0f} s)", flush=True)
 
@@ -116,17 +126,22 @@ def main() -> None:
     y_bin_true, y_bin_pred, y4_true, y4_pred = [], [], [], []
     by_origin: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
     links = {"given": 0, "related": 0, "right": 0}
-    for lp, labels, ttext, tclean in zip(pages, ours, traf, text_mode):
+    for lp, labels, ttext, tclean, precise, tprecise in zip(pages, ours, traf, text_mode,
+                                                            ours_precise, traf_precise):
         g = lp.gold
         text = "\n".join(b.text for b, lab in zip(lp.page.blocks, labels) if lab == "content")
+        ptext = "\n".join(b.text for b, lab in zip(lp.page.blocks, precise) if lab == "content")
         oracle = "\n".join(b.text for b, lab in zip(lp.page.blocks, lp.labels) if lab == "content")
         row = per_type[g.page_type]
         row["oracle_f1"].append(word_prf(oracle, g.main_content)[2])
         kept_oracle = "\n".join(b.text for b, lab in zip(lp.page.blocks, lp.labels)
                                 if lab == "content" and b.extracted)
         row["oracle_kept_f1"].append(word_prf(kept_oracle, g.main_content)[2])
-        for name, t in (("ours", text), ("trafilatura", ttext), ("text_mode", tclean)):
-            row[f"{name}_f1"].append(word_prf(t, g.main_content)[2])
+        for name, t in (("ours", text), ("trafilatura", ttext), ("text_mode", tclean),
+                        ("precise", ptext), ("trafilatura_precise", tprecise)):
+            word_p, _, word_f1 = word_prf(t, g.main_content)
+            row[f"{name}_f1"].append(word_f1)
+            row[f"{name}_precision"].append(word_p)
             kept, leaked = snippet_rates(t, g.with_snippets, g.without_snippets)
             row[f"{name}_with"].append(kept)
             row[f"{name}_without"].append(leaked)
@@ -162,6 +177,15 @@ def main() -> None:
               f"{s['ours_with']:.3f} / {s['trafilatura_with']:.3f} | "
               f"{s['ours_without']:.3f} / {s['trafilatura_without']:.3f} | {s['text_mode_f1']:.4f} | "
               f"{s['oracle_f1']:.4f} ({s['oracle_kept_f1']:.4f}) |")
+
+    print("\nFavouring precision (`favor_precision=True`), the same pages and folds:\n")
+    print("| page type | pages | F1 noisefilter | F1 trafilatura | word precision (nf / traf) | with kept (nf / traf) | without leaked (nf / traf) |")
+    print("|---|---|---|---|---|---|---|")
+    for ptype, s in summary["per_type"].items():
+        print(f"| {ptype} | {s['pages']} | {s['precise_f1']:.4f} | {s['trafilatura_precise_f1']:.4f} | "
+              f"{s['precise_precision']:.4f} / {s['trafilatura_precise_precision']:.4f} | "
+              f"{s['precise_with']:.3f} / {s['trafilatura_precise_with']:.3f} | "
+              f"{s['precise_without']:.3f} / {s['trafilatura_precise_without']:.3f} |")
 
     binary = block_report(y_bin_true, y_bin_pred, ["content", "not content"])
     kept = block_report(*by_origin[True], ["content", "not content"])

@@ -51,7 +51,7 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits, clean_page
-from .cli import _OUTPUT_FULL, byte_count, positive_seconds, worker_count
+from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, worker_count
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .files import temporary_beside
@@ -161,7 +161,7 @@ def _exit_when_closed(sentinel) -> None:
 
 
 def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str | None,
-                 limits: Limits) -> None:
+                 limits: Limits, favor_precision: bool = False) -> None:
     """A worker: load the model once (or use the one inherited through fork), then clean one
     task at a time until told to stop. Sends ("ready",) first, so that model loading does not
     count against the first document's time limit. A model file whose sha256 is no longer the
@@ -176,8 +176,8 @@ def _worker_main(conn, inherited: Cleaner | None, model_path: str, sha256: str |
     _exit_with_caller()
     threadpool_limits(1)
     try:
-        cleaner = inherited if inherited is not None else Cleaner(model=model_path,
-                                                                  limits=limits)
+        cleaner = inherited if inherited is not None else Cleaner(
+            model=model_path, limits=limits, favor_precision=favor_precision)
     except Exception as err:
         conn.send(("failed", f"{type(err).__name__}: {err}"))
         return
@@ -231,7 +231,8 @@ class _Worker:
         self.process = ctx.Process(
             target=_worker_main, daemon=True,
             args=(child, cleaner if inherit else None, str(cleaner.loaded.path),
-                  cleaner.loaded.manifest.get("sha256"), limits))
+                  cleaner.loaded.manifest.get("sha256"), limits,
+                  cleaner.favor_precision))
         self.process.start()
         child.close()
         self.ready = False
@@ -658,6 +659,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds one document may take (default %(default)g)")
     parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
+    parser.add_argument("--favor-precision", action="store_true", help=PRECISION_HELP)
     parser.add_argument("--blocks", action="store_true",
                         help="also write every block with its label and score")
     again = parser.add_mutually_exclusive_group()
@@ -1072,7 +1074,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     try:
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes,
-                                                          timeout=args.timeout))
+                                                          timeout=args.timeout),
+                          favor_precision=args.favor_precision)
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2

@@ -59,10 +59,19 @@ TRACKING_PARAMETER = re.compile(
 
 class Cleaner:
     """Cleans documents with one model. Safe to share between threads: the model is read-only
-    after loading."""
+    after loading.
 
-    def __init__(self, model: str | Path | LoadedModel | None = None, limits: Limits | None = None):
+    `favor_precision` holds every block to a stricter content threshold
+    (`model.PRECISION_THRESHOLDS`), for every document this cleaner cleans, in worker processes
+    too; a `clean` or `clean_text` call may say otherwise for its document. It leaks less of
+    the page's furniture and loses a little more content: for an aggregator that shows the
+    text to readers rather than a corpus that counts its words (README, "Favouring precision").
+    """
+
+    def __init__(self, model: str | Path | LoadedModel | None = None, limits: Limits | None = None,
+                 favor_precision: bool = False):
         self.limits = limits or Limits()
+        self.favor_precision = favor_precision
         if isinstance(model, LoadedModel):
             self.loaded = model
         else:
@@ -77,26 +86,29 @@ class Cleaner:
     def labels(self) -> list[str]:
         return [str(c) for c in self.model.classes_]
 
-    def clean(self, html: bytes | str, url: str | None = None,
-              charset: str | None = None) -> CleanResult:
+    def clean(self, html: bytes | str, url: str | None = None, charset: str | None = None,
+              favor_precision: bool | None = None) -> CleanResult:
         """Clean one HTML document (bytes in any charset, or str). Give the `charset` the
         HTTP response's Content-Type named with the bytes as received (not text decoded in
-        it): read as browsers read it, and the size limit holds the bytes."""
+        it): read as browsers read it, and the size limit holds the bytes. `favor_precision`
+        (None: the cleaner's own setting) as for `Cleaner`."""
         deadline = Deadline(self.limits.timeout)
         page = html_to_page(html, url=url, max_bytes=self.limits.max_bytes, deadline=deadline,
                             charset=charset)
         deadline.check("classifying its blocks")
-        return self._classify(page, deadline)
+        return self._classify(page, deadline, favor_precision)
 
-    def clean_text(self, text: str | bytes, charset: str | None = None) -> CleanResult:
+    def clean_text(self, text: str | bytes, charset: str | None = None,
+                   favor_precision: bool | None = None) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line. Bytes
         are UTF-8, or UTF-16/32 with a byte-order mark, or in the `charset` a transport named
         (an HTTP ``Content-Type``), read as browsers read its label (text that is valid UTF-8
-        is UTF-8 whatever the label, as a page is); the size limit holds the bytes as given."""
+        is UTF-8 whatever the label, as a page is); the size limit holds the bytes as given.
+        `favor_precision` as for `clean`."""
         deadline = Deadline(self.limits.timeout)
         page = text_page(text, self.limits.max_bytes, charset)
         deadline.check("classifying its lines")
-        return self._classify(page, deadline)
+        return self._classify(page, deadline, favor_precision)
 
     def clean_many(self, docs: Iterable[Any], workers: int = 1,
                    **options: Any) -> Iterator[Outcome]:
@@ -105,8 +117,10 @@ class Cleaner:
 
         return clean_many(self, docs, workers=workers, **options)
 
-    def _classify(self, page: Page, deadline: Deadline) -> CleanResult:
-        labels, probs = self.model.predict_page(page, deadline)
+    def _classify(self, page: Page, deadline: Deadline, favor_precision: bool | None) -> CleanResult:
+        precise = self.favor_precision if favor_precision is None else favor_precision
+        extra = {"favor_precision": True} if precise else {}  # a model of one's own may not take it
+        labels, probs = self.model.predict_page(page, deadline, **extra)
         classes = self.labels
         keep = classes[0]
         blocks = []
@@ -165,15 +179,21 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
 
 
 def clean_page(cleaner: Cleaner, html: bytes | str | None, url: str | None,
-               charset: str | None, text: str | bytes | None = None) -> CleanResult:
+               charset: str | None, text: str | bytes | None = None,
+               favor_precision: bool | None = None) -> CleanResult:
     """`cleaner.clean` of `html`, or `cleaner.clean_text` of `text` where there is no `html`, as
-    the batch, Spark and service workers call them: the charset passed only when there is one,
-    so that a `Cleaner` subclass overriding ``clean(html, url)`` or ``clean_text(text)`` (as
-    before the charset was) keeps working in them. Text bytes get it too: the batch and Spark
-    dropped it, and text in the charset its transport named was refused as "not UTF-8"."""
+    the batch, Spark and service workers call them: the charset and `favor_precision` passed
+    only when there are some, so that a `Cleaner` subclass overriding ``clean(html, url)`` or
+    ``clean_text(text)`` (as before the charset was) keeps working in them. Text bytes get the
+    charset too: the batch and Spark dropped it, and text in the charset its transport named
+    was refused as "not UTF-8"."""
     given = {} if charset is None else {"charset": charset}
+    if favor_precision is not None:
+        given["favor_precision"] = favor_precision
     if html is None:
-        return cleaner.clean_text(text, **(given if isinstance(text, bytes) else {}))
+        if not isinstance(text, bytes):
+            given.pop("charset", None)
+        return cleaner.clean_text(text, **given)
     return cleaner.clean(html, url=url, **given)
 
 
@@ -436,11 +456,13 @@ def default_cleaner() -> Cleaner:
     return _default
 
 
-def clean(html: bytes | str, url: str | None = None, charset: str | None = None) -> CleanResult:
+def clean(html: bytes | str, url: str | None = None, charset: str | None = None,
+          favor_precision: bool = False) -> CleanResult:
     """Clean one HTML document with the shipped (active) model (`Cleaner.clean`)."""
-    return default_cleaner().clean(html, url=url, charset=charset)
+    return default_cleaner().clean(html, url=url, charset=charset, favor_precision=favor_precision)
 
 
-def clean_text(text: str | bytes, charset: str | None = None) -> CleanResult:
+def clean_text(text: str | bytes, charset: str | None = None,
+               favor_precision: bool = False) -> CleanResult:
     """Clean already-extracted text with the shipped (active) model (`Cleaner.clean_text`)."""
-    return default_cleaner().clean_text(text, charset=charset)
+    return default_cleaner().clean_text(text, charset=charset, favor_precision=favor_precision)

@@ -48,6 +48,11 @@ SUBCOMMANDS = {
 }
 
 
+#: `--favor-precision` of `clean` and `batch`
+PRECISION_HELP = ("hold blocks to stricter content thresholds: less of the page's furniture "
+                  "kept, a little more of its content lost (as trafilatura's favor_precision)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="HTML (or text with --text) file, plain or compressed "
                                      "(gzip, bzip2, xz, zstd), or - for standard input")
@@ -63,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=positive_seconds, default=Limits.timeout,
                         help="seconds the page may take, checked between cleaning stages "
                              "(default %(default)g)")
+    parser.add_argument("--favor-precision", action="store_true", help=PRECISION_HELP)
 
 
 def positive_int(text: str) -> int:
@@ -128,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputTooLarge(f"{name} is over the limit of {args.max_bytes:,} bytes (--max-bytes)")
         from .cleaner import Cleaner  # here, not above: `--help` needs none of the pipeline
 
-        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout))
+        cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout),
+                          favor_precision=args.favor_precision)
         if args.text:
             result = cleaner.clean_text(data)  # bytes as the library takes them (UTF-8, or a BOM's)
         else:

@@ -56,6 +56,13 @@ _UNSPACED = ((re.compile(f"[{CJK_CHARS}]"), 2), (re.compile(f"[{SOUTHEAST_ASIAN_
 _ANY_UNSPACED = re.compile("|".join(pattern.pattern for pattern, _ in _UNSPACED))
 SLIGHT_WORDS = 10
 SLIGHT_LINK_SHARE = 0.5
+#: the least each content threshold is when a caller favours precision (`thresholds`): less
+#: leaked noise for some content lost, as trafilatura's `favor_precision`. Chosen on the
+#: cross-validated probabilities of `benchmarks/quality.py` (`wcxb-16`): articles' leaked
+#: `without` snippets 0.036 -> 0.027 for word F1 0.9509 -> 0.9490, all pages 0.050 -> 0.035
+#: for 0.8495 -> 0.8413, every page type still above trafilatura's default word F1
+PRECISION_THRESHOLDS = {"content_threshold": 0.35, "strict_threshold": 0.85,
+                        "added_threshold": 0.7, "no_article_threshold": 0.25}
 #: found once: inspecting the loaded libraries costs milliseconds, limiting them microseconds
 _THREADPOOLS = ThreadpoolController()
 #: what the features of a fitted model mean; raised whenever a change in `filter.features` or
@@ -300,19 +307,21 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         out[:, cols] = (1.0 - p_keep)[:, None] * kind_probs
         return out
 
-    def predict_page(self, page: Page, deadline: Deadline | None = None) -> tuple[list[str], np.ndarray]:
+    def predict_page(self, page: Page, deadline: Deadline | None = None,
+                     favor_precision: bool = False) -> tuple[list[str], np.ndarray]:
         """Labels and probabilities for one page (`labels_from_proba`); `deadline` as for
         `predict_proba_page`."""
         probs = self.predict_proba_page(page, deadline)
-        return self.labels_from_proba(page, probs), probs
+        return self.labels_from_proba(page, probs, favor_precision), probs
 
-    def labels_from_proba(self, page: Page, probs: np.ndarray) -> list[str]:
+    def labels_from_proba(self, page: Page, probs: np.ndarray,
+                          favor_precision: bool = False) -> list[str]:
         """`content` for a block whose probability is over its threshold (`thresholds`), that
         the page's expected-F1 cut keeps (`expected_f1_cut`) and that does not repeat a long
         block kept before it (`_drop_repeats`), else the most likely other label."""
         if not len(probs):
             return []
-        keep = probs[:, 0] > np.asarray(self.thresholds(page))
+        keep = probs[:, 0] > np.asarray(self.thresholds(page, favor_precision))
         keep &= self.expected_f1_cut(page, probs[:, 0])
         if page.source == "html":
             _drop_repeats(page, keep)
@@ -350,8 +359,9 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         keep[order[:int(np.argmax(f1)) + 1]] = True
         return keep
 
-    def thresholds(self, page: Page) -> list[float]:
-        """The content probability each block of the page must exceed to stay.
+    def thresholds(self, page: Page, favor_precision: bool = False) -> list[float]:
+        """The content probability each block of the page must exceed to stay; with
+        `favor_precision`, each of the model's thresholds at least `PRECISION_THRESHOLDS`'s.
 
         Thresholds under one half trade a little leaked noise for content not lost, which is
         what word F1 rewards. On a page with an article body, short blocks and link lists get a
@@ -372,12 +382,15 @@ class BlockClassifier(BaseEstimator, ClassifierMixin):
         a model not trained on its sites, though its pages are among those cross-validated): on article pages, 0.5 rather than 0.4 for short blocks and 0.5 for
         added ones cut leaked `without` snippets from 0.052 to 0.044 and added 0.001 word F1.
         """
-        ordinary = self.content_threshold
-        strict = self.strict_threshold
-        added = self.added_threshold
+        chosen = {name: getattr(self, name) for name in PRECISION_THRESHOLDS}
+        if favor_precision:
+            chosen = {name: max(value, PRECISION_THRESHOLDS[name]) for name, value in chosen.items()}
+        ordinary = chosen["content_threshold"]
+        strict = chosen["strict_threshold"]
+        added = chosen["added_threshold"]
         share = _long_word_share(page)
         if share < NO_ARTICLE_SHARE and page.source == "html":
-            ordinary = strict = added = self.no_article_threshold
+            ordinary = strict = added = chosen["no_article_threshold"]
         elif share < ARTICLE_LONG_SHARE:
             strict = ordinary
         out = []

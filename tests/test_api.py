@@ -139,6 +139,33 @@ def test_raw_html_body_same_as_json(client, library):
     assert with_blocks["blocks"] == library_clean(library, html)["blocks"]
 
 
+def test_favor_precision_is_asked_per_document_in_json_in_the_query_and_in_a_batch(client, library):
+    """`favor_precision` cleans as `Cleaner(favor_precision=True)` does: in a JSON document
+    (HTML or text), as a query flag with a raw body, per document in a batch; in the query
+    beside a JSON body it is refused, as `url` and `blocks` are (it would be ignored)."""
+    page = (Path(__file__).parent / "fixtures" / "crawl_site" / "harbour-ferry.html").read_text()
+    precise = Cleaner(model=library.loaded, favor_precision=True)
+    with threadpool_limits(1):
+        want = jsonable(precise.clean(page).to_dict(blocks=True))
+        want_text = jsonable(precise.clean_text(library.clean(page).text).to_dict(blocks=False))
+    assert want != library_clean(library, page)
+    assert want_text != library_clean_text(library, library.clean(page).text, blocks=False)
+    got = client.post("/v1/clean", json={"html": page, "blocks": True, "favor_precision": True})
+    assert got.status_code == 200, got.text
+    assert got.json() == want
+    raw = client.post("/v1/clean", params={"favor_precision": "true", "blocks": "true"},
+                      content=page.encode(), headers={"content-type": "text/html"})
+    assert raw.json() == want
+    text = client.post("/v1/clean", json={"text": library.clean(page).text, "favor_precision": True})
+    assert text.json() == want_text
+    both = client.post("/v1/clean/batch", json={"documents": [{"html": page, "blocks": True},
+                                                        {"html": page, "blocks": True, "favor_precision": True}]})
+    assert [r["result"] for r in both.json()["results"]] == [library_clean(library, page), want]
+    assert_error(client.post("/v1/clean", params={"favor_precision": "true"}, json={"html": page}),
+                 422, "invalid_input")
+    assert_error(client.post("/v1/clean", json={"html": page, "favor_precision": "yes"}), 422)
+
+
 def test_raw_html_in_another_charset(client):
     title = "Бюджет школ вырастет в следующем году"
     page = article_html(title=title).replace("<meta charset='utf-8'>", "")

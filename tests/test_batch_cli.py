@@ -918,3 +918,21 @@ def test_a_warc_page_is_held_to_the_size_limit_in_the_bytes_its_header_labels(tm
     assert first["text"] == cleaner.clean(html, url=URL + "limani").text
     assert "ενέκρινε χθες το σχέδιο" in first["text"]
     assert second["error"]["type"] == "InputTooLarge"
+
+
+def test_batch_favoring_precision_cleans_as_the_library_does(cleaner, tmp_path):
+    """`noisefilter batch --favor-precision` cleans every page as `Cleaner(favor_precision=True)`
+    does, in its worker processes, and `clean_many` of such a cleaner does so in workers that
+    load the model themselves (spawned) as in forked ones."""
+    site = Path(__file__).parent / "fixtures" / "crawl_site"
+    out = tmp_path / "out.jsonl"
+    batch(site, "-o", out, "--workers", "2", "--favor-precision")
+    got = {line["id"]: line["text"] for line in lines(out)}
+    precise = Cleaner(model=cleaner.loaded, favor_precision=True)
+    pages = sorted(site.glob("*.html"))
+    want = {p.name: precise.clean(p.read_bytes()).text for p in pages}
+    assert {Path(k).name: v for k, v in got.items()} == want
+    assert want != {p.name: cleaner.clean(p.read_bytes()).text for p in pages}
+    for method in ("spawn", "fork"):
+        outcomes = precise.clean_many([p.read_bytes() for p in pages], workers=1, start_method=method)
+        assert [o.result.text for o in outcomes] == [want[p.name] for p in pages], method

@@ -344,3 +344,19 @@ def test_a_page_that_starts_as_bzip2_does_is_still_text(tmp_path, capsys):
                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         assert (proc.returncode, proc.stdout) == (0, capsys.readouterr().out or proc.stdout), proc.stderr
         assert proc.stdout.startswith("BZh9 is the strongest setting")
+
+
+def test_clean_favoring_precision_prints_what_the_library_keeps_so(tmp_path, capsys):
+    """`noisefilter clean --favor-precision` (and with --text) is `Cleaner(favor_precision=True)`."""
+    from pathlib import Path
+
+    page = Path(__file__).parent / "fixtures" / "crawl_site" / "harbour-ferry.html"
+    precise = Cleaner(favor_precision=True)
+    want = precise.clean(page.read_bytes(), url=URL)
+    assert main(["clean", str(page), "--url", URL, "--favor-precision"]) == 0
+    assert capsys.readouterr().out == want.text + "\n"
+    assert want.text != Cleaner().clean(page.read_bytes(), url=URL).text
+    text = tmp_path / "page.txt"
+    text.write_text(Cleaner().clean(page.read_bytes(), url=URL).text, encoding="utf-8")
+    assert main(["clean", "--text", str(text), "--favor-precision"]) == 0
+    assert capsys.readouterr().out == precise.clean_text(text.read_bytes()).text + "\n"

@@ -432,6 +432,57 @@ def test_pages_without_an_article_body_use_the_looser_threshold_for_every_block(
     assert model.thresholds(text_page) == [model.content_threshold] * len(items)
 
 
+def test_favoring_precision_raises_each_threshold_to_its_floor():
+    """`favor_precision` holds every block to at least `PRECISION_THRESHOLDS`' value of the
+    threshold that governs it (article blocks, short and link blocks, restored blocks, every
+    block of a page without an article body), and a model's own stricter threshold stays."""
+    from filter.model import PRECISION_THRESHOLDS
+
+    article = Page(blocks=[
+        Block("Harbour bridge reopens", kind="head"), Block(LONG), Block("Share this article"),
+        Block(LONG.replace("Saturday", "Sunday"), extracted=False),
+        Block("Reader wrote: about time", in_comments=True),
+        Block("More on the bridge", link_chars=18, links=(Link("More", "https://x.example/a"),)),
+    ], url=ARTICLE_URL)
+    listing = Page(blocks=[Block(f"Trail {n}: a loop of {n + 3} km", kind="item") for n in range(12)],
+                   url="https://trails.example/")
+    model = copy.deepcopy(default_cleaner().model)
+    model.strict_threshold = 0.95  # a model of one's own, stricter than the floor there
+    raised = copy.deepcopy(model)
+    for name, floor in PRECISION_THRESHOLDS.items():
+        setattr(raised, name, max(getattr(model, name), floor))
+    assert raised.strict_threshold == 0.95
+    for page in (article, listing):
+        precise, default = model.thresholds(page, favor_precision=True), model.thresholds(page)
+        assert precise == raised.thresholds(page)
+        assert all(p >= d for p, d in zip(precise, default)) and precise != default
+    assert model.thresholds(listing, favor_precision=True) == [PRECISION_THRESHOLDS["no_article_threshold"]] * 12
+
+
+def test_a_cleaner_favoring_precision_keeps_fewer_blocks_in_every_way_it_is_called(tmp_path):
+    """`Cleaner(favor_precision=True)` keeps a subset of what the default keeps, on every page,
+    and less on some (a byline or headline the model is less sure of); a call may say otherwise
+    for its document, and the module's `clean` and `clean_text` take it per call."""
+    pages = sorted((Path(__file__).parent / "fixtures" / "crawl_site").glob("*.html"))
+    default = Cleaner(model=default_cleaner().loaded)
+    precise = Cleaner(model=default_cleaner().loaded, favor_precision=True)
+    dropped = 0
+    for path in pages:
+        html = path.read_bytes()
+        ours, strict = default.clean(html), precise.clean(html)
+        assert [b.text for b in strict.blocks] == [b.text for b in ours.blocks]
+        kept = {i for i, b in enumerate(ours.blocks) if b.label == "content"}
+        kept_strict = {i for i, b in enumerate(strict.blocks) if b.label == "content"}
+        assert kept_strict <= kept, path.name
+        dropped += len(kept - kept_strict)
+        assert precise.clean(html, favor_precision=False) == ours
+        assert default.clean(html, favor_precision=True) == strict == clean(html, favor_precision=True)
+        assert clean(html) == ours
+        assert clean_text(ours.text, favor_precision=True) == precise.clean_text(ours.text)
+        assert precise.clean_text(ours.text, favor_precision=False) == clean_text(ours.text)
+    assert dropped >= 1
+
+
 _ZH = ["市议会周二在就学校、道路和公共交通问题进行长时间辩论后批准了新的预算方案，多名议员要求为维修工程拨出更多资金，并要求政府定期公布支出情况和工程进度，以便市民监督。",
        "市长李安娜表示，该计划将在未来三年内资助四十名新教师并修复二十多座桥梁，同时将房产税维持在去年的水平，她认为这是一项兼顾发展与民生的平衡方案，值得全体市民支持。",
        "反对派议员认为，预算依赖于过于乐观的收入预测，并警告说，地区经济放缓可能在明年春季之前造成数百万元的资金缺口，届时政府可能不得不削减其他公共服务项目的开支。"]

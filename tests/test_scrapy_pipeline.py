@@ -174,6 +174,25 @@ def test_an_output_field_that_is_the_html_field_is_refused(cleaner):
 
 
 
+def test_the_favor_precision_setting_cleans_pages_and_responses_as_the_library_does(cleaner):
+    """NOISEFILTER_FAVOR_PRECISION gives the pipeline a `Cleaner(favor_precision=True)`, for
+    pages and for a Response's text alike; off by default."""
+    from scrapy.utils.test import get_crawler
+
+    html = (Path(__file__).parent / "fixtures" / "crawl_site" / "harbour-ferry.html").read_bytes()
+    url = "https://coastal.example/news/2026/harbour-ferry-returns"
+    pipeline = NoiseFilterPipeline.from_crawler(get_crawler(settings_dict={"NOISEFILTER_FAVOR_PRECISION": True}))
+    try:
+        assert pipeline.cleaner.favor_precision and pipeline._text_cleaner.favor_precision
+        want = Cleaner(model=cleaner.loaded, favor_precision=True).clean(html, url=url).text
+        assert pipeline._clean(html, url).result.text == want != cleaner.clean(html, url=url).text
+    finally:
+        pipeline.close_spider()
+    default = NoiseFilterPipeline.from_crawler(get_crawler())
+    assert not default.cleaner.favor_precision
+    default.close_spider()
+
+
 def test_pages_are_cleaned_in_a_thread_pool_of_the_pipelines_own(cleaner, monkeypatch):
     """Cleaning ran in the reactor's thread pool, where Scrapy resolves host names: pages being
     cleaned held its threads and lookups timed out. One thread by default: pages cleaned at

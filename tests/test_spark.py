@@ -170,6 +170,20 @@ def test_a_python_worker_loads_each_model_once(cleaner):
     assert executor_cleaner(str(cleaner.loaded.path), timeout=5) is first
     assert executor_cleaner(str(cleaner.loaded.path), timeout=9) is not first  # other limits
     assert first.limits.timeout == 5
+    precise = executor_cleaner(str(cleaner.loaded.path), timeout=5, favor_precision=True)
+    assert precise is not first and precise.favor_precision and not first.favor_precision
+
+
+def test_rows_are_cleaned_favoring_precision_when_asked(cleaner):
+    """`clean_rows(..., favor_precision=True)` cleans as `Cleaner(favor_precision=True)` does;
+    without it, as the default does (the executors' cleaners are kept apart by the setting)."""
+    pages = sorted((Path(__file__).parent / "fixtures" / "crawl_site").glob("*.html"))
+    rows = [{"id": p.name, "url": f"https://town.example/{p.name}", "html": p.read_bytes()} for p in pages]
+    precise = Cleaner(model=cleaner.loaded, favor_precision=True)
+    want = [precise.clean(r["html"], url=r["url"]).text for r in rows]
+    assert [r["text"] for r in clean_rows(rows, favor_precision=True)] == want
+    plain = [r["text"] for r in clean_rows(rows)]
+    assert plain == [cleaner.clean(r["html"], url=r["url"]).text for r in rows] and plain != want
 
 
 class _Context:

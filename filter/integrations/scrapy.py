@@ -6,20 +6,22 @@ The spider yields items with the page's HTML (or the `Response` itself) in one f
 URL in another; the pipeline adds the cleaned result under one output field and, by default,
 drops the raw HTML so feeds stay small. Settings (all optional):
 
-=============================  ==============  ================================================
-``NOISEFILTER_ENABLED``        ``True``        turn the pipeline off without editing ITEM_PIPELINES
-``NOISEFILTER_MODEL``          active model    model file (its manifest must sit beside it)
-``NOISEFILTER_HTML_FIELD``     ``"html"``      field with the HTML (str, bytes or a Response)
-``NOISEFILTER_URL_FIELD``      ``"url"``       field with the page URL (resolves related links)
-``NOISEFILTER_OUTPUT_FIELD``   ``"noisefilter"`` field that receives the result (see below)
-``NOISEFILTER_KEEP_HTML``      ``False``       keep the HTML field (a Response: the text cleaned);
-                                               else it is removed (set to None in dataclass
-                                               and attrs items, whose fields are fixed)
-``NOISEFILTER_DROP_EMPTY``     ``False``       drop items whose page yields no clean text
-``NOISEFILTER_MAX_BYTES``      10,000,000      largest page cleaned (a Response: its body)
-``NOISEFILTER_TIMEOUT``        30              seconds per page, checked between stages
-``NOISEFILTER_THREADS``        1               pages cleaned at once (a thread pool of its own)
-=============================  ==============  ================================================
+================================  =================  =============================================
+``NOISEFILTER_ENABLED``           ``True``           turn the pipeline off without editing ITEM_PIPELINES
+``NOISEFILTER_MODEL``             active model       model file (its manifest must sit beside it)
+``NOISEFILTER_HTML_FIELD``        ``"html"``         field with the HTML (str, bytes or a Response)
+``NOISEFILTER_URL_FIELD``         ``"url"``          field with the page URL (resolves related links)
+``NOISEFILTER_OUTPUT_FIELD``      ``"noisefilter"``  field that receives the result (see below)
+``NOISEFILTER_KEEP_HTML``         ``False``          keep the HTML field (a Response: the text cleaned);
+                                                     else it is removed (set to None in dataclass
+                                                     and attrs items, whose fields are fixed)
+``NOISEFILTER_DROP_EMPTY``        ``False``          drop items whose page yields no clean text
+``NOISEFILTER_MAX_BYTES``         10,000,000         largest page cleaned (a Response: its body)
+``NOISEFILTER_TIMEOUT``           30                 seconds per page, checked between stages
+``NOISEFILTER_THREADS``           1                  pages cleaned at once (a thread pool of its own)
+``NOISEFILTER_FAVOR_PRECISION``   ``False``          stricter content thresholds (`Cleaner`): less
+                                                     furniture kept, a little more content lost
+================================  =================  =============================================
 
 The output field holds the same record as a line of ``noisefilter batch``: ``id`` and ``url``
 (the page's URL), ``source`` (None), ``text``, ``title``, ``author``, ``date``, ``language``,
@@ -204,7 +206,8 @@ class NoiseFilterPipeline:
         limits = Limits(max_bytes=settings.getint("NOISEFILTER_MAX_BYTES", Limits.max_bytes),
                         timeout=settings.getfloat("NOISEFILTER_TIMEOUT", Limits.timeout))
         return cls(
-            Cleaner(model=settings.get("NOISEFILTER_MODEL"), limits=limits),
+            Cleaner(model=settings.get("NOISEFILTER_MODEL"), limits=limits,
+                    favor_precision=settings.getbool("NOISEFILTER_FAVOR_PRECISION", False)),
             html_field=settings.get("NOISEFILTER_HTML_FIELD", "html"),
             url_field=settings.get("NOISEFILTER_URL_FIELD", "url"),
             output_field=settings.get("NOISEFILTER_OUTPUT_FIELD", "noisefilter"),

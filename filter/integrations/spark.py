@@ -132,11 +132,11 @@ def _resolve_model(model: str | None) -> Path | None:
 
 
 def executor_cleaner(model: str | None = None, max_bytes: int = Limits.max_bytes,
-                     timeout: float = Limits.timeout) -> Cleaner:
+                     timeout: float = Limits.timeout, favor_precision: bool = False) -> Cleaner:
     """The cleaner of this Python worker for these settings, loaded on first use and again
     when the model file it loaded has changed (`_identity`: kept by name alone, a model
     retrained into the same path was never read again by a reused worker)."""
-    key = (model, max_bytes, timeout)
+    key = (model, max_bytes, timeout, favor_precision)
     path = _resolve_model(model)
     identity = _identity(path)
     with _lock:
@@ -144,7 +144,8 @@ def executor_cleaner(model: str | None = None, max_bytes: int = Limits.max_bytes
         if cached is None or cached[0] != identity:
             threadpool_limits(1)
             _cleaners[key] = (identity, Cleaner(model=path, limits=Limits(max_bytes=max_bytes,
-                                                                           timeout=timeout)))
+                                                                           timeout=timeout),
+                                                favor_precision=favor_precision))
         return _cleaners[key][1]
 
 
@@ -183,14 +184,16 @@ def to_row(outcome: Outcome) -> dict:
 
 def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html",
                url_field: str = "url", id_field: str = "id", max_bytes: int = Limits.max_bytes,
-               timeout: float = Limits.timeout, charset_field: str = "charset") -> Iterator[dict]:
+               timeout: float = Limits.timeout, charset_field: str = "charset",
+               favor_precision: bool = False) -> Iterator[dict]:
     """For ``rdd.mapPartitions``: rows (Spark ``Row``s or dicts) with HTML, URL and id fields
     in, one `OUTPUT_SCHEMA` row per input row out. HTML as bytes is read in the charset of the
     row's `charset_field` when it has one (the HTTP header's, as `clean(html, url, charset)`
     takes it: without it a page whose charset only its header named was read as another).
     A row without an id is named by its URL, else by a hash of its HTML (else of the whole
-    row): ids stay the same however the rows are partitioned."""
-    cleaner = executor_cleaner(model, max_bytes, timeout)
+    row): ids stay the same however the rows are partitioned. `favor_precision` as for
+    `Cleaner`."""
+    cleaner = executor_cleaner(model, max_bytes, timeout, favor_precision)
     for i, row in enumerate(rows):
         try:
             data = row.asDict() if hasattr(row, "asDict") else dict(row)
@@ -229,15 +232,16 @@ def _row_id(data) -> str:
 
 def clean_warc_files(paths: Iterable[str], model: str | None = None,
                      max_bytes: int = Limits.max_bytes,
-                     timeout: float = Limits.timeout) -> Iterator[dict]:
+                     timeout: float = Limits.timeout,
+                     favor_precision: bool = False) -> Iterator[dict]:
     """For ``rdd.mapPartitions`` over WARC paths: every page record of every file, cleaned,
     and every damaged or non-page record reported, as `OUTPUT_SCHEMA` rows; a file that cannot
     be opened is one ``UnreadableFile`` row. Paths are local (or on a file system mounted on
     every executor), or URLs that fsspec can open (``s3://``, ``hdfs://``, ``gs://``: install
-    fsspec and its backend on the executors)."""
+    fsspec and its backend on the executors). `favor_precision` as for `Cleaner`."""
     from ..warc import read_warc
 
-    cleaner = executor_cleaner(model, max_bytes, timeout)
+    cleaner = executor_cleaner(model, max_bytes, timeout, favor_precision)
     for path in paths:
         local = _local_path(path)
         docs = (_read_remote_warc(path, max_bytes) if local is None
