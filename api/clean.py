@@ -31,6 +31,7 @@ from .schemas import (
     PRECISION, BatchRequest, BatchResponse, CleanRequest, CleanResponse, DecodedPage,
     HtmlDocument, InvalidDocument, TextDocument,
 )
+from .settings import Settings
 from .worker import Job
 
 router = APIRouter(tags=["clean"])
@@ -77,10 +78,11 @@ _CLEAN_BODY = {
 _DECODE_BODY = {"required": True, "content": {"text/html": _CLEAN_BODY["content"]["text/html"]}}
 
 
-def _job(doc: HtmlDocument | TextDocument) -> Job:
+def _job(doc: HtmlDocument | TextDocument, settings: Settings) -> Job:
+    precise = settings.favor_precision if doc.favor_precision is None else doc.favor_precision
     if isinstance(doc, HtmlDocument):
-        return Job("html", doc.html, doc.url, doc.blocks, favor_precision=doc.favor_precision)
-    return Job("text", doc.text, None, doc.blocks, favor_precision=doc.favor_precision)
+        return Job("html", doc.html, doc.url, doc.blocks, favor_precision=precise)
+    return Job("text", doc.text, None, doc.blocks, favor_precision=precise)
 
 
 def _over_the_limit(job: Job, max_bytes: int) -> Outcome | None:
@@ -151,7 +153,7 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
     summary="Clean one document",
 )
 async def clean(
-    request: Request, pool: PoolDep, metrics: MetricsDep,
+    request: Request, pool: PoolDep, metrics: MetricsDep, settings: SettingsDep,
     url: Annotated[str | None, Query(max_length=4096, description="For a raw text/html body "
                                      "only (with JSON it goes in the body): the page's address, "
                                      "used to resolve links (never fetched).")] = None,
@@ -173,9 +175,10 @@ async def clean(
         if url is not None or blocks is not None or favor_precision is not None:
             raise ApiError(422, "invalid_input", "with a JSON body, give 'url', 'blocks' and "
                                                  "'favor_precision' in the body, not in the query")
-        job = _job(_json_document(body))
+        job = _job(_json_document(body), settings)
     else:
-        job = _raw_job(request, media, body, url, bool(blocks), bool(favor_precision))
+        precise = settings.favor_precision if favor_precision is None else favor_precision
+        job = _raw_job(request, media, body, url, bool(blocks), precise)
     outcome = await _run(pool, metrics, job, request)
     if outcome.result is not None:
         return JSONResponse(outcome.result)
@@ -226,7 +229,7 @@ async def clean_batch(batch: BatchRequest, request: Request, pool: PoolDep, metr
             errors = [{**e, "loc": ("body", "documents", i, *e["loc"])} for e in doc.errors]
             return Outcome(error="InputError", detail=describe_validation(errors))
         async with slots:
-            return await _run(pool, metrics, _job(doc), request)
+            return await _run(pool, metrics, _job(doc, settings), request)
 
     outcomes = await asyncio.gather(*(one(i, d) for i, d in enumerate(batch.documents)))
     results = []

@@ -49,7 +49,8 @@ class ErrorResponse(BaseModel):
 # -- cleaning -----------------------------------------------------------------------------------
 
 PRECISION = ("Hold blocks to stricter content thresholds: less of the page's furniture kept, a "
-             "little more of its content lost (as trafilatura's `favor_precision`).")
+             "little more of its content lost (as trafilatura's `favor_precision`). Default: "
+             "the service's `--favor-precision` setting (off unless set).")
 
 
 class HtmlDocument(_Closed):
@@ -59,7 +60,7 @@ class HtmlDocument(_Closed):
     url: Url | None = None
     blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
                          description="Return every block with its label and score.")
-    favor_precision: bool = Field(False, strict=True, description=PRECISION)
+    favor_precision: bool | None = Field(None, strict=True, description=PRECISION)
 
 
 class TextDocument(_Closed):
@@ -68,7 +69,7 @@ class TextDocument(_Closed):
     text: str
     blocks: bool = Field(False, strict=True,  # true or false: "yes" is a mistake, not a yes
                          description="Return every block with its label and score.")
-    favor_precision: bool = Field(False, strict=True, description=PRECISION)
+    favor_precision: bool | None = Field(None, strict=True, description=PRECISION)
 
 
 def _document_kind(value: Any) -> str | None:

@@ -47,6 +47,9 @@ def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-batch", type=int, help="most documents per batch (default 64)")
     parser.add_argument("--queue-timeout", type=float,
                         help="seconds a request may wait for a free cleaning process (default 30)")
+    parser.add_argument("--favor-precision", action="store_true", default=None,
+                        help="favor_precision for every document that does not say otherwise: "
+                             "stricter content thresholds")
     parser.add_argument("--examples-db", help="example store file (default "
                                               "~/.local/share/noisefilter/examples.db)")
     parser.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"])
@@ -62,7 +65,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     """The settings of flags and environment; a variable that is no setting is warned about
     (on standard error, before anything starts)."""
     names = ("host", "port", "workers", "model", "max_bytes", "timeout", "max_body_bytes",
-             "max_batch", "queue_timeout", "examples_db", "log_level", "allowed_hosts")
+             "max_batch", "queue_timeout", "favor_precision", "examples_db", "log_level",
+             "allowed_hosts")
     for warning in unknown_variables():
         print(f"noisefilter: warning: {warning}", file=sys.stderr)
     return Settings.from_env(**{n: getattr(args, n, None) for n in names})

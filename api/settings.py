@@ -52,6 +52,8 @@ class Settings:
     max_batch: int = 64
     #: seconds a request may wait for a free cleaning process before it gets 503
     queue_timeout: float = 30.0
+    #: `favor_precision` for the documents that do not say (a document's own value wins)
+    favor_precision: bool = False
     #: when set, write endpoints need it in the ``X-API-Key`` header (environment only: a flag
     #: would show the key to every user of the machine in the process list)
     api_key: str | None = None
@@ -138,6 +140,7 @@ def unknown_variables(environ: dict[str, str] | None = None) -> list[str]:
 _OTHER_VARIABLES = {"NOISEFILTER_MODELS_DIR", "NOISEFILTER_SLOW_TESTS"}
 _INTS = {"port", "workers", "max_bytes", "max_body_bytes", "max_batch"}
 _FLOATS = {"timeout", "queue_timeout"}
+_FLAGS = {"favor_precision"}
 
 
 def _convert(name: str, raw: str, source: str):
@@ -149,6 +152,10 @@ def _convert(name: str, raw: str, source: str):
     except ValueError:
         kind = "a whole number" if name in _INTS else "a number"
         raise ValueError(f"{source} must be {kind}, not {raw!r}") from None
+    if name in _FLAGS:  # as the query's flags read: true or false, in any case
+        if raw.strip().lower() not in ("true", "false"):
+            raise ValueError(f"{source} must be true or false, not {raw!r}")
+        return raw.strip().lower() == "true"
     if name == "examples_db":
         return Path(raw)
     return raw

@@ -166,6 +166,27 @@ def test_favor_precision_is_asked_per_document_in_json_in_the_query_and_in_a_bat
     assert_error(client.post("/v1/clean", json={"html": page, "favor_precision": "yes"}), 422)
 
 
+def test_the_services_favor_precision_is_the_default_of_documents_that_do_not_say(tmp_path, library):
+    """`serve --favor-precision`: a document without `favor_precision` (JSON, query, batch) is
+    cleaned favouring precision; one that says `false` is not."""
+    page = (Path(__file__).parent / "fixtures" / "crawl_site" / "harbour-ferry.html").read_text()
+    with threadpool_limits(1):
+        precise = jsonable(Cleaner(model=library.loaded, favor_precision=True).clean(page).to_dict(blocks=False))
+    default = library_clean(library, page, blocks=False)
+    assert precise != default
+    settings = Settings(workers=1, favor_precision=True, examples_db=tmp_path / "ex.db")
+    with TestClient(create_app(settings)) as strict:
+        assert strict.post("/v1/clean", json={"html": page}).json() == precise
+        assert strict.post("/v1/clean", json={"html": page, "favor_precision": False}).json() == default
+        assert strict.post("/v1/clean", content=page.encode(),
+                           headers={"content-type": "text/html"}).json() == precise
+        assert strict.post("/v1/clean", params={"favor_precision": "false"}, content=page.encode(),
+                           headers={"content-type": "text/html"}).json() == default
+        batch = strict.post("/v1/clean/batch", json={"documents": [{"html": page},
+                                                                   {"html": page, "favor_precision": False}]})
+        assert [r["result"] for r in batch.json()["results"]] == [precise, default]
+
+
 def test_raw_html_in_another_charset(client):
     title = "Бюджет школ вырастет в следующем году"
     page = article_html(title=title).replace("<meta charset='utf-8'>", "")

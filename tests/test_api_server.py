@@ -203,6 +203,7 @@ def test_sigterm_ends_the_server_whose_shutdown_left_cleaning_processes(tmp_path
     (["--timeout", "inf"], {}, "timeout must be a finite number of seconds above 0"),
     ([], {"NOISEFILTER_QUEUE_TIMEOUT": "nan"}, "queue_timeout must be a finite number"),
     ([], {"NOISEFILTER_LOG_LEVEL": "verbose"}, "log_level must be one of critical, error"),
+    ([], {"NOISEFILTER_FAVOR_PRECISION": "yes"}, "NOISEFILTER_FAVOR_PRECISION must be true or false"),
 ])
 def test_bad_settings_stop_serve_with_a_message(args, env, needle, monkeypatch, capsys):
     for name, value in env.items():
@@ -240,6 +241,26 @@ def test_a_timeout_the_pool_cannot_wait_for_stops_serve(args, env, monkeypatch, 
     assert main(["serve", "--port", "0", "--workers", "1", *args]) == 2
     err = capsys.readouterr().err
     assert "timeout must be at most 2,147,483 seconds" in err and err.count("\n") == 1
+
+
+def test_favor_precision_from_a_flag_or_the_environment(monkeypatch):
+    """`serve --favor-precision` or NOISEFILTER_FAVOR_PRECISION (true or false, any case) sets
+    the service's default; without the flag, the variable's value stands."""
+    import argparse
+
+    from api.server import _settings, serve_add_arguments
+    from api.settings import Settings
+
+    assert Settings.from_env({"NOISEFILTER_FAVOR_PRECISION": "TRUE"}).favor_precision is True
+    assert Settings.from_env({"NOISEFILTER_FAVOR_PRECISION": "false"}).favor_precision is False
+    assert Settings.from_env({}).favor_precision is False
+    parser = argparse.ArgumentParser()
+    serve_add_arguments(parser)
+    monkeypatch.delenv("NOISEFILTER_FAVOR_PRECISION", raising=False)
+    assert _settings(parser.parse_args(["--favor-precision"])).favor_precision is True
+    assert _settings(parser.parse_args([])).favor_precision is False
+    monkeypatch.setenv("NOISEFILTER_FAVOR_PRECISION", "true")
+    assert _settings(parser.parse_args([])).favor_precision is True
 
 
 def test_log_level_from_the_environment_in_any_case():
