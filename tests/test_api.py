@@ -620,7 +620,7 @@ def test_a_405_names_every_method_of_its_path(client):
 
 
 @pytest.mark.parametrize("query, needle", [
-    ("block=true", "unknown query parameter 'block': it takes blocks, url"),  # misspelt
+    ("block=true", "unknown query parameter 'block': it takes blocks, favor_precision, url"),  # misspelt
     ("URL=https://news.example.org/a", "unknown query parameter 'URL'"),
     ("blocks=yes", "blocks: Value error, must be true or false"),  # a mistake in JSON too
     ("blocks=1", "must be true or false"),
