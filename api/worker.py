@@ -64,12 +64,9 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
     so one bad document cannot end the process."""
     started = time.monotonic()
     try:
-        if job.kind == "html":
-            result = clean_page(cleaner, job.document, job.url, job.charset,
-                                favor_precision=job.favor_precision or None)
-        else:
-            result = cleaner.clean_text(job.document, charset=job.charset,
-                                        favor_precision=job.favor_precision or None)
+        html, text = (job.document, None) if job.kind == "html" else (None, job.document)
+        result = clean_page(cleaner, html, job.url, job.charset, text,
+                            favor_precision=job.favor_precision or None)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))
     except NoiseFilterError as err:
         reply = ("error", type(err).__name__, str(err))

@@ -68,6 +68,17 @@ def cv_site(lp) -> str:
     return lp.gold.site or site_or_host(lp.page.canonical_url or "") or ""
 
 
+def _link_figures(counts: dict) -> dict:
+    return {**counts, "precision": counts["right"] / max(counts["given"], 1),
+            "recall": counts["right"] / max(counts["related"], 1)}
+
+
+def _said(links: dict) -> str:
+    return (f"{links['given']} given, {links['right']} of them links of hand-labelled `related` "
+            f"blocks (precision {links['precision']:.3f}), of {links['related']} such links "
+            f"(recall {links['recall']:.3f})")
+
+
 def _mean(values) -> float:
     vals = [v for v in values if v is not None]
     return float(np.mean(vals)) if vals else float("nan")
@@ -126,6 +137,7 @@ def main() -> None:
     y_bin_true, y_bin_pred, y4_true, y4_pred = [], [], [], []
     by_origin: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
     links = {"given": 0, "related": 0, "right": 0}
+    links_precise = {"given": 0, "related": 0, "right": 0}
     for lp, labels, ttext, tclean, precise, tprecise in zip(pages, ours, traf, text_mode,
                                                             ours_precise, traf_precise):
         g = lp.gold
@@ -157,12 +169,13 @@ def main() -> None:
             own = {"page_url": g.url, "link_base": lp.page.link_base,  # as `Cleaner` calls it
                    "also_own": (lp.page.link_base,), "aliases": (lp.page.canonical_url,),
                    "itself": lp.page.own_urls}
-            given = {link.url for link in related_links(lp.page.blocks, labels, **own)}
             wanted = {link.url for link in related_links(lp.page.blocks, lp.labels, **own,
                                                          same_site=False)}
-            links["given"] += len(given)
-            links["related"] += len(wanted)
-            links["right"] += len(given & wanted)
+            for counts, predicted in ((links, labels), (links_precise, precise)):
+                given = {link.url for link in related_links(lp.page.blocks, predicted, **own)}
+                counts["given"] += len(given)
+                counts["related"] += len(wanted)
+                counts["right"] += len(given & wanted)
 
     summary = {"pages": len(pages), "folds": args.folds, "full_pass_below": extract.FALLBACK_BELOW_SHARE,
                "per_type": {}}
@@ -186,6 +199,9 @@ def main() -> None:
               f"{s['precise_precision']:.4f} / {s['trafilatura_precise_precision']:.4f} | "
               f"{s['precise_with']:.3f} / {s['trafilatura_precise_with']:.3f} | "
               f"{s['precise_without']:.3f} / {s['trafilatura_precise_without']:.3f} |")
+    summary["related_links_precise"] = _link_figures(links_precise)
+    print(f"\nRelated links of held-out hand-labelled pages, favouring precision: "
+          f"{_said(summary['related_links_precise'])}")
 
     binary = block_report(y_bin_true, y_bin_pred, ["content", "not content"])
     kept = block_report(*by_origin[True], ["content", "not content"])
@@ -205,12 +221,8 @@ def main() -> None:
         print("confusion (rows = truth, columns = predicted, order as above):")
         for lab, r in zip(rep["labels"], rep["confusion"]):
             print(f"  {lab:>12}: {r}")
-    summary["related_links"] = {**links, "precision": links["right"] / max(links["given"], 1),
-                                "recall": links["right"] / max(links["related"], 1)}
-    print(f"\nRelated links of held-out hand-labelled pages: {links['given']} given, "
-          f"{links['right']} of them links of hand-labelled `related` blocks (precision "
-          f"{summary['related_links']['precision']:.3f}), of {links['related']} such links "
-          f"(recall {summary['related_links']['recall']:.3f})")
+    summary["related_links"] = _link_figures(links)
+    print(f"\nRelated links of held-out hand-labelled pages: {_said(summary['related_links'])}")
     summary["seconds"] = round(time.perf_counter() - started)
     if args.json is None:
         print(f"\n{summary['seconds']} s")

@@ -117,7 +117,8 @@ class Cleaner:
 
         return clean_many(self, docs, workers=workers, **options)
 
-    def _classify(self, page: Page, deadline: Deadline, favor_precision: bool | None) -> CleanResult:
+    def _classify(self, page: Page, deadline: Deadline,
+                  favor_precision: bool | None = None) -> CleanResult:
         precise = self.favor_precision if favor_precision is None else favor_precision
         extra = {"favor_precision": True} if precise else {}  # a model of one's own may not take it
         labels, probs = self.model.predict_page(page, deadline, **extra)
