@@ -109,6 +109,10 @@ def test_the_shipped_recipe_holds_out_sites_lists_its_training_pages_and_rewrite
     assert metrics["holdout_pages"] == 3
     assert metrics["pages_per_type"] == {"article": 2, "listing": 1, "all": 3}
     assert metrics["blocks_four_label"]["content"]["support"] > 0  # the hand-labelled holdout page
+    # the word figures also with both tools favouring precision, in a table of their own
+    words = metrics["word_level"]
+    assert {"all:noisefilter_precise_f1", "all:trafilatura_precise_f1"} <= set(words)
+    assert "Both favouring precision (`favor_precision=True`):" in format_metrics(metrics)
 
     after = card.read_text(encoding="utf-8")
     assert after.count(START) == 1 and after.count(END) == 1
