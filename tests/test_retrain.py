@@ -110,6 +110,36 @@ def test_train_with_a_holdout_records_evaluates_scores_in_the_manifest(data, goo
     assert "metrics" not in load_model(good).manifest  # none without a holdout
 
 
+def test_evaluate_favoring_precision_scores_what_a_precise_cleaner_keeps(data, tmp_path):
+    """`evaluate --favor-precision` scores the model as `Cleaner(favor_precision=True)` cleans
+    (stricter thresholds: no block kept that the default drops, some dropped that it keeps),
+    and its report says so. The shipped model, which is less sure of these generated pages
+    than a model trained on their site."""
+    from filter.modelfile import active_model_path
+    from train.evaluation import evaluate
+    from train.examples import read_examples
+    from train.training import prepare
+
+    shipped = active_model_path()
+    reports = {}
+    for mode, extra in (("default", []), ("precise", ["--favor-precision"])):
+        report = tmp_path / mode
+        assert main(["evaluate", "--model", str(shipped), "--examples", str(data / "holdout.jsonl"),
+                     "--report", str(report), "--cv", "0", "--no-baseline", *extra]) == 0
+        reports[mode] = (json.loads((report / "report.json").read_text()),
+                         (report / "report.md").read_text())
+    assert reports["precise"][0]["data"]["favor_precision"] is True
+    assert reports["default"][0]["data"]["favor_precision"] is False
+    assert "favouring precision" in reports["precise"][1] and "favouring precision" not in reports["default"][1]
+    pages = prepare(read_examples([data / "holdout.jsonl"]).examples).pages
+    model = load_model(shipped).model
+    strict, loose = (evaluate(model, pages, baseline=False, favor_precision=p) for p in (True, False))
+    assert reports["precise"][0]["summary"] == strict.summary()
+    assert reports["default"][0]["summary"] == loose.summary()
+    kept = [(t == "content", s == "content") for t, s in zip(loose.y_pred, strict.y_pred)]
+    assert all(a or not b for a, b in kept) and any(a and not b for a, b in kept)
+
+
 def test_a_holdout_store_is_scored_too(data, tmp_path):
     store = tmp_path / "holdout.db"
     assert main(["store", "import", str(store), str(data / "holdout.jsonl")]) == 0

@@ -420,6 +420,10 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--worst", type=_at_least(0), default=10,
                         help="how many worst pages to show (default 10)")
     parser.add_argument("--no-baseline", action="store_true", help="do not run trafilatura beside")
+    parser.add_argument("--favor-precision", action="store_true",
+                        help="score the model (and trafilatura beside it, and the "
+                             "cross-validation) favouring precision, as "
+                             "Cleaner(favor_precision=True) cleans")
 
 
 def evaluate_run(args: argparse.Namespace) -> int:
@@ -459,20 +463,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     if seen:
         _say(f"warning: {len(seen)} of {len(prepared.pages)} pages were in the model's training "
              f"data (e.g. {seen[0]!r}); their scores are not an evaluation")
-    ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline)
+    ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline,
+                  favor_precision=args.favor_precision)
     keep = str(loaded.model.classes_[0])
     if keep not in prepared.label_counts:
         _say(f"warning: the model keeps '{keep}' blocks and the examples label none '{keep}' "
              f"(their labels: {', '.join(sorted(prepared.label_counts))}); its keep-or-not "
              "scores say nothing (a model trained with another --keep-label?)")
-    cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds)
+    cv = cross_validate(prepared.pages, keep, folds=args.cv, seed=args.seed, inner_folds=args.folds,
+                        favor_precision=args.favor_precision)
     caveat = not_by_site(cv, len(prepared.pages))
     if caveat:
         _say(f"warning: {caveat}")
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
     data = {**sources_record(args.examples, args.store), "reviewed_only": args.reviewed_only,
-            "seed": args.seed, "folds": args.folds}
+            "seed": args.seed, "folds": args.folds, "favor_precision": args.favor_precision}
     rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst,
                       seen_in_training=seen, data=data)
     try:

@@ -127,25 +127,30 @@ class Evaluation:
         self.pages += other.pages
 
 
-def _baseline_text(lp: LabelledPage) -> str:
+def _baseline_text(lp: LabelledPage, favor_precision: bool = False) -> str:
     if lp.example.html is None:
         return lp.example.text or ""
     import trafilatura
 
-    return trafilatura.extract(lp.example.html, url=lp.example.url) or ""
+    return trafilatura.extract(lp.example.html, url=lp.example.url,
+                               favor_precision=favor_precision) or ""
 
 
 def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO | None = None,
-             desc: str = "scoring pages", baseline: bool = True) -> Evaluation:
+             desc: str = "scoring pages", baseline: bool = True,
+             favor_precision: bool = False) -> Evaluation:
     """Predict every page as the cleaner would (all its blocks, labelled or not) and score the
-    labelled blocks; `baseline` also runs trafilatura for the side-by-side word F1."""
+    labelled blocks; `baseline` also runs trafilatura for the side-by-side word F1. With
+    `favor_precision`, both favour precision, as `Cleaner(favor_precision=True)` and
+    ``trafilatura.extract(html, favor_precision=True)`` do."""
+    extra = {"favor_precision": True} if favor_precision else {}
     keep = str(model.classes_[0])
     result = Evaluation(keep_label=keep, model_labels=[str(c) for c in model.classes_])
     # one page is a few dozen rows: OpenMP threads only add start-up and, on a busy machine,
     # wait for each other (seen: 40x slower), so predictions run on one thread
     with Progress(len(pages), desc, stream=stream) as bar, threadpool_limits(limits=1):
         for lp in pages:
-            predicted, probs = model.predict_page(lp.full_page)
+            predicted, probs = model.predict_page(lp.full_page, **extra)
             predicted = [str(p) for p in predicted]
             classes = list(result.model_labels)
             wrong = []
@@ -163,7 +168,7 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
                 text = "\n".join(b.text for b, p in zip(lp.full_page.blocks, predicted) if p == keep)
                 page.word_f1 = word_prf(text, gold)[2]
                 if baseline:
-                    page.trafilatura_word_f1 = word_prf(_baseline_text(lp), gold)[2]
+                    page.trafilatura_word_f1 = word_prf(_baseline_text(lp, favor_precision), gold)[2]
             result.pages.append(page)
             bar.update(1)
     return result
@@ -180,7 +185,8 @@ def holdout_metrics(ev: Evaluation, files: list[str] | None, store: str | None,
 
 
 def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, seed: int = 0,
-                   inner_folds: int = 5, stream: TextIO | None = None) -> dict:
+                   inner_folds: int = 5, stream: TextIO | None = None,
+                   favor_precision: bool = False) -> dict:
     """Train and score `folds` times, each time holding out whole groups (`Example.site`: a
     site, or a page without a URL alone); returns the pooled scores and each fold's, with how
     many groups are sites and how many pages have no URL, or why cross-validation could not
@@ -206,7 +212,8 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
         except ValueError as err:
             per_fold.append({"fold": n, "skipped": str(err)})
             continue
-        ev = evaluate(model, test, stream=stream, desc=f"cross-validation fold {n}/{k}", baseline=False)
+        ev = evaluate(model, test, stream=stream, desc=f"cross-validation fold {n}/{k}", baseline=False,
+                      favor_precision=favor_precision)
         per_fold.append({"fold": n, "sites": sorted(set(groups[test_idx])), "pages": len(test),
                          **ev.summary()})
         if pooled is None:
@@ -325,7 +332,9 @@ def report_markdown(rep: dict, chart: bool = True) -> str:
             sources.append(f"the store `{data['store']}`")
         out += [f"Scored on {', '.join(sources) or 'no file'}"
                 f"{' (reviewed examples only)' if data['reviewed_only'] else ''}; "
-                f"cross-validation seed {data['seed']}, inner folds {data['folds']}.", ""]
+                f"cross-validation seed {data['seed']}, inner folds {data['folds']}"
+                f"{'; favouring precision (model, trafilatura and cross-validation)' if data.get('favor_precision') else ''}.",
+                ""]
     seen = rep["seen_in_training"]["pages"]
     if seen:
         out += [f"**Warning: {seen} of the {rep['pages']} pages were in this model's training data** "
