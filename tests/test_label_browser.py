@@ -631,6 +631,9 @@ def test_the_list_and_the_export_follow_every_page_of_the_store(server, watched)
     expect(rows).to_have_count(len(stored["examples"]))
     more = page.get_by_role("button", name="Show more")
     more.dblclick()  # an impatient double click asks once: each page is listed once
+    # its page listed before the loop reads the count: read while that page was on its way,
+    # the count sent the loop to click a button the last page then hid (15 s, a timeout)
+    expect(rows.nth(len(stored["examples"]))).to_be_attached()
     while rows.count() < total:
         shown = rows.count()
         more.click()
