@@ -143,7 +143,7 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
     labelled blocks; `baseline` also runs trafilatura for the side-by-side word F1. With
     `favor_precision`, both favour precision, as `Cleaner(favor_precision=True)` and
     ``trafilatura.extract(html, favor_precision=True)`` do."""
-    extra = {"favor_precision": True} if favor_precision else {}
+    extra = {"favor_precision": True} if favor_precision else {}  # as `Cleaner` passes it
     keep = str(model.classes_[0])
     result = Evaluation(keep_label=keep, model_labels=[str(c) for c in model.classes_])
     # one page is a few dozen rows: OpenMP threads only add start-up and, on a busy machine,
