@@ -78,8 +78,13 @@ _CLEAN_BODY = {
 _DECODE_BODY = {"required": True, "content": {"text/html": _CLEAN_BODY["content"]["text/html"]}}
 
 
+def _precision(given: bool | None, settings: Settings) -> bool:
+    """A document's `favor_precision`, else the service's (`serve --favor-precision`)."""
+    return settings.favor_precision if given is None else given
+
+
 def _job(doc: HtmlDocument | TextDocument, settings: Settings) -> Job:
-    precise = settings.favor_precision if doc.favor_precision is None else doc.favor_precision
+    precise = _precision(doc.favor_precision, settings)
     if isinstance(doc, HtmlDocument):
         return Job("html", doc.html, doc.url, doc.blocks, favor_precision=precise)
     return Job("text", doc.text, None, doc.blocks, favor_precision=precise)
@@ -177,8 +182,7 @@ async def clean(
                                                  "'favor_precision' in the body, not in the query")
         job = _job(_json_document(body), settings)
     else:
-        precise = settings.favor_precision if favor_precision is None else favor_precision
-        job = _raw_job(request, media, body, url, bool(blocks), precise)
+        job = _raw_job(request, media, body, url, bool(blocks), _precision(favor_precision, settings))
     outcome = await _run(pool, metrics, job, request)
     if outcome.result is not None:
         return JSONResponse(outcome.result)

@@ -65,6 +65,7 @@ def run_job(cleaner: Cleaner, job: Job) -> tuple:
     started = time.monotonic()
     try:
         html, text = (job.document, None) if job.kind == "html" else (None, job.document)
+        # False as None: the cleaner's own setting (off here), the keyword left out for it
         result = clean_page(cleaner, html, job.url, job.charset, text,
                             favor_precision=job.favor_precision or None)
         reply: tuple = ("ok", result.to_dict(blocks=job.blocks))
