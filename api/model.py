@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends
 from filter import ModelError
 from filter.modelfile import active_model_path, is_model_file_name, manifest_of, models_dir
 
-from .deps import KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, api_key_header, require_json
+from .deps import (KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, api_key_header,
+                   require_json)
 from .errors import ApiError, documented
 from .pool import CleaningPool, ModelInfo
 from .schemas import ModelOut, ReloadRequest, ReloadResponse
+from .settings import Settings
 
 router = APIRouter(tags=["model"])
 
@@ -106,8 +108,10 @@ def _sources_by_name(record: dict) -> dict:
     return record
 
 
-def describe(pool: CleaningPool, info: ModelInfo | None = None) -> dict:
-    """The model being served (or `info`, one just switched to), as `GET /v1/model` shows it."""
+def describe(pool: CleaningPool, settings: Settings, info: ModelInfo | None = None) -> dict:
+    """The model being served (or `info`, one just switched to), as `GET /v1/model` shows it,
+    with the service's `favor_precision` default: the same model cleans differently under
+    `serve --favor-precision`, and a client comparing results needs to know which it gets."""
     info = info or pool.info
     return {
         "version": info.version,
@@ -115,6 +119,7 @@ def describe(pool: CleaningPool, info: ModelInfo | None = None) -> dict:
         "labels": info.labels,
         "loaded_at": datetime.fromtimestamp(info.loaded_at, timezone.utc).isoformat(timespec="seconds"),
         "workers": pool.live,
+        "favor_precision": settings.favor_precision,
         "manifest": public_manifest(info.manifest),
         "available": available_models(),
     }
@@ -122,11 +127,12 @@ def describe(pool: CleaningPool, info: ModelInfo | None = None) -> dict:
 
 @router.get("/v1/model", response_model=ModelOut, summary="The model being served",
             responses=documented(422, s422="A query parameter it does not take."))
-async def get_model(pool: PoolDep) -> dict:
-    return describe(pool)
+async def get_model(pool: PoolDep, settings: SettingsDep) -> dict:
+    return describe(pool, settings)
 
 
-async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest | None = None) -> dict:
+async def reload_model(pool: PoolDep, metrics: MetricsDep, settings: SettingsDep,
+                       body: ReloadRequest | None = None) -> dict:
     """Load a model from the models folder (`{"model": "name.joblib"}`; without a name, the
     folder's active model) in a new set of cleaning processes and switch to it once all have
     loaded it. Requests already being cleaned finish on the previous model; a model that fails
@@ -145,7 +151,7 @@ async def reload_model(pool: PoolDep, metrics: MetricsDep, body: ReloadRequest |
     metrics.model_loaded(reloaded.info)
     # this reload's own before and after: another may have followed it while it answers
     return {"changed": reloaded.changed, "restarted": reloaded.restarted,
-            "previous": reloaded.previous, "model": describe(pool, reloaded.info)}
+            "previous": reloaded.previous, "model": describe(pool, settings, reloaded.info)}
 
 
 class ReloadRoute(KeyedRoute, ParsedJsonRoute):

@@ -326,6 +326,8 @@ class ModelOut(BaseModel):
     labels: list[str]
     loaded_at: str
     workers: int = Field(description="Cleaning processes serving this model.")
+    favor_precision: bool = Field(description="The service's default for documents that do not "
+                                              "say (`serve --favor-precision`).")
     manifest: dict[str, Any]
     available: list[str] = Field(description="Model files in the models folder that reload accepts.")
 

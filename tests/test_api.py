@@ -168,7 +168,7 @@ def test_favor_precision_is_asked_per_document_in_json_in_the_query_and_in_a_bat
 
 def test_the_services_favor_precision_is_the_default_of_documents_that_do_not_say(tmp_path, library):
     """`serve --favor-precision`: a document without `favor_precision` (JSON, query, batch) is
-    cleaned favouring precision; one that says `false` is not."""
+    cleaned favouring precision; one that says `false` is not; `GET /v1/model` says which."""
     page = (Path(__file__).parent / "fixtures" / "crawl_site" / "harbour-ferry.html").read_text()
     with threadpool_limits(1):
         precise = jsonable(Cleaner(model=library.loaded, favor_precision=True).clean(page).to_dict(blocks=False))
@@ -176,6 +176,8 @@ def test_the_services_favor_precision_is_the_default_of_documents_that_do_not_sa
     assert precise != default
     settings = Settings(workers=1, favor_precision=True, examples_db=tmp_path / "ex.db")
     with TestClient(create_app(settings)) as strict:
+        assert strict.get("/v1/model").json()["favor_precision"] is True  # a client can see it
+        assert strict.post("/v1/model/reload").json()["model"]["favor_precision"] is True
         assert strict.post("/v1/clean", json={"html": page}).json() == precise
         assert strict.post("/v1/clean", json={"html": page, "favor_precision": False}).json() == default
         assert strict.post("/v1/clean", content=page.encode(),
@@ -1021,6 +1023,7 @@ def test_model_info(client):
     assert info["workers"] == 2
     assert info["file"] in info["available"]
     assert info["manifest"]["sha256"] and info["labels"]
+    assert info["favor_precision"] is False  # the service's default for documents that do not say
 
 
 def test_health_and_readiness(client):
