@@ -55,6 +55,22 @@ def test_a_base_href_in_the_header_charset_is_read_in_it(cleaner):
         assert outcome.url == want and outcome.to_record()["id"] == want
 
 
+def test_a_refused_responses_record_reads_its_base_href_in_the_header_charset(cleaner):
+    """A page refused before it is read (here over the size limit) is still named in its error
+    record by the URL field joined under its `<base href>`: read from its first bytes in the
+    library's guess, not in the Content-Type's koi8-r, the base came out as mojibake, and the
+    record named a page that does not exist."""
+    base = ('<html><head><base href="http://courier.test/\u043d\u043e\u0432\u043e\u0441\u0442'
+            '\u0438/"></head><body>').encode("koi8-r")
+    want = "http://courier.test/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/b.html"
+    headers = {"Content-Type": "text/html; charset=koi8-r"}
+    large = HtmlResponse(URL, body=base + b"<p>x</p>" * 400 + b"</body></html>", headers=headers)
+    small = NoiseFilterPipeline(Cleaner(model=cleaner.loaded, limits=Limits(max_bytes=1000)))
+    outcome, kept = small._clean_item(large, "b.html")
+    assert outcome.error.type == "InputTooLarge" and kept is None
+    assert outcome.url == want and outcome.to_record()["id"] == want
+
+
 def test_a_base_href_without_a_host_gives_way_to_the_responses_url(cleaner):
     """``<base href="https:/x/">`` (one slash: no host) joined the URL field into
     ``https:///x/b.html``, and a page that cleans fine became an InputError record; such a base

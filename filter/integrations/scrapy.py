@@ -88,9 +88,13 @@ def response_page(response: Response, max_bytes: int | None = None) -> str | byt
     `response.text` reads it (ignoring an encoding equal to the guess, tried, dropped the
     choice of a spider that set the very encoding Scrapy guesses). A page that is valid UTF-8
     is still read as UTF-8."""
+    return decode_by_header(response.body, _charset(response), max_bytes)
+
+
+def _charset(response: Response) -> str | None:
+    """The charset a Response is read in first: the spider's encoding, else its header's."""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return decode_by_header(response.body, getattr(response, "_encoding", None)
-                            or header_charset(content_type), max_bytes)
+    return getattr(response, "_encoding", None) or header_charset(content_type)
 
 
 def page_url(field, response: Response | None = None, page: str | bytes | None = None):
@@ -100,8 +104,10 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     in its first 4 KB as Scrapy's `urljoin` looks for one, else against the Response's URL; a
     field that holds no URL gives way to the Response's URL. The base is read from `page`, the
     Response's page as `response_page` decoded it (Scrapy's `urljoin` decoded the whole body
-    again, and a non-ASCII base read as Latin-1 came out as mojibake), or from its first bytes
-    decoded as the library decodes a page where the page is still bytes. A field that cannot
+    again, and a non-ASCII base read as Latin-1 came out as mojibake), or, for a page refused
+    before it is read (over the size limit, not HTML), from its first bytes read as
+    `response_page` reads a page (in the library's guess alone, a base under a header-only
+    charset named a page that does not exist in the item's error record). A field that cannot
     be joined (``http://[::1/x``), or any field without a Response, goes to `clean` as it is,
     which says what is wrong with it in the item's error record: one bad field never costs
     the item."""
@@ -113,7 +119,8 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
     if not (isinstance(field, str) and field.strip()):
         return response.url
     field = field.strip()
-    head = (page if page is not None else response.body)[:4096]
+    head = (page if page is not None
+            else decode_by_header(response.body[:4096], _charset(response), MAX_BYTES))[:4096]
     if isinstance(head, bytes):  # read as the library will read the page (its meta charset)
         try:
             head = decode(head, MAX_BYTES, url=response.url)
