@@ -142,3 +142,21 @@ def test_a_folder_warns_of_no_page_only_when_it_holds_none(tmp_path, caplog, oth
     with caplog.at_level("WARNING", logger="filter.inputs"):
         assert list(read_folder(tmp_path / "site")) == []
     assert "but 0 " not in caplog.text
+
+
+def test_a_zstd_page_file_is_read_frame_by_frame_within_the_frame_limit(tmp_path):
+    """A page file compressed with zstd is read as a zstd body sent to the service is: a page
+    in a few frames (as `pzstd` writes it) whole, a file of a million empty frames (9 MB,
+    which took the batch's reader 15 s outside any time limit) as one `UnreadableFile` report
+    naming the frame limit, a page over the size limit as `InputTooLarge`."""
+    zstd = pytest.importorskip("backports.zstd" if sys.version_info < (3, 14) else "compression.zstd")
+    html = page(ARTICLES[0])
+    half = len(html) // 2
+    (tmp_path / "a.html.zst").write_bytes(zstd.compress(html[:half]) + zstd.compress(html[half:]))
+    (tmp_path / "b.html.zst").write_bytes(zstd.compress(html) + zstd.compress(b"") * 1_000_000)
+    (tmp_path / "c.html.zst").write_bytes(zstd.compress(html + b"<p>x</p>" * 1_300_000))
+    docs = {doc.id.rpartition("/")[2]: doc for doc in read_folder(tmp_path)}  # 10 MB at most
+    assert docs["a.html.zst"].failure is None and docs["a.html.zst"].html == html
+    assert docs["b.html.zst"].failure.type == "UnreadableFile"
+    assert "over 1,000 zstd frames" in docs["b.html.zst"].failure.message
+    assert docs["c.html.zst"].failure.type == "InputTooLarge"
