@@ -232,10 +232,11 @@ def _zstd_page(fh: BinaryIO, max_bytes: int) -> bytes:
     of the batch's reader, outside any time limit. Read whole, its compressed bytes are held
     to the size a page within the limit can take (zstd adds a few bytes per 128 KB block);
     past it, the page is over the limit."""
-    from .decoding import unzstd  # lazily, as `decompressed` imports the zstd module
+    from .decoding import unzstd  # lazily: it imports trafilatura, which reading files needs not
 
-    packed = read_at_most(fh, max_bytes + max_bytes // 64 + (1 << 16) + 1)
-    if len(packed) > max_bytes + max_bytes // 64 + (1 << 16):
+    most = max_bytes + max_bytes // 64 + (1 << 16)
+    packed = read_at_most(fh, most + 1)
+    if len(packed) > most:
         return packed[:max_bytes + 1]  # (over the limit: its length says so)
     return unzstd(packed, max_bytes, partial_ok=False)
 
@@ -252,7 +253,8 @@ def read_html_file(path: Path, doc_id: str, max_bytes: int) -> Document:
                 with decompressed(fh) as stream:
                     data = read_at_most(stream, max_bytes + 1)
         too_large = len(data) > max_bytes
-    except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
+    except (*damage_types(), ValueError) as err:  # ValueError: zstd damaged, cut, of too many
+        # frames, or without a zstd module
         return Document(id=doc_id, source=str(path),
                         failure=Failure("UnreadableFile", f"{path}: {err}"))
     if too_large:
