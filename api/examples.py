@@ -19,7 +19,7 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from fastapi import APIRouter, Depends, Query
 
-from filter.blocks import Block, Page
+from filter.blocks import Block, Page, well_formed
 from train.examples import MAX_EXAMPLE_BYTES, ExampleError, attach_labels, parse_example
 from train.store import StoreError, example_chars, timestamp
 
@@ -78,7 +78,8 @@ def _default_id(example: ExampleIn) -> str:
     """An id for a page sent without one: its document's hash, so sending the same page twice
     updates one example instead of adding two."""
     kind, doc = ("html", example.html) if example.html is not None else ("text", example.text or "")
-    return "doc-" + hashlib.sha256(f"{kind}\0{doc}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    # hashed as stored, lone surrogates made U+FFFD: the id is what `GET ?document=` finds it by
+    return "doc-" + hashlib.sha256(f"{kind}\0{well_formed(doc)}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _utf8_size(value: str) -> int:
@@ -101,9 +102,9 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
     is the time given to the labels that state none. Blocks that cannot be used are left out and listed in `problems`.
     A document or gold text over `--max-bytes` (which could not be cleaned, nor trained on) is
     refused with 413, as is one over the 10 MB training segments (`MAX_EXAMPLE_BYTES`) when
-    --max-bytes is larger. The same id twice in one request is refused (422): the second page
-    would be merged into the first, its labels onto another document."""
-    examples, problems, given = [], [], {}
+    --max-bytes is larger. The same id or the same document twice in one request is refused
+    (422): the store would merge the second page into the first, its labels over the first's."""
+    examples, problems, given, documents = [], [], {}, {}
     limit, named = min((settings.max_bytes, "--max-bytes"),
                        (MAX_EXAMPLE_BYTES, "the most training reads of an example"))
     for n, item in enumerate(body.examples):
@@ -122,7 +123,11 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
         if example.id in given:
             raise ApiError(422, "invalid_input", f"examples[{n}]: id {example.id!r} is already "
                            f"given at examples[{given[example.id]}]: one page per id in a request")
+        if example.document_sha256 in documents:
+            raise ApiError(422, "invalid_input", f"examples[{n}]: the same {'html' if example.html is not None else 'text'} "
+                           f"as examples[{documents[example.document_sha256]}]: one example per page in a request")
         given[example.id] = n
+        documents[example.document_sha256] = n
         examples.append(example)
         problems.extend({"where": p.where, "message": p.message} for p in found)
     now = timestamp()

@@ -241,9 +241,10 @@ def _shown_after(html: str, start: int) -> bool:
     return has_visible_text(_NOT_SHOWN.sub(" ", html[start:]))
 
 
-def parse(html: str) -> HtmlElement:
-    """Parse HTML once with lxml, as trafilatura's loader does (repairing common faults first),
-    and refuse a page the parser could not read to its end rather than return part of it."""
+def check_html(html: str) -> None:
+    """Raise `InputError` for a decoded document that is not one HTML page whatever its size:
+    empty, without a tag, or a file of many pages. Examples are checked here too: the service
+    stored an `html` example of plain words, which training then skipped."""
     if not html.strip():
         raise InputError("input is empty")
     if not _TAG.search(html):  # "price < 5 dollars" is not HTML either
@@ -253,6 +254,12 @@ def parse(html: str) -> HtmlElement:
     if container:
         raise InputError(f"input is {container}, not one page: clean its pages with noisefilter "
                          "batch (clean_many)")
+
+
+def parse(html: str) -> HtmlElement:
+    """Parse HTML once with lxml, as trafilatura's loader does (repairing common faults first),
+    and refuse a page the parser could not read to its end rather than return part of it."""
+    check_html(html)
     if "&#" in html:
         html = _CONTROL_REFERENCE.sub(_control_reference, html)
     html = _white_space_controls(html)

@@ -2179,6 +2179,53 @@ def test_the_same_id_twice_in_one_request_is_refused(tmp_path):
     assert_error(client.post("/v1/examples", json={"examples": same}), 422, "invalid_input")
 
 
+def test_the_same_document_twice_in_one_request_is_refused_whatever_its_ids(tmp_path):
+    """The store merges a document it holds under another id into that page: two ids for one
+    page in a request gave 200, the second page's labels over the first's (`merged`)."""
+    client = TestClient(create_app(Settings(workers=1, examples_db=tmp_path / "ex.db")))
+    html = "<p>Harbour vote paragraph one of the probe.</p>"
+    pages = [{"id": "p-a", "html": html, "blocks": [{"text": html[3:-4], "label": "content"}]},
+             {"id": "p-b", "html": html, "blocks": [{"text": html[3:-4], "label": "junk"}]}]
+    for sent in (pages, [pages[0], {k: v for k, v in pages[1].items() if k != "id"}]):
+        r = client.post("/v1/examples", json={"examples": sent})
+        assert "the same html as examples[0]" in assert_error(r, 422, "invalid_input")["detail"]
+    assert client.get("/v1/examples").json()["examples"] == []
+    # the same text under an html example and a text one is two pages
+    text = {"text": html[3:-4], "blocks": [{"text": html[3:-4], "label": "content"}]}
+    assert client.post("/v1/examples", json={"examples": [pages[0], text]}).status_code == 200
+
+
+@pytest.mark.parametrize("document, needle", [
+    ("Plain words about the harbour vote, no tags at all.", "no tags"),
+    ('WARC/1.0\r\nWARC-Type: warcinfo\r\n\r\n<p>Harbour vote.</p>', "a WARC file"),
+])
+def test_an_html_example_that_is_not_a_page_is_refused(tmp_path, document, needle):
+    """`/v1/clean` refuses such html, and training skipped the page the store had kept with an
+    id and no problem."""
+    client = TestClient(create_app(Settings(workers=1, examples_db=tmp_path / "ex.db")))
+    r = client.post("/v1/examples", json={"examples": [
+        {"html": document, "blocks": [{"text": "Harbour vote.", "label": "content"}]}]})
+    assert needle in assert_error(r, 422, "invalid_input")["detail"]
+    assert client.get("/v1/examples").json()["examples"] == []
+
+
+def test_a_default_id_is_the_hash_of_the_document_as_stored(tmp_path):
+    """A lone surrogate is stored as U+FFFD; the id was the hash of the document before, so
+    it named no document `GET ?document=` could find."""
+    import hashlib
+
+    client = TestClient(create_app(Settings(workers=1, examples_db=tmp_path / "ex.db")))
+    body = '{"examples": [{"html": "<p>Lone \\udc80 surrogate harbour paragraph.</p>", ' \
+           '"blocks": [{"text": "Lone \\udc80 surrogate harbour paragraph.", "label": "content"}]}]}'
+    r = client.post("/v1/examples", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    stored = client.get("/v1/examples").json()["examples"][0]
+    assert "\ufffd" in stored["html"]
+    digest = hashlib.sha256(("html\0" + stored["html"]).encode()).hexdigest()
+    assert r.json()["ids"] == [stored["id"]] == ["doc-" + digest[:16]]
+    assert client.get("/v1/examples", params={"document": digest}).json()["examples"][0]["id"] == stored["id"]
+
+
 def test_a_page_of_exactly_max_bytes_is_stored_and_one_byte_more_is_413(tmp_path):
     """/v1/clean takes a document of exactly --max-bytes: saving that same page must too."""
     client = TestClient(create_app(Settings(workers=1, max_bytes=2000, examples_db=tmp_path / "ex.db")))

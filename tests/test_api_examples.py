@@ -147,9 +147,9 @@ def test_labelled_blocks_per_request_limit_is_inclusive(client, monkeypatch):
 def test_html_and_text_of_one_string_get_two_ids(client):
     """Without ids, a string sent as HTML and the same string sent as text are two documents
     and get two ids."""
-    s = "Plain words on a page."
+    s = "<p>Plain words on a page.</p>"
     r = client.post("/v1/examples", headers=KEY, json={"examples": [
-        {"html": s, "blocks": [{"text": s, "label": "content"}]},
+        {"html": s, "blocks": [{"text": s[3:-4], "label": "content"}]},
         {"text": s, "blocks": [{"text": s, "label": "content"}]}]})
     assert r.status_code == 200, r.text
     first, second = r.json()["ids"]

@@ -45,7 +45,7 @@ from filter.cleaner import check_text, site_or_host, text_page
 from filter.compression import damage_types, decompressed
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
-from filter.extract import check_url, html_to_page
+from filter.extract import check_html, check_url, html_to_page
 from filter.files import written_whole
 from filter.limits import Limits
 
@@ -229,11 +229,11 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
             errors.append(f"'{key}' is empty: there is no page to label")
         elif document is not None and looks_binary(document):
             errors.append(f"'{key}' looks like binary data, not a page")
-        elif key == "text" and document is not None:
+        elif document is not None:
             try:
-                check_text(document)
+                (check_text if key == "text" else check_html)(document)
             except InputError as err:
-                errors.append(f"'text': {err}")
+                errors.append(f"'{key}': {err}")
     url = _optional_str(obj, "url", errors)
     if url is not None:
         try:
