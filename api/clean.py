@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from filter import NoiseFilterError
 from filter.decoding import decode, header_charset, size_error
+from filter.extract import check_url
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures,
@@ -145,7 +146,7 @@ def _raw_job(request: Request, media: str, body: bytes, url: str | None, blocks:
     ``/healthz``) for 30 s only to be refused; in the cleaning process it is under the time
     limit."""
     kind = "html" if media == "text/html" else "text"
-    if kind == "text" and url is not None:
+    if kind == "text" and url is not None and url.strip():  # `?url=` is none, as in the library
         raise ApiError(422, "invalid_input", "'url' applies to HTML; plain text has no links to resolve")
     return Job(kind, body, url, blocks, header_charset(request.headers.get("content-type")),
                favor_precision)
@@ -211,6 +212,8 @@ async def decode_page(
         raise ApiError(415, "unsupported_media_type", "send the page's bytes as text/html")
     job = _raw_job(request, "text/html", await request.body(), url, False)
     try:
+        # refused as `/v1/clean` refuses it: the labelling page cleans what it decoded here
+        url = (check_url(url) or None) if url is not None else None
         html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url,
                                               job.charset)
     except NoiseFilterError as err:

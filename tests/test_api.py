@@ -2147,6 +2147,21 @@ def test_decode_reads_the_charset_the_header_names_as_clean_does(client):
     assert sentence in r.json()["html"]
 
 
+def test_an_empty_url_is_none_for_plain_text_and_a_bad_one_is_refused_by_decode(client):
+    """`?url=` is no URL (a crawler that always appends it got 422 for plain text only), and
+    `/v1/decode` refuses a URL `/v1/clean` refuses (it took "not a url" without a word)."""
+    r = client.post("/v1/clean", params={"url": ""}, content=b"One line of text.",
+                    headers={"content-type": "text/plain"})
+    assert r.status_code == 200 and r.json()["text"] == "One line of text.", r.text
+    page, html = b"<p>Ferry</p>", {"content-type": "text/html"}
+    for bad in ("not a url", "/news/1"):
+        assert "url" in assert_error(client.post("/v1/decode", params={"url": bad}, content=page,
+                                                 headers=html), 422, "invalid_input")["detail"]
+    for good in ("", "https://example.pl/news/1"):
+        assert client.post("/v1/decode", params={"url": good}, content=page,
+                           headers=html).json() == {"html": "<p>Ferry</p>"}
+
+
 def test_an_example_training_would_skip_for_its_size_is_413_whatever_max_bytes(tmp_path, monkeypatch):
     """Training segments an example of at most `MAX_EXAMPLE_BYTES` (10 MB); with a larger
     --max-bytes the service stored an 11 MB example that training then skipped."""
