@@ -96,8 +96,10 @@ def create_app(settings: Settings | None = None, check_host: bool = False) -> Fa
 
     # any operation may fail (500), and `noisefilter serve` on a loopback address answers only
     # requests addressed to it (421, `hosts.LoopbackHostMiddleware`)
+    # no redirect for a trailing slash: the unknown route is a 404, as documented (Starlette's
+    # 307 named an absolute URL without the prefix a proxy strips)
     app = FastAPI(title="noisefilter", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan, responses=documented(421, 500))
+                  lifespan=lifespan, responses=documented(421, 500), redirect_slashes=False)
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.store = StoreHolder(settings.examples_db)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from .errors import ApiError
 
@@ -64,6 +64,14 @@ def label_page() -> FileResponse:
     answered too, as link checkers and uptime probes ask that way."""
     return FileResponse(STATIC / "label.html", media_type="text/html; charset=utf-8",
                         headers=SECURITY_HEADERS)
+
+
+@router.api_route("/label/", methods=["GET", "HEAD"], response_class=RedirectResponse)
+def label_page_slash() -> RedirectResponse:
+    """The page at its address typed with a slash (the service redirects no other path: an API
+    client's slash is a 404). Relative, so that it holds behind a proxy serving the service
+    under a prefix, as the page's own addresses do."""
+    return RedirectResponse("../label", status_code=307)
 
 
 @router.api_route("/label/{asset}", methods=["GET", "HEAD"], response_class=FileResponse)

@@ -607,6 +607,10 @@ def test_a_gzip_body_of_countless_members_costs_work_in_proportion_to_its_size(c
 def test_errors_of_the_framework_are_json_too(client):
     assert_error(client.get("/no/such/route"), 404, "not_found")
     assert_error(client.get("/v1/clean"), 405, "method_not_allowed")
+    # not a 307 to an absolute URL, which behind a proxy that strips a prefix named the wrong one
+    for path in ("/v1/clean/", "/healthz/"):
+        assert_error(client.post(path, content=b"<p>Ferry</p>", headers={"content-type": "text/html"},
+                                 follow_redirects=False), 404, "not_found")
     assert_error(client.get("/v1/examples", params={"limit": 0}, headers={"X-API-Key": API_KEY}),
                  422, "invalid_input")
 

@@ -225,6 +225,16 @@ def test_the_page_names_its_icon_and_answers_head(page, client):
         assert head.content == b"" and int(head.headers["content-length"]) == len(client.get(path).content)
 
 
+def test_the_page_typed_with_a_slash_redirects_to_it_relatively(client):
+    """The service redirects no trailing slash (an API client's is a 404), but a person typing
+    /label/ gets the page; relative, so a proxy's prefix is kept."""
+    response = client.get("/label/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "../label"
+    followed = client.get("/label/")
+    assert followed.status_code == 200 and str(followed.url).endswith("/label")
+    assert client.head("/label/", follow_redirects=False).status_code == 307
+
+
 @pytest.mark.parametrize("path", ["/label/label.html", "/label/app.py", "/label/..%2Fapp.py",
                                   "/label/%2e%2e%2flabel.py", "/label/label.js.map"])
 def test_no_other_file_is_served(client, path):
