@@ -23,6 +23,9 @@ from .errors import error_response
 #: content codings undone here, with zlib's window bits for each (deflate: zlib-wrapped, as
 #: RFC 9110 says; raw deflate, which some clients send, is tried next)
 _CODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+#: most codings undone on one body ("gzip, gzip" from a proxy that compresses again; each is
+#: held to the limit, and a longer list is no client's)
+_MOST_CODINGS = 3
 
 
 class _Refused(Exception):
@@ -66,10 +69,12 @@ class BodyLimitMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        coding = dict(scope["headers"]).get(b"content-encoding", b"").decode("latin-1").strip().lower()
-        if coding and coding != "identity" and body:  # a GET, HEAD: nothing to decode
+        header = dict(scope["headers"]).get(b"content-encoding", b"").decode("latin-1").lower()
+        # a list, in the order the codings were applied (RFC 9110, 8.4): "identity, gzip" too
+        codings = [c.strip() for c in header.split(",") if c.strip() not in ("", "identity")]
+        if codings and body:  # a GET, HEAD: nothing to decode
             try:  # in a thread: inflating up to the limit takes a tenth of a second or more
-                body = await anyio.to_thread.run_sync(self._decoded, body, coding)
+                body = await anyio.to_thread.run_sync(self._undone, body, codings, header.strip())
             except _Refused as err:
                 await error_response(err.status, err.error, err.detail)(scope, receive, send)
                 return
@@ -87,12 +92,20 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    def _decoded(self, body: bytes, coding: str) -> bytes:
-        """The body without its content coding, at most `limit` bytes of it (every member of a
-        gzip body: reading only the first cut the page without a word)."""
-        if coding not in _CODINGS:
-            raise _Refused(415, "unsupported_media_type", f"Content-Encoding {coding!r} is not "
+    def _undone(self, body: bytes, codings: list[str], header: str) -> bytes:
+        """The body without its content codings, the last applied undone first. Each is checked
+        before any work: a coding not undone here, or more of them than a client applies, is
+        refused whole."""
+        if any(c not in _CODINGS for c in codings) or len(codings) > _MOST_CODINGS:
+            raise _Refused(415, "unsupported_media_type", f"Content-Encoding {header!r} is not "
                            "supported; send the body as it is, or gzip or deflate it")
+        for coding in reversed(codings):
+            body = self._decoded(body, coding)
+        return body
+
+    def _decoded(self, body: bytes, coding: str) -> bytes:
+        """The body without one content coding, at most `limit` bytes of it (every member of a
+        gzip body: reading only the first cut the page without a word)."""
         problem = ""
         for wbits in (_CODINGS[coding], -15) if coding == "deflate" else (_CODINGS[coding],):
             try:

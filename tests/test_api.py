@@ -458,17 +458,33 @@ def test_a_body_of_exactly_the_limit_is_taken(client):
                  413, "payload_too_large")
 
 
-@pytest.mark.parametrize("coding", ["x-gzip", "GZIP", "identity"])
+@pytest.mark.parametrize("coding", ["x-gzip", "GZIP", "identity", "identity, gzip", "gzip,gzip",
+                                    "deflate, gzip"])
 def test_content_codings_are_read_in_every_spelling_http_allows(client, coding):
     """Codings are case-insensitive, "x-gzip" is gzip and "identity" no coding at all: each
-    was a 415 under a mutation no test caught."""
+    was a 415 under a mutation no test caught. A list is undone last first (RFC 9110: "gzip,
+    gzip" from a proxy that compressed again was a 415)."""
     import gzip
+    import zlib
 
     doc = json.dumps({"text": "A line of text."}).encode()
-    body = doc if coding == "identity" else gzip.compress(doc)
+    body = doc
+    for name in (c.strip().lower() for c in coding.split(",")):
+        body = {"identity": bytes, "deflate": zlib.compress}.get(name, gzip.compress)(body)
     r = client.post("/v1/clean", content=body, headers={"content-type": "application/json",
                                                          "content-encoding": coding})
     assert r.status_code == 200, r.text
+    assert r.json()["text"] == "A line of text."
+
+
+@pytest.mark.parametrize("coding", ["gzip, br", "gzip, gzip, gzip, gzip"])
+def test_a_list_of_codings_is_refused_whole_when_one_is_not_undone_here(client, coding):
+    import gzip
+
+    body = gzip.compress(json.dumps({"text": "A line of text."}).encode())
+    r = client.post("/v1/clean", content=body, headers={"content-type": "application/json",
+                                                         "content-encoding": coding})
+    assert repr(coding) in assert_error(r, 415, "unsupported_media_type")["detail"]
 
 
 def test_each_outcome_has_its_status_and_a_503_says_when_to_retry(client):
