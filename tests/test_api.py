@@ -350,6 +350,24 @@ def test_json_endpoints_refuse_a_body_without_content_type(client, path):
     assert "no content-type" in assert_error(r, 415, "unsupported_media_type")["detail"].lower()
 
 
+def test_an_empty_chunked_body_without_content_type_is_no_body(client):
+    """An empty chunked body was "a body but no Content-Type" (415), while `Content-Length: 0`
+    was let through: the body decides, not its headers."""
+    r = client.post("/v1/model/reload", content=iter([b""]), headers={"X-API-Key": API_KEY})
+    assert r.request.headers.get("transfer-encoding") == "chunked"
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("path", ["/v1/clean", "/v1/clean/batch", "/v1/examples"])
+def test_malformed_json_is_named_alike_on_every_endpoint(client, path):
+    """The batch and examples endpoints answered "body.13: JSON decode error", a character
+    offset shown as a field, where `/v1/clean` said what was wrong."""
+    r = client.post(path, content=b'{"documents": ', headers={"content-type": "application/json",
+                                                              "X-API-Key": API_KEY})
+    detail = assert_error(r, 422, "invalid_input")["detail"]
+    assert detail.startswith("the body is not valid JSON: Expecting value: line 1 column 15"), detail
+
+
 def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
     """JSON clients write lone surrogates as escapes; the library makes them U+FFFD."""
     body = '{"text": "Harbour bridge reopens \\udc80 after repairs."}'
