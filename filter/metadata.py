@@ -337,6 +337,8 @@ def page_metadata(tree: HtmlElement, url: str | None, source: str | None = None,
         meta = extract_meta_json(tree, meta)
     except Exception as err:  # trafilatura's JSON-LD reader fails on some malformed blocks
         LOGGER.debug("JSON-LD metadata skipped: %s", err)
+    for name in ("title", "sitename", "author", "url"):
+        setattr(meta, name, _json_ld_text(getattr(meta, name)))
     full_title = meta.title or extract_title(tree)
     site_name, meta_title = _field(meta.sitename), _field(meta.title)
     if meta_title and not _is_placeholder_title(meta_title):
@@ -517,6 +519,16 @@ def _author(tree: HtmlElement, found: str | None) -> str | None:
     if len(names) < len(given):  # some were made of an address: the names before it stand
         names += [name for name in named if name.casefold() not in {n.casefold() for n in names}]
     return "; ".join(names) or None
+
+
+def _json_ld_text(value: object) -> str | None:
+    """A metadata field as text: trafilatura's JSON-LD reader hands on a value as the page
+    wrote it, and a CMS writes `"headline": ["…"]`, a number or an object too (a list
+    headline made every such page a TypeError). A list gives its first text; anything else
+    that is not text, nothing."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+    return value if isinstance(value, str) else None
 
 
 def _field(text: str | None) -> str | None:

@@ -29,6 +29,18 @@ def test_the_author_named_only_in_the_json_ld_is_the_pages_author():
     assert _page(f"<title>Harbour walks reopen</title>{script}").author == "Jane Fielding"
 
 
+@pytest.mark.parametrize("headline", ['["Harbour walks reopen"]', "2024", "true", '{"@value": "x"}'])
+def test_a_json_ld_headline_that_is_not_text_leaves_the_page_cleaned(headline):
+    """CMSes write a headline as a list, a number or an object: trafilatura hands it on as
+    written, and every such page was a TypeError, not a result (an error record in a batch).
+    A list gives its first text; anything else leaves the headline to the page's title."""
+    script = _json_ld('{"@context": "https://schema.org", "@type": "NewsArticle", '
+                      f'"headline": {headline}, "author": ["Jane Fielding"]}}')
+    page = _page(f"<title>Harbour walks reopen | Coast News</title>{script}")
+    assert page.title == page.full_title == "Harbour walks reopen"
+    assert page.author == "Jane Fielding"
+
+
 def test_a_website_after_the_authors_name_does_not_lose_the_name():
     """An address is junk in an author tag only where the tag is one ("www.facebook.com/jane"):
     a name followed by the author's website lost the name too, and the page had no author."""
