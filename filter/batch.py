@@ -55,7 +55,7 @@ from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, wor
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .files import temporary_beside
-from .inputs import STDIN, Document, Failure, id_text, input_kind, is_page_name, read_inputs
+from .inputs import STDIN, Document, Failure, given_id, input_kind, is_page_name, read_inputs
 from .limits import WORKERS_PER_CORE, check_workers, usable_cores
 from .result import CleanResult
 
@@ -105,7 +105,7 @@ def as_document(item, index: int) -> Document:
     if isinstance(item, (str, bytes, bytearray, memoryview)):
         return Document(id=str(index), html=_plain(item))
     if isinstance(item, dict):
-        doc_id = id_text(item["id"]) if item.get("id") is not None else str(index)
+        doc_id = given_id(item.get("id")) or str(index)
         if item.get("html") is None and item.get("text") is None:
             return Document(id=doc_id, url=item.get("url"),
                             failure=Failure("InputError", 'the item has no "html" or "text"'))

@@ -422,6 +422,15 @@ def _opens_value(line: bytes) -> str | None:
     return None
 
 
+def given_id(value: Any) -> str | None:
+    """A document's own id as the output gives it (`id_text`), or None where it gives none:
+    no value, or an empty or blank string (an export's empty id column), which would name
+    every such record alike, and resuming took all but the first for done."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return id_text(value)
+
+
 def id_text(value: Any) -> str:
     """A document's id as the output gives it: a str as it is, anything else as JSON spells it
     (true, {"a": 1}: not Python's repr, "True", "{'a': 1}", which `clean_many` gave where a
@@ -450,7 +459,7 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     if not isinstance(record, dict):
         return Document(id=fallback_id, source=source, failure=Failure(
             "BadInputLine", f"expected a JSON object, got {type(record).__name__}"))
-    doc_id = fallback_id if record.get("id") is None else id_text(record["id"])
+    doc_id = given_id(record.get("id")) or fallback_id
     url = record.get("url")
     if url is not None and not isinstance(url, str):
         return Document(id=doc_id, source=source, failure=Failure(

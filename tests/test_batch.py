@@ -900,11 +900,13 @@ _FERRY = ("<html><body><article><p>" + "The ferry leaves the harbour at nine eve
           + "</p></article></body></html>")
 
 
-def test_a_falsy_id_of_a_dict_item_is_kept(cleaner):
-    """0 and "" are ids: they were replaced by the item's position."""
-    items = [{"id": "a", "html": _FERRY}, {"id": 0, "html": _FERRY}, {"id": "", "html": _FERRY}]
+def test_a_falsy_id_of_a_dict_item_is_kept_and_an_empty_one_is_none(cleaner):
+    """0 is an id: it was replaced by the item's position. An empty or blank id (an export's
+    empty column) is none: it named every such item alike."""
+    items = [{"id": "a", "html": _FERRY}, {"id": 0, "html": _FERRY}, {"id": "", "html": _FERRY},
+             {"id": " ", "html": _FERRY}]
     outs = list(clean_many(cleaner, items, workers=1, start_method="fork"))
-    assert [o.id for o in outs] == ["a", "0", ""]
+    assert [o.id for o in outs] == ["a", "0", "2", "3"]
 
 
 def test_retry_failed_keeps_the_outputs_mode(tmp_path):
@@ -940,12 +942,14 @@ def test_a_page_file_of_exactly_max_bytes_is_read(tmp_path):
     assert doc.failure is None and doc.html == _FERRY.encode()
 
 
-def test_a_jsonl_id_of_0_or_empty_is_the_records_id(tmp_path):
+def test_a_jsonl_id_of_0_is_the_records_id_and_an_empty_one_is_none(tmp_path):
+    """Records of an empty id were all named "": resuming took every one after the first for
+    done, and they were lost without a word."""
     from filter.inputs import read_jsonl
 
     path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps({"id": 0, "html": _FERRY}) + "\n" + json.dumps({"id": "", "html": _FERRY}) + "\n")
-    assert [d.id for d in read_jsonl(path)] == ["0", ""]
+    path.write_text("".join(json.dumps({"id": i, "html": _FERRY}) + "\n" for i in (0, "", "", "\t")))
+    assert [d.id for d in read_jsonl(path)] == ["0", "in.jsonl:2", "in.jsonl:3", "in.jsonl:4"]
 
 
 def test_a_folder_given_as_dot_names_its_pages_under_its_own_name(tmp_path, monkeypatch):

@@ -130,6 +130,9 @@ def test_rows_without_an_id_are_named_the_same_however_they_are_partitioned(clea
     assert ids[0] == URL + ARTICLES[0] and ids[1].startswith("sha256:")
     assert ids[2].startswith("row:") and out[2]["error"]["type"] == "InputError"
     assert [r["id"] for r in clean_rows(rows[::-1])] == ids[::-1]
+    # an empty id column is no id: "" named every such row alike
+    blank = [r["id"] for r in clean_rows([{**row, "id": ""} for row in rows])]
+    assert blank[:2] == ids[:2] and blank[2].startswith("row:")
 
 
 def test_a_rows_charset_column_reads_its_bytes_as_the_library_does(cleaner):

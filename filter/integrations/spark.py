@@ -47,7 +47,7 @@ from ..batch import RECORD_FIELDS, Outcome, as_document
 from ..cleaner import Cleaner, Limits, clean_page
 from ..errors import ModelError, NoiseFilterError
 from ..files import temporary_beside, write_synced
-from ..inputs import Document, Failure
+from ..inputs import Document, Failure, given_id
 from ..modelfile import LoadedModel, load_model, manifest_path
 
 #: the rows `clean_rows` and `clean_warc_files` yield, as a Spark DDL schema
@@ -201,7 +201,7 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
             yield to_row(_not_a_row(row))
             continue
         html, url = data.get(html_field), data.get(url_field)
-        doc_id = data.get(id_field)
+        doc_id = given_id(data.get(id_field))
         if doc_id is None:
             doc_id = url or _html_id(html) or _row_id(data)
         doc = as_document({"id": doc_id, "url": url, "html": html,
