@@ -933,15 +933,20 @@ def _output_format_problem(out: Path) -> str | None:
     return None
 
 
+class _ClosedStdout(Exception):
+    """Standard output is closed (`>&-`): `-o -` cannot be written at all."""
+
+
 def _stdout_problem(inputs: list[str]) -> str | None:
-    """Why `-o -` cannot be written, found before any work: standard output is closed, or it
-    is a file that `_output_problem` refuses for `-o FILE` (one of the inputs: `batch in.jsonl
-    -o - >> in.jsonl` read its own lines back as documents and grew the file without end)."""
+    """Why `-o -` must not be written, found before any work: it is a file that
+    `_output_problem` refuses for `-o FILE` (one of the inputs: `batch in.jsonl -o - >>
+    in.jsonl` read its own lines back as documents and grew the file without end). Raises
+    `_ClosedStdout` where there is no standard output."""
     try:
         fd = sys.stdout.fileno()
         mode = os.fstat(fd).st_mode
-    except (OSError, ValueError, AttributeError):  # `>&-`: `_ClosedOutput` has no descriptor
-        return "standard output (-o -) is closed"
+    except (OSError, ValueError, AttributeError) as err:  # `>&-`: `_ClosedOutput` has no descriptor
+        raise _ClosedStdout from err
     if not stat.S_ISREG(mode):  # a terminal, a pipe, a socket: nothing to read back
         return None
     path = (Path(os.path.realpath(f"/proc/self/fd/{fd}")) if os.path.exists(f"/proc/self/fd/{fd}")
@@ -1063,7 +1068,11 @@ def run(args: argparse.Namespace) -> int:
             print("noisefilter batch: -o - writes standard output, which is not resumed: "
                   "--restart and --retry-failed need an output file", file=sys.stderr)
             return 2
-        problem = _stdout_problem(args.inputs)
+        try:
+            problem = _stdout_problem(args.inputs)
+        except _ClosedStdout:  # cannot be written: 1, as `noisefilter clean` and a full disk give
+            print("noisefilter batch: standard output (-o -) is closed", file=sys.stderr)
+            return 1
         if problem:
             print(f"noisefilter batch: {problem}", file=sys.stderr)
             return 2
