@@ -104,10 +104,16 @@ def named_twice(warcs: list[str]) -> str | None:
     """Why a WARC would be cleaned twice, or None: named twice (overlapping globs, `--paths-from`
     lists joined), by the same path or URL or, for a local file, by another path to it, as
     `noisefilter batch` refuses it. The job wrote every one of its rows twice."""
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     for path in warcs:
         local = _local_path(path)
-        key = os.path.realpath(local) if local is not None else path
+        key: object = path
+        if local is not None:  # the file itself: a symlink's or a hard link's path is another
+            try:
+                info = os.stat(local)
+                key = info.st_dev, info.st_ino
+            except OSError:  # not there (yet): by its path, as Spark will name it
+                key = os.path.realpath(local)
         if key in seen:
             return f"{path} is named twice (as {seen[key]} too): its pages would be cleaned twice"
         seen[key] = path

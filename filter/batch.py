@@ -1030,6 +1030,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     kinds = set()
     named: dict[str, tuple[str, str]] = {}  # each input's real path: the input, its kind
+    # and its file's identity: a hard link (or a bind mount) is another real path to it
+    identities: dict[tuple[int, int], str] = {}
     for path in args.inputs:
         if path != STDIN and not Path(path).exists():
             print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
@@ -1041,11 +1043,18 @@ def run(args: argparse.Namespace) -> int:
             return 2
         kinds.add(kind)
         real = os.path.realpath(path) if path != STDIN else STDIN
-        if real in named:
-            print(f"noisefilter batch: {path} is named twice (as {named[real][0]} too): its "
+        identity = None
+        if path != STDIN:
+            info = os.stat(path)
+            identity = info.st_dev, info.st_ino
+        before = named[real][0] if real in named else identities.get(identity)
+        if before is not None:
+            print(f"noisefilter batch: {path} is named twice (as {before} too): its "
                   "documents would be cleaned twice", file=sys.stderr)
             return 2
         named[real] = path, kind
+        if identity is not None:
+            identities[identity] = path
     twice = _read_twice(named)
     if twice:
         print(f"noisefilter batch: {twice}", file=sys.stderr)

@@ -226,6 +226,18 @@ def test_a_folder_and_a_link_to_it_are_one_input_named_twice(tmp_path, capsys):
     assert [r["id"] for r in lines(out)] == [f"site/{ARTICLES[0]}", f"other/{ARTICLES[1]}"]
 
 
+def test_a_file_and_a_hard_link_to_it_are_one_input_named_twice(tmp_path, capsys):
+    """A symlink to an input was refused as the same input named twice, a hard link (another
+    real path to the same file) was read twice and every record written twice."""
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text(json.dumps({"id": "a", "html": page(ARTICLES[0]).decode()}) + "\n")
+    os.link(jsonl, tmp_path / "again.jsonl")
+    out = tmp_path / "out.jsonl"
+    status, err = run_batch(capsys, jsonl, tmp_path / "again.jsonl", "-o", out)
+    assert status == 2 and f"again.jsonl is named twice (as {jsonl} too)" in err, err
+    assert not out.exists()
+
+
 def test_a_plain_warc_named_gz_with_junk_in_front_gives_its_pages(tmp_path):
     """A WARC saved uncompressed under a .warc.gz name, with stray bytes before its first record
     (a download with a proxy's leftovers in front): read as the plain WARC it is."""

@@ -430,8 +430,10 @@ def test_example_job_refuses_a_warc_named_twice(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(example, "SparkSession", None)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "t.warc").write_bytes(b"")
+    os.link(tmp_path / "t.warc", tmp_path / "hard.warc")  # another real path to the same file
     (tmp_path / "list").write_text("s3://b/a.warc.gz\n", encoding="utf-8")
     for warcs, shown in ((["t.warc", "./t.warc"], "./t.warc is named twice (as t.warc too)"),
+                         (["t.warc", "hard.warc"], "hard.warc is named twice (as t.warc too)"),
                          (["t.warc", f"file://{tmp_path}/t.warc"], "is named twice (as t.warc too)"),
                          (["s3://b/a.warc.gz", "--paths-from", "list"],
                           "s3://b/a.warc.gz is named twice (as s3://b/a.warc.gz too)")):
