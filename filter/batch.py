@@ -55,7 +55,7 @@ from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, wor
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .files import temporary_beside
-from .inputs import STDIN, Document, Failure, given_id, input_kind, is_page_name, read_inputs
+from .inputs import STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name, read_inputs
 from .limits import WORKERS_PER_CORE, check_workers, usable_cores
 from .result import CleanResult
 
@@ -114,7 +114,8 @@ def as_document(item, index: int) -> Document:
             return Document(id=doc_id, url=item.get("url"), failure=Failure(
                 "InputError", 'the item has "html" and "text": give one'))
         return Document(id=doc_id, html=_plain(item.get("html")), text=_plain(item.get("text")),
-                        url=item.get("url"), charset=item.get("charset"))
+                        url=item.get("url"), charset=item.get("charset"),
+                        resolve_links=not is_file_url(item.get("url")))
     return Document(id=str(index), failure=Failure(
         "InputError", f"cannot clean an item of type {type(item).__name__}"))
 
@@ -313,10 +314,11 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         raise RuntimeError("clean_many starts worker processes, which a daemonic process (a "
                            "multiprocessing.Pool worker, a Celery prefork child) may not have: "
                            "call clean() for each document there")
-    if isinstance(docs, (str, bytes, bytearray, memoryview)):
-        # one page given where many are expected: it was cleaned character by character
+    if isinstance(docs, (str, bytes, bytearray, memoryview, dict, Document)):
+        # one page given where many are expected: it was cleaned character by character (a
+        # dict, key by key: "id", "url" and "html" each an error)
         raise TypeError("clean_many takes an iterable of documents, and this is one document: "
-                        "pass [html], or call clean(html)")
+                        "pass [document], or call clean(html)")
     if max_in_flight is not None and (isinstance(max_in_flight, bool)
                                       or not isinstance(max_in_flight, int) or max_in_flight < 1):
         # below 1, no document was ever read: the loop waited forever

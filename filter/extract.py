@@ -1191,6 +1191,10 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
     except ValueError as err:
         raise InputError(f"url {url[:200]!r} is not a valid URL: {err}") from None
+    if url and parts.scheme.lower() == "file" and not parts.netloc:
+        raise InputError(f"url {url[:200]!r} names a saved file, not the page's address: its "
+                         "links would resolve to files; clean it without a url (noisefilter "
+                         "batch and clean_many do so, keeping the url in the output)")
     if url and not (parts.scheme and parts.netloc):
         raise InputError(f"url {url[:200]!r} is not an absolute URL (scheme://host/...): the "
                          "page's links cannot be resolved against it")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from .compression import HEADER_BYTES, compression_of, damage_types, decompressed, strip_suffix
 
@@ -61,7 +62,8 @@ class Document:
     the output line (for WARC: the record date, and whether the crawler truncated the payload).
     `resolve_links` is False when `url` names the page in the output only and the page is
     cleaned without it: a WARC record's target URI that is no page URL the cleaner takes
-    (``file:…``, ``urn:…``), which would have failed a good page.
+    (``file:…``, ``urn:…``), which would have failed a good page; a saved page's ``file:`` URL
+    from any input (its links would resolve to files).
     """
 
     id: str
@@ -422,6 +424,18 @@ def _opens_value(line: bytes) -> str | None:
     return None
 
 
+def is_file_url(url: str | None) -> bool:
+    """Whether `url` names a saved copy of a page (``file:…``): the output keeps it, the page is
+    cleaned without it, whatever the input (a JSON Lines record failed with "not an absolute
+    URL" where the same page in a WARC was cleaned)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        return urlsplit(url.strip()).scheme.lower() == "file"
+    except ValueError:
+        return False
+
+
 def given_id(value: Any) -> str | None:
     """A document's own id as the output gives it (`id_text`), or None where it gives none:
     no value, or an empty or blank string (an export's empty id column), which would name
@@ -484,4 +498,4 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     if too_large is not None:
         return Document(id=doc_id, url=url, source=source,
                         failure=Failure("InputTooLarge", str(too_large)))
-    return Document(id=doc_id, url=url, source=source, **page)
+    return Document(id=doc_id, url=url, source=source, resolve_links=not is_file_url(url), **page)

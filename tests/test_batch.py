@@ -373,7 +373,9 @@ def test_an_input_only_its_own_thread_may_use_is_read_in_the_callers_thread(clea
 
 
 def test_one_page_given_as_the_batch_is_refused_not_cleaned_character_by_character(cleaner, pages):
-    for one in (pages[0][0], pages[0][0].decode("utf-8", "replace")):
+    # a dict was cleaned key by key: three failures, "id", "url" and "html" each no page
+    for one in (pages[0][0], pages[0][0].decode("utf-8", "replace"),
+                {"id": "a", "url": pages[0][1], "html": pages[0][0]}):
         with pytest.raises(TypeError, match="one document"):
             cleaner.clean_many(one, workers=1)  # at the call, not at the first outcome
 

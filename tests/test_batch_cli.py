@@ -16,7 +16,7 @@ import pytest
 
 from crawl_helpers import (  # noqa: F401 (one_blas_thread is an autouse fixture)
     ARTICLES, SITE, Rec, build_warc, cut, one_blas_thread, page)
-from filter import Cleaner
+from filter import Cleaner, InputError
 from filter.batch import RECORD_FIELDS, done_keys
 from filter.cli import main
 
@@ -749,6 +749,27 @@ def test_a_warc_of_local_files_is_cleaned_with_their_uris_kept(tmp_path, cleaner
     want = cleaner.clean(page(ARTICLES[0]))
     assert [(r["url"], r["error"], r["text"]) for r in lines(out)] == [
         (uri, None, want.text) for uri in uris]
+
+
+def test_a_saved_pages_file_url_is_kept_and_the_page_cleaned_from_any_input(tmp_path, cleaner):
+    """A JSON Lines record (or a `clean_many` item) of a saved page failed with "not an absolute
+    URL" where the same page in a WARC was cleaned: its links would resolve to files, so it is
+    cleaned without the URL, which the output keeps."""
+    uris = ["file:///home/me/site/index.html", "file://nas/site/index.html"]
+    html = page(ARTICLES[0]).decode("utf-8")
+    jsonl = tmp_path / "saved.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": str(i), "url": u, "html": html}) + "\n"
+                             for i, u in enumerate(uris)))
+    out = tmp_path / "out.jsonl"
+    batch(jsonl, "-o", out, "--workers", "1")
+    want = cleaner.clean(html)
+    assert [(r["url"], r["error"], r["text"]) for r in lines(out)] == [
+        (uri, None, want.text) for uri in uris]
+    items = [{"id": "a", "url": uris[0], "html": html}]
+    [outcome] = cleaner.clean_many(items, workers=1)
+    assert outcome.error is None and outcome.url == uris[0] and outcome.result.text == want.text
+    with pytest.raises(InputError, match="names a saved file, not the page's address"):
+        cleaner.clean(html, url=uris[0])
 
 
 def test_a_warc_target_uri_with_spaces_is_kept_without_a_warning_line_each(tmp_path, cleaner):
