@@ -72,6 +72,11 @@ _THREADPOOLS = ThreadpoolController()
 FEATURE_SCHEMA = 5
 
 
+#: the largest seed a model can be trained with: its three boosters take seed, seed + 1 and
+#: seed + 2, each a NumPy seed (below 2**32)
+MAX_SEED = 2**32 - 3
+
+
 def _booster(seed: int, balanced: bool = False, max_iter: int = 150) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(
         max_iter=max_iter, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=20,

@@ -1949,6 +1949,33 @@ def test_cross_validation_says_which_folds_its_pooled_scores_leave_out(data, goo
     assert (cv["pages"], cv["pages_scored"]) == (20, 15)
 
 
+def test_a_cross_validation_no_fold_of_which_could_be_trained_is_warned_about(data, good, tmp_path,
+                                                                             capsys):
+    """Every fold failing left the summary line without its cross-validated part and said
+    nothing else: the reason was in report.json only."""
+    only_content = _relabelled(data / "train.jsonl", tmp_path / "content.jsonl", 20,
+                               lambda k, b: "content")
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(good), "--examples", str(only_content), "--cv", "2",
+                 "--folds", "2", "--report", str(report)]) == 0
+    err = capsys.readouterr().err
+    said = "cross-validation not run: no fold could be trained (fold 1: "
+    assert f"warning: {said}" in err, err
+    assert "Not run: no fold could be trained (fold 1: " in (report / "report.md").read_text()
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967294"])
+def test_a_seed_no_model_can_take_is_refused_before_any_work(data, tmp_path, capsys, seed):
+    """A seed of -1 (or 2**32 - 2: the boosters take seed + 1 and + 2) failed after every page
+    was segmented, in scikit-learn's words, naming a seed the user never gave."""
+    for command in (["train", "--out", str(tmp_path / "m.joblib")],
+                    ["evaluate", "--report", str(tmp_path / "r")]):
+        with pytest.raises(SystemExit) as exit_:
+            main([*command, "--examples", str(data / "train.jsonl"), "--seed", seed])
+        assert exit_.value.code == 2
+        assert f"--seed: must be from 0 to 4,294,967,293, not {seed}" in capsys.readouterr().err
+
+
 def test_too_few_blocks_to_split_are_warned_about_with_the_counts(data, tmp_path, capsys):
     """One page (under 40 blocks) gave a model whose trees had one leaf each: it kept every
     block, even on the page it was trained on, and `train` said nothing and exited 0. Two pages

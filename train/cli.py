@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from filter.errors import NoiseFilterError
+from filter.model import MAX_SEED
 from filter.modelfile import LoadedModel, active_model_path, load_model, shipped_model_path
 
 _SHOWN_PROBLEMS = 20
@@ -152,16 +153,18 @@ def _holds_json_lines(path: Path) -> bool:
     return head.lstrip("\ufeff \t\r\n").startswith("{")
 
 
-def _at_least(low: int):
-    """An argparse type: a whole number of at least `low` (a fold count of 1, or 0 worker
-    processes, failed only after every page was segmented, in scikit-learn's words)."""
+def _at_least(low: int, high: int | None = None):
+    """An argparse type: a whole number of at least `low` and at most `high` (a fold count of
+    1, 0 worker processes or a seed of -1 failed only after every page was segmented, in
+    scikit-learn's words)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}")
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {low} or more, not {value}" if high is None
+                                             else f"must be from {low} to {high:,}, not {value}")
         return value
     return parse
 
@@ -275,7 +278,7 @@ def train_add_arguments(parser: argparse.ArgumentParser) -> None:
                                          "and left out (default: every label in the examples)")
     parser.add_argument("--keep-label", default="content",
                         help="the label kept in the clean text (default content)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=_at_least(0, MAX_SEED), default=0,
                         help="random seed (same data + seed = same model; default 0)")
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the inner out-of-fold pass (2 or more; default 5)")
@@ -413,7 +416,8 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
                              "retrained on the examples, each scored on sites it did not see "
                              "(how the recipe does on a new site, not a score of --model; "
                              "default 5, 0: none)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the cross-validation models (default 0)")
+    parser.add_argument("--seed", type=_at_least(0, MAX_SEED), default=0,
+                        help="seed of the cross-validation models (default 0)")
     parser.add_argument("--folds", type=_at_least(2), default=5,
                         help="folds of the cross-validation models' inner out-of-fold pass "
                              "(default 5)")
@@ -475,6 +479,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     caveat = not_by_site(cv, len(prepared.pages))
     if caveat:
         _say(f"warning: {caveat}")
+    if "skipped" in cv and args.cv >= 2:  # asked for and not run: the summary line lacked it alone
+        _say(f"warning: cross-validation not run: {cv['skipped']}")
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
     data = {**sources_record(args.examples, args.store), "reviewed_only": args.reviewed_only,

@@ -222,8 +222,9 @@ def cross_validate(pages: list[LabelledPage], keep_label: str, folds: int = 5, s
             pooled.model_labels = sorted(set(pooled.model_labels) | set(ev.model_labels),
                                          key=lambda lab: (lab != keep_label, lab))
             pooled.merge(ev)
-    if pooled is None:
-        return {"skipped": "no fold could be trained", "folds": per_fold}
+    if pooled is None:  # the first reason, in the report and on the terminal (it was in the JSON only)
+        return {"skipped": f"no fold could be trained (fold 1: {per_fold[0]['skipped']})",
+                "folds": per_fold}
     return {"folds": per_fold, "k": k, "groups": n_groups, "sites": len(sites),
             "pages_without_url": sum(lp.example.url_site is None for lp in pages),
             "pages": len(pages), "pages_scored": len(pooled.pages),
