@@ -1790,6 +1790,19 @@ def test_a_store_option_naming_another_kind_of_file_is_one_line(data, good, mode
         f"noisefilter: {store} is an example store, not a JSON Lines file: give it with {db}\n"
 
 
+def test_every_page_left_out_and_the_first_20_other_problems_are_shown(capsys):
+    """Twenty pages left out took the place of every other problem: none was shown."""
+    from train.cli import _show_problems
+    from train.examples import Problem
+
+    pages = [Problem(f"f.jsonl:{n}", "'url' is not a URL; page skipped") for n in range(25)]
+    blocks = [Problem(f"f.jsonl:{n}", "block 0: unknown label 'Bad'; left out") for n in range(25, 46)]
+    _show_problems(pages + blocks)
+    err = capsys.readouterr().err
+    assert err.count("page skipped") == 25 and err.count("unknown label") == 20
+    assert err.endswith("… and 1 more problem (--problems FILE lists them all)\n")
+
+
 def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
     """Only the first 20 problems were shown, and the others could not be seen anywhere."""
     lines = (data / "holdout.jsonl").read_text().splitlines()
@@ -1799,7 +1812,7 @@ def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
     bad.write_text("\n".join([json.dumps(misspelt), *lines[1:]]) + "\n")
     out = tmp_path / "m.joblib"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2"])
-    hidden = len(misspelt["blocks"]) + 1 - 20  # a problem per block, and the page's
+    hidden = len(misspelt["blocks"]) - 20  # a problem per block (the page's is shown)
     assert f"… and {hidden} more problems (--problems FILE lists them all)" in capsys.readouterr().err
     listing = tmp_path / "problems.txt"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2", "--problems", str(listing)])

@@ -31,7 +31,7 @@ def _show_problems(problems, strict: bool = False, listing: str | None = None) -
     and a count (a skipped page hid behind twenty block warnings); True when `strict` says
     stop. Every problem is added to the file `listing` (--problems), which the count names:
     the ones not shown could be seen nowhere."""
-    room = max(_SHOWN_PROBLEMS - sum(p.loses_page for p in problems), 0)
+    room = _SHOWN_PROBLEMS  # not less for the pages left out: 20 of them hid every other one
     shown = []
     for problem in problems:
         if problem.loses_page or room > 0:
@@ -44,7 +44,8 @@ def _show_problems(problems, strict: bool = False, listing: str | None = None) -
             fh.writelines(f"{problem}\n" for problem in problems)
     if len(problems) > len(shown):
         where = f"all of them in {listing}" if listing else "--problems FILE lists them all"
-        print(f"  … and {len(problems) - len(shown)} more problems ({where})", file=sys.stderr)
+        hidden = len(problems) - len(shown)
+        print(f"  … and {hidden} more problem{'s' if hidden > 1 else ''} ({where})", file=sys.stderr)
     if problems and strict:
         _say(f"{len(problems)} problems in the examples and --strict is set; stopping")
         return True
