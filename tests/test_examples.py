@@ -317,10 +317,13 @@ def test_a_line_that_is_not_utf8_is_reported_and_the_others_are_read(tmp_path):
 
 
 def test_a_byte_order_mark_does_not_cost_the_first_page(tmp_path):
+    """Nor, two files joined by `cat`, the first page of the second."""
     path = tmp_path / "bom.jsonl"
-    path.write_bytes(b"\xef\xbb\xbf" + _line(**GOOD).encode() + b"\n")
+    second = {**GOOD, "id": "p2"}
+    path.write_bytes(b"\xef\xbb\xbf" + _line(**GOOD).encode() + b"\n"
+                     + b"\xef\xbb\xbf" + _line(**second).encode() + b"\n")
     found = read_examples([path])
-    assert found.problems == [] and [e.id for e in found.examples] == ["p1"]
+    assert found.problems == [] and [e.id for e in found.examples] == ["p1", "p2"]
 
 
 @pytest.mark.parametrize("suffix", ["gz", "bz2", "xz", "zst"])

@@ -1790,6 +1790,21 @@ def test_a_store_option_naming_another_kind_of_file_is_one_line(data, good, mode
         f"noisefilter: {store} is an example store, not a JSON Lines file: give it with {db}\n"
 
 
+def test_an_examples_file_named_twice_is_read_once_and_said_so(data, tmp_path):
+    """Named twice (or through a hard link), every line was "id already given at" its own
+    line, a warning per page that never said the file was named twice."""
+    from train.examples import read_examples
+
+    again = tmp_path / "again.jsonl"
+    os.link(data / "train.jsonl", again)
+    once = read_examples([data / "train.jsonl"])
+    twice = read_examples([data / "train.jsonl", data / "train.jsonl", again])
+    assert [e.id for e in twice.examples] == [e.id for e in once.examples]
+    assert [str(p) for p in twice.problems] == [
+        f"{data / 'train.jsonl'}: is named twice (as {data / 'train.jsonl'} too): its pages are read once",
+        f"{again}: is named twice (as {data / 'train.jsonl'} too): its pages are read once"]
+
+
 def test_every_page_left_out_and_the_first_20_other_problems_are_shown(capsys):
     """Twenty pages left out took the place of every other problem: none was shown."""
     from train.cli import _show_problems

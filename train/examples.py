@@ -345,12 +345,14 @@ class ExampleSet:
     unreviewed: int = 0
 
 
-def _decode(raw: str | bytes, number: int) -> str:
+def _decode(raw: str | bytes) -> str:
     """One line as text. Files are read as bytes so that a line that is not UTF-8 costs that
     line, not the file; a byte-order mark at the start of the file (Windows editors write one)
-    is not part of the first page. Raises UnicodeDecodeError."""
+    is not part of the first page, nor one at the start of a later line (`cat a.jsonl
+    b.jsonl`, b saved by such an editor, lost b's first page; `noisefilter batch` reads such
+    a line too). Raises UnicodeDecodeError."""
     line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    return line.removeprefix("\ufeff") if number == 1 else line
+    return line.removeprefix("\ufeff")
 
 
 def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[str] | None = None,
@@ -362,7 +364,7 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
     for number, raw in enumerate(lines, 1):
         where = f"{origin}:{number}"
         try:
-            line = _decode(raw, number)
+            line = _decode(raw)
         except UnicodeDecodeError as err:
             out.problems.append(Problem(where, f"not UTF-8 (byte 0x{raw[err.start]:02x} at byte "
                                                f"{err.start + 1} of the line); line skipped"))
@@ -405,9 +407,17 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
     `ExampleSet` (ids are unique across all of them). The files are read as bytes and decoded
     line by line (see `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem."""
     out = into if into is not None else ExampleSet()
+    read: dict[tuple[int, int], Path] = {}  # the files read, by identity: any path to one
     for path in paths:
         path = Path(path)
         with open(path, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            identity = info.st_dev, info.st_ino
+            if identity in read:  # every line of it was "id already given at" its own line
+                out.problems.append(Problem(str(path), f"is named twice (as {read[identity]} "
+                                                       "too): its pages are read once"))
+                continue
+            read[identity] = path
             try:
                 opened = decompressed(fh)
             except ValueError as err:  # zstd data, and no zstd module to read it
