@@ -17,7 +17,7 @@ import threading
 from typing import Annotated, Any, Callable, Coroutine
 
 import anyio
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader
 from pydantic import BeforeValidator
@@ -194,6 +194,21 @@ def _true_or_false(value):
 
 #: a query flag (`?blocks=true`), `true` or `false` in any case and nothing else
 QueryFlag = Annotated[bool | None, BeforeValidator(_true_or_false)]
+
+
+def answer_head(router: APIRouter) -> None:
+    """HEAD wherever `router` answers GET (RFC 9110): monitors, link checkers and load
+    balancers probe `/metrics`, `/v1/model` and the health probes so too, and got 405. The same
+    answer without its body (the server sends none), through the same checks (the key, the
+    query); one operation each in the schema. Called once per router, when its module has
+    defined every route."""
+    for route in list(router.routes):
+        if isinstance(route, APIRoute) and route.methods == {"GET"}:
+            # the route's own dependencies: the router adds its own again
+            own = route.dependencies[len(router.dependencies):]
+            router.add_api_route(route.path, route.endpoint, methods=["HEAD"], response_model=None,
+                                 dependencies=own, include_in_schema=False, name=route.name,
+                                 route_class_override=type(route))
 
 
 def media_type(request: Request) -> str:

@@ -25,7 +25,7 @@ from train.store import StoreError, example_chars, timestamp
 
 from .deps import (
     STORE_READS, STORE_WRITES, KeyedRoute, ParsedJsonRoute, QueryFlag, SettingsDep, StoreDep,
-    api_key_header, require_json,
+    answer_head, api_key_header, require_json,
 )
 from .errors import ApiError, documented
 from .schemas import ExampleIn, ExamplesAdded, ExamplesIn, ExamplesPage, SavedLabels, SavedLabelsIn
@@ -195,3 +195,6 @@ def saved_labels(body: SavedLabelsIn, store: StoreDep) -> dict:
     return {"id": example.id,
             "blocks": [None if j is None else example.blocks[j].to_dict()
                        for j in attached.origins]}
+
+
+answer_head(router)

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Depends
 from filter import ModelError
 from filter.modelfile import active_model_path, is_model_file_name, manifest_of, models_dir
 
-from .deps import (KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, api_key_header,
-                   require_json)
+from .deps import (KeyedRoute, MetricsDep, ParsedJsonRoute, PoolDep, SettingsDep, answer_head,
+                   api_key_header, require_json)
 from .errors import ApiError, documented
 from .pool import CleaningPool, ModelInfo
 from .schemas import ModelOut, ReloadRequest, ReloadResponse
@@ -173,3 +173,6 @@ router.add_api_route(
                          s422="The request is invalid, or the model file cannot be loaded "
                               "(`model_unusable`; the previous model is still served)."),
 )
+
+
+answer_head(router)

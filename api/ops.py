@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from .deps import MetricsDep
+from .deps import MetricsDep, answer_head
 from .errors import documented, error_response
 from .schemas import HealthOut, ReadyOut
 
@@ -32,15 +32,11 @@ async def readyz(request: Request) -> dict | JSONResponse:
     return {"status": "ready", "model_version": pool.info.version, "workers": pool.live}
 
 
-# monitors and load balancers probe with HEAD as well: the same answer without its body (one
-# operation each in the schema)
-for _probe in (healthz, readyz):
-    router.add_api_route(f"/{_probe.__name__}", _probe, methods=["HEAD"], response_model=None,
-                         include_in_schema=False)
-
-
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Prometheus text format."}})
 async def metrics(metrics: MetricsDep) -> Response:
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+answer_head(router)

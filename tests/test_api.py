@@ -652,7 +652,7 @@ def test_errors_of_the_framework_are_json_too(client):
 def test_a_405_names_every_method_of_its_path(client):
     """Starlette named the first route's methods only: GET and POST /v1/examples are two
     routes, a probe's HEAD is a route of its own."""
-    for path, allowed in (("/v1/examples", "GET, POST"), ("/healthz", "GET, HEAD"),
+    for path, allowed in (("/v1/examples", "GET, HEAD, POST"), ("/healthz", "GET, HEAD"),
                           ("/readyz", "GET, HEAD"), ("/v1/clean", "POST")):
         response = client.put(path, headers={"X-API-Key": API_KEY})
         assert_error(response, 405, "method_not_allowed")
@@ -1071,6 +1071,19 @@ def test_health_and_readiness(client):
     assert ready.json()["workers"] == 2
     # monitors and load balancers probe with HEAD as well (it was 405)
     assert client.head("/healthz").status_code == 200 and client.head("/readyz").status_code == 200
+
+
+def test_every_get_answers_head_with_the_same_status_and_no_body(client):
+    """HEAD got 405 on /metrics, /v1/model and /v1/examples (RFC 9110: wherever GET is), and
+    goes through the same checks as GET: the key, the query."""
+    for path in ("/metrics", "/v1/model", "/v1/examples"):
+        get, head = client.get(path, headers={"X-API-Key": API_KEY}), client.head(path, headers={"X-API-Key": API_KEY})
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+    assert client.head("/v1/examples").status_code == 401
+    assert client.head("/v1/model", params={"verbose": "true"}).status_code == 422
+    paths = client.get("/openapi.json").json()["paths"]
+    assert all("head" not in operations for operations in paths.values())
 
 
 def test_docs_and_schema(client):
