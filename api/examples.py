@@ -79,7 +79,8 @@ def _default_id(example: ExampleIn) -> str:
     updates one example instead of adding two."""
     kind, doc = ("html", example.html) if example.html is not None else ("text", example.text or "")
     # hashed as stored, lone surrogates made U+FFFD: the id is what `GET ?document=` finds it by
-    return "doc-" + hashlib.sha256(f"{kind}\0{well_formed(doc)}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    stored = f"{kind}\0{well_formed(doc)}".encode("utf-8", "surrogatepass")
+    return "doc-" + hashlib.sha256(stored).hexdigest()[:16]
 
 
 def _utf8_size(value: str) -> int:
@@ -124,8 +125,9 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
             raise ApiError(422, "invalid_input", f"examples[{n}]: id {example.id!r} is already "
                            f"given at examples[{given[example.id]}]: one page per id in a request")
         if example.document_sha256 in documents:
-            raise ApiError(422, "invalid_input", f"examples[{n}]: the same {'html' if example.html is not None else 'text'} "
-                           f"as examples[{documents[example.document_sha256]}]: one example per page in a request")
+            kind = "html" if example.html is not None else "text"
+            raise ApiError(422, "invalid_input", f"examples[{n}]: the same {kind} as examples"
+                           f"[{documents[example.document_sha256]}]: one example per page in a request")
         given[example.id] = n
         documents[example.document_sha256] = n
         examples.append(example)
