@@ -84,7 +84,9 @@ _HOME_PATH = re.compile(r"\.?/?((index|default)\.\w+)?")
 #: the path of a link to a language's home page on a multilingual site: "/en/", "/pt-BR"
 _LANGUAGE_HOME_PATH = re.compile(r"/([a-z]{2,3})([-_][a-z]{2,4})?/?((index|default)\.\w+)?",
                                  re.IGNORECASE)
-_HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style"})
+_HIDDEN_IN_HEADINGS = frozenset({"svg", "script", "style",
+                                 # a control, no words of the headline: rustdoc's "Copy item path"
+                                 "button"})
 #: an inline style that lays an element out as a box of its own, which parts words
 _SHOWN_AS_BOX = re.compile(r"display\s*:\s*(?:block|inline-block|flex|inline-flex|grid)",
                            re.IGNORECASE)

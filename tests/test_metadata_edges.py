@@ -41,6 +41,15 @@ def test_a_json_ld_headline_that_is_not_text_leaves_the_page_cleaned(headline):
     assert page.author == "Jane Fielding"
 
 
+def test_a_button_in_the_headline_is_no_part_of_it():
+    """rustdoc puts a "Copy item path" button in each page's `<h1>`: every such title was
+    "Enum Result Copy item path" (3 WCXB-dev pages)."""
+    page = _page("<title>Widget in mycrate::widgets - Rust</title>",
+                 "<h1>Struct <span>Widget</span>&nbsp;<button id='copy-path' title='Copy item "
+                 "path to clipboard'>Copy item path</button></h1>")
+    assert page.title == "Struct Widget"
+
+
 def test_a_website_after_the_authors_name_does_not_lose_the_name():
     """An address is junk in an author tag only where the tag is one ("www.facebook.com/jane"):
     a name followed by the author's website lost the name too, and the page had no author."""
