@@ -187,6 +187,45 @@ def test_items_that_cannot_take_the_result_are_counted(cleaner, monkeypatch):
     assert pipeline.stats.get_value("noisefilter/error/NoOutputField") == 3
 
 
+def test_a_frozen_item_passes_through_uncleaned_and_counted(cleaner, monkeypatch, caplog):
+    """A frozen dataclass (or attrs class) raised FrozenInstanceError, an AttributeError, to
+    Scrapy: the item was lost, nothing counted; a frozen pydantic model was told to "declare
+    it as a dict", which its field was."""
+    @dataclass(frozen=True)
+    class Page:
+        url: str
+        html: str
+        noisefilter: dict | None = None
+
+    pipeline = _inline_pipeline(cleaner, monkeypatch)
+    item = Page(url="http://courier.test/a", html=page(ARTICLES[0]).decode("utf-8"))
+    assert asyncio.run(pipeline.process_item(item)) is item and item.noisefilter is None
+    assert pipeline.stats.get_value("noisefilter/error/NoOutputField") == 1
+    assert [r.message for r in caplog.records if r.levelname == "ERROR"] == [
+        "noisefilter: Page items refused the result in field 'noisefilter' (FrozenInstanceError): "
+        "a frozen item cannot take it: make the item mutable; such items pass through uncleaned"]
+
+
+def test_an_attrs_item_whose_html_field_refuses_none_keeps_its_page_and_its_result(cleaner,
+                                                                                  monkeypatch):
+    """Without NOISEFILTER_KEEP_HTML the page's field is emptied with None: a validator refusing
+    it raised a TypeError after cleaning, and the item was lost."""
+    attrs = pytest.importorskip("attrs")
+
+    @attrs.define
+    class Page:
+        url: str
+        html: str = attrs.field(validator=attrs.validators.instance_of(str))
+        noisefilter: dict | None = None
+
+    pipeline = _inline_pipeline(cleaner, monkeypatch)
+    pipeline.keep_html = False
+    html = page(ARTICLES[0]).decode("utf-8")
+    item = asyncio.run(pipeline.process_item(Page(url="http://courier.test/a", html=html)))
+    assert item.html == html
+    assert item.noisefilter["text"] == cleaner.clean(html, "http://courier.test/a").text
+
+
 def test_a_dropped_empty_page_says_why(cleaner, monkeypatch):
     """With NOISEFILTER_DROP_EMPTY, Scrapy logs the DropItem's reason for each item dropped: it
     must name the page and why it had no clean text (an error's message, or the result's

@@ -48,9 +48,10 @@ stops with the spider, or with the reactor on an unclean shutdown (`_start_pool`
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import logging
 import dataclasses
+import logging
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -270,14 +271,21 @@ class NoiseFilterPipeline:
             reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
         try:
             adapter[self.output_field] = outcome.to_record()
-        except (TypeError, ValueError) as err:  # a pydantic field of another type (`str`)
+        except (TypeError, ValueError, AttributeError) as err:
+            # a pydantic field of another type (`str`); a frozen item (a dataclass's or attrs'
+            # FrozenInstanceError, an AttributeError, was raised to Scrapy and the item lost)
+            frozen = isinstance(err, AttributeError) or "frozen" in str(err).lower()
             return self._unfit_item(item, f"refused the result in field {self.output_field!r} "
-                                          f"({type(err).__name__}): declare it as a dict")
+                                          f"({type(err).__name__}): " + (
+                                              "a frozen item cannot take it: make the item mutable"
+                                              if frozen else "declare it as a dict"))
         if not self.keep_html:
             if dataclasses.is_dataclass(item) or _is_attrs(item):
                 # without one of its fields, the item could not be printed (Scrapy logs each
-                # item) nor made a dict
-                adapter[self.html_field] = None
+                # item) nor made a dict; a field whose validator refuses None keeps the page
+                # (the item, cleaned, was lost with a TypeError)
+                with contextlib.suppress(TypeError, ValueError):
+                    adapter[self.html_field] = None
             else:  # a dict, a scrapy.Item, a pydantic model (which may refuse None)
                 del adapter[self.html_field]
         elif isinstance(_first(html, _PAGE_TYPES), Response):  # a feed cannot write a Response
