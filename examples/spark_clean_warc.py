@@ -21,10 +21,12 @@ deleted before the tasks run.
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import secrets
 import shutil
 import sys
+import zlib
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,8 +76,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         except ModelError as err:
             parser.error(f"--model: {err}")
     if args.paths_from:
-        with open(args.paths_from, encoding="utf-8") as fh:
-            args.warcs += [line.strip() for line in fh if line.strip()]
+        args.warcs += read_paths(args.paths_from, parser)
     if not args.warcs:
         parser.error("no WARC files given")
     problem = named_twice(args.warcs) or output_problem(args)
@@ -98,6 +99,23 @@ def _positive_int(value: str) -> int:
 def refuse(message: str) -> None:
     print(f"{PROG}: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def read_paths(name: str, parser: argparse.ArgumentParser) -> list[str]:
+    """The WARC paths of a `--paths-from` list, one a line: plain or gzipped (Common Crawl's
+    `warc.paths.gz`), a byte-order mark at its start no part of the first path (Notepad
+    writes one: that WARC was an `UnreadableFile` row). A list that cannot be read is one line
+    and exit 2, as every bad argument (it was a traceback)."""
+    try:
+        with open(name, "rb") as fh:
+            data = fh.read()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        text = data.decode("utf-8-sig")
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as err:
+        parser.error(f"--paths-from {name}: cannot be read as a list of paths "
+                     f"({getattr(err, 'strerror', None) or err})")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def named_twice(warcs: list[str]) -> str | None:

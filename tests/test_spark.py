@@ -360,6 +360,22 @@ def test_a_warc_page_named_by_a_uri_the_cleaner_refuses_is_cleaned_without_it(cl
     assert row["text"] == cleaner.clean(page(ARTICLES[0])).text
 
 
+def test_warc_paths_as_rows_of_a_read_text_are_read_and_anything_else_is_a_row(cleaner, tmp_path):
+    """`spark.read.text("warc.paths").rdd` gives Rows: every task failed with "Attribute
+    'decode' is not supported", as it did for a None or bytes path."""
+    from pyspark.sql import Row
+
+    from filter.integrations.spark import clean_warc_files
+
+    warc = tmp_path / "a.warc"
+    build_warc(warc, [Rec("http://courier.test/a", page(ARTICLES[0]))], gz=False)
+    rows = list(clean_warc_files([Row(value=str(warc)), None, b"a.warc"],
+                                 model=str(cleaner.loaded.path)))
+    assert rows[0]["text"] == cleaner.clean(page(ARTICLES[0]), url="http://courier.test/a").text
+    assert [(r["error"] or {}).get("type") for r in rows] == [None, "InputError", "InputError"]
+    assert "a WARC path must be a str" in rows[2]["error"]["message"]
+
+
 def test_example_job_refuses_an_output_that_would_destroy_its_inputs(tmp_path, monkeypatch,
                                                                      capsys, cleaner):
     """Spark's overwrite deleted the output folder before any task read the inputs inside it:
@@ -441,6 +457,28 @@ def test_example_job_refuses_a_warc_named_twice(tmp_path, monkeypatch, capsys):
             example.main(["--output", str(tmp_path / "out"), *warcs])
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and shown in err and err.count("\n") == 1, err
+
+
+def test_example_job_reads_a_paths_list_as_crawls_write_it_and_refuses_one_it_cannot_read(
+        tmp_path, monkeypatch, capsys):
+    """Common Crawl's `warc.paths.gz`, a folder or a missing list ended in a traceback; a list
+    Notepad saved with a byte-order mark made its first WARC an `UnreadableFile` row."""
+    import gzip
+
+    example = load_example()
+    monkeypatch.setattr(example, "SparkSession", None)
+    (tmp_path / "bom.paths").write_bytes(b"\xef\xbb\xbfs3://b/a.warc.gz\r\ns3://b/b.warc.gz\n")
+    (tmp_path / "warc.paths.gz").write_bytes(gzip.compress(b"s3://b/a.warc.gz\ns3://b/b.warc.gz\n"))
+    for name in ("bom.paths", "warc.paths.gz"):
+        args = example.parse_args(["--output", "s3://b/out", "--paths-from", str(tmp_path / name)])
+        assert args.warcs == ["s3://b/a.warc.gz", "s3://b/b.warc.gz"]
+    (tmp_path / "latin1.paths").write_bytes(b"caf\xe9.warc.gz\n")
+    for name in ("missing.paths", ".", "latin1.paths"):
+        with pytest.raises(SystemExit) as exit_:
+            example.main(["--output", "s3://b/out", "--paths-from", str(tmp_path / name)])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "cannot be read as a list of paths" in err, err
+        assert "Traceback" not in err
 
 
 def test_example_job_checks_its_limits_before_spark_starts(tmp_path, monkeypatch, capsys):

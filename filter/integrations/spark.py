@@ -242,11 +242,25 @@ def clean_warc_files(paths: Iterable[str], model: str | None = None,
     from ..warc import read_warc
 
     cleaner = executor_cleaner(model, max_bytes, timeout, favor_precision)
-    for path in paths:
+    for item in paths:
+        path = _path_text(item)
+        if path is None:  # one row, not a failed task (Spark's "Attribute 'decode' is not supported")
+            yield to_row(Outcome(id=_row_id(item), error=Failure(
+                "InputError", f"a WARC path must be a str (or a Row of one, as spark.read.text "
+                              f"gives), not {type(item).__name__}")))
+            continue
         local = _local_path(path)
         docs = (_read_remote_warc(path, max_bytes) if local is None
                 else read_warc(local, max_bytes=max_bytes))
         yield from (to_row(clean_document(cleaner, doc)) for doc in docs)
+
+
+def _path_text(item) -> str | None:
+    """A path as given, or the one field of a Row (``spark.read.text("warc.paths").rdd``: a
+    paths list read by Spark itself); None for anything else."""
+    if isinstance(item, tuple) and len(item) == 1:  # a Row is a tuple
+        item = item[0]
+    return item if isinstance(item, str) and item.strip() else None
 
 
 def _read_remote_warc(url: str, max_bytes: int) -> Iterator[Document]:
