@@ -161,6 +161,13 @@ def test_a_persons_label_is_not_replaced_by_a_proposal_saved_for_a_copy_or_a_pie
                         [BlockLabel(ad, "junk"), BlockLabel(ad, "teaser"),
                          BlockLabel(ad, "junk", reviewed=False)])
     assert (att.labels, att.unmatched, att.conflicts) == (["junk", "teaser", None, "junk"], [], [])
+    # each copy after the people's labels gets its own proposal, in order: they began at the
+    # third proposal (the copies a person labelled were counted), and the last copies got none
+    att = attach_labels(_page(*[ad] * 6), [BlockLabel(ad, "content"), BlockLabel(ad, "junk"),
+                                           *(BlockLabel(ad, lab, reviewed=False)
+                                             for lab in ("content", "junk", "teaser", "related"))])
+    assert att.labels == ["content", "junk", "content", "junk", "teaser", "related"]
+    assert att.origins == [0, 1, 2, 3, 4, 5] and att.unmatched == []
     # where people's labels disagree, a proposal does not decide
     sub = "Subscribe to our weekly newsletter today"
     att = attach_labels(_page(sub), [BlockLabel(sub, "junk"), BlockLabel(sub, "content"),

@@ -613,16 +613,19 @@ class _Attacher:
         by_text: dict[str, list[int]] = defaultdict(list)
         for j in group:
             by_text[self.wanted[j]].append(j)
-        seen: Counter = Counter()
+        seen: Counter = Counter()  # the copies of each text this pass may label, so far
         for i, t in enumerate(self.texts):
             js = by_text.get(t)
-            k = seen[t]
-            seen[t] += 1
             if not js:
                 continue
             if self.labels[i] is not None or i in self.conflicts:
-                self.used.update(js)  # its block was settled at an earlier stage: found
+                # its block was settled at an earlier stage (found), and is no copy of this
+                # pass's: counted, it made the proposals for the copies after the people's
+                # labels start at the third, and the last copies got none
+                self.used.update(js)
                 continue
+            k = seen[t]
+            seen[t] += 1
             given = {self.labelled[j].label for j in js}
             if len(js) > self.on_page[t] and len(given) > 1:
                 self.conflicts.append(i)
