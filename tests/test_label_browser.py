@@ -815,6 +815,60 @@ def test_a_late_answer_for_a_key_changed_since_does_not_call_the_new_key_accepte
     expect(page.locator("#status")).to_contain_text("unauthorized")
 
 
+def test_a_refused_key_is_said_to_be_refused_and_an_empty_page_counts_no_labels(server, watched):
+    """A wrong key got the words for no key ("Enter the service's API key"); a page without
+    blocks read "0 blocks ·  · 0 reviewed"."""
+    page = watched.page
+    page.goto(server.url)
+    key = page.get_by_label("API key")
+    key.fill("wrong-key")
+    key.blur()
+    expect(page.locator("#status")).to_contain_text("The API key entered under Service settings was refused")
+    key.fill(API_KEY)
+    key.blur()
+    expect(page.locator("#status")).to_have_text("API key accepted.")
+    page.get_by_label("Paste the page's HTML").fill("<html><body><script>var x = 1;</script></body></html>")
+    page.get_by_role("button", name="Label the blocks").click()
+    expect(page.locator("#status")).to_contain_text("No blocks")
+    expect(page.locator("#summary")).to_have_text("0 blocks · 0 reviewed")
+
+
+def test_the_page_asked_for_last_is_shown_and_labels_given_meanwhile_are_asked_about(server, watched):
+    """A slow answer for the page asked for first replaced the one asked for last; labels given
+    on the page shown while the next was being labelled were lost without a question."""
+    page = watched.page
+    held: list = []
+    hold = [True]
+    page.route(lambda url: url.endswith("/v1/clean"),
+               lambda route: held.append(route) if hold[0] else route.continue_())
+    open_page(page, server)
+    open_file(page, "first.txt", b"Slow page\nAsked for first.\n", "text/plain")
+    while not held:
+        page.wait_for_timeout(50)
+    hold[0] = False
+    open_file(page, "last.txt", b"Quick page\nAsked for last.\n", "text/plain")
+    expect(page.locator("#blocks")).to_contain_text("Asked for last.")
+    with page.expect_response(lambda r: r.url.endswith("/v1/clean")):
+        held.pop().continue_()
+    page.wait_for_timeout(300)  # the late answer's handling
+    expect(page.locator("#blocks")).not_to_contain_text("Asked for first.")
+    expect(page.locator("#blocks")).to_contain_text("Asked for last.")
+
+    hold[0] = True
+    open_file(page, "next.txt", b"Next page\nNot shown over labels.\n", "text/plain")
+    while not held:
+        page.wait_for_timeout(50)
+    page.locator("#blocks").focus()
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # a label on the page shown, while the next is on its way
+    held.pop().continue_()
+    expect(page.locator("#status")).to_contain_text("your labels are still here to save")
+    assert watched.dialogs[-1].startswith("You gave labels while the new page was being labelled")
+    assert shown_blocks(page)[0]["label"] == "junk"
+    expect(page.locator("#blocks")).to_contain_text("Asked for last.")
+    assert not watched.errors
+
+
 def test_a_bad_page_address_is_refused_before_labelling_and_read_again_at_save(server, watched):
     """Plain text sends no address to the service, so the page checks it before labelling; at
     Save the field is read again, so a corrected address is saved and no label is lost."""

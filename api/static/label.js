@@ -73,6 +73,7 @@
     saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
     listing: 0,         // the latest request for that list (older answers are dropped)
+    labelling: 0,       // the latest page asked to be labelled (an older answer is dropped)
     lookupNeedsKey: false,  // the labels saved before for the page shown wait for the API key
   };
 
@@ -131,8 +132,9 @@
 
   function fail(what, err) {
     let message = `${what} failed: ${err.message}`;
-    if (needsKey(err)) {
-      message += " Enter the service's API key under Service settings.";
+    if (needsKey(err)) {  // a key entered was refused: saying "enter the key" did not tell
+      message += ui.apiKey.value ? " The API key entered under Service settings was refused: check it."
+        : " Enter the service's API key under Service settings.";
       ui.service.open = true;
     }
     say(message, "error");
@@ -459,6 +461,10 @@
       return;
     }
     if (!asked && state.dirty && !window.confirm("Your label changes are not saved. Label the new page anyway?")) return;
+    // the page shown is the one asked for last (a slow answer for an earlier one replaced it),
+    // and labels given while it is on its way are asked about again (they were lost unasked)
+    const asking = (state.labelling += 1);
+    const edits = state.edits;
     ui.analyse.disabled = true;
     say("Labelling…");
     let shown = null;
@@ -468,13 +474,19 @@
       const request = doc.kind === "html" ? { html: doc.value, url, blocks: true } : { text: doc.value, blocks: true };
       const result = await api("POST", "v1/clean", request);
       await modelLoaded;  // the model's own labels get their chips on the blocks
+      if (asking !== state.labelling) return;  // a page asked for later shows instead
+      if (state.edits !== edits && state.dirty
+          && !window.confirm("You gave labels while the new page was being labelled; they are not saved. Show the new page anyway?")) {
+        say("The new page was not shown: your labels are still here to save.", "error");
+        return;
+      }
       if (doc.file) putFileInForm(doc);
       showResult({ kind: doc.kind, value: doc.value, url }, result);
       shown = state.doc;
     } catch (err) {
-      fail("Labelling", err);
+      if (asking === state.labelling) fail("Labelling", err);
     } finally {
-      ui.analyse.disabled = false;
+      if (asking === state.labelling) ui.analyse.disabled = false;
     }
     // after the page is shown: the next page can be labelled while its saved labels load
     if (shown) await showStoredLabels(shown);
@@ -648,8 +660,8 @@
       if (b.reviewed) reviewed += 1;
     }
     const parts = state.labels.filter((l) => counts.has(l)).map((l) => `${l} ${counts.get(l)}`);
-    ui.summary.textContent = `${count(state.blocks.length, "block")} · ${parts.join(", ")}` +
-      (changed ? ` · ${changed} corrected` : "") + ` · ${reviewed} reviewed`;
+    ui.summary.textContent = [count(state.blocks.length, "block"), parts.join(", "),
+      changed ? `${changed} corrected` : "", `${reviewed} reviewed`].filter(Boolean).join(" · ");
     ui.cleanText.textContent = state.blocks.filter((b) => b.label === state.keep).map((b) => b.text).join("\n");
     ui.save.disabled = state.blocks.length === 0;
   }
