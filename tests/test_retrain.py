@@ -1059,7 +1059,7 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     main(["train", "--examples", str(bad), "--out", str(tmp_path / "m.joblib"), "--folds", "2"])
     err = capsys.readouterr().err
     assert f"{bad}:1: block 0: 'text' must be a string, not NoneType (unknown field(s) lable, txt)" in err
-    assert f"{bad}:2: " in err and "line skipped" in err and "more problems" in err
+    assert f"{bad}:2: " in err and "line skipped" in err and "more problem" in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -1828,10 +1828,11 @@ def test_every_problem_can_be_kept_in_a_file(data, tmp_path, capsys):
     out = tmp_path / "m.joblib"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2"])
     hidden = len(misspelt["blocks"]) - 20  # a problem per block (the page's is shown)
-    assert f"… and {hidden} more problems (--problems FILE lists them all)" in capsys.readouterr().err
+    problems = "problems" if hidden > 1 else "problem"
+    assert f"… and {hidden} more {problems} (--problems FILE lists them all)" in capsys.readouterr().err
     listing = tmp_path / "problems.txt"
     main(["train", "--examples", str(bad), "--out", str(out), "--folds", "2", "--problems", str(listing)])
-    assert f"… and {hidden} more problems (all of them in {listing})" in capsys.readouterr().err
+    assert f"… and {hidden} more {problems} (all of them in {listing})" in capsys.readouterr().err
     kept = listing.read_text().splitlines()
     assert len(kept) == len(misspelt["blocks"]) + 1  # and what became of the page
     assert kept[-1] == f"{bad}:1: no labelled block left; page skipped"
