@@ -17,7 +17,7 @@ class InputError(NoiseFilterError, ValueError):
 
 class InputTooLarge(InputError):
     """The input exceeds the configured size limit (`Limits.max_bytes`), or holds more
-    elements than a page is cleaned with (`filter.extract.MAX_ELEMENTS`)."""
+    elements (text: lines) than a page is cleaned with (`filter.extract.MAX_ELEMENTS`)."""
 
 
 class ExtractionTimeout(NoiseFilterError, TimeoutError):
