@@ -184,7 +184,7 @@ def _refuse_many_lines(text: str) -> None:
     """Raise `InputTooLarge` for text of more lines that show text than a page is cleaned with
     blocks (`MAX_ELEMENTS`, as an HTML page's elements): memory grows with them, not with the
     bytes, and 10 MB of 3.3 million short lines took a process to 2.3 GB before its time ran
-    out (the longest WCXB-dev article has a few hundred)."""
+    out."""
     if len(text) <= MAX_ELEMENTS:  # no more characters than that: no more lines either
         return
     lines = sum(1 for line in text.splitlines() if has_visible_text(line))  # as `segment_text`
