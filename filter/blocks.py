@@ -84,9 +84,14 @@ class Block:
     `link_around` is the link around a block that holds none of its own (a card whose whole
     markup is one `<a>`): `related_links` lists it, while the features, as the shipped model
     was trained, see no link.
+
+    `text` is on one line, words one space apart: what the features read and labels attach to.
+    `shown` is the same words as the page shows them, when that takes more than one line (a
+    `<br>` paragraph, a code listing with its indentation): what the result gives.
     """
 
     text: str
+    shown: str | None = None
     kind: str = "p"
     links: tuple[Link, ...] = ()
     link_chars: int = 0
@@ -101,6 +106,11 @@ class Block:
     @property
     def key(self) -> str:
         return text_hash(self.text)
+
+    @property
+    def as_shown(self) -> str:
+        """The block's text with its line breaks (`shown`), else `text`."""
+        return self.text if self.shown is None else self.shown
 
 
 @dataclass

@@ -127,7 +127,7 @@ class Cleaner:
         blocks = []
         for block, label, row in zip(page.blocks, labels, probs):
             scores = {c: float(p) for c, p in zip(classes, row)}
-            blocks.append(LabelledBlock(text=block.text, label=str(label), score=scores[label],
+            blocks.append(LabelledBlock(text=block.as_shown, label=str(label), score=scores[label],
                                         kind=block.kind, scores=scores, extracted=block.extracted))
         related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base,
                                 also_own=(page.link_base,), aliases=(page.canonical_url,),

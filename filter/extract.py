@@ -56,7 +56,14 @@ _HINT_DEPTH = 8
 _MAX_OWN_HINTS = 200
 _MAX_HINT_CHARS = 10_000
 #: inner tags whose start separates words (cells of a row, line breaks, nested items)
-_SPACED = {"cell", "lb", "item", "p", "head", "list"}
+_SPACED = {"cell", "item", "p", "head", "list"}
+#: white space other than a line break, in text whose lines are kept (`_element_text`)
+_SPACE_RUN = re.compile(r"\s+")
+#: what ends a line of a page's preformatted text
+_LINE_BREAK = re.compile(r"\r\n|[\n\r]")
+#: starts a line of a `<pre>` while a source element's text is read with its lines
+#: (`_source_text`): such a line keeps its indentation
+_PRE_LINE = "\ufdd1"  # a noncharacter: never in a page's text
 #: the full trafilatura pass is tried too when the fast pass keeps less than this share of the
 #: page's visible text. Measured on WCXB-dev with a perfect classifier: +0.02 word F1 on the 9%
 #: of pages where it keeps 2,500+ characters; on pages where the fast pass keeps less than that
@@ -330,24 +337,49 @@ def _container_kind(html: str) -> str | None:
 
 
 def _element_text(el: etree._Element, skip: frozenset = frozenset()) -> str:
-    """The block's text on one line, in document order; table cells and line breaks become
-    spaces. Children tagged in `skip` (a nested list inside a list item) are left out, their
-    tails kept."""
+    """The block's text with its line breaks, in document order: a line break (`<lb>`) starts
+    a line, table cells and nested items are apart by a space, other white space is one space;
+    a code block (`<code>`, trafilatura's `<pre>`) keeps its lines and indentation. Children
+    tagged in `skip` (a nested list inside a list item) are left out, their tails kept.
+    `_one_line` of it is the text the model reads."""
+    code = el.tag == "code"
     parts = []
     walker = etree.iterwalk(el, events=("start", "end"))
     for event, node in walker:
         if event == "end":
             if node is not el and node.tail:
-                parts.append(node.tail)
+                parts.append(node.tail if code else _SPACE_RUN.sub(" ", node.tail))
             continue
         if node is not el and node.tag in skip and node.getparent() is el:
             walker.skip_subtree()
             continue
-        if node is not el and node.tag in _SPACED:
+        if node is not el and node.tag == "lb":
+            parts.append("\n")
+        elif node is not el and node.tag in _SPACED:
             parts.append(" ")
         if node.text and node.tag != "lb":
-            parts.append(node.text)
-    return " ".join("".join(parts).split())
+            parts.append(node.text if code else _SPACE_RUN.sub(" ", node.text))
+    return _lines("".join(parts), code)
+
+
+def _lines(text: str, preformatted: bool = False) -> str:
+    """The non-blank lines of `text`, each with its words one space apart; a preformatted line
+    (all of them, or those `_PRE_LINE` starts) only stripped at its end: code keeps its
+    indentation and alignment."""
+    lines = []
+    for line in _LINE_BREAK.split(text):
+        if preformatted or line.startswith(_PRE_LINE):
+            line = line.replace(_PRE_LINE, "").rstrip()
+        else:
+            line = _one_line(line.replace(_PRE_LINE, ""))
+        if line and not line.isspace():
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    """The text on one line, words one space apart: what the model reads (`Block.text`)."""
+    return " ".join(text.split())
 
 
 @dataclass
@@ -360,6 +392,15 @@ class _Segment:
     element: etree._Element
     text: str
     loose: str = ""
+    #: the text with its line breaks (`_element_text`), when it has any (a line of code
+    #: keeps its inner spacing only in a listing of several lines)
+    shown: str | None = None
+
+    @classmethod
+    def of(cls, kind: str, el: etree._Element, skip: frozenset = frozenset()) -> _Segment:
+        shown = _element_text(el, skip)
+        text = _one_line(shown)
+        return cls(kind, el, text, shown=shown if "\n" in shown else None)
 
 
 def _segments(parent: etree._Element):
@@ -377,12 +418,12 @@ def _segments(parent: etree._Element):
             yield from _list_segments(el)
         elif tag == "table":
             for row in el.iter("row"):
-                yield _Segment("row", row, _element_text(row))
+                yield _Segment.of("row", row)
         elif tag in ("div", "section") or (
                 tag == "quote" and len(el) and all(c.tag in _BLOCK_TAGS | {"list"} for c in el)):
             yield from _segments(el)
         elif tag not in ("graphic", "lb"):
-            yield _Segment(tag, el, _element_text(el))
+            yield _Segment.of(tag, el)
         if el.tail and el.tail.strip():
             yield _Segment("p", el, " ".join(el.tail.split()), loose="tail")
 
@@ -392,11 +433,11 @@ def _list_segments(lst: etree._Element):
         if item.tag == "item":
             nested = [c for c in item if c.tag == "list"]
             skip = frozenset({"list"}) if nested else frozenset()
-            yield _Segment("item", item, _element_text(item, skip))
+            yield _Segment.of("item", item, skip)
             for sub in nested:
                 yield from _list_segments(sub)
         else:
-            yield _Segment(item.tag, item, _element_text(item))
+            yield _Segment.of(item.tag, item)
         if item.tail and item.tail.strip():
             yield _Segment("item", item, " ".join(item.tail.split()), loose="tail")
 
@@ -788,14 +829,23 @@ def _hidden(el: etree._Element) -> bool:
 
 def _source_text(el: etree._Element, limit: float = math.inf,
                  without: AbstractSet[etree._Element] = frozenset(),
-                 blocks_apart: bool = False) -> str:
+                 blocks_apart: bool = False, lines: bool = False) -> str:
     """The visible text of a source element on one line, in document order: line breaks, cells
     and nested blocks separate words; comments, scripts and styles are left out, and so are the
     elements in `without` (their tails kept). Empty when it would hold more than `limit`
     characters other than white space (read only that far: the indentation of pretty-printed
     HTML does not count). With `blocks_apart`, the text after a nested block is apart from it
     too ("Gutting a bathroom</p>5 min read"); block texts are read without it, as the shipped
-    model was trained on them."""
+    model was trained on them. With `lines`, the text keeps its line breaks as `_element_text`
+    does: a `<br>` starts a line, and a `<pre>` keeps its lines and indentation."""
+    # how many `<pre>`s the text being read is in, when it is read with its lines
+    pre = int(lines and any(a.tag == "pre" for a in el.iterancestors()))
+
+    def shown(text: str) -> str:
+        if not lines:
+            return text
+        return _PRE_LINE + _LINE_BREAK.sub("\n" + _PRE_LINE, text) if pre else _SPACE_RUN.sub(" ", text)
+
     parts, size = [], 0
     walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
     for event, node in walker:
@@ -803,27 +853,46 @@ def _source_text(el: etree._Element, limit: float = math.inf,
             if (blocks_apart and event == "end" and node is not el
                     and node.tag in _LEAF_BLOCKS | {"div", "td", "th"}):
                 parts.append(" ")
+            if lines and event == "end" and node.tag == "pre" and node not in without:
+                pre -= 1
+                parts.append("\n")
             if node is not el and node.tail:
-                parts.append(node.tail)
+                parts.append(shown(node.tail))
                 size += _solid(node.tail)
         else:
             if node is not el and node.tag == "img":
                 parts.append(_IMAGE)
+            elif node is not el and lines and node.tag == "br":
+                parts.append("\n")
             elif node is not el and (node.tag in _SPACED_HTML or node.tag in _LEAF_BLOCKS):
                 parts.append(" ")
             if node in without:
                 parts.append(" ")  # the words on either side are not one word
                 walker.skip_subtree()
                 continue
+            if lines and node.tag == "pre":
+                pre += 1
+                parts.append("\n")
             if node.text and node.tag not in _INVISIBLE:
-                parts.append(node.text)
+                parts.append(shown(node.text))
                 size += _solid(node.text)
         if size > limit:
             return ""
     text = "".join(parts)
     if _IMAGE in text:
         text = _IMAGE_IN_UNSPACED.sub("", text).replace(_IMAGE, " ")
-    return " ".join(text.split())
+    return _lines(text) if lines else _one_line(text)
+
+
+def _source_lines(el: etree._Element | None, text: str,
+                  without: AbstractSet[etree._Element] = frozenset()) -> str | None:
+    """A block's text with the line breaks of its source element (`_source_text`), when it
+    has any and holds the block's words exactly: else None (the block shows `text`)."""
+    if el is None or (el.tag != "pre" and next(el.iter("br", "pre"), None) is None
+                      and not any(a.tag == "pre" for a in el.iterancestors())):
+        return None
+    shown = _source_text(el, without=without, lines=True)
+    return shown if "\n" in shown and _one_line(shown) == text else None
 
 
 def _spaced(text: str, source: etree._Element | None) -> str:
@@ -1040,7 +1109,8 @@ def complete(index: _SourceIndex, kept: list[tuple[etree._Element, int]], kept_t
         links, link_chars = _links(el, text, base, within)
         position = int(el.get(_ID))
         added.append((position, Block(
-            text=text, kind=_LEAF_KIND.get(el.tag, "p"), links=links, link_chars=link_chars,
+            text=text, shown=_source_lines(el, text, within), kind=_LEAF_KIND.get(el.tag, "p"),
+            links=links, link_chars=link_chars,
             link_around=_link_around(el, links, text, base, index.card_titles),
             tag_path=tag_path, hints=hints, dom_position=position / index.total, extracted=False,
             kept_distance=_distance(el, held),
@@ -1260,10 +1330,11 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                 continue  # a fallback extractor can put comments into the body as well
             source, as_shown = index.find(segment)
             text = segment.text if segment.loose else _spaced(segment.text, source)
+            shown = segment.shown if text == segment.text else _source_lines(source, text)
             tag_path, hints = index.context(source)
             links, link_chars = _links(source, text, base) if not segment.loose else ((), 0)
             block = Block(
-                text=text, kind=segment.kind, links=links, link_chars=link_chars,
+                text=text, shown=shown, kind=segment.kind, links=links, link_chars=link_chars,
                 link_around=None if segment.loose else _link_around(source, links, text, base,
                                                                     index.card_titles),
                 tag_path=tag_path, hints=hints, in_comments=in_comments,

@@ -16,7 +16,10 @@ from trafilatura import bare_extraction
 from filter.blocks import segment_text
 from filter.deadline import Deadline
 from filter.errors import ExtractionTimeout
-from filter.extract import _segments, _shown_at, _words_within, html_to_page, parse
+from filter import clean
+from filter.extract import (
+    _segments, _shown_at, _source_lines, _source_text, _words_within, html_to_page, parse,
+)
 
 WORD = re.compile(r"\w+")
 
@@ -234,7 +237,7 @@ def test_element_text_keeps_document_order_across_nested_inline_elements():
     from filter.extract import _element_text, _source_text
 
     out = etree.fromstring("<p>Use <hi>the <ref>json.tool</ref> module</hi> from<lb/>the shell</p>")
-    assert _element_text(out) == "Use the json.tool module from the shell"
+    assert _element_text(out) == "Use the json.tool module from\nthe shell"
     src = html.fromstring("<div><p>Use <a href='#'><code><span>json.tool</span></code></a> from"
                           "<!-- note --> the<br>shell<script>x = 1</script>.</p></div>").find(".//p")
     assert _source_text(src) == "Use json.tool from the shell."
@@ -684,6 +687,54 @@ def test_rows_and_line_broken_paragraphs_find_their_element_and_links():
     poem = blocks["Line one of a poem Line two of a poem Line three"]
     assert poem.tag_path.endswith("article>p")
     assert [link.url for link in poem.links] == ["https://www.example.com/poem"]
+    assert poem.shown == "Line one of a poem\nLine two of a poem\nLine three"
+    assert row.shown is None
+
+
+_LINES = ("<html><head><title>Resetting the ferry app</title></head><body><article>"
+          f"<h1>Resetting the ferry app</h1>{_BODY}<h3>How do I reset my password?</h3>"
+          "<p>Open the app and tap Settings.<br>Choose   Account,\n then Reset.<br/><br/>"
+          "<a href='/help'>Ask the desk</a> if it fails.</p>"
+          "<pre>def fare(zone):\n\n    return BASE + zone * STEP\n</pre>"
+          f"<p>{_P} end</p></article></body></html>")
+
+
+def test_a_block_keeps_its_line_breaks_and_a_listing_its_indentation():
+    """A `<br>` starts a line and a `<pre>` keeps its lines and indentation in what the result
+    gives, as trafilatura's own text does (a FAQ's question and answer, a forum post, an
+    address, code on one line read as run-on text); the model reads the same words on one
+    line, as it was trained."""
+    page = html_to_page(_LINES, url=_ARTICLE_URL)
+    blocks = {b.text: b for b in page.blocks}
+    answer = blocks["Open the app and tap Settings. Choose Account, then Reset. Ask the desk if "
+                    "it fails."]
+    assert answer.shown == ("Open the app and tap Settings.\nChoose Account, then Reset.\n"
+                            "Ask the desk if it fails.")
+    assert [link.url for link in answer.links] == ["https://www.example.com/help"]
+    listing = blocks["def fare(zone): return BASE + zone * STEP"]
+    assert listing.shown == "def fare(zone):\n    return BASE + zone * STEP"
+    assert all(b.shown is None for b in page.blocks if b not in (answer, listing))
+
+    result = clean(_LINES, url=_ARTICLE_URL)
+    assert "Open the app and tap Settings.\nChoose Account, then Reset.\n" in result.text
+    assert "def fare(zone):\n    return BASE + zone * STEP\n" in result.text
+    assert {b.text for b in result.blocks} >= {answer.shown, listing.shown}
+
+
+@pytest.mark.parametrize("html, shown", [
+    ("<p>Harbour Office<br>1 Quay Street <b>North</b><br>Open 9 to 5</p>",
+     "Harbour Office\n1 Quay Street North\nOpen 9 to 5"),
+    ("<p>Ferries<img src=x.png><br>\n  run hourly</p>", "Ferries\nrun hourly"),
+    ("<div><pre>  x = 1\r\n\ty = 2  </pre></div>", "  x = 1\n\ty = 2"),
+    ("<p>No break in this one <em>at all</em></p>", None),
+])
+def test_a_source_elements_lines(html, shown):
+    """What the completion stage restores, and a block whose word breaks come from its source
+    element, show the element's lines as well: only when they hold the block's words exactly."""
+    el = parse(f"<html><body>{html}</body></html>").find(".//body")[0]
+    text = " ".join(_source_text(el).split())
+    assert _source_lines(el, text) == shown
+    assert _source_lines(el, text + " more") is None
 
 
 def test_a_headline_equal_to_the_title_maps_to_its_heading_not_the_title():
