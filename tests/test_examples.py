@@ -457,3 +457,23 @@ def test_a_skipped_page_is_a_problem_that_loses_a_page():
     assert Problem("f:1", "no labelled block left; page skipped").loses_page
     assert not Problem("f:1", "block 0: has no text; left out").loses_page
 
+
+
+def test_a_label_saved_for_a_block_of_several_lines_finds_its_block():
+    """The result (and so the labelling page) shows a `<br>` paragraph on its lines, while the
+    model reads it on one: a label saved with the lines must label that block, or a person's
+    correction of such a block would be lost from training."""
+    from filter import clean
+    from filter.extract import html_to_page
+
+    body = "".join(f"<p>The harbour bridge reopened on Saturday after two years of work {k}.</p>"
+                   for k in range(4))
+    html = (f"<html><body><article><h1>Bridge reopens</h1>{body}"
+            "<p>Harbour Office<br>1 Quay Street<br>Open 9 to 5</p></article></body></html>")
+    [shown] = [b.text for b in clean(html).blocks if "\n" in b.text]
+    assert shown == "Harbour Office\n1 Quay Street\nOpen 9 to 5"
+    page = html_to_page(html)
+    attached = attach_labels(page, [BlockLabel(shown, "junk")])
+    assert [b.text for b, label in zip(page.blocks, attached.labels) if label == "junk"] == [
+        "Harbour Office 1 Quay Street Open 9 to 5"]
+    assert attached.unmatched == []
