@@ -844,7 +844,9 @@ def _source_text(el: etree._Element, limit: float = math.inf,
     def shown(text: str) -> str:
         if not lines:
             return text
-        return _PRE_LINE + _LINE_BREAK.sub("\n" + _PRE_LINE, text) if pre else _SPACE_RUN.sub(" ", text)
+        if pre:  # each of its lines marked to keep its indentation (`_lines`)
+            return _PRE_LINE + _LINE_BREAK.sub("\n" + _PRE_LINE, text)
+        return _SPACE_RUN.sub(" ", text)
 
     parts, size = [], 0
     walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
