@@ -839,7 +839,7 @@ def _source_text(el: etree._Element, limit: float = math.inf,
     model was trained on them. With `lines`, the text keeps its line breaks as `_element_text`
     does: a `<br>` starts a line, and a `<pre>` keeps its lines and indentation."""
     # how many `<pre>`s the text being read is in, when it is read with its lines
-    pre = int(lines and any(a.tag == "pre" for a in el.iterancestors()))
+    pre = int(lines and _inside_pre(el))
 
     def shown(text: str) -> str:
         if not lines:
@@ -890,11 +890,14 @@ def _source_lines(el: etree._Element | None, text: str,
                   without: AbstractSet[etree._Element] = frozenset()) -> str | None:
     """A block's text with the line breaks of its source element (`_source_text`), when it
     has any and holds the block's words exactly: else None (the block shows `text`)."""
-    if el is None or (el.tag != "pre" and next(el.iter("br", "pre"), None) is None
-                      and not any(a.tag == "pre" for a in el.iterancestors())):
+    if el is None or (next(el.iter("br", "pre"), None) is None and not _inside_pre(el)):
         return None
     shown = _source_text(el, without=without, lines=True)
     return shown if "\n" in shown and _one_line(shown) == text else None
+
+
+def _inside_pre(el: etree._Element) -> bool:
+    return any(a.tag == "pre" for a in el.iterancestors())
 
 
 def _spaced(text: str, source: etree._Element | None) -> str:

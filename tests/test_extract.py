@@ -732,7 +732,7 @@ def test_a_source_elements_lines(html, shown):
     """What the completion stage restores, and a block whose word breaks come from its source
     element, show the element's lines as well: only when they hold the block's words exactly."""
     el = parse(f"<html><body>{html}</body></html>").find(".//body")[0]
-    text = " ".join(_source_text(el).split())
+    text = _source_text(el)
     assert _source_lines(el, text) == shown
     assert _source_lines(el, text + " more") is None
 
