@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from filter import extract  # noqa: E402
+from filter.blocks import kept_text  # noqa: E402
 from filter.cleaner import related_links, site_or_host  # noqa: E402
 from train.dataset import build  # noqa: E402
 from train.metrics import block_report, snippet_rates, word_prf  # noqa: E402
@@ -141,13 +142,12 @@ def main() -> None:
     for lp, labels, ttext, tclean, precise, tprecise in zip(pages, ours, traf, text_mode,
                                                             ours_precise, traf_precise):
         g = lp.gold
-        text = "\n".join(b.text for b, lab in zip(lp.page.blocks, labels) if lab == "content")
-        ptext = "\n".join(b.text for b, lab in zip(lp.page.blocks, precise) if lab == "content")
-        oracle = "\n".join(b.text for b, lab in zip(lp.page.blocks, lp.labels) if lab == "content")
+        text, ptext, oracle = (kept_text(lp.page.blocks, labs, "content")
+                               for labs in (labels, precise, lp.labels))
         row = per_type[g.page_type]
         row["oracle_f1"].append(word_prf(oracle, g.main_content)[2])
-        kept_oracle = "\n".join(b.text for b, lab in zip(lp.page.blocks, lp.labels)
-                                if lab == "content" and b.extracted)
+        extracted = [(b, lab) for b, lab in zip(lp.page.blocks, lp.labels) if b.extracted]
+        kept_oracle = kept_text((b for b, _ in extracted), (lab for _, lab in extracted), "content")
         row["oracle_kept_f1"].append(word_prf(kept_oracle, g.main_content)[2])
         for name, t in (("ours", text), ("trafilatura", ttext), ("text_mode", tclean),
                         ("precise", ptext), ("trafilatura_precise", tprecise)):

@@ -20,7 +20,8 @@ import idna
 from tld import get_fld
 from w3lib.encoding import read_bom
 
-from .blocks import Block, Page, has_visible_text, segment_text, well_formed
+from .blocks import (Block, Page, has_visible_text, kept_text, segment_text, visible,
+                     well_formed)
 from .decoding import charset_label, decode_cut, decode_labelled, size_error, utf8_text
 from .deadline import Deadline
 from .errors import InputError, InputTooLarge
@@ -132,7 +133,7 @@ class Cleaner:
         related = related_links(page.blocks, labels, page_url=page.url, link_base=page.link_base,
                                 also_own=(page.link_base,), aliases=(page.canonical_url,),
                                 itself=page.own_urls)
-        text = "\n".join(b.text for b in blocks if b.label == keep)
+        text = kept_text(page.blocks, labels, keep)
         reason = None
         if not text:
             reason = page.notes[0] if page.notes else f"no block was classified as {keep}"
@@ -279,7 +280,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
         if label != RELATED:
             continue
         for link in block.links or ((block.link_around,) if block.link_around else ()):
-            title = link.text if link.title is None else link.title
+            title = visible(link.text if link.title is None else link.title)
             if not (title and _is_web_link(link.url)):  # a script's text is no title
                 continue
             try:

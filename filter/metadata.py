@@ -33,7 +33,7 @@ from htmldate.settings import MIN_DATE
 from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
-from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS
+from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, visible
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
@@ -535,11 +535,12 @@ def _json_ld_text(value: object) -> str | None:
 
 def _field(text: str | None) -> str | None:
     """A field as the result gives it: entities a site escaped twice decoded (``&amp;reg;``
-    reads ``&reg;`` to the parser, "®" to the reader, as trafilatura gives it), white space
-    collapsed, at most `_MAX_FIELD` characters; None when nothing is left."""
+    reads ``&reg;`` to the parser, "®" to the reader, as trafilatura gives it), characters
+    that do not show left out (`visible`: "Assis\u00adtance"), white space collapsed, at most
+    `_MAX_FIELD` characters; None when nothing is left."""
     if not text:
         return None
-    text = " ".join(_ENTITY.sub(lambda m: unescape(m.group()), text).split())
+    text = " ".join(visible(_ENTITY.sub(lambda m: unescape(m.group()), text)).split())
     if len(text) > _MAX_FIELD:
         text = text[:_MAX_FIELD - 1].rstrip() + "…"
     return text or None

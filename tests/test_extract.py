@@ -16,7 +16,7 @@ from trafilatura import bare_extraction
 from filter.blocks import segment_text
 from filter.deadline import Deadline
 from filter.errors import ExtractionTimeout
-from filter import clean
+from filter import clean, clean_text
 from filter.extract import (
     _segments, _shown_at, _source_lines, _source_text, _words_within, html_to_page, parse,
 )
@@ -719,6 +719,54 @@ def test_a_block_keeps_its_line_breaks_and_a_listing_its_indentation():
     assert "Open the app and tap Settings.\nChoose Account, then Reset.\n" in result.text
     assert "def fare(zone):\n    return BASE + zone * STEP\n" in result.text
     assert {b.text for b in result.blocks} >= {answer.shown, listing.shown}
+
+
+_INVISIBLE = ("<html><head><title>Harbour news\u00adletter\u200b</title></head><body><article>"
+              "<h1>Harbour news\u00adletter\u200b</h1>" + _BODY
+              + "<p>The \u200b ferry <b>\u200b</b>timetable is in the news\u00adletter, "
+                "Khaneh-ye \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 and "
+                "\U0001f469\u200d\U0001f4bb at the desk.\u200d\ufeff</p>"
+                "<p>Sailings<br>\u200b<br>\u2060 07:00 and 09:00 \u200e</p></article></body></html>")
+
+
+def test_the_result_holds_no_invisible_characters_but_joiners_that_spell():
+    """Soft hyphens, zero-width spaces, byte-order marks, word joiners and bidirectional marks
+    do not show, and stored text is better without them ("news\u00adletter" is not found by a
+    search for "newsletter"), as trafilatura's text leaves them out. A joiner between letters
+    (Persian) or emoji spells and stays. The model reads the text as it did."""
+    page = html_to_page(_INVISIBLE, url=_ARTICLE_URL)
+    assert any("\u00ad" in b.text for b in page.blocks)  # the model's view, as trained
+    result = clean(_INVISIBLE, url=_ARTICLE_URL)
+    assert result.title == "Harbour newsletter"
+    timetable = next(b.text for b in result.blocks if "timetable" in b.text)
+    assert timetable == ("The ferry timetable is in the newsletter, Khaneh-ye "
+                         "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 and "
+                         "\U0001f469\u200d\U0001f4bb at the desk.")
+    sailings = next(b.text for b in result.blocks if "Sailings" in b.text)
+    assert sailings == "Sailings\n07:00 and 09:00"
+    for text in (result.text, *(b.text for b in result.blocks)):
+        assert not set(text) & set("\u00ad\u200b\u200e\u2060\ufeff"), repr(text)
+    lines = clean_text(f"{_P}\nThe timetable is in the news\u00adletter.\u200b").blocks
+    assert [b.text for b in lines] == [_P, "The timetable is in the newsletter."]
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("news\u00adletter", "newsletter"),
+    ("a \u200b b", "a b"),
+    ("\u200b a", "a"),
+    ("a \u200b", "a"),
+    ("reasons:\u200d", "reasons:"),
+    ("Exchequer\u200c, Treasury", "Exchequer, Treasury"),
+    ("\u0915\u094d\u200d\u0937", "\u0915\u094d\u200d\u0937"),
+    ("a\u200b\u200db", "ab"),
+    ("line one\n\u200b\nline two", "line one\nline two"),
+    ("    x \u200b = 1", "    x = 1"),
+    ("nothing to do", "nothing to do"),
+])
+def test_visible_text(text, shown):
+    from filter.blocks import visible
+
+    assert visible(text) == shown
 
 
 @pytest.mark.parametrize("html, shown", [

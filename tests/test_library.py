@@ -245,6 +245,19 @@ def test_related_links_are_web_pages_each_once():
     ]
 
 
+def test_related_link_titles_hold_no_invisible_characters():
+    """A related story's title as a reader sees it: "Ferry time\u00adtable" is stored and
+    searched as "Ferry timetable"; a link whose anchor shows nothing at all gives no title."""
+    from filter.blocks import Block, Link
+    from filter.cleaner import related_links
+
+    blocks = [Block("Ferry timetable \u200b", links=(
+        Link("Ferry time\u00adtable \u200b", "https://coastal.example/news/ferry"),
+        Link("\u200b", "https://coastal.example/news/blank")))]
+    assert [(link.title, link.url) for link in related_links(blocks, ["related"])] == [
+        ("Ferry timetable", "https://coastal.example/news/ferry")]
+
+
 def test_clean_text_has_the_same_result_shape():
     result = clean_text("A headline about the bridge\n\nThe bridge reopened on Saturday after repairs.")
     assert [b.text for b in result.blocks] == [

@@ -36,6 +36,7 @@ import numpy as np
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
+from filter.blocks import kept_text
 from filter.model import BlockClassifier
 
 from .examples import UNKNOWN_KIND, LabelledPage, shorten
@@ -165,8 +166,7 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
             page = PageResult(id=lp.example.id, url=lp.example.url, blocks=len(lp.labels), wrong=wrong)
             gold = lp.gold(keep)
             if gold is not None:
-                text = "\n".join(b.text for b, p in zip(lp.full_page.blocks, predicted) if p == keep)
-                page.word_f1 = word_prf(text, gold)[2]
+                page.word_f1 = word_prf(kept_text(lp.full_page.blocks, predicted, keep), gold)[2]
                 if baseline:
                     page.trafilatura_word_f1 = word_prf(_baseline_text(lp, favor_precision), gold)[2]
             result.pages.append(page)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from filter.blocks import Block, Page, segment_text
+from filter.blocks import Block, Page, kept_text, segment_text
 from filter.model import BlockClassifier
 from filter.modelfile import SHIPPED_MODEL, models_dir, save_model
 
@@ -140,8 +140,7 @@ def holdout_metrics(model: BlockClassifier, pages: list[LabelledPage], n_jobs: i
     for lp, ttext, tprecise in zip(pages, traf, traf_precise):
         labels, probs = model.predict_page(lp.page)
         precise = model.labels_from_proba(lp.page, probs, favor_precision=True)
-        text, ptext = ("\n".join(b.text for b, lab in zip(lp.page.blocks, labs) if lab == "content")
-                       for labs in (labels, precise))
+        text, ptext = (kept_text(lp.page.blocks, labs, "content") for labs in (labels, precise))
         for name, t in (("noisefilter", text), ("trafilatura", ttext or ""),
                         ("noisefilter_precise", ptext), ("trafilatura_precise", tprecise or "")):
             kept, leaked = snippet_rates(t, lp.gold.with_snippets, lp.gold.without_snippets)
