@@ -43,7 +43,8 @@ sys.path.insert(0, str(REPO))
 
 from filter import extract  # noqa: E402
 from filter.blocks import kept_text  # noqa: E402
-from filter.cleaner import related_links, site_or_host  # noqa: E402
+from filter.cleaner import related_links  # noqa: E402
+from filter.sites import site_or_host  # noqa: E402
 from train.dataset import build  # noqa: E402
 from train.metrics import block_report, snippet_rates, word_prf  # noqa: E402
 from train.shipped import DEFAULT_DATA, fit  # noqa: E402

@@ -8,16 +8,13 @@ labels into the result (clean text, related links).
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
-import idna
-from tld import get_fld
 from w3lib.encoding import read_bom
 
 from .blocks import (Block, Page, has_visible_text, kept_text, segment_text, visible,
@@ -29,6 +26,7 @@ from .extract import BEFORE_QUERY, MAX_ELEMENTS, html_to_page
 from .limits import MAX_BYTES, Limits  # noqa: F401 (MAX_BYTES: where callers found it)
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
+from .sites import ascii_host, site_of, site_or_host
 
 if TYPE_CHECKING:
     from .batch import Outcome
@@ -356,7 +354,7 @@ def same_page(url: str) -> str:
     key, without its fragment."""
     try:
         parts = urlsplit(url)
-        host, port = _ascii_host(parts.hostname or "").removeprefix("www."), parts.port
+        host, port = ascii_host(parts.hostname or "").removeprefix("www."), parts.port
     except ValueError:  # "http://[::1", port 99999
         return url.partition("#")[0]
     if port not in (None, 80, 443):
@@ -380,73 +378,6 @@ def _path_key(path: str) -> str:
         return path
     return _ESCAPE.sub(lambda m: m.group().upper(),
                        quote(path, safe=_PATH_AS_WRITTEN, errors="surrogatepass"))
-
-
-def site_of(url: str | None) -> str | None:
-    """The site a URL is on: its registrable domain by the Public Suffix List (`tld`), in its
-    ASCII (IDNA) form, so that "news.example.co.uk" and "www.example.co.uk" are one site,
-    "bbc.co.uk" another, and "bücher.de" is "xn--bcher-kva.de"; None for a host that has none
-    (an IP address, "localhost"), a URL without a host (a relative one) or a malformed one."""
-    try:
-        host = urlsplit(url).hostname if isinstance(url, str) and url else None
-    except ValueError:
-        return None
-    return _registrable(host) if host else None
-
-
-def site_or_host(url: str | None) -> str | None:
-    """`site_of`, else the URL's host without "www." (an address, a name on an intranet is its
-    own site); None for a URL without a readable host. What groups pages by site where every
-    page needs a group: cross-validation folds and the shipped model's holdout."""
-    site = site_of(url)
-    if site:
-        return site
-    try:
-        host = urlsplit(url).hostname if isinstance(url, str) and url else None
-    except ValueError:  # "http://[::1"
-        return None
-    return host.removeprefix("www.") if host else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _registrable(host: str) -> str | None:
-    return get_fld(_ascii_host(host), fix_protocol=True, fail_silently=True)
-
-
-#: what a decoded host never holds (WHATWG's forbidden domain code points)
-_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
-
-
-def _ascii_host(host: str) -> str:
-    """A host name as DNS reads it ("bücher.de" is "xn--bcher-kva.de"), as browsers write it
-    (WHATWG URL): mapped by UTS #46 without the transitional mapping, then each label that is
-    not ASCII in its punycode form. Python's own "idna" codec (IDNA 2003) turns "straße.de"
-    into "strasse.de", another site than its "xn--strae-oqa.de"; IDNA 2008's strict rules,
-    applied to the whole host, refuse "i❤.ws" and "my_shop.bücher.de", which browsers open."""
-    if "%" in host:  # percent-encoded (an href written with encodeURI): browsers decode it first
-        try:
-            decoded = unquote(host, errors="strict")
-        except UnicodeDecodeError:  # no UTF-8 in it: a host no browser opens, kept as written
-            return host
-        if _FORBIDDEN_IN_HOST.search(decoded):  # "site.ie%20": no browser opens it either
-            return host
-        host = decoded
-    if host.isascii():  # already its DNS form (underscores and all)
-        return host
-    try:
-        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
-    except (idna.IDNAError, UnicodeError):  # a code point no host holds: kept as written
-        return host
-    labels = []
-    for label in mapped.split("."):
-        if label.isascii():
-            labels.append(label)
-            continue
-        try:
-            labels.append(idna.alabel(label).decode("ascii"))
-        except (idna.IDNAError, UnicodeError):  # a symbol IDNA 2008 disallows: "i❤"
-            labels.append("xn--" + label.encode("punycode").decode("ascii"))
-    return ".".join(labels)
 
 
 def _is_web_link(url: str) -> bool:

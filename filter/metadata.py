@@ -34,6 +34,7 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, visible
+from .sites import site_label
 
 LOGGER = logging.getLogger(__name__)
 #: what sites put between a headline and their name: "Headline | Site", "Site - Headline";
@@ -123,7 +124,7 @@ def _shown_in_title(words: str, title_words: str) -> bool:
 
 
 def headline(title: str, tree: HtmlElement, site_name: str | None,
-             language: str | None = None) -> str:
+             language: str | None = None, site: str | None = None) -> str:
     """The page's headline, from its title and its `<h1>` headings (the first
     `_MAX_HEADINGS`), none of which is one of the site's names: its `og:site_name` or the text
     of a logo `<h1>` (one linked to the site's home page, or to its `language`'s).
@@ -136,11 +137,15 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
     - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
     - All but a first or last part of the title that is one of the site's names.
+    - All but a last part that names the site's address (`site`, `filter.sites.site_label`):
+      its letters are the address's name, or begin with it in three words or fewer
+      ("… | WRAL" on wral.com, "… | Liberty University" on liberty.edu, "… - AliExpress 7").
+      Sites that give no `og:site_name` and no logo heading still end their titles so.
     - Else the title whole: a part may be the headline's own subtitle ("Hybrid Cars: A Buying
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,151 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,169 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
     h1s = [(_heading_text(h1, title), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
@@ -179,7 +184,19 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
             return title[:parts[-2][1]].strip()
         if _words(title[parts[0][0]:parts[0][1]]) in names:
             return title[parts[1][0]:].strip()
+    if site and len(parts) > 1 and _names_site(title[parts[-1][0]:parts[-1][1]], site):
+        return title[:parts[-2][1]].strip()
     return title
+
+
+def _names_site(part: str, site: str) -> bool:
+    """Whether a title's part is the name of the site at address `site` (`site_label`): its
+    letters are the address's ("Alison", alison), or begin with them in a part of three words
+    or fewer ("Liberty University", liberty; "Shopify App Store", shopify). A first part is
+    left alone: brand-first titles ("Talkspace - Online Therapy") are a home page's own."""
+    words = _words(part).split()
+    squashed = "".join(words)
+    return squashed == site or (len(site) >= 4 and squashed.startswith(site) and len(words) <= 3)
 
 
 def _links_home(h1: HtmlElement, language: str | None) -> bool:
@@ -344,8 +361,10 @@ def page_metadata(tree: HtmlElement, url: str | None, source: str | None = None,
     full_title = meta.title or extract_title(tree)
     site_name, meta_title = _field(meta.sitename), _field(meta.title)
     if meta_title and not _is_placeholder_title(meta_title):
-        title = headline(meta_title, tree, site_name, language)
+        title = headline(meta_title, tree, site_name, language, site_label(url or meta.url))
     else:  # none, or a placeholder, which `full_title` keeps: the model was trained on it
+        # (the site's address does not cut this `<title>`: a cut one overrides trafilatura's
+        # pick, and on WCXB-dev that won 4 titles and lost 3)
         fallback = extract_title(tree) if meta_title else full_title
         title = _title_element_headline(tree, site_name, _field(fallback), language)
     title = _field(title)

@@ -881,7 +881,7 @@ def test_a_page_fetched_through_a_redirector_keeps_the_related_links_of_its_own_
 
 
 def test_a_site_is_one_whether_its_name_is_written_in_unicode_or_punycode():
-    from filter.cleaner import site_of
+    from filter.sites import site_of
 
     assert site_of("https://www.bücher.de/a") == site_of("https://xn--bcher-kva.de/b") is not None
     assert site_of("https://news.coastal.co.uk/") != site_of("https://harbour.co.uk/")

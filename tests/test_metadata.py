@@ -338,3 +338,24 @@ def test_a_month_only_date_does_not_take_todays_day(monkeypatch, meta):
     # a full date and a year alone are read as before
     assert _page(meta.replace("2019-07", "2019-07-23")).date == "2019-07-23"
     assert _page(meta.replace("2019-07", "2019")).date is None
+
+
+@pytest.mark.parametrize("url, title, headline", [
+    ("https://www.wral.com/traffic/1", "Bridge reopens to traffic | WRAL", "Bridge reopens to traffic"),
+    ("https://www.liberty.edu/online/fees", "Online Tuition and Financing | Liberty University",
+     "Online Tuition and Financing"),
+    ("https://apps.shopify.com/klatch", "Klatch Coffee | Shopify App Store", "Klatch Coffee"),
+    ("https://news.coast-gazette.co.uk/a", "Pier repairs – Coast Gazette", "Pier repairs"),
+    # a brand first is a home page's own title; a long last part is the headline's subtitle
+    ("https://www.talkspace.com/", "Talkspace - Online Therapy", "Talkspace - Online Therapy"),
+    ("https://www.liteaf.com/why", "Why hike heavy? » LiteAF Custom Ultralight Backpacks",
+     "Why hike heavy? » LiteAF Custom Ultralight Backpacks"),
+    ("https://www.bbc.co.uk/news/1", "Flood warnings - BBC", "Flood warnings"),
+    ("https://www.bbc.co.uk/news/2", "Flood warnings - Bbcode tips", "Flood warnings - Bbcode tips"),
+])
+def test_a_last_title_part_naming_the_sites_address_is_cut(url, title, headline):
+    """Sites without an `og:site_name` or a logo heading end their titles with their name, as
+    their address gives it: the headline is the rest (on WCXB-dev, 16 more titles right)."""
+    page = html_to_page(f'<html lang="en"><head><meta property="og:title" content="{title}">'
+                        f"</head><body><article>{_STORY}</article></body></html>", url=url)
+    assert page.title == headline

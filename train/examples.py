@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from filter.blocks import Page, normalize_text, well_formed
-from filter.cleaner import check_text, site_or_host, text_page
+from filter.cleaner import check_text, text_page
+from filter.sites import site_or_host
 from filter.compression import damage_types, decompressed
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
@@ -127,7 +128,7 @@ class Example:
 
     @property
     def url_site(self) -> str | None:
-        """The site of the page's URL, its registrable domain (`filter.cleaner.site_or_host`:
+        """The site of the page's URL, its registrable domain (`filter.sites.site_or_host`:
         "news.example.co.uk" and "www.example.co.uk" are one site; a host without one, an
         address or a name on an intranet, is its own site); None without a URL (a text
         example, as an extractor hands text on, has none)."""

@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from filter.cleaner import site_or_host
+from filter.sites import site_or_host
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class GoldPage:
 
     @property
     def site(self) -> str:
-        """The registrable domain (`filter.cleaner.site_or_host`): the 17 substack.com blogs, the
+        """The registrable domain (`filter.sites.site_or_host`): the 17 substack.com blogs, the
         stackexchange.com forums or docs.docker.com and docker.com are one site each, whose
         shared templates must not be on both sides of a cross-validation split. Pages whose
         URL has no readable host (five WCXB-dev pages have none) form one group, ""."""
