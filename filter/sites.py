@@ -22,7 +22,7 @@ def site_of(url: str | None) -> str | None:
         host = urlsplit(url).hostname if isinstance(url, str) and url else None
     except ValueError:
         return None
-    return registrable(host) if host else None
+    return _registrable(host) if host else None
 
 
 def site_or_host(url: str | None) -> str | None:
@@ -40,7 +40,7 @@ def site_or_host(url: str | None) -> str | None:
 
 
 @functools.lru_cache(maxsize=4096)
-def registrable(host: str) -> str | None:
+def _registrable(host: str) -> str | None:
     return get_fld(ascii_host(host), fix_protocol=True, fail_silently=True)
 
 
