@@ -193,7 +193,7 @@ def _names_site(part: str, site: str) -> bool:
     """Whether a title's part is the name of the site at address `site` (`site_label`): its
     letters are the address's ("Alison", alison), or begin with them in a part of three words
     or fewer ("Liberty University", liberty; "Shopify App Store", shopify). A first part is
-    left alone: brand-first titles ("Talkspace - Online Therapy") are a home page's own."""
+    left alone: brand-first titles ("Talkspace - Therapy Online") are a home page's own."""
     words = _words(part).split()
     squashed = "".join(words)
     return squashed == site or (len(site) >= 4 and squashed.startswith(site) and len(words) <= 3)

@@ -342,14 +342,14 @@ def test_a_month_only_date_does_not_take_todays_day(monkeypatch, meta):
 
 @pytest.mark.parametrize("url, title, headline", [
     ("https://www.wral.com/traffic/1", "Bridge reopens to traffic | WRAL", "Bridge reopens to traffic"),
-    ("https://www.liberty.edu/online/fees", "Online Tuition and Financing | Liberty University",
-     "Online Tuition and Financing"),
-    ("https://apps.shopify.com/klatch", "Klatch Coffee | Shopify App Store", "Klatch Coffee"),
+    ("https://www.liberty.edu/online/fees", "Campus Fees and Grants | Liberty University",
+     "Campus Fees and Grants"),
+    ("https://apps.shopify.com/roasters", "Harbour Roasters | Shopify App Store", "Harbour Roasters"),
     ("https://news.coast-gazette.co.uk/a", "Pier repairs – Coast Gazette", "Pier repairs"),
     # a brand first is a home page's own title; a long last part is the headline's subtitle
-    ("https://www.talkspace.com/", "Talkspace - Online Therapy", "Talkspace - Online Therapy"),
-    ("https://www.liteaf.com/why", "Why hike heavy? » LiteAF Custom Ultralight Backpacks",
-     "Why hike heavy? » LiteAF Custom Ultralight Backpacks"),
+    ("https://www.talkspace.com/", "Talkspace - Therapy Online", "Talkspace - Therapy Online"),
+    ("https://www.liteaf.com/packs", "Packing light? » LiteAF Custom Ultralight Backpacks",
+     "Packing light? » LiteAF Custom Ultralight Backpacks"),
     ("https://www.bbc.co.uk/news/1", "Flood warnings - BBC", "Flood warnings"),
     ("https://www.bbc.co.uk/news/2", "Flood warnings - Bbcode tips", "Flood warnings - Bbcode tips"),
 ])
