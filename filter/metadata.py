@@ -133,7 +133,8 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       (and two of its words are not numbers; in Chinese, Japanese or Thai, when the title
       holds it whole: `_shown_in_title`): the headline as the page shows it, where the
       title is often worded for search engines ("Ten Quiet Harbour Walks" over "Best Harbour
-      Walks 2026 – Ten Quiet Routes Near You").
+      Walks 2026 – Ten Quiet Routes Near You"). One repeating the title whole, site's name
+      and all, does not say which part is the headline: the rules below cut its text.
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
     - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
     - All but a first or last part of the title that is one of the site's names.
@@ -145,7 +146,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,169 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,170 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
     h1s = [(_heading_text(h1, title), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
@@ -157,7 +158,9 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
     if len(headings) == 1:
         (words, text), = headings.items()
         if _shown_in_title(words, _words(title)):
-            return text
+            if words != _words(title):
+                return text
+            title = text  # the title as the page shows it, whose parts may still hold a name
     if title.endswith(("...", "\u2026")):
         stem = _words(title.rstrip(".\u2026"))
         # "The cat..." is no cut of "The category of all things": a cut inside a word needs

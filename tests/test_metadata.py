@@ -359,3 +359,16 @@ def test_a_last_title_part_naming_the_sites_address_is_cut(url, title, headline)
     page = html_to_page(f'<html lang="en"><head><meta property="og:title" content="{title}">'
                         f"</head><body><article>{_STORY}</article></body></html>", url=url)
     assert page.title == headline
+
+
+def test_an_h1_repeating_the_title_whole_keeps_its_text_but_not_the_sites_name():
+    """A page whose only `<h1>` shows its title whole, site's name and all, gave that `<h1>`
+    as the headline, "| WRAL" included; the `<h1>`'s own text (its capitals) is still what
+    comes out when no part of it is the site's."""
+    def title_of(h1: str, title: str) -> str:
+        return html_to_page(f'<html lang="en"><head><meta property="og:title" content="{title}">'
+                            f"</head><body><h1>{h1}</h1><article>{_STORY}</article></body></html>",
+                            url="https://www.wral.com/traffic/1").title
+
+    assert title_of("Bridge reopens | WRAL", "Bridge reopens | WRAL") == "Bridge reopens"
+    assert title_of("Bridge Reopens To Traffic", "BRIDGE REOPENS TO TRAFFIC") == "Bridge Reopens To Traffic"
