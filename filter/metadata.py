@@ -4,8 +4,8 @@ trafilatura's own `extract_metadata` also looks for categories, tags, licence an
 runs htmldate's extensive date search, which together cost about as much as the extraction itself.
 This module calls the same trafilatura and htmldate functions for the four fields the result
 carries, in their fast settings, so metadata stays a small share of the pipeline. The author
-is therefore read from meta tags and JSON-LD only: `trafilatura.metadata.extract_author`, which
-also searches the page's bylines (on a copy of the whole tree), is not called.
+is read from meta tags and JSON-LD, else from the page's byline (`filter.byline`, in place of
+`trafilatura.metadata.extract_author`, which searches a pruned copy of the whole tree).
 
 The title is the page's headline: sites add their own name to `<title>` and `og:title`
 ("Sea Kayaks | Harbour Outfitters"), which an aggregator's list of headlines does not want,
@@ -34,6 +34,7 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, normalize_authors
 
 from .blocks import CJK_CHARS, SOUTHEAST_ASIAN_CHARS, visible
+from .byline import byline_author
 from .sites import site_label
 
 LOGGER = logging.getLogger(__name__)
@@ -371,7 +372,7 @@ def page_metadata(tree: HtmlElement, url: str | None, source: str | None = None,
         fallback = extract_title(tree) if meta_title else full_title
         title = _title_element_headline(tree, site_name, _field(fallback), language)
     title = _field(title)
-    author = _field(_author(tree, meta.author))
+    author = _field(_author(tree, meta.author)) or _field(byline_author(tree))
     try:
         date = publication_date(tree, url or meta.url)
     except Exception as err:  # htmldate on odd inputs: a missing date is not an error
