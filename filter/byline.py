@@ -112,13 +112,19 @@ def _discarded(element: HtmlElement) -> bool:
 
 def _name_in(element: HtmlElement) -> str | None:
     """The name a byline element gives: its own name part or link first (the element also
-    holds "By", the date, an avatar's alt text), else its whole text."""
+    holds "By", the date, an avatar's alt text), then its first two pieces of text (the
+    writer's job in an element of its own: "Ann Lee", "Senior Reporter"), else its whole
+    text."""
     text = _short_text(element)
     if text is None:
         return None
     inner = element.xpath(".//*[@itemprop='name'] | .//a")[:3]
     for node in inner:
         name = names_in(" ".join(node.itertext()))
+        if name:
+            return name
+    for piece in [piece for piece in element.itertext() if piece.strip()][:2]:
+        name = names_in(piece)
         if name:
             return name
     return names_in(text)

@@ -31,6 +31,8 @@ def _author(byline: str, head: str = "", after: str = "") -> str | None:
     ('<div class="byline">By Ann Fielding and Bo Kimura</div>', "Ann Fielding; Bo Kimura"),
     ('<div class="byline">Ann Fielding, MD. Last updated 3 May 2025</div>', "Ann Fielding"),
     ('<span class="author vcard">Ann de la Cruz</span>', "Ann de la Cruz"),
+    ('<div class="author"><span>Ann Fielding</span> <span>Senior Reporter</span></div>',
+     "Ann Fielding"),  # the job in an element of its own
 ])
 def test_a_byline_names_the_author(byline, author):
     """News and blog templates name the writer in a byline and not in a meta tag: the result
