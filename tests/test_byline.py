@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_metadata import _STORY
 
 from filter import clean
 from filter.byline import names_in
-
-_STORY = "".join(f"<p>{text}</p>" for text in (
-    "The coastal path between the north pier and the lighthouse reopened on Tuesday after "
-    "repairs to the sea wall.",
-    "Council engineers said the new stone facing should withstand waves twice the height of "
-    "those that broke through last month.",
-    "Walkers welcomed the news, saying the route is one of the most popular in the county.",
-))
 
 
 def _author(byline: str, head: str = "", after: str = "") -> str | None:
