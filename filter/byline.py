@@ -63,7 +63,7 @@ _NOT_NAME_WORDS = frozenset({
     "unknown", "anonymous", "undefined", "null", "none", "from", "post", "reply", "online",
     "offline", "joined"})
 _WORD = re.compile(r"[^\W\d_][\w.'’-]*")
-_ADDRESS = re.compile(r"[a-z]{2,}\.[a-z]{2,}")  # "TopGear.com"; "J.R.R." is a name
+_ADDRESS = re.compile(r"[a-z]{2,}\.[a-z]{2,}")  # "HarbourGazette.com"; "J.R.R." is a name
 
 
 def byline_author(tree: HtmlElement) -> str | None:

@@ -80,7 +80,7 @@ def test_a_marked_body_is_no_byline():
     ("Ann Fielding Senior Reporter", None),  # a job run into the name: not told apart
     ("Ann Fielding & Bo Kimura, Reporters", "Ann Fielding; Bo Kimura"),
     ("J.R.R. Tolkien", "J.R.R. Tolkien"),
-    ("TopGear.com", None),
+    ("HarbourGazette.com", None),
     ("5 min read", None),
     ("", None),
 ])
