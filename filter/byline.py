@@ -5,12 +5,13 @@ trafilatura's `extract_author` searches the same places (an element whose class,
 `itemprop` says "author" or "byline"), but on a copy of the whole tree pruned of comments,
 with XPath regular expressions that call back into Python: about 30 ms a page, a third of the
 pipeline. Here one XPath over the attributes finds the candidates and the rest is read in
-Python: about 2 ms a page. The text around a name is cut away ("By", "Written by:", the date, "Last
-updated", the writer's job after a comma), and what is left must look like a name — up to
-four capitalised words, no digits, no word of a menu ("Sign In", "View more posts") — since a
-wrong author is worse than none for a corpus that keeps it. A one-word name ("BeauHD",
-"Podium") is taken only when every candidate of its kind on the page names the same one: a
-forum thread names each poster so, and its first is not the thread's author often enough.
+Python: about 2 ms a page. The text around a name is cut away ("By", "Written by:", the
+date, "Last updated", the writer's job after a comma), and what is left must look like a
+name — up to four capitalised words, no digits, no word of a menu ("Sign In", "View more
+posts") — since a wrong author is worse than none for a corpus that keeps it. A one-word name
+("Harbourfan") is taken only when every candidate of its kind on the page names the same
+one: a forum thread names each poster so, and its first is not the thread's author often
+enough.
 """
 
 from __future__ import annotations
@@ -115,30 +116,31 @@ def _name_in(element: HtmlElement) -> str | None:
     holds "By", the date, an avatar's alt text), then its first two pieces of text (the
     writer's job in an element of its own: "Ann Lee", "Senior Reporter"), else its whole
     text."""
-    text = _short_text(element)
-    if text is None:
+    pieces = _short_text(element)
+    if pieces is None:
         return None
     inner = element.xpath(".//*[@itemprop='name'] | .//a")[:3]
     for node in inner:
         name = names_in(" ".join(node.itertext()))
         if name:
             return name
-    for piece in [piece for piece in element.itertext() if piece.strip()][:2]:
+    for piece in [piece for piece in pieces if piece.strip()][:2]:
         name = names_in(piece)
         if name:
             return name
-    return names_in(text)
+    return names_in(" ".join(pieces))
 
 
-def _short_text(element: HtmlElement) -> str | None:
-    """The element's text, or None when it is longer than a byline's (read no further)."""
-    parts, size = [], 0
+def _short_text(element: HtmlElement) -> list[str] | None:
+    """The element's pieces of text, or None when they are longer than a byline's (read no
+    further)."""
+    pieces, size = [], 0
     for text in element.itertext():
         size += len(text)
         if size > _MAX_BYLINE_CHARS:
             return None
-        parts.append(text)
-    return " ".join(parts)
+        pieces.append(text)
+    return pieces
 
 
 def names_in(text: str) -> str | None:
