@@ -115,11 +115,14 @@ class Link:
     the link features read, the anchor's text content, which runs words together across line
     breaks and inner blocks ("Tram line 3 opensPassengers…"): the shipped model was trained on
     it. `title` is the text as a reader sees it, words apart, what `related_links` gives (None:
-    `text`; empty: the link shows no text, only a script's or style's)."""
+    `text`; empty: the link shows no text, only a script's or style's). `label` is the name its
+    `aria-label` or `title` attribute gives it, which `related_links` gives instead where the
+    text names no story ("Learn more", "Read the review")."""
 
     text: str
     url: str
     title: str | None = None
+    label: str | None = None
 
 
 @dataclass

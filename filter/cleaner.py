@@ -10,14 +10,15 @@ from __future__ import annotations
 import codecs
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 from w3lib.encoding import read_bom
 
-from .blocks import (Block, Page, has_visible_text, kept_text, segment_text, visible,
+from .blocks import (Block, Link, Page, has_visible_text, kept_text, segment_text, visible,
                      well_formed)
 from .decoding import charset_label, decode_cut, decode_labelled, size_error, utf8_text
 from .deadline import Deadline
@@ -267,13 +268,13 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     keep to; `same_site=False` keeps every site's links. On WCXB-dev's hand-labelled pages, 278
     of the 283 links of `related` blocks stay on the page's site, while none of the 49 off-site
     links the cross-validated model gave as related was one of them (affiliate, shop and
-    reference links); `benchmarks/quality.py` prints the precision and recall of the list."""
-    related = []
+    reference links); `benchmarks/quality.py` prints the precision and recall of the list.
+    Each is titled as its link reads, unless those words name no story (`story_titles`)."""
     aliases = [u for u in aliases if u]
     seen = {same_page(u) for u in (page_url, *aliases, *itself) if u}
     own = (page_url, *also_own, *aliases)
     base = link_base or page_url
-    found = []  # (title, url, whether it is absolute) of each web link of the related blocks
+    found = []  # (link, title, url, whether it is absolute) of each web link of related blocks
     for block, label in zip(blocks, labels):
         if label != RELATED:
             continue
@@ -287,7 +288,7 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
             except ValueError:  # "http:[::1": no address once read as a browser reads it
                 continue
             if absolute or not page_url:
-                found.append((title, url, absolute))
+                found.append((link, title, url, absolute))
     # kept to when one of the page's addresses is on a site; an address or an intranet name
     # among them is then one of its own too (a redirector's page giving itself such a name).
     # Without the page's URL, only when a related link is on one of them: `clean(html)` of a
@@ -296,20 +297,78 @@ def related_links(blocks: list[Block], labels: list[str], page_url: str | None =
     homes = ({site_or_host(u) for u in own} - {None}
              if same_site and any(site_of(u) for u in own) else set())
     if not page_url and not any(site_or_host(url) in homes
-                                for _, url, absolute in found if absolute):
+                                for _, _, url, absolute in found if absolute):
         homes = set()
     # what a relative link (no URL, no `<base href>`) is told apart by: the address the page
     # gives itself, so that "/news/story" and its absolute form are one story, and a link back
     # to the page is no related one
     key_base = base or next(iter(aliases), None)
-    for title, url, absolute in found:
+    kept = []
+    for link, title, url, absolute in found:
         if homes and site_or_host(url) not in (None, *homes):
             continue
         target = same_page(url if absolute or not key_base else urljoin(key_base, url))
         if target not in seen:
             seen.add(target)
-            related.append(RelatedLink(title=title, url=url))
-    return related
+            kept.append((link, title, url))
+    return [RelatedLink(title=title, url=url) for title, url in story_titles(kept)]
+
+
+#: link texts that name no story, whichever they lead to (compared without punctuation or case)
+_STOCK_TITLE = re.compile(
+    r"(?:read|learn|see|view|find out|discover)(?: (?:the|our))?(?: full)?"
+    r" (?:more|review|article|story|post)|continue reading|keep reading|click here|here|more"
+    r"|more info|details|weiterlesen|mehr|mehr lesen|lire la suite|en savoir plus|leer más"
+    r"|seguir leyendo|leggi (?:di più|tutto)|lees meer|leia mais|saiba mais", re.IGNORECASE)
+_NOT_WORD = re.compile(r"[^\w\s]+")
+
+
+def _stock(title: str) -> bool:
+    return bool(_STOCK_TITLE.fullmatch(" ".join(_NOT_WORD.sub(" ", title).split())))
+
+
+def story_titles(links: list[tuple[Link, str, str]]) -> Iterator[tuple[str, str]]:
+    """(title, URL) of each related link (its `Link`, title as shown and URL), a title that
+    names no story replaced: the same words leading to two stories of the page ("Learn more."
+    closing each section of a guide, "Read the review" under each product) or a stock phrase
+    ("Read more"). In its place the link's own `aria-label` or `title` attribute, when that
+    names this link alone ("Opens in a new tab" on every link names none), else the words of
+    its address's last part (`address_title`), else the words stay: a crawler stores the
+    title beside the URL. `benchmarks/related_titles.py`: of the shipped model's 668 related
+    links on WCXB-dev, 36 showed a stock phrase and 38 another's words, 2 and 6 are given so
+    (forum replies, ids, a search)."""
+    by_title: Counter[str] = Counter(title.casefold() for _, title, _ in links)
+    labels = [visible(link.label or "") for link, _, _ in links]
+    by_label: Counter[str] = Counter(label.casefold() for label in labels)
+    for (_, title, url), label in zip(links, labels):
+        if by_title[title.casefold()] > 1 or _stock(title):
+            named = (label if label and by_label[label.casefold()] == 1 and not _stock(label)
+                     else address_title(url))
+            title = named or title
+        yield title, url
+
+
+_PAGE_SUFFIX = re.compile(r"\.[a-z]{2,5}$", re.IGNORECASE)
+_SLUG_SPLIT = re.compile(r"[-_+\s]+")
+
+
+def address_title(url: str) -> str | None:
+    """The words of an address's last path segment, first letter upper case
+    ("/article/do-seed-oils-cause-disease.html": "Do seed oils cause disease"), when it holds
+    two words of letters or more and nothing but words and numbers (not an id: "/p/8a7f3c",
+    "viewtopic.php?p=77"); None otherwise."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    segment = unquote(next((part for part in reversed(path.split("/")) if part), ""))
+    # a number of five digits or more is an id ("/1517550-harbour-ferry-returns")
+    words = [w for w in _SLUG_SPLIT.split(_PAGE_SUFFIX.sub("", segment))
+             if w and not (w.isdecimal() and len(w) > 4)]
+    if sum(w.isalpha() for w in words) < 2 or not all(w.isalpha() or w.isdecimal() for w in words):
+        return None
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
 
 
 def followed_url(url: str, base: str | None) -> str:

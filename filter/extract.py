@@ -55,6 +55,8 @@ _HINT_DEPTH = 8
 #: pages' longest class lists, utility-class CSS included, hold a few dozen words)
 _MAX_OWN_HINTS = 200
 _MAX_HINT_CHARS = 10_000
+#: the characters of a link's `aria-label` or `title` read for its name (a title's length)
+_MAX_LABEL = 300
 #: inner tags whose start separates words (cells of a row, line breaks, nested items)
 _SPACED = {"cell", "item", "p", "head", "list"}
 #: white space other than a line break, in text whose lines are kept (`_element_text`)
@@ -658,7 +660,9 @@ def _links(source: etree._Element | None, text: str, base: str | None,
         chars += len(anchor_text)
         url = _target(anchor, base)
         if url is not None:
-            links.append(Link(text=anchor_text, url=url, title=title))
+            label = " ".join((anchor.get("aria-label") or anchor.get("title") or "")[:_MAX_LABEL]
+                             .split())
+            links.append(Link(text=anchor_text, url=url, title=title, label=label or None))
     return tuple(links), min(chars, len(text))
 
 

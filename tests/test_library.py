@@ -1065,6 +1065,45 @@ def test_a_related_links_title_keeps_words_apart_across_line_breaks_and_inner_bl
         "Compute Engine Virtual machines by the hour", "Cloud Storage Objects for any amount of data"]
 
 
+def test_related_links_that_say_only_learn_more_are_titled_by_their_name_or_address():
+    """A guide ending each section with "Learn more." gave a crawler nine stories titled alike
+    (as "Read the review" under each product): a link whose words lead to another story too,
+    or are a stock phrase, is titled by its `aria-label` or `title`, else by its address's
+    words, and keeps its words when neither names it."""
+    cards = ('<li><p>Trams run every ten minutes.</p><a href="/guides/tram-timetables">Learn more.</a></li>'
+             '<li><p>Fares went up in May.</p><a href="/guides/fares" aria-label="Fares for 2026">'
+             "Learn more.</a></li>"
+             '<li><p>Night buses stop at midnight.</p><a href="/guides/48213">Learn more.</a></li>'
+             '<li><a href="/guides/ferry-winter-schedule" title="Opens in a new tab">Read more ›</a></li>'
+             '<li><a href="/guides/ferry-summer-schedule" title="Opens in a new tab">Ferry in summer</a></li>'
+             '<li><p>Kayak one.</p><a href="/reviews/sea-kayak-one">Our verdict</a></li>'
+             '<li><p>Kayak two.</p><a href="/reviews/sea-kayak-two" aria-label="Read more">Our verdict</a></li>')
+    assert _card_links(cards) == [
+        ("Tram timetables", "https://renovate.example.org/guides/tram-timetables"),
+        ("Fares for 2026", "https://renovate.example.org/guides/fares"),
+        ("Learn more.", "https://renovate.example.org/guides/48213"),
+        ("Ferry winter schedule", "https://renovate.example.org/guides/ferry-winter-schedule"),
+        ("Ferry in summer", "https://renovate.example.org/guides/ferry-summer-schedule"),
+        ("Sea kayak one", "https://renovate.example.org/reviews/sea-kayak-one"),
+        ("Sea kayak two", "https://renovate.example.org/reviews/sea-kayak-two")]
+
+
+@pytest.mark.parametrize("url, title", [
+    ("https://n.example/en/article/do-seed-oils-cause-disease.html", "Do seed oils cause disease"),
+    ("https://n.example/news/1517550-harbour-ferry-returns/", "Harbour ferry returns"),
+    ("https://n.example/best-kayaks-2026?ref=nav", "Best kayaks 2026"),
+    ("https://n.example/%C3%A9t%C3%A9-au-port", "Été au port"),
+    ("https://n.example/forum/viewtopic.php?p=7732", None),
+    ("https://n.example/p/8a7f3c-b2", None),
+    ("https://n.example/about", None),
+    ("https://n.example/", None),
+    ("http://[::1", None)])
+def test_an_addresss_title_is_the_words_of_its_last_part_when_they_are_words(url, title):
+    from filter.cleaner import address_title
+
+    assert address_title(url) == title
+
+
 _TH = ["คณะกรรมการเมืองอนุมัติงบประมาณสำหรับการซ่อมแซมถนนและโรงเรียนในเขตทางเหนือของจังหวัด"
        "หลังจากการประชุมที่ยาวนานเมื่อวันอังคารที่ผ่านมา สมาชิกหลายคนขอให้เร่งดำเนินการก่อนฤดูฝน",
        "นายกเทศมนตรีกล่าวว่าโครงการนี้จะช่วยให้นักเรียนเดินทางไปโรงเรียนได้อย่างปลอดภัยมากขึ้น"
