@@ -1588,6 +1588,35 @@ def test_bootstrap_refuses_an_out_that_is_a_store_or_cannot_be_written(good, tmp
         assert db.read_bytes() == before
 
 
+def test_bootstrap_does_not_write_over_labels_a_person_gave_unless_told_to(good, tmp_path, capsys):
+    """`bootstrap --out` named after a file of hand labels (the same name as last week's
+    proposals, since reviewed) replaced them with a model's proposals, and any text file (a
+    README tab-completed) with examples; its own earlier proposals it may replace."""
+    gold = write_wcxb(tmp_path / "mysite", [(4, 20)])
+    out = tmp_path / "mine.jsonl"
+    boot = ["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out)]
+    assert main(boot) == 0  # proposals only: made again without asking
+    assert main(boot) == 0
+    proposals = [json.loads(line) for line in out.read_text().splitlines()]
+    assert all(b["reviewed"] is False for row in proposals for b in row["blocks"])
+    # labels written by hand say nothing of review: a person gave them
+    reviewed = [{**row, "blocks": [{"text": b["text"], "label": b["label"]} for b in row["blocks"]]}
+                for row in proposals]
+    hand = "".join(json.dumps(row) + "\n" for row in reviewed)
+    notes = "# Harbour site labels\nReview the ferry pages first.\n"
+    capsys.readouterr()
+    for kept, said in ((hand, "labels a person gave"), (notes, "no labelled examples")):
+        out.write_text(kept)
+        assert main(boot) == 2
+        err = capsys.readouterr().err
+        assert said in err and "--overwrite" in err and "bootstrapping" not in err
+        assert out.read_text() == kept
+    assert main([*boot, "--overwrite"]) == 0
+    assert [[(b["text"], b["label"], b["reviewed"]) for b in json.loads(line)["blocks"]]
+            for line in out.read_text().splitlines()] == [
+        [(b["text"], b["label"], b["reviewed"]) for b in row["blocks"]] for row in proposals]
+
+
 def test_examples_are_never_written_over_a_model_or_its_manifest(good, models, tmp_path, capsys):
     """`bootstrap --out` and `store export -o` into the models folder (a tab-completed path)
     replaced a model's manifest, or the model, with JSON Lines and exited 0: from then on every

@@ -516,6 +516,9 @@ def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, metavar="DIR",
                         help="data set in WCXB layout (html/ and ground-truth/)")
     parser.add_argument("--out", metavar="FILE", help="JSON Lines file to write the examples to")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="write --out over a file holding labels a person gave, or no "
+                             "examples at all (refused otherwise)")
     parser.add_argument("--store", metavar="DB", help="example store to add the examples to")
     parser.add_argument("--model", help="model that proposes the kinds (default: the active model)")
     parser.add_argument("--name", help="data set name for ids and provenance (default: folder name)")
@@ -541,7 +544,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
     if not (Path(args.data) / "ground-truth").is_dir():
         _say(f"{args.data} is not in WCXB layout (no ground-truth/ folder)")
         return 2
-    refusal = args.out and _unwritable_examples(args.out, args.store)
+    refusal = args.out and _unwritable_examples(args.out, args.store, args.overwrite)
     if refusal:  # said before the pages are bootstrapped, which take a while
         _say(f"--out {args.out} {refusal}")
         return 2
@@ -583,9 +586,13 @@ def _bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unwritable_examples(out: str, store: str | None) -> str | None:
+def _unwritable_examples(out: str, store: str | None, overwrite: bool = False) -> str | None:
     """Why bootstrap's --out cannot take the examples, or None. An example store named there
-    was replaced by a JSON Lines file (or, being --store too, broken mid-run)."""
+    was replaced by a JSON Lines file (or, being --store too, broken mid-run); without
+    `overwrite`, a file of labels a person gave (reviewed, or not said otherwise) was replaced
+    by a model's proposals, and any other text file (a README tab-completed for the new
+    file's name) by examples: bootstrap's output is cheap to make again, a person's labels
+    are not."""
     if store and any(_same_file(out, path) for path in (store, f"{store}-wal", f"{store}-shm")):
         return "is the --store; name a JSON Lines file"
     path = Path(out)
@@ -597,6 +604,8 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
     if holds_binary_data(path):
         return ("holds binary data (an example store or a model?); give a store with --store "
                 "to add to it, or name a new JSON Lines file")
+    if not overwrite and (kept := _kept_text(path)):
+        return f"{kept}; name a new file, or give --overwrite to replace it"
     try:
         if os.path.isfile(path):  # written in place: a folder it cannot write does not matter
             with open(path, "a", encoding="utf-8"):
@@ -608,6 +617,27 @@ def _unwritable_examples(out: str, store: str | None) -> str | None:
         # anything else (`/dev/stdout`, a pipe) is left to the writing, which says what fails
     except OSError as err:
         return f"cannot be written: {err.strerror or err}"
+    return None
+
+
+def _kept_text(path: Path) -> str | None:
+    """What an existing text file holds that bootstrap's examples would replace and a person
+    may have made: labels given by hand, or text that is no examples at all; None for none
+    (no file, an empty one, or bootstrap's own unreviewed proposals)."""
+    from .examples import read_examples
+
+    try:
+        if not os.path.isfile(path) or not path.stat().st_size:
+            return None
+        read = read_examples([path])
+    except OSError:  # unreadable: writing it says what fails
+        return None
+    person = sum(block.reviewed is not False
+                 for example in read.examples for block in example.blocks)
+    if person:
+        return f"holds {person:,} labels a person gave (not marked \"reviewed\": false)"
+    if not read.examples and read.problems:
+        return "holds text that is no labelled examples"
     return None
 
 
