@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from urllib.parse import unquote, urlsplit
 
 import idna
@@ -82,9 +83,19 @@ def ascii_host(host: str) -> str:
 
 def site_label(url: str | None) -> str | None:
     """The name a site's address gives it: its registrable domain without the public suffix,
-    letters and digits only ("rust-lang" for blog.rust-lang.org, "bbc" for www.bbc.co.uk);
-    None without a site (`site_of`)."""
+    letters and digits only, lower case ("rustlang" for blog.rust-lang.org, "bbc" for
+    www.bbc.co.uk, "bücher" for xn--bcher-kva.de: the name as its titles write it, not
+    its punycode); None without a site (`site_of`)."""
     site = site_of(url)
     if site is None:
         return None
-    return re.sub(r"[^0-9a-z]", "", site.split(".")[0]) or None
+    name = site.split(".")[0]
+    if name.startswith("xn--"):
+        try:
+            name = idna.ulabel(name)
+        except (idna.IDNAError, UnicodeError):  # `ascii_host`'s own punycode of a symbol
+            name = name.removeprefix("xn--").encode("ascii").decode("punycode", "replace")
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", name).casefold()) or None
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")

@@ -352,6 +352,10 @@ def test_a_month_only_date_does_not_take_todays_day(monkeypatch, meta):
      "Packing light? » LiteAF Custom Ultralight Backpacks"),
     ("https://www.bbc.co.uk/news/1", "Flood warnings - BBC", "Flood warnings"),
     ("https://www.bbc.co.uk/news/2", "Flood warnings - Bbcode tips", "Flood warnings - Bbcode tips"),
+    # an address outside ASCII names the site as its titles write it, in either form
+    ("https://www.xn--hafenbcher-feb.de/romane/1", "Neue Romane im Herbst | Hafenbücher.de",
+     "Neue Romane im Herbst"),
+    ("https://küstenzeitung.de/hafen/2", "Fähre fährt wieder – Küstenzeitung", "Fähre fährt wieder"),
 ])
 def test_a_last_title_part_naming_the_sites_address_is_cut(url, title, headline):
     """Sites without an `og:site_name` or a logo heading end their titles with their name, as
