@@ -87,8 +87,11 @@ CleanRequest = Annotated[
 
 
 class RelatedLinkOut(BaseModel):
-    title: str
-    url: str
+    title: str = Field(description="The link's words as a reader sees them; where they name no "
+                                   "story (\"Learn more\", or the words of another related "
+                                   "link), its `aria-label` or `title`, else its address's words.")
+    url: str = Field(description="The address a browser follows: absolute when the page's URL "
+                                 "or `<base href>` is known.")
 
 
 class BlockOut(BaseModel):
