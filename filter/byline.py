@@ -63,6 +63,12 @@ _NOT_NAME_WORDS = frozenset({
     "subscribe", "contact", "us", "get", "our", "your", "my", "this", "page", "website", "site",
     "unknown", "anonymous", "undefined", "null", "none", "from", "post", "reply", "online",
     "offline", "joined"})
+#: words of a writer's job, which a second "name" after a comma holding one is not
+_JOB_WORDS = frozenset({
+    "editor", "writer", "reporter", "correspondent", "columnist", "producer", "director",
+    "manager", "photographer", "journalist", "analyst", "founder", "ceo", "intern",
+    "professor", "researcher", "designer", "developer", "engineer", "consultant", "officer",
+    "president", "chef", "nutritionist", "dietitian", "strategist", "specialist"})
 _WORD = re.compile(r"[^\W\d_][\w.'’-]*")
 _ADDRESS = re.compile(r"[a-z]{2,}\.[a-z]{2,}")  # "HarbourGazette.com"; "J.R.R." is a name
 
@@ -153,7 +159,9 @@ def names_in(text: str) -> str | None:
     names: list[str] = []
     for part in _BETWEEN_NAMES.split(text):
         words = part.split()
-        if not _is_name(words) or names and len(words) < 2:  # "Ann Lee, MD": MD is no name
+        # "Ann Lee, MD": MD is no name; "Ann Lee, Wine Director": nor is a job
+        if not _is_name(words) or names and (len(words) < 2 or _JOB_WORDS.intersection(
+                word.lower() for word in words)):
             break
         names.append(part)
     return "; ".join(names) or None

@@ -79,6 +79,9 @@ def test_a_marked_body_is_no_byline():
     ("Author: Ann Fielding", "Ann Fielding"),
     ("Ann Fielding Senior Reporter", None),  # a job run into the name: not told apart
     ("Ann Fielding & Bo Kimura, Reporters", "Ann Fielding; Bo Kimura"),
+    # a job after a comma is no second author; a second name is
+    ("By Ann Fielding, Wine Director", "Ann Fielding"),
+    ("Ann Fielding, Bo Kimura", "Ann Fielding; Bo Kimura"),
     ("J.R.R. Tolkien", "J.R.R. Tolkien"),
     ("HarbourGazette.com", None),
     ("5 min read", None),
