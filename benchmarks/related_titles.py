@@ -68,7 +68,7 @@ def main() -> None:
                  "titled by its address's words"):
         print(f"  {what}: {counts[what]}")
     for name, at in (("as the pages show them", 0), ("as given", 2)):
-        stock = sum(cleaner_module._stock(link[at]) for link in titled)
+        stock = sum(cleaner_module.is_stock_phrase(link[at]) for link in titled)
         shared = sum(n for page in pages_titles
                      for n in Counter(link[at].casefold() for link in page).values() if n > 1)
         print(f"  {name}: {stock} a stock phrase, {shared} the words of another related "

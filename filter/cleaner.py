@@ -323,7 +323,8 @@ _STOCK_TITLE = re.compile(
 _NOT_WORD = re.compile(r"[^\w\s]+")
 
 
-def _stock(title: str) -> bool:
+def is_stock_phrase(title: str) -> bool:
+    """Whether a link's words are a stock phrase that names no story ("Learn more ›")."""
     return bool(_STOCK_TITLE.fullmatch(" ".join(_NOT_WORD.sub(" ", title).split())))
 
 
@@ -341,9 +342,9 @@ def story_titles(links: list[tuple[Link, str, str]]) -> Iterator[tuple[str, str]
     labels = [visible(link.label or "") for link, _, _ in links]
     by_label: Counter[str] = Counter(label.casefold() for label in labels)
     for (_, title, url), label in zip(links, labels):
-        if by_title[title.casefold()] > 1 or _stock(title):
-            named = (label if label and by_label[label.casefold()] == 1 and not _stock(label)
-                     else address_title(url))
+        if by_title[title.casefold()] > 1 or is_stock_phrase(title):
+            alone = label and by_label[label.casefold()] == 1 and not is_stock_phrase(label)
+            named = label if alone else address_title(url)
             title = named or title
         yield title, url
 
