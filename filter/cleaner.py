@@ -353,19 +353,27 @@ _PAGE_SUFFIX = re.compile(r"\.[a-z]{2,5}$", re.IGNORECASE)
 _SLUG_SPLIT = re.compile(r"[-_+\s]+")
 
 
+#: last path segments that name no page of their own: the folder's page, an AMP copy
+_FOLDER_PAGE = frozenset({"index", "default", "amp"})
+
+
 def address_title(url: str) -> str | None:
     """The words of an address's last path segment, first letter upper case
-    ("/article/do-seed-oils-cause-disease.html": "Do seed oils cause disease"), when it holds
-    two words of letters or more and nothing but words and numbers (not an id: "/p/8a7f3c",
-    "viewtopic.php?p=77"); None otherwise."""
+    ("/article/do-seed-oils-cause-disease.html": "Do seed oils cause disease"; before a last
+    segment that is a number or the folder's page, the one before it: "/harbour-ferry-returns
+    /48213/", ".../index.html"), when it holds two words of letters or more and nothing but
+    words and numbers (not an id: "/p/8a7f3c", "viewtopic.php?p=77"); None otherwise."""
     try:
         path = urlsplit(url).path
     except ValueError:
         return None
-    segment = unquote(next((part for part in reversed(path.split("/")) if part), ""))
+    stem = ""
+    for part in reversed(path.split("/")):
+        stem = _PAGE_SUFFIX.sub("", unquote(part))
+        if stem and not (stem.isdecimal() or stem.lower() in _FOLDER_PAGE):
+            break
     # a number of five digits or more is an id ("/1517550-harbour-ferry-returns")
-    words = [w for w in _SLUG_SPLIT.split(_PAGE_SUFFIX.sub("", segment))
-             if w and not (w.isdecimal() and len(w) > 4)]
+    words = [w for w in _SLUG_SPLIT.split(stem) if w and not (w.isdecimal() and len(w) > 4)]
     if sum(w.isalpha() for w in words) < 2 or not all(w.isalpha() or w.isdecimal() for w in words):
         return None
     text = " ".join(words)
