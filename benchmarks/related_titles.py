@@ -7,8 +7,9 @@ of them read as a stock phrase or as another related link of the page does ("Lea
 
 Every WCXB-dev page is cleaned with its URL, as a crawler would (the shipped model was trained
 on most of these pages, so which blocks are `related` is as the training taught it; the titles
-are what is measured here). trafilatura gives no related links, so there is nothing to set
-beside it. Nothing is asserted.
+are what is measured here); each link's words as the page shows them and the title given are
+recorded by wrapping `story_titles` for the run. trafilatura gives no related links, so there
+is nothing to set beside it. Nothing is asserted.
 """
 
 from __future__ import annotations

@@ -349,11 +349,10 @@ def story_titles(links: list[tuple[Link, str, str]]) -> Iterator[tuple[str, str]
         yield title, url
 
 
+#: a file name's suffix (".html", ".php"), what separates a slug's words, and last path
+#: segments that name no page of their own (the folder's page, an AMP copy)
 _PAGE_SUFFIX = re.compile(r"\.[a-z]{2,5}$", re.IGNORECASE)
 _SLUG_SPLIT = re.compile(r"[-_+\s]+")
-
-
-#: last path segments that name no page of their own: the folder's page, an AMP copy
 _FOLDER_PAGE = frozenset({"index", "default", "amp"})
 
 
