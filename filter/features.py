@@ -133,6 +133,7 @@ PAGE_COLUMNS = ["page_url_article", "page_url_depth", "long_block_word_share", "
 LONG_BLOCK_WORDS = 40
 #: the block's markup against that of the page's long paragraphs (the article body's own)
 MARKUP_COLUMNS = ["long_path_share", "long_parent_path", "long_hint_share"]
+#: what `topic_features` adds once a first pass has found the article (`PageFeatures.with_topic`)
 TOPIC_COLUMNS = ["topic_overlap", "title_overlap", "topic_overlap_max_nb"]
 #: columns copied from the neighbours at offsets -2, -1, +1, +2
 NEIGHBOUR_SOURCE = (SHAPE_COLUMNS[:3] + ["ends_sentence", "is_separator"] + LINK_COLUMNS[:2]
@@ -377,8 +378,9 @@ def topic_features(word_sets: list[set[str]], weights: np.ndarray, title: str | 
     """Overlap of each block's words with the article's (the other blocks, weighted by how
     likely they are content) and with the title.
 
-    Returns three columns: overlap with the article, with the title, and the best overlap of
-    the two neighbours (teasers come as title + summary, and one of them often names the topic).
+    Returns the `TOPIC_COLUMNS`: overlap with the article, with the title, and the best overlap
+    of the two neighbours (teasers come as title + summary, and one of them often names the
+    topic).
     """
     n = len(word_sets)
     article: Counter = Counter()
@@ -386,7 +388,7 @@ def topic_features(word_sets: list[set[str]], weights: np.ndarray, title: str | 
         if w > 0.5:
             article.update(ws)
     title_words = topic_words(_WORD.findall(title or ""))
-    out = np.zeros((n, 3))
+    out = np.zeros((n, len(TOPIC_COLUMNS)))
     for i, ws in enumerate(word_sets):
         if not ws:
             continue
