@@ -55,7 +55,8 @@ from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, wor
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .files import temporary_beside
-from .inputs import STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name, read_inputs
+from .inputs import (STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name,
+                     not_downloaded, read_inputs)
 from .limits import WORKERS_PER_CORE, check_workers, usable_cores
 from .result import CleanResult
 
@@ -1036,7 +1037,8 @@ def run(args: argparse.Namespace) -> int:
     identities: dict[tuple[int, int], str] = {}
     for path in args.inputs:
         if path != STDIN and not Path(path).exists():
-            print(f"noisefilter batch: {path}: no such file or folder", file=sys.stderr)
+            print(f"noisefilter batch: {path}: no such file or folder{not_downloaded(path)}",
+                  file=sys.stderr)
             return 2
         try:
             kind = input_kind(path)

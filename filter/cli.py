@@ -30,7 +30,7 @@ import threading
 
 from . import InputTooLarge, Limits, NoiseFilterError, __version__
 from .compression import damage_types, decompressed
-from .inputs import read_at_most
+from .inputs import not_downloaded, read_at_most
 from .limits import MAX_BYTES, check_workers
 
 #: subcommand -> module that provides `add_arguments(parser)` and `run(args) -> int`
@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = _read(args.file, args.max_bytes)
     except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
-        print(f"noisefilter: cannot read {args.file}: {getattr(err, 'strerror', None) or err}",
+        hint = not_downloaded(args.file) if isinstance(err, FileNotFoundError) else ""
+        print(f"noisefilter: cannot read {args.file}: {getattr(err, 'strerror', None) or err}{hint}",
               file=sys.stderr)
         return 2
     try:

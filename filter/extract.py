@@ -259,10 +259,9 @@ def check_html(html: str) -> None:
     if not _TAG.search(html):  # "price < 5 dollars" is not HTML either
         raise InputError("input does not look like HTML (no tags); plain text goes to "
                          "clean_text (noisefilter clean --text)")
-    container = _container_kind(html)
-    if container:
-        raise InputError(f"input is {container}, not one page: clean its pages with noisefilter "
-                         "batch (clean_many)")
+    refusal = _not_one_page(html)
+    if refusal:
+        raise InputError(refusal)
 
 
 def parse(html: str) -> HtmlElement:
@@ -321,20 +320,38 @@ def _head_only(tree: HtmlElement) -> bool:
     return tree.tag == "html" and len(tree) == 1 and tree[0].tag == "head"
 
 
-def _container_kind(html: str) -> str | None:
-    """What a file of many pages given as one page is: a WARC file, or JSON Lines records with
-    their HTML in a field. Read as HTML, it came out as one page of every record's text (the
-    WARC headers as its first line, a JSON record's escapes in it), with no error."""
+def _not_one_page(html: str) -> str | None:
+    """Why a document is a file of many pages, or a page wrapped in JSON, rather than one HTML
+    page, or None. Read as HTML, a WARC file or JSON Lines came out as one page of every
+    record's text (the WARC headers as its first line, a JSON record's escapes in it), and a
+    JSON file written with an indent (``json.dump(record, indent=2)``, jq's default output)
+    as one page of its record, "\\u2019" escapes and all, with no error."""
     start = html.lstrip()
     if start.startswith(("WARC/1.", "WARC/0.")):
-        return "a WARC file"
-    if start.startswith("{"):
+        return "input is a WARC file, not one page: clean its pages with noisefilter batch (clean_many)"
+    if not start.startswith(("{", "[")):
+        return None
+    first_line, _, rest = start.partition("\n")
+    try:
+        first = json.loads(first_line)
+    except (ValueError, RecursionError):  # '{"a": 1}<p>…' is a page that starts with JSON
+        first = None
+    if isinstance(first, dict) and ("html" in first or "text" in first):
+        return ("input is JSON Lines (records with an html or text field), not one page: clean "
+                "its pages with noisefilter batch (clean_many)")
+    whole = first
+    if rest.strip():
         try:
-            record = json.loads(start.partition("\n")[0])
+            whole = json.loads(start)
         except (ValueError, RecursionError):
             return None
-        if isinstance(record, dict) and ("html" in record or "text" in record):
-            return "JSON Lines (records with an html or text field)"
+    if isinstance(whole, list):
+        return ("input is a JSON array, not one page: write its items one per line (jq -c '.[]') "
+                "and clean them with noisefilter batch (clean_many)")
+    if isinstance(whole, dict):
+        return ("input is a JSON object, not one page: give the page's HTML itself (jq -r .html "
+                "for a record's html field), or the record on one line (jq -c .) to noisefilter "
+                "batch (clean_many)")
     return None
 
 

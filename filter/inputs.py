@@ -36,6 +36,8 @@ JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 WARC_SUFFIXES = (".warc",)
 #: the input name that means JSON Lines on standard input
 STDIN = "-"
+#: an address where a file name was expected (`not_downloaded`)
+_ADDRESS = re.compile(r"(?i)^(?:https?|ftp)://")
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,15 @@ def _opens_value(line: bytes) -> str | None:
     except (ValueError, RecursionError):  # not UTF-8; "[[[[…" nested too deeply to read
         return None
     return None
+
+
+def not_downloaded(path: str) -> str:
+    """What to add to "no such file" for an input named by its address: noisefilter cleans
+    pages a crawler saved and downloads nothing, which "https://…: no such file" left a first
+    try (`noisefilter clean https://…`) to guess."""
+    if not _ADDRESS.match(path):
+        return ""
+    return " (noisefilter reads saved pages and downloads nothing: save it first, e.g. curl -o page.html URL)"
 
 
 def is_file_url(url: str | None) -> bool:

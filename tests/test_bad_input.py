@@ -3,6 +3,7 @@ never a crash, never a hang."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -964,14 +965,23 @@ def test_a_redirect_stub_is_an_empty_page_not_a_parse_error(stub):
      b"<html><body><p>Harbour walks reopen.</p></body></html>", "a WARC file"),
     (b'{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}\n'
      b'{"url": "https://news.example/a/2", "html": "<p>The pier is mended.</p>"}\n', "JSON Lines"),
+    (json.dumps({"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"},
+                indent=2).encode(), "a JSON object"),
+    (json.dumps([{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}],
+                indent=2).encode(), "a JSON array"),
+    (b'[{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}]', "a JSON array"),
 ])
 def test_a_file_of_many_pages_given_as_one_is_refused_with_a_pointer_to_batch(data, kind):
     """`noisefilter clean crawl.warc.gz` gave every record's text as one page (the WARC header
-    its first line) and exited 0."""
+    its first line) and exited 0; a record saved with `json.dump(record, indent=2)` gave its
+    HTML's JSON escapes ("\\u2019") in the clean text."""
     with pytest.raises(InputError, match=f"input is {kind}.*noisefilter batch"):
         clean(data)
-    # a page that merely starts with a JSON object is still a page
-    assert "reopen" in clean('{"a": 1}<p>' + "Harbour walks reopen after the storm. " * 6 + "</p>").text
+    # a page that merely starts with a JSON object, or a bracket, is still a page
+    paragraph = "<p>" + "Harbour walks reopen after the storm. " * 6 + "</p>"
+    assert "reopen" in clean('{"a": 1}' + paragraph).text
+    assert "reopen" in clean('{"a": 1}\n' + paragraph).text
+    assert "reopen" in clean("[Updated]\n" + paragraph).text
 
 
 def test_empty_text_gives_empty_result_that_says_why():

@@ -53,6 +53,17 @@ def test_an_unreadable_file_is_a_message_and_exit_status_2(tmp_path, name, capsy
     assert err.startswith(f"noisefilter: cannot read {tmp_path / name}:") and "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", [["clean"], ["batch", "-o", "out.jsonl"]])
+def test_an_address_given_for_a_file_says_nothing_is_downloaded(tmp_path, monkeypatch, command, capsys):
+    """A first try, `noisefilter clean https://…`, was told only "No such file or directory"."""
+    monkeypatch.chdir(tmp_path)
+    assert main([command[0], URL, *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert URL in err and "downloads nothing" in err and "curl -o page.html" in err
+    assert main([command[0], "harbour.html", *command[1:]]) == 2  # a file name: no such advice
+    assert "downloads nothing" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("compress", [bz2.compress, lzma.compress, lambda data: gzip.compress(
     gzip.compress(data))], ids=["bzip2", "xz", "gzip-twice"])
 def test_a_compressed_page_is_cleaned_as_batch_cleans_it(tmp_path, article_html, compress, capsys):
