@@ -335,7 +335,7 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                                         f"--max-bytes {max_bytes:,}: not read (--max-bytes "
                                         f"{size} reads it and takes its page)"))
                 elif line.strip():
-                    opens = _opens_value(line) if not started and ended else None
+                    opens = opens_json_value(line) if not started and ended else None
                     if opens == "[":
                         # a pretty-printed JSON array (a .json file) was one report per line
                         yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
@@ -406,7 +406,7 @@ WARC_VERSION = rb"WARC/(?:1\.[01]|0\.1[78])"
 _WARC_START = re.compile(rb"\s*" + WARC_VERSION + rb"\s*$")
 
 
-def _opens_value(line: bytes) -> str | None:
+def opens_json_value(line: bytes) -> str | None:
     """"[" or "{" when `line`, the first of a file, opens a JSON array or object that goes on
     in the lines after it: ``[``, or ``[{`` and more of a pretty-printed array (JSON that ends
     before it is whole), or a ``{`` alone, as pretty-printers start an object. A whole value

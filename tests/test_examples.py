@@ -379,6 +379,27 @@ def test_an_example_file_in_utf16_is_one_problem_not_one_per_line(tmp_path):
     assert found.problems[0].loses_page
 
 
+@pytest.mark.parametrize("write, what", [
+    (lambda rows: json.dumps(rows, indent=2), "is one JSON array, not JSON Lines"),
+    (lambda rows: json.dumps(rows[0], indent=2), "is pretty-printed JSON"),
+    (lambda rows: "<!doctype html>\n<html><body>\n<p>Harbour walks reopen.</p>\n</body></html>\n",
+     "is HTML or XML, not JSON Lines"),
+])
+def test_a_file_that_is_no_json_lines_is_one_problem_not_one_per_line(tmp_path, write, what):
+    """`noisefilter train --examples page.html` (or an indented JSON file) printed a "not valid
+    JSON" warning for each of its hundreds of lines; a bad line among good ones still costs
+    that line alone."""
+    rows = [{**GOOD, "id": f"p{k}"} for k in range(3)]
+    path = tmp_path / "labels.json"
+    path.write_text(write(rows), encoding="utf-8")
+    found = read_examples([path])
+    assert found.examples == [] and len(found.problems) == 1
+    assert str(found.problems[0]).startswith(f"{path}: {what}") and found.problems[0].loses_page
+    path.write_text("".join(_line(**row) + "\n" for row in rows) + "{\n<p>\n", encoding="utf-8")
+    found = read_examples([path])
+    assert len(found.examples) == 3 and [p.where for p in found.problems] == [f"{path}:4", f"{path}:5"]
+
+
 def test_a_page_with_no_block_to_keep_has_no_gold_text():
     """Word F1 against an empty gold text would score every page the model keeps words of 0."""
     ex = Example(id="x", text="Share this\nSign up now",

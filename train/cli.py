@@ -321,6 +321,9 @@ def _train(args: argparse.Namespace) -> int:
     print(f"read {len(found.examples)} examples", file=sys.stderr)
     if _show_problems(found.problems, args.strict, args.problems):
         return 2
+    if not found.examples:  # said before a holdout is read or an empty progress bar drawn
+        _say("cannot train: there are no labelled pages to train on")
+        return 2
     # read and segmented before the training pages: a holdout that cannot be used stops the
     # command before the long part
     wanted = args.holdout is not None or args.holdout_store is not None

@@ -48,6 +48,7 @@ from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_html, check_url, html_to_page
 from filter.files import written_whole
+from filter.inputs import opens_json_value
 from filter.limits import Limits
 
 from .align import tokens
@@ -362,6 +363,7 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
     skipped; a repeated id is reported and the later line skipped, so each page is counted once."""
     out = into if into is not None else ExampleSet()
     seen = {e.id: e.where for e in out.examples}
+    started = False  # a line that is not blank was read
     for number, raw in enumerate(lines, 1):
         where = f"{origin}:{number}"
         try:
@@ -372,10 +374,14 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
             continue
         if not line.strip():
             continue
+        first, started = not started, True
         try:
             # without its line break: a line cut short was "at column 1" of a second line
             obj = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as err:
+            if first and (what := _not_json_lines(line)):
+                out.problems.append(Problem(origin, f"is {what}; its pages skipped"))
+                return out
             out.problems.append(Problem(where, f"not valid JSON ({err.msg} at column {err.colno}); "
                                                "line skipped"))
             continue
@@ -400,6 +406,22 @@ def parse_lines(lines: Iterable[str | bytes], origin: str, allowed_labels: set[s
         seen[example.id] = where
         out.examples.append(example)
     return out
+
+
+def _not_json_lines(first: str) -> str | None:
+    """What a file is whose first line shows it is no JSON Lines at all, or None: read line by
+    line, an HTML page or a pretty-printed JSON file (`json.dump(examples, indent=2)`) gave a
+    "not valid JSON" warning per line, hundreds of them, where one says what to do."""
+    opens = opens_json_value(first.encode("utf-8", "surrogatepass"))
+    if opens == "[":
+        return "one JSON array, not JSON Lines (an example per line): write its items one per line, with jq -c '.[]'"
+    if opens == "{":
+        return ("pretty-printed JSON (an object over several lines), not JSON Lines (an example "
+                "per line): write each on one line, with jq -c .")
+    if first.lstrip().startswith("<"):
+        return ("HTML or XML, not JSON Lines: an example is a JSON object on one line, its page in "
+                "an `html` field beside its labelled blocks (docs/teach-your-site.md)")
+    return None
 
 
 def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,
