@@ -241,7 +241,8 @@ def _decoded_text(data: bytes) -> str:
         if data[:2] == b"\x1f\x8b":
             raise InputError("text is gzip-compressed: decompress it first") from err
         raise InputError(f"text is not {codec.upper()} (byte 0x{data[err.start]:02x} at offset "
-                         f"{err.start:,}): give it in UTF-8") from err
+                         f"{err.start:,}): give it in UTF-8, or name its charset (charset=, "
+                         "noisefilter clean --text --charset, a Content-Type's charset)") from err
 
 
 def related_links(blocks: list[Block], labels: list[str], page_url: str | None = None,

@@ -56,10 +56,16 @@ PRECISION_HELP = ("hold blocks to stricter content thresholds: less of the page'
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="HTML (or text with --text) file, plain or compressed "
                                      "(gzip, bzip2, xz, zstd), or - for standard input")
+    # more files than one: said with a pointer to `batch` (argparse said "unrecognized arguments")
+    parser.add_argument("more_files", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--text", action="store_true",
                         help="input is already-extracted text, one block per line (UTF-8, or "
                              "UTF-16/32 with a byte-order mark)")
     parser.add_argument("--url", help="the page's URL (resolves related links)")
+    parser.add_argument("--charset", type=charset_name,
+                        help="the charset its HTTP response named (Content-Type), as a crawler "
+                             "kept it: read as browsers read it (HTML: over the page's own "
+                             "declaration as the README says; text: instead of UTF-8)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file, or the file name of one in the models "
                                          "folder, e.g. mysite-1.joblib (default: the active model)")
@@ -69,6 +75,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds the page may take, checked between cleaning stages "
                              "(default %(default)g)")
     parser.add_argument("--favor-precision", action="store_true", help=PRECISION_HELP)
+
+
+def charset_name(text: str) -> str:
+    """The argparse type of --charset: a label browsers know (the library ignores one they do
+    not, as browsers do; given by hand, it is a typo)."""
+    from .decoding import resolve_label  # here: the command starts without trafilatura
+
+    if resolve_label(text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is no charset label browsers know "
+                                         "(utf-8, windows-1252, shift_jis, gb18030…)")
+    return text
 
 
 def positive_int(text: str) -> int:
@@ -117,6 +134,10 @@ def positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.more_files:
+        print("noisefilter: clean takes one document; clean many with noisefilter batch "
+              f"{args.file} {' '.join(args.more_files)} -o out.jsonl", file=sys.stderr)
+        return 2
     if args.text and args.url is not None:
         # one of the command's documented forms (a wrapper passing --url on every call, text
         # or HTML, was refused with status 2): said, not dropped silently
@@ -138,9 +159,10 @@ def run(args: argparse.Namespace) -> int:
         cleaner = Cleaner(model=args.model, limits=Limits(max_bytes=args.max_bytes, timeout=args.timeout),
                           favor_precision=args.favor_precision)
         if args.text:
-            result = cleaner.clean_text(data)  # bytes as the library takes them (UTF-8, or a BOM's)
+            # bytes as the library takes them (UTF-8, a BOM's, or the charset given)
+            result = cleaner.clean_text(data, charset=args.charset)
         else:
-            result = cleaner.clean(data, url=args.url)
+            result = cleaner.clean(data, url=args.url, charset=args.charset)
     except NoiseFilterError as err:
         print(f"noisefilter: {type(err).__name__}: {err}", file=sys.stderr)
         return 2

@@ -112,6 +112,38 @@ def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["blocks"] is not None
 
 
+def test_charset_names_what_the_bytes_are_in(tmp_path, capsys):
+    """Text or a page saved with the charset its response named: `--charset` reads it as
+    `clean_text(…, charset=)` and `clean(…, charset=)` do (there was no way to name it, and the
+    refusal said only "give it in UTF-8"); a label no browser knows is a typo, refused."""
+    text = "La fête du village a lieu samedi sur la place du port.\nCrêpes et cidre.\n"
+    lines = tmp_path / "latin1.txt"
+    lines.write_bytes(text.encode("latin-1"))
+    assert main(["clean", "--text", str(lines)]) == 2
+    assert "--charset" in capsys.readouterr().err
+    assert main(["clean", "--text", "--charset", "iso-8859-1", str(lines)]) == 0
+    assert capsys.readouterr().out == Cleaner().clean_text(text).text + "\n"
+    page = tmp_path / "page.html"  # no declaration of its own: the header's charset wins
+    body = ("<html><body><h1>Праздник в порту</h1>"
+            + "<p>В субботу на площади у порта пройдёт праздник деревни.</p>" * 5).encode("koi8-r")
+    page.write_bytes(body)
+    assert main(["clean", "--charset", "windows-1251", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert out == Cleaner().clean(body, charset="windows-1251").text + "\n"
+    assert "Праздник" not in out and "Праздник" in Cleaner().clean(body).text  # the guess, unnamed
+    with pytest.raises(SystemExit):
+        main(["clean", "--charset", "latin-one", str(page)])
+    assert "'latin-one' is no charset label browsers know" in capsys.readouterr().err
+
+
+def test_two_files_to_clean_point_to_batch(tmp_path, capsys):
+    """`noisefilter clean a.html b.html` showed the top-level usage and "unrecognized
+    arguments"."""
+    assert main(["clean", "a.html", "b.html"]) == 2
+    assert capsys.readouterr().err == ("noisefilter: clean takes one document; clean many with "
+                                       "noisefilter batch a.html b.html -o out.jsonl\n")
+
+
 def test_a_url_given_with_text_is_said_to_be_unused_and_the_text_cleaned(capsys):
     """`noisefilter clean FILE [--text] [--url URL]` is a form the design keeps working (a
     wrapper passing --url on every call): it was refused with status 2. Plain text has no links
