@@ -325,6 +325,33 @@ def test_command_line_import_count_export(tmp_path):
         store.export_jsonl(io.StringIO())
 
 
+def test_export_over_a_file_of_pages_the_store_lacks_is_refused(tmp_path):
+    """`store export -o holdout.jsonl` (a tab-completed name) replaced a file of hand labels
+    the store never held; an export over the last export, or over the file that was imported,
+    loses nothing and is the normal refresh."""
+    src, db = tmp_path / "pages.jsonl", tmp_path / "s.db"
+    src.write_text(json.dumps(example(1, 2, as_text=True)) + "\n", encoding="utf-8")
+    held = tmp_path / "holdout.jsonl"
+    held.write_text(json.dumps(example(7, 1, as_text=True)) + "\n", encoding="utf-8")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("what to label next\n", encoding="utf-8")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    assert run("import", str(db), str(src)).returncode == 0
+    before = held.read_bytes(), notes.read_bytes()
+    refused = run("export", str(db), "-o", str(held))
+    assert (refused.returncode, refused.stderr) == (2, f"{held} holds 1 page the store does not (such as "
+                                                       "'s7-p1'); name a new file, or give --overwrite to "
+                                                       "replace it\n")
+    refused = run("export", str(db), "-o", str(notes))
+    assert refused.returncode == 2 and "holds text that is no labelled examples" in refused.stderr
+    assert (held.read_bytes(), notes.read_bytes()) == before
+    for out in (src, src, tmp_path / "new.jsonl"):  # over what was imported, then over the export
+        assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout
+    assert "1 pages written" in run("export", str(db), "-o", str(held), "--overwrite").stdout
+    assert json.loads(held.read_text())["id"] == "s1-p2"
+
+
 def test_lone_surrogates_are_stored_as_the_library_reads_them(tmp_path):
     """A JSON "\\udc80" escape (what `json.dumps` writes for text read with `surrogateescape`)
     becomes U+FFFD, as in `clean`, instead of failing the SQLite write."""

@@ -667,6 +667,11 @@ class ExampleStore:
                     break
         return out
 
+    def has(self, example_id: str) -> bool:
+        """Whether a page of this id is stored (without reading it, as `get` does)."""
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM pages WHERE id = ?", (example_id,)).fetchone() is not None
+
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
             row = conn.execute("SELECT * FROM pages WHERE id = ?", (example_id,)).fetchone()
@@ -860,6 +865,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     exp.add_argument("-o", "--out", required=True,
                      help="JSON Lines file to write (-: standard output)")
     exp.add_argument("--reviewed-only", action="store_true")
+    exp.add_argument("--overwrite", action="store_true",
+                     help="replace the file even when it holds pages the store does not")
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
 
@@ -954,6 +961,11 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
             return 2
         print(f"{written} pages written to standard output", file=sys.stderr)
     elif args.store_command == "export":
+        kept = None if args.overwrite else _pages_not_stored(Path(args.out), store)
+        if kept:
+            print(f"{args.out} {kept}; name a new file, or give --overwrite to replace it",
+                  file=sys.stderr)
+            return 2
         try:
             written = store.export_jsonl(args.out, reviewed_only=args.reviewed_only)
         except BrokenPipeError:
@@ -965,6 +977,26 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
     else:
         print(json.dumps(store.count(), indent=2))
     return 0
+
+
+def _pages_not_stored(path: Path, store: ExampleStore) -> str | None:
+    """What an existing file holds that an export over it would lose, or None. Exporting over
+    the last export, or over a file that was imported, loses nothing (its pages are in the
+    store, their labels as corrected since); a file of labels made elsewhere (a holdout, a
+    colleague's pages) was replaced without a word, where `bootstrap --out` refuses it."""
+    try:
+        if not path.is_file() or not path.stat().st_size:
+            return None
+        read = read_examples([path])
+    except OSError:  # unreadable: writing it says what fails
+        return None
+    missing = [example.id for example in read.examples if not store.has(example.id)]
+    if missing:
+        return (f"holds {len(missing):,} page{'s' if len(missing) > 1 else ''} the store does not "
+                f"(such as {missing[0]!r})")
+    if not read.examples and read.problems:
+        return "holds text that is no labelled examples"
+    return None
 
 
 if __name__ == "__main__":
