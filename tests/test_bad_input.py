@@ -26,6 +26,13 @@ from filter.metadata import headline
     ("plain words and nothing else", "plain text goes to clean_text"),
     ("the price is < 5 dollars, and > 3", "no tags"),
     (12345, "expected HTML"),
+    # what a crawl fetches beside its pages is named (it was "binary data", and a PDF of text
+    # streams "no tags; plain text goes to clean_text")
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "input is a PDF document, not HTML"),
+    ("%PDF-1.4\n1 0 obj\n(Harbour report)\nendobj\n", "input is a PDF document, not HTML"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "input is a PNG image, not HTML"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(range(256)), "input is a JPEG image, not HTML"),
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), r"input is a ZIP archive \(a \.docx"),
 ])
 def test_unusable_input_raises_input_error_with_reason(data, message):
     with pytest.raises(InputError, match=message):
