@@ -733,7 +733,7 @@ def test_evaluate_refuses_a_report_folder_it_cannot_write_before_scoring(data, g
     assert main(["evaluate", "--model", str(good), "--examples", str(data / "holdout.jsonl"),
                  "--report", str(tmp_path / "a-file")]) == 2
     err = capsys.readouterr().err
-    assert f"cannot write the report into {tmp_path / 'a-file'}" in err
+    assert f"cannot write the report into {tmp_path / 'a-file'}: it is a file; --report names a folder" in err
     assert "segmenting" not in err and "Traceback" not in err
 
 

@@ -451,6 +451,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     except NoiseFilterError as err:
         _say(str(err))
         return 2
+    if os.path.lexists(args.report) and not os.path.isdir(args.report):  # "[Errno 17] File exists"
+        _say(f"cannot write the report into {args.report}: it is a file; --report names a folder")
+        return 2
     try:  # before the scoring and cross-validation, which take a while
         Path(args.report).mkdir(parents=True, exist_ok=True)
         if not os.access(args.report, os.W_OK):
