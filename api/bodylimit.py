@@ -121,7 +121,8 @@ class BodyLimitMiddleware:
 
     def _too_large_detail(self, size: str) -> str:
         return (f"the request body is {size}, over the limit of {self.limit:,} bytes "
-                f"(set by --max-body-bytes / NOISEFILTER_MAX_BODY_BYTES)")
+                "(--max-body-bytes / NOISEFILTER_MAX_BODY_BYTES; by default 3 x --max-bytes "
+                "+ 64 KiB)")
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
         await error_response(413, "payload_too_large", self._too_large_detail(size))(scope, receive, send)

@@ -437,7 +437,9 @@ def test_a_body_is_limited_whatever_the_method(client):
     and answered 200."""
     key = {"X-API-Key": API_KEY, "content-type": "application/json"}
     big = client.request("GET", "/v1/examples?limit=1", content=b" " * 600_000, headers=key)
-    assert "500,000" in assert_error(big, 413, "payload_too_large")["detail"]
+    detail = assert_error(big, 413, "payload_too_large")["detail"]
+    # what sets the limit, also when only --max-bytes was given (it named --max-body-bytes alone)
+    assert "500,000" in detail and "--max-body-bytes" in detail and "3 x --max-bytes" in detail
 
     def chunks():  # no Content-Length: the limit holds while receiving
         for _ in range(100):
