@@ -475,7 +475,11 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     process first."""
     try:
         record = json.loads(line)
-    except ValueError as err:  # not JSON, not UTF-8, or a number of over 4,300 digits
+    except UnicodeDecodeError as err:  # JSON is UTF-8: a line saved in Latin-1 or windows-1252
+        return Document(id=cut_id or fallback_id, source=source, failure=Failure(
+            "BadInputLine", f"not UTF-8 (byte 0x{line[err.start]:02x} at byte {err.start + 1} of "
+                            "the line): JSON Lines are UTF-8; write the file so (iconv -t UTF-8)"))
+    except ValueError as err:  # not JSON, or a number of over 4,300 digits
         return Document(id=cut_id or fallback_id, source=source,
                         failure=Failure("BadInputLine", f"not valid JSON: {err}"))
     except RecursionError:  # "[[[[…" thousands deep: the json module recurses per level

@@ -609,6 +609,22 @@ def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_
             ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
 
 
+def test_a_json_lines_record_saved_in_latin1_says_json_is_utf8(tmp_path):
+    """A record written in Latin-1 was "not valid JSON: 'utf-8' codec can't decode byte…",
+    Python's words; the line is JSON, in the wrong charset. The records around it are read."""
+    from filter.inputs import read_jsonl
+
+    path = tmp_path / "pages.jsonl"
+    path.write_bytes(b'{"id": "a", "html": "<p>Harbour</p>"}\n'
+                     + '{"id": "b", "html": "<p>Café on the harbour</p>"}\n'.encode("latin-1")
+                     + b'{"id": "c", "html": "<p>Ferry</p>"}\n')
+    docs = list(read_jsonl(path))
+    assert [(d.id, d.failure and d.failure.type) for d in docs] == [
+        ("a", None), ("pages.jsonl:2", "BadInputLine"), ("c", None)]
+    assert docs[1].failure.message == ("not UTF-8 (byte 0xe9 at byte 28 of the line): JSON Lines "
+                                       "are UTF-8; write the file so (iconv -t UTF-8)")
+
+
 def test_a_warc_given_as_json_lines_is_one_report_not_one_per_line(tmp_path, monkeypatch):
     """A WARC piped in (`aws s3 cp s3://... - | noisefilter batch -`) or named .jsonl gave a
     "not valid JSON" report for every header and HTML line: thousands of failure rows per
