@@ -151,7 +151,7 @@ def check_text(text: str) -> None:
         raise InputError("text holds NUL bytes: binary data, not text")
     if _HTML_DOCUMENT.match(text):
         raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
-                         "without --text)")
+                         "without --text; to the service as text/html or an \"html\" field)")
 
 
 def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> Page:

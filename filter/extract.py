@@ -258,7 +258,8 @@ def check_html(html: str) -> None:
         raise InputError("input is empty")
     if not _TAG.search(html):  # "price < 5 dollars" is not HTML either
         raise InputError("input does not look like HTML (no tags); plain text goes to "
-                         "clean_text (noisefilter clean --text)")
+                         "clean_text (noisefilter clean --text; to the service as text/plain "
+                         "or a \"text\" field)")
     refusal = _not_one_page(html)
     if refusal:
         raise InputError(refusal)
@@ -328,7 +329,8 @@ def _not_one_page(html: str) -> str | None:
     as one page of its record, "\\u2019" escapes and all, with no error."""
     start = html.lstrip()
     if start.startswith(("WARC/1.", "WARC/0.")):
-        return "input is a WARC file, not one page: clean its pages with noisefilter batch (clean_many)"
+        return ("input is a WARC file, not one page: clean its pages with noisefilter batch "
+                "(clean_many)")
     if not start.startswith(("{", "[")):
         return None
     first_line, _, rest = start.partition("\n")
@@ -338,7 +340,7 @@ def _not_one_page(html: str) -> str | None:
         first = None
     if isinstance(first, dict) and ("html" in first or "text" in first):
         return ("input is JSON Lines (records with an html or text field), not one page: clean "
-                "its pages with noisefilter batch (clean_many)")
+                "its pages with noisefilter batch (clean_many; the service's /v1/clean/batch)")
     whole = first
     if rest.strip():
         try:
@@ -347,11 +349,11 @@ def _not_one_page(html: str) -> str | None:
             return None
     if isinstance(whole, list):
         return ("input is a JSON array, not one page: write its items one per line (jq -c '.[]') "
-                "and clean them with noisefilter batch (clean_many)")
+                "and clean them with noisefilter batch (clean_many; the service's /v1/clean/batch)")
     if isinstance(whole, dict):
         return ("input is a JSON object, not one page: give the page's HTML itself (jq -r .html "
                 "for a record's html field), or the record on one line (jq -c .) to noisefilter "
-                "batch (clean_many)")
+                "batch (clean_many; to the service as JSON)")
     return None
 
 

@@ -432,7 +432,8 @@ def not_downloaded(path: str) -> str:
     try (`noisefilter clean https://…`) to guess."""
     if not _ADDRESS.match(path):
         return ""
-    return " (noisefilter reads saved pages and downloads nothing: save it first, e.g. curl -o page.html URL)"
+    return (" (noisefilter reads saved pages and downloads nothing: save it first, e.g. curl -o "
+            "page.html URL)")
 
 
 def is_file_url(url: str | None) -> bool:
