@@ -20,7 +20,7 @@ from w3lib.encoding import read_bom
 
 from .blocks import (Block, Link, Page, has_visible_text, kept_text, segment_text, visible,
                      well_formed)
-from .decoding import charset_label, decode_cut, decode_labelled, size_error, utf8_text
+from .decoding import charset_label, decode_cut, decode_labelled, file_format, size_error, utf8_text
 from .deadline import Deadline
 from .errors import InputError, InputTooLarge
 from .extract import BEFORE_QUERY, MAX_ELEMENTS, html_to_page
@@ -167,6 +167,9 @@ def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> 
     too_large = size_error(text, max_bytes, text=True)
     if too_large is not None:
         raise too_large
+    kind = file_format(text)  # before decoding: "not UTF-8 … name its charset" misled
+    if kind:
+        raise InputError(f"text is {kind}, not text")
     if not isinstance(text, str):
         charset = charset_label(charset)
         text = _labelled_text(bytes(text), charset) if charset else _decoded_text(bytes(text))

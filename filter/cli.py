@@ -64,8 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", help="the page's URL (resolves related links)")
     parser.add_argument("--charset", type=charset_name,
                         help="the charset its HTTP response named (Content-Type), as a crawler "
-                             "kept it: read as browsers read it (HTML: over the page's own "
-                             "declaration as the README says; text: instead of UTF-8)")
+                             "kept it, read as browsers read it: for HTML, first (a byte-order "
+                             "mark and a page valid in UTF-8 still win); for text, where it is "
+                             "not valid UTF-8")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--model", help="model file, or the file name of one in the models "
                                          "folder, e.g. mysite-1.joblib (default: the active model)")
@@ -135,8 +136,8 @@ def positive_seconds(text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     if args.more_files:
-        print("noisefilter: clean takes one document; clean many with noisefilter batch "
-              f"{args.file} {' '.join(args.more_files)} -o out.jsonl", file=sys.stderr)
+        print("noisefilter: clean takes one document; noisefilter batch cleans many (HTML files, "
+              "folders, JSON Lines, WARC files)", file=sys.stderr)
         return 2
     if args.text and args.url is not None:
         # one of the command's documented forms (a wrapper passing --url on every call, text
@@ -147,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
         data = _read(args.file, args.max_bytes)
     except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
         hint = not_downloaded(args.file) if isinstance(err, FileNotFoundError) else ""
-        print(f"noisefilter: cannot read {args.file}: {getattr(err, 'strerror', None) or err}{hint}",
-              file=sys.stderr)
+        reason = getattr(err, "strerror", None) or err
+        print(f"noisefilter: cannot read {args.file}: {reason}{hint}", file=sys.stderr)
         return 2
     try:
         if len(data) > args.max_bytes:

@@ -499,7 +499,7 @@ def decode(data: bytes | str, max_bytes: int, url: str | None = None,
     bytes in UTF-8, one in windows-1251 or iso-8859-7)."""
     if not isinstance(data, (bytes, bytearray, memoryview, str)):
         raise InputError(f"expected HTML as bytes or str, got {type(data).__name__}")
-    kind = _file_format(data)
+    kind = file_format(data)
     if kind:
         raise InputError(f"input is {kind}, not HTML")
     if isinstance(data, str):
@@ -524,11 +524,12 @@ def decode(data: bytes | str, max_bytes: int, url: str | None = None,
 #: the refusal, where "binary data" (or, for a PDF of text streams, "no tags; plain text goes to
 #: clean_text") left the user to find out
 _FORMATS = ((b"%PDF-", "a PDF document"), (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-            (b"\xff\xd8\xff", "a JPEG image"), (b"GIF87a", "a GIF image"), (b"GIF89a", "a GIF image"),
+            (b"\xff\xd8\xff", "a JPEG image"), (b"GIF87a", "a GIF image"),
+            (b"GIF89a", "a GIF image"),
             (b"PK\x03\x04", "a ZIP archive (a .docx, .xlsx, .epub…)"))
 
 
-def _file_format(data: bytes | bytearray | memoryview | str) -> str | None:
+def file_format(data: bytes | bytearray | memoryview | str) -> str | None:
     """What a document is by its first bytes (`_FORMATS`), or None."""
     start = data[:8].encode("latin-1", "replace") if isinstance(data, str) else bytes(data[:8])
     return next((name for magic, name in _FORMATS if start.startswith(magic)), None)

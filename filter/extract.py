@@ -321,40 +321,41 @@ def _head_only(tree: HtmlElement) -> bool:
     return tree.tag == "html" and len(tree) == 1 and tree[0].tag == "head"
 
 
+#: white space after a JSON value, and the reader of one (`_not_one_page`)
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+_JSON_DECODER = json.JSONDecoder()
+
+
 def _not_one_page(html: str) -> str | None:
-    """Why a document is a file of many pages, or a page wrapped in JSON, rather than one HTML
+    """Why a document is a file of many pages, or pages wrapped in JSON, rather than one HTML
     page, or None. Read as HTML, a WARC file or JSON Lines came out as one page of every
-    record's text (the WARC headers as its first line, a JSON record's escapes in it), and a
-    JSON file written with an indent (``json.dump(record, indent=2)``, jq's default output)
-    as one page of its record, "\\u2019" escapes and all, with no error."""
+    record's text (the WARC headers as its first line, a JSON record's escapes in it), and
+    records written with an indent (``json.dump(record, indent=2)``, jq's default output) or
+    as one JSON array as one page of their records, "\\u2019" escapes and all, with no error.
+    JSON is what the document is when its first value is an object or an array followed by
+    nothing or by another one; '{"a": 1}<p>…' is a page that starts with JSON."""
     start = html.lstrip()
     if start.startswith(("WARC/1.", "WARC/0.")):
         return ("input is a WARC file, not one page: clean its pages with noisefilter batch "
                 "(clean_many)")
     if not start.startswith(("{", "[")):
         return None
-    first_line, _, rest = start.partition("\n")
     try:
-        first = json.loads(first_line)
-    except (ValueError, RecursionError):  # '{"a": 1}<p>…' is a page that starts with JSON
-        first = None
-    if isinstance(first, dict) and ("html" in first or "text" in first):
-        return ("input is JSON Lines (records with an html or text field), not one page: clean "
-                "its pages with noisefilter batch (clean_many; the service's /v1/clean/batch)")
-    whole = first
-    if rest.strip():
-        try:
-            whole = json.loads(start)
-        except (ValueError, RecursionError):
-            return None
-    if isinstance(whole, list):
+        value, end = _JSON_DECODER.raw_decode(start)
+    except (ValueError, RecursionError):
+        return None
+    after = _JSON_SPACE.match(start, end).end()
+    if after < len(start) and start[after] not in "{[":
+        return None
+    if isinstance(value, list):
         return ("input is a JSON array, not one page: write its items one per line (jq -c '.[]') "
                 "and clean them with noisefilter batch (clean_many; the service's /v1/clean/batch)")
-    if isinstance(whole, dict):
-        return ("input is a JSON object, not one page: give the page's HTML itself (jq -r .html "
-                "for a record's html field), or the record on one line (jq -c .) to noisefilter "
-                "batch (clean_many; to the service as JSON)")
-    return None
+    if ("html" in value or "text" in value) and "\n" not in start[:end]:
+        return ("input is JSON Lines (records with an html or text field), not one page: clean "
+                "its pages with noisefilter batch (clean_many; the service's /v1/clean/batch)")
+    return ("input is JSON (an object), not one page: give the page's HTML itself (jq -r .html "
+            "for a record's html field), or records one per line (jq -c .) to noisefilter batch "
+            "(clean_many; to the service as JSON)")
 
 
 def _element_text(el: etree._Element, skip: frozenset = frozenset()) -> str:

@@ -477,8 +477,9 @@ def _jsonl_document(line: bytes, fallback_id: str, source: str, max_bytes: int,
     try:
         record = json.loads(line)
     except UnicodeDecodeError as err:  # JSON is UTF-8: a line saved in Latin-1 or windows-1252
+        at = err.start + len(line) - len(err.object)  # json decodes past a byte-order mark
         return Document(id=cut_id or fallback_id, source=source, failure=Failure(
-            "BadInputLine", f"not UTF-8 (byte 0x{line[err.start]:02x} at byte {err.start + 1} of "
+            "BadInputLine", f"not UTF-8 (byte 0x{err.object[err.start]:02x} at byte {at + 1} of "
                             "the line): JSON Lines are UTF-8; write the file so (iconv -t UTF-8)"))
     except ValueError as err:  # not JSON, or a number of over 4,300 digits
         return Document(id=cut_id or fallback_id, source=source,

@@ -973,7 +973,9 @@ def test_a_redirect_stub_is_an_empty_page_not_a_parse_error(stub):
     (b'{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}\n'
      b'{"url": "https://news.example/a/2", "html": "<p>The pier is mended.</p>"}\n', "JSON Lines"),
     (json.dumps({"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"},
-                indent=2).encode(), "a JSON object"),
+                indent=2).encode(), r"JSON \(an object\)"),
+    ("\n".join(json.dumps({"url": f"https://news.example/a/{k}", "html": "<p>Harbour walks.</p>"},
+                          indent=2) for k in (1, 2)).encode(), r"JSON \(an object\)"),  # jq . pages.jsonl
     (json.dumps([{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}],
                 indent=2).encode(), "a JSON array"),
     (b'[{"url": "https://news.example/a/1", "html": "<p>Harbour walks reopen.</p>"}]', "a JSON array"),
@@ -989,6 +991,16 @@ def test_a_file_of_many_pages_given_as_one_is_refused_with_a_pointer_to_batch(da
     assert "reopen" in clean('{"a": 1}' + paragraph).text
     assert "reopen" in clean('{"a": 1}\n' + paragraph).text
     assert "reopen" in clean("[Updated]\n" + paragraph).text
+    assert "reopen" in clean('{"@type": "NewsArticle"}\n' + paragraph).text
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "%PDF-1.4\n(Harbour report)\n"])
+def test_a_pdf_given_as_text_is_named(data):
+    """It was "text is not UTF-8 …, or name its charset", and named in latin-1 its raw lines
+    came back as blocks."""
+    for charset in (None, "latin-1"):
+        with pytest.raises(InputError, match="text is a PDF document, not text"):
+            clean_text(data, charset=charset)
 
 
 def test_empty_text_gives_empty_result_that_says_why():

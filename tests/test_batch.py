@@ -623,6 +623,10 @@ def test_a_json_lines_record_saved_in_latin1_says_json_is_utf8(tmp_path):
         ("a", None), ("pages.jsonl:2", "BadInputLine"), ("c", None)]
     assert docs[1].failure.message == ("not UTF-8 (byte 0xe9 at byte 28 of the line): JSON Lines "
                                        "are UTF-8; write the file so (iconv -t UTF-8)")
+    # the same line after a byte-order mark (`cat a.jsonl b.jsonl`, b saved by a Windows editor)
+    path.write_bytes(b"\xef\xbb\xbf" + '{"id": "b", "html": "<p>Café</p>"}\n'.encode("latin-1"))
+    [doc] = read_jsonl(path)
+    assert doc.failure.message.startswith("not UTF-8 (byte 0xe9 at byte 31 of the line)")
 
 
 def test_a_warc_given_as_json_lines_is_one_report_not_one_per_line(tmp_path, monkeypatch):

@@ -140,8 +140,8 @@ def test_two_files_to_clean_point_to_batch(tmp_path, capsys):
     """`noisefilter clean a.html b.html` showed the top-level usage and "unrecognized
     arguments"."""
     assert main(["clean", "a.html", "b.html"]) == 2
-    assert capsys.readouterr().err == ("noisefilter: clean takes one document; clean many with "
-                                       "noisefilter batch a.html b.html -o out.jsonl\n")
+    assert capsys.readouterr().err == ("noisefilter: clean takes one document; noisefilter batch "
+                                       "cleans many (HTML files, folders, JSON Lines, WARC files)\n")
 
 
 def test_a_url_given_with_text_is_said_to_be_unused_and_the_text_cleaned(capsys):

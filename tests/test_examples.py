@@ -398,6 +398,9 @@ def test_a_file_that_is_no_json_lines_is_one_problem_not_one_per_line(tmp_path, 
     path.write_text("".join(_line(**row) + "\n" for row in rows) + "{\n<p>\n", encoding="utf-8")
     found = read_examples([path])
     assert len(found.examples) == 3 and [p.where for p in found.problems] == [f"{path}:4", f"{path}:5"]
+    path.write_text("<<<<<<< HEAD\n" + "".join(_line(**row) + "\n" for row in rows), encoding="utf-8")
+    found = read_examples([path])  # a merge's conflict marker first: that line alone is lost
+    assert len(found.examples) == 3 and [p.where for p in found.problems] == [f"{path}:1"]
 
 
 def test_a_page_with_no_block_to_keep_has_no_gold_text():

@@ -348,6 +348,15 @@ def test_export_over_a_file_of_pages_the_store_lacks_is_refused(tmp_path):
     assert (held.read_bytes(), notes.read_bytes()) == before
     for out in (src, src, tmp_path / "new.jsonl"):  # over what was imported, then over the export
         assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout
+    # a file whose page was merged into the stored page of the same document (another id) was
+    # imported too; a line that is no example among good ones would be lost
+    again = tmp_path / "again.jsonl"
+    again.write_text(json.dumps({**example(1, 2, as_text=True), "id": "renamed"}) + "\n", encoding="utf-8")
+    assert "merged" in run("import", str(db), str(again)).stdout
+    assert "1 pages written" in run("export", str(db), "-o", str(again)).stdout
+    again.write_text(src.read_text() + "{not json\n", encoding="utf-8")
+    refused = run("export", str(db), "-o", str(again))
+    assert refused.returncode == 2 and "holds text that is no labelled examples" in refused.stderr
     assert "1 pages written" in run("export", str(db), "-o", str(held), "--overwrite").stdout
     assert json.loads(held.read_text())["id"] == "s1-p2"
 

@@ -414,14 +414,19 @@ def _not_json_lines(first: str) -> str | None:
     "not valid JSON" warning per line, hundreds of them, where one says what to do."""
     opens = opens_json_value(first.encode("utf-8", "surrogatepass"))
     if opens == "[":
-        return "one JSON array, not JSON Lines (an example per line): write its items one per line, with jq -c '.[]'"
+        return ("one JSON array, not JSON Lines (an example per line): write its items one per "
+                "line, with jq -c '.[]'")
     if opens == "{":
         return ("pretty-printed JSON (an object over several lines), not JSON Lines (an example "
                 "per line): write each on one line, with jq -c .")
-    if first.lstrip().startswith("<"):
+    if _DOCUMENT_START.match(first):  # not any "<": a conflict marker "<<<<<<<" costs its line
         return ("HTML or XML, not JSON Lines: an example is a JSON object on one line, its page in "
                 "an `html` field beside its labelled blocks (docs/teach-your-site.md)")
     return None
+
+
+#: how an HTML or XML document starts
+_DOCUMENT_START = re.compile(r"\s*<(?:!doctype|html|\?xml|head|body)\b", re.IGNORECASE)
 
 
 def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None = None,

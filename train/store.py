@@ -52,16 +52,17 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import BinaryIO
 
+from filter.compression import damage_types, decompressed
 from filter.errors import NoiseFilterError
 from filter.files import written_whole
 
 from .examples import (
-    MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, read_examples,
-    summary_stream,
+    MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, parse_lines,
+    read_examples, summary_stream,
 )
 
 #: 3: blocks keyed by `block_key` (1 kept format characters such as soft hyphens in the key;
@@ -667,10 +668,13 @@ class ExampleStore:
                     break
         return out
 
-    def has(self, example_id: str) -> bool:
-        """Whether a page of this id is stored (without reading it, as `get` does)."""
+    def unstored(self, examples: Iterable[Example]) -> list[str]:
+        """The ids of the `examples` the store holds neither under their id nor as their
+        document (an import merges a page into the stored page of the same document)."""
         with self._connect() as conn:
-            return conn.execute("SELECT 1 FROM pages WHERE id = ?", (example_id,)).fetchone() is not None
+            return [ex.id for ex in examples if conn.execute(
+                "SELECT 1 FROM pages WHERE id = ? OR doc_sha256 = ?",
+                (ex.id, ex.document_sha256)).fetchone() is None]
 
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
@@ -979,22 +983,32 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
     return 0
 
 
+#: lines of a file read and looked up at a time (`_pages_not_stored`): one page's HTML each
+_CHECKED_LINES = 256
+
+
 def _pages_not_stored(path: Path, store: ExampleStore) -> str | None:
     """What an existing file holds that an export over it would lose, or None. Exporting over
     the last export, or over a file that was imported, loses nothing (its pages are in the
     store, their labels as corrected since); a file of labels made elsewhere (a holdout, a
-    colleague's pages) was replaced without a word, where `bootstrap --out` refuses it."""
+    colleague's pages), or lines that are no examples, was replaced without a word, where
+    `bootstrap --out` refuses such a file. Read a few lines at a time: an earlier export
+    holds every page's HTML."""
+    missing, unread = [], 0
     try:
         if not path.is_file() or not path.stat().st_size:
             return None
-        read = read_examples([path])
-    except OSError:  # unreadable: writing it says what fails
+        with open(path, "rb") as fh, decompressed(fh) as stream:
+            while lines := list(islice(stream, _CHECKED_LINES)):
+                found = parse_lines(lines, str(path))
+                missing += store.unstored(found.examples)
+                unread += sum(problem.loses_page for problem in found.problems)
+    except (OSError, ValueError, *damage_types()):  # unreadable: writing it says what fails
         return None
-    missing = [example.id for example in read.examples if not store.has(example.id)]
     if missing:
         return (f"holds {len(missing):,} page{'s' if len(missing) > 1 else ''} the store does not "
                 f"(such as {missing[0]!r})")
-    if not read.examples and read.problems:
+    if unread:
         return "holds text that is no labelled examples"
     return None
 
