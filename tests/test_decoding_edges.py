@@ -182,12 +182,14 @@ def test_a_greek_page_of_short_words_marked_english_goes_to_the_detector():
 
 
 def test_binary_data_after_a_textual_start_is_refused_and_one_control_in_twenty_is_not():
-    """The first 4 KB decide: a file whose first few hundred bytes read as text (a PDF's or an
-    archive's header) is still binary; exactly one control character in twenty is text."""
-    pdf = (b"%PDF-1.4\n" + b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" * 12
-           + bytes(range(32)) * 200)
+    """The first 4 KB decide: a file whose first few hundred bytes read as text (a data file's
+    or an archive's header) is still binary; exactly one control character in twenty is text.
+    A PDF is named by its first bytes."""
+    header = b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" * 12
     with pytest.raises(InputError, match="binary"):
-        decode(pdf, _LIMIT)
+        decode(b"HARBOUR-DATA 1.4\n" + header + bytes(range(32)) * 200, _LIMIT)
+    with pytest.raises(InputError, match="input is a PDF document, not HTML"):
+        decode(b"%PDF-1.4\n" + header + bytes(range(32)) * 200, _LIMIT)
     assert decode(b"<p>one\x01two three</p>", _LIMIT) == "<p>one\x01two three</p>"
 
 
