@@ -153,6 +153,7 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
     seen: set[str] = set()
     unlisted: list[OSError] = []
     pages = inputs = others = 0
+    first_input: Path | None = None  # a WARC or JSON Lines file, named in the warning
     for root, dirs, files in os.walk(folder, followlinks=True, onerror=unlisted.append):
         yield from _unlisted_folders(unlisted, folder, prefix)
         real = os.path.realpath(root)
@@ -170,14 +171,16 @@ def read_folder(folder: str | Path, max_bytes: int = 10_000_000) -> Iterator[Doc
                                      max_bytes)
             elif kind in ("jsonl", "warc"):
                 inputs += 1
+                first_input = first_input or path
             else:
                 others += 1
     yield from _unlisted_folders(unlisted, folder, prefix)
     if not pages and inputs:
         # a folder of WARCs gave nothing, status 0, and no word why
+        # (its pattern was always *.warc.gz, which named none of a folder of JSON Lines)
         LOGGER.warning("%s holds no page file (.html, .htm, .xhtml) but %d WARC or JSON Lines "
-                       "file%s, which are read only when named as inputs (%s/*.warc.gz …)",
-                       folder, inputs, "s" * (inputs != 1), folder)
+                       "file%s, which are read only when named as inputs (such as %s)",
+                       folder, inputs, "s" * (inputs != 1), first_input)
     elif not pages and others:
         # a mirror saved without extensions (wget without -E: story.php?id=3, page) gave
         # nothing, status 0, and no word why

@@ -121,7 +121,10 @@ def test_a_warc_compressed_other_than_by_gzip_is_refused_before_any_work(tmp_pat
 
 @pytest.mark.parametrize("other, warning", [
     ("robots.txt", "but 1 other file: pages are read from a folder by their names"),
-    ("crawl.warc.gz", "but 1 WARC or JSON Lines file, which are read only when named as inputs"),
+    ("crawl.warc.gz", "but 1 WARC or JSON Lines file, which are read only when named as inputs "
+                      "(such as {folder}/crawl.warc.gz)"),
+    ("pages.jsonl", "but 1 WARC or JSON Lines file, which are read only when named as inputs "
+                    "(such as {folder}/pages.jsonl)"),
 ])
 def test_a_folder_warns_of_no_page_only_when_it_holds_none(tmp_path, caplog, other, warning):
     """A folder of pages that also holds a crawl's WARC or a `robots.txt` is read as it is
@@ -136,6 +139,7 @@ def test_a_folder_warns_of_no_page_only_when_it_holds_none(tmp_path, caplog, oth
     (tmp_path / "site" / "a.html").unlink()  # and with no page, the warning comes
     with caplog.at_level("WARNING", logger="filter.inputs"):
         assert list(read_folder(tmp_path / "site")) == []
+    warning = warning.format(folder=tmp_path / "site")
     assert f"holds no page file (.html, .htm, .xhtml) {warning}" in caplog.text
     (tmp_path / "site" / other).unlink()  # an empty folder: no "but 0 other files"
     caplog.clear()
