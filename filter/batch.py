@@ -1110,23 +1110,40 @@ def run(args: argparse.Namespace) -> int:
         fh, skip = opened
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
-    skipped = 0
+    skipped = again = 0
+    # the source each id in OUT was read from: an input named by another path than in the run
+    # that wrote OUT (`in3` then `$PWD/in3`) matched no (source, id) and was cleaned again,
+    # every page appended twice without a word
+    sources = {doc_id: source for source, doc_id in skip}
 
     def not_done(docs: Iterable[Document]) -> Iterator[Document]:
-        nonlocal skipped
+        nonlocal skipped, again
         for doc in docs:
             if (doc.source, doc.id) in skip:
                 skipped += 1
-            else:
-                yield doc
+                continue
+            before = sources.get(doc.id)
+            if before and doc.source and os.path.basename(before) == os.path.basename(doc.source):
+                if not again:
+                    progress.clear()
+                    print(f"noisefilter batch: warning: {doc.id} is in {out} already, read from "
+                          f"{before}, and is read now from {doc.source}: if these are the same "
+                          "inputs by another path, stop (Ctrl-C) and name them as that run did; "
+                          "otherwise it is cleaned again", file=sys.stderr)
+                again += 1
+            yield doc
 
     def summary() -> None:
         """The documents skipped, counted as they were met (the output may hold documents of
         other inputs too), then the progress line and the failures."""
-        if skipped:
+        if skipped or again:
             progress.clear()  # the note goes on a line of its own, not after the progress line
+        if skipped:
             print(f"resuming: {skipped:,} document{'s' * (skipped != 1)} already in {out} "
                   "skipped", file=sys.stderr)
+        if again:
+            print(f"noisefilter batch: warning: {again:,} document{'s' * (again != 1)} already in "
+                  f"{out} from a file of the same name elsewhere cleaned again", file=sys.stderr)
         progress.close()
 
     docs = not_done(read_inputs(args.inputs, max_bytes=args.max_bytes))

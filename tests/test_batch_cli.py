@@ -167,8 +167,31 @@ def test_resuming_tells_apart_inputs_that_share_ids(tmp_path):
     full = lines(out)
     out.write_text(out.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
     proc = batch(a, b, "-o", out, "--workers", "1")
-    assert "1 document already in" in proc.stderr
+    assert "1 document already in" in proc.stderr and "warning" not in proc.stderr
     assert lines(out) == full and [r["source"] for r in full] == [str(a), str(b)]
+
+
+def test_the_same_folder_by_another_path_is_warned_about_as_it_is_cleaned_again(tmp_path):
+    """Resuming knows a document by its input's path as given: the same folder named another
+    way (`in3`, then `$PWD/in3`; here a link to it) appended every page a second time without
+    a word. Its ids are the same, read from files of the same names: the run says so at the
+    first, while it can still be stopped, and counts them at the end."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for name in ARTICLES[:2]:
+        (site / name).write_bytes(page(name))
+    (tmp_path / "alias").symlink_to(site)
+    out = tmp_path / "out.jsonl"
+    assert "warning" not in batch(site, "-o", out, "--workers", "1").stderr
+    proc = batch(tmp_path / "alias", "-o", out, "--workers", "1")
+    first = f"site/{ARTICLES[0]}"
+    assert (f"warning: {first} is in {out} already, read from {site / ARTICLES[0]}, and is read now "
+            f"from {tmp_path / 'alias' / ARTICLES[0]}: if these are the same inputs by another path, "
+            "stop (Ctrl-C)") in proc.stderr
+    assert f"warning: 2 documents already in {out} from a file of the same name elsewhere cleaned again" in proc.stderr
+    assert [r["id"] for r in lines(out)] == [first, f"site/{ARTICLES[1]}"] * 2
+    proc = batch(site, "-o", out, "--workers", "1")  # named as before: resumed, no warning
+    assert "resuming: 2 documents" in proc.stderr and "warning" not in proc.stderr
 
 
 def test_a_lone_surrogate_in_an_id_or_url_does_not_stop_the_batch(tmp_path):
