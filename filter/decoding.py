@@ -579,6 +579,9 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
         failure = _compression_failure(data, max_bytes) if inflated is data else None
         if failure is not None:
             raise failure
+    kind = file_format(inflated) if inflated is not data else None  # a PDF served compressed
+    if kind:
+        raise InputError(f"input is {kind}, not HTML")
     data = inflated
     bom_codec, bom = read_bom(data)
     if bom_codec:  # a byte-order mark decides, for browsers as here (UTF-16 pages have one)

@@ -994,6 +994,14 @@ def test_a_file_of_many_pages_given_as_one_is_refused_with_a_pointer_to_batch(da
     assert "reopen" in clean('{"@type": "NewsArticle"}\n' + paragraph).text
 
 
+def test_a_compressed_pdf_is_named_too():
+    """A PDF saved as a crawler received it, gzip-compressed, was "binary data" once inflated."""
+    import gzip
+
+    with pytest.raises(InputError, match="input is a PDF document, not HTML"):
+        clean(gzip.compress(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n" + bytes(range(256))))
+
+
 @pytest.mark.parametrize("data", [b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "%PDF-1.4\n(Harbour report)\n"])
 def test_a_pdf_given_as_text_is_named(data):
     """It was "text is not UTF-8 …, or name its charset", and named in latin-1 its raw lines
