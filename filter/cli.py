@@ -342,7 +342,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("noisefilter: interrupted", file=sys.stderr)
         return 130
-    args = parser.parse_args(argv)  # (--version and --help go to stderr when stdout is closed)
+    # (--version and --help go to stderr when stdout is closed)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command == "clean" and not any(a.startswith("-") for a in unknown):
+        args.more_files = [*args.more_files, *unknown]  # files after an option: `a --json b`
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args says it
     _standard_streams()
     # (serve and label: the service stops on SIGTERM by itself, `api.server`)
     _SIGTERM_CAME.clear()  # (from an earlier `main` in this process)

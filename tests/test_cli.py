@@ -139,9 +139,13 @@ def test_charset_names_what_the_bytes_are_in(tmp_path, capsys):
 def test_two_files_to_clean_point_to_batch(tmp_path, capsys):
     """`noisefilter clean a.html b.html` showed the top-level usage and "unrecognized
     arguments"."""
-    assert main(["clean", "a.html", "b.html"]) == 2
-    assert capsys.readouterr().err == ("noisefilter: clean takes one document; noisefilter batch "
-                                       "cleans many (HTML files, folders, JSON Lines, WARC files)\n")
+    for argv in (["a.html", "b.html"], ["a.html", "--json", "b.html"]):
+        assert main(["clean", *argv]) == 2
+        assert capsys.readouterr().err == ("noisefilter: clean takes one document; noisefilter batch "
+                                           "cleans many (HTML files, folders, JSON Lines, WARC files)\n")
+    with pytest.raises(SystemExit):  # an unknown option is argparse's to say
+        main(["clean", "a.html", "--jsn"])
+    assert "unrecognized arguments: --jsn" in capsys.readouterr().err
 
 
 def test_a_url_given_with_text_is_said_to_be_unused_and_the_text_cleaned(capsys):
