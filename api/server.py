@@ -62,14 +62,20 @@ def serve_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """The settings of flags and environment; a variable that is no setting is warned about
-    (on standard error, before anything starts)."""
+    """The settings of flags and environment; a variable that is no setting, and a body limit
+    below the document limit (documents between the two are refused as bodies, 413, whatever
+    --max-bytes says), are warned about (on standard error, before anything starts)."""
     names = ("host", "port", "workers", "model", "max_bytes", "timeout", "max_body_bytes",
              "max_batch", "queue_timeout", "favor_precision", "examples_db", "log_level",
              "allowed_hosts")
     for warning in unknown_variables():
         print(f"noisefilter: warning: {warning}", file=sys.stderr)
-    return Settings.from_env(**{n: getattr(args, n, None) for n in names})
+    settings = Settings.from_env(**{n: getattr(args, n, None) for n in names})
+    if settings.body_limit < settings.max_bytes:
+        print(f"noisefilter: warning: the request body limit ({settings.body_limit:,} bytes, "
+              f"--max-body-bytes) is below the document limit ({settings.max_bytes:,} bytes, "
+              "--max-bytes): a larger document is refused as a body", file=sys.stderr)
+    return settings
 
 
 def open_to_anyone(settings: Settings) -> str | None:

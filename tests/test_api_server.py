@@ -263,6 +263,26 @@ def test_favor_precision_from_a_flag_or_the_environment(monkeypatch):
     assert _settings(parser.parse_args([])).favor_precision is True
 
 
+def test_a_body_limit_below_the_document_limit_is_warned_about(monkeypatch, capsys):
+    """`serve --max-bytes 50000000 --max-body-bytes 1000000` refused every document over 1 MB
+    as a body (413) with no word at start-up; the default body limit is above it."""
+    import argparse
+
+    from api.server import _settings, serve_add_arguments
+
+    parser = argparse.ArgumentParser()
+    serve_add_arguments(parser)
+    monkeypatch.delenv("NOISEFILTER_MAX_BODY_BYTES", raising=False)
+    monkeypatch.delenv("NOISEFILTER_MAX_BYTES", raising=False)
+    _settings(parser.parse_args(["--max-bytes", "50000000", "--max-body-bytes", "1000000"]))
+    assert capsys.readouterr().err == (
+        "noisefilter: warning: the request body limit (1,000,000 bytes, --max-body-bytes) is below "
+        "the document limit (50,000,000 bytes, --max-bytes): a larger document is refused as a body\n")
+    for argv in (["--max-bytes", "50000000"], ["--max-body-bytes", "20000000"]):
+        _settings(parser.parse_args(argv))
+        assert "warning" not in capsys.readouterr().err
+
+
 def test_log_level_from_the_environment_in_any_case():
     from api.settings import Settings
 
