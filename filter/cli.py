@@ -56,8 +56,9 @@ PRECISION_HELP = ("hold blocks to stricter content thresholds: less of the page'
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="HTML (or text with --text) file, plain or compressed "
                                      "(gzip, bzip2, xz, zstd), or - for standard input")
-    # more files than one: said with a pointer to `batch` (argparse said "unrecognized arguments")
-    parser.add_argument("more_files", nargs="*", help=argparse.SUPPRESS)
+    # more files than one, which `main` puts here from what argparse does not know: said with
+    # a pointer to `batch` (argparse said "unrecognized arguments")
+    parser.set_defaults(more_files=[])
     parser.add_argument("--text", action="store_true",
                         help="input is already-extracted text, one block per line (UTF-8, or "
                              "UTF-16/32 with a byte-order mark)")
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     # (--version and --help go to stderr when stdout is closed)
     args, unknown = parser.parse_known_args(argv)
     if unknown and args.command == "clean" and not any(a.startswith("-") for a in unknown):
-        args.more_files = [*args.more_files, *unknown]  # files after an option: `a --json b`
+        args.more_files = unknown  # `clean a.html b.html`, `clean a.html --json b.html`
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args says it
     _standard_streams()
