@@ -401,6 +401,68 @@ def test_import_of_a_file_with_a_line_not_in_utf8_reports_it(tmp_path, capsys):
     assert [e.id for e in ExampleStore(tmp_path / "s.db").list()] == ["s1-p2"]
 
 
+def _edit_label(path: Path, page: str, label: str) -> str:
+    """Change the label of `page`'s first block labelled otherwise in the exported file
+    `path`, as a person in an editor does: the label alone, its provenance left as exported."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        if record["id"] == page:
+            block = next(b for b in record["blocks"] if b["label"] != label)
+            block["label"] = label
+            lines[i] = json.dumps(record)
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            return block["text"]
+    raise AssertionError(page)
+
+
+def test_a_label_corrected_in_an_export_is_not_exported_over(tmp_path):
+    """Export, correct a label in the file, export again (to refresh it): the second export
+    replaced the correction with the store's label, exit 0, as its pages were all stored."""
+    db, out = tmp_path / "s.db", tmp_path / "all.jsonl"
+    store = ExampleStore(db)
+    store.add([parse_example(example(1, 2, as_text=True))[0]], labelled_by="model:m1", reviewed=False)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout
+    _edit_label(out, "s1-p2", "teaser")
+    before = out.read_bytes()
+    refused = run("export", str(db), "-o", str(out))
+    assert (refused.returncode, refused.stderr) == (
+        2, f"{out} holds 1 label the store does not (corrected in the file? `store import` it "
+           "first); name a new file, or give --overwrite to replace it\n")
+    assert out.read_bytes() == before
+    assert run("import", str(db), str(out)).returncode == 0
+    assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout  # held now
+    # a file exported before the store changed holds labels the store held then: no refusal
+    store.add([parse_example(example(1, 2, as_text=True))[0]], labelled_by="model:m2", reviewed=False)
+    assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout
+
+
+def test_a_label_corrected_in_an_export_is_stored_as_the_importers_reviewed_label(tmp_path):
+    """A label changed in an exported file keeps the provenance it was exported with, the
+    model's and unreviewed: imported so, the correction was credited to the model, left out
+    by --reviewed-only and replaced by the next bootstrap's proposal."""
+    store = ExampleStore(tmp_path / "s.db")
+    page = example(1, 2, as_text=True)
+    store.add([parse_example(page)[0]], labelled_by="model:m1", labelled_at="2026-12-01T10:00:00+00:00",
+              reviewed=False)
+    out = tmp_path / "all.jsonl"
+    store.export_jsonl(out)
+    store.add([parse_example(page)[0]], labelled_by="model:m2", reviewed=False)  # since: m2's
+    text = _edit_label(out, "s1-p2", "teaser")  # in the export of m1's proposals
+    report, problems = store.import_jsonl([out], labelled_by="erin")
+    assert not problems and report.labels_changed == 1
+    corrected = next(b for b in store.get("s1-p2").blocks if b.text == text)
+    assert (corrected.label, corrected.labelled_by, corrected.reviewed) == ("teaser", "erin", True)
+    assert corrected.labelled_at > "2026-12-01T10:00:00+00:00"
+    store.add([parse_example(page)[0]], labelled_by="model:m3", reviewed=False)  # bootstrap again
+    assert next(b for b in store.get("s1-p2").blocks if b.text == text).label == "teaser"
+    assert text in {b.text for b in next(store.iter_examples(reviewed_only=True)).blocks}
+    # the other labels, as exported, are no correction: still the proposals they were
+    assert sum(b.reviewed for b in store.get("s1-p2").blocks) == 1
+
+
 def test_a_label_sent_back_from_before_a_correction_does_not_undo_it(tmp_path):
     """Two labelling tabs open on one page: Bob corrects a block in one, Carol saves the other,
     which still holds Alice's label as loaded. Sent back with the time Alice gave it, it is

@@ -192,6 +192,25 @@ def _stands(old: sqlite3.Row, new: tuple, stated: datetime | None) -> bool:
                 and stored is not None and stated < stored)
 
 
+def _edited(conn: sqlite3.Connection, page_id: str, key: str, block: BlockLabel,
+            old: sqlite3.Row | None) -> bool:
+    """Whether `block` is a label changed by hand in an exported file: it states who gave it
+    and when as a label the store holds or held for the block did (an export writes them), but
+    another label. Its provenance is then a copy, not the person's: such a correction was
+    stored as the model's unreviewed proposal, credited to the model, left out by
+    `--reviewed-only`, and replaced by the next bootstrap's proposal. It is taken as a label
+    stating no provenance (the importer's, now, reviewed unless the import says otherwise);
+    its stated time still decides against a correction stored since (`_stands`)."""
+    if block.labelled_by is None or block.labelled_at is None:
+        return False
+    if old is not None and (old["labelled_by"], old["labelled_at"]) == (block.labelled_by, block.labelled_at):
+        return old["label"] != block.label
+    return conn.execute("SELECT 1 FROM label_history WHERE page_id = ? AND block = ? AND "
+                        "labelled_by = ? AND labelled_at = ? AND label != ? LIMIT 1",
+                        (page_id, key, block.labelled_by, block.labelled_at, block.label)
+                        ).fetchone() is not None
+
+
 def _retire(conn: sqlite3.Connection, old: sqlite3.Row, now: str, replaced_by: str) -> None:
     """Keep a stored label that is replaced or removed in the label history."""
     conn.execute("INSERT INTO label_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -547,12 +566,15 @@ class ExampleStore:
             key = block_key(block.text)
             occ = occurrences.get(key, 0)
             occurrences[key] = occ + 1
-            new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
-                   block.labelled_at or labelled, int(reviewed if block.reviewed is None else block.reviewed))
-            stated = _moment(block.labelled_at)
-            last[key] = (new, stated)
             old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
                                (page_id, key, occ)).fetchone()
+            if _edited(conn, page_id, key, block, old):  # its provenance, a copy: none stated
+                new = (block.label, block.source or page_source, labelled_by, labelled, int(reviewed))
+            else:
+                new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
+                       block.labelled_at or labelled, int(reviewed if block.reviewed is None else block.reviewed))
+            stated = _moment(block.labelled_at)
+            last[key] = (new, stated)
             if old is None:
                 conn.execute("INSERT INTO labels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              (page_id, key, occ, next_pos + offset, block.text, *new))
@@ -668,13 +690,23 @@ class ExampleStore:
                     break
         return out
 
-    def unstored(self, examples: Iterable[Example]) -> list[str]:
-        """The ids of the `examples` the store holds neither under their id nor as their
-        document (an import merges a page into the stored page of the same document)."""
+    def unheld(self, examples: Iterable[Example]) -> tuple[list[str], int]:
+        """What of `examples` the store would not give back: the ids of those it holds neither
+        under their id nor as their document (an import merges a page into the stored page of
+        the same document), and how many labels of the others it neither holds nor held for
+        their block (a label corrected in an exported file and not imported yet)."""
+        missing, labels = [], 0
         with self._connect() as conn:
-            return [ex.id for ex in examples if conn.execute(
-                "SELECT 1 FROM pages WHERE id = ? OR doc_sha256 = ?",
-                (ex.id, ex.document_sha256)).fetchone() is None]
+            for ex in examples:
+                row = conn.execute("SELECT id FROM pages WHERE id = ? OR doc_sha256 = ? LIMIT 1",
+                                   (ex.id, ex.document_sha256)).fetchone()
+                if row is None:
+                    missing.append(ex.id)
+                    continue
+                held = {(r[0], r[1]) for table in ("labels", "label_history") for r in conn.execute(
+                    f"SELECT block, label FROM {table} WHERE page_id = ?", (row[0],))}
+                labels += sum((block_key(b.text), b.label) not in held for b in ex.blocks)
+        return missing, labels
 
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
@@ -989,25 +1021,30 @@ _CHECKED_LINES = 256
 
 def _pages_not_stored(path: Path, store: ExampleStore) -> str | None:
     """What an existing file holds that an export over it would lose, or None. Exporting over
-    the last export, or over a file that was imported, loses nothing (its pages are in the
-    store, their labels as corrected since); a file of labels made elsewhere (a holdout, a
-    colleague's pages), or lines that are no examples, was replaced without a word, where
-    `bootstrap --out` refuses such a file. Read a few lines at a time: an earlier export
-    holds every page's HTML."""
-    missing, unread = [], 0
+    the last export, or over a file that was imported, loses nothing (its pages and labels are
+    in the store, as corrected since); a file of labels made elsewhere (a holdout, a
+    colleague's pages), labels corrected in the file and not imported yet, or lines that are
+    no examples, were replaced without a word, where `bootstrap --out` refuses such a file.
+    Read a few lines at a time: an earlier export holds every page's HTML."""
+    missing, labels, unread = [], 0, 0
     try:
         if not path.is_file() or not path.stat().st_size:
             return None
         with open(path, "rb") as fh, decompressed(fh) as stream:
             while lines := list(islice(stream, _CHECKED_LINES)):
                 found = parse_lines(lines, str(path))
-                missing += store.unstored(found.examples)
+                pages, unheld = store.unheld(found.examples)
+                missing += pages
+                labels += unheld
                 unread += sum(problem.loses_page for problem in found.problems)
     except (OSError, ValueError, *damage_types()):  # unreadable: writing it says what fails
         return None
     if missing:
         return (f"holds {len(missing):,} page{'s' if len(missing) > 1 else ''} the store does not "
                 f"(such as {missing[0]!r})")
+    if labels:
+        return (f"holds {labels:,} label{'s' if labels > 1 else ''} the store does not (corrected "
+                "in the file? `store import` it first)")
     if unread:
         return "holds text that is no labelled examples"
     return None
