@@ -125,4 +125,8 @@ class BodyLimitMiddleware:
                 "+ 64 KiB)")
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, size: str) -> None:
-        await error_response(413, "payload_too_large", self._too_large_detail(size))(scope, receive, send)
+        """Answer 413 with the body unread, and close the connection: the rest of the body the
+        client goes on sending was read as its next request, and a request sent after it on
+        the same connection was never answered."""
+        await error_response(413, "payload_too_large", self._too_large_detail(size),
+                             {"Connection": "close"})(scope, receive, send)

@@ -254,6 +254,8 @@ async def known_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        if "url" in known and "url" in request.query_params:  # "?url=https://a.org/?id=1&page=2"
+            takes += " (a '&' in a url's value starts another parameter: percent-encode the value)"
         raise ApiError(422, "invalid_input", f"unknown query parameter"
                        f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {takes}")
 

@@ -23,7 +23,7 @@ from .blocks import (Block, Link, Page, has_visible_text, kept_text, segment_tex
 from .decoding import charset_label, decode_cut, decode_labelled, file_format, size_error, utf8_text
 from .deadline import Deadline
 from .errors import InputError, InputTooLarge
-from .extract import BEFORE_QUERY, MAX_ELEMENTS, html_to_page
+from .extract import BEFORE_QUERY, JSON_NAMES, MAX_ELEMENTS, html_to_page, json_kind
 from .limits import MAX_BYTES, Limits  # noqa: F401 (MAX_BYTES: where callers found it)
 from .modelfile import LoadedModel, active_model_path, load_model
 from .result import CleanResult, LabelledBlock, RelatedLink
@@ -145,13 +145,21 @@ class Cleaner:
 
 def check_text(text: str) -> None:
     """Raise `InputError` for decoded text `clean_text` refuses whatever its size: NUL bytes
-    (binary data) or an HTML document (its markup would be kept as words). Examples are checked
-    here too: a text example the service stored with either was skipped by training later."""
+    (binary data), an HTML document (its markup would be kept as words) or JSON (a record sent
+    to the service as text/plain, `fetch`'s default for a string body, or trafilatura's JSON
+    output: its source came back as the article, with status 200). Examples are checked here
+    too: a text example the service stored with any of them was skipped by training later."""
     if "\x00" in text:
         raise InputError("text holds NUL bytes: binary data, not text")
     if _HTML_DOCUMENT.match(text):
         raise InputError("text is an HTML document; HTML goes to clean (noisefilter clean "
                          "without --text; to the service as text/html or an \"html\" field)")
+    kind = json_kind(text)
+    if kind:
+        raise InputError(f"text is {JSON_NAMES[kind]}, not text: give a record's text itself "
+                         "(jq -r .text), or records one per line to noisefilter batch "
+                         "(clean_many); the service takes one record as application/json, "
+                         "several at /v1/clean/batch")
 
 
 def text_page(text: str | bytes, max_bytes: int, charset: str | None = None) -> Page:

@@ -321,23 +321,21 @@ def _head_only(tree: HtmlElement) -> bool:
     return tree.tag == "html" and len(tree) == 1 and tree[0].tag == "head"
 
 
-#: white space after a JSON value, and the reader of one (`_not_one_page`)
+#: white space after a JSON value, and the reader of one (`json_kind`)
 _JSON_SPACE = re.compile(r"[ \t\r\n]*")
 _JSON_DECODER = json.JSONDecoder()
 
+#: what each `json_kind` is called in a refusal
+JSON_NAMES = {"array": "a JSON array", "records": "JSON Lines (records with an html or text field)",
+              "object": "JSON (an object)"}
 
-def _not_one_page(html: str) -> str | None:
-    """Why a document is a file of many pages, or pages wrapped in JSON, rather than one HTML
-    page, or None. Read as HTML, a WARC file or JSON Lines came out as one page of every
-    record's text (the WARC headers as its first line, a JSON record's escapes in it), and
-    records written with an indent (``json.dump(record, indent=2)``, jq's default output) or
-    as one JSON array as one page of their records, "\\u2019" escapes and all, with no error.
-    JSON is what the document is when its first value is an object or an array followed by
-    nothing or by another one; '{"a": 1}<p>…' is a page that starts with JSON."""
-    start = html.lstrip()
-    if start.startswith(("WARC/1.", "WARC/0.")):
-        return ("input is a WARC file, not one page: clean its pages with noisefilter batch "
-                "(clean_many)")
+
+def json_kind(doc: str) -> str | None:
+    """What JSON a document is, a key of `JSON_NAMES`, or None when it is no JSON. JSON is
+    what the document is when its first value is an object or an array followed by nothing or
+    by another one; '{"a": 1}<p>…' is a page that starts with JSON. "records" are objects with
+    an html or text field, the first on one line (JSON Lines)."""
+    start = doc.lstrip()
     if not start.startswith(("{", "[")):
         return None
     try:
@@ -348,11 +346,29 @@ def _not_one_page(html: str) -> str | None:
     if after < len(start) and start[after] not in "{[":
         return None
     if isinstance(value, list):
+        return "array"
+    return "records" if ("html" in value or "text" in value) and "\n" not in start[:end] else "object"
+
+
+def _not_one_page(html: str) -> str | None:
+    """Why a document is a file of many pages, or pages wrapped in JSON, rather than one HTML
+    page, or None. Read as HTML, a WARC file or JSON Lines came out as one page of every
+    record's text (the WARC headers as its first line, a JSON record's escapes in it), and
+    records written with an indent (``json.dump(record, indent=2)``, jq's default output) or
+    as one JSON array as one page of their records, "\\u2019" escapes and all, with no error."""
+    if html.lstrip().startswith(("WARC/1.", "WARC/0.")):
+        return ("input is a WARC file, not one page: clean its pages with noisefilter batch "
+                "(clean_many)")
+    kind = json_kind(html)
+    if kind is None:
+        return None
+    if kind == "array":
         return ("input is a JSON array, not one page: write its items one per line (jq -c '.[]') "
                 "and clean them with noisefilter batch (clean_many; the service's /v1/clean/batch)")
-    if ("html" in value or "text" in value) and "\n" not in start[:end]:
+    if kind == "records":
         return ("input is JSON Lines (records with an html or text field), not one page: clean "
-                "its pages with noisefilter batch (clean_many; the service's /v1/clean/batch)")
+                "its pages with noisefilter batch (clean_many); the service takes one record as "
+                "application/json, several at /v1/clean/batch")
     return ("input is JSON (an object), not one page: give the page's HTML itself (jq -r .html "
             "for a record's html field), or records one per line (jq -c .) to noisefilter batch "
             "(clean_many; to the service as JSON)")

@@ -286,6 +286,22 @@ def test_plain_text_as_body_and_as_json(client, library):
     assert client.post("/v1/clean", json={"text": text}).json() == expected
 
 
+def test_a_json_record_sent_as_plain_text_is_refused_not_cleaned(client):
+    """`fetch(url, {method: "POST", body: JSON.stringify(doc)})` sends text/plain: the record's
+    JSON source came back as the article's text, status 200; as text/html it was pointed to
+    the batch route alone, which needs another wrapper."""
+    record = json.dumps({"html": article_html(), "url": "https://news.example/a/1"})
+    for content_type in ("text/plain;charset=UTF-8", "text/plain"):
+        body = assert_error(client.post("/v1/clean", content=record, headers={"content-type": content_type}),
+                            422, "invalid_input")
+        assert body["detail"].startswith("text is JSON") and "application/json" in body["detail"]
+    body = assert_error(client.post("/v1/clean", content=record, headers={"content-type": "text/html"}),
+                        422, "invalid_input")
+    assert "application/json" in body["detail"]
+    item = client.post("/v1/clean/batch", json={"documents": [{"text": record}]}).json()["results"][0]
+    assert item["status"] == 422 and "application/json" in item["detail"]
+
+
 def test_batch_keeps_order_and_reports_each_document(client, library):
     html = article_html()
     docs = [{"html": html}, {"text": "one line\x00with a NUL"}, {"text": "Just one line of text."},
@@ -666,6 +682,10 @@ def test_a_405_names_every_method_of_its_path(client):
     ("URL=https://news.example.org/a", "unknown query parameter 'URL'"),
     ("blocks=yes", "blocks: Value error, must be true or false"),  # a mistake in JSON too
     ("blocks=1", "must be true or false"),
+    # an address written unencoded: its own query is read as the service's
+    ("url=https://news.example.org/a?id=1&page=2",
+     "unknown query parameter 'page': it takes blocks, favor_precision, url (a '&' in a url's "
+     "value starts another parameter: percent-encode the value)"),
 ])
 def test_a_misspelt_or_unclear_query_option_is_refused_not_ignored(client, query, needle):
     """`?block=true` answered 200 without the blocks asked for, `?URL=` without the url."""

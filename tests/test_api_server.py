@@ -647,6 +647,16 @@ def test_a_body_over_the_limit_by_its_length_is_refused_before_the_client_sends_
         conn.settimeout(10)
         answer = conn.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    # a client that sends the body without asking, then another request on the connection, is
+    # told the connection closes: the request it sent next was read as body and never answered
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html\r\n"
+                     b"Content-Length: 50000000\r\n\r\n" + b"<p>" * 30000)
+        conn.settimeout(10)
+        answer = b""
+        while chunk := conn.recv(65536):  # the server closes the connection after its answer
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413") and b"\r\nconnection: close\r\n" in answer.lower(), answer[:400]
 
 
 def test_an_upload_the_client_abandons_is_counted_as_499_not_as_a_server_error(server):

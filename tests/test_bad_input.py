@@ -994,6 +994,22 @@ def test_a_file_of_many_pages_given_as_one_is_refused_with_a_pointer_to_batch(da
     assert "reopen" in clean('{"@type": "NewsArticle"}\n' + paragraph).text
 
 
+@pytest.mark.parametrize("text, kind", [
+    ('{"html": "<p>Harbour walks reopen.</p>", "url": "https://news.example/a/1"}', "JSON Lines"),
+    ('{"title": "Harbour walks", "text": "Harbour walks reopen.\\nThe pier is mended."}', "JSON Lines"),
+    ('{"documents": [{"text": "Harbour walks reopen."}]}', r"JSON \(an object\)"),
+    ('[{"text": "Harbour walks reopen."}]', "a JSON array"),
+])
+def test_json_given_as_text_is_refused(text, kind):
+    """A record sent to the service as text/plain, or trafilatura's JSON output, came back
+    as its own JSON source, cleaned as an article's lines."""
+    with pytest.raises(InputError, match=f"text is {kind}.*, not text: .*jq -r .text"):
+        clean_text(text)
+    # text that merely starts with brackets, or holds JSON further on, is text
+    for text in ("[Updated] Harbour walks reopen.\nThe pier is mended.", '{a} b', 'Notes\n{"a": 1}'):
+        assert clean_text(text).blocks
+
+
 def test_a_compressed_pdf_is_named_too():
     """A PDF saved as a crawler received it, gzip-compressed, was "binary data" once inflated."""
     import gzip
