@@ -1001,7 +1001,7 @@ def test_an_extra_comment_label_works_end_to_end(data, good, models, tmp_path):
     assert result.text == "\n".join(t for t, lab in blocks if lab == "content")
 
 
-def test_bootstrap_proposes_unreviewed_labels(data, good, tmp_path, capsys):
+def test_bootstrap_proposes_unreviewed_labels(data, good, models, tmp_path, capsys):
     gold = write_wcxb(tmp_path / "mysite", [(4, 20), (5, 21), (4, 22)])
     out, db = tmp_path / "boot.jsonl", tmp_path / "boot.db"
     assert main(["bootstrap", "--data", str(gold), "--model", str(good), "--out", str(out),
@@ -1025,9 +1025,18 @@ def test_bootstrap_proposes_unreviewed_labels(data, good, tmp_path, capsys):
     counts = ExampleStore(db).count()
     assert counts["pages"] == 3 and counts["unreviewed"] == counts["labels"] == total
     # bootstrapped examples are scored directly: labels per block, gold text per page
+    capsys.readouterr()
     assert main(["evaluate", "--model", str(good), "--store", str(db), "--report", str(tmp_path / "r"),
                  "--cv", "0", "--no-baseline"]) == 0
     assert json.loads((tmp_path / "r" / "report.json").read_text())["word_f1"]["pages_with_gold"] == 3
+    # scored on the kinds it proposed itself, the model cannot be wrong there: said, with how many
+    own = sum(b["labelled_by"] == "model:good" for row in rows for b in row["blocks"])
+    assert (f"warning: {own:,} of {total:,} holdout labels are good's own unreviewed proposals "
+            "(labelled_by model:good): scored on them, it is scored against itself; review them, "
+            "or score with --reviewed-only") in capsys.readouterr().err
+    _promote(good, out, "--dry-run")  # against the shipped model, which proposed none of them
+    err = capsys.readouterr().err
+    assert f"warning: {own:,} of {total:,} holdout labels are good's own" in err and "wcxb" not in err
 
 
 def test_train_reports_example_problems_and_strict_stops(data, tmp_path, capsys):

@@ -443,7 +443,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from .evaluation import (
         cross_validate, evaluate, folds_left_out, not_by_site, report_dict, write_report,
     )
-    from .promote import overlap
+    from .promote import overlap, own_proposals
     from .training import prepare, sources_record
 
     try:
@@ -474,6 +474,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if seen:
         _say(f"warning: {len(seen)} of {len(prepared.pages)} pages were in the model's training "
              f"data (e.g. {seen[0]!r}); their scores are not an evaluation")
+    circular = own_proposals(loaded, [lp.example for lp in prepared.pages])
+    if circular:
+        _say(f"warning: {circular}")
     ev = evaluate(loaded.model, prepared.pages, baseline=not args.no_baseline,
                   favor_precision=args.favor_precision)
     keep = str(loaded.model.classes_[0])
@@ -685,7 +688,7 @@ def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
     from .promote import (
         PromotionError, Thresholds, active_state, check_pointers, compare, install_target,
-        overlap, switch_to, usable_folder,
+        overlap, own_proposals, switch_to, usable_folder,
     )
     from .training import prepare, sources_record
 
@@ -745,6 +748,10 @@ def _promote(args: argparse.Namespace) -> int:
             # passed a harder test; but its scores there are no measure of unseen pages
             _say(f"warning: {len(seen_by_bar)} holdout pages were in the {kind} model's training "
                  f"data (e.g. {sorted(seen_by_bar)[0]!r}): it is scored on pages it has seen")
+        for model in {m.version: m for m in (candidate, bar)}.values():
+            circular = own_proposals(model, [lp.example for lp in prepared.pages])
+            if circular:
+                _say(f"warning: {circular}")
         lost = [str(c) for c in bar.model.classes_ if c not in set(candidate.model.classes_)]
         if lost:
             # the scores compared are blind to it (macro F1 counts labels both models give), so

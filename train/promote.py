@@ -309,6 +309,21 @@ def overlap(candidate: LoadedModel, holdout: list[Example]) -> set[str]:
     return {e.id for e in holdout if e.id in ids or e.document_sha256[:16] in docs}
 
 
+def own_proposals(model: LoadedModel, holdout: list[Example]) -> str | None:
+    """A warning when holdout labels are `model`'s own unreviewed proposals (``model:<its
+    version>``, as `bootstrap` and the labelling page store them), else None: on those it is
+    scored against itself (bootstrap takes each non-content block's kind from the proposing
+    model, which then never confuses the kinds there), and a comparison with it favours it."""
+    by = f"model:{model.version}"
+    labels = [block for example in holdout for block in example.blocks]
+    own = sum(block.labelled_by == by and block.reviewed is not True for block in labels)
+    if not own:
+        return None
+    return (f"{own:,} of {len(labels):,} holdout labels are {model.version}'s own unreviewed "
+            f"proposals (labelled_by {by}): scored on them, it is scored against itself; review "
+            "them, or score with --reviewed-only")
+
+
 def install(candidate: LoadedModel) -> Path:
     """Put the candidate's file and manifest into the models folder (if not there already) and
     check the copy's sha256; returns the path in the folder (`install_target`, checked again
