@@ -137,7 +137,10 @@ def add_examples(body: ExamplesIn, store: StoreDep, settings: SettingsDep) -> di
         report = store.add(examples, labelled_by=body.labelled_by, source="api", labelled_at=now)
     except (StoreError, sqlite3.Error) as err:
         raise _store_failed(err) from err
-    return {"ids": [report.merged.get(e.id, e.id) if e.blocks else None for e in examples],
+    problems += [{"where": f"examples[{given[ident]}]", "message": f"page not stored: {why}"}
+                 for ident, why in report.refused.items()]
+    return {"ids": [report.merged.get(e.id, e.id) if e.blocks and e.id not in report.refused else None
+                    for e in examples],
             "report": report.to_dict(),
             "problems": problems, "labelled_at": now}
 

@@ -272,8 +272,12 @@ class AddReportOut(BaseModel):
     labels_changed: int
     labels_unchanged: int
     labels_kept: int = Field(description="Labels not applied: a reviewed label was already "
-                             "stored, and the label sent was unreviewed or given before it.")
+                             "stored, and the label sent was unreviewed or given before it; or "
+                             "the label sent was a model's proposal (`model:…`, unreviewed) and "
+                             "the stored one bootstrap's alignment with a gold text (`align:…`).")
     merged: dict[str, str] = Field(description="Given id -> stored id holding the same document.")
+    refused: dict[str, str] = Field(default_factory=dict, description="Given id -> why the page "
+                                    "was not stored: its id holds another page (another url).")
 
 
 class ProblemOut(BaseModel):

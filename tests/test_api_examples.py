@@ -52,6 +52,26 @@ def test_a_document_stored_under_another_id_answers_with_the_stored_id(client):
     assert r.json()["report"]["merged"] == {"b": "a"}
 
 
+def test_another_page_under_a_stored_id_is_refused_with_a_problem(client):
+    """A page under the id of a stored page at another address replaced that page, its
+    labels left matching nothing; now it is not stored, its id null, a problem says why."""
+    html = "<html><body><article><p>{}</p></article></body></html>"
+    first = {"id": "page-1", "url": "https://news.example/a/1", "html": html.format("Harbour walks reopen."),
+             "blocks": [{"text": "Harbour walks reopen.", "label": "content"}]}
+    second = {**first, "url": "https://gazette.example/b/9", "html": html.format("The pier is mended."),
+              "blocks": [{"text": "The pier is mended.", "label": "content"}]}
+    assert client.post("/v1/examples", headers=KEY, json={"examples": [first]}).json()["ids"] == ["page-1"]
+    r = client.post("/v1/examples", headers=KEY, json={"examples": [text_page("Another page."), second]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ids"][1] is None and list(body["report"]["refused"]) == ["page-1"]
+    assert {"where": "examples[1]", "message": "page not stored: id 'page-1' holds another page "
+            "(https://news.example/a/1); give this one (https://gazette.example/b/9) an id of its own"} \
+        in body["problems"]
+    [stored] = [e for e in client.get("/v1/examples", headers=KEY).json()["examples"] if e["id"] == "page-1"]
+    assert stored["url"] == first["url"] and "Harbour" in stored["html"]
+
+
 def test_labels_from_the_service_have_source_api(client):
     """Pages and labels saved through the service without a source of their own are told
     apart from those of imports and bootstrap by their source, "api" (a label's source is its

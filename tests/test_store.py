@@ -142,6 +142,33 @@ def test_pages_dedup_by_id_and_by_document(tmp_path):
     assert len(store.get("c").blocks) == 2
 
 
+def test_another_page_under_a_stored_pages_id_is_refused_not_put_in_its_place(tmp_path, capsys):
+    """Two labelling sessions' "page-1": the second page replaced the first's document and
+    address, kept the first's gold text (the second page was scored against it, word F1 0.53
+    for 1.00) and left the first's labels matching nothing, reported as "1 updated"."""
+    first = {**example(1, 2), "id": "page-1", "gold": "Harbour walks reopen"}
+    second = {**example(2, 3), "id": "page-1"}
+    files = []
+    for n, record in enumerate((first, second)):
+        files.append(tmp_path / f"{n}.jsonl")
+        files[-1].write_text(json.dumps(record) + "\n", encoding="utf-8")
+    db = tmp_path / "s.db"
+    from train.store import main
+    assert main(["import", str(db), str(files[0])]) == 0
+    capsys.readouterr()
+    assert main(["import", str(db), str(files[1])]) == 0
+    out, err = capsys.readouterr()
+    assert "0 pages added, 0 updated" in out and "1 pages refused (their id holds another page)" in out
+    assert (f"warning: page not stored: id 'page-1' holds another page ({first['url']}); give this "
+            f"one ({second['url']}) an id of its own") in err
+    kept = ExampleStore(db).get("page-1")
+    assert (kept.url, kept.html, kept.gold) == (first["url"], first["html"], first["gold"])
+    # the same page fetched again (its address unchanged, its document not) is still updated
+    again = {**first, "html": first["html"].replace("</body>", "<p>Updated at noon.</p></body>")}
+    report = ExampleStore(db).add([parse_example(again)[0]], labelled_by="x")
+    assert (report.pages_updated, report.refused) == (1, {})
+
+
 def test_import_export_round_trip_reports_problems(tmp_path):
     src = tmp_path / "in.jsonl"
     good = example(0, 0, as_text=True)
@@ -461,6 +488,26 @@ def test_a_label_corrected_in_an_export_is_stored_as_the_importers_reviewed_labe
     assert text in {b.text for b in next(store.iter_examples(reviewed_only=True)).blocks}
     # the other labels, as exported, are no correction: still the proposals they were
     assert sum(b.reviewed for b in store.get("s1-p2").blocks) == 1
+
+
+def test_a_models_proposal_does_not_replace_a_label_aligned_with_gold_text(tmp_path):
+    """The labelling page saves its model's proposal for every block a person leaves alone;
+    where it could not look up the stored labels first, those replaced bootstrap's labels, read
+    from a person's gold text (11 blocks of furniture became content on one WCXB page)."""
+    store = ExampleStore(tmp_path / "s.db")
+    text = "Harbour walks reopen\nSign up for our newsletter"
+    boot = Example(id="p", text=text, blocks=[BlockLabel("Harbour walks reopen", "content", labelled_by="align:ds"),
+                                               BlockLabel("Sign up for our newsletter", "junk", labelled_by="model:m1")])
+    store.add([boot], labelled_by="bootstrap:ds", reviewed=False)
+    guess = _ex("p", text, [("Harbour walks reopen", "junk"), ("Sign up for our newsletter", "teaser")],
+                labelled_by="model:m2")
+    report = store.add([guess], labelled_by="page", reviewed=False)
+    assert (report.labels_kept, report.labels_changed) == (1, 1)  # a model's over a model's: newer
+    assert [(b.label, b.labelled_by) for b in store.get("p").blocks] == [("content", "align:ds"),
+                                                                          ("teaser", "model:m2")]
+    # a person's label replaces it as before
+    assert store.add([_ex("p", text, [("Harbour walks reopen", "junk")])], labelled_by="ann").labels_changed == 1
+    assert store.get("p").blocks[0].labelled_by == "ann"
 
 
 def test_a_label_sent_back_from_before_a_correction_does_not_undo_it(tmp_path):

@@ -148,9 +148,11 @@ def block_key(text: str) -> str:
 
 @dataclass
 class AddReport:
-    """What one `add` did. `kept` counts incoming labels that lost to a reviewed label already
-    stored (an unreviewed label, or one given before it); `merged` maps incoming ids to the
-    stored id holding the same document."""
+    """What one `add` did. `kept` counts incoming labels that lost to a label already stored
+    (`_stands`: an unreviewed label, or one given before it, to a reviewed label; a model's
+    proposal to an alignment's); `merged` maps incoming ids to the
+    stored id holding the same document; `refused` incoming ids to why the page was not
+    stored (its id holds another page)."""
 
     pages_added: int = 0
     pages_updated: int = 0
@@ -159,6 +161,7 @@ class AddReport:
     labels_unchanged: int = 0
     labels_kept: int = 0
     merged: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -166,8 +169,8 @@ class AddReport:
     def merge(self, other: AddReport) -> None:
         """Count `other` (another file's `add`) in this report."""
         for key, value in other.to_dict().items():
-            if key == "merged":
-                self.merged.update(value)
+            if key in ("merged", "refused"):
+                getattr(self, key).update(value)
             else:
                 setattr(self, key, getattr(self, key) + value)
 
@@ -175,17 +178,26 @@ class AddReport:
         text = (f"{self.pages_added} pages added, {self.pages_updated} updated; "
                 f"{self.labels_added} labels added, {self.labels_changed} changed, "
                 f"{self.labels_unchanged} unchanged, {self.labels_kept} kept "
-                "(a reviewed label already stored)")
+                "(a reviewed or aligned label already stored)")
         if self.merged:
             text += f"; {len(self.merged)} pages merged into a stored page with the same document"
+        if self.refused:
+            text += f"; {len(self.refused)} pages refused (their id holds another page)"
         return text
 
 
 def _stands(old: sqlite3.Row, new: tuple, stated: datetime | None) -> bool:
     """Whether a stored label stays against a new one (`new`: label, source, labelled_by,
     labelled_at, reviewed; `stated`: the moment the new one says it was given): a person's
-    reviewed label against a proposal, and against an older copy of another label."""
+    reviewed label against a proposal, and against an older copy of another label; an
+    alignment's (`bootstrap`: content or not, read from a person's gold text) against a
+    model's proposal (the labelling page saves one for every block a person left alone, and
+    without the stored labels to start from, where it cannot look them up, it replaced
+    bootstrap's labels with its model's guesses)."""
     if old["reviewed"] and not new[4]:
+        return True
+    if (not old["reviewed"] and not new[4] and old["labelled_by"].startswith("align:")
+            and new[2].startswith("model:")):
         return True
     stored = _moment(old["labelled_at"])
     return bool(old["reviewed"] and old["label"] != new[0] and stated is not None
@@ -532,12 +544,12 @@ class ExampleStore:
         added or changed."""
         doc = ex.document_sha256
         page_source = ex.source or source
-        row = conn.execute("SELECT id, doc_sha256 FROM pages WHERE id = ?", (ex.id,)).fetchone()
+        row = conn.execute("SELECT id, doc_sha256, url FROM pages WHERE id = ?", (ex.id,)).fetchone()
         if row is None or row["doc_sha256"] != doc:
             # a document stored under another id is merged into that page, also when this id
             # holds another document (a page fetched again whose new version was labelled
             # under another id: two pages held one document, and training left one out)
-            same = conn.execute("SELECT id, doc_sha256 FROM pages WHERE doc_sha256 = ? "
+            same = conn.execute("SELECT id, doc_sha256, url FROM pages WHERE doc_sha256 = ? "
                                 "ORDER BY added_at, rowid LIMIT 1", (doc,)).fetchone()
             if same is not None:
                 report.merged[ex.id] = same["id"]
@@ -548,6 +560,13 @@ class ExampleStore:
                          (page_id, ex.url, ex.html, ex.text, page_source, ex.gold, doc, now, now))
             report.pages_added += 1
         elif row["doc_sha256"] != doc:
+            if ex.url and row["url"] and ex.url != row["url"]:
+                # another page under a stored page's id (two labelling sessions' "page-1"): it
+                # replaced that page's document and address, kept its gold text (scored
+                # against the other page's) and left its labels matching nothing
+                report.refused[ex.id] = (f"id {ex.id!r} holds another page ({row['url']}); give "
+                                         f"this one ({ex.url}) an id of its own")
+                return
             # the page was fetched again: keep the newest document, labels attach by text anyway
             conn.execute("UPDATE pages SET url = COALESCE(?, url), html = ?, text = ?, "
                          "gold = COALESCE(?, gold), doc_sha256 = ?, updated_at = ? WHERE id = ?",
@@ -975,6 +994,8 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     if store is None:  # only empty files: the store they were to go into, empty
         ExampleStore(args.db)
+    for why in report.refused.values():
+        print(f"warning: page not stored: {why}", file=sys.stderr)
     print(report)
     return 0
 
