@@ -23,6 +23,7 @@ from .errors import documented
 from .headers import DefaultHeadersMiddleware
 from .hosts import LoopbackHostMiddleware, is_loopback
 from .metrics import Metrics, MetricsMiddleware
+from .requestid import RequestIdMiddleware
 from .pool import CleaningPool
 from .settings import Settings
 
@@ -84,8 +85,8 @@ def create_app(settings: Settings | None = None, check_host: bool = False) -> Fa
         except BaseException:
             await pool.close()
             raise
-        LOGGER.info("serving model %s (%s) in %d cleaning processes", info.version, info.path,
-                    pool.live)
+        LOGGER.info("serving model %s (%s) in %d cleaning process%s", info.version, info.path,
+                    pool.live, "" if pool.live == 1 else "es")
         app.state.pool = pool
         metrics.watch(pool)
         metrics.model_loaded(info)
@@ -120,4 +121,5 @@ def create_app(settings: Settings | None = None, check_host: bool = False) -> Fa
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
     app.state.routes = routes  # also for the methods a 405 names
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
+    app.add_middleware(RequestIdMiddleware)  # outside all: every answer names its request
     return app

@@ -19,6 +19,7 @@ from starlette.routing import Match
 
 from . import pool
 from .headers import DEFAULTS
+from .requestid import HEADER, REQUEST_ID
 from .schemas import ErrorResponse
 
 LOGGER = logging.getLogger("noisefilter.api")
@@ -96,9 +97,10 @@ def error_response(status: int, error: str, detail: str,
     if status == 503 and not headers:
         headers = {"Retry-After": "1"}
     # also here: a 500 (answered outside every middleware of the app) and a 421 (by a
-    # middleware outside `DefaultHeadersMiddleware`) carry them too
+    # middleware outside `DefaultHeadersMiddleware`) carry them too, and the request's id
+    rid = REQUEST_ID.get()
     return JSONResponse({"error": error, "detail": detail}, status_code=status,
-                        headers={**DEFAULTS, **(headers or {})})
+                        headers={**DEFAULTS, **({HEADER: rid} if rid else {}), **(headers or {})})
 
 
 #: the validation errors a message spells out (the rest are counted)
@@ -156,6 +158,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        LOGGER.exception("unhandled error on %s %s", request.method, request.url.path)
+        LOGGER.exception("unhandled error on %s %s (request %s)", request.method, request.url.path,
+                         REQUEST_ID.get())
         return error_response(500, "internal_error", "the service failed on this request; "
                                                      "the error has been logged")

@@ -39,6 +39,7 @@ from typing import Awaitable, Callable
 from filter import ModelError
 from filter.modelfile import manifest_of, manifest_path, read_manifest, sha256_file
 
+from .requestid import REQUEST_ID
 from .worker import Job, serve
 
 LOGGER = logging.getLogger("noisefilter.pool")
@@ -133,6 +134,9 @@ class _Process:
     lost: str | None = None
     #: the exception that made the pool kill it, when `lost` is "error" (for the log)
     failure: BaseException | None = None
+    #: the request and page of the document it is cleaning ("-" for neither), "" when idle
+    #: (for the log)
+    document: str = ""
     info: dict = field(default_factory=dict)
 
     @classmethod
@@ -475,6 +479,10 @@ class CleaningPool:
         except TimeoutError:
             return Outcome(error=BUSY, detail=f"no cleaning process became free within "
                                               f"{self.queue_timeout:g} s; retry later")
+        # the address as repr: it is the client's, and written into the log
+        rid = REQUEST_ID.get()
+        worker.document = ", ".join([*([f"request {rid}"] if rid else []),
+                                     *([f"url {job.url[:300]!r}"] if job.url else [])]) or "-"
         loop = asyncio.get_running_loop()
         future = self._threads.submit(worker.call, job, self.timeout)
         # the process goes back to the pool when its job ends, even if this request was
@@ -600,6 +608,7 @@ class CleaningPool:
         elif self._closed or worker.generation != self._generation:
             self._retire(worker)
         else:
+            worker.document = ""  # done with it: a death from now on is no document's
             self._park(worker)
 
     def _log_loss(self, worker: _Process) -> None:
@@ -611,15 +620,17 @@ class CleaningPool:
         stopping = self._closed or self._draining
         why = self._not_replaced(worker)
         then = "starting a replacement" if why is None else f"not replaced: {why}"
+        doc = f" ({worker.document})" if worker.document not in ("", "-") else ""
         if worker.lost == "timeout":
-            LOGGER.warning("killed cleaning process %s: a document took longer than the limit "
-                           "of %g s; %s", pid, self.timeout, then)
+            LOGGER.warning("killed cleaning process %s: a document%s took longer than the limit "
+                           "of %g s; %s", pid, doc, self.timeout, then)
         elif worker.lost == "error":
             LOGGER.error("killed cleaning process %s: the service failed while it had a "
-                         "document (%s: %s); %s", pid, type(worker.failure).__name__,
+                         "document%s (%s: %s); %s", pid, doc, type(worker.failure).__name__,
                          worker.failure, then, exc_info=worker.failure)
         elif not stopping:
-            LOGGER.warning("cleaning process %s died (exit code %s); %s", pid, code, then)
+            LOGGER.warning("cleaning process %s died (exit code %s) %s; %s", pid, code,
+                           f"on a document{doc}" if worker.document else "while idle", then)
         else:
             LOGGER.info("cleaning process %s ended while the service shuts down (exit code "
                         "%s); not replaced", pid, code)

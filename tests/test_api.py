@@ -1220,6 +1220,39 @@ def test_overrunning_document_gets_an_error_and_the_service_recovers(strict):
     assert strict.get("/readyz").json()["workers"] == 1
 
 
+def test_a_request_over_the_time_limit_is_named_in_the_log_by_its_id_and_url(strict, caplog):
+    """An operator could not tell which request, or page, a killed cleaning process had: the
+    log said "a document took longer than the limit"; the id the client sent (or the one the
+    service gave) comes back on the answer and is in the log line, with the page's address."""
+    with caplog.at_level(logging.WARNING, logger="noisefilter.pool"):
+        r = strict.post("/v1/clean", json={"html": slow_html(30_000), "url": "https://news.example/a/7"},
+                        headers={"X-Request-ID": "crawl-42"})
+        assert_error(r, 422, "document_timeout")
+        deadline = time.monotonic() + 10
+        while "killed cleaning process" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert r.headers["x-request-id"] == "crawl-42"
+    assert "a document (request crawl-42, url 'https://news.example/a/7') took longer" in caplog.text
+
+
+def test_every_answer_carries_a_request_id(client):
+    """The client's id when usable, else a new one; error answers too (a 404, a 422, a 413
+    refused before the app reads the body)."""
+    answers = [client.post("/v1/clean", content=article_html(), headers={"content-type": "text/html"}),
+               client.get("/v1/nothing-here"), client.post("/v1/clean", json={"html": 3}),
+               client.post("/v1/clean", content=b"x" * (client.app.state.settings.body_limit + 1),
+                           headers={"content-type": "text/html"})]
+    assert [a.status_code for a in answers] == [200, 404, 422, 413]
+    ids = [a.headers["x-request-id"] for a in answers]
+    assert all(re.fullmatch("[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == 4
+    given = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a:9"})
+    assert given.headers["x-request-id"] == "lb-7f3a:9"
+    # an id that could forge log lines, or a very long one, is replaced
+    for bad in ("a b", "x" * 200, "id\x1b[31m"):
+        answer = client.get("/healthz", headers={"X-Request-ID": bad})
+        assert re.fullmatch("[0-9a-f]{32}", answer.headers["x-request-id"]), bad
+
+
 # -- reload ----------------------------------------------------------------------------------
 
 def _copy_model(folder: Path, name: str, version: str) -> None:

@@ -59,7 +59,7 @@ def test_lost_processes_and_reloads_are_logged(tmp_path, caplog):
         asyncio.run(scenario())
     text = caplog.text
     assert "a document took longer than the limit of 0.5 s; starting a replacement" in text
-    assert "died (exit code -9); starting a replacement" in text
+    assert "died (exit code -9) while idle; starting a replacement" in text
     assert "now serving model test-other" in text
     assert "reload of" in text and "failed" in text and "still serving test-other" in text
 
@@ -98,6 +98,6 @@ def test_a_process_of_a_retired_model_lost_after_a_reload_is_not_said_to_be_repl
 
     with caplog.at_level(logging.INFO, logger="noisefilter.pool"):
         asyncio.run(scenario())
-    assert ("a document took longer than the limit of 4 s; " if loss == "timeout" else "died (exit code -9); ") \
+    assert ("a document took longer than the limit of 4 s; " if loss == "timeout" else "died (exit code -9) on a document; ") \
         + "not replaced: a reload has retired its model" in caplog.text
     assert "starting a replacement" not in caplog.text
