@@ -245,11 +245,16 @@ def resolve_model_path(path: str | Path) -> Path:
     it, as `serve --model` takes it), else a file here; any other path is the path as given.
     The folder comes first: a pickle someone left in the current folder under a model's name
     (with a manifest to match, which they can write too) would otherwise run its code when
-    loaded; ``./name`` names the file here."""
+    loaded; ``./name`` names the file here. The shipped model's name, found in neither the
+    folder nor here, is the shipped model (`shipped_model_path`): with a model of one's own
+    active, the shipped one had no name but its path in the installed package, to compare
+    against or clean with."""
     bare = _is_bare(path)
     path = Path(path)
     if bare and (models_dir() / path.name).is_file():
         return models_dir() / path.name
+    if bare and path.name == SHIPPED_MODEL and not path.exists():
+        return shipped_model_path()
     return path
 
 

@@ -239,6 +239,22 @@ def test_a_bare_model_name_means_the_models_folders_file_before_one_here(tmp_pat
     assert resolve_model_path("only-here.joblib").resolve() == (here / "only-here.joblib").resolve()
 
 
+def test_the_shipped_models_name_names_it_with_a_model_of_ones_own_active(tmp_path, monkeypatch):
+    """With a promoted model active, `clean --model noisefilter-wcxb.joblib` (to compare with
+    the shipped model) was "model file not found" here and in the models folder."""
+    from filter.modelfile import SHIPPED_MODEL, load_model, packaged_model_path, resolve_model_path
+    folder, here = tmp_path / "models", tmp_path / "work"
+    folder.mkdir()
+    here.mkdir()
+    (folder / "ACTIVE").write_text("mine.joblib\n")
+    monkeypatch.setenv("NOISEFILTER_MODELS_DIR", str(folder))
+    monkeypatch.chdir(here)
+    assert resolve_model_path(SHIPPED_MODEL) == packaged_model_path()
+    assert load_model(SHIPPED_MODEL).path == packaged_model_path()
+    (here / SHIPPED_MODEL).write_bytes(b"x")  # a file of that name here is still that file
+    assert resolve_model_path(SHIPPED_MODEL).resolve() == (here / SHIPPED_MODEL).resolve()
+
+
 def test_a_symbolic_link_to_a_model_loads_it_with_the_manifest_beside_its_target(model_copy, tmp_path):
     """A `current.joblib` link to the model deployed, a common habit, was refused as having no
     manifest: the manifest was looked for beside the link."""
