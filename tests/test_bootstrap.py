@@ -67,6 +67,10 @@ def test_page_types_and_limit_take_exactly_the_pages_asked_for(swapped, tmp_path
     # the library function under the command, as documented: None takes all
     assert [g.id for g in gold_pages(gold)] == ["0001", "0002", "0003", "0004", "0005"]
     assert gold_pages(gold, limit=0) == []
+    # pages apart from the first ones (a holdout), of the page types asked for
+    assert [g.id for g in gold_pages(gold, skip=3)] == ["0004", "0005"]
+    assert [g.id for g in gold_pages(gold, limit=2, skip=1)] == ["0002", "0003"]
+    assert [g.id for g in gold_pages(gold, {"listing", "forum"}, skip=1)] == ["0003"]
     assert [g.id for g in gold_pages(gold, {"listing", "forum"})] == ["0001", "0003"]
 
 

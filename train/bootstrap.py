@@ -45,10 +45,11 @@ class BootstrapReport:
 
 
 def gold_pages(root: str | Path, page_types: set[str] | None = None,
-               limit: int | None = None) -> list[GoldPage]:
-    """The data set's pages of `page_types` (None: all), the first `limit` of them. Raises
-    ValueError for a page type the data set does not have: a misspelt one took no page and
-    bootstrap ended as if there were nothing to do."""
+               limit: int | None = None, skip: int = 0) -> list[GoldPage]:
+    """The data set's pages of `page_types` (None: all), the first `limit` of them after the
+    first `skip` (`--limit 200` to train on, then `--skip 200 --limit 50` for a holdout of
+    other pages). Raises ValueError for a page type the data set does not have: a misspelt one
+    took no page and bootstrap ended as if there were nothing to do."""
     pages = load_dataset(root)
     if page_types is not None:
         known = {g.page_type for g in pages}
@@ -56,6 +57,7 @@ def gold_pages(root: str | Path, page_types: set[str] | None = None,
             raise ValueError(f"unknown page type(s) {', '.join(sorted(page_types - known))}; this "
                              f"data set has: {', '.join(sorted(known)) or 'no pages'}")
         pages = [g for g in pages if g.page_type in page_types]
+    pages = pages[skip:]
     return pages[:limit] if limit is not None else pages
 
 

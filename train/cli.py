@@ -533,6 +533,9 @@ def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="data set name for ids and provenance (default: folder name)")
     parser.add_argument("--page-types", help="comma-separated page types to take (e.g. article)")
     parser.add_argument("--limit", type=_at_least(0), metavar="N", help="take only the first N pages")
+    parser.add_argument("--skip", type=_at_least(0), default=0, metavar="N",
+                        help="leave out the first N pages (of --page-types), before --limit: "
+                             "pages for a holdout apart from those bootstrapped to train on")
     _add_threads(parser)
 
 
@@ -567,7 +570,7 @@ def _bootstrap(args: argparse.Namespace) -> int:
         _say("--page-types names no page type (e.g. --page-types article)")
         return 2
     try:
-        golds = gold_pages(args.data, types, args.limit)
+        golds = gold_pages(args.data, types, args.limit, args.skip)
         store = ExampleStore(args.store) if args.store else None  # a file that is none: said now
     except (ValueError, StoreError) as err:
         _say(str(err))
