@@ -252,6 +252,10 @@ async def known_query(request: Request) -> None:
             todo.extend(dependant.dependencies)
         known = route._query_names = frozenset(names)
     unknown = sorted(set(request.query_params) - known)
+    twice = sorted(name for name in known if len(request.query_params.getlist(name)) > 1)
+    if twice and not unknown:  # "?blocks=true&blocks=false" answered as the last one said
+        raise ApiError(422, "invalid_input", f"query parameter {twice[0]!r} is given "
+                       f"{len(request.query_params.getlist(twice[0]))} times: give it once")
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
         if "url" in known and "url" in request.query_params:  # "?url=https://a.org/?id=1&page=2"

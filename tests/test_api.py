@@ -682,6 +682,8 @@ def test_a_405_names_every_method_of_its_path(client):
     ("URL=https://news.example.org/a", "unknown query parameter 'URL'"),
     ("blocks=yes", "blocks: Value error, must be true or false"),  # a mistake in JSON too
     ("blocks=1", "must be true or false"),
+    ("blocks=true&blocks=false", "query parameter 'blocks' is given 2 times: give it once"),
+    ("url=https://a.example/1&url=https://a.example/2", "query parameter 'url' is given 2 times"),
     # an address written unencoded: its own query is read as the service's
     ("url=https://news.example.org/a?id=1&page=2",
      "unknown query parameter 'page': it takes blocks, favor_precision, url (a '&' in a url's "
