@@ -15,6 +15,7 @@ import json
 import re
 import threading
 from typing import Annotated, Any, Callable, Coroutine
+from urllib.parse import unquote
 
 import anyio
 from fastapi import APIRouter, Depends, Request, Response
@@ -258,10 +259,22 @@ async def known_query(request: Request) -> None:
                        f"{len(request.query_params.getlist(twice[0]))} times: give it once")
     if unknown:
         takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
-        if "url" in known and "url" in request.query_params:  # "?url=https://a.org/?id=1&page=2"
+        if "url" in known and _cut_from_url(request.url.query, unknown):
             takes += " (a '&' in a url's value starts another parameter: percent-encode the value)"
         raise ApiError(422, "invalid_input", f"unknown query parameter"
                        f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}: {takes}")
+
+
+def _cut_from_url(query: str, unknown: list[str]) -> bool:
+    """Whether an unknown query parameter looks cut from an unencoded `url` value: it follows
+    ``url=`` and that value holds a "?" (``?url=https://a.org/?id=1&page=2``), not a misspelt
+    option beside a url (``?url=https://a.org/1&block=true``)."""
+    names = [pair.partition("=")[0] for pair in query.split("&")]
+    values = [pair.partition("=")[2] for pair in query.split("&")]
+    if "url" not in names:
+        return False
+    at = names.index("url")
+    return "?" in unquote(values[at]) and any(name in unknown for name in map(unquote, names[at + 1:]))
 
 
 #: threads for the example store's saves, and for its reads and its opening, apart from the

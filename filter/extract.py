@@ -330,24 +330,36 @@ JSON_NAMES = {"array": "a JSON array", "records": "JSON Lines (records with an h
               "object": "JSON (an object)"}
 
 
+#: JSON values read before a document is taken for JSON (`json_kind`): a file of records with
+#: a line cut short at its end is still one, and a huge one is not read whole to say so
+_JSON_VALUES_READ = 8
+
+
 def json_kind(doc: str) -> str | None:
     """What JSON a document is, a key of `JSON_NAMES`, or None when it is no JSON. JSON is
-    what the document is when its first value is an object or an array followed by nothing or
-    by another one; '{"a": 1}<p>…' is a page that starts with JSON. "records" are objects with
-    an html or text field, the first on one line (JSON Lines)."""
+    what the document is when it is objects or arrays and nothing else, to its end or to the
+    `_JSON_VALUES_READ`th: '{"a": 1}<p>…' is a page that starts with JSON, and "[1]\n[2] Smith,
+    J. (2020) …" text that starts with a reference list. "records" are objects with an html or
+    text field, the first on one line (JSON Lines)."""
     start = doc.lstrip()
     if not start.startswith(("{", "[")):
         return None
-    try:
-        value, end = _JSON_DECODER.raw_decode(start)
-    except (ValueError, RecursionError):
-        return None
-    after = _JSON_SPACE.match(start, end).end()
-    if after < len(start) and start[after] not in "{[":
-        return None
-    if isinstance(value, list):
+    first, end, at = None, 0, 0
+    for _ in range(_JSON_VALUES_READ):
+        try:
+            value, after = _JSON_DECODER.raw_decode(start, at)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, (dict, list)):
+            return None
+        if first is None:
+            first, end = value, after
+        at = _JSON_SPACE.match(start, after).end()
+        if at == len(start):
+            break
+    if isinstance(first, list):
         return "array"
-    return "records" if ("html" in value or "text" in value) and "\n" not in start[:end] else "object"
+    return "records" if ("html" in first or "text" in first) and "\n" not in start[:end] else "object"
 
 
 def _not_one_page(html: str) -> str | None:

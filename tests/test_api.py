@@ -677,6 +677,15 @@ def test_a_405_names_every_method_of_its_path(client):
         assert response.headers["allow"] == allowed, path
 
 
+def test_a_misspelt_option_beside_a_url_is_not_blamed_on_its_encoding(client):
+    """The hint to percent-encode the url is for a parameter cut from its value, not for
+    `?url=https://a.org/1&block=true`."""
+    response = client.post("/v1/clean?url=https://news.example.org/a/1&block=true", content=article_html(),
+                           headers={"content-type": "text/html"})
+    assert assert_error(response, 422, "invalid_input")["detail"] == (
+        "unknown query parameter 'block': it takes blocks, favor_precision, url")
+
+
 @pytest.mark.parametrize("query, needle", [
     ("block=true", "unknown query parameter 'block': it takes blocks, favor_precision, url"),  # misspelt
     ("URL=https://news.example.org/a", "unknown query parameter 'URL'"),

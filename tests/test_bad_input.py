@@ -1006,7 +1006,9 @@ def test_json_given_as_text_is_refused(text, kind):
     with pytest.raises(InputError, match=f"text is {kind}.*, not text: .*jq -r .text"):
         clean_text(text)
     # text that merely starts with brackets, or holds JSON further on, is text
-    for text in ("[Updated] Harbour walks reopen.\nThe pier is mended.", '{a} b', 'Notes\n{"a": 1}'):
+    for text in ("[Updated] Harbour walks reopen.\nThe pier is mended.", '{a} b', 'Notes\n{"a": 1}',
+                 "[1]\n[2] Fielding, A. (2020). Harbour walks. Coast Gazette.\n[3] The pier is mended.",
+                 '["Live"]\n[Updated 10:42] Harbour walks reopen after repairs.'):
         assert clean_text(text).blocks
 
 

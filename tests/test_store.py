@@ -163,8 +163,15 @@ def test_another_page_under_a_stored_pages_id_is_refused_not_put_in_its_place(tm
             f"one ({second['url']}) an id of its own") in err
     kept = ExampleStore(db).get("page-1")
     assert (kept.url, kept.html, kept.gold) == (first["url"], first["html"], first["gold"])
-    # the same page fetched again (its address unchanged, its document not) is still updated
-    again = {**first, "html": first["html"].replace("</body>", "<p>Updated at noon.</p></body>")}
+    # the file holding it is a page the store does not hold, for an export over it
+    refused = subprocess.run([sys.executable, "-m", "train.store", "export", str(db), "-o", str(files[1])],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "holds 1 page the store does not (such as 'page-1')" in refused.stderr
+    # the same page fetched again (its address unchanged but for https, a slash or a fragment;
+    # its document not) is still updated
+    again = {**first, "html": first["html"].replace("</body>", "<p>Updated at noon.</p></body>"),
+             "url": first["url"].replace("http://", "https://") + "/#top"}
+    assert again["url"] != first["url"]
     report = ExampleStore(db).add([parse_example(again)[0]], labelled_by="x")
     assert (report.pages_updated, report.refused) == (1, {})
 
@@ -464,6 +471,16 @@ def test_a_label_corrected_in_an_export_is_not_exported_over(tmp_path):
     # a file exported before the store changed holds labels the store held then: no refusal
     store.add([parse_example(example(1, 2, as_text=True))[0]], labelled_by="model:m2", reviewed=False)
     assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout
+    # a colleague's proposals the store kept out (a reviewed label stands) were imported: the
+    # file is no correction waiting for an import, which would keep them out again
+    theirs = tmp_path / "colleague.jsonl"
+    record = json.loads(out.read_text().splitlines()[0])
+    text = record["blocks"][0]["text"]
+    store.add([Example(id="s1-p2", text=record["text"], blocks=[BlockLabel(text, "teaser")])], labelled_by="ann")
+    colleague = {**record, "blocks": [{"text": text, "label": "junk", "reviewed": False}]}
+    theirs.write_text(json.dumps(colleague) + "\n", encoding="utf-8")
+    assert "1 kept" in run("import", str(db), str(theirs)).stdout
+    assert "1 pages written" in run("export", str(db), "-o", str(theirs)).stdout
 
 
 def test_a_label_corrected_in_an_export_is_stored_as_the_importers_reviewed_label(tmp_path):
@@ -505,9 +522,33 @@ def test_a_models_proposal_does_not_replace_a_label_aligned_with_gold_text(tmp_p
     assert (report.labels_kept, report.labels_changed) == (1, 1)  # a model's over a model's: newer
     assert [(b.label, b.labelled_by) for b in store.get("p").blocks] == [("content", "align:ds"),
                                                                           ("teaser", "model:m2")]
+    # a bootstrap run again (its gold text corrected) aligns anew: its proposals replace
+    again = Example(id="p", text=text, source="bootstrap:ds", blocks=[
+        BlockLabel("Harbour walks reopen", "junk", labelled_by="model:m1"),
+        BlockLabel("Sign up for our newsletter", "junk", labelled_by="model:m1")])
+    assert store.add([again], labelled_by="bootstrap:ds", reviewed=False).labels_changed == 2
+    assert store.get("p").blocks[0].labelled_by == "model:m1"
     # a person's label replaces it as before
-    assert store.add([_ex("p", text, [("Harbour walks reopen", "junk")])], labelled_by="ann").labels_changed == 1
+    assert store.add([_ex("p", text, [("Harbour walks reopen", "content")])], labelled_by="ann").labels_changed == 1
     assert store.get("p").blocks[0].labelled_by == "ann"
+
+
+def test_an_old_export_of_a_repeated_text_imported_unchanged_is_no_correction(tmp_path):
+    """A text shown twice, given two labels by one model's run: each copy's exported label
+    matched the other copy's history, and an unchanged old export came back as the importer's
+    reviewed corrections, which no bootstrap could replace."""
+    store = ExampleStore(tmp_path / "s.db")
+    text = "Read more\nHarbour walks reopen\nRead more"
+    labels = [("Read more", "teaser"), ("Harbour walks reopen", "content"), ("Read more", "related")]
+    store.add([_ex("p", text, labels)], labelled_by="model:m1", labelled_at="2026-12-01T10:00:00+00:00",
+              reviewed=False)
+    out = tmp_path / "old.jsonl"
+    store.export_jsonl(out)
+    store.add([_ex("p", text, [(t, "junk" if t == "Read more" else lab) for t, lab in labels])],
+              labelled_by="model:m2", reviewed=False)
+    store.import_jsonl([out])
+    assert [(b.label, b.labelled_by, b.reviewed) for b in store.get("p").blocks if b.text == "Read more"] == [
+        ("teaser", "model:m1", False), ("related", "model:m1", False)]
 
 
 def test_a_label_sent_back_from_before_a_correction_does_not_undo_it(tmp_path):

@@ -55,6 +55,7 @@ from datetime import datetime, timezone
 from itertools import groupby, islice
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from filter.compression import damage_types, decompressed
 from filter.errors import NoiseFilterError
@@ -116,6 +117,10 @@ CREATE TABLE IF NOT EXISTS label_history (
     replaced_by TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_page ON label_history (page_id);
+-- a block's history (`_edited`, asked for each label an import states the provenance of):
+-- through history_page alone, each lookup read the page's whole history, and imports slowed
+-- as bootstraps filled it
+CREATE INDEX IF NOT EXISTS history_block ON label_history (page_id, block, occurrence);
 """
 
 
@@ -191,20 +196,21 @@ def _stands(old: sqlite3.Row, new: tuple, stated: datetime | None) -> bool:
     labelled_at, reviewed; `stated`: the moment the new one says it was given): a person's
     reviewed label against a proposal, and against an older copy of another label; an
     alignment's (`bootstrap`: content or not, read from a person's gold text) against a
-    model's proposal (the labelling page saves one for every block a person left alone, and
-    without the stored labels to start from, where it cannot look them up, it replaced
-    bootstrap's labels with its model's guesses)."""
+    model's proposal made elsewhere than in a bootstrap (the labelling page saves one for
+    every block a person left alone, and without the stored labels to start from, where it
+    cannot look them up, it replaced bootstrap's labels with its model's guesses). A bootstrap
+    run again (a gold text corrected) aligns every block anew, and its proposals replace."""
     if old["reviewed"] and not new[4]:
         return True
     if (not old["reviewed"] and not new[4] and old["labelled_by"].startswith("align:")
-            and new[2].startswith("model:")):
+            and new[2].startswith("model:") and not (new[1] or "").startswith("bootstrap:")):
         return True
     stored = _moment(old["labelled_at"])
     return bool(old["reviewed"] and old["label"] != new[0] and stated is not None
                 and stored is not None and stated < stored)
 
 
-def _edited(conn: sqlite3.Connection, page_id: str, key: str, block: BlockLabel,
+def _edited(conn: sqlite3.Connection, page_id: str, key: str, occurrence: int, block: BlockLabel,
             old: sqlite3.Row | None) -> bool:
     """Whether `block` is a label changed by hand in an exported file: it states who gave it
     and when as a label the store holds or held for the block did (an export writes them), but
@@ -212,15 +218,28 @@ def _edited(conn: sqlite3.Connection, page_id: str, key: str, block: BlockLabel,
     stored as the model's unreviewed proposal, credited to the model, left out by
     `--reviewed-only`, and replaced by the next bootstrap's proposal. It is taken as a label
     stating no provenance (the importer's, now, reviewed unless the import says otherwise);
-    its stated time still decides against a correction stored since (`_stands`)."""
-    if block.labelled_by is None or block.labelled_at is None:
-        return False
-    if old is not None and (old["labelled_by"], old["labelled_at"]) == (block.labelled_by, block.labelled_at):
+    its stated time still decides against a correction stored since (`_stands`). The copy of
+    a text is compared with its own history (`occurrence`): a text shown twice, given two
+    labels by one model's run, matched the other copy's."""
+    if block.labelled_by is None or block.labelled_at is None or old is None:
+        return False  # (a block without a stored label is added as given; rare after an export)
+    if (old["labelled_by"], old["labelled_at"]) == (block.labelled_by, block.labelled_at):
         return old["label"] != block.label
     return conn.execute("SELECT 1 FROM label_history WHERE page_id = ? AND block = ? AND "
-                        "labelled_by = ? AND labelled_at = ? AND label != ? LIMIT 1",
-                        (page_id, key, block.labelled_by, block.labelled_at, block.label)
-                        ).fetchone() is not None
+                        "occurrence = ? AND labelled_by = ? AND labelled_at = ? AND label != ? "
+                        "LIMIT 1", (page_id, key, occurrence, block.labelled_by,
+                                    block.labelled_at, block.label)).fetchone() is not None
+
+
+def _another_page(url: str | None, stored: str | None) -> bool:
+    """Whether a page at `url` is another page than the stored one at `stored` (both known):
+    another host, path or query; a page fetched again by https or with a slash added or a
+    fragment is the same page."""
+    if not url or not stored:
+        return False
+    here, there = urlsplit(url), urlsplit(stored)
+    return ((here.netloc.lower(), here.path.rstrip("/"), here.query)
+            != (there.netloc.lower(), there.path.rstrip("/"), there.query))
 
 
 def _retire(conn: sqlite3.Connection, old: sqlite3.Row, now: str, replaced_by: str) -> None:
@@ -560,7 +579,7 @@ class ExampleStore:
                          (page_id, ex.url, ex.html, ex.text, page_source, ex.gold, doc, now, now))
             report.pages_added += 1
         elif row["doc_sha256"] != doc:
-            if ex.url and row["url"] and ex.url != row["url"]:
+            if _another_page(ex.url, row["url"]):
                 # another page under a stored page's id (two labelling sessions' "page-1"): it
                 # replaced that page's document and address, kept its gold text (scored
                 # against the other page's) and left its labels matching nothing
@@ -587,7 +606,7 @@ class ExampleStore:
             occurrences[key] = occ + 1
             old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND occurrence = ?",
                                (page_id, key, occ)).fetchone()
-            if _edited(conn, page_id, key, block, old):  # its provenance, a copy: none stated
+            if _edited(conn, page_id, key, occ, block, old):  # its provenance, a copy: none stated
                 new = (block.label, block.source or page_source, labelled_by, labelled, int(reviewed))
             else:
                 new = (block.label, block.source or page_source, block.labelled_by or labelled_by,
@@ -712,19 +731,41 @@ class ExampleStore:
     def unheld(self, examples: Iterable[Example]) -> tuple[list[str], int]:
         """What of `examples` the store would not give back: the ids of those it holds neither
         under their id nor as their document (an import merges a page into the stored page of
-        the same document), and how many labels of the others it neither holds nor held for
-        their block (a label corrected in an exported file and not imported yet)."""
+        the same document; one at another address under a stored page's id is refused), and
+        how many labels of the others it neither holds nor held for their block, nor would
+        keep its own label against (`_stands`: a label corrected in an exported file and not
+        imported yet; an imported one the store kept out is held)."""
         missing, labels = [], 0
         with self._connect() as conn:
             for ex in examples:
-                row = conn.execute("SELECT id FROM pages WHERE id = ? OR doc_sha256 = ? LIMIT 1",
-                                   (ex.id, ex.document_sha256)).fetchone()
-                if row is None:
+                row = conn.execute("SELECT id, url, doc_sha256 FROM pages WHERE doc_sha256 = ? "
+                                   "ORDER BY added_at, rowid LIMIT 1", (ex.document_sha256,)).fetchone()
+                row = row or conn.execute("SELECT id, url, doc_sha256 FROM pages WHERE id = ?",
+                                          (ex.id,)).fetchone()
+                if row is None or (row["doc_sha256"] != ex.document_sha256
+                                   and _another_page(ex.url, row["url"])):
                     missing.append(ex.id)
                     continue
-                held = {(r[0], r[1]) for table in ("labels", "label_history") for r in conn.execute(
-                    f"SELECT block, label FROM {table} WHERE page_id = ?", (row[0],))}
-                labels += sum((block_key(b.text), b.label) not in held for b in ex.blocks)
+                # each text's labels, with who gave them when: a label stating who gave it
+                # (an export's) is held as given by them; one stating nobody, as any such label
+                held: dict[tuple, set] = {}
+                for table in ("labels", "label_history"):
+                    for r in conn.execute(f"SELECT block, label, labelled_by, labelled_at FROM {table} "
+                                          "WHERE page_id = ?", (row["id"],)):
+                        held.setdefault((r[0], r[1]), set()).add((r[2], r[3]))
+                occurrences: Counter = Counter()
+                for b in ex.blocks:
+                    key = block_key(b.text)
+                    occurrences[key] += 1
+                    given_by = held.get((key, b.label), set())
+                    if given_by and (b.labelled_by is None or b.labelled_at is None
+                                     or (b.labelled_by, b.labelled_at) in given_by):
+                        continue
+                    old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
+                                       "occurrence = ?", (row["id"], key, occurrences[key] - 1)).fetchone()
+                    given = (b.label, b.source, b.labelled_by or "", b.labelled_at or "",
+                             int(b.reviewed is not False))
+                    labels += old is None or not _stands(old, given, _moment(b.labelled_at))
         return missing, labels
 
     def get(self, example_id: str) -> Example | None:
