@@ -258,6 +258,22 @@ def test_a_block_given_two_different_labels_is_a_conflict_not_an_unmatched_label
     assert again.labels == ["junk"] and again.unmatched == [] and again.conflicts == []
 
 
+def test_blocks_left_without_their_unreviewed_labels_are_said_to_have_had_them(tmp_path):
+    """Under --reviewed-only, a page of bootstrap's proposals and one label a person checked
+    said "32 of 33 blocks have no label": they had labels, not reviewed ones."""
+    from train.store import examples_from
+    src = tmp_path / "f.jsonl"
+    src.write_text(json.dumps({"id": "r", "text": "Harbour walks reopen\nSign up today\nMost read",
+                               "blocks": [{"text": "Harbour walks reopen", "label": "content"},
+                                          {"text": "Sign up today", "label": "junk", "reviewed": False},
+                                          {"text": "Most read", "label": "teaser", "reviewed": False}]}) + "\n",
+                   encoding="utf-8")
+    [ex] = examples_from([src], None, reviewed_only=True).examples
+    problems = label_page(ex)[1]
+    assert [str(p) for p in problems] == [f"{src}:1: 2 of 3 blocks have no label (2 unreviewed labels "
+                                          "left out: --reviewed-only); left out of training and scoring"]
+
+
 def test_unmatched_labels_and_unlabelled_blocks_are_reported():
     ex = Example(id="x", text="kept line\nunlabelled line", origin="f.jsonl", line=7,
                  blocks=[BlockLabel("kept line", "content"), BlockLabel("gone line", "junk")])

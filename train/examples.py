@@ -102,7 +102,9 @@ class BlockLabel:
 
 @dataclass
 class Example:
-    """One labelled page. `origin` and `line` say where it was read from, for messages."""
+    """One labelled page. `origin` and `line` say where it was read from, for messages;
+    `unreviewed` counts the labels `--reviewed-only` took from it (`train.store.examples_from`),
+    which the blocks left without a label are said to have had."""
 
     id: str
     blocks: list[BlockLabel]
@@ -113,6 +115,7 @@ class Example:
     gold: str | None = None
     origin: str | None = None
     line: int | None = None
+    unreviewed: int = 0
 
     @property
     def where(self) -> str:
@@ -762,8 +765,10 @@ def label_page(example: Example, max_bytes: int = MAX_EXAMPLE_BYTES) -> tuple[La
     keep = [i for i, lab in enumerate(att.labels) if lab is not None]
     left_out = len(att.unlabelled)
     if left_out:
-        problems.append(Problem(example.where, f"{left_out} of {len(page.blocks)} blocks have no label; "
-                                               "left out of training and scoring"))
+        why = (f" ({example.unreviewed:,} unreviewed labels left out: --reviewed-only)"
+               if example.unreviewed else "")
+        problems.append(Problem(example.where, f"{left_out} of {len(page.blocks)} blocks have no "
+                                               f"label{why}; left out of training and scoring"))
     kept = replace(page, blocks=[page.blocks[i] for i in keep], notes=list(page.notes))
     labels = [att.labels[i] for i in keep]
     return LabelledPage(example, kept, labels, left_out, page, keep), problems

@@ -865,7 +865,8 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
     found = read_examples(paths, allowed_labels)
     if reviewed_only:
         for example in found.examples:
-            example.blocks = [b for b in example.blocks if b.reviewed is not False]
+            reviewed = [b for b in example.blocks if b.reviewed is not False]
+            example.unreviewed, example.blocks = len(example.blocks) - len(reviewed), reviewed
             if not example.blocks:
                 found.problems.append(Problem(example.where, "no reviewed label (--reviewed-only); "
                                                              "page skipped"))
@@ -881,7 +882,8 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
                                                              "example files; the files' version is used"))
                 continue
             if reviewed_only:
-                example.blocks = [b for b in example.blocks if b.reviewed]
+                reviewed = [b for b in example.blocks if b.reviewed]
+                example.unreviewed, example.blocks = len(example.blocks) - len(reviewed), reviewed
                 if not example.blocks:
                     unreviewed.append(example.id)
                     continue
