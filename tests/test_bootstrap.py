@@ -123,7 +123,8 @@ def test_the_summary_counts_the_labels_and_the_disagreements(swapped, tmp_path, 
     assert 0 < disagree < len(page.blocks)  # neither all nor none: a flipped count shows
     labels = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
     assert summary == (f"1 pages, {len(truth)} blocks ({labels}); 0 pages skipped; model and "
-                       f"alignment disagree on {disagree} blocks (worth reviewing first)")
+                       f"alignment disagree on {disagree} blocks (worth reviewing first; most on "
+                       f"mysite-0001 ({disagree}))")
     assert len(counts) >= 2
 
 

@@ -34,14 +34,21 @@ class BootstrapReport:
     #: the pages left out and why, shown as `train` shows the problems of its examples
     skipped: list[Problem] = field(default_factory=list)
     labels: Counter = field(default_factory=Counter)
-    #: blocks the model would keep but alignment says are not in the gold text, and the reverse
-    disagreements: int = 0
+    #: per example id, the blocks the model would keep but alignment says are not in the gold
+    #: text, and the reverse
+    disagreeing: Counter = field(default_factory=Counter)
+
+    @property
+    def disagreements(self) -> int:
+        return sum(self.disagreeing.values())
 
     def __str__(self) -> str:
         labels = ", ".join(f"{k} {v}" for k, v in sorted(self.labels.items()))
+        # where to start: the count alone gave no way to find the blocks among the pages
+        most = ", ".join(f"{page} ({n})" for page, n in self.disagreeing.most_common(3) if n)
         return (f"{self.pages} pages, {sum(self.labels.values())} blocks ({labels}); "
                 f"{len(self.skipped)} pages skipped; model and alignment disagree on "
-                f"{self.disagreements} blocks (worth reviewing first)")
+                f"{self.disagreements} blocks (worth reviewing first{f'; most on {most}' if most else ''})")
 
 
 def gold_pages(root: str | Path, page_types: set[str] | None = None,
@@ -106,7 +113,7 @@ def bootstrap_page(gold: GoldPage, model: LoadedModel, dataset: str, report: Boo
             label, by = classes[1 + int(np.argmax(row[1:]))], f"model:{model.version}"
         else:
             label, by = UNKNOWN_KIND, f"align:{dataset}"
-        report.disagreements += (pred == keep) != aligned
+        report.disagreeing[example_id(gold, dataset)] += (pred == keep) != aligned
         report.labels[label] += 1
         blocks.append(BlockLabel(text=block.text, label=label, source=None, labelled_by=by,
                                  labelled_at=now, reviewed=False))
