@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -393,6 +394,49 @@ def test_correct_labels_with_the_keyboard_save_and_find_the_example_through_the_
     assert not watched.errors and not watched.dialogs
     # the 401 of the key check above is the API's answer; no file the page loads may be missing
     assert not [f for f in watched.failed if not f.startswith("401 ")]
+
+
+def test_unsaved_labels_stay_marked_labels_say_what_they_mean_and_a_stalled_save_ends(server, watched):
+    """The status line said "Saved" once and the next key replaced it, so a person coming back
+    could not tell saved labels from unsaved ones; the labels were named, never explained
+    (related against teaser); a service that stopped answering left "Saving…" and Save
+    disabled for good."""
+    page = watched.page
+    page.clock.install()  # the page's timers, for the request given up below
+    open_page(page, server)
+    label_blocks(page, FERRY_PAGE, url=PAGE_URL)
+    unsaved = page.locator("#unsaved")
+    expect(unsaved).to_be_hidden()
+    related = page.get_by_role("button", name="2 related")
+    expect(related).to_have_attribute("title", re.compile("other articles on this article's story or topic"))
+    expect(page.locator("#blocks > li").first.locator(".chip[data-label=teaser]")).to_have_attribute(
+        "title", re.compile("^Label this block teaser: .*on other topics"))
+    expect(page.locator("#blocks-help")).to_contain_text("teaser: links to stories on other topics")
+
+    page.keyboard.press(KEYS["junk"])
+    expect(unsaved).to_be_visible()
+    assert page.title().startswith("• ")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    expect(unsaved).to_be_hidden()
+    assert not page.title().startswith("•")
+    page.keyboard.press(KEYS["teaser"])  # the status line now names the block; the mark stays
+    expect(page.locator("#status")).not_to_contain_text("Saved as")
+    expect(unsaved).to_be_visible()
+
+    page.route("**/v1/examples", lambda route: None)  # a service that never answers
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saving")
+    page.clock.fast_forward(121_000)
+    expect(page.locator("#status")).to_contain_text("the service did not answer in 120 s; nothing on "
+                                                    "this page is lost, try again")
+    expect(page.get_by_role("button", name="Save labels")).to_be_enabled()
+    expect(unsaved).to_be_visible()
+    page.unroute("**/v1/examples")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    expect(unsaved).to_be_hidden()
+    assert not watched.errors and not watched.dialogs
 
 
 def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(server, watched):

@@ -11,6 +11,18 @@
   // The four labels of LABELS.md, in the order of the keys 1-4. A model trained with labels of
   // its own (say "comment") gets them appended, on keys 5-9.
   const STANDARD_LABELS = ["content", "related", "teaser", "junk"];
+  // what each means (docs/labels.md), on its buttons and chips: related against teaser is the
+  // distinction labellers most often get wrong, and the page named the labels only
+  const MEANINGS = {
+    content: "Part of the article itself: title, standfirst, body, in-body headings, lists, tables, " +
+      "quotes, captions of its own pictures, its byline.",
+    related: "A link, teaser or heading pointing to other articles on this article's story or topic " +
+      "(judge the topic, not the site).",
+    teaser: "A link, teaser or heading pointing to articles on other topics: latest news, most read, " +
+      "recommended, sponsored.",
+    junk: "Anything else that is not the article: furniture, ads and their labels, share, subscribe " +
+      "and cookie prompts, comment widgets, legal lines, author boxes, degenerate text.",
+  };
   const MAX_KEYED_LABELS = 9;
   const EXAMPLE_SOURCE = "label-page";
   const PAGE_CELL_CHARS = 80;  // of a saved page's first block, shown for a page without an address
@@ -26,7 +38,8 @@
     form: $("input-form"), doc: $("doc"), file: $("file"), format: $("format"), url: $("url"),
     labelledBy: $("labelled-by"), apiKey: $("api-key"), service: document.querySelector("details.service"),
     analyse: $("analyse"), status: $("status"), result: $("result"), summary: $("summary"),
-    labelButtons: $("label-buttons"), save: $("save"), blocks: $("blocks"), cleanText: $("clean-text"),
+    labelButtons: $("label-buttons"), save: $("save"), unsaved: $("unsaved"), blocks: $("blocks"),
+    cleanText: $("clean-text"),
     modelVersion: $("model-version"), saved: $("saved"), savedCount: $("saved-count"),
     refresh: $("refresh"), exportButton: $("export"), more: $("more"), toReview: $("to-review"),
   };
@@ -91,6 +104,12 @@
   const needsKey = (err) => err.status === 401 || err.code === INVALID_KEY;
 
   // `body` goes as JSON, or as it is with another `contentType` (a file's bytes)
+  // A request the service has not answered in this long is given up, said, and may be sent
+  // again: a service that stalled (stopped, swapping) left "Saving…" on screen for good, and
+  // Save disabled with it. Above what a page takes on a busy service (its time and queue
+  // limits are seconds), a save's labels kept on the page.
+  const ANSWER_WITHIN_MS = 120000;
+
   async function api(method, path, body, contentType = "application/json") {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = contentType;
@@ -103,14 +122,20 @@
       headers["X-API-Key"] = key;
     }
     let response;
+    const stalled = new AbortController();
+    const timer = setTimeout(() => stalled.abort(), ANSWER_WITHIN_MS);
     try {
       response = await fetch(path, {
         method, headers,
         body: body === undefined || contentType !== "application/json" ? body : JSON.stringify(body),
-        credentials: "same-origin", cache: "no-store",
+        credentials: "same-origin", cache: "no-store", signal: stalled.signal,
       });
     } catch (err) {
-      throw new ServiceError(0, "unreachable", `the service did not answer (${err.message})`);
+      const why = stalled.signal.aborted ? `in ${ANSWER_WITHIN_MS / 1000} s; nothing on this page is lost, ` +
+        "try again" : `(${err.message})`;
+      throw new ServiceError(0, "unreachable", `the service did not answer ${why}`);
+    } finally {
+      clearTimeout(timer);
     }
     let data = null;
     try {
@@ -172,6 +197,7 @@
         button.setAttribute("aria-keyshortcuts", key);
       }
       button.append(label);
+      if (MEANINGS[label]) button.title = MEANINGS[label];
       button.addEventListener("click", () => {
         applyLabel(label);
         ui.blocks.focus();  // the keys go on working on the list, not on this button
@@ -505,7 +531,7 @@
     state.rows = state.blocks.map(makeRow);
     ui.blocks.replaceChildren(...state.rows);
     ui.modelVersion.textContent = result.model_version;
-    state.dirty = false;
+    setDirty(false);
     ui.result.hidden = false;
     if (state.blocks.length) {
       select(0, 0, 0);
@@ -630,12 +656,20 @@
     const chip = document.createElement("span");
     chip.className = `chip ${labelClass(label)}`;
     chip.dataset.label = label;
-    chip.title = `Label this block ${label}`;
+    chip.title = `Label this block ${label}` + (MEANINGS[label] ? `: ${MEANINGS[label]}` : "");
     chip.textContent = label.charAt(0).toUpperCase();
     return chip;
   }
 
   // the parts of a row that change with its label
+  // Whether labels on the page are not saved, shown for as long as it holds (beside Save and
+  // in the tab's title): the status line said so once, and the next key replaced it
+  function setDirty(dirty) {
+    state.dirty = dirty;
+    ui.unsaved.hidden = !dirty;
+    document.title = (dirty ? "• " : "") + document.title.replace(/^• /, "");
+  }
+
   function paintRow(i, li = state.rows[i]) {
     const block = state.blocks[i];
     const changed = block.label !== block.model;
@@ -697,7 +731,7 @@
     }
     const count = state.selEnd - state.selStart + 1;
     state.edits += 1;
-    state.dirty = true;
+    setDirty(true);
     refresh();
     say(count === 1 ? `Block ${state.selStart + 1}: ${label}.` : `Blocks ${state.selStart + 1}–${state.selEnd + 1}: ${label}.`);
     // go on to the next block, so a page is reviewed top to bottom with one key per block
@@ -789,7 +823,7 @@
   // unsaved, the store's time on the blocks it stored as sent, and the status line.
   function settleSave(answer, sent, edits, url, elsewhere) {
     const r = answer.report;
-    state.dirty = state.edits !== edits;
+    setDirty(state.edits !== edits);
     // the labels given here now carry the time the store gave them, as loaded labels do; a
     // block labelled again since keeps no time (its new label is not stored yet)
     for (const s of sent) {
