@@ -14,6 +14,7 @@ is nothing to set beside it. Nothing is asserted.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections import Counter
@@ -30,6 +31,9 @@ DATA = REPO.parent / "shared" / "data" / "wcxb-dev"
 
 
 def main() -> None:
+    # no options: the parser answers --help (which started the four-minute run) and refuses others
+    argparse.ArgumentParser(description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     titled: list[tuple[str, str | None, str]] = []  # (words shown, label, title given)
     named = cleaner_module.story_titles
 
