@@ -763,7 +763,7 @@ class ExampleStore:
                         continue
                     old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
                                        "occurrence = ?", (row["id"], key, occurrences[key] - 1)).fetchone()
-                    given = (b.label, b.source, b.labelled_by or "", b.labelled_at or "",
+                    given = (b.label, b.source or ex.source, b.labelled_by or "", b.labelled_at or "",
                              int(b.reviewed is not False))
                     labels += old is None or not _stands(old, given, _moment(b.labelled_at))
         return missing, labels
