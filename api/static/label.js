@@ -103,13 +103,13 @@
   // an answer that asks for the (right) key: a 401, or a key this page cannot even send
   const needsKey = (err) => err.status === 401 || err.code === INVALID_KEY;
 
-  // `body` goes as JSON, or as it is with another `contentType` (a file's bytes)
   // A request the service has not answered in this long is given up, said, and may be sent
   // again: a service that stalled (stopped, swapping) left "Saving…" on screen for good, and
   // Save disabled with it. Above what a page takes on a busy service (its time and queue
   // limits are seconds), a save's labels kept on the page.
   const ANSWER_WITHIN_MS = 120000;
 
+  // `body` goes as JSON, or as it is with another `contentType` (a file's bytes)
   async function api(method, path, body, contentType = "application/json") {
     const headers = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = contentType;
