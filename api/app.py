@@ -23,7 +23,6 @@ from .errors import documented
 from .headers import DefaultHeadersMiddleware
 from .hosts import LoopbackHostMiddleware, is_loopback
 from .metrics import Metrics, MetricsMiddleware
-from .requestid import RequestIdMiddleware
 from .pool import CleaningPool
 from .settings import Settings
 
@@ -112,7 +111,6 @@ def create_app(settings: Settings | None = None, check_host: bool = False) -> Fa
         app.include_router(router, dependencies=[Depends(known_query)] if strict else None)
     app.openapi = _schema_of(app, settings)
     app.add_middleware(BodyLimitMiddleware, limit=settings.body_limit)
-    app.add_middleware(DefaultHeadersMiddleware)  # outside the body limit: its 413s get them too
     if check_host and is_loopback(settings.host) and "*" not in settings.extra_hosts:
         # reached only from this machine: browsers' pages included. Inside the metrics, so
         # that a proxy refused for its Host (every request 421) shows in the request counts
@@ -121,5 +119,6 @@ def create_app(settings: Settings | None = None, check_host: bool = False) -> Fa
     routes = [*app.router.routes, *(route for router in routers for route in router.routes)]
     app.state.routes = routes  # also for the methods a 405 names
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=routes)
-    app.add_middleware(RequestIdMiddleware)  # outside all: every answer names its request
+    # outside all: every answer gets the headers and names its request
+    app.add_middleware(DefaultHeadersMiddleware)
     return app

@@ -96,8 +96,8 @@ def error_response(status: int, error: str, detail: str,
                    headers: dict[str, str] | None = None) -> JSONResponse:
     if status == 503 and not headers:
         headers = {"Retry-After": "1"}
-    # also here: a 500 (answered outside every middleware of the app) and a 421 (by a
-    # middleware outside `DefaultHeadersMiddleware`) carry them too, and the request's id
+    # also here: a 500, answered outside every middleware of the app, carries them too, and
+    # the request's id
     rid = REQUEST_ID.get()
     return JSONResponse({"error": error, "detail": detail}, status_code=status,
                         headers={**DEFAULTS, **({HEADER: rid} if rid else {}), **(headers or {})})

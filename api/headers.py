@@ -1,6 +1,6 @@
 """Headers every response of the service carries unless its route set its own (the error
-answers get them from `errors.error_response`, which also makes the ones no middleware of the
-app sees: a 500, a 421).
+answers get them from `errors.error_response`, which also makes the one no middleware of the
+app sees: a 500), and the request's id (`requestid`), which every response names.
 
 The answers hold the text of the pages clients sent and the labels of the example store, so no
 cache between the service and its clients may keep them (``Cache-Control: no-store``: a shared
@@ -16,12 +16,17 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .requestid import HEADER, REQUEST_ID, request_id
+
 DEFAULTS = {"cache-control": "no-store", "x-content-type-options": "nosniff",
             "content-security-policy": "frame-ancestors 'none'", "x-frame-options": "DENY"}
 
 
 class DefaultHeadersMiddleware:
-    """Adds `DEFAULTS` to each HTTP response that lacks them (pure ASGI: bodies stream through)."""
+    """Adds `DEFAULTS` to each HTTP response that lacks them, and gives each request its id
+    (`requestid`), which the response names (pure ASGI: bodies stream through). The id is not
+    reset when the request ends: a 500 is answered by Starlette outside every middleware, in
+    the request's own task, and `errors.error_response` reads the id there."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -30,6 +35,8 @@ class DefaultHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        rid = request_id(scope["headers"])
+        REQUEST_ID.set(rid)
 
         async def send_with_defaults(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -37,6 +44,7 @@ class DefaultHeadersMiddleware:
                 for name, value in DEFAULTS.items():
                     if name not in headers:
                         headers.append(name, value)
+                headers[HEADER] = rid
             await send(message)
 
         await self.app(scope, receive, send_with_defaults)

@@ -6,6 +6,7 @@ logged with no way to tell which request (or page) it was.
 
 An id is used as sent only when it is short and made of the characters ids are made of: it is
 written into the log, where a newline or an escape sequence from a client would forge lines.
+`headers.DefaultHeadersMiddleware` gives each request its id and puts it on the response.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
-
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "x-request-id"
 
@@ -35,26 +33,3 @@ def request_id(headers: list[tuple[bytes, bytes]]) -> str:
                 return given
             break
     return uuid.uuid4().hex
-
-
-class RequestIdMiddleware:
-    """Gives each HTTP request its id (`REQUEST_ID`) and puts it on the response. Not reset
-    when the request ends: a 500 is answered by Starlette outside every middleware, in the
-    request's own task, and `errors.error_response` reads the id there."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        rid = request_id(scope["headers"])
-        REQUEST_ID.set(rid)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[HEADER] = rid
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
