@@ -330,8 +330,8 @@ JSON_NAMES = {"array": "a JSON array", "records": "JSON Lines (records with an h
               "object": "JSON (an object)"}
 
 
-#: JSON values read before a document is taken for JSON (`json_kind`): a file of records with
-#: a line cut short at its end is still one, and a huge one is not read whole to say so
+#: JSON values read before a document is taken for JSON (`json_kind`): a file of more records
+#: than these with its last line cut short is still one, and a huge one is not read whole
 _JSON_VALUES_READ = 8
 
 
