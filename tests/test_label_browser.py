@@ -470,6 +470,41 @@ def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(se
     assert not watched.errors and not watched.dialogs
 
 
+def test_a_slip_over_a_pages_saved_labels_is_taken_back_with_ctrl_z(server, watched):
+    """Ctrl+A and one key relabelled every block, the labels a person had saved with them, and
+    nothing took it back but opening the page again without saving; a save then replaced the
+    person's labels. Ctrl+Z gives every block its label back, with who gave it and when."""
+    page = watched.page
+    doc = FERRY_PAGE.replace("Harbour", "Harbour-front")  # a document no other test saves
+    url = PAGE_URL + "?slip"
+    open_page(page, server)
+    label_blocks(page, doc, url=url)
+    model_labels = [b["label"] for b in shown_blocks(page)]
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])  # block 1, by a person
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    before = stored_example(server, url=url)["blocks"]
+
+    open_page(page, server)  # another day: the page opens with its saved labels
+    label_blocks(page, doc, url=url)
+    expect(page.locator("#status")).to_contain_text("as saved before")
+    page.keyboard.press("Control+a")
+    page.keyboard.press(KEYS["teaser"])
+    assert {b["label"] for b in shown_blocks(page)} == {"teaser"}
+    page.keyboard.press("Control+z")
+    expect(page.locator("#status")).to_contain_text(f"Undone: blocks 1–{len(model_labels)} as before.")
+    assert [b["label"] for b in shown_blocks(page)] == ["junk", *model_labels[1:]]
+    expect(page.locator("#summary")).to_contain_text("1 reviewed")
+    page.keyboard.press("Control+z")
+    expect(page.locator("#status")).to_contain_text("Nothing to undo.")
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    expect(page.locator("#status")).to_contain_text("0 changed")
+    assert stored_example(server, url=url)["blocks"] == before
+    assert not watched.errors and not watched.dialogs
+
+
 def test_a_page_opened_again_shows_labels_given_to_a_copy_or_a_whole_paragraph(server, watched):
     """Labels stored by another tool for an older segmentation, or once for a text the page
     shows twice, are shown on the blocks training gives them to: the page matched them text

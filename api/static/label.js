@@ -83,6 +83,10 @@
     // labels given so far (applyLabel counts them): a save that answers leaves the page dirty
     // when labels were given while it was on its way, as they were not in what it sent
     edits: 0,
+    // the label actions of this page, last one last, each the run it labelled as it was before
+    // (`undo`, Ctrl+Z): Ctrl+A and a key relabelled the whole page, a person's stored labels
+    // with it, and only opening the page again without saving took it back
+    undo: [],           // [{from, to, before: [{label, reviewed, by, at}]}]
     saving: false,      // a save is on its way (Ctrl+S does not go through the disabled button)
     savedOffset: 0,     // next page of the saved-examples list, or null when all are shown
     listing: 0,         // the latest request for that list (older answers are dropped)
@@ -531,6 +535,7 @@
     state.rows = state.blocks.map(makeRow);
     ui.blocks.replaceChildren(...state.rows);
     ui.modelVersion.textContent = result.model_version;
+    state.undo = [];
     setDirty(false);
     ui.result.hidden = false;
     if (state.blocks.length) {
@@ -722,6 +727,9 @@
 
   function applyLabel(label) {
     if (state.selStart < 0) return;
+    state.undo.push({ from: state.selStart, to: state.selEnd, before: state.blocks
+      .slice(state.selStart, state.selEnd + 1)
+      .map(({ label: was, reviewed, by, at }) => ({ label: was, reviewed, by, at })) });
     for (let i = state.selStart; i <= state.selEnd; i += 1) {
       state.blocks[i].label = label;
       state.blocks[i].reviewed = true;
@@ -738,6 +746,27 @@
     if (state.selEnd + 1 < state.blocks.length) moveTo(state.selEnd + 1, false);
   }
 
+  // Takes the last label action back: its blocks get the labels they had, with who gave them
+  // and when (a stored label a person gave is theirs again, and a save leaves it as it is)
+  function undo() {
+    const last = state.undo.pop();
+    if (!last) {
+      say("Nothing to undo.");
+      return;
+    }
+    last.before.forEach((was, k) => {
+      Object.assign(state.blocks[last.from + k], was);
+      paintRow(last.from + k);
+    });
+    state.edits += 1;
+    setDirty(true);
+    refresh();
+    state.anchor = last.from;
+    select(last.to, last.from, last.to);
+    const run = last.from === last.to ? `block ${last.from + 1}` : `blocks ${last.from + 1}–${last.to + 1}`;
+    say(`Undone: ${run} as before.`);
+  }
+
   function onBlocksKey(event) {
     if (!state.blocks.length || event.altKey) return;
     const ctrl = event.ctrlKey || event.metaKey;
@@ -748,6 +777,7 @@
     else if (event.key === "Home") moveTo(0, event.shiftKey);
     else if (event.key === "End") moveTo(last, event.shiftKey);
     else if (ctrl && event.key.toLowerCase() === "a") { state.anchor = 0; select(state.active, 0, last); }
+    else if (ctrl && !event.shiftKey && event.key.toLowerCase() === "z") undo();
     else if (!ctrl && /^[1-9]$/.test(event.key) && Number(event.key) <= state.labels.length) {
       applyLabel(state.labels[Number(event.key) - 1]);
     } else handled = false;
