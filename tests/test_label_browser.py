@@ -439,24 +439,31 @@ def test_unsaved_labels_stay_marked_labels_say_what_they_mean_and_a_stalled_save
     assert not watched.errors and not watched.dialogs
 
 
+def saved_and_opened_again(page, server, doc: str, url: str) -> list[dict]:
+    """`doc` labelled, its first block labelled junk by a person, saved, and opened again in a
+    fresh page, as on another day (the status says its saved labels are shown); returns the
+    blocks as the model labelled them."""
+    open_page(page, server)
+    label_blocks(page, doc, url=url)
+    model = shown_blocks(page)
+    page.keyboard.press("Home")
+    page.keyboard.press(KEYS["junk"])
+    page.keyboard.press("Control+s")
+    expect(page.locator("#status")).to_contain_text("Saved as")
+    open_page(page, server)
+    label_blocks(page, doc, url=url)
+    expect(page.locator("#status")).to_contain_text("as saved before")
+    return model
+
+
 def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(server, watched):
     """Opening a page that is in the store shows the labels saved for it (found by its
     document), reviewed ones marked; a second save with another correction keeps the first."""
     page = watched.page
     doc = FERRY_PAGE.replace("Harbour", "Harbour-side")  # a document no other test saves
     url = PAGE_URL + "?again"
-    open_page(page, server)
-    label_blocks(page, doc, url=url)
-    texts = [b["text"] for b in shown_blocks(page)]
-    model_labels = [b["label"] for b in shown_blocks(page)]
-    page.keyboard.press("Home")
-    page.keyboard.press(KEYS["junk"])  # block 1, labelled by a person
-    page.keyboard.press("Control+s")
-    expect(page.locator("#status")).to_contain_text("Saved as")
-
-    open_page(page, server)  # a fresh page, as on another day
-    label_blocks(page, doc, url=url)
-    expect(page.locator("#status")).to_contain_text("as saved before")
+    model = saved_and_opened_again(page, server, doc, url)
+    texts, model_labels = [b["text"] for b in model], [b["label"] for b in model]
     shown = shown_blocks(page)
     assert [b["label"] for b in shown] == ["junk", *model_labels[1:]]
     expect(page.locator("#summary")).to_contain_text("1 reviewed")
@@ -477,18 +484,8 @@ def test_a_slip_over_a_pages_saved_labels_is_taken_back_with_ctrl_z(server, watc
     page = watched.page
     doc = FERRY_PAGE.replace("Harbour", "Harbour-front")  # a document no other test saves
     url = PAGE_URL + "?slip"
-    open_page(page, server)
-    label_blocks(page, doc, url=url)
-    model_labels = [b["label"] for b in shown_blocks(page)]
-    page.keyboard.press("Home")
-    page.keyboard.press(KEYS["junk"])  # block 1, by a person
-    page.keyboard.press("Control+s")
-    expect(page.locator("#status")).to_contain_text("Saved as")
+    model_labels = [b["label"] for b in saved_and_opened_again(page, server, doc, url)]
     before = stored_example(server, url=url)["blocks"]
-
-    open_page(page, server)  # another day: the page opens with its saved labels
-    label_blocks(page, doc, url=url)
-    expect(page.locator("#status")).to_contain_text("as saved before")
     page.keyboard.press("Control+a")
     page.keyboard.press(KEYS["teaser"])
     assert {b["label"] for b in shown_blocks(page)} == {"teaser"}
