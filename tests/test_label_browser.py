@@ -467,6 +467,8 @@ def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(se
     shown = shown_blocks(page)
     assert [b["label"] for b in shown] == ["junk", *model_labels[1:]]
     expect(page.locator("#summary")).to_contain_text("1 reviewed")
+    # the stored label is told from the model's as the model's, not as this visit's change
+    expect(page.locator("#block-0 .score")).to_contain_text(f"model: {model_labels[0]}")
     page.keyboard.press("End")
     page.keyboard.press(KEYS["content"])  # another correction, then save again
     page.keyboard.press("Control+s")

@@ -635,6 +635,7 @@
     name.className = "label-name";
     const score = document.createElement("span");
     score.className = "score";
+    score.title = "The model's confidence in its label";
     const kind = document.createElement("span");
     kind.className = "kind";
     kind.textContent = block.restored ? `${block.kind}, restored` : block.kind;
@@ -681,8 +682,10 @@
     li.className = `block ${labelClass(block.label)}${changed ? " changed" : ""}` +
       (block.reviewed ? " reviewed" : "") + (i === state.active ? " active" : "");
     li.querySelector(".label-name").textContent = block.label;
+    // the model's label beside another one: "was" read as this visit's change on a page
+    // whose stored labels were opened again
     li.querySelector(".score").textContent = changed
-      ? `was ${block.model} ${block.score.toFixed(2)}` : block.score.toFixed(2);
+      ? `model: ${block.model} ${block.score.toFixed(2)}` : block.score.toFixed(2);
     for (const chip of li.querySelectorAll(".chip")) {
       chip.classList.toggle("on", chip.dataset.label === block.label);
     }
