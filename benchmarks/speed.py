@@ -25,6 +25,7 @@ import argparse
 import gzip
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,10 +37,21 @@ sys.path.insert(0, str(REPO))  # time this checkout, not an installed copy
 DATA = REPO.parent / "shared" / "data" / "wcxb-dev" / "html"
 
 
+def commit() -> str:
+    """The checkout's commit, "-dirty" when it has changes: the figures are that code's."""
+    try:
+        done = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "an unknown commit"
+    return done.stdout.strip() or "an unknown commit"
+
+
 def main() -> None:
     import filter.cleaner as cleaner_module
     import filter.extract as extract_module
     from filter import Cleaner
+    from filter import __version__ as filter_version
     from filter.modelfile import active_model_path, load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -132,12 +144,15 @@ def main() -> None:
     print(f"the rest:                   {rest / pipeline:7.1%} "
           f"({1000 * rest / n:.1f} ms/page to make the result: text, related links; the labels "
           "are the classifier's)")
+    print(f"model:                      {loaded.version} (sha256 "
+          f"{str(loaded.manifest.get('sha256', '?'))[:12]}…)")
     print(f"model file:                 {size_mb:7.2f} MB")
     print(f"model load:                 {load_s:7.3f} s")
     share = extract_module.FALLBACK_BELOW_SHARE
     print("full pass trigger:          the fast pass keeps "
           + (f"under {share:.0%} of the page's text" if share else "nothing"))
-    print(f"python {sys.version.split()[0]}, trafilatura {trafilatura.__version__}")
+    print(f"python {sys.version.split()[0]}, noisefilter {filter_version} at {commit()}, "
+          f"trafilatura {trafilatura.__version__}")
 
 
 if __name__ == "__main__":
