@@ -3,7 +3,9 @@
 A joblib file is a pickle, and loading a pickle runs code: a model is only loaded from the models
 folder or from a path the caller names explicitly, and only when its sha256 matches the manifest.
 The manifest also records the scikit-learn and noisefilter versions it was made with (a pickle is
-tied to the scikit-learn version), the label set, the training data and the metrics: the
+tied to the scikit-learn version; loading checks it), those of Python, trafilatura, lxml and
+numpy (what the blocks and features were computed with: another trafilatura may cut other
+blocks, so a model's figures are those versions'), the label set, the training data and the metrics: the
 shipped model's holdout scores (`train.shipped`), a model's of `noisefilter train --holdout`
 (none without one: its scores are then in `noisefilter evaluate`'s report and, once promoted,
 in the models folder's `promotions.jsonl`).
@@ -16,10 +18,12 @@ import io
 import json
 import logging
 import os
+import platform
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import joblib
@@ -196,6 +200,7 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
             "sha256": sha256_file(tmp_model),
             "sklearn_version": sklearn.__version__,
             "noisefilter_version": __version__,
+            **_made_with(),
             "labels": [str(c) for c in getattr(model, "classes_", [])],
             **{k: v for k, v in manifest.items() if k != "version"},
         }
@@ -210,6 +215,17 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
                 tmp.unlink(missing_ok=True)
         raise
     return full
+
+
+def _made_with() -> dict[str, str]:
+    """The versions, beside scikit-learn's, that a model's blocks and figures depend on."""
+    found = {"python_version": platform.python_version()}
+    for package in ("trafilatura", "lxml", "numpy"):
+        try:
+            found[f"{package}_version"] = metadata.version(package)
+        except metadata.PackageNotFoundError:  # run from a tree without it installed
+            found[f"{package}_version"] = "unknown"
+    return found
 
 
 def read_manifest(path: str | Path) -> dict:

@@ -27,7 +27,8 @@ def model_copy(tmp_path):
 
 def test_shipped_model_has_a_complete_manifest():
     manifest = read_manifest(active_model_path())
-    for key in ("sha256", "sklearn_version", "noisefilter_version", "labels", "training_data"):
+    for key in ("sha256", "sklearn_version", "noisefilter_version", "trafilatura_version",
+                "lxml_version", "numpy_version", "python_version", "labels", "training_data"):
         assert key in manifest, key
     assert manifest["labels"] == ["content", "junk", "related", "teaser"]
 
