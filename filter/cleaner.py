@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
+import numpy
 from w3lib.encoding import read_bom
 
 from .blocks import (Block, Link, Page, has_visible_text, kept_text, segment_text, visible,
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from .batch import Outcome
 
 RELATED = "related"
+#: what `clean` and `clean_text` take: a crawler's response body is often a bytearray or a
+#: memoryview, read as bytes are
+Input = bytes | bytearray | memoryview | str
 #: how an HTML document starts, which text an extractor produced never does: after byte-order
 #: marks, zero-width spaces, white space, comments (a browser's "saved from url") and an XML
 #: declaration. Each comment ends at its first "-->" and is never re-split (possessive), so
@@ -70,8 +74,13 @@ class Cleaner:
 
     def __init__(self, model: str | Path | LoadedModel | None = None, limits: Limits | None = None,
                  favor_precision: bool = False):
+        # refused here: a dict of limits or "no" for a flag was taken, and every later call
+        # failed with an AttributeError (no `NoiseFilterError` to catch) or cleaned as if "yes"
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a filter.Limits (Limits(max_bytes=…, timeout=…)), "
+                            f"not {type(limits).__name__}")
         self.limits = limits or Limits()
-        self.favor_precision = favor_precision
+        self.favor_precision = _flag(favor_precision, "favor_precision")
         if isinstance(model, LoadedModel):
             self.loaded = model
         else:
@@ -86,7 +95,7 @@ class Cleaner:
     def labels(self) -> list[str]:
         return [str(c) for c in self.model.classes_]
 
-    def clean(self, html: bytes | str, url: str | None = None, charset: str | None = None,
+    def clean(self, html: Input, url: str | None = None, charset: str | None = None,
               favor_precision: bool | None = None) -> CleanResult:
         """Clean one HTML document (bytes in any charset, or str). Give the `charset` the
         HTTP response's Content-Type named with the bytes as received (not text decoded in
@@ -98,7 +107,7 @@ class Cleaner:
         deadline.check("classifying its blocks")
         return self._classify(page, deadline, favor_precision)
 
-    def clean_text(self, text: str | bytes, charset: str | None = None,
+    def clean_text(self, text: Input, charset: str | None = None,
                    favor_precision: bool | None = None) -> CleanResult:
         """Clean text that an extractor already produced: one block per non-empty line. Bytes
         are UTF-8, or UTF-16/32 with a byte-order mark, or in the `charset` a transport named
@@ -119,7 +128,8 @@ class Cleaner:
 
     def _classify(self, page: Page, deadline: Deadline,
                   favor_precision: bool | None = None) -> CleanResult:
-        precise = self.favor_precision if favor_precision is None else favor_precision
+        precise = (self.favor_precision if favor_precision is None
+                   else _flag(favor_precision, "favor_precision"))
         extra = {"favor_precision": True} if precise else {}  # a model of one's own may not take it
         labels, probs = self.model.predict_page(page, deadline, **extra)
         classes = self.labels
@@ -141,6 +151,13 @@ class Cleaner:
             language=page.language, url=page.url, related_links=related,
             model_version=self.model_version, empty_reason=reason, keep_label=keep,
         )
+
+
+def _flag(value: object, name: str) -> bool:
+    """`value` as a yes or no: True or False (numpy's too), nothing read as one."""
+    if isinstance(value, (bool, numpy.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, not {value!r}")
 
 
 def check_text(text: str) -> None:
@@ -482,13 +499,13 @@ def default_cleaner() -> Cleaner:
     return _default
 
 
-def clean(html: bytes | str, url: str | None = None, charset: str | None = None,
+def clean(html: Input, url: str | None = None, charset: str | None = None,
           favor_precision: bool = False) -> CleanResult:
     """Clean one HTML document with the shipped (active) model (`Cleaner.clean`)."""
     return default_cleaner().clean(html, url=url, charset=charset, favor_precision=favor_precision)
 
 
-def clean_text(text: str | bytes, charset: str | None = None,
+def clean_text(text: Input, charset: str | None = None,
                favor_precision: bool = False) -> CleanResult:
     """Clean already-extracted text with the shipped (active) model (`Cleaner.clean_text`)."""
     return default_cleaner().clean_text(text, charset=charset, favor_precision=favor_precision)

@@ -1288,3 +1288,51 @@ def test_to_dict_blocks_round_the_score_and_give_the_kind():
     result = CleanResult(text="x", blocks=[LabelledBlock("x", "content", 0.123456789, kind="head")])
     assert result.to_dict()["blocks"] == [
         {"text": "x", "label": "content", "score": 0.1235, "kind": "head", "extracted": True}]
+
+
+def test_wrong_limits_or_flags_are_refused_when_the_cleaner_is_made(article_html):
+    """A dict of limits was taken, and every later call failed with an AttributeError, which a
+    crawler catching `NoiseFilterError` per page did not catch; "no" cleaned as favouring
+    precision."""
+    for wrong in ({"limits": {"max_bytes": 5}}, {"limits": (5, 1)}, {"favor_precision": "no"}):
+        with pytest.raises(TypeError, match="limits must be a filter.Limits|must be True or False"):
+            Cleaner(**wrong)
+    cleaner = default_cleaner()
+    with pytest.raises(TypeError, match="favor_precision must be True or False"):
+        cleaner.clean(article_html, favor_precision="no")
+    assert Cleaner(model=cleaner.loaded, favor_precision=np.True_).favor_precision is True
+
+
+def test_a_bytearray_or_memoryview_body_cleans_as_its_bytes(article_html):
+    raw = article_html.encode() if isinstance(article_html, str) else article_html
+    expected = clean(raw).to_dict()
+    assert clean(bytearray(raw)).to_dict() == expected
+    assert clean(memoryview(raw)).to_dict() == expected
+
+
+def test_a_submodule_whose_optional_dependency_is_missing_is_an_absent_attribute():
+    """`hasattr(filter, "warc")` raised ImportError without warcio (the `warc` extra): only
+    `import filter.warc` should."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['warcio'] = None\n"
+            "import filter\n"
+            "assert not hasattr(filter, 'warc') and getattr(filter, 'warc', None) is None\n"
+            "try:\n    filter.warc\nexcept AttributeError as err:\n    print(err)\n"
+            "try:\n    import filter.warc\nexcept ImportError:\n    print('ImportError')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "needs warcio, which is not installed" in done.stdout and "ImportError" in done.stdout
+
+
+def test_clean_manys_outcomes_are_named_by_the_package(article_html):
+    """A typed crawler had to find `filter.batch.Outcome` itself: the README names them
+    `filter.Outcome` and `filter.Failure`."""
+    import filter
+
+    outcomes = list(default_cleaner().clean_many([article_html, b"\x00\x01binary"], workers=1))
+    assert [type(o) for o in outcomes] == [filter.Outcome, filter.Outcome]
+    assert outcomes[0].ok and isinstance(outcomes[1].error, filter.Failure)
+    assert {"Outcome", "Failure"} <= set(filter.__all__) <= set(dir(filter))
