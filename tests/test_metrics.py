@@ -91,3 +91,25 @@ def test_a_page_kept_empty_scores_nothing_against_its_gold_text():
     tool that kept nothing must not look perfect."""
     assert word_prf("", "The harbour reopened on Tuesday.") == (0.0, 0.0, 0.0)
     assert word_prf("The harbour reopened.", "")[2] == 0.0
+
+
+def test_a_paired_interval_resamples_sites_not_pages():
+    """The interval is of the difference on the same pages, and a site's pages go together:
+    one site of many pages that gains alone is one piece of evidence, not many."""
+    from train.metrics import paired_interval
+
+    same = [0.5, 0.7, 0.9, 0.6]
+    assert paired_interval(same, same, ["a", "b", "c", "d"]) == (0.0, 0.0, 0.0)
+    point, low, high = paired_interval([0.9, 0.8], [0.7, 0.6], ["a", "b"])
+    assert round(point, 9) == round(low, 9) == round(high, 9) == 0.2  # every page gains 0.2
+    # forty pages of one site gain 0.5, nine other sites' pages nothing
+    ours, theirs = [0.9] * 40 + [0.5] * 9, [0.4] * 40 + [0.5] * 9
+    by_page = paired_interval(ours, theirs, [f"p{i}" for i in range(49)])
+    by_site = paired_interval(ours, theirs, ["big"] * 40 + [f"s{i}" for i in range(9)])
+    assert by_page[0] == by_site[0] and by_site[1] < by_page[1] and by_site[2] > by_page[2]
+    assert by_site[1] == 0.0  # resamples without the big site gain nothing
+    # pages without a figure (None) are left out in pairs; a ratio as the statistic
+    ratio = paired_interval([0.1, None, 0.3], [0.2, 0.5, None], ["a", "b", "c"],
+                            statistic=lambda a, b: float(a.mean() / b.mean()))
+    assert ratio == (0.5, 0.5, 0.5)
+    assert all(v != v for v in paired_interval([None], [0.1], ["a"]))  # NaN: no page
