@@ -54,7 +54,7 @@ from .cleaner import Cleaner, Limits, clean_page
 from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, worker_count
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
-from .files import temporary_beside
+from .files import sync_folder, temporary_beside
 from .inputs import (STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name,
                      not_downloaded, read_inputs)
 from .limits import WORKERS_PER_CORE, check_workers, usable_cores
@@ -725,7 +725,8 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     """Take the lines of failed documents (an `error` that is not null) whose `source` is
     `ours` out of an output file, for `--retry-failed`: only the inputs of this run are read
     again, so the failures of others stay (taken out, they were never retried). A copy without
-    them replaces the file, so a crash midway leaves it whole; an output reached through a
+    them replaces the file once on the disk, so a crash midway, or the machine's just after,
+    leaves it whole; an output reached through a
     symlink is replaced where the link points (replacing the link left the file it points to
     with the old failures and no new lines). Every other line is kept as it is. Returns how
     many lines were taken out."""
@@ -747,11 +748,15 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
                     removed += 1
                     continue
                 dst.write(line)
+            if removed:  # on the disk before the rename: a crash then left an empty output
+                dst.flush()
+                os.fsync(dst.fileno())
         if not removed:  # nothing to take out: the file stays as it is
             tmp.unlink()
             return 0
         os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         os.replace(tmp, path)
+        sync_folder(path.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

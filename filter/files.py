@@ -50,10 +50,16 @@ def sync_file(path: Path) -> None:
 
 
 def sync_folder(folder: Path) -> None:
-    """Flush a folder's entries (the renames into it) to the disk."""
-    fd = os.open(folder, os.O_RDONLY)
+    """Flush a folder's entries (the renames into it) to the disk, where the file system can
+    (some refuse fsync on a folder: the rename is done all the same)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
@@ -90,7 +96,10 @@ def written_whole(path: str | Path, *, keep_part_on: tuple[type[BaseException], 
             if path.exists():
                 os.chmod(part, stat.S_IMODE(path.stat().st_mode))
             yield fh
+            fh.flush()
+            os.fsync(fh.fileno())  # before the rename: a crash after it left an empty file
         os.replace(part, path)
+        sync_folder(path.parent)
     except BaseException as err:
         if isinstance(err, keep_part_on):
             os.replace(part, path)

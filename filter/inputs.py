@@ -114,6 +114,10 @@ def input_kind(path: str | Path) -> str:
         return "folder"
     kind = kind_by_name(path.name)
     special = _special_file(path)
+    if special == _FIFO and not kind:  # `<(zcat pages.jsonl.gz)`: /dev/fd/63 has no name to read
+        raise ValueError(f"{path}: a named pipe without a .jsonl name, so not known to be JSON "
+                         "Lines: pipe it to standard input instead (zcat pages.jsonl.gz | "
+                         "noisefilter batch - …)")
     if special and not (special == _FIFO and kind == "jsonl"):
         raise ValueError(f"{path}: {special}, not a regular file")
     if kind:

@@ -942,6 +942,26 @@ def test_retry_failed_keeps_the_outputs_mode(tmp_path):
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o644
 
 
+def test_a_rewritten_output_is_on_the_disk_before_it_replaces_the_old(tmp_path, monkeypatch):
+    """`--retry-failed`'s copy (and an exported file) was renamed onto the output unsynced: a
+    crash of the machine just after could leave the only copy of a run's records empty."""
+    from filter.files import written_whole
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: events.append("replace") or real_replace(a, b))
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": "a", "source": "in.jsonl", "error": None}) + "\n"
+                   + json.dumps({"id": "b", "source": "in.jsonl", "error": {"type": "X"}}) + "\n")
+    assert drop_failures(out, lambda s: True) == 1
+    assert events == ["fsync", "replace", "fsync"]  # the copy, the rename, the folder
+    events.clear()
+    with written_whole(tmp_path / "export.jsonl") as fh:
+        fh.write(b"{}\n")
+    assert events == ["fsync", "replace", "fsync"]
+
+
 def test_the_summary_counts_every_failure_of_a_kind():
     import io
     from filter.batch import Progress

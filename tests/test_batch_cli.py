@@ -395,6 +395,15 @@ def test_fifos_are_skipped_in_a_folder_and_refused_by_name(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == (f"noisefilter batch: {folder / 'pipe.html'}: "
                            "a named pipe (FIFO), not a regular file\n")
+    # one without a name to read, as `<(zcat pages.jsonl.gz)` gives (/dev/fd/63): the reason
+    # given is its name, with the way that works, not that it is a pipe
+    nameless = tmp_path / "63"
+    os.mkfifo(nameless)
+    proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(nameless),
+                           "-o", str(tmp_path / "other.jsonl")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "without a .jsonl name" in proc.stderr
+    assert "noisefilter batch - " in proc.stderr
     # a named pipe of JSON Lines streams documents from a producer as they come
     stream = tmp_path / "docs.jsonl"
     os.mkfifo(stream)
