@@ -512,8 +512,11 @@ def _read_block(stream: _Stream, headers: dict, rec_id: str, url: str | None,
         block = stream.read(length)
         got = len(block)
     if got < length:
-        raise _Damaged(f"the file ends {got:,} bytes into a block of {length:,} bytes "
-                       "(truncated record)", True, rec_id, url)
+        # said of both: a record cut short, and one whose Content-Length is wrong in the middle
+        # of a file (its later records read all the same): "the file ends" read as a cut file
+        raise _Damaged(f"its Content-Length ({length:,} bytes) runs {length - got:,} bytes past "
+                       "the end of the file: the record is truncated, or its Content-Length is "
+                       "wrong", True, rec_id, url)
     end = stream.read(2)
     if end == b"\r\n" and stream.peek(2) == b"\r\n":
         end += stream.read(2)

@@ -105,6 +105,9 @@ def test_a_content_length_too_large_costs_only_its_record(tmp_path, gz, extra):
     docs = list(read_warc(path))
     assert summary(docs) == [(r.url, "DamagedRecord" if i == 1 else "page") for i, r in enumerate(records)]
     assert docs[1].meta["warc_date"]  # what was read of its header is kept
+    if extra > 5_000:  # past the file's end, mid-file: not said as a file cut short
+        assert "file ends" not in docs[1].failure.message
+        assert "the record is truncated, or its Content-Length is wrong" in docs[1].failure.message
 
 
 def corrupt_gzip_body() -> bytes:
