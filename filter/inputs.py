@@ -285,8 +285,9 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
     reported under ``FILE:LINE``, as a line that is no JSON is. A file that is no JSON Lines at
-    all (UTF-16 or UTF-32, one JSON array, or pretty-printed objects) is one report, under the
-    place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after blank lines).
+    all (UTF-16 or UTF-32, one JSON array, pretty-printed objects, a WARC, binary data) is one
+    report, under the place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after
+    blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
         yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",
@@ -356,6 +357,14 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                             "several lines), not JSON Lines (one object per line): write each "
                             "object on one line, with jq -c ."))
                         return
+                    if not started and _binary(line):
+                        # a tar or an image named .jsonl: a report per "line" of it (7,903
+                        # for one small tar.gz)
+                        yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
+                            "UnreadableFile", f"{where} is binary data (or UTF-16 text without "
+                            "a byte-order mark), not JSON Lines: its first line is mostly NUL "
+                            "bytes or not UTF-8 text with NUL bytes"))
+                        return
                     if not started and _WARC_START.match(line):
                         # a WARC piped in, or named .jsonl: a report per header and HTML line
                         yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
@@ -398,6 +407,22 @@ def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, int]]:
             yield line, True, length
     if parts:  # the last line, without its newline
         yield (b"".join(parts) if size <= limit else parts[0]), False, size
+
+
+def _binary(line: bytes) -> bool:
+    """Whether a file's first line is no text at all: NUL bytes, which JSON never holds raw, in
+    bytes that are not UTF-8 or are a tenth NULs (UTF-16 text, a tar's padding). A stray NUL in a
+    line of UTF-8 text is that line's problem alone: the records after it are read."""
+    nuls = line.count(b"\x00")
+    if not nuls:
+        return False
+    if nuls * 10 >= len(line):
+        return True
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _bom_encoding(start: bytes) -> str | None:

@@ -609,6 +609,33 @@ def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_
             ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
 
 
+def test_binary_data_named_as_json_lines_is_one_report_and_a_stray_nul_one_bad_line(tmp_path):
+    """A tar.gz named .jsonl.gz gave 7,903 "not valid JSON" reports, one per "line" of its
+    bytes. A NUL in a line of UTF-8 text is that line's problem: the records after it are read."""
+    import io
+    import tarfile
+
+    from filter.inputs import read_jsonl
+
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+        data = b'{"id": "a", "text": "Harbour news."}\n' * 50
+        info = tarfile.TarInfo("pages/a.jsonl")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "pages.jsonl.gz").write_bytes(packed.getvalue())
+    (tmp_path / "wide.jsonl").write_bytes('{"id": "a", "text": "Harbour news."}\n'.encode("utf-16-le"))
+    for name in ("pages.jsonl.gz", "wide.jsonl"):
+        docs = list(read_jsonl(tmp_path / name))
+        assert [(d.id, d.failure.type) for d in docs] == [(f"{name}@1", "UnreadableFile")]
+        assert "is binary data (or UTF-16 text without a byte-order mark), not JSON Lines" in \
+            docs[0].failure.message
+    (tmp_path / "nul.jsonl").write_bytes(b'{"id": "a", "text": "x\x00y"}\n'
+                                         b'{"id": "b", "text": "Ferry times."}\n')
+    assert [(d.id, d.failure and d.failure.type) for d in read_jsonl(tmp_path / "nul.jsonl")] == [
+        ("nul.jsonl:1", "BadInputLine"), ("b", None)]
+
+
 def test_a_json_lines_record_saved_in_latin1_says_json_is_utf8(tmp_path):
     """A record written in Latin-1 was "not valid JSON: 'utf-8' codec can't decode byte…",
     Python's words; the line is JSON, in the wrong charset. The records around it are read."""
