@@ -726,10 +726,9 @@ def drop_failures(path: Path, ours: Callable[[object], bool]) -> int:
     `ours` out of an output file, for `--retry-failed`: only the inputs of this run are read
     again, so the failures of others stay (taken out, they were never retried). A copy without
     them replaces the file once on the disk, so a crash midway, or the machine's just after,
-    leaves it whole; an output reached through a
-    symlink is replaced where the link points (replacing the link left the file it points to
-    with the old failures and no new lines). Every other line is kept as it is. Returns how
-    many lines were taken out."""
+    leaves it whole; an output reached through a symlink is replaced where the link points
+    (replacing the link left the file it points to with the old failures and no new lines).
+    Every other line is kept as it is. Returns how many lines were taken out."""
     path = Path(os.path.realpath(path))
     removed = 0
     try:
