@@ -278,6 +278,9 @@ class AddReportOut(BaseModel):
     merged: dict[str, str] = Field(description="Given id -> stored id holding the same document.")
     refused: dict[str, str] = Field(default_factory=dict, description="Given id -> why the page "
                                     "was not stored: its id holds another page (another url).")
+    kept: dict[str, list[int]] = Field(default_factory=dict, description="Given id -> the "
+                                       "positions, in the example's `blocks` as sent, of the "
+                                       "labels counted in `labels_kept`.")
 
 
 class ProblemOut(BaseModel):

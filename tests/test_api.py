@@ -759,6 +759,7 @@ def _labels_with_times(client) -> None:
         {**page, "blocks": [{"text": "Sign up today", "label": "junk", "labelled_by": "alice",
                              "labelled_at": given}]}]}).json()
     assert (stale["report"]["labels_kept"], stale["report"]["labels_changed"]) == (1, 0)
+    assert stale["report"]["kept"] == {"times-1": [0]}  # which label, by its place as sent
     bad = client.post("/v1/examples", headers=key, json={"examples": [
         {**page, "blocks": [{"text": "Sign up today", "label": "junk", "labelled_at": "yesterday"}]}]})
     assert "must be a time in ISO 8601" in assert_error(bad, 422, "invalid_input")["detail"]

@@ -1157,7 +1157,8 @@ def test_a_tab_opened_before_a_correction_does_not_undo_it_when_saved(server, wa
     page.keyboard.press(KEYS["related"])  # the list has the keys again: block 2
     assert [b["label"] for b in shown_blocks(page)][:2] == ["teaser", "related"]
     page.keyboard.press("Control+s")
-    expect(page.locator("#status")).to_contain_text("1 label not applied")
+    # the block named, as the list numbers it: which one was not applied could not be told
+    expect(page.locator("#status")).to_contain_text(f"1 label not applied (block {share + 1})")
 
     stored = {b["text"]: b for b in stored_example(server, html=doc)["blocks"]}
     assert (stored[texts[share]]["label"], stored[texts[share]]["labelled_by"]) == ("teaser", "bob")
@@ -1914,7 +1915,7 @@ def test_a_second_save_does_not_undo_a_correction_saved_elsewhere_after_the_firs
         {"text": doc, "blocks": [{"text": texts[0], "label": "teaser"}]}]})
     page.keyboard.press(KEYS["related"])  # block 2 (the page moved on), then save again
     page.keyboard.press("Control+s")
-    expect(page.locator("#status")).to_contain_text("1 label not applied")
+    expect(page.locator("#status")).to_contain_text("1 label not applied (block 1)")
     stored = {b["text"]: (b["label"], b["labelled_by"]) for b in stored_example(server, text=doc)["blocks"]}
     assert stored[texts[0]] == ("teaser", "bob")
     assert stored[texts[1]][0] == "related"

@@ -94,6 +94,7 @@ def test_a_proposal_never_overwrites_a_reviewed_label_and_changes_keep_history(t
     proposal = _ex("p", "headline\nmore news", [("headline", "junk"), ("more news", "teaser")])
     report = store.add([proposal], labelled_by="model:v1", reviewed=False)
     assert (report.labels_kept, report.labels_unchanged, report.labels_changed) == (1, 1, 0)
+    assert report.kept == {"p": [0]}  # the proposal's first label lost; its second was the same
     assert [b.label for b in store.get("p").blocks] == ["content", "teaser"]
     correction = _ex("p", "headline\nmore news", [("more news", "related")])
     report = store.add([correction], labelled_by="bob")

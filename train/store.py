@@ -153,9 +153,9 @@ def block_key(text: str) -> str:
 
 @dataclass
 class AddReport:
-    """What one `add` did. `kept` counts incoming labels that lost to a label already stored
-    (`_stands`: an unreviewed label, or one given before it, to a reviewed label; a model's
-    proposal to an alignment's); `merged` maps incoming ids to the
+    """What one `add` did. `labels_kept` counts incoming labels that lost to a label already
+    stored (`_stands`: an unreviewed label, or one given before it, to a reviewed label; a
+    model's proposal to an alignment's), `kept` says which; `merged` maps incoming ids to the
     stored id holding the same document; `refused` incoming ids to why the page was not
     stored (its id holds another page)."""
 
@@ -167,6 +167,9 @@ class AddReport:
     labels_kept: int = 0
     merged: dict[str, str] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)
+    #: incoming id -> the positions (in its `blocks` as given) of the labels counted in
+    #: `labels_kept`: a labeller told "1 label not applied" could not tell which
+    kept: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -174,7 +177,7 @@ class AddReport:
     def merge(self, other: AddReport) -> None:
         """Count `other` (another file's `add`) in this report."""
         for key, value in other.to_dict().items():
-            if key in ("merged", "refused"):
+            if key in ("merged", "refused", "kept"):
                 getattr(self, key).update(value)
             else:
                 setattr(self, key, getattr(self, key) + value)
@@ -619,7 +622,9 @@ class ExampleStore:
                 report.labels_added += 1
                 continue
             if _stands(old, new, stated):
-                report.labels_kept += (old["label"] != new[0])
+                if old["label"] != new[0]:
+                    report.labels_kept += 1
+                    report.kept.setdefault(ex.id, []).append(offset)
                 report.labels_unchanged += (old["label"] == new[0])
                 continue
             if old["label"] == new[0] and old["reviewed"] == new[4]:

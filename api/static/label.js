@@ -873,8 +873,12 @@
         "it was labelled without one"}: the form holds another page now.`;
     }
     if (r.labels_kept) {
-      message += ` ${count(r.labels_kept, "label")} not applied: the store holds a newer ` +
-        "or reviewed label for that block (open the page again to see it).";
+      // which blocks, numbered as the list numbers them (one example was sent)
+      const kept = (Object.values(r.kept || {})[0] || []).map((i) => i + 1);
+      const which = kept.length === 1 ? ` (block ${kept[0]})`
+        : kept.length ? ` (blocks ${kept.join(", ")})` : "";
+      message += ` ${count(r.labels_kept, "label")} not applied${which}: the store holds a ` +
+        "newer or reviewed label there (open the page again to see it).";
     }
     if (answer.problems.length) {
       message += " Not stored as given: " + answer.problems.map((p) => p.message).join("; ");
