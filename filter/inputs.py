@@ -285,8 +285,8 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
     A record whose page is over `max_bytes` is reported as too large here, not sent to be
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
     reported under ``FILE:LINE``, as a line that is no JSON is. A file that is no JSON Lines at
-    all (UTF-16 or UTF-32, one JSON array, pretty-printed objects, a WARC, binary data) is one
-    report, under the place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after
+    all (UTF-16 or UTF-32, one JSON array, pretty-printed objects, a WARC, an archive or an
+    image) is one report, under the place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after
     blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
@@ -357,13 +357,11 @@ def _jsonl_records(open_stream: Callable[[], BinaryIO], name: str, source: str,
                             "several lines), not JSON Lines (one object per line): write each "
                             "object on one line, with jq -c ."))
                         return
-                    if not started and _binary(line):
+                    if not started and (kind := _not_text(line)):
                         # a tar or an image named .jsonl: a report per "line" of it (7,903
                         # for one small tar.gz)
                         yield Document(id=f"{name}@{lineno}", source=source, failure=Failure(
-                            "UnreadableFile", f"{where} is binary data (or UTF-16 text without "
-                            "a byte-order mark), not JSON Lines: its first line is mostly NUL "
-                            "bytes or not UTF-8 text with NUL bytes"))
+                            "UnreadableFile", f"{where} is {kind}, not JSON Lines"))
                         return
                     if not started and _WARC_START.match(line):
                         # a WARC piped in, or named .jsonl: a report per header and HTML line
@@ -409,20 +407,24 @@ def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[bytes, bool, int]]:
         yield (b"".join(parts) if size <= limit else parts[0]), False, size
 
 
-def _binary(line: bytes) -> bool:
-    """Whether a file's first line is no text at all: NUL bytes, which JSON never holds raw, in
-    bytes that are not UTF-8 or are a tenth NULs (UTF-16 text, a tar's padding). A stray NUL in a
-    line of UTF-8 text is that line's problem alone: the records after it are read."""
-    nuls = line.count(b"\x00")
-    if not nuls:
-        return False
-    if nuls * 10 >= len(line):
-        return True
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
+def _not_text(line: bytes) -> str | None:
+    """What a file whose first line is `line` is when it is surely no JSON Lines: a format
+    known by its first bytes (`file_format`; a PNG's first line ends inside its signature), a
+    tar archive, or UTF-16 text without a byte-order mark (every other byte NUL). Else None: a
+    first line of NULs (a crash's) or in Latin-1 is that line's problem alone, the records
+    after it read."""
+    from .decoding import file_format  # (brings trafilatura: not for `noisefilter --help`)
+
+    kind = file_format(line) or ("a PNG image" if line.startswith(b"\x89PNG\r\n") else None)
+    if kind:
+        return kind
+    if line[257:262] == b"ustar":
+        return "a tar archive"
+    sample = line[:64].rstrip(b"\r\n")
+    for nul, other in ((sample[1::2], sample[0::2]), (sample[0::2], sample[1::2])):
+        if len(sample) >= 4 and not nul.strip(b"\x00") and b"\x00" not in other:
+            return "UTF-16 text without a byte-order mark"
+    return None
 
 
 def _bom_encoding(start: bytes) -> str | None:

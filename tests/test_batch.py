@@ -609,9 +609,10 @@ def test_a_json_lines_file_in_utf16_or_one_json_array_is_one_report_not_one_per_
             ("mixed.jsonl:1", "BadInputLine"), ("p0", None), ("p1", None), ("p2", None)]
 
 
-def test_binary_data_named_as_json_lines_is_one_report_and_a_stray_nul_one_bad_line(tmp_path):
+def test_an_archive_image_or_utf16_named_as_json_lines_is_one_report(tmp_path):
     """A tar.gz named .jsonl.gz gave 7,903 "not valid JSON" reports, one per "line" of its
-    bytes. A NUL in a line of UTF-8 text is that line's problem: the records after it are read."""
+    bytes, a PNG or a PDF dozens. A first line of NULs (a crash's) or in Latin-1 is that line's
+    problem alone: the records after it are read."""
     import io
     import tarfile
 
@@ -623,17 +624,23 @@ def test_binary_data_named_as_json_lines_is_one_report_and_a_stray_nul_one_bad_l
         info = tarfile.TarInfo("pages/a.jsonl")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    (tmp_path / "pages.jsonl.gz").write_bytes(packed.getvalue())
-    (tmp_path / "wide.jsonl").write_bytes('{"id": "a", "text": "Harbour news."}\n'.encode("utf-16-le"))
-    for name in ("pages.jsonl.gz", "wide.jsonl"):
+    record = '{"id": "a", "text": "Harbour news."}\n'
+    files = {"pages.jsonl.gz": (packed.getvalue(), "a tar archive"),
+             "wide.jsonl": (record.encode("utf-16-le"), "UTF-16 text without a byte-order mark"),
+             "big-end.jsonl": (record.encode("utf-16-be"), "UTF-16 text without a byte-order mark"),
+             "shot.jsonl": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4 + b"\n" * 40, "a PNG image"),
+             "paper.jsonl": (b"%PDF-1.4\n" + b"1 0 obj\n<< >>\nendobj\n" * 20, "a PDF document")}
+    for name, (data, kind) in files.items():
+        (tmp_path / name).write_bytes(data)
         docs = list(read_jsonl(tmp_path / name))
         assert [(d.id, d.failure.type) for d in docs] == [(f"{name}@1", "UnreadableFile")]
-        assert "is binary data (or UTF-16 text without a byte-order mark), not JSON Lines" in \
-            docs[0].failure.message
-    (tmp_path / "nul.jsonl").write_bytes(b'{"id": "a", "text": "x\x00y"}\n'
-                                         b'{"id": "b", "text": "Ferry times."}\n')
-    assert [(d.id, d.failure and d.failure.type) for d in read_jsonl(tmp_path / "nul.jsonl")] == [
-        ("nul.jsonl:1", "BadInputLine"), ("b", None)]
+        assert docs[0].failure.message == f"{tmp_path / name} is {kind}, not JSON Lines"
+    good = b'{"id": "b", "text": "Ferry times."}\n'
+    for first in (b"\x00" * 300 + b"\n", b'{"id": "a", "text": "caf\xe9\x00"}\n',
+                  b'{"id": "a", "text": "x\x00y"}\n'):
+        (tmp_path / "first.jsonl").write_bytes(first + good)
+        assert [(d.id, d.failure and d.failure.type) for d in read_jsonl(tmp_path / "first.jsonl")] == [
+            ("first.jsonl:1", "BadInputLine"), ("b", None)]
 
 
 def test_a_json_lines_record_saved_in_latin1_says_json_is_utf8(tmp_path):
