@@ -73,14 +73,16 @@ class Cleaner:
     """
 
     def __init__(self, model: str | Path | LoadedModel | None = None, limits: Limits | None = None,
-                 favor_precision: bool = False):
+                 favor_precision: bool | None = False):
         # refused here: a dict of limits or "no" for a flag was taken, and every later call
         # failed with an AttributeError (no `NoiseFilterError` to catch) or cleaned as if "yes"
         if limits is not None and not isinstance(limits, Limits):
             raise TypeError(f"limits must be a filter.Limits (Limits(max_bytes=…, timeout=…)), "
                             f"not {type(limits).__name__}")
         self.limits = limits or Limits()
-        self.favor_precision = _flag(favor_precision, "favor_precision")
+        # None, as a call's own default: a wrapper passing an unset option on
+        self.favor_precision = (favor_precision is not None
+                                and _flag(favor_precision, "favor_precision"))
         if isinstance(model, LoadedModel):
             self.loaded = model
         else:

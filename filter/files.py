@@ -49,17 +49,27 @@ def sync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+#: what `fsync` on a folder answers where the file system does not do it (the rename that
+#: came before is done all the same); any other error, an I/O error above all, is raised
+_NO_FOLDER_SYNC = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF,
+                             errno.EACCES, errno.EPERM})
+
+
 def sync_folder(folder: Path) -> None:
     """Flush a folder's entries (the renames into it) to the disk, where the file system can
-    (some refuse fsync on a folder: the rename is done all the same)."""
+    (a folder this user may not read, or a file system that refuses fsync on a folder, is
+    passed over)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
+    except OSError as err:
+        if err.errno in _NO_FOLDER_SYNC:
+            return
+        raise
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as err:
+        if err.errno not in _NO_FOLDER_SYNC:
+            raise
     finally:
         os.close(fd)
 
@@ -91,18 +101,23 @@ def written_whole(path: str | Path, *, keep_part_on: tuple[type[BaseException], 
         with open(path, "wb") as fh:
             yield fh
         return
+    def publish() -> None:
+        # on the disk before the rename, and the rename after it: a crash of the machine just
+        # after it left an empty file under the name
+        with open(part, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(part, path)
+        sync_folder(path.parent)
+
     try:
         with fh:
             if path.exists():
                 os.chmod(part, stat.S_IMODE(path.stat().st_mode))
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())  # before the rename: a crash after it left an empty file
-        os.replace(part, path)
-        sync_folder(path.parent)
+        publish()
     except BaseException as err:
         if isinstance(err, keep_part_on):
-            os.replace(part, path)
+            publish()
         else:
             part.unlink(missing_ok=True)
         raise

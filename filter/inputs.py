@@ -286,8 +286,8 @@ def read_jsonl(path: str | Path, max_bytes: int = 10_000_000) -> Iterator[Docume
     cleaned; a line longer than the reader holds (`_line_limit`) is not even read: it is
     reported under ``FILE:LINE``, as a line that is no JSON is. A file that is no JSON Lines at
     all (UTF-16 or UTF-32, one JSON array, pretty-printed objects, a WARC, an archive or an
-    image) is one report, under the place where that shows, ``FILE@1`` (the line of the ``[`` or ``{`` after
-    blank lines).
+    image) is one report, under the place where that shows, ``FILE@1`` (the line of the ``[``
+    or ``{`` after blank lines).
     """
     if str(path) == STDIN:  # a duplicate of the descriptor, so that closing it leaves stdin open
         yield from _jsonl_records(lambda: os.fdopen(os.dup(sys.stdin.fileno()), "rb"), "stdin",

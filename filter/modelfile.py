@@ -23,7 +23,6 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import joblib
@@ -218,14 +217,14 @@ def save_model(model: object, path: str | Path, manifest: dict) -> dict:
 
 
 def _made_with() -> dict[str, str]:
-    """The versions, beside scikit-learn's, that a model's blocks and figures depend on."""
-    found = {"python_version": platform.python_version()}
-    for package in ("trafilatura", "lxml", "numpy"):
-        try:
-            found[f"{package}_version"] = metadata.version(package)
-        except metadata.PackageNotFoundError:  # run from a tree without it installed
-            found[f"{package}_version"] = "unknown"
-    return found
+    """The versions, beside scikit-learn's, that a model's blocks and figures depend on: of the
+    modules imported (the distribution installed may be another under a PYTHONPATH)."""
+    import lxml
+    import numpy
+    import trafilatura
+
+    return {"python_version": platform.python_version(),
+            **{f"{m.__name__}_version": str(m.__version__) for m in (trafilatura, lxml, numpy)}}
 
 
 def read_manifest(path: str | Path) -> dict:

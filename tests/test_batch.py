@@ -994,6 +994,11 @@ def test_a_rewritten_output_is_on_the_disk_before_it_replaces_the_old(tmp_path, 
     with written_whole(tmp_path / "export.jsonl") as fh:
         fh.write(b"{}\n")
     assert events == ["fsync", "replace", "fsync"]
+    events.clear()  # what could be read of a damaged store is kept, synced alike
+    with pytest.raises(KeyError), written_whole(tmp_path / "export.jsonl", keep_part_on=(KeyError,)) as fh:
+        fh.write(b"{}\n")
+        raise KeyError("damaged")
+    assert events == ["fsync", "replace", "fsync"]
 
 
 def test_the_summary_counts_every_failure_of_a_kind():

@@ -1301,6 +1301,7 @@ def test_wrong_limits_or_flags_are_refused_when_the_cleaner_is_made(article_html
     with pytest.raises(TypeError, match="favor_precision must be True or False"):
         cleaner.clean(article_html, favor_precision="no")
     assert Cleaner(model=cleaner.loaded, favor_precision=np.True_).favor_precision is True
+    assert Cleaner(model=cleaner.loaded, favor_precision=None).favor_precision is False
 
 
 def test_a_bytearray_or_memoryview_body_cleans_as_its_bytes(article_html):

@@ -22,6 +22,26 @@ def _ex(ident: str, text: str, labels: list[tuple[str, str]], **kw) -> Example:
     return Example(id=ident, text=text, blocks=[BlockLabel(t, lab, **kw) for t, lab in labels])
 
 
+def test_labels_kept_are_named_by_their_place_as_given_and_counted_across_files(tmp_path):
+    """`kept` names the labels that lost to stored ones by their place in the blocks as sent:
+    counted among the blocks left after a bad one was dropped, it named another block; and a
+    page in two files kept only the second file's places."""
+    from train.examples import parse_example
+    from train.store import AddReport
+
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([_ex("p", "headline\nmore news", [("headline", "content")])], labelled_by="alice")
+    raw = {"id": "p", "text": "headline\nmore news", "blocks": [
+        {"text": "", "label": "junk"}, {"text": "headline", "label": "junk"}]}
+    example, problems = parse_example(raw)
+    assert "has no text" in problems[0].message
+    report = store.add([example], labelled_by="model:v1", reviewed=False)
+    assert (report.labels_kept, report.kept) == (1, {"p": [1]})
+    both = AddReport(labels_kept=2, kept={"p": [0, 3]})
+    both.merge(AddReport(labels_kept=1, kept={"p": [1], "q": [2]}))
+    assert (both.labels_kept, both.kept) == (3, {"p": [0, 3, 1], "q": [2]})
+
+
 def test_a_save_that_waited_for_the_lock_is_listed_after_what_was_saved_meanwhile(tmp_path):
     """Pages are listed in the order they were added, and readers page through them with an
     offset: a save stamped before it waited for another writer's lock was listed before the

@@ -90,6 +90,9 @@ class BlockLabel:
     labelled_by: str | None = None
     labelled_at: str | None = None
     reviewed: bool | None = None
+    #: its place in the example's `blocks` as given, blocks left out included (what a report
+    #: names it by: `AddReport.kept`); None when not read from one
+    position: int | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
         out = {"text": self.text, "label": self.label}
@@ -260,6 +263,7 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
         if message:
             problems.append(Problem(where, f"block {n}: {message}"))
         if block is not None:
+            block.position = n
             blocks.append(block)
     if not blocks:
         # a page without a label teaches nothing, and cannot be sent back: the store kept it,

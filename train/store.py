@@ -177,8 +177,11 @@ class AddReport:
     def merge(self, other: AddReport) -> None:
         """Count `other` (another file's `add`) in this report."""
         for key, value in other.to_dict().items():
-            if key in ("merged", "refused", "kept"):
+            if key in ("merged", "refused"):
                 getattr(self, key).update(value)
+            elif key == "kept":  # one id in two files: both files' places
+                for ident, places in value.items():
+                    self.kept.setdefault(ident, []).extend(places)
             else:
                 setattr(self, key, getattr(self, key) + value)
 
@@ -624,7 +627,8 @@ class ExampleStore:
             if _stands(old, new, stated):
                 if old["label"] != new[0]:
                     report.labels_kept += 1
-                    report.kept.setdefault(ex.id, []).append(offset)
+                    report.kept.setdefault(ex.id, []).append(
+                        offset if block.position is None else block.position)
                 report.labels_unchanged += (old["label"] == new[0])
                 continue
             if old["label"] == new[0] and old["reviewed"] == new[4]:
