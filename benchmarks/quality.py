@@ -195,9 +195,12 @@ def main() -> None:
                "per_type": {}}
     print("\n| page type | pages | F1 noisefilter | F1 trafilatura | with kept (nf / traf) | without leaked (nf / traf) | F1 clean_text(traf) | F1 perfect classifier (kept blocks only) |")
     print("|---|---|---|---|---|---|---|---|")
-    for ptype in sorted(per_type, key=lambda t: -len(per_type[t]["ours_f1"])) + ["all"]:
-        row = per_type[ptype] if ptype != "all" else {
-            k: [v for r in per_type.values() for v in r[k]] for k in next(iter(per_type.values()))}
+    # every page's figures under "all" too, in the order of `sites`
+    per_type["all"] = {k: [v for r in per_type.values() for v in r[k]]
+                       for k in next(iter(per_type.values()))}
+    sites["all"] = [g for t in per_type if t != "all" for g in sites[t]]
+    for ptype in sorted(per_type, key=lambda t: (t == "all", -len(per_type[t]["ours_f1"]))):
+        row = per_type[ptype]
         s = {k: _mean(v) for k, v in row.items()}
         summary["per_type"][ptype] = {**s, "pages": len(row["ours_f1"])}
         print(f"| {ptype} | {len(row['ours_f1'])} | {s['ours_f1']:.4f} | {s['trafilatura_f1']:.4f} | "
@@ -211,9 +214,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     summary["intervals"] = {}
     for ptype in summary["per_type"]:
-        row = per_type[ptype] if ptype != "all" else {
-            k: [v for r in per_type.values() for v in r[k]] for k in next(iter(per_type.values()))}
-        where = sites[ptype] if ptype != "all" else [g for t in per_type for g in sites[t]]
+        row, where = per_type[ptype], sites[ptype]
         found = {
             "f1_gain": paired_interval(row["ours_f1"], row["trafilatura_f1"], where),
             "with_difference": paired_interval(row["ours_with"], row["trafilatura_with"], where),

@@ -101,6 +101,7 @@ def written_whole(path: str | Path, *, keep_part_on: tuple[type[BaseException], 
         with open(path, "wb") as fh:
             yield fh
         return
+
     def publish() -> None:
         # on the disk before the rename, and the rename after it: a crash of the machine just
         # after it left an empty file under the name
