@@ -456,6 +456,35 @@ def saved_and_opened_again(page, server, doc: str, url: str) -> list[dict]:
     return model
 
 
+def test_page_down_and_page_up_move_by_what_the_list_shows(server, watched):
+    """A long page took a key press per block: Page Down goes to the last block whose top is
+    within one list-height, shown; Shift+Page Down selects the run; Page Up goes back."""
+    page = watched.page
+    doc = "\n".join(f"Notice {i}: the harbour office posts the ferry times for the week ahead."
+                     for i in range(80))
+    open_page(page, server)
+    label_blocks(page, doc, fmt="text")
+    active = lambda: int(page.locator("#blocks").get_attribute("aria-activedescendant").split("-")[1])  # noqa: E731
+    page.keyboard.press("Home")
+    page.keyboard.press("PageDown")
+    down = active()
+    assert 3 < down < 79, down
+    page.wait_for_function("""i => {  // shown in the list, once its smooth scroll is over
+        const list = document.getElementById('blocks').getBoundingClientRect();
+        const row = document.getElementById('block-' + i).getBoundingClientRect();
+        return row.top >= list.top - 1 && row.bottom <= list.bottom + 1; }""", arg=down, timeout=10_000)
+    page.keyboard.press("Shift+PageDown")
+    selected = [b["selected"] for b in shown_blocks(page)]
+    assert selected.index(True) == down and sum(selected) == active() - down + 1 > 1
+    page.keyboard.press("PageUp")
+    page.keyboard.press("PageUp")
+    assert active() < down and sum(b["selected"] for b in shown_blocks(page)) == 1
+    page.keyboard.press("End")
+    page.keyboard.press("PageDown")  # at the end it stays there
+    assert active() == 79
+    assert not watched.errors and not watched.dialogs
+
+
 def test_a_page_opened_again_shows_its_saved_labels_and_a_new_save_keeps_them(server, watched):
     """Opening a page that is in the store shows the labels saved for it (found by its
     document), reviewed ones marked; a second save with another correction keeps the first."""

@@ -728,6 +728,16 @@
     select(target, state.anchor, target);
   }
 
+  // The block one list-height away from block `i` (`dir` 1: down, -1: up), the farthest whose
+  // top is still within it; at least the next one. A long page took a key press per block.
+  function pageFrom(i, dir) {
+    const height = ui.blocks.clientHeight;
+    const top = state.rows[i].offsetTop;
+    let j = i;
+    while (state.rows[j + dir] && Math.abs(state.rows[j + dir].offsetTop - top) < height) j += dir;
+    return j === i ? i + dir : j;
+  }
+
   function applyLabel(label) {
     if (state.selStart < 0) return;
     state.undo.push({ from: state.selStart, to: state.selEnd, before: state.blocks
@@ -779,6 +789,8 @@
     else if (event.key === "ArrowUp") moveTo(state.active - 1, event.shiftKey);
     else if (event.key === "Home") moveTo(0, event.shiftKey);
     else if (event.key === "End") moveTo(last, event.shiftKey);
+    else if (event.key === "PageDown") moveTo(pageFrom(state.active, 1), event.shiftKey);
+    else if (event.key === "PageUp") moveTo(pageFrom(state.active, -1), event.shiftKey);
     else if (ctrl && event.key.toLowerCase() === "a") { state.anchor = 0; select(state.active, 0, last); }
     else if (ctrl && !event.shiftKey && event.key.toLowerCase() === "z") undo();
     else if (!ctrl && /^[1-9]$/.test(event.key) && Number(event.key) <= state.labels.length) {
