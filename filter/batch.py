@@ -51,7 +51,8 @@ from typing import TextIO
 from threadpoolctl import threadpool_limits
 
 from .cleaner import Cleaner, Limits, clean_page
-from .cli import _OUTPUT_FULL, PRECISION_HELP, byte_count, positive_seconds, worker_count
+from .cli import (_OUTPUT_FULL, PRECISION_HELP, byte_count, positive_int, positive_seconds,
+                  worker_count)
 from .compression import COMPRESSIONS, compression_of
 from .errors import ModelError, NoiseFilterError
 from .files import sync_folder, temporary_beside
@@ -663,6 +664,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-bytes", type=byte_count, default=Limits.max_bytes,
                         help="largest page in bytes (default %(default)d)")
     parser.add_argument("--favor-precision", action="store_true", help=PRECISION_HELP)
+    parser.add_argument("--max-in-flight", type=positive_int, default=None, metavar="N",
+                        help="documents read ahead and held until their turn in the output "
+                             "(default: 4 per worker): more keep the workers busy past a slow "
+                             "page, at the memory of that many pages")
     parser.add_argument("--blocks", action="store_true",
                         help="also write every block with its label and score")
     again = parser.add_mutually_exclusive_group()
@@ -1158,7 +1163,8 @@ def run(args: argparse.Namespace) -> int:
     method = "fork" if sys.platform.startswith("linux") else None
     with fh:
         try:
-            for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method):
+            for outcome in clean_many(cleaner, docs, workers=args.workers, start_method=method,
+                                      max_in_flight=args.max_in_flight):
                 # flushed line by line (a few dozen writes a second at most): a reader of the
                 # output, or a resume after a hard kill, sees every page as soon as it is done,
                 # also the last before a pause of a streamed input

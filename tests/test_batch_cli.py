@@ -989,3 +989,33 @@ def test_batch_favoring_precision_cleans_as_the_library_does(cleaner, tmp_path):
     for method in ("spawn", "fork"):
         outcomes = precise.clean_many([p.read_bytes() for p in pages], workers=1, start_method=method)
         assert [o.result.text for o in outcomes] == [want[p.name] for p in pages], method
+
+
+def test_max_in_flight_sets_the_read_ahead_window(tmp_path, monkeypatch, capsys):
+    """A slow page held both workers once the default window (4 per worker) filled behind it:
+    `--max-in-flight N` gives a wider one, passed to `clean_many`; nothing else changes, and
+    anything but a whole number above 0 is refused before any work."""
+    import filter.batch
+
+    jsonl = tmp_path / "pages.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": str(i), "text": f"Line {i} of the notices."}) + "\n"
+                             for i in range(6)))
+    seen = []
+    real = filter.batch.clean_many
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("max_in_flight"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(filter.batch, "clean_many", spy)
+    for window, out in ((None, "default.jsonl"), ("1", "narrow.jsonl")):
+        extra = ["--max-in-flight", window] if window else []
+        assert main(["batch", str(jsonl), "-o", str(tmp_path / out), "--workers", "1", *extra]) == 0
+    assert seen == [None, 1]
+    assert lines(tmp_path / "default.jsonl") == lines(tmp_path / "narrow.jsonl")
+    for wrong in ("0", "-2", "many"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["batch", str(jsonl), "-o", str(tmp_path / "x.jsonl"), "--max-in-flight", wrong])
+        assert exit_.value.code == 2
+    assert "--max-in-flight" in capsys.readouterr().err
+    assert not (tmp_path / "x.jsonl").exists()
