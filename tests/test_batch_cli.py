@@ -614,6 +614,20 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
     assert done_keys(out) == set() and out.read_text(encoding="utf-8") == ""
 
 
+def test_resuming_holds_each_source_once(tmp_path):
+    """A JSON Lines input's path is on every output line of its documents: the resume set of a
+    million lines held a million copies of it, a quarter of its memory."""
+    out = tmp_path / "out.jsonl"
+    lines = [json.dumps({"id": str(i), "url": None, "source": f"/crawl/part-{i % 2}.jsonl",
+                         "error": None}) for i in range(6)]
+    lines.append(json.dumps({"text": "fields in another order", "id": "6",
+                             "source": "/crawl/part-0.jsonl"}))
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    keys = done_keys(out)
+    assert keys == {(f"/crawl/part-{i % 2}.jsonl", str(i)) for i in range(7)}
+    assert len({id(source) for source, _ in keys}) == 2
+
+
 def test_json_lines_on_standard_input(tmp_path):
     """`zcat pages.jsonl.gz | noisefilter batch - -o out.jsonl`: another program's output is
     cleaned as it comes; ids are the lines' (`stdin:N`) unless a record has its own, and the
