@@ -132,6 +132,57 @@ def test_a_crawl_yields_items_cleaned_exactly_as_the_library_cleans(tmp_path, si
     assert stats["downloader/response_status_count/404"] == 1
 
 
+REACTORLESS_SPIDER = '''
+import json, sys
+import scrapy
+from scrapy.crawler import AsyncCrawlerProcess
+
+base, out = sys.argv[1], sys.argv[2]
+
+class NoReactorSpider(scrapy.Spider):
+    name = "no_reactor"
+    start_urls = [base + "harbour-ferry.html", base + "binary.html"]
+
+    def parse(self, response):
+        yield {"url": response.url, "html": response}
+
+process = AsyncCrawlerProcess(settings={
+    "TWISTED_REACTOR_ENABLED": False,
+    "ITEM_PIPELINES": {"filter.integrations.scrapy.NoiseFilterPipeline": 300},
+    "NOISEFILTER_THREADS": 2,
+    "FEEDS": {out: {"format": "jsonlines"}},
+    "ROBOTSTXT_OBEY": False,
+    "LOG_LEVEL": "WARNING",
+})
+crawler = process.create_crawler(NoReactorSpider)
+process.crawl(crawler)
+process.start()
+print(json.dumps(crawler.stats.get_stats(), default=str))
+'''
+
+
+def test_a_crawl_without_a_twisted_reactor_cleans_its_items(tmp_path, site, cleaner):
+    """Scrapy 2.15 and later can run on asyncio alone (``TWISTED_REACTOR_ENABLED = False``),
+    where importing the reactor raises: every item was lost with that ImportError ("Error
+    processing"), and the feed came out empty."""
+    import scrapy.crawler
+    from scrapy.settings import Settings
+
+    if not hasattr(scrapy.crawler, "AsyncCrawlerProcess") or (
+            Settings().get("TWISTED_REACTOR_ENABLED") is None):
+        pytest.skip("this Scrapy always runs a Twisted reactor")
+    out = tmp_path / "items.jsonl"
+    proc = run_spider(tmp_path / "no_reactor.py", REACTORLESS_SPIDER, site, str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Error processing" not in proc.stderr, proc.stderr
+    items = {i["url"]: i for i in map(json.loads, out.read_text().splitlines())}
+    url = site + ARTICLES[0]
+    assert items[url]["noisefilter"]["text"] == cleaner.clean(page(ARTICLES[0]), url=url).text
+    assert items[site + "binary.html"]["noisefilter"]["error"]["type"] == "InputError"
+    stats = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert stats["noisefilter/cleaned"] == 1 and stats["noisefilter/error/InputError"] == 1
+
+
 def test_a_page_that_cannot_be_cleaned_gives_an_error_record(cleaner):
     pipeline = NoiseFilterPipeline(cleaner)
     outcome = pipeline._clean(b"", "http://courier.test/empty")

@@ -43,15 +43,19 @@ it, so lookups timed out. One thread by default: threads share one core's worth 
 a page's time limit counts wall time, so eight pages cleaned at once each ran out of time
 that one alone kept well within. Each cleaning thread uses one OpenMP thread (the
 classifier's default of one per core makes concurrent threads fight over the cores). The pool
-stops with the spider, or with the reactor on an unclean shutdown (`_start_pool`).
+stops with the spider, or with the reactor on an unclean shutdown (`_start_pool`). Without a
+Twisted reactor (``TWISTED_REACTOR_ENABLED = False``, Scrapy 2.15 and later) the pool is an
+executor of as many threads on the asyncio loop (`_in_pool`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -158,6 +162,16 @@ def cleaning_url(url):
     return None if scheme == "file" else url
 
 
+def _reactorless() -> bool:
+    """Whether Scrapy runs without a Twisted reactor (``TWISTED_REACTOR_ENABLED = False``,
+    Scrapy 2.15 and later; earlier ones always have one)."""
+    try:
+        from scrapy.utils.reactorless import is_reactorless
+    except ImportError:
+        return False
+    return is_reactorless()
+
+
 def _is_attrs(item) -> bool:
     """Whether `item` is an attrs instance (its class carries `__attrs_attrs__`; attrs is no
     dependency of this library)."""
@@ -202,6 +216,8 @@ class NoiseFilterPipeline:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ValueError(f"NOISEFILTER_THREADS must be a whole number above 0, not {threads!r}")
         self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="noisefilter")
+        self._thread_count = threads
+        self._executor: ThreadPoolExecutor | None = None  # the pool without a reactor
         self._shutdown_trigger = None  # the reactor's, while the pool runs (`_start_pool`)
         self._stopping = False  # once the pool is told to stop (`_stop_pool`)
         self._unfit: set[type] = set()  # item classes without the output field, said once
@@ -250,6 +266,8 @@ class NoiseFilterPipeline:
         self._stopping = True
         if self.pool.started:
             self.pool.stop()
+        if self._executor is not None:  # its waiting pages give themselves up at once
+            self._executor.shutdown(wait=False)
 
     async def process_item(self, item, spider=None):
         adapter = ItemAdapter(item)
@@ -262,13 +280,7 @@ class NoiseFilterPipeline:
         if not (isinstance(item, dict) or self.output_field in adapter.field_names()):
             return self._unfit_item(item, f"have no field {self.output_field!r} to take the result:"
                                           " declare it (NOISEFILTER_OUTPUT_FIELD)")
-        from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
-        # would install Twisted's default instead
-
-        if not self.pool.started:
-            self._start_pool(reactor)
-        outcome, text = await maybe_deferred_to_future(deferToThreadPool(
-            reactor, self.pool, self._clean_item, html, adapter.get(self.url_field)))
+        outcome, text = await self._in_pool(html, adapter.get(self.url_field))
         try:
             adapter[self.output_field] = outcome.to_record()
         except (TypeError, ValueError, AttributeError) as err:
@@ -295,6 +307,25 @@ class NoiseFilterPipeline:
             reason = outcome.error.message if outcome.error else outcome.result.empty_reason
             raise DropItem(f"noisefilter: no clean text for {outcome.url}: {reason}")
         return item
+
+    async def _in_pool(self, html, field) -> tuple[Outcome, str | None]:
+        """`_clean_item` in the pipeline's pool: Twisted's, or, in Scrapy's mode without a
+        reactor (``TWISTED_REACTOR_ENABLED = False``), an executor of as many threads on the
+        asyncio loop, where importing the reactor is refused and every item was lost with
+        that ImportError."""
+        if _reactorless():
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=self._thread_count,
+                                                    thread_name_prefix="noisefilter")
+            return await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._clean_item, html, field)
+        from twisted.internet import reactor  # the one Scrapy installed: importing it earlier
+        # would install Twisted's default instead
+
+        if not self.pool.started:
+            self._start_pool(reactor)
+        return await maybe_deferred_to_future(deferToThreadPool(
+            reactor, self.pool, self._clean_item, html, field))
 
     def _unfit_item(self, item, why: str):
         """`item` passed on uncleaned, as it came, since it cannot hold the result: said once
