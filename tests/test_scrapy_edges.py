@@ -241,3 +241,41 @@ def test_a_dropped_empty_page_says_why(cleaner, monkeypatch):
                                        r"expected HTML as bytes or str, got int$"):
         asyncio.run(pipeline.process_item({"url": "http://courier.test/b", "html": 7}))
     assert pipeline.stats.get_value("noisefilter/empty") == 1
+
+
+# -- redirects -------------------------------------------------------------------------------
+
+def test_a_url_field_the_response_was_redirected_from_does_not_resolve_its_links(cleaner,
+                                                                                  monkeypatch):
+    """A spider that keys items by the URL it asked for (a feed's short link) stores it beside
+    the Response that was redirected to the page: the page's relative related links were read
+    against the short link (``https://go.example/news/2026/roads``, no such page) and its
+    absolute ones dropped as leaving that site. The links are read at the Response's URL, as a
+    browser reads them; the record keeps the item's URL. A URL the Response was not redirected
+    from (a page fetched through a rendering service) still resolves the links."""
+    import numpy as np
+    from scrapy import Request
+
+    # every block labelled related: what is tested is which address the links are read at
+    monkeypatch.setattr(cleaner.model, "predict_page", lambda page, deadline=None, **_: (
+        ["related"] * len(page.blocks), np.full((len(page.blocks), len(cleaner.labels)), 0.25)))
+    words = "The tram depot reopened on Monday after a winter of rebuilding, the city said. "
+    html = (f"<html><head><title>Depot</title></head><body><article><p>{words * 3}</p><p>More: "
+            "<a href='roads-closed'>Roads closed near the depot</a> and "
+            "<a href='https://www.city-news.co.uk/2026/trams/night-service'>Night trams return"
+            "</a></p></article></body></html>").encode()
+    final = "https://www.city-news.co.uk/2026/trams/depot"
+    short = "https://go.example.net/r/8Hq2"
+    response = HtmlResponse(final, body=html, headers={"Content-Type": "text/html"},
+                            request=Request(final, meta={"redirect_urls": [short]}))
+    want = ["https://www.city-news.co.uk/2026/trams/roads-closed",
+            "https://www.city-news.co.uk/2026/trams/night-service"]
+    pipeline = NoiseFilterPipeline(cleaner)
+    for field in (None, final, short, [short]):
+        record = pipeline._clean_item(response, field)[0].to_record()
+        assert [link["url"] for link in record["related_links"]] == want, field
+        assert record["url"] == (final if field in (None, final) else short)
+    rendered = HtmlResponse("http://render.local:8050/render.html?url=x", body=html,
+                            headers={"Content-Type": "text/html"})
+    record = pipeline._clean_item(rendered, final)[0].to_record()
+    assert [link["url"] for link in record["related_links"]] == want

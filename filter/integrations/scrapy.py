@@ -32,7 +32,8 @@ field (a ``dict`` for pydantic; an item that cannot take the result passes throu
 with an error logged). A Response whose Content-Type is not HTML's (a feed) gets the WARC
 reader's ``NotHTML`` error record. Items without the HTML field pass through untouched.
 Beside a Response, the URL field may be relative (it is read as the Response reads its links)
-or missing (the Response's URL stands in). A field stored as a list (an item loader without
+or missing (the Response's URL stands in), and a URL the Response was redirected from
+names the record while its links are read at the Response's URL (`redirected_from`). A field stored as a list (an item loader without
 ``TakeFirst``) is read as its first page or URL. A ``file:`` URL (a spider over saved pages)
 names the page in the record, which is cleaned without it (`cleaning_url`). A Response is read
 in the encoding the spider gave it, if any (`response_page`).
@@ -67,6 +68,7 @@ from threadpoolctl import ThreadpoolController
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from w3lib.html import get_base_url
+from w3lib.url import safe_url_string
 
 from ..batch import Outcome
 from ..decoding import decode, decode_by_header, header_charset, size_error
@@ -145,6 +147,26 @@ def page_url(field, response: Response | None = None, page: str | bytes | None =
         except ValueError:  # urllib's "Invalid IPv6 URL", NFKC-invalid host names
             pass
     return field
+
+
+def redirected_from(response: Response, url) -> bool:
+    """Whether `url` (the item's URL field) is an address the Response was redirected from
+    (Scrapy's ``redirect_urls``, of HTTP and meta-refresh redirects alike): a spider that keys
+    its items by the URL it asked for (a feed's link, a short link) had the page's relative
+    related links resolved against that address, naming pages that do not exist
+    (``https://t.example/news/2``), and its absolute ones dropped as leaving the page's site.
+    The page is then read at the Response's URL, as a browser reads it; the record keeps
+    `url`."""
+    if not isinstance(url, str) or url == response.url:
+        return False
+    try:
+        chain = (response.meta or {}).get("redirect_urls") or ()
+    except AttributeError:  # a Response without its Request: no redirects known
+        return False
+    try:
+        return safe_url_string(url) in {safe_url_string(u) for u in chain if isinstance(u, str)}
+    except ValueError:
+        return False
 
 
 def cleaning_url(url):
@@ -379,15 +401,17 @@ class NoiseFilterPipeline:
             return self._refused(url or page_url(field, html), err), None
         except Exception as err:  # a bug in the library must not cost the crawl an item
             return self._failed(url or page_url(field, html), err), None
-        return self._clean(page, url, self._text_cleaner), page
+        address = html.url if redirected_from(html, url) else url
+        return self._clean(page, url, self._text_cleaner, address), page
 
-    def _clean(self, html, url, cleaner: Cleaner | None = None) -> Outcome:
+    def _clean(self, html, url, cleaner: Cleaner | None = None, address=None) -> Outcome:
         """Runs in the pipeline's thread pool; OpenMP settings are per thread, so the limit holds
-        here."""
+        here. `address`, where it is not `url`, is the one the page was served from, which its
+        links are read against."""
         with self._threads.limit(limits=1, user_api="openmp"):
             try:
                 return Outcome(id=url or "", url=url, result=(cleaner or self.cleaner).clean(
-                    html, url=cleaning_url(url)))
+                    html, url=cleaning_url(address or url)))
             except NoiseFilterError as err:
                 return self._refused(url, err)
             except Exception as err:  # a bug in the library must not cost the crawl an item
