@@ -275,6 +275,11 @@ def test_a_url_field_the_response_was_redirected_from_does_not_resolve_its_links
         record = pipeline._clean_item(response, field)[0].to_record()
         assert [link["url"] for link in record["related_links"]] == want, field
         assert record["url"] == (final if field in (None, final) else short)
+    # an address w3lib cannot read in the chain does not hide the item's URL
+    odd = HtmlResponse(final, body=html, headers={"Content-Type": "text/html"},
+                       request=Request(final, meta={"redirect_urls": ["http://[::1/x", short]}))
+    record = pipeline._clean_item(odd, short)[0].to_record()
+    assert [link["url"] for link in record["related_links"]] == want
     rendered = HtmlResponse("http://render.local:8050/render.html?url=x", body=html,
                             headers={"Content-Type": "text/html"})
     record = pipeline._clean_item(rendered, final)[0].to_record()

@@ -163,10 +163,19 @@ def redirected_from(response: Response, url) -> bool:
         chain = (response.meta or {}).get("redirect_urls") or ()
     except AttributeError:  # a Response without its Request: no redirects known
         return False
+    if url in chain:
+        return True
+    return (wanted := _safe_url(url)) is not None and any(
+        _safe_url(u) == wanted for u in chain if isinstance(u, str))
+
+
+def _safe_url(url: str) -> str | None:
+    """`url` as Scrapy writes a request's URL, or None for one w3lib cannot read (each such
+    address in a redirect chain is told apart alone: one of them hid the item's URL)."""
     try:
-        return safe_url_string(url) in {safe_url_string(u) for u in chain if isinstance(u, str)}
-    except ValueError:
-        return False
+        return safe_url_string(url)
+    except Exception:  # urllib's ValueError, an IDNA UnicodeError: no item is lost over it
+        return None
 
 
 def cleaning_url(url):
