@@ -417,6 +417,23 @@ def test_a_response_that_is_no_page_is_refused_as_the_warc_reader_refuses_it(cle
         assert outcome.error is None and outcome.result.text == want
 
 
+def test_an_error_response_is_refused_as_the_warc_reader_refuses_it(cleaner):
+    """A spider that lets error pages through (`handle_httpstatus_all`, to record them) had a
+    404's "Page not found" cleaned and counted as an article; by its status it is `HTTPStatus`,
+    as in a WARC."""
+    from scrapy.http import HtmlResponse
+
+    url = "http://courier.test/news/gone"
+    html = page(ARTICLES[0])
+    pipeline = NoiseFilterPipeline(cleaner)
+    for status in (404, 500, 301):
+        outcome, text = pipeline._clean_item(HtmlResponse(url, status=status, body=html), url)
+        assert (outcome.error.type, outcome.error.message, text) == (
+            "HTTPStatus", f"HTTP status {status}: not a page", None)
+    outcome, _ = pipeline._clean_item(HtmlResponse(url, status=203, body=html), url)
+    assert outcome.error is None and outcome.result.text == cleaner.clean(html, url).text
+
+
 @pytest.mark.parametrize("label, body", [
     ("iso-8859-1", "utf-8"),  # a server's default label on a UTF-8 page
     ("utf-8", "cp1252"),  # a wrong label; the page declares its own charset

@@ -395,6 +395,10 @@ class NoiseFilterPipeline:
         too_large = size_error(html.body, max_bytes)
         if too_large is not None:
             return self._refused(page_url(field, html), too_large), None
+        if not 200 <= html.status < 300:  # a spider that lets error pages through
+            # (`handle_httpstatus_all`): a 404's "Page not found" was cleaned as an article
+            return self._refused(page_url(field, html), Failure(
+                "HTTPStatus", f"HTTP status {html.status}: not a page")), None
         content_type = html.headers.get(b"Content-Type")
         if content_type is not None:  # (none: the spider's Response, taken as its page)
             failure = not_html(content_type.decode("latin-1"), html.body)
