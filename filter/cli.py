@@ -40,7 +40,7 @@ SUBCOMMANDS = {
     "train": ("train.cli:train", "Train a model from labelled examples."),
     "evaluate": ("train.cli:evaluate", "Evaluate a model on labelled examples and write a report."),
     "bootstrap": ("train.cli:bootstrap", "Turn a gold-text data set into labelled examples."),
-    "store": ("train.store", "Import, export or count the labelled examples of an example store."),
+    "store": ("train.store", "Import, export or count the labelled examples of an example store, or show its replaced labels."),
     "promote": ("train.cli:promote", "Make a model the active one if it does not regress."),
     "rollback": ("train.cli:rollback", "Go back to the previously active model."),
     "serve": ("api.server:serve", "Run the HTTP service."),

@@ -124,6 +124,31 @@ def test_a_proposal_never_overwrites_a_reviewed_label_and_changes_keep_history(t
     assert (old["label"], old["labelled_by"], old["replaced_by"], old["reviewed"]) == ("teaser", "alice", "bob", True)
 
 
+def test_the_history_command_shows_who_replaced_which_label(tmp_path, capsys):
+    """The store kept every replaced label, but only SQL could read it: a colleague's
+    correction or a bootstrap over reviewed pages could not be checked or put back."""
+    from train.store import main
+
+    db = tmp_path / "s.db"
+    store = ExampleStore(db)
+    store.add([_ex("p", "headline\nmore news", [("headline", "content"), ("more news", "teaser")]),
+               _ex("q", "other page", [("other page", "content")])], labelled_by="alice")
+    store.add([_ex("p", "headline\nmore news", [("more news", "related")])], labelled_by="bob")
+    store.add([_ex("q", "other page", [("other page", "junk")])], labelled_by="carol")
+    assert main(["history", str(db), "p"]) == 0
+    out, err = capsys.readouterr()
+    [row] = map(json.loads, out.splitlines())
+    assert (row["page_id"], row["text"], row["label"], row["labelled_by"], row["replaced_by"]) == (
+        "p", "more news", "teaser", "alice", "bob")
+    assert err == "1 replaced label\n"
+    assert main(["history", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert [(r["page_id"], r["replaced_by"]) for r in map(json.loads, out.splitlines())] == [
+        ("p", "bob"), ("q", "carol")]
+    assert main(["history", str(db), "nope"]) == 2  # a mistyped id is not a page never corrected
+    assert capsys.readouterr().err == f"no page 'nope' in {db}\n"
+
+
 def test_unreviewed_labels_are_replaced_by_a_review(tmp_path):
     store = ExampleStore(tmp_path / "s.db")
     store.add([_ex("p", "a line here", [("a line here", "junk")])], labelled_by="model:v1", reviewed=False)

@@ -822,11 +822,14 @@ class ExampleStore:
         fh.flush()
         return count
 
-    def history(self, example_id: str) -> list[dict]:
-        """The labels of a page that were replaced, oldest first."""
+    def history(self, example_id: str | None = None) -> list[dict]:
+        """The labels of a page (of every page: None) that were replaced or removed, oldest
+        first, each with who replaced it and when (`noisefilter store history`): what a
+        colleague's correction or a bootstrap changed, and what to put back."""
+        where, args = ("WHERE page_id = ?", (example_id,)) if example_id is not None else ("", ())
         with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM label_history WHERE page_id = ? ORDER BY rowid",
-                                (example_id,)).fetchall()
+            rows = conn.execute(f"SELECT * FROM label_history {where} ORDER BY rowid",
+                                args).fetchall()
         return [dict(r) | {"reviewed": bool(r["reviewed"])} for r in rows]
 
     @staticmethod
@@ -976,6 +979,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="replace the file even when it holds pages the store does not")
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
     cnt.add_argument("db")
+    his = sub.add_parser("history", help="print the labels that were replaced or removed, "
+                                         "oldest first (JSON Lines)")
+    his.add_argument("db")
+    his.add_argument("page", nargs="?", help="only this page's (its id)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -1083,8 +1090,24 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
             print(f"cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
             return 2
         print(f"{written} pages written to {args.out}", file=summary_stream(args.out))
+    elif args.store_command == "history":
+        return _history(store, args.page, args.db)
     else:
         print(json.dumps(store.count(), indent=2))
+    return 0
+
+
+def _history(store: ExampleStore, page: str | None, where: str) -> int:
+    """The history command: a line per replaced label, a count on standard error. A page id
+    the store does not hold is an error (a mistyped id printed nothing, like a page never
+    corrected)."""
+    rows = store.history(page)
+    if page is not None and not rows and store.get(page) is None:
+        print(f"no page {page!r} in {where}", file=sys.stderr)
+        return 2
+    for row in rows:
+        print(json.dumps(row, ensure_ascii=False))
+    print(f"{len(rows)} replaced label{'s' * (len(rows) != 1)}", file=sys.stderr)
     return 0
 
 
