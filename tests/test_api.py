@@ -2369,3 +2369,46 @@ def test_a_page_of_exactly_max_bytes_is_stored_and_one_byte_more_is_413(tmp_path
     over = client.post("/v1/examples", json={"examples": [
         {"text": text + "x", "blocks": [{"text": text + "x", "label": "content"}]}]})
     assert_error(over, 413, "payload_too_large")
+
+
+def test_decode_reads_one_page_at_a_time_so_the_event_loop_keeps_answering(client, monkeypatch):
+    """`/v1/decode` reads a page in the HTTP process, holding the GIL: 30 requests at once of a
+    10 MB page in a legacy charset, each in one of AnyIO's 40 threads, held `/healthz` for up
+    to 8 s. The pages are read one at a time (`clean.DECODES`), each answered as before."""
+    import api.clean
+    from filter.decoding import decode
+
+    inside, most, lock = 0, 0, threading.Lock()
+
+    def slow_decode(*args, **kwargs):
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            time.sleep(0.3)
+            return decode(*args, **kwargs)
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(api.clean, "decode", slow_decode)
+    page = "<html><body><p>Café prices rose again this week.</p></body></html>".encode("cp1252")
+    answers = []
+
+    def ask():
+        answers.append(client.post("/v1/decode", content=page,
+                                   headers={"content-type": "text/html; charset=windows-1252"}))
+
+    asking = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in asking:
+        thread.start()
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert client.get("/healthz").status_code == 200
+    assert time.monotonic() - started < 2  # (not behind the pages being read)
+    for thread in asking:
+        thread.join(30)
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all("Café" in a.json()["html"] for a in answers)
+    assert most == 1
