@@ -290,6 +290,9 @@ class CleaningPool:
         #: set when the shutdown's grace period is nearly over and the documents still being
         #: cleaned were cut off (`_cut_off`): their requests get `NOT_READY`, not a crash
         self._cut = False
+        #: set with `_cut`: a request still receiving its body then is answered too
+        #: (`bodylimit.BodyLimitMiddleware`, through `cut_off`)
+        self._cut_event = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- state --------------------------------------------------------------------------------
@@ -346,6 +349,7 @@ class CleaningPool:
         requests are answered (`NOT_READY`: retry on another instance) before the server
         cancels them, which answered a bare plain-text 500 and logged a traceback."""
         self._cut = True
+        self._cut_event.set()
         idle = []
         while not self._idle.empty():
             idle.append(self._idle.get_nowait())
@@ -353,6 +357,11 @@ class CleaningPool:
             self._idle.put_nowait(worker)
         for worker in self._workers.difference(idle):
             worker.process.kill()  # its job's thread sees the pipe end (`_Process.call`)
+
+    async def cut_off(self) -> None:
+        """Return once the shutdown's grace period is nearly over (`_cut_off`): what a request
+        still waits for then (its body, from a slow client) will not come in time."""
+        await self._cut_event.wait()
 
     async def close(self) -> None:
         """Stop every process: idle ones are asked to exit; one still busy (the server stopped

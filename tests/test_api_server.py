@@ -455,6 +455,35 @@ def test_a_document_still_cleaned_as_the_grace_period_ends_is_answered_not_ready
         stop_server(proc)
 
 
+def test_a_body_still_uploading_as_the_grace_period_ends_is_answered_not_ready(tmp_path):
+    """A client still sending its body when the grace period ended (slowly, or stalled) had
+    its request cancelled by uvicorn: a plain-text 500 and an "Exception in ASGI application"
+    traceback in the log, on every shutdown with such a client. It gets the JSON 503 of a
+    document cut off then, and the server ends as usual."""
+    script = tmp_path / "serve.py"
+    script.write_text(SHORT_GRACE)
+    proc, port = start_server(tmp_path, program=(str(script),),
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"POST /v1/clean HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/html"
+                         b"\r\nContent-Length: 5000\r\nX-Request-ID: slow-upload\r\n\r\n<html>")
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            conn.settimeout(20)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503"), answer[:400]
+        assert b"\r\nx-request-id: slow-upload" in head.lower(), head
+        assert json.loads(body)["error"] == "not_ready", body
+        assert proc.wait(STOP_TIMEOUT) in (0, -signal.SIGTERM)
+        assert "Exception in ASGI application" not in proc.log.read_text(errors="replace")
+    finally:
+        stop_server(proc)
+
+
 def test_the_label_page_address_is_on_this_machine_when_listening_on_every_address():
     """`label --host 0.0.0.0` printed and opened http://0.0.0.0:…/label."""
     from types import SimpleNamespace
