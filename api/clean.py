@@ -8,7 +8,6 @@ without wrapping it in JSON; JSON carries the same options for clients that pref
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 import anyio
@@ -22,8 +21,7 @@ from filter.extract import check_url
 
 from .deps import (
     MetricsDep, ParsedJsonRoute, PoolDep, QueryFlag, SettingsDep, check_json_structures,
-    check_object_fields, is_json,
-    media_type, require_json,
+    is_json, media_type, parse_json_body, require_json,
 )
 from .errors import ApiError, describe_validation, documented, error_response, outcome_status
 from .metrics import Metrics
@@ -125,7 +123,7 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
     it U+FFFD, where pydantic's own JSON parser would refuse the whole body."""
     check_json_structures(body, MAX_DOCUMENT_STRUCTURES)
     try:
-        data = json.loads(body)
+        data = parse_json_body(body)
     except ValueError as err:  # not JSON, or not in a Unicode encoding
         raise ApiError(422, "invalid_input", f"the body is not valid JSON: {err}") from None
     except RecursionError:  # arrays or objects nested thousands deep
@@ -133,7 +131,6 @@ def _json_document(body: bytes) -> HtmlDocument | TextDocument:
                                              "too deeply") from None
     if isinstance(data, dict) and "html" in data and "text" in data:
         raise ApiError(422, "invalid_input", "a document has 'html' or 'text', not both")
-    check_object_fields(data)
     try:
         return _document.validate_python(data)
     except ValidationError as err:
