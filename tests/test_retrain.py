@@ -1978,6 +1978,25 @@ def test_a_problems_file_naming_a_model_is_refused_before_it_wipes_it(data, good
         assert victim.exists() == existed
 
 
+def test_reviewed_only_leaving_the_holdout_empty_says_it_is_the_holdout(data, tmp_path, capsys):
+    """`train --reviewed-only --holdout H` with a holdout of bootstrap's unreviewed proposals
+    said "no page with a reviewed label was read" right after "read 20 examples" of reviewed
+    training pages: nothing said it was the holdout --reviewed-only had emptied."""
+    holdout = tmp_path / "proposed.jsonl"
+    with open(holdout, "w") as fh:
+        for line in (data / "holdout.jsonl").read_text().splitlines():
+            ex = json.loads(line)
+            for block in ex["blocks"]:
+                block["reviewed"] = False
+            fh.write(json.dumps(ex) + "\n")
+    assert main(["train", "--examples", str(data / "train.jsonl"), "--reviewed-only", "--holdout",
+                 str(holdout), "--out", str(tmp_path / "m.joblib")]) == 2
+    err = capsys.readouterr().err
+    assert "no holdout page with a reviewed label was read" in err
+    assert "drop --reviewed-only (it applies to the holdout too)" in err
+    assert not (tmp_path / "m.joblib").exists()
+
+
 def test_reviewed_only_blames_reviewing_only_for_pages_it_left_out(tmp_path, capsys):
     """A file of malformed lines only was answered with "review their labels first"."""
     bad = tmp_path / "bad.jsonl"
