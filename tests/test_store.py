@@ -509,8 +509,8 @@ def test_a_label_corrected_in_an_export_is_not_exported_over(tmp_path):
     before = out.read_bytes()
     refused = run("export", str(db), "-o", str(out))
     assert (refused.returncode, refused.stderr) == (
-        2, f"{out} holds 1 label the store does not (corrected in the file? `store import` it "
-           "first); name a new file, or give --overwrite to replace it\n")
+        2, f"{out} holds 1 label the store does not (corrected or marked reviewed in the file? "
+           "`store import` it first); name a new file, or give --overwrite to replace it\n")
     assert out.read_bytes() == before
     assert run("import", str(db), str(out)).returncode == 0
     assert "1 pages written" in run("export", str(db), "-o", str(out)).stdout  # held now
@@ -527,6 +527,37 @@ def test_a_label_corrected_in_an_export_is_not_exported_over(tmp_path):
     theirs.write_text(json.dumps(colleague) + "\n", encoding="utf-8")
     assert "1 kept" in run("import", str(db), str(theirs)).stdout
     assert "1 pages written" in run("export", str(db), "-o", str(theirs)).stdout
+
+
+def test_labels_reviewed_in_an_export_are_not_exported_over_until_imported(tmp_path):
+    """The guide's review of an export: correct a label, or leave it, and mark it
+    `"reviewed": true`. Exporting over the file before importing it replaced those review
+    marks without a word (the labels were the store's); after importing it, exporting over it
+    was refused for the corrected labels, the store holding them as the importer's rather than
+    with the provenance the file still states, and importing again did not help."""
+    db, out = tmp_path / "s.db", tmp_path / "all.jsonl"
+    store = ExampleStore(db)
+    store.add([parse_example(example(1, 2, as_text=True))[0], parse_example(example(2, 3, as_text=True))[0]],
+              labelled_by="model:m1", reviewed=False)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    assert "2 pages written" in run("export", str(db), "-o", str(out)).stdout
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    for block in records[1]["blocks"]:
+        block["reviewed"] = True  # every label of the second page checked, none changed
+    out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    before = out.read_bytes()
+    refused = run("export", str(db), "-o", str(out))
+    assert refused.returncode == 2 and "the store does not" in refused.stderr, refused
+    assert out.read_bytes() == before
+    _edit_label(out, "s1-p2", "teaser")  # and a label of the first corrected, marked reviewed
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    for block in records[0]["blocks"]:
+        block["reviewed"] = True
+    out.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assert run("import", str(db), str(out), "--labelled-by", "bob").returncode == 0
+    assert store.count()["unreviewed"] == 0
+    assert "2 pages written" in run("export", str(db), "-o", str(out)).stdout, "held now"
 
 
 def test_a_label_corrected_in_an_export_is_stored_as_the_importers_reviewed_label(tmp_path):

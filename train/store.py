@@ -743,7 +743,8 @@ class ExampleStore:
         the same document; one at another address under a stored page's id is refused), and
         how many labels of the others it neither holds nor held for their block, nor would
         keep its own label against (`_stands`: a label corrected in an exported file and not
-        imported yet; an imported one the store kept out is held)."""
+        imported yet; an imported one the store kept out is held), counting a label the store
+        holds unreviewed that the file marks `"reviewed": true` (confirmed, not imported yet)."""
         missing, labels = [], 0
         with self._connect() as conn:
             for ex in examples:
@@ -766,12 +767,20 @@ class ExampleStore:
                 for b in ex.blocks:
                     key = block_key(b.text)
                     occurrences[key] += 1
+                    old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
+                                       "occurrence = ?", (row["id"], key, occurrences[key] - 1)).fetchone()
+                    if old is not None and old["label"] == b.label:
+                        # the store's label is this one: held, unless the file marks it
+                        # reviewed and the store does not (a label confirmed in an export,
+                        # `"reviewed": true`, not imported yet: replaced, the review was lost).
+                        # A correction imported is stored as the importer's, not with the
+                        # provenance the file still states, and was held to be missing
+                        labels += bool(b.reviewed is True and not old["reviewed"])
+                        continue
                     given_by = held.get((key, b.label), set())
                     if given_by and (b.labelled_by is None or b.labelled_at is None
                                      or (b.labelled_by, b.labelled_at) in given_by):
                         continue
-                    old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
-                                       "occurrence = ?", (row["id"], key, occurrences[key] - 1)).fetchone()
                     given = (b.label, b.source or ex.source, b.labelled_by or "", b.labelled_at or "",
                              int(b.reviewed is not False))
                     labels += old is None or not _stands(old, given, _moment(b.labelled_at))
@@ -1140,7 +1149,7 @@ def _pages_not_stored(path: Path, store: ExampleStore) -> str | None:
                 f"(such as {missing[0]!r})")
     if labels:
         return (f"holds {labels:,} label{'s' if labels > 1 else ''} the store does not (corrected "
-                "in the file? `store import` it first)")
+                "or marked reviewed in the file? `store import` it first)")
     if unread:
         return "holds text that is no labelled examples"
     return None
