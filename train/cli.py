@@ -208,13 +208,13 @@ def _num(value: float | None, digits: int = 4) -> str:
 
 def _read(args, allowed: set[str] | None = None,
           options: str = "--examples FILE… and/or --store DB", store_option: str = "--store",
-          first: bool = True, holdout: bool = False):
+          first: bool = True, what: str = "page", note: str = ""):
     """The examples the options name, or None (the reason said) when they cannot be read: a
     store option naming a file that is no store, an example file that is a store, nothing
     left with --reviewed-only. The `first` read of a command empties the --problems file,
-    which the problems are added to. A `holdout` is named so when --reviewed-only leaves it
-    nothing: `train --holdout` said "no page with a reviewed label was read" after reading the
-    training pages, which read as if those had none."""
+    which the problems are added to. `what` names the pages when --reviewed-only leaves none
+    (and `note` adds to the advice): `train --holdout` said "no page with a reviewed label was
+    read" after reading the training pages, which read as if those had none."""
     from .store import StoreError, examples_from, is_store_file
 
     if not args.examples and not args.store:
@@ -265,10 +265,9 @@ def _read(args, allowed: set[str] | None = None,
         return None
     if args.reviewed_only and not found.examples and found.unreviewed:
         _show_problems(found.problems, listing=args.problems)
-        what, applies = ("holdout page", " (it applies to the holdout too)") if holdout else ("page", "")
         _say(f"no {what} with a reviewed label was read: review their labels first (`noisefilter label "
              f"--examples-db {args.store or 'DB'}` marks what you check as reviewed) or drop "
-             f"--reviewed-only{applies}")
+             f"--reviewed-only{note}")
         return None
     return found
 
@@ -388,7 +387,8 @@ def _training_holdout(args, training: list) -> list | None:
     holdout = argparse.Namespace(**{**vars(args), "examples": args.holdout or [],
                                     "store": args.holdout_store})
     found = _read(holdout, options="--holdout FILE… and/or --holdout-store DB",
-                  store_option="--holdout-store", first=False, holdout=True)
+                  store_option="--holdout-store", first=False, what="holdout page",
+                  note=" (it applies to the holdout too)")
     if found is None or _show_problems(found.problems, args.strict, args.problems):
         return None
     ids = {e.id for e in training}
@@ -718,7 +718,7 @@ def _promote(args: argparse.Namespace) -> int:
         return 2
     args.examples, args.store = args.holdout, args.holdout_store
     found = _read(args, options="--holdout FILE… and/or --holdout-store DB",
-                  store_option="--holdout-store", holdout=True)
+                  store_option="--holdout-store", what="holdout page")
     if found is None:
         return 2
     _show_problems(found.problems, listing=args.problems)
