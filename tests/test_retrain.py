@@ -1994,6 +1994,8 @@ def test_reviewed_only_leaving_the_holdout_empty_says_it_is_the_holdout(data, tm
     err = capsys.readouterr().err
     assert "no holdout page with a reviewed label was read" in err
     assert "drop --reviewed-only (it applies to the holdout too)" in err
+    # a file is reviewed in the file, not in the labelling page of a store it was never in
+    assert 'mark the labels you checked "reviewed": true' in err and "--examples-db" not in err
     assert not (tmp_path / "m.joblib").exists()
 
 

@@ -265,9 +265,11 @@ def _read(args, allowed: set[str] | None = None,
         return None
     if args.reviewed_only and not found.examples and found.unreviewed:
         _show_problems(found.problems, listing=args.problems)
-        _say(f"no {what} with a reviewed label was read: review their labels first (`noisefilter label "
-             f"--examples-db {args.store or 'DB'}` marks what you check as reviewed) or drop "
-             f"--reviewed-only{note}")
+        # a file no store has seen (`bootstrap --out`'s) is reviewed in the file itself
+        how = (f"`noisefilter label --examples-db {args.store}` marks what you check as reviewed"
+               if args.store else "in a file, mark the labels you checked \"reviewed\": true")
+        _say(f"no {what} with a reviewed label was read: review their labels first ({how}) or "
+             f"drop --reviewed-only{note}")
         return None
     return found
 
