@@ -763,12 +763,15 @@ class ExampleStore:
                     for r in conn.execute(f"SELECT block, label, labelled_by, labelled_at FROM {table} "
                                           "WHERE page_id = ?", (row["id"],)):
                         held.setdefault((r[0], r[1]), set()).add((r[2], r[3]))
+                # the page's labels now, read at once (a query per block slowed an export
+                # over the last one, which holds every block of the store)
+                current = {(r["block"], r["occurrence"]): r for r in conn.execute(
+                    "SELECT * FROM labels WHERE page_id = ?", (row["id"],))}
                 occurrences: Counter = Counter()
                 for b in ex.blocks:
                     key = block_key(b.text)
                     occurrences[key] += 1
-                    old = conn.execute("SELECT * FROM labels WHERE page_id = ? AND block = ? AND "
-                                       "occurrence = ?", (row["id"], key, occurrences[key] - 1)).fetchone()
+                    old = current.get((key, occurrences[key] - 1))
                     if old is not None and old["label"] == b.label:
                         # the store's label is this one: held, unless the file marks it
                         # reviewed and the store does not (a label confirmed in an export,
