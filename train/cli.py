@@ -322,7 +322,8 @@ def _train(args: argparse.Namespace) -> int:
     found = _read(args, allowed)
     if found is None:
         return 2
-    print(f"read {len(found.examples)} examples", file=sys.stderr)
+    print(f"read {len(found.examples)} example{'s' * (len(found.examples) != 1)}",
+          file=sys.stderr)
     if _show_problems(found.problems, args.strict, args.problems):
         return 2
     if not found.examples:  # said before a holdout is read or an empty progress bar drawn

@@ -919,7 +919,8 @@ def examples_from(paths: Iterable[str | Path], store: str | Path | None, *, revi
             found.examples.append(example)
         found.unreviewed += len(unreviewed)
         if unreviewed:
-            found.problems.append(Problem(str(store), f"{len(unreviewed)} of its {pages} pages have "
+            found.problems.append(Problem(str(store), f"{len(unreviewed)} of its {pages} pages "
+                                                      f"{'has' if len(unreviewed) == 1 else 'have'} "
                                                       "no reviewed label (--reviewed-only), e.g. "
                                                       f"{unreviewed[0]!r}; pages skipped"))
     # one document under two ids (a page copied and renamed) is one page, as the store keeps
