@@ -13,7 +13,7 @@ another coding (``br``, ``zstd``) is refused with 415 rather than read as if it 
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,28 +58,31 @@ class BodyLimitMiddleware:
                 await self._too_large(scope, receive, send, f"{size:,} bytes")
                 return
         chunks, received = [], 0
-        cut = _CutOff(scope)
+        pool = getattr(getattr(scope.get("app"), "state", None), "pool", None)
         try:
-            while True:
-                message = await cut.receive(receive)
-                if message is None:
-                    await error_response(
-                        503, "not_ready", "the service is shutting down and the request body "
-                        "was not received in time; retry (on another instance)",
-                        {"Connection": "close"})(scope, receive, send)
-                    return
-                if message["type"] != "http.request":  # the client went away
-                    return
-                chunk = message.get("body", b"")
-                received += len(chunk)
-                if received > self.limit:
-                    await self._too_large(scope, receive, send, f"more than {self.limit:,} bytes")
-                    return
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-        finally:
-            cut.close()
+            async with pool.receiving() if pool is not None else contextlib.nullcontext():
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":  # the client went away
+                        return
+                    chunk = message.get("body", b"")
+                    received += len(chunk)
+                    if received > self.limit:
+                        break
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:  # the shutdown's grace period is nearly over (`pool.receiving`):
+            # a client still sending its body then had its request cancelled by uvicorn, a
+            # plain-text 500 and an "Exception in ASGI application" traceback in the log
+            await error_response(
+                503, "not_ready", "the service is shutting down and the request body was not "
+                "received in time; retry (on another instance)",
+                {"Connection": "close"})(scope, receive, send)
+            return
+        if received > self.limit:
+            await self._too_large(scope, receive, send, f"more than {self.limit:,} bytes")
+            return
         body = b"".join(chunks)
         header = dict(scope["headers"]).get(b"content-encoding", b"").decode("latin-1").lower()
         # a list, in the order the codings were applied (RFC 9110, 8.4): "identity, gzip" too
@@ -143,35 +146,3 @@ class BodyLimitMiddleware:
         await error_response(413, "payload_too_large", self._too_large_detail(size),
                              {"Connection": "close"})(scope, receive, send)
 
-
-class _CutOff:
-    """A request's body, received unless the shutdown's grace period runs out first (the pool's
-    `cut_off`, just before the server cancels what is left). A client still sending its body
-    then (slowly, or stalled) had its request cancelled by uvicorn: a plain-text 500, and an
-    "Exception in ASGI application" traceback in the log on every such shutdown."""
-
-    def __init__(self, scope: Scope):
-        app = scope.get("app")
-        self._pool = getattr(getattr(app, "state", None), "pool", None)
-        self._waiting: asyncio.Future | None = None
-
-    async def receive(self, receive: Receive) -> Message | None:
-        """The next message, or None once the grace period is nearly over."""
-        if self._pool is None:
-            return await receive()
-        if self._waiting is None:
-            self._waiting = asyncio.ensure_future(self._pool.cut_off())
-        if self._waiting.done():
-            return None
-        message = asyncio.ensure_future(receive())
-        try:
-            done, _ = await asyncio.wait({message, self._waiting},
-                                         return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not message.done():
-                message.cancel()
-        return message.result() if message in done else None
-
-    def close(self) -> None:
-        if self._waiting is not None and not self._waiting.done():
-            self._waiting.cancel()
