@@ -136,7 +136,7 @@ def parse_json_body(body: bytes, limit: int = MAX_OBJECT_FIELDS) -> Any:
     them. Counted as each object is parsed (its fields as given, a key given twice too), at a
     cost per object: a walk of the parsed body afterwards visited every value in Python, and
     a 28 MB array of 14 million numbers (one array: under every structure limit) held the
-    event loop for 5 s on top of its parse."""
+    event loop for 2.6 s on top of its 0.8 s parse."""
 
     def fields(pairs: list) -> dict:
         if len(pairs) > limit:
