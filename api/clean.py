@@ -72,13 +72,6 @@ _CLEAN_BODY = {
         "text/plain": {"schema": {"type": "string", "format": "binary"}},
     },
 }
-#: pages `/v1/decode` reads at a time. Decoding runs in the HTTP process (in a thread, but it
-#: holds the GIL: codecs and the charset detector are C code that never lets go of it), so
-#: more threads decoding add no speed and only starve the event loop: 30 requests at once of
-#: a 10 MB page in windows-1251 that declares nothing (AnyIO's 40 threads) held `/healthz` for
-#: up to 8 s, and the HTTP process grew by 200 MB. One at a time, the event loop shares the
-#: GIL with one thread, and `/healthz` answers within a fraction of a second.
-DECODES = anyio.CapacityLimiter(1)
 
 #: `/v1/decode` takes the page as `/v1/clean` takes a raw one (without it in the schema, a
 #: generated client sent no body and got 415)
@@ -220,7 +213,7 @@ async def decode_page(
         # refused as `/v1/clean` refuses it: the labelling page cleans what it decoded here
         url = (check_url(url) or None) if url is not None else None
         html = await anyio.to_thread.run_sync(decode, job.document, pool.max_bytes, url,
-                                              job.charset, limiter=DECODES)
+                                              job.charset, limiter=request.app.state.decodes)
     except NoiseFilterError as err:
         return error_response(*outcome_status(type(err).__name__), str(err))
     return JSONResponse({"html": html})
