@@ -558,6 +558,17 @@ def test_labels_reviewed_in_an_export_are_not_exported_over_until_imported(tmp_p
     assert run("import", str(db), str(out), "--labelled-by", "bob").returncode == 0
     assert store.count()["unreviewed"] == 0
     assert "2 pages written" in run("export", str(db), "-o", str(out)).stdout, "held now"
+    # a label that does not say whether it was reviewed is taken as reviewed on import: one the
+    # store holds as a proposal, given in a file by someone else, is not held
+    store.add([parse_example(example(3, 4, as_text=True))[0]], labelled_by="model:m1",
+              reviewed=False)
+    page = json.loads(json.dumps(example(3, 4, as_text=True)))
+    for block in page["blocks"]:
+        block.pop("reviewed", None)
+        block.update(labelled_by="carol", labelled_at="2026-12-07T09:00:00+00:00")
+    [stated] = parse_example(page)[:1]
+    assert all(b.reviewed is None for b in stated.blocks)
+    assert store.unheld([stated]) == ([], len(stated.blocks))
 
 
 def test_a_label_corrected_in_an_export_is_stored_as_the_importers_reviewed_label(tmp_path):

@@ -772,12 +772,15 @@ class ExampleStore:
                     key = block_key(b.text)
                     occurrences[key] += 1
                     old = current.get((key, occurrences[key] - 1))
-                    if old is not None and old["label"] == b.label:
+                    if (old is not None and old["label"] == b.label
+                            and (old["reviewed"] or b.reviewed is not None)):
                         # the store's label is this one: held, unless the file marks it
                         # reviewed and the store does not (a label confirmed in an export,
                         # `"reviewed": true`, not imported yet: replaced, the review was lost).
                         # A correction imported is stored as the importer's, not with the
-                        # provenance the file still states, and was held to be missing
+                        # provenance the file still states, and was held to be missing. A
+                        # label that does not say (import takes it as reviewed) is judged by
+                        # who gave it, below
                         labels += bool(b.reviewed is True and not old["reviewed"])
                         continue
                     given_by = held.get((key, b.label), set())
