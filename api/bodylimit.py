@@ -145,4 +145,3 @@ class BodyLimitMiddleware:
         the same connection was never answered."""
         await error_response(413, "payload_too_large", self._too_large_detail(size),
                              {"Connection": "close"})(scope, receive, send)
-

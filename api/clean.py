@@ -72,7 +72,6 @@ _CLEAN_BODY = {
         "text/plain": {"schema": {"type": "string", "format": "binary"}},
     },
 }
-
 #: `/v1/decode` takes the page as `/v1/clean` takes a raw one (without it in the schema, a
 #: generated client sent no body and got 415)
 _DECODE_BODY = {"required": True, "content": {"text/html": _CLEAN_BODY["content"]["text/html"]}}
