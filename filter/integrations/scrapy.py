@@ -30,10 +30,11 @@ The output field holds the same record as a line of ``noisefilter batch``: ``id`
 fails the crawl). With ``scrapy.Item``, dataclass, attrs or pydantic items, declare the output
 field (a ``dict`` for pydantic; an item that cannot take the result passes through uncleaned,
 with an error logged). A Response whose Content-Type is not HTML's (a feed) gets the WARC
-reader's ``NotHTML`` error record. Items without the HTML field pass through untouched.
-Beside a Response, the URL field may be relative (it is read as the Response reads its links)
-or missing (the Response's URL stands in), and a URL the Response was redirected from
-names the record while its links are read at the Response's URL (`redirected_from`). A field stored as a list (an item loader without
+reader's ``NotHTML`` error record, and one whose status is not 2xx its ``HTTPStatus``. Items
+without the HTML field pass through untouched. Beside a Response, the URL field may be
+relative (it is read as the Response reads its links) or missing (the Response's URL stands
+in), and a URL the Response was redirected from names the record while its links are read at
+the Response's URL (`redirected_from`). A field stored as a list (an item loader without
 ``TakeFirst``) is read as its first page or URL. A ``file:`` URL (a spider over saved pages)
 names the page in the record, which is cleaned without it (`cleaning_url`). A Response is read
 in the encoding the spider gave it, if any (`response_page`).
