@@ -270,6 +270,8 @@ class AddReportOut(BaseModel):
     pages_updated: int
     labels_added: int
     labels_changed: int
+    labels_confirmed: int = Field(description="Stored proposals sent again with the same label, "
+                                  "now reviewed.")
     labels_unchanged: int
     labels_kept: int = Field(description="Labels not applied: a reviewed label was already "
                              "stored, and the label sent was unreviewed or given before it; or "

@@ -161,11 +161,17 @@ def test_unreviewed_labels_are_replaced_by_a_review(tmp_path):
 def test_a_person_giving_a_proposals_own_label_makes_it_reviewed(tmp_path):
     """Confirming the model's label with its key (the labelling page's help: "its key also
     confirms the model's label") is a review: counted as unchanged, the block stayed
-    unreviewed under "model:…", and reviewed-only training left it out."""
+    unreviewed under "model:…", and reviewed-only training left it out. It is counted as
+    confirmed, apart from the labels changed: a person who checked every label and
+    corrected one was told they all changed."""
     store = ExampleStore(tmp_path / "s.db")
-    store.add([_ex("p", "a line here", [("a line here", "content")])], labelled_by="model:v1", reviewed=False)
-    report = store.add([_ex("p", "a line here", [("a line here", "content")])], labelled_by="dana")
-    assert (report.labels_changed, report.labels_unchanged) == (1, 0)
+    text = "a line here\nanother line"
+    store.add([_ex("p", text, [("a line here", "content"), ("another line", "junk")])],
+              labelled_by="model:v1", reviewed=False)
+    report = store.add([_ex("p", text, [("a line here", "content"), ("another line", "content")])],
+                       labelled_by="dana")
+    assert (report.labels_changed, report.labels_confirmed, report.labels_unchanged) == (1, 1, 0)
+    assert "1 changed, 1 confirmed, 0 unchanged" in str(report)
     block = store.get("p").blocks[0]
     assert (block.label, block.reviewed, block.labelled_by) == ("content", True, "dana")
     assert store.count()["unreviewed"] == 0 and store.list(reviewed=False) == []

@@ -153,7 +153,9 @@ def block_key(text: str) -> str:
 
 @dataclass
 class AddReport:
-    """What one `add` did. `labels_kept` counts incoming labels that lost to a label already
+    """What one `add` did. `labels_confirmed` counts stored proposals given again as they
+    were, now reviewed: a person who checked 30 labels and corrected 1 read "31 changed".
+    `labels_kept` counts incoming labels that lost to a label already
     stored (`_stands`: an unreviewed label, or one given before it, to a reviewed label; a
     model's proposal to an alignment's), `kept` says which; `merged` maps incoming ids to the
     stored id holding the same document; `refused` incoming ids to why the page was not
@@ -163,6 +165,7 @@ class AddReport:
     pages_updated: int = 0
     labels_added: int = 0
     labels_changed: int = 0
+    labels_confirmed: int = 0
     labels_unchanged: int = 0
     labels_kept: int = 0
     merged: dict[str, str] = field(default_factory=dict)
@@ -188,8 +191,8 @@ class AddReport:
     def __str__(self) -> str:
         text = (f"{self.pages_added} pages added, {self.pages_updated} updated; "
                 f"{self.labels_added} labels added, {self.labels_changed} changed, "
-                f"{self.labels_unchanged} unchanged, {self.labels_kept} kept "
-                "(a reviewed or aligned label already stored)")
+                f"{self.labels_confirmed} confirmed, {self.labels_unchanged} unchanged, "
+                f"{self.labels_kept} kept (a reviewed or aligned label already stored)")
         if self.merged:
             text += f"; {len(self.merged)} pages merged into a stored page with the same document"
         if self.refused:
@@ -639,7 +642,10 @@ class ExampleStore:
             conn.execute("UPDATE labels SET text = ?, label = ?, source = ?, labelled_by = ?, "
                          "labelled_at = ?, reviewed = ? WHERE page_id = ? AND block = ? AND "
                          "occurrence = ?", (block.text, *new, page_id, key, occ))
-            report.labels_changed += 1
+            if old["label"] == new[0]:
+                report.labels_confirmed += 1
+            else:
+                report.labels_changed += 1
         self._settle(conn, ex, page_id, occurrences, last, now, report)
         conn.execute("UPDATE pages SET updated_at = ? WHERE id = ?", (now, page_id))
 

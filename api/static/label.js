@@ -879,7 +879,7 @@
     }
     let message = answer.ids[0] === null ? "Not saved: no block with a label." :
       `Saved as ${answer.ids[0]}: ${count(r.labels_added, "label")} added, ` +
-      `${r.labels_changed} changed, ${r.labels_unchanged} unchanged.`;
+      `${r.labels_changed} changed, ${r.labels_confirmed} confirmed, ${r.labels_unchanged} unchanged.`;
     if (answer.ids[0] !== null && elsewhere) {
       message += ` It keeps ${url ? `the address it was labelled with, ${url}` : "no address, as " +
         "it was labelled without one"}: the form holds another page now.`;
