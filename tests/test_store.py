@@ -147,6 +147,9 @@ def test_the_history_command_shows_who_replaced_which_label(tmp_path, capsys):
         ("p", "bob"), ("q", "carol")]
     assert main(["history", str(db), "nope"]) == 2  # a mistyped id is not a page never corrected
     assert capsys.readouterr().err == f"no page 'nope' in {db}\n"
+    store.add([_ex("r", "never corrected", [("never corrected", "content")])], labelled_by="alice")
+    assert main(["history", str(db), "r"]) == 0 and capsys.readouterr().err == "0 replaced labels\n"
+    assert ("r" in store, "nope" in store) == (True, False)
 
 
 def test_unreviewed_labels_are_replaced_by_a_review(tmp_path):

@@ -798,6 +798,11 @@ class ExampleStore:
                     labels += old is None or not _stands(old, given, _moment(b.labelled_at))
         return missing, labels
 
+    def __contains__(self, example_id: str) -> bool:
+        """Whether the store holds a page of this id, without reading its document."""
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM pages WHERE id = ?", (example_id,)).fetchone() is not None
+
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
             row = conn.execute("SELECT * FROM pages WHERE id = ?", (example_id,)).fetchone()
@@ -1124,7 +1129,7 @@ def _history(store: ExampleStore, page: str | None, where: str) -> int:
     the store does not hold is an error (a mistyped id printed nothing, like a page never
     corrected)."""
     rows = store.history(page)
-    if page is not None and not rows and store.get(page) is None:
+    if page is not None and not rows and page not in store:
         print(f"no page {page!r} in {where}", file=sys.stderr)
         return 2
     for row in rows:
