@@ -2119,7 +2119,7 @@ def test_a_document_over_the_limit_is_refused_without_waiting_for_a_process(tmp_
             busy.join()
     # the same messages as the library's
     from filter import InputTooLarge, Limits
-    with pytest.raises(InputTooLarge, match="^input is 1,100,033 bytes, over the limit of 1,000,000 bytes$"):
+    with pytest.raises(InputTooLarge, match="^input is 1,100,033 characters, over the limit of 1,000,000 bytes$"):
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean(over)
     with pytest.raises(InputTooLarge, match="^text is 1,000,002 bytes in UTF-8, over the limit of 1,000,000$"):
         Cleaner(limits=Limits(max_bytes=1_000_000)).clean_text(text)

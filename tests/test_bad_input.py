@@ -666,6 +666,31 @@ def test_clean_text_holds_bytes_to_the_limit_as_given_before_decoding_them():
         cleaner.clean_text(line * 900)
 
 
+def test_a_str_longer_than_the_limit_is_refused_without_being_encoded(monkeypatch):
+    """Every character takes a byte at least: a 300 MB str was made well formed and encoded
+    whole to be counted (9 s and a GB of memory) before it was refused. A memoryview of wider
+    items is held to its bytes, not its items (one of 384 four-byte items got past 1,000)."""
+    import array
+
+    import filter.decoding
+
+    def no_encoding(text):
+        raise AssertionError("encoded to be counted")
+
+    monkeypatch.setattr(filter.decoding, "well_formed", no_encoding)
+    cleaner = Cleaner(limits=Limits(max_bytes=30_000))
+    with pytest.raises(InputTooLarge, match="^input is 30,001 characters, over the limit of 30,000 bytes$"):
+        cleaner.clean("<p>" + "a" * 29_998)
+    with pytest.raises(InputTooLarge, match="^text is 30,001 characters, over the limit of 30,000 bytes$"):
+        cleaner.clean_text("\ud800" * 30_001)
+    wide = memoryview(array.array("I", b"<p>Prices rose in the city.</p>\n".ljust(1_536, b" ")))
+    assert len(wide) == 384
+    small = Cleaner(limits=Limits(max_bytes=1_000))
+    for call in (small.clean, small.clean_text):
+        with pytest.raises(InputTooLarge, match="^(input|text) is 1,536 bytes, over the limit"):
+            call(wide)
+
+
 def test_clean_text_reads_bytes_in_the_charset_a_transport_names():
     """`clean_text(body, charset=...)`, as `clean` takes a page's header charset: the label
     read as browsers read it (iso-8859-1 is windows-1252), a byte-order mark winning over it,
