@@ -1363,6 +1363,9 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
     _unwrap_inline_runs(tree)
     _refuse_crowded(tree, text)
     _flatten_deep_nesting(tree)
+    # htmldate's search, like lxml's parser, takes time in the square of one element's
+    # attributes: a page whose parsing ran out of time went on to spend 35 s more there
+    deadline.check("the page's metadata")
     base = _link_base(tree, url)
     index = _SourceIndex(tree)
     meta = page_metadata(tree, url, text, base)

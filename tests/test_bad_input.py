@@ -642,11 +642,11 @@ def test_a_paragraph_of_a_hundred_thousand_lines_is_cleaned_whole_and_in_seconds
 def test_a_plain_clean_call_gives_up_at_the_first_stage_boundary_past_its_time_limit():
     """In a thread nothing can stop lxml or trafilatura midway, but a call past its limit must
     not go on through the stages after it (the full pass, mapping, classifying): this page takes
-    seconds to clean, and its time is up before trafilatura starts."""
+    seconds to clean, and its time is up before its metadata is read."""
     html = "<html><body><article>" + "".join(_paragraph(i) for i in range(5_000)) + "</article></body></html>"
     hasty = Cleaner(limits=Limits(timeout=0.01))
     started = time.monotonic()
-    with pytest.raises(ExtractionTimeout, match=r"over the limit of 0.01 s \(stopped before trafilatura\)$"):
+    with pytest.raises(ExtractionTimeout, match=r"over the limit of 0.01 s \(stopped before the page's metadata\)$"):
         hasty.clean(html)
     assert time.monotonic() - started < 1.5
 
@@ -761,6 +761,8 @@ def test_a_time_limit_is_passed_as_soon_as_its_seconds_are():
 @pytest.mark.parametrize("html, slow, next_stage", [
     (True, ("filter.cleaner", "html_to_page"), "classifying its blocks"),
     (False, ("filter.cleaner", "text_page"), "classifying its lines"),
+    (True, ("filter.extract", "_flatten_deep_nesting"), "the page's metadata"),
+    (True, ("filter.extract", "page_metadata"), "trafilatura"),
     (True, ("filter.extract", "_extract_trees"), "the completion stage"),
     (True, ("filter.model", "PageFeatures"), "the classifier's word model"),
     (True, ("filter.lexical:LexicalModel", "predict"), "the classifier's first stage"),
