@@ -29,7 +29,6 @@ import fcntl
 import importlib.util
 import json
 import logging
-import math
 import multiprocessing
 import operator
 import os
@@ -58,7 +57,7 @@ from .errors import ModelError, NoiseFilterError
 from .files import sync_folder, temporary_beside
 from .inputs import (STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name,
                      not_downloaded, read_inputs)
-from .limits import WORKERS_PER_CORE, check_workers, usable_cores
+from .limits import WORKERS_PER_CORE, check_workers, seconds, usable_cores
 from .result import CleanResult
 
 #: fields of every output line, in this order; `to_record` fills them for results and failures
@@ -272,6 +271,19 @@ def _default_start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def _whole_number(value: object, name: str) -> int:
+    """`value` as a count above 0, numpy's integers included, or ValueError naming the setting:
+    2.0 workers failed later with a raw TypeError from range(), and a `max_in_flight` below 1
+    read no document (the loop waited forever)."""
+    try:
+        count = operator.index(value)
+    except TypeError:
+        count = 0
+    if isinstance(value, bool) or count < 1:
+        raise ValueError(f"{name} must be a whole number above 0, not {value!r}")
+    return count
+
+
 def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
                timeout: float | None = None, max_in_flight: int | None = None,
                start_method: str | None = None, read_in_thread: bool = True) -> Iterator[Outcome]:
@@ -303,14 +315,8 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
     `MAX_STARTING_DEATHS` workers in a row are killed, by a signal, before they are ready; one
     such worker is replaced like any dead worker).
     """
-    try:  # any integer, numpy's too; 2.0 failed later with a raw TypeError from range()
-        count = operator.index(workers)
-    except TypeError:
-        count = 0
-    if isinstance(workers, bool) or count < 1:
-        raise ValueError(f"workers must be a whole number above 0, not {workers!r}")
-    check_workers(count)
-    workers = count
+    workers = _whole_number(workers, "workers")
+    check_workers(workers)
     if multiprocessing.current_process().daemon:
         # multiprocessing's own refusal came at the first outcome, as a bare AssertionError
         raise RuntimeError("clean_many starts worker processes, which a daemonic process (a "
@@ -321,17 +327,9 @@ def clean_many(cleaner: Cleaner, docs: Iterable, workers: int = 1,
         # dict, key by key: "id", "url" and "html" each an error)
         raise TypeError("clean_many takes an iterable of documents, and this is one document: "
                         "pass [document], or call clean(html)")
-    if max_in_flight is not None and (isinstance(max_in_flight, bool)
-                                      or not isinstance(max_in_flight, int) or max_in_flight < 1):
-        # below 1, no document was ever read: the loop waited forever
-        raise ValueError(f"max_in_flight must be a whole number above 0, not {max_in_flight!r}")
-    if timeout is None:
-        timeout = cleaner.limits.timeout
-    elif isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
-                                           and math.isfinite(timeout) and timeout > 0):
-        # as `Limits`: 0 or less failed every document as a time out, NaN and infinity
-        # crashed the scheduling loop with a ValueError or OverflowError of its own
-        raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
+    if max_in_flight is not None:
+        max_in_flight = _whole_number(max_in_flight, "max_in_flight")
+    timeout = cleaner.limits.timeout if timeout is None else seconds(timeout, "timeout")
     if isinstance(docs, Sized):  # no more workers than documents: each loads the model
         workers = max(1, min(workers, len(docs)))
     window = max_in_flight or 4 * workers

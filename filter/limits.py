@@ -45,6 +45,21 @@ def check_workers(count: int, name: str = "workers") -> None:
                          f"this process may use, {usable_cores()}), not {count}")
 
 
+def seconds(value: object, name: str) -> float:
+    """`value` as a time limit in seconds, or ValueError naming the setting (`name`): a finite
+    number above 0, numpy's included (a limit read from a config array), a bool not. 0 or less
+    failed every document as a time out, NaN was never exceeded, and infinity or an int too
+    large for a float (OverflowError) crashed the scheduling of `clean_many`."""
+    try:
+        limit = (float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool)
+                 else math.nan)
+    except OverflowError:
+        limit = math.inf
+    if not (math.isfinite(limit) and limit > 0):
+        raise ValueError(f"{name} must be a finite number of seconds above 0, not {value!r}")
+    return limit
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-document limits. `max_bytes` is checked before parsing. `timeout` (seconds) is a hard
@@ -68,10 +83,6 @@ class Limits:
         if isinstance(self.max_bytes, bool) or not 1 <= max_bytes <= MAX_BYTES:
             raise ValueError(f"Limits.max_bytes must be a whole number of bytes from 1 to "
                              f"{MAX_BYTES:,} (1 TiB), not {self.max_bytes!r}")
-        timeout = (float(self.timeout) if isinstance(self.timeout, numbers.Real)
-                   and not isinstance(self.timeout, bool) else math.nan)
-        if not (math.isfinite(timeout) and timeout > 0):
-            raise ValueError(f"Limits.timeout must be a finite number of seconds above 0, not "
-                             f"{self.timeout!r}")
+        timeout = seconds(self.timeout, "Limits.timeout")
         object.__setattr__(self, "max_bytes", max_bytes)  # frozen: set once, as plain numbers
         object.__setattr__(self, "timeout", timeout)

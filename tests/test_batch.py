@@ -887,7 +887,7 @@ def test_workers_killed_while_starting_again_and_again_end_the_batch(tripwire, m
 
 @pytest.mark.parametrize("options", [
     {"timeout": 0}, {"timeout": -1}, {"timeout": float("nan")}, {"timeout": float("inf")},
-    {"timeout": True}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},
+    {"timeout": True}, {"timeout": 10**400}, {"max_in_flight": -1}, {"max_in_flight": 0}, {"max_in_flight": 2.5},
     {"workers": 2.0}, {"workers": True}, {"workers": 0}, {"workers": 10**6},
 ])
 def test_a_timeout_window_or_worker_count_that_cannot_work_is_refused(cleaner, options):
@@ -910,11 +910,17 @@ def test_a_daemonic_process_is_told_to_clean_one_by_one(cleaner, monkeypatch):
         clean_many(cleaner, ["<p>x</p>"], workers=1)
 
 
-def test_a_worker_count_of_any_integer_type_is_taken(cleaner):
+def test_a_worker_count_window_and_timeout_of_numpys_types_are_taken(cleaner):
+    """As `Limits` takes them (settings read from a config array): numpy's timeouts and
+    windows were refused as "not a finite number" and "not a whole number"."""
     import numpy as np
 
-    outcomes = list(clean_many(cleaner, ["<p>x</p>"], workers=np.int64(1), start_method="fork"))
-    assert len(outcomes) == 1
+    outcomes = list(clean_many(cleaner, ["<p>x</p>"], workers=np.int64(1), start_method="fork",
+                               timeout=np.float32(20), max_in_flight=np.int64(2)))
+    assert len(outcomes) == 1 and outcomes[0].ok
+    with pytest.raises(ValueError, match="^Limits.timeout must be a finite number of seconds "
+                                         "above 0, not 1000"):
+        Limits(timeout=10**400)  # an OverflowError before
 
 
 @pytest.mark.parametrize("start_method", ["fork", None])
