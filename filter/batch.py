@@ -685,11 +685,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 _RECORD_START = b'{"id": '
 #: the start of every output line (`RECORD_FIELDS` order): resuming reads only this
 _JSON_STR = rb'"(?:[^"\\]|\\.)*"'
-_KEY_PREFIX = re.compile(rb'\{"id": (' + _JSON_STR + rb'), "url": (?:null|' + _JSON_STR
+_KEY_PREFIX = re.compile(rb'\{"id": (' + _JSON_STR + rb'), "url": (null|' + _JSON_STR
                          + rb'), "source": (null|' + _JSON_STR + rb')')
+#: the id standard input's records without one of their own get: their line (`read_jsonl`)
+_STREAM_ID = "stdin:"
 
 
-def done_keys(path: Path) -> set[tuple[str | None, str]]:
+@dataclass
+class Done:
+    """What an output file holds, for resuming: the (source, id) of its documents, and the URL
+    of each of standard input's records that was known by its line (`_STREAM_ID`), to tell the
+    same stream piped again from another one (whose lines were skipped as done)."""
+
+    keys: set[tuple[str | None, str]] = field(default_factory=set)
+    stream_urls: dict[str, str | None] = field(default_factory=dict)
+
+
+class OtherStream(Exception):
+    """Standard input is not the stream an output was made from: resuming would skip its
+    records as done, by their line numbers."""
+
+
+def done_keys(path: Path) -> Done:
     """(source, id) of the documents already in an output file, for resuming: ids alone are not
     unique across inputs (two JSON Lines files may both number their records from 1, two folders
     may share a name). Read from the start of each line without parsing its text (an output can
@@ -698,7 +715,7 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
     alone (a last one without its line break is given one) and its document cleaned again.
     Each source is held once, however many lines name it (a JSON Lines input's path is on
     every line of its documents): a quarter less memory for a million lines."""
-    keys: set[tuple[str | None, str]] = set()
+    done = Done()
     names: dict[str | None, str | None] = {}
     good_end = 0
     with open(path, "rb+") as fh:
@@ -709,19 +726,22 @@ def done_keys(path: Path) -> set[tuple[str | None, str]]:
                 else:
                     fh.seek(0, os.SEEK_END)
                     fh.write(b"\n")
-                return keys
+                return done
             good_end += len(line)
             match = _KEY_PREFIX.match(line)
             try:
                 if match:
-                    source, doc_id = json.loads(match.group(2)), json.loads(match.group(1))
+                    source, doc_id = json.loads(match.group(3)), json.loads(match.group(1))
+                    url = json.loads(match.group(2))
                 else:
                     record = json.loads(line)
-                    source, doc_id = record.get("source"), str(record["id"])
-                keys.add((names.setdefault(source, source), doc_id))
+                    source, doc_id, url = record.get("source"), str(record["id"]), record.get("url")
+                done.keys.add((names.setdefault(source, source), doc_id))
+                if source == STDIN and doc_id.startswith(_STREAM_ID):
+                    done.stream_urls[doc_id] = url
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 continue
-    return keys
+    return done
 
 
 class CopyRefused(OSError):
@@ -805,24 +825,24 @@ def _open_output(out: Path) -> TextIO | None:
 
 
 def _resume(out: Path, fh: TextIO | None,
-            args: argparse.Namespace) -> tuple[TextIO | None, int, set]:
+            args: argparse.Namespace) -> tuple[TextIO | None, int, Done]:
     """Make OUT, open as `fh` (`_open_output`), ready to append to: emptied for `--restart`;
     else, for `--retry-failed`, without the failures of this run's inputs, and its documents
     read, to be skipped. Returns the file to append to (None when another run holds it), how
-    many failures were taken out, and the (source, id) keys to skip. Standard output or a FIFO
+    many failures were taken out, and what it holds, to skip (`Done`). Standard output or a FIFO
     is written, not resumed."""
     if fh is None or not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-        return fh, 0, set()
+        return fh, 0, Done()
     if args.restart:
         fh.truncate(0)
-        return fh, 0, set()
+        return fh, 0, Done()
     retried = 0
     if args.retry_failed:
         retried = drop_failures(out, _sources_of(args.inputs))
         fh.close()
         fh = _open_output(out)  # the copy that replaced OUT: the lock was on the file it replaced
         if fh is None:
-            return None, retried, set()
+            return None, retried, Done()
     return fh, retried, done_keys(out)
 
 
@@ -977,9 +997,9 @@ def _stdout_output() -> TextIO:
     return open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
 
 
-def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | int:
-    """OUT opened to append to and made ready (`_open_output`, `_resume`), with the (source,
-    id) keys of the documents it holds, to be skipped; else the exit status, said why."""
+def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, Done] | int:
+    """OUT opened to append to and made ready (`_open_output`, `_resume`), with what it holds,
+    to be skipped (`Done`); else the exit status, said why."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fh = _open_output(out)
@@ -987,7 +1007,7 @@ def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | in
         print(f"noisefilter batch: cannot write {out}: {err.strerror}", file=sys.stderr)
         return 1 if err.errno in _OUTPUT_FULL else 2
     try:
-        fh, retried, skip = _resume(out, fh, args)
+        fh, retried, done = _resume(out, fh, args)
     except OSError as err:
         if fh is not None:
             fh.close()
@@ -1007,7 +1027,7 @@ def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, set] | in
     if retried:
         print(f"retrying: {retried:,} failed document{'s' * (retried != 1)} taken out of {out}",
               file=sys.stderr)
-    return fh, skip
+    return fh, done
 
 
 def _read_twice(named: dict[str, tuple[str, str]]) -> str | None:
@@ -1113,24 +1133,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"noisefilter batch: {err}", file=sys.stderr)
         return 2
     if to_stdout:
-        fh, skip = _stdout_output(), set()
+        fh, done = _stdout_output(), Done()
     else:
         opened = _file_output(out, args)
         if isinstance(opened, int):
             return opened
-        fh, skip = opened
+        fh, done = opened
     progress = Progress(sys.stderr, sys.stderr.isatty() if args.progress is None
                         else args.progress)
     skipped = again = 0
     # the source each id in OUT was read from: an input named by another path than in the run
     # that wrote OUT (`in3` then `$PWD/in3`) matched no (source, id) and was cleaned again,
     # every page appended twice without a word
-    sources = {doc_id: source for source, doc_id in skip}
+    sources = {doc_id: source for source, doc_id in done.keys}
 
     def not_done(docs: Iterable[Document]) -> Iterator[Document]:
         nonlocal skipped, again
         for doc in docs:
-            if (doc.source, doc.id) in skip:
+            if (doc.source, doc.id) in done.keys:
+                if doc.source == STDIN and done.stream_urls.get(doc.id, doc.url) != doc.url:
+                    raise OtherStream(
+                        f"standard input is not the stream {out} was made from: its record "
+                        f"{doc.id} has the url {doc.url}, {out}'s {done.stream_urls[doc.id]} "
+                        f"(resuming would skip its records as done, by their line numbers): "
+                        f"write another output, give the records ids of their own, or clean "
+                        f"into {out} anew with --restart")
                 skipped += 1
                 continue
             before = sources.get(doc.id)
@@ -1179,7 +1206,8 @@ def run(args: argparse.Namespace) -> int:
                   f"interrupted; run the same command again to resume into {out}",
                   file=sys.stderr)
             return 130
-        except ModelError as err:
+        except (ModelError, OtherStream) as err:
+            progress.clear()
             print(f"noisefilter batch: {err}", file=sys.stderr)
             return 2
     summary()

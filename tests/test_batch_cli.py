@@ -603,15 +603,15 @@ def test_resuming_reads_ids_and_cuts_only_a_last_partial_line(tmp_path):
             "a line someone else wrote",
             json.dumps({"text": "no id", "id": 7})]
     out.write_text("\n".join(good) + "\n" + '{"id": "cut', encoding="utf-8")
-    assert done_keys(out) == {(None, 'quote " and \\ slash'), (None, "7")}
+    assert done_keys(out).keys == {(None, 'quote " and \\ slash'), (None, "7")}
     assert out.read_text(encoding="utf-8") == "\n".join(good) + "\n"
     # a last line that is not one of ours (notes someone keeps in the file) stays: it only gets
     # the line break that lets the records appended start on a line of their own
     out.write_text("my notes\nmy last line", encoding="utf-8")
-    assert done_keys(out) == set()
+    assert done_keys(out).keys == set()
     assert out.read_text(encoding="utf-8") == "my notes\nmy last line\n"
     out.write_text('{"i', encoding="utf-8")  # ours, cut after three bytes
-    assert done_keys(out) == set() and out.read_text(encoding="utf-8") == ""
+    assert done_keys(out).keys == set() and out.read_text(encoding="utf-8") == ""
 
 
 def test_resuming_holds_each_source_once(tmp_path):
@@ -623,7 +623,7 @@ def test_resuming_holds_each_source_once(tmp_path):
     lines.append(json.dumps({"text": "fields in another order", "id": "6",
                              "source": "/crawl/part-0.jsonl"}))
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    keys = done_keys(out)
+    keys = done_keys(out).keys
     assert keys == {(f"/crawl/part-{i % 2}.jsonl", str(i)) for i in range(7)}
     assert len({id(source) for source, _ in keys}) == 2
 
@@ -652,6 +652,35 @@ def test_json_lines_on_standard_input(tmp_path):
     twice = subprocess.run([*command[:5], "-", "-", "-o", str(out)], capture_output=True, text=True,
                            timeout=120)
     assert twice.returncode == 2 and "standard input (-) can be read once" in twice.stderr
+
+
+def test_another_stream_on_standard_input_is_not_taken_for_the_one_resumed(tmp_path):
+    """Records without ids are known by their lines (`stdin:N`): `cat s1/part.jsonl | batch -
+    -o out`, then `cat s2/part.jsonl | batch - -o out`, skipped every record of the second
+    stream as done, and said only "resuming: 3 documents already in out skipped". A record
+    whose URL is not the one OUT holds for its line is another stream: the run stops, before
+    anything is skipped or written."""
+    first = [{"html": page(name).decode("utf-8"), "url": URL + name} for name in ARTICLES[:2]]
+    second = [{"html": page(name).decode("utf-8"), "url": URL + "other/" + name}
+              for name in ARTICLES[:2]]
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "filter.cli", "batch", "-", "-o", str(out), "--workers", "1"]
+
+    def pipe(records):
+        return subprocess.run(command, input="".join(json.dumps(r) + "\n" for r in records),
+                              capture_output=True, text=True, timeout=120)
+
+    assert pipe(first).returncode == 0
+    written = out.read_bytes()
+    proc = pipe(second)
+    assert proc.returncode == 2 and out.read_bytes() == written
+    assert (f"standard input is not the stream {out} was made from: its record stdin:1 has the "
+            f"url {URL}other/{ARTICLES[0]}, {out}'s {URL}{ARTICLES[0]}") in proc.stderr
+    assert "--restart" in proc.stderr and "Traceback" not in proc.stderr
+    # the same stream again, and one that goes on past it, resume
+    proc = pipe(first + second[:1])
+    assert proc.returncode == 0 and "resuming: 2 documents" in proc.stderr
+    assert [r["id"] for r in lines(out)] == ["stdin:1", "stdin:2", "stdin:3"]
 
 
 def test_a_json_lines_stream_cut_short_gives_its_last_record_once_whole(tmp_path):
