@@ -746,6 +746,7 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
                report_read_errors: bool) -> Iterator[Document]:
     """The documents of `iter_warc`, record by record."""
     searching = False  # after damage, until a valid record start is found again
+    found_any = False  # a record's header, or damage
     start = _Place(0)
     try:
         while True:
@@ -756,7 +757,14 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
             try:
                 header_raw, headers = _parse_headers(stream)
                 if not header_raw:
+                    if not found_any:
+                        # an empty file (a download that failed) gave no line at all: it was
+                        # missing from the output's accounting, on Spark too
+                        yield Document(id=f"{source}@0", source=source, meta=_meta({}),
+                                       failure=Failure("UnreadableFile",
+                                                       "the file holds no WARC record: it is empty"))
                     return
+                found_any = True
                 rec_id = _record_id(headers, source, start)
                 url = headers.get("warc-target-uri", "").strip("<>") or None
                 is_page = headers.get("warc-type") in _PAGE_TYPES
@@ -766,6 +774,7 @@ def _documents(stream: _Stream, source: str, max_bytes: int,
                 stream.inside_members += start.inner > 0 and not searching
                 searching = False
             except _Damaged as err:
+                found_any = True
                 # damage found by the gzip layer while reading a block names no record: the
                 # header read before it does
                 if err.started or rec_id is not None or not searching:

@@ -1014,3 +1014,19 @@ def test_an_x_gzip_body_is_inflated(tmp_path):
     build_warc(p, [Rec("http://courier.test/a", gzip.compress(_FROST), http_headers=[("Content-Encoding", "x-gzip")])])
     (doc,) = read_warc(p)
     assert doc.failure is None and doc.html == _FROST
+
+
+@pytest.mark.parametrize("content", [b"", gzip.compress(b"")], ids=["empty", "empty-gzip"])
+def test_an_empty_warc_is_one_report_not_nothing(tmp_path, content):
+    """A zero-byte .warc.gz (a download that failed) gave no line at all: it was missing from
+    the output's accounting, in a batch and on Spark. A WARC of records that hold no page
+    (warcinfo, requests) still gives none."""
+    warc = tmp_path / "crawl.warc.gz"
+    warc.write_bytes(content)
+    [doc] = list(read_warc(warc))
+    assert (doc.id, doc.failure.type) == (f"{warc}@0", "UnreadableFile")
+    assert doc.failure.message == "the file holds no WARC record: it is empty"
+    info = (b"WARC/1.0\r\nWARC-Type: warcinfo\r\nWARC-Record-ID: <urn:uuid:1>\r\n"
+            b"Content-Length: 4\r\n\r\nabcd\r\n\r\n")
+    warc.write_bytes(info)
+    assert list(read_warc(warc)) == []
