@@ -997,6 +997,20 @@ def _stdout_output() -> TextIO:
     return open(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
 
 
+def _maybe_same_input(before: str, now: str) -> bool:
+    """Whether the source a document has in OUT and the one it is read from now may be one
+    input by two paths (`in3`, then `$PWD/in3`): the same file, or, when one of the paths no
+    longer names a file here (a run from another folder, a file moved), the same name. Files
+    of one name in two folders (Spark writes `part-00000.jsonl` in every output) were warned
+    about as the same input."""
+    if os.path.basename(before) != os.path.basename(now):
+        return False
+    try:
+        return os.path.samefile(before, now)
+    except (OSError, ValueError):  # gone, or a name the file system refuses: the name decides
+        return True
+
+
 def _file_output(out: Path, args: argparse.Namespace) -> tuple[TextIO, Done] | int:
     """OUT opened to append to and made ready (`_open_output`, `_resume`), with what it holds,
     to be skipped (`Done`); else the exit status, said why."""
@@ -1161,7 +1175,7 @@ def run(args: argparse.Namespace) -> int:
                 skipped += 1
                 continue
             before = sources.get(doc.id)
-            if before and doc.source and os.path.basename(before) == os.path.basename(doc.source):
+            if before and doc.source and _maybe_same_input(before, doc.source):
                 if not again:
                     progress.clear()
                     print(f"noisefilter batch: warning: {doc.id} is in {out} already, read from "

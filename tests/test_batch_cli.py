@@ -194,6 +194,22 @@ def test_the_same_folder_by_another_path_is_warned_about_as_it_is_cleaned_again(
     assert "resuming: 2 documents" in proc.stderr and "warning" not in proc.stderr
 
 
+def test_files_of_one_name_in_two_folders_are_no_warning(tmp_path):
+    """Spark writes `part-00000.jsonl` in every output folder: a second folder's shard into the
+    same output was warned about as "the same inputs by another path" at its first record, and
+    counted "cleaned again" at the end, though it is another file."""
+    for folder, word in (("s1", "Alpha"), ("s2", "Gamma")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "part-00000.jsonl").write_text(
+            json.dumps({"text": f"{word} line one.\n{word} line two."}) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    batch(tmp_path / "s1" / "part-00000.jsonl", "-o", out, "--workers", "1")
+    proc = batch(tmp_path / "s2" / "part-00000.jsonl", "-o", out, "--workers", "1")
+    assert proc.returncode == 0 and "warning" not in proc.stderr, proc.stderr
+    assert [(r["id"], r["text"].split()[0]) for r in lines(out)] == [
+        ("part-00000.jsonl:1", "Alpha"), ("part-00000.jsonl:1", "Gamma")]
+
+
 def test_a_lone_surrogate_in_an_id_or_url_does_not_stop_the_batch(tmp_path):
     """JSON escapes can carry lone surrogates (JavaScript strings do); such an id cannot be
     written as UTF-8, so its line is written with JSON escapes, and reads back to the same id."""
