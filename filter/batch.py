@@ -266,9 +266,30 @@ class _Worker:
 def _default_start_method() -> str:
     """``forkserver`` where there is one: workers start from a clean process that never ran
     OpenMP code (a fork of a process whose OpenMP thread pool has started can hang in the
-    child) and that holds no threads of the caller's. ``spawn`` elsewhere."""
+    child) and that holds no threads of the caller's. ``spawn`` elsewhere, and in a fork of a
+    process that started a fork server (`_inherited_forkserver`)."""
     methods = multiprocessing.get_all_start_methods()
-    return "forkserver" if "forkserver" in methods else "spawn"
+    return "forkserver" if "forkserver" in methods and not _inherited_forkserver() else "spawn"
+
+
+def _inherited_forkserver() -> bool:
+    """Whether multiprocessing's fork server is one this process inherited by a fork (a
+    `ProcessPoolExecutor` worker of a process that called `clean_many`): the child takes it
+    for its own, and starting a worker failed with a bare ``ChildProcessError: No child
+    processes`` (multiprocessing keeps the server's pid across a fork). Asked without reaping
+    the server (``WNOWAIT``), which multiprocessing waits for itself."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid is None or not hasattr(os, "waitid"):
+        return False
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _whole_number(value: object, name: str) -> int:

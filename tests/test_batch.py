@@ -900,6 +900,32 @@ def test_a_timeout_window_or_worker_count_that_cannot_work_is_refused(cleaner, o
         clean_many(cleaner, ["<p>x</p>"], start_method="fork", **{"workers": 1, **options})
 
 
+def _clean_many_in_a_fork(results) -> None:
+    try:
+        [outcome] = Cleaner().clean_many(["<p>A page of a few words in a fork.</p>"], workers=1)
+        results.put(("ok", outcome.error))
+    except BaseException as err:  # what the parent reports
+        results.put(("failed", repr(err)))
+
+
+def test_clean_many_works_in_a_fork_of_a_process_that_used_it(cleaner):
+    """A `ProcessPoolExecutor` worker (forked, Linux's default before Python 3.14) of a process
+    that had called `clean_many` inherited its fork server, took it for its own, and its
+    `clean_many` failed with a bare ``ChildProcessError: No child processes``."""
+    import multiprocessing
+
+    [first] = clean_many(cleaner, ["<p>x</p>"])  # the default start method: a fork server
+    assert first.error is None
+    fork = multiprocessing.get_context("fork")
+    results = fork.Queue()
+    child = fork.Process(target=_clean_many_in_a_fork, args=(results,))
+    child.start()
+    try:
+        assert results.get(timeout=180) == ("ok", None)
+    finally:
+        child.join(30)
+
+
 def test_a_daemonic_process_is_told_to_clean_one_by_one(cleaner, monkeypatch):
     """Inside a `multiprocessing.Pool` worker, starting workers failed with multiprocessing's
     bare "AssertionError: daemonic processes are not allowed to have children"."""
