@@ -821,8 +821,8 @@ def _absolute(base: str | None, target: str) -> str | None:
     """A link target resolved against the page's base URL; None for one no URL can be made of (an
     unclosed IPv6 bracket, "http://[::1", makes urljoin raise): its text still counts as link
     text, but it names no page."""
-    try:
-        return urljoin(base, target) if base else target
+    try:  # urljoin drops tabs and line breaks, as browsers do; without a base they stayed
+        return urljoin(base, target) if base else target.translate(_TAB_OR_NEWLINE)
     except ValueError:
         return None
 
@@ -1288,6 +1288,9 @@ def _link_base(tree: HtmlElement, url: str | None) -> str | None:
 _BAD_HOST_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 #: what browsers strip from both ends of a URL before reading it (WHATWG: C0 controls, space)
 _C0_OR_SPACE = "".join(map(chr, range(0x21)))
+#: what browsers (WHATWG URL) take out of a URL wherever it is: a link wrapped over lines in
+#: the page's source, or a URL read from a cell of a CSV file
+_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 #: the part of a URL before its query or fragment, where browsers read "\\" as "/" in http(s)
 #: addresses (WHATWG URL)
 BEFORE_QUERY = re.compile(r"[^?#]*")
@@ -1302,14 +1305,14 @@ def check_url(url: str) -> str:
     URL.
 
     Returns the URL as browsers read it (WHATWG URL): without the spaces and control
-    characters around it, so that a URL read from a CSV cell or a query string with a stray
+    characters around it and the tabs and line breaks in it, so that a URL read from a CSV cell or a query string with a stray
     "%20" is still the page's own and its links to itself are not listed as related; and, in
     an http(s) URL, with a backslash before the query as a slash ("https://example.com\\news\\1"
     is example.com's /news/1, not a host "example.com\\news\\1" every relative link was
     resolved against)."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
-    url = url.strip(_C0_OR_SPACE)
+    url = url.strip(_C0_OR_SPACE).translate(_TAB_OR_NEWLINE)
     try:
         if urlsplit(url).scheme.lower() in ("http", "https"):
             head = BEFORE_QUERY.match(url).group()

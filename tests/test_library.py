@@ -1375,3 +1375,21 @@ def test_clean_manys_outcomes_are_named_by_the_package(article_html):
     assert [type(o) for o in outcomes] == [filter.Outcome, filter.Outcome]
     assert outcomes[0].ok and isinstance(outcomes[1].error, filter.Failure)
     assert {"Outcome", "Failure"} <= set(filter.__all__) <= set(dir(filter))
+
+
+def test_tabs_and_line_breaks_in_urls_are_dropped_as_browsers_drop_them():
+    """Browsers take tabs and line breaks out of a URL wherever they are (WHATWG URL): a page URL
+    with one passed the check (urlsplit drops them) and came back in `result.url` with it; and
+    without a page URL, a link wrapped over two lines in the page's source kept the break."""
+    from filter.extract import check_url
+
+    assert check_url("https://exa\nmple.org/news/\t1\r") == "https://example.org/news/1"
+    body = "".join(f"<p>Paragraph {k}: the council voted to fund new tram lines and bus stops "
+                   "across the northern districts of the city.</p>" for k in range(4))
+    html = (f"<html><body><article><h1>Council funds trams</h1>{body}<h2>Related</h2><ul>"
+            '<li><a href="/news/tram-line-\n\t2-opens">Tram line 2 opens on Monday</a></li>'
+            "</ul></article></body></html>")
+    page = html_to_page(html)
+    assert "/news/tram-line-2-opens" in [link.url for b in page.blocks for link in b.links]
+    result = clean(html, url="https://news.exa\nmple.org/council-funds-trams")
+    assert result.url == "https://news.example.org/council-funds-trams"
