@@ -1393,3 +1393,38 @@ def test_tabs_and_line_breaks_in_urls_are_dropped_as_browsers_drop_them():
     assert "/news/tram-line-2-opens" in [link.url for b in page.blocks for link in b.links]
     result = clean(html, url="https://news.exa\nmple.org/council-funds-trams")
     assert result.url == "https://news.example.org/council-funds-trams"
+
+
+def test_the_readmes_asyncio_pattern_runs_in_a_process_pool_as_it_says(article_html):
+    """The README's pattern with `CLEANING` made the process pool it names: the same results as
+    `clean`, and a page's error raised in the task as the same type."""
+    import asyncio
+    import multiprocessing
+    import re
+    from concurrent.futures import ProcessPoolExecutor
+
+    from conftest import REPO
+    from filter import InputError
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    snippet = next(block for block in re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+                   if "async def" in block)
+    said = re.search(r"`(ProcessPoolExecutor\(.*?\))`", readme.replace("\n", " ")).group(1)
+    namespace: dict = {}
+    exec(snippet, namespace)
+    namespace["CLEANING"].shutdown()
+    namespace["CLEANING"] = eval(said, {"ProcessPoolExecutor": ProcessPoolExecutor,
+                                        "multiprocessing": multiprocessing})
+    url = "https://coastal.example/news/1"
+
+    async def crawl():
+        pages = [namespace["clean_page"](article_html, url) for _ in range(4)]
+        return await asyncio.gather(*pages, namespace["clean_page"]("", url),
+                                    return_exceptions=True)
+
+    try:
+        *results, error = asyncio.run(crawl())
+    finally:
+        namespace["CLEANING"].shutdown()
+    assert results == [clean(article_html, url=url)] * 4
+    assert isinstance(error, InputError) and "empty" in str(error)
