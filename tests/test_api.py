@@ -1984,6 +1984,12 @@ def test_json_nested_too_deeply_to_read_says_so(client, path):
     answered "could not be read as JSON (There was an error parsing the body)", as if it were
     not JSON at all; `/v1/clean` already named the depth."""
     depth = 995  # under `ParsedJsonRoute.max_structures`, over what json.loads can nest
+    try:
+        json.loads("[" * depth + "]" * depth)
+    except RecursionError:
+        pass
+    else:  # Python 3.13's json module nests deeper: the structure limit comes first there
+        pytest.skip(f"this Python's json module reads {depth} levels")
     body = b'{"documents": [{"html": ' + b"[" * depth + b"]" * depth + b"}]}"
     r = client.post(path, content=body, headers={"content-type": "application/json",
                                                  "X-API-Key": API_KEY})
