@@ -985,7 +985,31 @@ def _output_format_problem(out: Path) -> str | None:
     if b"\0" in start:
         return (f"{out} is binary, not JSON Lines text (a NUL byte in its first "
                 f"{_SNIFF_BYTES // 1024} KiB): write the output to another file")
+    if start.strip() and not _holds_records(out, start):
+        # other writers refuse such a file (`store export -o`, `bootstrap --out`); the batch
+        # appended its lines to a README, and `--restart` emptied a file of labelled examples
+        return (f"{out} holds something other than noisefilter batch output (its first line is "
+                "none of its records): the batch appends to its output, and --restart empties "
+                "it; write to another file")
     return None
+
+
+def _holds_records(out: Path, start: bytes) -> bool:
+    """Whether a file whose first bytes are `start` begins with a record of a batch output (in
+    `RECORD_FIELDS` order, or an object with the ``error`` every record has: its fields in
+    another order, or a line someone added, which resuming leaves alone), or with one cut
+    short by a crash, which resuming removes."""
+    first = start.lstrip(b"\n").split(b"\n", 1)[0]
+    if _KEY_PREFIX.match(first) or (b"\n" not in start.lstrip(b"\n")
+                                    and _RECORD_START.startswith(first[:len(_RECORD_START)])):
+        return True
+    try:  # a record with its fields in another order: its whole line
+        with open(out, "rb") as fh:
+            line = next((line for line in fh if line.strip()), b"")
+        record = json.loads(line)
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and "error" in record
 
 
 class _ClosedStdout(Exception):

@@ -100,7 +100,8 @@ def test_folders_and_json_lines_in_one_run(tmp_path, cleaner):
         json.dumps({"id": "j6", "text": "The line after it."}),
     ]) + "\n")
     out = tmp_path / "out.jsonl"
-    out.write_text(json.dumps({"id": "j1", "text": "from an older run"}) + "\n")
+    out.write_text(json.dumps({"id": "j1", "url": None, "source": str(jsonl),
+                               "text": "from an older run", "error": None}) + "\n")
     proc = batch(folder, jsonl, "-o", out, "--workers", "1", "--blocks", "--progress",
                  "--restart")
     assert "pages/s" in proc.stderr and "\x1b[K" in proc.stderr  # redrawn in place
@@ -276,6 +277,34 @@ def test_a_compressed_or_binary_output_is_refused_and_left_as_it_is(tmp_path, mo
     else:
         assert "-o - | " in err and "compress it after the run" in err
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("options", [[], ["--restart"], ["--retry-failed"]])
+def test_an_output_that_holds_something_else_is_refused_and_left_as_it_is(tmp_path, monkeypatch,
+                                                                         capsys, options):
+    """`-o` naming a file that is no batch output (a README, a file of labelled examples): the
+    batch appended its lines to it, and `--restart` emptied it (8 labelled pages lost), where
+    `store export -o` and `bootstrap --out` refuse such a file. An output of its own, also one
+    whose only line a crash cut short, or one written with its fields in another order, is
+    resumed as before."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pages.jsonl").write_text('{"id": "1", "text": "A line of text."}\n')
+    example = {"id": "p1", "url": "https://example.org/a", "html": "<p>x</p>",
+               "blocks": [{"text": "x", "label": "content"}]}
+    (tmp_path / "labels.jsonl").write_text(json.dumps(example) + "\n")
+    (tmp_path / "README.md").write_text("# My crawl\n\nNotes.\n")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    for name in ("labels.jsonl", "README.md"):
+        assert main(["batch", "pages.jsonl", "-o", name, "--workers", "1", *options]) == 2
+        assert "holds something other than noisefilter batch output" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    ours = {"cut.jsonl": '{"id": "1", "ur', "reordered.jsonl": json.dumps(
+        {"text": "", "id": "0", "source": "x", "error": None}) + "\n", "empty.jsonl": "\n",
+        "noted.jsonl": json.dumps({"note": "checked by hand", "error": None}) + "\n"}
+    for name, text in ours.items():
+        (tmp_path / name).write_text(text)
+        assert main(["batch", "pages.jsonl", "-o", name, "--workers", "1", *options]) == 0, name
+        assert json.loads((tmp_path / name).read_text().splitlines()[-1])["id"] == "1"
 
 
 def test_retry_failed_cleans_the_failed_documents_again_and_keeps_one_line_each(
@@ -984,7 +1013,8 @@ def test_an_output_another_batch_is_writing_is_refused(tmp_path):
 
     jsonl, out = tmp_path / "pages.jsonl", tmp_path / "out.jsonl"
     failing_lines(jsonl, 1)
-    out.write_text('{"id": "older", "text": "x"}\n')
+    older = '{"id": "older", "url": null, "source": "x", "text": "x", "error": null}\n'
+    out.write_text(older)
     with open(out, "a") as other:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held as a running batch holds it
         proc = subprocess.run([sys.executable, "-m", "filter.cli", "batch", str(jsonl), "-o",
@@ -992,7 +1022,7 @@ def test_an_output_another_batch_is_writing_is_refused(tmp_path):
                               timeout=120)
     assert proc.returncode == 2
     assert proc.stderr == f"noisefilter batch: {out} is being written by another batch run\n"
-    assert out.read_text() == '{"id": "older", "text": "x"}\n'
+    assert out.read_text() == older
     batch(jsonl, "-o", out, "--workers", "1")  # once it is done, the output is resumed
     assert len(lines(out)) == 3
 
