@@ -3,8 +3,9 @@ onto it (`os.replace`, atomic within one folder), so that a reader, or a command
 midway (Ctrl-C, a full disk, a crash), finds the old file or the new one, never part of one.
 
 Model files, their manifests and the models folder's pointers (`filter.modelfile`,
-`train.promote`), batch outputs rewritten by `--retry-failed` (`filter.batch`) and exported
-examples (`train.store`, `train.bootstrap`) are all written so.
+`train.promote`), batch outputs rewritten by `--retry-failed` (`filter.batch`), exported
+examples (`train.store`, `train.bootstrap`) and evaluation reports (`train.evaluation`) are
+all written so.
 """
 
 from __future__ import annotations

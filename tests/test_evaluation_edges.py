@@ -300,3 +300,34 @@ def test_a_report_without_gold_text_kept_unlisted_blocks_or_hidden_pages_says_no
     assert "No page has gold text" in markdown and "mean word F1" not in markdown
     assert "Not in the matrix" not in markdown
     assert "worst of" not in markdown and "### `p2`" in markdown
+
+
+def test_a_report_stopped_by_a_full_disk_leaves_the_earlier_files_whole(tmp_path):
+    """`evaluate --report` on a full disk exited 1 but left report.json cut short (16 KiB, no
+    JSON) beside a new report.png: each file is now written whole or not at all. The disk is
+    made full by a file size limit (`RLIMIT_FSIZE`) in a child process."""
+    import json
+    import subprocess
+    import sys
+
+    wrong = [{"text": "x" * 400, "gold": "junk", "predicted": "content", "score": 0.9}]
+    ev = Evaluation("content", ["content", "junk"], pages=[
+        PageResult(f"page-{n}", None, 3, wrong * 20, 0.5) for n in range(60)])
+    rep = report_dict(ev, _INFO, [], {"skipped": "not asked for"}, worst=60)
+    (tmp_path / "rep.json").write_text(json.dumps(rep), encoding="utf-8")
+    earlier = {"report.json": '{"earlier": true}\n', "report.md": "# earlier\n"}
+    for name, text in earlier.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    script = (
+        "import json, resource, signal, sys\n"
+        "from train.evaluation import write_report\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        f"rep = json.load(open({str(tmp_path / 'rep.json')!r}))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))\n"
+        f"try:\n    write_report(rep, {str(tmp_path)!r})\n"
+        "except OSError as err:\n    sys.exit(f'failed: {err}')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert "failed: [Errno 27] File too large" in proc.stderr, proc.stderr
+    assert {name: (tmp_path / name).read_text(encoding="utf-8") for name in earlier} == earlier
+    assert not list(tmp_path.glob(".report*"))  # no part left behind

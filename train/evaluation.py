@@ -37,6 +37,7 @@ from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from filter.blocks import kept_text
+from filter.files import written_whole
 from filter.model import BlockClassifier
 
 from .examples import UNKNOWN_KIND, LabelledPage, shorten
@@ -476,7 +477,8 @@ def report_png(rep: dict, path: Path) -> None:
         ax.text(0.5, 0.5, "no gold text", ha="center")
     fig.suptitle(f"{rep['model'].get('version')}: {rep['pages']} pages, {rep['blocks']} blocks")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with written_whole(path) as fh:
+        fig.savefig(fh, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -495,8 +497,11 @@ def write_report(rep: dict, folder: str | Path) -> list[Path]:
         png.unlink(missing_ok=True)
         missing = err
     paths = [folder / "report.json", folder / "report.md"]
-    paths[0].write_text(json.dumps(rep, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(report_markdown(rep, chart=missing is None), encoding="utf-8")
+    # each whole or not at all: on a full disk, report.json was left cut short, no JSON
+    for path, text in zip(paths, (json.dumps(rep, indent=2, ensure_ascii=False) + "\n",
+                                  report_markdown(rep, chart=missing is None))):
+        with written_whole(path) as fh:
+            fh.write(text.encode("utf-8"))
     if missing is not None:
         raise ImportError("report.png needs matplotlib: pip install \".[train]\" from the "
                           "noisefilter repository (or pip install matplotlib)") from missing
