@@ -1942,6 +1942,12 @@ def test_a_problems_file_naming_another_example_file_is_refused_before_it_wipes_
     assert (f"--problems {holdout} holds JSON lines (labelled examples?), not a list of problems"
             in capsys.readouterr().err)
     assert holdout.read_bytes() == before
+    saved = tmp_path / "page.html"  # a saved page or notes were emptied with exit 0
+    saved.write_text("<!DOCTYPE html>\n<html><body><p>Kept.</p></body></html>\n")
+    assert main([*train, "--problems", str(saved)]) == 2
+    assert (f"--problems {saved} holds text that is no list of problems"
+            in capsys.readouterr().err)
+    assert saved.read_text().startswith("<!DOCTYPE html>")
     listing = tmp_path / "problems.txt"
     listing.write_text("train.jsonl:6: not valid JSON (Expecting value at column 49); line skipped\n")
     assert main([*train, "--problems", str(listing)]) == 0

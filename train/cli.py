@@ -105,9 +105,12 @@ def _not_a_problems_file(args) -> str | None:
         return refusal
     if holds_binary_data(path):
         return "holds binary data (a model or a store?), not a list of problems"
-    if _holds_json_lines(path):
+    head = _first_line(path)
+    if head.startswith("{"):
         # a holdout named there by mistake was replaced by one line of problems
         return "holds JSON lines (labelled examples?), not a list of problems"
+    if head and ": " not in head:  # a saved page or notes named by mistake were emptied
+        return "holds text that is no list of problems (FILE:LINE: message lines)"
     return None
 
 
@@ -141,17 +144,18 @@ def holds_binary_data(path: Path) -> bool:
         return False
 
 
-def _holds_json_lines(path: Path) -> bool:
-    """Whether a regular file's first line that is not blank opens a JSON object, as a line
-    of labelled examples does and no problem line (`FILE:LINE: message`) does."""
+def _first_line(path: Path) -> str:
+    """A regular file's first line that is not blank (of its first 8 KiB), or "": a line of
+    labelled examples opens a JSON object, and every problem line (`FILE:LINE: message`) says
+    where and what, which no line of a saved page or of notes may."""
     if not os.path.isfile(path):
-        return False
+        return ""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             head = fh.read(8192)
     except OSError:
-        return False
-    return head.lstrip("\ufeff \t\r\n").startswith("{")
+        return ""
+    return head.lstrip("\ufeff \t\r\n").partition("\n")[0].strip()
 
 
 def _at_least(low: int, high: int | None = None):
