@@ -148,7 +148,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         data = _read(args.file, args.max_bytes)
     except (*damage_types(), ValueError) as err:  # ValueError: zstd without a zstd module
-        hint = not_downloaded(args.file) if isinstance(err, FileNotFoundError) else ""
+        hint = (not_downloaded(args.file) if isinstance(err, FileNotFoundError)
+                else " (noisefilter batch cleans the pages of a folder)"
+                if isinstance(err, IsADirectoryError) else "")
         reason = getattr(err, "strerror", None) or err
         print(f"noisefilter: cannot read {args.file}: {reason}{hint}", file=sys.stderr)
         return 2

@@ -51,6 +51,7 @@ def test_an_unreadable_file_is_a_message_and_exit_status_2(tmp_path, name, capsy
     assert main(["clean", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"noisefilter: cannot read {tmp_path / name}:") and "Traceback" not in err
+    assert ("noisefilter batch cleans the pages of a folder" in err) == (name == ".")
 
 
 @pytest.mark.parametrize("command", [["clean"], ["batch", "-o", "out.jsonl"]])
