@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
+from filter.cli import _OUTPUT_FULL
 from filter.compression import damage_types, decompressed
 from filter.errors import NoiseFilterError
 from filter.files import written_whole
@@ -1099,9 +1100,9 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
             written = store.export_jsonl(sys.stdout.buffer, reviewed_only=args.reviewed_only)
         except BrokenPipeError:
             raise  # -o - | head
-        except OSError as err:  # a full disk, a standard output opened read-only
+        except OSError as err:  # a full disk (1, as for every command), a read-only stdout
             print(f"cannot write standard output: {err.strerror or err}", file=sys.stderr)
-            return 2
+            return 1 if err.errno in _OUTPUT_FULL else 2
         print(f"{written} pages written to standard output", file=sys.stderr)
     elif args.store_command == "export":
         kept = None if args.overwrite else _pages_not_stored(Path(args.out), store)
@@ -1115,7 +1116,7 @@ def _run(store: ExampleStore, args: argparse.Namespace) -> int:
             raise  # -o /dev/stdout | head
         except OSError as err:
             print(f"cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
-            return 2
+            return 1 if err.errno in _OUTPUT_FULL else 2
         print(f"{written} pages written to {args.out}", file=summary_stream(args.out))
     elif args.store_command == "history":
         return _history(store, args.page, args.db)
