@@ -1305,11 +1305,11 @@ def check_url(url: str) -> str:
     URL.
 
     Returns the URL as browsers read it (WHATWG URL): without the spaces and control
-    characters around it and the tabs and line breaks in it, so that a URL read from a CSV cell or a query string with a stray
-    "%20" is still the page's own and its links to itself are not listed as related; and, in
-    an http(s) URL, with a backslash before the query as a slash ("https://example.com\\news\\1"
-    is example.com's /news/1, not a host "example.com\\news\\1" every relative link was
-    resolved against)."""
+    characters around it and the tabs and line breaks in it, so that a URL read from a CSV
+    cell or a query string with a stray "%20" is still the page's own and its links to itself
+    are not listed as related; and, in an http(s) URL, with a backslash before the query as a
+    slash ("https://example.com\\news\\1" is example.com's /news/1, not a host
+    "example.com\\news\\1" every relative link was resolved against)."""
     if not isinstance(url, str):
         raise InputError(f"url must be a str, got {type(url).__name__}")
     url = url.strip(_C0_OR_SPACE).translate(_TAB_OR_NEWLINE)

@@ -156,11 +156,11 @@ def block_key(text: str) -> str:
 class AddReport:
     """What one `add` did. `labels_confirmed` counts stored proposals given again as they
     were, now reviewed: a person who checked 30 labels and corrected 1 read "31 changed".
-    `labels_kept` counts incoming labels that lost to a label already
-    stored (`_stands`: an unreviewed label, or one given before it, to a reviewed label; a
-    model's proposal to an alignment's), `kept` says which; `merged` maps incoming ids to the
-    stored id holding the same document; `refused` incoming ids to why the page was not
-    stored (its id holds another page)."""
+    `labels_kept` counts incoming labels that lost to a label already stored (`_stands`: an
+    unreviewed label, or one given before it, to a reviewed label; a model's proposal to an
+    alignment's), `kept` says which; `merged` maps incoming ids to the stored id holding the
+    same document; `refused` incoming ids to why the page was not stored (its id holds
+    another page)."""
 
     pages_added: int = 0
     pages_updated: int = 0
@@ -802,7 +802,8 @@ class ExampleStore:
     def __contains__(self, example_id: str) -> bool:
         """Whether the store holds a page of this id, without reading its document."""
         with self._connect() as conn:
-            return conn.execute("SELECT 1 FROM pages WHERE id = ?", (example_id,)).fetchone() is not None
+            row = conn.execute("SELECT 1 FROM pages WHERE id = ?", (example_id,)).fetchone()
+        return row is not None
 
     def get(self, example_id: str) -> Example | None:
         with self._connect() as conn:
