@@ -272,6 +272,12 @@ def test_rows_that_are_not_rows_are_error_rows_not_a_failed_task(cleaner):
     assert "not tuple" in rows[0]["error"]["message"] and "not NoneType" in rows[1]["error"]["message"]
     assert rows[0]["id"].startswith("row:") and rows[0]["id"] != rows[1]["id"]
     assert rows[2]["id"] == "x" and rows[2]["text"]
+    # a URL column of bytes: the row's error, and no bytes in its string columns (Spark wrote
+    # them as "[B@75240806", in the url column and as the row's id)
+    [row] = clean_rows([{"html": page(ARTICLES[0]), "url": bytearray(b"https://x.example/a")}],
+                       model=str(cleaner.loaded.path))
+    assert row["error"]["type"] == "InputError" and "url must be a str" in row["error"]["message"]
+    assert row["url"] is None and row["id"].startswith("sha256:")
 
 
 def test_warc_paths_as_spark_writes_them_are_read(cleaner, tmp_path):

@@ -179,6 +179,8 @@ def clean_document(cleaner: Cleaner, doc: Document) -> Outcome:
 def to_row(outcome: Outcome) -> dict:
     """The outcome as a dict with exactly the fields of `OUTPUT_SCHEMA`."""
     record = outcome.to_record()
+    if not isinstance(record.get("url"), str):  # a row's URL given as bytes: its error says so
+        record["url"] = None
     return {name: record.get(name) for name in (*RECORD_FIELDS, *_EXTRA_FIELDS)}
 
 
@@ -202,8 +204,8 @@ def clean_rows(rows: Iterable, model: str | None = None, html_field: str = "html
             continue
         html, url = data.get(html_field), data.get(url_field)
         doc_id = given_id(data.get(id_field))
-        if doc_id is None:
-            doc_id = url or _html_id(html) or _row_id(data)
+        if doc_id is None:  # a URL column of bytes named the row (and filled its url) [B@7524…
+            doc_id = (url if isinstance(url, str) else None) or _html_id(html) or _row_id(data)
         doc = as_document({"id": doc_id, "url": url, "html": html,
                            "charset": data.get(charset_field)}, i)
         yield to_row(clean_document(cleaner, doc))
