@@ -323,8 +323,8 @@ def test_a_text_example_over_the_size_limit_is_skipped_as_html_is():
     ex = Example(id="big", text=line * 200, blocks=[BlockLabel(line.strip(), "content")])
     lp, problems = label_page(ex, max_bytes=1_000)
     assert lp is None and [str(p) for p in problems] == [
-        f"example 'big': page could not be segmented: text is {len(line) * 200:,} bytes in UTF-8, "
-        "over the limit of 1,000; page skipped"]
+        f"example 'big': page could not be segmented: text is {len(line) * 200:,} characters, "
+        "over the limit of 1,000 bytes; page skipped"]
     assert label_page(ex, max_bytes=100_000)[0] is not None
 
 
@@ -393,6 +393,17 @@ def test_an_example_file_in_utf16_is_one_problem_not_one_per_line(tmp_path):
     assert [str(p) for p in found.problems] == [
         f"{path}: is UTF-16 text (it starts with a byte-order mark); save it as UTF-8: its pages skipped"]
     assert found.problems[0].loses_page
+
+
+def test_an_example_file_of_binary_data_is_one_problem_not_one_per_line(tmp_path):
+    """200 KB of binary data given as `--examples` gave 795 warnings, one per "line"."""
+    import random
+
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"\0" + random.Random(3).randbytes(200_000))
+    found = read_examples([path])
+    assert found.examples == [] and [str(p) for p in found.problems] == [
+        f"{path}: is binary data, not JSON Lines (a model, an image, an archive?): its pages skipped"]
 
 
 @pytest.mark.parametrize("write, what", [
