@@ -460,8 +460,8 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
                                                        "skipped"))
                 continue
             with opened as stream:
-                try:
-                    start = stream.peek(4)[:4]  # a pipe too: peeked bytes stay in the stream
+                try:  # a pipe too: peeked bytes stay in the stream
+                    start = stream.peek(_SNIFFED)[:_SNIFFED]
                 except damage_types() as err:  # compressed data damaged in its first block
                     out.problems.append(_damage(path, 1, err))
                     continue
@@ -471,11 +471,18 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
                                                            "a byte-order mark); save it as "
                                                            "UTF-8: its pages skipped"))
                     continue
+                if b"\0" in start:  # no JSON holds a NUL byte: each "line" was a problem
+                    out.problems.append(Problem(str(path), "is binary data, not JSON Lines "
+                                                           "(a model, an image, an archive?): "
+                                                           "its pages skipped"))
+                    continue
                 parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
                             allowed_labels, into=out)
     return out
 
 
+#: the first bytes of an example file looked at for a byte-order mark or binary data
+_SNIFFED = 4096
 #: byte-order marks of encodings other than UTF-8 (PowerShell's `>` writes UTF-16); UTF-32's
 #: first, as UTF-32LE's begins with UTF-16LE's
 _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
