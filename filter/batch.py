@@ -867,16 +867,24 @@ def _resume(out: Path, fh: TextIO | None,
     return fh, retried, done_keys(out)
 
 
+#: the line breaks other than "\n" that JSON writes raw in a string and readers split lines
+#: at (Python's `str.splitlines`, editors): escaped, they read back the same
+_OTHER_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028",
+                                    "\u2029": "\\u2029"})
+
+
 def _json_line(record: dict) -> str:
     """One output line, UTF-8 as it reads; a record holding a lone surrogate (an id or URL
     from a JSON Lines input that escaped one, as JavaScript strings may) cannot be UTF-8, and
-    is written with JSON's ASCII escapes instead, which read back to the same id."""
+    is written with JSON's ASCII escapes instead, which read back to the same id. A U+2028 in
+    an id or a page's title is escaped too: a reader splitting the output with
+    `str.splitlines` cut the record in two."""
     line = json.dumps(record, ensure_ascii=False)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:
         line = json.dumps(record)
-    return line + "\n"
+    return line.translate(_OTHER_LINE_BREAKS) + "\n"
 
 
 class Progress:

@@ -211,6 +211,21 @@ def test_files_of_one_name_in_two_folders_are_no_warning(tmp_path):
         ("part-00000.jsonl:1", "Alpha"), ("part-00000.jsonl:1", "Gamma")]
 
 
+def test_an_id_with_a_unicode_line_separator_stays_on_its_line(tmp_path):
+    """JSON writes U+2028, U+2029 and U+0085 raw in a string, and `str.splitlines` (an editor,
+    a reader of the output) breaks lines there: such an id cut its record in two."""
+    jsonl = tmp_path / "pages.jsonl"
+    ids = ["a\u2028b", "c\x85d", "e\u2029f"]
+    jsonl.write_text("".join(json.dumps({"id": i, "text": "A line.\nAnother."}) + "\n"
+                             for i in ids), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    batch(jsonl, "-o", out, "--workers", "1")
+    text = out.read_text(encoding="utf-8")
+    assert [json.loads(line)["id"] for line in text.splitlines()] == ids
+    proc = batch(jsonl, "-o", out, "--workers", "1")  # resumes: the ids read back the same
+    assert "3 documents already in" in proc.stderr and out.read_text(encoding="utf-8") == text
+
+
 def test_a_lone_surrogate_in_an_id_or_url_does_not_stop_the_batch(tmp_path):
     """JSON escapes can carry lone surrogates (JavaScript strings do); such an id cannot be
     written as UTF-8, so its line is written with JSON escapes, and reads back to the same id."""
