@@ -714,12 +714,26 @@ _STREAM_ID = "stdin:"
 
 @dataclass
 class Done:
-    """What an output file holds, for resuming: the (source, id) of its documents, and the URL
-    of each of standard input's records that was known by its line (`_STREAM_ID`), to tell the
-    same stream piped again from another one (whose lines were skipped as done)."""
+    """What an output file holds, for resuming: the (source, id) of its documents, how many
+    more lines than one hold a (source, id) (an input that repeats an id: each of its records
+    is written, and as many are skipped again as the output holds, outcomes coming out in input
+    order), and the URL of each of standard input's records that was known by its line
+    (`_STREAM_ID`), to tell the same stream piped again from another one (whose lines were
+    skipped as done)."""
 
     keys: set[tuple[str | None, str]] = field(default_factory=set)
+    repeats: dict[tuple[str | None, str], int] = field(default_factory=dict)
     stream_urls: dict[str, str | None] = field(default_factory=dict)
+
+    def take(self, key: tuple[str | None, str]) -> None:
+        """Count off one of the output's documents, met again in the input: a repeated id's
+        records after the copies the output holds are cleaned (the records of a repeated id
+        after the first were skipped as done, lost on every resume)."""
+        more = self.repeats.pop(key, 0)
+        if more > 1:
+            self.repeats[key] = more - 1
+        elif not more:
+            self.keys.discard(key)
 
 
 class OtherStream(Exception):
@@ -757,7 +771,10 @@ def done_keys(path: Path) -> Done:
                 else:
                     record = json.loads(line)
                     source, doc_id, url = record.get("source"), str(record["id"]), record.get("url")
-                done.keys.add((names.setdefault(source, source), doc_id))
+                key = (names.setdefault(source, source), doc_id)
+                if key in done.keys:
+                    done.repeats[key] = done.repeats.get(key, 0) + 1
+                done.keys.add(key)
                 if source == STDIN and doc_id.startswith(_STREAM_ID):
                     done.stream_urls[doc_id] = url
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
@@ -1225,10 +1242,12 @@ def run(args: argparse.Namespace) -> int:
                         f"(resuming would skip its records as done, by their line numbers): "
                         f"write another output, give the records ids of their own, or clean "
                         f"into {out} anew with --restart")
+                done.take((doc.source, doc.id))
                 skipped += 1
                 continue
             before = sources.get(doc.id)
-            if before and doc.source and _maybe_same_input(before, doc.source):
+            if (before and doc.source and before != doc.source
+                    and _maybe_same_input(before, doc.source)):
                 if not again:
                     progress.clear()
                     print(f"noisefilter batch: warning: {doc.id} is in {out} already, read from "

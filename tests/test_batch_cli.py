@@ -172,6 +172,30 @@ def test_resuming_tells_apart_inputs_that_share_ids(tmp_path):
     assert lines(out) == full and [r["source"] for r in full] == [str(a), str(b)]
 
 
+def test_resuming_cleans_the_records_of_a_repeated_id_the_output_lacks(tmp_path):
+    """An input that repeats an id (a crawl that fetched a page twice, numbered by its URL)
+    gets every record written; stopped after the first of them, the resume skipped the second
+    as done as well, lost for good. As many are skipped as the output holds, no more, and no
+    warning about the same input by another path."""
+    src = tmp_path / "pages.jsonl"
+    texts = ["Alpha line one.\nAlpha line two.", "Beta line one.\nBeta line two.",
+             "Gamma line one.\nGamma line two.", "Delta line one.\nDelta line two."]
+    src.write_text("".join(json.dumps({"id": doc_id, "text": text}) + "\n"
+                           for doc_id, text in zip(["x", "x", "y", "x"], texts)))
+    out = tmp_path / "out.jsonl"
+    batch(src, "-o", out, "--workers", "1")
+    full = lines(out)
+    assert [r["text"].split()[0] for r in full] == ["Alpha", "Beta", "Gamma", "Delta"]
+    for kept in range(5):
+        out.write_text("".join(out.read_text(encoding="utf-8").splitlines(keepends=True)[:kept]),
+                       encoding="utf-8")
+        proc = batch(src, "-o", out, "--workers", "1")
+        assert lines(out) == full, kept
+        assert "warning" not in proc.stderr and (
+            f"resuming: {kept} document{'s' * (kept != 1)} already in" in proc.stderr
+            if kept else "resuming" not in proc.stderr)
+
+
 def test_the_same_folder_by_another_path_is_warned_about_as_it_is_cleaned_again(tmp_path):
     """Resuming knows a document by its input's path as given: the same folder named another
     way (`in3`, then `$PWD/in3`; here a link to it) appended every page a second time without
