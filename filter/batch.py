@@ -57,6 +57,7 @@ from .errors import ModelError, NoiseFilterError
 from .files import sync_folder, temporary_beside
 from .inputs import (STDIN, Document, Failure, given_id, input_kind, is_file_url, is_page_name,
                      not_downloaded, read_inputs)
+from .jsonlines import json_line
 from .limits import WORKERS_PER_CORE, check_workers, seconds, usable_cores
 from .result import CleanResult
 
@@ -884,26 +885,6 @@ def _resume(out: Path, fh: TextIO | None,
     return fh, retried, done_keys(out)
 
 
-#: the line breaks other than "\n" that JSON writes raw in a string and readers split lines
-#: at (Python's `str.splitlines`, editors): escaped, they read back the same
-_OTHER_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028",
-                                    "\u2029": "\\u2029"})
-
-
-def _json_line(record: dict) -> str:
-    """One output line, UTF-8 as it reads; a record holding a lone surrogate (an id or URL
-    from a JSON Lines input that escaped one, as JavaScript strings may) cannot be UTF-8, and
-    is written with JSON's ASCII escapes instead, which read back to the same id. A U+2028 in
-    an id or a page's title is escaped too: a reader splitting the output with
-    `str.splitlines` cut the record in two."""
-    line = json.dumps(record, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(record)
-    return line.translate(_OTHER_LINE_BREAKS) + "\n"
-
-
 class Progress:
     """A one-line progress display on stderr: pages done, pages/s, failures. Redrawn at most
     twice a second, so that it costs nothing next to the cleaning."""
@@ -1283,7 +1264,7 @@ def run(args: argparse.Namespace) -> int:
                 # flushed line by line (a few dozen writes a second at most): a reader of the
                 # output, or a resume after a hard kill, sees every page as soon as it is done,
                 # also the last before a pause of a streamed input
-                fh.write(_json_line(outcome.to_record(blocks=args.blocks)))
+                fh.write(json_line(outcome.to_record(blocks=args.blocks)))
                 fh.flush()
                 progress.update(outcome)
         except KeyboardInterrupt:

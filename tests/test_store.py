@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from retrain_site import example
-from train.examples import BlockLabel, Example, parse_example
+from train.examples import BlockLabel, Example, parse_example, write_examples
 from train.store import SCHEMA_VERSION, ExampleStore, StoreError, examples_from
 
 
@@ -246,6 +246,22 @@ def test_import_export_round_trip_reports_problems(tmp_path):
     assert back["url"] == good["url"] and back["source"] == "test"
     ex, problems = parse_example(back)  # what is exported reads back as a valid example
     assert problems == [] and ex.blocks[0].reviewed is True
+
+
+def test_exported_and_written_examples_hold_one_page_a_line_for_any_line_splitter(tmp_path):
+    """A page's text with U+2028 or U+2029 in it (pasted from a word processor) or an id with
+    U+0085 was written raw, as JSON allows: an editor or `str.splitlines` cut the page in two.
+    They are escaped and read back the same, by this store and by plain `json`."""
+    ex = _ex("a\x85b", "Bridge\u2029 reopens x\u2028y\nShare", [("Bridge\u2029 reopens x\u2028y", "content")])
+    store = ExampleStore(tmp_path / "s.db")
+    store.add([ex], labelled_by="alice")
+    exported, written = tmp_path / "out.jsonl", tmp_path / "written.jsonl"
+    assert store.export_jsonl(exported) == 1 and write_examples([ex], written) == 1
+    for path in (exported, written):
+        (line,) = path.read_text(encoding="utf-8").splitlines()
+        back, problems = parse_example(json.loads(line))
+        assert problems == [] and (back.id, back.text) == (ex.id, ex.text)
+        assert back.blocks[0].text == ex.blocks[0].text
 
 
 def test_reviewed_only_reading_and_files_win_over_store(tmp_path):

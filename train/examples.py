@@ -50,6 +50,7 @@ from filter.extract import check_html, check_url, html_to_page
 from filter.files import written_whole
 from filter.inputs import opens_json_value
 from filter.limits import Limits
+from filter.jsonlines import json_line
 
 from .align import tokens
 
@@ -525,7 +526,7 @@ def write_examples(examples: Iterable[Example], path: str | Path) -> int:
     count = 0
     with written_whole(path) as fh:
         for example in examples:
-            fh.write((json.dumps(example.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+            fh.write(json_line(example.to_dict()).encode("utf-8"))
             count += 1
     return count
 

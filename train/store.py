@@ -61,6 +61,7 @@ from filter.cli import _OUTPUT_FULL
 from filter.compression import damage_types, decompressed
 from filter.errors import NoiseFilterError
 from filter.files import written_whole
+from filter.jsonlines import json_line
 
 from .examples import (
     MAX_NAME_CHARS, BlockLabel, Example, ExampleSet, Problem, label_form, parse_lines,
@@ -843,7 +844,7 @@ class ExampleStore:
         count = 0
         try:
             for example in self.iter_examples(reviewed_only=reviewed_only):
-                fh.write((json.dumps(example.to_dict(), ensure_ascii=False) + "\n").encode("utf-8"))
+                fh.write(json_line(example.to_dict()).encode("utf-8"))
                 count += 1
         except StoreError as err:
             raise StoreError(f"{err}; the {count} pages read before it are in {where}") from err
