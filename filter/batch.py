@@ -1196,7 +1196,7 @@ def run(args: argparse.Namespace) -> int:
                           favor_precision=args.favor_precision)
     except NoiseFilterError as err:
         print(f"noisefilter batch: {err}", file=sys.stderr)
-        return 2
+        return 3 if isinstance(err, ModelError) else 2
     if to_stdout:
         fh, done = _stdout_output(), Done()
     else:
@@ -1276,6 +1276,6 @@ def run(args: argparse.Namespace) -> int:
         except (ModelError, OtherStream) as err:
             progress.clear()
             print(f"noisefilter batch: {err}", file=sys.stderr)
-            return 2
+            return 3 if isinstance(err, ModelError) else 2
     summary()
     return 0

@@ -28,7 +28,7 @@ import signal
 import sys
 import threading
 
-from . import InputTooLarge, Limits, NoiseFilterError, __version__
+from . import InputTooLarge, Limits, ModelError, NoiseFilterError, __version__
 from .compression import damage_types, decompressed
 from .inputs import not_downloaded, read_at_most
 from .limits import MAX_BYTES, check_workers
@@ -169,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
             result = cleaner.clean(data, url=args.url, charset=args.charset)
     except NoiseFilterError as err:
         print(f"noisefilter: {type(err).__name__}: {err}", file=sys.stderr)
-        return 2
+        # a model that cannot be loaded fails every page: a loop over pages that skips those
+        # whose status is 2 (bad input, a timeout) stops on 3, as `serve` and `label` exit
+        return 3 if isinstance(err, ModelError) else 2
     if args.json:
         json.dump(result.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")

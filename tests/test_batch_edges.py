@@ -106,9 +106,9 @@ def test_ctrl_c_stops_a_batch_with_130_and_says_how_to_resume(tmp_path):
     assert [line["id"] for line in lines(out)] == ["s0"]
 
 
-def test_a_model_the_workers_cannot_load_ends_the_batch_with_2_and_one_line(tmp_path, capsys,
+def test_a_model_the_workers_cannot_load_ends_the_batch_with_3_and_one_line(tmp_path, capsys,
                                                                            monkeypatch):
-    """A worker that cannot load the model ends the batch with status 2 (as a bad --model
+    """A worker that cannot load the model ends the batch with status 3 (as a bad --model
     does) and one line saying why, not a traceback or status 1 (a write failure)."""
     import filter.batch
 
@@ -118,7 +118,7 @@ def test_a_model_the_workers_cannot_load_ends_the_batch_with_2_and_one_line(tmp_
     monkeypatch.setattr(filter.batch, "_worker_main", broken_worker)
     jsonl = text_jsonl(tmp_path / "pages.jsonl", "a")
     status, err = run_batch(capsys, jsonl, "-o", tmp_path / "out.jsonl", "--workers", "1")
-    assert (status, err) == (2, "noisefilter batch: a worker could not load the model: "
+    assert (status, err) == (3, "noisefilter batch: a worker could not load the model: "
                                 "ValueError: the model file is damaged\n")
 
 

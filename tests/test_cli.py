@@ -93,6 +93,16 @@ def test_bad_input_is_a_message_and_exit_status_2(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("noisefilter: InputError: ")
 
 
+def test_a_model_that_cannot_be_loaded_is_exit_status_3_not_a_bad_page(tmp_path, article_html,
+                                                                        capsys):
+    """A loop cleaning page by page skips a page on status 2; a broken model fails every page,
+    and was status 2 as well, so the loop went through the whole crawl for nothing."""
+    page = tmp_path / "page.html"
+    page.write_text(article_html)
+    assert main(["clean", str(page), "--model", str(tmp_path / "nowhere.joblib")]) == 3
+    assert capsys.readouterr().err.startswith("noisefilter: ModelError: model file not found")
+
+
 def test_text_that_is_not_utf8_is_refused_as_by_the_library(tmp_path, capsys):
     """`clean --text` takes what `clean_text` takes; it used to replace the bad bytes silently."""
     lines = tmp_path / "latin1.txt"

@@ -99,7 +99,7 @@ def test_a_manifest_that_does_not_name_its_scikit_learn_is_refused_in_plain_word
 @pytest.mark.parametrize("content", [b"[1, 2]", b"null", b"\xff\xfe{", b"{not json"])
 def test_a_malformed_manifest_is_a_model_error(model_copy, content):
     """Not a ValueError or AttributeError: `noisefilter batch` and the service report a
-    ModelError as a model that cannot be loaded (exit status 2, a clear message)."""
+    ModelError as a model that cannot be loaded (exit status 3, a clear message)."""
     manifest_path(model_copy).write_bytes(content)
     with pytest.raises(ModelError, match="manifest"):
         Cleaner(model=model_copy)
@@ -313,7 +313,8 @@ def _kept_out() -> list[str]:
 def test_a_model_this_user_cannot_read_is_a_one_line_error(model_copy, tmp_path, article_html,
                                                           locked):
     """A model promoted by another user, or a mode-600 file, gave a PermissionError traceback
-    and exit 1 from every command (`serve` too, whose refusal to start is exit 3)."""
+    and exit 1 from every command; a model that cannot be loaded is exit 3, `clean`'s as
+    `serve`'s (a page that cannot be cleaned is `clean`'s 2)."""
     page = tmp_path.parent / f"{tmp_path.name}-page.html"  # outside the folder locked below
     page.write_text(article_html)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
@@ -325,7 +326,7 @@ def test_a_model_this_user_cannot_read_is_a_one_line_error(model_copy, tmp_path,
         model_copy.parent.chmod(0)
         model = []
     try:
-        for command, status in ((["clean", str(page)], 2), (["serve", "--port", "0"], 3)):
+        for command, status in ((["clean", str(page)], 3), (["serve", "--port", "0"], 3)):
             run = subprocess.run([*_kept_out(), sys.executable, "-m", "filter.cli", *command, *model],
                                  env=env, capture_output=True, text=True, timeout=120)
             assert run.returncode == status, run.stderr
