@@ -333,7 +333,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="noisefilter",
         description="Remove related-news lists, teasers, prompts and junk from news pages: "
                     "trafilatura finds the article, a trained classifier labels its blocks.",
-        epilog="Output is UTF-8 whatever the locale says.")
+        epilog="Output is UTF-8 whatever the locale says. Exit status: 0 done (a batch: also "
+               "when some of its pages failed, each a line of the output); 1 output that cannot "
+               "be written (a full disk, a closed standard output), a promotion refused as a "
+               "regression; 2 bad arguments, input that cannot be read or cleaned; 3 a model "
+               "that cannot be loaded (clean, batch), a server that cannot start (serve, "
+               "label); 130 Ctrl-C; 141 a reader that went away (| head); 143 SIGTERM.")
     parser.add_argument("--version", action="version", version=f"noisefilter {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     chosen = argv[0] if argv and argv[0] in SUBCOMMANDS else None
