@@ -244,7 +244,11 @@ def _model_path(path: str | Path) -> Path:
     """`path` as a Path (`resolve_model_path`); an empty one (an option left blank) is refused,
     not read as the current folder, and a bare name found in neither place names both (the
     message named only the current folder's file, though the help says a bare name is looked
-    up in the models folder first)."""
+    up in the models folder first). Anything but a path is a `TypeError` that says what is
+    taken (bytes gave pathlib's words, and a number os.fspath's)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"model is the path of a model file (str or os.PathLike), "
+                        f"not {type(path).__name__}")
     if not str(path).strip():
         raise ModelError("no model file named (an empty path)")
     resolved = resolve_model_path(path)
@@ -292,7 +296,8 @@ def check_model_file(path: str | Path) -> dict:
 def _readable(path: str | Path) -> Iterator[None]:
     """Finding and reading a model file, where permissions can keep this user out of the file or
     a folder on its way (a model promoted by another user, a mode-600 file): the error is the
-    `ModelError` every command reports in one line (`serve` exits 3), not a traceback."""
+    `ModelError` every command reports in one line (`clean`, `batch`, `serve` exit 3), not a
+    traceback."""
     try:
         yield
     except OSError as err:
@@ -302,6 +307,8 @@ def _readable(path: str | Path) -> Iterator[None]:
 def _existing(path: Path) -> Path:
     if path.is_dir():
         raise ModelError(f"model {path} is a folder, not a model file")
+    if path.exists() and not path.is_file():  # /dev/null, a named pipe: there, yet no model
+        raise ModelError(f"model {path} is not a regular file")
     if not path.is_file():
         # the whole path: Path drops the "./" of "./mysite-1.joblib", and the message then
         # named the models folder's file as much as the one here

@@ -119,6 +119,19 @@ def test_missing_model_file_is_a_clear_error(tmp_path):
         Cleaner(model=tmp_path / "nope.joblib")
 
 
+@pytest.mark.parametrize("model, error, words", [
+    ("/dev/null", ModelError, "/dev/null is not a regular file"),
+    (123, TypeError, "model is the path of a model file (str or os.PathLike), not int"),
+    (b"models/x.joblib", TypeError, "not bytes"),
+])
+def test_a_model_argument_that_is_no_model_file_says_what_it_is(model, error, words):
+    """/dev/null was "not found" (it is there: no regular file); bytes and numbers gave
+    pathlib's and os.fspath's words, not which argument was wrong."""
+    with pytest.raises(error) as caught:
+        Cleaner(model=model)
+    assert words in str(caught.value)
+
+
 def test_model_fitted_on_other_features_is_refused(tmp_path):
     """A model from an earlier noisefilter reads other feature columns: loading it fails with a
     message that says to retrain, not later with a shape error inside scikit-learn."""
