@@ -121,12 +121,17 @@ class Cleaner:
         deadline.check("classifying its lines")
         return self._classify(page, deadline, favor_precision)
 
-    def clean_many(self, docs: Iterable[Any], workers: int = 1,
-                   **options: Any) -> Iterator[Outcome]:
-        """Clean many documents in worker processes; see `filter.batch.clean_many`."""
+    def clean_many(self, docs: Iterable[Any], workers: int = 1, *,
+                   timeout: float | None = None, max_in_flight: int | None = None,
+                   start_method: str | None = None,
+                   read_in_thread: bool = True) -> Iterator[Outcome]:
+        """Clean many documents in worker processes; see `filter.batch.clean_many` (its
+        options spelled out here, so that an editor and a type checker know them)."""
         from .batch import clean_many
 
-        return clean_many(self, docs, workers=workers, **options)
+        return clean_many(self, docs, workers=workers, timeout=timeout,
+                          max_in_flight=max_in_flight, start_method=start_method,
+                          read_in_thread=read_in_thread)
 
     def _classify(self, page: Page, deadline: Deadline,
                   favor_precision: bool | None = None) -> CleanResult:

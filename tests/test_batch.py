@@ -324,6 +324,17 @@ def test_cleaner_clean_many_delegates(tripwire, pages):
     assert outcome.ok and outcome.result.text
 
 
+def test_cleaner_clean_many_takes_the_options_clean_many_takes_by_name():
+    """`Cleaner.clean_many` spells the options out (it took `**options`, which an editor and a
+    type checker know nothing of): the same names, defaults and types as `clean_many`."""
+    import inspect
+
+    ours = inspect.signature(Cleaner.clean_many).parameters
+    theirs = inspect.signature(clean_many).parameters
+    assert [(p.name, p.default, p.annotation) for p in list(ours.values())[2:]] == [
+        (p.name, p.default, p.annotation) for p in list(theirs.values())[2:]]
+
+
 def test_a_model_a_worker_cannot_load_raises(tmp_path, cleaner):
     for src in (cleaner.loaded.path,
                 cleaner.loaded.path.with_name(cleaner.loaded.path.stem + ".manifest.json")):
