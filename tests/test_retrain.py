@@ -1075,6 +1075,9 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     (["train", "--folds", "1"], "argument --folds: must be 2 or more, not 1"),
     (["train", "--jobs", "0"], "argument --jobs: must be 1 or more, not 0"),
     (["evaluate", "--report", "r", "--cv", "-1"], "argument --cv: must be 0 or more, not -1"),
+    # one fold is none: it turned cross-validation off saying so only inside the report
+    (["evaluate", "--report", "r", "--cv", "1"],
+     "argument --cv: must be 0 (no cross-validation) or 2 or more, not 1"),
     # a slice: -1 showed all pages but the last
     (["evaluate", "--report", "r", "--worst", "-1"], "argument --worst: must be 0 or more, not -1"),
     (["train", "--threads", "-1"], "argument --threads: must be 0 or more, not -1"),

@@ -174,6 +174,15 @@ def _at_least(low: int, high: int | None = None):
     return parse
 
 
+def _cv_folds(text: str) -> int:
+    """The argparse type of `evaluate --cv`: 0 (none) or 2 and more. One fold is no
+    cross-validation: `--cv 1` turned it off saying so only inside the report."""
+    value = _at_least(0)(text)
+    if value == 1:
+        raise argparse.ArgumentTypeError("must be 0 (no cross-validation) or 2 or more, not 1")
+    return value
+
+
 def _share(text: str) -> float:
     """An argparse type: a finite number from 0 to 1, as the scores are (an allowed drop of nan
     refused even identical scores, inf wrote `Infinity` into promotions.jsonl, and a negative one
@@ -425,7 +434,7 @@ def evaluate_add_arguments(parser: argparse.ArgumentParser) -> None:
     _add_example_sources(parser, "with gold labels (and/or --store)")
     parser.add_argument("--report", required=True, metavar="DIR",
                         help="folder for report.md, report.json and report.png")
-    parser.add_argument("--cv", type=_at_least(0), default=5, metavar="K",
+    parser.add_argument("--cv", type=_cv_folds, default=5, metavar="K",
                         help="folds of cross-validation grouped by site: models of this recipe "
                              "retrained on the examples, each scored on sites it did not see "
                              "(how the recipe does on a new site, not a score of --model; "
