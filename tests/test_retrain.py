@@ -1081,6 +1081,7 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     # a slice: -1 showed all pages but the last
     (["evaluate", "--report", "r", "--worst", "-1"], "argument --worst: must be 0 or more, not -1"),
     (["train", "--threads", "-1"], "argument --threads: must be 0 or more, not -1"),
+    (["bootstrap", "--limit", "0"], "argument --limit: must be 1 or more, not 0"),  # wrote an empty file
 ])
 def test_counts_that_cannot_work_are_refused_before_any_page_is_read(data, tmp_path, capsys,
                                                                      args, message):

@@ -551,7 +551,7 @@ def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model that proposes the kinds (default: the active model)")
     parser.add_argument("--name", help="data set name for ids and provenance (default: folder name)")
     parser.add_argument("--page-types", help="comma-separated page types to take (e.g. article)")
-    parser.add_argument("--limit", type=_at_least(0), metavar="N", help="take only the first N pages")
+    parser.add_argument("--limit", type=_at_least(1), metavar="N", help="take only the first N pages")
     parser.add_argument("--skip", type=_at_least(0), default=0, metavar="N",
                         help="leave out the first N pages (of --page-types), before --limit: "
                              "pages for a holdout apart from those bootstrapped to train on")
