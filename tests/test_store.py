@@ -390,6 +390,18 @@ def test_an_interrupted_export_leaves_the_earlier_file_whole(tmp_path, monkeypat
     assert len(out.read_text().splitlines()) == 6
 
 
+def test_store_without_an_action_names_the_actions(capsys):
+    """It said "the following arguments are required: store_command", a name of the code."""
+    from filter.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["store"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "store_command" not in err
+    assert err.endswith("error: the following arguments are required: "
+                        "{import,export,count,history}\n")
+
+
 def test_command_line_import_count_export(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(example(1, 2, as_text=True)) + "\n", encoding="utf-8")

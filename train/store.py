@@ -992,27 +992,32 @@ def _main(argv: list[str] | None) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The store's commands, for ``python -m train.store`` and ``noisefilter store``."""
-    sub = parser.add_subparsers(dest="store_command", required=True)
+    # (metavar: without one, a missing action was "required: store_command")
+    sub = parser.add_subparsers(dest="store_command", required=True,
+                                metavar="{import,export,count,history}")
+    db_help = "the example store (an SQLite file; `import` makes it)"
     imp = sub.add_parser("import", help="add JSON Lines examples to the store")
-    imp.add_argument("db")
-    imp.add_argument("files", nargs="+")
+    imp.add_argument("db", metavar="DB", help=db_help)
+    imp.add_argument("files", nargs="+", metavar="FILE",
+                     help="JSON Lines examples (.gz, .bz2, .xz, .zst too)")
     imp.add_argument("--labelled-by", help="who labelled them (default: import:<file name>)")
     imp.add_argument("--source", help="source given to pages that name none")
     imp.add_argument("--unreviewed", action="store_true",
                      help="mark labels that do not say otherwise as not reviewed")
     exp = sub.add_parser("export", help="write the store as JSON Lines")
-    exp.add_argument("db")
+    exp.add_argument("db", metavar="DB", help=db_help)
     exp.add_argument("-o", "--out", required=True,
                      help="JSON Lines file to write (-: standard output)")
-    exp.add_argument("--reviewed-only", action="store_true")
+    exp.add_argument("--reviewed-only", action="store_true",
+                     help="only the labels a person gave or confirmed")
     exp.add_argument("--overwrite", action="store_true",
                      help="replace the file even when it holds pages the store does not")
     cnt = sub.add_parser("count", help="print what the store holds (JSON)")
-    cnt.add_argument("db")
+    cnt.add_argument("db", metavar="DB", help=db_help)
     his = sub.add_parser("history", help="print the labels that were replaced or removed, "
                                          "oldest first (JSON Lines)")
-    his.add_argument("db")
-    his.add_argument("page", nargs="?", help="only this page's (its id)")
+    his.add_argument("db", metavar="DB", help=db_help)
+    his.add_argument("page", nargs="?", metavar="PAGE", help="only this page's (its id)")
 
 
 def run(args: argparse.Namespace) -> int:
