@@ -1071,6 +1071,21 @@ def test_a_skipped_page_is_never_hidden_behind_block_warnings(data, tmp_path, ca
     assert f"{bad}:2: " in err and "line skipped" in err and "more problem" in err
 
 
+@pytest.mark.parametrize("command", ["bootstrap", "promote"])
+def test_commands_that_fit_nothing_do_not_offer_threads_and_still_take_them(command):
+    """`bootstrap` and `promote` predict one page at a time on one thread: `--threads` changed
+    nothing there, while their help said it set a fitting's threads. A script giving it runs."""
+    import argparse
+
+    import train.cli
+
+    parser = argparse.ArgumentParser()
+    getattr(train.cli, f"{command}_add_arguments")(parser)
+    assert "--threads" not in parser.format_help()
+    (threads,) = [a for a in parser._actions if "--threads" in a.option_strings]
+    assert threads.type("2") == 2
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "--folds", "1"], "argument --folds: must be 2 or more, not 1"),
     (["train", "--jobs", "0"], "argument --jobs: must be 1 or more, not 0"),

@@ -196,12 +196,16 @@ def _share(text: str) -> float:
     return value
 
 
-def _add_threads(parser: argparse.ArgumentParser) -> None:
+def _add_threads(parser: argparse.ArgumentParser, fits: bool = True) -> None:
+    """`--threads`, for the commands that fit models. `bootstrap` and `promote` only predict,
+    one page at a time on one thread (`train.evaluation.evaluate`): they take the option still,
+    for the scripts that give it, and do not list it (their help said it set the threads of a
+    fitting, their guide the proposing model's threads: it changed nothing)."""
     parser.add_argument("--threads", type=_at_least(0), default=1, metavar="N",
                         help="threads scikit-learn may use (default 1: a model fitted then is "
                              "the same for the same data and seed on any machine, as the order "
                              "of floating-point sums depends on the thread count; 0: all cores, "
-                             "faster on large sets)")
+                             "faster on large sets)" if fits else argparse.SUPPRESS)
 
 
 def _threads(args: argparse.Namespace):
@@ -555,15 +559,10 @@ def bootstrap_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip", type=_at_least(0), default=0, metavar="N",
                         help="leave out the first N pages (of --page-types), before --limit: "
                              "pages for a holdout apart from those bootstrapped to train on")
-    _add_threads(parser)
+    _add_threads(parser, fits=False)
 
 
 def bootstrap_run(args: argparse.Namespace) -> int:
-    with _threads(args):
-        return _bootstrap(args)
-
-
-def _bootstrap(args: argparse.Namespace) -> int:
     from .bootstrap import BootstrapReport, bootstrap, gold_pages
     from .examples import summary_stream, write_examples
     from .progress import Progress
@@ -698,15 +697,10 @@ def promote_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=_at_least(1), default=1,
                         help="processes that segment pages (default 1)")
     _add_problems(parser)
-    _add_threads(parser)
+    _add_threads(parser, fits=False)
 
 
 def promote_run(args: argparse.Namespace) -> int:
-    with _threads(args):
-        return _promote(args)
-
-
-def _promote(args: argparse.Namespace) -> int:
     from .evaluation import evaluate
     from .promote import (
         PromotionError, Thresholds, active_state, check_pointers, compare, install_target,
