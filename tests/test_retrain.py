@@ -823,10 +823,10 @@ def test_a_promoted_model_is_named_by_its_file_name_anywhere(active_good, tmp_pa
     assert Cleaner(model="good.joblib").model_version == "good"
     assert main(["clean", "--text", "lines.txt", "--model", "good.joblib", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["model_version"] == "good"
-    assert main(["clean", "--text", "lines.txt", "--model", "nowhere.joblib"]) == 2
+    assert main(["clean", "--text", "lines.txt", "--model", "nowhere.joblib"]) == 3
     assert (f"model file not found: {tmp_path / 'nowhere.joblib'} (nor "
             f"{models_dir() / 'nowhere.joblib'}, in the models folder)\n") in capsys.readouterr().err
-    assert main(["clean", "--text", "lines.txt", "--model", "./good.joblib"]) == 2  # here: none
+    assert main(["clean", "--text", "lines.txt", "--model", "./good.joblib"]) == 3  # here: none
     assert f"model file not found: {tmp_path / 'good.joblib'}\n" in capsys.readouterr().err
 
 
