@@ -1577,7 +1577,7 @@ def test_an_empty_gold_text_is_no_gold_text_to_score_against(gold):
 
 @pytest.mark.parametrize("args, message", [
     (["--page-types", "articles"], "unknown page type(s) articles; this data set has: article"),
-    (["--limit", "-2"], "argument --limit: must be 0 or more, not -2"),
+    (["--limit", "-2"], "argument --limit: must be 1 or more, not -2"),
     (["--page-types", " , "], "--page-types names no page type"),
 ])
 def test_bootstrap_refuses_page_types_the_data_set_lacks_and_negative_limits(good, tmp_path, capsys,
