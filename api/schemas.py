@@ -15,6 +15,7 @@ from pydantic import (
     AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
     ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
 )
+from pydantic_core import PydanticCustomError
 
 from filter.blocks import well_formed
 from train.examples import LABEL_PATTERN
@@ -78,11 +79,28 @@ def _document_kind(value: Any) -> str | None:
     return "html" if isinstance(value, HtmlDocument) else "text" if isinstance(value, TextDocument) else None
 
 
+#: field names a kindless document's error quotes, and characters of each
+_NAMED_FIELDS, _NAME_CHARS = 5, 40
+
+
+def _kindless_named(value: Any) -> Any:
+    """Refuse an object with neither `html` nor `text`, naming the fields it has: the
+    discriminator's own error ("a document needs 'html' or 'text'") hid a crawler's misspelt
+    ``{"htlm": …}``, which unknown fields elsewhere name (``body.foo: Extra inputs``)."""
+    if isinstance(value, dict) and value and "html" not in value and "text" not in value:
+        names = [repr(str(name)[:_NAME_CHARS]) for name in list(value)[:_NAMED_FIELDS]]
+        more = f" and {len(value) - _NAMED_FIELDS} more" if len(value) > _NAMED_FIELDS else ""
+        raise PydanticCustomError("missing_document", "a document needs 'html' or 'text', not "
+                                  "{fields}", {"fields": ", ".join(names) + more})
+    return value
+
+
 #: one document; which of the two it is follows from its key, so errors name the right fields
 CleanRequest = Annotated[
     Annotated[HtmlDocument, Tag("html")] | Annotated[TextDocument, Tag("text")],
     Discriminator(_document_kind, custom_error_type="missing_document",
                   custom_error_message="a document needs 'html' or 'text'"),
+    BeforeValidator(_kindless_named),
 ]
 
 

@@ -403,6 +403,8 @@ def test_a_lone_surrogate_gets_the_same_answer_alone_and_in_a_batch(client):
     ({"json": {"html": "<p>a</p>", "url": "/news/1"}}, "not an absolute url"),
     ({"json": {}}, "'html' or 'text'"),
     ({"json": ["<p>a</p>"]}, "'html' or 'text'"),
+    ({"json": {"htlm": "<p>a</p>"}}, "'html' or 'text', not 'htlm'"),  # the typo named
+    ({"json": {"url": "https://x.org/a", "Text": "a"}}, "not 'url', 'text'"),
     ({"json": {"html": 42}}, "string"),
     ({"json": {"html": "<p>a</p>", "block": True}}, "block"),
     ({"json": {"html": "<p>a</p>", "url": "u" * 5000}}, "url"),
