@@ -292,7 +292,11 @@ STORE_READS = anyio.CapacityLimiter(8)
 
 class StoreHolder:
     """Opens the example store on first use: a service used only for cleaning never creates
-    the file, and a store that cannot be opened fails only the example endpoints."""
+    the file, and a store that cannot be opened fails only the example endpoints. A store
+    whose file has gone since (moved away to start a new round of labelling, deleted) is
+    opened again, which creates it as on first use: each request connects to the path anew,
+    and SQLite made an empty file there, so that every example request answered 503 "no
+    such table: pages" until the service was restarted."""
 
     def __init__(self, path):
         self.path = path
@@ -301,11 +305,13 @@ class StoreHolder:
 
     @property
     def opened(self) -> ExampleStore | None:
-        return self._store
+        """The store opened before, while its file is there (a stat, no connection)."""
+        store = self._store
+        return store if store is not None and store.path.exists() else None
 
     def get(self) -> ExampleStore:
         with self._lock:
-            if self._store is None:
+            if self._store is None or not self._store.path.exists():
                 self._store = ExampleStore(self.path)
             return self._store
 

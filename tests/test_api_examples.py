@@ -174,3 +174,18 @@ def test_html_and_text_of_one_string_get_two_ids(client):
     assert r.status_code == 200, r.text
     first, second = r.json()["ids"]
     assert first.startswith("doc-") and second.startswith("doc-") and first != second
+
+
+def test_a_store_file_removed_while_serving_is_created_again(client, tmp_path):
+    """An operator who moves the store away to start a new round of labelling (or deletes it)
+    while the service runs gets a new store on the next request, as on first use: the service
+    had opened the store once and every connection after made an empty file, every example
+    request answered 503 "no such table: pages" until a restart."""
+    assert client.post("/v1/examples", headers=KEY,
+                       json={"examples": [text_page("Before the move.")]}).status_code == 200
+    (tmp_path / "ex.db").rename(tmp_path / "round-1.db")
+    r = client.post("/v1/examples", headers=KEY, json={"examples": [text_page("After the move.")]})
+    assert r.status_code == 200, r.text
+    listed = client.get("/v1/examples", headers=KEY).json()
+    assert [e["text"] for e in listed["examples"]] == ["After the move."]
+    assert [e.id for e in ExampleStore(tmp_path / "round-1.db").iter_examples()]  # kept whole
