@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from .errors import ApiError
 
@@ -43,8 +43,8 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    # revalidate on every load (the ETag makes that cheap), so an upgraded service never runs
-    # a new page against an old cached script
+    # revalidate on every load (the ETag makes that cheap: `_file` answers a current copy 304),
+    # so an upgraded service never runs a new page against an old cached script
     "Cache-Control": "no-cache",
 }
 
@@ -58,12 +58,31 @@ ASSETS = {
 router = APIRouter(tags=["labelling page"], include_in_schema=False)
 
 
+def _file(request: Request, path: Path, media: str) -> Response:
+    """The file with the page's headers, or 304 without it when the browser's copy is current
+    (its `If-None-Match` names the file's ETag). `no-cache` has the browser ask at every load,
+    and `FileResponse` answered each time with the whole file, the ETag notwithstanding."""
+    response = FileResponse(path, media_type=media, headers=SECURITY_HEADERS, stat_result=path.stat())
+    etag = response.headers["etag"]
+    if _current(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers={**SECURITY_HEADERS, "ETag": etag})
+    return response
+
+
+def _current(header: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` matches `etag`: one of its list, compared weakly, or `*`
+    (RFC 9110, 13.1.2)."""
+    if not header:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
 @router.api_route("/label", methods=["GET", "HEAD"], response_class=FileResponse)
-def label_page() -> FileResponse:
+def label_page(request: Request) -> Response:
     """The page itself (not part of the API schema: it is for people, not clients). HEAD is
     answered too, as link checkers and uptime probes ask that way."""
-    return FileResponse(STATIC / "label.html", media_type="text/html; charset=utf-8",
-                        headers=SECURITY_HEADERS)
+    return _file(request, STATIC / "label.html", "text/html; charset=utf-8")
 
 
 @router.api_route("/label/", methods=["GET", "HEAD"], response_class=RedirectResponse)
@@ -75,10 +94,10 @@ def label_page_slash() -> RedirectResponse:
 
 
 @router.api_route("/label/{asset}", methods=["GET", "HEAD"], response_class=FileResponse)
-def label_asset(asset: str) -> FileResponse:
+def label_asset(asset: str, request: Request) -> Response:
     """The page's script, style sheet and icon, with the same headers (``nosniff`` matters here: a
     browser must not run anything but a JavaScript response as script)."""
     media = ASSETS.get(asset)
     if media is None:
         raise ApiError(404, "not_found", f"the labelling page has no file {asset!r}")
-    return FileResponse(STATIC / asset, media_type=media, headers=SECURITY_HEADERS)
+    return _file(request, STATIC / asset, media)

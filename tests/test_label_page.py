@@ -225,6 +225,23 @@ def test_the_page_names_its_icon_and_answers_head(page, client):
         assert head.content == b"" and int(head.headers["content-length"]) == len(client.get(path).content)
 
 
+def test_the_page_files_revalidate_without_being_sent_again(client):
+    """`no-cache` has the browser ask at every load with the ETag of its copy; the answer was
+    the whole file each time (the page, its 50 KB script, its style sheet), so the ETag saved
+    nothing. A current copy is answered 304 with no body, and the page's own headers."""
+    for path in ("/label", "/label/label.js", "/label/label.css", "/label/icon.svg"):
+        first = client.get(path)
+        etag = first.headers["etag"]
+        for asked in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            again = client.get(path, headers={"If-None-Match": asked})
+            assert again.status_code == 304 and again.content == b"", (path, asked)
+            assert again.headers["etag"] == etag and again.headers["cache-control"] == "no-cache"
+            assert again.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert client.head(path, headers={"If-None-Match": etag}).status_code == 304
+        changed = client.get(path, headers={"If-None-Match": '"an-older-copy"'})
+        assert changed.status_code == 200 and changed.content == first.content
+
+
 def test_the_page_typed_with_a_slash_redirects_to_it_relatively(client):
     """The service redirects no trailing slash (an API client's is a 404), but a person typing
     /label/ gets the page; relative, so a proxy's prefix is kept."""
