@@ -727,6 +727,9 @@ def test_the_list_and_the_export_follow_every_page_of_the_store(server, watched)
     many = [{"id": f"bulk-{n:03d}", "text": f"Bulk example number {n} for the export test",
              "source": "bulk", "blocks": [{"text": f"Bulk example number {n} for the export test",
                                            "label": "content"}]} for n in range(120)]
+    # a line break JSON leaves raw (U+2028): the export's line is read whole by `splitlines`
+    many.append({**many[0], "id": "bulk-line\u2028break", "text": "Bulk example with a break",
+                 "blocks": [{"text": "Bulk example with a break", "label": "content"}]})
     api(server, "POST", "/v1/examples", {"examples": many})
     stored = api(server, "GET", "/v1/examples")
     total = stored["store"]["pages"]
