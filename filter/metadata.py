@@ -137,7 +137,11 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       Walks 2026 – Ten Quiet Routes Near You"). One repeating the title whole, site's name
       and all, does not say which part is the headline: the rules below cut its text.
     - A title cut short ("…") that an `<h1>` holds whole: that `<h1>`.
-    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`.
+    - The longest run of the title's separator-delimited parts that is the text of an `<h1>`,
+      of those before the title's last part when there are some: a title ends with its site's
+      name, which the page may show in an `<h1>` of its own too (a documentation page titled
+      "ORM Quick Start — SQLAlchemy 2.0 Documentation", with an `<h1>` of each part, came out
+      titled with the site's name).
     - All but a first or last part of the title that is one of the site's names.
     - All but a last part that names the site's address (`site`, `filter.sites.site_label`):
       its letters are the address's name, or begin with it in three words or fewer
@@ -147,7 +151,7 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
       Guide").
 
     White space comes out collapsed. On WCXB-dev the gold title is the headline so found on
-    1,170 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
+    1,171 of 1,497 pages, the page's title on 767 (`benchmarks/metadata.py`)."""
     title = " ".join(title.split())
     h1s = [(_heading_text(h1, title), _links_home(h1, language))
            for h1 in islice(tree.iter("h1"), _MAX_HEADINGS)]
@@ -177,12 +181,13 @@ def headline(title: str, tree: HtmlElement, site_name: str | None,
     bounds = [0, *(x for span in cuts for x in span), len(title)]
     parts = [(bounds[k], bounds[k + 1]) for k in range(0, len(bounds), 2)]
     parts = [(start, end) for start, end in parts if title[start:end].strip()]
-    runs = [title[parts[first][0]:parts[last][1]].strip()
+    runs = [(last, title[parts[first][0]:parts[last][1]].strip())
             for first in range(len(parts)) for last in range(first, len(parts))
             if last - first + 1 < len(parts)]
-    found = [run for run in runs if _words(run) in headings]
+    found = [(last, run) for last, run in runs if _words(run) in headings]
     if found:
-        return max(found, key=len)
+        before_end = [run for last, run in found if last < len(parts) - 1]
+        return max(before_end or [run for _, run in found], key=len)
     if names and len(parts) > 1:
         if _words(title[parts[-1][0]:parts[-1][1]]) in names:
             return title[:parts[-2][1]].strip()

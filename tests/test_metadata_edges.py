@@ -202,6 +202,17 @@ def test_a_title_of_up_to_eight_parts_is_a_headline_and_its_sites_name_and_no_mo
     assert page.title == listing
 
 
+@pytest.mark.parametrize("head", [
+    "<title>Tide tables — Coast Gazette Guides</title>",
+    '<meta property="og:title" content="Harbour | Tide tables | Coast Gazette Guides">',
+])
+def test_an_h1_ending_the_title_is_not_taken_over_a_shorter_h1_before_it(head):
+    """Documentation and guide sites show their name in an `<h1>` beside the page's own: with
+    each part of the title an `<h1>`'s text, the longer part was taken, the site's name."""
+    page = _page(head, "<h1>Coast Gazette Guides</h1><h1>Tide tables</h1>")
+    assert page.title == "Tide tables"
+
+
 def _japanese_page(title: str, heading: str):
     return html_to_page(f'<html lang="ja"><head><title>{title}</title><meta property="og:title" '
                         f'content="{title}"></head><body><h1>{heading}</h1><article><p>'
