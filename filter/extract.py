@@ -1393,7 +1393,11 @@ def html_to_page(html: bytes | str, url: str | None = None, max_bytes: int = 10_
                 continue  # a fallback extractor can put comments into the body as well
             source, as_shown = index.find(segment)
             text = segment.text if segment.loose else _spaced(segment.text, source)
-            shown = segment.shown if text == segment.text else _source_lines(source, text)
+            # a block trafilatura gave on one line may show lines in its element: a `<pre>` it
+            # made a `<quote>` (a mail quoted in a post) lost its lines and indentation
+            shown = segment.shown if text == segment.text else None
+            if shown is None and not segment.loose:
+                shown = _source_lines(source, text)
             tag_path, hints = index.context(source)
             links, link_chars = _links(source, text, base) if not segment.loose else ((), 0)
             block = Block(

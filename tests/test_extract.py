@@ -296,6 +296,27 @@ def test_words_trafilatura_glues_at_an_inline_image_keep_their_break():
         "lighthouse, past the old chapel and the boat sheds."]
 
 
+def test_a_pre_trafilatura_gives_as_a_quote_keeps_its_lines():
+    """trafilatura makes a `<pre>` in a `<div id="pre">` (a mail quoted in a post) a `<quote>`
+    whose text holds the listing's lines, which the block read as one line: the result showed
+    a mail's headers and body run together. The block keeps the lines of its element."""
+    para = ("<p>The ferry crossing to the island takes {} minutes in calm weather, and the harbour "
+            "master posts the timetable on the quay every morning before the first boat leaves.</p>")
+    mail = ("<p>The harbour master wrote to the ferry operators:</p><div id='pre'><pre>\n"
+            "Date: Mon, 4 May 2026 09:12:00\nFrom: Harbour Master\nSubject: new timetable\n\n"
+            "Hello all,  the summer timetable starts on Monday.\n  Please post it on the quay.\n"
+            "</pre></div>")
+    html = ("<html><head><title>Ferry notes</title></head><body><article><h1>Ferry notes</h1>"
+            + para.format("forty") + mail + para.format("fifty") + "</article></body></html>")
+    block, = [b for b in html_to_page(html).blocks if b.text.startswith("Date:")]
+    assert block.text == ("Date: Mon, 4 May 2026 09:12:00 From: Harbour Master Subject: new "
+                          "timetable Hello all, the summer timetable starts on Monday. Please "
+                          "post it on the quay.")  # what the model reads, as before
+    assert block.as_shown == ("Date: Mon, 4 May 2026 09:12:00\nFrom: Harbour Master\nSubject: "
+                              "new timetable\nHello all,  the summer timetable starts on Monday."
+                              "\n  Please post it on the quay.")
+
+
 def test_words_glued_at_an_image_keep_their_break_in_pretty_printed_html():
     """The source's indentation is not text: a paragraph wrapped one phrase per indented line
     (as some CMS templates print it) gets its word break back like a compact one."""
