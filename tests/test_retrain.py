@@ -1130,6 +1130,23 @@ def test_the_promotions_log_holds_standard_json_or_nothing_changes(good, models)
     assert not (models / ACTIVE).exists() and not (models / LOG).exists()
 
 
+def test_a_log_that_cannot_be_written_refuses_the_switch_before_it(data, good, models, capsys):
+    """promotions.jsonl that cannot be opened (here a folder; another user's file in a shared
+    models folder) was found after both pointers had moved: promote said "not promoted" of a
+    model it had made active, and rollback that it could not write, having rolled back."""
+    (models / "promotions.jsonl").mkdir()
+    assert _promote(good, data / "holdout.jsonl") == 2
+    assert "not promoted: the models folder" in capsys.readouterr().err
+    assert not (models / "ACTIVE").exists() and not (models / "PREVIOUS").exists()
+    (models / "promotions.jsonl").rmdir()
+    assert _promote(good, data / "holdout.jsonl") == 0
+    (models / "promotions.jsonl").rename(models / "log-aside")
+    (models / "promotions.jsonl").mkdir()
+    assert main(["rollback"]) == 2
+    assert (models / "ACTIVE").read_text() == "good.joblib\n"
+    assert (models / "PREVIOUS").read_text() == "\n"
+
+
 def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     """A model needs blocks that are not content to learn what to remove; one trained on
     content alone kept everything with a score of 0."""

@@ -257,13 +257,12 @@ def _log_line(event: dict) -> str:
     return json.dumps(event, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _append_log(folder: Path, line: str) -> None:
-    with open(folder / LOG, "a", encoding="utf-8") as fh:
-        fh.write(line)
-
-
-def _log(folder: Path, event: dict) -> None:
-    _append_log(folder, _log_line(event))
+def _opened_log(folder: Path):
+    """The log, opened for appending before a switch moves either pointer, its line written
+    after: a log that could not be opened (a folder, another user's file in a shared models
+    folder) failed after the switch, and promote said "not promoted" of a model then active
+    (rollback, that it could not write, having rolled back)."""
+    return open(folder / LOG, "a", encoding="utf-8")
 
 
 def compare(candidate: Evaluation, active: Evaluation, thresholds: Thresholds) -> list[Check]:
@@ -398,9 +397,10 @@ def switch_to(candidate: LoadedModel, checks: list[Check], holdout: str,
                               "sha256": candidate.manifest["sha256"], "holdout": holdout,
                               "holdout_data": holdout_data, "compared_with": compared_with,
                               "checks": [asdict(c) for c in checks]})
-            _write_pointer(folder, PREVIOUS, previous)
-            _write_pointer(folder, ACTIVE, target.name)
-            _append_log(folder, line)
+            with _opened_log(folder) as log:
+                _write_pointer(folder, PREVIOUS, previous)
+                _write_pointer(folder, ACTIVE, target.name)
+                log.write(line)
     except OSError as err:  # a full disk, say, while the copy or a pointer is written
         raise _unwritable(folder, err) from err
     return target
@@ -430,13 +430,16 @@ def rollback() -> tuple[str, str]:
                     load_model(folder / _safe_name(previous))
                 except ModelError as err:
                     raise PromotionError(f"the previous model cannot be loaded, not rolling back: {err}") from err
-            _write_pointer(folder, PREVIOUS, current)
-            if previous:
-                _write_pointer(folder, ACTIVE, previous)
-            else:
-                (folder / ACTIVE).unlink(missing_ok=True)
-                sync_folder(folder)
-            _log(folder, {"action": "rollback", "model": previous or None, "previous": current or None})
+            line = _log_line({"action": "rollback", "model": previous or None,
+                              "previous": current or None})
+            with _opened_log(folder) as log:
+                _write_pointer(folder, PREVIOUS, current)
+                if previous:
+                    _write_pointer(folder, ACTIVE, previous)
+                else:
+                    (folder / ACTIVE).unlink(missing_ok=True)
+                    sync_folder(folder)
+                log.write(line)
     except OSError as err:
         raise _unwritable(folder, err) from err
     return current, previous
