@@ -1,4 +1,5 @@
-"""Compressed input files (gzip, bzip2, xz, zstd), told by their first bytes.
+"""Compressed input files (gzip, bzip2, xz, zstd), told by their first bytes, and example files
+written compressed as their name says (`compressing`).
 
 One place for the batch's page and JSON Lines files and for the example files of retraining:
 each reader had its own rule (the batch read gzip by a ``.gz`` name, the examples by the
@@ -69,6 +70,27 @@ def decompressed(fh: BinaryIO) -> contextlib.AbstractContextManager[BinaryIO]:
         from .decoding import zstd_module  # lazily: it imports the pipeline's parser
 
         return zstd_module().ZstdFile(fh)
+    return contextlib.nullcontext(fh)
+
+
+def compressing(fh: BinaryIO, name: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    """A writer into `fh` that compresses as the file name `name` says (``.gz``, ``.bz2``,
+    ``.xz``, ``.zst``, any case), else `fh` itself; closing it leaves `fh` open. For the files
+    written whole (`store export -o`, `bootstrap --out`): ``-o labels.jsonl.gz`` held plain
+    JSON Lines under a gzip name, which noisefilter read back and `zcat`, `jq` after `gunzip`
+    and a backup's decompression refused. The gzip header names no file and no time, so the
+    same examples give the same bytes."""
+    lower = name.lower()
+    if lower.endswith(".gz"):
+        return gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0)
+    if lower.endswith(".bz2"):
+        return bz2.BZ2File(fh, "wb")
+    if lower.endswith(".xz"):
+        return lzma.LZMAFile(fh, "wb")
+    if lower.endswith(".zst"):
+        from .decoding import zstd_module
+
+        return zstd_module().ZstdFile(fh, "wb")
     return contextlib.nullcontext(fh)
 
 

@@ -442,6 +442,44 @@ def test_command_line_import_count_export(tmp_path):
         store.export_jsonl(io.StringIO())
 
 
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zst"])
+def test_an_export_or_examples_file_with_a_compressed_name_is_compressed(tmp_path, suffix):
+    """`store export -o all.jsonl.gz` and `bootstrap --out b.jsonl.gz` wrote plain JSON Lines
+    under a compressed name: noisefilter read it back, `zcat` and the like refused it. Written
+    compressed, it is exported over again as a plain export is (a check for binary data took
+    the compressed bytes for a model), and a compressed file of something else is refused."""
+    import gzip
+
+    from filter.compression import decompressed
+    from train.cli import holds_binary_data
+    from train.examples import read_examples, write_examples
+
+    src, db = tmp_path / "pages.jsonl", tmp_path / "s.db"
+    src.write_text(json.dumps(example(1, 2, as_text=True)) + "\n", encoding="utf-8")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "train.store", *a],  # noqa: E731
+                                    capture_output=True, text=True)
+    assert run("import", str(db), str(src)).returncode == 0
+    plain, packed = tmp_path / "all.jsonl", tmp_path / f"all.jsonl{suffix}"
+    for out in (plain, packed, packed):  # the second time over its own export
+        done = run("export", str(db), "-o", str(out))
+        assert done.returncode == 0, done.stderr
+    with open(packed, "rb") as fh, decompressed(fh) as data:
+        assert fh.peek(4)[:1] != b"{" and data.read() == plain.read_bytes()
+    written = tmp_path / f"b.jsonl{suffix}"
+    assert write_examples(read_examples([src]).examples, written) == 1
+    assert [e.id for e in read_examples([written]).examples] == ["s1-p2"]
+    assert not holds_binary_data(written)
+    if suffix == ".gz":  # the same examples, the same bytes; a model compressed is still binary
+        again = tmp_path / "again.jsonl.gz"
+        write_examples(read_examples([src]).examples, again)
+        assert again.read_bytes() == written.read_bytes()
+        model = tmp_path / "model.gz"
+        model.write_bytes(gzip.compress(b"\x80\x04binary\x00pickle"))
+        assert holds_binary_data(model)
+        refused = run("export", str(db), "-o", str(model))
+        assert refused.returncode == 2 and "holds binary data" in refused.stderr
+
+
 def test_export_over_a_file_of_pages_the_store_lacks_is_refused(tmp_path):
     """`store export -o holdout.jsonl` (a tab-completed name) replaced a file of hand labels
     the store never held; an export over the last export, or over the file that was imported,

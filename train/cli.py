@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from filter.compression import damage_types, decompressed
 from filter.errors import NoiseFilterError
 from filter.model import MAX_SEED
 from filter.modelfile import LoadedModel, active_model_path, load_model, shipped_model_path
@@ -131,17 +132,24 @@ def model_file_refusal(path: Path) -> str | None:
 
 
 def holds_binary_data(path: Path) -> bool:
-    """Whether a file holds binary data (a NUL in its first 8 KiB), as a model, a store or a
-    gzip file does and no text file the commands write; False when it cannot be read (writing
-    it then fails and says why) and for anything but a regular file: `/dev/stdout` on a pipe
-    opened for reading waited forever on the command's own output."""
+    """Whether a file holds binary data (a NUL in its first 8 KiB, of what it decompresses to
+    when it is compressed), as a model, a store or a tar archive does and no text file the
+    commands write; False when it cannot be opened (writing it then fails and says why) and for
+    anything but a regular file: `/dev/stdout` on a pipe opened for reading waited forever on
+    the command's own output. A compressed file of text is none: `store export -o` and
+    `bootstrap --out` write one for a compressed name, and refused it the next time."""
     if not os.path.isfile(path):  # False, not an OSError, for a name too long or unsearchable
         return False
     try:
-        with open(path, "rb") as fh:
-            return b"\0" in fh.read(8192)
+        fh = open(path, "rb")
     except OSError:
         return False
+    with fh:
+        try:
+            with decompressed(fh) as data:
+                return b"\0" in data.read(8192)
+        except (ValueError, *damage_types()):  # unreadable bytes: no text these commands wrote
+            return True
 
 
 def _first_line(path: Path) -> str:

@@ -43,7 +43,7 @@ from typing import BinaryIO, TextIO
 from filter.blocks import Page, normalize_text, well_formed
 from filter.cleaner import check_text, text_page
 from filter.sites import site_or_host
-from filter.compression import damage_types, decompressed
+from filter.compression import compressing, damage_types, decompressed
 from filter.decoding import looks_binary
 from filter.errors import InputError, NoiseFilterError
 from filter.extract import check_html, check_url, html_to_page
@@ -522,9 +522,9 @@ def summary_stream(path: str | Path) -> TextIO:
 
 def write_examples(examples: Iterable[Example], path: str | Path) -> int:
     """Write examples as JSON Lines (UTF-8, one page per line), whole or not at all
-    (`written_whole`); returns how many."""
+    (`written_whole`), compressed as the file's name says (`compressing`); returns how many."""
     count = 0
-    with written_whole(path) as fh:
+    with written_whole(path) as raw, compressing(raw, str(path)) as fh:
         for example in examples:
             fh.write(json_line(example.to_dict()).encode("utf-8"))
             count += 1

@@ -58,7 +58,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from filter.cli import _OUTPUT_FULL
-from filter.compression import damage_types, decompressed
+from filter.compression import compressing, damage_types, decompressed
 from filter.errors import NoiseFilterError
 from filter.files import written_whole
 from filter.jsonlines import json_line
@@ -828,7 +828,7 @@ class ExampleStore:
 
     def export_jsonl(self, out: str | Path | BinaryIO, *, reviewed_only: bool = False) -> int:
         """Write every example as JSON Lines (UTF-8), provenance included, to the file `out`
-        or an open binary stream (standard output's buffer: left open, written where it
+        (compressed as its name says: `filter.compression.compressing`) or an open binary stream (standard output's buffer: left open, written where it
         stands, so `>> FILE` appends); returns how many pages. A store damaged past its first
         pages raises `StoreError` saying how many pages were written before the damage: they
         stay where they were written, what can be saved of the store."""
@@ -837,8 +837,8 @@ class ExampleStore:
                 raise TypeError("export_jsonl writes UTF-8 bytes: pass a binary stream "
                                 "(sys.stdout.buffer) or a path")
             return self._export(out, reviewed_only, "the output")
-        with written_whole(out, keep_part_on=(StoreError,)) as fh:
-            return self._export(fh, reviewed_only, str(out))
+        with written_whole(out, keep_part_on=(StoreError,)) as fh, compressing(fh, str(out)) as zfh:
+            return self._export(zfh, reviewed_only, str(out))
 
     def _export(self, fh: BinaryIO, reviewed_only: bool, where: str) -> int:
         count = 0
