@@ -1147,6 +1147,20 @@ def test_a_log_that_cannot_be_written_refuses_the_switch_before_it(data, good, m
     assert (models / "PREVIOUS").read_text() == "\n"
 
 
+def test_a_candidate_replaced_while_it_was_scored_is_said_to_be(good, models, tmp_path):
+    """A candidate retrained into the same file while promote scored it is not promoted; the
+    message said the copy into the models folder "changed its bytes", read as a failing disk."""
+    from train.promote import PromotionError
+
+    candidate = _copy_model(good, tmp_path / "cand.joblib")
+    loaded = load_model(candidate)
+    candidate.write_bytes(candidate.read_bytes()[:-1])  # another file (a training's) there now
+    with pytest.raises(PromotionError, match=r"cand.joblib was replaced after it was loaded and "
+                                             r"scored .*promote it again"):
+        switch_to(loaded, [], holdout="test")
+    assert not (models / "ACTIVE").exists() and not (models / "cand.joblib").exists()
+
+
 def test_a_set_labelled_all_content_is_refused(data, tmp_path, capsys):
     """A model needs blocks that are not content to learn what to remove; one trained on
     content alone kept everything with a score of 0."""

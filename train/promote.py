@@ -340,13 +340,25 @@ def install(candidate: LoadedModel) -> Path:
             shutil.copyfile(src, tmp)
             sync_file(tmp)
             if dst == target and sha256_file(tmp) != sha:
-                raise PromotionError(f"copying {src} into {folder} changed its bytes; nothing promoted")
+                raise PromotionError(_changed_copy(src, folder, sha))
             os.replace(tmp, dst)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
     sync_folder(folder)
     return target
+
+
+def _changed_copy(src: Path, folder: Path, sha: str) -> str:
+    """Why the copy of a candidate is not the model that was scored: the file itself was
+    replaced since (a training run again into the same --out while promote scored it), or
+    the copy came out other than its source. Both were said to be the copy's fault ("changed
+    its bytes"), read as a failing disk."""
+    now = sha256_file(src)
+    if now != sha:
+        return (f"{src} was replaced after it was loaded and scored (sha256 {sha[:12]}…, now "
+                f"{now[:12]}…); nothing promoted: promote it again to score the new file")
+    return f"copying {src} into {folder} changed its bytes; nothing promoted"
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
