@@ -464,6 +464,10 @@ def test_promote_refuses_tampered_or_seen_models(data, good, models, tmp_path, c
     assert "does not match its manifest" in capsys.readouterr().err
     assert _promote(good, data / "train.jsonl") == 2  # the holdout is its training data
     assert "were in the candidate's training data" in capsys.readouterr().err
+    # scored anyway when asked to, and said so: the scores alone showed no sign of it
+    assert _promote(good, data / "train.jsonl", "--allow-overlap", "--dry-run") == 0
+    assert ("warning: 20 holdout pages were in the candidate's training data (e.g. 's0-p0'; "
+            "--allow-overlap)") in capsys.readouterr().err
     # also named by the first of two --holdout options (all but the last were dropped, and the
     # model was promoted on the other file alone)
     assert main(["promote", str(good), "--holdout", str(data / "train.jsonl"),

@@ -745,6 +745,9 @@ def promote_run(args: argparse.Namespace) -> int:
         _say(f"{len(seen)} holdout pages were in the candidate's training data (e.g. "
              f"{sorted(seen)[0]!r}); a holdout must be unseen (or pass --allow-overlap)")
         return 2
+    if seen:  # scored anyway: said, as `evaluate` says it (the scores below showed no sign)
+        _say(f"warning: {len(seen)} holdout pages were in the candidate's training data (e.g. "
+             f"{sorted(seen)[0]!r}; --allow-overlap): its scores on them flatter it")
     prepared = prepare(found.examples, jobs=args.jobs, desc="segmenting holdout")
     _show_problems(prepared.problems, listing=args.problems)
     if not prepared.pages:
