@@ -828,10 +828,11 @@ class ExampleStore:
 
     def export_jsonl(self, out: str | Path | BinaryIO, *, reviewed_only: bool = False) -> int:
         """Write every example as JSON Lines (UTF-8), provenance included, to the file `out`
-        (compressed as its name says: `filter.compression.compressing`) or an open binary stream (standard output's buffer: left open, written where it
-        stands, so `>> FILE` appends); returns how many pages. A store damaged past its first
-        pages raises `StoreError` saying how many pages were written before the damage: they
-        stay where they were written, what can be saved of the store."""
+        (compressed as its name says: `filter.compression.compressing`) or an open binary
+        stream (standard output's buffer: left open, written where it stands, so `>> FILE`
+        appends); returns how many pages. A store damaged past its first pages raises
+        `StoreError` saying how many pages were written before the damage: they stay where
+        they were written, what can be saved of the store."""
         if not isinstance(out, (str, bytes, os.PathLike)):
             if isinstance(out, io.TextIOBase):
                 raise TypeError("export_jsonl writes UTF-8 bytes: pass a binary stream "
