@@ -61,9 +61,10 @@ def test_page_types_and_limit_take_exactly_the_pages_asked_for(swapped, tmp_path
     assert run("--page-types", "article", "--limit", "1") == ["mysite-0002"]
     assert run("--page-types", "article,forum", "--limit", "2") == ["mysite-0002", "mysite-0003"]
     assert run("--limit", "2") == ["mysite-0001", "mysite-0002"]
-    # --limit N is "the first N pages": 0 is none (argparse takes 0 or more), not all of them
-    assert run("--limit", "0") == []
-    assert "0 pages, 0 blocks" in capsys.readouterr().out
+    # --limit N is "the first N pages": 0 is refused (it wrote an empty file), not all of them
+    with pytest.raises(SystemExit) as refused:
+        main(["bootstrap", "--data", str(gold), "--model", str(swapped), "--limit", "0"])
+    assert refused.value.code == 2 and "--limit: must be 1 or more" in capsys.readouterr().err
     # the library function under the command, as documented: None takes all
     assert [g.id for g in gold_pages(gold)] == ["0001", "0002", "0003", "0004", "0005"]
     assert gold_pages(gold, limit=0) == []
