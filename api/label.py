@@ -62,7 +62,8 @@ def _file(request: Request, path: Path, media: str) -> Response:
     """The file with the page's headers, or 304 without it when the browser's copy is current
     (its `If-None-Match` names the file's ETag). `no-cache` has the browser ask at every load,
     and `FileResponse` answered each time with the whole file, the ETag notwithstanding."""
-    response = FileResponse(path, media_type=media, headers=SECURITY_HEADERS, stat_result=path.stat())
+    response = FileResponse(path, media_type=media, headers=SECURITY_HEADERS,
+                            stat_result=path.stat())
     etag = response.headers["etag"]
     if _current(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={**SECURITY_HEADERS, "ETag": etag})

@@ -838,7 +838,8 @@ class ExampleStore:
                 raise TypeError("export_jsonl writes UTF-8 bytes: pass a binary stream "
                                 "(sys.stdout.buffer) or a path")
             return self._export(out, reviewed_only, "the output")
-        with written_whole(out, keep_part_on=(StoreError,)) as fh, compressing(fh, str(out)) as zfh:
+        with (written_whole(out, keep_part_on=(StoreError,)) as fh,
+              compressing(fh, str(out)) as zfh):
             return self._export(zfh, reviewed_only, str(out))
 
     def _export(self, fh: BinaryIO, reviewed_only: bool, where: str) -> int:
