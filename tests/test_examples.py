@@ -528,3 +528,29 @@ def test_a_label_saved_for_a_block_of_several_lines_finds_its_block():
     assert [b.text for b, label in zip(page.blocks, attached.labels) if label == "junk"] == [
         "Harbour Office 1 Quay Street Open 9 to 5"]
     assert attached.unmatched == []
+
+
+def test_each_file_read_is_hashed_as_read_compressed_skipped_or_named_twice(tmp_path):
+    """The sha256 a manifest records of an example file is of the bytes read: a compressed
+    file's own bytes, a file skipped as binary whole, one file named twice once, a pipe none."""
+    import gzip
+    import hashlib
+    import os
+
+    plain, packed, binary = tmp_path / "a.jsonl", tmp_path / "b.jsonl.gz", tmp_path / "c.jsonl"
+    plain.write_text(_line(**GOOD) + "\n", encoding="utf-8")
+    packed.write_bytes(gzip.compress((_line(**{**GOOD, "id": "p2"}) + "\n").encode()))
+    binary.write_bytes(b"\0\1\2" * 5000)
+    twice = tmp_path / "link.jsonl"
+    twice.symlink_to(plain)
+    found = read_examples([plain, packed, binary, twice])
+    assert [e.id for e in found.examples] == ["p1", "p2"]
+    assert found.file_hashes == {
+        **{str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in (plain, packed, binary)},
+        str(twice): hashlib.sha256(plain.read_bytes()).hexdigest()}
+    assert "is named twice" in str(found.problems[-1])
+    read, write = os.pipe()
+    os.write(write, (_line(**GOOD) + "\n").encode())
+    os.close(write)
+    assert read_examples([f"/dev/fd/{read}"]).file_hashes == {f"/dev/fd/{read}": None}
+    os.close(read)

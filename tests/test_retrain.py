@@ -2197,6 +2197,42 @@ def test_examples_can_come_from_a_pipe_and_are_recorded_without_a_hash(data, tmp
     assert load_model(out).manifest["training_data"]["pages"] == 4
 
 
+def test_files_rewritten_while_a_command_runs_are_recorded_as_read(data, tmp_path, monkeypatch):
+    """The manifest, the holdout's metrics and evaluate's report hashed the example files when
+    the command ended: an export rewriting them meanwhile (a labeller's next save of all.jsonl)
+    tied the model to bytes it never read. They record the bytes read."""
+    import train.evaluation
+    import train.training
+
+    examples = _relabelled(data / "train.jsonl", tmp_path / "all.jsonl", 8, lambda k, b: b["label"])
+    holdout = tmp_path / "holdout.jsonl"
+    shutil.copy(data / "holdout.jsonl", holdout)
+    read = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in (examples, holdout)}
+
+    def rewritten(real):
+        def run(*args, **kwargs):
+            for path in (examples, holdout):  # one page fewer, as a later export could write
+                path.write_text("".join(path.read_text().splitlines(keepends=True)[1:]))
+            return real(*args, **kwargs)
+        return run
+
+    monkeypatch.setattr(train.training, "fit", rewritten(train.training.fit))
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--examples", str(examples), "--holdout", str(holdout), "--out", str(out),
+                 "--folds", "2"]) == 0
+    manifest = load_model(out).manifest
+    assert manifest["training_data"]["files"] == [{"path": str(examples), "sha256": read[examples]}]
+    assert manifest["metrics"]["holdout"]["files"] == [{"path": str(holdout), "sha256": read[holdout]}]
+
+    read[holdout] = hashlib.sha256(holdout.read_bytes()).hexdigest()
+    monkeypatch.setattr(train.evaluation, "evaluate", rewritten(train.evaluation.evaluate))
+    report = tmp_path / "report"
+    assert main(["evaluate", "--model", str(out), "--examples", str(holdout), "--report",
+                 str(report), "--cv", "0", "--no-baseline"]) == 0
+    rep = json.loads((report / "report.json").read_text())
+    assert rep["data"]["files"] == [{"path": str(holdout), "sha256": read[holdout]}]
+
+
 def test_an_examples_folder_is_said_to_be_a_folder(tmp_path, capsys):
     assert main(["train", "--examples", str(tmp_path), "--out", str(tmp_path / "m.joblib")]) == 2
     assert f"example file {tmp_path} is a folder" in capsys.readouterr().err

@@ -357,7 +357,7 @@ def _train(args: argparse.Namespace) -> int:
     # read and segmented before the training pages: a holdout that cannot be used stops the
     # command before the long part
     wanted = args.holdout is not None or args.holdout_store is not None
-    holdout = _training_holdout(args, found.examples) if wanted else None
+    holdout = _training_holdout(args, found) if wanted else None
     if wanted and holdout is None:
         return 2
     prepared = prepare(found.examples, jobs=args.jobs)
@@ -384,7 +384,7 @@ def _train(args: argparse.Namespace) -> int:
                                   reviewed_only=args.reviewed_only,
                                   read_problems=len(found.problems),
                                   holdout=holdout, holdout_files=args.holdout,
-                                  holdout_store=args.holdout_store)
+                                  holdout_store=args.holdout_store, file_hashes=found.file_hashes)
     except ValueError as err:
         _say(f"cannot train: {err}")
         return 2
@@ -403,13 +403,13 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _training_holdout(args, training: list) -> list | None:
+def _training_holdout(args, training) -> list | None:
     """The segmented pages of `train --holdout` and `--holdout-store`, or None (the reason
     said): none named (`--holdout` followed by an empty glob), unreadable, none labelled,
-    problems under --strict, or pages among the `training` examples (by id or by document, as
-    `promote` refuses them), whose scores would flatter the model. Read as `evaluate` reads
-    them, every label kept: left out by `--labels`, a noise block of another label was no
-    longer counted when kept."""
+    problems under --strict, or pages among the `training` examples (an `ExampleSet`; by id or
+    by document, as `promote` refuses them), whose scores would flatter the model. Read as
+    `evaluate` reads them, every label kept: left out by `--labels`, a noise block of another
+    label was no longer counted when kept. The holdout files' hashes join `training`'s."""
     from .training import prepare
 
     holdout = argparse.Namespace(**{**vars(args), "examples": args.holdout or [],
@@ -419,8 +419,9 @@ def _training_holdout(args, training: list) -> list | None:
                   note=" (it applies to the holdout too)")
     if found is None or _show_problems(found.problems, args.strict, args.problems):
         return None
-    ids = {e.id for e in training}
-    documents = {e.document_sha256 for e in training}
+    training.file_hashes.update(found.file_hashes)
+    ids = {e.id for e in training.examples}
+    documents = {e.document_sha256 for e in training.examples}
     seen = [e.id for e in found.examples if e.id in ids or e.document_sha256 in documents]
     if seen:
         _say(f"{len(seen)} holdout pages are in the training data (e.g. {seen[0]!r}); a holdout "
@@ -524,7 +525,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         _say(f"warning: cross-validation not run: {cv['skipped']}")
     info = {"path": str(loaded.path), "version": loaded.version, "sha256": loaded.manifest.get("sha256"),
             "labels": [str(c) for c in loaded.model.classes_]}
-    data = {**sources_record(args.examples, args.store), "reviewed_only": args.reviewed_only,
+    data = {**sources_record(args.examples, args.store, found.file_hashes),
+            "reviewed_only": args.reviewed_only,
             "seed": args.seed, "folds": args.folds, "favor_precision": args.favor_precision}
     rep = report_dict(ev, info, [str(p) for p in found.problems + prepared.problems], cv, worst=args.worst,
                       seen_in_training=seen, data=data)
@@ -808,7 +810,7 @@ def promote_run(args: argparse.Namespace) -> int:
         return 0
     try:
         holdout = ", ".join([*args.holdout, *([args.holdout_store] if args.holdout_store else [])])
-        holdout_data = {**sources_record(args.holdout, args.holdout_store),
+        holdout_data = {**sources_record(args.holdout, args.holdout_store, found.file_hashes),
                         "reviewed_only": args.reviewed_only}
         target = switch_to(candidate, checks, holdout=holdout,
                            compared_with=f"{kind} {bar.version}" if bar is not None else None,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -176,11 +176,12 @@ def evaluate(model: BlockClassifier, pages: list[LabelledPage], stream: TextIO |
 
 
 def holdout_metrics(ev: Evaluation, files: list[str] | None, store: str | None,
-                    reviewed_only: bool) -> dict:
+                    reviewed_only: bool, hashes: Mapping[str, str | None] | None = None) -> dict:
     """A trained model's scores on held-out pages (`ev`) as its manifest records them: what
     `evaluate` reports for the same examples (the keep label's scores, the per-label table, the
-    summary `promote` compares), and which files and store they came from."""
-    return {"holdout": {**sources_record(files, store), "reviewed_only": reviewed_only,
+    summary `promote` compares), and which files (with their sha256 as read, `hashes`) and
+    store they came from."""
+    return {"holdout": {**sources_record(files, store, hashes), "reviewed_only": reviewed_only,
                         "pages": len(ev.pages), "blocks": len(ev.y_true), "keep": ev.keep_scores(),
                         "per_label": ev.block_report(), "summary": ev.summary()}}
 

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import io
 import json
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections import Counter, defaultdict
@@ -353,6 +355,11 @@ class ExampleSet:
     problems: list[Problem] = field(default_factory=list)
     #: pages read and then left out for having no reviewed label (`--reviewed-only`)
     unreviewed: int = 0
+    #: the sha256 of each file's bytes as they were read, by absolute path (None: not a regular
+    #: file, a pipe), for the manifest and reports (`train.training.sources_record`): hashed
+    #: again when the command ended, a file rewritten meanwhile (an export under way) was
+    #: recorded with bytes the model never saw
+    file_hashes: dict[str, str | None] = field(default_factory=dict)
 
 
 def _decode(raw: str | bytes) -> str:
@@ -441,45 +448,74 @@ def read_examples(paths: Iterable[str | Path], allowed_labels: set[str] | None =
                   into: ExampleSet | None = None) -> ExampleSet:
     """Read JSON Lines files, plain or compressed (gzip, bzip2, xz, zstd), into one
     `ExampleSet` (ids are unique across all of them). The files are read as bytes and decoded
-    line by line (see `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem."""
+    line by line (see `parse_lines`); one in UTF-16 or UTF-32 is skipped, said in one problem.
+    Each file's sha256 is taken from the bytes read (`ExampleSet.file_hashes`)."""
     out = into if into is not None else ExampleSet()
     read: dict[tuple[int, int], Path] = {}  # the files read, by identity: any path to one
     for path in paths:
         path = Path(path)
-        with open(path, "rb") as fh:
-            info = os.fstat(fh.fileno())
+        with open(path, "rb", buffering=0) as raw:
+            info = os.fstat(raw.fileno())
             identity = info.st_dev, info.st_ino
             if identity in read:  # every line of it was "id already given at" its own line
                 out.problems.append(Problem(str(path), f"is named twice (as {read[identity]} "
                                                        "too): its pages are read once"))
+                first = os.path.abspath(read[identity])
+                out.file_hashes[os.path.abspath(path)] = out.file_hashes[first]
                 continue
             read[identity] = path
-            try:
-                opened = decompressed(fh)
-            except ValueError as err:  # zstd data, and no zstd module to read it
-                out.problems.append(Problem(str(path), f"cannot be read ({err}); its pages "
-                                                       "skipped"))
-                continue
-            with opened as stream:
-                try:  # a pipe too: peeked bytes stay in the stream
-                    start = stream.peek(_SNIFFED)[:_SNIFFED]
-                except damage_types() as err:  # compressed data damaged in its first block
-                    out.problems.append(_damage(path, 1, err))
-                    continue
-                wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
-                if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
-                    out.problems.append(Problem(str(path), f"is {wide} text (it starts with "
-                                                           "a byte-order mark); save it as "
-                                                           "UTF-8: its pages skipped"))
-                    continue
-                if b"\0" in start:  # no JSON holds a NUL byte: each "line" was a problem
-                    out.problems.append(Problem(str(path), "is binary data, not JSON Lines "
-                                                           "(a model, an image, an archive?): "
-                                                           "its pages skipped"))
-                    continue
-                parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
-                            allowed_labels, into=out)
+            hashed = _Hashed(raw)
+            fh = io.BufferedReader(hashed)
+            _read_file(fh, path, allowed_labels, out)
+            regular = stat.S_ISREG(info.st_mode)
+            if regular:  # what was left unread (a file skipped, damaged data) is hashed too
+                while fh.read(1 << 20):
+                    pass
+            out.file_hashes[os.path.abspath(path)] = hashed.digest.hexdigest() if regular else None
     return out
+
+
+class _Hashed(io.RawIOBase):
+    """A file whose bytes are hashed as they are read, for `ExampleSet.file_hashes`."""
+
+    def __init__(self, raw: io.RawIOBase):
+        self.raw, self.digest = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        count = self.raw.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count
+
+
+def _read_file(fh: io.BufferedReader, path: Path, allowed_labels: set[str] | None,
+               out: ExampleSet) -> None:
+    """The pages of one opened file into `out`, or the problem that skips them."""
+    try:
+        opened = decompressed(fh)
+    except ValueError as err:  # zstd data, and no zstd module to read it
+        out.problems.append(Problem(str(path), f"cannot be read ({err}); its pages skipped"))
+        return
+    with opened as stream:
+        try:  # a pipe too: peeked bytes stay in the stream
+            start = stream.peek(_SNIFFED)[:_SNIFFED]
+        except damage_types() as err:  # compressed data damaged in its first block
+            out.problems.append(_damage(path, 1, err))
+            return
+        wide = next((name for bom, name in _WIDE_BOMS if start.startswith(bom)), None)
+        if wide:  # read as UTF-8, every line was "not UTF-8" or "not valid JSON"
+            out.problems.append(Problem(str(path), f"is {wide} text (it starts with a byte-order "
+                                                   "mark); save it as UTF-8: its pages skipped"))
+            return
+        if b"\0" in start:  # no JSON holds a NUL byte: each "line" was a problem
+            out.problems.append(Problem(str(path), "is binary data, not JSON Lines (a model, an "
+                                                   "image, an archive?): its pages skipped"))
+            return
+        parse_lines(_lines_until_damaged(stream, path, out.problems), str(path),
+                    allowed_labels, into=out)
 
 
 #: the first bytes of an example file looked at for a byte-order mark or binary data

@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -104,11 +105,17 @@ def file_record(path: Path) -> dict:
     return {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
-def sources_record(files: list[str] | None, store: str | None) -> dict:
-    """Example files (`file_record`) and store as absolute paths: what a manifest, an
-    evaluation report and the promotion log say the examples came from."""
-    return {"files": [file_record(Path(os.path.abspath(p))) for p in files or []],
-            "store": os.path.abspath(store) if store else None}
+def sources_record(files: list[str] | None, store: str | None,
+                   hashes: Mapping[str, str | None] | None = None) -> dict:
+    """Example files and store as absolute paths: what a manifest, an evaluation report and the
+    promotion log say the examples came from. A file's sha256 is the one `hashes` holds for it
+    (`ExampleSet.file_hashes`: the bytes as read), else that of the file now (`file_record`)."""
+    records = []
+    for name in files or []:
+        path = os.path.abspath(name)
+        records.append({"path": path, "sha256": hashes[path]} if hashes and path in hashes
+                       else file_record(Path(path)))
+    return {"files": records, "store": os.path.abspath(store) if store else None}
 
 
 def _threads_used() -> int:
@@ -186,7 +193,8 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
                    version: str | None = None, labels: set[str] | None = None,
                    reviewed_only: bool = False, read_problems: int = 0,
                    holdout: list[LabelledPage] | None = None, holdout_files: list[str] | None = None,
-                   holdout_store: str | None = None, stream: TextIO | None = None) -> dict:
+                   holdout_store: str | None = None, file_hashes: Mapping[str, str | None] | None = None,
+                   stream: TextIO | None = None) -> dict:
     """Fit on `prepared` and write the model and its manifest to `out`; returns the manifest.
 
     The pages are fitted `in_fitting_order`. With `holdout` pages (read from `holdout_files`
@@ -194,8 +202,9 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     the model is scored on them before it is written and the manifest's `metrics` hold the
     scores (`train.evaluation.holdout_metrics`), as the shipped model's manifest holds its own.
 
-    The manifest records what the model was trained on (files with their sha256, the store, the
-    ids of the pages, so `promote` can refuse a holdout the model has seen; the label set and
+    The manifest records what the model was trained on (files with their sha256, of the bytes
+    read where `file_hashes` holds them: `ExampleSet.file_hashes` of the example and holdout
+    files; the store; the ids of the pages, so `promote` can refuse a holdout the model has seen; the label set and
     whether only reviewed labels were read, which choose the data too; the problems found in
     reading, `read_problems`, and in segmenting), the label counts, the seed, the threads
     scikit-learn used (the model's bytes depend on it; called inside the command's thread
@@ -216,7 +225,7 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "train_seconds": round(time.monotonic() - started, 1),
         "training_data": {
-            **sources_record(example_files, store),
+            **sources_record(example_files, store, file_hashes),
             "pages": len(prepared.pages),
             "blocks": sum(len(lp.labels) for lp in prepared.pages),
             "label_counts": dict(sorted(prepared.label_counts.items())),
@@ -235,7 +244,8 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
         from .evaluation import evaluate, holdout_metrics
 
         scored = evaluate(model, holdout, stream=stream, desc="scoring holdout", baseline=False)
-        manifest["metrics"] = holdout_metrics(scored, holdout_files, holdout_store, reviewed_only)
+        manifest["metrics"] = holdout_metrics(scored, holdout_files, holdout_store, reviewed_only,
+                                              file_hashes)
     from .promote import PromotionError, writing_model
 
     try:
