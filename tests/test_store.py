@@ -1039,6 +1039,36 @@ def test_an_import_that_reads_no_example_fails_and_leaves_no_empty_store(tmp_pat
     assert main(["import", str(db), str(good)]) == 0
 
 
+def test_a_page_of_the_list_at_an_offset_skips_the_pages_before_it_by_an_index(tmp_path,
+                                                                               monkeypatch):
+    """`GET /v1/examples?offset=N` read every page before the offset, document and all (the
+    order's `added_at` comes after them in a row): paging through a store to export it slowed
+    with each page (0.19 s at offset 1,980 of 20 KB pages, 0.04 s at 0). The pages are skipped
+    in an index of the order, in a store made before that index too; the query plan says so."""
+    path = tmp_path / "s.db"
+    store = ExampleStore(path)
+    store.add([_ex(f"p{i}", f"title {i}\nshare", [(f"title {i}", "content")]) for i in range(5)],
+              labelled_by="alice")
+    with sqlite3.connect(path) as conn:  # as a store made before the index holds it
+        conn.execute("DROP INDEX pages_added")
+    store = ExampleStore(path)
+    statements = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    assert [e.id for e in store.list(2, 3)] == ["p3", "p4"]
+    monkeypatch.undo()
+    [listing] = [s for s in statements if "OFFSET" in s]
+    with sqlite3.connect(path) as conn:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + listing)]
+    assert any("COVERING INDEX pages_added" in step for step in plan), plan
+
+
 def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):
     """`list(reviewed=…)` (`GET /v1/examples?reviewed=false`) and `iter_examples(reviewed_only=
     True)` found each page's labels through the index on `reviewed` alone, reading every label

@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS pages (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pages_doc ON pages (doc_sha256);
+-- the order pages are listed in (`list`): skipping to an offset reads this index alone, where
+-- it read every page before it, document and all, to reach its `added_at` (an export paging
+-- through the service slowed with every page: 0.19 s at offset 1,980 of 20 KB pages)
+CREATE INDEX IF NOT EXISTS pages_added ON pages (added_at);
 CREATE TABLE IF NOT EXISTS labels (
     page_id TEXT NOT NULL REFERENCES pages (id) ON DELETE CASCADE,
     block TEXT NOT NULL,
@@ -736,8 +740,10 @@ class ExampleStore:
         out: list[Example] = []
         chars = 0
         with self._connect() as conn:
-            rows = conn.execute(f"SELECT * FROM pages {where} ORDER BY added_at, rowid LIMIT ? OFFSET ?",
-                                (*args, limit, offset))
+            # the page's rows found first by the order alone, then read (`pages_added`)
+            rows = conn.execute(f"SELECT * FROM pages WHERE rowid IN (SELECT rowid FROM pages "
+                                f"{where} ORDER BY added_at, rowid LIMIT ? OFFSET ?) "
+                                "ORDER BY added_at, rowid", (*args, limit, offset))
             for row in rows:
                 out.append(self._example(conn, row))
                 chars += example_chars(out[-1])
