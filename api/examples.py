@@ -155,7 +155,8 @@ def list_examples(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
     reviewed: Annotated[QueryFlag, Query(description="false: pages with labels left to "
                                          "review; true: pages with none")] = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(min_length=1, max_length=200,
+                                        description="pages of this source")] = None,
     document: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="sha256 of "
                         "the kind (`html` or `text`), a NUL and the document: the page "
                         "holding that very document, whatever its id (what the labelling page "

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
-    ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
+    StringConstraints, Tag, ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema,
+    WrapValidator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -198,6 +199,10 @@ Label = Annotated[str, Field(pattern=LABEL_PATTERN.pattern, examples=["content",
 
 
 Short = Annotated[str, Field(min_length=1, max_length=200), Measured]
+#: who labelled, or where a label came from: without white space around it, none alone ("  "
+#: was stored as a labeller's name, which the labelling page, trimming its field, never sends)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 Measured]
 
 
 def _whole_number_as_text(value: Any) -> Any:
@@ -228,12 +233,12 @@ class ExampleBlockIn(_Closed):
     label: Label
     reviewed: bool | None = Field(None, strict=True,  # true or false: "yes" is a mistake
                                   description="Default true: a person gave this label.")
-    labelled_by: Short | None = None
+    labelled_by: Name | None = None
     labelled_at: Moment | None = Field(None, description="When the label was given (ISO 8601, "
                                        "UTC unless it names a zone); default: now. A label "
                                        "given before the one stored for its block does not "
                                        "replace it.")
-    source: Short | None = None
+    source: Name | None = None
 
 
 class ExampleIn(_Closed):
@@ -248,7 +253,7 @@ class ExampleIn(_Closed):
     url: Url | None = None
     html: str | None = None
     text: str | None = None
-    source: Short | None = None
+    source: Name | None = None
     gold: str | None = None
     # may be empty: such a page (as `GET` returns one stored before pages without a label were
     # skipped) is skipped and reported in `problems`, as the example files' reader skips it; a
@@ -261,7 +266,7 @@ class ExampleIn(_Closed):
 
 class ExamplesIn(_Closed):
     examples: list[ExampleIn] = Field(min_length=1, max_length=1000, fail_fast=True)
-    labelled_by: Short = Field("api", description="Who labelled them, for labels that do not say.")
+    labelled_by: Name = Field("api", description="Who labelled them, for labels that do not say.")
 
 
 class ExampleBlockOut(BaseModel):

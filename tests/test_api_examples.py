@@ -189,3 +189,19 @@ def test_a_store_file_removed_while_serving_is_created_again(client, tmp_path):
     listed = client.get("/v1/examples", headers=KEY).json()
     assert [e["text"] for e in listed["examples"]] == ["After the move."]
     assert [e.id for e in ExampleStore(tmp_path / "round-1.db").iter_examples()]  # kept whole
+
+
+def test_names_of_labellers_and_sources_are_trimmed_and_a_blank_one_refused(client):
+    """`labelled_by` of only spaces was stored as a labeller's name (the labelling page trims
+    its field, the API did not); `?source=` (empty) listed nothing where no filter was meant."""
+    page = text_page("Named by a person.", source=" survey ")
+    page["blocks"][0]["labelled_by"] = "  ann  "
+    r = client.post("/v1/examples", headers=KEY, json={"examples": [page], "labelled_by": " bob "})
+    assert r.status_code == 200, r.text
+    [stored] = client.get("/v1/examples", headers=KEY).json()["examples"]
+    assert stored["source"] == "survey" and stored["blocks"][0]["labelled_by"] == "ann"
+    for body in ({"examples": [text_page("Blank.")], "labelled_by": "   "},
+                 {"examples": [{**text_page("Blank."), "source": " "}]}):
+        assert_error(client.post("/v1/examples", headers=KEY, json=body), 422, "invalid_input")
+    assert_error(client.get("/v1/examples?source=", headers=KEY), 422, "invalid_input")
+    assert client.get("/v1/examples?source=survey", headers=KEY).json()["examples"] == [stored]

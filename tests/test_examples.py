@@ -554,3 +554,13 @@ def test_each_file_read_is_hashed_as_read_compressed_skipped_or_named_twice(tmp_
     os.close(write)
     assert read_examples([f"/dev/fd/{read}"]).file_hashes == {f"/dev/fd/{read}": None}
     os.close(read)
+
+
+def test_provenance_names_are_trimmed_and_a_blank_one_is_not_stated():
+    """A file's `labelled_by` or `source` of only spaces was kept as a name (the store then
+    credited "   " with the label, not the import); names lose the spaces around them."""
+    obj = {**GOOD, "source": "  ", "blocks": [{"text": "Title", "label": "content",
+                                               "labelled_by": "   ", "source": " crawl "}]}
+    ex, problems = parse_example(obj)
+    assert problems == [] and ex.source is None
+    assert (ex.blocks[0].labelled_by, ex.blocks[0].source) == (None, "crawl")

@@ -252,6 +252,7 @@ def parse_example(obj: object, allowed_labels: set[str] | None = None,
         except InputError as err:
             errors.append(str(err))
     source = _optional_str(obj, "source", errors)
+    source = source.strip() or None if source is not None else None  # as a label's (`_parse_block`)
     gold = _optional_str(obj, "gold", errors)
     raw_blocks = obj.get("blocks")
     if not isinstance(raw_blocks, list):
@@ -326,7 +327,9 @@ def _parse_block(raw: object, allowed: set[str] | None) -> tuple[BlockLabel | No
         value = raw.get(key)
         if value is not None and not isinstance(value, str):  # an epoch time, a user number
             notes.append(f"'{key}' must be a string, not {type(value).__name__}; ignored")
-    src, by, at = (v if isinstance(v, str) else None for v in (src, by, at))
+    # names without white space around them, and blank ones not stated (the store's own then)
+    src, by = (v.strip() or None if isinstance(v, str) else None for v in (src, by))
+    at = at if isinstance(at, str) else None
     if src is not None and len(src) > MAX_NAME_CHARS:
         src = None
         notes.append(f"'source' is over {MAX_NAME_CHARS} characters; ignored")
