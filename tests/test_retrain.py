@@ -1216,6 +1216,20 @@ def test_a_set_labelled_content_or_noncontent_only_trains_a_model_that_removes_n
             "model gives: cleaned pages will list no related links") in capsys.readouterr().err
 
 
+def test_seed_and_folds_without_cross_validation_are_said_to_change_nothing(data, good, tmp_path,
+                                                                             capsys):
+    """`evaluate --cv 0 --seed 7` took the seed, recorded it in the report and used it for
+    nothing: a user comparing seeds got the same scores without a word."""
+    holdout = str(data / "holdout.jsonl")
+    assert main(["evaluate", "--model", str(good), "--examples", holdout, "--report",
+                 str(tmp_path / "a"), "--cv", "0", "--no-baseline", "--seed", "7"]) == 0
+    assert ("warning: --seed and --folds choose the cross-validation's models, and --cv 0 runs "
+            "none: they change nothing") in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(good), "--examples", holdout, "--report",
+                 str(tmp_path / "b"), "--cv", "0", "--no-baseline"]) == 0
+    assert "--seed" not in capsys.readouterr().err
+
+
 def test_pages_with_no_block_to_keep_are_left_out_of_the_word_f1(data, good, tmp_path, capsys):
     """A page labelled with no `content` block has no gold text: scored against an empty one,
     every word the model keeps would give it a word F1 of 0."""

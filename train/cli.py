@@ -486,6 +486,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     if os.path.lexists(args.report) and not os.path.isdir(args.report):  # "[Errno 17] File exists"
         _say(f"cannot write the report into {args.report}: it is a file; --report names a folder")
         return 2
+    if args.cv == 0 and (args.seed, args.folds) != (0, 5):  # taken, and the report recorded them
+        _say("warning: --seed and --folds choose the cross-validation's models, and --cv 0 runs "
+             "none: they change nothing")
     try:  # before the scoring and cross-validation, which take a while
         Path(args.report).mkdir(parents=True, exist_ok=True)
         if not os.access(args.report, os.W_OK):
