@@ -303,13 +303,13 @@ class StoreHolder:
         self._store: ExampleStore | None = None
         self._lock = threading.Lock()
 
-    @property
-    def opened(self) -> ExampleStore | None:
-        """The store opened before, while its file is there (a stat, no connection)."""
-        store = self._store
-        return store if store is not None and store.path.exists() else None
-
     def get(self) -> ExampleStore:
+        """The store, opened again when its file has gone. Called in a thread: even the stat
+        of a store opened before holds its caller while a network mount hangs, and on the
+        event loop it held every request of the service."""
+        store = self._store
+        if store is not None and store.path.exists():
+            return store
         with self._lock:
             if self._store is None or not self._store.path.exists():
                 self._store = ExampleStore(self.path)
@@ -317,11 +317,11 @@ class StoreHolder:
 
 
 async def get_store(request: Request) -> ExampleStore:
-    """The store, opened in a thread of `STORE_READS` the first time (opening waits for the
-    write lock another program may hold)."""
+    """The store, in a thread of `STORE_READS` (opening it waits for the write lock another
+    program may hold; `StoreHolder.get`)."""
     holder: StoreHolder = request.app.state.store
     try:
-        return holder.opened or await anyio.to_thread.run_sync(holder.get, limiter=STORE_READS)
+        return await anyio.to_thread.run_sync(holder.get, limiter=STORE_READS)
     except (StoreError, OSError) as err:
         raise ApiError(503, "store_unavailable", f"the example store cannot be opened: {err}") from err
 

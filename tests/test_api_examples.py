@@ -191,6 +191,32 @@ def test_a_store_file_removed_while_serving_is_created_again(client, tmp_path):
     assert [e.id for e in ExampleStore(tmp_path / "round-1.db").iter_examples()]  # kept whole
 
 
+def test_the_store_files_check_runs_off_the_event_loop(client, tmp_path):
+    """Each example request checks that the store's file is still there (a stat): done on the
+    event loop, a store on a network mount that hangs held every request of the service, the
+    cleaning ones and `/healthz` too. It runs in the example endpoints' threads."""
+    import asyncio
+    from pathlib import Path
+
+    assert client.post("/v1/examples", headers=KEY,
+                       json={"examples": [text_page("Stored once.")]}).status_code == 200
+    on_loop = []
+
+    class Watched(type(Path())):
+        def exists(self, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return super().exists(**kwargs)
+
+    store = client.app.state.store.get()
+    store.path = Watched(store.path)
+    assert client.get("/v1/examples", headers=KEY).status_code == 200
+    assert on_loop and not any(on_loop)
+
+
 def test_names_of_labellers_and_sources_are_trimmed_and_a_blank_one_refused(client):
     """`labelled_by` of only spaces was stored as a labeller's name (the labelling page trims
     its field, the API did not); `?source=` (empty) listed nothing where no filter was meant."""
