@@ -232,6 +232,9 @@ def read_manifest(path: str | Path) -> dict:
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
+        if not str(path).endswith(".joblib"):  # `--model labels.db`, an example file: no model
+            raise ModelError(f"{path} is not a model file (a model is a .joblib file with a "
+                             f"{MANIFEST_SUFFIX} of its name beside it)") from err
         raise ModelError(f"model {path} has no manifest ({mpath.name}); refusing to load it") from err
     except (ValueError, OSError) as err:  # not JSON, not UTF-8, a folder, unreadable
         raise ModelError(f"manifest {mpath} cannot be read as JSON: {err}") from err

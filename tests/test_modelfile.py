@@ -46,6 +46,21 @@ def test_model_without_manifest_is_refused(model_copy):
         Cleaner(model=model_copy)
 
 
+def test_a_file_that_is_no_model_is_said_to_be_none(tmp_path, capsys):
+    """`--model labels.db` (the example store named by mistake) was refused as a model with
+    "no manifest", which sent the user looking for one."""
+    from train.store import ExampleStore
+
+    store = tmp_path / "labels.db"
+    ExampleStore(store)
+    with pytest.raises(ModelError, match=r"labels.db is not a model file \(a model is a .joblib "
+                                         r"file with a .manifest.json of its name beside it\)"):
+        Cleaner(model=store)
+    from filter.cli import main
+    assert main(["clean", "--model", str(store), "--text", str(store)]) == 3
+    assert "is not a model file" in capsys.readouterr().err
+
+
 def test_model_from_another_sklearn_minor_version_is_refused(model_copy):
     """The minor version is what keeps a pickle loadable: one of the same major version and
     another minor (1.8 under 1.9) is refused as much as one of another major version."""
