@@ -1039,6 +1039,20 @@ def test_an_import_that_reads_no_example_fails_and_leaves_no_empty_store(tmp_pat
     assert main(["import", str(db), str(good)]) == 0
 
 
+def _traced(monkeypatch) -> list[str]:
+    """The statements that SQLite connections opened from now on run (with their values)."""
+    statements: list[str] = []
+    connect = sqlite3.connect
+
+    def traced(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    return statements
+
+
 def test_a_page_of_the_list_at_an_offset_skips_the_pages_before_it_by_an_index(tmp_path,
                                                                                monkeypatch):
     """`GET /v1/examples?offset=N` read every page before the offset, document and all (the
@@ -1052,15 +1066,7 @@ def test_a_page_of_the_list_at_an_offset_skips_the_pages_before_it_by_an_index(t
     with sqlite3.connect(path) as conn:  # as a store made before the index holds it
         conn.execute("DROP INDEX pages_added")
     store = ExampleStore(path)
-    statements = []
-    connect = sqlite3.connect
-
-    def traced(*args, **kwargs):
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
+    statements = _traced(monkeypatch)
     assert [e.id for e in store.list(2, 3)] == ["p3", "p4"]
     monkeypatch.undo()
     [listing] = [s for s in statements if "OFFSET" in s]
@@ -1082,15 +1088,7 @@ def test_filtered_reads_look_up_a_pages_labels_by_its_id(tmp_path, monkeypatch):
     with sqlite3.connect(path) as conn:  # as a store made before the index holds it
         conn.execute("DROP INDEX IF EXISTS labels_page_reviewed")
     store = ExampleStore(path)
-    statements = []
-    connect = sqlite3.connect
-
-    def traced(*args, **kwargs):
-        conn = connect(*args, **kwargs)
-        conn.set_trace_callback(statements.append)
-        return conn
-
-    monkeypatch.setattr(sqlite3, "connect", traced)
+    statements = _traced(monkeypatch)
     assert len(store.list(reviewed=False)) == 3 and store.list(reviewed=True) == []
     assert list(store.iter_examples(reviewed_only=True)) == []
     monkeypatch.undo()
