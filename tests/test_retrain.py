@@ -2236,7 +2236,8 @@ def test_files_rewritten_while_a_command_runs_are_recorded_as_read(data, tmp_pat
                  "--folds", "2"]) == 0
     manifest = load_model(out).manifest
     assert manifest["training_data"]["files"] == [{"path": str(examples), "sha256": read[examples]}]
-    assert manifest["metrics"]["holdout"]["files"] == [{"path": str(holdout), "sha256": read[holdout]}]
+    assert manifest["metrics"]["holdout"]["files"] == [{"path": str(holdout),
+                                                        "sha256": read[holdout]}]
 
     read[holdout] = hashlib.sha256(holdout.read_bytes()).hexdigest()
     monkeypatch.setattr(train.evaluation, "evaluate", rewritten(train.evaluation.evaluate))

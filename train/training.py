@@ -203,12 +203,12 @@ def train_and_save(prepared: Prepared, out: str | Path, *, keep_label: str = "co
     scores (`train.evaluation.holdout_metrics`), as the shipped model's manifest holds its own.
 
     The manifest records what the model was trained on (files with their sha256, of the bytes
-    read where `file_hashes` holds them: `ExampleSet.file_hashes` of the example and holdout
-    files; the store; the ids of the pages, so `promote` can refuse a holdout the model has seen; the label set and
-    whether only reviewed labels were read, which choose the data too; the problems found in
-    reading, `read_problems`, and in segmenting), the label counts, the seed, the threads
-    scikit-learn used (the model's bytes depend on it; called inside the command's thread
-    limit) and the time it took.
+    read where `file_hashes`, the `ExampleSet.file_hashes` of the example and holdout files,
+    holds them; the store; the ids of the pages, so `promote` can refuse a holdout the model has
+    seen; the label set and whether only reviewed labels were read, which choose the data too;
+    the problems found in reading, `read_problems`, and in segmenting), the label counts, the
+    seed, the threads scikit-learn used (the model's bytes depend on it; called inside the
+    command's thread limit) and the time it took.
     """
     check_output(out)  # as given: "./x" is this folder's file, "x" may be the models folder's
     out = Path(out)
