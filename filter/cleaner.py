@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import numpy
-from w3lib.encoding import read_bom
 
 from .blocks import (Block, Link, Page, has_visible_text, kept_text, segment_text, visible,
                      well_formed)
-from .decoding import charset_label, decode_cut, decode_labelled, file_format, size_error, utf8_text
+from .decoding import (charset_label, decode_cut, decode_labelled, file_format, read_bom,
+                       size_error, utf8_text)
 from .deadline import Deadline
 from .errors import InputError, InputTooLarge
 from .extract import BEFORE_QUERY, JSON_NAMES, MAX_ELEMENTS, html_to_page, json_kind

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import brotli
 from trafilatura.utils import detect_encoding, handle_compressed_file
-from w3lib.encoding import html_body_declared_encoding, read_bom, resolve_encoding
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from .blocks import well_formed
 from .errors import InputError, InputTooLarge
@@ -110,7 +110,7 @@ _WEB_EQUIVALENTS = {codecs.lookup(a).name: codecs.lookup(b).name for a, b in (
 #: what a transport may name: the legacy charsets and the Unicode ones
 _LABELLED_CHARSETS = _WEB_CHARSETS | frozenset(codecs.lookup(name).name for name in (
     "utf-8", "utf-16", "utf-16-le", "utf-16-be"))
-#: the WHATWG Encoding Standard's labels w3lib's `resolve_encoding` (2.5) does not know, with
+#: the WHATWG Encoding Standard's labels w3lib's `resolve_encoding` before 2.6 does not know, with
 #: the codec each stands for: browsers read "iso-8859-8-i" (old Hebrew sites), "x-mac-roman",
 #: "windows-949" or "x-cp1251"; here a header's or a caller's such label was refused
 #: ("unknown charset") and a meta tag's ignored (Mac Roman French came out as "dŽclarŽ")
@@ -140,6 +140,18 @@ _LABELS_W3LIB_LACKS = {
     **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"),
                     "utf-8"),
 }
+#: the codec that decodes what w3lib names a label's charset, where the Encoding Standard's
+#: decoder is another: GBK's is GB18030's (w3lib 2.6 names Python's gbk codec, which refuses
+#: the euro sign's 0x80 and GB18030's four-byte characters; 2.5 named gb18030 itself)
+_WHATWG_DECODERS = {"gbk": "gb18030", "gb2312": "gb18030"}
+#: byte-order marks and their charsets, UTF-32's before UTF-16's, whose LE mark starts
+#: UTF-32LE's (`read_bom`)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"),
+         (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+#: the first body tag of a page's first bytes, comments read whole (a commented-out body tag
+#: does not start the body): where `_prescan_declaration` stops
+_BODY_START = re.compile(rb"<!--.*?(?:-->|\Z)|<\s*body(?![\w-])", re.IGNORECASE | re.DOTALL)
 #: a charset label, as written after "charset=" in a Content-Type (a meta tag's content)
 _META_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\s\"';>/]+)", re.IGNORECASE)
 #: a charset label, as written at the start of a meta tag's charset attribute
@@ -315,7 +327,18 @@ def resolve_label(label: str) -> str | None:
     """The Python codec a charset label stands for, as the WHATWG Encoding Standard has it
     (w3lib's reading, and the labels it lacks: `_LABELS_W3LIB_LACKS`); None for an unknown one."""
     label = label.strip()
-    return resolve_encoding(label) or _LABELS_W3LIB_LACKS.get(label.lower())
+    codec = resolve_encoding(label) or _LABELS_W3LIB_LACKS.get(label.lower())
+    return _WHATWG_DECODERS.get(_codec_name(codec), codec) if codec else None
+
+
+def read_bom(data: bytes) -> tuple[str, bytes] | tuple[None, None]:
+    """The charset of the byte-order mark `data` starts with, and the mark; (None, None) if
+    it starts with none. Read here, not by w3lib: from 2.6 it reads UTF-32LE's mark as
+    UTF-16LE's, as browsers do, and a UTF-32 page (read before) was refused as binary."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, bom
+    return None, None
 
 
 def charset_label(charset: Any) -> str | None:
@@ -635,8 +658,20 @@ def _decode_bytes(data: bytes, max_bytes: int, url: str | None = None) -> str:
 def _declared_charset(data: bytes) -> str | None:
     """The charset a page declares: its head's first meta charset (`_late_declaration`, which
     skips scripts, styles and comments: a `document.write('<meta charset=…>')` before the real
-    meta tag was taken by w3lib's scan), else its XML declaration or any meta tag w3lib finds."""
-    return _late_declaration(data) or html_body_declared_encoding(data)
+    meta tag was taken by w3lib's scan), else its XML declaration or any meta tag before its
+    body in its first 4 KB (`_prescan_declaration`)."""
+    return _late_declaration(data) or _prescan_declaration(data)
+
+
+def _prescan_declaration(data: bytes) -> str | None:
+    """The charset the first XML declaration or meta tag in the page's first 4 KB declares,
+    up to its body tag (read by w3lib). The window is cut here: w3lib 2.6 reads the whole page
+    and past the body, so a meta tag in a PHP string behind a 5 KB script (no tag of the head,
+    `_late_declaration`) was taken, and a Russian page came out as Latin-1."""
+    window = data[:4096]
+    body = next((match for match in _BODY_START.finditer(window) if match[0][:4] != b"<!--"),
+                None)
+    return html_body_declared_encoding(window[:body.start()] if body else window)
 
 
 def _late_declaration(data: bytes) -> str | None:

@@ -146,6 +146,37 @@ def test_a_single_byte_header_does_not_read_a_damaged_page_over_its_gbk_meta(hea
     assert _CHINESE in decode(page, _LIMIT, charset=header)
 
 
+def test_a_gbk_declaration_reads_gb18030s_four_byte_characters():
+    """Browsers decode a page labelled GBK (gbk, gb2312, x-gbk) with the GB18030 decoder, as the
+    Encoding Standard says; read with Python's gbk codec (w3lib 2.6's name for the label), the
+    characters GBK lacks became U+FFFD."""
+    rare = "\u4dae\u9fa6\U00020000"  # beyond GBK: four bytes each in GB18030
+    for label in ("gbk", "gb2312", "x-gbk"):
+        page = (f"<html><head><meta charset='{label}'><title>t</title></head><body>"
+                f"<p>{_CHINESE * 10}{rare}</p></body></html>").encode("gb18030")
+        assert _CHINESE + rare in decode(page, _LIMIT), label
+        assert _CHINESE + rare in decode(page, _LIMIT, charset=label), label
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_a_utf32_page_with_its_byte_order_mark_is_read(codec):
+    """UTF-32LE's mark starts with UTF-16LE's: read as UTF-16 (as w3lib 2.6 reads the mark,
+    and browsers, which know no UTF-32), the page was refused as binary data."""
+    page = f"<html><body><article><p>{_FRENCH * 5}</p></article></body></html>"
+    bom = "\ufeff".encode(codec)
+    assert _FRENCH.strip() in decode(bom + page.encode(codec), _LIMIT)
+
+
+def test_a_meta_charset_after_the_body_tag_is_not_the_pages():
+    """Only a declaration before the body is the page's, however early the body starts: a
+    koi8-r meta tag a widget wrote after the body tag read a windows-1251 page as KOI8-R
+    (w3lib 2.6 reads the whole page for one, past its body)."""
+    page = (f"<html lang='ru'><head><title>t</title></head><body><meta charset='koi8-r'>"
+            f"<p>{_RUSSIAN * 8}</p></body></html>").encode("cp1251")
+    assert len(page) < 4096
+    assert _RUSSIAN in decode(page, _LIMIT)
+
+
 def test_a_gzip_page_of_exactly_the_limit_is_read_in_its_header_charset():
     page = _mac_roman_page()
     assert _FRENCH in decode(gzip.compress(page, mtime=0), len(page), charset="x-mac-roman")
