@@ -142,7 +142,7 @@ _LABELS_W3LIB_LACKS = {
 }
 #: the codec that decodes what w3lib names a label's charset, where the Encoding Standard's
 #: decoder is another: GBK's is GB18030's (w3lib 2.6 names Python's gbk codec, which refuses
-#: the euro sign's 0x80 and GB18030's four-byte characters; 2.5 named gb18030 itself)
+#: GB18030's four-byte characters; 2.5 named gb18030 itself)
 _WHATWG_DECODERS = {"gbk": "gb18030", "gb2312": "gb18030"}
 #: byte-order marks and their charsets, UTF-32's before UTF-16's, whose LE mark starts
 #: UTF-32LE's (`read_bom`)
