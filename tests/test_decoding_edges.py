@@ -8,7 +8,8 @@ import gzip
 
 import pytest
 
-from filter import InputError, clean_text
+from filter import InputError, clean, clean_text
+from filter import decoding
 from filter.decoding import decode
 
 _FRENCH = "Le conseil municipal s'est réuni mardi soir pour voter le budget du nouveau port. "
@@ -175,6 +176,41 @@ def test_a_meta_charset_after_the_body_tag_is_not_the_pages():
             f"<p>{_RUSSIAN * 8}</p></body></html>").encode("cp1251")
     assert len(page) < 4096
     assert _RUSSIAN in decode(page, _LIMIT)
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_a_page_or_its_first_4_kb_ending_in_a_meta_tags_name_is_read(cut):
+    """w3lib 2.6's scan (frostwork 0.2.2) panics on bytes that end in "<meta", with an
+    exception no `except Exception` stops: a page cut there, or one whose first 4 KB end there,
+    went out of `clean` as a PanicException (a batch worker died over it)."""
+    text = f"<p>{_FRENCH * 5}</p>".encode("cp1252")
+    if cut:  # the page ends in the tag's name
+        page = b"<html>" + text + b"<META"
+    else:  # its first 4 KB do, in its head: the tag goes on past them
+        link = b"<link rel='preload' href='/static/app.js'>\n"
+        head = b"<html><head><title>t</title>" + link * 94
+        page = (head + b" " * (4091 - len(head)) + b"<meta name='x' content='y'></head><body>"
+                + text + b"</body></html>")
+        assert page[4091:4096] == b"<meta"
+    assert _FRENCH.strip() in clean(page).text
+
+
+def test_a_panic_of_w3libs_scan_is_read_as_no_declaration(monkeypatch):
+    """pyo3 raises a Rust panic as PanicException, a BaseException: one out of the scan for a
+    declaration would go through every handler of a crawler's loop; the page is read as one
+    that declares nothing."""
+    class PanicException(BaseException):
+        pass
+
+    def panic(data):
+        raise PanicException("range start index 6 out of range for slice of length 5")
+
+    monkeypatch.setattr(decoding, "html_body_declared_encoding", panic)
+    page = f"<html><head><title>t</title></head><body><p>{_FRENCH * 5}</p></body></html>"
+    assert _FRENCH.strip() in decode(page.encode("cp1252"), _LIMIT)
+    monkeypatch.setattr(decoding, "html_body_declared_encoding", lambda data: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # a bug of ours is not taken for a panic
+        decode(page.encode("cp1252"), _LIMIT)
 
 
 def test_a_gzip_page_of_exactly_the_limit_is_read_in_its_header_charset():
