@@ -225,17 +225,24 @@ def _missing_extra() -> str | None:
             'pip install ".[api]" from the noisefilter repository') if missing else None
 
 
-def serve_run(args: argparse.Namespace) -> int:
+def _startup_settings(args: argparse.Namespace, command: str) -> Settings | None:
+    """The service's settings from `args`, or None (the reason printed for `noisefilter
+    COMMAND`, which exits 2) for bad options or an install without the api extra."""
     try:
         settings = _settings(args)
     except ValueError as err:
-        print(f"noisefilter serve: {err}", file=sys.stderr)
-        return 2
+        print(f"noisefilter {command}: {err}", file=sys.stderr)
+        return None
     missing = _missing_extra()
     if missing:
-        print(f"noisefilter serve: {missing}", file=sys.stderr)
-        return 2
-    return _run(settings)
+        print(f"noisefilter {command}: {missing}", file=sys.stderr)
+        return None
+    return settings
+
+
+def serve_run(args: argparse.Namespace) -> int:
+    settings = _startup_settings(args, "serve")
+    return 2 if settings is None else _run(settings)
 
 
 def label_add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,14 +252,8 @@ def label_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def label_run(args: argparse.Namespace) -> int:
     """Start the service on this machine and open its labelling page once it is ready."""
-    try:
-        settings = _settings(args)
-    except ValueError as err:
-        print(f"noisefilter label: {err}", file=sys.stderr)
-        return 2
-    missing = _missing_extra()
-    if missing:
-        print(f"noisefilter label: {missing}", file=sys.stderr)
+    settings = _startup_settings(args, "label")
+    if settings is None:
         return 2
     # saving labels is what the page is for: a store that cannot be opened stops label now,
     # not with every save answered 503 (serve opens it only on first use)
